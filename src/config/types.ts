@@ -1,0 +1,161 @@
+/**
+ * The normalised configuration the rest of the code sees. `config/load.ts` turns a CCR-style
+ * `config.json` (see shared/ccr-contract.md) into this, once, at start-up or reload.
+ * Everything here is plain data: no functions, no secrets in logs (apiKey fields are never printed).
+ */
+import type { WireFormatName } from '../formats/types.ts'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+
+/** A transformer named in config: `"name"` or `["name", {options}]`. */
+export interface TransformerUse {
+  readonly name: string
+  readonly options: Readonly<Record<string, unknown>>
+}
+
+/** USD per million tokens. */
+export interface Pricing {
+  readonly inputPerMillion: number
+  readonly outputPerMillion: number
+  readonly cacheReadPerMillion?: number
+  readonly cacheWritePerMillion?: number
+}
+
+export interface ProviderLimits {
+  readonly rpm?: number
+  readonly tpm?: number
+  readonly maxConcurrent?: number
+}
+
+export interface ProviderConfig {
+  readonly name: string
+  /** The full endpoint URL, as CCR has it (e.g. `https://api.deepseek.com/chat/completions`). */
+  readonly baseUrl: string
+  readonly apiKey: string
+  readonly models: readonly string[]
+  /** Anthropic when a transformer `use` names `Anthropic` or the URL ends in `/v1/messages`. */
+  readonly format: WireFormatName
+  /** Provider-level transformer chain, in order. */
+  readonly transformers: readonly TransformerUse[]
+  /** Model-level chains, appended after the provider chain (CCR semantics). */
+  readonly modelTransformers: Readonly<Record<string, readonly TransformerUse[]>>
+  readonly limits: ProviderLimits
+  /** Price overrides by model id; key `*` applies to every model of the provider. */
+  readonly pricing: Readonly<Record<string, Pricing>>
+  /** Extra headers sent upstream (values may be secrets: never logged). */
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/** Routing scenarios in CCR's order, plus how a request can otherwise be pinned. */
+export type Scenario =
+  | 'explicit' | 'custom' | 'longContext' | 'subagent' | 'background' | 'webSearch' | 'think' | 'image' | 'default'
+
+export interface RetryPolicy {
+  readonly maxRetries: number
+  readonly baseBackoffMs: number
+  readonly backoffMultiplier: number
+  readonly maxBackoffMs: number
+}
+
+export interface ScoreWeights {
+  readonly latency: number
+  readonly throughput: number
+  readonly reliability: number
+  readonly cost: number
+}
+
+export interface RoutingThresholds {
+  readonly maxLatencyMs?: number
+  readonly minTokensPerSec?: number
+  readonly minSuccessRate?: number
+}
+
+export interface BreakerPolicy {
+  readonly consecutiveFailures: number
+  readonly errorRateThreshold: number
+  readonly minRequestsForRate: number
+  readonly cooldownMs: number
+  readonly maxCooldownMs: number
+  readonly halfOpenProbes: number
+}
+
+export interface RouterConfig {
+  /** `"provider,model"` strings, as in CCR. */
+  readonly default: string
+  readonly background?: string
+  readonly think?: string
+  readonly longContext?: string
+  readonly longContextThreshold: number
+  readonly webSearch?: string
+  readonly image?: string
+  /** CCR 2.0 `fallback`: scenario → ordered `"provider,model"` list. */
+  readonly fallback: Readonly<Partial<Record<Scenario, readonly string[]>>>
+  readonly fallbackToOtherTiers: boolean
+  readonly optimization: 'latency' | 'cost' | 'reliability' | 'balanced'
+  readonly weights: ScoreWeights
+  readonly thresholds: RoutingThresholds
+  /** Keyed `tier-0`, `tier-1`, …; tiers not named use `defaultRetry`. */
+  readonly tierRetries: Readonly<Record<string, RetryPolicy>>
+  readonly defaultRetry: RetryPolicy
+  readonly minSamples: number
+  readonly ewmaAlpha: number
+  readonly failurePenalty: number
+  readonly retryBudgetRatio: number
+  readonly breaker: BreakerPolicy
+  readonly connectTimeoutMs: number
+  readonly firstTokenTimeoutMs: number
+  readonly streamIdleTimeoutMs: number
+  readonly dedup: boolean
+}
+
+export interface DriftThresholds {
+  readonly warnPct: number
+  readonly criticalPct: number
+}
+
+export interface PerformanceConfig {
+  readonly enabled: boolean
+  readonly testIntervalMinutes: number
+  readonly testTimeoutSeconds: number
+  readonly maxConcurrentTests: number
+  readonly minTestCount: number
+  readonly thresholds: { readonly maxLatencyMs?: number; readonly minThroughputTokensPerSec?: number; readonly minSuccessRate?: number }
+  readonly weights: { readonly latency: number; readonly throughput: number; readonly reliability: number }
+  /** `"provider,model"` entries to test; empty means every configured pair. */
+  readonly models: readonly string[]
+  readonly dailyTokenBudget: number
+  readonly maxTokensPerTest: number
+  readonly historyTtlDays: number
+}
+
+export interface PresetConfig {
+  readonly router: RouterConfig
+  readonly maxTokens?: number
+  readonly temperature?: number
+}
+
+export interface Config {
+  readonly providers: readonly ProviderConfig[]
+  readonly router: RouterConfig
+  /** Inbound API key (CCR `APIKEY`). Unset means loopback only, no auth. */
+  readonly apiKey?: string
+  readonly host: string
+  readonly port: number
+  readonly log: boolean
+  readonly logLevel: LogLevel
+  /** Total deadline for one request, all attempts included (CCR `API_TIMEOUT_MS`). */
+  readonly apiTimeoutMs: number
+  readonly proxyUrl?: string
+  readonly customRouterPath?: string
+  readonly customTransformers: readonly { readonly path: string; readonly options: Readonly<Record<string, unknown>> }[]
+  /** Events buffered per stream before we stop reading the upstream (ccr-rust `SSE_BUFFER_SIZE`). */
+  readonly sseBufferSize: number
+  readonly maxBodyBytes: number
+  readonly maxStreams: number
+  readonly drift: DriftThresholds
+  readonly tokenAuditSize: number
+  readonly performance: PerformanceConfig
+  readonly presets: Readonly<Record<string, PresetConfig>>
+  /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
+  readonly ignoredKeys: readonly string[]
+}

@@ -1,0 +1,53 @@
+/** Shapes shared by both wire formats. */
+export type WireFormatName = 'anthropic' | 'openai'
+
+/** One server-sent event. `event` is the `event:` line (Anthropic has one, OpenAI does not). */
+export interface SseEvent {
+  readonly event?: string
+  readonly data: string
+}
+
+/**
+ * Token usage in Anthropic's terms: `inputTokens` excludes cached tokens; total input is
+ * input + cacheRead + cacheCreation. OpenAI usage is converted into this (protocols.md §4.5).
+ */
+export interface Usage {
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly cacheReadTokens: number
+  readonly cacheCreationTokens: number
+}
+
+export type JsonObject = Record<string, unknown>
+
+/** What a translation needs to know about the request it serves. */
+export interface TranslateContext {
+  /** The model name the client should see in responses. */
+  readonly model: string
+  /** The upstream's model id, written into the upstream request body. */
+  readonly upstreamModel: string
+  /** Used to mint stable message / completion ids. */
+  readonly requestId: string
+  /** Our own pre-request estimate, used where the upstream reports input tokens only at the end. */
+  readonly estimatedInputTokens: number
+  /** OpenAI client asked for `stream_options.include_usage`. */
+  readonly includeUsage: boolean
+  /** Seconds since the epoch for OpenAI `created`. */
+  readonly created: number
+}
+
+/** Incremental, pure stream translation: upstream events in, client events out. */
+export interface StreamTranslator {
+  push(ev: SseEvent): SseEvent[]
+  /** The upstream ended. Returns the closing events, or an error event when the stream was incomplete. */
+  end(): SseEvent[]
+  /** True once a terminal event (client format) has been emitted. */
+  readonly done: boolean
+}
+
+/** A translation between a client format and a different upstream format. */
+export interface Translation {
+  request(body: JsonObject, ctx: TranslateContext): JsonObject
+  response(body: JsonObject, ctx: TranslateContext): JsonObject
+  stream(ctx: TranslateContext): StreamTranslator
+}
