@@ -1,0 +1,46 @@
+/** Deno adapter. Declares by hand the narrow slice of `Deno` it calls. */
+import type { Handler, Runtime, ServeOptions, Served } from './types.ts'
+
+interface DenoHttpServer {
+  readonly addr: { readonly port: number; readonly hostname: string }
+  shutdown(): Promise<void>
+  readonly finished: Promise<void>
+}
+interface DenoGlobal {
+  readonly version: { readonly deno: string }
+  serve(o: { port: number; hostname: string; signal?: AbortSignal; onListen?: (a: { port: number; hostname: string }) => void }, h: Handler): DenoHttpServer
+  addSignalListener(s: string, fn: () => void): void
+  removeSignalListener(s: string, fn: () => void): void
+}
+
+const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno
+
+function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
+  const abort = new AbortController()
+  return new Promise((resolve) => {
+    const server = deno.serve(
+      {
+        port: opts.port,
+        hostname: opts.hostname,
+        signal: abort.signal,
+        onListen: (a) => resolve({
+          port: a.port,
+          hostname: a.hostname,
+          stop: async (force?: boolean) => {
+            if (force) abort.abort()
+            else await server.shutdown()
+            await server.finished.catch(() => undefined)
+          },
+        }),
+      },
+      handler,
+    )
+  })
+}
+
+function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () => void {
+  deno.addSignalListener(signal, fn)
+  return () => deno.removeSignalListener(signal, fn)
+}
+
+export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal }

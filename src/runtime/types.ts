@@ -1,0 +1,26 @@
+/** What the rest of the code needs from the JavaScript runtime. Bun and Deno each implement it. */
+export type Handler = (req: Request) => Response | Promise<Response>
+
+export interface ServeOptions {
+  readonly port: number
+  readonly hostname: string
+  /** Largest request body accepted before the runtime itself refuses it. */
+  readonly maxBodyBytes?: number
+  /** Idle seconds before the runtime closes a quiet connection (Bun: at most 255). */
+  readonly idleTimeoutSec?: number
+}
+
+export interface Served {
+  readonly port: number
+  readonly hostname: string
+  /** Stop accepting connections; with `force`, also cut the open ones. */
+  stop(force?: boolean): Promise<void>
+}
+
+export interface Runtime {
+  readonly name: 'bun' | 'deno'
+  readonly version: string
+  serve(handler: Handler, opts: ServeOptions): Promise<Served>
+  /** Calls `fn` for each SIGINT/SIGTERM/SIGHUP. Returns a function that removes the listeners. */
+  onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () => void
+}
