@@ -1,0 +1,19 @@
+import type { SseEvent } from '../types.ts'
+
+/**
+ * Frame one event for the wire: `event: x\ndata: y\n\n`, or `data: y\n\n` without a name.
+ * Data containing newlines becomes several `data:` lines so the decoder joins it back.
+ * @example encodeSse({ data: '[DONE]' }) // 'data: [DONE]\n\n'
+ */
+export function encodeSse(ev: SseEvent): string {
+  const head = ev.event === undefined ? '' : `event: ${ev.event}\n`
+  if (ev.data.indexOf('\n') < 0) return `${head}data: ${ev.data}\n\n`
+  return `${head}data: ${ev.data.split(/\r?\n/).join('\ndata: ')}\n\n`
+}
+
+/** Frame many events at once (one string, one write). */
+export function encodeSseAll(events: readonly SseEvent[]): string {
+  let s = ''
+  for (const ev of events) s += encodeSse(ev)
+  return s
+}
