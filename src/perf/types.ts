@@ -35,19 +35,12 @@ export interface ProbeOutcome {
  */
 export type ProbeSender = (req: ProbeRequest) => Promise<ProbeOutcome>
 
-/** One request of one test, as kept in history. */
-export interface RunRecord {
+/** One request of one test, as kept in history: the probe's outcome plus where and when. */
+export interface RunRecord extends ProbeOutcome {
   readonly target: string
   readonly type: TestType
   /** Epoch ms when the run started. */
   readonly at: number
-  readonly ok: boolean
-  readonly status?: number
-  readonly error?: string
-  readonly ttftMs?: number
-  readonly totalMs: number
-  readonly outputTokens: number
-  readonly inputTokens?: number
   /** Output tokens per second of generation (after the first token when TTFT is known). */
   readonly tokensPerSec?: number
 }
