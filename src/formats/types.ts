@@ -34,6 +34,21 @@ export interface TranslateContext {
   readonly includeUsage: boolean
   /** Seconds since the epoch for OpenAI `created`. */
   readonly created: number
+  /** Repair broken tool-call argument JSON, buffering streamed arguments per call (`enhancetool`). */
+  readonly repairToolArgs?: boolean
+  /** Send assistant thinking back as `reasoning_content` to OpenAI upstreams (DeepSeek thinking + tools). */
+  readonly roundTripReasoning?: boolean
+  /** The upstream's template pre-inserts `<think>`: its output starts inside the thinking section. */
+  readonly thinkingStartsOpen?: boolean
+  /** Shortened upstream tool name → client tool name; filled in by `request()` when absent. */
+  readonly toolNames?: Readonly<Record<string, string>>
+}
+
+/** Translation switches that response-side transformers add to a TranslateContext. */
+export interface TranslateOptions {
+  readonly repairToolArgs: boolean
+  readonly roundTripReasoning: boolean
+  readonly thinkingStartsOpen: boolean
 }
 
 /** Incremental, pure stream translation: upstream events in, client events out. */

@@ -1,0 +1,102 @@
+/** Streaming-safe `<think>…</think>` splitter (protocols.md §4.6). */
+
+export interface ThinkSegment {
+  readonly kind: 'thinking' | 'text'
+  readonly text: string
+}
+
+export interface ThinkSplitter {
+  push(text: string): ThinkSegment[]
+  /** End of content: releases anything held back. */
+  flush(): ThinkSegment[]
+  /** True once a closing tag was seen. */
+  readonly closed: boolean
+}
+
+type Phase = 'start' | 'thinking' | 'after' | 'text'
+
+const OPEN = '<think>'
+const CLOSE = '</think>'
+
+/** Length of the longest suffix of `s` that is a proper prefix of `tag` (what to hold back). */
+function partialTagAt(s: string, tag: string): number {
+  for (let n = Math.min(tag.length - 1, s.length); n > 0; n--) {
+    if (tag.startsWith(s.slice(s.length - n))) return n
+  }
+  return 0
+}
+
+/**
+ * A per-choice state machine. Only a tag at the very start (after whitespace) opens a thinking
+ * section; a later `<think>` is literal text (code). Tags may be split across chunks: a
+ * possible partial tag is held back until the next chunk decides it.
+ * @example const s = createThinkSplitter(); s.push('<th'); s.push('ink>hm</think> ok') // [thinking 'hm', text 'ok']
+ */
+export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkSplitter {
+  let phase: Phase = opts.startsOpen ? 'thinking' : 'start'
+  let buf = ''
+  let closed = false
+
+  const step = (out: ThinkSegment[]): void => {
+    if (phase === 'start') {
+      const lead = buf.trimStart()
+      if (lead.startsWith(OPEN)) {
+        phase = 'thinking'
+        buf = lead.slice(OPEN.length)
+      } else if (lead.length === 0 || OPEN.startsWith(lead)) return
+      else phase = 'text'
+    }
+    if (phase === 'thinking') {
+      const at = buf.indexOf(CLOSE)
+      if (at < 0) {
+        const keep = partialTagAt(buf, CLOSE)
+        if (buf.length > keep) out.push({ kind: 'thinking', text: buf.slice(0, buf.length - keep) })
+        buf = buf.slice(buf.length - keep)
+        return
+      }
+      if (at > 0) out.push({ kind: 'thinking', text: buf.slice(0, at) })
+      buf = buf.slice(at + CLOSE.length)
+      phase = 'after'
+      closed = true
+    }
+    if (phase === 'after') {
+      buf = buf.trimStart()
+      if (buf.length === 0) return
+      phase = 'text'
+    }
+    if (buf.length > 0) out.push({ kind: 'text', text: buf })
+    buf = ''
+  }
+
+  return {
+    push(text: string): ThinkSegment[] {
+      const out: ThinkSegment[] = []
+      buf += text
+      step(out)
+      return out
+    },
+    flush(): ThinkSegment[] {
+      const out: ThinkSegment[] = []
+      if (buf.length > 0 && phase !== 'after') out.push({ kind: phase === 'thinking' ? 'thinking' : 'text', text: buf })
+      buf = ''
+      return out
+    },
+    get closed() {
+      return closed
+    },
+  }
+}
+
+/**
+ * Split a whole (non-streamed) content string. When the text starts inside a thinking
+ * section but never closes it, it was really the answer: everything becomes text. A text with
+ * only a closing tag (the template inserted `<think>`) is split at that tag.
+ */
+export function splitThink(text: string, opts: { startsOpen?: boolean } = {}): { thinking: string; text: string } {
+  const startsOpen = opts.startsOpen || (text.includes(CLOSE) && !text.includes(OPEN))
+  const s = createThinkSplitter({ startsOpen })
+  const segs = [...s.push(text), ...s.flush()]
+  if (startsOpen && !s.closed) return { thinking: '', text }
+  const join = (k: ThinkSegment['kind']) => segs.filter((g) => g.kind === k).map((g) => g.text).join('')
+  return { thinking: join('thinking'), text: join('text') }
+}

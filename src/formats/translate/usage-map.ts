@@ -1,0 +1,56 @@
+import type { JsonObject, Usage } from '../types.ts'
+import { num, obj } from './json.ts'
+
+/** Usage from an Anthropic `usage` object (fields missing → 0). Undefined when it is not an object. */
+export function usageOfAnthropic(u: unknown): Usage | undefined {
+  if (typeof u !== 'object' || u === null) return undefined
+  const o = obj(u)
+  return {
+    inputTokens: num(o.input_tokens) ?? 0,
+    outputTokens: num(o.output_tokens) ?? 0,
+    cacheReadTokens: num(o.cache_read_input_tokens) ?? 0,
+    cacheCreationTokens: num(o.cache_creation_input_tokens) ?? 0,
+  }
+}
+
+/**
+ * Usage from an OpenAI `usage` object (§4.5): prompt_tokens includes cached tokens, so the
+ * cached and cache-write counts are taken out of input. DeepSeek's prompt_cache_hit_tokens is read too.
+ * @example usageOfOpenAI({ prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } })
+ * // { inputTokens: 6, outputTokens: 2, cacheReadTokens: 4, cacheCreationTokens: 0 }
+ */
+export function usageOfOpenAI(u: unknown): Usage | undefined {
+  if (typeof u !== 'object' || u === null) return undefined
+  const o = obj(u)
+  const details = obj(o.prompt_tokens_details)
+  const cacheRead = num(details.cached_tokens) ?? num(o.prompt_cache_hit_tokens) ?? 0
+  const cacheWrite = num(details.cache_write_tokens) ?? 0
+  return {
+    inputTokens: Math.max((num(o.prompt_tokens) ?? 0) - cacheRead - cacheWrite, 0),
+    outputTokens: num(o.completion_tokens) ?? 0,
+    cacheReadTokens: cacheRead,
+    cacheCreationTokens: cacheWrite,
+  }
+}
+
+/** Anthropic `usage` body for a Usage. */
+export function anthropicUsageBody(u: Usage): JsonObject {
+  return {
+    input_tokens: u.inputTokens,
+    cache_creation_input_tokens: u.cacheCreationTokens,
+    cache_read_input_tokens: u.cacheReadTokens,
+    output_tokens: u.outputTokens,
+  }
+}
+
+/** OpenAI `usage` body for a Usage; `reasoningTokens` comes from Anthropic's thinking_tokens when known. */
+export function openaiUsageBody(u: Usage, reasoningTokens = 0): JsonObject {
+  const prompt = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: u.outputTokens,
+    total_tokens: prompt + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cacheReadTokens, cache_write_tokens: u.cacheCreationTokens },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
+  }
+}
