@@ -71,7 +71,9 @@ function jpegSize(b: Uint8Array): { width: number; height: number } | undefined 
 export function imageTokensForSize(width: number, height: number): number {
   if (width <= 0 || height <= 0) return FLAT_IMAGE_TOKENS
   const scale = Math.min(1, MAX_EDGE / Math.max(width, height))
-  const tokens = Math.ceil((Math.round(width * scale) * Math.round(height * scale)) / 750)
+  // A very thin image still keeps at least one pixel per edge after scaling.
+  const w = Math.max(1, Math.round(width * scale)), h = Math.max(1, Math.round(height * scale))
+  const tokens = Math.ceil((w * h) / 750)
   return Math.min(tokens, FLAT_IMAGE_TOKENS)
 }
 
