@@ -1,0 +1,130 @@
+/**
+ * Cross-field checks on the CCR file: every `"provider,model"` (Router, fallback, Presets,
+ * performance.models) must name a configured provider; provider names are unique; there is
+ * at least one provider. Written defensively because zod runs it on partly invalid input
+ * too, so that one parse reports every problem at once.
+ */
+import { isPlainObject } from './fields.ts'
+
+export interface Finding {
+  readonly severity: 'error' | 'warning'
+  readonly path: readonly (string | number)[]
+  readonly message: string
+}
+
+/** Scenario names a `fallback` list may be keyed by (CCR 2.0 uses the first five). */
+export const FALLBACK_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
+
+const TARGET_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
+
+interface ProviderLike { readonly name: string; readonly models: readonly string[] }
+
+/**
+ * Splits `"provider,model"` at the FIRST comma (model ids may contain commas, as in CCR).
+ * @example splitTarget('or,a,b') // { provider: 'or', model: 'a,b' }
+ */
+export function splitTarget(s: string): { provider: string; model: string } | undefined {
+  const i = s.indexOf(',')
+  if (i <= 0 || i === s.length - 1) return undefined
+  const provider = s.slice(0, i).trim()
+  const model = s.slice(i + 1).trim()
+  return provider && model ? { provider, model } : undefined
+}
+
+function providersOf(file: Record<string, unknown>): { key: string; list: unknown[] } {
+  if (Array.isArray(file.Providers)) return { key: 'Providers', list: file.Providers }
+  if (Array.isArray(file.providers)) return { key: 'providers', list: file.providers }
+  return { key: 'Providers', list: [] }
+}
+
+function known(list: unknown[]): ProviderLike[] {
+  return list.filter(isPlainObject).filter((p) => typeof p.name === 'string').map((p) => ({
+    name: p.name as string,
+    models: Array.isArray(p.models) ? p.models.filter((m): m is string => typeof m === 'string') : [],
+  }))
+}
+
+function checkTarget(path: (string | number)[], value: unknown, providers: readonly ProviderLike[]): Finding[] {
+  if (typeof value !== 'string' || value === '') return []
+  const t = splitTarget(value)
+  if (!t) return [{ severity: 'error', path, message: `expected "provider,model", got ${JSON.stringify(value)}` }]
+  const p = providers.find((x) => x.name === t.provider)
+  const names = providers.map((x) => x.name).join(', ') || 'none'
+  if (!p) return [{ severity: 'error', path, message: `provider "${t.provider}" is not in Providers (have: ${names})` }]
+  if (p.models.length > 0 && !p.models.includes(t.model)) {
+    const msg = `model "${t.model}" is not in the models of provider "${p.name}" (have: ${p.models.join(', ')}): it is forwarded as is`
+    return [{ severity: 'warning', path, message: msg }]
+  }
+  return []
+}
+
+function checkProviders(key: string, list: unknown[]): Finding[] {
+  if (list.length === 0) return [{ severity: 'error', path: ['Providers'], message: 'at least one provider is required' }]
+  const out: Finding[] = []
+  const seen = new Set<string>()
+  list.forEach((p, i) => {
+    if (!isPlainObject(p)) return
+    if (typeof p.name === 'string' && seen.has(p.name)) {
+      out.push({ severity: 'error', path: [key, i, 'name'], message: `duplicate provider name "${p.name}"` })
+    }
+    if (typeof p.name === 'string') seen.add(p.name)
+    if (p.api_key === undefined || p.api_key === '') {
+      const msg = `empty: provider "${String(p.name)}" is kept (CCR would silently drop it), but requests to it carry no key`
+      out.push({ severity: 'warning', path: [key, i, 'api_key'], message: msg })
+    }
+  })
+  return out
+}
+
+function checkRouterLike(base: (string | number)[], router: unknown, providers: readonly ProviderLike[]): Finding[] {
+  if (!isPlainObject(router)) return []
+  return TARGET_KEYS.flatMap((k) => checkTarget([...base, k], router[k], providers))
+}
+
+function checkDefault(router: unknown, providers: readonly ProviderLike[]): Finding[] {
+  const d = isPlainObject(router) ? router.default : undefined
+  if (typeof d === 'string' && d !== '') return []
+  const first = providers[0]
+  if (first && first.models[0]) {
+    return [{ severity: 'warning', path: ['Router', 'default'], message: `not set: using "${first.name},${first.models[0]}" (the first model of the first provider)` }]
+  }
+  if (providers.length === 0) return []
+  return [{ severity: 'error', path: ['Router', 'default'], message: 'is required: no provider lists a model to default to' }]
+}
+
+function checkFallback(fallback: unknown, providers: readonly ProviderLike[]): Finding[] {
+  if (!isPlainObject(fallback)) return []
+  return Object.entries(fallback).flatMap(([k, list]): Finding[] => {
+    if (!(FALLBACK_KEYS as readonly string[]).includes(k)) {
+      return [{ severity: 'error', path: ['fallback', k], message: `unknown scenario: expected one of ${FALLBACK_KEYS.join(', ')}` }]
+    }
+    return Array.isArray(list) ? list.flatMap((t, i) => checkTarget(['fallback', k, i], t, providers)) : []
+  })
+}
+
+function checkPresets(presets: unknown, providers: readonly ProviderLike[]): Finding[] {
+  if (!isPlainObject(presets)) return []
+  return Object.entries(presets).flatMap(([name, p]) => {
+    if (!isPlainObject(p)) return []
+    return [
+      ...checkTarget(['Presets', name, 'route'], p.route, providers),
+      ...checkRouterLike(['Presets', name], p, providers),
+      ...checkRouterLike(['Presets', name, 'Router'], p.Router, providers),
+    ]
+  })
+}
+
+/** Every cross-field finding for a (possibly partly invalid) parsed config file. */
+export function checkFile(file: Record<string, unknown>): Finding[] {
+  const { key, list } = providersOf(file)
+  const providers = known(list)
+  const out: Finding[] = []
+  if (Array.isArray(file.Providers) && Array.isArray(file.providers)) {
+    out.push({ severity: 'error', path: ['providers'], message: 'both Providers and providers are set: keep one' })
+  }
+  out.push(...checkProviders(key, list), ...checkDefault(file.Router, providers), ...checkRouterLike(['Router'], file.Router, providers))
+  out.push(...checkFallback(file.fallback, providers), ...checkPresets(file.Presets, providers))
+  const perf = isPlainObject(file.performance) && Array.isArray(file.performance.models) ? file.performance.models : []
+  out.push(...perf.flatMap((t, i) => checkTarget(['performance', 'models', i], t, providers)))
+  return out
+}

@@ -1,0 +1,88 @@
+/**
+ * Reads the CCR `config.json`: path resolution, JSON5, `$VAR` interpolation, validation and
+ * normalisation. The only module of config/ that touches files; env comes in as an argument.
+ * A missing file is reported as `{ missing: true }` by `configFileExists`, so the CLI can
+ * decide on demo mode before calling `loadConfigFile`.
+ */
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import JSON5 from 'json5'
+import { interpolateEnv } from './interpolate.ts'
+import { configErrorMap, renderIssues } from './issues.ts'
+import { normalise } from './normalise.ts'
+import type { NormaliseOptions } from './normalise.ts'
+import { ConfigFileSchema } from './schema.ts'
+import type { Config } from './types.ts'
+import { err, ok } from '../lib/result.ts'
+import type { Result } from '../lib/result.ts'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+export interface LoadedConfig {
+  readonly config: Config
+  readonly warnings: string[]
+  /** The parsed, NOT interpolated JSON: safe to show after `redactConfig` (secrets stay `$VAR`). */
+  readonly raw: unknown
+}
+
+export type ParseOptions = NormaliseOptions
+
+/**
+ * Where the config lives: `--config PATH`, else SWITCHYARD_CONFIG, else CCR_CONFIG, else
+ * `<home>/.claude-code-router/config.json` (CCR's own location, so a drop-in finds it).
+ */
+export function resolveConfigPath(opts: { argPath?: string; env: Env; home: string }): string {
+  const pick = [opts.argPath, opts.env.SWITCHYARD_CONFIG, opts.env.CCR_CONFIG].find((p) => p !== undefined && p !== '')
+  return pick ?? join(opts.home, '.claude-code-router', 'config.json')
+}
+
+function parseJson5(text: string): Result<unknown, string> {
+  try {
+    return ok(JSON5.parse(text))
+  } catch (e) {
+    // json5 messages carry line and column ("JSON5: invalid character 'x' at 3:5") and never the file's values beyond one char.
+    return err(`config is not valid JSON5: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/**
+ * Parses config text: JSON5, then `$VAR`/`${VAR}` interpolation in every string, then
+ * validation (every problem at once, `path: message`) and normalisation.
+ * Unset variables stay as written and produce a warning naming the variable, never a value.
+ */
+export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Result<LoadedConfig, string[]> {
+  const parsed = parseJson5(text)
+  if (!parsed.ok) return err([parsed.error])
+  const raw = parsed.value
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return err(['(root): expected an object'])
+  const { value, unset } = interpolateEnv(raw, env)
+  const result = ConfigFileSchema.safeParse(value, { error: configErrorMap })
+  if (!result.success) return err(renderIssues(result.error.issues))
+  const { config, warnings } = normalise(result.data, opts)
+  const envWarnings = unset.map((name) => `environment variable ${name} is not set: its reference is left as written`)
+  return ok({ config, warnings: [...envWarnings, ...warnings], raw })
+}
+
+/** `{ missing: true }` when nothing is at `path` (the CLI then offers demo mode); other stat errors propagate. */
+export async function configFileExists(path: string): Promise<{ missing: boolean }> {
+  try {
+    await stat(path)
+    return { missing: false }
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && e.code === 'ENOENT') return { missing: true }
+    throw e
+  }
+}
+
+/** Reads and parses the file at `path`; an unreadable or missing file is an error naming the path. */
+export async function loadConfigFile(path: string, env: Env, opts: ParseOptions = {}): Promise<Result<LoadedConfig, string[]>> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e ? String(e.code) : 'unknown error'
+    return err([`Cannot read config file ${path}: ${code === 'ENOENT' ? 'no such file' : code}`])
+  }
+  const r = parseConfig(text, env, opts)
+  return r.ok ? r : err(r.error.map((m) => `${path}: ${m}`))
+}

@@ -1,0 +1,190 @@
+/**
+ * Maps a validated CCR file (schema.ts output) to the normalised `Config` the rest of the code
+ * sees, with every default filled in, and collects the warnings that are not errors.
+ */
+import { checkFile } from './checks.ts'
+import { formatPath } from './issues.ts'
+import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
+import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
+import type { Config, PresetConfig, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
+
+export interface NormaliseOptions {
+  /** Whether a transformer name is implemented; unknown names get a warning. Default: all known. */
+  readonly knownTransformer?: (name: string) => boolean
+}
+
+type Entry = { name: string; options: Record<string, unknown> }
+type Retry = RouterFile['tierRetries'][string]
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/** Anthropic when `protocol` says so, a provider-level transformer is `Anthropic`, or the URL is a Messages endpoint. */
+export function detectFormat(p: Pick<ProviderFile, 'api_base_url' | 'transformer' | 'protocol'>): 'anthropic' | 'openai' {
+  if (p.protocol) return p.protocol
+  if ((p.transformer?.use ?? []).some((t) => t.name.toLowerCase() === 'anthropic')) return 'anthropic'
+  const path = (() => {
+    try {
+      return new URL(p.api_base_url).pathname.replace(/\/+$/, '')
+    } catch {
+      return p.api_base_url
+    }
+  })()
+  return path.endsWith('/v1/messages') ? 'anthropic' : 'openai'
+}
+
+const toUse = (e: Entry): TransformerUse => ({ name: e.name, options: e.options })
+
+function toPricing(src: ProviderFile['pricing']): Record<string, Pricing> {
+  const out: Record<string, Pricing> = {}
+  for (const [model, p] of Object.entries(src ?? {})) {
+    out[model] = {
+      inputPerMillion: p.input_per_million,
+      outputPerMillion: p.output_per_million,
+      ...(p.cache_read_per_million !== undefined ? { cacheReadPerMillion: p.cache_read_per_million } : {}),
+      ...(p.cache_write_per_million !== undefined ? { cacheWritePerMillion: p.cache_write_per_million } : {}),
+    }
+  }
+  return out
+}
+
+function toProvider(p: ProviderFile): ProviderConfig {
+  const { use, ...perModel } = p.transformer ?? {}
+  const modelTransformers: Record<string, readonly TransformerUse[]> = {}
+  for (const [model, t] of Object.entries(perModel)) modelTransformers[model] = (t.use ?? []).map(toUse)
+  return {
+    name: p.name,
+    baseUrl: p.api_base_url,
+    apiKey: p.api_key,
+    models: p.models,
+    format: detectFormat(p),
+    transformers: (use ?? []).map(toUse),
+    modelTransformers,
+    limits: { rpm: p.rpm, tpm: p.tpm, maxConcurrent: p.maxConcurrent },
+    pricing: { ...toPricing(p.pricing), ...toPricing(p.model_pricing) },
+    headers: { ...p.extra_headers, ...p.headers },
+  }
+}
+
+const toRetry = (r: Retry): RetryPolicy => ({
+  maxRetries: r.max_retries,
+  baseBackoffMs: r.base_backoff_ms,
+  backoffMultiplier: r.backoff_multiplier,
+  maxBackoffMs: r.max_backoff_ms,
+})
+
+const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 5000 }
+
+function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: string): RouterConfig {
+  const { default: def, tierRetries, webSearch, ...rest } = r
+  const tiers: Record<string, RetryPolicy> = {}
+  for (const [k, v] of Object.entries(tierRetries)) if (k !== 'default') tiers[k] = toRetry(v)
+  const named = tierRetries.default
+  return {
+    default: def ?? firstTarget,
+    background: rest.background,
+    think: rest.think,
+    longContext: rest.longContext,
+    longContextThreshold: rest.longContextThreshold,
+    webSearch: typeof webSearch === 'string' ? webSearch : undefined,
+    image: rest.image,
+    fallback: fallback as Partial<Record<Scenario, string[]>>,
+    fallbackToOtherTiers: rest.fallbackToOtherTiers,
+    optimization: rest.optimization,
+    weights: rest.weights,
+    thresholds: rest.thresholds,
+    tierRetries: tiers,
+    defaultRetry: named ? toRetry(named) : DEFAULT_RETRY,
+    minSamples: rest.minSamples,
+    ewmaAlpha: rest.ewmaAlpha,
+    failurePenalty: rest.failurePenalty,
+    retryBudgetRatio: rest.retryBudgetRatio,
+    breaker: rest.breaker,
+    connectTimeoutMs: rest.connectTimeoutMs,
+    firstTokenTimeoutMs: rest.firstTokenTimeoutMs,
+    streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
+    dedup: rest.dedup,
+  }
+}
+
+/** A preset keeps the main Router's policies and replaces its scenario targets. */
+function toPreset(p: PresetFile, main: RouterConfig): PresetConfig {
+  const src = p.route ? { default: p.route } : (p.Router ?? p)
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+  const router: RouterConfig = {
+    ...main,
+    default: str(src.default) ?? main.default,
+    background: str(src.background),
+    think: str(src.think),
+    longContext: str(src.longContext),
+    webSearch: str(src.webSearch),
+    image: str(src.image),
+  }
+  return { router, maxTokens: p.max_tokens, temperature: p.temperature }
+}
+
+function ignoredKeys(file: ConfigFile, providersKey: string): string[] {
+  const top = Object.keys(file).filter((k) => !(KNOWN_TOP_LEVEL as readonly string[]).includes(k))
+  const routerKnown = Object.keys(RouterSchema.shape)
+  const router = Object.keys(file.Router).filter((k) => !routerKnown.includes(k)).map((k) => `Router.${k}`)
+  const providerKnown = Object.keys(ProviderSchema.shape)
+  const providers = (file.Providers ?? file.providers ?? []).flatMap((p, i) =>
+    Object.keys(p).filter((k) => !providerKnown.includes(k)).map((k) => `${providersKey}[${i}].${k}`),
+  )
+  return [...top, ...router, ...providers]
+}
+
+function transformerWarnings(providers: readonly ProviderFile[], key: string, known: (n: string) => boolean): string[] {
+  return providers.flatMap((p, i) => {
+    const { use, ...perModel } = p.transformer ?? {}
+    const lists: [string, readonly Entry[]][] = [['use', use ?? []], ...Object.entries(perModel).map(([m, t]): [string, readonly Entry[]] => [`${m}.use`, t.use ?? []])]
+    return lists.flatMap(([where, list]) =>
+      list.flatMap((e, j) => (known(e.name) ? [] : [`${key}[${i}].transformer.${where}[${j}]: unknown transformer "${e.name}": ignored`])),
+    )
+  })
+}
+
+function hostOf(file: ConfigFile, warnings: string[]): string {
+  const host = file.HOST ?? '127.0.0.1'
+  if (LOOPBACK.has(host) || file.APIKEY) return host
+  // CCR forces loopback when HOST is set without APIKEY: an open proxy would spend the user's keys.
+  warnings.push(`HOST: "${host}" needs APIKEY to be set: listening on 127.0.0.1 instead`)
+  return '127.0.0.1'
+}
+
+/** The normalised `Config` and the non-fatal findings for a file that passed ConfigFileSchema. */
+export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { config: Config; warnings: string[] } {
+  const providersKey = file.Providers ? 'Providers' : 'providers'
+  const providerFiles = file.Providers ?? file.providers ?? []
+  const warnings = checkFile(file).filter((f) => f.severity === 'warning').map((f) => `${formatPath(f.path)}: ${f.message}`)
+  warnings.push(...transformerWarnings(providerFiles, providersKey, opts.knownTransformer ?? (() => true)))
+  if (file.Router.webSearch !== undefined && typeof file.Router.webSearch !== 'string') {
+    warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
+  }
+  const first = providerFiles[0]
+  const router = toRouter(file.Router, file.fallback, first?.models[0] ? `${first.name},${first.models[0]}` : '')
+  const presets: Record<string, PresetConfig> = {}
+  for (const [name, p] of Object.entries(file.Presets)) presets[name] = toPreset(p, router)
+  const config: Config = {
+    providers: providerFiles.map(toProvider),
+    router,
+    apiKey: file.APIKEY,
+    host: hostOf(file, warnings),
+    port: file.PORT,
+    log: file.LOG,
+    logLevel: file.LOG_LEVEL,
+    apiTimeoutMs: file.API_TIMEOUT_MS,
+    // The CCR engine reads these config keys in this order (ccr-contract §1.3).
+    proxyUrl: file.HTTPS_PROXY ?? file.https_proxy ?? file.httpsProxy ?? file.PROXY_URL,
+    customRouterPath: file.CUSTOM_ROUTER_PATH,
+    customTransformers: file.transformers,
+    sseBufferSize: file.SSE_BUFFER_SIZE,
+    maxBodyBytes: file.MAX_BODY_BYTES,
+    maxStreams: file.MAX_STREAMS,
+    drift: file.drift,
+    tokenAuditSize: file.TOKEN_AUDIT_SIZE,
+    performance: file.performance,
+    presets,
+    ignoredKeys: ignoredKeys(file, providersKey),
+  }
+  return { config, warnings }
+}

@@ -1,0 +1,141 @@
+/**
+ * The ONE zod schema for the CCR `config.json` (ccr-contract §1) plus our optional keys.
+ * It validates shapes and defaults; cross-field checks (Router targets, fallback entries,
+ * presets) run in the superRefine through checks.ts; normalise.ts maps the result to `Config`.
+ */
+import { z } from 'zod'
+import { checkFile } from './checks.ts'
+import { bool, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema } from './fields.ts'
+
+export const ProviderSchema = z.looseObject({
+  name: z.string().min(1),
+  api_base_url: httpUrl(),
+  // Missing and empty keys are kept (CCR silently drops such providers); checks.ts warns.
+  api_key: z.string().default(''),
+  models: z.array(z.string().min(1)).default([]),
+  transformer: TransformerSchema.optional(),
+  protocol: z.enum(['openai', 'anthropic']).optional(),
+  rpm: posInt().optional(),
+  tpm: posInt().optional(),
+  maxConcurrent: posInt().optional(),
+  pricing: PricingSchema.optional(),
+  model_pricing: PricingSchema.optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  extra_headers: z.record(z.string(), z.string()).optional(),
+})
+
+/** The Router keys naming a `"provider,model"` target, in CCR order. */
+export const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
+
+/** Scenario targets only: also the shape of a Router-style preset. */
+const scenarioTargets = {
+  default: optStr(),
+  background: optStr(),
+  think: optStr(),
+  longContext: optStr(),
+  // ccr-rust writes webSearch as an object {enabled, search_provider}; normalise.ts warns and ignores it.
+  webSearch: z.union([optStr(), z.looseObject({})]),
+  image: optStr(),
+}
+
+const BreakerSchema = z.object({
+  consecutiveFailures: posInt().default(5),
+  errorRateThreshold: fraction().default(0.5),
+  minRequestsForRate: posInt().default(10),
+  // A recovered primary must be tried again within 30 s (routing issue), so the cap stays at 30 s.
+  cooldownMs: posInt().default(5000),
+  maxCooldownMs: posInt().default(30000),
+  halfOpenProbes: posInt().default(1),
+})
+
+export const RouterSchema = z.looseObject({
+  ...scenarioTargets,
+  longContextThreshold: posInt().default(60000),
+  fallbackToOtherTiers: bool().default(true),
+  optimization: z.enum(['latency', 'cost', 'reliability', 'balanced']).default('balanced'),
+  weights: z
+    .object({ latency: nonNeg().default(0.4), throughput: nonNeg().default(0.4), reliability: nonNeg().default(0.2), cost: nonNeg().default(0) })
+    .default({ latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 }),
+  thresholds: z.object({ maxLatencyMs: posInt().optional(), minTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
+  tierRetries: z.record(z.string().regex(/^(tier-\d+|default)$/, 'expected "tier-N" or "default"'), RetrySchema).default({}),
+  minSamples: posInt().default(3),
+  ewmaAlpha: num().pipe(z.number().gt(0).max(1)).default(0.3),
+  failurePenalty: num().pipe(z.number().min(1)).default(2),
+  retryBudgetRatio: fraction().default(0.2),
+  breaker: BreakerSchema.default(BreakerSchema.parse({})),
+  connectTimeoutMs: posInt().default(10000),
+  firstTokenTimeoutMs: posInt().default(60000),
+  streamIdleTimeoutMs: posInt().default(120000),
+  dedup: bool().default(false),
+})
+
+/** ccr-rust `{route, max_tokens?, temperature?}`, a CCR 2.0-style `{Router: {...}}`, or Router keys directly. */
+export const PresetSchema = z.looseObject({
+  ...scenarioTargets,
+  route: optStr(),
+  Router: z.looseObject(scenarioTargets).optional(),
+  max_tokens: posInt().optional(),
+  temperature: num().pipe(z.number().min(0).max(2)).optional(),
+})
+
+export const PerformanceSchema = z.object({
+  enabled: bool().default(false),
+  testIntervalMinutes: posInt().default(60),
+  testTimeoutSeconds: posInt().default(30),
+  maxConcurrentTests: posInt().default(2),
+  minTestCount: posInt().default(3),
+  thresholds: z.object({ maxLatencyMs: posInt().optional(), minThroughputTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
+  weights: z
+    .object({ latency: nonNeg().default(0.4), throughput: nonNeg().default(0.4), reliability: nonNeg().default(0.2) })
+    .default({ latency: 0.4, throughput: 0.4, reliability: 0.2 }),
+  models: z.array(z.string()).default([]),
+  dailyTokenBudget: posInt().default(200000),
+  maxTokensPerTest: posInt().default(256),
+  historyTtlDays: posInt().default(30),
+})
+
+/** Top-level keys this schema reads; every other top-level key is reported in `ignoredKeys`. */
+export const KNOWN_TOP_LEVEL = [
+  'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
+  'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
+  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
+] as const
+
+export const ConfigFileSchema = z
+  .looseObject({
+    Providers: z.array(ProviderSchema).optional(),
+    providers: z.array(ProviderSchema).optional(),
+    Router: RouterSchema.default(RouterSchema.parse({})),
+    APIKEY: optStr(),
+    HOST: optStr(),
+    PORT: num().pipe(z.number().int().min(1).max(65535)).default(3456),
+    LOG: bool().default(true),
+    LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).default('info'),
+    API_TIMEOUT_MS: posInt().default(600000),
+    PROXY_URL: optStr(),
+    HTTPS_PROXY: optStr(),
+    https_proxy: optStr(),
+    httpsProxy: optStr(),
+    CUSTOM_ROUTER_PATH: optStr(),
+    transformers: z.array(z.object({ path: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) })).default([]),
+    fallback: z.record(z.string(), z.array(z.string())).default({}),
+    Presets: z.record(z.string(), PresetSchema).default({}),
+    SSE_BUFFER_SIZE: posInt().default(32),
+    drift: z.object({ warnPct: nonNeg().default(10), criticalPct: nonNeg().default(25) }).default({ warnPct: 10, criticalPct: 25 }),
+    TOKEN_AUDIT_SIZE: posInt().default(1000),
+    MAX_BODY_BYTES: posInt().default(50 * 1024 * 1024),
+    MAX_STREAMS: posInt().default(2048),
+    performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+  })
+  .superRefine(
+    (file, ctx) => {
+      for (const f of checkFile(file)) if (f.severity === 'error') ctx.addIssue({ code: 'custom', path: [...f.path], message: f.message })
+    },
+    // Run even when fields failed, so one parse reports every problem at once (checkFile is defensive).
+    { when: () => true },
+  )
+
+export type ConfigFile = z.output<typeof ConfigFileSchema>
+export type ProviderFile = z.output<typeof ProviderSchema>
+export type RouterFile = z.output<typeof RouterSchema>
+export type PresetFile = z.output<typeof PresetSchema>
