@@ -1,0 +1,120 @@
+/**
+ * What the mock generates, independent of the wire format: numbered text chunks (so a
+ * checker can prove every chunk arrived in order), thinking deltas and tool-call argument
+ * fragments, plus the deterministic prompt-size estimate the mock reports as input tokens.
+ */
+import type { ContentMode } from './knobs.ts'
+
+export interface ContentSpec {
+  readonly id: string
+  readonly model: string
+  /** Seconds since the epoch (OpenAI `created`). */
+  readonly created: number
+  readonly inputTokens: number
+  readonly chunks: number
+  readonly tokensPerChunk: number
+  readonly mode: ContentMode
+  readonly thinkChunks: number
+  /** OpenAI `stream_options.include_usage`. */
+  readonly includeUsage: boolean
+}
+
+/** One SSE event ready for the wire; `token` marks events that carry generated tokens (paced by `delay`). */
+export interface PlannedEvent {
+  readonly sse: string
+  readonly token: boolean
+}
+
+/** A format's rendering of a spec: the SSE events (terminator last), the JSON body, errors. */
+export interface WireBuilder {
+  streamEvents(spec: ContentSpec): PlannedEvent[]
+  json(spec: ContentSpec): string
+  errorBody(status: number, message: string, inputTokens: number): string
+  /** An SSE event whose JSON is cut in half: exercises the proxy's parse-error path. */
+  readonly malformedEvent: string
+}
+
+/** Zero-padded sequence tag embedded in chunk i (1-based): `[0001]`. */
+export function seqTag(i: number): string {
+  return `[${String(i).padStart(4, '0')}]`
+}
+
+/**
+ * Text of chunk i: its tag plus filler words so the chunk stands for `tokens` tokens.
+ * Only ASCII without quotes or backslashes, so it can be spliced into JSON templates as is.
+ */
+export function chunkText(i: number, tokens: number): string {
+  return seqTag(i) + ' tok'.repeat(tokens - 1) + ' '
+}
+
+/** Text of thinking delta i (1-based). */
+export function thinkText(i: number, tokens: number): string {
+  return `(think ${String(i).padStart(4, '0')})` + ' hmm'.repeat(tokens - 1) + ' '
+}
+
+/** Output tokens the mock claims for a spec: every delta it streams counts `tokensPerChunk`. */
+export function outputTokensOf(spec: Pick<ContentSpec, 'chunks' | 'tokensPerChunk' | 'mode' | 'thinkChunks'>): number {
+  const deltas = spec.mode === 'thinking' ? spec.chunks + spec.thinkChunks : spec.chunks
+  return deltas * spec.tokensPerChunk
+}
+
+/** The full text of the answer (text and thinking modes). */
+export function fullText(spec: ContentSpec): string {
+  let s = ''
+  for (let i = 1; i <= spec.chunks; i++) s += chunkText(i, spec.tokensPerChunk)
+  return s
+}
+
+/** The full thinking text (thinking mode). */
+export function fullThinking(spec: ContentSpec): string {
+  let s = ''
+  for (let i = 1; i <= spec.thinkChunks; i++) s += thinkText(i, spec.tokensPerChunk)
+  return s
+}
+
+/** Wrap an SSE string as a token-carrying event. */
+export const tokenEvent = (sse: string): PlannedEvent => ({ sse, token: true })
+/** Wrap an SSE string as a framing event (sent right after the previous one). */
+export const frameEvent = (sse: string): PlannedEvent => ({ sse, token: false })
+
+export const TOOL_NAME = 'mock_lookup'
+
+/** The tool call's arguments as one JSON string: `{"seq":"[0001] [0002] … "}`. */
+export function toolArguments(spec: ContentSpec): string {
+  return JSON.stringify({ seq: fullText(spec) })
+}
+
+/** The arguments split into `max(1, chunks)` fragments whose concatenation is valid JSON. */
+export function toolFragments(spec: ContentSpec): string[] {
+  const args = toolArguments(spec)
+  const n = Math.max(1, spec.chunks)
+  const size = Math.ceil(args.length / n)
+  const out: string[] = []
+  for (let i = 0; i < n; i++) out.push(args.slice(i * size, (i + 1) * size))
+  return out
+}
+
+const utf8 = new TextEncoder()
+
+function collectText(value: unknown, out: string[]): void {
+  if (typeof value === 'string') { out.push(value); return }
+  if (Array.isArray(value)) { for (const v of value) collectText(v, out); return }
+  if (value === null || typeof value !== 'object') return
+  const o = value as Record<string, unknown>
+  if (typeof o.text === 'string') out.push(o.text)
+  if (o.content !== undefined) collectText(o.content, out)
+}
+
+/**
+ * The mock's input-token count: ceil(UTF-8 bytes / 4) of the prompt text — `system` plus
+ * every message's string content, `text` parts and nested tool-result content. Deterministic,
+ * so tests can compute the expected usage from the request they sent.
+ */
+export function estimateInputTokens(body: Record<string, unknown>): number {
+  const parts: string[] = []
+  collectText(body.system, parts)
+  collectText(body.messages, parts)
+  let bytes = 0
+  for (const p of parts) bytes += utf8.encode(p).length
+  return Math.ceil(bytes / 4)
+}
