@@ -1,0 +1,96 @@
+/**
+ * Per-provider rate limits (`rpm`, `tpm`, `maxConcurrent`): the one small mutable wrapper
+ * around the pure buckets. A provider with no limits always admits. The pipeline skips a
+ * target whose provider is over budget rather than waiting on it while another can serve.
+ */
+import type { ProviderLimits } from '../config/types.ts'
+import { bucketFull, bucketSettle, bucketTake, perMinute } from './bucket.ts'
+import type { Bucket } from './bucket.ts'
+
+export type LimitReason = 'rpm' | 'tpm' | 'concurrency'
+
+export type Acquired =
+  | { readonly ok: true; release(actualTokens?: number): void }
+  | { readonly ok: false; readonly retryInMs: number; readonly reason: LimitReason }
+
+interface ProviderState {
+  rpm?: Bucket
+  tpm?: Bucket
+  inFlight: number
+}
+
+/** Holds the buckets and in-flight counts of every provider that has limits. */
+export class ProviderLimiter {
+  readonly #limits: ReadonlyMap<string, ProviderLimits>
+  readonly #state = new Map<string, ProviderState>()
+
+  /** `limits`: provider name → its limits (from `ProviderConfig.limits`). */
+  constructor(limits: ReadonlyMap<string, ProviderLimits> | Readonly<Record<string, ProviderLimits>>) {
+    this.#limits = limits instanceof Map ? limits : new Map(Object.entries(limits))
+  }
+
+  /**
+   * Reserves one request and `estTokens` tokens for `provider` at `now`, or says why not and
+   * when to look again. Call `release(actualTokens)` exactly once when the attempt ends (extra
+   * calls are ignored); it frees the concurrency slot and settles TPM with the reported usage.
+   */
+  tryAcquire(provider: string, estTokens: number, now: number): Acquired {
+    const denied = this.peek(provider, estTokens, now)
+    if (denied) return denied
+    const lim = this.#limits.get(provider)
+    if (!lim) return { ok: true, release: () => {} }
+    const st = this.#stateOf(provider, lim, now)
+    if (lim.rpm !== undefined && st.rpm) st.rpm = bucketTake(st.rpm, 1, now, perMinute(lim.rpm)).bucket
+    const reserved = Math.max(0, estTokens)
+    if (lim.tpm !== undefined && st.tpm) st.tpm = bucketTake(st.tpm, reserved, now, perMinute(lim.tpm)).bucket
+    st.inFlight += 1
+    let released = false
+    return {
+      ok: true,
+      release: (actualTokens?: number) => {
+        if (released) return
+        released = true
+        st.inFlight = Math.max(0, st.inFlight - 1)
+        if (lim.tpm !== undefined && st.tpm && actualTokens !== undefined) {
+          st.tpm = bucketSettle(st.tpm, Math.min(reserved, lim.tpm), actualTokens, perMinute(lim.tpm))
+        }
+      },
+    }
+  }
+
+  /** The refusal `tryAcquire` would give now, without taking anything; undefined when it would admit. */
+  peek(provider: string, estTokens: number, now: number): Extract<Acquired, { ok: false }> | undefined {
+    const lim = this.#limits.get(provider)
+    if (!lim) return undefined
+    const st = this.#stateOf(provider, lim, now)
+    if (lim.maxConcurrent !== undefined && st.inFlight >= lim.maxConcurrent) {
+      // No clock tells when a slot frees; a short hint keeps callers from spinning.
+      return { ok: false, retryInMs: 50, reason: 'concurrency' }
+    }
+    if (lim.rpm !== undefined && st.rpm) {
+      const t = bucketTake(st.rpm, 1, now, perMinute(lim.rpm))
+      if (!t.ok) return { ok: false, retryInMs: t.waitMs, reason: 'rpm' }
+    }
+    if (lim.tpm !== undefined && st.tpm) {
+      const t = bucketTake(st.tpm, estTokens, now, perMinute(lim.tpm))
+      if (!t.ok) return { ok: false, retryInMs: t.waitMs, reason: 'tpm' }
+    }
+    return undefined
+  }
+
+  /** In-flight requests for a provider (for `/v1/latencies`). */
+  inFlight(provider: string): number {
+    return this.#state.get(provider)?.inFlight ?? 0
+  }
+
+  #stateOf(provider: string, lim: ProviderLimits, now: number): ProviderState {
+    let st = this.#state.get(provider)
+    if (!st) {
+      st = { inFlight: 0 }
+      if (lim.rpm !== undefined) st.rpm = bucketFull(now, perMinute(lim.rpm))
+      if (lim.tpm !== undefined) st.tpm = bucketFull(now, perMinute(lim.tpm))
+      this.#state.set(provider, st)
+    }
+    return st
+  }
+}

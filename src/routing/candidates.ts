@@ -1,0 +1,59 @@
+/**
+ * Which targets a routed request may use, in config order: the scenario's target, then its
+ * CCR `fallback` list, then (unless `Router.fallbackToOtherTiers` is false) the other distinct
+ * Router targets as tiers. Pure: config in, list out.
+ */
+import type { RouterConfig, Scenario } from '../config/types.ts'
+
+export interface Candidate {
+  /** `"provider,model"`. */
+  readonly target: string
+  /** `tier-N` (index in the Router's distinct targets), `fallback-N`, or `explicit` for a target outside the Router. */
+  readonly tier: string
+  readonly source: 'primary' | 'fallback' | 'tier'
+}
+
+/** The Router's distinct targets in tier order: default, background, think, longContext, webSearch, image. */
+export function tierTargets(cfg: RouterConfig): readonly string[] {
+  const all = [cfg.default, cfg.background, cfg.think, cfg.longContext, cfg.webSearch, cfg.image]
+  return [...new Set(all.filter((t): t is string => typeof t === 'string' && t.length > 0))]
+}
+
+/** The tier label of a target: `tier-N` when it is a Router target, else `explicit`. */
+export function tierOf(target: string, cfg: RouterConfig): string {
+  const i = tierTargets(cfg).indexOf(target)
+  return i >= 0 ? `tier-${i}` : 'explicit'
+}
+
+/** CCR v2 types custom-router and explicit picks as `default` for its fallback lookup. */
+function fallbackList(scenario: Scenario, cfg: RouterConfig): readonly string[] {
+  const own = cfg.fallback[scenario]
+  if (own) return own
+  return scenario === 'explicit' || scenario === 'custom' || scenario === 'subagent' ? cfg.fallback.default ?? [] : []
+}
+
+/**
+ * The candidates for a request routed to `scenarioTarget` by `scenario`, deduplicated (first
+ * occurrence wins).
+ * @example buildCandidates('a,x', 'default', cfg) // [{ target: 'a,x', tier: 'tier-0', source: 'primary' }, …]
+ */
+export function buildCandidates(scenarioTarget: string, scenario: Scenario, cfg: RouterConfig): Candidate[] {
+  const out: Candidate[] = [{ target: scenarioTarget, tier: tierOf(scenarioTarget, cfg), source: 'primary' }]
+  const seen = new Set([scenarioTarget])
+  const add = (c: Candidate) => {
+    if (seen.has(c.target) || c.target.length === 0) return
+    seen.add(c.target)
+    out.push(c)
+  }
+  fallbackList(scenario, cfg).forEach((target, i) => add({ target, tier: `fallback-${i}`, source: 'fallback' }))
+  if (cfg.fallbackToOtherTiers !== false) {
+    tierTargets(cfg).forEach((target, i) => add({ target, tier: `tier-${i}`, source: 'tier' }))
+  }
+  return out
+}
+
+/** The provider part of `"provider,model"` (CCR splits at the first comma; model ids may hold commas). */
+export function providerOf(target: string): string {
+  const i = target.indexOf(',')
+  return i < 0 ? target : target.slice(0, i)
+}

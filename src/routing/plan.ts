@@ -1,0 +1,132 @@
+/**
+ * The routing plan for one request: which targets to try, in which order, with the numbers
+ * behind the choice (served by `GET /v1/routing/plan`). Pure: measurements, limits, config,
+ * `now` and `random` in; a plan out.
+ *
+ * Order: config order until EVERY usable candidate has ≥ `minSamples` samples (so a cold
+ * start and a freshly recovered target behave predictably), then by score through `select`
+ * (band sharing + capped exploration), demoted targets last. Candidates whose breaker is open
+ * or whose provider is over its rate budget are dropped; when that drops all of them, the
+ * plan is `exhausted` and still lists them in config order, with the reason and wait, so the
+ * caller can answer 503 or 429 with a `retry-after`.
+ */
+import type { RetryPolicy, RouterConfig } from '../config/types.ts'
+import { breakerAllows, breakerRetryInMs } from '../resilience/breaker.ts'
+import { providerOf } from './candidates.ts'
+import type { Candidate } from './candidates.ts'
+import { normalisersOf, score } from './score.ts'
+import { select } from './select.ts'
+import type { ScoreComponents, TargetSnapshot } from './types.ts'
+
+export { buildCandidates } from './candidates.ts'
+export type { Candidate } from './candidates.ts'
+
+export type SkipReason = 'circuit_open' | 'rate_limited'
+
+export interface PlanTuning {
+  /** Score distance within which targets share traffic. */
+  readonly band: number
+  /** Cap on the share of requests sent first to a new, recovered or stale target. */
+  readonly exploreShare: number
+  /** A target with no finished attempt for this long is due exploration. */
+  readonly staleMs: number
+}
+
+export const DEFAULT_TUNING: PlanTuning = { band: 0.05, exploreShare: 0.05, staleMs: 5_000 }
+
+/** What the planner reads; build it from `RoutingStats.all(now)` and `ProviderLimiter.peek`. */
+export interface PlanView {
+  readonly stats: ReadonlyMap<string, TargetSnapshot>
+  /** Provider → why it cannot take a request now (absent: it can). */
+  readonly limited?: ReadonlyMap<string, { readonly reason: 'rpm' | 'tpm' | 'concurrency'; readonly retryInMs: number }>
+  /** Target → blended USD per million tokens, for the cost component. */
+  readonly pricePerMTok?: ReadonlyMap<string, number>
+  readonly tuning?: Partial<PlanTuning>
+}
+
+export interface PlannedTarget extends Candidate {
+  readonly provider: string
+  readonly retry: RetryPolicy
+  readonly samples: number
+  readonly latencyMs?: number
+  readonly score: number
+  readonly components: ScoreComponents
+  readonly demoted: boolean
+  readonly reason?: string
+  readonly skip?: { readonly reason: SkipReason; readonly retryInMs: number }
+}
+
+export type Plan =
+  | { readonly kind: 'ready'; readonly ordering: 'config' | 'score'; readonly targets: readonly PlannedTarget[]; readonly dropped: readonly PlannedTarget[] }
+  | { readonly kind: 'exhausted'; readonly reason: SkipReason; readonly retryInMs: number; readonly targets: readonly PlannedTarget[] }
+
+function emptySnap(key: string): TargetSnapshot {
+  return { key, samples: 0, successes: 0, errors: 0, inFlight: 0, breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 } }
+}
+
+function skipOf(snap: TargetSnapshot, provider: string, view: PlanView, cfg: RouterConfig, now: number): PlannedTarget['skip'] {
+  const br = breakerAllows(snap.breaker, now, cfg.breaker)
+  if (!br.allowed) return { reason: 'circuit_open', retryInMs: Math.max(1, breakerRetryInMs(br.state, now)) }
+  const lim = view.limited?.get(provider)
+  return lim ? { reason: 'rate_limited', retryInMs: lim.retryInMs } : undefined
+}
+
+/** Scores every candidate against the best values among them. */
+function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig, now: number): PlannedTarget[] {
+  const snaps = cands.map((c) => view.stats.get(c.target) ?? emptySnap(c.target))
+  const prices = cands.map((c) => view.pricePerMTok?.get(c.target))
+  const best = normalisersOf(snaps, prices)
+  return cands.map((c, i) => {
+    const snap = snaps[i] ?? emptySnap(c.target)
+    const price = prices[i]
+    const s = score(snap, { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best, ...(price === undefined ? {} : { pricePerMTok: price }) })
+    const provider = providerOf(c.target)
+    const skip = skipOf(snap, provider, view, cfg, now)
+    return {
+      ...c, provider, retry: cfg.tierRetries[c.tier] ?? cfg.defaultRetry, samples: snap.samples,
+      ...(snap.latencyMs === undefined ? {} : { latencyMs: snap.latencyMs }),
+      score: s.score, components: s.components, demoted: s.demoted,
+      ...(s.reason === undefined ? {} : { reason: s.reason }), ...(skip ? { skip } : {}),
+    }
+  })
+}
+
+function byScore(usable: readonly PlannedTarget[], view: PlanView, now: number, random: () => number): PlannedTarget[] {
+  const t = { ...DEFAULT_TUNING, ...view.tuning }
+  const explore = (p: PlannedTarget) => {
+    const last = view.stats.get(p.target)?.lastFinishedAt
+    return last === undefined || now - last >= t.staleMs
+  }
+  const head = usable.filter((p) => !p.demoted)
+  const tail = usable.filter((p) => p.demoted).sort((a, b) => b.score - a.score)
+  const scored = head.map((p) => ({ key: p.target, score: p.score, inFlight: view.stats.get(p.target)?.inFlight ?? 0, explore: explore(p) }))
+  const order = select(scored, { band: t.band, exploreShare: t.exploreShare }, random)
+  const byKey = new Map(head.map((p) => [p.target, p]))
+  return [...order.map((s) => byKey.get(s.key)).filter((p): p is PlannedTarget => p !== undefined), ...tail]
+}
+
+/**
+ * Plans the route for one request (see the module comment for the rules).
+ * @example planRoute(buildCandidates('a,x', 'default', cfg), { stats: stats.all(now) }, cfg, now, random)
+ */
+export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg: RouterConfig, now: number, random: () => number): Plan {
+  const all = annotate(candidates, view, cfg, now)
+  const usable = all.filter((p) => !p.skip)
+  const dropped = all.filter((p) => p.skip)
+  if (usable.length === 0) {
+    const soonest = [...dropped].sort((a, b) => (a.skip?.retryInMs ?? 0) - (b.skip?.retryInMs ?? 0))[0]
+    return { kind: 'exhausted', reason: soonest?.skip?.reason ?? 'circuit_open', retryInMs: soonest?.skip?.retryInMs ?? 0, targets: all }
+  }
+  const warm = usable.every((p) => p.samples >= Math.max(1, cfg.minSamples))
+  if (!warm) return { kind: 'ready', ordering: 'config', targets: usable, dropped }
+  return { kind: 'ready', ordering: 'score', targets: byScore(usable, view, now, random), dropped }
+}
+
+/**
+ * After a `context_length_exceeded` error: the remaining targets with the Router's
+ * `longContext` target moved first, when it is among them.
+ */
+export function preferLongContext(remaining: readonly PlannedTarget[], cfg: RouterConfig): readonly PlannedTarget[] {
+  const lc = remaining.find((p) => p.target === cfg.longContext)
+  return lc ? [lc, ...remaining.filter((p) => p !== lc)] : remaining
+}

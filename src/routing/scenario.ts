@@ -1,0 +1,124 @@
+/**
+ * CCR 1.x scenario routing (ccr-contract §2.2), pure: which Router target serves an
+ * Anthropic-shaped request. Order:
+ *   explicit `provider,model` → longContext → subagent tag → image → background → webSearch → think → default
+ * A scenario whose Router key is unset falls through to the next.
+ *
+ * Image: CCR's image agent runs BEFORE the router and overrides everything, even an explicit
+ * `/model` choice. We keep the two user pins (explicit, subagent) and longContext first (a
+ * small vision model cannot take a context that needed the long-context model, so the request
+ * would fail outright), then let image win over background/webSearch/think, whose models may
+ * be text-only: the user configured Router.image precisely so images reach a model that sees
+ * them (CCR's "answers unrelated to the image" reports, #1409).
+ */
+import type { RouterConfig, Scenario } from '../config/types.ts'
+import type { JsonObject } from '../formats/types.ts'
+import { parseTarget, resolveExplicit, targetKey } from './target.ts'
+import type { ProviderNames } from './target.ts'
+
+export interface ScenarioInput {
+  /** The Anthropic Messages request body; never mutated. */
+  readonly body: JsonObject
+  /** Our estimate of the request's input tokens. */
+  readonly tokenCount: number
+  /** `input_tokens` of the previous response in this session, when known (see sessionIdOf). */
+  readonly lastUsageInputTokens?: number
+  readonly providers: ProviderNames
+}
+
+export interface ScenarioDecision {
+  readonly scenario: Scenario
+  /** `"provider,model"`. */
+  readonly target: string
+  /** The body to send on: the input body, or a copy with the subagent tag stripped. */
+  readonly body: JsonObject
+}
+
+/** CCR's floor for the last-usage longContext rule: a short follow-up in a long session stays put. */
+const LAST_USAGE_MIN_TOKENS = 20000
+
+const TAG = /<CCR-SUBAGENT-MODEL>([\s\S]*?)<\/CCR-SUBAGENT-MODEL>/
+
+const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The session id Claude Code puts in `metadata.user_id` (`user_<hash>_account__session_<uuid>`). */
+export function sessionIdOf(body: JsonObject): string | undefined {
+  const userId = isObj(body.metadata) ? body.metadata.user_id : undefined
+  if (typeof userId !== 'string') return undefined
+  const i = userId.indexOf('_session_')
+  const id = i < 0 ? '' : userId.slice(i + '_session_'.length)
+  return id === '' ? undefined : id
+}
+
+/**
+ * Finds the subagent tag in EVERY system block (CCR only looked at `system[1]`, which broke
+ * when Claude Code moved the agent prompt to `system[2]`, #1564) and returns the tagged target
+ * with a copy of the body whose tags are removed. The tag is an instruction to us, never to
+ * the model, so it is stripped even when another scenario wins.
+ */
+export function extractSubagent(body: JsonObject): { target?: string; body: JsonObject } {
+  let target: string | undefined
+  const strip = (text: string): string =>
+    text.replace(new RegExp(TAG.source, 'g'), (_whole, inner: string) => {
+      target ??= inner.trim()
+      return ''
+    })
+  const system = body.system
+  if (typeof system === 'string') {
+    if (!TAG.test(system)) return { body }
+    const text = strip(system)
+    return { target, body: { ...body, system: text } }
+  }
+  if (!Array.isArray(system) || !system.some((b) => isObj(b) && typeof b.text === 'string' && TAG.test(b.text))) return { body }
+  const blocks = system.map((b) => (isObj(b) && typeof b.text === 'string' && TAG.test(b.text) ? { ...b, text: strip(b.text) } : b))
+  return { target, body: { ...body, system: blocks } }
+}
+
+const hasImage = (content: unknown): boolean =>
+  Array.isArray(content) &&
+  content.some((b) => isObj(b) && (b.type === 'image' || (b.type === 'tool_result' && hasImage(b.content))))
+
+/** Whether the LAST message is a user message with an image, directly or inside a tool_result. */
+export function lastUserHasImage(body: JsonObject): boolean {
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  const last: unknown = messages[messages.length - 1]
+  return isObj(last) && last.role === 'user' && hasImage(last.content)
+}
+
+const usesWebSearch = (body: JsonObject): boolean =>
+  Array.isArray(body.tools) && body.tools.some((t) => isObj(t) && typeof t.type === 'string' && t.type.startsWith('web_search'))
+
+const wantsThinking = (body: JsonObject): boolean =>
+  Boolean(body.thinking) && !(isObj(body.thinking) && body.thinking.type === 'disabled')
+
+const isBackground = (model: string): boolean => /claude/i.test(model) && /haiku/i.test(model)
+
+/** Canonical casing for a target naming a configured provider; otherwise the text as written (the caller 404s). */
+function canonical(target: string, providers: ProviderNames): string {
+  const t = resolveExplicit(target, providers)
+  return t ? targetKey(t) : target
+}
+
+function isLongContext(input: ScenarioInput, threshold: number): boolean {
+  const last = input.lastUsageInputTokens ?? 0
+  return input.tokenCount > threshold || (last > threshold && input.tokenCount > LAST_USAGE_MIN_TOKENS)
+}
+
+/**
+ * Picks the scenario and target for a request (CCR order, see the file comment).
+ * @example chooseScenario({ body: { model: 'claude-3-5-haiku' }, tokenCount: 10, providers }, router).scenario // 'background'
+ */
+export function chooseScenario(input: ScenarioInput, router: RouterConfig): ScenarioDecision {
+  const model = typeof input.body.model === 'string' ? input.body.model : ''
+  const sub = extractSubagent(input.body)
+  const body = sub.body
+  const pick = (scenario: Scenario, target: string): ScenarioDecision => ({ scenario, target, body })
+  if (parseTarget(model)) return pick('explicit', canonical(model, input.providers))
+  if (router.longContext && isLongContext(input, router.longContextThreshold)) return pick('longContext', router.longContext)
+  if (sub.target && parseTarget(sub.target)) return pick('subagent', canonical(sub.target, input.providers))
+  if (router.image && lastUserHasImage(body)) return pick('image', router.image)
+  if (router.background && isBackground(model)) return pick('background', router.background)
+  if (router.webSearch && usesWebSearch(body)) return pick('webSearch', router.webSearch)
+  if (router.think && wantsThinking(body)) return pick('think', router.think)
+  return pick('default', router.default)
+}

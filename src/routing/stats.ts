@@ -1,0 +1,179 @@
+/**
+ * The one mutable table of routing measurements: per target (`"provider,model"`), the
+ * in-flight count, EWMAs of latency / time to first token / output tokens per second, a
+ * sliding success/error window and the circuit breaker. Every update goes through the pure
+ * functions of ewma.ts, window.ts and resilience/breaker.ts; this class only holds the values.
+ *
+ * One sample per ATTEMPT, not per request: a retried request gives two samples, so a tier's
+ * numbers describe the tier, not the retry policy.
+ */
+import type { BreakerPolicy } from '../config/types.ts'
+import { breakerAllows, breakerInitial, breakerNext, breakerRetryInMs } from '../resilience/breaker.ts'
+import type { BreakerEvent, BreakerState } from '../resilience/breaker.ts'
+import { EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
+import type { Ewma } from './ewma.ts'
+import type { FailureReason, TargetSnapshot } from './types.ts'
+import { emptyWindow, windowAdd, windowSum } from './window.ts'
+import type { SlidingWindow, WindowParams } from './window.ts'
+
+export interface StatsOptions {
+  readonly ewmaAlpha: number
+  /** A failure counts as `failurePenalty × current EWMA` (default 2 in config). */
+  readonly failurePenalty: number
+  readonly breaker: BreakerPolicy
+  /** The success/error window; default 60 s in 12 slots. */
+  readonly window?: WindowParams
+}
+
+/**
+ * A scoped timer for one upstream attempt. Call exactly one of `succeed` / `fail`; later calls
+ * are ignored. Call `abandon(now)` in a `finally`: when neither was called (an exception, a
+ * forgotten path) it records a failure, so no attempt leaves the in-flight count stuck.
+ */
+export interface Attempt {
+  readonly key: string
+  readonly startedAt: number
+  /** The first *content* token arrived (not headers, not a ping). Only the first call counts. */
+  firstToken(now: number): void
+  succeed(now: number, info?: { readonly outputTokens?: number }): void
+  fail(now: number, reason: FailureReason): void
+  abandon(now: number): void
+}
+
+interface TargetRecord {
+  inFlight: number
+  samples: number
+  latency: Ewma
+  ttft: Ewma
+  tps: Ewma
+  window: SlidingWindow<'ok' | 'err'>
+  breaker: BreakerState
+  lastFinishedAt?: number
+}
+
+const DEFAULT_WINDOW: WindowParams = { windowMs: 60_000, buckets: 12 }
+
+/** Per-target measurements and breakers, read through `snapshot` / `all`. */
+export class RoutingStats {
+  readonly #opts: StatsOptions
+  readonly #window: WindowParams
+  readonly #targets = new Map<string, TargetRecord>()
+
+  constructor(opts: StatsOptions) {
+    this.#opts = opts
+    this.#window = opts.window ?? DEFAULT_WINDOW
+  }
+
+  /** Starts timing an attempt on `key` at `now` (takes a half-open probe slot when relevant). */
+  begin(key: string, now: number): Attempt {
+    const rec = this.#record(key, now)
+    rec.inFlight += 1
+    rec.breaker = breakerNext(breakerAllows(rec.breaker, now, this.#opts.breaker).state, { type: 'attempt' }, now, this.#opts.breaker)
+    let firstAt: number | undefined
+    let done = false
+    const finish = (): boolean => {
+      if (done) return false
+      done = true
+      rec.inFlight = Math.max(0, rec.inFlight - 1)
+      return true
+    }
+    return {
+      key,
+      startedAt: now,
+      firstToken: (t) => { if (!done && firstAt === undefined) firstAt = t },
+      succeed: (t, info) => { if (finish()) this.#onSuccess(rec, now, firstAt, t, info?.outputTokens) },
+      fail: (t, reason) => { if (finish()) this.#onFailure(rec, firstAt, t, reason) },
+      abandon: (t) => { if (finish()) this.#onFailure(rec, firstAt, t, 'abandoned') },
+    }
+  }
+
+  /** Whether the breaker lets a request through to `key` now, and when it will if not. */
+  allows(key: string, now: number): { allowed: boolean; retryInMs: number } {
+    const rec = this.#targets.get(key)
+    if (!rec) return { allowed: true, retryInMs: 0 }
+    const { allowed, state } = breakerAllows(rec.breaker, now, this.#opts.breaker)
+    return { allowed, retryInMs: allowed ? 0 : Math.max(1, breakerRetryInMs(state, now)) }
+  }
+
+  /** What is known about `key` at `now` (an empty snapshot for an unknown target). */
+  snapshot(key: string, now: number): TargetSnapshot {
+    const rec = this.#targets.get(key)
+    if (!rec) return emptySnapshot(key, now)
+    const successes = windowSum(rec.window, 'ok', now, this.#window)
+    const errors = windowSum(rec.window, 'err', now, this.#window)
+    const optional = {
+      latencyMs: ewmaValue(rec.latency), ttftMs: ewmaValue(rec.ttft), tokensPerSec: ewmaValue(rec.tps),
+      errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined, lastFinishedAt: rec.lastFinishedAt,
+    }
+    return {
+      key, samples: rec.samples, successes, errors, inFlight: rec.inFlight,
+      breaker: breakerAllows(rec.breaker, now, this.#opts.breaker).state,
+      ...dropUndefined(optional),
+    }
+  }
+
+  /** Snapshots of every target seen so far, in first-seen order. */
+  all(now: number): ReadonlyMap<string, TargetSnapshot> {
+    return new Map([...this.#targets.keys()].map((k) => [k, this.snapshot(k, now)]))
+  }
+
+  #record(key: string, now: number): TargetRecord {
+    let rec = this.#targets.get(key)
+    if (!rec) {
+      rec = { ...freshMeasurements(), inFlight: 0, breaker: breakerInitial(now) }
+      this.#targets.set(key, rec)
+    }
+    return rec
+  }
+
+  #onSuccess(rec: TargetRecord, start: number, firstAt: number | undefined, end: number, outputTokens?: number): void {
+    const a = this.#opts.ewmaAlpha
+    const wasProbing = rec.breaker.kind === 'half_open'
+    this.#breakerEvent(rec, { type: 'success' }, end)
+    // A recovered target starts its measurements afresh: its pre-outage penalties say nothing now.
+    if (wasProbing && rec.breaker.kind === 'closed') Object.assign(rec, freshMeasurements())
+    rec.latency = ewma(rec.latency, end - start, a)
+    if (firstAt !== undefined) {
+      rec.ttft = ewma(rec.ttft, firstAt - start, a)
+      const secs = (end - firstAt) / 1_000
+      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, outputTokens / secs, a)
+    }
+    this.#count(rec, 'ok', end)
+  }
+
+  #onFailure(rec: TargetRecord, firstAt: number | undefined, end: number, reason: FailureReason): void {
+    if (reason === 'client_error') {
+      this.#breakerEvent(rec, { type: 'release' }, end)
+      return
+    }
+    const { ewmaAlpha: a, failurePenalty: f } = this.#opts
+    rec.latency = penalise(rec.latency, f, a)
+    if (firstAt === undefined) rec.ttft = penalise(rec.ttft, f, a)
+    this.#count(rec, 'err', end)
+    const ok = windowSum(rec.window, 'ok', end, this.#window)
+    const err = windowSum(rec.window, 'err', end, this.#window)
+    this.#breakerEvent(rec, { type: 'failure', errorRate: err / (ok + err), requests: ok + err }, end)
+  }
+
+  #count(rec: TargetRecord, outcome: 'ok' | 'err', now: number): void {
+    rec.window = windowAdd(rec.window, outcome, 1, now, this.#window)
+    rec.samples += 1
+    rec.lastFinishedAt = now
+  }
+
+  #breakerEvent(rec: TargetRecord, ev: BreakerEvent, now: number): void {
+    rec.breaker = breakerNext(breakerAllows(rec.breaker, now, this.#opts.breaker).state, ev, now, this.#opts.breaker)
+  }
+}
+
+function freshMeasurements(): Pick<TargetRecord, 'samples' | 'latency' | 'ttft' | 'tps' | 'window'> {
+  return { samples: 0, latency: EMPTY_EWMA, ttft: EMPTY_EWMA, tps: EMPTY_EWMA, window: emptyWindow() }
+}
+
+function emptySnapshot(key: string, now: number): TargetSnapshot {
+  return { key, samples: 0, successes: 0, errors: 0, inFlight: 0, breaker: breakerInitial(now) }
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
