@@ -5,6 +5,7 @@
  * too, so that one parse reports every problem at once.
  */
 import { isPlainObject } from './fields.ts'
+import { splitTarget } from './target-syntax.ts'
 
 export interface Finding {
   readonly severity: 'error' | 'warning'
@@ -18,18 +19,6 @@ export const FALLBACK_KEYS = ['default', 'background', 'think', 'longContext', '
 const TARGET_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
 
 interface ProviderLike { readonly name: string; readonly models: readonly string[] }
-
-/**
- * Splits `"provider,model"` at the FIRST comma (model ids may contain commas, as in CCR).
- * @example splitTarget('or,a,b') // { provider: 'or', model: 'a,b' }
- */
-export function splitTarget(s: string): { provider: string; model: string } | undefined {
-  const i = s.indexOf(',')
-  if (i <= 0 || i === s.length - 1) return undefined
-  const provider = s.slice(0, i).trim()
-  const model = s.slice(i + 1).trim()
-  return provider && model ? { provider, model } : undefined
-}
 
 function providersOf(file: Record<string, unknown>): { key: string; list: unknown[] } {
   if (Array.isArray(file.Providers)) return { key: 'Providers', list: file.Providers }
