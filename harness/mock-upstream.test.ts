@@ -1,0 +1,148 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { chunkText, createMockUpstream, estimateInputTokens, MockConnectionReset, outputTokensOf } from './mock-upstream.ts'
+import type { MockOptions } from './mock-upstream.ts'
+
+type Json = Record<string, unknown>
+interface Ev { event?: string; data: string }
+
+const instant = (): Promise<void> => Promise.resolve()
+const PROMPT = { system: 'Be terse.', messages: [{ role: 'user', content: [{ type: 'text', text: 'héllo wörld, count to ten' }] }] }
+const PATHS = { anthropic: '/v1/messages', openai: '/v1/chat/completions' } as const
+
+function request(format: keyof typeof PATHS, model: string, extra: Json = {}, init: RequestInit = {}): Request {
+  return new Request(`http://mock${PATHS[format]}`, { method: 'POST', body: JSON.stringify({ model, max_tokens: 64, ...PROMPT, ...extra }), ...init })
+}
+
+/** Local SSE split (blank-line separated, `event:` and `data:` lines), independent of src/. */
+function parseSse(text: string): Ev[] {
+  return text.split('\n\n').filter((b) => b !== '').map((block) => {
+    const ev: Ev = { data: '' }
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event: ')) ev.event = line.slice(7)
+      else if (line.startsWith('data: ')) ev.data += line.slice(6)
+    }
+    return ev
+  })
+}
+
+const mockWith = (opts: MockOptions = {}) => createMockUpstream({ sleep: instant, ...opts })
+
+/** Checks the Anthropic grammar of protocols.md §2.1 and returns text, thinking, tool JSON and usage. */
+function checkAnthropic(events: Ev[]): { text: string; thinking: string; toolJson: string; input: number; output: number } {
+  const datas = events.map((e) => JSON.parse(e.data) as Json)
+  events.forEach((e, i) => assert.equal(e.event, datas[i]?.type, 'event line matches data.type'))
+  assert.equal(datas[0]?.type, 'message_start')
+  assert.equal(datas.at(-1)?.type, 'message_stop')
+  assert.equal(datas.filter((d) => d.type === 'message_stop').length, 1)
+  let text = ''; let thinking = ''; let toolJson = ''; let open = -1; let nextIndex = 0
+  for (const d of datas) {
+    if (d.type === 'content_block_start') { assert.equal(d.index, nextIndex++); open = d.index as number }
+    if (d.type === 'content_block_delta') {
+      assert.equal(d.index, open)
+      const delta = d.delta as Json
+      if (delta.type === 'text_delta') text += delta.text as string
+      if (delta.type === 'thinking_delta') thinking += delta.thinking as string
+      if (delta.type === 'input_json_delta') toolJson += delta.partial_json as string
+    }
+    if (d.type === 'content_block_stop') { assert.equal(d.index, open); open = -1 }
+  }
+  const start = (datas[0]?.message as Json).usage as Json
+  const last = datas.findLast((d) => d.type === 'message_delta')?.usage as Json
+  return { text, thinking, toolJson, input: start.input_tokens as number, output: last.output_tokens as number }
+}
+
+/** Checks §3.4: same id everywhere, role first, one finish_reason, usage chunk, [DONE] last. */
+function checkOpenAI(events: Ev[]): { text: string; reasoning: string; args: string; usage: Json | undefined } {
+  assert.equal(events.at(-1)?.data, '[DONE]')
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data) as Json)
+  assert.equal(new Set(chunks.map((c) => c.id)).size, 1)
+  let text = ''; let reasoning = ''; let args = ''; let finishes = 0
+  chunks.forEach((c, i) => {
+    const choice = (c.choices as Json[])[0]
+    if (choice === undefined) return
+    const delta = choice.delta as Json
+    if (i === 0) assert.equal(delta.role, 'assistant')
+    if (choice.finish_reason !== null) finishes++
+    text += (delta.content as string | undefined) ?? ''
+    reasoning += (delta.reasoning_content as string | undefined) ?? ''
+    for (const tc of (delta.tool_calls as Json[] | undefined) ?? []) args += (tc.function as Json).arguments as string
+  })
+  assert.equal(finishes, 1)
+  const usage = chunks.findLast((c) => (c.choices as Json[]).length === 0)?.usage as Json | undefined
+  return { text, reasoning, args, usage }
+}
+
+function expectedText(chunks: number, tokens: number): string {
+  let s = ''
+  for (let i = 1; i <= chunks; i++) s += chunkText(i, tokens)
+  return s
+}
+
+describe('mock upstream streams', () => {
+  it('Anthropic text stream is well-formed, echoes the model and reports the usage it sent', async () => {
+    const mock = mockWith()
+    const res = await mock.fetch(request('anthropic', 'claude-x:chunks=7:tokens=3', { stream: true }))
+    assert.equal(res.headers.get('content-type'), 'text/event-stream')
+    const events = parseSse(await res.text())
+    assert.match(events[0]?.data ?? '', /"model":"claude-x:chunks=7:tokens=3"/)
+    const got = checkAnthropic(events)
+    assert.equal(got.text, expectedText(7, 3))
+    assert.equal(got.output, 21)
+    assert.equal(got.input, estimateInputTokens(PROMPT))
+    assert.equal(mock.attempts()[0]?.events, events.length)
+  })
+
+  it('Anthropic thinking and tool modes produce the blocks the SDK accumulates', async () => {
+    const mock = mockWith()
+    const think = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', 'm:mode=thinking:think=2:chunks=3', { stream: true }))).text()))
+    assert.match(think.thinking, /^\(think 0001\) \(think 0002\) $/)
+    assert.equal(think.output, 5)
+    const tool = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', 'm:mode=tool:chunks=4', { stream: true }))).text()))
+    assert.deepEqual(JSON.parse(tool.toolJson), { seq: expectedText(4, 1) })
+  })
+
+  it('OpenAI stream with include_usage ends with a usage chunk then [DONE]', async () => {
+    const mock = mockWith()
+    const res = await mock.fetch(request('openai', 'gpt-x:chunks=5:tokens=2', { stream: true, stream_options: { include_usage: true } }))
+    const got = checkOpenAI(parseSse(await res.text()))
+    assert.equal(got.text, expectedText(5, 2))
+    assert.equal(got.usage?.completion_tokens, 10)
+    assert.equal(got.usage?.prompt_tokens, estimateInputTokens(PROMPT))
+  })
+
+  it('OpenAI stream without include_usage has no usage chunk; tool and reasoning modes fill their fields', async () => {
+    const mock = mockWith()
+    const plain = checkOpenAI(parseSse(await (await mock.fetch(request('openai', 'g:chunks=2', { stream: true }))).text()))
+    assert.equal(plain.usage, undefined)
+    const tool = checkOpenAI(parseSse(await (await mock.fetch(request('openai', 'g:mode=tool:chunks=3', { stream: true }))).text()))
+    assert.deepEqual(JSON.parse(tool.args), { seq: expectedText(3, 1) })
+    const think = checkOpenAI(parseSse(await (await mock.fetch(request('openai', 'g:mode=thinking:think=1:chunks=1', { stream: true }))).text()))
+    assert.equal(think.reasoning, '(think 0001) ')
+  })
+
+  it('law: for any chunking, streamed text equals the JSON answer text and usage equals tokens generated', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('anthropic' as const, 'openai' as const),
+      async (chunks, tokens, format) => {
+        const mock = mockWith()
+        const model = `m:chunks=${chunks}:tokens=${tokens}`
+        const json = await (await mock.fetch(request(format, model))).json() as Json
+        const events = parseSse(await (await mock.fetch(request(format, model, { stream: true, stream_options: { include_usage: true } }))).text())
+        const expected = outputTokensOf({ chunks, tokensPerChunk: tokens, mode: 'text', thinkChunks: 0 })
+        if (format === 'anthropic') {
+          const s = checkAnthropic(events)
+          assert.equal(s.text, ((json.content as Json[])[0] as Json).text)
+          assert.equal(s.output, expected)
+          assert.equal((json.usage as Json).output_tokens, expected)
+        } else {
+          const s = checkOpenAI(events)
+          const choice = (json.choices as Json[])[0] as Json
+          assert.equal(s.text, (choice.message as Json).content)
+          assert.equal(s.usage?.completion_tokens, expected)
+          assert.equal((json.usage as Json).completion_tokens, expected)
+        }
+      }), { numRuns: 40 })
+  })
+})
