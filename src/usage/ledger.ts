@@ -1,0 +1,124 @@
+/**
+ * In-memory usage and cost ledger behind `GET /v1/usage`. One record per (tier, target) pair;
+ * per-tier and per-target views are sums over pairs at snapshot time (pairs are few).
+ * Only the attempt that answered is billed; failed attempts add to `failures` only.
+ */
+import type { Usage } from '../formats/types.ts'
+
+/** Totals for one (tier, `provider,model`) pair; also the delta unit the store persists. */
+export interface PairTotals {
+  readonly tier: string
+  readonly target: string
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly cacheReadTokens: number
+  readonly cacheCreationTokens: number
+  /** Sum over requests whose cost was known. */
+  readonly costUsd: number
+  /** Billed requests whose price was unknown (their cost is not in `costUsd`). */
+  readonly unknownCostRequests: number
+  readonly failures: Readonly<Record<string, number>>
+}
+
+export type UsageTotals = Omit<PairTotals, 'tier' | 'target'>
+
+export interface UsageSnapshot {
+  readonly total: UsageTotals
+  readonly tiers: Record<string, UsageTotals>
+  /** Keyed `provider,model`. */
+  readonly targets: Record<string, UsageTotals>
+}
+
+export interface BilledRequest {
+  readonly tier: string
+  /** The `provider,model` that answered, after any failover. */
+  readonly target: string
+  readonly usage: Usage
+  /** Undefined when the price is unknown. */
+  readonly costUsd: number | undefined
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+type MutableTotals = Mutable<UsageTotals> & { failures: Record<string, number> }
+
+const zero = (): MutableTotals => ({
+  requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0,
+  costUsd: 0, unknownCostRequests: 0, failures: {},
+})
+
+/** Add `d` into `into` (failures merged by reason). */
+export function addTotals(into: MutableTotals, d: UsageTotals): void {
+  into.requests += d.requests
+  into.inputTokens += d.inputTokens
+  into.outputTokens += d.outputTokens
+  into.cacheReadTokens += d.cacheReadTokens
+  into.cacheCreationTokens += d.cacheCreationTokens
+  into.costUsd += d.costUsd
+  into.unknownCostRequests += d.unknownCostRequests
+  for (const [reason, n] of Object.entries(d.failures)) into.failures[reason] = (into.failures[reason] ?? 0) + n
+}
+
+export class UsageLedger {
+  readonly #pairs = new Map<string, { tier: string; target: string; totals: MutableTotals }>()
+  readonly #onDelta: ((delta: PairTotals) => void) | undefined
+
+  /** `onDelta` receives every change, e.g. `store.enqueue`, so persistence stays off the hot path. */
+  constructor(onDelta?: (delta: PairTotals) => void) {
+    this.#onDelta = onDelta
+  }
+
+  /** Bill one answered request to the target that answered it. */
+  record(req: BilledRequest): void {
+    const u = req.usage
+    this.#apply({
+      tier: req.tier, target: req.target, requests: 1,
+      inputTokens: u.inputTokens, outputTokens: u.outputTokens,
+      cacheReadTokens: u.cacheReadTokens, cacheCreationTokens: u.cacheCreationTokens,
+      costUsd: req.costUsd ?? 0, unknownCostRequests: req.costUsd === undefined ? 1 : 0, failures: {},
+    }, true)
+  }
+
+  /** Count a failed attempt by reason (a ProxyError kind, say); nothing is billed. */
+  recordFailure(tier: string, target: string, reason: string): void {
+    this.#apply({ ...zero(), tier, target, failures: { [reason]: 1 } }, true)
+  }
+
+  /** Add persisted totals at start-up; not echoed to `onDelta`. */
+  seed(rows: readonly PairTotals[]): void {
+    for (const row of rows) this.#apply(row, false)
+  }
+
+  #apply(delta: PairTotals, emit: boolean): void {
+    const key = `${delta.tier}\u0000${delta.target}`
+    let pair = this.#pairs.get(key)
+    if (pair === undefined) {
+      pair = { tier: delta.tier, target: delta.target, totals: zero() }
+      this.#pairs.set(key, pair)
+    }
+    addTotals(pair.totals, delta)
+    if (emit) this.#onDelta?.(delta)
+  }
+
+  /** A deep copy of the totals: overall, per tier and per `provider,model`. */
+  snapshot(): UsageSnapshot {
+    const total = zero()
+    const tiers: Record<string, MutableTotals> = {}
+    const targets: Record<string, MutableTotals> = {}
+    for (const { tier, target, totals } of this.#pairs.values()) {
+      addTotals(total, totals)
+      addTotals((tiers[tier] ??= zero()), totals)
+      addTotals((targets[target] ??= zero()), totals)
+    }
+    return { total, tiers, targets }
+  }
+
+  /** Every pair's totals, e.g. for tests or a full export. */
+  pairs(): PairTotals[] {
+    return [...this.#pairs.values()].map(({ tier, target, totals }) => {
+      const copy = zero()
+      addTotals(copy, totals)
+      return { tier, target, ...copy }
+    })
+  }
+}
