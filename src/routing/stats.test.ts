@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { RoutingStats } from './stats.ts'
+
+const breaker = { consecutiveFailures: 3, errorRateThreshold: 0.9, minRequestsForRate: 100, cooldownMs: 1_000, maxCooldownMs: 8_000, halfOpenProbes: 1 }
+const make = () => new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker })
+
+describe('RoutingStats', () => {
+  it('records latency per attempt, TTFT and tokens per second of a stream', () => {
+    const st = make()
+    const a = st.begin('p,m', 1_000)
+    assert.equal(st.snapshot('p,m', 1_000).inFlight, 1)
+    a.firstToken(1_200)
+    a.firstToken(1_300) // only the first content token counts
+    a.succeed(3_200, { outputTokens: 100 })
+    const s = st.snapshot('p,m', 3_200)
+    assert.equal(s.inFlight, 0)
+    assert.equal(s.latencyMs, 2_200)
+    assert.equal(s.ttftMs, 200)
+    assert.equal(s.tokensPerSec, 50) // 100 tokens over the 2 s after the first token
+    assert.equal(s.samples, 1)
+    assert.equal(s.successes, 1)
+    assert.equal(s.errorRate, 0)
+  })
+
+  it('counts a failure as penalty × EWMA, not its duration', () => {
+    const st = make()
+    st.begin('p,m', 0).succeed(100)
+    st.begin('p,m', 1_000).fail(61_000, 'timeout')
+    const s = st.snapshot('p,m', 61_000)
+    assert.equal(s.latencyMs, 150) // 0.5·200 + 0.5·100
+    assert.equal(s.errors, 1)
+    assert.equal(s.errorRate, 0.5)
+  })
+
+  it('abandon records a failure only when the attempt was not finished', () => {
+    const st = make()
+    const ok = st.begin('p,m', 0)
+    ok.succeed(10)
+    ok.abandon(20)
+    const lost = st.begin('p,m', 30)
+    lost.abandon(40)
+    lost.succeed(50) // ignored: already ended
+    const s = st.snapshot('p,m', 50)
+    assert.deepEqual([s.successes, s.errors, s.inFlight], [1, 1, 0])
+  })
+
+  it('does not hold client errors against the target', () => {
+    const st = make()
+    st.begin('p,m', 0).fail(10, 'client_error')
+    const s = st.snapshot('p,m', 10)
+    assert.deepEqual([s.samples, s.errors, s.inFlight, s.breaker.kind], [0, 0, 0, 'closed'])
+  })
+
+  it('opens the breaker after consecutive failures, probes after the cooldown, and starts fresh after recovery', () => {
+    const st = make()
+    for (let i = 0; i < 3; i++) st.begin('p,m', i).fail(i + 1, 'network')
+    assert.equal(st.snapshot('p,m', 10).breaker.kind, 'open')
+    assert.equal(st.allows('p,m', 10).allowed, false)
+    assert.ok(st.allows('p,m', 10).retryInMs > 0)
+    assert.equal(st.allows('p,m', 1_100).allowed, true)
+    const probe = st.begin('p,m', 1_100)
+    assert.equal(st.allows('p,m', 1_101).allowed, false) // the single probe slot is taken
+    probe.succeed(1_150)
+    const s = st.snapshot('p,m', 1_150)
+    assert.equal(s.breaker.kind, 'closed')
+    assert.deepEqual([s.samples, s.errors, s.latencyMs], [1, 0, 50])
+  })
+
+  it('lists every target seen and an empty snapshot for unknown ones', () => {
+    const st = make()
+    st.begin('a,x', 0).succeed(5)
+    st.begin('b,y', 0)
+    assert.deepEqual([...st.all(10).keys()], ['a,x', 'b,y'])
+    assert.equal(st.snapshot('zz,q', 10).samples, 0)
+  })
+})
