@@ -1,0 +1,121 @@
+import type { ProxyError } from '../errors.ts'
+import { anthropicErrorTypeOf, httpStatusOf, messageOf } from '../errors.ts'
+import type { JsonObject, SseEvent, WireFormatName } from './types.ts'
+import { isObject, num, obj, str, tryParse } from './translate/json.ts'
+
+/** Upstream codes that mean "out of credit": retrying will not help, so A-clients get 402. */
+const QUOTA_CODES = new Set(['insufficient_quota', 'enforced_spend_limit_reached', 'billing_error'])
+const MAX_MESSAGE = 1000
+
+function statusFor(format: WireFormatName, e: ProxyError): number {
+  const status = httpStatusOf(e)
+  if (format === 'anthropic' && e.kind === 'upstream_status' && status === 429 && QUOTA_CODES.has(e.code ?? '')) return 402
+  // 529 is Anthropic's own; OpenAI clients may not treat it as retryable.
+  if (format === 'openai' && status === 529) return 503
+  return status
+}
+
+function errorObject(format: WireFormatName, e: ProxyError): { status: number; error: JsonObject } {
+  const status = statusFor(format, e)
+  const type = anthropicErrorTypeOf(httpStatusOf(e) === 429 && status === 402 ? 402 : httpStatusOf(e))
+  if (format === 'anthropic') return { status, error: { type, message: messageOf(e) } }
+  const param = e.kind === 'invalid_request' ? e.param ?? null : null
+  const code = e.kind === 'upstream_status' ? e.code ?? null : null
+  return { status, error: { message: messageOf(e), type, param, code } }
+}
+
+/**
+ * An error as an HTTP response in the client's format (protocols.md §5.3).
+ * @example renderError('anthropic', { kind: 'overloaded', message: 'busy' }).status // 529
+ */
+export function renderError(format: WireFormatName, e: ProxyError, requestId?: string): { status: number; body: JsonObject } {
+  const { status, error } = errorObject(format, e)
+  if (format === 'openai') return { status, body: { error } }
+  const body: JsonObject = { type: 'error', error }
+  if (requestId !== undefined) body.request_id = requestId
+  return { status, body }
+}
+
+/** An error written into a stream that already started: Anthropic `event: error`; OpenAI an error chunk then `[DONE]`. */
+export function renderStreamError(format: WireFormatName, e: ProxyError): SseEvent[] {
+  const { error } = errorObject(format, e)
+  if (format === 'anthropic') return [{ event: 'error', data: JSON.stringify({ type: 'error', error }) }]
+  return [{ data: JSON.stringify({ error }) }, { data: '[DONE]' }]
+}
+
+/** Remove URLs and anything that looks like a credential from text we may show a client. */
+export function redact(text: string): string {
+  return text
+    .replace(/https?:\/\/[^\s"'<>]+/g, '[url]')
+    .replace(/\b(Bearer|Basic)\s+[^\s"',]+/gi, '$1 [redacted]')
+    .replace(/\b(sk|pk|rk|ak|key)[-_][A-Za-z0-9_-]{8,}/gi, '[redacted]')
+    .replace(/\b[A-Za-z0-9_-]{40,}\b/g, '[redacted]')
+}
+
+function plainText(text: string): string {
+  return text.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, ' ').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()
+}
+
+/** Message and code from an error body of either format, or from `{message}` / `{detail}` / text. */
+function describe(bodyText: string): { message: string; code?: string } {
+  const parsed = tryParse(bodyText)
+  if (isObject(parsed)) {
+    const err = parsed.error
+    const e = obj(err)
+    const code = str(e.code) ?? (num(e.code) !== undefined ? String(e.code) : undefined) ?? str(obj(e.details).error_code)
+    const detail = parsed.detail
+    const message = str(e.message) ?? str(err) ?? str(parsed.message) ?? str(detail) ?? (detail !== undefined ? JSON.stringify(detail) : undefined)
+    if (message !== undefined) return code === undefined ? { message } : { message, code }
+  }
+  return { message: plainText(bodyText) }
+}
+
+/**
+ * Seconds or an HTTP date from `retry-after`, or milliseconds from `retry-after-ms`. A date is
+ * measured against `now` when given, else against the response's own `Date` header.
+ */
+export function retryAfterMsOf(headers: Headers, now?: number): number | undefined {
+  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '')
+  if (Number.isFinite(ms) && ms >= 0) return ms
+  const raw = headers.get('retry-after')?.trim()
+  if (!raw) return undefined
+  if (/^\d+(\.\d+)?$/.test(raw)) return Number.parseFloat(raw) * 1000
+  const at = Date.parse(raw)
+  const ref = now ?? Date.parse(headers.get('date') ?? '')
+  return Number.isFinite(at) && Number.isFinite(ref) ? Math.max(0, at - ref) : undefined
+}
+
+/**
+ * A non-2xx upstream answer as a ProxyError. Parses either format's error body defensively,
+ * keeps the upstream code, reads retry hints, and never echoes URLs or credentials.
+ */
+export function parseUpstreamError(
+  _format: WireFormatName, status: number, bodyText: string, target: string, headers: Headers, now?: number,
+): ProxyError {
+  const { message: raw, code } = describe(bodyText)
+  const message = redact(raw).slice(0, MAX_MESSAGE) || `Upstream ${target} answered HTTP ${status}`
+  const retryAfterMs = retryAfterMsOf(headers, now)
+  if (status === 429 && !QUOTA_CODES.has(code ?? '')) {
+    return retryAfterMs === undefined ? { kind: 'rate_limited', target, message } : { kind: 'rate_limited', target, message, retryAfterMs }
+  }
+  const e: { kind: 'upstream_status'; target: string; status: number; message: string; code?: string; retryAfterMs?: number } = { kind: 'upstream_status', target, status, message }
+  if (code !== undefined) e.code = code
+  if (retryAfterMs !== undefined) e.retryAfterMs = retryAfterMs
+  return e
+}
+
+const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
+  invalid_request_error: 400, authentication_error: 401, billing_error: 402, permission_error: 403,
+  not_found_error: 404, request_too_large: 413, rate_limit_error: 429, rate_limit_exceeded: 429,
+  timeout_error: 504, overloaded_error: 529, server_error: 500, api_error: 500,
+}
+
+/** An in-stream upstream error payload (`{"error":{…}}` or `{"type":"error","error":{…}}`) as a ProxyError. */
+export function streamErrorOf(payload: unknown, target: string): ProxyError {
+  const e = obj(obj(payload).error)
+  const type = str(e.type) ?? str(e.code) ?? ''
+  const message = redact(str(e.message) ?? str(obj(payload).error) ?? 'Upstream stream error').slice(0, MAX_MESSAGE)
+  const code = str(e.code)
+  const status = STATUS_OF_TYPE[type] ?? STATUS_OF_TYPE[str(e.code) ?? ''] ?? 500
+  return code === undefined ? { kind: 'upstream_status', target, status, message } : { kind: 'upstream_status', target, status, message, code }
+}

@@ -1,0 +1,141 @@
+import type { JsonObject, SseEvent, StreamTranslator, TranslateContext, Usage } from '../types.ts'
+import { renderStreamError, streamErrorOf } from '../errors.ts'
+import { openaiFinishOf } from './finish-reasons.ts'
+import { mintId, restoreToolName } from './ids.ts'
+import { isObject, num, obj, str, tryParse } from './json.ts'
+import { repairToolArgsText } from './tool-args.ts'
+import { openaiUsageBody, usageOfAnthropic } from './usage-map.ts'
+
+/** message_delta usage is cumulative and may update input/cache counts: replace what it carries. */
+function mergeUsage(prev: Usage | undefined, u: JsonObject): Usage {
+  const base = prev ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+  return {
+    inputTokens: num(u.input_tokens) ?? base.inputTokens,
+    outputTokens: num(u.output_tokens) ?? base.outputTokens,
+    cacheReadTokens: num(u.cache_read_input_tokens) ?? base.cacheReadTokens,
+    cacheCreationTokens: num(u.cache_creation_input_tokens) ?? base.cacheCreationTokens,
+  }
+}
+
+/**
+ * Anthropic events (A-upstream) → OpenAI chunks (O-client), protocols.md §4.8. Tool-call
+ * indices count tool blocks only; thinking becomes `reasoning_content`; signatures are
+ * dropped. With `ctx.includeUsage`, every chunk carries `usage: null` and a usage chunk
+ * precedes `[DONE]`.
+ */
+export class AnthropicToOpenAIStream implements StreamTranslator {
+  readonly #ctx: TranslateContext
+  readonly #id: string
+  readonly #blockToTool = new Map<number, number>()
+  readonly #buffered = new Map<number, string>()
+  #out: SseEvent[] = []
+  #started = false
+  #finished = false
+  #done = false
+  #usage: Usage | undefined
+
+  constructor(ctx: TranslateContext) {
+    this.#ctx = ctx
+    this.#id = mintId('chatcmpl-', ctx.requestId)
+  }
+
+  get done(): boolean {
+    return this.#done
+  }
+
+  push(ev: SseEvent): SseEvent[] {
+    if (this.#done) return []
+    const data = tryParse(ev.data)
+    const type = isObject(data) ? str(data.type) ?? ev.event : ev.event
+    if (type === 'error' || ev.event === 'error') this.#fail(data ?? { error: { message: ev.data } })
+    else if (isObject(data)) this.#dispatch(type, data)
+    return this.#drain()
+  }
+
+  end(): SseEvent[] {
+    if (this.#done) return []
+    if (this.#finished) this.#complete()
+    else this.#fail({ error: { type: 'api_error', message: 'Upstream stream ended before it was complete' } })
+    return this.#drain()
+  }
+
+  #dispatch(type: string | undefined, d: JsonObject): void {
+    switch (type) {
+      case 'message_start':
+        this.#usage = usageOfAnthropic(obj(d.message).usage)
+        return this.#start()
+      case 'content_block_start': return this.#blockStart(num(d.index) ?? 0, obj(d.content_block))
+      case 'content_block_delta': return this.#blockDelta(num(d.index) ?? 0, obj(d.delta))
+      case 'content_block_stop': return this.#blockStop(num(d.index) ?? 0)
+      case 'message_delta':
+        this.#usage = mergeUsage(this.#usage, obj(d.usage))
+        this.#finished = true
+        return this.#chunk({}, openaiFinishOf(str(obj(d.delta).stop_reason)))
+      case 'message_stop': return this.#complete()
+      default: return // ping and unknown events carry nothing for an OpenAI client
+    }
+  }
+
+  #blockStart(index: number, block: JsonObject): void {
+    if (block.type === 'text' && str(block.text)) this.#chunk({ content: block.text })
+    if (block.type !== 'tool_use') return
+    const tool = this.#blockToTool.size
+    this.#blockToTool.set(index, tool)
+    const name = restoreToolName(this.#ctx.toolNames, str(block.name) ?? '')
+    this.#chunk({ tool_calls: [{ index: tool, id: str(block.id) ?? '', type: 'function', function: { name, arguments: '' } }] })
+  }
+
+  #blockDelta(index: number, delta: JsonObject): void {
+    if (delta.type === 'text_delta' && str(delta.text)) this.#chunk({ content: delta.text })
+    else if (delta.type === 'thinking_delta' && str(delta.thinking)) this.#chunk({ reasoning_content: delta.thinking })
+    else if (delta.type === 'input_json_delta' && str(delta.partial_json)) {
+      const tool = this.#blockToTool.get(index)
+      if (tool === undefined) return
+      const part = delta.partial_json as string
+      if (this.#ctx.repairToolArgs) this.#buffered.set(tool, (this.#buffered.get(tool) ?? '') + part)
+      else this.#chunk({ tool_calls: [{ index: tool, function: { arguments: part } }] })
+    }
+  }
+
+  #blockStop(index: number): void {
+    const tool = this.#blockToTool.get(index)
+    const args = tool === undefined ? undefined : this.#buffered.get(tool)
+    if (tool === undefined || args === undefined) return
+    this.#buffered.delete(tool)
+    this.#chunk({ tool_calls: [{ index: tool, function: { arguments: repairToolArgsText(args) } }] })
+  }
+
+  #start(): void {
+    if (this.#started) return
+    this.#started = true
+    this.#chunk({ role: 'assistant', content: '' })
+  }
+
+  #chunk(delta: JsonObject, finish: string | null = null): void {
+    this.#start()
+    const c: JsonObject = { id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }
+    if (this.#ctx.includeUsage) c.usage = null
+    this.#out.push({ data: JSON.stringify(c) })
+  }
+
+  #complete(): void {
+    if (!this.#finished) this.#chunk({}, 'stop')
+    if (this.#ctx.includeUsage) {
+      const usage = openaiUsageBody(this.#usage ?? { inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
+      this.#out.push({ data: JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [], usage }) })
+    }
+    this.#out.push({ data: '[DONE]' })
+    this.#done = true
+  }
+
+  #fail(payload: unknown): void {
+    this.#out.push(...renderStreamError('openai', streamErrorOf(payload, this.#ctx.upstreamModel)))
+    this.#done = true
+  }
+
+  #drain(): SseEvent[] {
+    const out = this.#out
+    this.#out = []
+    return out
+  }
+}
