@@ -56,7 +56,8 @@ describe('summarize', () => {
 
 describe('tokensPerSecond', () => {
   it('excludes the wait for the first token', () => {
-    assert.equal(tokensPerSecond({ totalMs: 1100, ttftMs: 100, outputTokens: 50 }), 50)
+    assert.equal(tokensPerSecond({ totalMs: 1100, ttftMs: 100, outputTokens: 51 }), 50)
+    assert.equal(tokensPerSecond({ totalMs: 200, ttftMs: 200, outputTokens: 1 }), 5)
     assert.equal(tokensPerSecond({ totalMs: 500, outputTokens: 50 }), 100)
     assert.equal(tokensPerSecond({ totalMs: 500, outputTokens: 0 }), undefined)
   })

@@ -26,14 +26,17 @@ export function summarize(values: readonly number[]): Distribution | undefined {
 }
 
 /**
- * Output tokens per second of one run. With a TTFT the rate covers generation only (the wait
- * for the first token is latency, not throughput); undefined when nothing was generated.
- * @example tokensPerSecond({ totalMs: 1100, ttftMs: 100, outputTokens: 50 }) // 50
+ * Output tokens per second of one run. With a TTFT the rate covers generation only: the first
+ * token marks the end of the wait, and the other n − 1 tokens took `totalMs − ttftMs`.
+ * Without one (or with a single token) it is tokens over total time; undefined for no output.
+ * @example tokensPerSecond({ totalMs: 1100, ttftMs: 100, outputTokens: 51 }) // 50
  */
 export function tokensPerSecond(o: { readonly totalMs: number; readonly ttftMs?: number; readonly outputTokens: number }): number | undefined {
   if (o.outputTokens <= 0) return undefined
-  const genMs = o.ttftMs !== undefined && o.totalMs > o.ttftMs ? o.totalMs - o.ttftMs : o.totalMs
-  return genMs > 0 ? (o.outputTokens * 1000) / genMs : undefined
+  if (o.ttftMs !== undefined && o.outputTokens > 1 && o.totalMs > o.ttftMs) {
+    return ((o.outputTokens - 1) * 1000) / (o.totalMs - o.ttftMs)
+  }
+  return o.totalMs > 0 ? (o.outputTokens * 1000) / o.totalMs : undefined
 }
 
 /** Statistics of a set of runs: latency and TTFT over successful runs, and the success rate. */
