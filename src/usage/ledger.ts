@@ -40,9 +40,11 @@ export interface BilledRequest {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-type MutableTotals = Mutable<UsageTotals> & { failures: Record<string, number> }
+/** Totals that `addTotals` can add into. */
+export type MutableTotals = Mutable<UsageTotals> & { failures: Record<string, number> }
 
-const zero = (): MutableTotals => ({
+/** All-zero totals. */
+export const emptyTotals = (): MutableTotals => ({
   requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0,
   costUsd: 0, unknownCostRequests: 0, failures: {},
 })
@@ -81,7 +83,7 @@ export class UsageLedger {
 
   /** Count a failed attempt by reason (a ProxyError kind, say); nothing is billed. */
   recordFailure(tier: string, target: string, reason: string): void {
-    this.#apply({ ...zero(), tier, target, failures: { [reason]: 1 } }, true)
+    this.#apply({ ...emptyTotals(), tier, target, failures: { [reason]: 1 } }, true)
   }
 
   /** Add persisted totals at start-up; not echoed to `onDelta`. */
@@ -93,7 +95,7 @@ export class UsageLedger {
     const key = `${delta.tier}\u0000${delta.target}`
     let pair = this.#pairs.get(key)
     if (pair === undefined) {
-      pair = { tier: delta.tier, target: delta.target, totals: zero() }
+      pair = { tier: delta.tier, target: delta.target, totals: emptyTotals() }
       this.#pairs.set(key, pair)
     }
     addTotals(pair.totals, delta)
@@ -102,13 +104,13 @@ export class UsageLedger {
 
   /** A deep copy of the totals: overall, per tier and per `provider,model`. */
   snapshot(): UsageSnapshot {
-    const total = zero()
+    const total = emptyTotals()
     const tiers: Record<string, MutableTotals> = {}
     const targets: Record<string, MutableTotals> = {}
     for (const { tier, target, totals } of this.#pairs.values()) {
       addTotals(total, totals)
-      addTotals((tiers[tier] ??= zero()), totals)
-      addTotals((targets[target] ??= zero()), totals)
+      addTotals((tiers[tier] ??= emptyTotals()), totals)
+      addTotals((targets[target] ??= emptyTotals()), totals)
     }
     return { total, tiers, targets }
   }
@@ -116,7 +118,7 @@ export class UsageLedger {
   /** Every pair's totals, e.g. for tests or a full export. */
   pairs(): PairTotals[] {
     return [...this.#pairs.values()].map(({ tier, target, totals }) => {
-      const copy = zero()
+      const copy = emptyTotals()
       addTotals(copy, totals)
       return { tier, target, ...copy }
     })
