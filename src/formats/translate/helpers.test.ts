@@ -61,8 +61,9 @@ describe('think splitter', () => {
   it('treats a later <think> as literal text', () => {
     assert.deepEqual(splitThink('code: <think>x</think>'), { thinking: '', text: 'code: <think>x</think>' })
   })
-  it('handles a closing tag only (template inserted <think>)', () => {
-    assert.deepEqual(splitThink('reasoning</think>answer'), { thinking: 'reasoning', text: 'answer' })
+  it('handles a closing tag only (template inserted <think>) when the section starts open', () => {
+    assert.deepEqual(splitThink('reasoning</think>answer', { startsOpen: true }), { thinking: 'reasoning', text: 'answer' })
+    assert.deepEqual(splitThink('reasoning</think>answer'), { thinking: '', text: 'reasoning</think>answer' })
   })
   it('relabels an unclosed thinks-open text as the answer', () => {
     assert.deepEqual(splitThink('just an answer', { startsOpen: true }), { thinking: '', text: 'just an answer' })

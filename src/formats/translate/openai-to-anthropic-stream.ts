@@ -81,6 +81,7 @@ export function openAIToAnthropicStream(ctx: TranslateContext): StreamTranslator
     p.args += args
     if (p.name === undefined) return void pending.set(key, p) // open the block once the name is known
     pending.delete(key)
+    for (const seg of think.flush()) emitText(seg.kind, seg.text) // held-back text precedes the call
     closeOpen()
     const index = nextIndex++
     const id = sanitizeToolId(p.id ?? `toolu_${mintId('', ctx.requestId)}_${index}`)

@@ -61,7 +61,7 @@ export function openAIToAnthropicResponse(body: JsonObject, ctx: TranslateContex
   const choice = obj(arr(body.choices)[0])
   const msg = obj(choice.message)
   const split = splitThink(str(msg.content) ?? '', { startsOpen: ctx.thinkingStartsOpen === true })
-  const reasoning = str(msg.reasoning_content) ?? str(msg.reasoning) ?? split.thinking
+  const reasoning = (str(msg.reasoning_content) || str(msg.reasoning) || '') + split.thinking
   const content: JsonObject[] = []
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: syntheticSignature(reasoning) })
   if (split.text) content.push({ type: 'text', text: split.text })

@@ -7,7 +7,7 @@ export interface ThinkSegment {
 
 export interface ThinkSplitter {
   push(text: string): ThinkSegment[]
-  /** End of content: releases anything held back. */
+  /** End of a content run (end of stream, or a tool call follows): releases anything held back. */
   flush(): ThinkSegment[]
   /** True once a closing tag was seen. */
   readonly closed: boolean
@@ -79,6 +79,8 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
       const out: ThinkSegment[] = []
       if (buf.length > 0 && phase !== 'after') out.push({ kind: phase === 'thinking' ? 'thinking' : 'text', text: buf })
       buf = ''
+      // Content went on past the start (e.g. a tool call came): a tag can no longer open thinking.
+      if (phase === 'start') phase = 'text'
       return out
     },
     get closed() {
@@ -89,11 +91,12 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
 
 /**
  * Split a whole (non-streamed) content string. When the text starts inside a thinking
- * section but never closes it, it was really the answer: everything becomes text. A text with
- * only a closing tag (the template inserted `<think>`) is split at that tag.
+ * section but never closes it, it was really the answer: everything becomes text. Output with
+ * only a closing tag (the template inserted `<think>`) needs `startsOpen`, exactly as streams do,
+ * so a JSON answer and the same answer streamed always agree.
  */
 export function splitThink(text: string, opts: { startsOpen?: boolean } = {}): { thinking: string; text: string } {
-  const startsOpen = opts.startsOpen || (text.includes(CLOSE) && !text.includes(OPEN))
+  const startsOpen = opts.startsOpen === true
   const s = createThinkSplitter({ startsOpen })
   const segs = [...s.push(text), ...s.flush()]
   if (startsOpen && !s.closed) return { thinking: '', text }
