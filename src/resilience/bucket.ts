@@ -45,7 +45,8 @@ export function bucketTake(b: Bucket, cost: number, now: number, p: BucketParams
   const need = Math.min(Math.max(0, cost), Math.max(0, p.capacity))
   if (filled.tokens >= need) return { bucket: { ...filled, tokens: filled.tokens - need }, ok: true, waitMs: 0 }
   const rate = Math.max(0, p.refillPerMs)
-  const waitMs = rate > 0 ? (need - filled.tokens) / rate : Number.POSITIVE_INFINITY
+  // At least 1 ms: a refusal that says "wait 0" would make a caller spin.
+  const waitMs = rate > 0 ? Math.max(1, (need - filled.tokens) / rate) : Number.POSITIVE_INFINITY
   return { bucket: filled, ok: false, waitMs }
 }
 

@@ -1,0 +1,41 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { ProviderLimiter } from './limiter.ts'
+
+describe('ProviderLimiter', () => {
+  it('admits providers without limits', () => {
+    const l = new ProviderLimiter({})
+    assert.equal(l.tryAcquire('free', 1e9, 0).ok, true)
+  })
+
+  it('enforces rpm and says when to come back', () => {
+    const l = new ProviderLimiter({ p: { rpm: 2 } })
+    assert.equal(l.tryAcquire('p', 0, 0).ok, true)
+    assert.equal(l.tryAcquire('p', 0, 0).ok, true)
+    const denied = l.tryAcquire('p', 0, 0)
+    assert.equal(denied.ok, false)
+    assert.equal(!denied.ok && denied.reason, 'rpm')
+    assert.ok(!denied.ok && Math.abs(denied.retryInMs - 30_000) < 1e-6)
+    assert.equal(l.tryAcquire('p', 0, 30_000).ok, true)
+  })
+
+  it('caps concurrency until a slot is released, and release is idempotent', () => {
+    const l = new ProviderLimiter(new Map([['p', { maxConcurrent: 1 }]]))
+    const a = l.tryAcquire('p', 0, 0)
+    const b = l.tryAcquire('p', 0, 0)
+    assert.equal(!b.ok && b.reason, 'concurrency')
+    if (a.ok) { a.release(); a.release() }
+    assert.equal(l.inFlight('p'), 0)
+    assert.equal(l.tryAcquire('p', 0, 0).ok, true)
+  })
+
+  it('reserves estimated tokens for TPM and settles them with the reported usage', () => {
+    const l = new ProviderLimiter({ p: { tpm: 1_000 } })
+    const a = l.tryAcquire('p', 800, 0)
+    const denied = l.tryAcquire('p', 500, 0)
+    assert.equal(!denied.ok && denied.reason, 'tpm')
+    if (a.ok) a.release(100) // used far less than estimated: 700 tokens come back
+    assert.equal(l.tryAcquire('p', 500, 0).ok, true)
+    assert.equal(l.peek('p', 500, 0)?.reason, 'tpm')
+  })
+})
