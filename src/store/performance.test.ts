@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PerformanceStore } from './performance.ts'
+import { openStore } from './db.ts'
 import type { RunRecord } from '../perf/types.ts'
 
 const DAY = 86_400_000
@@ -104,7 +105,7 @@ describe('PerformanceStore on disk', () => {
     assert.equal(b.metricsFor('a,m')?.testCount, 1)
     b.close()
     assert.equal(warnings.length, 1)
-    assert.match(warnings[0] ?? '', /unreadable/)
+    assert.match(warnings[0] ?? '', /moved it to/)
     assert.ok(readdirSync(dir).some((f) => f.startsWith('trunc.db.corrupt-')))
   })
   it('survives a file that is not a database at all', () => {
@@ -116,6 +117,15 @@ describe('PerformanceStore on disk', () => {
     s.close()
     assert.equal(warnings.length, 1)
     assert.notEqual(readFileSync(path, 'utf8').slice(0, 15), 'this is not sql')
+  })
+  it('shares the proxy store without closing it', () => {
+    const shared = openStore(':memory:')
+    const s = PerformanceStore.open({ store: shared, now: () => T0 })
+    s.recordRuns([run('a,m', T0, 3)])
+    s.close()
+    assert.equal(shared.db.isOpen, true)
+    assert.equal(PerformanceStore.open({ store: shared, now: () => T0 }).history('a,m').length, 1, 'migration runs once, data kept')
+    shared.close()
   })
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }))
 })

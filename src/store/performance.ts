@@ -1,11 +1,12 @@
 /**
  * The performance store: every test run as history (with a TTL) and per-target aggregates,
- * in an embedded node:sqlite database. A missing file is created; a corrupt or truncated one
- * is moved aside and recreated with a warning, because the proxy must never refuse to start
- * over its performance history.
+ * in the embedded node:sqlite store (src/store/db.ts). A missing file is created; a corrupt or
+ * truncated one is moved aside and recreated with a warning by openStore, because the proxy
+ * must never refuse to start over its performance history.
  */
-import { DatabaseSync } from 'node:sqlite'
-import { existsSync, renameSync, rmSync } from 'node:fs'
+import type { DatabaseSync } from 'node:sqlite'
+import { openStore } from './db.ts'
+import type { Store } from './db.ts'
 import { z } from 'zod'
 import { aggregateRuns } from '../perf/aggregate.ts'
 import type { TargetMetrics } from '../perf/aggregate.ts'
@@ -37,9 +38,9 @@ export const PerformanceExportSchema = z.object({
 export type PerformanceExport = z.infer<typeof PerformanceExportSchema>
 
 export interface PerformanceStoreOptions {
-  /** An open database (tests, or a shared store); takes precedence over `path`. */
-  readonly db?: DatabaseSync
-  /** A file path, or `:memory:` (the default). */
+  /** The proxy's shared store (src/store/db.ts); takes precedence over `path`. */
+  readonly store?: Store
+  /** A file path, or `:memory:` (the default), opened with openStore. */
   readonly path?: string
   /** History older than this is pruned on every write (default 30). */
   readonly ttlDays?: number
@@ -60,47 +61,27 @@ function rowToRun(r: Row): RunRecord {
   } as RunRecord
 }
 
-/** Open a database file, checking it is sound; a broken one is moved aside and recreated. */
-function openChecked(path: string, warn: (m: string) => void, now: number): DatabaseSync {
-  try {
-    const db = new DatabaseSync(path)
-    try {
-      const check = db.prepare('PRAGMA quick_check').get() as Row | undefined
-      if (check && Object.values(check)[0] !== 'ok') throw new Error(`integrity check said ${String(Object.values(check)[0])}`)
-      db.exec(SCHEMA)
-      return db
-    } catch (e) {
-      db.close()
-      throw e
-    }
-  } catch (e) {
-    const aside = `${path}.corrupt-${Math.floor(now)}`
-    warn(`Performance store ${path} is unreadable (${e instanceof Error ? e.message : String(e)}): moved to ${aside} and starting empty`)
-    if (existsSync(path)) renameSync(path, aside)
-    for (const suffix of ['-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true })
-    const db = new DatabaseSync(path)
-    db.exec(SCHEMA)
-    return db
-  }
-}
-
 /** Per-target aggregates and run history with TTL, export and import. */
 export class PerformanceStore {
   readonly #db: DatabaseSync
+  readonly #store: Store
+  readonly #owned: boolean
   readonly #ttlMs: number
   readonly #now: () => number
 
   /** Open (or recreate) the store; never throws over a bad file. */
   static open(opts: PerformanceStoreOptions): PerformanceStore {
     const warn = opts.warn ?? ((m: string) => console.warn(m))
-    const path = opts.path ?? ':memory:'
-    const db = opts.db ?? (path === ':memory:' ? new DatabaseSync(':memory:') : openChecked(path, warn, opts.now()))
-    db.exec(SCHEMA)
-    return new PerformanceStore(db, opts)
+    // openStore moves a corrupt or truncated file aside and starts a new one, with a warning.
+    const store = opts.store ?? openStore(opts.path ?? ':memory:', warn, { now: opts.now })
+    store.migrate('performance-1', SCHEMA)
+    return new PerformanceStore(store, opts.store === undefined, opts)
   }
 
-  private constructor(db: DatabaseSync, opts: PerformanceStoreOptions) {
-    this.#db = db
+  private constructor(store: Store, owned: boolean, opts: PerformanceStoreOptions) {
+    this.#store = store
+    this.#owned = owned
+    this.#db = store.db
     this.#ttlMs = (opts.ttlDays ?? 30) * DAY_MS
     this.#now = opts.now
   }
@@ -164,8 +145,9 @@ export class PerformanceStore {
     return ok({ runs: parsed.data.runs.length })
   }
 
+  /** Close the database, unless it is the proxy's shared store (its owner closes that). */
   close(): void {
-    this.#db.close()
+    if (this.#owned) this.#store.close()
   }
 
   #insert(runs: readonly RunRecord[]): void {
