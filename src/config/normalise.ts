@@ -19,7 +19,11 @@ type Retry = RouterFile['tierRetries'][string]
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /** Anthropic when `protocol` says so, a provider-level transformer is `Anthropic`, or the URL is a Messages endpoint. */
-export function detectFormat(p: Pick<ProviderFile, 'api_base_url' | 'transformer' | 'protocol'>): 'anthropic' | 'openai' {
+export function detectFormat(p: {
+  readonly api_base_url: string
+  readonly protocol?: 'anthropic' | 'openai' | undefined
+  readonly transformer?: { readonly use?: readonly { readonly name: string }[] | undefined } | undefined
+}): 'anthropic' | 'openai' {
   if (p.protocol) return p.protocol
   if ((p.transformer?.use ?? []).some((t) => t.name.toLowerCase() === 'anthropic')) return 'anthropic'
   const path = (() => {
