@@ -3,6 +3,7 @@
  * (no trailing period). Used by schema.ts as a per-parse error map so no global zod state changes.
  */
 import type { z } from 'zod'
+import { SECRET_KEY, SECRET_MAPS } from './redact.ts'
 
 /** A short, safe rendering of a config value for an error message (strings quoted, long ones cut). */
 export function show(v: unknown): string {
@@ -48,6 +49,10 @@ export function configErrorMap(iss: RawIssue): string | undefined {
       return sizeMessage(iss, 'most')
     case 'invalid_format':
       return `expected ${String(iss.format)}, got ${show(iss.input)}`
+    case 'invalid_key':
+      return `invalid key ${show(iss.input)}: ${iss.issues.map((i) => i.message).join('; ')}`
+    case 'invalid_union':
+      return `does not match any accepted form, got ${show(iss.input)}`
     case 'unrecognized_keys':
       return `unknown key(s) ${iss.keys.join(', ')}`
     default:
@@ -55,7 +60,15 @@ export function configErrorMap(iss: RawIssue): string | undefined {
   }
 }
 
-/** Renders the final issues (paths are known only after parsing) as `path: message` lines. */
+/** A path under a secret-looking key (api_key, APIKEY, headers…): its value must not be echoed. */
+const isSecretPath = (path: readonly PropertyKey[]): boolean =>
+  path.some((p) => typeof p === 'string' && (SECRET_KEY.test(p) || SECRET_MAPS.test(p)))
+
+/**
+ * Renders the final issues (paths are known only after parsing) as `path: message` lines.
+ * Messages end in `, got <value>`; that tail is dropped under secret-looking keys so that a
+ * mistyped key never lands in a log.
+ */
 export function renderIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => `${formatPath(i.path)}: ${i.message}`)
+  return issues.map((i) => `${formatPath(i.path)}: ${isSecretPath(i.path) ? i.message.replace(/, got [\s\S]*$/, '') : i.message}`)
 }

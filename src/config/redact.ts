@@ -9,10 +9,10 @@ import { isVarReference } from './interpolate.ts'
 export const REDACTED = '***'
 
 /** Keys whose string values are secrets wherever they appear. */
-const SECRET_KEY = /key|token|secret|password|passwd|authorization|credential|cookie/i
+export const SECRET_KEY = /key|token|secret|password|passwd|authorization|credential|cookie/i
 
 /** Keys whose every string value is a secret (header values carry auth in many shapes). */
-const SECRET_MAPS = /^(headers|extra_headers)$/i
+export const SECRET_MAPS = /^(headers|extra_headers)$/i
 
 const hide = (s: string): string => (isVarReference(s) ? s : REDACTED)
 

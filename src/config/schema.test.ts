@@ -104,6 +104,20 @@ describe('config validation messages', () => {
     for (const e of errors) assert.doesNotMatch(e, /\.$/)
   })
 
+  it('never echoes the value of a mistyped secret (api_key, APIKEY, header values)', () => {
+    const errors = errorsOf(valid({ APIKEY: 987654321, Providers: [{ ...DEEPSEEK, api_key: 123456789, headers: { 'x-token': 55555 } }] }))
+    assert.deepEqual(errors, ['Providers[0].api_key: expected string', 'Providers[0].headers.x-token: expected string', 'APIKEY: expected string'])
+  })
+
+  it('names a bad tierRetries key and a bad webSearch value', () => {
+    const errors = errorsOf(valid({ Router: { default: 'deepseek,deepseek-chat', tierRetries: { 'tier-x': {} }, webSearch: 5 } }))
+    assert.deepEqual(errors, ['Router.webSearch: expected "provider,model", got 5', 'Router.tierRetries.tier-x: invalid key "tier-x": expected "tier-N" or "default"'])
+  })
+
+  it('rejects drift thresholds where critical is below warn', () => {
+    assert.deepEqual(errorsOf(valid({ drift: { warnPct: 30 } })), ['drift.criticalPct: criticalPct must be at least warnPct'])
+  })
+
   it('rejects a document that is not an object', () => {
     assert.deepEqual(parseConfig('[1, 2]', {}), { ok: false, error: ['(root): expected an object'] })
   })

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { checkFile } from './checks.ts'
+import { show } from './issues.ts'
 import { bool, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema } from './fields.ts'
 
 export const ProviderSchema = z.looseObject({
@@ -34,7 +35,7 @@ const scenarioTargets = {
   think: optStr(),
   longContext: optStr(),
   // ccr-rust writes webSearch as an object {enabled, search_provider}; normalise.ts warns and ignores it.
-  webSearch: z.union([optStr(), z.looseObject({})]),
+  webSearch: z.union([optStr(), z.looseObject({})], { error: (iss) => `expected "provider,model", got ${show(iss.input)}` }),
   image: optStr(),
 }
 
@@ -121,7 +122,10 @@ export const ConfigFileSchema = z
     fallback: z.record(z.string(), z.array(z.string())).default({}),
     Presets: z.record(z.string(), PresetSchema).default({}),
     SSE_BUFFER_SIZE: posInt().default(32),
-    drift: z.object({ warnPct: nonNeg().default(10), criticalPct: nonNeg().default(25) }).default({ warnPct: 10, criticalPct: 25 }),
+    drift: z
+      .object({ warnPct: nonNeg().default(10), criticalPct: nonNeg().default(25) })
+      .refine((d) => d.criticalPct >= d.warnPct, { message: 'criticalPct must be at least warnPct', path: ['criticalPct'] })
+      .default({ warnPct: 10, criticalPct: 25 }),
     TOKEN_AUDIT_SIZE: posInt().default(1000),
     MAX_BODY_BYTES: posInt().default(50 * 1024 * 1024),
     MAX_STREAMS: posInt().default(2048),
