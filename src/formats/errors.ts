@@ -7,6 +7,11 @@ import { isObject, num, obj, str, tryParse } from './translate/json.ts'
 const QUOTA_CODES = new Set(['insufficient_quota', 'enforced_spend_limit_reached', 'billing_error'])
 const MAX_MESSAGE = 1000
 
+/** The slice of `Headers` we read (structural, so this module type-checks without DOM types). */
+export interface HeaderReader {
+  get(name: string): string | null
+}
+
 function statusFor(format: WireFormatName, e: ProxyError): number {
   const status = httpStatusOf(e)
   if (format === 'anthropic' && e.kind === 'upstream_status' && status === 429 && QUOTA_CODES.has(e.code ?? '')) return 402
@@ -74,7 +79,7 @@ function describe(bodyText: string): { message: string; code?: string } {
  * Seconds or an HTTP date from `retry-after`, or milliseconds from `retry-after-ms`. A date is
  * measured against `now` when given, else against the response's own `Date` header.
  */
-export function retryAfterMsOf(headers: Headers, now?: number): number | undefined {
+export function retryAfterMsOf(headers: HeaderReader, now?: number): number | undefined {
   const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '')
   if (Number.isFinite(ms) && ms >= 0) return ms
   const raw = headers.get('retry-after')?.trim()
@@ -90,7 +95,7 @@ export function retryAfterMsOf(headers: Headers, now?: number): number | undefin
  * keeps the upstream code, reads retry hints, and never echoes URLs or credentials.
  */
 export function parseUpstreamError(
-  _format: WireFormatName, status: number, bodyText: string, target: string, headers: Headers, now?: number,
+  _format: WireFormatName, status: number, bodyText: string, target: string, headers: HeaderReader, now?: number,
 ): ProxyError {
   const { message: raw, code } = describe(bodyText)
   const message = redact(raw).slice(0, MAX_MESSAGE) || `Upstream ${target} answered HTTP ${status}`

@@ -4,18 +4,7 @@ import { openaiFinishOf } from './finish-reasons.ts'
 import { mintId, restoreToolName } from './ids.ts'
 import { isObject, num, obj, str, tryParse } from './json.ts'
 import { repairToolArgsText } from './tool-args.ts'
-import { openaiUsageBody, usageOfAnthropic } from './usage-map.ts'
-
-/** message_delta usage is cumulative and may update input/cache counts: replace what it carries. */
-function mergeUsage(prev: Usage | undefined, u: JsonObject): Usage {
-  const base = prev ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
-  return {
-    inputTokens: num(u.input_tokens) ?? base.inputTokens,
-    outputTokens: num(u.output_tokens) ?? base.outputTokens,
-    cacheReadTokens: num(u.cache_read_input_tokens) ?? base.cacheReadTokens,
-    cacheCreationTokens: num(u.cache_creation_input_tokens) ?? base.cacheCreationTokens,
-  }
-}
+import { mergeAnthropicUsage, openaiUsageBody, usageOfAnthropic } from './usage-map.ts'
 
 /**
  * Anthropic events (A-upstream) → OpenAI chunks (O-client), protocols.md §4.8. Tool-call
@@ -68,7 +57,7 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
       case 'content_block_delta': return this.#blockDelta(num(d.index) ?? 0, obj(d.delta))
       case 'content_block_stop': return this.#blockStop(num(d.index) ?? 0)
       case 'message_delta':
-        this.#usage = mergeUsage(this.#usage, obj(d.usage))
+        this.#usage = mergeAnthropicUsage(this.#usage, obj(d.usage))
         this.#finished = true
         return this.#chunk({}, openaiFinishOf(str(obj(d.delta).stop_reason)))
       case 'message_stop': return this.#complete()

@@ -54,3 +54,17 @@ export function openaiUsageBody(u: Usage, reasoningTokens = 0): JsonObject {
     completion_tokens_details: { reasoning_tokens: reasoningTokens },
   }
 }
+
+/**
+ * Apply a message_delta `usage`: it is cumulative and may update input/cache counts, so the
+ * fields it carries replace the previous ones.
+ */
+export function mergeAnthropicUsage(prev: Usage | undefined, u: JsonObject): Usage {
+  const base = prev ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+  return {
+    inputTokens: num(u.input_tokens) ?? base.inputTokens,
+    outputTokens: num(u.output_tokens) ?? base.outputTokens,
+    cacheReadTokens: num(u.cache_read_input_tokens) ?? base.cacheReadTokens,
+    cacheCreationTokens: num(u.cache_creation_input_tokens) ?? base.cacheCreationTokens,
+  }
+}

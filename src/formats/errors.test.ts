@@ -1,0 +1,75 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { parseUpstreamError, redact, renderError, renderStreamError, retryAfterMsOf, streamErrorOf } from './errors.ts'
+import type { ProxyError } from '../errors.ts'
+
+const none = new Headers()
+
+describe('renderError', () => {
+  it('Anthropic envelope with request id; OpenAI envelope with param and code', () => {
+    const bad: ProxyError = { kind: 'invalid_request', message: 'messages: Required', param: 'messages' }
+    assert.deepEqual(renderError('anthropic', bad, 'req_1'), { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'messages: Required' }, request_id: 'req_1' } })
+    assert.deepEqual(renderError('openai', bad), { status: 400, body: { error: { message: 'messages: Required', type: 'invalid_request_error', param: 'messages', code: null } } })
+  })
+  it('maps 529 to 503 for OpenAI clients only', () => {
+    const e: ProxyError = { kind: 'overloaded', message: 'Overloaded' }
+    assert.equal(renderError('anthropic', e).status, 529)
+    const o = renderError('openai', e)
+    assert.equal(o.status, 503)
+    assert.equal((o.body.error as Record<string, unknown>).type, 'overloaded_error')
+  })
+  it('turns a quota 429 into 402 billing_error for Anthropic clients so they stop retrying', () => {
+    const e: ProxyError = { kind: 'upstream_status', target: 't', status: 429, message: 'out of credit', code: 'insufficient_quota' }
+    const a = renderError('anthropic', e)
+    assert.equal(a.status, 402)
+    assert.deepEqual(a.body.error, { type: 'billing_error', message: '[insufficient_quota] out of credit' })
+    assert.equal(renderError('openai', e).status, 429)
+  })
+  it('stream errors: event: error vs error chunk + [DONE]', () => {
+    const e: ProxyError = { kind: 'stream_broken', target: 't', afterEvents: 3, message: 'reset' }
+    const [a] = renderStreamError('anthropic', e)
+    assert.equal(a!.event, 'error')
+    assert.equal(JSON.parse(a!.data).error.type, 'api_error')
+    const o = renderStreamError('openai', e)
+    assert.equal(o.length, 2)
+    assert.equal(o[1]!.data, '[DONE]')
+    assert.equal(JSON.parse(o[0]!.data).error.message, 'Upstream t stream broke after 3 events: reset')
+  })
+})
+
+describe('parseUpstreamError', () => {
+  it('keeps OpenAI codes and messages', () => {
+    const e = parseUpstreamError('openai', 400, '{"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}', 'p/m', none)
+    assert.deepEqual(e, { kind: 'upstream_status', target: 'p/m', status: 400, message: 'too long', code: 'context_length_exceeded' })
+  })
+  it('reads Anthropic envelopes, {message}, {detail}, and HTML', () => {
+    assert.equal((parseUpstreamError('anthropic', 529, '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', 't', none) as { message: string }).message, 'Overloaded')
+    assert.equal((parseUpstreamError('openai', 500, '{"message":"boom"}', 't', none) as { message: string }).message, 'boom')
+    assert.equal((parseUpstreamError('openai', 422, '{"detail":[{"loc":["body"],"msg":"bad"}]}', 't', none) as { message: string }).message, '[{"loc":["body"],"msg":"bad"}]')
+    assert.equal((parseUpstreamError('openai', 502, '<html><body><h1>502 Bad Gateway</h1></body></html>', 't', none) as { message: string }).message, '502 Bad Gateway')
+    assert.equal((parseUpstreamError('openai', 503, '', 't', none) as { message: string }).message, 'Upstream t answered HTTP 503')
+  })
+  it('429 becomes rate_limited with retry-after seconds, ms, or an HTTP date; quota stays upstream_status', () => {
+    assert.deepEqual(parseUpstreamError('openai', 429, 'slow down', 't', new Headers({ 'retry-after': '2' })), { kind: 'rate_limited', target: 't', message: 'slow down', retryAfterMs: 2000 })
+    assert.equal(retryAfterMsOf(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' })), 150)
+    assert.equal(retryAfterMsOf(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT', date: 'Wed, 21 Oct 2015 07:28:00 GMT' })), 30000)
+    assert.equal(retryAfterMsOf(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT' }), Date.parse('Wed, 21 Oct 2015 07:28:20 GMT')), 10000)
+    assert.equal(retryAfterMsOf(new Headers({ 'retry-after': 'soon' })), undefined)
+    const quota = parseUpstreamError('openai', 429, '{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}', 't', none)
+    assert.equal(quota.kind, 'upstream_status')
+  })
+  it('never echoes URLs or keys', () => {
+    const e = parseUpstreamError('openai', 401, '{"error":{"message":"Incorrect API key provided: sk-proj-abcdefghijklmnop. See https://platform.openai.com/account"}}', 't', none) as { message: string }
+    assert.equal(e.message.includes('sk-proj'), false)
+    assert.equal(e.message.includes('https://'), false)
+    assert.equal(redact('Authorization: Bearer abc.def'), 'Authorization: Bearer [redacted]')
+  })
+})
+
+describe('streamErrorOf', () => {
+  it('maps in-stream error types to statuses', () => {
+    assert.equal((streamErrorOf({ type: 'error', error: { type: 'overloaded_error', message: 'x' } }, 't') as { status: number }).status, 529)
+    assert.equal((streamErrorOf({ error: { message: 'x', code: 'rate_limit_exceeded' } }, 't') as { status: number }).status, 429)
+    assert.equal((streamErrorOf({ error: 'plain' }, 't') as { message: string }).message, 'plain')
+  })
+})
