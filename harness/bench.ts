@@ -1,0 +1,155 @@
+/**
+ * `bun run harness bench`: direct-to-mock vs through-proxy, interleaved A B A B so drift in
+ * the machine hits both sides alike. Non-streaming RPS/latency at fixed concurrency, the
+ * 64 KB translated body, streaming TTFB, and 100/1,000/5,000 concurrent streams.
+ */
+import { writeFileSync } from 'node:fs'
+import type { HarnessArgs } from './cli.ts'
+import type { ClientFormat } from './stress/check.ts'
+import { PATHS, requestBody, runStreams } from './stress/run.ts'
+import type { StreamRunReport } from './stress/run.ts'
+import type { Child } from './stress/proc.ts'
+import { ProcSampler, readProc } from './stress/proc.ts'
+import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
+import type { Summary } from './stress/stats.ts'
+import { fmt, markdownTable, summarise } from './stress/stats.ts'
+
+const FAST = 'mock-fast:chunks=5:delay=0'
+const STREAM = 'mock-stream:chunks=20:delay=10'
+const HEADERS = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness', authorization: 'Bearer harness' }
+
+interface Side { readonly url: string; readonly model: string }
+interface LoadResult { readonly requests: number; readonly errors: number; readonly rps: number; readonly latencyMs: Summary; readonly cpuSec: number }
+
+/** Closed loop: `concurrency` workers send non-streaming requests back to back for `durMs`. */
+async function closedLoop(side: Side, format: ClientFormat, concurrency: number, durMs: number, padBytes: number, pid?: number): Promise<LoadResult> {
+  const body = requestBody(format, side.model, false, padBytes)
+  const lat: number[] = []
+  let errors = 0
+  const sampler = pid === undefined ? undefined : new ProcSampler(pid)
+  sampler?.start(200)
+  const t0 = performance.now()
+  const end = t0 + durMs
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const s = performance.now()
+      try {
+        const res = await fetch(side.url + PATHS[format], { method: 'POST', body, headers: HEADERS })
+        await res.arrayBuffer()
+        if (res.status === 200) lat.push(performance.now() - s)
+        else errors++
+      } catch {
+        errors++
+      }
+    }
+  }))
+  const secs = (performance.now() - t0) / 1000
+  return { requests: lat.length, errors, rps: lat.length / secs, latencyMs: summarise(lat), cpuSec: sampler?.stop().cpuSec ?? Number.NaN }
+}
+
+/** Run `fn` for A and B alternately `rounds` times and pool each side's latencies. */
+async function interleaved(rounds: number, a: () => Promise<LoadResult>, b: () => Promise<LoadResult>): Promise<[LoadResult[], LoadResult[]]> {
+  const ra: LoadResult[] = []
+  const rb: LoadResult[] = []
+  for (let i = 0; i < rounds; i++) { ra.push(await a()); rb.push(await b()) }
+  return [ra, rb]
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length
+
+interface BenchCtx { readonly a: HarnessArgs; readonly direct: (m: string) => Side; readonly proxied: (m: string) => Side; readonly proxyPid: number | undefined; readonly dur: number }
+
+async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[] }> {
+  const rows: string[][] = []
+  const json: unknown[] = []
+  for (const conc of c.a.quick ? [1, 10, 50] : [1, 10, 50, 200]) {
+    const [d, p] = await interleaved(2, () => closedLoop(c.direct(FAST), c.a.clientFormat, conc, c.dur, 0), () => closedLoop(c.proxied(FAST), c.a.clientFormat, conc, c.dur, 0, c.proxyPid))
+    const dp50 = mean(d.map((x) => x.latencyMs.p50)); const pp50 = mean(p.map((x) => x.latencyMs.p50))
+    const dp99 = mean(d.map((x) => x.latencyMs.p99)); const pp99 = mean(p.map((x) => x.latencyMs.p99))
+    const drps = mean(d.map((x) => x.rps)); const prps = mean(p.map((x) => x.rps))
+    const cpuUs = (p.reduce((s, x) => s + x.cpuSec, 0) / p.reduce((s, x) => s + x.requests, 0)) * 1e6
+    rows.push([String(conc), fmt(drps, 0), fmt(prps, 0), `${fmt((prps / drps) * 100, 0)} %`, fmt(dp50, 2), fmt(pp50, 2), fmt(pp50 - dp50, 2), fmt(dp99, 2), fmt(pp99, 2), fmt(pp99 - dp99, 2), fmt(cpuUs, 0), String(p.reduce((s, x) => s + x.errors, 0))])
+    json.push({ concurrency: conc, direct: d, proxy: p, addedP50Ms: pp50 - dp50, addedP99Ms: pp99 - dp99, cpuUsPerRequest: cpuUs })
+    process.stderr.write(`non-streaming c=${conc}: direct ${fmt(drps, 0)} rps, proxy ${fmt(prps, 0)} rps\n`)
+  }
+  return { rows, json }
+}
+
+async function bigBody(c: BenchCtx): Promise<{ row: string[]; json: unknown }> {
+  const [d, p] = await interleaved(2, () => closedLoop(c.direct(FAST), 'anthropic', 1, c.dur, 64 * 1024), () => closedLoop(c.proxied(FAST), 'anthropic', 1, c.dur, 64 * 1024))
+  const dp50 = mean(d.map((x) => x.latencyMs.p50)); const pp50 = mean(p.map((x) => x.latencyMs.p50))
+  const dp99 = mean(d.map((x) => x.latencyMs.p99)); const pp99 = mean(p.map((x) => x.latencyMs.p99))
+  return { row: [`anthropic → ${c.a.format}`, fmt(dp50, 2), fmt(pp50, 2), fmt(pp50 - dp50, 2), fmt(pp99 - dp99, 2)], json: { direct: d, proxy: p, addedP50Ms: pp50 - dp50 } }
+}
+
+const streamsOf = (side: Side, c: BenchCtx, n: number): Promise<StreamRunReport> =>
+  runStreams({ url: side.url, clientFormat: c.a.clientFormat, streams: n, chunks: 20, tokensPerChunk: 1, model: side.model, timeoutMs: 120_000 })
+
+async function streamingTtfb(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[] }> {
+  const rows: string[][] = []
+  const json: unknown[] = []
+  for (const n of c.a.quick ? [1, 100] : [1, 500]) {
+    const d: StreamRunReport[] = []; const p: StreamRunReport[] = []
+    for (let i = 0; i < 2; i++) { d.push(await streamsOf(c.direct(STREAM), c, n)); p.push(await streamsOf(c.proxied(STREAM), c, n)) }
+    const m = (rs: StreamRunReport[], k: 'p50' | 'p99'): number => mean(rs.map((r) => r.ttfbMs[k]))
+    rows.push([String(n), fmt(m(d, 'p50'), 2), fmt(m(p, 'p50'), 2), fmt(m(p, 'p50') - m(d, 'p50'), 2), fmt(m(d, 'p99'), 2), fmt(m(p, 'p99'), 2), fmt(m(p, 'p99') - m(d, 'p99'), 2)])
+    json.push({ streams: n, direct: d, proxy: p })
+    process.stderr.write(`streaming TTFB n=${n} done\n`)
+  }
+  return { rows, json }
+}
+
+async function concurrentStreams(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[]; idleMb: number; afterMb: number }> {
+  const rows: string[][] = []
+  const json: unknown[] = []
+  const idleMb = c.proxyPid === undefined ? Number.NaN : readProc(c.proxyPid)?.rssMb ?? Number.NaN
+  for (const n of c.a.quick ? [100, 500] : [100, 1000, 5000]) {
+    const sampler = c.proxyPid === undefined ? undefined : new ProcSampler(c.proxyPid)
+    sampler?.start(25)
+    const r = await streamsOf(c.proxied(STREAM), c, n)
+    const s = sampler?.stop()
+    rows.push([String(n), `${fmt((r.completed / n) * 100, 1)} %`, fmt(r.ttfbMs.p99, 1), fmt(r.totalMs.p99, 1), fmt(s?.peakRssMb ?? Number.NaN), fmt(((s?.cpuSec ?? Number.NaN) / n) * 1000, 2)])
+    json.push({ streams: n, report: r, peakRssMb: s?.peakRssMb, cpuSec: s?.cpuSec })
+    process.stderr.write(`${n} concurrent streams: ${r.completed}/${n} complete${r.sampleErrors.length > 0 ? ` (${r.sampleErrors[0]})` : ''}\n`)
+  }
+  await new Promise((r) => setTimeout(r, 3_000))
+  const afterMb = c.proxyPid === undefined ? Number.NaN : readProc(c.proxyPid)?.rssMb ?? Number.NaN
+  return { rows, json, idleMb, afterMb }
+}
+
+/** Run the whole benchmark; prints markdown tables, writes --json, exit code 1 on incomplete streams. */
+export async function runBench(a: HarnessArgs): Promise<number> {
+  const mock = await startMockProcess(a.mockPort)
+  let proxy: Child | undefined
+  try {
+    if (a.target === undefined) proxy = await startSwitchyard(mock.url, a.format, [FAST, STREAM], 20_000)
+    const proxyUrl = a.target ?? (proxy as Child).url
+    const c: BenchCtx = {
+      a, dur: a.quick ? 500 : 1500, proxyPid: proxy?.pid,
+      direct: (m) => ({ url: mock.url, model: m }), proxied: (m) => ({ url: proxyUrl, model: viaProxy(m) }),
+    }
+    process.stderr.write(`bench: mock ${mock.url}, proxy ${proxyUrl}\n`)
+    const ns = await nonStreaming(c)
+    const bb = await bigBody(c)
+    const st = await streamingTtfb(c)
+    const cs = await concurrentStreams(c)
+    const md = [
+      `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}), closed loop, 2 × ${c.dur} ms per side, interleaved`,
+      markdownTable(['concurrency', 'direct RPS', 'proxy RPS', 'proxy/direct', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy CPU µs/req', 'errors'], ns.rows),
+      '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
+      markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
+      '### Streaming TTFB (20 chunks × 10 ms), interleaved',
+      markdownTable(['concurrent streams', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99'], st.rows),
+      '### Concurrent streams through the proxy (20 chunks × 10 ms)',
+      markdownTable(['streams', 'complete', 'TTFB p99 ms', 'total p99 ms', 'proxy peak RSS MB', 'proxy CPU s / 1,000 streams'], cs.rows),
+      `Proxy RSS idle before the stream phases: ${fmt(cs.idleMb)} MB; 3 s after: ${fmt(cs.afterMb)} MB`,
+    ].join('\n\n')
+    console.log(`\n${md}\n`)
+    if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, nonStreaming: ns.json, bigBody: bb.json, streamingTtfb: st.json, concurrent: cs.json, rss: { idleMb: cs.idleMb, afterMb: cs.afterMb }, markdown: md }, null, 2))
+    const incomplete = cs.json.some((x) => (x as { report: StreamRunReport }).report.failed > 0)
+    return incomplete ? 1 : 0
+  } finally {
+    await proxy?.stop()
+    await mock.stop()
+  }
+}

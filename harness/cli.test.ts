@@ -1,0 +1,24 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mockModel, parseHarnessArgs } from './cli.ts'
+
+describe('harness CLI arguments', () => {
+  it('defaults to the CI run shape and reads every flag', () => {
+    const d = parseHarnessArgs(['--streams', '100', '--chunks', '20'])
+    assert.deepEqual(d && [d.command, d.streams, d.chunks, d.delayMs, d.clientFormat, d.format, d.target], ['stress', 100, 20, 10, 'anthropic', 'openai', undefined])
+    const b = parseHarnessArgs(['bench', '--format', 'anthropic', '--client-format', 'openai', '--delay-ms', '5', '--json', 'out.json', '--target', 'http://127.0.0.1:3456/'])
+    assert.deepEqual(b && [b.command, b.format, b.clientFormat, b.delayMs, b.json, b.target], ['bench', 'anthropic', 'openai', 5, 'out.json', 'http://127.0.0.1:3456'])
+    assert.equal(parseHarnessArgs(['--help']), undefined)
+  })
+
+  it('refuses targets off this machine, unknown formats and unknown commands', () => {
+    assert.throws(() => parseHarnessArgs(['--target', 'https://api.example.com']), /only sends load to this machine/)
+    assert.throws(() => parseHarnessArgs(['--format', 'gemini']), /Invalid format "gemini"/)
+    assert.throws(() => parseHarnessArgs(['stres']), /Unknown command "stres"/)
+    assert.throws(() => parseHarnessArgs(['--streams', '-3']), /Invalid --streams/)
+  })
+
+  it('puts the run shape into the mock model knobs', () => {
+    assert.equal(mockModel({ chunks: 7, delayMs: 3, tokens: 2 }), 'mock-model:chunks=7:delay=3:tokens=2')
+  })
+})

@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { createMockUpstream } from '../mock-upstream.ts'
+import type { ClientFormat } from './check.ts'
+import { StreamChecker } from './check.ts'
+
+const mock = createMockUpstream({ sleep: () => Promise.resolve() })
+const PATH = { anthropic: '/v1/messages', openai: '/v1/chat/completions' }
+
+async function streamText(format: ClientFormat, model: string): Promise<string> {
+  const body = { model, stream: true, max_tokens: 8, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }
+  return (await mock.fetch(new Request(`http://mock${PATH[format]}`, { method: 'POST', body: JSON.stringify(body) }))).text()
+}
+
+/** Split `text` at the given cut points (any chunking of the same bytes). */
+function chunked(text: string, cuts: number[]): string[] {
+  const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b)
+  const out: string[] = []
+  let prev = 0
+  for (const p of points) { out.push(text.slice(prev, p)); prev = p }
+  out.push(text.slice(prev))
+  return out
+}
+
+describe('StreamChecker', () => {
+  it('law: a complete mock stream passes under any chunking of its bytes, in both formats', async () => {
+    const texts = { anthropic: await streamText('anthropic', 'm:chunks=12:tokens=2'), openai: await streamText('openai', 'm:chunks=12:tokens=2') }
+    fc.assert(fc.property(fc.constantFrom<ClientFormat>('anthropic', 'openai'), fc.array(fc.nat(), { maxLength: 30 }), (format, cuts) => {
+      const c = new StreamChecker(format, 12, 24)
+      for (const part of chunked(texts[format], cuts)) c.push(part)
+      const r = c.end()
+      assert.deepEqual(r.errors, [])
+      assert.equal(r.chunks, 12)
+    }))
+  })
+
+  const broken: [string, ClientFormat, string, RegExp][] = [
+    ['cut stream', 'anthropic', 'm:chunks=5:cut=4', /terminal event/],
+    ['no [DONE]', 'openai', 'm:chunks=5:noterm', /terminal event/],
+    ['malformed event', 'openai', 'm:chunks=5:malformed=2', /unparsable/],
+    ['wrong chunk count', 'anthropic', 'm:chunks=4', /out of order or missing/],
+  ]
+  for (const [name, format, model, re] of broken) {
+    it(`flags a ${name}`, async () => {
+      const c = new StreamChecker(format, 5, 5)
+      c.push(await streamText(format, model))
+      const r = c.end()
+      assert.equal(r.ok, false)
+      assert.ok(r.errors.some((e) => re.test(e)), r.errors.join('; '))
+    })
+  }
+
+  it('flags usage that differs from what the mock generated', async () => {
+    const c = new StreamChecker('anthropic', 3, 99)
+    c.push(await streamText('anthropic', 'm:chunks=3'))
+    assert.match(c.end().errors.join(), /usage output tokens 3, generated 99/)
+  })
+})

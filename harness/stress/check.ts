@@ -1,0 +1,97 @@
+/**
+ * Incremental checker for one streamed answer as the client sees it: every event parses,
+ * every numbered chunk arrives once and in order, exactly one terminal event, usage present
+ * and equal to what the mock generated.
+ */
+export type ClientFormat = 'anthropic' | 'openai'
+
+export interface CheckResult {
+  readonly ok: boolean
+  readonly errors: readonly string[]
+  readonly events: number
+  readonly chunks: number
+  readonly outputTokens: number | undefined
+}
+
+const TAG = /\[(\d{4,})\]/g
+
+interface State { text: string; terminals: number; afterTerminal: number; outputTokens?: number; finishes: number; errors: string[] }
+
+function onAnthropic(s: State, event: string | undefined, data: string): void {
+  let d: { type?: string; delta?: { type?: string; text?: string }; usage?: { output_tokens?: number }; error?: unknown }
+  try { d = JSON.parse(data) as typeof d } catch { s.errors.push(`unparsable event data: ${data.slice(0, 80)}`); return }
+  if (event !== d.type) s.errors.push(`event line "${event}" does not match data.type "${d.type}"`)
+  if (d.type === 'error') s.errors.push(`error event: ${JSON.stringify(d.error).slice(0, 120)}`)
+  if (d.type === 'content_block_delta' && d.delta?.type === 'text_delta') s.text += d.delta.text ?? ''
+  if (d.type === 'message_delta' && typeof d.usage?.output_tokens === 'number') s.outputTokens = d.usage.output_tokens
+  if (d.type === 'message_stop') s.terminals++
+}
+
+function onOpenAI(s: State, data: string): void {
+  if (data === '[DONE]') { s.terminals++; return }
+  let d: { choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]; usage?: { completion_tokens?: number } | null; error?: unknown }
+  try { d = JSON.parse(data) as typeof d } catch { s.errors.push(`unparsable chunk: ${data.slice(0, 80)}`); return }
+  if (d.error !== undefined) s.errors.push(`error chunk: ${JSON.stringify(d.error).slice(0, 120)}`)
+  const choice = d.choices?.[0]
+  if (choice?.delta?.content) s.text += choice.delta.content
+  if (choice?.finish_reason) s.finishes++
+  if (typeof d.usage?.completion_tokens === 'number') s.outputTokens = d.usage.completion_tokens
+}
+
+/** Checks the stream of one request expecting `chunks` numbered chunks worth `expectedTokens`. */
+export class StreamChecker {
+  #buf = ''
+  #events = 0
+  #s: State = { text: '', terminals: 0, afterTerminal: 0, finishes: 0, errors: [] }
+  readonly #format: ClientFormat
+  readonly #chunks: number
+  readonly #expectedTokens: number
+
+  constructor(format: ClientFormat, chunks: number, expectedTokens: number) {
+    this.#format = format
+    this.#chunks = chunks
+    this.#expectedTokens = expectedTokens
+  }
+
+  /** Feed decoded text as it arrives; events may be split anywhere. */
+  push(text: string): void {
+    this.#buf += text.includes('\r') ? text.replace(/\r\n/g, '\n') : text
+    let cut = this.#buf.indexOf('\n\n')
+    while (cut >= 0) {
+      this.#event(this.#buf.slice(0, cut))
+      this.#buf = this.#buf.slice(cut + 2)
+      cut = this.#buf.indexOf('\n\n')
+    }
+  }
+
+  #event(block: string): void {
+    let event: string | undefined
+    const data: string[] = []
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) event = line.slice(6).trim()
+      else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5))
+    }
+    if (data.length === 0) return // comment or keep-alive
+    this.#events++
+    if (this.#s.terminals > 0 && event !== 'ping') this.#s.afterTerminal++
+    if (this.#format === 'anthropic') onAnthropic(this.#s, event, data.join('\n'))
+    else onOpenAI(this.#s, data.join('\n'))
+  }
+
+  /** The verdict once the body ended (or failed: pass `failure`). */
+  end(failure?: string): CheckResult {
+    const s = this.#s
+    const errors = [...s.errors]
+    if (failure !== undefined) errors.push(failure)
+    if (this.#buf.trim() !== '') errors.push('stream ended inside an event')
+    if (s.terminals !== 1) errors.push(`expected exactly one terminal event, got ${s.terminals}`)
+    if (s.afterTerminal > 0) errors.push(`${s.afterTerminal} events after the terminal event`)
+    if (this.#format === 'openai' && s.finishes !== 1) errors.push(`expected one finish_reason, got ${s.finishes}`)
+    const seqs = [...s.text.matchAll(TAG)].map((m) => Number(m[1]))
+    const inOrder = seqs.length === this.#chunks && seqs.every((n, i) => n === i + 1)
+    if (!inOrder) errors.push(`chunks out of order or missing: got ${seqs.length} of ${this.#chunks}`)
+    if (s.outputTokens === undefined) errors.push('no usage in the stream')
+    else if (s.outputTokens !== this.#expectedTokens) errors.push(`usage output tokens ${s.outputTokens}, generated ${this.#expectedTokens}`)
+    return { ok: errors.length === 0, errors, events: this.#events, chunks: seqs.length, outputTokens: s.outputTokens }
+  }
+}

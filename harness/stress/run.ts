@@ -1,0 +1,108 @@
+/**
+ * The load driver: N concurrent streaming requests against a URL (the proxy or the mock),
+ * each checked end to end by a StreamChecker and timed (TTFB, total).
+ */
+import type { ClientFormat } from './check.ts'
+import { StreamChecker } from './check.ts'
+import type { Summary } from './stats.ts'
+import { summarise } from './stats.ts'
+
+export interface StreamRunOptions {
+  readonly url: string
+  readonly clientFormat: ClientFormat
+  readonly streams: number
+  readonly chunks: number
+  readonly tokensPerChunk: number
+  /** Model to request; carries the mock knobs when talking to the mock directly. */
+  readonly model: string
+  readonly timeoutMs: number
+  readonly onProgress?: (done: number, failed: number) => void
+}
+
+export interface StreamOutcome {
+  readonly ok: boolean
+  readonly ttfbMs: number
+  readonly totalMs: number
+  readonly errors: readonly string[]
+  readonly chunks: number
+  readonly outputTokens: number
+}
+
+export interface StreamRunReport {
+  readonly streams: number
+  readonly completed: number
+  readonly failed: number
+  readonly ttfbMs: Summary
+  readonly totalMs: Summary
+  readonly chunksPerSec: number
+  readonly tokensPerSec: number
+  readonly wallMs: number
+  /** The first few distinct failure reasons, for the report. */
+  readonly sampleErrors: readonly string[]
+}
+
+export const PATHS: Readonly<Record<ClientFormat, string>> = { anthropic: '/v1/messages', openai: '/v1/chat/completions' }
+
+/** The request body a client of `format` sends; `padBytes` grows the prompt (64 KB body test). */
+export function requestBody(format: ClientFormat, model: string, stream: boolean, padBytes = 0): string {
+  const content = `Count with sequence tags.${padBytes > 0 ? ' ' + 'lorem ipsum '.repeat(Math.ceil(padBytes / 12)).slice(0, padBytes) : ''}`
+  const body: Record<string, unknown> = { model, max_tokens: 1024, stream, messages: [{ role: 'user', content }] }
+  if (format === 'openai' && stream) body.stream_options = { include_usage: true }
+  return JSON.stringify(body)
+}
+
+async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
+  const checker = new StreamChecker(o.clientFormat, o.chunks, o.chunks * o.tokensPerChunk)
+  const t0 = performance.now()
+  let ttfb = Number.NaN
+  let failure: string | undefined
+  try {
+    const res = await fetch(o.url + PATHS[o.clientFormat], {
+      method: 'POST', body: requestBody(o.clientFormat, o.model, true), signal: AbortSignal.timeout(o.timeoutMs),
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness', authorization: 'Bearer harness' },
+    })
+    if (res.status !== 200 || res.body === null) failure = `HTTP ${res.status}: ${(await res.text()).slice(0, 160)}`
+    else {
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        if (Number.isNaN(ttfb)) ttfb = performance.now() - t0
+        checker.push(value)
+      }
+    }
+  } catch (e) {
+    failure = `${(e as Error).name}: ${(e as Error).message}`
+  }
+  const r = checker.end(failure)
+  return { ok: r.ok, ttfbMs: ttfb, totalMs: performance.now() - t0, errors: r.errors, chunks: r.chunks, outputTokens: r.outputTokens ?? 0 }
+}
+
+/** Summarise outcomes into the figures the table prints. */
+export function reportOf(outcomes: readonly StreamOutcome[], wallMs: number): StreamRunReport {
+  const ok = outcomes.filter((x) => x.ok)
+  const errors = [...new Set(outcomes.flatMap((x) => x.errors))].slice(0, 5)
+  const secs = wallMs / 1000
+  return {
+    streams: outcomes.length, completed: ok.length, failed: outcomes.length - ok.length,
+    ttfbMs: summarise(ok.map((x) => x.ttfbMs)), totalMs: summarise(ok.map((x) => x.totalMs)),
+    chunksPerSec: outcomes.reduce((s, x) => s + x.chunks, 0) / secs,
+    tokensPerSec: outcomes.reduce((s, x) => s + x.outputTokens, 0) / secs,
+    wallMs, sampleErrors: errors,
+  }
+}
+
+/** Open all streams at once and wait for every one to finish, fail or time out. */
+export async function runStreams(o: StreamRunOptions): Promise<StreamRunReport> {
+  let done = 0
+  let failed = 0
+  const t0 = performance.now()
+  const outcomes = await Promise.all(Array.from({ length: o.streams }, async () => {
+    const r = await oneStream(o)
+    done++
+    if (!r.ok) failed++
+    o.onProgress?.(done, failed)
+    return r
+  }))
+  return reportOf(outcomes, performance.now() - t0)
+}

@@ -1,0 +1,62 @@
+/**
+ * Start the processes a run needs: the mock upstream and a Switchyard instance configured
+ * (CCR-style config.json in a temp dir) to send everything to the mock.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Child } from './proc.ts'
+import { freePort, spawnServer } from './proc.ts'
+import type { ClientFormat } from './check.ts'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+
+/** The runtime running the harness (bun), used to start the children the same way. */
+const RUNTIME = process.execPath
+
+/** Start `harness/mock-main.ts` as its own process, so its CPU and RSS can be measured apart. */
+export function startMockProcess(port = 0, timeoutMs = 15_000): Promise<Child> {
+  return spawnServer(RUNTIME, [join(ROOT, 'harness/mock-main.ts'), '--port', String(port)], timeoutMs)
+}
+
+/** How a client names `model` on the mock through a CCR-compatible proxy: explicit `provider,model`. */
+export const viaProxy = (model: string): string => `mock,${model}`
+
+/**
+ * A CCR config.json with one provider `mock` serving `models` in the given upstream format;
+ * the Router default is the first model, clients pick others explicitly (`mock,<model>`).
+ */
+export function ccrConfig(mockUrl: string, upstream: ClientFormat, models: readonly string[], port: number): Record<string, unknown> {
+  const provider: Record<string, unknown> = {
+    name: 'mock',
+    api_base_url: `${mockUrl}${upstream === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'}`,
+    api_key: 'mock-key',
+    models: [...models],
+  }
+  // CCR 1.x/2.0 needs the transformer to speak Anthropic upstream; Switchyard also reads the URL.
+  if (upstream === 'anthropic') provider.transformer = { use: ['Anthropic'] }
+  return { HOST: '127.0.0.1', PORT: port, LOG: false, Providers: [provider], Router: { default: viaProxy(models[0] ?? 'mock-model') } }
+}
+
+export interface ProxyProcess extends Child {
+  readonly configPath: string
+}
+
+/**
+ * Start Switchyard (`bun src/cli.ts start`) on a free port we pick by binding port 0 first,
+ * with an in-memory store and room for `maxStreams` concurrent streams.
+ */
+export async function startSwitchyard(mockUrl: string, upstream: ClientFormat, models: readonly string[], maxStreams: number): Promise<ProxyProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-harness-'))
+  const port = await freePort()
+  const configPath = join(dir, 'config.json')
+  writeFileSync(configPath, JSON.stringify(ccrConfig(mockUrl, upstream, models, port), null, 2))
+  const child = await spawnServer(RUNTIME, [
+    join(ROOT, 'src/cli.ts'), 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1',
+    '--data-dir', ':memory:', '--max-streams', String(maxStreams),
+  ], 30_000).catch((e: unknown) => { rmSync(dir, { recursive: true, force: true }); throw e })
+  return {
+    ...child, configPath,
+    stop: async () => { await child.stop(); rmSync(dir, { recursive: true, force: true }) },
+  }
+}
