@@ -15,7 +15,8 @@ describe('harness CLI arguments', () => {
     assert.throws(() => parseHarnessArgs(['--target', 'https://api.example.com']), /only sends load to this machine/)
     assert.throws(() => parseHarnessArgs(['--format', 'gemini']), /Invalid format "gemini"/)
     assert.throws(() => parseHarnessArgs(['stres']), /Unknown command "stres"/)
-    assert.throws(() => parseHarnessArgs(['--streams', '-3']), /Invalid --streams/)
+    assert.throws(() => parseHarnessArgs(['--streams=-3']), /Invalid --streams/)
+    assert.throws(() => parseHarnessArgs(['--streams', 'many']), /Invalid --streams/)
   })
 
   it('puts the run shape into the mock model knobs', () => {
