@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
+import { dampen, EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
 import type { Ewma } from './ewma.ts'
 import { nonNeg } from '../../test/arbitraries/routing.ts'
 
@@ -57,5 +57,22 @@ describe('penalise', () => {
   it('property: a factor ≥ 1 never lowers the average', () => {
     fc.assert(fc.property(seededArb, fc.double({ min: 1, max: 10, noNaN: true }), alphaArb, (prev, f, a) =>
       (ewmaValue(penalise(prev, f, a)) ?? -1) >= (ewmaValue(prev) ?? 0)))
+  })
+})
+
+describe('dampen', () => {
+  const e: Ewma = { kind: 'seeded', value: 200, samples: 5 }
+  it('caps how much worse a sample may count, and lets improvements through', () => {
+    assert.equal(dampen(e, 1_000, 1.5, 'higher'), 300)
+    assert.equal(dampen(e, 50, 1.5, 'higher'), 50)
+    assert.equal(dampen(e, 10, 2, 'lower'), 100)
+    assert.equal(dampen(EMPTY_EWMA, 1_000, 1.5, 'higher'), 1_000)
+  })
+
+  it('property: a damped latency sample lies between the sample and ratio × value', () => {
+    fc.assert(fc.property(seededArb, nonNeg(), fc.double({ min: 1, max: 10, noNaN: true }), (prev, x, r) => {
+      const d = dampen(prev, x, r, 'higher')
+      return d <= x && d <= Math.max(x, (ewmaValue(prev) ?? 0) * r) && (x <= (ewmaValue(prev) ?? 0) * r ? d === x : true)
+    }))
   })
 })

@@ -36,6 +36,19 @@ export function penalise(prev: Ewma, factor: number, alpha = 1): Ewma {
   return ewma(prev, prev.value * Math.max(0, factor), alpha)
 }
 
+/**
+ * Limits how much worse than the current average one sample may count: a latency sample
+ * (`worse: 'higher'`) above `maxRatio × value` counts as `maxRatio × value`; a throughput
+ * sample (`worse: 'lower'`) below `value / maxRatio` counts as that. Improvements pass as
+ * they are. One spike then moves the average by at most α·(maxRatio − 1), while a lasting
+ * step still gets through in a few samples, compounding by that factor each time.
+ * @example dampen({ kind: 'seeded', value: 200, samples: 9 }, 1_000, 1.5, 'higher') // 300
+ */
+export function dampen(prev: Ewma, sample: number, maxRatio: number, worse: 'higher' | 'lower'): number {
+  if (prev.kind === 'empty' || !(maxRatio >= 1)) return sample
+  return worse === 'higher' ? Math.min(sample, prev.value * maxRatio) : Math.max(sample, prev.value / maxRatio)
+}
+
 /** The current value, or undefined before the first sample. */
 export function ewmaValue(e: Ewma): number | undefined {
   return e.kind === 'seeded' ? e.value : undefined

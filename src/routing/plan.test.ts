@@ -62,6 +62,20 @@ describe('planRoute', () => {
     assert.deepEqual(keys(p), ['a,x', 'b,y', 'c,z'])
   })
 
+  it('puts a half-open target first so its probe happens at once', () => {
+    const snaps = [snap('a,x', { latencyMs: 100 }), snap('b,y', { latencyMs: 100 }), snap('c,z', { latencyMs: 900, breaker: { kind: 'open', until: 500, trips: 1 } })]
+    assert.equal(planRoute(cands, view(snaps), cfg, 1_000, seededRandom(6)).targets[0]?.target, 'c,z')
+    assert.notEqual(planRoute(cands, view(snaps), cfg, 400, seededRandom(6)).targets[0]?.target, 'c,z')
+  })
+
+  it('explores a cold target with a capped share once the first target is measured', () => {
+    const r = seededRandom(8)
+    const snaps = view([snap('a,x', { latencyMs: 100 })], { tuning: { exploreShare: 0.2 } })
+    const firsts = Array.from({ length: 1_000 }, () => planRoute(cands, snaps, cfg, 1_000, r).targets[0]?.target)
+    const moved = firsts.filter((t) => t !== 'a,x').length
+    assert.ok(moved > 120 && moved < 280, `moved ${moved}`)
+  })
+
   it('property: ordering is stable (config order) without data', () => {
     fc.assert(fc.property(fc.uniqueArray(fc.constantFrom('a,x', 'b,y', 'c,z', 'd,w', 'e,v'), { minLength: 1 }), fc.integer(), (targets, seed) => {
       const cs = targets.map((target, i) => ({ target, tier: `tier-${i}`, source: 'tier' as const }))

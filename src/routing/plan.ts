@@ -4,8 +4,10 @@
  * `now` and `random` in; a plan out.
  *
  * Order: config order until EVERY usable candidate has ≥ `minSamples` samples (so a cold
- * start and a freshly recovered target behave predictably), then by score through `select`
- * (band sharing + capped exploration), demoted targets last. Candidates whose breaker is open
+ * start and a freshly recovered target behave predictably; cold targets get a capped
+ * exploration share once the first one is measured), then by score through `select`
+ * (band sharing + capped exploration), demoted targets last; a half-open target with a free
+ * probe slot goes first so its probe happens at once. Candidates whose breaker is open
  * or whose provider is over its rate budget are dropped; when that drops all of them, the
  * plan is `exhausted` and still lists them in config order, with the reason and wait, so the
  * caller can answer 503 or 429 with a `retry-after`.
@@ -32,7 +34,7 @@ export interface PlanTuning {
   readonly staleMs: number
 }
 
-export const DEFAULT_TUNING: PlanTuning = { band: 0.05, exploreShare: 0.05, staleMs: 5_000 }
+export const DEFAULT_TUNING: PlanTuning = { band: 0.1, exploreShare: 0.05, staleMs: 5_000 }
 
 /** What the planner reads; build it from `RoutingStats.all(now)` and `ProviderLimiter.peek`. */
 export interface PlanView {
@@ -106,6 +108,32 @@ function byScore(usable: readonly PlannedTarget[], view: PlanView, now: number, 
 }
 
 /**
+ * A half-open target with a free probe slot goes first: its probe is how it gets back into
+ * rotation, and waiting for exploration or a failover to reach it would stretch the outage.
+ */
+function probesFirst(order: readonly PlannedTarget[], view: PlanView, cfg: RouterConfig, now: number): readonly PlannedTarget[] {
+  const probing = order.filter((p) => {
+    const b = view.stats.get(p.target)?.breaker
+    return b !== undefined && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
+  })
+  return probing.length === 0 ? order : [...probing, ...order.filter((p) => !probing.includes(p))]
+}
+
+/**
+ * Config order, except that once the first target is measured, a capped share of requests
+ * goes first to a cold target: without it a fallback that never fails over would stay cold
+ * forever and the plan would never leave config order. With no data at all nothing moves.
+ */
+function warmUp(usable: readonly PlannedTarget[], view: PlanView, cfg: RouterConfig, random: () => number): readonly PlannedTarget[] {
+  const min = Math.max(1, cfg.minSamples)
+  const cold = usable.filter((p) => p.samples < min)
+  const share = view.tuning?.exploreShare ?? DEFAULT_TUNING.exploreShare
+  if ((usable[0]?.samples ?? 0) < min || cold.length === 0 || random() >= share) return usable
+  const pick = cold[Math.min(cold.length - 1, Math.floor(random() * cold.length))]
+  return pick ? [pick, ...usable.filter((p) => p !== pick)] : usable
+}
+
+/**
  * Plans the route for one request (see the module comment for the rules).
  * @example planRoute(buildCandidates('a,x', 'default', cfg), { stats: stats.all(now) }, cfg, now, random)
  */
@@ -118,8 +146,8 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg:
     return { kind: 'exhausted', reason: soonest?.skip?.reason ?? 'circuit_open', retryInMs: soonest?.skip?.retryInMs ?? 0, targets: all }
   }
   const warm = usable.every((p) => p.samples >= Math.max(1, cfg.minSamples))
-  if (!warm) return { kind: 'ready', ordering: 'config', targets: usable, dropped }
-  return { kind: 'ready', ordering: 'score', targets: byScore(usable, view, now, random), dropped }
+  const ordered = warm ? byScore(usable, view, now, random) : warmUp(usable, view, cfg, random)
+  return { kind: 'ready', ordering: warm ? 'score' : 'config', targets: probesFirst(ordered, view, cfg, now), dropped }
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { BreakerPolicy } from '../config/types.ts'
 import { breakerAllows, breakerInitial, breakerNext, breakerRetryInMs } from '../resilience/breaker.ts'
 import type { BreakerEvent, BreakerState } from '../resilience/breaker.ts'
-import { EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
+import { dampen, EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
 import type { Ewma } from './ewma.ts'
 import type { FailureReason, TargetSnapshot } from './types.ts'
 import { emptyWindow, windowAdd, windowSum } from './window.ts'
@@ -23,6 +23,8 @@ export interface StatsOptions {
   readonly breaker: BreakerPolicy
   /** The success/error window; default 60 s in 12 slots. */
   readonly window?: WindowParams
+  /** A successful sample counts as at most this many times worse than the EWMA (see `dampen`); default 1.5. */
+  readonly spikeRatio?: number
 }
 
 /**
@@ -52,6 +54,8 @@ interface TargetRecord {
 }
 
 const DEFAULT_WINDOW: WindowParams = { windowMs: 60_000, buckets: 12 }
+/** 1.5 keeps a single 5× spike inside the default select band while a lasting ×5 step leaves it in ~3 samples. */
+const DEFAULT_SPIKE_RATIO = 1.5
 
 /** Per-target measurements and breakers, read through `snapshot` / `all`. */
 export class RoutingStats {
@@ -132,11 +136,12 @@ export class RoutingStats {
     this.#breakerEvent(rec, { type: 'success' }, end)
     // A recovered target starts its measurements afresh: its pre-outage penalties say nothing now.
     if (wasProbing && rec.breaker.kind === 'closed') Object.assign(rec, freshMeasurements())
-    rec.latency = ewma(rec.latency, end - start, a)
+    const r = this.#opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
+    rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, r, 'higher'), a)
     if (firstAt !== undefined) {
-      rec.ttft = ewma(rec.ttft, firstAt - start, a)
+      rec.ttft = ewma(rec.ttft, dampen(rec.ttft, firstAt - start, r, 'higher'), a)
       const secs = (end - firstAt) / 1_000
-      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, outputTokens / secs, a)
+      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, r, 'lower'), a)
     }
     this.#count(rec, 'ok', end)
   }
