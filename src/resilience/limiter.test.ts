@@ -38,4 +38,10 @@ describe('ProviderLimiter', () => {
     assert.equal(l.tryAcquire('p', 500, 0).ok, true)
     assert.equal(l.peek('p', 500, 0)?.reason, 'tpm')
   })
+
+  it('lists the blocked providers for the plan view', () => {
+    const l = new ProviderLimiter({ p: { rpm: 1 }, q: { maxConcurrent: 5 } })
+    l.tryAcquire('p', 0, 0)
+    assert.deepEqual([...l.blocked(['p', 'q', 'free'], 0, 0)].map(([k, v]) => [k, v.reason]), [['p', 'rpm']])
+  })
 })

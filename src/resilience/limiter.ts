@@ -78,6 +78,19 @@ export class ProviderLimiter {
     return undefined
   }
 
+  /**
+   * The providers among `providers` that would refuse a request of `estTokens` now, with why
+   * and for how long: what `PlanView.limited` wants, so the plan skips them up front.
+   */
+  blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
+    const out = new Map<string, { reason: LimitReason; retryInMs: number }>()
+    for (const name of providers) {
+      const d = this.peek(name, estTokens, now)
+      if (d) out.set(name, { reason: d.reason, retryInMs: d.retryInMs })
+    }
+    return out
+  }
+
   /** In-flight requests for a provider (for `/v1/latencies`). */
   inFlight(provider: string): number {
     return this.#state.get(provider)?.inFlight ?? 0

@@ -16,7 +16,7 @@ import type { RetryPolicy, RouterConfig } from '../config/types.ts'
 import { breakerAllows, breakerRetryInMs } from '../resilience/breaker.ts'
 import { providerOf } from './candidates.ts'
 import type { Candidate } from './candidates.ts'
-import { normalisersOf, score } from './score.ts'
+import { normalisersOf, scoreWithConfig } from './score.ts'
 import { select } from './select.ts'
 import type { ScoreComponents, TargetSnapshot } from './types.ts'
 
@@ -80,8 +80,7 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
   const best = normalisersOf(snaps, prices)
   return cands.map((c, i) => {
     const snap = snaps[i] ?? emptySnap(c.target)
-    const price = prices[i]
-    const s = score(snap, { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best, ...(price === undefined ? {} : { pricePerMTok: price }) })
+    const s = scoreWithConfig(snap, cfg, best, prices[i])
     const provider = providerOf(c.target)
     const skip = skipOf(snap, provider, view, cfg, now)
     return {

@@ -4,7 +4,7 @@
  */
 import type { RouterConfig } from '../config/types.ts'
 import { breakerAllows, breakerRetryInMs } from '../resilience/breaker.ts'
-import { normalisersOf, score } from './score.ts'
+import { normalisersOf, scoreWithConfig } from './score.ts'
 import type { TargetSnapshot } from './types.ts'
 
 export interface LatencyRow {
@@ -34,8 +34,7 @@ export function latencyReport(
   const list = [...snaps.values()]
   const best = normalisersOf(list, list.map((s) => prices.get(s.key)))
   const rows = list.map((s) => {
-    const price = prices.get(s.key)
-    const r = score(s, { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best, ...(price === undefined ? {} : { pricePerMTok: price }) })
+    const r = scoreWithConfig(s, cfg, best, prices.get(s.key))
     const breaker = breakerAllows(s.breaker, now, cfg.breaker).state
     return {
       target: s.key, rank: 0, score: r.score, demoted: r.demoted, ...(r.reason === undefined ? {} : { reason: r.reason }),

@@ -91,6 +91,14 @@ export function score(stats: TargetSnapshot, ctx: ScoreContext): ScoreResult {
   return reason === undefined ? { score: value, components, demoted: false } : { score: value, components, demoted: true, reason }
 }
 
+/** `score` with the weights, optimisation and thresholds taken from the Router config. */
+export function scoreWithConfig(
+  stats: TargetSnapshot, cfg: Pick<ScoreContext, 'weights' | 'optimization' | 'thresholds'>, best: Normalisers, pricePerMTok?: number,
+): ScoreResult {
+  const base = { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best }
+  return score(stats, pricePerMTok === undefined ? base : { ...base, pricePerMTok })
+}
+
 /** The normalisers for a set of candidates: the lowest latency and price, the highest tokens/s. */
 export function normalisersOf(snaps: readonly TargetSnapshot[], prices: readonly (number | undefined)[] = []): Normalisers {
   const finite = (xs: readonly (number | undefined)[]) => xs.filter((x): x is number => x !== undefined && Number.isFinite(x) && x >= 0)
