@@ -8,19 +8,32 @@ import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from './translat
 type RequestFn = (body: JsonObject, ctx: TranslateContext, names: Record<string, string>) => JsonObject
 
 /**
- * Remembers the tool names `request()` had to shorten so `response()` and `stream()` can
- * restore them. That is why translationFor hands out a fresh object: use one per request.
- * A `ctx.toolNames` map, when given, wins.
+ * Tool names `request()` had to shorten, keyed by the context object it was called with, so a
+ * later `response()` / `stream()` with the same context restores them even when it comes from
+ * another `translationFor` call. Weak keys: an entry lives exactly as long as its request's ctx.
  */
+const namesByCtx = new WeakMap<TranslateContext, Record<string, string>>()
+
 function build(
   request: RequestFn,
   response: (body: JsonObject, ctx: TranslateContext) => JsonObject,
   stream: (ctx: TranslateContext) => StreamTranslator,
 ): Translation {
-  const names: Record<string, string> = {}
-  const withNames = (ctx: TranslateContext): TranslateContext => (ctx.toolNames || Object.keys(names).length === 0 ? ctx : { ...ctx, toolNames: names })
+  let last: Record<string, string> | undefined
+  const withNames = (ctx: TranslateContext): TranslateContext => {
+    const names = ctx.toolNames ?? namesByCtx.get(ctx) ?? last
+    return names === ctx.toolNames || names === undefined ? ctx : { ...ctx, toolNames: names }
+  }
   return {
-    request: (body, ctx) => request(body, ctx, names),
+    request(body, ctx) {
+      const names: Record<string, string> = {}
+      const out = request(body, ctx, names)
+      if (Object.keys(names).length > 0) {
+        namesByCtx.set(ctx, names)
+        last = names
+      }
+      return out
+    },
     response: (body, ctx) => response(body, withNames(ctx)),
     stream: (ctx) => stream(withNames(ctx)),
   }
@@ -28,7 +41,8 @@ function build(
 
 /**
  * The translation from a client format to a different upstream format; undefined when they are
- * the same (pass-through). Call once per request: the result carries that request's tool-name map.
+ * the same (pass-through). Shortened tool names are restored in responses when `response()` /
+ * `stream()` get the same ctx object `request()` got (or an explicit `ctx.toolNames`).
  * @example translationFor('anthropic', 'openai')?.request(body, ctx)
  */
 export function translationFor(client: WireFormatName, upstream: WireFormatName): Translation | undefined {

@@ -69,12 +69,15 @@ describe('Anthropic request → OpenAI request', () => {
     const o = translationFor('anthropic', 'openai')!.request(anthropicReq, testCtx({ roundTripReasoning: true }))
     assert.equal((o.messages as JsonObject[])[2]!.reasoning_content, 'hmm')
   })
-  it('restores shortened tool names in the response', () => {
-    const t = translationFor('anthropic', 'openai')!
-    const req = t.request(anthropicReq, testCtx())
+  it('restores shortened tool names in responses given the same ctx, even from another translationFor call', () => {
+    const ctx = testCtx()
+    const req = translationFor('anthropic', 'openai')!.request(anthropicReq, ctx)
     const short = ((req.tools as JsonObject[])[1]!.function as JsonObject).name
-    const res = t.response({ choices: [{ message: { content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: short, arguments: '{}' } }] }, finish_reason: 'tool_calls' }] }, testCtx())
+    const upstream = { choices: [{ message: { content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: short, arguments: '{}' } }] }, finish_reason: 'tool_calls' }] }
+    const res = translationFor('anthropic', 'openai')!.response(upstream, ctx)
     assert.equal(((res.content as JsonObject[])[0]!).name, longName)
+    const other = translationFor('anthropic', 'openai')!.response(upstream, testCtx())
+    assert.equal(((other.content as JsonObject[])[0]!).name, short)
   })
   it('maps tool_choice tool/none/auto', () => {
     const t = translationFor('anthropic', 'openai')!

@@ -1,0 +1,23 @@
+/** The wire-formats layer's public face: SSE, translation, usage, errors, transformers, schemas. */
+export { createSseDecoder } from './sse/decode.ts'
+export type { SseDecoder } from './sse/decode.ts'
+export { encodeSse, encodeSseAll } from './sse/encode.ts'
+export { translationFor } from './translation.ts'
+export { createUsageTap, usageFromJson } from './usage.ts'
+export type { UsageTap } from './usage.ts'
+export { parseUpstreamError, redact, renderError, renderStreamError, retryAfterMsOf } from './errors.ts'
+export type { HeaderReader } from './errors.ts'
+export { applyRequestTransformers, knownTransformer, responseOptions, transformerNames } from './transformers/registry.ts'
+export type { TransformerContext } from './transformers/registry.ts'
+export { SYNTHETIC_SIGNATURE_PREFIX } from './translate/ids.ts'
+export {
+  AnthropicCountTokensRequestSchema,
+  AnthropicCountTokensResponseSchema,
+  AnthropicErrorBodySchema,
+  AnthropicMessageResponseSchema,
+  AnthropicMessagesRequestSchema,
+} from './anthropic/schema.ts'
+export { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from './openai/schema.ts'
+export type {
+  JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
+} from './types.ts'

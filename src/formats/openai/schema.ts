@@ -1,0 +1,62 @@
+import { z } from '@hono/zod-openapi'
+
+/** Loose OpenAI Chat Completions schemas: typed where we read, unknown fields pass through. */
+const Part = z.looseObject({ type: z.string() })
+
+const Message = z.looseObject({
+  role: z.string(),
+  // null for an assistant message that only carries tool_calls
+  content: z.union([z.string(), z.array(Part)]).nullable().optional(),
+  tool_calls: z.array(z.looseObject({ id: z.string().optional(), function: z.looseObject({}).optional() })).optional(),
+  tool_call_id: z.string().optional(),
+})
+
+export const OpenAIChatRequestSchema = z
+  .looseObject({
+    model: z.string().min(1),
+    messages: z.array(Message),
+    max_tokens: z.number().nullable().optional(),
+    max_completion_tokens: z.number().nullable().optional(),
+    temperature: z.number().nullable().optional(),
+    top_p: z.number().nullable().optional(),
+    n: z.number().nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+    stop: z.union([z.string(), z.array(z.string())]).nullable().optional(),
+    tools: z.array(z.looseObject({ type: z.string() })).optional(),
+    tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]).optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    response_format: z.looseObject({ type: z.string() }).optional(),
+    reasoning_effort: z.string().nullable().optional(),
+    user: z.string().optional(),
+  })
+  .openapi('OpenAIChatRequest', {
+    example: { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello' }], stream: false },
+  })
+
+export const OpenAIChatResponseSchema = z
+  .looseObject({
+    id: z.string(),
+    object: z.literal('chat.completion'),
+    created: z.number(),
+    model: z.string(),
+    choices: z.array(z.looseObject({
+      index: z.number(),
+      message: z.looseObject({ role: z.literal('assistant'), content: z.string().nullable() }),
+      finish_reason: z.string().nullable(),
+    })),
+    usage: z.looseObject({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() }).optional(),
+  })
+  .openapi('OpenAIChatCompletion', {
+    example: {
+      id: 'chatcmpl-A1b2', object: 'chat.completion', created: 1730000000, model: 'gpt-4o',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
+    },
+  })
+
+export const OpenAIErrorBodySchema = z
+  .object({
+    error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }),
+  })
+  .openapi('OpenAIErrorBody', { example: { error: { message: 'Overloaded', type: 'overloaded_error', param: null, code: null } } })

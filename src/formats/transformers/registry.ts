@@ -1,0 +1,116 @@
+import type { TransformerUse } from '../../config/types.ts'
+import type { JsonObject, TranslateOptions } from '../types.ts'
+import { isObject, num, obj, str } from '../translate/json.ts'
+import { capTokens, mergeUnder, withoutKey } from './body.ts'
+
+/** What a transformer sees besides its own options. */
+export interface TransformerContext {
+  /** The upstream model id. */
+  readonly model: string
+}
+
+type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject
+
+interface Builtin {
+  /** Rewrites the upstream-format body after translation; absent for response-only or marker transformers. */
+  readonly request?: RequestStep
+  /** Translation switches this transformer turns on. */
+  readonly response?: Partial<TranslateOptions>
+}
+
+/** Thinking budget per OpenAI reasoning_effort (for servers that want a number). */
+const BUDGET: Readonly<Record<string, number>> = { minimal: 512, low: 1024, medium: 8192, high: 16384, xhigh: 32000 }
+
+/** CCR's `reasoning`: `enable` (default true) maps reasoning settings onto `enable_thinking` + a thinking budget. */
+const reasoning: RequestStep = (body, options) => {
+  const out: JsonObject = { ...body }
+  if (options.enable === false) {
+    delete out.reasoning_effort
+    delete out.reasoning
+    out.thinking = { type: 'disabled' }
+    out.enable_thinking = false
+    return out
+  }
+  const effort = str(out.reasoning_effort) ?? str(obj(out.reasoning).effort)
+  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? BUDGET[effort] : undefined)
+  if (budget === undefined) return out
+  out.thinking = { type: 'enabled', budget_tokens: budget }
+  out.enable_thinking = true
+  return out
+}
+
+/** CCR's `openrouter`: cache_control only reaches Claude models; options (e.g. `provider`) merge into the body. */
+const openrouter: RequestStep = (body, options, ctx) => {
+  const base = ctx.model.toLowerCase().includes('claude') ? body : (withoutKey(body, 'cache_control') as JsonObject)
+  return { ...base, ...options }
+}
+
+/** CCR's `sampling`: cap max_tokens, force the given sampling parameters. */
+const sampling: RequestStep = (body, options) => {
+  const out = capTokens(body, options.max_tokens)
+  for (const k of ['temperature', 'top_p', 'top_k', 'repetition_penalty']) if (options[k] !== undefined) out[k] = options[k]
+  return out
+}
+
+const renameMaxTokens: RequestStep = (body) => {
+  if (body.max_tokens === undefined) return body
+  const { max_tokens, ...rest } = body
+  return { ...rest, max_completion_tokens: max_tokens }
+}
+
+/** CCR built-ins, by their exact (case-sensitive) names. */
+const BUILTINS: Readonly<Record<string, Builtin>> = {
+  Anthropic: {},
+  OpenAI: {},
+  deepseek: { request: (b) => capTokens(b, 8192), response: { roundTripReasoning: true } },
+  openrouter: { request: openrouter },
+  groq: { request: (b) => withoutKey(withoutKey(b, 'cache_control'), '$schema') as JsonObject },
+  maxtoken: { request: (b, o) => capTokens(b, o.max_tokens) },
+  cleancache: { request: (b) => withoutKey(b, 'cache_control') as JsonObject },
+  reasoning: { request: reasoning, response: { roundTripReasoning: true } },
+  enhancetool: { response: { repairToolArgs: true } },
+  maxcompletiontokens: { request: renameMaxTokens },
+  streamoptions: { request: (b) => (b.stream === true ? { ...b, stream_options: { ...obj(b.stream_options), include_usage: true } } : b) },
+  sampling: { request: sampling },
+  customparams: { request: (b, o) => mergeUnder(b, o) },
+  // Leading think tags are always parsed by the translators; the name stays valid for CCR configs.
+  extrathinktag: {},
+}
+
+/** Whether `name` is a transformer we implement (names are case-sensitive, as in CCR). */
+export function knownTransformer(name: string): boolean {
+  return Object.hasOwn(BUILTINS, name)
+}
+
+/** The names of every built-in transformer. */
+export function transformerNames(): readonly string[] {
+  return Object.keys(BUILTINS)
+}
+
+/**
+ * Run the request side of a transformer chain, in order, on the upstream-format body.
+ * Unknown names are skipped (config loading reports them). The input body is not mutated.
+ * @example applyRequestTransformers({ max_tokens: 32000 }, [{ name: 'deepseek', options: {} }], { model: 'deepseek-chat' })
+ * // { max_tokens: 8192 }
+ */
+export function applyRequestTransformers(body: JsonObject, uses: readonly TransformerUse[], ctx: TransformerContext): JsonObject {
+  let out = body
+  for (const use of uses) {
+    const step = Object.hasOwn(BUILTINS, use.name) ? BUILTINS[use.name]?.request : undefined
+    if (step) out = step(out, isObject(use.options) ? use.options : {}, ctx)
+  }
+  return out
+}
+
+/**
+ * Translation switches turned on by a chain (spread them into the TranslateContext):
+ * `enhancetool` → repairToolArgs; `deepseek` / `reasoning` → roundTripReasoning.
+ */
+export function responseOptions(uses: readonly TransformerUse[]): TranslateOptions {
+  const opts = { repairToolArgs: false, roundTripReasoning: false, thinkingStartsOpen: false }
+  for (const use of uses) {
+    const r = Object.hasOwn(BUILTINS, use.name) ? BUILTINS[use.name]?.response : undefined
+    if (r) Object.assign(opts, Object.fromEntries(Object.entries(r).filter(([, v]) => v === true)))
+  }
+  return opts
+}
