@@ -1,13 +1,12 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-// @ts-expect-error: the package ships no type declarations
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import type { TargetMetrics } from './aggregate.ts'
 import type { EngineHealth } from './engine.ts'
 import { escapeLabel, renderPerformanceMetrics } from './prometheus.ts'
 
-type Parsed = { name: string; type: string; metrics: { value: string; labels?: Record<string, string> }[] }[]
-const parse = parsePrometheusTextFormat as (text: string) => Parsed
+// Types come from src/metrics/parse-prometheus-text-format.d.ts.
+const parse = parsePrometheusTextFormat
 
 const health: EngineHealth = {
   state: 'idle', enabled: true, runningJobs: 0, inFlightRequests: 0, nextRunAt: 1_700_000_000_000,
