@@ -5,8 +5,10 @@
  *
  * Keys are the block text itself, not a hash of it: engines hash strings natively (faster than
  * any FNV loop written in JS) and compare on a hit, so a collision can never return a wrong
- * count. Memory is bounded by both entries and retained key characters; eviction is LRU via
- * Map insertion order (a hit is re-inserted at the end).
+ * count. Memory is bounded by both entries and retained key characters. Eviction is LRU by a
+ * use stamp: a hit only bumps a number (re-inserting into the Map, the classic Map-order LRU,
+ * measured 3x slower on a 150k-token warm re-estimate under Bun), and when a bound is crossed
+ * the least recently used tenth is dropped at once, so the sort is amortised over many inserts.
  */
 
 export interface TokenCacheOptions {
@@ -25,12 +27,18 @@ export interface TokenCacheStats {
   readonly misses: number
 }
 
+interface Entry {
+  readonly n: number
+  stamp: number
+}
+
 export class TokenCache {
-  readonly #map = new Map<string, number>()
+  readonly #map = new Map<string, Entry>()
   readonly #maxEntries: number
   readonly #maxChars: number
   readonly #minChars: number
   #chars = 0
+  #clock = 0
   #hits = 0
   #misses = 0
 
@@ -43,12 +51,11 @@ export class TokenCache {
 
   /** The cached count for `text`, or undefined; refreshes its LRU position on a hit. */
   peek(text: string): number | undefined {
-    const n = this.#map.get(text)
-    if (n === undefined) return undefined
-    this.#map.delete(text)
-    this.#map.set(text, n)
+    const e = this.#map.get(text)
+    if (e === undefined) return undefined
+    e.stamp = ++this.#clock
     this.#hits++
-    return n
+    return e.n
   }
 
   /** The count for `text`, computing it with `count` and remembering it on a miss. */
@@ -65,19 +72,20 @@ export class TokenCache {
   /** Store a count; evicts least-recently-used entries past either bound. */
   set(text: string, n: number): void {
     if (text.length < this.#minChars || text.length > this.#maxChars) return
-    const old = this.#map.get(text)
-    if (old !== undefined) this.#map.delete(text)
-    else this.#chars += text.length
-    this.#map.set(text, n)
-    this.#evict()
+    if (!this.#map.has(text)) this.#chars += text.length
+    this.#map.set(text, { n, stamp: ++this.#clock })
+    if (this.#map.size > this.#maxEntries || this.#chars > this.#maxChars) this.#evict()
   }
 
+  /** Drop least-recently-used entries until both bounds have 10 % headroom. */
   #evict(): void {
-    while (this.#map.size > this.#maxEntries || this.#chars > this.#maxChars) {
-      const oldest = this.#map.keys().next()
-      if (oldest.done === true) return
-      this.#map.delete(oldest.value)
-      this.#chars -= oldest.value.length
+    const byAge = [...this.#map].sort((a, b) => a[1].stamp - b[1].stamp)
+    const maxEntries = Math.floor(this.#maxEntries * 0.9)
+    const maxChars = Math.floor(this.#maxChars * 0.9)
+    for (const [text] of byAge) {
+      if (this.#map.size <= maxEntries && this.#chars <= maxChars) return
+      this.#map.delete(text)
+      this.#chars -= text.length
     }
   }
 

@@ -96,8 +96,8 @@ function main(): void {
   row('cold estimate (empty cache)', cold)
   row('warm re-estimate, one new message', warm)
   row('longContextDecision(60k), warm cache', decided)
-  row(`exceedsThreshold(60k), no cache, 150k conv → ${String(exceedsThreshold(fresh(), 60_000))}`, bytesOnly)
-  row(`longContextDecision(60k), no cache, ${(smallJson.length / 1024).toFixed(0)} KiB request → ${String(smallVerdict)}`, small)
+  row(`exceedsThreshold(60k), no cache, 150k conversation (→ ${String(exceedsThreshold(fresh(), 60_000))})`, bytesOnly)
+  row(`longContextDecision(60k), no cache, first request (${(smallJson.length / 1024).toFixed(0)} KiB; bytes alone → ${String(smallVerdict)})`, small)
 }
 
 if (import.meta.main) main()
