@@ -17,6 +17,8 @@ export interface StreamRunOptions {
   readonly model: string
   readonly timeoutMs: number
   readonly onProgress?: (done: number, failed: number) => void
+  /** Streams opened per 5 ms step (default 250): a burst of thousands of SYNs overflows the listen backlog and costs 1 s retransmits. */
+  readonly burst?: number
 }
 
 export interface StreamOutcome {
@@ -97,7 +99,9 @@ export async function runStreams(o: StreamRunOptions): Promise<StreamRunReport> 
   let done = 0
   let failed = 0
   const t0 = performance.now()
-  const outcomes = await Promise.all(Array.from({ length: o.streams }, async () => {
+  const burst = o.burst ?? 250
+  const outcomes = await Promise.all(Array.from({ length: o.streams }, async (_, i) => {
+    if (i >= burst) await new Promise((r) => setTimeout(r, Math.floor(i / burst) * 5))
     const r = await oneStream(o)
     done++
     if (!r.ok) failed++
