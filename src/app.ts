@@ -1,0 +1,92 @@
+/**
+ * The Hono edge: middleware, routes and the error hooks that keep every failure in the
+ * client's own wire format. It does no I/O of its own; everything arrives in `deps`.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { Scalar } from '@scalar/hono-api-reference'
+import { HTTPException } from 'hono/http-exception'
+import { bodyLimit } from 'hono/body-limit'
+import type { Deps } from './deps.ts'
+import type { ProxyError } from './errors.ts'
+import { apiKeyAuth } from './middleware/auth.ts'
+import { clientFormatOf } from './middleware/client-format.ts'
+import { requestId, requestIdOf } from './middleware/request-id.ts'
+import { errorResponse } from './proxy/respond.ts'
+import { registerChatCompletions } from './routes/chat-completions.ts'
+import { registerHealth } from './routes/health.ts'
+import { registerMessages } from './routes/messages.ts'
+import { registerModels } from './routes/models.ts'
+import { VERSION } from './version.ts'
+
+export interface AppOptions {
+  readonly startedAt?: number
+  readonly activeStreams?: () => number
+  /** Inference requests beyond this many active streams get a 529 overloaded answer. */
+  readonly maxStreams?: number
+  /** Registers management and observability routes (they run behind the same auth). */
+  readonly extraRoutes?: (app: OpenAPIHono) => void
+}
+
+const fail = (c: { req: { path: string } } & Parameters<typeof requestIdOf>[0], e: ProxyError) =>
+  errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, e)
+
+/** Zod issues as one line naming each wrong field, e.g. `max_tokens: expected number, received string`. */
+function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): { message: string; param?: string } {
+  const parts = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
+  return { message: parts.join('; '), param: issues[0]?.path.map(String).join('.') || undefined }
+}
+
+export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (result.success) return
+      const { message, param } = describeIssues(result.error.issues)
+      return fail(c, { kind: 'invalid_request', message, param })
+    },
+  })
+  app.use('*', requestId({ random: deps.random }))
+  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, publicPaths: ['/', '/health', '/docs', '/openapi.json'] }))
+  app.use('/v1/*', bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) }))
+  app.use('/preset/*', bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) }))
+
+  const active = opts.activeStreams ?? (() => 0)
+  const maxStreams = opts.maxStreams ?? Infinity
+  const guard = async function streamLimit(c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) {
+    if (c.req.method === 'POST' && active() >= maxStreams) {
+      deps.telemetry.rejected()
+      return fail(c, { kind: 'overloaded', message: `Switchyard is serving its maximum of ${maxStreams} concurrent streams: retry shortly` })
+    }
+    return next()
+  }
+  app.use('/v1/*', guard)
+  app.use('/preset/*', guard)
+
+  registerMessages(app, deps)
+  registerChatCompletions(app, deps)
+  registerModels(app, deps)
+  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
+  opts.extraRoutes?.(app)
+
+  app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))
+  app.doc31('/openapi.json', openApiInfo)
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Switchyard API' }))
+  app.notFound((c) => fail(c, { kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }))
+  app.onError((e, c) => {
+    if (e instanceof HTTPException && e.status < 500) {
+      // Hono's JSON validator throws this for a body that does not parse.
+      return fail(c, { kind: 'invalid_request', message: `Malformed JSON in request body: ${e.message}`, param: 'body' })
+    }
+    deps.log.error('unhandled error', { requestId: requestIdOf(c), path: c.req.path, error: e instanceof Error ? e.stack ?? e.message : String(e) })
+    return fail(c, { kind: 'internal', message: 'Internal error in Switchyard (logged with the request id)' })
+  })
+  return app
+}
+
+export const openApiInfo = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Switchyard',
+    version: VERSION,
+    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages and OpenAI Chat Completions.',
+  },
+}

@@ -1,0 +1,34 @@
+/** The CLI's commands. Each returns an exit code (-1: keep running, the server owns the process). */
+import type { CliOptions } from '../cli.ts'
+import { readConfig } from '../cli.ts'
+import { runEnv } from './env.ts'
+import { runStart } from './start.ts'
+import { runPerf, runProbe } from './probe.ts'
+import { runStatus, runStop } from './status.ts'
+
+export type Env = Record<string, string | undefined>
+export type Command = (opts: CliOptions, env: Env) => Promise<number>
+
+async function runValidate(opts: CliOptions, env: Env): Promise<number> {
+  const r = await readConfig(opts, env)
+  if (r.errors.length) {
+    console.error(`${r.path}: ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}`)
+    for (const e of r.errors) console.error(`  ${e}`)
+    return 2
+  }
+  if (!r.config) { console.error(`${r.path}: no such file`); return 2 }
+  for (const w of r.warnings) console.error(`  warning: ${w}`)
+  console.log(`${r.path}: valid (${r.config.providers.length} providers, default ${r.config.router.default})`)
+  return 0
+}
+
+export const COMMANDS: Record<string, Command> = {
+  start: runStart,
+  validate: runValidate,
+  env: runEnv,
+  activate: runEnv,
+  probe: runProbe,
+  perf: runPerf,
+  status: runStatus,
+  stop: runStop,
+}

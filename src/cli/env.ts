@@ -1,0 +1,30 @@
+import type { CliOptions } from '../cli.ts'
+import { readConfig } from '../cli.ts'
+import type { Env } from './commands.ts'
+
+/** Shell-quotes a value for an `export` line. */
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** The lines `eval "$(switchyard env)"` runs to point Claude Code at this instance (like `ccr activate`). */
+export function envLines(o: { host: string; port: number; apiKey?: string; apiTimeoutMs: number }): string[] {
+  const host = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host
+  return [
+    `export ANTHROPIC_BASE_URL=${q(`http://${host}:${o.port}`)}`,
+    // Claude Code wants some token; the proxy checks it only when APIKEY is set.
+    `export ANTHROPIC_AUTH_TOKEN=${q(o.apiKey ? '<your APIKEY>' : 'switchyard')}`,
+    `export ANTHROPIC_API_KEY=''`,
+    `export API_TIMEOUT_MS=${q(String(o.apiTimeoutMs))}`,
+    `export NO_PROXY=${q('127.0.0.1,localhost')}`,
+    'export DISABLE_TELEMETRY=1',
+    'export DISABLE_COST_WARNINGS=1',
+    'unset CLAUDE_CODE_USE_BEDROCK',
+  ]
+}
+
+export async function runEnv(opts: CliOptions, env: Env): Promise<number> {
+  const r = await readConfig(opts, env)
+  if (r.errors.length) { for (const e of r.errors) console.error(e); return 2 }
+  const c = r.config
+  console.log(envLines({ host: opts.host ?? c?.host ?? '127.0.0.1', port: opts.port ?? c?.port ?? 3456, apiKey: c?.apiKey, apiTimeoutMs: c?.apiTimeoutMs ?? 600_000 }).join('\n'))
+  return 0
+}

@@ -1,0 +1,59 @@
+/** `switchyard probe` (active tests once, no server) and `switchyard perf export|import FILE`. */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { CliOptions } from '../cli.ts'
+import { readConfig } from '../cli.ts'
+import { createServices } from '../compose.ts'
+import { createLogger } from '../log.ts'
+import { runProbeCommand } from '../perf/cli.ts'
+import { TEST_TYPES, type TestType } from '../perf/types.ts'
+import { createProbeSender } from '../proxy/probe-sender.ts'
+import { openStore, STORE_FILE } from '../store/db.ts'
+import { PerformanceStore } from '../store/performance.ts'
+import type { Env } from './commands.ts'
+import { dataDirOf } from './status.ts'
+
+export async function runProbe(opts: CliOptions, env: Env): Promise<number> {
+  const r = await readConfig(opts, env)
+  if (r.errors.length || !r.config) { for (const e of r.errors.length ? r.errors : [`${r.path}: no such file`]) console.error(e); return 2 }
+  if (opts.type !== undefined && !TEST_TYPES.includes(opts.type as TestType)) {
+    console.error(`--type: expected one of ${TEST_TYPES.join(', ')}, got "${opts.type}"`)
+    return 2
+  }
+  const services = createServices(r.config, { log: createLogger({ level: 'warn' }) })
+  try {
+    return await runProbeCommand({
+      config: r.config,
+      sender: createProbeSender(services.deps),
+      models: opts.models?.split(';').map((m) => m.trim()).filter(Boolean),
+      type: opts.type as TestType | undefined,
+      out: (line) => process.stdout.write(line),
+      isTTY: process.stdout.isTTY === true,
+    })
+  } finally {
+    services.deps.watchdog.stop()
+  }
+}
+
+export async function runPerf(opts: CliOptions, env: Env): Promise<number> {
+  const [sub, file] = opts.rest
+  if ((sub !== 'export' && sub !== 'import') || !file) { console.error('usage: switchyard perf export FILE | perf import FILE'); return 2 }
+  const dir = dataDirOf(opts, env)
+  const store = openStore(dir === ':memory:' ? ':memory:' : join(dir, STORE_FILE), (m) => console.error(`warning: ${m}`))
+  const perf = PerformanceStore.open({ store, now: Date.now, warn: (m) => console.error(`warning: ${m}`) })
+  try {
+    if (sub === 'export') {
+      const data = perf.exportJson()
+      writeFileSync(file, JSON.stringify(data, null, 2))
+      console.log(`exported ${data.runs.length} runs to ${file}`)
+      return 0
+    }
+    const res = perf.importJson(JSON.parse(readFileSync(file, 'utf8')))
+    if (!res.ok) { console.error(`${file}: ${res.error}`); return 2 }
+    console.log(`imported ${res.value.runs} runs from ${file}`)
+    return 0
+  } finally {
+    perf.close()
+    store.close()
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A running instance: services + app + listener, with graceful shutdown and config reload.
+ * The listener calls whichever app is current, so a reload swaps it without dropping the
+ * streams the old one is serving.
+ */
+import { loadConfigFile } from '../config/load.ts'
+import type { Config } from '../config/types.ts'
+import { knownTransformer } from '../formats/index.ts'
+import type { Logger } from '../log.ts'
+import { runtime } from '../runtime/index.ts'
+import type { Env } from './commands.ts'
+import { buildInstance, type Instance } from './instance.ts'
+
+export interface ServerOptions {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  readonly log: Logger
+  readonly maxStreams?: number
+  /** The file to re-read on reload (absent in demo mode). */
+  readonly configPath?: string
+  readonly env: Env
+}
+
+export interface RunningServer {
+  readonly url: string
+  shutdown(drainMs: number): Promise<void>
+  /** Re-reads and re-validates the config file; an invalid file is rejected and the old config stays. */
+  reload(): Promise<string>
+}
+
+export async function buildServer(config: Config, opts: ServerOptions): Promise<RunningServer> {
+  let current: Instance = await buildInstance(config, opts, () => reload())
+  const served = await runtime.serve((req) => current.app.fetch(req), { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
+  const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
+  await current.started(served.port)
+
+  async function reload(): Promise<string> {
+    if (!opts.configPath) throw new Error('Cannot reload: running the demo config, there is no file to re-read')
+    const loaded = await loadConfigFile(opts.configPath, opts.env, { knownTransformer })
+    if (!loaded.ok) throw new Error(`Config reload rejected, keeping the running config:\n  ${loaded.error.join('\n  ')}`)
+    const next = await buildInstance(loaded.value.config, opts, () => reload())
+    const old = current
+    current = next
+    await next.started(served.port)
+    old.retire()
+    return `config reloaded from ${opts.configPath} (${loaded.value.config.providers.length} providers)`
+  }
+
+  return {
+    url,
+    reload,
+    async shutdown(drainMs) {
+      const log = opts.log
+      log.info('shutting down: no new connections, draining streams', { active: current.activeStreams(), drain_ms: drainMs })
+      const stopping = served.stop(false)
+      const deadline = Date.now() + drainMs
+      while (current.activeStreams() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      if (current.activeStreams() > 0) {
+        log.warn('drain deadline passed: ending the remaining streams with an in-stream error', { active: current.activeStreams() })
+        current.abortStreams('Switchyard is shutting down: the stream was ended before completion')
+        const grace = Date.now() + 2_000
+        while (current.activeStreams() > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20))
+      }
+      await Promise.race([stopping, new Promise((r) => setTimeout(r, 1_000))])
+      await served.stop(true)
+      await current.close()
+      log.info('stopped')
+    },
+  }
+}

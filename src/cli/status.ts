@@ -1,0 +1,49 @@
+/** `switchyard status` and `switchyard stop`, through the PID file in the data dir. */
+import { homedir } from 'node:os'
+import type { CliOptions } from '../cli.ts'
+import { readConfig } from '../cli.ts'
+import type { Env } from './commands.ts'
+import { pidPath, probeInstance, processAlive, readPidFile, removePidFile, type PidRecord } from './pidfile.ts'
+
+export const dataDirOf = (opts: CliOptions, env: Env) => opts.dataDir ?? env.SWITCHYARD_DATA_DIR ?? `${homedir()}/.switchyard`
+
+async function findRunning(opts: CliOptions, env: Env): Promise<{ rec?: PidRecord; health?: Record<string, unknown>; message?: string }> {
+  const dir = dataDirOf(opts, env)
+  const rec = readPidFile(dir)
+  if (!rec) return { message: `not running (no PID file at ${pidPath(dir)})` }
+  const probe = await probeInstance(rec)
+  if (probe.running) return { rec, health: probe.health }
+  removePidFile(dir, rec.pid)
+  return { message: `not running: removed a stale PID file (pid ${rec.pid} ${processAlive(rec.pid) ? 'is another program' : 'has exited'}, port ${rec.port} does not answer as Switchyard)` }
+}
+
+export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
+  const found = await findRunning(opts, env)
+  if (!found.rec) { console.log(found.message); return 1 }
+  const { rec, health } = found
+  console.log(`running: pid ${rec.pid}, http://${rec.host}:${rec.port}, version ${String(health?.version)}, uptime ${Math.round(Number(health?.uptime_s))} s, active streams ${String(health?.active_streams)}`)
+  const cfg = await readConfig(opts, env)
+  const key = cfg.config?.apiKey
+  try {
+    const res = await fetch(`http://${rec.host === '0.0.0.0' ? '127.0.0.1' : rec.host}:${rec.port}/v1/latencies`, { headers: key ? { 'x-api-key': key } : {}, signal: AbortSignal.timeout(2_000) })
+    if (res.ok) {
+      const body = (await res.json()) as { targets?: { target: string; tier?: string; breaker: string; ewma_latency_ms?: number | null; samples: number }[] }
+      for (const t of body.targets ?? []) {
+        console.log(`  ${t.target.padEnd(40)} breaker ${t.breaker.padEnd(9)} ewma ${t.ewma_latency_ms == null ? '-' : `${Math.round(t.ewma_latency_ms)} ms`}  samples ${t.samples}`)
+      }
+    }
+  } catch { /* tiers are a bonus; the instance itself answered */ }
+  return 0
+}
+
+export async function runStop(opts: CliOptions, env: Env): Promise<number> {
+  const found = await findRunning(opts, env)
+  if (!found.rec) { console.log(found.message); return 1 }
+  const { pid } = found.rec
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + (opts.shutdownTimeoutSec + 5) * 1000
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  if (processAlive(pid)) { console.error(`pid ${pid} still running after ${opts.shutdownTimeoutSec + 5} s`); return 1 }
+  console.log(`stopped pid ${pid}`)
+  return 0
+}

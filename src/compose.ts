@@ -1,0 +1,64 @@
+/**
+ * The composition root's building blocks: from a Config to the Deps the app runs on, plus
+ * the live services the management routes read. cli.ts and the integration tests both use it.
+ */
+import type { Config } from './config/types.ts'
+import type { Deps, TokenService, UpstreamFetch } from './deps.ts'
+import { systemClock } from './lib/clock.ts'
+import { createLogger, type Logger } from './log.ts'
+import { createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
+import { sessionUsageLru } from './proxy/sessions.ts'
+import { StreamWatchdog } from './proxy/watchdog.ts'
+import { ProviderLimiter } from './resilience/limiter.ts'
+import { RoutingStats } from './routing/stats.ts'
+import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
+import { TokenCache } from './tokens/cache.ts'
+import { estimateTokens } from './tokens/estimate.ts'
+import { createObservability, type Observability } from './observe.ts'
+import type { PairTotals } from './usage/ledger.ts'
+import { VERSION } from './version.ts'
+import { runtime } from './runtime/index.ts'
+
+export interface ServiceOptions {
+  readonly fetch?: UpstreamFetch
+  readonly now?: () => number
+  readonly random?: () => number
+  readonly log?: Logger
+  readonly observers?: readonly TraceObserver[]
+  /** Receives every usage-ledger change (the usage store's batched writer). */
+  readonly onUsageDelta?: (d: PairTotals) => void
+}
+
+export interface Services {
+  readonly deps: Deps
+  readonly routing: RoutingParts
+  readonly telemetry: LiveTelemetry
+  readonly tokenCache: TokenCache
+  readonly observability: Observability
+}
+
+export function createServices(config: Config, opts: ServiceOptions = {}): Services {
+  const now = opts.now ?? systemClock()
+  const random = opts.random ?? Math.random
+  const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
+  const stats = new RoutingStats({ ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker })
+  const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
+  const routing: RoutingParts = { config, stats, limiter, now, random }
+  const tokenCache = new TokenCache()
+  const tokens: TokenService = { estimate: (body) => estimateTokens(body, tokenCache).total }
+  const observability = createObservability(config, { log, tokenCache, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
+  const telemetry = createTelemetry({ log, observers: [observability.observer, ...(opts.observers ?? [])] })
+  const deps: Deps = {
+    config,
+    fetch: opts.fetch ?? ((req) => fetch(req)),
+    now,
+    random,
+    log,
+    routing: createRoutingEngine(routing),
+    tokens,
+    telemetry,
+    sessions: sessionUsageLru(),
+    watchdog: new StreamWatchdog({ now }),
+  }
+  return { deps, routing, telemetry, tokenCache, observability }
+}

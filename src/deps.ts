@@ -1,0 +1,85 @@
+/**
+ * Everything the request pipeline may touch, handed in by the composition root (cli.ts, or a
+ * test). Nothing below the edge reaches for a global: clocks, randomness, the upstream fetch,
+ * the routing table and the telemetry sinks all arrive through here.
+ */
+import type { Config } from './config/types.ts'
+import type { ProxyError } from './errors.ts'
+import type { JsonObject, Usage, WireFormatName } from './formats/types.ts'
+import type { Logger } from './log.ts'
+import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
+import type { StreamWatchdog } from './proxy/watchdog.ts'
+import type { Scenario } from './config/types.ts'
+
+export type UpstreamFetch = (req: Request) => Promise<Response>
+
+/** What one upstream try reports when it ends. */
+export interface AttemptReport {
+  readonly ok: boolean
+  readonly error?: ProxyError
+  readonly outputTokens?: number
+}
+
+/** A running attempt; exactly one of `finish` or `abandon` ends it. */
+export interface AttemptTimer {
+  /** The first content token arrived (streams). */
+  firstToken(): void
+  finish(report: AttemptReport): void
+}
+
+export type Admission =
+  | { readonly ok: true; release(usage?: Usage): void }
+  | { readonly ok: false; readonly error: ProxyError }
+
+export type NextStep =
+  | { readonly action: 'retry'; readonly delayMs: number }
+  | { readonly action: 'failover' }
+  | { readonly action: 'stop' }
+
+/** Adaptive routing and resilience, as the pipeline sees them. */
+export interface RoutingEngine {
+  /** Candidates for a scenario target, ordered by measurements (config order until there are enough). */
+  plan(scenario: Scenario, target: string, routerName?: string): readonly PlannedTarget[]
+  /** Breaker and rate-limit admission for one try. */
+  admit(t: PlannedTarget, estimatedTokens: number): Admission
+  begin(t: PlannedTarget): AttemptTimer
+  /** Retry the same target, fail over, or stop, given the error of try number `attempt` (0-based). */
+  decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number): NextStep
+}
+
+export interface TokenService {
+  /** Pre-request input-token estimate of a client body (memoised per content block). */
+  estimate(body: JsonObject, format: WireFormatName): number
+}
+
+/** Sinks for what happened: metrics, usage ledger, drift, audit, logs. */
+export interface Telemetry {
+  streamOpened(): void
+  streamClosed(): void
+  backpressure(): void
+  /** A request refused because the instance is at its stream limit. */
+  rejected(): void
+  retried(t: PlannedTarget): void
+  /** One upstream try failed (counted per attempt, by reason). */
+  attemptFailed(t: PlannedTarget, e: ProxyError): void
+  request(trace: RequestTrace, body: JsonObject): void
+}
+
+/** The last usage seen per Claude Code session (CCR's long-context rule). */
+export interface SessionUsage {
+  get(sessionId: string): number | undefined
+  set(sessionId: string, inputTokens: number): void
+}
+
+export interface Deps {
+  readonly config: Config
+  readonly fetch: UpstreamFetch
+  readonly now: () => number
+  readonly random: () => number
+  readonly log: Logger
+  readonly routing: RoutingEngine
+  readonly tokens: TokenService
+  readonly telemetry: Telemetry
+  readonly sessions: SessionUsage
+  readonly watchdog: StreamWatchdog
+}

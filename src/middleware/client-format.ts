@@ -1,0 +1,6 @@
+import type { WireFormatName } from '../formats/types.ts'
+
+/** The wire format a client speaks, judged by the path it called: errors are rendered in it. */
+export function clientFormatOf(path: string): WireFormatName {
+  return path.endsWith('/chat/completions') || path.startsWith('/v1/models') ? 'openai' : 'anthropic'
+}

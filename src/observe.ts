@@ -1,0 +1,86 @@
+/**
+ * The observer that turns finished requests into metrics, billed usage, drift samples and
+ * audit entries. Hot-path work is a handful of counter increments on cached handles; the
+ * token breakdown for the audit is a memoised re-count (cache hits).
+ */
+import type { Config, ProviderConfig } from './config/types.ts'
+import type { ProxyError } from './errors.ts'
+import type { JsonObject } from './formats/types.ts'
+import type { Logger } from './log.ts'
+import { createSwitchyardMetrics, type SwitchyardMetrics } from './metrics/prometheus.ts'
+import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
+import { failureReasonOf } from './proxy/routing-engine.ts'
+import type { TraceObserver } from './telemetry.ts'
+import { TokenAudit } from './tokens/audit.ts'
+import type { TokenCache } from './tokens/cache.ts'
+import { DriftTracker, reportedInputTokens } from './tokens/drift.ts'
+import { estimateTokens } from './tokens/estimate.ts'
+import { costUsd, priceFor } from './tokens/pricing.ts'
+import { UsageLedger, type PairTotals } from './usage/ledger.ts'
+
+export interface Observability {
+  readonly observer: TraceObserver & { attemptFailed(t: PlannedTarget, e: ProxyError): void }
+  readonly metrics: SwitchyardMetrics
+  readonly ledger: UsageLedger
+  readonly drift: DriftTracker
+  readonly audit: TokenAudit
+}
+
+export function createObservability(config: Config, opts: { log: Logger; tokenCache: TokenCache; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
+  const metrics = createSwitchyardMetrics({ version: opts.version, runtime: opts.runtime })
+  const ledger = new UsageLedger(opts.onUsageDelta)
+  const drift = new DriftTracker(config.drift)
+  const audit = new TokenAudit(config.tokenAuditSize)
+  const providers = new Map<string, ProviderConfig>(config.providers.map((p) => [p.name, p]))
+
+  function request(trace: RequestTrace, body: JsonObject): void {
+    const tier = trace.tier ?? 'none'
+    const m = metrics.tier(tier)
+    m.requests.inc()
+    if (trace.durationMs !== undefined) m.duration.observe(trace.durationMs / 1000)
+    if (trace.stream && trace.ttfbMs !== undefined && trace.status === 200) m.ttft.observe(trace.ttfbMs / 1000)
+    m.preRequestTokens.inc(trace.estimatedInputTokens)
+    if (trace.failure && trace.target) ledger.recordFailure(tier, trace.target, trace.failure)
+    const u = trace.usage
+    if (!u || !trace.target) return
+    m.inputTokens.inc(u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens)
+    m.outputTokens.inc(u.outputTokens)
+    metrics.cacheReadTokens.inc(u.cacheReadTokens)
+    metrics.cacheCreationTokens.inc(u.cacheCreationTokens)
+    const comma = trace.target.indexOf(',')
+    const cost = costUsd(u, priceFor(providers.get(trace.target.slice(0, comma)), trace.target.slice(comma + 1)))
+    trace.costUsd = cost
+    if (cost !== undefined) m.costUsd.inc(cost)
+    ledger.record({ tier, target: trace.target, usage: u, costUsd: cost })
+    verifyDrift(trace, tier, body)
+  }
+
+  function verifyDrift(trace: RequestTrace, tier: string, body: JsonObject): void {
+    const reported = reportedInputTokens(trace.usage!)
+    const estimate = estimateTokens(body, opts.tokenCache)
+    audit.add({ id: trace.id, at: opts.now(), tier, target: trace.target!, estimate })
+    if (reported <= 0) return
+    const sample = drift.record(tier, trace.estimatedInputTokens, reported)
+    if (!sample) return
+    metrics.tier(tier).drift.set(sample.pct)
+    audit.complete(trace.id, { reported, driftPct: sample.pct, level: sample.level })
+    if (sample.level !== 'ok') {
+      metrics.driftAlerts.labels(tier, sample.level).inc()
+      opts.log.warn('token drift', { id: trace.id, tier, target: trace.target, estimated: trace.estimatedInputTokens, reported, drift_pct: Math.round(sample.pct * 10) / 10, level: sample.level })
+    }
+  }
+
+  const observer = {
+    request,
+    retried: (t: PlannedTarget) => metrics.tier(t.tier).retries.inc(),
+    streamOpened: () => metrics.streamOpened(),
+    streamClosed: () => metrics.streamClosed(),
+    backpressure: () => metrics.backpressure.inc(),
+    rejected: () => metrics.rejectedStreams.inc(),
+    attemptFailed(t: PlannedTarget, e: ProxyError) {
+      metrics.failures.labels(t.tier, e.kind === 'upstream_status' ? `status_${e.status}` : e.kind).inc()
+      if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
+    },
+  }
+  return { observer, metrics, ledger, drift, audit }
+}

@@ -1,0 +1,91 @@
+/**
+ * Tries one target, retrying it while the routing engine says so. Every try is admitted
+ * (breaker, rate limits) and timed on its own: one sample per try, not per request.
+ */
+import type { AttemptTimer, Deps } from '../deps.ts'
+import type { ProxyError } from '../errors.ts'
+import { applyRequestTransformers, responseOptions, translationFor } from '../formats/index.ts'
+import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
+import { err, ok, type Result } from '../lib/result.ts'
+import { buildCall, callUpstream } from './upstream.ts'
+import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
+
+export interface AttemptOk {
+  readonly up: UpstreamOk
+  readonly timer: AttemptTimer
+  readonly release: (usage?: Usage) => void
+  readonly ctx: TranslateContext
+}
+
+export interface AttemptFailure {
+  readonly error: ProxyError
+  /** False when no other target would do better (the request itself is at fault, or the client left). */
+  readonly failover: boolean
+}
+
+/** The translation context a target's response is rendered with. */
+export function contextFor(req: ClientRequest, t: PlannedTarget, estimatedInputTokens: number, deps: Deps): TranslateContext {
+  const so = req.body.stream_options as { include_usage?: unknown } | undefined
+  return {
+    model: t.model,
+    upstreamModel: t.model,
+    requestId: req.id,
+    estimatedInputTokens,
+    includeUsage: so?.include_usage === true,
+    created: Math.floor(deps.now() / 1000),
+    ...responseOptions(chainOf(t)),
+  }
+}
+
+/** Provider chain, then the model's own chain appended (CCR semantics). */
+export const chainOf = (t: PlannedTarget) => [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+
+/** The request body in the target's wire format, transformers applied. */
+export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTarget, ctx: TranslateContext): JsonObject {
+  const translation = translationFor(req.format, t.provider.format)
+  const translated = translation ? translation.request(body, ctx) : { ...body, model: t.model }
+  return applyRequestTransformers(translated, chainOf(t), { model: t.model })
+}
+
+/** Tries `t` until it answers, the engine says fail over or stop, or the deadline passes. */
+export async function attemptTarget(
+  req: ClientRequest,
+  t: PlannedTarget,
+  opts: { body: JsonObject; estimatedInputTokens: number; deadlineAt: number; trace: RequestTrace },
+  deps: Deps,
+): Promise<Result<AttemptOk, AttemptFailure>> {
+  const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
+  const sameFormat = req.format === t.provider.format
+  const call = buildCall(t, upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  for (let n = 0; ; n++) {
+    const admission = deps.routing.admit(t, opts.estimatedInputTokens)
+    if (!admission.ok) {
+      deps.telemetry.attemptFailed(t, admission.error)
+      return err({ error: admission.error, failover: true })
+    }
+    const timer = deps.routing.begin(t)
+    opts.trace.attempts++
+    const left = opts.deadlineAt - deps.now()
+    const firstTokenTimeoutMs = Math.min(req.stream ? deps.config.router.firstTokenTimeoutMs : left, left)
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, firstTokenTimeoutMs })
+    if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
+    admission.release()
+    timer.finish({ ok: false, error: r.error })
+    if (r.error.kind !== 'client_closed') deps.telemetry.attemptFailed(t, r.error)
+    if (r.error.kind === 'client_closed') return err({ error: r.error, failover: false })
+    const next = deps.routing.decide(r.error, n, t, opts.deadlineAt - deps.now())
+    if (next.action !== 'retry') return err({ error: r.error, failover: next.action === 'failover' })
+    deps.telemetry.retried(t)
+    if (!(await sleep(next.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
+  }
+}
+
+/** Waits `ms`, or less if the client leaves. Resolves false when it left. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(!signal.aborted)
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
+    const id = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

@@ -1,0 +1,67 @@
+/**
+ * Turns a committed upstream answer into the client's response, and errors into the client's
+ * error format. The commit point has already passed when `respond` is called.
+ */
+import type { Deps } from '../deps.ts'
+import { httpStatusOf, type ProxyError } from '../errors.ts'
+import { renderError, translationFor, usageFromJson } from '../formats/index.ts'
+import type { AttemptOk } from './attempt.ts'
+import { streamBody } from './stream.ts'
+import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+}
+
+/** `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1` */
+export function routeHeader(trace: RequestTrace): string {
+  const head = `${trace.scenario} ${trace.target ?? '-'}`
+  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}`
+}
+
+export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: Record<string, unknown>): Response {
+  trace.target = t.key
+  trace.tier = t.tier
+  trace.status = 200
+  const headers: Record<string, string> = { 'x-request-id': req.id, 'x-switchyard-route': routeHeader(trace) }
+  if (a.up.kind === 'json') {
+    const usage = usageFromJson(t.provider.format, a.up.body)
+    a.timer.finish({ ok: true, outputTokens: usage?.outputTokens })
+    a.release(usage)
+    trace.usage = usage
+    trace.durationMs = deps.now() - req.receivedAt
+    trace.ttfbMs = trace.durationMs
+    const translation = translationFor(req.format, t.provider.format)
+    const out = translation ? translation.response(a.up.body, a.ctx) : a.up.body
+    deps.telemetry.request(trace, body)
+    return new Response(JSON.stringify(out), { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
+  }
+  trace.ttfbMs = deps.now() - req.receivedAt
+  deps.telemetry.streamOpened()
+  const stream = streamBody(req, t, { ...a, up: a.up }, deps, (end) => {
+    a.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
+    a.release(end.usage)
+    trace.usage = end.usage
+    if (end.error) trace.failure = end.error.kind
+    trace.durationMs = deps.now() - req.receivedAt
+    deps.telemetry.streamClosed()
+    deps.telemetry.request(trace, body)
+  })
+  return new Response(stream, { status: 200, headers: { ...headers, ...SSE_HEADERS } })
+}
+
+/** An error in the client's format, with the headers a client needs to back off correctly. */
+export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' }, e: ProxyError, trace?: RequestTrace): Response {
+  const { status, body } = renderError(req.format, e, req.id)
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': req.id }
+  if (trace) headers['x-switchyard-route'] = routeHeader(trace)
+  const retryAfterMs = e.kind === 'rate_limited' || e.kind === 'upstream_status' ? e.retryAfterMs : e.kind === 'circuit_open' ? e.retryInMs : undefined
+  if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)))
+  // A quota error will not clear by retrying: tell SDKs (which retry 429s) not to.
+  if (e.kind === 'upstream_status' && e.code === 'insufficient_quota') headers['x-should-retry'] = 'false'
+  if (trace) trace.status = status
+  return new Response(JSON.stringify(body), { status: status || httpStatusOf(e), headers })
+}

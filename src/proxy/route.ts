@@ -1,0 +1,41 @@
+/**
+ * Which scenario a request is, and the ordered plan of targets that may serve it.
+ * CCR's scenario order lives in routing/scenario.ts; this only gathers its inputs.
+ */
+import type { Deps } from '../deps.ts'
+import type { ProxyError } from '../errors.ts'
+import { err, ok, type Result } from '../lib/result.ts'
+import { chooseScenario, sessionIdOf } from '../routing/scenario.ts'
+import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
+import type { ClientRequest, RouteDecision } from './types.ts'
+
+export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecision, ProxyError> {
+  const { config } = deps
+  const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
+  if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
+  const model = typeof req.body.model === 'string' ? req.body.model : ''
+  if (model.includes(',') && !resolveExplicit(model, config.providers)) {
+    const provider = model.slice(0, model.indexOf(','))
+    return err({ kind: 'not_found', message: unknownProviderMessage(provider, config.providers) })
+  }
+  const body = req.format === 'openai' ? withUniqueProvider(req.body, deps) : req.body
+  const estimatedInputTokens = deps.tokens.estimate(body, req.format)
+  const sessionId = sessionIdOf(body)
+  const decision = chooseScenario(
+    { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
+    router,
+  )
+  const plan = deps.routing.plan(decision.scenario, decision.target, req.preset)
+  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
+  return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
+}
+
+/** On /v1/chat/completions a bare model id that exactly one provider lists routes there. */
+function withUniqueProvider(body: RouteDecisionBody, deps: Deps): RouteDecisionBody {
+  const model = body.model
+  if (typeof model !== 'string' || model.includes(',')) return body
+  const owners = deps.config.providers.filter((p) => p.models.includes(model))
+  return owners.length === 1 ? { ...body, model: `${owners[0]!.name},${model}` } : body
+}
+
+type RouteDecisionBody = ClientRequest['body']

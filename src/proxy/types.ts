@@ -1,0 +1,81 @@
+/** Values that flow through the request pipeline. */
+import type { ProviderConfig, Scenario } from '../config/types.ts'
+import type { JsonObject, SseEvent, Usage, WireFormatName } from '../formats/types.ts'
+
+/** An inbound request after validation, in the client's own wire format. */
+export interface ClientRequest {
+  readonly id: string
+  readonly format: WireFormatName
+  readonly body: JsonObject
+  readonly stream: boolean
+  readonly headers: Headers
+  /** The raw query string including `?`, or `''` (Claude Code sends `?beta=true`). */
+  readonly query: string
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal
+  readonly receivedAt: number
+  /** Router namespace from a `/preset/{name}/…` route. */
+  readonly preset?: string
+}
+
+/** One place a request may be sent: a provider and one of its models, with its place in the plan. */
+export interface PlannedTarget {
+  readonly key: string
+  readonly provider: ProviderConfig
+  readonly model: string
+  /** `tier-0`…, or `fallback-N` for CCR `fallback` entries. */
+  readonly tier: string
+  readonly source: 'primary' | 'fallback' | 'tier'
+}
+
+export interface RouteDecision {
+  readonly scenario: Scenario
+  /** The request body after routing (e.g. the subagent tag stripped). */
+  readonly body: JsonObject
+  readonly plan: readonly PlannedTarget[]
+  readonly estimatedInputTokens: number
+}
+
+/** Bytes in, complete SSE events out (UTF-8 and event boundaries may split across chunks). */
+export interface EventDecoder {
+  push(bytes: Uint8Array): SseEvent[]
+  flush(): SseEvent[]
+}
+
+/** A 2xx upstream answer, before anything has been sent to the client. */
+export type UpstreamOk =
+  | { readonly kind: 'json'; readonly status: number; readonly headers: Headers; readonly body: JsonObject }
+  | {
+      readonly kind: 'stream'
+      readonly status: number
+      readonly headers: Headers
+      readonly reader: ReadableStreamDefaultReader<Uint8Array>
+      /** Bytes already read while waiting for the first event (the commit point). */
+      readonly head: readonly Uint8Array[]
+      /** Events parsed from `head`. */
+      readonly headEvents: readonly SseEvent[]
+      /** The decoder that parsed `head`, holding any partial event: reading goes on with it. */
+      readonly decode: EventDecoder
+      /** Aborts this upstream request. */
+      readonly abort: (reason?: unknown) => void
+    }
+
+/** What the pipeline learned about one request, for logs, metrics and usage. */
+export interface RequestTrace {
+  readonly id: string
+  readonly format: WireFormatName
+  scenario: Scenario | 'none'
+  target?: string
+  tier?: string
+  attempts: number
+  fallbacks: number
+  status: number
+  ttfbMs?: number
+  durationMs?: number
+  usage?: Usage
+  /** Filled by the usage ledger when the price is known. */
+  costUsd?: number
+  estimatedInputTokens: number
+  failure?: string
+  stream: boolean
+}

@@ -1,0 +1,140 @@
+/**
+ * One HTTP call to one upstream, with its deadline and abort wiring. No retries in here: a
+ * non-2xx answer, a timeout or a network error comes back as a ProxyError value.
+ * For streams, success means the commit point was reached: 2xx headers and one parsed event.
+ */
+import type { UpstreamFetch } from '../deps.ts'
+import type { ProxyError } from '../errors.ts'
+import { createSseDecoder, parseUpstreamError } from '../formats/index.ts'
+import type { JsonObject, SseEvent } from '../formats/types.ts'
+import { err, ok, type Result } from '../lib/result.ts'
+import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
+
+export interface UpstreamCall {
+  readonly url: string
+  readonly headers: Headers
+  readonly body: string
+  readonly stream: boolean
+}
+
+export interface CallLimits {
+  /** The client's signal: when it aborts, so does the upstream call. */
+  readonly signal: AbortSignal
+  /** Milliseconds allowed until the first event (streams) or the whole answer (JSON). */
+  readonly firstTokenTimeoutMs: number
+}
+
+/** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
+export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: boolean): Headers {
+  const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+  if (t.provider.format === 'anthropic') {
+    h.set('x-api-key', t.provider.apiKey)
+    h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
+    const beta = client.get('anthropic-beta')
+    if (beta && sameFormat) h.set('anthropic-beta', beta)
+  } else {
+    h.set('authorization', `Bearer ${t.provider.apiKey}`)
+  }
+  for (const [k, v] of Object.entries(t.provider.headers)) h.set(k, v)
+  return h
+}
+
+/** The upstream request for a body already in the upstream's format. */
+export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean }): UpstreamCall {
+  // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
+  const url = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?') ? t.provider.baseUrl + opts.query : t.provider.baseUrl
+  return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: JSON.stringify(body), stream: opts.stream }
+}
+
+/** Sends one call and waits for the commit point. */
+export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
+  const ac = new AbortController()
+  let why: 'client' | 'timeout' | undefined
+  const onClient = () => { why ??= 'client'; ac.abort(limits.signal.reason) }
+  if (limits.signal.aborted) return err({ kind: 'client_closed' })
+  limits.signal.addEventListener('abort', onClient, { once: true })
+  const timer = setTimeout(() => { why ??= 'timeout'; ac.abort(new Error('timeout')) }, Math.max(1, limits.firstTokenTimeoutMs))
+  const abortFailure = (): ProxyError | undefined =>
+    why === 'client' ? { kind: 'client_closed' } : why === 'timeout' ? { kind: 'timeout', target: t.key, phase: call.stream ? 'first_token' : 'total' } : undefined
+  const release = () => { clearTimeout(timer); limits.signal.removeEventListener('abort', onClient) }
+  try {
+    const res = await fetchFn(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: ac.signal }))
+    if (res.status < 200 || res.status > 299) {
+      const text = await res.text().catch(() => '')
+      return err(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers))
+    }
+    const isSse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
+    if (!isSse || !res.body) return await readJson(res, t)
+    const head = await peekFirstEvent(res.body.getReader(), t, t.provider.format)
+    if (!head.ok) return head
+    return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: (r?: unknown) => ac.abort(r) })
+  } catch (e) {
+    return err(abortFailure() ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) })
+  } finally {
+    // After the commit point the stream owns cancellation (respond.ts); timers and listeners end here.
+    release()
+  }
+}
+
+async function readJson(res: Response, t: PlannedTarget): Promise<Result<UpstreamOk, ProxyError>> {
+  const text = await res.text()
+  try {
+    const body: unknown = JSON.parse(text)
+    if (body && typeof body === 'object' && !Array.isArray(body)) return ok({ kind: 'json', status: res.status, headers: res.headers, body: body as JsonObject })
+  } catch { /* fall through: garbage from the upstream */ }
+  return err({ kind: 'upstream_status', target: t.key, status: 502, message: `Upstream ${t.key} answered 2xx with a body that is not a JSON object` })
+}
+
+type Head = { reader: ReadableStreamDefaultReader<Uint8Array>; head: Uint8Array[]; headEvents: SseEvent[]; decode: EventDecoder }
+
+/** A byte-level SSE decoder: TextDecoder in stream mode so multi-byte characters survive chunk splits. */
+export function eventDecoder(): EventDecoder {
+  const text = new TextDecoder()
+  const sse = createSseDecoder()
+  return {
+    push: (bytes) => sse.push(text.decode(bytes, { stream: true })),
+    flush: () => { const rest = text.decode(); return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush() },
+  }
+}
+
+/** Reads until the first real event (pings and comments do not count). An error event is a failure. */
+async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget, format: 'anthropic' | 'openai'): Promise<Result<Head, ProxyError>> {
+  const decode = eventDecoder()
+  const head: Uint8Array[] = []
+  const headEvents: SseEvent[] = []
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) {
+      headEvents.push(...decode.flush())
+      if (headEvents.some(isRealEvent)) break
+      return err({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: 'upstream closed the stream before its first event' })
+    }
+    head.push(value)
+    headEvents.push(...decode.push(value))
+    if (headEvents.some(isRealEvent)) break
+  }
+  const first = headEvents.find(isRealEvent)
+  if (first && isErrorEvent(first)) {
+    void reader.cancel().catch(() => undefined)
+    return err(parseUpstreamError(format, statusOfStreamError(first.data), first.data, t.key, new Headers()))
+  }
+  return ok({ reader, head, headEvents, decode })
+}
+
+const isRealEvent = (ev: SseEvent) => ev.event !== 'ping' && ev.data !== ''
+const isErrorEvent = (ev: SseEvent) => ev.event === 'error' || ev.data.startsWith('{"error"')
+
+/** An error that arrives as the first event of a stream still allows failover: map its type to a status. */
+function statusOfStreamError(data: string): number {
+  if (data.includes('overloaded')) return 529
+  if (data.includes('rate_limit')) return 429
+  if (data.includes('invalid_request')) return 400
+  return 500
+}
+
+function networkMessage(e: unknown): string {
+  // Runtime messages can name the URL; keep only the error's kind so no upstream address leaks.
+  const code = (e as { code?: unknown } | null)?.code
+  const name = e instanceof Error ? e.name : 'Error'
+  return `connection failed (${typeof code === 'string' ? code : name})`
+}

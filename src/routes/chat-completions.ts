@@ -1,0 +1,36 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Deps } from '../deps.ts'
+import { OpenAIChatRequestSchema, OpenAIChatResponseSchema } from '../formats/index.ts'
+import { handle } from '../proxy/pipeline.ts'
+import { toClientRequest } from './client-request.ts'
+import { errorResponses, OpenAIErrorSchema } from './errors.ts'
+
+const chatRoute = (path: string, withPreset: boolean) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['Inference'],
+    summary: withPreset ? 'OpenAI Chat Completions through a named preset Router' : 'OpenAI Chat Completions (JSON or SSE stream)',
+    description: '`model` may be `provider,model`, a bare model id that exactly one provider lists, or anything else (then the Router decides).',
+    request: {
+      ...(withPreset ? { params: z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }) }) } : {}),
+      body: { required: true, content: { 'application/json': { schema: OpenAIChatRequestSchema } } },
+    },
+    responses: {
+      200: {
+        description: 'A chat completion, or its chunk stream ending in `data: [DONE]`',
+        content: {
+          'application/json': { schema: OpenAIChatResponseSchema },
+          'text/event-stream': { schema: z.string().openapi({ description: 'OpenAI chat.completion.chunk events' }) },
+        },
+      },
+      ...errorResponses(OpenAIErrorSchema),
+    },
+  })
+
+/** `POST /v1/chat/completions` and its preset twin. */
+export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
+  app.openapi(chatRoute('/v1/chat/completions', false), (c) => handle(toClientRequest(c, 'openai', c.req.valid('json'), deps), deps))
+  app.openapi(chatRoute('/preset/{name}/v1/chat/completions', true), (c) =>
+    handle(toClientRequest(c, 'openai', c.req.valid('json'), deps, c.req.param('name')), deps))
+}

@@ -1,0 +1,22 @@
+import type { Context } from 'hono'
+import type { Deps } from '../deps.ts'
+import type { JsonObject, WireFormatName } from '../formats/types.ts'
+import { requestIdOf } from '../middleware/request-id.ts'
+import type { ClientRequest } from '../proxy/types.ts'
+
+/** The validated body plus what the pipeline needs from the HTTP request. */
+export function toClientRequest(c: Context, format: WireFormatName, body: JsonObject, deps: Deps, preset?: string): ClientRequest {
+  const raw = c.req.raw
+  const q = raw.url.indexOf('?')
+  return {
+    id: requestIdOf(c),
+    format,
+    body,
+    stream: body.stream === true,
+    headers: raw.headers,
+    query: q === -1 ? '' : raw.url.slice(q),
+    signal: raw.signal,
+    receivedAt: deps.now(),
+    preset,
+  }
+}

@@ -1,0 +1,56 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Deps } from '../deps.ts'
+import {
+  AnthropicCountTokensRequestSchema,
+  AnthropicMessageResponseSchema,
+  AnthropicMessagesRequestSchema,
+} from '../formats/index.ts'
+import { handle } from '../proxy/pipeline.ts'
+import { toClientRequest } from './client-request.ts'
+import { AnthropicErrorSchema, errorResponses } from './errors.ts'
+
+const PresetParam = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'fast' }) })
+
+const messagesRoute = (path: string, withPreset: boolean) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['Inference'],
+    summary: withPreset ? 'Anthropic Messages through a named preset Router' : 'Anthropic Messages (JSON or SSE stream)',
+    description: 'Routes the request by CCR scenario, translates to the upstream format when needed, and streams SSE when `stream` is true. Unknown fields pass through untouched.',
+    request: {
+      ...(withPreset ? { params: PresetParam } : {}),
+      body: { required: true, content: { 'application/json': { schema: AnthropicMessagesRequestSchema } } },
+    },
+    responses: {
+      200: {
+        description: 'A message, or its SSE event stream',
+        headers: z.object({ 'x-switchyard-route': z.string().openapi({ example: 'think deepseek,deepseek-reasoner; tier=tier-2; attempts=1; fallback=0' }) }),
+        content: {
+          'application/json': { schema: AnthropicMessageResponseSchema },
+          'text/event-stream': { schema: z.string().openapi({ description: 'Anthropic SSE events: message_start … message_stop' }) },
+        },
+      },
+      ...errorResponses(AnthropicErrorSchema),
+    },
+  })
+
+const countTokensRoute = createRoute({
+  method: 'post',
+  path: '/v1/messages/count_tokens',
+  tags: ['Inference'],
+  summary: 'Count input tokens (local cl100k estimate)',
+  request: { body: { required: true, content: { 'application/json': { schema: AnthropicCountTokensRequestSchema } } } },
+  responses: {
+    200: { description: 'The estimate', content: { 'application/json': { schema: z.object({ input_tokens: z.number().int() }).openapi('CountTokensResponse', { example: { input_tokens: 2095 } }) } } },
+    ...errorResponses(AnthropicErrorSchema),
+  },
+})
+
+/** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
+export function registerMessages(app: OpenAPIHono, deps: Deps): void {
+  app.openapi(messagesRoute('/v1/messages', false), (c) => handle(toClientRequest(c, 'anthropic', c.req.valid('json'), deps), deps))
+  app.openapi(messagesRoute('/preset/{name}/v1/messages', true), (c) =>
+    handle(toClientRequest(c, 'anthropic', c.req.valid('json'), deps, c.req.param('name')), deps))
+  app.openapi(countTokensRoute, (c) => c.json({ input_tokens: deps.tokens.estimate(c.req.valid('json'), 'anthropic') }, 200))
+}

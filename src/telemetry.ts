@@ -1,0 +1,68 @@
+/**
+ * Where a finished request goes: the access log line, metrics, the usage ledger, token drift
+ * and the audit ring. One `request()` call per request, after its last byte.
+ */
+import type { Telemetry } from './deps.ts'
+import type { Logger } from './log.ts'
+import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
+import type { JsonObject } from './formats/types.ts'
+import type { ProxyError } from './errors.ts'
+
+export interface TelemetrySinks {
+  readonly log: Logger
+  /** Extra observers (metrics, ledger, drift), each called with the finished trace. */
+  readonly observers?: readonly TraceObserver[]
+}
+
+export interface TraceObserver {
+  request?(trace: RequestTrace, body: JsonObject): void
+  retried?(t: PlannedTarget): void
+  attemptFailed?(t: PlannedTarget, e: ProxyError): void
+  streamOpened?(active: number): void
+  streamClosed?(active: number): void
+  backpressure?(): void
+  rejected?(): void
+}
+
+export interface LiveTelemetry extends Telemetry {
+  readonly activeStreams: () => number
+  readonly peakStreams: () => number
+}
+
+export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
+  const obs = s.observers ?? []
+  let active = 0
+  let peak = 0
+  return {
+    activeStreams: () => active,
+    peakStreams: () => peak,
+    streamOpened() {
+      active++
+      if (active > peak) peak = active
+      for (const o of obs) o.streamOpened?.(active)
+    },
+    streamClosed() {
+      active = Math.max(0, active - 1)
+      for (const o of obs) o.streamClosed?.(active)
+    },
+    backpressure() { for (const o of obs) o.backpressure?.() },
+    rejected() { for (const o of obs) o.rejected?.() },
+    retried(t) { for (const o of obs) o.retried?.(t) },
+    attemptFailed(t, e) { for (const o of obs) o.attemptFailed?.(t, e) },
+    request(trace, body) {
+      for (const o of obs) o.request?.(trace, body)
+      if (!s.log.enabled('info')) return
+      const u = trace.usage
+      // Ids, routes, timings and counts only: never message content or keys.
+      s.log.info('request', {
+        id: trace.id, format: trace.format, scenario: trace.scenario, target: trace.target, tier: trace.tier,
+        attempts: trace.attempts, fallbacks: trace.fallbacks, status: trace.status, stream: trace.stream,
+        ttfb_ms: round(trace.ttfbMs), duration_ms: round(trace.durationMs), est_input_tokens: trace.estimatedInputTokens,
+        input_tokens: u?.inputTokens, output_tokens: u?.outputTokens, cache_read_tokens: u?.cacheReadTokens,
+        cost_usd: trace.costUsd, failure: trace.failure,
+      })
+    },
+  }
+}
+
+const round = (n: number | undefined) => (n === undefined ? undefined : Math.round(n * 10) / 10)

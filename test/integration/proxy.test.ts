@@ -1,0 +1,239 @@
+/**
+ * End to end through the Hono app with the harness mock as the upstream: every client/upstream
+ * pairing, JSON and SSE, routing scenarios, auth, bad input and client disconnects.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { buildAppForConfig } from '../../src/cli/instance.ts'
+import { anthropicBody, configOf, openaiBody, sseEvents, testConfigFile, testProxy } from './helpers.ts'
+
+describe('proxy: the four client/upstream pairings', () => {
+  for (const [client, model, upstream] of [
+    ['anthropic', 'anth,mock-a', 'anthropic'], ['anthropic', 'oai,mock-o', 'openai'],
+    ['openai', 'anth,mock-a', 'anthropic'], ['openai', 'oai,mock-o', 'openai'],
+  ] as const) {
+    it(`${client} client → ${upstream} upstream, JSON: text arrives with usage`, async () => {
+      const p = await testProxy()
+      const path = client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'
+      const body = client === 'anthropic' ? anthropicBody(`${model}:chunks=3`) : openaiBody(`${model}:chunks=3`)
+      const res = await p.post(path, body)
+      assert.equal(res.status, 200)
+      const json = (await res.json()) as Record<string, unknown>
+      if (client === 'anthropic') {
+        const content = json.content as { type: string; text?: string }[]
+        assert.match(content.find((b) => b.type === 'text')?.text ?? '', /\[0001\].*\[0002\].*\[0003\]/s)
+        assert.equal((json.usage as { output_tokens: number }).output_tokens, 3)
+      } else {
+        const msg = (json.choices as { message: { content: string } }[])[0]!.message
+        assert.match(msg.content, /\[0001\].*\[0003\]/s)
+        assert.equal((json.usage as { completion_tokens: number }).completion_tokens, 3)
+      }
+      assert.match(res.headers.get('x-switchyard-route') ?? '', new RegExp(`^explicit ${model}:chunks=3; tier=`))
+      await p.close()
+    })
+
+    it(`${client} client → ${upstream} upstream, SSE: every chunk in order and one terminal event`, async () => {
+      const p = await testProxy()
+      const path = client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'
+      const body = client === 'anthropic' ? anthropicBody(`${model}:chunks=5`, { stream: true }) : openaiBody(`${model}:chunks=5`, { stream: true, stream_options: { include_usage: true } })
+      const res = await p.post(path, body)
+      assert.equal(res.status, 200)
+      assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/)
+      const events = sseEvents(await res.text())
+      const text = events.map((e) => e.data).join('')
+      for (let i = 1; i <= 5; i++) assert.ok(text.includes(`[000${i}]`), `chunk ${i} missing`)
+      assert.ok(text.indexOf('[0001]') < text.indexOf('[0005]'))
+      if (client === 'anthropic') {
+        assert.equal(events[0]?.event, 'message_start')
+        assert.equal(events.filter((e) => e.event === 'message_stop').length, 1)
+        assert.equal(events.at(-1)?.event, 'message_stop')
+      } else {
+        assert.equal(events.filter((e) => e.data === '[DONE]').length, 1)
+        assert.equal(events.at(-1)?.data, '[DONE]')
+        const usage = events.map((e) => e.data).filter((d) => d.includes('"usage":{'))
+        assert.ok(usage.length >= 1, 'usage chunk present')
+      }
+      await p.close()
+    })
+  }
+})
+
+describe('proxy: routing scenarios', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['default', anthropicBody('claude-sonnet-4'), /^default oai,gpt-up/],
+    ['background (haiku)', anthropicBody('claude-3-5-haiku-latest'), /^background anth,mock-a/],
+    ['think', anthropicBody('claude-sonnet-4', { thinking: { type: 'enabled', budget_tokens: 2048 } }), /^think anth,claude-up/],
+    ['longContext', anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: 'word '.repeat(70_000) }] }), /^longContext oai,mock-o/],
+    ['subagent tag in system[2]', anthropicBody('claude-sonnet-4', { system: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }, { type: 'text', text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL> do it' }] }), /^subagent anth,mock-a/],
+  ]
+  for (const [name, body, route] of cases) {
+    it(`${name} is chosen and shown in x-switchyard-route`, async () => {
+      const p = await testProxy()
+      const res = await p.post('/v1/messages', body)
+      assert.equal(res.status, 200, await res.clone().text())
+      assert.match(res.headers.get('x-switchyard-route') ?? '', route)
+      await p.close()
+    })
+  }
+
+  it('strips the subagent tag before the upstream sees the prompt', async () => {
+    const seen: { url: string; body: string }[] = []
+    const spy = await spyingProxy(seen)
+    const body = anthropicBody('claude-sonnet-4', { system: [{ type: 'text', text: 'x' }, { type: 'text', text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL>rest' }] })
+    const res = await spy.post('/v1/messages', body)
+    assert.equal(res.status, 200)
+    assert.equal(seen.length, 1)
+    assert.ok(!seen[0]!.body.includes('CCR-SUBAGENT-MODEL'), 'tag removed upstream')
+    assert.ok(seen[0]!.body.includes('rest'), 'the rest of the prompt kept')
+  })
+
+  it('a bare model id listed by exactly one provider routes there on /v1/chat/completions', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/chat/completions', openaiBody('mock-o'))
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('x-switchyard-route') ?? '', /^explicit oai,mock-o/)
+    await p.close()
+  })
+})
+
+/** A proxy whose upstream fetch records every request it forwards. */
+async function spyingProxy(seen: { url: string; body: string }[]) {
+  const p = await testProxy()
+  const built = await buildAppForConfig(configOf(testConfigFile()), {
+    dataDir: ':memory:',
+    fetch: async (req) => { seen.push({ url: req.url, body: await req.clone().text() }); return p.mock.fetch(req) },
+  })
+  return { post: (path: string, body: unknown) => built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) }
+}
+
+describe('proxy: bad input gets a 4xx in the client format and the server keeps serving', () => {
+  it('malformed JSON on /v1/messages → 400 invalid_request_error (Anthropic shape)', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/messages', '{"model": "x", ')
+    assert.equal(res.status, 400)
+    const body = (await res.json()) as { type: string; error: { type: string; message: string } }
+    assert.equal(body.type, 'error')
+    assert.equal(body.error.type, 'invalid_request_error')
+    assert.match(body.error.message, /JSON/i)
+    assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'))).status, 200)
+    await p.close()
+  })
+
+  it('wrong type names the field: max_tokens as a string → 400 naming max_tokens', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/messages', anthropicBody('anth,mock-a', { max_tokens: 'lots' }))
+    assert.equal(res.status, 400)
+    const body = (await res.json()) as { error: { message: string } }
+    assert.match(body.error.message, /max_tokens/)
+    await p.close()
+  })
+
+  it('wrong type on /v1/chat/completions → 400 in OpenAI shape with param', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/chat/completions', { model: 'oai,gpt-up', messages: 'hi' })
+    assert.equal(res.status, 400)
+    const body = (await res.json()) as { error: { message: string; type: string; param: string | null } }
+    assert.equal(body.error.param, 'messages')
+    assert.match(body.error.message, /messages/)
+    await p.close()
+  })
+
+  it('unknown provider → 404 naming it and the configured ones', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/messages', anthropicBody('nope,model'))
+    assert.equal(res.status, 404)
+    const body = (await res.json()) as { error: { type: string; message: string } }
+    assert.equal(body.error.type, 'not_found_error')
+    assert.match(body.error.message, /"nope"/)
+    assert.match(body.error.message, /anth/)
+    await p.close()
+  })
+
+  it('unknown route → 404 in the client format', async () => {
+    const p = await testProxy()
+    const res = await p.app.request('/v1/nothing')
+    assert.equal(res.status, 404)
+    assert.equal(((await res.json()) as { type: string }).type, 'error')
+    await p.close()
+  })
+
+  it('passes unknown fields and the ?beta=true query through to an Anthropic upstream', async () => {
+    const seen: { url: string; body: string }[] = []
+    const spy = await spyingProxy(seen)
+    const res = await spy.post('/v1/messages?beta=true', anthropicBody('anth,mock-a', { some_future_field: { a: 1 } }))
+    assert.equal(res.status, 200)
+    assert.match(seen[0]!.url, /\?beta=true$/)
+    assert.deepEqual(JSON.parse(seen[0]!.body).some_future_field, { a: 1 })
+  })
+})
+
+describe('proxy: upstream errors', () => {
+  it('an upstream 400 reaches an OpenAI client with its status in OpenAI shape and is not retried', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/chat/completions', openaiBody('anth,mock-a:status=400'))
+    assert.equal(res.status, 400)
+    const body = (await res.json()) as { error: { message: string } }
+    assert.ok(body.error.message.length > 0)
+    assert.equal(p.mock.attempts().length, 1)
+    await p.close()
+  })
+
+  it('a stream cut mid-way ends with a well-formed in-stream error, never a fake message_stop', async () => {
+    const p = await testProxy(testConfigFile({}, {}))
+    const res = await p.post('/v1/messages', anthropicBody('oai,mock-o:chunks=10:cut=4', { stream: true }))
+    assert.equal(res.status, 200)
+    const events = sseEvents(await res.text())
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
+    await p.close()
+  })
+})
+
+describe('proxy: auth', () => {
+  it('with APIKEY set, a missing key is a 401 and the right key (either header) passes; /health stays public', async () => {
+    const p = await testProxy(testConfigFile({ APIKEY: 'top-secret-key' }))
+    assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'))).status, 401)
+    assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'), { 'x-api-key': 'wrong' })).status, 401)
+    assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'), { 'x-api-key': 'top-secret-key' })).status, 200)
+    assert.equal((await p.post('/v1/chat/completions', openaiBody('oai,mock-o'), { authorization: 'Bearer top-secret-key' })).status, 200)
+    const unauth = await p.post('/v1/chat/completions', openaiBody('oai,mock-o'))
+    assert.equal(unauth.status, 401)
+    assert.ok('error' in ((await unauth.json()) as object))
+    assert.equal((await p.app.request('/health')).status, 200)
+    await p.close()
+  })
+})
+
+describe('proxy: client disconnect', () => {
+  it('cancelling the response body aborts the upstream request', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/messages', anthropicBody('anth,mock-a:chunks=50:delay=20', { stream: true }))
+    const reader = res.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+    await new Promise((r) => setTimeout(r, 100))
+    const a = p.mock.attempts()
+    assert.equal(a.length, 1)
+    assert.equal(a[0]!.outcome, 'aborted')
+    await p.close()
+  })
+})
+
+describe('proxy: models and count_tokens', () => {
+  it('GET /v1/models lists every configured provider,model', async () => {
+    const p = await testProxy()
+    const body = (await (await p.app.request('/v1/models')).json()) as { object: string; data: { id: string }[] }
+    assert.equal(body.object, 'list')
+    assert.deepEqual(body.data.map((d) => d.id).sort(), ['anth,claude-up', 'anth,mock-a', 'oai,gpt-up', 'oai,mock-o'])
+    await p.close()
+  })
+
+  it('count_tokens grows with the prompt', async () => {
+    const p = await testProxy()
+    const count = async (text: string) => ((await (await p.post('/v1/messages/count_tokens', { model: 'x', messages: [{ role: 'user', content: text }] })).json()) as { input_tokens: number }).input_tokens
+    const small = await count('hello')
+    const big = await count('hello world '.repeat(100))
+    assert.ok(small > 0 && big > small + 100)
+    await p.close()
+  })
+})
