@@ -17,6 +17,7 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
   readonly #id: string
   readonly #blockToTool = new Map<number, number>()
   readonly #buffered = new Map<number, string>()
+  readonly #sentArgs = new Set<number>()
   #out: SseEvent[] = []
   #started = false
   #finished = false
@@ -82,16 +83,21 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
       if (tool === undefined) return
       const part = delta.partial_json as string
       if (this.#ctx.repairToolArgs) this.#buffered.set(tool, (this.#buffered.get(tool) ?? '') + part)
-      else this.#chunk({ tool_calls: [{ index: tool, function: { arguments: part } }] })
+      else {
+        this.#sentArgs.add(tool)
+        this.#chunk({ tool_calls: [{ index: tool, function: { arguments: part } }] })
+      }
     }
   }
 
+  /** Buffered (repaired) arguments go out at the block's end; a call that sent none gets `{}` so clients can parse it. */
   #blockStop(index: number): void {
     const tool = this.#blockToTool.get(index)
-    const args = tool === undefined ? undefined : this.#buffered.get(tool)
-    if (tool === undefined || args === undefined) return
+    if (tool === undefined) return
+    const args = this.#buffered.get(tool)
     this.#buffered.delete(tool)
-    this.#chunk({ tool_calls: [{ index: tool, function: { arguments: repairToolArgsText(args) } }] })
+    if (args !== undefined) this.#chunk({ tool_calls: [{ index: tool, function: { arguments: repairToolArgsText(args) } }] })
+    else if (!this.#sentArgs.has(tool)) this.#chunk({ tool_calls: [{ index: tool, function: { arguments: '{}' } }] })
   }
 
   #start(): void {
