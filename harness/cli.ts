@@ -108,11 +108,13 @@ async function measured(url: string, model: string, a: HarnessArgs, label: strin
   return { report, proc: Object.fromEntries(samplers.map(([k, s]) => [k, s.stop()])) }
 }
 
-function row(label: string, m: Measured, who: string): string[] {
+function row(label: string, m: Measured, who: string, procOnly = false): string[] {
   const r = m.report
   const p = m.proc[who]
+  const proc = [fmt(p?.peakRssMb ?? Number.NaN), fmt(p?.cpuSec ?? Number.NaN, 2)]
+  if (procOnly) return [label, ...HEADER.slice(1, -2).map(() => ''), ...proc]
   return [label, `${r.completed}/${r.failed}`, fmt(r.ttfbMs.p50), fmt(r.ttfbMs.p95), fmt(r.ttfbMs.p99), fmt(r.totalMs.p50), fmt(r.totalMs.p99),
-    fmt(r.chunksPerSec, 0), fmt(r.tokensPerSec, 0), fmt(p?.peakRssMb ?? Number.NaN), fmt(p?.cpuSec ?? Number.NaN, 2)]
+    fmt(r.chunksPerSec, 0), fmt(r.tokensPerSec, 0), ...proc]
 }
 
 const HEADER = ['run', 'completed/failed', 'TTFB p50 ms', 'p95', 'p99', 'total p50 ms', 'p99', 'chunks/s', 'tokens/s', 'peak RSS MB', 'CPU s']
@@ -128,7 +130,7 @@ async function stress(a: HarnessArgs): Promise<number> {
     process.stderr.write(`proxy: ${url}${a.target === undefined ? ' (Switchyard, started by the harness)' : ' (--target)'}\n`)
     const through = await measured(url, viaProxy(mockModel(a)), a, 'through proxy', { proxy, mock })
     console.log(`\n${a.streams} streams × ${a.chunks} chunks @ ${a.delayMs} ms, client ${a.clientFormat} → upstream ${a.format}\n`)
-    console.log(markdownTable(HEADER, [row('mock alone', direct, 'mock'), row('through proxy', through, 'proxy'), row('(mock, proxied run)', through, 'mock')]))
+    console.log(markdownTable(HEADER, [row('mock alone', direct, 'mock'), row('through proxy', through, 'proxy'), row('mock during proxied run', through, 'mock', true)]))
     for (const [name, m] of [['mock alone', direct], ['through proxy', through]] as const) {
       for (const e of m.report.sampleErrors) console.log(`${name}: ${e}`)
     }
@@ -166,6 +168,9 @@ async function main(): Promise<number> {
   process.once('SIGTERM', interrupt)
   try {
     return a.command === 'bench' ? await runBench(a) : await stress(a)
+  } catch (e) {
+    console.error(`harness: ${(e as Error).message}`)
+    return 2
   } finally {
     clearTimeout(guard)
   }
