@@ -77,12 +77,12 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true } |
 }
 
 /** Loads the config; `undefined` config means the file does not exist (demo mode for `start`). */
-export async function readConfig(opts: CliOptions, env: Record<string, string | undefined>): Promise<{ path: string; config?: Config; warnings: string[]; errors: string[] }> {
+export async function readConfig(opts: CliOptions, env: Record<string, string | undefined>): Promise<{ path: string; config?: Config; raw?: unknown; warnings: string[]; errors: string[] }> {
   const path = resolveConfigPath({ argPath: opts.config, env, home: homedir() })
   if ((await configFileExists(path)).missing) return { path, warnings: [], errors: opts.config ? [`${path}: no such file`] : [] }
   const loaded = await loadConfigFile(path, env, { knownTransformer })
   if (!loaded.ok) return { path, warnings: [], errors: loaded.error }
-  return { path, config: loaded.value.config, warnings: loaded.value.warnings, errors: [] }
+  return { path, config: loaded.value.config, raw: loaded.value.raw, warnings: loaded.value.warnings, errors: [] }
 }
 
 async function main(argv: readonly string[]): Promise<number> {

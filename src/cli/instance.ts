@@ -11,6 +11,16 @@ import type { Logger } from '../log.ts'
 import { VERSION } from '../version.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import type { ServerOptions } from './server.ts'
+import { join } from 'node:path'
+import { createLogger } from '../log.ts'
+import { PerfEngine } from '../perf/engine.ts'
+import { createProbeSender } from '../proxy/probe-sender.ts'
+import { registerManagement } from '../routes/management.ts'
+import { registerObservability } from '../routes/observability.ts'
+import { registerPerformance } from '../routes/performance.ts'
+import { openStore, STORE_FILE } from '../store/db.ts'
+import { PerformanceStore } from '../store/performance.ts'
+import { UsageStore } from '../store/usage.ts'
 
 export interface AppBuildOptions {
   readonly dataDir: string
@@ -19,26 +29,70 @@ export interface AppBuildOptions {
   readonly now?: () => number
   readonly random?: () => number
   readonly maxStreams?: number
+  /** The config file as written (uninterpolated), for the redacted `GET /api/config`. */
+  readonly rawConfig?: unknown
+  readonly reload?: () => Promise<string>
 }
 
 export interface BuiltApp {
   readonly app: OpenAPIHono
   readonly services: Services
+  readonly engine: PerfEngine
   close(): Promise<void>
 }
 
 /** Services + app for a config, with no listener: what the server, the tests and the doc generator share. */
 export async function buildAppForConfig(config: Config, opts: AppBuildOptions): Promise<BuiltApp> {
-  const services = createServices(config, { log: opts.log, fetch: opts.fetch, now: opts.now, random: opts.random })
-  const app = createApp(services.deps, {
-    startedAt: services.deps.now(),
+  const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
+  const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
+  const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
+  const services = createServices(config, { log, fetch: opts.fetch, now: opts.now, random: opts.random, onUsageDelta: (d) => usageStore.enqueue(d) })
+  const { deps } = services
+  services.observability.ledger.seed(usageStore.loadTotals())
+  usageStore.start(1_000)
+  const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
+  const engine = new PerfEngine({
+    config: config.performance,
+    targets: config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`)),
+    sender: createProbeSender(deps),
+    store: perfStore,
+    now: deps.now,
+    log: (m) => log.info(m),
+  })
+  if (config.performance.enabled) engine.start()
+  const passive = (target: string) => {
+    const snap = services.routing.stats.snapshot(target, deps.now())
+    return snap.samples === 0 ? undefined : {
+      samples: snap.samples, ...(snap.latencyMs === undefined ? {} : { ewmaLatencyMs: snap.latencyMs }),
+      ...(snap.ttftMs === undefined ? {} : { ewmaTtftMs: snap.ttftMs }), ...(snap.tokensPerSec === undefined ? {} : { tokensPerSec: snap.tokensPerSec }),
+      ...(snap.errorRate === undefined ? {} : { successRate: 1 - snap.errorRate }), ...(snap.lastFinishedAt === undefined ? {} : { lastAt: snap.lastFinishedAt }),
+    }
+  }
+  const app = createApp(deps, {
+    startedAt: deps.now(),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
+    extraRoutes: (a) => {
+      registerObservability(a, services)
+      registerPerformance(a, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
+      registerManagement(a, { raw: opts.rawConfig, reload: opts.reload, audit: (entry) => log.info('management', entry) })
+    },
   })
+  let closed = false
   return {
     app,
     services,
-    close: async () => { services.deps.watchdog.stop() },
+    engine,
+    close: async () => {
+      if (closed) return
+      closed = true
+      engine.stop()
+      deps.watchdog.stop()
+      usageStore.stop()
+      usageStore.flush()
+      perfStore.close()
+      store.close()
+    },
   }
 }
 
@@ -54,9 +108,8 @@ export interface Instance {
   close(): Promise<void>
 }
 
-export async function buildInstance(config: Config, opts: ServerOptions, reload: () => Promise<string>): Promise<Instance> {
-  void reload
-  const built = await buildAppForConfig(config, { dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams })
+export async function buildInstance(config: Config, opts: ServerOptions & { rawConfig?: unknown }, reload: () => Promise<string>): Promise<Instance> {
+  const built = await buildAppForConfig(config, { dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload })
   const pidDir = opts.dataDir === ':memory:' ? undefined : opts.dataDir
   return {
     app: built.app,
@@ -66,7 +119,8 @@ export async function buildInstance(config: Config, opts: ServerOptions, reload:
     },
     activeStreams: built.services.telemetry.activeStreams,
     abortStreams: (m) => built.services.deps.watchdog.abortAll(m),
-    retire: () => {},
+    // The old streams still bill usage and need their watchdog: only the scheduled tests stop.
+    retire: () => built.engine.stop(),
     close: async () => {
       await built.close()
       if (pidDir) removePidFile(pidDir, process.pid)

@@ -20,6 +20,8 @@ export interface ServerOptions {
   /** The file to re-read on reload (absent in demo mode). */
   readonly configPath?: string
   readonly env: Env
+  /** The file as written, for the redacted `GET /api/config`. */
+  readonly rawConfig?: unknown
 }
 
 export interface RunningServer {
@@ -39,7 +41,7 @@ export async function buildServer(config: Config, opts: ServerOptions): Promise<
     if (!opts.configPath) throw new Error('Cannot reload: running the demo config, there is no file to re-read')
     const loaded = await loadConfigFile(opts.configPath, opts.env, { knownTransformer })
     if (!loaded.ok) throw new Error(`Config reload rejected, keeping the running config:\n  ${loaded.error.join('\n  ')}`)
-    const next = await buildInstance(loaded.value.config, opts, () => reload())
+    const next = await buildInstance(loaded.value.config, { ...opts, rawConfig: loaded.value.raw }, () => reload())
     const old = current
     current = next
     await next.started(served.port)

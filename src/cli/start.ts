@@ -46,7 +46,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
   const dataDir = opts.dataDir ?? env.SWITCHYARD_DATA_DIR ?? `${homedir()}/.switchyard`
   let server: RunningServer
   try {
-    server = await buildServer(config, { host, port, dataDir, log, maxStreams: opts.maxStreams, configPath: r.config ? r.path : undefined, env })
+    server = await buildServer(config, { host, port, dataDir, log, maxStreams: opts.maxStreams, configPath: r.config ? r.path : undefined, env, rawConfig: r.raw })
   } catch (e) {
     console.error(`switchyard: cannot listen on ${host}:${port}: ${(e as Error).message}`)
     await stopDemo?.()

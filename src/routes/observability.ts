@@ -1,0 +1,103 @@
+/**
+ * What operators read: live routing numbers, the plan a request would get, usage and cost,
+ * token drift and audits, and Prometheus metrics. Typed JSON, every route in the OpenAPI doc.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Services } from '../compose.ts'
+import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
+import { explainPlan } from '../proxy/routing-engine.ts'
+import { latencyReport } from '../routing/report.ts'
+
+const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
+
+const LatencyRowSchema = z.object({
+  target: z.string(), rank: z.number().int(), score: z.number(), demoted: z.boolean(), reason: z.string().optional(),
+  ewma_latency_ms: z.number().nullable(), ttft_ms: z.number().nullable(), tokens_per_sec: z.number().nullable(), error_rate: z.number().nullable(),
+  in_flight: z.number().int(), breaker: z.string(), breaker_retry_in_ms: z.number(), samples: z.number().int(),
+}).openapi('LatencyRow')
+const LatenciesSchema = z.object({ targets: z.array(LatencyRowSchema) }).openapi('Latencies', {
+  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148 }] },
+})
+const PlanEntrySchema = z.object({
+  target: z.string(), tier: z.string(), source: z.string(), score: z.number(), performance_score: z.number(),
+  components: z.record(z.string(), z.number()), demoted: z.boolean(), reason: z.string().optional(), samples: z.number().int(),
+  skip: z.object({ reason: z.string(), retry_in_ms: z.number() }).optional(),
+}).openapi('PlanEntry')
+const PlanSchema = z.object({
+  scenario: z.string(), target: z.string(), kind: z.string(), ordering: z.string().optional(),
+  targets: z.array(PlanEntrySchema), dropped: z.array(PlanEntrySchema),
+}).openapi('RoutingPlan')
+const TotalsSchema = z.object({
+  requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
+  costUsd: z.number(), unknownCostRequests: z.number(), failures: z.record(z.string(), z.number()),
+}).openapi('UsageTotals')
+const UsageSchema = z.object({ total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema) }).openapi('Usage')
+const DriftSchema = z.object({ tiers: z.record(z.string(), z.object({
+  samples: z.number(), meanPct: z.number(), meanAbsPct: z.number(), p95AbsPct: z.number(), maxAbsPct: z.number(), lastPct: z.number(),
+  alerts: z.object({ warning: z.number(), critical: z.number() }),
+})), thresholds: z.object({ warnPct: z.number(), criticalPct: z.number() }) }).openapi('TokenDrift')
+const AuditSchema = z.object({ size: z.number().int(), entries: z.array(z.object({
+  id: z.string(), at: z.number(), tier: z.string(), target: z.string(),
+  estimate: z.object({ total: z.number(), messages: z.number(), system: z.number(), tools: z.number(), images: z.number(), thinking: z.number() }),
+  reported: z.number().optional(), driftPct: z.number().optional(), level: z.string().optional(),
+})) }).openapi('TokenAudit')
+
+const get = <S extends z.ZodType>(path: string, summary: string, schema: S, tag = 'Observability') =>
+  createRoute({ method: 'get', path, tags: [tag], summary, responses: { 200: { description: summary, content: { 'application/json': { schema } } } } })
+
+const planRoute = createRoute({
+  method: 'get', path: '/v1/routing/plan', tags: ['Observability'], summary: 'The ordered plan and scores a request of a scenario would get now',
+  request: { query: z.object({
+    scenario: z.enum(SCENARIOS).default('default').openapi({ example: 'default' }),
+    target: z.string().optional().openapi({ description: '`provider,model` to plan for (default: the scenario\'s Router target)', example: 'deepseek,deepseek-chat' }),
+  }) },
+  responses: { 200: { description: 'The plan', content: { 'application/json': { schema: PlanSchema } } } },
+})
+
+const metricsRoute = createRoute({
+  method: 'get', path: '/metrics', tags: ['Observability'], summary: 'Prometheus metrics (ccr-rust names)',
+  responses: { 200: { description: 'Text exposition format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
+})
+
+const nullable = (n: number | undefined) => (n === undefined ? null : n)
+
+export function registerObservability(app: OpenAPIHono, s: Services): void {
+  const { config, now } = s.deps
+  app.openapi(get('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema), (c) => {
+    const rows = latencyReport(s.routing.stats.all(now()), config.router, now())
+    return c.json({ targets: rows.map((r) => ({
+      target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
+      ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
+      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples,
+    })) }, 200)
+  })
+  app.openapi(planRoute, (c) => {
+    const { scenario, target } = c.req.valid('query')
+    const router = config.router
+    const t = target ?? (router as unknown as Record<string, string | undefined>)[scenario] ?? router.default
+    const plan = explainPlan(s.routing, scenario, t)
+    const entry = (p: (typeof plan.targets)[number]) => ({
+      target: p.target, tier: p.tier, source: p.source, score: p.score, performance_score: p.score, components: { ...p.components },
+      demoted: p.demoted, ...(p.reason ? { reason: p.reason } : {}), samples: p.samples,
+      ...(p.skip ? { skip: { reason: p.skip.reason, retry_in_ms: p.skip.retryInMs } } : {}),
+    })
+    return c.json({
+      scenario, target: t, kind: plan.kind, ...(plan.kind === 'ready' ? { ordering: plan.ordering } : {}),
+      targets: plan.targets.map(entry), dropped: plan.kind === 'ready' ? plan.dropped.map(entry) : [],
+    }, 200)
+  })
+  app.openapi(get('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema), (c) => c.json(s.observability.ledger.snapshot(), 200))
+  app.openapi(get('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
+  app.openapi(get('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
+    const entries = s.observability.audit.list()
+    return c.json({ size: config.tokenAuditSize, entries }, 200)
+  })
+  app.openapi(metricsRoute, (c) => {
+    const m = s.observability.metrics
+    // Routing-state gauges are read at scrape time: nothing on the hot path keeps them current.
+    for (const r of latencyReport(s.routing.stats.all(now()), config.router, now())) {
+      m.circuitState.labels(r.target).set(CIRCUIT_STATE[r.breaker as keyof typeof CIRCUIT_STATE] ?? 0)
+    }
+    return c.text(m.render(), 200, { 'content-type': CONTENT_TYPE })
+  })
+}
