@@ -10,6 +10,7 @@ export type { HeaderReader } from './errors.ts'
 export { applyRequestTransformers, knownTransformer, responseOptions, transformerNames } from './transformers/registry.ts'
 export type { TransformerContext } from './transformers/registry.ts'
 export { SYNTHETIC_SIGNATURE_PREFIX } from './translate/ids.ts'
+export { stripSyntheticThinking } from './anthropic/history.ts'
 export {
   AnthropicCountTokensRequestSchema,
   AnthropicCountTokensResponseSchema,

@@ -2,7 +2,7 @@ import type { JsonObject, StreamTranslator, TranslateContext, Translation, WireF
 import { anthropicToOpenAIRequest } from './translate/anthropic-to-openai-request.ts'
 import { AnthropicToOpenAIStream } from './translate/anthropic-to-openai-stream.ts'
 import { openAIToAnthropicRequest } from './translate/openai-to-anthropic-request.ts'
-import { openAIToAnthropicStream } from './translate/openai-to-anthropic-stream.ts'
+import { OpenAIToAnthropicStream } from './translate/openai-to-anthropic-stream.ts'
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from './translate/responses.ts'
 
 type RequestFn = (body: JsonObject, ctx: TranslateContext, names: Record<string, string>) => JsonObject
@@ -47,6 +47,6 @@ function build(
  */
 export function translationFor(client: WireFormatName, upstream: WireFormatName): Translation | undefined {
   if (client === upstream) return undefined
-  if (client === 'anthropic') return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, openAIToAnthropicStream)
+  if (client === 'anthropic') return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, (ctx) => new OpenAIToAnthropicStream(ctx))
   return build(openAIToAnthropicRequest, anthropicToOpenAIResponse, (ctx) => new AnthropicToOpenAIStream(ctx))
 }

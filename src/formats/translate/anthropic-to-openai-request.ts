@@ -7,6 +7,13 @@ export function effortOfBudget(budget: number): 'low' | 'medium' | 'high' {
   return budget >= 4096 ? 'high' : budget >= 2048 ? 'medium' : 'low'
 }
 
+/** thinking `enabled` maps by budget; `adaptive` follows output_config.effort (OpenAI tops out at `high`). */
+function reasoningEffortOf(thinking: JsonObject, effort: string | undefined): string | undefined {
+  if (thinking.type === 'enabled') return effortOfBudget(num(thinking.budget_tokens) ?? 0)
+  if (thinking.type !== 'adaptive') return undefined
+  return effort === 'low' || effort === 'medium' ? effort : 'high'
+}
+
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content
   return arr(content).map((b) => (obj(b).type === 'text' ? str(obj(b).text) ?? '' : '')).filter((t) => t).join('\n')
@@ -141,8 +148,8 @@ export function anthropicToOpenAIRequest(body: JsonObject, ctx: TranslateContext
   }
   const user = str(obj(body.metadata).user_id)
   if (user) out.user = user
-  const thinking = obj(body.thinking)
-  if (thinking.type === 'enabled') out.reasoning_effort = effortOfBudget(num(thinking.budget_tokens) ?? 0)
+  const effort = reasoningEffortOf(obj(body.thinking), str(obj(body.output_config).effort))
+  if (effort) out.reasoning_effort = effort
   const format = obj(obj(body.output_config).format)
   if (format.type === 'json_schema' && isObject(format.schema)) {
     out.response_format = { type: 'json_schema', json_schema: { name: 'structured_output', schema: format.schema, strict: false } }

@@ -79,6 +79,13 @@ describe('Anthropic request → OpenAI request', () => {
     const other = translationFor('anthropic', 'openai')!.response(upstream, testCtx())
     assert.equal(((other.content as JsonObject[])[0]!).name, short)
   })
+  it('maps adaptive thinking through output_config.effort', () => {
+    const t = translationFor('anthropic', 'openai')!
+    const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'adaptive' } }
+    assert.equal(t.request({ ...base, output_config: { effort: 'low' } }, testCtx()).reasoning_effort, 'low')
+    assert.equal(t.request({ ...base, output_config: { effort: 'max' } }, testCtx()).reasoning_effort, 'high')
+    assert.equal(t.request({ ...base, thinking: { type: 'disabled' } }, testCtx()).reasoning_effort, undefined)
+  })
   it('maps tool_choice tool/none/auto', () => {
     const t = translationFor('anthropic', 'openai')!
     const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], tools: [{ name: 'f', input_schema: { type: 'object' } }] }

@@ -72,6 +72,10 @@ describe('OpenAI stream → Anthropic events', () => {
     assert.equal(cut.error?.type, 'api_error')
     assert.equal(cut.stopReason, null)
   })
+  it('only choice 0 is translated', () => {
+    const events = [{ data: JSON.stringify({ choices: [{ index: 1, delta: { content: 'other' } }, { index: 0, delta: { content: 'mine' } }] }) }, ...openaiChunks([], { finish: 'stop' })]
+    assert.deepEqual(accumulateAnthropic(toA(events)).content, [{ type: 'text', text: 'mine' }])
+  })
   it('a finish_reason without [DONE] still completes normally', () => {
     const r = accumulateAnthropic(toA(openaiChunks([{ content: 'x' }], { finish: 'stop', done: false })))
     assert.equal(r.error, undefined)
