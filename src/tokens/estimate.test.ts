@@ -103,6 +103,19 @@ describe('TokenCache', () => {
     assert.equal(cache.peek('block number 99 '.repeat(3)), countText('block number 99 '.repeat(3)))
     assert.equal(cache.peek('block number 0 '.repeat(3)), undefined)
   })
+
+  it('keeps a recently hit entry when older ones are evicted', () => {
+    const cache = new TokenCache({ maxEntries: 10, minChars: 1 })
+    const key = (i: number): string => `entry ${i}`
+    for (let i = 0; i < 10; i++) cache.set(key(i), i)
+    for (let i = 10; i < 30; i++) {
+      cache.peek(key(0))
+      cache.set(key(i), i)
+    }
+    assert.equal(cache.peek(key(0)), 0)
+    assert.equal(cache.peek(key(1)), undefined)
+    assert.ok(cache.stats().entries <= 10)
+  })
 })
 
 describe('long-context fast path', () => {
