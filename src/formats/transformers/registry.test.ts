@@ -47,6 +47,8 @@ describe('transformer registry', () => {
     const off = applyRequestTransformers({ reasoning_effort: 'high' }, [use('reasoning', { enable: false })], { model: 'm' })
     assert.deepEqual(off, { thinking: { type: 'disabled' }, enable_thinking: false })
     assert.deepEqual(applyRequestTransformers({ a: 1 }, [use('reasoning')], { model: 'm' }), { a: 1 })
+    const anthropicOff = applyRequestTransformers({ thinking: { type: 'enabled', budget_tokens: 2048 } }, [use('reasoning', { enable: false })], { model: 'm', format: 'anthropic' })
+    assert.deepEqual(anthropicOff, { thinking: { type: 'disabled' } })
   })
   it('maxcompletiontokens renames, streamoptions adds include_usage only when streaming', () => {
     const out = applyRequestTransformers(body, [use('maxcompletiontokens'), use('streamoptions')], { model: 'm' })

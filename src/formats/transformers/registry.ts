@@ -1,5 +1,5 @@
 import type { TransformerUse } from '../../config/types.ts'
-import type { JsonObject, TranslateOptions } from '../types.ts'
+import type { JsonObject, TranslateOptions, WireFormatName } from '../types.ts'
 import { isObject, num, obj, str } from '../translate/json.ts'
 import { capTokens, mergeUnder, withoutKey } from './body.ts'
 
@@ -7,6 +7,8 @@ import { capTokens, mergeUnder, withoutKey } from './body.ts'
 export interface TransformerContext {
   /** The upstream model id. */
   readonly model: string
+  /** The body's wire format; `enable_thinking` is only added to OpenAI-format bodies (Anthropic rejects unknown keys). */
+  readonly format?: WireFormatName
 }
 
 type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject
@@ -22,20 +24,21 @@ interface Builtin {
 const BUDGET: Readonly<Record<string, number>> = { minimal: 512, low: 1024, medium: 8192, high: 16384, xhigh: 32000 }
 
 /** CCR's `reasoning`: `enable` (default true) maps reasoning settings onto `enable_thinking` + a thinking budget. */
-const reasoning: RequestStep = (body, options) => {
+const reasoning: RequestStep = (body, options, ctx) => {
   const out: JsonObject = { ...body }
+  const openai = ctx.format !== 'anthropic'
   if (options.enable === false) {
     delete out.reasoning_effort
     delete out.reasoning
     out.thinking = { type: 'disabled' }
-    out.enable_thinking = false
+    if (openai) out.enable_thinking = false
     return out
   }
   const effort = str(out.reasoning_effort) ?? str(obj(out.reasoning).effort)
   const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? BUDGET[effort] : undefined)
   if (budget === undefined) return out
   out.thinking = { type: 'enabled', budget_tokens: budget }
-  out.enable_thinking = true
+  if (openai) out.enable_thinking = true
   return out
 }
 

@@ -31,6 +31,14 @@ const anthropicReq: JsonObject = {
   thinking: { type: 'enabled', budget_tokens: 5000 },
 }
 
+describe('translationFor', () => {
+  it('is undefined for same-format pairs (pass-through) and defined across formats', () => {
+    assert.equal(translationFor('anthropic', 'anthropic'), undefined)
+    assert.equal(translationFor('openai', 'openai'), undefined)
+    assert.ok(translationFor('openai', 'anthropic'))
+  })
+})
+
 describe('Anthropic request → OpenAI request', () => {
   const out = translationFor('anthropic', 'openai')!.request(anthropicReq, testCtx())
   const msgs = out.messages as JsonObject[]
