@@ -8,7 +8,6 @@ import type { HarnessArgs } from './cli.ts'
 import type { ClientFormat } from './stress/check.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'
-import type { Child } from './stress/proc.ts'
 import { ProcSampler, readProc } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import type { Summary } from './stress/stats.ts'
@@ -138,39 +137,60 @@ async function concurrentStreams(c: BenchCtx): Promise<{ rows: string[][]; json:
   return { rows, json, idleMb, afterMb }
 }
 
+interface Target { readonly url: string; readonly pid: number | undefined }
+
+/**
+ * Run `fn` against a proxy serving only `model` (or --target): one model per instance, so
+ * the proxy's own routing choices cannot mix the phases' mock models.
+ */
+async function withProxy<T>(a: HarnessArgs, mockUrl: string, model: string, fn: (t: Target) => Promise<T>): Promise<T> {
+  if (a.target !== undefined) return fn({ url: a.target, pid: undefined })
+  const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000)
+  try {
+    return await fn({ url: proxy.url, pid: proxy.pid })
+  } finally {
+    await proxy.stop()
+  }
+}
+
+const ctxFor = (a: HarnessArgs, mockUrl: string, t: Target): BenchCtx => ({
+  a, dur: a.quick ? 500 : 1500, proxyPid: t.pid,
+  direct: (m) => ({ url: mockUrl, model: m }), proxied: (m) => ({ url: t.url, model: viaProxy(m) }),
+})
+
+function markdown(a: HarnessArgs, dur: number, ns: { rows: string[][] }, bb: { row: string[] }, st: { rows: string[][] }, cs: { rows: string[][]; idleMb: number; afterMb: number }): string {
+  return [
+    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}), closed loop, 2 × ${dur} ms per side, interleaved`,
+    markdownTable(['concurrency', 'direct RPS', 'proxy RPS', 'proxy/direct', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy CPU µs/req', 'errors'], ns.rows),
+    '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
+    markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
+    '### Streaming TTFB (20 chunks × 10 ms), interleaved',
+    markdownTable(['concurrent streams', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy failed'], st.rows),
+    '### Concurrent streams through the proxy (20 chunks × 10 ms)',
+    markdownTable(['streams', 'complete', 'TTFB p99 ms', 'total p99 ms', 'proxy peak RSS MB', 'proxy CPU s / 1,000 streams'], cs.rows),
+    `Proxy RSS idle before the concurrent-stream phase: ${fmt(cs.idleMb)} MB; 3 s after it: ${fmt(cs.afterMb)} MB`,
+  ].join('\n\n')
+}
+
 /** Run the whole benchmark; prints markdown tables, writes --json, exit code 1 on incomplete streams. */
 export async function runBench(a: HarnessArgs): Promise<number> {
   const mock = await startMockProcess(a.mockPort)
-  let proxy: Child | undefined
   try {
-    if (a.target === undefined) proxy = await startSwitchyard(mock.url, a.format, [FAST, STREAM], 20_000)
-    const proxyUrl = a.target ?? (proxy as Child).url
-    const c: BenchCtx = {
-      a, dur: a.quick ? 500 : 1500, proxyPid: proxy?.pid,
-      direct: (m) => ({ url: mock.url, model: m }), proxied: (m) => ({ url: proxyUrl, model: viaProxy(m) }),
-    }
-    process.stderr.write(`bench: mock ${mock.url}, proxy ${proxyUrl}\n`)
-    const ns = await nonStreaming(c)
-    const bb = await bigBody(c)
-    const st = await streamingTtfb(c)
-    const cs = await concurrentStreams(c)
-    const md = [
-      `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}), closed loop, 2 × ${c.dur} ms per side, interleaved`,
-      markdownTable(['concurrency', 'direct RPS', 'proxy RPS', 'proxy/direct', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy CPU µs/req', 'errors'], ns.rows),
-      '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
-      markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
-      '### Streaming TTFB (20 chunks × 10 ms), interleaved',
-      markdownTable(['concurrent streams', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy failed'], st.rows),
-      '### Concurrent streams through the proxy (20 chunks × 10 ms)',
-      markdownTable(['streams', 'complete', 'TTFB p99 ms', 'total p99 ms', 'proxy peak RSS MB', 'proxy CPU s / 1,000 streams'], cs.rows),
-      `Proxy RSS idle before the stream phases: ${fmt(cs.idleMb)} MB; 3 s after: ${fmt(cs.afterMb)} MB`,
-    ].join('\n\n')
+    process.stderr.write(`bench: mock ${mock.url}, proxy ${a.target ?? 'Switchyard (one instance per phase)'}\n`)
+    const [ns, bb] = await withProxy(a, mock.url, FAST, async (t) => {
+      const c = ctxFor(a, mock.url, t)
+      return [await nonStreaming(c), await bigBody(c)] as const
+    })
+    const [st, cs] = await withProxy(a, mock.url, STREAM, async (t) => {
+      const c = ctxFor(a, mock.url, t)
+      return [await streamingTtfb(c), await concurrentStreams(c)] as const
+    })
+    const md = markdown(a, a.quick ? 500 : 1500, ns, bb, st, cs)
     console.log(`\n${md}\n`)
     if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, nonStreaming: ns.json, bigBody: bb.json, streamingTtfb: st.json, concurrent: cs.json, rss: { idleMb: cs.idleMb, afterMb: cs.afterMb }, markdown: md }, null, 2))
     const incomplete = cs.json.some((x) => (x as { report: StreamRunReport }).report.failed > 0)
     return incomplete ? 1 : 0
   } finally {
-    await proxy?.stop()
     await mock.stop()
   }
 }
