@@ -17,6 +17,7 @@ const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno
 
 function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
   const abort = new AbortController()
+  let closed = false
   return new Promise((resolve) => {
     const server = deno.serve(
       {
@@ -27,8 +28,15 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
           port: a.port,
           hostname: a.hostname,
           stop: async (force?: boolean) => {
-            if (force) abort.abort()
-            else await server.shutdown()
+            if (closed) return
+            if (force) {
+              closed = true
+              // Aborting after a graceful shutdown finished throws BadResource in Deno 2.9.
+              try { abort.abort() } catch { /* already closed */ }
+            } else {
+              await server.shutdown()
+              closed = true
+            }
             await server.finished.catch(() => undefined)
           },
         }),
