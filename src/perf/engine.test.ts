@@ -120,6 +120,15 @@ describe('PerfEngine schedule', () => {
     sched.advance(60 * MIN)
     assert.equal(engine.health().lastRunAt, T0 + 20 * MIN, 'no run after stop')
   })
+  it('prunes history past the TTL on each scheduled tick', () => {
+    const { engine, sched, store } = setup({ enabled: true, testIntervalMinutes: 240, models: ['mock,fast'] })
+    store.recordRuns([{ target: 'old,x', type: 'health', at: T0 - 29.9 * 24 * 60 * MIN, ok: true, totalMs: 1, outputTokens: 1 }])
+    assert.equal(store.history('old,x').length, 1)
+    engine.start()
+    sched.advance(240 * MIN)
+    assert.equal(store.history('old,x').length, 0)
+    engine.stop()
+  })
   it('does not schedule when disabled, but still runs jobs on demand', async () => {
     const { engine, sched } = setup({ enabled: false })
     engine.start()

@@ -102,7 +102,7 @@ export class PerfEngine {
 
   /** Start a job in the background and return its id at once. */
   startJob(req: { models?: readonly string[]; types?: readonly TestType[] } = {}, trigger: JobView['trigger'] = 'manual'): string {
-    const models = req.models && req.models.length > 0 ? [...req.models] : [...this.defaultModels()]
+    const models = [...new Set(req.models && req.models.length > 0 ? req.models : this.defaultModels())]
     const types = req.types && req.types.length > 0 ? TEST_TYPES.filter((t) => req.types?.includes(t)) : [...TEST_TYPES]
     const id = `perf_${this.#o.now().toString(36)}_${(++this.#seq).toString(36)}`
     const job: Job = {
