@@ -11,6 +11,8 @@ export { applyRequestTransformers, knownTransformer, responseOptions, transforme
 export type { TransformerContext } from './transformers/registry.ts'
 export { SYNTHETIC_SIGNATURE_PREFIX } from './translate/ids.ts'
 export { stripSyntheticThinking } from './anthropic/history.ts'
+export { createThinkingCache } from './translate/thinking-cache.ts'
+export type { ThinkingCache } from './translate/thinking-cache.ts'
 export {
   AnthropicCountTokensRequestSchema,
   AnthropicCountTokensResponseSchema,

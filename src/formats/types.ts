@@ -42,6 +42,13 @@ export interface TranslateContext {
   readonly thinkingStartsOpen?: boolean
   /** Shortened upstream tool name → client tool name; filled in by `request()` when absent. */
   readonly toolNames?: Readonly<Record<string, string>>
+  /**
+   * Anthropic upstream → OpenAI client: called with an assistant turn's first tool-call id and its
+   * thinking / redacted_thinking blocks, which OpenAI clients cannot send back (protocols.md §4.2).
+   */
+  readonly onThinking?: (toolCallId: string, blocks: readonly JsonObject[]) => void
+  /** OpenAI client → Anthropic upstream: the blocks remembered for a tool-call id, put back in front of that turn. */
+  readonly thinkingLookup?: (toolCallId: string) => readonly JsonObject[] | undefined
 }
 
 /** Translation switches that response-side transformers add to a TranslateContext. */

@@ -18,6 +18,8 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
   readonly #blockToTool = new Map<number, number>()
   readonly #buffered = new Map<number, string>()
   readonly #sentArgs = new Set<number>()
+  readonly #thinking: JsonObject[] = []
+  #firstToolId: string | undefined
   #out: SseEvent[] = []
   #started = false
   #finished = false
@@ -68,7 +70,9 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
 
   #blockStart(index: number, block: JsonObject): void {
     if (block.type === 'text' && str(block.text)) this.#chunk({ content: block.text })
+    if (this.#ctx.onThinking && (block.type === 'thinking' || block.type === 'redacted_thinking')) this.#thinking.push({ ...block })
     if (block.type !== 'tool_use') return
+    this.#firstToolId ??= str(block.id)
     const tool = this.#blockToTool.size
     this.#blockToTool.set(index, tool)
     const name = restoreToolName(this.#ctx.toolNames, str(block.name) ?? '')
@@ -77,7 +81,10 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
 
   #blockDelta(index: number, delta: JsonObject): void {
     if (delta.type === 'text_delta' && str(delta.text)) this.#chunk({ content: delta.text })
-    else if (delta.type === 'thinking_delta' && str(delta.thinking)) this.#chunk({ reasoning_content: delta.thinking })
+    else if (delta.type === 'thinking_delta' && str(delta.thinking)) {
+      this.#keepThinking('thinking', delta.thinking as string)
+      this.#chunk({ reasoning_content: delta.thinking })
+    } else if (delta.type === 'signature_delta' && str(delta.signature)) this.#keepThinking('signature', delta.signature as string)
     else if (delta.type === 'input_json_delta' && str(delta.partial_json)) {
       const tool = this.#blockToTool.get(index)
       if (tool === undefined) return
@@ -100,6 +107,12 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
     else if (!this.#sentArgs.has(tool)) this.#chunk({ tool_calls: [{ index: tool, function: { arguments: '{}' } }] })
   }
 
+  /** Rebuild the current thinking block for ctx.onThinking (only when the caller asked for it). */
+  #keepThinking(field: 'thinking' | 'signature', text: string): void {
+    const last = this.#thinking.at(-1)
+    if (last?.type === 'thinking') last[field] = String(last[field] ?? '') + text
+  }
+
   #start(): void {
     if (this.#started) return
     this.#started = true
@@ -114,6 +127,7 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
   }
 
   #complete(): void {
+    if (this.#firstToolId && this.#thinking.length > 0) this.#ctx.onThinking?.(this.#firstToolId, this.#thinking)
     if (!this.#finished) this.#chunk({}, 'stop')
     if (this.#ctx.includeUsage) {
       const usage = openaiUsageBody(this.#usage ?? { inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })

@@ -38,8 +38,11 @@ function textOf(content: unknown): string {
   return contentBlocks(content).map((b) => str(b.text) ?? '').filter((t) => t).join('\n')
 }
 
-function assistantBlocks(m: JsonObject, names: Record<string, string>): JsonObject[] {
-  const blocks = contentBlocks(m.content).filter((b) => b.type === 'text')
+function assistantBlocks(m: JsonObject, names: Record<string, string>, ctx: TranslateContext): JsonObject[] {
+  const firstCall = str(obj(arr(m.tool_calls)[0]).id)
+  // Thinking an Anthropic upstream produced for this turn, remembered because the client drops it.
+  const remembered = firstCall ? ctx.thinkingLookup?.(firstCall) ?? [] : []
+  const blocks = [...remembered, ...contentBlocks(m.content).filter((b) => b.type === 'text')]
   if (str(m.refusal)) blocks.push({ type: 'text', text: m.refusal })
   for (const raw of arr(m.tool_calls)) {
     const c = obj(raw)
@@ -57,14 +60,14 @@ function pushTurn(turns: Turn[], role: Turn['role'], blocks: JsonObject[]): void
   else turns.push({ role, blocks })
 }
 
-function turnsOf(messages: readonly unknown[], system: JsonObject[], names: Record<string, string>): Turn[] {
+function turnsOf(messages: readonly unknown[], system: JsonObject[], names: Record<string, string>, ctx: TranslateContext): Turn[] {
   const turns: Turn[] = []
   for (const raw of messages) {
     const m = obj(raw)
     if (m.role === 'system' || m.role === 'developer') {
       const text = textOf(m.content)
       if (text) system.push({ type: 'text', text })
-    } else if (m.role === 'assistant') pushTurn(turns, 'assistant', assistantBlocks(m, names))
+    } else if (m.role === 'assistant') pushTurn(turns, 'assistant', assistantBlocks(m, names, ctx))
     else if (m.role === 'tool') {
       const id = sanitizeToolId(str(m.tool_call_id) ?? '')
       pushTurn(turns, 'user', [{ type: 'tool_result', tool_use_id: id, content: textOf(m.content) }])
@@ -96,11 +99,12 @@ function toolChoiceOf(choice: unknown, names: Record<string, string>): JsonObjec
   return name ? { type: 'tool', name: noteToolName(names, name) } : undefined
 }
 
-/** Whether thinking can be sent: O-clients never return thinking blocks, so a tool loop in flight would 400. */
+/** Whether thinking can be sent: a tool loop in flight needs its last assistant turn to start with thinking (else 400). */
 function thinkingAllowed(turns: readonly Turn[], toolChoice: JsonObject | undefined): boolean {
   const lastAssistant = [...turns].reverse().find((t) => t.role === 'assistant')
   const inToolLoop = lastAssistant?.blocks.some((b) => b.type === 'tool_use') ?? false
-  return !inToolLoop && (toolChoice === undefined || toolChoice.type === 'auto' || toolChoice.type === 'none')
+  const startsWithThinking = ['thinking', 'redacted_thinking'].includes(str(lastAssistant?.blocks[0]?.type) ?? '')
+  return (!inToolLoop || startsWithThinking) && (toolChoice === undefined || toolChoice.type === 'auto' || toolChoice.type === 'none')
 }
 
 function applyThinking(body: JsonObject, out: JsonObject, turns: readonly Turn[]): void {
@@ -134,7 +138,7 @@ function applyTools(body: JsonObject, out: JsonObject, names: Record<string, str
  */
 export function openAIToAnthropicRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {
   const system: JsonObject[] = []
-  const turns = turnsOf(arr(body.messages), system, names)
+  const turns = turnsOf(arr(body.messages), system, names, ctx)
   const out: JsonObject = {
     model: ctx.upstreamModel,
     max_tokens: num(body.max_completion_tokens) ?? num(body.max_tokens) ?? DEFAULT_MAX_TOKENS,

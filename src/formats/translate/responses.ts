@@ -16,8 +16,10 @@ export function anthropicToOpenAIResponse(body: JsonObject, ctx: TranslateContex
   const texts: string[] = []
   const thinking: string[] = []
   const calls: JsonObject[] = []
+  const kept: JsonObject[] = []
   for (const raw of arr(body.content)) {
     const b = obj(raw)
+    if (b.type === 'thinking' || b.type === 'redacted_thinking') kept.push(b)
     if (b.type === 'text') texts.push(str(b.text) ?? '')
     else if (b.type === 'thinking') thinking.push(str(b.thinking) ?? '')
     else if (b.type === 'tool_use') {
@@ -25,6 +27,8 @@ export function anthropicToOpenAIResponse(body: JsonObject, ctx: TranslateContex
       calls.push({ id: str(b.id) ?? '', type: 'function', function: { name, arguments: JSON.stringify(b.input ?? {}) } })
     }
   }
+  const firstCall = str(calls[0]?.id)
+  if (firstCall && kept.length > 0) ctx.onThinking?.(firstCall, kept)
   const message: JsonObject = { role: 'assistant', content: texts.length > 0 ? texts.join('') : calls.length > 0 ? null : '', refusal: null }
   if (thinking.length > 0) message.reasoning_content = thinking.join('')
   if (calls.length > 0) message.tool_calls = calls
