@@ -65,6 +65,8 @@ export interface StreamTranslator {
   end(): SseEvent[]
   /** True once a terminal event (client format) has been emitted. */
   readonly done: boolean
+  /** True when that terminal event was an in-stream error (upstream error, or the upstream ended early). */
+  readonly errored: boolean
 }
 
 /** A translation between a client format and a different upstream format. */

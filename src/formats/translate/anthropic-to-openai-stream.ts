@@ -24,6 +24,7 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
   #started = false
   #finished = false
   #done = false
+  #errored = false
   #usage: Usage | undefined
 
   constructor(ctx: TranslateContext) {
@@ -33,6 +34,10 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
 
   get done(): boolean {
     return this.#done
+  }
+
+  get errored(): boolean {
+    return this.#errored
   }
 
   push(ev: SseEvent): SseEvent[] {
@@ -140,6 +145,7 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
   #fail(payload: unknown): void {
     this.#out.push(...renderStreamError('openai', streamErrorOf(payload, this.#ctx.upstreamModel)))
     this.#done = true
+    this.#errored = true
   }
 
   #drain(): SseEvent[] {

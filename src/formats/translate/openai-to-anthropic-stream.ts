@@ -33,6 +33,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
   #out: SseEvent[] = []
   #started = false
   #done = false
+  #errored = false
   #nextIndex = 0
   #open: Open | null = null
   #finish: string | undefined
@@ -47,6 +48,10 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
 
   get done(): boolean {
     return this.#done
+  }
+
+  get errored(): boolean {
+    return this.#errored
   }
 
   push(ev: SseEvent): SseEvent[] {
@@ -169,6 +174,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
   #fail(payload: unknown): void {
     this.#out.push(...renderStreamError('anthropic', streamErrorOf(payload, this.#ctx.upstreamModel)))
     this.#done = true
+    this.#errored = true
   }
 
   #drain(): SseEvent[] {
