@@ -123,11 +123,20 @@ function applySampling(body: JsonObject, out: JsonObject): void {
   if (stop.length > 0) out.stop_sequences = stop
 }
 
+/** Legacy `functions` / `function_call` are the same thing under older names. */
+function legacyTools(body: JsonObject): { tools: readonly unknown[]; choice: unknown } {
+  if (body.tools !== undefined || body.functions === undefined) return { tools: arr(body.tools), choice: body.tool_choice }
+  const fc = body.function_call
+  const choice = typeof fc === 'string' ? (fc === 'none' ? 'none' : 'auto') : fc === undefined ? undefined : { type: 'function', function: obj(fc) }
+  return { tools: arr(body.functions).map((f) => ({ type: 'function', function: f })), choice }
+}
+
 function applyTools(body: JsonObject, out: JsonObject, names: Record<string, string>): void {
-  const tools = toolsOf(arr(body.tools), names)
+  const legacy = legacyTools(body)
+  const tools = toolsOf(legacy.tools, names)
   if (tools.length === 0) return
   out.tools = tools
-  const choice = toolChoiceOf(body.tool_choice, names)
+  const choice = toolChoiceOf(legacy.choice, names)
   if (choice) out.tool_choice = choice
   if (body.parallel_tool_calls === false) out.tool_choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true }
 }

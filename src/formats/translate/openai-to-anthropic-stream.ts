@@ -39,6 +39,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
   #finish: string | undefined
   #sawFinish = false
   #sawTool = false
+  #refused = false
   #usage: Usage | undefined
 
   constructor(ctx: TranslateContext) {
@@ -83,6 +84,11 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     if (reasoning) this.#text('thinking', reasoning)
     const content = str(d.content)
     if (content) for (const seg of this.#think.push(content)) this.#text(seg.kind, seg.text)
+    const refusal = str(d.refusal)
+    if (refusal) {
+      this.#refused = true
+      this.#text('text', refusal)
+    }
     arr(d.tool_calls).forEach((tc, pos) => this.#toolCall(obj(tc), pos))
     if (typeof choice.finish_reason === 'string') {
       this.#finish = choice.finish_reason
@@ -166,7 +172,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     const usage = u
       ? { output_tokens: u.outputTokens, input_tokens: u.inputTokens, cache_read_input_tokens: u.cacheReadTokens, cache_creation_input_tokens: u.cacheCreationTokens }
       : { output_tokens: 0 }
-    this.#out.push(event('message_delta', { delta: { stop_reason: anthropicStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage }))
+    this.#out.push(event('message_delta', { delta: { stop_reason: this.#refused ? 'refusal' : anthropicStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage }))
     this.#out.push(event('message_stop', {}))
     this.#done = true
   }

@@ -169,6 +169,11 @@ describe('OpenAI request → Anthropic request', () => {
     assert.equal(o.temperature, undefined)
     assert.equal(t.request({ model: 'm', messages: [] }, testCtx()).max_tokens, 8192)
   })
+  it('maps legacy functions / function_call like tools / tool_choice', () => {
+    const o = translationFor('openai', 'anthropic')!.request({ model: 'm', messages: [{ role: 'user', content: 'hi' }], functions: [{ name: 'f', parameters: { type: 'object' } }], function_call: { name: 'f' } }, testCtx())
+    assert.deepEqual(o.tools, [{ name: 'f', input_schema: { type: 'object' } }])
+    assert.deepEqual(o.tool_choice, { type: 'tool', name: 'f' })
+  })
   it('does not enable thinking inside a tool loop the client cannot replay thinking for', () => {
     const o = translationFor('openai', 'anthropic')!.request({ ...openaiReq, messages: (openaiReq.messages as JsonObject[]).slice(0, 5), reasoning_effort: 'medium' }, testCtx())
     assert.equal(o.thinking, undefined)

@@ -74,6 +74,11 @@ describe('OpenAI stream → Anthropic events', () => {
     assert.equal(cut.error?.type, 'api_error')
     assert.equal(cut.stopReason, null)
   })
+  it('a refusal delta becomes text with stop_reason refusal', () => {
+    const r = accumulateAnthropic(toA(openaiChunks([{ refusal: 'I cannot help with that.' }], { finish: 'stop' })))
+    assert.deepEqual(r.content, [{ type: 'text', text: 'I cannot help with that.' }])
+    assert.equal(r.stopReason, 'refusal')
+  })
   it('only choice 0 is translated', () => {
     const events = [{ data: JSON.stringify({ choices: [{ index: 1, delta: { content: 'other' } }, { index: 0, delta: { content: 'mine' } }] }) }, ...openaiChunks([], { finish: 'stop' })]
     assert.deepEqual(accumulateAnthropic(toA(events)).content, [{ type: 'text', text: 'mine' }])
