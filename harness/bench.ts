@@ -82,7 +82,7 @@ async function bigBody(c: BenchCtx): Promise<{ row: string[]; json: unknown }> {
 }
 
 const streamsOf = (side: Side, c: BenchCtx, n: number): Promise<StreamRunReport> =>
-  runStreams({ url: side.url, clientFormat: c.a.clientFormat, streams: n, chunks: 20, tokensPerChunk: 1, model: side.model, timeoutMs: 120_000 })
+  runStreams({ url: side.url, clientFormat: c.a.clientFormat, streams: n, chunks: 20, tokensPerChunk: 1, model: side.model, timeoutMs: 120_000, skipUsage: c.a.skipUsage })
 
 /** TTFB samples of one round: `n` concurrent streams, or 20 sequential single streams for n = 1. */
 async function ttfbRound(side: Side, c: BenchCtx, n: number): Promise<{ ttfb: number[]; failed: number }> {

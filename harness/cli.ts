@@ -27,6 +27,7 @@ const HELP = `bun run harness [bench] [options]
   --mock-port N        port for the mock (default: a free one)
   --json FILE          write the report as JSON
   --timeout-s S        global timeout (default 300; bench 900)
+  --no-usage-check     do not require usage equal to the generated tokens (proxies that drop usage)
   bench options: --quick (smaller bench for CI smoke runs)`
 
 export interface HarnessArgs {
@@ -42,6 +43,7 @@ export interface HarnessArgs {
   readonly json: string | undefined
   readonly timeoutS: number
   readonly quick: boolean
+  readonly skipUsage: boolean
 }
 
 const asFormat = (v: string | undefined, d: ClientFormat): ClientFormat => {
@@ -63,7 +65,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
@@ -78,7 +80,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     delayMs: asInt(v['delay-ms'], 10, 'delay-ms'), tokens: Math.max(1, asInt(v.tokens, 1, 'tokens')),
     format: asFormat(v.format, 'openai'), clientFormat: asFormat(v['client-format'], 'anthropic'), target,
     mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
-    quick: v.quick === true,
+    quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
   }
 }
 
@@ -97,7 +99,7 @@ async function measured(url: string, model: string, a: HarnessArgs, label: strin
   let last = 0
   const report = await runStreams({
     url, clientFormat: a.clientFormat, streams: a.streams, chunks: a.chunks, tokensPerChunk: a.tokens, model,
-    timeoutMs: a.timeoutS * 1000,
+    timeoutMs: a.timeoutS * 1000, skipUsage: a.skipUsage,
     onProgress: (done, failed) => {
       if (!isTty && done - last < a.streams / 10 && done !== a.streams) return
       last = done

@@ -55,5 +55,8 @@ describe('StreamChecker', () => {
     const c = new StreamChecker('anthropic', 3, 99)
     c.push(await streamText('anthropic', 'm:chunks=3'))
     assert.match(c.end().errors.join(), /usage output tokens 3, generated 99/)
+    const lenient = new StreamChecker('anthropic', 3, undefined)
+    lenient.push(await streamText('anthropic', 'm:chunks=3'))
+    assert.deepEqual(lenient.end().errors, [])
   })
 })

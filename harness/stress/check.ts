@@ -45,9 +45,10 @@ export class StreamChecker {
   #s: State = { text: '', terminals: 0, afterTerminal: 0, finishes: 0, errors: [] }
   readonly #format: ClientFormat
   readonly #chunks: number
-  readonly #expectedTokens: number
+  readonly #expectedTokens: number | undefined
 
-  constructor(format: ClientFormat, chunks: number, expectedTokens: number) {
+  /** `expectedTokens` undefined skips the usage check (for proxies known to drop usage). */
+  constructor(format: ClientFormat, chunks: number, expectedTokens: number | undefined) {
     this.#format = format
     this.#chunks = chunks
     this.#expectedTokens = expectedTokens
@@ -90,7 +91,7 @@ export class StreamChecker {
     const seqs = [...s.text.matchAll(TAG)].map((m) => Number(m[1]))
     const inOrder = seqs.length === this.#chunks && seqs.every((n, i) => n === i + 1)
     if (!inOrder) errors.push(`chunks out of order or missing: got ${seqs.length} of ${this.#chunks}`)
-    if (s.outputTokens === undefined) errors.push('no usage in the stream')
+    if (this.#expectedTokens === undefined) { /* usage not checked */ } else if (s.outputTokens === undefined) errors.push('no usage in the stream')
     else if (s.outputTokens !== this.#expectedTokens) errors.push(`usage output tokens ${s.outputTokens}, generated ${this.#expectedTokens}`)
     return { ok: errors.length === 0, errors, events: this.#events, chunks: seqs.length, outputTokens: s.outputTokens }
   }

@@ -16,6 +16,8 @@ export interface StreamRunOptions {
   /** Model to request; carries the mock knobs when talking to the mock directly. */
   readonly model: string
   readonly timeoutMs: number
+  /** Skip the usage-equals-generated check. */
+  readonly skipUsage?: boolean
   readonly onProgress?: (done: number, failed: number) => void
   /** Streams opened per 5 ms step (default 250): a burst of thousands of SYNs overflows the listen backlog and costs 1 s retransmits. */
   readonly burst?: number
@@ -54,7 +56,7 @@ export function requestBody(format: ClientFormat, model: string, stream: boolean
 }
 
 async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
-  const checker = new StreamChecker(o.clientFormat, o.chunks, o.chunks * o.tokensPerChunk)
+  const checker = new StreamChecker(o.clientFormat, o.chunks, o.skipUsage === true ? undefined : o.chunks * o.tokensPerChunk)
   const t0 = performance.now()
   let ttfb = Number.NaN
   let failure: string | undefined
