@@ -27,13 +27,22 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly url: string
   shutdown(drainMs: number): Promise<void>
+  /** Requests being handled plus streams being sent. */
+  activeRequests(): number
   /** Re-reads and re-validates the config file; an invalid file is rejected and the old config stays. */
   reload(): Promise<string>
 }
 
 export async function buildServer(config: Config, opts: ServerOptions): Promise<RunningServer> {
   let current: Instance = await buildInstance(config, opts, () => reload())
-  const served = await runtime.serve((req) => current.app.fetch(req), { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
+  // Handlers still working (before a stream is committed) count for draining like open streams.
+  let handling = 0
+  const handler = async (req: Request) => {
+    handling++
+    try { return await current.app.fetch(req) } finally { handling-- }
+  }
+  const busy = () => handling + current.activeStreams()
+  const served = await runtime.serve(handler, { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
   await current.started(served.port)
 
@@ -52,14 +61,15 @@ export async function buildServer(config: Config, opts: ServerOptions): Promise<
   return {
     url,
     reload,
+    activeRequests: busy,
     async shutdown(drainMs) {
       const log = opts.log
       log.info('shutting down: no new connections, draining streams', { active: current.activeStreams(), drain_ms: drainMs })
       const stopping = served.stop(false)
       const deadline = Date.now() + drainMs
-      while (current.activeStreams() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      if (current.activeStreams() > 0) {
-        log.warn('drain deadline passed: ending the remaining streams with an in-stream error', { active: current.activeStreams() })
+      while (busy() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      if (busy() > 0) {
+        log.warn('drain deadline passed: ending the remaining streams with an in-stream error', { active: busy() })
         current.abortStreams('Switchyard is shutting down: the stream was ended before completion')
         const grace = Date.now() + 2_000
         while (current.activeStreams() > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20))
