@@ -66,6 +66,29 @@ describe('parseUpstreamError', () => {
   })
 })
 
+describe('upstream errors rendered to clients (§7.7)', () => {
+  const cases: [number, string, number, number][] = [
+    // upstream status, Anthropic type, Anthropic-client status, OpenAI-client status
+    [401, 'authentication_error', 401, 401],
+    [404, 'not_found_error', 404, 404],
+    [429, 'rate_limit_error', 429, 429],
+    [500, 'api_error', 500, 500],
+    [529, 'overloaded_error', 529, 503],
+  ]
+  for (const [up, type, aStatus, oStatus] of cases) {
+    it(`HTTP ${up} → ${type}, ${aStatus} / ${oStatus}, before and after the stream started`, () => {
+      const e = parseUpstreamError('openai', up, '{"error":{"message":"nope"}}', 't', new Headers({ 'retry-after': '1' }))
+      const a = renderError('anthropic', e)
+      assert.equal(a.status, aStatus)
+      assert.equal((a.body.error as Record<string, unknown>).type, type)
+      assert.equal(renderError('openai', e).status, oStatus)
+      const [ev] = renderStreamError('anthropic', e)
+      assert.equal(JSON.parse(ev!.data).error.type, type)
+      assert.equal(JSON.parse(renderStreamError('openai', e)[0]!.data).error.message, 'nope')
+    })
+  }
+})
+
 describe('streamErrorOf', () => {
   it('maps in-stream error types to statuses', () => {
     assert.equal((streamErrorOf({ type: 'error', error: { type: 'overloaded_error', message: 'x' } }, 't') as { status: number }).status, 529)
