@@ -13,7 +13,7 @@ async function runValidate(opts: CliOptions, env: Env): Promise<number> {
   const r = await readConfig(opts, env)
   if (r.errors.length) {
     console.error(`${r.path}: ${r.errors.length} problem${r.errors.length === 1 ? '' : 's'}`)
-    for (const e of r.errors) console.error(`  ${e}`)
+    for (const e of r.errors) console.error(`  ${e.startsWith(`${r.path}: `) ? e.slice(r.path.length + 2) : e}`)
     return 2
   }
   if (!r.config) { console.error(`${r.path}: no such file`); return 2 }

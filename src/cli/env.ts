@@ -6,12 +6,13 @@ import type { Env } from './commands.ts'
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 /** The lines `eval "$(switchyard env)"` runs to point Claude Code at this instance (like `ccr activate`). */
-export function envLines(o: { host: string; port: number; apiKey?: string; apiTimeoutMs: number }): string[] {
+export function envLines(o: { host: string; port: number; apiKey?: string; apiKeyRef?: string; apiTimeoutMs: number }): string[] {
   const host = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host
   return [
     `export ANTHROPIC_BASE_URL=${q(`http://${host}:${o.port}`)}`,
-    // Claude Code wants some token; the proxy checks it only when APIKEY is set.
-    `export ANTHROPIC_AUTH_TOKEN=${q(o.apiKey ? '<your APIKEY>' : 'switchyard')}`,
+    // Claude Code wants some token; the proxy checks it only when APIKEY is set. A `$VAR`
+    // reference in the file stays a reference, so the key is resolved by the user's shell.
+    `export ANTHROPIC_AUTH_TOKEN=${o.apiKeyRef ? `"${o.apiKeyRef.replace(/[^$A-Za-z0-9_{}]/g, '')}"` : q(o.apiKey ?? 'switchyard')}`,
     `export ANTHROPIC_API_KEY=''`,
     `export API_TIMEOUT_MS=${q(String(o.apiTimeoutMs))}`,
     `export NO_PROXY=${q('127.0.0.1,localhost')}`,
@@ -25,6 +26,8 @@ export async function runEnv(opts: CliOptions, env: Env): Promise<number> {
   const r = await readConfig(opts, env)
   if (r.errors.length) { for (const e of r.errors) console.error(e); return 2 }
   const c = r.config
-  console.log(envLines({ host: opts.host ?? c?.host ?? '127.0.0.1', port: opts.port ?? c?.port ?? 3456, apiKey: c?.apiKey, apiTimeoutMs: c?.apiTimeoutMs ?? 600_000 }).join('\n'))
+  const rawKey = (r.raw as { APIKEY?: unknown } | undefined)?.APIKEY
+  const apiKeyRef = typeof rawKey === 'string' && /^\$(\{[^}]+\}|[A-Z_][A-Z0-9_]*)$/.test(rawKey) ? rawKey : undefined
+  console.log(envLines({ host: opts.host ?? c?.host ?? '127.0.0.1', port: opts.port ?? c?.port ?? 3456, apiKey: c?.apiKey, apiKeyRef, apiTimeoutMs: c?.apiTimeoutMs ?? 600_000 }).join('\n'))
   return 0
 }

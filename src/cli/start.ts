@@ -27,7 +27,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
   const r = await readConfig(opts, env)
   if (r.errors.length) {
     console.error(`switchyard: invalid config ${r.path}:`)
-    for (const e of r.errors) console.error(`  ${e}`)
+    for (const e of r.errors) console.error(`  ${e.startsWith(`${r.path}: `) ? e.slice(r.path.length + 2) : e}`)
     return 2
   }
   let config = r.config
@@ -75,7 +75,7 @@ function banner(config: Config, url: string, path: string | undefined): void {
       : 'demo mode: no config file found, serving a built-in mock upstream behind two demo providers (mock-anthropic, mock-openai)',
     '',
     'Point Claude Code at it:',
-    ...envLines({ host: u.hostname, port: Number(u.port), apiKey: config.apiKey, apiTimeoutMs: config.apiTimeoutMs }).slice(0, 2).map((l) => `  ${l}`),
+    ...envLines({ host: u.hostname, port: Number(u.port), apiKey: config.apiKey ? '<your APIKEY>' : undefined, apiTimeoutMs: config.apiTimeoutMs }).slice(0, 2).map((l) => `  ${l}`),
     '',
     `API docs: ${url}/docs   metrics: ${url}/metrics   health: ${url}/health`,
   ]
