@@ -144,7 +144,7 @@ interface Target { readonly url: string; readonly pid: number | undefined }
  * the proxy's own routing choices cannot mix the phases' mock models.
  */
 async function withProxy<T>(a: HarnessArgs, mockUrl: string, model: string, fn: (t: Target) => Promise<T>): Promise<T> {
-  if (a.target !== undefined) return fn({ url: a.target, pid: undefined })
+  if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
   const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000)
   try {
     return await fn({ url: proxy.url, pid: proxy.pid })

@@ -24,6 +24,7 @@ const HELP = `bun run harness [bench] [options]
   --format F           upstream format the mock speaks to the proxy: anthropic | openai (default openai)
   --client-format F    format the harness speaks to the proxy: anthropic | openai (default anthropic)
   --target URL         measure this proxy instead of starting Switchyard (route it to --mock-port)
+  --target-pid PID     with --target: read that process's RSS and CPU from /proc
   --mock-port N        port for the mock (default: a free one)
   --json FILE          write the report as JSON
   --timeout-s S        global timeout (default 300; bench 900)
@@ -44,6 +45,7 @@ export interface HarnessArgs {
   readonly timeoutS: number
   readonly quick: boolean
   readonly skipUsage: boolean
+  readonly targetPid: number | undefined
 }
 
 const asFormat = (v: string | undefined, d: ClientFormat): ClientFormat => {
@@ -65,7 +67,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
@@ -81,6 +83,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     format: asFormat(v.format, 'openai'), clientFormat: asFormat(v['client-format'], 'anthropic'), target,
     mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
     quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
+    targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
   }
 }
 
@@ -90,7 +93,7 @@ export const mockModel = (a: Pick<HarnessArgs, 'chunks' | 'delayMs' | 'tokens'>)
 
 interface Measured { readonly report: StreamRunReport; readonly proc: Record<string, { peakRssMb: number; cpuSec: number }> }
 
-async function measured(url: string, model: string, a: HarnessArgs, label: string, procs: Record<string, Child | undefined>): Promise<Measured> {
+async function measured(url: string, model: string, a: HarnessArgs, label: string, procs: Record<string, { readonly pid: number } | undefined>): Promise<Measured> {
   // Warm-up (unmeasured): JIT, connection pools and first-request paths on both ends.
   await runStreams({ url, clientFormat: a.clientFormat, streams: Math.min(20, a.streams), chunks: a.chunks, tokensPerChunk: a.tokens, model, timeoutMs: a.timeoutS * 1000 })
   const samplers = Object.entries(procs).flatMap(([k, c]) => (c === undefined ? [] : [[k, new ProcSampler(c.pid)] as const]))
@@ -130,7 +133,8 @@ async function stress(a: HarnessArgs): Promise<number> {
     if (a.target === undefined) proxy = await startSwitchyard(mock.url, a.format, [mockModel(a)], Math.max(1000, a.streams * 2))
     const url = a.target ?? (proxy as Child).url
     process.stderr.write(`proxy: ${url}${a.target === undefined ? ' (Switchyard, started by the harness)' : ' (--target)'}\n`)
-    const through = await measured(url, viaProxy(mockModel(a)), a, 'through proxy', { proxy, mock })
+    const proxyPid = proxy ?? (a.targetPid === undefined ? undefined : { pid: a.targetPid })
+    const through = await measured(url, viaProxy(mockModel(a)), a, 'through proxy', { proxy: proxyPid, mock })
     console.log(`\n${a.streams} streams × ${a.chunks} chunks @ ${a.delayMs} ms, client ${a.clientFormat} → upstream ${a.format}\n`)
     console.log(markdownTable(HEADER, [row('mock alone', direct, 'mock'), row('through proxy', through, 'proxy'), row('mock during proxied run', through, 'mock', true)]))
     for (const [name, m] of [['mock alone', direct], ['through proxy', through]] as const) {
