@@ -28,7 +28,7 @@ export const MetricsSchema = z.object({
 
 export const DistributionSchema = z.object({
   count: z.number().int(), mean: z.number(), min: z.number(), max: z.number(), p50: z.number(), p95: z.number(), p99: z.number(),
-}).openapi('Distribution')
+}).openapi('Distribution', { example: { count: 3, mean: 412.3, min: 388, max: 451, p50: 398, p95: 451, p99: 451 } })
 
 export const RunSchema = z.object({
   target: z.string(), type: TestTypeSchema, at: z.string(), ok: z.boolean(), status: z.number().int().nullable(),
@@ -43,7 +43,11 @@ export const TestResultSchema = z.object({
   target: z.string(), type: TestTypeSchema, started_at: z.string(), finished_at: z.string(), runs: z.number().int(),
   success_rate: z.number(), latency_ms: DistributionSchema.nullable(), ttft_ms: DistributionSchema.nullable(),
   tokens_per_sec: DistributionSchema.nullable(), stopped_reason: z.string().nullable(),
-}).openapi('PerformanceTestResult')
+}).openapi('PerformanceTestResult', { example: {
+  target: 'deepseek,deepseek-chat', type: 'latency', started_at: T, finished_at: '2026-06-01T12:00:02.400Z', runs: 3, success_rate: 1,
+  latency_ms: { count: 3, mean: 790, min: 760, max: 830, p50: 781, p95: 830, p99: 830 },
+  ttft_ms: { count: 3, mean: 402.7, min: 388, max: 421, p50: 399, p95: 421, p99: 421 }, tokens_per_sec: null, stopped_reason: null,
+} })
 
 export const JobSchema = z.object({
   id: z.string(), status: z.enum(['running', 'done', 'stopped']), trigger: z.enum(['manual', 'schedule']),

@@ -42,6 +42,15 @@ describe('performance routes', () => {
     assert.equal(latency.ttft_ms.p50, 50)
     assert.equal(latency.runs, 2)
   })
+  it('POST /performance/test with no body tests every target with every type', async () => {
+    const { app, engine } = setup()
+    const res = await app.request('/performance/test', { method: 'POST' })
+    assert.equal(res.status, 202)
+    const job = await res.json() as Json
+    assert.deepEqual(job.models, ['p,fast', 'p,slow/x'])
+    assert.deepEqual(job.types, ['health', 'latency', 'throughput', 'concurrent'])
+    await engine.waitJob(String(job.id))
+  })
   it('rejects unknown models and types with an Anthropic-style 400', async () => {
     const { app } = setup()
     const a = await app.request('/performance/test', post({ models: ['nope,m'] }))
@@ -78,6 +87,8 @@ describe('performance routes', () => {
     const since = new Date(T0 - 90_000).toISOString()
     const s = await (await app.request(`/performance/history/${enc}?since=${encodeURIComponent(since)}`)).json() as { runs: Json[] }
     assert.equal(s.runs.length, 1)
+    const e = await (await app.request(`/performance/history/${enc}?since=${T0 - 150_000}`)).json() as { runs: Json[] }
+    assert.equal(e.runs.length, 2, 'since also takes epoch milliseconds')
     assert.equal((await app.request(`/performance/history/${enc}?since=yesterday`)).status, 400)
     const del = await app.request(`/performance/metrics/${enc}`, { method: 'DELETE' })
     assert.deepEqual(await del.json(), { target: 'p,slow/x', deleted_runs: 3 })
