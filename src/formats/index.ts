@@ -2,7 +2,7 @@
 export { createSseDecoder } from './sse/decode.ts'
 export type { SseDecoder } from './sse/decode.ts'
 export { encodeSse, encodeSseAll } from './sse/encode.ts'
-export { translationFor } from './translation.ts'
+export { sameFormatRepair, translationFor } from './translation.ts'
 export { createUsageTap, usageFromJson } from './usage.ts'
 export type { UsageTap } from './usage.ts'
 export { parseUpstreamError, redact, renderError, renderStreamError, retryAfterMsOf } from './errors.ts'

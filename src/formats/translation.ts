@@ -3,6 +3,7 @@ import { anthropicToOpenAIRequest } from './translate/anthropic-to-openai-reques
 import { AnthropicToOpenAIStream } from './translate/anthropic-to-openai-stream.ts'
 import { openAIToAnthropicRequest } from './translate/openai-to-anthropic-request.ts'
 import { OpenAIToAnthropicStream } from './translate/openai-to-anthropic-stream.ts'
+import { OpenAIToolArgRepairStream, repairOpenAIJson } from './translate/repair-openai.ts'
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from './translate/responses.ts'
 
 type RequestFn = (body: JsonObject, ctx: TranslateContext, names: Record<string, string>) => JsonObject
@@ -49,4 +50,14 @@ export function translationFor(client: WireFormatName, upstream: WireFormatName)
   if (client === upstream) return undefined
   if (client === 'anthropic') return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, (ctx) => new OpenAIToAnthropicStream(ctx))
   return build(openAIToAnthropicRequest, anthropicToOpenAIResponse, (ctx) => new AnthropicToOpenAIStream(ctx))
+}
+
+/**
+ * Response-side work when client and upstream share a format: only `enhancetool` on OpenAI
+ * (repair tool-call arguments), since Anthropic tool input is always an object. Undefined when
+ * nothing is needed, so the caller keeps forwarding bytes untouched.
+ */
+export function sameFormatRepair(format: WireFormatName, ctx: TranslateContext): Pick<Translation, 'response' | 'stream'> | undefined {
+  if (format !== 'openai' || ctx.repairToolArgs !== true) return undefined
+  return { response: (body) => repairOpenAIJson(body), stream: (c) => new OpenAIToolArgRepairStream(c) }
 }

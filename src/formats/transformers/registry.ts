@@ -11,7 +11,7 @@ export interface TransformerContext {
   readonly format?: WireFormatName
 }
 
-type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject
+export type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject
 
 interface Builtin {
   /** Rewrites the upstream-format body after translation; absent for response-only or marker transformers. */
@@ -80,9 +80,24 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   extrathinktag: {},
 }
 
-/** Whether `name` is a transformer we implement (names are case-sensitive, as in CCR). */
+/** Transformers loaded from `transformers: [{path}]` plugins (src/plugins/transformers.ts); a plugin overrides a built-in of the same name. */
+const PLUGINS = new Map<string, Builtin>()
+
+/** Registers a plugin transformer's request step under `name`, replacing any earlier one. */
+export function registerTransformer(name: string, request: RequestStep): void {
+  PLUGINS.set(name, { request })
+}
+
+/** Removes a registered plugin (a reload, or a test). */
+export function unregisterTransformer(name: string): void {
+  PLUGINS.delete(name)
+}
+
+const lookup = (name: string): Builtin | undefined => PLUGINS.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined)
+
+/** Whether `name` is a transformer we implement or a plugin registered (names are case-sensitive, as in CCR). */
 export function knownTransformer(name: string): boolean {
-  return Object.hasOwn(BUILTINS, name)
+  return PLUGINS.has(name) || Object.hasOwn(BUILTINS, name)
 }
 
 /** The names of every built-in transformer. */
@@ -99,7 +114,7 @@ export function transformerNames(): readonly string[] {
 export function applyRequestTransformers(body: JsonObject, uses: readonly TransformerUse[], ctx: TransformerContext): JsonObject {
   let out = body
   for (const use of uses) {
-    const step = Object.hasOwn(BUILTINS, use.name) ? BUILTINS[use.name]?.request : undefined
+    const step = lookup(use.name)?.request
     if (step) out = step(out, isObject(use.options) ? use.options : {}, ctx)
   }
   return out
@@ -112,7 +127,7 @@ export function applyRequestTransformers(body: JsonObject, uses: readonly Transf
 export function responseOptions(uses: readonly TransformerUse[]): TranslateOptions {
   const opts = { repairToolArgs: false, roundTripReasoning: false, thinkingStartsOpen: false }
   for (const use of uses) {
-    const r = Object.hasOwn(BUILTINS, use.name) ? BUILTINS[use.name]?.response : undefined
+    const r = lookup(use.name)?.response
     if (r) Object.assign(opts, Object.fromEntries(Object.entries(r).filter(([, v]) => v === true)))
   }
   return opts
