@@ -110,6 +110,8 @@ export interface Instance {
 
 export async function buildInstance(config: Config, opts: ServerOptions & { rawConfig?: unknown }, reload: () => Promise<string>): Promise<Instance> {
   const built = await buildAppForConfig(config, { dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload })
+  // Load the tokenizer's ranks now rather than inside the first requests' time to first byte.
+  built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')
   const pidDir = opts.dataDir === ':memory:' ? undefined : opts.dataDir
   return {
     app: built.app,
