@@ -38,14 +38,29 @@ export type NextStep =
 
 /** Adaptive routing and resilience, as the pipeline sees them. */
 export interface RoutingEngine {
-  /** Candidates for a scenario target, ordered by measurements (config order until there are enough). */
-  plan(scenario: Scenario, target: string, routerName?: string): readonly PlannedTarget[]
+  /**
+   * Candidates for a scenario target, ordered by measurements (config order until there are
+   * enough); targets over a rate budget or under an upstream Retry-After go last.
+   */
+  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
   /** Breaker and rate-limit admission for one try. */
   admit(t: PlannedTarget, estimatedTokens: number): Admission
   begin(t: PlannedTarget): AttemptTimer
-  /** Retry the same target, fail over, or stop, given the error of try number `attempt` (0-based). */
-  decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number): NextStep
+  /**
+   * Retry the same target, fail over, or stop, given the error of try number `attempt`
+   * (0-based). `next` is the target a failover would go to: a wait longer than it is expected
+   * to take fails over instead.
+   */
+  decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep
+  /**
+   * The rest of the plan after `err` (a `context_length_exceeded` moves the Router's
+   * longContext target first). `tried` are the keys already attempted.
+   */
+  reroute?(err: ProxyError, remaining: readonly PlannedTarget[], tried: readonly string[], routerName?: string): readonly PlannedTarget[]
 }
+
+/** Waits `ms` or until `signal` aborts; resolves false when it aborted. Injected so tests drive time. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<boolean>
 
 export interface TokenService {
   /** Pre-request input-token estimate of a client body (memoised per content block). */
@@ -82,4 +97,6 @@ export interface Deps {
   readonly telemetry: Telemetry
   readonly sessions: SessionUsage
   readonly watchdog: StreamWatchdog
+  /** How the pipeline waits between retries; a timer when absent. */
+  readonly sleep?: Sleep
 }

@@ -7,7 +7,7 @@ import type { ProxyError } from '../errors.ts'
 import { applyRequestTransformers, responseOptions, translationFor } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
-import { buildCall, callUpstream } from './upstream.ts'
+import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 
 export interface AttemptOk {
@@ -47,17 +47,24 @@ export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTar
   return applyRequestTransformers(translated, chainOf(t), { model: t.model })
 }
 
+export interface AttemptPlan {
+  readonly body: JsonObject
+  readonly estimatedInputTokens: number
+  /** The client's deadline (receivedAt + API_TIMEOUT_MS): no try starts or waits past it. */
+  readonly deadlineAt: number
+  readonly trace: RequestTrace
+  /** Where a failover would go next, so a long Retry-After can be compared with it. */
+  readonly next?: PlannedTarget
+}
+
 /** Tries `t` until it answers, the engine says fail over or stop, or the deadline passes. */
-export async function attemptTarget(
-  req: ClientRequest,
-  t: PlannedTarget,
-  opts: { body: JsonObject; estimatedInputTokens: number; deadlineAt: number; trace: RequestTrace },
-  deps: Deps,
-): Promise<Result<AttemptOk, AttemptFailure>> {
+export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: AttemptPlan, deps: Deps): Promise<Result<AttemptOk, AttemptFailure>> {
   const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
   const sameFormat = req.format === t.provider.format
   const call = buildCall(t, upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
+    const left = opts.deadlineAt - deps.now()
+    if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
     const admission = deps.routing.admit(t, opts.estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
@@ -65,23 +72,37 @@ export async function attemptTarget(
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++
-    const left = opts.deadlineAt - deps.now()
-    const firstTokenTimeoutMs = Math.min(req.stream ? deps.config.router.firstTokenTimeoutMs : left, left)
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, firstTokenTimeoutMs })
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, ...timeoutsFor(req.stream, left, deps) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
     admission.release()
     timer.finish({ ok: false, error: r.error })
-    if (r.error.kind !== 'client_closed') deps.telemetry.attemptFailed(t, r.error)
     if (r.error.kind === 'client_closed') return err({ error: r.error, failover: false })
-    const next = deps.routing.decide(r.error, n, t, opts.deadlineAt - deps.now())
+    deps.telemetry.attemptFailed(t, r.error)
+    const next = deps.routing.decide(r.error, n, t, opts.deadlineAt - deps.now(), opts.next)
     if (next.action !== 'retry') return err({ error: r.error, failover: next.action === 'failover' })
     deps.telemetry.retried(t)
-    if (!(await sleep(next.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
+    if (!(await (deps.sleep ?? timerSleep)(next.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
+  }
+}
+
+/**
+ * The bounds of one try with `leftMs` of the client's budget left: a stream must reach its
+ * first event within `firstTokenTimeoutMs`; a JSON answer only has the client's deadline,
+ * since its headers come after the whole generation. When the deadline is the tighter bound
+ * the timeout is reported as `total`, so nobody retries it.
+ */
+export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'config'>): Omit<CallLimits, 'signal'> {
+  const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
+  const byFirstToken = stream && firstTokenTimeoutMs < leftMs
+  return {
+    firstTokenTimeoutMs: byFirstToken ? firstTokenTimeoutMs : leftMs,
+    firstTokenPhase: byFirstToken ? 'first_token' : 'total',
+    ...(stream && connectTimeoutMs < leftMs ? { connectTimeoutMs } : {}),
   }
 }
 
 /** Waits `ms`, or less if the client leaves. Resolves false when it left. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (ms <= 0) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
     const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }

@@ -4,7 +4,7 @@
  * For streams, success means the commit point was reached: 2xx headers and one parsed event.
  */
 import type { UpstreamFetch } from '../deps.ts'
-import type { ProxyError } from '../errors.ts'
+import type { ProxyError, TimeoutPhase } from '../errors.ts'
 import { createSseDecoder, parseUpstreamError } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
@@ -22,6 +22,13 @@ export interface CallLimits {
   readonly signal: AbortSignal
   /** Milliseconds allowed until the first event (streams) or the whole answer (JSON). */
   readonly firstTokenTimeoutMs: number
+  /** What that bound is called when it fires: `total` when the client's deadline set it. Default `first_token`. */
+  readonly firstTokenPhase?: TimeoutPhase
+  /**
+   * Milliseconds allowed until the response headers. Only for streams: a JSON answer's
+   * headers come with the whole generation, so they say nothing about the connection.
+   */
+  readonly connectTimeoutMs?: number
 }
 
 /** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
@@ -48,17 +55,11 @@ export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: He
 
 /** Sends one call and waits for the commit point. */
 export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
-  const ac = new AbortController()
-  let why: 'client' | 'timeout' | undefined
-  const onClient = () => { why ??= 'client'; ac.abort(limits.signal.reason) }
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
-  limits.signal.addEventListener('abort', onClient, { once: true })
-  const timer = setTimeout(() => { why ??= 'timeout'; ac.abort(new Error('timeout')) }, Math.max(1, limits.firstTokenTimeoutMs))
-  const abortFailure = (): ProxyError | undefined =>
-    why === 'client' ? { kind: 'client_closed' } : why === 'timeout' ? { kind: 'timeout', target: t.key, phase: call.stream ? 'first_token' : 'total' } : undefined
-  const release = () => { clearTimeout(timer); limits.signal.removeEventListener('abort', onClient) }
+  const guard = guardCall(limits, call.stream)
   try {
-    const res = await fetchFn(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: ac.signal }))
+    const res = await fetchFn(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
+    guard.connected()
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
       return err(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers))
@@ -66,13 +67,34 @@ export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t
     const isSse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
     if (!isSse || !res.body) return await readJson(res, t)
     const head = await peekFirstEvent(res.body.getReader(), t, t.provider.format)
-    if (!head.ok) return head
-    return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: (r?: unknown) => ac.abort(r) })
+    if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
+    return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
   } catch (e) {
-    return err(abortFailure() ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) })
+    return err(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) })
   } finally {
-    // After the commit point the stream owns cancellation (respond.ts); timers and listeners end here.
-    release()
+    // After the commit point the stream owns cancellation (stream.ts); timers and listeners end here.
+    guard.release()
+  }
+}
+
+/** The abort wiring of one call: the client's signal, the connect timer and the first-token timer. */
+function guardCall(limits: CallLimits, stream: boolean) {
+  const ac = new AbortController()
+  let why: 'client' | TimeoutPhase | undefined
+  const stop = (reason: 'client' | TimeoutPhase) => () => { why ??= reason; ac.abort(reason === 'client' ? limits.signal.reason : new Error(`timeout (${reason})`)) }
+  const onClient = stop('client')
+  limits.signal.addEventListener('abort', onClient, { once: true })
+  const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), Math.max(1, limits.firstTokenTimeoutMs))
+  const connectMs = limits.connectTimeoutMs
+  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), Math.max(1, connectMs)) : undefined
+  return {
+    signal: ac.signal,
+    abort: (r?: unknown) => ac.abort(r),
+    why: () => why,
+    connected: () => clearTimeout(connect),
+    failure: (t: PlannedTarget): ProxyError | undefined =>
+      why === undefined ? undefined : why === 'client' ? { kind: 'client_closed' } : { kind: 'timeout', target: t.key, phase: why },
+    release: () => { clearTimeout(first); clearTimeout(connect); limits.signal.removeEventListener('abort', onClient) },
   }
 }
 
