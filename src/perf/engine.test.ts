@@ -81,6 +81,17 @@ describe('PerfEngine jobs', () => {
     await engine.waitJob(engine.startJob({ types: ['throughput'] }))
     assert.equal(fake.calls.length, sent, 'no request once the budget cannot cover one')
   })
+  it('a restarted engine keeps today\'s spend from the store', async () => {
+    const { engine, store, sched, fake } = setup({ dailyTokenBudget: 5000 })
+    await engine.waitJob(engine.startJob({ types: ['latency'] }))
+    const spent = engine.health().budget.used
+    assert.ok(spent > 0)
+    const again = new PerfEngine({ config: cfg({ dailyTokenBudget: 5000 }), targets: Object.keys(profiles), sender: fake.send, store, now: sched.now, scheduler: sched })
+    assert.equal(again.health().budget.used, spent)
+    assert.equal(again.health().budget.remaining, 5000 - spent)
+    sched.advance(24 * 60 * MIN)
+    assert.equal(again.health().budget.used, 0, 'a new UTC day starts from zero')
+  })
   it('a request that never answers times out after testTimeoutSeconds', async () => {
     const sched = new FakeScheduler(T0)
     const fake = createFakeSender({ 'mock,hang': { ttftMs: 0, perTokenMs: 0, hang: true } })
@@ -119,6 +130,15 @@ describe('PerfEngine schedule', () => {
     assert.equal(engine.health().state, 'stopped')
     sched.advance(60 * MIN)
     assert.equal(engine.health().lastRunAt, T0 + 20 * MIN, 'no run after stop')
+  })
+  it('firstRunDelayMs 0 tests as soon as the engine starts', () => {
+    const { engine, sched } = setup({ enabled: true, testIntervalMinutes: 30 }, { firstRunDelayMs: 0 })
+    engine.start()
+    assert.equal(engine.health().nextRunAt, T0)
+    sched.advance(0)
+    assert.equal(engine.health().lastRunAt, T0)
+    assert.equal(engine.health().nextRunAt, T0 + 30 * MIN)
+    engine.stop()
   })
   it('prunes history past the TTL on each scheduled tick', () => {
     const { engine, sched, store } = setup({ enabled: true, testIntervalMinutes: 240, models: ['mock,fast'] })

@@ -15,6 +15,8 @@ import type { ProbeSender, RunRecord, TestResult, TestType } from './types.ts'
 export interface RunSink {
   recordRuns(runs: readonly RunRecord[]): void
   prune(): number
+  /** Tokens (input + output) of runs since an instant: today's spend survives a restart. */
+  tokensSince?(since: number): number
 }
 
 export interface PerfEngineOptions {
@@ -31,6 +33,8 @@ export interface PerfEngineOptions {
   readonly concurrency?: number
   /** Finished jobs kept for GET /performance/test/{id} (default 50). */
   readonly keepJobs?: number
+  /** Delay of the first scheduled run after start() (default: one interval; 0 tests at once). */
+  readonly firstRunDelayMs?: number
   /** Called after each finished test (the CLI's progress bar). */
   readonly onResult?: (job: JobView, result: TestResult) => void
   readonly log?: (message: string) => void
@@ -84,6 +88,7 @@ export class PerfEngine {
     this.#gate = new ProbeGate({
       sender: o.sender, now: o.now, scheduler: this.#sched,
       dailyTokenBudget: o.config.dailyTokenBudget, timeoutMs: o.config.testTimeoutSeconds * 1000,
+      spentToday: o.store?.tokensSince?.(startOfUtcDay(o.now())) ?? 0,
     })
   }
 
@@ -128,11 +133,11 @@ export class PerfEngine {
     return this.#jobs.get(id)?.done
   }
 
-  /** Begin scheduled runs (when enabled); the first comes one interval from now. */
+  /** Begin scheduled runs (when enabled); the first comes after `firstRunDelayMs` (default one interval). */
   start(): void {
     this.#stopped = false
     this.#gate.resume()
-    if (this.#o.config.enabled) this.#arm()
+    if (this.#o.config.enabled) this.#arm(this.#o.firstRunDelayMs)
   }
 
   /** Stop scheduling and abort tests in flight; running jobs end as `stopped`. */
@@ -156,10 +161,10 @@ export class PerfEngine {
     }
   }
 
-  #arm(): void {
-    const interval = Math.max(1, this.#o.config.testIntervalMinutes) * 60_000
-    this.#nextRunAt = this.#o.now() + interval
-    this.#timer = this.#sched.setTimeout(() => this.#onTick(), interval)
+  #arm(delayMs?: number): void {
+    const wait = Math.max(0, delayMs ?? Math.max(1, this.#o.config.testIntervalMinutes) * 60_000)
+    this.#nextRunAt = this.#o.now() + wait
+    this.#timer = this.#sched.setTimeout(() => this.#onTick(), wait)
   }
 
   #onTick(): void {
@@ -205,6 +210,10 @@ export class PerfEngine {
       if (j.status !== 'running') this.#jobs.delete(id)
     }
   }
+}
+
+function startOfUtcDay(now: number): number {
+  return now - (((now % 86_400_000) + 86_400_000) % 86_400_000)
 }
 
 function view(j: Job): JobView {

@@ -27,6 +27,8 @@ export interface GateOptions {
   readonly scheduler: Scheduler
   readonly dailyTokenBudget: number
   readonly timeoutMs: number
+  /** Tokens already spent today (from the store), so a restart cannot reset the budget. */
+  readonly spentToday?: number
 }
 
 export const BUDGET_EXHAUSTED = 'daily token budget exhausted'
@@ -41,7 +43,7 @@ export class ProbeGate {
 
   constructor(o: GateOptions) {
     this.#o = o
-    this.#budget = emptyBudget(o.now())
+    this.#budget = { ...emptyBudget(o.now()), used: Math.max(0, o.spentToday ?? 0) }
   }
 
   /** Today's budget figures, for GET /health/performance. */

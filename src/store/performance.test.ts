@@ -53,6 +53,12 @@ describe('PerformanceStore', () => {
     s.recordRuns([run('a,m', clock.t, 3)])
     assert.deepEqual(s.history('a,m').map((r) => r.totalMs), [3])
   })
+  it('tokensSince sums reported input and output tokens of recent runs', () => {
+    const s = memStore({ t: T0 })
+    s.recordRuns([run('a,m', T0 - 10, 1, { inputTokens: 30, outputTokens: 12 }), run('a,m', T0 - 5, 1, { outputTokens: 7 }), run('b,m', T0 - 100, 1)])
+    assert.equal(s.tokensSince(T0 - 50), 49)
+    assert.equal(s.tokensSince(T0 + 1), 0)
+  })
   it('clear forgets one target only', () => {
     const s = memStore({ t: T0 })
     s.recordRuns([run('a,m', T0, 1), run('b,m', T0, 2)])

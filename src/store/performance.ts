@@ -116,6 +116,12 @@ export class PerformanceStore {
     return rows.map(rowToRun)
   }
 
+  /** Tokens (reported input + output) of runs at or after `since`, for the daily test budget. */
+  tokensSince(since: number): number {
+    const row = this.#db.prepare('SELECT COALESCE(SUM(output_tokens + COALESCE(input_tokens, 0)), 0) AS n FROM perf_runs WHERE at >= ?').get(since) as Row | undefined
+    return num(row?.n) ?? 0
+  }
+
   /** Forget a target: its aggregate and its history. Returns the number of runs deleted. */
   clear(target: string): number {
     return Number(this.#db.prepare('DELETE FROM perf_runs WHERE target = ?').run(target).changes)
