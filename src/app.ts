@@ -6,10 +6,13 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { Scalar } from '@scalar/hono-api-reference'
 import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
+import type { MiddlewareHandler } from 'hono'
 import type { Deps } from './deps.ts'
 import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
+import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
+import { Dedup, dedupRequests } from './proxy/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
@@ -25,6 +28,12 @@ export interface AppOptions {
   readonly maxStreams?: number
   /** Registers management and observability routes (they run behind the same auth). */
   readonly extraRoutes?: (app: OpenAPIHono) => void
+  /** Runs the CCR custom router before the pipeline (src/plugins/route-hook.ts). */
+  readonly customRouting?: MiddlewareHandler
+  /** Management requests per minute per client (default 60). */
+  readonly managementPerMinute?: number
+  /** Where management audit lines go (default: the info log, message `audit`). */
+  readonly audit?: (entry: AuditEntry) => void
 }
 
 const fail = (c: { req: { path: string } } & Parameters<typeof requestIdOf>[0], e: ProxyError) =>
@@ -60,6 +69,13 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   }
   app.use('/v1/*', guard)
   app.use('/preset/*', guard)
+  const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
+  for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
+  // Dedup before the custom router: followers never reach it, and the router's pick is keyed
+  // by the request the handler sees (dedup re-issues the leader's request on a shared signal).
+  const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
+  for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, dedup)
+  if (opts.customRouting) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, opts.customRouting)
 
   registerMessages(app, deps)
   registerChatCompletions(app, deps)

@@ -3,7 +3,7 @@
  * the live services the management routes read. cli.ts and the integration tests both use it.
  */
 import type { Config } from './config/types.ts'
-import type { Deps, TokenService, UpstreamFetch } from './deps.ts'
+import type { CustomRoutes, Deps, TokenService, UpstreamFetch } from './deps.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
@@ -18,6 +18,7 @@ import { createObservability, type Observability } from './observe.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
+import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
 
 export interface ServiceOptions {
   readonly fetch?: UpstreamFetch
@@ -27,6 +28,10 @@ export interface ServiceOptions {
   readonly observers?: readonly TraceObserver[]
   /** Receives every usage-ledger change (the usage store's batched writer). */
   readonly onUsageDelta?: (d: PairTotals) => void
+  /** Proxy environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY…) for the default upstream fetch. */
+  readonly env?: ProxyEnv
+  /** Custom-router picks (src/plugins), when CUSTOM_ROUTER_PATH is set. */
+  readonly customRoutes?: CustomRoutes
 }
 
 export interface Services {
@@ -35,6 +40,8 @@ export interface Services {
   readonly telemetry: LiveTelemetry
   readonly tokenCache: TokenCache
   readonly observability: Observability
+  /** Closes proxy clients the default upstream fetch opened. */
+  readonly closeFetch: () => void
 }
 
 export function createServices(config: Config, opts: ServiceOptions = {}): Services {
@@ -48,9 +55,10 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const tokens: TokenService = { estimate: (body) => estimateTokens(body, tokenCache).total }
   const observability = createObservability(config, { log, tokenCache, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
   const telemetry = createTelemetry({ log, observers: [observability.observer, ...(opts.observers ?? [])] })
+  const upstream = createUpstreamFetch(config, opts.env ?? {})
   const deps: Deps = {
     config,
-    fetch: opts.fetch ?? ((req) => fetch(req)),
+    fetch: opts.fetch ?? upstream,
     now,
     random,
     log,
@@ -59,6 +67,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     telemetry,
     sessions: sessionUsageLru(),
     watchdog: new StreamWatchdog({ now }),
+    ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
   }
-  return { deps, routing, telemetry, tokenCache, observability }
+  return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
 }

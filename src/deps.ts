@@ -86,6 +86,22 @@ export interface SessionUsage {
   set(sessionId: string, inputTokens: number): void
 }
 
+/** A CCR custom router's pick for one request (src/plugins/custom-router.ts). */
+export interface CustomRoute {
+  /** `"provider,model"`, naming a configured provider. */
+  readonly target: string
+  /** The body the router saw (it may have changed it). */
+  readonly body: JsonObject
+}
+
+/**
+ * Custom-router picks made at the edge before the pipeline runs (the router is async, routing
+ * is not), found by the request's `headers` object.
+ */
+export interface CustomRoutes {
+  get(headers: Headers): CustomRoute | undefined
+}
+
 export interface Deps {
   readonly config: Config
   readonly fetch: UpstreamFetch
@@ -99,4 +115,6 @@ export interface Deps {
   readonly watchdog: StreamWatchdog
   /** How the pipeline waits between retries; a timer when absent. */
   readonly sleep?: Sleep
+  /** Set when CUSTOM_ROUTER_PATH is configured: route.ts consults it first. */
+  readonly customRoutes?: CustomRoutes
 }

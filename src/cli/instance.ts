@@ -11,7 +11,10 @@ import type { Logger } from '../log.ts'
 import { VERSION } from '../version.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import type { ServerOptions } from './server.ts'
-import { join } from 'node:path'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { loadPlugins } from '../plugins/setup.ts'
+import type { ProxyEnv } from '../upstream-fetch.ts'
 import { createLogger } from '../log.ts'
 import { PerfEngine } from '../perf/engine.ts'
 import { createProbeSender } from '../proxy/probe-sender.ts'
@@ -32,6 +35,12 @@ export interface AppBuildOptions {
   /** The config file as written (uninterpolated), for the redacted `GET /api/config`. */
   readonly rawConfig?: unknown
   readonly reload?: () => Promise<string>
+  /** The config file's path: relative plugin paths (CUSTOM_ROUTER_PATH, transformers) resolve from its directory. */
+  readonly configPath?: string
+  /** Proxy environment for upstream calls (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
+  readonly env?: ProxyEnv
+  /** Preset files directory; default `~/.claude-code-router/presets` (none for a `:memory:` data dir). */
+  readonly presetDir?: string
 }
 
 export interface BuiltApp {
@@ -42,11 +51,20 @@ export interface BuiltApp {
 }
 
 /** Services + app for a config, with no listener: what the server, the tests and the doc generator share. */
-export async function buildAppForConfig(config: Config, opts: AppBuildOptions): Promise<BuiltApp> {
-  const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
+export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOptions): Promise<BuiltApp> {
+  const log = opts.log ?? createLogger({ level: fileConfig.logLevel, enabled: fileConfig.log })
+  const plugins = await loadPlugins(fileConfig, {
+    base: { home: homedir(), dir: opts.configPath ? dirname(opts.configPath) : process.cwd() },
+    log,
+    rawConfig: opts.rawConfig,
+    presetDir: opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
+  })
+  const config = plugins.config
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
-  const services = createServices(config, { log, fetch: opts.fetch, now: opts.now, random: opts.random, onUsageDelta: (d) => usageStore.enqueue(d) })
+  const services = createServices(config, {
+    log, fetch: opts.fetch, now: opts.now, random: opts.random, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
+  })
   const { deps } = services
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
@@ -72,6 +90,7 @@ export async function buildAppForConfig(config: Config, opts: AppBuildOptions): 
     startedAt: deps.now(),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
+    customRouting: plugins.middleware(deps.tokens),
     extraRoutes: (a) => {
       registerObservability(a, services)
       registerPerformance(a, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
@@ -87,6 +106,8 @@ export async function buildAppForConfig(config: Config, opts: AppBuildOptions): 
       if (closed) return
       closed = true
       engine.stop()
+      plugins.unload()
+      services.closeFetch()
       deps.watchdog.stop()
       usageStore.stop()
       usageStore.flush()
@@ -109,7 +130,9 @@ export interface Instance {
 }
 
 export async function buildInstance(config: Config, opts: ServerOptions & { rawConfig?: unknown }, reload: () => Promise<string>): Promise<Instance> {
-  const built = await buildAppForConfig(config, { dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload })
+  const built = await buildAppForConfig(config, {
+    dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload, configPath: opts.configPath, env: opts.env,
+  })
   // Load the tokenizer's ranks now rather than inside the first requests' time to first byte.
   built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')
   const pidDir = opts.dataDir === ':memory:' ? undefined : opts.dataDir

@@ -1,11 +1,12 @@
 /**
  * Which scenario a request is, and the ordered plan of targets that may serve it.
- * CCR's scenario order lives in routing/scenario.ts; this only gathers its inputs.
+ * CCR's scenario order lives in routing/scenario.ts; this only gathers its inputs. A custom
+ * router's pick (CUSTOM_ROUTER_PATH, made at the edge by plugins/route-hook.ts) comes first.
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
-import { chooseScenario, sessionIdOf } from '../routing/scenario.ts'
+import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
 
@@ -13,6 +14,8 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
   const { config } = deps
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
   if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
+  const custom = customDecision(req, deps)
+  if (custom) return ok(custom)
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
     const provider = model.slice(0, model.indexOf(','))
@@ -28,6 +31,20 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
   const plan = deps.routing.plan(decision.scenario, decision.target, req.preset)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
   return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
+}
+
+/**
+ * The custom router's pick as a decision, or undefined to use the built-in rules (also when
+ * no configured target serves the pick). The subagent tag is stripped here too: it is an
+ * instruction to the proxy, never to the model.
+ */
+function customDecision(req: ClientRequest, deps: Deps): RouteDecision | undefined {
+  const pick = deps.customRoutes?.get(req.headers)
+  if (!pick) return undefined
+  const plan = deps.routing.plan('custom', pick.target, req.preset)
+  if (plan.length === 0) return undefined
+  const body = extractSubagent(pick.body).body
+  return { scenario: 'custom', body, plan, estimatedInputTokens: deps.tokens.estimate(body, req.format) }
 }
 
 /** On /v1/chat/completions a bare model id that exactly one provider lists routes there. */

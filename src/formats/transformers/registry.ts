@@ -88,9 +88,9 @@ export function registerTransformer(name: string, request: RequestStep): void {
   PLUGINS.set(name, { request })
 }
 
-/** Removes a registered plugin (a reload, or a test). */
-export function unregisterTransformer(name: string): void {
-  PLUGINS.delete(name)
+/** Removes a registered plugin (instance close, or a test); with `request`, only if that step is still the one registered (a reload may have replaced it). */
+export function unregisterTransformer(name: string, request?: RequestStep): void {
+  if (request === undefined || PLUGINS.get(name)?.request === request) PLUGINS.delete(name)
 }
 
 const lookup = (name: string): Builtin | undefined => PLUGINS.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined)

@@ -1,0 +1,90 @@
+/**
+ * CCR custom transformers (`transformers: [{ path, options }]`, ccr-contract §3.4): each module
+ * exports a class; we construct it with its options, give it a `logger`, and register it by
+ * its instance `name`, so a provider's `use` list can name it. A plugin named like a built-in
+ * replaces it (CCR: the later registration wins).
+ *
+ * The hook run is `transformRequestIn(body, provider, context)` on the upstream-format body,
+ * returning the body or CCR's `{ body, config }` form. The request pipeline is synchronous at
+ * that step, so a hook must return its result directly: a Promise is ignored (with a warning
+ * once) and the body goes on unchanged. A hook that throws leaves the body unchanged too.
+ */
+import type { JsonObject } from '../formats/types.ts'
+import { registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
+import type { Logger } from '../log.ts'
+import { importDefault, messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
+
+export interface TransformerPluginUse {
+  readonly path: string
+  readonly options: Readonly<Record<string, unknown>>
+}
+
+/** The members of a CCR transformer instance we call. */
+interface TransformerInstance {
+  name?: unknown
+  logger?: unknown
+  transformRequestIn?: unknown
+  transformResponseOut?: unknown
+}
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isThenable = (v: unknown): boolean => typeof (v as { then?: unknown } | null)?.then === 'function'
+
+/** The body a hook's result stands for: a body, `{ body, config }`, or nothing (keep the input). */
+function bodyOf(result: unknown, input: JsonObject): JsonObject {
+  if (isObject(result) && isObject(result.body) && 'config' in result) return result.body
+  return isObject(result) ? result : input
+}
+
+/** The request step that calls one instance's `transformRequestIn`, fenced (see file comment). */
+export function requestStepOf(inst: TransformerInstance, name: string, log: Logger): RequestStep | undefined {
+  const hook = inst.transformRequestIn
+  if (typeof hook !== 'function') return undefined
+  let warnedAsync = false
+  return (body, _options, ctx) => {
+    try {
+      const result: unknown = hook.call(inst, structuredClone(body), { name: ctx.model, model: ctx.model, format: ctx.format }, { model: ctx.model })
+      if (!isThenable(result)) return bodyOf(result, body)
+      if (!warnedAsync) log.warn(`transformer ${name}: transformRequestIn returned a Promise; only synchronous hooks are applied: body left unchanged`)
+      warnedAsync = true
+      return body
+    } catch (e) {
+      log.warn(`transformer ${name}: transformRequestIn threw (${messageOfThrown(e)}): body left unchanged`)
+      return body
+    }
+  }
+}
+
+/** Constructs one plugin class and checks the contract; an Error names what is wrong. */
+export function instantiate(mod: unknown, options: Readonly<Record<string, unknown>>, log: Logger): TransformerInstance {
+  if (typeof mod !== 'function') throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
+  const inst = new (mod as new (o: unknown) => TransformerInstance)(options)
+  if (typeof inst.name !== 'string' || inst.name === '') throw new Error('the instance has no `name`')
+  inst.logger ??= { info: log.info, warn: log.warn, error: log.error, debug: log.debug }
+  return inst
+}
+
+/**
+ * Loads every configured plugin, in order, and registers its request hook. Failures are
+ * logged and skipped (the proxy still starts). Returns the names registered and a function
+ * that unregisters them (a reload, or a test).
+ */
+export async function loadTransformerPlugins(uses: readonly TransformerPluginUse[], opts: { base: PathBase; log: Logger }): Promise<{ names: string[]; unload: () => void }> {
+  const registered: [string, RequestStep][] = []
+  for (const use of uses) {
+    const abs = resolvePluginPath(use.path, opts.base)
+    try {
+      const inst = instantiate(await importDefault(abs), use.options, opts.log)
+      const name = inst.name as string
+      const step = requestStepOf(inst, name, opts.log)
+      const request: RequestStep = step ?? ((b) => b)
+      registerTransformer(name, request)
+      registered.push([name, request])
+      if (typeof inst.transformResponseOut === 'function') opts.log.warn(`transformer ${name}: transformResponseOut is not supported yet and is not called`)
+      opts.log.info(`transformer ${name} loaded from ${abs}`)
+    } catch (e) {
+      opts.log.error(`transformers: cannot load ${abs} (${messageOfThrown(e)}): skipped`)
+    }
+  }
+  return { names: registered.map(([n]) => n), unload: () => { for (const [n, r] of registered) unregisterTransformer(n, r) } }
+}
