@@ -8,7 +8,7 @@ import type { DatabaseSync } from 'node:sqlite'
 import { openStore } from './db.ts'
 import type { Store } from './db.ts'
 import { z } from 'zod'
-import { aggregateRuns } from '../perf/aggregate.ts'
+import { AGGREGATE_WINDOW, aggregateRuns } from '../perf/aggregate.ts'
 import type { TargetMetrics } from '../perf/aggregate.ts'
 import type { RunRecord, TestType } from '../perf/types.ts'
 import { err, ok } from '../lib/result.ts'
@@ -106,7 +106,7 @@ export class PerformanceStore {
 
   /** The aggregate of one target, or undefined when it has no history. */
   metricsFor(target: string): TargetMetrics | undefined {
-    return aggregateRuns(target, this.history(target, { limit: 200 }))
+    return aggregateRuns(target, this.history(target, { limit: AGGREGATE_WINDOW }))
   }
 
   /** A target's runs, newest first, optionally since an epoch-ms instant and capped at `limit`. */
