@@ -1,0 +1,191 @@
+/**
+ * Each fault of the harness mock, through the real app on simulated time: what the client
+ * gets, how many upstream tries it took (the mock's attempt log), and what the metrics say.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { sseEvents } from './helpers.ts'
+import { ask, metricValue, routeOf, simConfig, simProxy } from './resilience-helpers.ts'
+
+const noTiers = { fallbackToOtherTiers: false }
+const parses = (s: string) => { try { JSON.parse(s); return true } catch { return false } }
+const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
+
+describe('resilience: retries on the same target', () => {
+  it('a 500 once is retried once and succeeds, counted in ccr_retries_total and ccr_failures_total', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:fail-first=1', background: 'anth,mock-a' }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 200)
+    assert.deepEqual(routeOf(res), { target: 'oai,mock-o:fail-first=1', tier: 'tier-0', attempts: 2, fallback: 0 })
+    assert.deepEqual(p.mock.attempts().map((a) => [a.model, a.outcome]), [['mock-o:fail-first=1', 'status'], ['mock-o:fail-first=1', 'ok']])
+    const metrics = await (await p.get('/metrics')).text()
+    assert.equal(metricValue(metrics, 'ccr_retries_total', { tier: 'tier-0' }), 1)
+    assert.equal(metricValue(metrics, 'ccr_failures_total', { tier: 'tier-0', reason: 'status_500' }), 1)
+    p.close()
+  })
+
+  it('a connection reset is retried on the same target', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:reset:fail-first=1', background: 'anth,mock-a' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(res.status, 200)
+    assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+    assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['reset', 'ok'])
+    assert.equal(routeOf(res).attempts, 2)
+    const metrics = await (await p.get('/metrics')).text()
+    assert.equal(metricValue(metrics, 'ccr_failures_total', { tier: 'tier-0', reason: 'upstream_network' }), 1)
+    p.close()
+  })
+
+  it('a 400 is answered at once: no retry, no failover', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:status=400', background: 'oai,mock-o' }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 400)
+    assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'invalid_request_error')
+    assert.deepEqual(models(p), ['mock-a:status=400'])
+    assert.equal(routeOf(res).attempts, 1)
+    p.close()
+  })
+
+  it('a persistent 503 is retried max_retries times, then the fallback answers', async () => {
+    const router = { default: 'oai,mock-o:status=503', ...noTiers, tierRetries: { 'tier-0': { max_retries: 2 } } }
+    const p = simProxy(simConfig(router, { fallback: { default: ['anth,mock-a'] } }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 200)
+    assert.deepEqual(models(p), ['mock-o:status=503', 'mock-o:status=503', 'mock-o:status=503', 'mock-a'])
+    assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'fallback-0', attempts: 4, fallback: 1 })
+    p.close()
+  })
+
+  it('context_length_exceeded skips the next tier and goes to the Router longContext target', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:status=400', background: 'anth,mock-a', longContext: 'oai,mock-p' }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 200)
+    assert.deepEqual(models(p), ['mock-o:status=400', 'mock-p'])
+    assert.deepEqual(routeOf(res), { target: 'oai,mock-p', tier: 'tier-2', attempts: 2, fallback: 1 })
+    p.close()
+  })
+})
+
+describe('resilience: Retry-After', () => {
+  it('a short Retry-After is waited out: the retry arrives exactly when the upstream asked', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=2:fail-first=1', background: 'anth,mock-a' }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 200)
+    const [first, second] = p.mock.attempts()
+    assert.equal(first?.status, 429)
+    assert.equal(second?.model, first?.model)
+    assert.equal(second!.t - first!.t, 2_000)
+    p.close()
+  })
+
+  it('a long Retry-After fails over at once, and no request touches that target inside the window', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30:fail-first=1', background: 'anth,mock-a' }))
+    const served: string[] = []
+    for (let i = 0; i < 40; i++) {
+      served.push(routeOf(await p.post(ask('claude-sonnet-4'))).target)
+      p.clock.advance(1_000)
+    }
+    const [first, ...rest] = p.mock.attempts().filter((a) => a.baseModel === 'mock-o')
+    assert.equal(first?.status, 429)
+    assert.equal(served[0], 'anth,mock-a', 'the first request failed over instead of waiting 30 s')
+    assert.ok(rest.length > 0, 'the target is used again after the window')
+    for (const a of rest) assert.ok(a.t - first!.t >= 30_000, `attempt at +${a.t - first!.t} ms is inside the window`)
+    assert.equal(served[30], 'oai,mock-o:status=429:retry-after=30:fail-first=1', 'back in config order as soon as the window ends')
+    assert.ok(served.slice(1, 30).every((s) => s === 'anth,mock-a'))
+    p.close()
+  })
+
+  it('a lone target under Retry-After: 429 with retry-after when the wait would pass the deadline, then no upstream call until it ends', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30', ...noTiers }, { API_TIMEOUT_MS: 10_000 }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 429)
+    assert.equal(res.headers.get('retry-after'), '30')
+    p.clock.advance(10_000)
+    const again = await p.post(ask('claude-sonnet-4'))
+    assert.equal(again.status, 429)
+    assert.equal(again.headers.get('retry-after'), '20')
+    assert.equal(p.mock.attempts().length, 1, 'the held target was not called again')
+    p.close()
+  })
+})
+
+describe('resilience: timeouts', () => {
+  it('a hung stream is bounded by firstTokenTimeoutMs and fails over without retrying the silent target', async () => {
+    const router = { default: 'oai,mock-o:hang', background: 'anth,mock-a', firstTokenTimeoutMs: 40, connectTimeoutMs: 5_000 }
+    const p = simProxy(simConfig(router))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(res.status, 200)
+    assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+    assert.deepEqual(p.mock.attempts().map((a) => [a.model, a.outcome]), [['mock-o:hang', 'aborted'], ['mock-a', 'ok']])
+    const metrics = await (await p.get('/metrics')).text()
+    assert.equal(metricValue(metrics, 'ccr_failures_total', { tier: 'tier-0', reason: 'timeout' }), 1)
+    p.close()
+  })
+
+  it('a hung JSON call is bounded by API_TIMEOUT_MS: 504, one attempt, nothing tried past the deadline', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a' }, { API_TIMEOUT_MS: 50 }))
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 504)
+    assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'timeout_error')
+    assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['aborted'])
+    p.close()
+  })
+})
+
+describe('resilience: streams', () => {
+  it('a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(res.status, 200)
+    const events = sseEvents(await res.text())
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
+    assert.deepEqual(models(p), ['mock-a:cut=4'], 'no failover after bytes reached the client')
+    p.close()
+  })
+
+  it('a cut before the first event fails over: the client sees one complete answer from the next target', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=0', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const events = sseEvents(await res.text())
+    assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
+    assert.equal(events.at(-1)?.event, 'message_stop')
+    assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'tier-1', attempts: 2, fallback: 1 })
+    p.close()
+  })
+
+  it('a stall after the commit point is ended by the idle watchdog with an in-stream error and the upstream aborted', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:stall=3:chunks=5', streamIdleTimeoutMs: 1_000 }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const reader = res.body!.getReader()
+    const first = await reader.read()
+    assert.equal(first.done, false)
+    p.clock.advance(999)
+    p.deps.watchdog.tick()
+    p.clock.advance(2)
+    p.deps.watchdog.tick()
+    let text = new TextDecoder().decode(first.value)
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+    const events = sseEvents(text)
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.match(events.at(-1)?.data ?? '', /timed out \(idle\)/)
+    assert.equal(p.mock.attempts()[0]?.outcome, 'aborted')
+    p.close()
+  })
+
+  // Same format is a byte pass-through: the broken event reaches the client as the upstream sent it.
+  for (const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], ['translated', 'oai,mock-o:malformed=3', true]] as const) {
+    it(`a malformed event (${name}) ends the stream either complete or with a well-formed error, and the next request is served`, async () => {
+      const p = simProxy(simConfig({ default: model, background: 'anth,mock-b' }))
+      const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+      const events = sseEvents(await res.text())
+      const last = events.at(-1)
+      assert.ok(last?.event === 'message_stop' || last?.event === 'error', `last event ${last?.event}`)
+      const unparsable = events.filter((e) => e.data.startsWith('{') && !parses(e.data))
+      assert.equal(unparsable.length, strict ? 0 : 1)
+      const next = await p.post(ask('anth,mock-b'))
+      assert.equal(next.status, 200)
+      p.close()
+    })
+  }
+})
