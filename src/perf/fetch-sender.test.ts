@@ -74,4 +74,19 @@ describe('PerfEngine through the mock upstream', () => {
     assert.equal(sf.demoted, false)
     assert.ok(sf.performance_score > ss.performance_score)
   })
+  it('concurrent test: N parallel requests per round, each within the profile', async () => {
+    const cfg: PerformanceConfig = {
+      enabled: false, testIntervalMinutes: 60, testTimeoutSeconds: 10, maxConcurrentTests: 1, minTestCount: 2,
+      thresholds: {}, weights: { latency: 0.4, throughput: 0.4, reliability: 0.2 }, models: [],
+      dailyTokenBudget: 100_000, maxTokensPerTest: 64, historyTtlDays: 30,
+    }
+    const before = mock.attempts().length
+    const engine = new PerfEngine({ config: cfg, targets: ['mock,fast'], sender, now: Date.now, concurrency: 3 })
+    const job = await engine.waitJob(engine.startJob({ types: ['concurrent'] }))
+    const r = job!.results[0]!
+    assert.equal(r.runs.length, 6)
+    assert.equal(mock.attempts().length - before, 6)
+    assert.equal(r.successRate, 1)
+    assert.ok(r.ttftMs!.p50 >= 18 && r.ttftMs!.p99 < 20 + 400, `ttft ${JSON.stringify(r.ttftMs)}`)
+  })
 })
