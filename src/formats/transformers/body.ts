@@ -5,9 +5,8 @@ import { isObject, num } from '../translate/json.ts'
 export function withoutKey(v: unknown, key: string): unknown {
   if (Array.isArray(v)) return v.map((x) => withoutKey(x, key))
   if (!isObject(v)) return v
-  const out: JsonObject = {}
-  for (const [k, x] of Object.entries(v)) if (k !== key) out[k] = withoutKey(x, key)
-  return out
+  // fromEntries defines own properties, so a JSON key named `__proto__` stays data, not a prototype.
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== key).map(([k, x]) => [k, withoutKey(x, key)]))
 }
 
 /**
@@ -17,9 +16,9 @@ export function withoutKey(v: unknown, key: string): unknown {
 export function mergeUnder(body: JsonObject, extra: Readonly<Record<string, unknown>>): JsonObject {
   const out: JsonObject = { ...body }
   for (const [k, v] of Object.entries(extra)) {
-    const cur = out[k]
-    if (isObject(cur) && isObject(v)) out[k] = mergeUnder(cur, v)
-    else if (cur === undefined) out[k] = v
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined
+    const next = isObject(cur) && isObject(v) ? mergeUnder(cur, v) : cur === undefined ? v : cur
+    Object.defineProperty(out, k, { value: next, enumerable: true, writable: true, configurable: true })
   }
   return out
 }

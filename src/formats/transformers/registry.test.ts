@@ -68,6 +68,12 @@ describe('transformer registry', () => {
     assert.equal(responseOptions([use('deepseek')]).roundTripReasoning, true)
     assert.deepEqual(responseOptions([]), { repairToolArgs: false, roundTripReasoning: false, thinkingStartsOpen: false })
   })
+  it('keeps a __proto__ key as plain data', () => {
+    const b = JSON.parse('{"__proto__":{"x":1},"cache_control":2}') as JsonObject
+    const out = applyRequestTransformers(b, [use('cleancache'), use('customparams', { y: 2 })], { model: 'm' })
+    assert.deepEqual(Object.keys(out), ['__proto__', 'y'])
+    assert.equal((out as { x?: number }).x, undefined)
+  })
   it('law: cleancache is idempotent and leaves no cache_control', () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => {
       const b = { v, cache_control: 1 }

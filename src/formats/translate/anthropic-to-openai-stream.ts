@@ -1,5 +1,5 @@
-import type { JsonObject, SseEvent, StreamTranslator, TranslateContext, Usage } from '../types.ts'
-import { renderStreamError, streamErrorOf } from '../errors.ts'
+import type { JsonObject, SseEvent, TranslateContext, Usage } from '../types.ts'
+import { ENDED_EARLY, StreamBase } from './stream-base.ts'
 import { openaiFinishOf } from './finish-reasons.ts'
 import { mintId, restoreToolName } from './ids.ts'
 import { isObject, num, obj, str, tryParse } from './json.ts'
@@ -12,7 +12,7 @@ import { mergeAnthropicUsage, openaiUsageBody, usageOfAnthropic } from './usage-
  * dropped. With `ctx.includeUsage`, every chunk carries `usage: null` and a usage chunk
  * precedes `[DONE]`.
  */
-export class AnthropicToOpenAIStream implements StreamTranslator {
+export class AnthropicToOpenAIStream extends StreamBase {
   readonly #ctx: TranslateContext
   readonly #id: string
   readonly #blockToTool = new Map<number, number>()
@@ -20,40 +20,30 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
   readonly #sentArgs = new Set<number>()
   readonly #thinking: JsonObject[] = []
   #firstToolId: string | undefined
-  #out: SseEvent[] = []
   #started = false
   #finished = false
-  #done = false
-  #errored = false
   #usage: Usage | undefined
 
   constructor(ctx: TranslateContext) {
+    super()
     this.#ctx = ctx
     this.#id = mintId('chatcmpl-', ctx.requestId)
   }
 
-  get done(): boolean {
-    return this.#done
-  }
-
-  get errored(): boolean {
-    return this.#errored
-  }
-
   push(ev: SseEvent): SseEvent[] {
-    if (this.#done) return []
+    if (this.done) return []
     const data = tryParse(ev.data)
     const type = isObject(data) ? str(data.type) ?? ev.event : ev.event
     if (type === 'error' || ev.event === 'error') this.#fail(data ?? { error: { message: ev.data } })
     else if (isObject(data)) this.#dispatch(type, data)
-    return this.#drain()
+    return this.drain()
   }
 
   end(): SseEvent[] {
-    if (this.#done) return []
+    if (this.done) return []
     if (this.#finished) this.#complete()
-    else this.#fail({ error: { type: 'api_error', message: 'Upstream stream ended before it was complete' } })
-    return this.#drain()
+    else this.#fail(ENDED_EARLY)
+    return this.drain()
   }
 
   #dispatch(type: string | undefined, d: JsonObject): void {
@@ -128,7 +118,7 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
     this.#start()
     const c: JsonObject = { id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }
     if (this.#ctx.includeUsage) c.usage = null
-    this.#out.push({ data: JSON.stringify(c) })
+    this.emit({ data: JSON.stringify(c) })
   }
 
   #complete(): void {
@@ -136,21 +126,13 @@ export class AnthropicToOpenAIStream implements StreamTranslator {
     if (!this.#finished) this.#chunk({}, 'stop')
     if (this.#ctx.includeUsage) {
       const usage = openaiUsageBody(this.#usage ?? { inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
-      this.#out.push({ data: JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [], usage }) })
+      this.emit({ data: JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [], usage }) })
     }
-    this.#out.push({ data: '[DONE]' })
-    this.#done = true
+    this.emit({ data: '[DONE]' })
+    this.finish()
   }
 
   #fail(payload: unknown): void {
-    this.#out.push(...renderStreamError('openai', streamErrorOf(payload, this.#ctx.upstreamModel)))
-    this.#done = true
-    this.#errored = true
-  }
-
-  #drain(): SseEvent[] {
-    const out = this.#out
-    this.#out = []
-    return out
+    this.fail('openai', payload, this.#ctx.upstreamModel)
   }
 }

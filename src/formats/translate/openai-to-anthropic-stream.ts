@@ -1,5 +1,5 @@
-import type { JsonObject, SseEvent, StreamTranslator, TranslateContext, Usage } from '../types.ts'
-import { renderStreamError, streamErrorOf } from '../errors.ts'
+import type { JsonObject, SseEvent, TranslateContext, Usage } from '../types.ts'
+import { ENDED_EARLY, StreamBase } from './stream-base.ts'
 import { anthropicStopOf } from './finish-reasons.ts'
 import { mintId, restoreToolName, sanitizeToolId, syntheticSignature } from './ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from './json.ts'
@@ -25,15 +25,12 @@ const argsDelta = (index: number, partial: string): SseEvent =>
  * because usage may arrive after finish_reason. With `repairToolArgs`, each call's arguments
  * are buffered and sent repaired as one input_json_delta when its block closes.
  */
-export class OpenAIToAnthropicStream implements StreamTranslator {
+export class OpenAIToAnthropicStream extends StreamBase {
   readonly #ctx: TranslateContext
   readonly #tools = new Map<number, Tool>()
   readonly #pending = new Map<number, Pending>()
   readonly #think: ThinkSplitter
-  #out: SseEvent[] = []
   #started = false
-  #done = false
-  #errored = false
   #nextIndex = 0
   #open: Open | null = null
   #finish: string | undefined
@@ -43,35 +40,28 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
   #usage: Usage | undefined
 
   constructor(ctx: TranslateContext) {
+    super()
     this.#ctx = ctx
     this.#think = createThinkSplitter({ startsOpen: ctx.thinkingStartsOpen === true })
   }
 
-  get done(): boolean {
-    return this.#done
-  }
-
-  get errored(): boolean {
-    return this.#errored
-  }
-
   push(ev: SseEvent): SseEvent[] {
-    if (this.#done) return []
+    if (this.done) return []
     if (ev.data === '[DONE]') this.#complete()
     else {
       const parsed = tryParse(ev.data)
       if (ev.event === 'error' || (isObject(parsed) && parsed.error !== undefined)) this.#fail(parsed ?? { error: { message: ev.data } })
       else if (isObject(parsed)) this.#chunk(parsed)
     }
-    return this.#drain()
+    return this.drain()
   }
 
   end(): SseEvent[] {
-    if (this.#done) return []
+    if (this.done) return []
     // A finish_reason is a terminator too; without one the answer may be cut short.
     if (this.#sawFinish) this.#complete()
-    else this.#fail({ error: { type: 'api_error', message: 'Upstream stream ended before it was complete' } })
-    return this.#drain()
+    else this.#fail(ENDED_EARLY)
+    return this.drain()
   }
 
   #chunk(c: JsonObject): void {
@@ -101,13 +91,13 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     this.#started = true
     const usage = anthropicUsageBody({ inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
     const message = { id: mintId('msg_', this.#ctx.requestId), type: 'message', role: 'assistant', model: this.#ctx.model, content: [], stop_reason: null, stop_sequence: null, usage }
-    this.#out.push(event('message_start', { message }))
+    this.emit(event('message_start', { message }))
   }
 
   #text(kind: 'text' | 'thinking', text: string): void {
     const index = this.#ensure(kind)
     const delta = kind === 'text' ? { type: 'text_delta', text } : { type: 'thinking_delta', thinking: text }
-    this.#out.push(event('content_block_delta', { index, delta }))
+    this.emit(event('content_block_delta', { index, delta }))
   }
 
   #ensure(kind: 'text' | 'thinking'): number {
@@ -115,7 +105,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     this.#closeOpen()
     const index = this.#nextIndex++
     const block = kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' }
-    this.#out.push(event('content_block_start', { index, content_block: block }))
+    this.emit(event('content_block_start', { index, content_block: block }))
     this.#open = { kind, index }
     return index
   }
@@ -125,11 +115,11 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     if (!open) return
     if (open.kind === 'thinking') {
       const signature = syntheticSignature(`${this.#ctx.requestId}:${open.index}`)
-      this.#out.push(event('content_block_delta', { index: open.index, delta: { type: 'signature_delta', signature } }))
+      this.emit(event('content_block_delta', { index: open.index, delta: { type: 'signature_delta', signature } }))
     }
     const tool = open.key === undefined ? undefined : this.#tools.get(open.key)
-    if (tool && this.#ctx.repairToolArgs && tool.args) this.#out.push(argsDelta(open.index, repairToolArgsText(tool.args)))
-    this.#out.push(event('content_block_stop', { index: open.index }))
+    if (tool && this.#ctx.repairToolArgs && tool.args) this.emit(argsDelta(open.index, repairToolArgsText(tool.args)))
+    this.emit(event('content_block_stop', { index: open.index }))
     this.#open = null
   }
 
@@ -149,7 +139,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     const index = this.#nextIndex++
     const id = sanitizeToolId(p.id ?? `toolu_${mintId('', this.#ctx.requestId)}_${index}`)
     const block = { type: 'tool_use', id, name: restoreToolName(this.#ctx.toolNames, p.name), input: {} }
-    this.#out.push(event('content_block_start', { index, content_block: block }))
+    this.emit(event('content_block_start', { index, content_block: block }))
     this.#tools.set(key, { index, args: '' })
     this.#open = { kind: 'tool', index, key }
     this.#sawTool = true
@@ -161,7 +151,7 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     if (!tool || !args) return
     if (this.#ctx.repairToolArgs) tool.args += args
     // Fragments for a call whose block already closed cannot be expressed in Anthropic's grammar.
-    else if (this.#open?.key === key) this.#out.push(argsDelta(tool.index, args))
+    else if (this.#open?.key === key) this.emit(argsDelta(tool.index, args))
   }
 
   #complete(): void {
@@ -172,20 +162,12 @@ export class OpenAIToAnthropicStream implements StreamTranslator {
     const usage = u
       ? { output_tokens: u.outputTokens, input_tokens: u.inputTokens, cache_read_input_tokens: u.cacheReadTokens, cache_creation_input_tokens: u.cacheCreationTokens }
       : { output_tokens: 0 }
-    this.#out.push(event('message_delta', { delta: { stop_reason: this.#refused ? 'refusal' : anthropicStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage }))
-    this.#out.push(event('message_stop', {}))
-    this.#done = true
+    this.emit(event('message_delta', { delta: { stop_reason: this.#refused ? 'refusal' : anthropicStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage }))
+    this.emit(event('message_stop', {}))
+    this.finish()
   }
 
   #fail(payload: unknown): void {
-    this.#out.push(...renderStreamError('anthropic', streamErrorOf(payload, this.#ctx.upstreamModel)))
-    this.#done = true
-    this.#errored = true
-  }
-
-  #drain(): SseEvent[] {
-    const out = this.#out
-    this.#out = []
-    return out
+    this.fail('anthropic', payload, this.#ctx.upstreamModel)
   }
 }

@@ -1,5 +1,5 @@
-import type { JsonObject, SseEvent, StreamTranslator, TranslateContext } from '../types.ts'
-import { renderStreamError, streamErrorOf } from '../errors.ts'
+import type { JsonObject, SseEvent, TranslateContext } from '../types.ts'
+import { ENDED_EARLY, StreamBase } from './stream-base.ts'
 import { arr, isObject, num, obj, str, tryParse } from './json.ts'
 import { repairToolArgsText } from './tool-args.ts'
 
@@ -25,54 +25,49 @@ export function repairOpenAIJson(body: JsonObject): JsonObject {
  * The streamed counterpart: chunks pass through unchanged except that argument fragments are
  * held back per call and sent repaired, one fragment per call, just before the finish chunk.
  */
-export class OpenAIToolArgRepairStream implements StreamTranslator {
+export class OpenAIToolArgRepairStream extends StreamBase {
   readonly #ctx: TranslateContext
   readonly #args = new Map<number, string>()
-  #done = false
-  #errored = false
   #sawFinish = false
   /** id / created / model copied from the upstream's chunks onto the ones we add. */
   #base: JsonObject | undefined
 
   constructor(ctx: TranslateContext) {
+    super()
     this.#ctx = ctx
   }
 
-  get done(): boolean {
-    return this.#done
-  }
-
-  get errored(): boolean {
-    return this.#errored
-  }
-
   push(ev: SseEvent): SseEvent[] {
-    if (this.#done) return []
+    if (this.done) return []
+    const c = ev.data === '[DONE]' ? undefined : tryParse(ev.data)
     if (ev.data === '[DONE]') {
-      this.#done = true
-      return [...this.#flush(), ev]
-    }
-    const c = tryParse(ev.data)
-    if (!isObject(c)) return [ev]
-    if (ev.event === 'error' || c.error !== undefined) {
-      this.#done = this.#errored = true
-      return [ev]
-    }
+      this.emit(...this.#flush(), ev)
+      this.finish()
+    } else if (!isObject(c)) this.emit(ev)
+    else if (ev.event === 'error' || c.error !== undefined) this.failWith([ev]) // the upstream's error is already OpenAI-shaped
+    else this.#chunk(ev, c)
+    return this.drain()
+  }
+
+  end(): SseEvent[] {
+    if (this.done) return []
+    if (this.#sawFinish) {
+      this.emit(...this.#flush(), { data: '[DONE]' })
+      this.finish()
+    } else this.fail('openai', ENDED_EARLY, this.#ctx.upstreamModel)
+    return this.drain()
+  }
+
+  #chunk(ev: SseEvent, c: JsonObject): void {
     this.#base ??= { id: c.id, object: 'chat.completion.chunk', created: c.created, model: c.model }
     const choice = obj(arr(c.choices)[0])
     const calls = obj(choice.delta).tool_calls
     const out = Array.isArray(calls) ? this.#strip(c, choice, calls) : [ev]
-    if (typeof choice.finish_reason !== 'string') return out
-    this.#sawFinish = true
-    return [...this.#flush(), ...out]
-  }
-
-  end(): SseEvent[] {
-    if (this.#done) return []
-    this.#done = true
-    if (this.#sawFinish) return [...this.#flush(), { data: '[DONE]' }]
-    this.#errored = true
-    return renderStreamError('openai', streamErrorOf({ error: { type: 'api_error', message: 'Upstream stream ended before it was complete' } }, this.#ctx.upstreamModel))
+    if (typeof choice.finish_reason === 'string') {
+      this.#sawFinish = true
+      this.emit(...this.#flush())
+    }
+    this.emit(...out)
   }
 
   /** Keep the arguments, forward the rest of the chunk (ids, names, empty first fragments). */
