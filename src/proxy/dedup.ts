@@ -112,7 +112,8 @@ export function dedupRequests(options: { dedup: Dedup; enabled: boolean }): Midd
     const key = dedupKey(c.req.path, c.req.raw.headers, body)
     const raw = c.req.raw
     const { answer, shared } = await dedup.run(key, raw.signal, async (signal) => {
-      c.req.raw = new Request(raw, { signal })
+      // The body was read above (Hono caches it for the validator), so only the rest is copied.
+      c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, signal })
       await next()
       return buffer(c.res)
     })
