@@ -1,0 +1,115 @@
+/**
+ * Adaptive routing through the real app on simulated time: breakers that open, probe and
+ * close (seen at GET /v1/latencies), a primary down for 60 s and back, a tier whose latency
+ * steps ×5 (and one that only spikes once), all driven by the mock's latency profile and
+ * faults injected by time.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { ask, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+
+interface LatencyRow { target: string; breaker: string; breaker_retry_in_ms: number; samples: number; error_rate: number | null }
+
+async function latencyOf(p: SimProxy, target: string): Promise<LatencyRow | undefined> {
+  const body = (await (await p.get('/v1/latencies')).json()) as { targets: LatencyRow[] }
+  return body.targets.find((r) => r.target === target)
+}
+
+/** Sends one request and moves the clock to the next whole second of simulated time. */
+async function tick(p: SimProxy, model = 'claude-sonnet-4', stream = false): Promise<Response> {
+  const res = await p.post(ask(model, stream ? { stream: true } : {}))
+  await res.clone().text()
+  p.clock.advance(1_000 - ((p.clock.t - 1_000_000) % 1_000))
+  return res
+}
+
+const isOai = (req: Request) => req.url.includes('/chat/completions')
+const primaryAttempts = (p: SimProxy) => p.mock.attempts().filter((a) => a.baseModel === 'mock-o')
+
+describe('resilience: circuit breaker', () => {
+  it('opens after N consecutive failures, probes once after the cooldown (longer after a failed probe), closes on success', async () => {
+    let down = true
+    const router = { default: 'oai,mock-o', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } }, breaker: { consecutiveFailures: 3, cooldownMs: 5_000 } }
+    const p = simProxy(simConfig(router), { inject: (req) => (down && isOai(req) ? { 'x-mock-status': '503' } : undefined) })
+    for (let i = 0; i < 3; i++) assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
+    assert.equal((await latencyOf(p, 'oai,mock-o'))?.breaker, 'open')
+    assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).attempts, 1, 'an open breaker keeps requests off the target')
+    assert.equal(primaryAttempts(p).length, 3)
+    p.clock.advance(5_000)
+    await p.post(ask('claude-sonnet-4'))
+    assert.equal(primaryAttempts(p).length, 4, 'one half-open probe after the cooldown')
+    const reopened = await latencyOf(p, 'oai,mock-o')
+    assert.equal(reopened?.breaker, 'open')
+    assert.equal(reopened?.breaker_retry_in_ms, 10_000, 'the second trip doubles the cooldown')
+    down = false
+    p.clock.advance(10_000)
+    const probe = await p.post(ask('claude-sonnet-4'))
+    assert.equal(routeOf(probe).target, 'oai,mock-o')
+    assert.equal((await latencyOf(p, 'oai,mock-o'))?.breaker, 'closed')
+    p.close()
+  })
+})
+
+describe('resilience: outage and recovery', () => {
+  for (const fault of [{ 'x-mock-status': '503' }, { 'x-mock-reset': '1' }]) {
+    const name = Object.keys(fault)[0]!.slice(7)
+    it(`a primary down (${name}) for 60 s is served by the fallback, then used again within 30 s of recovering`, async () => {
+      const [downFrom, upAt] = [10_000, 70_000]
+      const inject = (req: Request, now: number) => {
+        const t = now - 1_000_000
+        return isOai(req) && t >= downFrom && t < upAt ? fault : undefined
+      }
+      const p = simProxy(simConfig({ default: 'oai,mock-o', ...{ fallbackToOtherTiers: false } }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+      const served: [number, number, string][] = []
+      while (p.clock.t - 1_000_000 < 130_000) {
+        const at = p.clock.t - 1_000_000
+        const res = await tick(p)
+        served.push([at, res.status, routeOf(res).target])
+      }
+      assert.ok(served.every(([, status]) => status === 200), 'every request answered')
+      const during = served.filter(([t]) => t >= downFrom + 1_000 && t < upAt)
+      assert.ok(during.every(([, , target]) => target === 'anth,mock-a'), 'the fallback serves the outage')
+      const back = served.find(([t, , target]) => t >= upAt && target === 'oai,mock-o')
+      assert.ok(back && back[0] - upAt <= 30_000, `primary back at +${back ? back[0] - upAt : '∞'} ms`)
+      const after = served.filter(([t]) => t >= back![0])
+      assert.ok(after.filter(([, , target]) => target === 'oai,mock-o').length >= after.length / 2, 'and keeps its share')
+      const outageTries = primaryAttempts(p).filter((a) => a.t >= downFrom + 15_000 && a.t < upAt).length
+      assert.ok(outageTries <= 10, `the open breaker spares the dead primary (${outageTries} tries in 45 s)`)
+      p.close()
+    })
+  }
+})
+
+describe('resilience: latency-adaptive shares', () => {
+  /** 20 warm-up rounds of default + background traffic, then 60 default-scenario requests; O = the slowed tier. */
+  async function run(seed: number, profile: { fromMs: number; toMs: number }): Promise<{ before: string; after: string }> {
+    const p = simProxy(simConfig({ default: 'oai,mock-o', background: 'anth,mock-a' }), {
+      seed, mock: { defaults: { ttftMs: 200, delayMs: 20 }, profile: [{ ...profile, factor: 5, model: 'mock-o' }] },
+    })
+    let before = ''
+    for (let i = 0; i < 20; i++) {
+      before += routeOf(await tick(p, 'claude-sonnet-4', true)).target === 'oai,mock-o' ? 'O' : 'a'
+      await tick(p, 'claude-3-5-haiku-latest', true)
+    }
+    let after = ''
+    for (let i = 0; i < 60; i++) after += routeOf(await tick(p, 'claude-sonnet-4', true)).target === 'oai,mock-o' ? 'O' : 'a'
+    p.close()
+    return { before, after }
+  }
+  const share = (s: string) => [...s].filter((c) => c === 'O').length / s.length
+
+  for (const seed of [7, 8, 9]) {
+    it(`a tier whose latency steps ×5 loses ≥ 90 % of traffic within 50 requests (seed ${seed})`, async () => {
+      const { before, after } = await run(seed, { fromMs: 40_000, toMs: Infinity })
+      assert.ok(share(before) >= 0.3, `it had traffic to lose: ${before}`)
+      assert.ok(share(after.slice(10, 50)) <= 0.1, `requests 10-50 after the step: ${after}`)
+      assert.ok(share(after.slice(50)) <= 0.1, `and it stays away: ${after}`)
+    })
+
+    it(`a single ×5 spike does not move traffic away (seed ${seed})`, async () => {
+      const { before, after } = await run(seed, { fromMs: 40_000, toMs: 40_001 })
+      assert.ok(share(before) >= 0.3, before)
+      assert.ok(share(after.slice(0, 30)) >= 0.3, `the spiked tier keeps its share: ${after}`)
+    })
+  }
+})
