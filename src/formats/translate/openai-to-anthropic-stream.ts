@@ -9,7 +9,7 @@ import { repairToolArgsText } from './tool-args.ts'
 import { anthropicUsageBody, usageOfOpenAI } from './usage-map.ts'
 
 type Open = { readonly kind: 'text' | 'thinking' | 'tool'; readonly index: number; readonly key?: number }
-type Tool = { readonly index: number; args: string }
+type Tool = { readonly index: number; args: string; sent: boolean }
 type Pending = { id?: string; name?: string; args: string }
 
 function event(type: string, payload: JsonObject): SseEvent {
@@ -132,15 +132,30 @@ export class OpenAIToAnthropicStream extends StreamBase {
     p.id ??= str(tc.id)
     p.name ??= str(fn.name) || undefined
     p.args += args
-    if (p.name === undefined) return void this.#pending.set(key, p) // open the block once the name is known
+    if (p.name === undefined || this.#shouldWait(p)) return void this.#pending.set(key, p)
     this.#pending.delete(key)
+    this.#openTool(key, p as Pending & { name: string })
+  }
+
+  /**
+   * Blocks cannot reopen, so a new call whose arguments have not started waits while the open
+   * call has sent none yet: servers that announce every call before streaming any arguments
+   * then still deliver each call whole. A call opens once its name is known and it has arguments.
+   */
+  #shouldWait(p: Pending): boolean {
+    const key = this.#open?.kind === 'tool' ? this.#open.key : undefined
+    const open = key === undefined ? undefined : this.#tools.get(key)
+    return open !== undefined && !open.sent && p.args === ''
+  }
+
+  #openTool(key: number, p: Pending & { name: string }): void {
     for (const seg of this.#think.flush()) this.#text(seg.kind, seg.text) // held-back text precedes the call
     this.#closeOpen()
     const index = this.#nextIndex++
     const id = sanitizeToolId(p.id ?? `toolu_${mintId('', this.#ctx.requestId)}_${index}`)
     const block = { type: 'tool_use', id, name: restoreToolName(this.#ctx.toolNames, p.name), input: {} }
     this.emit(event('content_block_start', { index, content_block: block }))
-    this.#tools.set(key, { index, args: '' })
+    this.#tools.set(key, { index, args: '', sent: false })
     this.#open = { kind: 'tool', index, key }
     this.#sawTool = true
     this.#args(key, p.args)
@@ -149,6 +164,7 @@ export class OpenAIToAnthropicStream extends StreamBase {
   #args(key: number, args: string): void {
     const tool = this.#tools.get(key)
     if (!tool || !args) return
+    tool.sent = true
     if (this.#ctx.repairToolArgs) tool.args += args
     // Fragments for a call whose block already closed cannot be expressed in Anthropic's grammar.
     else if (this.#open?.key === key) this.emit(argsDelta(tool.index, args))
@@ -157,6 +173,8 @@ export class OpenAIToAnthropicStream extends StreamBase {
   #complete(): void {
     this.#start()
     for (const seg of this.#think.flush()) this.#text(seg.kind, seg.text)
+    const waiting = [...this.#pending].sort(([a], [b]) => a - b)
+    for (const [key, p] of waiting) if (p.name !== undefined) this.#openTool(key, { ...p, name: p.name })
     this.#closeOpen()
     const u = this.#usage
     const usage = u

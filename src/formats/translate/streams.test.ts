@@ -74,6 +74,16 @@ describe('OpenAI stream → Anthropic events', () => {
     assert.equal(cut.error?.type, 'api_error')
     assert.equal(cut.stopReason, null)
   })
+  it('calls announced before any arguments still arrive whole', () => {
+    const r = accumulateAnthropic(toA(openaiChunks([
+      { tool_calls: [{ index: 0, id: 'a', type: 'function', function: { name: 'f', arguments: '' } }, { index: 1, id: 'b', type: 'function', function: { name: 'g', arguments: '' } }] },
+      { tool_calls: [{ index: 0, function: { arguments: '{"x":1}' } }] },
+      { tool_calls: [{ index: 1, function: { arguments: '{"y":' } }] },
+      { tool_calls: [{ index: 1, function: { arguments: '2}' } }] },
+      { tool_calls: [{ index: 2, id: 'c', type: 'function', function: { name: 'h', arguments: '' } }] },
+    ], { finish: 'tool_calls' })))
+    assert.deepEqual(r.content.map((b) => [b.id, b.name, b.input]), [['a', 'f', { x: 1 }], ['b', 'g', { y: 2 }], ['c', 'h', {}]])
+  })
   it('a refusal delta becomes text with stop_reason refusal', () => {
     const r = accumulateAnthropic(toA(openaiChunks([{ refusal: 'I cannot help with that.' }], { finish: 'stop' })))
     assert.deepEqual(r.content, [{ type: 'text', text: 'I cannot help with that.' }])
