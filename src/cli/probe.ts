@@ -1,10 +1,10 @@
 /** `switchyard probe` (active tests once, no server) and `switchyard perf export|import FILE`. */
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CliOptions } from '../cli.ts'
 import { readConfig } from '../cli.ts'
 import { createServices } from '../compose.ts'
 import { createLogger } from '../log.ts'
+import { runPerfBackupCommand } from '../perf/backup-cli.ts'
 import { runProbeCommand } from '../perf/cli.ts'
 import { TEST_TYPES, type TestType } from '../perf/types.ts'
 import { createProbeSender } from '../proxy/probe-sender.ts'
@@ -27,7 +27,7 @@ export async function runProbe(opts: CliOptions, env: Env): Promise<number> {
       sender: createProbeSender(services.deps),
       models: opts.models?.split(';').map((m) => m.trim()).filter(Boolean),
       type: opts.type as TestType | undefined,
-      out: (line) => process.stdout.write(line),
+      out: (line) => console.log(line),
       isTTY: process.stdout.isTTY === true,
     })
   } finally {
@@ -42,16 +42,7 @@ export async function runPerf(opts: CliOptions, env: Env): Promise<number> {
   const store = openStore(dir === ':memory:' ? ':memory:' : join(dir, STORE_FILE), (m) => console.error(`warning: ${m}`))
   const perf = PerformanceStore.open({ store, now: Date.now, warn: (m) => console.error(`warning: ${m}`) })
   try {
-    if (sub === 'export') {
-      const data = perf.exportJson()
-      writeFileSync(file, JSON.stringify(data, null, 2))
-      console.log(`exported ${data.runs.length} runs to ${file}`)
-      return 0
-    }
-    const res = perf.importJson(JSON.parse(readFileSync(file, 'utf8')))
-    if (!res.ok) { console.error(`${file}: ${res.error}`); return 2 }
-    console.log(`imported ${res.value.runs} runs from ${file}`)
-    return 0
+    return await runPerfBackupCommand({ store: perf, action: sub, file, out: (line) => console.log(line) })
   } finally {
     perf.close()
     store.close()
