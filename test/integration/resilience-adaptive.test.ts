@@ -51,7 +51,7 @@ describe('resilience: circuit breaker', () => {
 })
 
 describe('resilience: outage and recovery', () => {
-  for (const fault of [{ 'x-mock-status': '503' }, { 'x-mock-reset': '1' }]) {
+  for (const fault of [{ 'x-mock-status': '503' }, { 'x-mock-reset': '1' }] as Record<string, string>[]) {
     const name = Object.keys(fault)[0]!.slice(7)
     it(`a primary down (${name}) for 60 s is served by the fallback, then used again within 30 s of recovering`, async () => {
       const [downFrom, upAt] = [10_000, 70_000]
@@ -59,7 +59,7 @@ describe('resilience: outage and recovery', () => {
         const t = now - 1_000_000
         return isOai(req) && t >= downFrom && t < upAt ? fault : undefined
       }
-      const p = simProxy(simConfig({ default: 'oai,mock-o', ...{ fallbackToOtherTiers: false } }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+      const p = simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
       const served: [number, number, string][] = []
       while (p.clock.t - 1_000_000 < 130_000) {
         const at = p.clock.t - 1_000_000
