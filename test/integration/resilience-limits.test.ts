@@ -1,0 +1,65 @@
+/**
+ * Per-provider rate limits (`rpm`, `tpm`, `maxConcurrent`) through the app: a target over
+ * budget is skipped while another can serve, and when none can the client gets a 429 with a
+ * `retry-after` and no upstream is called.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { ask, routeOf, simConfig, simProxy } from './resilience-helpers.ts'
+
+const router = { default: 'oai,mock-o', background: 'anth,mock-a' }
+const targetsOf = (responses: Response[]) => responses.map((r) => routeOf(r).target)
+
+describe('resilience: provider rate limits', () => {
+  it('rpm: the over-budget provider is skipped (not waited on) and is back once its bucket refills', async () => {
+    const p = simProxy(simConfig(router, {}, { oai: { rpm: 2 } }))
+    const first = [await p.post(ask('claude-sonnet-4')), await p.post(ask('claude-sonnet-4')), await p.post(ask('claude-sonnet-4'))]
+    assert.deepEqual(targetsOf(first), ['oai,mock-o', 'oai,mock-o', 'anth,mock-a'])
+    assert.equal(routeOf(first[2]!).attempts, 1, 'no upstream call was spent on the limited provider')
+    const plan = (await (await p.get('/v1/routing/plan?scenario=default')).json()) as { dropped: { target: string; skip?: { reason: string } }[] }
+    assert.deepEqual(plan.dropped.map((d) => [d.target, d.skip?.reason]), [['oai,mock-o', 'rate_limited']])
+    p.clock.advance(30_000)
+    assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).target, 'oai,mock-o', 'half a minute refills one request of rpm 2')
+    assert.deepEqual(p.mock.attempts().map((a) => a.baseModel), ['mock-o', 'mock-o', 'mock-a', 'mock-o'])
+    p.close()
+  })
+
+  it('all providers over budget: 429 rate_limit_error with retry-after, and no upstream call', async () => {
+    const p = simProxy(simConfig(router, {}, { oai: { rpm: 1 }, anth: { rpm: 1 } }))
+    assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
+    assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 429)
+    assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'rate_limit_error')
+    const wait = Number(res.headers.get('retry-after'))
+    assert.ok(wait >= 1 && wait <= 60, `retry-after ${wait}`)
+    assert.equal(p.mock.attempts().length, 2)
+    p.close()
+  })
+
+  it('maxConcurrent: while a stream holds the only slot, the next request goes elsewhere; the slot frees when it ends', async () => {
+    let oaiCalls = 0
+    // The first OpenAI-format call stalls after 3 events, so its stream stays open until the client leaves.
+    const inject = (req: Request) => (req.url.includes('/chat/completions') && oaiCalls++ === 0 ? { 'x-mock-stall': '3' } : undefined)
+    const p = simProxy(simConfig(router, {}, { oai: { maxConcurrent: 1 } }), { inject })
+    const open = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(routeOf(open).target, 'oai,mock-o')
+    assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).target, 'anth,mock-a')
+    await open.body!.cancel()
+    assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).target, 'oai,mock-o')
+    assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok'], ['mock-o', 'ok']])
+    p.close()
+  })
+
+  it('tpm: a prompt that no longer fits the provider budget goes to one that can take it; a small one still fits', async () => {
+    const p = simProxy(simConfig(router, {}, { oai: { tpm: 1_000 } }))
+    const big = ask('claude-sonnet-4', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(150) }] })
+    assert.equal(routeOf(await p.post(big)).target, 'oai,mock-o')
+    const second = await p.post(big)
+    assert.equal(second.status, 200)
+    assert.equal(routeOf(second).target, 'anth,mock-a')
+    assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).target, 'oai,mock-o')
+    assert.deepEqual(p.mock.attempts().map((a) => a.baseModel), ['mock-o', 'mock-a', 'mock-o'])
+    p.close()
+  })
+})
