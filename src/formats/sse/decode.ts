@@ -16,6 +16,7 @@ export interface SseDecoder {
  */
 export function createSseDecoder(): SseDecoder {
   let tail = ''
+  let first = true
   let event: string | undefined
   let data: string[] = []
 
@@ -39,6 +40,10 @@ export function createSseDecoder(): SseDecoder {
   return {
     push(text: string): SseEvent[] {
       const out: SseEvent[] = []
+      if (first && text.length > 0) {
+        first = false
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1) // the SSE spec ignores a leading BOM
+      }
       const chunk = tail.length > 0 ? tail + text : text
       let start = 0
       // The tail holds no newline (that is why it is the tail), so resume the scan after it.

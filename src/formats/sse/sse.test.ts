@@ -30,6 +30,9 @@ describe('createSseDecoder', () => {
   it('drops an event with no data and resets the event name', () => {
     assert.deepEqual(decodeChunks(['event: a\n\ndata: 1\n\n']), [{ data: '1' }])
   })
+  it('ignores a leading byte-order mark only at the very start', () => {
+    assert.deepEqual(decodeChunks(['', '\uFEFFdata: a\n\n', '\uFEFFdata: b\n\n']), [{ data: 'a' }])
+  })
   it('flush returns an unterminated final event', () => {
     assert.deepEqual(decodeChunks(['data: {"x":1}']), [{ data: '{"x":1}' }])
   })

@@ -57,6 +57,7 @@ describe('ids and tool names', () => {
 describe('think splitter', () => {
   it('splits a leading think section and drops whitespace after it', () => {
     assert.deepEqual(splitThink('  <think>plan</think>\n\nanswer'), { thinking: 'plan', text: 'answer' })
+    assert.deepEqual(splitThink('<think>\n  plan\n</think>\n\nanswer'), { thinking: 'plan\n', text: 'answer' })
   })
   it('treats a later <think> as literal text', () => {
     assert.deepEqual(splitThink('code: <think>x</think>'), { thinking: '', text: 'code: <think>x</think>' })

@@ -36,6 +36,7 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
   let phase: Phase = opts.startsOpen ? 'thinking' : 'start'
   let buf = ''
   let closed = false
+  let leading = true
 
   const step = (out: ThinkSegment[]): void => {
     if (phase === 'start') {
@@ -47,6 +48,12 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
       else phase = 'text'
     }
     if (phase === 'thinking') {
+      if (leading) {
+        // Models write `<think>\n…`: the newline is layout, not reasoning.
+        buf = buf.trimStart()
+        if (buf.length === 0) return
+        leading = false
+      }
       const at = buf.indexOf(CLOSE)
       if (at < 0) {
         const keep = partialTagAt(buf, CLOSE)
