@@ -78,13 +78,13 @@ class Tap implements UsageTap {
   #openai(ev: SseEvent): void {
     const data = ev.data
     if (data === '[DONE]') return void (this.terminal = true)
-    if (ev.event === 'error' || data.startsWith('{"error"')) return void (this.errored = true)
+    if (ev.event === 'error') return void (this.errored = true)
+    if (data.includes('"error"') && isObject(obj(tryParse(data)).error)) return void (this.errored = true)
     this.#content(data, O_CONTENT_KEYS)
     // Chunks carry `"usage":null` until the final one; parse only when a usage object may be present.
     if (!data.includes('"usage":{') && !data.includes('"usage": {')) return
     const parsed = tryParse(data)
     if (isObject(parsed) && isObject(parsed.usage)) this.usage = usageOfOpenAI(parsed.usage)
-    if (isObject(parsed) && parsed.error !== undefined) this.errored = true
   }
 }
 

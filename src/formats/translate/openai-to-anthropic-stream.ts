@@ -50,7 +50,7 @@ export class OpenAIToAnthropicStream extends StreamBase {
     if (ev.data === '[DONE]') this.#complete()
     else {
       const parsed = tryParse(ev.data)
-      if (ev.event === 'error' || (isObject(parsed) && parsed.error !== undefined)) this.#fail(parsed ?? { error: { message: ev.data } })
+      if (ev.event === 'error' || (isObject(parsed) && parsed.error !== undefined && parsed.error !== null)) this.#fail(parsed ?? { error: { message: ev.data } })
       else if (isObject(parsed)) this.#chunk(parsed)
     }
     return this.drain()

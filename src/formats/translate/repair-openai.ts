@@ -44,7 +44,7 @@ export class OpenAIToolArgRepairStream extends StreamBase {
       this.emit(...this.#flush(), ev)
       this.finish()
     } else if (!isObject(c)) this.emit(ev)
-    else if (ev.event === 'error' || c.error !== undefined) this.failWith([ev]) // the upstream's error is already OpenAI-shaped
+    else if (ev.event === 'error' || (c.error !== undefined && c.error !== null)) this.failWith([ev]) // the upstream's error is already OpenAI-shaped
     else this.#chunk(ev, c)
     return this.drain()
   }
