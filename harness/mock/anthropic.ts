@@ -4,13 +4,14 @@
  * needs no JSON escaping, so no per-chunk JSON.stringify.
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, frameEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
+import { chunkText, frameEvent, staticEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
 
 const ev = (name: string, data: string): string => `event: ${name}\ndata: ${data}\n\n`
 const frame = (name: string, data: string): PlannedEvent => frameEvent(ev(name, data))
 
-const STOP = (i: number): PlannedEvent => frame('content_block_stop', `{"type":"content_block_stop","index":${i}}`)
-const MESSAGE_STOP = ev('message_stop', '{"type":"message_stop"}')
+const STOPS = [0, 1, 2].map((i) => staticEvent(ev('content_block_stop', `{"type":"content_block_stop","index":${i}}`)))
+const STOP = (i: number): PlannedEvent => STOPS[i] ?? frame('content_block_stop', `{"type":"content_block_stop","index":${i}}`)
+const MESSAGE_STOP = staticEvent(ev('message_stop', '{"type":"message_stop"}'))
 const SIGNATURE = 'bW9jay1zaWduYXR1cmU='
 
 function delta(index: number, d: string): PlannedEvent {
@@ -55,7 +56,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
   if (spec.mode === 'tool') toolBlock(spec, out)
   else if (spec.mode === 'thinking') { thinkingBlock(spec, out); textBlock(1, spec, out) } else textBlock(0, spec, out)
   out.push(frame('message_delta', `{"type":"message_delta","delta":{"stop_reason":"${stopReason(spec)}","stop_sequence":null},"usage":{"output_tokens":${outputTokensOf(spec)}}}`))
-  out.push(frameEvent(MESSAGE_STOP))
+  out.push(MESSAGE_STOP)
   return out
 }
 

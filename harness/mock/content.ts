@@ -23,6 +23,8 @@ export interface ContentSpec {
 export interface PlannedEvent {
   readonly sse: string
   readonly token: boolean
+  /** Pre-encoded bytes for events identical in every stream (encoded once at load). */
+  readonly bytes?: Uint8Array
 }
 
 /** A format's rendering of a spec: the SSE events (terminator last), the JSON body, errors. */
@@ -76,6 +78,9 @@ export function fullThinking(spec: ContentSpec): string {
 export const tokenEvent = (sse: string): PlannedEvent => ({ sse, token: true })
 /** Wrap an SSE string as a framing event (sent right after the previous one). */
 export const frameEvent = (sse: string): PlannedEvent => ({ sse, token: false })
+
+/** A framing event that never changes (`message_stop`, `[DONE]`…), encoded once; every stream enqueues the same bytes (readers must not mutate chunks, which no web-stream consumer does). */
+export const staticEvent = (sse: string): PlannedEvent => ({ sse, token: false, bytes: new TextEncoder().encode(sse) })
 
 export const TOOL_NAME = 'mock_lookup'
 

@@ -4,9 +4,10 @@
  * concatenation.
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, frameEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
+import { chunkText, frameEvent, staticEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
 
 export const DONE = 'data: [DONE]\n\n'
+const DONE_EVENT = staticEvent(DONE)
 
 function usageJson(spec: ContentSpec): string {
   const out = outputTokensOf(spec)
@@ -34,7 +35,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
   if (spec.includeUsage) {
     out.push(frameEvent(`data: {"id":"${spec.id}","object":"chat.completion.chunk","created":${spec.created},"model":${JSON.stringify(spec.model)},"choices":[],"usage":${usageJson(spec)}}\n\n`))
   }
-  out.push(frameEvent(DONE))
+  out.push(DONE_EVENT)
   return out
 }
 

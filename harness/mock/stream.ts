@@ -75,7 +75,7 @@ export function sseStream(o: StreamOptions): ReadableStream<Uint8Array> {
       const wait = waitFor(ev)
       if (wait > 0) await o.sleep(wait, signal)
       if (signal.aborted) return
-      c.enqueue(encoder.encode(ev.sse))
+      c.enqueue(ev.bytes ?? encoder.encode(ev.sse))
       i++
       o.onEvent()
     },
