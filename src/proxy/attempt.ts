@@ -21,6 +21,8 @@ export interface AttemptFailure {
   readonly error: ProxyError
   /** False when no other target would do better (the request itself is at fault, or the client left). */
   readonly failover: boolean
+  /** No upstream was called: the breaker, a rate budget or a Retry-After hold refused the try. */
+  readonly skipped?: boolean
 }
 
 /** The translation context a target's response is rendered with. */
@@ -68,7 +70,7 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     const admission = deps.routing.admit(t, opts.estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
-      return err({ error: admission.error, failover: true })
+      return err({ error: admission.error, failover: true, skipped: true })
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++

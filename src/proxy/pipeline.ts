@@ -4,10 +4,11 @@
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { attemptTarget } from './attempt.ts'
+import type { JsonObject } from '../formats/types.ts'
+import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
-import type { ClientRequest, RequestTrace } from './types.ts'
+import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
 
 /** Serves one client request end to end; never throws for upstream trouble. */
 export async function handle(req: ClientRequest, deps: Deps): Promise<Response> {
@@ -20,19 +21,42 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
   const deadlineAt = req.receivedAt + deps.config.apiTimeoutMs
   const tried: string[] = []
   let queue = route.value.plan
-  let last: ProxyError = { kind: 'no_upstream', message: 'No target could be tried' }
+  let last: AttemptFailure | undefined
   for (let target = queue[0]; target; target = queue[0]) {
     const rest = queue.slice(1)
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
     const outcome = await attemptTarget(req, target, { body, estimatedInputTokens, deadlineAt, trace, next: rest[0] }, deps)
-    if (outcome.ok) return respond(req, target, outcome.value, trace, deps, body)
-    last = outcome.error.error
+    if (outcome.ok) return commit(req, target, outcome.value, trace, deps, body)
+    last = moreTelling(last, outcome.error)
     tried.push(target.key)
     if (!outcome.error.failover || deps.now() >= deadlineAt) break
-    queue = deps.routing.reroute?.(last, rest, tried, req.preset) ?? rest
+    queue = deps.routing.reroute?.(outcome.error.error, rest, tried, req.preset) ?? rest
   }
-  return fail(req, last, trace, deps, body)
+  return fail(req, last?.error ?? { kind: 'no_upstream', message: 'No target could be tried' }, trace, deps, body)
 }
+
+/** Hands the answer to respond; if that throws (a bug), the attempt is still ended and its slot freed. */
+function commit(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: JsonObject): Response {
+  try {
+    return respond(req, t, a, trace, deps, body)
+  } catch (e) {
+    a.timer.finish({ ok: false })
+    a.release()
+    throw e
+  }
+}
+
+/**
+ * The failure the client should see: what an upstream said beats a local skip of a later
+ * target; among skips, the one that clears soonest gives the most useful `retry-after`.
+ */
+export function moreTelling(prev: AttemptFailure | undefined, next: AttemptFailure): AttemptFailure {
+  if (!prev || !next.skipped) return next
+  if (!prev.skipped) return prev
+  return waitOf(next.error) < waitOf(prev.error) ? next : prev
+}
+
+const waitOf = (e: ProxyError) => (e.kind === 'circuit_open' ? e.retryInMs : e.kind === 'rate_limited' ? e.retryAfterMs ?? Infinity : Infinity)
 
 function fail(req: ClientRequest, e: ProxyError, trace: RequestTrace, deps: Deps, body = req.body): Response {
   trace.failure = e.kind

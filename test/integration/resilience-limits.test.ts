@@ -62,4 +62,17 @@ describe('resilience: provider rate limits', () => {
     assert.deepEqual(p.mock.attempts().map((a) => a.baseModel), ['mock-o', 'mock-a', 'mock-o'])
     p.close()
   })
+
+  it('when the primary failed upstream and the fallback is only over its local budget, the client sees the upstream error', async () => {
+    const cfg = simConfig({ default: 'oai,mock-o:status=503', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }, {}, { anth: { tpm: 1_000 } })
+    const p = simProxy(cfg)
+    const big = (model: string) => ask(model, { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(150) }] })
+    assert.equal((await p.post(big('anth,mock-a'))).status, 200)
+    const res = await p.post(big('claude-sonnet-4'))
+    assert.equal(res.status, 503)
+    assert.equal(res.headers.get('retry-after'), null)
+    assert.match(res.headers.get('x-switchyard-route') ?? '', /attempts=1; fallback=1$/, 'the fallback was reached and skipped locally')
+    assert.deepEqual(p.mock.attempts().map((a) => a.model), ['mock-a', 'mock-o:status=503'])
+    p.close()
+  })
 })
