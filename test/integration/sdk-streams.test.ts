@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { encodeSseAll, translationFor } from '../../src/formats/index.ts'
+import { encodeSseAll, renderError, translationFor } from '../../src/formats/index.ts'
 import type { JsonObject, SseEvent, TranslateContext } from '../../src/formats/index.ts'
 import { aev, openaiChunks, runStream, testCtx } from '../arbitraries/formats.ts'
 
@@ -130,5 +130,20 @@ describe('openai-node accepts our Anthropic → OpenAI streams', () => {
     assert.equal(c.choices[0]!.message.content, 'ok')
     assert.equal(c.choices[0]!.finish_reason, 'length')
     assert.equal(c.usage?.total_tokens, 7)
+  })
+})
+
+describe('both SDKs read our error bodies', () => {
+  const serveError = (format: 'anthropic' | 'openai') => {
+    const { status, body } = renderError(format, { kind: 'upstream_status', target: 't', status: 404, message: 'model x not found', code: 'model_not_found' }, 'req_9')
+    return (async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })) as unknown as typeof fetch
+  }
+  it('Anthropic: status, error type and message', async () => {
+    await assert.rejects(anthropicClient(serveError('anthropic')).messages.create({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] }),
+      (e: unknown) => e instanceof Anthropic.NotFoundError && e.status === 404 && /model x not found/.test(e.message))
+  })
+  it('OpenAI: status, code and message', async () => {
+    await assert.rejects(openaiClient(serveError('openai')).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      (e: unknown) => e instanceof OpenAI.NotFoundError && e.status === 404 && e.code === 'model_not_found' && /model x not found/.test(e.message))
   })
 })
