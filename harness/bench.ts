@@ -46,10 +46,10 @@ async function closedLoop(side: Side, format: ClientFormat, concurrency: number,
   return { requests: lat.length, errors, rps: lat.length / secs, latencyMs: summarise(lat), cpuSec: sampler?.stop().cpuSec ?? Number.NaN }
 }
 
-/** Run `fn` for A and B alternately `rounds` times and pool each side's latencies. */
-async function interleaved(rounds: number, a: () => Promise<LoadResult>, b: () => Promise<LoadResult>): Promise<[LoadResult[], LoadResult[]]> {
-  const ra: LoadResult[] = []
-  const rb: LoadResult[] = []
+/** Run A and B alternately (A B A B …) `rounds` times so machine drift hits both sides alike. */
+export async function interleaved<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>): Promise<[T[], T[]]> {
+  const ra: T[] = []
+  const rb: T[] = []
   for (let i = 0; i < rounds; i++) { ra.push(await a()); rb.push(await b()) }
   return [ra, rb]
 }

@@ -118,11 +118,11 @@ function row(label: string, m: Measured, who: string, procOnly = false): string[
   const p = m.proc[who]
   const proc = [fmt(p?.peakRssMb ?? Number.NaN), fmt(p?.cpuSec ?? Number.NaN, 2)]
   if (procOnly) return [label, ...HEADER.slice(1, -2).map(() => ''), ...proc]
-  return [label, `${r.completed}/${r.failed}`, fmt(r.ttfbMs.p50), fmt(r.ttfbMs.p95), fmt(r.ttfbMs.p99), fmt(r.totalMs.p50), fmt(r.totalMs.p99),
+  return [label, `${r.completed}/${r.failed}`, fmt(r.ttfbMs.p50), fmt(r.ttfbMs.p95), fmt(r.ttfbMs.p99), fmt(r.ttftMs.p50), fmt(r.ttftMs.p99), fmt(r.totalMs.p50), fmt(r.totalMs.p99),
     fmt(r.chunksPerSec, 0), fmt(r.tokensPerSec, 0), ...proc]
 }
 
-const HEADER = ['run', 'completed/failed', 'TTFB p50 ms', 'p95', 'p99', 'total p50 ms', 'p99', 'chunks/s', 'tokens/s', 'peak RSS MB', 'CPU s']
+const HEADER = ['run', 'completed/failed', 'TTFB p50 ms', 'p95', 'p99', 'first token p50 ms', 'p99', 'total p50 ms', 'p99', 'chunks/s', 'tokens/s', 'peak RSS MB', 'CPU s']
 
 async function stress(a: HarnessArgs): Promise<number> {
   const mock = await startMockProcess(a.mockPort)

@@ -54,6 +54,11 @@ export class StreamChecker {
     this.#expectedTokens = expectedTokens
   }
 
+  /** True once any answer text arrived (the harness times the first token with it). */
+  get sawText(): boolean {
+    return this.#s.text !== ''
+  }
+
   /** Feed decoded text as it arrives; events may be split anywhere. */
   push(text: string): void {
     this.#buf += text.includes('\r') ? text.replace(/\r\n/g, '\n') : text

@@ -26,6 +26,8 @@ export interface StreamRunOptions {
 export interface StreamOutcome {
   readonly ok: boolean
   readonly ttfbMs: number
+  /** Time to the first answer text (first token), which a proxy may hold back after its first byte. */
+  readonly ttftMs: number
   readonly totalMs: number
   readonly errors: readonly string[]
   readonly chunks: number
@@ -37,6 +39,7 @@ export interface StreamRunReport {
   readonly completed: number
   readonly failed: number
   readonly ttfbMs: Summary
+  readonly ttftMs: Summary
   readonly totalMs: Summary
   readonly chunksPerSec: number
   readonly tokensPerSec: number
@@ -59,6 +62,7 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
   const checker = new StreamChecker(o.clientFormat, o.chunks, o.skipUsage === true ? undefined : o.chunks * o.tokensPerChunk)
   const t0 = performance.now()
   let ttfb = Number.NaN
+  let ttft = Number.NaN
   let failure: string | undefined
   try {
     const res = await fetch(o.url + PATHS[o.clientFormat], {
@@ -73,13 +77,14 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
         if (done) break
         if (Number.isNaN(ttfb)) ttfb = performance.now() - t0
         checker.push(value)
+        if (Number.isNaN(ttft) && checker.sawText) ttft = performance.now() - t0
       }
     }
   } catch (e) {
     failure = `${(e as Error).name}: ${(e as Error).message}`
   }
   const r = checker.end(failure)
-  return { ok: r.ok, ttfbMs: ttfb, totalMs: performance.now() - t0, errors: r.errors, chunks: r.chunks, outputTokens: r.outputTokens ?? 0 }
+  return { ok: r.ok, ttfbMs: ttfb, ttftMs: ttft, totalMs: performance.now() - t0, errors: r.errors, chunks: r.chunks, outputTokens: r.outputTokens ?? 0 }
 }
 
 /** Summarise outcomes into the figures the table prints. */
@@ -89,7 +94,7 @@ export function reportOf(outcomes: readonly StreamOutcome[], wallMs: number): St
   const secs = wallMs / 1000
   return {
     streams: outcomes.length, completed: ok.length, failed: outcomes.length - ok.length,
-    ttfbMs: summarise(ok.map((x) => x.ttfbMs)), totalMs: summarise(ok.map((x) => x.totalMs)),
+    ttfbMs: summarise(ok.map((x) => x.ttfbMs)), ttftMs: summarise(ok.map((x) => x.ttftMs)), totalMs: summarise(ok.map((x) => x.totalMs)),
     chunksPerSec: outcomes.reduce((s, x) => s + x.chunks, 0) / secs,
     tokensPerSec: outcomes.reduce((s, x) => s + x.outputTokens, 0) / secs,
     wallMs, sampleErrors: errors,
