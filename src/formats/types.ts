@@ -40,6 +40,8 @@ export interface TranslateContext {
   readonly roundTripReasoning?: boolean
   /** The upstream's template pre-inserts `<think>`: its output starts inside the thinking section. */
   readonly thinkingStartsOpen?: boolean
+  /** The think-tag pair this upstream writes into content; `<think>` / `</think>` when absent. */
+  readonly thinkTags?: readonly [string, string]
   /** Shortened upstream tool name → client tool name; filled in by `request()` when absent. */
   readonly toolNames?: Readonly<Record<string, string>>
   /**

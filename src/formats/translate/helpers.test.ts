@@ -59,6 +59,10 @@ describe('think splitter', () => {
     assert.deepEqual(splitThink('  <think>plan</think>\n\nanswer'), { thinking: 'plan', text: 'answer' })
     assert.deepEqual(splitThink('<think>\n  plan\n</think>\n\nanswer'), { thinking: 'plan\n', text: 'answer' })
   })
+  it('accepts another tag pair', () => {
+    assert.deepEqual(splitThink('<thinking>a</thinking>b', { tags: ['<thinking>', '</thinking>'] }), { thinking: 'a', text: 'b' })
+    assert.deepEqual(splitThink('<think>a</think>b', { tags: ['<thinking>', '</thinking>'] }), { thinking: '', text: '<think>a</think>b' })
+  })
   it('treats a later <think> as literal text', () => {
     assert.deepEqual(splitThink('code: <think>x</think>'), { thinking: '', text: 'code: <think>x</think>' })
   })

@@ -42,7 +42,7 @@ export class OpenAIToAnthropicStream extends StreamBase {
   constructor(ctx: TranslateContext) {
     super()
     this.#ctx = ctx
-    this.#think = createThinkSplitter({ startsOpen: ctx.thinkingStartsOpen === true })
+    this.#think = createThinkSplitter({ startsOpen: ctx.thinkingStartsOpen === true, ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}) })
   }
 
   push(ev: SseEvent): SseEvent[] {

@@ -64,7 +64,7 @@ function toolUseBlocks(calls: readonly unknown[], ctx: TranslateContext): JsonOb
 export function openAIToAnthropicResponse(body: JsonObject, ctx: TranslateContext): JsonObject {
   const choice = obj(arr(body.choices)[0])
   const msg = obj(choice.message)
-  const split = splitThink(str(msg.content) ?? '', { startsOpen: ctx.thinkingStartsOpen === true })
+  const split = splitThink(str(msg.content) ?? '', { startsOpen: ctx.thinkingStartsOpen === true, ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}) })
   const reasoning = (str(msg.reasoning_content) || str(msg.reasoning) || '') + split.thinking
   const content: JsonObject[] = []
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: syntheticSignature(reasoning) })

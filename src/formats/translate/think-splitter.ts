@@ -15,8 +15,12 @@ export interface ThinkSplitter {
 
 type Phase = 'start' | 'thinking' | 'after' | 'text'
 
-const OPEN = '<think>'
-const CLOSE = '</think>'
+/** Options: the section may start open (template pre-inserted the tag); the tag pair is configurable. */
+export interface ThinkOptions {
+  readonly startsOpen?: boolean
+  /** Opening and closing tags; `<think>` / `</think>` unless given (some models use `<thinking>`). */
+  readonly tags?: readonly [string, string]
+}
 
 /** Length of the longest suffix of `s` that is a proper prefix of `tag` (what to hold back). */
 function partialTagAt(s: string, tag: string): number {
@@ -32,7 +36,8 @@ function partialTagAt(s: string, tag: string): number {
  * possible partial tag is held back until the next chunk decides it.
  * @example const s = createThinkSplitter(); s.push('<th'); s.push('ink>hm</think> ok') // [thinking 'hm', text 'ok']
  */
-export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkSplitter {
+export function createThinkSplitter(opts: ThinkOptions = {}): ThinkSplitter {
+  const [openTag, closeTag] = opts.tags ?? ['<think>', '</think>']
   let phase: Phase = opts.startsOpen ? 'thinking' : 'start'
   let buf = ''
   let closed = false
@@ -41,10 +46,10 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
   const step = (out: ThinkSegment[]): void => {
     if (phase === 'start') {
       const lead = buf.trimStart()
-      if (lead.startsWith(OPEN)) {
+      if (lead.startsWith(openTag)) {
         phase = 'thinking'
-        buf = lead.slice(OPEN.length)
-      } else if (lead.length === 0 || OPEN.startsWith(lead)) return
+        buf = lead.slice(openTag.length)
+      } else if (lead.length === 0 || openTag.startsWith(lead)) return
       else phase = 'text'
     }
     if (phase === 'thinking') {
@@ -54,15 +59,15 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
         if (buf.length === 0) return
         leading = false
       }
-      const at = buf.indexOf(CLOSE)
+      const at = buf.indexOf(closeTag)
       if (at < 0) {
-        const keep = partialTagAt(buf, CLOSE)
+        const keep = partialTagAt(buf, closeTag)
         if (buf.length > keep) out.push({ kind: 'thinking', text: buf.slice(0, buf.length - keep) })
         buf = buf.slice(buf.length - keep)
         return
       }
       if (at > 0) out.push({ kind: 'thinking', text: buf.slice(0, at) })
-      buf = buf.slice(at + CLOSE.length)
+      buf = buf.slice(at + closeTag.length)
       phase = 'after'
       closed = true
     }
@@ -102,9 +107,9 @@ export function createThinkSplitter(opts: { startsOpen?: boolean } = {}): ThinkS
  * only a closing tag (the template inserted `<think>`) needs `startsOpen`, exactly as streams do,
  * so a JSON answer and the same answer streamed always agree.
  */
-export function splitThink(text: string, opts: { startsOpen?: boolean } = {}): { thinking: string; text: string } {
+export function splitThink(text: string, opts: ThinkOptions = {}): { thinking: string; text: string } {
   const startsOpen = opts.startsOpen === true
-  const s = createThinkSplitter({ startsOpen })
+  const s = createThinkSplitter(opts)
   const segs = [...s.push(text), ...s.flush()]
   if (startsOpen && !s.closed) return { thinking: '', text }
   const join = (k: ThinkSegment['kind']) => segs.filter((g) => g.kind === k).map((g) => g.text).join('')
