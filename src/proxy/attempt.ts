@@ -105,7 +105,8 @@ export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'c
 
 /** Waits `ms`, or less if the client leaves. Resolves false when it left. */
 export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(!signal.aborted)
+  // An abort that already happened fires no event: answer at once instead of waiting it out.
+  if (ms <= 0 || signal.aborted) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
     const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
     const id = setTimeout(done, ms)

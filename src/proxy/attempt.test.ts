@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import type { Config } from '../config/types.ts'
+import { timeoutsFor, timerSleep } from './attempt.ts'
+
+const deps = (firstTokenTimeoutMs: number, connectTimeoutMs: number) => ({ config: { router: { firstTokenTimeoutMs, connectTimeoutMs } } as unknown as Config })
+
+describe('timeoutsFor', () => {
+  it('a stream with time to spare is bounded by firstTokenTimeoutMs and connectTimeoutMs', () => {
+    assert.deepEqual(timeoutsFor(true, 600_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 60_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000 })
+  })
+
+  it('a JSON call is bounded by the client deadline only, reported as total', () => {
+    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
+  })
+
+  it('when the deadline is nearer than the first-token bound, the deadline wins and is called total', () => {
+    assert.deepEqual(timeoutsFor(true, 5_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 5_000, firstTokenPhase: 'total' })
+  })
+
+  it('law: no bound ever exceeds the time left before the deadline', () => {
+    fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), (stream, left, ftt, connect) => {
+      const t = timeoutsFor(stream, left, deps(ftt, connect))
+      assert.ok(t.firstTokenTimeoutMs <= left)
+      assert.ok((t.connectTimeoutMs ?? 0) <= left)
+      assert.equal(t.firstTokenPhase === 'total', t.firstTokenTimeoutMs === left && !(stream && ftt < left))
+    }))
+  })
+})
+
+describe('timerSleep', () => {
+  it('resolves false at once when the client has left, true after a short wait otherwise', async () => {
+    const gone = new AbortController()
+    gone.abort()
+    assert.equal(await timerSleep(10_000, gone.signal), false)
+    assert.equal(await timerSleep(1, new AbortController().signal), true)
+  })
+
+  it('a client leaving mid-wait ends the wait early with false', async () => {
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 5)
+    assert.equal(await timerSleep(60_000, ac.signal), false)
+  })
+})

@@ -1,0 +1,74 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createMockUpstream } from '../../harness/mock-upstream.ts'
+import type { ProviderConfig } from '../config/types.ts'
+import type { ProxyError } from '../errors.ts'
+import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
+import type { PlannedTarget } from './types.ts'
+
+const provider: ProviderConfig = {
+  name: 'oai', baseUrl: 'http://mock.test/v1/chat/completions', apiKey: 'sk-secret', models: ['m'], format: 'openai',
+  transformers: [], modelTransformers: {}, limits: {}, pricing: {}, headers: {},
+}
+const target = (model: string): PlannedTarget => ({ key: `oai,${model}`, provider, model, tier: 'tier-0', source: 'primary' })
+
+/** One call through the real mock with real (short) timers. */
+async function call(model: string, limits: Partial<CallLimits> & { stream?: boolean } = {}) {
+  const mock = createMockUpstream()
+  const t = target(model)
+  const body = { model, stream: limits.stream ?? true, messages: [{ role: 'user', content: 'hi' }] }
+  const c = buildCall(t, body, { client: new Headers(), query: '', sameFormat: true, stream: limits.stream ?? true })
+  const r = await callUpstream(mock.fetch, c, t, { signal: limits.signal ?? new AbortController().signal, firstTokenTimeoutMs: 2_000, ...limits })
+  return { r, mock }
+}
+
+const errorOf = (r: Awaited<ReturnType<typeof call>>['r']): ProxyError | undefined => (r.ok ? undefined : r.error)
+
+describe('callUpstream: the commit point', () => {
+  it('a stream succeeds once headers and one real event arrived, and that event is handed on', async () => {
+    const { r } = await call('m:chunks=3')
+    assert.ok(r.ok && r.value.kind === 'stream')
+    assert.ok(r.value.headEvents.some((e) => e.data.includes('chat.completion.chunk')))
+    await r.value.reader.cancel()
+  })
+
+  it('a stream closed before its first event is stream_broken with 0 events (failover still allowed)', async () => {
+    assert.deepEqual(errorOf((await call('m:cut=0')).r), { kind: 'stream_broken', target: 'oai,m:cut=0', afterEvents: 0, message: 'upstream closed the stream before its first event' })
+  })
+
+  it('a network error names its kind, never the upstream URL', async () => {
+    const e = errorOf((await call('m:reset')).r)
+    assert.equal(e?.kind, 'upstream_network')
+    assert.ok(e?.kind === 'upstream_network' && !e.message.includes('mock.test'))
+  })
+})
+
+describe('callUpstream: timeouts are typed by phase', () => {
+  it('no headers within connectTimeoutMs (streams): connect', async () => {
+    const { r, mock } = await call('m:hang', { connectTimeoutMs: 20, firstTokenTimeoutMs: 5_000 })
+    assert.deepEqual(errorOf(r), { kind: 'timeout', target: 'oai,m:hang', phase: 'connect' })
+    assert.equal(mock.attempts()[0]?.outcome, 'aborted')
+  })
+
+  it('headers but no first event within firstTokenTimeoutMs: first_token (the connect timer stopped at the headers)', async () => {
+    const { r, mock } = await call('m:stall=0', { connectTimeoutMs: 20, firstTokenTimeoutMs: 60 })
+    assert.deepEqual(errorOf(r), { kind: 'timeout', target: 'oai,m:stall=0', phase: 'first_token' })
+    assert.equal(mock.attempts()[0]?.outcome, 'aborted')
+  })
+
+  it('a bound set by the client deadline reports total', async () => {
+    const { r } = await call('m:hang', { firstTokenTimeoutMs: 20, firstTokenPhase: 'total' })
+    assert.deepEqual(errorOf(r), { kind: 'timeout', target: 'oai,m:hang', phase: 'total' })
+  })
+
+  it('JSON calls ignore the connect timer: their headers come with the whole answer', async () => {
+    const { r } = await call('m:ttft=60', { stream: false, connectTimeoutMs: 10, firstTokenTimeoutMs: 2_000 })
+    assert.ok(r.ok && r.value.kind === 'json')
+  })
+
+  it('the client leaving is client_closed, not a timeout', async () => {
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 20)
+    assert.deepEqual(errorOf((await call('m:hang', { signal: ac.signal })).r), { kind: 'client_closed' })
+  })
+})
