@@ -46,15 +46,20 @@ describe('resilience: retries on the same target', () => {
     p.close()
   })
 
-  it('a persistent 503 is retried max_retries times, then the fallback answers', async () => {
-    const router = { default: 'oai,mock-o:status=503', ...noTiers, tierRetries: { 'tier-0': { max_retries: 2 } } }
-    const p = simProxy(simConfig(router, { fallback: { default: ['anth,mock-a'] } }))
-    const res = await p.post(ask('claude-sonnet-4'))
-    assert.equal(res.status, 200)
-    assert.deepEqual(models(p), ['mock-o:status=503', 'mock-o:status=503', 'mock-o:status=503', 'mock-a'])
-    assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'fallback-0', attempts: 4, fallback: 1 })
-    p.close()
-  })
+  for (const status of [503, 429, 529]) {
+    it(`a persistent ${status} is retried max_retries times, then the fallback answers`, async () => {
+      const primary = `oai,mock-o:status=${status}`
+      const router = { default: primary, ...noTiers, tierRetries: { 'tier-0': { max_retries: 2 } } }
+      const p = simProxy(simConfig(router, { fallback: { default: ['anth,mock-a'] } }))
+      const res = await p.post(ask('claude-sonnet-4'))
+      assert.equal(res.status, 200)
+      assert.deepEqual(models(p), [...Array<string>(3).fill(primary.slice(4)), 'mock-a'])
+      assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'fallback-0', attempts: 4, fallback: 1 })
+      const metrics = await (await p.get('/metrics')).text()
+      assert.equal(metricValue(metrics, 'ccr_retries_total', { tier: 'tier-0' }), 2)
+      p.close()
+    })
+  }
 
   it('context_length_exceeded skips the next tier and goes to the Router longContext target', async () => {
     const p = simProxy(simConfig({ default: 'oai,mock-o:status=400', background: 'anth,mock-a', longContext: 'oai,mock-p' }))
@@ -151,6 +156,23 @@ describe('resilience: streams', () => {
     assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
     assert.equal(events.at(-1)?.event, 'message_stop')
     assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'tier-1', attempts: 2, fallback: 1 })
+    p.close()
+  })
+
+  it('a cut before the first event may be retried on the same target: nothing reached the client yet', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=0:fail-first=1', background: 'anth,mock-a' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+    assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['cut', 'ok'])
+    assert.deepEqual(routeOf(res), { target: 'oai,mock-o:cut=0:fail-first=1', tier: 'tier-0', attempts: 2, fallback: 0 })
+    p.close()
+  })
+
+  it('a stall before the first event is a first-token timeout: the silent target is left for the next one', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:stall=0', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+    assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
     p.close()
   })
 
