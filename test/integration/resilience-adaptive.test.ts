@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ask, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+import { ask, metricValue, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
 
 interface LatencyRow { target: string; breaker: string; breaker_retry_in_ms: number; samples: number; error_rate: number | null }
 
@@ -33,6 +33,7 @@ describe('resilience: circuit breaker', () => {
     const p = simProxy(simConfig(router), { inject: (req) => (down && isOai(req) ? { 'x-mock-status': '503' } : undefined) })
     for (let i = 0; i < 3; i++) assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
     assert.equal((await latencyOf(p, 'oai,mock-o'))?.breaker, 'open')
+    assert.equal(metricValue(await (await p.get('/metrics')).text(), 'ccr_circuit_state', { target: 'oai,mock-o' }), 2)
     assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).attempts, 1, 'an open breaker keeps requests off the target')
     assert.equal(primaryAttempts(p).length, 3)
     p.clock.advance(5_000)
@@ -46,6 +47,7 @@ describe('resilience: circuit breaker', () => {
     const probe = await p.post(ask('claude-sonnet-4'))
     assert.equal(routeOf(probe).target, 'oai,mock-o')
     assert.equal((await latencyOf(p, 'oai,mock-o'))?.breaker, 'closed')
+    assert.equal(metricValue(await (await p.get('/metrics')).text(), 'ccr_circuit_state', { target: 'oai,mock-o' }), 0)
     p.close()
   })
 })
