@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { translationFor } from '../translation.ts'
-import { testCtx } from '../../../test/arbitraries/formats.ts'
-import type { JsonObject } from '../types.ts'
+import { translationFor } from './translation.ts'
+import { testCtx } from '../../test/arbitraries/formats.ts'
+import type { JsonObject } from './types.ts'
 
 const longName = `mcp__github__${'create_or_update_pull_request_review_comment_'.repeat(2)}`
 
