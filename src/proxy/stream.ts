@@ -75,7 +75,7 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
     unwatch()
     req.signal.removeEventListener('abort', onClientGone)
     if (error?.kind === 'client_closed') { up.abort(error); void up.reader.cancel().catch(() => undefined) }
-    const complete = !error && (translator ? translator.done && !tap.errored : tap.terminal && !tap.errored)
+    const complete = !error && (translator ? translator.done && !translator.errored : tap.terminal && !tap.errored)
     const endError = error ?? (complete ? undefined : incomplete(t, tap.events))
     onEnd({ ok: complete, usage: tap.usage, error: endError })
   }
