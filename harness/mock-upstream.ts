@@ -11,7 +11,7 @@ import { estimateInputTokens } from './mock/content.ts'
 import { anthropicWire } from './mock/anthropic.ts'
 import { openaiWire } from './mock/openai.ts'
 import type { Sleep } from './mock/stream.ts'
-import { timerSleep } from './mock/stream.ts'
+import { coalescedSleep } from './mock/stream.ts'
 import type { MockAttempt, MockFormat, ProfileStep } from './mock/attempts.ts'
 import { AttemptLog, faultOf, profileFactor } from './mock/attempts.ts'
 import { respondWith } from './mock/respond.ts'
@@ -25,7 +25,7 @@ export { chunkText, estimateInputTokens, outputTokensOf, seqTag } from './mock/c
 export interface MockOptions {
   /** Clock for the attempt log and the latency profile (ms). Default: performance.now. */
   readonly now?: () => number
-  /** How the mock waits. Tests inject an instant sleep; default is setTimeout. */
+  /** How the mock waits. Tests inject an instant sleep; default shares one timer per due millisecond. */
   readonly sleep?: Sleep
   /** Base seed for jitter; attempt n uses seed + n unless the request sets `seed=`. */
   readonly seed?: number
@@ -81,7 +81,7 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
   const defaults: MockKnobs = { ...DEFAULT_KNOBS, ...opts.defaults }
   const log = new AttemptLog(opts.maxLogged ?? 200_000)
   const created = Math.floor(Date.now() / 1000)
-  const sleep = opts.sleep ?? timerSleep
+  const sleep = opts.sleep ?? coalescedSleep()
 
   async function serveModel(req: Request, format: MockFormat, path: string): Promise<Response> {
     const wire = WIRES[format]
