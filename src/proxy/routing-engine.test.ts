@@ -59,6 +59,17 @@ describe('routing engine: decide', () => {
     assert.deepEqual(engineOf(config).engine.decide(limited(30_000), 0, first, 10_000), { action: 'failover' })
   })
 
+  it('a target with failures only (an empty EWMA) is expected to take as long as its last try', () => {
+    const t = { now: 0 }
+    const { engine: e } = engineOf(config, t)
+    const err = { kind: 'upstream_status' as const, target: first.key, status: 500, message: 'boom' }
+    const timer = e.begin(first)
+    t.now = 3_000
+    timer.finish({ ok: false, error: err })
+    assert.equal(e.decide(err, 0, first, 2_900).action, 'failover', 'a retry would need ~3 s with 2.9 s left')
+    assert.equal(e.decide(err, 0, first, 60_000).action, 'retry')
+  })
+
   it('the global retry budget turns retries into failovers once spent', () => {
     const c = configWith({ retryBudgetRatio: 0, tierRetries: { 'tier-0': { max_retries: 100 } } })
     const e = engineOf(c).engine

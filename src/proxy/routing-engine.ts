@@ -88,6 +88,10 @@ export function createRoutingEngine(p: RoutingParts): RoutingEngine {
   const prices = configuredPrices(p.config)
   const parts: RoutingParts = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
   const holds = p.holds ?? new RetryAfterHolds()
+  // How long the last try of each target took, success or not: the expected duration of a
+  // target whose EWMA is still empty (failures only penalise an existing EWMA).
+  const lastTryMs = new Map<string, number>()
+  const expectedMs = (key: string, now: number) => p.stats.snapshot(key, now).latencyMs ?? lastTryMs.get(key)
   const budgetParams = retryBudgetParams(p.config.router.retryBudgetRatio)
   let budget: RetryBudget = emptyRetryBudget()
   const toPlanned = (key: string, tier: string, source: PlannedTarget['source']): PlannedTarget[] => {
@@ -103,13 +107,14 @@ export function createRoutingEngine(p: RoutingParts): RoutingEngine {
       return holds.last(planned, p.now())
     },
     admit: (t, estimatedTokens) => admit(p, holds, t, estimatedTokens),
-    begin: (t) => beginAttempt(p, t),
+    begin: (t) => beginAttempt(p, t, (ms) => lastTryMs.set(t.key, ms)),
     decide(err, attempt, t, deadlineLeftMs, next): NextStep {
       const now = p.now()
       holds.note(t.key, err, now)
       const policy = p.config.router.tierRetries[t.tier] ?? p.config.router.defaultRetry
-      const ewmaMs = p.stats.snapshot(t.key, now).latencyMs
-      const ctx = { policy, deadlineMs: deadlineLeftMs, ...(ewmaMs === undefined ? {} : { ewmaMs }), ...expectedOf(p, next, now) }
+      const ewmaMs = expectedMs(t.key, now)
+      const nextMs = next && (expectedMs(next.key, now) ?? UNKNOWN_TARGET_EXPECTED_MS)
+      const ctx = { policy, deadlineMs: deadlineLeftMs, ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs }) }
       const decided = decideNext(err, attempt, ctx, p.random)
       if (decided.action !== 'retry') return decided
       const tried = budgetTryRetry(budget, now, budgetParams)
@@ -132,12 +137,6 @@ export function isContextOverflow(e: ProxyError): boolean {
   return e.kind === 'upstream_status' && e.code === 'context_length_exceeded'
 }
 
-/** The next target's expected latency for `decideNext`: its EWMA, or a prior when it has none. */
-function expectedOf(p: RoutingParts, next: PlannedTarget | undefined, now: number): { nextTargetExpectedMs?: number } {
-  if (!next) return {}
-  return { nextTargetExpectedMs: p.stats.snapshot(next.key, now).latencyMs ?? UNKNOWN_TARGET_EXPECTED_MS }
-}
-
 /** Breaker, upstream Retry-After and provider limits, in that order; a refusal is a value. */
 function admit(p: RoutingParts, holds: RetryAfterHolds, t: PlannedTarget, estimatedTokens: number): Admission {
   const now = p.now()
@@ -150,11 +149,12 @@ function admit(p: RoutingParts, holds: RetryAfterHolds, t: PlannedTarget, estima
   return { ok: true, release: (usage) => got.release(usage ? usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens : undefined) }
 }
 
-function beginAttempt(p: RoutingParts, t: PlannedTarget): AttemptTimer {
+function beginAttempt(p: RoutingParts, t: PlannedTarget, took: (ms: number) => void): AttemptTimer {
   const a = p.stats.begin(t.key, p.now())
   return {
     firstToken: () => a.firstToken(p.now()),
     finish: (r) => {
+      took(p.now() - a.startedAt)
       if (r.ok) a.succeed(p.now(), r.outputTokens === undefined ? undefined : { outputTokens: r.outputTokens })
       else a.fail(p.now(), failureReasonOf(r.error))
     },

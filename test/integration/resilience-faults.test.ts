@@ -135,6 +135,18 @@ describe('resilience: timeouts', () => {
     assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['aborted'])
     p.close()
   })
+
+  it('retries stop at the client deadline: no try starts that could not finish before API_TIMEOUT_MS', async () => {
+    const router = { default: 'oai,mock-o:status=500:ttft=3000', ...noTiers, tierRetries: { 'tier-0': { max_retries: 10, base_backoff_ms: 10 } } }
+    const p = simProxy(simConfig(router, { API_TIMEOUT_MS: 10_000 }))
+    const start = p.clock.t - 1_000_000
+    const res = await p.post(ask('claude-sonnet-4'))
+    assert.equal(res.status, 500)
+    const tries = p.mock.attempts()
+    assert.ok(tries.length >= 2 && tries.length <= 3, `${tries.length} tries`)
+    for (const a of tries) assert.ok(a.t + 3_000 <= start + 10_000, `a try at +${a.t - start} ms could not finish in time`)
+    p.close()
+  })
 })
 
 describe('resilience: streams', () => {
