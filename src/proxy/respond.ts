@@ -4,9 +4,9 @@
  */
 import type { Deps } from '../deps.ts'
 import { httpStatusOf, type ProxyError } from '../errors.ts'
-import { renderError, translationFor, usageFromJson } from '../formats/index.ts'
+import { renderError, usageFromJson } from '../formats/index.ts'
 import type { AttemptOk } from './attempt.ts'
-import { streamBody } from './stream.ts'
+import { responseAdapter, streamBody } from './stream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
 
 const SSE_HEADERS = {
@@ -34,8 +34,8 @@ export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trac
     trace.usage = usage
     trace.durationMs = deps.now() - req.receivedAt
     trace.ttfbMs = trace.durationMs
-    const translation = translationFor(req.format, t.provider.format)
-    const out = translation ? translation.response(a.up.body, a.ctx) : a.up.body
+    const adapter = responseAdapter(req.format, t.provider.format, a.ctx)
+    const out = adapter ? adapter.response(a.up.body, a.ctx) : a.up.body
     deps.telemetry.request(trace, body)
     return new Response(JSON.stringify(out), { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
   }

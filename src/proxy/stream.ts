@@ -6,13 +6,21 @@
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { createUsageTap, encodeSse, renderStreamError, translationFor } from '../formats/index.ts'
-import type { SseEvent, StreamTranslator, Usage } from '../formats/types.ts'
+import { createUsageTap, encodeSse, renderStreamError, sameFormatRepair, translationFor } from '../formats/index.ts'
+import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
+
+/**
+ * How an upstream answer becomes the client's: a translation between formats, a same-format
+ * repair (`enhancetool` on OpenAI), or nothing (bytes pass through untouched).
+ */
+export function responseAdapter(client: WireFormatName, upstream: WireFormatName, ctx: TranslateContext): Pick<Translation, 'response' | 'stream'> | undefined {
+  return translationFor(client, upstream) ?? (client === upstream ? sameFormatRepair(client, ctx) : undefined)
+}
 
 export interface StreamEnd {
   readonly ok: boolean
@@ -32,7 +40,7 @@ const CONTENT = /"(?:text|thinking|partial_json|content|reasoning_content|reason
 /** The client-facing body of a committed stream. `onEnd` runs exactly once. */
 export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: StreamUp }, deps: Deps, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
   const { up } = a
-  const translator: StreamTranslator | undefined = translationFor(req.format, t.provider.format)?.stream(a.ctx)
+  const translator: StreamTranslator | undefined = responseAdapter(req.format, t.provider.format, a.ctx)?.stream(a.ctx)
   const tap = createUsageTap(t.provider.format)
   let sawContent = false
   let ended = false
