@@ -11,7 +11,7 @@ import type { RoutingStats } from '../routing/stats.ts'
 import type { FailureReason } from '../routing/types.ts'
 import { decideNext } from '../resilience/policy.ts'
 import type { ProviderLimiter } from '../resilience/limiter.ts'
-import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget } from '../resilience/retry-budget.ts'
+import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget, type RetryBudgetParams } from '../resilience/retry-budget.ts'
 import { parseTarget } from '../routing/target.ts'
 import { priceFor } from '../tokens/pricing.ts'
 import { RetryAfterHolds } from './holds.ts'
@@ -83,52 +83,80 @@ export function explainPlan(p: RoutingParts, scenario: Scenario, target: string,
   return planRoute(candidates, view, router, now, p.random)
 }
 
+/** The routing engine over `p`: one per app instance, holding the retry budget, holds and last-try times. */
 export function createRoutingEngine(p: RoutingParts): RoutingEngine {
-  const providers = new Map<string, ProviderConfig>(p.config.providers.map((x) => [x.name, x]))
-  const prices = configuredPrices(p.config)
-  const parts: RoutingParts = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
-  const holds = p.holds ?? new RetryAfterHolds()
-  // How long the last try of each target took, success or not: the expected duration of a
-  // target whose EWMA is still empty (failures only penalise an existing EWMA).
-  const lastTryMs = new Map<string, number>()
-  const expectedMs = (key: string, now: number) => p.stats.snapshot(key, now).latencyMs ?? lastTryMs.get(key)
-  const budgetParams = retryBudgetParams(p.config.router.retryBudgetRatio)
-  let budget: RetryBudget = emptyRetryBudget()
-  const toPlanned = (key: string, tier: string, source: PlannedTarget['source']): PlannedTarget[] => {
-    const parsed = parseTarget(key)
-    const provider = parsed && providers.get(parsed.provider)
-    return provider && parsed ? [{ key, provider, model: parsed.model, tier, source }] : []
+  return new AdaptiveRouting(p)
+}
+
+class AdaptiveRouting implements RoutingEngine {
+  readonly #p: RoutingParts
+  readonly #providers: ReadonlyMap<string, ProviderConfig>
+  readonly #holds: RetryAfterHolds
+  /**
+   * How long the last try of each target took, success or not: the expected duration of a
+   * target whose EWMA is still empty (failures only penalise an existing EWMA).
+   */
+  readonly #lastTryMs = new Map<string, number>()
+  readonly #budgetParams: RetryBudgetParams
+  #budget: RetryBudget = emptyRetryBudget()
+
+  constructor(p: RoutingParts) {
+    const prices = configuredPrices(p.config)
+    this.#p = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
+    this.#providers = new Map(p.config.providers.map((x) => [x.name, x]))
+    this.#holds = p.holds ?? new RetryAfterHolds()
+    this.#budgetParams = retryBudgetParams(p.config.router.retryBudgetRatio)
   }
-  return {
-    plan(scenario, target, preset, estimatedTokens = 0) {
-      budget = budgetRequest(budget, p.now(), budgetParams)
-      const plan = explainPlan(parts, scenario, target, preset, estimatedTokens)
-      const planned = plan.targets.flatMap((t) => toPlanned(t.target, t.tier, t.source))
-      return holds.last(planned, p.now())
-    },
-    admit: (t, estimatedTokens) => admit(p, holds, t, estimatedTokens),
-    begin: (t) => beginAttempt(p, t, (ms) => lastTryMs.set(t.key, ms)),
-    decide(err, attempt, t, deadlineLeftMs, next): NextStep {
-      const now = p.now()
-      holds.note(t.key, err, now)
-      const policy = p.config.router.tierRetries[t.tier] ?? p.config.router.defaultRetry
-      const ewmaMs = expectedMs(t.key, now)
-      const nextMs = next && (expectedMs(next.key, now) ?? UNKNOWN_TARGET_EXPECTED_MS)
-      const ctx = { policy, deadlineMs: deadlineLeftMs, ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs }) }
-      const decided = decideNext(err, attempt, ctx, p.random)
-      if (decided.action !== 'retry') return decided
-      const tried = budgetTryRetry(budget, now, budgetParams)
-      budget = tried.budget
-      // Over the global retry budget: fail over instead of adding load to a struggling target.
-      return tried.allowed ? decided : { action: 'failover' }
-    },
-    reroute(err, remaining, tried, preset) {
-      const lc = routerFor(p.config, preset).longContext
-      if (!isContextOverflow(err) || lc === undefined || tried.includes(lc)) return remaining
-      const found = remaining.find((r) => r.key === lc)
-      const first = found ? [found] : toPlanned(lc, tierOf(lc, routerFor(p.config, preset)), 'tier')
-      return [...first, ...remaining.filter((r) => r.key !== lc)]
-    },
+
+  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): readonly PlannedTarget[] {
+    this.#budget = budgetRequest(this.#budget, this.#p.now(), this.#budgetParams)
+    const plan = explainPlan(this.#p, scenario, target, preset, estimatedTokens)
+    return this.#holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
+  }
+
+  admit(t: PlannedTarget, estimatedTokens: number): Admission {
+    return admit(this.#p, this.#holds, t, estimatedTokens)
+  }
+
+  begin(t: PlannedTarget): AttemptTimer {
+    return beginAttempt(this.#p, t, (ms) => this.#lastTryMs.set(t.key, ms))
+  }
+
+  decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {
+    const now = this.#p.now()
+    this.#holds.note(t.key, err, now)
+    const router = this.#p.config.router
+    const ewmaMs = this.#expectedMs(t.key, now)
+    const nextMs = next && (this.#expectedMs(next.key, now) ?? UNKNOWN_TARGET_EXPECTED_MS)
+    const ctx = {
+      policy: router.tierRetries[t.tier] ?? router.defaultRetry, deadlineMs: deadlineLeftMs,
+      ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs }),
+    }
+    const decided = decideNext(err, attempt, ctx, this.#p.random)
+    if (decided.action !== 'retry') return decided
+    const tried = budgetTryRetry(this.#budget, now, this.#budgetParams)
+    this.#budget = tried.budget
+    // Over the global retry budget: fail over instead of adding load to a struggling target.
+    return tried.allowed ? decided : { action: 'failover' }
+  }
+
+  reroute(err: ProxyError, remaining: readonly PlannedTarget[], tried: readonly string[], preset?: string): readonly PlannedTarget[] {
+    const router = routerFor(this.#p.config, preset)
+    const lc = router.longContext
+    if (!isContextOverflow(err) || lc === undefined || tried.includes(lc)) return remaining
+    const found = remaining.find((r) => r.key === lc)
+    return [...(found ? [found] : this.#planned(lc, tierOf(lc, router), 'tier')), ...remaining.filter((r) => r.key !== lc)]
+  }
+
+  #expectedMs(key: string, now: number): number | undefined {
+    return this.#p.stats.snapshot(key, now).latencyMs ?? this.#lastTryMs.get(key)
+  }
+
+  /** A plan entry for `key`, or none when its provider is not configured. */
+  #planned(key: string, tier: string, source: PlannedTarget['source']): PlannedTarget[] {
+    const parsed = parseTarget(key)
+    const provider = parsed && this.#providers.get(parsed.provider)
+    return provider && parsed ? [{ key, provider, model: parsed.model, tier, source }] : []
   }
 }
 
