@@ -11,7 +11,15 @@ export interface Candidate {
   /** `tier-N` (index in the Router's distinct targets), `fallback-N`, or `explicit` for a target outside the Router. */
   readonly tier: string
   readonly source: 'primary' | 'fallback' | 'tier'
+  /**
+   * The client named this target itself (`provider,model`, a subagent tag or the custom
+   * router): measurements may reorder what comes after it, never put another model first.
+   */
+  readonly pinned?: boolean
 }
+
+/** Scenarios in which the client chose the model, so the primary target stays first. */
+const CLIENT_CHOSEN: ReadonlySet<Scenario> = new Set(['explicit', 'subagent', 'custom'])
 
 /** The Router's distinct targets in tier order: default, background, think, longContext, webSearch, image. */
 export function tierTargets(cfg: RouterConfig): readonly string[] {
@@ -38,7 +46,8 @@ function fallbackList(scenario: Scenario, cfg: RouterConfig): readonly string[] 
  * @example buildCandidates('a,x', 'default', cfg) // [{ target: 'a,x', tier: 'tier-0', source: 'primary' }, …]
  */
 export function buildCandidates(scenarioTarget: string, scenario: Scenario, cfg: RouterConfig): Candidate[] {
-  const out: Candidate[] = [{ target: scenarioTarget, tier: tierOf(scenarioTarget, cfg), source: 'primary' }]
+  const primary: Candidate = { target: scenarioTarget, tier: tierOf(scenarioTarget, cfg), source: 'primary' }
+  const out: Candidate[] = [CLIENT_CHOSEN.has(scenario) ? { ...primary, pinned: true } : primary]
   const seen = new Set([scenarioTarget])
   const add = (c: Candidate) => {
     if (seen.has(c.target) || c.target.length === 0) return

@@ -33,6 +33,17 @@ describe('planRoute', () => {
     assert.equal(p.targets[1]?.retry, cfg.defaultRetry)
   })
 
+  it('law: a target the client named (explicit, subagent, custom) stays first however slow it measures; the rest is reordered', () => {
+    fc.assert(fc.property(fc.constantFrom('explicit', 'subagent', 'custom'), fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 60_000 }), (scenario, slow, fast) => {
+      const named = buildCandidates('c,z', scenario as 'explicit', cfg)
+      const p = planRoute(named, view([snap('a,x', { latencyMs: fast }), snap('b,y', { latencyMs: fast + 1 }), snap('c,z', { latencyMs: slow + fast })]), cfg, 1_000, seededRandom(2))
+      return p.kind === 'ready' && keys(p)[0] === 'c,z' && keys(p).length === 3
+    }))
+    // A routed scenario's primary is not pinned: a much faster tier goes first once warm.
+    const routed = planRoute(buildCandidates('c,z', 'think', cfg), view([snap('a,x', { latencyMs: 50 }), snap('b,y', { latencyMs: 60 }), snap('c,z', { latencyMs: 9_000 })]), cfg, 1_000, seededRandom(2))
+    assert.notEqual(keys(routed)[0], 'c,z')
+  })
+
   it('puts demoted targets last whatever their score', () => {
     const c = routerConfig({ ...cfg, thresholds: { minSuccessRate: 0.8 } })
     const p = planRoute(cands, view([snap('a,x', { latencyMs: 100 }), snap('b,y', { latencyMs: 50, successes: 1, errors: 9 }), snap('c,z', { latencyMs: 400 })]), c, 1_000, seededRandom(2))

@@ -144,9 +144,12 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg:
     const soonest = [...dropped].sort((a, b) => (a.skip?.retryInMs ?? 0) - (b.skip?.retryInMs ?? 0))[0]
     return { kind: 'exhausted', reason: soonest?.skip?.reason ?? 'circuit_open', retryInMs: soonest?.skip?.retryInMs ?? 0, targets: all }
   }
-  const warm = usable.every((p) => p.samples >= Math.max(1, cfg.minSamples))
-  const ordered = warm ? byScore(usable, view, now, random) : warmUp(usable, view, cfg, random)
-  return { kind: 'ready', ordering: warm ? 'score' : 'config', targets: probesFirst(ordered, view, cfg, now), dropped }
+  // A target the client chose stays first while usable; only the rest is reordered.
+  const pinned = usable.filter((p) => p.pinned)
+  const rest = usable.filter((p) => !p.pinned)
+  const warm = rest.every((p) => p.samples >= Math.max(1, cfg.minSamples))
+  const ordered = warm ? byScore(rest, view, now, random) : warmUp(rest, view, cfg, random)
+  return { kind: 'ready', ordering: warm ? 'score' : 'config', targets: [...pinned, ...probesFirst(ordered, view, cfg, now)], dropped }
 }
 
 /**
