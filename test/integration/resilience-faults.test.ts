@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { sseEvents } from './helpers.ts'
+import { sseEvents, testConfigFile, testProxy } from './helpers.ts'
 import { ask, metricValue, routeOf, simConfig, simProxy } from './resilience-helpers.ts'
 
 const noTiers = { fallbackToOtherTiers: false }
@@ -222,4 +222,19 @@ describe('resilience: streams', () => {
       p.close()
     })
   }
+})
+
+describe('resilience: the production composition (buildAppForConfig, real clock and timers)', () => {
+  it('a 429 with a 50 ms Retry-After is waited out and retried; /v1/latencies and /metrics show it', async () => {
+    const p = await testProxy(testConfigFile({}, { default: 'oai,mock-o:status=429:retry-after=0.05:fail-first=1' }))
+    const res = await p.post('/v1/messages', ask('claude-sonnet-4'))
+    assert.equal(res.status, 200)
+    const [first, second] = p.mock.attempts()
+    assert.equal(first?.status, 429)
+    assert.ok(second!.t - first!.t >= 45, `retried after ${second!.t - first!.t} ms`)
+    const rows = ((await (await p.app.request('/v1/latencies')).json()) as { targets: { target: string; samples: number; error_rate: number }[] }).targets
+    assert.deepEqual(rows.filter((r) => r.target.startsWith('oai,mock-o')).map((r) => [r.samples, r.error_rate]), [[2, 0.5]])
+    assert.equal(metricValue(await (await p.app.request('/metrics')).text(), 'ccr_retries_total', { tier: 'tier-0' }), 1)
+    await p.close()
+  })
 })
