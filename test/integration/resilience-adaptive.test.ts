@@ -6,6 +6,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { sseEvents } from './helpers.ts'
 import { ask, metricValue, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
 
 interface LatencyRow { target: string; breaker: string; breaker_retry_in_ms: number; samples: number; error_rate: number | null }
@@ -80,6 +81,28 @@ describe('resilience: outage and recovery', () => {
       p.close()
     })
   }
+})
+
+describe('resilience: a burst during an outage', () => {
+  /** 40 concurrent streams while the primary resets; returns the tries the primary got. */
+  async function burst(breaker: object): Promise<number> {
+    const router = { default: 'oai,mock-o:reset', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 3 } }, breaker }
+    const p = simProxy(simConfig(router))
+    const responses = await Promise.all(Array.from({ length: 40 }, () => p.post(ask('claude-sonnet-4', { stream: true }))))
+    const ends = await Promise.all(responses.map(async (r) => sseEvents(await r.text()).at(-1)?.event))
+    assert.deepEqual(new Set(ends), new Set(['message_stop']), 'every stream completes on the fallback')
+    p.close()
+    return primaryAttempts(p).length
+  }
+
+  it('with the breaker out of the way, the global retry budget caps the retry storm (20 % of requests + 10)', async () => {
+    // Without the budget: 40 × (1 + 3) = 160 tries.
+    assert.equal(await burst({ consecutiveFailures: 1_000, minRequestsForRate: 1_000 }), 40 + 0.2 * 40 + 10)
+  })
+
+  it('with the default breaker, it opens on the first failures and no retry reaches the dead primary', async () => {
+    assert.equal(await burst({}), 40)
+  })
 })
 
 describe('resilience: latency-adaptive shares', () => {
