@@ -74,7 +74,7 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, ...timeoutsFor(req.stream, left, deps) })
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
     admission.release()
     timer.finish({ ok: false, error: r.error })
