@@ -13,7 +13,8 @@ import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
 import { TokenCache } from './tokens/cache.ts'
-import { estimateTokens } from './tokens/estimate.ts'
+import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
+import type { JsonObject } from './formats/types.ts'
 import { createObservability, type Observability } from './observe.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
@@ -52,8 +53,15 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
   const routing: RoutingParts = { config, stats, limiter, now, random }
   const tokenCache = new TokenCache()
-  const tokens: TokenService = { estimate: (body) => estimateTokens(body, tokenCache).total }
-  const observability = createObservability(config, { log, tokenCache, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
+  // One walk per request body: routing and the drift audit read the same estimate.
+  const walked = new WeakMap<object, TokenEstimate>()
+  const breakdown = (body: JsonObject): TokenEstimate => {
+    let e = walked.get(body)
+    if (!e) { e = estimateTokens(body, tokenCache); walked.set(body, e) }
+    return e
+  }
+  const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
+  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
   const telemetry = createTelemetry({ log, observers: [observability.observer, ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
   const deps: Deps = {

@@ -7,6 +7,7 @@ import type { Config } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
 import type { JsonObject, Usage, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
+import type { TokenEstimate } from './tokens/estimate.ts'
 import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
 import type { StreamWatchdog } from './proxy/watchdog.ts'
 import type { Scenario } from './config/types.ts'
@@ -65,6 +66,8 @@ export type Sleep = (ms: number, signal: AbortSignal) => Promise<boolean>
 export interface TokenService {
   /** Pre-request input-token estimate of a client body (memoised per content block). */
   estimate(body: JsonObject, format: WireFormatName): number
+  /** The same estimate by component; the same body object is only walked once. */
+  breakdown(body: JsonObject): TokenEstimate
 }
 
 /** Sinks for what happened: metrics, usage ledger, drift, audit, logs. */

@@ -12,9 +12,8 @@ import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
 import { failureReasonOf } from './proxy/routing-engine.ts'
 import type { TraceObserver } from './telemetry.ts'
 import { TokenAudit } from './tokens/audit.ts'
-import type { TokenCache } from './tokens/cache.ts'
 import { DriftTracker, reportedInputTokens } from './tokens/drift.ts'
-import { estimateTokens } from './tokens/estimate.ts'
+import type { TokenEstimate } from './tokens/estimate.ts'
 import { costUsd, priceFor } from './tokens/pricing.ts'
 import { UsageLedger, type PairTotals } from './usage/ledger.ts'
 
@@ -26,7 +25,7 @@ export interface Observability {
   readonly audit: TokenAudit
 }
 
-export function createObservability(config: Config, opts: { log: Logger; tokenCache: TokenCache; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
+export function createObservability(config: Config, opts: { log: Logger; breakdown: (body: JsonObject) => TokenEstimate; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
   const metrics = createSwitchyardMetrics({ version: opts.version, runtime: opts.runtime })
   const ledger = new UsageLedger(opts.onUsageDelta)
   const drift = new DriftTracker(config.drift)
@@ -57,7 +56,7 @@ export function createObservability(config: Config, opts: { log: Logger; tokenCa
 
   function verifyDrift(trace: RequestTrace, tier: string, body: JsonObject): void {
     const reported = reportedInputTokens(trace.usage!)
-    const estimate = estimateTokens(body, opts.tokenCache)
+    const estimate = opts.breakdown(body)
     audit.add({ id: trace.id, at: opts.now(), tier, target: trace.target!, estimate })
     if (reported <= 0) return
     const sample = drift.record(tier, trace.estimatedInputTokens, reported)
