@@ -10,6 +10,8 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 
+const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+
 export interface AttemptOk {
   readonly up: UpstreamOk
   readonly timer: AttemptTimer
@@ -76,7 +78,8 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     opts.trace.attempts++
     const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
-    admission.release()
+    // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
+    admission.release(NO_USAGE)
     timer.finish({ ok: false, error: r.error })
     if (r.error.kind === 'client_closed') return err({ error: r.error, failover: false })
     deps.telemetry.attemptFailed(t, r.error)

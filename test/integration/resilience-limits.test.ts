@@ -75,4 +75,15 @@ describe('resilience: provider rate limits', () => {
     assert.deepEqual(p.mock.attempts().map((a) => a.model), ['mock-a', 'mock-o:status=503'])
     p.close()
   })
+
+  it('tpm: a try that failed before answering gives its token reservation back', async () => {
+    let oaiCalls = 0
+    const inject = (req: Request) => (req.url.includes('/chat/completions') && oaiCalls++ === 0 ? { 'x-mock-status': '503' } : undefined)
+    const p = simProxy(simConfig({ ...router, tierRetries: { 'tier-0': { max_retries: 0 } } }, {}, { oai: { tpm: 600 } }), { inject })
+    // About 460 estimated tokens: one fits the budget of 600, a second only if the first was refunded.
+    const big = ask('claude-sonnet-4', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(150) }] })
+    assert.equal(routeOf(await p.post(big)).target, 'anth,mock-a', 'the 503 failed over')
+    assert.equal(routeOf(await p.post(big)).target, 'oai,mock-o', 'and the budget it reserved was refunded')
+    p.close()
+  })
 })
