@@ -207,6 +207,23 @@ describe('resilience: streams', () => {
     p.close()
   })
 
+  it('an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm' }))
+    const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
+    assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
+    assert.equal(events.at(-1)?.event, 'error')
+    p.close()
+  })
+
+  it('an OpenAI stream missing only data: [DONE] after its finish_reason still ends as a complete Anthropic message', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
+    const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
+    assert.equal(events.at(-1)?.event, 'message_stop')
+    assert.ok(events.some((e) => e.event === 'message_delta' && e.data.includes('"stop_reason":"end_turn"')))
+    assert.ok(events.map((e) => e.data).join('').includes('[0004]'))
+    p.close()
+  })
+
   // Same format is a byte pass-through: the broken event reaches the client as the upstream sent it.
   for (const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], ['translated', 'oai,mock-o:malformed=3', true]] as const) {
     it(`a malformed event (${name}) ends the stream either complete or with a well-formed error, and the next request is served`, async () => {
