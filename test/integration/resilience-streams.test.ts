@@ -1,0 +1,103 @@
+/**
+ * Streams under faults, through the app on simulated time: retry and failover only before
+ * the first byte reaches the client; after it, a failure is a well-formed in-stream error.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { sseEvents } from './helpers.ts'
+import { ask, routeOf, simConfig, simProxy } from './resilience-helpers.ts'
+
+const parses = (s: string) => { try { JSON.parse(s); return true } catch { return false } }
+const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
+
+describe('resilience: streams', () => {
+  it('a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(res.status, 200)
+    const events = sseEvents(await res.text())
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
+    assert.deepEqual(models(p), ['mock-a:cut=4'], 'no failover after bytes reached the client')
+    p.close()
+  })
+
+  it('a cut before the first event fails over: the client sees one complete answer from the next target', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=0', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const events = sseEvents(await res.text())
+    assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
+    assert.equal(events.at(-1)?.event, 'message_stop')
+    assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'tier-1', attempts: 2, fallback: 1 })
+    p.close()
+  })
+
+  it('a cut before the first event may be retried on the same target: nothing reached the client yet', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=0:fail-first=1', background: 'anth,mock-a' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+    assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['cut', 'ok'])
+    assert.deepEqual(routeOf(res), { target: 'oai,mock-o:cut=0:fail-first=1', tier: 'tier-0', attempts: 2, fallback: 0 })
+    p.close()
+  })
+
+  it('a stall before the first event is a first-token timeout: the silent target is left for the next one', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:stall=0', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+    assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
+    p.close()
+  })
+
+  it('a stall after the commit point is ended by the idle watchdog with an in-stream error and the upstream aborted', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:stall=3:chunks=5', streamIdleTimeoutMs: 1_000 }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const reader = res.body!.getReader()
+    const first = await reader.read()
+    assert.equal(first.done, false)
+    p.clock.advance(999)
+    p.deps.watchdog.tick()
+    p.clock.advance(2)
+    p.deps.watchdog.tick()
+    let text = new TextDecoder().decode(first.value)
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+    const events = sseEvents(text)
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.match(events.at(-1)?.data ?? '', /timed out \(idle\)/)
+    assert.equal(p.mock.attempts()[0]?.outcome, 'aborted')
+    p.close()
+  })
+
+  it('an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm' }))
+    const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
+    assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
+    assert.equal(events.at(-1)?.event, 'error')
+    p.close()
+  })
+
+  it('an OpenAI stream missing only data: [DONE] after its finish_reason still ends as a complete Anthropic message', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
+    const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
+    assert.equal(events.at(-1)?.event, 'message_stop')
+    assert.ok(events.some((e) => e.event === 'message_delta' && e.data.includes('"stop_reason":"end_turn"')))
+    assert.ok(events.map((e) => e.data).join('').includes('[0004]'))
+    p.close()
+  })
+
+  // Same format is a byte pass-through: the broken event reaches the client as the upstream sent it.
+  for (const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], ['translated', 'oai,mock-o:malformed=3', true]] as const) {
+    it(`a malformed event (${name}) ends the stream either complete or with a well-formed error, and the next request is served`, async () => {
+      const p = simProxy(simConfig({ default: model, background: 'anth,mock-b' }))
+      const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+      const events = sseEvents(await res.text())
+      const last = events.at(-1)
+      assert.ok(last?.event === 'message_stop' || last?.event === 'error', `last event ${last?.event}`)
+      const unparsable = events.filter((e) => e.data.startsWith('{') && !parses(e.data))
+      assert.equal(unparsable.length, strict ? 0 : 1)
+      const next = await p.post(ask('anth,mock-b'))
+      assert.equal(next.status, 200)
+      p.close()
+    })
+  }
+})
