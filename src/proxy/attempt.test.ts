@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { Config } from '../config/types.ts'
-import { timeoutsFor, timerSleep } from './attempt.ts'
+import { JSON_FLOOR_TOKENS_PER_SEC, timeoutsFor, timerSleep } from './attempt.ts'
 
 const deps = (firstTokenTimeoutMs: number, connectTimeoutMs: number) => ({ config: { router: { firstTokenTimeoutMs, connectTimeoutMs } } as unknown as Config })
 
@@ -11,8 +11,13 @@ describe('timeoutsFor', () => {
     assert.deepEqual(timeoutsFor(true, 600_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 60_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000 })
   })
 
-  it('a JSON call is bounded by the client deadline only, reported as total', () => {
+  it('a JSON call without max_tokens is bounded by the client deadline only, reported as total', () => {
     assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
+  })
+
+  it(`a JSON call gets the first-token bound plus max_tokens at ${JSON_FLOOR_TOKENS_PER_SEC} tokens/s, and no connect timer`, () => {
+    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000), 512), { firstTokenTimeoutMs: 60_000 + 51_200, firstTokenPhase: 'first_token' })
+    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000), 32_000), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
   })
 
   it('when the deadline is nearer than the first-token bound, the deadline wins and is called total', () => {
@@ -20,11 +25,13 @@ describe('timeoutsFor', () => {
   })
 
   it('law: no bound ever exceeds the time left before the deadline', () => {
-    fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), (stream, left, ftt, connect) => {
-      const t = timeoutsFor(stream, left, deps(ftt, connect))
+    const maxTokens = fc.option(fc.integer({ min: 0, max: 1e5 }), { nil: undefined })
+    fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), maxTokens, (stream, left, ftt, connect, max) => {
+      const t = timeoutsFor(stream, left, deps(ftt, connect), max)
       assert.ok(t.firstTokenTimeoutMs <= left)
+      assert.ok(t.firstTokenTimeoutMs >= Math.min(ftt, left), 'never tighter than the first-token bound')
       assert.ok((t.connectTimeoutMs ?? 0) <= left)
-      assert.equal(t.firstTokenPhase === 'total', t.firstTokenTimeoutMs === left && !(stream && ftt < left))
+      assert.equal(t.firstTokenPhase === 'total', t.firstTokenTimeoutMs === left)
     }))
   })
 })

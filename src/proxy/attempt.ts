@@ -41,6 +41,12 @@ export function contextFor(req: ClientRequest, t: PlannedTarget, estimatedInputT
   }
 }
 
+/** The client's output cap (`max_tokens`, or OpenAI's `max_completion_tokens`), when it set one. */
+function maxTokensOf(req: ClientRequest): number | undefined {
+  const v = req.body.max_tokens ?? req.body.max_completion_tokens
+  return typeof v === 'number' && v >= 0 ? v : undefined
+}
+
 /** Provider chain, then the model's own chain appended (CCR semantics). */
 export const chainOf = (t: PlannedTarget) => [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
 
@@ -76,7 +82,7 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps) })
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
@@ -91,16 +97,25 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
 }
 
 /**
- * The bounds of one try with `leftMs` of the client's budget left: a stream must reach its
- * first event within `firstTokenTimeoutMs`; a JSON answer only has the client's deadline,
- * since its headers come after the whole generation. When the deadline is the tighter bound
- * the timeout is reported as `total`, so nobody retries it.
+ * A JSON answer arrives whole, so its "first token" bound also covers the generation: this
+ * many output tokens per second is the floor (slower than any hosted model), so a silent
+ * upstream is still left for the next target long before the client's deadline.
  */
-export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'config'>): Omit<CallLimits, 'signal'> {
+export const JSON_FLOOR_TOKENS_PER_SEC = 10
+
+/**
+ * The bounds of one try with `leftMs` of the client's budget left: a stream must reach its
+ * first event within `firstTokenTimeoutMs`; a JSON answer gets that plus `maxTokens` at the
+ * floor rate, since its headers come after the whole generation. When the deadline is the
+ * tighter bound the timeout is reported as `total`, so nobody retries it.
+ */
+export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'config'>, maxTokens?: number): Omit<CallLimits, 'signal'> {
   const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
-  const byFirstToken = stream && firstTokenTimeoutMs < leftMs
+  const generation = stream ? 0 : maxTokens === undefined ? Infinity : (maxTokens / JSON_FLOOR_TOKENS_PER_SEC) * 1_000
+  const bound = firstTokenTimeoutMs + generation
+  const byFirstToken = bound < leftMs
   return {
-    firstTokenTimeoutMs: byFirstToken ? firstTokenTimeoutMs : leftMs,
+    firstTokenTimeoutMs: byFirstToken ? bound : leftMs,
     firstTokenPhase: byFirstToken ? 'first_token' : 'total',
     ...(stream && connectTimeoutMs < leftMs ? { connectTimeoutMs } : {}),
   }

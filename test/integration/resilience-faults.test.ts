@@ -127,6 +127,15 @@ describe('resilience: timeouts', () => {
     p.close()
   })
 
+  it('a hung JSON call is bounded by firstTokenTimeoutMs plus max_tokens at the floor rate, and fails over', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
+    const res = await p.post(ask('claude-sonnet-4', { max_tokens: 1 }))
+    assert.equal(res.status, 200)
+    assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
+    assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'tier-1', attempts: 2, fallback: 1 })
+    p.close()
+  })
+
   it('a hung JSON call is bounded by API_TIMEOUT_MS: 504, one attempt, nothing tried past the deadline', async () => {
     const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a' }, { API_TIMEOUT_MS: 50 }))
     const res = await p.post(ask('claude-sonnet-4'))
