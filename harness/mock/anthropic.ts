@@ -87,8 +87,8 @@ function errorType(status: number): string {
   return status >= 500 ? 'api_error' : 'invalid_request_error'
 }
 
-function errorBody(status: number, message: string, inputTokens: number): string {
-  const msg = status === 400 ? `prompt is too long: ${inputTokens + 200_000} tokens > 200000 maximum` : message
+function errorBody(status: number, message: string, inputTokens: number, plain = false): string {
+  const msg = status === 400 && !plain ? `prompt is too long: ${inputTokens + 200_000} tokens > 200000 maximum` : message
   return JSON.stringify({ type: 'error', error: { type: errorType(status), message: msg }, request_id: 'req_mock' })
 }
 

@@ -31,7 +31,8 @@ export interface PlannedEvent {
 export interface WireBuilder {
   streamEvents(spec: ContentSpec): PlannedEvent[]
   json(spec: ContentSpec): string
-  errorBody(status: number, message: string, inputTokens: number): string
+  /** `plain`: a 400 is an ordinary invalid request, not a context-length overflow. */
+  errorBody(status: number, message: string, inputTokens: number, plain?: boolean): string
   /** An SSE event whose JSON is cut in half: exercises the proxy's parse-error path. */
   readonly malformedEvent: string
 }

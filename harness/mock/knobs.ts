@@ -22,6 +22,8 @@ export interface MockKnobs {
   readonly status: number | undefined
   /** `retry-after` header value (seconds) sent with `status`. */
   readonly retryAfter: string | undefined
+  /** With `status=400`: a plain invalid-request error instead of a context-length overflow. */
+  readonly invalid: boolean
   readonly reset: boolean
   readonly hang: boolean
   readonly stallAfter: number | undefined
@@ -35,7 +37,7 @@ export interface MockKnobs {
 
 export const DEFAULT_KNOBS: MockKnobs = {
   chunks: 10, tokensPerChunk: 1, delayMs: 0, ttftMs: 0, jitterMs: 0, seed: undefined,
-  mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, reset: false,
+  mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, invalid: false, reset: false,
   hang: false, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined,
   noTerminator: false, failFirst: undefined, key: undefined,
 }
@@ -75,6 +77,7 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   },
   status: int(100, (k, n) => { k.status = n }),
   'retry-after': (k, v) => { k.retryAfter = v; return undefined },
+  invalid: flag((k, b) => { k.invalid = b }),
   reset: flag((k, b) => { k.reset = b }),
   hang: flag((k, b) => { k.hang = b }),
   stall: int(0, (k, n) => { k.stallAfter = n }),
@@ -133,6 +136,6 @@ export function hasFault(k: MockKnobs): boolean {
 
 /** The same knobs with every fault switched off (what `fail-first` serves once N attempts failed). */
 export function withoutFaults(k: MockKnobs): MockKnobs {
-  return { ...k, status: undefined, retryAfter: undefined, reset: false, hang: false,
+  return { ...k, status: undefined, retryAfter: undefined, invalid: false, reset: false, hang: false,
     stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined, noTerminator: false }
 }

@@ -54,17 +54,17 @@ function json(spec: ContentSpec): string {
 }
 
 /** OpenAI `error.type` / `error.code` by HTTP status (protocols.md §5.2). */
-function errorOf(status: number): { type: string; code: string | null } {
-  if (status === 400) return { type: 'invalid_request_error', code: 'context_length_exceeded' }
+function errorOf(status: number, plain: boolean): { type: string; code: string | null } {
+  if (status === 400 && !plain) return { type: 'invalid_request_error', code: 'context_length_exceeded' }
   if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded' }
   if (status === 503 || status === 529) return { type: 'server_error', code: 'overloaded' }
   if (status >= 500) return { type: 'server_error', code: null }
   return { type: 'invalid_request_error', code: null }
 }
 
-function errorBody(status: number, message: string, inputTokens: number): string {
-  const { type, code } = errorOf(status)
-  const msg = status === 400
+function errorBody(status: number, message: string, inputTokens: number, plain = false): string {
+  const { type, code } = errorOf(status, plain)
+  const msg = status === 400 && !plain
     ? `This model's maximum context length is 128000 tokens. However, your messages resulted in ${inputTokens + 128_000} tokens.`
     : message
   return JSON.stringify({ error: { message: msg, type, param: status === 400 ? 'messages' : null, code } })

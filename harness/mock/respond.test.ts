@@ -17,6 +17,16 @@ function request(format: keyof typeof PATHS, model: string, extra: Json = {}, in
 const events = (text: string): string[] => text.split('\n\n').filter((b) => b !== '')
 
 describe('mock faults: HTTP statuses in each format', () => {
+  it('status=400:invalid is a plain invalid request in both formats, not an overflow', async () => {
+    const mock = mockWith()
+    const a = (await (await mock.fetch(request('anthropic', 'm:status=400:invalid'))).json()) as { error: { type: string; message: string } }
+    assert.equal(a.error.type, 'invalid_request_error')
+    assert.doesNotMatch(a.error.message, /too long/)
+    const o = (await (await mock.fetch(request('openai', 'm:status=400:invalid'))).json()) as { error: { code: string | null; message: string } }
+    assert.equal(o.error.code, null)
+    assert.doesNotMatch(o.error.message, /context length/)
+  })
+
   const cases: [number, string, string][] = [
     [429, 'rate_limit_error', 'rate_limit_exceeded'], [500, 'api_error', 'server_error'],
     [503, 'overloaded_error', 'overloaded'], [529, 'overloaded_error', 'overloaded'],

@@ -59,7 +59,8 @@ function errorResponse(c: RespondContext, status: number): Response {
   c.attempt.status = status
   c.attempt.events = 1
   finish(c, 'status')
-  return new Response(c.wire.errorBody(status, `Mock upstream error ${status}`, c.spec.inputTokens), { status, headers })
+  const message = c.knobs.invalid ? 'messages.0.content: Input should be a valid list' : `Mock upstream error ${status}`
+  return new Response(c.wire.errorBody(status, message, c.spec.inputTokens, c.knobs.invalid), { status, headers })
 }
 
 function endOutcome(k: MockKnobs, how: StreamEnd): MockOutcome {

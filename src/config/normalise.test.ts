@@ -80,7 +80,7 @@ describe('normalise: top level and Router', () => {
     assert.equal(r.optimization, 'balanced')
     assert.deepEqual(r.weights, { latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 })
     assert.deepEqual(r.defaultRetry, { maxRetries: 2, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 5000 })
-    assert.deepEqual([r.minSamples, r.firstTokenTimeoutMs, r.streamIdleTimeoutMs, r.connectTimeoutMs, r.dedup], [3, 60000, 120000, 10000, false])
+    assert.deepEqual([r.minSamples, r.firstTokenTimeoutMs, r.streamIdleTimeoutMs, r.connectTimeoutMs, r.dedup], [3, 60000, 120000, 60000, false])
     const perf = config.performance
     assert.deepEqual([perf.enabled, perf.testIntervalMinutes, perf.testTimeoutSeconds, perf.maxConcurrentTests, perf.minTestCount], [false, 60, 30, 2, 3])
     assert.deepEqual([perf.dailyTokenBudget, perf.maxTokensPerTest, perf.historyTtlDays], [200000, 256, 30])

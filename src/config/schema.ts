@@ -64,7 +64,8 @@ export const RouterSchema = z.looseObject({
   failurePenalty: num().pipe(z.number().min(1)).default(2),
   retryBudgetRatio: fraction().default(0.2),
   breaker: BreakerSchema.default(BreakerSchema.parse({})),
-  connectTimeoutMs: posInt().default(10000),
+  // Local servers (llama.cpp, Ollama) may send no headers until prefill is done: be generous.
+  connectTimeoutMs: posInt().default(60000),
   firstTokenTimeoutMs: posInt().default(60000),
   streamIdleTimeoutMs: posInt().default(120000),
   dedup: bool().default(false),

@@ -70,9 +70,20 @@ function describe(bodyText: string): { message: string; code?: string } {
     const code = str(e.code) ?? (num(e.code) !== undefined ? String(e.code) : undefined) ?? str(obj(e.details).error_code)
     const detail = parsed.detail
     const message = str(e.message) ?? str(err) ?? str(parsed.message) ?? str(detail) ?? (detail !== undefined ? JSON.stringify(detail) : undefined)
-    if (message !== undefined) return code === undefined ? { message } : { message, code }
+    if (message !== undefined) {
+      const known = code ?? overflowCode(message)
+      return known === undefined ? { message } : { message, code: known }
+    }
   }
   return { message: plainText(bodyText) }
+}
+
+/**
+ * Anthropic reports a context overflow only in words ("prompt is too long: N tokens > M
+ * maximum"); naming it like OpenAI's code lets routing send it to the long-context target.
+ */
+function overflowCode(message: string): string | undefined {
+  return /prompt is too long|context (length|window) (exceeded|is too)|maximum context length/i.test(message) ? 'context_length_exceeded' : undefined
 }
 
 /**

@@ -28,7 +28,7 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
     { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
     router,
   )
-  const plan = deps.routing.plan(decision.scenario, decision.target, req.preset)
+  const plan = deps.routing.plan(decision.scenario, decision.target, req.preset, estimatedInputTokens)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
   return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
 }
@@ -41,10 +41,11 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
 function customDecision(req: ClientRequest, deps: Deps): RouteDecision | undefined {
   const pick = deps.customRoutes?.get(req.headers)
   if (!pick) return undefined
-  const plan = deps.routing.plan('custom', pick.target, req.preset)
-  if (plan.length === 0) return undefined
   const body = extractSubagent(pick.body).body
-  return { scenario: 'custom', body, plan, estimatedInputTokens: deps.tokens.estimate(body, req.format) }
+  const estimatedInputTokens = deps.tokens.estimate(body, req.format)
+  const plan = deps.routing.plan('custom', pick.target, req.preset, estimatedInputTokens)
+  if (plan.length === 0) return undefined
+  return { scenario: 'custom', body, plan, estimatedInputTokens }
 }
 
 /** On /v1/chat/completions a bare model id that exactly one provider lists routes there. */

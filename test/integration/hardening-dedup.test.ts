@@ -76,7 +76,7 @@ describe('dedup', () => {
 
   it('an upstream error is shared too: every caller gets it in its own format', async () => {
     const p = await hardenedProxy()
-    const res = await Promise.all(Array.from({ length: 5 }, () => p.post('/v1/messages', anthropicBody('anth,mock-a:ttft=100:status=400'), DEDUP)))
+    const res = await Promise.all(Array.from({ length: 5 }, () => p.post('/v1/messages', anthropicBody('anth,mock-a:ttft=100:status=400:invalid'), DEDUP)))
     assert.deepEqual(res.map((r) => r.status), [400, 400, 400, 400, 400])
     for (const r of res) assert.equal(((await r.json()) as { type: string }).type, 'error')
     assert.equal(p.mock.attempts().length, 1)

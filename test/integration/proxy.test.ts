@@ -170,11 +170,20 @@ describe('proxy: bad input gets a 4xx in the client format and the server keeps 
 describe('proxy: upstream errors', () => {
   it('an upstream 400 reaches an OpenAI client with its status in OpenAI shape and is not retried', async () => {
     const p = await testProxy()
-    const res = await p.post('/v1/chat/completions', openaiBody('anth,mock-a:status=400'))
+    const res = await p.post('/v1/chat/completions', openaiBody('anth,mock-a:status=400:invalid'))
     assert.equal(res.status, 400)
     const body = (await res.json()) as { error: { message: string } }
     assert.ok(body.error.message.length > 0)
     assert.equal(p.mock.attempts().length, 1)
+    await p.close()
+  })
+
+  it('an Anthropic "prompt is too long" 400 goes to the Router longContext target', async () => {
+    const p = await testProxy()
+    const res = await p.post('/v1/messages', anthropicBody('anth,mock-a:status=400'))
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('x-switchyard-route') ?? '', /oai,mock-o/)
+    await res.text()
     await p.close()
   })
 

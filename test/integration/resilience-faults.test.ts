@@ -37,11 +37,11 @@ describe('resilience: retries on the same target', () => {
   })
 
   it('a 400 is answered at once: no retry, no failover', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:status=400', background: 'oai,mock-o' }))
+    const p = simProxy(simConfig({ default: 'anth,mock-a:status=400:invalid', background: 'oai,mock-o' }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 400)
     assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'invalid_request_error')
-    assert.deepEqual(models(p), ['mock-a:status=400'])
+    assert.deepEqual(models(p), ['mock-a:status=400:invalid'])
     assert.equal(routeOf(res).attempts, 1)
     p.close()
   })

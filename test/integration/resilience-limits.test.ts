@@ -71,7 +71,7 @@ describe('resilience: provider rate limits', () => {
     const res = await p.post(big('claude-sonnet-4'))
     assert.equal(res.status, 503)
     assert.equal(res.headers.get('retry-after'), null)
-    assert.match(res.headers.get('x-switchyard-route') ?? '', /attempts=1; fallback=1$/, 'the fallback was reached and skipped locally')
+    assert.match(res.headers.get('x-switchyard-route') ?? '', /attempts=1; fallback=0$/, 'the over-budget fallback was left out of the plan (TPM checked with the estimate)')
     assert.deepEqual(p.mock.attempts().map((a) => a.model), ['mock-a', 'mock-o:status=503'])
     p.close()
   })
