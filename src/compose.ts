@@ -6,7 +6,7 @@ import type { Config } from './config/types.ts'
 import type { CustomRoutes, Deps, TokenService, UpstreamFetch } from './deps.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
-import { createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
+import { configuredPrices, createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
 import { sessionUsageLru } from './proxy/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
@@ -27,6 +27,8 @@ export interface ServiceOptions {
   readonly random?: () => number
   readonly log?: Logger
   readonly observers?: readonly TraceObserver[]
+  /** Active test results blended into routing (see perf/score.ts); absent: live traffic only. */
+  readonly performance?: RoutingParts['performance']
   /** Receives every usage-ledger change (the usage store's batched writer). */
   readonly onUsageDelta?: (d: PairTotals) => void
   /** Proxy environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY…) for the default upstream fetch. */
@@ -51,7 +53,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
   const stats = new RoutingStats({ ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker })
   const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
-  const routing: RoutingParts = { config, stats, limiter, now, random }
+  const prices = configuredPrices(config)
+  const routing: RoutingParts = { config, stats, limiter, now, random , pricePerMTok: () => prices, ...(opts.performance ? { performance: opts.performance } : {}) }
   const tokenCache = new TokenCache()
   // One walk per request body: routing and the drift audit read the same estimate.
   const walked = new WeakMap<object, TokenEstimate>()

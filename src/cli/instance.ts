@@ -16,7 +16,10 @@ import { dirname, join } from 'node:path'
 import { loadPlugins } from '../plugins/setup.ts'
 import type { ProxyEnv } from '../upstream-fetch.ts'
 import { createLogger } from '../log.ts'
+import { ActiveResults } from '../perf/active.ts'
 import { PerfEngine } from '../perf/engine.ts'
+import { passiveFromSnapshot } from '../perf/passive.ts'
+import { performanceScore } from '../perf/score.ts'
 import { createProbeSender } from '../proxy/probe-sender.ts'
 import { registerManagement } from '../routes/management.ts'
 import { registerObservability } from '../routes/observability.ts'
@@ -62,13 +65,21 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   const config = plugins.config
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
+  // Filled in once the performance store is open; until then routing uses live traffic only.
+  let active: ActiveResults | undefined
+  const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
     log, fetch: opts.fetch, now: opts.now, random: opts.random, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
+    performance: (target, snap, now) => {
+      const a = active?.get(target)
+      return a ? performanceScore({ active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) }, now, scoreOpts) : undefined
+    },
   })
   const { deps } = services
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
+  active = new ActiveResults(() => perfStore.metrics())
   const engine = new PerfEngine({
     config: config.performance,
     targets: config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`)),
@@ -76,8 +87,11 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
     store: perfStore,
     now: deps.now,
     log: (m) => log.info(m),
+    onResult: () => active?.refresh(),
   })
   if (config.performance.enabled) engine.start()
+  // Imports and deletes through the API change the store too: pick them up within a minute.
+  const refreshTimer = setInterval(() => active?.refresh(), 60_000)
   const passive = (target: string) => {
     const snap = services.routing.stats.snapshot(target, deps.now())
     return snap.samples === 0 ? undefined : {
@@ -106,6 +120,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
       if (closed) return
       closed = true
       engine.stop()
+      clearInterval(refreshTimer)
       plugins.unload()
       services.closeFetch()
       deps.watchdog.stop()

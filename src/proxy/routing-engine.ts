@@ -16,6 +16,8 @@ import { parseTarget } from '../routing/target.ts'
 import { priceFor } from '../tokens/pricing.ts'
 import { RetryAfterHolds } from './holds.ts'
 import type { PlannedTarget } from './types.ts'
+import type { PerformanceScore } from '../perf/score.ts'
+import type { TargetSnapshot } from '../routing/types.ts'
 
 export interface RoutingParts {
   readonly config: Config
@@ -27,6 +29,8 @@ export interface RoutingParts {
   readonly pricePerMTok?: () => ReadonlyMap<string, number>
   /** Targets an upstream asked us to leave alone (`Retry-After`); one is made when absent. */
   readonly holds?: RetryAfterHolds
+  /** Active test results blended with the passive snapshot into one performance score. */
+  readonly performance?: (target: string, passive: TargetSnapshot | undefined, now: number) => PerformanceScore | undefined
 }
 
 /**
@@ -75,12 +79,24 @@ export function explainPlan(p: RoutingParts, scenario: Scenario, target: string,
   const router = routerFor(p.config, preset)
   const now = p.now()
   const candidates = buildCandidates(target, scenario, router)
+  // Only the candidates' rows: the plan never needs the rest of the table.
+  const stats = new Map(candidates.map((c) => [c.target, p.stats.snapshot(c.target, now)]))
   const view: PlanView = {
-    stats: p.stats.all(now),
+    stats,
     limited: p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now),
     pricePerMTok: p.pricePerMTok ? p.pricePerMTok() : configuredPrices(p.config),
+    ...(p.performance ? { performance: performanceView(p, candidates.map((c) => c.target), stats, now) } : {}),
   }
   return planRoute(candidates, view, router, now, p.random)
+}
+
+function performanceView(p: RoutingParts, targets: readonly string[], stats: ReadonlyMap<string, TargetSnapshot>, now: number): ReadonlyMap<string, PerformanceScore> {
+  const out = new Map<string, PerformanceScore>()
+  for (const t of targets) {
+    const s = p.performance?.(t, stats.get(t), now)
+    if (s) out.set(t, s)
+  }
+  return out
 }
 
 /** The routing engine over `p`: one per app instance, holding the retry budget, holds and last-try times. */

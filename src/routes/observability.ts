@@ -77,7 +77,7 @@ export function registerObservability(app: OpenAPIHono, s: Services): void {
     const t = target ?? (router as unknown as Record<string, string | undefined>)[scenario] ?? router.default
     const plan = explainPlan(s.routing, scenario, t)
     const entry = (p: (typeof plan.targets)[number]) => ({
-      target: p.target, tier: p.tier, source: p.source, score: p.score, performance_score: p.score, components: { ...p.components },
+      target: p.target, tier: p.tier, source: p.source, score: p.score, performance_score: p.performanceScore ?? p.score, components: { ...p.components },
       demoted: p.demoted, ...(p.reason ? { reason: p.reason } : {}), samples: p.samples,
       ...(p.skip ? { skip: { reason: p.skip.reason, retry_in_ms: p.skip.retryInMs } } : {}),
     })

@@ -44,6 +44,20 @@ describe('planRoute', () => {
     assert.notEqual(keys(routed)[0], 'c,z')
   })
 
+  it('without live samples, orders by the performance score of active tests; a demoted one goes last even with the best score', () => {
+    const cold = [snap('a,x', { samples: 0 }), snap('b,y', { samples: 0 }), snap('c,z', { samples: 0 })]
+    const performance = new Map([
+      ['a,x', { performance_score: 0.2, demoted: false }], ['b,y', { performance_score: 0.9, demoted: true }], ['c,z', { performance_score: 0.6, demoted: false }],
+    ])
+    const p = planRoute(cands, view(cold, { performance }), cfg, 1_000, seededRandom(1))
+    assert.equal(p.kind === 'ready' && p.ordering, 'performance')
+    assert.deepEqual(keys(p), ['c,z', 'a,x', 'b,y'])
+    assert.equal(p.targets[0]?.performanceScore, 0.6)
+    // One target never tested: no complete data, so config order stays.
+    const partial = planRoute(cands, view(cold, { performance: new Map([...performance].slice(1)) }), cfg, 1_000, seededRandom(1))
+    assert.equal(partial.kind === 'ready' && partial.ordering, 'config')
+  })
+
   it('puts demoted targets last whatever their score', () => {
     const c = routerConfig({ ...cfg, thresholds: { minSuccessRate: 0.8 } })
     const p = planRoute(cands, view([snap('a,x', { latencyMs: 100 }), snap('b,y', { latencyMs: 50, successes: 1, errors: 9 }), snap('c,z', { latencyMs: 400 })]), c, 1_000, seededRandom(2))

@@ -44,6 +44,11 @@ export interface PlanView {
   /** Target → blended USD per million tokens, for the cost component. */
   readonly pricePerMTok?: ReadonlyMap<string, number>
   readonly tuning?: Partial<PlanTuning>
+  /**
+   * Target → its performance score from active tests blended with live traffic (perf/score.ts).
+   * Orders a plan whose targets lack live samples; no entry for a target means no such data.
+   */
+  readonly performance?: ReadonlyMap<string, { readonly performance_score: number; readonly demoted: boolean }>
 }
 
 export interface PlannedTarget extends Candidate {
@@ -56,10 +61,12 @@ export interface PlannedTarget extends Candidate {
   readonly demoted: boolean
   readonly reason?: string
   readonly skip?: { readonly reason: SkipReason; readonly retryInMs: number }
+  /** The blended active + passive performance score, when active tests have measured the target. */
+  readonly performanceScore?: number
 }
 
 export type Plan =
-  | { readonly kind: 'ready'; readonly ordering: 'config' | 'score'; readonly targets: readonly PlannedTarget[]; readonly dropped: readonly PlannedTarget[] }
+  | { readonly kind: 'ready'; readonly ordering: 'config' | 'score' | 'performance'; readonly targets: readonly PlannedTarget[]; readonly dropped: readonly PlannedTarget[] }
   | { readonly kind: 'exhausted'; readonly reason: SkipReason; readonly retryInMs: number; readonly targets: readonly PlannedTarget[] }
 
 function emptySnap(key: string): TargetSnapshot {
@@ -83,11 +90,13 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
     const s = scoreWithConfig(snap, cfg, best, prices[i])
     const provider = providerOf(c.target)
     const skip = skipOf(snap, provider, view, cfg, now)
+    const perf = view.performance?.get(c.target)
     return {
       ...c, provider, retry: cfg.tierRetries[c.tier] ?? cfg.defaultRetry, samples: snap.samples,
       ...(snap.latencyMs === undefined ? {} : { latencyMs: snap.latencyMs }),
       score: s.score, components: s.components, demoted: s.demoted,
       ...(s.reason === undefined ? {} : { reason: s.reason }), ...(skip ? { skip } : {}),
+      ...(perf === undefined ? {} : { performanceScore: perf.performance_score }),
     }
   })
 }
@@ -148,8 +157,17 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg:
   const pinned = usable.filter((p) => p.pinned)
   const rest = usable.filter((p) => !p.pinned)
   const warm = rest.every((p) => p.samples >= Math.max(1, cfg.minSamples))
-  const ordered = warm ? byScore(rest, view, now, random) : warmUp(rest, view, cfg, random)
-  return { kind: 'ready', ordering: warm ? 'score' : 'config', targets: [...pinned, ...probesFirst(ordered, view, cfg, now)], dropped }
+  // Without enough live samples, active test results (when every target has them) beat config order.
+  const tested = !warm && rest.length > 0 && rest.every((p) => p.performanceScore !== undefined)
+  const ordered = warm ? byScore(rest, view, now, random) : tested ? byPerformance(rest, view) : warmUp(rest, view, cfg, random)
+  const ordering = warm ? 'score' : tested ? 'performance' : 'config'
+  return { kind: 'ready', ordering, targets: [...pinned, ...probesFirst(ordered, view, cfg, now)], dropped }
+}
+
+/** Best performance score first; targets failing the performance thresholds last (stable). */
+function byPerformance(usable: readonly PlannedTarget[], view: PlanView): PlannedTarget[] {
+  const demoted = (p: PlannedTarget) => view.performance?.get(p.target)?.demoted === true
+  return [...usable].sort((a, b) => Number(demoted(a)) - Number(demoted(b)) || (b.performanceScore ?? 0) - (a.performanceScore ?? 0))
 }
 
 /**

@@ -47,7 +47,7 @@ describe('observability after traffic', () => {
     const res = await p.app.request('/metrics')
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/)
     const text = await res.text()
-    const families = parsePrometheusTextFormat(text) as { name: string; metrics: { value?: string; labels?: Record<string, string> }[] }[]
+    const families = parsePrometheusTextFormat(text) as unknown as { name: string; metrics: { value?: string }[] }[]
     const sum = (name: string) => families.find((f) => f.name === name)?.metrics.reduce((n, m) => n + Number(m.value ?? 0), 0) ?? 0
     assert.equal(sum('ccr_requests_total'), 2)
     assert.equal(sum('ccr_output_tokens_total'), 6)
