@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
 import { sessionUsageLru } from './proxy/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
+import { createThinkingCache } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
@@ -78,6 +79,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     telemetry,
     sessions: sessionUsageLru(),
     watchdog: new StreamWatchdog({ now }),
+    thinking: createThinkingCache(2_000),
     ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }

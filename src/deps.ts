@@ -10,6 +10,7 @@ import type { Logger } from './log.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
 import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
 import type { StreamWatchdog } from './proxy/watchdog.ts'
+import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
 import type { Scenario } from './config/types.ts'
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
@@ -116,6 +117,8 @@ export interface Deps {
   readonly telemetry: Telemetry
   readonly sessions: SessionUsage
   readonly watchdog: StreamWatchdog
+  /** Anthropic thinking blocks kept by tool-call id, for OpenAI clients that cannot replay them. */
+  readonly thinking?: ThinkingCache
   /** How the pipeline waits between retries; a timer when absent. */
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts consults it first. */

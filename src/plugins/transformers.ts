@@ -5,9 +5,9 @@
  * replaces it (CCR: the later registration wins).
  *
  * The hook run is `transformRequestIn(body, provider, context)` on the upstream-format body,
- * returning the body or CCR's `{ body, config }` form. The request pipeline is synchronous at
- * that step, so a hook must return its result directly: a Promise is ignored (with a warning
- * once) and the body goes on unchanged. A hook that throws leaves the body unchanged too.
+ * returning the body or CCR's `{ body, config }` form, directly or as a Promise (CCR's own
+ * transformers are async; the pipeline awaits them). A hook that throws or rejects leaves the
+ * body unchanged, with a warning.
  */
 import type { JsonObject } from '../formats/types.ts'
 import { registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
@@ -40,14 +40,15 @@ function bodyOf(result: unknown, input: JsonObject): JsonObject {
 export function requestStepOf(inst: TransformerInstance, name: string, log: Logger): RequestStep | undefined {
   const hook = inst.transformRequestIn
   if (typeof hook !== 'function') return undefined
-  let warnedAsync = false
   return (body, _options, ctx) => {
     try {
       const result: unknown = hook.call(inst, structuredClone(body), { name: ctx.model, model: ctx.model, format: ctx.format }, { model: ctx.model })
       if (!isThenable(result)) return bodyOf(result, body)
-      if (!warnedAsync) log.warn(`transformer ${name}: transformRequestIn returned a Promise; only synchronous hooks are applied: body left unchanged`)
-      warnedAsync = true
-      return body
+      // CCR's own transformers are async: wait for it, and keep the body if it rejects.
+      return (result as Promise<unknown>).then((r) => bodyOf(r, body), (e: unknown) => {
+        log.warn(`transformer ${name}: transformRequestIn rejected (${messageOfThrown(e)}): body left unchanged`)
+        return body
+      })
     } catch (e) {
       log.warn(`transformer ${name}: transformRequestIn threw (${messageOfThrown(e)}): body left unchanged`)
       return body

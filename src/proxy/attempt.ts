@@ -4,7 +4,7 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformers, responseOptions, translationFor } from '../formats/index.ts'
+import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
@@ -38,6 +38,8 @@ export function contextFor(req: ClientRequest, t: PlannedTarget, estimatedInputT
     includeUsage: so?.include_usage === true,
     created: Math.floor(deps.now() / 1000),
     ...responseOptions(chainOf(t)),
+    // OpenAI clients cannot replay Anthropic thinking in tool loops: we keep it for them.
+    ...(deps.thinking ? { onThinking: deps.thinking.remember, thinkingLookup: deps.thinking.lookup } : {}),
   }
 }
 
@@ -51,10 +53,12 @@ function maxTokensOf(req: ClientRequest): number | undefined {
 export const chainOf = (t: PlannedTarget) => [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
 
 /** The request body in the target's wire format, transformers applied. */
-export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTarget, ctx: TranslateContext): JsonObject {
+export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTarget, ctx: TranslateContext): Promise<JsonObject> {
   const translation = translationFor(req.format, t.provider.format)
-  const translated = translation ? translation.request(body, ctx) : { ...body, model: t.model }
-  return applyRequestTransformers(translated, chainOf(t), { model: t.model })
+  // Thinking blocks we synthesised for an OpenAI upstream carry signatures Anthropic rejects.
+  const own = t.provider.format === 'anthropic' ? stripSyntheticThinking(body) : body
+  const translated = translation ? translation.request(own, ctx) : { ...own, model: t.model }
+  return applyRequestTransformersAsync(translated, chainOf(t), { model: t.model, format: t.provider.format })
 }
 
 export interface AttemptPlan {
@@ -71,7 +75,7 @@ export interface AttemptPlan {
 export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: AttemptPlan, deps: Deps): Promise<Result<AttemptOk, AttemptFailure>> {
   const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
   const sameFormat = req.format === t.provider.format
-  const call = buildCall(t, upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  const call = buildCall(t, await upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
     const left = opts.deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

@@ -11,7 +11,8 @@ export interface TransformerContext {
   readonly format?: WireFormatName
 }
 
-export type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject
+/** A request step; plugin steps (CCR's `async transformRequestIn`) may answer with a Promise. */
+export type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject | Promise<JsonObject>
 
 interface Builtin {
   /** Rewrites the upstream-format body after translation; absent for response-only or marker transformers. */
@@ -115,10 +116,24 @@ export function applyRequestTransformers(body: JsonObject, uses: readonly Transf
   let out = body
   for (const use of uses) {
     const step = lookup(use.name)?.request
-    if (step) out = step(out, isObject(use.options) ? use.options : {}, ctx)
+    const next = step ? step(out, isObject(use.options) ? use.options : {}, ctx) : out
+    // Synchronous callers cannot wait for an async plugin: its result is skipped here (see the async variant).
+    if (!isThenable(next)) out = next
   }
   return out
 }
+
+/** The same chain, waiting for plugin steps that answer with a Promise (what the pipeline calls). */
+export async function applyRequestTransformersAsync(body: JsonObject, uses: readonly TransformerUse[], ctx: TransformerContext): Promise<JsonObject> {
+  let out = body
+  for (const use of uses) {
+    const step = lookup(use.name)?.request
+    if (step) out = await step(out, isObject(use.options) ? use.options : {}, ctx)
+  }
+  return out
+}
+
+const isThenable = (v: unknown): v is Promise<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function'
 
 /**
  * Translation switches turned on by a chain (spread them into the TranslateContext):
