@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { configFileExists, loadConfigFile, resolveConfigPath } from './config/load.ts'
 import type { Config } from './config/types.ts'
 import { knownTransformer } from './formats/index.ts'
+import { runtime } from './runtime/index.ts'
 import { VERSION } from './version.ts'
 
 const HELP = `switchyard ${VERSION}: a fast, resilient LLM routing proxy (drop-in Claude Code Router)
@@ -95,6 +96,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if ('help' in opts) { console.log(HELP); return 0 }
   if ('version' in opts) { console.log(VERSION); return 0 }
+  if (opts.command === 'start') {
+    const relaunched = runtime.relaunchWithServerLimits()
+    if (relaunched) return relaunched
+  }
   const commands = await import('./cli/commands.ts')
   const run = commands.COMMANDS[opts.command]
   if (!run) { console.error(`switchyard: unknown command "${opts.command}"\n\n${HELP}`); return 2 }

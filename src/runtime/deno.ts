@@ -51,4 +51,5 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
   return () => deno.removeSignalListener(signal, fn)
 }
 
-export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal }
+// Deno's fetch has no in-flight cap to raise.
+export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined }

@@ -23,4 +23,10 @@ export interface Runtime {
   serve(handler: Handler, opts: ServeOptions): Promise<Served>
   /** Calls `fn` for each SIGINT/SIGTERM/SIGHUP. Returns a function that removes the listeners. */
   onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () => void
+  /**
+   * Some runtime limits are read only at process start. When they are not set, runs this
+   * same command again as a child with them set, forwarding signals, and resolves to its exit
+   * code; undefined means this process is fine as it is.
+   */
+  relaunchWithServerLimits(): Promise<number> | undefined
 }
