@@ -5,7 +5,7 @@
 import type { Config, ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
 import type { Admission, AttemptTimer, NextStep, RoutingEngine } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { buildCandidates, planRoute, type Plan, type PlanView } from '../routing/plan.ts'
+import { buildCandidates, planRoute, type Candidate, type Plan, type PlanView } from '../routing/plan.ts'
 import { providerOf, tierOf } from '../routing/candidates.ts'
 import type { RoutingStats } from '../routing/stats.ts'
 import type { FailureReason } from '../routing/types.ts'
@@ -78,16 +78,36 @@ export function configuredPrices(config: Config): ReadonlyMap<string, number> {
 export function explainPlan(p: RoutingParts, scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): Plan {
   const router = routerFor(p.config, preset)
   const now = p.now()
-  const candidates = buildCandidates(target, scenario, router)
+  const candidates = candidatesOf(target, scenario, router)
   // Only the candidates' rows: the plan never needs the rest of the table.
   const stats = new Map(candidates.map((c) => [c.target, p.stats.snapshot(c.target, now)]))
   const view: PlanView = {
     stats,
-    limited: p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now),
+    ...(p.limiter.limited ? { limited: p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now) } : {}),
     pricePerMTok: p.pricePerMTok ? p.pricePerMTok() : configuredPrices(p.config),
     ...(p.performance ? { performance: performanceView(p, candidates.map((c) => c.target), stats, now) } : {}),
   }
   return planRoute(candidates, view, router, now, p.random)
+}
+
+/**
+ * Candidates depend only on the config, the scenario and the target, so each list is built
+ * once. Targets come from clients (`provider,model`), so the memo is bounded.
+ */
+const candidateMemo = new WeakMap<RouterConfig, Map<string, readonly Candidate[]>>()
+const MAX_MEMOISED_CANDIDATES = 1_024
+
+function candidatesOf(target: string, scenario: Scenario, router: RouterConfig): readonly Candidate[] {
+  let byKey = candidateMemo.get(router)
+  if (!byKey) candidateMemo.set(router, (byKey = new Map()))
+  const key = `${scenario}\u0000${target}`
+  let list = byKey.get(key)
+  if (!list) {
+    if (byKey.size >= MAX_MEMOISED_CANDIDATES) byKey.clear()
+    list = buildCandidates(target, scenario, router)
+    byKey.set(key, list)
+  }
+  return list
 }
 
 function performanceView(p: RoutingParts, targets: readonly string[], stats: ReadonlyMap<string, TargetSnapshot>, now: number): ReadonlyMap<string, PerformanceScore> {
@@ -106,6 +126,7 @@ export function createRoutingEngine(p: RoutingParts): RoutingEngine {
 
 class AdaptiveRouting implements RoutingEngine {
   readonly #p: RoutingParts
+  readonly #plannedMemo = new Map<string, PlannedTarget[]>()
   readonly #providers: ReadonlyMap<string, ProviderConfig>
   readonly #holds: RetryAfterHolds
   /**
@@ -170,9 +191,16 @@ class AdaptiveRouting implements RoutingEngine {
 
   /** A plan entry for `key`, or none when its provider is not configured. */
   #planned(key: string, tier: string, source: PlannedTarget['source']): PlannedTarget[] {
-    const parsed = parseTarget(key)
-    const provider = parsed && this.#providers.get(parsed.provider)
-    return provider && parsed ? [{ key, provider, model: parsed.model, tier, source }] : []
+    const memoKey = `${key}\u0000${tier}\u0000${source}`
+    let entry = this.#plannedMemo.get(memoKey)
+    if (!entry) {
+      const parsed = parseTarget(key)
+      const provider = parsed && this.#providers.get(parsed.provider)
+      entry = provider && parsed ? [{ key, provider, model: parsed.model, tier, source }] : []
+      if (this.#plannedMemo.size >= MAX_MEMOISED_CANDIDATES) this.#plannedMemo.clear()
+      this.#plannedMemo.set(memoKey, entry)
+    }
+    return entry
   }
 }
 

@@ -84,11 +84,18 @@ export class ProviderLimiter {
    */
   blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
     const out = new Map<string, { reason: LimitReason; retryInMs: number }>()
+    if (!this.limited) return out
     for (const name of providers) {
       const d = this.peek(name, estTokens, now)
       if (d) out.set(name, { reason: d.reason, retryInMs: d.retryInMs })
     }
     return out
+  }
+
+  /** Whether any provider has a limit at all (most configs have none: nothing to check). */
+  get limited(): boolean {
+    for (const l of this.#limits.values()) if (l.rpm !== undefined || l.tpm !== undefined || l.maxConcurrent !== undefined) return true
+    return false
   }
 
   /** In-flight requests for a provider (for `/v1/latencies`). */
