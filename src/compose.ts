@@ -3,7 +3,7 @@
  * the live services the management routes read. cli.ts and the integration tests both use it.
  */
 import type { Config } from './config/types.ts'
-import type { CustomRoutes, Deps, TokenService, UpstreamFetch } from './deps.ts'
+import type { CustomRoutes, Deps, Sleep, TokenService, UpstreamFetch } from './deps.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
@@ -26,6 +26,8 @@ export interface ServiceOptions {
   readonly fetch?: UpstreamFetch
   readonly now?: () => number
   readonly random?: () => number
+  /** The retry wait (tests drive it with a simulated clock); a real timer when absent. */
+  readonly sleep?: Sleep
   readonly log?: Logger
   readonly observers?: readonly TraceObserver[]
   /** Active test results blended into routing (see perf/score.ts); absent: live traffic only. */
@@ -80,6 +82,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     sessions: sessionUsageLru(),
     watchdog: new StreamWatchdog({ now }),
     thinking: createThinkingCache(2_000),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }

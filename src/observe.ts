@@ -77,7 +77,7 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     backpressure: () => metrics.backpressure.inc(),
     rejected: () => metrics.rejectedStreams.inc(),
     attemptFailed(t: PlannedTarget, e: ProxyError) {
-      metrics.failures.labels(t.tier, e.kind === 'upstream_status' ? `status_${e.status}` : e.kind).inc()
+      metrics.failures.labels(t.tier, e.kind === 'upstream_status' ? `status_${e.status}` : e.kind === 'timeout' ? `timeout_${e.phase}` : e.kind).inc()
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }

@@ -6,7 +6,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import { createApp } from '../app.ts'
 import { createServices, type Services } from '../compose.ts'
 import type { Config } from '../config/types.ts'
-import type { UpstreamFetch } from '../deps.ts'
+import type { Sleep, UpstreamFetch } from '../deps.ts'
 import type { Logger } from '../log.ts'
 import { VERSION } from '../version.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
@@ -34,6 +34,7 @@ export interface AppBuildOptions {
   readonly fetch?: UpstreamFetch
   readonly now?: () => number
   readonly random?: () => number
+  readonly sleep?: Sleep
   readonly maxStreams?: number
   /** The config file as written (uninterpolated), for the redacted `GET /api/config`. */
   readonly rawConfig?: unknown
@@ -69,7 +70,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
-    log, fetch: opts.fetch, now: opts.now, random: opts.random, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
+    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
     performance: (target, snap, now) => {
       const a = active?.get(target)
       return a ? performanceScore({ active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) }, now, scoreOpts) : undefined

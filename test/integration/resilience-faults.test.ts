@@ -123,7 +123,7 @@ describe('resilience: timeouts', () => {
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
     assert.deepEqual(p.mock.attempts().map((a) => [a.model, a.outcome]), [['mock-o:hang', 'aborted'], ['mock-a', 'ok']])
     const metrics = await (await p.get('/metrics')).text()
-    assert.equal(metricValue(metrics, 'ccr_failures_total', { tier: 'tier-0', reason: 'timeout' }), 1)
+    assert.equal(metricValue(metrics, 'ccr_failures_total', { tier: 'tier-0', reason: 'timeout_first_token' }), 1, 'timeouts are counted with their phase')
     p.close()
   })
 
