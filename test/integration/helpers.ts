@@ -64,3 +64,19 @@ export function sseEvents(text: string): SseEvent[] {
   const d = createSseDecoder()
   return [...d.push(text), ...d.flush()]
 }
+
+/** A proxy whose upstream fetch records every request it forwards (url, headers, body). */
+export async function spyingProxy(file: Record<string, unknown> = testConfigFile()): Promise<TestProxy & { seen: { url: string; headers: Headers; body: string }[] }> {
+  const seen: { url: string; headers: Headers; body: string }[] = []
+  const mock = createMockUpstream()
+  const built = await buildAppForConfig(configOf(file), {
+    dataDir: ':memory:',
+    log: createLogger({ enabled: false }),
+    fetch: async (req) => { seen.push({ url: req.url, headers: req.headers, body: await req.clone().text() }); return mock.fetch(req) },
+  })
+  return {
+    ...built, mock, logs: [], seen,
+    post: async (path, body, headers = {}) =>
+      await built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  }
+}

@@ -4,8 +4,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildAppForConfig } from '../../src/cli/instance.ts'
-import { anthropicBody, configOf, openaiBody, sseEvents, testConfigFile, testProxy } from './helpers.ts'
+import { anthropicBody, openaiBody, spyingProxy, sseEvents, testConfigFile, testProxy } from './helpers.ts'
 
 describe('proxy: the four client/upstream pairings', () => {
   for (const [client, model, upstream] of [
@@ -77,8 +76,8 @@ describe('proxy: routing scenarios', () => {
   }
 
   it('strips the subagent tag before the upstream sees the prompt', async () => {
-    const seen: { url: string; body: string }[] = []
-    const spy = await spyingProxy(seen)
+    const spy = await spyingProxy()
+    const seen = spy.seen
     const body = anthropicBody('claude-sonnet-4', { system: [{ type: 'text', text: 'x' }, { type: 'text', text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL>rest' }] })
     const res = await spy.post('/v1/messages', body)
     assert.equal(res.status, 200)
@@ -95,16 +94,6 @@ describe('proxy: routing scenarios', () => {
     await p.close()
   })
 })
-
-/** A proxy whose upstream fetch records every request it forwards. */
-async function spyingProxy(seen: { url: string; body: string }[]) {
-  const p = await testProxy()
-  const built = await buildAppForConfig(configOf(testConfigFile()), {
-    dataDir: ':memory:',
-    fetch: async (req) => { seen.push({ url: req.url, body: await req.clone().text() }); return p.mock.fetch(req) },
-  })
-  return { post: (path: string, body: unknown) => built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) }
-}
 
 describe('proxy: bad input gets a 4xx in the client format and the server keeps serving', () => {
   it('malformed JSON on /v1/messages → 400 invalid_request_error (Anthropic shape)', async () => {
@@ -158,8 +147,8 @@ describe('proxy: bad input gets a 4xx in the client format and the server keeps 
   })
 
   it('passes unknown fields and the ?beta=true query through to an Anthropic upstream', async () => {
-    const seen: { url: string; body: string }[] = []
-    const spy = await spyingProxy(seen)
+    const spy = await spyingProxy()
+    const seen = spy.seen
     const res = await spy.post('/v1/messages?beta=true', anthropicBody('anth,mock-a', { some_future_field: { a: 1 } }))
     assert.equal(res.status, 200)
     assert.match(seen[0]!.url, /\?beta=true$/)

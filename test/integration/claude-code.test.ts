@@ -1,0 +1,97 @@
+/**
+ * What Claude Code actually sends: `?beta=true`, beta headers, a multi-block system prompt with
+ * cache_control, dozens of tools, thinking, metadata.user_id with a session, a tool loop with
+ * tool_use / tool_result history, and fields we have never seen. It must pass through to both
+ * upstream formats and come back as a stream the Anthropic SDK accepts.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import Anthropic from '@anthropic-ai/sdk'
+import { spyingProxy, testProxy, type TestProxy } from './helpers.ts'
+
+const BETA = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14'
+
+function claudeCodeBody(model: string): Record<string, unknown> {
+  const tools = Array.from({ length: 30 }, (_, i) => ({
+    name: `Tool${i}`, description: `Does thing ${i}. `.repeat(20),
+    input_schema: { type: 'object', properties: { path: { type: 'string', description: 'file path' }, n: { type: 'integer' } }, required: ['path'] },
+  }))
+  return {
+    model, max_tokens: 32_000, stream: true,
+    thinking: { type: 'enabled', budget_tokens: 4_000 },
+    metadata: { user_id: 'user_abc_account_x_session_5f1c2d3e-aaaa-bbbb-cccc-123456789abc' },
+    system: [
+      { type: 'text', text: "You are Claude Code, Anthropic's official CLI for Claude." },
+      { type: 'text', text: 'You are an interactive CLI tool. '.repeat(400), cache_control: { type: 'ephemeral' } },
+    ],
+    tools: [...tools.slice(0, 29), { ...tools[29], cache_control: { type: 'ephemeral' } }],
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: '<system-reminder>context</system-reminder>' }, { type: 'text', text: 'Fix the failing test in src/app.ts' }] },
+      { role: 'assistant', content: [
+        { type: 'text', text: 'Let me look at the file.' },
+        { type: 'tool_use', id: 'toolu_01ABCdef', name: 'Tool3', input: { path: 'src/app.ts' } },
+      ] },
+      { role: 'user', content: [
+        { type: 'tool_result', tool_use_id: 'toolu_01ABCdef', content: [{ type: 'text', text: 'export const x = 1\n'.repeat(200) }] },
+        { type: 'text', text: 'go on', cache_control: { type: 'ephemeral' } },
+      ] },
+    ],
+    context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+  }
+}
+
+const viaApp = (p: TestProxy, seen: Request[]) => (async (input: string | URL | Request, init?: RequestInit) => {
+  const req = input instanceof Request ? input : new Request(input, init)
+  seen.push(req.clone())
+  const url = new URL(req.url)
+  return p.app.request(url.pathname + url.search, { method: req.method, headers: req.headers, body: await req.text() })
+}) as typeof fetch
+
+describe('Claude Code traffic', () => {
+  it('passes through untouched to an Anthropic upstream: unknown fields, cache_control, beta header and query', async () => {
+    const p = await spyingProxy()
+    const res = await p.post('/v1/messages?beta=true', claudeCodeBody('anth,claude-up:chunks=5'), { 'anthropic-version': '2023-06-01', 'anthropic-beta': BETA })
+    assert.equal(res.status, 200)
+    const text = await res.text()
+    assert.match(text, /^event: message_start/)
+    assert.match(text, /event: message_stop\n/)
+    const up = p.seen[0]!
+    assert.match(up.url, /\?beta=true$/)
+    assert.equal(up.headers.get('anthropic-beta'), BETA)
+    const sent = JSON.parse(up.body) as Record<string, unknown>
+    assert.deepEqual(sent.context_management, { edits: [{ type: 'clear_tool_uses_20250919' }] })
+    assert.equal((sent.tools as unknown[]).length, 30)
+    assert.deepEqual((sent.system as { cache_control?: unknown }[])[1]?.cache_control, { type: 'ephemeral' })
+    await p.close()
+  })
+
+  it('is translated for an OpenAI upstream: system first, 30 function tools, the tool loop as tool messages, no Anthropic-only fields', async () => {
+    const p = await spyingProxy()
+    const res = await p.post('/v1/messages?beta=true', claudeCodeBody('oai,gpt-up:chunks=5'), { 'anthropic-beta': BETA })
+    assert.equal(res.status, 200)
+    assert.match(await res.text(), /event: message_stop\n/)
+    const up = p.seen[0]!
+    assert.equal(up.headers.get('anthropic-beta'), null)
+    const sent = JSON.parse(up.body) as { messages: { role: string; tool_call_id?: string; tool_calls?: { id: string }[] }[]; tools: { type: string }[]; stream_options?: unknown }
+    assert.equal(sent.messages[0]?.role, 'system')
+    assert.equal(sent.tools.length, 30)
+    assert.ok(sent.tools.every((t) => t.type === 'function'))
+    assert.equal(sent.messages.find((m) => m.tool_calls)?.tool_calls?.[0]?.id, 'toolu_01ABCdef')
+    assert.equal(sent.messages.find((m) => m.role === 'tool')?.tool_call_id, 'toolu_01ABCdef')
+    assert.deepEqual(sent.stream_options, { include_usage: true })
+    assert.ok(!up.body.includes('cache_control') && !up.body.includes('context_management'))
+    await p.close()
+  })
+
+  it('the Anthropic SDK (beta messages, as Claude Code calls it) accumulates the answer through an OpenAI upstream', async () => {
+    const p = await testProxy()
+    const seen: Request[] = []
+    const client = new Anthropic({ apiKey: 'k', baseURL: 'http://switchyard.test', fetch: viaApp(p, seen), maxRetries: 0 })
+    const body = claudeCodeBody('oai,gpt-up:mode=thinking:chunks=4') as unknown as Anthropic.Beta.Messages.MessageCreateParamsStreaming
+    const msg = await client.beta.messages.stream({ ...body, betas: ['interleaved-thinking-2025-05-14'] }).finalMessage()
+    assert.equal(msg.content[0]?.type, 'thinking')
+    assert.ok(msg.content.some((b) => b.type === 'text'))
+    assert.match(seen[0]!.headers.get('anthropic-beta') ?? '', /interleaved-thinking/)
+    await p.close()
+  })
+})
