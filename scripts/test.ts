@@ -22,8 +22,12 @@ const bunCounts = (out: string) => {
   return p ? { passed: Number(p[1]), failed: Number(f?.[1] ?? 0) } : undefined
 }
 const denoCounts = (out: string) => {
-  const m = /(?:ok|FAILED) \| (\d+) passed(?: \([^)]*\))? \| (\d+) failed/.exec(out)
-  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined
+  // Deno counts test files and, in brackets, the it() steps inside them: count the steps.
+  const m = /(?:ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(out)
+  if (!m) return undefined
+  const passed = Number(m[2] ?? m[1])
+  const failed = Number(m[4] ?? m[3])
+  return { passed, failed }
 }
 
 const only = process.argv.slice(2)
