@@ -45,6 +45,8 @@ export async function buildServer(config: Config, opts: ServerOptions): Promise<
   const served = await runtime.serve(handler, { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
   await current.started(served.port)
+  // Start-up parses large modules (the tokenizer's ranks are a 1.1 MB file): give that garbage back.
+  runtime.collectGarbage()
 
   async function reload(): Promise<string> {
     if (!opts.configPath) throw new Error('Cannot reload: running the demo config, there is no file to re-read')

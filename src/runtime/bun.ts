@@ -13,6 +13,7 @@ interface BunServer {
 }
 interface BunGlobal {
   readonly version: string
+  gc(force: boolean): void
   serve(o: {
     port: number
     hostname: string
@@ -72,4 +73,4 @@ function relaunchWithServerLimits(): Promise<number> | undefined {
   })
 }
 
-export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits }
+export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits, collectGarbage: () => bun.gc(true) }

@@ -51,5 +51,5 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
   return () => deno.removeSignalListener(signal, fn)
 }
 
-// Deno's fetch has no in-flight cap to raise.
-export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined }
+// Deno's fetch has no in-flight cap to raise, and Deno offers no GC call without --expose-gc.
+export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined, collectGarbage: () => {} }

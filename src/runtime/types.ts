@@ -29,4 +29,6 @@ export interface Runtime {
    * code; undefined means this process is fine as it is.
    */
   relaunchWithServerLimits(): Promise<number> | undefined
+  /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
+  collectGarbage(): void
 }
