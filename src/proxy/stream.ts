@@ -6,7 +6,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { createUsageTap, encodeSse, renderStreamError, sameFormatRepair, translationFor } from '../formats/index.ts'
+import { createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, translationFor } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
@@ -100,7 +100,8 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
         try {
           r = await up.reader.read()
         } catch (e) {
-          return finish(c, failure ?? { kind: 'stream_broken', target: t.key, afterEvents: tap.events, message: String((e as Error)?.message ?? e) })
+          // Runtime messages can name hosts; only the redacted text reaches the client.
+          return finish(c, failure ?? { kind: 'stream_broken', target: t.key, afterEvents: tap.events, message: redact(String((e as Error)?.message ?? e)) })
         }
         if (ended) return
         if (r.done) {
