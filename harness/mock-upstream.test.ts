@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { chunkText, createMockUpstream, estimateInputTokens, MockConnectionReset, outputTokensOf } from './mock-upstream.ts'
+import { chunkText, createMockUpstream, estimateInputTokens, outputTokensOf } from './mock-upstream.ts'
 import type { MockOptions } from './mock-upstream.ts'
 
 type Json = Record<string, unknown>
