@@ -61,6 +61,9 @@ interface BenchCtx { readonly a: HarnessArgs; readonly direct: (m: string) => Si
 async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[] }> {
   const rows: string[][] = []
   const json: unknown[] = []
+  // Unmeasured warm-up of both sides: JIT compilation is a start-up cost, not added latency.
+  await closedLoop(c.direct(FAST), c.a.clientFormat, 10, 1_000, 0)
+  await closedLoop(c.proxied(FAST), c.a.clientFormat, 10, 1_000, 0)
   for (const conc of c.a.quick ? [1, 10, 50] : [1, 10, 50, 200]) {
     const [d, p] = await interleaved(2, () => closedLoop(c.direct(FAST), c.a.clientFormat, conc, c.dur, 0), () => closedLoop(c.proxied(FAST), c.a.clientFormat, conc, c.dur, 0, c.proxyPid))
     const dp50 = mean(d.map((x) => x.latencyMs.p50)); const pp50 = mean(p.map((x) => x.latencyMs.p50))
