@@ -65,7 +65,9 @@ function relaunchWithServerLimits(): Promise<number> | undefined {
   // A compiled binary runs its own entry: argv[1] is its virtual path, not a script to pass.
   const compiled = (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
   const args = process.argv.slice(compiled ? 2 : 1)
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS } })
+  // Its own process group: a terminal's Ctrl-C reaches this process only, which forwards it
+  // once (delivered to both, the child would take it as the second, "exit now" signal).
+  const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS } })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   return new Promise((resolve) => {
     child.on('error', () => resolve(1))
