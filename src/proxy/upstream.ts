@@ -67,7 +67,10 @@ export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t
       const text = await res.text().catch(() => '')
       return err(withResetHint(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers), res.headers, limits.now))
     }
-    const isSse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
+    // A streamed request is read as SSE unless the upstream says JSON: some servers send
+    // `text/plain` or no content-type at all for their event streams.
+    const type = res.headers.get('content-type') ?? ''
+    const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
     if (!isSse || !res.body) return await readJson(res, t)
     const head = await peekFirstEvent(res.body.getReader(), t, t.provider.format)
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head

@@ -4,7 +4,9 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { anthropicBody, openaiBody, spyingProxy, sseEvents, testConfigFile, testProxy } from './helpers.ts'
+import { createMockUpstream } from '../../harness/mock-upstream.ts'
+import { buildAppForConfig } from '../../src/cli/instance.ts'
+import { anthropicBody, configOf, openaiBody, spyingProxy, sseEvents, testConfigFile, testProxy } from './helpers.ts'
 
 describe('proxy: the four client/upstream pairings', () => {
   for (const [client, model, upstream] of [
@@ -233,5 +235,25 @@ describe('proxy: models and count_tokens', () => {
     const big = await count('hello world '.repeat(100))
     assert.ok(small > 0 && big > small + 100)
     await p.close()
+  })
+})
+
+describe('proxy: odd upstream content types', () => {
+  it('a streamed answer sent as text/plain (or with no content-type) is still read as SSE', async () => {
+    const mock = createMockUpstream()
+    const built = await buildAppForConfig(configOf(testConfigFile()), {
+      dataDir: ':memory:',
+      fetch: async (req) => {
+        const res = await mock.fetch(req)
+        const headers = new Headers(res.headers)
+        headers.set('content-type', 'text/plain')
+        return new Response(res.body, { status: res.status, headers })
+      },
+    })
+    const res = await built.app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(anthropicBody('oai,mock-o:chunks=3', { stream: true })) })
+    assert.equal(res.status, 200)
+    const events = sseEvents(await res.text())
+    assert.equal(events.at(-1)?.event, 'message_stop')
+    await built.close()
   })
 })
