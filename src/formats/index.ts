@@ -24,3 +24,4 @@ export { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchem
 export type {
   JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
 } from './types.ts'
+export { jsonAsStream } from './json-to-stream.ts'

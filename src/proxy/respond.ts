@@ -4,7 +4,7 @@
  */
 import type { Deps } from '../deps.ts'
 import { httpStatusOf, type ProxyError } from '../errors.ts'
-import { renderError, usageFromJson } from '../formats/index.ts'
+import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
 import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
@@ -37,6 +37,8 @@ export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trac
     const adapter = responseAdapter(req.format, t.provider.format, a.ctx)
     const out = adapter ? adapter.response(a.up.body, a.ctx) : a.up.body
     deps.telemetry.request(trace, body)
+    // The upstream ignored `stream: true`: a streaming client can only parse events.
+    if (req.stream) return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), { status: 200, headers: { ...headers, ...SSE_HEADERS } })
     return new Response(JSON.stringify(out), { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
   }
   trace.ttfbMs = deps.now() - req.receivedAt

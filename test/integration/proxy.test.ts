@@ -257,3 +257,26 @@ describe('proxy: odd upstream content types', () => {
     await built.close()
   })
 })
+
+describe('proxy: an upstream that ignores stream: true', () => {
+  for (const [client, path, model] of [['anthropic', '/v1/messages', 'oai,mock-o:chunks=3'], ['openai', '/v1/chat/completions', 'anth,mock-a:chunks=3']] as const) {
+    it(`answers a streaming ${client} client with a complete stream built from the JSON answer`, async () => {
+      const mock = createMockUpstream()
+      const built = await buildAppForConfig(configOf(testConfigFile()), {
+        dataDir: ':memory:',
+        // The upstream answers every request as if stream were false.
+        fetch: async (req) => mock.fetch(new Request(req.url, { method: 'POST', headers: req.headers, body: JSON.stringify({ ...(await req.json()) as object, stream: false }) })),
+      })
+      const body = client === 'anthropic' ? anthropicBody(model, { stream: true }) : openaiBody(model, { stream: true })
+      const res = await built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      assert.equal(res.status, 200)
+      assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/)
+      const events = sseEvents(await res.text())
+      const text = events.map((e) => e.data).join('')
+      assert.ok(text.includes('[0003]'))
+      if (client === 'anthropic') assert.equal(events.at(-1)?.event, 'message_stop')
+      else assert.equal(events.at(-1)?.data, '[DONE]')
+      await built.close()
+    })
+  }
+})
