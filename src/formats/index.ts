@@ -25,3 +25,4 @@ export type {
   JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
+export { unsupportedFeature } from './unsupported.ts'

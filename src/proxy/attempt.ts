@@ -4,7 +4,7 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor } from '../formats/index.ts'
+import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
@@ -73,6 +73,8 @@ export interface AttemptPlan {
 
 /** Tries `t` until it answers, the engine says fail over or stop, or the deadline passes. */
 export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: AttemptPlan, deps: Deps): Promise<Result<AttemptOk, AttemptFailure>> {
+  const unsupported = unsupportedFeature(req.format, t.provider.format, opts.body)
+  if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
   const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
   const sameFormat = req.format === t.provider.format
   const call = buildCall(t, await upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })

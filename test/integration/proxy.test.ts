@@ -280,3 +280,16 @@ describe('proxy: an upstream that ignores stream: true', () => {
     })
   }
 })
+
+describe('proxy: what one format cannot carry', () => {
+  it('n > 1 is refused for an Anthropic target (400 naming n) but served by an OpenAI one', async () => {
+    const p = await testProxy(testConfigFile({}, { fallbackToOtherTiers: false }))
+    const refused = await p.post('/v1/chat/completions', openaiBody('anth,mock-a', { n: 2 }))
+    assert.equal(refused.status, 400)
+    const body = (await refused.json()) as { error: { param: string | null; message: string } }
+    assert.equal(body.error.param, 'n')
+    assert.equal(p.mock.attempts().length, 0, 'nothing was sent upstream')
+    assert.equal((await p.post('/v1/chat/completions', openaiBody('oai,mock-o', { n: 2 }))).status, 200)
+    await p.close()
+  })
+})
