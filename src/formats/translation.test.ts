@@ -126,6 +126,17 @@ const openaiReq: JsonObject = {
 }
 
 describe('OpenAI request → Anthropic request', () => {
+  it('turns JSON mode into a system instruction after the client\'s own system text, and a json_schema into output_config', () => {
+    const toA = (extra: JsonObject) => translationFor('openai', 'anthropic')!.request({ model: 'm', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }], ...extra }, testCtx())
+    const json = toA({ response_format: { type: 'json_object' } })
+    const system = json.system as { text: string }[]
+    assert.equal(system[0]?.text, 'Be brief.')
+    assert.match(system[1]?.text ?? '', /single valid JSON object/)
+    assert.equal((toA({}).system as unknown[]).length, 1)
+    const schema = { type: 'object', properties: { a: { type: 'string' } } }
+    assert.deepEqual(toA({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }).output_config, { format: { type: 'json_schema', schema } })
+  })
+
   const out = translationFor('openai', 'anthropic')!.request(openaiReq, testCtx())
   const msgs = out.messages as JsonObject[]
   it('hoists system and developer messages in order, keeps max tokens, clamps temperature', () => {

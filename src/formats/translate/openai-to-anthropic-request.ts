@@ -145,9 +145,14 @@ function applyTools(body: JsonObject, out: JsonObject, names: Record<string, str
  * OpenAI Chat Completions request → Anthropic Messages request (protocols.md §4.2). System and
  * developer messages are hoisted; tool messages become tool_result blocks in one user turn.
  */
+/** What `response_format: {type: "json_object"}` becomes for an Anthropic upstream. */
+export const JSON_MODE_INSTRUCTION = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
+
 export function openAIToAnthropicRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {
   const system: JsonObject[] = []
   const turns = turnsOf(arr(body.messages), system, names, ctx)
+  // Anthropic has no JSON mode: the instruction is the closest equivalent (protocols.md §4.2).
+  if (obj(body.response_format).type === 'json_object') system.push({ type: 'text', text: JSON_MODE_INSTRUCTION })
   const out: JsonObject = {
     model: ctx.upstreamModel,
     max_tokens: num(body.max_completion_tokens) ?? num(body.max_tokens) ?? DEFAULT_MAX_TOKENS,
