@@ -126,6 +126,18 @@ const openaiReq: JsonObject = {
 }
 
 describe('OpenAI request → Anthropic request', () => {
+  it('allowed_tools keeps only the allowed tools and maps its mode to auto / any', () => {
+    const fn = (name: string) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } })
+    const toA = (mode: string) => translationFor('openai', 'anthropic')!.request({
+      model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: [fn('a'), fn('b'), fn('c')],
+      tool_choice: { type: 'allowed_tools', allowed_tools: { mode, tools: [{ type: 'function', function: { name: 'a' } }, { type: 'function', function: { name: 'c' } }] } },
+    }, testCtx())
+    const req = toA('required')
+    assert.deepEqual((req.tools as { name: string }[]).map((t) => t.name), ['a', 'c'])
+    assert.deepEqual(req.tool_choice, { type: 'any' })
+    assert.deepEqual(toA('auto').tool_choice, { type: 'auto' })
+  })
+
   it('turns JSON mode into a system instruction after the client\'s own system text, and a json_schema into output_config', () => {
     const toA = (extra: JsonObject) => translationFor('openai', 'anthropic')!.request({ model: 'm', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }], ...extra }, testCtx())
     const json = toA({ response_format: { type: 'json_object' } })

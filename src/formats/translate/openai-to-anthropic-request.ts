@@ -131,8 +131,23 @@ function legacyTools(body: JsonObject): { tools: readonly unknown[]; choice: unk
   return { tools: arr(body.functions).map((f) => ({ type: 'function', function: f })), choice }
 }
 
+/**
+ * `tool_choice: {type: "allowed_tools"}` limits the model to a subset: Anthropic has no such
+ * choice, so the other tools are left out and the mode becomes auto or any.
+ */
+function allowedTools(legacy: { tools: readonly unknown[]; choice: unknown }): { tools: readonly unknown[]; choice: unknown } {
+  const c = obj(legacy.choice)
+  if (c.type !== 'allowed_tools') return legacy
+  const spec = obj(c.allowed_tools)
+  const allowed = new Set(arr(spec.tools).map((t) => str(obj(obj(t).function).name) ?? str(obj(t).name)).filter((n): n is string => n !== undefined))
+  return {
+    tools: legacy.tools.filter((t) => allowed.has(str(obj(obj(t).function).name) ?? '')),
+    choice: spec.mode === 'required' ? 'required' : 'auto',
+  }
+}
+
 function applyTools(body: JsonObject, out: JsonObject, names: Record<string, string>): void {
-  const legacy = legacyTools(body)
+  const legacy = allowedTools(legacyTools(body))
   const tools = toolsOf(legacy.tools, names)
   if (tools.length === 0) return
   out.tools = tools
@@ -141,12 +156,13 @@ function applyTools(body: JsonObject, out: JsonObject, names: Record<string, str
   if (body.parallel_tool_calls === false) out.tool_choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true }
 }
 
+/** What `response_format: {type: "json_object"}` becomes for an Anthropic upstream. */
+export const JSON_MODE_INSTRUCTION = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
+
 /**
  * OpenAI Chat Completions request → Anthropic Messages request (protocols.md §4.2). System and
  * developer messages are hoisted; tool messages become tool_result blocks in one user turn.
  */
-/** What `response_format: {type: "json_object"}` becomes for an Anthropic upstream. */
-export const JSON_MODE_INSTRUCTION = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
 
 export function openAIToAnthropicRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {
   const system: JsonObject[] = []
