@@ -55,8 +55,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   })
   app.use('*', requestId({ random: deps.random }))
   app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, publicPaths: ['/', '/health', '/docs', '/openapi.json'] }))
-  app.use('/v1/*', bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) }))
-  app.use('/preset/*', bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) }))
+  const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
+  app.use('/v1/*', limit)
+  app.use('/preset/*', limit)
 
   const active = opts.activeStreams ?? (() => 0)
   const maxStreams = opts.maxStreams ?? Infinity
