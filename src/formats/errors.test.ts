@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseUpstreamError, redact, renderError, renderStreamError, retryAfterMsOf, streamErrorOf } from './errors.ts'
+import { parseUpstreamError, redact, renderError, renderStreamError, streamErrorOf } from './errors.ts'
+import { retryAfterFromHeaders } from './retry-after.ts'
 import type { ProxyError } from '../errors.ts'
 
 const none = new Headers()
@@ -51,10 +52,10 @@ describe('parseUpstreamError', () => {
   })
   it('429 becomes rate_limited with retry-after seconds, ms, or an HTTP date; quota stays upstream_status', () => {
     assert.deepEqual(parseUpstreamError('openai', 429, 'slow down', 't', new Headers({ 'retry-after': '2' })), { kind: 'rate_limited', target: 't', message: 'slow down', retryAfterMs: 2000 })
-    assert.equal(retryAfterMsOf(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' })), 150)
-    assert.equal(retryAfterMsOf(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT', date: 'Wed, 21 Oct 2015 07:28:00 GMT' })), 30000)
-    assert.equal(retryAfterMsOf(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT' }), Date.parse('Wed, 21 Oct 2015 07:28:20 GMT')), 10000)
-    assert.equal(retryAfterMsOf(new Headers({ 'retry-after': 'soon' })), undefined)
+    assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' })), 150)
+    assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT', date: 'Wed, 21 Oct 2015 07:28:00 GMT' })), 30000)
+    assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT' }), Date.parse('Wed, 21 Oct 2015 07:28:20 GMT')), 10000)
+    assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after': 'soon' })), undefined)
     const quota = parseUpstreamError('openai', 429, '{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}', 't', none)
     assert.equal(quota.kind, 'upstream_status')
   })
@@ -94,5 +95,29 @@ describe('streamErrorOf', () => {
     assert.equal((streamErrorOf({ type: 'error', error: { type: 'overloaded_error', message: 'x' } }, 't') as { status: number }).status, 529)
     assert.equal((streamErrorOf({ error: { message: 'x', code: 'rate_limit_exceeded' } }, 't') as { status: number }).status, 429)
     assert.equal((streamErrorOf({ error: 'plain' }, 't') as { message: string }).message, 'plain')
+  })
+})
+
+describe('parseUpstreamError: rate-limit reset headers count as a Retry-After', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  const body = '{"error":{"type":"rate_limit_error","message":"slow down"}}'
+  const waitOf = (h: Headers, at?: number) => {
+    const e = parseUpstreamError('openai', 429, body, 't', h, at)
+    return e.kind === 'rate_limited' ? e.retryAfterMs : -1
+  }
+
+  it('Anthropic: the reset time of an exhausted limit, measured from now', () => {
+    const h = new Headers({ 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': '2026-01-01T00:00:03Z' })
+    assert.equal(waitOf(h, now), 3_000)
+  })
+
+  it('OpenAI: the Go duration of an exhausted limit, no clock needed', () => {
+    const h = new Headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6s' })
+    assert.equal(waitOf(h), 6_000)
+  })
+
+  it('a limit with requests remaining is no wait, and an explicit Retry-After wins over reset headers', () => {
+    assert.equal(waitOf(new Headers({ 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '6s' })), undefined)
+    assert.equal(waitOf(new Headers({ 'retry-after-ms': '100', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6s' })), 100)
   })
 })

@@ -2,15 +2,12 @@ import type { ProxyError } from '../errors.ts'
 import { anthropicErrorTypeOf, httpStatusOf, messageOf } from '../errors.ts'
 import type { JsonObject, SseEvent, WireFormatName } from './types.ts'
 import { isObject, num, obj, str, tryParse } from './translate/json.ts'
+import { retryAfterFromHeaders, type HeaderLookup } from './retry-after.ts'
 
 /** Upstream codes that mean "out of credit": retrying will not help, so A-clients get 402. */
 const QUOTA_CODES = new Set(['insufficient_quota', 'enforced_spend_limit_reached', 'billing_error'])
 const MAX_MESSAGE = 1000
 
-/** The slice of `Headers` we read (structural, so this module type-checks without DOM types). */
-export interface HeaderReader {
-  get(name: string): string | null
-}
 
 function statusFor(format: WireFormatName, e: ProxyError): number {
   const status = httpStatusOf(e)
@@ -87,30 +84,15 @@ function overflowCode(message: string): string | undefined {
 }
 
 /**
- * Seconds or an HTTP date from `retry-after`, or milliseconds from `retry-after-ms`. A date is
- * measured against `now` when given, else against the response's own `Date` header.
- */
-export function retryAfterMsOf(headers: HeaderReader, now?: number): number | undefined {
-  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '')
-  if (Number.isFinite(ms) && ms >= 0) return ms
-  const raw = headers.get('retry-after')?.trim()
-  if (!raw) return undefined
-  if (/^\d+(\.\d+)?$/.test(raw)) return Number.parseFloat(raw) * 1000
-  const at = Date.parse(raw)
-  const ref = now ?? Date.parse(headers.get('date') ?? '')
-  return Number.isFinite(at) && Number.isFinite(ref) ? Math.max(0, at - ref) : undefined
-}
-
-/**
  * A non-2xx upstream answer as a ProxyError. Parses either format's error body defensively,
  * keeps the upstream code, reads retry hints, and never echoes URLs or credentials.
  */
 export function parseUpstreamError(
-  _format: WireFormatName, status: number, bodyText: string, target: string, headers: HeaderReader, now?: number,
+  _format: WireFormatName, status: number, bodyText: string, target: string, headers: HeaderLookup, now?: number,
 ): ProxyError {
   const { message: raw, code } = describe(bodyText)
   const message = redact(raw).slice(0, MAX_MESSAGE) || `Upstream ${target} answered HTTP ${status}`
-  const retryAfterMs = retryAfterMsOf(headers, now)
+  const retryAfterMs = retryAfterFromHeaders(headers, now)
   if (status === 429 && !QUOTA_CODES.has(code ?? '')) {
     return retryAfterMs === undefined ? { kind: 'rate_limited', target, message } : { kind: 'rate_limited', target, message, retryAfterMs }
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createMockUpstream } from '../../harness/mock-upstream.ts'
 import type { ProviderConfig } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
-import { buildCall, callUpstream, withResetHint, type CallLimits } from './upstream.ts'
+import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { PlannedTarget } from './types.ts'
 
 const provider: ProviderConfig = {
@@ -73,29 +73,8 @@ describe('callUpstream: timeouts are typed by phase', () => {
   })
 })
 
-describe('withResetHint: rate-limit reset headers count as a Retry-After', () => {
-  const limited: ProxyError = { kind: 'rate_limited', target: 't' }
+describe('rate-limit reset headers count as a Retry-After', () => {
   const now = Date.parse('2026-01-01T00:00:00Z')
-
-  it('Anthropic: the reset time of an exhausted limit, measured from now', () => {
-    const h = new Headers({ 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': '2026-01-01T00:00:03Z' })
-    assert.deepEqual(withResetHint(limited, h, () => now), { ...limited, retryAfterMs: 3_000 })
-  })
-
-  it('OpenAI: the Go duration of an exhausted limit, no clock needed', () => {
-    const h = new Headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6s' })
-    assert.deepEqual(withResetHint(limited, h), { ...limited, retryAfterMs: 6_000 })
-  })
-
-  it('a limit with requests remaining, an explicit Retry-After, or another error kind is left alone', () => {
-    const spare = new Headers({ 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '6s' })
-    assert.deepEqual(withResetHint(limited, spare), limited)
-    const exhausted = new Headers({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6s' })
-    assert.deepEqual(withResetHint({ ...limited, retryAfterMs: 100 }, exhausted), { ...limited, retryAfterMs: 100 })
-    const timeout: ProxyError = { kind: 'timeout', target: 't', phase: 'connect' }
-    assert.equal(withResetHint(timeout, exhausted), timeout)
-  })
-
   it('reaches the pipeline: a 429 with only reset headers comes back with retryAfterMs', async () => {
     const fetch429 = async () => new Response('{"error":{"type":"rate_limit_error","message":"slow down"}}', {
       status: 429, headers: { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1m30s' },

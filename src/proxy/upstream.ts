@@ -8,7 +8,6 @@ import type { ProxyError, TimeoutPhase } from '../errors.ts'
 import { createSseDecoder, parseUpstreamError } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
-import { retryAfterFromHeaders } from '../resilience/retry-after.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
 
 export interface UpstreamCall {
@@ -65,7 +64,7 @@ export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t
     guard.connected()
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
-      return err(withResetHint(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers), res.headers, limits.now))
+      return err(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers, limits.now?.()))
     }
     // A streamed request is read as SSE unless the upstream says JSON: some servers send
     // `text/plain` or no content-type at all for their event streams.
@@ -102,16 +101,6 @@ function guardCall(limits: CallLimits, stream: boolean) {
       why === undefined ? undefined : why === 'client' ? { kind: 'client_closed' } : { kind: 'timeout', target: t.key, phase: why },
     release: () => { clearTimeout(first); clearTimeout(connect); limits.signal.removeEventListener('abort', onClient) },
   }
-}
-
-/**
- * An error without a Retry-After gains the wait from the `anthropic-ratelimit-*-reset` /
- * `x-ratelimit-reset-*` headers of an exhausted limit, so it is honoured like one.
- */
-export function withResetHint(e: ProxyError, headers: Headers, now?: () => number): ProxyError {
-  if ((e.kind !== 'rate_limited' && e.kind !== 'upstream_status') || e.retryAfterMs !== undefined) return e
-  const ms = retryAfterFromHeaders(headers, now ? now() : Number.NaN)
-  return ms === undefined || Number.isNaN(ms) ? e : { ...e, retryAfterMs: ms }
 }
 
 async function readJson(res: Response, t: PlannedTarget): Promise<Result<UpstreamOk, ProxyError>> {

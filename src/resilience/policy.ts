@@ -8,7 +8,6 @@ import type { ProxyError } from '../errors.ts'
 import { isFailoverable } from '../errors.ts'
 import { backoffMs } from './backoff.ts'
 
-export { retryAfterFromHeaders } from './retry-after.ts'
 
 export type Next =
   | { readonly action: 'retry'; readonly delayMs: number }

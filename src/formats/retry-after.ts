@@ -36,12 +36,12 @@ function parseRetryAfter(value: string, now: number): number | undefined {
   const v = value.trim()
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1_000
   const at = Date.parse(v)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+  return Number.isNaN(at) || Number.isNaN(now) ? undefined : Math.max(0, at - now)
 }
 
 function exhaustedResets(h: HeaderLookup, now: number): number[] {
   const waits: number[] = []
-  for (const name of ANTHROPIC_LIMITS) {
+  for (const name of Number.isFinite(now) ? ANTHROPIC_LIMITS : []) {
     const reset = h.get(`anthropic-ratelimit-${name}-reset`)
     if (reset === null || h.get(`anthropic-ratelimit-${name}-remaining`)?.trim() !== '0') continue
     const at = Date.parse(reset)
@@ -59,10 +59,12 @@ function exhaustedResets(h: HeaderLookup, now: number): number[] {
 /**
  * The wait in ms the upstream asked for, or undefined when it asked for none. Explicit
  * `retry-after-ms` / `retry-after` win (the SDKs' order); otherwise the longest reset among
- * the limits whose remaining count is 0. Never negative.
+ * the limits whose remaining count is 0. Never negative. Dates are measured from `now`, or
+ * from the response's own `Date` header when no clock is given.
  * @example retryAfterFromHeaders(new Headers({ 'retry-after': '2' }), 0) // 2000
  */
-export function retryAfterFromHeaders(h: HeaderLookup, now: number): number | undefined {
+export function retryAfterFromHeaders(h: HeaderLookup, clock?: number): number | undefined {
+  const now = clock ?? Date.parse(h.get('date') ?? '')
   const ms = h.get('retry-after-ms')
   if (ms !== null && Number.isFinite(Number.parseFloat(ms))) return Math.max(0, Number.parseFloat(ms))
   const ra = h.get('retry-after')
