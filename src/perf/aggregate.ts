@@ -2,6 +2,7 @@
  * The per-target aggregate kept by the performance store, computed from a target's run
  * history. Pure: the store hands in the runs, newest first.
  */
+import { splitTarget as parseTargetSyntax } from '../config/target-syntax.ts'
 import { summarize } from './stats.ts'
 import type { RunRecord, TestType } from './types.ts'
 
@@ -27,10 +28,9 @@ export interface TargetMetrics {
 /** Only the newest runs count, so the aggregate follows the target as it changes. */
 export const AGGREGATE_WINDOW = 200
 
-/** Split `"provider,model"` at the first comma (model ids may contain commas, providers may not). */
+/** `"provider,model"` split by the config's one parser; a bare name is all model. */
 export function splitTarget(target: string): { provider: string; model: string } {
-  const i = target.indexOf(',')
-  return i < 0 ? { provider: '', model: target } : { provider: target.slice(0, i), model: target.slice(i + 1) }
+  return parseTargetSyntax(target) ?? { provider: '', model: target }
 }
 
 /** Values of successful runs of the preferred types, or of every successful run when none. */

@@ -4,6 +4,7 @@
  * Router targets as tiers. Pure: config in, list out.
  */
 import type { RouterConfig, Scenario } from '../config/types.ts'
+import { splitTarget } from '../config/target-syntax.ts'
 
 export interface Candidate {
   /** `"provider,model"`. */
@@ -63,6 +64,5 @@ export function buildCandidates(scenarioTarget: string, scenario: Scenario, cfg:
 
 /** The provider part of `"provider,model"` (CCR splits at the first comma; model ids may hold commas). */
 export function providerOf(target: string): string {
-  const i = target.indexOf(',')
-  return i < 0 ? target : target.slice(0, i)
+  return splitTarget(target)?.provider ?? target
 }
