@@ -2,6 +2,7 @@
  * Pure statistics over the runs of a test: nearest-rank percentiles and a summary. No clock,
  * no randomness; property-tested in stats.test.ts.
  */
+import { nearestRank } from '../lib/stats.ts'
 import type { Distribution, RunRecord } from './types.ts'
 
 /**
@@ -10,17 +11,14 @@ import type { Distribution, RunRecord } from './types.ts'
  * @example percentile([5, 1, 3], 50) // 3
  */
 export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  const rank = Math.ceil((Math.min(100, Math.max(0, p)) / 100) * sorted.length)
-  return sorted[Math.max(0, rank - 1)]
+  return nearestRank([...values].sort((a, b) => a - b), p / 100)
 }
 
 /** Count, mean, min, max and p50/p95/p99 of a sample; undefined when it has no finite value. */
 export function summarize(values: readonly number[]): Distribution | undefined {
   const xs = values.filter(Number.isFinite).sort((a, b) => a - b)
   if (xs.length === 0) return undefined
-  const at = (p: number): number => xs[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0
+  const at = (p: number): number => nearestRank(xs, p / 100) ?? 0
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length
   return { count: xs.length, mean, min: xs[0] ?? 0, max: xs[xs.length - 1] ?? 0, p50: at(50), p95: at(95), p99: at(99) }
 }

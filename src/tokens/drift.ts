@@ -4,6 +4,7 @@
  */
 import type { DriftThresholds } from '../config/types.ts'
 import type { Usage } from '../formats/types.ts'
+import { nearestRank } from '../lib/stats.ts'
 
 export type DriftLevel = 'ok' | 'warning' | 'critical'
 
@@ -119,7 +120,5 @@ export class DriftTracker {
 
 /** Nearest-rank percentile of an ascending array (0 when empty). */
 export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0
-  const rank = Math.ceil(q * sorted.length)
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? 0
+  return nearestRank(sorted, q) ?? 0
 }
