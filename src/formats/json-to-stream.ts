@@ -5,8 +5,8 @@
  */
 import { encodeSse } from './sse/encode.ts'
 import type { JsonObject, SseEvent, WireFormatName } from './types.ts'
+import { obj } from './translate/json.ts'
 
-const obj = (v: unknown): JsonObject => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as JsonObject : {})
 const ev = (event: string, data: JsonObject): SseEvent => ({ event, data: JSON.stringify({ type: event, ...data }) })
 
 /** Events for one Anthropic content block: start with an empty shell, one delta with everything, stop. */

@@ -6,10 +6,10 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { CustomRoute, CustomRoutes, TokenService } from '../deps.ts'
-import type { JsonObject } from '../formats/types.ts'
 import { clientFormatOf } from '../middleware/client-format.ts'
 import { sessionIdOf } from '../routing/scenario.ts'
 import type { CustomRouter } from './custom-router.ts'
+import { isObject } from '../formats/translate/json.ts'
 
 /** Picks by request, written by the middleware below and read once by route.ts. */
 export class CustomRouteTable implements CustomRoutes {
@@ -25,7 +25,6 @@ export class CustomRouteTable implements CustomRoutes {
 }
 
 const PRESET = /^\/preset\/([^/]+)\//
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
  * Middleware for the inference routes. Register it last before the handlers: earlier

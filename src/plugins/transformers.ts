@@ -10,9 +10,10 @@
  * body unchanged, with a warning.
  */
 import type { JsonObject } from '../formats/types.ts'
-import { registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
+import { isThenable, registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
 import type { Logger } from '../log.ts'
 import { importDefault, messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
+import { isObject } from '../formats/translate/json.ts'
 
 export interface TransformerPluginUse {
   readonly path: string
@@ -27,8 +28,6 @@ interface TransformerInstance {
   transformResponseOut?: unknown
 }
 
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
-const isThenable = (v: unknown): boolean => typeof (v as { then?: unknown } | null)?.then === 'function'
 
 /** The body a hook's result stands for: a body, `{ body, config }`, or nothing (keep the input). */
 function bodyOf(result: unknown, input: JsonObject): JsonObject {

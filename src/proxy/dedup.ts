@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { presentedKey } from '../middleware/auth.ts'
+import { isObject } from '../formats/translate/json.ts'
 
 /** A complete answer, buffered so each caller gets its own copy. */
 export interface SharedAnswer {
@@ -86,7 +87,6 @@ export function dedupKey(path: string, headers: Headers, body: unknown): string 
   return h.update(canonicalJson(body)).digest('hex')
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Copies of a Response's parts, so each caller gets a fresh Response. */
 async function buffer(res: Response): Promise<SharedAnswer> {

@@ -133,7 +133,8 @@ export async function applyRequestTransformersAsync(body: JsonObject, uses: read
   return out
 }
 
-const isThenable = (v: unknown): v is Promise<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function'
+/** Whether a hook answered with a Promise (plugin transformers may be async). */
+export const isThenable = (v: unknown): v is Promise<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function'
 
 /**
  * Translation switches turned on by a chain (spread them into the TranslateContext):
