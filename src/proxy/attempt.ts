@@ -9,6 +9,7 @@ import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
+import type { TransformerUse } from '../config/types.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -49,8 +50,20 @@ function maxTokensOf(req: ClientRequest): number | undefined {
   return typeof v === 'number' && v >= 0 ? v : undefined
 }
 
-/** Provider chain, then the model's own chain appended (CCR semantics). */
-export const chainOf = (t: PlannedTarget) => [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+const chains = new WeakMap<PlannedTarget, readonly TransformerUse[]>()
+
+/**
+ * Provider chain, then the model's own chain appended (CCR semantics). Plan entries are
+ * reused across requests, so each chain is built once.
+ */
+export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
+  let chain = chains.get(t)
+  if (!chain) {
+    chain = [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+    chains.set(t, chain)
+  }
+  return chain
+}
 
 /** The request body in the target's wire format, transformers applied. */
 export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTarget, ctx: TranslateContext): Promise<JsonObject> {
