@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
-import { OpenAIChatRequestSchema, OpenAIChatResponseSchema } from '../formats/index.ts'
+import { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from '../formats/index.ts'
 import { handle } from '../proxy/pipeline.ts'
 import { toClientRequest } from './client-request.ts'
-import { errorResponses, OpenAIErrorSchema } from './errors.ts'
+import { errorResponses } from './errors.ts'
 
 const chatRoute = (path: string, withPreset: boolean) =>
   createRoute({
@@ -24,7 +24,7 @@ const chatRoute = (path: string, withPreset: boolean) =>
           'text/event-stream': { schema: z.string().openapi({ description: 'OpenAI chat.completion.chunk events' }) },
         },
       },
-      ...errorResponses(OpenAIErrorSchema),
+      ...errorResponses(OpenAIErrorBodySchema),
     },
   })
 

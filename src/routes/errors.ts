@@ -1,14 +1,8 @@
-import type { z } from '@hono/zod-openapi'
-import { AnthropicErrorBodySchema, OpenAIErrorBodySchema } from '../formats/index.ts'
-
-/** Error bodies for the docs: Anthropic's and OpenAI's envelopes (schemas live with the formats). */
-export const AnthropicErrorSchema = AnthropicErrorBodySchema
-export const OpenAIErrorSchema = OpenAIErrorBodySchema
-
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } })
+import type { AnthropicErrorBodySchema, OpenAIErrorBodySchema } from '../formats/index.ts'
+import { jsonContent as json } from './openapi.ts'
 
 /** The error responses every inference route can give, in one format. */
-export function errorResponses(schema: typeof AnthropicErrorSchema | typeof OpenAIErrorSchema) {
+export function errorResponses(schema: typeof AnthropicErrorBodySchema | typeof OpenAIErrorBodySchema) {
   return {
     400: { description: 'Malformed JSON or a field of the wrong type', content: json(schema) },
     401: { description: 'Missing or wrong API key', content: json(schema) },

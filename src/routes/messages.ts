@@ -2,12 +2,13 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import {
   AnthropicCountTokensRequestSchema,
+  AnthropicErrorBodySchema,
   AnthropicMessageResponseSchema,
   AnthropicMessagesRequestSchema,
 } from '../formats/index.ts'
 import { handle } from '../proxy/pipeline.ts'
 import { toClientRequest } from './client-request.ts'
-import { AnthropicErrorSchema, errorResponses } from './errors.ts'
+import { errorResponses } from './errors.ts'
 
 const PresetParam = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'fast' }) })
 
@@ -31,7 +32,7 @@ const messagesRoute = (path: string, withPreset: boolean) =>
           'text/event-stream': { schema: z.string().openapi({ description: 'Anthropic SSE events: message_start … message_stop' }) },
         },
       },
-      ...errorResponses(AnthropicErrorSchema),
+      ...errorResponses(AnthropicErrorBodySchema),
     },
   })
 
@@ -43,7 +44,7 @@ const countTokensRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: AnthropicCountTokensRequestSchema } } } },
   responses: {
     200: { description: 'The estimate', content: { 'application/json': { schema: z.object({ input_tokens: z.number().int() }).openapi('CountTokensResponse', { example: { input_tokens: 2095 } }) } } },
-    ...errorResponses(AnthropicErrorSchema),
+    ...errorResponses(AnthropicErrorBodySchema),
   },
 })
 

@@ -1,4 +1,5 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { type OpenAPIHono, z } from '@hono/zod-openapi'
+import { getRoute } from './openapi.ts'
 import type { Deps } from '../deps.ts'
 
 const ModelSchema = z.object({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string() })
@@ -6,13 +7,7 @@ const ModelListSchema = z
   .object({ object: z.literal('list'), data: z.array(ModelSchema) })
   .openapi('ModelList', { example: { object: 'list', data: [{ id: 'deepseek,deepseek-chat', object: 'model', created: 0, owned_by: 'deepseek' }] } })
 
-const route = createRoute({
-  method: 'get',
-  path: '/v1/models',
-  tags: ['Inference'],
-  summary: 'The configured provider,model pairs, in OpenAI list shape',
-  responses: { 200: { description: 'Model list', content: { 'application/json': { schema: ModelListSchema } } } },
-})
+const route = getRoute('/v1/models', 'The configured provider,model pairs, in OpenAI list shape', ModelListSchema, 'Inference')
 
 export function registerModels(app: OpenAPIHono, deps: Deps): void {
   const data = deps.config.providers.flatMap((p) => p.models.map((m) => ({ id: `${p.name},${m}`, object: 'model' as const, created: 0, owned_by: p.name })))

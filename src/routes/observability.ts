@@ -7,6 +7,7 @@ import type { Services } from '../compose.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan } from '../proxy/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
+import { getRoute } from './openapi.ts'
 
 const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
 
@@ -42,8 +43,6 @@ const AuditSchema = z.object({ size: z.number().int(), entries: z.array(z.object
   reported: z.number().optional(), driftPct: z.number().optional(), level: z.string().optional(),
 })) }).openapi('TokenAudit')
 
-const get = <S extends z.ZodType>(path: string, summary: string, schema: S, tag = 'Observability') =>
-  createRoute({ method: 'get', path, tags: [tag], summary, responses: { 200: { description: summary, content: { 'application/json': { schema } } } } })
 
 const planRoute = createRoute({
   method: 'get', path: '/v1/routing/plan', tags: ['Observability'], summary: 'The ordered plan and scores a request of a scenario would get now',
@@ -63,7 +62,7 @@ const nullable = (n: number | undefined) => (n === undefined ? null : n)
 
 export function registerObservability(app: OpenAPIHono, s: Services): void {
   const { config, now } = s.deps
-  app.openapi(get('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema), (c) => {
+  app.openapi(getRoute('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema, 'Observability'), (c) => {
     const rows = latencyReport(s.routing.stats.all(now()), config.router, now())
     return c.json({ targets: rows.map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
@@ -86,9 +85,9 @@ export function registerObservability(app: OpenAPIHono, s: Services): void {
       targets: plan.targets.map(entry), dropped: plan.kind === 'ready' ? plan.dropped.map(entry) : [],
     }, 200)
   })
-  app.openapi(get('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema), (c) => c.json(s.observability.ledger.snapshot(), 200))
-  app.openapi(get('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
-  app.openapi(get('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json(s.observability.ledger.snapshot(), 200))
+  app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
+  app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
     const entries = s.observability.audit.list()
     return c.json({ size: config.tokenAuditSize, entries }, 200)
   })

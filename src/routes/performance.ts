@@ -15,6 +15,8 @@ import type { PassiveSample, PerformanceScore } from '../perf/score.ts'
 import type { TestType } from '../perf/types.ts'
 import { PerformanceExportSchema } from '../store/performance.ts'
 import type { PerformanceStore } from '../store/performance.ts'
+import { AnthropicErrorBodySchema } from '../formats/index.ts'
+import { jsonResponse } from './openapi.ts'
 
 export interface PerformanceRouteDeps {
   readonly engine: PerfEngine
@@ -25,9 +27,6 @@ export interface PerformanceRouteDeps {
   readonly passive?: (target: string) => PassiveSample | undefined
 }
 
-const ErrorSchema = z.object({ type: z.literal('error'), error: z.object({ type: z.string(), message: z.string() }) })
-  .openapi('PerformanceError', { example: { type: 'error', error: { type: 'not_found_error', message: 'No performance job "perf_x" (finished jobs are kept for a while only)' } } })
-const json = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } })
 const errorBody = (status: number, message: string) => ({ type: 'error' as const, error: { type: anthropicErrorTypeOf(status), message } })
 
 const ModelParam = z.object({ model: z.string().min(1).openapi({ param: { name: 'model', in: 'path' }, description: 'URL-encoded "provider,model"', example: 'deepseek%2Cdeepseek-chat' }) })
@@ -43,28 +42,28 @@ const HistoryQuery = z.object({
 
 const routes = {
   metrics: createRoute({ method: 'get', path: '/performance/metrics', tags: ['Performance'], summary: 'Per-target performance aggregates and scores',
-    responses: { 200: json(z.object({ data: z.array(MetricsSchema) }).openapi('PerformanceMetricsList'), 'Every tested target') } }),
+    responses: { 200: jsonResponse(z.object({ data: z.array(MetricsSchema) }).openapi('PerformanceMetricsList'), 'Every tested target') } }),
   startTest: createRoute({ method: 'post', path: '/performance/test', tags: ['Performance'], summary: 'Start a performance test job',
     request: { body: { required: false, content: { 'application/json': { schema: TestRequest } } } },
-    responses: { 202: json(JobSchema, 'Job started; poll GET /performance/test/{id}'), 400: json(ErrorSchema, 'Unknown model or test type') } }),
+    responses: { 202: jsonResponse(JobSchema, 'Job started; poll GET /performance/test/{id}'), 400: jsonResponse(AnthropicErrorBodySchema, 'Unknown model or test type') } }),
   job: createRoute({ method: 'get', path: '/performance/test/{id}', tags: ['Performance'], summary: 'A test job status and results',
-    request: { params: IdParam }, responses: { 200: json(JobSchema, 'The job'), 404: json(ErrorSchema, 'Unknown job') } }),
+    request: { params: IdParam }, responses: { 200: jsonResponse(JobSchema, 'The job'), 404: jsonResponse(AnthropicErrorBodySchema, 'Unknown job') } }),
   history: createRoute({ method: 'get', path: '/performance/history/{model}', tags: ['Performance'], summary: 'Test run history of one target, newest first',
     request: { params: ModelParam, query: HistoryQuery },
-    responses: { 200: json(z.object({ target: z.string(), runs: z.array(RunSchema) }).openapi('PerformanceHistory'), 'Runs'), 400: json(ErrorSchema, 'Bad since') } }),
+    responses: { 200: jsonResponse(z.object({ target: z.string(), runs: z.array(RunSchema) }).openapi('PerformanceHistory'), 'Runs'), 400: jsonResponse(AnthropicErrorBodySchema, 'Bad since') } }),
   clear: createRoute({ method: 'delete', path: '/performance/metrics/{model}', tags: ['Performance'], summary: 'Forget a target performance data and history',
     request: { params: ModelParam },
-    responses: { 200: json(z.object({ target: z.string(), deleted_runs: z.number().int() }).openapi('PerformanceCleared', { example: { target: 'deepseek,deepseek-chat', deleted_runs: 36 } }), 'Cleared'), 404: json(ErrorSchema, 'No data for that target') } }),
+    responses: { 200: jsonResponse(z.object({ target: z.string(), deleted_runs: z.number().int() }).openapi('PerformanceCleared', { example: { target: 'deepseek,deepseek-chat', deleted_runs: 36 } }), 'Cleared'), 404: jsonResponse(AnthropicErrorBodySchema, 'No data for that target') } }),
   health: createRoute({ method: 'get', path: '/health/performance', tags: ['Performance'], summary: 'Engine state, last and next run, budget left',
-    responses: { 200: json(HealthSchema, 'Engine health') } }),
+    responses: { 200: jsonResponse(HealthSchema, 'Engine health') } }),
   prometheus: createRoute({ method: 'get', path: '/metrics/performance', tags: ['Performance'], summary: 'Performance metrics in Prometheus text format',
     responses: { 200: { description: 'Exposition format 0.0.4', content: { 'text/plain': { schema: z.string().openapi({ example: 'switchyard_perf_ttft_ms{target="deepseek,deepseek-chat",provider="deepseek",model="deepseek-chat"} 402.7' }) } } } } }),
   exportData: createRoute({ method: 'get', path: '/performance/export', tags: ['Performance'], summary: 'Back up the performance history as JSON',
-    responses: { 200: json(PerformanceExportSchema, 'Every run still in history') } }),
+    responses: { 200: jsonResponse(PerformanceExportSchema, 'Every run still in history') } }),
   importData: createRoute({ method: 'post', path: '/performance/import', tags: ['Performance'], summary: 'Restore a backup from GET /performance/export',
     request: { query: z.object({ mode: z.enum(['replace', 'merge']).default('replace').openapi({ example: 'replace' }) }),
       body: { required: true, content: { 'application/json': { schema: PerformanceExportSchema } } } },
-    responses: { 200: json(z.object({ imported_runs: z.number().int(), mode: z.string() }).openapi('PerformanceImported', { example: { imported_runs: 1200, mode: 'replace' } }), 'Restored'), 400: json(ErrorSchema, 'Not a performance backup') } }),
+    responses: { 200: jsonResponse(z.object({ imported_runs: z.number().int(), mode: z.string() }).openapi('PerformanceImported', { example: { imported_runs: 1200, mode: 'replace' } }), 'Restored'), 400: jsonResponse(AnthropicErrorBodySchema, 'Not a performance backup') } }),
 }
 
 /** Parse `since` as epoch ms or an ISO time; undefined means not given, NaN means invalid. */
