@@ -5,8 +5,8 @@
  * stopped by the caller) or a full batch triggers `flush`, one transaction of upserts.
  */
 import type { StatementSync } from 'node:sqlite'
-import { addTotals, emptyTotals } from '../usage/ledger.ts'
-import type { MutableTotals, PairTotals } from '../usage/ledger.ts'
+import { emptyTotals, PairTotalsMap } from '../usage/ledger.ts'
+import type { PairTotals } from '../usage/ledger.ts'
 import type { Store } from './db.ts'
 
 const MIGRATION = `
@@ -35,11 +35,10 @@ export interface UsageStoreOptions {
   readonly log?: (msg: string) => void
 }
 
-type Pending = { tier: string; target: string; totals: MutableTotals }
 
 export class UsageStore {
   readonly #store: Store
-  readonly #pending = new Map<string, Pending>()
+  readonly #pending = new PairTotalsMap()
   readonly #maxBatch: number
   readonly #schedule: (fn: () => void) => void
   readonly #log: (msg: string) => void
@@ -62,13 +61,7 @@ export class UsageStore {
 
   /** Queue a ledger delta (pass as `new UsageLedger(d => usageStore.enqueue(d))`). O(1), no I/O. */
   enqueue(delta: PairTotals): void {
-    const key = `${delta.tier}\u0000${delta.target}`
-    let p = this.#pending.get(key)
-    if (p === undefined) {
-      p = { tier: delta.tier, target: delta.target, totals: emptyTotals() }
-      this.#pending.set(key, p)
-    }
-    addTotals(p.totals, delta)
+    this.#pending.add(delta)
     if (++this.#queued >= this.#maxBatch && !this.#scheduled) {
       this.#scheduled = true
       this.#schedule(() => this.#flushLogged())
@@ -131,21 +124,16 @@ export class UsageStore {
     const db = this.#store.db
     const rows = db.prepare('SELECT * FROM usage_totals').all() as Record<string, unknown>[]
     const fails = db.prepare('SELECT * FROM usage_failures').all() as Record<string, unknown>[]
-    const byKey = new Map<string, MutableTotals & { tier: string; target: string }>()
-    const get = (tier: string, target: string): MutableTotals & { tier: string; target: string } => {
-      const key = `${tier}\u0000${target}`
-      let t = byKey.get(key)
-      if (t === undefined) byKey.set(key, (t = { tier, target, ...emptyTotals() }))
-      return t
-    }
+    const table = new PairTotalsMap()
+    const pair = (r: Record<string, unknown>) => ({ tier: String(r['tier']), target: String(r['target']) })
     for (const r of rows) {
-      Object.assign(get(String(r['tier']), String(r['target'])), {
-        requests: Number(r['requests']), inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']),
+      table.add({
+        ...pair(r), requests: Number(r['requests']), inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']),
         cacheReadTokens: Number(r['cache_read_tokens']), cacheCreationTokens: Number(r['cache_creation_tokens']),
-        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']),
+        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']), failures: {},
       })
     }
-    for (const f of fails) get(String(f['tier']), String(f['target'])).failures[String(f['reason'])] = Number(f['count'])
-    return [...byKey.values()]
+    for (const f of fails) table.add({ ...pair(f), ...emptyTotals(), failures: { [String(f['reason'])]: Number(f['count']) } })
+    return [...table.values()].map(({ tier, target, totals }) => ({ tier, target, ...totals }))
   }
 }

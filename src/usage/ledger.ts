@@ -61,8 +61,22 @@ export function addTotals(into: MutableTotals, d: UsageTotals): void {
   for (const [reason, n] of Object.entries(d.failures)) into.failures[reason] = (into.failures[reason] ?? 0) + n
 }
 
+/** Totals keyed by (tier, target) that deltas add into: the ledger's table and the store's pending batch. */
+export class PairTotalsMap extends Map<string, { readonly tier: string; readonly target: string; readonly totals: MutableTotals }> {
+  /** Adds `delta` into its pair, creating the pair at zero first. */
+  add(delta: PairTotals): void {
+    const key = `${delta.tier}\u0000${delta.target}`
+    let pair = this.get(key)
+    if (pair === undefined) {
+      pair = { tier: delta.tier, target: delta.target, totals: emptyTotals() }
+      this.set(key, pair)
+    }
+    addTotals(pair.totals, delta)
+  }
+}
+
 export class UsageLedger {
-  readonly #pairs = new Map<string, { tier: string; target: string; totals: MutableTotals }>()
+  readonly #pairs = new PairTotalsMap()
   readonly #onDelta: ((delta: PairTotals) => void) | undefined
 
   /** `onDelta` receives every change, e.g. `store.enqueue`, so persistence stays off the hot path. */
@@ -92,13 +106,7 @@ export class UsageLedger {
   }
 
   #apply(delta: PairTotals, emit: boolean): void {
-    const key = `${delta.tier}\u0000${delta.target}`
-    let pair = this.#pairs.get(key)
-    if (pair === undefined) {
-      pair = { tier: delta.tier, target: delta.target, totals: emptyTotals() }
-      this.#pairs.set(key, pair)
-    }
-    addTotals(pair.totals, delta)
+    this.#pairs.add(delta)
     if (emit) this.#onDelta?.(delta)
   }
 
