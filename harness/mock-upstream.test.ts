@@ -3,9 +3,11 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { chunkText, createMockUpstream, estimateInputTokens, outputTokensOf } from './mock-upstream.ts'
 import type { MockOptions } from './mock-upstream.ts'
+import { createSseDecoder } from '../src/formats/index.ts'
+import type { SseEvent } from '../src/formats/types.ts'
 
 type Json = Record<string, unknown>
-interface Ev { event?: string; data: string }
+type Ev = SseEvent
 
 const instant = (): Promise<void> => Promise.resolve()
 const PROMPT = { system: 'Be terse.', messages: [{ role: 'user', content: [{ type: 'text', text: 'héllo wörld, count to ten' }] }] }
@@ -15,16 +17,10 @@ function request(format: keyof typeof PATHS, model: string, extra: Json = {}, in
   return new Request(`http://mock${PATHS[format]}`, { method: 'POST', body: JSON.stringify({ model, max_tokens: 64, ...PROMPT, ...extra }), ...init })
 }
 
-/** Local SSE split (blank-line separated, `event:` and `data:` lines), independent of src/. */
+/** A whole SSE body through the project's one decoder (property-tested on its own in src/formats/sse). */
 function parseSse(text: string): Ev[] {
-  return text.split('\n\n').filter((b) => b !== '').map((block) => {
-    const ev: Ev = { data: '' }
-    for (const line of block.split('\n')) {
-      if (line.startsWith('event: ')) ev.event = line.slice(7)
-      else if (line.startsWith('data: ')) ev.data += line.slice(6)
-    }
-    return ev
-  })
+  const d = createSseDecoder()
+  return [...d.push(text), ...d.flush()]
 }
 
 const mockWith = (opts: MockOptions = {}) => createMockUpstream({ sleep: instant, ...opts })

@@ -3,6 +3,9 @@
  * every numbered chunk arrives once and in order, exactly one terminal event, usage present
  * and equal to what the mock generated.
  */
+import { createSseDecoder } from '../../src/formats/index.ts'
+import type { SseEvent } from '../../src/formats/types.ts'
+
 export type ClientFormat = 'anthropic' | 'openai'
 
 export interface CheckResult {
@@ -40,7 +43,8 @@ function onOpenAI(s: State, data: string): void {
 
 /** Checks the stream of one request expecting `chunks` numbered chunks worth `expectedTokens`. */
 export class StreamChecker {
-  #buf = ''
+  // The proxy's own SSE decoder: the checker must read streams exactly as clients' parsers do.
+  readonly #sse = createSseDecoder()
   #events = 0
   #s: State = { text: '', terminals: 0, afterTerminal: 0, finishes: 0, errors: [] }
   readonly #format: ClientFormat
@@ -61,27 +65,14 @@ export class StreamChecker {
 
   /** Feed decoded text as it arrives; events may be split anywhere. */
   push(text: string): void {
-    this.#buf += text.includes('\r') ? text.replace(/\r\n/g, '\n') : text
-    let cut = this.#buf.indexOf('\n\n')
-    while (cut >= 0) {
-      this.#event(this.#buf.slice(0, cut))
-      this.#buf = this.#buf.slice(cut + 2)
-      cut = this.#buf.indexOf('\n\n')
-    }
+    for (const ev of this.#sse.push(text)) this.#event(ev)
   }
 
-  #event(block: string): void {
-    let event: string | undefined
-    const data: string[] = []
-    for (const line of block.split('\n')) {
-      if (line.startsWith('event:')) event = line.slice(6).trim()
-      else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5))
-    }
-    if (data.length === 0) return // comment or keep-alive
+  #event(ev: SseEvent): void {
     this.#events++
-    if (this.#s.terminals > 0 && event !== 'ping') this.#s.afterTerminal++
-    if (this.#format === 'anthropic') onAnthropic(this.#s, event, data.join('\n'))
-    else onOpenAI(this.#s, data.join('\n'))
+    if (this.#s.terminals > 0 && ev.event !== 'ping') this.#s.afterTerminal++
+    if (this.#format === 'anthropic') onAnthropic(this.#s, ev.event, ev.data)
+    else onOpenAI(this.#s, ev.data)
   }
 
   /** The verdict once the body ended (or failed: pass `failure`). */
@@ -89,7 +80,7 @@ export class StreamChecker {
     const s = this.#s
     const errors = [...s.errors]
     if (failure !== undefined) errors.push(failure)
-    if (this.#buf.trim() !== '') errors.push('stream ended inside an event')
+    if (this.#sse.flush().length > 0) errors.push('stream ended inside an event')
     if (s.terminals !== 1) errors.push(`expected exactly one terminal event, got ${s.terminals}`)
     if (s.afterTerminal > 0) errors.push(`${s.afterTerminal} events after the terminal event`)
     if (this.#format === 'openai' && s.finishes !== 1) errors.push(`expected one finish_reason, got ${s.finishes}`)
