@@ -85,3 +85,24 @@ describe('rate-limit reset headers count as a Retry-After', () => {
     assert.equal(r.ok ? undefined : r.error.kind === 'rate_limited' ? r.error.retryAfterMs : -1, 90_000)
   })
 })
+
+describe('an error as the first event of a stream', () => {
+  const streamOf = (text: string) => async () => new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } })
+  const run = async (text: string) => {
+    const t = target('m')
+    const c = buildCall(t, { model: 'm', stream: true }, { client: new Headers(), query: '', sameFormat: true, stream: true })
+    return callUpstream(streamOf(text), c, t, { signal: new AbortController().signal, firstTokenTimeoutMs: 1_000 })
+  }
+
+  it('is a failure with the status of its type, before anything is committed (Anthropic event: error, OpenAI error chunk)', async () => {
+    const a = await run('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+    assert.equal(!a.ok && a.error.kind === 'upstream_status' ? a.error.status : 0, 529)
+    const o = await run('data: {"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}\n\n')
+    assert.equal(!o.ok && o.error.kind === 'upstream_status' ? o.error.status : 0, 429)
+  })
+
+  it('an ordinary first event commits the stream', async () => {
+    const r = await run('data: {"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n')
+    assert.equal(r.ok && r.value.kind, 'stream')
+  })
+})

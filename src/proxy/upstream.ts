@@ -5,7 +5,7 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, parseUpstreamError } from '../formats/index.ts'
+import { createSseDecoder, parseUpstreamError, streamErrorOf } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
@@ -71,7 +71,7 @@ export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
     if (!isSse || !res.body) return await readJson(res, t)
-    const head = await peekFirstEvent(res.body.getReader(), t, t.provider.format)
+    const head = await peekFirstEvent(res.body.getReader(), t)
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
   } catch (e) {
@@ -125,7 +125,7 @@ export function eventDecoder(): EventDecoder {
 }
 
 /** Reads until the first real event (pings and comments do not count). An error event is a failure. */
-async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget, format: 'anthropic' | 'openai'): Promise<Result<Head, ProxyError>> {
+async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget): Promise<Result<Head, ProxyError>> {
   const decode = eventDecoder()
   const head: Uint8Array[] = []
   const headEvents: SseEvent[] = []
@@ -141,22 +141,26 @@ async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t
     if (headEvents.some(isRealEvent)) break
   }
   const first = headEvents.find(isRealEvent)
-  if (first && isErrorEvent(first)) {
+  const failed = first && errorPayloadOf(first)
+  if (failed) {
     void reader.cancel().catch(() => undefined)
-    return err(parseUpstreamError(format, statusOfStreamError(first.data), first.data, t.key, new Headers()))
+    return err(streamErrorOf(failed, t.key))
   }
   return ok({ reader, head, headEvents, decode })
 }
 
 const isRealEvent = (ev: SseEvent) => ev.event !== 'ping' && ev.data !== ''
-const isErrorEvent = (ev: SseEvent) => ev.event === 'error' || ev.data.startsWith('{"error"')
 
-/** An error that arrives as the first event of a stream still allows failover: map its type to a status. */
-function statusOfStreamError(data: string): number {
-  if (data.includes('overloaded')) return 529
-  if (data.includes('rate_limit')) return 429
-  if (data.includes('invalid_request')) return 400
-  return 500
+/**
+ * The error payload of an event that is one (Anthropic `event: error`, OpenAI `{"error": …}`).
+ * Only the first event is asked: an error there still allows failover, with its type's status.
+ */
+function errorPayloadOf(ev: SseEvent): unknown {
+  if (ev.event !== 'error' && !ev.data.includes('"error"')) return undefined
+  let parsed: unknown
+  try { parsed = JSON.parse(ev.data) } catch { parsed = undefined }
+  const isError = ev.event === 'error' || (parsed !== null && typeof parsed === 'object' && (parsed as { error?: unknown }).error != null)
+  return isError ? parsed ?? { error: { message: ev.data } } : undefined
 }
 
 function networkMessage(e: unknown): string {
