@@ -34,8 +34,6 @@ const PING: Record<'anthropic' | 'openai', Uint8Array> = {
   anthropic: encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'),
   openai: encoder.encode(': ping\n\n'),
 }
-// A content delta of either format: text, reasoning or tool arguments with at least one character.
-const CONTENT = /"(?:text|thinking|partial_json|content|reasoning_content|reasoning|arguments)":"[^"]/
 
 /** The client-facing body of a committed stream. `onEnd` runs exactly once. */
 export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: StreamUp }, deps: Deps, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
@@ -50,7 +48,8 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
   const observe = (evs: readonly SseEvent[]) => {
     for (const ev of evs) {
       tap.observe(ev)
-      if (!sawContent && CONTENT.test(ev.data)) { sawContent = true; a.timer.firstToken() }
+      // The tap already recognises content deltas (text, reasoning, tool arguments) of the upstream's format.
+      if (!sawContent && tap.contentEvents > 0) { sawContent = true; a.timer.firstToken() }
     }
   }
   const render = (evs: readonly SseEvent[], bytes: readonly Uint8Array[]): Uint8Array[] => {
