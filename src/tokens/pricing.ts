@@ -36,6 +36,8 @@ export function builtinPrice(model: string): Pricing | undefined {
       ? { inputPerMillion: row.input, outputPerMillion: row.output }
       : { inputPerMillion: row.input, outputPerMillion: row.output, cacheReadPerMillion: row.cached_input }
   }
+  // Model ids come from clients (`provider,anything`): keep the memo bounded.
+  if (memo.size >= 1_024) memo.clear()
   memo.set(model, price)
   return price
 }
