@@ -7,7 +7,7 @@ import type { Admission, AttemptTimer, NextStep, RoutingEngine } from '../deps.t
 import type { ProxyError } from '../errors.ts'
 import { buildCandidates, planRoute, type Candidate, type Plan, type PlanView } from '../routing/plan.ts'
 import { providerOf, tierOf } from '../routing/candidates.ts'
-import type { RoutingStats } from '../routing/stats.ts'
+import { MAX_TARGETS, type RoutingStats } from '../routing/stats.ts'
 import type { FailureReason } from '../routing/types.ts'
 import { decideNext } from '../resilience/policy.ts'
 import type { ProviderLimiter } from '../resilience/limiter.ts'
@@ -156,7 +156,11 @@ class AdaptiveRouting implements RoutingEngine {
   }
 
   begin(t: PlannedTarget): AttemptTimer {
-    return beginAttempt(this.#p, t, (ms) => this.#lastTryMs.set(t.key, ms))
+    return beginAttempt(this.#p, t, (ms) => {
+      // Keyed by client-chosen targets too: bounded like the stats table.
+      if (this.#lastTryMs.size >= MAX_TARGETS && !this.#lastTryMs.has(t.key)) this.#lastTryMs.clear()
+      this.#lastTryMs.set(t.key, ms)
+    })
   }
 
   decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { RoutingStats } from './stats.ts'
+import { MAX_TARGETS, RoutingStats } from './stats.ts'
 
 const breaker = { consecutiveFailures: 3, errorRateThreshold: 0.9, minRequestsForRate: 100, cooldownMs: 1_000, maxCooldownMs: 8_000, halfOpenProbes: 1 }
 const make = () => new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker })
@@ -73,5 +73,16 @@ describe('RoutingStats', () => {
     st.begin('b,y', 0)
     assert.deepEqual([...st.all(10).keys()], ['a,x', 'b,y'])
     assert.equal(st.snapshot('zz,q', 10).samples, 0)
+  })
+})
+
+describe('RoutingStats size', () => {
+  it('stays bounded under client-chosen targets, evicting idle records and never one with an attempt in flight', () => {
+    const s = make()
+    const busy = s.begin('busy,target', 0)
+    for (let i = 0; i < MAX_TARGETS + 50; i++) s.begin(`p,m${i}`, i).succeed(i + 1)
+    assert.ok(s.all(10_000).size <= MAX_TARGETS)
+    assert.equal(s.snapshot('busy,target', 10_000).inFlight, 1)
+    busy.succeed(10_001)
   })
 })

@@ -53,6 +53,9 @@ interface TargetRecord {
   lastFinishedAt?: number
 }
 
+/** Records kept at most (see #evictIdle). */
+export const MAX_TARGETS = 4_096
+
 const DEFAULT_WINDOW: WindowParams = { windowMs: 60_000, buckets: 12 }
 /** 1.5 keeps a single 5× spike inside the default select band while a lasting ×5 step leaves it in ~3 samples. */
 const DEFAULT_SPIKE_RATIO = 1.5
@@ -124,10 +127,21 @@ export class RoutingStats {
   #record(key: string, now: number): TargetRecord {
     let rec = this.#targets.get(key)
     if (!rec) {
+      if (this.#targets.size >= MAX_TARGETS) this.#evictIdle()
       rec = { ...freshMeasurements(), inFlight: 0, breaker: breakerInitial(now) }
       this.#targets.set(key, rec)
     }
     return rec
+  }
+
+  /**
+   * Explicit `provider,model` targets come from clients, so the table is bounded: the oldest
+   * record with nothing in flight makes room (configured tiers are seen first and kept busy).
+   */
+  #evictIdle(): void {
+    for (const [key, rec] of this.#targets) {
+      if (rec.inFlight === 0) { this.#targets.delete(key); return }
+    }
   }
 
   #onSuccess(rec: TargetRecord, start: number, firstAt: number | undefined, end: number, outputTokens?: number): void {
