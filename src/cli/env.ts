@@ -5,11 +5,16 @@ import type { Env } from './commands.ts'
 /** Shell-quotes a value for an `export` line. */
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
+/** Where a local client reaches an instance listening on `host`: a wildcard address means this machine. */
+export function localBaseUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
+}
+
 /** The lines `eval "$(switchyard env)"` runs to point Claude Code at this instance (like `ccr activate`). */
 export function envLines(o: { host: string; port: number; apiKey?: string; apiKeyRef?: string; apiTimeoutMs: number }): string[] {
-  const host = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host
   return [
-    `export ANTHROPIC_BASE_URL=${q(`http://${host}:${o.port}`)}`,
+    `export ANTHROPIC_BASE_URL=${q(localBaseUrl(o.host, o.port))}`,
     // Claude Code wants some token; the proxy checks it only when APIKEY is set. A `$VAR`
     // reference in the file stays a reference, so the key is resolved by the user's shell.
     `export ANTHROPIC_AUTH_TOKEN=${o.apiKeyRef ? `"${o.apiKeyRef.replace(/[^$A-Za-z0-9_{}]/g, '')}"` : q(o.apiKey ?? 'switchyard')}`,

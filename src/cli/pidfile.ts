@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { localBaseUrl } from './env.ts'
 
 export interface PidRecord {
   readonly pid: number
@@ -49,7 +50,7 @@ export function processAlive(pid: number): boolean {
 export async function probeInstance(rec: PidRecord, fetchFn: typeof fetch = fetch): Promise<{ running: boolean; health?: Record<string, unknown> }> {
   if (!processAlive(rec.pid)) return { running: false }
   try {
-    const res = await fetchFn(`http://${rec.host === '0.0.0.0' ? '127.0.0.1' : rec.host}:${rec.port}/health`, { signal: AbortSignal.timeout(2_000) })
+    const res = await fetchFn(`${localBaseUrl(rec.host, rec.port)}/health`, { signal: AbortSignal.timeout(2_000) })
     const health = (await res.json()) as Record<string, unknown>
     return { running: res.ok && health.status === 'ok', health }
   } catch {

@@ -4,6 +4,7 @@ import type { CliOptions } from '../cli.ts'
 import { readConfig } from '../cli.ts'
 import type { Env } from './commands.ts'
 import { pidPath, probeInstance, processAlive, readPidFile, removePidFile, type PidRecord } from './pidfile.ts'
+import { localBaseUrl } from './env.ts'
 
 export const dataDirOf = (opts: CliOptions, env: Env) => opts.dataDir ?? env.SWITCHYARD_DATA_DIR ?? `${homedir()}/.switchyard`
 
@@ -25,7 +26,7 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
   const cfg = await readConfig(opts, env)
   const key = cfg.config?.apiKey
   try {
-    const res = await fetch(`http://${rec.host === '0.0.0.0' ? '127.0.0.1' : rec.host}:${rec.port}/v1/latencies`, { headers: key ? { 'x-api-key': key } : {}, signal: AbortSignal.timeout(2_000) })
+    const res = await fetch(`${localBaseUrl(rec.host, rec.port)}/v1/latencies`, { headers: key ? { 'x-api-key': key } : {}, signal: AbortSignal.timeout(2_000) })
     if (res.ok) {
       const body = (await res.json()) as { targets?: { target: string; tier?: string; breaker: string; ewma_latency_ms?: number | null; samples: number }[] }
       for (const t of body.targets ?? []) {
