@@ -95,11 +95,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   const refreshTimer = setInterval(() => active?.refresh(), 60_000)
   const passive = (target: string) => {
     const snap = services.routing.stats.snapshot(target, deps.now())
-    return snap.samples === 0 ? undefined : {
-      samples: snap.samples, ...(snap.latencyMs === undefined ? {} : { ewmaLatencyMs: snap.latencyMs }),
-      ...(snap.ttftMs === undefined ? {} : { ewmaTtftMs: snap.ttftMs }), ...(snap.tokensPerSec === undefined ? {} : { tokensPerSec: snap.tokensPerSec }),
-      ...(snap.errorRate === undefined ? {} : { successRate: 1 - snap.errorRate }), ...(snap.lastFinishedAt === undefined ? {} : { lastAt: snap.lastFinishedAt }),
-    }
+    return snap.samples === 0 ? undefined : passiveFromSnapshot(snap)
   }
   const app = createApp(deps, {
     startedAt: deps.now(),
