@@ -27,6 +27,7 @@ import { registerPerformance } from '../routes/performance.ts'
 import { openStore, STORE_FILE } from '../store/db.ts'
 import { PerformanceStore } from '../store/performance.ts'
 import { UsageStore } from '../store/usage.ts'
+import { configuredTargets } from '../perf/cli.ts'
 
 export interface AppBuildOptions {
   readonly dataDir: string
@@ -83,7 +84,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   active = new ActiveResults(() => perfStore.metrics())
   const engine = new PerfEngine({
     config: config.performance,
-    targets: config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`)),
+    targets: configuredTargets(config),
     sender: createProbeSender(deps),
     store: perfStore,
     now: deps.now,
