@@ -106,7 +106,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
     extraRoutes: (a) => {
       registerObservability(a, services)
       registerPerformance(a, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
-      registerManagement(a, { raw: opts.rawConfig, reload: opts.reload, audit: (entry) => log.info('management', entry) })
+      registerManagement(a, { raw: opts.rawConfig, reload: opts.reload })
     },
   })
   let closed = false
