@@ -6,7 +6,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, translationFor } from '../formats/index.ts'
+import { createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, translationFor, type UsageTap } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
@@ -74,7 +74,7 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
   function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError): void {
     if (ended) return
     if (c) {
-      const closing = error ? renderStreamError(req.format, error) : translator ? translator.end() : tap.terminal || tap.errored ? [] : renderStreamError(req.format, incomplete(t, tap.events))
+      const closing = error ? renderStreamError(req.format, error) : translator ? translator.end() : passThroughEnd(req.format, tap, t)
       if (closing.length) c.enqueue(encodeAll(closing))
       c.close()
     }
@@ -82,7 +82,7 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
     unwatch()
     req.signal.removeEventListener('abort', onClientGone)
     if (error?.kind === 'client_closed') { up.abort(error); void up.reader.cancel().catch(() => undefined) }
-    const complete = !error && (translator ? translator.done && !translator.errored : tap.terminal && !tap.errored)
+    const complete = !error && (translator ? translator.done && !translator.errored : tap.finished && !tap.errored)
     const endError = error ?? (complete ? undefined : incomplete(t, tap.events))
     onEnd({ ok: complete, usage: tap.usage, error: endError })
   }
@@ -124,6 +124,17 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
       finish(undefined, { kind: 'client_closed' })
     },
   }, new CountQueuingStrategy({ highWaterMark: Math.max(1, deps.config.sseBufferSize) }))
+}
+
+/**
+ * The closing events of a pass-through stream whose body ended: none after its terminator or
+ * an error; `[DONE]` after an OpenAI `finish_reason` (the sentinel is optional upstream, but
+ * clients expect it); otherwise the answer was cut short and gets an in-stream error.
+ */
+function passThroughEnd(format: WireFormatName, tap: UsageTap, t: PlannedTarget): SseEvent[] {
+  if (tap.terminal || tap.errored) return []
+  if (tap.finished && format === 'openai') return [{ data: '[DONE]' }]
+  return renderStreamError(format, incomplete(t, tap.events))
 }
 
 function incomplete(t: PlannedTarget, events: number): ProxyError {

@@ -85,6 +85,28 @@ describe('resilience: streams', () => {
     p.close()
   })
 
+  it('an OpenAI stream missing only data: [DONE] (passed through to an OpenAI client) is complete: [DONE] is added, no error', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
+    const body = { model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello' }] }
+    const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
+    assert.equal(events.at(-1)?.data, '[DONE]')
+    assert.equal(events.filter((e) => e.data.includes('"error"')).length, 0)
+    assert.equal(events.filter((e) => e.data === '[DONE]').length, 1)
+    assert.ok(events.some((e) => e.data.includes('"finish_reason":"stop"')))
+    const snap = p.services.routing.stats.snapshot('oai,mock-o:noterm:chunks=4', p.clock.now())
+    assert.deepEqual([snap.successes, snap.errors], [1, 0], 'counted as a success, not held against the target')
+    p.close()
+  })
+
+  it('an OpenAI stream cut before its finish_reason (passed through) still ends with an in-stream error', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=3:chunks=6' }))
+    const body = { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
+    const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
+    assert.ok(events.some((e) => e.data.includes('"error"')))
+    assert.equal(events.filter((e) => e.data.includes('"finish_reason":"stop"')).length, 0)
+    p.close()
+  })
+
   // Same format is a byte pass-through: the broken event reaches the client as the upstream sent it.
   for (const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], ['translated', 'oai,mock-o:malformed=3', true]] as const) {
     it(`a malformed event (${name}) ends the stream either complete or with a well-formed error, and the next request is served`, async () => {
