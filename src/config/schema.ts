@@ -43,9 +43,10 @@ const BreakerSchema = z.object({
   consecutiveFailures: posInt().default(5),
   errorRateThreshold: fraction().default(0.5),
   minRequestsForRate: posInt().default(10),
-  // A recovered primary must be tried again within 30 s (routing issue), so the cap stays at 30 s.
+  // The open interval grows 5 → 10 → 15 s and stays there: a primary that recovers is probed
+  // by real traffic within 15 s (plus the gap to the next request), well inside 30 s.
   cooldownMs: posInt().default(5000),
-  maxCooldownMs: posInt().default(30000),
+  maxCooldownMs: posInt().default(15000),
   halfOpenProbes: posInt().default(1),
 })
 
