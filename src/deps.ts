@@ -5,6 +5,7 @@
  */
 import type { Config } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
+import type { FirstEventHistory } from './resilience/attempt-budget.ts'
 import type { JsonObject, Usage, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
@@ -48,6 +49,8 @@ export interface RoutingEngine {
   /** Breaker and rate-limit admission for one try. */
   admit(t: PlannedTarget, estimatedTokens: number): Admission
   begin(t: PlannedTarget): AttemptTimer
+  /** What the target's first events took so far: the adaptive first-event timeout reads it. */
+  firstEventHistory?(t: PlannedTarget): FirstEventHistory | undefined
   /**
    * Retry the same target, fail over, or stop, given the error of try number `attempt`
    * (0-based). `next` is the target a failover would go to: a wait longer than it is expected

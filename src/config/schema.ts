@@ -39,6 +39,9 @@ const scenarioTargets = {
   image: optStr(),
 }
 
+/** Milliseconds within [min, max]: a typo such as an extra zero is an error, not a 3-hour wait. */
+const boundedMs = (min: number, max: number) => num().pipe(z.number().int().min(min).max(max))
+
 const BreakerSchema = z.object({
   consecutiveFailures: posInt().default(5),
   errorRateThreshold: fraction().default(0.5),
@@ -68,8 +71,15 @@ export const RouterSchema = z.looseObject({
   // Local servers (llama.cpp, Ollama) may send no headers until prefill is done: be generous.
   connectTimeoutMs: posInt().default(60000),
   firstTokenTimeoutMs: posInt().default(60000),
+  // The adaptive first-event timeout (resilience/attempt-budget.ts) stays within [floor, firstTokenTimeoutMs].
+  firstTokenFloorMs: boundedMs(100, 600_000).default(5000),
+  adaptiveFirstToken: bool().default(true),
   streamIdleTimeoutMs: posInt().default(120000),
   dedup: bool().default(false),
+  // A stream cut after the commit point is continued on the next candidate (proxy/continue.ts).
+  continueStreams: bool().default(true),
+  // Start the next candidate too when a stream's first event is later than its target's usual p95.
+  hedge: bool().default(false),
 })
 
 /** ccr-rust `{route, max_tokens?, temperature?}`, a CCR 2.0-style `{Router: {...}}`, or Router keys directly. */

@@ -24,6 +24,17 @@ describe('timeoutsFor', () => {
     assert.deepEqual(timeoutsFor(true, 5_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 5_000, firstTokenPhase: 'total' })
   })
 
+  it('a try with a candidate after it uses at most half the time left, reported as first_token (fail over, not stop)', () => {
+    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000), undefined, { hasNext: true }), { firstTokenTimeoutMs: 300_000, firstTokenPhase: 'first_token' })
+    assert.deepEqual(timeoutsFor(true, 50_000, deps(60_000, 10_000), undefined, { hasNext: true }), { firstTokenTimeoutMs: 25_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000 })
+  })
+
+  it('a stream carries its adaptive first-event bound when it is tighter than the rest; JSON never does', () => {
+    assert.deepEqual(timeoutsFor(true, 600_000, deps(60_000, 10_000), undefined, { firstEventMs: 5_000 }), { firstTokenTimeoutMs: 60_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000, firstEventMs: 5_000 })
+    assert.deepEqual(timeoutsFor(true, 4_000, deps(60_000, 10_000), undefined, { firstEventMs: 5_000 }), { firstTokenTimeoutMs: 4_000, firstTokenPhase: 'total' })
+    assert.equal(timeoutsFor(false, 600_000, deps(60_000, 10_000), 10, { firstEventMs: 5_000 }).firstEventMs, undefined)
+  })
+
   it('law: no bound ever exceeds the time left before the deadline', () => {
     const maxTokens = fc.option(fc.integer({ min: 0, max: 1e5 }), { nil: undefined })
     fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), maxTokens, (stream, left, ftt, connect, max) => {

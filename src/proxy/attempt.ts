@@ -7,6 +7,7 @@ import type { ProxyError } from '../errors.ts'
 import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
@@ -101,7 +102,8 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
+    const bounds = { hasNext: opts.next !== undefined, ...(req.stream ? { firstEventMs: firstEventTimeoutMs(deps.routing.firstEventHistory?.(t), opts.estimatedInputTokens, deps.config.router) } : {}) }
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req), bounds) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
@@ -122,21 +124,31 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
  */
 export const JSON_FLOOR_TOKENS_PER_SEC = 10
 
+/** What else bounds one try: whether a candidate follows it, and the stream's adaptive first-event timeout. */
+export interface TryBounds {
+  readonly hasNext?: boolean
+  readonly firstEventMs?: number
+}
+
 /**
  * The bounds of one try with `leftMs` of the client's budget left: a stream must reach its
- * first event within `firstTokenTimeoutMs`; a JSON answer gets that plus `maxTokens` at the
- * floor rate, since its headers come after the whole generation. When the deadline is the
- * tighter bound the timeout is reported as `total`, so nobody retries it.
+ * first event within `firstTokenTimeoutMs` (and break no silence longer than its adaptive
+ * `firstEventMs`); a JSON answer gets that plus `maxTokens` at the floor rate, since its
+ * headers come after the whole generation. A try with a candidate after it uses at most its
+ * share of the time left (resilience/attempt-budget.ts), so a silent target is left while the
+ * next one can still answer. When the deadline itself is the bound the timeout is reported as
+ * `total`, so nobody retries it.
  */
-export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'config'>, maxTokens?: number): Omit<CallLimits, 'signal'> {
+export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'config'>, maxTokens?: number, more: TryBounds = {}): Omit<CallLimits, 'signal'> {
   const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
   const generation = stream ? 0 : maxTokens === undefined ? Infinity : (maxTokens / JSON_FLOOR_TOKENS_PER_SEC) * 1_000
-  const bound = firstTokenTimeoutMs + generation
-  const byFirstToken = bound < leftMs
+  const limit = Math.min(firstTokenTimeoutMs + generation, attemptShareMs(leftMs, more.hasNext === true), leftMs)
+  const firstEventMs = more.firstEventMs
   return {
-    firstTokenTimeoutMs: byFirstToken ? bound : leftMs,
-    firstTokenPhase: byFirstToken ? 'first_token' : 'total',
-    ...(stream && connectTimeoutMs < leftMs ? { connectTimeoutMs } : {}),
+    firstTokenTimeoutMs: limit,
+    firstTokenPhase: limit < leftMs ? 'first_token' : 'total',
+    ...(stream && connectTimeoutMs < limit ? { connectTimeoutMs } : {}),
+    ...(stream && firstEventMs !== undefined && firstEventMs < limit ? { firstEventMs } : {}),
   }
 }
 

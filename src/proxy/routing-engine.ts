@@ -10,6 +10,7 @@ import { providerOf, tierOf } from '../routing/candidates.ts'
 import { MAX_TARGETS, type RoutingStats } from '../routing/stats.ts'
 import type { FailureReason } from '../routing/types.ts'
 import { decideNext } from '../resilience/policy.ts'
+import type { FirstEventHistory } from '../resilience/attempt-budget.ts'
 import type { ProviderLimiter } from '../resilience/limiter.ts'
 import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget, type RetryBudgetParams } from '../resilience/retry-budget.ts'
 import { parseTarget } from '../routing/target.ts'
@@ -161,6 +162,11 @@ class AdaptiveRouting implements RoutingEngine {
       if (this.#lastTryMs.size >= MAX_TARGETS && !this.#lastTryMs.has(t.key)) this.#lastTryMs.clear()
       this.#lastTryMs.set(t.key, ms)
     })
+  }
+
+  firstEventHistory(t: PlannedTarget): FirstEventHistory {
+    const s = this.#p.stats.snapshot(t.key, this.#p.now())
+    return { samples: s.samples, ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }), ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }) }
   }
 
   decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {

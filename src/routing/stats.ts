@@ -47,6 +47,8 @@ interface TargetRecord {
   samples: number
   latency: Ewma
   ttft: Ewma
+  /** Mean absolute deviation of time to first token: with `ttft`, the spread the adaptive first-event timeout reads. */
+  ttftDev: Ewma
   tps: Ewma
   window: SlidingWindow<'ok' | 'err'>
   breaker: BreakerState
@@ -109,7 +111,7 @@ export class RoutingStats {
     const successes = windowSum(rec.window, 'ok', now, this.#window)
     const errors = windowSum(rec.window, 'err', now, this.#window)
     const optional = {
-      latencyMs: ewmaValue(rec.latency), ttftMs: ewmaValue(rec.ttft), tokensPerSec: ewmaValue(rec.tps),
+      latencyMs: ewmaValue(rec.latency), ttftMs: ewmaValue(rec.ttft), ttftDevMs: ewmaValue(rec.ttftDev), tokensPerSec: ewmaValue(rec.tps),
       errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined, lastFinishedAt: rec.lastFinishedAt,
     }
     return {
@@ -153,7 +155,10 @@ export class RoutingStats {
     const r = this.#opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
     rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, r, 'higher'), a)
     if (firstAt !== undefined) {
-      rec.ttft = ewma(rec.ttft, dampen(rec.ttft, firstAt - start, r, 'higher'), a)
+      const sample = dampen(rec.ttft, firstAt - start, r, 'higher')
+      const mean = ewmaValue(rec.ttft)
+      if (mean !== undefined) rec.ttftDev = ewma(rec.ttftDev, Math.abs(sample - mean), a)
+      rec.ttft = ewma(rec.ttft, sample, a)
       const secs = (end - firstAt) / 1_000
       if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, r, 'lower'), a)
     }
@@ -185,8 +190,8 @@ export class RoutingStats {
   }
 }
 
-function freshMeasurements(): Pick<TargetRecord, 'samples' | 'latency' | 'ttft' | 'tps' | 'window'> {
-  return { samples: 0, latency: EMPTY_EWMA, ttft: EMPTY_EWMA, tps: EMPTY_EWMA, window: emptyWindow() }
+function freshMeasurements(): Pick<TargetRecord, 'samples' | 'latency' | 'ttft' | 'ttftDev' | 'tps' | 'window'> {
+  return { samples: 0, latency: EMPTY_EWMA, ttft: EMPTY_EWMA, ttftDev: EMPTY_EWMA, tps: EMPTY_EWMA, window: emptyWindow() }
 }
 
 function emptySnapshot(key: string, now: number): TargetSnapshot {

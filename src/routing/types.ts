@@ -20,6 +20,8 @@ export interface TargetSnapshot {
   readonly latencyMs?: number
   /** Time to the first content token of streamed attempts. */
   readonly ttftMs?: number
+  /** Mean absolute deviation of that time (the spread behind the adaptive first-event timeout). */
+  readonly ttftDevMs?: number
   /** Output tokens per second after the first token, for streams. */
   readonly tokensPerSec?: number
   /** Successes and errors inside the sliding window. */
