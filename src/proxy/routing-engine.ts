@@ -174,10 +174,12 @@ class AdaptiveRouting implements RoutingEngine {
     this.#holds.note(t.key, err, now)
     const router = this.#p.config.router
     const ewmaMs = this.#expectedMs(t.key, now)
-    const nextMs = next && (this.#expectedMs(next.key, now) ?? UNKNOWN_TARGET_EXPECTED_MS)
+    const nextMs = next && (this.#firstTokenMs(next.key, now) ?? UNKNOWN_TARGET_EXPECTED_MS)
+    const ownMs = this.#firstTokenMs(t.key, now)
     const ctx = {
       policy: router.tierRetries[t.tier] ?? router.defaultRetry, deadlineMs: deadlineLeftMs,
-      ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs }),
+      ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs, nextSameModel: next?.model === t.model }),
+      ...(ownMs === undefined ? {} : { expectedFirstTokenMs: ownMs }),
     }
     const decided = decideNext(err, attempt, ctx, this.#p.random)
     if (decided.action !== 'retry') return decided
@@ -197,6 +199,11 @@ class AdaptiveRouting implements RoutingEngine {
 
   #expectedMs(key: string, now: number): number | undefined {
     return this.#p.stats.snapshot(key, now).latencyMs ?? this.#lastTryMs.get(key)
+  }
+
+  /** Expected time to first token: measured on streams, else the whole latency (a JSON answer's first token is its end). */
+  #firstTokenMs(key: string, now: number): number | undefined {
+    return this.#p.stats.snapshot(key, now).ttftMs ?? this.#expectedMs(key, now)
   }
 
   /** A plan entry for `key`, or none when its provider is not configured. */

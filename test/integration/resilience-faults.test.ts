@@ -90,6 +90,31 @@ describe('resilience: Retry-After', () => {
     p.close()
   })
 
+  // The primary takes 3 s to its first token: 2 s + 3 s beats a 6 s fallback, loses to a 4 s one.
+  for (const [fallbackTtft, waits] of [[6_000, true], [4_000, false]] as const) {
+    it(`Retry-After 2 s on a primary with a 3 s TTFT, fallback measured at ${fallbackTtft / 1_000} s: ${waits ? 'wait and retry the primary' : 'fail over at once'}`, async () => {
+      let limited = false
+      const fallback = `anth,mock-a:ttft=${fallbackTtft}`
+      // One 429 on the primary's next call, then it answers.
+      const inject = (req: Request) => {
+        if (!limited || !req.url.includes('/chat/')) return undefined
+        limited = false
+        return { 'x-mock-status': '429', 'x-mock-retry-after': '2' }
+      }
+      const p = simProxy(simConfig({ default: 'oai,mock-o:ttft=3000', background: fallback }), { inject })
+      for (const model of ['oai,mock-o:ttft=3000', fallback]) for (let i = 0; i < 3; i++) await (await p.post(ask(model, { stream: true }))).text()
+      limited = true
+      const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+      assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+      const tries = p.mock.attempts().slice(6)
+      if (waits) {
+        assert.deepEqual(tries.map((a) => a.baseModel), ['mock-o', 'mock-o'])
+        assert.equal(tries[1]!.t - tries[0]!.t, 3_000 + 2_000, 'the 429 came after the primary\'s 3 s, the retry exactly 2 s later')
+      } else assert.deepEqual(tries.map((a) => a.baseModel), ['mock-o', 'mock-a'])
+      p.close()
+    })
+  }
+
   it('a long Retry-After fails over at once, and no request touches that target inside the window', async () => {
     const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30:fail-first=1', background: 'anth,mock-a' }))
     const served: string[] = []
