@@ -1,5 +1,5 @@
 /** Shapes shared by both wire formats. */
-export type WireFormatName = 'anthropic' | 'openai'
+export type { WireFormatName } from '../config/types.ts'
 
 /** One server-sent event. `event` is the `event:` line (Anthropic has one, OpenAI does not). */
 export interface SseEvent {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { createMockUpstream } from './mock-upstream.ts'
+import { createMockUpstream } from './upstream.ts'
 
 const mock = createMockUpstream({ sleep: () => Promise.resolve() })
 /** The SDKs call fetch(url, init); the mock takes a Request. No network involved. */

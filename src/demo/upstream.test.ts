@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { chunkText, createMockUpstream, estimateInputTokens, outputTokensOf } from './mock-upstream.ts'
-import type { MockOptions } from './mock-upstream.ts'
-import { createSseDecoder } from '../src/formats/index.ts'
-import type { SseEvent } from '../src/formats/types.ts'
+import { chunkText, createMockUpstream, estimateInputTokens, outputTokensOf } from './upstream.ts'
+import type { MockOptions } from './upstream.ts'
+import { createSseDecoder } from '../formats/index.ts'
+import type { SseEvent } from '../formats/types.ts'
 
 type Json = Record<string, unknown>
 type Ev = SseEvent
