@@ -1,6 +1,6 @@
 /**
  * The normalised configuration the rest of the code sees. `config/load.ts` turns a CCR-style
- * `config.json` (see shared/ccr-contract.md) into this, once, at start-up or reload.
+ * `config.json` (docs/protocols.md §8.1) into this, once, at start-up or reload.
  * Everything here is plain data: no functions, no secrets in logs (apiKey fields are never printed).
  */
 /**

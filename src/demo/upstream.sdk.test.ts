@@ -1,4 +1,4 @@
-/** The mock's streams fed to the official SDK accumulators (protocols.md §7.8): both must accept them. */
+/** The mock's streams fed to the official SDK accumulators (docs/protocols.md §7.2): both must accept them. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'

@@ -25,7 +25,7 @@ function parseSse(text: string): Ev[] {
 
 const mockWith = (opts: MockOptions = {}) => createMockUpstream({ sleep: instant, ...opts })
 
-/** Checks the Anthropic grammar of protocols.md §2.1 and returns text, thinking, tool JSON and usage. */
+/** Checks the Anthropic grammar of docs/protocols.md §2.3 and returns text, thinking, tool JSON and usage. */
 function checkAnthropic(events: Ev[]): { text: string; thinking: string; toolJson: string; input: number; output: number } {
   const datas = events.map((e) => JSON.parse(e.data) as Json)
   events.forEach((e, i) => assert.equal(e.event, datas[i]?.type, 'event line matches data.type'))
