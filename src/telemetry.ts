@@ -22,6 +22,7 @@ export interface TraceObserver {
   streamClosed?(active: number): void
   backpressure?(): void
   rejected?(): void
+  continued?(outcome: 'completed' | 'failed' | 'refused'): void
 }
 
 export interface LiveTelemetry extends Telemetry {
@@ -49,6 +50,7 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
     rejected() { for (const o of obs) o.rejected?.() },
     retried(t) { for (const o of obs) o.retried?.(t) },
     attemptFailed(t, e) { for (const o of obs) o.attemptFailed?.(t, e) },
+    continued(outcome) { for (const o of obs) o.continued?.(outcome) },
     request(trace, body) {
       for (const o of obs) o.request?.(trace, body)
       if (!s.log.enabled('info')) return
@@ -59,7 +61,7 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
         attempts: trace.attempts, fallbacks: trace.fallbacks, status: trace.status, stream: trace.stream,
         ttfb_ms: round(trace.ttfbMs), duration_ms: round(trace.durationMs), est_input_tokens: trace.estimatedInputTokens,
         input_tokens: u?.inputTokens, output_tokens: u?.outputTokens, cache_read_tokens: u?.cacheReadTokens,
-        cost_usd: trace.costUsd, failure: trace.failure,
+        cost_usd: trace.costUsd, failure: trace.failure, continued: trace.continued,
       })
     },
   }

@@ -83,6 +83,8 @@ export interface AttemptPlan {
   readonly trace: RequestTrace
   /** Where a failover would go next, so a long Retry-After can be compared with it. */
   readonly next?: PlannedTarget
+  /** A last change to the body in the target's format (a continuation's DeepSeek `prefix` flag). */
+  readonly finishBody?: (body: JsonObject) => JsonObject
 }
 
 /** Tries `t` until it answers, the engine says fail over or stop, or the deadline passes. */
@@ -91,7 +93,8 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
   if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
   const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
   const sameFormat = req.format === t.provider.format
-  const call = buildCall(t, await upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  const translated = await upstreamBody(req, opts.body, t, ctx)
+  const call = buildCall(t, opts.finishBody ? opts.finishBody(translated) : translated, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
     const left = opts.deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

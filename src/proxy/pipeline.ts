@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
+import type { ContinuationPlan } from './continue.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
@@ -26,7 +27,10 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
     const rest = queue.slice(1)
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
     const outcome = await attemptTarget(req, target, { body, estimatedInputTokens, deadlineAt, trace, next: rest[0] }, deps)
-    if (outcome.ok) return commit(req, target, outcome.value, trace, deps, body)
+    if (outcome.ok) {
+      const cont = deps.config.router.continueStreams ? { body, estimatedInputTokens, deadlineAt, trace, rest } : undefined
+      return commit(req, target, outcome.value, trace, deps, body, cont)
+    }
     last = moreTelling(last, outcome.error)
     tried.push(target.key)
     if (!outcome.error.failover || deps.now() >= deadlineAt) break
@@ -36,9 +40,9 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
 }
 
 /** Hands the answer to respond; if that throws (a bug), the attempt is still ended and its slot freed. */
-function commit(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: JsonObject): Response {
+function commit(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: JsonObject, cont?: ContinuationPlan): Response {
   try {
-    return respond(req, t, a, trace, deps, body)
+    return respond(req, t, a, trace, deps, body, cont)
   } catch (e) {
     a.timer.finish({ ok: false })
     a.release()

@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts'
 import { httpStatusOf, type ProxyError } from '../errors.ts'
 import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
 import type { AttemptOk } from './attempt.ts'
+import type { ContinuationPlan } from './continue.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
 
@@ -22,7 +23,7 @@ export function routeHeader(trace: RequestTrace): string {
   return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}`
 }
 
-export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: Record<string, unknown>): Response {
+export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: Record<string, unknown>, cont?: ContinuationPlan): Response {
   trace.target = t.key
   trace.tier = t.tier
   trace.status = 200
@@ -44,14 +45,16 @@ export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trac
   trace.ttfbMs = deps.now() - req.receivedAt
   deps.telemetry.streamOpened()
   const stream = streamBody(req, t, { ...a, up: a.up }, deps, (end) => {
-    a.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
-    a.release(end.usage)
-    trace.usage = end.usage
+    end.attempt.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
+    end.attempt.release(end.usage)
+    // Every attempt that streamed into the answer is billed: the usage is their sum.
+    trace.usage = end.totalUsage
+    if (end.continued > 0) trace.continued = end.continued
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()
     deps.telemetry.request(trace, body)
-  })
+  }, cont)
   return new Response(stream, { status: 200, headers: { ...headers, ...SSE_HEADERS } })
 }
 

@@ -73,4 +73,6 @@ export interface RequestTrace {
   estimatedInputTokens: number
   failure?: string
   stream: boolean
+  /** How often a broken stream was continued on another try (absent: never). */
+  continued?: number
 }

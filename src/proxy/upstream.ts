@@ -180,7 +180,7 @@ const isRealEvent = (ev: SseEvent) => ev.event !== 'ping' && ev.data !== ''
  * The error payload of an event that is one (Anthropic `event: error`, OpenAI `{"error": …}`).
  * Only events before the commit point are asked: an error there still allows failover, with its type's status.
  */
-function errorPayloadOf(ev: SseEvent): unknown {
+export function errorPayloadOf(ev: SseEvent): unknown {
   if (ev.event !== 'error' && !ev.data.includes('"error"')) return undefined
   let parsed: unknown
   try { parsed = JSON.parse(ev.data) } catch { parsed = undefined }

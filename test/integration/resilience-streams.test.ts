@@ -11,8 +11,8 @@ const parses = (s: string) => { try { JSON.parse(s); return true } catch { retur
 const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
 
 describe('resilience: streams', () => {
-  it('a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o' }))
+  it('with continueStreams off, a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o', continueStreams: false }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())
@@ -68,8 +68,8 @@ describe('resilience: streams', () => {
     p.close()
   })
 
-  it('an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm' }))
+  it('with continueStreams off, an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm', continueStreams: false }))
     const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
     assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
     assert.equal(events.at(-1)?.event, 'error')
@@ -98,8 +98,8 @@ describe('resilience: streams', () => {
     p.close()
   })
 
-  it('an OpenAI stream cut before its finish_reason (passed through) still ends with an in-stream error', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=3:chunks=6' }))
+  it('with continueStreams off, an OpenAI stream cut before its finish_reason (passed through) still ends with an in-stream error', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=3:chunks=6', continueStreams: false }))
     const body = { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
     const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
     assert.ok(events.some((e) => e.data.includes('"error"')))
