@@ -16,4 +16,6 @@ export interface HarnessArgs {
   readonly quick: boolean
   readonly skipUsage: boolean
   readonly targetPid: number | undefined
+  /** Share of the proxied run's upstream streams the mock cuts mid-way (0: none); the proxy must continue them. */
+  readonly cutRate: number
 }

@@ -44,6 +44,11 @@ export interface Attempt {
 
 interface TargetRecord {
   inFlight: number
+  /**
+   * Attempts in flight that already delivered content: evidence the target is up, so the
+   * breaker's error rate counts them with the successes (in a burst the failures finish first).
+   */
+  streaming: number
   samples: number
   latency: Ewma
   ttft: Ewma
@@ -84,12 +89,13 @@ export class RoutingStats {
       if (done) return false
       done = true
       rec.inFlight = Math.max(0, rec.inFlight - 1)
+      if (firstAt !== undefined) rec.streaming = Math.max(0, rec.streaming - 1)
       return true
     }
     return {
       key,
       startedAt: now,
-      firstToken: (t) => { if (!done && firstAt === undefined) firstAt = t },
+      firstToken: (t) => { if (!done && firstAt === undefined) { firstAt = t; rec.streaming += 1 } },
       succeed: (t, info) => { if (finish()) this.#onSuccess(rec, now, firstAt, t, info?.outputTokens) },
       fail: (t, reason) => { if (finish()) this.#onFailure(rec, firstAt, t, reason) },
       abandon: (t) => { if (finish()) this.#onFailure(rec, firstAt, t, 'abandoned') },
@@ -130,7 +136,7 @@ export class RoutingStats {
     let rec = this.#targets.get(key)
     if (!rec) {
       if (this.#targets.size >= MAX_TARGETS) this.#evictIdle()
-      rec = { ...freshMeasurements(), inFlight: 0, breaker: breakerInitial(now) }
+      rec = { ...freshMeasurements(), inFlight: 0, streaming: 0, breaker: breakerInitial(now) }
       this.#targets.set(key, rec)
     }
     return rec
@@ -174,9 +180,11 @@ export class RoutingStats {
     rec.latency = penalise(rec.latency, f, a)
     if (firstAt === undefined) rec.ttft = penalise(rec.ttft, f, a)
     this.#count(rec, 'err', end)
-    const ok = windowSum(rec.window, 'ok', end, this.#window)
+    const ok = windowSum(rec.window, 'ok', end, this.#window) + rec.streaming
     const err = windowSum(rec.window, 'err', end, this.#window)
-    this.#breakerEvent(rec, { type: 'failure', errorRate: err / (ok + err), requests: ok + err }, end)
+    // A stream the target cut after answering 2xx: up but flaky (see BreakerEvent).
+    const partial = reason === 'stream_broken'
+    this.#breakerEvent(rec, { type: 'failure', errorRate: err / (ok + err), requests: ok + err, ...(partial ? { partial } : {}) }, end)
   }
 
   #count(rec: TargetRecord, outcome: 'ok' | 'err', now: number): void {

@@ -64,7 +64,7 @@ describe('resilience: mid-stream continuation', () => {
 
   it('when nothing can continue, the stream ends with the well-formed in-stream error it had before', async () => {
     let calls = 0
-    const inject = (req: Request) => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
     const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
     const events = await streamOf(p, 'anthropic')
     assert.equal(events.at(-1)?.event, 'error')
