@@ -66,7 +66,7 @@ export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits:
     guard.connected()
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
-      return err(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers, limits.now?.()))
+      return err(parseUpstreamError({ format: t.provider.format, status: res.status, body: text, target: t.key, headers: res.headers, now: limits.now?.() }))
     }
     // A streamed request is read as SSE unless the upstream says JSON: some servers send
     // `text/plain` or no content-type at all for their event streams.

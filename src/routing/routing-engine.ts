@@ -73,8 +73,17 @@ export function configuredPrices(config: Config): ReadonlyMap<string, number> {
   return out
 }
 
+/** What a plan is asked for: a scenario's target, under a preset's Router, for a request of this size. */
+export interface PlanQuery {
+  readonly scenario: Scenario
+  readonly target: string
+  readonly preset?: string
+  readonly estimatedTokens?: number
+}
+
 /** The plan with its scores, as `GET /v1/routing/plan` shows it (rate limits included). */
-export function explainPlan(p: RoutingParts, scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): Plan {
+export function explainPlan(p: RoutingParts, q: PlanQuery): Plan {
+  const { scenario, target, preset, estimatedTokens = 0 } = q
   const router = routerFor(p.config, preset)
   const now = p.now()
   const candidates = candidatesOf(target, scenario, router)
@@ -86,7 +95,7 @@ export function explainPlan(p: RoutingParts, scenario: Scenario, target: string,
     pricePerMTok: p.pricePerMTok ? p.pricePerMTok() : configuredPrices(p.config),
     ...(p.performance ? { performance: performanceView(p, candidates.map((c) => c.target), stats, now) } : {}),
   }
-  return planRoute(candidates, view, router, now, p.random)
+  return planRoute(candidates, view, { cfg: router, now, random: p.random })
 }
 
 /**
@@ -146,7 +155,7 @@ class AdaptiveRouting implements RoutingEngine {
 
   plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): readonly PlannedTarget[] {
     this.#budget = budgetRequest(this.#budget, this.#p.now(), this.#budgetParams)
-    const plan = explainPlan(this.#p, scenario, target, preset, estimatedTokens)
+    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens })
     return this.#holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
   }
 
@@ -172,7 +181,7 @@ class AdaptiveRouting implements RoutingEngine {
       policy: router.tierRetries[t.tier] ?? router.defaultRetry, deadlineMs: deadlineLeftMs,
       ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs }),
     }
-    const decided = decideNext(err, attempt, ctx, this.#p.random)
+    const decided = decideNext(err, { ...ctx, attempt }, this.#p.random)
     if (decided.action !== 'retry') return decided
     const tried = budgetTryRetry(this.#budget, now, this.#budgetParams)
     this.#budget = tried.budget

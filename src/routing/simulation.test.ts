@@ -24,7 +24,7 @@ function run(world: World, n: number, seed: number, stats = new RoutingStats(cfg
   const served: string[] = []
   let now = start
   for (let i = 0; i < n; i++) {
-    const plan = planRoute(cands, { stats: stats.all(now) }, cfg, now, random)
+    const plan = planRoute(cands, { stats: stats.all(now) }, { cfg, now, random })
     for (const t of plan.targets) {
       if (!stats.allows(t.target, now).allowed) continue
       const a = stats.begin(t.target, now)
