@@ -18,6 +18,7 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
   const route = await decideRoute(ctx)
   if (!route.ok) return fail(ctx, route.error)
   routed(ctx, route.value)
+  deps.routing.started()
   const tried: string[] = []
   let queue = route.value.plan
   let last: AttemptFailure | undefined
