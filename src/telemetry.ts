@@ -12,7 +12,7 @@ export interface TelemetrySinks {
   readonly log: Logger
   /** Extra observers (metrics, ledger, drift), each called with the finished trace. */
   readonly observers?: readonly TraceObserver[]
-  /** The price of a finished request (observe.ts); the log line and every observer see the same `costUsd`. */
+  /** The price of a finished request (observability.ts); the log line and every observer see the same `costUsd`. */
   readonly costOf?: (trace: RequestTrace) => number | undefined
 }
 

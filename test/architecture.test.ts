@@ -61,7 +61,7 @@ function graphOf(fs: readonly SourceFile[]): Graph {
  * below store/ and routing/, which persist and blend it; the rest of perf/ (engine, scheduler,
  * CLI) sits above them.
  */
-const PERF_MODEL = new Set(['src/perf/types.ts', 'src/perf/aggregate.ts', 'src/perf/stats.ts', 'src/perf/score.ts'])
+const PERF_MODEL = new Set(['src/perf/types.ts', 'src/perf/aggregate.ts', 'src/perf/run-stats.ts', 'src/perf/score.ts'])
 export function layerOf(path: string): string {
   if (PERF_MODEL.has(path)) return 'perf-model'
   // The interface the pipeline is handed belongs to the pipeline.
@@ -95,22 +95,23 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
-  'observe.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
+  'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'middleware', 'proxy', 'routing'],
-  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observe.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'version.ts'],
+  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'version.ts'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'config', 'formats', 'lib', 'log.ts', 'observe.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': ['app.ts', 'config', 'formats', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
   'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
   'harness': ['demo', 'formats', 'lib', 'runtime'],
   // Shared test helpers get their app from the composition root, never from the CLI.
-  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
+  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
   'scripts': ['compose.ts', 'test'],
 }
 

@@ -14,7 +14,7 @@ export interface ActiveSample {
   readonly testCount: number
 }
 
-/** What live traffic taught the router about a target (adapted from routing/stats.ts). */
+/** What live traffic taught the router about a target (adapted from routing/target-stats.ts). */
 export interface PassiveSample {
   readonly ewmaLatencyMs?: number
   readonly ewmaTtftMs?: number

@@ -4,7 +4,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
-import type { Observability } from '../observe.ts'
+import type { Observability } from '../observability.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'

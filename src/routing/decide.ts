@@ -13,9 +13,9 @@ import { priceFor } from '../tokens/pricing.ts'
 import type { PerformanceScore } from '../perf/score.ts'
 import { providerOf } from './candidates.ts'
 import type { Admission, NextStep, PlannedTarget } from './contract.ts'
-import type { RetryAfterHolds } from './holds.ts'
+import type { RetryAfterHolds } from './retry-after-holds.ts'
 import { buildCandidates, planRoute, type Candidate, type Plan, type PlanView } from './plan.ts'
-import type { RoutingStats } from './stats.ts'
+import type { RoutingStats } from './target-stats.ts'
 import type { TargetSnapshot } from './types.ts'
 
 export interface RoutingParts {

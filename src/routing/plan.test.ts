@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { buildCandidates, planRoute, preferLongContext } from './plan.ts'
+import { buildCandidates, planRoute } from './plan.ts'
 import type { PlanView } from './plan.ts'
 import type { TargetSnapshot } from './types.ts'
 import { routerConfig } from '../../test/arbitraries/routing.ts'
@@ -119,14 +119,5 @@ describe('planRoute', () => {
       const anyOpen = p.targets.some((t) => t.skip?.reason === 'circuit_open')
       return p.kind === 'exhausted' ? p.targets.length === 3 : !anyOpen && p.targets.length + p.dropped.length === 3
     }))
-  })
-})
-
-describe('preferLongContext', () => {
-  it('moves the longContext target first when it remains', () => {
-    const c = routerConfig({ ...cfg, longContext: 'c,z' })
-    const p = planRoute(buildCandidates('a,x', 'default', c), { stats: new Map() }, { cfg: c, now: 0, random: seededRandom(1) })
-    assert.deepEqual(preferLongContext(p.targets.slice(1), c).map((t) => t.target), ['c,z', 'b,y'])
-    assert.deepEqual(preferLongContext(p.targets.slice(1), cfg).map((t) => t.target), ['b,y', 'c,z'])
   })
 })

@@ -170,12 +170,3 @@ function byPerformance(usable: readonly ScoredTarget[], view: PlanView): ScoredT
   const demoted = (p: ScoredTarget) => view.performance?.get(p.target)?.demoted === true
   return [...usable].sort((a, b) => Number(demoted(a)) - Number(demoted(b)) || (b.performanceScore ?? 0) - (a.performanceScore ?? 0))
 }
-
-/**
- * After a `context_length_exceeded` error: the remaining targets with the Router's
- * `longContext` target moved first, when it is among them.
- */
-export function preferLongContext(remaining: readonly ScoredTarget[], cfg: RouterConfig): readonly ScoredTarget[] {
-  const lc = remaining.find((p) => p.target === cfg.longContext)
-  return lc ? [lc, ...remaining.filter((p) => p !== lc)] : remaining
-}

@@ -5,7 +5,7 @@ import { knownTransformer } from '../formats/index.ts'
 import { ProviderLimiter } from '../resilience/limiter.ts'
 import { RoutingRecord } from './record.ts'
 import { createRoutingEngine } from './routing-engine.ts'
-import { RoutingStats } from './stats.ts'
+import { RoutingStats } from './target-stats.ts'
 
 /** How many retries the record grants before refusing (at most `cap`). */
 const retriesLeft = (spend: () => boolean, cap = 100) => { let n = 0; while (n < cap && spend()) n++; return n }

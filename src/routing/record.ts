@@ -7,8 +7,8 @@
 import type { ProxyError } from '../errors.ts'
 import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget, type RetryBudgetParams } from '../resilience/retry-budget.ts'
 import type { AttemptTimer, PlannedTarget } from './contract.ts'
-import { RetryAfterHolds } from './holds.ts'
-import { MAX_TARGETS, type RoutingStats } from './stats.ts'
+import { RetryAfterHolds } from './retry-after-holds.ts'
+import { MAX_TARGETS, type RoutingStats } from './target-stats.ts'
 import type { FailureReason } from './types.ts'
 
 /** How a failure counts against the target's health (the request's own faults do not). */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { latencyReport } from './report.ts'
-import { RoutingStats } from './stats.ts'
+import { RoutingStats } from './target-stats.ts'
 import { routerConfig } from '../../test/arbitraries/routing.ts'
 
 describe('latencyReport', () => {

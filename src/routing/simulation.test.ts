@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildCandidates, planRoute } from './plan.ts'
-import { RoutingStats } from './stats.ts'
+import { RoutingStats } from './target-stats.ts'
 import { routerConfig } from '../../test/arbitraries/routing.ts'
 import { seededRandom } from '../lib/rng.ts'
 
