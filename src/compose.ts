@@ -153,6 +153,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
   // Filled in once the performance store is open; until then routing uses live traffic only.
+  // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
