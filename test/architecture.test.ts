@@ -99,7 +99,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'lib', 'proxy', 'resilience'],
-  'plugins': ['config', 'formats', 'lib', 'log.ts', 'middleware', 'proxy', 'routing'],
+  'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
   'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'version.ts'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'version.ts'],
   // The composition root builds every service and registers every route.
