@@ -4,25 +4,20 @@
  * target once when the failure looks transient and then to the rest of the plan, and hand the
  * first stream that commits to stream.ts, which splices it in (formats/continuation/).
  */
-import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { markPrefix, withPrefill, type StreamRecord } from '../formats/index.ts'
-import type { JsonObject } from '../formats/types.ts'
 import { attemptTarget, type AttemptOk } from './attempt.ts'
-import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
+import type { RequestContext } from './context.ts'
+import type { PlannedTarget, UpstreamOk } from './types.ts'
 
 /** A stream is continued at most this often: a target that keeps cutting gets a clean error. */
 export const MAX_CONTINUATIONS = 2
 
-/** What a continuation needs from the pipeline. */
-export interface ContinuationPlan {
-  /** The client's request body after routing, in its own format. */
-  readonly body: JsonObject
-  readonly estimatedInputTokens: number
-  readonly deadlineAt: number
-  readonly trace: RequestTrace
-  /** The plan's targets after the one that committed. */
-  readonly rest: readonly PlannedTarget[]
+type Continuable = RequestContext & { readonly remaining: readonly PlannedTarget[] }
+
+/** The request may continue a broken stream: the pipeline left it the rest of its plan. */
+export function continuable(rc: Partial<RequestContext>): rc is Continuable {
+  return rc.remaining !== undefined && rc.req !== undefined && rc.deps !== undefined && rc.trace !== undefined && rc.body !== undefined
 }
 
 type StreamOk = AttemptOk & { up: Extract<UpstreamOk, { kind: 'stream' }> }
@@ -45,16 +40,13 @@ const wantsPrefixFlag = (t: PlannedTarget) => t.provider.format === 'openai' && 
  * A target that rejects the prefill (a 400) or answers JSON is passed over; undefined when
  * nothing could continue (the client then gets the well-formed error it gets today).
  */
-export async function openContinuation(req: ClientRequest, rec: StreamRecord, candidates: readonly PlannedTarget[], plan: ContinuationPlan, deps: Deps): Promise<{ t: PlannedTarget; a: StreamOk } | undefined> {
-  const body = withPrefill(plan.body, rec.text())
+export async function openContinuation(rc: RequestContext, rec: StreamRecord, candidates: readonly PlannedTarget[]): Promise<{ t: PlannedTarget; a: StreamOk } | undefined> {
+  const { req, deps } = rc
+  const body = withPrefill(rc.body, rec.text())
   for (let i = 0; i < candidates.length; i++) {
     const t = candidates[i] as PlannedTarget
-    if (req.signal.aborted || deps.now() >= plan.deadlineAt) return undefined
-    const next = candidates[i + 1]
-    const outcome = await attemptTarget(req, t, {
-      body, estimatedInputTokens: plan.estimatedInputTokens, deadlineAt: plan.deadlineAt, trace: plan.trace,
-      ...(next ? { next } : {}), ...(wantsPrefixFlag(t) ? { finishBody: markPrefix } : {}),
-    }, deps)
+    if (req.signal.aborted || deps.now() >= rc.deadlineAt) return undefined
+    const outcome = await attemptTarget({ ...rc, body, ...(wantsPrefixFlag(t) ? { finishBody: markPrefix } : {}) }, t, candidates[i + 1])
     if (!outcome.ok) {
       if (outcome.error.error.kind === 'client_closed') return undefined
       continue

@@ -4,12 +4,12 @@
  * wait in the queue. A failure after the commit point becomes a well-formed in-stream error,
  * never a truncated answer that looks complete.
  */
-import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, translationFor, type UsageTap } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
-import { continuationCandidates, MAX_CONTINUATIONS, openContinuation, type ContinuationPlan } from './continue.ts'
+import type { RequestContext } from './context.ts'
+import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuation } from './continue.ts'
 import { errorPayloadOf } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
@@ -58,12 +58,15 @@ function sourceOf(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: Str
 }
 
 /**
- * The client-facing body of a committed stream. `onEnd` runs exactly once. With `cont`, a
- * stream that breaks after the commit point is continued on another try (continue.ts) instead
- * of ending with an in-stream error, when what the client has allows it.
+ * The client-facing body of a committed stream. `onEnd` runs exactly once. When the context
+ * has `remaining` targets (pipeline.ts, with `Router.continueStreams`), a stream that breaks
+ * after the commit point is continued on another try (continue.ts) instead of ending with an
+ * in-stream error, when what the client has allows it.
  */
-export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: StreamUp }, deps: Deps, onEnd: (end: StreamEnd) => void, cont?: ContinuationPlan): ReadableStream<Uint8Array> {
-  let cur = sourceOf(req, t, a)
+export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<RequestContext>, a: AttemptOk & { up: StreamUp }, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
+  const { req, deps } = rc
+  const cont = continuable(rc) ? rc : undefined
+  let cur = sourceOf(req, a.target, a)
   const rec = cont ? new StreamRecord(req.format) : undefined
   let splicer: Splicer | undefined
   let continued = 0
@@ -153,7 +156,7 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
     const old = cur
     old.a.up.abort(error)
     void old.a.up.reader.cancel().catch(() => undefined)
-    const next = await openContinuation(req, rec, continuationCandidates(old.t, error, cont.rest), cont, deps)
+    const next = await openContinuation(cont, rec, continuationCandidates(old.t, error, cont.remaining))
     if (ended) {
       if (next) { next.a.up.abort({ kind: 'client_closed' }); next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } }); next.a.release() }
       return false
