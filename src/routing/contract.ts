@@ -58,6 +58,8 @@ export interface RoutingEngine {
   begin(t: PlannedTarget): AttemptTimer
   /** What the target's first events took so far: the adaptive first-event timeout reads it. */
   firstEventHistory?(t: PlannedTarget): FirstEventHistory | undefined
+  /** A hedged try is about to start: charged to the global retry budget; false when it is spent. */
+  hedge?(): boolean
   /**
    * Retry the same target, fail over, or stop, given the error of try number `attempt`
    * (0-based). `next` is the target a failover would go to: a wait longer than it is expected

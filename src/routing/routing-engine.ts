@@ -54,6 +54,10 @@ class AdaptiveRouting implements RoutingEngine {
     return this.#record.begin(t)
   }
 
+  hedge(): boolean {
+    return this.#record.spendRetry(this.#p.now())
+  }
+
   firstEventHistory(t: PlannedTarget): FirstEventHistory {
     const s = this.#p.stats.snapshot(t.key, this.#p.now())
     return { samples: s.samples, ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }), ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }) }
