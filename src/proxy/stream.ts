@@ -172,6 +172,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     old.a.release(old.tap.usage)
     earlier = addUsage(earlier, old.tap.usage)
     deps.telemetry.attemptFailed(old.t, error)
+    deps.routing.continued?.(old.t)
     continued++
     failure = undefined
     cur = sourceOf(req, next.t, next.a)

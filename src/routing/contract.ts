@@ -58,6 +58,8 @@ export interface RoutingEngine {
   begin(t: PlannedTarget): AttemptTimer
   /** What the target's first events took so far: the adaptive first-event timeout reads it. */
   firstEventHistory?(t: PlannedTarget): FirstEventHistory | undefined
+  /** A stream of `t` broke after the commit point and was continued. */
+  continued?(t: PlannedTarget): void
   /** A hedged try is about to start: charged to the global retry budget; false when it is spent. */
   hedge?(): boolean
   /**

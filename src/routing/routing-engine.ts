@@ -54,6 +54,10 @@ class AdaptiveRouting implements RoutingEngine {
     return this.#record.begin(t)
   }
 
+  continued(t: PlannedTarget): void {
+    this.#p.stats.noteContinued(t.key, this.#p.now())
+  }
+
   hedge(): boolean {
     return this.#record.spendRetry(this.#p.now())
   }

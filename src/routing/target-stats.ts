@@ -49,6 +49,8 @@ interface TargetRecord {
    * breaker's error rate counts them with the successes (in a burst the failures finish first).
    */
   streaming: number
+  /** Streams of this target that broke after the commit point and were continued elsewhere or again. */
+  continued: number
   samples: number
   latency: Ewma
   ttft: Ewma
@@ -102,6 +104,11 @@ export class RoutingStats {
     }
   }
 
+  /** A stream of `key` broke after the commit point and was continued (shown in /v1/latencies). */
+  noteContinued(key: string, now: number): void {
+    this.#record(key, now).continued += 1
+  }
+
   /** Whether the breaker lets a request through to `key` now, and when it will if not. */
   allows(key: string, now: number): { allowed: boolean; retryInMs: number } {
     const rec = this.#targets.get(key)
@@ -121,7 +128,7 @@ export class RoutingStats {
       errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined, lastFinishedAt: rec.lastFinishedAt,
     }
     return {
-      key, samples: rec.samples, successes, errors, inFlight: rec.inFlight,
+      key, samples: rec.samples, successes, errors, inFlight: rec.inFlight, ...(rec.continued > 0 ? { continued: rec.continued } : {}),
       breaker: breakerAllows(rec.breaker, now, this.#opts.breaker).state,
       ...dropUndefined(optional),
     }
@@ -136,7 +143,7 @@ export class RoutingStats {
     let rec = this.#targets.get(key)
     if (!rec) {
       if (this.#targets.size >= MAX_TARGETS) this.#evictIdle()
-      rec = { ...freshMeasurements(), inFlight: 0, streaming: 0, breaker: breakerInitial(now) }
+      rec = { ...freshMeasurements(), inFlight: 0, streaming: 0, continued: 0, breaker: breakerInitial(now) }
       this.#targets.set(key, rec)
     }
     return rec

@@ -30,6 +30,8 @@ export interface TargetSnapshot {
   /** errors / (successes + errors) in the window; undefined with no outcome in the window. */
   readonly errorRate?: number
   readonly inFlight: number
+  /** Streams that broke after the commit point and were continued (absent: none). */
+  readonly continued?: number
   readonly breaker: BreakerState
   /** When the last attempt finished, for staleness. */
   readonly lastFinishedAt?: number

@@ -47,6 +47,8 @@ describe('resilience: mid-stream continuation', () => {
         assert.deepEqual(outcomes(p), [[model, 'cut'], [model, 'ok']], 'a cut looks transient: the same target continues')
         const metrics = await (await p.get('/metrics')).text()
         assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'completed' }), 1)
+        const latencies = (await (await p.get('/v1/latencies')).json()) as { targets: { target: string; stream_continuations: number }[] }
+        assert.equal(latencies.targets.find((r) => r.target === `${upstream}:cut=5:overlap=2`)?.stream_continuations, 1)
         p.close()
       })
     }
