@@ -15,8 +15,9 @@ import { killStarted, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
+import { runRecovery } from './stress/recovery.ts'
 
-const HELP = `bun run harness [bench] [options]
+const HELP = `bun run harness [bench|recovery] [options]
 
   --streams N          concurrent streams (default 100)
   --chunks N           chunks per stream (default 20)
@@ -33,7 +34,8 @@ const HELP = `bun run harness [bench] [options]
   --cut-rate R         the mock cuts this share (0..1) of the proxied run's streams at a random event; every
                        stream must still arrive complete and identical to the uncut answer (the proxy continues
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
-  bench options: --quick (smaller bench for CI smoke runs)`
+  bench options: --quick (smaller bench for CI smoke runs)
+  recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)`
 
 export type { HarnessArgs }
 
@@ -63,12 +65,12 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
-  const command = positionals[0] === 'bench' ? 'bench' : 'stress'
-  if (positionals[0] !== undefined && positionals[0] !== 'bench') throw new Error(`Unknown command "${positionals[0]}": expected bench or none`)
+  const command = positionals[0] === 'bench' ? 'bench' : positionals[0] === 'recovery' ? 'recovery' : 'stress'
+  if (positionals[0] !== undefined && positionals[0] !== 'bench' && positionals[0] !== 'recovery') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery or none`)
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
     throw new Error(`Refusing --target ${target}: the harness only sends load to this machine (127.0.0.1)`)
@@ -81,6 +83,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
     cutRate: asRate(v['cut-rate']),
+    outageS: asInt(v['outage-s'], 20, 'outage-s'), everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
   }
 }
 
@@ -149,6 +152,32 @@ async function stress(a: HarnessArgs): Promise<number> {
   }
 }
 
+/**
+ * A primary down for `--outage-s` behind a CCR `fallback`, one request every `--every-ms`:
+ * how long after its recovery the primary serves again (exit 1 if any request failed or it
+ * took 30 s or more).
+ */
+async function recovery(a: HarnessArgs): Promise<number> {
+  const mock = await startMockProcess(a.mockPort)
+  let proxy: Child | undefined
+  try {
+    const primary = `${mockModel(a)}:outage=${a.outageS * 1_000}`
+    const fallback = `${mockModel(a)}:key=fallback`
+    proxy = await startSwitchyard(mock.url, a.format, [primary, fallback], 100, {
+      Router: { default: viaProxy(primary), fallbackToOtherTiers: false }, fallback: { default: [viaProxy(fallback)] },
+    })
+    const afterMs = 45_000
+    process.stderr.write(`mock: ${mock.url}\nproxy: ${proxy.url}\nprimary down for ${a.outageS} s, then ${afterMs / 1_000} s more; one request every ${a.everyMs} ms\n`)
+    const r = await runRecovery({ url: proxy.url, model: viaProxy(primary), primary: viaProxy(primary), outageMs: a.outageS * 1_000, everyMs: a.everyMs, afterMs, onProgress: (l) => process.stderr.write(`${l}\n`) })
+    const back = r.recoveredAfterMs === undefined ? 'never' : `${fmt(r.recoveredAfterMs / 1_000, 1)} s`
+    console.log(`recovery: ${r.requests - r.failed}/${r.requests} requests answered; primary serving again ${back} after it recovered; primary share afterwards ${fmt(100 * r.primaryShareAfter, 0)} %`)
+    return r.failed === 0 && r.recoveredAfterMs !== undefined && r.recoveredAfterMs < 30_000 ? 0 : 1
+  } finally {
+    await proxy?.stop()
+    await mock.stop()
+  }
+}
+
 /** How many upstream streams the mock cut during the proxied run (warm-up included) and how many client streams still completed. */
 async function cutReport(mockUrl: string, r: StreamRunReport): Promise<string> {
   const body = (await (await fetch(`${mockUrl}/_mock/attempts`)).json()) as { attempts: { outcome: string }[] }
@@ -181,7 +210,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    return a.command === 'bench' ? await runBench(a) : await stress(a)
+    return a.command === 'bench' ? await runBench(a) : a.command === 'recovery' ? await recovery(a) : await stress(a)
   } catch (e) {
     console.error(`harness: ${(e as Error).message}`)
     return 2

@@ -83,6 +83,17 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
   const created = Math.floor(Date.now() / 1000)
   const sleep = opts.sleep ?? coalescedSleep()
 
+  /** When each key was first seen, for `outage=MS` (bounded: keys come from requests). */
+  const firstSeen = new Map<string, number>()
+  function duringOutage(k: MockKnobs, key: string, t: number): MockKnobs {
+    if (k.outageMs === undefined) return k
+    if (!firstSeen.has(key)) {
+      if (firstSeen.size >= 10_000) firstSeen.clear()
+      firstSeen.set(key, t)
+    }
+    return t - (firstSeen.get(key) ?? t) < k.outageMs && k.status === undefined ? { ...k, status: 503 } : k
+  }
+
   async function serveModel(req: Request, format: MockFormat, path: string): Promise<Response> {
     const wire = WIRES[format]
     const body = await readBody(req)
@@ -94,7 +105,7 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     if (!parsed.ok) return jsonResponse(wire.errorBody(422, parsed.error, 0), 422)
     const key = parsed.value.knobs.key ?? model
     const prefill = prefillOf(body)
-    const asked = effectiveKnobs(parsed.value.knobs, log.nextOfKey(key))
+    const asked = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
     const knobs = prefill === undefined ? asked : withoutStreamFaults(asked)
     const t = now() - start
     const stream = body.stream === true

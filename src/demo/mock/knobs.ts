@@ -32,6 +32,8 @@ export interface MockKnobs {
   readonly noTerminator: boolean
   /** Streams: the share of attempts cut at a random event (never a continuation). */
   readonly cutRate: number | undefined
+  /** Answer `status=503` for this many ms from the first attempt of the key on (an outage that ends by itself). */
+  readonly outageMs: number | undefined
   /** Continuations: how many chunks before the prefill's end the answer restarts at (the repeat a model makes). */
   readonly overlap: number
   /** Apply the configured fault (default: status 500) to the first N attempts per key only. */
@@ -43,7 +45,7 @@ export const DEFAULT_KNOBS: MockKnobs = {
   chunks: 10, tokensPerChunk: 1, delayMs: 0, ttftMs: 0, jitterMs: 0, seed: undefined,
   mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, invalid: false, reset: false,
   hang: false, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined,
-  noTerminator: false, cutRate: undefined, overlap: 0, failFirst: undefined, key: undefined,
+  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, failFirst: undefined, key: undefined,
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -95,6 +97,7 @@ const SETTERS: Readonly<Record<string, Setter>> = {
     return undefined
   },
   overlap: int(0, (k, n) => { k.overlap = n }),
+  outage: int(0, (k, n) => { k.outageMs = n }),
   'fail-first': int(0, (k, n) => { k.failFirst = n }),
   key: (k, v) => { k.key = v; return undefined },
 }
