@@ -11,7 +11,7 @@ import type { TokenEstimate } from './tokens/estimate.ts'
 import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
 import type { StreamWatchdog } from './proxy/watchdog.ts'
 import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
-import type { Scenario } from './config/types.ts'
+import type { RouterConfig, Scenario } from './config/types.ts'
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
 
@@ -44,7 +44,7 @@ export interface RoutingEngine {
    * Candidates for a scenario target, ordered by measurements (config order until there are
    * enough); targets over a rate budget or under an upstream Retry-After go last.
    */
-  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
+  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number, router?: RouterConfig): readonly PlannedTarget[]
   /** Breaker and rate-limit admission for one try. */
   admit(t: PlannedTarget, estimatedTokens: number): Admission
   begin(t: PlannedTarget): AttemptTimer

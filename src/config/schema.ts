@@ -6,14 +6,14 @@
 import { z } from 'zod'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
-import { bool, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema } from './fields.ts'
+import { bool, fraction, httpUrl, ModelEntrySchema, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema } from './fields.ts'
 
 export const ProviderSchema = z.looseObject({
   name: z.string().min(1),
   api_base_url: httpUrl(),
   // Missing and empty keys are kept (CCR silently drops such providers); checks.ts warns.
   api_key: z.string().default(''),
-  models: z.array(z.string().min(1)).default([]),
+  models: z.array(ModelEntrySchema).default([]),
   transformer: TransformerSchema.optional(),
   protocol: z.enum(['openai', 'anthropic']).optional(),
   rpm: posInt().optional(),
@@ -69,6 +69,8 @@ export const RouterSchema = z.looseObject({
   firstTokenTimeoutMs: posInt().default(60000),
   streamIdleTimeoutMs: posInt().default(120000),
   dedup: bool().default(false),
+  // Validated and compiled by rules.ts (through checks.ts), so each error names its rule.
+  rules: z.unknown().optional(),
 })
 
 /** ccr-rust `{route, max_tokens?, temperature?}`, a CCR 2.0-style `{Router: {...}}`, or Router keys directly. */

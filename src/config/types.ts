@@ -44,11 +44,69 @@ export interface ProviderConfig {
   readonly pricing: Readonly<Record<string, Pricing>>
   /** Extra headers sent upstream (values may be secrets: never logged). */
   readonly headers: Readonly<Record<string, string>>
+  /** Capabilities written in config (`models: [{ name, contextWindow, … }]`), by model id; they override the catalogue. */
+  readonly modelCapabilities?: Readonly<Record<string, ModelCapabilities>>
+}
+
+/**
+ * What a model can do. Every field is optional: a field that is absent is unknown, never
+ * assumed (an unknown model is never filtered out for lack of a capability).
+ */
+export interface ModelCapabilities {
+  readonly contextWindow?: number
+  readonly maxOutputTokens?: number
+  readonly vision?: boolean
+  readonly tools?: boolean
+  readonly reasoning?: boolean
+  readonly promptCaching?: boolean
+  /** USD per million tokens. */
+  readonly inputPerMillion?: number
+  readonly outputPerMillion?: number
+}
+
+/** A text condition of a routing rule: exact, glob (`*`, `?`) or `/regex/flags`. */
+export interface TextMatcher {
+  readonly kind: 'exact' | 'glob' | 'regex'
+  /** As written in config. */
+  readonly source: string
+  readonly re: RegExp
+}
+
+/** A UTC time-of-day range in minutes after midnight; `from > to` wraps past midnight. */
+export interface TimeRange {
+  readonly fromMin: number
+  readonly toMin: number
+  readonly source: string
+}
+
+/** The conditions of one routing rule; all present conditions must hold. */
+export interface RuleWhen {
+  readonly model?: TextMatcher
+  readonly scenario?: readonly Scenario[]
+  readonly inputTokens?: { readonly min?: number; readonly max?: number }
+  readonly hasTools?: boolean
+  readonly hasImages?: boolean
+  readonly thinking?: boolean
+  readonly stream?: boolean
+  /** Lower-case header name → value matcher. */
+  readonly header?: readonly { readonly name: string; readonly value: TextMatcher }[]
+  /** The name of the API key the request authenticated with (`Keys[].name`). */
+  readonly apiKey?: TextMatcher
+  readonly timeUtc?: readonly TimeRange[]
+}
+
+/** `Router.rules[i]`: when `when` holds, `route` (first target, then the rest as its fallback list). */
+export interface RoutingRule {
+  readonly name: string
+  readonly when: RuleWhen
+  readonly route: readonly string[]
+  readonly optimization?: RouterConfig['optimization']
+  readonly weights?: ScoreWeights
 }
 
 /** Routing scenarios in CCR's order, plus how a request can otherwise be pinned. */
 export type Scenario =
-  | 'explicit' | 'custom' | 'longContext' | 'subagent' | 'background' | 'webSearch' | 'think' | 'image' | 'default'
+  | 'explicit' | 'custom' | 'rule' | 'longContext' | 'subagent' | 'background' | 'webSearch' | 'think' | 'image' | 'default'
 
 export interface RetryPolicy {
   readonly maxRetries: number
@@ -106,6 +164,8 @@ export interface RouterConfig {
   readonly firstTokenTimeoutMs: number
   readonly streamIdleTimeoutMs: number
   readonly dedup: boolean
+  /** Declarative routing rules (`Router.rules`), in order: the first that matches wins. */
+  readonly rules?: readonly RoutingRule[]
 }
 
 export interface DriftThresholds {

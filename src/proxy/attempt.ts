@@ -7,6 +7,7 @@ import type { ProxyError } from '../errors.ts'
 import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
@@ -90,7 +91,9 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
   if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
   const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
   const sameFormat = req.format === t.provider.format
-  const call = buildCall(t, await upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  // The model's own output limit, so the upstream does not reject a too-large max_tokens.
+  const upBody = capOutputTokens(await upstreamBody(req, opts.body, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
+  const call = buildCall(t, upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
     const left = opts.deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

@@ -18,6 +18,8 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
   const { body, estimatedInputTokens } = route.value
   trace.scenario = route.value.scenario
   trace.estimatedInputTokens = estimatedInputTokens
+  if (route.value.rule !== undefined) trace.rule = route.value.rule
+  if (route.value.skipped) trace.skipped = route.value.skipped.map((s) => `${s.target} (${s.why})`)
   const deadlineAt = req.receivedAt + deps.config.apiTimeoutMs
   const tried: string[] = []
   let queue = route.value.plan

@@ -16,10 +16,15 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 }
 
-/** `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1` */
+/**
+ * `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1`, then `; rule=<name>`
+ * when a routing rule chose it and `; skipped=<target> (<why>), …` when models were skipped.
+ */
 export function routeHeader(trace: RequestTrace): string {
   const head = `${trace.scenario} ${trace.target ?? '-'}`
-  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}`
+  const rule = trace.rule === undefined ? '' : `; rule=${trace.rule}`
+  const skipped = trace.skipped?.length ? `; skipped=${trace.skipped.join(', ')}` : ''
+  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}${rule}${skipped}`
 }
 
 export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: Record<string, unknown>): Response {

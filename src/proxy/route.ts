@@ -1,12 +1,18 @@
 /**
  * Which scenario a request is, and the ordered plan of targets that may serve it.
  * CCR's scenario order lives in routing/scenario.ts; this only gathers its inputs. A custom
- * router's pick (CUSTOM_ROUTER_PATH, made at the edge by plugins/route-hook.ts) comes first.
+ * router's pick (CUSTOM_ROUTER_PATH, made at the edge by plugins/route-hook.ts) comes first,
+ * then an explicit `provider,model`, then `Router.rules` (routing/rules.ts), then the scenarios.
+ * Targets whose model cannot serve the request are dropped last (routing/capabilities.ts).
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { filterByCapabilities, noTargetMessage } from '../routing/capabilities.ts'
+import { requestFeatures, type RequestFeatures } from '../routing/features.ts'
+import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
+import type { RouterConfig, Scenario } from '../config/types.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
 
@@ -15,7 +21,7 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
   if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
   const custom = customDecision(req, deps)
-  if (custom) return ok(custom)
+  if (custom) return servable(custom, requestFeatures(custom.body), router)
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
     const provider = model.slice(0, model.indexOf(','))
@@ -28,9 +34,35 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
     { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
     router,
   )
-  const plan = deps.routing.plan(decision.scenario, decision.target, req.preset, estimatedInputTokens)
-  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
-  return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
+  const features = requestFeatures(decision.body)
+  const hit = decision.scenario === 'explicit' ? undefined : matchRule(router.rules, ruleInputOf(req, decision.scenario, estimatedInputTokens, features, deps.now()))
+  const target = hit ? hit.rule.route[0]! : decision.target
+  const plan = hit
+    ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
+    : deps.routing.plan(decision.scenario, target, req.preset, estimatedInputTokens)
+  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
+  const scenario: Scenario = hit ? 'rule' : decision.scenario
+  return servable({ scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, features, router)
+}
+
+/** What the rules look at, from the request as routed (any client format). */
+export function ruleInputOf(req: Pick<ClientRequest, 'body' | 'headers' | 'apiKeyName'>, scenario: Scenario, inputTokens: number, f: RequestFeatures, now: number): RuleInput {
+  return {
+    model: typeof req.body.model === 'string' ? req.body.model : '',
+    scenario, inputTokens, hasTools: f.hasTools, hasImages: f.hasImages, thinking: f.thinking, stream: f.stream,
+    header: (name) => req.headers.get(name) ?? undefined,
+    ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }),
+    now,
+  }
+}
+
+/** The decision with the targets that cannot serve the request dropped, or a 400 naming what is missing. */
+function servable(d: RouteDecision, f: RequestFeatures, router: RouterConfig): Result<RouteDecision, ProxyError> {
+  const needs = { hasImages: f.hasImages, hasTools: f.hasTools, inputTokens: d.estimatedInputTokens, ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }) }
+  const { kept, skipped } = filterByCapabilities(d.plan, needs, router.longContext)
+  if (skipped.length === 0) return ok(d)
+  if (kept.length === 0) return err({ kind: 'invalid_request', ...noTargetMessage(skipped) })
+  return ok({ ...d, plan: kept, skipped })
 }
 
 /**

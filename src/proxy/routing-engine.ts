@@ -75,8 +75,8 @@ export function configuredPrices(config: Config): ReadonlyMap<string, number> {
 }
 
 /** The plan with its scores, as `GET /v1/routing/plan` shows it (rate limits included). */
-export function explainPlan(p: RoutingParts, scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): Plan {
-  const router = routerFor(p.config, preset)
+export function explainPlan(p: RoutingParts, scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, override?: RouterConfig): Plan {
+  const router = override ?? routerFor(p.config, preset)
   const now = p.now()
   const candidates = candidatesOf(target, scenario, router)
   // Only the candidates' rows: the plan never needs the rest of the table.
@@ -145,9 +145,9 @@ class AdaptiveRouting implements RoutingEngine {
     this.#budgetParams = retryBudgetParams(p.config.router.retryBudgetRatio)
   }
 
-  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): readonly PlannedTarget[] {
+  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, router?: RouterConfig): readonly PlannedTarget[] {
     this.#budget = budgetRequest(this.#budget, this.#p.now(), this.#budgetParams)
-    const plan = explainPlan(this.#p, scenario, target, preset, estimatedTokens)
+    const plan = explainPlan(this.#p, scenario, target, preset, estimatedTokens, router)
     return this.#holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
   }
 

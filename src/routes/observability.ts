@@ -7,6 +7,7 @@ import type { Services } from '../compose.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan } from '../proxy/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
+import { registerExplain } from './explain.ts'
 import { getRoute } from './openapi.ts'
 
 const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
@@ -85,6 +86,7 @@ export function registerObservability(app: OpenAPIHono, s: Services): void {
       targets: plan.targets.map(entry), dropped: plan.kind === 'ready' ? plan.dropped.map(entry) : [],
     }, 200)
   })
+  registerExplain(app, s)
   app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json(s.observability.ledger.snapshot(), 200))
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
