@@ -17,6 +17,7 @@ import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
 import { createObservability, type Observability } from './observe.ts'
+import { KeyLedger } from './keys/ledger.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
@@ -68,7 +69,15 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
-  const telemetry = createTelemetry({ log, observers: [observability.observer, ...(opts.observers ?? [])] })
+  const keys = config.keys?.length ? new KeyLedger(config.keys) : undefined
+  // After the observability observer, which prices the request.
+  const keyObserver: TraceObserver = {
+    request: (trace) => {
+      const u = trace.usage
+      if (keys && trace.apiKey !== undefined && u) keys.record(trace.apiKey, now(), { inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens, outputTokens: u.outputTokens, costUsd: trace.costUsd })
+    },
+  }
+  const telemetry = createTelemetry({ log, observers: [observability.observer, ...(keys ? [keyObserver] : []), ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
   const deps: Deps = {
     config,
@@ -84,6 +93,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
+    ...(keys ? { keys } : {}),
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
 }

@@ -12,6 +12,7 @@ import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
 import type { StreamWatchdog } from './proxy/watchdog.ts'
 import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
 import type { RouterConfig, Scenario } from './config/types.ts'
+import type { KeyLedger } from './keys/ledger.ts'
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
 
@@ -123,4 +124,6 @@ export interface Deps {
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts consults it first. */
   readonly customRoutes?: CustomRoutes
+  /** Named API keys' limits and usage, when `Keys` is configured. */
+  readonly keys?: KeyLedger
 }

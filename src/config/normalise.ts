@@ -4,10 +4,10 @@
  */
 import { checkFile } from './checks.ts'
 import { formatPath } from './issues.ts'
-import { readRules } from './rules.ts'
+import { compileMatcher, readRules } from './rules.ts'
 import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
-import type { Config, ModelCapabilities, PresetConfig, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
+import type { Config, ModelCapabilities, NamedKey, PresetConfig, TextMatcher, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
 
 export interface NormaliseOptions {
   /** Whether a transformer name is implemented; unknown names get a warning. Default: all known. */
@@ -168,9 +168,17 @@ function transformerWarnings(providers: readonly ProviderFile[], key: string, kn
   })
 }
 
+/** `Keys` with their model patterns compiled (checks.ts has rejected any that do not compile). */
+function toKeys(keys: ConfigFile['Keys']): NamedKey[] {
+  return keys.map(({ allowedModels, ...k }) => ({
+    ...Object.fromEntries(Object.entries(k).filter(([, v]) => v !== undefined)) as Omit<NamedKey, 'allowedModels'>,
+    ...(allowedModels ? { allowedModels: allowedModels.map(compileMatcher).filter((m): m is TextMatcher => typeof m !== 'string') } : {}),
+  }))
+}
+
 function hostOf(file: ConfigFile, warnings: string[]): string {
   const host = file.HOST ?? '127.0.0.1'
-  if (LOOPBACK.has(host) || file.APIKEY) return host
+  if (LOOPBACK.has(host) || file.APIKEY || file.Keys.length > 0) return host
   // CCR forces loopback when HOST is set without APIKEY: an open proxy would spend the user's keys.
   warnings.push(`HOST: "${host}" needs APIKEY to be set: listening on 127.0.0.1 instead`)
   return '127.0.0.1'
@@ -209,6 +217,8 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
     presets,
+    ...(file.Keys.length > 0 ? { keys: toKeys(file.Keys) } : {}),
+    cache: file.Cache,
     ignoredKeys: ignoredKeys(file, providersKey),
   }
   return { config, warnings }

@@ -102,8 +102,23 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
+  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache',
 ] as const
+
+export const KeySchema = z.strictObject({
+  name: z.string().min(1),
+  key: z.string().min(1),
+  budgetUsdPerDay: nonNeg().optional(),
+  rpm: posInt().optional(),
+  allowedModels: z.array(z.string().min(1)).min(1).optional(),
+})
+
+export const CacheSchema = z.strictObject({
+  enabled: bool().default(false),
+  ttlSeconds: posInt().default(300),
+  maxEntries: posInt().default(1000),
+  maxBytes: posInt().default(64 * 1024 * 1024),
+})
 
 export const ConfigFileSchema = z
   .looseObject({
@@ -133,6 +148,8 @@ export const ConfigFileSchema = z
     MAX_BODY_BYTES: posInt().default(50 * 1024 * 1024),
     MAX_STREAMS: posInt().default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+    Keys: z.array(KeySchema).default([]),
+    Cache: CacheSchema.default(CacheSchema.parse({})),
   })
   .superRefine(
     (file, ctx) => {

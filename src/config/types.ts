@@ -188,6 +188,26 @@ export interface PerformanceConfig {
   readonly historyTtlDays: number
 }
 
+/** `Keys[]`: a named inbound API key with its own limits (the key itself is never logged). */
+export interface NamedKey {
+  readonly name: string
+  readonly key: string
+  /** USD per UTC day; over it, requests get a 429 until midnight UTC. */
+  readonly budgetUsdPerDay?: number
+  readonly rpm?: number
+  /** Targets (`provider,model`) or model ids this key may use: exact, glob or /regex/. Absent: all. */
+  readonly allowedModels?: readonly TextMatcher[]
+}
+
+/** `Cache`: the opt-in exact-match response cache. */
+export interface CacheConfig {
+  /** Cache every request (otherwise only those sent with `x-switchyard-cache: on`). */
+  readonly enabled: boolean
+  readonly ttlSeconds: number
+  readonly maxEntries: number
+  readonly maxBytes: number
+}
+
 export interface PresetConfig {
   readonly router: RouterConfig
   readonly maxTokens?: number
@@ -216,6 +236,10 @@ export interface Config {
   readonly tokenAuditSize: number
   readonly performance: PerformanceConfig
   readonly presets: Readonly<Record<string, PresetConfig>>
+  /** Named API keys (`Keys`), accepted next to `apiKey`. */
+  readonly keys?: readonly NamedKey[]
+  /** The response cache (`Cache`); absent: only per-request opt-in with the defaults. */
+  readonly cache?: CacheConfig
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
 }

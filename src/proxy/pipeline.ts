@@ -69,5 +69,5 @@ function fail(req: ClientRequest, e: ProxyError, trace: RequestTrace, deps: Deps
 }
 
 function newTrace(req: ClientRequest): RequestTrace {
-  return { id: req.id, format: req.format, scenario: 'none', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream }
+  return { id: req.id, format: req.format, scenario: 'none', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream, ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }) }
 }

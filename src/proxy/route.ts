@@ -21,7 +21,7 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
   if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
   const custom = customDecision(req, deps)
-  if (custom) return servable(custom, requestFeatures(custom.body), router)
+  if (custom) return servable(req, custom, requestFeatures(custom.body), router, deps)
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
     const provider = model.slice(0, model.indexOf(','))
@@ -42,7 +42,7 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
     : deps.routing.plan(decision.scenario, target, req.preset, estimatedInputTokens)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
   const scenario: Scenario = hit ? 'rule' : decision.scenario
-  return servable({ scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, features, router)
+  return servable(req, { scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, features, router, deps)
 }
 
 /** What the rules look at, from the request as routed (any client format). */
@@ -56,8 +56,21 @@ export function ruleInputOf(req: Pick<ClientRequest, 'body' | 'headers' | 'apiKe
   }
 }
 
-/** The decision with the targets that cannot serve the request dropped, or a 400 naming what is missing. */
-function servable(d: RouteDecision, f: RequestFeatures, router: RouterConfig): Result<RouteDecision, ProxyError> {
+/**
+ * The decision with the targets the client's key may not use dropped (403 when none is left,
+ * or when the client named one itself), then those that cannot serve the request (400 naming
+ * what is missing).
+ */
+function servable(req: ClientRequest, d: RouteDecision, f: RequestFeatures, router: RouterConfig, deps: Deps): Result<RouteDecision, ProxyError> {
+  if (deps.keys && req.apiKeyName !== undefined) {
+    const name = req.apiKeyName
+    const allowed = d.plan.filter((t) => deps.keys!.allows(name, t.key))
+    const first = d.plan[0]
+    if (allowed.length === 0 || (first && d.scenario === 'explicit' && !allowed.includes(first))) {
+      return err({ kind: 'forbidden', message: `API key "${name}" may not use ${first?.key ?? 'this model'} (allowed: ${deps.keys.allowedList(name)})` })
+    }
+    d = allowed.length === d.plan.length ? d : { ...d, plan: allowed }
+  }
   const needs = { hasImages: f.hasImages, hasTools: f.hasTools, inputTokens: d.estimatedInputTokens, ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }) }
   const { kept, skipped } = filterByCapabilities(d.plan, needs, router.longContext)
   if (skipped.length === 0) return ok(d)

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { Deps } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
+import { apiKeyNameOf } from '../middleware/auth.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
@@ -8,6 +9,7 @@ import type { ClientRequest } from '../proxy/types.ts'
 export function toClientRequest(c: Context, format: WireFormatName, body: JsonObject, deps: Deps, preset?: string): ClientRequest {
   const raw = c.req.raw
   const q = raw.url.indexOf('?')
+  const apiKeyName = apiKeyNameOf(c)
   return {
     id: requestIdOf(c),
     format,
@@ -18,5 +20,6 @@ export function toClientRequest(c: Context, format: WireFormatName, body: JsonOb
     signal: raw.signal,
     receivedAt: deps.now(),
     preset,
+    ...(apiKeyName === undefined ? {} : { apiKeyName }),
   }
 }

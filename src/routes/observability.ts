@@ -33,7 +33,14 @@ const TotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
   costUsd: z.number(), unknownCostRequests: z.number(), failures: z.record(z.string(), z.number()),
 }).openapi('UsageTotals')
-const UsageSchema = z.object({ total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema) }).openapi('Usage')
+const KeyTotalsSchema = z.object({
+  requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), todayUsd: z.number(),
+  budgetUsdPerDay: z.number().optional(), resetsAt: z.string(),
+}).openapi('KeyUsage')
+const UsageSchema = z.object({
+  total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
+  keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
+}).openapi('Usage')
 const DriftSchema = z.object({ tiers: z.record(z.string(), z.object({
   samples: z.number(), meanPct: z.number(), meanAbsPct: z.number(), p95AbsPct: z.number(), maxAbsPct: z.number(), lastPct: z.number(),
   alerts: z.object({ warning: z.number(), critical: z.number() }),
@@ -87,7 +94,10 @@ export function registerObservability(app: OpenAPIHono, s: Services): void {
     }, 200)
   })
   registerExplain(app, s)
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json(s.observability.ledger.snapshot(), 200))
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json({
+    ...s.observability.ledger.snapshot(),
+    ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
+  }, 200))
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
     const entries = s.observability.audit.list()
