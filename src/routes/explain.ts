@@ -4,10 +4,10 @@
  * skip. Nothing is sent upstream, so a rule can be tried before traffic hits it.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Services } from '../compose.ts'
 import type { Scenario } from '../config/types.ts'
 import { RULE_SCENARIOS } from '../config/rules.ts'
-import { explainPlan } from '../proxy/routing-engine.ts'
+import type { Deps } from '../deps.ts'
+import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { capabilitiesOf, cannotServe } from '../routing/capabilities.ts'
 import { explainRules, routerForRule } from '../routing/rules.ts'
 import { jsonResponse } from './openapi.ts'
@@ -51,7 +51,7 @@ const explainRoute = createRoute({
   responses: { 200: jsonResponse(ExplainSchema, 'The rule checks in order, the winner, and the plan after the capability filter') },
 })
 
-export function registerExplain(app: OpenAPIHono, s: Services): void {
+export function registerExplain(app: OpenAPIHono, s: { readonly deps: Pick<Deps, 'config' | 'now'>; readonly routing: RoutingParts }): void {
   const { config, now } = s.deps
   app.openapi(explainRoute, (c) => {
     const q = c.req.valid('query')
