@@ -37,6 +37,8 @@ import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
 import { createObservability, type Observability } from './observe.ts'
 import { KeyLedger } from './keys/ledger.ts'
+import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
@@ -58,6 +60,8 @@ export interface ServiceOptions {
   readonly env?: ProxyEnv
   /** Custom-router picks (src/plugins), when CUSTOM_ROUTER_PATH is set. */
   readonly customRoutes?: CustomRoutes
+  /** Where cached responses live; in memory (bounded by `Cache`) when absent. */
+  readonly cacheStore?: CacheStore
 }
 
 export interface Services {
@@ -98,6 +102,12 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   }
   const telemetry = createTelemetry({ log, observers: [observability.observer, ...(keys ? [keyObserver] : []), ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
+  const cacheConfig = config.cache ?? DEFAULT_CACHE
+  const cacheCounter = observability.metrics.registry.counter('switchyard_response_cache_total', 'Response cache lookups by result (hit, miss)', { labelNames: ['result'] })
+  const cache = new ResponseCache({
+    config: cacheConfig, now, count: (r) => cacheCounter.labels(r).inc(),
+    store: opts.cacheStore ?? new MemoryCacheStore({ maxEntries: cacheConfig.maxEntries, maxBytes: cacheConfig.maxBytes }),
+  })
   const deps: Deps = {
     config,
     fetch: opts.fetch ?? upstream,
@@ -113,6 +123,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
     ...(keys ? { keys } : {}),
+    cache,
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
 }

@@ -4,6 +4,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
+import type { CacheEntry } from '../cache/store.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
 import { errorResponse, respond } from './respond.ts'
@@ -20,6 +21,10 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
   trace.estimatedInputTokens = estimatedInputTokens
   if (route.value.rule !== undefined) trace.rule = route.value.rule
   if (route.value.skipped) trace.skipped = route.value.skipped.map((s) => `${s.target} (${s.why})`)
+  const cache = deps.cache?.applies(req) ? deps.cache : undefined
+  const cached = cache && await cache.find(req, body, route.value.plan)
+  if (cached?.entry) return cacheHit(req, cached.entry, trace, deps, body)
+  if (cache) cache.missed(trace)
   const deadlineAt = req.receivedAt + deps.config.apiTimeoutMs
   const tried: string[] = []
   let queue = route.value.plan
@@ -28,7 +33,10 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
     const rest = queue.slice(1)
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
     const outcome = await attemptTarget(req, target, { body, estimatedInputTokens, deadlineAt, trace, next: rest[0] }, deps)
-    if (outcome.ok) return commit(req, target, outcome.value, trace, deps, body)
+    if (outcome.ok) {
+      const res = commit(req, target, outcome.value, trace, deps, body)
+      return cached ? cache!.capture(req, target, res, trace, cached) : res
+    }
     last = moreTelling(last, outcome.error)
     tried.push(target.key)
     if (!outcome.error.failover || deps.now() >= deadlineAt) break
@@ -46,6 +54,14 @@ function commit(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: Reque
     a.release()
     throw e
   }
+}
+
+/** A cached answer: no upstream call, nothing billed (the request is counted under tier `cache`). */
+function cacheHit(req: ClientRequest, entry: CacheEntry, trace: RequestTrace, deps: Deps, body: JsonObject): Response {
+  const res = deps.cache!.answer(req, entry, trace)
+  trace.durationMs = trace.ttfbMs = deps.now() - req.receivedAt
+  deps.telemetry.request(trace, body)
+  return res
 }
 
 /**

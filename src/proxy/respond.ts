@@ -9,7 +9,7 @@ import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   connection: 'keep-alive',

@@ -41,6 +41,10 @@ const KeyTotalsSchema = z.object({
 const UsageSchema = z.object({
   total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
   keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
+  cache: z.object({
+    hits: z.number(), misses: z.number(), stored: z.number(), hitRatio: z.number(),
+    inputTokensSaved: z.number(), outputTokensSaved: z.number(), costSavedUsd: z.number(),
+  }).optional().openapi({ description: 'The response cache: lookups, hit ratio, and the tokens and cost the hits saved' }),
 }).openapi('Usage')
 const DriftSchema = z.object({ tiers: z.record(z.string(), z.object({
   samples: z.number(), meanPct: z.number(), meanAbsPct: z.number(), p95AbsPct: z.number(), maxAbsPct: z.number(), lastPct: z.number(),
@@ -71,7 +75,7 @@ const nullable = (n: number | undefined) => (n === undefined ? null : n)
 
 /** What these routes read of the instance's services (the composition root's `Services` has this shape). */
 export interface ObservedServices {
-  readonly deps: Pick<Deps, 'config' | 'now' | 'keys'>
+  readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
   readonly routing: RoutingParts
   readonly observability: Observability
 }
@@ -105,6 +109,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
   app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json({
     ...s.observability.ledger.snapshot(),
     ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
+    ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
   }, 200))
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
