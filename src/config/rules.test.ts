@@ -107,3 +107,27 @@ describe('capability catalogue', () => {
     assert.equal(catalogueEntry('gpt-4o-audio-preview')?.contextWindow, undefined, 'no guessing from prefixes')
   })
 })
+
+describe('docs/routing-rules.md', () => {
+  it('every json5 example in the doc is a valid config (copyable as written)', async () => {
+    const { readFileSync } = await import('node:fs')
+    const doc = readFileSync(new URL('../../docs/routing-rules.md', import.meta.url), 'utf8')
+    const blocks = [...doc.matchAll(/```json5\n([\s\S]*?)```/g)].map((m) => m[1]!)
+    assert.ok(blocks.length >= 4)
+    const JSON5 = (await import('json5')).default
+    const provider = (name: string, models: string[]) => ({ name, api_base_url: `https://${name}.example/v1/chat/completions`, api_key: 'k', models })
+    const base = [provider('anthropic', ['claude-sonnet-4-5', 'claude-opus-4-1']), provider('gemini', ['gemini-2.5-pro']), provider('deepseek', ['deepseek-chat', 'deepseek-reasoner']), provider('openai', ['gpt-4.1-mini'])]
+    const providers: unknown[] = [...base]
+    const fragments: Record<string, unknown>[] = []
+    for (const b of blocks) {
+      const parsed = JSON5.parse(b.trim().startsWith('{') ? b : `{${b}}`) as Record<string, unknown>
+      if (typeof parsed.name === 'string') providers.push(parsed)
+      else fragments.push(parsed)
+    }
+    for (const f of fragments) {
+      const file = { Providers: providers, ...f, Router: { default: 'anthropic,claude-sonnet-4-5', ...(f.Router as object) } }
+      const r = parseConfig(JSON.stringify(file), {})
+      assert.ok(r.ok, r.ok ? '' : `${JSON.stringify(f).slice(0, 80)}: ${r.error.join('; ')}`)
+    }
+  })
+})
