@@ -35,7 +35,8 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
     router,
   )
   const features = requestFeatures(decision.body)
-  const hit = decision.scenario === 'explicit' ? undefined : matchRule(router.rules, ruleInputOf(req, decision.scenario, estimatedInputTokens, features, deps.now()))
+  // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
+  const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, decision.scenario, estimatedInputTokens, features, deps.now()))
   const target = hit ? hit.rule.route[0]! : decision.target
   const plan = hit
     ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))

@@ -48,6 +48,10 @@ describe('routing rules through the pipeline', () => {
     const res = await p.post('/v1/messages', anthropicBody('anth,claude-up'))
     assert.match(res.headers.get('x-switchyard-route') ?? '', /^explicit anth,claude-up; /)
     await res.text()
+    // A bare OpenAI model id that one provider lists is not the client naming a provider: rules apply.
+    const bare = await p.post('/v1/chat/completions', openaiBody('claude-up'))
+    assert.match(bare.headers.get('x-switchyard-route') ?? '', /^rule oai,mock-o; .*rule=all/)
+    await bare.text()
     await p.close()
   })
 
