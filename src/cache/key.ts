@@ -9,21 +9,28 @@ import type { JsonObject, WireFormatName } from '../formats/types.ts'
 /** Top-level fields that do not change the answer: how it is delivered, and per-session ids. */
 const IGNORED = new Set(['stream', 'stream_options', 'metadata'])
 
-/** JSON with object keys sorted at every depth, so equal requests hash equally. */
+/** Plain objects rebuilt with their keys in sorted order (JSON.stringify keeps insertion order). */
+const sortedKeys = (_k: string, v: unknown): unknown => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
+  // No prototype, so a `__proto__` key in a body stays an ordinary key.
+  const out = Object.create(null) as JsonObject
+  for (const k of Object.keys(v).sort()) out[k] = (v as JsonObject)[k]
+  return out
+}
+
+/**
+ * JSON with object keys sorted at every depth, so equal requests hash equally. The native
+ * stringify does the strings (message text is most of a body's bytes).
+ */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
-  if (v !== null && typeof v === 'object') {
-    const keys = Object.keys(v).filter((k) => (v as JsonObject)[k] !== undefined).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as JsonObject)[k])}`).join(',')}}`
-  }
-  return JSON.stringify(v) ?? 'null'
+  return JSON.stringify(v, sortedKeys) ?? 'null'
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 /** The hash of a request body as the cache sees it (delivery fields dropped). */
 export function bodyHash(body: JsonObject): string {
-  const kept: JsonObject = {}
+  const kept = Object.create(null) as JsonObject
   for (const [k, v] of Object.entries(body)) if (!IGNORED.has(k)) kept[k] = v
   return sha256(canonicalJson(kept))
 }

@@ -53,6 +53,12 @@ describe('cache key', () => {
     }), { seed: 32, numRuns: 200 })
   })
 
+  it('a "__proto__" field is part of the hash like any other', () => {
+    const a = JSON.parse('{"messages":[],"__proto__":{"x":1}}') as Record<string, unknown>
+    const b = JSON.parse('{"messages":[],"__proto__":{"x":2}}') as Record<string, unknown>
+    assert.notEqual(bodyHash(a), bodyHash(b))
+  })
+
   it('identity: the named key, else a hash of the presented key, never the key itself', () => {
     const h = new Headers({ authorization: 'Bearer sk-secret' })
     assert.equal(identityOf(h, 'team'), 'name:team')

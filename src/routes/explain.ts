@@ -35,7 +35,7 @@ const ExplainSchema = z.object({
   target: z.string(),
   checks: z.array(CheckSchema),
   plan: z.array(z.string()),
-  skipped: z.array(z.object({ target: z.string(), capability: z.string(), why: z.string() })),
+  skipped: z.array(z.object({ target: z.string(), capability: z.string().openapi({ description: '`vision`, `tools`, `context`, or `key` (not in the key\'s allowedModels)' }), why: z.string() })),
 }).openapi('RoutingExplain', {
   example: {
     rule: 'ci-cheap', decided_by: 'rule', target: 'deepseek,deepseek-chat',
@@ -51,7 +51,7 @@ const explainRoute = createRoute({
   responses: { 200: jsonResponse(ExplainSchema, 'The rule checks in order, the winner, and the plan after the capability filter') },
 })
 
-export function registerExplain(app: OpenAPIHono, s: { readonly deps: Pick<Deps, 'config' | 'now'>; readonly routing: RoutingParts }): void {
+export function registerExplain(app: OpenAPIHono, s: { readonly deps: Pick<Deps, 'config' | 'now' | 'keys'>; readonly routing: RoutingParts }): void {
   const { config, now } = s.deps
   app.openapi(explainRoute, (c) => {
     const q = c.req.valid('query')
@@ -77,6 +77,7 @@ export function registerExplain(app: OpenAPIHono, s: { readonly deps: Pick<Deps,
     const needs = { hasImages: q.images, hasTools: q.tools, inputTokens: q.input_tokens, ...(q.max_tokens === undefined ? {} : { maxOutputTokens: q.max_tokens }) }
     const providers = new Map(config.providers.map((p) => [p.name, p]))
     const skipped = plan.targets.flatMap((p) => {
+      if (s.deps.keys && !s.deps.keys.allows(q.key, p.target)) return [{ target: p.target, capability: 'key', why: `key ${JSON.stringify(q.key)} may not use it` }]
       const provider = providers.get(p.provider)
       const skip = provider && cannotServe(p.target, capabilitiesOf(provider, p.target.slice(p.target.indexOf(',') + 1)), needs)
       return skip ? [skip] : []

@@ -74,6 +74,9 @@ describe('named API keys', () => {
     const no = await p.post('/v1/messages', anthropicBody('anth,claude-up'), auth('sk-ci-0123456789'))
     assert.equal(no.status, 403)
     assert.match(((await no.json()) as { error: { message: string } }).error.message, /"ci-agents" may not use anth,claude-up \(allowed: gpt-\*\)/)
+    const e = (await (await p.app.request('/v1/routing/explain?key=ci-agents', { headers: auth('sk-admin') })).json()) as { plan: string[]; skipped: { target: string; capability: string }[] }
+    assert.deepEqual(e.plan, ['oai,gpt-up'])
+    assert.ok(e.skipped.every((k) => k.capability === 'key'))
     await p.close()
   })
 })
