@@ -4,12 +4,12 @@
  * tokens, standard tier, no batch or long-context surcharge) of well-known models.
  *
  * Compiled 2026-11-30 from the vendors' published model and pricing pages (Anthropic, OpenAI,
- * Google Gemini API, DeepSeek). A field left out is not known with confidence and stays
- * unknown: it is never assumed. Anything newer, or any correction, goes in config as a
+ * Google Gemini API, DeepSeek); it covers models announced up to late 2025. A field left out
+ * is not known with confidence and stays unknown: it is never assumed. Anything newer, or any correction, goes in config as a
  * `Providers[].models` object (docs/routing-rules.md), which overrides this table.
  *
  * Keys are canonical ids: lower case, no vendor prefix, no date or `-latest` suffix
- * (routing/capabilities.ts normalises `anthropic/claude-sonnet-4-5-20250929` to `claude-sonnet-4-5`).
+ * (`canonicalModelId` below normalises `anthropic/claude-sonnet-4-5-20250929` to `claude-sonnet-4-5`).
  */
 import type { ModelCapabilities } from './types.ts'
 
