@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { anthropicBody, openaiBody, spyingProxy, testConfigFile, testProxy } from './helpers.ts'
+import { anthropicBody, configOf, openaiBody, spyingProxy, testConfigFile, testProxy } from './helpers.ts'
 
 const IMAGE = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }
 
@@ -128,5 +128,43 @@ describe('model capabilities through the pipeline', () => {
     assert.equal(sent[1]?.max_tokens, 1000)
     assert.equal(sent[2]?.max_tokens, 100)
     await p.close()
+  })
+})
+
+describe('rules are hot-reloadable', () => {
+  it('a reload swaps the rules; a bad rule is rejected naming the rule and field, and the old rules keep serving', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { startMockServer } = await import('../../src/demo/server.ts')
+    const { buildServer } = await import('../../src/cli/server.ts')
+    const { silentLogger } = await import('../../src/log.ts')
+    const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-rules-'))
+    const path = join(dir, 'config.json')
+    const fileWith = (rules: unknown) => ({
+      LOG: false,
+      Providers: [{ name: 'oai', api_base_url: `${mock.url}/v1/chat/completions`, api_key: 'k', models: ['m', 'cheap'] }],
+      Router: { default: 'oai,m', rules },
+    })
+    writeFileSync(path, JSON.stringify(fileWith([{ name: 'first', route: 'oai,cheap' }])))
+    const s = await buildServer(configOf(fileWith([{ name: 'first', route: 'oai,cheap' }])), { host: '127.0.0.1', port: 0, dataDir: dir, log: silentLogger, configPath: path, env: {} })
+    const route = async () => {
+      const res = await fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(anthropicBody('claude-sonnet')), signal: AbortSignal.timeout(10_000) })
+      await res.text()
+      return res.headers.get('x-switchyard-route') ?? ''
+    }
+    try {
+      assert.match(await route(), /rule=first/)
+      writeFileSync(path, JSON.stringify(fileWith([{ name: 'broken', when: { hasTool: true }, route: 'oai,cheap' }])))
+      await assert.rejects(s.reload(), /Router\.rules\[0\]\.when\.hasTool: rule "broken": unknown condition/)
+      assert.match(await route(), /rule=first/)
+      writeFileSync(path, JSON.stringify(fileWith([{ name: 'second', when: { model: 'claude-*' }, route: 'oai,m' }])))
+      assert.match(await s.reload(), /reloaded/)
+      assert.match(await route(), /^rule oai,m; .*rule=second/)
+    } finally {
+      await s.shutdown(1_000)
+      await mock.stop()
+    }
   })
 })
