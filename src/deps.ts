@@ -19,13 +19,21 @@ export type { Admission, AttemptReport, AttemptTimer, NextStep, RoutingEngine, S
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
 
+/** What of a request the cache reads (a RequestContext, proxy/context.ts). */
+export interface CachedRequest {
+  readonly req: ClientRequest
+  /** The routed body: what the upstream will see. */
+  readonly body: JsonObject
+  readonly trace: RequestTrace
+}
+
 /** The response cache as the pipeline uses it (proxy/cache.ts). */
 export interface PipelineCache {
   applies(req: Pick<ClientRequest, 'headers'>): boolean
-  find(req: ClientRequest, body: JsonObject, plan: readonly PlannedTarget[]): Promise<CacheLookup>
-  answer(req: ClientRequest, entry: CacheEntry, trace: RequestTrace): Response
+  find(ctx: CachedRequest, plan: readonly PlannedTarget[]): Promise<CacheLookup>
+  answer(ctx: CachedRequest, entry: CacheEntry): Response
   missed(trace: RequestTrace): void
-  capture(req: ClientRequest, t: PlannedTarget, res: Response, trace: RequestTrace, lookup: CacheLookup): Response
+  capture(ctx: CachedRequest, committed: { target: PlannedTarget; res: Response; lookup: CacheLookup }): Response
   stats(): CacheStats
 }
 
@@ -60,12 +68,20 @@ export interface CustomRoute {
   readonly body: JsonObject
 }
 
-/**
- * Custom-router picks made at the edge before the pipeline runs (the router is async, routing
- * is not), found by the request's `headers` object.
- */
-export interface CustomRoutes {
-  get(headers: Headers): CustomRoute | undefined
+/** What a custom router is asked with, per request (the pipeline's route stage builds it). */
+export interface CustomRouterInput {
+  readonly body: JsonObject
+  readonly tokenCount: number
+  readonly sessionId?: string
+  readonly headers: Headers
+  readonly format: WireFormatName
+  readonly preset?: string
+}
+
+/** A loaded, fenced CUSTOM_ROUTER_PATH module (src/plugins/custom-router.ts). */
+export interface CustomRouter {
+  /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
+  route(input: CustomRouterInput): Promise<CustomRoute | undefined>
 }
 
 export interface Deps {
@@ -83,8 +99,8 @@ export interface Deps {
   readonly thinking?: ThinkingCache
   /** How the pipeline waits between retries; a timer when absent. */
   readonly sleep?: Sleep
-  /** Set when CUSTOM_ROUTER_PATH is configured: route.ts consults it first. */
-  readonly customRoutes?: CustomRoutes
+  /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */
+  readonly customRouter?: CustomRouter
   /** Named API keys' limits and usage, when `Keys` is configured. */
   readonly keys?: KeyLedger
   /** The opt-in response cache (`Cache`, or `x-switchyard-cache: on`; proxy/cache.ts). */

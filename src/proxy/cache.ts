@@ -9,9 +9,10 @@
 import { cacheKey, bodyHash, identityOf } from '../cache/key.ts'
 import type { CacheEntry, CacheLookup, CacheStats, CacheStore } from '../cache/store.ts'
 import type { CacheConfig } from '../config/types.ts'
-import type { PipelineCache } from '../deps.ts'
+import type { CachedRequest, PipelineCache } from '../deps.ts'
 import { createSseDecoder, jsonAsStream } from '../formats/index.ts'
 import { streamFold } from '../formats/stream-to-json.ts'
+import { costUsd, priceFor } from '../tokens/pricing.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { routeHeader, SSE_HEADERS } from './respond.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
@@ -48,7 +49,8 @@ export class ResponseCache implements PipelineCache {
   }
 
   /** Looks the request up for each target of the plan, in plan order. */
-  async find(req: ClientRequest, body: JsonObject, plan: readonly PlannedTarget[]): Promise<CacheLookup> {
+  async find(ctx: CachedRequest, plan: readonly PlannedTarget[]): Promise<CacheLookup> {
+    const { req, body } = ctx
     const identity = identityOf(req.headers, req.apiKeyName)
     const hash = bodyHash(body)
     const keyFor = (target: string) => cacheKey({ format: req.format, identity, target, bodyHash: hash })
@@ -61,7 +63,8 @@ export class ResponseCache implements PipelineCache {
   }
 
   /** The cached answer in the client's format: JSON, or a replayed stream when it asked for one. */
-  answer(req: ClientRequest, entry: CacheEntry, trace: RequestTrace): Response {
+  answer(ctx: CachedRequest, entry: CacheEntry): Response {
+    const { req, trace } = ctx
     this.#hits++
     this.#count?.('hit')
     this.#inputSaved += entry.usage ? entry.usage.inputTokens + entry.usage.cacheReadTokens + entry.usage.cacheCreationTokens : 0
@@ -86,15 +89,18 @@ export class ResponseCache implements PipelineCache {
    * JSON body as it is, a stream folded into the JSON it carried. Nothing is stored when the
    * request failed, the stream broke or was continued after a break.
    */
-  capture(req: ClientRequest, t: PlannedTarget, res: Response, trace: RequestTrace, lookup: CacheLookup): Response {
+  capture(ctx: CachedRequest, committed: { target: PlannedTarget; res: Response; lookup: CacheLookup }): Response {
+    const { req, trace } = ctx
+    const { target: t, res, lookup } = committed
     res.headers.set(CACHE_HEADER, 'miss')
     if (res.status !== 200 || !res.body) return res
     const key = lookup.keyFor(t.key)
     const store = (body: JsonObject | undefined) => {
       if (!body || trace.failure !== undefined || trace.continued) return
+      const cost = trace.usage ? costUsd(trace.usage, priceFor(t.provider, t.model)) : undefined
       const entry: CacheEntry = {
         format: req.format, body, target: t.key, storedAt: this.#now(),
-        ...(trace.usage ? { usage: trace.usage } : {}), ...(trace.costUsd === undefined ? {} : { costUsd: trace.costUsd }),
+        ...(trace.usage ? { usage: trace.usage } : {}), ...(cost === undefined ? {} : { costUsd: cost }),
       }
       this.#stored++
       void this.#store.set(key, entry, this.#config.ttlSeconds * 1000, this.#now()).catch(() => undefined)

@@ -1,9 +1,10 @@
 /**
- * Which scenario a request is, and the ordered plan of targets that may serve it.
- * CCR's scenario order lives in routing/scenario.ts; this only gathers its inputs. A custom
- * router's pick (CUSTOM_ROUTER_PATH, made at the edge by plugins/route-hook.ts) comes first,
- * then an explicit `provider,model`, then `Router.rules` (routing/rules.ts), then the scenarios.
- * Targets whose model cannot serve the request are dropped last (routing/capabilities.ts).
+ * Which scenario a request is, and the ordered plan of targets that may serve it: the one place
+ * a route is decided. A custom router's pick (CUSTOM_ROUTER_PATH, `deps.customRouter`, async
+ * user code) is asked first, then an explicit `provider,model`, then `Router.rules`
+ * (routing/rules.ts), then CCR's scenario order (routing/scenario.ts); this only gathers their
+ * inputs. Last, targets the client's key may not use or whose model cannot serve the request
+ * are dropped (routing/capabilities.ts).
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
@@ -14,14 +15,16 @@ import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import type { RouterConfig, Scenario } from '../config/types.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
+import type { RequestContext } from './context.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
 
-export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecision, ProxyError> {
+export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDecision, ProxyError>> {
+  const { req, deps } = ctx
   const { config } = deps
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
   if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
-  const custom = customDecision(req, deps)
-  if (custom) return servable(req, custom, requestFeatures(custom.body), router, deps)
+  const custom = await customDecision(req, deps)
+  if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router })
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
     const provider = model.slice(0, model.indexOf(','))
@@ -36,24 +39,25 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
   )
   const features = requestFeatures(decision.body)
   // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
-  const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, decision.scenario, estimatedInputTokens, features, deps.now()))
+  const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }))
   const target = hit ? hit.rule.route[0]! : decision.target
   const plan = hit
     ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
     : deps.routing.plan(decision.scenario, target, req.preset, estimatedInputTokens)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
   const scenario: Scenario = hit ? 'rule' : decision.scenario
-  return servable(req, { scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, features, router, deps)
+  return servable(ctx, { scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, { features, router })
 }
 
 /** What the rules look at, from the request as routed (any client format). */
-export function ruleInputOf(req: Pick<ClientRequest, 'body' | 'headers' | 'apiKeyName'>, scenario: Scenario, inputTokens: number, f: RequestFeatures, now: number): RuleInput {
+function ruleInputOf(req: ClientRequest, r: { scenario: Scenario; inputTokens: number; features: RequestFeatures; now: number }): RuleInput {
+  const f = r.features
   return {
     model: typeof req.body.model === 'string' ? req.body.model : '',
-    scenario, inputTokens, hasTools: f.hasTools, hasImages: f.hasImages, thinking: f.thinking, stream: f.stream,
+    scenario: r.scenario, inputTokens: r.inputTokens, hasTools: f.hasTools, hasImages: f.hasImages, thinking: f.thinking, stream: f.stream,
     header: (name) => req.headers.get(name) ?? undefined,
     ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }),
-    now,
+    now: r.now,
   }
 }
 
@@ -62,7 +66,8 @@ export function ruleInputOf(req: Pick<ClientRequest, 'body' | 'headers' | 'apiKe
  * or when the client named one itself), then those that cannot serve the request (400 naming
  * what is missing).
  */
-function servable(req: ClientRequest, d: RouteDecision, f: RequestFeatures, router: RouterConfig, deps: Deps): Result<RouteDecision, ProxyError> {
+function servable(ctx: RequestContext, d: RouteDecision, by: { features: RequestFeatures; router: RouterConfig }): Result<RouteDecision, ProxyError> {
+  const { req, deps } = ctx
   if (deps.keys && req.apiKeyName !== undefined) {
     const name = req.apiKeyName
     const allowed = d.plan.filter((t) => deps.keys!.allows(name, t.key))
@@ -72,8 +77,9 @@ function servable(req: ClientRequest, d: RouteDecision, f: RequestFeatures, rout
     }
     d = allowed.length === d.plan.length ? d : { ...d, plan: allowed }
   }
+  const f = by.features
   const needs = { hasImages: f.hasImages, hasTools: f.hasTools, inputTokens: d.estimatedInputTokens, ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }) }
-  const { kept, skipped } = filterByCapabilities(d.plan, needs, router.longContext)
+  const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
   if (skipped.length === 0) return ok(d)
   if (kept.length === 0) return err({ kind: 'invalid_request', ...noTargetMessage(skipped) })
   return ok({ ...d, plan: kept, skipped })
@@ -84,8 +90,12 @@ function servable(req: ClientRequest, d: RouteDecision, f: RequestFeatures, rout
  * no configured target serves the pick). The subagent tag is stripped here too: it is an
  * instruction to the proxy, never to the model.
  */
-function customDecision(req: ClientRequest, deps: Deps): RouteDecision | undefined {
-  const pick = deps.customRoutes?.get(req.headers)
+async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDecision | undefined> {
+  if (!deps.customRouter) return undefined
+  const pick = await deps.customRouter.route({
+    body: req.body, format: req.format, tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(req.body), headers: req.headers,
+    ...(req.preset === undefined ? {} : { preset: req.preset }),
+  })
   if (!pick) return undefined
   const body = extractSubagent(pick.body).body
   const estimatedInputTokens = deps.tokens.estimate(body, req.format)

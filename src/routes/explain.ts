@@ -72,8 +72,8 @@ export function registerExplain(app: OpenAPIHono, s: { readonly deps: Pick<Deps,
     const rule = router.rules?.find((r) => r.name === winner)
     const target = rule ? rule.route[0]! : (router as unknown as Record<string, string | undefined>)[q.scenario] ?? router.default
     const plan = rule
-      ? explainPlan(s.routing, 'rule', target, undefined, q.input_tokens, routerForRule(router, rule))
-      : explainPlan(s.routing, q.scenario as Scenario, target, undefined, q.input_tokens)
+      ? explainPlan(s.routing, { scenario: 'rule', target, estimatedTokens: q.input_tokens, router: routerForRule(router, rule) })
+      : explainPlan(s.routing, { scenario: q.scenario as Scenario, target, estimatedTokens: q.input_tokens })
     const needs = { hasImages: q.images, hasTools: q.tools, inputTokens: q.input_tokens, ...(q.max_tokens === undefined ? {} : { maxOutputTokens: q.max_tokens }) }
     const providers = new Map(config.providers.map((p) => [p.name, p]))
     const skipped = plan.targets.flatMap((p) => {

@@ -48,6 +48,11 @@ export interface RoutingEngine {
    * replaces the named Router (a routing rule's own, see rules.ts routerForRule).
    */
   plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number, router?: RouterConfig): readonly PlannedTarget[]
+  /**
+   * A client request starts trying its plan: it raises the global retry budget's allowance
+   * (planning itself changes nothing). Once per request, whatever its number of targets.
+   */
+  started(): void
   /** Breaker and rate-limit admission for one try. */
   admit(t: PlannedTarget, estimatedTokens: number): Admission
   begin(t: PlannedTarget): AttemptTimer
