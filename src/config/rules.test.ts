@@ -131,3 +131,14 @@ describe('docs/routing-rules.md', () => {
     }
   })
 })
+
+describe('Keys in the redacted config', () => {
+  it('GET /api/config shows key names and limits, never the keys', async () => {
+    const { redactConfig } = await import('./redact.ts')
+    const shown = JSON.stringify(redactConfig({ Keys: [{ name: 'ci-agents', key: 'sk-ci-secret-value', budgetUsdPerDay: 50, allowedModels: ['deepseek,*'] }, { name: 'env', key: '$CI_KEY' }] }))
+    assert.ok(!shown.includes('sk-ci-secret-value'))
+    assert.match(shown, /"name":"ci-agents"/)
+    assert.match(shown, /"budgetUsdPerDay":50/)
+    assert.match(shown, /"\$CI_KEY"/, 'a $VAR reference is kept as written')
+  })
+})
