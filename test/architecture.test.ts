@@ -92,7 +92,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The response cache's key and store (the pipeline's side is proxy/cache.ts).
   'cache': ['formats', 'lib'],
   'runtime': ['lib'],
-  'store': ['lib', 'perf-model', 'usage'],
+  'store': ['keys', 'lib', 'perf-model', 'usage'],
   'log.ts': ['config'],
   'perf': ['config', 'formats', 'lib', 'perf-model', 'routing', 'store'],
   'demo': ['config', 'formats', 'lib', 'runtime'],

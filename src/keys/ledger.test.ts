@@ -21,6 +21,22 @@ describe('KeyLedger', () => {
     assert.equal(k.snapshot(Date.UTC(2026, 11, 1, 1)).ci?.costUsd, 1.2, 'totals are kept')
   })
 
+  it('seed: stored usage fills the totals; only today\'s counts against the budget; every booking is handed on', () => {
+    const booked: unknown[] = []
+    const k = new KeyLedger([{ name: 'ci', key: 'x', budgetUsdPerDay: 1 }], (u) => booked.push(u))
+    const today = Math.floor(T0 / 86_400_000)
+    k.seed([
+      { name: 'ci', day: today - 1, requests: 5, inputTokens: 50, outputTokens: 5, costUsd: 9 },
+      { name: 'ci', day: today, requests: 1, inputTokens: 10, outputTokens: 1, costUsd: 0.5 },
+      { name: 'gone', day: today, requests: 1, inputTokens: 1, outputTokens: 1, costUsd: 99 },
+    ], T0)
+    assert.equal(k.admit('ci', T0), undefined)
+    assert.deepEqual({ ...k.snapshot(T0).ci, resetsAt: '' }, { requests: 6, inputTokens: 60, outputTokens: 6, costUsd: 9.5, todayUsd: 0.5, budgetUsdPerDay: 1, resetsAt: '' })
+    k.record('ci', T0, { inputTokens: 1, outputTokens: 1, costUsd: 0.6 })
+    assert.equal(k.admit('ci', T0)?.reason, 'budget')
+    assert.deepEqual(booked, [{ name: 'ci', day: today, requests: 1, inputTokens: 1, outputTokens: 1, costUsd: 0.6 }])
+  })
+
   it('rpm: a minute\'s worth may burst, then a wait', () => {
     const k = new KeyLedger([{ name: 'ci', key: 'x', rpm: 3 }])
     assert.deepEqual([0, 1, 2, 3].map(() => k.admit('ci', T0)?.reason), [undefined, undefined, undefined, 'rpm'])

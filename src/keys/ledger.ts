@@ -1,7 +1,8 @@
 /**
  * Named API keys (`Keys`): per-key request rate, daily spend against the budget, usage totals
  * and the models a key may use. `now` comes in as an argument; nothing here reads the clock.
- * Spend is kept per instance in memory and starts again at 00:00 UTC.
+ * Spend starts again at 00:00 UTC. Each booking is also handed to `onRecord` (the store's
+ * batched writer), and `seed` loads what was stored, so budgets survive restarts and reloads.
  */
 import type { NamedKey } from '../config/types.ts'
 import { bucketFull, bucketTake, perMinute, type Bucket } from '../resilience/bucket.ts'
@@ -12,6 +13,16 @@ const DAY_MS = 86_400_000
 export const nextUtcMidnight = (now: number): number => (Math.floor(now / DAY_MS) + 1) * DAY_MS
 
 export type KeyRefusal = { readonly reason: 'budget' | 'rpm'; readonly retryAfterMs: number; readonly message: string }
+
+/** One key's usage on one UTC day (`day` is days since the epoch): what is stored and seeded. */
+export interface KeyDayUsage {
+  readonly name: string
+  readonly day: number
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costUsd: number
+}
 
 export interface KeyTotals {
   readonly requests: number
@@ -39,9 +50,24 @@ const usd = (n: number) => `$${n.toFixed(2)}`
 export class KeyLedger {
   readonly #keys: ReadonlyMap<string, NamedKey>
   readonly #rows = new Map<string, Row>()
+  readonly #onRecord: ((u: KeyDayUsage) => void) | undefined
 
-  constructor(keys: readonly NamedKey[]) {
+  constructor(keys: readonly NamedKey[], onRecord?: (u: KeyDayUsage) => void) {
     this.#keys = new Map(keys.map((k) => [k.name, k]))
+    this.#onRecord = onRecord
+  }
+
+  /** Adds stored usage (at start-up): all of it to the totals, today's to today's spend. */
+  seed(rows: readonly KeyDayUsage[], now: number): void {
+    for (const u of rows) {
+      if (!this.#keys.has(u.name)) continue
+      const r = this.#row(u.name, now)
+      r.requests += u.requests
+      r.inputTokens += u.inputTokens
+      r.outputTokens += u.outputTokens
+      r.costUsd += u.costUsd
+      if (u.day === r.day) r.todayUsd += u.costUsd
+    }
   }
 
   #row(name: string, now: number): Row {
@@ -82,6 +108,7 @@ export class KeyLedger {
     r.outputTokens += u.outputTokens
     r.costUsd += u.costUsd ?? 0
     r.todayUsd += u.costUsd ?? 0
+    this.#onRecord?.({ name, day: r.day, requests: 1, inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: u.costUsd ?? 0 })
   }
 
   snapshot(now: number): Record<string, KeyTotals> {

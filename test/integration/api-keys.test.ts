@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { anthropicBody, openaiBody, testConfigFile, testProxy } from './helpers.ts'
+import { anthropicBody, configOf, openaiBody, testConfigFile, testProxy } from './helpers.ts'
 
 const KEYS = [
   { name: 'ci-agents', key: 'sk-ci-0123456789', budgetUsdPerDay: 0.000001, allowedModels: ['oai,*'] },
@@ -79,4 +79,32 @@ describe('named API keys', () => {
     assert.ok(e.skipped.every((k) => k.capability === 'key'))
     await p.close()
   })
+
+  it('the day\'s spend survives a restart (stored per key and UTC day, never the key)', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { createInstance } = await import('../../src/compose.ts')
+    const { createMockUpstream } = await import('../../src/demo/upstream.ts')
+    const { silentLogger } = await import('../../src/log.ts')
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-keys-'))
+    const mock = createMockUpstream()
+    const start = () => createInstance(configOf(file()), { dataDir: dir, fetch: async (req) => mock.fetch(req), log: silentLogger })
+    const ask = async (app: Awaited<ReturnType<typeof start>>) => {
+      const r = await app.app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json', ...auth('sk-ci-0123456789') }, body: JSON.stringify(anthropicBody('claude-sonnet')) })
+      await r.text()
+      return r.status
+    }
+    const first = await start()
+    assert.equal(await ask(first), 200)
+    await first.close()
+    const second = await start()
+    assert.equal(await ask(second), 429, 'the stored spend is over the budget after the restart')
+    const u = (await (await second.app.request('/v1/usage', { headers: auth('sk-admin') })).json()) as { keys: Record<string, { requests: number }> }
+    assert.equal(u.keys['ci-agents']?.requests, 1)
+    await second.close()
+    const { readdirSync } = await import('node:fs')
+    for (const f of readdirSync(dir)) assert.ok(!readFileSync(join(dir, f)).includes('sk-ci-0123456789'), `${f} holds no key`)
+  })
 })
+
