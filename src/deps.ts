@@ -29,7 +29,7 @@ export interface CachedRequest {
 
 /** The response cache as the pipeline uses it (proxy/cache.ts). */
 export interface PipelineCache {
-  applies(req: Pick<ClientRequest, 'headers'>): boolean
+  applies(req: Pick<ClientRequest, 'headers' | 'format'>): boolean
   find(ctx: CachedRequest, plan: readonly PlannedTarget[]): Promise<CacheLookup>
   answer(ctx: CachedRequest, entry: CacheEntry): Response
   missed(trace: RequestTrace): void

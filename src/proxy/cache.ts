@@ -40,8 +40,12 @@ export class ResponseCache implements PipelineCache {
     if (opts.count) this.#count = opts.count
   }
 
-  /** Whether the cache serves this request: the header decides, else `Cache.enabled`. */
-  applies(req: Pick<ClientRequest, 'headers'>): boolean {
+  /**
+   * Whether the cache serves this request: the header decides, else `Cache.enabled`. Only
+   * formats whose streams can be folded and replayed (stream-to-json.ts, json-to-stream.ts).
+   */
+  applies(req: Pick<ClientRequest, 'headers' | 'format'>): boolean {
+    if (req.format !== 'anthropic' && req.format !== 'openai') return false
     const h = req.headers.get(CACHE_HEADER)?.trim().toLowerCase()
     if (h === 'on' || h === '1' || h === 'true') return true
     if (h === 'off' || h === '0' || h === 'false') return false
