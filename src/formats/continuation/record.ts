@@ -9,6 +9,9 @@ import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 
 export type OpenBlock = { readonly index: number; readonly kind: 'text' | 'thinking' | 'tool' | 'other' }
 
+const TOOL_CALLS = /"tool_calls":\s*\[/
+const CONTENT = /"content":\s*"/
+
 const BLOCK_KINDS: Readonly<Record<string, OpenBlock['kind']>> = { text: 'text', thinking: 'thinking', redacted_thinking: 'thinking', tool_use: 'tool', server_tool_use: 'tool' }
 
 export class StreamRecord {
@@ -79,8 +82,9 @@ export class StreamRecord {
       const d = tryParse(data)
       if (isObject(d) && typeof d.id === 'string') this.id = d.id
     }
-    if (data.includes('"tool_calls":[')) this.toolStarted = true
-    if (data.includes('"content":"')) this.#raw.push(data)
+    // Servers that write JSON with spaces (`"content": "…"`) are matched too.
+    if (TOOL_CALLS.test(data)) this.toolStarted = true
+    if (CONTENT.test(data)) this.#raw.push(data)
     if (ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))) this.ended = true
   }
 }

@@ -134,9 +134,19 @@ describe('Splicer', () => {
     assert.equal(textOf('anthropic', out), 'answer')
   })
 
-  it('a stream with a tool call already sent is not continued', () => {
+  it('a stream with a tool call already sent is not continued (compact or spaced JSON alike)', () => {
+    const chunk = { id: 'c1', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f', arguments: '{"a":' } }] } }] }
+    for (const data of [JSON.stringify(chunk), JSON.stringify(chunk, null, 1).replace(/\n/g, '')]) {
+      const rec = new StreamRecord('openai')
+      rec.observe({ data })
+      assert.match(cannotContinue(rec) ?? '', /tool call/)
+    }
+  })
+
+  it('records the text of spaced JSON chunks too', () => {
     const rec = new StreamRecord('openai')
-    rec.observe({ data: JSON.stringify({ id: 'c1', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f', arguments: '{"a":' } }] } }] }) })
-    assert.match(cannotContinue(rec) ?? '', /tool call/)
+    rec.observe({ data: '{"id": "c1", "choices": [{"index": 0, "delta": {"content": "he"}}]}' })
+    rec.observe({ data: '{"id": "c1", "choices": [{"index": 0, "delta": {"content": "llo"}}]}' })
+    assert.equal(rec.text(), 'hello')
   })
 })
