@@ -70,6 +70,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   const rec = cont ? new StreamRecord(req.format) : undefined
   let splicer: Splicer | undefined
   let continued = 0
+  /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
+  const noPrefill = new Set<string>()
   let earlier: Usage | undefined
   let ended = false
   let failure: ProxyError | undefined
@@ -156,7 +158,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     const old = cur
     old.a.up.abort(error)
     void old.a.up.reader.cancel().catch(() => undefined)
-    const next = await openContinuation(cont, rec, continuationCandidates(old.t, error, cont.remaining))
+    const next = await openContinuation(cont, rec, { candidates: continuationCandidates(old.t, error, cont.remaining), noPrefill })
     if (ended) {
       if (next) { next.a.up.abort({ kind: 'client_closed' }); next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } }); next.a.release() }
       return false

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { sseEvents } from './helpers.ts'
 import { ask, metricValue, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
+import { CONTINUE_INSTRUCTION } from '../../src/formats/index.ts'
 
 const REFERENCE = Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] `).join('')
 
@@ -54,13 +55,29 @@ describe('resilience: mid-stream continuation', () => {
     }
   }
 
-  it('a target that rejects the prefill (400) is passed over: the next candidate continues', async () => {
+  it('a target that rejects the prefill (400) is asked again in words (instruction-style) and continues', async () => {
+    // The demo mock configured to reject prefills (`no-prefill`), on both upstream formats.
+    for (const [upstream, model] of [['oai', 'mock-o'], ['anth', 'mock-a']] as const) {
+      const seen: unknown[] = []
+      const inject = (req: Request) => { seen.push(req.clone()); return undefined }
+      const p = simProxy(simConfig({ default: `${upstream},${model}:cut=4:overlap=1:no-prefill`, background: 'anth,mock-b' }), { inject })
+      const events = await streamOf(p, 'anthropic')
+      assert.equal(textOf(events), REFERENCE, upstream)
+      assert.deepEqual(outcomes(p), [[model, 'cut'], [model, 'status'], [model, 'ok']], 'prefill rejected, then the instruction on the same target')
+      const last = await (seen.at(-1) as Request).json() as { messages: { role: string; content: unknown }[] }
+      assert.deepEqual(last.messages.slice(-2).map((m) => m.role), ['assistant', 'user'])
+      assert.equal(JSON.stringify(last.messages.at(-1)?.content).includes(CONTINUE_INSTRUCTION), true)
+      p.close()
+    }
+  })
+
+  it('a target that rejects both the prefill and the instruction is passed over: the next candidate continues', async () => {
     let calls = 0
-    const inject = (req: Request) => (req.url.includes('/chat/') && ++calls === 2 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const inject = (req: Request) => (req.url.includes('/chat/') && ++calls >= 2 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
     const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
     const events = await streamOf(p, 'anthropic')
     assert.equal(textOf(events), REFERENCE)
-    assert.deepEqual(outcomes(p), [['mock-o', 'cut'], ['mock-o', 'status'], ['mock-a', 'ok']])
+    assert.deepEqual(outcomes(p), [['mock-o', 'cut'], ['mock-o', 'status'], ['mock-o', 'status'], ['mock-a', 'ok']])
     p.close()
   })
 

@@ -207,8 +207,32 @@ function closeThinking(index: number, id: string | undefined): SseEvent[] {
  */
 export function withPrefill(body: JsonObject, text: string): JsonObject {
   const prefill = text.trimEnd()
-  const { thinking: _thinking, ...rest } = body
   if (prefill === '') return body
+  const { rest, messages } = withAnswerSoFar(body, prefill)
+  return { ...rest, messages }
+}
+
+/**
+ * What a continuation asks a model that takes no prefill (it answered a trailing assistant
+ * message with a 400): the mock upstream recognises a last user message starting with "Continue".
+ */
+export const CONTINUE_INSTRUCTION = 'Continue your previous answer exactly where it was cut off. Do not repeat any of it and add no preamble: reply with the rest only.'
+
+/**
+ * The instruction-style continuation: the text the client has as an assistant message, then a
+ * user message asking for the rest (`CONTINUE_INSTRUCTION`). For targets that reject a prefill;
+ * the overlap trim removes whatever the model repeats. Extended thinking is off, as for a prefill.
+ */
+export function withInstruction(body: JsonObject, text: string): JsonObject {
+  const prefill = text.trimEnd()
+  if (prefill === '') return body
+  const { rest, messages } = withAnswerSoFar(body, prefill)
+  return { ...rest, messages: [...messages, { role: 'user', content: CONTINUE_INSTRUCTION }] }
+}
+
+/** The messages with `prefill` as the last assistant message (after the client's own prefill, if it made one), and the body without `thinking`. */
+function withAnswerSoFar(body: JsonObject, prefill: string): { rest: JsonObject; messages: unknown[] } {
+  const { thinking: _thinking, ...rest } = body
   const messages = arr(body.messages).slice()
   const last = obj(messages[messages.length - 1])
   if (last.role === 'assistant') {
@@ -216,7 +240,7 @@ export function withPrefill(body: JsonObject, text: string): JsonObject {
     const own = typeof last.content === 'string' ? last.content : arr(last.content).map((b) => str(obj(b).text) ?? '').join('')
     messages[messages.length - 1] = { ...last, content: own + prefill }
   } else messages.push({ role: 'assistant', content: prefill })
-  return { ...rest, messages }
+  return { rest, messages }
 }
 
 /** DeepSeek continues a trailing assistant message only when it is marked `prefix: true` (OpenAI format). */
