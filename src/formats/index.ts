@@ -27,6 +27,7 @@ export type {
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
 export { cannotContinue, CONTINUE_INSTRUCTION, markPrefix, Splicer, withInstruction, withPrefill } from './continuation/splice.ts'
+export { ToolHold } from './continuation/tool-hold.ts'
 export { StreamRecord } from './continuation/record.ts'
 export { overlapLength } from './continuation/overlap.ts'
 export { unsupportedFeature } from './unsupported.ts'

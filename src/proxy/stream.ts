@@ -5,7 +5,7 @@
  * never a truncated answer that looks complete.
  */
 import type { ProxyError } from '../errors.ts'
-import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, translationFor, type UsageTap } from '../formats/index.ts'
+import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, ToolHold, translationFor, type UsageTap } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
@@ -68,6 +68,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   const cont = continuable(rc) ? rc : undefined
   let cur = sourceOf(req, a.target, a)
   const rec = cont ? new StreamRecord(req.format) : undefined
+  // Tool calls reach a stream that may be continued only whole: a cut inside one drops it and the continuation makes it again.
+  const hold = rec ? new ToolHold(req.format) : undefined
   let splicer: Splicer | undefined
   let continued = 0
   /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
@@ -97,7 +99,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     return { chunks: emit(out), ...(broken ? { broken } : {}) }
   }
   const emit = (evs: readonly SseEvent[]): Uint8Array[] => {
-    const client = splicer ? splicer.push(evs) : evs
+    const spliced = splicer ? splicer.push(evs) : evs
+    const client = hold ? hold.push(spliced) : spliced
     if (rec) for (const ev of client) rec.observe(ev)
     return client.length ? [encodeAll(client)] : []
   }
@@ -126,11 +129,22 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     return { events: passThroughEnd(req.format, tap, cur.t) }
   }
 
+  /** The events of a stream that ended well: the last ones, through the splicer and the tool hold. */
+  function endTail(last: readonly SseEvent[]): SseEvent[] {
+    const spliced = splicer ? [...splicer.push(last), ...splicer.end()] : last
+    return hold ? [...hold.push(spliced), ...hold.end()] : [...spliced]
+  }
+  /** Before the error event: held leading text goes out, a held (incomplete) tool call never does. */
+  function failedTail(): SseEvent[] {
+    const out = hold ? hold.push(splicer?.end() ?? []) : splicer?.end() ?? []
+    hold?.drop()
+    return out
+  }
   function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError, last: readonly SseEvent[] = []): void {
     if (ended) return
     const { translator, tap, a: at } = cur
     if (c) {
-      const tail = error ? [...(splicer?.end() ?? []), ...renderStreamError(req.format, error)] : [...(splicer ? [...splicer.push(last), ...splicer.end()] : last)]
+      const tail = error ? [...failedTail(), ...renderStreamError(req.format, error)] : endTail(last)
       if (tail.length) c.enqueue(encodeAll(tail))
       c.close()
     }
@@ -156,6 +170,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
       return false
     }
     const old = cur
+    // A tool call cut before it was whole never reached the client: the continuation makes it again.
+    hold?.drop()
     old.a.up.abort(error)
     void old.a.up.reader.cancel().catch(() => undefined)
     const next = await openContinuation(cont, rec, { candidates: continuationCandidates(old.t, error, cont.remaining), noPrefill })

@@ -12,8 +12,9 @@
  *   the client has (`overlapLength`), and the repeat is trimmed;
  * - everything after that (final `stop_reason`, usage, `[DONE]`) is the continuation's own.
  *
- * A stream whose cut fell inside a tool call is never continued (its JSON cannot be resumed
- * safely; the client gets the well-formed error it gets today).
+ * A tool call reaches the client only whole (tool-hold.ts): a cut inside one drops it and the
+ * continuation makes it again. Once a tool call reached the client the stream is not continued
+ * (its JSON cannot be resumed safely; the client gets the well-formed error).
  */
 import type { JsonObject, SseEvent, WireFormatName } from '../types.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
@@ -24,7 +25,7 @@ import type { StreamRecord } from './record.ts'
 /** Why a broken stream cannot be continued, or undefined when it can. */
 export function cannotContinue(rec: StreamRecord): string | undefined {
   if (rec.ended) return 'the client already has a terminal event'
-  if (rec.toolStarted) return 'the cut fell after a tool call started'
+  if (rec.toolStarted) return 'a tool call already reached the client'
   return undefined
 }
 
