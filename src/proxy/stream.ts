@@ -13,6 +13,7 @@ import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuatio
 import { errorPayloadOf } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
+import { routeTrailer, type ContinuationNote } from './route-header.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
 
@@ -72,6 +73,9 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   const hold = rec ? new ToolHold(req.format) : undefined
   let splicer: Splicer | undefined
   let continued = 0
+  /** The targets that served this stream (the trailer's `via`), and what became of its last break. */
+  const via: string[] = [a.target.key]
+  let broken: ContinuationNote['outcome'] | undefined
   /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
   const noPrefill = new Set<string>()
   let earlier: Usage | undefined
@@ -146,6 +150,9 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     if (c) {
       const tail = error ? [...failedTail(), ...renderStreamError(req.format, error)] : endTail(last)
       if (tail.length) c.enqueue(encodeAll(tail))
+      // A stream that broke after the commit point says what became of it in its last bytes.
+      const outcome = continued > 0 && !error ? 'completed' : broken
+      if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via })))
       c.close()
     }
     ended = true
@@ -165,7 +172,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   async function broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
     const why = rec && cont && !ended ? refusal(rec, error, continued) : 'disabled'
     if (why !== undefined || !rec || !cont) {
-      if (why !== 'disabled' && rec) deps.telemetry.continued?.('refused')
+      if (why !== 'disabled' && rec) { deps.telemetry.continued?.('refused'); broken = 'refused' }
       finish(c, error)
       return false
     }
@@ -182,6 +189,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     // Nothing could continue: the answer ends with the error, as without continuation.
     if (!next) {
       deps.telemetry.continued?.('failed')
+      broken = 'failed'
       finish(c, error)
       return false
     }
@@ -192,6 +200,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     deps.telemetry.attemptFailed(old.t, error)
     deps.routing.continued?.(old.t)
     continued++
+    broken = 'failed'
+    via.push(`${next.t.key} (${next.style})`)
     failure = undefined
     cur = sourceOf(req, next.t, next.a)
     splicer = new Splicer(req.format, rec)

@@ -9,6 +9,8 @@ import { sseEvents } from './helpers.ts'
 import { ask, metricValue, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
 import { CONTINUE_INSTRUCTION } from '../../src/formats/index.ts'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 
 const REFERENCE = Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] `).join('')
 
@@ -91,6 +93,43 @@ describe('resilience: mid-stream continuation', () => {
     const metrics = await (await p.get('/metrics')).text()
     assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'failed' }), 1)
     p.close()
+  })
+
+  it('a continued stream ends with its x-switchyard-route trailer: an SSE comment, the last bytes of the stream', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=5', background: 'oai,mock-o' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const raw = await res.text()
+    const target = 'anth,mock-a:cut=5'
+    assert.equal(raw.endsWith(`\n\n: x-switchyard-route: default ${target}; tier=tier-0; attempts=2; fallback=0; continued=1; continuation=completed; via=${target} > ${target} (prefill)\n\n`), true, raw.slice(-300))
+    assert.equal(raw.match(/^: x-switchyard-route/gm)?.length, 1)
+    p.close()
+    const plain = simProxy(simConfig({ default: 'anth,mock-a', background: 'oai,mock-o' }))
+    assert.equal((await (await plain.post(ask('claude-sonnet-4', { stream: true }))).text()).includes('x-switchyard-route'), false, 'a stream that never broke has no trailer')
+    plain.close()
+  })
+
+  it('a stream whose continuation failed says so in its trailer, after the error event', async () => {
+    let calls = 0
+    const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const raw = await (await p.post(ask('claude-sonnet-4', { stream: true }))).text()
+    assert.match(raw, /event: error\n.*\n\n: x-switchyard-route: .*; continued=0; continuation=failed; via=oai,mock-o:cut=4\n\n$/)
+    p.close()
+  })
+
+  it('the real SDKs read a continued stream, trailer included, as one whole answer', async () => {
+    for (const upstream of ['anth,mock-a:cut=5:overlap=1', 'oai,mock-o:cut=5:overlap=1']) {
+      const p = simProxy(simConfig({ default: upstream, background: 'anth,mock-b' }))
+      const fetch = (async (url: string | URL | Request, init?: RequestInit) => await p.post(JSON.parse(String(init?.body)), new URL(String(url)).pathname)) as unknown as typeof globalThis.fetch
+      const anthropic = new Anthropic({ apiKey: 'k', baseURL: 'http://127.0.0.1:9', fetch, maxRetries: 0 })
+      const message = await anthropic.messages.stream({ model: 'claude-sonnet-4', max_tokens: 64, messages: [{ role: 'user', content: 'hello' }] }).finalMessage()
+      assert.equal(message.content.map((b) => (b.type === 'text' ? b.text : '')).join(''), REFERENCE, upstream)
+      const openai = new OpenAI({ apiKey: 'k', baseURL: 'http://127.0.0.1:9/v1', fetch, maxRetries: 0 })
+      const completion = await openai.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }).finalChatCompletion()
+      assert.equal(completion.choices[0]?.message.content, REFERENCE, upstream)
+      assert.equal(p.mock.attempts().filter((a) => a.outcome === 'cut').length, 2, 'both streams were cut and continued')
+      p.close()
+    }
   })
 
   it('a cut inside a thinking block closes it (signed) and continues the answer in the next block', async () => {
