@@ -6,8 +6,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { sseEvents } from './helpers.ts'
-import { ask, metricValue, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+import { metricValue, simConfig, simProxy, streamOf } from './resilience-helpers.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
 
 // A fixed seed: the run is the same in CI and locally; fast-check prints it with any failure.
@@ -52,17 +51,10 @@ function toolCallsOf(client: 'anthropic' | 'openai', events: readonly SseEvent[]
   return { calls: [...calls.values()], complete: finished && events.at(-1)?.data === '[DONE]' }
 }
 
-async function streamOf(p: SimProxy, client: 'anthropic' | 'openai'): Promise<SseEvent[]> {
-  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true }) : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
-  const res = await p.post(body, client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions')
-  assert.equal(res.status, 200)
-  return sseEvents(await res.text())
-}
-
 describe('resilience: cuts inside tool calls', () => {
   for (const client of ['anthropic', 'openai'] as const) {
     it(`${client} client: a cut inside a tool call none of whose arguments reached the client restarts the call on the continuation`, async () => {
-      const p = simProxy(simConfig({ default: 'anth,mock-a:mode=tool:cut=4:fail-first=1', background: 'oai,mock-o' }))
+      const p = await simProxy(simConfig({ default: 'anth,mock-a:mode=tool:cut=4:fail-first=1', background: 'oai,mock-o' }))
       const seen = toolCallsOf(client, await streamOf(p, client))
       assert.equal(seen.complete, true)
       assert.deepEqual(seen.calls, [{ args: reference(10), closed: true }], 'one tool call, whole, from the continuation')
@@ -74,7 +66,7 @@ describe('resilience: cuts inside tool calls', () => {
   }
 
   it('a target that cuts every try: after the continuations the client gets the error and no tool call at all', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:mode=tool:cut=4', background: 'oai,mock-o:mode=tool:cut=4' }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:mode=tool:cut=4', background: 'oai,mock-o:mode=tool:cut=4' }))
     const events = await streamOf(p, 'anthropic')
     const seen = toolCallsOf('anthropic', events)
     assert.equal(events.at(-1)?.event, 'error')
@@ -92,7 +84,7 @@ describe('resilience: cuts inside tool calls', () => {
     })
     await fc.assert(fc.asyncProperty(arb, async ({ client, upstream, chunks, cut, once }) => {
       const knobs = `mode=tool:chunks=${chunks}:cut=${cut}${once ? ':fail-first=1' : ''}`
-      const p = simProxy(simConfig({ default: `${upstream}:${knobs}`, background: `anth,mock-b:${knobs}` }))
+      const p = await simProxy(simConfig({ default: `${upstream}:${knobs}`, background: `anth,mock-b:${knobs}` }))
       try {
         const seen = toolCallsOf(client, await streamOf(p, client))
         for (const call of seen.calls) {
