@@ -5,9 +5,7 @@
  */
 import { homedir } from 'node:os'
 import { parseArgs } from 'node:util'
-import { configFileExists, loadConfigFile, resolveConfigPath } from './config/load.ts'
 import type { Config } from './config/types.ts'
-import { knownTransformer } from './formats/index.ts'
 import { runtime } from './runtime/index.ts'
 import { VERSION } from './version.ts'
 
@@ -79,6 +77,9 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true } |
 
 /** Loads the config; `undefined` config means the file does not exist (demo mode for `start`). */
 export async function readConfig(opts: CliOptions, env: Record<string, string | undefined>): Promise<{ path: string; config?: Config; raw?: unknown; warnings: string[]; errors: string[] }> {
+  // Loaded here, not at the top: a `start` that relaunches itself keeps a parent process alive,
+  // and the parent should hold as little as possible (it never reads a config).
+  const [{ configFileExists, loadConfigFile, resolveConfigPath }, { knownTransformer }] = await Promise.all([import('./config/load.ts'), import('./formats/index.ts')])
   const path = resolveConfigPath({ argPath: opts.config, env, home: homedir() })
   if ((await configFileExists(path)).missing) return { path, warnings: [], errors: opts.config ? [`${path}: no such file`] : [] }
   const loaded = await loadConfigFile(path, env, { knownTransformer })
@@ -107,7 +108,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).then((code) => { if (code !== -1) process.exitCode = code }, (e) => {
+  // A finished command exits even when a timer or socket it opened is still referenced: a CLI
+  // that printed its answer (or its error) must never hang.
+  main(process.argv.slice(2)).then((code) => { if (code !== -1) process.exit(code) }, (e) => {
     console.error(e instanceof Error ? e.stack : e)
     process.exit(1)
   })

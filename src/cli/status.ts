@@ -5,6 +5,7 @@ import { readConfig } from '../cli.ts'
 import type { Env } from './commands.ts'
 import { pidPath, probeInstance, processAlive, readPidFile, removePidFile, type PidRecord } from './pidfile.ts'
 import { localBaseUrl } from './env.ts'
+import { describePortHolder } from './port-holder.ts'
 
 export const dataDirOf = (opts: CliOptions, env: Env) => opts.dataDir ?? env.SWITCHYARD_DATA_DIR ?? `${homedir()}/.switchyard`
 
@@ -20,7 +21,16 @@ async function findRunning(opts: CliOptions, env: Env): Promise<{ rec?: PidRecor
 
 export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
   const found = await findRunning(opts, env)
-  if (!found.rec) { console.log(found.message); return 1 }
+  if (!found.rec) {
+    console.log(found.message)
+    // Another data dir's instance (or one started by hand) may still hold the configured port.
+    const c = (await readConfig(opts, env)).config
+    const host = opts.host ?? c?.host ?? '127.0.0.1'
+    const port = opts.port ?? c?.port ?? 3456
+    const holder = await describePortHolder(host, port, dataDirOf(opts, env))
+    if (holder) console.log(`port ${port}: ${holder}`)
+    return 1
+  }
   const { rec, health } = found
   console.log(`running: pid ${rec.pid}, http://${rec.host}:${rec.port}, version ${String(health?.version)}, uptime ${Math.round(Number(health?.uptime_s))} s, active streams ${String(health?.active_streams)}`)
   const cfg = await readConfig(opts, env)

@@ -52,4 +52,4 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
 }
 
 // Deno's fetch has no in-flight cap to raise, and Deno offers no GC call without --expose-gc.
-export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined, collectGarbage: () => {} }
+export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined, onOrphaned: () => () => {}, collectGarbage: () => {} }
