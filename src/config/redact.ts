@@ -5,6 +5,7 @@
  * in (CCR's UI bug, ccr-contract §1.2).
  */
 import { isVarReference } from './interpolate.ts'
+import { mapValues } from '../lib/own.ts'
 
 export const REDACTED = '***'
 
@@ -43,9 +44,7 @@ function walk(value: unknown, secret: boolean, allSecret: boolean): unknown {
   if (typeof value === 'string') return secret || allSecret ? hide(value) : redactUrl(value)
   if (Array.isArray(value)) return value.map((v) => walk(v, secret, allSecret))
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, SECRET_KEY.test(k), allSecret || SECRET_MAPS.test(k))
-    return out
+    return mapValues(value as Record<string, unknown>, (v, k) => walk(v, SECRET_KEY.test(k), allSecret || SECRET_MAPS.test(k)))
   }
   // Numbers and booleans under secret-looking keys (max_tokens, TOKEN_AUDIT_SIZE) are settings, not secrets.
   return value

@@ -10,6 +10,7 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
+import { getOwn } from '../lib/own.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -59,7 +60,7 @@ const chains = new WeakMap<PlannedTarget, readonly TransformerUse[]>()
 export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
   let chain = chains.get(t)
   if (!chain) {
-    chain = [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+    chain = [...t.provider.transformers, ...(getOwn(t.provider.modelTransformers, t.model) ?? [])]
     chains.set(t, chain)
   }
   return chain

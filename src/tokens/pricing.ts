@@ -9,6 +9,7 @@
 import * as builtinModels from 'gpt-tokenizer/models'
 import type { Pricing, ProviderConfig } from '../config/types.ts'
 import type { Usage } from '../formats/types.ts'
+import { getOwn } from '../lib/own.ts'
 
 interface PriceRow {
   readonly input?: number
@@ -44,7 +45,7 @@ export function builtinPrice(model: string): Pricing | undefined {
 
 /** The price for `model` on `provider`: model override, then `*` override, then built-in. */
 export function priceFor(provider: ProviderConfig | undefined, model: string): Pricing | undefined {
-  return provider?.pricing[model] ?? provider?.pricing['*'] ?? builtinPrice(model)
+  return (provider && (getOwn(provider.pricing, model) ?? getOwn(provider.pricing, '*'))) ?? builtinPrice(model)
 }
 
 /**

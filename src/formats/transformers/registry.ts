@@ -2,6 +2,7 @@ import type { TransformerUse } from '../../config/types.ts'
 import type { JsonObject, TranslateOptions, WireFormatName } from '../types.ts'
 import { isObject, num, obj, str } from '../translate/json.ts'
 import { capTokens, mergeUnder, withoutKey } from './body.ts'
+import { getOwn } from '../../lib/own.ts'
 
 /** What a transformer sees besides its own options. */
 export interface TransformerContext {
@@ -36,7 +37,7 @@ const reasoning: RequestStep = (body, options, ctx) => {
     return out
   }
   const effort = str(out.reasoning_effort) ?? str(obj(out.reasoning).effort)
-  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? BUDGET[effort] : undefined)
+  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? getOwn(BUDGET, effort) : undefined)
   if (budget === undefined) return out
   out.thinking = { type: 'enabled', budget_tokens: budget }
   if (openai) out.enable_thinking = true
