@@ -8,6 +8,8 @@ import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
 import type { Config, PresetConfig, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
 import { mapValues, setOwn } from '../lib/own.ts'
+import { endpointUrl } from './endpoint.ts'
+import { redactUrl } from './redact.ts'
 
 export interface NormaliseOptions {
   /** Whether a transformer name is implemented; unknown names get a warning. Default: all known. */
@@ -53,7 +55,7 @@ function toProvider(p: ProviderFile): ProviderConfig {
   const modelTransformers = mapValues(perModel, (t): readonly TransformerUse[] => (t.use ?? []).map(toUse))
   return {
     name: p.name,
-    baseUrl: p.api_base_url,
+    baseUrl: endpointUrl(p.api_base_url, detectFormat(p)).url,
     apiKey: p.api_key,
     models: p.models,
     format: detectFormat(p),
@@ -157,6 +159,10 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
   const providerFiles = file.Providers ?? file.providers ?? []
   const warnings = checkFile(file).filter((f) => f.severity === 'warning').map((f) => `${formatPath(f.path)}: ${f.message}`)
   warnings.push(...transformerWarnings(providerFiles, providersKey, opts.knownTransformer ?? (() => true)))
+  providerFiles.forEach((p, i) => {
+    const e = endpointUrl(p.api_base_url, detectFormat(p))
+    if (e.appended) warnings.push(`${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(e.url)}`)
+  })
   if (file.Router.webSearch !== undefined && typeof file.Router.webSearch !== 'string') {
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
   }

@@ -47,6 +47,8 @@ export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trac
     a.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
     a.release(end.usage)
     trace.usage = end.usage
+    // ~4 characters a token: only used when the upstream reported no usage at all.
+    if (!end.usage) trace.estimatedOutputTokens = Math.ceil(end.outputChars / 4)
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()

@@ -26,6 +26,8 @@ export interface StreamEnd {
   readonly ok: boolean
   readonly usage?: Usage
   readonly error?: ProxyError
+  /** Characters of model output seen (for an estimate when the upstream reports no usage). */
+  readonly outputChars: number
 }
 
 const encoder = new TextEncoder()
@@ -84,7 +86,7 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
     if (error?.kind === 'client_closed') { up.abort(error); void up.reader.cancel().catch(() => undefined) }
     const complete = !error && (translator ? translator.done && !translator.errored : tap.terminal && !tap.errored)
     const endError = error ?? (complete ? undefined : incomplete(t, tap.events))
-    onEnd({ ok: complete, usage: tap.usage, error: endError })
+    onEnd({ ok: complete, usage: tap.usage, error: endError, outputChars: tap.outputChars })
   }
 
   return new ReadableStream<Uint8Array>({

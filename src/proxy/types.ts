@@ -71,6 +71,8 @@ export interface RequestTrace {
   /** Filled by the usage ledger when the price is known. */
   costUsd?: number
   estimatedInputTokens: number
+  /** Output tokens estimated from the characters streamed (set when a stream reported no usage). */
+  estimatedOutputTokens?: number
   failure?: string
   stream: boolean
 }
