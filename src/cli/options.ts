@@ -17,19 +17,39 @@ export interface CliOptions {
   readonly shutdownTimeoutSec: number
   readonly models?: string
   readonly type?: string
+  /** `code`: everything after the command word, passed to Claude Code untouched. */
+  readonly passthrough: readonly string[]
+  /** `code`: leave a service it started running after the last session exits. */
+  readonly keepService?: boolean
 }
 
-export function parseCli(argv: readonly string[]): CliOptions | { help: true } | { version: true } {
+/** Options that take a value (so the word after them is not the command). */
+const VALUED = new Set(['--config', '-c', '--host', '--port', '-p', '--data-dir', '--max-streams', '--shutdown-timeout', '--models', '--type'])
+
+/** Splits argv after a `code` command word: what follows belongs to Claude Code, flags included. */
+export function splitPassthrough(argv: readonly string[]): { own: string[]; passthrough: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (VALUED.has(a)) { i++; continue }
+    if (a.startsWith('-')) continue
+    return a === 'code' ? { own: argv.slice(0, i + 1), passthrough: argv.slice(i + 1) } : { own: [...argv], passthrough: [] }
+  }
+  return { own: [...argv], passthrough: [] }
+}
+
+export function parseCli(argv: readonly string[]): CliOptions | { help: true; command?: string } | { version: true } {
+  const { own, passthrough } = splitPassthrough(argv)
   const { values, positionals } = parseArgs({
-    args: [...argv],
+    args: own,
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' },
       'data-dir': { type: 'string' }, 'max-streams': { type: 'string' }, 'shutdown-timeout': { type: 'string' },
       models: { type: 'string' }, type: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      'keep-service': { type: 'boolean' },
     },
   })
-  if (values.help) return { help: true }
+  if (values.help) return { help: true, command: positionals[0] }
   if (values.version) return { version: true }
   const int = (s: string | undefined, name: string) => {
     if (s === undefined) return undefined
@@ -42,7 +62,7 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true } |
     rest: positionals.slice(1),
     config: values.config, host: values.host, port: int(values.port, 'port'), dataDir: values['data-dir'],
     maxStreams: int(values['max-streams'], 'max-streams'), shutdownTimeoutSec: int(values['shutdown-timeout'], 'shutdown-timeout') ?? 30,
-    models: values.models, type: values.type,
+    models: values.models, type: values.type, passthrough, keepService: values['keep-service'],
   }
 }
 

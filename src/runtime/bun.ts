@@ -69,11 +69,16 @@ const PARENT_PID_VAR = 'SWITCHYARD_RELAUNCHED_BY'
 /** How often a relaunched child checks that its parent is still there. */
 const ORPHAN_POLL_MS = 200
 
+// A compiled binary runs its own entry: argv[1] is its virtual path, not a script to pass.
+const isCompiled = () => (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
+
+function selfCommand(args: readonly string[]): { cmd: string; args: readonly string[] } {
+  return { cmd: process.execPath, args: isCompiled() ? [...args] : [process.argv[1] ?? '', ...args] }
+}
+
 function relaunchWithServerLimits(): Promise<number> | undefined {
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== undefined) return undefined
-  // A compiled binary runs its own entry: argv[1] is its virtual path, not a script to pass.
-  const compiled = (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
-  const args = process.argv.slice(compiled ? 2 : 1)
+  const args = process.argv.slice(isCompiled() ? 2 : 1)
   // Its own process group: a terminal's Ctrl-C reaches this process only, which forwards it
   // once (delivered to both, the child would take it as the second, "exit now" signal).
   const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, [PARENT_PID_VAR]: String(process.pid) } })
@@ -101,4 +106,4 @@ function onOrphaned(fn: () => void): () => void {
   return () => clearInterval(timer)
 }
 
-export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits, onOrphaned, collectGarbage: () => bun.gc(true) }
+export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits, onOrphaned, selfCommand, collectGarbage: () => bun.gc(true) }
