@@ -6,6 +6,7 @@ import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
 import { runRestart, runStatus, runStop } from './status.ts'
 import { runCode } from './code.ts'
+import { runStatusLine } from './statusline.ts'
 
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
@@ -33,4 +34,5 @@ export const COMMANDS: Record<string, Command> = {
   stop: runStop,
   restart: runRestart,
   code: runCode,
+  statusline: runStatusLine,
 }
