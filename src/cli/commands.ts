@@ -7,6 +7,7 @@ import { runPerf, runProbe } from './probe.ts'
 import { runRestart, runStatus, runStop } from './status.ts'
 import { runCode } from './code.ts'
 import { runStatusLine } from './statusline.ts'
+import { runModel } from './model.ts'
 
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
@@ -35,4 +36,5 @@ export const COMMANDS: Record<string, Command> = {
   restart: runRestart,
   code: runCode,
   statusline: runStatusLine,
+  model: runModel,
 }
