@@ -6,10 +6,11 @@
 import { localBaseUrl } from './env.ts'
 import { readPidFile } from './pidfile.ts'
 
-export async function describePortHolder(host: string, port: number, dataDir: string, fetchFn: typeof fetch = fetch): Promise<string | undefined> {
+export async function describePortHolder(at: { readonly host: string; readonly port: number; readonly dataDir: string }): Promise<string | undefined> {
+  const { host, port, dataDir } = at
   let health: { status?: unknown; version?: unknown; uptime_s?: unknown }
   try {
-    const res = await fetchFn(`${localBaseUrl(host, port)}/health`, { signal: AbortSignal.timeout(1_500) })
+    const res = await fetch(`${localBaseUrl(host, port)}/health`, { signal: AbortSignal.timeout(1_500) })
     health = (await res.json()) as typeof health
   } catch {
     return undefined

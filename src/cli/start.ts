@@ -50,7 +50,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
     server = await buildServer(config, { host, port, dataDir, log, maxStreams: opts.maxStreams, configPath: r.config ? r.path : undefined, env, rawConfig: r.raw })
   } catch (e) {
     console.error(`switchyard: cannot listen on ${host}:${port}: ${(e as Error).message}`)
-    const holder = port === 0 ? undefined : await describePortHolder(host, port, dataDir)
+    const holder = port === 0 ? undefined : await describePortHolder({ host, port, dataDir })
     if (holder) console.error(`  ${holder}`)
     await stopDemo?.()
     return 1

@@ -29,7 +29,7 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
     const c = (await readConfig(opts, env)).config
     const host = opts.host ?? c?.host ?? '127.0.0.1'
     const port = opts.port ?? c?.port ?? 3456
-    const holder = await describePortHolder(host, port, dataDirOf(opts, env))
+    const holder = await describePortHolder({ host, port, dataDir: dataDirOf(opts, env) })
     if (holder) console.log(`port ${port}: ${holder}`)
     return 1
   }

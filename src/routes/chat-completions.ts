@@ -30,7 +30,7 @@ const chatRoute = (path: string, withPreset: boolean) =>
 
 /** `POST /v1/chat/completions` and its preset twin. */
 export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(chatRoute('/v1/chat/completions', false), async (c) => handle(toClientRequest(c, 'openai', await clientBody(c), deps), deps))
+  app.openapi(chatRoute('/v1/chat/completions', false), async (c) => handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c) }), deps))
   app.openapi(chatRoute('/preset/{name}/v1/chat/completions', true), async (c) =>
-    handle(toClientRequest(c, 'openai', await clientBody(c), deps, c.req.param('name')), deps))
+    handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c), preset: c.req.param('name') }), deps))
 }

@@ -50,8 +50,8 @@ const countTokensRoute = createRoute({
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(messagesRoute('/v1/messages', false), async (c) => handle(toClientRequest(c, 'anthropic', await clientBody(c), deps), deps))
+  app.openapi(messagesRoute('/v1/messages', false), async (c) => handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c) }), deps))
   app.openapi(messagesRoute('/preset/{name}/v1/messages', true), async (c) =>
-    handle(toClientRequest(c, 'anthropic', await clientBody(c), deps, c.req.param('name')), deps))
+    handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c), preset: c.req.param('name') }), deps))
   app.openapi(countTokensRoute, async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200))
 }

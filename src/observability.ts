@@ -24,6 +24,8 @@ export interface Observability {
   readonly ledger: UsageLedger
   readonly drift: DriftTracker
   readonly audit: TokenAudit
+  /** The price of a finished request's usage, when its target's price is known (telemetry.ts writes it on the trace). */
+  readonly costOf: (trace: RequestTrace) => number | undefined
   /** The body of `GET /v1/usage` (ledger totals, average durations per tier, and the live figures given). */
   usageReport(live: { readonly activeStreams: number; readonly activeRequests: number }): UsageReport
 }
@@ -39,6 +41,16 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
   const audit = new TokenAudit(config.tokenAuditSize)
   const providers = new Map<string, ProviderConfig>(config.providers.map((p) => [p.name, p]))
   const durations = new Map<string, { sum: number; count: number }>()
+
+  const priceOf = (target: string) => {
+    const comma = target.indexOf(',')
+    return priceFor(providers.get(target.slice(0, comma)), target.slice(comma + 1))
+  }
+
+  function costOf(trace: RequestTrace): number | undefined {
+    if (!trace.usage || !trace.target) return undefined
+    return costUsd(trace.usage, priceOf(trace.target))
+  }
 
   function request(trace: RequestTrace, body: JsonObject): void {
     const tier = trace.tier ?? 'none'
@@ -61,9 +73,8 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     m.outputTokens.inc(u.outputTokens)
     metrics.cacheReadTokens.inc(u.cacheReadTokens)
     metrics.cacheCreationTokens.inc(u.cacheCreationTokens)
-    const comma = trace.target.indexOf(',')
-    const cost = costUsd(u, priceFor(providers.get(trace.target.slice(0, comma)), trace.target.slice(comma + 1)))
-    trace.costUsd = cost
+    // An estimate is priced like reported usage (telemetry only prices what the upstream reported).
+    const cost = estimated ? costUsd(u, priceOf(trace.target)) : trace.costUsd
     if (cost !== undefined) m.costUsd.inc(cost)
     ledger.record({ tier, target: trace.target, usage: u, costUsd: cost, estimated })
     if (!estimated) verifyDrift(trace, tier, body)
@@ -96,5 +107,5 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }
-  return { observer, metrics, ledger, drift, audit, usageReport: (live) => usageReport(ledger.snapshot(), { ...live, durations }) }
+  return { observer, metrics, ledger, drift, audit, costOf, usageReport: (live) => usageReport(ledger.snapshot(), { ...live, durations }) }
 }
