@@ -3,6 +3,8 @@ import type { JsonObject, TranslateOptions, WireFormatName } from '../types.ts'
 import { isObject, num, obj, str } from '../translate/json.ts'
 import { capTokens, mergeUnder, withoutKey } from './body.ts'
 import { getOwn } from '../../lib/own.ts'
+import { tooluseRequest, tooluseResponse } from './tooluse.ts'
+import { forceReasoningRequest, forceReasoningResponse } from './forcereasoning.ts'
 
 /** What a transformer sees besides its own options. */
 export interface TransformerContext {
@@ -88,6 +90,8 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   customparams: { request: (b, o) => mergeUnder(b, o) },
   // Leading think tags are always parsed by the translators; the name stays valid for CCR configs.
   extrathinktag: {},
+  tooluse: { request: tooluseRequest, responseOut: tooluseResponse },
+  forcereasoning: { request: forceReasoningRequest, responseOut: forceReasoningResponse, response: { roundTripReasoning: true } },
 }
 
 /** Transformers loaded from `transformers: [{path}]` plugins (src/plugins/transformers.ts); a plugin overrides a built-in of the same name. */
