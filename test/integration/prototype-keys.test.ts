@@ -41,6 +41,21 @@ describe('prototype-named keys in client JSON', () => {
     await p.close()
   })
 
+  it('law: on the other JSON routes (performance import, config reload), such keys → never a 5xx, Object.prototype untouched', async () => {
+    const p = await hardenedProxy(testConfigFile())
+    const before = pristinePrototypeKeys()
+    // POST /performance/test starts real test jobs; its body is validated by the same schema layer.
+    const routes = ['/performance/import', '/api/config/reload'] as const
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...routes), protoObjectArb, async (path, body) => {
+      const res = await p.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      await res.text()
+      assert.ok(res.status < 500, `${path}: status ${res.status}`)
+      assert.equal(({} as Record<string, unknown>).polluted, undefined)
+    }), { numRuns: 30 })
+    assert.deepEqual(pristinePrototypeKeys(), before)
+    await p.close()
+  })
+
   it('a pass-through request keeps every prototype-named key as its own data, at the top and nested', async () => {
     const p = await hardenedProxy()
     const extra = JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"x": 2}}, "prototype": [1]}') as Record<string, unknown>
