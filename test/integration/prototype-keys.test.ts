@@ -85,12 +85,13 @@ describe('prototype-named keys in config files', () => {
         // Spliced as text so the keys reach the loader the way JSON5.parse sees them in a file.
         switch (at) {
           case 'top': return `{${json(c).slice(1, -1)},"extra":${json(obj)}}`
-          case 'router': return json(c).replace('"Router":{', `"Router":{"x":${json(obj)},`)
+          // Replacement functions: a generated string may hold `$&`, which a replacement string would expand.
+          case 'router': return json(c).replace('"Router":{', () => `"Router":{"x":${json(obj)},`)
           case 'presets': return `{${json(c).slice(1, -1)},"Presets":${json(obj)}}`
-          case 'transformerOptions': return json(c).replace('"transformer":{"use":["Anthropic"]}', `"transformer":{"use":[["customparams",${json(obj)}]]}`)
-          case 'tierRetries': return json(c).replace('"Router":{', `"Router":{"tierRetries":${json(obj)},`)
-          case 'pricing': return json(c).replace('"name":"oai",', `"name":"oai","pricing":${json(obj)},`)
-          default: return json(c).replace('"name":"oai",', `"name":"oai","headers":${json(obj)},`)
+          case 'transformerOptions': return json(c).replace('"transformer":{"use":["Anthropic"]}', () => `"transformer":{"use":[["customparams",${json(obj)}]]}`)
+          case 'tierRetries': return json(c).replace('"Router":{', () => `"Router":{"tierRetries":${json(obj)},`)
+          case 'pricing': return json(c).replace('"name":"oai",', () => `"name":"oai","pricing":${json(obj)},`)
+          default: return json(c).replace('"name":"oai",', () => `"name":"oai","headers":${json(obj)},`)
         }
       })()
       const r = parseConfig(text, {}, { knownTransformer })
