@@ -82,7 +82,8 @@ export class ToolHold {
   #openai(ev: SseEvent, out: SseEvent[]): void {
     if (ev.data !== '[DONE]' && TOOL_CALLS.test(ev.data)) return this.#hold(ev, out)
     // A chunk without tool calls (text, the finish_reason, usage, [DONE]): the calls before it are complete.
-    out.push(...this.#release(), ev)
+    if (this.#held.length > 0 || this.#passing) out.push(...this.#release())
+    out.push(ev)
   }
 
   #hold(ev: SseEvent, out: SseEvent[]): void {
