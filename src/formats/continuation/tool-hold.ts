@@ -43,7 +43,9 @@ export class ToolHold {
     const out: SseEvent[] = []
     for (const ev of evs) {
       if (this.#format === 'anthropic') this.#anthropic(ev, out)
-      else this.#openai(ev, out)
+      else if (this.#format === 'openai') this.#openai(ev, out)
+      // A client format this module does not know yet: its events pass as they come.
+      else out.push(ev)
     }
     return out
   }
