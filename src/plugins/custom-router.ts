@@ -1,10 +1,12 @@
 /**
- * CCR's CUSTOM_ROUTER_PATH (ccr-contract §2.3): a module exporting
+ * CCR's CUSTOM_ROUTER_PATH: a module exporting
  * `async (req, config) => "provider,model" | null`, called before the built-in scenario rules.
  * The router is user code, so it is fenced: it sees a copy of the body, headers without
  * credentials and the redacted config; a throw, a 50 ms overrun or a target naming no
  * configured provider logs a warning and the built-in rules decide. A request never fails
- * because of its router.
+ * because of its router. Loaded from a file it runs in a worker (router-worker.ts): one that is
+ * still busy in synchronous code shortly after its deadline is terminated and restarted, so
+ * not even `while (true) {}` can freeze the server.
  */
 import { redactConfig, SECRET_KEY } from '../config/redact.ts'
 import type { CustomRoute } from '../deps.ts'
@@ -12,10 +14,16 @@ import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
 import type { ProviderNames } from '../routing/target.ts'
-import { importDefault, messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
+import { messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
+import { RouterWorker, type WorkerAnswer } from './router-worker.ts'
+import { pathToFileURL } from 'node:url'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
+/** A router worker that has not answered a ping this long after a deadline is stuck in synchronous code. */
+export const ROUTER_STUCK_MS = 200
+/** Restarts of a stuck router before it is switched off for the life of the process. */
+export const ROUTER_MAX_RESTARTS = 5
 
 /** The `req` a custom router receives (CCR's fields, plus `format` and `preset`). */
 export interface CustomRouterRequest {
@@ -44,7 +52,22 @@ export interface CustomRouterInput {
 export interface CustomRouter {
   /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
   route(input: CustomRouterInput): Promise<CustomRoute | undefined>
+  /** Stops the router's worker, if it has one. */
+  close?(): void
 }
+
+interface PickOptions { readonly providers: ProviderNames; readonly warn: (m: string) => void }
+
+/** The route a router's answer names, or undefined (with a warning when the answer was wrong). */
+function pickOf(value: unknown, body: JsonObject, opts: PickOptions): CustomRoute | undefined {
+  if (value === null || value === undefined || value === '' || value === false) return undefined
+  if (typeof value !== 'string') return opts.warn(`it returned a ${typeof value}, expected "provider,model" or null`), undefined
+  const target = resolveExplicit(value, opts.providers)
+  if (!target) return opts.warn(`"${value}" names no configured provider and model`), undefined
+  return { target: targetKey(target), body }
+}
+
+const warner = (log: Logger) => (m: string): void => log.warn(`custom router: ${m}: using the built-in routing rules`)
 
 /** Client headers a router may see: every one whose name does not look like a credential. */
 export function routerHeaders(h: Headers): Record<string, string> {
@@ -79,7 +102,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { ti
 export function fenceRouter(fn: CustomRouterFn, opts: { rawConfig: unknown; providers: ProviderNames; log: Logger; timeoutMs?: number }): CustomRouter {
   const config = deepFreeze(redactConfig(opts.rawConfig))
   const timeoutMs = opts.timeoutMs ?? CUSTOM_ROUTER_TIMEOUT_MS
-  const warn = (m: string) => opts.log.warn(`custom router: ${m}: using the built-in routing rules`)
+  const warn = warner(opts.log)
   const routerLog = { warn: (m: string) => opts.log.warn(`custom router: ${m}`), info: (m: string) => opts.log.info(`custom router: ${m}`) }
   return {
     async route(input) {
@@ -95,11 +118,90 @@ export function fenceRouter(fn: CustomRouterFn, opts: { rawConfig: unknown; prov
         return undefined
       }
       if ('timedOut' in r) return warn(`no answer within ${timeoutMs} ms`), undefined
-      if (r.value === null || r.value === undefined || r.value === '' || r.value === false) return undefined
-      if (typeof r.value !== 'string') return warn(`it returned a ${typeof r.value}, expected "provider,model" or null`), undefined
-      const target = resolveExplicit(r.value, opts.providers)
-      if (!target) return warn(`"${r.value}" names no configured provider and model`), undefined
-      return { target: targetKey(target), body: req.body }
+      return pickOf(r.value, req.body, { providers: opts.providers, warn })
+    },
+  }
+}
+
+export interface WorkerRouterOptions {
+  readonly moduleUrl: string
+  readonly rawConfig: unknown
+  readonly providers: ProviderNames
+  readonly log: Logger
+  readonly timeoutMs?: number
+  readonly stuckMs?: number
+  readonly maxRestarts?: number
+}
+
+/**
+ * A router module run in a worker, with the same fences as `fenceRouter`, plus: after a missed
+ * deadline the worker is pinged, and when it does not answer within `stuckMs` (synchronous code
+ * is running) it is terminated and a fresh one is started. Requests arriving meanwhile use the
+ * built-in rules. After `maxRestarts` the router is switched off, loudly.
+ */
+export async function workerRouter(opts: WorkerRouterOptions): Promise<CustomRouter> {
+  const timeoutMs = opts.timeoutMs ?? CUSTOM_ROUTER_TIMEOUT_MS
+  const stuckMs = opts.stuckMs ?? ROUTER_STUCK_MS
+  const maxRestarts = opts.maxRestarts ?? ROUTER_MAX_RESTARTS
+  const warn = warner(opts.log)
+  const start = () => RouterWorker.start({
+    moduleUrl: opts.moduleUrl,
+    config: redactConfig(opts.rawConfig),
+    onLog: (level, msg) => opts.log[level](`custom router: ${msg}`),
+  })
+  let current: RouterWorker | undefined = await start()
+  let closed = false
+  let checking = false
+  let restarts = 0
+
+  const check = async (w: RouterWorker): Promise<void> => {
+    if (checking) return
+    checking = true
+    try {
+      if (await w.responsive(stuckMs)) return
+      w.terminate()
+      if (current === w) current = undefined
+      if (++restarts > maxRestarts) {
+        opts.log.error(`custom router: stuck in synchronous code ${restarts} times: switched off, the built-in routing rules decide from now on`)
+        return
+      }
+      opts.log.warn(`custom router: still busy ${stuckMs} ms after its ${timeoutMs} ms deadline: its worker was stopped and is restarting`)
+      const fresh = await start().catch((e: unknown) => {
+        opts.log.error(`custom router: cannot restart (${messageOfThrown(e)}): using the built-in routing rules`)
+        return undefined
+      })
+      if (closed) fresh?.terminate()
+      else current = fresh
+    } finally {
+      checking = false
+    }
+  }
+
+  return {
+    async route(input) {
+      const w = current
+      if (w === undefined) return undefined
+      const req = {
+        body: input.body, tokenCount: input.tokenCount, sessionId: input.sessionId,
+        headers: routerHeaders(input.headers), format: input.format, preset: input.preset,
+      }
+      const r = await within(w.call(req), timeoutMs)
+      if ('timedOut' in r) {
+        warn(`no answer within ${timeoutMs} ms`)
+        void check(w)
+        return undefined
+      }
+      const a: WorkerAnswer = r.value
+      if (a.type === 'gone') return undefined
+      if (a.type === 'threw') return warn(`it threw (${a.message})`), undefined
+      if (a.value === null && a.returned !== 'nothing') return warn(`it returned a ${a.returned}, expected "provider,model" or null`), undefined
+      const body = typeof a.body === 'object' && a.body !== null && !Array.isArray(a.body) ? (a.body as JsonObject) : input.body
+      return pickOf(a.value, body, { providers: opts.providers, warn })
+    },
+    close() {
+      closed = true
+      current?.terminate()
+      current = undefined
     },
   }
 }
@@ -114,10 +216,9 @@ export async function loadCustomRouter(
 ): Promise<CustomRouter | undefined> {
   const abs = resolvePluginPath(path, opts.base)
   try {
-    const fn = await importDefault(abs)
-    if (typeof fn !== 'function') throw new Error('the module exports no function (use `module.exports = async (req, config) => …` or `export default`)')
-    opts.log.info(`custom router loaded from ${abs}`)
-    return fenceRouter(fn as CustomRouterFn, opts)
+    const router = await workerRouter({ ...opts, moduleUrl: pathToFileURL(abs).href })
+    opts.log.info(`custom router loaded from ${abs} (in a worker)`)
+    return router
   } catch (e) {
     opts.log.error(`CUSTOM_ROUTER_PATH ${abs}: cannot load the custom router (${messageOfThrown(e)}): using the built-in routing rules`)
     return undefined

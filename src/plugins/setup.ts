@@ -55,6 +55,9 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
     config: withPresets,
     customRoutes: table,
     middleware: (tokens) => (router && table ? customRouting({ router, table, tokens }) : undefined),
-    unload: transformers.unload,
+    unload: () => {
+      transformers.unload()
+      router?.close?.()
+    },
   }
 }

@@ -44,13 +44,43 @@ describe('custom router (CUSTOM_ROUTER_PATH)', () => {
     })
   }
 
+  it('a router stuck in `for (;;) {}` cannot freeze the server: it is stopped, restarted, and routes again', async () => {
+    const p = await hardenedProxy(withRouter(fixture('custom-router.cjs')))
+    const t0 = performance.now()
+    const res = await p.post('/v1/messages', say('SPIN-FOREVER'), auth)
+    assert.equal(res.status, 200)
+    assert.equal(routeOf(res), 'default oai,gpt-up')
+    assert.equal((await p.app.request('/health')).status, 200)
+    assert.ok(performance.now() - t0 < 5_000)
+    // The worker is replaced: once the fresh one is up, the router decides again.
+    let route = ''
+    for (let i = 0; i < 100 && route !== 'custom anth,mock-a'; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      route = routeOf(await p.post('/v1/messages', say('please ROUTE-ANTH'), auth)) ?? ''
+    }
+    assert.equal(route, 'custom anth,mock-a')
+    assert.ok(p.logs.some((l) => l.includes('its worker was stopped and is restarting')), p.logs.join('\n'))
+    await p.close()
+  })
+
+  it('a router busy for 3 s is abandoned at its deadline and its late answer is never used', async () => {
+    const p = await hardenedProxy(withRouter(fixture('custom-router.cjs')))
+    const t0 = performance.now()
+    const res = await p.post('/v1/messages', say('BUSY-3S'), auth)
+    assert.equal(routeOf(res), 'default oai,gpt-up')
+    assert.ok(performance.now() - t0 < 2_500, 'answered before the router finished')
+    assert.equal((await p.app.request('/health')).status, 200)
+    await p.close()
+  })
+
   it('sees tokenCount and sessionId, headers without credentials, and the config redacted', async () => {
     const raw = withRouter(fixture('custom-router.cjs'))
     const p = await hardenedProxy(raw, { rawConfig: raw })
     const body = say('hello', { metadata: { user_id: 'user_abc_account__session_s-123' } })
     await p.post('/v1/messages', body, { ...auth, authorization: 'Bearer sk-inbound-secret-9', 'x-team': 'core' })
-    const seen = (globalThis as { __switchyardRouterSeen?: { headers: Record<string, string>; config: unknown; tokenCount: number; sessionId?: string } }).__switchyardRouterSeen
-    assert.ok(seen)
+    const line = p.logs.map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.startsWith('custom router: seen '))
+    assert.ok(line, p.logs.join('\n'))
+    const seen = JSON.parse(line.msg.slice('custom router: seen '.length)) as { headers: Record<string, string>; config: unknown; tokenCount: number; sessionId?: string }
     assert.equal(seen.headers['x-team'], 'core')
     assert.equal(seen.headers['x-api-key'], undefined)
     assert.equal(seen.headers.authorization, undefined)
