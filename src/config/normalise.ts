@@ -106,6 +106,7 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     connectTimeoutMs: rest.connectTimeoutMs,
     firstTokenTimeoutMs: rest.firstTokenTimeoutMs,
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
+    maxRetryAfterMs: rest.maxRetryAfterMs,
     dedup: rest.dedup,
   }
 }

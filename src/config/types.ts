@@ -105,6 +105,8 @@ export interface RouterConfig {
   readonly connectTimeoutMs: number
   readonly firstTokenTimeoutMs: number
   readonly streamIdleTimeoutMs: number
+  /** Longest hold an upstream's Retry-After can put on a target (`Router.maxRetryAfterMs`). */
+  readonly maxRetryAfterMs: number
   readonly dedup: boolean
 }
 

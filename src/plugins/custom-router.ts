@@ -17,6 +17,7 @@ import type { ProviderNames } from '../routing/target.ts'
 import { messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
 import { RouterWorker, type WorkerAnswer } from './router-worker.ts'
 import { pathToFileURL } from 'node:url'
+import { timerDelay } from '../lib/clock.ts'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
@@ -87,7 +88,7 @@ function deepFreeze<T>(v: T): T {
 /** Runs `p` against a deadline; resolves `timedOut` instead of waiting longer. */
 async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { timedOut: true }> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<{ timedOut: true }>((resolve) => { timer = setTimeout(() => resolve({ timedOut: true }), ms) })
+  const late = new Promise<{ timedOut: true }>((resolve) => { timer = setTimeout(() => resolve({ timedOut: true }), timerDelay(ms)) })
   try {
     return await Promise.race([p.then((value) => ({ value })), late])
   } finally {

@@ -10,6 +10,7 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -146,7 +147,7 @@ export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (ms <= 0 || signal.aborted) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
     const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
-    const id = setTimeout(done, ms)
+    const id = setTimeout(done, timerDelay(ms))
     signal.addEventListener('abort', done, { once: true })
   })
 }

@@ -141,7 +141,7 @@ class AdaptiveRouting implements RoutingEngine {
     const prices = configuredPrices(p.config)
     this.#p = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
     this.#providers = new Map(p.config.providers.map((x) => [x.name, x]))
-    this.#holds = p.holds ?? new RetryAfterHolds()
+    this.#holds = p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs })
     this.#budgetParams = retryBudgetParams(p.config.router.retryBudgetRatio)
   }
 

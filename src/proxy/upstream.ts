@@ -9,6 +9,7 @@ import { createSseDecoder, parseUpstreamError, streamErrorOf } from '../formats/
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 export interface UpstreamCall {
   readonly url: string
@@ -89,9 +90,9 @@ function guardCall(limits: CallLimits, stream: boolean) {
   const stop = (reason: 'client' | TimeoutPhase) => () => { why ??= reason; ac.abort(reason === 'client' ? limits.signal.reason : new Error(`timeout (${reason})`)) }
   const onClient = stop('client')
   limits.signal.addEventListener('abort', onClient, { once: true })
-  const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), Math.max(1, limits.firstTokenTimeoutMs))
+  const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), timerDelay(limits.firstTokenTimeoutMs))
   const connectMs = limits.connectTimeoutMs
-  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), Math.max(1, connectMs)) : undefined
+  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), timerDelay(connectMs)) : undefined
   return {
     signal: ac.signal,
     abort: (r?: unknown) => ac.abort(r),
