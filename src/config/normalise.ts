@@ -183,6 +183,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     customRouterPath: file.CUSTOM_ROUTER_PATH,
     customTransformers: file.transformers,
     sseBufferSize: file.SSE_BUFFER_SIZE,
+    sseMaxEventBytes: file.SSE_MAX_EVENT_BYTES,
     maxBodyBytes: file.MAX_BODY_BYTES,
     maxStreams: file.MAX_STREAMS,
     drift: file.drift,

@@ -107,7 +107,7 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
+  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
 ] as const
 
 export const ConfigFileSchema = z
@@ -130,6 +130,8 @@ export const ConfigFileSchema = z
     fallback: z.record(z.string(), z.array(z.string())).default({}),
     Presets: z.record(z.string(), PresetSchema).default({}),
     SSE_BUFFER_SIZE: posInt(65_536).default(32),
+    // One SSE line or event from an upstream; past it the attempt fails (and fails over before the commit point).
+    SSE_MAX_EVENT_BYTES: posInt(1024 * 1024 * 1024).default(16 * 1024 * 1024),
     drift: z
       .object({ warnPct: num().pipe(z.number().min(0).max(10_000)).default(10), criticalPct: num().pipe(z.number().min(0).max(10_000)).default(25) })
       .refine((d) => d.criticalPct >= d.warnPct, { message: 'criticalPct must be at least warnPct', path: ['criticalPct'] })

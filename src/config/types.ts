@@ -152,6 +152,8 @@ export interface Config {
   readonly customTransformers: readonly { readonly path: string; readonly options: Readonly<Record<string, unknown>> }[]
   /** Events buffered per stream before we stop reading the upstream (ccr-rust `SSE_BUFFER_SIZE`). */
   readonly sseBufferSize: number
+  /** Longest SSE line or event accepted from an upstream, in characters (`SSE_MAX_EVENT_BYTES`). */
+  readonly sseMaxEventBytes: number
   readonly maxBodyBytes: number
   readonly maxStreams: number
   readonly drift: DriftThresholds

@@ -102,7 +102,7 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)

@@ -11,6 +11,7 @@ import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, 
 import type { AttemptOk } from './attempt.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
+import { tooLarge } from './upstream.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
 
@@ -75,7 +76,10 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
     if (ended) return
     if (c) {
       const closing = error ? renderStreamError(req.format, error) : translator ? translator.end() : tap.terminal || tap.errored ? [] : renderStreamError(req.format, incomplete(t, tap.events))
-      if (closing.length) c.enqueue(encodeAll(closing))
+      // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
+      // that partial event, so the error is parsed as an event of its own (a blank line at an
+      // event boundary dispatches nothing).
+      if (closing.length) c.enqueue(!translator && error ? encoder.encode(`\n\n${closing.map(encodeSse).join('')}`) : encodeAll(closing))
       c.close()
     }
     ended = true
@@ -110,7 +114,15 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
           return finish(c)
         }
         watched.lastUpstreamAt = deps.now()
-        const evs = up.decode.push(r.value)
+        let evs: SseEvent[]
+        try {
+          evs = up.decode.push(r.value)
+        } catch (e) {
+          const failure = tooLarge(e, t, tap.events)
+          if (!failure) throw e
+          void up.reader.cancel().catch(() => undefined)
+          return finish(c, failure)
+        }
         observe(evs)
         const out = render(evs, [r.value])
         if (out.length === 0) continue

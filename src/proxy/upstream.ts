@@ -5,7 +5,7 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, parseUpstreamError, streamErrorOf } from '../formats/index.ts'
+import { createSseDecoder, DEFAULT_MAX_EVENT_CHARS, parseUpstreamError, SseEventTooLarge, streamErrorOf } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
@@ -32,6 +32,8 @@ export interface CallLimits {
   readonly connectTimeoutMs?: number
   /** Wall clock (epoch ms) for rate-limit reset timestamps; without it only relative hints are read. */
   readonly now?: () => number
+  /** Longest SSE line or event accepted from the upstream (`SSE_MAX_EVENT_BYTES`); default 16 Mi characters. */
+  readonly maxEventChars?: number
 }
 
 /** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
@@ -72,7 +74,7 @@ export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
     if (!isSse || !res.body) return await readJson(res, t)
-    const head = await peekFirstEvent(res.body.getReader(), t)
+    const head = await peekFirstEvent(res.body.getReader(), t, limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS)
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
   } catch (e) {
@@ -116,30 +118,52 @@ async function readJson(res: Response, t: PlannedTarget): Promise<Result<Upstrea
 type Head = { reader: ReadableStreamDefaultReader<Uint8Array>; head: Uint8Array[]; headEvents: SseEvent[]; decode: EventDecoder }
 
 /** A byte-level SSE decoder: TextDecoder in stream mode so multi-byte characters survive chunk splits. */
-export function eventDecoder(): EventDecoder {
+export function eventDecoder(maxEventChars?: number): EventDecoder {
   const text = new TextDecoder()
-  const sse = createSseDecoder()
+  const sse = createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars })
   return {
     push: (bytes) => sse.push(text.decode(bytes, { stream: true })),
     flush: () => { const rest = text.decode(); return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush() },
   }
 }
 
-/** Reads until the first real event (pings and comments do not count). An error event is a failure. */
-async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget): Promise<Result<Head, ProxyError>> {
-  const decode = eventDecoder()
+/** The failure of a stream whose upstream sent an oversized line or event (nothing of it reached the client yet when before the commit point). */
+export function tooLarge(e: unknown, t: PlannedTarget, afterEvents: number): ProxyError | undefined {
+  return e instanceof SseEventTooLarge ? { kind: 'stream_broken', target: t.key, afterEvents, message: e.message } : undefined
+}
+
+/**
+ * Reads until the first real event (pings and comments do not count). An error event is a
+ * failure, and so is a head (everything before the first event) larger than `maxChars`: the
+ * attempt ends and the next target is tried, since nothing has reached the client.
+ */
+async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget, maxChars: number): Promise<Result<Head, ProxyError>> {
+  const decode = eventDecoder(maxChars)
   const head: Uint8Array[] = []
   const headEvents: SseEvent[] = []
+  let headBytes = 0
+  const fail = (e: ProxyError): Result<Head, ProxyError> => {
+    void reader.cancel().catch(() => undefined)
+    return err(e)
+  }
   for (;;) {
     const { done, value } = await reader.read()
-    if (done) {
-      headEvents.push(...decode.flush())
-      if (headEvents.some(isRealEvent)) break
-      return err({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: 'upstream closed the stream before its first event' })
+    try {
+      if (done) {
+        headEvents.push(...decode.flush())
+        if (headEvents.some(isRealEvent)) break
+        return err({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: 'upstream closed the stream before its first event' })
+      }
+      head.push(value)
+      headBytes += value.byteLength
+      headEvents.push(...decode.push(value))
+    } catch (e) {
+      const failure = tooLarge(e, t, 0)
+      if (failure) return fail(failure)
+      throw e
     }
-    head.push(value)
-    headEvents.push(...decode.push(value))
     if (headEvents.some(isRealEvent)) break
+    if (headBytes > maxChars) return fail({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: `upstream sent more than ${maxChars} bytes before its first event` })
   }
   const first = headEvents.find(isRealEvent)
   const failed = first && errorPayloadOf(first)

@@ -1,0 +1,77 @@
+/**
+ * Hostile upstreams: an SSE line that never ends, and error bodies that echo our credentials.
+ * The proxy must bound its memory, fail over while nothing reached the client, end a committed
+ * stream with a well-formed error, and never relay a configured secret.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createMockUpstream } from '../../harness/mock-upstream.ts'
+import { buildAppForConfig, type BuiltApp } from '../../src/cli/instance.ts'
+import { createLogger } from '../../src/log.ts'
+import { seededRandom } from '../../src/lib/rng.ts'
+import { anthropicBody, configOf, sseEvents, testConfigFile } from './helpers.ts'
+
+const MAX = 64 * 1024
+
+/** A body that sends `prefix`, then `chunk` forever (until cancelled), never a newline. */
+function endless(prefix: string, chunkSize = 16 * 1024): { stream: ReadableStream<Uint8Array>; sent: () => number } {
+  const enc = new TextEncoder()
+  const chunk = enc.encode('x'.repeat(chunkSize))
+  let sent = 0
+  let first = true
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (first) { first = false; c.enqueue(enc.encode(prefix)); return }
+      sent += chunk.byteLength
+      // A hard stop so a regression fails the test instead of eating the machine.
+      if (sent > 64 * MAX) { c.close(); return }
+      c.enqueue(chunk)
+    },
+  })
+  return { stream, sent: () => sent }
+}
+
+async function proxyWith(anth: (req: Request) => Response, extra: Record<string, unknown> = {}): Promise<BuiltApp & { logs: string[] }> {
+  const mock = createMockUpstream()
+  const logs: string[] = []
+  const file = testConfigFile({ SSE_MAX_EVENT_BYTES: MAX, fallback: { default: ['oai,mock-o'] }, ...extra }, { default: 'anth,mock-a' })
+  const built = await buildAppForConfig(configOf(file), {
+    dataDir: ':memory:',
+    log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    random: seededRandom(3),
+    fetch: async (req) => (new URL(req.url).pathname.endsWith('/v1/messages') ? anth(req) : mock.fetch(req)),
+  })
+  return { ...built, logs }
+}
+
+const sse = { 'content-type': 'text/event-stream' }
+const post = (app: BuiltApp['app'], body: unknown) => app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+describe('hostile upstream: an SSE line that never ends', () => {
+  it('before the first event: the attempt ends at SSE_MAX_EVENT_BYTES and the request fails over', async () => {
+    let hostile: ReturnType<typeof endless> | undefined
+    const p = await proxyWith(() => { hostile = endless('data: '); return new Response(hostile.stream, { headers: sse }) })
+    const res = await post(p.app, anthropicBody('claude-sonnet-4', { stream: true }))
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('x-switchyard-route') ?? '', /oai,mock-o/)
+    const events = sseEvents(await res.text())
+    assert.ok(events.some((e) => e.event === 'message_stop'))
+    assert.ok(hostile && hostile.sent() <= 2 * MAX, `read ${hostile?.sent()} bytes past a ${MAX} cap`)
+    assert.equal((await p.app.request('/health')).status, 200)
+    await p.close()
+  })
+
+  it('after the commit point: the stream ends with a well-formed error event, and reading stops', async () => {
+    let hostile: ReturnType<typeof endless> | undefined
+    const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"mock-a","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n'
+    const p = await proxyWith(() => { hostile = endless(`${start}event: content_block_delta\ndata: `); return new Response(hostile.stream, { headers: sse }) })
+    const res = await post(p.app, anthropicBody('claude-sonnet-4', { stream: true }))
+    assert.equal(res.status, 200)
+    const events = sseEvents(await res.text())
+    const last = events.at(-1)
+    assert.equal(last?.event, 'error', JSON.stringify(events.map((e) => e.event)))
+    assert.match(last?.data ?? '', /larger than 65536 characters/)
+    assert.ok(hostile && hostile.sent() <= 2 * MAX)
+    await p.close()
+  })
+})
