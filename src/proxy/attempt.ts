@@ -11,6 +11,7 @@ import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
 import { timerDelay } from '../lib/clock.ts'
+import { scrubberOf } from '../config/secrets.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -102,7 +103,7 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
     }
     const timer = deps.routing.begin(t)
     opts.trace.attempts++
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
+    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, scrub: scrubberOf(deps.config), ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
     if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)

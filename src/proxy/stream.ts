@@ -11,7 +11,8 @@ import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, 
 import type { AttemptOk } from './attempt.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
-import { tooLarge } from './upstream.ts'
+import { scrubError, tooLarge } from './upstream.ts'
+import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
 
@@ -75,6 +76,7 @@ export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & 
   function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError): void {
     if (ended) return
     if (c) {
+      if (error) error = scrubError(error, scrubberOf(deps.config))
       const closing = error ? renderStreamError(req.format, error) : translator ? translator.end() : tap.terminal || tap.errored ? [] : renderStreamError(req.format, incomplete(t, tap.events))
       // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
       // that partial event, so the error is parsed as an event of its own (a blank line at an

@@ -34,6 +34,8 @@ export interface CallLimits {
   readonly now?: () => number
   /** Longest SSE line or event accepted from the upstream (`SSE_MAX_EVENT_BYTES`); default 16 Mi characters. */
   readonly maxEventChars?: number
+  /** Removes configured secrets from the message of an error (upstream bodies may echo our headers). */
+  readonly scrub?: (text: string) => string
 }
 
 /** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
@@ -58,8 +60,18 @@ export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: He
   return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: JSON.stringify(body), stream: opts.stream }
 }
 
-/** Sends one call and waits for the commit point. */
+/** Sends one call and waits for the commit point; an error's message is scrubbed of configured secrets. */
 export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
+  const r = await send(fetchFn, call, t, limits)
+  return r.ok || !limits.scrub ? r : err(scrubError(r.error, limits.scrub))
+}
+
+/** `e` with every message-like field passed through `scrub`. */
+export function scrubError(e: ProxyError, scrub: (text: string) => string): ProxyError {
+  return 'message' in e && typeof e.message === 'string' ? { ...e, message: scrub(e.message) } as ProxyError : e
+}
+
+async function send(fetchFn: UpstreamFetch, call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
   const guard = guardCall(limits, call.stream)
   try {

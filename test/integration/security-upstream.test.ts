@@ -75,3 +75,31 @@ describe('hostile upstream: an SSE line that never ends', () => {
     await p.close()
   })
 })
+
+describe('hostile upstream: an error body that echoes our credentials', () => {
+  const KEY = 'Zq7hunter2provider'
+  const HEADER = 'Tok9hidden.value'
+  const echo = (req: Request): Response => {
+    const seen = [...req.headers].map(([k, v]) => `${k}: ${v}`).join('; ')
+    return new Response(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `bad request headers: ${seen}; again ${encodeURIComponent(KEY)}` } }), { status: 401, headers: { 'content-type': 'application/json' } })
+  }
+
+  it('no configured secret reaches the client, whatever header or spelling the upstream echoes it in', async () => {
+    const mock = createMockUpstream()
+    const file = testConfigFile({}, { default: 'anth,mock-a', fallbackToOtherTiers: false })
+    const providers = (file['Providers'] as Record<string, unknown>[]).map((p) => p['name'] === 'anth' ? { ...p, api_key: KEY, headers: { 'x-custom-auth': HEADER } } : p)
+    const built = await buildAppForConfig(configOf({ ...file, Providers: providers }), {
+      dataDir: ':memory:', log: createLogger({ enabled: false }),
+      fetch: async (req) => (new URL(req.url).pathname.endsWith('/v1/messages') ? echo(req) : mock.fetch(req)),
+    })
+    for (const [path, body] of [['/v1/messages', anthropicBody('anth,mock-a')], ['/v1/messages', anthropicBody('anth,mock-a', { stream: true })], ['/v1/chat/completions', { model: 'anth,mock-a', messages: [{ role: 'user', content: 'hi' }] }]] as const) {
+      const res = await built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const text = await res.text()
+      assert.ok(res.status >= 400, `${path}: ${res.status}`)
+      assert.match(text, /bad request headers/, 'the message itself is still relayed')
+      for (const secret of [KEY, HEADER, encodeURIComponent(KEY)]) assert.ok(!text.includes(secret), `${secret} leaked on ${path}: ${text}`)
+      assert.match(text, /\[redacted\]/)
+    }
+    await built.close()
+  })
+})
