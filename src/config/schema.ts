@@ -4,6 +4,7 @@
  * presets) run in the superRefine through checks.ts; normalise.ts maps the result to `Config`.
  */
 import { z } from 'zod'
+import { nameProblem } from '../formats/names.ts'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
 import { bool, durationMs, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
@@ -13,12 +14,18 @@ import { bool, durationMs, fraction, httpUrl, nonNeg, num, optStr, posInt, Prici
 const MILLION = 1_000_000
 const BILLION = 1_000_000_000
 
+/** A provider or model name: see `nameProblem` (no control characters, no `__proto__`…). */
+const name = () => z.string().min(1).superRefine((v, ctx) => {
+  const problem = nameProblem(v)
+  if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` })
+})
+
 export const ProviderSchema = z.looseObject({
-  name: z.string().min(1),
+  name: name(),
   api_base_url: httpUrl(),
   // Missing and empty keys are kept (CCR silently drops such providers); checks.ts warns.
   api_key: z.string().default(''),
-  models: z.array(z.string().min(1)).default([]),
+  models: z.array(name()).default([]),
   transformer: TransformerSchema.optional(),
   protocol: z.enum(['openai', 'anthropic']).optional(),
   rpm: posInt(BILLION).optional(),
