@@ -1,10 +1,10 @@
 /**
- * The ONE zod schema for the CCR `config.json` (ccr-contract §1) plus our optional keys.
+ * The ONE zod schema for the CCR `config.json` (docs/protocols.md §8.1) plus our optional keys.
  * It validates shapes and defaults; cross-field checks (Router targets, fallback entries,
  * presets) run in the superRefine through checks.ts; normalise.ts maps the result to `Config`.
  */
 import { z } from 'zod'
-import { nameProblem } from '../formats/names.ts'
+import { nameProblem } from '../lib/names.ts'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
 import { bool, durationMs, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMockUpstream } from '../../harness/mock-upstream.ts'
-import { buildAppForConfig, type BuiltApp } from '../../src/cli/instance.ts'
+import { createMockUpstream } from '../../src/demo/upstream.ts'
+import { createInstance, type AppInstance } from '../../src/compose.ts'
 import { createLogger } from '../../src/log.ts'
 import { seededRandom } from '../../src/lib/rng.ts'
 import { anthropicBody, configOf, sseEvents, testConfigFile } from './helpers.ts'
@@ -31,11 +31,11 @@ function endless(prefix: string, chunkSize = 16 * 1024): { stream: ReadableStrea
   return { stream, sent: () => sent }
 }
 
-async function proxyWith(anth: (req: Request) => Response, extra: Record<string, unknown> = {}): Promise<BuiltApp & { logs: string[] }> {
+async function proxyWith(anth: (req: Request) => Response, extra: Record<string, unknown> = {}): Promise<AppInstance & { logs: string[] }> {
   const mock = createMockUpstream()
   const logs: string[] = []
   const file = testConfigFile({ SSE_MAX_EVENT_BYTES: MAX, fallback: { default: ['oai,mock-o'] }, ...extra }, { default: 'anth,mock-a' })
-  const built = await buildAppForConfig(configOf(file), {
+  const built = await createInstance(configOf(file), {
     dataDir: ':memory:',
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     random: seededRandom(3),
@@ -45,7 +45,7 @@ async function proxyWith(anth: (req: Request) => Response, extra: Record<string,
 }
 
 const sse = { 'content-type': 'text/event-stream' }
-const post = (app: BuiltApp['app'], body: unknown) => app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+const post = (app: AppInstance['app'], body: unknown) => app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
 describe('hostile upstream: an SSE line that never ends', () => {
   it('before the first event: the attempt ends at SSE_MAX_EVENT_BYTES and the request fails over', async () => {
@@ -88,7 +88,7 @@ describe('hostile upstream: an error body that echoes our credentials', () => {
     const mock = createMockUpstream()
     const file = testConfigFile({}, { default: 'anth,mock-a', fallbackToOtherTiers: false })
     const providers = (file['Providers'] as Record<string, unknown>[]).map((p) => p['name'] === 'anth' ? { ...p, api_key: KEY, headers: { 'x-custom-auth': HEADER } } : p)
-    const built = await buildAppForConfig(configOf({ ...file, Providers: providers }), {
+    const built = await createInstance(configOf({ ...file, Providers: providers }), {
       dataDir: ':memory:', log: createLogger({ enabled: false }),
       fetch: async (req) => (new URL(req.url).pathname.endsWith('/v1/messages') ? echo(req) : mock.fetch(req)),
     })
