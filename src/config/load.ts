@@ -14,6 +14,7 @@ import type { NormaliseOptions } from './normalise.ts'
 import { ConfigFileSchema } from './schema.ts'
 import type { Config } from './types.ts'
 import { err, ok } from '../lib/result.ts'
+import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
 import type { Result } from '../lib/result.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -51,6 +52,7 @@ function parseJson5(text: string): Result<unknown, string> {
  * Unset variables stay as written and produce a warning naming the variable, never a value.
  */
 export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Result<LoadedConfig, string[]> {
+  if (text.length > MAX_JSON_DEPTH && jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return err([`(root): nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`])
   const parsed = parseJson5(text)
   if (!parsed.ok) return err([parsed.error])
   const raw = parsed.value

@@ -1,31 +1,13 @@
 /**
  * Refuses request bodies nested deeper than a bound before anything parses or walks them: 100k
  * nested arrays used to stall the server for seconds and end in a 500 (`RangeError` from a
- * recursive walk). The scan is one pass over the text, linear in its length.
+ * recursive walk).
  */
 import type { MiddlewareHandler } from 'hono'
 import type { ProxyError } from '../errors.ts'
+import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
 
-/** Deepest array/object nesting a request body may have (real tool schemas stay well under 32). */
-export const MAX_JSON_DEPTH = 128
-
-/** The deepest nesting of arrays and objects in JSON text, stopping early once past `limit`. */
-export function jsonDepth(text: string, limit = Infinity): number {
-  let depth = 0
-  let max = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92) i++ // backslash: skip the escaped character
-      else if (c === 34) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 91 || c === 123) {
-      if (++depth > max && (max = depth) > limit) return max
-    } else if (c === 93 || c === 125) depth--
-  }
-  return max
-}
+export { MAX_JSON_DEPTH }
 
 /** Middleware: a body nested deeper than `maxDepth` gets a 400 naming the limit, in the client's format. */
 export function jsonDepthGuard(options: { maxDepth?: number; fail: (c: Parameters<MiddlewareHandler>[0], e: ProxyError) => Response }): MiddlewareHandler {
