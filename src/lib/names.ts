@@ -10,7 +10,7 @@
 export const MAX_NAME_CHARS = 256
 
 const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype))
-// eslint-disable-next-line no-control-regex
+// deno-lint-ignore no-control-regex -- control characters are exactly what this pattern finds
 const CONTROL = /[\u0000-\u001f\u007f]/
 
 /** Why `name` is not acceptable, or undefined when it is. Parts are split at commas (`provider,model`). */

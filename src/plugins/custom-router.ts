@@ -9,7 +9,9 @@
  * not even `while (true) {}` can freeze the server.
  */
 import { redactConfig, SECRET_KEY } from '../config/redact.ts'
-import type { CustomRoute } from '../deps.ts'
+import type { CustomRoute, CustomRouter } from '../deps.ts'
+
+export type { CustomRoute, CustomRouter, CustomRouterInput } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
@@ -40,22 +42,6 @@ export interface CustomRouterRequest {
 }
 
 export type CustomRouterFn = (req: CustomRouterRequest, config: unknown) => unknown
-
-export interface CustomRouterInput {
-  readonly body: JsonObject
-  readonly tokenCount: number
-  readonly sessionId?: string
-  readonly headers: Headers
-  readonly format: WireFormatName
-  readonly preset?: string
-}
-
-export interface CustomRouter {
-  /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
-  route(input: CustomRouterInput): Promise<CustomRoute | undefined>
-  /** Stops the router's worker, if it has one. */
-  close?(): void
-}
 
 interface PickOptions { readonly providers: ProviderNames; readonly warn: (m: string) => void }
 

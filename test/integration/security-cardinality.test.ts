@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { anthropicBody, testConfigFile } from './helpers.ts'
 import { hardenedProxy } from '../fixtures/hardened-proxy.ts'
-import { OTHER_MODEL } from '../../src/observe.ts'
+import { OTHER_MODEL } from '../../src/observability.ts'
 
 describe('security: usage cardinality', () => {
   it('300 invented model names make one row per provider, and /v1/usage stays small', async () => {
