@@ -10,6 +10,8 @@
  * which is why restarts are capped (see custom-router.ts).
  */
 
+import { timerDelay } from '../lib/clock.ts'
+
 /** What the worker answers for one routing call. */
 export type WorkerAnswer =
   | { readonly type: 'result'; readonly value: string | null; readonly returned: string; readonly body: unknown }
@@ -148,7 +150,7 @@ export class RouterWorker {
   responsive(ms: number): Promise<boolean> {
     if (this.#gone) return Promise.resolve(false)
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms)
+      const timer = setTimeout(() => resolve(false), timerDelay(ms))
       this.#pongs.push(() => { clearTimeout(timer); resolve(true) })
       this.#worker.postMessage({ type: 'ping' })
     })
