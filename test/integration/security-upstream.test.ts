@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
 import { createInstance, type AppInstance } from '../../src/compose.ts'
 import { createLogger } from '../../src/log.ts'
@@ -101,5 +102,42 @@ describe('hostile upstream: an error body that echoes our credentials', () => {
       assert.match(text, /\[redacted\]/)
     }
     await built.close()
+  })
+})
+
+describe('security fuzz: hostile upstream bytes', () => {
+  const validStart = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"mock-a","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n'
+  const piece = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((b) => new TextDecoder().decode(b)),
+    fc.constantFrom('data: ', '\n', '\r\n', '\n\n', ': ping\n\n', 'event: error\n', 'data: {"type":"error","error":{"type":"overloaded_error","message":"x"}}\n\n', '\u0000', 'data: [DONE]\n\n', validStart),
+    fc.integer({ min: 1, max: 3 }).map((k) => 'y'.repeat(k * MAX)),
+  )
+
+  it('law: any byte stream from the upstream → a well-formed answer within the bound, and the proxy keeps serving', async () => {
+    let body: string[] = []
+    const p = await proxyWith(() => {
+      const chunks = body.map((s) => new TextEncoder().encode(s))
+      return new Response(new ReadableStream({ pull(c) { const next = chunks.shift(); if (next) c.enqueue(next); else c.close() } }), { headers: sse })
+    }, { fallback: {} })
+    await fc.assert(fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 12 }), fc.constantFrom('/v1/messages', '/v1/chat/completions'), async (pieces, path) => {
+      body = pieces
+      const request = path === '/v1/messages' ? anthropicBody('anth,mock-a', { stream: true }) : { model: 'anth,mock-a', stream: true, messages: [{ role: 'user', content: 'hi' }] }
+      const t0 = performance.now()
+      const res = await p.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) })
+      const text = await res.text()
+      assert.ok(performance.now() - t0 < 5_000)
+      if (res.status !== 200) {
+        const err = JSON.parse(text) as { error?: { message?: unknown } }
+        assert.equal(typeof err.error?.message, 'string', text.slice(0, 200))
+        return
+      }
+      const events = sseEvents(text)
+      assert.ok(events.length > 0)
+      const last = events.at(-1)!
+      if (path === '/v1/messages') assert.ok(last.event === 'message_stop' || last.event === 'error', `ended with ${last.event}`)
+      else assert.equal(last.data, '[DONE]')
+    }), { seed: 4242, numRuns: 40 })
+    assert.equal((await p.app.request('/health')).status, 200)
+    await p.close()
   })
 })
