@@ -4,7 +4,7 @@
  * The router is user code, so it is fenced: it sees a copy of the body, headers without
  * credentials and the redacted config; a throw, a 50 ms overrun or a target naming no
  * configured provider logs a warning and the built-in rules decide. A request never fails
- * because of its router. Loaded from a file it runs in a worker (router-worker.ts): one that is
+ * because of its router. Loaded from a file it runs in a worker (plugin-worker.ts): one that is
  * still busy in synchronous code shortly after its deadline is terminated and restarted, so
  * not even `while (true) {}` can freeze the server.
  */
@@ -17,9 +17,8 @@ import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
 import type { ProviderNames } from '../routing/target.ts'
 import { messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
-import { RouterWorker, type WorkerAnswer } from './router-worker.ts'
+import { PluginWorker, Supervised, within } from './plugin-worker.ts'
 import { pathToFileURL } from 'node:url'
-import { timerDelay } from '../lib/clock.ts'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
@@ -71,17 +70,6 @@ function deepFreeze<T>(v: T): T {
   return v
 }
 
-/** Runs `p` against a deadline; resolves `timedOut` instead of waiting longer. */
-async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { timedOut: true }> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<{ timedOut: true }>((resolve) => { timer = setTimeout(() => resolve({ timedOut: true }), timerDelay(ms)) })
-  try {
-    return await Promise.race([p.then((value) => ({ value })), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * Wraps a router function with the fences described in the file comment.
  * `rawConfig` is redacted and frozen once: the router never sees a secret and cannot change it.
@@ -128,68 +116,27 @@ export interface WorkerRouterOptions {
  */
 export async function workerRouter(opts: WorkerRouterOptions): Promise<CustomRouter> {
   const timeoutMs = opts.timeoutMs ?? CUSTOM_ROUTER_TIMEOUT_MS
-  const stuckMs = opts.stuckMs ?? ROUTER_STUCK_MS
-  const maxRestarts = opts.maxRestarts ?? ROUTER_MAX_RESTARTS
   const warn = warner(opts.log)
-  const start = () => RouterWorker.start({
-    moduleUrl: opts.moduleUrl,
-    config: redactConfig(opts.rawConfig),
-    onLog: (level, msg) => opts.log[level](`custom router: ${msg}`),
-  })
-  let current: RouterWorker | undefined = await start()
-  let closed = false
-  let checking = false
-  let restarts = 0
-
-  const check = async (w: RouterWorker): Promise<void> => {
-    if (checking) return
-    checking = true
-    try {
-      if (await w.responsive(stuckMs)) return
-      w.terminate()
-      if (current === w) current = undefined
-      if (++restarts > maxRestarts) {
-        opts.log.error(`custom router: stuck in synchronous code ${restarts} times: switched off, the built-in routing rules decide from now on`)
-        return
-      }
-      opts.log.warn(`custom router: still busy ${stuckMs} ms after its ${timeoutMs} ms deadline: its worker was stopped and is restarting`)
-      const fresh = await start().catch((e: unknown) => {
-        opts.log.error(`custom router: cannot restart (${messageOfThrown(e)}): using the built-in routing rules`)
-        return undefined
-      })
-      if (closed) fresh?.terminate()
-      else current = fresh
-    } finally {
-      checking = false
-    }
-  }
-
+  const config = redactConfig(opts.rawConfig)
+  const sup = await Supervised.start(
+    () => PluginWorker.start({ moduleUrl: opts.moduleUrl, kind: 'router', config, onLog: (level, msg) => opts.log[level](`custom router: ${msg}`) }),
+    { what: 'custom router', timeoutMs, stuckMs: opts.stuckMs ?? ROUTER_STUCK_MS, maxRestarts: opts.maxRestarts ?? ROUTER_MAX_RESTARTS, log: opts.log },
+  )
   return {
     async route(input) {
-      const w = current
-      if (w === undefined) return undefined
       const req = {
         body: input.body, tokenCount: input.tokenCount, sessionId: input.sessionId,
         headers: routerHeaders(input.headers), format: input.format, preset: input.preset,
       }
-      const r = await within(w.call(req), timeoutMs)
-      if ('timedOut' in r) {
-        warn(`no answer within ${timeoutMs} ms`)
-        void check(w)
-        return undefined
-      }
-      const a: WorkerAnswer = r.value
+      const a = await sup.call({ type: 'route', req })
+      if (a.type === 'timedOut') return warn(`no answer within ${timeoutMs} ms`), undefined
       if (a.type === 'gone') return undefined
       if (a.type === 'threw') return warn(`it threw (${a.message})`), undefined
       if (a.value === null && a.returned !== 'nothing') return warn(`it returned a ${a.returned}, expected "provider,model" or null`), undefined
       const body = typeof a.body === 'object' && a.body !== null && !Array.isArray(a.body) ? (a.body as JsonObject) : input.body
       return pickOf(a.value, body, { providers: opts.providers, warn })
     },
-    close() {
-      closed = true
-      current?.terminate()
-      current = undefined
-    },
+    close: () => sup.close(),
   }
 }
 
