@@ -16,9 +16,8 @@ import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
 import type { ProviderNames } from '../routing/target.ts'
-import { messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
+import { messageOfThrown, moduleUrlOf, type PathBase, resolvePluginPath } from './load.ts'
 import { PluginWorker, Supervised, within } from './plugin-worker.ts'
-import { pathToFileURL } from 'node:url'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
@@ -150,7 +149,7 @@ export async function loadCustomRouter(
 ): Promise<CustomRouter | undefined> {
   const abs = resolvePluginPath(path, opts.base)
   try {
-    const router = await workerRouter({ ...opts, moduleUrl: pathToFileURL(abs).href })
+    const router = await workerRouter({ ...opts, moduleUrl: moduleUrlOf(abs) })
     opts.log.info(`custom router loaded from ${abs} (in a worker)`)
     return router
   } catch (e) {
