@@ -12,13 +12,14 @@
  * Loaded from files, each plugin runs in its own worker (plugin-worker.ts): a hook that has not
  * answered within TRANSFORMER_TIMEOUT_MS leaves the body unchanged, and one still stuck in
  * synchronous code 200 ms later has its worker terminated and restarted, so a plugin cannot
- * freeze the server. `requestStepOf` and `instantiate` are the same contract in-process.
+ * freeze the server.
  */
 import type { JsonObject } from '../formats/types.ts'
-import { isThenable, registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
+import { registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
 import type { Logger } from '../log.ts'
 import { messageOfThrown, moduleUrlOf, type PathBase, resolvePluginPath } from './load.ts'
 import { PluginWorker, Supervised } from './plugin-worker.ts'
+import { isObject } from '../formats/translate/json.ts'
 
 /** How long one `transformRequestIn` may take before the body goes on unchanged. */
 export const TRANSFORMER_TIMEOUT_MS = 1_000
@@ -26,21 +27,11 @@ export const TRANSFORMER_TIMEOUT_MS = 1_000
 export const TRANSFORMER_STUCK_MS = 200
 /** Restarts of a stuck transformer before it is switched off (requests then skip it). */
 export const TRANSFORMER_MAX_RESTARTS = 5
-import { isObject } from '../formats/translate/json.ts'
 
 export interface TransformerPluginUse {
   readonly path: string
   readonly options: Readonly<Record<string, unknown>>
 }
-
-/** The members of a CCR transformer instance we call. */
-interface TransformerInstance {
-  name?: unknown
-  logger?: unknown
-  transformRequestIn?: unknown
-  transformResponseOut?: unknown
-}
-
 
 /** The body a hook's result stands for: a body, `{ body, config }`, or nothing (keep the input). */
 function bodyOf(result: unknown, input: JsonObject): JsonObject {
@@ -48,37 +39,8 @@ function bodyOf(result: unknown, input: JsonObject): JsonObject {
   return isObject(result) ? result : input
 }
 
-/** The request step that calls one instance's `transformRequestIn`, fenced (see file comment). */
-export function requestStepOf(inst: TransformerInstance, name: string, log: Logger): RequestStep | undefined {
-  const hook = inst.transformRequestIn
-  if (typeof hook !== 'function') return undefined
-  return (body, _options, ctx) => {
-    try {
-      const result: unknown = hook.call(inst, structuredClone(body), { name: ctx.model, model: ctx.model, format: ctx.format }, { model: ctx.model })
-      if (!isThenable(result)) return bodyOf(result, body)
-      // CCR's own transformers are async: wait for it, and keep the body if it rejects.
-      return (result as Promise<unknown>).then((r) => bodyOf(r, body), (e: unknown) => {
-        log.warn(`transformer ${name}: transformRequestIn rejected (${messageOfThrown(e)}): body left unchanged`)
-        return body
-      })
-    } catch (e) {
-      log.warn(`transformer ${name}: transformRequestIn threw (${messageOfThrown(e)}): body left unchanged`)
-      return body
-    }
-  }
-}
-
-/** Constructs one plugin class and checks the contract; an Error names what is wrong. */
-export function instantiate(mod: unknown, options: Readonly<Record<string, unknown>>, log: Logger): TransformerInstance {
-  if (typeof mod !== 'function') throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
-  const inst = new (mod as new (o: unknown) => TransformerInstance)(options)
-  if (typeof inst.name !== 'string' || inst.name === '') throw new Error('the instance has no `name`')
-  inst.logger ??= { info: log.info, warn: log.warn, error: log.error, debug: log.debug }
-  return inst
-}
-
 /** A plugin transformer running in a supervised worker, as a request step (always async). */
-async function workerStep(use: TransformerPluginUse, abs: string, log: Logger): Promise<{ name: string; step: RequestStep | undefined; hooks: readonly string[]; close: () => void }> {
+export async function workerStep(use: TransformerPluginUse, abs: string, log: Logger): Promise<{ name: string; step: RequestStep | undefined; hooks: readonly string[]; close: () => void }> {
   const startOne = () => PluginWorker.start({
     moduleUrl: moduleUrlOf(abs), kind: 'transformer', config: use.options,
     onLog: (level, msg) => log[level](`transformer ${abs}: ${msg}`),
