@@ -4,9 +4,9 @@
  * The router is user code, so it is fenced: it sees a copy of the body, headers without
  * credentials and the redacted config; a throw, a 50 ms overrun or a target naming no
  * configured provider logs a warning and the built-in rules decide. A request never fails
- * because of its router. Loaded from a file it runs in a worker (plugin-worker.ts): one that is
- * still busy in synchronous code shortly after its deadline is terminated and restarted, so
- * not even `while (true) {}` can freeze the server.
+ * because of its router. It runs in a worker (plugin-worker.ts): one that is still busy in
+ * synchronous code shortly after its deadline is terminated and restarted, so not even
+ * `while (true) {}` can freeze the server.
  */
 import { redactConfig, SECRET_KEY } from '../config/redact.ts'
 import type { CustomRoute, CustomRouter } from '../deps.ts'
@@ -17,7 +17,7 @@ import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
 import type { ProviderNames } from '../routing/target.ts'
 import { messageOfThrown, moduleUrlOf, type PathBase, resolvePluginPath } from './load.ts'
-import { PluginWorker, Supervised, within } from './plugin-worker.ts'
+import { PluginWorker, Supervised } from './plugin-worker.ts'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
@@ -26,7 +26,7 @@ export const ROUTER_STUCK_MS = 200
 /** Restarts of a stuck router before it is switched off for the life of the process. */
 export const ROUTER_MAX_RESTARTS = 5
 
-/** The `req` a custom router receives (CCR's fields, plus `format` and `preset`). */
+/** The `req` a custom router receives (CCR's fields, plus `format` and `preset`): the contract plugin-worker.ts builds. */
 export interface CustomRouterRequest {
   /** A deep copy of the client body: the router may mutate it, and a route it returns uses it. */
   body: JsonObject
@@ -38,8 +38,6 @@ export interface CustomRouterRequest {
   readonly preset?: string
   readonly log: { warn(msg: string): void; info(msg: string): void }
 }
-
-export type CustomRouterFn = (req: CustomRouterRequest, config: unknown) => unknown
 
 interface PickOptions { readonly providers: ProviderNames; readonly warn: (m: string) => void }
 
@@ -61,42 +59,6 @@ export function routerHeaders(h: Headers): Record<string, string> {
   return out
 }
 
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v)
-    for (const x of Object.values(v)) deepFreeze(x)
-  }
-  return v
-}
-
-/**
- * Wraps a router function with the fences described in the file comment.
- * `rawConfig` is redacted and frozen once: the router never sees a secret and cannot change it.
- */
-export function fenceRouter(fn: CustomRouterFn, opts: { rawConfig: unknown; providers: ProviderNames; log: Logger; timeoutMs?: number }): CustomRouter {
-  const config = deepFreeze(redactConfig(opts.rawConfig))
-  const timeoutMs = opts.timeoutMs ?? CUSTOM_ROUTER_TIMEOUT_MS
-  const warn = warner(opts.log)
-  const routerLog = { warn: (m: string) => opts.log.warn(`custom router: ${m}`), info: (m: string) => opts.log.info(`custom router: ${m}`) }
-  return {
-    async route(input) {
-      const req: CustomRouterRequest = {
-        body: structuredClone(input.body), tokenCount: input.tokenCount, sessionId: input.sessionId,
-        headers: routerHeaders(input.headers), format: input.format, preset: input.preset, log: routerLog,
-      }
-      let r: { value: unknown } | { timedOut: true }
-      try {
-        r = await within(Promise.resolve().then(() => fn(req, config)), timeoutMs)
-      } catch (e) {
-        warn(`it threw (${messageOfThrown(e)})`)
-        return undefined
-      }
-      if ('timedOut' in r) return warn(`no answer within ${timeoutMs} ms`), undefined
-      return pickOf(r.value, req.body, { providers: opts.providers, warn })
-    },
-  }
-}
-
 export interface WorkerRouterOptions {
   readonly moduleUrl: string
   readonly rawConfig: unknown
@@ -108,7 +70,7 @@ export interface WorkerRouterOptions {
 }
 
 /**
- * A router module run in a worker, with the same fences as `fenceRouter`, plus: after a missed
+ * A router module run in a worker, with the fences of the file comment, plus: after a missed
  * deadline the worker is pinged, and when it does not answer within `stuckMs` (synchronous code
  * is running) it is terminated and a fresh one is started. Requests arriving meanwhile use the
  * built-in rules. After `maxRestarts` the router is switched off, loudly.
