@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { show } from './issues.ts'
+import { nameProblem } from '../lib/names.ts'
 
 const NUMERIC = /^-?\d+(\.\d+)?$/
 
@@ -109,3 +110,35 @@ export const RetrySchema = z.object({
   backoff_multiplier: num().pipe(z.number().min(1).max(1000)).default(2),
   max_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(5000),
 })
+
+/** A provider or model name: see `nameProblem` (no control characters, no `__proto__`…). */
+export const nameField = () => z.string().min(1).superRefine((v, ctx) => {
+  const problem = nameProblem(v)
+  if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` })
+})
+
+/**
+ * A `Providers[].models` entry: a model id, or an object with the id as `name` and the
+ * capabilities to use for it (`contextWindow`, `maxOutputTokens`, `vision`, `tools`,
+ * `reasoning`, `promptCaching`, prices). A string is read as `{ name }`.
+ */
+export const ModelEntrySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { name: v } : v),
+  z.strictObject({
+    name: nameField(),
+    contextWindow: posInt(1_000_000_000).optional(),
+    maxOutputTokens: posInt(1_000_000_000).optional(),
+    vision: bool().optional(),
+    tools: bool().optional(),
+    reasoning: bool().optional(),
+    promptCaching: bool().optional(),
+    input_per_million: nonNeg().optional(),
+    output_per_million: nonNeg().optional(),
+  }),
+)
+
+/** The model ids of a (possibly not yet validated) `models` list of strings and `{ name }` objects. */
+export function modelNames(list: unknown): string[] {
+  if (!Array.isArray(list)) return []
+  return list.flatMap((m) => (typeof m === 'string' ? [m] : isPlainObject(m) && typeof m.name === 'string' ? [m.name] : []))
+}

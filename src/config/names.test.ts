@@ -20,7 +20,7 @@ describe('config names and reserved keys', () => {
   })
 
   it('provider and model names with control characters or reserved names are refused, naming the field', () => {
-    for (const [p, path] of [[{ ...PROVIDER, name: '__proto__' }, 'Providers[0].name'], [{ ...PROVIDER, models: ['ok', 'constructor'] }, 'Providers[0].models[1]'], [{ ...PROVIDER, name: 'a\nb' }, 'Providers[0].name']] as const) {
+    for (const [p, path] of [[{ ...PROVIDER, name: '__proto__' }, 'Providers[0].name'], [{ ...PROVIDER, models: ['ok', 'constructor'] }, 'Providers[0].models[1].name'], [{ ...PROVIDER, name: 'a\nb' }, 'Providers[0].name']] as const) {
       const r = parseConfig(JSON.stringify({ Providers: [p] }), {})
       assert.equal(r.ok, false)
       if (!r.ok) assert.ok(r.error.some((e) => e.startsWith(`${path}: name`)), r.error.join('\n'))

@@ -25,6 +25,7 @@ const hide = (s: string): string => (isVarReference(s) ? s : REDACTED)
 export const SHOWN_KEYS: ReadonlySet<string> = new Set([
   'name', 'models', 'protocol', 'use', 'type', 'path', 'route',
   'default', 'background', 'think', 'longContext', 'webSearch', 'image', 'optimization', 'search_provider',
+  'model', 'scenario', 'timeUtc', 'allowedModels',
   'HOST', 'LOG_LEVEL', 'CUSTOM_ROUTER_PATH',
 ])
 
@@ -76,7 +77,8 @@ function walk(value: unknown, how: Shown): unknown {
 }
 
 function childHow(key: string): Shown {
-  if (SECRET_MAPS.test(key) || SECRET_KEY.test(key)) return 'secret'
+  if (SECRET_MAPS.test(key)) return 'secret'
+  if (SECRET_KEY.test(key)) return 'hidden'
   if (URL_KEYS.has(key)) return 'url'
   return SHOWN_KEYS.has(key) ? 'shown' : 'hidden'
 }

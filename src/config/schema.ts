@@ -4,28 +4,21 @@
  * presets) run in the superRefine through checks.ts; normalise.ts maps the result to `Config`.
  */
 import { z } from 'zod'
-import { nameProblem } from '../lib/names.ts'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
-import { bool, durationMs, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
+import { bool, durationMs, fraction, httpUrl, ModelEntrySchema, nameField, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
 
 // Upper bounds of counts and sizes: far above any real setting, low enough that nothing
 // built from them (buffers, tables, timers) can exhaust the process.
 const MILLION = 1_000_000
 const BILLION = 1_000_000_000
 
-/** A provider or model name: see `nameProblem` (no control characters, no `__proto__`…). */
-const name = () => z.string().min(1).superRefine((v, ctx) => {
-  const problem = nameProblem(v)
-  if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` })
-})
-
 export const ProviderSchema = z.looseObject({
-  name: name(),
+  name: nameField(),
   api_base_url: httpUrl(),
   // Missing and empty keys are kept (CCR silently drops such providers); checks.ts warns.
   api_key: z.string().default(''),
-  models: z.array(name()).default([]),
+  models: z.array(ModelEntrySchema).default([]),
   transformer: TransformerSchema.optional(),
   protocol: z.enum(['openai', 'anthropic']).optional(),
   rpm: posInt(BILLION).optional(),
@@ -51,13 +44,17 @@ const scenarioTargets = {
   image: optStr(),
 }
 
+/** Milliseconds within [min, max]: a typo such as an extra zero is an error, not a 3-hour wait. */
+const boundedMs = (min: number, max: number) => num().pipe(z.number().int().min(min).max(max))
+
 const BreakerSchema = z.object({
   consecutiveFailures: posInt(MILLION).default(5),
   errorRateThreshold: fraction().default(0.5),
   minRequestsForRate: posInt(MILLION).default(10),
-  // A recovered primary must be tried again within 30 s (routing issue), so the cap stays at 30 s.
+  // The open interval grows 5 → 10 → 15 s and stays there: a primary that recovers is probed
+  // by real traffic within 15 s (plus the gap to the next request), well inside 30 s.
   cooldownMs: durationMs().default(5000),
-  maxCooldownMs: durationMs().default(30000),
+  maxCooldownMs: durationMs().default(15000),
   halfOpenProbes: posInt(1000).default(1),
 })
 
@@ -79,10 +76,19 @@ export const RouterSchema = z.looseObject({
   // Local servers (llama.cpp, Ollama) may send no headers until prefill is done: be generous.
   connectTimeoutMs: durationMs().default(60000),
   firstTokenTimeoutMs: durationMs().default(60000),
+  // The adaptive first-event timeout (resilience/attempt-budget.ts) stays within [floor, firstTokenTimeoutMs].
+  firstTokenFloorMs: boundedMs(100, 600_000).default(5000),
+  adaptiveFirstToken: bool().default(true),
   streamIdleTimeoutMs: durationMs().default(120000),
   // The longest pause an upstream's Retry-After (or rate-limit reset) can impose on a target.
   maxRetryAfterMs: durationMs().default(600000),
   dedup: bool().default(false),
+  // A stream cut after the commit point is continued on the next candidate (proxy/continue.ts).
+  continueStreams: bool().default(true),
+  // Start the next candidate too when a stream's first event is later than its target's usual p95.
+  hedge: bool().default(false),
+  // Validated and compiled by rules.ts (through checks.ts), so each error names its rule.
+  rules: z.unknown().optional(),
 })
 
 /** ccr-rust `{route, max_tokens?, temperature?}`, a CCR 2.0-style `{Router: {...}}`, or Router keys directly. */
@@ -114,8 +120,23 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
+  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache',
 ] as const
+
+export const KeySchema = z.strictObject({
+  name: z.string().min(1),
+  key: z.string().min(1),
+  budgetUsdPerDay: nonNeg().optional(),
+  rpm: posInt(BILLION).optional(),
+  allowedModels: z.array(z.string().min(1)).min(1).optional(),
+})
+
+export const CacheSchema = z.strictObject({
+  enabled: bool().default(false),
+  ttlSeconds: posInt(30 * 24 * 3600).default(300),
+  maxEntries: posInt(MILLION).default(1000),
+  maxBytes: posInt(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+})
 
 export const ConfigFileSchema = z
   .looseObject({
@@ -147,6 +168,8 @@ export const ConfigFileSchema = z
     MAX_BODY_BYTES: posInt(1024 * 1024 * 1024).default(50 * 1024 * 1024),
     MAX_STREAMS: posInt(MILLION).default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+    Keys: z.array(KeySchema).default([]),
+    Cache: CacheSchema.default(CacheSchema.parse({})),
   })
   .superRefine(
     (file, ctx) => {

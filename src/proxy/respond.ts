@@ -9,17 +9,22 @@ import { responseAdapter, streamBody } from './stream.ts'
 import type { RequestContext } from './context.ts'
 import type { RequestTrace } from './types.ts'
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 }
 
-/** `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1` */
+/**
+ * `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1`, then `; rule=<name>`
+ * when a routing rule chose it and `; skipped=<target> (<why>), …` when models were skipped.
+ */
 export function routeHeader(trace: RequestTrace): string {
   const head = `${trace.scenario} ${trace.target ?? '-'}`
-  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}`
+  const rule = trace.rule === undefined ? '' : `; rule=${trace.rule}`
+  const skipped = trace.skipped?.length ? `; skipped=${trace.skipped.join(', ')}` : ''
+  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}${rule}${skipped}`
 }
 
 /**
@@ -49,9 +54,11 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
   trace.ttfbMs = deps.now() - req.receivedAt
   deps.telemetry.streamOpened()
   const stream = streamBody(rc, { ...a, up: a.up }, (end) => {
-    a.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
-    a.release(end.usage)
-    trace.usage = end.usage
+    end.attempt.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
+    end.attempt.release(end.usage)
+    // Every attempt that streamed into the answer is billed: the usage is their sum.
+    trace.usage = end.totalUsage
+    if (end.continued > 0) trace.continued = end.continued
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()

@@ -8,6 +8,7 @@ import type { Observability } from '../observability.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
+import { registerExplain } from './explain.ts'
 import { getRoute } from './openapi.ts'
 
 const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
@@ -16,9 +17,10 @@ const LatencyRowSchema = z.object({
   target: z.string(), rank: z.number().int(), score: z.number(), demoted: z.boolean(), reason: z.string().optional(),
   ewma_latency_ms: z.number().nullable(), ttft_ms: z.number().nullable(), tokens_per_sec: z.number().nullable(), error_rate: z.number().nullable(),
   in_flight: z.number().int(), breaker: z.string(), breaker_retry_in_ms: z.number(), samples: z.number().int(),
+  stream_continuations: z.number().int().openapi({ description: 'Streams of this target that broke after the commit point and were continued' }),
 }).openapi('LatencyRow')
 const LatenciesSchema = z.object({ targets: z.array(LatencyRowSchema) }).openapi('Latencies', {
-  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148 }] },
+  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148, stream_continuations: 0 }] },
 })
 const PlanEntrySchema = z.object({
   target: z.string(), tier: z.string(), source: z.string(), score: z.number(), performance_score: z.number(),
@@ -33,7 +35,18 @@ const TotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
   costUsd: z.number(), unknownCostRequests: z.number(), failures: z.record(z.string(), z.number()),
 }).openapi('UsageTotals')
-const UsageSchema = z.object({ total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema) }).openapi('Usage')
+const KeyTotalsSchema = z.object({
+  requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), todayUsd: z.number(),
+  budgetUsdPerDay: z.number().optional(), resetsAt: z.string(),
+}).openapi('KeyUsage')
+const UsageSchema = z.object({
+  total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
+  keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
+  cache: z.object({
+    hits: z.number(), misses: z.number(), stored: z.number(), hitRatio: z.number(),
+    inputTokensSaved: z.number(), outputTokensSaved: z.number(), costSavedUsd: z.number(),
+  }).optional().openapi({ description: 'The response cache: lookups, hit ratio, and the tokens and cost the hits saved' }),
+}).openapi('Usage')
 const DriftSchema = z.object({ tiers: z.record(z.string(), z.object({
   samples: z.number(), meanPct: z.number(), meanAbsPct: z.number(), p95AbsPct: z.number(), maxAbsPct: z.number(), lastPct: z.number(),
   alerts: z.object({ warning: z.number(), critical: z.number() }),
@@ -63,7 +76,7 @@ const nullable = (n: number | undefined) => (n === undefined ? null : n)
 
 /** What these routes read of the instance's services (the composition root's `Services` has this shape). */
 export interface ObservedServices {
-  readonly deps: Pick<Deps, 'config' | 'now'>
+  readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
   readonly routing: RoutingParts
   readonly observability: Observability
 }
@@ -75,7 +88,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     return c.json({ targets: rows.map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
       ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
-      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples,
+      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples, stream_continuations: r.continued,
     })) }, 200)
   })
   app.openapi(planRoute, (c) => {
@@ -93,7 +106,12 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
       targets: plan.targets.map(entry), dropped: plan.kind === 'ready' ? plan.dropped.map(entry) : [],
     }, 200)
   })
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json(s.observability.ledger.snapshot(), 200))
+  registerExplain(app, s)
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json({
+    ...s.observability.ledger.snapshot(),
+    ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
+    ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
+  }, 200))
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
     const entries = s.observability.audit.list()

@@ -5,7 +5,7 @@
  * Planning changes no record; a request is counted in the retry budget when the pipeline
  * starts it, and a retry is charged when one is chosen.
  */
-import type { ProviderConfig, Scenario } from '../config/types.ts'
+import type { ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import { tierOf } from './candidates.ts'
 import type { Admission, AttemptTimer, NextStep, PlannedTarget, RoutingEngine } from './contract.ts'
@@ -13,6 +13,7 @@ import { admit, configuredPrices, explainPlan, isContextOverflow, MAX_MEMOISED_C
 import { RoutingRecord } from './record.ts'
 import { RetryAfterHolds } from './retry-after-holds.ts'
 import { parseTarget } from './target.ts'
+import type { FirstEventHistory } from '../resilience/attempt-budget.ts'
 
 // Kept here too, so importers of the engine need not know the split.
 export { configuredPrices, explainPlan, isContextOverflow, routerFor, UNKNOWN_TARGET_EXPECTED_MS } from './decide.ts'
@@ -37,8 +38,8 @@ class AdaptiveRouting implements RoutingEngine {
     this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, holds: p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs }) })
   }
 
-  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): readonly PlannedTarget[] {
-    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens })
+  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, router?: RouterConfig): readonly PlannedTarget[] {
+    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, ...(router ? { router } : {}) })
     return this.#record.holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
   }
 
@@ -54,10 +55,24 @@ class AdaptiveRouting implements RoutingEngine {
     return this.#record.begin(t)
   }
 
+  continued(t: PlannedTarget): void {
+    this.#p.stats.noteContinued(t.key, this.#p.now())
+  }
+
+  hedge(): boolean {
+    return this.#record.spendRetry(this.#p.now())
+  }
+
+  firstEventHistory(t: PlannedTarget): FirstEventHistory {
+    const s = this.#p.stats.snapshot(t.key, this.#p.now())
+    return { samples: s.samples, ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }), ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }) }
+  }
+
   decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {
     const now = this.#p.now()
     this.#record.failed(t, err, now)
-    const step = nextStep(this.#p, { err, attempt, target: t, deadlineLeftMs, ...(next ? { next } : {}) }, (key) => this.#record.expectedMs(key, now))
+    const expect = { expectedMs: (key: string) => this.#record.expectedMs(key, now), firstTokenMs: (key: string) => this.#record.firstTokenMs(key, now) }
+    const step = nextStep(this.#p, { err, attempt, target: t, deadlineLeftMs, ...(next ? { next } : {}) }, expect)
     if (step.action !== 'retry') return step
     // The retry is chosen: charge it. Over the global retry budget, fail over instead of adding load to a struggling target.
     return this.#record.spendRetry(now) ? step : { action: 'failover' }

@@ -32,10 +32,10 @@ function endless(prefix: string, chunkSize = 16 * 1024): { stream: ReadableStrea
   return { stream, sent: () => sent }
 }
 
-async function proxyWith(anth: (req: Request) => Response, extra: Record<string, unknown> = {}): Promise<AppInstance & { logs: string[] }> {
+async function proxyWith(anth: (req: Request) => Response, extra: Record<string, unknown> = {}, router: Record<string, unknown> = {}): Promise<AppInstance & { logs: string[] }> {
   const mock = createMockUpstream()
   const logs: string[] = []
-  const file = testConfigFile({ SSE_MAX_EVENT_BYTES: MAX, fallback: { default: ['oai,mock-o'] }, ...extra }, { default: 'anth,mock-a' })
+  const file = testConfigFile({ SSE_MAX_EVENT_BYTES: MAX, fallback: { default: ['oai,mock-o'] }, ...extra }, { default: 'anth,mock-a', ...router })
   const built = await createInstance(configOf(file), {
     dataDir: ':memory:',
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
@@ -62,16 +62,29 @@ describe('hostile upstream: an SSE line that never ends', () => {
     await p.close()
   })
 
-  it('after the commit point: the stream ends with a well-formed error event, and reading stops', async () => {
+  const committed = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"mock-a","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n'
+    + 'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
+    + 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}\n\n'
+
+  it('after the commit point, without continuation: the stream ends with a well-formed error event, and reading stops', async () => {
     let hostile: ReturnType<typeof endless> | undefined
-    const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"mock-a","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n'
-    const p = await proxyWith(() => { hostile = endless(`${start}event: content_block_delta\ndata: `); return new Response(hostile.stream, { headers: sse }) })
+    const p = await proxyWith(() => { hostile = endless(`${committed}event: content_block_delta\ndata: `); return new Response(hostile.stream, { headers: sse }) }, {}, { continueStreams: false })
     const res = await post(p.app, anthropicBody('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())
     const last = events.at(-1)
     assert.equal(last?.event, 'error', JSON.stringify(events.map((e) => e.event)))
     assert.match(last?.data ?? '', /larger than 65536 characters/)
+    assert.ok(hostile && hostile.sent() <= 2 * MAX)
+    await p.close()
+  })
+
+  it('after the commit point, with continuation on (the default): the stream still ends well-formed, and reading stops', async () => {
+    let hostile: ReturnType<typeof endless> | undefined
+    const p = await proxyWith(() => { hostile = endless(`${committed}event: content_block_delta\ndata: `); return new Response(hostile.stream, { headers: sse }) })
+    const res = await post(p.app, anthropicBody('claude-sonnet-4', { stream: true }))
+    const events = sseEvents(await res.text())
+    assert.ok(['message_stop', 'error'].includes(events.at(-1)?.event ?? ''), JSON.stringify(events.map((e) => e.event)))
     assert.ok(hostile && hostile.sent() <= 2 * MAX)
     await p.close()
   })
