@@ -46,11 +46,14 @@ describe('security fuzz: config loading', () => {
       let o = file as Record<string | number, unknown>
       for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string | number, unknown>
       const last = path.at(-1)!
-      // Built as text so `__proto__` arrives as an own key, as a file would have it.
-      const text = JSON.stringify(file).replace(/^\{/, '{"__probe":0,').replace('"__probe":0', '"__probe":0')
-      const withValue = last === '__proto__'
-        ? text.replace(path.length === 1 ? /^\{/ : /"Router":\{/, (m) => `${m}"__proto__":${JSON.stringify(value) ?? 'null'},`)
-        : (Object.defineProperty(o, last, { value, enumerable: true, configurable: true, writable: true }), JSON.stringify(file))
+      let withValue: string
+      if (last === '__proto__') {
+        // Spliced in as text so `__proto__` arrives as an own key, as a file would have it.
+        withValue = JSON.stringify(file).replace(path.length === 1 ? /^\{/ : /"Router":\{/, (m) => `${m}"__proto__":${JSON.stringify(value) ?? 'null'},`)
+      } else {
+        Object.defineProperty(o, last, { value, enumerable: true, configurable: true, writable: true })
+        withValue = JSON.stringify(file)
+      }
       const t0 = performance.now()
       const r = parseConfig(withValue, {})
       assert.ok(performance.now() - t0 < 2_000)
