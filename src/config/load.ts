@@ -16,6 +16,7 @@ import type { Config } from './types.ts'
 import { err, ok } from '../lib/result.ts'
 import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
 import type { Result } from '../lib/result.ts'
+import { reservedKeyErrors } from './reserved-keys.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -57,13 +58,12 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
   if (!parsed.ok) return err([parsed.error])
   const raw = parsed.value
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return err(['(root): expected an object'])
-  const reserved = reservedKeyPaths(raw)
-  if (reserved.length > 0) return err(reserved.map((path) => `${path}: a key named "${path.split(/[.[]/).at(-1)}" is not allowed (it would change the object itself, not one of its entries)`))
   const { value, unset } = interpolateEnv(raw, env)
   const key = unresolvedApiKey(raw as Record<string, unknown>, value as Record<string, unknown>, env)
   if (!key.ok) return err([key.error])
+  const reserved = reservedKeyErrors(key.value)
   const result = ConfigFileSchema.safeParse(key.value, { error: configErrorMap })
-  if (!result.success) return err(renderIssues(result.error.issues))
+  if (!result.success || reserved.length) return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
   const { config, warnings } = normalise(result.data, opts)
   const envWarnings = unset.map((name) => `environment variable ${name} is not set: its reference is left as written`)
   return ok({ config, warnings: [...(key.warning ? [key.warning] : []), ...envWarnings, ...warnings], raw })
@@ -113,17 +113,4 @@ function unresolvedApiKey(raw: Record<string, unknown>, value: Record<string, un
   }
   const { APIKEY: _dropped, ...rest } = value
   return { ok: true, value: rest, warning: `APIKEY: refers to the unset environment variable ${names}: NO API KEY is required, and the proxy listens on 127.0.0.1 only` }
-}
-
-/** Keys that assign a prototype (or shadow one) when copied into a plain object. */
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-
-/** Paths (`Router.__proto__`, `Providers[0].constructor`) of every reserved key in `v`, at any depth. */
-export function reservedKeyPaths(v: unknown, path = ''): string[] {
-  if (Array.isArray(v)) return v.flatMap((x, i) => reservedKeyPaths(x, `${path}[${i}]`))
-  if (v === null || typeof v !== 'object') return []
-  return Object.keys(v).flatMap((k) => {
-    const p = path ? `${path}.${k}` : k
-    return RESERVED_KEYS.has(k) ? [p] : reservedKeyPaths((v as Record<string, unknown>)[k], p)
-  })
 }

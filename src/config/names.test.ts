@@ -5,12 +5,11 @@ import { parseConfig } from './load.ts'
 const PROVIDER = { name: 'p', api_base_url: 'https://api.example.invalid/v1/chat/completions', api_key: 'k', models: ['m'] }
 
 describe('config names and reserved keys', () => {
-  it('a __proto__ / constructor / prototype key anywhere is refused with its path (it used to take effect unseen)', () => {
+  it('a __proto__ key anywhere is refused with its path (it used to take effect unseen)', () => {
     const cases: [string, RegExp][] = [
-      [`{ Providers: [${JSON.stringify(PROVIDER)}], "__proto__": { "APIKEY": "x" } }`, /^__proto__: a key named "__proto__" is not allowed/],
-      [`{ Providers: [${JSON.stringify(PROVIDER)}], Router: { "__proto__": { default: "p,m" } } }`, /^Router\.__proto__:/],
-      [`{ Providers: [{ "name": "p", "api_base_url": "https://x.invalid/v1", "models": ["m"], "headers": { "constructor": "x" } }] }`, /^Providers\[0\]\.headers\.constructor:/],
-      [`{ Providers: [${JSON.stringify(PROVIDER)}], Presets: { prototype: { route: "p,m" } } }`, /^Presets\.prototype:/],
+      [`{ Providers: [${JSON.stringify(PROVIDER)}], "__proto__": { "APIKEY": "x" } }`, /^__proto__: a key named "__proto__" is not allowed/m],
+      [`{ Providers: [${JSON.stringify(PROVIDER)}], Router: { "__proto__": { default: "p,m" } } }`, /^Router\.__proto__:/m],
+      [`{ Providers: [{ "name": "p", "api_base_url": "https://x.invalid/v1", "models": ["m"], "headers": { "__proto__": { "x": "y" } } }] }`, /^Providers\[0\]\.headers\.__proto__:/m],
     ]
     for (const [text, expected] of cases) {
       const r = parseConfig(text, {})

@@ -5,6 +5,7 @@
  * in (CCR's UI bug, docs/protocols.md §8.2).
  */
 import { isVarReference } from './interpolate.ts'
+import { mapValues } from '../lib/own.ts'
 
 export const REDACTED = '***'
 
@@ -44,7 +45,7 @@ function decoded(s: string): string {
 }
 
 /** A URL without its credentials: user, password and query values other than SHOWN_PARAMS become `***`. */
-function redactUrl(s: string): string {
+export function redactUrl(s: string): string {
   if (isVarReference(s)) return s
   let u: URL
   try {
@@ -66,12 +67,7 @@ function walk(value: unknown, how: Shown): unknown {
   if (typeof value === 'string') return how === 'shown' ? value : how === 'url' ? redactUrl(value) : hide(value)
   if (Array.isArray(value)) return value.map((v) => walk(v, how))
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) {
-      // defineProperty: a key named `__proto__` stays an own key of the copy, never its prototype.
-      Object.defineProperty(out, k, { value: walk(v, how === 'secret' ? 'secret' : childHow(k)), enumerable: true, writable: true, configurable: true })
-    }
-    return out
+    return mapValues(value as Record<string, unknown>, (v, k) => walk(v, how === 'secret' ? 'secret' : childHow(k)))
   }
   return value
 }

@@ -18,6 +18,7 @@ import { resolveExplicit, targetKey } from '../routing/target.ts'
 import type { ProviderNames } from '../routing/target.ts'
 import { messageOfThrown, moduleUrlOf, type PathBase, resolvePluginPath } from './load.ts'
 import { PluginWorker, Supervised } from './plugin-worker.ts'
+import { setOwn } from '../lib/own.ts'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
@@ -55,7 +56,7 @@ const warner = (log: Logger) => (m: string): void => log.warn(`custom router: ${
 /** Client headers a router may see: every one whose name does not look like a credential. */
 export function routerHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [k, v] of h) if (!SECRET_KEY.test(k) && k !== 'cookie') out[k] = v
+  for (const [k, v] of h) if (!SECRET_KEY.test(k) && k !== 'cookie') setOwn(out, k, v)
   return out
 }
 
