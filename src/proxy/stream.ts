@@ -10,10 +10,11 @@ import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, 
 import type { AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
 import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuation } from './continue.ts'
-import { errorPayloadOf } from './upstream.ts'
+import { errorPayloadOf, scrubError, tooLarge } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
 import { routeTrailer, type ContinuationNote } from './route-header.ts'
+import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
 
@@ -77,7 +78,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   let continued = 0
   /** The targets that served this stream (the trailer's `via`), and what became of its last break. */
   const via: string[] = [a.target.key]
-  let broken: ContinuationNote['outcome'] | undefined
+  let lastBreak: ContinuationNote['outcome'] | undefined
   /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
   const noPrefill = new Set<string>()
   let earlier: Usage | undefined
@@ -150,10 +151,14 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     if (ended) return
     const { translator, tap, a: at } = cur
     if (c) {
+      if (error) error = scrubError(error, scrubberOf(deps.config))
       const tail = error ? [...failedTail(), ...renderStreamError(req.format, error)] : endTail(last)
-      if (tail.length) c.enqueue(encodeAll(tail))
+      // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
+      // that partial event, so the error is parsed as an event of its own (a blank line at an
+      // event boundary dispatches nothing).
+      if (tail.length) c.enqueue(!translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail))
       // A stream that broke after the commit point says what became of it in its last bytes.
-      const outcome = continued > 0 && !error ? 'completed' : broken
+      const outcome = continued > 0 && !error ? 'completed' : lastBreak
       if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via })))
       c.close()
     }
@@ -174,7 +179,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   async function broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
     const why = rec && cont && !ended ? refusal(rec, error, continued) : 'disabled'
     if (why !== undefined || !rec || !cont) {
-      if (why !== 'disabled' && rec) { deps.telemetry.continued?.('refused'); broken = 'refused' }
+      if (why !== 'disabled' && rec) { deps.telemetry.continued?.('refused'); lastBreak = 'refused' }
       finish(c, error)
       return false
     }
@@ -191,7 +196,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     // Nothing could continue: the answer ends with the error, as without continuation.
     if (!next) {
       deps.telemetry.continued?.('failed')
-      broken = 'failed'
+      lastBreak = 'failed'
       finish(c, error)
       return false
     }
@@ -202,7 +207,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     deps.telemetry.attemptFailed(old.t, error)
     deps.routing.continued?.(old.t)
     continued++
-    broken = 'failed'
+    lastBreak = 'failed'
     via.push(`${next.t.key} (${next.style})`)
     failure = undefined
     cur = sourceOf(req, next.t, next.a)
@@ -247,7 +252,18 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
           return
         }
         watched.lastUpstreamAt = deps.now()
-        const step = process(up.decode.push(r.value), [r.value])
+        let evs: SseEvent[]
+        try {
+          evs = up.decode.push(r.value)
+        } catch (e) {
+          // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
+          const tooBig = tooLarge(e, cur.t, cur.tap.events)
+          if (!tooBig) throw e
+          void up.reader.cancel().catch(() => undefined)
+          if (await broke(c, tooBig)) continue
+          return
+        }
+        const step = process(evs, [r.value])
         for (const chunk of step.chunks) c.enqueue(chunk)
         if (step.broken) { if (await broke(c, step.broken)) continue; return }
         if (step.chunks.length === 0) continue
