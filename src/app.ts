@@ -19,6 +19,8 @@ import { registerChatCompletions } from './routes/chat-completions.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
+import { registerResponses } from './routes/responses.ts'
+import { registerGemini } from './routes/gemini.ts'
 import { VERSION } from './version.ts'
 
 export interface AppOptions {
@@ -57,6 +59,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, publicPaths: ['/', '/health', '/docs', '/openapi.json'] }))
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
+  app.use('/v1beta/*', limit)
   app.use('/preset/*', limit)
 
   const active = opts.activeStreams ?? (() => 0)
@@ -69,18 +72,22 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     return next()
   }
   app.use('/v1/*', guard)
+  app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup before the custom router: followers never reach it, and the router's pick is keyed
   // by the request the handler sees (dedup re-issues the leader's request on a shared signal).
   const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
-  for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, dedup)
-  if (opts.customRouting) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, opts.customRouting)
+  const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/preset/*']
+  for (const path of inference) app.use(path, dedup)
+  if (opts.customRouting) for (const path of inference) app.use(path, opts.customRouting)
 
   registerMessages(app, deps)
   registerChatCompletions(app, deps)
   registerModels(app, deps)
+  registerResponses(app, deps)
+  registerGemini(app, deps)
   registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
   opts.extraRoutes?.(app)
 
@@ -104,6 +111,6 @@ export const openApiInfo = {
   info: {
     title: 'Switchyard',
     version: VERSION,
-    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages and OpenAI Chat Completions.',
+    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages, OpenAI Chat Completions, the OpenAI Responses API and the Gemini API.',
   },
 }

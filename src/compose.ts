@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
 import { sessionUsageLru } from './proxy/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
-import { createThinkingCache } from './formats/index.ts'
+import { createThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
@@ -63,7 +63,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const walked = new WeakMap<object, TokenEstimate>()
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
-    if (!e) { e = estimateTokens(body, tokenCache); walked.set(body, e) }
+    // Responses and Gemini bodies are counted as the hub sees them.
+    if (!e) { e = estimateTokens(tokenView(body), tokenCache); walked.set(body, e) }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }

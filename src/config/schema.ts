@@ -15,7 +15,7 @@ export const ProviderSchema = z.looseObject({
   api_key: z.string().default(''),
   models: z.array(z.string().min(1)).default([]),
   transformer: TransformerSchema.optional(),
-  protocol: z.enum(['openai', 'anthropic']).optional(),
+  protocol: z.enum(['openai', 'anthropic', 'responses', 'gemini']).optional(),
   rpm: posInt().optional(),
   tpm: posInt().optional(),
   maxConcurrent: posInt().optional(),

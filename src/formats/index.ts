@@ -26,4 +26,9 @@ export type {
   JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
+export { hubView, tokenView } from './hub/pairs.ts'
+export { responseIdOf } from './responses/from-hub.ts'
+
 export { unsupportedFeature } from './unsupported.ts'
+export { ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from './responses/schema.ts'
+export { GeminiCountTokensSchema, GeminiErrorBodySchema, GeminiModelListSchema, GeminiRequestSchema, GeminiResponseSchema } from './gemini/schema.ts'

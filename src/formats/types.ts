@@ -1,5 +1,10 @@
-/** Shapes shared by both wire formats. */
-export type WireFormatName = 'anthropic' | 'openai'
+/** Shapes shared by every wire format. */
+/**
+ * The wire formats Switchyard speaks, in and out: Anthropic Messages, OpenAI Chat Completions,
+ * the OpenAI Responses API and the Gemini API. Translation goes through one hub model
+ * (formats/hub/), except Anthropic ⇄ OpenAI Chat, which keeps its direct translators.
+ */
+export type WireFormatName = 'anthropic' | 'openai' | 'responses' | 'gemini'
 
 /** One server-sent event. `event` is the `event:` line (Anthropic has one, OpenAI does not). */
 export interface SseEvent {

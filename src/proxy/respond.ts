@@ -5,6 +5,7 @@
 import type { Deps } from '../deps.ts'
 import { httpStatusOf, type ProxyError } from '../errors.ts'
 import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
+import type { WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
@@ -56,7 +57,7 @@ export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trac
 }
 
 /** An error in the client's format, with the headers a client needs to back off correctly. */
-export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' }, e: ProxyError, trace?: RequestTrace): Response {
+export function errorResponse(req: { id: string; format: WireFormatName }, e: ProxyError, trace?: RequestTrace): Response {
   const { status, body } = renderError(req.format, e, req.id)
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': req.id }
   if (trace) headers['x-switchyard-route'] = routeHeader(trace)

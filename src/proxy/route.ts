@@ -8,6 +8,7 @@ import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
+import { hubView } from '../formats/index.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
 
 export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecision, ProxyError> {
@@ -21,16 +22,19 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
     const provider = model.slice(0, model.indexOf(','))
     return err({ kind: 'not_found', message: unknownProviderMessage(provider, config.providers) })
   }
-  const body = req.format === 'openai' ? withUniqueProvider(req.body, deps) : req.body
+  const body = req.format === 'anthropic' ? req.body : withUniqueProvider(req.body, deps)
   const estimatedInputTokens = deps.tokens.estimate(body, req.format)
-  const sessionId = sessionIdOf(body)
+  // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
+  const view = hubView(req.format, body)
+  const sessionId = sessionIdOf(view)
   const decision = chooseScenario(
-    { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
+    { body: view, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
     router,
   )
   const plan = deps.routing.plan(decision.scenario, decision.target, req.preset, estimatedInputTokens)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
-  return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
+  // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
+  return ok({ scenario: decision.scenario, body: view === body ? decision.body : body, plan, estimatedInputTokens })
 }
 
 /**
@@ -48,7 +52,7 @@ function customDecision(req: ClientRequest, deps: Deps): RouteDecision | undefin
   return { scenario: 'custom', body, plan, estimatedInputTokens }
 }
 
-/** On /v1/chat/completions a bare model id that exactly one provider lists routes there. */
+/** On the OpenAI, Responses and Gemini routes a bare model id that exactly one provider lists routes there. */
 function withUniqueProvider(body: RouteDecisionBody, deps: Deps): RouteDecisionBody {
   const model = body.model
   if (typeof model !== 'string' || model.includes(',')) return body

@@ -41,6 +41,8 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
     h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
     const beta = client.get('anthropic-beta')
     if (beta && sameFormat) h.set('anthropic-beta', beta)
+  } else if (t.provider.format === 'gemini') {
+    h.set('x-goog-api-key', t.provider.apiKey)
   } else {
     h.set('authorization', `Bearer ${t.provider.apiKey}`)
   }
@@ -50,9 +52,27 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
 
 /** The upstream request for a body already in the upstream's format. */
 export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean }): UpstreamCall {
+  const headers = upstreamHeaders(t, opts.client, opts.sameFormat)
+  if (t.provider.format === 'gemini') {
+    // Gemini names the model and the streaming mode in the URL, not the body.
+    const { model: _model, stream: _stream, ...rest } = body
+    return { url: geminiUrl(t.provider.baseUrl, t.model, opts.stream), headers, body: JSON.stringify(rest), stream: opts.stream }
+  }
   // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
-  const url = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?') ? t.provider.baseUrl + opts.query : t.provider.baseUrl
-  return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: JSON.stringify(body), stream: opts.stream }
+  const keepQuery = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?')
+  const url = keepQuery ? t.provider.baseUrl + opts.query : t.provider.baseUrl
+  return { url, headers, body: JSON.stringify(body), stream: opts.stream }
+}
+
+/**
+ * A Gemini endpoint as CCR builds it: `api_base_url` ends in `/models/` (or has a `{model}`
+ * placeholder) and gets `<model>:generateContent` or `<model>:streamGenerateContent?alt=sse`.
+ * @example geminiUrl('https://g.test/v1beta/models/', 'gemini-2.5-pro', true) // 'https://g.test/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse'
+ */
+export function geminiUrl(base: string, model: string, stream: boolean): string {
+  const action = stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
+  if (base.includes('{model}')) return `${base.replace('{model}', encodeURIComponent(model)).replace(/:(stream)?generateContent.*$/i, '')}:${action}`
+  return `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(model)}:${action}`
 }
 
 /** Sends one call and waits for the commit point. */
