@@ -4,7 +4,7 @@
  * at least one provider. Written defensively because zod runs it on partly invalid input
  * too, so that one parse reports every problem at once.
  */
-import type { WireFormatName } from '../formats/types.ts'
+import type { WireFormatName } from './types.ts'
 import { isPlainObject } from './fields.ts'
 import { splitTarget } from './target-syntax.ts'
 

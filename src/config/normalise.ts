@@ -6,7 +6,7 @@ import { checkFile, FORMAT_TRANSFORMERS } from './checks.ts'
 import { formatPath } from './issues.ts'
 import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
-import type { WireFormatName } from '../formats/types.ts'
+import type { WireFormatName } from './types.ts'
 import type { Config, PresetConfig, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
 
 export interface NormaliseOptions {
@@ -197,7 +197,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     log: file.LOG,
     logLevel: file.LOG_LEVEL,
     apiTimeoutMs: file.API_TIMEOUT_MS,
-    // The CCR engine reads these config keys in this order (ccr-contract §1.3).
+    // The CCR engine reads these config keys in this order (docs/protocols.md §8.3).
     proxyUrl: file.HTTPS_PROXY ?? file.https_proxy ?? file.httpsProxy ?? file.PROXY_URL,
     customRouterPath: file.CUSTOM_ROUTER_PATH,
     customTransformers: file.transformers,

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildAppForConfig, type BuiltApp } from '../../src/cli/instance.ts'
+import { createInstance, type AppInstance } from '../../src/compose.ts'
 import { createLogger } from '../../src/log.ts'
 import { runtime, type Served } from '../../src/runtime/index.ts'
 import type { WireFormatName } from '../../src/formats/types.ts'
@@ -34,12 +34,12 @@ const PROVIDERS = [
 ]
 const TARGET: Record<WireFormatName, string> = { anthropic: 'up-anthropic,claude-up', openai: 'up-openai,gpt-up', gemini: 'up-gemini,gemini-up', responses: 'up-responses,resp-up' }
 
-interface Server { url: string; built: BuiltApp; served: Served; seen: ReturnType<typeof scriptedUpstream>['seen'] }
+interface Server { url: string; built: AppInstance; served: Served; seen: ReturnType<typeof scriptedUpstream>['seen'] }
 
 async function serve(upstream: WireFormatName): Promise<Server> {
   const scripted = scriptedUpstream()
   const config = configOf({ LOG: false, APIKEY: KEY, Providers: PROVIDERS, Router: { default: TARGET[upstream] } })
-  const built = await buildAppForConfig(config, { dataDir: ':memory:', fetch: scripted.fetch, log: createLogger({ enabled: false }) })
+  const built = await createInstance(config, { dataDir: ':memory:', fetch: scripted.fetch, log: createLogger({ enabled: false }) })
   const served = await runtime.serve((req) => built.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
   return { url: `http://127.0.0.1:${served.port}`, built, served, seen: scripted.seen }
 }

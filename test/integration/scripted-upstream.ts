@@ -4,10 +4,9 @@
  * tool's result with a sentence quoting it, and anything else with a plain greeting. Answers are
  * written as hub messages and rendered in the upstream's format, JSON or SSE.
  */
-import { jsonAsStream } from '../../src/formats/index.ts'
+import { encodeSseAll, jsonAsStream } from '../../src/formats/index.ts'
 import { anthropicEvents } from '../../src/formats/json-to-stream.ts'
 import { HUB_SIDES } from '../../src/formats/hub/pairs.ts'
-import { encodeSseAll } from '../../src/formats/index.ts'
 import type { JsonObject, TranslateContext, WireFormatName } from '../../src/formats/types.ts'
 
 export const SHELL_WORD = 'hello-42'
