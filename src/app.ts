@@ -77,7 +77,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   // Dedup before the custom router: followers never reach it, and the router's pick is keyed
   // by the request the handler sees (dedup re-issues the leader's request on a shared signal).
   const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
-  const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/preset/*']
+  const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']
   for (const path of inference) app.use(path, dedup)
   if (opts.customRouting) for (const path of inference) app.use(path, opts.customRouting)
 

@@ -1,5 +1,5 @@
 /**
- * The Gemini API: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`
+ * The Gemini API (under `/v1beta` and `/v1`): `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`
  * (`?alt=sse` for SSE; without it the answer is a JSON array of chunks, as Google's REST API
  * gives), `:countTokens`, and `GET /v1beta/models`. The model comes from the URL; it may be a
  * `provider,model` pair like on every other route.
@@ -22,9 +22,9 @@ const Target = z.object({
   target: z.string().min(1).openapi({ param: { name: 'target', in: 'path' }, description: '`{model}:{action}`, action one of generateContent, streamGenerateContent, countTokens', example: 'gemini-2.5-flash:streamGenerateContent' }),
 })
 
-const generateRoute = createRoute({
+const generateRoute = (version: 'v1beta' | 'v1') => createRoute({
   method: 'post',
-  path: '/v1beta/models/{target}',
+  path: `/${version}/models/{target}`,
   tags: ['Inference'],
   summary: 'Gemini API: {model}:generateContent, {model}:streamGenerateContent?alt=sse, {model}:countTokens',
   description: 'Routes like every inference request and translates to any upstream format. Auth also accepts `x-goog-api-key` and `?key=`.',
@@ -63,7 +63,7 @@ const countBody = (body: JsonObject): JsonObject => (typeof body.generateContent
 export function registerGemini(app: OpenAPIHono, deps: Deps): void {
   const models = deps.config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`))
   app.openapi(modelsRoute, (c) => c.json({ models: models.map((m) => ({ name: `models/${m}`, displayName: m, supportedGenerationMethods: [...ACTIONS] })) }, 200))
-  app.openapi(generateRoute, async (c) => {
+  for (const version of ['v1beta', 'v1'] as const) app.openapi(generateRoute(version), async (c) => {
     const parsed = parseTarget(c.req.valid('param').target)
     if (!parsed) {
       const e = { kind: 'not_found' as const, message: `No Gemini method at ${c.req.path}: expected /v1beta/models/{model}:generateContent, :streamGenerateContent or :countTokens` }
