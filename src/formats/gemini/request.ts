@@ -88,7 +88,15 @@ function turnsOf(contents: readonly unknown[]): Turn[] {
   for (const raw of contents) {
     const c = obj(raw)
     const role = c.role === 'model' ? 'assistant' : 'user'
-    const blocks = arr(c.parts).flatMap((p) => partBlocks(p, ids))
+    const blocks: JsonObject[] = []
+    for (const p of arr(c.parts)) {
+      const part = obj(p)
+      const prev = blocks[blocks.length - 1]
+      // A signature-only thought part closes the thought before it (how Switchyard streams them).
+      if (part.thought === true && !str(part.text) && str(part.thoughtSignature) && prev?.type === 'thinking' && unwrapSignature('gemini', prev.signature) === undefined && str(prev.thinking)) {
+        prev.signature = foreignSignature('gemini', part.thoughtSignature as string)
+      } else blocks.push(...partBlocks(part, ids))
+    }
     if (blocks.length === 0) continue
     const last = turns[turns.length - 1]
     if (last && last.role === role) last.blocks.push(...blocks)

@@ -96,6 +96,7 @@ export class GeminiToHubStream extends ToHubStream {
   #part(p: JsonObject): void {
     const sig = str(p.thoughtSignature)
     if (p.thought === true) {
+      if (this.#open?.kind === 'thinking' && this.#open.signature !== undefined && str(p.text)) this.#close()
       const index = this.#ensure('thinking')
       if (str(p.text)) this.emit(hubEvent('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: p.text } }))
       if (sig && this.#open) this.#open.signature = foreignSignature('gemini', sig)
@@ -161,7 +162,8 @@ export class GeminiToHubStream extends ToHubStream {
 export class HubToGeminiStream extends FromHubStream {
   readonly #responseId: string
   #tool: { id: string; name: string; json: string } | undefined
-  #thinking = false
+  /** Inside a thinking block: whether it sent any thought text. */
+  #thinking: { sentText: boolean } | undefined
   #signature: string | undefined
 
   constructor(ctx: TranslateContext) {
@@ -173,7 +175,7 @@ export class HubToGeminiStream extends FromHubStream {
     switch (type) {
       case 'content_block_start': {
         const b = obj(d.content_block)
-        this.#thinking = b.type === 'thinking'
+        this.#thinking = b.type === 'thinking' ? { sentText: false } : undefined
         if (b.type === 'tool_use') this.#tool = { id: str(b.id) ?? '', name: str(b.name) ?? '', json: '' }
         else if (b.type === 'text' && str(b.text)) this.#parts([{ text: b.text }])
         return
@@ -181,8 +183,14 @@ export class HubToGeminiStream extends FromHubStream {
       case 'content_block_delta': return this.#delta(obj(d.delta))
       case 'content_block_stop': {
         const tool = this.#tool
+        const thinking = this.#thinking
         this.#tool = undefined
-        this.#thinking = false
+        this.#thinking = undefined
+        // A thought's signature closes it; a signature without thought text goes on the next part (a call, as Gemini places it).
+        if (thinking?.sentText && this.#signature !== undefined) {
+          this.#emitParts([{ text: '', thought: true, thoughtSignature: this.#signature }])
+          this.#signature = undefined
+        }
         if (tool) {
           const args = obj(tryParse(tool.json || '{}'))
           this.#parts([{ functionCall: { id: tool.id, name: tool.name, args } }])
@@ -196,19 +204,26 @@ export class HubToGeminiStream extends FromHubStream {
 
   #delta(delta: JsonObject): void {
     if (delta.type === 'text_delta' && str(delta.text)) this.#parts([{ text: delta.text }])
-    else if (delta.type === 'thinking_delta' && str(delta.thinking)) this.#parts([{ text: delta.thinking, thought: true }])
+    else if (delta.type === 'thinking_delta' && str(delta.thinking)) {
+      if (this.#thinking) this.#thinking.sentText = true
+      this.#parts([{ text: delta.thinking, thought: true }])
+    }
     else if (delta.type === 'signature_delta' && str(delta.signature)) this.#signature = unwrapSignature('gemini', delta.signature) ?? (delta.signature as string)
     else if (delta.type === 'input_json_delta' && this.#tool) this.#tool.json += str(delta.partial_json) ?? ''
   }
 
-  /** The signature of a thinking block goes on the next part, as Gemini places it. */
-  #parts(parts: JsonObject[], extra: JsonObject = {}): void {
+  /** A pending signature (from a thinking block without text) goes on the next part. */
+  #parts(parts: JsonObject[]): void {
     const first = parts[0]
-    if (this.#signature !== undefined && first && !(this.#thinking && first.thought === true)) {
+    if (this.#signature !== undefined && first && !this.#thinking) {
       parts = [{ ...first, thoughtSignature: this.#signature }, ...parts.slice(1)]
       this.#signature = undefined
     }
-    this.emit({ data: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, ...extra, index: 0 }], modelVersion: this.ctx.model, responseId: this.#responseId }) })
+    this.#emitParts(parts)
+  }
+
+  #emitParts(parts: JsonObject[]): void {
+    this.emit({ data: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, index: 0 }], modelVersion: this.ctx.model, responseId: this.#responseId }) })
   }
 
   #complete(): void {
