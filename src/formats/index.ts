@@ -28,6 +28,7 @@ export type {
 export { jsonAsStream } from './json-to-stream.ts'
 export { hubView, tokenView } from './hub/pairs.ts'
 export { responseIdOf } from './responses/from-hub.ts'
+export { untranslatableTools } from './responses/request.ts'
 
 export { unsupportedFeature } from './unsupported.ts'
 export { ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from './responses/schema.ts'

@@ -5,7 +5,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
-import { createSseDecoder, OpenAIErrorBodySchema, ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from '../formats/index.ts'
+import { createSseDecoder, OpenAIErrorBodySchema, untranslatableTools, ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from '../formats/index.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
 import { handle } from '../proxy/pipeline.ts'
@@ -91,6 +91,8 @@ export function registerResponses(app: OpenAPIHono, deps: Deps, store: ResponseS
     const found = await withHistory(c.req.valid('json'), store)
     if ('missing' in found) return missing(c, found.missing)
     const req = toClientRequest(c, 'responses', found.body, deps)
+    const dropped = untranslatableTools(found.body)
+    if (dropped.length > 0) deps.log.info('responses: tool types with no equivalent in other formats are dropped unless the upstream speaks Responses', { requestId: req.id, types: dropped })
     const res = await handle(req, deps)
     if (found.body.store === false || res.status !== 200) return res
     return remember(res, itemsOf(found.body.input), store)

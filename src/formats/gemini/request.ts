@@ -206,6 +206,7 @@ export function cleanSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(cleanSchema)
   if (!isObject(schema)) return schema
   const out: JsonObject = {}
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type]
   for (const [k, v] of Object.entries(schema)) {
     if (!SCHEMA_KEYS.has(k)) continue
     if (k === 'type' && Array.isArray(v)) {
@@ -214,7 +215,7 @@ export function cleanSchema(schema: unknown): unknown {
       if (types.length < v.length) out.nullable = true
     } else if (k === 'properties' && isObject(v)) out.properties = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, cleanSchema(s)]))
     else if (k === 'items' || k === 'anyOf') out[k] = cleanSchema(v)
-    else if (k === 'format' && schema.type === 'string' && v !== 'enum' && v !== 'date-time') continue
+    else if (k === 'format' && types.includes('string') && v !== 'enum' && v !== 'date-time') continue
     else out[k] = v
   }
   if (schema.const !== undefined && out.enum === undefined) out.enum = [schema.const]

@@ -160,6 +160,13 @@ function toolChoiceOf(choice: unknown, memo: RequestMemo, parallel: unknown): Js
   return out
 }
 
+/** Tool types in a Responses request that have no hub equivalent (dropped unless the upstream speaks Responses). */
+export function untranslatableTools(body: JsonObject): string[] {
+  const dropped: string[] = []
+  toolsOf(arr(body.tools), { names: {}, custom: new Set() }, dropped)
+  return [...new Set(dropped)]
+}
+
 /**
  * A Responses request as a hub request. `dropped` collects tool types with no hub equivalent
  * (the caller logs them). `previous` is the conversation a `previous_response_id` stood for.
