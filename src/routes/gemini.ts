@@ -72,7 +72,7 @@ export function registerGemini(app: OpenAPIHono, deps: Deps): void {
     const body = c.req.valid('json')
     if (parsed.action === 'countTokens') return c.json({ totalTokens: deps.tokens.estimate({ ...countBody(body), model: parsed.model }, 'gemini') }, 200)
     const sse = parsed.action === 'streamGenerateContent' && new URL(c.req.url).searchParams.get('alt') === 'sse'
-    const req = toClientRequest(c, 'gemini', { ...body, model: parsed.model, stream: sse }, deps)
+    const req = toClientRequest(c, deps, { format: 'gemini', body: { ...body, model: parsed.model, stream: sse } })
     const res = await handle(req, deps)
     // streamGenerateContent without alt=sse answers a JSON array of chunks: the whole answer is one.
     if (parsed.action !== 'streamGenerateContent' || sse || res.status !== 200) return res

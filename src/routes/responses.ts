@@ -90,7 +90,7 @@ export function registerResponses(app: OpenAPIHono, deps: Deps, store: ResponseS
   app.openapi(responsesRoute, async (c) => {
     const found = await withHistory(c.req.valid('json'), store)
     if ('missing' in found) return missing(c, found.missing)
-    const req = toClientRequest(c, 'responses', found.body, deps)
+    const req = toClientRequest(c, deps, { format: 'responses', body: found.body })
     const dropped = untranslatableTools(found.body)
     if (dropped.length > 0) deps.log.info('responses: tool types with no equivalent in other formats are dropped unless the upstream speaks Responses', { requestId: req.id, types: dropped })
     const res = await handle(req, deps)
