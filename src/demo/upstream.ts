@@ -1,7 +1,7 @@
 /**
- * A fault-injecting mock LLM upstream speaking Anthropic Messages and OpenAI Chat
- * Completions, JSON and SSE. `fetch` is a plain web handler: tests inject it as the proxy's
- * upstream fetch (no port), and src/demo/server.ts serves it over HTTP. Knobs and faults
+ * A fault-injecting mock LLM upstream speaking Anthropic Messages, OpenAI Chat Completions,
+ * the OpenAI Responses API and the Gemini API, JSON and SSE. `fetch` is a plain web handler:
+ * tests inject it as the proxy's upstream fetch (no port), and src/demo/server.ts serves it over HTTP. Knobs and faults
  * are per request (model suffix or `x-mock-*` headers); see harness/README.md.
  */
 import type { MockKnobs } from './mock/knobs.ts'

@@ -47,12 +47,15 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
  */
 async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDecision | undefined> {
   if (!deps.customRouter) return undefined
+  // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
+  const view = hubView(req.format, req.body)
   const pick = await deps.customRouter.route({
-    body: req.body, format: req.format, tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(req.body), headers: req.headers,
+    body: view, format: view === req.body ? req.format : 'anthropic', tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(view), headers: req.headers,
     ...(req.preset === undefined ? {} : { preset: req.preset }),
   })
   if (!pick) return undefined
-  const body = extractSubagent(pick.body).body
+  // A router may rewrite the body it was shown; a hub view is not what goes upstream, so the client's body does.
+  const body = view === req.body ? extractSubagent(pick.body).body : req.body
   const estimatedInputTokens = deps.tokens.estimate(body, req.format)
   const plan = deps.routing.plan('custom', pick.target, req.preset, estimatedInputTokens)
   if (plan.length === 0) return undefined
