@@ -5,7 +5,7 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, parseUpstreamError, streamErrorOf } from '../formats/index.ts'
+import { createSseDecoder, parseUpstreamError, redact, streamErrorOf } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
@@ -75,6 +75,26 @@ export function geminiUrl(base: string, model: string, stream: boolean): string 
   const action = stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
   if (base.includes('{model}')) return `${base.replace('{model}', encodeURIComponent(model)).replace(/:(stream)?generateContent.*$/i, '')}:${action}`
   return `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(model)}:${action}`
+}
+
+/**
+ * The OAuth token exchange for a service-account JWT (vertex-gemini), bounded to 30 s. The
+ * answer's error text is passed on redacted; the assertion never is.
+ */
+export async function exchangeServiceAccountJwt(fetchFn: UpstreamFetch, x: { tokenUri: string; assertion: string; target: string }): Promise<Result<{ token: string; expiresInS: number }, ProxyError>> {
+  const { tokenUri, assertion, target } = x
+  const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString()
+  try {
+    const res = await fetchFn(new Request(tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(30_000) }))
+    const text = await res.text()
+    const parsed = (() => { try { return JSON.parse(text) as { access_token?: unknown; expires_in?: unknown } } catch { return {} } })()
+    if (res.status < 200 || res.status > 299 || typeof parsed.access_token !== 'string') {
+      return err({ kind: 'upstream_status', target, status: 401, message: `vertex-gemini: the token endpoint answered HTTP ${res.status}: ${redact(text).slice(0, 200)}` })
+    }
+    return ok({ token: parsed.access_token, expiresInS: typeof parsed.expires_in === 'number' ? parsed.expires_in : 3600 })
+  } catch (e) {
+    return err({ kind: 'upstream_network', target, message: `token endpoint: ${networkMessage(e)}` })
+  }
 }
 
 /** Sends one call and waits for the commit point. */

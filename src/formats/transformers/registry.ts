@@ -68,6 +68,7 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   OpenAI: {},
   // Format markers: the provider speaks the Gemini API or the OpenAI Responses API.
   gemini: {},
+  'vertex-gemini': {},
   'openai-responses': {},
   deepseek: { request: (b) => capTokens(b, 8192), response: { roundTripReasoning: true } },
   openrouter: { request: openrouter },
