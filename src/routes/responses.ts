@@ -84,7 +84,7 @@ function remember(res: Response, input: readonly JsonObject[], store: ResponseSt
 }
 
 /** `POST /v1/responses` and `POST /v1/responses/input_tokens`. */
-export function registerResponses(app: OpenAPIHono, deps: Deps, store: ResponseStore = memoryResponseStore({ now: deps.now })): void {
+export function registerResponses(app: OpenAPIHono, deps: Deps, store: ResponseStore = deps.responses ?? memoryResponseStore({ now: deps.now })): void {
   const missing = (c: Parameters<typeof requestIdOf>[0], id: string) =>
     errorResponse({ id: requestIdOf(c), format: 'responses' }, { kind: 'invalid_request', message: `previous_response_id: response '${id}' is not in this Switchyard's store (expired, evicted, or stored with store: false)`, param: 'previous_response_id' })
   app.openapi(responsesRoute, async (c) => {
