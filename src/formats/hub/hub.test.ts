@@ -237,3 +237,22 @@ describe('hub pairs', () => {
     assert.match(out.at(-1)?.data ?? '', /slow down/)
   })
 })
+
+describe('hub → Anthropic upstream', () => {
+  const call = { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '{}' }
+  const output = { type: 'function_call_output', call_id: 'call_1', output: 'ok' }
+  const tools = [{ type: 'function', name: 'f', parameters: { type: 'object' } }]
+
+  it('keeps thinking in a tool loop only when the last assistant turn starts with a genuine thinking block', () => {
+    const tr = hubTranslation('responses', 'anthropic')
+    const without = tr.request({ model: 'm', reasoning: { effort: 'high' }, temperature: 0.5, tools, input: ['go', call, output].map((i) => typeof i === 'string' ? { role: 'user', content: i } : i) }, ctx)
+    assert.equal(without.thinking, undefined, 'no thinking block before the tool call: thinking is switched off')
+    assert.equal(without.temperature, 0.5)
+    const reasoning = { type: 'reasoning', summary: [{ type: 'summary_text', text: 'plan' }], encrypted_content: 'EqQBrealsig' }
+    const withIt = tr.request({ model: 'm', reasoning: { effort: 'high' }, temperature: 0.5, tools, input: [{ role: 'user', content: 'go' }, reasoning, call, output] }, ctx)
+    assert.deepEqual(withIt.thinking, { type: 'enabled', budget_tokens: 16384 })
+    assert.equal(withIt.temperature, undefined, 'thinking needs the default temperature')
+    const first = ((withIt.messages as JsonObject[])[1]!.content as JsonObject[])[0]
+    assert.deepEqual(first, { type: 'thinking', thinking: 'plan', signature: 'EqQBrealsig' })
+  })
+})

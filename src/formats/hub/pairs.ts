@@ -7,10 +7,10 @@ import type { JsonObject, StreamTranslator, TranslateContext, Translation, WireF
 import { stripSyntheticThinking } from '../anthropic/history.ts'
 import { anthropicToOpenAIRequest } from '../translate/anthropic-to-openai-request.ts'
 import { AnthropicToOpenAIStream } from '../translate/anthropic-to-openai-stream.ts'
-import { openAIToAnthropicRequest } from '../translate/openai-to-anthropic-request.ts'
+import { openAIToAnthropicRequest, thinkingAllowed } from '../translate/openai-to-anthropic-request.ts'
 import { OpenAIToAnthropicStream } from '../translate/openai-to-anthropic-stream.ts'
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from '../translate/responses.ts'
-import { num } from '../translate/json.ts'
+import { arr, isObject, num, obj } from '../translate/json.ts'
 import { responsesToHub, hubToResponses, type RequestMemo } from '../responses/request.ts'
 import { HubToResponsesStream, hubToResponsesResponse } from '../responses/from-hub.ts'
 import { ResponsesToHubStream, responsesResponseToHub } from '../responses/to-hub.ts'
@@ -33,12 +33,19 @@ export interface HubSide {
   readonly toHubStream?: (ctx: TranslateContext) => StreamTranslator
 }
 
-/** Hub → Anthropic upstream: our synthetic and foreign signatures stripped, sampling in Anthropic's range. */
+/**
+ * Hub → Anthropic upstream: our synthetic and foreign signatures stripped, sampling in
+ * Anthropic's range, and thinking only where Anthropic accepts it (a tool loop in flight needs
+ * its last assistant turn to start with a thinking block; a forced tool choice excludes it).
+ */
 function anthropicUpstream(hub: JsonObject, ctx: TranslateContext): JsonObject {
   const out: JsonObject = { ...stripSyntheticThinking(hub), model: ctx.upstreamModel }
   const t = num(out.temperature)
   if (t !== undefined) out.temperature = Math.min(Math.max(t, 0), 1)
-  if (out.thinking !== undefined && (out.thinking as { type?: unknown }).type === 'enabled') delete out.temperature
+  if (obj(out.thinking).type !== 'enabled') return out
+  const turns = arr(out.messages).map((m) => ({ role: obj(m).role === 'assistant' ? 'assistant' as const : 'user' as const, blocks: arr(obj(m).content).map(obj) }))
+  if (!thinkingAllowed(turns, isObject(out.tool_choice) ? out.tool_choice : undefined)) delete out.thinking
+  else delete out.temperature
   return out
 }
 
