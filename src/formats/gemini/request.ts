@@ -10,7 +10,7 @@ import type { JsonObject, TranslateContext } from '../types.ts'
 import { foreignSignature, systemText, unwrapSignature } from '../hub/events.ts'
 import { sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
-import { DEFAULT_MAX_TOKENS } from '../translate/openai-to-anthropic-request.ts'
+import { DEFAULT_MAX_TOKENS, JSON_MODE_INSTRUCTION } from '../translate/openai-to-anthropic-request.ts'
 
 /** What Gemini accepts in place of a real signature on a replayed function call (Google's documented value). */
 export const SKIP_SIGNATURE = 'skip_thought_signature_validator'
@@ -181,8 +181,12 @@ export function geminiToHub(body: JsonObject): JsonObject {
     const budget = num(thinking.budget_tokens) ?? 0
     if ((out.max_tokens as number) <= budget) out.max_tokens = budget + DEFAULT_MAX_TOKENS
   }
-  const schema = gen.responseJsonSchema ?? (gen.responseSchema !== undefined ? jsonSchemaOf(gen.responseSchema) : undefined)
-  if (str(gen.responseMimeType) === 'application/json' && isObject(schema)) out.output_config = { format: { type: 'json_schema', schema } }
+  // Schemas may use the OpenAPI subset's upper-case type names (the Gemini CLI's classifier does).
+  const schema = jsonSchemaOf(gen.responseJsonSchema ?? gen.responseSchema)
+  if (str(gen.responseMimeType) === 'application/json') {
+    if (isObject(schema)) out.output_config = { format: { type: 'json_schema', schema } }
+    else out.system = [str(out.system), JSON_MODE_INSTRUCTION].filter((t) => t).join('\n\n')
+  }
   if (body.stream === true) out.stream = true
   return out
 }

@@ -256,3 +256,12 @@ describe('hub → Anthropic upstream', () => {
     assert.deepEqual(first, { type: 'thinking', thinking: 'plan', signature: 'EqQBrealsig' })
   })
 })
+
+describe('Gemini JSON mode', () => {
+  it('a response schema (upper-case OpenAPI types too) becomes structured output; JSON without a schema an instruction', () => {
+    const withSchema = geminiToHub({ model: 'm', contents: [{ role: 'user', parts: [{ text: 'rate it' }] }], generationConfig: { responseMimeType: 'application/json', responseJsonSchema: { type: 'OBJECT', properties: { score: { type: 'INTEGER' } } } } })
+    assert.deepEqual(withSchema.output_config, { format: { type: 'json_schema', schema: { type: 'object', properties: { score: { type: 'integer' } } } } })
+    const bare = geminiToHub({ model: 'm', systemInstruction: { parts: [{ text: 'Be brief.' }] }, contents: [{ parts: [{ text: 'rate it' }] }], generationConfig: { responseMimeType: 'application/json' } })
+    assert.match(String(bare.system), /^Be brief\.\n\nRespond with a single valid JSON object/)
+  })
+})
