@@ -8,6 +8,7 @@ import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking,
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { readFile } from 'node:fs/promises'
+import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { buildCall, callUpstream, exchangeServiceAccountJwt, type CallLimits } from './upstream.ts'
 import { googleTokens, type GoogleTokens } from './google-auth.ts'
 import type { RequestContext } from './context.ts'
@@ -96,7 +97,9 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
   const ctx = contextFor(rc, t)
   const sameFormat = req.format === t.provider.format
-  const call = buildCall(t, await upstreamBody(rc, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  // The model's own output limit, so the upstream does not reject a too-large max_tokens.
+  const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
+  const call = buildCall(t, upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
