@@ -126,3 +126,21 @@ describe('Codex-shaped requests', () => {
     await p.close()
   })
 })
+
+describe('dedup with Gemini requests', () => {
+  it('shares identical generateContent calls only under the same ?key=, and never a streamGenerateContent', async () => {
+    const p = await spyingProxy()
+    const body = { contents: [{ role: 'user', parts: [{ text: 'same question' }] }] }
+    const send = (key: string, action = 'generateContent') => p.post(`/v1beta/models/oai,gpt-up:chunks=2:ttft=80:${action}?key=${key}`, body, { 'x-switchyard-dedup': '1' })
+    const same = await Promise.all([send('a'), send('a')])
+    assert.deepEqual(same.map((r) => r.headers.get('x-switchyard-dedup')).sort(), [null, 'shared'])
+    const before = p.seen.length
+    const other = await Promise.all([send('a'), send('b')])
+    assert.deepEqual(other.map((r) => r.headers.get('x-switchyard-dedup')), [null, null])
+    assert.equal(p.seen.length - before, 2)
+    const streams = await Promise.all([send('a', 'streamGenerateContent'), send('a', 'streamGenerateContent')])
+    assert.deepEqual(streams.map((r) => r.headers.get('x-switchyard-dedup')), [null, null])
+    await Promise.all(streams.map((r) => r.text()))
+    await p.close()
+  })
+})
