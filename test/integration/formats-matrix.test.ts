@@ -133,3 +133,19 @@ describe('errors and cut streams in the client\'s own format', () => {
     await p.close()
   })
 })
+
+describe('reasoning tokens', () => {
+  it('the upstream\'s reasoning-token count reaches Responses and Gemini clients (JSON and stream)', async () => {
+    const p = await testProxy(config)
+    const model = (u: string) => `${u}:mode=thinking:think=3:chunks=2:tokens=2`
+    for (const upstream of ['ug,m-g', 'ur,m-r']) {
+      const json = await (await p.post('/v1/responses', { model: model(upstream), input: 'think', reasoning: { effort: 'low' } })).json() as { usage: { output_tokens: number; output_tokens_details: { reasoning_tokens: number } } }
+      assert.deepEqual([json.usage.output_tokens, json.usage.output_tokens_details.reasoning_tokens], [10, 6], upstream)
+      const sse = await (await p.post('/v1/responses', { model: model(upstream), input: 'think', stream: true })).text()
+      assert.match(sse, /"output_tokens":10,"output_tokens_details":\{"reasoning_tokens":6\}/, upstream)
+    }
+    const g = await (await p.post(`/v1beta/models/${encodeURIComponent(model('ur,m-r'))}:generateContent`, { contents: [{ parts: [{ text: 'think' }] }] })).json() as { usageMetadata: JsonObject }
+    assert.deepEqual([g.usageMetadata.candidatesTokenCount, g.usageMetadata.thoughtsTokenCount], [4, 6])
+    await p.close()
+  })
+})

@@ -9,7 +9,6 @@ import { ENDED_EARLY } from '../translate/stream-base.ts'
 import { FromHubStream, ToHubStream } from '../hub/stream-bases.ts'
 import { mintId, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
-import { anthropicUsageBody } from '../translate/usage-map.ts'
 import { anthropicEvents } from '../json-to-stream.ts'
 
 /** Usage from `usageMetadata`: promptTokenCount includes cached tokens; thoughts are output too. */
@@ -24,10 +23,13 @@ export function usageOfGemini(u: unknown): Usage | undefined {
   }
 }
 
-export function geminiUsageBody(u: Usage): JsonObject {
+/** `usageMetadata` for a hub Usage; thought tokens, when known, are counted apart from the candidates as Gemini does. */
+export function geminiUsageBody(u: Usage, thoughtsTokens = 0): JsonObject {
   const prompt = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens
-  const out: JsonObject = { promptTokenCount: prompt, candidatesTokenCount: u.outputTokens, totalTokenCount: prompt + u.outputTokens }
+  const thoughts = Math.min(thoughtsTokens, u.outputTokens)
+  const out: JsonObject = { promptTokenCount: prompt, candidatesTokenCount: u.outputTokens - thoughts, totalTokenCount: prompt + u.outputTokens }
   if (u.cacheReadTokens > 0) out.cachedContentTokenCount = u.cacheReadTokens
+  if (thoughts > 0) out.thoughtsTokenCount = thoughts
   return out
 }
 
@@ -56,6 +58,7 @@ export class GeminiToHubStream extends ToHubStream {
   #sawTool = false
   #calls = 0
   #usage: Usage | undefined
+  #thoughts: number | undefined
 
   push(ev: SseEvent): SseEvent[] {
     if (this.done) return []
@@ -79,7 +82,10 @@ export class GeminiToHubStream extends ToHubStream {
 
   #chunk(d: JsonObject): void {
     this.startMessage()
-    if (isObject(d.usageMetadata)) this.#usage = usageOfGemini(d.usageMetadata)
+    if (isObject(d.usageMetadata)) {
+      this.#usage = usageOfGemini(d.usageMetadata)
+      this.#thoughts = num(d.usageMetadata.thoughtsTokenCount)
+    }
     const cand = obj(arr(d.candidates)[0])
     for (const p of arr(obj(cand.content).parts)) this.#part(obj(p))
     if (str(cand.finishReason)) {
@@ -152,7 +158,7 @@ export class GeminiToHubStream extends ToHubStream {
   #complete(): void {
     this.#close()
     const u = this.#usage
-    this.emit(hubEvent('message_delta', { delta: { stop_reason: hubStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage: u ? anthropicUsageBody(u) : { output_tokens: 0 } }))
+    this.emit(hubEvent('message_delta', { delta: { stop_reason: hubStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage: this.usageBody(u, this.#thoughts) }))
     this.emit(hubEvent('message_stop', {}))
     this.finish()
   }
@@ -229,7 +235,7 @@ export class HubToGeminiStream extends FromHubStream {
   #complete(): void {
     const parts: JsonObject[] = this.#signature !== undefined ? [{ text: '', thought: true, thoughtSignature: this.#signature }] : []
     this.#signature = undefined
-    const usage = geminiUsageBody(this.usage ?? { inputTokens: this.ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
+    const usage = geminiUsageBody(this.usage ?? { inputTokens: this.ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, this.thinkingTokens)
     this.emit({ data: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, finishReason: geminiFinishOf(this.stop), index: 0 }], usageMetadata: usage, modelVersion: this.ctx.model, responseId: this.#responseId }) })
     this.finish()
   }

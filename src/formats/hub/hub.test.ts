@@ -166,7 +166,9 @@ function meaning(m: JsonObject): JsonObject {
     if (b.type === 'thinking') return { type: 'thinking', thinking: b.thinking, signature: unwrapSignature('responses', b.signature) ?? unwrapSignature('gemini', b.signature) ?? b.signature }
     return { type: 'text', text: b.text }
   })
-  return { content, stop: m.stop_reason, usage: m.usage }
+  // Responses estimates reasoning tokens when the hub has no count, so that count is left out here (formats-matrix checks real counts).
+  const { output_tokens_details: _details, ...usage } = m.usage as JsonObject
+  return { content, stop: m.stop_reason, usage }
 }
 
 /** The upstream side's stream translator fed the SSE text cut at `cuts`, then assembled. */

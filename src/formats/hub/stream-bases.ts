@@ -2,7 +2,7 @@
 import type { JsonObject, SseEvent, TranslateContext, Usage, WireFormatName } from '../types.ts'
 import { ENDED_EARLY, StreamBase } from '../translate/stream-base.ts'
 import { mintId } from '../translate/ids.ts'
-import { isObject, obj, str, tryParse } from '../translate/json.ts'
+import { isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { anthropicUsageBody, mergeAnthropicUsage, usageOfAnthropic } from '../translate/usage-map.ts'
 import { hubEvent } from './events.ts'
 
@@ -14,6 +14,8 @@ export abstract class FromHubStream extends StreamBase {
   protected usage: Usage | undefined
   /** The stop_reason message_delta gave. */
   protected stop: string | undefined
+  /** Reasoning tokens among the output tokens, when the upstream reported them (`output_tokens_details.thinking_tokens`). */
+  protected thinkingTokens: number | undefined
 
   constructor(ctx: TranslateContext, format: WireFormatName) {
     super()
@@ -27,11 +29,14 @@ export abstract class FromHubStream extends StreamBase {
     const type = isObject(d) ? str(d.type) ?? ev.event : ev.event
     if (type === 'error' || ev.event === 'error') this.fail(this.#format, d ?? { error: { message: ev.data } }, this.ctx.upstreamModel)
     else if (isObject(d)) {
-      if (type === 'message_start') this.usage = usageOfAnthropic(obj(d.message).usage)
+      const usage = obj(type === 'message_start' ? obj(d.message).usage : d.usage)
+      if (type === 'message_start') this.usage = usageOfAnthropic(usage)
       if (type === 'message_delta') {
-        this.usage = mergeAnthropicUsage(this.usage, obj(d.usage))
+        this.usage = mergeAnthropicUsage(this.usage, usage)
         this.stop = str(obj(d.delta).stop_reason) ?? this.stop
       }
+      const thinking = num(obj(usage.output_tokens_details).thinking_tokens)
+      if (thinking !== undefined && (type === 'message_start' || type === 'message_delta')) this.thinkingTokens = thinking
       this.dispatch(type, d)
     }
     return this.drain()
@@ -62,6 +67,13 @@ export abstract class ToHubStream extends StreamBase {
     this.#started = true
     const usage = anthropicUsageBody({ inputTokens: this.ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
     this.emit(hubEvent('message_start', { message: { id: mintId('msg_', this.ctx.requestId), type: 'message', role: 'assistant', model: this.ctx.model, content: [], stop_reason: null, stop_sequence: null, usage } }))
+  }
+
+  /** message_delta's usage: the upstream's counts, with its reasoning-token count when it gave one. */
+  protected usageBody(u: Usage | undefined, thinkingTokens: number | undefined): JsonObject {
+    if (!u) return { output_tokens: 0 }
+    const body = anthropicUsageBody(u)
+    return thinkingTokens === undefined ? body : { ...body, output_tokens_details: { thinking_tokens: thinkingTokens } }
   }
 
   /** Fail with an upstream error payload, as a hub error event. */

@@ -13,7 +13,7 @@ import { isObject, obj, str, tryParse } from '../translate/json.ts'
 import { anthropicEvents } from '../json-to-stream.ts'
 import { CUSTOM_INPUT } from './request.ts'
 
-/** The hub carries no reasoning-token count: it is estimated from the reasoning text (4 characters a token). */
+/** Without the upstream's reasoning-token count, it is estimated from the reasoning text (4 characters a token). */
 const REASONING_CHARS_PER_TOKEN = 4
 
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
@@ -167,7 +167,7 @@ export class HubToResponsesStream extends FromHubStream {
   #complete(): void {
     this.#start()
     this.#close()
-    const usage = responsesUsageBody(this.usage ?? { ...ZERO, inputTokens: this.ctx.estimatedInputTokens }, Math.ceil(this.#reasoningChars / REASONING_CHARS_PER_TOKEN))
+    const usage = responsesUsageBody(this.usage ?? { ...ZERO, inputTokens: this.ctx.estimatedInputTokens }, this.thinkingTokens ?? Math.ceil(this.#reasoningChars / REASONING_CHARS_PER_TOKEN))
     const incomplete = this.stop === 'max_tokens' || this.stop === 'model_context_window_exceeded'
     const response = incomplete
       ? this.#response('incomplete', { incomplete_details: { reason: 'max_output_tokens' }, usage })

@@ -41,6 +41,10 @@ function toolBlock(item: JsonObject, ctx: TranslateContext): JsonObject {
   return { type: 'tool_use', id: sanitizeToolId(str(item.call_id) ?? str(item.id) ?? 'call'), name: restoreToolName(ctx.toolNames, str(item.name) ?? ''), input }
 }
 
+/** Responses always reports reasoning_tokens; the hub carries the count only when there were some. */
+const reasoningTokensOf = (usage: unknown): number | undefined => num(obj(obj(usage).output_tokens_details).reasoning_tokens) || undefined
+const withThinkingTokens = (usage: JsonObject, n: number | undefined): JsonObject => (n === undefined ? usage : { ...usage, output_tokens_details: { thinking_tokens: n } })
+
 /** A Responses `response` object as a hub message. */
 export function responsesResponseToHub(body: JsonObject, ctx: TranslateContext): JsonObject {
   const content: JsonObject[] = []
@@ -60,7 +64,7 @@ export function responsesResponseToHub(body: JsonObject, ctx: TranslateContext):
   const usage = usageOfResponses(body.usage) ?? { inputTokens: ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
   return {
     id: mintId('msg_', ctx.requestId), type: 'message', role: 'assistant', model: ctx.model, content,
-    stop_reason: stopOf(body, content.some((b) => b.type === 'tool_use')), stop_sequence: null, usage: anthropicUsageBody(usage),
+    stop_reason: stopOf(body, content.some((b) => b.type === 'tool_use')), stop_sequence: null, usage: withThinkingTokens(anthropicUsageBody(usage), reasoningTokensOf(body.usage)),
   }
 }
 
@@ -166,7 +170,7 @@ export class ResponsesToHubStream extends ToHubStream {
   #complete(response: JsonObject): void {
     this.#close()
     const u = usageOfResponses(response.usage)
-    const usage = u ? anthropicUsageBody(u) : { output_tokens: 0 }
+    const usage = this.usageBody(u, reasoningTokensOf(response.usage))
     this.emit(hubEvent('message_delta', { delta: { stop_reason: stopOf(response, this.#sawTool), stop_sequence: null }, usage }))
     this.emit(hubEvent('message_stop', {}))
     this.finish()
