@@ -17,7 +17,7 @@ import { createLogger } from '../../src/log.ts'
 import { runtime, type Served } from '../../src/runtime/index.ts'
 import type { WireFormatName } from '../../src/formats/types.ts'
 import { configOf } from './helpers.ts'
-import { GREETING, SHELL_WORD, scriptedUpstream } from './scripted-upstream.ts'
+import { GREETING, SHELL_WORD, THINKING_SIGNATURE, scriptedUpstream } from './scripted-upstream.ts'
 
 const BIN = join(import.meta.dirname ?? '.', '../../tools/agent-clis/node_modules/.bin')
 const CODEX = join(BIN, 'codex')
@@ -126,6 +126,14 @@ describe('Codex CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun test
         const last = items.filter((i) => i.type === 'agent_message').at(-1)
         assert.match(String(last?.text), new RegExp(`printed ${SHELL_WORD}`))
         assert.ok(r.events.some((e) => e.type === 'turn.completed'), r.out)
+        if (upstream === 'anthropic') {
+          // Codex asked with reasoning on: the thinking came back as a reasoning item, and Codex's
+          // replay of it reaches Anthropic as the signed block that must open the tool turn.
+          const second = s.seen.at(-1)!.body as { thinking?: unknown; messages: { role: string; content: { type: string; signature?: string }[] }[] }
+          const turn = second.messages.filter((m) => m.role === 'assistant').at(-1)
+          assert.deepEqual([turn?.content[0]?.type, turn?.content[0]?.signature], ['thinking', THINKING_SIGNATURE], JSON.stringify(turn))
+          assert.ok(second.thinking, 'thinking stays on in the tool loop')
+        }
       })
     })
   }
@@ -148,6 +156,14 @@ describe('Gemini CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun tes
         const stats = JSON.stringify(r.result.stats ?? {})
         assert.match(String(r.result.response), new RegExp(`printed ${SHELL_WORD}`), `${r.out}\n${r.err.slice(-2000)}`)
         assert.match(stats, /run_shell_command/)
+        if (upstream === 'anthropic') {
+          // The Gemini CLI drops thought parts but keeps a call's thoughtSignature: the packed
+          // thinking block in it reaches Anthropic as the signed block that opens the tool turn.
+          const second = s.seen.at(-1)!.body as { thinking?: unknown; messages: { role: string; content: { type: string; signature?: string }[] }[] }
+          const turn = second.messages.filter((m) => m.role === 'assistant').at(-1)
+          assert.deepEqual([turn?.content[0]?.type, turn?.content[0]?.signature], ['thinking', THINKING_SIGNATURE], JSON.stringify(turn))
+          assert.ok(second.thinking, 'thinking stays on in the tool loop')
+        }
       })
     })
   }

@@ -11,6 +11,8 @@ import type { JsonObject, TranslateContext, WireFormatName } from '../../src/for
 
 export const SHELL_WORD = 'hello-42'
 export const GREETING = 'Hello from the scripted upstream'
+/** The signature on the scripted thinking block (an Anthropic upstream must get it back, byte for byte). */
+export const THINKING_SIGNATURE = 'EqQBCkYIBxgCKkBscripted'
 
 const ctx: TranslateContext = { model: 'scripted', upstreamModel: 'scripted', requestId: 'scripted', estimatedInputTokens: 20, includeUsage: true, created: 0 }
 
@@ -57,7 +59,10 @@ export function scriptedAnswer(format: WireFormatName, body: JsonObject): JsonOb
   const result = toolResult(format, body)
   if (result !== undefined) return { ...base, content: [{ type: 'text', text: `The command printed ${result}.` }], stop_reason: 'end_turn' }
   const call = /print a word/i.test(lastPrompt(body)) ? shellCall(body) : undefined
-  if (call) return { ...base, content: [{ type: 'tool_use', id: 'call_scripted_1', ...call }], stop_reason: 'tool_use' }
+  // With thinking on, the call comes after a signed thinking block, as Anthropic answers in a tool loop.
+  const thinking = body.thinking !== undefined || body.reasoning !== undefined || (body.generationConfig as JsonObject | undefined)?.thinkingConfig !== undefined
+  const plan = thinking ? [{ type: 'thinking', thinking: 'I will run echo.', signature: THINKING_SIGNATURE }] : []
+  if (call) return { ...base, content: [...plan, { type: 'tool_use', id: 'call_scripted_1', ...call }], stop_reason: 'tool_use' }
   return { ...base, content: [{ type: 'text', text: GREETING }], stop_reason: 'end_turn' }
 }
 

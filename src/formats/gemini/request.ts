@@ -7,7 +7,7 @@
  * they were on.
  */
 import type { JsonObject, TranslateContext } from '../types.ts'
-import { foreignSignature, systemText, unwrapSignature } from '../hub/events.ts'
+import { foreignSignature, openThinkingEnvelope, systemText, unwrapSignature } from '../hub/events.ts'
 import { sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { DEFAULT_MAX_TOKENS, JSON_MODE_INSTRUCTION } from '../translate/openai-to-anthropic-request.ts'
@@ -90,8 +90,18 @@ function turnsOf(contents: readonly unknown[]): Turn[] {
     const role = c.role === 'model' ? 'assistant' : 'user'
     const blocks: JsonObject[] = []
     for (const p of arr(c.parts)) {
-      const part = obj(p)
+      let part = obj(p)
       const prev = blocks[blocks.length - 1]
+      const envelope = openThinkingEnvelope(part.thoughtSignature)
+      if (envelope) {
+        // A packed thinking block (hub/events.ts): it replaces the unsigned copy of its thought, if the client kept one.
+        const block = { type: 'thinking', thinking: envelope.thinking, signature: envelope.signature }
+        if (prev?.type === 'thinking' && prev.thinking === envelope.thinking && unwrapSignature('gemini', prev.signature) === undefined) blocks[blocks.length - 1] = block
+        else blocks.push(block)
+        const { thoughtSignature: _sig, ...rest } = part
+        if (rest.thought === true && !str(rest.text)) continue
+        part = rest
+      }
       // A signature-only thought part closes the thought before it (how Switchyard streams them).
       if (part.thought === true && !str(part.text) && str(part.thoughtSignature) && prev?.type === 'thinking' && unwrapSignature('gemini', prev.signature) === undefined && str(prev.thinking)) {
         prev.signature = foreignSignature('gemini', part.thoughtSignature as string)

@@ -4,7 +4,7 @@
  * answer is one such chunk, so JSON and streams share one code path in each direction.
  */
 import type { JsonObject, SseEvent, TranslateContext, Usage } from '../types.ts'
-import { assembleHubMessage, foreignSignature, hubEvent, unwrapSignature } from '../hub/events.ts'
+import { assembleHubMessage, foreignSignature, hubEvent, openThinkingEnvelope, thinkingEnvelope, unwrapSignature } from '../hub/events.ts'
 import { ENDED_EARLY } from '../translate/stream-base.ts'
 import { FromHubStream, ToHubStream } from '../hub/stream-bases.ts'
 import { mintId, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
@@ -52,7 +52,7 @@ export function geminiFinishOf(stop: string | undefined): string {
 /** Gemini chunks (a Gemini upstream) → hub events. */
 export class GeminiToHubStream extends ToHubStream {
   #next = 0
-  #open: { kind: 'text' | 'thinking'; index: number; signature?: string } | undefined
+  #open: { kind: 'text' | 'thinking'; index: number; signature?: string; text: string } | undefined
   #finish: string | undefined
   #sawFinish = false
   #sawTool = false
@@ -100,11 +100,17 @@ export class GeminiToHubStream extends ToHubStream {
   }
 
   #part(p: JsonObject): void {
-    const sig = str(p.thoughtSignature)
+    const envelope = openThinkingEnvelope(p.thoughtSignature)
+    if (envelope) this.#envelopeBlock(envelope)
+    const sig = envelope ? undefined : str(p.thoughtSignature)
     if (p.thought === true) {
+      if (!str(p.text) && envelope) return
       if (this.#open?.kind === 'thinking' && this.#open.signature !== undefined && str(p.text)) this.#close()
       const index = this.#ensure('thinking')
-      if (str(p.text)) this.emit(hubEvent('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: p.text } }))
+      if (str(p.text)) {
+        this.emit(hubEvent('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: p.text } }))
+        if (this.#open) this.#open.text += p.text as string
+      }
       if (sig && this.#open) this.#open.signature = foreignSignature('gemini', sig)
       return
     }
@@ -126,6 +132,20 @@ export class GeminiToHubStream extends ToHubStream {
     }
   }
 
+  /** A packed thinking block (hub/events.ts): it signs the open thought with the same text, or stands alone. */
+  #envelopeBlock(e: { thinking: string; signature: string }): void {
+    if (this.#open?.kind === 'thinking' && this.#open.text === e.thinking) {
+      this.#open.signature = e.signature
+      return this.#close()
+    }
+    this.#close()
+    const index = this.#next++
+    this.emit(hubEvent('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }))
+    if (e.thinking) this.emit(hubEvent('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: e.thinking } }))
+    this.emit(hubEvent('content_block_delta', { index, delta: { type: 'signature_delta', signature: e.signature } }))
+    this.emit(hubEvent('content_block_stop', { index }))
+  }
+
   /** A signature on a text or call part: an empty thinking block carrying it, just before that part. */
   #signatureBlock(sig: string): void {
     this.#close()
@@ -140,7 +160,7 @@ export class GeminiToHubStream extends ToHubStream {
     this.#close()
     const index = this.#next++
     this.emit(hubEvent('content_block_start', { index, content_block: kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' } }))
-    this.#open = { kind, index }
+    this.#open = { kind, index, text: '' }
     return index
   }
 
@@ -169,7 +189,7 @@ export class HubToGeminiStream extends FromHubStream {
   readonly #responseId: string
   #tool: { id: string; name: string; json: string } | undefined
   /** Inside a thinking block: whether it sent any thought text. */
-  #thinking: { sentText: boolean } | undefined
+  #thinking: { sentText: boolean; text: string } | undefined
   #signature: string | undefined
 
   constructor(ctx: TranslateContext) {
@@ -181,7 +201,12 @@ export class HubToGeminiStream extends FromHubStream {
     switch (type) {
       case 'content_block_start': {
         const b = obj(d.content_block)
-        this.#thinking = b.type === 'thinking' ? { sentText: false } : undefined
+        // A packed thinking block still waiting for a part to ride on closes its thought before another one starts.
+        if (b.type === 'thinking' && this.#signature !== undefined) {
+          this.#emitParts([{ text: '', thought: true, thoughtSignature: this.#signature }])
+          this.#signature = undefined
+        }
+        this.#thinking = b.type === 'thinking' ? { sentText: false, text: '' } : undefined
         if (b.type === 'tool_use') this.#tool = { id: str(b.id) ?? '', name: str(b.name) ?? '', json: '' }
         else if (b.type === 'text' && str(b.text)) this.#parts([{ text: b.text }])
         return
@@ -192,8 +217,9 @@ export class HubToGeminiStream extends FromHubStream {
         const thinking = this.#thinking
         this.#tool = undefined
         this.#thinking = undefined
-        // A thought's signature closes it; a signature without thought text goes on the next part (a call, as Gemini places it).
-        if (thinking?.sentText && this.#signature !== undefined) {
+        // A Gemini thought's signature closes it; a signature without thought text, or a packed
+        // thinking block, goes on the next part (a call, as Gemini places it, and the part clients keep).
+        if (thinking?.sentText && this.#signature !== undefined && openThinkingEnvelope(this.#signature) === undefined) {
           this.#emitParts([{ text: '', thought: true, thoughtSignature: this.#signature }])
           this.#signature = undefined
         }
@@ -211,10 +237,16 @@ export class HubToGeminiStream extends FromHubStream {
   #delta(delta: JsonObject): void {
     if (delta.type === 'text_delta' && str(delta.text)) this.#parts([{ text: delta.text }])
     else if (delta.type === 'thinking_delta' && str(delta.thinking)) {
-      if (this.#thinking) this.#thinking.sentText = true
+      if (this.#thinking) {
+        this.#thinking.sentText = true
+        this.#thinking.text += delta.thinking as string
+      }
       this.#parts([{ text: delta.thinking, thought: true }])
     }
-    else if (delta.type === 'signature_delta' && str(delta.signature)) this.#signature = unwrapSignature('gemini', delta.signature) ?? (delta.signature as string)
+    else if (delta.type === 'signature_delta' && str(delta.signature)) {
+      // A Gemini signature goes back as it came; any other (Anthropic's) travels with its thinking text.
+      this.#signature = unwrapSignature('gemini', delta.signature) ?? thinkingEnvelope(this.#thinking?.text ?? '', delta.signature as string)
+    }
     else if (delta.type === 'input_json_delta' && this.#tool) this.#tool.json += str(delta.partial_json) ?? ''
   }
 

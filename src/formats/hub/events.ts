@@ -28,6 +28,33 @@ export function unwrapSignature(origin: 'gemini' | 'responses', signature: unkno
   return s !== undefined && s.startsWith(prefix) ? s.slice(prefix.length) : undefined
 }
 
+const THINKING_ENVELOPE = `${SYNTHETIC_SIGNATURE_PREFIX}thinking:`
+
+/**
+ * A whole thinking block (text and signature) packed into one opaque token, for clients that
+ * replay only signatures: the Gemini CLI keeps a call's `thoughtSignature` but drops thought
+ * parts, and Anthropic needs the thinking text back byte for byte with its signature.
+ */
+export function thinkingEnvelope(thinking: string, signature: string): string {
+  const bytes = new TextEncoder().encode(JSON.stringify({ t: thinking, s: signature }))
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return THINKING_ENVELOPE + btoa(bin)
+}
+
+/** The thinking block `thinkingEnvelope` packed, or undefined for any other token. */
+export function openThinkingEnvelope(token: unknown): { thinking: string; signature: string } | undefined {
+  const s = str(token)
+  if (s === undefined || !s.startsWith(THINKING_ENVELOPE)) return undefined
+  try {
+    const bin = atob(s.slice(THINKING_ENVELOPE.length))
+    const v = obj(JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))))
+    return typeof v.t === 'string' && typeof v.s === 'string' ? { thinking: v.t, signature: v.s } : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** Every hub content block of one message, whole (deltas applied), in index order. */
 type Building = JsonObject & { _json?: string }
 
