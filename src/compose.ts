@@ -67,6 +67,9 @@ export interface ServiceOptions {
   readonly onKeyUsage?: (u: KeyDayUsage) => void
 }
 
+/** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
+export const ESTIMATE_BUDGET_MS = 50
+
 export interface Services {
   readonly deps: Deps
   readonly routing: RoutingParts
@@ -91,7 +94,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
     // Responses and Gemini bodies are counted as the hub sees them.
-    if (!e) { e = estimateTokens(tokenView(body), tokenCache); walked.set(body, e) }
+    if (!e) { e = estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
