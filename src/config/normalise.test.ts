@@ -173,3 +173,19 @@ describe('normalise: the Responses and Gemini formats', () => {
     assert.equal(load({ Providers: [{ ...P, protocol: 'gemini', transformer: { use: ['Anthropic', 'gemini'] } }], Router: { default: 'p,m1' } }).config.providers[0]?.format, 'gemini')
   })
 })
+
+describe('normalise: base URLs for the newer formats', () => {
+  it('a ccr-rust style base gets the Responses or Gemini endpoint appended', () => {
+    const cfg = load({
+      Providers: [
+        { name: 'g', api_base_url: 'https://generativelanguage.googleapis.com/v1beta', api_key: 'k', models: ['gemini-2.5-pro'], transformer: { use: ['gemini'] } },
+        { name: 'r', api_base_url: 'https://api.openai.com/v1', api_key: 'k', models: ['gpt-5.5'], transformer: { use: ['openai-responses'] } },
+      ],
+      Router: { default: 'g,gemini-2.5-pro' },
+    }).config
+    assert.deepEqual(cfg.providers.map((p) => [p.format, p.baseUrl]), [
+      ['gemini', 'https://generativelanguage.googleapis.com/v1beta/models/'],
+      ['responses', 'https://api.openai.com/v1/responses'],
+    ])
+  })
+})
