@@ -4,6 +4,7 @@
  */
 import { httpStatusOf, type ProxyError } from '../errors.ts'
 import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
+import type { WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { RequestContext } from './context.ts'
@@ -65,7 +66,7 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
  * An error in the client's format, with the headers a client needs to back off correctly.
  * `trace` (read only) gives the `x-switchyard-route` header.
  */
-export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' }, e: ProxyError, trace?: Readonly<RequestTrace>): Response {
+export function errorResponse(req: { id: string; format: WireFormatName }, e: ProxyError, trace?: Readonly<RequestTrace>): Response {
   const { status, body } = renderError(req.format, e, req.id)
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': req.id }
   if (trace) headers['x-switchyard-route'] = routeHeader(trace)

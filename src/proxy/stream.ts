@@ -43,9 +43,12 @@ export interface StreamEnd {
 
 const encoder = new TextEncoder()
 const encodeAll = (evs: readonly SseEvent[]) => encoder.encode(evs.map(encodeSse).join(''))
-const PING: Record<'anthropic' | 'openai', Uint8Array> = {
+const COMMENT_PING = encoder.encode(': ping\n\n')
+const PING: Record<WireFormatName, Uint8Array> = {
   anthropic: encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'),
-  openai: encoder.encode(': ping\n\n'),
+  openai: COMMENT_PING,
+  responses: COMMENT_PING,
+  gemini: COMMENT_PING,
 }
 
 /** One upstream attempt feeding the client stream. */

@@ -154,17 +154,20 @@ function collectText(value: unknown, out: string[]): void {
   const o = value as Record<string, unknown>
   if (typeof o.text === 'string') out.push(o.text)
   if (o.content !== undefined) collectText(o.content, out)
+  if (o.parts !== undefined) collectText(o.parts, out)
 }
 
 /**
  * The mock's input-token count: ceil(UTF-8 bytes / 4) of the prompt text — `system` plus
- * every message's string content, `text` parts and nested tool-result content. Deterministic,
+ * every message's string content (Responses and Gemini prompts likewise), `text` parts and nested tool-result content. Deterministic,
  * so tests can compute the expected usage from the request they sent.
  */
 export function estimateInputTokens(body: Record<string, unknown>): number {
   const parts: string[] = []
   collectText(body.system, parts)
   collectText(body.messages, parts)
+  // Responses (`instructions`, `input`) and Gemini (`systemInstruction`, `contents`) prompts.
+  for (const k of ['instructions', 'input', 'systemInstruction', 'contents']) collectText(body[k], parts)
   let bytes = 0
   for (const p of parts) bytes += utf8.encode(p).length
   return Math.ceil(bytes / 4)

@@ -24,6 +24,8 @@ import type { StreamRecord } from './record.ts'
 
 /** Why a broken stream cannot be continued, or undefined when it can. */
 export function cannotContinue(rec: StreamRecord): string | undefined {
+  // The splice rewrites Anthropic events and OpenAI chunks; Responses and Gemini clients get the in-stream error.
+  if (rec.format !== 'anthropic' && rec.format !== 'openai') return `continuation is not implemented for ${rec.format} clients`
   if (rec.ended) return 'the client already has a terminal event'
   if (rec.toolStarted) return 'a tool call already reached the client'
   return undefined
