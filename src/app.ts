@@ -16,13 +16,15 @@ import { Dedup, dedupRequests } from './proxy/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
-import { registerHealth } from './routes/health.ts'
+import { registerHealth, type FleetHealthBody } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
 import { VERSION } from './version.ts'
 
 export interface AppOptions {
   readonly startedAt?: number
+  /** Fleet membership for `GET /health` (fleet mode only). */
+  readonly fleet?: () => FleetHealthBody
   readonly activeStreams?: () => number
   /** Inference requests beyond this many active streams get a 529 overloaded answer. */
   readonly maxStreams?: number
@@ -81,7 +83,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerMessages(app, deps)
   registerChatCompletions(app, deps)
   registerModels(app, deps)
-  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
+  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active, ...(opts.fleet ? { fleet: opts.fleet } : {}) })
   opts.extraRoutes?.(app)
 
   app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))

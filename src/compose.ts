@@ -21,6 +21,7 @@ import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
 import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
+import type { SharedParts } from './fleet/fleet.ts'
 
 export interface ServiceOptions {
   readonly fetch?: UpstreamFetch
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   readonly env?: ProxyEnv
   /** Custom-router picks (src/plugins), when CUSTOM_ROUTER_PATH is set. */
   readonly customRoutes?: CustomRoutes
+  /** Fleet mode's shared limiter, breakers and holds (src/fleet/); local ones when absent. */
+  readonly shared?: SharedParts
 }
 
 export interface Services {
@@ -54,10 +57,15 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const now = opts.now ?? systemClock()
   const random = opts.random ?? Math.random
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
-  const stats = new RoutingStats({ ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker })
-  const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
+  const statsOpts = { ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker }
+  const stats = opts.shared ? opts.shared.stats(statsOpts) : new RoutingStats(statsOpts)
+  const limits = new Map(config.providers.map((p) => [p.name, p.limits]))
+  const limiter = opts.shared ? opts.shared.limiter(limits) : new ProviderLimiter(limits)
   const prices = configuredPrices(config)
-  const routing: RoutingParts = { config, stats, limiter, now, random , pricePerMTok: () => prices, ...(opts.performance ? { performance: opts.performance } : {}) }
+  const routing: RoutingParts = {
+    config, stats, limiter, now, random, pricePerMTok: () => prices,
+    ...(opts.performance ? { performance: opts.performance } : {}), ...(opts.shared ? { holds: opts.shared.holds } : {}),
+  }
   const tokenCache = new TokenCache()
   // One walk per request body: routing and the drift audit read the same estimate.
   const walked = new WeakMap<object, TokenEstimate>()

@@ -45,8 +45,8 @@ export interface RoutingEngine {
    * enough); targets over a rate budget or under an upstream Retry-After go last.
    */
   plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
-  /** Breaker and rate-limit admission for one try. */
-  admit(t: PlannedTarget, estimatedTokens: number): Admission
+  /** Breaker and rate-limit admission for one try (a promise when the limits are fleet-wide). */
+  admit(t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission>
   begin(t: PlannedTarget): AttemptTimer
   /**
    * Retry the same target, fail over, or stop, given the error of try number `attempt`

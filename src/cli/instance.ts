@@ -28,6 +28,7 @@ import { openStore, STORE_FILE } from '../store/db.ts'
 import { PerformanceStore } from '../store/performance.ts'
 import { UsageStore } from '../store/usage.ts'
 import { configuredTargets } from '../perf/cli.ts'
+import { startFleet } from '../fleet/fleet.ts'
 
 export interface AppBuildOptions {
   readonly dataDir: string
@@ -70,7 +71,10 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   // Filled in once the performance store is open; until then routing uses live traffic only.
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
+  // Fleet mode: join before the services are built, so routing runs on the shared parts.
+  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
+    ...(fleet ? { shared: fleet.parts } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
     performance: (target, snap, now) => {
       const a = active?.get(target)
@@ -100,6 +104,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   }
   const app = createApp(deps, {
     startedAt: deps.now(),
+    ...(fleet ? { fleet: fleet.health } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
     customRouting: plugins.middleware(deps.tokens),
@@ -126,6 +131,7 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
       usageStore.flush()
       perfStore.close()
       store.close()
+      await fleet?.close()
     },
   }
 }

@@ -187,6 +187,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     drift: file.drift,
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
+    ...(file.Fleet ? { fleet: file.Fleet } : {}),
     presets,
     ignoredKeys: ignoredKeys(file, providersKey),
   }

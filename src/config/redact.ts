@@ -17,7 +17,7 @@ export const SECRET_MAPS = /^(headers|extra_headers)$/i
 const hide = (s: string): string => (isVarReference(s) ? s : REDACTED)
 
 /** Credentials inside URLs: `user:pass@` and query parameters like `?key=` (Gemini-style). */
-function redactUrl(s: string): string {
+export function redactUrl(s: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return s
   let u: URL
   try {

@@ -100,8 +100,25 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
+  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Fleet',
 ] as const
+
+/**
+ * Fleet mode (docs/fleet.md): instances sharing limits, breakers, holds and usage through Redis.
+ * Absent (and no SWITCHYARD_REDIS_URL): one instance on its own state, exactly as before.
+ */
+export const FleetSchema = z.object({
+  redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+  keyPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'no braces or spaces (they would break hash tags)').default('switchyard:'),
+  instanceId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
+  /** Every Redis command gives up after this long and the instance uses its local state. */
+  commandTimeoutMs: posInt().pipe(z.number().max(1_000)).default(50),
+  heartbeatMs: posInt().pipe(z.number().min(100).max(60_000)).default(1_000),
+  /** A concurrency slot held by a crashed instance comes back after this long. */
+  leaseTtlMs: posInt().pipe(z.number().min(1_000).max(3_600_000)).default(30_000),
+  /** Redis Cluster: the URL names one seed node. */
+  cluster: bool().default(false),
+})
 
 export const ConfigFileSchema = z
   .looseObject({
@@ -131,6 +148,7 @@ export const ConfigFileSchema = z
     MAX_BODY_BYTES: posInt().default(50 * 1024 * 1024),
     MAX_STREAMS: posInt().default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+    Fleet: FleetSchema.optional(),
   })
   .superRefine(
     (file, ctx) => {

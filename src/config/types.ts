@@ -156,6 +156,20 @@ export interface Config {
   readonly tokenAuditSize: number
   readonly performance: PerformanceConfig
   readonly presets: Readonly<Record<string, PresetConfig>>
+  /** Fleet mode (config `Fleet` or `SWITCHYARD_REDIS_URL`); absent: a single instance on local state. */
+  readonly fleet?: FleetConfig
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
+}
+
+/** Fleet mode settings (config `Fleet`, docs/fleet.md). */
+export interface FleetConfig {
+  /** `redis://` or `rediss://` URL (password and db included): a secret, never logged. */
+  readonly redis: string
+  readonly keyPrefix: string
+  readonly instanceId?: string
+  readonly commandTimeoutMs: number
+  readonly heartbeatMs: number
+  readonly leaseTtlMs: number
+  readonly cluster: boolean
 }

@@ -94,7 +94,7 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
   for (let n = 0; ; n++) {
     const left = opts.deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
-    const admission = deps.routing.admit(t, opts.estimatedInputTokens)
+    const admission = await deps.routing.admit(t, opts.estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
       return err({ error: admission.error, failover: true, skipped: true })

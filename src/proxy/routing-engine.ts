@@ -10,7 +10,7 @@ import { providerOf, tierOf } from '../routing/candidates.ts'
 import { MAX_TARGETS, type RoutingStats } from '../routing/stats.ts'
 import type { FailureReason } from '../routing/types.ts'
 import { decideNext } from '../resilience/policy.ts'
-import type { ProviderLimiter } from '../resilience/limiter.ts'
+import type { Acquired, RateLimiter } from '../resilience/limiter.ts'
 import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget, type RetryBudgetParams } from '../resilience/retry-budget.ts'
 import { parseTarget } from '../routing/target.ts'
 import { priceFor } from '../tokens/pricing.ts'
@@ -22,7 +22,7 @@ import type { TargetSnapshot } from '../routing/types.ts'
 export interface RoutingParts {
   readonly config: Config
   readonly stats: RoutingStats
-  readonly limiter: ProviderLimiter
+  readonly limiter: RateLimiter
   readonly now: () => number
   readonly random: () => number
   /** Target → blended USD per million tokens; computed from the config's prices when absent. */
@@ -151,7 +151,7 @@ class AdaptiveRouting implements RoutingEngine {
     return this.#holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
   }
 
-  admit(t: PlannedTarget, estimatedTokens: number): Admission {
+  admit(t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission> {
     return admit(this.#p, this.#holds, t, estimatedTokens)
   }
 
@@ -213,14 +213,21 @@ export function isContextOverflow(e: ProxyError): boolean {
   return e.kind === 'upstream_status' && e.code === 'context_length_exceeded'
 }
 
-/** Breaker, upstream Retry-After and provider limits, in that order; a refusal is a value. */
-function admit(p: RoutingParts, holds: RetryAfterHolds, t: PlannedTarget, estimatedTokens: number): Admission {
+/**
+ * Breaker, upstream Retry-After and provider limits, in that order; a refusal is a value.
+ * A fleet-wide limiter answers through a promise (its one Redis round trip); a local one does not.
+ */
+function admit(p: RoutingParts, holds: RetryAfterHolds, t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission> {
   const now = p.now()
   const br = p.stats.allows(t.key, now)
   if (!br.allowed) return { ok: false, error: { kind: 'circuit_open', target: t.key, retryInMs: br.retryInMs } }
   const heldMs = holds.remaining(t.key, now)
   if (heldMs > 0) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: heldMs, message: `Upstream ${t.key} asked for a pause: retry in ${Math.ceil(heldMs)} ms` } }
   const got = p.limiter.tryAcquire(t.provider.name, estimatedTokens, now)
+  return got instanceof Promise ? got.then((g) => admitted(t, g)) : admitted(t, got)
+}
+
+function admitted(t: PlannedTarget, got: Acquired): Admission {
   if (!got.ok) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: got.retryInMs, message: `Local ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms` } }
   return { ok: true, release: (usage) => got.release(usage ? usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens : undefined) }
 }

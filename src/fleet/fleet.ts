@@ -1,0 +1,151 @@
+/**
+ * Fleet mode's composition: one Redis link, membership by heartbeat, and the shared parts the
+ * routing engine runs on (limiter, breakers, holds). With no `Fleet` config none of this
+ * exists and the engine uses its local parts, exactly as a single instance always did.
+ */
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { FleetConfig, ProviderLimits } from '../config/types.ts'
+import type { Logger } from '../log.ts'
+import type { RateLimiter } from '../resilience/limiter.ts'
+import type { RetryAfterHolds } from '../proxy/holds.ts'
+import type { RoutingStats, StatsOptions } from '../routing/stats.ts'
+import { FleetBoard, SharedHolds, SharedStats } from './board.ts'
+import { fleetKeys, type FleetKeys } from './keys.ts'
+import { FleetLimiter } from './limiter.ts'
+import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
+
+/** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
+const HEARTBEAT = script(`local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do redis.call('HDEL', KEYS[1], id) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local out = {}
+local live = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #live, 2 do
+  table.insert(out, live[i]); table.insert(out, tostring(tonumber(live[i + 1]) - now)); table.insert(out, redis.call('HGET', KEYS[1], live[i]) or '{}')
+end
+return out
+`)
+
+/** KEYS info, expiry; ARGV id: leaves the fleet at shutdown. */
+const LEAVE = script(`redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS[2], ARGV[1]); return 1`)
+
+export interface FleetMember {
+  readonly id: string
+  /** Milliseconds before the member counts as gone unless it beats again. */
+  readonly ttl_ms: number
+  readonly self: boolean
+  readonly version?: string
+  readonly host?: string
+}
+
+export interface FleetHealth {
+  readonly instance_id: string
+  /** `ok`, `connecting`, or `degraded` (serving on local state). */
+  readonly state: LinkState
+  readonly redis: string
+  readonly redis_latency_ms: number | null
+  readonly members: FleetMember[]
+}
+
+/** What createServices plugs into routing in place of the local parts. */
+export interface SharedParts {
+  stats(opts: StatsOptions): RoutingStats
+  limiter(limits: ReadonlyMap<string, ProviderLimits>): RateLimiter
+  readonly holds: RetryAfterHolds
+}
+
+export interface Fleet {
+  readonly id: string
+  readonly keys: FleetKeys
+  readonly redis: FleetRedis
+  readonly parts: SharedParts
+  health(): FleetHealth
+  /** Instances seen by the last heartbeat (at least this one). */
+  size(): number
+  close(): Promise<void>
+}
+
+export interface FleetOptions {
+  readonly log: Logger
+  readonly version: string
+  readonly now?: () => number
+  /** A test's own link; one is opened from `cfg.redis` when absent. */
+  readonly redis?: FleetRedis
+}
+
+/** How long a start waits for Redis before serving on local state (and joining when it can). */
+const START_WAIT_MS = 2_000
+
+/** A probe may take this long before another instance may probe instead. */
+const PROBE_TTL_MS = 30_000
+
+export function defaultInstanceId(): string {
+  return `${hostname()}-${randomUUID().slice(0, 8)}`
+}
+
+/** Joins the fleet: connects (never waiting on a down Redis), beats, subscribes, resyncs. */
+export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fleet> {
+  const now = o.now ?? Date.now
+  const id = cfg.instanceId ?? defaultInstanceId()
+  const redis = o.redis ?? connectRedis(cfg, o.log, now)
+  const keys = fleetKeys(cfg.keyPrefix)
+  const info = JSON.stringify({ version: o.version, host: hostname() })
+  const ttlMs = cfg.heartbeatMs * 3
+  let members: FleetMember[] = [{ id, ttl_ms: ttlMs, self: true, version: o.version }]
+  let limiter: FleetLimiter | undefined
+
+  const beat = async (): Promise<void> => {
+    const r = await redis.run(HEARTBEAT, [keys.members, keys.memberExpiry], [id, info, ttlMs])
+    if (!Array.isArray(r)) return
+    const seen: FleetMember[] = []
+    for (let i = 0; i + 2 < r.length; i += 3) {
+      let meta: { version?: unknown; host?: unknown } = {}
+      try { meta = JSON.parse(String(r[i + 2])) as typeof meta } catch { /* an unreadable entry still counts */ }
+      seen.push({
+        id: String(r[i]), ttl_ms: Number(r[i + 1]), self: String(r[i]) === id,
+        ...(typeof meta.version === 'string' ? { version: meta.version } : {}), ...(typeof meta.host === 'string' ? { host: meta.host } : {}),
+      })
+    }
+    members = seen
+  }
+
+  const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS })
+  const holds = new SharedHolds(board)
+  redis.onRecovered(() => { void beat(); void limiter?.renew() })
+  // A reachable Redis answers in milliseconds; a down one must not hold up the start for long.
+  await redis.ready(START_WAIT_MS)
+  await beat()
+  await board.start()
+  const timer = setInterval(() => void beat(), cfg.heartbeatMs)
+  ;(timer as { unref?: () => void }).unref?.()
+  const size = () => Math.max(1, members.length)
+
+  return {
+    id,
+    keys,
+    redis,
+    parts: {
+      stats: (opts) => new SharedStats(opts, board),
+      limiter: (limits) => (limiter = new FleetLimiter({ redis, keys, instanceId: id, limits, leaseTtlMs: cfg.leaseTtlMs, fleetSize: size })),
+      holds,
+    },
+    health: () => ({
+      instance_id: id,
+      state: redis.state,
+      redis: redis.url,
+      redis_latency_ms: redis.latencyMs() ?? null,
+      members: members.map((m) => ({ ...m })),
+    }),
+    size,
+    close: async () => {
+      clearInterval(timer)
+      limiter?.close()
+      await redis.run(LEAVE, [keys.members, keys.memberExpiry], [id])
+      await redis.close()
+    },
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Every fleet key, hash-tagged so the keys one script touches share a Cluster slot: a
+ * provider's limit keys under `{lim:NAME}`, breakers and holds under `{board}`, members
+ * under `{members}`. Names from config or clients are URI-encoded, so no brace in them can
+ * move a key to another slot.
+ */
+const tag = (s: string): string => encodeURIComponent(s)
+
+export interface FleetKeys {
+  readonly members: string
+  readonly memberExpiry: string
+  readonly breakers: string
+  readonly holds: string
+  readonly events: string
+  probe(target: string): string
+  limits(provider: string): { readonly rpm: string; readonly tpm: string; readonly slots: string }
+  usage(day: string): string
+  readonly leader: string
+  readonly perfBudget: string
+  dedup(hash: string): string
+}
+
+export function fleetKeys(prefix: string): FleetKeys {
+  return {
+    members: `${prefix}{members}:info`,
+    memberExpiry: `${prefix}{members}:expiry`,
+    breakers: `${prefix}{board}:breakers`,
+    holds: `${prefix}{board}:holds`,
+    events: `${prefix}{board}:events`,
+    probe: (target) => `${prefix}{board}:probe:${tag(target)}`,
+    limits: (provider) => {
+      const base = `${prefix}{lim:${tag(provider)}}`
+      return { rpm: `${base}:rpm`, tpm: `${base}:tpm`, slots: `${base}:slots` }
+    },
+    usage: (day) => `${prefix}{usage}:${day}`,
+    leader: `${prefix}{perf}:leader`,
+    perfBudget: `${prefix}{perf}:budget`,
+    dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Fleet mode against a real Redis (its own redis-server on a free port): membership, the
+ * fleet-wide limiter (rpm, tpm, concurrency leases), shared breakers with one probe, shared
+ * Retry-After holds, and Redis dying and coming back under it.
+ */
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
+import type { FleetConfig } from '../../src/config/types.ts'
+import type { BreakerPolicy } from '../../src/config/types.ts'
+import { createLogger, silentLogger } from '../../src/log.ts'
+import { startRedis, type TestRedis } from './redis-server.ts'
+
+const breaker: BreakerPolicy = { consecutiveFailures: 2, errorRateThreshold: 1, minRequestsForRate: 1_000, cooldownMs: 300, maxCooldownMs: 5_000, halfOpenProbes: 1 }
+const statsOpts = { ewmaAlpha: 0.3, failurePenalty: 2, breaker }
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 3_000): Promise<number> {
+  const t0 = performance.now()
+  while (!(await cond())) {
+    if (performance.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  return performance.now() - t0
+}
+
+describe('fleet mode over a real Redis', () => {
+  let redis: TestRedis
+  let n = 0
+  const open: Fleet[] = []
+  const cfg = (over: Partial<FleetConfig> = {}): FleetConfig => ({ redis: redis.url, keyPrefix: `t${++n}:`, commandTimeoutMs: 50, heartbeatMs: 100, leaseTtlMs: 30_000, cluster: false, ...over })
+  const join = async (c: FleetConfig, id: string, log = silentLogger): Promise<Fleet> => {
+    const f = await startFleet({ ...c, instanceId: id }, { log, version: 'test' })
+    open.push(f)
+    return f
+  }
+
+  before(async () => { redis = await startRedis() })
+  after(async () => {
+    await Promise.all(open.map((f) => f.close()))
+    await redis.stop()
+  })
+
+  it('instances see each other with TTLs, and one that leaves is gone', async () => {
+    const c = cfg()
+    const a = await join(c, 'a')
+    const b = await join(c, 'b')
+    await until('both members seen', () => a.health().members.length === 2 && b.health().members.length === 2)
+    const h = a.health()
+    assert.equal(h.instance_id, 'a')
+    assert.equal(h.state, 'ok')
+    assert.deepEqual(h.members.map((m) => [m.id, m.self]).sort(), [['a', true], ['b', false]])
+    assert.ok(h.members.every((m) => m.ttl_ms > 0 && m.ttl_ms <= 300))
+    await b.close()
+    open.splice(open.indexOf(b), 1)
+    await until('b gone', () => a.health().members.length === 1)
+  })
+
+  it('rpm is one budget for the whole fleet, and a denial says when to come back', async () => {
+    const c = cfg()
+    const limits = new Map([['p', { rpm: 5 }]])
+    const la = (await join(c, 'a')).parts.limiter(limits)
+    const lb = (await join(c, 'b')).parts.limiter(limits)
+    let admitted = 0
+    for (let i = 0; i < 6; i++) {
+      for (const l of [la, lb]) if ((await l.tryAcquire('p', 0, Date.now())).ok) admitted++
+    }
+    assert.equal(admitted, 5)
+    const denied = await la.tryAcquire('p', 0, Date.now())
+    assert.equal(denied.ok, false)
+    assert.ok(!denied.ok && denied.reason === 'rpm' && denied.retryInMs > 0 && denied.retryInMs <= 12_000)
+    assert.deepEqual([...la.blocked(['p'], 0, Date.now()).keys()], ['p'])
+  })
+
+  it('concurrency slots are leases: released slots come back, a dead holder\'s expire', async () => {
+    const c = cfg({ leaseTtlMs: 300 })
+    const limits = new Map([['p', { maxConcurrent: 2 }]])
+    const a = (await join(c, 'a')).parts.limiter(limits)
+    const b = (await join(c, 'b')).parts.limiter(limits)
+    const s1 = await a.tryAcquire('p', 0, Date.now())
+    const s2 = await b.tryAcquire('p', 0, Date.now())
+    assert.ok(s1.ok && s2.ok)
+    const third = await a.tryAcquire('p', 0, Date.now())
+    assert.ok(!third.ok && third.reason === 'concurrency')
+    s1.release()
+    await until('the released slot is free', async () => (await b.tryAcquire('p', 0, Date.now())).ok)
+    // b's two slots are now held by a "crashed" holder: nobody renews b's leases once it is closed.
+    const fb = open.at(-1)!
+    await fb.close()
+    open.pop()
+    const waited = await until('the dead holder\'s slots expire', async () => (await a.tryAcquire('p', 0, Date.now())).ok, 3_000)
+    assert.ok(waited >= 100, `came back after ${waited} ms, before the lease could expire`)
+  })
+
+  it('tpm is reserved on admission and settled with the reported usage', async () => {
+    const c = cfg()
+    const limits = new Map([['p', { tpm: 1_000 }]])
+    const a = (await join(c, 'a')).parts.limiter(limits)
+    const b = (await join(c, 'b')).parts.limiter(limits)
+    const r1 = await a.tryAcquire('p', 800, Date.now())
+    assert.ok(r1.ok)
+    const r2 = await b.tryAcquire('p', 800, Date.now())
+    assert.ok(!r2.ok && r2.reason === 'tpm')
+    r1.release(100) // only 100 used: 700 come back
+    await until('the unused reservation is refunded fleet-wide', async () => {
+      const r = await b.tryAcquire('p', 800, Date.now())
+      if (r.ok) r.release(800)
+      return r.ok
+    })
+  })
+
+  it('a breaker tripped on one instance is open on the others within 100 ms, and exactly one instance probes', async () => {
+    const c = cfg()
+    const fleets = [await join(c, 'a'), await join(c, 'b'), await join(c, 'c')]
+    const stats = fleets.map((f) => f.parts.stats(statsOpts))
+    for (let i = 0; i < 2; i++) stats[0]!.begin('p,m', Date.now()).fail(Date.now(), 'server_error')
+    assert.equal(stats[0]!.allows('p,m', Date.now()).allowed, false)
+    const took = await until('b and c see it open', () => !stats[1]!.allows('p,m', Date.now()).allowed && !stats[2]!.allows('p,m', Date.now()).allowed, 2_000)
+    assert.ok(took < 100, `propagation took ${took.toFixed(1)} ms`)
+    assert.equal(stats[1]!.snapshot('p,m', Date.now()).breaker.kind, 'open')
+    // Cooldown over: every instance asks; only one gets the probe.
+    await new Promise((r) => setTimeout(r, 350))
+    const granted: number[] = []
+    await until('one probe granted', () => {
+      stats.forEach((s, i) => { if (s.allows('p,m', Date.now()).allowed) granted.push(i) })
+      return granted.length > 0
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    stats.forEach((s, i) => { if (s.allows('p,m', Date.now()).allowed) granted.push(i) })
+    assert.equal(granted.length, 1, `probes granted to ${JSON.stringify(granted)}`)
+    // The probe succeeds: closed everywhere.
+    const prober = stats[granted[0]!]!
+    prober.begin('p,m', Date.now()).succeed(Date.now())
+    await until('closed on every instance', () => stats.every((s) => s.allows('p,m', Date.now()).allowed))
+  })
+
+  it('a Retry-After hold set through one instance holds on the others', async () => {
+    const c = cfg()
+    const a = await join(c, 'a')
+    const b = await join(c, 'b')
+    a.parts.holds.note('p,m', { kind: 'rate_limited', target: 'p,m', retryAfterMs: 2_000, message: 'slow down' }, Date.now())
+    await until('b holds p,m', () => b.parts.holds.remaining('p,m', Date.now()) > 1_000)
+    // An instance that joins later loads it from Redis.
+    const late = await join(c, 'late')
+    assert.ok(late.parts.holds.remaining('p,m', Date.now()) > 1_000)
+  })
+
+  it('Redis killed: limits fall back to local shares at once, degradation is logged once; Redis back: resynced', async () => {
+    const lines: string[] = []
+    const log = createLogger({ write: (l) => lines.push(l) })
+    const c = cfg()
+    const f = await join(c, 'a', log)
+    await join(c, 'b')
+    await until('two members', () => f.health().members.length === 2)
+    const l = f.parts.limiter(new Map([['p', { rpm: 10 }]]))
+    await redis.kill()
+    const t0 = performance.now()
+    let admitted = 0
+    for (let i = 0; i < 20; i++) if ((await l.tryAcquire('p', 0, Date.now())).ok) admitted++
+    assert.ok(performance.now() - t0 < 2_000)
+    assert.equal(admitted, 5, 'half of rpm 10: this instance\'s share of a two-member fleet')
+    await until('degraded', () => f.health().state === 'degraded')
+    const warned = lines.filter((x) => x.includes('Redis unavailable'))
+    assert.equal(warned.length, 1)
+    assert.ok(!lines.some((x) => x.includes(redis.url) && x.includes('@')))
+    await redis.restart()
+    await until('reconnected', () => f.health().state === 'ok', 5_000)
+    await until('membership rebuilt in the empty Redis', () => f.health().members.length === 2, 3_000)
+    assert.equal(lines.filter((x) => x.includes('Redis unavailable')).length, 1)
+  })
+})
