@@ -12,7 +12,7 @@
 import type { BreakerPolicy } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import { RetryAfterHolds, retryAfterOf } from '../proxy/holds.ts'
+import { RetryAfterHolds, retryAfterOf } from '../routing/holds.ts'
 import { cooldownFor, type BreakerState } from '../resilience/breaker.ts'
 import { RoutingStats, type Attempt, type StatsOptions } from '../routing/stats.ts'
 import type { FailureReason, TargetSnapshot } from '../routing/types.ts'
