@@ -174,6 +174,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     },
   })
   const { deps } = services
+  fleet?.registerMetrics(services.observability.metrics.registry)
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })

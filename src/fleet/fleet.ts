@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { FleetConfig, ProviderLimits } from '../config/types.ts'
 import type { Logger } from '../log.ts'
+import type { Registry } from '../metrics/registry.ts'
 import type { RateLimiter } from '../resilience/limiter.ts'
 import type { RetryAfterHolds } from '../routing/holds.ts'
 import type { RoutingStats, StatsOptions } from '../routing/stats.ts'
@@ -66,6 +67,8 @@ export interface Fleet {
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
+  /** `switchyard_fleet_degraded`, `switchyard_fleet_members` and `switchyard_fleet_redis_latency_ms` on `/metrics`. */
+  registerMetrics(registry: Registry): void
   close(): Promise<void>
 }
 
@@ -83,8 +86,11 @@ const START_WAIT_MS = 2_000
 /** A probe may take this long before another instance may probe instead. */
 const PROBE_TTL_MS = 30_000
 
+/** One id per process: a reloaded config joins as the same member. */
+const PROCESS_ID = `${hostname()}-${randomUUID().slice(0, 8)}`
+
 export function defaultInstanceId(): string {
-  return `${hostname()}-${randomUUID().slice(0, 8)}`
+  return PROCESS_ID
 }
 
 /** Joins the fleet: connects (never waiting on a down Redis), beats, subscribes, resyncs. */
@@ -141,6 +147,16 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       members: members.map((m) => ({ ...m })),
     }),
     size,
+    registerMetrics: (registry) => {
+      const degraded = registry.gauge('switchyard_fleet_degraded', '1 while Redis is unreachable and this instance serves on its local state').labels()
+      const count = registry.gauge('switchyard_fleet_members', 'Instances in the fleet, by the last heartbeat').labels()
+      const latency = registry.gauge('switchyard_fleet_redis_latency_ms', 'Round trip of the last Redis call').labels()
+      registry.onCollect(() => {
+        degraded.set(redis.state === 'degraded' ? 1 : 0)
+        count.set(members.length)
+        latency.set(redis.latencyMs() ?? 0)
+      })
+    },
     close: async () => {
       clearInterval(timer)
       limiter?.close()

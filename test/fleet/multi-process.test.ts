@@ -158,6 +158,8 @@ describe('fleet: three processes, one Redis', { skip: !isBun && 'spawns processe
     await new Promise((r) => setTimeout(r, 500))
     await redis.kill()
     await until('every instance reports degraded', async () => (await Promise.all(fleet.map((x) => health(x.url)))).every((h) => h.fleet?.state === 'degraded'), 5_000)
+    const metrics = await (await fetch(`${fleet[0]!.url}/metrics`)).text()
+    assert.match(metrics, /^switchyard_fleet_degraded 1$/m)
     await new Promise((r) => setTimeout(r, 500))
     await redis.restart()
     await until('every instance is back and sees three members', async () =>
