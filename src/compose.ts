@@ -41,6 +41,7 @@ import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
 import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
 import { startFleet, type SharedParts } from './fleet/fleet.ts'
+import type { FleetUsageSnapshot } from './fleet/usage.ts'
 
 export interface ServiceOptions {
   readonly fetch?: UpstreamFetch
@@ -70,6 +71,8 @@ export interface Services {
   readonly observability: Observability
   /** Closes proxy clients the default upstream fetch opened. */
   readonly closeFetch: () => void
+  /** Fleet mode: the whole fleet's usage (undefined when Redis does not answer). */
+  readonly fleetUsage?: () => Promise<FleetUsageSnapshot | undefined>
 }
 
 export function createServices(config: Config, opts: ServiceOptions = {}): Services {
@@ -94,7 +97,9 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
-  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
+  const shared = opts.shared
+  const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
+  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
   const telemetry = createTelemetry({ log, observers: [observability.observer, ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
   const deps: Deps = {
@@ -112,7 +117,10 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
   }
-  return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
+  return {
+    deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close(),
+    ...(shared ? { fleetUsage: () => shared.usage.snapshot() } : {}),
+  }
 }
 
 /** What the host gives an instance: where it keeps data, and (for tests) its clock, randomness and upstream. */

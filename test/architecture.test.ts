@@ -94,14 +94,14 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
-  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'resilience', 'routing'],
+  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'resilience', 'routing', 'usage'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
   'observe.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'middleware', 'proxy', 'routing'],
-  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observe.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'version.ts'],
+  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observe.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'usage', 'version.ts'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'version.ts'],
   // The composition root builds every service and registers every route.
   'compose.ts': ['app.ts', 'config', 'fleet', 'formats', 'lib', 'log.ts', 'observe.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],

@@ -14,6 +14,7 @@ import type { RoutingStats, StatsOptions } from '../routing/stats.ts'
 import { FleetBoard, SharedHolds, SharedStats } from './board.ts'
 import { fleetKeys, type FleetKeys } from './keys.ts'
 import { FleetLimiter } from './limiter.ts'
+import { FleetUsage } from './usage.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -23,7 +24,7 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do redis.call('HDEL', KEYS[1], id) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local out = {}
+local out = { tostring(now) }
 local live = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
 for i = 1, #live, 2 do
   table.insert(out, live[i]); table.insert(out, tostring(tonumber(live[i + 1]) - now)); table.insert(out, redis.call('HGET', KEYS[1], live[i]) or '{}')
@@ -57,6 +58,7 @@ export interface SharedParts {
   stats(opts: StatsOptions): RoutingStats
   limiter(limits: ReadonlyMap<string, ProviderLimits>): RateLimiter
   readonly holds: RetryAfterHolds
+  readonly usage: FleetUsage
 }
 
 export interface Fleet {
@@ -83,6 +85,9 @@ export interface FleetOptions {
 /** How long a start waits for Redis before serving on local state (and joining when it can). */
 const START_WAIT_MS = 2_000
 
+/** Usage totals are written to Redis this often (never per request). */
+const USAGE_FLUSH_MS = 2_000
+
 /** A probe may take this long before another instance may probe instead. */
 const PROBE_TTL_MS = 30_000
 
@@ -104,11 +109,15 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
   let members: FleetMember[] = [{ id, ttl_ms: ttlMs, self: true, version: o.version }]
   let limiter: FleetLimiter | undefined
 
+  let offset = 0
   const beat = async (): Promise<void> => {
+    const t0 = now()
     const r = await redis.run(HEARTBEAT, [keys.members, keys.memberExpiry], [id, info, ttlMs])
     if (!Array.isArray(r)) return
+    // Redis's clock less ours, give or take half the round trip: used for day boundaries only.
+    offset = Number(r[0]) - (t0 + now()) / 2
     const seen: FleetMember[] = []
-    for (let i = 0; i + 2 < r.length; i += 3) {
+    for (let i = 1; i + 2 < r.length; i += 3) {
       let meta: { version?: unknown; host?: unknown } = {}
       try { meta = JSON.parse(String(r[i + 2])) as typeof meta } catch { /* an unreadable entry still counts */ }
       seen.push({
@@ -121,6 +130,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
 
   const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS })
   const holds = new SharedHolds(board)
+  const usage = new FleetUsage({ redis, keys, field: `${id}#${randomUUID().slice(0, 8)}`, redisNow: () => now() + offset, flushMs: USAGE_FLUSH_MS })
   redis.onRecovered(() => { void beat(); void limiter?.renew() })
   // A reachable Redis answers in milliseconds; a down one must not hold up the start for long.
   await redis.ready(START_WAIT_MS)
@@ -138,6 +148,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       stats: (opts) => new SharedStats(opts, board),
       limiter: (limits) => (limiter = new FleetLimiter({ redis, keys, instanceId: id, limits, leaseTtlMs: cfg.leaseTtlMs, fleetSize: size })),
       holds,
+      usage,
     },
     health: () => ({
       instance_id: id,
@@ -160,6 +171,8 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     close: async () => {
       clearInterval(timer)
       limiter?.close()
+      usage.close()
+      await usage.flush()
       await redis.run(LEAVE, [keys.members, keys.memberExpiry], [id])
       await redis.close()
     },

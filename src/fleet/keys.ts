@@ -15,6 +15,7 @@ export interface FleetKeys {
   probe(target: string): string
   limits(provider: string): { readonly rpm: string; readonly tpm: string; readonly slots: string }
   usage(day: string): string
+  readonly usageDays: string
   readonly leader: string
   readonly perfBudget: string
   dedup(hash: string): string
@@ -33,6 +34,7 @@ export function fleetKeys(prefix: string): FleetKeys {
       return { rpm: `${base}:rpm`, tpm: `${base}:tpm`, slots: `${base}:slots` }
     },
     usage: (day) => `${prefix}{usage}:${day}`,
+    usageDays: `${prefix}{usage}:days`,
     leader: `${prefix}{perf}:leader`,
     perfBudget: `${prefix}{perf}:budget`,
     dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,

@@ -5,6 +5,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import type { Observability } from '../observe.ts'
+import type { UsageSnapshot } from '../usage/ledger.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
@@ -33,7 +34,11 @@ const TotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
   costUsd: z.number(), unknownCostRequests: z.number(), failures: z.record(z.string(), z.number()),
 }).openapi('UsageTotals')
-const UsageSchema = z.object({ total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema) }).openapi('Usage')
+const UsageSchema = z.object({
+  total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
+  scope: z.enum(['instance', 'fleet']).optional().openapi({ description: 'Fleet mode: `fleet` (the default there, `?scope=instance` for this instance alone) sums every instance over `days`' }),
+  days: z.array(z.string()).optional(),
+}).openapi('Usage')
 const DriftSchema = z.object({ tiers: z.record(z.string(), z.object({
   samples: z.number(), meanPct: z.number(), meanAbsPct: z.number(), p95AbsPct: z.number(), maxAbsPct: z.number(), lastPct: z.number(),
   alerts: z.object({ warning: z.number(), critical: z.number() }),
@@ -66,6 +71,8 @@ export interface ObservedServices {
   readonly deps: Pick<Deps, 'config' | 'now'>
   readonly routing: RoutingParts
   readonly observability: Observability
+  /** Fleet mode: the whole fleet's usage, undefined when Redis does not answer. */
+  readonly fleetUsage?: () => Promise<(UsageSnapshot & { readonly days: string[] }) | undefined>
 }
 
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
@@ -93,7 +100,11 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
       targets: plan.targets.map(entry), dropped: plan.kind === 'ready' ? plan.dropped.map(entry) : [],
     }, 200)
   })
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json(s.observability.ledger.snapshot(), 200))
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode)', UsageSchema, 'Observability'), async (c) => {
+    const fleet = s.fleetUsage && c.req.query('scope') !== 'instance' ? await s.fleetUsage() : undefined
+    // Redis not answering: this instance's own totals, marked as such.
+    return c.json(fleet ? { ...fleet, scope: 'fleet' as const } : { ...s.observability.ledger.snapshot(), ...(s.fleetUsage ? { scope: 'instance' as const } : {}) }, 200)
+  })
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
     const entries = s.observability.audit.list()

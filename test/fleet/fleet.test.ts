@@ -144,6 +144,27 @@ describe('fleet mode over a real Redis', () => {
     assert.ok(late.parts.holds.remaining('p,m', Date.now()) > 1_000)
   })
 
+  it('usage totals are the sum of every instance, per day, and rebuilt once after Redis restarts empty', async () => {
+    const c = cfg()
+    const a = await join(c, 'a')
+    const b = await join(c, 'b')
+    const delta = (requests: number) => ({ tier: 'tier-0', target: 'p,m', requests, inputTokens: 10 * requests, outputTokens: requests, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 0.5 * requests, unknownCostRequests: 0, failures: {} })
+    a.parts.usage.add(delta(2))
+    b.parts.usage.add(delta(3))
+    a.parts.usage.add(delta(1))
+    await b.parts.usage.flush()
+    const snap = await a.parts.usage.snapshot()
+    assert.equal(snap?.total.requests, 6)
+    assert.equal(snap?.targets['p,m']?.inputTokens, 60)
+    assert.equal(snap?.days.length, 1)
+    await redis.kill()
+    await redis.restart()
+    await until('both back', () => a.health().state === 'ok' && b.health().state === 'ok', 5_000)
+    await until('rebuilt to the same totals', async () => (await b.parts.usage.snapshot())?.total.requests === 6, 5_000)
+    await a.parts.usage.flush()
+    assert.equal((await b.parts.usage.snapshot())?.total.requests, 6)
+  })
+
   it('Redis killed: limits fall back to local shares at once, degradation is logged once; Redis back: resynced', async () => {
     const lines: string[] = []
     const log = createLogger({ write: (l) => lines.push(l) })

@@ -169,6 +169,10 @@ describe('fleet: three processes, one Redis', { skip: !isBun && 'spawns processe
     await Promise.all(clients)
     assert.ok(statuses.length >= 30, `only ${statuses.length} requests ran`)
     assert.deepEqual(statuses.filter((s) => s !== 200), [], `${statuses.filter((s) => s !== 200).length} of ${statuses.length} failed`)
+    // Usage: every instance's totals are in Redis again after the restart, each counted once.
+    const fleetRequests = async () => ((await (await fetch(`${fleet[1]!.url}/v1/usage`)).json()) as { scope?: string; total: { requests: number } })
+    await until('fleet usage rebuilt', async () => (await fleetRequests()).total.requests === statuses.length, 8_000)
+    assert.equal((await fleetRequests()).scope, 'fleet')
     // Degradation is logged once per instance, not once per request.
     for (const x of fleet) assert.equal((x.output().match(/Redis unavailable/g) ?? []).length, 1, x.output())
   })
