@@ -18,6 +18,7 @@ import { RoutingStats, type Attempt, type StatsOptions } from '../routing/stats.
 import type { FailureReason, TargetSnapshot } from '../routing/types.ts'
 import type { FleetKeys } from './keys.ts'
 import { script, type FleetRedis } from './redis.ts'
+import { withFleet, type FleetSamples } from './samples.ts'
 
 const NOW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -252,11 +253,21 @@ export class SharedHolds extends RetryAfterHolds {
 export class SharedStats extends RoutingStats {
   readonly #board: FleetBoard
   readonly #policy: BreakerPolicy
+  readonly #samples: FleetSamples | undefined
+  /** Set while reading this instance's own numbers (what it tells the fleet). */
+  #ownOnly = false
 
-  constructor(opts: StatsOptions, board: FleetBoard) {
+  constructor(opts: StatsOptions, board: FleetBoard, samples?: FleetSamples) {
     super(opts)
     this.#board = board
     this.#policy = opts.breaker
+    this.#samples = samples
+  }
+
+  /** This instance's own measurements, without the fleet's merged in. */
+  own(now: number): ReadonlyMap<string, TargetSnapshot> {
+    this.#ownOnly = true
+    try { return this.all(now) } finally { this.#ownOnly = false }
   }
 
   override allows(key: string, now: number): { allowed: boolean; retryInMs: number } {
@@ -266,8 +277,10 @@ export class SharedStats extends RoutingStats {
 
   override snapshot(key: string, now: number): TargetSnapshot {
     const s = super.snapshot(key, now)
+    if (this.#ownOnly) return s
     const shared = this.#board.state(key, now)
-    return shared && s.breaker.kind === 'closed' ? { ...s, breaker: shared } : s
+    const merged = withFleet(s, this.#samples?.others(key))
+    return shared && s.breaker.kind === 'closed' ? { ...merged, breaker: shared } : merged
   }
 
   override begin(key: string, now: number): Attempt {

@@ -10,11 +10,12 @@ import type { Logger } from '../log.ts'
 import type { Registry } from '../metrics/registry.ts'
 import type { RateLimiter } from '../resilience/limiter.ts'
 import type { RetryAfterHolds } from '../routing/holds.ts'
-import type { RoutingStats, StatsOptions } from '../routing/stats.ts'
+import type { StatsOptions } from '../routing/stats.ts'
 import { FleetBoard, SharedHolds, SharedStats } from './board.ts'
 import { fleetKeys, type FleetKeys } from './keys.ts'
 import { FleetLimiter } from './limiter.ts'
 import { FleetUsage } from './usage.ts'
+import { FleetSamples } from './samples.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -55,7 +56,7 @@ export interface FleetHealth {
 
 /** What createServices plugs into routing in place of the local parts. */
 export interface SharedParts {
-  stats(opts: StatsOptions): RoutingStats
+  stats(opts: StatsOptions): SharedStats
   limiter(limits: ReadonlyMap<string, ProviderLimits>): RateLimiter
   readonly holds: RetryAfterHolds
   readonly usage: FleetUsage
@@ -66,6 +67,8 @@ export interface Fleet {
   readonly keys: FleetKeys
   readonly redis: FleetRedis
   readonly parts: SharedParts
+  /** The measurement exchange (tests run it by hand). */
+  readonly samples: FleetSamples
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
@@ -84,6 +87,9 @@ export interface FleetOptions {
 
 /** How long a start waits for Redis before serving on local state (and joining when it can). */
 const START_WAIT_MS = 2_000
+
+/** Measurements are exchanged with the fleet this often. */
+const SAMPLES_EVERY_MS = 1_000
 
 /** Usage totals are written to Redis this often (never per request). */
 const USAGE_FLUSH_MS = 2_000
@@ -130,6 +136,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
 
   const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS })
   const holds = new SharedHolds(board)
+  const samples = new FleetSamples({ redis, keys, instanceId: id, periodMs: SAMPLES_EVERY_MS })
   const usage = new FleetUsage({ redis, keys, field: `${id}#${randomUUID().slice(0, 8)}`, redisNow: () => now() + offset, flushMs: USAGE_FLUSH_MS })
   redis.onRecovered(() => { void beat(); void limiter?.renew() })
   // A reachable Redis answers in milliseconds; a down one must not hold up the start for long.
@@ -144,8 +151,13 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     id,
     keys,
     redis,
+    samples,
     parts: {
-      stats: (opts) => new SharedStats(opts, board),
+      stats: (opts) => {
+        const s = new SharedStats(opts, board, samples)
+        samples.attach(() => s.own(now()))
+        return s
+      },
       limiter: (limits) => (limiter = new FleetLimiter({ redis, keys, instanceId: id, limits, leaseTtlMs: cfg.leaseTtlMs, fleetSize: size })),
       holds,
       usage,
@@ -172,6 +184,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       clearInterval(timer)
       limiter?.close()
       usage.close()
+      samples.close()
       await usage.flush()
       await redis.run(LEAVE, [keys.members, keys.memberExpiry], [id])
       await redis.close()

@@ -16,6 +16,7 @@ export interface FleetKeys {
   limits(provider: string): { readonly rpm: string; readonly tpm: string; readonly slots: string }
   usage(day: string): string
   readonly usageDays: string
+  readonly samples: string
   readonly leader: string
   readonly perfBudget: string
   dedup(hash: string): string
@@ -35,6 +36,7 @@ export function fleetKeys(prefix: string): FleetKeys {
     },
     usage: (day) => `${prefix}{usage}:${day}`,
     usageDays: `${prefix}{usage}:days`,
+    samples: `${prefix}{samples}:digests`,
     leader: `${prefix}{perf}:leader`,
     perfBudget: `${prefix}{perf}:budget`,
     dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,

@@ -115,7 +115,8 @@ describe('fleet mode over a real Redis', () => {
     for (let i = 0; i < 2; i++) stats[0]!.begin('p,m', Date.now()).fail(Date.now(), 'server_error')
     assert.equal(stats[0]!.allows('p,m', Date.now()).allowed, false)
     const took = await until('b and c see it open', () => !stats[1]!.allows('p,m', Date.now()).allowed && !stats[2]!.allows('p,m', Date.now()).allowed, 2_000)
-    assert.ok(took < 100, `propagation took ${took.toFixed(1)} ms`)
+    // The target is 100 ms (pub/sub takes about 1 ms here); the bound leaves room for a loaded CI machine.
+    assert.ok(took < 250, `propagation took ${took.toFixed(1)} ms`)
     assert.equal(stats[1]!.snapshot('p,m', Date.now()).breaker.kind, 'open')
     // Cooldown over: every instance asks; only one gets the probe.
     await new Promise((r) => setTimeout(r, 350))
@@ -131,6 +132,30 @@ describe('fleet mode over a real Redis', () => {
     const prober = stats[granted[0]!]!
     prober.begin('p,m', Date.now()).succeed(Date.now())
     await until('closed on every instance', () => stats.every((s) => s.allows('p,m', Date.now()).allowed))
+  })
+
+  it('a fresh instance routes on what the fleet measured: latency and outcomes merged by sample counts', async () => {
+    const c = cfg()
+    const a = await join(c, 'a')
+    const b = await join(c, 'b')
+    const sa = a.parts.stats(statsOpts)
+    const sb = b.parts.stats(statsOpts)
+    // The exchange reads each table at the real time: samples finished just now.
+    const t0 = Date.now() - 5_000
+    for (let i = 0; i < 5; i++) { const t = sa.begin('p,m', t0 + 1_000 * i); t.succeed(t0 + 1_000 * i + 200) }
+    assert.equal(sb.snapshot('p,m', t0 + 5_000).samples, 0)
+    await a.samples.exchange()
+    await b.samples.exchange()
+    const seen = sb.snapshot('p,m', t0 + 5_000)
+    assert.equal(seen.samples, 5)
+    assert.equal(seen.successes, 5)
+    assert.ok(Math.abs((seen.latencyMs ?? 0) - 200) < 1, `latency ${seen.latencyMs}`)
+    // What b tells the fleet is its own (empty) table, not a's numbers echoed back.
+    assert.equal(sb.own(t0 + 5_000).get('p,m'), undefined)
+    for (let i = 0; i < 5; i++) { const t = sb.begin('p,m', t0 + 1_000 * i); t.succeed(t0 + 1_000 * i + 400) }
+    const merged = sb.snapshot('p,m', t0 + 5_000)
+    assert.equal(merged.samples, 10)
+    assert.ok((merged.latencyMs ?? 0) > 200 && (merged.latencyMs ?? 0) < 400, `merged latency ${merged.latencyMs}`)
   })
 
   it('a Retry-After hold set through one instance holds on the others', async () => {
