@@ -15,8 +15,9 @@ import { killStarted, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
+import { runFleet } from './fleet.ts'
 
-const HELP = `bun run harness [bench] [options]
+const HELP = `bun run harness [bench | fleet] [options]
 
   --streams N          concurrent streams (default 100)
   --chunks N           chunks per stream (default 20)
@@ -30,7 +31,8 @@ const HELP = `bun run harness [bench] [options]
   --json FILE          write the report as JSON
   --timeout-s S        global timeout (default 300; bench 900)
   --no-usage-check     do not require usage equal to the generated tokens (proxies that drop usage)
-  bench options: --quick (smaller bench for CI smoke runs)`
+  bench options: --quick (smaller bench for CI smoke runs)
+  fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
 export type { HarnessArgs }
 
@@ -53,12 +55,12 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, instances: { type: 'string' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
-  const command = positionals[0] === 'bench' ? 'bench' : 'stress'
-  if (positionals[0] !== undefined && positionals[0] !== 'bench') throw new Error(`Unknown command "${positionals[0]}": expected bench or none`)
+  const command = positionals[0] === 'bench' || positionals[0] === 'fleet' ? positionals[0] : 'stress'
+  if (positionals[0] !== undefined && command === 'stress') throw new Error(`Unknown command "${positionals[0]}": expected bench, fleet or none`)
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
     throw new Error(`Refusing --target ${target}: the harness only sends load to this machine (127.0.0.1)`)
@@ -70,6 +72,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
     quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
+    instances: Math.max(2, asInt(v.instances, 3, 'instances')),
   }
 }
 
@@ -159,6 +162,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
+    if (a.command === 'fleet') return await runFleet({ instances: a.instances, quick: a.quick, ...(a.json === undefined ? {} : { json: a.json }) })
     return a.command === 'bench' ? await runBench(a) : await stress(a)
   } catch (e) {
     console.error(`harness: ${(e as Error).message}`)

@@ -2,7 +2,7 @@
 import type { ClientFormat } from './check.ts'
 
 export interface HarnessArgs {
-  readonly command: 'stress' | 'bench'
+  readonly command: 'stress' | 'bench' | 'fleet'
   readonly streams: number
   readonly chunks: number
   readonly delayMs: number
@@ -16,4 +16,6 @@ export interface HarnessArgs {
   readonly quick: boolean
   readonly skipUsage: boolean
   readonly targetPid: number | undefined
+  /** `fleet`: how many instances (default 3). */
+  readonly instances: number
 }

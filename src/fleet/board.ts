@@ -178,6 +178,11 @@ export class FleetBoard {
     return now < e.until ? { kind: 'open', until: e.until, trips: e.trips } : { kind: 'half_open', probesInFlight: e.phase === 'probing' ? 1 : 0, trips: e.trips }
   }
 
+  /** Targets with a shared breaker open or probing. */
+  keys(): IterableIterator<string> {
+    return this.#entries.keys()
+  }
+
   /** Whether this instance is running the fleet's probe of `key`. */
   probing(key: string): boolean {
     return this.#entries.get(key)?.phase === 'probing'
@@ -262,6 +267,13 @@ export class SharedStats extends RoutingStats {
     this.#board = board
     this.#policy = opts.breaker
     this.#samples = samples
+  }
+
+  /** Every target this instance measured, plus those whose breaker the fleet holds open. */
+  override all(now: number): ReadonlyMap<string, TargetSnapshot> {
+    const out = new Map(super.all(now))
+    if (!this.#ownOnly) for (const key of this.#board.keys()) if (!out.has(key)) out.set(key, this.snapshot(key, now))
+    return out
   }
 
   /** This instance's own measurements, without the fleet's merged in. */

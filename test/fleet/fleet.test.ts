@@ -9,7 +9,7 @@ import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
 import type { FleetConfig } from '../../src/config/types.ts'
 import type { BreakerPolicy } from '../../src/config/types.ts'
 import { createLogger, silentLogger } from '../../src/log.ts'
-import { startRedis, type TestRedis } from './redis-server.ts'
+import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 
 const breaker: BreakerPolicy = { consecutiveFailures: 2, errorRateThreshold: 1, minRequestsForRate: 1_000, cooldownMs: 300, maxCooldownMs: 5_000, halfOpenProbes: 1 }
 const statsOpts = { ewmaAlpha: 0.3, failurePenalty: 2, breaker }

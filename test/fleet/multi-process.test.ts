@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnServer, type Child } from '../../harness/stress/proc.ts'
 import { runtime } from '../../src/runtime/index.ts'
-import { startRedis, type TestRedis } from './redis-server.ts'
+import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 
 const isBun = 'Bun' in globalThis
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-fleet-'))

@@ -1,11 +1,11 @@
 /**
- * A private `redis-server` for the fleet tests: its own free port on 127.0.0.1, no
+ * A private `redis-server` for the fleet tests and `harness fleet`: its own free port on 127.0.0.1, no
  * persistence, killed and restarted at will (fault tests), removed at the end. The binary is
  * `$REDIS_SERVER` or `redis-server` on the PATH (.ci/run installs it when missing).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
-import { freePort } from '../../harness/stress/proc.ts'
+import { freePort } from './proc.ts'
 
 export interface TestRedis {
   readonly port: number
