@@ -195,6 +195,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     now: deps.now,
     log: (m) => log.info(m),
     onResult: () => active?.refresh(),
+    ...(fleet ? { leader: () => fleet.leader() } : {}),
   })
   if (config.performance.enabled) engine.start()
   // Imports and deletes through the API change the store too: pick them up within a minute.

@@ -41,11 +41,11 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
 /** The fleet part of `/health` as `status` prints it (nothing when fleet mode is off). */
 export function fleetLines(fleet: unknown): string[] {
   if (typeof fleet !== 'object' || fleet === null) return []
-  const f = fleet as { instance_id?: string; state?: string; redis?: string; redis_latency_ms?: number | null; members?: { id: string; ttl_ms: number; self: boolean; version?: string }[] }
+  const f = fleet as { instance_id?: string; state?: string; redis?: string; redis_latency_ms?: number | null; perf_leader?: boolean; members?: { id: string; ttl_ms: number; self: boolean; version?: string }[] }
   const latency = typeof f.redis_latency_ms === 'number' ? `${f.redis_latency_ms} ms` : '-'
   const members = f.members ?? []
   return [
-    `fleet: ${String(f.state)}${f.state === 'degraded' ? ' (Redis unreachable: serving on local state)' : ''}, instance ${String(f.instance_id)}, redis ${String(f.redis)} (${latency}), ${members.length} member${members.length === 1 ? '' : 's'}`,
+    `fleet: ${String(f.state)}${f.state === 'degraded' ? ' (Redis unreachable: serving on local state)' : ''}, instance ${String(f.instance_id)}, redis ${String(f.redis)} (${latency}), ${members.length} member${members.length === 1 ? '' : 's'}${f.perf_leader ? ', leads the performance tests' : ''}`,
     ...members.map((m) => `  ${m.self ? '*' : ' '} ${m.id.padEnd(38)} ttl ${Math.max(0, Math.round(m.ttl_ms))} ms${m.version ? `  v${m.version}` : ''}`),
   ]
 }

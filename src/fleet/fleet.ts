@@ -33,6 +33,16 @@ end
 return out
 `)
 
+/** KEYS leader; ARGV id, ttlMs: 1 while this instance holds the performance-test lease (taken or renewed). */
+const LEAD = script(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
+`)
+
+/** KEYS leader; ARGV id: gives the lease up at shutdown (only when it is ours). */
+const RESIGN = script(`if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1`)
+
 /** KEYS info, expiry; ARGV id: leaves the fleet at shutdown. */
 const LEAVE = script(`redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS[2], ARGV[1]); return 1`)
 
@@ -51,6 +61,8 @@ export interface FleetHealth {
   readonly state: LinkState
   readonly redis: string
   readonly redis_latency_ms: number | null
+  /** Whether this instance runs the fleet's scheduled performance tests. */
+  readonly perf_leader: boolean
   readonly members: FleetMember[]
 }
 
@@ -72,6 +84,11 @@ export interface Fleet {
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
+  /**
+   * Whether this instance leads the scheduled performance tests (a lease renewed with each
+   * heartbeat). Before Redis was ever reached: true, as a single instance would.
+   */
+  leader(): boolean
   /** `switchyard_fleet_degraded`, `switchyard_fleet_members` and `switchyard_fleet_redis_latency_ms` on `/metrics`. */
   registerMetrics(registry: Registry): void
   close(): Promise<void>
@@ -116,6 +133,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
   let limiter: FleetLimiter | undefined
 
   let offset = 0
+  let leading: boolean | undefined
   const beat = async (): Promise<void> => {
     const t0 = now()
     const r = await redis.run(HEARTBEAT, [keys.members, keys.memberExpiry], [id, info, ttlMs])
@@ -132,6 +150,8 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       })
     }
     members = seen
+    const lead = await redis.run(LEAD, [keys.leader], [id, ttlMs])
+    if (lead !== undefined) leading = lead === 1
   }
 
   const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS })
@@ -146,6 +166,8 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
   const timer = setInterval(() => void beat(), cfg.heartbeatMs)
   ;(timer as { unref?: () => void }).unref?.()
   const size = () => Math.max(1, members.length)
+  // Before Redis was ever reached, an instance runs its schedule as a single instance would.
+  const isLeader = () => leading ?? redis.state !== 'ok'
 
   return {
     id,
@@ -167,9 +189,11 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       state: redis.state,
       redis: redis.url,
       redis_latency_ms: redis.latencyMs() ?? null,
+      perf_leader: isLeader(),
       members: members.map((m) => ({ ...m })),
     }),
     size,
+    leader: isLeader,
     registerMetrics: (registry) => {
       const degraded = registry.gauge('switchyard_fleet_degraded', '1 while Redis is unreachable and this instance serves on its local state').labels()
       const count = registry.gauge('switchyard_fleet_members', 'Instances in the fleet, by the last heartbeat').labels()
@@ -187,6 +211,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       samples.close()
       await usage.flush()
       await redis.run(LEAVE, [keys.members, keys.memberExpiry], [id])
+      await redis.run(RESIGN, [keys.leader], [id])
       await redis.close()
     },
   }

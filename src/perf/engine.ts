@@ -35,6 +35,11 @@ export interface PerfEngineOptions {
   readonly keepJobs?: number
   /** Delay of the first scheduled run after start() (default: one interval; 0 tests at once). */
   readonly firstRunDelayMs?: number
+  /**
+   * Fleet mode: whether this instance holds the fleet's test-schedule lease. Scheduled runs
+   * happen on the leader only; absent, this instance always runs its schedule.
+   */
+  readonly leader?: () => boolean
   /** Called after each finished test (the CLI's progress bar). */
   readonly onResult?: (job: JobView, result: TestResult) => void
   readonly log?: (message: string) => void
@@ -173,6 +178,7 @@ export class PerfEngine {
     // A slow scheduled job is not stacked on itself: skip this tick and try at the next.
     const busy = [...this.#jobs.values()].some((j) => j.status === 'running' && j.trigger === 'schedule')
     if (busy) this.#o.log?.('Skipped a scheduled performance run as the previous one is still running')
+    else if (this.#o.leader && !this.#o.leader()) this.#o.log?.('Skipped a scheduled performance run: another instance of the fleet leads the schedule')
     else this.startJob({}, 'schedule')
     this.#arm()
   }

@@ -7,6 +7,7 @@ const FleetSchema = z
     state: z.enum(['connecting', 'ok', 'degraded']).openapi({ description: '`degraded`: Redis is unreachable and this instance serves on its local state' }),
     redis: z.string().openapi({ description: 'The Redis URL, password redacted' }),
     redis_latency_ms: z.number().nullable(),
+    perf_leader: z.boolean().openapi({ description: 'This instance runs the fleet\'s scheduled performance tests' }),
     members: z.array(z.object({ id: z.string(), ttl_ms: z.number(), self: z.boolean(), version: z.string().optional(), host: z.string().optional() })),
   })
   .openapi('FleetHealth')

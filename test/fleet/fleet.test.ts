@@ -55,6 +55,17 @@ describe('fleet mode over a real Redis', () => {
     await until('b gone', () => a.health().members.length === 1)
   })
 
+  it('exactly one instance leads the scheduled performance tests; another takes over when it leaves', async () => {
+    const c = cfg()
+    const fleets = [await join(c, 'a'), await join(c, 'b'), await join(c, 'c')]
+    await until('one leader', () => fleets.filter((f) => f.leader()).length === 1)
+    const leader = fleets.find((f) => f.leader())!
+    await leader.close()
+    open.splice(open.indexOf(leader), 1)
+    const rest = fleets.filter((f) => f !== leader)
+    await until('a new leader', () => rest.filter((f) => f.leader()).length === 1, 3_000)
+  })
+
   it('rpm is one budget for the whole fleet, and a denial says when to come back', async () => {
     const c = cfg()
     const limits = new Map([['p', { rpm: 5 }]])
