@@ -41,6 +41,7 @@ import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
 import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
 import { startFleet, type SharedParts } from './fleet/fleet.ts'
+import { withFleetResults } from './fleet/perf.ts'
 import type { FleetUsageSnapshot } from './fleet/usage.ts'
 
 export interface ServiceOptions {
@@ -187,7 +188,9 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
-  active = new ActiveResults(() => perfStore.metrics())
+  // Fleet mode: the leader's results fill in every target this instance has not tested itself.
+  active = new ActiveResults(() => (fleet ? withFleetResults(perfStore.metrics(), fleet.perf.latest()) : perfStore.metrics()))
+  fleet?.perf.onChange(() => active?.refresh())
   const engine = new PerfEngine({
     config: config.performance,
     targets: configuredTargets(config),
@@ -195,7 +198,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     store: perfStore,
     now: deps.now,
     log: (m) => log.info(m),
-    onResult: () => active?.refresh(),
+    onResult: () => {
+      active?.refresh()
+      if (fleet?.leader()) void fleet.perf.publish(perfStore.metrics())
+    },
     ...(fleet ? { leader: () => fleet.leader() } : {}),
   })
   if (config.performance.enabled) engine.start()

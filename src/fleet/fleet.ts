@@ -16,6 +16,7 @@ import { fleetKeys, type FleetKeys } from './keys.ts'
 import { FleetLimiter } from './limiter.ts'
 import { FleetUsage } from './usage.ts'
 import { FleetSamples } from './samples.ts'
+import { FleetPerf } from './perf.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -81,6 +82,8 @@ export interface Fleet {
   readonly parts: SharedParts
   /** The measurement exchange (tests run it by hand). */
   readonly samples: FleetSamples
+  /** The performance test results the leader shares. */
+  readonly perf: FleetPerf
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
@@ -107,6 +110,9 @@ const START_WAIT_MS = 2_000
 
 /** Measurements are exchanged with the fleet this often. */
 const SAMPLES_EVERY_MS = 1_000
+
+/** The leader's performance test results are read this often. */
+const PERF_PULL_MS = 5_000
 
 /** Usage totals are written to Redis this often (never per request). */
 const USAGE_FLUSH_MS = 2_000
@@ -157,6 +163,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
   const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS })
   const holds = new SharedHolds(board)
   const samples = new FleetSamples({ redis, keys, instanceId: id, periodMs: SAMPLES_EVERY_MS })
+  const perf = new FleetPerf({ redis, keys, now, periodMs: PERF_PULL_MS })
   const usage = new FleetUsage({ redis, keys, field: `${id}#${randomUUID().slice(0, 8)}`, redisNow: () => now() + offset, flushMs: USAGE_FLUSH_MS })
   redis.onRecovered(() => { void beat(); void limiter?.renew() })
   // A reachable Redis answers in milliseconds; a down one must not hold up the start for long.
@@ -174,6 +181,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     keys,
     redis,
     samples,
+    perf,
     parts: {
       stats: (opts) => {
         const s = new SharedStats(opts, board, samples)
@@ -209,6 +217,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       limiter?.close()
       usage.close()
       samples.close()
+      perf.close()
       await usage.flush()
       await redis.run(LEAVE, [keys.members, keys.memberExpiry], [id])
       await redis.run(RESIGN, [keys.leader], [id])

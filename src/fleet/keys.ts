@@ -19,6 +19,7 @@ export interface FleetKeys {
   readonly samples: string
   readonly leader: string
   readonly perfBudget: string
+  readonly perfResults: string
   dedup(hash: string): string
 }
 
@@ -39,6 +40,7 @@ export function fleetKeys(prefix: string): FleetKeys {
     samples: `${prefix}{samples}:digests`,
     leader: `${prefix}{perf}:leader`,
     perfBudget: `${prefix}{perf}:budget`,
+    perfResults: `${prefix}{perf}:results`,
     dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,
   }
 }

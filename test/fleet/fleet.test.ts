@@ -6,6 +6,8 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
+import { withFleetResults } from '../../src/fleet/perf.ts'
+import type { TargetMetrics } from '../../src/perf/aggregate.ts'
 import type { FleetConfig } from '../../src/config/types.ts'
 import type { BreakerPolicy } from '../../src/config/types.ts'
 import { createLogger, silentLogger } from '../../src/log.ts'
@@ -64,6 +66,26 @@ describe('fleet mode over a real Redis', () => {
     open.splice(open.indexOf(leader), 1)
     const rest = fleets.filter((f) => f !== leader)
     await until('a new leader', () => rest.filter((f) => f.leader()).length === 1, 3_000)
+  })
+
+  it('the leader\'s performance results reach the others, aged on Redis\'s clock, not stamped with the leader\'s', async () => {
+    const c = cfg()
+    let leaderClock = Date.now() + 3_600_000 // an hour ahead: a timestamp would be wrong by that much
+    const a = await startFleet({ ...c, instanceId: 'a' }, { log: silentLogger, version: 'test', now: () => leaderClock })
+    open.push(a)
+    const b = await join(c, 'b')
+    let changed = 0
+    b.perf.onChange(() => changed++)
+    const m = { target: 'p,m', provider: 'p', model: 'm', successRate: 1, errorRate: 0, testCount: 3, avgLatencyMs: 120 }
+    await a.perf.publish([{ ...m, lastTested: leaderClock - 10_000 } as TargetMetrics])
+    leaderClock += 1
+    await b.perf.pull()
+    assert.equal(changed, 1)
+    const got = b.perf.latest()[0]!
+    assert.equal(got.avgLatencyMs, 120)
+    const age = Date.now() - got.lastTested
+    assert.ok(age >= 10_000 && age < 12_000, `age ${age} ms`)
+    assert.deepEqual(withFleetResults([{ ...m, target: 'q,m', lastTested: 1 } as TargetMetrics], b.perf.latest()).map((x) => x.target), ['q,m', 'p,m'])
   })
 
   it('rpm is one budget for the whole fleet, and a denial says when to come back', async () => {
