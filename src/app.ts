@@ -11,7 +11,7 @@ import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
-import { Dedup, dedupRequests } from './middleware/dedup.ts'
+import { Dedup, dedupRequests, type DedupRunner } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
@@ -22,6 +22,8 @@ import { VERSION } from './version.ts'
 
 export interface AppOptions {
   readonly startedAt?: number
+  /** Dedup across the fleet (fleet mode); this instance's own when absent. */
+  readonly dedup?: DedupRunner
   /** Fleet membership for `GET /health` (fleet mode only). */
   readonly fleet?: () => FleetHealthBody
   readonly activeStreams?: () => number
@@ -70,7 +72,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
-  const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
+  const dedup = dedupRequests({ dedup: opts.dedup ?? new Dedup(), enabled: deps.config.router.dedup })
   for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, dedup)
 
   registerMessages(app, deps)

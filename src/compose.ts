@@ -174,7 +174,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   // Fleet mode: join before the services are built, so routing runs on the shared parts.
-  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, ...(opts.now ? { now: opts.now } : {}) }) : undefined
+  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, leadTtlMs: config.apiTimeoutMs, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
     ...(fleet ? { shared: fleet.parts } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRouter: plugins.customRouter,
@@ -213,7 +213,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   }
   const app = createApp(deps, {
     startedAt: deps.now(),
-    ...(fleet ? { fleet: fleet.health } : {}),
+    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })

@@ -94,7 +94,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
-  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'perf-model', 'resilience', 'routing', 'usage'],
+  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'middleware', 'perf-model', 'resilience', 'routing', 'usage'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
   'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],

@@ -16,8 +16,8 @@ import { RetryAfterHolds, retryAfterOf } from '../routing/retry-after-holds.ts'
 import { cooldownFor, type BreakerState } from '../resilience/breaker.ts'
 import { RoutingStats, type Attempt, type StatsOptions } from '../routing/target-stats.ts'
 import type { FailureReason, TargetSnapshot } from '../routing/types.ts'
-import type { FleetKeys } from './keys.ts'
-import { script, type FleetRedis } from './redis.ts'
+import type { FleetLink } from './keys.ts'
+import { script } from './redis.ts'
 import { withFleet, type FleetSamples } from './samples.ts'
 
 const NOW_LUA = `local t = redis.call('TIME')
@@ -96,10 +96,7 @@ const RECHECK_MS = 1_000
 /** A refusal while this instance's claim is in flight says: look again this soon. */
 const CLAIMING_RETRY_MS = 10
 
-export interface BoardOptions {
-  readonly redis: FleetRedis
-  readonly keys: FleetKeys
-  readonly instanceId: string
+export interface BoardOptions extends FleetLink {
   readonly now: () => number
   readonly log: Logger
   /** How long a probe may take before another instance may probe instead. */

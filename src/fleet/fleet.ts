@@ -17,6 +17,7 @@ import { FleetLimiter } from './limiter.ts'
 import { FleetUsage } from './usage.ts'
 import { FleetSamples } from './samples.ts'
 import { FleetPerf } from './perf.ts'
+import { FleetDedup } from './dedup.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -84,6 +85,8 @@ export interface Fleet {
   readonly samples: FleetSamples
   /** The performance test results the leader shares. */
   readonly perf: FleetPerf
+  /** Identical concurrent requests share one upstream call across the fleet. */
+  readonly dedup: FleetDedup
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
@@ -101,6 +104,8 @@ export interface FleetOptions {
   readonly log: Logger
   readonly version: string
   readonly now?: () => number
+  /** How long a dedup leader may take before followers run the request themselves (the client deadline). */
+  readonly leadTtlMs?: number
   /** A test's own link; one is opened from `cfg.redis` when absent. */
   readonly redis?: FleetRedis
 }
@@ -110,6 +115,9 @@ const START_WAIT_MS = 2_000
 
 /** Measurements are exchanged with the fleet this often. */
 const SAMPLES_EVERY_MS = 1_000
+
+/** A dedup leader's claim lasts this long when no deadline is given. */
+const DEDUP_LEAD_MS = 600_000
 
 /** The leader's performance test results are read this often. */
 const PERF_PULL_MS = 5_000
@@ -182,6 +190,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     redis,
     samples,
     perf,
+    dedup: new FleetDedup({ redis, keys, instanceId: id, leadTtlMs: o.leadTtlMs ?? DEDUP_LEAD_MS }),
     parts: {
       stats: (opts) => {
         const s = new SharedStats(opts, board, samples)

@@ -4,6 +4,15 @@
  * under `{members}`. Names from config or clients are URI-encoded, so no brace in them can
  * move a key to another slot.
  */
+import type { FleetRedis } from './redis.ts'
+
+/** What every shared part is built on: the Redis link, the fleet's keys, this instance's id. */
+export interface FleetLink {
+  readonly redis: FleetRedis
+  readonly keys: FleetKeys
+  readonly instanceId: string
+}
+
 const tag = (s: string): string => encodeURIComponent(s)
 
 export interface FleetKeys {

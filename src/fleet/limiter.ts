@@ -10,8 +10,8 @@
  */
 import type { ProviderLimits } from '../config/types.ts'
 import { grant, ProviderLimiter, type Acquired, type LimitReason, type RateLimiter } from '../resilience/limiter.ts'
-import type { FleetKeys } from './keys.ts'
-import { script, type FleetRedis } from './redis.ts'
+import type { FleetLink } from './keys.ts'
+import { script } from './redis.ts'
 
 const NOW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -65,10 +65,7 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
 return 1
 `)
 
-export interface FleetLimiterOptions {
-  readonly redis: FleetRedis
-  readonly keys: FleetKeys
-  readonly instanceId: string
+export interface FleetLimiterOptions extends FleetLink {
   readonly limits: ReadonlyMap<string, ProviderLimits>
   readonly leaseTtlMs: number
   /** Instances in the fleet as last seen (at least 1): the local fallback's share. */

@@ -6,8 +6,8 @@
  * sample counts, so a fresh instance routes on what the fleet already knows.
  */
 import type { TargetSnapshot } from '../routing/types.ts'
-import type { FleetKeys } from './keys.ts'
-import { script, type FleetRedis } from './redis.ts'
+import type { FleetLink } from './keys.ts'
+import { script } from './redis.ts'
 
 /** One instance's numbers for one target. */
 export interface Digest {
@@ -83,10 +83,7 @@ export function digestOf(s: TargetSnapshot): Digest {
   }
 }
 
-export interface FleetSamplesOptions {
-  readonly redis: FleetRedis
-  readonly keys: FleetKeys
-  readonly instanceId: string
+export interface FleetSamplesOptions extends FleetLink {
   readonly periodMs: number
 }
 

@@ -88,6 +88,37 @@ describe('fleet mode over a real Redis', () => {
     assert.deepEqual(withFleetResults([{ ...m, target: 'q,m', lastTested: 1 } as TargetMetrics], b.perf.latest()).map((x) => x.target), ['q,m', 'p,m'])
   })
 
+  it('identical concurrent requests on two instances share one upstream call; a failed leader lets the others run it', async () => {
+    const c = cfg()
+    const a = await join(c, 'a')
+    const b = await join(c, 'b')
+    let calls = 0
+    const answer = (text: string, ms: number, fail = false) => async () => {
+      calls++
+      await new Promise((r) => setTimeout(r, ms))
+      if (fail) throw new Error('upstream broke')
+      return { status: 200, headers: [['content-type', 'application/json']] as [string, string][], body: new TextEncoder().encode(text) }
+    }
+    const signal = new AbortController().signal
+    const first = a.dedup.run('k1', signal, answer('{"from":"a"}', 200))
+    await new Promise((r) => setTimeout(r, 30))
+    const second = await b.dedup.run('k1', signal, answer('{"from":"b"}', 0))
+    assert.equal(new TextDecoder().decode(second.answer.body), '{"from":"a"}')
+    assert.ok(second.answer.headers.some(([k, v]) => k === 'x-switchyard-dedup' && v === 'shared'))
+    assert.equal((await first).shared, false)
+    assert.equal(calls, 1)
+    // The leader fails: the follower is not left waiting for its claim to expire.
+    calls = 0
+    const failing = a.dedup.run('k2', signal, answer('', 100, true)).catch((e: Error) => e.message)
+    await new Promise((r) => setTimeout(r, 30))
+    const t0 = performance.now()
+    const own = await b.dedup.run('k2', signal, answer('{"from":"b"}', 0))
+    assert.equal(await failing, 'upstream broke')
+    assert.equal(new TextDecoder().decode(own.answer.body), '{"from":"b"}')
+    assert.ok(performance.now() - t0 < 900, 'woken by the note, not by the one-second look')
+    assert.equal(calls, 2)
+  })
+
   it('rpm is one budget for the whole fleet, and a denial says when to come back', async () => {
     const c = cfg()
     const limits = new Map([['p', { rpm: 5 }]])
