@@ -254,6 +254,20 @@ describe('fleet mode over a real Redis', () => {
     assert.equal((await b.parts.usage.snapshot())?.total.requests, 6)
   })
 
+  it('starts degraded when Redis is unreachable, and never shows or logs the password', async () => {
+    const lines: string[] = []
+    const log = createLogger({ write: (l) => lines.push(l) })
+    const t0 = performance.now()
+    const f = await join({ ...cfg(), redis: 'redis://:s3cret-pw@127.0.0.1:1/0' }, 'lonely', log)
+    assert.ok(performance.now() - t0 < 3_000, 'the start does not wait on a dead Redis for long')
+    await until('degraded', () => f.health().state === 'degraded')
+    const l = f.parts.limiter(new Map([['p', { rpm: 2 }]]))
+    assert.ok((await l.tryAcquire('p', 0, Date.now())).ok, 'a request is still admitted, on local state')
+    assert.equal(f.health().redis, 'redis://:***@127.0.0.1:1/0')
+    assert.equal(f.leader(), true, 'alone and never connected: it runs its own schedule')
+    assert.ok(lines.length >= 1 && lines.every((x) => !x.includes('s3cret-pw')), lines.join('\n'))
+  })
+
   it('Redis killed: limits fall back to local shares at once, degradation is logged once; Redis back: resynced', async () => {
     const lines: string[] = []
     const log = createLogger({ write: (l) => lines.push(l) })
