@@ -71,6 +71,8 @@ function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
     // The client's own resubscription leaves its promise unhandled (a crash when the link drops
     // again meanwhile): `subscribe` below resubscribes on every 'ready' itself.
     autoResubscribe: false,
+    // Commands issued in the same tick (many requests' admissions) go out as one write.
+    enableAutoPipelining: !subscriber,
   }
   if (!cfg.cluster) return new Redis(cfg.redis, common)
   const u = new URL(cfg.redis)
