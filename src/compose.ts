@@ -39,6 +39,7 @@ import { createObservability, type Observability } from './observability.ts'
 import { KeyLedger, type KeyDayUsage } from './keys/ledger.ts'
 import { KeyUsageStore } from './store/key-usage.ts'
 import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { redisCacheStore } from './cache/redis-store.ts'
 import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
@@ -201,7 +202,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   // Fleet mode: join before the services are built, so routing runs on the shared parts.
   const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, leadTtlMs: config.apiTimeoutMs, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
-    ...(fleet ? { shared: fleet.parts } : {}),
+    // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
+    ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
     ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     performance: (target, snap, now) => {

@@ -16,6 +16,8 @@ export interface FleetLink {
 const tag = (s: string): string => encodeURIComponent(s)
 
 export interface FleetKeys {
+  /** `Fleet.keyPrefix` (the response cache puts its entries under it). */
+  readonly prefix: string
   readonly members: string
   readonly memberExpiry: string
   readonly breakers: string
@@ -34,6 +36,7 @@ export interface FleetKeys {
 
 export function fleetKeys(prefix: string): FleetKeys {
   return {
+    prefix,
     members: `${prefix}{members}:info`,
     memberExpiry: `${prefix}{members}:expiry`,
     breakers: `${prefix}{board}:breakers`,

@@ -127,9 +127,22 @@ describe('fleet: three processes, one Redis', { skip: !isBun && 'spawns processe
     assert.ok(shared.statuses.every((s) => s === 200 || s === 429), JSON.stringify(shared.statuses))
   })
 
-  it('a breaker tripped through one instance stops the upstream traffic of the other two', async () => {
+  it('a response cached through one instance is a hit on another; a breaker tripped through one stops the upstream traffic of the other two', async () => {
     const [a, b, c] = await start({}, { redis: redis.url })
     await until('members', async () => (await health(a!.url)).fleet?.members.length === 3, 10_000)
+    // The response cache lives in Redis in fleet mode: an answer cached through a is a hit on b.
+    up.reset()
+    const cached = async (url: string) => {
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-cache': 'on' },
+        body: JSON.stringify({ model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'cache me' }] }),
+      })
+      await res.arrayBuffer()
+      return res.headers.get('x-switchyard-cache')
+    }
+    assert.equal(await cached(a!.url), 'miss')
+    await until('stored', async () => (await cached(b!.url)) === 'hit', 3_000)
+    assert.equal(up.st.calls, 1)
     up.reset()
     up.st.delayMs = 5
     up.st.failing = true
