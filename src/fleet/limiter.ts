@@ -153,7 +153,7 @@ export class FleetLimiter implements RateLimiter {
       const reason = (r[1] === 'tpm' || r[1] === 'concurrency' ? r[1] : 'rpm') as LimitReason
       const retryInMs = Math.max(1, Number(r[2]) || 50)
       this.#denied.set(provider, { reason, until: now + retryInMs })
-      return { ok: false, reason, retryInMs }
+      return { ok: false, reason, retryInMs, fleet: true }
     }
     this.#denied.delete(provider)
     let ids = this.#leases.get(provider)

@@ -11,7 +11,8 @@ export type LimitReason = 'rpm' | 'tpm' | 'concurrency'
 
 export type Acquired =
   | { readonly ok: true; release(actualTokens?: number): void }
-  | { readonly ok: false; readonly retryInMs: number; readonly reason: LimitReason }
+  /** `fleet`: the limit is the whole fleet's (fleet mode), not this instance's alone. */
+  | { readonly ok: false; readonly retryInMs: number; readonly reason: LimitReason; readonly fleet?: boolean }
 
 /** An admission whose `release` does its work once; later calls are ignored. */
 export function grant(release: (actualTokens?: number) => void): Acquired {

@@ -129,7 +129,7 @@ export function admit(p: RoutingParts & { readonly holds: RetryAfterHolds }, t: 
 }
 
 function admitted(t: PlannedTarget, got: Acquired): Admission {
-  if (!got.ok) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: got.retryInMs, message: `Local ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms` } }
+  if (!got.ok) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: got.retryInMs, message: `${got.fleet ? 'Fleet' : 'Local'} ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms` } }
   return { ok: true, release: (usage) => got.release(usage ? usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens : undefined) }
 }
 

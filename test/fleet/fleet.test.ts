@@ -131,7 +131,7 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(admitted, 5)
     const denied = await la.tryAcquire('p', 0, Date.now())
     assert.equal(denied.ok, false)
-    assert.ok(!denied.ok && denied.reason === 'rpm' && denied.retryInMs > 0 && denied.retryInMs <= 12_000)
+    assert.ok(!denied.ok && denied.reason === 'rpm' && denied.fleet === true && denied.retryInMs > 0 && denied.retryInMs <= 12_000)
     assert.deepEqual([...la.blocked(['p'], 0, Date.now()).keys()], ['p'])
   })
 
