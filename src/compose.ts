@@ -176,8 +176,13 @@ export interface AppInstance {
   readonly app: OpenAPIHono
   readonly services: Services
   readonly engine: PerfEngine
+  /** A reload replaced this instance: stop its schedule; in fleet mode let its Redis link go once its streams had time to end. */
+  retire(): void
   close(): Promise<void>
 }
+
+/** A replaced instance keeps its fleet link this long, so its open streams can still release what they hold. */
+const RETIRED_FLEET_GRACE_MS = 120_000
 
 /**
  * The composition root: builds every service and store of an instance for a config and
@@ -256,6 +261,12 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     app,
     services,
     engine,
+    retire: () => {
+      engine.stop()
+      if (!fleet) return
+      const t = setTimeout(() => { if (!closed) void fleet.retire() }, RETIRED_FLEET_GRACE_MS)
+      ;(t as { unref?: () => void }).unref?.()
+    },
     close: async () => {
       if (closed) return
       closed = true

@@ -97,6 +97,11 @@ export interface Fleet {
   leader(): boolean
   /** `switchyard_fleet_degraded`, `switchyard_fleet_members` and `switchyard_fleet_redis_latency_ms` on `/metrics`. */
   registerMetrics(registry: Registry): void
+  /**
+   * A reloaded config's old instance: stops its timers and disconnects, without leaving the
+   * fleet (the new instance is the same member). Its unreleased leases expire by themselves.
+   */
+  retire(): Promise<void>
   close(): Promise<void>
 }
 
@@ -184,6 +189,15 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
   // Before Redis was ever reached, an instance runs its schedule as a single instance would.
   const isLeader = () => leading ?? redis.state !== 'ok'
 
+  const stop = async (): Promise<void> => {
+    clearInterval(timer)
+    limiter?.close()
+    usage.close()
+    samples.close()
+    perf.close()
+    await usage.flush()
+  }
+
   return {
     id,
     keys,
@@ -222,14 +236,13 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       })
     },
     close: async () => {
-      clearInterval(timer)
-      limiter?.close()
-      usage.close()
-      samples.close()
-      perf.close()
-      await usage.flush()
+      await stop()
       await redis.run(LEAVE, [keys.members, keys.memberExpiry], [id])
       await redis.run(RESIGN, [keys.leader], [id])
+      await redis.close()
+    },
+    retire: async () => {
+      await stop()
       await redis.close()
     },
   }

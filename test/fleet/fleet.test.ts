@@ -119,6 +119,18 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(calls, 2)
   })
 
+  it('a reload\'s retired instance lets its link go without taking the new one (same member id) out of the fleet', async () => {
+    const c = cfg()
+    const old = await join(c, 'x')
+    const fresh = await join(c, 'x')
+    const other = await join(c, 'y')
+    await old.retire()
+    open.splice(open.indexOf(old), 1)
+    await new Promise((r) => setTimeout(r, 400))
+    assert.deepEqual(other.health().members.map((m) => m.id).sort(), ['x', 'y'])
+    assert.equal(fresh.health().state, 'ok')
+  })
+
   it('rpm is one budget for the whole fleet, and a denial says when to come back', async () => {
     const c = cfg()
     const limits = new Map([['p', { rpm: 5 }]])
