@@ -237,7 +237,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       active?.refresh()
       if (fleet?.leader()) void fleet.perf.publish(perfStore.metrics())
     },
-    ...(fleet ? { leader: () => fleet.leader() } : {}),
+    ...(fleet ? { leader: () => fleet.leader(), sharedBudget: fleet.budget } : {}),
   })
   if (config.performance.enabled) engine.start()
   // Imports and deletes through the API change the store too: pick them up within a minute.

@@ -18,6 +18,7 @@ import { FleetUsage } from './usage.ts'
 import { FleetSamples } from './samples.ts'
 import { FleetPerf } from './perf.ts'
 import { FleetDedup } from './dedup.ts'
+import { FleetBudget } from './budget.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -87,6 +88,8 @@ export interface Fleet {
   readonly perf: FleetPerf
   /** Identical concurrent requests share one upstream call across the fleet. */
   readonly dedup: FleetDedup
+  /** The performance tests' daily token budget, shared. */
+  readonly budget: FleetBudget
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
@@ -204,6 +207,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     redis,
     samples,
     perf,
+    budget: new FleetBudget({ redis, keys }),
     dedup: new FleetDedup({ redis, keys, instanceId: id, leadTtlMs: o.leadTtlMs ?? DEDUP_LEAD_MS }),
     parts: {
       stats: (opts) => {

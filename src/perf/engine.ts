@@ -5,7 +5,7 @@
  */
 import type { PerformanceConfig } from '../config/types.ts'
 import { ProbeGate, realScheduler } from './gate.ts'
-import type { Scheduler } from './gate.ts'
+import type { Scheduler, SharedBudget } from './gate.ts'
 import { Semaphore } from './semaphore.ts'
 import { runTest } from './run-test.ts'
 import { TEST_TYPES } from './types.ts'
@@ -40,6 +40,8 @@ export interface PerfEngineOptions {
    * happen on the leader only; absent, this instance always runs its schedule.
    */
   readonly leader?: () => boolean
+  /** Fleet mode: the daily token budget every instance's tests spend together. */
+  readonly sharedBudget?: SharedBudget
   /** Called after each finished test (the CLI's progress bar). */
   readonly onResult?: (job: JobView, result: TestResult) => void
   readonly log?: (message: string) => void
@@ -94,6 +96,7 @@ export class PerfEngine {
       sender: o.sender, now: o.now, scheduler: this.#sched,
       dailyTokenBudget: o.config.dailyTokenBudget, timeoutMs: o.config.testTimeoutSeconds * 1000,
       spentToday: o.store?.tokensSince?.(startOfUtcDay(o.now())) ?? 0,
+      ...(o.sharedBudget ? { shared: o.sharedBudget } : {}),
     })
   }
 

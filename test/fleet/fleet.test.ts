@@ -131,6 +131,16 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(fresh.health().state, 'ok')
   })
 
+  it('the performance tests\' daily token budget is one for the fleet, settled with what was spent', async () => {
+    const c = cfg()
+    const a = await join(c, 'a')
+    const b = await join(c, 'b')
+    assert.equal(await a.budget.reserve(600, 1_000), true)
+    assert.equal(await b.budget.reserve(600, 1_000), false)
+    a.budget.settle(600, 100)
+    await until('the unspent tokens come back', async () => (await b.budget.reserve(600, 1_000)) === true)
+  })
+
   it('rpm is one budget for the whole fleet, and a denial says when to come back', async () => {
     const c = cfg()
     const limits = new Map([['p', { rpm: 5 }]])
