@@ -4,7 +4,10 @@
  * `$REDIS_SERVER` or `redis-server` on the PATH (.ci/run installs it when missing).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { freePort } from './proc.ts'
 
 export interface TestRedis {
@@ -56,4 +59,23 @@ export async function startRedis(): Promise<TestRedis> {
   }
   await launch()
   return { port, url: `redis://127.0.0.1:${port}/0`, kill, restart: launch, stop: kill }
+}
+
+/** A `redis-server --sentinel` watching the primary on `primaryPort` as `name` (quorum 1). */
+export async function startSentinel(primaryPort: number, name: string): Promise<{ readonly port: number; stop(): Promise<void> }> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-sentinel-'))
+  const conf = join(dir, 'sentinel.conf')
+  writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nprotected-mode no\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${primaryPort} 1\n`)
+  const proc = spawn(process.env.REDIS_SERVER ?? 'redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
+  await waitFor(port, true)
+  return {
+    port,
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGKILL')
+      await exited
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }

@@ -146,6 +146,11 @@ export const FleetSchema = z.object({
   leaseTtlMs: posInt().pipe(z.number().min(1_000).max(3_600_000)).default(30_000),
   /** Redis Cluster: the URL names one seed node. */
   cluster: bool().default(false),
+  /** Redis Sentinel: the primary is found through these sentinels (`host:port`); the URL gives password, db and TLS. */
+  sentinel: z.object({
+    name: z.string().min(1).max(128),
+    nodes: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1).max(16),
+  }).optional(),
 })
 
 export const ConfigFileSchema = z

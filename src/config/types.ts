@@ -268,4 +268,6 @@ export interface FleetConfig {
   readonly heartbeatMs: number
   readonly leaseTtlMs: number
   readonly cluster: boolean
+  /** Redis Sentinel: the primary named `name`, found through `nodes` (`host:port`). */
+  readonly sentinel?: { readonly name: string; readonly nodes: readonly string[] }
 }

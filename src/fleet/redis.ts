@@ -74,13 +74,18 @@ function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
     // Commands issued in the same tick (many requests' admissions) go out as one write.
     enableAutoPipelining: !subscriber,
   }
-  if (!cfg.cluster) return new Redis(cfg.redis, common)
+  if (!cfg.cluster && !cfg.sentinel) return new Redis(cfg.redis, common)
   const u = new URL(cfg.redis)
   const redisOptions = {
     ...common,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  }
+  if (cfg.sentinel) {
+    const sentinels = cfg.sentinel.nodes.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) }))
+    const db = Number(u.pathname.slice(1) || 0)
+    return new Redis({ ...redisOptions, sentinels, name: cfg.sentinel.name, db: Number.isInteger(db) ? db : 0 })
   }
   return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], { redisOptions, enableOfflineQueue: subscriber, clusterRetryStrategy: common.retryStrategy })
 }

@@ -11,7 +11,7 @@ import type { TargetMetrics } from '../../src/perf/aggregate.ts'
 import type { FleetConfig } from '../../src/config/types.ts'
 import type { BreakerPolicy } from '../../src/config/types.ts'
 import { createLogger, silentLogger } from '../../src/log.ts'
-import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
+import { startRedis, startSentinel, type TestRedis } from '../../harness/stress/redis.ts'
 
 const breaker: BreakerPolicy = { consecutiveFailures: 2, errorRateThreshold: 1, minRequestsForRate: 1_000, cooldownMs: 300, maxCooldownMs: 5_000, halfOpenProbes: 1 }
 const statsOpts = { ewmaAlpha: 0.3, failurePenalty: 2, breaker }
@@ -274,6 +274,25 @@ describe('fleet mode over a real Redis', () => {
     await until('rebuilt to the same totals', async () => (await b.parts.usage.snapshot())?.total.requests === 6, 5_000)
     await a.parts.usage.flush()
     assert.equal((await b.parts.usage.snapshot())?.total.requests, 6)
+  })
+
+  it('finds the primary through Redis Sentinel', async () => {
+    const sentinel = await startSentinel(redis.port, 'sy-primary')
+    try {
+      const c = { ...cfg(), redis: 'redis://127.0.0.1:1/0', sentinel: { name: 'sy-primary', nodes: [`127.0.0.1:${sentinel.port}`] } }
+      const a = await join(c, 'a')
+      const b = await join(c, 'b')
+      await until('both members seen through the sentinel', () => a.health().state === 'ok' && a.health().members.length === 2 && b.health().members.length === 2)
+      const limits = new Map([['p', { rpm: 3 }]])
+      const la = a.parts.limiter(limits)
+      const lb = b.parts.limiter(limits)
+      let admitted = 0
+      for (let i = 0; i < 3; i++) for (const l of [la, lb]) if ((await l.tryAcquire('p', 0, Date.now())).ok) admitted++
+      assert.equal(admitted, 3)
+    } finally {
+      await Promise.all(open.splice(0).map((f) => f.close()))
+      await sentinel.stop()
+    }
   })
 
   it('starts degraded when Redis is unreachable, and never shows or logs the password', async () => {
