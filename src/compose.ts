@@ -205,7 +205,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   // Fleet mode: join before the services are built, so routing runs on the shared parts.
-  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, leadTtlMs: config.apiTimeoutMs, ...(opts.now ? { now: opts.now } : {}) }) : undefined
+  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
     // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
     ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),

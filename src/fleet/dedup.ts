@@ -2,7 +2,8 @@
  * Dedup across the fleet: identical concurrent non-streaming requests (same key: path, API
  * key fingerprint, answer-changing headers, canonical body) share one upstream call even when
  * the load balancer sends them to different instances. Within an instance they share a local
- * flight as before; the first of them claims the fleet's lead (`SET NX PX`). The leader runs
+ * flight as before; the first of them claims the fleet's lead (`SET NX PX`, renewed while it
+ * runs). The leader runs
  * the request and leaves the answer in Redis for a short while; the others wait for it (a
  * published note, or a look every second), and run the request themselves when the leader
  * is gone without an answer or Redis does not answer.
@@ -34,18 +35,23 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 `)
 
+/** KEYS lead; ARGV instance, ttlMs: keeps this instance's claim alive while its request runs. */
+const RENEW = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
+`)
+
 /** KEYS answer, lead: { answer or false, whether a leader still holds the key }. */
 const LOOK = script(`return { redis.call('GET', KEYS[1]) or '', redis.call('EXISTS', KEYS[2]) }`)
 
+/** A leader's claim lives this long unless renewed (it is, every third of it, while the request runs). */
+const LEAD_TTL_MS = 5_000
 /** How long an answer stays readable for followers. */
 const ANSWER_TTL_MS = 30_000
 /** A follower looks again this often when no note arrived (the leader may have died). */
 const LOOK_EVERY_MS = 1_000
 
-export interface FleetDedupOptions extends FleetLink {
-  /** The longest a leader may take (the client deadline): its claim expires after this. */
-  readonly leadTtlMs: number
-}
+export type FleetDedupOptions = FleetLink
 
 interface Stored { readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: string }
 
@@ -80,9 +86,12 @@ export class FleetDedup implements DedupRunner {
     const lead = `${k}:lead`
     const answerKey = `${k}:answer`
     await this.#subscribe()
-    const won = await this.#o.redis.run(CLAIM, [lead], [this.#o.instanceId, this.#o.leadTtlMs])
+    const won = await this.#o.redis.run(CLAIM, [lead], [this.#o.instanceId, LEAD_TTL_MS])
     if (won !== 0) {
-      // Leading (or Redis did not answer: then nobody waits on us).
+      // Leading (or Redis did not answer: then nobody waits on us). The claim is short and
+      // renewed while the request runs, so a leader that dies, or whose answer never reaches
+      // Redis, holds the followers up for a few seconds at most.
+      const renew = won === 1 ? setInterval(() => void this.#o.redis.run(RENEW, [lead], [this.#o.instanceId, LEAD_TTL_MS]), LEAD_TTL_MS / 3) : undefined
       let answer: SharedAnswer
       try {
         answer = await work(signal)
@@ -90,6 +99,8 @@ export class FleetDedup implements DedupRunner {
         // No answer to share: the followers run the request themselves.
         if (won === 1) void this.#o.redis.run(RESIGN, [lead], [this.#channel(), key])
         throw e
+      } finally {
+        clearInterval(renew)
       }
       if (won === 1) void this.#o.redis.run(STORE, [answerKey, lead], [encode(answer), ANSWER_TTL_MS, this.#channel(), key])
       return answer

@@ -112,8 +112,6 @@ export interface FleetOptions {
   readonly log: Logger
   readonly version: string
   readonly now?: () => number
-  /** How long a dedup leader may take before followers run the request themselves (the client deadline). */
-  readonly leadTtlMs?: number
   /** A test's own link; one is opened from `cfg.redis` when absent. */
   readonly redis?: FleetRedis
 }
@@ -123,9 +121,6 @@ const START_WAIT_MS = 2_000
 
 /** Measurements are exchanged with the fleet this often. */
 const SAMPLES_EVERY_MS = 1_000
-
-/** A dedup leader's claim lasts this long when no deadline is given. */
-const DEDUP_LEAD_MS = 600_000
 
 /** The leader's performance test results are read this often. */
 const PERF_PULL_MS = 5_000
@@ -208,7 +203,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     samples,
     perf,
     budget: new FleetBudget({ redis, keys }),
-    dedup: new FleetDedup({ redis, keys, instanceId: id, leadTtlMs: o.leadTtlMs ?? DEDUP_LEAD_MS }),
+    dedup: new FleetDedup({ redis, keys, instanceId: id }),
     parts: {
       stats: (opts) => {
         const s = new SharedStats(opts, board, samples)

@@ -41,7 +41,7 @@ export interface FleetRedis {
   publish(channel: string, message: string): Promise<void>
   /** Calls `onMessage` for each message on `channel` (resubscribed after a reconnect). */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>
-  /** Resolves once connected, or after `ms` (then the link is left to reconnect on its own). */
+  /** Resolves once connected or known to be down, or after `ms` (then the link is left to reconnect on its own). */
   ready(ms: number): Promise<void>
   /** Called after the link comes back from `degraded` (resynchronise there). */
   onRecovered(cb: () => void): void
@@ -175,15 +175,18 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
       // Waited for a short while only: a Redis that is down must not hold up the start (the
       // client subscribes once connected, and again after every reconnect).
       const subscribed = sub.subscribe(channel).then(() => {}, () => {})
+      if (state === 'degraded') return
       let timer: ReturnType<typeof setTimeout> | undefined
       await Promise.race([subscribed, new Promise<void>((r) => { timer = setTimeout(r, SUBSCRIBE_WAIT_MS) })])
       clearTimeout(timer)
     },
+    // Connected, known to be down (the first connection error), or `ms` passed: whichever comes first.
     ready: (ms) => new Promise<void>((resolve) => {
-      if (state === 'ok') return resolve()
+      if (state !== 'connecting') return resolve()
       const timer = setTimeout(done, ms)
-      function done() { clearTimeout(timer); cmd.off('ready', done); resolve() }
+      function done() { clearTimeout(timer); cmd.off('ready', done); cmd.off('error', done); resolve() }
       cmd.once('ready', done)
+      cmd.once('error', done)
     }),
     onRecovered: (cb) => { recovered.push(cb) },
     close: async () => {

@@ -29,7 +29,8 @@ describe('fleet mode over a real Redis', () => {
   let redis: TestRedis
   let n = 0
   const open: Fleet[] = []
-  const cfg = (over: Partial<FleetConfig> = {}): FleetConfig => ({ redis: redis.url, keyPrefix: `t${++n}:`, commandTimeoutMs: 50, heartbeatMs: 100, leaseTtlMs: 30_000, cluster: false, ...over })
+  // A generous command timeout: these tests are about sharing, not about a loaded machine's slow answers.
+  const cfg = (over: Partial<FleetConfig> = {}): FleetConfig => ({ redis: redis.url, keyPrefix: `t${++n}:`, commandTimeoutMs: 1_000, heartbeatMs: 100, leaseTtlMs: 30_000, cluster: false, ...over })
   const join = async (c: FleetConfig, id: string, log = silentLogger): Promise<Fleet> => {
     const f = await startFleet({ ...c, instanceId: id }, { log, version: 'test' })
     open.push(f)

@@ -50,7 +50,8 @@ async function startInstances(up: Upstream, provider: Record<string, unknown>, f
       tierRetries: { default: { max_retries: 0 }, 'tier-0': { max_retries: 0 } },
       breaker: { consecutiveFailures: 3, cooldownMs: 30_000, maxCooldownMs: 60_000, minRequestsForRate: 1_000 },
     },
-    ...(fleet ? { Fleet: { keyPrefix: `${name}:`, heartbeatMs: 200, ...fleet } } : {}),
+    // 200 ms: a loaded CI machine's slow answer must not turn the shared limit into local shares.
+    ...(fleet ? { Fleet: { keyPrefix: `${name}:`, heartbeatMs: 200, commandTimeoutMs: 200, ...fleet } } : {}),
   }
   const path = join(dir, `${name}.json`)
   writeFileSync(path, JSON.stringify(config))
