@@ -73,6 +73,9 @@ export interface ServiceOptions {
   readonly shared?: SharedParts
 }
 
+/** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
+export const ESTIMATE_BUDGET_MS = 50
+
 export interface Services {
   readonly deps: Deps
   readonly routing: RoutingParts
@@ -103,7 +106,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const walked = new WeakMap<object, TokenEstimate>()
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
-    if (!e) { e = estimateTokens(body, tokenCache); walked.set(body, e) }
+    if (!e) { e = estimateTokens(body, tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
@@ -205,7 +208,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   // Fleet mode: join before the services are built, so routing runs on the shared parts.
-  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, ...(opts.now ? { now: opts.now } : {}) }) : undefined
+  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, caps: { maxHoldMs: config.router.maxRetryAfterMs, maxOpenMs: config.router.breaker.maxCooldownMs }, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
     // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
     ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),

@@ -101,6 +101,8 @@ export interface BoardOptions extends FleetLink {
   readonly log: Logger
   /** How long a probe may take before another instance may probe instead. */
   readonly probeTtlMs: number
+  /** The longest open period accepted from another instance (this instance's `maxCooldownMs`). */
+  readonly maxOpenMs?: number
 }
 
 export class FleetBoard {
@@ -212,7 +214,7 @@ export class FleetBoard {
   }
 
   #open(key: string, ms: number, trips: number, now: number): void {
-    this.#entries.set(key, { until: now + ms, trips, phase: 'open', recheckAt: 0 })
+    this.#entries.set(key, { until: now + Math.min(ms, this.#o.maxOpenMs ?? ms), trips, phase: 'open', recheckAt: 0 })
   }
 
   #onMessage(raw: string): void {
@@ -230,16 +232,20 @@ export class FleetBoard {
 export class SharedHolds extends RetryAfterHolds {
   readonly #board: FleetBoard
 
-  constructor(board: FleetBoard) {
-    super()
+  readonly #maxMs: number
+
+  /** `maxMs` caps every hold, this instance's own and those the fleet sends (`Router.maxRetryAfterMs`). */
+  constructor(board: FleetBoard, opts: { readonly maxMs: number }) {
+    super(opts)
     this.#board = board
+    this.#maxMs = opts.maxMs
     board.attachHolds(this)
   }
 
   override note(key: string, err: ProxyError, now: number): void {
     super.note(key, err, now)
     const ms = retryAfterOf(err)
-    if (ms !== undefined && ms > 0) this.#board.held(key, ms)
+    if (ms !== undefined && ms > 0) this.#board.held(key, Math.min(ms, this.#maxMs))
   }
 
   /** A hold another instance was asked for. */

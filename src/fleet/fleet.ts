@@ -9,7 +9,7 @@ import type { FleetConfig, ProviderLimits } from '../config/types.ts'
 import type { Logger } from '../log.ts'
 import type { Registry } from '../metrics/registry.ts'
 import type { RateLimiter } from '../resilience/limiter.ts'
-import type { RetryAfterHolds } from '../routing/retry-after-holds.ts'
+import { DEFAULT_MAX_HOLD_MS, type RetryAfterHolds } from '../routing/retry-after-holds.ts'
 import type { StatsOptions } from '../routing/target-stats.ts'
 import { FleetBoard, SharedHolds, SharedStats } from './board.ts'
 import { fleetKeys, type FleetKeys } from './keys.ts'
@@ -112,6 +112,11 @@ export interface FleetOptions {
   readonly log: Logger
   readonly version: string
   readonly now?: () => number
+  /**
+   * Bounds on what other instances may impose (`Router.maxRetryAfterMs` and
+   * `Router.breaker.maxCooldownMs`), as on this instance's own holds and breakers.
+   */
+  readonly caps?: { readonly maxHoldMs: number; readonly maxOpenMs: number }
   /** A test's own link; one is opened from `cfg.redis` when absent. */
   readonly redis?: FleetRedis
 }
@@ -171,8 +176,8 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     if (lead !== undefined) leading = lead === 1
   }
 
-  const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS })
-  const holds = new SharedHolds(board)
+  const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS, ...(o.caps ? { maxOpenMs: o.caps.maxOpenMs } : {}) })
+  const holds = new SharedHolds(board, { maxMs: o.caps?.maxHoldMs ?? DEFAULT_MAX_HOLD_MS })
   const samples = new FleetSamples({ redis, keys, instanceId: id, periodMs: SAMPLES_EVERY_MS })
   const perf = new FleetPerf({ redis, keys, now, periodMs: PERF_PULL_MS })
   const usage = new FleetUsage({ redis, keys, field: `${id}#${randomUUID().slice(0, 8)}`, redisNow: () => now() + offset, flushMs: USAGE_FLUSH_MS })

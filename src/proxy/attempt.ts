@@ -4,7 +4,7 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
+import { applyRequestTransformersAsync, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
@@ -13,6 +13,9 @@ import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
+import { timerDelay } from '../lib/clock.ts'
+import { scrubberOf } from '../config/secrets.ts'
+import { getOwn } from '../lib/own.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -70,7 +73,7 @@ const chains = new WeakMap<PlannedTarget, readonly TransformerUse[]>()
 export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
   let chain = chains.get(t)
   if (!chain) {
-    chain = [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+    chain = [...t.provider.transformers, ...(getOwn(t.provider.modelTransformers, t.model) ?? [])]
     chains.set(t, chain)
   }
   return chain
@@ -98,7 +101,8 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
-  const call = buildCall(t, rc.finishBody ? rc.finishBody(upBody) : upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], { model: t.model, format: t.provider.format })
+  const call = { ...buildCall(t, rc.finishBody ? rc.finishBody(upBody) : upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream }), ...(responseOut ? { responseOut } : {}) }
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
@@ -113,7 +117,7 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
       stream: req.stream, leftMs: left, maxTokens: maxTokensOf(req), hasNext: next !== undefined,
       ...(req.stream ? { firstEventMs: firstEventTimeoutMs(deps.routing.firstEventHistory?.(t), estimatedInputTokens, deps.config.router) } : {}),
     }
-    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, ...timeoutsFor(bounds, deps) })
+    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, scrub: scrubberOf(deps.config), ...timeoutsFor(bounds, deps) })
     if (r.ok) return ok({ target: t, up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
@@ -174,7 +178,7 @@ export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (ms <= 0 || signal.aborted) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
     const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
-    const id = setTimeout(done, ms)
+    const id = setTimeout(done, timerDelay(ms))
     signal.addEventListener('abort', done, { once: true })
   })
 }

@@ -254,6 +254,10 @@ describe('fleet mode over a real Redis', () => {
     // An instance that joins later loads it from Redis.
     const late = await join(c, 'late')
     assert.ok(late.parts.holds.remaining('p,m', Date.now()) > 1_000)
+    // A hold asked for ten days is capped (Router.maxRetryAfterMs, 10 min by default) before it is shared.
+    a.parts.holds.note('q,m', { kind: 'rate_limited', target: 'q,m', retryAfterMs: 10 * 86_400_000, message: 'go away' }, Date.now())
+    await until('b holds q,m', () => b.parts.holds.remaining('q,m', Date.now()) > 0)
+    assert.ok(b.parts.holds.remaining('q,m', Date.now()) <= 600_000)
   })
 
   it('usage totals are the sum of every instance, per day, and rebuilt once after Redis restarts empty', async () => {
