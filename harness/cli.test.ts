@@ -32,6 +32,13 @@ describe('harness CLI arguments', () => {
     assert.equal(parseHarnessArgs(['--cut-rate', '0.2'])?.cutRate, 0.2)
   })
 
+  it('reads the fleet command and its instance count (at least two: one fleet needs company)', () => {
+    const f = parseHarnessArgs(['fleet', '--instances', '3', '--quick'])
+    assert.deepEqual(f && [f.command, f.instances, f.quick, f.timeoutS], ['fleet', 3, true, 300])
+    assert.equal(parseHarnessArgs(['fleet', '--instances', '1'])?.instances, 2)
+    assert.equal(parseHarnessArgs([])?.instances, 3)
+  })
+
   it('puts the run shape into the mock model knobs', () => {
     assert.equal(mockModel({ chunks: 7, delayMs: 3, tokens: 2 }), 'mock-model:chunks=7:delay=3:tokens=2')
   })

@@ -15,9 +15,10 @@ import { killStarted, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
+import { runFleet } from './fleet.ts'
 import { runRecovery } from './stress/recovery.ts'
 
-const HELP = `bun run harness [bench|recovery] [options]
+const HELP = `bun run harness [bench|recovery|fleet] [options]
 
   --streams N          concurrent streams (default 100)
   --chunks N           chunks per stream (default 20)
@@ -36,7 +37,8 @@ const HELP = `bun run harness [bench|recovery] [options]
                        stream must still arrive complete and identical to the uncut answer (the proxy continues
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
   bench options: --quick (smaller bench for CI smoke runs)
-  recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)`
+  recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
+  fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
 export type { HarnessArgs }
 
@@ -66,12 +68,12 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, upstream: { type: 'string' }, client: { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, instances: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
-  const command = positionals[0] === 'bench' ? 'bench' : positionals[0] === 'recovery' ? 'recovery' : 'stress'
-  if (positionals[0] !== undefined && positionals[0] !== 'bench' && positionals[0] !== 'recovery') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery or none`)
+  const command = positionals[0] === 'bench' || positionals[0] === 'recovery' || positionals[0] === 'fleet' ? positionals[0] : 'stress'
+  if (positionals[0] !== undefined && command === 'stress') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery, fleet or none`)
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
     throw new Error(`Refusing --target ${target}: the harness only sends load to this machine (127.0.0.1)`)
@@ -85,6 +87,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
     cutRate: asRate(v['cut-rate']),
     outageS: asInt(v['outage-s'], 20, 'outage-s'), everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
+    instances: Math.max(2, asInt(v.instances, 3, 'instances')),
   }
 }
 
@@ -211,6 +214,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
+    if (a.command === 'fleet') return await runFleet({ instances: a.instances, quick: a.quick, ...(a.json === undefined ? {} : { json: a.json }) })
     return a.command === 'bench' ? await runBench(a) : a.command === 'recovery' ? await recovery(a) : await stress(a)
   } catch (e) {
     console.error(`harness: ${(e as Error).message}`)

@@ -13,11 +13,11 @@ import { keyLimits } from './middleware/key-limits.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
 import { jsonDepthGuard } from './middleware/json-depth.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
-import { Dedup, dedupRequests } from './middleware/dedup.ts'
+import { Dedup, dedupRequests, type DedupRunner } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
-import { registerHealth } from './routes/health.ts'
+import { registerHealth, type FleetHealthBody } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
@@ -26,6 +26,10 @@ import { VERSION } from './version.ts'
 
 export interface AppOptions {
   readonly startedAt?: number
+  /** Dedup across the fleet (fleet mode); this instance's own when absent. */
+  readonly dedup?: DedupRunner
+  /** Fleet membership for `GET /health` (fleet mode only). */
+  readonly fleet?: () => FleetHealthBody
   readonly activeStreams?: () => number
   /** Inference requests beyond this many active streams get a 529 overloaded answer. */
   readonly maxStreams?: number
@@ -78,7 +82,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
-  const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
+  const dedup = dedupRequests({ dedup: opts.dedup ?? new Dedup(), enabled: deps.config.router.dedup })
   const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']
   for (const path of inference) app.use(path, dedup)
 
@@ -87,7 +91,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerModels(app, deps)
   registerResponses(app, deps)
   registerGemini(app, deps)
-  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
+  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active, ...(opts.fleet ? { fleet: opts.fleet } : {}) })
 
   app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))
   app.doc31('/openapi.json', openApiInfo)

@@ -40,11 +40,15 @@ import { createObservability, type Observability } from './observability.ts'
 import { KeyLedger, type KeyDayUsage } from './keys/ledger.ts'
 import { KeyUsageStore } from './store/key-usage.ts'
 import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { redisCacheStore } from './cache/redis-store.ts'
 import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
 import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
+import { startFleet, type SharedParts } from './fleet/fleet.ts'
+import { withFleetResults } from './fleet/perf.ts'
+import type { FleetUsageSnapshot } from './fleet/usage.ts'
 
 export interface ServiceOptions {
   readonly fetch?: UpstreamFetch
@@ -66,6 +70,8 @@ export interface ServiceOptions {
   readonly cacheStore?: CacheStore
   /** Receives every named key's booking (the key usage store's batched writer). */
   readonly onKeyUsage?: (u: KeyDayUsage) => void
+  /** Fleet mode's shared limiter, breakers and holds (src/fleet/); local ones when absent. */
+  readonly shared?: SharedParts
 }
 
 /** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
@@ -79,16 +85,23 @@ export interface Services {
   readonly observability: Observability
   /** Closes proxy clients the default upstream fetch opened. */
   readonly closeFetch: () => void
+  /** Fleet mode: the whole fleet's usage (undefined when Redis does not answer). */
+  readonly fleetUsage?: () => Promise<FleetUsageSnapshot | undefined>
 }
 
 export function createServices(config: Config, opts: ServiceOptions = {}): Services {
   const now = opts.now ?? systemClock()
   const random = opts.random ?? Math.random
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
-  const stats = new RoutingStats({ ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker })
-  const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
+  const statsOpts = { ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker }
+  const stats = opts.shared ? opts.shared.stats(statsOpts) : new RoutingStats(statsOpts)
+  const limits = new Map(config.providers.map((p) => [p.name, p.limits]))
+  const limiter = opts.shared ? opts.shared.limiter(limits) : new ProviderLimiter(limits)
   const prices = configuredPrices(config)
-  const routing: RoutingParts = { config, stats, limiter, now, random , pricePerMTok: () => prices, ...(opts.performance ? { performance: opts.performance } : {}) }
+  const routing: RoutingParts = {
+    config, stats, limiter, now, random, pricePerMTok: () => prices,
+    ...(opts.performance ? { performance: opts.performance } : {}), ...(opts.shared ? { holds: opts.shared.holds } : {}),
+  }
   const tokenCache = new TokenCache()
   // One walk per request body: routing and the drift audit read the same estimate.
   const walked = new WeakMap<object, TokenEstimate>()
@@ -99,7 +112,9 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
-  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
+  const shared = opts.shared
+  const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
+  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
   const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
@@ -133,7 +148,10 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(keys ? { keys } : {}),
     cache,
   }
-  return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
+  return {
+    deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close(),
+    ...(shared ? { fleetUsage: () => shared.usage.snapshot() } : {}),
+  }
 }
 
 /** What the host gives an instance: where it keeps data, and (for tests) its clock, randomness and upstream. */
@@ -163,8 +181,13 @@ export interface AppInstance {
   readonly app: OpenAPIHono
   readonly services: Services
   readonly engine: PerfEngine
+  /** A reload replaced this instance: stop its schedule; in fleet mode let its Redis link go once its streams had time to end. */
+  retire(): void
   close(): Promise<void>
 }
+
+/** A replaced instance keeps its fleet link this long, so its open streams can still release what they hold. */
+const RETIRED_FLEET_GRACE_MS = 120_000
 
 /**
  * The composition root: builds every service and store of an instance for a config and
@@ -186,7 +209,11 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
+  // Fleet mode: join before the services are built, so routing runs on the shared parts.
+  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, caps: { maxHoldMs: config.router.maxRetryAfterMs, maxOpenMs: config.router.breaker.maxCooldownMs }, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
+    // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
+    ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
     ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     performance: (target, snap, now) => {
@@ -195,12 +222,15 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     },
   })
   const { deps } = services
+  fleet?.registerMetrics(services.observability.metrics.registry)
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
   // Named keys' spend so far (today's counts against the budget), then batched writes.
   if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
-  active = new ActiveResults(() => perfStore.metrics())
+  // Fleet mode: the leader's results fill in every target this instance has not tested itself.
+  active = new ActiveResults(() => (fleet ? withFleetResults(perfStore.metrics(), fleet.perf.latest()) : perfStore.metrics()))
+  fleet?.perf.onChange(() => active?.refresh())
   const engine = new PerfEngine({
     config: config.performance,
     targets: configuredTargets(config),
@@ -208,7 +238,11 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     store: perfStore,
     now: deps.now,
     log: (m) => log.info(m),
-    onResult: () => active?.refresh(),
+    onResult: () => {
+      active?.refresh()
+      if (fleet?.leader()) void fleet.perf.publish(perfStore.metrics())
+    },
+    ...(fleet ? { leader: () => fleet.leader(), sharedBudget: fleet.budget } : {}),
   })
   if (config.performance.enabled) engine.start()
   // Imports and deletes through the API change the store too: pick them up within a minute.
@@ -219,6 +253,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   }
   const app = createApp(deps, {
     startedAt: deps.now(),
+    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })
@@ -231,6 +266,12 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     app,
     services,
     engine,
+    retire: () => {
+      engine.stop()
+      if (!fleet) return
+      const t = setTimeout(() => { if (!closed) void fleet.retire() }, RETIRED_FLEET_GRACE_MS)
+      ;(t as { unref?: () => void }).unref?.()
+    },
     close: async () => {
       if (closed) return
       closed = true
@@ -244,6 +285,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       keyStore?.stop()
       perfStore.close()
       store.close()
+      await fleet?.close()
     },
   }
 }

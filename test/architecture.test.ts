@@ -98,16 +98,17 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['cache', 'config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
+  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'middleware', 'perf-model', 'resilience', 'routing', 'usage'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
   'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
-  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'version.ts'],
+  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'usage', 'version.ts'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'cache', 'config', 'formats', 'keys', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': ['app.ts', 'cache', 'config', 'fleet', 'formats', 'keys', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
   'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'tokens', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
@@ -115,7 +116,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'harness': ['demo', 'formats', 'lib', 'runtime'],
   // Shared test helpers get their app from the composition root, never from the CLI.
   // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
-  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'fleet', 'formats', 'harness', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
   'scripts': ['compose.ts', 'test'],
 }
 

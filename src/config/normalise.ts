@@ -243,6 +243,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     drift: file.drift,
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
+    ...(file.Fleet ? { fleet: file.Fleet } : {}),
     presets,
     ...(file.Keys.length > 0 ? { keys: toKeys(file.Keys) } : {}),
     cache: file.Cache,

@@ -120,7 +120,7 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache',
+  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache', 'Fleet',
 ] as const
 
 export const KeySchema = z.strictObject({
@@ -136,6 +136,28 @@ export const CacheSchema = z.strictObject({
   ttlSeconds: posInt(30 * 24 * 3600).default(300),
   maxEntries: posInt(MILLION).default(1000),
   maxBytes: posInt(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+})
+
+/**
+ * Fleet mode (docs/fleet.md): instances sharing limits, breakers, holds and usage through Redis.
+ * Absent (and no SWITCHYARD_REDIS_URL): one instance on its own state, exactly as before.
+ */
+export const FleetSchema = z.object({
+  redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+  keyPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'no braces or spaces (they would break hash tags)').default('switchyard:'),
+  instanceId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
+  /** Every Redis command gives up after this long and the instance uses its local state. */
+  commandTimeoutMs: posInt(1_000).default(50),
+  heartbeatMs: posInt(60_000).pipe(z.number().min(100)).default(1_000),
+  /** A concurrency slot held by a crashed instance comes back after this long. */
+  leaseTtlMs: posInt(3_600_000).pipe(z.number().min(1_000)).default(30_000),
+  /** Redis Cluster: the URL names one seed node. */
+  cluster: bool().default(false),
+  /** Redis Sentinel: the primary is found through these sentinels (`host:port`); the URL gives password, db and TLS. */
+  sentinel: z.object({
+    name: z.string().min(1).max(128),
+    nodes: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1).max(16),
+  }).optional(),
 })
 
 export const ConfigFileSchema = z
@@ -170,6 +192,7 @@ export const ConfigFileSchema = z
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
     Keys: z.array(KeySchema).default([]),
     Cache: CacheSchema.default(CacheSchema.parse({})),
+    Fleet: FleetSchema.optional(),
   })
   .superRefine(
     (file, ctx) => {

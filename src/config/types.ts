@@ -259,6 +259,22 @@ export interface Config {
   readonly keys?: readonly NamedKey[]
   /** The response cache (`Cache`); absent: only per-request opt-in with the defaults. */
   readonly cache?: CacheConfig
+  /** Fleet mode (config `Fleet` or `SWITCHYARD_REDIS_URL`); absent: a single instance on local state. */
+  readonly fleet?: FleetConfig
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
+}
+
+/** Fleet mode settings (config `Fleet`, docs/fleet.md). */
+export interface FleetConfig {
+  /** `redis://` or `rediss://` URL (password and db included): a secret, never logged. */
+  readonly redis: string
+  readonly keyPrefix: string
+  readonly instanceId?: string
+  readonly commandTimeoutMs: number
+  readonly heartbeatMs: number
+  readonly leaseTtlMs: number
+  readonly cluster: boolean
+  /** Redis Sentinel: the primary named `name`, found through `nodes` (`host:port`). */
+  readonly sentinel?: { readonly name: string; readonly nodes: readonly string[] }
 }

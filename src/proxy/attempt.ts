@@ -117,7 +117,7 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
       call.headers.set('authorization', `Bearer ${auth.value}`)
       call.headers.delete('x-goog-api-key')
     }
-    const admission = deps.routing.admit(t, estimatedInputTokens)
+    const admission = await deps.routing.admit(t, estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
       return err({ error: admission.error, failover: true, skipped: true })

@@ -5,6 +5,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import type { Observability } from '../observability.ts'
+import type { UsageSnapshot } from '../usage/ledger.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
@@ -52,6 +53,8 @@ const UsageSchema = z.object({
   total_requests: z.number(), total_failures: z.number(), total_input_tokens: z.number(), total_output_tokens: z.number(),
   total_cost_usd: z.number(), active_streams: z.number(), active_requests: z.number(),
   tiers: z.array(TierUsageRowSchema).openapi({ description: 'Per tier, as ccr-rust lists them' }),
+  scope: z.enum(['instance', 'fleet']).optional().openapi({ description: 'Fleet mode: `fleet` (the default there, `?scope=instance` for this instance alone) sums every instance over `days`' }),
+  days: z.array(z.string()).optional(),
   total: TotalsSchema, by_tier: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
   keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
   cache: z.object({
@@ -91,6 +94,8 @@ export interface ObservedServices {
   readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
   readonly routing: RoutingParts
   readonly observability: Observability
+  /** Fleet mode: the whole fleet's usage, undefined when Redis does not answer. */
+  readonly fleetUsage?: () => Promise<(UsageSnapshot & { readonly days: string[] }) | undefined>
   /** Streams in flight, for `/v1/usage`'s `active_streams`. */
   readonly telemetry?: { activeStreams(): number }
 }
@@ -122,10 +127,13 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     }, 200)
   })
   registerExplain(app, s)
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), (c) => {
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), async (c) => {
     const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
+    // Fleet mode: the fleet's totals; Redis not answering: this instance's own, marked as such.
+    const fleet = s.fleetUsage && c.req.query('scope') !== 'instance' ? await s.fleetUsage() : undefined
     return c.json({
-      ...s.observability.usageReport({ activeStreams: s.telemetry?.activeStreams() ?? 0, activeRequests: rows.reduce((n, r) => n + r.inFlight, 0) }),
+      ...s.observability.usageReport({ activeStreams: s.telemetry?.activeStreams() ?? 0, activeRequests: rows.reduce((n, r) => n + r.inFlight, 0) }, fleet),
+      ...(fleet ? { scope: 'fleet' as const, days: fleet.days } : s.fleetUsage ? { scope: 'instance' as const } : {}),
       ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
       ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
     }, 200)
