@@ -8,6 +8,7 @@
  * published note, or a look every second), and run the request themselves when the leader
  * is gone without an answer or Redis does not answer.
  */
+import { timerDelay } from '../lib/clock.ts'
 import { Buffer } from 'node:buffer'
 import type { DedupRunner, SharedAnswer } from '../middleware/dedup.ts'
 import { Dedup } from '../middleware/dedup.ts'
@@ -91,7 +92,7 @@ export class FleetDedup implements DedupRunner {
       // Leading (or Redis did not answer: then nobody waits on us). The claim is short and
       // renewed while the request runs, so a leader that dies, or whose answer never reaches
       // Redis, holds the followers up for a few seconds at most.
-      const renew = won === 1 ? setInterval(() => void this.#o.redis.run(RENEW, [lead], [this.#o.instanceId, LEAD_TTL_MS]), LEAD_TTL_MS / 3) : undefined
+      const renew = won === 1 ? setInterval(() => void this.#o.redis.run(RENEW, [lead], [this.#o.instanceId, LEAD_TTL_MS]), timerDelay(LEAD_TTL_MS / 3)) : undefined
       let answer: SharedAnswer
       try {
         answer = await work(signal)

@@ -3,6 +3,7 @@
  * routing engine runs on (limiter, breakers, holds). With no `Fleet` config none of this
  * exists and the engine uses its local parts, exactly as a single instance always did.
  */
+import { timerDelay } from '../lib/clock.ts'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { FleetConfig, ProviderLimits } from '../config/types.ts'
@@ -186,7 +187,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
   await redis.ready(START_WAIT_MS)
   await beat()
   await board.start()
-  const timer = setInterval(() => void beat(), cfg.heartbeatMs)
+  const timer = setInterval(() => void beat(), timerDelay(cfg.heartbeatMs))
   ;(timer as { unref?: () => void }).unref?.()
   const size = () => Math.max(1, members.length)
   // Before Redis was ever reached, an instance runs its schedule as a single instance would.

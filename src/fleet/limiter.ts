@@ -8,6 +8,7 @@
  * Redis down or slow: the admission falls back, within one command timeout, to a local
  * limiter holding this instance's share of each limit (the limit ÷ the fleet size last seen).
  */
+import { timerDelay } from '../lib/clock.ts'
 import type { ProviderLimits } from '../config/types.ts'
 import { grant, ProviderLimiter, type Acquired, type LimitReason, type RateLimiter } from '../resilience/limiter.ts'
 import type { FleetLink } from './keys.ts'
@@ -101,7 +102,7 @@ export class FleetLimiter implements RateLimiter {
     this.#limited = [...o.limits.values()].some(has)
     this.#fallback = new ProviderLimiter(share(o.limits, 1))
     if ([...o.limits.values()].some((l) => l.maxConcurrent !== undefined)) {
-      this.#renewTimer = setInterval(() => void this.renew(), Math.max(250, Math.floor(o.leaseTtlMs / 3)))
+      this.#renewTimer = setInterval(() => void this.renew(), timerDelay(Math.max(250, Math.floor(o.leaseTtlMs / 3))))
       ;(this.#renewTimer as { unref?: () => void }).unref?.()
     }
   }

@@ -4,6 +4,7 @@
  * travel instead of timestamps (measured on the leader's clock, carried across on Redis's),
  * so no two instances' clocks are compared.
  */
+import { timerDelay } from '../lib/clock.ts'
 import type { TargetMetrics } from '../perf/aggregate.ts'
 import type { FleetKeys } from './keys.ts'
 import { script, type FleetRedis } from './redis.ts'
@@ -45,7 +46,7 @@ export class FleetPerf {
 
   constructor(o: FleetPerfOptions) {
     this.#o = o
-    this.#timer = setInterval(() => void this.pull(), o.periodMs)
+    this.#timer = setInterval(() => void this.pull(), timerDelay(o.periodMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 

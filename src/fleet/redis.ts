@@ -8,6 +8,7 @@
  * while degraded, hot-path callers skip Redis (`usable()`) until the heartbeat sees it again.
  * The URL may carry a password: only its redacted form is ever logged or shown.
  */
+import { timerDelay } from '../lib/clock.ts'
 import { createHash } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
 import type { FleetConfig } from '../config/types.ts'
@@ -183,7 +184,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     // Connected, known to be down (the first connection error), or `ms` passed: whichever comes first.
     ready: (ms) => new Promise<void>((resolve) => {
       if (state !== 'connecting') return resolve()
-      const timer = setTimeout(done, ms)
+      const timer = setTimeout(done, timerDelay(ms))
       function done() { clearTimeout(timer); cmd.off('ready', done); cmd.off('error', done); resolve() }
       cmd.once('ready', done)
       cmd.once('error', done)

@@ -5,6 +5,7 @@
  * A snapshot is then this instance's numbers merged with the rest of the fleet's, weighted by
  * sample counts, so a fresh instance routes on what the fleet already knows.
  */
+import { timerDelay } from '../lib/clock.ts'
 import type { TargetSnapshot } from '../routing/types.ts'
 import type { FleetLink } from './keys.ts'
 import { script } from './redis.ts'
@@ -97,7 +98,7 @@ export class FleetSamples {
 
   constructor(o: FleetSamplesOptions) {
     this.#o = o
-    this.#timer = setInterval(() => void this.exchange(), o.periodMs)
+    this.#timer = setInterval(() => void this.exchange(), timerDelay(o.periodMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
     o.redis.onRecovered(() => { this.#sent.clear() })
   }

@@ -5,6 +5,7 @@
  * flush rebuilds every live instance's share without double counting. Each instance still
  * persists its own history in SQLite.
  */
+import { timerDelay } from '../lib/clock.ts'
 import { PairTotalsMap, UsageLedger, type PairTotals, type UsageSnapshot } from '../usage/ledger.ts'
 import type { FleetKeys } from './keys.ts'
 import { script, type FleetRedis } from './redis.ts'
@@ -58,7 +59,7 @@ export class FleetUsage {
 
   constructor(o: FleetUsageOptions) {
     this.#o = o
-    this.#timer = setInterval(() => void this.flush(), o.flushMs)
+    this.#timer = setInterval(() => void this.flush(), timerDelay(o.flushMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
     o.redis.onRecovered(() => { for (const d of this.#days.keys()) this.#dirty.add(d); void this.flush() })
   }
