@@ -31,19 +31,37 @@ export function usageFromJson(format: WireFormatName, body: unknown): Usage | un
   return format === 'anthropic' ? usageOfAnthropic(u) : usageOfOpenAI(u)
 }
 
-/** Length of the text between `"key":"` and the next unescaped quote: output size without JSON.parse. */
+/**
+ * Length of the string value of `key` (`"text"`): from after its opening quote to the next
+ * unescaped quote, without JSON.parse. JSON may space the colon (`"content": "…"`, as Python's
+ * json.dumps writes it), so blanks between the colon and the quote are skipped; an occurrence
+ * whose value is no string (`"content": null`) counts 0 and the next one is tried.
+ */
 function quotedLength(data: string, key: string): number {
-  const at = data.indexOf(key)
-  if (at < 0) return 0
-  const start = at + key.length
-  let i = start
-  while (i < data.length && data.charCodeAt(i) !== 34) i += data.charCodeAt(i) === 92 ? 2 : 1
-  return i - start
+  let from = 0
+  for (;;) {
+    const at = data.indexOf(key, from)
+    if (at < 0) return 0
+    let i = at + key.length
+    while (isBlank(data.charCodeAt(i))) i++
+    from = i
+    if (data.charCodeAt(i) !== 58) continue
+    i++
+    while (isBlank(data.charCodeAt(i))) i++
+    if (data.charCodeAt(i) !== 34) { from = i; continue }
+    const start = i + 1
+    i = start
+    while (i < data.length && data.charCodeAt(i) !== 34) i += data.charCodeAt(i) === 92 ? 2 : 1
+    return i - start
+  }
 }
 
+/** JSON's insignificant whitespace: space, tab, line feed, carriage return. */
+const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13
+
 const FINISH = /"finish_reason":\s*"/
-const A_CONTENT_KEYS = ['"text":"', '"thinking":"', '"partial_json":"']
-const O_CONTENT_KEYS = ['"content":"', '"reasoning_content":"', '"reasoning":"', '"arguments":"']
+const A_CONTENT_KEYS = ['"text"', '"thinking"', '"partial_json"']
+const O_CONTENT_KEYS = ['"content"', '"reasoning_content"', '"reasoning"', '"arguments"']
 
 class Tap implements UsageTap {
   usage: Usage | undefined
