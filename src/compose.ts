@@ -229,7 +229,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     close: async () => {
       if (closed) return
       closed = true
-      engine.stop()
+      // Jobs in flight end first: their last results go to the store before it closes.
+      await engine.stop()
       clearInterval(refreshTimer)
       plugins.unload()
       services.closeFetch()

@@ -49,7 +49,7 @@ export async function buildInstance(config: Config, opts: ServedOptions, reload:
     activeStreams: built.services.telemetry.activeStreams,
     abortStreams: (m) => built.services.deps.watchdog.abortAll(m),
     // The old streams still bill usage and need their watchdog: only the scheduled tests stop.
-    retire: () => built.engine.stop(),
+    retire: () => void built.engine.stop(),
     close: async () => {
       await built.close()
       if (pidDir) removePidFile(pidDir, process.pid)
