@@ -68,6 +68,16 @@ describe('createUsageTap', () => {
     assert.equal(a.contentEvents, 1)
     assert.equal(a.outputChars, 2)
   })
+  it('Gemini function-call arguments (an object) and Responses deltas count as content, spaced or not', () => {
+    const g = createUsageTap('gemini')
+    g.observe({ data: '{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": {"city": "Paris", "n": {"x": "}"}}}}]}}]}' })
+    assert.equal(g.contentEvents, 1)
+    assert.equal(g.outputChars, '{"city": "Paris", "n": {"x": "}"}}'.length)
+    const r = createUsageTap('responses')
+    r.observe({ event: 'response.output_text.delta', data: '{"type": "response.output_text.delta", "delta": "Hi"}' })
+    assert.equal(r.contentEvents, 1)
+    assert.equal(r.outputChars, 2)
+  })
   it('Anthropic error events mark the tap errored', () => {
     const tap = createUsageTap('anthropic')
     tap.observe(aev('error', { error: { type: 'overloaded_error', message: 'x' } }))
