@@ -267,7 +267,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     services,
     engine,
     retire: () => {
-      engine.stop()
+      void engine.stop()
       if (!fleet) return
       const t = setTimeout(() => { if (!closed) void fleet.retire() }, RETIRED_FLEET_GRACE_MS)
       ;(t as { unref?: () => void }).unref?.()
@@ -275,7 +275,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     close: async () => {
       if (closed) return
       closed = true
-      engine.stop()
+      // Jobs in flight end first: their last results go to the store before it closes.
+      await engine.stop()
       clearInterval(refreshTimer)
       plugins.unload()
       services.closeFetch()

@@ -38,21 +38,59 @@ export function usageFromJson(format: WireFormatName, body: unknown): Usage | un
   }
 }
 
-/** Length of the text between `"key":"` and the next unescaped quote: output size without JSON.parse. */
+/**
+ * Length of the value of `key` (`"text"`) without JSON.parse: a string's characters as escaped
+ * (opening quote to the next unescaped quote), or an object's whole text (`"args": {…}`). JSON
+ * may space the colon (`"content": "…"`, as Python's json.dumps writes it), so blanks around it
+ * are skipped; an occurrence whose value is neither (`"content": null`) counts 0 and the next
+ * one is tried.
+ */
 function quotedLength(data: string, key: string): number {
-  const at = data.indexOf(key)
-  if (at < 0) return 0
-  const start = at + key.length
-  let i = start
-  while (i < data.length && data.charCodeAt(i) !== 34) i += data.charCodeAt(i) === 92 ? 2 : 1
-  return i - start
+  let from = 0
+  for (;;) {
+    const at = data.indexOf(key, from)
+    if (at < 0) return 0
+    let i = at + key.length
+    while (isBlank(data.charCodeAt(i))) i++
+    from = i
+    if (data.charCodeAt(i) !== 58) continue
+    i++
+    while (isBlank(data.charCodeAt(i))) i++
+    const c = data.charCodeAt(i)
+    if (c === 34) return stringEnd(data, i + 1) - (i + 1)
+    if (c === 123) return objectEnd(data, i) - i
+    from = i
+  }
 }
 
+/** The index of the closing quote of a JSON string whose text starts at `i`. */
+function stringEnd(data: string, i: number): number {
+  while (i < data.length && data.charCodeAt(i) !== 34) i += data.charCodeAt(i) === 92 ? 2 : 1
+  return i
+}
+
+/** The index after the brace that closes the JSON object opening at `i` (strings skipped). */
+function objectEnd(data: string, i: number): number {
+  let depth = 0
+  while (i < data.length) {
+    const c = data.charCodeAt(i)
+    if (c === 34) i = stringEnd(data, i + 1)
+    else if (c === 123) depth++
+    else if (c === 125 && --depth === 0) return i + 1
+    i++
+  }
+  return i
+}
+
+/** JSON's insignificant whitespace: space, tab, line feed, carriage return. */
+const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13
+
 const FINISH = /"finish_reason":\s*"/
-const A_CONTENT_KEYS = ['"text":"', '"thinking":"', '"partial_json":"']
-const O_CONTENT_KEYS = ['"content":"', '"reasoning_content":"', '"reasoning":"', '"arguments":"']
-const R_CONTENT_KEYS = ['"delta":"']
-const G_CONTENT_KEYS = ['"text":"', '"args":{']
+const A_CONTENT_KEYS = ['"text"', '"thinking"', '"partial_json"']
+const O_CONTENT_KEYS = ['"content"', '"reasoning_content"', '"reasoning"', '"arguments"']
+const R_CONTENT_KEYS = ['"delta"']
+// Gemini's function calls carry their arguments as an object.
+const G_CONTENT_KEYS = ['"text"', '"args"']
 /** Responses events that end a stream (with usage) or fail it. */
 const R_TERMINAL = new Set(['response.completed', 'response.incomplete'])
 const R_FAILED = new Set(['response.failed', 'error'])

@@ -149,13 +149,17 @@ export class PerfEngine {
     if (this.#o.config.enabled) this.#arm(this.#o.firstRunDelayMs)
   }
 
-  /** Stop scheduling and abort tests in flight; running jobs end as `stopped`. */
-  stop(): void {
+  /**
+   * Stop scheduling and abort tests in flight; running jobs end as `stopped`. Resolves once they
+   * have ended (their last results recorded), so the stores they write may be closed after it.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true
     this.#sched.clearTimeout(this.#timer)
     this.#timer = undefined
     this.#nextRunAt = undefined
     this.#gate.stop()
+    await Promise.allSettled([...this.#jobs.values()].flatMap((j) => (j.status === 'running' && j.done ? [j.done] : [])))
   }
 
   /** Engine state for GET /health/performance. */

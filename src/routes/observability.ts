@@ -25,6 +25,27 @@ const LatencyRowSchema = z.object({
 const LatenciesSchema = z.object({ targets: z.array(LatencyRowSchema) }).openapi('Latencies', {
   example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148, stream_continuations: 0 }] },
 })
+const LATENCY_FORMATS = ['switchyard', 'ccr-rust'] as const
+const latenciesRoute = createRoute({
+  method: 'get', path: '/v1/latencies', tags: ['Observability'], summary: 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank',
+  description: 'Switchyard answers `{"targets": [...]}`; ccr-rust answers the bare list. The list (the same rows) is sent for `format=ccr-rust`, '
+    + 'and by default to a client that sends no User-Agent and `Accept: */*` (what ccr-rust\'s dashboard and `status` send, unchanged); `format=switchyard` always gets the object.',
+  request: { query: z.object({
+    format: z.enum(LATENCY_FORMATS).optional().openapi({ description: '`ccr-rust`: the bare list of rows; `switchyard`: `{"targets": [...]}`. Default: see the description', example: 'ccr-rust' }),
+  }) },
+  responses: { 200: { description: 'The rows', content: { 'application/json': { schema: z.union([LatenciesSchema, z.array(LatencyRowSchema)]) } } } },
+})
+
+/**
+ * Whether a `/v1/latencies` request wants ccr-rust's bare list: asked for by name, or sent the
+ * way ccr-rust's tools send it (a reqwest client with its defaults: `Accept: *\/*` and no
+ * User-Agent, which browsers, curl and the fetch of Bun, Deno and Node all send).
+ */
+export function wantsCcrRustList(format: (typeof LATENCY_FORMATS)[number] | undefined, headers: { userAgent?: string; accept?: string }): boolean {
+  if (format !== undefined) return format === 'ccr-rust'
+  return headers.userAgent === undefined && headers.accept?.trim() === '*/*'
+}
+
 const PlanEntrySchema = z.object({
   target: z.string(), tier: z.string(), source: z.string(), score: z.number(), performance_score: z.number(),
   components: z.record(z.string(), z.number()), demoted: z.boolean(), reason: z.string().optional(), samples: z.number().int(),
@@ -102,14 +123,15 @@ export interface ObservedServices {
 
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
   const { config, now } = s.deps
-  app.openapi(getRoute('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema, 'Observability'), (c) => {
-    const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
-    return c.json({ targets: rows.map((r) => ({
+  app.openapi(latenciesRoute, (c) => {
+    const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() }).map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
       ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
       in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples, stream_continuations: r.continued,
       tier: r.target, ewma_seconds: (r.latencyMs ?? 0) / 1000, sample_count: r.samples,
-    })) }, 200)
+    }))
+    const list = wantsCcrRustList(c.req.valid('query').format, { userAgent: c.req.header('user-agent'), accept: c.req.header('accept') })
+    return list ? c.json(rows, 200) : c.json({ targets: rows }, 200)
   })
   app.openapi(planRoute, (c) => {
     const { scenario, target } = c.req.valid('query')
