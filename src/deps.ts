@@ -3,7 +3,7 @@
  * test). Nothing below the edge reaches for a global: clocks, randomness, the upstream fetch,
  * the routing table and the telemetry sinks all arrive through here.
  */
-import type { Config } from './config/types.ts'
+import type { Config, Scenario } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
 import type { JsonObject, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
@@ -64,6 +64,18 @@ export interface CustomRouter {
   route(input: CustomRouterInput): Promise<CustomRoute | undefined>
 }
 
+/** A routing experiment's pick for one request: the arm's target replaces the scenario's (src/insights/experiments.ts). */
+export interface ExperimentPick {
+  readonly target: string
+  readonly experiment: string
+  readonly arm: string
+}
+
+/** Splits a scenario's traffic between arms, sticky per session (`Router.experiments`). */
+export interface ExperimentRouter {
+  pick(q: { readonly scenario: Scenario; readonly sessionId?: string; readonly random: () => number }): ExperimentPick | undefined
+}
+
 export interface Deps {
   readonly config: Config
   readonly fetch: UpstreamFetch
@@ -81,4 +93,6 @@ export interface Deps {
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */
   readonly customRouter?: CustomRouter
+  /** Set when `Router.experiments` has an enabled experiment: route.ts asks it after the scenario is chosen. */
+  readonly experiments?: ExperimentRouter
 }

@@ -107,6 +107,7 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     firstTokenTimeoutMs: rest.firstTokenTimeoutMs,
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
     dedup: rest.dedup,
+    experiments: rest.experiments,
   }
 }
 
@@ -187,6 +188,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     drift: file.drift,
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
+    alerts: file.Alerts,
     presets,
     ignoredKeys: ignoredKeys(file, providersKey),
   }

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
 import { bool, fraction, httpUrl, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema } from './fields.ts'
+import { AlertsSchema, ExperimentsSchema } from './alerts.ts'
 
 export const ProviderSchema = z.looseObject({
   name: z.string().min(1),
@@ -69,6 +70,7 @@ export const RouterSchema = z.looseObject({
   firstTokenTimeoutMs: posInt().default(60000),
   streamIdleTimeoutMs: posInt().default(120000),
   dedup: bool().default(false),
+  experiments: ExperimentsSchema.default([]),
 })
 
 /** ccr-rust `{route, max_tokens?, temperature?}`, a CCR 2.0-style `{Router: {...}}`, or Router keys directly. */
@@ -100,7 +102,7 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance',
+  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Alerts',
 ] as const
 
 export const ConfigFileSchema = z
@@ -131,6 +133,7 @@ export const ConfigFileSchema = z
     MAX_BODY_BYTES: posInt().default(50 * 1024 * 1024),
     MAX_STREAMS: posInt().default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+    Alerts: AlertsSchema.default(() => AlertsSchema.parse({})),
   })
   .superRefine(
     (file, ctx) => {

@@ -110,6 +110,8 @@ export interface RouterConfig {
   readonly firstTokenTimeoutMs: number
   readonly streamIdleTimeoutMs: number
   readonly dedup: boolean
+  /** Traffic splits between targets per scenario, sticky per session (docs/alerts.md). */
+  readonly experiments?: readonly ExperimentConfig[]
 }
 
 export interface DriftThresholds {
@@ -159,7 +161,49 @@ export interface Config {
   readonly drift: DriftThresholds
   readonly tokenAuditSize: number
   readonly performance: PerformanceConfig
+  /** Alert rules, their thresholds and webhooks (docs/alerts.md). */
+  readonly alerts?: AlertsConfig
   readonly presets: Readonly<Record<string, PresetConfig>>
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
+}
+
+interface RatioRuleConfig {
+  readonly enabled: boolean
+  readonly ratio: number
+  readonly resolveRatio: number
+  readonly minDurationMs: number
+  readonly warmupSamples: number
+}
+
+/** The alert rules with their thresholds (docs/alerts.md); config/alerts.ts holds defaults and bounds. */
+export interface AlertRules {
+  readonly latency: RatioRuleConfig
+  readonly ttft: RatioRuleConfig
+  readonly throughput: { readonly enabled: boolean; readonly minTokensPerSec: number; readonly minDurationMs: number }
+  readonly successRate: { readonly enabled: boolean; readonly min: number; readonly resolveAt: number; readonly window: number; readonly minDurationMs: number }
+  readonly breaker: { readonly enabled: boolean }
+  readonly drift: { readonly enabled: boolean }
+  readonly budget: { readonly enabled: boolean; readonly fireAt: number; readonly resolveAt: number }
+  readonly activeTests: { readonly enabled: boolean; readonly minRuns: number; readonly maxFailureRate: number }
+  readonly routingShift: { readonly enabled: boolean; readonly points: number; readonly minutes: number; readonly minRequests: number }
+}
+
+export interface AlertsConfig {
+  readonly enabled: boolean
+  readonly evaluateIntervalMs: number
+  /** Header values are secrets: never logged or shown. */
+  readonly webhooks: readonly { readonly url: string; readonly headers: Readonly<Record<string, string>> }[]
+  readonly historySize: number
+  readonly rules: AlertRules
+}
+
+/** A routing experiment: one scenario's sessions split between targets by percent. */
+export interface ExperimentConfig {
+  readonly id: string
+  readonly scenario: Scenario
+  readonly arms: readonly { readonly name: string; readonly target: string; readonly percent: number }[]
+  readonly enabled: boolean
+  readonly autoStop: boolean
+  readonly minSamples: number
 }

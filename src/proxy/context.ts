@@ -7,7 +7,7 @@
  *
  * Who writes which trace field (each field has one owner, so the log line does not depend on
  * the order anything runs in):
- * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`;
+ * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`, `experiment`;
  * - `pipeline.ts`: `target`, `tier`, `fallbacks` as it walks the plan, and the outcome of a request
  *   that fails before the commit point (`failure`, `status`, `durationMs`);
  * - `attempt.ts`: `attempts`;
@@ -47,4 +47,5 @@ export function routed(ctx: RequestContext, d: RouteDecision): void {
   ctx.estimatedInputTokens = d.estimatedInputTokens
   ctx.trace.scenario = d.scenario
   ctx.trace.estimatedInputTokens = d.estimatedInputTokens
+  if (d.experiment !== undefined) ctx.trace.experiment = d.experiment
 }

@@ -31,9 +31,14 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
     router,
   )
-  const plan = deps.routing.plan(decision.scenario, decision.target, req.preset, estimatedInputTokens)
-  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
-  return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
+  // A routing experiment on this scenario (main Router only) picks the session's arm. The arm's
+  // target is planned like a client-chosen one (kept first, `fallback.default` after it), so
+  // measurements cannot move the arm's traffic elsewhere; the trace keeps the real scenario.
+  const arm = req.preset === undefined ? deps.experiments?.pick({ scenario: decision.scenario, random: deps.random, ...(sessionId ? { sessionId } : {}) }) : undefined
+  const target = arm?.target ?? decision.target
+  const plan = deps.routing.plan(arm ? 'explicit' : decision.scenario, target, req.preset, estimatedInputTokens)
+  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
+  return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens, ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}) })
 }
 
 /**

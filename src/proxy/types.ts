@@ -29,6 +29,8 @@ export interface RouteDecision {
   readonly body: JsonObject
   readonly plan: readonly PlannedTarget[]
   readonly estimatedInputTokens: number
+  /** `experiment/arm` when a routing experiment chose the target. */
+  readonly experiment?: string
 }
 
 /** Bytes in, complete SSE events out (UTF-8 and event boundaries may split across chunks). */
@@ -76,4 +78,6 @@ export interface RequestTrace {
   estimatedInputTokens: number
   failure?: string
   stream: boolean
+  /** `experiment/arm` when a routing experiment chose the target. */
+  experiment?: string
 }
