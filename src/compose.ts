@@ -40,6 +40,10 @@ import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
 import { createObservability, type Observability } from './observability.ts'
+import { KeyLedger, type KeyDayUsage } from './keys/ledger.ts'
+import { KeyUsageStore } from './store/key-usage.ts'
+import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
@@ -63,6 +67,10 @@ export interface ServiceOptions {
   readonly customRouter?: CustomRouter
   /** Routing experiments (src/insights), when `Router.experiments` is set. */
   readonly experiments?: ExperimentRouter
+  /** Where cached responses live; in memory (bounded by `Cache`) when absent. */
+  readonly cacheStore?: CacheStore
+  /** Receives every named key's booking (the key usage store's batched writer). */
+  readonly onKeyUsage?: (u: KeyDayUsage) => void
 }
 
 export interface Services {
@@ -93,8 +101,22 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
-  const telemetry = createTelemetry({ log, costOf: observability.costOf, observers: [observability.observer, ...(opts.observers ?? [])] })
+  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
+  // Observers see the trace with its price (telemetry owns costUsd).
+  const keyObserver: TraceObserver = {
+    request: (trace) => {
+      const u = trace.usage
+      if (keys && trace.apiKey !== undefined && u) keys.record(trace.apiKey, now(), { inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens, outputTokens: u.outputTokens, costUsd: trace.costUsd })
+    },
+  }
+  const telemetry = createTelemetry({ log, costOf: observability.costOf, observers: [observability.observer, ...(keys ? [keyObserver] : []), ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
+  const cacheConfig = config.cache ?? DEFAULT_CACHE
+  const cacheCounter = observability.metrics.registry.counter('switchyard_response_cache_total', 'Response cache lookups by result (hit, miss)', { labelNames: ['result'] })
+  const cache = new ResponseCache({
+    config: cacheConfig, now, count: (r) => cacheCounter.labels(r).inc(),
+    store: opts.cacheStore ?? new MemoryCacheStore({ maxEntries: cacheConfig.maxEntries, maxBytes: cacheConfig.maxBytes }),
+  })
   const deps: Deps = {
     config,
     fetch: opts.fetch ?? upstream,
@@ -110,6 +132,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
     ...(opts.experiments ? { experiments: opts.experiments } : {}),
+    ...(keys ? { keys } : {}),
+    cache,
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
 }
@@ -163,6 +187,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const config = plugins.config
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
+  const keyStore = config.keys?.length ? new KeyUsageStore(store, (m) => log.warn(m)) : undefined
   // Filled in once the performance store is open; until then routing uses live traffic only.
   // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
@@ -176,8 +201,9 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const experiments: ExperimentRouter | undefined = (config.router.experiments ?? []).some((e) => e.enabled) ? { pick: (q) => insights?.experiments?.pick(q) } : undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
-    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRouter: plugins.customRouter,
     observers: [insightsObserver], ...(experiments ? { experiments } : {}),
+    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
+    ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     performance: (target, snap, now) => {
       const a = active?.get(target)
       return a ? performanceScore({ active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) }, now, scoreOpts) : undefined
@@ -186,6 +212,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const { deps } = services
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
+  // Named keys' spend so far (today's counts against the budget), then batched writes.
+  if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
   active = new ActiveResults(() => perfStore.metrics())
   const engine = new PerfEngine({
@@ -244,6 +272,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       deps.watchdog.stop()
       usageStore.stop()
       usageStore.flush()
+      keyStore?.stop()
       perfStore.close()
       store.close()
     },

@@ -131,6 +131,8 @@ export class Insights {
   }
 
   #request(trace: RequestTrace): void {
+    // A cache hit measured no upstream: it would only drag the baselines down.
+    if (trace.cache === 'hit') return
     const u = trace.usage
     const ok = trace.status >= 200 && trace.status < 300 && trace.failure === undefined
     if (trace.experiment !== undefined) {
