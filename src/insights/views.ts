@@ -80,7 +80,7 @@ export function targetTrend(q: {
   baseline: { latency?: number; ttft?: number }
 }): TargetTrend {
   const { spanMs, stepMs } = TREND_WINDOWS[q.window]
-  const live = q.series.series(q.target, { from: q.now - spanMs, to: q.now + 1, stepMs }).map((b) => point(b.start, b.agg))
+  const live = q.series.series(q.target, { from: q.now - spanMs + 1, to: q.now + 1, stepMs }).map((b) => point(b.start, b.agg))
   const trends = Object.fromEntries(TREND_METRICS.map((m) => {
     const pts: Point[] = live.flatMap((p) => (p[m] === undefined ? [] : [{ t: p.t, v: p[m]! }]))
     const slope = slopePerHour(pts)
