@@ -3,7 +3,7 @@
  * test). Nothing below the edge reaches for a global: clocks, randomness, the upstream fetch,
  * the routing table and the telemetry sinks all arrive through here.
  */
-import type { Config, Scenario } from './config/types.ts'
+import type { Config, RouterConfig, Scenario } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
 import type { JsonObject, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
@@ -86,9 +86,12 @@ export interface CustomRouter {
 
 /** A routing experiment's pick for one request: the arm's target replaces the scenario's (src/insights/experiments.ts). */
 export interface ExperimentPick {
-  readonly target: string
   readonly experiment: string
   readonly arm: string
+  /** A target arm: the target that replaces the scenario's. */
+  readonly target?: string
+  /** A strategy arm: the Router (its `optimization` changed) the scenario's own target is planned with. */
+  readonly router?: RouterConfig
 }
 
 /** Splits a scenario's traffic between arms, sticky per session (`Router.experiments`). */

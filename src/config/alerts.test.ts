@@ -46,6 +46,8 @@ describe('Alerts and Router.experiments config', () => {
     assert.ok(twice.some((m) => m.includes('at most one enabled experiment per scenario')), twice.join('\n'))
     const unknown = errors(base({}, { experiments: [{ id: 'e', scenario: 'think', arms: [arms[0], { ...arms[1], target: 'nope,m' }] }] }))
     assert.ok(unknown.some((m) => m.startsWith('Router.experiments[0].arms[1].target') && m.includes('provider "nope" is not in Providers')), unknown.join('\n'))
+    const both = errors(base({}, { experiments: [{ id: 'e', scenario: 'default', arms: [{ ...arms[0], optimization: 'cost' }, arms[1]] }] }))
+    assert.ok(both.some((m) => m.includes('exactly one of target and optimization')), both.join('\n'))
     const scenario = errors(base({}, { experiments: [{ id: 'e', scenario: 'explicit', arms }] }))
     assert.ok(scenario.some((m) => m.startsWith('Router.experiments[0].scenario')), scenario.join('\n'))
   })

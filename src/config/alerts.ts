@@ -85,11 +85,13 @@ export type { AlertRules, AlertsConfig, ExperimentConfig } from './types.ts'
 
 export const ExperimentArmSchema = z.object({
   name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"'),
-  /** `"provider,model"` this arm routes the scenario to. */
-  target: z.string().min(3),
+  /** `"provider,model"` this arm routes the scenario to, or… */
+  target: z.string().min(3).optional(),
+  /** …the routing strategy it plans the scenario's own target with (`Router.optimization` for this arm). */
+  optimization: z.enum(['latency', 'cost', 'reliability', 'balanced']).optional(),
   /** Share of the scenario's sessions, in percent; the arms of one experiment add up to 100. */
   percent: num().pipe(z.number().min(0).max(100)),
-})
+}).refine((a) => (a.target === undefined) !== (a.optimization === undefined), { message: 'an arm sets exactly one of target and optimization' })
 
 export const ExperimentSchema = z.object({
   id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"'),

@@ -286,7 +286,8 @@ export interface AlertsConfig {
 export interface ExperimentConfig {
   readonly id: string
   readonly scenario: Scenario
-  readonly arms: readonly { readonly name: string; readonly target: string; readonly percent: number }[]
+  /** Each arm routes to a `target`, or plans the scenario's own target with another `optimization`. */
+  readonly arms: readonly { readonly name: string; readonly target?: string; readonly optimization?: RouterConfig['optimization']; readonly percent: number }[]
   readonly enabled: boolean
   readonly autoStop: boolean
   readonly minSamples: number

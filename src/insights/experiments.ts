@@ -7,7 +7,7 @@
  * is never stopped.
  */
 import type { ExperimentConfig } from '../config/alerts.ts'
-import type { Scenario } from '../config/types.ts'
+import type { RouterConfig, Scenario } from '../config/types.ts'
 import type { ExperimentPick, ExperimentRouter } from '../deps.ts'
 import { armAt, sessionPoint } from '../analysis/experiments.ts'
 import { addSample, clearlyWorse, meanInterval, NO_MOMENTS, wilson, type Interval, type Moments } from '../analysis/intervals.ts'
@@ -31,7 +31,8 @@ interface ArmState {
 
 export interface ArmReport {
   readonly name: string
-  readonly target: string
+  readonly target?: string
+  readonly optimization?: string
   readonly percent: number
   readonly state: 'running' | 'stopped'
   readonly stopped_reason?: string
@@ -59,10 +60,14 @@ export class Experiments implements ExperimentRouter {
   readonly #now: () => number
   readonly #log: (message: string, fields: Record<string, unknown>) => void
 
-  constructor(configs: readonly ExperimentConfig[], opts: { now: () => number; log?: (message: string, fields: Record<string, unknown>) => void }) {
+  /** Per strategy arm (`experiment/arm`), the Router it plans with: made once, so the plan's memo keeps working. */
+  readonly #routers = new Map<string, RouterConfig>()
+
+  constructor(configs: readonly ExperimentConfig[], opts: { router: RouterConfig; now: () => number; log?: (message: string, fields: Record<string, unknown>) => void }) {
     this.#now = opts.now
     this.#log = opts.log ?? (() => {})
     for (const cfg of configs) {
+      for (const a of cfg.arms) if (a.optimization) this.#routers.set(`${cfg.id}/${a.name}`, { ...opts.router, optimization: a.optimization })
       this.#byId.set(cfg.id, { cfg, arms: new Map(cfg.arms.map((a) => [a.name, { requests: 0, errors: 0, latency: NO_MOMENTS, tokens: 0, costUsd: 0 }])) })
       if (cfg.enabled) this.#byScenario.set(cfg.scenario, cfg)
     }
@@ -75,7 +80,9 @@ export class Experiments implements ExperimentRouter {
     const stopped = new Set([...state.arms].filter(([, s]) => s.stopped).map(([n]) => n))
     const point = q.sessionId ? sessionPoint(cfg.id, q.sessionId) : q.random() * 100
     const arm = armAt(cfg.arms, point, stopped)
-    return arm ? { target: arm.target, experiment: cfg.id, arm: arm.name } : undefined
+    if (!arm) return undefined
+    const router = this.#routers.get(`${cfg.id}/${arm.name}`)
+    return { experiment: cfg.id, arm: arm.name, ...(arm.target ? { target: arm.target } : {}), ...(router ? { router } : {}) }
   }
 
   /** Records a finished request of `experiment/arm` and applies the stop rule. */
@@ -116,7 +123,7 @@ export class Experiments implements ExperimentRouter {
         const err = wilson(s.errors, s.requests)
         const lat = meanInterval(s.latency)
         return {
-          name: c.name, target: c.target, percent: c.percent, state: s.stopped ? 'stopped' : 'running',
+          name: c.name, ...(c.target ? { target: c.target } : {}), ...(c.optimization ? { optimization: c.optimization } : {}), percent: c.percent, state: s.stopped ? 'stopped' : 'running',
           ...(s.stopped ? { stopped_reason: s.stopped.reason, stopped_at: s.stopped.at } : {}),
           requests: s.requests, errors: s.errors, ...(err ? { error_rate: err } : {}), ...(lat ? { latency_ms: lat } : {}),
           tokens: s.tokens, cost_usd: s.costUsd,

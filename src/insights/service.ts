@@ -54,7 +54,7 @@ export class Insights {
     this.config = o.config.alerts ?? AlertsSchema.parse({})
     const experiments: readonly ExperimentConfig[] = o.config.router.experiments ?? []
     this.experiments = experiments.length > 0
-      ? new Experiments(experiments, { now: o.now, log: (m, f) => o.log.warn(m, f) })
+      ? new Experiments(experiments, { router: o.config.router, now: o.now, log: (m, f) => o.log.warn(m, f) })
       : undefined
     this.webhooks = new WebhookSender({
       webhooks: this.config.webhooks, fetch: o.fetch ?? ((r) => fetch(r)), ...(o.sleep ? { sleep: o.sleep } : {}),

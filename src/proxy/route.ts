@@ -41,13 +41,14 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
   const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }))
   // With no rule, a routing experiment on this scenario (main Router only) picks the session's arm.
-  // The arm's target is planned like a client-chosen one (kept first, `fallback.default` after
-  // it), so measurements cannot move the arm's traffic elsewhere; the trace keeps the real scenario.
+  // A target arm's target is planned like a client-chosen one (kept first, `fallback.default`
+  // after it), so measurements cannot move the arm's traffic elsewhere; a strategy arm plans the
+  // scenario's own target with its Router. The trace keeps the real scenario.
   const arm = hit || req.preset !== undefined ? undefined : deps.experiments?.pick({ scenario: decision.scenario, random: deps.random, ...(sessionId ? { sessionId } : {}) })
   const target = hit ? hit.rule.route[0]! : arm?.target ?? decision.target
   const plan = hit
     ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
-    : deps.routing.plan(arm ? 'explicit' : decision.scenario, target, req.preset, estimatedInputTokens)
+    : deps.routing.plan(arm?.target ? 'explicit' : decision.scenario, target, req.preset, estimatedInputTokens, arm?.router)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
   const scenario: Scenario = hit ? 'rule' : decision.scenario
   return servable(ctx, { scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}), ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}) }, { features, router })

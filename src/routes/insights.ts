@@ -48,7 +48,7 @@ const IntervalSchema = z.object({ mean: z.number(), low: z.number(), high: z.num
 const ExperimentsSchema = z.object({ experiments: z.array(z.object({
   id: z.string(), scenario: z.string(), enabled: z.boolean(), auto_stop: z.boolean(), min_samples: z.number(),
   arms: z.array(z.object({
-    name: z.string(), target: z.string(), percent: z.number(), state: z.enum(['running', 'stopped']), stopped_reason: z.string().optional(), stopped_at: z.number().optional(),
+    name: z.string(), target: z.string().optional(), optimization: z.string().optional(), percent: z.number(), state: z.enum(['running', 'stopped']), stopped_reason: z.string().optional(), stopped_at: z.number().optional(),
     requests: z.number(), errors: z.number(), error_rate: IntervalSchema.optional(), latency_ms: IntervalSchema.optional(), tokens: z.number(), cost_usd: z.number(),
   })),
 })) }).openapi('Experiments')

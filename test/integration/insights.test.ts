@@ -101,6 +101,19 @@ describe('routing experiments', () => {
     await p.close()
   })
 
+  it('strategy arms plan the scenario\'s own target with their optimization; the log line names the arm', async () => {
+    const p = await testProxy(testConfigFile({}, {
+      experiments: [{ id: 'strategy', scenario: 'default', arms: [{ name: 'fast', optimization: 'latency', percent: 50 }, { name: 'cheap', optimization: 'cost', percent: 50 }] }],
+    }))
+    for (let s = 0; s < 10; s++) assert.equal((await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session(`z${s}`)))).status, 200)
+    const r = await (await p.app.request('/v1/experiments')).json() as { experiments: { arms: { name: string; optimization?: string; target?: string; requests: number }[] }[] }
+    const arms = r.experiments[0]!.arms
+    assert.deepEqual(arms.map((a) => [a.name, a.optimization, a.target]), [['fast', 'latency', undefined], ['cheap', 'cost', undefined]])
+    assert.equal(arms[0]!.requests + arms[1]!.requests, 10)
+    assert.ok(p.logs.some((l) => l.includes('"experiment":"strategy/')))
+    await p.close()
+  })
+
   it('an arm whose target fails is stopped, and its sessions move to the other arm', async () => {
     const base = testConfigFile()
     const providers = base.Providers as Record<string, unknown>[]
