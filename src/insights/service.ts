@@ -162,7 +162,9 @@ export class Insights {
   }
 
   #attemptFailed(t: PlannedTarget, e: ProxyError): void {
-    if (failureReasonOf(e) === 'client_error') return
+    // Only what the upstream did counts: not the request's own fault, not our own admission
+    // (an open breaker or a local rate limit skips the target without asking it).
+    if (failureReasonOf(e) === 'client_error' || e.kind === 'rate_limited') return
     const at = this.#o.now()
     this.series.record(t.key, { at, ok: false }, hourOfWeek(at))
     if (this.config.enabled) this.alerts.observe({ target: t.key, ok: false })
