@@ -26,6 +26,9 @@ interface ArmState {
   latency: Moments
   tokens: number
   costUsd: number
+  /** Per request with known usage / known price, for their intervals. */
+  tokensPer: Moments
+  costPer: Moments
   stopped?: { at: number; reason: string }
 }
 
@@ -43,6 +46,8 @@ export interface ArmReport {
   readonly latency_ms?: Interval
   readonly tokens: number
   readonly cost_usd: number
+  readonly tokens_per_request?: Interval
+  readonly cost_per_request_usd?: Interval
 }
 
 export interface ExperimentReport {
@@ -53,6 +58,8 @@ export interface ExperimentReport {
   readonly min_samples: number
   readonly arms: ArmReport[]
 }
+
+const opt = <K extends string>(k: K, v: Interval | undefined) => (v ? { [k]: v } as Record<K, Interval> : {})
 
 export class Experiments implements ExperimentRouter {
   readonly #byScenario = new Map<string, ExperimentConfig>()
@@ -68,7 +75,7 @@ export class Experiments implements ExperimentRouter {
     this.#log = opts.log ?? (() => {})
     for (const cfg of configs) {
       for (const a of cfg.arms) if (a.optimization) this.#routers.set(`${cfg.id}/${a.name}`, { ...opts.router, optimization: a.optimization })
-      this.#byId.set(cfg.id, { cfg, arms: new Map(cfg.arms.map((a) => [a.name, { requests: 0, errors: 0, latency: NO_MOMENTS, tokens: 0, costUsd: 0 }])) })
+      this.#byId.set(cfg.id, { cfg, arms: new Map(cfg.arms.map((a) => [a.name, { requests: 0, errors: 0, latency: NO_MOMENTS, tokens: 0, costUsd: 0, tokensPer: NO_MOMENTS, costPer: NO_MOMENTS }])) })
       if (cfg.enabled) this.#byScenario.set(cfg.scenario, cfg)
     }
   }
@@ -96,6 +103,8 @@ export class Experiments implements ExperimentRouter {
     else if (o.latencyMs !== undefined) arm.latency = addSample(arm.latency, o.latencyMs)
     arm.tokens += o.tokens ?? 0
     arm.costUsd += o.costUsd ?? 0
+    if (o.tokens !== undefined) arm.tokensPer = addSample(arm.tokensPer, o.tokens)
+    if (o.costUsd !== undefined) arm.costPer = addSample(arm.costPer, o.costUsd)
     if (exp.cfg.autoStop && !arm.stopped) this.#maybeStop(exp.cfg, exp.arms, tag.slice(slash + 1))
   }
 
@@ -125,8 +134,8 @@ export class Experiments implements ExperimentRouter {
         return {
           name: c.name, ...(c.target ? { target: c.target } : {}), ...(c.optimization ? { optimization: c.optimization } : {}), percent: c.percent, state: s.stopped ? 'stopped' : 'running',
           ...(s.stopped ? { stopped_reason: s.stopped.reason, stopped_at: s.stopped.at } : {}),
-          requests: s.requests, errors: s.errors, ...(err ? { error_rate: err } : {}), ...(lat ? { latency_ms: lat } : {}),
-          tokens: s.tokens, cost_usd: s.costUsd,
+          requests: s.requests, errors: s.errors, ...opt('error_rate', err), ...opt('latency_ms', lat),
+          tokens: s.tokens, cost_usd: s.costUsd, ...opt('tokens_per_request', meanInterval(s.tokensPer)), ...opt('cost_per_request_usd', meanInterval(s.costPer)),
         }
       }),
     }))

@@ -50,6 +50,7 @@ const ExperimentsSchema = z.object({ experiments: z.array(z.object({
   arms: z.array(z.object({
     name: z.string(), target: z.string().optional(), optimization: z.string().optional(), percent: z.number(), state: z.enum(['running', 'stopped']), stopped_reason: z.string().optional(), stopped_at: z.number().optional(),
     requests: z.number(), errors: z.number(), error_rate: IntervalSchema.optional(), latency_ms: IntervalSchema.optional(), tokens: z.number(), cost_usd: z.number(),
+    tokens_per_request: IntervalSchema.optional(), cost_per_request_usd: IntervalSchema.optional(),
   })),
 })) }).openapi('Experiments')
 

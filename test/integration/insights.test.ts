@@ -89,7 +89,7 @@ describe('routing experiments', () => {
     assert.ok([...arms.values()].every((s) => s.size === 1), 'every session stayed on its arm')
     const ups = [...arms.values()].filter((s) => s.has('up')).length
     assert.ok(ups > 3 && ups < 17, `${ups} of 20 sessions on arm up`)
-    const report = await (await p.app.request('/v1/experiments')).json() as { experiments: { id: string; arms: { name: string; requests: number; state: string; latency_ms?: { low: number; high: number }; error_rate?: { mean: number } }[] }[] }
+    const report = await (await p.app.request('/v1/experiments')).json() as { experiments: { id: string; arms: { name: string; requests: number; state: string; latency_ms?: { low: number; high: number }; error_rate?: { mean: number }; tokens_per_request?: { mean: number } }[] }[] }
     const [exp] = report.experiments
     assert.equal(exp!.id, 'speed')
     assert.equal(exp!.arms.reduce((s, a) => s + a.requests, 0), 60)
@@ -97,6 +97,7 @@ describe('routing experiments', () => {
       assert.equal(a.state, 'running')
       assert.equal(a.error_rate?.mean, 0)
       assert.ok(a.latency_ms && a.latency_ms.low <= a.latency_ms.high)
+      assert.ok(a.tokens_per_request && a.tokens_per_request.mean > 0)
     }
     await p.close()
   })
