@@ -1,8 +1,9 @@
 /**
  * `bun run harness alerts`: a whole Switchyard instance in process on a simulated clock, one
- * mock target whose latency steps ×3 mid-run, and a real webhook sink on 127.0.0.1. The run
- * passes when the degradation alert reaches the sink with its evidence (ratio, baseline,
- * window) and the webhook's secret header, and the secret shows up in no log line. Takes well
+ * mock target whose latency steps ×3 mid-run (and later recovers), and a real webhook sink on
+ * 127.0.0.1. The run passes when the degradation alert reaches the sink with its evidence
+ * (ratio, baseline, window) and the webhook's secret header, resolves once after the recovery,
+ * and the secret shows up in no log line. Takes well
  * under a second of wall time: the mock's waits advance the simulated clock.
  */
 import { createInstance } from '../src/compose.ts'
@@ -14,7 +15,7 @@ import { seededRandom } from '../src/lib/rng.ts'
 import { runtime } from '../src/runtime/index.ts'
 
 export interface AlertScenarioOptions {
-  /** Requests before the step (the baseline), default 40; after it, default 30. */
+  /** Requests before the step (the baseline), default 40; after it, default 30; then up to 60 at the old speed until the alerts resolve. */
   readonly before?: number
   readonly after?: number
   /** Latency factor of the step, default 3. */
@@ -31,6 +32,8 @@ export interface AlertScenarioReport {
   readonly problems: string[]
   /** Requests after the step until the first alert fired. */
   readonly firedAfter?: number
+  /** Requests after the recovery until every alert resolved. */
+  readonly resolvedAfter?: number
   readonly deliveries: WebhookDelivery[]
   readonly firing: string[]
   readonly metricsLine?: string
@@ -79,6 +82,7 @@ export async function runAlertScenario(o: AlertScenarioOptions = {}): Promise<Al
   })
   const problems: string[] = []
   let firedAfter: number | undefined
+  let resolvedAfter: number | undefined
   try {
     const send = async () => {
       const res = await inst.app.request('/v1/messages', {
@@ -95,10 +99,19 @@ export async function runAlertScenario(o: AlertScenarioOptions = {}): Promise<Al
       await send()
       if (firedAfter === undefined && inst.insights.alerts.firing().length > 0) firedAfter = i
     }
-    await inst.insights.webhooks.idle()
     const firing = inst.insights.alerts.firing().map((a) => `${a.rule} ${a.subject}`)
+    // Recovery: the target is fast again; every alert resolves, once.
+    degraded = false
+    for (let i = 1; i <= 60 && resolvedAfter === undefined; i++) {
+      await send()
+      if (inst.insights.alerts.firing().length === 0) resolvedAfter = i
+    }
+    await inst.insights.webhooks.idle()
+    if (firedAfter !== undefined && resolvedAfter === undefined) problems.push('the alerts did not resolve after recovery')
+    const events = deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`)
+    if (new Set(events).size !== events.length) problems.push(`an alert was delivered twice: ${events.join(', ')}`)
     if (firedAfter === undefined) problems.push('no alert fired after the step')
-    const hit = deliveries.find((d) => d.body.alert?.rule === 'latency_degraded' || d.body.alert?.rule === 'ttft_degraded')
+    const hit = deliveries.find((d) => d.body.event === 'fire' && (d.body.alert?.rule === 'latency_degraded' || d.body.alert?.rule === 'ttft_degraded'))
     if (!hit) problems.push('no degradation alert reached the webhook sink')
     else {
       const ev = hit.body.alert?.evidence ?? {}
@@ -108,9 +121,12 @@ export async function runAlertScenario(o: AlertScenarioOptions = {}): Promise<Al
     }
     if (logs.some((l) => l.includes('hook-secret'))) problems.push('the webhook secret appeared in a log line')
     const metrics = await (await inst.app.request('/metrics')).text()
-    const metricsLine = metrics.split('\n').find((l) => l.startsWith('switchyard_alerts_firing{') && l.endsWith(' 1'))
-    if (!metricsLine) problems.push('switchyard_alerts_firing shows no firing alert')
-    return { ok: problems.length === 0, problems, ...(firedAfter !== undefined ? { firedAfter } : {}), deliveries, firing, ...(metricsLine ? { metricsLine } : {}) }
+    const metricsLine = metrics.split('\n').find((l) => l.startsWith('switchyard_alerts_firing{'))
+    if (firedAfter !== undefined && !metricsLine?.endsWith(' 0')) problems.push(`switchyard_alerts_firing does not show the resolved alert: ${metricsLine}`)
+    return {
+      ok: problems.length === 0, problems, ...(firedAfter !== undefined ? { firedAfter } : {}), ...(resolvedAfter !== undefined ? { resolvedAfter } : {}),
+      deliveries, firing, ...(metricsLine ? { metricsLine } : {}),
+    }
   } finally {
     await inst.close()
     await sink.stop(true)

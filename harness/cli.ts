@@ -195,7 +195,9 @@ async function alerts(): Promise<number> {
   const r = await runAlertScenario()
   const hook = r.deliveries[0]
   console.log(`alert fired ${r.firedAfter ?? 'never'} requests after the ×3 step; firing: ${r.firing.join('; ') || 'none'}`)
-  console.log(`webhook sink (127.0.0.1) received ${r.deliveries.length} POST(s); first: ${hook?.body.text ?? 'none'}`)
+  console.log(`resolved ${r.resolvedAfter ?? 'never'} requests after the recovery`)
+  console.log(`webhook sink (127.0.0.1) received ${r.deliveries.length} POST(s): ${r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).join(', ')}`)
+  console.log(`first: ${hook?.body.text ?? 'none'}`)
   if (r.metricsLine) console.log(r.metricsLine)
   for (const p of r.problems) console.log(`problem: ${p}`)
   return r.ok ? 0 : 1

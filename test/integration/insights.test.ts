@@ -15,10 +15,12 @@ import { anthropicBody, configOf, testConfigFile, testProxy } from './helpers.ts
 const session = (id: string) => ({ metadata: { user_id: `user_abc_account__session_${id}` } })
 
 describe('alerts: a target degrading ×3 mid-run', () => {
-  it('fires within 15 requests and the webhook sink receives the alert with its evidence and header', async () => {
+  it('fires within 15 requests, the webhook sink receives the alert with its evidence and header, and it resolves once', async () => {
     const r = await runAlertScenario()
     assert.deepEqual(r.problems, [])
     assert.ok(r.firedAfter !== undefined && r.firedAfter <= 15, `fired after ${r.firedAfter}`)
+    assert.ok(r.resolvedAfter !== undefined && r.resolvedAfter <= 30, `resolved after ${r.resolvedAfter}`)
+    assert.deepEqual(r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).sort(), ['fire latency_degraded', 'fire ttft_degraded', 'resolve latency_degraded', 'resolve ttft_degraded'])
     const hook = r.deliveries.find((d) => d.body.alert?.rule === 'latency_degraded')!
     assert.equal(hook.body.event, 'fire')
     assert.match(hook.body.text ?? '', /^\[FIRING warning\] latency_degraded mock,mock-o: latency of mock,mock-o is \d/)
