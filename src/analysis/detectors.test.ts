@@ -141,6 +141,20 @@ describe('ratio detector (latency degradation)', () => {
     assert.ok(v.recovered && !v.degraded)
   })
 
+  it('a lasting mild shift (×1.6) never fires and becomes the new baseline', () => {
+    const r = seededRandom(6)
+    let s: RatioState = RATIO_EMPTY
+    for (let i = 0; i < 100; i++) s = ratioDetector(s, noisy(r, 800, 0.1), DEFAULT_RATIO)
+    for (let i = 0; i < 400; i++) {
+      s = ratioDetector(s, noisy(r, 1_280, 0.1), DEFAULT_RATIO)
+      assert.ok(!ratioView(s, DEFAULT_RATIO).degraded)
+    }
+    assert.ok(Math.abs(ratioView(s, DEFAULT_RATIO).baseline - 1_280) < 130, `baseline ${ratioView(s, DEFAULT_RATIO).baseline}`)
+    // Measured against the new baseline, a ×3 step still fires.
+    for (let i = 0; i < 15; i++) s = ratioDetector(s, noisy(r, 3_840, 0.1), DEFAULT_RATIO)
+    assert.ok(ratioView(s, DEFAULT_RATIO).degraded)
+  })
+
   it('a lower-is-worse metric (tokens/s) fires on a drop to a third', () => {
     const p = { ...DEFAULT_RATIO, direction: 'down' as const }
     const r = seededRandom(5)

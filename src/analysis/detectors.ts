@@ -73,6 +73,11 @@ export interface RatioParams {
   readonly ph: PageHinkleyParams
   /** `up`: bigger is worse (latency); `down`: smaller is worse (tokens/s). */
   readonly direction: 'up' | 'down'
+  /**
+   * Samples a shift may stay alarmed under `ratio` before it becomes the new baseline: a
+   * lasting 1.5× change is a new normal, not a reason to stop learning forever.
+   */
+  readonly relearnAfter: number
 }
 
 /** Defaults: a ×2 lasting rise is "degraded"; see docs/alerts.md for the bounds the tests show. */
@@ -84,6 +89,7 @@ export const DEFAULT_RATIO: RatioParams = {
   resolveRatio: 1.3,
   ph: { delta: Math.log(1.5), lambda: 3 },
   direction: 'up',
+  relearnAfter: 200,
 }
 
 export interface RatioState {
@@ -94,6 +100,8 @@ export interface RatioState {
   readonly logFast: number
   readonly ph: PageHinkley
   readonly alarmed: boolean
+  /** Samples in a row alarmed but under `ratio`. */
+  readonly mild?: number
 }
 
 export const RATIO_EMPTY: RatioState = { n: 0, logBase: 0, logFast: 0, ph: PH_EMPTY, alarmed: false }
@@ -125,10 +133,13 @@ export function ratioDetector(s: RatioState, sample: number, p: RatioParams): Ra
   const worse = orientedRatio(s.logBase, logFast, p)
   // Alarmed from Page–Hinkley's alarm until the level is back under resolveRatio.
   const alarmed = s.alarmed ? worse >= p.resolveRatio : step.alarm
+  const mild = alarmed && worse < p.ratio ? (s.mild ?? 0) + 1 : 0
+  // A shift that stayed alarmed but mild for long enough is the new baseline.
+  if (mild > p.relearnAfter) return { n, logBase: logFast, logFast, ph: PH_EMPTY, alarmed: false }
   // A recovered detector starts a fresh change test; the baseline learns only while not alarmed.
   const ph = s.alarmed && !alarmed ? PH_EMPTY : step.state
   const logBase = alarmed ? s.logBase : s.logBase + p.baselineAlpha * (x - s.logBase)
-  return { n, logBase, logFast, ph, alarmed }
+  return { n, logBase, logFast, ph, alarmed, ...(mild > 0 ? { mild } : {}) }
 }
 
 function orientedRatio(logBase: number, logFast: number, p: RatioParams): number {
