@@ -18,7 +18,7 @@ import { hourOfWeek } from '../analysis/trends.ts'
 import { ALERT_RULES, AlertEngine, type Alert, type AlertEvent, type AlertInputs, type AlertSink } from './alerts.ts'
 import { Experiments } from './experiments.ts'
 import { SeriesBook, type Sample } from './series.ts'
-import { recommendations, targetTrend, type ActiveRun, type TrendWindow } from './views.ts'
+import { recommendations, targetTrend, TREND_WINDOWS, type ActiveRun, type TrendWindow } from './views.ts'
 import { WebhookSender } from './webhooks.ts'
 
 export interface InsightsOptions {
@@ -111,7 +111,7 @@ export class Insights {
     const ratios = this.alerts.baselineRatios()
     return targets.map((target) => targetTrend({
       target, window: q.window, now, series: this.series,
-      active: this.#o.activeHistory(target, now - ({ '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 } as const)[q.window]),
+      active: this.#o.activeHistory(target, now - TREND_WINDOWS[q.window].spanMs),
       baseline: Object.fromEntries(ratios.filter((r) => r.target === target).map((r) => [r.metric, r.ratio])),
     }))
   }
