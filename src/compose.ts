@@ -26,6 +26,7 @@ import type { CustomRouter, Deps, ExperimentRouter, Sleep, TokenService, Upstrea
 import { Insights } from './insights/service.ts'
 import { registerInsights } from './routes/insights.ts'
 import { AlertStore } from './store/alerts.ts'
+import { SeriesStore } from './store/series.ts'
 import { latencyReport } from './routing/report.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
@@ -229,6 +230,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   insights = new Insights({
     config, now: deps.now, log, registry: services.observability.metrics.registry,
     history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
+    seriesStore: new SeriesStore(store),
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
     inputs: {
       breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),

@@ -5,7 +5,7 @@
  */
 
 /** Sums over the requests of one bucket; every derived figure is a ratio of two of them. */
-export interface Agg {
+export type Agg = {
   requests: number
   ok: number
   latencySum: number
@@ -78,8 +78,9 @@ class Buckets {
   readonly #map = new Map<number, Agg>()
   constructor(readonly widthMs: number, readonly capacity: number) {}
 
-  add(s: Sample): void {
-    const start = Math.floor(s.at / this.widthMs) * this.widthMs
+  /** The bucket `at` falls in (created, and the oldest dropped, when new), with its start. */
+  bucket(at: number): { start: number; agg: Agg } {
+    const start = Math.floor(at / this.widthMs) * this.widthMs
     let a = this.#map.get(start)
     if (!a) {
       a = emptyAgg()
@@ -87,7 +88,13 @@ class Buckets {
       const oldest = start - this.capacity * this.widthMs
       for (const k of this.#map.keys()) if (k <= oldest) this.#map.delete(k)
     }
-    add(a, s)
+    return { start, agg: a }
+  }
+
+  add(s: Sample): number {
+    const b = this.bucket(s.at)
+    add(b.agg, s)
+    return b.start
   }
 
   /** Buckets with `from <= start < to`, oldest first. */
@@ -115,18 +122,51 @@ export interface Bucket {
 
 export class SeriesBook {
   readonly #keys = new Map<string, KeySeries>()
+  /** Hour buckets changed since the last `takeDirty` (`key` NUL `start`). */
+  readonly #dirty = new Set<string>()
 
-  /** Records a sample under `key` (a target, or `scenario|target`). */
-  record(key: string, s: Sample, hourOfWeek: number): void {
+  #series(key: string): KeySeries | undefined {
     let k = this.#keys.get(key)
     if (!k) {
-      if (this.#keys.size >= MAX_KEYS) return
+      if (this.#keys.size >= MAX_KEYS) return undefined
       k = new KeySeries()
       this.#keys.set(key, k)
     }
+    return k
+  }
+
+  /** Records a sample under `key` (a target, or `scenario|target`). */
+  record(key: string, s: Sample, hourOfWeek: number): void {
+    const k = this.#series(key)
+    if (!k) return
     k.minutes.add(s)
-    k.hours.add(s)
+    this.#dirty.add(`${key}\u0000${k.hours.add(s)}`)
     add(k.profile[hourOfWeek]!, s)
+  }
+
+  /** Hour buckets recorded before (from the store): into the hour series and the profile. */
+  seed(rows: readonly { key: string; start: number; agg: Readonly<Record<string, number>> }[], hourOfWeek: (t: number) => number): void {
+    for (const r of rows) {
+      const k = this.#series(r.key)
+      if (!k) continue
+      const a = emptyAgg()
+      for (const f of Object.keys(a) as (keyof Agg)[]) a[f] = Number.isFinite(r.agg[f]) ? r.agg[f]! : 0
+      mergeAgg(k.hours.bucket(r.start).agg, a)
+      mergeAgg(k.profile[hourOfWeek(r.start)]!, a)
+    }
+  }
+
+  /** The hour buckets changed since the last call, with their whole sums (for the store). */
+  takeDirty(): { key: string; start: number; agg: Agg }[] {
+    const out = [...this.#dirty].flatMap((d) => {
+      const i = d.indexOf('\u0000')
+      const key = d.slice(0, i)
+      const start = Number(d.slice(i + 1))
+      const agg = this.#keys.get(key)?.hours.range(start, start + 1)[0]?.agg
+      return agg ? [{ key, start, agg: { ...agg } }] : []
+    })
+    this.#dirty.clear()
+    return out
   }
 
   keys(): string[] {

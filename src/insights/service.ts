@@ -13,6 +13,7 @@ import type { Registry } from '../metrics/registry.ts'
 import type { PlannedTarget, RequestTrace } from '../proxy/types.ts'
 import { failureReasonOf } from '../routing/routing-engine.ts'
 import type { AlertStore } from '../store/alerts.ts'
+import type { SeriesStore } from '../store/series.ts'
 import type { TraceObserver } from '../telemetry.ts'
 import { hourOfWeek } from '../analysis/trends.ts'
 import { ALERT_RULES, AlertEngine, type Alert, type AlertEvent, type AlertInputs, type AlertSink } from './alerts.ts'
@@ -30,6 +31,8 @@ export interface InsightsOptions {
   /** Active-test runs of a target since a time (the performance store). */
   readonly activeHistory: (target: string, since: number) => readonly ActiveRun[]
   readonly history?: AlertStore
+  /** Where the hour buckets of the live series persist (7-day trends survive a restart). */
+  readonly seriesStore?: SeriesStore
   /** For webhooks; the global fetch when absent. */
   readonly fetch?: (req: Request) => Promise<Response>
   readonly sleep?: (ms: number) => Promise<void>
@@ -52,6 +55,7 @@ export class Insights {
   constructor(o: InsightsOptions) {
     this.#o = o
     this.config = o.config.alerts ?? AlertsSchema.parse({})
+    this.#loadSeries()
     const experiments: readonly ExperimentConfig[] = o.config.router.experiments ?? []
     this.experiments = experiments.length > 0
       ? new Experiments(experiments, { router: o.config.router, now: o.now, log: (m, f) => o.log.warn(m, f) })
@@ -77,9 +81,9 @@ export class Insights {
     }
   }
 
-  /** Evaluates the time-based rules every `evaluateIntervalMs` until `stop()`. */
+  /** Evaluates the time-based rules (and saves the series) every `evaluateIntervalMs` until `stop()`. */
   start(): void {
-    if (!this.config.enabled || this.#timer) return
+    if (this.#timer) return
     this.#timer = setInterval(() => this.evaluate(), this.config.evaluateIntervalMs)
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
@@ -87,10 +91,32 @@ export class Insights {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
+    this.saveSeries()
     this.webhooks.close()
   }
 
+  /** Writes the hour buckets changed since the last save; a failing store is logged, never thrown. */
+  saveSeries(): void {
+    const rows = this.series.takeDirty()
+    if (!this.#o.seriesStore || rows.length === 0) return
+    try {
+      this.#o.seriesStore.save(rows, this.#o.now())
+    } catch (e) {
+      this.#o.log.warn('series store write failed', { error: e instanceof Error ? e.message : String(e) })
+    }
+  }
+
+  #loadSeries(): void {
+    if (!this.#o.seriesStore) return
+    try {
+      this.series.seed(this.#o.seriesStore.load(this.#o.now() - TREND_WINDOWS['7d'].spanMs), hourOfWeek)
+    } catch (e) {
+      this.#o.log.warn('series store read failed', { error: e instanceof Error ? e.message : String(e) })
+    }
+  }
+
   evaluate(): void {
+    this.saveSeries()
     if (!this.config.enabled) return
     try {
       this.alerts.evaluate()

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { hourOfWeek } from '../analysis/trends.ts'
 import { seededRandom } from '../lib/rng.ts'
+import { openStore } from '../store/db.ts'
+import { SeriesStore } from '../store/series.ts'
 import { SeriesBook, type Sample } from './series.ts'
 import { recommendations, targetTrend } from './views.ts'
 
@@ -82,5 +84,32 @@ describe('series book', () => {
     const now = MON + 10 * 24 * HOUR
     assert.equal(book.total('p,m', { from: now - 30 * 24 * HOUR, to: now }).requests, 7 * 24)
     assert.equal(book.total('p,m', { from: now - 24 * HOUR, to: now }).requests, 24)
+  })
+})
+
+describe('series persistence', () => {
+  it('hour buckets saved to the store come back after a restart: 7-day trends and the profile survive', () => {
+    const store = openStore(':memory:')
+    const saved = new SeriesStore(store)
+    const book = new SeriesBook()
+    for (let h = 0; h < 48; h++) record(book, 'p,m', { at: MON + h * HOUR, ok: true, latencyMs: h % 24 === 14 ? 3_000 : 1_000 })
+    saved.save(book.takeDirty(), MON + 48 * HOUR)
+    assert.deepEqual(book.takeDirty(), [], 'nothing left to save')
+    record(book, 'p,m', { at: MON + 47 * HOUR + 1, ok: true, latencyMs: 1_000 })
+    const again = book.takeDirty()
+    assert.equal(again.length, 1)
+    assert.equal(again[0]!.agg.requests, 2, 'a bucket is saved whole, not as a delta')
+    saved.save(again, MON + 48 * HOUR)
+
+    const restarted = new SeriesBook()
+    restarted.seed(new SeriesStore(store).load(MON - 7 * 24 * HOUR), hourOfWeek)
+    assert.equal(restarted.total('p,m', { from: MON, to: MON + 48 * HOUR }).requests, 49)
+    const t = targetTrend({ target: 'p,m', window: '7d', now: MON + 48 * HOUR, series: restarted, active: [], baseline: {} })
+    assert.equal(t.live.length, 48)
+    assert.deepEqual(t.hour_of_week.find((p) => p.hour === 14), { hour: 14, label: 'Mon 14:00 UTC', latency_ms: 3_000, requests: 1 })
+    assert.equal(saved.load(0).length, 48)
+    saved.save([{ key: 'p,m', start: MON + 20 * 24 * HOUR, agg: { requests: 1 } }], MON + 20 * 24 * HOUR)
+    assert.equal(saved.load(0).length, 1, 'rows older than 8 days are pruned')
+    store.close()
   })
 })
