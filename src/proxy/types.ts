@@ -83,6 +83,8 @@ export interface RequestTrace {
   /** Set by telemetry.ts when the price is known. */
   costUsd?: number
   estimatedInputTokens: number
+  /** Output tokens estimated from the characters streamed (set when a stream reported no usage). */
+  estimatedOutputTokens?: number
   failure?: string
   stream: boolean
   /** `experiment/arm` when a routing experiment chose the target. */
