@@ -117,6 +117,20 @@ describe('routing experiments', () => {
     await p.close()
   })
 
+  it('a matching routing rule wins over the experiment', async () => {
+    const p = await testProxy(testConfigFile({}, {
+      rules: [{ name: 'tagged', when: { header: { 'x-switchyard-tag': 'ci' } }, route: 'anth,mock-a' }],
+      experiments: [{ id: 'speed', scenario: 'default', arms: [{ name: 'up', target: 'oai,gpt-up', percent: 100 }, { name: 'off', target: 'oai,mock-o', percent: 0 }] }],
+    }))
+    const tagged = await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session('r1')), { 'x-switchyard-tag': 'ci' })
+    assert.match(tagged.headers.get('x-switchyard-route') ?? '', /anth,mock-a/)
+    const plain = await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session('r1')))
+    assert.match(plain.headers.get('x-switchyard-route') ?? '', /oai,gpt-up/)
+    const r = await (await p.app.request('/v1/experiments')).json() as { experiments: { arms: { requests: number }[] }[] }
+    assert.deepEqual(r.experiments[0]!.arms.map((a) => a.requests), [1, 0])
+    await p.close()
+  })
+
   it('an arm whose target fails is stopped, and its sessions move to the other arm', async () => {
     const base = testConfigFile()
     const providers = base.Providers as Record<string, unknown>[]
