@@ -54,6 +54,9 @@ describe('analysis routes', () => {
     assert.deepEqual(recs.scenarios[0]!.candidates.map((c) => [c.target, c.pareto]), [['oai,gpt-up', true]])
     assert.match(recs.note, /never changes its config/)
     assert.deepEqual(await (await p.app.request('/v1/experiments')).json(), { experiments: [] })
+    const metrics = await (await p.app.request('/metrics')).text()
+    assert.match(metrics, /^switchyard_baseline_ratio\{target="oai,gpt-up",metric="latency"\} 1$/m)
+    assert.match(metrics, /^# TYPE switchyard_alerts_firing gauge$/m)
     await p.close()
   })
 
