@@ -101,7 +101,7 @@ export const ExperimentSchema = z.object({
   /** Stop an arm automatically when it is clearly worse (non-overlapping 95 % intervals). */
   autoStop: bool().default(true),
   /** Requests each arm needs before the stop rule looks at it. */
-  minSamples: posInt().pipe(z.number().max(1_000_000)).default(30),
+  minSamples: posInt(1_000_000).default(30),
 }).refine((e) => Math.abs(e.arms.reduce((s, a) => s + a.percent, 0) - 100) < 1e-6, { message: 'arm percents must add up to 100', path: ['arms'] })
   .refine((e) => new Set(e.arms.map((a) => a.name)).size === e.arms.length, { message: 'arm names must be distinct', path: ['arms'] })
 

@@ -16,6 +16,7 @@ import type { AlertStore } from '../store/alerts.ts'
 import type { SeriesStore } from '../store/series.ts'
 import type { TraceObserver } from '../telemetry.ts'
 import { hourOfWeek } from '../analysis/trends.ts'
+import { timerDelay } from '../lib/clock.ts'
 import { ALERT_RULES, AlertEngine, type Alert, type AlertEvent, type AlertInputs, type AlertSink } from './alerts.ts'
 import { Experiments } from './experiments.ts'
 import { SeriesBook, type Sample } from './series.ts'
@@ -84,7 +85,7 @@ export class Insights {
   /** Evaluates the time-based rules (and saves the series) every `evaluateIntervalMs` until `stop()`. */
   start(): void {
     if (this.#timer) return
-    this.#timer = setInterval(() => this.evaluate(), this.config.evaluateIntervalMs)
+    this.#timer = setInterval(() => this.evaluate(), timerDelay(this.config.evaluateIntervalMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 

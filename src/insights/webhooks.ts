@@ -5,6 +5,7 @@
  * or broken webhook cannot hold up a request. Header values and URLs are secrets (a Slack
  * webhook URL is its own credential): logs name a webhook by its index only.
  */
+import { timerDelay } from '../lib/clock.ts'
 import type { AlertEvent, AlertSink } from './alerts.ts'
 
 export interface WebhookTarget {
@@ -36,7 +37,7 @@ export function webhookPayload(e: AlertEvent): Record<string, unknown> {
   return { text: `${head} ${a.rule} ${a.subject}: ${a.message} (${figures})`, event: e.kind, alert: a }
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, timerDelay(ms)))
 
 export class WebhookSender implements AlertSink {
   readonly #o: WebhookOptions
@@ -93,7 +94,7 @@ export class WebhookSender implements AlertSink {
           method: 'POST',
           headers: { ...hook.headers, 'content-type': 'application/json' },
           body,
-          signal: AbortSignal.timeout(this.#o.timeoutMs ?? 5_000),
+          signal: AbortSignal.timeout(timerDelay(this.#o.timeoutMs ?? 5_000)),
         }))
         await res.body?.cancel()
         if (res.ok) return true

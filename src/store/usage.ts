@@ -8,6 +8,7 @@ import type { StatementSync } from 'node:sqlite'
 import { emptyTotals, PairTotalsMap } from '../usage/ledger.ts'
 import type { PairTotals } from '../usage/ledger.ts'
 import type { Store } from './db.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 const MIGRATION = `
 CREATE TABLE usage_totals (
@@ -82,7 +83,7 @@ export class UsageStore {
   /** Flush every `intervalMs` until `stop()`; the timer does not keep the process alive. */
   start(intervalMs: number): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.#flushLogged(), intervalMs)
+    this.#timer = setInterval(() => this.#flushLogged(), timerDelay(intervalMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 

@@ -68,7 +68,7 @@ describe('analysis routes', () => {
     const raw = testConfigFile({ APIKEY: 'k', Alerts: { webhooks: [{ url: 'http://127.0.0.1:9/hook', headers: { authorization: 'Bearer very-secret' } }] } })
     const inst = await createInstance(configOf(raw), { dataDir: ':memory:', rawConfig: raw, log: createLogger({ enabled: false }) })
     const shown = await (await inst.app.request('/api/config', { headers: { authorization: 'Bearer k' } })).text()
-    assert.ok(shown.includes('http://127.0.0.1:9/hook') && !shown.includes('very-secret'), shown)
+    assert.ok(shown.includes('"Alerts"') && !shown.includes('very-secret') && !shown.includes('127.0.0.1:9/hook'), shown)
     await inst.close()
   })
 })
