@@ -1,8 +1,9 @@
 /**
  * The composition root. `createInstance(config, runtime)` builds every service and store of one
  * instance and registers every route; the CLI, the tests and the OpenAPI generator all call it.
- * `createServices` is its first half (Config → the Deps the pipeline runs on), which the
- * fake-clock simulations and the `probe` command use on their own.
+ * `createServices` is its first half (Config → the Deps the pipeline runs on), which only the
+ * `probe` command uses on its own (it serves no routes); the fake-clock simulations of the
+ * tests pass their clock to `createInstance` too.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { homedir } from 'node:os'

@@ -154,6 +154,19 @@ describe('mock upstream: continuations, cut-rate and outages', () => {
     assert.equal(mock.attempts()[0]?.outcome, 'ok')
   })
 
+  it('no-prefill answers a prefill with a plain 400; an assistant message then a "Continue" user turn is continued like a prefill', async () => {
+    const mock = mockWith()
+    const answer = [{ role: 'user', content: 'count' }, { role: 'assistant', content: '[0001] [0002]' }]
+    const rejected = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: answer }))
+    assert.equal(rejected.status, 400)
+    assert.match(await rejected.text(), /invalid_request_error/)
+    const asked = [...answer, { role: 'user', content: 'Continue your previous answer exactly where it was cut off.' }]
+    const res = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: asked }))
+    assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1))
+    const plain = await mock.fetch(request('anthropic', 'm:chunks=2:no-prefill', { stream: true, messages: [{ role: 'user', content: 'count' }] }))
+    assert.equal(textOf(parseSse(await plain.text())), chunkText(1, 1) + chunkText(2, 1), 'a request without a prefill is answered as usual')
+  })
+
   it('cut-rate cuts about that share of streams, each before its terminator', async () => {
     const mock = mockWith()
     for (let i = 0; i < 40; i++) await (await mock.fetch(request('openai', 'm:chunks=5:cut-rate=0.5', { stream: true }))).text()

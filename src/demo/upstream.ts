@@ -7,7 +7,7 @@
 import type { MockKnobs } from './mock/knobs.ts'
 import { DEFAULT_KNOBS, hasFault, parseKnobs, withoutFaults, withoutStreamFaults } from './mock/knobs.ts'
 import type { ContentSpec, WireBuilder } from './mock/content.ts'
-import { continueFrom, estimateInputTokens, prefillOf } from './mock/content.ts'
+import { continueFrom, estimateInputTokens, instructedPrefillOf, prefillOf } from './mock/content.ts'
 import { anthropicWire } from './mock/anthropic.ts'
 import { openaiWire } from './mock/openai.ts'
 import type { Sleep } from './mock/stream.ts'
@@ -104,8 +104,11 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const parsed = parseKnobs(model, req.headers, defaults)
     if (!parsed.ok) return jsonResponse(wire.errorBody(422, parsed.error, 0), 422)
     const key = parsed.value.knobs.key ?? model
-    const prefill = prefillOf(body)
-    const asked = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
+    const trailing = prefillOf(body)
+    const prefill = trailing ?? instructedPrefillOf(body)
+    const planned = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
+    // `no-prefill`: a model that rejects a trailing assistant message, as a plain invalid request.
+    const asked = planned.noPrefill && trailing !== undefined && planned.status === undefined ? { ...planned, status: 400, invalid: true } : planned
     const knobs = prefill === undefined ? asked : withoutStreamFaults(asked)
     const t = now() - start
     const stream = body.stream === true

@@ -102,6 +102,24 @@ export function prefillOf(body: Record<string, unknown>): string | undefined {
   return parts.join('')
 }
 
+/**
+ * A request that asks for the rest of an answer in words: an assistant message followed by a
+ * last user message that starts with "Continue" (what a proxy sends a model that takes no
+ * prefill). The mock answers it like a prefill of that assistant message.
+ */
+export function instructedPrefillOf(body: Record<string, unknown>): string | undefined {
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  const last = messages[messages.length - 1] as Record<string, unknown> | undefined
+  const before = messages[messages.length - 2] as Record<string, unknown> | undefined
+  if (last?.role !== 'user' || before?.role !== 'assistant') return undefined
+  const ask: string[] = []
+  collectText(last.content, ask)
+  if (!/^\s*continue\b/i.test(ask.join(''))) return undefined
+  const parts: string[] = []
+  collectText(before.content, parts)
+  return parts.join('')
+}
+
 /** Wrap an SSE string as a token-carrying event. */
 export const tokenEvent = (sse: string): PlannedEvent => ({ sse, token: true })
 /** Wrap an SSE string as a framing event (sent right after the previous one). */
