@@ -17,8 +17,10 @@ import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
 import { runFleet } from './fleet.ts'
 import { runRecovery } from './stress/recovery.ts'
+import { runAlertScenario } from './alerts.ts'
 
 const HELP = `bun run harness [bench|recovery|fleet] [options]
+bun run harness alerts     one mock target degrades ×3 mid-run; the alert must reach a local webhook sink
 
   --streams N          concurrent streams (default 100)
   --chunks N           chunks per stream (default 20)
@@ -192,7 +194,21 @@ async function cutReport(mockUrl: string, r: StreamRunReport): Promise<string> {
 /** Bun's fetch keeps at most 256 requests in flight unless this is raised before start-up. */
 const MAX_HTTP = '65000'
 
+/** `harness alerts`: prints what the webhook sink received; exit 0 when the scenario passed. */
+async function alerts(): Promise<number> {
+  const r = await runAlertScenario()
+  const hook = r.deliveries[0]
+  console.log(`alert fired ${r.firedAfter ?? 'never'} requests after the ×3 step; firing: ${r.firing.join('; ') || 'none'}`)
+  console.log(`resolved ${r.resolvedAfter ?? 'never'} requests after the recovery`)
+  console.log(`webhook sink (127.0.0.1) received ${r.deliveries.length} POST(s): ${r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).join(', ')}`)
+  console.log(`first: ${hook?.body.text ?? 'none'}`)
+  if (r.metricsLine) console.log(r.metricsLine)
+  for (const p of r.problems) console.log(`problem: ${p}`)
+  return r.ok ? 0 : 1
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'alerts') return await alerts()
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined && 'Bun' in globalThis) {
     const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP } })
     return r.status ?? 1

@@ -23,7 +23,12 @@ import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
 import { UsageStore } from './store/usage.ts'
 import type { Config } from './config/types.ts'
-import type { CustomRouter, Deps, Sleep, TokenService, UpstreamFetch } from './deps.ts'
+import type { CustomRouter, Deps, ExperimentRouter, Sleep, TokenService, UpstreamFetch } from './deps.ts'
+import { Insights } from './insights/service.ts'
+import { registerInsights } from './routes/insights.ts'
+import { AlertStore } from './store/alerts.ts'
+import { SeriesStore } from './store/series.ts'
+import { latencyReport } from './routing/report.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
@@ -66,6 +71,8 @@ export interface ServiceOptions {
   readonly env?: ProxyEnv
   /** The custom router (src/plugins), when CUSTOM_ROUTER_PATH is set. */
   readonly customRouter?: CustomRouter
+  /** Routing experiments (src/insights), when `Router.experiments` is set. */
+  readonly experiments?: ExperimentRouter
   /** Where cached responses live; in memory (bounded by `Cache`) when absent. */
   readonly cacheStore?: CacheStore
   /** Receives every named key's booking (the key usage store's batched writer). */
@@ -145,6 +152,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
+    ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
     cache,
   }
@@ -174,6 +182,8 @@ export interface InstanceRuntime {
   readonly presetDir?: string
   /** Where relative plugin paths resolve when there is no config file (demo mode); default the working directory. */
   readonly cwd?: string
+  /** For alert webhooks (tests point it at a local sink); the global fetch when absent. */
+  readonly webhookFetch?: (req: Request) => Promise<Response>
 }
 
 /** A configured instance: every service built and every route registered, with no listener. */
@@ -183,6 +193,8 @@ export interface AppInstance {
   readonly engine: PerfEngine
   /** A reload replaced this instance: stop its schedule; in fleet mode let its Redis link go once its streams had time to end. */
   retire(): void
+  /** Trends, alerts, recommendations and experiments. */
+  readonly insights: Insights
   close(): Promise<void>
 }
 
@@ -208,12 +220,21 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   // Filled in once the performance store is open; until then routing uses live traffic only.
   // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
+  // Built once the services exist (it reads their metrics, stats and drift); the observer and the experiment router forward to it.
+  // deno-lint-ignore prefer-const -- assigned below, after the closures that read it are made
+  let insights: Insights | undefined
+  const insightsObserver: TraceObserver = {
+    request: (t, b) => insights?.observer.request?.(t, b),
+    attemptFailed: (t, e) => insights?.observer.attemptFailed?.(t, e),
+  }
+  const experiments: ExperimentRouter | undefined = (config.router.experiments ?? []).some((e) => e.enabled) ? { pick: (q) => insights?.experiments?.pick(q) } : undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   // Fleet mode: join before the services are built, so routing runs on the shared parts.
   const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, caps: { maxHoldMs: config.router.maxRetryAfterMs, maxOpenMs: config.router.breaker.maxCooldownMs }, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
     // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
     ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),
+    observers: [insightsObserver], ...(experiments ? { experiments } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
     ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     performance: (target, snap, now) => {
@@ -245,6 +266,20 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     ...(fleet ? { leader: () => fleet.leader(), sharedBudget: fleet.budget } : {}),
   })
   if (config.performance.enabled) engine.start()
+  insights = new Insights({
+    config, now: deps.now, log, registry: services.observability.metrics.registry,
+    history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
+    seriesStore: new SeriesStore(store),
+    ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
+    inputs: {
+      breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),
+      drift: () => ({ tiers: services.observability.drift.snapshot(), ...config.drift }),
+      budget: () => (config.performance.enabled ? { limit: config.performance.dailyTokenBudget, used: engine.health().budget.used } : undefined),
+      activeRuns: (since) => configuredTargets(config).flatMap((target) => perfStore.history(target, { since, limit: 1000 }).map((r) => ({ target, ok: r.ok }))),
+    },
+    activeHistory: (target, since) => perfStore.history(target, { since, limit: 1000 }),
+  })
+  insights.start()
   // Imports and deletes through the API change the store too: pick them up within a minute.
   const refreshTimer = setInterval(() => active?.refresh(), 60_000)
   const passive = (target: string) => {
@@ -261,11 +296,13 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   registerObservability(app, services)
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload })
+  registerInsights(app, insights)
   let closed = false
   return {
     app,
     services,
     engine,
+    insights,
     retire: () => {
       void engine.stop()
       if (!fleet) return
@@ -277,6 +314,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       closed = true
       // Jobs in flight end first: their last results go to the store before it closes.
       await engine.stop()
+      insights?.stop()
       clearInterval(refreshTimer)
       plugins.unload()
       services.closeFetch()

@@ -169,5 +169,9 @@ export function checkFile(file: Record<string, unknown>): Finding[] {
   out.push(...checkFallback(file.fallback, providers), ...checkPresets(file.Presets, providers), ...checkRules(file.Router, providers), ...checkKeys(file.Keys))
   const perf = isPlainObject(file.performance) && Array.isArray(file.performance.models) ? file.performance.models : []
   out.push(...perf.flatMap((t, i) => checkTarget(['performance', 'models', i], t, providers)))
+  // `Router.experiments[].arms[].target`: checked like every Router target.
+  const exps = isPlainObject(file.Router) && Array.isArray(file.Router.experiments) ? file.Router.experiments : []
+  out.push(...exps.flatMap((e, i) => (isPlainObject(e) && Array.isArray(e.arms) ? e.arms : [])
+    .flatMap((a, j) => (isPlainObject(a) ? checkTarget(['Router', 'experiments', i, 'arms', j, 'target'], a.target, providers) : []))))
   return out
 }

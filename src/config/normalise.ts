@@ -145,6 +145,7 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
     maxRetryAfterMs: rest.maxRetryAfterMs,
     dedup: rest.dedup,
+    experiments: rest.experiments,
     continueStreams: rest.continueStreams,
     hedge: rest.hedge,
     // Already validated by checks.ts: only the compiled rules are needed here.
@@ -244,6 +245,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
     ...(file.Fleet ? { fleet: file.Fleet } : {}),
+    alerts: file.Alerts,
     presets,
     ...(file.Keys.length > 0 ? { keys: toKeys(file.Keys) } : {}),
     cache: file.Cache,

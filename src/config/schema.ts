@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
 import { bool, durationMs, fraction, httpUrl, ModelEntrySchema, nameField, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
+import { AlertsSchema, ExperimentsSchema } from './alerts.ts'
 
 // Upper bounds of counts and sizes: far above any real setting, low enough that nothing
 // built from them (buffers, tables, timers) can exhaust the process.
@@ -83,6 +84,7 @@ export const RouterSchema = z.looseObject({
   // The longest pause an upstream's Retry-After (or rate-limit reset) can impose on a target.
   maxRetryAfterMs: durationMs().default(600000),
   dedup: bool().default(false),
+  experiments: ExperimentsSchema.default([]),
   // A stream cut after the commit point is continued on the next candidate (proxy/continue.ts).
   continueStreams: bool().default(true),
   // Start the next candidate too when a stream's first event is later than its target's usual p95.
@@ -120,7 +122,7 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache', 'Fleet',
+  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache', 'Fleet', 'Alerts',
 ] as const
 
 export const KeySchema = z.strictObject({
@@ -190,6 +192,7 @@ export const ConfigFileSchema = z
     MAX_BODY_BYTES: posInt(1024 * 1024 * 1024).default(50 * 1024 * 1024),
     MAX_STREAMS: posInt(MILLION).default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+    Alerts: AlertsSchema.default(() => AlertsSchema.parse({})),
     Keys: z.array(KeySchema).default([]),
     Cache: CacheSchema.default(CacheSchema.parse({})),
     Fleet: FleetSchema.optional(),

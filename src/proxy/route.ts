@@ -43,15 +43,20 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const features = requestFeatures(decision.body)
   // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
   const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }))
-  const target = hit ? hit.rule.route[0]! : decision.target
+  // With no rule, a routing experiment on this scenario (main Router only) picks the session's arm.
+  // A target arm's target is planned like a client-chosen one (kept first, `fallback.default`
+  // after it), so measurements cannot move the arm's traffic elsewhere; a strategy arm plans the
+  // scenario's own target with its Router. The trace keeps the real scenario.
+  const arm = hit || req.preset !== undefined ? undefined : deps.experiments?.pick({ scenario: decision.scenario, random: deps.random, ...(sessionId ? { sessionId } : {}) })
+  const target = hit ? hit.rule.route[0]! : arm?.target ?? decision.target
   const plan = hit
     ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
-    : deps.routing.plan(decision.scenario, target, req.preset, estimatedInputTokens)
+    : deps.routing.plan(arm?.target ? 'explicit' : decision.scenario, target, req.preset, estimatedInputTokens, arm?.router)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
   const scenario: Scenario = hit ? 'rule' : decision.scenario
   // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
   const sent = view === body ? decision.body : body
-  return servable(ctx, { scenario, body: sent, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, { features, router })
+  return servable(ctx, { scenario, body: sent, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}), ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}) }, { features, router })
 }
 
 /** What the rules look at, from the request as routed (any client format). */
