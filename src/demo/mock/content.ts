@@ -22,6 +22,10 @@ export interface ContentSpec {
   readonly thinkChunks: number
   /** OpenAI `stream_options.include_usage`. */
   readonly includeUsage: boolean
+  /** Tool mode: the tool called (default TOOL_NAME). */
+  readonly toolName?: string
+  /** Tool mode: the arguments as JSON object text (default `{"seq":…}`). */
+  readonly toolInput?: string
 }
 
 /** One SSE event ready for the wire; `token` marks events that carry generated tokens (paced by `delay`). */
@@ -112,9 +116,27 @@ export const staticEvent = (sse: string): PlannedEvent => ({ sse, token: false, 
 
 export const TOOL_NAME = 'mock_lookup'
 
-/** The tool call's arguments as one JSON string: `{"seq":"[0001] [0002] … "}`. */
+/** The tool call's arguments as one JSON string: `tool-input`, else `{"seq":"[0001] [0002] … "}`. */
 export function toolArguments(spec: ContentSpec): string {
-  return JSON.stringify({ seq: fullText(spec) })
+  return spec.toolInput ?? JSON.stringify({ seq: fullText(spec) })
+}
+
+/** The tool call's name as a JSON string literal (for the wire templates). */
+export function toolNameJson(spec: ContentSpec): string {
+  return JSON.stringify(spec.toolName ?? TOOL_NAME)
+}
+
+/**
+ * True when the last message carries a tool result: an OpenAI `tool` message, or a message
+ * with a `tool_result` content block (Anthropic). `tool-once` answers such a request with text.
+ */
+export function endsWithToolResult(body: Record<string, unknown>): boolean {
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  const last = messages[messages.length - 1] as Record<string, unknown> | undefined
+  if (last === undefined || last === null || typeof last !== 'object') return false
+  if (last.role === 'tool') return true
+  return Array.isArray(last.content) && last.content.some((b: unknown) =>
+    b !== null && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result')
 }
 
 /** The arguments split into `max(1, chunks)` fragments whose concatenation is valid JSON. */
