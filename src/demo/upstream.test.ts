@@ -140,7 +140,8 @@ describe('mock upstream streams', () => {
     const a2 = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', model, { stream: true, messages: anthropicTurn2 }))).text()))
     assert.equal(a2.text, expectedText(3, 1))
     assert.equal(a2.toolJson, '')
-    const openaiTurn2 = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: call }, { role: 'tool', tool_call_id: 'call_1', content: 'ok' }]
+    const openaiTurn2 = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: call }, { role: 'tool', tool_call_id: 'call_1', content: 'ok' },
+      { role: 'system', content: 'a system message after the result does not count' }]
     const o2 = await (await mock.fetch(request('openai', model, { messages: openaiTurn2 }))).json() as Json
     assert.equal((o2.choices as Json[])[0]?.finish_reason, 'stop')
     assert.equal(((o2.choices as Json[])[0]?.message as Json).content, expectedText(3, 1))

@@ -128,11 +128,12 @@ export function toolNameJson(spec: ContentSpec): string {
 
 /**
  * True when the last message carries a tool result: an OpenAI `tool` message, or a message
- * with a `tool_result` content block (Anthropic). `tool-once` answers such a request with text.
+ * with a `tool_result` content block (Anthropic). `system` messages after it do not count
+ * (Claude Code appends one to the conversation). `tool-once` answers such a request with text.
  */
 export function endsWithToolResult(body: Record<string, unknown>): boolean {
-  const messages = Array.isArray(body.messages) ? body.messages : []
-  const last = messages[messages.length - 1] as Record<string, unknown> | undefined
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as unknown[]
+  const last = messages.findLast((m) => (m as { role?: unknown } | null)?.role !== 'system') as Record<string, unknown> | undefined
   if (last === undefined || last === null || typeof last !== 'object') return false
   if (last.role === 'tool') return true
   return Array.isArray(last.content) && last.content.some((b: unknown) =>
