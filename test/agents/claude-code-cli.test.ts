@@ -134,6 +134,17 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     assert.ok(attempts.every((a) => a.format === 'openai' && a.status === 200), JSON.stringify(attempts))
   })
 
+  it('(a) routes `--model haiku` (Claude Code\'s claude-…-haiku-… name) to Router.background, as CCR does', async () => {
+    const { home, cwd } = sandbox(root, 'haiku')
+    mock.mock.reset()
+    const r = await claude(['-p', 'Say hello', '--output-format', 'json', '--model', 'haiku'], env(home), cwd)
+    const res = resultOf(r)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(res.is_error, false, JSON.stringify(res))
+    assert.equal(res.result.trim(), TEXT(4).trim(), 'the background target answered')
+    assert.deepEqual(mock.mock.attempts().map((a) => a.model), ['mock:chunks=4'])
+  })
+
   for (const [provider, model, chunks, format] of [
     ['oai', 'mock:mode=tool:tool-once:chunks=2', 2, 'openai'],
     ['ant', 'mock:mode=tool:tool-once:chunks=5', 5, 'anthropic'],
