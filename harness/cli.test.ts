@@ -13,7 +13,9 @@ describe('harness CLI arguments', () => {
 
   it('refuses targets off this machine, unknown formats and unknown commands', () => {
     assert.throws(() => parseHarnessArgs(['--target', 'https://api.example.com']), /only sends load to this machine/)
-    assert.throws(() => parseHarnessArgs(['--format', 'gemini']), /Invalid format "gemini"/)
+    assert.throws(() => parseHarnessArgs(['--format', 'cohere']), /Invalid format "cohere"/)
+    assert.throws(() => parseHarnessArgs(['--client', 'gemini-ish']), /Invalid format "gemini-ish"/)
+    assert.deepEqual([parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.clientFormat, parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.format], ['responses', 'gemini'])
     assert.throws(() => parseHarnessArgs(['stres']), /Unknown command "stres"/)
     assert.throws(() => parseHarnessArgs(['--streams=-3']), /Invalid --streams/)
     assert.throws(() => parseHarnessArgs(['--streams', 'many']), /Invalid --streams/)

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import type { ClientFormat } from './stress/check.ts'
+import { CLIENT_FORMATS, type ClientFormat } from './stress/check.ts'
 import type { HarnessArgs } from './stress/args.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { runStreams } from './stress/run.ts'
@@ -23,8 +23,9 @@ const HELP = `bun run harness [bench|recovery] [options]
   --chunks N           chunks per stream (default 20)
   --delay-ms MS        delay between chunks (default 10)
   --tokens N           tokens per chunk (default 1)
-  --format F           upstream format the mock speaks to the proxy: anthropic | openai (default openai)
-  --client-format F    format the harness speaks to the proxy: anthropic | openai (default anthropic)
+  --upstream F         upstream format the mock speaks to the proxy (alias --format):
+                       anthropic | openai | responses | gemini (default openai)
+  --client F           format the harness speaks to the proxy (alias --client-format), same choices (default anthropic)
   --target URL         measure this proxy instead of starting Switchyard (route it to --mock-port)
   --target-pid PID     with --target: read that process's RSS and CPU from /proc
   --mock-port N        port for the mock (default: a free one)
@@ -41,8 +42,8 @@ export type { HarnessArgs }
 
 const asFormat = (v: string | undefined, d: ClientFormat): ClientFormat => {
   if (v === undefined) return d
-  if (v !== 'anthropic' && v !== 'openai') throw new Error(`Invalid format "${v}": expected anthropic or openai`)
-  return v
+  if (!(CLIENT_FORMATS as readonly string[]).includes(v)) throw new Error(`Invalid format "${v}": expected ${CLIENT_FORMATS.join(', ')}`)
+  return v as ClientFormat
 }
 
 const asInt = (v: string | undefined, d: number, name: string): number => {
@@ -64,7 +65,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   const { values: v, positionals } = parseArgs({
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
-      format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
+      format: { type: 'string' }, 'client-format': { type: 'string' }, upstream: { type: 'string' }, client: { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
       json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
@@ -78,7 +79,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   return {
     command, streams: asInt(v.streams, 100, 'streams'), chunks: asInt(v.chunks, 20, 'chunks'),
     delayMs: asInt(v['delay-ms'], 10, 'delay-ms'), tokens: Math.max(1, asInt(v.tokens, 1, 'tokens')),
-    format: asFormat(v.format, 'openai'), clientFormat: asFormat(v['client-format'], 'anthropic'), target,
+    format: asFormat(v.upstream ?? v.format, 'openai'), clientFormat: asFormat(v.client ?? v['client-format'], 'anthropic'), target,
     mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
     quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),

@@ -20,6 +20,8 @@ import { registerChatCompletions } from './routes/chat-completions.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
+import { registerResponses } from './routes/responses.ts'
+import { registerGemini } from './routes/gemini.ts'
 import { VERSION } from './version.ts'
 
 export interface AppOptions {
@@ -58,6 +60,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.get('/api/hello', (c) => c.body(null, 200))
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
+  app.use('/v1beta/*', limit)
   app.use('/preset/*', limit)
   for (const path of ['/api/*', '/performance/*']) app.use(path, limit)
   const depth = jsonDepthGuard({ fail })
@@ -73,17 +76,21 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     return next()
   }
   app.use('/v1/*', guard)
+  app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
   if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
   const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
-  for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, dedup)
+  const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']
+  for (const path of inference) app.use(path, dedup)
 
   registerMessages(app, deps)
   registerChatCompletions(app, deps)
   registerModels(app, deps)
+  registerResponses(app, deps)
+  registerGemini(app, deps)
   registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
 
   app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))
@@ -106,6 +113,6 @@ export const openApiInfo = {
   info: {
     title: 'Switchyard',
     version: VERSION,
-    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages and OpenAI Chat Completions.',
+    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages, OpenAI Chat Completions, the OpenAI Responses API and the Gemini API.',
   },
 }

@@ -1,8 +1,9 @@
 /**
  * The composition root. `createInstance(config, runtime)` builds every service and store of one
  * instance and registers every route; the CLI, the tests and the OpenAPI generator all call it.
- * `createServices` is its first half (Config → the Deps the pipeline runs on), which the
- * fake-clock simulations and the `probe` command use on their own.
+ * `createServices` is its first half (Config → the Deps the pipeline runs on), which only the
+ * `probe` command uses on its own (it serves no routes); the fake-clock simulations of the
+ * tests pass their clock to `createInstance` too.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { homedir } from 'node:os'
@@ -28,7 +29,7 @@ import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
 import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
-import { createThinkingCache } from './formats/index.ts'
+import { createThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/target-stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
@@ -93,7 +94,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const walked = new WeakMap<object, TokenEstimate>()
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
-    if (!e) { e = estimateTokens(body, tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
+    // Responses and Gemini bodies are counted as the hub sees them.
+    if (!e) { e = estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }

@@ -3,6 +3,7 @@
  * test). Nothing below the edge reaches for a global: clocks, randomness, the upstream fetch,
  * the routing table and the telemetry sinks all arrive through here.
  */
+import type { ResponseStore } from './proxy/response-store.ts'
 import type { Config } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
 import type { JsonObject, WireFormatName } from './formats/types.ts'
@@ -101,6 +102,8 @@ export interface Deps {
   readonly watchdog: StreamWatchdog
   /** Anthropic thinking blocks kept by tool-call id, for OpenAI clients that cannot replay them. */
   readonly thinking?: ThinkingCache
+  /** Recent Responses API conversations for `previous_response_id`; an in-process store when absent (fleet mode may share one). */
+  readonly responses?: ResponseStore
   /** How the pipeline waits between retries; a timer when absent. */
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */

@@ -20,7 +20,7 @@ export const ProviderSchema = z.looseObject({
   api_key: z.string().default(''),
   models: z.array(ModelEntrySchema).default([]),
   transformer: TransformerSchema.optional(),
-  protocol: z.enum(['openai', 'anthropic']).optional(),
+  protocol: z.enum(['openai', 'anthropic', 'responses', 'gemini']).optional(),
   rpm: posInt(BILLION).optional(),
   tpm: posInt(1_000 * BILLION).optional(),
   maxConcurrent: posInt(MILLION).optional(),

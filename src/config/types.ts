@@ -4,10 +4,13 @@
  * Everything here is plain data: no functions, no secrets in logs (apiKey fields are never printed).
  */
 /**
- * The wire formats a provider can speak (and a client can send). Declared here, with the rest of
- * what a config can say, so config stays below formats/; `formats/types.ts` re-exports it.
+ * The wire formats a provider can speak (and a client can send): Anthropic Messages, OpenAI Chat
+ * Completions, the OpenAI Responses API and the Gemini API. Translation goes through one hub
+ * model (formats/hub/), except Anthropic ⇄ OpenAI Chat, which keeps its direct translators.
+ * Declared here, with the rest of what a config can say, so config stays below formats/;
+ * `formats/types.ts` re-exports it.
  */
-export type WireFormatName = 'anthropic' | 'openai'
+export type WireFormatName = 'anthropic' | 'openai' | 'responses' | 'gemini'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 

@@ -150,6 +150,20 @@ describe('mock upstream streams', () => {
     assert.equal(again.stop_reason, 'tool_use')
   })
 
+  it('tool-once and the scripted call also hold for Responses and Gemini requests', async () => {
+    const input = { command: 'ls' }
+    const mock = mockWith({ defaults: { toolName: 'shell', toolInput: JSON.stringify(input), toolOnce: true, mode: 'tool' } })
+    const post = async (path: string, body: Json) => await (await mock.fetch(new Request(`http://mock${path}`, { method: 'POST', body: JSON.stringify(body) }))).text()
+    const r1 = await post('/v1/responses', { model: 'r', input: [{ type: 'message', role: 'user', content: 'hi' }] })
+    assert.match(r1, /"type":"function_call"[^}]*"name":"shell","arguments":"\{\\"command\\":\\"ls\\"\}"/)
+    const r2 = await post('/v1/responses', { model: 'r', input: [{ type: 'message', role: 'user', content: 'hi' }, { type: 'function_call_output', call_id: 'c', output: 'ok' }] })
+    assert.doesNotMatch(r2, /function_call/)
+    const g1 = await post('/v1beta/models/g:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })
+    assert.match(g1, /"functionCall":\{[^}]*"name":"shell","args":\{"command":"ls"\}/)
+    const g2 = await post('/v1beta/models/g:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'user', parts: [{ functionResponse: { name: 'shell', response: {} } }] }] })
+    assert.doesNotMatch(g2, /functionCall/)
+  })
+
   it('tool knobs are validated: a bad name or non-object input is a 422, headers work', async () => {
     const mock = mockWith()
     assert.equal((await mock.fetch(request('anthropic', 'm:mode=tool:tool-name=a b'))).status, 422)
@@ -193,6 +207,19 @@ describe('mock upstream: continuations, cut-rate and outages', () => {
     const res = await mock.fetch(request('anthropic', 'm:chunks=5:cut=2:overlap=1', { stream: true, messages }))
     assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1) + chunkText(5, 1))
     assert.equal(mock.attempts()[0]?.outcome, 'ok')
+  })
+
+  it('no-prefill answers a prefill with a plain 400; an assistant message then a "Continue" user turn is continued like a prefill', async () => {
+    const mock = mockWith()
+    const answer = [{ role: 'user', content: 'count' }, { role: 'assistant', content: '[0001] [0002]' }]
+    const rejected = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: answer }))
+    assert.equal(rejected.status, 400)
+    assert.match(await rejected.text(), /invalid_request_error/)
+    const asked = [...answer, { role: 'user', content: 'Continue your previous answer exactly where it was cut off.' }]
+    const res = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: asked }))
+    assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1))
+    const plain = await mock.fetch(request('anthropic', 'm:chunks=2:no-prefill', { stream: true, messages: [{ role: 'user', content: 'count' }] }))
+    assert.equal(textOf(parseSse(await plain.text())), chunkText(1, 1) + chunkText(2, 1), 'a request without a prefill is answered as usual')
   })
 
   it('cut-rate cuts about that share of streams, each before its terminator', async () => {

@@ -1,5 +1,7 @@
 import type { SseEvent, Usage, WireFormatName } from './types.ts'
-import { isObject, obj, tryParse } from './translate/json.ts'
+import { arr, isObject, obj, str, tryParse } from './translate/json.ts'
+import { usageOfResponses } from './responses/to-hub.ts'
+import { usageOfGemini } from './gemini/stream.ts'
 import { mergeAnthropicUsage, usageOfAnthropic, usageOfOpenAI } from './translate/usage-map.ts'
 
 /** Watches a pass-through stream (same format in and out) for usage and completion. */
@@ -28,7 +30,12 @@ export interface UsageTap {
  */
 export function usageFromJson(format: WireFormatName, body: unknown): Usage | undefined {
   const u = obj(body).usage
-  return format === 'anthropic' ? usageOfAnthropic(u) : usageOfOpenAI(u)
+  switch (format) {
+    case 'anthropic': return usageOfAnthropic(u)
+    case 'openai': return usageOfOpenAI(u)
+    case 'responses': return usageOfResponses(u)
+    case 'gemini': return usageOfGemini(obj(body).usageMetadata)
+  }
 }
 
 /** Length of the text between `"key":"` and the next unescaped quote: output size without JSON.parse. */
@@ -44,6 +51,11 @@ function quotedLength(data: string, key: string): number {
 const FINISH = /"finish_reason":\s*"/
 const A_CONTENT_KEYS = ['"text":"', '"thinking":"', '"partial_json":"']
 const O_CONTENT_KEYS = ['"content":"', '"reasoning_content":"', '"reasoning":"', '"arguments":"']
+const R_CONTENT_KEYS = ['"delta":"']
+const G_CONTENT_KEYS = ['"text":"', '"args":{']
+/** Responses events that end a stream (with usage) or fail it. */
+const R_TERMINAL = new Set(['response.completed', 'response.incomplete'])
+const R_FAILED = new Set(['response.failed', 'error'])
 
 class Tap implements UsageTap {
   usage: Usage | undefined
@@ -61,6 +73,8 @@ class Tap implements UsageTap {
   observe(ev: SseEvent): void {
     this.events++
     if (this.#format === 'anthropic') this.#anthropic(ev)
+    else if (this.#format === 'responses') this.#responses(ev)
+    else if (this.#format === 'gemini') this.#gemini(ev)
     else this.#openai(ev)
   }
 
@@ -80,6 +94,27 @@ class Tap implements UsageTap {
     else if (name === 'error') this.errored = true
     else if (name === 'message_start') this.usage = usageOfAnthropic(obj(obj(tryParse(ev.data)).message).usage) ?? this.usage
     else if (name === 'message_delta') this.usage = mergeAnthropicUsage(this.usage, obj(obj(tryParse(ev.data)).usage))
+  }
+
+  // Responses events carry their type in `event:`; only the terminal one is parsed (it holds usage).
+  #responses(ev: SseEvent): void {
+    const name = ev.event ?? str(obj(tryParse(ev.data)).type) ?? ''
+    if (name.endsWith('.delta')) return this.#content(ev.data, R_CONTENT_KEYS)
+    if (R_FAILED.has(name)) return void (this.errored = true)
+    if (!R_TERMINAL.has(name)) return
+    this.terminal = this.finished = true
+    this.usage = usageOfResponses(obj(obj(tryParse(ev.data)).response).usage) ?? this.usage
+  }
+
+  // Gemini streams have no terminator: the chunk with a finishReason ends them.
+  #gemini(ev: SseEvent): void {
+    const data = ev.data
+    if (data.includes('"error"') && isObject(obj(tryParse(data)).error)) return void (this.errored = true)
+    this.#content(data, G_CONTENT_KEYS)
+    if (!data.includes('usageMetadata') && !data.includes('finishReason')) return
+    const parsed = obj(tryParse(data))
+    if (isObject(parsed.usageMetadata)) this.usage = usageOfGemini(parsed.usageMetadata) ?? this.usage
+    if (str(obj(arr(parsed.candidates)[0]).finishReason)) this.terminal = this.finished = true
   }
 
   #openai(ev: SseEvent): void {

@@ -108,8 +108,11 @@ export function dedupRequests(options: { dedup: Dedup; enabled: boolean }): Midd
     } catch {
       return next() // the validator answers malformed JSON in the client's format
     }
-    if (!isObject(body) || body.stream === true) return next()
-    const key = dedupKey(c.req.path, c.req.raw.headers, body)
+    // Gemini says "stream" in the path (`:streamGenerateContent`), not the body.
+    if (!isObject(body) || body.stream === true || c.req.path.endsWith(':streamGenerateContent')) return next()
+    // A Gemini client's `?key=` is its key: no sharing across keys there either.
+    const queryKey = presentedKey(new Headers(), c.req.url)
+    const key = dedupKey(queryKey === undefined ? c.req.path : `${c.req.path}\0${createHash('sha256').update(queryKey).digest('hex')}`, c.req.raw.headers, body)
     const raw = c.req.raw
     const { answer, shared } = await dedup.run(key, raw.signal, async (signal) => {
       // The body was read above (Hono caches it for the validator), so only the rest is copied.

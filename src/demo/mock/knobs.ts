@@ -36,6 +36,8 @@ export interface MockKnobs {
   readonly outageMs: number | undefined
   /** Continuations: how many chunks before the prefill's end the answer restarts at (the repeat a model makes). */
   readonly overlap: number
+  /** Answer a request whose last message is an assistant prefill with a 400 (as models without prefill support do). */
+  readonly noPrefill: boolean
   /** Apply the configured fault (default: status 500) to the first N attempts per key only. */
   readonly failFirst: number | undefined
   readonly key: string | undefined
@@ -51,7 +53,7 @@ export const DEFAULT_KNOBS: MockKnobs = {
   chunks: 10, tokensPerChunk: 1, delayMs: 0, ttftMs: 0, jitterMs: 0, seed: undefined,
   mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, invalid: false, reset: false,
   hang: false, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined,
-  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, failFirst: undefined, key: undefined,
+  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, noPrefill: false, failFirst: undefined, key: undefined,
   toolName: undefined, toolInput: undefined, toolOnce: false,
 }
 
@@ -105,6 +107,7 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   },
   overlap: int(0, (k, n) => { k.overlap = n }),
   outage: int(0, (k, n) => { k.outageMs = n }),
+  'no-prefill': flag((k, b) => { k.noPrefill = b }),
   'fail-first': int(0, (k, n) => { k.failFirst = n }),
   key: (k, v) => { k.key = v; return undefined },
   'tool-name': (k, v) => {
