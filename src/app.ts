@@ -57,7 +57,11 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     },
   })
   app.use('*', requestId({ random: deps.random }))
-  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', '/openapi.json'] }))
+  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', '/openapi.json', '/api/hello'] }))
+  // Claude Code's connection warm-up: `HEAD {ANTHROPIC_BASE_URL}/api/hello`, keyless, at every start,
+  // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
+  // 401/404 nor an audited management call taken from the anonymous rate budget.
+  app.get('/api/hello', (c) => c.body(null, 200))
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
   app.use('/v1beta/*', limit)

@@ -7,7 +7,7 @@
 import type { MockKnobs } from './mock/knobs.ts'
 import { DEFAULT_KNOBS, hasFault, parseKnobs, withoutFaults, withoutStreamFaults } from './mock/knobs.ts'
 import type { ContentSpec, WireBuilder } from './mock/content.ts'
-import { continueFrom, estimateInputTokens, instructedPrefillOf, prefillOf } from './mock/content.ts'
+import { continueFrom, endsWithToolResult, estimateInputTokens, instructedPrefillOf, prefillOf } from './mock/content.ts'
 import { anthropicWire } from './mock/anthropic.ts'
 import { openaiWire } from './mock/openai.ts'
 import { geminiWire } from './mock/gemini.ts'
@@ -130,8 +130,10 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const opt = body.stream_options as { include_usage?: unknown } | undefined
     const spec: ContentSpec = {
       id: `${format === 'openai' ? 'chatcmpl' : 'msg'}_mock${attempt.seq}`, model, created, inputTokens,
-      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap), mode: knobs.mode, thinkChunks: knobs.thinkChunks,
-      includeUsage: opt?.include_usage === true,
+      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap),
+      // `tool-once`: the tool was called and its result is back, so this turn is the text answer.
+      mode: knobs.mode === 'tool' && knobs.toolOnce && endsWithToolResult(body) ? 'text' : knobs.mode, thinkChunks: knobs.thinkChunks,
+      includeUsage: opt?.include_usage === true, toolName: knobs.toolName, toolInput: knobs.toolInput,
     }
     const random = seededRandom(knobs.seed ?? (opts.seed ?? 1) + attempt.seq)
     const factor = profileFactor(opts.profile ?? [], t, parsed.value.base)

@@ -22,6 +22,10 @@ export interface ContentSpec {
   readonly thinkChunks: number
   /** OpenAI `stream_options.include_usage`. */
   readonly includeUsage: boolean
+  /** Tool mode: the tool called (default TOOL_NAME). */
+  readonly toolName?: string
+  /** Tool mode: the arguments as JSON object text (default `{"seq":…}`). */
+  readonly toolInput?: string
 }
 
 /** One SSE event ready for the wire; `token` marks events that carry generated tokens (paced by `delay`). */
@@ -130,9 +134,34 @@ export const staticEvent = (sse: string): PlannedEvent => ({ sse, token: false, 
 
 export const TOOL_NAME = 'mock_lookup'
 
-/** The tool call's arguments as one JSON string: `{"seq":"[0001] [0002] … "}`. */
+/** The tool call's arguments as one JSON string: `tool-input`, else `{"seq":"[0001] [0002] … "}`. */
 export function toolArguments(spec: ContentSpec): string {
-  return JSON.stringify({ seq: fullText(spec) })
+  return spec.toolInput ?? JSON.stringify({ seq: fullText(spec) })
+}
+
+/** The tool call's name as a JSON string literal (for the wire templates). */
+export function toolNameJson(spec: ContentSpec): string {
+  return JSON.stringify(spec.toolName ?? TOOL_NAME)
+}
+
+/**
+ * True when the last message carries a tool result: an OpenAI `tool` message, a message with a
+ * `tool_result` content block (Anthropic), a Responses `function_call_output` input item or a
+ * Gemini content with a `functionResponse` part. `system` messages after it do not count
+ * (Claude Code appends one to the conversation). `tool-once` answers such a request with text.
+ */
+export function endsWithToolResult(body: Record<string, unknown>): boolean {
+  if (Array.isArray(body.input)) return (body.input.at(-1) as { type?: unknown } | undefined)?.type === 'function_call_output'
+  if (Array.isArray(body.contents)) {
+    const parts = (body.contents.at(-1) as { parts?: unknown } | undefined)?.parts
+    return Array.isArray(parts) && parts.some((p: unknown) => (p as { functionResponse?: unknown } | null)?.functionResponse !== undefined)
+  }
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as unknown[]
+  const last = messages.findLast((m) => (m as { role?: unknown } | null)?.role !== 'system') as Record<string, unknown> | undefined
+  if (last === undefined || last === null || typeof last !== 'object') return false
+  if (last.role === 'tool') return true
+  return Array.isArray(last.content) && last.content.some((b: unknown) =>
+    b !== null && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result')
 }
 
 /** The arguments split into `max(1, chunks)` fragments whose concatenation is valid JSON. */

@@ -5,7 +5,7 @@
  * terminator event).
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, fullText, fullThinking, outputTokensOf, thinkText, tokenEvent, TOOL_NAME, toolArguments } from './content.ts'
+import { chunkText, fullText, fullThinking, outputTokensOf, thinkText, tokenEvent, toolArguments, toolNameJson } from './content.ts'
 
 function usageJson(spec: ContentSpec): string {
   const out = outputTokensOf(spec)
@@ -19,7 +19,7 @@ function chunk(spec: ContentSpec, parts: string, last: boolean): string {
   return `{"candidates":[{"content":{"role":"model","parts":${parts}}${finish},"index":0}]${usage},"modelVersion":${JSON.stringify(spec.model)},"responseId":"${spec.id}"}`
 }
 
-const toolPart = (spec: ContentSpec): string => `[{"functionCall":{"id":"call_${spec.id}","name":"${TOOL_NAME}","args":${toolArguments(spec)}}}]`
+const toolPart = (spec: ContentSpec): string => `[{"functionCall":{"id":"call_${spec.id}","name":${toolNameJson(spec)},"args":${toolArguments(spec)}}}]`
 
 function streamEvents(spec: ContentSpec): PlannedEvent[] {
   const out: PlannedEvent[] = []

@@ -4,7 +4,7 @@
  * argument fragments in tool mode.
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, frameEvent, fullText, fullThinking, outputTokensOf, thinkText, tokenEvent, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
+import { chunkText, frameEvent, fullText, fullThinking, outputTokensOf, thinkText, tokenEvent, toolArguments, toolFragments, toolNameJson } from './content.ts'
 
 function usageJson(spec: ContentSpec): string {
   const out = outputTokensOf(spec)
@@ -15,7 +15,7 @@ function usageJson(spec: ContentSpec): string {
 function items(spec: ContentSpec): string[] {
   const out: string[] = []
   if (spec.mode === 'thinking') out.push(`{"id":"rs_${spec.id}","type":"reasoning","summary":[{"type":"summary_text","text":"${fullThinking(spec)}"}]}`)
-  if (spec.mode === 'tool') out.push(`{"id":"fc_${spec.id}","type":"function_call","status":"completed","call_id":"call_${spec.id}","name":"${TOOL_NAME}","arguments":${JSON.stringify(toolArguments(spec))}}`)
+  if (spec.mode === 'tool') out.push(`{"id":"fc_${spec.id}","type":"function_call","status":"completed","call_id":"call_${spec.id}","name":${toolNameJson(spec)},"arguments":${JSON.stringify(toolArguments(spec))}}`)
   else out.push(`{"id":"msg_${spec.id}","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"${fullText(spec)}","annotations":[]}]}`)
   return out
 }
@@ -46,7 +46,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
   }
   if (spec.mode === 'tool') {
     const id = `fc_${spec.id}`
-    ev('response.output_item.added', `"output_index":${index},"item":{"id":"${id}","type":"function_call","status":"in_progress","call_id":"call_${spec.id}","name":"${TOOL_NAME}","arguments":""}`)
+    ev('response.output_item.added', `"output_index":${index},"item":{"id":"${id}","type":"function_call","status":"in_progress","call_id":"call_${spec.id}","name":${toolNameJson(spec)},"arguments":""}`)
     for (const frag of toolFragments(spec)) ev('response.function_call_arguments.delta', `"item_id":"${id}","output_index":${index},"delta":${JSON.stringify(frag)}`, true)
     ev('response.function_call_arguments.done', `"item_id":"${id}","output_index":${index},"arguments":${JSON.stringify(toolArguments(spec))}`)
   } else {
