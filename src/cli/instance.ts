@@ -28,6 +28,12 @@ import { openStore, STORE_FILE } from '../store/db.ts'
 import { PerformanceStore } from '../store/performance.ts'
 import { UsageStore } from '../store/usage.ts'
 import { configuredTargets } from '../perf/cli.ts'
+import { parseConfig } from '../config/load.ts'
+import { configFileAccess, type ConfigFileAccess } from '../config/write.ts'
+import { knownTransformer } from '../formats/index.ts'
+import { systemClock } from '../lib/clock.ts'
+import { createLiveRecorder } from '../live/recent.ts'
+import { registerLive } from '../routes/live.ts'
 
 export interface AppBuildOptions {
   readonly dataDir: string
@@ -46,6 +52,8 @@ export interface AppBuildOptions {
   readonly env?: ProxyEnv
   /** Preset files directory; default `~/.claude-code-router/presets` (none for a `:memory:` data dir). */
   readonly presetDir?: string
+  /** The config file for `PUT /api/config` (absent: the config cannot be saved from the API). */
+  readonly configFile?: ConfigFileAccess
 }
 
 export interface BuiltApp {
@@ -69,9 +77,11 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
   // Filled in once the performance store is open; until then routing uses live traffic only.
   let active: ActiveResults | undefined
+  const live = createLiveRecorder(opts.now ?? systemClock())
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
+    observers: [live.observer],
     performance: (target, snap, now) => {
       const a = active?.get(target)
       return a ? performanceScore({ active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) }, now, scoreOpts) : undefined
@@ -106,7 +116,8 @@ export async function buildAppForConfig(fileConfig: Config, opts: AppBuildOption
     extraRoutes: (a) => {
       registerObservability(a, services)
       registerPerformance(a, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
-      registerManagement(a, { raw: opts.rawConfig, reload: opts.reload })
+      registerManagement(a, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
+      registerLive(a, { live, now: deps.now, providers: config.providers.map((p) => p.name), budget: (p, t) => services.routing.limiter.budget(p, t) })
     },
   })
   let closed = false
@@ -143,8 +154,10 @@ export interface Instance {
 }
 
 export async function buildInstance(config: Config, opts: ServerOptions & { rawConfig?: unknown }, reload: () => Promise<string>): Promise<Instance> {
+  const validate = (text: string) => { const r = parseConfig(text, opts.env, { knownTransformer }); return r.ok ? [] : r.error }
   const built = await buildAppForConfig(config, {
     dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload, configPath: opts.configPath, env: opts.env,
+    ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
   })
   // Load the tokenizer's ranks now rather than inside the first requests' time to first byte.
   built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')

@@ -1,0 +1,99 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import JSON5 from 'json5'
+import { redactConfig } from './redact.ts'
+import { applyValue, lineOfIssue, redactText, restoreRedacted, restoreRedactedValue, setJson5Value, writeFileAtomic } from './write.ts'
+
+const FILE = `{
+  // the key clients send
+  "APIKEY": "$SWITCHYARD_KEY",
+  "PORT": 3456,
+  Providers: [
+    { "name": "deepseek", "api_base_url": "https://api.deepseek.com/chat/completions",
+      "api_key": "sk-literal-secret", "models": ["deepseek-chat"] }, // literal key, on purpose
+    { name: 'local', api_base_url: "http://127.0.0.1:9/v1/messages", api_key: "\${LOCAL_KEY}", models: ['m'] },
+  ],
+  "Router": { "default": "deepseek,deepseek-chat" /* the usual */ },
+  "CUSTOM_THING": { "kept": true }, // unknown to Switchyard
+}
+`
+
+describe('config/write', () => {
+  it('applyValue changes one value and keeps comments, $VAR references, unknown keys and their order', () => {
+    const v = JSON5.parse(FILE) as Record<string, any>
+    v.Router.default = 'local,m'
+    const out = applyValue(FILE, v)
+    assert.equal(out, FILE.replace('"default": "deepseek,deepseek-chat"', '"default": "local,m"'))
+  })
+
+  it('applyValue removes and adds keys without breaking the syntax', () => {
+    const v = JSON5.parse(FILE) as Record<string, any>
+    delete v.CUSTOM_THING
+    v.LOG = true
+    v.Router.think = 'local,m'
+    const out = applyValue(FILE, v)
+    assert.deepEqual(JSON5.parse(out), v)
+    assert.match(out, /\/\/ the key clients send/)
+    assert.match(out, /\/\* the usual \*\//)
+    assert.doesNotMatch(out, /unknown to Switchyard/)
+    const w = JSON5.parse(FILE) as Record<string, any>
+    delete w.Router.default
+    assert.deepEqual(JSON5.parse(applyValue(FILE, w)), w)
+    const x = { ...(JSON5.parse(FILE) as Record<string, any>), Providers: [] }
+    assert.deepEqual(JSON5.parse(applyValue(FILE, x)), x)
+  })
+
+  it('setJson5Value sets one path', () => {
+    const out = setJson5Value(FILE, ['Router', 'background'], 'local,m')
+    assert.equal((JSON5.parse(out) as any).Router.background, 'local,m')
+    assert.match(out, /"\$\{LOCAL_KEY\}"/)
+  })
+
+  it('redactText hides literal secrets only, and restoreRedacted puts them back', () => {
+    const shown = redactText(FILE, redactConfig)
+    assert.doesNotMatch(shown, /sk-literal-secret/)
+    assert.match(shown, /"api_key": "\*\*\*"/)
+    assert.match(shown, /\$SWITCHYARD_KEY/)
+    assert.match(shown, /literal key, on purpose/)
+    const edited = shown.replace('"PORT": 3456', '"PORT": 4000')
+    const r = restoreRedacted(edited, FILE, redactConfig)
+    assert.ok(r.ok)
+    assert.equal(r.text, FILE.replace('"PORT": 3456', '"PORT": 4000'))
+  })
+
+  it('a redacted value that moved is refused with its path', () => {
+    const shown = redactText(FILE, redactConfig)
+    const v = JSON5.parse(shown) as Record<string, any>
+    v.Providers.reverse()
+    const r = restoreRedacted(JSON.stringify(v), FILE, redactConfig)
+    assert.equal(r.ok, false)
+    assert.match(!r.ok ? r.errors[0]! : '', /^Providers\[1\]\.api_key: holds a redacted value/)
+    const o = restoreRedactedValue(v, JSON5.parse(FILE), redactConfig)
+    assert.equal(o.ok, false)
+    const same = restoreRedactedValue(JSON5.parse(shown), JSON5.parse(FILE), redactConfig)
+    assert.deepEqual(same.ok && same.value, JSON5.parse(FILE))
+  })
+
+  it('lineOfIssue points at the value a validation error names', () => {
+    assert.equal(lineOfIssue(FILE, 'Router.default: provider "x" is not in Providers'), 10)
+    assert.equal(lineOfIssue(FILE, 'Providers[1].api_base_url: bad'), 8)
+  })
+
+  it('writeFileAtomic keeps a backup and at most 3 of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-write-'))
+    const path = join(dir, 'config.json')
+    writeFileSync(path, 'one')
+    let t = Date.parse('2026-06-01T00:00:00Z')
+    const backup = await writeFileAtomic(path, 'two', () => t)
+    assert.equal(readFileSync(path, 'utf8'), 'two')
+    assert.equal(readFileSync(backup!, 'utf8'), 'one')
+    for (const s of ['three', 'four', 'five']) { t += 1000; await writeFileAtomic(path, s, () => t) }
+    const files = readdirSync(dir).sort()
+    assert.equal(files.filter((f) => f.endsWith('.bak')).length, 3)
+    assert.deepEqual(files.filter((f) => !f.endsWith('.bak')), ['config.json'])
+    assert.equal(readFileSync(path, 'utf8'), 'five')
+  })
+})

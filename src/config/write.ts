@@ -1,0 +1,333 @@
+/**
+ * Editing the config file without corrupting it: a JSON5 scanner that knows where every value
+ * sits in the text, so an edit rewrites only the values that changed and every comment,
+ * `$VAR` reference, unknown key and key order elsewhere stays as written; redaction of the text
+ * for display and the way back (an unchanged redacted value is the value it stood for); and an
+ * atomic write (temp file + rename) that keeps a backup of the previous file.
+ */
+import { chmod, copyFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import JSON5 from 'json5'
+import { formatPath } from './issues.ts'
+
+export type Json5Node =
+  | { readonly kind: 'object'; readonly start: number; readonly end: number; readonly members: Json5Member[] }
+  | { readonly kind: 'array'; readonly start: number; readonly end: number; readonly items: Json5Node[] }
+  | { readonly kind: 'scalar'; readonly start: number; readonly end: number; readonly value: unknown }
+
+export interface Json5Member {
+  readonly key: string
+  readonly keyStart: number
+  readonly value: Json5Node
+  /** Just past the comma that follows the value, or past the value when there is none. */
+  readonly end: number
+  readonly comma: boolean
+}
+
+/** Where every value of a JSON5 text sits. Throws json5's own error for text that does not parse. */
+export function scanJson5(text: string): Json5Node {
+  JSON5.parse(text) // the authoritative syntax check, with line and column in its message
+  let i = 0
+  const skip = () => {
+    for (;;) {
+      const c = text[i]
+      if (c === undefined) return
+      if (/\s|\uFEFF/.test(c)) { i++; continue }
+      if (c === '/' && text[i + 1] === '/') { while (i < text.length && text[i] !== '\n') i++; continue }
+      if (c === '/' && text[i + 1] === '*') { const e = text.indexOf('*/', i + 2); i = e < 0 ? text.length : e + 2; continue }
+      return
+    }
+  }
+  const stringEnd = (from: number) => {
+    const q = text[from]
+    let j = from + 1
+    while (j < text.length && text[j] !== q) j += text[j] === '\\' ? 2 : 1
+    return j + 1
+  }
+  const value = (): Json5Node => {
+    skip()
+    const start = i
+    const c = text[i]
+    if (c === '{') {
+      i++
+      const members: Json5Member[] = []
+      for (;;) {
+        skip()
+        if (text[i] === '}') { i++; return { kind: 'object', start, end: i, members } }
+        const keyStart = i
+        let key: string
+        if (text[i] === '"' || text[i] === "'") { i = stringEnd(i); key = JSON5.parse(text.slice(keyStart, i)) as string }
+        else { while (i < text.length && !/[\s:/]/.test(text[i]!)) i++; key = text.slice(keyStart, i) }
+        skip()
+        i++ // ':'
+        const v = value()
+        skip()
+        const comma = text[i] === ','
+        if (comma) i++
+        members.push({ key, keyStart, value: v, end: comma ? i : v.end, comma })
+      }
+    }
+    if (c === '[') {
+      i++
+      const items: Json5Node[] = []
+      for (;;) {
+        skip()
+        if (text[i] === ']') { i++; return { kind: 'array', start, end: i, items } }
+        items.push(value())
+        skip()
+        if (text[i] === ',') i++
+      }
+    }
+    if (c === '"' || c === "'") i = stringEnd(i)
+    else while (i < text.length && !/[\s,\]}/]/.test(text[i]!)) i++
+    return { kind: 'scalar', start, end: i, value: JSON5.parse(text.slice(start, i)) }
+  }
+  return value()
+}
+
+type Path = readonly (string | number)[]
+
+/** The node at `path`, or the deepest one on the way there. */
+export function nodeAt(root: Json5Node, path: Path): Json5Node {
+  let n = root
+  for (const p of path) {
+    const next = n.kind === 'object' ? [...n.members].reverse().find((m) => m.key === String(p))?.value
+      : n.kind === 'array' && typeof p === 'number' ? n.items[p] : undefined
+    if (!next) return n
+    n = next
+  }
+  return n
+}
+
+/** 1-based line of an offset. */
+export const lineOf = (text: string, offset: number): number => text.slice(0, offset).split('\n').length
+
+/** `Providers[1].api_key` → `['Providers', 1, 'api_key']` (the inverse of formatPath). */
+export function parsePath(s: string): (string | number)[] {
+  if (s === '(root)') return []
+  return [...s.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!))
+}
+
+/** The line a `path: message` validation error points at in `text` (undefined when it cannot tell). */
+export function lineOfIssue(text: string, message: string): number | undefined {
+  const at = /at (\d+):\d+/.exec(message)
+  if (at && message.includes('JSON5')) return Number(at[1])
+  const colon = message.indexOf(': ')
+  if (colon < 0) return undefined
+  try {
+    return lineOf(text, nodeAt(scanJson5(text), parsePath(message.slice(0, colon))).start)
+  } catch {
+    return undefined
+  }
+}
+
+interface Edit { readonly start: number; readonly end: number; readonly text: string }
+
+function applyEdits(text: string, edits: readonly Edit[]): string {
+  let out = text
+  for (const e of [...edits].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, e.start) + e.text + out.slice(e.end)
+  return out
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+
+function indentAt(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1
+  return /^[ \t]*/.exec(text.slice(lineStart))![0]
+}
+
+/** `value` as JSON, indented to continue a line that starts with `indent`. */
+const render = (value: unknown, indent: string) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`)
+
+function diff(text: string, node: Json5Node, value: unknown, edits: Edit[]): void {
+  if (node.kind === 'object' && isPlain(value)) {
+    const members = node.members
+    const kept = members.filter((m) => Object.hasOwn(value, m.key))
+    for (const m of members) {
+      if (Object.hasOwn(value, m.key)) { diff(text, m.value, value[m.key], edits); continue }
+      // Cut the member, with its line when it is alone there.
+      const lineStart = text.lastIndexOf('\n', m.keyStart - 1) + 1
+      const alone = /^[ \t]*$/.test(text.slice(lineStart, m.keyStart))
+      const rest = /^[ \t]*(\/\/[^\n]*)?\n/.exec(text.slice(m.end))
+      edits.push({ start: alone ? lineStart : m.keyStart, end: m.end + (alone && rest ? rest[0].length : 0), text: '' })
+    }
+    const lastKept = kept[kept.length - 1]
+    const trailingComma = members[members.length - 1]?.comma ?? false
+    const added = Object.keys(value).filter((k) => !members.some((m) => m.key === k))
+    if (added.length === 0) {
+      // The last member went: its predecessor must not keep a comma the file did not have.
+      if (lastKept && lastKept.comma && !trailingComma && lastKept !== members[members.length - 1]) edits.push({ start: lastKept.end - 1, end: lastKept.end, text: '' })
+      return
+    }
+    const indent = lastKept ? indentAt(text, lastKept.keyStart) : `${indentAt(text, node.start)}  `
+    const lines = added.map((k) => `${JSON.stringify(k)}: ${render(value[k], indent)}`).join(`,\n${indent}`)
+    if (lastKept) edits.push({ start: lastKept.end, end: lastKept.end, text: `${lastKept.comma ? '' : ','}\n${indent}${lines}${trailingComma ? ',' : ''}` })
+    else if (members.length > 0) edits.push({ start: node.start + 1, end: node.start + 1, text: `\n${indent}${lines}` })
+    else edits.push({ start: node.start + 1, end: node.end - 1, text: `\n${indent}${lines}\n${indentAt(text, node.start)}` })
+    return
+  }
+  if (node.kind === 'array' && Array.isArray(value) && value.length === node.items.length) {
+    node.items.forEach((n, k) => diff(text, n, value[k], edits))
+    return
+  }
+  const current = node.kind === 'scalar' ? node.value : JSON5.parse(text.slice(node.start, node.end))
+  if (same(current, value)) return
+  edits.push({ start: node.start, end: node.end, text: render(value, indentAt(text, node.start)) })
+}
+
+/**
+ * `text` rewritten to hold `value`, touching only what differs: changed scalars and arrays of a
+ * new length are replaced, removed keys are cut, new keys appended; comments, formatting and the
+ * order of everything else stay.
+ * @example applyValue('{a: 1, // one\n b: "$K"}', { a: 2, b: '$K' }) // '{a: 2, // one\n b: "$K"}'
+ */
+export function applyValue(text: string, value: unknown): string {
+  const edits: Edit[] = []
+  diff(text, scanJson5(text), value, edits)
+  return applyEdits(text, edits)
+}
+
+/** `text` with the one value at `path` set (objects on the way are created). */
+export function setJson5Value(text: string, path: Path, value: unknown): string {
+  const root = JSON5.parse(text) as unknown
+  if (path.length === 0) return applyValue(text, value)
+  let o = root as Record<string | number, unknown>
+  for (const p of path.slice(0, -1)) {
+    if (!isPlain(o[p]) && !Array.isArray(o[p])) o[p] = {}
+    o = o[p] as Record<string | number, unknown>
+  }
+  o[path[path.length - 1]!] = value
+  return applyValue(text, root)
+}
+
+function walkStrings(node: Json5Node, path: (string | number)[], f: (n: Json5Node & { kind: 'scalar' }, path: (string | number)[]) => void): void {
+  if (node.kind === 'scalar') { if (typeof node.value === 'string') f(node, path); return }
+  if (node.kind === 'object') for (const m of node.members) walkStrings(m.value, [...path, m.key], f)
+  else node.items.forEach((n, k) => walkStrings(n, [...path, k], f))
+}
+
+function valueAt(v: unknown, path: Path): unknown {
+  let cur = v
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string | number, unknown>)[p]
+  }
+  return cur
+}
+
+/**
+ * The text with every value `redact` hides replaced by its redacted form, comments and all else
+ * as written: what a UI may show and edit.
+ */
+export function redactText(text: string, redact: (raw: unknown) => unknown): string {
+  const red = redact(JSON5.parse(text))
+  const edits: Edit[] = []
+  walkStrings(scanJson5(text), [], (n, path) => {
+    const r = valueAt(red, path)
+    if (r !== n.value) edits.push({ start: n.start, end: n.end, text: JSON.stringify(r) })
+  })
+  return applyEdits(text, edits)
+}
+
+/** Contains a redaction mark (`***`, or one inside a URL) that did not resolve to a real value. */
+const REDACTION_LEFT = /\*\*\*/
+
+/**
+ * Puts the real values back where an edited text still holds the redacted form of the value
+ * the old file has at the same path. Errors name every redacted value it could not place
+ * (moved, or copied elsewhere): the user must write the value or a `$VAR` reference there.
+ */
+export function restoreRedacted(newText: string, oldText: string, redact: (raw: unknown) => unknown): { ok: true; text: string } | { ok: false; errors: string[] } {
+  const oldRaw = JSON5.parse(oldText) as unknown
+  const oldRed = redact(oldRaw)
+  const oldTree = scanJson5(oldText)
+  const edits: Edit[] = []
+  const errors: string[] = []
+  walkStrings(scanJson5(newText), [], (n, path) => {
+    const wasRedacted = valueAt(oldRed, path)
+    const real = valueAt(oldRaw, path)
+    if (typeof wasRedacted === 'string' && n.value === wasRedacted && real !== wasRedacted) {
+      const o = nodeAt(oldTree, path)
+      edits.push({ start: n.start, end: n.end, text: oldText.slice(o.start, o.end) })
+    } else if (REDACTION_LEFT.test(n.value as string)) {
+      errors.push(`${formatPath(path)}: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`)
+    }
+  })
+  return errors.length ? { ok: false, errors } : { ok: true, text: applyEdits(newText, edits) }
+}
+
+/** The object-shaped equivalent of `restoreRedacted` (for a whole config sent as JSON). */
+export function restoreRedactedValue(value: unknown, oldRaw: unknown, redact: (raw: unknown) => unknown): { ok: true; value: unknown } | { ok: false; errors: string[] } {
+  const oldRed = redact(oldRaw)
+  const errors: string[] = []
+  const walk = (v: unknown, path: (string | number)[]): unknown => {
+    if (typeof v === 'string') {
+      const r = valueAt(oldRed, path)
+      const real = valueAt(oldRaw, path)
+      if (v === r && real !== r) return real
+      if (REDACTION_LEFT.test(v)) errors.push(`${formatPath(path)}: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`)
+      return v
+    }
+    if (Array.isArray(v)) return v.map((x, k) => walk(x, [...path, k]))
+    if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]))
+    return v
+  }
+  const out = walk(value, [])
+  return errors.length ? { ok: false, errors } : { ok: true, value: out }
+}
+
+/** Backups kept next to the file (CCR keeps 3 too, named `config.json.<ISO time>.bak`). */
+export const BACKUPS_KEPT = 3
+
+/**
+ * Replaces the file at `path` with `text` atomically: the old file is copied to
+ * `<path>.<ISO time>.bak` (the newest BACKUPS_KEPT are kept), the new text is written to a
+ * temp file in the same directory with the old file's mode, then renamed over the file, so a
+ * reader (or a crash) sees either the old file or the new one, never half of one.
+ * Returns the backup's path (undefined when there was no file before).
+ */
+export async function writeFileAtomic(path: string, text: string, now: () => number): Promise<string | undefined> {
+  const dir = dirname(path)
+  let mode: number | undefined
+  let backup: string | undefined
+  try {
+    mode = (await stat(path)).mode & 0o777
+    backup = `${path}.${new Date(now()).toISOString().replace(/[:]/g, '-')}.bak`
+    await copyFile(path, backup)
+    if (mode !== undefined) await chmod(backup, mode)
+  } catch (e) {
+    if (!(e instanceof Error && 'code' in e && e.code === 'ENOENT')) throw e
+    backup = undefined
+  }
+  const tmp = join(dir, `.${basename(path)}.${now().toString(36)}.${Math.floor(Math.random() * 1e9).toString(36)}.tmp`)
+  try {
+    await writeFile(tmp, text, { encoding: 'utf8', mode: mode ?? 0o600, flush: true })
+    await rename(tmp, path)
+  } catch (e) {
+    await rm(tmp, { force: true })
+    throw e
+  }
+  await pruneBackups(path)
+  return backup
+}
+
+async function pruneBackups(path: string): Promise<void> {
+  const base = basename(path)
+  const olds = (await readdir(dirname(path))).filter((f) => f.startsWith(`${base}.`) && f.endsWith('.bak')).sort()
+  for (const f of olds.slice(0, Math.max(0, olds.length - BACKUPS_KEPT))) await rm(join(dirname(path), f), { force: true })
+}
+
+/** The config file as the management API edits it. */
+export interface ConfigFileAccess {
+  readonly path: string
+  read(): Promise<string>
+  /** Every problem of `text` as a config (`path: message`), as start-up would report them. */
+  validate(text: string): string[]
+  /** Atomic write with a backup; returns the backup's path. */
+  write(text: string): Promise<string | undefined>
+}
+
+export function configFileAccess(path: string, validate: (text: string) => string[], now: () => number): ConfigFileAccess {
+  return { path, read: () => readFile(path, 'utf8'), validate, write: (text) => writeFileAtomic(path, text, now) }
+}
