@@ -3,7 +3,6 @@
  * client's own wire format. It does no I/O of its own; everything arrives in `deps`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { Scalar } from '@scalar/hono-api-reference'
 import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
 import type { MiddlewareHandler } from 'hono'
@@ -20,6 +19,8 @@ import { registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
 import { VERSION } from './version.ts'
+import { DOCS_BUNDLE_PATH, registerDocs } from './ui/docs.ts'
+import { registerUi, UI_PUBLIC_PATHS } from './ui/route.ts'
 
 export interface AppOptions {
   readonly startedAt?: number
@@ -54,7 +55,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     },
   })
   app.use('*', requestId({ random: deps.random }))
-  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, publicPaths: ['/', '/health', '/docs', '/openapi.json'] }))
+  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', ...UI_PUBLIC_PATHS] }))
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
   app.use('/preset/*', limit)
@@ -84,9 +85,10 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
   opts.extraRoutes?.(app)
 
-  app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))
+  app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs', ui: '/ui/' }))
   app.doc31('/openapi.json', openApiInfo)
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Switchyard API' }))
+  registerDocs(app)
+  registerUi(app)
   app.notFound((c) => fail(c, { kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }))
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {

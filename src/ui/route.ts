@@ -1,0 +1,50 @@
+/**
+ * The dashboard at `/ui`: one HTML page, its script and styles and the uPlot chart library, all
+ * embedded in the binary (text imports) and served by the instance itself, never a CDN. The page
+ * holds no data: it reads the typed JSON endpoints with the API key the user typed, like any
+ * client, so its shell and assets are public and everything it shows is behind APIKEY.
+ */
+import { createHash } from 'node:crypto'
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import htmlText from './page/index.html' with { type: 'text' }
+import appCss from './page/app.css' with { type: 'text' }
+import appJs from './page/app.js' with { type: 'text' }
+import uplotJs from '../../node_modules/uplot/dist/uPlot.iife.min.js' with { type: 'text' }
+import uplotCss from '../../node_modules/uplot/dist/uPlot.min.css' with { type: 'text' }
+
+interface Asset { readonly body: string; readonly type: string; readonly etag: string }
+
+const asset = (body: string, type: string): Asset => ({ body, type, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` })
+
+const ASSETS: Readonly<Record<string, Asset>> = {
+  '/ui/app.js': asset(appJs, 'text/javascript; charset=utf-8'),
+  '/ui/app.css': asset(appCss, 'text/css; charset=utf-8'),
+  '/ui/uplot.js': asset(uplotJs, 'text/javascript; charset=utf-8'),
+  '/ui/uplot.css': asset(uplotCss, 'text/css; charset=utf-8'),
+}
+// bun-types types `*.html` imports as HTML bundles; imported as text they are the file's text.
+const html = htmlText as unknown as string
+const PAGE = asset(html, 'text/html; charset=utf-8')
+
+/** Paths served without the API key: the page and its assets (no data in them). */
+export const UI_PUBLIC_PATHS: readonly string[] = ['/ui', '/ui/', ...Object.keys(ASSETS)]
+
+/** The page may talk to its own origin only: no script, style, font or request elsewhere. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+}
+
+/** Bytes the page needs on first load (HTML, script, styles, chart library). */
+export const UI_PAGE_BYTES = [PAGE, ...Object.values(ASSETS)].reduce((n, a) => n + new TextEncoder().encode(a.body).length, 0)
+
+export function registerUi(app: OpenAPIHono): void {
+  const serve = (a: Asset, cache: string) => (c: { req: { header(n: string): string | undefined }; body(b: string | null, s: 200 | 304, h: Record<string, string>): Response }) => {
+    const headers = { 'content-type': a.type, etag: a.etag, 'cache-control': cache, ...SECURITY_HEADERS }
+    return c.req.header('if-none-match') === a.etag ? c.body(null, 304, headers) : c.body(a.body, 200, headers)
+  }
+  app.get('/ui', serve(PAGE, 'no-cache'))
+  app.get('/ui/', serve(PAGE, 'no-cache'))
+  for (const [path, a] of Object.entries(ASSETS)) app.get(path, serve(a, 'no-cache'))
+}
