@@ -25,9 +25,11 @@ const ASSETS: Readonly<Record<string, Asset>> = {
 // bun-types types `*.html` imports as HTML bundles; imported as text they are the file's text.
 const html = htmlText as unknown as string
 const PAGE = asset(html, 'text/html; charset=utf-8')
+/** Browsers ask for `/favicon.ico` on every page of the instance (the docs too): a small SVG, public. */
+const ICON = asset('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f6feb"/><path d="M3 5h9l-2-2M13 11H4l2 2" stroke="#fff" stroke-width="1.6" fill="none"/></svg>', 'image/svg+xml')
 
 /** Paths served without the API key: the page and its assets (no data in them). */
-export const UI_PUBLIC_PATHS: readonly string[] = ['/ui', '/ui/', ...Object.keys(ASSETS)]
+export const UI_PUBLIC_PATHS: readonly string[] = ['/ui', '/ui/', '/favicon.ico', ...Object.keys(ASSETS)]
 
 /** The page may talk to its own origin only: no script, style, font or request elsewhere. */
 const SECURITY_HEADERS = {
@@ -47,4 +49,5 @@ export function registerUi(app: OpenAPIHono): void {
   app.get('/ui', serve(PAGE, 'no-cache'))
   app.get('/ui/', serve(PAGE, 'no-cache'))
   for (const [path, a] of Object.entries(ASSETS)) app.get(path, serve(a, 'no-cache'))
+  app.get('/favicon.ico', serve(ICON, 'public, max-age=86400'))
 }

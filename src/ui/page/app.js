@@ -109,14 +109,14 @@
 
   // ---------- charts (uPlot) ----------
   function chart(container, opts) {
-    const { series, data, height = 170, spark = false, bars = false, yFmt, xTime = true } = opts
+    const { series, data, height = 170, spark = false, bars = false, yFmt, xTime = true, xRange } = opts
     const width = Math.max(120, container.clientWidth || 300)
     const axis = { stroke: css('--muted'), grid: { stroke: css('--line'), width: 1 }, ticks: { stroke: css('--line') } }
     const u = new uPlot({
       width, height,
       cursor: spark ? { show: false } : { drag: { x: false, y: false } },
       legend: { show: !spark },
-      scales: { x: { time: xTime }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
+      scales: { x: xRange ? { time: xTime, range: xRange } : { time: xTime }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
       axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 56, values: yFmt ? (u, v) => v.map(yFmt) : undefined })],
       series: [{ value: xTime ? (u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) : undefined }, ...series.map((s, i) => ({
         label: s.label, stroke: css(s.color || `--c${i + 1}`), width: spark ? 1.5 : 2, spanGaps: false, points: { show: false },
@@ -214,7 +214,7 @@
       for (const r of recent.requests) if (r.target) share.set(r.target, (share.get(r.target) || 0) + 1)
       const now = Date.now() / 1000
       const rankIn = new Map()
-      for (const p of plans) p.targets.forEach((t, i) => { if (!rankIn.has(t.target)) rankIn.set(t.target, []); rankIn.get(t.target).push(`${p.scenario} #${i + 1} (${num(t.score, 2)})`) })
+      for (const p of plans) p.targets.forEach((t, i) => { if (!rankIn.has(t.target)) rankIn.set(t.target, []); rankIn.get(t.target).push(`${p.scenario} #${i + 1}`) })
       const rows = lat.targets.map((t) => {
         const h = latencyHistory.get(t.target) || { x: [], y: [] }
         h.x.push(now); h.y.push(t.ewma_latency_ms)
@@ -228,21 +228,20 @@
         breaker.dataset.breaker = t.breaker
         const mini = el('div', { class: 'minichart' })
         const tr = el('tr', { 'data-target': t.target },
-          td(el('code', { text: t.target })), td(num(t.rank), true), td(num(t.score, 3), true),
-          td(ms(t.ewma_latency_ms), true), td(ms(t.ttft_ms), true), td(t.tokens_per_sec === null ? '–' : `${num(t.tokens_per_sec, 1)} tok/s`, true),
-          td(t.error_rate === null ? '–' : pct(1 - t.error_rate), true), td(num(t.in_flight), true), breaker,
-          td(budget), td(recent.requests.length ? pct((share.get(t.target) || 0) / recent.requests.length, 0) : '–', true), td(num(t.samples), true),
-          td((rankIn.get(t.target) || []).join(', ') || '–'), el('td', {}, mini),
-          td(t.demoted ? badge(`demoted: ${t.reason || ''}`, 'warn') : ''))
+          td(el('code', { text: t.target })), breaker, el('td', {}, mini), td(ms(t.ewma_latency_ms), true), td(ms(t.ttft_ms), true),
+          td(t.tokens_per_sec === null ? '–' : `${num(t.tokens_per_sec, 1)} tok/s`, true), td(t.error_rate === null ? '–' : pct(1 - t.error_rate), true),
+          td(num(t.in_flight), true), td(budget), td(recent.requests.length ? pct((share.get(t.target) || 0) / recent.requests.length, 0) : '–', true),
+          td(num(t.rank), true), td(num(t.score, 3), true), td(num(t.samples), true),
+          el('td', { class: 'wrap small' }, (rankIn.get(t.target) || []).join(' · ') || '–', t.demoted ? badge(`demoted: ${t.reason || ''}`, 'warn') : ''))
         tr._mini = { box: mini, data: [h.x.slice(), h.y.slice()] }
         return tr
       })
       const wrap = document.getElementById('tg-table')
       if (!wrap) return
       state.charts = state.charts.filter((c) => !wrap.contains(c.container))
-      wrap.replaceChildren(table(['Target', { label: 'Rank', num: 1 }, { label: 'Score', num: 1 }, { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 },
-        { label: 'Throughput', num: 1 }, { label: 'Success', num: 1 }, { label: 'In flight', num: 1 }, 'Breaker', 'Rate budget left', { label: 'Share', num: 1 },
-        { label: 'Samples', num: 1 }, 'Rank per scenario (score)', 'Latency', ''], rows, 'No target has served a request yet.'))
+      wrap.replaceChildren(table(['Target', 'Breaker', 'Latency trend', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
+        { label: 'Success', num: 1 }, { label: 'In flight', num: 1 }, 'Rate budget left', { label: 'Share', num: 1 }, { label: 'Rank', num: 1 }, { label: 'Score', num: 1 },
+        { label: 'Samples', num: 1 }, 'Rank per scenario'], rows, 'No target has served a request yet.'))
       for (const tr of rows) chart(tr._mini.box, { series: [{ label: 'latency', fmt: ms }], data: tr._mini.data, height: 32, spark: true })
       const planBox = document.getElementById('tg-plans')
       planBox.replaceChildren(...plans.map((p) => el('div', { class: 'card plan' },
@@ -289,7 +288,7 @@
       for (const [id, label, ys, fmt] of [['us-req', 'requests', days.map((d) => byDay.get(d).r), num], ['us-cost', 'cost', days.map((d) => byDay.get(d).c), usd]]) {
         const box = document.getElementById(id)
         const data = [xs.length ? xs : [Date.now() / 1000], xs.length ? ys : [0]]
-        if (!box._u) box._u = chart(box, { series: [{ label, fmt, color: id === 'us-cost' ? '--c5' : '--c1' }], data, bars: true, yFmt: fmt })
+        if (!box._u) box._u = chart(box, { series: [{ label, fmt, color: id === 'us-cost' ? '--c5' : '--c1' }], data, bars: true, yFmt: fmt, xRange: (u, min, max) => [Math.min(min, max - 6 * 86400) - 43200, max + 43200] })
         else box._u.setData(data)
       }
     },

@@ -1,0 +1,144 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core,
+ * against a real instance on 127.0.0.1 (the harness mock upstream behind it). Skipped, with
+ * the reason printed, when Chromium is missing or under Deno (playwright-core drives Chromium
+ * over extra stdio pipes that Deno's child_process does not provide); CI installs Chromium
+ * and runs this under Bun.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { API_KEY, CHROMIUM, CHROMIUM_ARGS, chromiumPresent, startUiInstance, traffic, type UiInstance } from './fixture.ts'
+import { UI_PAGE_BYTES } from '../../src/ui/route.ts'
+
+const skip = chromiumPresent() ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+if (skip) console.log(`ui browser tests skipped: ${skip}`)
+
+type Browser = import('playwright-core').Browser
+type Page = import('playwright-core').Page
+
+const VIEWS = ['overview', 'targets', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
+
+describe('dashboard in Chromium', { skip }, () => {
+  let ui: UiInstance
+  let browser: Browser
+  let page: Page
+  const consoleErrors: string[] = []
+  const offInstance: string[] = []
+
+  before(async () => {
+    ui = await startUiInstance()
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 })
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    page = await ctx.newPage()
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`) })
+    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`))
+    page.on('request', (r) => { if (!r.url().startsWith(`${ui.url}/`) && !/^(data|blob):/.test(r.url())) offInstance.push(r.url()) })
+    await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 6)
+  })
+  after(async () => {
+    await browser?.close()
+    await ui?.stop()
+  })
+
+  const open = async (view: string) => {
+    await page.goto(`${ui.url}/ui/#${view}`)
+    await page.waitForSelector(`main[data-view="${view}"][data-updated]`, { timeout: 10_000 })
+  }
+
+  it('asks for the API key, keeps it for the tab, and then shows data', async () => {
+    await page.goto(`${ui.url}/ui/`)
+    await page.waitForSelector('dialog#login[open]', { timeout: 10_000 })
+    await page.fill('#login-key', API_KEY)
+    await page.click('#login-form button[type=submit]')
+    await page.waitForSelector('main[data-view="overview"][data-updated]', { timeout: 10_000 })
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('switchyard.apiKey')), API_KEY)
+    // The 401 of the first load is the only failed request; it is not a console error of the page's own.
+    consoleErrors.length = 0
+  })
+
+  it('renders every view with no console error and no request off the instance, first paint under 1 s', async () => {
+    for (const v of VIEWS) {
+      await open(v)
+      assert.ok((await page.locator('main').innerText()).length > 40, `${v} is empty`)
+    }
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1)
+    assert.ok(fcp > 0 && fcp < 1000, `first contentful paint ${fcp} ms`)
+    await page.goto(`${ui.url}/docs`)
+    await page.waitForFunction(() => document.body.innerText.includes('Switchyard'), undefined, { timeout: 20_000 })
+    assert.deepEqual(offInstance, [])
+    assert.deepEqual(consoleErrors, [])
+    assert.ok(UI_PAGE_BYTES < 150_000, `page weight ${UI_PAGE_BYTES} bytes`)
+  })
+
+  it('numbers move while traffic flows, and the charts are drawn', async () => {
+    await open('requests')
+    const rows = async () => Number((await page.locator('#rq-count').innerText()).split(' of ')[1])
+    const before = await rows()
+    await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 8)
+    await page.waitForFunction((n) => Number(document.getElementById('rq-count')?.textContent?.split(' of ')[1]) > n, before, { timeout: 8_000 })
+    assert.ok(await rows() >= before + 8)
+    await open('overview')
+    const rps = () => page.locator('#stat-rps .value').innerText()
+    const first = await rps()
+    await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 20)
+    await page.waitForFunction((v) => document.querySelector('#stat-rps .value')?.textContent !== v, first, { timeout: 8_000 })
+    const inked = await page.evaluate(() => {
+      const c = document.querySelector('#ch-rps canvas') as HTMLCanvasElement | null
+      if (!c) return 0
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+      let n = 0
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++
+      return n
+    })
+    assert.ok(inked > 500, `chart canvas has ${inked} drawn pixels`)
+  })
+
+  it('shows a breaker opened by a failing upstream within a few seconds', async () => {
+    await open('targets')
+    await traffic(ui.url, 'mock,bad:status=500', 8)
+    const cell = page.locator('tr[data-target="mock,bad:status=500"] td[data-breaker]')
+    await page.waitForFunction(() => {
+      const td = document.querySelector('tr[data-target="mock,bad:status=500"] td[data-breaker]') as HTMLElement | null
+      return td !== null && td.dataset.breaker !== 'closed'
+    }, undefined, { timeout: 5_000 })
+    assert.match(await cell.innerText(), /open/)
+  })
+
+  it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {
+    await open('config')
+    const text = await page.inputValue('#cf-text')
+    assert.doesNotMatch(text, /sk-literal-upstream-secret/)
+    await page.fill('#cf-text', text.replace('"background": "oai,gpt-mock"', '"background": "mock,slow:ttft=120:delay=20"'))
+    await page.click('#cf-save')
+    await page.waitForSelector('#cf-result .notice.ok', { timeout: 10_000 })
+    const saved = readFileSync(ui.path, 'utf8')
+    for (const kept of ['"$SY_UI_KEY"', '"${SY_UI_UPSTREAM_KEY}"', '"sk-literal-upstream-secret"', '"CUSTOM_UNKNOWN": { "keep": ["me", 1] }', '// Switchyard UI test config']) {
+      assert.ok(saved.includes(kept), `${kept} lost:\n${saved}`)
+    }
+    assert.match(saved, /"background": "mock,slow:ttft=120:delay=20"/)
+    assert.equal(readdirSync(ui.dir).filter((f) => f.endsWith('.bak')).length, 1)
+    const plan = await (await fetch(`${ui.url}/v1/routing/plan?scenario=background`, { headers: { 'x-api-key': API_KEY } })).json() as { target: string }
+    assert.equal(plan.target, 'mock,slow:ttft=120:delay=20', 'the saved config was reloaded')
+
+    await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"think": "mock,slow:ttft=120:delay=20"', '"think": "nowhere,model"'))
+    await page.click('#cf-save')
+    await page.waitForSelector('#cf-result .notice.bad', { timeout: 10_000 })
+    // Chromium logs the expected 400 answer as a failed resource: that one line is not a page error.
+    const refused = consoleErrors.splice(0).filter((e) => !/status of 400/.test(e))
+    assert.deepEqual(refused, [])
+    assert.match(await page.locator('#cf-issues').innerText(), /line \d+\s*Router\.think: .*nowhere/)
+    assert.equal(readFileSync(ui.path, 'utf8'), saved, 'a refused edit leaves the file alone')
+  })
+
+  it('starts a performance test from the page and watches it complete', async () => {
+    await open('performance')
+    await page.waitForSelector('#pf-models input[name=model]')
+    await page.click('#pf-start')
+    await page.waitForSelector('#pf-job-status[data-status="done"]', { timeout: 30_000 })
+    await page.waitForFunction(() => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'), undefined, { timeout: 15_000 })
+    assert.deepEqual(consoleErrors, [])
+    assert.deepEqual(offInstance, [])
+  })
+})
