@@ -4,7 +4,7 @@
  * 64 KB translated body, streaming TTFB, and 100/1,000/5,000 concurrent streams.
  */
 import { writeFileSync } from 'node:fs'
-import type { HarnessArgs } from './cli.ts'
+import type { HarnessArgs } from './stress/args.ts'
 import type { ClientFormat } from './stress/check.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { ClientFormat } from './stress/check.ts'
+import type { HarnessArgs } from './stress/args.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { runStreams } from './stress/run.ts'
 import type { Child } from './stress/proc.ts'
@@ -31,22 +32,7 @@ const HELP = `bun run harness [bench] [options]
   --no-usage-check     do not require usage equal to the generated tokens (proxies that drop usage)
   bench options: --quick (smaller bench for CI smoke runs)`
 
-export interface HarnessArgs {
-  readonly command: 'stress' | 'bench'
-  readonly streams: number
-  readonly chunks: number
-  readonly delayMs: number
-  readonly tokens: number
-  readonly format: ClientFormat
-  readonly clientFormat: ClientFormat
-  readonly target: string | undefined
-  readonly mockPort: number
-  readonly json: string | undefined
-  readonly timeoutS: number
-  readonly quick: boolean
-  readonly skipUsage: boolean
-  readonly targetPid: number | undefined
-}
+export type { HarnessArgs }
 
 const asFormat = (v: string | undefined, d: ClientFormat): ClientFormat => {
   if (v === undefined) return d

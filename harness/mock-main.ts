@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { runtime } from '../src/runtime/index.ts'
-import { startMockServer } from './mock-server.ts'
+import { startMockServer } from '../src/demo/server.ts'
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, seed: { type: 'string' }, host: { type: 'string' } } })
 // Benchmarks send hundreds of thousands of requests: bound the attempt log (later ones are only counted).

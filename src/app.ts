@@ -11,7 +11,7 @@ import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
-import { Dedup, dedupRequests } from './proxy/dedup.ts'
+import { Dedup, dedupRequests } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
@@ -27,8 +27,6 @@ export interface AppOptions {
   readonly activeStreams?: () => number
   /** Inference requests beyond this many active streams get a 529 overloaded answer. */
   readonly maxStreams?: number
-  /** Registers management and observability routes (they run behind the same auth). */
-  readonly extraRoutes?: (app: OpenAPIHono) => void
   /** Runs the CCR custom router before the pipeline (src/plugins/route-hook.ts). */
   readonly customRouting?: MiddlewareHandler
   /** Management requests per minute per client (default 60). */
@@ -83,7 +81,6 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerChatCompletions(app, deps)
   registerModels(app, deps)
   registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
-  opts.extraRoutes?.(app)
 
   app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs', ui: '/ui/' }))
   app.doc31('/openapi.json', openApiInfo)

@@ -1,13 +1,35 @@
 /**
- * The composition root's building blocks: from a Config to the Deps the app runs on, plus
- * the live services the management routes read. cli.ts and the integration tests both use it.
+ * The composition root. `createInstance(config, runtime)` builds every service and store of one
+ * instance and registers every route; the CLI, the tests and the OpenAPI generator all call it.
+ * `createServices` is its first half (Config → the Deps the pipeline runs on), which the
+ * fake-clock simulations and the `probe` command use on their own.
  */
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { createApp } from './app.ts'
+import { ActiveResults } from './perf/active.ts'
+import { PerfEngine } from './perf/engine.ts'
+import { passiveFromSnapshot } from './perf/passive.ts'
+import { performanceScore } from './perf/score.ts'
+import { configuredTargets } from './perf/cli.ts'
+import { loadPlugins } from './plugins/setup.ts'
+import { createProbeSender } from './proxy/probe-sender.ts'
+import { registerManagement } from './routes/management.ts'
+import { registerObservability } from './routes/observability.ts'
+import { registerPerformance } from './routes/performance.ts'
+import { registerLive } from './routes/live.ts'
+import { createLiveRecorder } from './live/recent.ts'
+import type { ConfigFileAccess } from './config/write.ts'
+import { openStore, STORE_FILE } from './store/db.ts'
+import { PerformanceStore } from './store/performance.ts'
+import { UsageStore } from './store/usage.ts'
 import type { Config } from './config/types.ts'
 import type { CustomRoutes, Deps, Sleep, TokenService, UpstreamFetch } from './deps.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
-import { configuredPrices, createRoutingEngine, type RoutingParts } from './proxy/routing-engine.ts'
-import { sessionUsageLru } from './proxy/sessions.ts'
+import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
+import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
 import { createThinkingCache } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
@@ -86,4 +108,116 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
+}
+
+/** What the host gives an instance: where it keeps data, and (for tests) its clock, randomness and upstream. */
+export interface InstanceRuntime {
+  readonly dataDir: string
+  readonly log?: Logger
+  readonly fetch?: UpstreamFetch
+  readonly now?: () => number
+  readonly random?: () => number
+  readonly sleep?: Sleep
+  readonly maxStreams?: number
+  /** The config file as written (uninterpolated), for the redacted `GET /api/config`. */
+  readonly rawConfig?: unknown
+  readonly reload?: () => Promise<string>
+  /** The config file's path: relative plugin paths (CUSTOM_ROUTER_PATH, transformers) resolve from its directory. */
+  readonly configPath?: string
+  /** Proxy environment for upstream calls (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
+  readonly env?: ProxyEnv
+  /** Preset files directory; default `~/.claude-code-router/presets` (none for a `:memory:` data dir). */
+  readonly presetDir?: string
+  /** Where relative plugin paths resolve when there is no config file (demo mode); default the working directory. */
+  readonly cwd?: string
+  /** The config file for `PUT /api/config` (absent: the config cannot be saved from the API). */
+  readonly configFile?: ConfigFileAccess
+}
+
+/** A configured instance: every service built and every route registered, with no listener. */
+export interface AppInstance {
+  readonly app: OpenAPIHono
+  readonly services: Services
+  readonly engine: PerfEngine
+  close(): Promise<void>
+}
+
+/**
+ * The composition root: builds every service and store of an instance for a config and
+ * registers every route. The CLI's server, the tests and the OpenAPI generator all call it.
+ */
+export async function createInstance(fileConfig: Config, opts: InstanceRuntime): Promise<AppInstance> {
+  const log = opts.log ?? createLogger({ level: fileConfig.logLevel, enabled: fileConfig.log })
+  const plugins = await loadPlugins(fileConfig, {
+    base: { home: homedir(), dir: opts.configPath ? dirname(opts.configPath) : resolve(opts.cwd ?? '.') },
+    log,
+    rawConfig: opts.rawConfig,
+    presetDir: opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
+  })
+  const config = plugins.config
+  const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
+  const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
+  // Filled in once the performance store is open; until then routing uses live traffic only.
+  let active: ActiveResults | undefined
+  const live = createLiveRecorder(opts.now ?? systemClock())
+  const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
+  const services = createServices(config, {
+    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
+    observers: [live.observer],
+    performance: (target, snap, now) => {
+      const a = active?.get(target)
+      return a ? performanceScore({ active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) }, now, scoreOpts) : undefined
+    },
+  })
+  const { deps } = services
+  services.observability.ledger.seed(usageStore.loadTotals())
+  usageStore.start(1_000)
+  const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
+  active = new ActiveResults(() => perfStore.metrics())
+  const engine = new PerfEngine({
+    config: config.performance,
+    targets: configuredTargets(config),
+    sender: createProbeSender(deps),
+    store: perfStore,
+    now: deps.now,
+    log: (m) => log.info(m),
+    onResult: () => active?.refresh(),
+  })
+  if (config.performance.enabled) engine.start()
+  // Imports and deletes through the API change the store too: pick them up within a minute.
+  const refreshTimer = setInterval(() => active?.refresh(), 60_000)
+  const passive = (target: string) => {
+    const snap = services.routing.stats.snapshot(target, deps.now())
+    return snap.samples === 0 ? undefined : passiveFromSnapshot(snap)
+  }
+  const app = createApp(deps, {
+    startedAt: deps.now(),
+    activeStreams: services.telemetry.activeStreams,
+    maxStreams: opts.maxStreams ?? config.maxStreams,
+    customRouting: plugins.middleware(deps.tokens),
+  })
+  // Registered after createApp's middleware, so they run behind the same auth and rate limit.
+  registerObservability(app, services)
+  registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
+  registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
+  registerLive(app, { live, now: deps.now, providers: config.providers.map((p) => p.name), budget: (p, t) => services.routing.limiter.budget(p, t) })
+  let closed = false
+  return {
+    app,
+    services,
+    engine,
+    close: async () => {
+      if (closed) return
+      closed = true
+      engine.stop()
+      clearInterval(refreshTimer)
+      plugins.unload()
+      services.closeFetch()
+      deps.watchdog.stop()
+      usageStore.stop()
+      usageStore.flush()
+      perfStore.close()
+      store.close()
+    },
+  }
 }

@@ -5,61 +5,17 @@
  */
 import type { Config } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
-import type { JsonObject, Usage, WireFormatName } from './formats/types.ts'
+import type { JsonObject, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
-import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
+import type { RequestTrace } from './proxy/types.ts'
+import type { PlannedTarget, RoutingEngine, SessionUsage } from './routing/contract.ts'
 import type { StreamWatchdog } from './proxy/watchdog.ts'
 import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
-import type { Scenario } from './config/types.ts'
+
+export type { Admission, AttemptReport, AttemptTimer, NextStep, RoutingEngine, SessionUsage } from './routing/contract.ts'
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
-
-/** What one upstream try reports when it ends. */
-export interface AttemptReport {
-  readonly ok: boolean
-  readonly error?: ProxyError
-  readonly outputTokens?: number
-}
-
-/** A running attempt; exactly one of `finish` or `abandon` ends it. */
-export interface AttemptTimer {
-  /** The first content token arrived (streams). */
-  firstToken(): void
-  finish(report: AttemptReport): void
-}
-
-export type Admission =
-  | { readonly ok: true; release(usage?: Usage): void }
-  | { readonly ok: false; readonly error: ProxyError }
-
-export type NextStep =
-  | { readonly action: 'retry'; readonly delayMs: number }
-  | { readonly action: 'failover' }
-  | { readonly action: 'stop' }
-
-/** Adaptive routing and resilience, as the pipeline sees them. */
-export interface RoutingEngine {
-  /**
-   * Candidates for a scenario target, ordered by measurements (config order until there are
-   * enough); targets over a rate budget or under an upstream Retry-After go last.
-   */
-  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
-  /** Breaker and rate-limit admission for one try. */
-  admit(t: PlannedTarget, estimatedTokens: number): Admission
-  begin(t: PlannedTarget): AttemptTimer
-  /**
-   * Retry the same target, fail over, or stop, given the error of try number `attempt`
-   * (0-based). `next` is the target a failover would go to: a wait longer than it is expected
-   * to take fails over instead.
-   */
-  decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep
-  /**
-   * The rest of the plan after `err` (a `context_length_exceeded` moves the Router's
-   * longContext target first). `tried` are the keys already attempted.
-   */
-  reroute?(err: ProxyError, remaining: readonly PlannedTarget[], tried: readonly string[], routerName?: string): readonly PlannedTarget[]
-}
 
 /** Waits `ms` or until `signal` aborts; resolves false when it aborted. Injected so tests drive time. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<boolean>
@@ -82,12 +38,6 @@ export interface Telemetry {
   /** One upstream try failed (counted per attempt, by reason). */
   attemptFailed(t: PlannedTarget, e: ProxyError): void
   request(trace: RequestTrace, body: JsonObject): void
-}
-
-/** The last usage seen per Claude Code session (CCR's long-context rule). */
-export interface SessionUsage {
-  get(sessionId: string): number | undefined
-  set(sessionId: string, inputTokens: number): void
 }
 
 /** A CCR custom router's pick for one request (src/plugins/custom-router.ts). */

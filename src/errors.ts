@@ -53,7 +53,7 @@ export function httpStatusOf(e: ProxyError): number {
   }
 }
 
-/** Anthropic `error.type` by HTTP status (protocols.md §5.3); OpenAI clients get the same type string. */
+/** Anthropic `error.type` by HTTP status (docs/protocols.md §5.3); OpenAI clients get the same type string. */
 export function anthropicErrorTypeOf(status: number): string {
   switch (status) {
     case 400: case 422: return 'invalid_request_error'

@@ -1,72 +1,272 @@
 /**
- * Checks the import direction and capability rules of shared/architecture.md by reading the
- * sources: a stray `fetch`, clock, `node:sqlite`, `Bun`/`Deno` or upward import fails here.
+ * The layer rules of docs/architecture.md, checked by reading the sources: every import in
+ * src/, harness/, scripts/ and the shared test helpers must go to a folder its own folder is
+ * allowed to use (LAYERS), the import graph must have no cycle, and the capability rules hold
+ * (a stray `fetch`, clock, `node:sqlite`, `Bun`/`Deno` or `process` fails here). The checker is
+ * a pair of pure functions over an in-memory graph, so the last block can feed it a
+ * deliberately wrong graph and show that it fails.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, normalize, relative } from 'node:path'
 
 const ROOT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..')
+
+const isTest = (p: string) => p.endsWith('.test.ts') || p.endsWith('.bench.ts')
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name)
     if (statSync(p).isDirectory()) return sources(p)
-    return p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.bench.ts') ? [p] : []
+    return p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : []
   })
 }
 
-const files = sources(join(ROOT, 'src')).map((p) => ({ path: relative(ROOT, p), text: readFileSync(p, 'utf8') }))
-const importsOf = (text: string) => [...text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm)].map((m) => ({ spec: m[3]!, typeOnly: Boolean(m[2]) }))
+interface SourceFile { readonly path: string; readonly text: string }
+interface Import { readonly spec: string; readonly typeOnly: boolean }
+
+const all: SourceFile[] = ['src', 'harness', 'scripts', 'test']
+  .flatMap((d) => sources(join(ROOT, d)))
+  .map((p) => ({ path: relative(ROOT, p).split('\\').join('/'), text: readFileSync(p, 'utf8') }))
+/** Product, harness and script code (tests may import anything they exercise). */
+const files = all.filter((f) => !isTest(f.path))
+const product = files.filter((f) => f.path.startsWith('src/'))
+
+/** Block comments and whole-line `//` comments out, so an example in a doc comment is no import. */
+const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+
+/** Static imports and re-exports (also multi-line and side-effect ones) and dynamic `import('…')`. */
+export function importsOf(text: string): Import[] {
+  const src = code(text)
+  const out: Import[] = []
+  for (const m of src.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) out.push({ spec: m[2]!, typeOnly: Boolean(m[1]) })
+  for (const m of src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false })
+  return out
+}
+
+/** `from` → every repository file it imports (relative specifiers only; packages are not edges). */
+export type Graph = ReadonlyMap<string, readonly string[]>
+
+function graphOf(fs: readonly SourceFile[]): Graph {
+  return new Map(fs.map((f) => [f.path, importsOf(f.text)
+    .filter((i) => i.spec.startsWith('.'))
+    .map((i) => normalize(join(dirname(f.path), i.spec)).split('\\').join('/'))]))
+}
+
+/**
+ * The layer a file belongs to: its folder under src/ (`routing`), a top-level src file by name
+ * (`app.ts`), or `harness`, `scripts`, `test`. `deps.ts`, the interface the pipeline is handed,
+ * belongs to proxy/. perf/'s pure model (run records, aggregates, score) is a layer of its own
+ * below store/ and routing/, which persist and blend it; the rest of perf/ (engine, scheduler,
+ * CLI) sits above them.
+ */
+const PERF_MODEL = new Set(['src/perf/types.ts', 'src/perf/aggregate.ts', 'src/perf/stats.ts', 'src/perf/score.ts'])
+export function layerOf(path: string): string {
+  if (PERF_MODEL.has(path)) return 'perf-model'
+  // The interface the pipeline is handed belongs to the pipeline.
+  if (path === 'src/deps.ts') return 'proxy'
+  const parts = path.split('/')
+  if (parts[0] !== 'src') return parts[0]!
+  return parts[1]!
+}
+
+/**
+ * What each layer may import besides itself, bottom to top. A layer not listed here may import
+ * nothing, so a new folder has to be placed in this list deliberately.
+ */
+export const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  'lib': [],
+  'errors.ts': [],
+  'version.ts': [],
+  'config': ['lib'],
+  'formats': ['config', 'errors.ts', 'lib'],
+  'tokens': ['config', 'formats', 'lib'],
+  'resilience': ['config', 'errors.ts', 'lib'],
+  'metrics': ['lib'],
+  'usage': ['formats', 'lib'],
+  'perf-model': ['config', 'formats', 'lib'],
+  'routing': ['config', 'errors.ts', 'formats', 'lib', 'perf-model', 'resilience', 'tokens'],
+  'runtime': ['lib'],
+  'store': ['lib', 'perf-model', 'usage'],
+  'log.ts': ['config'],
+  'perf': ['config', 'formats', 'lib', 'perf-model', 'routing', 'store'],
+  'demo': ['config', 'formats', 'lib', 'runtime'],
+  // The pipeline, with deps.ts, the interface it is handed.
+  'proxy': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
+  'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
+  'observe.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
+  'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
+  // The edge.
+  'middleware': ['config', 'errors.ts', 'formats', 'lib', 'proxy', 'resilience'],
+  'plugins': ['config', 'formats', 'lib', 'log.ts', 'middleware', 'proxy', 'routing'],
+  'live': ['proxy'],
+  'routes': ['config', 'errors.ts', 'formats', 'lib', 'live', 'metrics', 'middleware', 'observe.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routing', 'store', 'version.ts'],
+  // The dashboard and /docs embed page assets (uPlot, Scalar's bundle) from the installed packages as text.
+  'ui': ['node_modules'],
+  'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'ui', 'version.ts'],
+  // The composition root builds every service and registers every route.
+  'compose.ts': ['app.ts', 'config', 'formats', 'lib', 'live', 'log.ts', 'observe.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
+  'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'version.ts'],
+  'cli.ts': ['cli', 'runtime', 'version.ts'],
+  // Outside the product: they may use it, it never uses them.
+  'harness': ['demo', 'formats', 'lib', 'runtime'],
+  // Shared test helpers get their app from the composition root, never from the CLI.
+  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  'scripts': ['compose.ts', 'test'],
+}
+
+/** Every import that leaves its layer for one the layer is not allowed to use, as `from → to`. */
+export function layerViolations(graph: Graph, layers: Readonly<Record<string, readonly string[]>>): string[] {
+  const bad: string[] = []
+  for (const [from, tos] of graph) {
+    const a = layerOf(from)
+    for (const to of tos) {
+      const b = layerOf(to)
+      if (a !== b && !(layers[a] ?? []).includes(b)) bad.push(`${from} → ${to} (${a} may not import ${b})`)
+    }
+  }
+  return bad
+}
+
+/** Each import cycle once, as the files around it (Tarjan's strongly connected components). */
+export function cyclesOf(graph: Graph): string[][] {
+  let next = 0
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const out: string[][] = []
+  const visit = (v: string) => {
+    index.set(v, next); low.set(v, next); next++
+    stack.push(v); onStack.add(v)
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)) }
+      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+    }
+    if (low.get(v) !== index.get(v)) return
+    const scc: string[] = []
+    let w: string
+    do { w = stack.pop()!; onStack.delete(w); scc.push(w) } while (w !== v)
+    if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort())
+  }
+  for (const v of graph.keys()) if (!index.has(v)) visit(v)
+  return out
+}
+
+const graph = graphOf(files)
 const within = (path: string, ...dirs: string[]) => dirs.some((d) => path.startsWith(`src/${d}/`))
 
 /** Folders whose code is pure maths and data: no I/O, no clock, no randomness of their own. */
 const PURE = ['routing', 'resilience', 'tokens', 'formats', 'metrics', 'usage']
-/** Layers above the pure core, which pure code must never import (even for types). */
-const UPPER = ['proxy/', 'routes/', 'middleware/', 'cli/', 'cli.ts', 'app.ts', 'compose.ts', 'store/', 'runtime/', 'perf/engine']
 
 describe('architecture', () => {
-  it('reads a meaningful number of source files (the rules below are not vacuous)', () => {
-    assert.ok(files.length > 60, `only ${files.length} files found`)
+  it('reads a meaningful number of source files and imports (the rules below are not vacuous)', () => {
+    assert.ok(product.length > 60, `only ${product.length} files found`)
+    const edges = [...graph.values()].reduce((n, tos) => n + tos.length, 0)
+    assert.ok(edges > 300, `only ${edges} imports found`)
+  })
+
+  it('every relative import names a file that exists', () => {
+    const known = new Set(all.map((f) => f.path))
+    const bad = [...graph].flatMap(([from, tos]) => tos.filter((to) => to.endsWith('.ts') && !to.endsWith('.d.ts') && !known.has(to)).map((to) => `${from} → ${to}`))
+    assert.deepEqual(bad, [])
+  })
+
+  it('every file belongs to a layer of the allow-list', () => {
+    const unknown = [...new Set(files.map((f) => layerOf(f.path)))].filter((l) => !(l in LAYERS))
+    assert.deepEqual(unknown, [])
+  })
+
+  it('every import goes to a layer its own layer may use', () => {
+    assert.deepEqual(layerViolations(graph, LAYERS), [])
+  })
+
+  it('the import graph has no cycles (type-only imports included)', () => {
+    assert.deepEqual(cyclesOf(graph), [])
+  })
+
+  it('the layers themselves form no cycle (so the allow-list has a bottom and a top)', () => {
+    const layerGraph: Graph = new Map(Object.entries(LAYERS))
+    assert.deepEqual(cyclesOf(layerGraph), [])
   })
 
   it('only src/store/ imports node:sqlite', () => {
-    const bad = files.filter((f) => !within(f.path, 'store') && importsOf(f.text).some((i) => i.spec === 'node:sqlite'))
+    const bad = product.filter((f) => !within(f.path, 'store') && importsOf(f.text).some((i) => i.spec === 'node:sqlite'))
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
   it('only src/runtime/ touches the Bun or Deno globals', () => {
-    const bad = files.filter((f) => !within(f.path, 'runtime') && /\b(Bun|Deno)\.[a-zA-Z]/.test(f.text))
+    const bad = product.filter((f) => !within(f.path, 'runtime') && /\b(Bun|Deno)\.[a-zA-Z]/.test(f.text))
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
   it('only src/runtime/ and the CLI touch process', () => {
-    const bad = files.filter((f) => !within(f.path, 'runtime', 'cli') && f.path !== 'src/cli.ts' && /\bprocess\.[a-zA-Z]/.test(f.text))
+    const bad = product.filter((f) => !within(f.path, 'runtime', 'cli') && f.path !== 'src/cli.ts' && /\bprocess\.[a-zA-Z]/.test(f.text))
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
   it('pure folders never read the clock, draw randomness or call fetch themselves', () => {
-    const bad = files.filter((f) => within(f.path, ...PURE) && /Date\.now\(\)|Math\.random\(\)|\bfetch\(|setTimeout\(|setInterval\(/.test(f.text))
+    const bad = product.filter((f) => within(f.path, ...PURE) && /Date\.now\(\)|Math\.random\(\)|\bfetch\(|setTimeout\(|setInterval\(/.test(f.text))
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
-  it('pure folders never import the layers above them', () => {
-    const bad = files.flatMap((f) => within(f.path, ...PURE)
-      ? importsOf(f.text).filter((i) => i.spec.startsWith('.') && UPPER.some((u) => i.spec.includes(`/${u}`) || i.spec.endsWith(`/${u}`))).map((i) => `${f.path} → ${i.spec}`)
-      : [])
-    assert.deepEqual(bad, [])
-  })
-
-  it('formats/ never imports routing/ or resilience/ (a translator cannot know which tier it serves)', () => {
-    const bad = files.flatMap((f) => within(f.path, 'formats')
-      ? importsOf(f.text).filter((i) => /\/(routing|resilience)\//.test(i.spec)).map((i) => `${f.path} → ${i.spec}`)
+  it('pure folders import only pure layers (even for types)', () => {
+    const pureLayers = new Set([...PURE, 'lib', 'config', 'errors.ts', 'perf-model'])
+    const bad = [...graph].flatMap(([from, tos]) => pureLayers.has(layerOf(from)) && PURE.includes(layerOf(from))
+      ? tos.filter((to) => !pureLayers.has(layerOf(to))).map((to) => `${from} → ${to}`)
       : [])
     assert.deepEqual(bad, [])
   })
 
   it('only proxy/upstream.ts sends upstream requests (other modules get fetch through Deps)', () => {
-    const bad = files.filter((f) => within(f.path, 'proxy') && f.path !== 'src/proxy/upstream.ts' && /\bfetch\(|deps\.fetch\(/.test(f.text))
+    const bad = product.filter((f) => within(f.path, 'proxy') && f.path !== 'src/proxy/upstream.ts' && /\bfetch\(|deps\.fetch\(/.test(f.text))
     assert.deepEqual(bad.map((f) => f.path), [])
+  })
+})
+
+describe('architecture checker (a test of the test)', () => {
+  const ok: Graph = new Map([
+    ['src/routing/plan.ts', ['src/resilience/breaker.ts', 'src/config/types.ts']],
+    ['src/resilience/breaker.ts', ['src/config/types.ts']],
+    ['src/config/types.ts', []],
+  ])
+
+  it('accepts a graph that follows the rules', () => {
+    assert.deepEqual(layerViolations(ok, LAYERS), [])
+    assert.deepEqual(cyclesOf(ok), [])
+  })
+
+  it('flags a deliberately added upward import', () => {
+    const upward = new Map(ok).set('src/resilience/breaker.ts', ['src/config/types.ts', 'src/routing/window.ts'])
+    assert.deepEqual(layerViolations(upward, LAYERS), ['src/resilience/breaker.ts → src/routing/window.ts (resilience may not import routing)'])
+    const shipsHarness = new Map([['src/cli/start.ts', ['harness/mock-server.ts']]])
+    assert.equal(layerViolations(shipsHarness, LAYERS).length, 1)
+  })
+
+  it('flags a cycle, also one inside a single layer', () => {
+    const cycle = new Map([
+      ['src/metrics/registry.ts', ['src/metrics/exposition.ts']],
+      ['src/metrics/exposition.ts', ['src/metrics/registry.ts']],
+      ['src/metrics/prometheus.ts', ['src/metrics/registry.ts']],
+    ])
+    assert.deepEqual(layerViolations(cycle, LAYERS), [])
+    assert.deepEqual(cyclesOf(cycle), [['src/metrics/exposition.ts', 'src/metrics/registry.ts']])
+    assert.deepEqual(cyclesOf(new Map([['src/a.ts', ['src/a.ts']]])), [['src/a.ts']])
+  })
+
+  it('reads multi-line, type-only, re-export, side-effect and dynamic imports, and skips commented ones', () => {
+    const text = [
+      "import {\n  a,\n  b,\n} from './multi.ts'",
+      "import type { T } from './types.ts'",
+      "export { x } from './re.ts'",
+      "import './side.ts'",
+      "const m = await import('./lazy.ts')",
+      '/** @example import { z } from "./doc.ts" */',
+      "// import { y } from './line.ts'",
+    ].join('\n')
+    assert.deepEqual(importsOf(text).map((i) => i.spec), ['./multi.ts', './types.ts', './re.ts', './side.ts', './lazy.ts'])
+    assert.equal(importsOf(text).find((i) => i.spec === './types.ts')?.typeOnly, true)
   })
 })

@@ -4,10 +4,10 @@
  */
 import { openApiInfo } from '../src/app.ts'
 import { demoConfig } from '../src/config/demo.ts'
-import { buildAppForConfig } from '../src/cli/instance.ts'
+import { createInstance } from '../src/compose.ts'
 
 export async function buildDocApp(): Promise<unknown> {
-  const { app, close } = await buildAppForConfig(demoConfig('http://127.0.0.1:9'), { dataDir: ':memory:' })
+  const { app, close } = await createInstance(demoConfig('http://127.0.0.1:9'), { dataDir: ':memory:' })
   try {
     return app.getOpenAPI31Document(openApiInfo)
   } finally {

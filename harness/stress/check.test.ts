@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { createMockUpstream } from '../mock-upstream.ts'
+import { createMockUpstream } from '../../src/demo/upstream.ts'
 import type { ClientFormat } from './check.ts'
 import { StreamChecker } from './check.ts'
 

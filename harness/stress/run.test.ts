@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startMockServer } from '../mock-server.ts'
+import { startMockServer } from '../../src/demo/server.ts'
 import { requestBody, runStreams } from './run.ts'
 import { ccrConfig, viaProxy } from './switchyard.ts'
 

@@ -1,12 +1,11 @@
 /** The CLI's commands. Each returns an exit code (-1: keep running, the server owns the process). */
-import type { CliOptions } from '../cli.ts'
-import { readConfig } from '../cli.ts'
+import type { CliOptions, Env } from './options.ts'
+import { readConfig } from './options.ts'
 import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
 import { runStatus, runStop } from './status.ts'
 
-export type Env = Record<string, string | undefined>
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
 async function runValidate(opts: CliOptions, env: Env): Promise<number> {

@@ -1,6 +1,6 @@
-import type { CliOptions } from '../cli.ts'
-import { readConfig } from '../cli.ts'
-import type { Env } from './commands.ts'
+import type { CliOptions } from './options.ts'
+import { readConfig } from './options.ts'
+import type { Env } from './options.ts'
 
 /** Shell-quotes a value for an `export` line. */
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`

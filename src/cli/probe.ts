@@ -1,7 +1,7 @@
 /** `switchyard probe` (active tests once, no server) and `switchyard perf export|import FILE`. */
 import { join } from 'node:path'
-import type { CliOptions } from '../cli.ts'
-import { readConfig } from '../cli.ts'
+import type { CliOptions } from './options.ts'
+import { readConfig } from './options.ts'
 import { createServices } from '../compose.ts'
 import { createLogger } from '../log.ts'
 import { runPerfBackupCommand } from '../perf/backup-cli.ts'
@@ -10,7 +10,7 @@ import { TEST_TYPES, type TestType } from '../perf/types.ts'
 import { createProbeSender } from '../proxy/probe-sender.ts'
 import { openStore, STORE_FILE } from '../store/db.ts'
 import { PerformanceStore } from '../store/performance.ts'
-import type { Env } from './commands.ts'
+import type { Env } from './options.ts'
 import { dataDirOf } from './status.ts'
 
 export async function runProbe(opts: CliOptions, env: Env): Promise<number> {

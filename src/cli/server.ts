@@ -8,7 +8,7 @@ import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
 import type { Logger } from '../log.ts'
 import { runtime } from '../runtime/index.ts'
-import type { Env } from './commands.ts'
+import type { Env } from './options.ts'
 import { buildInstance, type Instance } from './instance.ts'
 
 export interface ServerOptions {

@@ -4,14 +4,14 @@
  * rest with a well-formed in-stream error, flush stores, exit 0. A second signal exits at once.
  */
 import { homedir } from 'node:os'
-import type { CliOptions } from '../cli.ts'
-import { readConfig } from '../cli.ts'
+import type { CliOptions } from './options.ts'
+import { readConfig } from './options.ts'
 import { demoConfig } from '../config/demo.ts'
 import type { Config } from '../config/types.ts'
 import { createLogger } from '../log.ts'
 import { runtime } from '../runtime/index.ts'
 import { VERSION } from '../version.ts'
-import type { Env } from './commands.ts'
+import type { Env } from './options.ts'
 import { envLines } from './env.ts'
 import { buildServer, type RunningServer } from './server.ts'
 
@@ -33,7 +33,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
   let config = r.config
   let stopDemo: (() => Promise<void>) | undefined
   if (!config) {
-    const { startMockServer } = await import('../../harness/mock-server.ts')
+    const { startMockServer } = await import('../demo/server.ts')
     const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
     stopDemo = () => mock.stop()
     config = demoConfig(mock.url)

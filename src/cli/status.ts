@@ -1,8 +1,8 @@
 /** `switchyard status` and `switchyard stop`, through the PID file in the data dir. */
 import { homedir } from 'node:os'
-import type { CliOptions } from '../cli.ts'
-import { readConfig } from '../cli.ts'
-import type { Env } from './commands.ts'
+import type { CliOptions } from './options.ts'
+import { readConfig } from './options.ts'
+import type { Env } from './options.ts'
 import { pidPath, probeInstance, processAlive, readPidFile, removePidFile, type PidRecord } from './pidfile.ts'
 import { localBaseUrl } from './env.ts'
 

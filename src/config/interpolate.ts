@@ -1,5 +1,5 @@
 /**
- * CCR's `$VAR` / `${VAR}` interpolation (ccr-contract §1.2), applied to every string of the
+ * CCR's `$VAR` / `${VAR}` interpolation (docs/protocols.md §8.2), applied to every string of the
  * parsed config, recursively. Pure: the environment comes in as an argument.
  */
 

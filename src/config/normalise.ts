@@ -177,7 +177,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     log: file.LOG,
     logLevel: file.LOG_LEVEL,
     apiTimeoutMs: file.API_TIMEOUT_MS,
-    // The CCR engine reads these config keys in this order (ccr-contract §1.3).
+    // The CCR engine reads these config keys in this order (docs/protocols.md §8.3).
     proxyUrl: file.HTTPS_PROXY ?? file.https_proxy ?? file.httpsProxy ?? file.PROXY_URL,
     customRouterPath: file.CUSTOM_ROUTER_PATH,
     customTransformers: file.transformers,

@@ -2,7 +2,7 @@
  * Redaction of the raw (un-interpolated) config for display (`/api/config`, `--print-config`,
  * logs). A value that is itself a `$VAR`/`${VAR}` reference is kept: it names a variable and
  * holds no secret, and showing it is what lets a UI save the file back without baking secrets
- * in (CCR's UI bug, ccr-contract §1.2).
+ * in (CCR's UI bug, docs/protocols.md §8.2).
  */
 import { isVarReference } from './interpolate.ts'
 

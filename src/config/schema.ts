@@ -1,5 +1,5 @@
 /**
- * The ONE zod schema for the CCR `config.json` (ccr-contract §1) plus our optional keys.
+ * The ONE zod schema for the CCR `config.json` (docs/protocols.md §8.1) plus our optional keys.
  * It validates shapes and defaults; cross-field checks (Router targets, fallback entries,
  * presets) run in the superRefine through checks.ts; normalise.ts maps the result to `Config`.
  */

@@ -1,9 +1,13 @@
 /**
  * The normalised configuration the rest of the code sees. `config/load.ts` turns a CCR-style
- * `config.json` (see shared/ccr-contract.md) into this, once, at start-up or reload.
+ * `config.json` (docs/protocols.md §8.1) into this, once, at start-up or reload.
  * Everything here is plain data: no functions, no secrets in logs (apiKey fields are never printed).
  */
-import type { WireFormatName } from '../formats/types.ts'
+/**
+ * The wire formats a provider can speak (and a client can send). Declared here, with the rest of
+ * what a config can say, so config stays below formats/; `formats/types.ts` re-exports it.
+ */
+export type WireFormatName = 'anthropic' | 'openai'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 

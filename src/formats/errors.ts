@@ -27,7 +27,7 @@ function errorObject(format: WireFormatName, e: ProxyError): { status: number; e
 }
 
 /**
- * An error as an HTTP response in the client's format (protocols.md §5.3).
+ * An error as an HTTP response in the client's format (docs/protocols.md §5.3).
  * @example renderError('anthropic', { kind: 'overloaded', message: 'busy' }).status // 529
  */
 export function renderError(format: WireFormatName, e: ProxyError, requestId?: string): { status: number; body: JsonObject } {

@@ -1,5 +1,5 @@
 /**
- * Reading how long an upstream asks us to wait, from its response headers (protocols.md §6):
+ * Reading how long an upstream asks us to wait, from its response headers (docs/protocols.md §6):
  * `retry-after-ms`, `retry-after` (seconds or HTTP date), Anthropic's
  * `anthropic-ratelimit-*-reset` (RFC 3339, when the matching `*-remaining` is 0) and OpenAI's
  * `x-ratelimit-reset-*` (Go durations such as `1s`, `6m0s`, `20ms`).

@@ -1,5 +1,5 @@
 /** Shapes shared by both wire formats. */
-export type WireFormatName = 'anthropic' | 'openai'
+export type { WireFormatName } from '../config/types.ts'
 
 /** One server-sent event. `event` is the `event:` line (Anthropic has one, OpenAI does not). */
 export interface SseEvent {
@@ -9,7 +9,7 @@ export interface SseEvent {
 
 /**
  * Token usage in Anthropic's terms: `inputTokens` excludes cached tokens; total input is
- * input + cacheRead + cacheCreation. OpenAI usage is converted into this (protocols.md §4.5).
+ * input + cacheRead + cacheCreation. OpenAI usage is converted into this (docs/protocols.md §4.4).
  */
 export interface Usage {
   readonly inputTokens: number
@@ -46,7 +46,7 @@ export interface TranslateContext {
   readonly toolNames?: Readonly<Record<string, string>>
   /**
    * Anthropic upstream → OpenAI client: called with an assistant turn's first tool-call id and its
-   * thinking / redacted_thinking blocks, which OpenAI clients cannot send back (protocols.md §4.2).
+   * thinking / redacted_thinking blocks, which OpenAI clients cannot send back (docs/protocols.md §4.2).
    */
   readonly onThinking?: (toolCallId: string, blocks: readonly JsonObject[]) => void
   /** OpenAI client → Anthropic upstream: the blocks remembered for a tool-call id, put back in front of that turn. */

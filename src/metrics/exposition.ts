@@ -2,7 +2,26 @@
  * Prometheus text exposition format 0.0.4
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
  */
-import type { Family, Series } from './registry.ts'
+
+/** What rendering reads of one labelled series (the registry's `Series` has this shape). */
+export interface Series {
+  readonly labelValues: readonly string[]
+  readonly value: number
+  /** Histograms: per-bucket (non-cumulative) counts, last slot is +Inf. */
+  readonly buckets: Float64Array | undefined
+  readonly sum: number
+  readonly count: number
+}
+
+/** What rendering reads of one metric family; declared here so the format does not depend on the registry. */
+export interface Family {
+  readonly name: string
+  readonly help: string
+  readonly type: 'counter' | 'gauge' | 'histogram'
+  readonly labelNames: readonly string[]
+  readonly bucketBounds: readonly number[] | undefined
+  readonly series: { values(): Iterable<Series> }
+}
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 

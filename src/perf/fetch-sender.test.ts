@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMockUpstream, estimateInputTokens } from '../../harness/mock-upstream.ts'
+import { createMockUpstream, estimateInputTokens } from '../demo/upstream.ts'
 import type { PerformanceConfig } from '../config/types.ts'
 import { PerformanceStore } from '../store/performance.ts'
 import { PerfEngine } from './engine.ts'

@@ -1,5 +1,5 @@
 /**
- * CCR's CUSTOM_ROUTER_PATH (ccr-contract §2.3): a module exporting
+ * CCR's CUSTOM_ROUTER_PATH (docs/protocols.md §8.5): a module exporting
  * `async (req, config) => "provider,model" | null`, called before the built-in scenario rules.
  * The router is user code, so it is fenced: it sees a copy of the body, headers without
  * credentials and the redacted config; a throw, a 50 ms overrun or a target naming no

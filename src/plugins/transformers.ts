@@ -1,5 +1,5 @@
 /**
- * CCR custom transformers (`transformers: [{ path, options }]`, ccr-contract §3.4): each module
+ * CCR custom transformers (`transformers: [{ path, options }]`, docs/protocols.md §8.6): each module
  * exports a class; we construct it with its options, give it a `logger`, and register it by
  * its instance `name`, so a provider's `use` list can name it. A plugin named like a built-in
  * replaces it (CCR: the later registration wins).

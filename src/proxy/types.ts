@@ -1,6 +1,10 @@
 /** Values that flow through the request pipeline. */
-import type { ProviderConfig, Scenario } from '../config/types.ts'
+import type { Scenario } from '../config/types.ts'
 import type { JsonObject, SseEvent, Usage, WireFormatName } from '../formats/types.ts'
+
+import type { PlannedTarget } from '../routing/contract.ts'
+
+export type { PlannedTarget } from '../routing/contract.ts'
 
 /** An inbound request after validation, in the client's own wire format. */
 export interface ClientRequest {
@@ -18,15 +22,6 @@ export interface ClientRequest {
   readonly preset?: string
 }
 
-/** One place a request may be sent: a provider and one of its models, with its place in the plan. */
-export interface PlannedTarget {
-  readonly key: string
-  readonly provider: ProviderConfig
-  readonly model: string
-  /** `tier-0`…, or `fallback-N` for CCR `fallback` entries. */
-  readonly tier: string
-  readonly source: 'primary' | 'fallback' | 'tier'
-}
 
 export interface RouteDecision {
   readonly scenario: Scenario

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMockUpstream } from '../../harness/mock-upstream.ts'
+import { createMockUpstream } from '../demo/upstream.ts'
 import type { ProviderConfig } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'

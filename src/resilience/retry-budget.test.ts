@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { budgetRemaining, budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams } from './retry-budget.ts'
-import { windowSum } from '../routing/window.ts'
+import { windowSum } from '../lib/window.ts'
 
 describe('retry budget', () => {
   const p = { ...retryBudgetParams(0.2), minRetries: 2 }

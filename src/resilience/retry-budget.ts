@@ -3,8 +3,8 @@
  * exceed `ratio × requests + minRetries`. The floor lets a quiet proxy still retry a single
  * failed call; the ratio stops a retry storm from multiplying load on a failing upstream.
  */
-import { emptyWindow, windowAdd, windowSum } from '../routing/window.ts'
-import type { SlidingWindow, WindowParams } from '../routing/window.ts'
+import { emptyWindow, windowAdd, windowSum } from '../lib/window.ts'
+import type { SlidingWindow, WindowParams } from '../lib/window.ts'
 
 export interface RetryBudgetParams extends WindowParams {
   readonly ratio: number

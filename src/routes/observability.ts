@@ -3,9 +3,10 @@
  * token drift and audits, and Prometheus metrics. Typed JSON, every route in the OpenAPI doc.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
-import type { Services } from '../compose.ts'
+import type { Deps } from '../deps.ts'
+import type { Observability } from '../observe.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
-import { explainPlan } from '../proxy/routing-engine.ts'
+import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
 import { getRoute } from './openapi.ts'
 
@@ -60,7 +61,14 @@ const metricsRoute = createRoute({
 
 const nullable = (n: number | undefined) => (n === undefined ? null : n)
 
-export function registerObservability(app: OpenAPIHono, s: Services): void {
+/** What these routes read of the instance's services (the composition root's `Services` has this shape). */
+export interface ObservedServices {
+  readonly deps: Pick<Deps, 'config' | 'now'>
+  readonly routing: RoutingParts
+  readonly observability: Observability
+}
+
+export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
   const { config, now } = s.deps
   app.openapi(getRoute('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema, 'Observability'), (c) => {
     const rows = latencyReport(s.routing.stats.all(now()), config.router, now())

@@ -51,7 +51,7 @@ export interface PlanView {
   readonly performance?: ReadonlyMap<string, { readonly performance_score: number; readonly demoted: boolean }>
 }
 
-export interface PlannedTarget extends Candidate {
+export interface ScoredTarget extends Candidate {
   readonly provider: string
   readonly retry: RetryPolicy
   readonly samples: number
@@ -66,14 +66,14 @@ export interface PlannedTarget extends Candidate {
 }
 
 export type Plan =
-  | { readonly kind: 'ready'; readonly ordering: 'config' | 'score' | 'performance'; readonly targets: readonly PlannedTarget[]; readonly dropped: readonly PlannedTarget[] }
-  | { readonly kind: 'exhausted'; readonly reason: SkipReason; readonly retryInMs: number; readonly targets: readonly PlannedTarget[] }
+  | { readonly kind: 'ready'; readonly ordering: 'config' | 'score' | 'performance'; readonly targets: readonly ScoredTarget[]; readonly dropped: readonly ScoredTarget[] }
+  | { readonly kind: 'exhausted'; readonly reason: SkipReason; readonly retryInMs: number; readonly targets: readonly ScoredTarget[] }
 
 function emptySnap(key: string): TargetSnapshot {
   return { key, samples: 0, successes: 0, errors: 0, inFlight: 0, breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 } }
 }
 
-function skipOf(snap: TargetSnapshot, provider: string, view: PlanView, cfg: RouterConfig, now: number): PlannedTarget['skip'] {
+function skipOf(snap: TargetSnapshot, provider: string, view: PlanView, cfg: RouterConfig, now: number): ScoredTarget['skip'] {
   const br = breakerAllows(snap.breaker, now, cfg.breaker)
   if (!br.allowed) return { reason: 'circuit_open', retryInMs: Math.max(1, breakerRetryInMs(br.state, now)) }
   const lim = view.limited?.get(provider)
@@ -81,7 +81,7 @@ function skipOf(snap: TargetSnapshot, provider: string, view: PlanView, cfg: Rou
 }
 
 /** Scores every candidate against the best values among them. */
-function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig, now: number): PlannedTarget[] {
+function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig, now: number): ScoredTarget[] {
   const snaps = cands.map((c) => view.stats.get(c.target) ?? emptySnap(c.target))
   const prices = cands.map((c) => view.pricePerMTok?.get(c.target))
   const best = normalisersOf(snaps, prices)
@@ -101,9 +101,9 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
   })
 }
 
-function byScore(usable: readonly PlannedTarget[], view: PlanView, now: number, random: () => number): PlannedTarget[] {
+function byScore(usable: readonly ScoredTarget[], view: PlanView, now: number, random: () => number): ScoredTarget[] {
   const t = { ...DEFAULT_TUNING, ...view.tuning }
-  const explore = (p: PlannedTarget) => {
+  const explore = (p: ScoredTarget) => {
     const last = view.stats.get(p.target)?.lastFinishedAt
     return last === undefined || now - last >= t.staleMs
   }
@@ -112,14 +112,14 @@ function byScore(usable: readonly PlannedTarget[], view: PlanView, now: number, 
   const scored = head.map((p) => ({ key: p.target, score: p.score, inFlight: view.stats.get(p.target)?.inFlight ?? 0, explore: explore(p) }))
   const order = select(scored, { band: t.band, exploreShare: t.exploreShare }, random)
   const byKey = new Map(head.map((p) => [p.target, p]))
-  return [...order.map((s) => byKey.get(s.key)).filter((p): p is PlannedTarget => p !== undefined), ...tail]
+  return [...order.map((s) => byKey.get(s.key)).filter((p): p is ScoredTarget => p !== undefined), ...tail]
 }
 
 /**
  * A half-open target with a free probe slot goes first: its probe is how it gets back into
  * rotation, and waiting for exploration or a failover to reach it would stretch the outage.
  */
-function probesFirst(order: readonly PlannedTarget[], view: PlanView, cfg: RouterConfig, now: number): readonly PlannedTarget[] {
+function probesFirst(order: readonly ScoredTarget[], view: PlanView, cfg: RouterConfig, now: number): readonly ScoredTarget[] {
   const probing = order.filter((p) => {
     const b = view.stats.get(p.target)?.breaker
     return b !== undefined && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
@@ -132,7 +132,7 @@ function probesFirst(order: readonly PlannedTarget[], view: PlanView, cfg: Route
  * goes first to a cold target: without it a fallback that never fails over would stay cold
  * forever and the plan would never leave config order. With no data at all nothing moves.
  */
-function warmUp(usable: readonly PlannedTarget[], view: PlanView, cfg: RouterConfig, random: () => number): readonly PlannedTarget[] {
+function warmUp(usable: readonly ScoredTarget[], view: PlanView, cfg: RouterConfig, random: () => number): readonly ScoredTarget[] {
   const min = Math.max(1, cfg.minSamples)
   const cold = usable.filter((p) => p.samples < min)
   const share = view.tuning?.exploreShare ?? DEFAULT_TUNING.exploreShare
@@ -165,8 +165,8 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg:
 }
 
 /** Best performance score first; targets failing the performance thresholds last (stable). */
-function byPerformance(usable: readonly PlannedTarget[], view: PlanView): PlannedTarget[] {
-  const demoted = (p: PlannedTarget) => view.performance?.get(p.target)?.demoted === true
+function byPerformance(usable: readonly ScoredTarget[], view: PlanView): ScoredTarget[] {
+  const demoted = (p: ScoredTarget) => view.performance?.get(p.target)?.demoted === true
   return [...usable].sort((a, b) => Number(demoted(a)) - Number(demoted(b)) || (b.performanceScore ?? 0) - (a.performanceScore ?? 0))
 }
 
@@ -174,7 +174,7 @@ function byPerformance(usable: readonly PlannedTarget[], view: PlanView): Planne
  * After a `context_length_exceeded` error: the remaining targets with the Router's
  * `longContext` target moved first, when it is among them.
  */
-export function preferLongContext(remaining: readonly PlannedTarget[], cfg: RouterConfig): readonly PlannedTarget[] {
+export function preferLongContext(remaining: readonly ScoredTarget[], cfg: RouterConfig): readonly ScoredTarget[] {
   const lc = remaining.find((p) => p.target === cfg.longContext)
   return lc ? [lc, ...remaining.filter((p) => p !== lc)] : remaining
 }

@@ -1,5 +1,5 @@
 /**
- * CCR 1.x scenario routing (ccr-contract §2.2), pure: which Router target serves an
+ * CCR 1.x scenario routing (docs/protocols.md §8.4), pure: which Router target serves an
  * Anthropic-shaped request. Order:
  *   explicit `provider,model` → longContext → subagent tag → image → background → webSearch → think → default
  * A scenario whose Router key is unset falls through to the next.

@@ -13,8 +13,8 @@ import type { BreakerEvent, BreakerState } from '../resilience/breaker.ts'
 import { dampen, EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
 import type { Ewma } from './ewma.ts'
 import type { FailureReason, TargetSnapshot } from './types.ts'
-import { emptyWindow, windowAdd, windowSum } from './window.ts'
-import type { SlidingWindow, WindowParams } from './window.ts'
+import { emptyWindow, windowAdd, windowSum } from '../lib/window.ts'
+import type { SlidingWindow, WindowParams } from '../lib/window.ts'
 
 export interface StatsOptions {
   readonly ewmaAlpha: number

@@ -1,6 +1,6 @@
 /**
  * `"provider,model"` targets: parsing, keys, and CCR's explicit-model resolution
- * (ccr-contract §2.2 step 2). Pure.
+ * (docs/protocols.md §8.4). Pure.
  */
 import { splitTarget } from '../config/target-syntax.ts'
 import type { ProviderConfig } from '../config/types.ts'

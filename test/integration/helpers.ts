@@ -1,8 +1,8 @@
 /**
  * An app wired to the in-process harness mock: no ports, real translation, routing and streams.
  */
-import { createMockUpstream, type MockOptions } from '../../harness/mock-upstream.ts'
-import { buildAppForConfig, type BuiltApp } from '../../src/cli/instance.ts'
+import { createMockUpstream, type MockOptions } from '../../src/demo/upstream.ts'
+import { createInstance, type AppInstance } from '../../src/compose.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { Config } from '../../src/config/types.ts'
 import { createSseDecoder, knownTransformer } from '../../src/formats/index.ts'
@@ -29,7 +29,7 @@ export function configOf(file: Record<string, unknown>): Config {
   return r.value.config
 }
 
-export interface TestProxy extends BuiltApp {
+export interface TestProxy extends AppInstance {
   readonly mock: ReturnType<typeof createMockUpstream>
   readonly logs: string[]
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
@@ -40,7 +40,7 @@ export async function testProxy(file: Record<string, unknown> = testConfigFile()
   const logs: string[] = []
   const config = configOf(file)
   const log = createLogger({ level: 'debug', write: (l) => logs.push(l) })
-  const built = await buildAppForConfig(config, { dataDir: ':memory:', fetch: async (req) => mock.fetch(req), log, random: seededRandom(7) })
+  const built = await createInstance(config, { dataDir: ':memory:', fetch: async (req) => mock.fetch(req), log, random: seededRandom(7) })
   return {
     ...built,
     mock,
@@ -69,7 +69,7 @@ export function sseEvents(text: string): SseEvent[] {
 export async function spyingProxy(file: Record<string, unknown> = testConfigFile()): Promise<TestProxy & { seen: { url: string; headers: Headers; body: string }[] }> {
   const seen: { url: string; headers: Headers; body: string }[] = []
   const mock = createMockUpstream()
-  const built = await buildAppForConfig(configOf(file), {
+  const built = await createInstance(configOf(file), {
     dataDir: ':memory:',
     log: createLogger({ enabled: false }),
     fetch: async (req) => { seen.push({ url: req.url, headers: req.headers, body: await req.clone().text() }); return mock.fetch(req) },

@@ -4,8 +4,8 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMockUpstream } from '../../harness/mock-upstream.ts'
-import { buildAppForConfig } from '../../src/cli/instance.ts'
+import { createMockUpstream } from '../../src/demo/upstream.ts'
+import { createInstance } from '../../src/compose.ts'
 import { anthropicBody, configOf, openaiBody, spyingProxy, sseEvents, testConfigFile, testProxy } from './helpers.ts'
 
 describe('proxy: the four client/upstream pairings', () => {
@@ -241,7 +241,7 @@ describe('proxy: models and count_tokens', () => {
 describe('proxy: odd upstream content types', () => {
   it('a streamed answer sent as text/plain (or with no content-type) is still read as SSE', async () => {
     const mock = createMockUpstream()
-    const built = await buildAppForConfig(configOf(testConfigFile()), {
+    const built = await createInstance(configOf(testConfigFile()), {
       dataDir: ':memory:',
       fetch: async (req) => {
         const res = await mock.fetch(req)
@@ -262,7 +262,7 @@ describe('proxy: an upstream that ignores stream: true', () => {
   for (const [client, path, model] of [['anthropic', '/v1/messages', 'oai,mock-o:chunks=3'], ['openai', '/v1/chat/completions', 'anth,mock-a:chunks=3']] as const) {
     it(`answers a streaming ${client} client with a complete stream built from the JSON answer`, async () => {
       const mock = createMockUpstream()
-      const built = await buildAppForConfig(configOf(testConfigFile()), {
+      const built = await createInstance(configOf(testConfigFile()), {
         dataDir: ':memory:',
         // The upstream answers every request as if stream were false.
         fetch: async (req) => mock.fetch(new Request(req.url, { method: 'POST', headers: req.headers, body: JSON.stringify({ ...(await req.json()) as object, stream: false }) })),

@@ -158,7 +158,7 @@ describe('resilience: timeouts', () => {
   })
 })
 
-describe('resilience: the production composition (buildAppForConfig, real clock and timers)', () => {
+describe('resilience: the production composition (createInstance, real clock and timers)', () => {
   it('a 429 with a 50 ms Retry-After is waited out and retried; /v1/latencies and /metrics show it', async () => {
     const p = await testProxy(testConfigFile({}, { default: 'oai,mock-o:status=429:retry-after=0.05:fail-first=1' }))
     const res = await p.post('/v1/messages', ask('claude-sonnet-4'))

@@ -5,7 +5,7 @@
  * `mock.attempts()` is exact. Timeouts (connect, first token, deadline) stay real timers: keep
  * them short in configs that use them.
  */
-import { createMockUpstream, type MockOptions, type MockUpstream } from '../../harness/mock-upstream.ts'
+import { createMockUpstream, type MockOptions, type MockUpstream } from '../../src/demo/upstream.ts'
 import { createApp } from '../../src/app.ts'
 import { createServices, type Services } from '../../src/compose.ts'
 import type { Deps } from '../../src/deps.ts'
@@ -60,7 +60,8 @@ export function simProxy(file: Record<string, unknown>, opts: SimOptions = {}): 
   const log = createLogger({ level: 'fatal', write: () => {} })
   const services = createServices(configOf(file), { fetch, now: clock.now, random: seededRandom(opts.seed ?? 7), log })
   const deps: Deps = { ...services.deps, sleep: clock.proxySleep }
-  const app = createApp(deps, { extraRoutes: (a) => registerObservability(a, { ...services, deps }) })
+  const app = createApp(deps)
+  registerObservability(app, { ...services, deps })
   return {
     clock, mock, deps, services,
     post: async (body, path = '/v1/messages') =>

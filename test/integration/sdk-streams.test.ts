@@ -1,5 +1,5 @@
 /**
- * Streams emitted by our translators, fed to the real SDK accumulators (protocols.md §7.8):
+ * Streams emitted by our translators, fed to the real SDK accumulators (docs/protocols.md §7.2):
  * Anthropic's MessageStream.finalMessage() and openai-node's ChatCompletionStream.finalChatCompletion().
  * The SDKs get a `fetch` that answers from memory, so nothing leaves the process.
  */

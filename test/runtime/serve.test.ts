@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startMockServer } from '../../harness/mock-server.ts'
+import { startMockServer } from '../../src/demo/server.ts'
 import { createSseDecoder } from '../../src/formats/index.ts'
 
 const isBun = 'Bun' in globalThis

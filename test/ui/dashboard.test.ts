@@ -1,15 +1,86 @@
 /**
  * The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core,
- * against a real instance on 127.0.0.1 (the harness mock upstream behind it). Skipped, with
- * the reason printed, when Chromium is missing or under Deno (playwright-core drives Chromium
- * over extra stdio pipes that Deno's child_process does not provide); CI installs Chromium
- * and runs this under Bun.
+ * against a real instance on 127.0.0.1 (the demo mock upstream behind it, a config file in a
+ * temp dir), under Bun and under Deno. Skipped, with the reason printed, when Chromium is
+ * missing; CI installs it (.ci/run). `UI_SCREENSHOTS=docs/ui` also writes the screenshots.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync } from 'node:fs'
-import { API_KEY, CHROMIUM, CHROMIUM_ARGS, chromiumPresent, startUiInstance, traffic, type UiInstance } from './fixture.ts'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startMockServer } from '../../src/demo/server.ts'
+import { buildServer, type RunningServer } from '../../src/cli/server.ts'
+import { parseConfig } from '../../src/config/load.ts'
+import { knownTransformer } from '../../src/formats/index.ts'
+import { createLogger } from '../../src/log.ts'
 import { UI_PAGE_BYTES } from '../../src/ui/route.ts'
+
+const API_KEY = 'ui-test-key-not-a-secret'
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const chromiumPresent = () => existsSync(CHROMIUM)
+
+function configText(mockUrl: string): string {
+  return `{
+  // Switchyard UI test config: the comment, $VAR references and CUSTOM_UNKNOWN must survive a save.
+  "APIKEY": "$SY_UI_KEY",
+  "LOG": false,
+  "Providers": [
+    { "name": "mock", "api_base_url": "${mockUrl}/v1/messages", "api_key": "\${SY_UI_UPSTREAM_KEY}",
+      "models": ["fast:ttft=20:delay=5", "slow:ttft=120:delay=20", "bad:status=500"], "transformer": { "use": ["Anthropic"] } },
+    { "name": "oai", "api_base_url": "${mockUrl}/v1/chat/completions", "api_key": "sk-literal-upstream-secret", "models": ["gpt-mock"] }
+  ],
+  "Router": { "default": "mock,fast:ttft=20:delay=5", "background": "oai,gpt-mock", "think": "mock,slow:ttft=120:delay=20" },
+  "CUSTOM_UNKNOWN": { "keep": ["me", 1] },
+  "performance": { "enabled": false, "dailyTokenBudget": 50000 }
+}
+`
+}
+
+interface UiInstance {
+  readonly url: string
+  readonly path: string
+  readonly dir: string
+  readonly server: RunningServer
+  stop(): Promise<void>
+}
+
+async function startUiInstance(): Promise<UiInstance> {
+  const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+  const dir = mkdtempSync(join(tmpdir(), 'sy-ui-'))
+  const path = join(dir, 'config.json')
+  writeFileSync(path, configText(mock.url))
+  const env = { SY_UI_KEY: API_KEY, SY_UI_UPSTREAM_KEY: 'sk-env-upstream' }
+  const parsed = parseConfig(configText(mock.url), env, { knownTransformer })
+  if (!parsed.ok) throw new Error(parsed.error.join('; '))
+  const server = await buildServer(parsed.value.config, {
+    host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), log: createLogger({ enabled: false }), configPath: path, env, rawConfig: parsed.value.raw,
+  })
+  return {
+    url: server.url, path, dir, server,
+    stop: async () => {
+      await server.shutdown(1000)
+      await mock.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Sends `n` requests to `model` (non-streaming and streaming alternately), ignoring failures. */
+async function traffic(url: string, model: string, n: number): Promise<void> {
+  await Promise.all(Array.from({ length: n }, (_, i) => fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: JSON.stringify({ model, max_tokens: 64, stream: i % 2 === 1, messages: [{ role: 'user', content: `hello ${i}` }] }),
+  }).then((r) => r.text()).catch(() => '')))
+}
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions', '--mute-audio',
+  '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication',
+]
+
 
 const skip = chromiumPresent() ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
 if (skip) console.log(`ui browser tests skipped: ${skip}`)
@@ -130,6 +201,20 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual(refused, [])
     assert.match(await page.locator('#cf-issues').innerText(), /line \d+\s*Router\.think: .*nowhere/)
     assert.equal(readFileSync(ui.path, 'utf8'), saved, 'a refused edit leaves the file alone')
+  })
+
+  const shots = process.env.UI_SCREENSHOTS
+  it('writes a screenshot of every view in light and dark (UI_SCREENSHOTS=dir only)', { skip: shots ? false : 'set UI_SCREENSHOTS=docs/ui to write them' }, async () => {
+    await traffic(ui.url, 'mock,slow:ttft=120:delay=20', 6)
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme })
+      for (const v of VIEWS) {
+        await open(v)
+        await page.waitForTimeout(v === 'performance' ? 2500 : 600)
+        await page.screenshot({ path: join(shots!, `${v}-${scheme}.png`) })
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' })
   })
 
   it('starts a performance test from the page and watches it complete', async () => {

@@ -10,7 +10,7 @@ function isSynthetic(block: unknown): boolean {
 /**
  * Remove thinking blocks that carry our synthetic signatures (made when an OpenAI upstream
  * answered an earlier turn) before an Anthropic request goes to an Anthropic upstream, which
- * rejects foreign signatures with a 400 (protocols.md §4.6). When the last assistant turn then
+ * rejects foreign signatures with a 400 (docs/protocols.md §4.5). When the last assistant turn then
  * has tool_use but no thinking block, thinking is switched off: Anthropic requires that turn to
  * start with one. Returns the body itself when nothing needed changing.
  */

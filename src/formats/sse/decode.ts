@@ -8,7 +8,7 @@ export interface SseDecoder {
 }
 
 /**
- * Create an SSE decoder (protocols.md §0): events end at a blank line (`\n` or `\r\n` line
+ * Create an SSE decoder (docs/protocols.md §1): events end at a blank line (`\n` or `\r\n` line
  * ends), one optional space after the colon is stripped, several `data:` lines join with `\n`,
  * `:` comment lines and unknown fields are ignored. Only the unterminated tail of the input is
  * kept between pushes, so no byte is scanned twice; lines are split with indexOf, not regexes.

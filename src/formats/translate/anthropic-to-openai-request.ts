@@ -127,7 +127,7 @@ function toolChoiceOf(choice: JsonObject, names: Record<string, string>): unknow
 }
 
 /**
- * Anthropic Messages request → OpenAI Chat Completions request (protocols.md §4.1). Fills
+ * Anthropic Messages request → OpenAI Chat Completions request (docs/protocols.md §4.1). Fills
  * `names` with every tool name that had to be shortened, for restoring names in responses.
  */
 export function anthropicToOpenAIRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {

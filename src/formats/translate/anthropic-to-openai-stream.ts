@@ -7,7 +7,7 @@ import { repairToolArgsText } from './tool-args.ts'
 import { mergeAnthropicUsage, openaiUsageBody, usageOfAnthropic } from './usage-map.ts'
 
 /**
- * Anthropic events (A-upstream) → OpenAI chunks (O-client), protocols.md §4.8. Tool-call
+ * Anthropic events (A-upstream) → OpenAI chunks (O-client), docs/protocols.md §4.7. Tool-call
  * indices count tool blocks only; thinking becomes `reasoning_content`; signatures are
  * dropped. With `ctx.includeUsage`, every chunk carries `usage: null` and a usage chunk
  * precedes `[DONE]`.

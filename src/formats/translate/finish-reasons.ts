@@ -1,4 +1,4 @@
-/** The one stop_reason ⇄ finish_reason table (protocols.md §4.4). */
+/** The one stop_reason ⇄ finish_reason table (docs/protocols.md §4.3). */
 
 const TO_ANTHROPIC: Readonly<Record<string, string>> = {
   stop: 'end_turn',

@@ -160,14 +160,14 @@ function applyTools(body: JsonObject, out: JsonObject, names: Record<string, str
 export const JSON_MODE_INSTRUCTION = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
 
 /**
- * OpenAI Chat Completions request → Anthropic Messages request (protocols.md §4.2). System and
+ * OpenAI Chat Completions request → Anthropic Messages request (docs/protocols.md §4.2). System and
  * developer messages are hoisted; tool messages become tool_result blocks in one user turn.
  */
 
 export function openAIToAnthropicRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {
   const system: JsonObject[] = []
   const turns = turnsOf(arr(body.messages), system, names, ctx)
-  // Anthropic has no JSON mode: the instruction is the closest equivalent (protocols.md §4.2).
+  // Anthropic has no JSON mode: the instruction is the closest equivalent (docs/protocols.md §4.2).
   if (obj(body.response_format).type === 'json_object') system.push({ type: 'text', text: JSON_MODE_INSTRUCTION })
   const out: JsonObject = {
     model: ctx.upstreamModel,

@@ -20,7 +20,7 @@ const argsDelta = (index: number, partial: string): SseEvent =>
   event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } })
 
 /**
- * OpenAI chunks (O-upstream) → Anthropic events (A-client), protocols.md §4.7. Emits blocks
+ * OpenAI chunks (O-upstream) → Anthropic events (A-client), docs/protocols.md §4.6. Emits blocks
  * strictly one at a time with contiguous indices; the final message_delta waits for `[DONE]`
  * because usage may arrive after finish_reason. With `repairToolArgs`, each call's arguments
  * are buffered and sent repaired as one input_json_delta when its block closes.

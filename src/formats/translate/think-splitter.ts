@@ -1,4 +1,4 @@
-/** Streaming-safe `<think>…</think>` splitter (protocols.md §4.6). */
+/** Streaming-safe `<think>…</think>` splitter (docs/protocols.md §4.5). */
 
 export interface ThinkSegment {
   readonly kind: 'thinking' | 'text'

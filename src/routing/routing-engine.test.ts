@@ -4,9 +4,9 @@ import { parseConfig } from '../config/load.ts'
 import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
 import { ProviderLimiter } from '../resilience/limiter.ts'
-import { RoutingStats } from '../routing/stats.ts'
+import { RoutingStats } from './stats.ts'
 import { configuredPrices, createRoutingEngine, explainPlan, isContextOverflow, UNKNOWN_TARGET_EXPECTED_MS, type RoutingParts } from './routing-engine.ts'
-import type { PlannedTarget } from './types.ts'
+import type { PlannedTarget } from './contract.ts'
 
 function configWith(router: Record<string, unknown> = {}, providers: Record<string, object> = {}): Config {
   const file = {

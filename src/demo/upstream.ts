@@ -1,7 +1,7 @@
 /**
  * A fault-injecting mock LLM upstream speaking Anthropic Messages and OpenAI Chat
  * Completions, JSON and SSE. `fetch` is a plain web handler: tests inject it as the proxy's
- * upstream fetch (no port), and harness/mock-server.ts serves it over HTTP. Knobs and faults
+ * upstream fetch (no port), and src/demo/server.ts serves it over HTTP. Knobs and faults
  * are per request (model suffix or `x-mock-*` headers); see harness/README.md.
  */
 import type { MockKnobs } from './mock/knobs.ts'
@@ -15,7 +15,7 @@ import { coalescedSleep } from './mock/stream.ts'
 import type { MockAttempt, MockFormat, ProfileStep } from './mock/attempts.ts'
 import { AttemptLog, faultOf, profileFactor } from './mock/attempts.ts'
 import { respondWith } from './mock/respond.ts'
-import { seededRandom } from '../src/lib/rng.ts'
+import { seededRandom } from '../lib/rng.ts'
 
 export type { MockAttempt, MockFormat, MockOutcome, ProfileStep } from './mock/attempts.ts'
 export type { MockKnobs, ContentMode } from './mock/knobs.ts'

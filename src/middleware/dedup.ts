@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
-import { presentedKey } from '../middleware/auth.ts'
+import { presentedKey } from './auth.ts'
 import { isObject } from '../formats/translate/json.ts'
 
 /** A complete answer, buffered so each caller gets its own copy. */

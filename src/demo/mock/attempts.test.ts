@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { createMockUpstream } from '../mock-upstream.ts'
+import { createMockUpstream } from '../upstream.ts'
 import { profileFactor } from './attempts.ts'
 import { parseKnobs } from './knobs.ts'
 

@@ -1,4 +1,4 @@
-import type { SessionUsage } from '../deps.ts'
+import type { SessionUsage } from './contract.ts'
 
 /**
  * The last reported input tokens per Claude Code session, for CCR's long-context rule

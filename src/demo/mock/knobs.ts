@@ -3,8 +3,8 @@
  * (`mock-model:chunks=20:delay=10`) and from `x-mock-*` headers. Every knob is documented
  * in harness/README.md; keep the two in step.
  */
-import type { Result } from '../../src/lib/result.ts'
-import { err, ok } from '../../src/lib/result.ts'
+import type { Result } from '../../lib/result.ts'
+import { err, ok } from '../../lib/result.ts'
 
 export type ContentMode = 'text' | 'tool' | 'thinking'
 

@@ -1,9 +1,9 @@
-/** The mock's streams fed to the official SDK accumulators (protocols.md §7.8): both must accept them. */
+/** The mock's streams fed to the official SDK accumulators (docs/protocols.md §7.2): both must accept them. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { createMockUpstream } from './mock-upstream.ts'
+import { createMockUpstream } from './upstream.ts'
 
 const mock = createMockUpstream({ sleep: () => Promise.resolve() })
 /** The SDKs call fetch(url, init); the mock takes a Request. No network involved. */

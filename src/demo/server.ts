@@ -2,9 +2,9 @@
  * The mock upstream over real HTTP, for the stress run, the benchmark and black-box tests.
  * Faults that must happen below HTTP (`reset`) are mapped to what the socket can express.
  */
-import { runtime } from '../src/runtime/index.ts'
-import type { MockOptions, MockUpstream } from './mock-upstream.ts'
-import { createMockUpstream, MockConnectionReset } from './mock-upstream.ts'
+import { runtime } from '../runtime/index.ts'
+import type { MockOptions, MockUpstream } from './upstream.ts'
+import { createMockUpstream, MockConnectionReset } from './upstream.ts'
 
 export interface MockServer {
   readonly url: string

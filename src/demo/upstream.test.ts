@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { chunkText, createMockUpstream, estimateInputTokens, outputTokensOf } from './mock-upstream.ts'
-import type { MockOptions } from './mock-upstream.ts'
-import { createSseDecoder } from '../src/formats/index.ts'
-import type { SseEvent } from '../src/formats/types.ts'
+import { chunkText, createMockUpstream, estimateInputTokens, outputTokensOf } from './upstream.ts'
+import type { MockOptions } from './upstream.ts'
+import { createSseDecoder } from '../formats/index.ts'
+import type { SseEvent } from '../formats/types.ts'
 
 type Json = Record<string, unknown>
 type Ev = SseEvent
@@ -25,7 +25,7 @@ function parseSse(text: string): Ev[] {
 
 const mockWith = (opts: MockOptions = {}) => createMockUpstream({ sleep: instant, ...opts })
 
-/** Checks the Anthropic grammar of protocols.md §2.1 and returns text, thinking, tool JSON and usage. */
+/** Checks the Anthropic grammar of docs/protocols.md §2.3 and returns text, thinking, tool JSON and usage. */
 function checkAnthropic(events: Ev[]): { text: string; thinking: string; toolJson: string; input: number; output: number } {
   const datas = events.map((e) => JSON.parse(e.data) as Json)
   events.forEach((e, i) => assert.equal(e.event, datas[i]?.type, 'event line matches data.type'))

@@ -1,5 +1,5 @@
 /**
- * OpenAI Chat Completions rendering for the mock (protocols.md §3.3, §3.4, §5.2). Every
+ * OpenAI Chat Completions rendering for the mock (docs/protocols.md §3.2, §3.3, §5.2). Every
  * chunk shares one pre-built prefix (id, created, model), so a chunk costs one string
  * concatenation.
  */
@@ -53,7 +53,7 @@ function json(spec: ContentSpec): string {
   return `{"id":"${spec.id}","object":"chat.completion","created":${spec.created},"model":${JSON.stringify(spec.model)},"choices":[{"index":0,"logprobs":null,"finish_reason":"${spec.mode === 'tool' ? 'tool_calls' : 'stop'}","message":${JSON.stringify(messageOf(spec))}}],"usage":${usageJson(spec)}}`
 }
 
-/** OpenAI `error.type` / `error.code` by HTTP status (protocols.md §5.2). */
+/** OpenAI `error.type` / `error.code` by HTTP status (docs/protocols.md §5.2). */
 function errorOf(status: number, plain: boolean): { type: string; code: string | null } {
   if (status === 400 && !plain) return { type: 'invalid_request_error', code: 'context_length_exceeded' }
   if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded' }

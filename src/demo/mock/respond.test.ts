@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMockUpstream, MockConnectionReset } from '../mock-upstream.ts'
-import type { MockOptions } from '../mock-upstream.ts'
+import { createMockUpstream, MockConnectionReset } from '../upstream.ts'
+import type { MockOptions } from '../upstream.ts'
 
 type Json = Record<string, unknown>
 const instant = (): Promise<void> => Promise.resolve()

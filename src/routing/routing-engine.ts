@@ -3,21 +3,20 @@
  * and retry policy (routing/, resilience/) to the one mutable stats table and the clock.
  */
 import type { Config, ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
-import type { Admission, AttemptTimer, NextStep, RoutingEngine } from '../deps.ts'
+import type { Admission, AttemptTimer, NextStep, PlannedTarget, RoutingEngine } from './contract.ts'
 import type { ProxyError } from '../errors.ts'
-import { buildCandidates, planRoute, type Candidate, type Plan, type PlanView } from '../routing/plan.ts'
-import { providerOf, tierOf } from '../routing/candidates.ts'
-import { MAX_TARGETS, type RoutingStats } from '../routing/stats.ts'
-import type { FailureReason } from '../routing/types.ts'
+import { buildCandidates, planRoute, type Candidate, type Plan, type PlanView } from './plan.ts'
+import { providerOf, tierOf } from './candidates.ts'
+import { MAX_TARGETS, type RoutingStats } from './stats.ts'
+import type { FailureReason } from './types.ts'
 import { decideNext } from '../resilience/policy.ts'
 import type { ProviderLimiter } from '../resilience/limiter.ts'
 import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget, type RetryBudgetParams } from '../resilience/retry-budget.ts'
-import { parseTarget } from '../routing/target.ts'
+import { parseTarget } from './target.ts'
 import { priceFor } from '../tokens/pricing.ts'
 import { RetryAfterHolds } from './holds.ts'
-import type { PlannedTarget } from './types.ts'
 import type { PerformanceScore } from '../perf/score.ts'
-import type { TargetSnapshot } from '../routing/types.ts'
+import type { TargetSnapshot } from './types.ts'
 
 export interface RoutingParts {
   readonly config: Config

@@ -1,5 +1,5 @@
 /**
- * Anthropic Messages rendering for the mock (protocols.md §1.6, §2, §5.1). Events are
+ * Anthropic Messages rendering for the mock (docs/protocols.md §2.2, §2.3, §5.1). Events are
  * built from string templates: the only dynamic parts are numbers and chunk text that
  * needs no JSON escaping, so no per-chunk JSON.stringify.
  */
@@ -76,7 +76,7 @@ function json(spec: ContentSpec): string {
   })
 }
 
-/** Anthropic `error.type` by HTTP status (protocols.md §5.1). */
+/** Anthropic `error.type` by HTTP status (docs/protocols.md §5.1). */
 function errorType(status: number): string {
   if (status === 429) return 'rate_limit_error'
   if (status === 529 || status === 503) return 'overloaded_error'

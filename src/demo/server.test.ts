@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startMockServer } from './mock-server.ts'
+import { startMockServer } from './server.ts'
 
 const post = (url: string, model: string, init: RequestInit = {}): Promise<Response> =>
   fetch(`${url}/v1/messages`, { method: 'POST', body: JSON.stringify({ model, stream: true, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }), ...init })

@@ -1,0 +1,19 @@
+/** The parsed harness command line, shared by `cli.ts` (which parses it) and `bench.ts` (which reads it). */
+import type { ClientFormat } from './check.ts'
+
+export interface HarnessArgs {
+  readonly command: 'stress' | 'bench'
+  readonly streams: number
+  readonly chunks: number
+  readonly delayMs: number
+  readonly tokens: number
+  readonly format: ClientFormat
+  readonly clientFormat: ClientFormat
+  readonly target: string | undefined
+  readonly mockPort: number
+  readonly json: string | undefined
+  readonly timeoutS: number
+  readonly quick: boolean
+  readonly skipUsage: boolean
+  readonly targetPid: number | undefined
+}

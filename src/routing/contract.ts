@@ -1,0 +1,70 @@
+/**
+ * What the request pipeline asks of routing: the planned targets, admission of a try, its
+ * timing, and the retry / failover decision. `deps.ts` and `proxy/types.ts` re-export these;
+ * they live here so routing depends on nothing above it.
+ */
+import type { ProviderConfig, Scenario } from '../config/types.ts'
+import type { ProxyError } from '../errors.ts'
+import type { Usage } from '../formats/types.ts'
+
+/** One place a request may be sent: a provider and one of its models, with its place in the plan. */
+export interface PlannedTarget {
+  readonly key: string
+  readonly provider: ProviderConfig
+  readonly model: string
+  /** `tier-0`…, or `fallback-N` for CCR `fallback` entries. */
+  readonly tier: string
+  readonly source: 'primary' | 'fallback' | 'tier'
+}
+
+/** What one upstream try reports when it ends. */
+export interface AttemptReport {
+  readonly ok: boolean
+  readonly error?: ProxyError
+  readonly outputTokens?: number
+}
+
+/** A running attempt; exactly one of `finish` or `abandon` ends it. */
+export interface AttemptTimer {
+  /** The first content token arrived (streams). */
+  firstToken(): void
+  finish(report: AttemptReport): void
+}
+
+export type Admission =
+  | { readonly ok: true; release(usage?: Usage): void }
+  | { readonly ok: false; readonly error: ProxyError }
+
+export type NextStep =
+  | { readonly action: 'retry'; readonly delayMs: number }
+  | { readonly action: 'failover' }
+  | { readonly action: 'stop' }
+
+/** Adaptive routing and resilience, as the pipeline sees them. */
+export interface RoutingEngine {
+  /**
+   * Candidates for a scenario target, ordered by measurements (config order until there are
+   * enough); targets over a rate budget or under an upstream Retry-After go last.
+   */
+  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
+  /** Breaker and rate-limit admission for one try. */
+  admit(t: PlannedTarget, estimatedTokens: number): Admission
+  begin(t: PlannedTarget): AttemptTimer
+  /**
+   * Retry the same target, fail over, or stop, given the error of try number `attempt`
+   * (0-based). `next` is the target a failover would go to: a wait longer than it is expected
+   * to take fails over instead.
+   */
+  decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep
+  /**
+   * The rest of the plan after `err` (a `context_length_exceeded` moves the Router's
+   * longContext target first). `tried` are the keys already attempted.
+   */
+  reroute?(err: ProxyError, remaining: readonly PlannedTarget[], tried: readonly string[], routerName?: string): readonly PlannedTarget[]
+}
+
+/** The last usage seen per Claude Code session (CCR's long-context rule). */
+export interface SessionUsage {
+  get(sessionId: string): number | undefined
+  set(sessionId: string, inputTokens: number): void
+}
