@@ -5,6 +5,7 @@ import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
 import { runStatus, runStop } from './status.ts'
+import { runUi } from './ui.ts'
 
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
@@ -30,4 +31,5 @@ export const COMMANDS: Record<string, Command> = {
   perf: runPerf,
   status: runStatus,
   stop: runStop,
+  ui: runUi,
 }

@@ -2,7 +2,7 @@
  * The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core,
  * against a real instance on 127.0.0.1 (the demo mock upstream behind it, a config file in a
  * temp dir), under Bun and under Deno. Skipped, with the reason printed, when Chromium is
- * missing; CI installs it (.ci/run). `UI_SCREENSHOTS=docs/ui` also writes the screenshots.
+ * missing, except in CI, which installs it and fails without it (.ci/run). `UI_SCREENSHOTS=docs/ui` also writes the screenshots.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config/load.ts'
 import { knownTransformer } from '../../src/formats/index.ts'
 import { createLogger } from '../../src/log.ts'
 import { UI_PAGE_BYTES } from '../../src/ui/route.ts'
+import { openerFor, runUi } from '../../src/cli/ui.ts'
 
 const API_KEY = 'ui-test-key-not-a-secret'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -82,7 +83,7 @@ const CHROMIUM_ARGS = [
 ]
 
 
-const skip = chromiumPresent() ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+const skip = chromiumPresent() || process.env.SWITCHYARD_REQUIRE_BROWSER ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
 if (skip) console.log(`ui browser tests skipped: ${skip}`)
 
 type Browser = import('playwright-core').Browser
@@ -225,5 +226,26 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.waitForFunction(() => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'), undefined, { timeout: 15_000 })
     assert.deepEqual(consoleErrors, [])
     assert.deepEqual(offInstance, [])
+  })
+})
+
+describe('switchyard ui', () => {
+  it('prints the running instance dashboard URL, and opens a browser only where one can be shown', async () => {
+    const ui = await startUiInstance()
+    const printed: string[] = []
+    const log = console.log
+    console.log = (...a: unknown[]) => { printed.push(a.join(' ')) }
+    try {
+      const code = await runUi({ command: 'ui', rest: [], dataDir: join(ui.dir, 'data'), config: ui.path, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SY_UI_KEY: API_KEY })
+      assert.equal(code, 0)
+    } finally {
+      console.log = log
+      await ui.stop()
+    }
+    assert.equal(printed[0], `${ui.url}/ui/`)
+    assert.match(printed.join('\n'), /asks for the APIKEY/)
+    assert.equal(openerFor('linux', {}), undefined)
+    assert.deepEqual(openerFor('linux', { DISPLAY: ':0' }), ['xdg-open'])
+    assert.deepEqual(openerFor('darwin', {}), ['open'])
   })
 })
