@@ -19,7 +19,7 @@ import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
-import { createLiveRecorder } from './live/recent.ts'
+import { createLiveRecorder, type LiveRecorder } from './live/recent.ts'
 import type { ConfigFileAccess } from './config/write.ts'
 import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
@@ -132,6 +132,8 @@ export interface InstanceRuntime {
   readonly cwd?: string
   /** The config file for `PUT /api/config` (absent: the config cannot be saved from the API). */
   readonly configFile?: ConfigFileAccess
+  /** Recent requests and timelines (the server keeps one across reloads); a new one when absent. */
+  readonly live?: LiveRecorder
 }
 
 /** A configured instance: every service built and every route registered, with no listener. */
@@ -159,7 +161,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
   // Filled in once the performance store is open; until then routing uses live traffic only.
   let active: ActiveResults | undefined
-  const live = createLiveRecorder(opts.now ?? systemClock())
+  const live = opts.live ?? createLiveRecorder(opts.now ?? systemClock())
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,

@@ -13,6 +13,7 @@ import { parseConfig } from '../config/load.ts'
 import { configFileAccess } from '../config/write.ts'
 import { knownTransformer } from '../formats/index.ts'
 import { systemClock } from '../lib/clock.ts'
+import type { LiveRecorder } from '../live/recent.ts'
 
 /** What serving an instance needs of the server's options. */
 export interface ServedOptions {
@@ -23,6 +24,8 @@ export interface ServedOptions {
   readonly configPath?: string
   readonly env: Env
   readonly rawConfig?: unknown
+  /** Recent requests and timelines, kept across reloads. */
+  readonly live?: LiveRecorder
 }
 
 export interface Instance {
@@ -43,6 +46,7 @@ export async function buildInstance(config: Config, opts: ServedOptions, reload:
   const built = await createInstance(config, {
     dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload, configPath: opts.configPath, env: opts.env, cwd: process.cwd(),
     ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
+    ...(opts.live ? { live: opts.live } : {}),
   })
   // Load the tokenizer's ranks now rather than inside the first requests' time to first byte.
   built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')

@@ -179,6 +179,8 @@ describe('dashboard in Chromium', { skip }, () => {
   })
 
   it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {
+    const seen = async () => ((await (await fetch(`${ui.url}/v1/requests`, { headers: { 'x-api-key': API_KEY } })).json()) as { requests: unknown[] }).requests.length
+    const requestsBefore = await seen()
     await open('config')
     const text = await page.inputValue('#cf-text')
     assert.doesNotMatch(text, /sk-literal-upstream-secret/)
@@ -193,6 +195,7 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(readdirSync(ui.dir).filter((f) => f.endsWith('.bak')).length, 1)
     const plan = await (await fetch(`${ui.url}/v1/routing/plan?scenario=background`, { headers: { 'x-api-key': API_KEY } })).json() as { target: string }
     assert.equal(plan.target, 'mock,slow:ttft=120:delay=20', 'the saved config was reloaded')
+    assert.ok(await seen() >= requestsBefore, 'the reload kept the recent requests')
 
     await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"think": "mock,slow:ttft=120:delay=20"', '"think": "nowhere,model"'))
     await page.click('#cf-save')
@@ -204,9 +207,20 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(readFileSync(ui.path, 'utf8'), saved, 'a refused edit leaves the file alone')
   })
 
+  it('starts a performance test from the page and watches it complete', async () => {
+    await open('performance')
+    await page.waitForSelector('#pf-models input[name=model]')
+    await page.click('#pf-start')
+    await page.waitForSelector('#pf-job-status[data-status="done"]', { timeout: 30_000 })
+    await page.waitForFunction(() => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'), undefined, { timeout: 15_000 })
+    assert.deepEqual(consoleErrors, [])
+    assert.deepEqual(offInstance, [])
+  })
+
   const shots = process.env.UI_SCREENSHOTS
   it('writes a screenshot of every view in light and dark (UI_SCREENSHOTS=dir only)', { skip: shots ? false : 'set UI_SCREENSHOTS=docs/ui to write them' }, async () => {
-    await traffic(ui.url, 'mock,slow:ttft=120:delay=20', 6)
+    for (const m of ['mock,fast:ttft=20:delay=5', 'mock,slow:ttft=120:delay=20', 'oai,gpt-mock']) await traffic(ui.url, m, 12)
+    await traffic(ui.url, 'mock,bad:status=500', 6)
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme })
       for (const v of VIEWS) {
@@ -216,16 +230,6 @@ describe('dashboard in Chromium', { skip }, () => {
       }
     }
     await page.emulateMedia({ colorScheme: 'light' })
-  })
-
-  it('starts a performance test from the page and watches it complete', async () => {
-    await open('performance')
-    await page.waitForSelector('#pf-models input[name=model]')
-    await page.click('#pf-start')
-    await page.waitForSelector('#pf-job-status[data-status="done"]', { timeout: 30_000 })
-    await page.waitForFunction(() => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'), undefined, { timeout: 15_000 })
-    assert.deepEqual(consoleErrors, [])
-    assert.deepEqual(offInstance, [])
   })
 })
 

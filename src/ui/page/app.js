@@ -117,9 +117,9 @@
       cursor: spark ? { show: false } : { drag: { x: false, y: false } },
       legend: { show: !spark },
       scales: { x: xRange ? { time: xTime, range: xRange } : { time: xTime }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
-      axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 56, values: yFmt ? (u, v) => v.map(yFmt) : undefined })],
+      axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 70, values: yFmt ? (u, v) => v.map(yFmt) : undefined })],
       series: [{ value: xTime ? (u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) : undefined }, ...series.map((s, i) => ({
-        label: s.label, stroke: css(s.color || `--c${i + 1}`), width: spark ? 1.5 : 2, spanGaps: false, points: { show: false },
+        label: s.label, stroke: css(s.color || `--c${i + 1}`), width: spark ? 1.5 : 2, spanGaps: Boolean(s.span), ...(spark ? { points: { show: false } } : {}),
         fill: spark || bars ? css(s.color || `--c${i + 1}`) + '22' : undefined,
         paths: bars ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined,
         value: s.fmt ? (u, v) => (v === null ? '–' : s.fmt(v)) : undefined,
@@ -167,24 +167,24 @@
       const p95 = last(fine.ttft_p95_ms, 6).filter((v) => v !== null)
       const midnight = new Date(); midnight.setHours(0, 0, 0, 0)
       const today = coarse.cost_usd.reduce((s, c, i) => s + (coarse.t[i] + coarse.step_s * 1000 > midnight.getTime() ? c : 0), 0)
-      const put = (id, text, series, fmt) => {
+      const put = (id, text, series, fmt, span) => {
         const card = document.getElementById(`stat-${id}`)
         if (!card) return
         card.querySelector('.value').textContent = text
         const box = card.querySelector('.spark')
         const data = [x(fine), series]
-        if (!box._u) box._u = chart(box, { series: [{ label: id, fmt }], data, height: 40, spark: true })
+        if (!box._u) box._u = chart(box, { series: [{ label: id, fmt, span }], data, height: 40, spark: true })
         else box._u.setData(data)
       }
       put('rps', rate(total / 60), fine.requests_per_s, rate)
       put('err', total > 0 ? pct(errs / total) : '–', fine.error_rate, pct)
       put('active', num(health.active_streams), fine.active_streams, num)
-      put('ttft50', p50.length ? ms(p50[p50.length - 1]) : '–', fine.ttft_p50_ms, ms)
-      put('ttft95', p95.length ? ms(Math.max(...p95)) : '–', fine.ttft_p95_ms, ms)
+      put('ttft50', p50.length ? ms(p50[p50.length - 1]) : '–', fine.ttft_p50_ms, ms, true)
+      put('ttft95', p95.length ? ms(Math.max(...p95)) : '–', fine.ttft_p95_ms, ms, true)
       put('spend', usd(today), fine.cost_usd, usd)
       const charts = [
         ['ch-rps', [{ label: 'requests/s', fmt: rate }, { label: 'errors/s', fmt: rate }], [x(coarse), coarse.requests_per_s, errorsPerS(coarse)], rate],
-        ['ch-ttft', [{ label: 'p50', fmt: ms }, { label: 'p95', fmt: ms, color: '--c3' }], [x(coarse), coarse.ttft_p50_ms, coarse.ttft_p95_ms], ms],
+        ['ch-ttft', [{ label: 'p50', fmt: ms, span: true }, { label: 'p95', fmt: ms, color: '--c3', span: true }], [x(coarse), coarse.ttft_p50_ms, coarse.ttft_p95_ms], ms],
         ['ch-active', [{ label: 'active streams', fmt: num, color: '--c4' }], [x(coarse), coarse.active_streams], num],
         ['ch-cost', [{ label: 'cost', fmt: usd, color: '--c5' }], [x(coarse), coarse.cost_usd], usd],
       ]
@@ -205,7 +205,7 @@
     render(root) {
       root.append(el('h2', { text: 'Targets' }), el('div', { id: 'tg-table' }),
         el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share is of the last 500 requests; the latency chart covers the time this page has been open.' }),
-        el('h2', { text: 'Routing plan per scenario' }), el('div', { class: 'grid wide', id: 'tg-plans' }))
+        el('h2', { text: 'Routing plan, score and rank per scenario' }), el('div', { class: 'grid wide', id: 'tg-plans' }))
     },
     async update() {
       const [lat, budgets, recent, ...plans] = await Promise.all([api('/v1/latencies'), api('/v1/rate-budgets'), api('/v1/requests?limit=500'),
@@ -231,8 +231,9 @@
           td(el('code', { text: t.target })), breaker, el('td', {}, mini), td(ms(t.ewma_latency_ms), true), td(ms(t.ttft_ms), true),
           td(t.tokens_per_sec === null ? '–' : `${num(t.tokens_per_sec, 1)} tok/s`, true), td(t.error_rate === null ? '–' : pct(1 - t.error_rate), true),
           td(num(t.in_flight), true), td(budget), td(recent.requests.length ? pct((share.get(t.target) || 0) / recent.requests.length, 0) : '–', true),
-          td(num(t.rank), true), td(num(t.score, 3), true), td(num(t.samples), true),
-          el('td', { class: 'wrap small' }, (rankIn.get(t.target) || []).join(' · ') || '–', t.demoted ? badge(`demoted: ${t.reason || ''}`, 'warn') : ''))
+          td(num(t.rank), true), td(num(t.score, 3), true), td(num(t.samples), true))
+        if (t.demoted) tr.firstChild.append(' ', badge(`demoted${t.reason ? `: ${t.reason}` : ''}`, 'warn'))
+        tr.firstChild.title = (rankIn.get(t.target) || []).join(', ')
         tr._mini = { box: mini, data: [h.x.slice(), h.y.slice()] }
         return tr
       })
@@ -241,7 +242,7 @@
       state.charts = state.charts.filter((c) => !wrap.contains(c.container))
       wrap.replaceChildren(table(['Target', 'Breaker', 'Latency trend', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
         { label: 'Success', num: 1 }, { label: 'In flight', num: 1 }, 'Rate budget left', { label: 'Share', num: 1 }, { label: 'Rank', num: 1 }, { label: 'Score', num: 1 },
-        { label: 'Samples', num: 1 }, 'Rank per scenario'], rows, 'No target has served a request yet.'))
+        { label: 'Samples', num: 1 }], rows, 'No target has served a request yet.'))
       for (const tr of rows) chart(tr._mini.box, { series: [{ label: 'latency', fmt: ms }], data: tr._mini.data, height: 32, spark: true })
       const planBox = document.getElementById('tg-plans')
       planBox.replaceChildren(...plans.map((p) => el('div', { class: 'card plan' },
