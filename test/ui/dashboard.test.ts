@@ -28,7 +28,8 @@ function configText(mockUrl: string): string {
   "LOG": false,
   "Providers": [
     { "name": "mock", "api_base_url": "${mockUrl}/v1/messages", "api_key": "\${SY_UI_UPSTREAM_KEY}",
-      "models": ["fast:ttft=20:delay=5", "slow:ttft=120:delay=20", "bad:status=500"], "transformer": { "use": ["Anthropic"] } },
+      "models": ["fast:ttft=20:delay=5", "slow:ttft=120:delay=20", "bad:status=500"], "transformer": { "use": ["Anthropic"] },
+      "pricing": { "input_per_million": 3, "output_per_million": 15 } },
     { "name": "oai", "api_base_url": "${mockUrl}/v1/chat/completions", "api_key": "sk-literal-upstream-secret", "models": ["gpt-mock"] }
   ],
   "Router": { "default": "mock,fast:ttft=20:delay=5", "background": "oai,gpt-mock", "think": "mock,slow:ttft=120:delay=20" },
@@ -223,9 +224,16 @@ describe('dashboard in Chromium', { skip }, () => {
     await traffic(ui.url, 'mock,bad:status=500', 6)
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme })
-      for (const v of VIEWS) {
+      // Every view in light; the dark theme of the busiest ones (the page follows the system setting).
+      for (const v of scheme === 'light' ? VIEWS : ['overview', 'targets', 'config'] as const) {
         await open(v)
         await page.waitForTimeout(v === 'performance' ? 2500 : 600)
+        if (v === 'config') {
+          // Show a refused edit: the problem is listed with its line, and nothing is written.
+          await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"dailyTokenBudget": 50000', '"dailyTokenBudget": "lots"'))
+          await page.click('#cf-validate')
+          await page.waitForSelector('#cf-result .notice.bad')
+        }
         await page.screenshot({ path: join(shots!, `${v}-${scheme}.png`) })
       }
     }

@@ -109,17 +109,17 @@
 
   // ---------- charts (uPlot) ----------
   function chart(container, opts) {
-    const { series, data, height = 170, spark = false, bars = false, yFmt, xTime = true, xRange } = opts
+    const { series, data, height = 170, spark = false, bars = false, yFmt, xTime = true } = opts
     const width = Math.max(120, container.clientWidth || 300)
     const axis = { stroke: css('--muted'), grid: { stroke: css('--line'), width: 1 }, ticks: { stroke: css('--line') } }
     const u = new uPlot({
       width, height,
       cursor: spark ? { show: false } : { drag: { x: false, y: false } },
       legend: { show: !spark },
-      scales: { x: xRange ? { time: xTime, range: xRange } : { time: xTime }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
+      scales: { x: { time: xTime }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
       axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 70, values: yFmt ? (u, v) => v.map(yFmt) : undefined })],
       series: [{ value: xTime ? (u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) : undefined }, ...series.map((s, i) => ({
-        label: s.label, stroke: css(s.color || `--c${i + 1}`), width: spark ? 1.5 : 2, spanGaps: Boolean(s.span), ...(spark ? { points: { show: false } } : {}),
+        label: s.label, stroke: css(s.color || `--c${i + 1}`), width: spark ? 1.5 : 2, spanGaps: Boolean(s.span), ...(spark ? { points: { show: false } } : s.span ? { points: { show: true, size: 4 } } : {}),
         fill: spark || bars ? css(s.color || `--c${i + 1}`) + '22' : undefined,
         paths: bars ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined,
         value: s.fmt ? (u, v) => (v === null ? '–' : s.fmt(v)) : undefined,
@@ -143,8 +143,8 @@
         el('h2', { text: 'Now', class: 'sr-title' }),
         el('div', { class: 'grid' },
           stat('rps', 'Requests/s (last minute)'), stat('err', 'Error rate (last minute)'), stat('active', 'Active streams'),
-          stat('ttft50', 'TTFT p50 (last minute)'), stat('ttft95', 'TTFT p95 (last minute)'), stat('spend', 'Spend today (your time zone)')),
-        el('p', { class: 'muted small', text: 'Sparklines: the last 15 minutes in 10 s slots.' }),
+          stat('ttft50', 'TTFT p50 (last minute)'), stat('ttft95', 'TTFT p95 (last minute)'), stat('spend', 'Spend today')),
+        el('p', { class: 'muted small', text: 'Sparklines: the last 15 minutes in 10 s slots. "Today" starts at midnight in your time zone.' }),
         el('h2', { text: 'Last 24 hours' }),
         el('div', { class: 'grid wide' },
           el('div', { class: 'card' }, el('h3', { text: 'Requests/s and errors/s' }), el('div', { class: 'chart', id: 'ch-rps' })),
@@ -284,12 +284,17 @@
       document.getElementById('us-targets').replaceChildren(table(heads('Model'), Object.entries(usage.targets).map(([k, t]) => totalsRow(k, t))))
       const byDay = new Map()
       for (const d of daily.days) { const v = byDay.get(d.day) || { r: 0, c: 0 }; v.r += d.requests; v.c += d.costUsd; byDay.set(d.day, v) }
-      const days = [...byDay.keys()].sort()
-      const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000)
-      for (const [id, label, ys, fmt] of [['us-req', 'requests', days.map((d) => byDay.get(d).r), num], ['us-cost', 'cost', days.map((d) => byDay.get(d).c), usd]]) {
+      // Every UTC day from a week ago (or the first day with data) to today, empty days at 0.
+      const dayMs = 86400000
+      const today = Math.floor(Date.now() / dayMs) * dayMs
+      const first = Math.min(today - 6 * dayMs, ...[...byDay.keys()].map((d) => Date.parse(`${d}T00:00:00Z`)))
+      const xs = []
+      for (let t = first; t <= today; t += dayMs) xs.push(t)
+      const at = (t) => byDay.get(new Date(t).toISOString().slice(0, 10)) || { r: 0, c: 0 }
+      for (const [id, label, ys, fmt] of [['us-req', 'requests', xs.map((t) => at(t).r), num], ['us-cost', 'cost', xs.map((t) => at(t).c), usd]]) {
         const box = document.getElementById(id)
-        const data = [xs.length ? xs : [Date.now() / 1000], xs.length ? ys : [0]]
-        if (!box._u) box._u = chart(box, { series: [{ label, fmt, color: id === 'us-cost' ? '--c5' : '--c1' }], data, bars: true, yFmt: fmt, xRange: (u, min, max) => [Math.min(min, max - 6 * 86400) - 43200, max + 43200] })
+        const data = [xs.map((t) => t / 1000), ys]
+        if (!box._u) box._u = chart(box, { series: [{ label, fmt, color: id === 'us-cost' ? '--c5' : '--c1' }], data, bars: true, yFmt: fmt })
         else box._u.setData(data)
       }
     },
