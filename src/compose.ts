@@ -19,7 +19,8 @@ import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
-import { createLiveRecorder, type LiveRecorder } from './live/recent.ts'
+import { createLiveRecorder, DAYS_KEPT, type LiveRecorder } from './live/recent.ts'
+import { DailyUsageStore } from './store/usage-daily.ts'
 import type { ConfigFileAccess } from './config/write.ts'
 import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
@@ -174,6 +175,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const { deps } = services
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
+  const dailyStore = new DailyUsageStore(store, (m) => log.warn(m))
+  live.timeline.seedDays(dailyStore.load(new Date(deps.now() - DAYS_KEPT * 86_400_000).toISOString().slice(0, 10)))
+  live.timeline.onDay = (d) => dailyStore.enqueue(d)
+  dailyStore.start(1_000)
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
   active = new ActiveResults(() => perfStore.metrics())
   const engine = new PerfEngine({
@@ -218,6 +223,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       deps.watchdog.stop()
       usageStore.stop()
       usageStore.flush()
+      dailyStore.stop()
       perfStore.close()
       store.close()
     },

@@ -2,7 +2,8 @@
  * What the dashboard plots and lists, kept in memory and bounded: the last N finished requests
  * (ids, routes, timings, counts and cost; never prompt text or keys), a timeline in two
  * resolutions (10 s over 15 minutes, 5 min over 24 hours) and usage per UTC day, tier and
- * target for the last 31 days. Pure: every call takes `now`.
+ * target for the last 31 days (seeded from and written to the store by the composition root).
+ * Pure: every call takes `now`.
  */
 import type { RequestTrace } from '../proxy/types.ts'
 
@@ -137,13 +138,29 @@ export interface DailyUsage {
   costUsd: number
 }
 
-const DAYS_KEPT = 31
+/** Days of the per-day table kept (in memory and in the store). */
+export const DAYS_KEPT = 31
 
 export class Timeline {
   readonly #fine = new Series(10_000, 90)
   readonly #coarse = new Series(300_000, 288)
   readonly #days = new Map<string, DailyUsage>()
   #active = 0
+  #seeded = false
+  /** Receives each request's contribution to its day (the daily usage store's batched writer). */
+  onDay: ((delta: Readonly<DailyUsage>) => void) | undefined
+
+  /** Adds persisted days once (later calls, e.g. after a reload, change nothing). */
+  seedDays(rows: readonly Readonly<DailyUsage>[]): void {
+    if (this.#seeded) return
+    this.#seeded = true
+    for (const r of rows) {
+      const key = `${r.day}|${r.tier}|${r.target}`
+      const d = this.#days.get(key)
+      if (!d) { this.#days.set(key, { ...r }); continue }
+      d.requests += r.requests; d.errors += r.errors; d.inputTokens += r.inputTokens; d.outputTokens += r.outputTokens; d.costUsd += r.costUsd
+    }
+  }
 
   record(r: RecentRequest, now: number): void {
     const err = isError(r)
@@ -170,6 +187,7 @@ export class Timeline {
     d.inputTokens += r.input_tokens ?? 0
     d.outputTokens += r.output_tokens ?? 0
     d.costUsd += r.cost_usd ?? 0
+    this.onDay?.({ day, tier: d.tier, target: r.target, requests: 1, errors: err ? 1 : 0, inputTokens: r.input_tokens ?? 0, outputTokens: r.output_tokens ?? 0, costUsd: r.cost_usd ?? 0 })
   }
 
   /** Active streams changed (the peak per slot is what the chart shows). */

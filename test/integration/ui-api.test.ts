@@ -136,6 +136,24 @@ describe('config save, live endpoints, /docs and /ui', () => {
     assert.deepEqual(budgets.body.providers.lit.rpm, { limit: 100, left: 100 })
   })
 
+  it('usage per day survives a restart (persisted in the data dir)', async () => {
+    const data = join(dir, 'data')
+    const parsed = parseConfig(FILE, ENV, { knownTransformer })
+    if (!parsed.ok) throw new Error(parsed.error.join('; '))
+    const mock = createMockUpstream()
+    const start = () => createInstance(parsed.value.config, { dataDir: data, fetch: async (r) => mock.fetch(r), log: createLogger({ enabled: false }) })
+    const first = await start()
+    await first.app.request('/v1/messages', { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock,m2', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }) })
+    await first.close()
+    const second = await start()
+    try {
+      const days = (await (await second.app.request('/v1/usage/daily', { headers: { 'x-api-key': KEY } })).json()) as { days: { target: string; requests: number }[] }
+      assert.deepEqual(days.days.map((d) => [d.target, d.requests]), [['mock,m2', 1]])
+    } finally {
+      await second.close()
+    }
+  })
+
   it('/docs loads the bundled Scalar from the instance with nothing fetched elsewhere; /ui is public and light', async () => {
     const docs = await (await inst.app.request('/docs')).text()
     assert.match(docs, /<script src="\/docs\/scalar\.js"><\/script>/)
