@@ -61,7 +61,7 @@ export function registerLive(app: OpenAPIHono, deps: LiveDeps): void {
     const t = now()
     return c.json({ window, now: t, ...live.timeline.window(window, t) }, 200)
   })
-  app.openapi(getRoute('/v1/usage/daily', 'Requests, errors, tokens and cost per UTC day, tier and target (last 31 days since the instance started)', DailySchema, 'Observability'),
+  app.openapi(getRoute('/v1/usage/daily', 'Requests, errors, tokens and cost per UTC day, tier and target (the last 31 days, persisted)', DailySchema, 'Observability'),
     (c) => c.json({ days: live.timeline.days() }, 200))
   app.openapi(getRoute('/v1/rate-budgets', 'What is left of each provider\'s rpm / tpm / maxConcurrent budget now (providers with limits only)', BudgetSchema, 'Observability'), (c) => {
     const t = now()

@@ -125,6 +125,8 @@
         value: s.fmt ? (u, v) => (v === null ? '–' : s.fmt(v)) : undefined,
       }))],
     }, data, container)
+    container.setAttribute('role', 'img')
+    container.setAttribute('aria-label', opts.label || series.map((s) => s.label).join(', '))
     state.charts.push({ u, container })
     return u
   }
@@ -264,7 +266,7 @@
         el('div', { class: 'grid wide' },
           el('div', { class: 'card' }, el('h3', { text: 'Requests per day' }), el('div', { class: 'chart', id: 'us-req' })),
           el('div', { class: 'card' }, el('h3', { text: 'Cost per day' }), el('div', { class: 'chart', id: 'us-cost' }))),
-        el('div', { id: 'us-days' }), el('p', { class: 'muted small', text: 'Days are UTC days since this instance started; the totals below are persisted across restarts.' }),
+        el('div', { id: 'us-days' }), el('p', { class: 'muted small', text: 'Days are UTC days (the last 31 are kept). Both tables survive restarts.' }),
         el('h2', { text: 'Per tier (all time)' }), el('div', { id: 'us-tiers' }),
         el('h2', { text: 'Per model (all time)' }), el('div', { id: 'us-targets' }))
     },
@@ -418,7 +420,7 @@
     while (job && gen === state.gen) {
       renderJob()
       if (job.status !== 'running') break
-      await new Promise((r) => setTimeout(r, 1500))
+      await new Promise((r) => setTimeout(r, 2000))
       if (gen !== state.gen) return
       try { job = await api(`/performance/test/${job.id}`) } catch { /* shown by the connection line */ }
     }
