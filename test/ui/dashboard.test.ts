@@ -136,8 +136,16 @@ describe('dashboard in Chromium', { skip }, () => {
       await open(v)
       assert.ok((await page.locator('main').innerText()).length > 40, `${v} is empty`)
     }
+    // Keyboard: the view tabs are links in the tab order, and Enter opens one.
+    await page.focus('#tabs a[href="#usage"]')
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('main[data-view="usage"][data-updated]')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')])
+    const csv = readFileSync((await download.path())!, 'utf8')
+    assert.match(csv, /^day_utc,tier,target,requests,errors,input_tokens,output_tokens,cost_usd\n\d{4}-\d\d-\d\d,/)
     const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1)
     assert.ok(fcp > 0 && fcp < 1000, `first contentful paint ${fcp} ms`)
+    console.log(`ui: first contentful paint ${Math.round(fcp)} ms, page weight ${UI_PAGE_BYTES} bytes`)
     await page.goto(`${ui.url}/docs`)
     await page.waitForFunction(() => document.body.innerText.includes('Switchyard'), undefined, { timeout: 20_000 })
     assert.deepEqual(offInstance, [])
@@ -186,8 +194,14 @@ describe('dashboard in Chromium', { skip }, () => {
     const text = await page.inputValue('#cf-text')
     assert.doesNotMatch(text, /sk-literal-upstream-secret/)
     await page.fill('#cf-text', text.replace('"background": "oai,gpt-mock"', '"background": "mock,slow:ttft=120:delay=20"'))
+    // A stream in flight while the config is saved and reloaded finishes normally.
+    const inFlight = fetch(`${ui.url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({ model: 'mock,slow:ttft=120:delay=20:chunks=40', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'long' }] }),
+    }).then((r) => r.text())
     await page.click('#cf-save')
     await page.waitForSelector('#cf-result .notice.ok', { timeout: 10_000 })
+    assert.match(await inFlight, /message_stop/)
     const saved = readFileSync(ui.path, 'utf8')
     for (const kept of ['"$SY_UI_KEY"', '"${SY_UI_UPSTREAM_KEY}"', '"sk-literal-upstream-secret"', '"CUSTOM_UNKNOWN": { "keep": ["me", 1] }', '// Switchyard UI test config']) {
       assert.ok(saved.includes(kept), `${kept} lost:\n${saved}`)
