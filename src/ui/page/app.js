@@ -201,12 +201,11 @@
   }
 
   // Targets
-  const latencyHistory = new Map()
   views.targets = {
     title: 'Targets', every: 2000,
     render(root) {
       root.append(el('h2', { text: 'Targets' }), el('div', { id: 'tg-table' }),
-        el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share is of the last 500 requests; the latency chart covers the time this page has been open.' }),
+        el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share and the latency trend are of the last 500 requests. Hover a target for its rank in each scenario.' }),
         el('h2', { text: 'Routing plan, score and rank per scenario' }), el('div', { class: 'grid wide', id: 'tg-plans' }))
     },
     async update() {
@@ -214,14 +213,12 @@
         ...SCENARIOS.map((s) => api(`/v1/routing/plan?scenario=${s}`))])
       const share = new Map()
       for (const r of recent.requests) if (r.target) share.set(r.target, (share.get(r.target) || 0) + 1)
-      const now = Date.now() / 1000
       const rankIn = new Map()
       for (const p of plans) p.targets.forEach((t, i) => { if (!rankIn.has(t.target)) rankIn.set(t.target, []); rankIn.get(t.target).push(`${p.scenario} #${i + 1}`) })
       const rows = lat.targets.map((t) => {
-        const h = latencyHistory.get(t.target) || { x: [], y: [] }
-        h.x.push(now); h.y.push(t.ewma_latency_ms)
-        if (h.x.length > 150) { h.x.shift(); h.y.shift() }
-        latencyHistory.set(t.target, h)
+        // The target's own recent answers (oldest first): duration of each.
+        const mine = recent.requests.filter((r) => r.target === t.target && r.duration_ms !== null).reverse()
+        const h = { x: mine.map((r) => r.at / 1000), y: mine.map((r) => r.duration_ms) }
         const provider = t.target.split(',')[0]
         const b = budgets.providers[provider]
         const budget = b ? [b.rpm && `rpm ${num(b.rpm.left)}/${num(b.rpm.limit)}`, b.tpm && `tpm ${tok(b.tpm.left)}/${tok(b.tpm.limit)}`, b.concurrency && `slots ${b.concurrency.left}/${b.concurrency.limit}`].filter(Boolean).join(' · ') : 'no limits'
@@ -242,10 +239,10 @@
       const wrap = document.getElementById('tg-table')
       if (!wrap) return
       state.charts = state.charts.filter((c) => !wrap.contains(c.container))
-      wrap.replaceChildren(table(['Target', 'Breaker', 'Latency trend', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
+      wrap.replaceChildren(table(['Target', 'Breaker', 'Latency, last requests', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
         { label: 'Success', num: 1 }, { label: 'In flight', num: 1 }, 'Rate budget left', { label: 'Share', num: 1 }, { label: 'Rank', num: 1 }, { label: 'Score', num: 1 },
         { label: 'Samples', num: 1 }], rows, 'No target has served a request yet.'))
-      for (const tr of rows) chart(tr._mini.box, { series: [{ label: 'latency', fmt: ms }], data: tr._mini.data, height: 32, spark: true })
+      for (const tr of rows) chart(tr._mini.box, { series: [{ label: 'latency', fmt: ms }], data: tr._mini.data, height: 32, spark: true, label: `Latency of the last ${tr._mini.data[0].length} requests to ${tr.dataset.target}` })
       const planBox = document.getElementById('tg-plans')
       planBox.replaceChildren(...plans.map((p) => el('div', { class: 'card plan' },
         el('h3', {}, `${p.scenario} `, el('span', { class: 'muted small', text: `→ ${p.target} · ${p.kind}${p.ordering ? ` · ${p.ordering}` : ''}` })),
