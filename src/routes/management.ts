@@ -25,8 +25,8 @@ const IssueSchema = z.object({
   line: z.number().int().optional().openapi({ description: '1-based line in the text', example: 12 }),
 }).openapi('ConfigIssue')
 const ConfigSchema = z.object({
-  config: z.unknown().openapi({ description: 'The parsed file, secrets redacted, `$VAR` references as written' }),
-  text: z.string().nullable().openapi({ description: 'The file text redacted the same way, comments kept (null: no file)' }),
+  config: z.unknown().openapi({ description: 'The running config as the file said at the last (re)load, secrets redacted, `$VAR` references as written' }),
+  text: z.string().nullable().openapi({ description: 'The file on disk now, redacted the same way, comments kept (null: no file, or it does not parse)' }),
   path: z.string().nullable(),
   etag: z.string().nullable().openapi({ description: 'Send it back with a save to refuse overwriting a file changed meanwhile' }),
   errors: z.array(IssueSchema).openapi({ description: 'Problems of the file as it is on disk now (empty when it is valid)' }),
