@@ -4,19 +4,15 @@
  * holds no data: it reads the typed JSON endpoints with the API key the user typed, like any
  * client, so its shell and assets are public and everything it shows is behind APIKEY.
  */
-import { createHash } from 'node:crypto'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { serveStatic, staticAsset as asset, type StaticAsset } from './static.ts'
 import htmlText from './page/index.html' with { type: 'text' }
 import appCss from './page/app.css' with { type: 'text' }
 import appJs from './page/app.js' with { type: 'text' }
 import uplotJs from '../../node_modules/uplot/dist/uPlot.iife.min.js' with { type: 'text' }
 import uplotCss from '../../node_modules/uplot/dist/uPlot.min.css' with { type: 'text' }
 
-interface Asset { readonly body: string; readonly type: string; readonly etag: string }
-
-const asset = (body: string, type: string): Asset => ({ body, type, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` })
-
-const ASSETS: Readonly<Record<string, Asset>> = {
+const ASSETS: Readonly<Record<string, StaticAsset>> = {
   '/ui/app.js': asset(appJs, 'text/javascript; charset=utf-8'),
   '/ui/app.css': asset(appCss, 'text/css; charset=utf-8'),
   '/ui/uplot.js': asset(uplotJs, 'text/javascript; charset=utf-8'),
@@ -38,14 +34,13 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 }
 
-/** Bytes the page needs on first load (HTML, script, styles, chart library). */
+/** Bytes the page needs on first load (HTML, script, styles, chart library), uncompressed. */
 export const UI_PAGE_BYTES = [PAGE, ...Object.values(ASSETS)].reduce((n, a) => n + new TextEncoder().encode(a.body).length, 0)
+/** The same, as sent to a browser that accepts gzip. */
+export const uiPageGzipBytes = () => [PAGE, ...Object.values(ASSETS)].reduce((n, a) => n + (a.body.length > 1024 ? a.gzipped().length : a.body.length), 0)
 
 export function registerUi(app: OpenAPIHono): void {
-  const serve = (a: Asset, cache: string) => (c: { req: { header(n: string): string | undefined }; body(b: string | null, s: 200 | 304, h: Record<string, string>): Response }) => {
-    const headers = { 'content-type': a.type, etag: a.etag, 'cache-control': cache, ...SECURITY_HEADERS }
-    return c.req.header('if-none-match') === a.etag ? c.body(null, 304, headers) : c.body(a.body, 200, headers)
-  }
+  const serve = (a: StaticAsset, cache: string) => serveStatic(a, cache, SECURITY_HEADERS)
   app.get('/ui', serve(PAGE, 'no-cache'))
   app.get('/ui/', serve(PAGE, 'no-cache'))
   for (const [path, a] of Object.entries(ASSETS)) app.get(path, serve(a, 'no-cache'))
