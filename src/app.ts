@@ -5,7 +5,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
-import type { MiddlewareHandler } from 'hono'
 import type { Deps } from './deps.ts'
 import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
@@ -27,8 +26,6 @@ export interface AppOptions {
   readonly activeStreams?: () => number
   /** Inference requests beyond this many active streams get a 529 overloaded answer. */
   readonly maxStreams?: number
-  /** Runs the CCR custom router before the pipeline (src/plugins/route-hook.ts). */
-  readonly customRouting?: MiddlewareHandler
   /** Management requests per minute per client (default 60). */
   readonly managementPerMinute?: number
   /** Where management audit lines go (default: the info log, message `audit`). */
@@ -71,11 +68,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/preset/*', guard)
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
-  // Dedup before the custom router: followers never reach it, and the router's pick is keyed
-  // by the request the handler sees (dedup re-issues the leader's request on a shared signal).
+  // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
   const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
   for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, dedup)
-  if (opts.customRouting) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, opts.customRouting)
 
   registerMessages(app, deps)
   registerChatCompletions(app, deps)

@@ -12,7 +12,7 @@ import { ActiveResults } from './perf/active.ts'
 import { PerfEngine } from './perf/engine.ts'
 import { passiveFromSnapshot } from './perf/passive.ts'
 import { performanceScore } from './perf/score.ts'
-import { configuredTargets } from './perf/cli.ts'
+import { configuredTargets } from './config/targets.ts'
 import { loadPlugins } from './plugins/setup.ts'
 import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
@@ -26,7 +26,7 @@ import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
 import { UsageStore } from './store/usage.ts'
 import type { Config } from './config/types.ts'
-import type { CustomRoutes, Deps, Sleep, TokenService, UpstreamFetch } from './deps.ts'
+import type { CustomRouter, Deps, Sleep, TokenService, UpstreamFetch } from './deps.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
@@ -34,12 +34,12 @@ import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
 import { createThinkingCache } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
-import { RoutingStats } from './routing/stats.ts'
+import { RoutingStats } from './routing/target-stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
 import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
-import { createObservability, type Observability } from './observe.ts'
+import { createObservability, type Observability } from './observability.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
@@ -59,8 +59,8 @@ export interface ServiceOptions {
   readonly onUsageDelta?: (d: PairTotals) => void
   /** Proxy environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY…) for the default upstream fetch. */
   readonly env?: ProxyEnv
-  /** Custom-router picks (src/plugins), when CUSTOM_ROUTER_PATH is set. */
-  readonly customRoutes?: CustomRoutes
+  /** The custom router (src/plugins), when CUSTOM_ROUTER_PATH is set. */
+  readonly customRouter?: CustomRouter
 }
 
 export interface Services {
@@ -91,7 +91,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
-  const telemetry = createTelemetry({ log, observers: [observability.observer, ...(opts.observers ?? [])] })
+  const telemetry = createTelemetry({ log, costOf: observability.costOf, observers: [observability.observer, ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
   const deps: Deps = {
     config,
@@ -106,7 +106,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     watchdog: new StreamWatchdog({ now }),
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
-    ...(opts.customRoutes ? { customRoutes: opts.customRoutes } : {}),
+    ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
 }
@@ -161,11 +161,12 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
   // Filled in once the performance store is open; until then routing uses live traffic only.
+  // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
   const live = opts.live ?? createLiveRecorder(opts.now ?? systemClock())
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
-    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRoutes: plugins.customRoutes,
+    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRouter: plugins.customRouter,
     observers: [live.observer],
     performance: (target, snap, now) => {
       const a = active?.get(target)
@@ -201,7 +202,6 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     startedAt: deps.now(),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
-    customRouting: plugins.middleware(deps.tokens),
   })
   // Registered after createApp's middleware, so they run behind the same auth and rate limit.
   registerObservability(app, services)

@@ -48,12 +48,20 @@ export interface CustomRoute {
   readonly body: JsonObject
 }
 
-/**
- * Custom-router picks made at the edge before the pipeline runs (the router is async, routing
- * is not), found by the request's `headers` object.
- */
-export interface CustomRoutes {
-  get(headers: Headers): CustomRoute | undefined
+/** What a custom router is asked with, per request (the pipeline's route stage builds it). */
+export interface CustomRouterInput {
+  readonly body: JsonObject
+  readonly tokenCount: number
+  readonly sessionId?: string
+  readonly headers: Headers
+  readonly format: WireFormatName
+  readonly preset?: string
+}
+
+/** A loaded, fenced CUSTOM_ROUTER_PATH module (src/plugins/custom-router.ts). */
+export interface CustomRouter {
+  /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
+  route(input: CustomRouterInput): Promise<CustomRoute | undefined>
 }
 
 export interface Deps {
@@ -71,6 +79,6 @@ export interface Deps {
   readonly thinking?: ThinkingCache
   /** How the pipeline waits between retries; a timer when absent. */
   readonly sleep?: Sleep
-  /** Set when CUSTOM_ROUTER_PATH is configured: route.ts consults it first. */
-  readonly customRoutes?: CustomRoutes
+  /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */
+  readonly customRouter?: CustomRouter
 }

@@ -12,6 +12,8 @@ export interface TelemetrySinks {
   readonly log: Logger
   /** Extra observers (metrics, ledger, drift), each called with the finished trace. */
   readonly observers?: readonly TraceObserver[]
+  /** The price of a finished request (observability.ts); the log line and every observer see the same `costUsd`. */
+  readonly costOf?: (trace: RequestTrace) => number | undefined
 }
 
 export interface TraceObserver {
@@ -49,7 +51,10 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
     rejected() { for (const o of obs) o.rejected?.() },
     retried(t) { for (const o of obs) o.retried?.(t) },
     attemptFailed(t, e) { for (const o of obs) o.attemptFailed?.(t, e) },
-    request(trace, body) {
+    request(finished, body) {
+      // Telemetry owns `costUsd`: it is set once here, so no observer's order changes what another sees.
+      const cost = s.costOf?.(finished)
+      const trace: RequestTrace = cost === undefined ? finished : { ...finished, costUsd: cost }
       for (const o of obs) o.request?.(trace, body)
       if (!s.log.enabled('info')) return
       const u = trace.usage

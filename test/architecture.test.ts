@@ -61,7 +61,7 @@ function graphOf(fs: readonly SourceFile[]): Graph {
  * below store/ and routing/, which persist and blend it; the rest of perf/ (engine, scheduler,
  * CLI) sits above them.
  */
-const PERF_MODEL = new Set(['src/perf/types.ts', 'src/perf/aggregate.ts', 'src/perf/stats.ts', 'src/perf/score.ts'])
+const PERF_MODEL = new Set(['src/perf/types.ts', 'src/perf/aggregate.ts', 'src/perf/run-stats.ts', 'src/perf/score.ts'])
 export function layerOf(path: string): string {
   if (PERF_MODEL.has(path)) return 'perf-model'
   // The interface the pipeline is handed belongs to the pipeline.
@@ -95,25 +95,26 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
-  'observe.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
+  'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'lib', 'proxy', 'resilience'],
-  'plugins': ['config', 'formats', 'lib', 'log.ts', 'middleware', 'proxy', 'routing'],
+  'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
   'live': ['proxy'],
-  'routes': ['config', 'errors.ts', 'formats', 'lib', 'live', 'metrics', 'middleware', 'observe.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routing', 'store', 'version.ts'],
+  'routes': ['config', 'errors.ts', 'formats', 'lib', 'live', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routing', 'store', 'version.ts'],
   // The dashboard and /docs embed page assets (uPlot, Scalar's bundle) from the installed packages as text.
   'ui': ['node_modules'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'ui', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'config', 'formats', 'lib', 'live', 'log.ts', 'observe.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': ['app.ts', 'config', 'formats', 'lib', 'live', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
   'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'live', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
   'harness': ['demo', 'formats', 'lib', 'runtime'],
   // Shared test helpers get their app from the composition root, never from the CLI.
-  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
+  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
   'scripts': ['compose.ts', 'test'],
 }
 
@@ -153,6 +154,51 @@ export function cyclesOf(graph: Graph): string[][] {
   }
   for (const v of graph.keys()) if (!index.has(v)) visit(v)
   return out
+}
+
+/**
+ * How many positional parameters each exported function declaration takes (`export function`,
+ * also async and generic ones). A regex-and-bracket parse, not a type checker: enough to keep a
+ * request's state from travelling as a row of values again.
+ */
+export function positionalParams(text: string): { name: string; count: number }[] {
+  const src = code(text)
+  const out: { name: string; count: number }[] = []
+  for (const m of src.matchAll(/^export\s+(?:async\s+)?function\s*\*?\s*(\w+)\s*(?:<[^(]*>)?\s*\(/gm)) {
+    let i = m.index! + m[0].length
+    let depth = 1
+    const start = i
+    for (; i < src.length && depth > 0; i++) if (src[i] === '(') depth++; else if (src[i] === ')') depth--
+    // Arrows inside parameter types (`(x) => void`) must not count as brackets.
+    const params = src.slice(start, i - 1).replace(/=>/g, '').replace(/,\s*$/, '')
+    let level = 0
+    let count = params.trim() === '' ? 0 : 1
+    for (const ch of params) {
+      if ('([{<'.includes(ch)) level++
+      else if (')]}>'.includes(ch)) level--
+      else if (ch === ',' && level === 0) count++
+    }
+    out.push({ name: m[1]!, count })
+  }
+  return out
+}
+
+/** Most exported functions take at most this many positional parameters; more go in an options object or the request context. */
+const MAX_POSITIONAL = 3
+
+/**
+ * Exceptions, each with its reason. The pure reducers below share one shape,
+ * `(state, event, now, params)`: the clock is an argument by the purity rule, and folding the
+ * state into an options bag would hide which argument the function returns a new version of.
+ */
+const POSITIONAL_EXCEPTIONS: Readonly<Record<string, string>> = {
+  'src/lib/window.ts windowAdd': 'pure reducer (window, key, n, now, params)',
+  'src/lib/window.ts windowSum': 'pure reducer (window, key, now, params)',
+  'src/resilience/bucket.ts bucketTake': 'pure reducer (bucket, cost, now, params)',
+  'src/resilience/bucket.ts bucketSettle': 'pure reducer (bucket, reserved, actual, params)',
+  'src/resilience/breaker.ts breakerNext': 'pure reducer (state, event, now, policy)',
+  'src/perf/budget.ts reserve': 'pure reducer (budget, tokens, limit, now)',
+  'src/perf/budget.ts settle': 'pure reducer (budget, reserved, actual, now)',
 }
 
 const graph = graphOf(files)
@@ -220,6 +266,19 @@ describe('architecture', () => {
     assert.deepEqual(bad, [])
   })
 
+  it(`no exported function in src/ takes more than ${MAX_POSITIONAL} positional parameters (justified exceptions listed)`, () => {
+    const over = product.filter((f) => !isTest(f.path)).flatMap((f) => positionalParams(f.text)
+      .filter((p) => p.count > MAX_POSITIONAL && !(`${f.path} ${p.name}` in POSITIONAL_EXCEPTIONS))
+      .map((p) => `${f.path} ${p.name} (${p.count})`))
+    assert.deepEqual(over, [])
+    const stale = Object.keys(POSITIONAL_EXCEPTIONS).filter((k) => {
+      const [path, name] = k.split(' ')
+      const f = product.find((x) => x.path === path)
+      return !f || !positionalParams(f.text).some((p) => p.name === name && p.count > MAX_POSITIONAL)
+    })
+    assert.deepEqual(stale, [], 'an exception that no longer applies should leave the list')
+  })
+
   it('only proxy/upstream.ts sends upstream requests (other modules get fetch through Deps)', () => {
     const bad = product.filter((f) => within(f.path, 'proxy') && f.path !== 'src/proxy/upstream.ts' && /\bfetch\(|deps\.fetch\(/.test(f.text))
     assert.deepEqual(bad.map((f) => f.path), [])
@@ -254,6 +313,16 @@ describe('architecture checker (a test of the test)', () => {
     assert.deepEqual(layerViolations(cycle, LAYERS), [])
     assert.deepEqual(cyclesOf(cycle), [['src/metrics/exposition.ts', 'src/metrics/registry.ts']])
     assert.deepEqual(cyclesOf(new Map([['src/a.ts', ['src/a.ts']]])), [['src/a.ts']])
+  })
+
+  it('counts positional parameters, not the commas inside their types or defaults', () => {
+    const text = [
+      'export function a(x: number, y: Map<string, number>, f: (p: string, q: string) => void = () => {}, o: { k: 1; j: [2, 3] }): void {}',
+      'export async function b<T extends Record<string, unknown>>(\n  x: T,\n  y = [1, 2],\n): Promise<void> {}',
+      'export function c(): void {}',
+      'function d(a: 1, b: 2, c: 3, e: 4) {}',
+    ].join('\n')
+    assert.deepEqual(positionalParams(text), [{ name: 'a', count: 4 }, { name: 'b', count: 2 }, { name: 'c', count: 0 }])
   })
 
   it('reads multi-line, type-only, re-export, side-effect and dynamic imports, and skips commented ones', () => {

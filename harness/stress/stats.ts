@@ -1,5 +1,5 @@
 /** Pure summary statistics for the stress run and the benchmark. */
-import { nearestRank } from '../../src/lib/stats.ts'
+import { nearestRank } from '../../src/lib/nearest-rank.ts'
 
 /**
  * Nearest-rank percentile of `values` (q in [0, 1]); NaN for an empty list.

@@ -7,6 +7,10 @@ import JSON5 from 'json5'
 import { redactConfig } from './redact.ts'
 import { applyValue, lineOfIssue, redactText, restoreRedacted, restoreRedactedValue, setJson5Value, writeFileAtomic } from './write.ts'
 
+/** The parsed test file, as far as the tests look into it. */
+type Cfg = { Router: Record<string, string>; Providers: { api_key?: string }[]; [key: string]: unknown }
+const parse = (text: string) => JSON5.parse(text) as Cfg
+
 const FILE = `{
   // the key clients send
   "APIKEY": "$SWITCHYARD_KEY",
@@ -23,14 +27,14 @@ const FILE = `{
 
 describe('config/write', () => {
   it('applyValue changes one value and keeps comments, $VAR references, unknown keys and their order', () => {
-    const v = JSON5.parse(FILE) as Record<string, any>
+    const v = parse(FILE)
     v.Router.default = 'local,m'
     const out = applyValue(FILE, v)
     assert.equal(out, FILE.replace('"default": "deepseek,deepseek-chat"', '"default": "local,m"'))
   })
 
   it('applyValue removes and adds keys without breaking the syntax', () => {
-    const v = JSON5.parse(FILE) as Record<string, any>
+    const v = parse(FILE)
     delete v.CUSTOM_THING
     v.LOG = true
     v.Router.think = 'local,m'
@@ -39,16 +43,16 @@ describe('config/write', () => {
     assert.match(out, /\/\/ the key clients send/)
     assert.match(out, /\/\* the usual \*\//)
     assert.doesNotMatch(out, /unknown to Switchyard/)
-    const w = JSON5.parse(FILE) as Record<string, any>
+    const w = parse(FILE)
     delete w.Router.default
     assert.deepEqual(JSON5.parse(applyValue(FILE, w)), w)
-    const x = { ...(JSON5.parse(FILE) as Record<string, any>), Providers: [] }
+    const x = { ...parse(FILE), Providers: [] }
     assert.deepEqual(JSON5.parse(applyValue(FILE, x)), x)
   })
 
   it('setJson5Value sets one path', () => {
     const out = setJson5Value(FILE, ['Router', 'background'], 'local,m')
-    assert.equal((JSON5.parse(out) as any).Router.background, 'local,m')
+    assert.equal(parse(out).Router.background, 'local,m')
     assert.match(out, /"\$\{LOCAL_KEY\}"/)
   })
 
@@ -66,7 +70,7 @@ describe('config/write', () => {
 
   it('a redacted value that moved is refused with its path', () => {
     const shown = redactText(FILE, redactConfig)
-    const v = JSON5.parse(shown) as Record<string, any>
+    const v = parse(shown)
     v.Providers.reverse()
     const r = restoreRedacted(JSON.stringify(v), FILE, redactConfig)
     assert.equal(r.ok, false)

@@ -40,27 +40,27 @@ describe('renderError', () => {
 
 describe('parseUpstreamError', () => {
   it('keeps OpenAI codes and messages', () => {
-    const e = parseUpstreamError('openai', 400, '{"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}', 'p/m', none)
+    const e = parseUpstreamError({ format: 'openai', status: 400, body: '{"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}', target: 'p/m', headers: none })
     assert.deepEqual(e, { kind: 'upstream_status', target: 'p/m', status: 400, message: 'too long', code: 'context_length_exceeded' })
   })
   it('reads Anthropic envelopes, {message}, {detail}, and HTML', () => {
-    assert.equal((parseUpstreamError('anthropic', 529, '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', 't', none) as { message: string }).message, 'Overloaded')
-    assert.equal((parseUpstreamError('openai', 500, '{"message":"boom"}', 't', none) as { message: string }).message, 'boom')
-    assert.equal((parseUpstreamError('openai', 422, '{"detail":[{"loc":["body"],"msg":"bad"}]}', 't', none) as { message: string }).message, '[{"loc":["body"],"msg":"bad"}]')
-    assert.equal((parseUpstreamError('openai', 502, '<html><body><h1>502 Bad Gateway</h1></body></html>', 't', none) as { message: string }).message, '502 Bad Gateway')
-    assert.equal((parseUpstreamError('openai', 503, '', 't', none) as { message: string }).message, 'Upstream t answered HTTP 503')
+    assert.equal((parseUpstreamError({ format: 'anthropic', status: 529, body: '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', target: 't', headers: none }) as { message: string }).message, 'Overloaded')
+    assert.equal((parseUpstreamError({ format: 'openai', status: 500, body: '{"message":"boom"}', target: 't', headers: none }) as { message: string }).message, 'boom')
+    assert.equal((parseUpstreamError({ format: 'openai', status: 422, body: '{"detail":[{"loc":["body"],"msg":"bad"}]}', target: 't', headers: none }) as { message: string }).message, '[{"loc":["body"],"msg":"bad"}]')
+    assert.equal((parseUpstreamError({ format: 'openai', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', target: 't', headers: none }) as { message: string }).message, '502 Bad Gateway')
+    assert.equal((parseUpstreamError({ format: 'openai', status: 503, body: '', target: 't', headers: none }) as { message: string }).message, 'Upstream t answered HTTP 503')
   })
   it('429 becomes rate_limited with retry-after seconds, ms, or an HTTP date; quota stays upstream_status', () => {
-    assert.deepEqual(parseUpstreamError('openai', 429, 'slow down', 't', new Headers({ 'retry-after': '2' })), { kind: 'rate_limited', target: 't', message: 'slow down', retryAfterMs: 2000 })
+    assert.deepEqual(parseUpstreamError({ format: 'openai', status: 429, body: 'slow down', target: 't', headers: new Headers({ 'retry-after': '2' }) }), { kind: 'rate_limited', target: 't', message: 'slow down', retryAfterMs: 2000 })
     assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' })), 150)
     assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT', date: 'Wed, 21 Oct 2015 07:28:00 GMT' })), 30000)
     assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT' }), Date.parse('Wed, 21 Oct 2015 07:28:20 GMT')), 10000)
     assert.equal(retryAfterFromHeaders(new Headers({ 'retry-after': 'soon' })), undefined)
-    const quota = parseUpstreamError('openai', 429, '{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}', 't', none)
+    const quota = parseUpstreamError({ format: 'openai', status: 429, body: '{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}', target: 't', headers: none })
     assert.equal(quota.kind, 'upstream_status')
   })
   it('never echoes URLs or keys', () => {
-    const e = parseUpstreamError('openai', 401, '{"error":{"message":"Incorrect API key provided: sk-proj-abcdefghijklmnop. See https://platform.openai.com/account"}}', 't', none) as { message: string }
+    const e = parseUpstreamError({ format: 'openai', status: 401, body: '{"error":{"message":"Incorrect API key provided: sk-proj-abcdefghijklmnop. See https://platform.openai.com/account"}}', target: 't', headers: none }) as { message: string }
     assert.equal(e.message.includes('sk-proj'), false)
     assert.equal(e.message.includes('https://'), false)
     assert.equal(redact('Authorization: Bearer abc.def'), 'Authorization: Bearer [redacted]')
@@ -78,7 +78,7 @@ describe('upstream errors rendered to clients (§7.7)', () => {
   ]
   for (const [up, type, aStatus, oStatus] of cases) {
     it(`HTTP ${up} → ${type}, ${aStatus} / ${oStatus}, before and after the stream started`, () => {
-      const e = parseUpstreamError('openai', up, '{"error":{"message":"nope"}}', 't', new Headers({ 'retry-after': '1' }))
+      const e = parseUpstreamError({ format: 'openai', status: up, body: '{"error":{"message":"nope"}}', target: 't', headers: new Headers({ 'retry-after': '1' }) })
       const a = renderError('anthropic', e)
       assert.equal(a.status, aStatus)
       assert.equal((a.body.error as Record<string, unknown>).type, type)
@@ -102,7 +102,7 @@ describe('parseUpstreamError: rate-limit reset headers count as a Retry-After', 
   const now = Date.parse('2026-01-01T00:00:00Z')
   const body = '{"error":{"type":"rate_limit_error","message":"slow down"}}'
   const waitOf = (h: Headers, at?: number) => {
-    const e = parseUpstreamError('openai', 429, body, 't', h, at)
+    const e = parseUpstreamError({ format: 'openai', status: 429, body, target: 't', headers: h, now: at })
     return e.kind === 'rate_limited' ? e.retryAfterMs : -1
   }
 

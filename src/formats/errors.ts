@@ -87,9 +87,19 @@ function overflowCode(message: string): string | undefined {
  * A non-2xx upstream answer as a ProxyError. Parses either format's error body defensively,
  * keeps the upstream code, reads retry hints, and never echoes URLs or credentials.
  */
-export function parseUpstreamError(
-  _format: WireFormatName, status: number, bodyText: string, target: string, headers: HeaderLookup, now?: number,
-): ProxyError {
+export interface UpstreamErrorAnswer {
+  /** The upstream's wire format (both formats' error bodies are read either way). */
+  readonly format: WireFormatName
+  readonly status: number
+  readonly body: string
+  readonly target: string
+  readonly headers: HeaderLookup
+  /** Wall clock (epoch ms) for rate-limit reset timestamps. */
+  readonly now?: number
+}
+
+export function parseUpstreamError(answer: UpstreamErrorAnswer): ProxyError {
+  const { status, body: bodyText, target, headers, now } = answer
   const { message: raw, code } = describe(bodyText)
   const message = redact(raw).slice(0, MAX_MESSAGE) || `Upstream ${target} answered HTTP ${status}`
   const retryAfterMs = retryAfterFromHeaders(headers, now)

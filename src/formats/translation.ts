@@ -9,9 +9,10 @@ import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from './translat
 type RequestFn = (body: JsonObject, ctx: TranslateContext, names: Record<string, string>) => JsonObject
 
 /**
- * Tool names `request()` had to shorten, keyed by the context object it was called with, so a
- * later `response()` / `stream()` with the same context restores them even when it comes from
- * another `translationFor` call. Weak keys: an entry lives exactly as long as its request's ctx.
+ * Tool names `request()` had to shorten, for callers that hand no `ctx.toolNames` record (the
+ * pipeline always hands one): keyed by the context object, so a later `response()` / `stream()`
+ * with the same context restores them even when it comes from another `translationFor` call.
+ * Weak keys: an entry lives exactly as long as its request's ctx.
  */
 const namesByCtx = new WeakMap<TranslateContext, Record<string, string>>()
 
@@ -27,6 +28,7 @@ function build(
   }
   return {
     request(body, ctx) {
+      if (ctx.toolNames) return request(body, ctx, ctx.toolNames)
       const names: Record<string, string> = {}
       const out = request(body, ctx, names)
       if (Object.keys(names).length > 0) {

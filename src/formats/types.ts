@@ -42,8 +42,12 @@ export interface TranslateContext {
   readonly thinkingStartsOpen?: boolean
   /** The think-tag pair this upstream writes into content; `<think>` / `</think>` when absent. */
   readonly thinkTags?: readonly [string, string]
-  /** Shortened upstream tool name → client tool name; filled in by `request()` when absent. */
-  readonly toolNames?: Readonly<Record<string, string>>
+  /**
+   * Shortened upstream tool name → client tool name. The pipeline hands a fresh record per
+   * request and `request()` fills it in, so `response()` / `stream()` restore the names from the
+   * same context. Without one, `request()` remembers its names for that ctx object.
+   */
+  readonly toolNames?: Record<string, string>
   /**
    * Anthropic upstream → OpenAI client: called with an assistant turn's first tool-call id and its
    * thinking / redacted_thinking blocks, which OpenAI clients cannot send back (docs/protocols.md §4.2).

@@ -3,7 +3,7 @@
  * history. Pure: the store hands in the runs, newest first.
  */
 import { splitTarget as parseTargetSyntax } from '../config/target-syntax.ts'
-import { summarize } from './stats.ts'
+import { summarize } from './run-stats.ts'
 import type { RunRecord, TestType } from './types.ts'
 
 /** Aggregate figures for one `provider,model`, as served by GET /performance/metrics. */

@@ -4,9 +4,9 @@ import type { PerformanceConfig } from '../config/types.ts'
 import { PerformanceStore } from '../store/performance.ts'
 import { PerfEngine } from './engine.ts'
 import type { PerfEngineOptions } from './engine.ts'
-import { createFakeSender } from './fake-sender.ts'
-import type { FakeProfile } from './fake-sender.ts'
-import { FakeScheduler } from './fake-scheduler.ts'
+import { createFakeSender } from '../../test/doubles/fake-sender.ts'
+import type { FakeProfile } from '../../test/doubles/fake-sender.ts'
+import { FakeScheduler } from '../../test/doubles/fake-scheduler.ts'
 import { BUDGET_EXHAUSTED } from './gate.ts'
 
 const T0 = Date.UTC(2026, 2, 3, 8)

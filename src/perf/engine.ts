@@ -7,7 +7,7 @@ import type { PerformanceConfig } from '../config/types.ts'
 import { ProbeGate, realScheduler } from './gate.ts'
 import type { Scheduler } from './gate.ts'
 import { Semaphore } from './semaphore.ts'
-import { runTest } from './tests.ts'
+import { runTest } from './run-test.ts'
 import { TEST_TYPES } from './types.ts'
 import type { ProbeSender, RunRecord, TestResult, TestType } from './types.ts'
 

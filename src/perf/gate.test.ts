@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { FakeScheduler } from './fake-scheduler.ts'
+import { FakeScheduler } from '../../test/doubles/fake-scheduler.ts'
 import { BUDGET_EXHAUSTED, ENGINE_STOPPED, ProbeGate } from './gate.ts'
 import { Semaphore } from './semaphore.ts'
 import type { ProbeSender } from './types.ts'

@@ -6,7 +6,7 @@
 import type { JsonObject } from '../formats/types.ts'
 import { emptyBudget, remaining, reserve, rollover, settle } from './budget.ts'
 import type { BudgetState } from './budget.ts'
-import type { GatedOutcome } from './tests.ts'
+import type { GatedOutcome } from './run-test.ts'
 import type { ProbeOutcome, ProbeSender } from './types.ts'
 
 /** Timers, injected so tests drive them with a fake clock. */

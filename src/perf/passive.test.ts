@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { demoConfig } from '../config/demo.ts'
-import { RoutingStats } from '../routing/stats.ts'
+import { RoutingStats } from '../routing/target-stats.ts'
 import { passiveFromSnapshot } from './passive.ts'
 import { performanceScore } from './score.ts'
 

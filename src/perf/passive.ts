@@ -1,5 +1,5 @@
 /**
- * Adapter from the routing table's per-target snapshot (src/routing/stats.ts) to the score's
+ * Adapter from the routing table's per-target snapshot (src/routing/target-stats.ts) to the score's
  * PassiveSample, so the lead can pass `(t) => passiveFromSnapshot(stats.snapshot(t, now()))`.
  */
 import type { TargetSnapshot } from '../routing/types.ts'

@@ -14,7 +14,7 @@ export interface ActiveSample {
   readonly testCount: number
 }
 
-/** What live traffic taught the router about a target (adapted from routing/stats.ts). */
+/** What live traffic taught the router about a target (adapted from routing/target-stats.ts). */
 export interface PassiveSample {
   readonly ewmaLatencyMs?: number
   readonly ewmaTtftMs?: number
@@ -69,8 +69,9 @@ function blend(a: number | undefined, wa: number, p: number | undefined, wp: num
 
 /** Confidence weights of the two sources: sample sufficiency times age decay (passive boosted). */
 export function sourceWeights(
-  active: ActiveSample | undefined, passive: PassiveSample | undefined, now: number, o: ScoreOptions,
+  sources: { active: ActiveSample | undefined; passive: PassiveSample | undefined }, now: number, o: ScoreOptions,
 ): { activeWeight: number; passiveWeight: number } {
+  const { active, passive } = sources
   const half = o.halfLifeMs ?? 3_600_000
   const activeWeight = active && active.testCount > 0
     ? Math.min(1, active.testCount / Math.max(1, o.minTestCount)) * decay(now - active.lastTested, half) : 0
@@ -96,7 +97,7 @@ export function performanceScore(
   input: { readonly active?: ActiveSample; readonly passive?: PassiveSample }, now: number, o: ScoreOptions,
 ): PerformanceScore | undefined {
   const { active: a, passive: p } = input
-  const { activeWeight: wa, passiveWeight: wp } = sourceWeights(a, p, now, o)
+  const { activeWeight: wa, passiveWeight: wp } = sourceWeights({ active: a, passive: p }, now, o)
   if (wa + wp <= 0) return undefined
   const latencyMs = blend(a?.avgTtftMs ?? a?.avgLatencyMs, wa, p?.ewmaTtftMs ?? p?.ewmaLatencyMs, wp)
   const tokensPerSec = blend(a?.tokensPerSec, wa, p?.tokensPerSec, wp)

@@ -7,7 +7,9 @@
  * because of its router.
  */
 import { redactConfig, SECRET_KEY } from '../config/redact.ts'
-import type { CustomRoute } from '../deps.ts'
+import type { CustomRouter } from '../deps.ts'
+
+export type { CustomRoute, CustomRouter, CustomRouterInput } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
@@ -31,20 +33,6 @@ export interface CustomRouterRequest {
 }
 
 export type CustomRouterFn = (req: CustomRouterRequest, config: unknown) => unknown
-
-export interface CustomRouterInput {
-  readonly body: JsonObject
-  readonly tokenCount: number
-  readonly sessionId?: string
-  readonly headers: Headers
-  readonly format: WireFormatName
-  readonly preset?: string
-}
-
-export interface CustomRouter {
-  /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
-  route(input: CustomRouterInput): Promise<CustomRoute | undefined>
-}
 
 /** Client headers a router may see: every one whose name does not look like a credential. */
 export function routerHeaders(h: Headers): Record<string, string> {

@@ -4,14 +4,12 @@
  * change the Config the routing engine is made from). Nothing here makes start-up fail: a bad
  * file is logged and the rest of the proxy serves as if it were absent.
  */
-import type { MiddlewareHandler } from 'hono'
 import type { Config } from '../config/types.ts'
-import type { TokenService } from '../deps.ts'
+import type { CustomRouter } from '../deps.ts'
 import type { Logger } from '../log.ts'
 import { loadCustomRouter } from './custom-router.ts'
 import type { PathBase } from './load.ts'
 import { readPresetDir, withPresetFiles } from './presets.ts'
-import { CustomRouteTable, customRouting } from './route-hook.ts'
 import { loadTransformerPlugins } from './transformers.ts'
 
 export interface PluginOptions {
@@ -28,10 +26,8 @@ export interface PluginOptions {
 export interface Plugins {
   /** The config with the presets found on disk added. */
   readonly config: Config
-  /** For `Deps.customRoutes`, when a custom router is loaded. */
-  readonly customRoutes?: CustomRouteTable
-  /** The edge middleware that runs the custom router, given the instance's token service. */
-  middleware(tokens: TokenService): MiddlewareHandler | undefined
+  /** For `Deps.customRouter`, when CUSTOM_ROUTER_PATH names a router that loaded. */
+  readonly customRouter?: CustomRouter
   /** Unregisters the transformer plugins (instance close or reload). */
   unload(): void
 }
@@ -50,11 +46,9 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
       base: opts.base, rawConfig: opts.rawConfig ?? config, providers: config.providers, log: opts.log, timeoutMs: opts.routerTimeoutMs,
     })
     : undefined
-  const table = router ? new CustomRouteTable() : undefined
   return {
     config: withPresets,
-    customRoutes: table,
-    middleware: (tokens) => (router && table ? customRouting({ router, table, tokens }) : undefined),
+    ...(router ? { customRouter: router } : {}),
     unload: transformers.unload,
   }
 }

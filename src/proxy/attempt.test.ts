@@ -8,26 +8,26 @@ const deps = (firstTokenTimeoutMs: number, connectTimeoutMs: number) => ({ confi
 
 describe('timeoutsFor', () => {
   it('a stream with time to spare is bounded by firstTokenTimeoutMs and connectTimeoutMs', () => {
-    assert.deepEqual(timeoutsFor(true, 600_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 60_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000 })
+    assert.deepEqual(timeoutsFor({ stream: true, leftMs: 600_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 60_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000 })
   })
 
   it('a JSON call without max_tokens is bounded by the client deadline only, reported as total', () => {
-    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
+    assert.deepEqual(timeoutsFor({ stream: false, leftMs: 600_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
   })
 
   it(`a JSON call gets the first-token bound plus max_tokens at ${JSON_FLOOR_TOKENS_PER_SEC} tokens/s, and no connect timer`, () => {
-    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000), 512), { firstTokenTimeoutMs: 60_000 + 51_200, firstTokenPhase: 'first_token' })
-    assert.deepEqual(timeoutsFor(false, 600_000, deps(60_000, 10_000), 32_000), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
+    assert.deepEqual(timeoutsFor({ stream: false, leftMs: 600_000, maxTokens: 512 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 60_000 + 51_200, firstTokenPhase: 'first_token' })
+    assert.deepEqual(timeoutsFor({ stream: false, leftMs: 600_000, maxTokens: 32_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 600_000, firstTokenPhase: 'total' })
   })
 
   it('when the deadline is nearer than the first-token bound, the deadline wins and is called total', () => {
-    assert.deepEqual(timeoutsFor(true, 5_000, deps(60_000, 10_000)), { firstTokenTimeoutMs: 5_000, firstTokenPhase: 'total' })
+    assert.deepEqual(timeoutsFor({ stream: true, leftMs: 5_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 5_000, firstTokenPhase: 'total' })
   })
 
   it('law: no bound ever exceeds the time left before the deadline', () => {
     const maxTokens = fc.option(fc.integer({ min: 0, max: 1e5 }), { nil: undefined })
     fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), maxTokens, (stream, left, ftt, connect, max) => {
-      const t = timeoutsFor(stream, left, deps(ftt, connect), max)
+      const t = timeoutsFor({ stream, leftMs: left, maxTokens: max }, deps(ftt, connect))
       assert.ok(t.firstTokenTimeoutMs <= left)
       assert.ok(t.firstTokenTimeoutMs >= Math.min(ftt, left), 'never tighter than the first-token bound')
       assert.ok((t.connectTimeoutMs ?? 0) <= left)

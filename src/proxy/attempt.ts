@@ -8,12 +8,15 @@ import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking,
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
-import type { ClientRequest, PlannedTarget, RequestTrace, UpstreamOk } from './types.ts'
+import type { RequestContext } from './context.ts'
+import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
 export interface AttemptOk {
+  /** The target that answered. */
+  readonly target: PlannedTarget
   readonly up: UpstreamOk
   readonly timer: AttemptTimer
   readonly release: (usage?: Usage) => void
@@ -28,8 +31,13 @@ export interface AttemptFailure {
   readonly skipped?: boolean
 }
 
-/** The translation context a target's response is rendered with. */
-export function contextFor(req: ClientRequest, t: PlannedTarget, estimatedInputTokens: number, deps: Deps): TranslateContext {
+/**
+ * The translation context a target's request is translated and its response rendered with. Its
+ * `toolNames` record belongs to this request: translating the request fills it, rendering the
+ * response reads it.
+ */
+export function contextFor(rc: RequestContext, t: PlannedTarget): TranslateContext {
+  const { req, deps, estimatedInputTokens } = rc
   const so = req.body.stream_options as { include_usage?: unknown } | undefined
   return {
     model: t.model,
@@ -38,6 +46,7 @@ export function contextFor(req: ClientRequest, t: PlannedTarget, estimatedInputT
     estimatedInputTokens,
     includeUsage: so?.include_usage === true,
     created: Math.floor(deps.now() / 1000),
+    toolNames: {},
     ...responseOptions(chainOf(t)),
     // OpenAI clients cannot replay Anthropic thinking in tool loops: we keep it for them.
     ...(deps.thinking ? { onThinking: deps.thinking.remember, thinkingLookup: deps.thinking.lookup } : {}),
@@ -65,8 +74,9 @@ export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
   return chain
 }
 
-/** The request body in the target's wire format, transformers applied. */
-export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTarget, ctx: TranslateContext): Promise<JsonObject> {
+/** The routed body in the target's wire format, transformers applied. */
+export function upstreamBody(rc: RequestContext, t: PlannedTarget, ctx: TranslateContext): Promise<JsonObject> {
+  const { req, body } = rc
   const translation = translationFor(req.format, t.provider.format)
   // Thinking blocks we synthesised for an OpenAI upstream carry signatures Anthropic rejects.
   const own = t.provider.format === 'anthropic' ? stripSyntheticThinking(body) : body
@@ -74,44 +84,38 @@ export function upstreamBody(req: ClientRequest, body: JsonObject, t: PlannedTar
   return applyRequestTransformersAsync(translated, chainOf(t), { model: t.model, format: t.provider.format })
 }
 
-export interface AttemptPlan {
-  readonly body: JsonObject
-  readonly estimatedInputTokens: number
-  /** The client's deadline (receivedAt + API_TIMEOUT_MS): no try starts or waits past it. */
-  readonly deadlineAt: number
-  readonly trace: RequestTrace
-  /** Where a failover would go next, so a long Retry-After can be compared with it. */
-  readonly next?: PlannedTarget
-}
-
-/** Tries `t` until it answers, the engine says fail over or stop, or the deadline passes. */
-export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: AttemptPlan, deps: Deps): Promise<Result<AttemptOk, AttemptFailure>> {
-  const unsupported = unsupportedFeature(req.format, t.provider.format, opts.body)
+/**
+ * Tries `t` until it answers, the engine says fail over or stop, or the deadline passes.
+ * `next` is where a failover would go, so a long Retry-After can be compared with it.
+ */
+export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?: PlannedTarget): Promise<Result<AttemptOk, AttemptFailure>> {
+  const { req, deps, deadlineAt, estimatedInputTokens } = rc
+  const unsupported = unsupportedFeature(req.format, t.provider.format, rc.body)
   if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
-  const ctx = contextFor(req, t, opts.estimatedInputTokens, deps)
+  const ctx = contextFor(rc, t)
   const sameFormat = req.format === t.provider.format
-  const call = buildCall(t, await upstreamBody(req, opts.body, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  const call = buildCall(t, await upstreamBody(rc, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
-    const left = opts.deadlineAt - deps.now()
+    const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
-    const admission = deps.routing.admit(t, opts.estimatedInputTokens)
+    const admission = deps.routing.admit(t, estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
       return err({ error: admission.error, failover: true, skipped: true })
     }
     const timer = deps.routing.begin(t)
-    opts.trace.attempts++
-    const r = await callUpstream(deps.fetch, call, t, { signal: req.signal, now: deps.now, ...timeoutsFor(req.stream, left, deps, maxTokensOf(req)) })
-    if (r.ok) return ok({ up: r.value, timer, release: admission.release, ctx })
+    rc.trace.attempts++
+    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, ...timeoutsFor({ stream: req.stream, leftMs: left, maxTokens: maxTokensOf(req) }, deps) })
+    if (r.ok) return ok({ target: t, up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
     timer.finish({ ok: false, error: r.error })
     if (r.error.kind === 'client_closed') return err({ error: r.error, failover: false })
     deps.telemetry.attemptFailed(t, r.error)
-    const next = deps.routing.decide(r.error, n, t, opts.deadlineAt - deps.now(), opts.next)
-    if (next.action !== 'retry') return err({ error: r.error, failover: next.action === 'failover' })
+    const step = deps.routing.decide(r.error, n, t, deadlineAt - deps.now(), next)
+    if (step.action !== 'retry') return err({ error: r.error, failover: step.action === 'failover' })
     deps.telemetry.retried(t)
-    if (!(await (deps.sleep ?? timerSleep)(next.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
+    if (!(await (deps.sleep ?? timerSleep)(step.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
   }
 }
 
@@ -122,13 +126,22 @@ export async function attemptTarget(req: ClientRequest, t: PlannedTarget, opts: 
  */
 export const JSON_FLOOR_TOKENS_PER_SEC = 10
 
+/** What the bounds of one try depend on. */
+export interface TryBounds {
+  readonly stream: boolean
+  /** What is left of the client's budget. */
+  readonly leftMs: number
+  /** The client's output cap, when it set one. */
+  readonly maxTokens?: number
+}
+
 /**
  * The bounds of one try with `leftMs` of the client's budget left: a stream must reach its
  * first event within `firstTokenTimeoutMs`; a JSON answer gets that plus `maxTokens` at the
  * floor rate, since its headers come after the whole generation. When the deadline is the
  * tighter bound the timeout is reported as `total`, so nobody retries it.
  */
-export function timeoutsFor(stream: boolean, leftMs: number, deps: Pick<Deps, 'config'>, maxTokens?: number): Omit<CallLimits, 'signal'> {
+export function timeoutsFor({ stream, leftMs, maxTokens }: TryBounds, deps: Pick<Deps, 'config'>): Omit<CallLimits, 'signal' | 'fetch'> {
   const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
   const generation = stream ? 0 : maxTokens === undefined ? Infinity : (maxTokens / JSON_FLOOR_TOKENS_PER_SEC) * 1_000
   const bound = firstTokenTimeoutMs + generation

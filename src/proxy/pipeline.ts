@@ -1,44 +1,44 @@
 /**
- * The request pipeline, top to bottom: route → plan → try each target (retries inside
- * attemptTarget) → respond at the commit point, or answer the last error in the client's format.
+ * The request pipeline, top to bottom: route (the custom router included) → plan → try each
+ * target (retries inside attemptTarget) → respond at the commit point, or answer the last
+ * error in the client's format. The request's state travels in one RequestContext (context.ts).
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import type { JsonObject } from '../formats/types.ts'
 import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
+import { newContext, routed, type RequestContext } from './context.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
-import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
+import type { ClientRequest } from './types.ts'
 
 /** Serves one client request end to end; never throws for upstream trouble. */
 export async function handle(req: ClientRequest, deps: Deps): Promise<Response> {
-  const trace = newTrace(req)
-  const route = decideRoute(req, deps)
-  if (!route.ok) return fail(req, route.error, trace, deps)
-  const { body, estimatedInputTokens } = route.value
-  trace.scenario = route.value.scenario
-  trace.estimatedInputTokens = estimatedInputTokens
-  const deadlineAt = req.receivedAt + deps.config.apiTimeoutMs
+  const ctx = newContext(req, deps)
+  const { trace } = ctx
+  const route = await decideRoute(ctx)
+  if (!route.ok) return fail(ctx, route.error)
+  routed(ctx, route.value)
+  deps.routing.started()
   const tried: string[] = []
   let queue = route.value.plan
   let last: AttemptFailure | undefined
   for (let target = queue[0]; target; target = queue[0]) {
     const rest = queue.slice(1)
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
-    const outcome = await attemptTarget(req, target, { body, estimatedInputTokens, deadlineAt, trace, next: rest[0] }, deps)
-    if (outcome.ok) return commit(req, target, outcome.value, trace, deps, body)
+    const outcome = await attemptTarget(ctx, target, rest[0])
+    if (outcome.ok) return commit(ctx, outcome.value)
     last = moreTelling(last, outcome.error)
     tried.push(target.key)
-    if (!outcome.error.failover || deps.now() >= deadlineAt) break
+    if (!outcome.error.failover || deps.now() >= ctx.deadlineAt) break
     queue = deps.routing.reroute?.(outcome.error.error, rest, tried, req.preset) ?? rest
   }
-  return fail(req, last?.error ?? { kind: 'no_upstream', message: 'No target could be tried' }, trace, deps, body)
+  return fail(ctx, last?.error ?? { kind: 'no_upstream', message: 'No target could be tried' })
 }
 
 /** Hands the answer to respond; if that throws (a bug), the attempt is still ended and its slot freed. */
-function commit(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: JsonObject): Response {
+function commit(ctx: RequestContext, a: AttemptOk): Response {
   try {
-    return respond(req, t, a, trace, deps, body)
+    return respond(ctx, a)
   } catch (e) {
     a.timer.finish({ ok: false })
     a.release()
@@ -58,14 +58,13 @@ export function moreTelling(prev: AttemptFailure | undefined, next: AttemptFailu
 
 const waitOf = (e: ProxyError) => (e.kind === 'circuit_open' ? e.retryInMs : e.kind === 'rate_limited' ? e.retryAfterMs ?? Infinity : Infinity)
 
-function fail(req: ClientRequest, e: ProxyError, trace: RequestTrace, deps: Deps, body = req.body): Response {
+/** A request that ends before the commit point: its error in the client's format, and its trace. */
+function fail(ctx: RequestContext, e: ProxyError): Response {
+  const { req, deps, trace } = ctx
   trace.failure = e.kind
   trace.durationMs = deps.now() - req.receivedAt
   const res = errorResponse(req, e, trace)
-  deps.telemetry.request(trace, body)
+  trace.status = res.status
+  deps.telemetry.request(trace, ctx.body)
   return res
-}
-
-function newTrace(req: ClientRequest): RequestTrace {
-  return { id: req.id, format: req.format, scenario: 'none', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream }
 }

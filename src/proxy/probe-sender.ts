@@ -9,7 +9,8 @@ import { parseTarget } from '../routing/target.ts'
 import type { ProbeOutcome, ProbeRequest, ProbeSender } from '../perf/types.ts'
 import { attemptTarget } from './attempt.ts'
 import { streamBody } from './stream.ts'
-import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
+import { newContext, routed } from './context.ts'
+import type { ClientRequest, PlannedTarget } from './types.ts'
 import { usageFromJson } from '../formats/index.ts'
 
 export function createProbeSender(deps: Deps): ProbeSender {
@@ -26,9 +27,9 @@ async function sendProbe(p: ProbeRequest, deps: Deps): Promise<ProbeOutcome> {
     id: `probe_${Math.floor(start).toString(36)}`, format: 'anthropic', body: p.body, stream: p.body.stream === true,
     headers: new Headers(), query: '', signal: p.signal, receivedAt: start,
   }
-  const trace: RequestTrace = { id: req.id, format: 'anthropic', scenario: 'explicit', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream }
-  const estimate = deps.tokens.estimate(p.body, 'anthropic')
-  const a = await attemptTarget(req, t, { body: p.body, estimatedInputTokens: estimate, deadlineAt: start + deps.config.apiTimeoutMs, trace }, deps)
+  const rc = newContext(req, deps)
+  routed(rc, { scenario: 'explicit', body: p.body, plan: [t], estimatedInputTokens: deps.tokens.estimate(p.body, 'anthropic') })
+  const a = await attemptTarget(rc, t)
   if (!a.ok) return { ok: false, status: httpStatusOf(a.error.error), error: messageOf(a.error.error), totalMs: deps.now() - start, outputTokens: 0 }
   const { up } = a.value
   if (up.kind === 'json') {
@@ -40,7 +41,7 @@ async function sendProbe(p: ProbeRequest, deps: Deps): Promise<ProbeOutcome> {
   let ttftMs: number | undefined
   const timer = { ...a.value.timer, firstToken: () => { ttftMs ??= deps.now() - start; a.value.timer.firstToken() } }
   const ended = new Promise<ProbeOutcome>((resolve) => {
-    const body = streamBody(req, t, { ...a.value, timer, up }, deps, (end) => {
+    const body = streamBody(rc, { ...a.value, timer, up }, (end) => {
       a.value.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
       a.value.release(end.usage)
       resolve({

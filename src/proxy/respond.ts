@@ -2,12 +2,12 @@
  * Turns a committed upstream answer into the client's response, and errors into the client's
  * error format. The commit point has already passed when `respond` is called.
  */
-import type { Deps } from '../deps.ts'
 import { httpStatusOf, type ProxyError } from '../errors.ts'
 import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
 import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
-import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
+import type { RequestContext } from './context.ts'
+import type { RequestTrace } from './types.ts'
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -22,9 +22,14 @@ export function routeHeader(trace: RequestTrace): string {
   return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}`
 }
 
-export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trace: RequestTrace, deps: Deps, body: Record<string, unknown>): Response {
-  trace.target = t.key
-  trace.tier = t.tier
+/**
+ * The client's response for a committed attempt. Writes the trace fields the answer settles:
+ * status, time to first byte, and (when the JSON answer is read, or the stream ends) usage,
+ * failure and duration; telemetry gets the trace once, after the last byte.
+ */
+export function respond(rc: RequestContext, a: AttemptOk): Response {
+  const { req, deps, trace } = rc
+  const t = a.target
   trace.status = 200
   const headers: Record<string, string> = { 'x-request-id': req.id, 'x-switchyard-route': routeHeader(trace) }
   if (a.up.kind === 'json') {
@@ -36,27 +41,30 @@ export function respond(req: ClientRequest, t: PlannedTarget, a: AttemptOk, trac
     trace.ttfbMs = trace.durationMs
     const adapter = responseAdapter(req.format, t.provider.format, a.ctx)
     const out = adapter ? adapter.response(a.up.body, a.ctx) : a.up.body
-    deps.telemetry.request(trace, body)
+    deps.telemetry.request(trace, rc.body)
     // The upstream ignored `stream: true`: a streaming client can only parse events.
     if (req.stream) return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), { status: 200, headers: { ...headers, ...SSE_HEADERS } })
     return new Response(JSON.stringify(out), { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
   }
   trace.ttfbMs = deps.now() - req.receivedAt
   deps.telemetry.streamOpened()
-  const stream = streamBody(req, t, { ...a, up: a.up }, deps, (end) => {
+  const stream = streamBody(rc, { ...a, up: a.up }, (end) => {
     a.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
     a.release(end.usage)
     trace.usage = end.usage
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()
-    deps.telemetry.request(trace, body)
+    deps.telemetry.request(trace, rc.body)
   })
   return new Response(stream, { status: 200, headers: { ...headers, ...SSE_HEADERS } })
 }
 
-/** An error in the client's format, with the headers a client needs to back off correctly. */
-export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' }, e: ProxyError, trace?: RequestTrace): Response {
+/**
+ * An error in the client's format, with the headers a client needs to back off correctly.
+ * `trace` (read only) gives the `x-switchyard-route` header.
+ */
+export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' }, e: ProxyError, trace?: Readonly<RequestTrace>): Response {
   const { status, body } = renderError(req.format, e, req.id)
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': req.id }
   if (trace) headers['x-switchyard-route'] = routeHeader(trace)
@@ -64,6 +72,5 @@ export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' 
   if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)))
   // A quota error will not clear by retrying: tell SDKs (which retry 429s) not to.
   if (e.kind === 'upstream_status' && e.code === 'insufficient_quota') headers['x-should-retry'] = 'false'
-  if (trace) trace.status = status
   return new Response(JSON.stringify(body), { status: status || httpStatusOf(e), headers })
 }

@@ -1,20 +1,23 @@
 /**
- * Which scenario a request is, and the ordered plan of targets that may serve it.
- * CCR's scenario order lives in routing/scenario.ts; this only gathers its inputs. A custom
- * router's pick (CUSTOM_ROUTER_PATH, made at the edge by plugins/route-hook.ts) comes first.
+ * Which scenario a request is, and the ordered plan of targets that may serve it: the one place
+ * a route is decided. A custom router's pick (CUSTOM_ROUTER_PATH, `deps.customRouter`, async
+ * user code) is asked first; CCR's scenario order lives in routing/scenario.ts, this only
+ * gathers its inputs.
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
+import type { RequestContext } from './context.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
 
-export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecision, ProxyError> {
+export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDecision, ProxyError>> {
+  const { req, deps } = ctx
   const { config } = deps
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
   if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
-  const custom = customDecision(req, deps)
+  const custom = await customDecision(req, deps)
   if (custom) return ok(custom)
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
@@ -38,8 +41,12 @@ export function decideRoute(req: ClientRequest, deps: Deps): Result<RouteDecisio
  * no configured target serves the pick). The subagent tag is stripped here too: it is an
  * instruction to the proxy, never to the model.
  */
-function customDecision(req: ClientRequest, deps: Deps): RouteDecision | undefined {
-  const pick = deps.customRoutes?.get(req.headers)
+async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDecision | undefined> {
+  if (!deps.customRouter) return undefined
+  const pick = await deps.customRouter.route({
+    body: req.body, format: req.format, tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(req.body), headers: req.headers,
+    ...(req.preset === undefined ? {} : { preset: req.preset }),
+  })
   if (!pick) return undefined
   const body = extractSubagent(pick.body).body
   const estimatedInputTokens = deps.tokens.estimate(body, req.format)

@@ -4,12 +4,12 @@
  * wait in the queue. A failure after the commit point becomes a well-formed in-stream error,
  * never a truncated answer that looks complete.
  */
-import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, translationFor } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
-import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
+import type { RequestContext } from './context.ts'
+import type { PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
@@ -36,8 +36,9 @@ const PING: Record<'anthropic' | 'openai', Uint8Array> = {
 }
 
 /** The client-facing body of a committed stream. `onEnd` runs exactly once. */
-export function streamBody(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: StreamUp }, deps: Deps, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
-  const { up } = a
+export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'>, a: AttemptOk & { up: StreamUp }, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
+  const { req, deps } = rc
+  const { up, target: t } = a
   const translator: StreamTranslator | undefined = responseAdapter(req.format, t.provider.format, a.ctx)?.stream(a.ctx)
   const tap = createUsageTap(t.provider.format)
   let sawContent = false

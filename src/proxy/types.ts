@@ -55,7 +55,10 @@ export type UpstreamOk =
       readonly abort: (reason?: unknown) => void
     }
 
-/** What the pipeline learned about one request, for logs, metrics and usage. */
+/**
+ * What the pipeline learned about one request, for logs, metrics and usage. Each field has one
+ * writer (listed in context.ts).
+ */
 export interface RequestTrace {
   readonly id: string
   readonly format: WireFormatName
@@ -68,7 +71,7 @@ export interface RequestTrace {
   ttfbMs?: number
   durationMs?: number
   usage?: Usage
-  /** Filled by the usage ledger when the price is known. */
+  /** Set by telemetry.ts when the price is known. */
   costUsd?: number
   estimatedInputTokens: number
   failure?: string

@@ -18,7 +18,7 @@ async function call(model: string, limits: Partial<CallLimits> & { stream?: bool
   const t = target(model)
   const body = { model, stream: limits.stream ?? true, messages: [{ role: 'user', content: 'hi' }] }
   const c = buildCall(t, body, { client: new Headers(), query: '', sameFormat: true, stream: limits.stream ?? true })
-  const r = await callUpstream(mock.fetch, c, t, { signal: limits.signal ?? new AbortController().signal, firstTokenTimeoutMs: 2_000, ...limits })
+  const r = await callUpstream(c, t, { fetch: mock.fetch, signal: limits.signal ?? new AbortController().signal, firstTokenTimeoutMs: 2_000, ...limits })
   return { r, mock }
 }
 
@@ -81,7 +81,7 @@ describe('rate-limit reset headers count as a Retry-After', () => {
     })
     const t = target('m')
     const c = buildCall(t, { model: 'm' }, { client: new Headers(), query: '', sameFormat: true, stream: false })
-    const r = await callUpstream(fetch429, c, t, { signal: new AbortController().signal, firstTokenTimeoutMs: 1_000, now: () => now })
+    const r = await callUpstream(c, t, { fetch: fetch429, signal: new AbortController().signal, firstTokenTimeoutMs: 1_000, now: () => now })
     assert.equal(r.ok ? undefined : r.error.kind === 'rate_limited' ? r.error.retryAfterMs : -1, 90_000)
   })
 })
@@ -91,7 +91,7 @@ describe('an error as the first event of a stream', () => {
   const run = async (text: string) => {
     const t = target('m')
     const c = buildCall(t, { model: 'm', stream: true }, { client: new Headers(), query: '', sameFormat: true, stream: true })
-    return callUpstream(streamOf(text), c, t, { signal: new AbortController().signal, firstTokenTimeoutMs: 1_000 })
+    return callUpstream(c, t, { fetch: streamOf(text), signal: new AbortController().signal, firstTokenTimeoutMs: 1_000 })
   }
 
   it('is a failure with the status of its type, before anything is committed (Anthropic event: error, OpenAI error chunk)', async () => {

@@ -18,6 +18,8 @@ export interface UpstreamCall {
 }
 
 export interface CallLimits {
+  /** How the call is sent (`deps.fetch`). */
+  readonly fetch: UpstreamFetch
   /** The client's signal: when it aborts, so does the upstream call. */
   readonly signal: AbortSignal
   /** Milliseconds allowed until the first event (streams) or the whole answer (JSON). */
@@ -56,15 +58,15 @@ export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: He
 }
 
 /** Sends one call and waits for the commit point. */
-export async function callUpstream(fetchFn: UpstreamFetch, call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
+export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
   const guard = guardCall(limits, call.stream)
   try {
-    const res = await fetchFn(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
+    const res = await limits.fetch(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
     guard.connected()
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
-      return err(parseUpstreamError(t.provider.format, res.status, text, t.key, res.headers, limits.now?.()))
+      return err(parseUpstreamError({ format: t.provider.format, status: res.status, body: text, target: t.key, headers: res.headers, now: limits.now?.() }))
     }
     // A streamed request is read as SSE unless the upstream says JSON: some servers send
     // `text/plain` or no content-type at all for their event streams.

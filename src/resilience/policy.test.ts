@@ -6,7 +6,7 @@ import type { DecideContext } from './policy.ts'
 import type { ProxyError } from '../errors.ts'
 import { defaultRetry, retryPolicyArb } from '../../test/arbitraries/routing.ts'
 
-const ctx: DecideContext = { policy: defaultRetry, deadlineMs: 60_000 }
+const ctx: Omit<DecideContext, 'attempt'> = { policy: defaultRetry, deadlineMs: 60_000 }
 const status = (s: number, extra: Partial<{ code: string; retryAfterMs: number }> = {}): ProxyError =>
   ({ kind: 'upstream_status', target: 'p,m', status: s, message: `status ${s}`, ...extra })
 const half = () => 0.5
@@ -14,36 +14,36 @@ const half = () => 0.5
 describe('decideNext', () => {
   it('retries 429, 5xx, 529 and network errors with a backoff', () => {
     for (const e of [status(429), status(500), status(503), status(529), { kind: 'upstream_network', target: 't', message: 'reset' } as const]) {
-      assert.deepEqual(decideNext(e, 0, ctx, half), { action: 'retry', delayMs: 50 }, JSON.stringify(e))
+      assert.deepEqual(decideNext(e, { ...ctx, attempt: 0 }, half), { action: 'retry', delayMs: 50 }, JSON.stringify(e))
     }
   })
 
   it('never retries 400/401/403/404/413: stops on the request’s fault, fails over on the provider’s', () => {
-    assert.deepEqual(decideNext(status(400), 0, ctx, half), { action: 'stop' })
-    assert.deepEqual(decideNext(status(413), 0, ctx, half), { action: 'stop' })
-    assert.deepEqual(decideNext(status(400, { code: 'content_policy_violation' }), 0, ctx, half), { action: 'stop' })
-    for (const s of [401, 403, 404]) assert.deepEqual(decideNext(status(s), 0, ctx, half), { action: 'failover' })
-    assert.deepEqual(decideNext(status(400, { code: 'context_length_exceeded' }), 0, ctx, half), { action: 'failover' })
+    assert.deepEqual(decideNext(status(400), { ...ctx, attempt: 0 }, half), { action: 'stop' })
+    assert.deepEqual(decideNext(status(413), { ...ctx, attempt: 0 }, half), { action: 'stop' })
+    assert.deepEqual(decideNext(status(400, { code: 'content_policy_violation' }), { ...ctx, attempt: 0 }, half), { action: 'stop' })
+    for (const s of [401, 403, 404]) assert.deepEqual(decideNext(status(s), { ...ctx, attempt: 0 }, half), { action: 'failover' })
+    assert.deepEqual(decideNext(status(400, { code: 'context_length_exceeded' }), { ...ctx, attempt: 0 }, half), { action: 'failover' })
   })
 
   it('fails over after a silent timeout instead of retrying the same target', () => {
     for (const phase of ['connect', 'first_token', 'idle'] as const) {
-      assert.deepEqual(decideNext({ kind: 'timeout', target: 't', phase }, 0, ctx, half), { action: 'failover' })
+      assert.deepEqual(decideNext({ kind: 'timeout', target: 't', phase }, { ...ctx, attempt: 0 }, half), { action: 'failover' })
     }
-    assert.deepEqual(decideNext({ kind: 'timeout', target: 't', phase: 'total' }, 0, ctx, half), { action: 'stop' })
+    assert.deepEqual(decideNext({ kind: 'timeout', target: 't', phase: 'total' }, { ...ctx, attempt: 0 }, half), { action: 'stop' })
   })
 
   it('honours Retry-After, or fails over when the next target would answer sooner', () => {
     const e = status(429, { retryAfterMs: 2_000 })
-    assert.deepEqual(decideNext(e, 0, ctx, half), { action: 'retry', delayMs: 2_000 })
-    assert.deepEqual(decideNext(e, 0, { ...ctx, nextTargetExpectedMs: 800 }, half), { action: 'failover' })
-    assert.deepEqual(decideNext({ kind: 'rate_limited', retryAfterMs: 300 }, 0, { ...ctx, nextTargetExpectedMs: 800 }, half), { action: 'retry', delayMs: 300 })
+    assert.deepEqual(decideNext(e, { ...ctx, attempt: 0 }, half), { action: 'retry', delayMs: 2_000 })
+    assert.deepEqual(decideNext(e, { ...{ ...ctx, nextTargetExpectedMs: 800 }, attempt: 0 }, half), { action: 'failover' })
+    assert.deepEqual(decideNext({ kind: 'rate_limited', retryAfterMs: 300 }, { ...{ ...ctx, nextTargetExpectedMs: 800 }, attempt: 0 }, half), { action: 'retry', delayMs: 300 })
   })
 
   it('fails over once the tier’s retries are spent or the wait would pass the deadline', () => {
-    assert.deepEqual(decideNext(status(500), 3, ctx, half), { action: 'failover' })
-    assert.deepEqual(decideNext(status(429, { retryAfterMs: 10_000 }), 0, { ...ctx, deadlineMs: 5_000 }, half), { action: 'failover' })
-    assert.deepEqual(decideNext(status(500), 0, { ...ctx, deadlineMs: 0 }, half), { action: 'stop' })
+    assert.deepEqual(decideNext(status(500), { ...ctx, attempt: 3 }, half), { action: 'failover' })
+    assert.deepEqual(decideNext(status(429, { retryAfterMs: 10_000 }), { ...{ ...ctx, deadlineMs: 5_000 }, attempt: 0 }, half), { action: 'failover' })
+    assert.deepEqual(decideNext(status(500), { ...{ ...ctx, deadlineMs: 0 }, attempt: 0 }, half), { action: 'stop' })
   })
 
   const errArb: fc.Arbitrary<ProxyError> = fc.oneof(
@@ -61,12 +61,12 @@ describe('decideNext', () => {
 
   it('property: decideNext never retries a 400', () => {
     fc.assert(fc.property(fc.nat(10), ctxArb, fc.option(fc.string(), { nil: undefined }), (n, c, code) =>
-      decideNext(status(400, code === undefined ? {} : { code }), n, c, Math.random).action !== 'retry'))
+      decideNext(status(400, code === undefined ? {} : { code }), { ...c, attempt: n }, Math.random).action !== 'retry'))
   })
 
   it('property: a retry never exceeds the deadline nor the retry count', () => {
     fc.assert(fc.property(errArb, fc.nat(12), ctxArb, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (e, n, c, r) => {
-      const d = decideNext(e, n, c, () => r)
+      const d = decideNext(e, { ...c, attempt: n }, () => r)
       return d.action !== 'retry' || (d.delayMs >= 0 && d.delayMs + (c.ewmaMs ?? 0) < c.deadlineMs && n < c.policy.maxRetries)
     }))
   })

@@ -15,6 +15,8 @@ export type Next =
   | { readonly action: 'stop' }
 
 export interface DecideContext {
+  /** Retries of this target already made (0 after the first failure). */
+  readonly attempt: number
   readonly policy: RetryPolicy
   /** The target's EWMA latency: scales the backoff and estimates how long a retry takes. */
   readonly ewmaMs?: number
@@ -58,9 +60,10 @@ function retryAfterOf(err: ProxyError): number | undefined {
  * (0 after the first failure). Never retries a 400/401/403/404/413 or content-policy error,
  * never schedules a retry that cannot finish before the deadline, and fails over instead of
  * waiting when the upstream's `Retry-After` is longer than the next target would take.
- * @example decideNext({ kind: 'upstream_status', target: 't', status: 400, message: 'bad' }, 0, ctx, Math.random) // { action: 'stop' }
+ * @example decideNext({ kind: 'upstream_status', target: 't', status: 400, message: 'bad' }, { ...ctx, attempt: 0 }, Math.random) // { action: 'stop' }
  */
-export function decideNext(err: ProxyError, attempt: number, ctx: DecideContext, random: () => number): Next {
+export function decideNext(err: ProxyError, ctx: DecideContext, random: () => number): Next {
+  const { attempt } = ctx
   const verdict = verdictOf(err)
   if (verdict !== 'retry') return { action: verdict }
   const fallback: Next = { action: 'failover' }

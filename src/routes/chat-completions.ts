@@ -30,7 +30,7 @@ const chatRoute = (path: string, withPreset: boolean) =>
 
 /** `POST /v1/chat/completions` and its preset twin. */
 export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(chatRoute('/v1/chat/completions', false), (c) => handle(toClientRequest(c, 'openai', c.req.valid('json'), deps), deps))
+  app.openapi(chatRoute('/v1/chat/completions', false), (c) => handle(toClientRequest(c, deps, { format: 'openai', body: c.req.valid('json') }), deps))
   app.openapi(chatRoute('/preset/{name}/v1/chat/completions', true), (c) =>
-    handle(toClientRequest(c, 'openai', c.req.valid('json'), deps, c.req.param('name')), deps))
+    handle(toClientRequest(c, deps, { format: 'openai', body: c.req.valid('json'), preset: c.req.param('name') }), deps))
 }

@@ -5,7 +5,8 @@ import { requestIdOf } from '../middleware/request-id.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
 /** The validated body plus what the pipeline needs from the HTTP request. */
-export function toClientRequest(c: Context, format: WireFormatName, body: JsonObject, deps: Deps, preset?: string): ClientRequest {
+export function toClientRequest(c: Context, deps: Deps, r: { format: WireFormatName; body: JsonObject; preset?: string }): ClientRequest {
+  const { format, body, preset } = r
   const raw = c.req.raw
   const q = raw.url.indexOf('?')
   return {

@@ -50,8 +50,8 @@ const countTokensRoute = createRoute({
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(messagesRoute('/v1/messages', false), (c) => handle(toClientRequest(c, 'anthropic', c.req.valid('json'), deps), deps))
+  app.openapi(messagesRoute('/v1/messages', false), (c) => handle(toClientRequest(c, deps, { format: 'anthropic', body: c.req.valid('json') }), deps))
   app.openapi(messagesRoute('/preset/{name}/v1/messages', true), (c) =>
-    handle(toClientRequest(c, 'anthropic', c.req.valid('json'), deps, c.req.param('name')), deps))
+    handle(toClientRequest(c, deps, { format: 'anthropic', body: c.req.valid('json'), preset: c.req.param('name') }), deps))
   app.openapi(countTokensRoute, (c) => c.json({ input_tokens: deps.tokens.estimate(c.req.valid('json'), 'anthropic') }, 200))
 }

@@ -4,7 +4,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
-import type { Observability } from '../observe.ts'
+import type { Observability } from '../observability.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
@@ -71,7 +71,7 @@ export interface ObservedServices {
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
   const { config, now } = s.deps
   app.openapi(getRoute('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema, 'Observability'), (c) => {
-    const rows = latencyReport(s.routing.stats.all(now()), config.router, now())
+    const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
     return c.json({ targets: rows.map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
       ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
@@ -82,7 +82,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     const { scenario, target } = c.req.valid('query')
     const router = config.router
     const t = target ?? (router as unknown as Record<string, string | undefined>)[scenario] ?? router.default
-    const plan = explainPlan(s.routing, scenario, t)
+    const plan = explainPlan(s.routing, { scenario, target: t })
     const entry = (p: (typeof plan.targets)[number]) => ({
       target: p.target, tier: p.tier, source: p.source, score: p.score, performance_score: p.performanceScore ?? p.score, components: { ...p.components },
       demoted: p.demoted, ...(p.reason ? { reason: p.reason } : {}), samples: p.samples,
@@ -102,7 +102,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
   app.openapi(metricsRoute, (c) => {
     const m = s.observability.metrics
     // Routing-state gauges are read at scrape time: nothing on the hot path keeps them current.
-    for (const r of latencyReport(s.routing.stats.all(now()), config.router, now())) {
+    for (const r of latencyReport(s.routing.stats.all(now()), config.router, { now: now() })) {
       m.circuitState.labels(r.target).set(CIRCUIT_STATE[r.breaker as keyof typeof CIRCUIT_STATE] ?? 0)
     }
     return c.text(m.render(), 200, { 'content-type': CONTENT_TYPE })

@@ -47,6 +47,11 @@ export interface RoutingEngine {
    * enough); targets over a rate budget or under an upstream Retry-After go last.
    */
   plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
+  /**
+   * A client request starts trying its plan: it raises the global retry budget's allowance
+   * (planning itself changes nothing). Once per request, whatever its number of targets.
+   */
+  started(): void
   /** Breaker and rate-limit admission for one try. */
   admit(t: PlannedTarget, estimatedTokens: number): Admission
   begin(t: PlannedTarget): AttemptTimer

@@ -63,15 +63,15 @@ describe('penalise', () => {
 describe('dampen', () => {
   const e: Ewma = { kind: 'seeded', value: 200, samples: 5 }
   it('caps how much worse a sample may count, and lets improvements through', () => {
-    assert.equal(dampen(e, 1_000, 1.5, 'higher'), 300)
-    assert.equal(dampen(e, 50, 1.5, 'higher'), 50)
-    assert.equal(dampen(e, 10, 2, 'lower'), 100)
-    assert.equal(dampen(EMPTY_EWMA, 1_000, 1.5, 'higher'), 1_000)
+    assert.equal(dampen(e, 1_000, { maxRatio: 1.5, worse: 'higher' }), 300)
+    assert.equal(dampen(e, 50, { maxRatio: 1.5, worse: 'higher' }), 50)
+    assert.equal(dampen(e, 10, { maxRatio: 2, worse: 'lower' }), 100)
+    assert.equal(dampen(EMPTY_EWMA, 1_000, { maxRatio: 1.5, worse: 'higher' }), 1_000)
   })
 
   it('property: a damped latency sample lies between the sample and ratio × value', () => {
     fc.assert(fc.property(seededArb, nonNeg(), fc.double({ min: 1, max: 10, noNaN: true }), (prev, x, r) => {
-      const d = dampen(prev, x, r, 'higher')
+      const d = dampen(prev, x, { maxRatio: r, worse: 'higher' })
       return d <= x && d <= Math.max(x, (ewmaValue(prev) ?? 0) * r) && (x <= (ewmaValue(prev) ?? 0) * r ? d === x : true)
     }))
   })

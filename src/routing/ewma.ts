@@ -42,9 +42,10 @@ export function penalise(prev: Ewma, factor: number, alpha = 1): Ewma {
  * sample (`worse: 'lower'`) below `value / maxRatio` counts as that. Improvements pass as
  * they are. One spike then moves the average by at most α·(maxRatio − 1), while a lasting
  * step still gets through in a few samples, compounding by that factor each time.
- * @example dampen({ kind: 'seeded', value: 200, samples: 9 }, 1_000, 1.5, 'higher') // 300
+ * @example dampen({ kind: 'seeded', value: 200, samples: 9 }, 1_000, { maxRatio: 1.5, worse: 'higher' }) // 300
  */
-export function dampen(prev: Ewma, sample: number, maxRatio: number, worse: 'higher' | 'lower'): number {
+export function dampen(prev: Ewma, sample: number, bound: { maxRatio: number; worse: 'higher' | 'lower' }): number {
+  const { maxRatio, worse } = bound
   if (prev.kind === 'empty' || !(maxRatio >= 1)) return sample
   return worse === 'higher' ? Math.min(sample, prev.value * maxRatio) : Math.max(sample, prev.value / maxRatio)
 }

@@ -87,7 +87,7 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
   const best = normalisersOf(snaps, prices)
   return cands.map((c, i) => {
     const snap = snaps[i] ?? emptySnap(c.target)
-    const s = scoreWithConfig(snap, cfg, best, prices[i])
+    const s = scoreWithConfig(snap, cfg, { best, pricePerMTok: prices[i] })
     const provider = providerOf(c.target)
     const skip = skipOf(snap, provider, view, cfg, now)
     const perf = view.performance?.get(c.target)
@@ -143,9 +143,10 @@ function warmUp(usable: readonly ScoredTarget[], view: PlanView, cfg: RouterConf
 
 /**
  * Plans the route for one request (see the module comment for the rules).
- * @example planRoute(buildCandidates('a,x', 'default', cfg), { stats: stats.all(now) }, cfg, now, random)
+ * @example planRoute(buildCandidates('a,x', 'default', cfg), { stats: stats.all(now) }, { cfg, now, random })
  */
-export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg: RouterConfig, now: number, random: () => number): Plan {
+export function planRoute(candidates: readonly Candidate[], view: PlanView, at: { cfg: RouterConfig; now: number; random: () => number }): Plan {
+  const { cfg, now, random } = at
   const all = annotate(candidates, view, cfg, now)
   const usable = all.filter((p) => !p.skip)
   const dropped = all.filter((p) => p.skip)
@@ -168,13 +169,4 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, cfg:
 function byPerformance(usable: readonly ScoredTarget[], view: PlanView): ScoredTarget[] {
   const demoted = (p: ScoredTarget) => view.performance?.get(p.target)?.demoted === true
   return [...usable].sort((a, b) => Number(demoted(a)) - Number(demoted(b)) || (b.performanceScore ?? 0) - (a.performanceScore ?? 0))
-}
-
-/**
- * After a `context_length_exceeded` error: the remaining targets with the Router's
- * `longContext` target moved first, when it is among them.
- */
-export function preferLongContext(remaining: readonly ScoredTarget[], cfg: RouterConfig): readonly ScoredTarget[] {
-  const lc = remaining.find((p) => p.target === cfg.longContext)
-  return lc ? [lc, ...remaining.filter((p) => p !== lc)] : remaining
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { latencyReport } from './report.ts'
-import { RoutingStats } from './stats.ts'
+import { RoutingStats } from './target-stats.ts'
 import { routerConfig } from '../../test/arbitraries/routing.ts'
 
 describe('latencyReport', () => {
@@ -15,7 +15,7 @@ describe('latencyReport', () => {
       st.begin('bad,m', i * 1_000).fail(i * 1_000 + 10, 'server_error')
     }
     const open = st.begin('slow,m', 5_000)
-    const rows = latencyReport(st.all(5_000), cfg, 5_000)
+    const rows = latencyReport(st.all(5_000), cfg, { now: 5_000 })
     assert.deepEqual(rows.map((r) => [r.target, r.rank]), [['fast,m', 1], ['slow,m', 2], ['bad,m', 3]])
     assert.equal(rows[0]?.latencyMs, 100)
     assert.equal(rows[1]?.inFlight, 1)
@@ -29,9 +29,9 @@ describe('latencyReport', () => {
   it('shows an open breaker and when it lets requests through again', () => {
     const st = new RoutingStats(cfg)
     for (let i = 0; i < cfg.breaker.consecutiveFailures; i++) st.begin('p,m', 0).fail(10, 'timeout')
-    const [row] = latencyReport(st.all(100), cfg, 100)
+    const [row] = latencyReport(st.all(100), cfg, { now: 100 })
     assert.equal(row?.breaker, 'open')
     assert.equal(row?.breakerRetryInMs, cfg.breaker.cooldownMs + 10 - 100)
-    assert.equal(latencyReport(st.all(10_000), cfg, 10_000)[0]?.breaker, 'half_open')
+    assert.equal(latencyReport(st.all(10_000), cfg, { now: 10_000 })[0]?.breaker, 'half_open')
   })
 })

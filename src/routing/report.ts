@@ -26,15 +26,16 @@ export interface LatencyRow {
 
 /**
  * One row per known target, best rank first (ties keep first-seen order).
- * @example latencyReport(stats.all(now), config.router, now)[0]?.target
+ * @example latencyReport(stats.all(now), config.router, { now })[0]?.target
  */
 export function latencyReport(
-  snaps: ReadonlyMap<string, TargetSnapshot>, cfg: RouterConfig, now: number, prices: ReadonlyMap<string, number> = new Map(),
+  snaps: ReadonlyMap<string, TargetSnapshot>, cfg: RouterConfig, at: { now: number; prices?: ReadonlyMap<string, number> },
 ): LatencyRow[] {
+  const { now, prices = new Map<string, number>() } = at
   const list = [...snaps.values()]
   const best = normalisersOf(list, list.map((s) => prices.get(s.key)))
   const rows = list.map((s) => {
-    const r = scoreWithConfig(s, cfg, best, prices.get(s.key))
+    const r = scoreWithConfig(s, cfg, { best, pricePerMTok: prices.get(s.key) })
     const breaker = breakerAllows(s.breaker, now, cfg.breaker).state
     return {
       target: s.key, rank: 0, score: r.score, demoted: r.demoted, ...(r.reason === undefined ? {} : { reason: r.reason }),

@@ -4,7 +4,7 @@ import { parseConfig } from '../config/load.ts'
 import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
 import { ProviderLimiter } from '../resilience/limiter.ts'
-import { RoutingStats } from './stats.ts'
+import { RoutingStats } from './target-stats.ts'
 import { configuredPrices, createRoutingEngine, explainPlan, isContextOverflow, UNKNOWN_TARGET_EXPECTED_MS, type RoutingParts } from './routing-engine.ts'
 import type { PlannedTarget } from './contract.ts'
 
@@ -101,7 +101,7 @@ describe('routing engine: plan and admission', () => {
     const a = engine.plan('default', 'a,m1')[0]!
     assert.equal(engine.admit(a, 1).ok, true)
     assert.deepEqual(engine.plan('default', 'a,m1').map((p) => p.key), ['b,m3'])
-    const explained = explainPlan(parts, 'default', 'a,m1')
+    const explained = explainPlan(parts, { scenario: 'default', target: 'a,m1' })
     assert.equal(explained.kind, 'ready')
     assert.deepEqual(explained.kind === 'ready' ? explained.dropped.map((d) => [d.target, d.skip?.reason]) : [], [['a,m1', 'rate_limited'], ['a,m2', 'rate_limited']])
   })
@@ -143,7 +143,7 @@ describe('routing engine: prices', () => {
     for (const key of ['a,m1', 'b,m3', 'a,m2']) for (let i = 0; i < 3; i++) measure(stats, key, 100)
     // Whatever the random draw: equal speed leaves price as the only difference, and it is wider than the sharing band.
     for (const r of [0, 0.25, 0.5, 0.75, 0.99]) {
-      const plan = explainPlan({ ...parts, random: () => r }, 'default', 'a,m1')
+      const plan = explainPlan({ ...parts, random: () => r }, { scenario: 'default', target: 'a,m1' })
       assert.equal(plan.kind === 'ready' ? plan.ordering : '', 'score')
       assert.equal(plan.targets[0]?.target, 'b,m3', `random ${r}`)
     }

@@ -93,8 +93,9 @@ export function score(stats: TargetSnapshot, ctx: ScoreContext): ScoreResult {
 
 /** `score` with the weights, optimisation and thresholds taken from the Router config. */
 export function scoreWithConfig(
-  stats: TargetSnapshot, cfg: Pick<ScoreContext, 'weights' | 'optimization' | 'thresholds'>, best: Normalisers, pricePerMTok?: number,
+  stats: TargetSnapshot, cfg: Pick<ScoreContext, 'weights' | 'optimization' | 'thresholds'>, among: { best: Normalisers; pricePerMTok?: number },
 ): ScoreResult {
+  const { best, pricePerMTok } = among
   const base = { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best }
   return score(stats, pricePerMTok === undefined ? base : { ...base, pricePerMTok })
 }

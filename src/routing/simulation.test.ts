@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildCandidates, planRoute } from './plan.ts'
-import { RoutingStats } from './stats.ts'
+import { RoutingStats } from './target-stats.ts'
 import { routerConfig } from '../../test/arbitraries/routing.ts'
 import { seededRandom } from '../lib/rng.ts'
 
@@ -24,7 +24,7 @@ function run(world: World, n: number, seed: number, stats = new RoutingStats(cfg
   const served: string[] = []
   let now = start
   for (let i = 0; i < n; i++) {
-    const plan = planRoute(cands, { stats: stats.all(now) }, cfg, now, random)
+    const plan = planRoute(cands, { stats: stats.all(now) }, { cfg, now, random })
     for (const t of plan.targets) {
       if (!stats.allows(t.target, now).allowed) continue
       const a = stats.begin(t.target, now)

@@ -4,7 +4,7 @@
  */
 import type { DriftThresholds } from '../config/types.ts'
 import type { Usage } from '../formats/types.ts'
-import { nearestRank } from '../lib/stats.ts'
+import { nearestRank } from '../lib/nearest-rank.ts'
 
 export type DriftLevel = 'ok' | 'warning' | 'critical'
 

@@ -17,6 +17,8 @@ import { createLogger } from '../../src/log.ts'
 import { UI_PAGE_BYTES, uiPageGzipBytes } from '../../src/ui/route.ts'
 
 const KEY = 'api-test-key'
+// deno-lint-ignore no-explicit-any -- JSON answers of several routes, read field by field in the assertions
+type Body = Record<string, any>
 const ENV = { T_KEY: KEY, T_UP: 'sk-from-env' }
 const FILE = `{
   // kept: a comment
@@ -61,7 +63,7 @@ describe('config save, live endpoints, /docs and /ui', () => {
 
   const call = async (method: string, p: string, body?: unknown) => {
     const res = await inst.app.request(p, { method, headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-    return { status: res.status, body: await res.json() as Record<string, any>, text: '' }
+    return { status: res.status, body: await res.json() as Body }
   }
 
   it('GET /api/config shows the text with literal secrets redacted and $VAR references as written', async () => {
@@ -107,7 +109,7 @@ describe('config save, live endpoints, /docs and /ui', () => {
 
   it("CCR's POST shape: the whole object, *** kept as the secret, unknown keys and comments intact", async () => {
     const got = await call('GET', '/api/config')
-    const config = got.body.config as Record<string, any>
+    const config = got.body.config as { Router: Record<string, string> }
     config.Router.background = 'mock,m2'
     const r = await call('POST', '/api/config', config)
     assert.equal(r.status, 200, JSON.stringify(r.body))

@@ -116,13 +116,13 @@
       width, height,
       cursor: spark ? { show: false } : { drag: { x: false, y: false } },
       legend: { show: !spark },
-      scales: { x: { time: xTime }, y: { range: (u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
-      axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 70, values: yFmt ? (u, v) => v.map(yFmt) : undefined })],
-      series: [{ value: xTime ? (u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) : undefined }, ...series.map((s, i) => ({
+      scales: { x: { time: xTime }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] } },
+      axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 70, values: yFmt ? (_u, v) => v.map(yFmt) : undefined })],
+      series: [{ value: xTime ? (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleTimeString()) : undefined }, ...series.map((s, i) => ({
         label: s.label, stroke: css(s.color || `--c${i + 1}`), width: spark ? 1.5 : 2, spanGaps: Boolean(s.span), ...(spark ? { points: { show: false } } : s.span ? { points: { show: true, size: 4 } } : {}),
         fill: spark || bars ? css(s.color || `--c${i + 1}`) + '22' : undefined,
         paths: bars ? uPlot.paths.bars({ size: [0.7, 40] }) : undefined,
-        value: s.fmt ? (u, v) => (v === null ? '–' : s.fmt(v)) : undefined,
+        value: s.fmt ? (_u, v) => (v === null ? '–' : s.fmt(v)) : undefined,
       }))],
     }, data, container)
     container.setAttribute('role', 'img')
@@ -131,7 +131,7 @@
     return u
   }
   const resize = () => { for (const c of state.charts) c.u.setSize({ width: Math.max(120, c.container.clientWidth), height: c.u.height }) }
-  window.addEventListener('resize', () => { clearTimeout(state.resizeTimer); state.resizeTimer = setTimeout(resize, 150) })
+  addEventListener('resize', () => { clearTimeout(state.resizeTimer); state.resizeTimer = setTimeout(resize, 150) })
 
   // ---------- views ----------
   const views = {}
@@ -594,6 +594,6 @@
     }
     tick()
   }
-  window.addEventListener('hashchange', () => { show(location.hash.slice(1)); main.focus() })
+  addEventListener('hashchange', () => { show(location.hash.slice(1)); main.focus() })
   show(location.hash.slice(1) || 'overview')
 })()

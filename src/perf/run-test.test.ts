@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createFakeSender } from './fake-sender.ts'
-import { runTest } from './tests.ts'
-import type { GatedSend } from './tests.ts'
+import { createFakeSender } from '../../test/doubles/fake-sender.ts'
+import { runTest } from './run-test.ts'
+import type { GatedSend } from './run-test.ts'
 import type { ProbeSender } from './types.ts'
 
 const gate = (send: ProbeSender): GatedSend => async (target, body) =>

@@ -151,11 +151,11 @@ export class RoutingStats {
     // A recovered target starts its measurements afresh: its pre-outage penalties say nothing now.
     if (wasProbing && rec.breaker.kind === 'closed') Object.assign(rec, freshMeasurements())
     const r = this.#opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
-    rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, r, 'higher'), a)
+    rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, { maxRatio: r, worse: 'higher' }), a)
     if (firstAt !== undefined) {
-      rec.ttft = ewma(rec.ttft, dampen(rec.ttft, firstAt - start, r, 'higher'), a)
+      rec.ttft = ewma(rec.ttft, dampen(rec.ttft, firstAt - start, { maxRatio: r, worse: 'higher' }), a)
       const secs = (end - firstAt) / 1_000
-      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, r, 'lower'), a)
+      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, { maxRatio: r, worse: 'lower' }), a)
     }
     this.#count(rec, 'ok', end)
   }

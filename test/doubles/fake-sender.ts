@@ -3,7 +3,7 @@
  * engine without an upstream. It reports the profile's figures as measured values (no clock
  * reads), optionally waits `realDelayMs` so concurrency is observable, and records every call.
  */
-import type { ProbeOutcome, ProbeRequest, ProbeSender } from './types.ts'
+import type { ProbeOutcome, ProbeRequest, ProbeSender } from '../../src/perf/types.ts'
 
 export interface FakeProfile {
   readonly ttftMs: number

@@ -23,6 +23,8 @@ export interface Observability {
   readonly ledger: UsageLedger
   readonly drift: DriftTracker
   readonly audit: TokenAudit
+  /** The price of a finished request's usage, when its target's price is known (telemetry.ts writes it on the trace). */
+  readonly costOf: (trace: RequestTrace) => number | undefined
 }
 
 export function createObservability(config: Config, opts: { log: Logger; breakdown: (body: JsonObject) => TokenEstimate; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
@@ -31,6 +33,12 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
   const drift = new DriftTracker(config.drift)
   const audit = new TokenAudit(config.tokenAuditSize)
   const providers = new Map<string, ProviderConfig>(config.providers.map((p) => [p.name, p]))
+
+  function costOf(trace: RequestTrace): number | undefined {
+    if (!trace.usage || !trace.target) return undefined
+    const comma = trace.target.indexOf(',')
+    return costUsd(trace.usage, priceFor(providers.get(trace.target.slice(0, comma)), trace.target.slice(comma + 1)))
+  }
 
   function request(trace: RequestTrace, body: JsonObject): void {
     const tier = trace.tier ?? 'none'
@@ -46,9 +54,7 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     m.outputTokens.inc(u.outputTokens)
     metrics.cacheReadTokens.inc(u.cacheReadTokens)
     metrics.cacheCreationTokens.inc(u.cacheCreationTokens)
-    const comma = trace.target.indexOf(',')
-    const cost = costUsd(u, priceFor(providers.get(trace.target.slice(0, comma)), trace.target.slice(comma + 1)))
-    trace.costUsd = cost
+    const cost = trace.costUsd
     if (cost !== undefined) m.costUsd.inc(cost)
     ledger.record({ tier, target: trace.target, usage: u, costUsd: cost })
     verifyDrift(trace, tier, body)
@@ -81,5 +87,5 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }
-  return { observer, metrics, ledger, drift, audit }
+  return { observer, metrics, ledger, drift, audit, costOf }
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { nearestRank } from './stats.ts'
+import { nearestRank } from './nearest-rank.ts'
 
 describe('nearestRank', () => {
   it('law: the result is an observed value, at least as many samples lie at or below it as q asks, and it is monotone in q', () => {

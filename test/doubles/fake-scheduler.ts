@@ -2,7 +2,7 @@
  * A Scheduler driven by hand, with its own clock: `advance(ms)` fires due timers in time
  * order. For tests of the engine's schedule and timeouts without waiting.
  */
-import type { Scheduler } from './gate.ts'
+import type { Scheduler } from '../../src/perf/gate.ts'
 
 interface Timer { readonly id: number; readonly at: number; readonly fn: () => void }
 

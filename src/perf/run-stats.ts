@@ -2,7 +2,7 @@
  * Pure statistics over the runs of a test: nearest-rank percentiles and a summary. No clock,
  * no randomness; property-tested in stats.test.ts.
  */
-import { nearestRank } from '../lib/stats.ts'
+import { nearestRank } from '../lib/nearest-rank.ts'
 import type { Distribution, RunRecord } from './types.ts'
 
 /**

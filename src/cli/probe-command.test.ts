@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { demoConfig } from '../config/demo.ts'
 import type { Config } from '../config/types.ts'
-import { configuredTargets, progressBar, runProbeCommand } from './cli.ts'
-import { createFakeSender } from './fake-sender.ts'
+import { configuredTargets } from '../config/targets.ts'
+import { progressBar, runProbeCommand } from './probe-command.ts'
+import { createFakeSender } from '../../test/doubles/fake-sender.ts'
 
 const base = demoConfig('http://127.0.0.1:9')
 const config: Config = { ...base, performance: { ...base.performance, maxTokensPerTest: 16, minTestCount: 2, dailyTokenBudget: 1_000_000 } }

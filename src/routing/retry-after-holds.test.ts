@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { RetryAfterHolds, retryAfterOf } from './holds.ts'
+import { RetryAfterHolds, retryAfterOf } from './retry-after-holds.ts'
 
 const limited = (ms: number) => ({ kind: 'rate_limited' as const, target: 't', retryAfterMs: ms })
 

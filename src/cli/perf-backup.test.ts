@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PerformanceStore } from '../store/performance.ts'
-import { runPerfBackupCommand } from './backup-cli.ts'
-import type { RunRecord } from './types.ts'
+import { runPerfBackupCommand } from './perf-backup.ts'
+import type { RunRecord } from '../perf/types.ts'
 
 const T0 = Date.UTC(2026, 3, 1)
 const store = () => PerformanceStore.open({ now: () => T0, warn: () => {} })

@@ -6,7 +6,7 @@
 import type { JsonObject } from '../formats/types.ts'
 import { PROMPTS, estimatePromptTokens, probeBody } from './prompts.ts'
 import type { PromptSize } from './prompts.ts'
-import { summarizeRuns, tokensPerSecond } from './stats.ts'
+import { summarizeRuns, tokensPerSecond } from './run-stats.ts'
 import type { ProbeOutcome, RunRecord, TestResult, TestType } from './types.ts'
 
 /** How one test type is run: which prompt, streamed or not, how many requests at once. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { percentile, summarize, summarizeRuns, tokensPerSecond } from './stats.ts'
+import { percentile, summarize, summarizeRuns, tokensPerSecond } from './run-stats.ts'
 import type { RunRecord } from './types.ts'
 
 const sample = fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 200 })

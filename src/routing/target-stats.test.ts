@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { MAX_TARGETS, RoutingStats } from './stats.ts'
+import { MAX_TARGETS, RoutingStats } from './target-stats.ts'
 
 const breaker = { consecutiveFailures: 3, errorRateThreshold: 0.9, minRequestsForRate: 100, cooldownMs: 1_000, maxCooldownMs: 8_000, halfOpenProbes: 1 }
 const make = () => new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker })

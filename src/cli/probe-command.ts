@@ -2,13 +2,14 @@
  * `switchyard probe`: run the performance tests once against the configured targets and print
  * a table, with a progress bar, without starting the server. The lead wires argv to this.
  */
+import { configuredTargets } from '../config/targets.ts'
 import type { Config } from '../config/types.ts'
 import { systemClock } from '../lib/clock.ts'
-import { PerfEngine } from './engine.ts'
-import type { RunSink } from './engine.ts'
-import type { Scheduler } from './gate.ts'
-import { TEST_TYPES } from './types.ts'
-import type { ProbeSender, TestResult, TestType } from './types.ts'
+import { PerfEngine } from '../perf/engine.ts'
+import type { RunSink } from '../perf/engine.ts'
+import type { Scheduler } from '../perf/gate.ts'
+import { TEST_TYPES } from '../perf/types.ts'
+import type { ProbeSender, TestResult, TestType } from '../perf/types.ts'
 
 export interface ProbeCommandOptions {
   readonly config: Config
@@ -21,11 +22,6 @@ export interface ProbeCommandOptions {
   readonly scheduler?: Scheduler
   /** Record the runs too (e.g. the proxy's performance store); default: print only. */
   readonly store?: RunSink
-}
-
-/** Every `provider,model` pair in the config, in config order. */
-export function configuredTargets(config: Config): string[] {
-  return config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`))
 }
 
 /** A fixed-width progress bar: `[#####-----] 3/8`. */

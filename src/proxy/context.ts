@@ -1,0 +1,50 @@
+/**
+ * One request's state, from the route handler to the last byte: the client request, what the
+ * pipeline is handed (`deps`), the client's deadline, the body and estimate routing settled on,
+ * and the trace the log line, metrics and usage are made from. Every stage takes this one
+ * object instead of a row of positional values, and nothing about a request is kept in a side
+ * table keyed by one of its objects.
+ *
+ * Who writes which trace field (each field has one owner, so the log line does not depend on
+ * the order anything runs in):
+ * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`;
+ * - `pipeline.ts`: `target`, `tier`, `fallbacks` as it walks the plan, and the outcome of a request
+ *   that fails before the commit point (`failure`, `status`, `durationMs`);
+ * - `attempt.ts`: `attempts`;
+ * - `respond.ts` (JSON, or the end of a stream): `status`, `ttfbMs`, `usage`, `failure`, `durationMs`;
+ * - `telemetry.ts`: `costUsd`, on the copy it hands to the log and the observers.
+ */
+import type { Deps } from '../deps.ts'
+import type { JsonObject } from '../formats/types.ts'
+import type { ClientRequest, RequestTrace, RouteDecision } from './types.ts'
+
+export interface RequestContext {
+  readonly req: ClientRequest
+  readonly deps: Deps
+  /** The client's deadline (receivedAt + API_TIMEOUT_MS): no try starts or waits past it. */
+  readonly deadlineAt: number
+  readonly trace: RequestTrace
+  /** The body after routing (the subagent tag stripped, a unique provider named); `req.body` until routed. */
+  body: JsonObject
+  /** The input-token estimate of `body`; 0 until routed. */
+  estimatedInputTokens: number
+}
+
+export function newContext(req: ClientRequest, deps: Deps): RequestContext {
+  return {
+    req,
+    deps,
+    deadlineAt: req.receivedAt + deps.config.apiTimeoutMs,
+    trace: { id: req.id, format: req.format, scenario: 'none', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream },
+    body: req.body,
+    estimatedInputTokens: 0,
+  }
+}
+
+/** Records the route decision on the context: the body and estimate every later stage uses. */
+export function routed(ctx: RequestContext, d: RouteDecision): void {
+  ctx.body = d.body
+  ctx.estimatedInputTokens = d.estimatedInputTokens
+  ctx.trace.scenario = d.scenario
+  ctx.trace.estimatedInputTokens = d.estimatedInputTokens
+}
