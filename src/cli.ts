@@ -18,7 +18,7 @@ Commands:
   probe              Run active performance tests once against the configured models and print a table
   status             Is an instance running on the configured port? Version, uptime, streams, tiers
   stop               Stop the running instance (SIGTERM to the PID in the data dir)
-  ui                 Print the dashboard URL of the running instance and open it in a browser
+  ui                 Open the dashboard: print its URL (starting the proxy when none runs) and open a browser
   perf export FILE   Write the performance store to FILE (JSON)
   perf import FILE   Read a performance store export
 

@@ -268,10 +268,36 @@ describe('switchyard ui', () => {
       console.log = log
       await ui.stop()
     }
-    assert.equal(printed[0], `${ui.url}/ui/`)
+    assert.equal(printed[0], `dashboard: ${ui.url}/ui/`)
     assert.match(printed.join('\n'), /asks for the APIKEY/)
     assert.equal(openerFor('linux', {}), undefined)
     assert.deepEqual(openerFor('linux', { DISPLAY: ':0' }), ['xdg-open'])
     assert.deepEqual(openerFor('darwin', {}), ['open'])
+  })
+
+  it('starts an instance when none is running, then prints its URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-ui-cli-'))
+    const printed: string[] = []
+    const log = console.log
+    console.log = (...a: unknown[]) => { printed.push(a.join(' ')) }
+    let server: RunningServer | undefined
+    try {
+      const code = await runUi({ command: 'ui', rest: [], dataDir: dir, config: join(dir, 'none.json'), port: 0, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1' }, async (o) => {
+        // What `start` does, without its signal handlers: serve the demo config, write the PID file.
+        const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+        const parsed = parseConfig(JSON.stringify({ LOG: false, Providers: [{ name: 'm', api_base_url: `${mock.url}/v1/messages`, api_key: 'k', models: ['x'] }], Router: { default: 'm,x' } }), {}, { knownTransformer })
+        if (!parsed.ok) throw new Error(parsed.error.join('; '))
+        server = await buildServer(parsed.value.config, { host: '127.0.0.1', port: o.port ?? 0, dataDir: o.dataDir!, log: createLogger({ enabled: false }), env: {} })
+        const stop = server.shutdown.bind(server)
+        server = { ...server, shutdown: async (ms: number) => { await stop(ms); await mock.stop() } }
+        return -1
+      })
+      assert.equal(code, -1, 'the started server keeps running')
+    } finally {
+      console.log = log
+      await server?.shutdown(500)
+      rmSync(dir, { recursive: true, force: true })
+    }
+    assert.match(printed[0] ?? '', /^dashboard: http:\/\/127\.0\.0\.1:\d+\/ui\/$/)
   })
 })
