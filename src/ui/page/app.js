@@ -516,7 +516,10 @@
           el('div', { id: 'cf-result', role: 'status', 'aria-live': 'polite' }),
           el('ul', { class: 'issues', id: 'cf-issues', 'aria-label': 'Problems' }),
           el('label', { for: 'cf-text', class: 'muted small' }, 'config.json'),
-          el('textarea', { id: 'cf-text', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off' })))
+          el('div', { class: 'code' },
+            el('pre', { id: 'cf-gutter', 'aria-hidden': 'true' }),
+            el('textarea', { id: 'cf-text', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off', wrap: 'off',
+              oninput: () => drawGutter(), onscroll: (e) => { document.getElementById('cf-gutter').scrollTop = e.target.scrollTop } }))))
     },
     async update() {
       configState = await api('/api/config')
@@ -528,7 +531,24 @@
       showIssues(configState.errors, configState.errors.length ? 'The file on disk has problems:' : '')
     },
   }
+  // Line numbers beside the editor, a problem's line marked in place (its message as a tooltip).
+  let issueLines = new Map()
+  function drawGutter() {
+    const ta = document.getElementById('cf-text')
+    const gutter = document.getElementById('cf-gutter')
+    if (!ta || !gutter) return
+    const n = ta.value.split('\n').length
+    const lines = []
+    for (let i = 1; i <= n; i++) {
+      const msg = issueLines.get(i)
+      lines.push(msg ? el('span', { class: 'bad', title: msg, text: `● ${i}` }) : String(i), '\n')
+    }
+    gutter.replaceChildren(...lines)
+    gutter.scrollTop = ta.scrollTop
+  }
   function showIssues(issues, lead, kind) {
+    issueLines = new Map(issues.filter((i) => i.line).map((i) => [i.line, i.message]))
+    drawGutter()
     const result = document.getElementById('cf-result')
     result.replaceChildren(lead ? el('p', { class: `notice ${kind || (issues.length ? 'bad' : 'ok')}`, text: lead }) : '')
     document.getElementById('cf-issues').replaceChildren(...issues.map((i) => el('li', {},
@@ -551,6 +571,7 @@
       const fresh = await api('/api/config')
       configState = fresh
       document.getElementById('cf-text').value = fresh.text ?? ''
+      drawGutter()
     }
   }
   async function reloadConfig() {
