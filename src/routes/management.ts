@@ -85,6 +85,15 @@ function issuesOf(messages: readonly string[], text: string): z.infer<typeof Iss
   })
 }
 
+const parses = (text: string): boolean => {
+  try {
+    JSON5.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 type SaveResult = { status: 200 | 400 | 409; body: z.infer<typeof SaveSchema> }
 
 /** One save at a time: a second one waits for the first and then sees its file. */
@@ -94,13 +103,18 @@ function saver(deps: ManagementDeps) {
   async function save(input: { text?: string; config?: Record<string, unknown>; etag?: string; dry_run?: boolean }): Promise<SaveResult> {
     const file = deps.file
     if (!file) return refuse(400, 'Saving is not available for this instance: it runs the demo config, there is no file')
-    const before = await file.read()
+    let before = ''
+    try {
+      before = await file.read()
+    } catch { /* gone or unreadable: the save writes it afresh */ }
     if (input.etag !== undefined && input.etag !== etagOf(before)) return refuse(409, `${file.path} changed since it was read: reload it and edit again`)
+    // A file that does not parse (hand-edited) has no values to keep: the edit is written whole.
+    const base = parses(before) ? before : '{}'
     let text: string
     if (input.text !== undefined) {
       let restored: ReturnType<typeof restoreRedacted>
       try {
-        restored = restoreRedacted(input.text, before, redactConfig)
+        restored = restoreRedacted(input.text, base, redactConfig)
       } catch (e) {
         const message = `config is not valid JSON5: ${(e as Error).message}`
         return refuse(400, 'Not saved: the text does not parse', issuesOf([message], input.text))
@@ -108,9 +122,9 @@ function saver(deps: ManagementDeps) {
       if (!restored.ok) return refuse(400, 'Not saved: a redacted value cannot be placed', issuesOf(restored.errors, input.text))
       text = restored.text
     } else if (input.config !== undefined) {
-      const restored = restoreRedactedValue(input.config, JSON5.parse(before), redactConfig)
+      const restored = restoreRedactedValue(input.config, JSON5.parse(base), redactConfig)
       if (!restored.ok) return refuse(400, 'Not saved: a redacted value cannot be placed', restored.errors.map((message) => ({ message, path: message.slice(0, message.indexOf(': ')) })))
-      text = applyValue(before, restored.value)
+      text = applyValue(base, restored.value)
     } else {
       return refuse(400, 'Nothing to save: send `text` (the file) or `config` (the object)', [{ message: 'body: expected `text` or `config`', path: 'body' }])
     }

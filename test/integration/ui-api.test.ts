@@ -121,6 +121,20 @@ describe('config save, live endpoints, /docs and /ui', () => {
     assert.ok(readdirSync(dir).filter((f) => f.endsWith('.bak')).length >= 2)
   })
 
+  it('a file broken by hand is replaced whole by a valid save (nothing to keep), and a *** there is refused', async () => {
+    const good = readFileSync(path, 'utf8')
+    writeFileSync(path, '{ "Router": ')
+    const shown = await call('GET', '/api/config')
+    assert.equal(shown.body.text, null)
+    assert.match(shown.body.errors[0].message, /JSON5/)
+    const secret = await call('PUT', '/api/config', { text: good.replace('"sk-literal-123"', '"***"') })
+    assert.equal(secret.status, 400)
+    assert.match(secret.body.errors[0].message, /^Providers\[1\]\.api_key: holds a redacted value/)
+    const r = await call('PUT', '/api/config', { text: good })
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    assert.equal(readFileSync(path, 'utf8'), good)
+  })
+
   it('live endpoints: recent requests without prompt text, the timeline, daily usage and rate budgets', async () => {
     for (let i = 0; i < 3; i++) {
       await inst.app.request('/v1/messages', { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock,m1', max_tokens: 20, messages: [{ role: 'user', content: 'a secret prompt' }] }) })
