@@ -81,6 +81,20 @@ describe('config/write', () => {
     assert.deepEqual(same.ok && same.value, JSON5.parse(FILE))
   })
 
+  it('works with a redaction that hides whole values (an allow-list hiding unknown keys) and with shadowed duplicate keys', () => {
+    const hideUnknown = (raw: unknown) => {
+      const r = redactConfig(raw) as Record<string, unknown>
+      return { ...r, CUSTOM_THING: '***' }
+    }
+    const shown = redactText(FILE, hideUnknown)
+    assert.match(shown, /"CUSTOM_THING": "\*\*\*", \/\/ unknown to Switchyard/)
+    const back = restoreRedacted(shown.replace('"PORT": 3456', '"PORT": 4000'), FILE, hideUnknown)
+    assert.ok(back.ok)
+    assert.equal(back.text, FILE.replace('"PORT": 3456', '"PORT": 4000'))
+    const dup = '{ "api_key": "sk-shadowed", "api_key": "$K" }'
+    assert.doesNotMatch(redactText(dup, redactConfig), /sk-shadowed/)
+  })
+
   it('lineOfIssue points at the value a validation error names', () => {
     assert.equal(lineOfIssue(FILE, 'Router.default: provider "x" is not in Providers'), 10)
     assert.equal(lineOfIssue(FILE, 'Providers[1].api_base_url: bad'), 8)

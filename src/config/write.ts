@@ -9,6 +9,7 @@ import { chmod, copyFile, readdir, readFile, rename, rm, stat, writeFile } from 
 import { basename, dirname, join } from 'node:path'
 import JSON5 from 'json5'
 import { formatPath } from './issues.ts'
+import { REDACTED } from './redact.ts'
 
 export type Json5Node =
   | { readonly kind: 'object'; readonly start: number; readonly end: number; readonly members: Json5Member[] }
@@ -201,10 +202,23 @@ export function setJson5Value(text: string, path: Path, value: unknown): string 
   return applyValue(text, root)
 }
 
-function walkStrings(node: Json5Node, path: (string | number)[], f: (n: Json5Node & { kind: 'scalar' }, path: (string | number)[]) => void): void {
-  if (node.kind === 'scalar') { if (typeof node.value === 'string') f(node, path); return }
-  if (node.kind === 'object') for (const m of node.members) walkStrings(m.value, [...path, m.key], f)
-  else node.items.forEach((n, k) => walkStrings(n, [...path, k], f))
+/** Every node with its path, parents first; `f` returns true to visit the node's children. */
+function walkNodes(node: Json5Node, path: (string | number)[], f: (n: Json5Node, path: (string | number)[]) => boolean): void {
+  if (!f(node, path)) return
+  if (node.kind === 'object') for (const m of node.members) walkNodes(m.value, [...path, m.key], f)
+  else if (node.kind === 'array') node.items.forEach((n, k) => walkNodes(n, [...path, k], f))
+}
+
+/** The node exactly at `path`, or undefined. */
+function exactNodeAt(root: Json5Node, path: Path): Json5Node | undefined {
+  let cur: Json5Node = root
+  for (const p of path) {
+    const next: Json5Node | undefined = cur.kind === 'object' ? [...cur.members].reverse().find((m) => m.key === String(p))?.value
+      : cur.kind === 'array' && typeof p === 'number' ? cur.items[p] : undefined
+    if (!next) return undefined
+    cur = next
+  }
+  return cur
 }
 
 function valueAt(v: unknown, path: Path): unknown {
@@ -216,27 +230,39 @@ function valueAt(v: unknown, path: Path): unknown {
   return cur
 }
 
+/** What a node's own text says. */
+const nodeValue = (text: string, n: Json5Node): unknown => (n.kind === 'scalar' ? n.value : JSON5.parse(text.slice(n.start, n.end)))
+
 /**
  * The text with every value `redact` hides replaced by its redacted form, comments and all else
- * as written: what a UI may show and edit.
+ * as written: what a UI may show and edit. Works for any redaction that keeps the shape or
+ * replaces whole values (a value it drops shows as `***`).
  */
 export function redactText(text: string, redact: (raw: unknown) => unknown): string {
   const red = redact(JSON5.parse(text))
   const edits: Edit[] = []
-  walkStrings(scanJson5(text), [], (n, path) => {
+  walkNodes(scanJson5(text), [], (n, path) => {
     const r = valueAt(red, path)
-    if (r !== n.value) edits.push({ start: n.start, end: n.end, text: JSON.stringify(r) })
+    // Containers are entered whenever the redacted value keeps their shape: a duplicate key
+    // shadowed in the parsed value is still in the text, and is checked on its own.
+    if (n.kind === 'object' && isPlain(r)) return true
+    if (n.kind === 'array' && Array.isArray(r) && r.length === n.items.length) return true
+    if (same(nodeValue(text, n), r)) return false
+    edits.push({ start: n.start, end: n.end, text: JSON.stringify(r === undefined ? REDACTED : r) })
+    return false
   })
   return applyEdits(text, edits)
 }
 
 /** Contains a redaction mark (`***`, or one inside a URL) that did not resolve to a real value. */
 const REDACTION_LEFT = /\*\*\*/
+const leftover = (path: Path) => `${formatPath(path)}: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`
 
 /**
  * Puts the real values back where an edited text still holds the redacted form of the value
- * the old file has at the same path. Errors name every redacted value it could not place
- * (moved, or copied elsewhere): the user must write the value or a `$VAR` reference there.
+ * the old file has at the same path (the old text of it, comments inside included). Errors name
+ * every redacted value it could not place (moved, or copied elsewhere): the user must write the
+ * value or a `$VAR` reference there.
  */
 export function restoreRedacted(newText: string, oldText: string, redact: (raw: unknown) => unknown): { ok: true; text: string } | { ok: false; errors: string[] } {
   const oldRaw = JSON5.parse(oldText) as unknown
@@ -244,15 +270,14 @@ export function restoreRedacted(newText: string, oldText: string, redact: (raw: 
   const oldTree = scanJson5(oldText)
   const edits: Edit[] = []
   const errors: string[] = []
-  walkStrings(scanJson5(newText), [], (n, path) => {
-    const wasRedacted = valueAt(oldRed, path)
-    const real = valueAt(oldRaw, path)
-    if (typeof wasRedacted === 'string' && n.value === wasRedacted && real !== wasRedacted) {
-      const o = nodeAt(oldTree, path)
-      edits.push({ start: n.start, end: n.end, text: oldText.slice(o.start, o.end) })
-    } else if (REDACTION_LEFT.test(n.value as string)) {
-      errors.push(`${formatPath(path)}: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`)
-    }
+  walkNodes(scanJson5(newText), [], (n, path) => {
+    const v = nodeValue(newText, n)
+    const r = valueAt(oldRed, path)
+    const o = same(v, r) && !same(r, valueAt(oldRaw, path)) ? exactNodeAt(oldTree, path) : undefined
+    if (o) { edits.push({ start: n.start, end: n.end, text: oldText.slice(o.start, o.end) }); return false }
+    if (n.kind !== 'scalar') return true
+    if (typeof v === 'string' && REDACTION_LEFT.test(v)) errors.push(leftover(path))
+    return false
   })
   return errors.length ? { ok: false, errors } : { ok: true, text: applyEdits(newText, edits) }
 }
@@ -262,13 +287,10 @@ export function restoreRedactedValue(value: unknown, oldRaw: unknown, redact: (r
   const oldRed = redact(oldRaw)
   const errors: string[] = []
   const walk = (v: unknown, path: (string | number)[]): unknown => {
-    if (typeof v === 'string') {
-      const r = valueAt(oldRed, path)
-      const real = valueAt(oldRaw, path)
-      if (v === r && real !== r) return real
-      if (REDACTION_LEFT.test(v)) errors.push(`${formatPath(path)}: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`)
-      return v
-    }
+    const r = valueAt(oldRed, path)
+    const real = valueAt(oldRaw, path)
+    if (same(v, r) && !same(r, real)) return real
+    if (typeof v === 'string' && REDACTION_LEFT.test(v)) errors.push(leftover(path))
     if (Array.isArray(v)) return v.map((x, k) => walk(x, [...path, k]))
     if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]))
     return v
