@@ -17,8 +17,8 @@ export interface RecentRequest {
   readonly tier: string | null
   readonly attempts: number
   readonly fallbacks: number
-  /** How the request was continued after a failure mid-stream, when it was. */
-  readonly continuation: string | null
+  /** How often a broken stream was continued on another try (null: never). */
+  readonly continued: number | null
   readonly status: number
   readonly stream: boolean
   readonly ttfb_ms: number | null
@@ -60,11 +60,12 @@ const round1 = (n: number | undefined) => (n === undefined ? null : Math.round(n
 /** The row kept for a finished trace: counts and timings only. */
 export function recentOf(trace: RequestTrace, at: number): RecentRequest {
   const u = trace.usage
-  const continuation = (trace as { continuation?: unknown }).continuation
+  // Set by the pipeline when it continues a broken stream elsewhere (read loosely: older pipelines lack it).
+  const continued = (trace as { continued?: unknown }).continued
   return {
     id: trace.id, at, format: trace.format, scenario: trace.scenario, target: trace.target ?? null, tier: trace.tier ?? null,
     attempts: trace.attempts, fallbacks: trace.fallbacks,
-    continuation: typeof continuation === 'string' ? continuation : continuation === undefined || continuation === null ? null : JSON.stringify(continuation),
+    continued: typeof continued === 'number' && continued > 0 ? continued : null,
     status: trace.status, stream: trace.stream, ttfb_ms: round1(trace.ttfbMs), duration_ms: round1(trace.durationMs),
     est_input_tokens: trace.estimatedInputTokens,
     input_tokens: u ? u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens : null, output_tokens: u ? u.outputTokens : null,

@@ -450,7 +450,7 @@
         el('div', { class: 'row', role: 'search' },
           el('label', { for: 'rq-q' }, 'Search'), el('input', { id: 'rq-q', type: 'search', placeholder: 'id, model, failure…', oninput: onchange }),
           el('label', { for: 'rq-scenario' }, 'Scenario'), el('select', { id: 'rq-scenario', onchange }, el('option', { value: '' }, 'all'), [...SCENARIOS, 'explicit', 'subagent', 'custom'].map((s) => el('option', { value: s }, s))),
-          el('label', { for: 'rq-status' }, 'Status'), el('select', { id: 'rq-status', onchange }, el('option', { value: '' }, 'all'), el('option', { value: 'ok' }, 'success'), el('option', { value: 'error' }, 'errors'), el('option', { value: 'fallback' }, 'with fallbacks')),
+          el('label', { for: 'rq-status' }, 'Status'), el('select', { id: 'rq-status', onchange }, el('option', { value: '' }, 'all'), el('option', { value: 'ok' }, 'success'), el('option', { value: 'error' }, 'errors'), el('option', { value: 'fallback' }, 'with fallbacks'), el('option', { value: 'continued' }, 'continued streams')),
           el('span', { class: 'muted small', id: 'rq-count' })),
         el('div', { id: 'rq-table' }),
         el('p', { class: 'muted small', text: 'Ids, routes, timings, token counts and cost only: prompt text and keys are never kept.' }))
@@ -465,15 +465,15 @@
       const sc = (document.getElementById('rq-scenario') || {}).value || ''
       const st = (document.getElementById('rq-status') || {}).value || ''
       const isErr = (r) => r.status < 200 || r.status >= 300 || r.failure
-      const shown = lastRequests.filter((r) => (!sc || r.scenario === sc) && (!st || (st === 'ok' ? !isErr(r) : st === 'error' ? isErr(r) : r.fallbacks > 0)) &&
-        (!q || [r.id, r.target, r.tier, r.failure, r.continuation].some((v) => v && String(v).toLowerCase().includes(q.toLowerCase()))))
+      const shown = lastRequests.filter((r) => (!sc || r.scenario === sc) && (!st || (st === 'ok' ? !isErr(r) : st === 'error' ? isErr(r) : st === 'continued' ? r.continued > 0 : r.fallbacks > 0)) &&
+        (!q || [r.id, r.target, r.tier, r.failure].some((v) => v && String(v).toLowerCase().includes(q.toLowerCase()))))
       const box = document.getElementById('rq-table')
       if (!box) return
       document.getElementById('rq-count').textContent = `${shown.length} of ${lastRequests.length}`
       box.replaceChildren(table(['Time', 'Id', 'Scenario', 'Target', 'Tier', { label: 'Attempts', num: 1 }, { label: 'Fallbacks', num: 1 }, 'Continuation', 'Status',
         { label: 'TTFB', num: 1 }, { label: 'Duration', num: 1 }, { label: 'Tokens in/out', num: 1 }, { label: 'Cost', num: 1 }, 'Failure'],
       shown.slice(0, 200).map((r) => el('tr', {}, td(time(r.at)), td(el('code', { text: r.id })), td(r.scenario), td(r.target ? el('code', { text: r.target }) : '–'), td(r.tier || '–'),
-        td(num(r.attempts), true), td(num(r.fallbacks), true), td(r.continuation || '–'), td(badge(`${r.status}${r.stream ? ' · stream' : ''}`, isErr(r) ? 'bad' : 'ok')),
+        td(num(r.attempts), true), td(num(r.fallbacks), true), td(r.continued ? `continued ×${r.continued}` : '–'), td(badge(`${r.status}${r.stream ? ' · stream' : ''}`, isErr(r) ? 'bad' : 'ok')),
         td(ms(r.ttfb_ms), true), td(ms(r.duration_ms), true), td(`${tok(r.input_tokens)} / ${tok(r.output_tokens)}`, true), td(usd(r.cost_usd), true), td(r.failure || ''))),
       lastRequests.length ? 'No request matches the filter.' : 'No request has finished yet.'))
     },
