@@ -153,6 +153,22 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.ok(UI_PAGE_BYTES < 150_000, `page weight ${UI_PAGE_BYTES} bytes`)
   })
 
+  it('Fleet shows one row per instance when /health has a fleet block', async () => {
+    // The fleet block as fleet mode's /health serves it (a single instance here has none).
+    await page.route(`${ui.url}/health`, async (route) => {
+      const real = await (await route.fetch()).json() as Record<string, unknown>
+      await route.fulfill({ json: { ...real, fleet: { instance_id: 'sy-a', state: 'ok', redis: 'redis://***@10.0.0.5:6379', redis_latency_ms: 0.8, perf_leader: true,
+        members: [{ id: 'sy-a', ttl_ms: 9000, self: true, version: '0.1.0', host: '10.0.0.1' }, { id: 'sy-b', ttl_ms: 7000, self: false, version: '0.1.0', host: '10.0.0.2' }] } } })
+    })
+    try {
+      await open('fleet')
+      assert.equal(await page.locator('#fl tbody tr').count(), 2)
+      assert.match(await page.locator('#fl').innerText(), /sy-b[\s\S]*10\.0\.0\.2/)
+    } finally {
+      await page.unroute(`${ui.url}/health`)
+    }
+  })
+
   it('numbers move while traffic flows, and the charts are drawn', async () => {
     await open('requests')
     const rows = async () => Number((await page.locator('#rq-count').innerText()).split(' of ')[1])

@@ -487,16 +487,22 @@
       const h = await api('/health')
       const box = document.getElementById('fl')
       const fleet = h.fleet
-      const list = fleet && (Array.isArray(fleet) ? fleet : fleet.instances || fleet.peers || fleet.members)
-      if (!fleet || !Array.isArray(list)) {
-        box.replaceChildren(el('p', { class: 'notice', text: fleet ? 'Fleet mode is on, with no instance listed yet.' : 'Fleet mode is off: this instance runs alone. /health lists the instances when fleet mode is on.' }),
+      if (!fleet || !Array.isArray(fleet.members)) {
+        box.replaceChildren(el('p', { class: 'notice', text: 'Fleet mode is off: this instance runs alone. With fleet mode on, /health lists every instance and this view shows one row each.' }),
           table(['Instance', 'Version', { label: 'Uptime', num: 1 }, { label: 'Active streams', num: 1 }], [el('tr', {}, td(location.host), td(h.version), td(`${num(h.uptime_s / 3600, 1)} h`, true), td(num(h.active_streams), true))]))
         return
       }
-      const keys = [...new Set(list.flatMap((i) => Object.keys(i)))].slice(0, 12)
-      const show = (v) => (v === null || v === undefined ? '–' : typeof v === 'object' ? JSON.stringify(v) : typeof v === 'number' ? num(v, 2) : String(v))
-      box.replaceChildren(fleet.self || fleet.id ? el('p', { class: 'muted', text: `This instance: ${fleet.self || fleet.id}` }) : '',
-        table(keys, list.map((i) => el('tr', {}, keys.map((k) => td(show(i[k]), typeof i[k] === 'number'))))))
+      const card = (label, ...v) => el('div', { class: 'card stat' }, el('div', { class: 'label', text: label }), el('div', {}, ...v))
+      box.replaceChildren(
+        el('div', { class: 'grid' },
+          card('Shared state', badge(fleet.state, fleet.state === 'ok' ? 'ok' : fleet.state === 'degraded' ? 'bad' : 'warn')),
+          card('Redis', el('code', { text: fleet.redis || '–' }), fleet.redis_latency_ms === null || fleet.redis_latency_ms === undefined ? '' : el('span', { class: 'muted small', text: ` ${ms(fleet.redis_latency_ms)}` })),
+          card('This instance', el('code', { text: fleet.instance_id || '–' }), fleet.perf_leader ? ' ' : '', fleet.perf_leader ? badge('runs the scheduled tests', 'ok') : ''),
+          card('Instances', num(fleet.members.length))),
+        table(['Instance', 'Host', 'Version', { label: 'Heartbeat expires in', num: 1 }, ''], fleet.members.map((m) => el('tr', {},
+          td(el('code', { text: m.id })), td(m.host || '–'), td(m.version || '–'), td(ms(m.ttl_ms), true), td(m.self ? badge('this instance', 'ok') : ''))),
+        'No instance has sent a heartbeat yet.'),
+        el('p', { class: 'muted small', text: 'From this instance\'s /health: the instances whose heartbeat it sees in the shared store.' }))
     },
   }
 
