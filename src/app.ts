@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
 import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
+import { keyLimits } from './middleware/key-limits.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
 import { Dedup, dedupRequests } from './middleware/dedup.ts'
@@ -50,7 +51,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     },
   })
   app.use('*', requestId({ random: deps.random }))
-  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', ...UI_PUBLIC_PATHS] }))
+  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', ...UI_PUBLIC_PATHS] }))
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
   app.use('/preset/*', limit)
@@ -66,6 +67,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   }
   app.use('/v1/*', guard)
   app.use('/preset/*', guard)
+  if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).

@@ -40,6 +40,10 @@ import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
 import { createObservability, type Observability } from './observability.ts'
+import { KeyLedger, type KeyDayUsage } from './keys/ledger.ts'
+import { KeyUsageStore } from './store/key-usage.ts'
+import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
@@ -61,6 +65,10 @@ export interface ServiceOptions {
   readonly env?: ProxyEnv
   /** The custom router (src/plugins), when CUSTOM_ROUTER_PATH is set. */
   readonly customRouter?: CustomRouter
+  /** Where cached responses live; in memory (bounded by `Cache`) when absent. */
+  readonly cacheStore?: CacheStore
+  /** Receives every named key's booking (the key usage store's batched writer). */
+  readonly onKeyUsage?: (u: KeyDayUsage) => void
 }
 
 export interface Services {
@@ -91,8 +99,22 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
-  const telemetry = createTelemetry({ log, costOf: observability.costOf, observers: [observability.observer, ...(opts.observers ?? [])] })
+  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
+  // Observers see the trace with its price (telemetry owns costUsd).
+  const keyObserver: TraceObserver = {
+    request: (trace) => {
+      const u = trace.usage
+      if (keys && trace.apiKey !== undefined && u) keys.record(trace.apiKey, now(), { inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens, outputTokens: u.outputTokens, costUsd: trace.costUsd })
+    },
+  }
+  const telemetry = createTelemetry({ log, costOf: observability.costOf, observers: [observability.observer, ...(keys ? [keyObserver] : []), ...(opts.observers ?? [])] })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
+  const cacheConfig = config.cache ?? DEFAULT_CACHE
+  const cacheCounter = observability.metrics.registry.counter('switchyard_response_cache_total', 'Response cache lookups by result (hit, miss)', { labelNames: ['result'] })
+  const cache = new ResponseCache({
+    config: cacheConfig, now, count: (r) => cacheCounter.labels(r).inc(),
+    store: opts.cacheStore ?? new MemoryCacheStore({ maxEntries: cacheConfig.maxEntries, maxBytes: cacheConfig.maxBytes }),
+  })
   const deps: Deps = {
     config,
     fetch: opts.fetch ?? upstream,
@@ -107,6 +129,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
+    ...(keys ? { keys } : {}),
+    cache,
   }
   return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
 }
@@ -160,13 +184,15 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const config = plugins.config
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
   const usageStore = new UsageStore(store, { log: (m) => log.warn(m) })
+  const keyStore = config.keys?.length ? new KeyUsageStore(store, (m) => log.warn(m)) : undefined
   // Filled in once the performance store is open; until then routing uses live traffic only.
   // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
   const live = opts.live ?? createLiveRecorder(opts.now ?? systemClock())
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
   const services = createServices(config, {
-    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env, customRouter: plugins.customRouter,
+    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
+    ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     observers: [live.observer],
     performance: (target, snap, now) => {
       const a = active?.get(target)
@@ -180,6 +206,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   live.timeline.seedDays(dailyStore.load(new Date(deps.now() - DAYS_KEPT * 86_400_000).toISOString().slice(0, 10)))
   live.timeline.onDay = (d) => dailyStore.enqueue(d)
   dailyStore.start(1_000)
+  // Named keys' spend so far (today's counts against the budget), then batched writes.
+  if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
   active = new ActiveResults(() => perfStore.metrics())
   const engine = new PerfEngine({
@@ -224,6 +252,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       usageStore.stop()
       usageStore.flush()
       dailyStore.stop()
+      keyStore?.stop()
       perfStore.close()
       store.close()
     },

@@ -8,14 +8,34 @@ import type { ProxyError } from './errors.ts'
 import type { JsonObject, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
-import type { RequestTrace } from './proxy/types.ts'
+import type { ClientRequest, RequestTrace } from './proxy/types.ts'
 import type { PlannedTarget, RoutingEngine, SessionUsage } from './routing/contract.ts'
 import type { StreamWatchdog } from './proxy/watchdog.ts'
 import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
+import type { KeyLedger } from './keys/ledger.ts'
+import type { CacheEntry, CacheLookup, CacheStats } from './cache/store.ts'
 
 export type { Admission, AttemptReport, AttemptTimer, NextStep, RoutingEngine, SessionUsage } from './routing/contract.ts'
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
+
+/** What of a request the cache reads (a RequestContext, proxy/context.ts). */
+export interface CachedRequest {
+  readonly req: ClientRequest
+  /** The routed body: what the upstream will see. */
+  readonly body: JsonObject
+  readonly trace: RequestTrace
+}
+
+/** The response cache as the pipeline uses it (proxy/cache.ts). */
+export interface PipelineCache {
+  applies(req: Pick<ClientRequest, 'headers' | 'format'>): boolean
+  find(ctx: CachedRequest, plan: readonly PlannedTarget[]): Promise<CacheLookup>
+  answer(ctx: CachedRequest, entry: CacheEntry): Response
+  missed(trace: RequestTrace): void
+  capture(ctx: CachedRequest, committed: { target: PlannedTarget; res: Response; lookup: CacheLookup }): Response
+  stats(): CacheStats
+}
 
 /** Waits `ms` or until `signal` aborts; resolves false when it aborted. Injected so tests drive time. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<boolean>
@@ -81,4 +101,8 @@ export interface Deps {
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */
   readonly customRouter?: CustomRouter
+  /** Named API keys' limits and usage, when `Keys` is configured. */
+  readonly keys?: KeyLedger
+  /** The opt-in response cache (`Cache`, or `x-switchyard-cache: on`; proxy/cache.ts). */
+  readonly cache?: PipelineCache
 }

@@ -87,18 +87,22 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'usage': ['formats', 'lib'],
   'perf-model': ['config', 'formats', 'lib'],
   'routing': ['config', 'errors.ts', 'formats', 'lib', 'perf-model', 'resilience', 'tokens'],
+  // Named API keys: limits and usage per key (pure, `now` as an argument).
+  'keys': ['config', 'lib', 'resilience'],
+  // The response cache's key and store (the pipeline's side is proxy/cache.ts).
+  'cache': ['formats', 'lib'],
   'runtime': ['lib'],
-  'store': ['lib', 'perf-model', 'usage'],
+  'store': ['keys', 'lib', 'perf-model', 'usage'],
   'log.ts': ['config'],
   'perf': ['config', 'formats', 'lib', 'perf-model', 'routing', 'store'],
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
-  'proxy': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
+  'proxy': ['cache', 'config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
   'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // The edge.
-  'middleware': ['config', 'errors.ts', 'formats', 'lib', 'proxy', 'resilience'],
+  'middleware': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
   'live': ['proxy'],
   'routes': ['config', 'errors.ts', 'formats', 'lib', 'live', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routing', 'store', 'version.ts'],
@@ -106,7 +110,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'ui': ['node_modules'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'ui', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'config', 'formats', 'lib', 'live', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': ['app.ts', 'cache', 'config', 'formats', 'keys', 'lib', 'live', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
   'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'live', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
@@ -205,7 +209,7 @@ const graph = graphOf(files)
 const within = (path: string, ...dirs: string[]) => dirs.some((d) => path.startsWith(`src/${d}/`))
 
 /** Folders whose code is pure maths and data: no I/O, no clock, no randomness of their own. */
-const PURE = ['routing', 'resilience', 'tokens', 'formats', 'metrics', 'usage']
+const PURE = ['routing', 'resilience', 'tokens', 'formats', 'metrics', 'usage', 'keys']
 
 describe('architecture', () => {
   it('reads a meaningful number of source files and imports (the rules below are not vacuous)', () => {

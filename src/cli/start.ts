@@ -15,10 +15,10 @@ import type { Env } from './options.ts'
 import { envLines } from './env.ts'
 import { buildServer, type RunningServer } from './server.ts'
 
-/** CCR's rule: without an APIKEY the proxy is for this machine only, whatever HOST says. */
+/** CCR's rule: without an APIKEY (or named `Keys`) the proxy is for this machine only, whatever HOST says. */
 export function bindHost(config: Config, cliHost: string | undefined, warn: (m: string) => void): string {
   const wanted = cliHost ?? config.host
-  if (config.apiKey || wanted === '127.0.0.1' || wanted === 'localhost' || wanted === '::1') return wanted
+  if (config.apiKey || config.keys?.length || wanted === '127.0.0.1' || wanted === 'localhost' || wanted === '::1') return wanted
   warn(`APIKEY is not set: binding to 127.0.0.1 instead of ${wanted} (set APIKEY to listen on other addresses)`)
   return '127.0.0.1'
 }

@@ -24,7 +24,7 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
   const { rec, health } = found
   console.log(`running: pid ${rec.pid}, http://${rec.host}:${rec.port}, version ${String(health?.version)}, uptime ${Math.round(Number(health?.uptime_s))} s, active streams ${String(health?.active_streams)}`)
   const cfg = await readConfig(opts, env)
-  const key = cfg.config?.apiKey
+  const key = cfg.config?.apiKey ?? cfg.config?.keys?.[0]?.key
   try {
     const res = await fetch(`${localBaseUrl(rec.host, rec.port)}/v1/latencies`, { headers: key ? { 'x-api-key': key } : {}, signal: AbortSignal.timeout(2_000) })
     if (res.ok) {

@@ -4,7 +4,8 @@
  * at least one provider. Written defensively because zod runs it on partly invalid input
  * too, so that one parse reports every problem at once.
  */
-import { isPlainObject } from './fields.ts'
+import { isPlainObject, modelNames } from './fields.ts'
+import { compileMatcher, readRules } from './rules.ts'
 import { splitTarget } from './target-syntax.ts'
 
 export interface Finding {
@@ -29,7 +30,7 @@ function providersOf(file: Record<string, unknown>): { key: string; list: unknow
 function known(list: unknown[]): ProviderLike[] {
   return list.filter(isPlainObject).filter((p) => typeof p.name === 'string').map((p) => ({
     name: p.name as string,
-    models: Array.isArray(p.models) ? p.models.filter((m): m is string => typeof m === 'string') : [],
+    models: modelNames(p.models),
   }))
 }
 
@@ -45,6 +46,41 @@ function checkTarget(path: (string | number)[], value: unknown, providers: reado
     return [{ severity: 'warning', path, message: msg }]
   }
   return []
+}
+
+/** `Router.rules`: each rule's fields, and its route targets checked like every Router target. */
+function checkRules(router: unknown, providers: readonly ProviderLike[]): Finding[] {
+  if (!isPlainObject(router)) return []
+  const warnings: Finding[] = []
+  const { problems } = readRules(router.rules, (t) => {
+    const found = checkTarget([], t, providers)
+    const error = found.find((f) => f.severity === 'error')
+    if (!error) warnings.push(...found.map((f) => ({ ...f, path: ['Router', 'rules'], message: `${JSON.stringify(t)}: ${f.message}` })))
+    return error?.message
+  })
+  return [...problems.map((p): Finding => ({ severity: 'error', path: p.path, message: p.message })), ...warnings]
+}
+
+/** `Keys`: unique names and keys (a shared key could not tell its teams apart), valid model patterns. */
+function checkKeys(keys: unknown): Finding[] {
+  if (!Array.isArray(keys)) return []
+  const out: Finding[] = []
+  const names = new Set<unknown>()
+  const values = new Set<unknown>()
+  keys.forEach((k, i) => {
+    if (!isPlainObject(k)) return
+    if (names.has(k.name)) out.push({ severity: 'error', path: ['Keys', i, 'name'], message: `duplicate key name ${JSON.stringify(k.name)}` })
+    // The key itself is never echoed.
+    if (values.has(k.key)) out.push({ severity: 'error', path: ['Keys', i, 'key'], message: `key ${JSON.stringify(k.name)} has the same key as an earlier entry` })
+    names.add(k.name)
+    values.add(k.key)
+    const models = Array.isArray(k.allowedModels) ? k.allowedModels : []
+    models.forEach((m, j) => {
+      const c = typeof m === 'string' ? compileMatcher(m) : undefined
+      if (typeof c === 'string') out.push({ severity: 'error', path: ['Keys', i, 'allowedModels', j], message: `key ${JSON.stringify(k.name)}: ${c}` })
+    })
+  })
+  return out
 }
 
 function checkProviders(key: string, list: unknown[]): Finding[] {
@@ -112,7 +148,7 @@ export function checkFile(file: Record<string, unknown>): Finding[] {
     out.push({ severity: 'error', path: ['providers'], message: 'both Providers and providers are set: keep one' })
   }
   out.push(...checkProviders(key, list), ...checkDefault(file.Router, providers), ...checkRouterLike(['Router'], file.Router, providers))
-  out.push(...checkFallback(file.fallback, providers), ...checkPresets(file.Presets, providers))
+  out.push(...checkFallback(file.fallback, providers), ...checkPresets(file.Presets, providers), ...checkRules(file.Router, providers), ...checkKeys(file.Keys))
   const perf = isPlainObject(file.performance) && Array.isArray(file.performance.models) ? file.performance.models : []
   out.push(...perf.flatMap((t, i) => checkTarget(['performance', 'models', i], t, providers)))
   return out

@@ -94,3 +94,29 @@ export const RetrySchema = z.object({
   backoff_multiplier: num().pipe(z.number().min(1)).default(2),
   max_backoff_ms: nonNeg().default(5000),
 })
+
+/**
+ * A `Providers[].models` entry: a model id, or an object with the id as `name` and the
+ * capabilities to use for it (`contextWindow`, `maxOutputTokens`, `vision`, `tools`,
+ * `reasoning`, `promptCaching`, prices). A string is read as `{ name }`.
+ */
+export const ModelEntrySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { name: v } : v),
+  z.strictObject({
+    name: z.string().min(1),
+    contextWindow: posInt().optional(),
+    maxOutputTokens: posInt().optional(),
+    vision: bool().optional(),
+    tools: bool().optional(),
+    reasoning: bool().optional(),
+    promptCaching: bool().optional(),
+    input_per_million: nonNeg().optional(),
+    output_per_million: nonNeg().optional(),
+  }),
+)
+
+/** The model ids of a (possibly not yet validated) `models` list of strings and `{ name }` objects. */
+export function modelNames(list: unknown): string[] {
+  if (!Array.isArray(list)) return []
+  return list.flatMap((m) => (typeof m === 'string' ? [m] : isPlainObject(m) && typeof m.name === 'string' ? [m.name] : []))
+}

@@ -4,9 +4,10 @@
  */
 import { checkFile } from './checks.ts'
 import { formatPath } from './issues.ts'
+import { compileMatcher, readRules } from './rules.ts'
 import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
-import type { Config, PresetConfig, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
+import type { Config, ModelCapabilities, NamedKey, PresetConfig, TextMatcher, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
 
 export interface NormaliseOptions {
   /** Whether a transformer name is implemented; unknown names get a warning. Default: all known. */
@@ -51,21 +52,37 @@ function toPricing(src: ProviderFile['pricing']): Record<string, Pricing> {
   return out
 }
 
+/** Capabilities written as `models` objects, by model id (only the fields that were set). */
+function toCapabilities(models: ProviderFile['models']): Record<string, ModelCapabilities> | undefined {
+  const out: Record<string, ModelCapabilities> = {}
+  for (const { name, input_per_million, output_per_million, ...caps } of models) {
+    const row: ModelCapabilities = {
+      ...Object.fromEntries(Object.entries(caps).filter(([, v]) => v !== undefined)),
+      ...(input_per_million === undefined ? {} : { inputPerMillion: input_per_million }),
+      ...(output_per_million === undefined ? {} : { outputPerMillion: output_per_million }),
+    }
+    if (Object.keys(row).length > 0) out[name] = row
+  }
+  return Object.keys(out).length > 0 ? out : undefined
+}
+
 function toProvider(p: ProviderFile): ProviderConfig {
   const { use, ...perModel } = p.transformer ?? {}
+  const capabilities = toCapabilities(p.models)
   const modelTransformers: Record<string, readonly TransformerUse[]> = {}
   for (const [model, t] of Object.entries(perModel)) modelTransformers[model] = (t.use ?? []).map(toUse)
   return {
     name: p.name,
     baseUrl: p.api_base_url,
     apiKey: p.api_key,
-    models: p.models,
+    models: p.models.map((m) => m.name),
     format: detectFormat(p),
     transformers: (use ?? []).map(toUse),
     modelTransformers,
     limits: { rpm: p.rpm, tpm: p.tpm, maxConcurrent: p.maxConcurrent },
     pricing: { ...toPricing(p.pricing), ...toPricing(p.model_pricing) },
     headers: { ...p.extra_headers, ...p.headers },
+    ...(capabilities ? { modelCapabilities: capabilities } : {}),
   }
 }
 
@@ -107,6 +124,8 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     firstTokenTimeoutMs: rest.firstTokenTimeoutMs,
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
     dedup: rest.dedup,
+    // Already validated by checks.ts: only the compiled rules are needed here.
+    rules: readRules(rest.rules, () => undefined).rules,
   }
 }
 
@@ -122,6 +141,8 @@ function toPreset(p: PresetFile, main: RouterConfig): PresetConfig {
     longContext: str(src.longContext),
     webSearch: str(src.webSearch),
     image: str(src.image),
+    // Rules belong to the main Router: a preset is its own namespace of scenario targets.
+    rules: [],
   }
   return { router, maxTokens: p.max_tokens, temperature: p.temperature }
 }
@@ -147,9 +168,17 @@ function transformerWarnings(providers: readonly ProviderFile[], key: string, kn
   })
 }
 
+/** `Keys` with their model patterns compiled (checks.ts has rejected any that do not compile). */
+function toKeys(keys: ConfigFile['Keys']): NamedKey[] {
+  return keys.map(({ allowedModels, ...k }) => ({
+    ...Object.fromEntries(Object.entries(k).filter(([, v]) => v !== undefined)) as Omit<NamedKey, 'allowedModels'>,
+    ...(allowedModels ? { allowedModels: allowedModels.map(compileMatcher).filter((m): m is TextMatcher => typeof m !== 'string') } : {}),
+  }))
+}
+
 function hostOf(file: ConfigFile, warnings: string[]): string {
   const host = file.HOST ?? '127.0.0.1'
-  if (LOOPBACK.has(host) || file.APIKEY) return host
+  if (LOOPBACK.has(host) || file.APIKEY || file.Keys.length > 0) return host
   // CCR forces loopback when HOST is set without APIKEY: an open proxy would spend the user's keys.
   warnings.push(`HOST: "${host}" needs APIKEY to be set: listening on 127.0.0.1 instead`)
   return '127.0.0.1'
@@ -165,7 +194,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
   }
   const first = providerFiles[0]
-  const router = toRouter(file.Router, file.fallback, first?.models[0] ? `${first.name},${first.models[0]}` : '')
+  const router = toRouter(file.Router, file.fallback, first?.models[0] ? `${first.name},${first.models[0].name}` : '')
   const presets: Record<string, PresetConfig> = {}
   for (const [name, p] of Object.entries(file.Presets)) presets[name] = toPreset(p, router)
   const config: Config = {
@@ -188,6 +217,8 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
     presets,
+    ...(file.Keys.length > 0 ? { keys: toKeys(file.Keys) } : {}),
+    cache: file.Cache,
     ignoredKeys: ignoredKeys(file, providersKey),
   }
   return { config, warnings }

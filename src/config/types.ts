@@ -48,11 +48,69 @@ export interface ProviderConfig {
   readonly pricing: Readonly<Record<string, Pricing>>
   /** Extra headers sent upstream (values may be secrets: never logged). */
   readonly headers: Readonly<Record<string, string>>
+  /** Capabilities written in config (`models: [{ name, contextWindow, … }]`), by model id; they override the catalogue. */
+  readonly modelCapabilities?: Readonly<Record<string, ModelCapabilities>>
+}
+
+/**
+ * What a model can do. Every field is optional: a field that is absent is unknown, never
+ * assumed (an unknown model is never filtered out for lack of a capability).
+ */
+export interface ModelCapabilities {
+  readonly contextWindow?: number
+  readonly maxOutputTokens?: number
+  readonly vision?: boolean
+  readonly tools?: boolean
+  readonly reasoning?: boolean
+  readonly promptCaching?: boolean
+  /** USD per million tokens. */
+  readonly inputPerMillion?: number
+  readonly outputPerMillion?: number
+}
+
+/** A text condition of a routing rule: exact, glob (`*`, `?`) or `/regex/flags`. */
+export interface TextMatcher {
+  readonly kind: 'exact' | 'glob' | 'regex'
+  /** As written in config. */
+  readonly source: string
+  readonly re: RegExp
+}
+
+/** A UTC time-of-day range in minutes after midnight; `from > to` wraps past midnight. */
+export interface TimeRange {
+  readonly fromMin: number
+  readonly toMin: number
+  readonly source: string
+}
+
+/** The conditions of one routing rule; all present conditions must hold. */
+export interface RuleWhen {
+  readonly model?: TextMatcher
+  readonly scenario?: readonly Scenario[]
+  readonly inputTokens?: { readonly min?: number; readonly max?: number }
+  readonly hasTools?: boolean
+  readonly hasImages?: boolean
+  readonly thinking?: boolean
+  readonly stream?: boolean
+  /** Lower-case header name → value matcher. */
+  readonly header?: readonly { readonly name: string; readonly value: TextMatcher }[]
+  /** The name of the API key the request authenticated with (`Keys[].name`). */
+  readonly apiKey?: TextMatcher
+  readonly timeUtc?: readonly TimeRange[]
+}
+
+/** `Router.rules[i]`: when `when` holds, `route` (first target, then the rest as its fallback list). */
+export interface RoutingRule {
+  readonly name: string
+  readonly when: RuleWhen
+  readonly route: readonly string[]
+  readonly optimization?: RouterConfig['optimization']
+  readonly weights?: ScoreWeights
 }
 
 /** Routing scenarios in CCR's order, plus how a request can otherwise be pinned. */
 export type Scenario =
-  | 'explicit' | 'custom' | 'longContext' | 'subagent' | 'background' | 'webSearch' | 'think' | 'image' | 'default'
+  | 'explicit' | 'custom' | 'rule' | 'longContext' | 'subagent' | 'background' | 'webSearch' | 'think' | 'image' | 'default'
 
 export interface RetryPolicy {
   readonly maxRetries: number
@@ -110,6 +168,8 @@ export interface RouterConfig {
   readonly firstTokenTimeoutMs: number
   readonly streamIdleTimeoutMs: number
   readonly dedup: boolean
+  /** Declarative routing rules (`Router.rules`), in order: the first that matches wins. */
+  readonly rules?: readonly RoutingRule[]
 }
 
 export interface DriftThresholds {
@@ -130,6 +190,26 @@ export interface PerformanceConfig {
   readonly dailyTokenBudget: number
   readonly maxTokensPerTest: number
   readonly historyTtlDays: number
+}
+
+/** `Keys[]`: a named inbound API key with its own limits (the key itself is never logged). */
+export interface NamedKey {
+  readonly name: string
+  readonly key: string
+  /** USD per UTC day; over it, requests get a 429 until midnight UTC. */
+  readonly budgetUsdPerDay?: number
+  readonly rpm?: number
+  /** Targets (`provider,model`) or model ids this key may use: exact, glob or /regex/. Absent: all. */
+  readonly allowedModels?: readonly TextMatcher[]
+}
+
+/** `Cache`: the opt-in exact-match response cache. */
+export interface CacheConfig {
+  /** Cache every request (otherwise only those sent with `x-switchyard-cache: on`). */
+  readonly enabled: boolean
+  readonly ttlSeconds: number
+  readonly maxEntries: number
+  readonly maxBytes: number
 }
 
 export interface PresetConfig {
@@ -160,6 +240,10 @@ export interface Config {
   readonly tokenAuditSize: number
   readonly performance: PerformanceConfig
   readonly presets: Readonly<Record<string, PresetConfig>>
+  /** Named API keys (`Keys`), accepted next to `apiKey`. */
+  readonly keys?: readonly NamedKey[]
+  /** The response cache (`Cache`); absent: only per-request opt-in with the defaults. */
+  readonly cache?: CacheConfig
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
 }

@@ -26,7 +26,7 @@ describe('live/recent', () => {
     now += 5_000
     live.observer.streamClosed(0)
     const [b, a] = live.requests.list()
-    assert.deepEqual(Object.keys(a!).sort(), ['at', 'attempts', 'continued', 'cost_usd', 'duration_ms', 'est_input_tokens', 'failure', 'fallbacks', 'format', 'id', 'input_tokens', 'output_tokens', 'scenario', 'status', 'stream', 'target', 'tier', 'ttfb_ms'])
+    assert.deepEqual(Object.keys(a!).sort(), ['at', 'attempts', 'cache', 'continued', 'cost_usd', 'duration_ms', 'est_input_tokens', 'failure', 'fallbacks', 'format', 'id', 'input_tokens', 'output_tokens', 'scenario', 'status', 'stream', 'target', 'tier', 'ttfb_ms'])
     assert.equal(a!.input_tokens, 9)
     assert.equal(b!.failure, 'upstream_status')
     assert.equal(a!.continued, null)
@@ -43,7 +43,7 @@ describe('live/recent', () => {
     const days = live.timeline.days()
     assert.deepEqual(days.map((d) => [d.day, d.requests, d.errors]), [['2026-06-01', 2, 1]])
     assert.equal(live.timeline.window('24h', now).t.length, 288)
-    live.observer.request({ ...trace('c'), continued: 2 } as RequestTrace)
+    live.observer.request({ ...trace('c'), continued: 2 } as unknown as RequestTrace)
     assert.equal(live.requests.list(1)[0]!.continued, 2)
   })
 })

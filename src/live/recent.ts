@@ -19,6 +19,8 @@ export interface RecentRequest {
   readonly fallbacks: number
   /** How often a broken stream was continued on another try (null: never). */
   readonly continued: number | null
+  /** Response cache outcome, when the cache applied. */
+  readonly cache: 'hit' | 'miss' | null
   readonly status: number
   readonly stream: boolean
   readonly ttfb_ms: number | null
@@ -60,12 +62,13 @@ const round1 = (n: number | undefined) => (n === undefined ? null : Math.round(n
 /** The row kept for a finished trace: counts and timings only. */
 export function recentOf(trace: RequestTrace, at: number): RecentRequest {
   const u = trace.usage
-  // Set by the pipeline when it continues a broken stream elsewhere (read loosely: older pipelines lack it).
+  // Set by the pipeline when it continues a broken stream elsewhere: a count, or a flag (read loosely).
   const continued = (trace as { continued?: unknown }).continued
   return {
     id: trace.id, at, format: trace.format, scenario: trace.scenario, target: trace.target ?? null, tier: trace.tier ?? null,
     attempts: trace.attempts, fallbacks: trace.fallbacks,
-    continued: typeof continued === 'number' && continued > 0 ? continued : null,
+    continued: typeof continued === 'number' ? (continued > 0 ? continued : null) : continued === true ? 1 : null,
+    cache: trace.cache ?? null,
     status: trace.status, stream: trace.stream, ttfb_ms: round1(trace.ttfbMs), duration_ms: round1(trace.durationMs),
     est_input_tokens: trace.estimatedInputTokens,
     input_tokens: u ? u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens : null, output_tokens: u ? u.outputTokens : null,

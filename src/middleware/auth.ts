@@ -13,17 +13,33 @@ export function presentedKey(h: Headers): string | undefined {
   return h.get('x-api-key') ?? undefined
 }
 
+/** The name of the named key (`Keys[].name`) the request authenticated with, if any. */
+export function apiKeyNameOf(c: { get(key: never): unknown }): string | undefined {
+  const name = c.get('apiKeyName' as never)
+  return typeof name === 'string' ? name : undefined
+}
+
 /**
- * Requires `apiKey` on every path but the public ones. Keys are compared as SHA-256 digests in
- * constant time, so neither the length nor a prefix of the key leaks through timing.
+ * Requires `apiKey` or one of the named `keys` on every path but the public ones. Keys are
+ * compared as SHA-256 digests in constant time, every one of them on every request, so neither
+ * the length, a prefix, nor which entry matched leaks through timing. The matching named key's
+ * name is kept for the pipeline (`apiKeyNameOf`); keys themselves are never logged.
  */
-export function apiKeyAuth(options: { apiKey?: string; publicPaths?: readonly string[] } = {}): MiddlewareHandler {
-  const { apiKey, publicPaths = ['/', '/health'] } = options
-  const expected = apiKey ? digest(apiKey) : undefined
+export function apiKeyAuth(options: { apiKey?: string; keys?: readonly { name: string; key: string }[]; publicPaths?: readonly string[] } = {}): MiddlewareHandler {
+  const { apiKey, keys = [], publicPaths = ['/', '/health'] } = options
+  const ring = [...(apiKey ? [{ name: undefined, digest: digest(apiKey) }] : []), ...keys.map((k) => ({ name: k.name, digest: digest(k.key) }))]
   return async function apiKeyAuth(c, next) {
-    if (!expected || publicPaths.includes(c.req.path)) return next()
+    if (ring.length === 0 || publicPaths.includes(c.req.path)) return next()
     const key = presentedKey(c.req.raw.headers)
-    if (key !== undefined && timingSafeEqual(digest(key), expected)) return next()
+    if (key !== undefined) {
+      const got = digest(key)
+      let found: (typeof ring)[number] | undefined
+      for (const r of ring) if (timingSafeEqual(got, r.digest) && !found) found = r
+      if (found) {
+        if (found.name !== undefined) c.set('apiKeyName' as never, found.name as never)
+        return next()
+      }
+    }
     const message = key === undefined ? 'API key is missing: send it as x-api-key or Authorization: Bearer' : 'Invalid API key'
     return errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'unauthorized', message })
   }

@@ -7,6 +7,7 @@ import type { ProxyError } from '../errors.ts'
 import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
@@ -94,7 +95,9 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
   const ctx = contextFor(rc, t)
   const sameFormat = req.format === t.provider.format
-  const call = buildCall(t, await upstreamBody(rc, t, ctx), { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  // The model's own output limit, so the upstream does not reject a too-large max_tokens.
+  const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
+  const call = buildCall(t, upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

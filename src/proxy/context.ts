@@ -7,7 +7,9 @@
  *
  * Who writes which trace field (each field has one owner, so the log line does not depend on
  * the order anything runs in):
- * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`;
+ * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`, `rule`, `skipped`;
+ * - `newContext`: `apiKey` (the named key's name);
+ * - `cache.ts`: `cache` (hit or miss), and on a hit `target`, `tier`, `status`;
  * - `pipeline.ts`: `target`, `tier`, `fallbacks` as it walks the plan, and the outcome of a request
  *   that fails before the commit point (`failure`, `status`, `durationMs`);
  * - `attempt.ts`: `attempts`;
@@ -35,7 +37,10 @@ export function newContext(req: ClientRequest, deps: Deps): RequestContext {
     req,
     deps,
     deadlineAt: req.receivedAt + deps.config.apiTimeoutMs,
-    trace: { id: req.id, format: req.format, scenario: 'none', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream },
+    trace: {
+      id: req.id, format: req.format, scenario: 'none', attempts: 0, fallbacks: 0, status: 0, estimatedInputTokens: 0, stream: req.stream,
+      ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }),
+    },
     body: req.body,
     estimatedInputTokens: 0,
   }
@@ -47,4 +52,6 @@ export function routed(ctx: RequestContext, d: RouteDecision): void {
   ctx.estimatedInputTokens = d.estimatedInputTokens
   ctx.trace.scenario = d.scenario
   ctx.trace.estimatedInputTokens = d.estimatedInputTokens
+  if (d.rule !== undefined) ctx.trace.rule = d.rule
+  if (d.skipped) ctx.trace.skipped = d.skipped.map((s) => `${s.target} (${s.why})`)
 }

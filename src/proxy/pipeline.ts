@@ -2,9 +2,11 @@
  * The request pipeline, top to bottom: route (the custom router included) → plan → try each
  * target (retries inside attemptTarget) → respond at the commit point, or answer the last
  * error in the client's format. The request's state travels in one RequestContext (context.ts).
+ * With the response cache on (proxy/cache.ts), a hit is answered before any target is tried.
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
+import type { CacheEntry } from '../cache/store.ts'
 import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
 import { newContext, routed, type RequestContext } from './context.ts'
 import { errorResponse, respond } from './respond.ts'
@@ -18,6 +20,10 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
   const route = await decideRoute(ctx)
   if (!route.ok) return fail(ctx, route.error)
   routed(ctx, route.value)
+  const cache = deps.cache?.applies(req) ? deps.cache : undefined
+  const cached = cache && await cache.find(ctx, route.value.plan)
+  if (cached?.entry) return cacheHit(ctx, cached.entry)
+  cache?.missed(trace)
   deps.routing.started()
   const tried: string[] = []
   let queue = route.value.plan
@@ -26,7 +32,10 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
     const rest = queue.slice(1)
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
     const outcome = await attemptTarget(ctx, target, rest[0])
-    if (outcome.ok) return commit(ctx, outcome.value)
+    if (outcome.ok) {
+      const res = commit(ctx, outcome.value)
+      return cached ? cache!.capture(ctx, { target, res, lookup: cached }) : res
+    }
     last = moreTelling(last, outcome.error)
     tried.push(target.key)
     if (!outcome.error.failover || deps.now() >= ctx.deadlineAt) break
@@ -44,6 +53,14 @@ function commit(ctx: RequestContext, a: AttemptOk): Response {
     a.release()
     throw e
   }
+}
+
+/** A cached answer: no upstream call, nothing billed (the request is counted under tier `cache`). */
+function cacheHit(ctx: RequestContext, entry: CacheEntry): Response {
+  const res = ctx.deps.cache!.answer(ctx, entry)
+  ctx.trace.durationMs = ctx.trace.ttfbMs = ctx.deps.now() - ctx.req.receivedAt
+  ctx.deps.telemetry.request(ctx.trace, ctx.body)
+  return res
 }
 
 /**

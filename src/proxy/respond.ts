@@ -9,17 +9,22 @@ import { responseAdapter, streamBody } from './stream.ts'
 import type { RequestContext } from './context.ts'
 import type { RequestTrace } from './types.ts'
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 }
 
-/** `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1` */
+/**
+ * `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1`, then `; rule=<name>`
+ * when a routing rule chose it and `; skipped=<target> (<why>), …` when models were skipped.
+ */
 export function routeHeader(trace: RequestTrace): string {
   const head = `${trace.scenario} ${trace.target ?? '-'}`
-  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}`
+  const rule = trace.rule === undefined ? '' : `; rule=${trace.rule}`
+  const skipped = trace.skipped?.length ? `; skipped=${trace.skipped.join(', ')}` : ''
+  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}${rule}${skipped}`
 }
 
 /**

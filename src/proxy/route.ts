@@ -1,13 +1,19 @@
 /**
  * Which scenario a request is, and the ordered plan of targets that may serve it: the one place
  * a route is decided. A custom router's pick (CUSTOM_ROUTER_PATH, `deps.customRouter`, async
- * user code) is asked first; CCR's scenario order lives in routing/scenario.ts, this only
- * gathers its inputs.
+ * user code) is asked first, then an explicit `provider,model`, then `Router.rules`
+ * (routing/rules.ts), then CCR's scenario order (routing/scenario.ts); this only gathers their
+ * inputs. Last, targets the client's key may not use or whose model cannot serve the request
+ * are dropped (routing/capabilities.ts).
  */
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { filterByCapabilities, noTargetMessage } from '../routing/capabilities.ts'
+import { requestFeatures, type RequestFeatures } from '../routing/features.ts'
+import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
+import type { RouterConfig, Scenario } from '../config/types.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
@@ -18,7 +24,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
   if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
   const custom = await customDecision(req, deps)
-  if (custom) return ok(custom)
+  if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router })
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
     const provider = model.slice(0, model.indexOf(','))
@@ -31,9 +37,52 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
     router,
   )
-  const plan = deps.routing.plan(decision.scenario, decision.target, req.preset, estimatedInputTokens)
-  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${decision.target}"` })
-  return ok({ scenario: decision.scenario, body: decision.body, plan, estimatedInputTokens })
+  const features = requestFeatures(decision.body)
+  // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
+  const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }))
+  const target = hit ? hit.rule.route[0]! : decision.target
+  const plan = hit
+    ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
+    : deps.routing.plan(decision.scenario, target, req.preset, estimatedInputTokens)
+  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
+  const scenario: Scenario = hit ? 'rule' : decision.scenario
+  return servable(ctx, { scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, { features, router })
+}
+
+/** What the rules look at, from the request as routed (any client format). */
+function ruleInputOf(req: ClientRequest, r: { scenario: Scenario; inputTokens: number; features: RequestFeatures; now: number }): RuleInput {
+  const f = r.features
+  return {
+    model: typeof req.body.model === 'string' ? req.body.model : '',
+    scenario: r.scenario, inputTokens: r.inputTokens, hasTools: f.hasTools, hasImages: f.hasImages, thinking: f.thinking, stream: f.stream,
+    header: (name) => req.headers.get(name) ?? undefined,
+    ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }),
+    now: r.now,
+  }
+}
+
+/**
+ * The decision with the targets the client's key may not use dropped (403 when none is left,
+ * or when the client named one itself), then those that cannot serve the request (400 naming
+ * what is missing).
+ */
+function servable(ctx: RequestContext, d: RouteDecision, by: { features: RequestFeatures; router: RouterConfig }): Result<RouteDecision, ProxyError> {
+  const { req, deps } = ctx
+  if (deps.keys && req.apiKeyName !== undefined) {
+    const name = req.apiKeyName
+    const allowed = d.plan.filter((t) => deps.keys!.allows(name, t.key))
+    const first = d.plan[0]
+    if (allowed.length === 0 || (first && d.scenario === 'explicit' && !allowed.includes(first))) {
+      return err({ kind: 'forbidden', message: `API key "${name}" may not use ${first?.key ?? 'this model'} (allowed: ${deps.keys.allowedList(name)})` })
+    }
+    d = allowed.length === d.plan.length ? d : { ...d, plan: allowed }
+  }
+  const f = by.features
+  const needs = { hasImages: f.hasImages, hasTools: f.hasTools, inputTokens: d.estimatedInputTokens, ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }) }
+  const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
+  if (skipped.length === 0) return ok(d)
+  if (kept.length === 0) return err({ kind: 'invalid_request', ...noTargetMessage(skipped) })
+  return ok({ ...d, plan: kept, skipped })
 }
 
 /**

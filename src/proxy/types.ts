@@ -1,5 +1,6 @@
 /** Values that flow through the request pipeline. */
 import type { Scenario } from '../config/types.ts'
+import type { Skip } from '../routing/capabilities.ts'
 import type { JsonObject, SseEvent, Usage, WireFormatName } from '../formats/types.ts'
 
 import type { PlannedTarget } from '../routing/contract.ts'
@@ -20,6 +21,8 @@ export interface ClientRequest {
   readonly receivedAt: number
   /** Router namespace from a `/preset/{name}/…` route. */
   readonly preset?: string
+  /** The name of the API key the client authenticated with (`Keys[].name`), when it used a named key. */
+  readonly apiKeyName?: string
 }
 
 
@@ -29,6 +32,10 @@ export interface RouteDecision {
   readonly body: JsonObject
   readonly plan: readonly PlannedTarget[]
   readonly estimatedInputTokens: number
+  /** The routing rule that chose the plan (`Router.rules[].name`). */
+  readonly rule?: string
+  /** Targets dropped because the model cannot serve the request (routing/capabilities.ts). */
+  readonly skipped?: readonly Skip[]
 }
 
 /** Bytes in, complete SSE events out (UTF-8 and event boundaries may split across chunks). */
@@ -76,4 +83,14 @@ export interface RequestTrace {
   estimatedInputTokens: number
   failure?: string
   stream: boolean
+  /** The routing rule that chose the target. */
+  rule?: string
+  /** `provider,model (why)` for each target the capability filter skipped. */
+  skipped?: readonly string[]
+  /** Response cache outcome, when the cache applied to this request. */
+  cache?: 'hit' | 'miss'
+  /** The stream was resumed after a break (a continuation): such an answer is never cached. */
+  continued?: boolean
+  /** The client's API key name (`Keys[].name`), for per-key usage and budgets. */
+  apiKey?: string
 }

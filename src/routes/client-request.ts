@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { Deps } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
+import { apiKeyNameOf } from '../middleware/auth.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
@@ -9,6 +10,7 @@ export function toClientRequest(c: Context, deps: Deps, r: { format: WireFormatN
   const { format, body, preset } = r
   const raw = c.req.raw
   const q = raw.url.indexOf('?')
+  const apiKeyName = apiKeyNameOf(c)
   return {
     id: requestIdOf(c),
     format,
@@ -19,5 +21,6 @@ export function toClientRequest(c: Context, deps: Deps, r: { format: WireFormatN
     signal: raw.signal,
     receivedAt: deps.now(),
     preset,
+    ...(apiKeyName === undefined ? {} : { apiKeyName }),
   }
 }

@@ -21,11 +21,12 @@ const RecentSchema = z.object({
   id: z.string(), at: n.openapi({ description: 'Finished at (epoch ms)' }), format: z.string(), scenario: z.string(),
   target: z.string().nullable(), tier: z.string().nullable(), attempts: n, fallbacks: n,
   continued: z.number().int().nullable().openapi({ description: 'How often a broken stream was continued on another try (null: never)' }),
+  cache: z.enum(['hit', 'miss']).nullable().openapi({ description: 'Response cache outcome, when the cache applied' }),
   status: n, stream: z.boolean(), ttfb_ms: nn, duration_ms: nn, est_input_tokens: n, input_tokens: nn, output_tokens: nn,
   cost_usd: nn, failure: z.string().nullable(),
 }).openapi('RecentRequest')
 const RecentListSchema = z.object({ size: z.number().int(), requests: z.array(RecentSchema) }).openapi('RecentRequests', {
-  example: { size: 500, requests: [{ id: 'req_01', at: 1780000000000, format: 'anthropic', scenario: 'default', target: 'deepseek,deepseek-chat', tier: 'tier-0', attempts: 1, fallbacks: 0, continued: null, status: 200, stream: true, ttfb_ms: 240.5, duration_ms: 1830.2, est_input_tokens: 1200, input_tokens: 1187, output_tokens: 312, cost_usd: 0.00081, failure: null }] },
+  example: { size: 500, requests: [{ id: 'req_01', at: 1780000000000, format: 'anthropic', scenario: 'default', target: 'deepseek,deepseek-chat', tier: 'tier-0', attempts: 1, fallbacks: 0, continued: null, cache: null, status: 200, stream: true, ttfb_ms: 240.5, duration_ms: 1830.2, est_input_tokens: 1200, input_tokens: 1187, output_tokens: 312, cost_usd: 0.00081, failure: null }] },
 })
 const TimelineSchema = z.object({
   window: z.enum(['15m', '24h']), now: n, step_s: n, t: z.array(n), requests_per_s: z.array(n), error_rate: z.array(nn),

@@ -8,6 +8,7 @@ import type { Observability } from '../observability.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
+import { registerExplain } from './explain.ts'
 import { getRoute } from './openapi.ts'
 
 const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
@@ -33,7 +34,18 @@ const TotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
   costUsd: z.number(), unknownCostRequests: z.number(), failures: z.record(z.string(), z.number()),
 }).openapi('UsageTotals')
-const UsageSchema = z.object({ total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema) }).openapi('Usage')
+const KeyTotalsSchema = z.object({
+  requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), todayUsd: z.number(),
+  budgetUsdPerDay: z.number().optional(), resetsAt: z.string(),
+}).openapi('KeyUsage')
+const UsageSchema = z.object({
+  total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
+  keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
+  cache: z.object({
+    hits: z.number(), misses: z.number(), stored: z.number(), hitRatio: z.number(),
+    inputTokensSaved: z.number(), outputTokensSaved: z.number(), costSavedUsd: z.number(),
+  }).optional().openapi({ description: 'The response cache: lookups, hit ratio, and the tokens and cost the hits saved' }),
+}).openapi('Usage')
 const DriftSchema = z.object({ tiers: z.record(z.string(), z.object({
   samples: z.number(), meanPct: z.number(), meanAbsPct: z.number(), p95AbsPct: z.number(), maxAbsPct: z.number(), lastPct: z.number(),
   alerts: z.object({ warning: z.number(), critical: z.number() }),
@@ -63,7 +75,7 @@ const nullable = (n: number | undefined) => (n === undefined ? null : n)
 
 /** What these routes read of the instance's services (the composition root's `Services` has this shape). */
 export interface ObservedServices {
-  readonly deps: Pick<Deps, 'config' | 'now'>
+  readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
   readonly routing: RoutingParts
   readonly observability: Observability
 }
@@ -93,7 +105,12 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
       targets: plan.targets.map(entry), dropped: plan.kind === 'ready' ? plan.dropped.map(entry) : [],
     }, 200)
   })
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json(s.observability.ledger.snapshot(), 200))
+  registerExplain(app, s)
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json({
+    ...s.observability.ledger.snapshot(),
+    ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
+    ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
+  }, 200))
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
     const entries = s.observability.audit.list()

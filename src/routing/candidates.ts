@@ -19,8 +19,11 @@ export interface Candidate {
   readonly pinned?: boolean
 }
 
-/** Scenarios in which the client chose the model, so the primary target stays first. */
-const CLIENT_CHOSEN: ReadonlySet<Scenario> = new Set(['explicit', 'subagent', 'custom'])
+/**
+ * Scenarios in which the client chose the model, so the primary target stays first. A
+ * routing rule's first target is the operator's deliberate choice and stays first too.
+ */
+const CLIENT_CHOSEN: ReadonlySet<Scenario> = new Set(['explicit', 'subagent', 'custom', 'rule'])
 
 /** The Router's distinct targets in tier order: default, background, think, longContext, webSearch, image. */
 export function tierTargets(cfg: RouterConfig): readonly string[] {

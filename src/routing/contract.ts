@@ -3,7 +3,7 @@
  * timing, and the retry / failover decision. `deps.ts` and `proxy/types.ts` re-export these;
  * they live here so routing depends on nothing above it.
  */
-import type { ProviderConfig, Scenario } from '../config/types.ts'
+import type { ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import type { Usage } from '../formats/types.ts'
 
@@ -44,9 +44,10 @@ export type NextStep =
 export interface RoutingEngine {
   /**
    * Candidates for a scenario target, ordered by measurements (config order until there are
-   * enough); targets over a rate budget or under an upstream Retry-After go last.
+   * enough); targets over a rate budget or under an upstream Retry-After go last. `router`
+   * replaces the named Router (a routing rule's own, see rules.ts routerForRule).
    */
-  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number): readonly PlannedTarget[]
+  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number, router?: RouterConfig): readonly PlannedTarget[]
   /**
    * A client request starts trying its plan: it raises the global retry budget's allowance
    * (planning itself changes nothing). Once per request, whatever its number of targets.

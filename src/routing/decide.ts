@@ -64,12 +64,14 @@ export interface PlanQuery {
   readonly target: string
   readonly preset?: string
   readonly estimatedTokens?: number
+  /** Replaces the named Router: a routing rule's own (rules.ts routerForRule). */
+  readonly router?: RouterConfig
 }
 
 /** The plan with its scores, as `GET /v1/routing/plan` shows it (rate limits included). */
 export function explainPlan(p: RoutingParts, q: PlanQuery): Plan {
   const { scenario, target, preset, estimatedTokens = 0 } = q
-  const router = routerFor(p.config, preset)
+  const router = q.router ?? routerFor(p.config, preset)
   const now = p.now()
   const candidates = candidatesOf(target, scenario, router)
   // Only the candidates' rows: the plan never needs the rest of the table.

@@ -5,7 +5,7 @@
  * Planning changes no record; a request is counted in the retry budget when the pipeline
  * starts it, and a retry is charged when one is chosen.
  */
-import type { ProviderConfig, Scenario } from '../config/types.ts'
+import type { ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import { tierOf } from './candidates.ts'
 import type { Admission, AttemptTimer, NextStep, PlannedTarget, RoutingEngine } from './contract.ts'
@@ -36,8 +36,8 @@ class AdaptiveRouting implements RoutingEngine {
     this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, ...(p.holds ? { holds: p.holds } : {}) })
   }
 
-  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0): readonly PlannedTarget[] {
-    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens })
+  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, router?: RouterConfig): readonly PlannedTarget[] {
+    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, ...(router ? { router } : {}) })
     return this.#record.holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
   }
 

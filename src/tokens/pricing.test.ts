@@ -17,8 +17,15 @@ const table = models as unknown as Record<string, { price_data?: { main?: { inpu
 describe('pricing', () => {
   it('has no price for unknown models, and cost is then undefined, not 0', () => {
     assert.equal(priceFor(undefined, 'deepseek-chat-unknown'), undefined)
-    assert.equal(priceFor(provider({}), 'claude-sonnet-4'), undefined)
+    assert.equal(priceFor(provider({}), 'claude-unreleased-9'), undefined)
     assert.equal(costUsd(usage(1000, 1000), undefined), undefined)
+  })
+
+  it('falls back to the capability catalogue, and a models object in config beats it', () => {
+    assert.deepEqual(priceFor(provider({}), 'claude-sonnet-4-20250514'), { inputPerMillion: 3, outputPerMillion: 15 })
+    const own = { ...provider({}), modelCapabilities: { 'claude-sonnet-4': { inputPerMillion: 1, outputPerMillion: 2 } } }
+    assert.deepEqual(priceFor(own, 'claude-sonnet-4'), { inputPerMillion: 1, outputPerMillion: 2 })
+    assert.deepEqual(priceFor(provider({ 'claude-sonnet-4': { inputPerMillion: 9, outputPerMillion: 9 } }), 'claude-sonnet-4'), { inputPerMillion: 9, outputPerMillion: 9 })
   })
 
   it('takes built-in prices from gpt-tokenizer, also for vendor-prefixed ids', () => {

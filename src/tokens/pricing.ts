@@ -7,7 +7,8 @@
  * 0.3 MB heap to import under Bun 1.4.4, 20 ms under Deno 2.9.6, so it is imported eagerly.
  */
 import * as builtinModels from 'gpt-tokenizer/models'
-import type { Pricing, ProviderConfig } from '../config/types.ts'
+import { catalogueEntry } from '../config/catalogue.ts'
+import type { ModelCapabilities, Pricing, ProviderConfig } from '../config/types.ts'
 import type { Usage } from '../formats/types.ts'
 
 interface PriceRow {
@@ -42,9 +43,15 @@ export function builtinPrice(model: string): Pricing | undefined {
   return price
 }
 
-/** The price for `model` on `provider`: model override, then `*` override, then built-in. */
+const capsPrice = (c: ModelCapabilities | undefined): Pricing | undefined =>
+  c?.inputPerMillion !== undefined && c.outputPerMillion !== undefined ? { inputPerMillion: c.inputPerMillion, outputPerMillion: c.outputPerMillion } : undefined
+
+/**
+ * The price for `model` on `provider`: model override (`pricing`, then a `models` object's
+ * prices), then `*` override, then built-in (gpt-tokenizer), then the capability catalogue.
+ */
 export function priceFor(provider: ProviderConfig | undefined, model: string): Pricing | undefined {
-  return provider?.pricing[model] ?? provider?.pricing['*'] ?? builtinPrice(model)
+  return provider?.pricing[model] ?? capsPrice(provider?.modelCapabilities?.[model]) ?? provider?.pricing['*'] ?? builtinPrice(model) ?? capsPrice(catalogueEntry(model))
 }
 
 /**

@@ -473,7 +473,7 @@
       box.replaceChildren(table(['Time', 'Id', 'Scenario', 'Target', 'Tier', { label: 'Attempts', num: 1 }, { label: 'Fallbacks', num: 1 }, 'Continuation', 'Status',
         { label: 'TTFB', num: 1 }, { label: 'Duration', num: 1 }, { label: 'Tokens in/out', num: 1 }, { label: 'Cost', num: 1 }, 'Failure'],
       shown.slice(0, 200).map((r) => el('tr', {}, td(time(r.at)), td(el('code', { text: r.id })), td(r.scenario), td(r.target ? el('code', { text: r.target }) : '–'), td(r.tier || '–'),
-        td(num(r.attempts), true), td(num(r.fallbacks), true), td(r.continued ? `continued ×${r.continued}` : '–'), td(badge(`${r.status}${r.stream ? ' · stream' : ''}`, isErr(r) ? 'bad' : 'ok')),
+        td(num(r.attempts), true), td(num(r.fallbacks), true), td(r.continued ? `continued ×${r.continued}` : '–'), td(badge(`${r.status}${r.stream ? ' · stream' : ''}${r.cache === 'hit' ? ' · cached' : ''}`, isErr(r) ? 'bad' : 'ok')),
         td(ms(r.ttfb_ms), true), td(ms(r.duration_ms), true), td(`${tok(r.input_tokens)} / ${tok(r.output_tokens)}`, true), td(usd(r.cost_usd), true), td(r.failure || ''))),
       lastRequests.length ? 'No request matches the filter.' : 'No request has finished yet.'))
     },
