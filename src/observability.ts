@@ -82,6 +82,7 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     streamClosed: () => metrics.streamClosed(),
     backpressure: () => metrics.backpressure.inc(),
     rejected: () => metrics.rejectedStreams.inc(),
+    continued: (outcome: string) => metrics.streamContinuations.labels(outcome).inc(),
     attemptFailed(t: PlannedTarget, e: ProxyError) {
       metrics.failures.labels(t.tier, e.kind === 'upstream_status' ? `status_${e.status}` : e.kind === 'timeout' ? `timeout_${e.phase}` : e.kind).inc()
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()

@@ -122,8 +122,12 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     breaker: rest.breaker,
     connectTimeoutMs: rest.connectTimeoutMs,
     firstTokenTimeoutMs: rest.firstTokenTimeoutMs,
+    firstTokenFloorMs: rest.firstTokenFloorMs,
+    adaptiveFirstToken: rest.adaptiveFirstToken,
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
     dedup: rest.dedup,
+    continueStreams: rest.continueStreams,
+    hedge: rest.hedge,
     // Already validated by checks.ts: only the compiled rules are needed here.
     rules: readRules(rest.rules, () => undefined).rules,
   }

@@ -39,13 +39,17 @@ const scenarioTargets = {
   image: optStr(),
 }
 
+/** Milliseconds within [min, max]: a typo such as an extra zero is an error, not a 3-hour wait. */
+const boundedMs = (min: number, max: number) => num().pipe(z.number().int().min(min).max(max))
+
 const BreakerSchema = z.object({
   consecutiveFailures: posInt().default(5),
   errorRateThreshold: fraction().default(0.5),
   minRequestsForRate: posInt().default(10),
-  // A recovered primary must be tried again within 30 s (routing issue), so the cap stays at 30 s.
+  // The open interval grows 5 → 10 → 15 s and stays there: a primary that recovers is probed
+  // by real traffic within 15 s (plus the gap to the next request), well inside 30 s.
   cooldownMs: posInt().default(5000),
-  maxCooldownMs: posInt().default(30000),
+  maxCooldownMs: posInt().default(15000),
   halfOpenProbes: posInt().default(1),
 })
 
@@ -67,8 +71,15 @@ export const RouterSchema = z.looseObject({
   // Local servers (llama.cpp, Ollama) may send no headers until prefill is done: be generous.
   connectTimeoutMs: posInt().default(60000),
   firstTokenTimeoutMs: posInt().default(60000),
+  // The adaptive first-event timeout (resilience/attempt-budget.ts) stays within [floor, firstTokenTimeoutMs].
+  firstTokenFloorMs: boundedMs(100, 600_000).default(5000),
+  adaptiveFirstToken: bool().default(true),
   streamIdleTimeoutMs: posInt().default(120000),
   dedup: bool().default(false),
+  // A stream cut after the commit point is continued on the next candidate (proxy/continue.ts).
+  continueStreams: bool().default(true),
+  // Start the next candidate too when a stream's first event is later than its target's usual p95.
+  hedge: bool().default(false),
   // Validated and compiled by rules.ts (through checks.ts), so each error names its rule.
   rules: z.unknown().optional(),
 })

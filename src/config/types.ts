@@ -166,8 +166,16 @@ export interface RouterConfig {
   readonly breaker: BreakerPolicy
   readonly connectTimeoutMs: number
   readonly firstTokenTimeoutMs: number
+  /** Lower bound of the adaptive first-event timeout. */
+  readonly firstTokenFloorMs: number
+  /** False: every stream waits `firstTokenTimeoutMs` for its first event, whatever its history. */
+  readonly adaptiveFirstToken: boolean
   readonly streamIdleTimeoutMs: number
   readonly dedup: boolean
+  /** Continue a stream cut after the commit point on another try (default true). */
+  readonly continueStreams: boolean
+  /** Hedge slow first events of streams with the next candidate (default false). */
+  readonly hedge: boolean
   /** Declarative routing rules (`Router.rules`), in order: the first that matches wins. */
   readonly rules?: readonly RoutingRule[]
 }

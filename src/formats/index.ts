@@ -26,4 +26,7 @@ export type {
   JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
+export { cannotContinue, markPrefix, Splicer, withPrefill } from './continuation/splice.ts'
+export { StreamRecord } from './continuation/record.ts'
+export { overlapLength } from './continuation/overlap.ts'
 export { unsupportedFeature } from './unsupported.ts'

@@ -18,7 +18,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { JsonObject } from '../formats/types.ts'
-import type { ClientRequest, RequestTrace, RouteDecision } from './types.ts'
+import type { ClientRequest, PlannedTarget, RequestTrace, RouteDecision } from './types.ts'
 
 export interface RequestContext {
   readonly req: ClientRequest
@@ -30,6 +30,13 @@ export interface RequestContext {
   body: JsonObject
   /** The input-token estimate of `body`; 0 until routed. */
   estimatedInputTokens: number
+  /**
+   * The plan's targets after the one that committed, where a stream that breaks may be
+   * continued (continue.ts); set by `pipeline.ts` when `Router.continueStreams` is on.
+   */
+  remaining?: readonly PlannedTarget[]
+  /** A last change to the upstream body in the target's format (a continuation's DeepSeek `prefix` flag). */
+  readonly finishBody?: (body: JsonObject) => JsonObject
 }
 
 export function newContext(req: ClientRequest, deps: Deps): RequestContext {

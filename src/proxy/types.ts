@@ -89,8 +89,8 @@ export interface RequestTrace {
   skipped?: readonly string[]
   /** Response cache outcome, when the cache applied to this request. */
   cache?: 'hit' | 'miss'
-  /** The stream was resumed after a break (a continuation): such an answer is never cached. */
-  continued?: boolean
+  /** How often the stream was continued after a break (absent: never); such an answer is never cached. */
+  continued?: number
   /** The client's API key name (`Keys[].name`), for per-key usage and budgets. */
   apiKey?: string
 }

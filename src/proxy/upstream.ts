@@ -5,7 +5,7 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, parseUpstreamError, streamErrorOf } from '../formats/index.ts'
+import { createSseDecoder, createUsageTap, parseUpstreamError, streamErrorOf } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
@@ -24,6 +24,12 @@ export interface CallLimits {
   readonly signal: AbortSignal
   /** Milliseconds allowed until the first event (streams) or the whole answer (JSON). */
   readonly firstTokenTimeoutMs: number
+  /**
+   * Streams: how long the body may stay silent before its first content event (the adaptive
+   * first-event timeout). Any bytes (a ping, a comment, `message_start`) restart it, so a
+   * model that keeps the line alive while it thinks runs on, up to `firstTokenTimeoutMs`.
+   */
+  readonly firstEventMs?: number
   /** What that bound is called when it fires: `total` when the client's deadline set it. Default `first_token`. */
   readonly firstTokenPhase?: TimeoutPhase
   /**
@@ -73,7 +79,7 @@ export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits:
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
     if (!isSse || !res.body) return await readJson(res, t)
-    const head = await peekFirstEvent(res.body.getReader(), t)
+    const head = await peekFirstEvent(res.body.getReader(), t, guard.heard)
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
   } catch (e) {
@@ -94,14 +100,19 @@ function guardCall(limits: CallLimits, stream: boolean) {
   const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), Math.max(1, limits.firstTokenTimeoutMs))
   const connectMs = limits.connectTimeoutMs
   const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), Math.max(1, connectMs)) : undefined
+  const quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs ? Math.max(1, limits.firstEventMs) : undefined
+  const onQuiet = stop('first_token')
+  let quiet = quietMs === undefined ? undefined : setTimeout(onQuiet, quietMs)
   return {
     signal: ac.signal,
     abort: (r?: unknown) => ac.abort(r),
     why: () => why,
     connected: () => clearTimeout(connect),
+    /** Bytes arrived before the first content event: the silence timer starts again. */
+    heard: () => { if (quietMs !== undefined) { clearTimeout(quiet); quiet = setTimeout(onQuiet, quietMs) } },
     failure: (t: PlannedTarget): ProxyError | undefined =>
       why === undefined ? undefined : why === 'client' ? { kind: 'client_closed' } : { kind: 'timeout', target: t.key, phase: why },
-    release: () => { clearTimeout(first); clearTimeout(connect); limits.signal.removeEventListener('abort', onClient) },
+    release: () => { clearTimeout(first); clearTimeout(connect); clearTimeout(quiet); limits.signal.removeEventListener('abort', onClient) },
   }
 }
 
@@ -126,27 +137,41 @@ export function eventDecoder(): EventDecoder {
   }
 }
 
-/** Reads until the first real event (pings and comments do not count). An error event is a failure. */
-async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget): Promise<Result<Head, ProxyError>> {
+/**
+ * Reads until the first content event (text, thinking or tool arguments) or the answer's end:
+ * that is the commit point. Framing events before it (`message_start`, a role-only chunk,
+ * pings) are held, so an error event or a silence there still allows failover and nothing
+ * has reached the client. A body that ends with only framing events is handed on as before
+ * (the stream renders it complete or as an in-stream error).
+ */
+async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget, heard: () => void): Promise<Result<Head, ProxyError>> {
   const decode = eventDecoder()
+  const tap = createUsageTap(t.provider.format)
   const head: Uint8Array[] = []
   const headEvents: SseEvent[] = []
+  const take = (evs: readonly SseEvent[]): unknown => {
+    for (const ev of evs) {
+      headEvents.push(ev)
+      if (!isRealEvent(ev)) continue
+      const failed = errorPayloadOf(ev)
+      if (failed) return failed
+      tap.observe(ev)
+    }
+    return undefined
+  }
   for (;;) {
     const { done, value } = await reader.read()
+    const failed = done ? take(decode.flush()) : (head.push(value), take(decode.push(value)))
+    if (failed) {
+      void reader.cancel().catch(() => undefined)
+      return err(streamErrorOf(failed, t.key))
+    }
     if (done) {
-      headEvents.push(...decode.flush())
       if (headEvents.some(isRealEvent)) break
       return err({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: 'upstream closed the stream before its first event' })
     }
-    head.push(value)
-    headEvents.push(...decode.push(value))
-    if (headEvents.some(isRealEvent)) break
-  }
-  const first = headEvents.find(isRealEvent)
-  const failed = first && errorPayloadOf(first)
-  if (failed) {
-    void reader.cancel().catch(() => undefined)
-    return err(streamErrorOf(failed, t.key))
+    if (tap.contentEvents > 0 || tap.finished) break
+    heard()
   }
   return ok({ reader, head, headEvents, decode })
 }
@@ -155,9 +180,9 @@ const isRealEvent = (ev: SseEvent) => ev.event !== 'ping' && ev.data !== ''
 
 /**
  * The error payload of an event that is one (Anthropic `event: error`, OpenAI `{"error": …}`).
- * Only the first event is asked: an error there still allows failover, with its type's status.
+ * Only events before the commit point are asked: an error there still allows failover, with its type's status.
  */
-function errorPayloadOf(ev: SseEvent): unknown {
+export function errorPayloadOf(ev: SseEvent): unknown {
   if (ev.event !== 'error' && !ev.data.includes('"error"')) return undefined
   let parsed: unknown
   try { parsed = JSON.parse(ev.data) } catch { parsed = undefined }

@@ -17,9 +17,10 @@ const LatencyRowSchema = z.object({
   target: z.string(), rank: z.number().int(), score: z.number(), demoted: z.boolean(), reason: z.string().optional(),
   ewma_latency_ms: z.number().nullable(), ttft_ms: z.number().nullable(), tokens_per_sec: z.number().nullable(), error_rate: z.number().nullable(),
   in_flight: z.number().int(), breaker: z.string(), breaker_retry_in_ms: z.number(), samples: z.number().int(),
+  stream_continuations: z.number().int().openapi({ description: 'Streams of this target that broke after the commit point and were continued' }),
 }).openapi('LatencyRow')
 const LatenciesSchema = z.object({ targets: z.array(LatencyRowSchema) }).openapi('Latencies', {
-  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148 }] },
+  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148, stream_continuations: 0 }] },
 })
 const PlanEntrySchema = z.object({
   target: z.string(), tier: z.string(), source: z.string(), score: z.number(), performance_score: z.number(),
@@ -87,7 +88,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     return c.json({ targets: rows.map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
       ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
-      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples,
+      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples, stream_continuations: r.continued,
     })) }, 200)
   })
   app.openapi(planRoute, (c) => {
