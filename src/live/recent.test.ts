@@ -43,7 +43,7 @@ describe('live/recent', () => {
     const days = live.timeline.days()
     assert.deepEqual(days.map((d) => [d.day, d.requests, d.errors]), [['2026-06-01', 2, 1]])
     assert.equal(live.timeline.window('24h', now).t.length, 288)
-    live.observer.request({ ...trace('c'), continued: 2 } as unknown as RequestTrace)
+    live.observer.request({ ...trace('c'), continued: 2 })
     assert.equal(live.requests.list(1)[0]!.continued, 2)
   })
 })

@@ -62,12 +62,10 @@ const round1 = (n: number | undefined) => (n === undefined ? null : Math.round(n
 /** The row kept for a finished trace: counts and timings only. */
 export function recentOf(trace: RequestTrace, at: number): RecentRequest {
   const u = trace.usage
-  // Set by the pipeline when it continues a broken stream elsewhere: a count, or a flag (read loosely).
-  const continued = (trace as { continued?: unknown }).continued
   return {
     id: trace.id, at, format: trace.format, scenario: trace.scenario, target: trace.target ?? null, tier: trace.tier ?? null,
     attempts: trace.attempts, fallbacks: trace.fallbacks,
-    continued: typeof continued === 'number' ? (continued > 0 ? continued : null) : continued === true ? 1 : null,
+    continued: trace.continued !== undefined && trace.continued > 0 ? trace.continued : null,
     cache: trace.cache ?? null,
     status: trace.status, stream: trace.stream, ttfb_ms: round1(trace.ttfbMs), duration_ms: round1(trace.durationMs),
     est_input_tokens: trace.estimatedInputTokens,
