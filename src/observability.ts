@@ -5,7 +5,7 @@
  */
 import type { Config, ProviderConfig } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
-import type { JsonObject } from './formats/types.ts'
+import type { JsonObject, Usage } from './formats/types.ts'
 import type { Logger } from './log.ts'
 import { createSwitchyardMetrics, type SwitchyardMetrics } from './metrics/prometheus.ts'
 import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
@@ -16,6 +16,7 @@ import { DriftTracker, reportedInputTokens } from './tokens/drift.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
 import { costUsd, priceFor } from './tokens/pricing.ts'
 import { UsageLedger, type PairTotals } from './usage/ledger.ts'
+import { usageReport, type UsageReport } from './usage/report.ts'
 
 export interface Observability {
   readonly observer: TraceObserver & { attemptFailed(t: PlannedTarget, e: ProxyError): void }
@@ -25,6 +26,12 @@ export interface Observability {
   readonly audit: TokenAudit
   /** The price of a finished request's usage, when its target's price is known (telemetry.ts writes it on the trace). */
   readonly costOf: (trace: RequestTrace) => number | undefined
+  /** The body of `GET /v1/usage` (ledger totals, average durations per tier, and the live figures given). */
+  usageReport(live: { readonly activeStreams: number; readonly activeRequests: number }): UsageReport
+}
+
+function estimatedUsage(trace: RequestTrace): Usage {
+  return { inputTokens: trace.estimatedInputTokens, outputTokens: trace.estimatedOutputTokens ?? 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 }
 
 export function createObservability(config: Config, opts: { log: Logger; breakdown: (body: JsonObject) => TokenEstimate; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
@@ -33,31 +40,44 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
   const drift = new DriftTracker(config.drift)
   const audit = new TokenAudit(config.tokenAuditSize)
   const providers = new Map<string, ProviderConfig>(config.providers.map((p) => [p.name, p]))
+  const durations = new Map<string, { sum: number; count: number }>()
+
+  const priceOf = (target: string) => {
+    const comma = target.indexOf(',')
+    return priceFor(providers.get(target.slice(0, comma)), target.slice(comma + 1))
+  }
 
   function costOf(trace: RequestTrace): number | undefined {
     if (!trace.usage || !trace.target) return undefined
-    const comma = trace.target.indexOf(',')
-    return costUsd(trace.usage, priceFor(providers.get(trace.target.slice(0, comma)), trace.target.slice(comma + 1)))
+    return costUsd(trace.usage, priceOf(trace.target))
   }
 
   function request(trace: RequestTrace, body: JsonObject): void {
     const tier = trace.tier ?? 'none'
     const m = metrics.tier(tier)
     m.requests.inc()
-    if (trace.durationMs !== undefined) m.duration.observe(trace.durationMs / 1000)
+    if (trace.durationMs !== undefined) {
+      m.duration.observe(trace.durationMs / 1000)
+      const d = durations.get(tier) ?? { sum: 0, count: 0 }
+      durations.set(tier, { sum: d.sum + trace.durationMs / 1000, count: d.count + 1 })
+    }
     if (trace.stream && trace.ttfbMs !== undefined && trace.status === 200) m.ttft.observe(trace.ttfbMs / 1000)
     m.preRequestTokens.inc(trace.estimatedInputTokens)
     if (trace.failure && trace.target) ledger.recordFailure(tier, trace.target, trace.failure)
-    const u = trace.usage
+    // An answered request is always counted: when the upstream reported no usage, its tokens
+    // are Switchyard's estimate, marked as such in /v1/usage.
+    const estimated = !trace.usage && trace.target !== undefined && trace.status === 200
+    const u = trace.usage ?? (estimated ? estimatedUsage(trace) : undefined)
     if (!u || !trace.target) return
     m.inputTokens.inc(u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens)
     m.outputTokens.inc(u.outputTokens)
     metrics.cacheReadTokens.inc(u.cacheReadTokens)
     metrics.cacheCreationTokens.inc(u.cacheCreationTokens)
-    const cost = trace.costUsd
+    // An estimate is priced like reported usage (telemetry only prices what the upstream reported).
+    const cost = estimated ? costUsd(u, priceOf(trace.target)) : trace.costUsd
     if (cost !== undefined) m.costUsd.inc(cost)
-    ledger.record({ tier, target: trace.target, usage: u, costUsd: cost })
-    verifyDrift(trace, tier, body)
+    ledger.record({ tier, target: trace.target, usage: u, costUsd: cost, estimated })
+    if (!estimated) verifyDrift(trace, tier, body)
   }
 
   function verifyDrift(trace: RequestTrace, tier: string, body: JsonObject): void {
@@ -88,5 +108,5 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }
-  return { observer, metrics, ledger, drift, audit, costOf }
+  return { observer, metrics, ledger, drift, audit, costOf, usageReport: (live) => usageReport(ledger.snapshot(), { ...live, durations }) }
 }

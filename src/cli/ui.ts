@@ -1,16 +1,16 @@
 /**
- * `switchyard ui`, as `ccr ui`: finds the running instance through the PID file (like
- * `status`), or starts one in this process when none runs, then prints the dashboard's URL and
- * opens it in a browser when this machine has one to show. The page asks for the APIKEY
- * itself; the key is never put in the URL.
+ * `switchyard ui`, as `ccr ui`: makes sure the service answers (starting it in the background
+ * when needed, like `code`), prints the dashboard's URL and opens it in a browser when this
+ * machine has one to show. The page asks for the APIKEY itself; the key is never put in the URL.
  */
 import { spawn } from 'node:child_process'
-import { localBaseUrl } from './env.ts'
+import { clientSettings, localBaseUrl } from './env.ts'
 import type { CliOptions, Env } from './options.ts'
-import { readConfig } from './options.ts'
-import { probeInstance, readPidFile } from './pidfile.ts'
+import { answers, startInBackground, type Started } from './service.ts'
 import { dataDirOf } from './status.ts'
-import { runStart } from './start.ts'
+
+/** How long `ui` waits for a service it started to answer. */
+const START_TIMEOUT_MS = 20_000
 
 /** The command that opens a URL on this platform, or undefined where no browser can be shown. */
 export function openerFor(platform: string, env: Env): string[] | undefined {
@@ -20,26 +20,28 @@ export function openerFor(platform: string, env: Env): string[] | undefined {
   return env.DISPLAY || env.WAYLAND_DISPLAY ? ['xdg-open'] : undefined
 }
 
-export async function runUi(opts: CliOptions, env: Env, start: (opts: CliOptions, env: Env) => Promise<number> = runStart): Promise<number> {
-  let rec = readPidFile(dataDirOf(opts, env))
-  const running = rec ? (await probeInstance(rec)).running : false
-  // Not running: serve here, in the foreground, as `start` would (Ctrl-C stops it).
-  let code = 0
-  if (!rec || !running) {
-    code = await start(opts, env)
-    if (code !== -1) return code
-    rec = readPidFile(dataDirOf(opts, env))
-    if (!rec) return code
+export interface UiDeps {
+  /** Starts the service (default: `switchyard start` detached, as `code` does). */
+  readonly start?: typeof startInBackground
+}
+
+export async function runUi(opts: CliOptions, env: Env, deps: UiDeps = {}): Promise<number> {
+  const { settings, errors } = await clientSettings(opts, env)
+  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  const baseUrl = localBaseUrl(settings.host, settings.port)
+  if (!(await answers(baseUrl))) {
+    console.error(`switchyard: starting the service on ${baseUrl} …`)
+    const started: Started = await (deps.start ?? startInBackground)({ opts, env, host: settings.host, port: settings.port, dataDir: dataDirOf(opts, env), timeoutMs: START_TIMEOUT_MS })
+    if (!started.ok) { console.error(`switchyard ui: ${started.message}`); return 1 }
   }
-  const url = `${localBaseUrl(rec.host, rec.port)}/ui/`
+  const url = `${baseUrl}/ui/`
   console.log(`dashboard: ${url}`)
-  const cfg = await readConfig(opts, env)
-  if (cfg.config?.apiKey) console.log('The page asks for the APIKEY once per browser tab.')
+  if (settings.apiKey) console.log('The page asks for the APIKEY once per browser tab.')
   const opener = openerFor(process.platform, env)
   if (opener) {
     try {
       spawn(opener[0]!, [...opener.slice(1), url], { detached: true, stdio: 'ignore' }).on('error', () => {}).unref()
     } catch { /* no browser after all: the URL is printed */ }
   }
-  return code
+  return 0
 }

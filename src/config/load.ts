@@ -15,6 +15,7 @@ import { ConfigFileSchema } from './schema.ts'
 import type { Config } from './types.ts'
 import { err, ok } from '../lib/result.ts'
 import type { Result } from '../lib/result.ts'
+import { reservedKeyErrors } from './reserved-keys.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -56,8 +57,9 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
   const raw = parsed.value
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return err(['(root): expected an object'])
   const { value, unset } = interpolateEnv(raw, env)
+  const reserved = reservedKeyErrors(value)
   const result = ConfigFileSchema.safeParse(value, { error: configErrorMap })
-  if (!result.success) return err(renderIssues(result.error.issues))
+  if (!result.success || reserved.length) return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
   const { config, warnings } = normalise(result.data, opts)
   const envWarnings = unset.map((name) => `environment variable ${name} is not set: its reference is left as written`)
   return ok({ config, warnings: [...envWarnings, ...warnings], raw })

@@ -5,6 +5,7 @@
  * in (CCR's UI bug, docs/protocols.md §8.2).
  */
 import { isVarReference } from './interpolate.ts'
+import { mapValues } from '../lib/own.ts'
 
 export const REDACTED = '***'
 
@@ -17,7 +18,7 @@ export const SECRET_MAPS = /^(headers|extra_headers)$/i
 const hide = (s: string): string => (isVarReference(s) ? s : REDACTED)
 
 /** Credentials inside URLs: `user:pass@` and query parameters like `?key=` (Gemini-style). */
-function redactUrl(s: string): string {
+export function redactUrl(s: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return s
   let u: URL
   try {
@@ -43,9 +44,7 @@ function walk(value: unknown, secret: boolean, allSecret: boolean): unknown {
   if (typeof value === 'string') return secret || allSecret ? hide(value) : redactUrl(value)
   if (Array.isArray(value)) return value.map((v) => walk(v, secret, allSecret))
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, SECRET_KEY.test(k), allSecret || SECRET_MAPS.test(k))
-    return out
+    return mapValues(value as Record<string, unknown>, (v, k) => walk(v, SECRET_KEY.test(k), allSecret || SECRET_MAPS.test(k)))
   }
   // Numbers and booleans under secret-looking keys (max_tokens, TOKEN_AUDIT_SIZE) are settings, not secrets.
   return value

@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts'
 import { resolveExplicit, targetKey } from '../routing/target.ts'
 import type { ProviderNames } from '../routing/target.ts'
 import { importDefault, messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
+import { setOwn } from '../lib/own.ts'
 
 /** CCR's budget for a custom router: routing must stay cheap next to the upstream call. */
 export const CUSTOM_ROUTER_TIMEOUT_MS = 50
@@ -37,7 +38,7 @@ export type CustomRouterFn = (req: CustomRouterRequest, config: unknown) => unkn
 /** Client headers a router may see: every one whose name does not look like a credential. */
 export function routerHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [k, v] of h) if (!SECRET_KEY.test(k) && k !== 'cookie') out[k] = v
+  for (const [k, v] of h) if (!SECRET_KEY.test(k) && k !== 'cookie') setOwn(out, k, v)
   return out
 }
 

@@ -4,13 +4,16 @@
  * its instance `name`, so a provider's `use` list can name it. A plugin named like a built-in
  * replaces it (CCR: the later registration wins).
  *
- * The hook run is `transformRequestIn(body, provider, context)` on the upstream-format body,
- * returning the body or CCR's `{ body, config }` form, directly or as a Promise (CCR's own
- * transformers are async; the pipeline awaits them). A hook that throws or rejects leaves the
- * body unchanged, with a warning.
+ * The hooks run are `transformRequestIn(body, provider, context)` on the upstream-format body,
+ * returning the body or CCR's `{ body, config }` form, and `transformResponseOut(response,
+ * context)` on the upstream's answer (a WHATWG Response, JSON or SSE stream, in the upstream's
+ * format, before translation), returning a Response; either directly or as a Promise (CCR's own
+ * transformers are async; the pipeline awaits them). A request hook that throws or rejects
+ * leaves the body unchanged, with a warning; a response hook that fails keeps the answer when
+ * it had not read it yet, and otherwise turns it into a 502 (retried and failed over like one).
  */
 import type { JsonObject } from '../formats/types.ts'
-import { isThenable, registerTransformer, type RequestStep, unregisterTransformer } from '../formats/transformers/registry.ts'
+import { isThenable, registerTransformer, type RequestStep, type ResponseStep, unregisterTransformer } from '../formats/transformers/registry.ts'
 import type { Logger } from '../log.ts'
 import { importDefault, messageOfThrown, type PathBase, resolvePluginPath } from './load.ts'
 import { isObject } from '../formats/translate/json.ts'
@@ -55,6 +58,27 @@ export function requestStepOf(inst: TransformerInstance, name: string, log: Logg
   }
 }
 
+/** The response step that calls one instance's `transformResponseOut`, fenced (see file comment). */
+export function responseStepOf(inst: TransformerInstance, name: string, log: Logger): ResponseStep | undefined {
+  const hook = inst.transformResponseOut
+  if (typeof hook !== 'function') return undefined
+  const failed = (res: Response, why: string): Response => {
+    log.warn(`transformer ${name}: transformResponseOut ${why}`)
+    if (!res.bodyUsed) return res
+    const message = `transformer ${name} failed on the upstream answer`
+    return new Response(JSON.stringify({ error: { type: 'api_error', message } }), { status: 502, headers: { 'content-type': 'application/json' } })
+  }
+  return async (res, _options, ctx) => {
+    let out: unknown
+    try {
+      out = await hook.call(inst, res, { model: ctx.model, format: ctx.format })
+    } catch (e) {
+      return failed(res, `threw (${messageOfThrown(e)})`)
+    }
+    return out instanceof Response ? out : failed(res, 'returned no Response: answer left unchanged')
+  }
+}
+
 /** Constructs one plugin class and checks the contract; an Error names what is wrong. */
 export function instantiate(mod: unknown, options: Readonly<Record<string, unknown>>, log: Logger): TransformerInstance {
   if (typeof mod !== 'function') throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
@@ -78,9 +102,8 @@ export async function loadTransformerPlugins(uses: readonly TransformerPluginUse
       const name = inst.name as string
       const step = requestStepOf(inst, name, opts.log)
       const request: RequestStep = step ?? ((b) => b)
-      registerTransformer(name, request)
+      registerTransformer(name, request, responseStepOf(inst, name, opts.log))
       registered.push([name, request])
-      if (typeof inst.transformResponseOut === 'function') opts.log.warn(`transformer ${name}: transformResponseOut is not supported yet and is not called`)
       opts.log.info(`transformer ${name} loaded from ${abs}`)
     } catch (e) {
       opts.log.error(`transformers: cannot load ${abs} (${messageOfThrown(e)}): skipped`)

@@ -4,7 +4,7 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
+import { applyRequestTransformersAsync, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
@@ -13,6 +13,7 @@ import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
+import { getOwn } from '../lib/own.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -70,7 +71,7 @@ const chains = new WeakMap<PlannedTarget, readonly TransformerUse[]>()
 export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
   let chain = chains.get(t)
   if (!chain) {
-    chain = [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+    chain = [...t.provider.transformers, ...(getOwn(t.provider.modelTransformers, t.model) ?? [])]
     chains.set(t, chain)
   }
   return chain
@@ -98,7 +99,8 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
-  const call = buildCall(t, rc.finishBody ? rc.finishBody(upBody) : upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], { model: t.model, format: t.provider.format })
+  const call = { ...buildCall(t, rc.finishBody ? rc.finishBody(upBody) : upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream }), ...(responseOut ? { responseOut } : {}) }
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

@@ -35,6 +35,8 @@ export interface StreamEnd {
   readonly totalUsage?: Usage
   /** How many times the stream was continued on another try. */
   readonly continued: number
+  /** Characters of model output seen (for an estimate when the upstream reports no usage). */
+  readonly outputChars: number
 }
 
 const encoder = new TextEncoder()
@@ -139,7 +141,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     const complete = !error && (translator ? translator.done && !translator.errored : tap.finished && !tap.errored)
     const endError = error ?? (complete ? undefined : incomplete(cur.t, tap.events))
     if (continued > 0 && !error) deps.telemetry.continued?.(complete ? 'completed' : 'failed')
-    onEnd({ ok: complete, usage: tap.usage, error: endError, attempt: at, totalUsage: addUsage(earlier, tap.usage), continued })
+    onEnd({ ok: complete, usage: tap.usage, error: endError, attempt: at, totalUsage: addUsage(earlier, tap.usage), continued, outputChars: tap.outputChars })
   }
 
   /**

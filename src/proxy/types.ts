@@ -81,6 +81,8 @@ export interface RequestTrace {
   /** Set by telemetry.ts when the price is known. */
   costUsd?: number
   estimatedInputTokens: number
+  /** Output tokens estimated from the characters streamed (set when a stream reported no usage). */
+  estimatedOutputTokens?: number
   failure?: string
   stream: boolean
   /** The routing rule that chose the target. */

@@ -15,6 +15,8 @@ export interface UpstreamCall {
   readonly headers: Headers
   readonly body: string
   readonly stream: boolean
+  /** The transformers' `transformResponseOut` chain, run on a 2xx answer before it is read. */
+  readonly responseOut?: (res: Response) => Promise<Response>
 }
 
 export interface CallLimits {
@@ -68,8 +70,9 @@ export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits:
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
   const guard = guardCall(limits, call.stream)
   try {
-    const res = await limits.fetch(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
+    const raw = await limits.fetch(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
     guard.connected()
+    const res = raw.status >= 200 && raw.status <= 299 && call.responseOut ? await call.responseOut(raw) : raw
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
       return err(parseUpstreamError({ format: t.provider.format, status: res.status, body: text, target: t.key, headers: res.headers, now: limits.now?.() }))

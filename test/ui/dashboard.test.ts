@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
 import { buildServer, type RunningServer } from '../../src/cli/server.ts'
@@ -271,49 +272,75 @@ describe('dashboard in Chromium', { skip }, () => {
   })
 })
 
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
 describe('switchyard ui', () => {
-  it('prints the running instance dashboard URL, and opens a browser only where one can be shown', async () => {
-    const ui = await startUiInstance()
+  const quiet = async (f: () => Promise<number>) => {
     const printed: string[] = []
-    const log = console.log
+    const [log, err] = [console.log, console.error]
     console.log = (...a: unknown[]) => { printed.push(a.join(' ')) }
+    console.error = (...a: unknown[]) => { printed.push(a.join(' ')) }
     try {
-      const code = await runUi({ command: 'ui', rest: [], dataDir: join(ui.dir, 'data'), config: ui.path, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SY_UI_KEY: API_KEY })
-      assert.equal(code, 0)
+      return { code: await f(), printed }
     } finally {
       console.log = log
+      console.error = err
+    }
+  }
+
+  it('prints the running instance dashboard URL, and opens a browser only where one can be shown', async () => {
+    const ui = await startUiInstance()
+    try {
+      const port = Number(new URL(ui.url).port)
+      const { code, printed } = await quiet(() => runUi({ command: 'ui', rest: [], passthrough: [], config: ui.path, port, dataDir: join(ui.dir, 'data'), shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SY_UI_KEY: API_KEY }, {
+        start: () => { throw new Error('must not start a second service') },
+      }))
+      assert.equal(code, 0)
+      assert.equal(printed[0], `dashboard: ${ui.url}/ui/`)
+      assert.match(printed.join('\n'), /asks for the APIKEY/)
+    } finally {
       await ui.stop()
     }
-    assert.equal(printed[0], `dashboard: ${ui.url}/ui/`)
-    assert.match(printed.join('\n'), /asks for the APIKEY/)
     assert.equal(openerFor('linux', {}), undefined)
     assert.deepEqual(openerFor('linux', { DISPLAY: ':0' }), ['xdg-open'])
     assert.deepEqual(openerFor('darwin', {}), ['open'])
   })
 
-  it('starts an instance when none is running, then prints its URL', async () => {
+  it('starts the service when none answers (as code does), then prints its URL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-ui-cli-'))
-    const printed: string[] = []
-    const log = console.log
-    console.log = (...a: unknown[]) => { printed.push(a.join(' ')) }
     let server: RunningServer | undefined
+    let stopMock: (() => Promise<void>) | undefined
     try {
-      const code = await runUi({ command: 'ui', rest: [], dataDir: dir, config: join(dir, 'none.json'), port: 0, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1' }, async (o) => {
-        // What `start` does, without its signal handlers: serve the demo config, write the PID file.
-        const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
-        const parsed = parseConfig(JSON.stringify({ LOG: false, Providers: [{ name: 'm', api_base_url: `${mock.url}/v1/messages`, api_key: 'k', models: ['x'] }], Router: { default: 'm,x' } }), {}, { knownTransformer })
-        if (!parsed.ok) throw new Error(parsed.error.join('; '))
-        server = await buildServer(parsed.value.config, { host: '127.0.0.1', port: o.port ?? 0, dataDir: o.dataDir!, log: createLogger({ enabled: false }), env: {} })
-        const stop = server.shutdown.bind(server)
-        server = { ...server, shutdown: async (ms: number) => { await stop(ms); await mock.stop() } }
-        return -1
-      })
-      assert.equal(code, -1, 'the started server keeps running')
+      const port = await freePort()
+      const { code, printed } = await quiet(() => runUi({ command: 'ui', rest: [], passthrough: [], port, dataDir: dir, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SWITCHYARD_CONFIG: join(dir, 'none.json') }, {
+        // What the detached `switchyard start` does, in this process: serve a config on the asked port.
+        start: async (o) => {
+          const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+          stopMock = () => mock.stop()
+          const parsed = parseConfig(JSON.stringify({ LOG: false, Providers: [{ name: 'm', api_base_url: `${mock.url}/v1/messages`, api_key: 'k', models: ['x'] }], Router: { default: 'm,x' } }), {}, { knownTransformer })
+          if (!parsed.ok) throw new Error(parsed.error.join('; '))
+          server = await buildServer(parsed.value.config, { host: o.host, port: o.port, dataDir: o.dataDir, log: createLogger({ enabled: false }), env: {} })
+          return { ok: true, pid: undefined }
+        },
+      }))
+      assert.equal(code, 0)
+      assert.match(printed.join('\n'), /starting the service/)
+      assert.equal(printed.at(-1), `dashboard: http://127.0.0.1:${port}/ui/`)
+      assert.equal((await fetch(`http://127.0.0.1:${port}/ui/`)).status, 200)
     } finally {
-      console.log = log
       await server?.shutdown(500)
+      await stopMock?.()
       rmSync(dir, { recursive: true, force: true })
     }
-    assert.match(printed[0] ?? '', /^dashboard: http:\/\/127\.0\.0\.1:\d+\/ui\/$/)
   })
 })
