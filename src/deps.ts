@@ -84,6 +84,8 @@ export interface CustomRouterInput {
 export interface CustomRouter {
   /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
   route(input: CustomRouterInput): Promise<CustomRoute | undefined>
+  /** Stops the router's worker, if it has one (instance close or reload). */
+  close?(): void
 }
 
 export interface Deps {

@@ -34,12 +34,38 @@ function estimatedUsage(trace: RequestTrace): Usage {
   return { inputTokens: trace.estimatedInputTokens, outputTokens: trace.estimatedOutputTokens ?? 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 }
 
+/** The usage row of a target that no config names: one per provider, whatever model a client asked for. */
+export const OTHER_MODEL = '(other)'
+
+/**
+ * The usage key of a target: itself when the config names it (a provider's model, a Router,
+ * fallback or preset target), else `provider,(other)`. Explicit `provider,model` ids come from
+ * clients, so without this 5,000 invented model names made 5,000 rows in memory, in SQLite and in
+ * `GET /v1/usage`; now the rows are bounded by the config.
+ */
+export function usageKeyer(config: Config): (target: string) => string {
+  const known = new Set(config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`)))
+  const named = (r: { readonly [k: string]: unknown }) => {
+    for (const v of Object.values(r)) if (typeof v === 'string' && v.includes(',')) known.add(v)
+  }
+  named(config.router as unknown as Record<string, unknown>)
+  for (const list of Object.values(config.router.fallback)) for (const t of list ?? []) known.add(t)
+  for (const p of Object.values(config.presets)) named(p as unknown as Record<string, unknown>)
+  const providers = new Set(config.providers.map((p) => p.name))
+  return (target) => {
+    if (known.has(target)) return target
+    const provider = target.slice(0, Math.max(0, target.indexOf(',')))
+    return `${providers.has(provider) ? provider : OTHER_MODEL},${OTHER_MODEL}`
+  }
+}
+
 export function createObservability(config: Config, opts: { log: Logger; breakdown: (body: JsonObject) => TokenEstimate; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
   const metrics = createSwitchyardMetrics({ version: opts.version, runtime: opts.runtime })
   const ledger = new UsageLedger(opts.onUsageDelta)
   const drift = new DriftTracker(config.drift)
   const audit = new TokenAudit(config.tokenAuditSize)
   const providers = new Map<string, ProviderConfig>(config.providers.map((p) => [p.name, p]))
+  const usageKey = usageKeyer(config)
   const durations = new Map<string, { sum: number; count: number }>()
 
   const priceOf = (target: string) => {
@@ -63,7 +89,7 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     }
     if (trace.stream && trace.ttfbMs !== undefined && trace.status === 200) m.ttft.observe(trace.ttfbMs / 1000)
     m.preRequestTokens.inc(trace.estimatedInputTokens)
-    if (trace.failure && trace.target) ledger.recordFailure(tier, trace.target, trace.failure)
+    if (trace.failure && trace.target) ledger.recordFailure(tier, usageKey(trace.target), trace.failure)
     // An answered request is always counted: when the upstream reported no usage, its tokens
     // are Switchyard's estimate, marked as such in /v1/usage.
     const estimated = !trace.usage && trace.target !== undefined && trace.status === 200
@@ -76,7 +102,7 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     // An estimate is priced like reported usage (telemetry only prices what the upstream reported).
     const cost = estimated ? costUsd(u, priceOf(trace.target)) : trace.costUsd
     if (cost !== undefined) m.costUsd.inc(cost)
-    ledger.record({ tier, target: trace.target, usage: u, costUsd: cost, estimated })
+    ledger.record({ tier, target: usageKey(trace.target), usage: u, costUsd: cost, estimated })
     if (!estimated) verifyDrift(trace, tier, body)
   }
 

@@ -1,5 +1,5 @@
 /** The wire-formats layer's public face: SSE, translation, usage, errors, transformers, schemas. */
-export { createSseDecoder } from './sse/decode.ts'
+export { createSseDecoder, DEFAULT_MAX_EVENT_CHARS, SseEventTooLarge } from './sse/decode.ts'
 export type { SseDecoder } from './sse/decode.ts'
 export { encodeSse, encodeSseAll } from './sse/encode.ts'
 export { sameFormatRepair, translationFor } from './translation.ts'

@@ -13,6 +13,8 @@ import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
+import { timerDelay } from '../lib/clock.ts'
+import { scrubberOf } from '../config/secrets.ts'
 import { getOwn } from '../lib/own.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
@@ -115,7 +117,7 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
       stream: req.stream, leftMs: left, maxTokens: maxTokensOf(req), hasNext: next !== undefined,
       ...(req.stream ? { firstEventMs: firstEventTimeoutMs(deps.routing.firstEventHistory?.(t), estimatedInputTokens, deps.config.router) } : {}),
     }
-    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, ...timeoutsFor(bounds, deps) })
+    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, scrub: scrubberOf(deps.config), ...timeoutsFor(bounds, deps) })
     if (r.ok) return ok({ target: t, up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
@@ -176,7 +178,7 @@ export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (ms <= 0 || signal.aborted) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
     const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
-    const id = setTimeout(done, ms)
+    const id = setTimeout(done, timerDelay(ms))
     signal.addEventListener('abort', done, { once: true })
   })
 }

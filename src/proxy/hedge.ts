@@ -5,6 +5,7 @@
  * charged to the global retry budget, so hedging never adds more load than retries may.
  */
 import type { Result } from '../lib/result.ts'
+import { timerDelay } from '../lib/clock.ts'
 import { slowFirstEventMs } from '../resilience/attempt-budget.ts'
 import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
@@ -46,7 +47,7 @@ export async function attemptHedged(ctx: RequestContext, t: PlannedTarget, rest:
   const first = cancellable(ctx)
   const primary = attemptTarget(first.rc, t, next)
   let timer: ReturnType<typeof setTimeout> | undefined
-  const slow = new Promise<'slow'>((resolve) => { timer = setTimeout(() => resolve('slow'), Math.max(1, after)) })
+  const slow = new Promise<'slow'>((resolve) => { timer = setTimeout(() => resolve('slow'), timerDelay(Math.max(1, after))) })
   const early = await Promise.race([primary, slow])
   clearTimeout(timer)
   if (early !== 'slow' || deps.routing.hedge?.() !== true) return { outcome: early === 'slow' ? await primary : early }

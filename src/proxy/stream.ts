@@ -10,9 +10,10 @@ import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, 
 import type { AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
 import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuation } from './continue.ts'
-import { errorPayloadOf } from './upstream.ts'
+import { errorPayloadOf, scrubError, tooLarge } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
+import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
 
@@ -130,8 +131,12 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     if (ended) return
     const { translator, tap, a: at } = cur
     if (c) {
+      if (error) error = scrubError(error, scrubberOf(deps.config))
       const tail = error ? [...(splicer?.end() ?? []), ...renderStreamError(req.format, error)] : [...(splicer ? [...splicer.push(last), ...splicer.end()] : last)]
-      if (tail.length) c.enqueue(encodeAll(tail))
+      // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
+      // that partial event, so the error is parsed as an event of its own (a blank line at an
+      // event boundary dispatches nothing).
+      if (tail.length) c.enqueue(!translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail))
       c.close()
     }
     ended = true
@@ -219,7 +224,18 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
           return
         }
         watched.lastUpstreamAt = deps.now()
-        const step = process(up.decode.push(r.value), [r.value])
+        let evs: SseEvent[]
+        try {
+          evs = up.decode.push(r.value)
+        } catch (e) {
+          // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
+          const tooBig = tooLarge(e, cur.t, cur.tap.events)
+          if (!tooBig) throw e
+          void up.reader.cancel().catch(() => undefined)
+          if (await broke(c, tooBig)) continue
+          return
+        }
+        const step = process(evs, [r.value])
         for (const chunk of step.chunks) c.enqueue(chunk)
         if (step.broken) { if (await broke(c, step.broken)) continue; return }
         if (step.chunks.length === 0) continue

@@ -11,6 +11,7 @@ import { tierOf } from './candidates.ts'
 import type { Admission, AttemptTimer, NextStep, PlannedTarget, RoutingEngine } from './contract.ts'
 import { admit, configuredPrices, explainPlan, isContextOverflow, MAX_MEMOISED_CANDIDATES, nextStep, routerFor, type RoutingParts } from './decide.ts'
 import { RoutingRecord } from './record.ts'
+import { RetryAfterHolds } from './retry-after-holds.ts'
 import { parseTarget } from './target.ts'
 import type { FirstEventHistory } from '../resilience/attempt-budget.ts'
 
@@ -34,7 +35,7 @@ class AdaptiveRouting implements RoutingEngine {
     const prices = configuredPrices(p.config)
     this.#p = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
     this.#providers = new Map(p.config.providers.map((x) => [x.name, x]))
-    this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, ...(p.holds ? { holds: p.holds } : {}) })
+    this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, holds: p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs }) })
   }
 
   plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, router?: RouterConfig): readonly PlannedTarget[] {

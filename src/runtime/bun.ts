@@ -27,16 +27,23 @@ interface BunGlobal {
 const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun
 
 function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
+  const idleTimeout = Math.min(opts.idleTimeoutSec ?? 255, 255)
   const server = bun.serve({
     port: opts.port,
     hostname: opts.hostname,
     // Bun closes a connection after 10 s idle by default (255 s at most). Thinking models can be
-    // quiet for longer, so POST requests (which may stream) get no idle timeout at all below.
-    idleTimeout: Math.min(opts.idleTimeoutSec ?? 255, 255),
+    // quiet for longer, so a POST gets no idle timeout while it is being answered below.
+    idleTimeout,
     maxRequestBodySize: opts.maxBodyBytes ?? 64 * 1024 * 1024,
-    fetch(req, srv) {
-      if (req.method === 'POST') srv.timeout(req, 0)
-      return handler(req)
+    async fetch(req, srv) {
+      if (req.method !== 'POST') return handler(req)
+      srv.timeout(req, 0)
+      const res = await handler(req)
+      // Only an event stream may stay quiet for long. Any other answer (a 401 to an
+      // unauthenticated client, an error, a JSON body) gets the idle timeout back, so a
+      // connection left open after it is closed like any other idle one.
+      if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) srv.timeout(req, idleTimeout)
+      return res
     },
     error: () => new Response('{"error":{"message":"Internal server error"}}', { status: 500, headers: { 'content-type': 'application/json' } }),
   })

@@ -1,5 +1,6 @@
 /** What the batched writers of the store share: one transaction per flush, and a flush timer. */
 import type { DatabaseSync } from 'node:sqlite'
+import { timerDelay } from '../lib/clock.ts'
 
 /** Runs `fn` in one transaction: all of its writes, or none when it throws (the error propagates). */
 export function inTransaction(db: DatabaseSync, fn: () => void): void {
@@ -20,7 +21,7 @@ export class FlushTimer {
 
   start(intervalMs: number): void {
     this.stopTimer()
-    this.#timer = setInterval(this.flush, intervalMs)
+    this.#timer = setInterval(this.flush, timerDelay(intervalMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
