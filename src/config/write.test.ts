@@ -1,12 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import JSON5 from 'json5'
 import fc from 'fast-check'
 import { redactConfig } from './redact.ts'
-import { applyValue, lineOfIssue, redactText, restoreRedacted, restoreRedactedValue, setJson5Value, writeFileAtomic } from './write.ts'
+import { applyValue, lineOfIssue, redactText, restoreRedacted, restoreRedactedValue, setJson5Value } from './write.ts'
 
 /** The parsed test file, as far as the tests look into it. */
 type Cfg = { Router: Record<string, string>; Providers: { api_key?: string }[]; [key: string]: unknown }
@@ -124,20 +121,5 @@ describe('config/write', () => {
   it('lineOfIssue points at the value a validation error names', () => {
     assert.equal(lineOfIssue(FILE, 'Router.default: provider "x" is not in Providers'), 10)
     assert.equal(lineOfIssue(FILE, 'Providers[1].api_base_url: bad'), 8)
-  })
-
-  it('writeFileAtomic keeps a backup and at most 3 of them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sy-write-'))
-    const path = join(dir, 'config.json')
-    writeFileSync(path, 'one')
-    let t = Date.parse('2026-06-01T00:00:00Z')
-    const backup = await writeFileAtomic(path, 'two', () => t)
-    assert.equal(readFileSync(path, 'utf8'), 'two')
-    assert.equal(readFileSync(backup!, 'utf8'), 'one')
-    for (const s of ['three', 'four', 'five']) { t += 1000; await writeFileAtomic(path, s, () => t) }
-    const files = readdirSync(dir).sort()
-    assert.equal(files.filter((f) => f.endsWith('.bak')).length, 3)
-    assert.deepEqual(files.filter((f) => !f.endsWith('.bak')), ['config.json'])
-    assert.equal(readFileSync(path, 'utf8'), 'five')
   })
 })

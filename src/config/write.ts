@@ -1,15 +1,16 @@
 /**
  * Editing the config file without corrupting it: a JSON5 scanner that knows where every value
  * sits in the text, so an edit rewrites only the values that changed and every comment,
- * `$VAR` reference, unknown key and key order elsewhere stays as written; redaction of the text
- * for display and the way back (an unchanged redacted value is the value it stood for); and an
- * atomic write (temp file + rename) that keeps a backup of the previous file.
+ * `$VAR` reference, unknown key and key order elsewhere stays as written; and redaction of the
+ * text for display and the way back (an unchanged redacted value is the value it stood for).
+ * Files are written by config/edit.ts (atomic, with a backup).
  */
-import { chmod, copyFile, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { existsSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import JSON5 from 'json5'
 import { formatPath } from './issues.ts'
 import { REDACTED } from './redact.ts'
+import { writeConfigFile } from './edit.ts'
 
 export type Json5Node =
   | { readonly kind: 'object'; readonly start: number; readonly end: number; readonly members: Json5Member[] }
@@ -299,47 +300,6 @@ export function restoreRedactedValue(value: unknown, oldRaw: unknown, redact: (r
   return errors.length ? { ok: false, errors } : { ok: true, value: out }
 }
 
-/** Backups kept next to the file (CCR keeps 3 too, named `config.json.<ISO time>.bak`). */
-export const BACKUPS_KEPT = 3
-
-/**
- * Replaces the file at `path` with `text` atomically: the old file is copied to
- * `<path>.<ISO time>.bak` (the newest BACKUPS_KEPT are kept), the new text is written to a
- * temp file in the same directory with the old file's mode, then renamed over the file, so a
- * reader (or a crash) sees either the old file or the new one, never half of one.
- * Returns the backup's path (undefined when there was no file before).
- */
-export async function writeFileAtomic(path: string, text: string, now: () => number): Promise<string | undefined> {
-  const dir = dirname(path)
-  let mode: number | undefined
-  let backup: string | undefined
-  try {
-    mode = (await stat(path)).mode & 0o777
-    backup = `${path}.${new Date(now()).toISOString().replace(/[:]/g, '-')}.bak`
-    await copyFile(path, backup)
-    if (mode !== undefined) await chmod(backup, mode)
-  } catch (e) {
-    if (!(e instanceof Error && 'code' in e && e.code === 'ENOENT')) throw e
-    backup = undefined
-  }
-  const tmp = join(dir, `.${basename(path)}.${now().toString(36)}.${Math.floor(Math.random() * 1e9).toString(36)}.tmp`)
-  try {
-    await writeFile(tmp, text, { encoding: 'utf8', mode: mode ?? 0o600, flush: true })
-    await rename(tmp, path)
-  } catch (e) {
-    await rm(tmp, { force: true })
-    throw e
-  }
-  await pruneBackups(path)
-  return backup
-}
-
-async function pruneBackups(path: string): Promise<void> {
-  const base = basename(path)
-  const olds = (await readdir(dirname(path))).filter((f) => f.startsWith(`${base}.`) && f.endsWith('.bak')).sort()
-  for (const f of olds.slice(0, Math.max(0, olds.length - BACKUPS_KEPT))) await rm(join(dirname(path), f), { force: true })
-}
-
 /** The config file as the management API edits it. */
 export interface ConfigFileAccess {
   readonly path: string
@@ -350,6 +310,19 @@ export interface ConfigFileAccess {
   write(text: string): Promise<string | undefined>
 }
 
+/**
+ * The file at `path`, written as `switchyard model` writes it (config/edit.ts: temp file renamed
+ * over it, the previous file kept as `<path>.<time>.bak`, three kept). A file that is gone is
+ * written afresh, owner-only, with no backup.
+ */
 export function configFileAccess(path: string, validate: (text: string) => string[], now: () => number): ConfigFileAccess {
-  return { path, read: () => readFile(path, 'utf8'), validate, write: (text) => writeFileAtomic(path, text, now) }
+  return {
+    path, validate,
+    read: () => readFile(path, 'utf8'),
+    write: async (text) => {
+      if (existsSync(path)) return writeConfigFile(path, text, new Date(now()))
+      writeFileSync(path, text, { mode: 0o600 })
+      return undefined
+    },
+  }
 }
