@@ -1,6 +1,6 @@
 /**
- * Editing the config file without corrupting it: a JSON5 scanner that knows where every value
- * sits in the text, so an edit rewrites only the values that changed and every comment,
+ * Editing the config file without corrupting it: with the scanner's spans (json5-scan.ts) an
+ * edit rewrites only the values that changed, and every comment,
  * `$VAR` reference, unknown key and key order elsewhere stays as written; and redaction of the
  * text for display and the way back (an unchanged redacted value is the value it stood for).
  * Files are written by config/edit.ts (atomic, with a backup).
@@ -11,95 +11,7 @@ import JSON5 from 'json5'
 import { formatPath } from './issues.ts'
 import { REDACTED } from './redact.ts'
 import { writeConfigFile } from './edit.ts'
-
-export type Json5Node =
-  | { readonly kind: 'object'; readonly start: number; readonly end: number; readonly members: Json5Member[] }
-  | { readonly kind: 'array'; readonly start: number; readonly end: number; readonly items: Json5Node[] }
-  | { readonly kind: 'scalar'; readonly start: number; readonly end: number; readonly value: unknown }
-
-export interface Json5Member {
-  readonly key: string
-  readonly keyStart: number
-  readonly value: Json5Node
-  /** Just past the comma that follows the value, or past the value when there is none. */
-  readonly end: number
-  readonly comma: boolean
-}
-
-/** Where every value of a JSON5 text sits. Throws json5's own error for text that does not parse. */
-export function scanJson5(text: string): Json5Node {
-  JSON5.parse(text) // the authoritative syntax check, with line and column in its message
-  let i = 0
-  const skip = () => {
-    for (;;) {
-      const c = text[i]
-      if (c === undefined) return
-      if (/\s|\uFEFF/.test(c)) { i++; continue }
-      if (c === '/' && text[i + 1] === '/') { while (i < text.length && text[i] !== '\n') i++; continue }
-      if (c === '/' && text[i + 1] === '*') { const e = text.indexOf('*/', i + 2); i = e < 0 ? text.length : e + 2; continue }
-      return
-    }
-  }
-  const stringEnd = (from: number) => {
-    const q = text[from]
-    let j = from + 1
-    while (j < text.length && text[j] !== q) j += text[j] === '\\' ? 2 : 1
-    return j + 1
-  }
-  const value = (): Json5Node => {
-    skip()
-    const start = i
-    const c = text[i]
-    if (c === '{') {
-      i++
-      const members: Json5Member[] = []
-      for (;;) {
-        skip()
-        if (text[i] === '}') { i++; return { kind: 'object', start, end: i, members } }
-        const keyStart = i
-        let key: string
-        if (text[i] === '"' || text[i] === "'") { i = stringEnd(i); key = JSON5.parse(text.slice(keyStart, i)) as string }
-        else { while (i < text.length && !/[\s:/]/.test(text[i]!)) i++; key = text.slice(keyStart, i) }
-        skip()
-        i++ // ':'
-        const v = value()
-        skip()
-        const comma = text[i] === ','
-        if (comma) i++
-        members.push({ key, keyStart, value: v, end: comma ? i : v.end, comma })
-      }
-    }
-    if (c === '[') {
-      i++
-      const items: Json5Node[] = []
-      for (;;) {
-        skip()
-        if (text[i] === ']') { i++; return { kind: 'array', start, end: i, items } }
-        items.push(value())
-        skip()
-        if (text[i] === ',') i++
-      }
-    }
-    if (c === '"' || c === "'") i = stringEnd(i)
-    else while (i < text.length && !/[\s,\]}/]/.test(text[i]!)) i++
-    return { kind: 'scalar', start, end: i, value: JSON5.parse(text.slice(start, i)) }
-  }
-  return value()
-}
-
-type Path = readonly (string | number)[]
-
-/** The node at `path`, or the deepest one on the way there. */
-export function nodeAt(root: Json5Node, path: Path): Json5Node {
-  let n = root
-  for (const p of path) {
-    const next = n.kind === 'object' ? [...n.members].reverse().find((m) => m.key === String(p))?.value
-      : n.kind === 'array' && typeof p === 'number' ? n.items[p] : undefined
-    if (!next) return n
-    n = next
-  }
-  return n
-}
+import { exactNodeAt, indentAt, type Json5Node, nodeAt, type Path, scanJson5 } from './json5-scan.ts'
 
 /** 1-based line of an offset. */
 export const lineOf = (text: string, offset: number): number => text.slice(0, offset).split('\n').length
@@ -133,11 +45,6 @@ function applyEdits(text: string, edits: readonly Edit[]): string {
 
 const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
-
-function indentAt(text: string, offset: number): string {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1
-  return /^[ \t]*/.exec(text.slice(lineStart))![0]
-}
 
 /** `value` as JSON, indented to continue a line that starts with `indent`. */
 const render = (value: unknown, indent: string) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`)
@@ -208,18 +115,6 @@ function walkNodes(node: Json5Node, path: (string | number)[], f: (n: Json5Node,
   if (!f(node, path)) return
   if (node.kind === 'object') for (const m of node.members) walkNodes(m.value, [...path, m.key], f)
   else if (node.kind === 'array') node.items.forEach((n, k) => walkNodes(n, [...path, k], f))
-}
-
-/** The node exactly at `path`, or undefined. */
-function exactNodeAt(root: Json5Node, path: Path): Json5Node | undefined {
-  let cur: Json5Node = root
-  for (const p of path) {
-    const next: Json5Node | undefined = cur.kind === 'object' ? [...cur.members].reverse().find((m) => m.key === String(p))?.value
-      : cur.kind === 'array' && typeof p === 'number' ? cur.items[p] : undefined
-    if (!next) return undefined
-    cur = next
-  }
-  return cur
 }
 
 function valueAt(v: unknown, path: Path): unknown {
