@@ -64,7 +64,7 @@ export function registerLive(app: OpenAPIHono, deps: LiveDeps): void {
   })
   app.openapi(getRoute('/v1/usage/daily', 'Requests, errors, tokens and cost per UTC day, tier and target (the last 31 days, persisted)', DailySchema, 'Observability'),
     (c) => c.json({ days: live.timeline.days() }, 200))
-  app.openapi(getRoute('/v1/rate-budgets', 'What is left of each provider\'s rpm / tpm / maxConcurrent budget now (providers with limits only)', BudgetSchema, 'Observability'), (c) => {
+  app.openapi(getRoute('/v1/rate-budgets', 'What is left of each provider\'s rpm / tpm / maxConcurrent budget now (providers with limits only; none in fleet mode, where budgets are shared in Redis)', BudgetSchema, 'Observability'), (c) => {
     const t = now()
     const providers: Record<string, ProviderBudget> = {}
     for (const p of deps.providers) {
