@@ -604,6 +604,8 @@
     }
     document.title = `${views[name].title} · Switchyard`
     main.replaceChildren()
+    // `data-updated` marks the first data of this view (tests and scripts wait for it).
+    delete main.dataset.updated
     main.dataset.view = name
     views[name].render(main)
     const gen = state.gen
