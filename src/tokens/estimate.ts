@@ -3,9 +3,9 @@
  * down by component, memoised per content block, plus a long-context decision that skips
  * tokenizing when byte bounds already settle it. Rules are documented in docs/tokens.md.
  */
-import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base'
 import type { JsonObject } from '../formats/types.ts'
 import type { TokenCache } from './cache.ts'
+import { countCl100k } from './cl100k.ts'
 import { walkBody } from './walk.ts'
 import type { TokenComponent } from './walk.ts'
 
@@ -33,13 +33,12 @@ export interface LongContextDecision {
  */
 export const MAX_TOKEN_BYTES = 128
 
-// Special-token strings in user text (e.g. "<|endoftext|>") are counted as ordinary text;
-// gpt-tokenizer would otherwise throw on them.
-const NO_SPECIAL: { readonly disallowedSpecial: Set<string> } = { disallowedSpecial: new Set() }
-
-/** cl100k_base token count of `text`, with special-token strings treated as plain text. */
+/**
+ * cl100k_base token count of `text`, with special-token strings (e.g. "<|endoftext|>") treated
+ * as plain text. The counter is cl100k.ts (a compact rank table), not gpt-tokenizer's.
+ */
 export function countText(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text, NO_SPECIAL)
+  return countCl100k(text)
 }
 
 /** UTF-8 length of a string without allocating (lone surrogates count 3, like TextEncoder's U+FFFD). */
