@@ -21,6 +21,7 @@ const { createInstance } = await import(`${ROOT}/src/compose.ts`)
 const { parseConfig } = await import(`${ROOT}/src/config/load.ts`)
 const { knownTransformer } = await import(`${ROOT}/src/formats/index.ts`)
 const { createLogger } = await import(`${ROOT}/src/log.ts`)
+const { buildConversation } = await import(`${ROOT}/src/tokens/estimate.bench.ts`)
 
 const sleep = () => Promise.resolve()
 const mock = createMockUpstream({ sleep })
@@ -43,6 +44,7 @@ const CASES: Case[] = [
   { name: 'JSON, anthropic → openai (5 chunks)', path: '/v1/messages', body: msg('oai,mock-o:chunks=5', false), upstreamModel: 'mock-o:chunks=5', upstreamPath: '/v1/chat/completions' },
   { name: 'JSON 64 KB, anthropic → openai', path: '/v1/messages', body: msg('oai,mock-o:chunks=5', false, pad), upstreamModel: 'mock-o:chunks=5', upstreamPath: '/v1/chat/completions' },
   { name: 'stream, anthropic → openai (20 chunks)', path: '/v1/messages', body: msg('oai,mock-o:chunks=20', true), upstreamModel: 'mock-o:chunks=20', upstreamPath: '/v1/chat/completions' },
+  { name: 'JSON, 150k-token (850 KB) agent conversation, anthropic → anthropic', path: '/v1/messages', body: JSON.stringify({ ...buildConversation(1, 170), model: 'anth,mock-a:chunks=5', stream: false }), upstreamModel: 'mock-a:chunks=5', upstreamPath: '/v1/messages' },
   { name: 'stream, anthropic → anthropic passthrough (20 chunks)', path: '/v1/messages', body: msg('anth,mock-a:chunks=20', true), upstreamModel: 'mock-a:chunks=20', upstreamPath: '/v1/messages' },
 ]
 
@@ -54,8 +56,13 @@ async function loop(n: number, one: () => Promise<unknown>): Promise<number> {
   return (cpuUs() - c0) / n
 }
 
-const viaProxy = (c: Case) => async () => {
-  const res = await inst.app.fetch(new Request(`http://proxy.test${c.path}`, { method: 'POST', body: c.body, headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' } }))
+const viaProxy = (c: Case) => {
+  // A client over HTTP sends content-length (without it the body-limit middleware buffers the body itself).
+  const headers = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'content-length': String(new TextEncoder().encode(c.body).length) }
+  return () => one(c, headers)
+}
+const one = async (c: Case, headers: Record<string, string>) => {
+  const res = await inst.app.fetch(new Request(`http://proxy.test${c.path}`, { method: 'POST', body: c.body, headers }))
   if (res.status !== 200) throw new Error(`${c.name}: ${res.status} ${await res.text()}`)
   await res.arrayBuffer()
 }

@@ -4,11 +4,12 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
+import { applyRequestTransformersAsync, pluginRewritesRequests, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
+import { passthroughText } from './passthrough.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
@@ -97,7 +98,10 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
-  const call = buildCall(t, upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream })
+  // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.
+  const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewritesRequests(chainOf(t)) ? rc.rawBody : undefined
+  const text = raw === undefined ? undefined : passthroughText(raw, req.body, upBody)
+  const call = buildCall(t, upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, ...(text === undefined ? {} : { text }) })
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

@@ -30,9 +30,11 @@ export interface RequestContext {
   body: JsonObject
   /** The input-token estimate of `body`; 0 until routed. */
   estimatedInputTokens: number
+  /** The client's JSON text, for a same-format body sent as is (passthrough.ts); dropped at the commit point. */
+  rawBody: string | undefined
 }
 
-export function newContext(req: ClientRequest, deps: Deps): RequestContext {
+export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): RequestContext {
   return {
     req,
     deps,
@@ -43,6 +45,7 @@ export function newContext(req: ClientRequest, deps: Deps): RequestContext {
     },
     body: req.body,
     estimatedInputTokens: 0,
+    rawBody,
   }
 }
 

@@ -13,9 +13,12 @@ import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
 import type { ClientRequest } from './types.ts'
 
-/** Serves one client request end to end; never throws for upstream trouble. */
-export async function handle(req: ClientRequest, deps: Deps): Promise<Response> {
-  const ctx = newContext(req, deps)
+/**
+ * Serves one client request end to end; never throws for upstream trouble. `rawBody` is the
+ * client's JSON text, which a same-format target may be sent as is (passthrough.ts).
+ */
+export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): Promise<Response> {
+  const ctx = newContext(req, deps, rawBody)
   const { trace } = ctx
   const route = await decideRoute(ctx)
   if (!route.ok) return fail(ctx, route.error)
@@ -33,6 +36,7 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
     const outcome = await attemptTarget(ctx, target, rest[0])
     if (outcome.ok) {
+      ctx.rawBody = undefined
       const res = commit(ctx, outcome.value)
       return cached ? cache!.capture(ctx, { target, res, lookup: cached }) : res
     }

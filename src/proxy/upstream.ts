@@ -50,11 +50,11 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
   return h
 }
 
-/** The upstream request for a body already in the upstream's format. */
-export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean }): UpstreamCall {
+/** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
+export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean; text?: string }): UpstreamCall {
   // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
   const url = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?') ? t.provider.baseUrl + opts.query : t.provider.baseUrl
-  return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: JSON.stringify(body), stream: opts.stream }
+  return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: opts.text ?? JSON.stringify(body), stream: opts.stream }
 }
 
 /** Sends one call and waits for the commit point. */

@@ -5,6 +5,16 @@ import { apiKeyNameOf } from '../middleware/auth.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
+/**
+ * The request's JSON text as the validator read it (Hono keeps it), or undefined when it was
+ * not read as text. Never reads the body itself.
+ */
+export function rawBodyOf(c: Context): Promise<string | undefined> | undefined {
+  // Hono types the cache by value but stores the promise of it.
+  const text = c.req.bodyCache.text as unknown
+  return text instanceof Promise ? (text as Promise<string>) : typeof text === 'string' ? Promise.resolve(text) : undefined
+}
+
 /** The validated body plus what the pipeline needs from the HTTP request. */
 export function toClientRequest(c: Context, deps: Deps, r: { format: WireFormatName; body: JsonObject; preset?: string }): ClientRequest {
   const { format, body, preset } = r
