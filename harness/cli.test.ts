@@ -17,6 +17,17 @@ describe('harness CLI arguments', () => {
     assert.throws(() => parseHarnessArgs(['stres']), /Unknown command "stres"/)
     assert.throws(() => parseHarnessArgs(['--streams=-3']), /Invalid --streams/)
     assert.throws(() => parseHarnessArgs(['--streams', 'many']), /Invalid --streams/)
+    assert.throws(() => parseHarnessArgs(['--cut-rate', '1.5']), /Invalid --cut-rate/)
+  })
+
+  it('reads the recovery command and its flags', () => {
+    const r = parseHarnessArgs(['recovery', '--outage-s', '60', '--every-ms', '4000'])
+    assert.deepEqual(r && [r.command, r.outageS, r.everyMs], ['recovery', 60, 4000])
+  })
+
+  it('reads --cut-rate (default 0: nothing is cut)', () => {
+    assert.equal(parseHarnessArgs([])?.cutRate, 0)
+    assert.equal(parseHarnessArgs(['--cut-rate', '0.2'])?.cutRate, 0.2)
   })
 
   it('puts the run shape into the mock model knobs', () => {

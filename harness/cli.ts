@@ -15,8 +15,9 @@ import { killStarted, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
+import { runRecovery } from './stress/recovery.ts'
 
-const HELP = `bun run harness [bench] [options]
+const HELP = `bun run harness [bench|recovery] [options]
 
   --streams N          concurrent streams (default 100)
   --chunks N           chunks per stream (default 20)
@@ -30,7 +31,11 @@ const HELP = `bun run harness [bench] [options]
   --json FILE          write the report as JSON
   --timeout-s S        global timeout (default 300; bench 900)
   --no-usage-check     do not require usage equal to the generated tokens (proxies that drop usage)
-  bench options: --quick (smaller bench for CI smoke runs)`
+  --cut-rate R         the mock cuts this share (0..1) of the proxied run's streams at a random event; every
+                       stream must still arrive complete and identical to the uncut answer (the proxy continues
+                       it). Usage is not checked then: a continued answer reports its last attempt's usage
+  bench options: --quick (smaller bench for CI smoke runs)
+  recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)`
 
 export type { HarnessArgs }
 
@@ -47,18 +52,25 @@ const asInt = (v: string | undefined, d: number, name: string): number => {
   return n
 }
 
+const asRate = (v: string | undefined): number => {
+  if (v === undefined) return 0
+  const n = Number(v)
+  if (!(n >= 0 && n <= 1)) throw new Error(`Invalid --cut-rate "${v}": expected a number in [0, 1]`)
+  return n
+}
+
 /** Parse argv (after `harness`) into options, or undefined when help was asked for. */
 export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefined {
   const { values: v, positionals } = parseArgs({
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
-  const command = positionals[0] === 'bench' ? 'bench' : 'stress'
-  if (positionals[0] !== undefined && positionals[0] !== 'bench') throw new Error(`Unknown command "${positionals[0]}": expected bench or none`)
+  const command = positionals[0] === 'bench' ? 'bench' : positionals[0] === 'recovery' ? 'recovery' : 'stress'
+  if (positionals[0] !== undefined && positionals[0] !== 'bench' && positionals[0] !== 'recovery') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery or none`)
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
     throw new Error(`Refusing --target ${target}: the harness only sends load to this machine (127.0.0.1)`)
@@ -70,6 +82,8 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
     quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
+    cutRate: asRate(v['cut-rate']),
+    outageS: asInt(v['outage-s'], 20, 'outage-s'), everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
   }
 }
 
@@ -116,22 +130,59 @@ async function stress(a: HarnessArgs): Promise<number> {
   try {
     process.stderr.write(`mock: ${mock.url}\n`)
     const direct = await measured(mock.url, mockModel(a), a, 'mock alone', { mock })
-    if (a.target === undefined) proxy = await startSwitchyard(mock.url, a.format, [mockModel(a)], Math.max(1000, a.streams * 2))
+    // With --cut-rate only the proxied run is cut: the mock alone has nobody to continue its streams.
+    const proxied = a.cutRate > 0 ? `${mockModel(a)}:cut-rate=${a.cutRate}` : mockModel(a)
+    if (a.target === undefined) proxy = await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2))
     const url = a.target ?? (proxy as Child).url
     process.stderr.write(`proxy: ${url}${a.target === undefined ? ' (Switchyard, started by the harness)' : ' (--target)'}\n`)
     const proxyPid = proxy ?? (a.targetPid === undefined ? undefined : { pid: a.targetPid })
-    const through = await measured(url, viaProxy(mockModel(a)), a, 'through proxy', { proxy: proxyPid, mock })
+    await fetch(`${mock.url}/_mock/attempts`, { method: 'DELETE' })
+    const through = await measured(url, viaProxy(proxied), a.cutRate > 0 ? { ...a, skipUsage: true } : a, 'through proxy', { proxy: proxyPid, mock })
     console.log(`\n${a.streams} streams × ${a.chunks} chunks @ ${a.delayMs} ms, client ${a.clientFormat} → upstream ${a.format}\n`)
     console.log(markdownTable(HEADER, [row('mock alone', direct, 'mock'), row('through proxy', through, 'proxy'), row('mock during proxied run', through, 'mock', true)]))
     for (const [name, m] of [['mock alone', direct], ['through proxy', through]] as const) {
       for (const e of m.report.sampleErrors) console.log(`${name}: ${e}`)
     }
+    if (a.cutRate > 0) console.log(await cutReport(mock.url, through.report))
     if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, direct, proxy: through }, null, 2))
     return direct.report.failed + through.report.failed === 0 ? 0 : 1
   } finally {
     await proxy?.stop()
     await mock.stop()
   }
+}
+
+/**
+ * A primary down for `--outage-s` behind a CCR `fallback`, one request every `--every-ms`:
+ * how long after its recovery the primary serves again (exit 1 if any request failed or it
+ * took 30 s or more).
+ */
+async function recovery(a: HarnessArgs): Promise<number> {
+  const mock = await startMockProcess(a.mockPort)
+  let proxy: Child | undefined
+  try {
+    const primary = `${mockModel(a)}:outage=${a.outageS * 1_000}`
+    const fallback = `${mockModel(a)}:key=fallback`
+    proxy = await startSwitchyard(mock.url, a.format, [primary, fallback], 100, {
+      Router: { default: viaProxy(primary), fallbackToOtherTiers: false }, fallback: { default: [viaProxy(fallback)] },
+    })
+    const afterMs = 45_000
+    process.stderr.write(`mock: ${mock.url}\nproxy: ${proxy.url}\nprimary down for ${a.outageS} s, then ${afterMs / 1_000} s more; one request every ${a.everyMs} ms\n`)
+    const r = await runRecovery({ url: proxy.url, model: viaProxy(primary), primary: viaProxy(primary), outageMs: a.outageS * 1_000, everyMs: a.everyMs, afterMs, onProgress: (l) => process.stderr.write(`${l}\n`) })
+    const back = r.recoveredAfterMs === undefined ? 'never' : `${fmt(r.recoveredAfterMs / 1_000, 1)} s`
+    console.log(`recovery: ${r.requests - r.failed}/${r.requests} requests answered; primary serving again ${back} after it recovered; primary share afterwards ${fmt(100 * r.primaryShareAfter, 0)} %`)
+    return r.failed === 0 && r.recoveredAfterMs !== undefined && r.recoveredAfterMs < 30_000 ? 0 : 1
+  } finally {
+    await proxy?.stop()
+    await mock.stop()
+  }
+}
+
+/** How many upstream streams the mock cut during the proxied run (warm-up included) and how many client streams still completed. */
+async function cutReport(mockUrl: string, r: StreamRunReport): Promise<string> {
+  const body = (await (await fetch(`${mockUrl}/_mock/attempts`)).json()) as { attempts: { outcome: string }[] }
+  const cut = body.attempts.filter((x) => x.outcome === 'cut').length
+  return `cut-rate: the mock cut ${cut} upstream streams (warm-up included); ${r.completed}/${r.streams} client streams (${fmt((100 * r.completed) / Math.max(1, r.streams), 1)} %) complete and identical to the uncut answer`
 }
 
 /** Bun's fetch keeps at most 256 requests in flight unless this is raised before start-up. */
@@ -159,7 +210,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    return a.command === 'bench' ? await runBench(a) : await stress(a)
+    return a.command === 'bench' ? await runBench(a) : a.command === 'recovery' ? await recovery(a) : await stress(a)
   } catch (e) {
     console.error(`harness: ${(e as Error).message}`)
     return 2

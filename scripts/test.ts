@@ -39,8 +39,10 @@ const steps: Step[] = [
   { name: 'lint', cmd: [bin('deno'), 'lint'], timeoutMs: 120_000 },
   { name: 'openapi:check', cmd: [bin('bun'), 'scripts/openapi.ts', 'check'], timeoutMs: 60_000 },
   { name: 'bun test', cmd: [bin('bun'), 'test', '--timeout', '60000'], count: bunCounts, timeoutMs: 1_200_000 },
-  { name: 'deno test', cmd: [bin('deno'), 'test', '-A', '--no-check', 'src', 'harness', 'test'], count: denoCounts, timeoutMs: 1_200_000 },
+  { name: 'deno test', cmd: [bin('deno'), 'test', '-A', '--no-check', '--preload', 'test/fast-check-seed.ts', 'src', 'harness', 'test'], count: denoCounts, timeoutMs: 1_200_000 },
   { name: 'harness stress', cmd: [bin('bun'), 'run', 'harness', '--streams', '100', '--chunks', '20'], timeoutMs: 300_000 },
+  // A fifth of the upstream streams cut mid-way: every client stream must still arrive whole (continuation).
+  { name: 'harness continuation', cmd: [bin('bun'), 'run', 'harness', '--streams', '50', '--chunks', '10', '--cut-rate', '0.2'], timeoutMs: 120_000 },
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)))
 
 function run(step: Step): Promise<{ code: number; out: string }> {

@@ -11,6 +11,7 @@ import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
 import { keyLimits } from './middleware/key-limits.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
+import { jsonDepthGuard } from './middleware/json-depth.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
 import { Dedup, dedupRequests } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
@@ -54,6 +55,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
   app.use('/preset/*', limit)
+  for (const path of ['/api/*', '/performance/*']) app.use(path, limit)
+  const depth = jsonDepthGuard({ fail })
+  for (const path of ['/v1/*', '/preset/*', '/api/*', '/performance/*']) app.use(path, depth)
 
   const active = opts.activeStreams ?? (() => 0)
   const maxStreams = opts.maxStreams ?? Infinity

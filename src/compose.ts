@@ -67,6 +67,9 @@ export interface ServiceOptions {
   readonly onKeyUsage?: (u: KeyDayUsage) => void
 }
 
+/** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
+export const ESTIMATE_BUDGET_MS = 50
+
 export interface Services {
   readonly deps: Deps
   readonly routing: RoutingParts
@@ -90,7 +93,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const walked = new WeakMap<object, TokenEstimate>()
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
-    if (!e) { e = estimateTokens(body, tokenCache); walked.set(body, e) }
+    if (!e) { e = estimateTokens(body, tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }

@@ -57,6 +57,8 @@ export interface Telemetry {
   retried(t: PlannedTarget): void
   /** One upstream try failed (counted per attempt, by reason). */
   attemptFailed(t: PlannedTarget, e: ProxyError): void
+  /** A stream broke after the commit point and was continued (`completed` / `failed` at its end) or not (`refused`). */
+  continued?(outcome: 'completed' | 'failed' | 'refused'): void
   request(trace: RequestTrace, body: JsonObject): void
 }
 
@@ -82,6 +84,8 @@ export interface CustomRouterInput {
 export interface CustomRouter {
   /** The router's pick, or undefined when the built-in rules should decide. Never rejects. */
   route(input: CustomRouterInput): Promise<CustomRoute | undefined>
+  /** Stops the router's worker, if it has one (instance close or reload). */
+  close?(): void
 }
 
 export interface Deps {

@@ -5,7 +5,7 @@
  */
 import type { Config, ProviderConfig } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
-import type { JsonObject } from './formats/types.ts'
+import type { JsonObject, Usage } from './formats/types.ts'
 import type { Logger } from './log.ts'
 import { createSwitchyardMetrics, type SwitchyardMetrics } from './metrics/prometheus.ts'
 import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
@@ -16,6 +16,7 @@ import { DriftTracker, reportedInputTokens } from './tokens/drift.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
 import { costUsd, priceFor } from './tokens/pricing.ts'
 import { UsageLedger, type PairTotals } from './usage/ledger.ts'
+import { usageReport, type UsageReport } from './usage/report.ts'
 
 export interface Observability {
   readonly observer: TraceObserver & { attemptFailed(t: PlannedTarget, e: ProxyError): void }
@@ -25,6 +26,37 @@ export interface Observability {
   readonly audit: TokenAudit
   /** The price of a finished request's usage, when its target's price is known (telemetry.ts writes it on the trace). */
   readonly costOf: (trace: RequestTrace) => number | undefined
+  /** The body of `GET /v1/usage` (ledger totals, average durations per tier, and the live figures given). */
+  usageReport(live: { readonly activeStreams: number; readonly activeRequests: number }): UsageReport
+}
+
+function estimatedUsage(trace: RequestTrace): Usage {
+  return { inputTokens: trace.estimatedInputTokens, outputTokens: trace.estimatedOutputTokens ?? 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+}
+
+/** The usage row of a target that no config names: one per provider, whatever model a client asked for. */
+export const OTHER_MODEL = '(other)'
+
+/**
+ * The usage key of a target: itself when the config names it (a provider's model, a Router,
+ * fallback or preset target), else `provider,(other)`. Explicit `provider,model` ids come from
+ * clients, so without this 5,000 invented model names made 5,000 rows in memory, in SQLite and in
+ * `GET /v1/usage`; now the rows are bounded by the config.
+ */
+export function usageKeyer(config: Config): (target: string) => string {
+  const known = new Set(config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`)))
+  const named = (r: { readonly [k: string]: unknown }) => {
+    for (const v of Object.values(r)) if (typeof v === 'string' && v.includes(',')) known.add(v)
+  }
+  named(config.router as unknown as Record<string, unknown>)
+  for (const list of Object.values(config.router.fallback)) for (const t of list ?? []) known.add(t)
+  for (const p of Object.values(config.presets)) named(p as unknown as Record<string, unknown>)
+  const providers = new Set(config.providers.map((p) => p.name))
+  return (target) => {
+    if (known.has(target)) return target
+    const provider = target.slice(0, Math.max(0, target.indexOf(',')))
+    return `${providers.has(provider) ? provider : OTHER_MODEL},${OTHER_MODEL}`
+  }
 }
 
 export function createObservability(config: Config, opts: { log: Logger; breakdown: (body: JsonObject) => TokenEstimate; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
@@ -33,31 +65,45 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
   const drift = new DriftTracker(config.drift)
   const audit = new TokenAudit(config.tokenAuditSize)
   const providers = new Map<string, ProviderConfig>(config.providers.map((p) => [p.name, p]))
+  const usageKey = usageKeyer(config)
+  const durations = new Map<string, { sum: number; count: number }>()
+
+  const priceOf = (target: string) => {
+    const comma = target.indexOf(',')
+    return priceFor(providers.get(target.slice(0, comma)), target.slice(comma + 1))
+  }
 
   function costOf(trace: RequestTrace): number | undefined {
     if (!trace.usage || !trace.target) return undefined
-    const comma = trace.target.indexOf(',')
-    return costUsd(trace.usage, priceFor(providers.get(trace.target.slice(0, comma)), trace.target.slice(comma + 1)))
+    return costUsd(trace.usage, priceOf(trace.target))
   }
 
   function request(trace: RequestTrace, body: JsonObject): void {
     const tier = trace.tier ?? 'none'
     const m = metrics.tier(tier)
     m.requests.inc()
-    if (trace.durationMs !== undefined) m.duration.observe(trace.durationMs / 1000)
+    if (trace.durationMs !== undefined) {
+      m.duration.observe(trace.durationMs / 1000)
+      const d = durations.get(tier) ?? { sum: 0, count: 0 }
+      durations.set(tier, { sum: d.sum + trace.durationMs / 1000, count: d.count + 1 })
+    }
     if (trace.stream && trace.ttfbMs !== undefined && trace.status === 200) m.ttft.observe(trace.ttfbMs / 1000)
     m.preRequestTokens.inc(trace.estimatedInputTokens)
-    if (trace.failure && trace.target) ledger.recordFailure(tier, trace.target, trace.failure)
-    const u = trace.usage
+    if (trace.failure && trace.target) ledger.recordFailure(tier, usageKey(trace.target), trace.failure)
+    // An answered request is always counted: when the upstream reported no usage, its tokens
+    // are Switchyard's estimate, marked as such in /v1/usage.
+    const estimated = !trace.usage && trace.target !== undefined && trace.status === 200
+    const u = trace.usage ?? (estimated ? estimatedUsage(trace) : undefined)
     if (!u || !trace.target) return
     m.inputTokens.inc(u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens)
     m.outputTokens.inc(u.outputTokens)
     metrics.cacheReadTokens.inc(u.cacheReadTokens)
     metrics.cacheCreationTokens.inc(u.cacheCreationTokens)
-    const cost = trace.costUsd
+    // An estimate is priced like reported usage (telemetry only prices what the upstream reported).
+    const cost = estimated ? costUsd(u, priceOf(trace.target)) : trace.costUsd
     if (cost !== undefined) m.costUsd.inc(cost)
-    ledger.record({ tier, target: trace.target, usage: u, costUsd: cost })
-    verifyDrift(trace, tier, body)
+    ledger.record({ tier, target: usageKey(trace.target), usage: u, costUsd: cost, estimated })
+    if (!estimated) verifyDrift(trace, tier, body)
   }
 
   function verifyDrift(trace: RequestTrace, tier: string, body: JsonObject): void {
@@ -82,10 +128,11 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     streamClosed: () => metrics.streamClosed(),
     backpressure: () => metrics.backpressure.inc(),
     rejected: () => metrics.rejectedStreams.inc(),
+    continued: (outcome: string) => metrics.streamContinuations.labels(outcome).inc(),
     attemptFailed(t: PlannedTarget, e: ProxyError) {
       metrics.failures.labels(t.tier, e.kind === 'upstream_status' ? `status_${e.status}` : e.kind === 'timeout' ? `timeout_${e.phase}` : e.kind).inc()
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }
-  return { observer, metrics, ledger, drift, audit, costOf }
+  return { observer, metrics, ledger, drift, audit, costOf, usageReport: (live) => usageReport(ledger.snapshot(), { ...live, durations }) }
 }

@@ -109,7 +109,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The composition root builds every service and registers every route.
   'compose.ts': ['app.ts', 'cache', 'config', 'formats', 'keys', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
-  'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'version.ts'],
+  'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'tokens', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
   'harness': ['demo', 'formats', 'lib', 'runtime'],

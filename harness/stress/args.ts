@@ -2,7 +2,7 @@
 import type { ClientFormat } from './check.ts'
 
 export interface HarnessArgs {
-  readonly command: 'stress' | 'bench'
+  readonly command: 'stress' | 'bench' | 'recovery'
   readonly streams: number
   readonly chunks: number
   readonly delayMs: number
@@ -16,4 +16,9 @@ export interface HarnessArgs {
   readonly quick: boolean
   readonly skipUsage: boolean
   readonly targetPid: number | undefined
+  /** Share of the proxied run's upstream streams the mock cuts mid-way (0: none); the proxy must continue them. */
+  readonly cutRate: number
+  /** `recovery`: how long the primary is down, and the gap between requests. */
+  readonly outageS: number
+  readonly everyMs: number
 }

@@ -46,11 +46,11 @@ export interface ProxyProcess extends Child {
  * Start Switchyard (`bun src/cli.ts start`) on a free port we pick by binding port 0 first,
  * with an in-memory store and room for `maxStreams` concurrent streams.
  */
-export async function startSwitchyard(mockUrl: string, upstream: ClientFormat, models: readonly string[], maxStreams: number): Promise<ProxyProcess> {
+export async function startSwitchyard(mockUrl: string, upstream: ClientFormat, models: readonly string[], maxStreams: number, extra: Record<string, unknown> = {}): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-harness-'))
   const port = await freePort()
   const configPath = join(dir, 'config.json')
-  writeFileSync(configPath, JSON.stringify(ccrConfig(mockUrl, upstream, models, port), null, 2))
+  writeFileSync(configPath, JSON.stringify({ ...ccrConfig(mockUrl, upstream, models, port), ...extra }, null, 2))
   const child = await spawnServer(RUNTIME, [
     join(ROOT, 'src/cli.ts'), 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1',
     '--data-dir', ':memory:', '--max-streams', String(maxStreams),

@@ -4,7 +4,10 @@ import { readConfig } from './options.ts'
 import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
-import { runStatus, runStop } from './status.ts'
+import { runRestart, runStatus, runStop } from './status.ts'
+import { runCode } from './code.ts'
+import { runStatusLine } from './statusline.ts'
+import { runModel } from './model.ts'
 
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
@@ -30,4 +33,8 @@ export const COMMANDS: Record<string, Command> = {
   perf: runPerf,
   status: runStatus,
   stop: runStop,
+  restart: runRestart,
+  code: runCode,
+  statusline: runStatusLine,
+  model: runModel,
 }

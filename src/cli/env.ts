@@ -11,28 +11,55 @@ export function localBaseUrl(host: string, port: number): string {
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
 }
 
-/** The lines `eval "$(switchyard env)"` runs to point Claude Code at this instance (like `ccr activate`). */
-export function envLines(o: { host: string; port: number; apiKey?: string; apiKeyRef?: string; apiTimeoutMs: number }): string[] {
-  return [
-    `export ANTHROPIC_BASE_URL=${q(localBaseUrl(o.host, o.port))}`,
-    // Claude Code wants some token; the proxy checks it only when APIKEY is set. A `$VAR`
-    // reference in the file stays a reference, so the key is resolved by the user's shell.
-    `export ANTHROPIC_AUTH_TOKEN=${o.apiKeyRef ? `"${o.apiKeyRef.replace(/[^$A-Za-z0-9_{}]/g, '')}"` : q(o.apiKey ?? 'switchyard')}`,
-    `export ANTHROPIC_API_KEY=''`,
-    `export API_TIMEOUT_MS=${q(String(o.apiTimeoutMs))}`,
-    `export NO_PROXY=${q('127.0.0.1,localhost')}`,
-    'export DISABLE_TELEMETRY=1',
-    'export DISABLE_COST_WARNINGS=1',
-    'unset CLAUDE_CODE_USE_BEDROCK',
-  ]
+export interface ClaudeEnvOptions {
+  readonly host: string
+  readonly port: number
+  readonly apiKey?: string
+  readonly apiTimeoutMs: number
 }
 
-export async function runEnv(opts: CliOptions, env: Env): Promise<number> {
+/**
+ * The environment that points Claude Code at this instance, as CCR's `ccr code` sets it
+ * (undefined: the variable is removed). `switchyard code` passes it to Claude Code,
+ * `switchyard activate` prints it as `export` lines.
+ */
+export function claudeEnv(o: ClaudeEnvOptions): Readonly<Record<string, string | undefined>> {
+  return {
+    ANTHROPIC_BASE_URL: localBaseUrl(o.host, o.port),
+    // Claude Code wants some token; the proxy checks it only when APIKEY is set.
+    ANTHROPIC_AUTH_TOKEN: o.apiKey ?? 'switchyard',
+    ANTHROPIC_API_KEY: '',
+    API_TIMEOUT_MS: String(o.apiTimeoutMs),
+    NO_PROXY: '127.0.0.1,localhost',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_COST_WARNINGS: '1',
+    CLAUDE_CODE_USE_BEDROCK: undefined,
+  }
+}
+
+/** The lines `eval "$(switchyard activate)"` runs to point Claude Code at this instance (like `ccr activate`). */
+export function envLines(o: ClaudeEnvOptions & { apiKeyRef?: string }): string[] {
+  return Object.entries(claudeEnv(o)).map(([k, v]) => {
+    if (v === undefined) return `unset ${k}`
+    // A `$VAR` reference in the file stays a reference, so the key is resolved by the user's shell.
+    if (k === 'ANTHROPIC_AUTH_TOKEN' && o.apiKeyRef) return `export ${k}="${o.apiKeyRef.replace(/[^$A-Za-z0-9_{}]/g, '')}"`
+    return `export ${k}=${v === '1' ? v : q(v)}`
+  })
+}
+
+/** Host, port, key and timeout a client of this config uses (CLI flags win over the file). */
+export async function clientSettings(opts: CliOptions, env: Env): Promise<{ settings?: ClaudeEnvOptions & { apiKeyRef?: string }; raw?: unknown; errors: string[] }> {
   const r = await readConfig(opts, env)
-  if (r.errors.length) { for (const e of r.errors) console.error(e); return 2 }
+  if (r.errors.length) return { errors: r.errors }
   const c = r.config
   const rawKey = (r.raw as { APIKEY?: unknown } | undefined)?.APIKEY
   const apiKeyRef = typeof rawKey === 'string' && /^\$(\{[^}]+\}|[A-Z_][A-Z0-9_]*)$/.test(rawKey) ? rawKey : undefined
-  console.log(envLines({ host: opts.host ?? c?.host ?? '127.0.0.1', port: opts.port ?? c?.port ?? 3456, apiKey: c?.apiKey, apiKeyRef, apiTimeoutMs: c?.apiTimeoutMs ?? 600_000 }).join('\n'))
+  return { settings: { host: opts.host ?? c?.host ?? '127.0.0.1', port: opts.port ?? c?.port ?? 3456, apiKey: c?.apiKey, apiKeyRef, apiTimeoutMs: c?.apiTimeoutMs ?? 600_000 }, raw: r.raw, errors: [] }
+}
+
+export async function runEnv(opts: CliOptions, env: Env): Promise<number> {
+  const { settings, errors } = await clientSettings(opts, env)
+  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  console.log(envLines(settings).join('\n'))
   return 0
 }

@@ -1,9 +1,7 @@
 /** The command line and the config file it names, shared by every command in `cli/`. */
 import { homedir } from 'node:os'
 import { parseArgs } from 'node:util'
-import { configFileExists, loadConfigFile, resolveConfigPath } from '../config/load.ts'
 import type { Config } from '../config/types.ts'
-import { knownTransformer } from '../formats/index.ts'
 
 /** The process environment as the commands read it. */
 export type Env = Record<string, string | undefined>
@@ -19,19 +17,39 @@ export interface CliOptions {
   readonly shutdownTimeoutSec: number
   readonly models?: string
   readonly type?: string
+  /** `code`: everything after the command word, passed to Claude Code untouched. */
+  readonly passthrough: readonly string[]
+  /** `code`: leave a service it started running after the last session exits. */
+  readonly keepService?: boolean
 }
 
-export function parseCli(argv: readonly string[]): CliOptions | { help: true } | { version: true } {
+/** Options that take a value (so the word after them is not the command). */
+const VALUED = new Set(['--config', '-c', '--host', '--port', '-p', '--data-dir', '--max-streams', '--shutdown-timeout', '--models', '--type'])
+
+/** Splits argv after a `code` command word: what follows belongs to Claude Code, flags included. */
+export function splitPassthrough(argv: readonly string[]): { own: string[]; passthrough: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (VALUED.has(a)) { i++; continue }
+    if (a.startsWith('-')) continue
+    return a === 'code' ? { own: argv.slice(0, i + 1), passthrough: argv.slice(i + 1) } : { own: [...argv], passthrough: [] }
+  }
+  return { own: [...argv], passthrough: [] }
+}
+
+export function parseCli(argv: readonly string[]): CliOptions | { help: true; command?: string } | { version: true } {
+  const { own, passthrough } = splitPassthrough(argv)
   const { values, positionals } = parseArgs({
-    args: [...argv],
+    args: own,
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' },
       'data-dir': { type: 'string' }, 'max-streams': { type: 'string' }, 'shutdown-timeout': { type: 'string' },
       models: { type: 'string' }, type: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      'keep-service': { type: 'boolean' },
     },
   })
-  if (values.help) return { help: true }
+  if (values.help) return { help: true, command: positionals[0] }
   if (values.version) return { version: true }
   const int = (s: string | undefined, name: string) => {
     if (s === undefined) return undefined
@@ -44,12 +62,15 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true } |
     rest: positionals.slice(1),
     config: values.config, host: values.host, port: int(values.port, 'port'), dataDir: values['data-dir'],
     maxStreams: int(values['max-streams'], 'max-streams'), shutdownTimeoutSec: int(values['shutdown-timeout'], 'shutdown-timeout') ?? 30,
-    models: values.models, type: values.type,
+    models: values.models, type: values.type, passthrough, keepService: values['keep-service'],
   }
 }
 
 /** Loads the config; `undefined` config means the file does not exist (demo mode for `start`). */
 export async function readConfig(opts: CliOptions, env: Record<string, string | undefined>): Promise<{ path: string; config?: Config; raw?: unknown; warnings: string[]; errors: string[] }> {
+  // Loaded here, not at the top: a `start` that relaunches itself keeps a parent process alive,
+  // and the parent should hold as little as possible (it never reads a config).
+  const [{ configFileExists, loadConfigFile, resolveConfigPath }, { knownTransformer }] = await Promise.all([import('../config/load.ts'), import('../formats/index.ts')])
   const path = resolveConfigPath({ argPath: opts.config, env, home: homedir() })
   if ((await configFileExists(path)).missing) return { path, warnings: [], errors: opts.config ? [`${path}: no such file`] : [] }
   const loaded = await loadConfigFile(path, env, { knownTransformer })

@@ -42,7 +42,14 @@ export async function buildServer(config: Config, opts: ServerOptions): Promise<
     try { return await current.app.fetch(req) } finally { handling-- }
   }
   const busy = () => handling + current.activeStreams()
-  const served = await runtime.serve(handler, { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
+  let served: Awaited<ReturnType<typeof runtime.serve>>
+  try {
+    served = await runtime.serve(handler, { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
+  } catch (e) {
+    // The instance's timers and store would keep a process that cannot listen alive forever.
+    await current.close()
+    throw e
+  }
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
   await current.started(served.port)
   // Start-up parses large modules (the tokenizer's ranks are a 1.1 MB file): give that garbage back.

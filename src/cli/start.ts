@@ -13,6 +13,7 @@ import { runtime } from '../runtime/index.ts'
 import { VERSION } from '../version.ts'
 import type { Env } from './options.ts'
 import { envLines } from './env.ts'
+import { describePortHolder } from './port-holder.ts'
 import { buildServer, type RunningServer } from './server.ts'
 
 /** CCR's rule: without an APIKEY (or named `Keys`) the proxy is for this machine only, whatever HOST says. */
@@ -49,6 +50,8 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
     server = await buildServer(config, { host, port, dataDir, log, maxStreams: opts.maxStreams, configPath: r.config ? r.path : undefined, env, rawConfig: r.raw })
   } catch (e) {
     console.error(`switchyard: cannot listen on ${host}:${port}: ${(e as Error).message}`)
+    const holder = port === 0 ? undefined : await describePortHolder({ host, port, dataDir })
+    if (holder) console.error(`  ${holder}`)
     await stopDemo?.()
     return 1
   }
@@ -63,6 +66,10 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
   }
   runtime.onSignal('SIGTERM', () => void shutdown())
   runtime.onSignal('SIGINT', () => void shutdown())
+  runtime.onOrphaned(() => {
+    log.warn('the process that launched this server is gone: shutting down so the port is freed')
+    void shutdown()
+  })
   runtime.onSignal('SIGHUP', () => void server.reload().then((m) => log.info(m), (e: Error) => log.error(e.message)))
   return -1
 }

@@ -4,7 +4,10 @@ import type { CliOptions } from './options.ts'
 import { readConfig } from './options.ts'
 import type { Env } from './options.ts'
 import { pidPath, probeInstance, processAlive, readPidFile, removePidFile, type PidRecord } from './pidfile.ts'
-import { localBaseUrl } from './env.ts'
+import { clientSettings, localBaseUrl } from './env.ts'
+import { join } from 'node:path'
+import { LOG_FILE, startInBackground, stopService } from './service.ts'
+import { describePortHolder } from './port-holder.ts'
 
 export const dataDirOf = (opts: CliOptions, env: Env) => opts.dataDir ?? env.SWITCHYARD_DATA_DIR ?? `${homedir()}/.switchyard`
 
@@ -20,7 +23,16 @@ async function findRunning(opts: CliOptions, env: Env): Promise<{ rec?: PidRecor
 
 export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
   const found = await findRunning(opts, env)
-  if (!found.rec) { console.log(found.message); return 1 }
+  if (!found.rec) {
+    console.log(found.message)
+    // Another data dir's instance (or one started by hand) may still hold the configured port.
+    const c = (await readConfig(opts, env)).config
+    const host = opts.host ?? c?.host ?? '127.0.0.1'
+    const port = opts.port ?? c?.port ?? 3456
+    const holder = await describePortHolder({ host, port, dataDir: dataDirOf(opts, env) })
+    if (holder) console.log(`port ${port}: ${holder}`)
+    return 1
+  }
   const { rec, health } = found
   console.log(`running: pid ${rec.pid}, http://${rec.host}:${rec.port}, version ${String(health?.version)}, uptime ${Math.round(Number(health?.uptime_s))} s, active streams ${String(health?.active_streams)}`)
   const cfg = await readConfig(opts, env)
@@ -34,6 +46,23 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
       }
     }
   } catch { /* tiers are a bonus; the instance itself answered */ }
+  return 0
+}
+
+/** Stop (when running), then start again in the background and wait until it answers. */
+export async function runRestart(opts: CliOptions, env: Env): Promise<number> {
+  const dir = dataDirOf(opts, env)
+  const found = await findRunning(opts, env)
+  if (found.rec) {
+    const s = await stopService(dir, (opts.shutdownTimeoutSec + 5) * 1000)
+    if (!s.stopped) { console.error(`pid ${found.rec.pid} still running after ${opts.shutdownTimeoutSec + 5} s`); return 1 }
+    console.log(`stopped pid ${found.rec.pid}`)
+  }
+  const { settings, errors } = await clientSettings(opts, env)
+  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  const started = await startInBackground({ opts, env, host: settings.host, port: settings.port, dataDir: dir, timeoutMs: 20_000 })
+  if (!started.ok) { console.error(`switchyard restart: ${started.message}`); return 1 }
+  console.log(`started${started.pid ? ` pid ${started.pid}` : ''} on ${localBaseUrl(settings.host, settings.port)}${dir === ':memory:' ? '' : ` (output: ${join(dir, LOG_FILE)})`}`)
   return 0
 }
 

@@ -5,6 +5,7 @@
  * too, so that one parse reports every problem at once.
  */
 import { isPlainObject, modelNames } from './fields.ts'
+import { show } from './issues.ts'
 import { compileMatcher, readRules } from './rules.ts'
 import { splitTarget } from './target-syntax.ts'
 
@@ -37,12 +38,12 @@ function known(list: unknown[]): ProviderLike[] {
 function checkTarget(path: (string | number)[], value: unknown, providers: readonly ProviderLike[]): Finding[] {
   if (typeof value !== 'string' || value === '') return []
   const t = splitTarget(value)
-  if (!t) return [{ severity: 'error', path, message: `expected "provider,model", got ${JSON.stringify(value)}` }]
+  if (!t) return [{ severity: 'error', path, message: `expected "provider,model", got ${show(value)}` }]
   const p = providers.find((x) => x.name === t.provider)
   const names = providers.map((x) => x.name).join(', ') || 'none'
-  if (!p) return [{ severity: 'error', path, message: `provider "${t.provider}" is not in Providers (have: ${names})` }]
+  if (!p) return [{ severity: 'error', path, message: `provider ${show(t.provider)} is not in Providers (have: ${names})` }]
   if (p.models.length > 0 && !p.models.includes(t.model)) {
-    const msg = `model "${t.model}" is not in the models of provider "${p.name}" (have: ${p.models.join(', ')}): it is forwarded as is`
+    const msg = `model ${show(t.model)} is not in the models of provider ${show(p.name)} (have: ${p.models.join(', ')}): it is forwarded as is`
     return [{ severity: 'warning', path, message: msg }]
   }
   return []
@@ -90,7 +91,7 @@ function checkProviders(key: string, list: unknown[]): Finding[] {
   list.forEach((p, i) => {
     if (!isPlainObject(p)) return
     if (typeof p.name === 'string' && seen.has(p.name)) {
-      out.push({ severity: 'error', path: [key, i, 'name'], message: `duplicate provider name "${p.name}"` })
+      out.push({ severity: 'error', path: [key, i, 'name'], message: `duplicate provider name ${show(p.name)}` })
     }
     if (typeof p.name === 'string') seen.add(p.name)
     if (p.api_key === undefined || p.api_key === '') {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { show } from './issues.ts'
+import { nameProblem } from '../lib/names.ts'
 
 const NUMERIC = /^-?\d+(\.\d+)?$/
 
@@ -12,11 +13,26 @@ export function num(): z.ZodPreprocess<z.ZodNumber, unknown> {
   return z.preprocess((v) => (typeof v === 'string' && NUMERIC.test(v.trim()) ? Number(v) : v), z.number())
 }
 
-/** A positive integer (counts, sizes, milliseconds), numeric strings accepted. */
-export const posInt = () => num().pipe(z.number().int().positive())
+/**
+ * A positive integer (counts, sizes), numeric strings accepted, never above `max`: every count
+ * and size in the file has an upper bound, so a typo such as `1e12` is a validation error
+ * instead of an allocation that fails at start or a loop that never ends.
+ */
+export const posInt = (max: number) => num().pipe(z.number().int().positive().max(max))
+
+/** The longest delay timers accept on every runtime (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647
+/** One day: the upper bound of every duration in the file unless a field says otherwise. */
+export const DAY_MS = 86_400_000
+
+/** A positive duration in milliseconds, at most `max` (default one day), numeric strings accepted. */
+export const durationMs = (max: number = DAY_MS) => posInt(max)
 
 /** A non-negative number (prices, weights), numeric strings accepted. */
 export const nonNeg = () => num().pipe(z.number().min(0))
+
+/** A relative weight: non-negative, at most 1000 (weights are normalised, so only ratios matter). */
+export const weight = () => num().pipe(z.number().min(0).max(1000))
 
 /** A fraction in [0, 1]. */
 export const fraction = () => num().pipe(z.number().min(0).max(1))
@@ -89,10 +105,16 @@ export const PricingSchema = z.preprocess(
 
 /** ccr-rust `tierRetries` entry; the defaults keep in-proxy retries short because clients retry too. */
 export const RetrySchema = z.object({
-  max_retries: num().pipe(z.number().int().min(0)).default(2),
-  base_backoff_ms: nonNeg().default(100),
-  backoff_multiplier: num().pipe(z.number().min(1)).default(2),
-  max_backoff_ms: nonNeg().default(5000),
+  max_retries: num().pipe(z.number().int().min(0).max(100)).default(2),
+  base_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(100),
+  backoff_multiplier: num().pipe(z.number().min(1).max(1000)).default(2),
+  max_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(5000),
+})
+
+/** A provider or model name: see `nameProblem` (no control characters, no `__proto__`…). */
+export const nameField = () => z.string().min(1).superRefine((v, ctx) => {
+  const problem = nameProblem(v)
+  if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` })
 })
 
 /**
@@ -103,9 +125,9 @@ export const RetrySchema = z.object({
 export const ModelEntrySchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),
   z.strictObject({
-    name: z.string().min(1),
-    contextWindow: posInt().optional(),
-    maxOutputTokens: posInt().optional(),
+    name: nameField(),
+    contextWindow: posInt(1_000_000_000).optional(),
+    maxOutputTokens: posInt(1_000_000_000).optional(),
     vision: bool().optional(),
     tools: bool().optional(),
     reasoning: bool().optional(),

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { interpolateEnv, isVarReference } from './interpolate.ts'
+import { allKeys, pristinePrototypeKeys, protoJsonArb } from '../../test/arbitraries/proto-json.ts'
 
 describe('interpolateEnv', () => {
   it('replaces both $VAR and ${VAR} forms, also inside longer strings', () => {
@@ -59,5 +60,30 @@ describe('isVarReference', () => {
     assert.equal(isVarReference('Bearer $KEY'), false)
     assert.equal(isVarReference('$key'), false)
     assert.equal(isVarReference('sk-123'), false)
+  })
+})
+
+describe('interpolateEnv: keys named like prototype members', () => {
+  it('keeps a __proto__ key as data (assignment would lose it and set the prototype)', () => {
+    const input = JSON.parse('{"__proto__": {"k": "$KEY"}, "constructor": "$KEY", "prototype": ["${KEY}"]}') as unknown
+    const { value } = interpolateEnv(input, { KEY: 'v' })
+    assert.equal(JSON.stringify(value), '{"__proto__":{"k":"v"},"constructor":"v","prototype":["v"]}')
+    assert.equal(Object.getPrototypeOf(value), Object.prototype)
+  })
+
+  it('does not resolve ${constructor} or $__proto__-like names from Object.prototype', () => {
+    const { value, unset } = interpolateEnv({ a: '${constructor}', b: '${toString}', c: '${__proto__}' }, {})
+    assert.deepEqual(value, { a: '${constructor}', b: '${toString}', c: '${__proto__}' })
+    assert.deepEqual(unset, ['__proto__', 'constructor', 'toString'])
+  })
+
+  it('law: every key survives, prototype-named ones included, and Object.prototype is untouched', () => {
+    const before = pristinePrototypeKeys()
+    fc.assert(fc.property(protoJsonArb, (v) => {
+      const out = interpolateEnv(v, { KEY: 'x' }).value
+      assert.deepEqual(allKeys(out), allKeys(v))
+      assert.equal(JSON.stringify(interpolateEnv(v, {}).value), JSON.stringify(v))
+    }))
+    assert.deepEqual(pristinePrototypeKeys(), before)
   })
 })

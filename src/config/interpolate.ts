@@ -3,6 +3,8 @@
  * parsed config, recursively. Pure: the environment comes in as an argument.
  */
 
+import { mapValues } from '../lib/own.ts'
+
 /** `${ANYTHING_BUT_BRACE}` or bare `$NAME` with an uppercase name, exactly as CCR matches them. */
 const VAR_PATTERN = /\$\{([^}]+)\}|\$([A-Z_][A-Z0-9_]*)/g
 
@@ -16,8 +18,9 @@ export interface Interpolated {
 function interpolateString(s: string, env: Readonly<Record<string, string | undefined>>, unset: Set<string>): string {
   return s.replace(VAR_PATTERN, (whole: string, braced: string | undefined, bare: string | undefined) => {
     const name = braced ?? bare ?? ''
-    const value = env[name]
-    if (value === undefined) {
+    // Own string values only: `${constructor}` must not find Object.prototype's function.
+    const value = Object.hasOwn(env, name) ? env[name] : undefined
+    if (typeof value !== 'string') {
       unset.add(name)
       return whole
     }
@@ -29,9 +32,7 @@ function walk(value: unknown, env: Readonly<Record<string, string | undefined>>,
   if (typeof value === 'string') return interpolateString(value, env, unset)
   if (Array.isArray(value)) return value.map((v) => walk(v, env, unset))
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, env, unset)
-    return out
+    return mapValues(value as Record<string, unknown>, (v) => walk(v, env, unset))
   }
   return value
 }

@@ -50,8 +50,12 @@ describe('parseConfig', () => {
   it('warns about an unset variable by name without echoing any value', () => {
     const r = parseConfig(TEXT, { DS_HOST: 'h.example', DEEPSEEK_API_KEY: 'sk-very-secret' })
     assert.ok(r.ok)
-    assert.equal(r.value.config.apiKey, '$CCR_APIKEY')
-    assert.deepEqual(r.value.warnings, ['environment variable CCR_APIKEY is not set: its reference is left as written'])
+    // An APIKEY naming an unset variable is no key (the literal `$CCR_APIKEY` must never be one).
+    assert.equal(r.value.config.apiKey, undefined)
+    assert.deepEqual(r.value.warnings, [
+      'APIKEY: refers to the unset environment variable CCR_APIKEY: NO API KEY is required, and the proxy listens on 127.0.0.1 only',
+      'environment variable CCR_APIKEY is not set: its reference is left as written',
+    ])
     assert.doesNotMatch(r.value.warnings.join('\n'), /sk-very-secret|h\.example/)
   })
 

@@ -14,7 +14,9 @@ import type { NormaliseOptions } from './normalise.ts'
 import { ConfigFileSchema } from './schema.ts'
 import type { Config } from './types.ts'
 import { err, ok } from '../lib/result.ts'
+import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
 import type { Result } from '../lib/result.ts'
+import { reservedKeyErrors } from './reserved-keys.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -51,16 +53,20 @@ function parseJson5(text: string): Result<unknown, string> {
  * Unset variables stay as written and produce a warning naming the variable, never a value.
  */
 export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Result<LoadedConfig, string[]> {
+  if (text.length > MAX_JSON_DEPTH && jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return err([`(root): nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`])
   const parsed = parseJson5(text)
   if (!parsed.ok) return err([parsed.error])
   const raw = parsed.value
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return err(['(root): expected an object'])
   const { value, unset } = interpolateEnv(raw, env)
-  const result = ConfigFileSchema.safeParse(value, { error: configErrorMap })
-  if (!result.success) return err(renderIssues(result.error.issues))
+  const key = unresolvedApiKey(raw as Record<string, unknown>, value as Record<string, unknown>, env)
+  if (!key.ok) return err([key.error])
+  const reserved = reservedKeyErrors(key.value)
+  const result = ConfigFileSchema.safeParse(key.value, { error: configErrorMap })
+  if (!result.success || reserved.length) return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
   const { config, warnings } = normalise(result.data, opts)
   const envWarnings = unset.map((name) => `environment variable ${name} is not set: its reference is left as written`)
-  return ok({ config, warnings: [...envWarnings, ...warnings], raw })
+  return ok({ config, warnings: [...(key.warning ? [key.warning] : []), ...envWarnings, ...warnings], raw })
 }
 
 /** `{ missing: true }` when nothing is at `path` (the CLI then offers demo mode); other stat errors propagate. */
@@ -85,4 +91,26 @@ export async function loadConfigFile(path: string, env: Env, opts: ParseOptions 
   }
   const r = parseConfig(text, env, opts)
   return r.ok ? r : err(r.error.map((m) => `${path}: ${m}`))
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/**
+ * An APIKEY that refers to an unset variable must never become a key: the literal text
+ * `$UNSET_VAR` would be a valid (and guessable) password. With a non-loopback HOST the config
+ * is refused; otherwise the key is dropped, so the proxy runs without one on 127.0.0.1 only,
+ * with a warning that says so.
+ */
+function unresolvedApiKey(raw: Record<string, unknown>, value: Record<string, unknown>, env: Env): { ok: true; value: Record<string, unknown>; warning?: string } | { ok: false; error: string } {
+  const written = raw['APIKEY']
+  if (typeof written !== 'string') return ok(value)
+  const { unset } = interpolateEnv(written, env)
+  if (unset.length === 0) return ok(value)
+  const names = unset.join(', ')
+  const host = typeof value['HOST'] === 'string' && value['HOST'] !== '' ? value['HOST'] : undefined
+  if (host !== undefined && !LOOPBACK_HOSTS.has(host)) {
+    return err(`APIKEY: refers to the unset environment variable ${names}: refusing to listen on ${host} without a key (set ${names}, or remove HOST)`)
+  }
+  const { APIKEY: _dropped, ...rest } = value
+  return { ok: true, value: rest, warning: `APIKEY: refers to the unset environment variable ${names}: NO API KEY is required, and the proxy listens on 127.0.0.1 only` }
 }

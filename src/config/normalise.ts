@@ -8,6 +8,9 @@ import { compileMatcher, readRules } from './rules.ts'
 import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
 import type { Config, ModelCapabilities, NamedKey, PresetConfig, TextMatcher, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
+import { mapValues, setOwn } from '../lib/own.ts'
+import { endpointUrl } from './endpoint.ts'
+import { redactUrl } from './redact.ts'
 
 export interface NormaliseOptions {
   /** Whether a transformer name is implemented; unknown names get a warning. Default: all known. */
@@ -40,16 +43,12 @@ export function detectFormat(p: {
 const toUse = (e: Entry): TransformerUse => ({ name: e.name, options: e.options })
 
 function toPricing(src: ProviderFile['pricing']): Record<string, Pricing> {
-  const out: Record<string, Pricing> = {}
-  for (const [model, p] of Object.entries(src ?? {})) {
-    out[model] = {
-      inputPerMillion: p.input_per_million,
-      outputPerMillion: p.output_per_million,
-      ...(p.cache_read_per_million !== undefined ? { cacheReadPerMillion: p.cache_read_per_million } : {}),
-      ...(p.cache_write_per_million !== undefined ? { cacheWritePerMillion: p.cache_write_per_million } : {}),
-    }
-  }
-  return out
+  return mapValues(src ?? {}, (p): Pricing => ({
+    inputPerMillion: p.input_per_million,
+    outputPerMillion: p.output_per_million,
+    ...(p.cache_read_per_million !== undefined ? { cacheReadPerMillion: p.cache_read_per_million } : {}),
+    ...(p.cache_write_per_million !== undefined ? { cacheWritePerMillion: p.cache_write_per_million } : {}),
+  }))
 }
 
 /** Capabilities written as `models` objects, by model id (only the fields that were set). */
@@ -69,11 +68,10 @@ function toCapabilities(models: ProviderFile['models']): Record<string, ModelCap
 function toProvider(p: ProviderFile): ProviderConfig {
   const { use, ...perModel } = p.transformer ?? {}
   const capabilities = toCapabilities(p.models)
-  const modelTransformers: Record<string, readonly TransformerUse[]> = {}
-  for (const [model, t] of Object.entries(perModel)) modelTransformers[model] = (t.use ?? []).map(toUse)
+  const modelTransformers = mapValues(perModel, (t): readonly TransformerUse[] => (t.use ?? []).map(toUse))
   return {
     name: p.name,
-    baseUrl: p.api_base_url,
+    baseUrl: endpointUrl(p.api_base_url, detectFormat(p)).url,
     apiKey: p.api_key,
     models: p.models.map((m) => m.name),
     format: detectFormat(p),
@@ -98,7 +96,7 @@ const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseBackoffMs: 100, backoffM
 function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: string): RouterConfig {
   const { default: def, tierRetries, webSearch, ...rest } = r
   const tiers: Record<string, RetryPolicy> = {}
-  for (const [k, v] of Object.entries(tierRetries)) if (k !== 'default') tiers[k] = toRetry(v)
+  for (const [k, v] of Object.entries(tierRetries)) if (k !== 'default') setOwn(tiers, k, toRetry(v))
   const named = tierRetries.default
   return {
     default: def ?? firstTarget,
@@ -122,8 +120,13 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     breaker: rest.breaker,
     connectTimeoutMs: rest.connectTimeoutMs,
     firstTokenTimeoutMs: rest.firstTokenTimeoutMs,
+    firstTokenFloorMs: rest.firstTokenFloorMs,
+    adaptiveFirstToken: rest.adaptiveFirstToken,
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
+    maxRetryAfterMs: rest.maxRetryAfterMs,
     dedup: rest.dedup,
+    continueStreams: rest.continueStreams,
+    hedge: rest.hedge,
     // Already validated by checks.ts: only the compiled rules are needed here.
     rules: readRules(rest.rules, () => undefined).rules,
   }
@@ -190,13 +193,16 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
   const providerFiles = file.Providers ?? file.providers ?? []
   const warnings = checkFile(file).filter((f) => f.severity === 'warning').map((f) => `${formatPath(f.path)}: ${f.message}`)
   warnings.push(...transformerWarnings(providerFiles, providersKey, opts.knownTransformer ?? (() => true)))
+  providerFiles.forEach((p, i) => {
+    const e = endpointUrl(p.api_base_url, detectFormat(p))
+    if (e.appended) warnings.push(`${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(e.url)}`)
+  })
   if (file.Router.webSearch !== undefined && typeof file.Router.webSearch !== 'string') {
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
   }
   const first = providerFiles[0]
   const router = toRouter(file.Router, file.fallback, first?.models[0] ? `${first.name},${first.models[0].name}` : '')
-  const presets: Record<string, PresetConfig> = {}
-  for (const [name, p] of Object.entries(file.Presets)) presets[name] = toPreset(p, router)
+  const presets = mapValues(file.Presets, (p) => toPreset(p, router))
   const config: Config = {
     providers: providerFiles.map(toProvider),
     router,
@@ -211,6 +217,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     customRouterPath: file.CUSTOM_ROUTER_PATH,
     customTransformers: file.transformers,
     sseBufferSize: file.SSE_BUFFER_SIZE,
+    sseMaxEventBytes: file.SSE_MAX_EVENT_BYTES,
     maxBodyBytes: file.MAX_BODY_BYTES,
     maxStreams: file.MAX_STREAMS,
     drift: file.drift,

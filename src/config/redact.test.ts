@@ -61,10 +61,33 @@ describe('redactConfig', () => {
     assert.deepEqual(redactConfig(raw), { APIKEY: REDACTED, Providers: [{ name: 'p', api_key: REDACTED, models: ['m'], headers: { 'X-Org': REDACTED } }], max_tokens: 5, LOG: true })
   })
 
-  it('redacts URL passwords and secret query parameters but keeps the rest of the URL', () => {
-    const shown = redactConfig({ PROXY_URL: 'http://me:hunter2@proxy:3128', url: 'https://g.example/v1?key=abc&alt=sse' }) as Record<string, string>
-    assert.equal(shown.PROXY_URL, 'http://me:***@proxy:3128/')
-    assert.equal(shown.url, 'https://g.example/v1?key=***&alt=sse')
+  it('redacts URL credentials (user and password) and query values but keeps the rest of the URL', () => {
+    const shown = redactConfig({ PROXY_URL: 'http://me:hunter2@proxy:3128', Providers: [{ api_base_url: 'https://g.example/v1?key=abc&alt=sse&auth=t0k&sig=s1g' }] }) as { PROXY_URL: string; Providers: { api_base_url: string }[] }
+    assert.equal(shown.PROXY_URL, 'http://***:***@proxy:3128/')
+    assert.equal(shown.Providers[0]!.api_base_url, 'https://g.example/v1?key=***&alt=sse&auth=***&sig=***')
+  })
+
+  it('allow-list: unknown keys, transformer options and odd URLs are hidden; names and routes are shown', () => {
+    const raw = {
+      db_pass: 'hunter2', nested: { anything: 'x1' }, HOST: '0.0.0.0', LOG_LEVEL: 'debug',
+      Providers: [{ name: 'p', api_base_url: 'https://u:%zz@h.example/v1', models: ['m1'], transformer: { use: ['deepseek', ['maxtoken', { max_tokens: 10, opt: 'o-secret' }]] } }],
+      Router: { default: 'p,m1', optimization: 'cost' }, fallback: { default: ['p,m1'] }, Presets: { fast: { route: 'p,m1' } },
+    }
+    const shown = redactConfig(raw) as typeof raw
+    assert.equal(shown.db_pass, REDACTED)
+    assert.deepEqual(shown.nested, { anything: REDACTED })
+    assert.equal(shown.HOST, '0.0.0.0')
+    assert.equal(shown.Providers[0]!.api_base_url, 'https://***:***@h.example/v1')
+    assert.deepEqual(shown.Providers[0]!.transformer.use, ['deepseek', ['maxtoken', { max_tokens: 10, opt: REDACTED }]])
+    assert.deepEqual([shown.Router, shown.fallback, shown.Presets], [raw.Router, raw.fallback, raw.Presets])
+  })
+
+  it('a __proto__ key is copied as an own key (shown, not applied as a prototype)', () => {
+    const raw = JSON.parse('{"__proto__": {"APIKEY": "sk-hidden"}, "name": "n"}') as Record<string, unknown>
+    const shown = redactConfig(raw) as Record<string, unknown>
+    assert.ok(Object.hasOwn(shown, '__proto__'))
+    assert.equal(Object.getPrototypeOf(shown), Object.prototype)
+    assert.ok(!JSON.stringify(shown).includes('sk-hidden'))
   })
 
   it('does not mutate its input', () => {

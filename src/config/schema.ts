@@ -6,19 +6,24 @@
 import { z } from 'zod'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
-import { bool, fraction, httpUrl, ModelEntrySchema, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema } from './fields.ts'
+import { bool, durationMs, fraction, httpUrl, ModelEntrySchema, nameField, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
+
+// Upper bounds of counts and sizes: far above any real setting, low enough that nothing
+// built from them (buffers, tables, timers) can exhaust the process.
+const MILLION = 1_000_000
+const BILLION = 1_000_000_000
 
 export const ProviderSchema = z.looseObject({
-  name: z.string().min(1),
+  name: nameField(),
   api_base_url: httpUrl(),
   // Missing and empty keys are kept (CCR silently drops such providers); checks.ts warns.
   api_key: z.string().default(''),
   models: z.array(ModelEntrySchema).default([]),
   transformer: TransformerSchema.optional(),
   protocol: z.enum(['openai', 'anthropic']).optional(),
-  rpm: posInt().optional(),
-  tpm: posInt().optional(),
-  maxConcurrent: posInt().optional(),
+  rpm: posInt(BILLION).optional(),
+  tpm: posInt(1_000 * BILLION).optional(),
+  maxConcurrent: posInt(MILLION).optional(),
   pricing: PricingSchema.optional(),
   model_pricing: PricingSchema.optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -39,36 +44,49 @@ const scenarioTargets = {
   image: optStr(),
 }
 
+/** Milliseconds within [min, max]: a typo such as an extra zero is an error, not a 3-hour wait. */
+const boundedMs = (min: number, max: number) => num().pipe(z.number().int().min(min).max(max))
+
 const BreakerSchema = z.object({
-  consecutiveFailures: posInt().default(5),
+  consecutiveFailures: posInt(MILLION).default(5),
   errorRateThreshold: fraction().default(0.5),
-  minRequestsForRate: posInt().default(10),
-  // A recovered primary must be tried again within 30 s (routing issue), so the cap stays at 30 s.
-  cooldownMs: posInt().default(5000),
-  maxCooldownMs: posInt().default(30000),
-  halfOpenProbes: posInt().default(1),
+  minRequestsForRate: posInt(MILLION).default(10),
+  // The open interval grows 5 → 10 → 15 s and stays there: a primary that recovers is probed
+  // by real traffic within 15 s (plus the gap to the next request), well inside 30 s.
+  cooldownMs: durationMs().default(5000),
+  maxCooldownMs: durationMs().default(15000),
+  halfOpenProbes: posInt(1000).default(1),
 })
 
 export const RouterSchema = z.looseObject({
   ...scenarioTargets,
-  longContextThreshold: posInt().default(60000),
+  longContextThreshold: posInt(BILLION).default(60000),
   fallbackToOtherTiers: bool().default(true),
   optimization: z.enum(['latency', 'cost', 'reliability', 'balanced']).default('balanced'),
   weights: z
-    .object({ latency: nonNeg().default(0.4), throughput: nonNeg().default(0.4), reliability: nonNeg().default(0.2), cost: nonNeg().default(0) })
+    .object({ latency: weight().default(0.4), throughput: weight().default(0.4), reliability: weight().default(0.2), cost: weight().default(0) })
     .default({ latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 }),
-  thresholds: z.object({ maxLatencyMs: posInt().optional(), minTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
+  thresholds: z.object({ maxLatencyMs: durationMs().optional(), minTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
   tierRetries: z.record(z.string().regex(/^(tier-\d+|default)$/, 'expected "tier-N" or "default"'), RetrySchema).default({}),
-  minSamples: posInt().default(3),
+  minSamples: posInt(MILLION).default(3),
   ewmaAlpha: num().pipe(z.number().gt(0).max(1)).default(0.3),
-  failurePenalty: num().pipe(z.number().min(1)).default(2),
+  failurePenalty: num().pipe(z.number().min(1).max(1000)).default(2),
   retryBudgetRatio: fraction().default(0.2),
   breaker: BreakerSchema.default(BreakerSchema.parse({})),
   // Local servers (llama.cpp, Ollama) may send no headers until prefill is done: be generous.
-  connectTimeoutMs: posInt().default(60000),
-  firstTokenTimeoutMs: posInt().default(60000),
-  streamIdleTimeoutMs: posInt().default(120000),
+  connectTimeoutMs: durationMs().default(60000),
+  firstTokenTimeoutMs: durationMs().default(60000),
+  // The adaptive first-event timeout (resilience/attempt-budget.ts) stays within [floor, firstTokenTimeoutMs].
+  firstTokenFloorMs: boundedMs(100, 600_000).default(5000),
+  adaptiveFirstToken: bool().default(true),
+  streamIdleTimeoutMs: durationMs().default(120000),
+  // The longest pause an upstream's Retry-After (or rate-limit reset) can impose on a target.
+  maxRetryAfterMs: durationMs().default(600000),
   dedup: bool().default(false),
+  // A stream cut after the commit point is continued on the next candidate (proxy/continue.ts).
+  continueStreams: bool().default(true),
+  // Start the next candidate too when a stream's first event is later than its target's usual p95.
+  hedge: bool().default(false),
   // Validated and compiled by rules.ts (through checks.ts), so each error names its rule.
   rules: z.unknown().optional(),
 })
@@ -78,46 +96,46 @@ export const PresetSchema = z.looseObject({
   ...scenarioTargets,
   route: optStr(),
   Router: z.looseObject(scenarioTargets).optional(),
-  max_tokens: posInt().optional(),
+  max_tokens: posInt(BILLION).optional(),
   temperature: num().pipe(z.number().min(0).max(2)).optional(),
 })
 
 export const PerformanceSchema = z.object({
   enabled: bool().default(false),
-  testIntervalMinutes: posInt().default(60),
-  testTimeoutSeconds: posInt().default(30),
-  maxConcurrentTests: posInt().default(2),
-  minTestCount: posInt().default(3),
-  thresholds: z.object({ maxLatencyMs: posInt().optional(), minThroughputTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
+  testIntervalMinutes: posInt(7 * 24 * 60).default(60),
+  testTimeoutSeconds: posInt(3600).default(30),
+  maxConcurrentTests: posInt(1000).default(2),
+  minTestCount: posInt(MILLION).default(3),
+  thresholds: z.object({ maxLatencyMs: durationMs().optional(), minThroughputTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
   weights: z
-    .object({ latency: nonNeg().default(0.4), throughput: nonNeg().default(0.4), reliability: nonNeg().default(0.2) })
+    .object({ latency: weight().default(0.4), throughput: weight().default(0.4), reliability: weight().default(0.2) })
     .default({ latency: 0.4, throughput: 0.4, reliability: 0.2 }),
   models: z.array(z.string()).default([]),
-  dailyTokenBudget: posInt().default(200000),
-  maxTokensPerTest: posInt().default(256),
-  historyTtlDays: posInt().default(30),
+  dailyTokenBudget: posInt(1_000 * BILLION).default(200000),
+  maxTokensPerTest: posInt(MILLION).default(256),
+  historyTtlDays: posInt(3650).default(30),
 })
 
 /** Top-level keys this schema reads; every other top-level key is reported in `ignoredKeys`. */
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache',
+  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache',
 ] as const
 
 export const KeySchema = z.strictObject({
   name: z.string().min(1),
   key: z.string().min(1),
   budgetUsdPerDay: nonNeg().optional(),
-  rpm: posInt().optional(),
+  rpm: posInt(BILLION).optional(),
   allowedModels: z.array(z.string().min(1)).min(1).optional(),
 })
 
 export const CacheSchema = z.strictObject({
   enabled: bool().default(false),
-  ttlSeconds: posInt().default(300),
-  maxEntries: posInt().default(1000),
-  maxBytes: posInt().default(64 * 1024 * 1024),
+  ttlSeconds: posInt(30 * 24 * 3600).default(300),
+  maxEntries: posInt(MILLION).default(1000),
+  maxBytes: posInt(1024 * 1024 * 1024).default(64 * 1024 * 1024),
 })
 
 export const ConfigFileSchema = z
@@ -130,7 +148,7 @@ export const ConfigFileSchema = z
     PORT: num().pipe(z.number().int().min(1).max(65535)).default(3456),
     LOG: bool().default(true),
     LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).default('info'),
-    API_TIMEOUT_MS: posInt().default(600000),
+    API_TIMEOUT_MS: durationMs().default(600000),
     PROXY_URL: optStr(),
     HTTPS_PROXY: optStr(),
     https_proxy: optStr(),
@@ -139,14 +157,16 @@ export const ConfigFileSchema = z
     transformers: z.array(z.object({ path: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) })).default([]),
     fallback: z.record(z.string(), z.array(z.string())).default({}),
     Presets: z.record(z.string(), PresetSchema).default({}),
-    SSE_BUFFER_SIZE: posInt().default(32),
+    SSE_BUFFER_SIZE: posInt(65_536).default(32),
+    // One SSE line or event from an upstream; past it the attempt fails (and fails over before the commit point).
+    SSE_MAX_EVENT_BYTES: posInt(1024 * 1024 * 1024).default(16 * 1024 * 1024),
     drift: z
-      .object({ warnPct: nonNeg().default(10), criticalPct: nonNeg().default(25) })
+      .object({ warnPct: num().pipe(z.number().min(0).max(10_000)).default(10), criticalPct: num().pipe(z.number().min(0).max(10_000)).default(25) })
       .refine((d) => d.criticalPct >= d.warnPct, { message: 'criticalPct must be at least warnPct', path: ['criticalPct'] })
       .default({ warnPct: 10, criticalPct: 25 }),
-    TOKEN_AUDIT_SIZE: posInt().default(1000),
-    MAX_BODY_BYTES: posInt().default(50 * 1024 * 1024),
-    MAX_STREAMS: posInt().default(2048),
+    TOKEN_AUDIT_SIZE: posInt(MILLION).default(1000),
+    MAX_BODY_BYTES: posInt(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+    MAX_STREAMS: posInt(MILLION).default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
     Keys: z.array(KeySchema).default([]),
     Cache: CacheSchema.default(CacheSchema.parse({})),

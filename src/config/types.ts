@@ -166,8 +166,18 @@ export interface RouterConfig {
   readonly breaker: BreakerPolicy
   readonly connectTimeoutMs: number
   readonly firstTokenTimeoutMs: number
+  /** Lower bound of the adaptive first-event timeout. */
+  readonly firstTokenFloorMs: number
+  /** False: every stream waits `firstTokenTimeoutMs` for its first event, whatever its history. */
+  readonly adaptiveFirstToken: boolean
   readonly streamIdleTimeoutMs: number
+  /** Longest hold an upstream's Retry-After can put on a target (`Router.maxRetryAfterMs`). */
+  readonly maxRetryAfterMs: number
   readonly dedup: boolean
+  /** Continue a stream cut after the commit point on another try (default true). */
+  readonly continueStreams: boolean
+  /** Hedge slow first events of streams with the next candidate (default false). */
+  readonly hedge: boolean
   /** Declarative routing rules (`Router.rules`), in order: the first that matches wins. */
   readonly rules?: readonly RoutingRule[]
 }
@@ -234,6 +244,8 @@ export interface Config {
   readonly customTransformers: readonly { readonly path: string; readonly options: Readonly<Record<string, unknown>> }[]
   /** Events buffered per stream before we stop reading the upstream (ccr-rust `SSE_BUFFER_SIZE`). */
   readonly sseBufferSize: number
+  /** Longest SSE line or event accepted from an upstream, in characters (`SSE_MAX_EVENT_BYTES`). */
+  readonly sseMaxEventBytes: number
   readonly maxBodyBytes: number
   readonly maxStreams: number
   readonly drift: DriftThresholds

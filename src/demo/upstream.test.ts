@@ -142,3 +142,32 @@ describe('mock upstream streams', () => {
       }), { numRuns: 40 })
   })
 })
+
+describe('mock upstream: continuations, cut-rate and outages', () => {
+  const textOf = (events: Ev[]) => events.map((e) => ((JSON.parse(e.data) as { delta?: { text?: string } }).delta?.text ?? '')).join('')
+
+  it('continues its counter after the last tag of an assistant prefill, less `overlap` chunks, and ignores stream faults then', async () => {
+    const mock = mockWith()
+    const messages = [{ role: 'user', content: 'count' }, { role: 'assistant', content: '[0001] [0002] [0003] [00' }]
+    const res = await mock.fetch(request('anthropic', 'm:chunks=5:cut=2:overlap=1', { stream: true, messages }))
+    assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1) + chunkText(5, 1))
+    assert.equal(mock.attempts()[0]?.outcome, 'ok')
+  })
+
+  it('cut-rate cuts about that share of streams, each before its terminator', async () => {
+    const mock = mockWith()
+    for (let i = 0; i < 40; i++) await (await mock.fetch(request('openai', 'm:chunks=5:cut-rate=0.5', { stream: true }))).text()
+    const cut = mock.attempts().filter((a) => a.outcome === 'cut').length
+    assert.ok(cut > 5 && cut < 35, `${cut} of 40 cut`)
+  })
+
+  it('outage=MS answers 503 from the first attempt of the key for MS, then normally', async () => {
+    let now = 0
+    const mock = mockWith({ now: () => now })
+    assert.equal((await mock.fetch(request('openai', 'm:outage=1000'))).status, 503)
+    now = 999
+    assert.equal((await mock.fetch(request('openai', 'm:outage=1000'))).status, 503)
+    now = 1_000
+    assert.equal((await mock.fetch(request('openai', 'm:outage=1000'))).status, 200)
+  })
+})

@@ -5,9 +5,9 @@
  * are per request (model suffix or `x-mock-*` headers); see harness/README.md.
  */
 import type { MockKnobs } from './mock/knobs.ts'
-import { DEFAULT_KNOBS, hasFault, parseKnobs, withoutFaults } from './mock/knobs.ts'
+import { DEFAULT_KNOBS, hasFault, parseKnobs, withoutFaults, withoutStreamFaults } from './mock/knobs.ts'
 import type { ContentSpec, WireBuilder } from './mock/content.ts'
-import { estimateInputTokens } from './mock/content.ts'
+import { continueFrom, estimateInputTokens, prefillOf } from './mock/content.ts'
 import { anthropicWire } from './mock/anthropic.ts'
 import { openaiWire } from './mock/openai.ts'
 import type { Sleep } from './mock/stream.ts'
@@ -83,6 +83,17 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
   const created = Math.floor(Date.now() / 1000)
   const sleep = opts.sleep ?? coalescedSleep()
 
+  /** When each key was first seen, for `outage=MS` (bounded: keys come from requests). */
+  const firstSeen = new Map<string, number>()
+  function duringOutage(k: MockKnobs, key: string, t: number): MockKnobs {
+    if (k.outageMs === undefined) return k
+    if (!firstSeen.has(key)) {
+      if (firstSeen.size >= 10_000) firstSeen.clear()
+      firstSeen.set(key, t)
+    }
+    return t - (firstSeen.get(key) ?? t) < k.outageMs && k.status === undefined ? { ...k, status: 503 } : k
+  }
+
   async function serveModel(req: Request, format: MockFormat, path: string): Promise<Response> {
     const wire = WIRES[format]
     const body = await readBody(req)
@@ -93,7 +104,9 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const parsed = parseKnobs(model, req.headers, defaults)
     if (!parsed.ok) return jsonResponse(wire.errorBody(422, parsed.error, 0), 422)
     const key = parsed.value.knobs.key ?? model
-    const knobs = effectiveKnobs(parsed.value.knobs, log.nextOfKey(key))
+    const prefill = prefillOf(body)
+    const asked = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
+    const knobs = prefill === undefined ? asked : withoutStreamFaults(asked)
     const t = now() - start
     const stream = body.stream === true
     const attempt = log.add({ t, key, model, baseModel: parsed.value.base, path, format, stream, fault: faultOf(knobs) })
@@ -101,7 +114,7 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const opt = body.stream_options as { include_usage?: unknown } | undefined
     const spec: ContentSpec = {
       id: `${format === 'openai' ? 'chatcmpl' : 'msg'}_mock${attempt.seq}`, model, created, inputTokens,
-      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, mode: knobs.mode, thinkChunks: knobs.thinkChunks,
+      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap), mode: knobs.mode, thinkChunks: knobs.thinkChunks,
       includeUsage: opt?.include_usage === true,
     }
     const random = seededRandom(knobs.seed ?? (opts.seed ?? 1) + attempt.seq)

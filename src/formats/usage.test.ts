@@ -47,6 +47,14 @@ describe('createUsageTap', () => {
     assert.equal(bad.errored, true)
     assert.equal(bad.usage, undefined)
   })
+  it('OpenAI: a finish_reason marks the answer finished before [DONE]; null and quoted text do not', () => {
+    const tap = createUsageTap('openai')
+    tap.observe({ data: '{"choices":[{"delta":{"content":"say \\"finish_reason\\":\\"stop\\""},"finish_reason":null}]}' })
+    assert.equal(tap.finished, false)
+    tap.observe({ data: '{"choices":[{"delta":{},"finish_reason":"stop"}]}' })
+    assert.equal(tap.finished, true)
+    assert.equal(tap.terminal, false)
+  })
   it('Anthropic error events mark the tap errored', () => {
     const tap = createUsageTap('anthropic')
     tap.observe(aev('error', { error: { type: 'overloaded_error', message: 'x' } }))

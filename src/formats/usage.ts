@@ -8,6 +8,11 @@ export interface UsageTap {
   readonly usage: Usage | undefined
   /** message_stop / `[DONE]` was seen. */
   readonly terminal: boolean
+  /**
+   * The answer's own end was seen: message_stop, or an OpenAI `finish_reason`. Several
+   * OpenAI-compatible servers never send `[DONE]`, so a body that ends after this is complete.
+   */
+  readonly finished: boolean
   /** An in-stream error was seen. */
   readonly errored: boolean
   readonly events: number
@@ -36,12 +41,14 @@ function quotedLength(data: string, key: string): number {
   return i - start
 }
 
+const FINISH = /"finish_reason":\s*"/
 const A_CONTENT_KEYS = ['"text":"', '"thinking":"', '"partial_json":"']
 const O_CONTENT_KEYS = ['"content":"', '"reasoning_content":"', '"reasoning":"', '"arguments":"']
 
 class Tap implements UsageTap {
   usage: Usage | undefined
   terminal = false
+  finished = false
   errored = false
   events = 0
   contentEvents = 0
@@ -69,7 +76,7 @@ class Tap implements UsageTap {
   #anthropic(ev: SseEvent): void {
     const name = ev.event
     if (name === 'content_block_delta') return this.#content(ev.data, A_CONTENT_KEYS)
-    if (name === 'message_stop') this.terminal = true
+    if (name === 'message_stop') this.terminal = this.finished = true
     else if (name === 'error') this.errored = true
     else if (name === 'message_start') this.usage = usageOfAnthropic(obj(obj(tryParse(ev.data)).message).usage) ?? this.usage
     else if (name === 'message_delta') this.usage = mergeAnthropicUsage(this.usage, obj(obj(tryParse(ev.data)).usage))
@@ -77,10 +84,12 @@ class Tap implements UsageTap {
 
   #openai(ev: SseEvent): void {
     const data = ev.data
-    if (data === '[DONE]') return void (this.terminal = true)
+    if (data === '[DONE]') return void (this.terminal = this.finished = true)
     if (ev.event === 'error') return void (this.errored = true)
     if (data.includes('"error"') && isObject(obj(tryParse(data)).error)) return void (this.errored = true)
     this.#content(data, O_CONTENT_KEYS)
+    // `"finish_reason":null` rides on every chunk; only a string value ends the answer.
+    if (!this.finished && FINISH.test(data)) this.finished = true
     // Chunks carry `"usage":null` until the final one; parse only when a usage object may be present.
     if (!data.includes('"usage":{') && !data.includes('"usage": {')) return
     const parsed = tryParse(data)

@@ -56,6 +56,8 @@ export interface SwitchyardMetrics {
   readonly circuitState: Gauge
   readonly costUsd: Counter
   readonly rejectedStreams: CounterHandle
+  /** Streams broken after the commit point, by what continuation made of them. */
+  readonly streamContinuations: Counter
   /** Cached per-tier handles. */
   tier(id: string): TierMetrics
   /** A stream started: bumps active streams and the peak. */
@@ -92,6 +94,7 @@ export function createSwitchyardMetrics(options: SwitchyardMetricsOptions = {}):
     retries: r.counter('ccr_retries_total', 'Retries of the same target', tierOpt),
     circuitState: r.gauge('ccr_circuit_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', { ...cap, labelNames: ['target'] }),
     costUsd: r.counter('ccr_cost_usd_total', 'Cost in USD of requests with a known price', tierOpt),
+    streamContinuations: r.counter('ccr_stream_continuations_total', 'Streams broken after the commit point: completed or failed after a continuation, or refused one', { ...cap, labelNames: ['outcome'] }),
   }
   const g = {
     activeStreams: r.gauge('ccr_active_streams', 'Streams in flight').unlabelled,

@@ -10,6 +10,7 @@ import { Semaphore } from './semaphore.ts'
 import { runTest } from './run-test.ts'
 import { TEST_TYPES } from './types.ts'
 import type { ProbeSender, RunRecord, TestResult, TestType } from './types.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 /** Where finished runs go (the PerformanceStore satisfies it). */
 export interface RunSink {
@@ -164,7 +165,7 @@ export class PerfEngine {
   #arm(delayMs?: number): void {
     const wait = Math.max(0, delayMs ?? Math.max(1, this.#o.config.testIntervalMinutes) * 60_000)
     this.#nextRunAt = this.#o.now() + wait
-    this.#timer = this.#sched.setTimeout(() => this.#onTick(), wait)
+    this.#timer = this.#sched.setTimeout(() => this.#onTick(), timerDelay(wait))
   }
 
   #onTick(): void {

@@ -8,6 +8,7 @@ import { emptyBudget, remaining, reserve, rollover, settle } from './budget.ts'
 import type { BudgetState } from './budget.ts'
 import type { GatedOutcome } from './run-test.ts'
 import type { ProbeOutcome, ProbeSender } from './types.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 /** Timers, injected so tests drive them with a fake clock. */
 export interface Scheduler {
@@ -17,7 +18,7 @@ export interface Scheduler {
 
 /** The runtime's own timers. */
 export const realScheduler: Scheduler = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, timerDelay(ms)),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 }
 
@@ -92,7 +93,7 @@ export class ProbeGate {
     const aborted = new Promise<ProbeOutcome>((resolve) => {
       const onAbort = (): void => resolve(failed(ctl.signal.reason instanceof Error ? ctl.signal.reason.message : 'aborted'))
       ctl.signal.addEventListener('abort', onAbort, { once: true })
-      timer = this.#o.scheduler.setTimeout(() => ctl.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), this.#o.timeoutMs)
+      timer = this.#o.scheduler.setTimeout(() => ctl.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), timerDelay(this.#o.timeoutMs))
     })
     try {
       const sent = this.#o.sender({ target, body, signal: ctl.signal })

@@ -1,6 +1,6 @@
 /**
- * Finding and importing user plugin modules (CUSTOM_ROUTER_PATH, `transformers[].path`).
- * `import()` of a `file:` URL works the same in Bun and Deno, for ESM (`export default`) and
+ * Finding user plugin modules (CUSTOM_ROUTER_PATH, `transformers[].path`); plugin-worker.ts
+ * imports them. `import()` of a `file:` URL works the same in Bun and Deno, for ESM (`export default`) and
  * CommonJS (`module.exports`, which both runtimes expose as the default export; name such
  * files `.cjs` when the nearest package.json says `"type": "module"`).
  */
@@ -24,11 +24,8 @@ export function resolvePluginPath(path: string, base: PathBase): string {
   return isAbsolute(path) ? path : resolve(base.dir, path)
 }
 
-/** The module's default export, or the module itself when it has none (a namespace of named exports). */
-export async function importDefault(absPath: string): Promise<unknown> {
-  const mod = (await import(pathToFileURL(absPath).href)) as Record<string, unknown>
-  return 'default' in mod ? mod.default : mod
-}
+/** A plugin's `file:` URL, which the plugin worker imports. */
+export const moduleUrlOf = (absPath: string): string => pathToFileURL(absPath).href
 
 /** The message of anything thrown, for a warning line. */
 export const messageOfThrown = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -12,6 +12,7 @@ import { formatPath } from '../config/issues.ts'
 import { PresetSchema } from '../config/schema.ts'
 import type { Config, PresetConfig, RouterConfig } from '../config/types.ts'
 import { messageOfThrown } from './load.ts'
+import { setOwn } from '../lib/own.ts'
 
 /** The Router keys a preset may set; the main Router's policies (retries, weights…) are kept. */
 const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
@@ -34,7 +35,7 @@ export async function readPresetDir(dir: string): Promise<{ files: Record<string
     if (name === undefined || !NAME.test(name)) continue
     const path = e.isDirectory() ? join(dir, e.name, 'config.json') : join(dir, e.name)
     try {
-      files[name] = JSON5.parse(await readFile(path, 'utf8'))
+      setOwn(files, name, JSON5.parse(await readFile(path, 'utf8')))
     } catch (err) {
       if (e.isDirectory() && (err as { code?: unknown }).code === 'ENOENT') continue
       errors.push(`${path}: ${messageOfThrown(err)}`)
@@ -64,7 +65,7 @@ export function withPresetFiles(config: Config, files: Readonly<Record<string, u
   for (const [name, file] of Object.entries(files)) {
     if (Object.hasOwn(config.presets, name)) continue
     const r = presetFromFile(file, config.router)
-    if (r.preset) added[name] = r.preset
+    if (r.preset) setOwn(added, name, r.preset)
     else warn(`preset "${name}": ${r.errors.join('; ')}: skipped`)
   }
   return Object.keys(added).length === 0 ? config : { ...config, presets: { ...added, ...config.presets } }

@@ -49,6 +49,9 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
   return {
     config: withPresets,
     ...(router ? { customRouter: router } : {}),
-    unload: transformers.unload,
+    unload: () => {
+      transformers.unload()
+      router?.close?.()
+    },
   }
 }

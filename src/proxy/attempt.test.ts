@@ -24,6 +24,17 @@ describe('timeoutsFor', () => {
     assert.deepEqual(timeoutsFor({ stream: true, leftMs: 5_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 5_000, firstTokenPhase: 'total' })
   })
 
+  it('a try with a candidate after it uses at most half the time left, reported as first_token (fail over, not stop)', () => {
+    assert.deepEqual(timeoutsFor({ stream: false, leftMs: 600_000, hasNext: true }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 300_000, firstTokenPhase: 'first_token' })
+    assert.deepEqual(timeoutsFor({ stream: true, leftMs: 50_000, hasNext: true }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 25_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000 })
+  })
+
+  it('a stream carries its adaptive first-event bound when it is tighter than the rest; JSON never does', () => {
+    assert.deepEqual(timeoutsFor({ stream: true, leftMs: 600_000, firstEventMs: 5_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 60_000, firstTokenPhase: 'first_token', connectTimeoutMs: 10_000, firstEventMs: 5_000 })
+    assert.deepEqual(timeoutsFor({ stream: true, leftMs: 4_000, firstEventMs: 5_000 }, deps(60_000, 10_000)), { firstTokenTimeoutMs: 4_000, firstTokenPhase: 'total' })
+    assert.equal(timeoutsFor({ stream: false, leftMs: 600_000, maxTokens: 10, firstEventMs: 5_000 }, deps(60_000, 10_000)).firstEventMs, undefined)
+  })
+
   it('law: no bound ever exceeds the time left before the deadline', () => {
     const maxTokens = fc.option(fc.integer({ min: 0, max: 1e5 }), { nil: undefined })
     fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), maxTokens, (stream, left, ftt, connect, max) => {

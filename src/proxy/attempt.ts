@@ -4,15 +4,19 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, pluginRewritesRequests, responseOptions, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
+import { applyRequestTransformersAsync, pluginRewritesRequests, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
 import { passthroughText } from './passthrough.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
+import { timerDelay } from '../lib/clock.ts'
+import { scrubberOf } from '../config/secrets.ts'
+import { getOwn } from '../lib/own.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
@@ -70,7 +74,7 @@ const chains = new WeakMap<PlannedTarget, readonly TransformerUse[]>()
 export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
   let chain = chains.get(t)
   if (!chain) {
-    chain = [...t.provider.transformers, ...(t.provider.modelTransformers[t.model] ?? [])]
+    chain = [...t.provider.transformers, ...(getOwn(t.provider.modelTransformers, t.model) ?? [])]
     chains.set(t, chain)
   }
   return chain
@@ -98,10 +102,12 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
+  const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], { model: t.model, format: t.provider.format })
+  const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody
   // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.
   const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewritesRequests(chainOf(t)) ? rc.rawBody : undefined
-  const text = raw === undefined ? undefined : passthroughText(raw, req.body, upBody)
-  const call = buildCall(t, upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, ...(text === undefined ? {} : { text }) })
+  const text = raw === undefined ? undefined : passthroughText(raw, req.body, finalBody)
+  const call = { ...buildCall(t, finalBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, ...(text === undefined ? {} : { text }) }), ...(responseOut ? { responseOut } : {}) }
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
@@ -112,7 +118,11 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
     }
     const timer = deps.routing.begin(t)
     rc.trace.attempts++
-    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, ...timeoutsFor({ stream: req.stream, leftMs: left, maxTokens: maxTokensOf(req) }, deps) })
+    const bounds = {
+      stream: req.stream, leftMs: left, maxTokens: maxTokensOf(req), hasNext: next !== undefined,
+      ...(req.stream ? { firstEventMs: firstEventTimeoutMs(deps.routing.firstEventHistory?.(t), estimatedInputTokens, deps.config.router) } : {}),
+    }
+    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, scrub: scrubberOf(deps.config), ...timeoutsFor(bounds, deps) })
     if (r.ok) return ok({ target: t, up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
@@ -140,23 +150,30 @@ export interface TryBounds {
   readonly leftMs: number
   /** The client's output cap, when it set one. */
   readonly maxTokens?: number
+  /** Another candidate follows this one: the try gets only its share of the time left. */
+  readonly hasNext?: boolean
+  /** Streams: the adaptive first-event timeout (resilience/attempt-budget.ts). */
+  readonly firstEventMs?: number
 }
 
 /**
  * The bounds of one try with `leftMs` of the client's budget left: a stream must reach its
- * first event within `firstTokenTimeoutMs`; a JSON answer gets that plus `maxTokens` at the
- * floor rate, since its headers come after the whole generation. When the deadline is the
- * tighter bound the timeout is reported as `total`, so nobody retries it.
+ * first event within `firstTokenTimeoutMs` (and break no silence longer than its adaptive
+ * `firstEventMs`); a JSON answer gets that plus `maxTokens` at the floor rate, since its
+ * headers come after the whole generation. A try with a candidate after it uses at most its
+ * share of the time left (resilience/attempt-budget.ts), so a silent target is left while the
+ * next one can still answer. When the deadline itself is the bound the timeout is reported as
+ * `total`, so nobody retries it.
  */
-export function timeoutsFor({ stream, leftMs, maxTokens }: TryBounds, deps: Pick<Deps, 'config'>): Omit<CallLimits, 'signal' | 'fetch'> {
+export function timeoutsFor({ stream, leftMs, maxTokens, hasNext, firstEventMs }: TryBounds, deps: Pick<Deps, 'config'>): Omit<CallLimits, 'signal' | 'fetch'> {
   const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
   const generation = stream ? 0 : maxTokens === undefined ? Infinity : (maxTokens / JSON_FLOOR_TOKENS_PER_SEC) * 1_000
-  const bound = firstTokenTimeoutMs + generation
-  const byFirstToken = bound < leftMs
+  const limit = Math.min(firstTokenTimeoutMs + generation, attemptShareMs(leftMs, hasNext === true), leftMs)
   return {
-    firstTokenTimeoutMs: byFirstToken ? bound : leftMs,
-    firstTokenPhase: byFirstToken ? 'first_token' : 'total',
-    ...(stream && connectTimeoutMs < leftMs ? { connectTimeoutMs } : {}),
+    firstTokenTimeoutMs: limit,
+    firstTokenPhase: limit < leftMs ? 'first_token' : 'total',
+    ...(stream && connectTimeoutMs < limit ? { connectTimeoutMs } : {}),
+    ...(stream && firstEventMs !== undefined && firstEventMs < limit ? { firstEventMs } : {}),
   }
 }
 
@@ -166,7 +183,7 @@ export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (ms <= 0 || signal.aborted) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
     const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
-    const id = setTimeout(done, ms)
+    const id = setTimeout(done, timerDelay(ms))
     signal.addEventListener('abort', done, { once: true })
   })
 }

@@ -18,7 +18,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { JsonObject } from '../formats/types.ts'
-import type { ClientRequest, RequestTrace, RouteDecision } from './types.ts'
+import type { ClientRequest, PlannedTarget, RequestTrace, RouteDecision } from './types.ts'
 
 export interface RequestContext {
   readonly req: ClientRequest
@@ -32,6 +32,13 @@ export interface RequestContext {
   estimatedInputTokens: number
   /** The client's JSON text, for a same-format body sent as is (passthrough.ts); dropped at the commit point. */
   rawBody: string | undefined
+  /**
+   * The plan's targets after the one that committed, where a stream that breaks may be
+   * continued (continue.ts); set by `pipeline.ts` when `Router.continueStreams` is on.
+   */
+  remaining?: readonly PlannedTarget[]
+  /** A last change to the upstream body in the target's format (a continuation's DeepSeek `prefix` flag). */
+  readonly finishBody?: (body: JsonObject) => JsonObject
 }
 
 export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): RequestContext {

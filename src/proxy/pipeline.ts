@@ -7,7 +7,8 @@
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import type { CacheEntry } from '../cache/store.ts'
-import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
+import type { AttemptFailure, AttemptOk } from './attempt.ts'
+import { attemptHedged } from './hedge.ts'
 import { newContext, routed, type RequestContext } from './context.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
@@ -34,16 +35,22 @@ export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): 
   for (let target = queue[0]; target; target = queue[0]) {
     const rest = queue.slice(1)
     Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
-    const outcome = await attemptTarget(ctx, target, rest[0])
+    const { outcome, hedge } = await attemptHedged(ctx, target, rest)
+    const left = hedge ? rest.filter((r) => r !== hedge) : rest
     if (outcome.ok) {
       ctx.rawBody = undefined
+      // A hedge may have answered first: the trace names the target that did.
+      Object.assign(trace, { target: outcome.value.target.key, tier: outcome.value.target.tier })
+      // A stream that breaks after this point may be continued on these (stream.ts, continue.ts).
+      if (deps.config.router.continueStreams) ctx.remaining = rest.filter((r) => r !== outcome.value.target)
       const res = commit(ctx, outcome.value)
-      return cached ? cache!.capture(ctx, { target, res, lookup: cached }) : res
+      return cached ? cache!.capture(ctx, { target: outcome.value.target, res, lookup: cached }) : res
     }
     last = moreTelling(last, outcome.error)
     tried.push(target.key)
+    if (hedge) tried.push(hedge.key)
     if (!outcome.error.failover || deps.now() >= ctx.deadlineAt) break
-    queue = deps.routing.reroute?.(outcome.error.error, rest, tried, req.preset) ?? rest
+    queue = deps.routing.reroute?.(outcome.error.error, left, tried, req.preset) ?? left
   }
   return fail(ctx, last?.error ?? { kind: 'no_upstream', message: 'No target could be tried' })
 }

@@ -54,9 +54,13 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
   trace.ttfbMs = deps.now() - req.receivedAt
   deps.telemetry.streamOpened()
   const stream = streamBody(rc, { ...a, up: a.up }, (end) => {
-    a.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
-    a.release(end.usage)
-    trace.usage = end.usage
+    end.attempt.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
+    end.attempt.release(end.usage)
+    // Every attempt that streamed into the answer is billed: the usage is their sum.
+    trace.usage = end.totalUsage
+    // ~4 characters a token: only used when the upstream reported no usage at all.
+    if (!end.totalUsage) trace.estimatedOutputTokens = Math.ceil(end.outputChars / 4)
+    if (end.continued > 0) trace.continued = end.continued
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()

@@ -5,12 +5,15 @@
  * never a truncated answer that looks complete.
  */
 import type { ProxyError } from '../errors.ts'
-import { createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, translationFor } from '../formats/index.ts'
+import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, translationFor, type UsageTap } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
-import type { PlannedTarget, UpstreamOk } from './types.ts'
+import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuation } from './continue.ts'
+import { errorPayloadOf, scrubError, tooLarge } from './upstream.ts'
+import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
+import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
 
@@ -24,8 +27,17 @@ export function responseAdapter(client: WireFormatName, upstream: WireFormatName
 
 export interface StreamEnd {
   readonly ok: boolean
+  /** Usage of the last attempt (the one `attempt` names). */
   readonly usage?: Usage
   readonly error?: ProxyError
+  /** The attempt that served the end of the stream: the committed one, or the last continuation. */
+  readonly attempt: AttemptOk
+  /** Usage summed over every attempt that streamed into this answer. */
+  readonly totalUsage?: Usage
+  /** How many times the stream was continued on another try. */
+  readonly continued: number
+  /** Characters of model output seen (for an estimate when the upstream reports no usage). */
+  readonly outputChars: number
 }
 
 const encoder = new TextEncoder()
@@ -35,87 +47,198 @@ const PING: Record<'anthropic' | 'openai', Uint8Array> = {
   openai: encoder.encode(': ping\n\n'),
 }
 
-/** The client-facing body of a committed stream. `onEnd` runs exactly once. */
-export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'>, a: AttemptOk & { up: StreamUp }, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
+/** One upstream attempt feeding the client stream. */
+interface Source {
+  readonly t: PlannedTarget
+  readonly a: AttemptOk & { up: StreamUp }
+  readonly translator: StreamTranslator | undefined
+  readonly tap: UsageTap
+  sawContent: boolean
+}
+
+function sourceOf(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: StreamUp }): Source {
+  return { t, a, translator: responseAdapter(req.format, t.provider.format, a.ctx)?.stream(a.ctx), tap: createUsageTap(t.provider.format), sawContent: false }
+}
+
+/**
+ * The client-facing body of a committed stream. `onEnd` runs exactly once. When the context
+ * has `remaining` targets (pipeline.ts, with `Router.continueStreams`), a stream that breaks
+ * after the commit point is continued on another try (continue.ts) instead of ending with an
+ * in-stream error, when what the client has allows it.
+ */
+export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<RequestContext>, a: AttemptOk & { up: StreamUp }, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
   const { req, deps } = rc
-  const { up, target: t } = a
-  const translator: StreamTranslator | undefined = responseAdapter(req.format, t.provider.format, a.ctx)?.stream(a.ctx)
-  const tap = createUsageTap(t.provider.format)
-  let sawContent = false
+  const cont = continuable(rc) ? rc : undefined
+  let cur = sourceOf(req, a.target, a)
+  const rec = cont ? new StreamRecord(req.format) : undefined
+  let splicer: Splicer | undefined
+  let continued = 0
+  let earlier: Usage | undefined
   let ended = false
   let failure: ProxyError | undefined
+  let pending: ProxyError | undefined
   let ctrl: ReadableStreamDefaultController<Uint8Array>
 
-  const observe = (evs: readonly SseEvent[]) => {
-    for (const ev of evs) {
-      tap.observe(ev)
-      // The tap already recognises content deltas (text, reasoning, tool arguments) of the upstream's format.
-      if (!sawContent && tap.contentEvents > 0) { sawContent = true; a.timer.firstToken() }
-    }
-  }
-  const render = (evs: readonly SseEvent[], bytes: readonly Uint8Array[]): Uint8Array[] => {
-    if (!translator) return [...bytes]
+  /** Upstream events → client chunks; stops at an upstream error event when the stream may be continued. */
+  const process = (evs: readonly SseEvent[], bytes: readonly Uint8Array[]): { chunks: Uint8Array[]; broken?: ProxyError } => {
     const out: SseEvent[] = []
-    for (const ev of evs) out.push(...translator.push(ev))
-    return out.length ? [encodeAll(out)] : []
+    let broken: ProxyError | undefined
+    for (const ev of evs) {
+      const failed = rec ? errorPayloadOf(ev) : undefined
+      if (failed) { broken = streamErrorOf(failed, cur.t.key); break }
+      cur.tap.observe(ev)
+      // The tap already recognises content deltas (text, reasoning, tool arguments) of the upstream's format.
+      if (!cur.sawContent && cur.tap.contentEvents > 0) { cur.sawContent = true; cur.a.timer.firstToken() }
+      if (cur.translator) out.push(...cur.translator.push(ev))
+      else out.push(ev)
+    }
+    // A pure pass-through sends the upstream's bytes untouched; a stream that may be spliced
+    // sends whole events only, so a cut never leaves half an event at the client.
+    if (!cur.translator && !rec) return { chunks: [...bytes] }
+    return { chunks: emit(out), ...(broken ? { broken } : {}) }
+  }
+  const emit = (evs: readonly SseEvent[]): Uint8Array[] => {
+    const client = splicer ? splicer.push(evs) : evs
+    if (rec) for (const ev of client) rec.observe(ev)
+    return client.length ? [encodeAll(client)] : []
   }
   const watched: WatchedStream = {
     lastUpstreamAt: deps.now(),
     lastClientAt: deps.now(),
     idleMs: deps.config.router.streamIdleTimeoutMs,
     deadlineAt: req.receivedAt + deps.config.apiTimeoutMs,
-    onTimeout: (phase) => { failure ??= { kind: 'timeout', target: t.key, phase }; up.abort(failure) },
+    onTimeout: (phase) => { failure ??= { kind: 'timeout', target: cur.t.key, phase }; cur.a.up.abort(failure) },
     ping: () => { if (!ended) ctrl.enqueue(PING[req.format]) },
-    abort: (message) => { failure ??= { kind: 'overloaded', message }; up.abort(failure) },
+    abort: (message) => { failure ??= { kind: 'overloaded', message }; cur.a.up.abort(failure) },
   }
   const unwatch = deps.watchdog.watch(watched)
   const onClientGone = () => finish(undefined, { kind: 'client_closed' })
   req.signal.addEventListener('abort', onClientGone, { once: true })
 
-  function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError): void {
+  /** The closing events once the current upstream ended its body, or why it was incomplete. */
+  function closing(): { events: SseEvent[]; broken?: ProxyError } {
+    const { translator, tap } = cur
+    if (translator) {
+      const evs = translator.end()
+      if (translator.errored && rec) return { events: [], broken: incomplete(cur.t, tap.events) }
+      return { events: evs }
+    }
+    if (rec && !tap.finished && !tap.errored) return { events: [], broken: incomplete(cur.t, tap.events) }
+    return { events: passThroughEnd(req.format, tap, cur.t) }
+  }
+
+  function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError, last: readonly SseEvent[] = []): void {
     if (ended) return
+    const { translator, tap, a: at } = cur
     if (c) {
-      const closing = error ? renderStreamError(req.format, error) : translator ? translator.end() : tap.terminal || tap.errored ? [] : renderStreamError(req.format, incomplete(t, tap.events))
-      if (closing.length) c.enqueue(encodeAll(closing))
+      if (error) error = scrubError(error, scrubberOf(deps.config))
+      const tail = error ? [...(splicer?.end() ?? []), ...renderStreamError(req.format, error)] : [...(splicer ? [...splicer.push(last), ...splicer.end()] : last)]
+      // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
+      // that partial event, so the error is parsed as an event of its own (a blank line at an
+      // event boundary dispatches nothing).
+      if (tail.length) c.enqueue(!translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail))
       c.close()
     }
     ended = true
     unwatch()
     req.signal.removeEventListener('abort', onClientGone)
-    if (error?.kind === 'client_closed') { up.abort(error); void up.reader.cancel().catch(() => undefined) }
-    const complete = !error && (translator ? translator.done && !translator.errored : tap.terminal && !tap.errored)
-    const endError = error ?? (complete ? undefined : incomplete(t, tap.events))
-    onEnd({ ok: complete, usage: tap.usage, error: endError })
+    if (error?.kind === 'client_closed') { at.up.abort(error); void at.up.reader.cancel().catch(() => undefined) }
+    const complete = !error && (translator ? translator.done && !translator.errored : tap.finished && !tap.errored)
+    const endError = error ?? (complete ? undefined : incomplete(cur.t, tap.events))
+    if (continued > 0 && !error) deps.telemetry.continued?.(complete ? 'completed' : 'failed')
+    onEnd({ ok: complete, usage: tap.usage, error: endError, attempt: at, totalUsage: addUsage(earlier, tap.usage), continued, outputChars: tap.outputChars })
+  }
+
+  /**
+   * The current upstream broke after the commit point: continue on another try (true: read
+   * on), or end the stream with the error (false).
+   */
+  async function broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
+    const why = rec && cont && !ended ? refusal(rec, error, continued) : 'disabled'
+    if (why !== undefined || !rec || !cont) {
+      if (why !== 'disabled' && rec) deps.telemetry.continued?.('refused')
+      finish(c, error)
+      return false
+    }
+    const old = cur
+    old.a.up.abort(error)
+    void old.a.up.reader.cancel().catch(() => undefined)
+    const next = await openContinuation(cont, rec, continuationCandidates(old.t, error, cont.remaining))
+    if (ended) {
+      if (next) { next.a.up.abort({ kind: 'client_closed' }); next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } }); next.a.release() }
+      return false
+    }
+    // Nothing could continue: the answer ends with the error, as without continuation.
+    if (!next) {
+      deps.telemetry.continued?.('failed')
+      finish(c, error)
+      return false
+    }
+    // The broken try ends here; the last one is ended by onEnd.
+    old.a.timer.finish({ ok: false, error, outputTokens: old.tap.usage?.outputTokens })
+    old.a.release(old.tap.usage)
+    earlier = addUsage(earlier, old.tap.usage)
+    deps.telemetry.attemptFailed(old.t, error)
+    deps.routing.continued?.(old.t)
+    continued++
+    failure = undefined
+    cur = sourceOf(req, next.t, next.a)
+    splicer = new Splicer(req.format, rec)
+    watched.lastUpstreamAt = deps.now()
+    const opening = splicer.opening()
+    for (const ev of opening) rec.observe(ev)
+    if (opening.length) c.enqueue(encodeAll(opening))
+    const head = process(cur.a.up.headEvents, cur.a.up.head)
+    for (const chunk of head.chunks) c.enqueue(chunk)
+    return head.broken ? broke(c, head.broken) : true
   }
 
   return new ReadableStream<Uint8Array>({
     start(c) {
       ctrl = c
-      observe(up.headEvents)
-      for (const chunk of render(up.headEvents, up.head)) c.enqueue(chunk)
+      const head = process(cur.a.up.headEvents, cur.a.up.head)
+      for (const chunk of head.chunks) c.enqueue(chunk)
+      // An error right after the commit point is met on the first pull.
+      pending = head.broken
     },
     async pull(c) {
+      if (pending) { const f = pending; pending = undefined; if (!(await broke(c, f))) return }
       for (;;) {
+        const up = cur.a.up
         let r: Awaited<ReturnType<typeof up.reader.read>>
         try {
           r = await up.reader.read()
         } catch (e) {
+          if (ended) return
           // Runtime messages can name hosts; only the redacted text reaches the client.
-          return finish(c, failure ?? { kind: 'stream_broken', target: t.key, afterEvents: tap.events, message: redact(String((e as Error)?.message ?? e)) })
+          if (await broke(c, failure ?? { kind: 'stream_broken', target: cur.t.key, afterEvents: cur.tap.events, message: redact(String((e as Error)?.message ?? e)) })) continue
+          return
         }
         if (ended) return
         if (r.done) {
-          const rest = up.decode.flush()
-          observe(rest)
-          for (const chunk of render(rest, [])) c.enqueue(chunk)
-          return finish(c)
+          const rest = process(up.decode.flush(), [])
+          for (const chunk of rest.chunks) c.enqueue(chunk)
+          const end = rest.broken ? { events: [], broken: rest.broken } : closing()
+          if (!end.broken) return finish(c, undefined, end.events)
+          if (await broke(c, end.broken)) continue
+          return
         }
         watched.lastUpstreamAt = deps.now()
-        const evs = up.decode.push(r.value)
-        observe(evs)
-        const out = render(evs, [r.value])
-        if (out.length === 0) continue
-        for (const chunk of out) c.enqueue(chunk)
+        let evs: SseEvent[]
+        try {
+          evs = up.decode.push(r.value)
+        } catch (e) {
+          // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
+          const tooBig = tooLarge(e, cur.t, cur.tap.events)
+          if (!tooBig) throw e
+          void up.reader.cancel().catch(() => undefined)
+          if (await broke(c, tooBig)) continue
+          return
+        }
+        const step = process(evs, [r.value])
+        for (const chunk of step.chunks) c.enqueue(chunk)
+        if (step.broken) { if (await broke(c, step.broken)) continue; return }
+        if (step.chunks.length === 0) continue
         watched.lastClientAt = watched.lastUpstreamAt
         if ((c.desiredSize ?? 1) <= 0) deps.telemetry.backpressure()
         return
@@ -125,6 +248,29 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'>, a: AttemptO
       finish(undefined, { kind: 'client_closed' })
     },
   }, new CountQueuingStrategy({ highWaterMark: Math.max(1, deps.config.sseBufferSize) }))
+}
+
+/** Why this break is not continued (undefined: it is). */
+function refusal(rec: StreamRecord, error: ProxyError, continued: number): string | undefined {
+  if (continued >= MAX_CONTINUATIONS) return 'too many continuations'
+  if (error.kind === 'client_closed' || (error.kind === 'timeout' && error.phase === 'total') || error.kind === 'overloaded') return 'the request is over'
+  return cannotContinue(rec)
+}
+
+function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a || !b) return a ?? b
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens, cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens }
+}
+
+/**
+ * The closing events of a pass-through stream whose body ended: none after its terminator or
+ * an error; `[DONE]` after an OpenAI `finish_reason` (the sentinel is optional upstream, but
+ * clients expect it); otherwise the answer was cut short and gets an in-stream error.
+ */
+function passThroughEnd(format: WireFormatName, tap: UsageTap, t: PlannedTarget): SseEvent[] {
+  if (tap.terminal || tap.errored) return []
+  if (tap.finished && format === 'openai') return [{ data: '[DONE]' }]
+  return renderStreamError(format, incomplete(t, tap.events))
 }
 
 function incomplete(t: PlannedTarget, events: number): ProxyError {

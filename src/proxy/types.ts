@@ -81,6 +81,8 @@ export interface RequestTrace {
   /** Set by telemetry.ts when the price is known. */
   costUsd?: number
   estimatedInputTokens: number
+  /** Output tokens estimated from the characters streamed (set when a stream reported no usage). */
+  estimatedOutputTokens?: number
   failure?: string
   stream: boolean
   /** The routing rule that chose the target. */
@@ -89,8 +91,8 @@ export interface RequestTrace {
   skipped?: readonly string[]
   /** Response cache outcome, when the cache applied to this request. */
   cache?: 'hit' | 'miss'
-  /** The stream was resumed after a break (a continuation): such an answer is never cached. */
-  continued?: boolean
+  /** How often the stream was continued after a break (absent: never); such an answer is never cached. */
+  continued?: number
   /** The client's API key name (`Keys[].name`), for per-key usage and budgets. */
   apiKey?: string
 }

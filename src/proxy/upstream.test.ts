@@ -73,6 +73,48 @@ describe('callUpstream: timeouts are typed by phase', () => {
   })
 })
 
+describe('callUpstream: the adaptive first-event silence bound', () => {
+  /** A stream that writes `parts` with `gapMs` of real time before each one. */
+  const paced = (parts: readonly string[], gapMs: number) => async (req: Request) => {
+    const enc = new TextEncoder()
+    let i = 0
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, gapMs))
+        if (req.signal.aborted) return c.error(new Error('aborted'))
+        const part = parts[i++]
+        if (part === undefined) return c.close()
+        c.enqueue(enc.encode(part))
+      },
+    })
+    return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } })
+  }
+  const run = (fetchFn: (req: Request) => Promise<Response>, firstEventMs: number) => {
+    const t = target('m')
+    const c = buildCall(t, { model: 'm', stream: true }, { client: new Headers(), query: '', sameFormat: true, stream: true })
+    return callUpstream(c, t, { fetch: fetchFn, signal: new AbortController().signal, firstTokenTimeoutMs: 5_000, firstEventMs })
+  }
+  const role = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
+  const text = 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
+
+  it('keep-alive comments and framing chunks restart it: a model that keeps the line alive while it thinks is not cut off', async () => {
+    const r = await run(paced([': ping\n\n', role, ': ping\n\n', ': ping\n\n', ': ping\n\n', text], 40), 150)
+    assert.ok(r.ok && r.value.kind === 'stream')
+    assert.ok(r.value.headEvents.some((e) => e.data.includes('"hi"')), 'committed at the first content event')
+    await r.value.reader.cancel()
+  })
+
+  it('a silence longer than it before any content is a first_token timeout, well before firstTokenTimeoutMs', async () => {
+    const r = await run(paced([role, text], 400), 60)
+    assert.deepEqual(r.ok ? undefined : r.error, { kind: 'timeout', target: 'oai,m', phase: 'first_token' })
+  })
+
+  it('framing events are held: an error after them is still a failure before the commit point', async () => {
+    const r = await run(paced([role, 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'], 5), 1_000)
+    assert.equal(r.ok, false)
+  })
+})
+
 describe('rate-limit reset headers count as a Retry-After', () => {
   const now = Date.parse('2026-01-01T00:00:00Z')
   it('reaches the pipeline: a 429 with only reset headers comes back with retryAfterMs', async () => {

@@ -5,16 +5,19 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, parseUpstreamError, streamErrorOf } from '../formats/index.ts'
+import { createSseDecoder, createUsageTap, DEFAULT_MAX_EVENT_CHARS, parseUpstreamError, SseEventTooLarge, streamErrorOf } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 export interface UpstreamCall {
   readonly url: string
   readonly headers: Headers
   readonly body: string
   readonly stream: boolean
+  /** The transformers' `transformResponseOut` chain, run on a 2xx answer before it is read. */
+  readonly responseOut?: (res: Response) => Promise<Response>
 }
 
 export interface CallLimits {
@@ -24,6 +27,12 @@ export interface CallLimits {
   readonly signal: AbortSignal
   /** Milliseconds allowed until the first event (streams) or the whole answer (JSON). */
   readonly firstTokenTimeoutMs: number
+  /**
+   * Streams: how long the body may stay silent before its first content event (the adaptive
+   * first-event timeout). Any bytes (a ping, a comment, `message_start`) restart it, so a
+   * model that keeps the line alive while it thinks runs on, up to `firstTokenTimeoutMs`.
+   */
+  readonly firstEventMs?: number
   /** What that bound is called when it fires: `total` when the client's deadline set it. Default `first_token`. */
   readonly firstTokenPhase?: TimeoutPhase
   /**
@@ -33,6 +42,10 @@ export interface CallLimits {
   readonly connectTimeoutMs?: number
   /** Wall clock (epoch ms) for rate-limit reset timestamps; without it only relative hints are read. */
   readonly now?: () => number
+  /** Longest SSE line or event accepted from the upstream (`SSE_MAX_EVENT_BYTES`); default 16 Mi characters. */
+  readonly maxEventChars?: number
+  /** Removes configured secrets from the message of an error (upstream bodies may echo our headers). */
+  readonly scrub?: (text: string) => string
 }
 
 /** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
@@ -57,13 +70,24 @@ export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: He
   return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: opts.text ?? JSON.stringify(body), stream: opts.stream }
 }
 
-/** Sends one call and waits for the commit point. */
+/** Sends one call and waits for the commit point; an error's message is scrubbed of configured secrets. */
 export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
+  const r = await send(call, t, limits)
+  return r.ok || !limits.scrub ? r : err(scrubError(r.error, limits.scrub))
+}
+
+/** `e` with every message-like field passed through `scrub`. */
+export function scrubError(e: ProxyError, scrub: (text: string) => string): ProxyError {
+  return 'message' in e && typeof e.message === 'string' ? { ...e, message: scrub(e.message) } as ProxyError : e
+}
+
+async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
   const guard = guardCall(limits, call.stream)
   try {
-    const res = await limits.fetch(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
+    const raw = await limits.fetch(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
     guard.connected()
+    const res = raw.status >= 200 && raw.status <= 299 && call.responseOut ? await call.responseOut(raw) : raw
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
       return err(parseUpstreamError({ format: t.provider.format, status: res.status, body: text, target: t.key, headers: res.headers, now: limits.now?.() }))
@@ -73,7 +97,7 @@ export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits:
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
     if (!isSse || !res.body) return await readJson(res, t)
-    const head = await peekFirstEvent(res.body.getReader(), t)
+    const head = await peekFirstEvent(res.body.getReader(), t, guard.heard, limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS)
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
   } catch (e) {
@@ -91,17 +115,22 @@ function guardCall(limits: CallLimits, stream: boolean) {
   const stop = (reason: 'client' | TimeoutPhase) => () => { why ??= reason; ac.abort(reason === 'client' ? limits.signal.reason : new Error(`timeout (${reason})`)) }
   const onClient = stop('client')
   limits.signal.addEventListener('abort', onClient, { once: true })
-  const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), Math.max(1, limits.firstTokenTimeoutMs))
+  const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), timerDelay(limits.firstTokenTimeoutMs))
   const connectMs = limits.connectTimeoutMs
-  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), Math.max(1, connectMs)) : undefined
+  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), timerDelay(connectMs)) : undefined
+  const quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs ? Math.max(1, limits.firstEventMs) : undefined
+  const onQuiet = stop('first_token')
+  let quiet = quietMs === undefined ? undefined : setTimeout(onQuiet, timerDelay(quietMs))
   return {
     signal: ac.signal,
     abort: (r?: unknown) => ac.abort(r),
     why: () => why,
     connected: () => clearTimeout(connect),
+    /** Bytes arrived before the first content event: the silence timer starts again. */
+    heard: () => { if (quietMs !== undefined) { clearTimeout(quiet); quiet = setTimeout(onQuiet, timerDelay(quietMs)) } },
     failure: (t: PlannedTarget): ProxyError | undefined =>
       why === undefined ? undefined : why === 'client' ? { kind: 'client_closed' } : { kind: 'timeout', target: t.key, phase: why },
-    release: () => { clearTimeout(first); clearTimeout(connect); limits.signal.removeEventListener('abort', onClient) },
+    release: () => { clearTimeout(first); clearTimeout(connect); clearTimeout(quiet); limits.signal.removeEventListener('abort', onClient) },
   }
 }
 
@@ -117,36 +146,71 @@ async function readJson(res: Response, t: PlannedTarget): Promise<Result<Upstrea
 type Head = { reader: ReadableStreamDefaultReader<Uint8Array>; head: Uint8Array[]; headEvents: SseEvent[]; decode: EventDecoder }
 
 /** A byte-level SSE decoder: TextDecoder in stream mode so multi-byte characters survive chunk splits. */
-export function eventDecoder(): EventDecoder {
+export function eventDecoder(maxEventChars?: number): EventDecoder {
   const text = new TextDecoder()
-  const sse = createSseDecoder()
+  const sse = createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars })
   return {
     push: (bytes) => sse.push(text.decode(bytes, { stream: true })),
     flush: () => { const rest = text.decode(); return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush() },
   }
 }
 
-/** Reads until the first real event (pings and comments do not count). An error event is a failure. */
-async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget): Promise<Result<Head, ProxyError>> {
-  const decode = eventDecoder()
+/** The failure of a stream whose upstream sent an oversized line or event (nothing of it reached the client yet when before the commit point). */
+export function tooLarge(e: unknown, t: PlannedTarget, afterEvents: number): ProxyError | undefined {
+  return e instanceof SseEventTooLarge ? { kind: 'stream_broken', target: t.key, afterEvents, message: e.message } : undefined
+}
+
+/**
+ * Reads until the first content event (text, thinking or tool arguments) or the answer's end:
+ * that is the commit point. Framing events before it (`message_start`, a role-only chunk,
+ * pings) are held, so an error event or a silence there still allows failover and nothing
+ * has reached the client. A body that ends with only framing events is handed on as before
+ * (the stream renders it complete or as an in-stream error). A line or event longer than
+ * `maxChars`, or more than `maxChars` bytes held before the commit point, ends the attempt
+ * (and the next target is tried).
+ */
+async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget, heard: () => void, maxChars: number): Promise<Result<Head, ProxyError>> {
+  const decode = eventDecoder(maxChars)
+  const tap = createUsageTap(t.provider.format)
   const head: Uint8Array[] = []
   const headEvents: SseEvent[] = []
+  let headBytes = 0
+  const take = (evs: readonly SseEvent[]): unknown => {
+    for (const ev of evs) {
+      headEvents.push(ev)
+      if (!isRealEvent(ev)) continue
+      const failed = errorPayloadOf(ev)
+      if (failed) return failed
+      tap.observe(ev)
+    }
+    return undefined
+  }
+  const fail = (e: ProxyError): Result<Head, ProxyError> => {
+    void reader.cancel().catch(() => undefined)
+    return err(e)
+  }
   for (;;) {
     const { done, value } = await reader.read()
+    let failed: unknown
+    try {
+      if (!done) {
+        head.push(value)
+        headBytes += value.byteLength
+      }
+      failed = take(done ? decode.flush() : decode.push(value))
+    } catch (e) {
+      const failure = tooLarge(e, t, 0)
+      if (failure) return fail(failure)
+      throw e
+    }
+    if (failed) return fail(streamErrorOf(failed, t.key))
     if (done) {
-      headEvents.push(...decode.flush())
       if (headEvents.some(isRealEvent)) break
       return err({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: 'upstream closed the stream before its first event' })
     }
-    head.push(value)
-    headEvents.push(...decode.push(value))
-    if (headEvents.some(isRealEvent)) break
-  }
-  const first = headEvents.find(isRealEvent)
-  const failed = first && errorPayloadOf(first)
-  if (failed) {
-    void reader.cancel().catch(() => undefined)
-    return err(streamErrorOf(failed, t.key))
+    if (tap.contentEvents > 0 || tap.finished) break
+    if (headBytes > maxChars) return fail({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: `upstream sent more than ${maxChars} bytes before its first content event` })
+    heard()
   }
   return ok({ reader, head, headEvents, decode })
 }
@@ -155,9 +219,9 @@ const isRealEvent = (ev: SseEvent) => ev.event !== 'ping' && ev.data !== ''
 
 /**
  * The error payload of an event that is one (Anthropic `event: error`, OpenAI `{"error": …}`).
- * Only the first event is asked: an error there still allows failover, with its type's status.
+ * Only events before the commit point are asked: an error there still allows failover, with its type's status.
  */
-function errorPayloadOf(ev: SseEvent): unknown {
+export function errorPayloadOf(ev: SseEvent): unknown {
   if (ev.event !== 'error' && !ev.data.includes('"error"')) return undefined
   let parsed: unknown
   try { parsed = JSON.parse(ev.data) } catch { parsed = undefined }

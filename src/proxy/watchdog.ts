@@ -2,6 +2,8 @@
  * One timer for every open stream, instead of one per read: it fires idle and total timeouts
  * and sends keep-alive pings while an upstream is quiet. Cheap at thousands of streams.
  */
+import { timerDelay } from '../lib/clock.ts'
+
 export interface WatchedStream {
   /** Last time bytes arrived from the upstream. */
   lastUpstreamAt: number
@@ -33,7 +35,7 @@ export class StreamWatchdog {
 
   watch(s: WatchedStream): () => void {
     this.#streams.add(s)
-    this.#timer ??= setInterval(() => this.tick(), this.#tickMs)
+    this.#timer ??= setInterval(() => this.tick(), timerDelay(this.#tickMs))
     return () => {
       this.#streams.delete(s)
       if (this.#streams.size === 0 && this.#timer !== undefined) { clearInterval(this.#timer); this.#timer = undefined }

@@ -24,6 +24,14 @@ describe('breaker', () => {
     assert.deepEqual(s, { kind: 'open', until: 1_010, trips: 1 })
   })
 
+  it('a partial failure (a stream cut after content) counts toward the error rate, not the streak', () => {
+    const partial = { type: 'failure', partial: true } as const
+    let s = breakerInitial(0)
+    for (let i = 0; i < 10; i++) s = breakerNext(s, partial, i, p)
+    assert.equal(s.kind, 'closed')
+    assert.equal(breakerNext(s, { ...partial, errorRate: 0.9, requests: 50 }, 11, p).kind, 'open')
+  })
+
   it('opens on the error rate once enough requests were seen', () => {
     const s0 = breakerInitial(0)
     assert.equal(breakerNext(s0, { type: 'failure', errorRate: 0.6, requests: 9 }, 1, p).kind, 'closed')

@@ -25,7 +25,11 @@ export type BreakerEvent =
   /** An attempt ended with no verdict on the target (the client left, the request was invalid). */
   | { readonly type: 'release' }
   | { readonly type: 'success' }
-  | { readonly type: 'failure'; readonly errorRate?: number; readonly requests?: number }
+  /**
+   * `partial`: the target answered 2xx and then cut its stream. It is up but flaky: this counts
+   * toward the error rate, not toward the streak of failures that marks a target down.
+   */
+  | { readonly type: 'failure'; readonly errorRate?: number; readonly requests?: number; readonly partial?: boolean }
 
 /** A new, closed breaker. */
 export function breakerInitial(now: number): BreakerState {
@@ -45,8 +49,8 @@ function trip(trips: number, now: number, p: BreakerPolicy): BreakerState {
 function closedNext(s: Extract<BreakerState, { kind: 'closed' }>, ev: BreakerEvent, now: number, p: BreakerPolicy): BreakerState {
   if (ev.type === 'attempt' || ev.type === 'release') return s
   if (ev.type === 'success') return s.consecutiveFailures === 0 ? s : { ...s, consecutiveFailures: 0 }
-  const failures = s.consecutiveFailures + 1
-  const byStreak = failures >= Math.max(1, p.consecutiveFailures)
+  const failures = ev.partial === true ? s.consecutiveFailures : s.consecutiveFailures + 1
+  const byStreak = ev.partial !== true && failures >= Math.max(1, p.consecutiveFailures)
   const byRate = (ev.requests ?? 0) >= p.minRequestsForRate && (ev.errorRate ?? 0) >= p.errorRateThreshold
   if (!byStreak && !byRate) return { ...s, consecutiveFailures: failures }
   // A breaker that stayed healthy for a full max cooldown starts its growth again from 1.

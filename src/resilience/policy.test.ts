@@ -40,6 +40,14 @@ describe('decideNext', () => {
     assert.deepEqual(decideNext({ kind: 'rate_limited', retryAfterMs: 300 }, { ...{ ...ctx, nextTargetExpectedMs: 800 }, attempt: 0 }, half), { action: 'retry', delayMs: 300 })
   })
 
+  it('Retry-After vs fallback: waits when the wait plus its own TTFT beats a different model’s TTFT, else fails over', () => {
+    const e = status(429, { retryAfterMs: 2_000 })
+    const slowFallback = { ...ctx, nextTargetExpectedMs: 6_000, expectedFirstTokenMs: 1_000 }
+    assert.deepEqual(decideNext(e, { ...slowFallback, attempt: 0 }, half), { action: 'retry', delayMs: 2_000 }, '2 s + 1 s beats 6 s')
+    assert.deepEqual(decideNext(e, { ...slowFallback, attempt: 0, expectedFirstTokenMs: 4_500 }, half), { action: 'failover' }, '2 s + 4.5 s loses to 6 s')
+    assert.deepEqual(decideNext(e, { ...slowFallback, attempt: 0, nextSameModel: true }, half), { action: 'failover' }, 'the same model elsewhere is taken at once')
+  })
+
   it('fails over once the tier’s retries are spent or the wait would pass the deadline', () => {
     assert.deepEqual(decideNext(status(500), { ...ctx, attempt: 3 }, half), { action: 'failover' })
     assert.deepEqual(decideNext(status(429, { retryAfterMs: 10_000 }), { ...{ ...ctx, deadlineMs: 5_000 }, attempt: 0 }, half), { action: 'failover' })

@@ -22,8 +22,12 @@ export interface DecideContext {
   readonly ewmaMs?: number
   /** Milliseconds left before the client's deadline. */
   readonly deadlineMs: number
-  /** The expected latency of the next target in the plan, when there is one. */
+  /** The expected time to first token of the next target in the plan, when there is one. */
   readonly nextTargetExpectedMs?: number
+  /** This target's expected time to first token once it is tried again (0 when unknown). */
+  readonly expectedFirstTokenMs?: number
+  /** The next target serves the same model (another provider of it): nothing is lost by failing over. */
+  readonly nextSameModel?: boolean
 }
 
 type Verdict = 'retry' | 'failover' | 'stop'
@@ -56,10 +60,20 @@ function retryAfterOf(err: ProxyError): number | undefined {
 }
 
 /**
+ * A `Retry-After` is waited out only when the wait plus this target's expected time to first
+ * token beats the next target's expected time to first token, and the next target is a
+ * different (maybe weaker) model; the same model elsewhere is taken at once.
+ */
+function waitBeatsFailover(afterMs: number, ctx: DecideContext): boolean {
+  if (ctx.nextSameModel === true || ctx.nextTargetExpectedMs === undefined) return ctx.nextTargetExpectedMs === undefined
+  return afterMs + (ctx.expectedFirstTokenMs ?? 0) < ctx.nextTargetExpectedMs
+}
+
+/**
  * Decides the next step after `attempt` retries of this target have already been made
  * (0 after the first failure). Never retries a 400/401/403/404/413 or content-policy error,
  * never schedules a retry that cannot finish before the deadline, and fails over instead of
- * waiting when the upstream's `Retry-After` is longer than the next target would take.
+ * waiting out a `Retry-After` unless the wait wins (see `waitBeatsFailover`).
  * @example decideNext({ kind: 'upstream_status', target: 't', status: 400, message: 'bad' }, { ...ctx, attempt: 0 }, Math.random) // { action: 'stop' }
  */
 export function decideNext(err: ProxyError, ctx: DecideContext, random: () => number): Next {
@@ -70,7 +84,7 @@ export function decideNext(err: ProxyError, ctx: DecideContext, random: () => nu
   if (ctx.deadlineMs <= 0) return { action: 'stop' }
   if (attempt >= ctx.policy.maxRetries) return fallback
   const after = retryAfterOf(err)
-  if (after !== undefined && ctx.nextTargetExpectedMs !== undefined && after > ctx.nextTargetExpectedMs) return fallback
+  if (after !== undefined && ctx.nextTargetExpectedMs !== undefined && !waitBeatsFailover(after, ctx)) return fallback
   const delayMs = after !== undefined ? Math.max(0, after) : backoffMs(attempt, { ...ctx.policy, ewmaMs: ctx.ewmaMs }, random)
   // The retry must have time to answer too; its expected duration is the target's EWMA.
   if (delayMs + (ctx.ewmaMs ?? 0) >= ctx.deadlineMs) return fallback

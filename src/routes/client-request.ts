@@ -15,6 +15,16 @@ export function rawBodyOf(c: Context): Promise<string | undefined> | undefined {
   return text instanceof Promise ? (text as Promise<string>) : typeof text === 'string' ? Promise.resolve(text) : undefined
 }
 
+/**
+ * The request body as the client sent it, once the route's schema accepted it. Not the schema's
+ * output: that copies objects by assignment, which drops a key named `__proto__` (and gives the
+ * copy an odd prototype), while the body must reach the upstream with every field it had.
+ * Hono caches the parsed JSON, so this does not parse twice.
+ */
+export async function clientBody(c: Context): Promise<JsonObject> {
+  return (await c.req.json()) as JsonObject
+}
+
 /** The validated body plus what the pipeline needs from the HTTP request. */
 export function toClientRequest(c: Context, deps: Deps, r: { format: WireFormatName; body: JsonObject; preset?: string }): ClientRequest {
   const { format, body, preset } = r

@@ -17,9 +17,12 @@ const LatencyRowSchema = z.object({
   target: z.string(), rank: z.number().int(), score: z.number(), demoted: z.boolean(), reason: z.string().optional(),
   ewma_latency_ms: z.number().nullable(), ttft_ms: z.number().nullable(), tokens_per_sec: z.number().nullable(), error_rate: z.number().nullable(),
   in_flight: z.number().int(), breaker: z.string(), breaker_retry_in_ms: z.number(), samples: z.number().int(),
+  stream_continuations: z.number().int().openapi({ description: 'Streams of this target that broke after the commit point and were continued' }),
+  tier: z.string().openapi({ description: 'ccr-rust: the tier (a provider,model)' }), ewma_seconds: z.number().openapi({ description: 'ccr-rust: EWMA latency in seconds (0 before any sample)' }),
+  sample_count: z.number().int().openapi({ description: 'ccr-rust: samples' }),
 }).openapi('LatencyRow')
 const LatenciesSchema = z.object({ targets: z.array(LatencyRowSchema) }).openapi('Latencies', {
-  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148 }] },
+  example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148, stream_continuations: 0 }] },
 })
 const PlanEntrySchema = z.object({
   target: z.string(), tier: z.string(), source: z.string(), score: z.number(), performance_score: z.number(),
@@ -32,14 +35,24 @@ const PlanSchema = z.object({
 }).openapi('RoutingPlan')
 const TotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
-  costUsd: z.number(), unknownCostRequests: z.number(), failures: z.record(z.string(), z.number()),
+  costUsd: z.number(), unknownCostRequests: z.number(),
+  estimatedRequests: z.number().openapi({ description: 'Requests billed from Switchyard\'s token estimate: the upstream reported no usage' }),
+  failures: z.record(z.string(), z.number()),
 }).openapi('UsageTotals')
+const TierUsageRowSchema = z.object({
+  tier: z.string(), requests: z.number(), failures: z.number(), input_tokens: z.number(), output_tokens: z.number(),
+  cache_read_tokens: z.number(), cache_creation_tokens: z.number(), cost_usd: z.number(), avg_duration_seconds: z.number(),
+  estimated_requests: z.number(), failure_reasons: z.record(z.string(), z.number()),
+}).openapi('TierUsageRow')
 const KeyTotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), todayUsd: z.number(),
   budgetUsdPerDay: z.number().optional(), resetsAt: z.string(),
 }).openapi('KeyUsage')
 const UsageSchema = z.object({
-  total: TotalsSchema, tiers: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
+  total_requests: z.number(), total_failures: z.number(), total_input_tokens: z.number(), total_output_tokens: z.number(),
+  total_cost_usd: z.number(), active_streams: z.number(), active_requests: z.number(),
+  tiers: z.array(TierUsageRowSchema).openapi({ description: 'Per tier, as ccr-rust lists them' }),
+  total: TotalsSchema, by_tier: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
   keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
   cache: z.object({
     hits: z.number(), misses: z.number(), stored: z.number(), hitRatio: z.number(),
@@ -78,6 +91,8 @@ export interface ObservedServices {
   readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
   readonly routing: RoutingParts
   readonly observability: Observability
+  /** Streams in flight, for `/v1/usage`'s `active_streams`. */
+  readonly telemetry?: { activeStreams(): number }
 }
 
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
@@ -87,7 +102,8 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     return c.json({ targets: rows.map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
       ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
-      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples,
+      in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples, stream_continuations: r.continued,
+      tier: r.target, ewma_seconds: (r.latencyMs ?? 0) / 1000, sample_count: r.samples,
     })) }, 200)
   })
   app.openapi(planRoute, (c) => {
@@ -106,11 +122,14 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     }, 200)
   })
   registerExplain(app, s)
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted)', UsageSchema, 'Observability'), (c) => c.json({
-    ...s.observability.ledger.snapshot(),
-    ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
-    ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
-  }, 200))
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), (c) => {
+    const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
+    return c.json({
+      ...s.observability.usageReport({ activeStreams: s.telemetry?.activeStreams() ?? 0, activeRequests: rows.reduce((n, r) => n + r.inFlight, 0) }),
+      ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
+      ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
+    }, 200)
+  })
   app.openapi(getRoute('/v1/token-drift', 'Estimate vs reported input tokens, per tier', DriftSchema, 'Observability'), (c) => c.json({ tiers: s.observability.drift.snapshot(), thresholds: config.drift }, 200))
   app.openapi(getRoute('/v1/token-audit', 'The last N pre-request token audits with their breakdown and drift', AuditSchema, 'Management'), (c) => {
     const entries = s.observability.audit.list()

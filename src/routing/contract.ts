@@ -6,6 +6,7 @@
 import type { ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import type { Usage } from '../formats/types.ts'
+import type { FirstEventHistory } from '../resilience/attempt-budget.ts'
 
 /** One place a request may be sent: a provider and one of its models, with its place in the plan. */
 export interface PlannedTarget {
@@ -56,6 +57,12 @@ export interface RoutingEngine {
   /** Breaker and rate-limit admission for one try. */
   admit(t: PlannedTarget, estimatedTokens: number): Admission
   begin(t: PlannedTarget): AttemptTimer
+  /** What the target's first events took so far: the adaptive first-event timeout reads it. */
+  firstEventHistory?(t: PlannedTarget): FirstEventHistory | undefined
+  /** A stream of `t` broke after the commit point and was continued. */
+  continued?(t: PlannedTarget): void
+  /** A hedged try is about to start: charged to the global retry budget; false when it is spent. */
+  hedge?(): boolean
   /**
    * Retry the same target, fail over, or stop, given the error of try number `attempt`
    * (0-based). `next` is the target a failover would go to: a wait longer than it is expected

@@ -137,18 +137,29 @@ export interface FailedTry {
   readonly next?: PlannedTarget
 }
 
+/** What the records expect of a target: its whole latency, and its time to first token. */
+export interface Expectations {
+  expectedMs(key: string): number | undefined
+  /** Measured on streams; the whole latency otherwise (a JSON answer's first token is its end). */
+  firstTokenMs(key: string): number | undefined
+}
+
 /**
  * Retry, fail over or stop after a failed try, by the tier's retry policy and what each
- * target is expected to take (`expectedMs`, from the records). The global retry budget is
- * not consulted here: the engine charges it when a retry is actually chosen.
+ * target is expected to take (from the records). A `Retry-After` is compared by time to
+ * first token with the next target (resilience/policy.ts). The global retry budget is not
+ * consulted here: the engine charges it when a retry is actually chosen.
  */
-export function nextStep(p: Pick<RoutingParts, 'config' | 'random'>, f: FailedTry, expectedMs: (key: string) => number | undefined): NextStep {
+export function nextStep(p: Pick<RoutingParts, 'config' | 'random'>, f: FailedTry, expect: Expectations): NextStep {
   const router = p.config.router
-  const ewmaMs = expectedMs(f.target.key)
-  const nextMs = f.next && (expectedMs(f.next.key) ?? UNKNOWN_TARGET_EXPECTED_MS)
+  const ewmaMs = expect.expectedMs(f.target.key)
+  const nextMs = f.next && (expect.firstTokenMs(f.next.key) ?? UNKNOWN_TARGET_EXPECTED_MS)
+  const ownMs = expect.firstTokenMs(f.target.key)
   return decideNext(f.err, {
     attempt: f.attempt, policy: router.tierRetries[f.target.tier] ?? router.defaultRetry, deadlineMs: f.deadlineLeftMs,
-    ...(ewmaMs === undefined ? {} : { ewmaMs }), ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs }),
+    ...(ewmaMs === undefined ? {} : { ewmaMs }),
+    ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs, nextSameModel: f.next?.model === f.target.model }),
+    ...(ownMs === undefined ? {} : { expectedFirstTokenMs: ownMs }),
   }, p.random)
 }
 

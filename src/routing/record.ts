@@ -88,6 +88,11 @@ export class RoutingRecord {
     return this.#p.stats.snapshot(key, now).latencyMs ?? this.#lastTryMs.get(key)
   }
 
+  /** Expected time to first token: measured on streams, else the whole latency. */
+  firstTokenMs(key: string, now: number): number | undefined {
+    return this.#p.stats.snapshot(key, now).ttftMs ?? this.expectedMs(key, now)
+  }
+
   #tookMs(key: string, ms: number): void {
     // Keyed by client-chosen targets too: bounded like the stats table.
     if (this.#lastTryMs.size >= MAX_TARGETS && !this.#lastTryMs.has(key)) this.#lastTryMs.clear()

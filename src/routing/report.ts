@@ -19,6 +19,7 @@ export interface LatencyRow {
   readonly tokensPerSec?: number
   readonly errorRate?: number
   readonly inFlight: number
+  readonly continued: number
   readonly breaker: 'closed' | 'open' | 'half_open'
   readonly breakerRetryInMs: number
   readonly samples: number
@@ -39,7 +40,7 @@ export function latencyReport(
     const breaker = breakerAllows(s.breaker, now, cfg.breaker).state
     return {
       target: s.key, rank: 0, score: r.score, demoted: r.demoted, ...(r.reason === undefined ? {} : { reason: r.reason }),
-      ...pick(s), inFlight: s.inFlight, breaker: breaker.kind, breakerRetryInMs: breakerRetryInMs(breaker, now), samples: s.samples,
+      ...pick(s), inFlight: s.inFlight, continued: s.continued ?? 0, breaker: breaker.kind, breakerRetryInMs: breakerRetryInMs(breaker, now), samples: s.samples,
     }
   })
   const order = rows.map((row, i) => ({ row, i }))

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { RetryAfterHolds, retryAfterOf } from './retry-after-holds.ts'
+import { DEFAULT_MAX_HOLD_MS, RetryAfterHolds, retryAfterOf } from './retry-after-holds.ts'
 
 const limited = (ms: number) => ({ kind: 'rate_limited' as const, target: 't', retryAfterMs: ms })
 
@@ -53,5 +53,17 @@ describe('RetryAfterHolds', () => {
       const held = keys.filter((_, i) => heldFlags[i])
       assert.deepEqual(out, [...free, ...held])
     }))
+  })
+
+  it('law: no Retry-After, however large, holds a target longer than the configured maximum', () => {
+    fc.assert(fc.property(fc.oneof(fc.double({ min: 0, max: 1e300, noNaN: true }), fc.constant(99999999999), fc.constant(Number.POSITIVE_INFINITY)), fc.integer({ min: 1, max: 3_600_000 }), (asked, maxMs) => {
+      const h = new RetryAfterHolds({ maxMs })
+      h.note('t', limited(asked), 1_000)
+      assert.ok(h.remaining('t', 1_000) <= maxMs)
+      assert.equal(h.remaining('t', 1_000 + maxMs + 1), 0)
+    }), { seed: 11, numRuns: 200 })
+    const d = new RetryAfterHolds()
+    d.note('t', limited(99999999999), 0)
+    assert.equal(d.remaining('t', 0), DEFAULT_MAX_HOLD_MS)
   })
 })

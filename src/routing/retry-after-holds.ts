@@ -12,6 +12,9 @@ import type { ProxyError } from '../errors.ts'
  */
 const EARLY_TIMER_SLACK_MS = 2
 
+/** The cap when none is configured (`Router.maxRetryAfterMs`'s default). */
+export const DEFAULT_MAX_HOLD_MS = 600_000
+
 /** The wait an error asks for, when it asks for one. */
 export function retryAfterOf(e: ProxyError): number | undefined {
   return e.kind === 'rate_limited' || e.kind === 'upstream_status' ? e.retryAfterMs : undefined
@@ -20,11 +23,18 @@ export function retryAfterOf(e: ProxyError): number | undefined {
 /** Per target: the time before which it should not be called. */
 export class RetryAfterHolds {
   readonly #until = new Map<string, number>()
+  readonly #maxMs: number
 
-  /** Records the wait `err` asks of `key` at `now` (a longer existing hold stays). */
+  /** `maxMs` caps every hold: `Retry-After: 99999999999` must not park a target for millennia. */
+  constructor(opts: { readonly maxMs?: number } = {}) {
+    this.#maxMs = opts.maxMs ?? DEFAULT_MAX_HOLD_MS
+  }
+
+  /** Records the wait `err` asks of `key` at `now`, capped (a longer existing hold stays). */
   note(key: string, err: ProxyError, now: number): void {
-    const ms = retryAfterOf(err)
-    if (ms === undefined || ms <= 0) return
+    const asked = retryAfterOf(err)
+    if (asked === undefined || !(asked > 0)) return
+    const ms = Math.min(asked, this.#maxMs)
     this.#until.set(key, Math.max(this.#until.get(key) ?? 0, now + ms))
   }
 

@@ -11,7 +11,9 @@ import { tierOf } from './candidates.ts'
 import type { Admission, AttemptTimer, NextStep, PlannedTarget, RoutingEngine } from './contract.ts'
 import { admit, configuredPrices, explainPlan, isContextOverflow, MAX_MEMOISED_CANDIDATES, nextStep, routerFor, type RoutingParts } from './decide.ts'
 import { RoutingRecord } from './record.ts'
+import { RetryAfterHolds } from './retry-after-holds.ts'
 import { parseTarget } from './target.ts'
+import type { FirstEventHistory } from '../resilience/attempt-budget.ts'
 
 // Kept here too, so importers of the engine need not know the split.
 export { configuredPrices, explainPlan, isContextOverflow, routerFor, UNKNOWN_TARGET_EXPECTED_MS } from './decide.ts'
@@ -33,7 +35,7 @@ class AdaptiveRouting implements RoutingEngine {
     const prices = configuredPrices(p.config)
     this.#p = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
     this.#providers = new Map(p.config.providers.map((x) => [x.name, x]))
-    this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, ...(p.holds ? { holds: p.holds } : {}) })
+    this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, holds: p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs }) })
   }
 
   plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, router?: RouterConfig): readonly PlannedTarget[] {
@@ -53,10 +55,24 @@ class AdaptiveRouting implements RoutingEngine {
     return this.#record.begin(t)
   }
 
+  continued(t: PlannedTarget): void {
+    this.#p.stats.noteContinued(t.key, this.#p.now())
+  }
+
+  hedge(): boolean {
+    return this.#record.spendRetry(this.#p.now())
+  }
+
+  firstEventHistory(t: PlannedTarget): FirstEventHistory {
+    const s = this.#p.stats.snapshot(t.key, this.#p.now())
+    return { samples: s.samples, ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }), ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }) }
+  }
+
   decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {
     const now = this.#p.now()
     this.#record.failed(t, err, now)
-    const step = nextStep(this.#p, { err, attempt, target: t, deadlineLeftMs, ...(next ? { next } : {}) }, (key) => this.#record.expectedMs(key, now))
+    const expect = { expectedMs: (key: string) => this.#record.expectedMs(key, now), firstTokenMs: (key: string) => this.#record.firstTokenMs(key, now) }
+    const step = nextStep(this.#p, { err, attempt, target: t, deadlineLeftMs, ...(next ? { next } : {}) }, expect)
     if (step.action !== 'retry') return step
     // The retry is chosen: charge it. Over the global retry budget, fail over instead of adding load to a struggling target.
     return this.#record.spendRetry(now) ? step : { action: 'failover' }

@@ -23,6 +23,32 @@ describe('RoutingStats', () => {
     assert.equal(s.errorRate, 0)
   })
 
+  it('keeps a TTFT spread (mean absolute deviation) for the adaptive first-event timeout', () => {
+    const st = make()
+    for (const [start, first] of [[0, 100], [1_000, 1_300], [2_000, 2_100]] as const) {
+      const a = st.begin('p,m', start)
+      a.firstToken(first)
+      a.succeed(first + 10)
+    }
+    const s = st.snapshot('p,m', 3_000)
+    assert.ok(s.ttftDevMs !== undefined && s.ttftDevMs > 0)
+  })
+
+  it('streams cut after answering 2xx do not trip the breaker by streak; streams delivering content count against the error rate', () => {
+    const st = new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker: { ...breaker, errorRateThreshold: 0.5, minRequestsForRate: 4 } })
+    // A burst: six streams delivering tokens, then four others cut before they finish.
+    const live = Array.from({ length: 6 }, () => st.begin('p,m', 0))
+    for (const a of live) a.firstToken(10)
+    for (let i = 0; i < 4; i++) st.begin('p,m', 0).fail(20, 'stream_broken')
+    assert.equal(st.snapshot('p,m', 20).breaker.kind, 'closed', '4 cuts against 6 live streams: rate 0.4, and cuts are no streak')
+    for (const a of live) a.succeed(100)
+    st.begin('p,m', 100).fail(110, 'stream_broken')
+    assert.equal(st.snapshot('p,m', 110).breaker.kind, 'closed', 'five cuts in a row are still no streak (rate 5/11)')
+    const down = new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker })
+    for (let i = 0; i < 3; i++) down.begin('p,m', 0).fail(10, 'server_error')
+    assert.equal(down.snapshot('p,m', 10).breaker.kind, 'open', 'a streak of server errors still opens it')
+  })
+
   it('counts a failure as penalty × EWMA, not its duration', () => {
     const st = make()
     st.begin('p,m', 0).succeed(100)

@@ -44,9 +44,18 @@ export interface Attempt {
 
 interface TargetRecord {
   inFlight: number
+  /**
+   * Attempts in flight that already delivered content: evidence the target is up, so the
+   * breaker's error rate counts them with the successes (in a burst the failures finish first).
+   */
+  streaming: number
+  /** Streams of this target that broke after the commit point and were continued elsewhere or again. */
+  continued: number
   samples: number
   latency: Ewma
   ttft: Ewma
+  /** Mean absolute deviation of time to first token: with `ttft`, the spread the adaptive first-event timeout reads. */
+  ttftDev: Ewma
   tps: Ewma
   window: SlidingWindow<'ok' | 'err'>
   breaker: BreakerState
@@ -82,16 +91,22 @@ export class RoutingStats {
       if (done) return false
       done = true
       rec.inFlight = Math.max(0, rec.inFlight - 1)
+      if (firstAt !== undefined) rec.streaming = Math.max(0, rec.streaming - 1)
       return true
     }
     return {
       key,
       startedAt: now,
-      firstToken: (t) => { if (!done && firstAt === undefined) firstAt = t },
+      firstToken: (t) => { if (!done && firstAt === undefined) { firstAt = t; rec.streaming += 1 } },
       succeed: (t, info) => { if (finish()) this.#onSuccess(rec, now, firstAt, t, info?.outputTokens) },
       fail: (t, reason) => { if (finish()) this.#onFailure(rec, firstAt, t, reason) },
       abandon: (t) => { if (finish()) this.#onFailure(rec, firstAt, t, 'abandoned') },
     }
+  }
+
+  /** A stream of `key` broke after the commit point and was continued (shown in /v1/latencies). */
+  noteContinued(key: string, now: number): void {
+    this.#record(key, now).continued += 1
   }
 
   /** Whether the breaker lets a request through to `key` now, and when it will if not. */
@@ -109,11 +124,11 @@ export class RoutingStats {
     const successes = windowSum(rec.window, 'ok', now, this.#window)
     const errors = windowSum(rec.window, 'err', now, this.#window)
     const optional = {
-      latencyMs: ewmaValue(rec.latency), ttftMs: ewmaValue(rec.ttft), tokensPerSec: ewmaValue(rec.tps),
+      latencyMs: ewmaValue(rec.latency), ttftMs: ewmaValue(rec.ttft), ttftDevMs: ewmaValue(rec.ttftDev), tokensPerSec: ewmaValue(rec.tps),
       errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined, lastFinishedAt: rec.lastFinishedAt,
     }
     return {
-      key, samples: rec.samples, successes, errors, inFlight: rec.inFlight,
+      key, samples: rec.samples, successes, errors, inFlight: rec.inFlight, ...(rec.continued > 0 ? { continued: rec.continued } : {}),
       breaker: breakerAllows(rec.breaker, now, this.#opts.breaker).state,
       ...dropUndefined(optional),
     }
@@ -128,7 +143,7 @@ export class RoutingStats {
     let rec = this.#targets.get(key)
     if (!rec) {
       if (this.#targets.size >= MAX_TARGETS) this.#evictIdle()
-      rec = { ...freshMeasurements(), inFlight: 0, breaker: breakerInitial(now) }
+      rec = { ...freshMeasurements(), inFlight: 0, streaming: 0, continued: 0, breaker: breakerInitial(now) }
       this.#targets.set(key, rec)
     }
     return rec
@@ -153,7 +168,10 @@ export class RoutingStats {
     const r = this.#opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
     rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, { maxRatio: r, worse: 'higher' }), a)
     if (firstAt !== undefined) {
-      rec.ttft = ewma(rec.ttft, dampen(rec.ttft, firstAt - start, { maxRatio: r, worse: 'higher' }), a)
+      const sample = dampen(rec.ttft, firstAt - start, { maxRatio: r, worse: 'higher' })
+      const mean = ewmaValue(rec.ttft)
+      if (mean !== undefined) rec.ttftDev = ewma(rec.ttftDev, Math.abs(sample - mean), a)
+      rec.ttft = ewma(rec.ttft, sample, a)
       const secs = (end - firstAt) / 1_000
       if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, { maxRatio: r, worse: 'lower' }), a)
     }
@@ -169,9 +187,11 @@ export class RoutingStats {
     rec.latency = penalise(rec.latency, f, a)
     if (firstAt === undefined) rec.ttft = penalise(rec.ttft, f, a)
     this.#count(rec, 'err', end)
-    const ok = windowSum(rec.window, 'ok', end, this.#window)
+    const ok = windowSum(rec.window, 'ok', end, this.#window) + rec.streaming
     const err = windowSum(rec.window, 'err', end, this.#window)
-    this.#breakerEvent(rec, { type: 'failure', errorRate: err / (ok + err), requests: ok + err }, end)
+    // A stream the target cut after answering 2xx: up but flaky (see BreakerEvent).
+    const partial = reason === 'stream_broken'
+    this.#breakerEvent(rec, { type: 'failure', errorRate: err / (ok + err), requests: ok + err, ...(partial ? { partial } : {}) }, end)
   }
 
   #count(rec: TargetRecord, outcome: 'ok' | 'err', now: number): void {
@@ -185,8 +205,8 @@ export class RoutingStats {
   }
 }
 
-function freshMeasurements(): Pick<TargetRecord, 'samples' | 'latency' | 'ttft' | 'tps' | 'window'> {
-  return { samples: 0, latency: EMPTY_EWMA, ttft: EMPTY_EWMA, tps: EMPTY_EWMA, window: emptyWindow() }
+function freshMeasurements(): Pick<TargetRecord, 'samples' | 'latency' | 'ttft' | 'ttftDev' | 'tps' | 'window'> {
+  return { samples: 0, latency: EMPTY_EWMA, ttft: EMPTY_EWMA, ttftDev: EMPTY_EWMA, tps: EMPTY_EWMA, window: emptyWindow() }
 }
 
 function emptySnapshot(key: string, now: number): TargetSnapshot {

@@ -20,6 +20,8 @@ export interface TargetSnapshot {
   readonly latencyMs?: number
   /** Time to the first content token of streamed attempts. */
   readonly ttftMs?: number
+  /** Mean absolute deviation of that time (the spread behind the adaptive first-event timeout). */
+  readonly ttftDevMs?: number
   /** Output tokens per second after the first token, for streams. */
   readonly tokensPerSec?: number
   /** Successes and errors inside the sliding window. */
@@ -28,6 +30,8 @@ export interface TargetSnapshot {
   /** errors / (successes + errors) in the window; undefined with no outcome in the window. */
   readonly errorRate?: number
   readonly inFlight: number
+  /** Streams that broke after the commit point and were continued (absent: none). */
+  readonly continued?: number
   readonly breaker: BreakerState
   /** When the last attempt finished, for staleness. */
   readonly lastFinishedAt?: number

@@ -27,16 +27,23 @@ interface BunGlobal {
 const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun
 
 function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
+  const idleTimeout = Math.min(opts.idleTimeoutSec ?? 255, 255)
   const server = bun.serve({
     port: opts.port,
     hostname: opts.hostname,
     // Bun closes a connection after 10 s idle by default (255 s at most). Thinking models can be
-    // quiet for longer, so POST requests (which may stream) get no idle timeout at all below.
-    idleTimeout: Math.min(opts.idleTimeoutSec ?? 255, 255),
+    // quiet for longer, so a POST gets no idle timeout while it is being answered below.
+    idleTimeout,
     maxRequestBodySize: opts.maxBodyBytes ?? 64 * 1024 * 1024,
-    fetch(req, srv) {
-      if (req.method === 'POST') srv.timeout(req, 0)
-      return handler(req)
+    async fetch(req, srv) {
+      if (req.method !== 'POST') return handler(req)
+      srv.timeout(req, 0)
+      const res = await handler(req)
+      // Only an event stream may stay quiet for long. Any other answer (a 401 to an
+      // unauthenticated client, an error, a JSON body) gets the idle timeout back, so a
+      // connection left open after it is closed like any other idle one.
+      if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) srv.timeout(req, idleTimeout)
+      return res
     },
     error: () => new Response('{"error":{"message":"Internal server error"}}', { status: 500, headers: { 'content-type': 'application/json' } }),
   })
@@ -56,18 +63,32 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
  * Bun's fetch keeps at most 256 requests in flight and queues the rest, which would stall a
  * proxy serving hundreds of agents. The limit is read from BUN_CONFIG_MAX_HTTP_REQUESTS at
  * start-up only (setting it later has no effect: measured, 600 concurrent 500 ms requests take
- * 1.5 s without it and 0.56 s with it), so the server relaunches itself with it set.
+ * 1.5 s without it and 0.56 s with it), so the server relaunches itself with it set, unless its
+ * launcher already set it (`npm start` does, through `bun --env-file`: one process, no relaunch).
+ *
+ * The relaunched child must never outlive this parent: when the parent dies without forwarding
+ * a signal (SIGKILL, an OOM kill, a supervisor's timeout), the child would keep the port and the
+ * next start would fail. The child learns its parent's PID from PARENT_PID_VAR and watches it
+ * (`onOrphaned`), on Linux and macOS alike.
  */
 export const MAX_HTTP_REQUESTS = '65535'
+const PARENT_PID_VAR = 'SWITCHYARD_RELAUNCHED_BY'
+/** How often a relaunched child checks that its parent is still there. */
+const ORPHAN_POLL_MS = 200
+
+// A compiled binary runs its own entry: argv[1] is its virtual path, not a script to pass.
+const isCompiled = () => (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
+
+function selfCommand(args: readonly string[]): { cmd: string; args: readonly string[] } {
+  return { cmd: process.execPath, args: isCompiled() ? [...args] : [process.argv[1] ?? '', ...args] }
+}
 
 function relaunchWithServerLimits(): Promise<number> | undefined {
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== undefined) return undefined
-  // A compiled binary runs its own entry: argv[1] is its virtual path, not a script to pass.
-  const compiled = (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
-  const args = process.argv.slice(compiled ? 2 : 1)
+  const args = process.argv.slice(isCompiled() ? 2 : 1)
   // Its own process group: a terminal's Ctrl-C reaches this process only, which forwards it
   // once (delivered to both, the child would take it as the second, "exit now" signal).
-  const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS } })
+  const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, [PARENT_PID_VAR]: String(process.pid) } })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   return new Promise((resolve) => {
     child.on('error', () => resolve(1))
@@ -75,4 +96,21 @@ function relaunchWithServerLimits(): Promise<number> | undefined {
   })
 }
 
-export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits, collectGarbage: () => bun.gc(true) }
+/**
+ * Calls `fn` once when the parent that relaunched this process is gone: the child is then
+ * re-parented (to init or a subreaper), so its parent PID changes. No relaunch, no watch.
+ */
+function onOrphaned(fn: () => void): () => void {
+  const parent = Number(process.env[PARENT_PID_VAR])
+  if (!Number.isInteger(parent) || parent <= 0) return () => {}
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return
+    clearInterval(timer)
+    fn()
+  }, ORPHAN_POLL_MS)
+  // The watch alone must not keep a finished process alive.
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits, onOrphaned, selfCommand, collectGarbage: () => bun.gc(true) }

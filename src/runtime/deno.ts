@@ -9,6 +9,8 @@ interface DenoHttpServer {
 interface DenoGlobal {
   readonly version: { readonly deno: string }
   serve(o: { port: number; hostname: string; signal?: AbortSignal; onListen?: (a: { port: number; hostname: string }) => void }, h: Handler): DenoHttpServer
+  readonly mainModule: string
+  execPath(): string
   addSignalListener(s: string, fn: () => void): void
   removeSignalListener(s: string, fn: () => void): void
 }
@@ -51,5 +53,13 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
   return () => deno.removeSignalListener(signal, fn)
 }
 
+/** `deno run` of the main module, with the project's deno.json (npm packages, unstable flags) wherever the cwd is. */
+function selfCommand(args: readonly string[]): { cmd: string; args: readonly string[] } {
+  const main = deno.mainModule
+  const config = new URL('../../deno.json', import.meta.url)
+  const configArgs = config.protocol === 'file:' ? ['--config', decodeURIComponent(config.pathname)] : []
+  return { cmd: deno.execPath(), args: ['run', '-A', ...configArgs, main.startsWith('file:') ? decodeURIComponent(new URL(main).pathname) : main, ...args] }
+}
+
 // Deno's fetch has no in-flight cap to raise, and Deno offers no GC call without --expose-gc.
-export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined, collectGarbage: () => {} }
+export const denoRuntime: Runtime = { name: 'deno', version: deno?.version.deno ?? 'unknown', serve, onSignal, relaunchWithServerLimits: () => undefined, onOrphaned: () => () => {}, selfCommand, collectGarbage: () => {} }

@@ -29,6 +29,16 @@ export interface Runtime {
    * code; undefined means this process is fine as it is.
    */
   relaunchWithServerLimits(): Promise<number> | undefined
+  /**
+   * In a relaunched child: calls `fn` once, within a fraction of a second, when the parent that
+   * launched it has died (even by SIGKILL). Elsewhere a no-op. Returns a function that stops watching.
+   */
+  onOrphaned(fn: () => void): () => void
+  /**
+   * The command line that runs this same program (script, compiled binary or Deno module) with
+   * `args`, e.g. for starting the service in the background.
+   */
+  selfCommand(args: readonly string[]): { readonly cmd: string; readonly args: readonly string[] }
   /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
   collectGarbage(): void
 }

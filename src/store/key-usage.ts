@@ -7,6 +7,7 @@
 import type { StatementSync } from 'node:sqlite'
 import type { KeyDayUsage } from '../keys/ledger.ts'
 import type { Store } from './db.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 const MIGRATION = `
 CREATE TABLE key_usage (
@@ -61,7 +62,7 @@ export class KeyUsageStore {
   /** Flush every `intervalMs` until `stop()`; the timer does not keep the process alive. */
   start(intervalMs: number): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.flush(), intervalMs)
+    this.#timer = setInterval(() => this.flush(), timerDelay(intervalMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 

@@ -8,6 +8,7 @@ import type { StatementSync } from 'node:sqlite'
 import { emptyTotals, PairTotalsMap } from '../usage/ledger.ts'
 import type { PairTotals } from '../usage/ledger.ts'
 import type { Store } from './db.ts'
+import { timerDelay } from '../lib/clock.ts'
 
 const MIGRATION = `
 CREATE TABLE usage_totals (
@@ -18,12 +19,17 @@ CREATE TABLE usage_failures (
   tier TEXT NOT NULL, target TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (tier, target, reason));`
 
-const UPSERT_TOTALS = `INSERT INTO usage_totals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+// Requests billed from Switchyard's own token estimate (the upstream reported no usage).
+const MIGRATION_ESTIMATED = 'ALTER TABLE usage_totals ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0'
+
+const UPSERT_TOTALS = `INSERT INTO usage_totals (tier, target, requests, input_tokens, output_tokens, cache_read_tokens,
+  cache_creation_tokens, cost_usd, unknown_cost_requests, estimated_requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tier, target) DO UPDATE SET requests = requests + excluded.requests,
   input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
   cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
   cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
-  cost_usd = cost_usd + excluded.cost_usd, unknown_cost_requests = unknown_cost_requests + excluded.unknown_cost_requests`
+  cost_usd = cost_usd + excluded.cost_usd, unknown_cost_requests = unknown_cost_requests + excluded.unknown_cost_requests,
+  estimated_requests = estimated_requests + excluded.estimated_requests`
 const UPSERT_FAILURE = `INSERT INTO usage_failures VALUES (?, ?, ?, ?)
 ON CONFLICT (tier, target, reason) DO UPDATE SET count = count + excluded.count`
 
@@ -51,6 +57,7 @@ export class UsageStore {
   constructor(store: Store, options: UsageStoreOptions = {}) {
     const { maxBatch = 512, schedule = (fn) => void setTimeout(fn, 0), log = () => {} } = options
     store.migrate('usage-v1', MIGRATION)
+    store.migrate('usage-v2-estimated', MIGRATION_ESTIMATED)
     this.#store = store
     this.#maxBatch = maxBatch
     this.#schedule = schedule
@@ -76,7 +83,7 @@ export class UsageStore {
   /** Flush every `intervalMs` until `stop()`; the timer does not keep the process alive. */
   start(intervalMs: number): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.#flushLogged(), intervalMs)
+    this.#timer = setInterval(() => this.#flushLogged(), timerDelay(intervalMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
@@ -96,7 +103,7 @@ export class UsageStore {
     try {
       for (const { tier, target, totals: t } of this.#pending.values()) {
         this.#totals.run(tier, target, t.requests, t.inputTokens, t.outputTokens, t.cacheReadTokens,
-          t.cacheCreationTokens, t.costUsd, t.unknownCostRequests)
+          t.cacheCreationTokens, t.costUsd, t.unknownCostRequests, t.estimatedRequests)
         for (const [reason, n] of Object.entries(t.failures)) this.#failure.run(tier, target, reason, n)
       }
       db.exec('COMMIT')
@@ -130,7 +137,7 @@ export class UsageStore {
       table.add({
         ...pair(r), requests: Number(r['requests']), inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']),
         cacheReadTokens: Number(r['cache_read_tokens']), cacheCreationTokens: Number(r['cache_creation_tokens']),
-        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']), failures: {},
+        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']), estimatedRequests: Number(r['estimated_requests'] ?? 0), failures: {},
       })
     }
     for (const f of fails) table.add({ ...pair(f), ...emptyTotals(), failures: { [String(f['reason'])]: Number(f['count']) } })

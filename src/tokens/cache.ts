@@ -89,6 +89,11 @@ export class TokenCache {
     }
   }
 
+  /** Drop one entry (a count that turned out to be an approximation). */
+  forget(text: string): void {
+    if (this.#map.delete(text)) this.#chars -= text.length
+  }
+
   stats(): TokenCacheStats {
     return { entries: this.#map.size, chars: this.#chars, hits: this.#hits, misses: this.#misses }
   }

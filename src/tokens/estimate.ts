@@ -6,6 +6,7 @@
 import type { JsonObject } from '../formats/types.ts'
 import type { TokenCache } from './cache.ts'
 import { countCl100k } from './cl100k.ts'
+import { isOnePiece, pieceEnd } from './pieces.ts'
 import { walkBody } from './walk.ts'
 import type { TokenComponent } from './walk.ts'
 
@@ -35,10 +36,38 @@ export const MAX_TOKEN_BYTES = 128
 
 /**
  * cl100k_base token count of `text`, with special-token strings (e.g. "<|endoftext|>") treated
- * as plain text. The counter is cl100k.ts (a compact rank table), not gpt-tokenizer's.
+ * as plain text, in time linear in its length (long runs are cut, see pieces.ts). The counter
+ * is cl100k.ts (a compact rank table), not gpt-tokenizer's.
  */
 export function countText(text: string): number {
-  return countCl100k(text)
+  if (text.length === 0) return 0
+  if (isOnePiece(text)) return countCl100k(text)
+  return countPieces(text, () => false) ?? 0
+}
+
+/** Sum of the pieces' counts, or undefined as soon as `over()` says time is up. */
+function countPieces(text: string, over: () => boolean): number | undefined {
+  let n = 0
+  for (let start = 0; start < text.length;) {
+    if (over()) return undefined
+    const end = pieceEnd(text, start)
+    n += countCl100k(text.slice(start, end))
+    start = end
+  }
+  return n
+}
+
+/**
+ * Bytes per token assumed for text left uncounted when the time budget runs out (the common
+ * rule of thumb for English; only hostile or enormous requests ever see it).
+ */
+export const APPROX_BYTES_PER_TOKEN = 4
+
+/** A time budget for one estimate: `now` is injected so this module never reads the clock. */
+export interface EstimateBudget {
+  readonly now: () => number
+  /** Milliseconds of tokenizing allowed; past them the rest is estimated from its byte length. */
+  readonly ms: number
 }
 
 /** UTF-8 length of a string without allocating (lone surrogates count 3, like TextEncoder's U+FFFD). */
@@ -57,14 +86,19 @@ export function utf8Length(s: string): number {
 }
 
 /**
- * Estimate the input tokens of a request body (Anthropic or OpenAI shape).
+ * Estimate the input tokens of a request body (Anthropic or OpenAI shape). With a `budget`, the
+ * tokenizing stops when it is spent and the rest is estimated from byte lengths, so one request
+ * can hold the event loop for about `budget.ms` at most.
  * @example estimateTokens({ messages: [{ role: 'user', content: 'hi' }] }).total // 7
  */
-export function estimateTokens(body: JsonObject, cache?: TokenCache): TokenEstimate {
+export function estimateTokens(body: JsonObject, cache?: TokenCache, budget?: EstimateBudget): TokenEstimate {
   const acc = { messages: 0, system: 0, tools: 0, images: 0, thinking: 0 }
+  const counter = budget === undefined ? undefined : budgetedCounter(budget)
+  const count = counter === undefined ? countText : counter.count
   walkBody(body, {
     text(component: TokenComponent, text: string): void {
-      acc[component] += cache === undefined ? countText(text) : cache.get(text, countText)
+      acc[component] += cache === undefined ? count(text) : cache.get(text, count)
+      if (counter !== undefined && !counter.exact) cache?.forget(text)
     },
     fixed(component: TokenComponent, tokens: number): void {
       acc[component] += tokens
@@ -72,6 +106,34 @@ export function estimateTokens(body: JsonObject, cache?: TokenCache): TokenEstim
   })
   const total = acc.messages + acc.system + acc.tools + acc.images + acc.thinking
   return { total, ...acc }
+}
+
+interface BudgetedCounter {
+  readonly count: (text: string) => number
+  /** Whether the last count was exact (not estimated from bytes after the budget ran out). */
+  exact: boolean
+}
+
+/**
+ * A counter that stops tokenizing once the budget is spent: from then on text counts
+ * `ceil(bytes / APPROX_BYTES_PER_TOKEN)`, and such counts are never memoised.
+ */
+function budgetedCounter(budget: EstimateBudget): BudgetedCounter {
+  const deadline = budget.now() + budget.ms
+  let spent = false
+  const over = (): boolean => spent || (spent = budget.now() > deadline)
+  const c: BudgetedCounter = {
+    exact: true,
+    count(text: string): number {
+      c.exact = true
+      if (text.length === 0) return 0
+      const n = over() ? undefined : isOnePiece(text) ? countCl100k(text) : countPieces(text, over)
+      if (n !== undefined) return n
+      c.exact = false
+      return Math.ceil(utf8Length(text) / APPROX_BYTES_PER_TOKEN)
+    },
+  }
+  return c
 }
 
 interface Bounds {

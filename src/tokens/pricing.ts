@@ -10,6 +10,7 @@ import * as builtinModels from 'gpt-tokenizer/models'
 import { catalogueEntry } from '../config/catalogue.ts'
 import type { ModelCapabilities, Pricing, ProviderConfig } from '../config/types.ts'
 import type { Usage } from '../formats/types.ts'
+import { getOwn } from '../lib/own.ts'
 
 interface PriceRow {
   readonly input?: number
@@ -51,7 +52,8 @@ const capsPrice = (c: ModelCapabilities | undefined): Pricing | undefined =>
  * prices), then `*` override, then built-in (gpt-tokenizer), then the capability catalogue.
  */
 export function priceFor(provider: ProviderConfig | undefined, model: string): Pricing | undefined {
-  return provider?.pricing[model] ?? capsPrice(provider?.modelCapabilities?.[model]) ?? provider?.pricing['*'] ?? builtinPrice(model) ?? capsPrice(catalogueEntry(model))
+  const own = provider && (getOwn(provider.pricing, model) ?? capsPrice(provider.modelCapabilities && getOwn(provider.modelCapabilities, model)) ?? getOwn(provider.pricing, '*'))
+  return own ?? builtinPrice(model) ?? capsPrice(catalogueEntry(model))
 }
 
 /**

@@ -18,10 +18,17 @@ export interface PairTotals {
   readonly costUsd: number
   /** Billed requests whose price was unknown (their cost is not in `costUsd`). */
   readonly unknownCostRequests: number
+  /**
+   * Billed requests whose upstream reported no usage: their tokens are Switchyard's estimate
+   * (input from the pre-request count, output from the characters streamed). Optional in a
+   * delta (absent = 0), always present in totals.
+   */
+  readonly estimatedRequests?: number
   readonly failures: Readonly<Record<string, number>>
 }
 
-export type UsageTotals = Omit<PairTotals, 'tier' | 'target'>
+/** Totals as reported: every count present. */
+export type UsageTotals = Omit<PairTotals, 'tier' | 'target' | 'estimatedRequests'> & { readonly estimatedRequests: number }
 
 export interface UsageSnapshot {
   readonly total: UsageTotals
@@ -37,20 +44,22 @@ export interface BilledRequest {
   readonly usage: Usage
   /** Undefined when the price is unknown. */
   readonly costUsd: number | undefined
+  /** The usage is an estimate: the upstream reported none. */
+  readonly estimated?: boolean
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 /** Totals that `addTotals` can add into. */
-export type MutableTotals = Mutable<UsageTotals> & { failures: Record<string, number> }
+export type MutableTotals = Mutable<UsageTotals> & { estimatedRequests: number; failures: Record<string, number> }
 
 /** All-zero totals. */
 export const emptyTotals = (): MutableTotals => ({
   requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0,
-  costUsd: 0, unknownCostRequests: 0, failures: {},
+  costUsd: 0, unknownCostRequests: 0, estimatedRequests: 0, failures: {},
 })
 
 /** Add `d` into `into` (failures merged by reason). */
-export function addTotals(into: MutableTotals, d: UsageTotals): void {
+export function addTotals(into: MutableTotals, d: Omit<PairTotals, 'tier' | 'target'>): void {
   into.requests += d.requests
   into.inputTokens += d.inputTokens
   into.outputTokens += d.outputTokens
@@ -58,6 +67,7 @@ export function addTotals(into: MutableTotals, d: UsageTotals): void {
   into.cacheCreationTokens += d.cacheCreationTokens
   into.costUsd += d.costUsd
   into.unknownCostRequests += d.unknownCostRequests
+  into.estimatedRequests += d.estimatedRequests ?? 0
   for (const [reason, n] of Object.entries(d.failures)) into.failures[reason] = (into.failures[reason] ?? 0) + n
 }
 
@@ -91,7 +101,7 @@ export class UsageLedger {
       tier: req.tier, target: req.target, requests: 1,
       inputTokens: u.inputTokens, outputTokens: u.outputTokens,
       cacheReadTokens: u.cacheReadTokens, cacheCreationTokens: u.cacheCreationTokens,
-      costUsd: req.costUsd ?? 0, unknownCostRequests: req.costUsd === undefined ? 1 : 0, failures: {},
+      costUsd: req.costUsd ?? 0, unknownCostRequests: req.costUsd === undefined ? 1 : 0, estimatedRequests: req.estimated ? 1 : 0, failures: {},
     }, true)
   }
 

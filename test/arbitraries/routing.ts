@@ -58,7 +58,8 @@ export function routerConfig(over: Partial<RouterConfig> = {}): RouterConfig {
     weights: { latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 }, thresholds: {},
     tierRetries: {}, defaultRetry, minSamples: 3, ewmaAlpha: 0.3, failurePenalty: 2, retryBudgetRatio: 0.2,
     breaker: { consecutiveFailures: 5, errorRateThreshold: 0.5, minRequestsForRate: 20, cooldownMs: 1_000, maxCooldownMs: 60_000, halfOpenProbes: 1 },
-    connectTimeoutMs: 5_000, firstTokenTimeoutMs: 30_000, streamIdleTimeoutMs: 60_000, dedup: false,
+    connectTimeoutMs: 5_000, firstTokenTimeoutMs: 30_000, firstTokenFloorMs: 5_000, adaptiveFirstToken: true, streamIdleTimeoutMs: 60_000, maxRetryAfterMs: 600_000, dedup: false,
+    continueStreams: true, hedge: false,
     ...over,
   }
 }

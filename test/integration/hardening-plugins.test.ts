@@ -6,6 +6,14 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { anthropicBody, openaiBody, testConfigFile } from './helpers.ts'
 import { fixture, hardenedProxy, routeOf } from '../fixtures/hardened-proxy.ts'
+import { runtime } from '../../src/runtime/index.ts'
+
+/**
+ * The endless-loop marker. Deno 2.x does not stop a worker spinning in synchronous code when it
+ * is terminated (docs/security.md), so there the same path is taken by a 3 s busy loop, which
+ * ends by itself instead of burning a core for the rest of the suite.
+ */
+const STUCK = runtime.name === 'deno' ? 'BUSY-3S' : 'SPIN-FOREVER'
 
 const say = (text: string, extra: Record<string, unknown> = {}) => anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: text }], ...extra })
 const withRouter = (path: string) => testConfigFile({ CUSTOM_ROUTER_PATH: path, APIKEY: 'sk-inbound-secret-9' })
@@ -44,13 +52,43 @@ describe('custom router (CUSTOM_ROUTER_PATH)', () => {
     })
   }
 
+  it('a router stuck in `for (;;) {}` cannot freeze the server: it is stopped, restarted, and routes again', async () => {
+    const p = await hardenedProxy(withRouter(fixture('custom-router.cjs')))
+    const t0 = performance.now()
+    const res = await p.post('/v1/messages', say(STUCK), auth)
+    assert.equal(res.status, 200)
+    assert.equal(routeOf(res), 'default oai,gpt-up')
+    assert.equal((await p.app.request('/health')).status, 200)
+    assert.ok(performance.now() - t0 < 5_000)
+    // The worker is replaced: once the fresh one is up, the router decides again.
+    let route = ''
+    for (let i = 0; i < 100 && route !== 'custom anth,mock-a'; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      route = routeOf(await p.post('/v1/messages', say('please ROUTE-ANTH'), auth)) ?? ''
+    }
+    assert.equal(route, 'custom anth,mock-a')
+    assert.ok(p.logs.some((l) => l.includes('its worker was stopped and is restarting')), p.logs.join('\n'))
+    await p.close()
+  })
+
+  it('a router busy for 3 s is abandoned at its deadline and its late answer is never used', async () => {
+    const p = await hardenedProxy(withRouter(fixture('custom-router.cjs')))
+    const t0 = performance.now()
+    const res = await p.post('/v1/messages', say('BUSY-3S'), auth)
+    assert.equal(routeOf(res), 'default oai,gpt-up')
+    assert.ok(performance.now() - t0 < 2_500, 'answered before the router finished')
+    assert.equal((await p.app.request('/health')).status, 200)
+    await p.close()
+  })
+
   it('sees tokenCount and sessionId, headers without credentials, and the config redacted', async () => {
     const raw = withRouter(fixture('custom-router.cjs'))
     const p = await hardenedProxy(raw, { rawConfig: raw })
     const body = say('hello', { metadata: { user_id: 'user_abc_account__session_s-123' } })
     await p.post('/v1/messages', body, { ...auth, authorization: 'Bearer sk-inbound-secret-9', 'x-team': 'core' })
-    const seen = (globalThis as { __switchyardRouterSeen?: { headers: Record<string, string>; config: unknown; tokenCount: number; sessionId?: string } }).__switchyardRouterSeen
-    assert.ok(seen)
+    const line = p.logs.map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.startsWith('custom router: seen '))
+    assert.ok(line, p.logs.join('\n'))
+    const seen = JSON.parse(line.msg.slice('custom router: seen '.length)) as { headers: Record<string, string>; config: unknown; tokenCount: number; sessionId?: string }
     assert.equal(seen.headers['x-team'], 'core')
     assert.equal(seen.headers['x-api-key'], undefined)
     assert.equal(seen.headers.authorization, undefined)
@@ -115,6 +153,37 @@ describe('custom transformers (transformers: [{path, options}])', () => {
     for (let i = 0; i < 2; i++) assert.equal((await p.post('/v1/messages', say('hi'))).status, 200)
     assert.notEqual(p.upstreamBodies.at(-1)?.x_async, undefined, 'the awaited hook changed the upstream body')
     assert.ok(p.logs.some((l) => l.includes('"level":"error"') && l.includes('has no `name`')))
+    await p.close()
+  })
+})
+
+describe('custom transformers cannot freeze the server', () => {
+  const file = () => ({
+    ...testConfigFile(),
+    transformers: [{ path: fixture('transformer-spin.cjs') }],
+    Providers: [
+      { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'sk-ant-secret-1', models: ['mock-a'], transformer: { use: ['Anthropic'] } },
+      { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'sk-oai-secret-2', models: ['gpt-up'], transformer: { use: ['spin'] } },
+    ],
+    Router: { default: 'oai,gpt-up' },
+  })
+
+  it('a hook stuck in `for (;;) {}` leaves the body unchanged at its deadline; the worker is restarted and transforms again', async () => {
+    const p = await hardenedProxy(file())
+    const t0 = performance.now()
+    const res = await p.post('/v1/messages', say(STUCK))
+    assert.equal(res.status, 200)
+    assert.ok(performance.now() - t0 < 5_000)
+    assert.equal(p.upstreamBodies.at(-1)?.x_spin_ok, undefined, 'the stuck hook changed nothing')
+    assert.equal((await p.app.request('/health')).status, 200)
+    let stamped: unknown
+    for (let i = 0; i < 100 && stamped === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      await p.post('/v1/messages', say('hello'))
+      stamped = p.upstreamBodies.at(-1)?.x_spin_ok
+    }
+    assert.equal(stamped, true)
+    assert.ok(p.logs.some((l) => l.includes('transformer spin: still busy')), p.logs.join('\n'))
     await p.close()
   })
 })

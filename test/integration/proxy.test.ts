@@ -178,8 +178,8 @@ describe('proxy: upstream errors', () => {
     await p.close()
   })
 
-  it('a stream cut mid-way ends with a well-formed in-stream error, never a fake message_stop', async () => {
-    const p = await testProxy(testConfigFile({}, {}))
+  it('with continueStreams off, a stream cut mid-way ends with a well-formed in-stream error, never a fake message_stop', async () => {
+    const p = await testProxy(testConfigFile({}, { continueStreams: false }))
     const res = await p.post('/v1/messages', anthropicBody('oai,mock-o:chunks=10:cut=4', { stream: true }))
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())

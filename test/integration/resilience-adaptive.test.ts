@@ -83,6 +83,46 @@ describe('resilience: outage and recovery', () => {
   }
 })
 
+describe('resilience: recovery with sparse traffic', () => {
+  /**
+   * Primary 503 from `downFrom` for `outageMs`, one request every 4 s; returns how long after
+   * its recovery the primary served again, and its share of the traffic after that.
+   */
+  async function outage(downFrom: number, outageMs: number): Promise<{ recoveredMs: number; share: number }> {
+    const upAt = downFrom + outageMs
+    const inject = (req: Request, now: number) => {
+      const t = now - 1_000_000
+      return isOai(req) && t >= downFrom && t < upAt ? { 'x-mock-status': '503' } : undefined
+    }
+    const p = simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+    const served: [number, string][] = []
+    while (p.clock.t - 1_000_000 < upAt + 240_000) {
+      const at = p.clock.t - 1_000_000
+      const res = await p.post(ask('claude-sonnet-4'))
+      assert.equal(res.status, 200)
+      await res.text()
+      served.push([at, routeOf(res).target])
+      p.clock.t = 1_000_000 + at + 4_000
+    }
+    p.close()
+    const back = served.find(([t, target]) => t >= upAt && target === 'oai,mock-o')
+    if (!back) return { recoveredMs: Infinity, share: 0 }
+    const after = served.filter(([t]) => t >= back[0] + 20_000)
+    return { recoveredMs: back[0] - upAt, share: after.filter(([, target]) => target === 'oai,mock-o').length / after.length }
+  }
+
+  for (const outageMs of [60_000, 120_000]) {
+    it(`a primary answering 503 for ${outageMs / 1_000} s, one request every 4 s: back within the 15 s open-interval cap + one request gap, whatever the phase`, async () => {
+      const results = []
+      for (let downFrom = 8_000; downFrom < 8_000 + 16_000; downFrom += 3_000) results.push({ downFrom, ...(await outage(downFrom, outageMs)) })
+      const worst = Math.max(...results.map((r) => r.recoveredMs))
+      assert.ok(worst <= 15_000 + 4_000, `recovery after ${JSON.stringify(results.map((r) => r.recoveredMs))} ms`)
+      // Equal targets share the band by weighted draws: a fair share, where stickiness would be ~0.
+      for (const r of results) assert.ok(r.share >= 0.35, `primary share ${r.share} after recovery (phase ${r.downFrom})`)
+    })
+  }
+})
+
 describe('resilience: a burst during an outage', () => {
   /** 40 concurrent streams while the primary resets; returns the tries the primary got. */
   async function burst(breaker: object): Promise<number> {

@@ -11,6 +11,13 @@ import { ask, metricValue, routeOf, simConfig, simProxy } from './resilience-hel
 const noTiers = { fallbackToOtherTiers: false }
 const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
 
+/** One streamed request read to its end. */
+async function tickStream(p: ReturnType<typeof simProxy>): Promise<Response> {
+  const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+  await res.clone().text()
+  return res
+}
+
 describe('resilience: retries on the same target', () => {
   it('a 500 once is retried once and succeeds, counted in ccr_retries_total and ccr_failures_total', async () => {
     const p = simProxy(simConfig({ default: 'oai,mock-o:fail-first=1', background: 'anth,mock-a' }))
@@ -83,6 +90,31 @@ describe('resilience: Retry-After', () => {
     p.close()
   })
 
+  // The primary takes 3 s to its first token: 2 s + 3 s beats a 6 s fallback, loses to a 4 s one.
+  for (const [fallbackTtft, waits] of [[6_000, true], [4_000, false]] as const) {
+    it(`Retry-After 2 s on a primary with a 3 s TTFT, fallback measured at ${fallbackTtft / 1_000} s: ${waits ? 'wait and retry the primary' : 'fail over at once'}`, async () => {
+      let limited = false
+      const fallback = `anth,mock-a:ttft=${fallbackTtft}`
+      // One 429 on the primary's next call, then it answers.
+      const inject = (req: Request) => {
+        if (!limited || !req.url.includes('/chat/')) return undefined
+        limited = false
+        return { 'x-mock-status': '429', 'x-mock-retry-after': '2' }
+      }
+      const p = simProxy(simConfig({ default: 'oai,mock-o:ttft=3000', background: fallback }), { inject })
+      for (const model of ['oai,mock-o:ttft=3000', fallback]) for (let i = 0; i < 3; i++) await (await p.post(ask(model, { stream: true }))).text()
+      limited = true
+      const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+      assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
+      const tries = p.mock.attempts().slice(6)
+      if (waits) {
+        assert.deepEqual(tries.map((a) => a.baseModel), ['mock-o', 'mock-o'])
+        assert.equal(tries[1]!.t - tries[0]!.t, 3_000 + 2_000, 'the 429 came after the primary\'s 3 s, the retry exactly 2 s later')
+      } else assert.deepEqual(tries.map((a) => a.baseModel), ['mock-o', 'mock-a'])
+      p.close()
+    })
+  }
+
   it('a long Retry-After fails over at once, and no request touches that target inside the window', async () => {
     const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30:fail-first=1', background: 'anth,mock-a' }))
     const served: string[] = []
@@ -136,12 +168,33 @@ describe('resilience: timeouts', () => {
     p.close()
   })
 
-  it('a hung JSON call is bounded by API_TIMEOUT_MS: 504, one attempt, nothing tried past the deadline', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a' }, { API_TIMEOUT_MS: 50 }))
+  it('a hung JSON call on a lone target is bounded by API_TIMEOUT_MS: 504, one attempt, nothing tried past the deadline', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', ...noTiers }, { API_TIMEOUT_MS: 50 }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 504)
     assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'timeout_error')
     assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['aborted'])
+    p.close()
+  })
+
+  it('a silent target with a fallback after it gets half the deadline, so the fallback still answers inside API_TIMEOUT_MS', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a' }, { API_TIMEOUT_MS: 200 }))
+    const res = await p.post(ask('claude-sonnet-4', { max_tokens: 32_000 }))
+    assert.equal(res.status, 200)
+    assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']], 'never retried on the same route')
+    assert.deepEqual(routeOf(res), { target: 'anth,mock-a', tier: 'tier-1', attempts: 2, fallback: 1 })
+    p.close()
+  })
+
+  it('the first-event timeout adapts: a warm primary that goes quiet is left at its floor, not at firstTokenTimeoutMs', async () => {
+    let quiet = false
+    const router = { default: 'oai,mock-o:ttft=50', background: 'anth,mock-a', firstTokenTimeoutMs: 60_000, firstTokenFloorMs: 100 }
+    const p = simProxy(simConfig(router), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
+    for (let i = 0; i < 4; i++) assert.equal(routeOf(await tickStream(p)).target, 'oai,mock-o:ttft=50')
+    quiet = true
+    const res = await tickStream(p)
+    assert.equal(routeOf(res).target, 'anth,mock-a', 'the fallback answered after the adaptive bound, long before 60 s')
+    assert.deepEqual(p.mock.attempts().slice(-2).map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
     p.close()
   })
 

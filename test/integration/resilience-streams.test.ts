@@ -11,8 +11,8 @@ const parses = (s: string) => { try { JSON.parse(s); return true } catch { retur
 const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
 
 describe('resilience: streams', () => {
-  it('a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o' }))
+  it('with continueStreams off, a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o', continueStreams: false }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())
@@ -68,8 +68,8 @@ describe('resilience: streams', () => {
     p.close()
   })
 
-  it('an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm' }))
+  it('with continueStreams off, an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm', continueStreams: false }))
     const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
     assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
     assert.equal(events.at(-1)?.event, 'error')
@@ -82,6 +82,28 @@ describe('resilience: streams', () => {
     assert.equal(events.at(-1)?.event, 'message_stop')
     assert.ok(events.some((e) => e.event === 'message_delta' && e.data.includes('"stop_reason":"end_turn"')))
     assert.ok(events.map((e) => e.data).join('').includes('[0004]'))
+    p.close()
+  })
+
+  it('an OpenAI stream missing only data: [DONE] (passed through to an OpenAI client) is complete: [DONE] is added, no error', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
+    const body = { model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello' }] }
+    const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
+    assert.equal(events.at(-1)?.data, '[DONE]')
+    assert.equal(events.filter((e) => e.data.includes('"error"')).length, 0)
+    assert.equal(events.filter((e) => e.data === '[DONE]').length, 1)
+    assert.ok(events.some((e) => e.data.includes('"finish_reason":"stop"')))
+    const snap = p.services.routing.stats.snapshot('oai,mock-o:noterm:chunks=4', p.clock.now())
+    assert.deepEqual([snap.successes, snap.errors], [1, 0], 'counted as a success, not held against the target')
+    p.close()
+  })
+
+  it('with continueStreams off, an OpenAI stream cut before its finish_reason (passed through) still ends with an in-stream error', async () => {
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=3:chunks=6', continueStreams: false }))
+    const body = { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
+    const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
+    assert.ok(events.some((e) => e.data.includes('"error"')))
+    assert.equal(events.filter((e) => e.data.includes('"finish_reason":"stop"')).length, 0)
     p.close()
   })
 

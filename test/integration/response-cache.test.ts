@@ -93,7 +93,8 @@ describe('response cache', () => {
   })
 
   it('errors, broken streams and streams without their terminal event are never stored', async () => {
-    const p = await spyingProxy(testConfigFile({ Cache: { enabled: true } }, { fallbackToOtherTiers: false, tierRetries: { default: { max_retries: 0 } } }))
+    // Continuation off: each broken stream stays broken (one upstream call per request).
+    const p = await spyingProxy(testConfigFile({ Cache: { enabled: true } }, { fallbackToOtherTiers: false, tierRetries: { default: { max_retries: 0 } }, continueStreams: false }))
     for (const model of ['oai,mock-o:status=500', 'oai,mock-o:cut=2', 'anth,mock-a:cut=3', 'anth,mock-a:noterm']) {
       const before = calls(p)
       for (let i = 0; i < 2; i++) {
@@ -104,6 +105,18 @@ describe('response cache', () => {
       }
       assert.equal(calls(p) - before, 2, `${model} went upstream both times`)
     }
+    await p.close()
+  })
+
+  it('a stream completed by a continuation is never stored: the next request goes upstream again', async () => {
+    const p = await spyingProxy(testConfigFile({ Cache: { enabled: true } }, { fallbackToOtherTiers: false }))
+    for (let i = 0; i < 2; i++) {
+      const r = await p.post('/v1/messages', anthropicBody('anth,mock-a:cut=4', { stream: true }))
+      assert.notEqual(r.headers.get('x-switchyard-cache'), 'hit')
+      assert.match(await r.text(), /message_stop/)
+      await new Promise((res) => setTimeout(res, 5))
+    }
+    assert.equal(calls(p), 4, 'each request: the cut try and its continuation')
     await p.close()
   })
 

@@ -7,9 +7,9 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
 import { createSseDecoder } from '../../src/formats/index.ts'
 
@@ -69,7 +69,7 @@ describe('runtime: the shipped forms serve the same suite', { skip: !isBun && 's
     ['deno run', () => ['node_modules/.bin/deno', ['run', '-A', 'src/cli.ts']]],
   ]
   for (const [name, command] of forms) {
-    it(`${name}: health, a translated stream read to the end, a mid-stream drop, and SIGTERM draining`, async () => {
+    it(`${name}: health, a translated stream read to the end, a mid-stream drop continued, and SIGTERM draining`, async () => {
       const [cmd, pre] = command()
       const p = await startProxy(cmd, [...pre, 'start', '--config', configPath, '--port', '0', '--data-dir', join(dir, name.replace(' ', '-'))])
       try {
@@ -82,9 +82,13 @@ describe('runtime: the shipped forms serve the same suite', { skip: !isBun && 's
         assert.equal(ok.events.at(-1)?.event, 'message_stop')
         assert.ok(ok.events.map((e) => e.data).join('').includes('[0008]'))
 
+        // A drop after the commit point is continued (Router.continueStreams, on by default): the
+        // client still reads one complete answer, with every chunk exactly once and no error event.
         const cut = await streamEvents(p.url, 'oai,mock-o:chunks=8:cut=4')
-        assert.equal(cut.events.at(-1)?.event, 'error', 'a dropped upstream ends in an error event')
-        assert.equal(cut.events.filter((e) => e.event === 'message_stop').length, 0)
+        assert.equal(cut.events.at(-1)?.event, 'message_stop', 'a dropped upstream is continued to a complete answer')
+        assert.equal(cut.events.filter((e) => e.event === 'error').length, 0)
+        const text = cut.events.map((e) => e.data).join('')
+        for (let i = 1; i <= 8; i++) assert.ok(text.includes(`[000${i}]`), `chunk ${i} reached the client`)
 
         // SIGTERM while a slow stream runs: it still completes, then the process exits 0.
         const slow = streamEvents(p.url, 'oai,mock-o:chunks=10:delay=100')
@@ -98,4 +102,94 @@ describe('runtime: the shipped forms serve the same suite', { skip: !isBun && 's
       }
     })
   }
+})
+
+/**
+ * `deno task start` and `deno task test` as the README promises them, from a fresh copy of the
+ * repository's files: after `npm install` (node_modules/.bin/deno is then the native binary,
+ * which the task runner would wrongly run as a script) and after a Deno user's `deno install`
+ * with no npm at all (node_modules/.bin/deno is then a JS shim).
+ */
+describe('runtime: deno tasks from a fresh clone', { skip: !isBun && 'spawns deno itself; runs under bun test' }, () => {
+  const root = resolve(dirname(new URL(import.meta.url).pathname), '../..')
+  const realDeno = resolve(root, 'node_modules/deno/deno')
+  let mock: Awaited<ReturnType<typeof startMockServer>>
+  let configPath: string
+
+  /** The tracked files of the working tree, as `git clone` would give them (no node_modules). */
+  function freshClone(name: string): string {
+    const to = join(dir, name)
+    const files = spawnSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+    assert.equal(files.status, 0, files.stderr)
+    for (const f of files.stdout.split('\0').filter(Boolean)) {
+      mkdirSync(dirname(join(to, f)), { recursive: true })
+      cpSync(join(root, f), join(to, f))
+    }
+    return to
+  }
+
+  /** A PATH whose `deno` is a real Deno binary, as on a Deno user's machine. */
+  function pathWithDeno(): string {
+    const bin = join(dir, 'deno-bin')
+    mkdirSync(bin, { recursive: true })
+    try { symlinkSync(realDeno, join(bin, 'deno')) } catch { /* made by the other case */ }
+    return `${bin}:${process.env.PATH ?? ''}`
+  }
+
+  before(async () => {
+    mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+    configPath = join(dir, 'task-config.json')
+    writeFileSync(configPath, JSON.stringify({
+      LOG: false,
+      Providers: [{ name: 'oai', api_base_url: `${mock.url}/v1/chat/completions`, api_key: 'sk-test', models: ['mock-o'] }],
+      Router: { default: 'oai,mock-o' },
+    }))
+  })
+  after(async () => { await mock.stop() })
+
+  async function startAndTest(clone: string, env: Record<string, string>): Promise<void> {
+    const run = (args: string[]) => spawnSync('deno', args, { cwd: clone, env, encoding: 'utf8', timeout: 60_000 })
+    const [cmd, args] = ['deno', ['task', 'start', '--config', configPath, '--port', '0', '--data-dir', join(clone, '.data')]] as const
+    const proc = spawn(cmd, [...args], { cwd: clone, stdio: ['ignore', 'pipe', 'pipe'], env })
+    let out = ''
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
+    try {
+      const url = await new Promise<string>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`deno task start: no listening line within 30 s:\n${out}`)), 30_000)
+        const onData = (d: Buffer) => {
+          out += d.toString()
+          const m = /listening on (http:\/\/[^\s]+)/.exec(out)
+          if (m) { clearTimeout(timer); res(m[1]!) }
+        }
+        proc.stdout!.on('data', onData)
+        proc.stderr!.on('data', onData)
+        proc.on('exit', (code) => { clearTimeout(timer); rej(new Error(`deno task start exited with ${code}:\n${out}`)) })
+      })
+      assert.match(out, /on deno /)
+      const ok = await streamEvents(url, 'oai,mock-o:chunks=3')
+      assert.equal(ok.events.at(-1)?.event, 'message_stop')
+      proc.kill('SIGTERM')
+      assert.equal(await exited, 0, out)
+    } finally {
+      proc.kill('SIGKILL')
+    }
+    const test = run(['task', 'test', 'src/runtime/runtime.test.ts'])
+    assert.equal(test.status, 0, `${test.stdout}\n${test.stderr}`)
+    assert.match(test.stdout, /1 passed/)
+  }
+
+  it('npm install && deno task start / deno task test', async () => {
+    const clone = freshClone('npm-path')
+    // What `npm install` leaves: the repository's own node_modules, native deno in .bin included.
+    symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'))
+    await startAndTest(clone, { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}`, NO_COLOR: '1' } as Record<string, string>)
+  })
+
+  it('deno install && deno task start / deno task test, with no npm', async () => {
+    const clone = freshClone('deno-path')
+    const env = { ...process.env, PATH: pathWithDeno(), NO_COLOR: '1' } as Record<string, string>
+    const install = spawnSync('deno', ['install'], { cwd: clone, env, encoding: 'utf8', timeout: 120_000 })
+    assert.equal(install.status, 0, `${install.stdout}\n${install.stderr}`)
+    await startAndTest(clone, env)
+  })
 })

@@ -24,7 +24,7 @@ function messageStart(spec: ContentSpec): PlannedEvent {
 
 function textBlock(index: number, spec: ContentSpec, out: PlannedEvent[]): void {
   out.push(frame('content_block_start', `{"type":"content_block_start","index":${index},"content_block":{"type":"text","text":""}}`))
-  for (let i = 1; i <= spec.chunks; i++) {
+  for (let i = spec.firstChunk ?? 1; i <= spec.chunks; i++) {
     out.push(delta(index, `{"type":"text_delta","text":"${chunkText(i, spec.tokensPerChunk)}"}`))
   }
   out.push(STOP(index))

@@ -12,6 +12,11 @@ export interface ContentSpec {
   readonly created: number
   readonly inputTokens: number
   readonly chunks: number
+  /**
+   * The first chunk sent (default 1). A continuation (a request whose last message is an
+   * assistant prefill) starts after the last sequence tag of its prefill.
+   */
+  readonly firstChunk?: number
   readonly tokensPerChunk: number
   readonly mode: ContentMode
   readonly thinkChunks: number
@@ -56,15 +61,16 @@ export function thinkText(i: number, tokens: number): string {
 }
 
 /** Output tokens the mock claims for a spec: every delta it streams counts `tokensPerChunk`. */
-export function outputTokensOf(spec: Pick<ContentSpec, 'chunks' | 'tokensPerChunk' | 'mode' | 'thinkChunks'>): number {
-  const deltas = spec.mode === 'thinking' ? spec.chunks + spec.thinkChunks : spec.chunks
+export function outputTokensOf(spec: Pick<ContentSpec, 'chunks' | 'firstChunk' | 'tokensPerChunk' | 'mode' | 'thinkChunks'>): number {
+  const text = Math.max(0, spec.chunks - (spec.firstChunk ?? 1) + 1)
+  const deltas = spec.mode === 'thinking' ? text + spec.thinkChunks : text
   return deltas * spec.tokensPerChunk
 }
 
 /** The full text of the answer (text and thinking modes). */
 export function fullText(spec: ContentSpec): string {
   let s = ''
-  for (let i = 1; i <= spec.chunks; i++) s += chunkText(i, spec.tokensPerChunk)
+  for (let i = spec.firstChunk ?? 1; i <= spec.chunks; i++) s += chunkText(i, spec.tokensPerChunk)
   return s
 }
 
@@ -73,6 +79,27 @@ export function fullThinking(spec: ContentSpec): string {
   let s = ''
   for (let i = 1; i <= spec.thinkChunks; i++) s += thinkText(i, spec.tokensPerChunk)
   return s
+}
+
+/**
+ * The chunk a continuation starts at: after the last complete sequence tag of the prefill,
+ * less `overlap` chunks the "model" repeats (as models often repeat the last words).
+ * @example continueFrom('[0001] [0002] [00', 0) // 3
+ */
+export function continueFrom(prefill: string, overlap: number): number {
+  let last = 0
+  for (const m of prefill.matchAll(/\[(\d{4})\]/g)) last = Number(m[1])
+  return Math.max(1, last + 1 - overlap)
+}
+
+/** The text of a trailing assistant message (a prefill), or undefined when the last message is not one. */
+export function prefillOf(body: Record<string, unknown>): string | undefined {
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  const last = messages[messages.length - 1] as Record<string, unknown> | undefined
+  if (last?.role !== 'assistant') return undefined
+  const parts: string[] = []
+  collectText(last.content, parts)
+  return parts.join('')
 }
 
 /** Wrap an SSE string as a token-carrying event. */

@@ -30,6 +30,12 @@ export interface MockKnobs {
   readonly cutAfter: number | undefined
   readonly malformedAfter: number | undefined
   readonly noTerminator: boolean
+  /** Streams: the share of attempts cut at a random event (never a continuation). */
+  readonly cutRate: number | undefined
+  /** Answer `status=503` for this many ms from the first attempt of the key on (an outage that ends by itself). */
+  readonly outageMs: number | undefined
+  /** Continuations: how many chunks before the prefill's end the answer restarts at (the repeat a model makes). */
+  readonly overlap: number
   /** Apply the configured fault (default: status 500) to the first N attempts per key only. */
   readonly failFirst: number | undefined
   readonly key: string | undefined
@@ -39,7 +45,7 @@ export const DEFAULT_KNOBS: MockKnobs = {
   chunks: 10, tokensPerChunk: 1, delayMs: 0, ttftMs: 0, jitterMs: 0, seed: undefined,
   mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, invalid: false, reset: false,
   hang: false, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined,
-  noTerminator: false, failFirst: undefined, key: undefined,
+  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, failFirst: undefined, key: undefined,
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -84,6 +90,14 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   cut: int(0, (k, n) => { k.cutAfter = n }),
   malformed: int(0, (k, n) => { k.malformedAfter = n }),
   noterm: flag((k, b) => { k.noTerminator = b }),
+  'cut-rate': (k, v) => {
+    const n = Number(v)
+    if (!(n >= 0 && n <= 1)) return `expected a number in [0, 1], got "${v}"`
+    k.cutRate = n
+    return undefined
+  },
+  overlap: int(0, (k, n) => { k.overlap = n }),
+  outage: int(0, (k, n) => { k.outageMs = n }),
   'fail-first': int(0, (k, n) => { k.failFirst = n }),
   key: (k, v) => { k.key = v; return undefined },
 }
@@ -131,11 +145,16 @@ export function parseKnobs(model: string, headers: Headers, defaults: MockKnobs 
 /** True when the request asks for any fault (used by `fail-first` to pick its default). */
 export function hasFault(k: MockKnobs): boolean {
   return k.status !== undefined || k.reset || k.hang || k.stallAfter !== undefined ||
-    k.cutAfter !== undefined || k.malformedAfter !== undefined || k.noTerminator
+    k.cutAfter !== undefined || k.malformedAfter !== undefined || k.noTerminator || (k.cutRate ?? 0) > 0
+}
+
+/** The knobs for a continuation: it is served without stream faults, so a cut stream can be completed. */
+export function withoutStreamFaults(k: MockKnobs): MockKnobs {
+  return { ...k, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined, noTerminator: false, cutRate: undefined }
 }
 
 /** The same knobs with every fault switched off (what `fail-first` serves once N attempts failed). */
 export function withoutFaults(k: MockKnobs): MockKnobs {
   return { ...k, status: undefined, retryAfter: undefined, invalid: false, reset: false, hang: false,
-    stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined, noTerminator: false }
+    stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined, noTerminator: false, cutRate: undefined }
 }

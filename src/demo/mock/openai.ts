@@ -28,7 +28,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
       out.push(chunk(`{"tool_calls":[{"index":0,${first}${JSON.stringify(frag)}}}]}`))
     })
   } else {
-    for (let i = 1; i <= spec.chunks; i++) out.push(chunk(`{"content":"${chunkText(i, spec.tokensPerChunk)}"}`))
+    for (let i = spec.firstChunk ?? 1; i <= spec.chunks; i++) out.push(chunk(`{"content":"${chunkText(i, spec.tokensPerChunk)}"}`))
   }
   const finish = spec.mode === 'tool' ? 'tool_calls' : 'stop'
   out.push(frameEvent(head + `{},"logprobs":null,"finish_reason":"${finish}"}]${spec.includeUsage ? ',"usage":null' : ''}}\n\n`))

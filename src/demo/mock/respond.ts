@@ -84,11 +84,22 @@ function paced(c: RespondContext, ac: AbortController, events: readonly PlannedE
 function streamResponse(c: RespondContext, ac: AbortController, ttftMs: number): Response {
   const events = c.wire.streamEvents(c.spec)
   if (c.knobs.noTerminator) events.pop()
+  const rate = c.knobs.cutRate
+  if (rate !== undefined && c.knobs.cutAfter === undefined && c.random() < rate) {
+    // Cut somewhere between the first event and the terminator, as a dropped connection would.
+    const cutAfter = 1 + Math.floor(c.random() * Math.max(1, events.length - 2))
+    return respondCut(c, ac, events, ttftMs, cutAfter)
+  }
   if (c.knobs.malformedAfter !== undefined) {
     events.splice(Math.min(c.knobs.malformedAfter, events.length), 0, { sse: c.wire.malformedEvent, token: false })
   }
   c.attempt.status = 200
   return new Response(paced(c, ac, events, ttftMs), { status: 200, headers: SSE_HEADERS })
+}
+
+function respondCut(c: RespondContext, ac: AbortController, events: readonly PlannedEvent[], ttftMs: number, cutAfter: number): Response {
+  c.attempt.status = 200
+  return new Response(paced({ ...c, knobs: { ...c.knobs, cutAfter } }, ac, events, ttftMs), { status: 200, headers: SSE_HEADERS })
 }
 
 async function jsonAnswer(c: RespondContext, ac: AbortController, ttftMs: number): Promise<Response> {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ModelName } from '../name-schema.ts'
 
 /**
  * Loose request schemas: only the fields we read are typed, and only as tightly as every real
@@ -13,7 +14,7 @@ const Message = z.looseObject({ role: z.string(), content: Content })
 const Tool = z.looseObject({ name: z.string(), type: z.string().optional(), input_schema: z.looseObject({}).optional() })
 
 const common = {
-  model: z.string().min(1),
+  model: ModelName,
   messages: z.array(Message),
   system: Content.optional(),
   tools: z.array(Tool).optional(),

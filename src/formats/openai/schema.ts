@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ModelName } from '../name-schema.ts'
 
 /** Loose OpenAI Chat Completions schemas: typed where we read, unknown fields pass through. */
 const Part = z.looseObject({ type: z.string() })
@@ -13,7 +14,7 @@ const Message = z.looseObject({
 
 export const OpenAIChatRequestSchema = z
   .looseObject({
-    model: z.string().min(1),
+    model: ModelName,
     messages: z.array(Message),
     max_tokens: z.number().nullable().optional(),
     max_completion_tokens: z.number().nullable().optional(),

@@ -1,5 +1,6 @@
 import type { JsonObject } from '../types.ts'
 import { isObject, num } from '../translate/json.ts'
+import { setOwn } from '../../lib/own.ts'
 
 /** A deep copy of `v` without any property named `key` (e.g. every `cache_control`). */
 export function withoutKey(v: unknown, key: string): unknown {
@@ -18,7 +19,7 @@ export function mergeUnder(body: JsonObject, extra: Readonly<Record<string, unkn
   for (const [k, v] of Object.entries(extra)) {
     const cur = Object.hasOwn(out, k) ? out[k] : undefined
     const next = isObject(cur) && isObject(v) ? mergeUnder(cur, v) : cur === undefined ? v : cur
-    Object.defineProperty(out, k, { value: next, enumerable: true, writable: true, configurable: true })
+    setOwn(out, k, next)
   }
   return out
 }

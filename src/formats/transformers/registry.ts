@@ -2,6 +2,9 @@ import type { TransformerUse } from '../../config/types.ts'
 import type { JsonObject, TranslateOptions, WireFormatName } from '../types.ts'
 import { isObject, num, obj, str } from '../translate/json.ts'
 import { capTokens, mergeUnder, withoutKey } from './body.ts'
+import { getOwn } from '../../lib/own.ts'
+import { tooluseRequest, tooluseResponse } from './tooluse.ts'
+import { forceReasoningRequest, forceReasoningResponse } from './forcereasoning.ts'
 
 /** What a transformer sees besides its own options. */
 export interface TransformerContext {
@@ -14,11 +17,19 @@ export interface TransformerContext {
 /** A request step; plugin steps (CCR's `async transformRequestIn`) may answer with a Promise. */
 export type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject | Promise<JsonObject>
 
+/**
+ * CCR's `transformResponseOut`: the upstream's answer (JSON or an SSE stream, in the upstream's
+ * own format) as a WHATWG Response, before it is translated for the client.
+ */
+export type ResponseStep = (res: Response, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => Response | Promise<Response>
+
 interface Builtin {
   /** Rewrites the upstream-format body after translation; absent for response-only or marker transformers. */
   readonly request?: RequestStep
   /** Translation switches this transformer turns on. */
   readonly response?: Partial<TranslateOptions>
+  /** Rewrites the upstream's answer before translation. */
+  readonly responseOut?: ResponseStep
 }
 
 /** Thinking budget per OpenAI reasoning_effort (for servers that want a number). */
@@ -36,7 +47,7 @@ const reasoning: RequestStep = (body, options, ctx) => {
     return out
   }
   const effort = str(out.reasoning_effort) ?? str(obj(out.reasoning).effort)
-  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? BUDGET[effort] : undefined)
+  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? getOwn(BUDGET, effort) : undefined)
   if (budget === undefined) return out
   out.thinking = { type: 'enabled', budget_tokens: budget }
   if (openai) out.enable_thinking = true
@@ -79,14 +90,16 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   customparams: { request: (b, o) => mergeUnder(b, o) },
   // Leading think tags are always parsed by the translators; the name stays valid for CCR configs.
   extrathinktag: {},
+  tooluse: { request: tooluseRequest, responseOut: tooluseResponse },
+  forcereasoning: { request: forceReasoningRequest, responseOut: forceReasoningResponse, response: { roundTripReasoning: true } },
 }
 
 /** Transformers loaded from `transformers: [{path}]` plugins (src/plugins/transformers.ts); a plugin overrides a built-in of the same name. */
 const PLUGINS = new Map<string, Builtin>()
 
-/** Registers a plugin transformer's request step under `name`, replacing any earlier one. */
-export function registerTransformer(name: string, request: RequestStep): void {
-  PLUGINS.set(name, { request })
+/** Registers a plugin transformer's steps under `name`, replacing any earlier one. */
+export function registerTransformer(name: string, request: RequestStep, responseOut?: ResponseStep): void {
+  PLUGINS.set(name, responseOut ? { request, responseOut } : { request })
 }
 
 /** Removes a registered plugin (instance close, or a test); with `request`, only if that step is still the one registered (a reload may have replaced it). */
@@ -136,6 +149,22 @@ export async function applyRequestTransformersAsync(body: JsonObject, uses: read
     if (step) out = await step(out, isObject(use.options) ? use.options : {}, ctx)
   }
   return out
+}
+
+/**
+ * The response side of a target's chains, in CCR's order: the provider's transformers last to
+ * first, then the model's last to first. Undefined when none of them has one.
+ */
+export function responseOutOf(provider: readonly TransformerUse[], model: readonly TransformerUse[], ctx: TransformerContext): ((res: Response) => Promise<Response>) | undefined {
+  const steps = [...provider].reverse().concat([...model].reverse())
+    .map((use) => ({ step: lookup(use.name)?.responseOut, options: isObject(use.options) ? use.options : {} }))
+    .filter((s): s is { step: ResponseStep; options: Readonly<Record<string, unknown>> } => s.step !== undefined)
+  if (steps.length === 0) return undefined
+  return async (res) => {
+    let out = res
+    for (const s of steps) out = await s.step(out, s.options, ctx)
+    return out
+  }
 }
 
 /** Whether a hook answered with a Promise (plugin transformers may be async). */

@@ -1,0 +1,77 @@
+/**
+ * `switchyard code [args…]`: CCR's `ccr code`. Makes sure the service answers (starting it in
+ * the background when needed), runs Claude Code pointed at it with every argument passed
+ * through, and, when the last concurrent session exits, stops a service a session started.
+ */
+import { spawn } from 'node:child_process'
+import { runtime } from '../runtime/index.ts'
+import { claudeEnv, clientSettings, localBaseUrl } from './env.ts'
+import type { CliOptions, Env } from './options.ts'
+import { readPidFile } from './pidfile.ts'
+import { answers, startInBackground, stopService } from './service.ts'
+import { clearOwned, joinSession, leaveSession, markOwned, ownedService } from './sessions.ts'
+import { dataDirOf } from './status.ts'
+
+/** How long `code` waits for a service it started to answer (CCR waits about 11 s). */
+const START_TIMEOUT_MS = 20_000
+
+/** CCR's NON_INTERACTIVE_MODE: Claude Code in CI, with no terminal to talk to. */
+const NON_INTERACTIVE_ENV = { CI: 'true', FORCE_COLOR: '0', NODE_NO_READLINE: '1', TERM: 'dumb' }
+
+export async function runCode(opts: CliOptions, env: Env): Promise<number> {
+  const { settings, raw, errors } = await clientSettings(opts, env)
+  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  const file = (raw ?? {}) as { CLAUDE_PATH?: unknown; NON_INTERACTIVE_MODE?: unknown }
+  const dataDir = dataDirOf(opts, env)
+  const baseUrl = localBaseUrl(settings.host, settings.port)
+
+  if (!(await answers(baseUrl))) {
+    console.error(`switchyard: starting the service on ${baseUrl} …`)
+    const started = await startInBackground({ opts, env, host: settings.host, port: settings.port, dataDir, timeoutMs: START_TIMEOUT_MS })
+    if (!started.ok) { console.error(`switchyard code: ${started.message}`); return 1 }
+    if (started.pid !== undefined) markOwned(dataDir, started.pid)
+  }
+
+  const claude = env.CLAUDE_PATH || (typeof file.CLAUDE_PATH === 'string' && file.CLAUDE_PATH) || 'claude'
+  const nonInteractive = file.NON_INTERACTIVE_MODE === true || env.NON_INTERACTIVE_MODE === 'true'
+  const childEnv: Record<string, string> = {}
+  const merged = { ...env, ...claudeEnv(settings), ...(nonInteractive ? NON_INTERACTIVE_ENV : {}) }
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined) childEnv[k] = v
+
+  joinSession(dataDir, process.pid)
+  let code: number
+  try {
+    code = await runClaude(claude, opts.passthrough, childEnv, nonInteractive)
+  } finally {
+    const others = leaveSession(dataDir, process.pid)
+    const owned = ownedService(dataDir)
+    const keep = opts.keepService === true || env.SWITCHYARD_KEEP_SERVICE === '1'
+    if (others === 0 && owned !== undefined && !keep) {
+      // Only the instance a session started, and only while it is still the one running.
+      if (readPidFile(dataDir)?.pid === owned) await stopService(dataDir, 10_000)
+      clearOwned(dataDir)
+    }
+  }
+  return code
+}
+
+/** Runs Claude Code to completion and resolves to its exit code (1 with a clear message when it cannot start). */
+function runClaude(cmd: string, args: readonly string[], env: Record<string, string>, nonInteractive: boolean): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...args], { stdio: [nonInteractive ? 'ignore' : 'inherit', 'inherit', 'inherit'], env })
+    // Ctrl-C reaches Claude Code too (same process group): it decides; this process stays to clean up.
+    const offs = [
+      runtime.onSignal('SIGINT', () => {}),
+      runtime.onSignal('SIGTERM', () => child.kill('SIGTERM')),
+      runtime.onSignal('SIGHUP', () => child.kill('SIGHUP')),
+    ]
+    const done = (code: number) => { for (const off of offs) off(); resolve(code) }
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      console.error(e.code === 'ENOENT'
+        ? `switchyard code: Claude Code not found (tried "${cmd}"): install it (npm install -g @anthropic-ai/claude-code) or set CLAUDE_PATH`
+        : `switchyard code: cannot run ${cmd}: ${e.message}`)
+      done(1)
+    })
+    child.on('exit', (c, signal) => done(c ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 0)))
+  })
+}

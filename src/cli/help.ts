@@ -1,0 +1,130 @@
+/** `switchyard --help`, and `switchyard help COMMAND` / `switchyard COMMAND --help` with examples. */
+import { VERSION } from '../version.ts'
+
+export const HELP = `switchyard ${VERSION}: a fast, resilient LLM routing proxy (drop-in Claude Code Router)
+
+Usage: switchyard <command> [options]      switchyard help <command> for examples
+
+Commands:
+  start              Run the proxy (default). No config file found: demo mode with a built-in mock upstream
+  code [ARGS…]       Start the service in the background if needed, then run Claude Code through it
+  activate, env      Print the export lines that point Claude Code at this instance
+  statusline         Read Claude Code's status-line JSON on stdin, print model, tokens and cost
+  model              Pick the provider,model of a Router scenario (interactive, or: model set SCENARIO TARGET)
+  validate           Check the config file and print every problem with its path (exit 2 on errors)
+  status             Is an instance running on the configured port? Version, uptime, streams, tiers
+  stop               Stop the running instance (SIGTERM to the PID in the data dir)
+  restart            Stop the running instance, then start it again in the background
+  probe              Run active performance tests once against the configured models and print a table
+  perf export FILE   Write the performance store to FILE (JSON)
+  perf import FILE   Read a performance store export
+
+Options:
+  --config PATH      Config file (else $SWITCHYARD_CONFIG, $CCR_CONFIG, ~/.claude-code-router/config.json)
+  --host HOST        Listen address (forced to 127.0.0.1 when APIKEY is unset)
+  --port N           Listen port (default: config PORT, else 3456)
+  --data-dir DIR     Usage and performance store (default ~/.switchyard; ':memory:' keeps nothing)
+  --max-streams N    Concurrent streams before new ones get a 529 overloaded answer
+  --shutdown-timeout S  Seconds active streams get to finish on SIGTERM (default 30)
+  --keep-service     code: leave a service it started running when the last session exits
+  --models LIST      probe: comma-separated provider,model entries (separate them with ';')
+  --type T           probe: latency | throughput | concurrent | health
+  -h, --help         This help
+  -v, --version      Print the version`
+
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  start: `switchyard start [--config PATH] [--port N] [--host HOST] [--data-dir DIR]
+
+Runs the proxy in the foreground until SIGTERM/SIGINT (drains streams) or SIGHUP (reloads the
+config). Exits 1 when the port is taken, naming the Switchyard that holds it.
+
+Examples:
+  switchyard start
+  switchyard start --config ./config.json --port 3999
+  switchyard start --data-dir :memory:          # keep no usage or performance history`,
+  code: `switchyard [OPTIONS] code [CLAUDE ARGS…]
+
+Starts the service in the background when it is not running (waits until /health answers),
+then runs Claude Code (CLAUDE_PATH, else \`claude\` on PATH) pointed at it. Every argument after
+\`code\` goes to Claude Code unchanged. Concurrent sessions are counted; when the last one exits,
+a service that \`code\` started is stopped (--keep-service, or SWITCHYARD_KEEP_SERVICE=1, keeps it).
+NON_INTERACTIVE_MODE: true in the config runs Claude Code for CI (stdin closed, CI=true, TERM=dumb).
+
+Examples:
+  switchyard code
+  switchyard code -p "explain this repository"
+  switchyard --config ./ci.json --keep-service code --model sonnet`,
+  activate: `switchyard activate   (also: switchyard env)
+
+Prints the export lines that point Claude Code (or any Anthropic SDK) at this instance:
+ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY='', API_TIMEOUT_MS, NO_PROXY, … .
+An APIKEY written as $VAR stays a reference, resolved by your shell.
+
+Examples:
+  eval "$(switchyard activate)" && claude
+  switchyard activate --port 3999 >> ~/.bashrc`,
+  statusline: `switchyard statusline
+
+Claude Code's statusLine command: reads its status JSON on stdin and prints one line with the
+model that actually served the last turn (from the proxy's x-switchyard-route), tokens and cost.
+Uses the config's StatusLine modules ({{model}}, {{inputTokens}}, {{outputTokens}}, {{workDirName}},
+{{gitBranch}}, {{cost}}) when present.
+
+Example (~/.claude/settings.json):
+  { "statusLine": { "type": "command", "command": "switchyard statusline" } }`,
+  model: `switchyard model                                   interactive picker
+switchyard model set SCENARIO PROVIDER,MODEL       non-interactive
+switchyard model show                              the Router as it is
+
+Sets a Router scenario (default, background, think, longContext, webSearch, image) to a
+configured provider,model, writes the config file (comments, $VAR references and unknown keys
+kept; the previous file is saved as config.json.<time>.bak) and reloads a running instance.
+
+Examples:
+  switchyard model set think deepseek,deepseek-reasoner
+  switchyard model`,
+  validate: `switchyard validate [--config PATH]
+
+Checks the config file and prints every problem with its path; exit 2 on errors.
+
+Example:
+  switchyard validate --config ~/.claude-code-router/config.json`,
+  status: `switchyard status [--data-dir DIR]
+
+Whether an instance runs (PID file + /health), its version, uptime, streams and per-target
+latencies; exit 1 when none runs (and names a Switchyard holding the configured port, if any).
+
+Example:
+  switchyard status`,
+  stop: `switchyard stop [--data-dir DIR] [--shutdown-timeout S]
+
+Sends SIGTERM to the instance in the PID file and waits until it has drained and exited.
+
+Example:
+  switchyard stop`,
+  restart: `switchyard restart [--config PATH] [--port N] [--data-dir DIR]
+
+Stops the running instance (if any) and starts it again in the background, waiting until it
+answers; its output goes to DATA_DIR/switchyard.log.
+
+Example:
+  switchyard restart`,
+  probe: `switchyard probe [--models LIST] [--type T]
+
+Runs active performance tests once against the configured models and prints a table.
+
+Examples:
+  switchyard probe
+  switchyard probe --models "deepseek,deepseek-chat;openrouter,x-ai/grok-4" --type latency`,
+  perf: `switchyard perf export FILE | switchyard perf import FILE
+
+Writes the performance store to FILE as JSON, or reads such an export.
+
+Example:
+  switchyard perf export perf.json`,
+}
+/** Help for `command`, or the general help. */
+export function helpFor(command: string | undefined): string {
+  const name = command === 'env' ? 'activate' : command
+  return (name && Object.hasOwn(COMMAND_HELP, name) ? COMMAND_HELP[name] : undefined) ?? HELP
+}

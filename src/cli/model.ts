@@ -1,0 +1,108 @@
+/**
+ * `switchyard model`: CCR's `ccr model`, for the part people use daily: which provider,model a
+ * Router scenario goes to. Interactive (numbered menus), or `model set SCENARIO TARGET`, or
+ * `model show`. The file is edited as text (comments and $VAR references stay), validated
+ * before it is written, backed up, and a running instance is told to reload (SIGHUP).
+ */
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { setJson5String, writeConfigFile } from '../config/edit.ts'
+import { parseConfig } from '../config/load.ts'
+import { SCENARIO_KEYS } from '../config/schema.ts'
+import type { Config } from '../config/types.ts'
+import { knownTransformer } from '../formats/index.ts'
+import type { CliOptions, Env } from './options.ts'
+import { readConfig } from './options.ts'
+import { probeInstance, readPidFile } from './pidfile.ts'
+import { dataDirOf } from './status.ts'
+
+type Scenario = (typeof SCENARIO_KEYS)[number]
+
+const targetsOf = (c: Config) => c.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`))
+const current = (c: Config, s: Scenario) => (c.router as unknown as Record<string, string | undefined>)[s]
+
+function show(c: Config): void {
+  for (const s of SCENARIO_KEYS) console.log(`  ${s.padEnd(12)} ${current(c, s) ?? '-'}`)
+}
+
+/** Reads answers line by line (a terminal or a pipe). */
+function prompter(): { ask(q: string): Promise<string | undefined>; close(): void } {
+  const rl = createInterface({ input: process.stdin, terminal: false })
+  const lines = rl[Symbol.asyncIterator]()
+  return {
+    async ask(q) {
+      process.stdout.write(q)
+      const r = await lines.next()
+      return r.done ? undefined : String(r.value).trim()
+    },
+    close: () => rl.close(),
+  }
+}
+
+async function pick<T extends string>(p: ReturnType<typeof prompter>, title: string, options: readonly T[], label: (o: T) => string): Promise<T | undefined> {
+  console.log(title)
+  options.forEach((o, i) => console.log(`  ${String(i + 1).padStart(2)}) ${label(o)}`))
+  for (;;) {
+    const a = await p.ask(`choose 1-${options.length} (empty to cancel): `)
+    if (a === undefined || a === '') return undefined
+    const n = Number(a)
+    if (Number.isInteger(n) && n >= 1 && n <= options.length) return options[n - 1]
+    if ((options as readonly string[]).includes(a)) return a as T
+    console.log(`  "${a}" is not one of the choices`)
+  }
+}
+
+export async function runModel(opts: CliOptions, env: Env): Promise<number> {
+  const r = await readConfig(opts, env)
+  if (r.errors.length) { for (const e of r.errors) console.error(e); return 2 }
+  if (!r.config) { console.error(`switchyard model: no config file at ${r.path} (run switchyard start once for the demo, or write one)`); return 2 }
+  const config = r.config
+  const [sub, a, b] = opts.rest
+  if (sub === 'show') { console.log(`${r.path}:`); show(config); return 0 }
+
+  let scenario: string | undefined
+  let target: string | undefined
+  if (sub === 'set') {
+    scenario = a
+    target = b
+    if (!scenario || !target) { console.error('usage: switchyard model set SCENARIO PROVIDER,MODEL'); return 2 }
+  } else if (sub === undefined) {
+    const p = prompter()
+    try {
+      scenario = await pick(p, `Router scenarios in ${r.path}:`, SCENARIO_KEYS, (s) => `${s.padEnd(12)} ${current(config, s) ?? '-'}`)
+      if (scenario) target = await pick(p, `Target for ${scenario}:`, targetsOf(config), (t) => (t === current(config, scenario as Scenario) ? `${t}  (current)` : t))
+    } finally {
+      p.close()
+    }
+    if (!scenario || !target) { console.log('nothing changed'); return 0 }
+  } else {
+    console.error(`switchyard model: unknown subcommand "${sub}" (show, set, or nothing for the picker)`)
+    return 2
+  }
+
+  if (!(SCENARIO_KEYS as readonly string[]).includes(scenario)) { console.error(`switchyard model: unknown scenario "${scenario}" (have: ${SCENARIO_KEYS.join(', ')})`); return 2 }
+  if (!targetsOf(config).includes(target)) { console.error(`switchyard model: "${target}" is not a configured provider,model (have: ${targetsOf(config).join(', ')})`); return 2 }
+
+  const text = readFileSync(r.path, 'utf8')
+  const routerKey = /["']?router["']?\s*:/i.exec(text) && !/["']?Router["']?\s*:/.test(text) ? 'router' : 'Router'
+  let next: string
+  try {
+    next = setJson5String(text, [routerKey, scenario], target)
+  } catch (e) {
+    console.error(`switchyard model: ${(e as Error).message}`)
+    return 1
+  }
+  const check = parseConfig(next, env, { knownTransformer })
+  if (!check.ok) { console.error(`switchyard model: the edited file would not load, nothing written:\n  ${check.error.join('\n  ')}`); return 1 }
+  const backup = writeConfigFile(r.path, next)
+  console.log(`Router.${scenario} = ${target}  (${r.path}; previous file saved as ${backup})`)
+
+  const rec = readPidFile(dataDirOf(opts, env))
+  if (rec && (await probeInstance(rec)).running) {
+    process.kill(rec.pid, 'SIGHUP')
+    console.log(`reloading the running instance (pid ${rec.pid})`)
+  } else {
+    console.log('no running instance: the change applies at the next start')
+  }
+  return 0
+}

@@ -1,0 +1,26 @@
+/**
+ * How deep JSON text nests, found in one linear pass without parsing it: request bodies and
+ * config files are checked before anything recursive (parsers, validators, walkers) sees them,
+ * so 100k nested arrays are a clear error instead of a stack overflow after a long stall.
+ */
+
+/** Deepest array/object nesting a request body may have (real tool schemas stay well under 32). */
+export const MAX_JSON_DEPTH = 128
+
+/** The deepest nesting of arrays and objects in JSON text, stopping early once past `limit`. */
+export function jsonDepth(text: string, limit = Infinity): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 91 || c === 123) {
+      if (++depth > max && (max = depth) > limit) return max
+    } else if (c === 93 || c === 125) depth--
+  }
+  return max
+}

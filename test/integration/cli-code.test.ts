@@ -1,0 +1,200 @@
+/**
+ * `switchyard code`, `activate`, `restart` and per-command help, end to end through the real
+ * CLI. A fake `claude` (test/fixtures/fake-claude.sh) records the arguments and environment it
+ * got, and can hold until the test opens its gate, so the test sees the service while it runs.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { readPidFile, processAlive } from '../../src/cli/pidfile.ts'
+import { runCli, startCli } from '../cli/run.ts'
+
+const FAKE = fileURLToPath(new URL('../fixtures/fake-claude.sh', import.meta.url))
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const port = (s.address() as { port: number }).port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+async function answers(port: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) })).ok
+  } catch {
+    return false
+  }
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) { if (await cond()) return; await new Promise((r) => setTimeout(r, 50)) }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+function setup(extra: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-code-'))
+  const config = join(dir, 'config.json')
+  writeFileSync(config, JSON.stringify({ LOG: false, APIKEY: 'sk-local-key', Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }], Router: { default: 'p,m' }, ...extra }))
+  const dataDir = join(dir, 'data')
+  const out = (name: string) => join(dir, `claude-${name}`)
+  const recorded = (name: string) => ({
+    args: readFileSync(join(out(name), 'args'), 'utf8').split('\n').filter((l) => l !== ''),
+    env: Object.fromEntries(readFileSync(join(out(name), 'env'), 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])) as Record<string, string>,
+  })
+  return { dir, config, dataDir, out, recorded }
+}
+
+describe('switchyard code', () => {
+  it('starts the service, runs Claude Code with CCR\'s environment and the arguments as given, returns its exit code, then stops the service it started', async () => {
+    const s = setup()
+    const port = await freePort()
+    const gate = join(s.dir, 'gate')
+    const run = runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', '-p', 'hello world', '--model', 'sonnet'], {
+      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gate, FAKE_CLAUDE_EXIT: '7', CLAUDE_CODE_USE_BEDROCK: '1' },
+      timeoutMs: 60_000,
+    })
+    await until(() => existsSync(join(s.out('a'), 'started')), 'the fake claude to start')
+    assert.equal(await answers(port), true, 'the service answers while Claude Code runs')
+    const servicePid = readPidFile(s.dataDir)?.pid
+    assert.ok(servicePid)
+    writeFileSync(gate, '')
+    const r = await run
+    assert.equal(r.code, 7, r.stderr)
+    const { args, env } = s.recorded('a')
+    assert.deepEqual(args, ['-p', 'hello world', '--model', 'sonnet'])
+    assert.equal(env.ANTHROPIC_BASE_URL, `http://127.0.0.1:${port}`)
+    assert.equal(env.ANTHROPIC_AUTH_TOKEN, 'sk-local-key')
+    assert.equal(env.ANTHROPIC_API_KEY, '')
+    assert.equal(env.API_TIMEOUT_MS, '600000')
+    assert.equal(env.NO_PROXY, '127.0.0.1,localhost')
+    assert.equal(env.DISABLE_TELEMETRY, '1')
+    assert.equal(env.DISABLE_COST_WARNINGS, '1')
+    assert.equal(env.CLAUDE_CODE_USE_BEDROCK, undefined)
+    assert.equal(env.CI, undefined, 'interactive by default')
+    await until(() => !processAlive(servicePid), 'the service it started to stop')
+    assert.equal(await answers(port), false)
+  })
+
+  it('reference-counts concurrent sessions: the service stops only when the last one exits', async () => {
+    const s = setup()
+    const port = await freePort()
+    const common = ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code']
+    const gateA = join(s.dir, 'gate-a')
+    const gateB = join(s.dir, 'gate-b')
+    const a = runCli(common, { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gateA }, timeoutMs: 60_000 })
+    await until(() => existsSync(join(s.out('a'), 'started')), 'session a')
+    const b = runCli(common, { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('b'), FAKE_CLAUDE_GATE: gateB }, timeoutMs: 60_000 })
+    await until(() => existsSync(join(s.out('b'), 'started')), 'session b')
+    const servicePid = readPidFile(s.dataDir)!.pid
+    writeFileSync(gateA, '')
+    assert.equal((await a).code, 0)
+    assert.equal(await answers(port), true, 'still serving session b')
+    assert.equal(readPidFile(s.dataDir)?.pid, servicePid, 'one service for both sessions')
+    writeFileSync(gateB, '')
+    assert.equal((await b).code, 0)
+    await until(() => !processAlive(servicePid), 'the service to stop after the last session')
+  })
+
+  it('a service that was already running is used and left running; NON_INTERACTIVE_MODE sets CCR\'s CI environment', async () => {
+    const s = setup({ NON_INTERACTIVE_MODE: true })
+    const server = await startCli(['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+    const port = Number(server.match[1])
+    try {
+      const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', 'ok'], { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('c') } })
+      assert.equal(r.code, 0, r.stderr)
+      const { env } = s.recorded('c')
+      assert.equal(env.CI, 'true')
+      assert.equal(env.TERM, 'dumb')
+      assert.equal(env.FORCE_COLOR, '0')
+      assert.equal(env.NODE_NO_READLINE, '1')
+      assert.equal(await answers(port), true, 'not ours to stop')
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+    }
+  })
+
+  it('no Claude Code: exit 1 with a message that says how to get it', async () => {
+    const s = setup()
+    const server = await startCli(['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+    try {
+      const r = await runCli(['--config', s.config, '--port', server.match[1]!, '--data-dir', s.dataDir, 'code'], { env: { CLAUDE_PATH: join(s.dir, 'no-such-claude') } })
+      assert.equal(r.code, 1)
+      assert.match(r.stderr, /Claude Code not found .*set CLAUDE_PATH/)
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+    }
+  })
+
+  it('a service that cannot start is reported with its log, not waited for forever; an invalid config before anything starts', async () => {
+    const s = setup()
+    const blocker = createServer()
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code'], { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('d') }, timeoutMs: 60_000 })
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr, /the service exited with code 1 before answering/)
+      assert.match(r.stderr, /switchyard\.log ends with:\n.*cannot listen on 127\.0\.0\.1/)
+      assert.equal(existsSync(join(s.out('d'), 'args')), false, 'Claude Code did not run')
+    } finally {
+      blocker.close()
+    }
+    writeFileSync(s.config, '{ "Providers": [ }')
+    const bad = await runCli(['--config', s.config, '--data-dir', s.dataDir, 'code'], { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('d') } })
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /JSON5/)
+  })
+})
+
+describe('activate, restart, help', () => {
+  it('activate prints the export lines; an APIKEY written as $VAR stays a reference', async () => {
+    const s = setup({ APIKEY: '$MY_SWITCHYARD_KEY' })
+    const r = await runCli(['activate', '--config', s.config, '--port', '4567'], { env: { MY_SWITCHYARD_KEY: 'secret-value' } })
+    assert.equal(r.code, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n')
+    assert.ok(lines.includes(`export ANTHROPIC_BASE_URL='http://127.0.0.1:4567'`), r.stdout)
+    assert.ok(lines.includes('export ANTHROPIC_AUTH_TOKEN="$MY_SWITCHYARD_KEY"'))
+    assert.ok(lines.includes(`export ANTHROPIC_API_KEY=''`))
+    assert.ok(lines.includes('unset CLAUDE_CODE_USE_BEDROCK'))
+    assert.doesNotMatch(r.stdout, /secret-value/)
+    const env = await runCli(['env', '--config', s.config, '--port', '4567'], { env: { MY_SWITCHYARD_KEY: 'secret-value' } })
+    assert.equal(env.stdout, r.stdout, 'env is an alias')
+  })
+
+  it('restart stops the running instance and starts a new one in the background', async () => {
+    const s = setup()
+    const port = await freePort()
+    mkdirSync(s.dataDir, { recursive: true })
+    const first = await runCli(['restart', '--config', s.config, '--port', String(port), '--data-dir', s.dataDir], { timeoutMs: 60_000 })
+    assert.equal(first.code, 0, first.stderr)
+    const pid1 = readPidFile(s.dataDir)!.pid
+    const second = await runCli(['restart', '--config', s.config, '--port', String(port), '--data-dir', s.dataDir], { timeoutMs: 60_000 })
+    assert.equal(second.code, 0, second.stderr)
+    assert.match(second.stdout, new RegExp(`stopped pid ${pid1}`))
+    const pid2 = readPidFile(s.dataDir)!.pid
+    assert.notEqual(pid2, pid1)
+    assert.equal(processAlive(pid1), false)
+    assert.equal(await answers(port), true)
+    const stop = await runCli(['stop', '--data-dir', s.dataDir])
+    assert.equal(stop.code, 0, stop.stderr)
+    assert.equal(processAlive(pid2), false)
+  })
+
+  it('every command has --help with an example; `help COMMAND` is the same', async () => {
+    for (const cmd of ['start', 'code', 'activate', 'statusline', 'model', 'validate', 'status', 'stop', 'restart', 'probe', 'perf']) {
+      const r = await runCli(cmd === 'code' ? ['help', cmd] : [cmd, '--help'])
+      assert.equal(r.code, 0, cmd)
+      assert.match(r.stdout, new RegExp(`switchyard.*${cmd}`), cmd)
+      assert.match(r.stdout, /Examples?( \(.*\))?:/, `${cmd} has an example`)
+    }
+    assert.equal((await runCli(['help', 'restart'])).stdout, (await runCli(['restart', '--help'])).stdout)
+  })
+})

@@ -1,0 +1,86 @@
+/**
+ * The server as a process: a start that cannot listen exits 1 (and names the Switchyard that
+ * holds the port), and a relaunched server never outlives the parent that launched it.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readPidFile, processAlive } from '../../src/cli/pidfile.ts'
+import { isBun, runCli, startCli } from '../cli/run.ts'
+
+function configIn(dir: string): string {
+  const path = join(dir, 'config.json')
+  writeFileSync(path, JSON.stringify({ LOG: false, Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }], Router: { default: 'p,m' } }))
+  return path
+}
+
+/** Resolves true when a TCP connection to the port succeeds, false when it is refused. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port })
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}
+
+describe('cli process', () => {
+  it('start on a port something else holds exits 1 with "cannot listen on", instead of hanging', async () => {
+    const blocker = createServer()
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
+    const port = (blocker.address() as { port: number }).port
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-busy-'))
+    try {
+      const r = await runCli(['start', '--config', configIn(dir), '--port', String(port), '--data-dir', join(dir, 'data')], { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' }, timeoutMs: 30_000 })
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`))
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('a second start next to a running Switchyard exits 1 and names it; status does too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-busy2-'))
+    const config = configIn(dir)
+    const first = await startCli(['start', '--config', config, '--port', '0', '--data-dir', join(dir, 'a')], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+    const port = first.match[1]!
+    try {
+      const second = await runCli(['start', '--config', config, '--port', port, '--data-dir', join(dir, 'a')], { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+      assert.equal(second.code, 1)
+      assert.match(second.stderr, /a Switchyard \S+ holds it \(pid \d+/)
+      const status = await runCli(['status', '--config', config, '--port', port, '--data-dir', join(dir, 'elsewhere')])
+      assert.equal(status.code, 1, 'no instance in this data dir')
+      assert.match(status.stdout, new RegExp(`port ${port}: a Switchyard \\S+ holds it`))
+    } finally {
+      first.child.kill('SIGTERM')
+      await first.exited
+    }
+  })
+
+  it('SIGKILL of the relaunching parent: the server child frees the port within a second and exits', { skip: !isBun && 'only Bun relaunches itself' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-orphan-'))
+    const dataDir = join(dir, 'data')
+    // No BUN_CONFIG_MAX_HTTP_REQUESTS: the CLI relaunches itself as a detached child.
+    const parent = await startCli(['start', '--config', configIn(dir), '--port', '0', '--data-dir', dataDir], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } })
+    const port = Number(parent.match[1])
+    const child = readPidFile(dataDir)?.pid
+    try {
+      assert.ok(child && child !== parent.child.pid, 'the server runs in a relaunched child')
+      assert.equal(await accepts(port), true)
+      parent.child.kill('SIGKILL')
+      const killedAt = performance.now()
+      let freedAfter = Infinity
+      while (performance.now() - killedAt < 5_000) {
+        if (!(await accepts(port))) { freedAfter = performance.now() - killedAt; break }
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      assert.ok(freedAfter < 1_000, `port freed ${Math.round(freedAfter)} ms after the parent's SIGKILL (want < 1000)`)
+      for (let i = 0; i < 100 && processAlive(child); i++) await new Promise((r) => setTimeout(r, 50))
+      assert.equal(processAlive(child), false, 'the orphaned child exited')
+    } finally {
+      if (child && processAlive(child)) process.kill(child, 'SIGKILL')
+    }
+  })
+})

@@ -1,0 +1,117 @@
+/**
+ * Mid-stream continuation through the app on simulated time: a stream cut after the client
+ * has text is continued on another try (the mock continues its counter from the prefill), and
+ * the client assembles the uncut answer exactly once.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { sseEvents } from './helpers.ts'
+import { ask, metricValue, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+import type { SseEvent } from '../../src/formats/types.ts'
+
+const REFERENCE = Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] `).join('')
+
+function textOf(evs: readonly SseEvent[]): string {
+  return evs.map((e) => {
+    if (e.data === '[DONE]' || !e.data.startsWith('{')) return ''
+    const d = JSON.parse(e.data) as { delta?: { text?: string }; choices?: { delta?: { content?: string } }[] }
+    return e.event === 'content_block_delta' ? d.delta?.text ?? '' : d.choices?.[0]?.delta?.content ?? ''
+  }).join('')
+}
+
+async function streamOf(p: SimProxy, client: 'anthropic' | 'openai'): Promise<SseEvent[]> {
+  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true }) : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
+  const res = await p.post(body, client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions')
+  assert.equal(res.status, 200)
+  return sseEvents(await res.text())
+}
+
+const outcomes = (p: SimProxy) => p.mock.attempts().map((a) => [a.baseModel, a.outcome])
+
+describe('resilience: mid-stream continuation', () => {
+  for (const client of ['anthropic', 'openai'] as const) {
+    for (const upstream of ['anth,mock-a', 'oai,mock-o'] as const) {
+      it(`${client} client, ${upstream.slice(0, 4)} upstream: a cut after text reached the client is continued, the model's repeat trimmed`, async () => {
+        const p = simProxy(simConfig({ default: `${upstream}:cut=5:overlap=2`, background: 'anth,mock-b' }))
+        const events = await streamOf(p, client)
+        assert.equal(textOf(events), REFERENCE)
+        if (client === 'anthropic') {
+          assert.equal(events.at(-1)?.event, 'message_stop')
+          assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
+          assert.equal(events.filter((e) => e.event === 'content_block_start').length, 1)
+        } else {
+          assert.equal(events.at(-1)?.data, '[DONE]')
+          assert.equal(new Set(events.filter((e) => e.data.startsWith('{')).map((e) => (JSON.parse(e.data) as { id: string }).id)).size, 1)
+        }
+        const model = upstream.split(',')[1]
+        assert.deepEqual(outcomes(p), [[model, 'cut'], [model, 'ok']], 'a cut looks transient: the same target continues')
+        const metrics = await (await p.get('/metrics')).text()
+        assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'completed' }), 1)
+        const latencies = (await (await p.get('/v1/latencies')).json()) as { targets: { target: string; stream_continuations: number }[] }
+        assert.equal(latencies.targets.find((r) => r.target === `${upstream}:cut=5:overlap=2`)?.stream_continuations, 1)
+        p.close()
+      })
+    }
+  }
+
+  it('a target that rejects the prefill (400) is passed over: the next candidate continues', async () => {
+    let calls = 0
+    const inject = (req: Request) => (req.url.includes('/chat/') && ++calls === 2 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const events = await streamOf(p, 'anthropic')
+    assert.equal(textOf(events), REFERENCE)
+    assert.deepEqual(outcomes(p), [['mock-o', 'cut'], ['mock-o', 'status'], ['mock-a', 'ok']])
+    p.close()
+  })
+
+  it('when nothing can continue, the stream ends with the well-formed in-stream error it had before', async () => {
+    let calls = 0
+    const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const events = await streamOf(p, 'anthropic')
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
+    const metrics = await (await p.get('/metrics')).text()
+    assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'failed' }), 1)
+    p.close()
+  })
+
+  it('a cut inside a tool call is never continued: the client gets a clean error, never invalid tool JSON', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:mode=tool:cut=4', background: 'oai,mock-o' }))
+    const events = await streamOf(p, 'anthropic')
+    assert.equal(events.at(-1)?.event, 'error')
+    assert.equal(events.filter((e) => e.event === 'content_block_stop').length, 0, 'the partial tool block is never closed as if complete')
+    assert.equal(p.mock.attempts().length, 1)
+    const metrics = await (await p.get('/metrics')).text()
+    assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'refused' }), 1)
+    p.close()
+  })
+
+  it('a cut inside a thinking block closes it (signed) and continues the answer in the next block', async () => {
+    // Nothing but thinking reached the client: the continuation has no prefill and asks again (cut only once).
+    const p = simProxy(simConfig({ default: 'anth,mock-a:mode=thinking:think=3:cut=4:fail-first=1', background: 'oai,mock-o' }))
+    const events = await streamOf(p, 'anthropic')
+    assert.equal(events.at(-1)?.event, 'message_stop')
+    const starts = events.filter((e) => e.event === 'content_block_start').map((e) => JSON.parse(e.data) as { index: number; content_block: { type: string } })
+    assert.deepEqual(starts.map((s) => s.index), starts.map((_, i) => i), 'block indices continue without gaps')
+    assert.equal(starts[0]?.content_block.type, 'thinking')
+    assert.ok(textOf(events).endsWith(REFERENCE), 'the answer text is complete')
+    p.close()
+  })
+
+  it('a stall past the idle timeout is not retried on the stuck target: the next tier continues', async () => {
+    const p = simProxy(simConfig({ default: 'anth,mock-a:stall=5', background: 'oai,mock-o', streamIdleTimeoutMs: 1_000 }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const reader = res.body!.getReader()
+    let text = ''
+    const first = await reader.read()
+    text += new TextDecoder().decode(first.value)
+    p.clock.advance(1_001)
+    p.deps.watchdog.tick()
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+    const events = sseEvents(text)
+    assert.equal(textOf(events), REFERENCE)
+    assert.deepEqual(outcomes(p), [['mock-a', 'aborted'], ['mock-o', 'ok']])
+    p.close()
+  })
+})
