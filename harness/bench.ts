@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs'
 import type { HarnessArgs } from './stress/args.ts'
 import type { ClientFormat } from './stress/check.ts'
-import { PATHS, requestBody, runStreams } from './stress/run.ts'
+import { pathOf, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { ProcSampler, readProc } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
@@ -33,7 +33,7 @@ async function closedLoop(side: Side, format: ClientFormat, concurrency: number,
     while (performance.now() < end) {
       const s = performance.now()
       try {
-        const res = await fetch(side.url + PATHS[format], { method: 'POST', body, headers: HEADERS })
+        const res = await fetch(side.url + pathOf(format, side.model, false), { method: 'POST', body, headers: HEADERS })
         await res.arrayBuffer()
         if (res.status === 200) lat.push(performance.now() - s)
         else errors++

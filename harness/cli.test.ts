@@ -13,7 +13,9 @@ describe('harness CLI arguments', () => {
 
   it('refuses targets off this machine, unknown formats and unknown commands', () => {
     assert.throws(() => parseHarnessArgs(['--target', 'https://api.example.com']), /only sends load to this machine/)
-    assert.throws(() => parseHarnessArgs(['--format', 'gemini']), /Invalid format "gemini"/)
+    assert.throws(() => parseHarnessArgs(['--format', 'cohere']), /Invalid format "cohere"/)
+    assert.throws(() => parseHarnessArgs(['--client', 'gemini-ish']), /Invalid format "gemini-ish"/)
+    assert.deepEqual([parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.clientFormat, parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.format], ['responses', 'gemini'])
     assert.throws(() => parseHarnessArgs(['stres']), /Unknown command "stres"/)
     assert.throws(() => parseHarnessArgs(['--streams=-3']), /Invalid --streams/)
     assert.throws(() => parseHarnessArgs(['--streams', 'many']), /Invalid --streams/)
@@ -28,6 +30,13 @@ describe('harness CLI arguments', () => {
   it('reads --cut-rate (default 0: nothing is cut)', () => {
     assert.equal(parseHarnessArgs([])?.cutRate, 0)
     assert.equal(parseHarnessArgs(['--cut-rate', '0.2'])?.cutRate, 0.2)
+  })
+
+  it('reads the fleet command and its instance count (at least two: one fleet needs company)', () => {
+    const f = parseHarnessArgs(['fleet', '--instances', '3', '--quick'])
+    assert.deepEqual(f && [f.command, f.instances, f.quick, f.timeoutS], ['fleet', 3, true, 300])
+    assert.equal(parseHarnessArgs(['fleet', '--instances', '1'])?.instances, 2)
+    assert.equal(parseHarnessArgs([])?.instances, 3)
   })
 
   it('puts the run shape into the mock model knobs', () => {

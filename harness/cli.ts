@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import type { ClientFormat } from './stress/check.ts'
+import { CLIENT_FORMATS, type ClientFormat } from './stress/check.ts'
 import type { HarnessArgs } from './stress/args.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { runStreams } from './stress/run.ts'
@@ -15,16 +15,20 @@ import { killStarted, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
+import { runFleet } from './fleet.ts'
 import { runRecovery } from './stress/recovery.ts'
+import { runAlertScenario } from './alerts.ts'
 
-const HELP = `bun run harness [bench|recovery] [options]
+const HELP = `bun run harness [bench|recovery|fleet] [options]
+bun run harness alerts     one mock target degrades ×3 mid-run; the alert must reach a local webhook sink
 
   --streams N          concurrent streams (default 100)
   --chunks N           chunks per stream (default 20)
   --delay-ms MS        delay between chunks (default 10)
   --tokens N           tokens per chunk (default 1)
-  --format F           upstream format the mock speaks to the proxy: anthropic | openai (default openai)
-  --client-format F    format the harness speaks to the proxy: anthropic | openai (default anthropic)
+  --upstream F         upstream format the mock speaks to the proxy (alias --format):
+                       anthropic | openai | responses | gemini (default openai)
+  --client F           format the harness speaks to the proxy (alias --client-format), same choices (default anthropic)
   --target URL         measure this proxy instead of starting Switchyard (route it to --mock-port)
   --target-pid PID     with --target: read that process's RSS and CPU from /proc
   --mock-port N        port for the mock (default: a free one)
@@ -35,14 +39,15 @@ const HELP = `bun run harness [bench|recovery] [options]
                        stream must still arrive complete and identical to the uncut answer (the proxy continues
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
   bench options: --quick (smaller bench for CI smoke runs)
-  recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)`
+  recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
+  fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
 export type { HarnessArgs }
 
 const asFormat = (v: string | undefined, d: ClientFormat): ClientFormat => {
   if (v === undefined) return d
-  if (v !== 'anthropic' && v !== 'openai') throw new Error(`Invalid format "${v}": expected anthropic or openai`)
-  return v
+  if (!(CLIENT_FORMATS as readonly string[]).includes(v)) throw new Error(`Invalid format "${v}": expected ${CLIENT_FORMATS.join(', ')}`)
+  return v as ClientFormat
 }
 
 const asInt = (v: string | undefined, d: number, name: string): number => {
@@ -64,13 +69,13 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   const { values: v, positionals } = parseArgs({
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
-      format: { type: 'string' }, 'client-format': { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      format: { type: 'string' }, 'client-format': { type: 'string' }, upstream: { type: 'string' }, client: { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, instances: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
-  const command = positionals[0] === 'bench' ? 'bench' : positionals[0] === 'recovery' ? 'recovery' : 'stress'
-  if (positionals[0] !== undefined && positionals[0] !== 'bench' && positionals[0] !== 'recovery') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery or none`)
+  const command = positionals[0] === 'bench' || positionals[0] === 'recovery' || positionals[0] === 'fleet' ? positionals[0] : 'stress'
+  if (positionals[0] !== undefined && command === 'stress') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery, fleet or none`)
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
     throw new Error(`Refusing --target ${target}: the harness only sends load to this machine (127.0.0.1)`)
@@ -78,12 +83,13 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   return {
     command, streams: asInt(v.streams, 100, 'streams'), chunks: asInt(v.chunks, 20, 'chunks'),
     delayMs: asInt(v['delay-ms'], 10, 'delay-ms'), tokens: Math.max(1, asInt(v.tokens, 1, 'tokens')),
-    format: asFormat(v.format, 'openai'), clientFormat: asFormat(v['client-format'], 'anthropic'), target,
+    format: asFormat(v.upstream ?? v.format, 'openai'), clientFormat: asFormat(v.client ?? v['client-format'], 'anthropic'), target,
     mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
     quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
     cutRate: asRate(v['cut-rate']),
     outageS: asInt(v['outage-s'], 20, 'outage-s'), everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
+    instances: Math.max(2, asInt(v.instances, 3, 'instances')),
   }
 }
 
@@ -188,7 +194,21 @@ async function cutReport(mockUrl: string, r: StreamRunReport): Promise<string> {
 /** Bun's fetch keeps at most 256 requests in flight unless this is raised before start-up. */
 const MAX_HTTP = '65000'
 
+/** `harness alerts`: prints what the webhook sink received; exit 0 when the scenario passed. */
+async function alerts(): Promise<number> {
+  const r = await runAlertScenario()
+  const hook = r.deliveries[0]
+  console.log(`alert fired ${r.firedAfter ?? 'never'} requests after the ×3 step; firing: ${r.firing.join('; ') || 'none'}`)
+  console.log(`resolved ${r.resolvedAfter ?? 'never'} requests after the recovery`)
+  console.log(`webhook sink (127.0.0.1) received ${r.deliveries.length} POST(s): ${r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).join(', ')}`)
+  console.log(`first: ${hook?.body.text ?? 'none'}`)
+  if (r.metricsLine) console.log(r.metricsLine)
+  for (const p of r.problems) console.log(`problem: ${p}`)
+  return r.ok ? 0 : 1
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'alerts') return await alerts()
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined && 'Bun' in globalThis) {
     const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP } })
     return r.status ?? 1
@@ -210,6 +230,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
+    if (a.command === 'fleet') return await runFleet({ instances: a.instances, quick: a.quick, ...(a.json === undefined ? {} : { json: a.json }) })
     return a.command === 'bench' ? await runBench(a) : a.command === 'recovery' ? await recovery(a) : await stress(a)
   } catch (e) {
     console.error(`harness: ${(e as Error).message}`)

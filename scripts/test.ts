@@ -43,6 +43,8 @@ const steps: Step[] = [
   { name: 'harness stress', cmd: [bin('bun'), 'run', 'harness', '--streams', '100', '--chunks', '20'], timeoutMs: 300_000 },
   // A fifth of the upstream streams cut mid-way: every client stream must still arrive whole (continuation).
   { name: 'harness continuation', cmd: [bin('bun'), 'run', 'harness', '--streams', '50', '--chunks', '10', '--cut-rate', '0.2'], timeoutMs: 120_000 },
+  // One mock target slows ×3 mid-run: the alert must reach a webhook sink on 127.0.0.1 with its evidence, then resolve.
+  { name: 'harness alerts', cmd: [bin('bun'), 'run', 'harness', 'alerts'], timeoutMs: 60_000 },
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)))
 
 function run(step: Step): Promise<{ code: number; out: string }> {

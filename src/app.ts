@@ -13,17 +13,23 @@ import { keyLimits } from './middleware/key-limits.ts'
 import { clientFormatOf } from './middleware/client-format.ts'
 import { jsonDepthGuard } from './middleware/json-depth.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
-import { Dedup, dedupRequests } from './middleware/dedup.ts'
+import { Dedup, dedupRequests, type DedupRunner } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
-import { registerHealth } from './routes/health.ts'
+import { registerHealth, type FleetHealthBody } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
+import { registerResponses } from './routes/responses.ts'
+import { registerGemini } from './routes/gemini.ts'
 import { VERSION } from './version.ts'
 
 export interface AppOptions {
   readonly startedAt?: number
+  /** Dedup across the fleet (fleet mode); this instance's own when absent. */
+  readonly dedup?: DedupRunner
+  /** Fleet membership for `GET /health` (fleet mode only). */
+  readonly fleet?: () => FleetHealthBody
   readonly activeStreams?: () => number
   /** Inference requests beyond this many active streams get a 529 overloaded answer. */
   readonly maxStreams?: number
@@ -51,9 +57,14 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     },
   })
   app.use('*', requestId({ random: deps.random }))
-  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', '/openapi.json'] }))
+  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', '/openapi.json', '/api/hello'] }))
+  // Claude Code's connection warm-up: `HEAD {ANTHROPIC_BASE_URL}/api/hello`, keyless, at every start,
+  // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
+  // 401/404 nor an audited management call taken from the anonymous rate budget.
+  app.get('/api/hello', (c) => c.body(null, 200))
   const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
   app.use('/v1/*', limit)
+  app.use('/v1beta/*', limit)
   app.use('/preset/*', limit)
   for (const path of ['/api/*', '/performance/*']) app.use(path, limit)
   const depth = jsonDepthGuard({ fail })
@@ -69,18 +80,22 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     return next()
   }
   app.use('/v1/*', guard)
+  app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
   if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
-  const dedup = dedupRequests({ dedup: new Dedup(), enabled: deps.config.router.dedup })
-  for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, dedup)
+  const dedup = dedupRequests({ dedup: opts.dedup ?? new Dedup(), enabled: deps.config.router.dedup })
+  const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']
+  for (const path of inference) app.use(path, dedup)
 
   registerMessages(app, deps)
   registerChatCompletions(app, deps)
   registerModels(app, deps)
-  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active })
+  registerResponses(app, deps)
+  registerGemini(app, deps)
+  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active, ...(opts.fleet ? { fleet: opts.fleet } : {}) })
 
   app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))
   app.doc31('/openapi.json', openApiInfo)
@@ -102,6 +117,6 @@ export const openApiInfo = {
   info: {
     title: 'Switchyard',
     version: VERSION,
-    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages and OpenAI Chat Completions.',
+    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages, OpenAI Chat Completions, the OpenAI Responses API and the Gemini API.',
   },
 }

@@ -1,8 +1,9 @@
 /**
  * The composition root. `createInstance(config, runtime)` builds every service and store of one
  * instance and registers every route; the CLI, the tests and the OpenAPI generator all call it.
- * `createServices` is its first half (Config → the Deps the pipeline runs on), which the
- * fake-clock simulations and the `probe` command use on their own.
+ * `createServices` is its first half (Config → the Deps the pipeline runs on), which only the
+ * `probe` command uses on its own (it serves no routes); the fake-clock simulations of the
+ * tests pass their clock to `createInstance` too.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { homedir } from 'node:os'
@@ -22,13 +23,18 @@ import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
 import { UsageStore } from './store/usage.ts'
 import type { Config } from './config/types.ts'
-import type { CustomRouter, Deps, Sleep, TokenService, UpstreamFetch } from './deps.ts'
+import type { CustomRouter, Deps, ExperimentRouter, Sleep, TokenService, UpstreamFetch } from './deps.ts'
+import { Insights } from './insights/service.ts'
+import { registerInsights } from './routes/insights.ts'
+import { AlertStore } from './store/alerts.ts'
+import { SeriesStore } from './store/series.ts'
+import { latencyReport } from './routing/report.ts'
 import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
 import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
-import { createThinkingCache } from './formats/index.ts'
+import { createThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/target-stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
@@ -39,11 +45,15 @@ import { createObservability, type Observability } from './observability.ts'
 import { KeyLedger, type KeyDayUsage } from './keys/ledger.ts'
 import { KeyUsageStore } from './store/key-usage.ts'
 import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { redisCacheStore } from './cache/redis-store.ts'
 import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
 import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
+import { startFleet, type SharedParts } from './fleet/fleet.ts'
+import { withFleetResults } from './fleet/perf.ts'
+import type { FleetUsageSnapshot } from './fleet/usage.ts'
 
 export interface ServiceOptions {
   readonly fetch?: UpstreamFetch
@@ -61,10 +71,14 @@ export interface ServiceOptions {
   readonly env?: ProxyEnv
   /** The custom router (src/plugins), when CUSTOM_ROUTER_PATH is set. */
   readonly customRouter?: CustomRouter
+  /** Routing experiments (src/insights), when `Router.experiments` is set. */
+  readonly experiments?: ExperimentRouter
   /** Where cached responses live; in memory (bounded by `Cache`) when absent. */
   readonly cacheStore?: CacheStore
   /** Receives every named key's booking (the key usage store's batched writer). */
   readonly onKeyUsage?: (u: KeyDayUsage) => void
+  /** Fleet mode's shared limiter, breakers and holds (src/fleet/); local ones when absent. */
+  readonly shared?: SharedParts
 }
 
 /** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
@@ -78,26 +92,36 @@ export interface Services {
   readonly observability: Observability
   /** Closes proxy clients the default upstream fetch opened. */
   readonly closeFetch: () => void
+  /** Fleet mode: the whole fleet's usage (undefined when Redis does not answer). */
+  readonly fleetUsage?: () => Promise<FleetUsageSnapshot | undefined>
 }
 
 export function createServices(config: Config, opts: ServiceOptions = {}): Services {
   const now = opts.now ?? systemClock()
   const random = opts.random ?? Math.random
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
-  const stats = new RoutingStats({ ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker })
-  const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
+  const statsOpts = { ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker }
+  const stats = opts.shared ? opts.shared.stats(statsOpts) : new RoutingStats(statsOpts)
+  const limits = new Map(config.providers.map((p) => [p.name, p.limits]))
+  const limiter = opts.shared ? opts.shared.limiter(limits) : new ProviderLimiter(limits)
   const prices = configuredPrices(config)
-  const routing: RoutingParts = { config, stats, limiter, now, random , pricePerMTok: () => prices, ...(opts.performance ? { performance: opts.performance } : {}) }
+  const routing: RoutingParts = {
+    config, stats, limiter, now, random, pricePerMTok: () => prices,
+    ...(opts.performance ? { performance: opts.performance } : {}), ...(opts.shared ? { holds: opts.shared.holds } : {}),
+  }
   const tokenCache = new TokenCache()
   // One walk per request body: routing and the drift audit read the same estimate.
   const walked = new WeakMap<object, TokenEstimate>()
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
-    if (!e) { e = estimateTokens(body, tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
+    // Responses and Gemini bodies are counted as the hub sees them.
+    if (!e) { e = estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
-  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta: opts.onUsageDelta })
+  const shared = opts.shared
+  const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
+  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
   const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
@@ -128,10 +152,14 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
+    ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
     cache,
   }
-  return { deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close() }
+  return {
+    deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close(),
+    ...(shared ? { fleetUsage: () => shared.usage.snapshot() } : {}),
+  }
 }
 
 /** What the host gives an instance: where it keeps data, and (for tests) its clock, randomness and upstream. */
@@ -154,6 +182,8 @@ export interface InstanceRuntime {
   readonly presetDir?: string
   /** Where relative plugin paths resolve when there is no config file (demo mode); default the working directory. */
   readonly cwd?: string
+  /** For alert webhooks (tests point it at a local sink); the global fetch when absent. */
+  readonly webhookFetch?: (req: Request) => Promise<Response>
 }
 
 /** A configured instance: every service built and every route registered, with no listener. */
@@ -161,8 +191,15 @@ export interface AppInstance {
   readonly app: OpenAPIHono
   readonly services: Services
   readonly engine: PerfEngine
+  /** A reload replaced this instance: stop its schedule; in fleet mode let its Redis link go once its streams had time to end. */
+  retire(): void
+  /** Trends, alerts, recommendations and experiments. */
+  readonly insights: Insights
   close(): Promise<void>
 }
+
+/** A replaced instance keeps its fleet link this long, so its open streams can still release what they hold. */
+const RETIRED_FLEET_GRACE_MS = 120_000
 
 /**
  * The composition root: builds every service and store of an instance for a config and
@@ -183,8 +220,21 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   // Filled in once the performance store is open; until then routing uses live traffic only.
   // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
+  // Built once the services exist (it reads their metrics, stats and drift); the observer and the experiment router forward to it.
+  // deno-lint-ignore prefer-const -- assigned below, after the closures that read it are made
+  let insights: Insights | undefined
+  const insightsObserver: TraceObserver = {
+    request: (t, b) => insights?.observer.request?.(t, b),
+    attemptFailed: (t, e) => insights?.observer.attemptFailed?.(t, e),
+  }
+  const experiments: ExperimentRouter | undefined = (config.router.experiments ?? []).some((e) => e.enabled) ? { pick: (q) => insights?.experiments?.pick(q) } : undefined
   const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
+  // Fleet mode: join before the services are built, so routing runs on the shared parts.
+  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, caps: { maxHoldMs: config.router.maxRetryAfterMs, maxOpenMs: config.router.breaker.maxCooldownMs }, ...(opts.now ? { now: opts.now } : {}) }) : undefined
   const services = createServices(config, {
+    // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
+    ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),
+    observers: [insightsObserver], ...(experiments ? { experiments } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
     ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     performance: (target, snap, now) => {
@@ -193,12 +243,15 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     },
   })
   const { deps } = services
+  fleet?.registerMetrics(services.observability.metrics.registry)
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
   // Named keys' spend so far (today's counts against the budget), then batched writes.
   if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
-  active = new ActiveResults(() => perfStore.metrics())
+  // Fleet mode: the leader's results fill in every target this instance has not tested itself.
+  active = new ActiveResults(() => (fleet ? withFleetResults(perfStore.metrics(), fleet.perf.latest()) : perfStore.metrics()))
+  fleet?.perf.onChange(() => active?.refresh())
   const engine = new PerfEngine({
     config: config.performance,
     targets: configuredTargets(config),
@@ -206,9 +259,27 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     store: perfStore,
     now: deps.now,
     log: (m) => log.info(m),
-    onResult: () => active?.refresh(),
+    onResult: () => {
+      active?.refresh()
+      if (fleet?.leader()) void fleet.perf.publish(perfStore.metrics())
+    },
+    ...(fleet ? { leader: () => fleet.leader(), sharedBudget: fleet.budget } : {}),
   })
   if (config.performance.enabled) engine.start()
+  insights = new Insights({
+    config, now: deps.now, log, registry: services.observability.metrics.registry,
+    history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
+    seriesStore: new SeriesStore(store),
+    ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
+    inputs: {
+      breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),
+      drift: () => ({ tiers: services.observability.drift.snapshot(), ...config.drift }),
+      budget: () => (config.performance.enabled ? { limit: config.performance.dailyTokenBudget, used: engine.health().budget.used } : undefined),
+      activeRuns: (since) => configuredTargets(config).flatMap((target) => perfStore.history(target, { since, limit: 1000 }).map((r) => ({ target, ok: r.ok }))),
+    },
+    activeHistory: (target, since) => perfStore.history(target, { since, limit: 1000 }),
+  })
+  insights.start()
   // Imports and deletes through the API change the store too: pick them up within a minute.
   const refreshTimer = setInterval(() => active?.refresh(), 60_000)
   const passive = (target: string) => {
@@ -217,6 +288,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   }
   const app = createApp(deps, {
     startedAt: deps.now(),
+    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })
@@ -224,15 +296,25 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   registerObservability(app, services)
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload })
+  registerInsights(app, insights)
   let closed = false
   return {
     app,
     services,
     engine,
+    insights,
+    retire: () => {
+      void engine.stop()
+      if (!fleet) return
+      const t = setTimeout(() => { if (!closed) void fleet.retire() }, RETIRED_FLEET_GRACE_MS)
+      ;(t as { unref?: () => void }).unref?.()
+    },
     close: async () => {
       if (closed) return
       closed = true
-      engine.stop()
+      // Jobs in flight end first: their last results go to the store before it closes.
+      await engine.stop()
+      insights?.stop()
       clearInterval(refreshTimer)
       plugins.unload()
       services.closeFetch()
@@ -242,6 +324,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       keyStore?.stop()
       perfStore.close()
       store.close()
+      await fleet?.close()
     },
   }
 }

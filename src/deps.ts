@@ -3,7 +3,8 @@
  * test). Nothing below the edge reaches for a global: clocks, randomness, the upstream fetch,
  * the routing table and the telemetry sinks all arrive through here.
  */
-import type { Config } from './config/types.ts'
+import type { ResponseStore } from './proxy/response-store.ts'
+import type { Config, RouterConfig, Scenario } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
 import type { JsonObject, WireFormatName } from './formats/types.ts'
 import type { Logger } from './log.ts'
@@ -88,6 +89,21 @@ export interface CustomRouter {
   close?(): void
 }
 
+/** A routing experiment's pick for one request: the arm's target replaces the scenario's (src/insights/experiments.ts). */
+export interface ExperimentPick {
+  readonly experiment: string
+  readonly arm: string
+  /** A target arm: the target that replaces the scenario's. */
+  readonly target?: string
+  /** A strategy arm: the Router (its `optimization` changed) the scenario's own target is planned with. */
+  readonly router?: RouterConfig
+}
+
+/** Splits a scenario's traffic between arms, sticky per session (`Router.experiments`). */
+export interface ExperimentRouter {
+  pick(q: { readonly scenario: Scenario; readonly sessionId?: string; readonly random: () => number }): ExperimentPick | undefined
+}
+
 export interface Deps {
   readonly config: Config
   readonly fetch: UpstreamFetch
@@ -101,10 +117,14 @@ export interface Deps {
   readonly watchdog: StreamWatchdog
   /** Anthropic thinking blocks kept by tool-call id, for OpenAI clients that cannot replay them. */
   readonly thinking?: ThinkingCache
+  /** Recent Responses API conversations for `previous_response_id`; an in-process store when absent (fleet mode may share one). */
+  readonly responses?: ResponseStore
   /** How the pipeline waits between retries; a timer when absent. */
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */
   readonly customRouter?: CustomRouter
+  /** Set when `Router.experiments` has an enabled experiment: route.ts asks it after the scenario is chosen. */
+  readonly experiments?: ExperimentRouter
   /** Named API keys' limits and usage, when `Keys` is configured. */
   readonly keys?: KeyLedger
   /** The opt-in response cache (`Cache`, or `x-switchyard-cache: on`; proxy/cache.ts). */

@@ -15,7 +15,7 @@ import { TokenAudit } from './tokens/audit.ts'
 import { DriftTracker, reportedInputTokens } from './tokens/drift.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
 import { costUsd, priceFor } from './tokens/pricing.ts'
-import { UsageLedger, type PairTotals } from './usage/ledger.ts'
+import { UsageLedger, type PairTotals, type UsageSnapshot } from './usage/ledger.ts'
 import { usageReport, type UsageReport } from './usage/report.ts'
 
 export interface Observability {
@@ -26,8 +26,11 @@ export interface Observability {
   readonly audit: TokenAudit
   /** The price of a finished request's usage, when its target's price is known (telemetry.ts writes it on the trace). */
   readonly costOf: (trace: RequestTrace) => number | undefined
-  /** The body of `GET /v1/usage` (ledger totals, average durations per tier, and the live figures given). */
-  usageReport(live: { readonly activeStreams: number; readonly activeRequests: number }): UsageReport
+  /**
+   * The body of `GET /v1/usage` (ledger totals, average durations per tier, and the live figures
+   * given); `totals` replaces the ledger's own (the fleet's, in fleet mode).
+   */
+  usageReport(live: { readonly activeStreams: number; readonly activeRequests: number }, totals?: UsageSnapshot): UsageReport
 }
 
 function estimatedUsage(trace: RequestTrace): Usage {
@@ -134,5 +137,5 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }
-  return { observer, metrics, ledger, drift, audit, costOf, usageReport: (live) => usageReport(ledger.snapshot(), { ...live, durations }) }
+  return { observer, metrics, ledger, drift, audit, costOf, usageReport: (live, totals) => usageReport(totals ?? ledger.snapshot(), { ...live, durations }) }
 }

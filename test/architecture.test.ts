@@ -84,6 +84,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'tokens': ['config', 'formats', 'lib'],
   'resilience': ['config', 'errors.ts', 'lib'],
   'metrics': ['lib'],
+  // Pure trend and detector maths (change detectors, Pareto frontier, intervals, arm assignment).
+  'analysis': ['lib'],
   'usage': ['formats', 'lib'],
   'perf-model': ['config', 'formats', 'lib'],
   'routing': ['config', 'errors.ts', 'formats', 'lib', 'perf-model', 'resilience', 'tokens'],
@@ -98,24 +100,28 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['cache', 'config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
+  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'middleware', 'perf-model', 'resilience', 'routing', 'usage'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
   'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
+  // Trends, alerts (with their webhooks), recommendations and experiments over the live traffic and the stores.
+  'insights': ['analysis', 'config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'store', 'telemetry.ts'],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
-  'routes': ['config', 'errors.ts', 'formats', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'version.ts'],
+  'routes': ['config', 'errors.ts', 'formats', 'insights', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'usage', 'version.ts'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'cache', 'config', 'formats', 'keys', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': ['app.ts', 'cache', 'config', 'fleet', 'formats', 'insights', 'keys', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
   'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'tokens', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
-  'harness': ['demo', 'formats', 'lib', 'runtime'],
+  // The alerts scenario (harness/alerts.ts) runs a whole instance in process, on a simulated clock.
+  'harness': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'runtime'],
   // Shared test helpers get their app from the composition root, never from the CLI.
   // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
-  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'fleet', 'formats', 'harness', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
   'scripts': ['compose.ts', 'test'],
 }
 
@@ -206,7 +212,7 @@ const graph = graphOf(files)
 const within = (path: string, ...dirs: string[]) => dirs.some((d) => path.startsWith(`src/${d}/`))
 
 /** Folders whose code is pure maths and data: no I/O, no clock, no randomness of their own. */
-const PURE = ['routing', 'resilience', 'tokens', 'formats', 'metrics', 'usage', 'keys']
+const PURE = ['routing', 'resilience', 'tokens', 'formats', 'metrics', 'usage', 'keys', 'analysis']
 
 describe('architecture', () => {
   it('reads a meaningful number of source files and imports (the rules below are not vacuous)', () => {

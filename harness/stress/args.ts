@@ -2,7 +2,7 @@
 import type { ClientFormat } from './check.ts'
 
 export interface HarnessArgs {
-  readonly command: 'stress' | 'bench' | 'recovery'
+  readonly command: 'stress' | 'bench' | 'recovery' | 'fleet'
   readonly streams: number
   readonly chunks: number
   readonly delayMs: number
@@ -21,4 +21,6 @@ export interface HarnessArgs {
   /** `recovery`: how long the primary is down, and the gap between requests. */
   readonly outageS: number
   readonly everyMs: number
+  /** `fleet`: how many instances (default 3). */
+  readonly instances: number
 }

@@ -4,13 +4,13 @@ import fc from 'fast-check'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
 import type { ClientFormat } from './check.ts'
 import { StreamChecker } from './check.ts'
+import { pathOf } from './run.ts'
 
 const mock = createMockUpstream({ sleep: () => Promise.resolve() })
-const PATH = { anthropic: '/v1/messages', openai: '/v1/chat/completions' }
 
 async function streamText(format: ClientFormat, model: string): Promise<string> {
   const body = { model, stream: true, max_tokens: 8, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }
-  return (await mock.fetch(new Request(`http://mock${PATH[format]}`, { method: 'POST', body: JSON.stringify(body) }))).text()
+  return (await mock.fetch(new Request(`http://mock${pathOf(format, model, true)}`, { method: 'POST', body: JSON.stringify(body) }))).text()
 }
 
 /** Split `text` at the given cut points (any chunking of the same bytes). */
@@ -24,9 +24,12 @@ function chunked(text: string, cuts: number[]): string[] {
 }
 
 describe('StreamChecker', () => {
-  it('law: a complete mock stream passes under any chunking of its bytes, in both formats', async () => {
-    const texts = { anthropic: await streamText('anthropic', 'm:chunks=12:tokens=2'), openai: await streamText('openai', 'm:chunks=12:tokens=2') }
-    fc.assert(fc.property(fc.constantFrom<ClientFormat>('anthropic', 'openai'), fc.array(fc.nat(), { maxLength: 30 }), (format, cuts) => {
+  it('law: a complete mock stream passes under any chunking of its bytes, in every format', async () => {
+    const texts = {
+      anthropic: await streamText('anthropic', 'm:chunks=12:tokens=2'), openai: await streamText('openai', 'm:chunks=12:tokens=2'),
+      responses: await streamText('responses', 'm:chunks=12:tokens=2'), gemini: await streamText('gemini', 'm:chunks=12:tokens=2'),
+    }
+    fc.assert(fc.property(fc.constantFrom<ClientFormat>('anthropic', 'openai', 'responses', 'gemini'), fc.array(fc.nat(), { maxLength: 30 }), (format, cuts) => {
       const c = new StreamChecker(format, 12, 24)
       for (const part of chunked(texts[format], cuts)) c.push(part)
       const r = c.end()

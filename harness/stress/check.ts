@@ -6,7 +6,10 @@
 import { createSseDecoder } from '../../src/formats/index.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
 
-export type ClientFormat = 'anthropic' | 'openai'
+export type ClientFormat = 'anthropic' | 'openai' | 'responses' | 'gemini'
+
+/** Every wire format the harness can speak and have the mock speak. */
+export const CLIENT_FORMATS: readonly ClientFormat[] = ['anthropic', 'openai', 'responses', 'gemini']
 
 export interface CheckResult {
   readonly ok: boolean
@@ -41,6 +44,29 @@ function onOpenAI(s: State, data: string): void {
   if (typeof d.usage?.completion_tokens === 'number') s.outputTokens = d.usage.completion_tokens
 }
 
+function onResponses(s: State, event: string | undefined, data: string): void {
+  let d: { type?: string; delta?: string; response?: { usage?: { output_tokens?: number }; error?: unknown } }
+  try { d = JSON.parse(data) as typeof d } catch { s.errors.push(`unparsable event data: ${data.slice(0, 80)}`); return }
+  if (event !== undefined && event !== d.type) s.errors.push(`event line "${event}" does not match data.type "${d.type}"`)
+  if (d.type === 'response.output_text.delta') s.text += d.delta ?? ''
+  if (d.type === 'response.failed' || d.type === 'error') s.errors.push(`${d.type}: ${JSON.stringify(d.response?.error ?? d).slice(0, 120)}`)
+  if (d.type === 'response.completed' || d.type === 'response.incomplete' || d.type === 'response.failed') s.terminals++
+  if (typeof d.response?.usage?.output_tokens === 'number') s.outputTokens = d.response.usage.output_tokens
+}
+
+function onGemini(s: State, data: string): void {
+  type Chunk = { candidates?: { content?: { parts?: { text?: string; thought?: boolean }[] }; finishReason?: string }[]; usageMetadata?: { candidatesTokenCount?: number; thoughtsTokenCount?: number }; error?: unknown }
+  let d: Chunk
+  try { d = JSON.parse(data) as Chunk } catch { s.errors.push(`unparsable chunk: ${data.slice(0, 80)}`); return }
+  if (d.error !== undefined) s.errors.push(`error chunk: ${JSON.stringify(d.error).slice(0, 120)}`)
+  const c = d.candidates?.[0]
+  for (const p of c?.content?.parts ?? []) if (p.thought !== true && p.text) s.text += p.text
+  // A Gemini stream has no terminator event: the chunk with the finishReason is the last one.
+  if (c?.finishReason) s.terminals++
+  const u = d.usageMetadata
+  if (typeof u?.candidatesTokenCount === 'number') s.outputTokens = u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0)
+}
+
 /** Checks the stream of one request expecting `chunks` numbered chunks worth `expectedTokens`. */
 export class StreamChecker {
   // The proxy's own SSE decoder: the checker must read streams exactly as clients' parsers do.
@@ -72,6 +98,8 @@ export class StreamChecker {
     this.#events++
     if (this.#s.terminals > 0 && ev.event !== 'ping') this.#s.afterTerminal++
     if (this.#format === 'anthropic') onAnthropic(this.#s, ev.event, ev.data)
+    else if (this.#format === 'responses') onResponses(this.#s, ev.event, ev.data)
+    else if (this.#format === 'gemini') onGemini(this.#s, ev.data)
     else onOpenAI(this.#s, ev.data)
   }
 

@@ -48,11 +48,19 @@ export interface StreamRunReport {
   readonly sampleErrors: readonly string[]
 }
 
-export const PATHS: Readonly<Record<ClientFormat, string>> = { anthropic: '/v1/messages', openai: '/v1/chat/completions' }
+export const PATHS: Readonly<Record<Exclude<ClientFormat, 'gemini'>, string>> = { anthropic: '/v1/messages', openai: '/v1/chat/completions', responses: '/v1/responses' }
+
+/** Where a client of `format` sends a request for `model` (Gemini names the model and the streaming mode in the path). */
+export function pathOf(format: ClientFormat, model: string, stream: boolean): string {
+  if (format === 'gemini') return `/v1beta/models/${encodeURIComponent(model)}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`
+  return PATHS[format]
+}
 
 /** The request body a client of `format` sends; `padBytes` grows the prompt (64 KB body test). */
 export function requestBody(format: ClientFormat, model: string, stream: boolean, padBytes = 0): string {
   const content = `Count with sequence tags.${padBytes > 0 ? ' ' + 'lorem ipsum '.repeat(Math.ceil(padBytes / 12)).slice(0, padBytes) : ''}`
+  if (format === 'gemini') return JSON.stringify({ contents: [{ role: 'user', parts: [{ text: content }] }], generationConfig: { maxOutputTokens: 1024 } })
+  if (format === 'responses') return JSON.stringify({ model, max_output_tokens: 1024, stream, input: content })
   const body: Record<string, unknown> = { model, max_tokens: 1024, stream, messages: [{ role: 'user', content }] }
   if (format === 'openai' && stream) body.stream_options = { include_usage: true }
   return JSON.stringify(body)
@@ -65,7 +73,7 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
   let ttft = Number.NaN
   let failure: string | undefined
   try {
-    const res = await fetch(o.url + PATHS[o.clientFormat], {
+    const res = await fetch(o.url + pathOf(o.clientFormat, o.model, true), {
       method: 'POST', body: requestBody(o.clientFormat, o.model, true), signal: AbortSignal.timeout(o.timeoutMs),
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness', authorization: 'Bearer harness' },
     })

@@ -22,6 +22,9 @@ export function startMockProcess(port = 0, timeoutMs = 15_000): Promise<Child> {
 /** How a client names `model` on the mock through a CCR-compatible proxy: explicit `provider,model`. */
 export const viaProxy = (model: string): string => `mock,${model}`
 
+/** The mock's endpoint for each upstream format (Gemini: the model is appended to the URL). */
+const UPSTREAM_PATHS: Readonly<Record<ClientFormat, string>> = { anthropic: '/v1/messages', openai: '/v1/chat/completions', responses: '/v1/responses', gemini: '/v1beta/models/' }
+
 /**
  * A CCR config.json with one provider `mock` serving `models` in the given upstream format;
  * the Router default is the first model, clients pick others explicitly (`mock,<model>`).
@@ -29,12 +32,13 @@ export const viaProxy = (model: string): string => `mock,${model}`
 export function ccrConfig(mockUrl: string, upstream: ClientFormat, models: readonly string[], port: number): Record<string, unknown> {
   const provider: Record<string, unknown> = {
     name: 'mock',
-    api_base_url: `${mockUrl}${upstream === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'}`,
+    api_base_url: `${mockUrl}${UPSTREAM_PATHS[upstream]}`,
     api_key: 'mock-key',
     models: [...models],
   }
   // CCR 1.x/2.0 needs the transformer to speak Anthropic upstream; Switchyard also reads the URL.
   if (upstream === 'anthropic') provider.transformer = { use: ['Anthropic'] }
+  if (upstream === 'gemini') provider.transformer = { use: ['gemini'] }
   return { HOST: '127.0.0.1', PORT: port, LOG: false, Providers: [provider], Router: { default: viaProxy(models[0] ?? 'mock-model') } }
 }
 

@@ -72,7 +72,8 @@ Uses the config's StatusLine modules ({{model}}, {{inputTokens}}, {{outputTokens
 
 Example (~/.claude/settings.json):
   { "statusLine": { "type": "command", "command": "switchyard statusline" } }`,
-  model: `switchyard model                                   interactive picker
+  model: `switchyard model                                   interactive picker (arrow keys on a terminal,
+                                                   a numbered menu when piped)
 switchyard model set SCENARIO PROVIDER,MODEL       non-interactive
 switchyard model show                              the Router as it is
 

@@ -48,8 +48,8 @@ export async function buildInstance(config: Config, opts: ServedOptions, reload:
     },
     activeStreams: built.services.telemetry.activeStreams,
     abortStreams: (m) => built.services.deps.watchdog.abortAll(m),
-    // The old streams still bill usage and need their watchdog: only the scheduled tests stop.
-    retire: () => built.engine.stop(),
+    // The old streams still bill usage and need their watchdog: the scheduled tests stop (and in fleet mode, later, its Redis link).
+    retire: () => built.retire(),
     close: async () => {
       await built.close()
       if (pidDir) removePidFile(pidDir, process.pid)

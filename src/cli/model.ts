@@ -1,7 +1,7 @@
 /**
  * `switchyard model`: CCR's `ccr model`, for the part people use daily: which provider,model a
- * Router scenario goes to. Interactive (numbered menus), or `model set SCENARIO TARGET`, or
- * `model show`. The file is edited as text (comments and $VAR references stay), validated
+ * Router scenario goes to. Interactive (an arrow-key menu on a terminal, numbered menus when
+ * stdin or stdout is not one), or `model set SCENARIO TARGET`, or `model show`. The file is edited as text (comments and $VAR references stay), validated
  * before it is written, backed up, and a running instance is told to reload (SIGHUP).
  */
 import { readFileSync } from 'node:fs'
@@ -15,6 +15,7 @@ import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
 import { probeInstance, readPidFile } from './pidfile.ts'
 import { dataDirOf } from './status.ts'
+import { arrowPick, type Terminal } from './picker.ts'
 
 type Scenario = (typeof SCENARIO_KEYS)[number]
 
@@ -39,7 +40,35 @@ function prompter(): { ask(q: string): Promise<string | undefined>; close(): voi
   }
 }
 
-async function pick<T extends string>(p: ReturnType<typeof prompter>, title: string, options: readonly T[], label: (o: T) => string): Promise<T | undefined> {
+/** The terminal for the arrow-key menu, when stdin and stdout are one and raw mode is available. */
+function terminal(): Terminal | undefined {
+  const input = process.stdin as typeof process.stdin & { setRawMode?: (on: boolean) => unknown }
+  if (!input.isTTY || !process.stdout.isTTY || typeof input.setRawMode !== 'function') return undefined
+  return { input: input as Terminal['input'], output: process.stdout }
+}
+
+/** A menu: the arrow-key one on a terminal, else numbered choices read line by line. */
+interface Chooser {
+  pick<T extends string>(title: string, options: readonly T[], label: (o: T) => string, initial?: T): Promise<T | undefined>
+  close(): void
+}
+
+function chooser(): Chooser {
+  const term = terminal()
+  if (term) {
+    return {
+      pick: async (title, options, label, initial) => {
+        const i = await arrowPick(term, { title, labels: options.map(label), initial: initial === undefined ? 0 : Math.max(0, options.indexOf(initial)) })
+        return i === undefined ? undefined : options[i]
+      },
+      close: () => undefined,
+    }
+  }
+  const p = prompter()
+  return { pick: (title, options, label) => numberedPick(p, title, options, label), close: () => p.close() }
+}
+
+async function numberedPick<T extends string>(p: ReturnType<typeof prompter>, title: string, options: readonly T[], label: (o: T) => string): Promise<T | undefined> {
   console.log(title)
   options.forEach((o, i) => console.log(`  ${String(i + 1).padStart(2)}) ${label(o)}`))
   for (;;) {
@@ -67,12 +96,13 @@ export async function runModel(opts: CliOptions, env: Env): Promise<number> {
     target = b
     if (!scenario || !target) { console.error('usage: switchyard model set SCENARIO PROVIDER,MODEL'); return 2 }
   } else if (sub === undefined) {
-    const p = prompter()
+    const menu = chooser()
     try {
-      scenario = await pick(p, `Router scenarios in ${r.path}:`, SCENARIO_KEYS, (s) => `${s.padEnd(12)} ${current(config, s) ?? '-'}`)
-      if (scenario) target = await pick(p, `Target for ${scenario}:`, targetsOf(config), (t) => (t === current(config, scenario as Scenario) ? `${t}  (current)` : t))
+      scenario = await menu.pick(`Router scenarios in ${r.path}:`, SCENARIO_KEYS, (s) => `${s.padEnd(12)} ${current(config, s) ?? '-'}`)
+      const now = scenario ? current(config, scenario as Scenario) : undefined
+      if (scenario) target = await menu.pick(`Target for ${scenario}:`, targetsOf(config), (t) => (t === now ? `${t}  (current)` : t), now)
     } finally {
-      p.close()
+      menu.close()
     }
     if (!scenario || !target) { console.log('nothing changed'); return 0 }
   } else {

@@ -35,6 +35,7 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
   }
   const { rec, health } = found
   console.log(`running: pid ${rec.pid}, http://${rec.host}:${rec.port}, version ${String(health?.version)}, uptime ${Math.round(Number(health?.uptime_s))} s, active streams ${String(health?.active_streams)}`)
+  for (const line of fleetLines(health?.fleet)) console.log(line)
   const cfg = await readConfig(opts, env)
   const key = cfg.config?.apiKey ?? cfg.config?.keys?.[0]?.key
   try {
@@ -47,6 +48,18 @@ export async function runStatus(opts: CliOptions, env: Env): Promise<number> {
     }
   } catch { /* tiers are a bonus; the instance itself answered */ }
   return 0
+}
+
+/** The fleet part of `/health` as `status` prints it (nothing when fleet mode is off). */
+export function fleetLines(fleet: unknown): string[] {
+  if (typeof fleet !== 'object' || fleet === null) return []
+  const f = fleet as { instance_id?: string; state?: string; redis?: string; redis_latency_ms?: number | null; perf_leader?: boolean; members?: { id: string; ttl_ms: number; self: boolean; version?: string }[] }
+  const latency = typeof f.redis_latency_ms === 'number' ? `${f.redis_latency_ms} ms` : '-'
+  const members = f.members ?? []
+  return [
+    `fleet: ${String(f.state)}${f.state === 'degraded' ? ' (Redis unreachable: serving on local state)' : ''}, instance ${String(f.instance_id)}, redis ${String(f.redis)} (${latency}), ${members.length} member${members.length === 1 ? '' : 's'}${f.perf_leader ? ', leads the performance tests' : ''}`,
+    ...members.map((m) => `  ${m.self ? '*' : ' '} ${m.id.padEnd(38)} ttl ${Math.max(0, Math.round(m.ttl_ms))} ms${m.version ? `  v${m.version}` : ''}`),
+  ]
 }
 
 /** Stop (when running), then start again in the background and wait until it answers. */

@@ -4,6 +4,7 @@
  * at least one provider. Written defensively because zod runs it on partly invalid input
  * too, so that one parse reports every problem at once.
  */
+import type { WireFormatName } from './types.ts'
 import { isPlainObject, modelNames } from './fields.ts'
 import { show } from './issues.ts'
 import { compileMatcher, readRules } from './rules.ts'
@@ -94,12 +95,28 @@ function checkProviders(key: string, list: unknown[]): Finding[] {
       out.push({ severity: 'error', path: [key, i, 'name'], message: `duplicate provider name ${show(p.name)}` })
     }
     if (typeof p.name === 'string') seen.add(p.name)
+    const formats = formatsNamedBy(p.transformer)
+    if (formats.length > 1 && p.protocol === undefined) {
+      out.push({ severity: 'error', path: [key, i, 'transformer', 'use'], message: `names ${formats.length} wire formats (${formats.join(', ')}): keep one, or set "protocol"` })
+    }
     if (p.api_key === undefined || p.api_key === '') {
       const msg = `empty: provider "${String(p.name)}" is kept (CCR would silently drop it), but requests to it carry no key`
       out.push({ severity: 'warning', path: [key, i, 'api_key'], message: msg })
     }
   })
   return out
+}
+
+/** Format transformer names in a provider's `transformer.use` (written defensively: input may be partly invalid). */
+function formatsNamedBy(transformer: unknown): WireFormatName[] {
+  const use = isPlainObject(transformer) && Array.isArray(transformer.use) ? transformer.use : []
+  const names = use.map((u) => (typeof u === 'string' ? u : Array.isArray(u) && typeof u[0] === 'string' ? u[0] : isPlainObject(u) && typeof u.name === 'string' ? u.name : ''))
+  return [...new Set(names.map((n) => FORMAT_TRANSFORMERS[n.toLowerCase()]).filter((f): f is WireFormatName => f !== undefined))]
+}
+
+/** Transformer names that name a provider's wire format (CCR's names, matched case-insensitively). */
+export const FORMAT_TRANSFORMERS: Readonly<Record<string, WireFormatName>> = {
+  anthropic: 'anthropic', gemini: 'gemini', 'vertex-gemini': 'gemini', 'openai-responses': 'responses', responses: 'responses',
 }
 
 function checkRouterLike(base: (string | number)[], router: unknown, providers: readonly ProviderLike[]): Finding[] {
@@ -152,5 +169,9 @@ export function checkFile(file: Record<string, unknown>): Finding[] {
   out.push(...checkFallback(file.fallback, providers), ...checkPresets(file.Presets, providers), ...checkRules(file.Router, providers), ...checkKeys(file.Keys))
   const perf = isPlainObject(file.performance) && Array.isArray(file.performance.models) ? file.performance.models : []
   out.push(...perf.flatMap((t, i) => checkTarget(['performance', 'models', i], t, providers)))
+  // `Router.experiments[].arms[].target`: checked like every Router target.
+  const exps = isPlainObject(file.Router) && Array.isArray(file.Router.experiments) ? file.Router.experiments : []
+  out.push(...exps.flatMap((e, i) => (isPlainObject(e) && Array.isArray(e.arms) ? e.arms : [])
+    .flatMap((a, j) => (isPlainObject(a) ? checkTarget(['Router', 'experiments', i, 'arms', j, 'target'], a.target, providers) : []))))
   return out
 }

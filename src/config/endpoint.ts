@@ -6,16 +6,20 @@
  * base: the format's endpoint is appended. Anything else is used as written (a Gemini
  * `…/models/` base, a proxy's own path).
  */
+import type { WireFormatName } from './types.ts'
 
-const ENDPOINT: Readonly<Record<'anthropic' | 'openai', { readonly versioned: string; readonly bare: string }>> = {
+const ENDPOINT: Readonly<Record<WireFormatName, { readonly versioned: string; readonly bare: string }>> = {
   anthropic: { versioned: '/messages', bare: '/v1/messages' },
   openai: { versioned: '/chat/completions', bare: '/chat/completions' },
+  responses: { versioned: '/responses', bare: '/v1/responses' },
+  // Gemini's model and action are appended per request (proxy/upstream.ts geminiUrl).
+  gemini: { versioned: '/models/', bare: '/v1beta/models/' },
 }
 
 const BASE_TAIL = /^(v\d+(?:alpha|beta)?\d*|openai)$/
 
 /** The URL requests go to, and the path appended when `url` was a base (undefined: used as written). */
-export function endpointUrl(url: string, format: 'anthropic' | 'openai'): { readonly url: string; readonly appended?: string } {
+export function endpointUrl(url: string, format: WireFormatName): { readonly url: string; readonly appended?: string } {
   let u: URL
   try {
     u = new URL(url)

@@ -11,7 +11,7 @@ import { interpolateEnv } from './interpolate.ts'
 import { configErrorMap, renderIssues } from './issues.ts'
 import { normalise } from './normalise.ts'
 import type { NormaliseOptions } from './normalise.ts'
-import { ConfigFileSchema } from './schema.ts'
+import { ConfigFileSchema, FleetSchema } from './schema.ts'
 import type { Config } from './types.ts'
 import { err, ok } from '../lib/result.ts'
 import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
@@ -64,9 +64,23 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
   const reserved = reservedKeyErrors(key.value)
   const result = ConfigFileSchema.safeParse(key.value, { error: configErrorMap })
   if (!result.success || reserved.length) return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
-  const { config, warnings } = normalise(result.data, opts)
+  const { config: fileConfig, warnings } = normalise(result.data, opts)
+  const fleet = fleetFromEnv(result.data.Fleet, env)
+  if (!fleet.ok) return err([fleet.error])
+  const config: Config = fleet.value ? { ...fileConfig, fleet: fleet.value } : fileConfig
   const envWarnings = unset.map((name) => `environment variable ${name} is not set: its reference is left as written`)
   return ok({ config, warnings: [...(key.warning ? [key.warning] : []), ...envWarnings, ...warnings], raw })
+}
+
+/**
+ * `SWITCHYARD_REDIS_URL` turns fleet mode on (or replaces `Fleet.redis`); the other `Fleet`
+ * keys keep their values or defaults. The URL may hold a password: errors never quote it.
+ */
+export function fleetFromEnv(file: unknown, env: Env): Result<Config['fleet'], string> {
+  const url = env.SWITCHYARD_REDIS_URL
+  if (url === undefined || url === '') return ok(undefined)
+  const parsed = FleetSchema.safeParse({ ...(typeof file === 'object' && file !== null ? file : {}), redis: url })
+  return parsed.success ? ok(parsed.data) : err('SWITCHYARD_REDIS_URL: expected a redis:// or rediss:// URL')
 }
 
 /** `{ missing: true }` when nothing is at `path` (the CLI then offers demo mode); other stat errors propagate. */

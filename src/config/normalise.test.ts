@@ -150,3 +150,42 @@ describe('normalise: top level and Router', () => {
     assert.ok(warnings.some((w) => w.startsWith('Router.webSearch: the ccr-rust object form is not supported')))
   })
 })
+
+describe('normalise: the Responses and Gemini formats', () => {
+  it('detects them from CCR transformer names, protocol or the URL', () => {
+    const base = { transformer: undefined, protocol: undefined }
+    const use = (name: string) => ({ use: [{ name }] })
+    assert.equal(detectFormat({ ...base, api_base_url: 'https://generativelanguage.googleapis.com/v1beta/models/' }), 'gemini')
+    assert.equal(detectFormat({ ...base, api_base_url: 'https://g.example/v1beta/models/gemini-2.5-pro:generateContent' }), 'gemini')
+    assert.equal(detectFormat({ ...base, api_base_url: 'https://api.openai.com/v1/responses' }), 'responses')
+    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/api', transformer: use('gemini'), protocol: undefined }), 'gemini')
+    assert.equal(detectFormat({ api_base_url: 'https://vertex.example/v1/projects/p/locations/l/publishers/google/models/', transformer: use('vertex-gemini'), protocol: undefined }), 'gemini')
+    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/api', transformer: use('openai-responses'), protocol: undefined }), 'responses')
+    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/v1/chat/completions', transformer: undefined, protocol: 'responses' }), 'responses')
+    assert.equal(detectFormat({ ...base, api_base_url: 'https://api.openai.com/v1/models/x/chat/completions' }), 'openai')
+  })
+
+  it('a provider whose transformers name two formats is a config error naming both', () => {
+    const r = parseConfig(JSON.stringify({ Providers: [{ ...P, transformer: { use: ['Anthropic', 'gemini'] } }], Router: { default: 'p,m1' } }), {}, {})
+    assert.ok(!r.ok)
+    assert.match(r.error.join('\n'), /Providers\[0\]\.transformer\.use.*2 wire formats \(anthropic, gemini\)/)
+    // `protocol` settles it.
+    assert.equal(load({ Providers: [{ ...P, protocol: 'gemini', transformer: { use: ['Anthropic', 'gemini'] } }], Router: { default: 'p,m1' } }).config.providers[0]?.format, 'gemini')
+  })
+})
+
+describe('normalise: base URLs for the newer formats', () => {
+  it('a ccr-rust style base gets the Responses or Gemini endpoint appended', () => {
+    const cfg = load({
+      Providers: [
+        { name: 'g', api_base_url: 'https://generativelanguage.googleapis.com/v1beta', api_key: 'k', models: ['gemini-2.5-pro'], transformer: { use: ['gemini'] } },
+        { name: 'r', api_base_url: 'https://api.openai.com/v1', api_key: 'k', models: ['gpt-5.5'], transformer: { use: ['openai-responses'] } },
+      ],
+      Router: { default: 'g,gemini-2.5-pro' },
+    }).config
+    assert.deepEqual(cfg.providers.map((p) => [p.format, p.baseUrl]), [
+      ['gemini', 'https://generativelanguage.googleapis.com/v1beta/models/'],
+      ['responses', 'https://api.openai.com/v1/responses'],
+    ])
+  })
+})

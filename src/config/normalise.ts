@@ -2,11 +2,12 @@
  * Maps a validated CCR file (schema.ts output) to the normalised `Config` the rest of the code
  * sees, with every default filled in, and collects the warnings that are not errors.
  */
-import { checkFile } from './checks.ts'
+import { checkFile, FORMAT_TRANSFORMERS } from './checks.ts'
 import { formatPath } from './issues.ts'
 import { compileMatcher, readRules } from './rules.ts'
 import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
+import type { WireFormatName } from './types.ts'
 import type { Config, ModelCapabilities, NamedKey, PresetConfig, TextMatcher, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
 import { mapValues, setOwn } from '../lib/own.ts'
 import { endpointUrl } from './endpoint.ts'
@@ -22,22 +23,41 @@ type Retry = RouterFile['tierRetries'][string]
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
-/** Anthropic when `protocol` says so, a provider-level transformer is `Anthropic`, or the URL is a Messages endpoint. */
-export function detectFormat(p: {
+type FormatSource = {
   readonly api_base_url: string
-  readonly protocol?: 'anthropic' | 'openai' | undefined
+  readonly protocol?: WireFormatName | undefined
   readonly transformer?: { readonly use?: readonly { readonly name: string }[] | undefined } | undefined
-}): 'anthropic' | 'openai' {
-  if (p.protocol) return p.protocol
-  if ((p.transformer?.use ?? []).some((t) => t.name.toLowerCase() === 'anthropic')) return 'anthropic'
+}
+
+/** The formats a provider's transformer chain names (more than one is a config error). */
+export function namedFormats(p: FormatSource): WireFormatName[] {
+  const named = (p.transformer?.use ?? []).map((t) => FORMAT_TRANSFORMERS[t.name.toLowerCase()]).filter((f): f is WireFormatName => f !== undefined)
+  return [...new Set(named)]
+}
+
+/** The wire format a URL path says: `/v1/messages`, `…/responses`, `/v1beta/models…`, else Chat Completions. */
+export function formatOfUrl(url: string): WireFormatName {
   const path = (() => {
     try {
-      return new URL(p.api_base_url).pathname.replace(/\/+$/, '')
+      return new URL(url).pathname.replace(/\/+$/, '')
     } catch {
-      return p.api_base_url
+      return url
     }
   })()
-  return path.endsWith('/v1/messages') ? 'anthropic' : 'openai'
+  if (path.endsWith('/v1/messages')) return 'anthropic'
+  if (path.endsWith('/responses')) return 'responses'
+  if (/\/v1(beta|alpha)?\/models($|\/)/.test(path) && !path.endsWith('/chat/completions') || /:(stream)?generateContent$/i.test(path)) return 'gemini'
+  return 'openai'
+}
+
+/**
+ * `protocol` when set; else the format a provider-level transformer names (`Anthropic`,
+ * `gemini`, `openai-responses`); else the URL: a Messages endpoint, a Responses endpoint, a
+ * Gemini models path, or OpenAI Chat Completions.
+ */
+export function detectFormat(p: FormatSource): WireFormatName {
+  if (p.protocol) return p.protocol
+  return namedFormats(p)[0] ?? formatOfUrl(p.api_base_url)
 }
 
 const toUse = (e: Entry): TransformerUse => ({ name: e.name, options: e.options })
@@ -125,6 +145,7 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
     streamIdleTimeoutMs: rest.streamIdleTimeoutMs,
     maxRetryAfterMs: rest.maxRetryAfterMs,
     dedup: rest.dedup,
+    experiments: rest.experiments,
     continueStreams: rest.continueStreams,
     hedge: rest.hedge,
     // Already validated by checks.ts: only the compiled rules are needed here.
@@ -223,6 +244,8 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     drift: file.drift,
     tokenAuditSize: file.TOKEN_AUDIT_SIZE,
     performance: file.performance,
+    ...(file.Fleet ? { fleet: file.Fleet } : {}),
+    alerts: file.Alerts,
     presets,
     ...(file.Keys.length > 0 ? { keys: toKeys(file.Keys) } : {}),
     cache: file.Cache,

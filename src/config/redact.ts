@@ -31,7 +31,7 @@ export const SHOWN_KEYS: ReadonlySet<string> = new Set([
 ])
 
 /** Keys whose values are URLs: shown without credentials (user, password, query values). */
-export const URL_KEYS: ReadonlySet<string> = new Set(['api_base_url', 'PROXY_URL', 'HTTPS_PROXY', 'https_proxy', 'httpsProxy'])
+export const URL_KEYS: ReadonlySet<string> = new Set(['api_base_url', 'PROXY_URL', 'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'redis'])
 
 /** Query parameters whose values are shown in URLs (everything else in a query is hidden). */
 const SHOWN_PARAMS: ReadonlySet<string> = new Set(['alt', 'api-version', 'beta', 'version'])

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
 import { bool, durationMs, fraction, httpUrl, ModelEntrySchema, nameField, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
+import { AlertsSchema, ExperimentsSchema } from './alerts.ts'
 
 // Upper bounds of counts and sizes: far above any real setting, low enough that nothing
 // built from them (buffers, tables, timers) can exhaust the process.
@@ -20,7 +21,7 @@ export const ProviderSchema = z.looseObject({
   api_key: z.string().default(''),
   models: z.array(ModelEntrySchema).default([]),
   transformer: TransformerSchema.optional(),
-  protocol: z.enum(['openai', 'anthropic']).optional(),
+  protocol: z.enum(['openai', 'anthropic', 'responses', 'gemini']).optional(),
   rpm: posInt(BILLION).optional(),
   tpm: posInt(1_000 * BILLION).optional(),
   maxConcurrent: posInt(MILLION).optional(),
@@ -83,6 +84,7 @@ export const RouterSchema = z.looseObject({
   // The longest pause an upstream's Retry-After (or rate-limit reset) can impose on a target.
   maxRetryAfterMs: durationMs().default(600000),
   dedup: bool().default(false),
+  experiments: ExperimentsSchema.default([]),
   // A stream cut after the commit point is continued on the next candidate (proxy/continue.ts).
   continueStreams: bool().default(true),
   // Start the next candidate too when a stream's first event is later than its target's usual p95.
@@ -120,7 +122,7 @@ export const PerformanceSchema = z.object({
 export const KNOWN_TOP_LEVEL = [
   'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
   'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache',
+  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache', 'Fleet', 'Alerts',
 ] as const
 
 export const KeySchema = z.strictObject({
@@ -136,6 +138,28 @@ export const CacheSchema = z.strictObject({
   ttlSeconds: posInt(30 * 24 * 3600).default(300),
   maxEntries: posInt(MILLION).default(1000),
   maxBytes: posInt(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+})
+
+/**
+ * Fleet mode (docs/fleet.md): instances sharing limits, breakers, holds and usage through Redis.
+ * Absent (and no SWITCHYARD_REDIS_URL): one instance on its own state, exactly as before.
+ */
+export const FleetSchema = z.object({
+  redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+  keyPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'no braces or spaces (they would break hash tags)').default('switchyard:'),
+  instanceId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
+  /** Every Redis command gives up after this long and the instance uses its local state. */
+  commandTimeoutMs: posInt(1_000).default(50),
+  heartbeatMs: posInt(60_000).pipe(z.number().min(100)).default(1_000),
+  /** A concurrency slot held by a crashed instance comes back after this long. */
+  leaseTtlMs: posInt(3_600_000).pipe(z.number().min(1_000)).default(30_000),
+  /** Redis Cluster: the URL names one seed node. */
+  cluster: bool().default(false),
+  /** Redis Sentinel: the primary is found through these sentinels (`host:port`); the URL gives password, db and TLS. */
+  sentinel: z.object({
+    name: z.string().min(1).max(128),
+    nodes: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1).max(16),
+  }).optional(),
 })
 
 export const ConfigFileSchema = z
@@ -168,8 +192,10 @@ export const ConfigFileSchema = z
     MAX_BODY_BYTES: posInt(1024 * 1024 * 1024).default(50 * 1024 * 1024),
     MAX_STREAMS: posInt(MILLION).default(2048),
     performance: PerformanceSchema.default(PerformanceSchema.parse({})),
+    Alerts: AlertsSchema.default(() => AlertsSchema.parse({})),
     Keys: z.array(KeySchema).default([]),
     Cache: CacheSchema.default(CacheSchema.parse({})),
+    Fleet: FleetSchema.optional(),
   })
   .superRefine(
     (file, ctx) => {

@@ -4,10 +4,13 @@
  * Everything here is plain data: no functions, no secrets in logs (apiKey fields are never printed).
  */
 /**
- * The wire formats a provider can speak (and a client can send). Declared here, with the rest of
- * what a config can say, so config stays below formats/; `formats/types.ts` re-exports it.
+ * The wire formats a provider can speak (and a client can send): Anthropic Messages, OpenAI Chat
+ * Completions, the OpenAI Responses API and the Gemini API. Translation goes through one hub
+ * model (formats/hub/), except Anthropic ⇄ OpenAI Chat, which keeps its direct translators.
+ * Declared here, with the rest of what a config can say, so config stays below formats/;
+ * `formats/types.ts` re-exports it.
  */
-export type WireFormatName = 'anthropic' | 'openai'
+export type WireFormatName = 'anthropic' | 'openai' | 'responses' | 'gemini'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 
@@ -174,6 +177,8 @@ export interface RouterConfig {
   /** Longest hold an upstream's Retry-After can put on a target (`Router.maxRetryAfterMs`). */
   readonly maxRetryAfterMs: number
   readonly dedup: boolean
+  /** Traffic splits between targets per scenario, sticky per session (docs/alerts.md). */
+  readonly experiments?: readonly ExperimentConfig[]
   /** Continue a stream cut after the commit point on another try (default true). */
   readonly continueStreams: boolean
   /** Hedge slow first events of streams with the next candidate (default false). */
@@ -251,11 +256,70 @@ export interface Config {
   readonly drift: DriftThresholds
   readonly tokenAuditSize: number
   readonly performance: PerformanceConfig
+  /** Alert rules, their thresholds and webhooks (docs/alerts.md). */
+  readonly alerts?: AlertsConfig
   readonly presets: Readonly<Record<string, PresetConfig>>
   /** Named API keys (`Keys`), accepted next to `apiKey`. */
   readonly keys?: readonly NamedKey[]
   /** The response cache (`Cache`); absent: only per-request opt-in with the defaults. */
   readonly cache?: CacheConfig
+  /** Fleet mode (config `Fleet` or `SWITCHYARD_REDIS_URL`); absent: a single instance on local state. */
+  readonly fleet?: FleetConfig
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
+}
+
+/** Fleet mode settings (config `Fleet`, docs/fleet.md). */
+export interface FleetConfig {
+  /** `redis://` or `rediss://` URL (password and db included): a secret, never logged. */
+  readonly redis: string
+  readonly keyPrefix: string
+  readonly instanceId?: string
+  readonly commandTimeoutMs: number
+  readonly heartbeatMs: number
+  readonly leaseTtlMs: number
+  readonly cluster: boolean
+  /** Redis Sentinel: the primary named `name`, found through `nodes` (`host:port`). */
+  readonly sentinel?: { readonly name: string; readonly nodes: readonly string[] }
+}
+
+interface RatioRuleConfig {
+  readonly enabled: boolean
+  readonly ratio: number
+  readonly resolveRatio: number
+  readonly minDurationMs: number
+  readonly warmupSamples: number
+}
+
+/** The alert rules with their thresholds (docs/alerts.md); config/alerts.ts holds defaults and bounds. */
+export interface AlertRules {
+  readonly latency: RatioRuleConfig
+  readonly ttft: RatioRuleConfig
+  readonly throughput: { readonly enabled: boolean; readonly minTokensPerSec: number; readonly minDurationMs: number }
+  readonly successRate: { readonly enabled: boolean; readonly min: number; readonly resolveAt: number; readonly window: number; readonly minDurationMs: number }
+  readonly breaker: { readonly enabled: boolean }
+  readonly drift: { readonly enabled: boolean }
+  readonly budget: { readonly enabled: boolean; readonly fireAt: number; readonly resolveAt: number }
+  readonly activeTests: { readonly enabled: boolean; readonly minRuns: number; readonly maxFailureRate: number }
+  readonly routingShift: { readonly enabled: boolean; readonly points: number; readonly minutes: number; readonly minRequests: number }
+}
+
+export interface AlertsConfig {
+  readonly enabled: boolean
+  readonly evaluateIntervalMs: number
+  /** Header values are secrets: never logged or shown. */
+  readonly webhooks: readonly { readonly url: string; readonly headers: Readonly<Record<string, string>> }[]
+  readonly historySize: number
+  readonly rules: AlertRules
+}
+
+/** A routing experiment: one scenario's sessions split between targets by percent. */
+export interface ExperimentConfig {
+  readonly id: string
+  readonly scenario: Scenario
+  /** Each arm routes to a `target`, or plans the scenario's own target with another `optimization`. */
+  readonly arms: readonly { readonly name: string; readonly target?: string; readonly optimization?: RouterConfig['optimization']; readonly percent: number }[]
+  readonly enabled: boolean
+  readonly autoStop: boolean
+  readonly minSamples: number
 }

@@ -118,6 +118,61 @@ describe('mock upstream streams', () => {
     assert.equal(think.reasoning, '(think 0001) ')
   })
 
+  it('tool-name, tool-input and tool-once script one tool round trip in both formats, streamed and JSON', async () => {
+    const input = { command: 'echo hi > out.txt', description: 'x: "quoted" \\ text' }
+    const mock = mockWith({ defaults: { toolName: 'Bash', toolInput: JSON.stringify(input) } })
+    const model = 'm:mode=tool:tool-once:chunks=3'
+    // Turn 1: no tool result yet, so the scripted call (name and arguments as given, split into fragments).
+    const a1 = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', model, { stream: true }))).text()))
+    assert.deepEqual(JSON.parse(a1.toolJson), input)
+    const a1json = await (await mock.fetch(request('anthropic', model))).json() as Json
+    assert.equal(a1json.stop_reason, 'tool_use')
+    assert.deepEqual(a1json.content, [{ type: 'tool_use', id: (a1json.content as Json[])[0]?.id, name: 'Bash', input }])
+    const o1 = await (await mock.fetch(request('openai', model))).json() as Json
+    const call = ((o1.choices as Json[])[0]?.message as Json).tool_calls as Json[]
+    assert.deepEqual(call[0]?.function, { name: 'Bash', arguments: JSON.stringify(input) })
+    const o1s = parseSse(await (await mock.fetch(request('openai', model, { stream: true }))).text())
+    assert.deepEqual(JSON.parse(checkOpenAI(o1s).args), input)
+    assert.match(o1s[1]?.data ?? '', /"name":"Bash"/)
+    // Turn 2: the last message carries the result, so the answer is text.
+    const anthropicTurn2 = [...PROMPT.messages, { role: 'assistant', content: a1json.content },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }] }]
+    const a2 = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', model, { stream: true, messages: anthropicTurn2 }))).text()))
+    assert.equal(a2.text, expectedText(3, 1))
+    assert.equal(a2.toolJson, '')
+    const openaiTurn2 = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: call }, { role: 'tool', tool_call_id: 'call_1', content: 'ok' },
+      { role: 'system', content: 'a system message after the result does not count' }]
+    const o2 = await (await mock.fetch(request('openai', model, { messages: openaiTurn2 }))).json() as Json
+    assert.equal((o2.choices as Json[])[0]?.finish_reason, 'stop')
+    assert.equal(((o2.choices as Json[])[0]?.message as Json).content, expectedText(3, 1))
+    // Without tool-once the mock keeps calling the tool.
+    const again = await (await mock.fetch(request('anthropic', 'm:mode=tool', { messages: anthropicTurn2 }))).json() as Json
+    assert.equal(again.stop_reason, 'tool_use')
+  })
+
+  it('tool-once and the scripted call also hold for Responses and Gemini requests', async () => {
+    const input = { command: 'ls' }
+    const mock = mockWith({ defaults: { toolName: 'shell', toolInput: JSON.stringify(input), toolOnce: true, mode: 'tool' } })
+    const post = async (path: string, body: Json) => await (await mock.fetch(new Request(`http://mock${path}`, { method: 'POST', body: JSON.stringify(body) }))).text()
+    const r1 = await post('/v1/responses', { model: 'r', input: [{ type: 'message', role: 'user', content: 'hi' }] })
+    assert.match(r1, /"type":"function_call"[^}]*"name":"shell","arguments":"\{\\"command\\":\\"ls\\"\}"/)
+    const r2 = await post('/v1/responses', { model: 'r', input: [{ type: 'message', role: 'user', content: 'hi' }, { type: 'function_call_output', call_id: 'c', output: 'ok' }] })
+    assert.doesNotMatch(r2, /function_call/)
+    const g1 = await post('/v1beta/models/g:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })
+    assert.match(g1, /"functionCall":\{[^}]*"name":"shell","args":\{"command":"ls"\}/)
+    const g2 = await post('/v1beta/models/g:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'user', parts: [{ functionResponse: { name: 'shell', response: {} } }] }] })
+    assert.doesNotMatch(g2, /functionCall/)
+  })
+
+  it('tool knobs are validated: a bad name or non-object input is a 422, headers work', async () => {
+    const mock = mockWith()
+    assert.equal((await mock.fetch(request('anthropic', 'm:mode=tool:tool-name=a b'))).status, 422)
+    assert.equal((await mock.fetch(request('anthropic', 'm', {}, { headers: { 'x-mock-tool-input': '[1]' } }))).status, 422)
+    assert.equal((await mock.fetch(request('anthropic', 'm', {}, { headers: { 'x-mock-tool-input': 'nope' } }))).status, 422)
+    const res = await mock.fetch(request('anthropic', 'm:mode=tool:tool-name=Read', {}, { headers: { 'x-mock-tool-input': '{"file_path":"/tmp/x"}' } }))
+    assert.deepEqual(((await res.json() as Json).content as Json[])[0], { type: 'tool_use', id: 'toolu_msg_mock1', name: 'Read', input: { file_path: '/tmp/x' } })
+  })
+
   it('law: for any chunking, streamed text equals the JSON answer text and usage equals tokens generated', async () => {
     await fc.assert(fc.asyncProperty(
       fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('anthropic' as const, 'openai' as const),
@@ -152,6 +207,19 @@ describe('mock upstream: continuations, cut-rate and outages', () => {
     const res = await mock.fetch(request('anthropic', 'm:chunks=5:cut=2:overlap=1', { stream: true, messages }))
     assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1) + chunkText(5, 1))
     assert.equal(mock.attempts()[0]?.outcome, 'ok')
+  })
+
+  it('no-prefill answers a prefill with a plain 400; an assistant message then a "Continue" user turn is continued like a prefill', async () => {
+    const mock = mockWith()
+    const answer = [{ role: 'user', content: 'count' }, { role: 'assistant', content: '[0001] [0002]' }]
+    const rejected = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: answer }))
+    assert.equal(rejected.status, 400)
+    assert.match(await rejected.text(), /invalid_request_error/)
+    const asked = [...answer, { role: 'user', content: 'Continue your previous answer exactly where it was cut off.' }]
+    const res = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: asked }))
+    assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1))
+    const plain = await mock.fetch(request('anthropic', 'm:chunks=2:no-prefill', { stream: true, messages: [{ role: 'user', content: 'count' }] }))
+    assert.equal(textOf(parseSse(await plain.text())), chunkText(1, 1) + chunkText(2, 1), 'a request without a prefill is answered as usual')
   })
 
   it('cut-rate cuts about that share of streams, each before its terminator', async () => {

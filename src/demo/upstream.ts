@@ -1,15 +1,17 @@
 /**
- * A fault-injecting mock LLM upstream speaking Anthropic Messages and OpenAI Chat
- * Completions, JSON and SSE. `fetch` is a plain web handler: tests inject it as the proxy's
- * upstream fetch (no port), and src/demo/server.ts serves it over HTTP. Knobs and faults
+ * A fault-injecting mock LLM upstream speaking Anthropic Messages, OpenAI Chat Completions,
+ * the OpenAI Responses API and the Gemini API, JSON and SSE. `fetch` is a plain web handler:
+ * tests inject it as the proxy's upstream fetch (no port), and src/demo/server.ts serves it over HTTP. Knobs and faults
  * are per request (model suffix or `x-mock-*` headers); see harness/README.md.
  */
 import type { MockKnobs } from './mock/knobs.ts'
 import { DEFAULT_KNOBS, hasFault, parseKnobs, withoutFaults, withoutStreamFaults } from './mock/knobs.ts'
 import type { ContentSpec, WireBuilder } from './mock/content.ts'
-import { continueFrom, estimateInputTokens, prefillOf } from './mock/content.ts'
+import { continueFrom, endsWithToolResult, estimateInputTokens, instructedPrefillOf, prefillOf } from './mock/content.ts'
 import { anthropicWire } from './mock/anthropic.ts'
 import { openaiWire } from './mock/openai.ts'
+import { geminiWire } from './mock/gemini.ts'
+import { responsesWire } from './mock/responses.ts'
 import type { Sleep } from './mock/stream.ts'
 import { coalescedSleep } from './mock/stream.ts'
 import type { MockAttempt, MockFormat, ProfileStep } from './mock/attempts.ts'
@@ -43,7 +45,7 @@ export interface MockUpstream {
   reset(): void
 }
 
-const WIRES: Readonly<Record<MockFormat, WireBuilder>> = { anthropic: anthropicWire, openai: openaiWire }
+const WIRES: Readonly<Record<MockFormat, WireBuilder>> = { anthropic: anthropicWire, openai: openaiWire, gemini: geminiWire, responses: responsesWire }
 
 const jsonResponse = (body: string, status = 200): Response =>
   new Response(body, { status, headers: { 'content-type': 'application/json' } })
@@ -51,8 +53,13 @@ const jsonResponse = (body: string, status = 200): Response =>
 function formatOf(path: string): MockFormat | undefined {
   if (path.endsWith('/messages')) return 'anthropic'
   if (path.endsWith('/chat/completions')) return 'openai'
+  if (path.endsWith('/responses')) return 'responses'
+  if (GEMINI_PATH.test(path)) return 'gemini'
   return undefined
 }
+
+/** `…/models/{model}:generateContent` or `:streamGenerateContent` (the model is in the URL). */
+const GEMINI_PATH = /\/models\/([^/]+):(generateContent|streamGenerateContent)$/
 
 async function readBody(req: Request): Promise<Record<string, unknown> | undefined> {
   try {
@@ -72,7 +79,7 @@ function effectiveKnobs(k: MockKnobs, attemptOfKey: number): MockKnobs {
 
 /**
  * Create a mock upstream. Routes: `POST …/v1/messages` (Anthropic), `POST …/chat/completions`
- * (OpenAI), `POST …/v1/messages/count_tokens`, `GET|DELETE /_mock/attempts`, `GET /health`.
+ * (OpenAI), `POST …/responses` (Responses), `POST …/models/{model}:generateContent|streamGenerateContent` (Gemini), `POST …/v1/messages/count_tokens`, `GET|DELETE /_mock/attempts`, `GET /health`.
  * @example const mock = createMockUpstream(); await mock.fetch(new Request('http://mock/v1/messages', …))
  */
 export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
@@ -97,6 +104,12 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
   async function serveModel(req: Request, format: MockFormat, path: string): Promise<Response> {
     const wire = WIRES[format]
     const body = await readBody(req)
+    const gemini = format === 'gemini' ? GEMINI_PATH.exec(path) : null
+    if (body && gemini) {
+      // Gemini names the model and the streaming mode in the URL.
+      body.model = decodeURIComponent(gemini[1]!)
+      body.stream = gemini[2] === 'streamGenerateContent' && new URL(req.url).searchParams.get('alt') === 'sse'
+    }
     const model = typeof body?.model === 'string' ? body.model : undefined
     if (body === undefined || model === undefined) {
       return jsonResponse(wire.errorBody(422, 'Mock expects a JSON object body with a string "model"', 0), 422)
@@ -104,8 +117,11 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const parsed = parseKnobs(model, req.headers, defaults)
     if (!parsed.ok) return jsonResponse(wire.errorBody(422, parsed.error, 0), 422)
     const key = parsed.value.knobs.key ?? model
-    const prefill = prefillOf(body)
-    const asked = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
+    const trailing = prefillOf(body)
+    const prefill = trailing ?? instructedPrefillOf(body)
+    const planned = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
+    // `no-prefill`: a model that rejects a trailing assistant message, as a plain invalid request.
+    const asked = planned.noPrefill && trailing !== undefined && planned.status === undefined ? { ...planned, status: 400, invalid: true } : planned
     const knobs = prefill === undefined ? asked : withoutStreamFaults(asked)
     const t = now() - start
     const stream = body.stream === true
@@ -114,8 +130,10 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const opt = body.stream_options as { include_usage?: unknown } | undefined
     const spec: ContentSpec = {
       id: `${format === 'openai' ? 'chatcmpl' : 'msg'}_mock${attempt.seq}`, model, created, inputTokens,
-      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap), mode: knobs.mode, thinkChunks: knobs.thinkChunks,
-      includeUsage: opt?.include_usage === true,
+      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap),
+      // `tool-once`: the tool was called and its result is back, so this turn is the text answer.
+      mode: knobs.mode === 'tool' && knobs.toolOnce && endsWithToolResult(body) ? 'text' : knobs.mode, thinkChunks: knobs.thinkChunks,
+      includeUsage: opt?.include_usage === true, toolName: knobs.toolName, toolInput: knobs.toolInput,
     }
     const random = seededRandom(knobs.seed ?? (opts.seed ?? 1) + attempt.seq)
     const factor = profileFactor(opts.profile ?? [], t, parsed.value.base)

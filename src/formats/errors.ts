@@ -12,8 +12,8 @@ const MAX_MESSAGE = 1000
 function statusFor(format: WireFormatName, e: ProxyError): number {
   const status = httpStatusOf(e)
   if (format === 'anthropic' && e.kind === 'upstream_status' && status === 429 && QUOTA_CODES.has(e.code ?? '')) return 402
-  // 529 is Anthropic's own; OpenAI clients may not treat it as retryable.
-  if (format === 'openai' && status === 529) return 503
+  // 529 is Anthropic's own; other clients may not treat it as retryable.
+  if (format !== 'anthropic' && status === 529) return 503
   return status
 }
 
@@ -21,6 +21,7 @@ function errorObject(format: WireFormatName, e: ProxyError): { status: number; e
   const status = statusFor(format, e)
   const type = anthropicErrorTypeOf(httpStatusOf(e) === 429 && status === 402 ? 402 : httpStatusOf(e))
   if (format === 'anthropic') return { status, error: { type, message: messageOf(e) } }
+  if (format === 'gemini') return { status, error: { code: status, message: messageOf(e), status: googleStatusOf(status) } }
   const param = e.kind === 'invalid_request' ? e.param ?? null : null
   const code = e.kind === 'upstream_status' ? e.code ?? null : null
   return { status, error: { message: messageOf(e), type, param, code } }
@@ -32,17 +33,36 @@ function errorObject(format: WireFormatName, e: ProxyError): { status: number; e
  */
 export function renderError(format: WireFormatName, e: ProxyError, requestId?: string): { status: number; body: JsonObject } {
   const { status, error } = errorObject(format, e)
-  if (format === 'openai') return { status, body: { error } }
+  if (format !== 'anthropic') return { status, body: { error } }
   const body: JsonObject = { type: 'error', error }
   if (requestId !== undefined) body.request_id = requestId
   return { status, body }
 }
 
-/** An error written into a stream that already started: Anthropic `event: error`; OpenAI an error chunk then `[DONE]`. */
-export function renderStreamError(format: WireFormatName, e: ProxyError): SseEvent[] {
+/**
+ * An error written into a stream that already started: Anthropic `event: error`; OpenAI an
+ * error chunk then `[DONE]`; Responses `response.failed`; Gemini an `{"error": …}` chunk.
+ */
+export function renderStreamError(format: WireFormatName, e: ProxyError, responseId = 'resp_failed'): SseEvent[] {
   const { error } = errorObject(format, e)
   if (format === 'anthropic') return [{ event: 'error', data: JSON.stringify({ type: 'error', error }) }]
+  if (format === 'gemini') return [{ data: JSON.stringify({ error }) }]
+  if (format === 'responses') {
+    const response = { id: responseId, object: 'response', status: 'failed', error: { code: String(error.code ?? error.type), message: error.message }, incomplete_details: null, output: [], usage: null }
+    return [{ event: 'response.failed', data: JSON.stringify({ type: 'response.failed', response }) }]
+  }
   return [{ data: JSON.stringify({ error }) }, { data: '[DONE]' }]
+}
+
+const GOOGLE_STATUS: Readonly<Record<number, string>> = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
+  413: 'INVALID_ARGUMENT', 429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 501: 'UNIMPLEMENTED',
+  502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+}
+
+/** Google's canonical error status name for an HTTP status (Gemini error bodies carry both). */
+export function googleStatusOf(status: number): string {
+  return GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION')
 }
 
 /** Remove URLs and anything that looks like a credential from text we may show a client. */
@@ -118,12 +138,19 @@ const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   timeout_error: 504, overloaded_error: 529, server_error: 500, api_error: 500,
 }
 
+/** Google status names (Gemini error chunks) back to HTTP statuses. */
+const STATUS_OF_GOOGLE: Readonly<Record<string, number>> = Object.fromEntries(
+  ['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'NOT_FOUND', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']
+    .map((name) => [name, Number(Object.entries(GOOGLE_STATUS).find(([, v]) => v === name)![0])]),
+)
+
 /** An in-stream upstream error payload (`{"error":{…}}` or `{"type":"error","error":{…}}`) as a ProxyError. */
 export function streamErrorOf(payload: unknown, target: string): ProxyError {
   const e = obj(obj(payload).error)
   const type = str(e.type) ?? str(e.code) ?? ''
   const message = redact(str(e.message) ?? str(obj(payload).error) ?? 'Upstream stream error').slice(0, MAX_MESSAGE)
   const code = str(e.code)
-  const status = STATUS_OF_TYPE[type] ?? STATUS_OF_TYPE[str(e.code) ?? ''] ?? 500
+  const numeric = num(e.code)
+  const status = STATUS_OF_TYPE[type] ?? STATUS_OF_TYPE[str(e.code) ?? ''] ?? STATUS_OF_GOOGLE[str(e.status) ?? ''] ?? (numeric !== undefined && numeric >= 400 && numeric <= 599 ? numeric : 500)
   return code === undefined ? { kind: 'upstream_status', target, status, message } : { kind: 'upstream_status', target, status, message, code }
 }

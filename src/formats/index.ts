@@ -1,7 +1,7 @@
 /** The wire-formats layer's public face: SSE, translation, usage, errors, transformers, schemas. */
 export { createSseDecoder, DEFAULT_MAX_EVENT_CHARS, SseEventTooLarge } from './sse/decode.ts'
 export type { SseDecoder } from './sse/decode.ts'
-export { encodeSse, encodeSseAll } from './sse/encode.ts'
+export { encodeSse, encodeSseAll, encodeSseComment } from './sse/encode.ts'
 export { sameFormatRepair, translationFor } from './translation.ts'
 export { createUsageTap, usageFromJson } from './usage.ts'
 export type { UsageTap } from './usage.ts'
@@ -26,7 +26,13 @@ export type {
   JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
-export { cannotContinue, markPrefix, Splicer, withPrefill } from './continuation/splice.ts'
+export { cannotContinue, CONTINUE_INSTRUCTION, markPrefix, Splicer, withInstruction, withPrefill } from './continuation/splice.ts'
+export { ToolHold } from './continuation/tool-hold.ts'
+export { hubView, tokenView } from './hub/pairs.ts'
+export { responseIdOf } from './responses/from-hub.ts'
+export { untranslatableTools } from './responses/request.ts'
 export { StreamRecord } from './continuation/record.ts'
 export { overlapLength } from './continuation/overlap.ts'
 export { unsupportedFeature } from './unsupported.ts'
+export { ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from './responses/schema.ts'
+export { GeminiCountTokensSchema, GeminiErrorBodySchema, GeminiModelListSchema, GeminiRequestSchema, GeminiResponseSchema } from './gemini/schema.ts'

@@ -6,6 +6,7 @@
 import { encodeSse } from './sse/encode.ts'
 import type { JsonObject, SseEvent, WireFormatName } from './types.ts'
 import { obj } from './translate/json.ts'
+import { responsesEvents } from './responses/json-events.ts'
 
 const ev = (event: string, data: JsonObject): SseEvent => ({ event, data: JSON.stringify({ type: event, ...data }) })
 
@@ -28,7 +29,8 @@ function anthropicBlock(block: JsonObject, index: number): SseEvent[] {
   }
 }
 
-function anthropicEvents(message: JsonObject): SseEvent[] {
+/** A hub (Anthropic) message as its complete event stream. */
+export function anthropicEvents(message: JsonObject): SseEvent[] {
   const content = Array.isArray(message.content) ? message.content.map(obj) : []
   const usage = obj(message.usage)
   const out: SseEvent[] = [ev('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 } } })]
@@ -61,6 +63,15 @@ function openaiEvents(completion: JsonObject, includeUsage: boolean): SseEvent[]
  * @example jsonAsStream('openai', completion, { includeUsage: true }) // 'data: {…}\n\n…data: [DONE]\n\n'
  */
 export function jsonAsStream(format: WireFormatName, body: JsonObject, opts: { includeUsage: boolean }): string {
-  const events = format === 'anthropic' ? anthropicEvents(body) : openaiEvents(body, opts.includeUsage)
-  return events.map(encodeSse).join('')
+  return eventsOf(format, body, opts).map(encodeSse).join('')
+}
+
+function eventsOf(format: WireFormatName, body: JsonObject, opts: { includeUsage: boolean }): SseEvent[] {
+  switch (format) {
+    case 'anthropic': return anthropicEvents(body)
+    case 'openai': return openaiEvents(body, opts.includeUsage)
+    // A Gemini answer is a valid one-chunk stream.
+    case 'gemini': return [{ data: JSON.stringify(body) }]
+    case 'responses': return responsesEvents(body)
+  }
 }

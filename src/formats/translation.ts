@@ -5,6 +5,9 @@ import { openAIToAnthropicRequest } from './translate/openai-to-anthropic-reques
 import { OpenAIToAnthropicStream } from './translate/openai-to-anthropic-stream.ts'
 import { OpenAIToolArgRepairStream, repairOpenAIJson } from './translate/repair-openai.ts'
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from './translate/responses.ts'
+import { hubTranslation } from './hub/pairs.ts'
+
+const LEGACY: ReadonlySet<WireFormatName> = new Set(['anthropic', 'openai'])
 
 type RequestFn = (body: JsonObject, ctx: TranslateContext, names: Record<string, string>) => JsonObject
 
@@ -50,6 +53,8 @@ function build(
  */
 export function translationFor(client: WireFormatName, upstream: WireFormatName): Translation | undefined {
   if (client === upstream) return undefined
+  // Anthropic ⇄ OpenAI Chat keep their direct translators; every other pair goes through the hub.
+  if (!LEGACY.has(client) || !LEGACY.has(upstream)) return hubTranslation(client, upstream)
   if (client === 'anthropic') return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, (ctx) => new OpenAIToAnthropicStream(ctx))
   return build(openAIToAnthropicRequest, anthropicToOpenAIResponse, (ctx) => new AnthropicToOpenAIStream(ctx))
 }

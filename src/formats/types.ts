@@ -1,4 +1,4 @@
-/** Shapes shared by both wire formats. */
+/** Shapes shared by every wire format. */
 export type { WireFormatName } from '../config/types.ts'
 
 /** One server-sent event. `event` is the `event:` line (Anthropic has one, OpenAI does not). */

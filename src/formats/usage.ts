@@ -1,5 +1,7 @@
 import type { SseEvent, Usage, WireFormatName } from './types.ts'
-import { isObject, obj, tryParse } from './translate/json.ts'
+import { arr, isObject, obj, str, tryParse } from './translate/json.ts'
+import { usageOfResponses } from './responses/to-hub.ts'
+import { usageOfGemini } from './gemini/stream.ts'
 import { mergeAnthropicUsage, usageOfAnthropic, usageOfOpenAI } from './translate/usage-map.ts'
 
 /** Watches a pass-through stream (same format in and out) for usage and completion. */
@@ -28,22 +30,70 @@ export interface UsageTap {
  */
 export function usageFromJson(format: WireFormatName, body: unknown): Usage | undefined {
   const u = obj(body).usage
-  return format === 'anthropic' ? usageOfAnthropic(u) : usageOfOpenAI(u)
+  switch (format) {
+    case 'anthropic': return usageOfAnthropic(u)
+    case 'openai': return usageOfOpenAI(u)
+    case 'responses': return usageOfResponses(u)
+    case 'gemini': return usageOfGemini(obj(body).usageMetadata)
+  }
 }
 
-/** Length of the text between `"key":"` and the next unescaped quote: output size without JSON.parse. */
+/**
+ * Length of the value of `key` (`"text"`) without JSON.parse: a string's characters as escaped
+ * (opening quote to the next unescaped quote), or an object's whole text (`"args": {…}`). JSON
+ * may space the colon (`"content": "…"`, as Python's json.dumps writes it), so blanks around it
+ * are skipped; an occurrence whose value is neither (`"content": null`) counts 0 and the next
+ * one is tried.
+ */
 function quotedLength(data: string, key: string): number {
-  const at = data.indexOf(key)
-  if (at < 0) return 0
-  const start = at + key.length
-  let i = start
-  while (i < data.length && data.charCodeAt(i) !== 34) i += data.charCodeAt(i) === 92 ? 2 : 1
-  return i - start
+  let from = 0
+  for (;;) {
+    const at = data.indexOf(key, from)
+    if (at < 0) return 0
+    let i = at + key.length
+    while (isBlank(data.charCodeAt(i))) i++
+    from = i
+    if (data.charCodeAt(i) !== 58) continue
+    i++
+    while (isBlank(data.charCodeAt(i))) i++
+    const c = data.charCodeAt(i)
+    if (c === 34) return stringEnd(data, i + 1) - (i + 1)
+    if (c === 123) return objectEnd(data, i) - i
+    from = i
+  }
 }
+
+/** The index of the closing quote of a JSON string whose text starts at `i`. */
+function stringEnd(data: string, i: number): number {
+  while (i < data.length && data.charCodeAt(i) !== 34) i += data.charCodeAt(i) === 92 ? 2 : 1
+  return i
+}
+
+/** The index after the brace that closes the JSON object opening at `i` (strings skipped). */
+function objectEnd(data: string, i: number): number {
+  let depth = 0
+  while (i < data.length) {
+    const c = data.charCodeAt(i)
+    if (c === 34) i = stringEnd(data, i + 1)
+    else if (c === 123) depth++
+    else if (c === 125 && --depth === 0) return i + 1
+    i++
+  }
+  return i
+}
+
+/** JSON's insignificant whitespace: space, tab, line feed, carriage return. */
+const isBlank = (c: number) => c === 32 || c === 9 || c === 10 || c === 13
 
 const FINISH = /"finish_reason":\s*"/
-const A_CONTENT_KEYS = ['"text":"', '"thinking":"', '"partial_json":"']
-const O_CONTENT_KEYS = ['"content":"', '"reasoning_content":"', '"reasoning":"', '"arguments":"']
+const A_CONTENT_KEYS = ['"text"', '"thinking"', '"partial_json"']
+const O_CONTENT_KEYS = ['"content"', '"reasoning_content"', '"reasoning"', '"arguments"']
+const R_CONTENT_KEYS = ['"delta"']
+// Gemini's function calls carry their arguments as an object.
+const G_CONTENT_KEYS = ['"text"', '"args"']
+/** Responses events that end a stream (with usage) or fail it. */
+const R_TERMINAL = new Set(['response.completed', 'response.incomplete'])
+const R_FAILED = new Set(['response.failed', 'error'])
 
 class Tap implements UsageTap {
   usage: Usage | undefined
@@ -61,6 +111,8 @@ class Tap implements UsageTap {
   observe(ev: SseEvent): void {
     this.events++
     if (this.#format === 'anthropic') this.#anthropic(ev)
+    else if (this.#format === 'responses') this.#responses(ev)
+    else if (this.#format === 'gemini') this.#gemini(ev)
     else this.#openai(ev)
   }
 
@@ -80,6 +132,27 @@ class Tap implements UsageTap {
     else if (name === 'error') this.errored = true
     else if (name === 'message_start') this.usage = usageOfAnthropic(obj(obj(tryParse(ev.data)).message).usage) ?? this.usage
     else if (name === 'message_delta') this.usage = mergeAnthropicUsage(this.usage, obj(obj(tryParse(ev.data)).usage))
+  }
+
+  // Responses events carry their type in `event:`; only the terminal one is parsed (it holds usage).
+  #responses(ev: SseEvent): void {
+    const name = ev.event ?? str(obj(tryParse(ev.data)).type) ?? ''
+    if (name.endsWith('.delta')) return this.#content(ev.data, R_CONTENT_KEYS)
+    if (R_FAILED.has(name)) return void (this.errored = true)
+    if (!R_TERMINAL.has(name)) return
+    this.terminal = this.finished = true
+    this.usage = usageOfResponses(obj(obj(tryParse(ev.data)).response).usage) ?? this.usage
+  }
+
+  // Gemini streams have no terminator: the chunk with a finishReason ends them.
+  #gemini(ev: SseEvent): void {
+    const data = ev.data
+    if (data.includes('"error"') && isObject(obj(tryParse(data)).error)) return void (this.errored = true)
+    this.#content(data, G_CONTENT_KEYS)
+    if (!data.includes('usageMetadata') && !data.includes('finishReason')) return
+    const parsed = obj(tryParse(data))
+    if (isObject(parsed.usageMetadata)) this.usage = usageOfGemini(parsed.usageMetadata) ?? this.usage
+    if (str(obj(arr(parsed.candidates)[0]).finishReason)) this.terminal = this.finished = true
   }
 
   #openai(ev: SseEvent): void {

@@ -6,11 +6,21 @@ import { requestIdOf } from './request-id.ts'
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
-/** The key a client presented: `Authorization: Bearer …` first, then `x-api-key` (CCR's order). */
-export function presentedKey(h: Headers): string | undefined {
+/**
+ * The key a client presented: `Authorization: Bearer …` first, then `x-api-key` (CCR's order),
+ * then Gemini's `x-goog-api-key` header and `?key=` query parameter.
+ */
+export function presentedKey(h: Headers, url?: string): string | undefined {
   const auth = h.get('authorization')
   if (auth) return auth.replace(/^Bearer\s+/i, '')
-  return h.get('x-api-key') ?? undefined
+  const key = h.get('x-api-key') ?? h.get('x-goog-api-key')
+  if (key !== null) return key
+  if (url === undefined || !url.includes('key=')) return undefined
+  try {
+    return new URL(url).searchParams.get('key') ?? undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The name of the named key (`Keys[].name`) the request authenticated with, if any. */
@@ -30,7 +40,7 @@ export function apiKeyAuth(options: { apiKey?: string; keys?: readonly { name: s
   const ring = [...(apiKey ? [{ name: undefined, digest: digest(apiKey) }] : []), ...keys.map((k) => ({ name: k.name, digest: digest(k.key) }))]
   return async function apiKeyAuth(c, next) {
     if (ring.length === 0 || publicPaths.includes(c.req.path)) return next()
-    const key = presentedKey(c.req.raw.headers)
+    const key = presentedKey(c.req.raw.headers, c.req.url)
     if (key !== undefined) {
       const got = digest(key)
       let found: (typeof ring)[number] | undefined
@@ -40,7 +50,7 @@ export function apiKeyAuth(options: { apiKey?: string; keys?: readonly { name: s
         return next()
       }
     }
-    const message = key === undefined ? 'API key is missing: send it as x-api-key or Authorization: Bearer' : 'Invalid API key'
+    const message = key === undefined ? 'API key is missing: send it as x-api-key, Authorization: Bearer, x-goog-api-key or ?key=' : 'Invalid API key'
     return errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'unauthorized', message })
   }
 }

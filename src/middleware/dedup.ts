@@ -22,8 +22,13 @@ interface Flight {
   waiting: number
 }
 
+/** Runs identical requests once: this instance's `Dedup`, or the fleet's (src/fleet/dedup.ts). */
+export interface DedupRunner {
+  run(key: string, signal: AbortSignal, work: (signal: AbortSignal) => Promise<SharedAnswer>): Promise<{ answer: SharedAnswer; shared: boolean }>
+}
+
 /** In-flight work by key. An entry lives only while its work runs: nothing is cached after. */
-export class Dedup {
+export class Dedup implements DedupRunner {
   readonly #flights = new Map<string, Flight>()
 
   /** Number of keys with work in flight. */
@@ -98,7 +103,7 @@ async function buffer(res: Response): Promise<SharedAnswer> {
  * share one run of the rest of the chain. The leader's request is re-issued with the shared
  * signal, so its leaving does not abort the upstream call the others are waiting on.
  */
-export function dedupRequests(options: { dedup: Dedup; enabled: boolean }): MiddlewareHandler {
+export function dedupRequests(options: { dedup: DedupRunner; enabled: boolean }): MiddlewareHandler {
   const { dedup, enabled } = options
   return async function dedupRequests(c, next) {
     if (c.req.method !== 'POST' || !(enabled || c.req.header('x-switchyard-dedup') === '1')) return next()
@@ -108,8 +113,11 @@ export function dedupRequests(options: { dedup: Dedup; enabled: boolean }): Midd
     } catch {
       return next() // the validator answers malformed JSON in the client's format
     }
-    if (!isObject(body) || body.stream === true) return next()
-    const key = dedupKey(c.req.path, c.req.raw.headers, body)
+    // Gemini says "stream" in the path (`:streamGenerateContent`), not the body.
+    if (!isObject(body) || body.stream === true || c.req.path.endsWith(':streamGenerateContent')) return next()
+    // A Gemini client's `?key=` is its key: no sharing across keys there either.
+    const queryKey = presentedKey(new Headers(), c.req.url)
+    const key = dedupKey(queryKey === undefined ? c.req.path : `${c.req.path}\0${createHash('sha256').update(queryKey).digest('hex')}`, c.req.raw.headers, body)
     const raw = c.req.raw
     const { answer, shared } = await dedup.run(key, raw.signal, async (signal) => {
       // The body was read above (Hono caches it for the validator), so only the rest is copied.

@@ -157,6 +157,19 @@ describe('PerfEngine schedule', () => {
     await engine.waitJob(engine.startJob({ types: ['health'] }))
     assert.equal(engine.health().state, 'disabled')
   })
+  it('in a fleet, runs scheduled tests only while this instance leads (manual jobs still run)', async () => {
+    let leads = false
+    const { engine, sched } = setup({ enabled: true, testIntervalMinutes: 10 }, { leader: () => leads })
+    engine.start()
+    sched.advance(10 * MIN)
+    assert.equal(engine.health().lastRunAt, undefined)
+    assert.equal(engine.health().nextRunAt, T0 + 20 * MIN, 'the schedule keeps ticking to take over when it leads')
+    leads = true
+    sched.advance(10 * MIN)
+    assert.equal(engine.health().lastRunAt, T0 + 20 * MIN)
+    await engine.waitJob(engine.health().lastJobId!)
+    engine.stop()
+  })
   it('skips a tick while the previous scheduled job still runs', async () => {
     const sched = new FakeScheduler(T0)
     const fake = createFakeSender({ 'mock,hang': { ttftMs: 0, perTokenMs: 0, hang: true } })

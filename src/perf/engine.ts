@@ -5,7 +5,7 @@
  */
 import type { PerformanceConfig } from '../config/types.ts'
 import { ProbeGate, realScheduler } from './gate.ts'
-import type { Scheduler } from './gate.ts'
+import type { Scheduler, SharedBudget } from './gate.ts'
 import { Semaphore } from './semaphore.ts'
 import { runTest } from './run-test.ts'
 import { TEST_TYPES } from './types.ts'
@@ -36,6 +36,13 @@ export interface PerfEngineOptions {
   readonly keepJobs?: number
   /** Delay of the first scheduled run after start() (default: one interval; 0 tests at once). */
   readonly firstRunDelayMs?: number
+  /**
+   * Fleet mode: whether this instance holds the fleet's test-schedule lease. Scheduled runs
+   * happen on the leader only; absent, this instance always runs its schedule.
+   */
+  readonly leader?: () => boolean
+  /** Fleet mode: the daily token budget every instance's tests spend together. */
+  readonly sharedBudget?: SharedBudget
   /** Called after each finished test (the CLI's progress bar). */
   readonly onResult?: (job: JobView, result: TestResult) => void
   readonly log?: (message: string) => void
@@ -90,6 +97,7 @@ export class PerfEngine {
       sender: o.sender, now: o.now, scheduler: this.#sched,
       dailyTokenBudget: o.config.dailyTokenBudget, timeoutMs: o.config.testTimeoutSeconds * 1000,
       spentToday: o.store?.tokensSince?.(startOfUtcDay(o.now())) ?? 0,
+      ...(o.sharedBudget ? { shared: o.sharedBudget } : {}),
     })
   }
 
@@ -141,13 +149,17 @@ export class PerfEngine {
     if (this.#o.config.enabled) this.#arm(this.#o.firstRunDelayMs)
   }
 
-  /** Stop scheduling and abort tests in flight; running jobs end as `stopped`. */
-  stop(): void {
+  /**
+   * Stop scheduling and abort tests in flight; running jobs end as `stopped`. Resolves once they
+   * have ended (their last results recorded), so the stores they write may be closed after it.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true
     this.#sched.clearTimeout(this.#timer)
     this.#timer = undefined
     this.#nextRunAt = undefined
     this.#gate.stop()
+    await Promise.allSettled([...this.#jobs.values()].flatMap((j) => (j.status === 'running' && j.done ? [j.done] : [])))
   }
 
   /** Engine state for GET /health/performance. */
@@ -174,6 +186,7 @@ export class PerfEngine {
     // A slow scheduled job is not stacked on itself: skip this tick and try at the next.
     const busy = [...this.#jobs.values()].some((j) => j.status === 'running' && j.trigger === 'schedule')
     if (busy) this.#o.log?.('Skipped a scheduled performance run as the previous one is still running')
+    else if (this.#o.leader && !this.#o.leader()) this.#o.log?.('Skipped a scheduled performance run: another instance of the fleet leads the schedule')
     else this.startJob({}, 'schedule')
     this.#arm()
   }

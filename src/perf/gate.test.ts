@@ -33,6 +33,22 @@ describe('ProbeGate', () => {
     assert.deepEqual(await g.send('p,m', body, 100), { kind: 'refused', reason: BUDGET_EXHAUSTED })
     assert.equal(calls, 1)
   })
+  it('with a fleet budget: refused when the fleet has spent it (the local hold given back); settled there too', async () => {
+    const settled: [number, number][] = []
+    let fleetSays: boolean | undefined = false
+    const shared = { reserve: async () => fleetSays, settle: (r: number, s: number) => { settled.push([r, s]) } }
+    let calls = 0
+    const sched = new FakeScheduler(T0)
+    const g = new ProbeGate({ sender: async () => { calls++; return { ok: true, totalMs: 5, outputTokens: 12, inputTokens: 30 } }, now: sched.now, scheduler: sched, dailyTokenBudget: 1000, timeoutMs: 1000, shared })
+    assert.deepEqual(await g.send('p,m', body, 80), { kind: 'refused', reason: BUDGET_EXHAUSTED })
+    assert.deepEqual([calls, g.budget().reserved, g.budget().used], [0, 0, 0])
+    fleetSays = true
+    assert.equal((await g.send('p,m', body, 80)).kind, 'done')
+    assert.deepEqual(settled, [[80, 42]])
+    fleetSays = undefined // Redis did not answer: the local budget decides alone, nothing to settle
+    assert.equal((await g.send('p,m', body, 80)).kind, 'done')
+    assert.deepEqual(settled, [[80, 42]])
+  })
   it('a sender that throws becomes a failed outcome', async () => {
     const { g } = gate(async () => { throw new TypeError('connection reset') })
     const r = await g.send('p,m', body, 80)

@@ -30,6 +30,16 @@ export interface GateOptions {
   readonly timeoutMs: number
   /** Tokens already spent today (from the store), so a restart cannot reset the budget. */
   readonly spentToday?: number
+  /** Fleet mode: the daily budget shared by every instance, checked after this instance's own. */
+  readonly shared?: SharedBudget
+}
+
+/** A daily token budget several instances spend together (src/fleet/budget.ts). */
+export interface SharedBudget {
+  /** Holds `tokens` of today's `limit`: false when spent, undefined when it cannot tell (the local budget decides alone). */
+  reserve(tokens: number, limit: number): Promise<boolean | undefined>
+  /** Replaces a hold of `reserved` tokens by what was `spent`. */
+  settle(reserved: number, spent: number): void
 }
 
 export const BUDGET_EXHAUSTED = 'daily token budget exhausted'
@@ -75,11 +85,17 @@ export class ProbeGate {
     const held = reserve(this.#budget, reserveTokens, this.#o.dailyTokenBudget, this.#o.now())
     this.#budget = held.state
     if (!held.ok) return { kind: 'refused', reason: BUDGET_EXHAUSTED }
+    const fleet = await this.#o.shared?.reserve(reserveTokens, this.#o.dailyTokenBudget)
+    if (fleet === false) {
+      this.#budget = settle(this.#budget, reserveTokens, 0, this.#o.now())
+      return { kind: 'refused', reason: BUDGET_EXHAUSTED }
+    }
     const outcome = await this.#sendBounded(target, body)
     // A failure without reported usage is charged its input estimate: the upstream may bill it.
     const inputEstimate = Math.max(0, reserveTokens - Number(body.max_tokens ?? 0))
     const spent = (outcome.inputTokens ?? inputEstimate) + outcome.outputTokens
     this.#budget = settle(this.#budget, reserveTokens, spent, this.#o.now())
+    if (fleet === true) this.#o.shared?.settle(reserveTokens, spent)
     return { kind: 'done', outcome }
   }
 

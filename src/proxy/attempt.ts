@@ -7,9 +7,11 @@ import type { ProxyError } from '../errors.ts'
 import { applyRequestTransformersAsync, pluginRewritesRequests, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
-import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
+import { buildCall, callUpstream, exchangeServiceAccountJwt, type CallLimits } from './upstream.ts'
+import { googleTokens, type GoogleTokens } from './google-auth.ts'
 import { passthroughText } from './passthrough.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
@@ -111,7 +113,16 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
-    const admission = deps.routing.admit(t, estimatedInputTokens)
+    const auth = await serviceAccountAuth(t, deps)
+    if (auth && !auth.ok) {
+      deps.telemetry.attemptFailed(t, auth.error)
+      return err({ error: auth.error, failover: true })
+    }
+    if (auth) {
+      call.headers.set('authorization', `Bearer ${auth.value}`)
+      call.headers.delete('x-goog-api-key')
+    }
+    const admission = await deps.routing.admit(t, estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
       return err({ error: admission.error, failover: true, skipped: true })
@@ -134,6 +145,24 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
     deps.telemetry.retried(t)
     if (!(await (deps.sleep ?? timerSleep)(step.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
   }
+}
+
+const tokensByDeps = new WeakMap<RequestContext['deps'], GoogleTokens>()
+
+/**
+ * A `vertex-gemini` provider authenticates with a service account: its key file is the
+ * transformer's `keyFile` option, else the provider's `api_key`. Undefined for other providers.
+ */
+function serviceAccountAuth(t: PlannedTarget, deps: RequestContext['deps']): Promise<Result<string, ProxyError>> | undefined {
+  const use = chainOf(t).find((u) => u.name.toLowerCase() === 'vertex-gemini')
+  if (!use) return undefined
+  let tokens = tokensByDeps.get(deps)
+  if (!tokens) {
+    tokens = googleTokens({ exchange: (tokenUri, assertion, target) => exchangeServiceAccountJwt(deps.fetch, { tokenUri, assertion, target }), now: deps.now, readKey: (path) => readFile(path, 'utf8') })
+    tokensByDeps.set(deps, tokens)
+  }
+  const keyFile = typeof use.options.keyFile === 'string' ? use.options.keyFile : t.provider.apiKey
+  return tokens.bearer(keyFile, t.key)
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * Who writes which trace field (each field has one owner, so the log line does not depend on
  * the order anything runs in):
- * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`, `rule`, `skipped`;
+ * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`, `rule`, `skipped`, `experiment`;
  * - `newContext`: `apiKey` (the named key's name);
  * - `cache.ts`: `cache` (hit or miss), and on a hit `target`, `tier`, `status`;
  * - `pipeline.ts`: `target`, `tier`, `fallbacks` as it walks the plan, and the outcome of a request
@@ -62,6 +62,7 @@ export function routed(ctx: RequestContext, d: RouteDecision): void {
   ctx.estimatedInputTokens = d.estimatedInputTokens
   ctx.trace.scenario = d.scenario
   ctx.trace.estimatedInputTokens = d.estimatedInputTokens
+  if (d.experiment !== undefined) ctx.trace.experiment = d.experiment
   if (d.rule !== undefined) ctx.trace.rule = d.rule
   if (d.skipped) ctx.trace.skipped = d.skipped.map((s) => `${s.target} (${s.why})`)
 }

@@ -5,7 +5,7 @@
  * first stream that commits to stream.ts, which splices it in (formats/continuation/).
  */
 import type { ProxyError } from '../errors.ts'
-import { markPrefix, withPrefill, type StreamRecord } from '../formats/index.ts'
+import { markPrefix, withInstruction, withPrefill, type StreamRecord } from '../formats/index.ts'
 import { attemptTarget, type AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
 import type { PlannedTarget, UpstreamOk } from './types.ts'
@@ -35,27 +35,53 @@ export function continuationCandidates(t: PlannedTarget, e: ProxyError, rest: re
 /** DeepSeek continues a trailing assistant message only with `prefix: true`. */
 const wantsPrefixFlag = (t: PlannedTarget) => t.provider.format === 'openai' && /deepseek/i.test(`${t.provider.name} ${t.provider.baseUrl}`)
 
+/** The target answered the prefill as a bad request: it takes no trailing assistant message. */
+function rejectsPrefill(e: ProxyError): boolean {
+  return e.kind === 'invalid_request' || (e.kind === 'upstream_status' && (e.status === 400 || e.status === 422))
+}
+
+/** How a continuation asks for the rest of the answer: a prefill, or in words (`withInstruction`). */
+export type ContinuationStyle = 'prefill' | 'instruction'
+
+export interface Continuation {
+  readonly t: PlannedTarget
+  readonly a: StreamOk
+  readonly style: ContinuationStyle
+}
+
 /**
- * Tries the candidates in turn with the prefill; the first whose stream commits is returned.
- * A target that rejects the prefill (a 400) or answers JSON is passed over; undefined when
- * nothing could continue (the client then gets the well-formed error it gets today).
+ * Tries the candidates in turn; the first whose stream commits is returned. Each is asked with
+ * the prefill first; a target that rejects it (a 400) is asked once more with the
+ * instruction-style continuation (`withInstruction`), and is remembered in `noPrefill` so a
+ * later continuation of the same stream asks it that way at once. A target that fails
+ * otherwise, or answers JSON, is passed over; undefined when nothing could continue (the
+ * client then gets the well-formed error it gets today).
  */
-export async function openContinuation(rc: RequestContext, rec: StreamRecord, candidates: readonly PlannedTarget[]): Promise<{ t: PlannedTarget; a: StreamOk } | undefined> {
+export async function openContinuation(rc: RequestContext, rec: StreamRecord, { candidates, noPrefill }: { readonly candidates: readonly PlannedTarget[]; readonly noPrefill: Set<string> }): Promise<Continuation | undefined> {
   const { req, deps } = rc
-  const body = withPrefill(rc.body, rec.text())
+  const text = rec.text()
+  const prefilled = withPrefill(rc.body, text)
+  // Nothing to prefill (only thinking reached the client): the request as it was, either way.
+  const instructed = prefilled === rc.body ? undefined : withInstruction(rc.body, text)
   for (let i = 0; i < candidates.length; i++) {
     const t = candidates[i] as PlannedTarget
-    if (req.signal.aborted || deps.now() >= rc.deadlineAt) return undefined
-    const outcome = await attemptTarget({ ...rc, body, ...(wantsPrefixFlag(t) ? { finishBody: markPrefix } : {}) }, t, candidates[i + 1])
-    if (!outcome.ok) {
-      if (outcome.error.error.kind === 'client_closed') return undefined
-      continue
+    const styles: ContinuationStyle[] = noPrefill.has(t.key) && instructed ? ['instruction'] : ['prefill', ...(instructed ? ['instruction' as const] : [])]
+    for (const style of styles) {
+      if (req.signal.aborted || deps.now() >= rc.deadlineAt) return undefined
+      const body = style === 'prefill' ? prefilled : instructed ?? prefilled
+      const outcome = await attemptTarget({ ...rc, body, ...(style === 'prefill' && wantsPrefixFlag(t) ? { finishBody: markPrefix } : {}) }, t, candidates[i + 1])
+      if (!outcome.ok) {
+        if (outcome.error.error.kind === 'client_closed') return undefined
+        if (style === 'prefill' && instructed && rejectsPrefill(outcome.error.error)) { noPrefill.add(t.key); continue }
+        break
+      }
+      const a = outcome.value
+      if (a.up.kind === 'stream') return { t, a: { ...a, up: a.up }, style }
+      // An upstream that ignored `stream: true` cannot be spliced event by event.
+      a.timer.finish({ ok: true })
+      a.release()
+      break
     }
-    const a = outcome.value
-    if (a.up.kind === 'stream') return { t, a: { ...a, up: a.up } }
-    // An upstream that ignored `stream: true` cannot be spliced event by event.
-    a.timer.finish({ ok: true })
-    a.release()
   }
   return undefined
 }

@@ -4,27 +4,20 @@
  */
 import { httpStatusOf, type ProxyError } from '../errors.ts'
 import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
+import type { WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { RequestContext } from './context.ts'
 import type { RequestTrace } from './types.ts'
+import { routeHeader } from './route-header.ts'
+
+export { routeHeader } from './route-header.ts'
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
-}
-
-/**
- * `default deepseek,deepseek-chat; tier=tier-1; attempts=3; fallback=1`, then `; rule=<name>`
- * when a routing rule chose it and `; skipped=<target> (<why>), …` when models were skipped.
- */
-export function routeHeader(trace: RequestTrace): string {
-  const head = `${trace.scenario} ${trace.target ?? '-'}`
-  const rule = trace.rule === undefined ? '' : `; rule=${trace.rule}`
-  const skipped = trace.skipped?.length ? `; skipped=${trace.skipped.join(', ')}` : ''
-  return `${head}; tier=${trace.tier ?? '-'}; attempts=${trace.attempts}; fallback=${trace.fallbacks}${rule}${skipped}`
 }
 
 /**
@@ -73,7 +66,7 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
  * An error in the client's format, with the headers a client needs to back off correctly.
  * `trace` (read only) gives the `x-switchyard-route` header.
  */
-export function errorResponse(req: { id: string; format: 'anthropic' | 'openai' }, e: ProxyError, trace?: Readonly<RequestTrace>): Response {
+export function errorResponse(req: { id: string; format: WireFormatName }, e: ProxyError, trace?: Readonly<RequestTrace>): Response {
   const { status, body } = renderError(req.format, e, req.id)
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': req.id }
   if (trace) headers['x-switchyard-route'] = routeHeader(trace)

@@ -15,6 +15,7 @@ import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import type { RouterConfig, Scenario } from '../config/types.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
+import { hubView } from '../formats/index.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, RouteDecision } from './types.ts'
 
@@ -30,23 +31,32 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     const provider = model.slice(0, model.indexOf(','))
     return err({ kind: 'not_found', message: unknownProviderMessage(provider, config.providers) })
   }
-  const body = req.format === 'openai' ? withUniqueProvider(req.body, deps) : req.body
+  const body = req.format === 'anthropic' ? req.body : withUniqueProvider(req.body, deps)
   const estimatedInputTokens = deps.tokens.estimate(body, req.format)
-  const sessionId = sessionIdOf(body)
+  // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
+  const view = hubView(req.format, body)
+  const sessionId = sessionIdOf(view)
   const decision = chooseScenario(
-    { body, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
+    { body: view, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
     router,
   )
   const features = requestFeatures(decision.body)
   // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
   const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }))
-  const target = hit ? hit.rule.route[0]! : decision.target
+  // With no rule, a routing experiment on this scenario (main Router only) picks the session's arm.
+  // A target arm's target is planned like a client-chosen one (kept first, `fallback.default`
+  // after it), so measurements cannot move the arm's traffic elsewhere; a strategy arm plans the
+  // scenario's own target with its Router. The trace keeps the real scenario.
+  const arm = hit || req.preset !== undefined ? undefined : deps.experiments?.pick({ scenario: decision.scenario, random: deps.random, ...(sessionId ? { sessionId } : {}) })
+  const target = hit ? hit.rule.route[0]! : arm?.target ?? decision.target
   const plan = hit
     ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
-    : deps.routing.plan(decision.scenario, target, req.preset, estimatedInputTokens)
+    : deps.routing.plan(arm?.target ? 'explicit' : decision.scenario, target, req.preset, estimatedInputTokens, arm?.router)
   if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
   const scenario: Scenario = hit ? 'rule' : decision.scenario
-  return servable(ctx, { scenario, body: decision.body, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}) }, { features, router })
+  // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
+  const sent = view === body ? decision.body : body
+  return servable(ctx, { scenario, body: sent, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}), ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}) }, { features, router })
 }
 
 /** What the rules look at, from the request as routed (any client format). */
@@ -92,19 +102,22 @@ function servable(ctx: RequestContext, d: RouteDecision, by: { features: Request
  */
 async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDecision | undefined> {
   if (!deps.customRouter) return undefined
+  // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
+  const view = hubView(req.format, req.body)
   const pick = await deps.customRouter.route({
-    body: req.body, format: req.format, tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(req.body), headers: req.headers,
+    body: view, format: view === req.body ? req.format : 'anthropic', tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(view), headers: req.headers,
     ...(req.preset === undefined ? {} : { preset: req.preset }),
   })
   if (!pick) return undefined
-  const body = extractSubagent(pick.body).body
+  // A router may rewrite the body it was shown; a hub view is not what goes upstream, so the client's body does.
+  const body = view === req.body ? extractSubagent(pick.body).body : req.body
   const estimatedInputTokens = deps.tokens.estimate(body, req.format)
   const plan = deps.routing.plan('custom', pick.target, req.preset, estimatedInputTokens)
   if (plan.length === 0) return undefined
   return { scenario: 'custom', body, plan, estimatedInputTokens }
 }
 
-/** On /v1/chat/completions a bare model id that exactly one provider lists routes there. */
+/** On the OpenAI, Responses and Gemini routes a bare model id that exactly one provider lists routes there. */
 function withUniqueProvider(body: RouteDecisionBody, deps: Deps): RouteDecisionBody {
   const model = body.model
   if (typeof model !== 'string' || model.includes(',')) return body

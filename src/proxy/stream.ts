@@ -5,7 +5,7 @@
  * never a truncated answer that looks complete.
  */
 import type { ProxyError } from '../errors.ts'
-import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, translationFor, type UsageTap } from '../formats/index.ts'
+import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, ToolHold, translationFor, type UsageTap } from '../formats/index.ts'
 import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
@@ -13,6 +13,7 @@ import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuatio
 import { errorPayloadOf, scrubError, tooLarge } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
+import { routeTrailer, type ContinuationNote } from './route-header.ts'
 import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
@@ -42,9 +43,12 @@ export interface StreamEnd {
 
 const encoder = new TextEncoder()
 const encodeAll = (evs: readonly SseEvent[]) => encoder.encode(evs.map(encodeSse).join(''))
-const PING: Record<'anthropic' | 'openai', Uint8Array> = {
+const COMMENT_PING = encoder.encode(': ping\n\n')
+const PING: Record<WireFormatName, Uint8Array> = {
   anthropic: encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'),
-  openai: encoder.encode(': ping\n\n'),
+  openai: COMMENT_PING,
+  responses: COMMENT_PING,
+  gemini: COMMENT_PING,
 }
 
 /** One upstream attempt feeding the client stream. */
@@ -71,8 +75,15 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   const cont = continuable(rc) ? rc : undefined
   let cur = sourceOf(req, a.target, a)
   const rec = cont ? new StreamRecord(req.format) : undefined
+  // Tool calls reach a stream that may be continued only whole: a cut inside one drops it and the continuation makes it again.
+  const hold = rec ? new ToolHold(req.format) : undefined
   let splicer: Splicer | undefined
   let continued = 0
+  /** The targets that served this stream (the trailer's `via`), and what became of its last break. */
+  const via: string[] = [a.target.key]
+  let lastBreak: ContinuationNote['outcome'] | undefined
+  /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
+  const noPrefill = new Set<string>()
   let earlier: Usage | undefined
   let ended = false
   let failure: ProxyError | undefined
@@ -98,7 +109,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     return { chunks: emit(out), ...(broken ? { broken } : {}) }
   }
   const emit = (evs: readonly SseEvent[]): Uint8Array[] => {
-    const client = splicer ? splicer.push(evs) : evs
+    const spliced = splicer ? splicer.push(evs) : evs
+    const client = hold ? hold.push(spliced) : spliced
     if (rec) for (const ev of client) rec.observe(ev)
     return client.length ? [encodeAll(client)] : []
   }
@@ -127,16 +139,30 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     return { events: passThroughEnd(req.format, tap, cur.t) }
   }
 
+  /** The events of a stream that ended well: the last ones, through the splicer and the tool hold. */
+  function endTail(last: readonly SseEvent[]): SseEvent[] {
+    const spliced = splicer ? [...splicer.push(last), ...splicer.end()] : last
+    return hold ? [...hold.push(spliced), ...hold.end()] : [...spliced]
+  }
+  /** Before the error event: held leading text goes out, a held (incomplete) tool call never does. */
+  function failedTail(): SseEvent[] {
+    const out = hold ? hold.push(splicer?.end() ?? []) : splicer?.end() ?? []
+    hold?.drop()
+    return out
+  }
   function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError, last: readonly SseEvent[] = []): void {
     if (ended) return
     const { translator, tap, a: at } = cur
     if (c) {
       if (error) error = scrubError(error, scrubberOf(deps.config))
-      const tail = error ? [...(splicer?.end() ?? []), ...renderStreamError(req.format, error)] : [...(splicer ? [...splicer.push(last), ...splicer.end()] : last)]
+      const tail = error ? [...failedTail(), ...renderStreamError(req.format, error)] : endTail(last)
       // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
       // that partial event, so the error is parsed as an event of its own (a blank line at an
       // event boundary dispatches nothing).
       if (tail.length) c.enqueue(!translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail))
+      // A stream that broke after the commit point says what became of it in its last bytes.
+      const outcome = continued > 0 && !error ? 'completed' : lastBreak
+      if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via })))
       c.close()
     }
     ended = true
@@ -156,14 +182,16 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   async function broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
     const why = rec && cont && !ended ? refusal(rec, error, continued) : 'disabled'
     if (why !== undefined || !rec || !cont) {
-      if (why !== 'disabled' && rec) deps.telemetry.continued?.('refused')
+      if (why !== 'disabled' && rec) { deps.telemetry.continued?.('refused'); lastBreak = 'refused' }
       finish(c, error)
       return false
     }
     const old = cur
+    // A tool call cut before it was whole never reached the client: the continuation makes it again.
+    hold?.drop()
     old.a.up.abort(error)
     void old.a.up.reader.cancel().catch(() => undefined)
-    const next = await openContinuation(cont, rec, continuationCandidates(old.t, error, cont.remaining))
+    const next = await openContinuation(cont, rec, { candidates: continuationCandidates(old.t, error, cont.remaining), noPrefill })
     if (ended) {
       if (next) { next.a.up.abort({ kind: 'client_closed' }); next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } }); next.a.release() }
       return false
@@ -171,6 +199,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     // Nothing could continue: the answer ends with the error, as without continuation.
     if (!next) {
       deps.telemetry.continued?.('failed')
+      lastBreak = 'failed'
       finish(c, error)
       return false
     }
@@ -181,6 +210,8 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     deps.telemetry.attemptFailed(old.t, error)
     deps.routing.continued?.(old.t)
     continued++
+    lastBreak = 'failed'
+    via.push(`${next.t.key} (${next.style})`)
     failure = undefined
     cur = sourceOf(req, next.t, next.a)
     splicer = new Splicer(req.format, rec)

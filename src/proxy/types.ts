@@ -32,6 +32,8 @@ export interface RouteDecision {
   readonly body: JsonObject
   readonly plan: readonly PlannedTarget[]
   readonly estimatedInputTokens: number
+  /** `experiment/arm` when a routing experiment chose the target. */
+  readonly experiment?: string
   /** The routing rule that chose the plan (`Router.rules[].name`). */
   readonly rule?: string
   /** Targets dropped because the model cannot serve the request (routing/capabilities.ts). */
@@ -85,6 +87,8 @@ export interface RequestTrace {
   estimatedOutputTokens?: number
   failure?: string
   stream: boolean
+  /** `experiment/arm` when a routing experiment chose the target. */
+  experiment?: string
   /** The routing rule that chose the target. */
   rule?: string
   /** `provider,model (why)` for each target the capability filter skipped. */

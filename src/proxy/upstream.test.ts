@@ -104,6 +104,15 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
     await r.value.reader.cancel()
   })
 
+  it('spaced JSON (Python\'s json.dumps: "content": "…") commits at its first content event, not at the end of the answer', async () => {
+    const spaced = (i: number) => `data: {"id": "c-${i}", "choices": [{"index": 0, "delta": {"content": "w${i} "}, "finish_reason": null}]}\n\n`
+    // Ten events 40 ms apart: a commit at the end would take 400 ms.
+    const r = await run(paced([...Array.from({ length: 10 }, (_, i) => spaced(i)), 'data: [DONE]\n\n'], 40), 5_000)
+    assert.ok(r.ok && r.value.kind === 'stream')
+    assert.deepEqual(r.value.headEvents.map((e) => e.data.slice(0, 14)), ['{"id": "c-0", '])
+    await r.value.reader.cancel()
+  })
+
   it('a silence longer than it before any content is a first_token timeout, well before firstTokenTimeoutMs', async () => {
     const r = await run(paced([role, text], 400), 60)
     assert.deepEqual(r.ok ? undefined : r.error, { kind: 'timeout', target: 'oai,m', phase: 'first_token' })

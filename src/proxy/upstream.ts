@@ -5,7 +5,7 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, createUsageTap, DEFAULT_MAX_EVENT_CHARS, parseUpstreamError, SseEventTooLarge, streamErrorOf } from '../formats/index.ts'
+import { createSseDecoder, createUsageTap, DEFAULT_MAX_EVENT_CHARS, parseUpstreamError, redact, SseEventTooLarge, streamErrorOf } from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
@@ -56,6 +56,8 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
     h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
     const beta = client.get('anthropic-beta')
     if (beta && sameFormat) h.set('anthropic-beta', beta)
+  } else if (t.provider.format === 'gemini') {
+    h.set('x-goog-api-key', t.provider.apiKey)
   } else {
     h.set('authorization', `Bearer ${t.provider.apiKey}`)
   }
@@ -65,9 +67,47 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
 
 /** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
 export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean; text?: string }): UpstreamCall {
+  const headers = upstreamHeaders(t, opts.client, opts.sameFormat)
+  if (t.provider.format === 'gemini') {
+    // Gemini names the model and the streaming mode in the URL, not the body.
+    const { model: _model, stream: _stream, ...rest } = body
+    return { url: geminiUrl(t.provider.baseUrl, t.model, opts.stream), headers, body: JSON.stringify(rest), stream: opts.stream }
+  }
   // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
-  const url = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?') ? t.provider.baseUrl + opts.query : t.provider.baseUrl
-  return { url, headers: upstreamHeaders(t, opts.client, opts.sameFormat), body: opts.text ?? JSON.stringify(body), stream: opts.stream }
+  const keepQuery = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?')
+  const url = keepQuery ? t.provider.baseUrl + opts.query : t.provider.baseUrl
+  return { url, headers, body: opts.text ?? JSON.stringify(body), stream: opts.stream }
+}
+
+/**
+ * A Gemini endpoint as CCR builds it: `api_base_url` ends in `/models/` (or has a `{model}`
+ * placeholder) and gets `<model>:generateContent` or `<model>:streamGenerateContent?alt=sse`.
+ * @example geminiUrl('https://g.test/v1beta/models/', 'gemini-2.5-pro', true) // 'https://g.test/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse'
+ */
+export function geminiUrl(base: string, model: string, stream: boolean): string {
+  const action = stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
+  if (base.includes('{model}')) return `${base.replace('{model}', encodeURIComponent(model)).replace(/:(stream)?generateContent.*$/i, '')}:${action}`
+  return `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(model)}:${action}`
+}
+
+/**
+ * The OAuth token exchange for a service-account JWT (vertex-gemini), bounded to 30 s. The
+ * answer's error text is passed on redacted; the assertion never is.
+ */
+export async function exchangeServiceAccountJwt(fetchFn: UpstreamFetch, x: { tokenUri: string; assertion: string; target: string }): Promise<Result<{ token: string; expiresInS: number }, ProxyError>> {
+  const { tokenUri, assertion, target } = x
+  const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString()
+  try {
+    const res = await fetchFn(new Request(tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(30_000) }))
+    const text = await res.text()
+    const parsed = (() => { try { return JSON.parse(text) as { access_token?: unknown; expires_in?: unknown } } catch { return {} } })()
+    if (res.status < 200 || res.status > 299 || typeof parsed.access_token !== 'string') {
+      return err({ kind: 'upstream_status', target, status: 401, message: `vertex-gemini: the token endpoint answered HTTP ${res.status}: ${redact(text).slice(0, 200)}` })
+    }
+    return ok({ token: parsed.access_token, expiresInS: typeof parsed.expires_in === 'number' ? parsed.expires_in : 3600 })
+  } catch (e) {
+    return err({ kind: 'upstream_network', target, message: `token endpoint: ${networkMessage(e)}` })
+  }
 }
 
 /** Sends one call and waits for the commit point; an error's message is scrubbed of configured secrets. */

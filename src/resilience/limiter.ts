@@ -11,7 +11,25 @@ export type LimitReason = 'rpm' | 'tpm' | 'concurrency'
 
 export type Acquired =
   | { readonly ok: true; release(actualTokens?: number): void }
-  | { readonly ok: false; readonly retryInMs: number; readonly reason: LimitReason }
+  /** `fleet`: the limit is the whole fleet's (fleet mode), not this instance's alone. */
+  | { readonly ok: false; readonly retryInMs: number; readonly reason: LimitReason; readonly fleet?: boolean }
+
+/** An admission whose `release` does its work once; later calls are ignored. */
+export function grant(release: (actualTokens?: number) => void): Acquired {
+  let released = false
+  return { ok: true, release: (actualTokens) => { if (!released) { released = true; release(actualTokens) } } }
+}
+
+/**
+ * What the routing engine needs of a limiter: the local `ProviderLimiter` below, or a
+ * fleet-wide one (src/fleet/limiter.ts) whose `tryAcquire` takes one Redis round trip.
+ */
+export interface RateLimiter {
+  readonly limited: boolean
+  tryAcquire(provider: string, estTokens: number, now: number): Acquired | Promise<Acquired>
+  blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }>
+  inFlight(provider: string): number
+}
 
 interface ProviderState {
   rpm?: Bucket
@@ -20,7 +38,7 @@ interface ProviderState {
 }
 
 /** Holds the buckets and in-flight counts of every provider that has limits. */
-export class ProviderLimiter {
+export class ProviderLimiter implements RateLimiter {
   readonly #limits: ReadonlyMap<string, ProviderLimits>
   readonly #state = new Map<string, ProviderState>()
 
@@ -44,18 +62,12 @@ export class ProviderLimiter {
     const reserved = Math.max(0, estTokens)
     if (lim.tpm !== undefined && st.tpm) st.tpm = bucketTake(st.tpm, reserved, now, perMinute(lim.tpm)).bucket
     st.inFlight += 1
-    let released = false
-    return {
-      ok: true,
-      release: (actualTokens?: number) => {
-        if (released) return
-        released = true
-        st.inFlight = Math.max(0, st.inFlight - 1)
-        if (lim.tpm !== undefined && st.tpm && actualTokens !== undefined) {
-          st.tpm = bucketSettle(st.tpm, Math.min(reserved, lim.tpm), actualTokens, perMinute(lim.tpm))
-        }
-      },
-    }
+    return grant((actualTokens) => {
+      st.inFlight = Math.max(0, st.inFlight - 1)
+      if (lim.tpm !== undefined && st.tpm && actualTokens !== undefined) {
+        st.tpm = bucketSettle(st.tpm, Math.min(reserved, lim.tpm), actualTokens, perMinute(lim.tpm))
+      }
+    })
   }
 
   /** The refusal `tryAcquire` would give now, without taking anything; undefined when it would admit. */

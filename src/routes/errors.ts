@@ -1,8 +1,8 @@
-import type { AnthropicErrorBodySchema, OpenAIErrorBodySchema } from '../formats/index.ts'
+import type { z } from '@hono/zod-openapi'
 import { jsonContent as json } from './openapi.ts'
 
 /** The error responses every inference route can give, in one format. */
-export function errorResponses(schema: typeof AnthropicErrorBodySchema | typeof OpenAIErrorBodySchema) {
+export function errorResponses<S extends z.ZodType>(schema: S) {
   return {
     400: { description: 'Malformed JSON or a field of the wrong type', content: json(schema) },
     401: { description: 'Missing or wrong API key', content: json(schema) },

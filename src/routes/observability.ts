@@ -5,6 +5,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import type { Observability } from '../observability.ts'
+import type { UsageSnapshot } from '../usage/ledger.ts'
 import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
@@ -24,6 +25,27 @@ const LatencyRowSchema = z.object({
 const LatenciesSchema = z.object({ targets: z.array(LatencyRowSchema) }).openapi('Latencies', {
   example: { targets: [{ target: 'deepseek,deepseek-chat', rank: 1, score: 0.82, demoted: false, ewma_latency_ms: 812, ttft_ms: 240, tokens_per_sec: 61, error_rate: 0, in_flight: 3, breaker: 'closed', breaker_retry_in_ms: 0, samples: 148, stream_continuations: 0 }] },
 })
+const LATENCY_FORMATS = ['switchyard', 'ccr-rust'] as const
+const latenciesRoute = createRoute({
+  method: 'get', path: '/v1/latencies', tags: ['Observability'], summary: 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank',
+  description: 'Switchyard answers `{"targets": [...]}`; ccr-rust answers the bare list. The list (the same rows) is sent for `format=ccr-rust`, '
+    + 'and by default to a client that sends no User-Agent and `Accept: */*` (what ccr-rust\'s dashboard and `status` send, unchanged); `format=switchyard` always gets the object.',
+  request: { query: z.object({
+    format: z.enum(LATENCY_FORMATS).optional().openapi({ description: '`ccr-rust`: the bare list of rows; `switchyard`: `{"targets": [...]}`. Default: see the description', example: 'ccr-rust' }),
+  }) },
+  responses: { 200: { description: 'The rows', content: { 'application/json': { schema: z.union([LatenciesSchema, z.array(LatencyRowSchema)]) } } } },
+})
+
+/**
+ * Whether a `/v1/latencies` request wants ccr-rust's bare list: asked for by name, or sent the
+ * way ccr-rust's tools send it (a reqwest client with its defaults: `Accept: *\/*` and no
+ * User-Agent, which browsers, curl and the fetch of Bun, Deno and Node all send).
+ */
+export function wantsCcrRustList(format: (typeof LATENCY_FORMATS)[number] | undefined, headers: { userAgent?: string; accept?: string }): boolean {
+  if (format !== undefined) return format === 'ccr-rust'
+  return headers.userAgent === undefined && headers.accept?.trim() === '*/*'
+}
+
 const PlanEntrySchema = z.object({
   target: z.string(), tier: z.string(), source: z.string(), score: z.number(), performance_score: z.number(),
   components: z.record(z.string(), z.number()), demoted: z.boolean(), reason: z.string().optional(), samples: z.number().int(),
@@ -52,6 +74,8 @@ const UsageSchema = z.object({
   total_requests: z.number(), total_failures: z.number(), total_input_tokens: z.number(), total_output_tokens: z.number(),
   total_cost_usd: z.number(), active_streams: z.number(), active_requests: z.number(),
   tiers: z.array(TierUsageRowSchema).openapi({ description: 'Per tier, as ccr-rust lists them' }),
+  scope: z.enum(['instance', 'fleet']).optional().openapi({ description: 'Fleet mode: `fleet` (the default there, `?scope=instance` for this instance alone) sums every instance over `days`' }),
+  days: z.array(z.string()).optional(),
   total: TotalsSchema, by_tier: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
   keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
   cache: z.object({
@@ -91,20 +115,23 @@ export interface ObservedServices {
   readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
   readonly routing: RoutingParts
   readonly observability: Observability
+  /** Fleet mode: the whole fleet's usage, undefined when Redis does not answer. */
+  readonly fleetUsage?: () => Promise<(UsageSnapshot & { readonly days: string[] }) | undefined>
   /** Streams in flight, for `/v1/usage`'s `active_streams`. */
   readonly telemetry?: { activeStreams(): number }
 }
 
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
   const { config, now } = s.deps
-  app.openapi(getRoute('/v1/latencies', 'Per target: EWMA latency, TTFT, tokens/s, error rate, in-flight, breaker, samples, rank', LatenciesSchema, 'Observability'), (c) => {
-    const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
-    return c.json({ targets: rows.map((r) => ({
+  app.openapi(latenciesRoute, (c) => {
+    const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() }).map((r) => ({
       target: r.target, rank: r.rank, score: r.score, demoted: r.demoted, ...(r.reason ? { reason: r.reason } : {}),
       ewma_latency_ms: nullable(r.latencyMs), ttft_ms: nullable(r.ttftMs), tokens_per_sec: nullable(r.tokensPerSec), error_rate: nullable(r.errorRate),
       in_flight: r.inFlight, breaker: r.breaker, breaker_retry_in_ms: r.breakerRetryInMs, samples: r.samples, stream_continuations: r.continued,
       tier: r.target, ewma_seconds: (r.latencyMs ?? 0) / 1000, sample_count: r.samples,
-    })) }, 200)
+    }))
+    const list = wantsCcrRustList(c.req.valid('query').format, { userAgent: c.req.header('user-agent'), accept: c.req.header('accept') })
+    return list ? c.json(rows, 200) : c.json({ targets: rows }, 200)
   })
   app.openapi(planRoute, (c) => {
     const { scenario, target } = c.req.valid('query')
@@ -122,10 +149,13 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     }, 200)
   })
   registerExplain(app, s)
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), (c) => {
+  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), async (c) => {
     const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
+    // Fleet mode: the fleet's totals; Redis not answering: this instance's own, marked as such.
+    const fleet = s.fleetUsage && c.req.query('scope') !== 'instance' ? await s.fleetUsage() : undefined
     return c.json({
-      ...s.observability.usageReport({ activeStreams: s.telemetry?.activeStreams() ?? 0, activeRequests: rows.reduce((n, r) => n + r.inFlight, 0) }),
+      ...s.observability.usageReport({ activeStreams: s.telemetry?.activeStreams() ?? 0, activeRequests: rows.reduce((n, r) => n + r.inFlight, 0) }, fleet),
+      ...(fleet ? { scope: 'fleet' as const, days: fleet.days } : s.fleetUsage ? { scope: 'instance' as const } : {}),
       ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
       ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
     }, 200)

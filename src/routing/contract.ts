@@ -55,7 +55,7 @@ export interface RoutingEngine {
    */
   started(): void
   /** Breaker and rate-limit admission for one try. */
-  admit(t: PlannedTarget, estimatedTokens: number): Admission
+  admit(t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission>
   begin(t: PlannedTarget): AttemptTimer
   /** What the target's first events took so far: the adaptive first-event timeout reads it. */
   firstEventHistory?(t: PlannedTarget): FirstEventHistory | undefined

@@ -8,7 +8,7 @@
 import type { Config, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import { decideNext } from '../resilience/policy.ts'
-import type { ProviderLimiter } from '../resilience/limiter.ts'
+import type { Acquired, RateLimiter } from '../resilience/limiter.ts'
 import { priceFor } from '../tokens/pricing.ts'
 import type { PerformanceScore } from '../perf/score.ts'
 import { providerOf } from './candidates.ts'
@@ -21,7 +21,7 @@ import type { TargetSnapshot } from './types.ts'
 export interface RoutingParts {
   readonly config: Config
   readonly stats: RoutingStats
-  readonly limiter: ProviderLimiter
+  readonly limiter: RateLimiter
   readonly now: () => number
   readonly random: () => number
   /** Target → blended USD per million tokens; computed from the config's prices when absent. */
@@ -114,15 +114,22 @@ function performanceView(p: RoutingParts, targets: readonly string[], stats: Rea
   return out
 }
 
-/** Breaker, upstream Retry-After and provider limits, in that order; a refusal is a value. */
-export function admit(p: RoutingParts & { readonly holds: RetryAfterHolds }, t: PlannedTarget, estimatedTokens: number): Admission {
+/**
+ * Breaker, upstream Retry-After and provider limits, in that order; a refusal is a value.
+ * A fleet-wide limiter answers through a promise (its one Redis round trip); a local one does not.
+ */
+export function admit(p: RoutingParts & { readonly holds: RetryAfterHolds }, t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission> {
   const now = p.now()
   const br = p.stats.allows(t.key, now)
   if (!br.allowed) return { ok: false, error: { kind: 'circuit_open', target: t.key, retryInMs: br.retryInMs } }
   const heldMs = p.holds.remaining(t.key, now)
   if (heldMs > 0) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: heldMs, message: `Upstream ${t.key} asked for a pause: retry in ${Math.ceil(heldMs)} ms` } }
   const got = p.limiter.tryAcquire(t.provider.name, estimatedTokens, now)
-  if (!got.ok) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: got.retryInMs, message: `Local ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms` } }
+  return got instanceof Promise ? got.then((g) => admitted(t, g)) : admitted(t, got)
+}
+
+function admitted(t: PlannedTarget, got: Acquired): Admission {
+  if (!got.ok) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: got.retryInMs, message: `${got.fleet ? 'Fleet' : 'Local'} ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms` } }
   return { ok: true, release: (usage) => got.release(usage ? usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens : undefined) }
 }
 

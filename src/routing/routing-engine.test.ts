@@ -82,24 +82,24 @@ describe('routing engine: decide', () => {
 })
 
 describe('routing engine: plan and admission', () => {
-  it('a target under an upstream Retry-After goes last in the plan and is refused with the time left', () => {
+  it('a target under an upstream Retry-After goes last in the plan and is refused with the time left', async () => {
     const { engine, t } = engineOf(configWith())
     const [a] = engine.plan('default', 'a,m1') as [PlannedTarget]
     engine.decide(limited(4_000), 0, a, 600_000)
     t.now = 1_000
     assert.deepEqual(engine.plan('default', 'a,m1').map((p) => p.key), ['b,m3', 'a,m2', 'a,m1'])
-    const refused = engine.admit(a, 10)
+    const refused = await engine.admit(a, 10)
     assert.equal(refused.ok, false)
     assert.deepEqual(!refused.ok && refused.error.kind === 'rate_limited' ? refused.error.retryAfterMs : undefined, 3_000)
     t.now = 4_000
     assert.equal(engine.plan('default', 'a,m1')[0]?.key, 'a,m1')
-    assert.equal(engine.admit(a, 10).ok, true)
+    assert.equal((await engine.admit(a, 10)).ok, true)
   })
 
-  it('a provider over its rpm is dropped from the plan while another can serve, and listed with the reason', () => {
+  it('a provider over its rpm is dropped from the plan while another can serve, and listed with the reason', async () => {
     const { engine, parts } = engineOf(configWith({}, { a: { rpm: 1 } }))
     const a = engine.plan('default', 'a,m1')[0]!
-    assert.equal(engine.admit(a, 1).ok, true)
+    assert.equal((await engine.admit(a, 1)).ok, true)
     assert.deepEqual(engine.plan('default', 'a,m1').map((p) => p.key), ['b,m3'])
     const explained = explainPlan(parts, { scenario: 'default', target: 'a,m1' })
     assert.equal(explained.kind, 'ready')

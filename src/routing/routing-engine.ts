@@ -47,7 +47,7 @@ class AdaptiveRouting implements RoutingEngine {
     this.#record.request(this.#p.now())
   }
 
-  admit(t: PlannedTarget, estimatedTokens: number): Admission {
+  admit(t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission> {
     return admit({ ...this.#p, holds: this.#record.holds }, t, estimatedTokens)
   }
 

@@ -83,6 +83,38 @@ describe('Claude Code traffic', () => {
     await p.close()
   })
 
+  it('Claude Code 2.1.332\'s own shape: a system message inside messages, adaptive thinking with an effort, count_tokens?beta=true', async () => {
+    // As recorded from the real CLI (test/agents/claude-code-cli.test.ts runs it end to end).
+    const body = (model: string) => ({
+      model, max_tokens: 128_000, stream: true,
+      system: [{ type: 'text', text: "You are Claude Code, Anthropic's official CLI for Claude." }],
+      thinking: { type: 'adaptive', display: 'omitted' }, output_config: { effort: 'high' },
+      context_management: { edits: [] }, metadata: { user_id: 'u' },
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Say hello' }] },
+        { role: 'system', content: [{ type: 'text', text: '# Environment\n - Primary working directory: /tmp/w' }] },
+      ],
+    })
+    const p = await spyingProxy()
+    const oai = await p.post('/v1/messages?beta=true', body('oai,gpt-up:chunks=2'), { 'anthropic-beta': BETA })
+    assert.equal(oai.status, 200)
+    assert.match(await oai.text(), /event: message_stop\n/)
+    const sent = JSON.parse(p.seen[0]!.body) as { messages: { role: string; content: unknown }[]; reasoning_effort?: unknown }
+    assert.deepEqual(sent.messages.map((m) => m.role), ['system', 'user', 'user'], 'the environment goes as a user message after the prompt (a mid-conversation system message breaks strict chat templates)')
+    assert.match(JSON.stringify(sent.messages[2]?.content), /Primary working directory/)
+    assert.equal(sent.reasoning_effort, 'high')
+    const anth = await p.post('/v1/messages?beta=true', body('anth,claude-up:chunks=2'), { 'anthropic-beta': BETA })
+    assert.equal(anth.status, 200)
+    await anth.text()
+    const passed = JSON.parse(p.seen[1]!.body) as { messages: { role: string }[]; output_config?: unknown }
+    assert.deepEqual(passed.messages.map((m) => m.role), ['user', 'system'], 'passed through as sent')
+    assert.deepEqual(passed.output_config, { effort: 'high' })
+    const count = await p.post('/v1/messages/count_tokens?beta=true', { ...body('claude-opus-5-5'), stream: undefined }, { 'anthropic-beta': 'token-counting-2024-11-01' })
+    assert.equal(count.status, 200)
+    assert.ok(((await count.json()) as { input_tokens: number }).input_tokens > 10)
+    await p.close()
+  })
+
   it('the Anthropic SDK (beta messages, as Claude Code calls it) accumulates the answer through an OpenAI upstream', async () => {
     const p = await testProxy()
     const seen: Request[] = []

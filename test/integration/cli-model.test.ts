@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runCli, startCli } from '../cli/run.ts'
+import { spawnSync } from 'node:child_process'
+import { cliCommand, runCli, startCli } from '../cli/run.ts'
 
 const FILE = `// CCR config, JSON5
 {
@@ -65,6 +66,37 @@ describe('switchyard model', () => {
     assert.match(readFileSync(s.config, 'utf8'), /"Router": \{\n {4}"background": "oai,gpt-x",\n {4}"default"/)
     const cancelled = await runCli(['model', '--config', s.config, '--data-dir', s.dataDir], { input: '\n' })
     assert.match(cancelled.stdout, /nothing changed/)
+  })
+
+  const tmux = spawnSync('tmux', ['-V']).status === 0
+  it('on a terminal (tmux): an arrow-key menu, Down and Enter pick the scenario and the target, starting at the current one', { skip: tmux ? false : 'tmux is not installed' }, async () => {
+    const s = setup()
+    const socket = `sy-model-${process.pid}`
+    const t = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
+    const screen = () => t('capture-pane', '-p', '-t', 'pick').stdout
+    const until = async (re: RegExp, what: string) => {
+      const end = Date.now() + 20_000
+      while (Date.now() < end && !re.test(screen())) await new Promise((r) => setTimeout(r, 100))
+      assert.match(screen(), re, what)
+    }
+    const [cmd, argv] = cliCommand(['model', '--config', s.config, '--data-dir', s.dataDir])
+    const quoted = [cmd, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+    assert.equal(t('new-session', '-d', '-s', 'pick', '-x', '100', '-y', '30', `${quoted}; echo EXIT=$?; sleep 20`).status, 0)
+    try {
+      await until(/❯ default/, 'the scenario menu, cursor on the first entry')
+      t('send-keys', '-t', 'pick', 'Down', 'Down')
+      await until(/❯ think/, 'Down moved the cursor twice')
+      t('send-keys', '-t', 'pick', 'Enter')
+      await until(/❯ deepseek,deepseek-chat {2}\(current\)/, 'the target menu starts at the current target')
+      t('send-keys', '-t', 'pick', 'Down')
+      await until(/❯ deepseek,deepseek-reasoner/, 'Down moved to the next target')
+      t('send-keys', '-t', 'pick', 'Enter')
+      await until(/EXIT=0/, 'the command ended')
+      assert.match(screen(), /Router\.think = deepseek,deepseek-reasoner/)
+      assert.equal(readFileSync(s.config, 'utf8'), FILE.replace('"think": "deepseek,deepseek-chat"', '"think": "deepseek,deepseek-reasoner"'))
+    } finally {
+      t('kill-server')
+    }
   })
 
   it('an unknown target or scenario is refused and the file is left alone', async () => {

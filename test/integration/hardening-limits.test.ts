@@ -107,6 +107,21 @@ describe('management routes', () => {
     await p.close()
   })
 
+  it('Claude Code\'s keyless warm-up HEAD /api/hello is a public 200, not audited and not rate limited', async () => {
+    const p = await hardenedProxy(secured(), { now: () => 1_000_000 })
+    // More than the 60 management calls a minute an anonymous client gets.
+    for (let i = 0; i < 70; i++) {
+      const res = await p.app.request('/api/hello', { method: 'HEAD' })
+      assert.equal(res.status, 200)
+      assert.equal(await res.text(), '')
+    }
+    assert.equal((await p.get('/api/hello')).status, 200)
+    assert.deepEqual(p.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'audit'), [])
+    assert.equal((await p.get('/api/config')).status, 401, 'the rest of /api still needs the key')
+    assert.equal((await p.get('/api/hello/x')).status, 401)
+    await p.close()
+  })
+
   it('every action is audited: who (key fingerprint), what, when, status; never the key', async () => {
     const p = await hardenedProxy(secured())
     await p.get('/api/config', { 'x-api-key': KEY })

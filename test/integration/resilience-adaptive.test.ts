@@ -31,7 +31,7 @@ describe('resilience: circuit breaker', () => {
   it('opens after N consecutive failures, probes once after the cooldown (longer after a failed probe), closes on success', async () => {
     let down = true
     const router = { default: 'oai,mock-o', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } }, breaker: { consecutiveFailures: 3, cooldownMs: 5_000 } }
-    const p = simProxy(simConfig(router), { inject: (req) => (down && isOai(req) ? { 'x-mock-status': '503' } : undefined) })
+    const p = await simProxy(simConfig(router), { inject: (req) => (down && isOai(req) ? { 'x-mock-status': '503' } : undefined) })
     for (let i = 0; i < 3; i++) assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
     assert.equal((await latencyOf(p, 'oai,mock-o'))?.breaker, 'open')
     assert.equal(metricValue(await (await p.get('/metrics')).text(), 'ccr_circuit_state', { target: 'oai,mock-o' }), 2)
@@ -62,7 +62,7 @@ describe('resilience: outage and recovery', () => {
         const t = now - 1_000_000
         return isOai(req) && t >= downFrom && t < upAt ? fault : undefined
       }
-      const p = simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+      const p = await simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
       const served: [number, number, string][] = []
       while (p.clock.t - 1_000_000 < 130_000) {
         const at = p.clock.t - 1_000_000
@@ -94,7 +94,7 @@ describe('resilience: recovery with sparse traffic', () => {
       const t = now - 1_000_000
       return isOai(req) && t >= downFrom && t < upAt ? { 'x-mock-status': '503' } : undefined
     }
-    const p = simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+    const p = await simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
     const served: [number, string][] = []
     while (p.clock.t - 1_000_000 < upAt + 240_000) {
       const at = p.clock.t - 1_000_000
@@ -127,7 +127,7 @@ describe('resilience: a burst during an outage', () => {
   /** 40 concurrent streams while the primary resets; returns the tries the primary got. */
   async function burst(breaker: object): Promise<number> {
     const router = { default: 'oai,mock-o:reset', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 3 } }, breaker }
-    const p = simProxy(simConfig(router))
+    const p = await simProxy(simConfig(router))
     const responses = await Promise.all(Array.from({ length: 40 }, () => p.post(ask('claude-sonnet-4', { stream: true }))))
     const ends = await Promise.all(responses.map(async (r) => sseEvents(await r.text()).at(-1)?.event))
     assert.deepEqual(new Set(ends), new Set(['message_stop']), 'every stream completes on the fallback')
@@ -148,7 +148,7 @@ describe('resilience: a burst during an outage', () => {
 describe('resilience: latency-adaptive shares', () => {
   /** 20 warm-up rounds of default + background traffic, then 60 default-scenario requests; O = the slowed tier. */
   async function run(seed: number, profile: { fromMs: number; toMs: number }): Promise<{ before: string; after: string }> {
-    const p = simProxy(simConfig({ default: 'oai,mock-o', background: 'anth,mock-a' }), {
+    const p = await simProxy(simConfig({ default: 'oai,mock-o', background: 'anth,mock-a' }), {
       seed, mock: { defaults: { ttftMs: 200, delayMs: 20 }, profile: [{ ...profile, factor: 5, model: 'mock-o' }] },
     })
     let before = ''

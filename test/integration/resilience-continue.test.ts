@@ -6,8 +6,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sseEvents } from './helpers.ts'
-import { ask, metricValue, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+import { ask, metricValue, simConfig, simProxy, streamOf, type SimProxy } from './resilience-helpers.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
+import { CONTINUE_INSTRUCTION } from '../../src/formats/index.ts'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 
 const REFERENCE = Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] `).join('')
 
@@ -19,20 +22,13 @@ function textOf(evs: readonly SseEvent[]): string {
   }).join('')
 }
 
-async function streamOf(p: SimProxy, client: 'anthropic' | 'openai'): Promise<SseEvent[]> {
-  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true }) : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
-  const res = await p.post(body, client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions')
-  assert.equal(res.status, 200)
-  return sseEvents(await res.text())
-}
-
 const outcomes = (p: SimProxy) => p.mock.attempts().map((a) => [a.baseModel, a.outcome])
 
 describe('resilience: mid-stream continuation', () => {
   for (const client of ['anthropic', 'openai'] as const) {
     for (const upstream of ['anth,mock-a', 'oai,mock-o'] as const) {
       it(`${client} client, ${upstream.slice(0, 4)} upstream: a cut after text reached the client is continued, the model's repeat trimmed`, async () => {
-        const p = simProxy(simConfig({ default: `${upstream}:cut=5:overlap=2`, background: 'anth,mock-b' }))
+        const p = await simProxy(simConfig({ default: `${upstream}:cut=5:overlap=2`, background: 'anth,mock-b' }))
         const events = await streamOf(p, client)
         assert.equal(textOf(events), REFERENCE)
         if (client === 'anthropic') {
@@ -54,20 +50,36 @@ describe('resilience: mid-stream continuation', () => {
     }
   }
 
-  it('a target that rejects the prefill (400) is passed over: the next candidate continues', async () => {
+  it('a target that rejects the prefill (400) is asked again in words (instruction-style) and continues', async () => {
+    // The demo mock configured to reject prefills (`no-prefill`), on both upstream formats.
+    for (const [upstream, model] of [['oai', 'mock-o'], ['anth', 'mock-a']] as const) {
+      const seen: unknown[] = []
+      const inject = (req: Request) => { seen.push(req.clone()); return undefined }
+      const p = await simProxy(simConfig({ default: `${upstream},${model}:cut=4:overlap=1:no-prefill`, background: 'anth,mock-b' }), { inject })
+      const events = await streamOf(p, 'anthropic')
+      assert.equal(textOf(events), REFERENCE, upstream)
+      assert.deepEqual(outcomes(p), [[model, 'cut'], [model, 'status'], [model, 'ok']], 'prefill rejected, then the instruction on the same target')
+      const last = await (seen.at(-1) as Request).json() as { messages: { role: string; content: unknown }[] }
+      assert.deepEqual(last.messages.slice(-2).map((m) => m.role), ['assistant', 'user'])
+      assert.equal(JSON.stringify(last.messages.at(-1)?.content).includes(CONTINUE_INSTRUCTION), true)
+      p.close()
+    }
+  })
+
+  it('a target that rejects both the prefill and the instruction is passed over: the next candidate continues', async () => {
     let calls = 0
-    const inject = (req: Request) => (req.url.includes('/chat/') && ++calls === 2 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
-    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const inject = (req: Request) => (req.url.includes('/chat/') && ++calls >= 2 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
     const events = await streamOf(p, 'anthropic')
     assert.equal(textOf(events), REFERENCE)
-    assert.deepEqual(outcomes(p), [['mock-o', 'cut'], ['mock-o', 'status'], ['mock-a', 'ok']])
+    assert.deepEqual(outcomes(p), [['mock-o', 'cut'], ['mock-o', 'status'], ['mock-o', 'status'], ['mock-a', 'ok']])
     p.close()
   })
 
   it('when nothing can continue, the stream ends with the well-formed in-stream error it had before', async () => {
     let calls = 0
     const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
-    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
     const events = await streamOf(p, 'anthropic')
     assert.equal(events.at(-1)?.event, 'error')
     assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
@@ -76,20 +88,46 @@ describe('resilience: mid-stream continuation', () => {
     p.close()
   })
 
-  it('a cut inside a tool call is never continued: the client gets a clean error, never invalid tool JSON', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:mode=tool:cut=4', background: 'oai,mock-o' }))
-    const events = await streamOf(p, 'anthropic')
-    assert.equal(events.at(-1)?.event, 'error')
-    assert.equal(events.filter((e) => e.event === 'content_block_stop').length, 0, 'the partial tool block is never closed as if complete')
-    assert.equal(p.mock.attempts().length, 1)
-    const metrics = await (await p.get('/metrics')).text()
-    assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'refused' }), 1)
+  it('a continued stream ends with its x-switchyard-route trailer: an SSE comment, the last bytes of the stream', async () => {
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:cut=5', background: 'oai,mock-o' }))
+    const res = await p.post(ask('claude-sonnet-4', { stream: true }))
+    const raw = await res.text()
+    const target = 'anth,mock-a:cut=5'
+    assert.equal(raw.endsWith(`\n\n: x-switchyard-route: default ${target}; tier=tier-0; attempts=2; fallback=0; continued=1; continuation=completed; via=${target} > ${target} (prefill)\n\n`), true, raw.slice(-300))
+    assert.equal(raw.match(/^: x-switchyard-route/gm)?.length, 1)
     p.close()
+    const plain = await simProxy(simConfig({ default: 'anth,mock-a', background: 'oai,mock-o' }))
+    assert.equal((await (await plain.post(ask('claude-sonnet-4', { stream: true }))).text()).includes('x-switchyard-route'), false, 'a stream that never broke has no trailer')
+    plain.close()
+  })
+
+  it('a stream whose continuation failed says so in its trailer, after the error event', async () => {
+    let calls = 0
+    const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const raw = await (await p.post(ask('claude-sonnet-4', { stream: true }))).text()
+    assert.match(raw, /event: error\n.*\n\n: x-switchyard-route: .*; continued=0; continuation=failed; via=oai,mock-o:cut=4\n\n$/)
+    p.close()
+  })
+
+  it('the real SDKs read a continued stream, trailer included, as one whole answer', async () => {
+    for (const upstream of ['anth,mock-a:cut=5:overlap=1', 'oai,mock-o:cut=5:overlap=1']) {
+      const p = await simProxy(simConfig({ default: upstream, background: 'anth,mock-b' }))
+      const fetch = (async (url: string | URL | Request, init?: RequestInit) => await p.post(JSON.parse(String(init?.body)), new URL(String(url)).pathname)) as unknown as typeof globalThis.fetch
+      const anthropic = new Anthropic({ apiKey: 'k', baseURL: 'http://127.0.0.1:9', fetch, maxRetries: 0 })
+      const message = await anthropic.messages.stream({ model: 'claude-sonnet-4', max_tokens: 64, messages: [{ role: 'user', content: 'hello' }] }).finalMessage()
+      assert.equal(message.content.map((b) => (b.type === 'text' ? b.text : '')).join(''), REFERENCE, upstream)
+      const openai = new OpenAI({ apiKey: 'k', baseURL: 'http://127.0.0.1:9/v1', fetch, maxRetries: 0 })
+      const completion = await openai.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }).finalChatCompletion()
+      assert.equal(completion.choices[0]?.message.content, REFERENCE, upstream)
+      assert.equal(p.mock.attempts().filter((a) => a.outcome === 'cut').length, 2, 'both streams were cut and continued')
+      p.close()
+    }
   })
 
   it('a cut inside a thinking block closes it (signed) and continues the answer in the next block', async () => {
     // Nothing but thinking reached the client: the continuation has no prefill and asks again (cut only once).
-    const p = simProxy(simConfig({ default: 'anth,mock-a:mode=thinking:think=3:cut=4:fail-first=1', background: 'oai,mock-o' }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:mode=thinking:think=3:cut=4:fail-first=1', background: 'oai,mock-o' }))
     const events = await streamOf(p, 'anthropic')
     assert.equal(events.at(-1)?.event, 'message_stop')
     const starts = events.filter((e) => e.event === 'content_block_start').map((e) => JSON.parse(e.data) as { index: number; content_block: { type: string } })
@@ -100,7 +138,7 @@ describe('resilience: mid-stream continuation', () => {
   })
 
   it('a stall past the idle timeout is not retried on the stuck target: the next tier continues', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:stall=5', background: 'oai,mock-o', streamIdleTimeoutMs: 1_000 }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:stall=5', background: 'oai,mock-o', streamIdleTimeoutMs: 1_000 }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     const reader = res.body!.getReader()
     let text = ''

@@ -6,13 +6,13 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sseEvents, testConfigFile, testProxy } from './helpers.ts'
-import { ask, metricValue, routeOf, simConfig, simProxy } from './resilience-helpers.ts'
+import { ask, metricValue, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
 
 const noTiers = { fallbackToOtherTiers: false }
-const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
+const models = (p: SimProxy) => p.mock.attempts().map((a) => a.model)
 
 /** One streamed request read to its end. */
-async function tickStream(p: ReturnType<typeof simProxy>): Promise<Response> {
+async function tickStream(p: SimProxy): Promise<Response> {
   const res = await p.post(ask('claude-sonnet-4', { stream: true }))
   await res.clone().text()
   return res
@@ -20,7 +20,7 @@ async function tickStream(p: ReturnType<typeof simProxy>): Promise<Response> {
 
 describe('resilience: retries on the same target', () => {
   it('a 500 once is retried once and succeeds, counted in ccr_retries_total and ccr_failures_total', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:fail-first=1', background: 'anth,mock-a' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:fail-first=1', background: 'anth,mock-a' }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 200)
     assert.deepEqual(routeOf(res), { target: 'oai,mock-o:fail-first=1', tier: 'tier-0', attempts: 2, fallback: 0 })
@@ -32,7 +32,7 @@ describe('resilience: retries on the same target', () => {
   })
 
   it('a connection reset is retried on the same target', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:reset:fail-first=1', background: 'anth,mock-a' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:reset:fail-first=1', background: 'anth,mock-a' }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
@@ -44,7 +44,7 @@ describe('resilience: retries on the same target', () => {
   })
 
   it('a 400 is answered at once: no retry, no failover', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:status=400:invalid', background: 'oai,mock-o' }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:status=400:invalid', background: 'oai,mock-o' }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 400)
     assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'invalid_request_error')
@@ -57,7 +57,7 @@ describe('resilience: retries on the same target', () => {
     it(`a persistent ${status} is retried max_retries times, then the fallback answers`, async () => {
       const primary = `oai,mock-o:status=${status}`
       const router = { default: primary, ...noTiers, tierRetries: { 'tier-0': { max_retries: 2 } } }
-      const p = simProxy(simConfig(router, { fallback: { default: ['anth,mock-a'] } }))
+      const p = await simProxy(simConfig(router, { fallback: { default: ['anth,mock-a'] } }))
       const res = await p.post(ask('claude-sonnet-4'))
       assert.equal(res.status, 200)
       assert.deepEqual(models(p), [...Array<string>(3).fill(primary.slice(4)), 'mock-a'])
@@ -69,7 +69,7 @@ describe('resilience: retries on the same target', () => {
   }
 
   it('context_length_exceeded skips the next tier and goes to the Router longContext target', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:status=400', background: 'anth,mock-a', longContext: 'oai,mock-p' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:status=400', background: 'anth,mock-a', longContext: 'oai,mock-p' }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 200)
     assert.deepEqual(models(p), ['mock-o:status=400', 'mock-p'])
@@ -80,7 +80,7 @@ describe('resilience: retries on the same target', () => {
 
 describe('resilience: Retry-After', () => {
   it('a short Retry-After is waited out: the retry arrives exactly when the upstream asked', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=2:fail-first=1', background: 'anth,mock-a' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=2:fail-first=1', background: 'anth,mock-a' }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 200)
     const [first, second] = p.mock.attempts()
@@ -101,7 +101,7 @@ describe('resilience: Retry-After', () => {
         limited = false
         return { 'x-mock-status': '429', 'x-mock-retry-after': '2' }
       }
-      const p = simProxy(simConfig({ default: 'oai,mock-o:ttft=3000', background: fallback }), { inject })
+      const p = await simProxy(simConfig({ default: 'oai,mock-o:ttft=3000', background: fallback }), { inject })
       for (const model of ['oai,mock-o:ttft=3000', fallback]) for (let i = 0; i < 3; i++) await (await p.post(ask(model, { stream: true }))).text()
       limited = true
       const res = await p.post(ask('claude-sonnet-4', { stream: true }))
@@ -116,7 +116,7 @@ describe('resilience: Retry-After', () => {
   }
 
   it('a long Retry-After fails over at once, and no request touches that target inside the window', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30:fail-first=1', background: 'anth,mock-a' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30:fail-first=1', background: 'anth,mock-a' }))
     const served: string[] = []
     for (let i = 0; i < 40; i++) {
       served.push(routeOf(await p.post(ask('claude-sonnet-4'))).target)
@@ -133,7 +133,7 @@ describe('resilience: Retry-After', () => {
   })
 
   it('a lone target under Retry-After: 429 with retry-after when the wait would pass the deadline, then no upstream call until it ends', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30', ...noTiers }, { API_TIMEOUT_MS: 10_000 }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:status=429:retry-after=30', ...noTiers }, { API_TIMEOUT_MS: 10_000 }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 429)
     assert.equal(res.headers.get('retry-after'), '30')
@@ -149,7 +149,7 @@ describe('resilience: Retry-After', () => {
 describe('resilience: timeouts', () => {
   it('a hung stream is bounded by firstTokenTimeoutMs and fails over without retrying the silent target', async () => {
     const router = { default: 'oai,mock-o:hang', background: 'anth,mock-a', firstTokenTimeoutMs: 40, connectTimeoutMs: 5_000 }
-    const p = simProxy(simConfig(router))
+    const p = await simProxy(simConfig(router))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
@@ -160,7 +160,7 @@ describe('resilience: timeouts', () => {
   })
 
   it('a hung JSON call is bounded by firstTokenTimeoutMs plus max_tokens at the floor rate, and fails over', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
     const res = await p.post(ask('claude-sonnet-4', { max_tokens: 1 }))
     assert.equal(res.status, 200)
     assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
@@ -169,7 +169,7 @@ describe('resilience: timeouts', () => {
   })
 
   it('a hung JSON call on a lone target is bounded by API_TIMEOUT_MS: 504, one attempt, nothing tried past the deadline', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', ...noTiers }, { API_TIMEOUT_MS: 50 }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:hang', ...noTiers }, { API_TIMEOUT_MS: 50 }))
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 504)
     assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'timeout_error')
@@ -178,7 +178,7 @@ describe('resilience: timeouts', () => {
   })
 
   it('a silent target with a fallback after it gets half the deadline, so the fallback still answers inside API_TIMEOUT_MS', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a' }, { API_TIMEOUT_MS: 200 }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:hang', background: 'anth,mock-a' }, { API_TIMEOUT_MS: 200 }))
     const res = await p.post(ask('claude-sonnet-4', { max_tokens: 32_000 }))
     assert.equal(res.status, 200)
     assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']], 'never retried on the same route')
@@ -189,7 +189,7 @@ describe('resilience: timeouts', () => {
   it('the first-event timeout adapts: a warm primary that goes quiet is left at its floor, not at firstTokenTimeoutMs', async () => {
     let quiet = false
     const router = { default: 'oai,mock-o:ttft=50', background: 'anth,mock-a', firstTokenTimeoutMs: 60_000, firstTokenFloorMs: 100 }
-    const p = simProxy(simConfig(router), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
+    const p = await simProxy(simConfig(router), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
     for (let i = 0; i < 4; i++) assert.equal(routeOf(await tickStream(p)).target, 'oai,mock-o:ttft=50')
     quiet = true
     const res = await tickStream(p)
@@ -200,7 +200,7 @@ describe('resilience: timeouts', () => {
 
   it('retries stop at the client deadline: no try starts that could not finish before API_TIMEOUT_MS', async () => {
     const router = { default: 'oai,mock-o:status=500:ttft=3000', ...noTiers, tierRetries: { 'tier-0': { max_retries: 10, base_backoff_ms: 10 } } }
-    const p = simProxy(simConfig(router, { API_TIMEOUT_MS: 10_000 }))
+    const p = await simProxy(simConfig(router, { API_TIMEOUT_MS: 10_000 }))
     const start = p.clock.t - 1_000_000
     const res = await p.post(ask('claude-sonnet-4'))
     assert.equal(res.status, 500)

@@ -20,7 +20,7 @@ describe('resilience: hedged streams', () => {
 
   it('a warm primary that goes quiet is hedged with the next candidate, which answers; the primary is cancelled', async () => {
     let quiet = false
-    const p = simProxy(simConfig({ ...router, hedge: true }), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
+    const p = await simProxy(simConfig({ ...router, hedge: true }), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
     for (let i = 0; i < 4; i++) assert.equal(routeOf(await stream(p)).target, 'oai,mock-o:ttft=20')
     quiet = true
     const res = await stream(p)
@@ -32,7 +32,7 @@ describe('resilience: hedged streams', () => {
 
   it('off by default: a quiet primary is only left when its first-event timeout fires, then the next target is tried', async () => {
     let quiet = false
-    const p = simProxy(simConfig({ ...router, firstTokenFloorMs: 200 }), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
+    const p = await simProxy(simConfig({ ...router, firstTokenFloorMs: 200 }), { inject: (req) => (quiet && req.url.includes('/chat/') ? { 'x-mock-stall': '0' } : undefined) })
     for (let i = 0; i < 4; i++) await stream(p)
     quiet = true
     const res = await stream(p)

@@ -6,13 +6,12 @@
  * them short in configs that use them.
  */
 import { createMockUpstream, type MockOptions, type MockUpstream } from '../../src/demo/upstream.ts'
-import { createApp } from '../../src/app.ts'
-import { createServices, type Services } from '../../src/compose.ts'
+import { createInstance, type Services } from '../../src/compose.ts'
 import type { Deps } from '../../src/deps.ts'
+import type { SseEvent } from '../../src/formats/types.ts'
 import { createLogger } from '../../src/log.ts'
 import { seededRandom } from '../../src/lib/rng.ts'
-import { registerObservability } from '../../src/routes/observability.ts'
-import { configOf } from './helpers.ts'
+import { configOf, sseEvents } from './helpers.ts'
 
 /** Simulated milliseconds, starting at an arbitrary epoch so nothing mistakes them for 0. */
 export class FakeClock {
@@ -36,6 +35,7 @@ export interface SimProxy {
   /** POST a JSON body; `path` defaults to the Anthropic route. */
   post(body: unknown, path?: string): Promise<Response>
   get(path: string): Promise<Response>
+  /** Stops the instance (watchdog, timers, its in-memory store). */
   close(): void
 }
 
@@ -46,8 +46,8 @@ export interface SimOptions {
   readonly seed?: number
 }
 
-/** The app of `createServices` + `createApp` + observability routes, on a fake clock. */
-export function simProxy(file: Record<string, unknown>, opts: SimOptions = {}): SimProxy {
+/** The production composition (`createInstance`, every route, an in-memory store) on a fake clock. */
+export async function simProxy(file: Record<string, unknown>, opts: SimOptions = {}): Promise<SimProxy> {
   const clock = new FakeClock()
   const mock = createMockUpstream({ ...opts.mock, now: clock.now, sleep: clock.mockSleep })
   const fetch = async (req: Request): Promise<Response> => {
@@ -58,17 +58,24 @@ export function simProxy(file: Record<string, unknown>, opts: SimOptions = {}): 
     return await mock.fetch(new Request(req, { headers }))
   }
   const log = createLogger({ level: 'fatal', write: () => {} })
-  const services = createServices(configOf(file), { fetch, now: clock.now, random: seededRandom(opts.seed ?? 7), log })
-  const deps: Deps = { ...services.deps, sleep: clock.proxySleep }
-  const app = createApp(deps)
-  registerObservability(app, { ...services, deps })
+  const { app, services, close } = await createInstance(configOf(file), {
+    dataDir: ':memory:', fetch, now: clock.now, random: seededRandom(opts.seed ?? 7), sleep: clock.proxySleep, log,
+  })
   return {
-    clock, mock, deps, services,
+    clock, mock, deps: services.deps, services,
     post: async (body, path = '/v1/messages') =>
       await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     get: async (path) => await app.request(path),
-    close: () => deps.watchdog.stop(),
+    close: () => void close(),
   }
+}
+
+/** A short streamed request to `p` in the client format, answered 200; its events. */
+export async function streamOf(p: SimProxy, client: 'anthropic' | 'openai'): Promise<SseEvent[]> {
+  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true }) : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
+  const res = await p.post(body, client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions')
+  if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${await res.text()}`)
+  return sseEvents(await res.text())
 }
 
 /** Two providers on the mock: `anth` (Anthropic format) and `oai` (OpenAI format). */

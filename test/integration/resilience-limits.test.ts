@@ -12,7 +12,7 @@ const targetsOf = (responses: Response[]) => responses.map((r) => routeOf(r).tar
 
 describe('resilience: provider rate limits', () => {
   it('rpm: the over-budget provider is skipped (not waited on) and is back once its bucket refills', async () => {
-    const p = simProxy(simConfig(router, {}, { oai: { rpm: 2 } }))
+    const p = await simProxy(simConfig(router, {}, { oai: { rpm: 2 } }))
     const first = [await p.post(ask('claude-sonnet-4')), await p.post(ask('claude-sonnet-4')), await p.post(ask('claude-sonnet-4'))]
     assert.deepEqual(targetsOf(first), ['oai,mock-o', 'oai,mock-o', 'anth,mock-a'])
     assert.equal(routeOf(first[2]!).attempts, 1, 'no upstream call was spent on the limited provider')
@@ -25,7 +25,7 @@ describe('resilience: provider rate limits', () => {
   })
 
   it('all providers over budget: 429 rate_limit_error with retry-after, and no upstream call', async () => {
-    const p = simProxy(simConfig(router, {}, { oai: { rpm: 1 }, anth: { rpm: 1 } }))
+    const p = await simProxy(simConfig(router, {}, { oai: { rpm: 1 }, anth: { rpm: 1 } }))
     assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
     assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
     const res = await p.post(ask('claude-sonnet-4'))
@@ -41,7 +41,7 @@ describe('resilience: provider rate limits', () => {
     let oaiCalls = 0
     // The first OpenAI-format call stalls after 3 events, so its stream stays open until the client leaves.
     const inject = (req: Request) => (req.url.includes('/chat/completions') && oaiCalls++ === 0 ? { 'x-mock-stall': '3' } : undefined)
-    const p = simProxy(simConfig(router, {}, { oai: { maxConcurrent: 1 } }), { inject })
+    const p = await simProxy(simConfig(router, {}, { oai: { maxConcurrent: 1 } }), { inject })
     const open = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(routeOf(open).target, 'oai,mock-o')
     assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).target, 'anth,mock-a')
@@ -52,7 +52,7 @@ describe('resilience: provider rate limits', () => {
   })
 
   it('tpm: a prompt that no longer fits the provider budget goes to one that can take it; a small one still fits', async () => {
-    const p = simProxy(simConfig(router, {}, { oai: { tpm: 1_000 } }))
+    const p = await simProxy(simConfig(router, {}, { oai: { tpm: 1_000 } }))
     const big = ask('claude-sonnet-4', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(150) }] })
     assert.equal(routeOf(await p.post(big)).target, 'oai,mock-o')
     const second = await p.post(big)
@@ -65,7 +65,7 @@ describe('resilience: provider rate limits', () => {
 
   it('when the primary failed upstream and the fallback is only over its local budget, the client sees the upstream error', async () => {
     const cfg = simConfig({ default: 'oai,mock-o:status=503', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }, {}, { anth: { tpm: 1_000 } })
-    const p = simProxy(cfg)
+    const p = await simProxy(cfg)
     const big = (model: string) => ask(model, { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(150) }] })
     assert.equal((await p.post(big('anth,mock-a'))).status, 200)
     const res = await p.post(big('claude-sonnet-4'))
@@ -79,7 +79,7 @@ describe('resilience: provider rate limits', () => {
   it('tpm: a try that failed before answering gives its token reservation back', async () => {
     let oaiCalls = 0
     const inject = (req: Request) => (req.url.includes('/chat/completions') && oaiCalls++ === 0 ? { 'x-mock-status': '503' } : undefined)
-    const p = simProxy(simConfig({ ...router, tierRetries: { 'tier-0': { max_retries: 0 } } }, {}, { oai: { tpm: 600 } }), { inject })
+    const p = await simProxy(simConfig({ ...router, tierRetries: { 'tier-0': { max_retries: 0 } } }, {}, { oai: { tpm: 600 } }), { inject })
     // About 460 estimated tokens: one fits the budget of 600, a second only if the first was refunded.
     const big = ask('claude-sonnet-4', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(150) }] })
     assert.equal(routeOf(await p.post(big)).target, 'anth,mock-a', 'the 503 failed over')

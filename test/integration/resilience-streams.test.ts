@@ -5,14 +5,14 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sseEvents } from './helpers.ts'
-import { ask, routeOf, simConfig, simProxy } from './resilience-helpers.ts'
+import { ask, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
 
 const parses = (s: string) => { try { JSON.parse(s); return true } catch { return false } }
-const models = (p: ReturnType<typeof simProxy>) => p.mock.attempts().map((a) => a.model)
+const models = (p: SimProxy) => p.mock.attempts().map((a) => a.model)
 
 describe('resilience: streams', () => {
   it('with continueStreams off, a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o', continueStreams: false }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o', continueStreams: false }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())
@@ -23,7 +23,7 @@ describe('resilience: streams', () => {
   })
 
   it('a cut before the first event fails over: the client sees one complete answer from the next target', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=0', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=0', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     const events = sseEvents(await res.text())
     assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
@@ -33,7 +33,7 @@ describe('resilience: streams', () => {
   })
 
   it('a cut before the first event may be retried on the same target: nothing reached the client yet', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=0:fail-first=1', background: 'anth,mock-a' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=0:fail-first=1', background: 'anth,mock-a' }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
     assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['cut', 'ok'])
@@ -42,7 +42,7 @@ describe('resilience: streams', () => {
   })
 
   it('a stall before the first event is a first-token timeout: the silent target is left for the next one', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:stall=0', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:stall=0', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
     assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
@@ -50,7 +50,7 @@ describe('resilience: streams', () => {
   })
 
   it('a stall after the commit point is ended by the idle watchdog with an in-stream error and the upstream aborted', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:stall=3:chunks=5', streamIdleTimeoutMs: 1_000 }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:stall=3:chunks=5', streamIdleTimeoutMs: 1_000 }))
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     const reader = res.body!.getReader()
     const first = await reader.read()
@@ -69,7 +69,7 @@ describe('resilience: streams', () => {
   })
 
   it('with continueStreams off, an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
-    const p = simProxy(simConfig({ default: 'anth,mock-a:noterm', continueStreams: false }))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:noterm', continueStreams: false }))
     const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
     assert.equal(events.filter((e) => e.event === 'message_stop').length, 0)
     assert.equal(events.at(-1)?.event, 'error')
@@ -77,7 +77,7 @@ describe('resilience: streams', () => {
   })
 
   it('an OpenAI stream missing only data: [DONE] after its finish_reason still ends as a complete Anthropic message', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
     const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
     assert.equal(events.at(-1)?.event, 'message_stop')
     assert.ok(events.some((e) => e.event === 'message_delta' && e.data.includes('"stop_reason":"end_turn"')))
@@ -86,7 +86,7 @@ describe('resilience: streams', () => {
   })
 
   it('an OpenAI stream missing only data: [DONE] (passed through to an OpenAI client) is complete: [DONE] is added, no error', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
     const body = { model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello' }] }
     const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
     assert.equal(events.at(-1)?.data, '[DONE]')
@@ -99,7 +99,7 @@ describe('resilience: streams', () => {
   })
 
   it('with continueStreams off, an OpenAI stream cut before its finish_reason (passed through) still ends with an in-stream error', async () => {
-    const p = simProxy(simConfig({ default: 'oai,mock-o:cut=3:chunks=6', continueStreams: false }))
+    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=3:chunks=6', continueStreams: false }))
     const body = { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
     const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
     assert.ok(events.some((e) => e.data.includes('"error"')))
@@ -110,7 +110,7 @@ describe('resilience: streams', () => {
   // Same format is a byte pass-through: the broken event reaches the client as the upstream sent it.
   for (const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], ['translated', 'oai,mock-o:malformed=3', true]] as const) {
     it(`a malformed event (${name}) ends the stream either complete or with a well-formed error, and the next request is served`, async () => {
-      const p = simProxy(simConfig({ default: model, background: 'anth,mock-b' }))
+      const p = await simProxy(simConfig({ default: model, background: 'anth,mock-b' }))
       const res = await p.post(ask('claude-sonnet-4', { stream: true }))
       const events = sseEvents(await res.text())
       const last = events.at(-1)

@@ -48,6 +48,20 @@ describe('plugin transformResponseOut', () => {
     await p.close()
   })
 
+  it('SSE: a stream cut after the commit point and continued on another try runs the hook on the continuation too', async () => {
+    const p = await hardenedProxy(file(['A'], [], [tagger('A', '#')]))
+    const res = await p.post('/v1/messages', anthropicBody('oai,mock-o:cut=5', { stream: true }))
+    assert.equal(res.status, 200)
+    const t = await res.text()
+    const texts = [...t.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1])
+    assert.equal(texts.join(''), Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] #`).join(''), t)
+    assert.match(t, /event: message_stop/)
+    // The second upstream call is the continuation: the client's text so far as a prefill.
+    const continuation = p.upstreamBodies[1] as { messages: { role: string; content: unknown }[] } | undefined
+    assert.equal(continuation?.messages.at(-1)?.role, 'assistant', JSON.stringify(p.upstreamBodies))
+    await p.close()
+  })
+
   it('the hook sees the upstream model; a hook that throws before reading keeps the answer (warning logged)', async () => {
     const p = await hardenedProxy(file(['A', 'X'], [], [tagger('A', '!'), tagger('X', '?', { mode: 'throw' })]))
     const res = await p.post('/v1/chat/completions', openaiBody('oai,mock-o'))

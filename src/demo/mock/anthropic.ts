@@ -4,7 +4,7 @@
  * needs no JSON escaping, so no per-chunk JSON.stringify.
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, frameEvent, staticEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
+import { chunkText, frameEvent, staticEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments, toolNameJson } from './content.ts'
 
 const ev = (name: string, data: string): string => `event: ${name}\ndata: ${data}\n\n`
 const frame = (name: string, data: string): PlannedEvent => frameEvent(ev(name, data))
@@ -40,7 +40,7 @@ function thinkingBlock(spec: ContentSpec, out: PlannedEvent[]): void {
 }
 
 function toolBlock(spec: ContentSpec, out: PlannedEvent[]): void {
-  out.push(frame('content_block_start', `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_${spec.id}","name":"${TOOL_NAME}","input":{}}}`))
+  out.push(frame('content_block_start', `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_${spec.id}","name":${toolNameJson(spec)},"input":{}}}`))
   for (const frag of toolFragments(spec)) {
     out.push(delta(0, `{"type":"input_json_delta","partial_json":${JSON.stringify(frag)}}`))
   }
@@ -62,7 +62,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
 
 function contentOf(spec: ContentSpec): unknown[] {
   if (spec.mode === 'tool') {
-    return [{ type: 'tool_use', id: `toolu_${spec.id}`, name: TOOL_NAME, input: JSON.parse(toolArguments(spec)) as unknown }]
+    return [{ type: 'tool_use', id: `toolu_${spec.id}`, name: spec.toolName ?? TOOL_NAME, input: JSON.parse(toolArguments(spec)) as unknown }]
   }
   const text = { type: 'text', text: fullText(spec) }
   return spec.mode === 'thinking' ? [{ type: 'thinking', thinking: fullThinking(spec), signature: SIGNATURE }, text] : [text]

@@ -5,7 +5,7 @@
  */
 import type { MockKnobs } from './knobs.ts'
 
-export type MockFormat = 'anthropic' | 'openai'
+export type MockFormat = 'anthropic' | 'openai' | 'gemini' | 'responses'
 export type MockFault = 'status' | 'reset' | 'hang' | 'stall' | 'cut' | 'malformed' | 'noterm'
 /**
  * `pending` until the mock finishes; `ok` for a clean answer; the fault's name when the

@@ -22,6 +22,10 @@ export interface ContentSpec {
   readonly thinkChunks: number
   /** OpenAI `stream_options.include_usage`. */
   readonly includeUsage: boolean
+  /** Tool mode: the tool called (default TOOL_NAME). */
+  readonly toolName?: string
+  /** Tool mode: the arguments as JSON object text (default `{"seq":…}`). */
+  readonly toolInput?: string
 }
 
 /** One SSE event ready for the wire; `token` marks events that carry generated tokens (paced by `delay`). */
@@ -102,6 +106,24 @@ export function prefillOf(body: Record<string, unknown>): string | undefined {
   return parts.join('')
 }
 
+/**
+ * A request that asks for the rest of an answer in words: an assistant message followed by a
+ * last user message that starts with "Continue" (what a proxy sends a model that takes no
+ * prefill). The mock answers it like a prefill of that assistant message.
+ */
+export function instructedPrefillOf(body: Record<string, unknown>): string | undefined {
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  const last = messages[messages.length - 1] as Record<string, unknown> | undefined
+  const before = messages[messages.length - 2] as Record<string, unknown> | undefined
+  if (last?.role !== 'user' || before?.role !== 'assistant') return undefined
+  const ask: string[] = []
+  collectText(last.content, ask)
+  if (!/^\s*continue\b/i.test(ask.join(''))) return undefined
+  const parts: string[] = []
+  collectText(before.content, parts)
+  return parts.join('')
+}
+
 /** Wrap an SSE string as a token-carrying event. */
 export const tokenEvent = (sse: string): PlannedEvent => ({ sse, token: true })
 /** Wrap an SSE string as a framing event (sent right after the previous one). */
@@ -112,9 +134,34 @@ export const staticEvent = (sse: string): PlannedEvent => ({ sse, token: false, 
 
 export const TOOL_NAME = 'mock_lookup'
 
-/** The tool call's arguments as one JSON string: `{"seq":"[0001] [0002] … "}`. */
+/** The tool call's arguments as one JSON string: `tool-input`, else `{"seq":"[0001] [0002] … "}`. */
 export function toolArguments(spec: ContentSpec): string {
-  return JSON.stringify({ seq: fullText(spec) })
+  return spec.toolInput ?? JSON.stringify({ seq: fullText(spec) })
+}
+
+/** The tool call's name as a JSON string literal (for the wire templates). */
+export function toolNameJson(spec: ContentSpec): string {
+  return JSON.stringify(spec.toolName ?? TOOL_NAME)
+}
+
+/**
+ * True when the last message carries a tool result: an OpenAI `tool` message, a message with a
+ * `tool_result` content block (Anthropic), a Responses `function_call_output` input item or a
+ * Gemini content with a `functionResponse` part. `system` messages after it do not count
+ * (Claude Code appends one to the conversation). `tool-once` answers such a request with text.
+ */
+export function endsWithToolResult(body: Record<string, unknown>): boolean {
+  if (Array.isArray(body.input)) return (body.input.at(-1) as { type?: unknown } | undefined)?.type === 'function_call_output'
+  if (Array.isArray(body.contents)) {
+    const parts = (body.contents.at(-1) as { parts?: unknown } | undefined)?.parts
+    return Array.isArray(parts) && parts.some((p: unknown) => (p as { functionResponse?: unknown } | null)?.functionResponse !== undefined)
+  }
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as unknown[]
+  const last = messages.findLast((m) => (m as { role?: unknown } | null)?.role !== 'system') as Record<string, unknown> | undefined
+  if (last === undefined || last === null || typeof last !== 'object') return false
+  if (last.role === 'tool') return true
+  return Array.isArray(last.content) && last.content.some((b: unknown) =>
+    b !== null && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result')
 }
 
 /** The arguments split into `max(1, chunks)` fragments whose concatenation is valid JSON. */
@@ -136,17 +183,20 @@ function collectText(value: unknown, out: string[]): void {
   const o = value as Record<string, unknown>
   if (typeof o.text === 'string') out.push(o.text)
   if (o.content !== undefined) collectText(o.content, out)
+  if (o.parts !== undefined) collectText(o.parts, out)
 }
 
 /**
  * The mock's input-token count: ceil(UTF-8 bytes / 4) of the prompt text — `system` plus
- * every message's string content, `text` parts and nested tool-result content. Deterministic,
+ * every message's string content (Responses and Gemini prompts likewise), `text` parts and nested tool-result content. Deterministic,
  * so tests can compute the expected usage from the request they sent.
  */
 export function estimateInputTokens(body: Record<string, unknown>): number {
   const parts: string[] = []
   collectText(body.system, parts)
   collectText(body.messages, parts)
+  // Responses (`instructions`, `input`) and Gemini (`systemInstruction`, `contents`) prompts.
+  for (const k of ['instructions', 'input', 'systemInstruction', 'contents']) collectText(body[k], parts)
   let bytes = 0
   for (const p of parts) bytes += utf8.encode(p).length
   return Math.ceil(bytes / 4)

@@ -36,16 +36,25 @@ export interface MockKnobs {
   readonly outageMs: number | undefined
   /** Continuations: how many chunks before the prefill's end the answer restarts at (the repeat a model makes). */
   readonly overlap: number
+  /** Answer a request whose last message is an assistant prefill with a 400 (as models without prefill support do). */
+  readonly noPrefill: boolean
   /** Apply the configured fault (default: status 500) to the first N attempts per key only. */
   readonly failFirst: number | undefined
   readonly key: string | undefined
+  /** `mode=tool`: the tool the call names (default `mock_lookup`). */
+  readonly toolName: string | undefined
+  /** `mode=tool`: the call's arguments, a JSON object text (default `{"seq":"[0001] … "}`). */
+  readonly toolInput: string | undefined
+  /** `mode=tool`: answer with text instead when the last message already carries a tool result (one round trip). */
+  readonly toolOnce: boolean
 }
 
 export const DEFAULT_KNOBS: MockKnobs = {
   chunks: 10, tokensPerChunk: 1, delayMs: 0, ttftMs: 0, jitterMs: 0, seed: undefined,
   mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, invalid: false, reset: false,
   hang: false, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined,
-  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, failFirst: undefined, key: undefined,
+  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, noPrefill: false, failFirst: undefined, key: undefined,
+  toolName: undefined, toolInput: undefined, toolOnce: false,
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -98,8 +107,22 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   },
   overlap: int(0, (k, n) => { k.overlap = n }),
   outage: int(0, (k, n) => { k.outageMs = n }),
+  'no-prefill': flag((k, b) => { k.noPrefill = b }),
   'fail-first': int(0, (k, n) => { k.failFirst = n }),
   key: (k, v) => { k.key = v; return undefined },
+  'tool-name': (k, v) => {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) return `expected 1 to 64 of A-Z a-z 0-9 _ -, got "${v}"`
+    k.toolName = v
+    return undefined
+  },
+  'tool-input': (k, v) => {
+    let parsed: unknown
+    try { parsed = JSON.parse(v) } catch { parsed = undefined }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return `expected a JSON object, got "${v}"`
+    k.toolInput = JSON.stringify(parsed)
+    return undefined
+  },
+  'tool-once': flag((k, b) => { k.toolOnce = b }),
 }
 
 /** The knob names, e.g. for help output. */

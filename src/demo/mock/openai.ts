@@ -4,7 +4,7 @@
  * concatenation.
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, frameEvent, staticEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments } from './content.ts'
+import { chunkText, frameEvent, staticEvent, tokenEvent, fullText, fullThinking, outputTokensOf, thinkText, TOOL_NAME, toolArguments, toolFragments, toolNameJson } from './content.ts'
 
 export const DONE = 'data: [DONE]\n\n'
 const DONE_EVENT = staticEvent(DONE)
@@ -24,7 +24,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
   }
   if (spec.mode === 'tool') {
     toolFragments(spec).forEach((frag, i) => {
-      const first = i === 0 ? `"id":"call_${spec.id}","type":"function","function":{"name":"${TOOL_NAME}","arguments":` : '"function":{"arguments":'
+      const first = i === 0 ? `"id":"call_${spec.id}","type":"function","function":{"name":${toolNameJson(spec)},"arguments":` : '"function":{"arguments":'
       out.push(chunk(`{"tool_calls":[{"index":0,${first}${JSON.stringify(frag)}}}]}`))
     })
   } else {
@@ -42,7 +42,7 @@ function streamEvents(spec: ContentSpec): PlannedEvent[] {
 function messageOf(spec: ContentSpec): Record<string, unknown> {
   if (spec.mode === 'tool') {
     return { role: 'assistant', content: null, refusal: null,
-      tool_calls: [{ id: `call_${spec.id}`, type: 'function', function: { name: TOOL_NAME, arguments: toolArguments(spec) } }] }
+      tool_calls: [{ id: `call_${spec.id}`, type: 'function', function: { name: spec.toolName ?? TOOL_NAME, arguments: toolArguments(spec) } }] }
   }
   const msg: Record<string, unknown> = { role: 'assistant', content: fullText(spec), refusal: null }
   if (spec.mode === 'thinking') msg.reasoning_content = fullThinking(spec)

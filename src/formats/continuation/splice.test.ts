@@ -5,7 +5,7 @@ import type { SseEvent, TranslateContext, WireFormatName } from '../types.ts'
 import { translationFor } from '../translation.ts'
 import { MIN_BLIND_OVERLAP, overlapLength } from './overlap.ts'
 import { StreamRecord } from './record.ts'
-import { cannotContinue, markPrefix, Splicer, withPrefill } from './splice.ts'
+import { cannotContinue, CONTINUE_INSTRUCTION, markPrefix, Splicer, withInstruction, withPrefill } from './splice.ts'
 
 // A fixed seed: the run is the same in CI and locally; fast-check prints it with any failure.
 const seed = 4242
@@ -77,6 +77,17 @@ describe('withPrefill and markPrefix', () => {
     assert.deepEqual((withPrefill(own, 'one two') as { messages: unknown[] }).messages[1], { role: 'assistant', content: 'Sure: one two' })
     assert.equal(withPrefill(body, '  '), body, 'nothing to prefill: the request as it was')
     assert.deepEqual((markPrefix(withPrefill(body, 'x')) as { messages: unknown[] }).messages[1], { role: 'assistant', content: 'x', prefix: true })
+  })
+})
+
+describe('withInstruction', () => {
+  it('sends the text so far as an assistant turn and asks for the rest in a user turn, thinking off', () => {
+    const body = { model: 'm', thinking: { type: 'enabled' }, messages: [{ role: 'user', content: 'hi' }] }
+    assert.deepEqual(withInstruction(body, 'one two \n'), {
+      model: 'm', messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'one two' }, { role: 'user', content: CONTINUE_INSTRUCTION }],
+    })
+    assert.match(CONTINUE_INSTRUCTION, /^Continue\b/, 'the demo mock recognises the instruction by its first word')
+    assert.equal(withInstruction(body, ' '), body, 'nothing to continue from: the request as it was')
   })
 })
 

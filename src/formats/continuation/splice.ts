@@ -12,8 +12,9 @@
  *   the client has (`overlapLength`), and the repeat is trimmed;
  * - everything after that (final `stop_reason`, usage, `[DONE]`) is the continuation's own.
  *
- * A stream whose cut fell inside a tool call is never continued (its JSON cannot be resumed
- * safely; the client gets the well-formed error it gets today).
+ * A tool call reaches the client only whole (tool-hold.ts): a cut inside one drops it and the
+ * continuation makes it again. Once a tool call reached the client the stream is not continued
+ * (its JSON cannot be resumed safely; the client gets the well-formed error).
  */
 import type { JsonObject, SseEvent, WireFormatName } from '../types.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
@@ -23,8 +24,10 @@ import type { StreamRecord } from './record.ts'
 
 /** Why a broken stream cannot be continued, or undefined when it can. */
 export function cannotContinue(rec: StreamRecord): string | undefined {
+  // The splice rewrites Anthropic events and OpenAI chunks; Responses and Gemini clients get the in-stream error.
+  if (rec.format !== 'anthropic' && rec.format !== 'openai') return `continuation is not implemented for ${rec.format} clients`
   if (rec.ended) return 'the client already has a terminal event'
-  if (rec.toolStarted) return 'the cut fell after a tool call started'
+  if (rec.toolStarted) return 'a tool call already reached the client'
   return undefined
 }
 
@@ -207,8 +210,32 @@ function closeThinking(index: number, id: string | undefined): SseEvent[] {
  */
 export function withPrefill(body: JsonObject, text: string): JsonObject {
   const prefill = text.trimEnd()
-  const { thinking: _thinking, ...rest } = body
   if (prefill === '') return body
+  const { rest, messages } = withAnswerSoFar(body, prefill)
+  return { ...rest, messages }
+}
+
+/**
+ * What a continuation asks a model that takes no prefill (it answered a trailing assistant
+ * message with a 400): the mock upstream recognises a last user message starting with "Continue".
+ */
+export const CONTINUE_INSTRUCTION = 'Continue your previous answer exactly where it was cut off. Do not repeat any of it and add no preamble: reply with the rest only.'
+
+/**
+ * The instruction-style continuation: the text the client has as an assistant message, then a
+ * user message asking for the rest (`CONTINUE_INSTRUCTION`). For targets that reject a prefill;
+ * the overlap trim removes whatever the model repeats. Extended thinking is off, as for a prefill.
+ */
+export function withInstruction(body: JsonObject, text: string): JsonObject {
+  const prefill = text.trimEnd()
+  if (prefill === '') return body
+  const { rest, messages } = withAnswerSoFar(body, prefill)
+  return { ...rest, messages: [...messages, { role: 'user', content: CONTINUE_INSTRUCTION }] }
+}
+
+/** The messages with `prefill` as the last assistant message (after the client's own prefill, if it made one), and the body without `thinking`. */
+function withAnswerSoFar(body: JsonObject, prefill: string): { rest: JsonObject; messages: unknown[] } {
+  const { thinking: _thinking, ...rest } = body
   const messages = arr(body.messages).slice()
   const last = obj(messages[messages.length - 1])
   if (last.role === 'assistant') {
@@ -216,7 +243,7 @@ export function withPrefill(body: JsonObject, text: string): JsonObject {
     const own = typeof last.content === 'string' ? last.content : arr(last.content).map((b) => str(obj(b).text) ?? '').join('')
     messages[messages.length - 1] = { ...last, content: own + prefill }
   } else messages.push({ role: 'assistant', content: prefill })
-  return { ...rest, messages }
+  return { rest, messages }
 }
 
 /** DeepSeek continues a trailing assistant message only when it is marked `prefix: true` (OpenAI format). */

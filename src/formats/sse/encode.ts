@@ -17,3 +17,13 @@ export function encodeSseAll(events: readonly SseEvent[]): string {
   for (const ev of events) s += encodeSse(ev)
   return s
 }
+
+/**
+ * An SSE comment (`: text`): every SSE parser skips it, so it can carry data for people and
+ * tools reading the raw stream without any client seeing an event. Newlines become more
+ * comment lines.
+ * @example encodeSseComment('hello') // ': hello\n\n'
+ */
+export function encodeSseComment(text: string): string {
+  return text.split(/\r\n|\r|\n/).map((line) => `: ${line}\n`).join('') + '\n'
+}

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { createSseDecoder } from './decode.ts'
-import { encodeSse, encodeSseAll } from './encode.ts'
+import { encodeSse, encodeSseAll, encodeSseComment } from './encode.ts'
 import { cutsArb, splitAt, sseEventArb } from '../../../test/arbitraries/formats.ts'
 import type { SseEvent } from '../types.ts'
 
@@ -47,6 +47,15 @@ describe('createSseDecoder', () => {
     fc.assert(fc.property(fc.array(sseEventArb, { maxLength: 8 }), (evs) => {
       assert.deepEqual(decodeChunks([encodeSseAll(evs)]), evs)
     }))
+  })
+})
+
+describe('encodeSseComment', () => {
+  it('is a comment the decoder skips, also across lines, around events', () => {
+    assert.equal(encodeSseComment('a'), ': a\n\n')
+    const d = createSseDecoder()
+    const ev: SseEvent = { event: 'x', data: '1' }
+    assert.deepEqual(d.push(encodeSseComment('a\nb') + encodeSse(ev) + encodeSseComment('c')), [ev])
   })
 })
 

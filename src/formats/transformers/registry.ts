@@ -77,6 +77,10 @@ const renameMaxTokens: RequestStep = (body) => {
 const BUILTINS: Readonly<Record<string, Builtin>> = {
   Anthropic: {},
   OpenAI: {},
+  // Format markers: the provider speaks the Gemini API or the OpenAI Responses API.
+  gemini: {},
+  'vertex-gemini': {},
+  'openai-responses': {},
   deepseek: { request: (b) => capTokens(b, 8192), response: { roundTripReasoning: true } },
   openrouter: { request: openrouter },
   groq: { request: (b) => withoutKey(withoutKey(b, 'cache_control'), '$schema') as JsonObject },

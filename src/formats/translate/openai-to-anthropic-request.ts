@@ -100,7 +100,7 @@ function toolChoiceOf(choice: unknown, names: Record<string, string>): JsonObjec
 }
 
 /** Whether thinking can be sent: a tool loop in flight needs its last assistant turn to start with thinking (else 400). */
-function thinkingAllowed(turns: readonly Turn[], toolChoice: JsonObject | undefined): boolean {
+export function thinkingAllowed(turns: readonly { readonly role: string; readonly blocks: readonly JsonObject[] }[], toolChoice: JsonObject | undefined): boolean {
   const lastAssistant = [...turns].reverse().find((t) => t.role === 'assistant')
   const inToolLoop = lastAssistant?.blocks.some((b) => b.type === 'tool_use') ?? false
   const startsWithThinking = ['thinking', 'redacted_thinking'].includes(str(lastAssistant?.blocks[0]?.type) ?? '')

@@ -16,18 +16,24 @@ export function usageOfAnthropic(u: unknown): Usage | undefined {
 /**
  * Usage from an OpenAI `usage` object (§4.5): prompt_tokens includes cached tokens, so the
  * cached and cache-write counts are taken out of input. DeepSeek's prompt_cache_hit_tokens is read too.
+ * OpenAI-compatible servers that name usage the Anthropic way (`input_tokens`, `output_tokens`,
+ * `cache_read_input_tokens`, `cache_creation_input_tokens`, as ccr-rust reads them too) are
+ * read with Anthropic's meaning when the OpenAI names are absent.
  * @example usageOfOpenAI({ prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } })
  * // { inputTokens: 6, outputTokens: 2, cacheReadTokens: 4, cacheCreationTokens: 0 }
  */
 export function usageOfOpenAI(u: unknown): Usage | undefined {
   if (typeof u !== 'object' || u === null) return undefined
   const o = obj(u)
+  const prompt = num(o.prompt_tokens)
+  const outputTokens = num(o.completion_tokens) ?? num(o.output_tokens) ?? 0
+  if (prompt === undefined && num(o.input_tokens) !== undefined) return { ...usageOfAnthropic(o)!, outputTokens }
   const details = obj(o.prompt_tokens_details)
   const cacheRead = num(details.cached_tokens) ?? num(o.prompt_cache_hit_tokens) ?? 0
   const cacheWrite = num(details.cache_write_tokens) ?? 0
   return {
-    inputTokens: Math.max((num(o.prompt_tokens) ?? 0) - cacheRead - cacheWrite, 0),
-    outputTokens: num(o.completion_tokens) ?? 0,
+    inputTokens: Math.max((prompt ?? 0) - cacheRead - cacheWrite, 0),
+    outputTokens,
     cacheReadTokens: cacheRead,
     cacheCreationTokens: cacheWrite,
   }

@@ -1,0 +1,58 @@
+/**
+ * Every fleet key, hash-tagged so the keys one script touches share a Cluster slot: a
+ * provider's limit keys under `{lim:NAME}`, breakers and holds under `{board}`, members
+ * under `{members}`. Names from config or clients are URI-encoded, so no brace in them can
+ * move a key to another slot.
+ */
+import type { FleetRedis } from './redis.ts'
+
+/** What every shared part is built on: the Redis link, the fleet's keys, this instance's id. */
+export interface FleetLink {
+  readonly redis: FleetRedis
+  readonly keys: FleetKeys
+  readonly instanceId: string
+}
+
+const tag = (s: string): string => encodeURIComponent(s)
+
+export interface FleetKeys {
+  /** `Fleet.keyPrefix` (the response cache puts its entries under it). */
+  readonly prefix: string
+  readonly members: string
+  readonly memberExpiry: string
+  readonly breakers: string
+  readonly holds: string
+  readonly events: string
+  probe(target: string): string
+  limits(provider: string): { readonly rpm: string; readonly tpm: string; readonly slots: string }
+  usage(day: string): string
+  readonly usageDays: string
+  readonly samples: string
+  readonly leader: string
+  readonly perfBudget: string
+  readonly perfResults: string
+  dedup(hash: string): string
+}
+
+export function fleetKeys(prefix: string): FleetKeys {
+  return {
+    prefix,
+    members: `${prefix}{members}:info`,
+    memberExpiry: `${prefix}{members}:expiry`,
+    breakers: `${prefix}{board}:breakers`,
+    holds: `${prefix}{board}:holds`,
+    events: `${prefix}{board}:events`,
+    probe: (target) => `${prefix}{board}:probe:${tag(target)}`,
+    limits: (provider) => {
+      const base = `${prefix}{lim:${tag(provider)}}`
+      return { rpm: `${base}:rpm`, tpm: `${base}:tpm`, slots: `${base}:slots` }
+    },
+    usage: (day) => `${prefix}{usage}:${day}`,
+    usageDays: `${prefix}{usage}:days`,
+    samples: `${prefix}{samples}:digests`,
+    leader: `${prefix}{perf}:leader`,
+    perfBudget: `${prefix}{perf}:budget`,
+    perfResults: `${prefix}{perf}:results`,
+    dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,
+  }
+}

@@ -1,0 +1,47 @@
+import { z } from '@hono/zod-openapi'
+
+/** Loose OpenAI Responses API schemas: typed where we read, unknown fields pass through. */
+const Item = z.looseObject({ type: z.string().optional(), role: z.string().optional() })
+
+export const ResponsesRequestSchema = z
+  .looseObject({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(Item)]).optional(),
+    instructions: z.string().nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    tools: z.array(z.looseObject({ type: z.string() })).optional(),
+    tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]).optional(),
+    parallel_tool_calls: z.boolean().nullable().optional(),
+    reasoning: z.looseObject({ effort: z.string().nullable().optional() }).nullable().optional(),
+    text: z.looseObject({}).nullable().optional(),
+    max_output_tokens: z.number().int().nonnegative().nullable().optional(),
+    temperature: z.number().nullable().optional(),
+    top_p: z.number().nullable().optional(),
+    store: z.boolean().nullable().optional(),
+    include: z.array(z.string()).nullable().optional(),
+    previous_response_id: z.string().nullable().optional(),
+  })
+  .openapi('ResponsesRequest', {
+    example: { model: 'gpt-5.5', instructions: 'You are terse.', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hello' }] }], stream: true },
+  })
+
+export const ResponsesResponseSchema = z
+  .looseObject({
+    id: z.string(),
+    object: z.literal('response'),
+    status: z.string(),
+    model: z.string(),
+    output: z.array(z.looseObject({ type: z.string() })),
+    usage: z.looseObject({ input_tokens: z.number(), output_tokens: z.number(), total_tokens: z.number() }).nullable(),
+  })
+  .openapi('ResponsesResponse', {
+    example: {
+      id: 'resp_A1b2', object: 'response', status: 'completed', model: 'gpt-5.5',
+      output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hello!', annotations: [] }] }],
+      usage: { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: 3, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 },
+    },
+  })
+
+export const ResponsesInputTokensSchema = z
+  .object({ object: z.literal('response.input_tokens'), input_tokens: z.number().int() })
+  .openapi('ResponsesInputTokens', { example: { object: 'response.input_tokens', input_tokens: 2095 } })

@@ -1,0 +1,110 @@
+/**
+ * Alert delivery to webhooks: one JSON POST per alert event and webhook, with a Slack-compatible
+ * `text` field, retried with exponential backoff on network errors, 429 and 5xx. Delivery runs
+ * in the background behind a bounded queue: `deliver` never waits and never throws, so a slow
+ * or broken webhook cannot hold up a request. Header values and URLs are secrets (a Slack
+ * webhook URL is its own credential): logs name a webhook by its index only.
+ */
+import { timerDelay } from '../lib/clock.ts'
+import type { AlertEvent, AlertSink } from './alerts.ts'
+
+export interface WebhookTarget {
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+export interface WebhookOptions {
+  readonly webhooks: readonly WebhookTarget[]
+  readonly fetch: (req: Request) => Promise<Response>
+  /** Waits between retries; a timer by default (tests pass a simulated one). */
+  readonly sleep?: (ms: number) => Promise<void>
+  readonly log?: (message: string, fields: Record<string, unknown>) => void
+  /** Tries per delivery (first one included); default 4. */
+  readonly attempts?: number
+  /** Backoff before retry n is base × 2^(n−1); default 500 ms. */
+  readonly baseBackoffMs?: number
+  /** Deadline of one POST; default 5 s. */
+  readonly timeoutMs?: number
+  /** Deliveries waiting at most; later ones are dropped (and logged). Default 100. */
+  readonly maxQueue?: number
+}
+
+/** The JSON body of a webhook POST. */
+export function webhookPayload(e: AlertEvent): Record<string, unknown> {
+  const a = e.alert
+  const head = e.kind === 'fire' ? `[FIRING ${a.severity}]` : '[RESOLVED]'
+  const figures = Object.entries(e.kind === 'fire' ? a.evidence : (a.resolution ?? a.evidence)).map(([k, v]) => `${k}=${v}`).join(', ')
+  return { text: `${head} ${a.rule} ${a.subject}: ${a.message} (${figures})`, event: e.kind, alert: a }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, timerDelay(ms)))
+
+export class WebhookSender implements AlertSink {
+  readonly #o: WebhookOptions
+  readonly #queue: { index: number; body: string; kind: string }[] = []
+  #running: Promise<void> | undefined
+  #closed = false
+  /** Deliveries that succeeded / gave up / were dropped at the queue bound. */
+  readonly counts = { delivered: 0, failed: 0, dropped: 0 }
+
+  constructor(o: WebhookOptions) {
+    this.#o = o
+  }
+
+  deliver(e: AlertEvent): void {
+    if (this.#closed || this.#o.webhooks.length === 0) return
+    const body = JSON.stringify(webhookPayload(e))
+    for (let index = 0; index < this.#o.webhooks.length; index++) {
+      if (this.#queue.length >= (this.#o.maxQueue ?? 100)) {
+        this.counts.dropped++
+        this.#o.log?.('alert webhook queue full: delivery dropped', { webhook: index, alert: e.alert.id })
+        continue
+      }
+      this.#queue.push({ index, body, kind: e.kind })
+    }
+    this.#running ??= this.#drain().finally(() => { this.#running = undefined })
+  }
+
+  /** Resolves when the queue is empty (tests, and shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running
+  }
+
+  /** Stops taking deliveries; queued ones are dropped. */
+  close(): void {
+    this.#closed = true
+    this.#queue.length = 0
+  }
+
+  async #drain(): Promise<void> {
+    for (let job = this.#queue.shift(); job; job = this.#queue.shift()) {
+      if (await this.#send(job.index, job.body)) this.counts.delivered++
+      else this.counts.failed++
+    }
+  }
+
+  async #send(index: number, body: string): Promise<boolean> {
+    const hook = this.#o.webhooks[index]!
+    const attempts = Math.max(1, this.#o.attempts ?? 4)
+    let last = ''
+    for (let i = 0; i < attempts && !this.#closed; i++) {
+      if (i > 0) await (this.#o.sleep ?? defaultSleep)((this.#o.baseBackoffMs ?? 500) * 2 ** (i - 1))
+      try {
+        const res = await this.#o.fetch(new Request(hook.url, {
+          method: 'POST',
+          headers: { ...hook.headers, 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(timerDelay(this.#o.timeoutMs ?? 5_000)),
+        }))
+        await res.body?.cancel()
+        if (res.ok) return true
+        last = `status ${res.status}`
+        if (res.status < 500 && res.status !== 429) break
+      } catch (e) {
+        last = e instanceof Error ? e.name : 'error'
+      }
+    }
+    this.#o.log?.('alert webhook delivery failed', { webhook: index, attempts, last })
+    return false
+  }
+}
