@@ -3,7 +3,7 @@
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
  * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
  *
  * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
  * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
@@ -30,6 +30,7 @@ const { values: v } = parseArgs({
   options: {
     runtime: { type: 'string', default: 'bun' }, root: { type: 'string' }, relaunch: { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' }, burst: { type: 'string', default: '5000' }, json: { type: 'string' },
+    'deno-flags': { type: 'string', default: '' },
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const config = join(dir, 'config.json')
   writeFileSync(config, JSON.stringify(ccrConfig(mock.url, 'openai', ['mock-stream'], port)))
   const cmd = v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
-  const args = [...(v.runtime === 'deno' ? ['run', '-A'] : []), join(ROOT, 'src/cli.ts'), 'start', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', ':memory:', '--max-streams', '20000']
+  const args = [...(v.runtime === 'deno' ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])] : []), join(ROOT, 'src/cli.ts'), 'start', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', ':memory:', '--max-streams', '20000']
   const env: Record<string, string | undefined> = { ...process.env }
   if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS
   const proxy = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
