@@ -182,6 +182,26 @@ describe('Splicer', () => {
     assert.equal(textOf('anthropic', out), 'answer')
   })
 
+  it('Responses: a reasoning item the cut left open is closed first; the continuation\'s message takes the next output index', () => {
+    const tr = translationFor('responses', 'anthropic')!.stream(ctx)
+    const ev = (type: string, body: object): SseEvent => ({ event: type, data: JSON.stringify({ type, ...body }) })
+    const first = [ev('message_start', { message: { id: 'm1', usage: { input_tokens: 1, output_tokens: 0 } } }), ev('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '' } }), ev('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } })]
+    const rec = new StreamRecord('responses')
+    const sent = first.flatMap((e) => tr.push(e))
+    for (const e of sent) rec.observe(e)
+    const sp = new Splicer('responses', rec)
+    const opening = sp.opening()
+    assert.deepEqual(opening.map((e) => e.event), ['response.reasoning_summary_text.done', 'response.reasoning_summary_part.done', 'response.output_item.done'])
+    const out = [...opening, ...sp.push(toClient('responses', 'anthropic', upstream('anthropic', 'm2', ['answer'], true), true)), ...sp.end()]
+    const all = [...sent, ...out].map((e) => ({ type: e.event, d: JSON.parse(e.data) as Record<string, any> }))
+    assert.deepEqual(all.map((x) => x.d.sequence_number), all.map((_, i) => i))
+    assert.deepEqual(all.filter((x) => x.type === 'response.output_item.added').map((x) => [x.d.item.type, x.d.output_index]), [['reasoning', 0], ['message', 1]])
+    const output = all.at(-1)?.d.response.output as { type: string; summary?: { text: string }[]; content?: { text: string }[] }[]
+    assert.deepEqual(output.map((o) => o.type), ['reasoning', 'message'])
+    assert.equal(output[0]?.summary?.[0]?.text, 'hmm')
+    assert.equal(output[1]?.content?.[0]?.text, 'answer')
+  })
+
   it('a stream with a tool call already sent is not continued (compact or spaced JSON alike)', () => {
     const chunk = { id: 'c1', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f', arguments: '{"a":' } }] } }] }
     for (const data of [JSON.stringify(chunk), JSON.stringify(chunk, null, 1).replace(/\n/g, '')]) {

@@ -10,7 +10,9 @@
  *   signature, as for thinking from an OpenAI upstream); later blocks take the next indices;
  * - the leading text is held until it is long enough to see whether it repeats the end of what
  *   the client has (`overlapLength`), and the repeat is trimmed;
- * - everything after that (final `stop_reason`, usage, `[DONE]`) is the continuation's own.
+ * - everything after that (final `stop_reason`, usage, `[DONE]`) is the continuation's own;
+ * - Responses and Gemini clients: the same, in their events (dialects.ts): one response id,
+ *   one message item, `sequence_number`s and output indices that go on; one `responseId`.
  *
  * A tool call reaches the client only whole (tool-hold.ts): a cut inside one drops it and the
  * continuation makes it again. Once a tool call reached the client the stream is not continued
