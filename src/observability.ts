@@ -87,8 +87,8 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     m.requests.inc()
     if (trace.durationMs !== undefined) {
       m.duration.observe(trace.durationMs / 1000)
-      const d = durations.get(tier) ?? { sum: 0, count: 0 }
-      durations.set(tier, { sum: d.sum + trace.durationMs / 1000, count: d.count + 1 })
+      const d = durations.get(tier)
+      if (d) { d.sum += trace.durationMs / 1000; d.count++ } else durations.set(tier, { sum: trace.durationMs / 1000, count: 1 })
     }
     if (trace.stream && trace.ttfbMs !== undefined && trace.status === 200) m.ttft.observe(trace.ttfbMs / 1000)
     m.preRequestTokens.inc(trace.estimatedInputTokens)

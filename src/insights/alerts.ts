@@ -262,8 +262,11 @@ export class AlertEngine {
 
   #step(c: { rule: AlertRule; subject: string; fire: boolean; clear: boolean; minDurationMs: number }, evidence: () => Evidence, message: (e: Evidence) => string): void {
     const key = `${c.rule}\u0000${c.subject}`
+    const held = this.#hyst.get(key)
+    // The common case, every request on a healthy target: idle and not firing stays idle, no event.
+    if (held === undefined && !c.fire) return
     const now = this.#o.now()
-    const prev = this.#hyst.get(key) ?? HYSTERESIS_IDLE
+    const prev = held ?? HYSTERESIS_IDLE
     const { state, event } = hysteresis(prev, { fire: c.fire, clear: c.clear, now }, c.minDurationMs)
     if (!state.firing && state.since === undefined) this.#hyst.delete(key)
     else this.#hyst.set(key, state)

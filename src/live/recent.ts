@@ -149,6 +149,7 @@ export class Timeline {
   readonly #days = new Map<string, DailyUsage>()
   #active = 0
   #seeded = false
+  #day = { start: NaN, day: '' }
   /** Receives each request's contribution to its day (the daily usage store's batched writer). */
   onDay: ((delta: Readonly<DailyUsage>) => void) | undefined
 
@@ -164,6 +165,15 @@ export class Timeline {
     }
   }
 
+  /** `YYYY-MM-DD` (UTC) of `now`, formatted once per day rather than once per request. */
+  #dayOf(now: number): string {
+    const c = this.#day
+    if (now >= c.start && now < c.start + 86_400_000) return c.day
+    const start = Math.floor(now / 86_400_000) * 86_400_000
+    this.#day = { start, day: new Date(now).toISOString().slice(0, 10) }
+    return this.#day.day
+  }
+
   record(r: RecentRequest, now: number): void {
     const err = isError(r)
     for (const s of [this.#fine, this.#coarse]) {
@@ -176,7 +186,7 @@ export class Timeline {
       if (r.stream && r.ttfb_ms !== null && !err && b.ttft.length < TTFT_SAMPLES) b.ttft.push(r.ttfb_ms)
     }
     if (!r.target) return
-    const day = new Date(now).toISOString().slice(0, 10)
+    const day = this.#dayOf(now)
     const key = `${day}|${r.tier ?? 'none'}|${r.target}`
     let d = this.#days.get(key)
     if (!d) {

@@ -41,8 +41,9 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     const out = adapter ? adapter.response(a.up.body, a.ctx) : a.up.body
     deps.telemetry.request(trace, rc.body)
     // The upstream ignored `stream: true`: a streaming client can only parse events.
-    if (req.stream) return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), { status: 200, headers: { ...headers, ...SSE_HEADERS } })
-    return new Response(JSON.stringify(out), { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
+    if (req.stream) return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), { status: 200, headers: Object.assign(headers, SSE_HEADERS) })
+    headers['content-type'] = 'application/json'
+    return new Response(JSON.stringify(out), { status: 200, headers })
   }
   trace.ttfbMs = deps.now() - req.receivedAt
   deps.telemetry.streamOpened()
@@ -59,7 +60,7 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     deps.telemetry.streamClosed()
     deps.telemetry.request(trace, rc.body)
   })
-  return new Response(stream, { status: 200, headers: { ...headers, ...SSE_HEADERS } })
+  return new Response(stream, { status: 200, headers: Object.assign(headers, SSE_HEADERS) })
 }
 
 /**
