@@ -11,31 +11,15 @@
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { inProcessInstance } from './inprocess-instance.ts'
 
 const { values: v } = parseArgs({ options: { n: { type: 'string', default: '3000' }, root: { type: 'string' }, rounds: { type: 'string', default: '3' }, only: { type: 'string' } } })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const N = Number(v.n)
 
-const { createMockUpstream } = await import(`${ROOT}/src/demo/upstream.ts`)
-const { createInstance } = await import(`${ROOT}/src/compose.ts`)
-const { parseConfig } = await import(`${ROOT}/src/config/load.ts`)
-const { knownTransformer } = await import(`${ROOT}/src/formats/index.ts`)
-const { createLogger } = await import(`${ROOT}/src/log.ts`)
 const { buildConversation } = await import(`${ROOT}/src/tokens/estimate.bench.ts`)
 
-const sleep = () => Promise.resolve()
-const mock = createMockUpstream({ sleep })
-const file = {
-  LOG: false,
-  Providers: [
-    { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'k1', models: ['mock-a'], transformer: { use: ['Anthropic'] } },
-    { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'k2', models: ['mock-o'] },
-  ],
-  Router: { default: 'oai,mock-o' },
-}
-const parsed = parseConfig(JSON.stringify(file), {}, { knownTransformer })
-if (!parsed.ok) throw new Error(parsed.error.join('; '))
-const inst = await createInstance(parsed.value.config, { dataDir: ':memory:', fetch: (req: Request) => mock.fetch(req), log: createLogger({ enabled: false }) })
+const { mock, inst } = await inProcessInstance(ROOT, () => Promise.resolve())
 
 interface Case { readonly name: string; readonly path: string; readonly body: string; readonly upstreamModel: string; readonly upstreamPath: string }
 const pad = 'lorem ipsum '.repeat(Math.ceil(65536 / 12)).slice(0, 65536)
