@@ -5,6 +5,7 @@
  *
  *   bun harness/stream-heap.ts [--n 1000] [--root DIR] [--top 25] [--mock-only]
  *
+ * Streams use `chunks=20:delay=10`, so after the first chunk the mock waits at a closed gate.
  * `--mock-only` opens the same streams on the mock alone, to subtract its share.
  */
 import { resolve } from 'node:path'
@@ -20,8 +21,8 @@ const waiting: (() => void)[] = []
 // The mock's waits: instant until the gate closes, then held until it opens again.
 const sleep = () => (open ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)))
 const { mock, inst } = await inProcessInstance(ROOT, sleep)
-const body = JSON.stringify({ model: 'oai,mock-o:chunks=20', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
-const upstreamBody = JSON.stringify({ model: 'mock-o:chunks=20', max_tokens: 1024, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
+const body = JSON.stringify({ model: 'oai,mock-o:chunks=20:delay=10', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
+const upstreamBody = JSON.stringify({ model: 'mock-o:chunks=20:delay=10', max_tokens: 1024, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
 const post = () => v['mock-only']
   ? mock.fetch(new Request('http://mock.test/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: upstreamBody }))
   : inst.app.fetch(new Request('http://sy.test/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body }))
@@ -37,6 +38,8 @@ for (let i = 0; i < N; i++) {
   const res = await post()
   readers.push(res.body!.getReader())
 }
+// Each stream's first chunk read as a client would; the mock then waits at the gate (delay=10).
+await Promise.all(readers.map((r) => r.read()))
 await new Promise((r) => setTimeout(r, 50))
 Bun.gc(true)
 const busy = heapStats()
