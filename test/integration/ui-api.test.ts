@@ -91,6 +91,7 @@ describe('config save, live endpoints, /docs and /ui', () => {
     const stale = await call('PUT', '/api/config', { text: edited, etag: got.body.etag })
     assert.equal(stale.status, 409)
     assert.ok(audit.some((l) => l.includes('PUT /api/config')), 'the save is in the audit log')
+    assert.ok(!audit.some((l) => l.includes('GET /api/config')), 'reading the config (as the page polls) is not audited')
     assert.ok(!logs.some((l) => l.includes('sk-literal-123')), 'no secret in any log line')
   })
 
