@@ -20,7 +20,7 @@ import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
-import { createLiveRecorder, DAYS_KEPT, type LiveRecorder } from './live/recent.ts'
+import { createLiveRecorder, DAYS_KEPT, dayTotals, type LiveRecorder } from './live/recent.ts'
 import { DailyUsageStore } from './store/usage-daily.ts'
 import type { ConfigFileAccess } from './config/write.ts'
 import { openStore, STORE_FILE } from './store/db.ts'
@@ -306,7 +306,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })
   // Registered after createApp's middleware, so they run behind the same auth and rate limit.
-  registerObservability(app, services)
+  registerObservability(app, { ...services, dayUsage: (day) => dayTotals(live.timeline.days(), day) })
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
   registerInsights(app, insights)

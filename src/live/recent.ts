@@ -140,6 +140,14 @@ export interface DailyUsage {
   costUsd: number
 }
 
+/** Requests and cost of one UTC day over every tier and target. */
+export function dayTotals(rows: readonly Readonly<DailyUsage>[], day: string): { requests: number; costUsd: number } {
+  let requests = 0
+  let costUsd = 0
+  for (const r of rows) if (r.day === day) { requests += r.requests; costUsd += r.costUsd }
+  return { requests, costUsd }
+}
+
 /** Days of the per-day table kept (in memory and in the store). */
 export const DAYS_KEPT = 31
 

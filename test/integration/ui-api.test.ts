@@ -155,7 +155,9 @@ describe('config save, live endpoints, /docs and /ui', () => {
 
   it('usage per day survives a restart (persisted in the data dir)', async () => {
     const data = join(dir, 'data')
-    const parsed = parseConfig(FILE, ENV, { knownTransformer })
+    // Priced, so "spend today" has something to show: $1 per token.
+    const priced = FILE.replace('"models": ["m1", "m2"],', '"models": ["m1", "m2"], "pricing": { "*": { "input_per_million": 1000000, "output_per_million": 1000000 } },')
+    const parsed = parseConfig(priced, ENV, { knownTransformer })
     if (!parsed.ok) throw new Error(parsed.error.join('; '))
     const mock = createMockUpstream()
     const start = () => createInstance(parsed.value.config, { dataDir: data, fetch: async (r) => mock.fetch(r), log: createLogger({ enabled: false }) })
@@ -166,6 +168,11 @@ describe('config save, live endpoints, /docs and /ui', () => {
     try {
       const days = (await (await second.app.request('/v1/usage/daily', { headers: { 'x-api-key': KEY } })).json()) as { days: { target: string; requests: number }[] }
       assert.deepEqual(days.days.map((d) => [d.target, d.requests]), [['mock,m2', 1]])
+      // The Overview's "spend today" comes from the same stored rows, not from the (new, empty) timeline.
+      const usage = (await (await second.app.request('/v1/usage', { headers: { 'x-api-key': KEY } })).json()) as Body
+      const cost = (days.days[0] as Body).costUsd as number
+      assert.ok(cost > 0, 'the request was priced')
+      assert.deepEqual(usage.today, { day: new Date().toISOString().slice(0, 10), requests: 1, cost_usd: cost })
     } finally {
       await second.close()
     }

@@ -145,8 +145,8 @@
         el('h2', { text: 'Now', class: 'sr-title' }),
         el('div', { class: 'grid' },
           stat('rps', 'Requests/s (last minute)'), stat('err', 'Error rate (last minute)'), stat('active', 'Active streams'),
-          stat('ttft50', 'TTFT p50 (last minute)'), stat('ttft95', 'TTFT p95 (last minute)'), stat('spend', 'Spend today')),
-        el('p', { class: 'muted small', text: 'Sparklines: the last 15 minutes in 10 s slots. "Today" starts at midnight in your time zone.' }),
+          stat('ttft50', 'TTFT p50 (last minute)'), stat('ttft95', 'TTFT p95 (last minute)'), stat('spend', 'Spend today (UTC)')),
+        el('p', { class: 'muted small', text: 'Sparklines: the last 15 minutes in 10 s slots. Spend today is the stored usage of the current UTC day (the whole fleet in fleet mode), kept across restarts.' }),
         el('h2', { text: 'Last 24 hours' }),
         el('div', { class: 'grid wide' },
           el('div', { class: 'card' }, el('h3', { text: 'Requests/s and errors/s' }), el('div', { class: 'chart', id: 'ch-rps' })),
@@ -167,8 +167,7 @@
       const errs = sum(last(errorsPerS(fine), 6)) * 10
       const p50 = last(fine.ttft_p50_ms, 6).filter((v) => v !== null)
       const p95 = last(fine.ttft_p95_ms, 6).filter((v) => v !== null)
-      const midnight = new Date(); midnight.setHours(0, 0, 0, 0)
-      const today = coarse.cost_usd.reduce((s, c, i) => s + (coarse.t[i] + coarse.step_s * 1000 > midnight.getTime() ? c : 0), 0)
+      const today = usage.today ? usage.today.cost_usd : 0
       const put = (id, text, series, fmt, span) => {
         const card = document.getElementById(`stat-${id}`)
         if (!card) return
