@@ -20,8 +20,9 @@ import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
-import { createLiveRecorder, DAYS_KEPT, dayTotals, type LiveRecorder } from './live/recent.ts'
+import { createLiveRecorder, DAYS_KEPT, dayTotals, TIMELINE_SERIES, type LiveRecorder } from './live/recent.ts'
 import { DailyUsageStore } from './store/usage-daily.ts'
+import { TimelineStore } from './store/timeline.ts'
 import type { ConfigFileAccess } from './config/write.ts'
 import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
@@ -259,6 +260,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   live.timeline.seedDays(dailyStore.load(new Date(deps.now() - DAYS_KEPT * 86_400_000).toISOString().slice(0, 10)))
   live.timeline.onDay = (d) => dailyStore.enqueue(d)
   dailyStore.start(1_000)
+  // The 15 min and 24 h timelines: seeded from the store once per process, changed slots written every 5 s.
+  const timelineStore = new TimelineStore(store, { series: TIMELINE_SERIES, changed: () => live.timeline.takeChanged(), now: deps.now, log: (m) => log.warn(m) })
+  live.timeline.seedBuckets(timelineStore.load(), deps.now())
+  timelineStore.start(5_000)
   // Named keys' spend so far (today's counts against the budget), then batched writes.
   if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
@@ -336,6 +341,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       usageStore.stop()
       usageStore.flush()
       dailyStore.stop()
+      timelineStore.stop()
       keyStore?.stop()
       perfStore.close()
       store.close()

@@ -153,7 +153,7 @@ describe('config save, live endpoints, /docs and /ui', () => {
     assert.deepEqual(budgets.body.providers.lit.rpm, { limit: 100, left: 100 })
   })
 
-  it('usage per day survives a restart (persisted in the data dir)', async () => {
+  it('usage per day, spend today and the timelines survive a restart (persisted in the data dir)', async () => {
     const data = join(dir, 'data')
     // Priced, so "spend today" has something to show: $1 per token.
     const priced = FILE.replace('"models": ["m1", "m2"],', '"models": ["m1", "m2"], "pricing": { "*": { "input_per_million": 1000000, "output_per_million": 1000000 } },')
@@ -173,6 +173,12 @@ describe('config save, live endpoints, /docs and /ui', () => {
       const cost = (days.days[0] as Body).costUsd as number
       assert.ok(cost > 0, 'the request was priced')
       assert.deepEqual(usage.today, { day: new Date().toISOString().slice(0, 10), requests: 1, cost_usd: cost })
+      // The 15 min and 24 h timelines come back from the store too (the request is in them, with its cost).
+      for (const window of ['15m', '24h']) {
+        const tl = (await (await second.app.request(`/v1/timeline?window=${window}`, { headers: { 'x-api-key': KEY } })).json()) as Body
+        assert.equal((tl.cost_usd as number[]).reduce((a, b) => a + b, 0), cost, window)
+        assert.equal((tl.requests_per_s as number[]).filter((r) => r > 0).length, 1, window)
+      }
     } finally {
       await second.close()
     }

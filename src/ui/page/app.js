@@ -195,7 +195,7 @@
         if (!box._u) box._u = chart(box, { series, data, yFmt, bars: id === 'ch-cost' })
         else box._u.setData(data)
       }
-      document.getElementById('ov-foot').textContent = `Switchyard ${health.version} · up ${num(health.uptime_s / 3600, 1)} h · ${num(usage.total.requests)} requests billed in total, ${usd(usage.total.costUsd)} · timelines count since this instance started`
+      document.getElementById('ov-foot').textContent = `Switchyard ${health.version} · up ${num(health.uptime_s / 3600, 1)} h · ${num(usage.total.requests)} requests billed in total, ${usd(usage.total.costUsd)}`
     },
   }
 
