@@ -202,6 +202,14 @@ describe('dashboard in Chromium', { skip }, () => {
       return td !== null && td.dataset.breaker !== 'closed'
     }, undefined, { timeout: 5_000 })
     assert.match(await cell.innerText(), /open/)
+    // Rank per scenario is a column: the default target is first in the plans of default (and of the scenarios
+    // routed to it), not in think's; a target no route names is in no plan.
+    const ranks = (t: string) => page.locator(`tr[data-target="${t}"] td.ranks`)
+    const fast = (await ranks('mock,fast:ttft=20:delay=5').getAttribute('data-ranks')) ?? ''
+    assert.match(fast, /(^| )default:1( |$)/)
+    assert.doesNotMatch(fast, /think:1/)
+    assert.match(await ranks('mock,bad:status=500').innerText(), /in no plan/)
+    assert.match(await page.locator('#tg-table thead').innerText(), /Rank per scenario/)
   })
 
   it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {

@@ -204,7 +204,7 @@
     title: 'Targets', every: 2000,
     render(root) {
       root.append(el('h2', { text: 'Targets' }), el('div', { id: 'tg-table' }),
-        el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share and the latency trend are of the last 500 requests. Hover a target for its rank in each scenario.' }),
+        el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share and the latency trend are of the last 500 requests. Rank and score: live traffic over every target; rank per scenario: the place in that scenario\'s routing plan below.' }),
         el('h2', { text: 'Routing plan, score and rank per scenario' }), el('div', { class: 'grid wide', id: 'tg-plans' }))
     },
     async update() {
@@ -212,8 +212,21 @@
         ...SCENARIOS.map((s) => api(`/v1/routing/plan?scenario=${s}`))])
       const share = new Map()
       for (const r of recent.requests) if (r.target) share.set(r.target, (share.get(r.target) || 0) + 1)
+      // Target → rank → the scenarios whose plan puts it there (scenarios routed alike share a line).
       const rankIn = new Map()
-      for (const p of plans) p.targets.forEach((t, i) => { if (!rankIn.has(t.target)) rankIn.set(t.target, []); rankIn.get(t.target).push(`${p.scenario} #${i + 1}`) })
+      for (const p of plans) p.targets.forEach((t, i) => {
+        if (!rankIn.has(t.target)) rankIn.set(t.target, new Map())
+        const byRank = rankIn.get(t.target)
+        byRank.set(i + 1, [...(byRank.get(i + 1) || []), `${p.scenario} (${num(t.score, 3)})`])
+      })
+      const rankCell = (target) => {
+        const byRank = rankIn.get(target)
+        const cell = el('td', { class: 'ranks' })
+        if (!byRank) { cell.append(el('span', { class: 'muted', text: 'in no plan' })); return cell }
+        cell.dataset.ranks = [...byRank].map(([r, ss]) => ss.map((x) => `${x.split(' ')[0]}:${r}`).join(' ')).join(' ')
+        for (const [r, ss] of [...byRank].sort((a, b) => a[0] - b[0])) cell.append(el('div', {}, el('b', { text: `#${r} ` }), el('span', { class: 'small', text: ss.join(', ') })))
+        return cell
+      }
       const rows = lat.targets.map((t) => {
         // The target's own recent answers (oldest first): duration of each.
         const mine = recent.requests.filter((r) => r.target === t.target && r.duration_ms !== null).reverse()
@@ -229,9 +242,8 @@
           td(el('code', { text: t.target })), breaker, el('td', {}, mini), td(ms(t.ewma_latency_ms), true), td(ms(t.ttft_ms), true),
           td(t.tokens_per_sec === null ? '–' : `${num(t.tokens_per_sec, 1)} tok/s`, true), td(t.error_rate === null ? '–' : pct(1 - t.error_rate), true),
           td(num(t.in_flight), true), td(budget), td(recent.requests.length ? pct((share.get(t.target) || 0) / recent.requests.length, 0) : '–', true),
-          td(num(t.rank), true), td(num(t.score, 3), true), td(num(t.samples), true))
+          td(num(t.rank), true), td(num(t.score, 3), true), rankCell(t.target), td(num(t.samples), true))
         if (t.demoted) tr.firstChild.append(' ', badge(`demoted${t.reason ? `: ${t.reason}` : ''}`, 'warn'))
-        tr.firstChild.title = (rankIn.get(t.target) || []).join(', ')
         tr._mini = { box: mini, data: [h.x.slice(), h.y.slice()] }
         return tr
       })
@@ -240,7 +252,7 @@
       state.charts = state.charts.filter((c) => !wrap.contains(c.container))
       wrap.replaceChildren(table(['Target', 'Breaker', 'Latency, last requests', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
         { label: 'Success', num: 1 }, { label: 'In flight', num: 1 }, 'Rate budget left', { label: 'Share', num: 1 }, { label: 'Rank', num: 1 }, { label: 'Score', num: 1 },
-        { label: 'Samples', num: 1 }], rows, 'No target has served a request yet.'))
+        'Rank per scenario (score)', { label: 'Samples', num: 1 }], rows, 'No target has served a request yet.'))
       for (const tr of rows) chart(tr._mini.box, { series: [{ label: 'latency', fmt: ms }], data: tr._mini.data, height: 32, spark: true, label: `Latency of the last ${tr._mini.data[0].length} requests to ${tr.dataset.target}` })
       const planBox = document.getElementById('tg-plans')
       planBox.replaceChildren(...plans.map((p) => el('div', { class: 'card plan' },
