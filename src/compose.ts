@@ -122,7 +122,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const shared = opts.shared
   const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
-  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
+  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage, opts.shared?.keyLimits) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
     request: (trace) => {

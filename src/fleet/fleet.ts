@@ -20,6 +20,7 @@ import { FleetSamples } from './samples.ts'
 import { FleetPerf } from './perf.ts'
 import { FleetDedup } from './dedup.ts'
 import { FleetBudget } from './budget.ts'
+import { FleetKeyLimits } from './key-limits.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -76,6 +77,8 @@ export interface SharedParts {
   limiter(limits: ReadonlyMap<string, ProviderLimits>): RateLimiter
   readonly holds: RetryAfterHolds
   readonly usage: FleetUsage
+  /** Named API keys' budgets and rpm, fleet-wide. */
+  readonly keyLimits: FleetKeyLimits
 }
 
 export interface Fleet {
@@ -219,6 +222,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       limiter: (limits) => (limiter = new FleetLimiter({ redis, keys, instanceId: id, limits, leaseTtlMs: cfg.leaseTtlMs, fleetSize: size })),
       holds,
       usage,
+      keyLimits: new FleetKeyLimits({ redis, keys, fleetSize: size }),
     },
     health: () => ({
       instance_id: id,
