@@ -34,6 +34,7 @@ import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
 import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
+import { memoryResponseStore } from './proxy/response-store.ts'
 import { createThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/target-stats.ts'
@@ -154,6 +155,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
     ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
+    // Fleet mode: a conversation stored by any instance continues on any other.
+    responses: shared ? shared.responses(memoryResponseStore({ now })) : memoryResponseStore({ now }),
     cache,
   }
   return {

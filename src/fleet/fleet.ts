@@ -21,6 +21,8 @@ import { FleetPerf } from './perf.ts'
 import { FleetDedup } from './dedup.ts'
 import { FleetBudget } from './budget.ts'
 import { FleetKeyLimits } from './key-limits.ts'
+import { fleetResponseStore } from './responses.ts'
+import type { ResponseStore } from '../proxy/response-store.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -79,6 +81,8 @@ export interface SharedParts {
   readonly usage: FleetUsage
   /** Named API keys' budgets and rpm, fleet-wide. */
   readonly keyLimits: FleetKeyLimits
+  /** The `previous_response_id` store shared through Redis, over this instance's own. */
+  responses(local: ResponseStore): ResponseStore
 }
 
 export interface Fleet {
@@ -223,6 +227,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       holds,
       usage,
       keyLimits: new FleetKeyLimits({ redis, keys, fleetSize: size }),
+      responses: (local) => fleetResponseStore({ redis, keys, local }),
     },
     health: () => ({
       instance_id: id,

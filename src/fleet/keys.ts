@@ -62,7 +62,7 @@ export function fleetKeys(prefix: string): FleetKeys {
     perfResults: `${prefix}{perf}:results`,
     dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,
     apiKey: (name) => ({ spend: `${prefix}{keys}:spend`, rpm: `${prefix}{keys}:rpm:${tag(name)}` }),
-    response: (id) => `${prefix}{responses}:${tag(id)}`,
+    response: (id) => `${prefix}{responses}:r:${tag(id)}`,
     responseIndex: `${prefix}{responses}:index`,
     alert: (rule, subject) => `${prefix}{alerts}:${tag(rule)}:${tag(subject)}`,
   }
