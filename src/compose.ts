@@ -274,6 +274,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
     seriesStore: new SeriesStore(store),
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
+    ...(fleet ? { fleet: { instance: fleet.id, claim: (e) => fleet.alerts.claim(e) } } : {}),
     inputs: {
       breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),
       drift: () => ({ tiers: services.observability.drift.snapshot(), ...config.drift }),

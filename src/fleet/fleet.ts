@@ -20,6 +20,7 @@ import { FleetSamples } from './samples.ts'
 import { FleetPerf } from './perf.ts'
 import { FleetDedup } from './dedup.ts'
 import { FleetBudget } from './budget.ts'
+import { FleetAlertGate } from './alerts.ts'
 import { FleetKeyLimits } from './key-limits.ts'
 import { fleetResponseStore } from './responses.ts'
 import type { ResponseStore } from '../proxy/response-store.ts'
@@ -98,6 +99,8 @@ export interface Fleet {
   readonly dedup: FleetDedup
   /** The performance tests' daily token budget, shared. */
   readonly budget: FleetBudget
+  /** Alert webhooks of fleet-wide rules, once per fleet transition. */
+  readonly alerts: FleetAlertGate
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
@@ -216,6 +219,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     samples,
     perf,
     budget: new FleetBudget({ redis, keys }),
+    alerts: new FleetAlertGate({ redis, keys, instanceId: id }),
     dedup: new FleetDedup({ redis, keys, instanceId: id }),
     parts: {
       stats: (opts) => {
