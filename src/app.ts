@@ -3,7 +3,6 @@
  * client's own wire format. It does no I/O of its own; everything arrives in `deps`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { Scalar } from '@scalar/hono-api-reference'
 import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
@@ -23,6 +22,8 @@ import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
 import { registerGemini } from './routes/gemini.ts'
 import { VERSION } from './version.ts'
+import { DOCS_BUNDLE_PATH, registerDocs } from './ui/docs.ts'
+import { registerUi, UI_PUBLIC_PATHS } from './ui/route.ts'
 
 export interface AppOptions {
   readonly startedAt?: number
@@ -57,7 +58,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     },
   })
   app.use('*', requestId({ random: deps.random }))
-  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', '/openapi.json', '/api/hello'] }))
+  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', '/api/hello', ...UI_PUBLIC_PATHS] }))
   // Claude Code's connection warm-up: `HEAD {ANTHROPIC_BASE_URL}/api/hello`, keyless, at every start,
   // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
   // 401/404 nor an audited management call taken from the anonymous rate budget.
@@ -97,9 +98,10 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerGemini(app, deps)
   registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active, ...(opts.fleet ? { fleet: opts.fleet } : {}) })
 
-  app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs' }))
+  app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs', ui: '/ui/' }))
   app.doc31('/openapi.json', openApiInfo)
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Switchyard API' }))
+  registerDocs(app)
+  registerUi(app)
   app.notFound((c) => fail(c, { kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }))
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {

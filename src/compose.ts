@@ -19,6 +19,10 @@ import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
+import { registerLive } from './routes/live.ts'
+import { createLiveRecorder, DAYS_KEPT, type LiveRecorder } from './live/recent.ts'
+import { DailyUsageStore } from './store/usage-daily.ts'
+import type { ConfigFileAccess } from './config/write.ts'
 import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
 import { UsageStore } from './store/usage.ts'
@@ -187,6 +191,10 @@ export interface InstanceRuntime {
   readonly cwd?: string
   /** For alert webhooks (tests point it at a local sink); the global fetch when absent. */
   readonly webhookFetch?: (req: Request) => Promise<Response>
+  /** The config file for `PUT /api/config` (absent: the config cannot be saved from the API). */
+  readonly configFile?: ConfigFileAccess
+  /** Recent requests and timelines (the server keeps one across reloads); a new one when absent. */
+  readonly live?: LiveRecorder
 }
 
 /** A configured instance: every service built and every route registered, with no listener. */
@@ -223,6 +231,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   // Filled in once the performance store is open; until then routing uses live traffic only.
   // deno-lint-ignore prefer-const -- assigned below, after the closure that reads it is made
   let active: ActiveResults | undefined
+  const live = opts.live ?? createLiveRecorder(opts.now ?? systemClock())
   // Built once the services exist (it reads their metrics, stats and drift); the observer and the experiment router forward to it.
   // deno-lint-ignore prefer-const -- assigned below, after the closures that read it are made
   let insights: Insights | undefined
@@ -237,7 +246,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const services = createServices(config, {
     // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
     ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),
-    observers: [insightsObserver], ...(experiments ? { experiments } : {}),
+    observers: [insightsObserver, live.observer], ...(experiments ? { experiments } : {}),
     log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
     ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
     performance: (target, snap, now) => {
@@ -249,6 +258,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   fleet?.registerMetrics(services.observability.metrics.registry)
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
+  const dailyStore = new DailyUsageStore(store, (m) => log.warn(m))
+  live.timeline.seedDays(dailyStore.load(new Date(deps.now() - DAYS_KEPT * 86_400_000).toISOString().slice(0, 10)))
+  live.timeline.onDay = (d) => dailyStore.enqueue(d)
+  dailyStore.start(1_000)
   // Named keys' spend so far (today's counts against the budget), then batched writes.
   if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
@@ -299,8 +312,9 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   // Registered after createApp's middleware, so they run behind the same auth and rate limit.
   registerObservability(app, services)
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
-  registerManagement(app, { raw: opts.rawConfig, reload: opts.reload })
+  registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
   registerInsights(app, insights)
+  registerLive(app, { live, now: deps.now, providers: config.providers.map((p) => p.name), budget: (p, t) => services.routing.limiter.budget?.(p, t) })
   let closed = false
   return {
     app,
@@ -325,6 +339,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       deps.watchdog.stop()
       usageStore.stop()
       usageStore.flush()
+      dailyStore.stop()
       keyStore?.stop()
       perfStore.close()
       store.close()

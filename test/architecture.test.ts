@@ -109,12 +109,15 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
-  'routes': ['config', 'errors.ts', 'formats', 'insights', 'lib', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'routing', 'store', 'usage', 'version.ts'],
-  'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'version.ts'],
+  'live': ['proxy'],
+  'routes': ['config', 'errors.ts', 'formats', 'insights', 'lib', 'live', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routing', 'store', 'usage', 'version.ts'],
+  // The dashboard and /docs embed page assets (uPlot, Scalar's bundle) from the installed packages as text.
+  'ui': ['node_modules'],
+  'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'ui', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'cache', 'config', 'fleet', 'formats', 'insights', 'keys', 'lib', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': ['app.ts', 'cache', 'config', 'fleet', 'formats', 'insights', 'keys', 'lib', 'live', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
-  'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'tokens', 'version.ts'],
+  'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'live', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'tokens', 'version.ts'],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
   // The alerts scenario (harness/alerts.ts) runs a whole instance in process, on a simulated clock.

@@ -8,6 +8,7 @@ import { runRestart, runStatus, runStop } from './status.ts'
 import { runCode } from './code.ts'
 import { runStatusLine } from './statusline.ts'
 import { runModel } from './model.ts'
+import { runUi } from './ui.ts'
 
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
@@ -37,4 +38,5 @@ export const COMMANDS: Record<string, Command> = {
   code: runCode,
   statusline: runStatusLine,
   model: runModel,
+  ui: runUi,
 }

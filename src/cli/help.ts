@@ -15,6 +15,7 @@ Commands:
   status             Is an instance running on the configured port? Version, uptime, streams, tiers
   stop               Stop the running instance (SIGTERM to the PID in the data dir)
   restart            Stop the running instance, then start it again in the background
+  ui                 Open the dashboard (starting the service in the background if needed)
   probe              Run active performance tests once against the configured models and print a table
   perf export FILE   Write the performance store to FILE (JSON)
   perf import FILE   Read a performance store export
@@ -110,6 +111,15 @@ answers; its output goes to DATA_DIR/switchyard.log.
 
 Example:
   switchyard restart`,
+  ui: `switchyard ui [--config PATH] [--port N] [--data-dir DIR]
+
+Starts the service in the background when it is not answering (as \`code\` does), prints the
+dashboard's URL (http://HOST:PORT/ui/) and opens it in a browser where the machine can show one
+(xdg-open with a display, open on macOS, start on Windows; SWITCHYARD_NO_BROWSER=1 never opens
+one). With APIKEY set, the page asks for the key once per browser tab.
+
+Example:
+  switchyard ui`,
   probe: `switchyard probe [--models LIST] [--type T]
 
 Runs active performance tests once against the configured models and prints a table.

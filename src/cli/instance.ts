@@ -9,6 +9,11 @@ import type { Logger } from '../log.ts'
 import { VERSION } from '../version.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import type { Env } from './options.ts'
+import { parseConfig } from '../config/load.ts'
+import { configFileAccess } from '../config/write.ts'
+import { knownTransformer } from '../formats/index.ts'
+import { systemClock } from '../lib/clock.ts'
+import type { LiveRecorder } from '../live/recent.ts'
 
 /** What serving an instance needs of the server's options. */
 export interface ServedOptions {
@@ -19,6 +24,8 @@ export interface ServedOptions {
   readonly configPath?: string
   readonly env: Env
   readonly rawConfig?: unknown
+  /** Recent requests and timelines, kept across reloads. */
+  readonly live?: LiveRecorder
 }
 
 export interface Instance {
@@ -34,8 +41,12 @@ export interface Instance {
 }
 
 export async function buildInstance(config: Config, opts: ServedOptions, reload: () => Promise<string>): Promise<Instance> {
+  // Saving from the API validates exactly as start-up and reload do.
+  const validate = (text: string) => { const r = parseConfig(text, opts.env, { knownTransformer }); return r.ok ? [] : r.error }
   const built = await createInstance(config, {
     dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload, configPath: opts.configPath, env: opts.env, cwd: process.cwd(),
+    ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
+    ...(opts.live ? { live: opts.live } : {}),
   })
   // Load the tokenizer's ranks now rather than inside the first requests' time to first byte.
   built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')

@@ -10,6 +10,8 @@ import type { Logger } from '../log.ts'
 import { runtime } from '../runtime/index.ts'
 import type { Env } from './options.ts'
 import { buildInstance, type Instance } from './instance.ts'
+import { createLiveRecorder, type LiveRecorder } from '../live/recent.ts'
+import { systemClock } from '../lib/clock.ts'
 
 export interface ServerOptions {
   readonly host: string
@@ -22,6 +24,8 @@ export interface ServerOptions {
   readonly env: Env
   /** The file as written, for the redacted `GET /api/config`. */
   readonly rawConfig?: unknown
+  /** Recent requests and timelines; the server makes one when absent. */
+  readonly live?: LiveRecorder
 }
 
 export interface RunningServer {
@@ -33,7 +37,9 @@ export interface RunningServer {
   reload(): Promise<string>
 }
 
-export async function buildServer(config: Config, opts: ServerOptions): Promise<RunningServer> {
+export async function buildServer(config: Config, options: ServerOptions): Promise<RunningServer> {
+  // One recorder of recent requests and timelines for the server's life: a reload keeps the dashboard's history.
+  const opts = { ...options, live: options.live ?? createLiveRecorder(systemClock()) }
   let current: Instance = await buildInstance(config, opts, () => reload())
   // Handlers still working (before a stream is committed) count for draining like open streams.
   let handling = 0

@@ -84,7 +84,7 @@ function banner(config: Config, url: string, path: string | undefined): void {
     'Point Claude Code at it:',
     ...envLines({ host: u.hostname, port: Number(u.port), apiKey: config.apiKey ? '<your APIKEY>' : undefined, apiTimeoutMs: config.apiTimeoutMs }).slice(0, 2).map((l) => `  ${l}`),
     '',
-    `API docs: ${url}/docs   metrics: ${url}/metrics   health: ${url}/health`,
+    `dashboard: ${url}/ui/   API docs: ${url}/docs   metrics: ${url}/metrics   health: ${url}/health`,
   ]
   console.log(lines.join('\n'))
 }

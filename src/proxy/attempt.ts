@@ -4,7 +4,7 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
+import { applyRequestTransformersAsync, pluginRewritesRequests, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { readFile } from 'node:fs/promises'
@@ -12,6 +12,7 @@ import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budge
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { buildCall, callUpstream, exchangeServiceAccountJwt, type CallLimits } from './upstream.ts'
 import { googleTokens, type GoogleTokens } from './google-auth.ts'
+import { passthroughText } from './passthrough.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { TransformerUse } from '../config/types.ts'
@@ -104,7 +105,11 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
   const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], { model: t.model, format: t.provider.format })
-  const call = { ...buildCall(t, rc.finishBody ? rc.finishBody(upBody) : upBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream }), ...(responseOut ? { responseOut } : {}) }
+  const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody
+  // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.
+  const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewritesRequests(chainOf(t)) ? rc.rawBody : undefined
+  const text = raw === undefined ? undefined : passthroughText(raw, req.body, finalBody)
+  const call = { ...buildCall(t, finalBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, ...(text === undefined ? {} : { text }) }), ...(responseOut ? { responseOut } : {}) }
   for (let n = 0; ; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })

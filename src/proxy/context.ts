@@ -30,6 +30,8 @@ export interface RequestContext {
   body: JsonObject
   /** The input-token estimate of `body`; 0 until routed. */
   estimatedInputTokens: number
+  /** The client's JSON text, for a same-format body sent as is (passthrough.ts); dropped at the commit point. */
+  rawBody: string | undefined
   /**
    * The plan's targets after the one that committed, where a stream that breaks may be
    * continued (continue.ts); set by `pipeline.ts` when `Router.continueStreams` is on.
@@ -39,7 +41,7 @@ export interface RequestContext {
   readonly finishBody?: (body: JsonObject) => JsonObject
 }
 
-export function newContext(req: ClientRequest, deps: Deps): RequestContext {
+export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): RequestContext {
   return {
     req,
     deps,
@@ -50,6 +52,7 @@ export function newContext(req: ClientRequest, deps: Deps): RequestContext {
     },
     body: req.body,
     estimatedInputTokens: 0,
+    rawBody,
   }
 }
 

@@ -14,9 +14,12 @@ import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
 import type { ClientRequest } from './types.ts'
 
-/** Serves one client request end to end; never throws for upstream trouble. */
-export async function handle(req: ClientRequest, deps: Deps): Promise<Response> {
-  const ctx = newContext(req, deps)
+/**
+ * Serves one client request end to end; never throws for upstream trouble. `rawBody` is the
+ * client's JSON text, which a same-format target may be sent as is (passthrough.ts).
+ */
+export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): Promise<Response> {
+  const ctx = newContext(req, deps, rawBody)
   const { trace } = ctx
   const route = await decideRoute(ctx)
   if (!route.ok) return fail(ctx, route.error)
@@ -35,6 +38,7 @@ export async function handle(req: ClientRequest, deps: Deps): Promise<Response> 
     const { outcome, hedge } = await attemptHedged(ctx, target, rest)
     const left = hedge ? rest.filter((r) => r !== hedge) : rest
     if (outcome.ok) {
+      ctx.rawBody = undefined
       // A hedge may have answered first: the trace names the target that did.
       Object.assign(trace, { target: outcome.value.target.key, tier: outcome.value.target.tier })
       // A stream that breaks after this point may be continued on these (stream.ts, continue.ts).

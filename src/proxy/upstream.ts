@@ -65,8 +65,8 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
   return h
 }
 
-/** The upstream request for a body already in the upstream's format. */
-export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean }): UpstreamCall {
+/** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
+export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean; text?: string }): UpstreamCall {
   const headers = upstreamHeaders(t, opts.client, opts.sameFormat)
   if (t.provider.format === 'gemini') {
     // Gemini names the model and the streaming mode in the URL, not the body.
@@ -76,7 +76,7 @@ export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: He
   // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
   const keepQuery = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?')
   const url = keepQuery ? t.provider.baseUrl + opts.query : t.provider.baseUrl
-  return { url, headers, body: JSON.stringify(body), stream: opts.stream }
+  return { url, headers, body: opts.text ?? JSON.stringify(body), stream: opts.stream }
 }
 
 /**

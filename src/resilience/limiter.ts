@@ -4,7 +4,7 @@
  * target whose provider is over budget rather than waiting on it while another can serve.
  */
 import type { ProviderLimits } from '../config/types.ts'
-import { bucketFull, bucketSettle, bucketTake, perMinute } from './bucket.ts'
+import { bucketFull, bucketRefill, bucketSettle, bucketTake, perMinute } from './bucket.ts'
 import type { Bucket } from './bucket.ts'
 
 export type LimitReason = 'rpm' | 'tpm' | 'concurrency'
@@ -29,6 +29,15 @@ export interface RateLimiter {
   tryAcquire(provider: string, estTokens: number, now: number): Acquired | Promise<Acquired>
   blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }>
   inFlight(provider: string): number
+  /** What is left of each limit now (`GET /v1/rate-budgets`); a limiter that cannot tell cheaply (fleet mode, in Redis) has none. */
+  budget?(provider: string, now: number): ProviderBudget | undefined
+}
+
+/** Per limit: its size per minute (or concurrent requests) and what is left now. */
+export interface ProviderBudget {
+  readonly rpm?: { readonly limit: number; readonly left: number }
+  readonly tpm?: { readonly limit: number; readonly left: number }
+  readonly concurrency?: { readonly limit: number; readonly left: number }
 }
 
 interface ProviderState {
@@ -108,6 +117,19 @@ export class ProviderLimiter implements RateLimiter {
   get limited(): boolean {
     for (const l of this.#limits.values()) if (l.rpm !== undefined || l.tpm !== undefined || l.maxConcurrent !== undefined) return true
     return false
+  }
+
+  /** What is left of each limit a provider has at `now` (for `/v1/rate-budgets`); undefined when it has none. */
+  budget(provider: string, now: number): ProviderBudget | undefined {
+    const lim = this.#limits.get(provider)
+    if (!lim || (lim.rpm === undefined && lim.tpm === undefined && lim.maxConcurrent === undefined)) return undefined
+    const st = this.#stateOf(provider, lim, now)
+    const left = (b: Bucket | undefined, limit: number) => Math.floor(b ? bucketRefill(b, now, perMinute(limit)).tokens : limit)
+    return {
+      ...(lim.rpm !== undefined ? { rpm: { limit: lim.rpm, left: left(st.rpm, lim.rpm) } } : {}),
+      ...(lim.tpm !== undefined ? { tpm: { limit: lim.tpm, left: left(st.tpm, lim.tpm) } } : {}),
+      ...(lim.maxConcurrent !== undefined ? { concurrency: { limit: lim.maxConcurrent, left: Math.max(0, lim.maxConcurrent - st.inFlight) } } : {}),
+    }
   }
 
   /** In-flight requests for a provider (for `/v1/latencies`). */

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from '../formats/index.ts'
 import { handle } from '../proxy/pipeline.ts'
-import { clientBody, toClientRequest } from './client-request.ts'
+import { clientBody, rawBodyOf, toClientRequest } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
 const chatRoute = (path: string, withPreset: boolean) =>
@@ -30,7 +30,7 @@ const chatRoute = (path: string, withPreset: boolean) =>
 
 /** `POST /v1/chat/completions` and its preset twin. */
 export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(chatRoute('/v1/chat/completions', false), async (c) => handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c) }), deps))
+  app.openapi(chatRoute('/v1/chat/completions', false), async (c) => handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c) }), deps, await rawBodyOf(c)))
   app.openapi(chatRoute('/preset/{name}/v1/chat/completions', true), async (c) =>
-    handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c), preset: c.req.param('name') }), deps))
+    handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c), preset: c.req.param('name') }), deps, await rawBodyOf(c)))
 }

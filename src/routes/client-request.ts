@@ -6,6 +6,16 @@ import { requestIdOf } from '../middleware/request-id.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
 /**
+ * The request's JSON text as the validator read it (Hono keeps it), or undefined when it was
+ * not read as text. Never reads the body itself.
+ */
+export function rawBodyOf(c: Context): Promise<string | undefined> | undefined {
+  // Hono types the cache by value but stores the promise of it.
+  const text = c.req.bodyCache.text as unknown
+  return text instanceof Promise ? (text as Promise<string>) : typeof text === 'string' ? Promise.resolve(text) : undefined
+}
+
+/**
  * The request body as the client sent it, once the route's schema accepted it. Not the schema's
  * output: that copies objects by assignment, which drops a key named `__proto__` (and gives the
  * copy an odd prototype), while the body must reach the upstream with every field it had.

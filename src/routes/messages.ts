@@ -7,7 +7,7 @@ import {
   AnthropicMessagesRequestSchema,
 } from '../formats/index.ts'
 import { handle } from '../proxy/pipeline.ts'
-import { clientBody, toClientRequest } from './client-request.ts'
+import { clientBody, rawBodyOf, toClientRequest } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
 const PresetParam = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'fast' }) })
@@ -50,8 +50,8 @@ const countTokensRoute = createRoute({
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(messagesRoute('/v1/messages', false), async (c) => handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c) }), deps))
+  app.openapi(messagesRoute('/v1/messages', false), async (c) => handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c) }), deps, await rawBodyOf(c)))
   app.openapi(messagesRoute('/preset/{name}/v1/messages', true), async (c) =>
-    handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c), preset: c.req.param('name') }), deps))
+    handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c), preset: c.req.param('name') }), deps, await rawBodyOf(c)))
   app.openapi(countTokensRoute, async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200))
 }

@@ -8,7 +8,7 @@ import type { StatementSync } from 'node:sqlite'
 import { emptyTotals, PairTotalsMap } from '../usage/ledger.ts'
 import type { PairTotals } from '../usage/ledger.ts'
 import type { Store } from './db.ts'
-import { timerDelay } from '../lib/clock.ts'
+import { FlushTimer, inTransaction } from './batch.ts'
 
 const MIGRATION = `
 CREATE TABLE usage_totals (
@@ -52,7 +52,7 @@ export class UsageStore {
   readonly #failure: StatementSync
   #queued = 0
   #scheduled = false
-  #timer: ReturnType<typeof setInterval> | undefined
+  readonly #timer = new FlushTimer(() => this.#flushLogged())
 
   constructor(store: Store, options: UsageStoreOptions = {}) {
     const { maxBatch = 512, schedule = (fn) => void setTimeout(fn, 0), log = () => {} } = options
@@ -82,35 +82,25 @@ export class UsageStore {
 
   /** Flush every `intervalMs` until `stop()`; the timer does not keep the process alive. */
   start(intervalMs: number): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.#flushLogged(), timerDelay(intervalMs))
-    ;(this.#timer as { unref?: () => void }).unref?.()
+    this.#timer.start(intervalMs)
   }
 
   /** Stop the timer and write whatever is pending (for shutdown). */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = undefined
-    this.#flushLogged()
+    this.#timer.stop()
   }
 
   /** Write all pending deltas in one transaction, synchronously; returns the pairs written. */
   flush(): number {
     this.#scheduled = false
     if (this.#pending.size === 0) return 0
-    const db = this.#store.db
-    db.exec('BEGIN')
-    try {
+    inTransaction(this.#store.db, () => {
       for (const { tier, target, totals: t } of this.#pending.values()) {
         this.#totals.run(tier, target, t.requests, t.inputTokens, t.outputTokens, t.cacheReadTokens,
           t.cacheCreationTokens, t.costUsd, t.unknownCostRequests, t.estimatedRequests)
         for (const [reason, n] of Object.entries(t.failures)) this.#failure.run(tier, target, reason, n)
       }
-      db.exec('COMMIT')
-    } catch (e) {
-      db.exec('ROLLBACK')
-      throw e
-    }
+    })
     const written = this.#pending.size
     this.#pending.clear()
     this.#queued = 0

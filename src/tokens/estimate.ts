@@ -3,9 +3,9 @@
  * down by component, memoised per content block, plus a long-context decision that skips
  * tokenizing when byte bounds already settle it. Rules are documented in docs/tokens.md.
  */
-import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base'
 import type { JsonObject } from '../formats/types.ts'
 import type { TokenCache } from './cache.ts'
+import { countCl100k } from './cl100k.ts'
 import { isOnePiece, pieceEnd } from './pieces.ts'
 import { walkBody } from './walk.ts'
 import type { TokenComponent } from './walk.ts'
@@ -34,17 +34,14 @@ export interface LongContextDecision {
  */
 export const MAX_TOKEN_BYTES = 128
 
-// Special-token strings in user text (e.g. "<|endoftext|>") are counted as ordinary text;
-// gpt-tokenizer would otherwise throw on them.
-const NO_SPECIAL: { readonly disallowedSpecial: Set<string> } = { disallowedSpecial: new Set() }
-
 /**
- * cl100k_base token count of `text`, with special-token strings treated as plain text, in time
- * linear in its length (long runs are cut, see pieces.ts).
+ * cl100k_base token count of `text`, with special-token strings (e.g. "<|endoftext|>") treated
+ * as plain text, in time linear in its length (long runs are cut, see pieces.ts). The counter
+ * is cl100k.ts (a compact rank table), not gpt-tokenizer's.
  */
 export function countText(text: string): number {
   if (text.length === 0) return 0
-  if (isOnePiece(text)) return countTokens(text, NO_SPECIAL)
+  if (isOnePiece(text)) return countCl100k(text)
   return countPieces(text, () => false) ?? 0
 }
 
@@ -54,7 +51,7 @@ function countPieces(text: string, over: () => boolean): number | undefined {
   for (let start = 0; start < text.length;) {
     if (over()) return undefined
     const end = pieceEnd(text, start)
-    n += countTokens(text.slice(start, end), NO_SPECIAL)
+    n += countCl100k(text.slice(start, end))
     start = end
   }
   return n
@@ -130,7 +127,7 @@ function budgetedCounter(budget: EstimateBudget): BudgetedCounter {
     count(text: string): number {
       c.exact = true
       if (text.length === 0) return 0
-      const n = over() ? undefined : isOnePiece(text) ? countTokens(text, NO_SPECIAL) : countPieces(text, over)
+      const n = over() ? undefined : isOnePiece(text) ? countCl100k(text) : countPieces(text, over)
       if (n !== undefined) return n
       c.exact = false
       return Math.ceil(utf8Length(text) / APPROX_BYTES_PER_TOKEN)

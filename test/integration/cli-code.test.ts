@@ -56,7 +56,7 @@ describe('switchyard code', () => {
     const port = await freePort()
     const gate = join(s.dir, 'gate')
     const run = runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', '-p', 'hello world', '--model', 'sonnet'], {
-      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gate, FAKE_CLAUDE_EXIT: '7', CLAUDE_CODE_USE_BEDROCK: '1' },
+      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gate, FAKE_CLAUDE_EXIT: '7', CLAUDE_CODE_USE_BEDROCK: '1', CI: undefined },
       timeoutMs: 60_000,
     })
     await until(() => existsSync(join(s.out('a'), 'started')), 'the fake claude to start')

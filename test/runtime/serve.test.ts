@@ -75,6 +75,12 @@ describe('runtime: the shipped forms serve the same suite', { skip: !isBun && 's
       try {
         const health = await fetch(`${p.url}/health`)
         assert.equal(((await health.json()) as { status: string }).status, 'ok')
+        // The dashboard and the docs bundle are embedded in every shipped form.
+        for (const asset of ['/ui/', '/ui/app.js', '/ui/uplot.js', '/docs/scalar.js']) {
+          const res = await fetch(`${p.url}${asset}`)
+          assert.equal(res.status, 200, asset)
+          assert.ok((await res.text()).length > 1000, asset)
+        }
 
         const ok = await streamEvents(p.url, 'oai,mock-o:chunks=8')
         assert.equal(ok.status, 200)

@@ -113,6 +113,11 @@ export function unregisterTransformer(name: string, request?: RequestStep): void
 
 const lookup = (name: string): Builtin | undefined => PLUGINS.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined)
 
+/** Whether a chain runs a plugin's request step (user code, which may change the body in place). */
+export function pluginRewritesRequests(uses: readonly TransformerUse[]): boolean {
+  return uses.some((u) => PLUGINS.get(u.name)?.request !== undefined)
+}
+
 /** Whether `name` is a transformer we implement or a plugin registered (names are case-sensitive, as in CCR). */
 export function knownTransformer(name: string): boolean {
   return PLUGINS.has(name) || Object.hasOwn(BUILTINS, name)

@@ -1,0 +1,108 @@
+/**
+ * RSS of every process of a Switchyard instance: idle (after one request, so the tokenizer and
+ * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
+ * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
+ *
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
+ *
+ * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
+ * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
+ * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { freePort, killStarted, readProc } from './stress/proc.ts'
+import { PATHS, requestBody, runStreams } from './stress/run.ts'
+import { ccrConfig, startMockProcess, viaProxy } from './stress/switchyard.ts'
+import { fmt, markdownTable } from './stress/stats.ts'
+
+const LIMIT = '65000'
+if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined) {
+  // The load generator's own fetch must not queue at 256 (see harness/README.md).
+  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: LIMIT } })
+  process.exit(r.status ?? 1)
+}
+
+const { values: v } = parseArgs({
+  options: {
+    runtime: { type: 'string', default: 'bun' }, root: { type: 'string' }, relaunch: { type: 'boolean', default: false },
+    streams: { type: 'string', default: '1000' }, burst: { type: 'string', default: '5000' }, json: { type: 'string' },
+    'deno-flags': { type: 'string', default: '' },
+  },
+})
+const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
+const STREAM_MODEL = 'mock-stream:chunks=20:delay=10'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** The pid and every descendant (Bun's relaunch child, Deno's none). */
+function tree(pid: number): number[] {
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/)) if (task) out.push(Number(task))
+    } catch { /* gone */ }
+  }
+  return out
+}
+
+const rssOf = (pids: readonly number[]) => pids.map((p) => readProc(p)?.rssMb ?? Number.NaN)
+
+async function main(): Promise<void> {
+  const mock = await startMockProcess()
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-memory-'))
+  const port = await freePort()
+  const config = join(dir, 'config.json')
+  writeFileSync(config, JSON.stringify(ccrConfig(mock.url, 'openai', ['mock-stream'], port)))
+  const cmd = v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
+  const args = [...(v.runtime === 'deno' ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])] : []), join(ROOT, 'src/cli.ts'), 'start', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', ':memory:', '--max-streams', '20000']
+  const env: Record<string, string | undefined> = { ...process.env }
+  if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS
+  const proxy = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
+  const url = `http://127.0.0.1:${port}`
+  try {
+    for (let i = 0; ; i++) {
+      if (i > 300) throw new Error('proxy did not answer /health within 30 s')
+      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break
+      await sleep(100)
+    }
+    const headers = { 'content-type': 'application/json', 'x-api-key': 'harness', 'anthropic-version': '2023-06-01' }
+    const warm = await fetch(url + PATHS.anthropic, { method: 'POST', headers, body: requestBody('anthropic', viaProxy('mock-stream:chunks=5:delay=0'), false) })
+    if (warm.status !== 200) throw new Error(`warm-up request answered ${warm.status}`)
+    await warm.arrayBuffer()
+    await sleep(3_000)
+    const pids = tree(proxy.pid!)
+    const idle = rssOf(pids)
+    const peak = [...idle]
+    const timer = setInterval(() => rssOf(pids).forEach((r, i) => { peak[i] = Math.max(peak[i]!, r) }), 25)
+    const run = (n: number) => runStreams({ url, clientFormat: 'anthropic', streams: n, chunks: 20, tokensPerChunk: 1, model: viaProxy(STREAM_MODEL), timeoutMs: 120_000 })
+    const r1 = await run(Number(v.streams))
+    const at1k = [...peak]
+    peak.fill(0)
+    const r5 = await run(Number(v.burst))
+    clearInterval(timer)
+    const atBurst = [...peak]
+    await sleep(3_000)
+    const after = rssOf(pids)
+    const mockRss = readProc(mock.pid)?.rssMb ?? Number.NaN
+    const rows = pids.map((p, i) => [
+      i === 0 ? `proxy (${v.runtime}${v.relaunch && pids.length > 1 ? ', relaunch parent' : ''})` : 'proxy (relaunched child)',
+      String(p), fmt(idle[i]!, 1), fmt(at1k[i]!, 1), fmt(atBurst[i]!, 1), fmt(after[i]!, 1),
+    ])
+    if (pids.length > 1) rows.push(['proxy, all processes', '', ...[idle, at1k, atBurst, after].map((xs) => fmt(xs.reduce((s, x) => s + x, 0), 1))])
+    rows.push(['mock (bun)', String(mock.pid), '', '', '', fmt(mockRss, 1)])
+    console.log(`root ${ROOT}; ${v.streams} streams: ${r1.completed}/${r1.streams} complete; burst ${v.burst}: ${r5.completed}/${r5.streams} complete`)
+    console.log(markdownTable(['process', 'pid', 'idle RSS MB', `peak RSS MB, ${v.streams} streams`, `peak RSS MB, ${v.burst}-stream burst`, 'RSS MB 3 s after the burst'], rows))
+    if (v.json) writeFileSync(v.json, JSON.stringify({ root: ROOT, runtime: v.runtime, pids, idle, at1k, atBurst, after, mockRss, complete: [r1.completed, r5.completed] }, null, 2))
+    if (r1.failed + r5.failed > 0) { console.error(r1.sampleErrors, r5.sampleErrors); process.exitCode = 1 }
+  } finally {
+    proxy.kill('SIGTERM')
+    await mock.stop()
+    rmSync(dir, { recursive: true, force: true })
+    killStarted()
+  }
+}
+
+await main()

@@ -1,0 +1,346 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core,
+ * against a real instance on 127.0.0.1 (the demo mock upstream behind it, a config file in a
+ * temp dir), under Bun and under Deno. Skipped, with the reason printed, when Chromium is
+ * missing, except in CI, which installs it and fails without it (.ci/run). `UI_SCREENSHOTS=docs/ui` also writes the screenshots.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { startMockServer } from '../../src/demo/server.ts'
+import { buildServer, type RunningServer } from '../../src/cli/server.ts'
+import { parseConfig } from '../../src/config/load.ts'
+import { knownTransformer } from '../../src/formats/index.ts'
+import { createLogger } from '../../src/log.ts'
+import { UI_PAGE_BYTES } from '../../src/ui/route.ts'
+import { openerFor, runUi } from '../../src/cli/ui.ts'
+
+const API_KEY = 'ui-test-key-not-a-secret'
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const chromiumPresent = () => existsSync(CHROMIUM)
+
+function configText(mockUrl: string): string {
+  return `{
+  // Switchyard UI test config: the comment, $VAR references and CUSTOM_UNKNOWN must survive a save.
+  "APIKEY": "$SY_UI_KEY",
+  "LOG": false,
+  "Providers": [
+    { "name": "mock", "api_base_url": "${mockUrl}/v1/messages", "api_key": "\${SY_UI_UPSTREAM_KEY}",
+      "models": ["fast:ttft=20:delay=5", "slow:ttft=120:delay=20", "bad:status=500"], "transformer": { "use": ["Anthropic"] },
+      "pricing": { "input_per_million": 3, "output_per_million": 15 } },
+    { "name": "oai", "api_base_url": "${mockUrl}/v1/chat/completions", "api_key": "sk-literal-upstream-secret", "models": ["gpt-mock"] }
+  ],
+  "Router": { "default": "mock,fast:ttft=20:delay=5", "background": "oai,gpt-mock", "think": "mock,slow:ttft=120:delay=20" },
+  "CUSTOM_UNKNOWN": { "keep": ["me", 1] },
+  "performance": { "enabled": false, "dailyTokenBudget": 50000 }
+}
+`
+}
+
+interface UiInstance {
+  readonly url: string
+  readonly path: string
+  readonly dir: string
+  readonly server: RunningServer
+  stop(): Promise<void>
+}
+
+async function startUiInstance(): Promise<UiInstance> {
+  const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+  const dir = mkdtempSync(join(tmpdir(), 'sy-ui-'))
+  const path = join(dir, 'config.json')
+  writeFileSync(path, configText(mock.url))
+  const env = { SY_UI_KEY: API_KEY, SY_UI_UPSTREAM_KEY: 'sk-env-upstream' }
+  const parsed = parseConfig(configText(mock.url), env, { knownTransformer })
+  if (!parsed.ok) throw new Error(parsed.error.join('; '))
+  const server = await buildServer(parsed.value.config, {
+    host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), log: createLogger({ enabled: false }), configPath: path, env, rawConfig: parsed.value.raw,
+  })
+  return {
+    url: server.url, path, dir, server,
+    stop: async () => {
+      await server.shutdown(1000)
+      await mock.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Sends `n` requests to `model` (non-streaming and streaming alternately), ignoring failures. */
+async function traffic(url: string, model: string, n: number): Promise<void> {
+  await Promise.all(Array.from({ length: n }, (_, i) => fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: JSON.stringify({ model, max_tokens: 64, stream: i % 2 === 1, messages: [{ role: 'user', content: `hello ${i}` }] }),
+  }).then((r) => r.text()).catch(() => '')))
+}
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions', '--mute-audio',
+  '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication',
+]
+
+
+const skip = chromiumPresent() || process.env.SWITCHYARD_REQUIRE_BROWSER ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+if (skip) console.log(`ui browser tests skipped: ${skip}`)
+
+type Browser = import('playwright-core').Browser
+type Page = import('playwright-core').Page
+
+const VIEWS = ['overview', 'targets', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
+
+describe('dashboard in Chromium', { skip }, () => {
+  let ui: UiInstance
+  let browser: Browser
+  let page: Page
+  const consoleErrors: string[] = []
+  const offInstance: string[] = []
+
+  before(async () => {
+    ui = await startUiInstance()
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 })
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    page = await ctx.newPage()
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`) })
+    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`))
+    page.on('request', (r) => { if (!r.url().startsWith(`${ui.url}/`) && !/^(data|blob):/.test(r.url())) offInstance.push(r.url()) })
+    await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 6)
+  })
+  after(async () => {
+    await browser?.close()
+    await ui?.stop()
+  })
+
+  const open = async (view: string) => {
+    await page.goto(`${ui.url}/ui/#${view}`)
+    await page.waitForSelector(`main[data-view="${view}"][data-updated]`, { timeout: 10_000 })
+  }
+
+  it('asks for the API key, keeps it for the tab, and then shows data', async () => {
+    await page.goto(`${ui.url}/ui/`)
+    await page.waitForSelector('dialog#login[open]', { timeout: 10_000 })
+    await page.fill('#login-key', API_KEY)
+    await page.click('#login-form button[type=submit]')
+    await page.waitForSelector('main[data-view="overview"][data-updated]', { timeout: 10_000 })
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('switchyard.apiKey')), API_KEY)
+    // The 401 of the first load is the only failed request; it is not a console error of the page's own.
+    consoleErrors.length = 0
+  })
+
+  it('renders every view with no console error and no request off the instance, first paint under 1 s', async () => {
+    for (const v of VIEWS) {
+      await open(v)
+      assert.ok((await page.locator('main').innerText()).length > 40, `${v} is empty`)
+    }
+    // Keyboard: the view tabs are links in the tab order, and Enter opens one.
+    await page.focus('#tabs a[href="#usage"]')
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('main[data-view="usage"][data-updated]')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')])
+    const csv = readFileSync((await download.path())!, 'utf8')
+    assert.match(csv, /^day_utc,tier,target,requests,errors,input_tokens,output_tokens,cost_usd\n\d{4}-\d\d-\d\d,/)
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1)
+    assert.ok(fcp > 0 && fcp < 1000, `first contentful paint ${fcp} ms`)
+    console.log(`ui: first contentful paint ${Math.round(fcp)} ms, page weight ${UI_PAGE_BYTES} bytes`)
+    await page.goto(`${ui.url}/docs`)
+    await page.waitForFunction(() => document.body.innerText.includes('Switchyard'), undefined, { timeout: 20_000 })
+    assert.deepEqual(offInstance, [])
+    assert.deepEqual(consoleErrors, [])
+    assert.ok(UI_PAGE_BYTES < 150_000, `page weight ${UI_PAGE_BYTES} bytes`)
+  })
+
+  it('Fleet shows one row per instance when /health has a fleet block', async () => {
+    // The fleet block as fleet mode's /health serves it (a single instance here has none).
+    await page.route(`${ui.url}/health`, async (route) => {
+      const real = await (await route.fetch()).json() as Record<string, unknown>
+      await route.fulfill({ json: { ...real, fleet: { instance_id: 'sy-a', state: 'ok', redis: 'redis://***@10.0.0.5:6379', redis_latency_ms: 0.8, perf_leader: true,
+        members: [{ id: 'sy-a', ttl_ms: 9000, self: true, version: '0.1.0', host: '10.0.0.1' }, { id: 'sy-b', ttl_ms: 7000, self: false, version: '0.1.0', host: '10.0.0.2' }] } } })
+    })
+    try {
+      await open('fleet')
+      assert.equal(await page.locator('#fl tbody tr').count(), 2)
+      assert.match(await page.locator('#fl').innerText(), /sy-b[\s\S]*10\.0\.0\.2/)
+    } finally {
+      await page.unroute(`${ui.url}/health`)
+    }
+  })
+
+  it('numbers move while traffic flows, and the charts are drawn', async () => {
+    await open('requests')
+    const rows = async () => Number((await page.locator('#rq-count').innerText()).split(' of ')[1])
+    const before = await rows()
+    await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 8)
+    await page.waitForFunction((n) => Number(document.getElementById('rq-count')?.textContent?.split(' of ')[1]) > n, before, { timeout: 8_000 })
+    assert.ok(await rows() >= before + 8)
+    await open('overview')
+    const rps = () => page.locator('#stat-rps .value').innerText()
+    const first = await rps()
+    await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 20)
+    await page.waitForFunction((v) => document.querySelector('#stat-rps .value')?.textContent !== v, first, { timeout: 8_000 })
+    const inked = await page.evaluate(() => {
+      const c = document.querySelector('#ch-rps canvas') as HTMLCanvasElement | null
+      if (!c) return 0
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+      let n = 0
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++
+      return n
+    })
+    assert.ok(inked > 500, `chart canvas has ${inked} drawn pixels`)
+  })
+
+  it('shows a breaker opened by a failing upstream within a few seconds', async () => {
+    await open('targets')
+    await traffic(ui.url, 'mock,bad:status=500', 8)
+    const cell = page.locator('tr[data-target="mock,bad:status=500"] td[data-breaker]')
+    await page.waitForFunction(() => {
+      const td = document.querySelector('tr[data-target="mock,bad:status=500"] td[data-breaker]') as HTMLElement | null
+      return td !== null && td.dataset.breaker !== 'closed'
+    }, undefined, { timeout: 5_000 })
+    assert.match(await cell.innerText(), /open/)
+  })
+
+  it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {
+    const seen = async () => ((await (await fetch(`${ui.url}/v1/requests`, { headers: { 'x-api-key': API_KEY } })).json()) as { requests: unknown[] }).requests.length
+    const requestsBefore = await seen()
+    await open('config')
+    const text = await page.inputValue('#cf-text')
+    assert.doesNotMatch(text, /sk-literal-upstream-secret/)
+    await page.fill('#cf-text', text.replace('"background": "oai,gpt-mock"', '"background": "mock,slow:ttft=120:delay=20"'))
+    // A stream in flight while the config is saved and reloaded finishes normally.
+    const inFlight = fetch(`${ui.url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({ model: 'mock,slow:ttft=120:delay=20:chunks=40', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'long' }] }),
+    }).then((r) => r.text())
+    await page.click('#cf-save')
+    await page.waitForSelector('#cf-result .notice.ok', { timeout: 10_000 })
+    assert.match(await inFlight, /message_stop/)
+    const saved = readFileSync(ui.path, 'utf8')
+    for (const kept of ['"$SY_UI_KEY"', '"${SY_UI_UPSTREAM_KEY}"', '"sk-literal-upstream-secret"', '"CUSTOM_UNKNOWN": { "keep": ["me", 1] }', '// Switchyard UI test config']) {
+      assert.ok(saved.includes(kept), `${kept} lost:\n${saved}`)
+    }
+    assert.match(saved, /"background": "mock,slow:ttft=120:delay=20"/)
+    assert.equal(readdirSync(ui.dir).filter((f) => f.endsWith('.bak')).length, 1)
+    const plan = await (await fetch(`${ui.url}/v1/routing/plan?scenario=background`, { headers: { 'x-api-key': API_KEY } })).json() as { target: string }
+    assert.equal(plan.target, 'mock,slow:ttft=120:delay=20', 'the saved config was reloaded')
+    assert.ok(await seen() >= requestsBefore, 'the reload kept the recent requests')
+
+    await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"think": "mock,slow:ttft=120:delay=20"', '"think": "nowhere,model"'))
+    await page.click('#cf-save')
+    await page.waitForSelector('#cf-result .notice.bad', { timeout: 10_000 })
+    // Chromium logs the expected 400 answer as a failed resource: that one line is not a page error.
+    const refused = consoleErrors.splice(0).filter((e) => !/status of 400/.test(e))
+    assert.deepEqual(refused, [])
+    assert.match(await page.locator('#cf-issues').innerText(), /line \d+\s*Router\.think: .*nowhere/)
+    assert.equal(readFileSync(ui.path, 'utf8'), saved, 'a refused edit leaves the file alone')
+  })
+
+  it('starts a performance test from the page and watches it complete', async () => {
+    await open('performance')
+    await page.waitForSelector('#pf-models input[name=model]')
+    await page.click('#pf-start')
+    await page.waitForSelector('#pf-job-status[data-status="done"]', { timeout: 30_000 })
+    await page.waitForFunction(() => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'), undefined, { timeout: 15_000 })
+    assert.deepEqual(consoleErrors, [])
+    assert.deepEqual(offInstance, [])
+  })
+
+  const shots = process.env.UI_SCREENSHOTS
+  it('writes a screenshot of every view in light and dark (UI_SCREENSHOTS=dir only)', { skip: shots ? false : 'set UI_SCREENSHOTS=docs/ui to write them' }, async () => {
+    for (const m of ['mock,fast:ttft=20:delay=5', 'mock,slow:ttft=120:delay=20', 'oai,gpt-mock']) await traffic(ui.url, m, 12)
+    await traffic(ui.url, 'mock,bad:status=500', 6)
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme })
+      // Every view in light; the dark theme of the busiest ones (the page follows the system setting).
+      for (const v of scheme === 'light' ? VIEWS : ['overview', 'targets', 'config'] as const) {
+        await open(v)
+        await page.waitForTimeout(v === 'performance' ? 2500 : 600)
+        if (v === 'config') {
+          // Show a refused edit: the problem is listed with its line, and nothing is written.
+          await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"dailyTokenBudget": 50000', '"dailyTokenBudget": "lots"'))
+          await page.click('#cf-validate')
+          await page.waitForSelector('#cf-result .notice.bad')
+        }
+        await page.screenshot({ path: join(shots!, `${v}-${scheme}.png`) })
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' })
+  })
+})
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+describe('switchyard ui', () => {
+  const quiet = async (f: () => Promise<number>) => {
+    const printed: string[] = []
+    const [log, err] = [console.log, console.error]
+    console.log = (...a: unknown[]) => { printed.push(a.join(' ')) }
+    console.error = (...a: unknown[]) => { printed.push(a.join(' ')) }
+    try {
+      return { code: await f(), printed }
+    } finally {
+      console.log = log
+      console.error = err
+    }
+  }
+
+  it('prints the running instance dashboard URL, and opens a browser only where one can be shown', async () => {
+    const ui = await startUiInstance()
+    try {
+      const port = Number(new URL(ui.url).port)
+      const { code, printed } = await quiet(() => runUi({ command: 'ui', rest: [], passthrough: [], config: ui.path, port, dataDir: join(ui.dir, 'data'), shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SY_UI_KEY: API_KEY }, {
+        start: () => { throw new Error('must not start a second service') },
+      }))
+      assert.equal(code, 0)
+      assert.equal(printed[0], `dashboard: ${ui.url}/ui/`)
+      assert.match(printed.join('\n'), /asks for the APIKEY/)
+    } finally {
+      await ui.stop()
+    }
+    assert.equal(openerFor('linux', {}), undefined)
+    assert.deepEqual(openerFor('linux', { DISPLAY: ':0' }), ['xdg-open'])
+    assert.deepEqual(openerFor('darwin', {}), ['open'])
+  })
+
+  it('starts the service when none answers (as code does), then prints its URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-ui-cli-'))
+    let server: RunningServer | undefined
+    let stopMock: (() => Promise<void>) | undefined
+    try {
+      const port = await freePort()
+      const { code, printed } = await quiet(() => runUi({ command: 'ui', rest: [], passthrough: [], port, dataDir: dir, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SWITCHYARD_CONFIG: join(dir, 'none.json') }, {
+        // What the detached `switchyard start` does, in this process: serve a config on the asked port.
+        start: async (o) => {
+          const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+          stopMock = () => mock.stop()
+          const parsed = parseConfig(JSON.stringify({ LOG: false, Providers: [{ name: 'm', api_base_url: `${mock.url}/v1/messages`, api_key: 'k', models: ['x'] }], Router: { default: 'm,x' } }), {}, { knownTransformer })
+          if (!parsed.ok) throw new Error(parsed.error.join('; '))
+          server = await buildServer(parsed.value.config, { host: o.host, port: o.port, dataDir: o.dataDir, log: createLogger({ enabled: false }), env: {} })
+          return { ok: true, pid: undefined }
+        },
+      }))
+      assert.equal(code, 0)
+      assert.match(printed.join('\n'), /starting the service/)
+      assert.equal(printed.at(-1), `dashboard: http://127.0.0.1:${port}/ui/`)
+      assert.equal((await fetch(`http://127.0.0.1:${port}/ui/`)).status, 200)
+    } finally {
+      await server?.shutdown(500)
+      await stopMock?.()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
