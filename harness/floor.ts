@@ -20,7 +20,7 @@ const up = await spawnServer(process.execPath, ['-e', upstreamSrc], 15_000)
 const fwd = await spawnServer(process.execPath, ['-e', forwarderSrc(up.url)], 15_000)
 const body = JSON.stringify({ model: 'm', max_tokens: 16, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
 try {
-  async function loop(url: string, ms: number): Promise<number> {
+  const loop = async (url: string, ms: number): Promise<number> => {
     let n = 0
     const end = performance.now() + ms
     await Promise.all(Array.from({ length: Number(v.concurrency) }, async () => {

@@ -65,7 +65,7 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
         id: trace.id, format: trace.format, scenario: trace.scenario, target: trace.target, tier: trace.tier,
         attempts: trace.attempts, fallbacks: trace.fallbacks, status: trace.status, stream: trace.stream,
         ttfb_ms: round(trace.ttfbMs), duration_ms: round(trace.durationMs), est_input_tokens: trace.estimatedInputTokens,
-        input_tokens: u?.inputTokens, output_tokens: u?.outputTokens, cache_read_tokens: u?.cacheReadTokens,
+        input_tokens: u?.inputTokens, output_tokens: u?.outputTokens, reasoning_tokens: u?.reasoningTokens, cache_read_tokens: u?.cacheReadTokens,
         cost_usd: trace.costUsd, failure: trace.failure, continued: trace.continued, rule: trace.rule, skipped: trace.skipped, cache: trace.cache, key_name: trace.apiKey, experiment: trace.experiment,
       })
     },

@@ -37,12 +37,12 @@ export function bodyHash(body: JsonObject): string {
 
 /**
  * Who is asking: the named key's name, else a hash of the presented key (`Authorization:
- * Bearer …` first, then `x-api-key`), else `-`. The key itself is never kept.
+ * Bearer …` first, then `x-api-key`, then Gemini's `x-goog-api-key`), else `-`. The key itself is never kept.
  */
 export function identityOf(headers: Headers, apiKeyName: string | undefined): string {
   if (apiKeyName !== undefined) return `name:${apiKeyName}`
   const auth = headers.get('authorization')
-  const key = auth ? auth.replace(/^Bearer\s+/i, '') : headers.get('x-api-key')
+  const key = auth ? auth.replace(/^Bearer\s+/i, '') : headers.get('x-api-key') ?? headers.get('x-goog-api-key')
   return key ? `key:${sha256(key)}` : '-'
 }
 

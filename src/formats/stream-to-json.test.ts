@@ -5,6 +5,9 @@ import { createSseDecoder } from './sse/decode.ts'
 import { jsonAsStream } from './json-to-stream.ts'
 import { streamFold } from './stream-to-json.ts'
 import type { JsonObject, SseEvent, WireFormatName } from './types.ts'
+import { hubToResponsesResponse } from './responses/from-hub.ts'
+import { hubToGeminiResponse } from './gemini/stream.ts'
+import { arr, obj } from './translate/json.ts'
 
 const FC = { seed: 2026, numRuns: 200 }
 const events = (text: string): SseEvent[] => { const d = createSseDecoder(); return [...d.push(text), ...d.flush()] }
@@ -54,6 +57,22 @@ describe('streamFold', () => {
       const o = events(jsonAsStream('openai', c, { includeUsage: false })).filter((e) => e.data !== '[DONE]')
       assert.equal(fold('openai', o.slice(0, o.length - 1 - (k % o.length))), undefined)
     }), FC)
+  })
+
+  it('law: folding a replayed Responses or Gemini answer gives it back; cut before its end, nothing', () => {
+    const ctx = { model: 'm', upstreamModel: 'm', requestId: 'r1', estimatedInputTokens: 3, includeUsage: false, created: 1 }
+    fc.assert(fc.property(messageArb, fc.nat(), (m, k) => {
+      for (const [format, body] of [['responses', hubToResponsesResponse(m, ctx)], ['gemini', hubToGeminiResponse(m, ctx)]] as const) {
+        const evs = events(jsonAsStream(format, body, { includeUsage: false }))
+        assert.deepEqual(fold(format, evs), plain(body), format)
+        // A Gemini stream's finishReason is on its last chunk; a Responses stream ends with response.completed.
+        assert.equal(fold(format, evs.slice(0, k % evs.length)), undefined, format)
+      }
+    }), FC)
+    const gem = [{ data: '{"candidates":[{"content":{"role":"model","parts":[{"text":"a"}]}}]}' }, { data: '{"candidates":[{"content":{"role":"model","parts":[{"text":"b"}]},"finishReason":"STOP"}]}' }]
+    assert.deepEqual(obj(obj(arr(obj(fold('gemini', gem)).candidates)[0]).content).parts, [{ text: 'ab' }])
+    assert.equal(fold('gemini', [gem[0]!, { data: '{"error":{"code":503,"message":"x","status":"UNAVAILABLE"}}' }, gem[1]!]), undefined)
+    assert.equal(fold('responses', [{ event: 'response.failed', data: '{"type":"response.failed","response":{"status":"failed"}}' }]), undefined)
   })
 
   it('an error event anywhere means no result', () => {

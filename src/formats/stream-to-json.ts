@@ -5,7 +5,8 @@
  * can be answered as JSON or replayed as a stream.
  */
 import type { JsonObject, SseEvent, WireFormatName } from './types.ts'
-import { obj } from './translate/json.ts'
+import { arr, obj } from './translate/json.ts'
+import { mergeGeminiChunks } from './gemini/stream.ts'
 
 export interface StreamFold {
   push(ev: SseEvent): void
@@ -134,5 +135,48 @@ function openaiFold(): StreamFold {
  * @example const f = streamFold('openai'); events.forEach(f.push); f.result()?.choices
  */
 export function streamFold(format: WireFormatName): StreamFold {
-  return format === 'anthropic' ? anthropicFold() : openaiFold()
+  switch (format) {
+    case 'anthropic': return anthropicFold()
+    case 'openai': return openaiFold()
+    case 'responses': return responsesFold()
+    case 'gemini': return geminiFold()
+  }
+}
+
+/** A Responses stream's answer is the `response` of its terminal `response.completed` / `incomplete`. */
+function responsesFold(): StreamFold {
+  let response: JsonObject | undefined
+  let broken = false
+  return {
+    push(ev) {
+      if (broken) return
+      const d = parse(ev.data)
+      if (!d) { broken = ev.data.trim() !== ''; return }
+      const type = ev.event ?? d.type
+      if (type === 'error' || type === 'response.failed') broken = true
+      else if (type === 'response.completed' || type === 'response.incomplete') response = obj(d.response)
+    },
+    result() {
+      return broken ? undefined : response
+    },
+  }
+}
+
+/** Gemini chunks merged into one GenerateContentResponse; complete once a chunk named a finishReason. */
+function geminiFold(): StreamFold {
+  const chunks: JsonObject[] = []
+  let finished = false
+  let broken = false
+  return {
+    push(ev) {
+      if (broken) return
+      const d = parse(ev.data)
+      if (!d || d.error !== undefined) { broken = ev.data.trim() !== ''; return }
+      chunks.push(d)
+      if (typeof obj(arr(d.candidates)[0]).finishReason === 'string' || typeof obj(d.promptFeedback).blockReason === 'string') finished = true
+    },
+    result() {
+      return broken || !finished ? undefined : mergeGeminiChunks(chunks)
+    },
+  }
 }

@@ -16,6 +16,13 @@ export interface Usage {
   readonly outputTokens: number
   readonly cacheReadTokens: number
   readonly cacheCreationTokens: number
+  /**
+   * Reasoning (thinking) tokens among `outputTokens`, when the upstream reported a count above
+   * zero: OpenAI `completion_tokens_details.reasoning_tokens`, Responses
+   * `output_tokens_details.reasoning_tokens`, Gemini `thoughtsTokenCount`, the hub's
+   * `output_tokens_details.thinking_tokens`. Absent otherwise.
+   */
+  readonly reasoningTokens?: number
 }
 
 export type JsonObject = Record<string, unknown>

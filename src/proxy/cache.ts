@@ -41,11 +41,10 @@ export class ResponseCache implements PipelineCache {
   }
 
   /**
-   * Whether the cache serves this request: the header decides, else `Cache.enabled`. Only
-   * formats whose streams can be folded and replayed (stream-to-json.ts, json-to-stream.ts).
+   * Whether the cache serves this request: the header decides, else `Cache.enabled`. Every
+   * client format's stream can be folded and replayed (stream-to-json.ts, json-to-stream.ts).
    */
-  applies(req: Pick<ClientRequest, 'headers' | 'format'>): boolean {
-    if (req.format !== 'anthropic' && req.format !== 'openai') return false
+  applies(req: Pick<ClientRequest, 'headers'>): boolean {
     const h = req.headers.get(CACHE_HEADER)?.trim().toLowerCase()
     if (h === 'on' || h === '1' || h === 'true') return true
     if (h === 'off' || h === '0' || h === 'false') return false

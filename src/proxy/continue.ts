@@ -60,9 +60,9 @@ export interface Continuation {
 export async function openContinuation(rc: RequestContext, rec: StreamRecord, { candidates, noPrefill }: { readonly candidates: readonly PlannedTarget[]; readonly noPrefill: Set<string> }): Promise<Continuation | undefined> {
   const { req, deps } = rc
   const text = rec.text()
-  const prefilled = withPrefill(rc.body, text)
+  const prefilled = withPrefill(rc.body, text, req.format)
   // Nothing to prefill (only thinking reached the client): the request as it was, either way.
-  const instructed = prefilled === rc.body ? undefined : withInstruction(rc.body, text)
+  const instructed = prefilled === rc.body ? undefined : withInstruction(rc.body, text, req.format)
   for (let i = 0; i < candidates.length; i++) {
     const t = candidates[i] as PlannedTarget
     const styles: ContinuationStyle[] = noPrefill.has(t.key) && instructed ? ['instruction'] : ['prefill', ...(instructed ? ['instruction' as const] : [])]

@@ -59,10 +59,11 @@ const TotalsSchema = z.object({
   requests: z.number(), inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheCreationTokens: z.number(),
   costUsd: z.number(), unknownCostRequests: z.number(),
   estimatedRequests: z.number().openapi({ description: 'Requests billed from Switchyard\'s token estimate: the upstream reported no usage' }),
+  reasoningTokens: z.number().openapi({ description: 'Reasoning (thinking) tokens among the output tokens, as upstreams reported them (OpenAI reasoning_tokens, Gemini thoughtsTokenCount, …)' }),
   failures: z.record(z.string(), z.number()),
 }).openapi('UsageTotals')
 const TierUsageRowSchema = z.object({
-  tier: z.string(), requests: z.number(), failures: z.number(), input_tokens: z.number(), output_tokens: z.number(),
+  tier: z.string(), requests: z.number(), failures: z.number(), input_tokens: z.number(), output_tokens: z.number(), reasoning_tokens: z.number(),
   cache_read_tokens: z.number(), cache_creation_tokens: z.number(), cost_usd: z.number(), avg_duration_seconds: z.number(),
   estimated_requests: z.number(), failure_reasons: z.record(z.string(), z.number()),
 }).openapi('TierUsageRow')

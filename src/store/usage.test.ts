@@ -19,6 +19,7 @@ describe('UsageStore', () => {
       const ledger1 = new UsageLedger((d) => store1.enqueue(d))
       ledger1.record({ tier: 'tier-0', target: 'a,m', usage: u(100, 10), costUsd: 0.5 })
       ledger1.record({ tier: 'tier-0', target: 'a,m', usage: u(50, 5), costUsd: undefined })
+      ledger1.record({ tier: 'tier-0', target: 'a,m', usage: { ...u(5, 30), reasoningTokens: 20 }, costUsd: 0.1 })
       ledger1.recordFailure('tier-0', 'b,n', 'timeout')
       store1.stop()
       s1.close()
@@ -29,6 +30,7 @@ describe('UsageStore', () => {
       s2.close()
       assert.deepEqual(ledger2.snapshot(), ledger1.snapshot())
       assert.equal(ledger2.snapshot().targets['a,m']?.unknownCostRequests, 1)
+      assert.equal(ledger2.snapshot().targets['a,m']?.reasoningTokens, 20, 'reasoning tokens persist')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

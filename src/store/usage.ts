@@ -22,14 +22,18 @@ CREATE TABLE usage_failures (
 // Requests billed from Switchyard's own token estimate (the upstream reported no usage).
 const MIGRATION_ESTIMATED = 'ALTER TABLE usage_totals ADD COLUMN estimated_requests INTEGER NOT NULL DEFAULT 0'
 
+// Reasoning (thinking) tokens among the output tokens, as upstreams reported them.
+const MIGRATION_REASONING = 'ALTER TABLE usage_totals ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0'
+
 const UPSERT_TOTALS = `INSERT INTO usage_totals (tier, target, requests, input_tokens, output_tokens, cache_read_tokens,
-  cache_creation_tokens, cost_usd, unknown_cost_requests, estimated_requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  cache_creation_tokens, cost_usd, unknown_cost_requests, estimated_requests, reasoning_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (tier, target) DO UPDATE SET requests = requests + excluded.requests,
   input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
   cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
   cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
   cost_usd = cost_usd + excluded.cost_usd, unknown_cost_requests = unknown_cost_requests + excluded.unknown_cost_requests,
-  estimated_requests = estimated_requests + excluded.estimated_requests`
+  estimated_requests = estimated_requests + excluded.estimated_requests,
+  reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens`
 const UPSERT_FAILURE = `INSERT INTO usage_failures VALUES (?, ?, ?, ?)
 ON CONFLICT (tier, target, reason) DO UPDATE SET count = count + excluded.count`
 
@@ -58,6 +62,7 @@ export class UsageStore {
     const { maxBatch = 512, schedule = (fn) => void setTimeout(fn, 0), log = () => {} } = options
     store.migrate('usage-v1', MIGRATION)
     store.migrate('usage-v2-estimated', MIGRATION_ESTIMATED)
+    store.migrate('usage-v3-reasoning', MIGRATION_REASONING)
     this.#store = store
     this.#maxBatch = maxBatch
     this.#schedule = schedule
@@ -97,7 +102,7 @@ export class UsageStore {
     inTransaction(this.#store.db, () => {
       for (const { tier, target, totals: t } of this.#pending.values()) {
         this.#totals.run(tier, target, t.requests, t.inputTokens, t.outputTokens, t.cacheReadTokens,
-          t.cacheCreationTokens, t.costUsd, t.unknownCostRequests, t.estimatedRequests)
+          t.cacheCreationTokens, t.costUsd, t.unknownCostRequests, t.estimatedRequests, t.reasoningTokens)
         for (const [reason, n] of Object.entries(t.failures)) this.#failure.run(tier, target, reason, n)
       }
     })
@@ -127,7 +132,8 @@ export class UsageStore {
       table.add({
         ...pair(r), requests: Number(r['requests']), inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']),
         cacheReadTokens: Number(r['cache_read_tokens']), cacheCreationTokens: Number(r['cache_creation_tokens']),
-        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']), estimatedRequests: Number(r['estimated_requests'] ?? 0), failures: {},
+        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']), estimatedRequests: Number(r['estimated_requests'] ?? 0),
+        reasoningTokens: Number(r['reasoning_tokens'] ?? 0), failures: {},
       })
     }
     for (const f of fails) table.add({ ...pair(f), ...emptyTotals(), failures: { [String(f['reason'])]: Number(f['count']) } })

@@ -24,11 +24,13 @@ export interface PairTotals {
    * delta (absent = 0), always present in totals.
    */
   readonly estimatedRequests?: number
+  /** Reasoning (thinking) tokens among the output tokens, as upstreams reported them. Optional in a delta (absent = 0), always present in totals. */
+  readonly reasoningTokens?: number
   readonly failures: Readonly<Record<string, number>>
 }
 
 /** Totals as reported: every count present. */
-export type UsageTotals = Omit<PairTotals, 'tier' | 'target' | 'estimatedRequests'> & { readonly estimatedRequests: number }
+export type UsageTotals = Omit<PairTotals, 'tier' | 'target' | 'estimatedRequests' | 'reasoningTokens'> & { readonly estimatedRequests: number; readonly reasoningTokens: number }
 
 export interface UsageSnapshot {
   readonly total: UsageTotals
@@ -50,12 +52,12 @@ export interface BilledRequest {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 /** Totals that `addTotals` can add into. */
-export type MutableTotals = Mutable<UsageTotals> & { estimatedRequests: number; failures: Record<string, number> }
+export type MutableTotals = Mutable<UsageTotals> & { estimatedRequests: number; reasoningTokens: number; failures: Record<string, number> }
 
 /** All-zero totals. */
 export const emptyTotals = (): MutableTotals => ({
   requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0,
-  costUsd: 0, unknownCostRequests: 0, estimatedRequests: 0, failures: {},
+  costUsd: 0, unknownCostRequests: 0, estimatedRequests: 0, reasoningTokens: 0, failures: {},
 })
 
 /** Add `d` into `into` (failures merged by reason). */
@@ -68,6 +70,7 @@ export function addTotals(into: MutableTotals, d: Omit<PairTotals, 'tier' | 'tar
   into.costUsd += d.costUsd
   into.unknownCostRequests += d.unknownCostRequests
   into.estimatedRequests += d.estimatedRequests ?? 0
+  into.reasoningTokens += d.reasoningTokens ?? 0
   for (const [reason, n] of Object.entries(d.failures)) into.failures[reason] = (into.failures[reason] ?? 0) + n
 }
 
@@ -101,7 +104,8 @@ export class UsageLedger {
       tier: req.tier, target: req.target, requests: 1,
       inputTokens: u.inputTokens, outputTokens: u.outputTokens,
       cacheReadTokens: u.cacheReadTokens, cacheCreationTokens: u.cacheCreationTokens,
-      costUsd: req.costUsd ?? 0, unknownCostRequests: req.costUsd === undefined ? 1 : 0, estimatedRequests: req.estimated ? 1 : 0, failures: {},
+      costUsd: req.costUsd ?? 0, unknownCostRequests: req.costUsd === undefined ? 1 : 0, estimatedRequests: req.estimated ? 1 : 0,
+      ...(u.reasoningTokens ? { reasoningTokens: u.reasoningTokens } : {}), failures: {},
     }, true)
   }
 

@@ -11,6 +11,8 @@ export interface TierUsageRow {
   readonly failures: number
   readonly input_tokens: number
   readonly output_tokens: number
+  /** Switchyard: reasoning (thinking) tokens among the output tokens, as upstreams reported them. */
+  readonly reasoning_tokens: number
   readonly cache_read_tokens: number
   readonly cache_creation_tokens: number
   readonly cost_usd: number
@@ -48,7 +50,7 @@ export function usageReport(s: UsageSnapshot, live: LiveFigures): UsageReport {
   const tiers = Object.entries(s.tiers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tier, t]): TierUsageRow => {
     const d = live.durations.get(tier)
     return {
-      tier, requests: t.requests, failures: failuresOf(t), input_tokens: t.inputTokens, output_tokens: t.outputTokens,
+      tier, requests: t.requests, failures: failuresOf(t), input_tokens: t.inputTokens, output_tokens: t.outputTokens, reasoning_tokens: t.reasoningTokens ?? 0,
       cache_read_tokens: t.cacheReadTokens, cache_creation_tokens: t.cacheCreationTokens, cost_usd: t.costUsd,
       avg_duration_seconds: d && d.count > 0 ? d.sum / d.count : 0, estimated_requests: t.estimatedRequests ?? 0, failure_reasons: t.failures,
     }

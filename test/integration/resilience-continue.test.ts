@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sseEvents } from './helpers.ts'
-import { ask, metricValue, simConfig, simProxy, streamOf, type SimProxy } from './resilience-helpers.ts'
+import { ask, metricValue, RESP_GEM_PROVIDERS, simConfig, simProxy, streamOf, type SimProxy } from './resilience-helpers.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
 import { CONTINUE_INSTRUCTION } from '../../src/formats/index.ts'
 import Anthropic from '@anthropic-ai/sdk'
@@ -45,6 +45,39 @@ describe('resilience: mid-stream continuation', () => {
         assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'completed' }), 1)
         const latencies = (await (await p.get('/v1/latencies')).json()) as { targets: { target: string; stream_continuations: number }[] }
         assert.equal(latencies.targets.find((r) => r.target === `${upstream}:cut=5:overlap=2`)?.stream_continuations, 1)
+        p.close()
+      })
+    }
+  }
+
+  // Responses and Gemini clients, from every upstream format: one response, one message item, the text exactly once.
+  for (const client of ['responses', 'gemini'] as const) {
+    for (const upstream of ['anth,mock-a', 'oai,mock-o', 'resp,mock-r', 'gem,mock-g'] as const) {
+      it(`${client} client, ${upstream.slice(0, 4)} upstream: a cut after text reached the client is continued as one answer`, async () => {
+        const base = simConfig({ default: `${upstream}:cut=5:overlap=2`, background: 'anth,mock-b' })
+        const p = await simProxy({ ...base, Providers: [...(base.Providers as unknown[]), ...RESP_GEM_PROVIDERS] })
+        const events = await streamOf(p, client)
+        const data = events.filter((e) => e.data.startsWith('{')).map((e) => JSON.parse(e.data) as Record<string, any>)
+        if (client === 'responses') {
+          assert.equal(data.filter((d) => d.type === 'response.output_text.delta').map((d) => d.delta).join(''), REFERENCE)
+          assert.deepEqual(data.map((d) => d.sequence_number), data.map((_, i) => i), 'sequence numbers continue')
+          assert.equal(data.filter((d) => d.type === 'response.created').length, 1)
+          assert.equal(data.filter((d) => d.type === 'response.output_item.added').length, 1, 'the open message item absorbed the continuation')
+          const last = data.at(-1)
+          assert.equal(last?.type, 'response.completed')
+          assert.equal(last?.response.id, data[0]?.response.id)
+          assert.equal(last?.response.output[0].content[0].text, REFERENCE)
+          assert.ok(last?.response.usage.output_tokens > 0, 'the usage of the last attempt')
+        } else {
+          assert.equal(data.map((d) => (d.candidates?.[0]?.content?.parts ?? []).map((x: { text?: string; thought?: boolean }) => (x.thought ? '' : x.text ?? '')).join('')).join(''), REFERENCE)
+          assert.equal(new Set(data.map((d) => d.responseId)).size, 1, 'one responseId')
+          assert.equal(data.filter((d) => d.candidates?.[0]?.finishReason).length, 1)
+          assert.ok(data.at(-1)?.candidates[0].finishReason && data.at(-1)?.usageMetadata)
+        }
+        const model = upstream.split(',')[1]
+        assert.deepEqual(outcomes(p), [[model, 'cut'], [model, 'ok']], 'a cut looks transient: the same target continues')
+        const metrics = await (await p.get('/metrics')).text()
+        assert.equal(metricValue(metrics, 'ccr_stream_continuations_total', { outcome: 'completed' }), 1)
         p.close()
       })
     }

@@ -8,7 +8,7 @@
 import { createMockUpstream, type MockOptions, type MockUpstream } from '../../src/demo/upstream.ts'
 import { createInstance, type Services } from '../../src/compose.ts'
 import type { Deps } from '../../src/deps.ts'
-import type { SseEvent } from '../../src/formats/types.ts'
+import type { SseEvent, WireFormatName } from '../../src/formats/types.ts'
 import { createLogger } from '../../src/log.ts'
 import { seededRandom } from '../../src/lib/rng.ts'
 import { configOf, sseEvents } from './helpers.ts'
@@ -71,12 +71,22 @@ export async function simProxy(file: Record<string, unknown>, opts: SimOptions =
 }
 
 /** A short streamed request to `p` in the client format, answered 200; its events. */
-export async function streamOf(p: SimProxy, client: 'anthropic' | 'openai'): Promise<SseEvent[]> {
-  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true }) : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
-  const res = await p.post(body, client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions')
+export async function streamOf(p: SimProxy, client: WireFormatName): Promise<SseEvent[]> {
+  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true })
+    : client === 'responses' ? { model: 'gpt-5', stream: true, input: 'hello' }
+    : client === 'gemini' ? { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }
+    : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
+  const path = client === 'anthropic' ? '/v1/messages' : client === 'responses' ? '/v1/responses' : client === 'gemini' ? '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse' : '/v1/chat/completions'
+  const res = await p.post(body, path)
   if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${await res.text()}`)
   return sseEvents(await res.text())
 }
+
+/** A Responses provider (`resp`) and a Gemini provider (`gem`) on the mock, for `simConfig`'s `extra.Providers`. */
+export const RESP_GEM_PROVIDERS: readonly Record<string, unknown>[] = [
+  { name: 'resp', api_base_url: 'http://mock.test/v1/responses', api_key: 'k3', models: ['mock-r'] },
+  { name: 'gem', api_base_url: 'http://mock.test/v1beta/models/', api_key: 'k4', models: ['mock-g'], transformer: { use: ['gemini'] } },
+]
 
 /** Two providers on the mock: `anth` (Anthropic format) and `oai` (OpenAI format). */
 export function simConfig(router: Record<string, unknown>, extra: Record<string, unknown> = {}, limits: { anth?: object; oai?: object } = {}): Record<string, unknown> {

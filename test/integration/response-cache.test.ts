@@ -1,5 +1,5 @@
 /**
- * The opt-in response cache through the whole app: hits for both client formats, streamed and
+ * The opt-in response cache through the whole app: hits for all four client formats, streamed and
  * not (a stream is stored folded and replayed as valid SSE), isolation between API keys, no
  * caching of errors or broken streams, and the hit ratio in /v1/usage and /metrics.
  */
@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { anthropicBody, openaiBody, spyingProxy, sseEvents, testConfigFile } from './helpers.ts'
+import { streamFold } from '../../src/formats/stream-to-json.ts'
 
 const ON = { 'x-switchyard-cache': 'on' }
 const calls = (p: { seen: unknown[] }) => p.seen.length
@@ -73,6 +74,88 @@ describe('response cache', () => {
         assert.ok((c.choices[0]?.message.tool_calls?.length ?? 0) > 0)
       }
       assert.equal(calls(p), 1)
+      await p.close()
+    })
+  }
+
+  // Responses and Gemini clients: the same cache, their own JSON and SSE.
+  for (const format of ['responses', 'gemini'] as const) {
+    const model = 'anth,mock-a:mode=tool'
+    const post = (p: { post: (path: string, body: unknown, headers?: Record<string, string>) => Promise<Response> }, stream: boolean, headers: Record<string, string> = {}) =>
+      format === 'responses'
+        ? p.post('/v1/responses', { model, input: 'hello', tools: [{ type: 'function', name: 'mock_lookup', parameters: { type: 'object' } }], ...(stream ? { stream: true } : {}) }, { ...ON, ...headers })
+        : p.post(`/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`, { contents: [{ role: 'user', parts: [{ text: 'hello' }] }], tools: [{ functionDeclarations: [{ name: 'mock_lookup', parameters: { type: 'object' } }] }] }, { ...ON, ...headers })
+    /** The answer a stream carries, folded as the cache folds it (undefined when incomplete). */
+    const folded = (text: string) => {
+      const f = streamFold(format)
+      for (const e of sseEvents(text)) f.push(e)
+      return f.result()
+    }
+
+    it(`${format}: a JSON miss is stored; the same request is a hit as JSON and as a stream replayed as valid SSE in its format`, async () => {
+      const p = await spyingProxy()
+      const first = await post(p, false)
+      assert.equal(first.headers.get('x-switchyard-cache'), 'miss')
+      const json = await first.json()
+      await new Promise((r) => setTimeout(r, 5))
+      const again = await post(p, false)
+      assert.equal(again.headers.get('x-switchyard-cache'), 'hit')
+      assert.match(again.headers.get('x-switchyard-route') ?? '', /tier=cache; attempts=0/)
+      assert.deepEqual(await again.json(), json)
+      const streamed = await post(p, true)
+      assert.equal(streamed.headers.get('x-switchyard-cache'), 'hit', 'the stream flag is not part of the key')
+      assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/)
+      const text = await streamed.text()
+      const events = sseEvents(text)
+      if (format === 'responses') {
+        assert.equal(events[0]?.event, 'response.created')
+        assert.equal(events.at(-1)?.event, 'response.completed')
+        assert.deepEqual(events.map((e) => (JSON.parse(e.data) as { sequence_number: number }).sequence_number), events.map((_, i) => i))
+      } else assert.ok(events.every((e) => (JSON.parse(e.data) as { candidates?: unknown[] }).candidates))
+      assert.deepEqual(folded(text), json, 'the replay carries the cached answer')
+      assert.equal(calls(p), 1, 'one upstream call for three answers')
+      await p.close()
+    })
+
+    it(`${format}: a streamed miss is folded and stored; hits replay it as a stream and answer it as JSON`, async () => {
+      const p = await spyingProxy()
+      const first = await post(p, true)
+      assert.equal(first.headers.get('x-switchyard-cache'), 'miss')
+      const original = folded(await first.text())
+      assert.ok(original, 'the original stream was complete')
+      await new Promise((r) => setTimeout(r, 5))
+      const replay = await post(p, true)
+      assert.equal(replay.headers.get('x-switchyard-cache'), 'hit')
+      assert.deepEqual(folded(await replay.text()), original)
+      const json = await post(p, false)
+      assert.equal(json.headers.get('x-switchyard-cache'), 'hit')
+      assert.deepEqual(await json.json(), original)
+      assert.equal(calls(p), 1)
+      await p.close()
+    })
+
+    it(`${format}: keys are per caller and per format; cut and continued streams are never stored`, async () => {
+      const p = await spyingProxy(testConfigFile({ Cache: { enabled: true } }, { fallbackToOtherTiers: false }))
+      const key = format === 'gemini' ? 'x-goog-api-key' : 'authorization'
+      const as = async (k: string) => { const r = await post(p, false, { [key]: k }); await r.text(); await new Promise((res) => setTimeout(res, 5)); return r.headers.get('x-switchyard-cache') }
+      assert.deepEqual([await as('k-one'), await as('k-two'), await as('k-one')], ['miss', 'miss', 'hit'])
+      // The same model asked in the other new format is a miss: the client format is part of the key.
+      const other = format === 'gemini'
+        ? await p.post('/v1/responses', { model, input: 'hello', tools: [{ type: 'function', name: 'mock_lookup', parameters: { type: 'object' } }] }, { ...ON, [key]: 'k-one' })
+        : await p.post(`/v1beta/models/${model}:generateContent`, { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }, { ...ON, authorization: 'k-one' })
+      assert.equal(other.headers.get('x-switchyard-cache'), 'miss')
+      await other.text()
+      const before = calls(p)
+      for (let i = 0; i < 2; i++) {
+        // A cut the continuation completes: the client gets a whole answer, never stored.
+        const r = format === 'responses'
+          ? await p.post('/v1/responses', { model: 'anth,mock-a:cut=4', input: 'hi', stream: true }, ON)
+          : await p.post('/v1beta/models/anth,mock-a:cut=4:streamGenerateContent?alt=sse', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }, ON)
+        assert.notEqual(r.headers.get('x-switchyard-cache'), 'hit')
+        assert.ok(folded(await r.text()), 'the continued stream is whole')
+        await new Promise((res) => setTimeout(res, 5))
+      }
+      assert.equal(calls(p) - before, 4, 'each request: the cut try and its continuation')
       await p.close()
     })
   }

@@ -143,4 +143,20 @@ describe('dedup with Gemini requests', () => {
     await Promise.all(streams.map((r) => r.text()))
     await p.close()
   })
+
+  it('reasoning tokens an OpenAI Chat upstream reports reach Responses and Gemini clients and the usage ledger', async () => {
+    const p = await spyingProxy()
+    const model = 'oai,mock-o:mode=thinking:chunks=3'
+    const sse = await (await p.post('/v1/responses', { model, input: 'think', stream: true })).text()
+    const completed = sse.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as JsonObject).find((d) => d.type === 'response.completed')
+    const reasoning = ((completed?.response as JsonObject).usage as { output_tokens_details: { reasoning_tokens: number } }).output_tokens_details.reasoning_tokens
+    assert.ok(reasoning > 0, 'the upstream\'s completion_tokens_details.reasoning_tokens')
+    const gem = await (await p.post(`/v1beta/models/${model}:generateContent`, { contents: [{ role: 'user', parts: [{ text: 'think' }] }] })).json() as { usageMetadata: { thoughtsTokenCount: number } }
+    assert.equal(gem.usageMetadata.thoughtsTokenCount, reasoning)
+    await new Promise((r) => setTimeout(r, 5))
+    const usage = await (await p.app.request('/v1/usage')).json() as { total: { reasoningTokens: number }; tiers: { reasoning_tokens: number }[] }
+    assert.equal(usage.total.reasoningTokens, 2 * reasoning, 'Switchyard\'s own usage records keep the count')
+    assert.equal(usage.tiers.reduce((a, t) => a + t.reasoning_tokens, 0), 2 * reasoning)
+    await p.close()
+  })
 })

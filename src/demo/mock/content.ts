@@ -96,9 +96,24 @@ export function continueFrom(prefill: string, overlap: number): number {
   return Math.max(1, last + 1 - overlap)
 }
 
+/**
+ * The conversation's turns as `{ role, content }` whatever the format: Anthropic and OpenAI
+ * `messages`, Gemini `contents` (role `model` is the assistant's), Responses `input` items
+ * with a role (a string input is one user turn).
+ */
+function turnsOf(body: Record<string, unknown>): Record<string, unknown>[] {
+  if (Array.isArray(body.messages)) return body.messages as Record<string, unknown>[]
+  if (Array.isArray(body.contents)) {
+    return (body.contents as Record<string, unknown>[]).map((c) => ({ role: c?.role === 'model' ? 'assistant' : 'user', content: c?.parts }))
+  }
+  if (typeof body.input === 'string') return [{ role: 'user', content: body.input }]
+  if (Array.isArray(body.input)) return (body.input as Record<string, unknown>[]).filter((i) => typeof i?.role === 'string')
+  return []
+}
+
 /** The text of a trailing assistant message (a prefill), or undefined when the last message is not one. */
 export function prefillOf(body: Record<string, unknown>): string | undefined {
-  const messages = Array.isArray(body.messages) ? body.messages : []
+  const messages = turnsOf(body)
   const last = messages[messages.length - 1] as Record<string, unknown> | undefined
   if (last?.role !== 'assistant') return undefined
   const parts: string[] = []
@@ -112,7 +127,7 @@ export function prefillOf(body: Record<string, unknown>): string | undefined {
  * prefill). The mock answers it like a prefill of that assistant message.
  */
 export function instructedPrefillOf(body: Record<string, unknown>): string | undefined {
-  const messages = Array.isArray(body.messages) ? body.messages : []
+  const messages = turnsOf(body)
   const last = messages[messages.length - 1] as Record<string, unknown> | undefined
   const before = messages[messages.length - 2] as Record<string, unknown> | undefined
   if (last?.role !== 'user' || before?.role !== 'assistant') return undefined

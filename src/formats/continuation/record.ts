@@ -4,13 +4,24 @@
  * Cheap per event: text-bearing events are kept as their raw data and parsed only when a
  * continuation is needed; only block starts and stops (a few per answer) are parsed at once.
  */
-import type { SseEvent, WireFormatName } from '../types.ts'
+import type { JsonObject, SseEvent, WireFormatName } from '../types.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 
 export type OpenBlock = { readonly index: number; readonly kind: 'text' | 'thinking' | 'tool' | 'other' }
 
 const TOOL_CALLS = /"tool_calls":\s*\[/
 const CONTENT = /"content":\s*"/
+
+const SEQUENCE = /"sequence_number":\s*(\d+)/
+const FUNCTION_CALL = /"functionCall":/
+const GEMINI_TEXT = /"text":\s*"/
+const GEMINI_END = /"finishReason":\s*"/
+
+/** Responses output item types → the kind of block they are. */
+const ITEM_KINDS: Readonly<Record<string, OpenBlock['kind']>> = { message: 'text', reasoning: 'thinking', function_call: 'tool', custom_tool_call: 'tool' }
+
+/** The Responses event type: the SSE event name, or the data's `type`. */
+export const responsesType = (ev: SseEvent, d?: JsonObject): string | undefined => ev.event ?? str((d ?? obj(tryParse(ev.data))).type)
 
 const BLOCK_KINDS: Readonly<Record<string, OpenBlock['kind']>> = { text: 'text', thinking: 'thinking', redacted_thinking: 'thinking', tool_use: 'tool', server_tool_use: 'tool' }
 
@@ -22,11 +33,22 @@ export class StreamRecord {
   open: OpenBlock | undefined
   /** Anthropic: the index the next new block takes. */
   nextIndex = 0
+  /** Responses: the output items the client has whole (`output_item.done`), for the final `response.output`. */
+  readonly items: JsonObject[] = []
+  /** Responses: the item open at the last event (its `output_item.added` item). */
+  openItem: JsonObject | undefined
+  /** Responses: the next `sequence_number`. */
+  nextSeq = 0
   /** A tool call reached the client (its JSON cannot be prefilled). */
   toolStarted = false
   /** A terminal or error event reached the client. */
   ended = false
   readonly #raw: string[] = []
+  /** Responses: where the open message item's text starts in #raw; its reasoning summary so far. */
+  #openFrom = 0
+  /** Gemini: the first chunk (which names the responseId) was seen. */
+  #seenFirst = false
+  #reasoning = ''
 
   constructor(format: WireFormatName) {
     this.format = format
@@ -34,18 +56,85 @@ export class StreamRecord {
 
   observe(ev: SseEvent): void {
     if (this.format === 'anthropic') this.#anthropic(ev)
+    else if (this.format === 'responses') this.#responses(ev)
+    else if (this.format === 'gemini') this.#gemini(ev)
     else this.#openai(ev)
+  }
+
+  /** Responses: the text of the message item open at the cut. */
+  openText(): string {
+    return this.#textOf(this.#raw.slice(this.#openFrom))
+  }
+
+  /** Responses: the reasoning summary of the reasoning item open at the cut. */
+  openReasoning(): string {
+    return this.#reasoning
   }
 
   /** The answer text the client has (text blocks / `content` deltas, in order). */
   text(): string {
+    return this.#textOf(this.#raw)
+  }
+
+  #textOf(raw: readonly string[]): string {
     let s = ''
-    for (const data of this.#raw) {
+    for (const data of raw) {
       const d = obj(tryParse(data))
       if (this.format === 'anthropic') s += str(obj(d.delta).text) ?? ''
+      else if (this.format === 'responses') s += str(d.delta) ?? ''
+      else if (this.format === 'gemini') s += geminiText(d)
       else s += str(obj(obj(arr(d.choices)[0]).delta).content) ?? ''
     }
     return s
+  }
+
+  #responses(ev: SseEvent): void {
+    const data = ev.data
+    const seq = SEQUENCE.exec(data)
+    if (seq) this.nextSeq = Math.max(this.nextSeq, Number(seq[1]) + 1)
+    else this.nextSeq++
+    const type = ev.event ?? str(obj(tryParse(data)).type)
+    switch (type) {
+      case 'response.output_text.delta':
+        if (this.open?.kind === 'text') this.#raw.push(data)
+        return
+      case 'response.reasoning_summary_text.delta':
+        if (this.open?.kind === 'thinking') this.#reasoning += str(obj(tryParse(data)).delta) ?? ''
+        return
+      case 'response.output_item.added': {
+        const d = obj(tryParse(data))
+        const item = obj(d.item)
+        const index = num(d.output_index) ?? this.nextIndex
+        const kind = ITEM_KINDS[str(item.type) ?? ''] ?? 'other'
+        this.open = { index, kind }
+        this.openItem = item
+        this.nextIndex = Math.max(this.nextIndex, index + 1)
+        this.#openFrom = this.#raw.length
+        this.#reasoning = ''
+        if (kind === 'tool') this.toolStarted = true
+        return
+      }
+      case 'response.output_item.done':
+        this.items.push(obj(obj(tryParse(data)).item))
+        this.open = undefined
+        this.openItem = undefined
+        return
+      case 'response.created':
+        this.id ??= str(obj(obj(tryParse(data)).response).id)
+        return
+      case 'response.completed': case 'response.incomplete': case 'response.failed': case 'error':
+        this.ended = true
+        return
+      default:
+    }
+  }
+
+  #gemini(ev: SseEvent): void {
+    const data = ev.data
+    if (!this.#seenFirst) { this.#seenFirst = true; this.id = str(obj(tryParse(data)).responseId) }
+    if (FUNCTION_CALL.test(data)) this.toolStarted = true
+    if (GEMINI_TEXT.test(data)) this.#raw.push(data)
+    if (GEMINI_END.test(data) || ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))) this.ended = true
   }
 
   #anthropic(ev: SseEvent): void {
@@ -87,4 +176,14 @@ export class StreamRecord {
     if (CONTENT.test(data)) this.#raw.push(data)
     if (ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))) this.ended = true
   }
+}
+
+/** The answer text of a Gemini chunk (its parts that are not thoughts). */
+export function geminiText(d: JsonObject): string {
+  let s = ''
+  for (const p of arr(obj(obj(arr(d.candidates)[0]).content).parts)) {
+    const part = obj(p)
+    if (part.thought !== true) s += str(part.text) ?? ''
+  }
+  return s
 }

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import type { SseEvent, TranslateContext, WireFormatName } from '../types.ts'
+import type { JsonObject, SseEvent, TranslateContext, WireFormatName } from '../types.ts'
 import { translationFor } from '../translation.ts'
+import { arr } from '../translate/json.ts'
 import { MIN_BLIND_OVERLAP, overlapLength } from './overlap.ts'
-import { StreamRecord } from './record.ts'
+import { geminiText, StreamRecord } from './record.ts'
 import { cannotContinue, CONTINUE_INSTRUCTION, markPrefix, Splicer, withInstruction, withPrefill } from './splice.ts'
 
 // A fixed seed: the run is the same in CI and locally; fast-check prints it with any failure.
@@ -18,6 +19,12 @@ const ctx: TranslateContext = { model: 'm', upstreamModel: 'm', requestId: 'req1
 
 /** An upstream stream of `format` carrying `pieces` as text; `complete` adds its terminator. */
 function upstream(format: WireFormatName, id: string, pieces: readonly string[], complete: boolean): SseEvent[] {
+  if (format === 'responses' || format === 'gemini') {
+    // Responses and Gemini upstream streams: an Anthropic one as their hub translator writes it (ids per stream).
+    const tr = translationFor(format, 'anthropic')!.stream({ ...ctx, requestId: id })
+    const out = upstream('anthropic', id, pieces, complete).flatMap((e) => tr.push(e))
+    return out
+  }
   if (format === 'anthropic') {
     const ev = (type: string, body: object): SseEvent => ({ event: type, data: JSON.stringify({ type, ...body }) })
     const out = [ev('message_start', { message: { id, type: 'message', role: 'assistant', content: [], model: 'm', usage: { input_tokens: 5, output_tokens: 1 } } }),
@@ -41,6 +48,8 @@ function toClient(client: WireFormatName, up: WireFormatName, evs: readonly SseE
 }
 
 function textOf(format: WireFormatName, evs: readonly SseEvent[]): string {
+  if (format === 'responses') return evs.map((e) => (e.event === 'response.output_text.delta' ? (JSON.parse(e.data) as { delta: string }).delta : '')).join('')
+  if (format === 'gemini') return evs.map((e) => geminiText(JSON.parse(e.data) as JsonObject)).join('')
   return evs.map((e) => {
     const d = JSON.parse(e.data === '[DONE]' ? '{}' : e.data) as { delta?: { text?: string }; choices?: { delta?: { content?: string } }[] }
     return format === 'anthropic' ? (e.event === 'content_block_delta' ? d.delta?.text ?? '' : '') : d.choices?.[0]?.delta?.content ?? ''
@@ -80,6 +89,18 @@ describe('withPrefill and markPrefix', () => {
   })
 })
 
+describe('withPrefill and withInstruction for Responses and Gemini clients', () => {
+  it('adds an assistant message item / a model turn, thinking off, and the instruction as a user turn', () => {
+    const resp = { model: 'm', input: 'hi', reasoning: { effort: 'high' } }
+    assert.deepEqual(withPrefill(resp, 'one two ', 'responses'), { model: 'm', input: [{ type: 'message', role: 'user', content: 'hi' }, { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'one two' }] }] })
+    assert.deepEqual(arr(withInstruction(resp, 'one', 'responses').input).at(-1), { type: 'message', role: 'user', content: CONTINUE_INSTRUCTION })
+    const gem = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 9, thinkingConfig: { thinkingBudget: 99 } } }
+    assert.deepEqual(withPrefill(gem, 'one two\n', 'gemini'), { contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'model', parts: [{ text: 'one two' }] }], generationConfig: { maxOutputTokens: 9 } })
+    assert.deepEqual(arr(withInstruction(gem, 'one', 'gemini').contents).at(-1), { role: 'user', parts: [{ text: CONTINUE_INSTRUCTION }] })
+    assert.equal(withPrefill(gem, ' ', 'gemini'), gem)
+  })
+})
+
 describe('withInstruction', () => {
   it('sends the text so far as an assistant turn and asks for the rest in a user turn, thinking off', () => {
     const body = { model: 'm', thinking: { type: 'enabled' }, messages: [{ role: 'user', content: 'hi' }] }
@@ -92,9 +113,9 @@ describe('withInstruction', () => {
 })
 
 describe('Splicer', () => {
-  const formats = ['anthropic', 'openai'] as const
+  const formats = ['anthropic', 'openai', 'responses', 'gemini'] as const
 
-  it('property: for any cut, any repeat of the last words, both client and both upstream formats, the client assembles the reference exactly once', () => {
+  it('property: for any cut, any repeat of the last words, all four client and upstream formats, the client assembles the reference exactly once', () => {
     const arb = fc.record({
       client: fc.constantFrom(...formats), first: fc.constantFrom(...formats), second: fc.constantFrom(...formats),
       n: fc.integer({ min: 2, max: 30 }), cut: fc.double({ min: 0, max: 1, noNaN: true }), back: fc.integer({ min: 0, max: 3 }),
@@ -117,7 +138,23 @@ describe('Splicer', () => {
       const out = [...sp.opening(), ...sp.push(cont), ...sp.end()]
       const all = [...sent, ...out]
       assert.equal(textOf(client, all), ref)
-      if (client === 'anthropic') {
+      if (client === 'responses') {
+        const parsed = all.map((e) => ({ type: e.event, d: JSON.parse(e.data) as { sequence_number: number; text?: string; response?: { id: string; output: { content: { text: string }[] }[] } } }))
+        assert.deepEqual(parsed.map((p) => p.d.sequence_number), parsed.map((_, i) => i), 'sequence numbers continue')
+        assert.equal(parsed.filter((p) => p.type === 'response.created').length, 1)
+        assert.equal(parsed.filter((p) => p.type === 'response.output_item.added').length, 1, 'the open message item absorbed the continuation')
+        assert.equal(parsed.find((p) => p.type === 'response.output_text.done')?.d.text, ref)
+        const last = parsed.at(-1)
+        assert.equal(last?.type, 'response.completed')
+        assert.equal(last?.d.response?.id, parsed[0]?.d.response?.id, 'the first response id')
+        assert.equal(last?.d.response?.output.length, 1)
+        assert.equal(last?.d.response?.output[0]?.content[0]?.text, ref)
+      } else if (client === 'gemini') {
+        const chunks = all.map((e) => JSON.parse(e.data) as { responseId: string; candidates: { finishReason?: string }[] })
+        assert.equal(new Set(chunks.map((c) => c.responseId)).size, 1, 'every chunk keeps the first responseId')
+        assert.equal(chunks.filter((c) => c.candidates[0]?.finishReason).length, 1)
+        assert.ok(chunks.at(-1)?.candidates[0]?.finishReason)
+      } else if (client === 'anthropic') {
         assert.equal(all.filter((e) => e.event === 'message_start').length, 1)
         assert.equal(all.filter((e) => e.event === 'content_block_start').length, 1, 'the open text block absorbed the continuation')
         assert.equal(all.at(-1)?.event, 'message_stop')
@@ -143,6 +180,26 @@ describe('Splicer', () => {
     const starts = out.filter((e) => e.event === 'content_block_start').map((e) => (JSON.parse(e.data) as { index: number }).index)
     assert.deepEqual(starts, [1])
     assert.equal(textOf('anthropic', out), 'answer')
+  })
+
+  it('Responses: a reasoning item the cut left open is closed first; the continuation\'s message takes the next output index', () => {
+    const tr = translationFor('responses', 'anthropic')!.stream(ctx)
+    const ev = (type: string, body: object): SseEvent => ({ event: type, data: JSON.stringify({ type, ...body }) })
+    const first = [ev('message_start', { message: { id: 'm1', usage: { input_tokens: 1, output_tokens: 0 } } }), ev('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '' } }), ev('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } })]
+    const rec = new StreamRecord('responses')
+    const sent = first.flatMap((e) => tr.push(e))
+    for (const e of sent) rec.observe(e)
+    const sp = new Splicer('responses', rec)
+    const opening = sp.opening()
+    assert.deepEqual(opening.map((e) => e.event), ['response.reasoning_summary_text.done', 'response.reasoning_summary_part.done', 'response.output_item.done'])
+    const out = [...opening, ...sp.push(toClient('responses', 'anthropic', upstream('anthropic', 'm2', ['answer'], true), true)), ...sp.end()]
+    const all = [...sent, ...out].map((e) => ({ type: e.event, d: JSON.parse(e.data) as Record<string, any> }))
+    assert.deepEqual(all.map((x) => x.d.sequence_number), all.map((_, i) => i))
+    assert.deepEqual(all.filter((x) => x.type === 'response.output_item.added').map((x) => [x.d.item.type, x.d.output_index]), [['reasoning', 0], ['message', 1]])
+    const output = all.at(-1)?.d.response.output as { type: string; summary?: { text: string }[]; content?: { text: string }[] }[]
+    assert.deepEqual(output.map((o) => o.type), ['reasoning', 'message'])
+    assert.equal(output[0]?.summary?.[0]?.text, 'hmm')
+    assert.equal(output[1]?.content?.[0]?.text, 'answer')
   })
 
   it('a stream with a tool call already sent is not continued (compact or spaced JSON alike)', () => {

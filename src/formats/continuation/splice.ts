@@ -10,7 +10,9 @@
  *   signature, as for thinking from an OpenAI upstream); later blocks take the next indices;
  * - the leading text is held until it is long enough to see whether it repeats the end of what
  *   the client has (`overlapLength`), and the repeat is trimmed;
- * - everything after that (final `stop_reason`, usage, `[DONE]`) is the continuation's own.
+ * - everything after that (final `stop_reason`, usage, `[DONE]`) is the continuation's own;
+ * - Responses and Gemini clients: the same, in their events (dialects.ts): one response id,
+ *   one message item, `sequence_number`s and output indices that go on; one `responseId`.
  *
  * A tool call reaches the client only whole (tool-hold.ts): a cut inside one drops it and the
  * continuation makes it again. Once a tool call reached the client the stream is not continued
@@ -21,11 +23,10 @@ import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { syntheticSignature } from '../translate/ids.ts'
 import { MAX_OVERLAP, overlapLength } from './overlap.ts'
 import type { StreamRecord } from './record.ts'
+import { GeminiSplice, ResponsesSplice, type SpliceDialect } from './dialects.ts'
 
 /** Why a broken stream cannot be continued, or undefined when it can. */
 export function cannotContinue(rec: StreamRecord): string | undefined {
-  // The splice rewrites Anthropic events and OpenAI chunks; Responses and Gemini clients get the in-stream error.
-  if (rec.format !== 'anthropic' && rec.format !== 'openai') return `continuation is not implemented for ${rec.format} clients`
   if (rec.ended) return 'the client already has a terminal event'
   if (rec.toolStarted) return 'a tool call already reached the client'
   return undefined
@@ -48,14 +49,17 @@ export class Splicer {
   /** Anthropic: the continuation index of the first text block (where a repeat can be). */
   #leadIndex: number | undefined
   readonly #opening: SseEvent[]
+  /** Responses and Gemini clients: their side of the splice (dialects.ts). */
+  readonly #dialect: SpliceDialect | undefined
 
   constructor(format: WireFormatName, rec: StreamRecord) {
+    this.#dialect = format === 'responses' ? new ResponsesSplice(rec) : format === 'gemini' ? new GeminiSplice(rec) : undefined
     this.#format = format
     this.#received = rec.text()
     this.#id = rec.id
     this.#nextIndex = rec.nextIndex
     this.#openText = rec.open?.kind === 'text' ? rec.open.index : undefined
-    this.#opening = rec.open?.kind === 'thinking' ? closeThinking(rec.open.index, rec.id) : []
+    this.#opening = this.#dialect ? this.#dialect.opening() : rec.open?.kind === 'thinking' ? closeThinking(rec.open.index, rec.id) : []
   }
 
   /** Events to send before any of the continuation's (closing a thinking block the cut left open). */
@@ -85,6 +89,7 @@ export class Splicer {
    * before it, undefined for anything that ends the leading text.
    */
   #leadingText(ev: SseEvent): string | undefined {
+    if (this.#dialect) return this.#dialect.leading(ev)
     if (this.#format === 'openai') {
       if (ev.data === '[DONE]') return undefined
       const d = obj(tryParse(ev.data))
@@ -127,6 +132,7 @@ export class Splicer {
 
   /** Removes up to `n` leading characters of text from a leading-text event; drops it when nothing is left. */
   #trimLead(ev: SseEvent, n: number): { ev?: SseEvent; left: number } {
+    if (this.#dialect) return this.#dialect.trim(ev, n)
     const d = tryParse(ev.data)
     if (!isObject(d)) return { ev, left: n }
     if (this.#format === 'openai') {
@@ -150,7 +156,8 @@ export class Splicer {
   #rewrite(evs: readonly SseEvent[]): SseEvent[] {
     const out: SseEvent[] = []
     for (const ev of evs) {
-      if (this.#format === 'openai') out.push(...this.#openai(ev))
+      if (this.#dialect) out.push(...this.#dialect.rewrite(ev))
+      else if (this.#format === 'openai') out.push(...this.#openai(ev))
       else out.push(...this.#anthropic(ev))
     }
     return out
@@ -208,11 +215,10 @@ function closeThinking(index: number, id: string | undefined): SseEvent[] {
  * whitespace is dropped (Anthropic rejects a prefill ending in it; the overlap trim restores
  * it), and extended thinking is switched off (Anthropic does not take a prefill with it).
  */
-export function withPrefill(body: JsonObject, text: string): JsonObject {
+export function withPrefill(body: JsonObject, text: string, format: WireFormatName = 'anthropic'): JsonObject {
   const prefill = text.trimEnd()
   if (prefill === '') return body
-  const { rest, messages } = withAnswerSoFar(body, prefill)
-  return { ...rest, messages }
+  return withAnswerSoFar(body, prefill, format)
 }
 
 /**
@@ -226,15 +232,33 @@ export const CONTINUE_INSTRUCTION = 'Continue your previous answer exactly where
  * user message asking for the rest (`CONTINUE_INSTRUCTION`). For targets that reject a prefill;
  * the overlap trim removes whatever the model repeats. Extended thinking is off, as for a prefill.
  */
-export function withInstruction(body: JsonObject, text: string): JsonObject {
+export function withInstruction(body: JsonObject, text: string, format: WireFormatName = 'anthropic'): JsonObject {
   const prefill = text.trimEnd()
   if (prefill === '') return body
-  const { rest, messages } = withAnswerSoFar(body, prefill)
-  return { ...rest, messages: [...messages, { role: 'user', content: CONTINUE_INSTRUCTION }] }
+  const out = withAnswerSoFar(body, prefill, format)
+  if (format === 'gemini') return { ...out, contents: [...arr(out.contents), { role: 'user', parts: [{ text: CONTINUE_INSTRUCTION }] }] }
+  if (format === 'responses') return { ...out, input: [...arr(out.input), { type: 'message', role: 'user', content: CONTINUE_INSTRUCTION }] }
+  return { ...out, messages: [...arr(out.messages), { role: 'user', content: CONTINUE_INSTRUCTION }] }
 }
 
-/** The messages with `prefill` as the last assistant message (after the client's own prefill, if it made one), and the body without `thinking`. */
-function withAnswerSoFar(body: JsonObject, prefill: string): { rest: JsonObject; messages: unknown[] } {
+/**
+ * The body with `prefill` as the last assistant turn (after the client's own prefill, if it
+ * made one) and extended thinking off, in the client's format: Anthropic and OpenAI
+ * `messages`, Gemini `contents` (a `model` turn; `thinkingConfig` dropped), Responses `input`
+ * (an assistant message item; `reasoning` dropped). Consecutive assistant turns of Gemini and
+ * Responses are joined by their request translation, so a client prefill of theirs comes first.
+ */
+function withAnswerSoFar(body: JsonObject, prefill: string, format: WireFormatName): JsonObject {
+  if (format === 'gemini') {
+    const { generationConfig, ...rest } = body
+    const { thinkingConfig: _thinking, ...config } = obj(generationConfig)
+    return { ...rest, ...(generationConfig === undefined ? {} : { generationConfig: config }), contents: [...arr(body.contents), { role: 'model', parts: [{ text: prefill }] }] }
+  }
+  if (format === 'responses') {
+    const { reasoning: _reasoning, ...rest } = body
+    const input = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : arr(body.input)
+    return { ...rest, input: [...input, { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: prefill }] }] }
+  }
   const { thinking: _thinking, ...rest } = body
   const messages = arr(body.messages).slice()
   const last = obj(messages[messages.length - 1])
@@ -243,7 +267,7 @@ function withAnswerSoFar(body: JsonObject, prefill: string): { rest: JsonObject;
     const own = typeof last.content === 'string' ? last.content : arr(last.content).map((b) => str(obj(b).text) ?? '').join('')
     messages[messages.length - 1] = { ...last, content: own + prefill }
   } else messages.push({ role: 'assistant', content: prefill })
-  return { rest, messages }
+  return { ...rest, messages }
 }
 
 /** DeepSeek continues a trailing assistant message only when it is marked `prefix: true` (OpenAI format). */

@@ -20,6 +20,22 @@ describe('ToolHold', () => {
     assert.equal(h.holding, false)
   })
 
+  it('Responses: a function_call item comes out whole at its output_item.done; Gemini chunks pass as they come', () => {
+    const h = new ToolHold('responses')
+    const text = ev('response.output_text.delta', { output_index: 0, item_id: 'msg_1', delta: 'hi' })
+    assert.deepEqual(h.push([text]), [text])
+    const added = ev('response.output_item.added', { output_index: 1, item: { id: 'fc_1', type: 'function_call', call_id: 'c', name: 'f', arguments: '' } })
+    const delta = ev('response.function_call_arguments.delta', { output_index: 1, item_id: 'fc_1', delta: '{"a":1}' })
+    const done = ev('response.output_item.done', { output_index: 1, item: { id: 'fc_1', type: 'function_call', arguments: '{"a":1}' } })
+    assert.deepEqual(h.push([added, delta]), [])
+    assert.equal(h.holding, true)
+    h.drop()
+    assert.deepEqual(h.push([added, delta, done]), [added, delta, done])
+    const g = new ToolHold('gemini')
+    const call = { data: JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'f', args: {} } }] } }] }) }
+    assert.deepEqual(g.push([call]), [call])
+  })
+
   it('OpenAI: tool_calls chunks come out with the first chunk that carries none (the finish_reason)', () => {
     const h = new ToolHold('openai')
     const a = chunk({ tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f', arguments: '{"a":' } }] })

@@ -1,7 +1,8 @@
 /**
  * Tool calls reach the client whole (docs/resilience.md, "Thinking and tools"). A tool call's
  * events (Anthropic: its `tool_use` block from start to stop; OpenAI: the chunks carrying
- * `tool_calls`) are held back until the call is complete, so a cut inside one leaves nothing of
+ * `tool_calls`; Responses: its item from `output_item.added` to `output_item.done`; Gemini
+ * sends a call whole in one chunk) are held back until the call is complete, so a cut inside one leaves nothing of
  * it at the client: the held events are dropped and the continuation makes the call again.
  * Once any of a call's arguments reached the client, a cut can only end in a clean error
  * (`cannotContinue`), never in a tool call whose JSON is invalid.
@@ -17,6 +18,7 @@ export const TOOL_HOLD_MAX_BYTES = 1 << 20
 
 const TOOL_CALLS = /"tool_calls":\s*\[/
 const TOOL_BLOCKS = new Set(['tool_use', 'server_tool_use'])
+const RESPONSES_TOOLS = new Set(['function_call', 'custom_tool_call'])
 
 export class ToolHold {
   readonly #format: WireFormatName
@@ -44,7 +46,8 @@ export class ToolHold {
     for (const ev of evs) {
       if (this.#format === 'anthropic') this.#anthropic(ev, out)
       else if (this.#format === 'openai') this.#openai(ev, out)
-      // A client format this module does not know yet: its events pass as they come.
+      else if (this.#format === 'responses') this.#responses(ev, out)
+      // Gemini sends a function call whole, in one chunk: its events pass as they come.
       else out.push(ev)
     }
     return out
@@ -79,6 +82,26 @@ export class ToolHold {
     }
     this.#hold(ev, out)
     if (ev.event === 'content_block_stop') out.push(...this.#release())
+  }
+
+  /** Responses: a function or custom tool call item, from its `output_item.added` to its `output_item.done`. */
+  #responses(ev: SseEvent, out: SseEvent[]): void {
+    if (this.#index === undefined) {
+      const d = ev.data.includes('"response.output_item.added"') ? obj(tryParse(ev.data)) : undefined
+      if (d && RESPONSES_TOOLS.has(str(obj(d.item).type) ?? '')) {
+        this.#index = num(d.output_index) ?? 0
+        this.#hold(ev, out)
+      } else out.push(ev)
+      return
+    }
+    const d = obj(tryParse(ev.data))
+    if (num(d.output_index) !== this.#index) {
+      // The item never closed (a malformed upstream): let it out as it came, then go on.
+      out.push(...this.#release(), ev)
+      return
+    }
+    this.#hold(ev, out)
+    if (str(d.type) === 'response.output_item.done' || ev.event === 'response.output_item.done') out.push(...this.#release())
   }
 
   #openai(ev: SseEvent, out: SseEvent[]): void {

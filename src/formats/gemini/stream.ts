@@ -10,17 +10,18 @@ import { FromHubStream, ToHubStream } from '../hub/stream-bases.ts'
 import { mintId, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { anthropicEvents } from '../json-to-stream.ts'
+import { withReasoning } from '../translate/usage-map.ts'
 
 /** Usage from `usageMetadata`: promptTokenCount includes cached tokens; thoughts are output too. */
 export function usageOfGemini(u: unknown): Usage | undefined {
   if (!isObject(u)) return undefined
   const cached = num(u.cachedContentTokenCount) ?? 0
-  return {
+  return withReasoning({
     inputTokens: Math.max((num(u.promptTokenCount) ?? 0) - cached, 0),
     outputTokens: (num(u.candidatesTokenCount) ?? 0) + (num(u.thoughtsTokenCount) ?? 0),
     cacheReadTokens: cached,
     cacheCreationTokens: 0,
-  }
+  }, num(u.thoughtsTokenCount))
 }
 
 /** `usageMetadata` for a hub Usage; thought tokens, when known, are counted apart from the candidates as Gemini does. */

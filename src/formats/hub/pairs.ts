@@ -11,6 +11,7 @@ import { openAIToAnthropicRequest, thinkingAllowed } from '../translate/openai-t
 import { OpenAIToAnthropicStream } from '../translate/openai-to-anthropic-stream.ts'
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from '../translate/responses.ts'
 import { arr, isObject, num, obj } from '../translate/json.ts'
+import { usageOfOpenAI, withThinkingTokens } from '../translate/usage-map.ts'
 import { responsesToHub, hubToResponses, type RequestMemo } from '../responses/request.ts'
 import { HubToResponsesStream, hubToResponsesResponse } from '../responses/from-hub.ts'
 import { ResponsesToHubStream, responsesResponseToHub } from '../responses/to-hub.ts'
@@ -61,8 +62,11 @@ export const HUB_SIDES: Readonly<Record<WireFormatName, HubSide>> = {
     fromHubResponse: (message, ctx) => anthropicToOpenAIResponse(message, ctx),
     fromHubStream: (ctx) => new AnthropicToOpenAIStream(ctx),
     fromHubRequest: (hub, ctx, names) => anthropicToOpenAIRequest(hub, ctx, names),
-    toHubResponse: (body, ctx) => openAIToAnthropicResponse(body, ctx),
-    toHubStream: (ctx) => new OpenAIToAnthropicStream(ctx),
+    toHubResponse: (body, ctx) => {
+      const message = openAIToAnthropicResponse(body, ctx)
+      return { ...message, usage: withThinkingTokens(obj(message.usage), usageOfOpenAI(body.usage)?.reasoningTokens) }
+    },
+    toHubStream: (ctx) => new OpenAIToAnthropicStream(ctx, { hub: true }),
   },
   responses: {
     toHubRequest: (body, _ctx, memo) => responsesToHub(body, memo),

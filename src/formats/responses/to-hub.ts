@@ -9,13 +9,13 @@ import { ToHubStream } from '../hub/stream-bases.ts'
 import { mintId, restoreToolName, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { parseToolArgs } from '../translate/tool-args.ts'
-import { anthropicUsageBody } from '../translate/usage-map.ts'
+import { anthropicUsageBody, withReasoning, withThinkingTokens } from '../translate/usage-map.ts'
 
 /** Usage from a Responses `usage` object: input_tokens includes the cached ones. */
 export function usageOfResponses(u: unknown): Usage | undefined {
   if (!isObject(u)) return undefined
   const cached = num(obj(u.input_tokens_details).cached_tokens) ?? 0
-  return { inputTokens: Math.max((num(u.input_tokens) ?? 0) - cached, 0), outputTokens: num(u.output_tokens) ?? 0, cacheReadTokens: cached, cacheCreationTokens: 0 }
+  return withReasoning({ inputTokens: Math.max((num(u.input_tokens) ?? 0) - cached, 0), outputTokens: num(u.output_tokens) ?? 0, cacheReadTokens: cached, cacheCreationTokens: 0 }, num(obj(u.output_tokens_details).reasoning_tokens))
 }
 
 function reasoningText(item: JsonObject): string {
@@ -43,7 +43,6 @@ function toolBlock(item: JsonObject, ctx: TranslateContext): JsonObject {
 
 /** Responses always reports reasoning_tokens; the hub carries the count only when there were some. */
 const reasoningTokensOf = (usage: unknown): number | undefined => num(obj(obj(usage).output_tokens_details).reasoning_tokens) || undefined
-const withThinkingTokens = (usage: JsonObject, n: number | undefined): JsonObject => (n === undefined ? usage : { ...usage, output_tokens_details: { thinking_tokens: n } })
 
 /** A Responses `response` object as a hub message. */
 export function responsesResponseToHub(body: JsonObject, ctx: TranslateContext): JsonObject {

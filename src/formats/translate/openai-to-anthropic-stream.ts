@@ -6,7 +6,7 @@ import { arr, isObject, num, obj, str, tryParse } from './json.ts'
 import { createThinkSplitter } from './think-splitter.ts'
 import type { ThinkSplitter } from './think-splitter.ts'
 import { repairToolArgsText } from './tool-args.ts'
-import { anthropicUsageBody, usageOfOpenAI } from './usage-map.ts'
+import { anthropicUsageBody, usageOfOpenAI, withThinkingTokens } from './usage-map.ts'
 
 type Open = { readonly kind: 'text' | 'thinking' | 'tool'; readonly index: number; readonly key?: number }
 type Tool = { readonly index: number; args: string; sent: boolean }
@@ -38,10 +38,14 @@ export class OpenAIToAnthropicStream extends StreamBase {
   #sawTool = false
   #refused = false
   #usage: Usage | undefined
+  /** Carry the reasoning-token count as the hub's `output_tokens_details.thinking_tokens` (Anthropic clients get no such field). */
+  readonly #hub: boolean
 
-  constructor(ctx: TranslateContext) {
+  /** `hub`: the stream feeds the hub (a Responses or Gemini client), which carries reasoning-token counts. */
+  constructor(ctx: TranslateContext, opts: { readonly hub?: boolean } = {}) {
     super()
     this.#ctx = ctx
+    this.#hub = opts.hub === true
     this.#think = createThinkSplitter({ startsOpen: ctx.thinkingStartsOpen === true, ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}) })
   }
 
@@ -178,7 +182,7 @@ export class OpenAIToAnthropicStream extends StreamBase {
     this.#closeOpen()
     const u = this.#usage
     const usage = u
-      ? { output_tokens: u.outputTokens, input_tokens: u.inputTokens, cache_read_input_tokens: u.cacheReadTokens, cache_creation_input_tokens: u.cacheCreationTokens }
+      ? withThinkingTokens({ output_tokens: u.outputTokens, input_tokens: u.inputTokens, cache_read_input_tokens: u.cacheReadTokens, cache_creation_input_tokens: u.cacheCreationTokens }, this.#hub ? u.reasoningTokens : undefined)
       : { output_tokens: 0 }
     this.emit(event('message_delta', { delta: { stop_reason: this.#refused ? 'refusal' : anthropicStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage }))
     this.emit(event('message_stop', {}))

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { openaiUsageBody, usageOfAnthropic, usageOfOpenAI } from './usage-map.ts'
+import { translationFor } from '../translation.ts'
 
 describe('usage map', () => {
   it('subtracts cached tokens from OpenAI prompt tokens, reads DeepSeek hits', () => {
@@ -23,5 +24,42 @@ describe('usage map', () => {
       assert.deepEqual(usageOfOpenAI(openaiUsageBody(u)), u)
       assert.deepEqual(usageOfAnthropic({ input_tokens: i, output_tokens: o, cache_read_input_tokens: r, cache_creation_input_tokens: c }), u)
     }))
+  })
+})
+
+describe('reasoning tokens from an OpenAI Chat upstream', () => {
+  const ctx = { model: 'm', upstreamModel: 'm', requestId: 'r1', estimatedInputTokens: 3, includeUsage: true, created: 1 }
+  const usage = { prompt_tokens: 10, completion_tokens: 40, total_tokens: 50, completion_tokens_details: { reasoning_tokens: 25 } }
+  const chunk = (body: object) => ({ data: JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', ...body }) })
+  const upstream = [
+    chunk({ choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: null }] }),
+    chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+    chunk({ choices: [], usage }),
+    { data: '[DONE]' },
+  ]
+  const json = { id: 'c1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage }
+  const streamed = (client: 'anthropic' | 'responses' | 'gemini') => {
+    const tr = translationFor(client, 'openai')!.stream(ctx)
+    return [...upstream.flatMap((e) => tr.push(e)), ...tr.end()].map((e) => JSON.parse(e.data) as Record<string, any>)
+  }
+
+  it('are read into the usage record (Usage.reasoningTokens) and kept out when zero', () => {
+    assert.equal(usageOfOpenAI(usage)?.reasoningTokens, 25)
+    assert.equal('reasoningTokens' in usageOfOpenAI({ ...usage, completion_tokens_details: { reasoning_tokens: 0 } })!, false)
+  })
+
+  it('reach a Responses client as output_tokens_details.reasoning_tokens and a Gemini client as thoughtsTokenCount, streamed and as JSON', () => {
+    assert.equal(streamed('responses').at(-1)?.response.usage.output_tokens_details.reasoning_tokens, 25)
+    assert.equal((translationFor('responses', 'openai')!.response(json, ctx) as any).usage.output_tokens_details.reasoning_tokens, 25)
+    const g = streamed('gemini').at(-1)?.usageMetadata
+    assert.deepEqual([g.thoughtsTokenCount, g.candidatesTokenCount, g.totalTokenCount], [25, 15, 50])
+    assert.equal((translationFor('gemini', 'openai')!.response(json, ctx) as any).usageMetadata.thoughtsTokenCount, 25)
+  })
+
+  it('an Anthropic client gets Anthropic usage (no reasoning field); the count stays in Switchyard\'s records', () => {
+    const delta = streamed('anthropic').find((d) => d.type === 'message_delta')
+    assert.equal(delta?.usage.output_tokens, 40)
+    assert.equal(delta?.usage.output_tokens_details, undefined)
+    assert.equal((translationFor('anthropic', 'openai')!.response(json, ctx) as any).usage.output_tokens_details, undefined)
   })
 })
