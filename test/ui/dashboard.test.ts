@@ -35,7 +35,8 @@ function configText(mockUrl: string): string {
   ],
   "Router": { "default": "mock,fast:ttft=20:delay=5", "background": "oai,gpt-mock", "think": "mock,slow:ttft=120:delay=20" },
   "CUSTOM_UNKNOWN": { "keep": ["me", 1] },
-  "performance": { "enabled": false, "dailyTokenBudget": 50000 }
+  "performance": { "enabled": false, "dailyTokenBudget": 50000 },
+  "Alerts": { "evaluateIntervalMs": 300 }
 }
 `
 }
@@ -91,7 +92,7 @@ if (skip) console.log(`ui browser tests skipped: ${skip}`)
 type Browser = import('playwright-core').Browser
 type Page = import('playwright-core').Page
 
-const VIEWS = ['overview', 'targets', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
+const VIEWS = ['overview', 'targets', 'alerts', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
 
 describe('dashboard in Chromium', { skip }, () => {
   let ui: UiInstance
@@ -212,6 +213,20 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.match(await page.locator('#tg-table thead').innerText(), /Rank per scenario/)
   })
 
+  it('Alerts shows a firing alert with its evidence (the breaker of the failing upstream), its history and the recommendations', async () => {
+    await traffic(ui.url, 'mock,bad:status=500', 8)
+    await open('alerts')
+    const row = 'tr[data-rule="breaker_open"][data-subject="mock,bad:status=500"]'
+    await page.waitForSelector(row, { timeout: 8_000 })
+    assert.match(await page.locator(row).innerText(), /warning|critical/)
+    assert.ok((await page.locator(`${row} ul.evidence li`).count()) > 0, 'the evidence is listed')
+    assert.match(await page.locator('#al-history').innerText(), /breaker_open/)
+    // Recommendations: a card per scenario with traffic, listing the targets that served it.
+    await page.waitForSelector('#al-recs [data-scenario]', { timeout: 8_000 })
+    assert.match(await page.locator('#al-recs').innerText(), /mock,fast:ttft=20:delay=5/)
+    assert.deepEqual(consoleErrors, [])
+  })
+
   it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {
     const seen = async () => ((await (await fetch(`${ui.url}/v1/requests`, { headers: { 'x-api-key': API_KEY } })).json()) as { requests: unknown[] }).requests.length
     const requestsBefore = await seen()
@@ -264,7 +279,7 @@ describe('dashboard in Chromium', { skip }, () => {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme })
       // Every view in light; the dark theme of the busiest ones (the page follows the system setting).
-      for (const v of scheme === 'light' ? VIEWS : ['overview', 'targets', 'config'] as const) {
+      for (const v of scheme === 'light' ? VIEWS : ['overview', 'targets', 'alerts', 'config'] as const) {
         await open(v)
         await page.waitForTimeout(v === 'performance' ? 2500 : 600)
         if (v === 'config') {
