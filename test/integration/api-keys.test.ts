@@ -106,5 +106,22 @@ describe('named API keys', () => {
     const { readdirSync } = await import('node:fs')
     for (const f of readdirSync(dir)) assert.ok(!readFileSync(join(dir, f)).includes('sk-ci-0123456789'), `${f} holds no key`)
   })
+
+  it('rpm and budget hold on every inference route: Responses and Gemini too, not only Messages and Chat', async () => {
+    const p = await testProxy(file())
+    const codes: number[] = []
+    const bodies: [string, unknown][] = [
+      ['/v1/responses', { model: 'x', input: 'hi' }],
+      ['/v1beta/models/x:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }],
+      ['/v1/models/x:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }],
+    ]
+    for (const [path, body] of bodies) {
+      const r = await p.post(path, body, auth('sk-humans-abcdef'))
+      codes.push(r.status)
+      await r.text()
+    }
+    assert.deepEqual(codes, [200, 200, 429])
+    await p.close()
+  })
 })
 
