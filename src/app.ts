@@ -83,13 +83,13 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/v1/*', guard)
   app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
+  // Every inference endpoint, in each client format (token counting is skipped inside).
+  if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
   const dedup = dedupRequests({ dedup: opts.dedup ?? new Dedup(), enabled: deps.config.router.dedup })
   const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']
-  // A named key's budget and rpm hold on every inference route, whatever its wire format.
-  if (deps.keys) for (const path of inference) app.use(path, keyLimits(deps.keys, deps.now))
   for (const path of inference) app.use(path, dedup)
 
   registerMessages(app, deps)

@@ -38,6 +38,7 @@ import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
 import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
+import { memoryResponseStore } from './proxy/response-store.ts'
 import { createThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/target-stats.ts'
@@ -126,7 +127,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const shared = opts.shared
   const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
-  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
+  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage, opts.shared?.keyLimits) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
     request: (trace) => {
@@ -158,6 +159,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
     ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
+    // Fleet mode: a conversation stored by any instance continues on any other.
+    responses: shared ? shared.responses(memoryResponseStore({ now })) : memoryResponseStore({ now }),
     cache,
   }
   return {
@@ -284,6 +287,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
     seriesStore: new SeriesStore(store),
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
+    ...(fleet ? { fleet: { instance: fleet.id, claim: (e) => fleet.alerts.claim(e) } } : {}),
     inputs: {
       breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),
       drift: () => ({ tiers: services.observability.drift.snapshot(), ...config.drift }),
