@@ -69,7 +69,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/preset/*', limit)
   for (const path of ['/api/*', '/performance/*']) app.use(path, limit)
   const depth = jsonDepthGuard({ fail })
-  for (const path of ['/v1/*', '/preset/*', '/api/*', '/performance/*']) app.use(path, depth)
+  for (const path of ['/v1/*', '/v1beta/*', '/preset/*', '/api/*', '/performance/*']) app.use(path, depth)
 
   const active = opts.activeStreams ?? (() => 0)
   const maxStreams = opts.maxStreams ?? Infinity

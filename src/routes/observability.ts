@@ -10,7 +10,7 @@ import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
 import { registerExplain } from './explain.ts'
-import { getRoute } from './openapi.ts'
+import { getRoute, jsonResponse } from './openapi.ts'
 
 const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
 
@@ -126,6 +126,13 @@ export interface ObservedServices {
   readonly telemetry?: { activeStreams(): number }
 }
 
+const usageRoute = createRoute({
+  method: 'get', path: '/v1/usage', tags: ['Observability'],
+  summary: 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode); a superset of ccr-rust\'s shape',
+  request: { query: z.object({ scope: z.enum(['instance', 'fleet']).optional().openapi({ description: 'Fleet mode: the whole fleet (the default) or this instance alone', example: 'instance' }) }) },
+  responses: { 200: jsonResponse(UsageSchema, 'Usage and cost') },
+})
+
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
   const { config, now } = s.deps
   app.openapi(latenciesRoute, (c) => {
@@ -154,7 +161,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     }, 200)
   })
   registerExplain(app, s)
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), async (c) => {
+  app.openapi(usageRoute, async (c) => {
     const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
     // Fleet mode: the fleet's totals; Redis not answering: this instance's own, marked as such.
     const fleet = s.fleetUsage && c.req.query('scope') !== 'instance' ? await s.fleetUsage() : undefined
