@@ -4,12 +4,14 @@
  * 64 KB translated body, streaming TTFB, and 100/1,000/5,000 concurrent streams.
  */
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import type { HarnessArgs } from './stress/args.ts'
 import type { ClientFormat } from './stress/check.ts'
 import { pathOf, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { ProcSampler, readProc } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
+import { startRedis } from './stress/redis.ts'
 import type { Summary } from './stress/stats.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
 
@@ -146,9 +148,11 @@ interface Target { readonly url: string; readonly pid: number | undefined }
  * Run `fn` against a proxy serving only `model` (or --target): one model per instance, so
  * the proxy's own routing choices cannot mix the phases' mock models.
  */
-async function withProxy<T>(a: HarnessArgs, mockUrl: string, model: string, fn: (t: Target) => Promise<T>): Promise<T> {
+async function withProxy<T>(a: HarnessArgs & { readonly redisUrl?: string }, mockUrl: string, model: string, fn: (t: Target) => Promise<T>): Promise<T> {
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
-  const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000)
+  // --fleet: the same proxy in fleet mode (its providers have no limits: no Redis round trip per request).
+  const fleet = a.redisUrl === undefined ? {} : { Fleet: { redis: a.redisUrl, keyPrefix: `bench${Date.now()}:` } }
+  const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000, fleet)
   try {
     return await fn({ url: proxy.url, pid: proxy.pid })
   } finally {
@@ -163,7 +167,7 @@ const ctxFor = (a: HarnessArgs, mockUrl: string, t: Target): BenchCtx => ({
 
 function markdown(a: HarnessArgs, dur: number, ns: { rows: string[][] }, bb: { row: string[] }, st: { rows: string[][] }, cs: { rows: string[][]; idleMb: number; afterMb: number }): string {
   return [
-    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}), closed loop, 2 × ${dur} ms per side, interleaved`,
+    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}${a.fleet ? ', proxy in fleet mode' : ''}), closed loop, 2 × ${dur} ms per side, interleaved`,
     markdownTable(['concurrency', 'direct RPS', 'proxy RPS', 'proxy/direct', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy CPU µs/req', 'errors'], ns.rows),
     '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
     markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
@@ -171,15 +175,17 @@ function markdown(a: HarnessArgs, dur: number, ns: { rows: string[][] }, bb: { r
     markdownTable(['concurrent streams', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy failed'], st.rows),
     '### Concurrent streams through the proxy (20 chunks × 10 ms)',
     markdownTable(['streams', 'complete', 'TTFB p99 ms', 'total p99 ms', 'proxy peak RSS MB', 'proxy CPU s / 1,000 streams'], cs.rows),
-    `Proxy RSS idle before the concurrent-stream phase: ${fmt(cs.idleMb)} MB; 3 s after it: ${fmt(cs.afterMb)} MB`,
+    `Proxy RSS idle before the concurrent-stream phase: ${fmt(cs.idleMb)} MB; 3 s after it: ${fmt(cs.afterMb)} MB. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   ].join('\n\n')
 }
 
 /** Run the whole benchmark; prints markdown tables, writes --json, exit code 1 on incomplete streams. */
-export async function runBench(a: HarnessArgs): Promise<number> {
-  const mock = await startMockProcess(a.mockPort)
+export async function runBench(args: HarnessArgs): Promise<number> {
+  const mock = await startMockProcess(args.mockPort)
+  const redis = args.fleet && args.target === undefined ? await startRedis() : undefined
+  const a = redis ? { ...args, redisUrl: redis.url } : args
   try {
-    process.stderr.write(`bench: mock ${mock.url}, proxy ${a.target ?? 'Switchyard (one instance per phase)'}\n`)
+    process.stderr.write(`bench: mock ${mock.url}, proxy ${a.target ?? `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`}\n`)
     const [ns, bb] = await withProxy(a, mock.url, FAST, async (t) => {
       const c = ctxFor(a, mock.url, t)
       return [await nonStreaming(c), await bigBody(c)] as const
@@ -194,6 +200,7 @@ export async function runBench(a: HarnessArgs): Promise<number> {
     const incomplete = cs.json.some((x) => (x as { report: StreamRunReport }).report.failed > 0)
     return incomplete ? 1 : 0
   } finally {
+    await redis?.stop()
     await mock.stop()
   }
 }

@@ -38,7 +38,7 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
   --cut-rate R         the mock cuts this share (0..1) of the proxied run's streams at a random event; every
                        stream must still arrive complete and identical to the uncut answer (the proxy continues
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
-  bench options: --quick (smaller bench for CI smoke runs)
+  bench options: --quick (smaller bench for CI smoke runs), --fleet (the proxy in fleet mode, on its own redis-server)
   recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
   fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
@@ -70,7 +70,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     args: [...argv], allowPositionals: true, options: {
       streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
       format: { type: 'string' }, 'client-format': { type: 'string' }, upstream: { type: 'string' }, client: { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, instances: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, fleet: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, instances: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
@@ -90,6 +90,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     cutRate: asRate(v['cut-rate']),
     outageS: asInt(v['outage-s'], 20, 'outage-s'), everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
     instances: Math.max(2, asInt(v.instances, 3, 'instances')),
+    fleet: v.fleet === true,
   }
 }
 

@@ -6,7 +6,7 @@
  * throughput with the added p50 latency. Everything on 127.0.0.1, bounded in count and time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PATHS, requestBody } from './stress/run.ts'
 import { freePort, spawnServer, type Child } from './stress/proc.ts'
@@ -24,7 +24,7 @@ export interface FleetArgs {
   readonly json?: string
 }
 
-/** Providers: `fast` for throughput (limits that never bind, so the admission script runs), `limited` with a small rpm, `flaky` always failing. */
+/** Providers: `fast` for throughput (limits that never bind, so the admission script runs), `limited` with a small rpm, `flaky` always failing, `free` without limits. */
 function config(mockUrl: string, port: number, rpm: number, redis: string | undefined, prefix: string): Record<string, unknown> {
   const p = (name: string, model: string, extra: Record<string, unknown> = {}) => ({ name, api_base_url: `${mockUrl}/v1/chat/completions`, api_key: 'k', models: [model], ...extra })
   return {
@@ -33,6 +33,8 @@ function config(mockUrl: string, port: number, rpm: number, redis: string | unde
       p('fast', 'mock-fast:chunks=5:delay=0', { rpm: 10_000_000, maxConcurrent: 100_000 }),
       p('limited', 'mock-fast:chunks=5:delay=0', { rpm }),
       p('flaky', 'mock-fail:status=500'),
+      // No limits: fleet mode spends no Redis round trip on its requests.
+      p('free', 'mock-fast:chunks=5:delay=0'),
     ],
     Router: {
       default: 'fast,mock-fast:chunks=5:delay=0',
@@ -87,7 +89,7 @@ async function breakerPropagation(procs: readonly Child[]): Promise<number | und
 }
 
 /** Closed loop on every instance at once for `ms`: per-instance RPS and p50 latency. */
-async function throughput(procs: readonly Child[], concurrency: number, ms: number): Promise<{ rps: number[]; p50: number; errors: number }> {
+async function throughput(procs: readonly Child[], concurrency: number, ms: number, model = FAST): Promise<{ rps: number[]; p50: number; errors: number }> {
   const lat: number[] = []
   let errors = 0
   const end = performance.now() + ms
@@ -96,7 +98,7 @@ async function throughput(procs: readonly Child[], concurrency: number, ms: numb
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         const s = performance.now()
-        const status = await post(p.url, 'fast,mock-fast:chunks=5:delay=0')
+        const status = await post(p.url, model)
         if (status === 200) { n++; lat.push(performance.now() - s) } else errors++
       }
     }))
@@ -105,7 +107,10 @@ async function throughput(procs: readonly Child[], concurrency: number, ms: numb
   return { rps: counts.map((c) => c / (ms / 1000)), p50: summarise(lat).p50, errors }
 }
 
-interface Side { readonly admitted: number; readonly propagationMs: number | undefined; readonly rps: number[]; readonly p50: number; readonly errors: number; readonly redisMs?: number }
+const FAST = 'fast,mock-fast:chunks=5:delay=0'
+const FREE = 'free,mock-fast:chunks=5:delay=0'
+
+interface Side { readonly admitted: number; readonly propagationMs: number | undefined; readonly rps: number[]; readonly p50: number; readonly p50Free: number; readonly errors: number; readonly redisMs?: number }
 type Load = Omit<Side, 'admitted' | 'propagationMs' | 'redisMs'>
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)
@@ -118,16 +123,18 @@ async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly C
   await throughput(alone, 2, 300)
   const runs: [{ rps: number[]; errors: number }[], { rps: number[]; errors: number }[]] = [[], []]
   const lat: [number[], number[]] = [[], []]
+  const free: [number[], number[]] = [[], []]
   for (let i = 0; i < rounds; i++) {
     for (const [k, procs] of [[0, shared], [1, alone]] as const) {
       runs[k].push(await throughput(procs, 8, ms))
       // Added latency is read at concurrency 1, where the machine is not saturated.
       lat[k].push((await throughput(procs, 1, ms / 2)).p50)
+      free[k].push((await throughput(procs, 1, ms / 2, FREE)).p50)
     }
   }
   const side = (k: 0 | 1): Load => {
     const n = runs[k][0]?.rps.length ?? 0
-    return { rps: Array.from({ length: n }, (_, i) => mean(runs[k].map((r) => r.rps[i] ?? 0))), p50: mean(lat[k]), errors: runs[k].reduce((s, r) => s + r.errors, 0) }
+    return { rps: Array.from({ length: n }, (_, i) => mean(runs[k].map((r) => r.rps[i] ?? 0))), p50: mean(lat[k]), p50Free: mean(free[k]), errors: runs[k].reduce((s, r) => s + r.errors, 0) }
   }
   return [side(0), side(1)]
 }
@@ -159,12 +166,12 @@ export async function runFleet(a: FleetArgs): Promise<number> {
     const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0)
     const row = (label: string, s: Side) => [
       label, `${s.admitted} / 30 (sent 60)`, s.propagationMs === undefined ? 'never (3 s)' : `${fmt(s.propagationMs, 1)} ms`,
-      s.rps.map((r) => fmt(r, 0)).join(' / '), fmt(sum(s.rps), 0), fmt(s.p50, 2), String(s.errors),
+      s.rps.map((r) => fmt(r, 0)).join(' / '), fmt(sum(s.rps), 0), fmt(s.p50, 2), fmt(s.p50Free, 2), String(s.errors),
     ]
     const md = [
       `### Fleet of ${a.instances} (one mock upstream, non-streaming; RPS at concurrency 8 per instance, p50 at concurrency 1; rounds interleaved)`,
-      markdownTable(['mode', 'rpm 30 admitted', 'breaker seen by the others', 'RPS per instance', 'fleet RPS', 'p50 ms (c=1)', 'errors'], [row('fleet (Redis)', shared), row('separate instances', alone)]),
-      `Fleet mode: ${fmt((100 * sum(shared.rps)) / Math.max(1, sum(alone.rps)), 0)} % of the separate instances' RPS, p50 ${shared.p50 >= alone.p50 ? '+' : ''}${fmt(shared.p50 - alone.p50, 2)} ms (one Redis round trip per admission for a provider with limits; Redis round trip by the last heartbeat: ${shared.redisMs === undefined ? '-' : `${shared.redisMs} ms`}).`,
+      markdownTable(['mode', 'rpm 30 admitted', 'breaker seen by the others', 'RPS per instance', 'fleet RPS', 'p50 ms (c=1)', 'p50 ms no limits (c=1)', 'errors'], [row('fleet (Redis)', shared), row('separate instances', alone)]),
+      `Fleet mode: ${fmt((100 * sum(shared.rps)) / Math.max(1, sum(alone.rps)), 0)} % of the separate instances' RPS, p50 ${shared.p50 >= alone.p50 ? '+' : ''}${fmt(shared.p50 - alone.p50, 2)} ms (one Redis round trip per admission for a provider with limits); without limits ${shared.p50Free >= alone.p50Free ? '+' : ''}${fmt(shared.p50Free - alone.p50Free, 2)} ms (no round trip). Load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; Redis round trip by the last heartbeat: ${shared.redisMs === undefined ? '-' : `${shared.redisMs} ms`}).`,
     ].join('\n\n')
     console.log(`\n${md}\n`)
     if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, fleet: shared, separate: alone, markdown: md }, null, 2))

@@ -69,7 +69,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/preset/*', limit)
   for (const path of ['/api/*', '/performance/*']) app.use(path, limit)
   const depth = jsonDepthGuard({ fail })
-  for (const path of ['/v1/*', '/preset/*', '/api/*', '/performance/*']) app.use(path, depth)
+  for (const path of ['/v1/*', '/v1beta/*', '/preset/*', '/api/*', '/performance/*']) app.use(path, depth)
 
   const active = opts.activeStreams ?? (() => 0)
   const maxStreams = opts.maxStreams ?? Infinity
@@ -83,7 +83,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/v1/*', guard)
   app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
-  if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
+  // Every inference endpoint, in each client format (token counting is skipped inside).
+  if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
   const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).

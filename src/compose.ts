@@ -20,8 +20,9 @@ import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
-import { createLiveRecorder, DAYS_KEPT, type LiveRecorder } from './live/recent.ts'
+import { createLiveRecorder, DAYS_KEPT, dayTotals, TIMELINE_SERIES, type LiveRecorder } from './live/recent.ts'
 import { DailyUsageStore } from './store/usage-daily.ts'
+import { TimelineStore } from './store/timeline.ts'
 import type { ConfigFileAccess } from './config/write.ts'
 import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
@@ -38,6 +39,7 @@ import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
 import { sessionUsageLru } from './routing/sessions.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
+import { memoryResponseStore } from './proxy/response-store.ts'
 import { createThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/target-stats.ts'
@@ -126,7 +128,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const shared = opts.shared
   const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
   const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
-  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage) : undefined
+  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage, opts.shared?.keyLimits) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
     request: (trace) => {
@@ -158,6 +160,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
     ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
+    // Fleet mode: a conversation stored by any instance continues on any other.
+    responses: shared ? shared.responses(memoryResponseStore({ now })) : memoryResponseStore({ now }),
     cache,
   }
   return {
@@ -259,6 +263,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   live.timeline.seedDays(dailyStore.load(new Date(deps.now() - DAYS_KEPT * 86_400_000).toISOString().slice(0, 10)))
   live.timeline.onDay = (d) => dailyStore.enqueue(d)
   dailyStore.start(1_000)
+  // The 15 min and 24 h timelines: seeded from the store once per process, changed slots written every 5 s.
+  const timelineStore = new TimelineStore(store, { series: TIMELINE_SERIES, changed: () => live.timeline.takeChanged(), now: deps.now, log: (m) => log.warn(m) })
+  live.timeline.seedBuckets(timelineStore.load(), deps.now())
+  timelineStore.start(5_000)
   // Named keys' spend so far (today's counts against the budget), then batched writes.
   if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
   const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
@@ -284,6 +292,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
     seriesStore: new SeriesStore(store),
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
+    ...(fleet ? { fleet: { instance: fleet.id, claim: (e) => fleet.alerts.claim(e) } } : {}),
     inputs: {
       breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),
       drift: () => ({ tiers: services.observability.drift.snapshot(), ...config.drift }),
@@ -306,7 +315,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })
   // Registered after createApp's middleware, so they run behind the same auth and rate limit.
-  registerObservability(app, services)
+  registerObservability(app, { ...services, dayUsage: (day) => dayTotals(live.timeline.days(), day) })
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
   registerInsights(app, insights)
@@ -336,6 +345,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       usageStore.stop()
       usageStore.flush()
       dailyStore.stop()
+      timelineStore.stop()
       keyStore?.stop()
       perfStore.close()
       store.close()

@@ -100,7 +100,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
   'proxy': ['cache', 'config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
-  'fleet': ['config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'middleware', 'perf-model', 'resilience', 'routing', 'usage'],
+  'fleet': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'metrics', 'middleware', 'perf-model', 'proxy', 'resilience', 'routing', 'usage'],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
   'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
@@ -124,7 +124,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'harness': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'runtime'],
   // Shared test helpers get their app from the composition root, never from the CLI.
   // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
-  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'fleet', 'formats', 'harness', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'fleet', 'formats', 'harness', 'keys', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
   'scripts': ['compose.ts', 'test'],
 }
 

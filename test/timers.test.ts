@@ -18,16 +18,20 @@ function sources(dir: string): string[] {
   })
 }
 
-/** The last top-level argument of the call whose `(` is at `open`. */
+/** The last top-level argument of the call whose `(` is at `open` (a trailing comma, as the formatter writes, ends no argument). */
 function lastArgument(text: string, open: number): string {
   let depth = 0
   let start = open + 1
+  let previous = ''
   for (let i = open; i < text.length; i++) {
     const c = text[i]
     if (c === '(' || c === '[' || c === '{') depth++
     else if (c === ')' || c === ']' || c === '}') {
-      if (--depth === 0) return text.slice(start, i).trim()
-    } else if (c === ',' && depth === 1) start = i + 1
+      if (--depth === 0) return text.slice(start, i).trim() || previous
+    } else if (c === ',' && depth === 1) {
+      previous = text.slice(start, i).trim()
+      start = i + 1
+    }
   }
   return ''
 }

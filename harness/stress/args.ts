@@ -23,4 +23,6 @@ export interface HarnessArgs {
   readonly everyMs: number
   /** `fleet`: how many instances (default 3). */
   readonly instances: number
+  /** `bench --fleet`: the proxy runs in fleet mode against its own redis-server (providers without limits). */
+  readonly fleet: boolean
 }

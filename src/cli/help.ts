@@ -18,7 +18,7 @@ Commands:
   ui                 Open the dashboard (starting the service in the background if needed)
   probe              Run active performance tests once against the configured models and print a table
   perf export FILE   Write the performance store to FILE (JSON)
-  perf import FILE   Read a performance store export
+  perf import FILE   Read a performance store export (--merge: add to the history, else replace it)
 
 Options:
   --config PATH      Config file (else $SWITCHYARD_CONFIG, $CCR_CONFIG, ~/.claude-code-router/config.json)
@@ -127,12 +127,14 @@ Runs active performance tests once against the configured models and prints a ta
 Examples:
   switchyard probe
   switchyard probe --models "deepseek,deepseek-chat;openrouter,x-ai/grok-4" --type latency`,
-  perf: `switchyard perf export FILE | switchyard perf import FILE
+  perf: `switchyard perf export FILE | switchyard perf import FILE [--merge]
 
-Writes the performance store to FILE as JSON, or reads such an export.
+Writes the performance store to FILE as JSON, or reads such an export: it replaces the history,
+or with --merge adds its runs to it.
 
-Example:
-  switchyard perf export perf.json`,
+Examples:
+  switchyard perf export perf.json
+  switchyard perf import perf.json --merge`,
 }
 /** Help for `command`, or the general help. */
 export function helpFor(command: string | undefined): string {

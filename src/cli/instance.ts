@@ -21,8 +21,10 @@ export interface ServedOptions {
   readonly dataDir: string
   readonly log: Logger
   readonly maxStreams?: number
+  /** The file to re-read on reload (absent in demo mode). */
   readonly configPath?: string
   readonly env: Env
+  /** The file as written, for the redacted `GET /api/config`. */
   readonly rawConfig?: unknown
   /** Recent requests and timelines, kept across reloads. */
   readonly live?: LiveRecorder

@@ -84,7 +84,7 @@ async function numberedPick<T extends string>(p: ReturnType<typeof prompter>, ti
 export async function runModel(opts: CliOptions, env: Env): Promise<number> {
   const r = await readConfig(opts, env)
   if (r.errors.length) { for (const e of r.errors) console.error(e); return 2 }
-  if (!r.config) { console.error(`switchyard model: no config file at ${r.path} (run switchyard start once for the demo, or write one)`); return 2 }
+  if (!r.config) { console.error(`switchyard model: no config file at ${r.path} (write one: see the README's Configuration; switchyard start without one runs the demo)`); return 2 }
   const config = r.config
   const [sub, a, b] = opts.rest
   if (sub === 'show') { console.log(`${r.path}:`); show(config); return 0 }

@@ -21,6 +21,8 @@ export interface CliOptions {
   readonly passthrough: readonly string[]
   /** `code`: leave a service it started running after the last session exits. */
   readonly keepService?: boolean
+  /** `perf import`: add the file's runs to the history instead of replacing it. */
+  readonly merge?: boolean
 }
 
 /** Options that take a value (so the word after them is not the command). */
@@ -46,7 +48,7 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
       config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' },
       'data-dir': { type: 'string' }, 'max-streams': { type: 'string' }, 'shutdown-timeout': { type: 'string' },
       models: { type: 'string' }, type: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
-      'keep-service': { type: 'boolean' },
+      'keep-service': { type: 'boolean' }, merge: { type: 'boolean' },
     },
   })
   if (values.help) return { help: true, command: positionals[0] }
@@ -62,7 +64,7 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     rest: positionals.slice(1),
     config: values.config, host: values.host, port: int(values.port, 'port'), dataDir: values['data-dir'],
     maxStreams: int(values['max-streams'], 'max-streams'), shutdownTimeoutSec: int(values['shutdown-timeout'], 'shutdown-timeout') ?? 30,
-    models: values.models, type: values.type, passthrough, keepService: values['keep-service'],
+    models: values.models, type: values.type, passthrough, keepService: values['keep-service'], merge: values.merge,
   }
 }
 

@@ -37,12 +37,12 @@ export async function runProbe(opts: CliOptions, env: Env): Promise<number> {
 
 export async function runPerf(opts: CliOptions, env: Env): Promise<number> {
   const [sub, file] = opts.rest
-  if ((sub !== 'export' && sub !== 'import') || !file) { console.error('usage: switchyard perf export FILE | perf import FILE'); return 2 }
+  if ((sub !== 'export' && sub !== 'import') || !file) { console.error('usage: switchyard perf export FILE | perf import FILE [--merge]'); return 2 }
   const dir = dataDirOf(opts, env)
   const store = openStore(dir === ':memory:' ? ':memory:' : join(dir, STORE_FILE), (m) => console.error(`warning: ${m}`))
   const perf = PerformanceStore.open({ store, now: Date.now, warn: (m) => console.error(`warning: ${m}`) })
   try {
-    return await runPerfBackupCommand({ store: perf, action: sub, file, out: (line) => console.log(line) })
+    return await runPerfBackupCommand({ store: perf, action: sub, file, merge: opts.merge === true, out: (line) => console.log(line) })
   } finally {
     perf.close()
     store.close()

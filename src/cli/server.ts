@@ -6,26 +6,14 @@
 import { loadConfigFile } from '../config/load.ts'
 import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
-import type { Logger } from '../log.ts'
 import { runtime } from '../runtime/index.ts'
-import type { Env } from './options.ts'
-import { buildInstance, type Instance } from './instance.ts'
-import { createLiveRecorder, type LiveRecorder } from '../live/recent.ts'
+import { buildInstance, type Instance, type ServedOptions } from './instance.ts'
+import { createLiveRecorder } from '../live/recent.ts'
 import { systemClock } from '../lib/clock.ts'
 
-export interface ServerOptions {
-  readonly host: string
+/** What an instance needs (instance.ts), plus the port; the server makes the live recorder when absent. */
+export interface ServerOptions extends ServedOptions {
   readonly port: number
-  readonly dataDir: string
-  readonly log: Logger
-  readonly maxStreams?: number
-  /** The file to re-read on reload (absent in demo mode). */
-  readonly configPath?: string
-  readonly env: Env
-  /** The file as written, for the redacted `GET /api/config`. */
-  readonly rawConfig?: unknown
-  /** Recent requests and timelines; the server makes one when absent. */
-  readonly live?: LiveRecorder
 }
 
 export interface RunningServer {

@@ -304,10 +304,11 @@ export class SharedStats extends RoutingStats {
     const verdict = (t: number, reason: FailureReason | undefined, record: () => void): void => {
       if (done) return
       done = true
-      const before = super.snapshot(key, t).breaker
+      // Only the breaker, read twice per attempt: not the whole snapshot with its window sums.
+      const before = super.breakerState(key, t)
       const probe = this.#board.probing(key)
       record()
-      const after = super.snapshot(key, t).breaker
+      const after = super.breakerState(key, t)
       if (reason === 'client_error' || reason === 'abandoned') {
         if (probe) this.#board.released(key)
       } else if (reason === undefined) {

@@ -20,6 +20,10 @@ import { FleetSamples } from './samples.ts'
 import { FleetPerf } from './perf.ts'
 import { FleetDedup } from './dedup.ts'
 import { FleetBudget } from './budget.ts'
+import { FleetAlertGate } from './alerts.ts'
+import { FleetKeyLimits } from './key-limits.ts'
+import { fleetResponseStore } from './responses.ts'
+import type { ResponseStore } from '../proxy/response-store.ts'
 import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
@@ -76,6 +80,10 @@ export interface SharedParts {
   limiter(limits: ReadonlyMap<string, ProviderLimits>): RateLimiter
   readonly holds: RetryAfterHolds
   readonly usage: FleetUsage
+  /** Named API keys' budgets and rpm, fleet-wide. */
+  readonly keyLimits: FleetKeyLimits
+  /** The `previous_response_id` store shared through Redis, over this instance's own. */
+  responses(local: ResponseStore): ResponseStore
 }
 
 export interface Fleet {
@@ -91,6 +99,8 @@ export interface Fleet {
   readonly dedup: FleetDedup
   /** The performance tests' daily token budget, shared. */
   readonly budget: FleetBudget
+  /** Alert webhooks of fleet-wide rules, once per fleet transition. */
+  readonly alerts: FleetAlertGate
   health(): FleetHealth
   /** Instances seen by the last heartbeat (at least this one). */
   size(): number
@@ -209,6 +219,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     samples,
     perf,
     budget: new FleetBudget({ redis, keys }),
+    alerts: new FleetAlertGate({ redis, keys, instanceId: id }),
     dedup: new FleetDedup({ redis, keys, instanceId: id }),
     parts: {
       stats: (opts) => {
@@ -219,6 +230,8 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       limiter: (limits) => (limiter = new FleetLimiter({ redis, keys, instanceId: id, limits, leaseTtlMs: cfg.leaseTtlMs, fleetSize: size })),
       holds,
       usage,
+      keyLimits: new FleetKeyLimits({ redis, keys, fleetSize: size }),
+      responses: (local) => fleetResponseStore({ redis, keys, local }),
     },
     health: () => ({
       instance_id: id,

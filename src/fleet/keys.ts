@@ -32,6 +32,13 @@ export interface FleetKeys {
   readonly perfBudget: string
   readonly perfResults: string
   dedup(hash: string): string
+  /** A named API key's day spend (a hash per day, field = key name) and rpm bucket; by NAME, never the key. */
+  apiKey(name: string): { readonly spend: string; readonly rpm: string }
+  /** Responses API conversations for `previous_response_id`, and their index by age. */
+  response(id: string): string
+  readonly responseIndex: string
+  /** An alert transition already delivered by some instance. */
+  alert(rule: string, subject: string): string
 }
 
 export function fleetKeys(prefix: string): FleetKeys {
@@ -54,5 +61,9 @@ export function fleetKeys(prefix: string): FleetKeys {
     perfBudget: `${prefix}{perf}:budget`,
     perfResults: `${prefix}{perf}:results`,
     dedup: (hash) => `${prefix}{dedup:${tag(hash)}}`,
+    apiKey: (name) => ({ spend: `${prefix}{keys}:spend`, rpm: `${prefix}{keys}:rpm:${tag(name)}` }),
+    response: (id) => `${prefix}{responses}:r:${tag(id)}`,
+    responseIndex: `${prefix}{responses}:index`,
+    alert: (rule, subject) => `${prefix}{alerts}:${tag(rule)}:${tag(subject)}`,
   }
 }

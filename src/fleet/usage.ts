@@ -36,6 +36,14 @@ const KEEP_DAYS = 40
 export interface FleetUsageSnapshot extends UsageSnapshot {
   /** The days (UTC, by Redis's clock) the totals cover. */
   readonly days: string[]
+  /** Requests and cost per day (UTC, by Redis's clock), for "today" on the dashboard. */
+  readonly byDay: Record<string, DayTotals>
+}
+
+/** One day's fleet-wide requests and cost. */
+export interface DayTotals {
+  readonly requests: number
+  readonly costUsd: number
 }
 
 export interface FleetUsageOptions {
@@ -95,11 +103,18 @@ export class FleetUsage {
     if (!Array.isArray(r)) return undefined
     const ledger = new UsageLedger()
     const days = new Set<string>()
+    const byDay: Record<string, DayTotals> = {}
     for (let i = 0; i + 1 < r.length; i += 2) {
-      days.add(String(r[i]))
-      try { ledger.seed([JSON.parse(String(r[i + 1])) as PairTotals]) } catch { /* a damaged field is skipped */ }
+      const day = String(r[i])
+      days.add(day)
+      try {
+        const p = JSON.parse(String(r[i + 1])) as PairTotals
+        ledger.seed([p])
+        const d = byDay[day] ?? { requests: 0, costUsd: 0 }
+        byDay[day] = { requests: d.requests + (Number(p.requests) || 0), costUsd: d.costUsd + (Number(p.costUsd) || 0) }
+      } catch { /* a damaged field is skipped */ }
     }
-    return { ...ledger.snapshot(), days: [...days].sort() }
+    return { ...ledger.snapshot(), days: [...days].sort(), byDay }
   }
 
   close(): void {

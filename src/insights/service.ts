@@ -21,7 +21,7 @@ import { ALERT_RULES, AlertEngine, type Alert, type AlertEvent, type AlertInputs
 import { Experiments } from './experiments.ts'
 import { SeriesBook, type Sample } from './series.ts'
 import { recommendations, targetTrend, TREND_WINDOWS, type ActiveRun, type TrendWindow } from './views.ts'
-import { WebhookSender } from './webhooks.ts'
+import { WebhookSender, type WebhookOptions } from './webhooks.ts'
 
 export interface InsightsOptions {
   readonly config: Config
@@ -37,6 +37,8 @@ export interface InsightsOptions {
   /** For webhooks; the global fetch when absent. */
   readonly fetch?: (req: Request) => Promise<Response>
   readonly sleep?: (ms: number) => Promise<void>
+  /** Fleet mode: webhooks of fleet-wide rules once per fleet, and the instance named in payloads. */
+  readonly fleet?: WebhookOptions['fleet']
 }
 
 /** Recent alerts kept in memory when there is no store. */
@@ -63,7 +65,7 @@ export class Insights {
       : undefined
     this.webhooks = new WebhookSender({
       webhooks: this.config.webhooks, fetch: o.fetch ?? ((r) => fetch(r)), ...(o.sleep ? { sleep: o.sleep } : {}),
-      log: (m, f) => o.log.warn(m, f),
+      log: (m, f) => o.log.warn(m, f), ...(o.fleet ? { fleet: o.fleet } : {}),
     })
     const firing = o.registry.gauge('switchyard_alerts_firing', 'Alerts firing now (1), by rule, subject and severity; 0 once resolved', { labelNames: ['alert', 'subject', 'severity'], maxLabelValues: 64 })
     const events = o.registry.counter('switchyard_alert_events_total', 'Alert events by rule and kind (fire, resolve)', { labelNames: ['alert', 'event'], maxLabelValues: ALERT_RULES.length + 1 })

@@ -27,14 +27,27 @@ export interface WebhookOptions {
   readonly timeoutMs?: number
   /** Deliveries waiting at most; later ones are dropped (and logged). Default 100. */
   readonly maxQueue?: number
+  /**
+   * Fleet mode: `instance` goes into every payload; `claim` is asked before a fleet-wide
+   * rule's event goes out (FLEET_WIDE_RULES) and false means another instance delivered it.
+   */
+  readonly fleet?: { readonly instance: string; claim(e: AlertEvent): Promise<boolean> }
 }
 
+/**
+ * Rules whose condition every instance of a fleet sees alike (shared breakers, the shared
+ * test budget, the leader's test results): their webhooks go out once per fleet transition.
+ * The others are about what each instance observed and are delivered by each, naming it.
+ */
+export const FLEET_WIDE_RULES: ReadonlySet<string> = new Set(['breaker_open', 'perf_budget_low', 'active_tests_failing'])
+
 /** The JSON body of a webhook POST. */
-export function webhookPayload(e: AlertEvent): Record<string, unknown> {
+export function webhookPayload(e: AlertEvent, instance?: string): Record<string, unknown> {
   const a = e.alert
   const head = e.kind === 'fire' ? `[FIRING ${a.severity}]` : '[RESOLVED]'
   const figures = Object.entries(e.kind === 'fire' ? a.evidence : (a.resolution ?? a.evidence)).map(([k, v]) => `${k}=${v}`).join(', ')
-  return { text: `${head} ${a.rule} ${a.subject}: ${a.message} (${figures})`, event: e.kind, alert: a }
+  const where = instance === undefined || FLEET_WIDE_RULES.has(a.rule) ? '' : ` [instance ${instance}]`
+  return { text: `${head} ${a.rule} ${a.subject}${where}: ${a.message} (${figures})`, event: e.kind, alert: a, ...(instance === undefined ? {} : { instance }) }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, timerDelay(ms)))
@@ -43,6 +56,8 @@ export class WebhookSender implements AlertSink {
   readonly #o: WebhookOptions
   readonly #queue: { index: number; body: string; kind: string }[] = []
   #running: Promise<void> | undefined
+  /** Fleet claims in the order the events came (a resolve never overtakes its fire). */
+  #claims: Promise<void> = Promise.resolve()
   #closed = false
   /** Deliveries that succeeded / gave up / were dropped at the queue bound. */
   readonly counts = { delivered: 0, failed: 0, dropped: 0 }
@@ -53,7 +68,18 @@ export class WebhookSender implements AlertSink {
 
   deliver(e: AlertEvent): void {
     if (this.#closed || this.#o.webhooks.length === 0) return
-    const body = JSON.stringify(webhookPayload(e))
+    const fleet = this.#o.fleet
+    if (fleet && FLEET_WIDE_RULES.has(e.alert.rule)) {
+      // Never waits: the claim's round trip happens beside the request that raised the alert.
+      this.#claims = this.#claims.then(() => fleet.claim(e)).then((mine) => { if (mine) this.#enqueue(e) }, () => this.#enqueue(e))
+      return
+    }
+    this.#enqueue(e)
+  }
+
+  #enqueue(e: AlertEvent): void {
+    if (this.#closed) return
+    const body = JSON.stringify(webhookPayload(e, this.#o.fleet?.instance))
     for (let index = 0; index < this.#o.webhooks.length; index++) {
       if (this.#queue.length >= (this.#o.maxQueue ?? 100)) {
         this.counts.dropped++
@@ -67,6 +93,7 @@ export class WebhookSender implements AlertSink {
 
   /** Resolves when the queue is empty (tests, and shutdown). */
   async idle(): Promise<void> {
+    await this.#claims
     while (this.#running) await this.#running
   }
 

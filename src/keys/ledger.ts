@@ -14,6 +14,22 @@ export const nextUtcMidnight = (now: number): number => (Math.floor(now / DAY_MS
 
 export type KeyRefusal = { readonly reason: 'budget' | 'rpm'; readonly retryAfterMs: number; readonly message: string }
 
+/** A shared store's answer for one key: admitted with the fleet's spend today, or refused. */
+export type KeyLimitDecision =
+  | { readonly ok: true; readonly spentUsd: number }
+  | { readonly ok: false; readonly reason: 'budget' | 'rpm'; readonly retryAfterMs: number; readonly spentUsd: number }
+
+/**
+ * Fleet mode's shared counters for keys' budgets and rpm (src/fleet/key-limits.ts). `admit`
+ * answers undefined when the shared store cannot be asked (the ledger then decides locally).
+ */
+export interface SharedKeyLimits {
+  admit(name: string, limits: { readonly budgetUsdPerDay?: number; readonly rpm?: number }): Promise<KeyLimitDecision | undefined>
+  record(name: string, costUsd: number): void
+  /** Instances in the fleet as last seen: the local fallback takes rpm ÷ this. */
+  fleetSize(): number
+}
+
 /** One key's usage on one UTC day (`day` is days since the epoch): what is stored and seeded. */
 export interface KeyDayUsage {
   readonly name: string
@@ -43,6 +59,9 @@ interface Row {
   outputTokens: number
   costUsd: number
   bucket?: Bucket
+  /** Fleet mode: the fleet's spend today as last seen, and this instance's `todayUsd` then. */
+  fleetUsd?: number
+  localAtFleet?: number
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`
@@ -51,10 +70,42 @@ export class KeyLedger {
   readonly #keys: ReadonlyMap<string, NamedKey>
   readonly #rows = new Map<string, Row>()
   readonly #onRecord: ((u: KeyDayUsage) => void) | undefined
+  readonly #shared: SharedKeyLimits | undefined
 
-  constructor(keys: readonly NamedKey[], onRecord?: (u: KeyDayUsage) => void) {
+  /** `shared`: fleet mode's counters, which then decide budgets and rpm for the whole fleet. */
+  constructor(keys: readonly NamedKey[], onRecord?: (u: KeyDayUsage) => void, shared?: SharedKeyLimits) {
     this.#keys = new Map(keys.map((k) => [k.name, k]))
     this.#onRecord = onRecord
+    this.#shared = shared
+  }
+
+  /**
+   * `admit` for the whole fleet when shared counters are set (one Redis round trip, only for a
+   * key with a budget or an rpm); locally when they are not, or do not answer: then against this
+   * instance's share of the rpm and the fleet's spend last seen plus this instance's since.
+   */
+  async check(name: string, now: number): Promise<KeyRefusal | undefined> {
+    const k = this.#keys.get(name)
+    const shared = this.#shared
+    if (!k || !shared || (k.budgetUsdPerDay === undefined && k.rpm === undefined)) return this.admit(name, now)
+    const d = await shared.admit(name, { ...(k.budgetUsdPerDay === undefined ? {} : { budgetUsdPerDay: k.budgetUsdPerDay }), ...(k.rpm === undefined ? {} : { rpm: k.rpm }) })
+    if (!d) return this.admit(name, now, shared.fleetSize())
+    const r = this.#row(name, now)
+    r.fleetUsd = d.spentUsd
+    r.localAtFleet = r.todayUsd
+    if (d.ok) return undefined
+    if (d.reason === 'budget') return this.#overBudget(name, d.spentUsd, k.budgetUsdPerDay ?? 0, { reset: Math.round((now + d.retryAfterMs) / 60_000) * 60_000, retryAfterMs: d.retryAfterMs })
+    // (Redis's day ends at its midnight: to the minute, the time shown is midnight UTC.)
+    return this.#overRpm(name, k.rpm ?? 0, d.retryAfterMs)
+  }
+
+  #overBudget(name: string, spent: number, budget: number, at: { reset: number; retryAfterMs: number }): KeyRefusal {
+    const reset = at.reset
+    return { reason: 'budget', retryAfterMs: at.retryAfterMs, message: `API key "${name}" has spent ${usd(spent)} of its ${usd(budget)} daily budget: it resets at ${new Date(reset).toISOString()}` }
+  }
+
+  #overRpm(name: string, rpm: number, waitMs: number): KeyRefusal {
+    return { reason: 'rpm', retryAfterMs: waitMs, message: `API key "${name}" is over its limit of ${rpm} requests per minute: retry in ${Math.ceil(waitMs / 1000)} s` }
   }
 
   /** Adds stored usage (at start-up): all of it to the totals, today's to today's spend. */
@@ -74,27 +125,29 @@ export class KeyLedger {
     const day = Math.floor(now / DAY_MS)
     let r = this.#rows.get(name)
     if (!r) this.#rows.set(name, (r = { day, todayUsd: 0, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }))
-    if (r.day !== day) { r.day = day; r.todayUsd = 0 }
+    if (r.day !== day) { r.day = day; r.todayUsd = 0; delete r.fleetUsd; delete r.localAtFleet }
     return r
   }
 
-  /** Whether key `name` may start a request now: under its daily budget, then under its rpm (which it then uses). */
-  admit(name: string, now: number): KeyRefusal | undefined {
+  /**
+   * Whether key `name` may start a request now: under its daily budget, then under its rpm
+   * (which it then uses). `share` (fleet mode without Redis): the rpm is divided by it.
+   */
+  admit(name: string, now: number, share = 1): KeyRefusal | undefined {
     const k = this.#keys.get(name)
     if (!k) return undefined
     const r = this.#row(name, now)
-    if (k.budgetUsdPerDay !== undefined && r.todayUsd >= k.budgetUsdPerDay) {
+    // Fleet mode: what the fleet had spent when last asked, plus what this instance spent since.
+    const spent = r.fleetUsd === undefined ? r.todayUsd : Math.max(r.todayUsd, r.fleetUsd + r.todayUsd - (r.localAtFleet ?? 0))
+    if (k.budgetUsdPerDay !== undefined && spent >= k.budgetUsdPerDay) {
       const reset = nextUtcMidnight(now)
-      return {
-        reason: 'budget', retryAfterMs: reset - now,
-        message: `API key "${name}" has spent ${usd(r.todayUsd)} of its ${usd(k.budgetUsdPerDay)} daily budget: it resets at ${new Date(reset).toISOString()}`,
-      }
+      return this.#overBudget(name, spent, k.budgetUsdPerDay, { reset, retryAfterMs: reset - now })
     }
     if (k.rpm !== undefined) {
-      const p = perMinute(k.rpm)
+      const p = perMinute(Math.max(1, Math.floor(k.rpm / Math.max(1, share))))
       const took = bucketTake(r.bucket ?? bucketFull(now, p), 1, now, p)
       r.bucket = took.bucket
-      if (!took.ok) return { reason: 'rpm', retryAfterMs: took.waitMs, message: `API key "${name}" is over its limit of ${k.rpm} requests per minute: retry in ${Math.ceil(took.waitMs / 1000)} s` }
+      if (!took.ok) return this.#overRpm(name, k.rpm, took.waitMs)
     }
     return undefined
   }
@@ -108,6 +161,7 @@ export class KeyLedger {
     r.outputTokens += u.outputTokens
     r.costUsd += u.costUsd ?? 0
     r.todayUsd += u.costUsd ?? 0
+    if (u.costUsd) this.#shared?.record(name, u.costUsd)
     this.#onRecord?.({ name, day: r.day, requests: 1, inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: u.costUsd ?? 0 })
   }
 

@@ -46,4 +46,32 @@ describe('live/recent', () => {
     live.observer.request({ ...trace('c'), continued: 2 })
     assert.equal(live.requests.list(1)[0]!.continued, 2)
   })
+
+  it('the changed slots go to the store once each, and a new process seeded with them shows the same 24 h and 15 min', () => {
+    let now = Date.parse('2026-06-01T10:00:00Z')
+    const first = createLiveRecorder(() => now)
+    first.observer.request(trace('a'))
+    now += 400_000 // the next 5 min slot
+    first.observer.request(trace('b'))
+    const changed = first.timeline.takeChanged()
+    assert.deepEqual(changed.map((b) => [b.stepMs, b.t - Date.parse('2026-06-01T10:00:00Z'), b.requests]).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!),
+      [[10_000, 0, 1], [10_000, 400_000, 1], [300_000, 0, 1], [300_000, 300_000, 1]])
+    assert.deepEqual(first.timeline.takeChanged(), [], 'nothing new since')
+    now += 2_000
+    const second = createLiveRecorder(() => now)
+    second.timeline.seedBuckets(changed, now)
+    for (const w of ['15m', '24h'] as const) assert.deepEqual(second.timeline.window(w, now), first.timeline.window(w, now), w)
+    // Seeding is once per process (a reload keeps the timeline), and only slots inside the window count.
+    second.timeline.seedBuckets(changed, now)
+    assert.equal(second.timeline.window('24h', now).requests_per_s.filter((r) => r > 0).length, 2)
+    const third = createLiveRecorder(() => now)
+    third.timeline.seedBuckets(changed, now + 25 * 3_600_000)
+    assert.ok(third.timeline.window('24h', now + 25 * 3_600_000).requests_per_s.every((r) => r === 0))
+    // A slot the new process already counted in is not overwritten by an older copy.
+    const fourth = createLiveRecorder(() => now)
+    fourth.observer.request(trace('c'))
+    fourth.timeline.seedBuckets(changed, now)
+    assert.deepEqual(fourth.timeline.window('24h', now).requests_per_s.filter((r) => r > 0).length, 2)
+    assert.equal(fourth.timeline.window('24h', now).cost_usd.reduce((a, b) => a + b, 0), 0.02)
+  })
 })

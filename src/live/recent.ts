@@ -93,19 +93,44 @@ interface Bucket {
 /** TTFT samples kept per bucket for its percentiles (the first ones: enough for p50/p95 on a chart). */
 const TTFT_SAMPLES = 256
 
+/** One slot of a timeline series as the store keeps it (`stepMs` names the series). */
+export type TimelineBucket = Readonly<Omit<Bucket, 'ttft'>> & { readonly stepMs: number; readonly ttft: readonly number[] }
+
 /** Buckets of `stepMs`, at most `count` of them, oldest dropped first. */
 class Series {
   readonly buckets: Bucket[] = []
+  /** Buckets changed since the last `takeChanged` (what the store has to write). */
+  readonly changed = new Set<Bucket>()
   constructor(readonly stepMs: number, readonly count: number) {}
 
   at(now: number, active: number): Bucket {
     const t = Math.floor(now / this.stepMs) * this.stepMs
     const last = this.buckets[this.buckets.length - 1]
-    if (last && last.t === t) return last
+    if (last && last.t === t) { this.changed.add(last); return last }
     const b: Bucket = { t, requests: 0, errors: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, activeMax: active, activeEnd: active, ttft: [] }
     this.buckets.push(b)
-    while (this.buckets.length > 0 && this.buckets[0]!.t <= t - this.stepMs * this.count) this.buckets.shift()
+    this.changed.add(b)
+    this.#dropBefore(t)
     return b
+  }
+
+  /** Puts stored buckets in (oldest first, only those still in the window at `now`, never over newer ones). */
+  seed(rows: readonly TimelineBucket[], now: number): void {
+    const first = this.buckets[0]?.t ?? Infinity
+    const keep = rows.filter((r) => r.t < first && r.t > now - this.stepMs * this.count && r.t % this.stepMs === 0).sort((a, b) => a.t - b.t)
+    const seen = new Set<number>()
+    const olds: Bucket[] = []
+    for (const r of keep) {
+      if (seen.has(r.t)) continue
+      seen.add(r.t)
+      olds.push({ t: r.t, requests: r.requests, errors: r.errors, costUsd: r.costUsd, inputTokens: r.inputTokens, outputTokens: r.outputTokens,
+        activeMax: r.activeMax, activeEnd: r.activeEnd, ttft: r.ttft.slice(0, TTFT_SAMPLES) })
+    }
+    this.buckets.unshift(...olds)
+  }
+
+  #dropBefore(t: number): void {
+    while (this.buckets.length > 0 && this.buckets[0]!.t <= t - this.stepMs * this.count) this.changed.delete(this.buckets.shift()!)
   }
 }
 
@@ -140,16 +165,28 @@ export interface DailyUsage {
   costUsd: number
 }
 
+/** Requests and cost of one UTC day over every tier and target. */
+export function dayTotals(rows: readonly Readonly<DailyUsage>[], day: string): { requests: number; costUsd: number } {
+  let requests = 0
+  let costUsd = 0
+  for (const r of rows) if (r.day === day) { requests += r.requests; costUsd += r.costUsd }
+  return { requests, costUsd }
+}
+
+/** The timeline's series: 10 s slots over 15 minutes, 5 min slots over 24 hours (the store keeps no older slot). */
+export const TIMELINE_SERIES = [{ stepMs: 10_000, count: 90 }, { stepMs: 300_000, count: 288 }] as const
+
 /** Days of the per-day table kept (in memory and in the store). */
 export const DAYS_KEPT = 31
 
 export class Timeline {
-  readonly #fine = new Series(10_000, 90)
-  readonly #coarse = new Series(300_000, 288)
+  readonly #fine = new Series(TIMELINE_SERIES[0].stepMs, TIMELINE_SERIES[0].count)
+  readonly #coarse = new Series(TIMELINE_SERIES[1].stepMs, TIMELINE_SERIES[1].count)
   readonly #days = new Map<string, DailyUsage>()
   #active = 0
   #seeded = false
   #day = { start: NaN, day: '' }
+  #seededBuckets = false
   /** Receives each request's contribution to its day (the daily usage store's batched writer). */
   onDay: ((delta: Readonly<DailyUsage>) => void) | undefined
 
@@ -172,6 +209,23 @@ export class Timeline {
     const start = Math.floor(now / 86_400_000) * 86_400_000
     this.#day = { start, day: new Date(now).toISOString().slice(0, 10) }
     return this.#day.day
+  }
+
+  /** Adds stored timeline slots once (later calls, e.g. after a reload, change nothing); slots outside the windows are ignored. */
+  seedBuckets(rows: readonly TimelineBucket[], now: number): void {
+    if (this.#seededBuckets) return
+    this.#seededBuckets = true
+    for (const s of [this.#fine, this.#coarse]) s.seed(rows.filter((r) => r.stepMs === s.stepMs), now)
+  }
+
+  /** The slots changed since the last call, as the store writes them (absolute values: a rewrite is harmless). */
+  takeChanged(): TimelineBucket[] {
+    const out: TimelineBucket[] = []
+    for (const s of [this.#fine, this.#coarse]) {
+      for (const b of s.changed) out.push({ stepMs: s.stepMs, ...b, ttft: [...b.ttft] })
+      s.changed.clear()
+    }
+    return out
   }
 
   record(r: RecentRequest, now: number): void {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ClientBuckets, clientFingerprint } from './rate-limit.ts'
+import { Hono } from 'hono'
+import { type AuditEntry, ClientBuckets, clientFingerprint, isAudited, managementGuard } from './rate-limit.ts'
 
 describe('ClientBuckets', () => {
   it('law: over any window no client gets more than burst + elapsed × rate requests', () => {
@@ -51,5 +52,40 @@ describe('clientFingerprint', () => {
     assert.equal(clientFingerprint(new Headers({ authorization: 'Bearer sk-secret-value' })), a)
     assert.notEqual(clientFingerprint(new Headers({ 'x-api-key': 'sk-other' })), a)
     assert.equal(clientFingerprint(new Headers()), 'anonymous')
+  })
+})
+
+describe('managementGuard', () => {
+  const guarded = (perMinute: number) => {
+    const lines: AuditEntry[] = []
+    const app = new Hono()
+    app.use('/api/*', managementGuard({ now: () => 1_700_000_000_000, perMinute, audit: (e) => lines.push(e) }))
+    app.all('/api/*', (c) => c.json({ ok: true }))
+    const call = (method: string) => app.request('/api/config', { method, headers: { 'x-api-key': 'k' } })
+    return { lines, call }
+  }
+
+  it('audits changes, not reads: polling GETs write no line, a PUT, POST or DELETE writes one each', async () => {
+    const { lines, call } = guarded(60)
+    for (let i = 0; i < 10; i++) assert.equal((await call('GET')).status, 200)
+    await call('HEAD')
+    assert.equal(lines.length, 0)
+    for (const m of ['PUT', 'POST', 'DELETE']) await call(m)
+    assert.deepEqual(lines.map((l) => `${l.action} ${l.status}`), ['PUT /api/config 200', 'POST /api/config 200', 'DELETE /api/config 200'])
+    assert.ok(lines.every((l) => /^key:[0-9a-f]{12}$/.test(l.actor)))
+  })
+
+  it('keeps the rate limit for reads: they use up the bucket and a change after that is refused and audited as a 429', async () => {
+    const { lines, call } = guarded(3)
+    for (let i = 0; i < 3; i++) assert.equal((await call('GET')).status, 200)
+    assert.equal((await call('GET')).status, 429)
+    assert.equal(lines.length, 0, 'a refused read is not audited either')
+    assert.equal((await call('POST')).status, 429)
+    assert.deepEqual(lines.map((l) => `${l.action} ${l.status}`), ['POST /api/config 429'])
+  })
+
+  it('isAudited: only GET, HEAD and OPTIONS are reads, in any case', () => {
+    for (const m of ['GET', 'get', 'HEAD', 'OPTIONS']) assert.equal(isAudited(m), false)
+    for (const m of ['PUT', 'POST', 'DELETE', 'PATCH', 'post']) assert.equal(isAudited(m), true)
   })
 })

@@ -3,7 +3,8 @@
  * key share one bucket, which only loopback callers can reach when APIKEY is unset), a 429 in
  * the Anthropic error shape when a bucket is empty, and one audit line per management action:
  * who (key fingerprint, never the key), what (method and path, never the query or body),
- * when, and the answer's status.
+ * when, and the answer's status. Reads (GET, HEAD, OPTIONS) are rate-limited like any call but
+ * not audited: a dashboard polling every few seconds would otherwise bury the changes.
  */
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
@@ -28,6 +29,12 @@ export interface ManagementGuardOptions {
   /** Clients remembered at most; the least recently seen is forgotten first. Default 10 000. */
   readonly maxClients?: number
 }
+
+/** Whether a call with this method is a change worth an audit line (anything but a read). */
+export function isAudited(method: string): boolean {
+  return !READS.has(method.toUpperCase())
+}
+const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** Who is calling, without the key: `key:` + the first 12 hex digits of its SHA-256, or `anonymous`. */
 export function clientFingerprint(h: Headers): string {
@@ -65,6 +72,7 @@ export class ClientBuckets {
 /**
  * Rate-limits and audits management routes. Mount it on `/api/*`, `/performance/*` and
  * `/v1/token-audit`, after auth (so a wrong key is refused without using up a bucket).
+ * Every call takes a token; only changes (see `isAudited`) write an audit line.
  */
 export function managementGuard(options: ManagementGuardOptions): MiddlewareHandler {
   const { now, audit, perMinute: limit = 60, maxClients = 10_000 } = options
@@ -72,15 +80,16 @@ export function managementGuard(options: ManagementGuardOptions): MiddlewareHand
   return async function managementGuard(c, next) {
     const actor = clientFingerprint(c.req.raw.headers)
     const action = `${c.req.method} ${c.req.path}`
+    const audited = isAudited(c.req.method)
     const t = now()
     const at = new Date(t).toISOString()
     const r = buckets.take(actor, t)
     if (!r.ok) {
-      audit({ action, actor, at, status: 429 })
+      if (audited) audit({ action, actor, at, status: 429 })
       const message = `Too many management requests: at most ${limit} a minute per client: retry in ${Math.ceil(r.waitMs / 1000)} s`
       return errorResponse({ id: requestIdOf(c), format: 'anthropic' }, { kind: 'rate_limited', retryAfterMs: r.waitMs, message })
     }
     await next()
-    audit({ action, actor, at, status: c.res.status })
+    if (audited) audit({ action, actor, at, status: c.res.status })
   }
 }

@@ -6,7 +6,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Insights } from '../insights/service.ts'
 import { TREND_WINDOWS } from '../insights/views.ts'
-import { getRoute, jsonResponse } from './openapi.ts'
+import { getRoute, jsonResponse, limitQuery } from './openapi.ts'
 
 const Evidence = z.record(z.string(), z.union([z.number(), z.string()]))
 const AlertSchema = z.object({
@@ -56,7 +56,7 @@ const ExperimentsSchema = z.object({ experiments: z.array(z.object({
 
 const alertsRoute = createRoute({
   method: 'get', path: '/v1/alerts', tags: ['Observability'], summary: 'Alerts firing now and the alert history (newest first)',
-  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 }) }) },
+  request: { query: z.object({ limit: limitQuery }) },
   responses: { 200: jsonResponse(AlertsSchema, 'Firing alerts and history') },
 })
 const trendsRoute = createRoute({

@@ -6,7 +6,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { LiveRecorder } from '../live/recent.ts'
 import type { ProviderBudget } from '../resilience/limiter.ts'
-import { getRoute, jsonResponse } from './openapi.ts'
+import { getRoute, jsonResponse, limitQuery } from './openapi.ts'
 
 export interface LiveDeps {
   readonly live: LiveRecorder
@@ -42,7 +42,7 @@ const BudgetSchema = z.object({ providers: z.record(z.string(), z.object({ rpm: 
 
 const requestsRoute = createRoute({
   method: 'get', path: '/v1/requests', tags: ['Observability'], summary: 'The last finished requests, newest first (ids, routes, timings, tokens and cost; never prompt text or keys)',
-  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 }) }) },
+  request: { query: z.object({ limit: limitQuery }) },
   responses: { 200: jsonResponse(RecentListSchema, 'Recent requests') },
 })
 const timelineRoute = createRoute({

@@ -10,7 +10,7 @@ import { CIRCUIT_STATE, CONTENT_TYPE } from '../metrics/prometheus.ts'
 import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
 import { registerExplain } from './explain.ts'
-import { getRoute } from './openapi.ts'
+import { getRoute, jsonResponse } from './openapi.ts'
 
 const SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
 
@@ -77,6 +77,8 @@ const UsageSchema = z.object({
   tiers: z.array(TierUsageRowSchema).openapi({ description: 'Per tier, as ccr-rust lists them' }),
   scope: z.enum(['instance', 'fleet']).optional().openapi({ description: 'Fleet mode: `fleet` (the default there, `?scope=instance` for this instance alone) sums every instance over `days`' }),
   days: z.array(z.string()).optional(),
+  today: z.object({ day: z.string().openapi({ description: 'UTC day', example: '2026-06-01' }), requests: z.number(), cost_usd: z.number() }).optional()
+    .openapi({ description: 'Requests and cost of the current UTC day, from the stored per-day usage (fleet-wide in fleet mode), so they survive restarts' }),
   total: TotalsSchema, by_tier: z.record(z.string(), TotalsSchema), targets: z.record(z.string(), TotalsSchema),
   keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({ description: 'Per named API key (Keys[].name), when Keys is configured' }),
   cache: z.object({
@@ -117,10 +119,19 @@ export interface ObservedServices {
   readonly routing: RoutingParts
   readonly observability: Observability
   /** Fleet mode: the whole fleet's usage, undefined when Redis does not answer. */
-  readonly fleetUsage?: () => Promise<(UsageSnapshot & { readonly days: string[] }) | undefined>
+  readonly fleetUsage?: () => Promise<(UsageSnapshot & { readonly days: string[]; readonly byDay: Readonly<Record<string, { readonly requests: number; readonly costUsd: number }>> }) | undefined>
+  /** This instance's requests and cost on a UTC day (YYYY-MM-DD), from the stored per-day usage. */
+  readonly dayUsage?: (day: string) => { readonly requests: number; readonly costUsd: number }
   /** Streams in flight, for `/v1/usage`'s `active_streams`. */
   readonly telemetry?: { activeStreams(): number }
 }
+
+const usageRoute = createRoute({
+  method: 'get', path: '/v1/usage', tags: ['Observability'],
+  summary: 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode); a superset of ccr-rust\'s shape',
+  request: { query: z.object({ scope: z.enum(['instance', 'fleet']).optional().openapi({ description: 'Fleet mode: the whole fleet (the default) or this instance alone', example: 'instance' }) }) },
+  responses: { 200: jsonResponse(UsageSchema, 'Usage and cost') },
+})
 
 export function registerObservability(app: OpenAPIHono, s: ObservedServices): void {
   const { config, now } = s.deps
@@ -150,11 +161,15 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
     }, 200)
   })
   registerExplain(app, s)
-  app.openapi(getRoute('/v1/usage', 'Requests, tokens and cost per tier and per provider,model (persisted; fleet-wide in fleet mode); a superset of ccr-rust\'s shape', UsageSchema, 'Observability'), async (c) => {
+  app.openapi(usageRoute, async (c) => {
     const rows = latencyReport(s.routing.stats.all(now()), config.router, { now: now() })
     // Fleet mode: the fleet's totals; Redis not answering: this instance's own, marked as such.
     const fleet = s.fleetUsage && c.req.query('scope') !== 'instance' ? await s.fleetUsage() : undefined
+    // Today (UTC) from the stored per-day usage: fleet-wide in fleet mode (Redis's days), else this instance's.
+    const day = new Date(now()).toISOString().slice(0, 10)
+    const t = fleet ? fleet.byDay[day] : s.dayUsage?.(day)
     return c.json({
+      ...(t || fleet ? { today: { day, requests: t?.requests ?? 0, cost_usd: t?.costUsd ?? 0 } } : {}),
       ...s.observability.usageReport({ activeStreams: s.telemetry?.activeStreams() ?? 0, activeRequests: rows.reduce((n, r) => n + r.inFlight, 0) }, fleet),
       ...(fleet ? { scope: 'fleet' as const, days: fleet.days } : s.fleetUsage ? { scope: 'instance' as const } : {}),
       ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),

@@ -1,5 +1,5 @@
 /** Small builders for route declarations, so every route states its JSON bodies the same way. */
-import { createRoute, type z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 
 /** `content` for a JSON body of `schema`. */
 export const jsonContent = <S extends z.ZodType>(schema: S) => ({ 'application/json': { schema } })
@@ -10,3 +10,6 @@ export const jsonResponse = <S extends z.ZodType>(schema: S, description: string
 /** A GET route with one JSON answer, described by its summary. */
 export const getRoute = <S extends z.ZodType>(path: string, summary: string, schema: S, tag: string) =>
   createRoute({ method: 'get', path, tags: [tag], summary, responses: { 200: jsonResponse(schema, summary) } })
+
+/** The `limit` query parameter of the list routes: 1–1000 rows, 100 by default. */
+export const limitQuery = z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 })

@@ -16,7 +16,7 @@ import type { TestType } from '../perf/types.ts'
 import { PerformanceExportSchema } from '../store/performance.ts'
 import type { PerformanceStore } from '../store/performance.ts'
 import { AnthropicErrorBodySchema } from '../formats/index.ts'
-import { jsonResponse } from './openapi.ts'
+import { jsonResponse, limitQuery } from './openapi.ts'
 
 export interface PerformanceRouteDeps {
   readonly engine: PerfEngine
@@ -37,7 +37,7 @@ const TestRequest = z.object({
 }).openapi('PerformanceTestRequest')
 const HistoryQuery = z.object({
   since: z.string().optional().openapi({ description: 'ISO time or epoch ms; runs at or after it', example: '2026-06-01T00:00:00Z' }),
-  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 }),
+  limit: limitQuery,
 })
 
 const routes = {

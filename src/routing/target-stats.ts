@@ -117,6 +117,12 @@ export class RoutingStats {
     return { allowed, retryInMs: allowed ? 0 : Math.max(1, breakerRetryInMs(state, now)) }
   }
 
+  /** The breaker of `key` at `now`: the part of `snapshot` a caller often needs alone, without the window sums. */
+  breakerState(key: string, now: number): BreakerState {
+    const rec = this.#targets.get(key)
+    return rec ? breakerAllows(rec.breaker, now, this.#opts.breaker).state : breakerInitial(now)
+  }
+
   /** What is known about `key` at `now` (an empty snapshot for an unknown target). */
   snapshot(key: string, now: number): TargetSnapshot {
     const rec = this.#targets.get(key)

@@ -273,6 +273,7 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(snap?.total.requests, 6)
     assert.equal(snap?.targets['p,m']?.inputTokens, 60)
     assert.equal(snap?.days.length, 1)
+    assert.deepEqual(snap?.byDay[snap.days[0]!], { requests: 6, costUsd: 3 }, 'per day too (the dashboard\'s spend today)')
     await redis.kill()
     await redis.restart()
     await until('both back', () => a.health().state === 'ok' && b.health().state === 'ok', 5_000)

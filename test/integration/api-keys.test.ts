@@ -66,6 +66,24 @@ describe('named API keys', () => {
     await p.close()
   })
 
+  it('the limits hold on every client format: Responses and Gemini requests count against the rpm too; counting tokens does not', async () => {
+    const p = await testProxy(file())
+    const gemini = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }
+    const status = async (path: string, body: unknown) => {
+      const r = await p.post(path, body, auth('sk-humans-abcdef'))
+      await r.text()
+      return r.status
+    }
+    assert.equal(await status('/v1beta/models/claude-sonnet:countTokens', gemini), 200)
+    const codes = [
+      await status('/v1/responses', { model: 'claude-sonnet', input: 'hi' }),
+      await status('/v1beta/models/claude-sonnet:generateContent', gemini),
+      await status('/v1/responses', { model: 'claude-sonnet', input: 'hi' }),
+    ]
+    assert.deepEqual(codes, [200, 200, 429])
+    await p.close()
+  })
+
   it('allowedModels: other targets are dropped from the plan; naming one outright is a 403', async () => {
     const p = await testProxy(file({ Keys: [{ name: 'ci-agents', key: 'sk-ci-0123456789', allowedModels: ['gpt-*'] }] }))
     const ok = await p.post('/v1/messages', anthropicBody('claude-sonnet'), auth('sk-ci-0123456789'))

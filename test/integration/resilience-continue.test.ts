@@ -57,6 +57,7 @@ describe('resilience: mid-stream continuation', () => {
         const base = simConfig({ default: `${upstream}:cut=5:overlap=2`, background: 'anth,mock-b' })
         const p = await simProxy({ ...base, Providers: [...(base.Providers as unknown[]), ...RESP_GEM_PROVIDERS] })
         const events = await streamOf(p, client)
+        // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
         const data = events.filter((e) => e.data.startsWith('{')).map((e) => JSON.parse(e.data) as Record<string, any>)
         if (client === 'responses') {
           assert.equal(data.filter((d) => d.type === 'response.output_text.delta').map((d) => d.delta).join(''), REFERENCE)

@@ -32,8 +32,9 @@ function assertClientError(path: string, status: number, text: string): void {
   assert.ok(status >= 400 && status < 500, `${path}: ${status} ${text.slice(0, 300)}`)
   const body = JSON.parse(text) as { type?: unknown; error?: { message?: unknown; type?: unknown } }
   assert.equal(typeof body.error?.message, 'string')
-  if (path.endsWith('/chat/completions')) assert.equal(body.type, undefined)
-  else assert.equal(body.type, 'error')
+  // Anthropic's envelope has a top-level type; OpenAI's, the Responses API's and Gemini's do not.
+  if (path.includes('/messages')) assert.equal(body.type, 'error')
+  else assert.equal(body.type, undefined)
 }
 
 const bodyFor = (path: string, model: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
@@ -71,7 +72,8 @@ describe('security: bad names never reach an upstream', () => {
 describe('security: nesting', () => {
   it('100k nested arrays → a 400 that says so, at once (was a 500 after 2.8 s)', async () => {
     const p = await proxy()
-    for (const path of ROUTES) {
+    // Every inference route, the Responses and Gemini ones included.
+    for (const path of [...ROUTES, '/v1/responses', '/v1beta/models/anth,mock-a:generateContent', '/v1/models/anth,mock-a:streamGenerateContent']) {
       const deep = `{"model":"anth,mock-a","max_tokens":5,"messages":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
       const { res, text, ms } = await timed(p, path, deep)
       assertClientError(path, res.status, text)

@@ -91,6 +91,7 @@ describe('config save, live endpoints, /docs and /ui', () => {
     const stale = await call('PUT', '/api/config', { text: edited, etag: got.body.etag })
     assert.equal(stale.status, 409)
     assert.ok(audit.some((l) => l.includes('PUT /api/config')), 'the save is in the audit log')
+    assert.ok(!audit.some((l) => l.includes('GET /api/config')), 'reading the config (as the page polls) is not audited')
     assert.ok(!logs.some((l) => l.includes('sk-literal-123')), 'no secret in any log line')
   })
 
@@ -152,9 +153,11 @@ describe('config save, live endpoints, /docs and /ui', () => {
     assert.deepEqual(budgets.body.providers.lit.rpm, { limit: 100, left: 100 })
   })
 
-  it('usage per day survives a restart (persisted in the data dir)', async () => {
+  it('usage per day, spend today and the timelines survive a restart (persisted in the data dir)', async () => {
     const data = join(dir, 'data')
-    const parsed = parseConfig(FILE, ENV, { knownTransformer })
+    // Priced, so "spend today" has something to show: $1 per token.
+    const priced = FILE.replace('"models": ["m1", "m2"],', '"models": ["m1", "m2"], "pricing": { "*": { "input_per_million": 1000000, "output_per_million": 1000000 } },')
+    const parsed = parseConfig(priced, ENV, { knownTransformer })
     if (!parsed.ok) throw new Error(parsed.error.join('; '))
     const mock = createMockUpstream()
     const start = () => createInstance(parsed.value.config, { dataDir: data, fetch: async (r) => mock.fetch(r), log: createLogger({ enabled: false }) })
@@ -165,6 +168,17 @@ describe('config save, live endpoints, /docs and /ui', () => {
     try {
       const days = (await (await second.app.request('/v1/usage/daily', { headers: { 'x-api-key': KEY } })).json()) as { days: { target: string; requests: number }[] }
       assert.deepEqual(days.days.map((d) => [d.target, d.requests]), [['mock,m2', 1]])
+      // The Overview's "spend today" comes from the same stored rows, not from the (new, empty) timeline.
+      const usage = (await (await second.app.request('/v1/usage', { headers: { 'x-api-key': KEY } })).json()) as Body
+      const cost = (days.days[0] as Body).costUsd as number
+      assert.ok(cost > 0, 'the request was priced')
+      assert.deepEqual(usage.today, { day: new Date().toISOString().slice(0, 10), requests: 1, cost_usd: cost })
+      // The 15 min and 24 h timelines come back from the store too (the request is in them, with its cost).
+      for (const window of ['15m', '24h']) {
+        const tl = (await (await second.app.request(`/v1/timeline?window=${window}`, { headers: { 'x-api-key': KEY } })).json()) as Body
+        assert.equal((tl.cost_usd as number[]).reduce((a, b) => a + b, 0), cost, window)
+        assert.equal((tl.requests_per_s as number[]).filter((r) => r > 0).length, 1, window)
+      }
     } finally {
       await second.close()
     }

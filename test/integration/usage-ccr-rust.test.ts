@@ -65,4 +65,15 @@ describe('usage for ccr-rust tooling', () => {
     assert.equal(row.ewma_seconds, (row.ewma_latency_ms ?? 0) / 1000)
     await p.close()
   })
+
+  it('?scope=instance is accepted outside fleet mode too (the same answer); an unknown scope is a 400 naming it', async () => {
+    const p = await testProxy()
+    const a = await p.app.request('/v1/usage?scope=instance')
+    assert.equal(a.status, 200)
+    assert.equal(((await a.json()) as Usage).total_requests, 0)
+    const b = await p.app.request('/v1/usage?scope=everywhere')
+    assert.equal(b.status, 400)
+    assert.match(await b.text(), /scope/)
+    await p.close()
+  })
 })

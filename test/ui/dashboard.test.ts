@@ -17,12 +17,19 @@ import { knownTransformer } from '../../src/formats/index.ts'
 import { createLogger } from '../../src/log.ts'
 import { UI_PAGE_BYTES } from '../../src/ui/route.ts'
 import { openerFor, runUi } from '../../src/cli/ui.ts'
+import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 
 const API_KEY = 'ui-test-key-not-a-secret'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const chromiumPresent = () => existsSync(CHROMIUM)
 
-function configText(mockUrl: string): string {
+/** Fleet mode for the instance: a Redis shared with others, and its name in the fleet. */
+interface FleetOpt {
+  readonly redis: string
+  readonly id: string
+}
+
+function configText(mockUrl: string, fleet?: FleetOpt): string {
   return `{
   // Switchyard UI test config: the comment, $VAR references and CUSTOM_UNKNOWN must survive a save.
   "APIKEY": "$SY_UI_KEY",
@@ -35,7 +42,9 @@ function configText(mockUrl: string): string {
   ],
   "Router": { "default": "mock,fast:ttft=20:delay=5", "background": "oai,gpt-mock", "think": "mock,slow:ttft=120:delay=20" },
   "CUSTOM_UNKNOWN": { "keep": ["me", 1] },
-  "performance": { "enabled": false, "dailyTokenBudget": 50000 }
+  "performance": { "enabled": false, "dailyTokenBudget": 50000 },
+  "Alerts": { "evaluateIntervalMs": 300 }${fleet ? `,
+  "Fleet": { "redis": "${fleet.redis}", "instanceId": "${fleet.id}", "keyPrefix": "sy-ui-fleet:", "heartbeatMs": 200, "commandTimeoutMs": 1000 }` : ''}
 }
 `
 }
@@ -48,13 +57,13 @@ interface UiInstance {
   stop(): Promise<void>
 }
 
-async function startUiInstance(): Promise<UiInstance> {
+async function startUiInstance(fleet?: FleetOpt): Promise<UiInstance> {
   const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
   const dir = mkdtempSync(join(tmpdir(), 'sy-ui-'))
   const path = join(dir, 'config.json')
-  writeFileSync(path, configText(mock.url))
+  writeFileSync(path, configText(mock.url, fleet))
   const env = { SY_UI_KEY: API_KEY, SY_UI_UPSTREAM_KEY: 'sk-env-upstream' }
-  const parsed = parseConfig(configText(mock.url), env, { knownTransformer })
+  const parsed = parseConfig(configText(mock.url, fleet), env, { knownTransformer })
   if (!parsed.ok) throw new Error(parsed.error.join('; '))
   const server = await buildServer(parsed.value.config, {
     host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), log: createLogger({ enabled: false }), configPath: path, env, rawConfig: parsed.value.raw,
@@ -91,7 +100,7 @@ if (skip) console.log(`ui browser tests skipped: ${skip}`)
 type Browser = import('playwright-core').Browser
 type Page = import('playwright-core').Page
 
-const VIEWS = ['overview', 'targets', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
+const VIEWS = ['overview', 'targets', 'alerts', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
 
 describe('dashboard in Chromium', { skip }, () => {
   let ui: UiInstance
@@ -202,6 +211,28 @@ describe('dashboard in Chromium', { skip }, () => {
       return td !== null && td.dataset.breaker !== 'closed'
     }, undefined, { timeout: 5_000 })
     assert.match(await cell.innerText(), /open/)
+    // Rank per scenario is a column: the default target is first in the plans of default (and of the scenarios
+    // routed to it), not in think's; a target no route names is in no plan.
+    const ranks = (t: string) => page.locator(`tr[data-target="${t}"] td.ranks`)
+    const fast = (await ranks('mock,fast:ttft=20:delay=5').getAttribute('data-ranks')) ?? ''
+    assert.match(fast, /(^| )default:1( |$)/)
+    assert.doesNotMatch(fast, /think:1/)
+    assert.match(await ranks('mock,bad:status=500').innerText(), /in no plan/)
+    assert.match(await page.locator('#tg-table thead').innerText(), /Rank per scenario/)
+  })
+
+  it('Alerts shows a firing alert with its evidence (the breaker of the failing upstream), its history and the recommendations', async () => {
+    await traffic(ui.url, 'mock,bad:status=500', 8)
+    await open('alerts')
+    const row = 'tr[data-rule="breaker_open"][data-subject="mock,bad:status=500"]'
+    await page.waitForSelector(row, { timeout: 8_000 })
+    assert.match(await page.locator(row).innerText(), /warning|critical/)
+    assert.ok((await page.locator(`${row} ul.evidence li`).count()) > 0, 'the evidence is listed')
+    assert.match(await page.locator('#al-history').innerText(), /breaker_open/)
+    // Recommendations: a card per scenario with traffic, listing the targets that served it.
+    await page.waitForSelector('#al-recs [data-scenario]', { timeout: 8_000 })
+    assert.match(await page.locator('#al-recs').innerText(), /mock,fast:ttft=20:delay=5/)
+    assert.deepEqual(consoleErrors, [])
   })
 
   it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {
@@ -256,7 +287,7 @@ describe('dashboard in Chromium', { skip }, () => {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme })
       // Every view in light; the dark theme of the busiest ones (the page follows the system setting).
-      for (const v of scheme === 'light' ? VIEWS : ['overview', 'targets', 'config'] as const) {
+      for (const v of scheme === 'light' ? VIEWS : ['overview', 'targets', 'alerts', 'config'] as const) {
         await open(v)
         await page.waitForTimeout(v === 'performance' ? 2500 : 600)
         if (v === 'config') {
@@ -269,6 +300,66 @@ describe('dashboard in Chromium', { skip }, () => {
       }
     }
     await page.emulateMedia({ colorScheme: 'light' })
+  })
+})
+
+const redisPresent = () => process.env.REDIS_SERVER !== undefined || existsSync('/usr/bin/redis-server') || existsSync('/usr/local/bin/redis-server')
+const fleetSkip = skip || (redisPresent() ? false : 'no redis-server (apt-get install redis-server)')
+
+describe('Fleet view against a real fleet: two instances sharing a test redis-server', { skip: fleetSkip }, () => {
+  let redis: TestRedis
+  const nodes: UiInstance[] = []
+  let browser: Browser
+
+  before(async () => {
+    redis = await startRedis()
+    for (const id of ['sy-ui-a', 'sy-ui-b']) nodes.push(await startUiInstance({ redis: redis.url, id }))
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 })
+  })
+  after(async () => {
+    await browser?.close()
+    for (const n of nodes) await n.stop()
+    await redis?.stop()
+  })
+
+  it('each instance lists both, and spend today is the fleet\'s', async () => {
+    const [a, b] = nodes as [UiInstance, UiInstance]
+    await traffic(a.url, 'mock,fast:ttft=20:delay=5', 3)
+    await traffic(b.url, 'mock,fast:ttft=20:delay=5', 5)
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    await ctx.addInitScript((k) => sessionStorage.setItem('switchyard.apiKey', k), API_KEY)
+    const page = await ctx.newPage()
+    const errors: string[] = []
+    const off: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+    page.on('request', (r) => { if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(r.url()) && !/^(data|blob):/.test(r.url())) off.push(r.url()) })
+    for (const [n, self] of [[a, 'sy-ui-a'], [b, 'sy-ui-b']] as const) {
+      await page.goto(`${n.url}/ui/#fleet`)
+      await page.waitForFunction(() => document.querySelectorAll('#fl tbody tr').length === 2, undefined, { timeout: 10_000 })
+      const text = await page.locator('#fl').innerText()
+      assert.match(text, /sy-ui-a[\s\S]*sy-ui-b|sy-ui-b[\s\S]*sy-ui-a/)
+      assert.match(await page.locator('#fl tr', { hasText: 'this instance' }).innerText(), new RegExp(self))
+      assert.match(text, /\bok\b/, 'shared state ok')
+    }
+    // The Overview's spend today comes from /v1/usage, fleet-wide: both instances' requests.
+    const today = async () => ((await (await fetch(`${a.url}/v1/usage`, { headers: { 'x-api-key': API_KEY } })).json()) as { scope?: string; today?: { requests: number; cost_usd: number } })
+    const deadline = Date.now() + 10_000
+    let u = await today()
+    while ((u.today?.requests ?? 0) < 8 && Date.now() < deadline) { await new Promise((r) => setTimeout(r, 200)); u = await today() }
+    assert.equal(u.scope, 'fleet')
+    assert.equal(u.today?.requests, 8)
+    await page.goto(`${a.url}/ui/#overview`)
+    await page.waitForSelector('main[data-view="overview"][data-updated]', { timeout: 10_000 })
+    assert.ok(u.today!.cost_usd > 0, 'the requests were priced')
+    await page.waitForFunction((want) => {
+      const shown = Number(document.querySelector('#stat-spend .value')?.textContent?.replace(/[$,]/g, ''))
+      return Math.abs(shown - want) <= Math.max(1e-5, want * 0.01)
+    }, u.today!.cost_usd, { timeout: 8_000 })
+    assert.deepEqual(errors, [])
+    assert.deepEqual(off, [])
+    await ctx.close()
   })
 })
 

@@ -193,6 +193,7 @@ describe('Splicer', () => {
     const opening = sp.opening()
     assert.deepEqual(opening.map((e) => e.event), ['response.reasoning_summary_text.done', 'response.reasoning_summary_part.done', 'response.output_item.done'])
     const out = [...opening, ...sp.push(toClient('responses', 'anthropic', upstream('anthropic', 'm2', ['answer'], true), true)), ...sp.end()]
+    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     const all = [...sent, ...out].map((e) => ({ type: e.event, d: JSON.parse(e.data) as Record<string, any> }))
     assert.deepEqual(all.map((x) => x.d.sequence_number), all.map((_, i) => i))
     assert.deepEqual(all.filter((x) => x.type === 'response.output_item.added').map((x) => [x.d.item.type, x.d.output_index]), [['reasoning', 0], ['message', 1]])

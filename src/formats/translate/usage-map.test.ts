@@ -40,6 +40,7 @@ describe('reasoning tokens from an OpenAI Chat upstream', () => {
   const json = { id: 'c1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage }
   const streamed = (client: 'anthropic' | 'responses' | 'gemini') => {
     const tr = translationFor(client, 'openai')!.stream(ctx)
+    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     return [...upstream.flatMap((e) => tr.push(e)), ...tr.end()].map((e) => JSON.parse(e.data) as Record<string, any>)
   }
 
@@ -50,9 +51,11 @@ describe('reasoning tokens from an OpenAI Chat upstream', () => {
 
   it('reach a Responses client as output_tokens_details.reasoning_tokens and a Gemini client as thoughtsTokenCount, streamed and as JSON', () => {
     assert.equal(streamed('responses').at(-1)?.response.usage.output_tokens_details.reasoning_tokens, 25)
+    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     assert.equal((translationFor('responses', 'openai')!.response(json, ctx) as any).usage.output_tokens_details.reasoning_tokens, 25)
     const g = streamed('gemini').at(-1)?.usageMetadata
     assert.deepEqual([g.thoughtsTokenCount, g.candidatesTokenCount, g.totalTokenCount], [25, 15, 50])
+    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     assert.equal((translationFor('gemini', 'openai')!.response(json, ctx) as any).usageMetadata.thoughtsTokenCount, 25)
   })
 
@@ -60,6 +63,7 @@ describe('reasoning tokens from an OpenAI Chat upstream', () => {
     const delta = streamed('anthropic').find((d) => d.type === 'message_delta')
     assert.equal(delta?.usage.output_tokens, 40)
     assert.equal(delta?.usage.output_tokens_details, undefined)
+    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     assert.equal((translationFor('anthropic', 'openai')!.response(json, ctx) as any).usage.output_tokens_details, undefined)
   })
 })

@@ -145,8 +145,8 @@
         el('h2', { text: 'Now', class: 'sr-title' }),
         el('div', { class: 'grid' },
           stat('rps', 'Requests/s (last minute)'), stat('err', 'Error rate (last minute)'), stat('active', 'Active streams'),
-          stat('ttft50', 'TTFT p50 (last minute)'), stat('ttft95', 'TTFT p95 (last minute)'), stat('spend', 'Spend today')),
-        el('p', { class: 'muted small', text: 'Sparklines: the last 15 minutes in 10 s slots. "Today" starts at midnight in your time zone.' }),
+          stat('ttft50', 'TTFT p50 (last minute)'), stat('ttft95', 'TTFT p95 (last minute)'), stat('spend', 'Spend today (UTC)')),
+        el('p', { class: 'muted small', text: 'Sparklines: the last 15 minutes in 10 s slots. Spend today is the stored usage of the current UTC day (the whole fleet in fleet mode), kept across restarts.' }),
         el('h2', { text: 'Last 24 hours' }),
         el('div', { class: 'grid wide' },
           el('div', { class: 'card' }, el('h3', { text: 'Requests/s and errors/s' }), el('div', { class: 'chart', id: 'ch-rps' })),
@@ -167,8 +167,7 @@
       const errs = sum(last(errorsPerS(fine), 6)) * 10
       const p50 = last(fine.ttft_p50_ms, 6).filter((v) => v !== null)
       const p95 = last(fine.ttft_p95_ms, 6).filter((v) => v !== null)
-      const midnight = new Date(); midnight.setHours(0, 0, 0, 0)
-      const today = coarse.cost_usd.reduce((s, c, i) => s + (coarse.t[i] + coarse.step_s * 1000 > midnight.getTime() ? c : 0), 0)
+      const today = usage.today ? usage.today.cost_usd : 0
       const put = (id, text, series, fmt, span) => {
         const card = document.getElementById(`stat-${id}`)
         if (!card) return
@@ -196,7 +195,7 @@
         if (!box._u) box._u = chart(box, { series, data, yFmt, bars: id === 'ch-cost' })
         else box._u.setData(data)
       }
-      document.getElementById('ov-foot').textContent = `Switchyard ${health.version} · up ${num(health.uptime_s / 3600, 1)} h · ${num(usage.total.requests)} requests billed in total, ${usd(usage.total.costUsd)} · timelines count since this instance started`
+      document.getElementById('ov-foot').textContent = `Switchyard ${health.version} · up ${num(health.uptime_s / 3600, 1)} h · ${num(usage.total.requests)} requests billed in total, ${usd(usage.total.costUsd)}`
     },
   }
 
@@ -205,7 +204,7 @@
     title: 'Targets', every: 2000,
     render(root) {
       root.append(el('h2', { text: 'Targets' }), el('div', { id: 'tg-table' }),
-        el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share and the latency trend are of the last 500 requests. Hover a target for its rank in each scenario.' }),
+        el('p', { class: 'muted small', text: 'Latency and TTFT are EWMAs of live traffic; success rate is 1 − the EWMA error rate; share and the latency trend are of the last 500 requests. Rank and score: live traffic over every target; rank per scenario: the place in that scenario\'s routing plan below (hover for the scores).' }),
         el('h2', { text: 'Routing plan, score and rank per scenario' }), el('div', { class: 'grid wide', id: 'tg-plans' }))
     },
     async update() {
@@ -213,8 +212,23 @@
         ...SCENARIOS.map((s) => api(`/v1/routing/plan?scenario=${s}`))])
       const share = new Map()
       for (const r of recent.requests) if (r.target) share.set(r.target, (share.get(r.target) || 0) + 1)
+      // Target → rank → the scenarios whose plan puts it there (scenarios routed alike share a line).
       const rankIn = new Map()
-      for (const p of plans) p.targets.forEach((t, i) => { if (!rankIn.has(t.target)) rankIn.set(t.target, []); rankIn.get(t.target).push(`${p.scenario} #${i + 1}`) })
+      for (const p of plans) p.targets.forEach((t, i) => {
+        if (!rankIn.has(t.target)) rankIn.set(t.target, new Map())
+        const byRank = rankIn.get(t.target)
+        byRank.set(i + 1, [...(byRank.get(i + 1) || []), { scenario: p.scenario, score: t.score }])
+      })
+      const rankCell = (target) => {
+        const byRank = rankIn.get(target)
+        const cell = el('td', { class: 'ranks' })
+        if (!byRank) { cell.append(el('span', { class: 'muted', text: 'in no plan' })); return cell }
+        const sorted = [...byRank].sort((a, b) => a[0] - b[0])
+        cell.dataset.ranks = sorted.map(([r, ss]) => ss.map((x) => `${x.scenario}:${r}`).join(' ')).join(' ')
+        cell.title = sorted.map(([r, ss]) => ss.map((x) => `${x.scenario} #${r}, score ${num(x.score, 3)}`).join('\n')).join('\n')
+        for (const [r, ss] of sorted) cell.append(el('div', {}, el('b', { text: `#${r} ` }), el('span', { class: 'small', text: ss.map((x) => x.scenario).join(', ') })))
+        return cell
+      }
       const rows = lat.targets.map((t) => {
         // The target's own recent answers (oldest first): duration of each.
         const mine = recent.requests.filter((r) => r.target === t.target && r.duration_ms !== null).reverse()
@@ -227,19 +241,18 @@
         breaker.dataset.breaker = t.breaker
         const mini = el('div', { class: 'minichart' })
         const tr = el('tr', { 'data-target': t.target },
-          td(el('code', { text: t.target })), breaker, el('td', {}, mini), td(ms(t.ewma_latency_ms), true), td(ms(t.ttft_ms), true),
+          td(el('code', { text: t.target })), breaker, rankCell(t.target), el('td', {}, mini), td(ms(t.ewma_latency_ms), true), td(ms(t.ttft_ms), true),
           td(t.tokens_per_sec === null ? '–' : `${num(t.tokens_per_sec, 1)} tok/s`, true), td(t.error_rate === null ? '–' : pct(1 - t.error_rate), true),
           td(num(t.in_flight), true), td(budget), td(recent.requests.length ? pct((share.get(t.target) || 0) / recent.requests.length, 0) : '–', true),
           td(num(t.rank), true), td(num(t.score, 3), true), td(num(t.samples), true))
         if (t.demoted) tr.firstChild.append(' ', badge(`demoted${t.reason ? `: ${t.reason}` : ''}`, 'warn'))
-        tr.firstChild.title = (rankIn.get(t.target) || []).join(', ')
         tr._mini = { box: mini, data: [h.x.slice(), h.y.slice()] }
         return tr
       })
       const wrap = document.getElementById('tg-table')
       if (!wrap) return
       state.charts = state.charts.filter((c) => !wrap.contains(c.container))
-      wrap.replaceChildren(table(['Target', 'Breaker', 'Latency, last requests', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
+      wrap.replaceChildren(table(['Target', 'Breaker', 'Rank per scenario', 'Latency, last requests', { label: 'Latency', num: 1 }, { label: 'TTFT', num: 1 }, { label: 'Throughput', num: 1 },
         { label: 'Success', num: 1 }, { label: 'In flight', num: 1 }, 'Rate budget left', { label: 'Share', num: 1 }, { label: 'Rank', num: 1 }, { label: 'Score', num: 1 },
         { label: 'Samples', num: 1 }], rows, 'No target has served a request yet.'))
       for (const tr of rows) chart(tr._mini.box, { series: [{ label: 'latency', fmt: ms }], data: tr._mini.data, height: 32, spark: true, label: `Latency of the last ${tr._mini.data[0].length} requests to ${tr.dataset.target}` })
@@ -250,6 +263,40 @@
           t.skip ? el('span', { class: 'badge warn', text: `skipped: ${t.skip.reason} (${ms(t.skip.retry_in_ms)})` }) : '',
           t.demoted ? el('span', { class: 'badge warn', text: `demoted${t.reason ? `: ${t.reason}` : ''}` }) : ''))) : el('p', { class: 'muted', text: 'No targets.' }),
         p.dropped.length ? el('p', { class: 'muted small', text: `dropped: ${p.dropped.map((d) => d.target).join(', ')}` }) : '')))
+    },
+  }
+
+  // Alerts and recommendations
+  const evidence = (ev) => el('ul', { class: 'evidence' }, Object.entries(ev || {}).map(([k, v]) => el('li', {}, el('span', { class: 'muted', text: `${k.replace(/_ms$/, '').replace(/_/g, ' ')} ` }),
+    typeof v === 'number' ? (/_ms$/.test(k) ? ms(v) : num(v, Math.abs(v) < 10 ? 3 : 1)) : String(v))))
+  const severity = (a) => badge(a.severity, a.severity === 'critical' ? 'bad' : 'warn')
+  views.alerts = {
+    title: 'Alerts', every: 5000,
+    render(root) {
+      root.append(el('h2', { text: 'Firing now' }), el('div', { id: 'al-firing' }),
+        el('h2', { text: 'Recommendations per scenario' }),
+        el('p', { class: 'muted small', id: 'al-note' }), el('div', { class: 'stack', id: 'al-recs' }),
+        el('h2', { text: 'Recent history' }), el('div', { id: 'al-history' }))
+    },
+    async update() {
+      const [alerts, recs] = await Promise.all([api('/v1/alerts?limit=50'), api('/v1/recommendations')])
+      const firing = alerts.firing.map((a) => {
+        const tr = el('tr', { 'data-rule': a.rule, 'data-subject': a.subject }, td(dateTime(a.firedAt)), td(severity(a)), td(el('code', { text: a.rule })),
+          td(el('code', { text: a.subject })), el('td', { class: 'wrap' }, a.message), el('td', { class: 'wrap' }, evidence(a.evidence)))
+        return tr
+      })
+      document.getElementById('al-firing').replaceChildren(table(['Since', 'Severity', 'Rule', 'Subject', 'What', 'Evidence'], firing, 'Nothing is firing.'))
+      const history = alerts.history.map((a) => el('tr', {}, td(dateTime(a.firedAt)), td(a.resolvedAt ? dateTime(a.resolvedAt) : badge('firing', 'bad')), td(severity(a)),
+        td(el('code', { text: a.rule })), td(el('code', { text: a.subject })), el('td', { class: 'wrap' }, a.message)))
+      document.getElementById('al-history').replaceChildren(table(['Fired', 'Resolved', 'Severity', 'Rule', 'Subject', 'What'], history, 'No alert yet.'))
+      document.getElementById('al-note').textContent = `${recs.note} Candidates are the targets that served the scenario; ★ marks the cost–performance frontier.`
+      document.getElementById('al-recs').replaceChildren(...(recs.scenarios.length ? recs.scenarios.map((r) => el('div', { class: 'card', 'data-scenario': r.scenario },
+        el('h3', {}, `${r.scenario} `, el('span', { class: 'muted small', text: `${r.current ? `→ ${r.current} · ` : ''}${r.window}` })),
+        r.suggestion ? el('p', { class: 'notice ok' }, r.suggestion.text) : el('p', { class: 'muted small', text: 'No suggestion: the current target is on the frontier, or too few samples.' }),
+        table(['Target', { label: 'Latency', num: 1 }, { label: 'Throughput', num: 1 }, { label: 'Success', num: 1 }, { label: 'Cost / 1k tok', num: 1 }, { label: 'Requests', num: 1 }],
+          r.candidates.map((c) => el('tr', {}, td(el('span', {}, c.pareto ? '★ ' : '', el('code', { text: c.target }))), td(ms(c.latencyMs), true),
+            td(c.tokensPerSec === undefined ? '–' : `${num(c.tokensPerSec, 1)} tok/s`, true), td(pct(c.successRate), true), td(c.costPer1k === undefined ? '–' : usd(c.costPer1k), true),
+            td(num(c.requests), true))), 'No traffic in this scenario yet.'))) : [el('p', { class: 'muted', text: 'No scenario has traffic yet.' })]))
     },
   }
 

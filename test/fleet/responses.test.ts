@@ -1,0 +1,94 @@
+/**
+ * Fleet mode: the `previous_response_id` store in a real Redis (its own redis-server on a free
+ * port). A conversation started on one instance continues on another; the store stays bounded.
+ */
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createInstance, type AppInstance } from '../../src/compose.ts'
+import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
+import { createMockUpstream } from '../../src/demo/upstream.ts'
+import { silentLogger } from '../../src/log.ts'
+import { memoryResponseStore } from '../../src/proxy/response-store.ts'
+import { script } from '../../src/fleet/redis.ts'
+import { fleetResponseStore } from '../../src/fleet/responses.ts'
+import { configOf, testConfigFile } from '../integration/helpers.ts'
+import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
+
+const COUNT = script(`return redis.call('ZCARD', KEYS[1])`)
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
+  const t0 = performance.now()
+  while (!(await cond())) {
+    if (performance.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+describe('previous_response_id across the fleet', () => {
+  let redis: TestRedis
+  const open: { close(): Promise<void> }[] = []
+  before(async () => { redis = await startRedis() })
+  after(async () => {
+    await Promise.all(open.map((f) => f.close()))
+    await redis.stop()
+  })
+
+  it('a conversation stored through one instance continues through another', async () => {
+    const mock = createMockUpstream({})
+    const seen: string[] = []
+    const file = testConfigFile({ Fleet: { redis: redis.url, keyPrefix: 'resp1:', heartbeatMs: 200, commandTimeoutMs: 1_000 } })
+    const start = async (id: string): Promise<AppInstance> => {
+      const f = { ...file, Fleet: { ...(file.Fleet as object), instanceId: id } }
+      const i = await createInstance(configOf(f), { dataDir: ':memory:', fetch: async (req) => { seen.push(await req.clone().text()); return mock.fetch(req) }, log: silentLogger })
+      open.push(i)
+      return i
+    }
+    const a = await start('a')
+    const b = await start('b')
+    const post = (i: AppInstance, body: unknown) => i.app.request('/v1/responses', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const first = await post(a, { model: 'anth,mock-a:chunks=2', input: 'first question' })
+    assert.equal(first.status, 200)
+    const { id } = await first.json() as { id: string }
+    // B has never seen this response: it reads it from Redis (the put follows the answer by a round trip).
+    let second: Response | undefined
+    await until('B continues the conversation', async () => {
+      second = await post(b, { model: 'anth,mock-a:chunks=2', input: 'second question', previous_response_id: id })
+      if (second.status !== 200) await second.text()
+      return second.status === 200
+    })
+    const out = await second!.json() as { status: string; id: string }
+    assert.equal(out.status, 'completed')
+    const upstream = seen.at(-1) ?? ''
+    assert.match(upstream, /first question/, 'the stored turn went upstream in front of the new one')
+    assert.match(upstream, /second question/)
+    // And back to A with B's response id.
+    const third = await post(a, { model: 'anth,mock-a', input: 'third', previous_response_id: out.id })
+    assert.equal(third.status, 200)
+    await third.text()
+    const unknown = await post(b, { model: 'anth,mock-a', input: 'x', previous_response_id: 'resp_unknown' })
+    assert.equal(unknown.status, 400)
+    await unknown.text()
+  })
+
+  it('Redis keeps at most maxEntries and maxBytes (oldest go first), skips an oversized entry, and expires', async () => {
+    const f: Fleet = await startFleet({ redis: redis.url, keyPrefix: 'resp2:', commandTimeoutMs: 1_000, heartbeatMs: 200, leaseTtlMs: 30_000, cluster: false, instanceId: 'x' }, { log: silentLogger, version: 'test' })
+    open.push(f)
+    const local = () => memoryResponseStore({ now: Date.now, maxEntries: 1 })
+    const writer = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local(), maxEntries: 3, maxBytes: 10_000, maxEntryBytes: 2_000 })
+    const reader = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local() })
+    for (let i = 0; i < 5; i++) await writer.put(`resp_${i}`, [{ i }])
+    assert.equal(await f.redis.run(COUNT, [f.keys.responseIndex], []), 3)
+    assert.equal(await reader.get('resp_0'), undefined, 'the oldest went first')
+    assert.deepEqual(await reader.get('resp_4'), [{ i: 4 }])
+    await writer.put('resp_big', [{ text: 'x'.repeat(3_000) }])
+    assert.equal(await reader.get('resp_big'), undefined, 'over the entry cap: kept on its own instance only')
+    for (let i = 0; i < 3; i++) await writer.put(`resp_kb${i}`, [{ text: 'y'.repeat(1_900) }])
+    await writer.put('resp_last', [{ text: 'z'.repeat(1_900) }])
+    assert.ok(Number(await f.redis.run(COUNT, [f.keys.responseIndex], [])) <= 3)
+    assert.equal(await reader.get('resp_kb0'), undefined, 'past the byte bound the oldest go')
+    assert.ok(await reader.get('resp_last'))
+    const short = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local(), ttlMs: 100 })
+    await short.put('resp_short', [{ a: 1 }])
+    await until('expired', async () => (await reader.get('resp_short')) === undefined)
+  })
+})
