@@ -122,14 +122,16 @@ describe('management routes', () => {
     await p.close()
   })
 
-  it('every action is audited: who (key fingerprint), what, when, status; never the key', async () => {
+  it('every change is audited (reads are not): who (key fingerprint), what, when, status; never the key', async () => {
     const p = await hardenedProxy(secured())
     await p.get('/api/config', { 'x-api-key': KEY })
     await p.get('/v1/token-audit', { 'x-api-key': KEY })
     await p.post('/api/config/reload', {}, { 'x-api-key': KEY })
+    await p.post('/api/config/reload', {}, { 'x-api-key': KEY })
     const audit = p.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'audit')
-    assert.deepEqual(audit.map((a) => a.action), ['GET /api/config', 'GET /v1/token-audit', 'POST /api/config/reload'])
-    assert.deepEqual(audit.map((a) => a.status), [200, 200, 400])
+    // The dashboard polls the reads every few seconds: only the changes (here two reloads) leave an audit line.
+    assert.deepEqual(audit.map((a) => a.action), ['POST /api/config/reload', 'POST /api/config/reload'])
+    assert.deepEqual(audit.map((a) => a.status), [400, 400])
     for (const a of audit) {
       assert.match(String(a.actor), /^key:[0-9a-f]{12}$/)
       assert.ok(!Number.isNaN(Date.parse(String(a.at))))
