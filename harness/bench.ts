@@ -17,13 +17,34 @@ import { fmt, markdownTable, summarise } from './stress/stats.ts'
 
 const FAST = 'mock-fast:chunks=5:delay=0'
 const STREAM = 'mock-stream:chunks=20:delay=10'
-const HEADERS = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness', authorization: 'Bearer harness' }
+const HEADERS = {
+  'content-type': 'application/json',
+  'anthropic-version': '2023-06-01',
+  'x-api-key': 'harness',
+  authorization: 'Bearer harness',
+}
 
-interface Side { readonly url: string; readonly model: string }
-interface LoadResult { readonly requests: number; readonly errors: number; readonly rps: number; readonly latencyMs: Summary; readonly cpuSec: number }
+interface Side {
+  readonly url: string
+  readonly model: string
+}
+interface LoadResult {
+  readonly requests: number
+  readonly errors: number
+  readonly rps: number
+  readonly latencyMs: Summary
+  readonly cpuSec: number
+}
 
 /** Closed loop: `concurrency` workers send non-streaming requests back to back for `durMs`. */
-async function closedLoop(side: Side, format: ClientFormat, concurrency: number, durMs: number, padBytes: number, pid?: number): Promise<LoadResult> {
+async function closedLoop(
+  side: Side,
+  format: ClientFormat,
+  concurrency: number,
+  durMs: number,
+  padBytes: number,
+  pid?: number,
+): Promise<LoadResult> {
   const body = requestBody(format, side.model, false, padBytes)
   const lat: number[] = []
   let errors = 0
@@ -35,7 +56,11 @@ async function closedLoop(side: Side, format: ClientFormat, concurrency: number,
     while (performance.now() < end) {
       const s = performance.now()
       try {
-        const res = await fetch(side.url + pathOf(format, side.model, false), { method: 'POST', body, headers: HEADERS })
+        const res = await fetch(side.url + pathOf(format, side.model, false), {
+          method: 'POST',
+          body,
+          headers: HEADERS,
+        })
         await res.arrayBuffer()
         if (res.status === 200) lat.push(performance.now() - s)
         else errors++
@@ -45,20 +70,35 @@ async function closedLoop(side: Side, format: ClientFormat, concurrency: number,
     }
   }))
   const secs = (performance.now() - t0) / 1000
-  return { requests: lat.length, errors, rps: lat.length / secs, latencyMs: summarise(lat), cpuSec: sampler?.stop().cpuSec ?? Number.NaN }
+  return {
+    requests: lat.length,
+    errors,
+    rps: lat.length / secs,
+    latencyMs: summarise(lat),
+    cpuSec: sampler?.stop().cpuSec ?? Number.NaN,
+  }
 }
 
 /** Run A and B alternately (A B A B …) `rounds` times so machine drift hits both sides alike. */
 export async function interleaved<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>): Promise<[T[], T[]]> {
   const ra: T[] = []
   const rb: T[] = []
-  for (let i = 0; i < rounds; i++) { ra.push(await a()); rb.push(await b()) }
+  for (let i = 0; i < rounds; i++) {
+    ra.push(await a())
+    rb.push(await b())
+  }
   return [ra, rb]
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length
 
-interface BenchCtx { readonly a: HarnessArgs; readonly direct: (m: string) => Side; readonly proxied: (m: string) => Side; readonly proxyPid: number | undefined; readonly dur: number }
+interface BenchCtx {
+  readonly a: HarnessArgs
+  readonly direct: (m: string) => Side
+  readonly proxied: (m: string) => Side
+  readonly proxyPid: number | undefined
+  readonly dur: number
+}
 
 async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[] }> {
   const rows: string[][] = []
@@ -67,27 +107,72 @@ async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unkn
   await closedLoop(c.direct(FAST), c.a.clientFormat, 10, 1_000, 0)
   await closedLoop(c.proxied(FAST), c.a.clientFormat, 10, 1_000, 0)
   for (const conc of c.a.quick ? [1, 10, 50] : [1, 10, 50, 200]) {
-    const [d, p] = await interleaved(2, () => closedLoop(c.direct(FAST), c.a.clientFormat, conc, c.dur, 0), () => closedLoop(c.proxied(FAST), c.a.clientFormat, conc, c.dur, 0, c.proxyPid))
-    const dp50 = mean(d.map((x) => x.latencyMs.p50)); const pp50 = mean(p.map((x) => x.latencyMs.p50))
-    const dp99 = mean(d.map((x) => x.latencyMs.p99)); const pp99 = mean(p.map((x) => x.latencyMs.p99))
-    const drps = mean(d.map((x) => x.rps)); const prps = mean(p.map((x) => x.rps))
+    const [d, p] = await interleaved(
+      2,
+      () => closedLoop(c.direct(FAST), c.a.clientFormat, conc, c.dur, 0),
+      () => closedLoop(c.proxied(FAST), c.a.clientFormat, conc, c.dur, 0, c.proxyPid),
+    )
+    const dp50 = mean(d.map((x) => x.latencyMs.p50))
+    const pp50 = mean(p.map((x) => x.latencyMs.p50))
+    const dp99 = mean(d.map((x) => x.latencyMs.p99))
+    const pp99 = mean(p.map((x) => x.latencyMs.p99))
+    const drps = mean(d.map((x) => x.rps))
+    const prps = mean(p.map((x) => x.rps))
     const cpuUs = (p.reduce((s, x) => s + x.cpuSec, 0) / p.reduce((s, x) => s + x.requests, 0)) * 1e6
-    rows.push([String(conc), fmt(drps, 0), fmt(prps, 0), `${fmt((prps / drps) * 100, 0)} %`, fmt(dp50, 2), fmt(pp50, 2), fmt(pp50 - dp50, 2), fmt(dp99, 2), fmt(pp99, 2), fmt(pp99 - dp99, 2), fmt(cpuUs, 0), String(p.reduce((s, x) => s + x.errors, 0))])
-    json.push({ concurrency: conc, direct: d, proxy: p, addedP50Ms: pp50 - dp50, addedP99Ms: pp99 - dp99, cpuUsPerRequest: cpuUs })
+    rows.push([
+      String(conc),
+      fmt(drps, 0),
+      fmt(prps, 0),
+      `${fmt((prps / drps) * 100, 0)} %`,
+      fmt(dp50, 2),
+      fmt(pp50, 2),
+      fmt(pp50 - dp50, 2),
+      fmt(dp99, 2),
+      fmt(pp99, 2),
+      fmt(pp99 - dp99, 2),
+      fmt(cpuUs, 0),
+      String(p.reduce((s, x) => s + x.errors, 0)),
+    ])
+    json.push({
+      concurrency: conc,
+      direct: d,
+      proxy: p,
+      addedP50Ms: pp50 - dp50,
+      addedP99Ms: pp99 - dp99,
+      cpuUsPerRequest: cpuUs,
+    })
     process.stderr.write(`non-streaming c=${conc}: direct ${fmt(drps, 0)} rps, proxy ${fmt(prps, 0)} rps\n`)
   }
   return { rows, json }
 }
 
 async function bigBody(c: BenchCtx): Promise<{ row: string[]; json: unknown }> {
-  const [d, p] = await interleaved(2, () => closedLoop(c.direct(FAST), 'anthropic', 1, c.dur, 64 * 1024), () => closedLoop(c.proxied(FAST), 'anthropic', 1, c.dur, 64 * 1024))
-  const dp50 = mean(d.map((x) => x.latencyMs.p50)); const pp50 = mean(p.map((x) => x.latencyMs.p50))
-  const dp99 = mean(d.map((x) => x.latencyMs.p99)); const pp99 = mean(p.map((x) => x.latencyMs.p99))
-  return { row: [`anthropic → ${c.a.format}`, fmt(dp50, 2), fmt(pp50, 2), fmt(pp50 - dp50, 2), fmt(pp99 - dp99, 2)], json: { direct: d, proxy: p, addedP50Ms: pp50 - dp50 } }
+  const [d, p] = await interleaved(
+    2,
+    () => closedLoop(c.direct(FAST), 'anthropic', 1, c.dur, 64 * 1024),
+    () => closedLoop(c.proxied(FAST), 'anthropic', 1, c.dur, 64 * 1024),
+  )
+  const dp50 = mean(d.map((x) => x.latencyMs.p50))
+  const pp50 = mean(p.map((x) => x.latencyMs.p50))
+  const dp99 = mean(d.map((x) => x.latencyMs.p99))
+  const pp99 = mean(p.map((x) => x.latencyMs.p99))
+  return {
+    row: [`anthropic → ${c.a.format}`, fmt(dp50, 2), fmt(pp50, 2), fmt(pp50 - dp50, 2), fmt(pp99 - dp99, 2)],
+    json: { direct: d, proxy: p, addedP50Ms: pp50 - dp50 },
+  }
 }
 
 const streamsOf = (side: Side, c: BenchCtx, n: number): Promise<StreamRunReport> =>
-  runStreams({ url: side.url, clientFormat: c.a.clientFormat, streams: n, chunks: 20, tokensPerChunk: 1, model: side.model, timeoutMs: 120_000, skipUsage: c.a.skipUsage })
+  runStreams({
+    url: side.url,
+    clientFormat: c.a.clientFormat,
+    streams: n,
+    chunks: 20,
+    tokensPerChunk: 1,
+    model: side.model,
+    timeoutMs: 120_000,
+    skipUsage: c.a.skipUsage,
+  })
 
 /** TTFB samples of one round: `n` concurrent streams, or 20 sequential single streams for n = 1. */
 async function ttfbRound(side: Side, c: BenchCtx, n: number): Promise<{ ttfb: number[]; failed: number }> {
@@ -110,21 +195,36 @@ async function streamingTtfb(c: BenchCtx): Promise<{ rows: string[][]; json: unk
   const rows: string[][] = []
   const json: unknown[] = []
   for (const n of c.a.quick ? [1, 100] : [1, 500]) {
-    const d: number[][] = []; const p: number[][] = []
+    const d: number[][] = []
+    const p: number[][] = []
     let failed = 0
     for (let i = 0; i < 2; i++) {
-      const rd = await ttfbRound(c.direct(STREAM), c, n); d.push(rd.ttfb)
-      const rp = await ttfbRound(c.proxied(STREAM), c, n); p.push(rp.ttfb); failed += rp.failed
+      const rd = await ttfbRound(c.direct(STREAM), c, n)
+      d.push(rd.ttfb)
+      const rp = await ttfbRound(c.proxied(STREAM), c, n)
+      p.push(rp.ttfb)
+      failed += rp.failed
     }
     const m = (rs: number[][], k: 0 | 1): number => mean(rs.map((r) => r[k] as number))
-    rows.push([n === 1 ? '1 (20 sequential)' : String(n), fmt(m(d, 0), 2), fmt(m(p, 0), 2), fmt(m(p, 0) - m(d, 0), 2), fmt(m(d, 1), 2), fmt(m(p, 1), 2), fmt(m(p, 1) - m(d, 1), 2), String(failed)])
+    rows.push([
+      n === 1 ? '1 (20 sequential)' : String(n),
+      fmt(m(d, 0), 2),
+      fmt(m(p, 0), 2),
+      fmt(m(p, 0) - m(d, 0), 2),
+      fmt(m(d, 1), 2),
+      fmt(m(p, 1), 2),
+      fmt(m(p, 1) - m(d, 1), 2),
+      String(failed),
+    ])
     json.push({ streams: n, directTtfbP50P99: d, proxyTtfbP50P99: p, proxyFailed: failed })
     process.stderr.write(`streaming TTFB n=${n} done\n`)
   }
   return { rows, json }
 }
 
-async function concurrentStreams(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[]; idleMb: number; afterMb: number }> {
+async function concurrentStreams(
+  c: BenchCtx,
+): Promise<{ rows: string[][]; json: unknown[]; idleMb: number; afterMb: number }> {
   const rows: string[][] = []
   const json: unknown[] = []
   const idleMb = c.proxyPid === undefined ? Number.NaN : readProc(c.proxyPid)?.rssMb ?? Number.NaN
@@ -133,22 +233,41 @@ async function concurrentStreams(c: BenchCtx): Promise<{ rows: string[][]; json:
     sampler?.start(25)
     const r = await streamsOf(c.proxied(STREAM), c, n)
     const s = sampler?.stop()
-    rows.push([String(n), `${fmt((r.completed / n) * 100, 1)} %`, fmt(r.ttfbMs.p99, 1), fmt(r.totalMs.p99, 1), fmt(s?.peakRssMb ?? Number.NaN), fmt(((s?.cpuSec ?? Number.NaN) / n) * 1000, 2)])
+    rows.push([
+      String(n),
+      `${fmt((r.completed / n) * 100, 1)} %`,
+      fmt(r.ttfbMs.p99, 1),
+      fmt(r.totalMs.p99, 1),
+      fmt(s?.peakRssMb ?? Number.NaN),
+      fmt(((s?.cpuSec ?? Number.NaN) / n) * 1000, 2),
+    ])
     json.push({ streams: n, report: r, peakRssMb: s?.peakRssMb, cpuSec: s?.cpuSec })
-    process.stderr.write(`${n} concurrent streams: ${r.completed}/${n} complete${r.sampleErrors.length > 0 ? ` (${r.sampleErrors[0]})` : ''}\n`)
+    process.stderr.write(
+      `${n} concurrent streams: ${r.completed}/${n} complete${
+        r.sampleErrors.length > 0 ? ` (${r.sampleErrors[0]})` : ''
+      }\n`,
+    )
   }
   await new Promise((r) => setTimeout(r, 3_000))
   const afterMb = c.proxyPid === undefined ? Number.NaN : readProc(c.proxyPid)?.rssMb ?? Number.NaN
   return { rows, json, idleMb, afterMb }
 }
 
-interface Target { readonly url: string; readonly pid: number | undefined }
+interface Target {
+  readonly url: string
+  readonly pid: number | undefined
+}
 
 /**
  * Run `fn` against a proxy serving only `model` (or --target): one model per instance, so
  * the proxy's own routing choices cannot mix the phases' mock models.
  */
-async function withProxy<T>(a: HarnessArgs & { readonly redisUrl?: string }, mockUrl: string, model: string, fn: (t: Target) => Promise<T>): Promise<T> {
+async function withProxy<T>(
+  a: HarnessArgs & { readonly redisUrl?: string },
+  mockUrl: string,
+  model: string,
+  fn: (t: Target) => Promise<T>,
+): Promise<T> {
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
   // --fleet: the same proxy in fleet mode (its providers have no limits: no Redis round trip per request).
   const fleet = a.redisUrl === undefined ? {} : { Fleet: { redis: a.redisUrl, keyPrefix: `bench${Date.now()}:` } }
@@ -161,21 +280,64 @@ async function withProxy<T>(a: HarnessArgs & { readonly redisUrl?: string }, moc
 }
 
 const ctxFor = (a: HarnessArgs, mockUrl: string, t: Target): BenchCtx => ({
-  a, dur: a.quick ? 500 : 1500, proxyPid: t.pid,
-  direct: (m) => ({ url: mockUrl, model: m }), proxied: (m) => ({ url: t.url, model: viaProxy(m) }),
+  a,
+  dur: a.quick ? 500 : 1500,
+  proxyPid: t.pid,
+  direct: (m) => ({ url: mockUrl, model: m }),
+  proxied: (m) => ({ url: t.url, model: viaProxy(m) }),
 })
 
-function markdown(a: HarnessArgs, dur: number, ns: { rows: string[][] }, bb: { row: string[] }, st: { rows: string[][] }, cs: { rows: string[][]; idleMb: number; afterMb: number }): string {
+function markdown(
+  a: HarnessArgs,
+  dur: number,
+  ns: { rows: string[][] },
+  bb: { row: string[] },
+  st: { rows: string[][] },
+  cs: { rows: string[][]; idleMb: number; afterMb: number },
+): string {
   return [
-    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}${a.fleet ? ', proxy in fleet mode' : ''}), closed loop, 2 × ${dur} ms per side, interleaved`,
-    markdownTable(['concurrency', 'direct RPS', 'proxy RPS', 'proxy/direct', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy CPU µs/req', 'errors'], ns.rows),
+    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}${
+      a.fleet ? ', proxy in fleet mode' : ''
+    }), closed loop, 2 × ${dur} ms per side, interleaved`,
+    markdownTable([
+      'concurrency',
+      'direct RPS',
+      'proxy RPS',
+      'proxy/direct',
+      'direct p50 ms',
+      'proxy p50 ms',
+      'added p50',
+      'direct p99 ms',
+      'proxy p99 ms',
+      'added p99',
+      'proxy CPU µs/req',
+      'errors',
+    ], ns.rows),
     '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
     markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
     '### Streaming TTFB (20 chunks × 10 ms), interleaved',
-    markdownTable(['concurrent streams', 'direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99', 'proxy failed'], st.rows),
+    markdownTable([
+      'concurrent streams',
+      'direct p50 ms',
+      'proxy p50 ms',
+      'added p50',
+      'direct p99 ms',
+      'proxy p99 ms',
+      'added p99',
+      'proxy failed',
+    ], st.rows),
     '### Concurrent streams through the proxy (20 chunks × 10 ms)',
-    markdownTable(['streams', 'complete', 'TTFB p99 ms', 'total p99 ms', 'proxy peak RSS MB', 'proxy CPU s / 1,000 streams'], cs.rows),
-    `Proxy RSS idle before the concurrent-stream phase: ${fmt(cs.idleMb)} MB; 3 s after it: ${fmt(cs.afterMb)} MB. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    markdownTable([
+      'streams',
+      'complete',
+      'TTFB p99 ms',
+      'total p99 ms',
+      'proxy peak RSS MB',
+      'proxy CPU s / 1,000 streams',
+    ], cs.rows),
+    `Proxy RSS idle before the concurrent-stream phase: ${fmt(cs.idleMb)} MB; 3 s after it: ${
+      fmt(cs.afterMb)
+    } MB. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   ].join('\n\n')
 }
 
@@ -185,7 +347,11 @@ export async function runBench(args: HarnessArgs): Promise<number> {
   const redis = args.fleet && args.target === undefined ? await startRedis() : undefined
   const a = redis ? { ...args, redisUrl: redis.url } : args
   try {
-    process.stderr.write(`bench: mock ${mock.url}, proxy ${a.target ?? `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`}\n`)
+    process.stderr.write(
+      `bench: mock ${mock.url}, proxy ${
+        a.target ?? `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`
+      }\n`,
+    )
     const [ns, bb] = await withProxy(a, mock.url, FAST, async (t) => {
       const c = ctxFor(a, mock.url, t)
       return [await nonStreaming(c), await bigBody(c)] as const
@@ -196,7 +362,24 @@ export async function runBench(args: HarnessArgs): Promise<number> {
     })
     const md = markdown(a, a.quick ? 500 : 1500, ns, bb, st, cs)
     console.log(`\n${md}\n`)
-    if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, nonStreaming: ns.json, bigBody: bb.json, streamingTtfb: st.json, concurrent: cs.json, rss: { idleMb: cs.idleMb, afterMb: cs.afterMb }, markdown: md }, null, 2))
+    if (a.json !== undefined) {
+      writeFileSync(
+        a.json,
+        JSON.stringify(
+          {
+            args: a,
+            nonStreaming: ns.json,
+            bigBody: bb.json,
+            streamingTtfb: st.json,
+            concurrent: cs.json,
+            rss: { idleMb: cs.idleMb, afterMb: cs.afterMb },
+            markdown: md,
+          },
+          null,
+          2,
+        ),
+      )
+    }
     const incomplete = cs.json.some((x) => (x as { report: StreamRunReport }).report.failed > 0)
     return incomplete ? 1 : 0
   } finally {

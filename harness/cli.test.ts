@@ -5,9 +5,36 @@ import { mockModel, parseHarnessArgs } from './cli.ts'
 describe('harness CLI arguments', () => {
   it('defaults to the CI run shape and reads every flag', () => {
     const d = parseHarnessArgs(['--streams', '100', '--chunks', '20'])
-    assert.deepEqual(d && [d.command, d.streams, d.chunks, d.delayMs, d.clientFormat, d.format, d.target], ['stress', 100, 20, 10, 'anthropic', 'openai', undefined])
-    const b = parseHarnessArgs(['bench', '--format', 'anthropic', '--client-format', 'openai', '--delay-ms', '5', '--json', 'out.json', '--target', 'http://127.0.0.1:3456/'])
-    assert.deepEqual(b && [b.command, b.format, b.clientFormat, b.delayMs, b.json, b.target], ['bench', 'anthropic', 'openai', 5, 'out.json', 'http://127.0.0.1:3456'])
+    assert.deepEqual(d && [d.command, d.streams, d.chunks, d.delayMs, d.clientFormat, d.format, d.target], [
+      'stress',
+      100,
+      20,
+      10,
+      'anthropic',
+      'openai',
+      undefined,
+    ])
+    const b = parseHarnessArgs([
+      'bench',
+      '--format',
+      'anthropic',
+      '--client-format',
+      'openai',
+      '--delay-ms',
+      '5',
+      '--json',
+      'out.json',
+      '--target',
+      'http://127.0.0.1:3456/',
+    ])
+    assert.deepEqual(b && [b.command, b.format, b.clientFormat, b.delayMs, b.json, b.target], [
+      'bench',
+      'anthropic',
+      'openai',
+      5,
+      'out.json',
+      'http://127.0.0.1:3456',
+    ])
     assert.equal(parseHarnessArgs(['--help']), undefined)
   })
 
@@ -15,7 +42,10 @@ describe('harness CLI arguments', () => {
     assert.throws(() => parseHarnessArgs(['--target', 'https://api.example.com']), /only sends load to this machine/)
     assert.throws(() => parseHarnessArgs(['--format', 'cohere']), /Invalid format "cohere"/)
     assert.throws(() => parseHarnessArgs(['--client', 'gemini-ish']), /Invalid format "gemini-ish"/)
-    assert.deepEqual([parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.clientFormat, parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.format], ['responses', 'gemini'])
+    assert.deepEqual([
+      parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.clientFormat,
+      parseHarnessArgs(['--client', 'responses', '--upstream', 'gemini'])?.format,
+    ], ['responses', 'gemini'])
     assert.throws(() => parseHarnessArgs(['stres']), /Unknown command "stres"/)
     assert.throws(() => parseHarnessArgs(['--streams=-3']), /Invalid --streams/)
     assert.throws(() => parseHarnessArgs(['--streams', 'many']), /Invalid --streams/)

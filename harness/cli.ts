@@ -46,7 +46,9 @@ export type { HarnessArgs }
 
 const asFormat = (v: string | undefined, d: ClientFormat): ClientFormat => {
   if (v === undefined) return d
-  if (!(CLIENT_FORMATS as readonly string[]).includes(v)) throw new Error(`Invalid format "${v}": expected ${CLIENT_FORMATS.join(', ')}`)
+  if (!(CLIENT_FORMATS as readonly string[]).includes(v)) {
+    throw new Error(`Invalid format "${v}": expected ${CLIENT_FORMATS.join(', ')}`)
+  }
   return v as ClientFormat
 }
 
@@ -67,28 +69,61 @@ const asRate = (v: string | undefined): number => {
 /** Parse argv (after `harness`) into options, or undefined when help was asked for. */
 export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefined {
   const { values: v, positionals } = parseArgs({
-    args: [...argv], allowPositionals: true, options: {
-      streams: { type: 'string' }, chunks: { type: 'string' }, 'delay-ms': { type: 'string' }, tokens: { type: 'string' },
-      format: { type: 'string' }, 'client-format': { type: 'string' }, upstream: { type: 'string' }, client: { type: 'string' }, target: { type: 'string' }, 'mock-port': { type: 'string' },
-      json: { type: 'string' }, 'timeout-s': { type: 'string' }, quick: { type: 'boolean' }, fleet: { type: 'boolean' }, 'no-usage-check': { type: 'boolean' }, 'target-pid': { type: 'string' }, 'cut-rate': { type: 'string' }, 'outage-s': { type: 'string' }, 'every-ms': { type: 'string' }, instances: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      streams: { type: 'string' },
+      chunks: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      tokens: { type: 'string' },
+      format: { type: 'string' },
+      'client-format': { type: 'string' },
+      upstream: { type: 'string' },
+      client: { type: 'string' },
+      target: { type: 'string' },
+      'mock-port': { type: 'string' },
+      json: { type: 'string' },
+      'timeout-s': { type: 'string' },
+      quick: { type: 'boolean' },
+      fleet: { type: 'boolean' },
+      'no-usage-check': { type: 'boolean' },
+      'target-pid': { type: 'string' },
+      'cut-rate': { type: 'string' },
+      'outage-s': { type: 'string' },
+      'every-ms': { type: 'string' },
+      instances: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
   if (v.help === true) return undefined
-  const command = positionals[0] === 'bench' || positionals[0] === 'recovery' || positionals[0] === 'fleet' ? positionals[0] : 'stress'
-  if (positionals[0] !== undefined && command === 'stress') throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery, fleet or none`)
+  const command = positionals[0] === 'bench' || positionals[0] === 'recovery' || positionals[0] === 'fleet'
+    ? positionals[0]
+    : 'stress'
+  if (positionals[0] !== undefined && command === 'stress') {
+    throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery, fleet or none`)
+  }
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
     throw new Error(`Refusing --target ${target}: the harness only sends load to this machine (127.0.0.1)`)
   }
   return {
-    command, streams: asInt(v.streams, 100, 'streams'), chunks: asInt(v.chunks, 20, 'chunks'),
-    delayMs: asInt(v['delay-ms'], 10, 'delay-ms'), tokens: Math.max(1, asInt(v.tokens, 1, 'tokens')),
-    format: asFormat(v.upstream ?? v.format, 'openai'), clientFormat: asFormat(v.client ?? v['client-format'], 'anthropic'), target,
-    mockPort: asInt(v['mock-port'], 0, 'mock-port'), json: v.json, timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
-    quick: v.quick === true, skipUsage: v['no-usage-check'] === true,
+    command,
+    streams: asInt(v.streams, 100, 'streams'),
+    chunks: asInt(v.chunks, 20, 'chunks'),
+    delayMs: asInt(v['delay-ms'], 10, 'delay-ms'),
+    tokens: Math.max(1, asInt(v.tokens, 1, 'tokens')),
+    format: asFormat(v.upstream ?? v.format, 'openai'),
+    clientFormat: asFormat(v.client ?? v['client-format'], 'anthropic'),
+    target,
+    mockPort: asInt(v['mock-port'], 0, 'mock-port'),
+    json: v.json,
+    timeoutS: asInt(v['timeout-s'], command === 'bench' ? 900 : 300, 'timeout-s'),
+    quick: v.quick === true,
+    skipUsage: v['no-usage-check'] === true,
     targetPid: v['target-pid'] === undefined ? undefined : asInt(v['target-pid'], 0, 'target-pid'),
     cutRate: asRate(v['cut-rate']),
-    outageS: asInt(v['outage-s'], 20, 'outage-s'), everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
+    outageS: asInt(v['outage-s'], 20, 'outage-s'),
+    everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
     instances: Math.max(2, asInt(v.instances, 3, 'instances')),
     fleet: v.fleet === true,
   }
@@ -98,22 +133,49 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
 export const mockModel = (a: Pick<HarnessArgs, 'chunks' | 'delayMs' | 'tokens'>): string =>
   `mock-model:chunks=${a.chunks}:delay=${a.delayMs}:tokens=${a.tokens}`
 
-interface Measured { readonly report: StreamRunReport; readonly proc: Record<string, { peakRssMb: number; cpuSec: number }> }
+interface Measured {
+  readonly report: StreamRunReport
+  readonly proc: Record<string, { peakRssMb: number; cpuSec: number }>
+}
 
-async function measured(url: string, model: string, a: HarnessArgs, label: string, procs: Record<string, { readonly pid: number } | undefined>): Promise<Measured> {
+async function measured(
+  url: string,
+  model: string,
+  a: HarnessArgs,
+  label: string,
+  procs: Record<string, { readonly pid: number } | undefined>,
+): Promise<Measured> {
   // Warm-up (unmeasured): JIT, connection pools and first-request paths on both ends.
-  await runStreams({ url, clientFormat: a.clientFormat, streams: Math.min(20, a.streams), chunks: a.chunks, tokensPerChunk: a.tokens, model, timeoutMs: a.timeoutS * 1000 })
-  const samplers = Object.entries(procs).flatMap(([k, c]) => (c === undefined ? [] : [[k, new ProcSampler(c.pid)] as const]))
+  await runStreams({
+    url,
+    clientFormat: a.clientFormat,
+    streams: Math.min(20, a.streams),
+    chunks: a.chunks,
+    tokensPerChunk: a.tokens,
+    model,
+    timeoutMs: a.timeoutS * 1000,
+  })
+  const samplers = Object.entries(procs).flatMap((
+    [k, c],
+  ) => (c === undefined ? [] : [[k, new ProcSampler(c.pid)] as const]))
   for (const [, s] of samplers) s.start()
   const isTty = process.stderr.isTTY === true
   let last = 0
   const report = await runStreams({
-    url, clientFormat: a.clientFormat, streams: a.streams, chunks: a.chunks, tokensPerChunk: a.tokens, model,
-    timeoutMs: a.timeoutS * 1000, skipUsage: a.skipUsage,
+    url,
+    clientFormat: a.clientFormat,
+    streams: a.streams,
+    chunks: a.chunks,
+    tokensPerChunk: a.tokens,
+    model,
+    timeoutMs: a.timeoutS * 1000,
+    skipUsage: a.skipUsage,
     onProgress: (done, failed) => {
       if (!isTty && done - last < a.streams / 10 && done !== a.streams) return
       last = done
-      process.stderr.write(`${isTty ? '\r' : ''}${label}: ${done}/${a.streams} streams done, ${failed} failed${isTty ? '' : '\n'}`)
+      process.stderr.write(
+        `${isTty ? '\r' : ''}${label}: ${done}/${a.streams} streams done, ${failed} failed${isTty ? '' : '\n'}`,
+      )
     },
   })
   if (isTty) process.stderr.write('\n')
@@ -125,11 +187,37 @@ function row(label: string, m: Measured, who: string, procOnly = false): string[
   const p = m.proc[who]
   const proc = [fmt(p?.peakRssMb ?? Number.NaN), fmt(p?.cpuSec ?? Number.NaN, 2)]
   if (procOnly) return [label, ...HEADER.slice(1, -2).map(() => ''), ...proc]
-  return [label, `${r.completed}/${r.failed}`, fmt(r.ttfbMs.p50), fmt(r.ttfbMs.p95), fmt(r.ttfbMs.p99), fmt(r.ttftMs.p50), fmt(r.ttftMs.p99), fmt(r.totalMs.p50), fmt(r.totalMs.p99),
-    fmt(r.chunksPerSec, 0), fmt(r.tokensPerSec, 0), ...proc]
+  return [
+    label,
+    `${r.completed}/${r.failed}`,
+    fmt(r.ttfbMs.p50),
+    fmt(r.ttfbMs.p95),
+    fmt(r.ttfbMs.p99),
+    fmt(r.ttftMs.p50),
+    fmt(r.ttftMs.p99),
+    fmt(r.totalMs.p50),
+    fmt(r.totalMs.p99),
+    fmt(r.chunksPerSec, 0),
+    fmt(r.tokensPerSec, 0),
+    ...proc,
+  ]
 }
 
-const HEADER = ['run', 'completed/failed', 'TTFB p50 ms', 'p95', 'p99', 'first token p50 ms', 'p99', 'total p50 ms', 'p99', 'chunks/s', 'tokens/s', 'peak RSS MB', 'CPU s']
+const HEADER = [
+  'run',
+  'completed/failed',
+  'TTFB p50 ms',
+  'p95',
+  'p99',
+  'first token p50 ms',
+  'p99',
+  'total p50 ms',
+  'p99',
+  'chunks/s',
+  'tokens/s',
+  'peak RSS MB',
+  'CPU s',
+]
 
 async function stress(a: HarnessArgs): Promise<number> {
   const mock = await startMockProcess(a.mockPort)
@@ -139,14 +227,32 @@ async function stress(a: HarnessArgs): Promise<number> {
     const direct = await measured(mock.url, mockModel(a), a, 'mock alone', { mock })
     // With --cut-rate only the proxied run is cut: the mock alone has nobody to continue its streams.
     const proxied = a.cutRate > 0 ? `${mockModel(a)}:cut-rate=${a.cutRate}` : mockModel(a)
-    if (a.target === undefined) proxy = await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2))
+    if (a.target === undefined) {
+      proxy = await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2))
+    }
     const url = a.target ?? (proxy as Child).url
-    process.stderr.write(`proxy: ${url}${a.target === undefined ? ' (Switchyard, started by the harness)' : ' (--target)'}\n`)
+    process.stderr.write(
+      `proxy: ${url}${a.target === undefined ? ' (Switchyard, started by the harness)' : ' (--target)'}\n`,
+    )
     const proxyPid = proxy ?? (a.targetPid === undefined ? undefined : { pid: a.targetPid })
     await fetch(`${mock.url}/_mock/attempts`, { method: 'DELETE' })
-    const through = await measured(url, viaProxy(proxied), a.cutRate > 0 ? { ...a, skipUsage: true } : a, 'through proxy', { proxy: proxyPid, mock })
-    console.log(`\n${a.streams} streams × ${a.chunks} chunks @ ${a.delayMs} ms, client ${a.clientFormat} → upstream ${a.format}\n`)
-    console.log(markdownTable(HEADER, [row('mock alone', direct, 'mock'), row('through proxy', through, 'proxy'), row('mock during proxied run', through, 'mock', true)]))
+    const through = await measured(
+      url,
+      viaProxy(proxied),
+      a.cutRate > 0 ? { ...a, skipUsage: true } : a,
+      'through proxy',
+      { proxy: proxyPid, mock },
+    )
+    console.log(
+      `\n${a.streams} streams × ${a.chunks} chunks @ ${a.delayMs} ms, client ${a.clientFormat} → upstream ${a.format}\n`,
+    )
+    console.log(
+      markdownTable(HEADER, [
+        row('mock alone', direct, 'mock'),
+        row('through proxy', through, 'proxy'),
+        row('mock during proxied run', through, 'mock', true),
+      ]),
+    )
     for (const [name, m] of [['mock alone', direct], ['through proxy', through]] as const) {
       for (const e of m.report.sampleErrors) console.log(`${name}: ${e}`)
     }
@@ -171,13 +277,32 @@ async function recovery(a: HarnessArgs): Promise<number> {
     const primary = `${mockModel(a)}:outage=${a.outageS * 1_000}`
     const fallback = `${mockModel(a)}:key=fallback`
     proxy = await startSwitchyard(mock.url, a.format, [primary, fallback], 100, {
-      Router: { default: viaProxy(primary), fallbackToOtherTiers: false }, fallback: { default: [viaProxy(fallback)] },
+      Router: { default: viaProxy(primary), fallbackToOtherTiers: false },
+      fallback: { default: [viaProxy(fallback)] },
     })
     const afterMs = 45_000
-    process.stderr.write(`mock: ${mock.url}\nproxy: ${proxy.url}\nprimary down for ${a.outageS} s, then ${afterMs / 1_000} s more; one request every ${a.everyMs} ms\n`)
-    const r = await runRecovery({ url: proxy.url, model: viaProxy(primary), primary: viaProxy(primary), outageMs: a.outageS * 1_000, everyMs: a.everyMs, afterMs, onProgress: (l) => process.stderr.write(`${l}\n`) })
+    process.stderr.write(
+      `mock: ${mock.url}\nproxy: ${proxy.url}\nprimary down for ${a.outageS} s, then ${
+        afterMs / 1_000
+      } s more; one request every ${a.everyMs} ms\n`,
+    )
+    const r = await runRecovery({
+      url: proxy.url,
+      model: viaProxy(primary),
+      primary: viaProxy(primary),
+      outageMs: a.outageS * 1_000,
+      everyMs: a.everyMs,
+      afterMs,
+      onProgress: (l) => process.stderr.write(`${l}\n`),
+    })
     const back = r.recoveredAfterMs === undefined ? 'never' : `${fmt(r.recoveredAfterMs / 1_000, 1)} s`
-    console.log(`recovery: ${r.requests - r.failed}/${r.requests} requests answered; primary serving again ${back} after it recovered; primary share afterwards ${fmt(100 * r.primaryShareAfter, 0)} %`)
+    console.log(
+      `recovery: ${
+        r.requests - r.failed
+      }/${r.requests} requests answered; primary serving again ${back} after it recovered; primary share afterwards ${
+        fmt(100 * r.primaryShareAfter, 0)
+      } %`,
+    )
     return r.failed === 0 && r.recoveredAfterMs !== undefined && r.recoveredAfterMs < 30_000 ? 0 : 1
   } finally {
     await proxy?.stop()
@@ -189,7 +314,9 @@ async function recovery(a: HarnessArgs): Promise<number> {
 async function cutReport(mockUrl: string, r: StreamRunReport): Promise<string> {
   const body = (await (await fetch(`${mockUrl}/_mock/attempts`)).json()) as { attempts: { outcome: string }[] }
   const cut = body.attempts.filter((x) => x.outcome === 'cut').length
-  return `cut-rate: the mock cut ${cut} upstream streams (warm-up included); ${r.completed}/${r.streams} client streams (${fmt((100 * r.completed) / Math.max(1, r.streams), 1)} %) complete and identical to the uncut answer`
+  return `cut-rate: the mock cut ${cut} upstream streams (warm-up included); ${r.completed}/${r.streams} client streams (${
+    fmt((100 * r.completed) / Math.max(1, r.streams), 1)
+  } %) complete and identical to the uncut answer`
 }
 
 /** Bun's fetch keeps at most 256 requests in flight unless this is raised before start-up. */
@@ -199,9 +326,15 @@ const MAX_HTTP = '65000'
 async function alerts(): Promise<number> {
   const r = await runAlertScenario()
   const hook = r.deliveries[0]
-  console.log(`alert fired ${r.firedAfter ?? 'never'} requests after the ×3 step; firing: ${r.firing.join('; ') || 'none'}`)
+  console.log(
+    `alert fired ${r.firedAfter ?? 'never'} requests after the ×3 step; firing: ${r.firing.join('; ') || 'none'}`,
+  )
   console.log(`resolved ${r.resolvedAfter ?? 'never'} requests after the recovery`)
-  console.log(`webhook sink (127.0.0.1) received ${r.deliveries.length} POST(s): ${r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).join(', ')}`)
+  console.log(
+    `webhook sink (127.0.0.1) received ${r.deliveries.length} POST(s): ${
+      r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).join(', ')
+    }`,
+  )
   console.log(`first: ${hook?.body.text ?? 'none'}`)
   if (r.metricsLine) console.log(r.metricsLine)
   for (const p of r.problems) console.log(`problem: ${p}`)
@@ -211,7 +344,10 @@ async function alerts(): Promise<number> {
 async function main(): Promise<number> {
   if (process.argv[2] === 'alerts') return await alerts()
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined && 'Bun' in globalThis) {
-    const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP } })
+    const r = spawnSync(process.execPath, process.argv.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP },
+    })
     return r.status ?? 1
   }
   let a: HarnessArgs | undefined
@@ -221,17 +357,29 @@ async function main(): Promise<number> {
     console.error((e as Error).message)
     return 2
   }
-  if (a === undefined) { console.log(HELP); return 0 }
+  if (a === undefined) {
+    console.log(HELP)
+    return 0
+  }
   const guard = setTimeout(() => {
     console.error(`harness: global timeout of ${a.timeoutS} s reached`)
     killStarted()
     process.exit(3)
   }, a.timeoutS * 1000 + 30_000)
-  const interrupt = (): void => { killStarted(); process.exit(130) }
+  const interrupt = (): void => {
+    killStarted()
+    process.exit(130)
+  }
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    if (a.command === 'fleet') return await runFleet({ instances: a.instances, quick: a.quick, ...(a.json === undefined ? {} : { json: a.json }) })
+    if (a.command === 'fleet') {
+      return await runFleet({
+        instances: a.instances,
+        quick: a.quick,
+        ...(a.json === undefined ? {} : { json: a.json }),
+      })
+    }
     return a.command === 'bench' ? await runBench(a) : a.command === 'recovery' ? await recovery(a) : await stress(a)
   } catch (e) {
     console.error(`harness: ${(e as Error).message}`)

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PATHS, requestBody } from './stress/run.ts'
-import { freePort, spawnServer, type Child } from './stress/proc.ts'
+import { type Child, freePort, spawnServer } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
 import { startMockProcess } from './stress/switchyard.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
@@ -25,10 +25,24 @@ export interface FleetArgs {
 }
 
 /** Providers: `fast` for throughput (limits that never bind, so the admission script runs), `limited` with a small rpm, `flaky` always failing, `free` without limits. */
-function config(mockUrl: string, port: number, rpm: number, redis: string | undefined, prefix: string): Record<string, unknown> {
-  const p = (name: string, model: string, extra: Record<string, unknown> = {}) => ({ name, api_base_url: `${mockUrl}/v1/chat/completions`, api_key: 'k', models: [model], ...extra })
+function config(
+  mockUrl: string,
+  port: number,
+  rpm: number,
+  redis: string | undefined,
+  prefix: string,
+): Record<string, unknown> {
+  const p = (name: string, model: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    api_base_url: `${mockUrl}/v1/chat/completions`,
+    api_key: 'k',
+    models: [model],
+    ...extra,
+  })
   return {
-    HOST: '127.0.0.1', PORT: port, LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: port,
+    LOG_LEVEL: 'warn',
     Providers: [
       p('fast', 'mock-fast:chunks=5:delay=0', { rpm: 10_000_000, maxConcurrent: 100_000 }),
       p('limited', 'mock-fast:chunks=5:delay=0', { rpm }),
@@ -46,20 +60,48 @@ function config(mockUrl: string, port: number, rpm: number, redis: string | unde
   }
 }
 
-async function startFleetOf(n: number, mockUrl: string, rpm: number, redis: string | undefined, prefix: string): Promise<{ procs: Child[]; stop: () => Promise<void> }> {
+async function startFleetOf(
+  n: number,
+  mockUrl: string,
+  rpm: number,
+  redis: string | undefined,
+  prefix: string,
+): Promise<{ procs: Child[]; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-fleet-'))
   const procs = await Promise.all(Array.from({ length: n }, async (_, i) => {
     const port = await freePort()
     const path = join(dir, `config-${i}.json`)
     writeFileSync(path, JSON.stringify(config(mockUrl, port, rpm, redis, prefix)))
-    return spawnServer(RUNTIME, [join(ROOT, 'src/cli.ts'), 'start', '--config', path, '--port', String(port), '--host', '127.0.0.1', '--data-dir', ':memory:'], 30_000)
+    return spawnServer(RUNTIME, [
+      join(ROOT, 'src/cli.ts'),
+      'start',
+      '--config',
+      path,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      ':memory:',
+    ], 30_000)
   }))
-  return { procs, stop: async () => { await Promise.all(procs.map((p) => p.stop())); rmSync(dir, { recursive: true, force: true }) } }
+  return {
+    procs,
+    stop: async () => {
+      await Promise.all(procs.map((p) => p.stop()))
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }
 
 async function post(url: string, model: string): Promise<number> {
   try {
-    const res = await fetch(url + PATHS.anthropic, { method: 'POST', body: requestBody('anthropic', model, false), headers: HEADERS, signal: AbortSignal.timeout(10_000) })
+    const res = await fetch(url + PATHS.anthropic, {
+      method: 'POST',
+      body: requestBody('anthropic', model, false),
+      headers: HEADERS,
+      signal: AbortSignal.timeout(10_000),
+    })
     await res.arrayBuffer()
     return res.status
   } catch {
@@ -69,7 +111,9 @@ async function post(url: string, model: string): Promise<number> {
 
 /** `total` requests to `limited`, spread over the instances: how many the upstream saw. */
 async function limitAccuracy(procs: readonly Child[], total: number): Promise<number> {
-  const statuses = await Promise.all(Array.from({ length: total }, (_, i) => post(procs[i % procs.length]!.url, 'limited,mock-fast:chunks=5:delay=0')))
+  const statuses = await Promise.all(
+    Array.from({ length: total }, (_, i) => post(procs[i % procs.length]!.url, 'limited,mock-fast:chunks=5:delay=0')),
+  )
   return statuses.filter((s) => s === 200).length
 }
 
@@ -78,7 +122,9 @@ async function breakerPropagation(procs: readonly Child[]): Promise<number | und
   for (let i = 0; i < 3; i++) await post(procs[0]!.url, 'flaky,mock-fail:status=500')
   const t0 = performance.now()
   const open = async (p: Child) => {
-    const body = (await (await fetch(`${p.url}/v1/latencies`, { headers: HEADERS })).json()) as { targets: { target: string; breaker: string }[] }
+    const body = (await (await fetch(`${p.url}/v1/latencies`, { headers: HEADERS })).json()) as {
+      targets: { target: string; breaker: string }[]
+    }
     return body.targets.some((t) => t.target === 'flaky,mock-fail:status=500' && t.breaker === 'open')
   }
   while (performance.now() - t0 < 3_000) {
@@ -89,7 +135,12 @@ async function breakerPropagation(procs: readonly Child[]): Promise<number | und
 }
 
 /** Closed loop on every instance at once for `ms`: per-instance RPS and p50 latency. */
-async function throughput(procs: readonly Child[], concurrency: number, ms: number, model = FAST): Promise<{ rps: number[]; p50: number; errors: number }> {
+async function throughput(
+  procs: readonly Child[],
+  concurrency: number,
+  ms: number,
+  model = FAST,
+): Promise<{ rps: number[]; p50: number; errors: number }> {
   const lat: number[] = []
   let errors = 0
   const end = performance.now() + ms
@@ -99,7 +150,10 @@ async function throughput(procs: readonly Child[], concurrency: number, ms: numb
       while (performance.now() < end) {
         const s = performance.now()
         const status = await post(p.url, model)
-        if (status === 200) { n++; lat.push(performance.now() - s) } else errors++
+        if (status === 200) {
+          n++
+          lat.push(performance.now() - s)
+        } else errors++
       }
     }))
     return n
@@ -110,7 +164,15 @@ async function throughput(procs: readonly Child[], concurrency: number, ms: numb
 const FAST = 'fast,mock-fast:chunks=5:delay=0'
 const FREE = 'free,mock-fast:chunks=5:delay=0'
 
-interface Side { readonly admitted: number; readonly propagationMs: number | undefined; readonly rps: number[]; readonly p50: number; readonly p50Free: number; readonly errors: number; readonly redisMs?: number }
+interface Side {
+  readonly admitted: number
+  readonly propagationMs: number | undefined
+  readonly rps: number[]
+  readonly p50: number
+  readonly p50Free: number
+  readonly errors: number
+  readonly redisMs?: number
+}
 type Load = Omit<Side, 'admitted' | 'propagationMs' | 'redisMs'>
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)
@@ -134,7 +196,12 @@ async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly C
   }
   const side = (k: 0 | 1): Load => {
     const n = runs[k][0]?.rps.length ?? 0
-    return { rps: Array.from({ length: n }, (_, i) => mean(runs[k].map((r) => r.rps[i] ?? 0))), p50: mean(lat[k]), p50Free: mean(free[k]), errors: runs[k].reduce((s, r) => s + r.errors, 0) }
+    return {
+      rps: Array.from({ length: n }, (_, i) => mean(runs[k].map((r) => r.rps[i] ?? 0))),
+      p50: mean(lat[k]),
+      p50Free: mean(free[k]),
+      errors: runs[k].reduce((s, r) => s + r.errors, 0),
+    }
   }
   return [side(0), side(1)]
 }
@@ -157,24 +224,58 @@ export async function runFleet(a: FleetArgs): Promise<number> {
     try {
       const [t1, t2] = await compare(a, fleet.procs, separate.procs)
       const redisMs = await redisLatency(fleet.procs[0]!)
-      shared = { ...t1, admitted: await limitAccuracy(fleet.procs, rpm * 2), propagationMs: await breakerPropagation(fleet.procs), ...(redisMs === undefined ? {} : { redisMs }) }
-      alone = { ...t2, admitted: await limitAccuracy(separate.procs, rpm * 2), propagationMs: await breakerPropagation(separate.procs) }
+      shared = {
+        ...t1,
+        admitted: await limitAccuracy(fleet.procs, rpm * 2),
+        propagationMs: await breakerPropagation(fleet.procs),
+        ...(redisMs === undefined ? {} : { redisMs }),
+      }
+      alone = {
+        ...t2,
+        admitted: await limitAccuracy(separate.procs, rpm * 2),
+        propagationMs: await breakerPropagation(separate.procs),
+      }
     } finally {
       await fleet.stop()
       await separate.stop()
     }
     const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0)
     const row = (label: string, s: Side) => [
-      label, `${s.admitted} / 30 (sent 60)`, s.propagationMs === undefined ? 'never (3 s)' : `${fmt(s.propagationMs, 1)} ms`,
-      s.rps.map((r) => fmt(r, 0)).join(' / '), fmt(sum(s.rps), 0), fmt(s.p50, 2), fmt(s.p50Free, 2), String(s.errors),
+      label,
+      `${s.admitted} / 30 (sent 60)`,
+      s.propagationMs === undefined ? 'never (3 s)' : `${fmt(s.propagationMs, 1)} ms`,
+      s.rps.map((r) => fmt(r, 0)).join(' / '),
+      fmt(sum(s.rps), 0),
+      fmt(s.p50, 2),
+      fmt(s.p50Free, 2),
+      String(s.errors),
     ]
     const md = [
       `### Fleet of ${a.instances} (one mock upstream, non-streaming; RPS at concurrency 8 per instance, p50 at concurrency 1; rounds interleaved)`,
-      markdownTable(['mode', 'rpm 30 admitted', 'breaker seen by the others', 'RPS per instance', 'fleet RPS', 'p50 ms (c=1)', 'p50 ms no limits (c=1)', 'errors'], [row('fleet (Redis)', shared), row('separate instances', alone)]),
-      `Fleet mode: ${fmt((100 * sum(shared.rps)) / Math.max(1, sum(alone.rps)), 0)} % of the separate instances' RPS, p50 ${shared.p50 >= alone.p50 ? '+' : ''}${fmt(shared.p50 - alone.p50, 2)} ms (one Redis round trip per admission for a provider with limits); without limits ${shared.p50Free >= alone.p50Free ? '+' : ''}${fmt(shared.p50Free - alone.p50Free, 2)} ms (no round trip). Load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; Redis round trip by the last heartbeat: ${shared.redisMs === undefined ? '-' : `${shared.redisMs} ms`}).`,
+      markdownTable([
+        'mode',
+        'rpm 30 admitted',
+        'breaker seen by the others',
+        'RPS per instance',
+        'fleet RPS',
+        'p50 ms (c=1)',
+        'p50 ms no limits (c=1)',
+        'errors',
+      ], [row('fleet (Redis)', shared), row('separate instances', alone)]),
+      `Fleet mode: ${
+        fmt((100 * sum(shared.rps)) / Math.max(1, sum(alone.rps)), 0)
+      } % of the separate instances' RPS, p50 ${shared.p50 >= alone.p50 ? '+' : ''}${
+        fmt(shared.p50 - alone.p50, 2)
+      } ms (one Redis round trip per admission for a provider with limits); without limits ${
+        shared.p50Free >= alone.p50Free ? '+' : ''
+      }${fmt(shared.p50Free - alone.p50Free, 2)} ms (no round trip). Load average ${
+        loadavg().map((l) => l.toFixed(2)).join(' ')
+      }; Redis round trip by the last heartbeat: ${shared.redisMs === undefined ? '-' : `${shared.redisMs} ms`}).`,
     ].join('\n\n')
     console.log(`\n${md}\n`)
-    if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, fleet: shared, separate: alone, markdown: md }, null, 2))
+    if (a.json !== undefined) {
+      writeFileSync(a.json, JSON.stringify({ args: a, fleet: shared, separate: alone, markdown: md }, null, 2))
+    }
     return shared.errors + alone.errors === 0 ? 0 : 1
   } finally {
     await redis.stop()

@@ -13,13 +13,23 @@ export async function inProcessInstance(root: string, sleep: () => Promise<void>
   const file = {
     LOG: false,
     Providers: [
-      { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'k1', models: ['mock-a'], transformer: { use: ['Anthropic'] } },
+      {
+        name: 'anth',
+        api_base_url: 'http://mock.test/v1/messages',
+        api_key: 'k1',
+        models: ['mock-a'],
+        transformer: { use: ['Anthropic'] },
+      },
       { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'k2', models: ['mock-o'] },
     ],
     Router: { default: 'oai,mock-o' },
   }
   const parsed = parseConfig(JSON.stringify(file), {}, { knownTransformer })
   if (!parsed.ok) throw new Error(parsed.error.join('; '))
-  const inst = await createInstance(parsed.value.config, { dataDir: ':memory:', fetch: (req: Request) => mock.fetch(req), log: createLogger({ enabled: false }) })
+  const inst = await createInstance(parsed.value.config, {
+    dataDir: ':memory:',
+    fetch: (req: Request) => mock.fetch(req),
+    log: createLogger({ enabled: false }),
+  })
   return { mock, inst }
 }

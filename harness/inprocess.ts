@@ -13,7 +13,14 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { inProcessInstance } from './inprocess-instance.ts'
 
-const { values: v } = parseArgs({ options: { n: { type: 'string', default: '3000' }, root: { type: 'string' }, rounds: { type: 'string', default: '3' }, only: { type: 'string' } } })
+const { values: v } = parseArgs({
+  options: {
+    n: { type: 'string', default: '3000' },
+    root: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+  },
+})
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const N = Number(v.n)
 
@@ -21,18 +28,58 @@ const { buildConversation } = await import(`${ROOT}/src/tokens/estimate.bench.ts
 
 const { mock, inst } = await inProcessInstance(ROOT, () => Promise.resolve())
 
-interface Case { readonly name: string; readonly path: string; readonly body: string; readonly upstreamModel: string; readonly upstreamPath: string }
+interface Case {
+  readonly name: string
+  readonly path: string
+  readonly body: string
+  readonly upstreamModel: string
+  readonly upstreamPath: string
+}
 const pad = 'lorem ipsum '.repeat(Math.ceil(65536 / 12)).slice(0, 65536)
-const msg = (model: string, stream: boolean, content = 'Count with sequence tags.') => JSON.stringify({ model, max_tokens: 1024, stream, messages: [{ role: 'user', content }] })
+const msg = (model: string, stream: boolean, content = 'Count with sequence tags.') =>
+  JSON.stringify({ model, max_tokens: 1024, stream, messages: [{ role: 'user', content }] })
 const CASES: Case[] = [
-  { name: 'JSON, anthropic → openai (5 chunks)', path: '/v1/messages', body: msg('oai,mock-o:chunks=5', false), upstreamModel: 'mock-o:chunks=5', upstreamPath: '/v1/chat/completions' },
-  { name: 'JSON 64 KB, anthropic → openai', path: '/v1/messages', body: msg('oai,mock-o:chunks=5', false, pad), upstreamModel: 'mock-o:chunks=5', upstreamPath: '/v1/chat/completions' },
-  { name: 'stream, anthropic → openai (20 chunks)', path: '/v1/messages', body: msg('oai,mock-o:chunks=20', true), upstreamModel: 'mock-o:chunks=20', upstreamPath: '/v1/chat/completions' },
-  { name: 'JSON, 150k-token (850 KB) agent conversation, anthropic → anthropic', path: '/v1/messages', body: JSON.stringify({ ...buildConversation(1, 170), model: 'anth,mock-a:chunks=5', stream: false }), upstreamModel: 'mock-a:chunks=5', upstreamPath: '/v1/messages' },
-  { name: 'stream, anthropic → anthropic passthrough (20 chunks)', path: '/v1/messages', body: msg('anth,mock-a:chunks=20', true), upstreamModel: 'mock-a:chunks=20', upstreamPath: '/v1/messages' },
+  {
+    name: 'JSON, anthropic → openai (5 chunks)',
+    path: '/v1/messages',
+    body: msg('oai,mock-o:chunks=5', false),
+    upstreamModel: 'mock-o:chunks=5',
+    upstreamPath: '/v1/chat/completions',
+  },
+  {
+    name: 'JSON 64 KB, anthropic → openai',
+    path: '/v1/messages',
+    body: msg('oai,mock-o:chunks=5', false, pad),
+    upstreamModel: 'mock-o:chunks=5',
+    upstreamPath: '/v1/chat/completions',
+  },
+  {
+    name: 'stream, anthropic → openai (20 chunks)',
+    path: '/v1/messages',
+    body: msg('oai,mock-o:chunks=20', true),
+    upstreamModel: 'mock-o:chunks=20',
+    upstreamPath: '/v1/chat/completions',
+  },
+  {
+    name: 'JSON, 150k-token (850 KB) agent conversation, anthropic → anthropic',
+    path: '/v1/messages',
+    body: JSON.stringify({ ...buildConversation(1, 170), model: 'anth,mock-a:chunks=5', stream: false }),
+    upstreamModel: 'mock-a:chunks=5',
+    upstreamPath: '/v1/messages',
+  },
+  {
+    name: 'stream, anthropic → anthropic passthrough (20 chunks)',
+    path: '/v1/messages',
+    body: msg('anth,mock-a:chunks=20', true),
+    upstreamModel: 'mock-a:chunks=20',
+    upstreamPath: '/v1/messages',
+  },
 ]
 
-const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system }
+const cpuUs = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
 
 async function loop(n: number, one: () => Promise<unknown>): Promise<number> {
   const c0 = cpuUs()
@@ -42,7 +89,11 @@ async function loop(n: number, one: () => Promise<unknown>): Promise<number> {
 
 const viaProxy = (c: Case) => {
   // A client over HTTP sends content-length (without it the body-limit middleware buffers the body itself).
-  const headers = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'content-length': String(new TextEncoder().encode(c.body).length) }
+  const headers = {
+    'content-type': 'application/json',
+    'anthropic-version': '2023-06-01',
+    'content-length': String(new TextEncoder().encode(c.body).length),
+  }
   return () => one(c, headers)
 }
 const one = async (c: Case, headers: Record<string, string>) => {
@@ -51,9 +102,21 @@ const one = async (c: Case, headers: Record<string, string>) => {
   await res.arrayBuffer()
 }
 const direct = (c: Case) => {
-  const body = JSON.stringify({ ...JSON.parse(c.body), model: c.upstreamModel, ...(c.upstreamPath.includes('chat') && JSON.parse(c.body).stream ? { stream_options: { include_usage: true } } : {}) })
+  const body = JSON.stringify({
+    ...JSON.parse(c.body),
+    model: c.upstreamModel,
+    ...(c.upstreamPath.includes('chat') && JSON.parse(c.body).stream
+      ? { stream_options: { include_usage: true } }
+      : {}),
+  })
   return async () => {
-    const res: Response = await mock.fetch(new Request(`http://mock.test${c.upstreamPath}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }))
+    const res: Response = await mock.fetch(
+      new Request(`http://mock.test${c.upstreamPath}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      }),
+    )
     await res.arrayBuffer()
   }
 }
@@ -73,7 +136,9 @@ for (const c of v.only === undefined ? CASES : [CASES[Number(v.only)]!]) {
   const min = (xs: number[]) => Math.min(...xs)
   rows.push(`| ${c.name} | ${min(p).toFixed(1)} | ${min(d).toFixed(1)} | ${(min(p) - min(d)).toFixed(1)} |`)
 }
-const rt = (globalThis as { Bun?: { version: string } }).Bun ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}` : `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
+const rt = (globalThis as { Bun?: { version: string } }).Bun
+  ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
+  : `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
 console.log(`${rt}, root ${ROOT}, ${N} requests × ${v.rounds} rounds per case, best round`)
 console.log('| case | app.fetch + mock CPU µs/req | mock alone CPU µs/req | proxy CPU µs/req |')
 console.log('| --- | --- | --- | --- |')

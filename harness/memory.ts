@@ -22,14 +22,21 @@ import { fmt, markdownTable } from './stress/stats.ts'
 const LIMIT = '65000'
 if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined) {
   // The load generator's own fetch must not queue at 256 (see harness/README.md).
-  const r = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: LIMIT } })
+  const r = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: LIMIT },
+  })
   process.exit(r.status ?? 1)
 }
 
 const { values: v } = parseArgs({
   options: {
-    runtime: { type: 'string', default: 'bun' }, root: { type: 'string' }, relaunch: { type: 'boolean', default: false },
-    streams: { type: 'string', default: '1000' }, burst: { type: 'string', default: '5000' }, json: { type: 'string' },
+    runtime: { type: 'string', default: 'bun' },
+    root: { type: 'string' },
+    relaunch: { type: 'boolean', default: false },
+    streams: { type: 'string', default: '1000' },
+    burst: { type: 'string', default: '5000' },
+    json: { type: 'string' },
     'deno-flags': { type: 'string', default: '' },
   },
 })
@@ -42,7 +49,9 @@ function tree(pid: number): number[] {
   const out = [pid]
   for (let i = 0; i < out.length; i++) {
     try {
-      for (const task of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/)) if (task) out.push(Number(task))
+      for (const task of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/)) {
+        if (task) out.push(Number(task))
+      }
     } catch { /* gone */ }
   }
   return out
@@ -57,27 +66,57 @@ async function main(): Promise<void> {
   const config = join(dir, 'config.json')
   writeFileSync(config, JSON.stringify(ccrConfig(mock.url, 'openai', ['mock-stream'], port)))
   const cmd = v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
-  const args = [...(v.runtime === 'deno' ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])] : []), join(ROOT, 'src/cli.ts'), 'start', '--config', config, '--port', String(port), '--host', '127.0.0.1', '--data-dir', ':memory:', '--max-streams', '20000']
+  const args = [
+    ...(v.runtime === 'deno' ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])] : []),
+    join(ROOT, 'src/cli.ts'),
+    'start',
+    '--config',
+    config,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    ':memory:',
+    '--max-streams',
+    '20000',
+  ]
   const env: Record<string, string | undefined> = { ...process.env }
   if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS
   const proxy = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
   const url = `http://127.0.0.1:${port}`
   try {
-    for (let i = 0; ; i++) {
+    for (let i = 0;; i++) {
       if (i > 300) throw new Error('proxy did not answer /health within 30 s')
       if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break
       await sleep(100)
     }
     const headers = { 'content-type': 'application/json', 'x-api-key': 'harness', 'anthropic-version': '2023-06-01' }
-    const warm = await fetch(url + PATHS.anthropic, { method: 'POST', headers, body: requestBody('anthropic', viaProxy('mock-stream:chunks=5:delay=0'), false) })
+    const warm = await fetch(url + PATHS.anthropic, {
+      method: 'POST',
+      headers,
+      body: requestBody('anthropic', viaProxy('mock-stream:chunks=5:delay=0'), false),
+    })
     if (warm.status !== 200) throw new Error(`warm-up request answered ${warm.status}`)
     await warm.arrayBuffer()
     await sleep(3_000)
     const pids = tree(proxy.pid!)
     const idle = rssOf(pids)
     const peak = [...idle]
-    const timer = setInterval(() => rssOf(pids).forEach((r, i) => { peak[i] = Math.max(peak[i]!, r) }), 25)
-    const run = (n: number) => runStreams({ url, clientFormat: 'anthropic', streams: n, chunks: 20, tokensPerChunk: 1, model: viaProxy(STREAM_MODEL), timeoutMs: 120_000 })
+    const timer = setInterval(() =>
+      rssOf(pids).forEach((r, i) => {
+        peak[i] = Math.max(peak[i]!, r)
+      }), 25)
+    const run = (n: number) =>
+      runStreams({
+        url,
+        clientFormat: 'anthropic',
+        streams: n,
+        chunks: 20,
+        tokensPerChunk: 1,
+        model: viaProxy(STREAM_MODEL),
+        timeoutMs: 120_000,
+      })
     const r1 = await run(Number(v.streams))
     const at1k = [...peak]
     peak.fill(0)
@@ -88,15 +127,60 @@ async function main(): Promise<void> {
     const after = rssOf(pids)
     const mockRss = readProc(mock.pid)?.rssMb ?? Number.NaN
     const rows = pids.map((p, i) => [
-      i === 0 ? `proxy (${v.runtime}${v.relaunch && pids.length > 1 ? ', relaunch parent' : ''})` : 'proxy (relaunched child)',
-      String(p), fmt(idle[i]!, 1), fmt(at1k[i]!, 1), fmt(atBurst[i]!, 1), fmt(after[i]!, 1),
+      i === 0
+        ? `proxy (${v.runtime}${v.relaunch && pids.length > 1 ? ', relaunch parent' : ''})`
+        : 'proxy (relaunched child)',
+      String(p),
+      fmt(idle[i]!, 1),
+      fmt(at1k[i]!, 1),
+      fmt(atBurst[i]!, 1),
+      fmt(after[i]!, 1),
     ])
-    if (pids.length > 1) rows.push(['proxy, all processes', '', ...[idle, at1k, atBurst, after].map((xs) => fmt(xs.reduce((s, x) => s + x, 0), 1))])
+    if (pids.length > 1) {
+      rows.push([
+        'proxy, all processes',
+        '',
+        ...[idle, at1k, atBurst, after].map((xs) => fmt(xs.reduce((s, x) => s + x, 0), 1)),
+      ])
+    }
     rows.push(['mock (bun)', String(mock.pid), '', '', '', fmt(mockRss, 1)])
-    console.log(`root ${ROOT}; ${v.streams} streams: ${r1.completed}/${r1.streams} complete; burst ${v.burst}: ${r5.completed}/${r5.streams} complete`)
-    console.log(markdownTable(['process', 'pid', 'idle RSS MB', `peak RSS MB, ${v.streams} streams`, `peak RSS MB, ${v.burst}-stream burst`, 'RSS MB 3 s after the burst'], rows))
-    if (v.json) writeFileSync(v.json, JSON.stringify({ root: ROOT, runtime: v.runtime, pids, idle, at1k, atBurst, after, mockRss, complete: [r1.completed, r5.completed] }, null, 2))
-    if (r1.failed + r5.failed > 0) { console.error(r1.sampleErrors, r5.sampleErrors); process.exitCode = 1 }
+    console.log(
+      `root ${ROOT}; ${v.streams} streams: ${r1.completed}/${r1.streams} complete; burst ${v.burst}: ${r5.completed}/${r5.streams} complete`,
+    )
+    console.log(
+      markdownTable([
+        'process',
+        'pid',
+        'idle RSS MB',
+        `peak RSS MB, ${v.streams} streams`,
+        `peak RSS MB, ${v.burst}-stream burst`,
+        'RSS MB 3 s after the burst',
+      ], rows),
+    )
+    if (v.json) {
+      writeFileSync(
+        v.json,
+        JSON.stringify(
+          {
+            root: ROOT,
+            runtime: v.runtime,
+            pids,
+            idle,
+            at1k,
+            atBurst,
+            after,
+            mockRss,
+            complete: [r1.completed, r5.completed],
+          },
+          null,
+          2,
+        ),
+      )
+    }
+    if (r1.failed + r5.failed > 0) {
+      console.error(r1.sampleErrors, r5.sampleErrors)
+      process.exitCode = 1
+    }
   } finally {
     proxy.kill('SIGTERM')
     await mock.stop()

@@ -20,7 +20,10 @@ const { parseConfig } = await import(`${ROOT}/src/config/load.ts`)
 const { createLogger } = await import(`${ROOT}/src/log.ts`)
 const { createTelemetry } = await import(`${ROOT}/src/telemetry.ts`)
 
-const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system }
+const cpuUs = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
 /** Best-of-5 CPU µs per call of `fn` over `n` calls. */
 function measure(n: number, fn: (i: number) => unknown): number {
   let best = Infinity
@@ -40,54 +43,149 @@ const file = {
 }
 const parsed = parseConfig(JSON.stringify(file), {}, { knownTransformer: f.knownTransformer })
 if (!parsed.ok) throw new Error(parsed.error.join('; '))
-const inst = await createInstance(parsed.value.config, { dataDir: ':memory:', fetch: () => Promise.reject(new Error('no upstream')), log: createLogger({ enabled: false }) })
+const inst = await createInstance(parsed.value.config, {
+  dataDir: ':memory:',
+  fetch: () => Promise.reject(new Error('no upstream')),
+  log: createLogger({ enabled: false }),
+})
 const deps = inst.services.deps
 
-const bodyText = JSON.stringify({ model: 'oai,mock-o', max_tokens: 1024, stream: true, system: 'You are a careful engineer.', messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
+const bodyText = JSON.stringify({
+  model: 'oai,mock-o',
+  max_tokens: 1024,
+  stream: true,
+  system: 'You are a careful engineer.',
+  messages: [{ role: 'user', content: 'Count with sequence tags.' }],
+})
 const body = JSON.parse(bodyText)
-const ctx = { model: 'mock-o', upstreamModel: 'mock-o', requestId: 'r1', estimatedInputTokens: 20, includeUsage: false, created: 1, toolNames: {} }
+const ctx = {
+  model: 'mock-o',
+  upstreamModel: 'mock-o',
+  requestId: 'r1',
+  estimatedInputTokens: 20,
+  includeUsage: false,
+  created: 1,
+  toolNames: {},
+}
 const a2o = f.translationFor('anthropic', 'openai')!
 
 // One OpenAI upstream stream of 20 text chunks, as the mock sends it.
-const chunk = (delta: unknown, extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'mock-o', choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`
-const oaiStream = [chunk({ role: 'assistant', content: '' }), ...Array.from({ length: 20 }, (_, i) => chunk({ content: `[${String(i + 1).padStart(4, '0')}] ` })),
-  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'mock-o', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
-  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'mock-o', choices: [], usage: { prompt_tokens: 9, completion_tokens: 20, total_tokens: 29 } })}\n\n`, 'data: [DONE]\n\n']
+const chunk = (delta: unknown, extra: Record<string, unknown> = {}) =>
+  `data: ${
+    JSON.stringify({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'mock-o',
+      choices: [{ index: 0, delta, finish_reason: null }],
+      ...extra,
+    })
+  }\n\n`
+const oaiStream = [
+  chunk({ role: 'assistant', content: '' }),
+  ...Array.from({ length: 20 }, (_, i) => chunk({ content: `[${String(i + 1).padStart(4, '0')}] ` })),
+  `data: ${
+    JSON.stringify({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'mock-o',
+      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+    })
+  }\n\n`,
+  `data: ${
+    JSON.stringify({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'mock-o',
+      choices: [],
+      usage: { prompt_tokens: 9, completion_tokens: 20, total_tokens: 29 },
+    })
+  }\n\n`,
+  'data: [DONE]\n\n',
+]
 const enc = new TextEncoder()
 const oaiBytes = oaiStream.map((s) => enc.encode(s))
 const EVENTS = oaiStream.length
 
 const rows: [string, number][] = []
 const schema = (await import(`${ROOT}/src/formats/index.ts`)).AnthropicMessagesRequestSchema
-rows.push(['body validation (zod, small body), per request', measure(20_000, () => schema.safeParse(JSON.parse(bodyText)))])
+rows.push([
+  'body validation (zod, small body), per request',
+  measure(20_000, () => schema.safeParse(JSON.parse(bodyText))),
+])
 rows.push(['JSON.parse of the same body (for scale), per request', measure(20_000, () => JSON.parse(bodyText))])
-rows.push(['token estimate (fresh body, warm cache), per request', measure(20_000, () => deps.tokens.estimate(JSON.parse(bodyText), 'anthropic'))])
-rows.push(['routing plan (explicit target), per request', measure(20_000, () => deps.routing.plan('explicit', 'oai,mock-o', undefined, 20))])
-rows.push(['request translation anthropic → openai, per request', measure(20_000, () => a2o.request(body, { ...ctx, toolNames: {} }))])
-rows.push(['stream: decode + translate openai → anthropic + encode, per event', measure(2_000, () => {
-  const dec = f.createSseDecoder()
-  const td = new TextDecoder()
-  const tr = a2o.stream({ ...ctx })
-  for (const b of oaiBytes) {
-    const out = []
-    for (const ev of dec.push(td.decode(b, { stream: true }))) out.push(...tr.push(ev))
-    if (out.length) enc.encode(out.map(f.encodeSse).join(''))
-  }
-  tr.end()
-}) / EVENTS])
-rows.push(['stream: passthrough decode + usage tap, per event', measure(2_000, () => {
-  const dec = f.createSseDecoder()
-  const td = new TextDecoder()
-  const tap = f.createUsageTap('openai')
-  for (const b of oaiBytes) for (const ev of dec.push(td.decode(b, { stream: true }))) tap.observe(ev)
-}) / EVENTS])
-const trace = { id: 'r1', format: 'anthropic', scenario: 'explicit', target: 'oai,mock-o', tier: 'tier-1', attempts: 1, fallbacks: 0, status: 200, stream: true, estimatedInputTokens: 20, ttfbMs: 1.5, durationMs: 20.3, usage: { inputTokens: 9, outputTokens: 20, cacheReadTokens: 0, cacheCreationTokens: 0 } }
-rows.push(['telemetry of a finished request (metrics, ledger, drift; log off), per request', measure(20_000, () => deps.telemetry.request({ ...trace }, body))])
+rows.push([
+  'token estimate (fresh body, warm cache), per request',
+  measure(20_000, () => deps.tokens.estimate(JSON.parse(bodyText), 'anthropic')),
+])
+rows.push([
+  'routing plan (explicit target), per request',
+  measure(20_000, () => deps.routing.plan('explicit', 'oai,mock-o', undefined, 20)),
+])
+rows.push([
+  'request translation anthropic → openai, per request',
+  measure(20_000, () => a2o.request(body, { ...ctx, toolNames: {} })),
+])
+rows.push([
+  'stream: decode + translate openai → anthropic + encode, per event',
+  measure(2_000, () => {
+    const dec = f.createSseDecoder()
+    const td = new TextDecoder()
+    const tr = a2o.stream({ ...ctx })
+    for (const b of oaiBytes) {
+      const out = []
+      for (const ev of dec.push(td.decode(b, { stream: true }))) out.push(...tr.push(ev))
+      if (out.length) enc.encode(out.map(f.encodeSse).join(''))
+    }
+    tr.end()
+  }) / EVENTS,
+])
+rows.push([
+  'stream: passthrough decode + usage tap, per event',
+  measure(2_000, () => {
+    const dec = f.createSseDecoder()
+    const td = new TextDecoder()
+    const tap = f.createUsageTap('openai')
+    for (const b of oaiBytes) for (const ev of dec.push(td.decode(b, { stream: true }))) tap.observe(ev)
+  }) / EVENTS,
+])
+const trace = {
+  id: 'r1',
+  format: 'anthropic',
+  scenario: 'explicit',
+  target: 'oai,mock-o',
+  tier: 'tier-1',
+  attempts: 1,
+  fallbacks: 0,
+  status: 200,
+  stream: true,
+  estimatedInputTokens: 20,
+  ttfbMs: 1.5,
+  durationMs: 20.3,
+  usage: { inputTokens: 9, outputTokens: 20, cacheReadTokens: 0, cacheCreationTokens: 0 },
+}
+rows.push([
+  'telemetry of a finished request (metrics, ledger, drift; log off), per request',
+  measure(20_000, () => deps.telemetry.request({ ...trace }, body)),
+])
 const lines: string[] = []
-const logged = createTelemetry({ log: createLogger({ write: (l: string) => { if (lines.push(l) > 1000) lines.length = 0 } }) })
-rows.push(['access log line (JSON, written to memory), per request', measure(20_000, () => logged.request({ ...trace }, body))])
+const logged = createTelemetry({
+  log: createLogger({
+    write: (l: string) => {
+      if (lines.push(l) > 1000) lines.length = 0
+    },
+  }),
+})
+rows.push([
+  'access log line (JSON, written to memory), per request',
+  measure(20_000, () => logged.request({ ...trace }, body)),
+])
 
-const rt = (globalThis as { Bun?: { version: string } }).Bun ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}` : `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
+const rt = (globalThis as { Bun?: { version: string } }).Bun
+  ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
+  : `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`
 console.log(`${rt}, root ${ROOT}; CPU µs per call, best of 5 rounds`)
 console.log('| stage | CPU µs |')
 console.log('| --- | --- |')

@@ -13,7 +13,14 @@ import { parseArgs } from 'node:util'
 import { inProcessInstance } from './inprocess-instance.ts'
 import { heapStats } from 'bun:jsc'
 
-const { values: v } = parseArgs({ options: { n: { type: 'string', default: '1000' }, 'mock-only': { type: 'boolean', default: false }, root: { type: 'string' }, top: { type: 'string', default: '25' } } })
+const { values: v } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000' },
+    'mock-only': { type: 'boolean', default: false },
+    root: { type: 'string' },
+    top: { type: 'string', default: '25' },
+  },
+})
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const N = Number(v.n)
 let open = false
@@ -21,11 +28,35 @@ const waiting: (() => void)[] = []
 // The mock's waits: instant until the gate closes, then held until it opens again.
 const sleep = () => (open ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)))
 const { mock, inst } = await inProcessInstance(ROOT, sleep)
-const body = JSON.stringify({ model: 'oai,mock-o:chunks=20:delay=10', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
-const upstreamBody = JSON.stringify({ model: 'mock-o:chunks=20:delay=10', max_tokens: 1024, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Count with sequence tags.' }] })
-const post = () => v['mock-only']
-  ? mock.fetch(new Request('http://mock.test/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: upstreamBody }))
-  : inst.app.fetch(new Request('http://sy.test/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) }, body }))
+const body = JSON.stringify({
+  model: 'oai,mock-o:chunks=20:delay=10',
+  max_tokens: 1024,
+  stream: true,
+  messages: [{ role: 'user', content: 'Count with sequence tags.' }],
+})
+const upstreamBody = JSON.stringify({
+  model: 'mock-o:chunks=20:delay=10',
+  max_tokens: 1024,
+  stream: true,
+  stream_options: { include_usage: true },
+  messages: [{ role: 'user', content: 'Count with sequence tags.' }],
+})
+const post = () =>
+  v['mock-only']
+    ? mock.fetch(
+      new Request('http://mock.test/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: upstreamBody,
+      }),
+    )
+    : inst.app.fetch(
+      new Request('http://sy.test/v1/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+        body,
+      }),
+    )
 
 // Warm up with the gate open: one full stream.
 open = true
@@ -44,8 +75,15 @@ await new Promise((r) => setTimeout(r, 50))
 Bun.gc(true)
 const busy = heapStats()
 const per = (n: number) => (n / N).toFixed(2)
-console.log(`${N} open streams: heap ${(idle.heapSize / 1e6).toFixed(1)} → ${(busy.heapSize / 1e6).toFixed(1)} MB, ${((busy.heapSize - idle.heapSize) / N / 1024).toFixed(1)} KB per stream; objects ${idle.objectCount} → ${busy.objectCount} (${per(busy.objectCount - idle.objectCount)} per stream); RSS ${(process.memoryUsage().rss / 1e6).toFixed(1)} MB`)
-const rows = Object.entries(busy.objectTypeCounts).map(([k, c]) => [k, c - (idle.objectTypeCounts[k] ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, Number(v.top))
+console.log(
+  `${N} open streams: heap ${(idle.heapSize / 1e6).toFixed(1)} → ${(busy.heapSize / 1e6).toFixed(1)} MB, ${
+    ((busy.heapSize - idle.heapSize) / N / 1024).toFixed(1)
+  } KB per stream; objects ${idle.objectCount} → ${busy.objectCount} (${
+    per(busy.objectCount - idle.objectCount)
+  } per stream); RSS ${(process.memoryUsage().rss / 1e6).toFixed(1)} MB`,
+)
+const rows = Object.entries(busy.objectTypeCounts).map(([k, c]) => [k, c - (idle.objectTypeCounts[k] ?? 0)] as const)
+  .filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, Number(v.top))
 console.log('| object type | per stream |\n| --- | --- |')
 for (const [k, d] of rows) console.log(`| ${k} | ${per(d)} |`)
 open = true

@@ -21,7 +21,10 @@ for (const line of readFileSync(source, 'utf8').split('\n')) {
 const parts: number[] = []
 for (let r = 0; r < byRank.length; r++) {
   const t = byRank[r]
-  if (!t) { parts.push(0); continue }
+  if (!t) {
+    parts.push(0)
+    continue
+  }
   if (t.length > 255) throw new Error(`token ${r} is ${t.length} bytes`)
   parts.push(t.length, ...t)
 }

@@ -14,7 +14,9 @@ if (mode === 'write') {
   console.log(`wrote ${FILE} (${doc.length} bytes)`)
 } else {
   let committed = ''
-  try { committed = readFileSync(FILE, 'utf8') } catch { /* missing counts as stale */ }
+  try {
+    committed = readFileSync(FILE, 'utf8')
+  } catch { /* missing counts as stale */ }
   if (committed !== doc) {
     console.error(`${FILE} is stale: run \`npm run openapi\` and commit the result`)
     process.exitCode = 1

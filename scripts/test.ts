@@ -35,27 +35,53 @@ const only = process.argv.slice(2)
 const steps: Step[] = [
   { name: 'typecheck', cmd: [bin('tsc'), '-p', 'tsconfig.json', '--noEmit'], timeoutMs: 300_000 },
   { name: 'typecheck:pure', cmd: [bin('tsc'), '-p', 'tsconfig.pure.json', '--noEmit'], timeoutMs: 300_000 },
-  // Rules and scope in deno.json. `deno fmt --check` joins once the tree has been formatted.
+  // Rules and scope in deno.json: the formatter's check, then the linter.
+  { name: 'fmt', cmd: [bin('deno'), 'fmt', '--check'], timeoutMs: 120_000 },
   { name: 'lint', cmd: [bin('deno'), 'lint'], timeoutMs: 120_000 },
   { name: 'openapi:check', cmd: [bin('bun'), 'scripts/openapi.ts', 'check'], timeoutMs: 60_000 },
   { name: 'bun test', cmd: [bin('bun'), 'test', '--timeout', '60000'], count: bunCounts, timeoutMs: 1_200_000 },
-  { name: 'deno test', cmd: [bin('deno'), 'test', '-A', '--no-check', '--preload', 'test/fast-check-seed.ts', 'src', 'harness', 'test'], count: denoCounts, timeoutMs: 1_200_000 },
-  { name: 'harness stress', cmd: [bin('bun'), 'run', 'harness', '--streams', '100', '--chunks', '20'], timeoutMs: 300_000 },
+  {
+    name: 'deno test',
+    cmd: [bin('deno'), 'test', '-A', '--no-check', '--preload', 'test/fast-check-seed.ts', 'src', 'harness', 'test'],
+    count: denoCounts,
+    timeoutMs: 1_200_000,
+  },
+  {
+    name: 'harness stress',
+    cmd: [bin('bun'), 'run', 'harness', '--streams', '100', '--chunks', '20'],
+    timeoutMs: 300_000,
+  },
   // A fifth of the upstream streams cut mid-way: every client stream must still arrive whole (continuation).
-  { name: 'harness continuation', cmd: [bin('bun'), 'run', 'harness', '--streams', '50', '--chunks', '10', '--cut-rate', '0.2'], timeoutMs: 120_000 },
+  {
+    name: 'harness continuation',
+    cmd: [bin('bun'), 'run', 'harness', '--streams', '50', '--chunks', '10', '--cut-rate', '0.2'],
+    timeoutMs: 120_000,
+  },
   // One mock target slows ×3 mid-run: the alert must reach a webhook sink on 127.0.0.1 with its evidence, then resolve.
   { name: 'harness alerts', cmd: [bin('bun'), 'run', 'harness', 'alerts'], timeoutMs: 60_000 },
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)))
 
 function run(step: Step): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(step.cmd[0]!, step.cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    const child = spawn(step.cmd[0]!, step.cmd.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    })
     let out = ''
-    const onData = (d: Buffer) => { out += d.toString(); process.stdout.write(d) }
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      process.stdout.write(d)
+    }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    const timer = setTimeout(() => { out += `\n${step.name}: timed out after ${step.timeoutMs} ms\n`; child.kill('SIGKILL') }, step.timeoutMs)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, out }) })
+    const timer = setTimeout(() => {
+      out += `\n${step.name}: timed out after ${step.timeoutMs} ms\n`
+      child.kill('SIGKILL')
+    }, step.timeoutMs)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? 1, out })
+    })
   })
 }
 

@@ -16,7 +16,7 @@ import { Dedup, dedupRequests, type DedupRunner } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
 import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
-import { registerHealth, type FleetHealthBody } from './routes/health.ts'
+import { type FleetHealthBody, registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
 import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
@@ -44,7 +44,9 @@ const fail = (c: { req: { path: string } } & Parameters<typeof requestIdOf>[0], 
   errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, e)
 
 /** Zod issues as one line naming each wrong field, e.g. `max_tokens: expected number, received string`. */
-function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): { message: string; param?: string } {
+function describeIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): { message: string; param?: string } {
   const parts = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
   return { message: parts.join('; '), param: issues[0]?.path.map(String).join('.') || undefined }
 }
@@ -58,12 +60,26 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     },
   })
   app.use('*', requestId({ random: deps.random }))
-  app.use('*', apiKeyAuth({ apiKey: deps.config.apiKey, keys: deps.config.keys, publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', '/api/hello', ...UI_PUBLIC_PATHS] }))
+  app.use(
+    '*',
+    apiKeyAuth({
+      apiKey: deps.config.apiKey,
+      keys: deps.config.keys,
+      publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', '/api/hello', ...UI_PUBLIC_PATHS],
+    }),
+  )
   // Claude Code's connection warm-up: `HEAD {ANTHROPIC_BASE_URL}/api/hello`, keyless, at every start,
   // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
   // 401/404 nor an audited management call taken from the anonymous rate budget.
   app.get('/api/hello', (c) => c.body(null, 200))
-  const limit = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: (c) => fail(c, { kind: 'payload_too_large', message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit` }) })
+  const limit = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: (c) =>
+      fail(c, {
+        kind: 'payload_too_large',
+        message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit`,
+      }),
+  })
   app.use('/v1/*', limit)
   app.use('/v1beta/*', limit)
   app.use('/preset/*', limit)
@@ -76,7 +92,10 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const guard = async function streamLimit(c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) {
     if (c.req.method === 'POST' && active() >= maxStreams) {
       deps.telemetry.rejected()
-      return fail(c, { kind: 'overloaded', message: `Switchyard is serving its maximum of ${maxStreams} concurrent streams: retry shortly` })
+      return fail(c, {
+        kind: 'overloaded',
+        message: `Switchyard is serving its maximum of ${maxStreams} concurrent streams: retry shortly`,
+      })
     }
     return next()
   }
@@ -84,12 +103,34 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
   // Every inference endpoint, in each client format (token counting is skipped inside).
-  if (deps.keys) for (const path of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']) app.use(path, keyLimits(deps.keys, deps.now))
-  const manage = managementGuard({ now: deps.now, perMinute: opts.managementPerMinute, audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })) })
+  if (deps.keys) {
+    for (
+      const path of [
+        '/v1/messages',
+        '/v1/chat/completions',
+        '/v1/responses',
+        '/v1beta/models/*',
+        '/v1/models/*',
+        '/preset/*',
+      ]
+    ) app.use(path, keyLimits(deps.keys, deps.now))
+  }
+  const manage = managementGuard({
+    now: deps.now,
+    perMinute: opts.managementPerMinute,
+    audit: opts.audit ?? ((e) => deps.log.info('audit', { ...e })),
+  })
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
   const dedup = dedupRequests({ dedup: opts.dedup ?? new Dedup(), enabled: deps.config.router.dedup })
-  const inference = ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1beta/models/*', '/v1/models/*', '/preset/*']
+  const inference = [
+    '/v1/messages',
+    '/v1/chat/completions',
+    '/v1/responses',
+    '/v1beta/models/*',
+    '/v1/models/*',
+    '/preset/*',
+  ]
   for (const path of inference) app.use(path, dedup)
 
   registerMessages(app, deps)
@@ -97,7 +138,13 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerModels(app, deps)
   registerResponses(app, deps)
   registerGemini(app, deps)
-  registerHealth(app, { version: VERSION, startedAt: opts.startedAt ?? deps.now(), now: deps.now, activeStreams: active, ...(opts.fleet ? { fleet: opts.fleet } : {}) })
+  registerHealth(app, {
+    version: VERSION,
+    startedAt: opts.startedAt ?? deps.now(),
+    now: deps.now,
+    activeStreams: active,
+    ...(opts.fleet ? { fleet: opts.fleet } : {}),
+  })
 
   app.get('/', (c) => c.json({ name: 'switchyard', version: VERSION, docs: '/docs', ui: '/ui/' }))
   app.doc31('/openapi.json', openApiInfo)
@@ -107,9 +154,17 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {
       // Hono's JSON validator throws this for a body that does not parse.
-      return fail(c, { kind: 'invalid_request', message: `Malformed JSON in request body: ${e.message}`, param: 'body' })
+      return fail(c, {
+        kind: 'invalid_request',
+        message: `Malformed JSON in request body: ${e.message}`,
+        param: 'body',
+      })
     }
-    deps.log.error('unhandled error', { requestId: requestIdOf(c), path: c.req.path, error: e instanceof Error ? e.stack ?? e.message : String(e) })
+    deps.log.error('unhandled error', {
+      requestId: requestIdOf(c),
+      path: c.req.path,
+      error: e instanceof Error ? e.stack ?? e.message : String(e),
+    })
     return fail(c, { kind: 'internal', message: 'Internal error in Switchyard (logged with the request id)' })
   })
   return app
@@ -120,6 +175,7 @@ export const openApiInfo = {
   info: {
     title: 'Switchyard',
     version: VERSION,
-    description: 'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages, OpenAI Chat Completions, the OpenAI Responses API and the Gemini API.',
+    description:
+      'A fast, resilient LLM routing proxy: a drop-in Claude Code Router replacement speaking Anthropic Messages, OpenAI Chat Completions, the OpenAI Responses API and the Gemini API.',
   },
 }

@@ -16,23 +16,37 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`switchyard: ${(e as Error).message}\nRun switchyard --help for usage`)
     return 2
   }
-  if ('help' in opts) { console.log(helpFor(opts.command)); return 0 }
-  if ('version' in opts) { console.log(VERSION); return 0 }
-  if (opts.command === 'help') { console.log(helpFor(opts.rest[0])); return 0 }
+  if ('help' in opts) {
+    console.log(helpFor(opts.command))
+    return 0
+  }
+  if ('version' in opts) {
+    console.log(VERSION)
+    return 0
+  }
+  if (opts.command === 'help') {
+    console.log(helpFor(opts.rest[0]))
+    return 0
+  }
   if (opts.command === 'start') {
     const relaunched = runtime.relaunchWithServerLimits()
     if (relaunched) return relaunched
   }
   const commands = await import('./cli/commands.ts')
   const run = commands.COMMANDS[opts.command]
-  if (!run) { console.error(`switchyard: unknown command "${opts.command}"\n\n${HELP}`); return 2 }
+  if (!run) {
+    console.error(`switchyard: unknown command "${opts.command}"\n\n${HELP}`)
+    return 2
+  }
   return run(opts, process.env)
 }
 
 if (import.meta.main) {
   // A finished command exits even when a timer or socket it opened is still referenced: a CLI
   // that printed its answer (or its error) must never hang.
-  main(process.argv.slice(2)).then((code) => { if (code !== -1) process.exit(code) }, (e) => {
+  main(process.argv.slice(2)).then((code) => {
+    if (code !== -1) process.exit(code)
+  }, (e) => {
     console.error(e instanceof Error ? e.stack : e)
     process.exit(1)
   })

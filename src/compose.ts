@@ -20,7 +20,7 @@ import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
-import { createLiveRecorder, DAYS_KEPT, dayTotals, TIMELINE_SERIES, type LiveRecorder } from './live/recent.ts'
+import { createLiveRecorder, DAYS_KEPT, dayTotals, type LiveRecorder, TIMELINE_SERIES } from './live/recent.ts'
 import { DailyUsageStore } from './store/usage-daily.ts'
 import { TimelineStore } from './store/timeline.ts'
 import type { ConfigFileAccess } from './config/write.ts'
@@ -48,16 +48,16 @@ import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
 import { createObservability, type Observability } from './observability.ts'
-import { KeyLedger, type KeyDayUsage } from './keys/ledger.ts'
+import { type KeyDayUsage, KeyLedger } from './keys/ledger.ts'
 import { KeyUsageStore } from './store/key-usage.ts'
-import { MemoryCacheStore, type CacheStore } from './cache/store.ts'
+import { type CacheStore, MemoryCacheStore } from './cache/store.ts'
 import { redisCacheStore } from './cache/redis-store.ts'
 import { DEFAULT_CACHE, ResponseCache } from './proxy/cache.ts'
 import type { PairTotals } from './usage/ledger.ts'
 import { VERSION } from './version.ts'
 import { runtime } from './runtime/index.ts'
 import { createUpstreamFetch, type ProxyEnv } from './upstream-fetch.ts'
-import { startFleet, type SharedParts } from './fleet/fleet.ts'
+import { type SharedParts, startFleet } from './fleet/fleet.ts'
 import { withFleetResults } from './fleet/perf.ts'
 import type { FleetUsageSnapshot } from './fleet/usage.ts'
 
@@ -106,14 +106,24 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const now = opts.now ?? systemClock()
   const random = opts.random ?? Math.random
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
-  const statsOpts = { ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker }
+  const statsOpts = {
+    ewmaAlpha: config.router.ewmaAlpha,
+    failurePenalty: config.router.failurePenalty,
+    breaker: config.router.breaker,
+  }
   const stats = opts.shared ? opts.shared.stats(statsOpts) : new RoutingStats(statsOpts)
   const limits = new Map(config.providers.map((p) => [p.name, p.limits]))
   const limiter = opts.shared ? opts.shared.limiter(limits) : new ProviderLimiter(limits)
   const prices = configuredPrices(config)
   const routing: RoutingParts = {
-    config, stats, limiter, now, random, pricePerMTok: () => prices,
-    ...(opts.performance ? { performance: opts.performance } : {}), ...(opts.shared ? { holds: opts.shared.holds } : {}),
+    config,
+    stats,
+    limiter,
+    now,
+    random,
+    pricePerMTok: () => prices,
+    ...(opts.performance ? { performance: opts.performance } : {}),
+    ...(opts.shared ? { holds: opts.shared.holds } : {}),
   }
   const tokenCache = new TokenCache()
   // One walk per request body: routing and the drift audit read the same estimate.
@@ -121,28 +131,60 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const breakdown = (body: JsonObject): TokenEstimate => {
     let e = walked.get(body)
     // Responses and Gemini bodies are counted as the hub sees them.
-    if (!e) { e = estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS }); walked.set(body, e) }
+    if (!e) {
+      e = estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS })
+      walked.set(body, e)
+    }
     return e
   }
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const shared = opts.shared
-  const onUsageDelta = shared ? (d: PairTotals) => { opts.onUsageDelta?.(d); shared.usage.add(d) } : opts.onUsageDelta
-  const observability = createObservability(config, { log, breakdown, now, version: VERSION, runtime: runtime.name, onUsageDelta })
+  const onUsageDelta = shared
+    ? (d: PairTotals) => {
+      opts.onUsageDelta?.(d)
+      shared.usage.add(d)
+    }
+    : opts.onUsageDelta
+  const observability = createObservability(config, {
+    log,
+    breakdown,
+    now,
+    version: VERSION,
+    runtime: runtime.name,
+    onUsageDelta,
+  })
   const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage, opts.shared?.keyLimits) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
     request: (trace) => {
       const u = trace.usage
-      if (keys && trace.apiKey !== undefined && u) keys.record(trace.apiKey, now(), { inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens, outputTokens: u.outputTokens, costUsd: trace.costUsd })
+      if (keys && trace.apiKey !== undefined && u) {
+        keys.record(trace.apiKey, now(), {
+          inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens,
+          outputTokens: u.outputTokens,
+          costUsd: trace.costUsd,
+        })
+      }
     },
   }
-  const telemetry = createTelemetry({ log, costOf: observability.costOf, observers: [observability.observer, ...(keys ? [keyObserver] : []), ...(opts.observers ?? [])] })
+  const telemetry = createTelemetry({
+    log,
+    costOf: observability.costOf,
+    observers: [observability.observer, ...(keys ? [keyObserver] : []), ...(opts.observers ?? [])],
+  })
   const upstream = createUpstreamFetch(config, opts.env ?? {})
   const cacheConfig = config.cache ?? DEFAULT_CACHE
-  const cacheCounter = observability.metrics.registry.counter('switchyard_response_cache_total', 'Response cache lookups by result (hit, miss)', { labelNames: ['result'] })
+  const cacheCounter = observability.metrics.registry.counter(
+    'switchyard_response_cache_total',
+    'Response cache lookups by result (hit, miss)',
+    { labelNames: ['result'] },
+  )
   const cache = new ResponseCache({
-    config: cacheConfig, now, count: (r) => cacheCounter.labels(r).inc(),
-    store: opts.cacheStore ?? new MemoryCacheStore({ maxEntries: cacheConfig.maxEntries, maxBytes: cacheConfig.maxBytes }),
+    config: cacheConfig,
+    now,
+    count: (r) => cacheCounter.labels(r).inc(),
+    store: opts.cacheStore ??
+      new MemoryCacheStore({ maxEntries: cacheConfig.maxEntries, maxBytes: cacheConfig.maxBytes }),
   })
   const deps: Deps = {
     config,
@@ -165,7 +207,12 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     cache,
   }
   return {
-    deps, routing, telemetry, tokenCache, observability, closeFetch: () => upstream.close(),
+    deps,
+    routing,
+    telemetry,
+    tokenCache,
+    observability,
+    closeFetch: () => upstream.close(),
     ...(shared ? { fleetUsage: () => shared.usage.snapshot() } : {}),
   }
 }
@@ -223,7 +270,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     base: { home: homedir(), dir: opts.configPath ? dirname(opts.configPath) : resolve(opts.cwd ?? '.') },
     log,
     rawConfig: opts.rawConfig,
-    presetDir: opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
+    presetDir: opts.presetDir ??
+      (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
   })
   const config = plugins.config
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))
@@ -240,19 +288,55 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     request: (t, b) => insights?.observer.request?.(t, b),
     attemptFailed: (t, e) => insights?.observer.attemptFailed?.(t, e),
   }
-  const experiments: ExperimentRouter | undefined = (config.router.experiments ?? []).some((e) => e.enabled) ? { pick: (q) => insights?.experiments?.pick(q) } : undefined
-  const scoreOpts = { weights: config.performance.weights, thresholds: config.performance.thresholds, minTestCount: config.performance.minTestCount, minSamples: config.router.minSamples }
+  const experiments: ExperimentRouter | undefined = (config.router.experiments ?? []).some((e) => e.enabled)
+    ? { pick: (q) => insights?.experiments?.pick(q) }
+    : undefined
+  const scoreOpts = {
+    weights: config.performance.weights,
+    thresholds: config.performance.thresholds,
+    minTestCount: config.performance.minTestCount,
+    minSamples: config.router.minSamples,
+  }
   // Fleet mode: join before the services are built, so routing runs on the shared parts.
-  const fleet = config.fleet ? await startFleet(config.fleet, { log, version: VERSION, caps: { maxHoldMs: config.router.maxRetryAfterMs, maxOpenMs: config.router.breaker.maxCooldownMs }, ...(opts.now ? { now: opts.now } : {}) }) : undefined
+  const fleet = config.fleet
+    ? await startFleet(config.fleet, {
+      log,
+      version: VERSION,
+      caps: { maxHoldMs: config.router.maxRetryAfterMs, maxOpenMs: config.router.breaker.maxCooldownMs },
+      ...(opts.now ? { now: opts.now } : {}),
+    })
+    : undefined
   const services = createServices(config, {
     // Fleet mode: the shared parts, and the response cache in Redis (every instance hits it).
-    ...(fleet ? { shared: fleet.parts, cacheStore: redisCacheStore(fleet.redis, { prefix: fleet.keys.prefix, maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes }) } : {}),
-    observers: [insightsObserver, live.observer], ...(experiments ? { experiments } : {}),
-    log, fetch: opts.fetch, now: opts.now, random: opts.random, sleep: opts.sleep, onUsageDelta: (d) => usageStore.enqueue(d), env: opts.env,
-    ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}), customRouter: plugins.customRouter,
+    ...(fleet
+      ? {
+        shared: fleet.parts,
+        cacheStore: redisCacheStore(fleet.redis, {
+          prefix: fleet.keys.prefix,
+          maxBytes: (config.cache ?? DEFAULT_CACHE).maxBytes,
+        }),
+      }
+      : {}),
+    observers: [insightsObserver, live.observer],
+    ...(experiments ? { experiments } : {}),
+    log,
+    fetch: opts.fetch,
+    now: opts.now,
+    random: opts.random,
+    sleep: opts.sleep,
+    onUsageDelta: (d) => usageStore.enqueue(d),
+    env: opts.env,
+    ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}),
+    customRouter: plugins.customRouter,
     performance: (target, snap, now) => {
       const a = active?.get(target)
-      return a ? performanceScore({ active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) }, now, scoreOpts) : undefined
+      return a
+        ? performanceScore(
+          { active: a, ...(snap && snap.samples > 0 ? { passive: passiveFromSnapshot(snap) } : {}) },
+          now,
+          scoreOpts,
+        )
+        : undefined
     },
   })
   const { deps } = services
@@ -264,14 +348,29 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   live.timeline.onDay = (d) => dailyStore.enqueue(d)
   dailyStore.start(1_000)
   // The 15 min and 24 h timelines: seeded from the store once per process, changed slots written every 5 s.
-  const timelineStore = new TimelineStore(store, { series: TIMELINE_SERIES, changed: () => live.timeline.takeChanged(), now: deps.now, log: (m) => log.warn(m) })
+  const timelineStore = new TimelineStore(store, {
+    series: TIMELINE_SERIES,
+    changed: () => live.timeline.takeChanged(),
+    now: deps.now,
+    log: (m) => log.warn(m),
+  })
   live.timeline.seedBuckets(timelineStore.load(), deps.now())
   timelineStore.start(5_000)
   // Named keys' spend so far (today's counts against the budget), then batched writes.
-  if (keyStore) { deps.keys?.seed(keyStore.load(), deps.now()); keyStore.start(1_000) }
-  const perfStore = PerformanceStore.open({ store, ttlDays: config.performance.historyTtlDays, now: deps.now, warn: (m) => log.warn(m) })
+  if (keyStore) {
+    deps.keys?.seed(keyStore.load(), deps.now())
+    keyStore.start(1_000)
+  }
+  const perfStore = PerformanceStore.open({
+    store,
+    ttlDays: config.performance.historyTtlDays,
+    now: deps.now,
+    warn: (m) => log.warn(m),
+  })
   // Fleet mode: the leader's results fill in every target this instance has not tested itself.
-  active = new ActiveResults(() => (fleet ? withFleetResults(perfStore.metrics(), fleet.perf.latest()) : perfStore.metrics()))
+  active = new ActiveResults(
+    () => (fleet ? withFleetResults(perfStore.metrics(), fleet.perf.latest()) : perfStore.metrics()),
+  )
   fleet?.perf.onChange(() => active?.refresh())
   const engine = new PerfEngine({
     config: config.performance,
@@ -288,18 +387,32 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   })
   if (config.performance.enabled) engine.start()
   insights = new Insights({
-    config, now: deps.now, log, registry: services.observability.metrics.registry,
+    config,
+    now: deps.now,
+    log,
+    registry: services.observability.metrics.registry,
     history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
     seriesStore: new SeriesStore(store),
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
     ...(fleet ? { fleet: { instance: fleet.id, claim: (e) => fleet.alerts.claim(e) } } : {}),
     inputs: {
-      breakers: () => latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({ target: r.target, state: r.breaker, retryInMs: r.breakerRetryInMs })),
+      breakers: () =>
+        latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({
+          target: r.target,
+          state: r.breaker,
+          retryInMs: r.breakerRetryInMs,
+        })),
       drift: () => ({ tiers: services.observability.drift.snapshot(), ...config.drift }),
-      budget: () => (config.performance.enabled ? { limit: config.performance.dailyTokenBudget, used: engine.health().budget.used } : undefined),
-      activeRuns: (since) => configuredTargets(config).flatMap((target) => perfStore.history(target, { since, limit: 1000 }).map((r) => ({ target, ok: r.ok }))),
+      budget: () => (config.performance.enabled
+        ? { limit: config.performance.dailyTokenBudget, used: engine.health().budget.used }
+        : undefined),
+      activeRuns: (since) =>
+        configuredTargets(config).flatMap((target) =>
+          perfStore.history(target, { since, limit: 1000 }).map((r) => ({ target, ok: r.ok }))
+        ),
     },
-    activeHistory: (target, since) => perfStore.history(target, { since, limit: 1000 }),
+    activeHistory: (target, since) =>
+      perfStore.history(target, { since, limit: 1000 }),
   })
   insights.start()
   // Imports and deletes through the API change the store too: pick them up within a minute.
@@ -319,7 +432,12 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
   registerInsights(app, insights)
-  registerLive(app, { live, now: deps.now, providers: config.providers.map((p) => p.name), budget: (p, t) => services.routing.limiter.budget?.(p, t) })
+  registerLive(app, {
+    live,
+    now: deps.now,
+    providers: config.providers.map((p) => p.name),
+    budget: (p, t) => services.routing.limiter.budget?.(p, t),
+  })
   let closed = false
   return {
     app,
@@ -329,7 +447,9 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     retire: () => {
       void engine.stop()
       if (!fleet) return
-      const t = setTimeout(() => { if (!closed) void fleet.retire() }, RETIRED_FLEET_GRACE_MS)
+      const t = setTimeout(() => {
+        if (!closed) void fleet.retire()
+      }, RETIRED_FLEET_GRACE_MS)
       ;(t as { unref?: () => void }).unref?.()
     },
     close: async () => {

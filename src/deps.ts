@@ -16,7 +16,14 @@ import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
 import type { KeyLedger } from './keys/ledger.ts'
 import type { CacheEntry, CacheLookup, CacheStats } from './cache/store.ts'
 
-export type { Admission, AttemptReport, AttemptTimer, NextStep, RoutingEngine, SessionUsage } from './routing/contract.ts'
+export type {
+  Admission,
+  AttemptReport,
+  AttemptTimer,
+  NextStep,
+  RoutingEngine,
+  SessionUsage,
+} from './routing/contract.ts'
 
 export type UpstreamFetch = (req: Request) => Promise<Response>
 
@@ -101,7 +108,9 @@ export interface ExperimentPick {
 
 /** Splits a scenario's traffic between arms, sticky per session (`Router.experiments`). */
 export interface ExperimentRouter {
-  pick(q: { readonly scenario: Scenario; readonly sessionId?: string; readonly random: () => number }): ExperimentPick | undefined
+  pick(
+    q: { readonly scenario: Scenario; readonly sessionId?: string; readonly random: () => number },
+  ): ExperimentPick | undefined
 }
 
 export interface Deps {

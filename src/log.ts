@@ -15,7 +15,9 @@ export interface Logger {
 const rank: Record<LogLevel, number> = { fatal: 60, error: 50, warn: 40, info: 30, debug: 20, trace: 10 }
 
 /** A logger writing JSON lines to `write`, dropping lines below `level` (all of them when `enabled` is false). */
-export function createLogger(opts: { level?: LogLevel; enabled?: boolean; write?: (line: string) => void; now?: () => number } = {}): Logger {
+export function createLogger(
+  opts: { level?: LogLevel; enabled?: boolean; write?: (line: string) => void; now?: () => number } = {},
+): Logger {
   const { level = 'info', enabled = true, write = (l: string) => console.error(l), now = Date.now } = opts
   const min = enabled ? rank[level] : Infinity
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {

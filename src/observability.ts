@@ -15,8 +15,8 @@ import { TokenAudit } from './tokens/audit.ts'
 import { DriftTracker, reportedInputTokens } from './tokens/drift.ts'
 import type { TokenEstimate } from './tokens/estimate.ts'
 import { costUsd, priceFor } from './tokens/pricing.ts'
-import { UsageLedger, type PairTotals, type UsageSnapshot } from './usage/ledger.ts'
-import { usageReport, type UsageReport } from './usage/report.ts'
+import { type PairTotals, UsageLedger, type UsageSnapshot } from './usage/ledger.ts'
+import { type UsageReport, usageReport } from './usage/report.ts'
 
 export interface Observability {
   readonly observer: TraceObserver & { attemptFailed(t: PlannedTarget, e: ProxyError): void }
@@ -30,11 +30,19 @@ export interface Observability {
    * The body of `GET /v1/usage` (ledger totals, average durations per tier, and the live figures
    * given); `totals` replaces the ledger's own (the fleet's, in fleet mode).
    */
-  usageReport(live: { readonly activeStreams: number; readonly activeRequests: number }, totals?: UsageSnapshot): UsageReport
+  usageReport(
+    live: { readonly activeStreams: number; readonly activeRequests: number },
+    totals?: UsageSnapshot,
+  ): UsageReport
 }
 
 function estimatedUsage(trace: RequestTrace): Usage {
-  return { inputTokens: trace.estimatedInputTokens, outputTokens: trace.estimatedOutputTokens ?? 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+  return {
+    inputTokens: trace.estimatedInputTokens,
+    outputTokens: trace.estimatedOutputTokens ?? 0,
+    cacheReadTokens: 0,
+    cacheCreationTokens: 0,
+  }
 }
 
 /** The usage row of a target that no config names: one per provider, whatever model a client asked for. */
@@ -62,7 +70,17 @@ export function usageKeyer(config: Config): (target: string) => string {
   }
 }
 
-export function createObservability(config: Config, opts: { log: Logger; breakdown: (body: JsonObject) => TokenEstimate; now: () => number; version: string; runtime: string; onUsageDelta?: (d: PairTotals) => void }): Observability {
+export function createObservability(
+  config: Config,
+  opts: {
+    log: Logger
+    breakdown: (body: JsonObject) => TokenEstimate
+    now: () => number
+    version: string
+    runtime: string
+    onUsageDelta?: (d: PairTotals) => void
+  },
+): Observability {
   const metrics = createSwitchyardMetrics({ version: opts.version, runtime: opts.runtime })
   const ledger = new UsageLedger(opts.onUsageDelta)
   const drift = new DriftTracker(config.drift)
@@ -88,7 +106,10 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     if (trace.durationMs !== undefined) {
       m.duration.observe(trace.durationMs / 1000)
       const d = durations.get(tier)
-      if (d) { d.sum += trace.durationMs / 1000; d.count++ } else durations.set(tier, { sum: trace.durationMs / 1000, count: 1 })
+      if (d) {
+        d.sum += trace.durationMs / 1000
+        d.count++
+      } else durations.set(tier, { sum: trace.durationMs / 1000, count: 1 })
     }
     if (trace.stream && trace.ttfbMs !== undefined && trace.status === 200) m.ttft.observe(trace.ttfbMs / 1000)
     m.preRequestTokens.inc(trace.estimatedInputTokens)
@@ -120,7 +141,15 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     audit.complete(trace.id, { reported, driftPct: sample.pct, level: sample.level })
     if (sample.level !== 'ok') {
       metrics.driftAlerts.labels(tier, sample.level).inc()
-      opts.log.warn('token drift', { id: trace.id, tier, target: trace.target, estimated: trace.estimatedInputTokens, reported, drift_pct: Math.round(sample.pct * 10) / 10, level: sample.level })
+      opts.log.warn('token drift', {
+        id: trace.id,
+        tier,
+        target: trace.target,
+        estimated: trace.estimatedInputTokens,
+        reported,
+        drift_pct: Math.round(sample.pct * 10) / 10,
+        level: sample.level,
+      })
     }
   }
 
@@ -133,9 +162,20 @@ export function createObservability(config: Config, opts: { log: Logger; breakdo
     rejected: () => metrics.rejectedStreams.inc(),
     continued: (outcome: string) => metrics.streamContinuations.labels(outcome).inc(),
     attemptFailed(t: PlannedTarget, e: ProxyError) {
-      metrics.failures.labels(t.tier, e.kind === 'upstream_status' ? `status_${e.status}` : e.kind === 'timeout' ? `timeout_${e.phase}` : e.kind).inc()
+      metrics.failures.labels(
+        t.tier,
+        e.kind === 'upstream_status' ? `status_${e.status}` : e.kind === 'timeout' ? `timeout_${e.phase}` : e.kind,
+      ).inc()
       if (failureReasonOf(e) === 'rate_limited') metrics.tier(t.tier).rateLimitHits.inc()
     },
   }
-  return { observer, metrics, ledger, drift, audit, costOf, usageReport: (live, totals) => usageReport(totals ?? ledger.snapshot(), { ...live, durations }) }
+  return {
+    observer,
+    metrics,
+    ledger,
+    drift,
+    audit,
+    costOf,
+    usageReport: (live, totals) => usageReport(totals ?? ledger.snapshot(), { ...live, durations }),
+  }
 }

@@ -48,11 +48,21 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
       active = Math.max(0, active - 1)
       for (const o of obs) o.streamClosed?.(active)
     },
-    backpressure() { for (const o of obs) o.backpressure?.() },
-    rejected() { for (const o of obs) o.rejected?.() },
-    retried(t) { for (const o of obs) o.retried?.(t) },
-    attemptFailed(t, e) { for (const o of obs) o.attemptFailed?.(t, e) },
-    continued(outcome) { for (const o of obs) o.continued?.(outcome) },
+    backpressure() {
+      for (const o of obs) o.backpressure?.()
+    },
+    rejected() {
+      for (const o of obs) o.rejected?.()
+    },
+    retried(t) {
+      for (const o of obs) o.retried?.(t)
+    },
+    attemptFailed(t, e) {
+      for (const o of obs) o.attemptFailed?.(t, e)
+    },
+    continued(outcome) {
+      for (const o of obs) o.continued?.(outcome)
+    },
     request(finished, body) {
       // Telemetry owns `costUsd`: it is set once here, so no observer's order changes what another sees.
       const cost = s.costOf?.(finished)
@@ -62,11 +72,30 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
       const u = trace.usage
       // Ids, routes, timings and counts only: never message content or keys.
       s.log.info('request', {
-        id: trace.id, format: trace.format, scenario: trace.scenario, target: trace.target, tier: trace.tier,
-        attempts: trace.attempts, fallbacks: trace.fallbacks, status: trace.status, stream: trace.stream,
-        ttfb_ms: round(trace.ttfbMs), duration_ms: round(trace.durationMs), est_input_tokens: trace.estimatedInputTokens,
-        input_tokens: u?.inputTokens, output_tokens: u?.outputTokens, reasoning_tokens: u?.reasoningTokens, cache_read_tokens: u?.cacheReadTokens,
-        cost_usd: trace.costUsd, failure: trace.failure, continued: trace.continued, rule: trace.rule, skipped: trace.skipped, cache: trace.cache, key_name: trace.apiKey, experiment: trace.experiment,
+        id: trace.id,
+        format: trace.format,
+        scenario: trace.scenario,
+        target: trace.target,
+        tier: trace.tier,
+        attempts: trace.attempts,
+        fallbacks: trace.fallbacks,
+        status: trace.status,
+        stream: trace.stream,
+        ttfb_ms: round(trace.ttfbMs),
+        duration_ms: round(trace.durationMs),
+        est_input_tokens: trace.estimatedInputTokens,
+        input_tokens: u?.inputTokens,
+        output_tokens: u?.outputTokens,
+        reasoning_tokens: u?.reasoningTokens,
+        cache_read_tokens: u?.cacheReadTokens,
+        cost_usd: trace.costUsd,
+        failure: trace.failure,
+        continued: trace.continued,
+        rule: trace.rule,
+        skipped: trace.skipped,
+        cache: trace.cache,
+        key_name: trace.apiKey,
+        experiment: trace.experiment,
       })
     },
   }

@@ -14,9 +14,17 @@ describe('proxySettings', () => {
   })
 
   it('from the environment: HTTPS_PROXY for https, HTTP_PROXY for http, either case, ALL_PROXY last', () => {
-    assert.deepEqual(proxySettings({}, { https_proxy: 'http://s:1', HTTP_PROXY: 'http://h:2' }), { https: 'http://s:1', http: 'http://h:2', noProxy: [] })
+    assert.deepEqual(proxySettings({}, { https_proxy: 'http://s:1', HTTP_PROXY: 'http://h:2' }), {
+      https: 'http://s:1',
+      http: 'http://h:2',
+      noProxy: [],
+    })
     const all = proxySettings({}, { ALL_PROXY: 'http://a:3', NO_PROXY: ' Example.com, .corp ,10.0.0.1:8080' })
-    assert.deepEqual(all, { https: 'http://a:3', http: 'http://a:3', noProxy: ['example.com', '.corp', '10.0.0.1:8080'] })
+    assert.deepEqual(all, {
+      https: 'http://a:3',
+      http: 'http://a:3',
+      noProxy: ['example.com', '.corp', '10.0.0.1:8080'],
+    })
     assert.deepEqual(proxySettings({}, { HTTPS_PROXY: '  ' }), { https: undefined, http: undefined, noProxy: [] })
   })
 })
@@ -29,7 +37,9 @@ describe('proxyFor', () => {
     fc.assert(fc.property(octet, octet, octet, fc.integer({ min: 1, max: 65535 }), (a, b, c, port) => {
       assert.equal(proxyFor(`http://127.${a}.${b}.${c}:${port}/v1/messages`, s()), undefined)
     }))
-    for (const u of ['http://localhost:11434/v1', 'https://LOCALHOST/x', 'http://[::1]:8080/', 'http://api.localhost/']) assert.equal(proxyFor(u, s()), undefined, u)
+    for (
+      const u of ['http://localhost:11434/v1', 'https://LOCALHOST/x', 'http://[::1]:8080/', 'http://api.localhost/']
+    ) assert.equal(proxyFor(u, s()), undefined, u)
     assert.equal(isLoopback('127.0.0.1.example.com'), false)
   })
 
@@ -61,14 +71,33 @@ describe('createUpstreamFetch', () => {
     let made = 0
     let closed = 0
     const f = createUpstreamFetch({}, { HTTPS_PROXY: P, NO_PROXY: 'internal.corp' }, {
-      direct: async (req) => { seen.push(`direct ${req.url}`); return new Response('d') },
-      viaProxy: (proxy) => { made++; return { fetch: async (req) => { seen.push(`${proxy} ${req.url}`); return new Response('p') }, close: () => { closed++ } } },
+      direct: async (req) => {
+        seen.push(`direct ${req.url}`)
+        return new Response('d')
+      },
+      viaProxy: (proxy) => {
+        made++
+        return {
+          fetch: async (req) => {
+            seen.push(`${proxy} ${req.url}`)
+            return new Response('p')
+          },
+          close: () => {
+            closed++
+          },
+        }
+      },
     })
     assert.equal(await (await f(new Request('https://api.example.com/v1'))).text(), 'p')
     assert.equal(await (await f(new Request('https://api.other.com/v1'))).text(), 'p')
     assert.equal(await (await f(new Request('https://svc.internal.corp/v1'))).text(), 'd')
     assert.equal(await (await f(new Request('http://127.0.0.1:9/v1'))).text(), 'd')
-    assert.deepEqual(seen, [`${P} https://api.example.com/v1`, `${P} https://api.other.com/v1`, 'direct https://svc.internal.corp/v1', 'direct http://127.0.0.1:9/v1'])
+    assert.deepEqual(seen, [
+      `${P} https://api.example.com/v1`,
+      `${P} https://api.other.com/v1`,
+      'direct https://svc.internal.corp/v1',
+      'direct http://127.0.0.1:9/v1',
+    ])
     assert.equal(made, 1)
     f.close()
     assert.equal(closed, 1)
@@ -78,7 +107,9 @@ describe('createUpstreamFetch', () => {
     const got: string[] = []
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       let body = ''
-      req.on('data', (d: Buffer) => { body += d.toString() })
+      req.on('data', (d: Buffer) => {
+        body += d.toString()
+      })
       req.on('end', () => {
         got.push(`${req.method} ${req.url} ${body}`)
         res.writeHead(200, { 'content-type': 'application/json' })
@@ -89,7 +120,13 @@ describe('createUpstreamFetch', () => {
     const port = (server.address() as AddressInfo).port
     const f = createUpstreamFetch({ proxyUrl: `http://127.0.0.1:${port}` }, {})
     try {
-      const res = await f(new Request('http://upstream.test/v1/messages', { method: 'POST', body: '{"a":1}', signal: AbortSignal.timeout(5_000) }))
+      const res = await f(
+        new Request('http://upstream.test/v1/messages', {
+          method: 'POST',
+          body: '{"a":1}',
+          signal: AbortSignal.timeout(5_000),
+        }),
+      )
       assert.deepEqual(await res.json(), { via: 'proxy' })
       assert.deepEqual(got, ['POST http://upstream.test/v1/messages {"a":1}'])
       // The proxy's own address is loopback: calls to it (a local model server) stay direct.

@@ -10,7 +10,7 @@
  * 127.0.0.0/8, ::1) are always direct, so local model servers keep working behind a proxy.
  */
 import type { UpstreamFetch } from './deps.ts'
-import { type ProxyFetcher, proxyFetch } from './runtime/proxy.ts'
+import { proxyFetch, type ProxyFetcher } from './runtime/proxy.ts'
 
 export type ProxyEnv = Readonly<Record<string, string | undefined>>
 
@@ -21,12 +21,15 @@ export interface ProxySettings {
   readonly noProxy: readonly string[]
 }
 
-const first = (...vs: (string | undefined)[]): string | undefined => vs.find((v) => v !== undefined && v.trim() !== '')?.trim()
+const first = (...vs: (string | undefined)[]): string | undefined =>
+  vs.find((v) => v !== undefined && v.trim() !== '')?.trim()
 
 /** The proxy settings for a config and an environment (no I/O). */
 export function proxySettings(config: { readonly proxyUrl?: string }, env: ProxyEnv): ProxySettings {
   const all = first(env.ALL_PROXY, env.all_proxy)
-  const noProxy = (first(env.NO_PROXY, env.no_proxy) ?? '').split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean)
+  const noProxy = (first(env.NO_PROXY, env.no_proxy) ?? '').split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(
+    Boolean,
+  )
   const configured = first(config.proxyUrl)
   return {
     http: configured ?? first(env.HTTP_PROXY, env.http_proxy) ?? all,
@@ -91,8 +94,13 @@ export function createUpstreamFetch(
     const proxy = proxyFor(req.url, settings)
     if (proxy === undefined) return direct(req)
     let client = clients.get(proxy)
-    if (!client) clients.set(proxy, (client = make(proxy)))
+    if (!client) clients.set(proxy, client = make(proxy))
     return client.fetch(req)
   }
-  return Object.assign(send, { close: () => { for (const c of clients.values()) c.close(); clients.clear() } })
+  return Object.assign(send, {
+    close: () => {
+      for (const c of clients.values()) c.close()
+      clients.clear()
+    },
+  })
 }

@@ -23,8 +23,14 @@ function sources(dir: string): string[] {
   })
 }
 
-interface SourceFile { readonly path: string; readonly text: string }
-interface Import { readonly spec: string; readonly typeOnly: boolean }
+interface SourceFile {
+  readonly path: string
+  readonly text: string
+}
+interface Import {
+  readonly spec: string
+  readonly typeOnly: boolean
+}
 
 const all: SourceFile[] = ['src', 'harness', 'scripts', 'test']
   .flatMap((d) => sources(join(ROOT, d)))
@@ -40,7 +46,9 @@ const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\
 export function importsOf(text: string): Import[] {
   const src = code(text)
   const out: Import[] = []
-  for (const m of src.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) out.push({ spec: m[2]!, typeOnly: Boolean(m[1]) })
+  for (const m of src.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
+    out.push({ spec: m[2]!, typeOnly: Boolean(m[1]) })
+  }
   for (const m of src.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false })
   return out
 }
@@ -49,9 +57,12 @@ export function importsOf(text: string): Import[] {
 export type Graph = ReadonlyMap<string, readonly string[]>
 
 function graphOf(fs: readonly SourceFile[]): Graph {
-  return new Map(fs.map((f) => [f.path, importsOf(f.text)
-    .filter((i) => i.spec.startsWith('.'))
-    .map((i) => normalize(join(dirname(f.path), i.spec)).split('\\').join('/'))]))
+  return new Map(fs.map((f) => [
+    f.path,
+    importsOf(f.text)
+      .filter((i) => i.spec.startsWith('.'))
+      .map((i) => normalize(join(dirname(f.path), i.spec)).split('\\').join('/')),
+  ]))
 }
 
 /**
@@ -99,32 +110,159 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'perf': ['config', 'formats', 'lib', 'perf-model', 'routing', 'store'],
   'demo': ['config', 'formats', 'lib', 'runtime'],
   // The pipeline, with deps.ts, the interface it is handed.
-  'proxy': ['cache', 'config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'perf-model', 'resilience', 'routing', 'tokens'],
-  'fleet': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'log.ts', 'metrics', 'middleware', 'perf-model', 'proxy', 'resilience', 'routing', 'usage'],
+  'proxy': [
+    'cache',
+    'config',
+    'errors.ts',
+    'formats',
+    'keys',
+    'lib',
+    'log.ts',
+    'perf-model',
+    'resilience',
+    'routing',
+    'tokens',
+  ],
+  'fleet': [
+    'config',
+    'errors.ts',
+    'formats',
+    'keys',
+    'lib',
+    'log.ts',
+    'metrics',
+    'middleware',
+    'perf-model',
+    'proxy',
+    'resilience',
+    'routing',
+    'usage',
+  ],
   'telemetry.ts': ['errors.ts', 'formats', 'log.ts', 'proxy', 'routing'],
-  'observability.ts': ['config', 'errors.ts', 'formats', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'telemetry.ts', 'tokens', 'usage'],
+  'observability.ts': [
+    'config',
+    'errors.ts',
+    'formats',
+    'lib',
+    'log.ts',
+    'metrics',
+    'proxy',
+    'routing',
+    'telemetry.ts',
+    'tokens',
+    'usage',
+  ],
   'upstream-fetch.ts': ['config', 'proxy', 'runtime'],
   // Trends, alerts (with their webhooks), recommendations and experiments over the live traffic and the stores.
-  'insights': ['analysis', 'config', 'errors.ts', 'lib', 'log.ts', 'metrics', 'proxy', 'routing', 'store', 'telemetry.ts'],
+  'insights': [
+    'analysis',
+    'config',
+    'errors.ts',
+    'lib',
+    'log.ts',
+    'metrics',
+    'proxy',
+    'routing',
+    'store',
+    'telemetry.ts',
+  ],
   // The edge.
   'middleware': ['config', 'errors.ts', 'formats', 'keys', 'lib', 'proxy', 'resilience'],
   'plugins': ['config', 'formats', 'lib', 'log.ts', 'proxy', 'routing'],
   'live': ['proxy'],
-  'routes': ['config', 'errors.ts', 'formats', 'insights', 'lib', 'live', 'metrics', 'middleware', 'observability.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routing', 'store', 'usage', 'version.ts'],
+  'routes': [
+    'config',
+    'errors.ts',
+    'formats',
+    'insights',
+    'lib',
+    'live',
+    'metrics',
+    'middleware',
+    'observability.ts',
+    'perf',
+    'perf-model',
+    'proxy',
+    'resilience',
+    'routing',
+    'store',
+    'usage',
+    'version.ts',
+  ],
   // The dashboard and /docs embed page assets (uPlot, Scalar's bundle) from the installed packages as text.
   'ui': ['node_modules'],
   'app.ts': ['errors.ts', 'middleware', 'proxy', 'routes', 'ui', 'version.ts'],
   // The composition root builds every service and registers every route.
-  'compose.ts': ['app.ts', 'cache', 'config', 'fleet', 'formats', 'insights', 'keys', 'lib', 'live', 'log.ts', 'observability.ts', 'perf', 'perf-model', 'plugins', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'store', 'telemetry.ts', 'tokens', 'upstream-fetch.ts', 'usage', 'version.ts'],
+  'compose.ts': [
+    'app.ts',
+    'cache',
+    'config',
+    'fleet',
+    'formats',
+    'insights',
+    'keys',
+    'lib',
+    'live',
+    'log.ts',
+    'observability.ts',
+    'perf',
+    'perf-model',
+    'plugins',
+    'proxy',
+    'resilience',
+    'routes',
+    'routing',
+    'runtime',
+    'store',
+    'telemetry.ts',
+    'tokens',
+    'upstream-fetch.ts',
+    'usage',
+    'version.ts',
+  ],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
-  'cli': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'live', 'log.ts', 'perf', 'perf-model', 'proxy', 'runtime', 'store', 'tokens', 'version.ts'],
+  'cli': [
+    'compose.ts',
+    'config',
+    'demo',
+    'formats',
+    'lib',
+    'live',
+    'log.ts',
+    'perf',
+    'perf-model',
+    'proxy',
+    'runtime',
+    'store',
+    'tokens',
+    'version.ts',
+  ],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
   // The alerts scenario (harness/alerts.ts) runs a whole instance in process, on a simulated clock.
   'harness': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'runtime'],
   // Shared test helpers get their app from the composition root, never from the CLI.
   // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
-  'test': ['app.ts', 'compose.ts', 'config', 'demo', 'fleet', 'formats', 'harness', 'keys', 'lib', 'log.ts', 'perf', 'perf-model', 'proxy', 'resilience', 'routes', 'routing', 'runtime', 'version.ts'],
+  'test': [
+    'app.ts',
+    'compose.ts',
+    'config',
+    'demo',
+    'fleet',
+    'formats',
+    'harness',
+    'keys',
+    'lib',
+    'log.ts',
+    'perf',
+    'perf-model',
+    'proxy',
+    'resilience',
+    'routes',
+    'routing',
+    'runtime',
+    'version.ts',
+  ],
   'scripts': ['compose.ts', 'test'],
 }
 
@@ -150,16 +288,25 @@ export function cyclesOf(graph: Graph): string[][] {
   const onStack = new Set<string>()
   const out: string[][] = []
   const visit = (v: string) => {
-    index.set(v, next); low.set(v, next); next++
-    stack.push(v); onStack.add(v)
+    index.set(v, next)
+    low.set(v, next)
+    next++
+    stack.push(v)
+    onStack.add(v)
     for (const w of graph.get(v) ?? []) {
-      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)) }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+      if (!index.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
     }
     if (low.get(v) !== index.get(v)) return
     const scc: string[] = []
     let w: string
-    do { w = stack.pop()!; onStack.delete(w); scc.push(w) } while (w !== v)
+    do {
+      w = stack.pop()!
+      onStack.delete(w)
+      scc.push(w)
+    } while (w !== v)
     if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort())
   }
   for (const v of graph.keys()) if (!index.has(v)) visit(v)
@@ -178,7 +325,10 @@ export function positionalParams(text: string): { name: string; count: number }[
     let i = m.index! + m[0].length
     let depth = 1
     const start = i
-    for (; i < src.length && depth > 0; i++) if (src[i] === '(') depth++; else if (src[i] === ')') depth--
+    for (; i < src.length && depth > 0; i++) {
+      if (src[i] === '(') depth++
+      else if (src[i] === ')') depth--
+    }
     // Arrows inside parameter types (`(x) => void`) must not count as brackets.
     const params = src.slice(start, i - 1).replace(/=>/g, '').replace(/,\s*$/, '')
     let level = 0
@@ -226,7 +376,9 @@ describe('architecture', () => {
 
   it('every relative import names a file that exists', () => {
     const known = new Set(all.map((f) => f.path))
-    const bad = [...graph].flatMap(([from, tos]) => tos.filter((to) => to.endsWith('.ts') && !to.endsWith('.d.ts') && !known.has(to)).map((to) => `${from} → ${to}`))
+    const bad = [...graph].flatMap(([from, tos]) =>
+      tos.filter((to) => to.endsWith('.ts') && !to.endsWith('.d.ts') && !known.has(to)).map((to) => `${from} → ${to}`)
+    )
     assert.deepEqual(bad, [])
   })
 
@@ -249,7 +401,9 @@ describe('architecture', () => {
   })
 
   it('only src/store/ imports node:sqlite', () => {
-    const bad = product.filter((f) => !within(f.path, 'store') && importsOf(f.text).some((i) => i.spec === 'node:sqlite'))
+    const bad = product.filter((f) =>
+      !within(f.path, 'store') && importsOf(f.text).some((i) => i.spec === 'node:sqlite')
+    )
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
@@ -259,27 +413,35 @@ describe('architecture', () => {
   })
 
   it('only src/runtime/ and the CLI touch process', () => {
-    const bad = product.filter((f) => !within(f.path, 'runtime', 'cli') && f.path !== 'src/cli.ts' && /\bprocess\.[a-zA-Z]/.test(f.text))
+    const bad = product.filter((f) =>
+      !within(f.path, 'runtime', 'cli') && f.path !== 'src/cli.ts' && /\bprocess\.[a-zA-Z]/.test(f.text)
+    )
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
   it('pure folders never read the clock, draw randomness or call fetch themselves', () => {
-    const bad = product.filter((f) => within(f.path, ...PURE) && /Date\.now\(\)|Math\.random\(\)|\bfetch\(|setTimeout\(|setInterval\(/.test(f.text))
+    const bad = product.filter((f) =>
+      within(f.path, ...PURE) && /Date\.now\(\)|Math\.random\(\)|\bfetch\(|setTimeout\(|setInterval\(/.test(f.text)
+    )
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
   it('pure folders import only pure layers (even for types)', () => {
     const pureLayers = new Set([...PURE, 'lib', 'config', 'errors.ts', 'perf-model'])
-    const bad = [...graph].flatMap(([from, tos]) => pureLayers.has(layerOf(from)) && PURE.includes(layerOf(from))
-      ? tos.filter((to) => !pureLayers.has(layerOf(to))).map((to) => `${from} → ${to}`)
-      : [])
+    const bad = [...graph].flatMap(([from, tos]) =>
+      pureLayers.has(layerOf(from)) && PURE.includes(layerOf(from))
+        ? tos.filter((to) => !pureLayers.has(layerOf(to))).map((to) => `${from} → ${to}`)
+        : []
+    )
     assert.deepEqual(bad, [])
   })
 
   it(`no exported function in src/ takes more than ${MAX_POSITIONAL} positional parameters (justified exceptions listed)`, () => {
-    const over = product.filter((f) => !isTest(f.path)).flatMap((f) => positionalParams(f.text)
-      .filter((p) => p.count > MAX_POSITIONAL && !(`${f.path} ${p.name}` in POSITIONAL_EXCEPTIONS))
-      .map((p) => `${f.path} ${p.name} (${p.count})`))
+    const over = product.filter((f) => !isTest(f.path)).flatMap((f) =>
+      positionalParams(f.text)
+        .filter((p) => p.count > MAX_POSITIONAL && !(`${f.path} ${p.name}` in POSITIONAL_EXCEPTIONS))
+        .map((p) => `${f.path} ${p.name} (${p.count})`)
+    )
     assert.deepEqual(over, [])
     const stale = Object.keys(POSITIONAL_EXCEPTIONS).filter((k) => {
       const [path, name] = k.split(' ')
@@ -290,7 +452,9 @@ describe('architecture', () => {
   })
 
   it('only proxy/upstream.ts sends upstream requests (other modules get fetch through Deps)', () => {
-    const bad = product.filter((f) => within(f.path, 'proxy') && f.path !== 'src/proxy/upstream.ts' && /\bfetch\(|deps\.fetch\(/.test(f.text))
+    const bad = product.filter((f) =>
+      within(f.path, 'proxy') && f.path !== 'src/proxy/upstream.ts' && /\bfetch\(|deps\.fetch\(/.test(f.text)
+    )
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 })
@@ -309,7 +473,9 @@ describe('architecture checker (a test of the test)', () => {
 
   it('flags a deliberately added upward import', () => {
     const upward = new Map(ok).set('src/resilience/breaker.ts', ['src/config/types.ts', 'src/routing/window.ts'])
-    assert.deepEqual(layerViolations(upward, LAYERS), ['src/resilience/breaker.ts → src/routing/window.ts (resilience may not import routing)'])
+    assert.deepEqual(layerViolations(upward, LAYERS), [
+      'src/resilience/breaker.ts → src/routing/window.ts (resilience may not import routing)',
+    ])
     const shipsHarness = new Map([['src/cli/start.ts', ['harness/mock-server.ts']]])
     assert.equal(layerViolations(shipsHarness, LAYERS).length, 1)
   })
@@ -332,7 +498,10 @@ describe('architecture checker (a test of the test)', () => {
       'export function c(): void {}',
       'function d(a: 1, b: 2, c: 3, e: 4) {}',
     ].join('\n')
-    assert.deepEqual(positionalParams(text), [{ name: 'a', count: 4 }, { name: 'b', count: 2 }, { name: 'c', count: 0 }])
+    assert.deepEqual(positionalParams(text), [{ name: 'a', count: 4 }, { name: 'b', count: 2 }, {
+      name: 'c',
+      count: 0,
+    }])
   })
 
   it('reads multi-line, type-only, re-export, side-effect and dynamic imports, and skips commented ones', () => {
@@ -345,7 +514,13 @@ describe('architecture checker (a test of the test)', () => {
       '/** @example import { z } from "./doc.ts" */',
       "// import { y } from './line.ts'",
     ].join('\n')
-    assert.deepEqual(importsOf(text).map((i) => i.spec), ['./multi.ts', './types.ts', './re.ts', './side.ts', './lazy.ts'])
+    assert.deepEqual(importsOf(text).map((i) => i.spec), [
+      './multi.ts',
+      './types.ts',
+      './re.ts',
+      './side.ts',
+      './lazy.ts',
+    ])
     assert.equal(importsOf(text).find((i) => i.spec === './types.ts')?.typeOnly, true)
   })
 })

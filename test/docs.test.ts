@@ -19,9 +19,14 @@ function walk(dir: string, keep: (p: string) => boolean): string[] {
 }
 
 const rel = (p: string) => relative(ROOT, p).split('\\').join('/')
-const markdown = [join(ROOT, 'README.md'), ...walk(join(ROOT, 'docs'), (p) => p.endsWith('.md')), join(ROOT, 'harness', 'README.md')]
+const markdown = [
+  join(ROOT, 'README.md'),
+  ...walk(join(ROOT, 'docs'), (p) => p.endsWith('.md')),
+  join(ROOT, 'harness', 'README.md'),
+]
 /** Every TypeScript file but this one, whose examples are deliberately wrong. */
-const sources = ['src', 'harness', 'scripts', 'test'].flatMap((d) => walk(join(ROOT, d), (p) => p.endsWith('.ts'))).filter((p) => rel(p) !== 'test/docs.test.ts')
+const sources = ['src', 'harness', 'scripts', 'test'].flatMap((d) => walk(join(ROOT, d), (p) => p.endsWith('.ts')))
+  .filter((p) => rel(p) !== 'test/docs.test.ts')
 
 /** Relative Markdown link targets (`[text](path#anchor)`), without web and mail links. */
 export function relativeLinks(text: string): string[] {
@@ -56,29 +61,42 @@ describe('docs', () => {
   })
 
   it('every relative link in README.md, docs/ and harness/README.md resolves inside the repository', () => {
-    const bad = markdown.flatMap((md) => relativeLinks(readFileSync(md, 'utf8'))
-      .filter((t) => { const target = join(dirname(md), t); return rel(target).startsWith('..') || !existsSync(target) })
-      .map((t) => `${rel(md)} → ${t}`))
+    const bad = markdown.flatMap((md) =>
+      relativeLinks(readFileSync(md, 'utf8'))
+        .filter((t) => {
+          const target = join(dirname(md), t)
+          return rel(target).startsWith('..') || !existsSync(target)
+        })
+        .map((t) => `${rel(md)} → ${t}`)
+    )
     assert.deepEqual(bad, [])
   })
 
   it('every docs/….md § a comment cites names an existing file and section', () => {
-    const bad = [...sources, ...markdown].flatMap((f) => citations(readFileSync(f, 'utf8'))
-      .filter(([doc, sec]) => !existsSync(join(ROOT, doc)) || (sec !== '' && !headingNumbers(doc).has(sec)))
-      .map(([doc, sec]) => `${rel(f)} → ${doc} §${sec}`))
+    const bad = [...sources, ...markdown].flatMap((f) =>
+      citations(readFileSync(f, 'utf8'))
+        .filter(([doc, sec]) => !existsSync(join(ROOT, doc)) || (sec !== '' && !headingNumbers(doc).has(sec)))
+        .map(([doc, sec]) => `${rel(f)} → ${doc} §${sec}`)
+    )
     assert.deepEqual(bad, [])
   })
 
   it('no comment or doc points outside the repository', () => {
     const bad = [...sources, ...markdown]
-      .filter((f) => { const t = readFileSync(f, 'utf8'); return OUTSIDE.test(t) || BARE_PROTOCOLS.test(t) })
+      .filter((f) => {
+        const t = readFileSync(f, 'utf8')
+        return OUTSIDE.test(t) || BARE_PROTOCOLS.test(t)
+      })
       .map(rel)
     assert.deepEqual(bad, [])
   })
 
   it('the checks catch what they are for (a test of the test)', () => {
     assert.deepEqual(relativeLinks('see [a](docs/a.md#x), [b](https://x.y/z.md) and [c](#top)'), ['docs/a.md'])
-    assert.deepEqual(citations('(docs/protocols.md §4.2, §5.3) and docs/tokens.md'), [['docs/protocols.md', '4.2'], ['docs/protocols.md', '5.3'], ['docs/tokens.md', '']])
+    assert.deepEqual(citations('(docs/protocols.md §4.2, §5.3) and docs/tokens.md'), [['docs/protocols.md', '4.2'], [
+      'docs/protocols.md',
+      '5.3',
+    ], ['docs/tokens.md', '']])
     assert.ok(OUTSIDE.test(' * see shared/ccr-contract.md §2'))
     assert.ok(OUTSIDE.test('(../../shared/protocols.md)'))
     assert.ok(BARE_PROTOCOLS.test('the table (protocols.md §4.4)'))

@@ -7,7 +7,11 @@ import { DEFAULT_SEED } from './fast-check-seed.ts'
 describe('fast-check seed', () => {
   it('is fixed for every property test (bunfig.toml preload / deno test --preload)', () => {
     const seed = fc.readConfigureGlobal().seed
-    assert.equal(typeof seed, 'number', 'the seed set-up was not preloaded: run through npm test, or add --preload test/fast-check-seed.ts')
+    assert.equal(
+      typeof seed,
+      'number',
+      'the seed set-up was not preloaded: run through npm test, or add --preload test/fast-check-seed.ts',
+    )
     if (!process.env.FC_SEED) assert.equal(seed, DEFAULT_SEED)
   })
 

@@ -50,7 +50,9 @@ describe('timers', () => {
         if (/^\w+: /.test(arg)) continue // a method signature in an interface, not a call
         seen++
         // A literal or a named constant of the code is fine; anything else may come from config or an upstream.
-        if (!/^[\d_]+$|^[A-Z][A-Z0-9_]*$/.test(arg) && !arg.startsWith('timerDelay(')) bad.push(`${relative(ROOT, file)}: ${m[1]}(…, ${arg})`)
+        if (!/^[\d_]+$|^[A-Z][A-Z0-9_]*$/.test(arg) && !arg.startsWith('timerDelay(')) {
+          bad.push(`${relative(ROOT, file)}: ${m[1]}(…, ${arg})`)
+        }
       }
     }
     assert.ok(seen > 5, `only ${seen} timers found`)

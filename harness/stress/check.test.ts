@@ -9,8 +9,16 @@ import { pathOf } from './run.ts'
 const mock = createMockUpstream({ sleep: () => Promise.resolve() })
 
 async function streamText(format: ClientFormat, model: string): Promise<string> {
-  const body = { model, stream: true, max_tokens: 8, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }
-  return (await mock.fetch(new Request(`http://mock${pathOf(format, model, true)}`, { method: 'POST', body: JSON.stringify(body) }))).text()
+  const body = {
+    model,
+    stream: true,
+    max_tokens: 8,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'hi' }],
+  }
+  return (await mock.fetch(
+    new Request(`http://mock${pathOf(format, model, true)}`, { method: 'POST', body: JSON.stringify(body) }),
+  )).text()
 }
 
 /** Split `text` at the given cut points (any chunking of the same bytes). */
@@ -18,7 +26,10 @@ function chunked(text: string, cuts: number[]): string[] {
   const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b)
   const out: string[] = []
   let prev = 0
-  for (const p of points) { out.push(text.slice(prev, p)); prev = p }
+  for (const p of points) {
+    out.push(text.slice(prev, p))
+    prev = p
+  }
   out.push(text.slice(prev))
   return out
 }
@@ -26,16 +37,24 @@ function chunked(text: string, cuts: number[]): string[] {
 describe('StreamChecker', () => {
   it('law: a complete mock stream passes under any chunking of its bytes, in every format', async () => {
     const texts = {
-      anthropic: await streamText('anthropic', 'm:chunks=12:tokens=2'), openai: await streamText('openai', 'm:chunks=12:tokens=2'),
-      responses: await streamText('responses', 'm:chunks=12:tokens=2'), gemini: await streamText('gemini', 'm:chunks=12:tokens=2'),
+      anthropic: await streamText('anthropic', 'm:chunks=12:tokens=2'),
+      openai: await streamText('openai', 'm:chunks=12:tokens=2'),
+      responses: await streamText('responses', 'm:chunks=12:tokens=2'),
+      gemini: await streamText('gemini', 'm:chunks=12:tokens=2'),
     }
-    fc.assert(fc.property(fc.constantFrom<ClientFormat>('anthropic', 'openai', 'responses', 'gemini'), fc.array(fc.nat(), { maxLength: 30 }), (format, cuts) => {
-      const c = new StreamChecker(format, 12, 24)
-      for (const part of chunked(texts[format], cuts)) c.push(part)
-      const r = c.end()
-      assert.deepEqual(r.errors, [])
-      assert.equal(r.chunks, 12)
-    }))
+    fc.assert(
+      fc.property(
+        fc.constantFrom<ClientFormat>('anthropic', 'openai', 'responses', 'gemini'),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (format, cuts) => {
+          const c = new StreamChecker(format, 12, 24)
+          for (const part of chunked(texts[format], cuts)) c.push(part)
+          const r = c.end()
+          assert.deepEqual(r.errors, [])
+          assert.equal(r.chunks, 12)
+        },
+      ),
+    )
   })
 
   const broken: [string, ClientFormat, string, RegExp][] = [

@@ -21,11 +21,28 @@ export interface CheckResult {
 
 const TAG = /\[(\d{4,})\]/g
 
-interface State { text: string; terminals: number; afterTerminal: number; outputTokens?: number; finishes: number; errors: string[] }
+interface State {
+  text: string
+  terminals: number
+  afterTerminal: number
+  outputTokens?: number
+  finishes: number
+  errors: string[]
+}
 
 function onAnthropic(s: State, event: string | undefined, data: string): void {
-  let d: { type?: string; delta?: { type?: string; text?: string }; usage?: { output_tokens?: number }; error?: unknown }
-  try { d = JSON.parse(data) as typeof d } catch { s.errors.push(`unparsable event data: ${data.slice(0, 80)}`); return }
+  let d: {
+    type?: string
+    delta?: { type?: string; text?: string }
+    usage?: { output_tokens?: number }
+    error?: unknown
+  }
+  try {
+    d = JSON.parse(data) as typeof d
+  } catch {
+    s.errors.push(`unparsable event data: ${data.slice(0, 80)}`)
+    return
+  }
   if (event !== d.type) s.errors.push(`event line "${event}" does not match data.type "${d.type}"`)
   if (d.type === 'error') s.errors.push(`error event: ${JSON.stringify(d.error).slice(0, 120)}`)
   if (d.type === 'content_block_delta' && d.delta?.type === 'text_delta') s.text += d.delta.text ?? ''
@@ -34,9 +51,21 @@ function onAnthropic(s: State, event: string | undefined, data: string): void {
 }
 
 function onOpenAI(s: State, data: string): void {
-  if (data === '[DONE]') { s.terminals++; return }
-  let d: { choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]; usage?: { completion_tokens?: number } | null; error?: unknown }
-  try { d = JSON.parse(data) as typeof d } catch { s.errors.push(`unparsable chunk: ${data.slice(0, 80)}`); return }
+  if (data === '[DONE]') {
+    s.terminals++
+    return
+  }
+  let d: {
+    choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
+    usage?: { completion_tokens?: number } | null
+    error?: unknown
+  }
+  try {
+    d = JSON.parse(data) as typeof d
+  } catch {
+    s.errors.push(`unparsable chunk: ${data.slice(0, 80)}`)
+    return
+  }
   if (d.error !== undefined) s.errors.push(`error chunk: ${JSON.stringify(d.error).slice(0, 120)}`)
   const choice = d.choices?.[0]
   if (choice?.delta?.content) s.text += choice.delta.content
@@ -46,18 +75,36 @@ function onOpenAI(s: State, data: string): void {
 
 function onResponses(s: State, event: string | undefined, data: string): void {
   let d: { type?: string; delta?: string; response?: { usage?: { output_tokens?: number }; error?: unknown } }
-  try { d = JSON.parse(data) as typeof d } catch { s.errors.push(`unparsable event data: ${data.slice(0, 80)}`); return }
-  if (event !== undefined && event !== d.type) s.errors.push(`event line "${event}" does not match data.type "${d.type}"`)
+  try {
+    d = JSON.parse(data) as typeof d
+  } catch {
+    s.errors.push(`unparsable event data: ${data.slice(0, 80)}`)
+    return
+  }
+  if (event !== undefined && event !== d.type) {
+    s.errors.push(`event line "${event}" does not match data.type "${d.type}"`)
+  }
   if (d.type === 'response.output_text.delta') s.text += d.delta ?? ''
-  if (d.type === 'response.failed' || d.type === 'error') s.errors.push(`${d.type}: ${JSON.stringify(d.response?.error ?? d).slice(0, 120)}`)
+  if (d.type === 'response.failed' || d.type === 'error') {
+    s.errors.push(`${d.type}: ${JSON.stringify(d.response?.error ?? d).slice(0, 120)}`)
+  }
   if (d.type === 'response.completed' || d.type === 'response.incomplete' || d.type === 'response.failed') s.terminals++
   if (typeof d.response?.usage?.output_tokens === 'number') s.outputTokens = d.response.usage.output_tokens
 }
 
 function onGemini(s: State, data: string): void {
-  type Chunk = { candidates?: { content?: { parts?: { text?: string; thought?: boolean }[] }; finishReason?: string }[]; usageMetadata?: { candidatesTokenCount?: number; thoughtsTokenCount?: number }; error?: unknown }
+  type Chunk = {
+    candidates?: { content?: { parts?: { text?: string; thought?: boolean }[] }; finishReason?: string }[]
+    usageMetadata?: { candidatesTokenCount?: number; thoughtsTokenCount?: number }
+    error?: unknown
+  }
   let d: Chunk
-  try { d = JSON.parse(data) as Chunk } catch { s.errors.push(`unparsable chunk: ${data.slice(0, 80)}`); return }
+  try {
+    d = JSON.parse(data) as Chunk
+  } catch {
+    s.errors.push(`unparsable chunk: ${data.slice(0, 80)}`)
+    return
+  }
   if (d.error !== undefined) s.errors.push(`error chunk: ${JSON.stringify(d.error).slice(0, 120)}`)
   const c = d.candidates?.[0]
   for (const p of c?.content?.parts ?? []) if (p.thought !== true && p.text) s.text += p.text
@@ -115,8 +162,11 @@ export class StreamChecker {
     const seqs = [...s.text.matchAll(TAG)].map((m) => Number(m[1]))
     const inOrder = seqs.length === this.#chunks && seqs.every((n, i) => n === i + 1)
     if (!inOrder) errors.push(`chunks out of order or missing: got ${seqs.length} of ${this.#chunks}`)
-    if (this.#expectedTokens === undefined) { /* usage not checked */ } else if (s.outputTokens === undefined) errors.push('no usage in the stream')
-    else if (s.outputTokens !== this.#expectedTokens) errors.push(`usage output tokens ${s.outputTokens}, generated ${this.#expectedTokens}`)
+    if (this.#expectedTokens === undefined) { /* usage not checked */ }
+    else if (s.outputTokens === undefined) errors.push('no usage in the stream')
+    else if (s.outputTokens !== this.#expectedTokens) {
+      errors.push(`usage output tokens ${s.outputTokens}, generated ${this.#expectedTokens}`)
+    }
     return { ok: errors.length === 0, errors, events: this.#events, chunks: seqs.length, outputTokens: s.outputTokens }
   }
 }

@@ -14,7 +14,8 @@ describe('process helpers', () => {
   it('freePort returns a bindable port and spawnServer waits for the ready line', async () => {
     const port = await freePort()
     assert.ok(port > 0 && port < 65536)
-    const script = 'console.log("booting"); setTimeout(() => console.log("x listening on http://127.0.0.1:1234/"), 50); setInterval(() => {}, 1000)'
+    const script =
+      'console.log("booting"); setTimeout(() => console.log("x listening on http://127.0.0.1:1234/"), 50); setInterval(() => {}, 1000)'
     const child = await spawnServer(process.execPath, ['-e', script], 10_000)
     assert.equal(child.url, 'http://127.0.0.1:1234')
     assert.match(child.output(), /booting/)

@@ -46,14 +46,20 @@ export class ProcSampler {
     const s = readProc(this.#pid)
     this.#cpu0 = s?.cpuSec ?? Number.NaN
     this.#peak = s?.rssMb ?? 0
-    this.#timer = setInterval(() => { this.#peak = Math.max(this.#peak, readProc(this.#pid)?.rssMb ?? 0) }, intervalMs)
+    this.#timer = setInterval(() => {
+      this.#peak = Math.max(this.#peak, readProc(this.#pid)?.rssMb ?? 0)
+    }, intervalMs)
   }
 
   /** Peak RSS (MB) while sampling and CPU seconds since `start`. */
   stop(): { peakRssMb: number; cpuSec: number; rssMb: number } {
     clearInterval(this.#timer)
     const s = readProc(this.#pid)
-    return { peakRssMb: Math.max(this.#peak, s?.rssMb ?? 0) || Number.NaN, cpuSec: (s?.cpuSec ?? Number.NaN) - this.#cpu0, rssMb: s?.rssMb ?? Number.NaN }
+    return {
+      peakRssMb: Math.max(this.#peak, s?.rssMb ?? 0) || Number.NaN,
+      cpuSec: (s?.cpuSec ?? Number.NaN) - this.#cpu0,
+      rssMb: s?.rssMb ?? Number.NaN,
+    }
   }
 }
 
@@ -93,14 +99,24 @@ export function spawnServer(cmd: string, args: readonly string[], timeoutMs: num
   started.add(child)
   child.once('exit', () => started.delete(child))
   let out = ''
-  const stop = (): Promise<void> => new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return }
-    const kill = setTimeout(() => child.kill('SIGKILL'), 3_000)
-    child.once('exit', () => { clearTimeout(kill); resolve() })
-    child.kill('SIGTERM')
-  })
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        resolve()
+        return
+      }
+      const kill = setTimeout(() => child.kill('SIGKILL'), 3_000)
+      child.once('exit', () => {
+        clearTimeout(kill)
+        resolve()
+      })
+      child.kill('SIGTERM')
+    })
   return new Promise<Child>((resolve, reject) => {
-    const timer = setTimeout(() => { void stop(); reject(new Error(`${cmd} did not report "listening on" within ${timeoutMs} ms:\n${out}`)) }, timeoutMs)
+    const timer = setTimeout(() => {
+      void stop()
+      reject(new Error(`${cmd} did not report "listening on" within ${timeoutMs} ms:\n${out}`))
+    }, timeoutMs)
     const onData = (b: Buffer): void => {
       out += b.toString()
       if (out.length > 64_000) out = out.slice(-32_000)
@@ -112,6 +128,9 @@ export function spawnServer(cmd: string, args: readonly string[], timeoutMs: num
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited with ${code} before listening:\n${out}`)) })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${cmd} exited with ${code} before listening:\n${out}`))
+    })
   })
 }

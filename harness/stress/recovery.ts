@@ -33,8 +33,13 @@ export async function runRecovery(o: RecoveryOptions): Promise<RecoveryReport> {
   while (performance.now() - start < o.outageMs + o.afterMs) {
     const at = performance.now() - start
     const res = await fetch(`${o.url}/v1/messages`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: o.model, max_tokens: 64, messages: [{ role: 'user', content: 'Count with sequence tags.' }] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: o.model,
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'Count with sequence tags.' }],
+      }),
     }).catch(() => undefined)
     const target = res?.headers.get('x-switchyard-route')?.split(';')[0]?.split(' ')[1] ?? '-'
     served.push({ at, ok: res?.status === 200, target })

@@ -3,7 +3,7 @@
  * persistence, killed and restarted at will (fault tests), removed at the end. The binary is
  * `$REDIS_SERVER` or `redis-server` on the PATH (.ci/run installs it when missing).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -23,7 +23,10 @@ export interface TestRedis {
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ port, host: '127.0.0.1' })
-    const done = (ok: boolean) => { sock.destroy(); resolve(ok) }
+    const done = (ok: boolean) => {
+      sock.destroy()
+      resolve(ok)
+    }
     sock.setTimeout(500, () => done(false))
     sock.once('error', () => done(false))
     sock.once('connect', () => sock.write('PING\r\n'))
@@ -44,8 +47,21 @@ export async function startRedis(): Promise<TestRedis> {
   const bin = process.env.REDIS_SERVER ?? 'redis-server'
   let proc: ChildProcess | undefined
   const launch = async () => {
-    proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' })
-    proc.once('error', (e) => { throw new Error(`cannot run ${bin}: ${e.message} (install redis-server)`) })
+    proc = spawn(bin, [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+    ], { stdio: 'ignore' })
+    proc.once('error', (e) => {
+      throw new Error(`cannot run ${bin}: ${e.message} (install redis-server)`)
+    })
     await waitFor(port, true)
   }
   const kill = async () => {
@@ -62,11 +78,17 @@ export async function startRedis(): Promise<TestRedis> {
 }
 
 /** A `redis-server --sentinel` watching the primary on `primaryPort` as `name` (quorum 1). */
-export async function startSentinel(primaryPort: number, name: string): Promise<{ readonly port: number; stop(): Promise<void> }> {
+export async function startSentinel(
+  primaryPort: number,
+  name: string,
+): Promise<{ readonly port: number; stop(): Promise<void> }> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sentinel-'))
   const conf = join(dir, 'sentinel.conf')
-  writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nprotected-mode no\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${primaryPort} 1\n`)
+  writeFileSync(
+    conf,
+    `port ${port}\nbind 127.0.0.1\nprotected-mode no\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${primaryPort} 1\n`,
+  )
   const proc = spawn(process.env.REDIS_SERVER ?? 'redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
   await waitFor(port, true)
   return {

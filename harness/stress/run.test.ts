@@ -9,15 +9,41 @@ describe('runStreams against the mock over HTTP (127.0.0.1)', () => {
     const server = await startMockServer({ port: 0 })
     try {
       for (const clientFormat of ['anthropic', 'openai'] as const) {
-        const good = await runStreams({ url: server.url, clientFormat, streams: 8, chunks: 6, tokensPerChunk: 2, model: 'm:chunks=6:tokens=2:delay=1', timeoutMs: 10_000 })
+        const good = await runStreams({
+          url: server.url,
+          clientFormat,
+          streams: 8,
+          chunks: 6,
+          tokensPerChunk: 2,
+          model: 'm:chunks=6:tokens=2:delay=1',
+          timeoutMs: 10_000,
+        })
         assert.deepEqual([good.completed, good.failed], [8, 0])
-        assert.ok(good.ttfbMs.p50 >= 0 && good.ttftMs.p50 >= good.ttfbMs.p50 - 1e-9 && good.totalMs.p99 >= good.ttftMs.p99)
+        assert.ok(
+          good.ttfbMs.p50 >= 0 && good.ttftMs.p50 >= good.ttfbMs.p50 - 1e-9 && good.totalMs.p99 >= good.ttftMs.p99,
+        )
         assert.equal(Math.round(good.tokensPerSec / good.chunksPerSec), 2)
-        const cut = await runStreams({ url: server.url, clientFormat, streams: 3, chunks: 6, tokensPerChunk: 1, model: 'm:chunks=6:cut=4', timeoutMs: 10_000 })
+        const cut = await runStreams({
+          url: server.url,
+          clientFormat,
+          streams: 3,
+          chunks: 6,
+          tokensPerChunk: 1,
+          model: 'm:chunks=6:cut=4',
+          timeoutMs: 10_000,
+        })
         assert.deepEqual([cut.completed, cut.failed], [0, 3])
         assert.match(cut.sampleErrors.join(), /terminal event/)
       }
-      const status = await runStreams({ url: server.url, clientFormat: 'anthropic', streams: 2, chunks: 3, tokensPerChunk: 1, model: 'm:status=529', timeoutMs: 10_000 })
+      const status = await runStreams({
+        url: server.url,
+        clientFormat: 'anthropic',
+        streams: 2,
+        chunks: 3,
+        tokensPerChunk: 1,
+        model: 'm:status=529',
+        timeoutMs: 10_000,
+      })
       assert.equal(status.failed, 2)
       assert.match(status.sampleErrors.join(), /HTTP 529/)
     } finally {
@@ -30,15 +56,22 @@ describe('request bodies and proxy config', () => {
   it('pads the prompt to the requested size and asks OpenAI streams for usage', () => {
     const big = requestBody('anthropic', 'm', false, 64 * 1024)
     assert.ok(big.length >= 64 * 1024 && big.length < 64 * 1024 + 300)
-    assert.deepEqual((JSON.parse(requestBody('openai', 'm', true)) as { stream_options: unknown }).stream_options, { include_usage: true })
+    assert.deepEqual((JSON.parse(requestBody('openai', 'm', true)) as { stream_options: unknown }).stream_options, {
+      include_usage: true,
+    })
   })
 
   it('writes a CCR config whose provider URL selects the upstream format and whose default is the first model', () => {
-    const cfg = ccrConfig('http://127.0.0.1:9', 'anthropic', ['a:chunks=1', 'b'], 4000) as { Providers: { api_base_url: string; transformer?: unknown }[]; Router: { default: string } }
+    const cfg = ccrConfig('http://127.0.0.1:9', 'anthropic', ['a:chunks=1', 'b'], 4000) as {
+      Providers: { api_base_url: string; transformer?: unknown }[]
+      Router: { default: string }
+    }
     assert.equal(cfg.Providers[0]?.api_base_url, 'http://127.0.0.1:9/v1/messages')
     assert.deepEqual(cfg.Providers[0]?.transformer, { use: ['Anthropic'] })
     assert.equal(cfg.Router.default, viaProxy('a:chunks=1'))
-    const o = ccrConfig('http://127.0.0.1:9', 'openai', ['x'], 4000) as { Providers: { api_base_url: string; transformer?: unknown }[] }
+    const o = ccrConfig('http://127.0.0.1:9', 'openai', ['x'], 4000) as {
+      Providers: { api_base_url: string; transformer?: unknown }[]
+    }
     assert.equal(o.Providers[0]?.api_base_url, 'http://127.0.0.1:9/v1/chat/completions')
     assert.equal(o.Providers[0]?.transformer, undefined)
   })

@@ -48,18 +48,31 @@ export interface StreamRunReport {
   readonly sampleErrors: readonly string[]
 }
 
-export const PATHS: Readonly<Record<Exclude<ClientFormat, 'gemini'>, string>> = { anthropic: '/v1/messages', openai: '/v1/chat/completions', responses: '/v1/responses' }
+export const PATHS: Readonly<Record<Exclude<ClientFormat, 'gemini'>, string>> = {
+  anthropic: '/v1/messages',
+  openai: '/v1/chat/completions',
+  responses: '/v1/responses',
+}
 
 /** Where a client of `format` sends a request for `model` (Gemini names the model and the streaming mode in the path). */
 export function pathOf(format: ClientFormat, model: string, stream: boolean): string {
-  if (format === 'gemini') return `/v1beta/models/${encodeURIComponent(model)}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`
+  if (format === 'gemini') {
+    return `/v1beta/models/${encodeURIComponent(model)}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`
+  }
   return PATHS[format]
 }
 
 /** The request body a client of `format` sends; `padBytes` grows the prompt (64 KB body test). */
 export function requestBody(format: ClientFormat, model: string, stream: boolean, padBytes = 0): string {
-  const content = `Count with sequence tags.${padBytes > 0 ? ' ' + 'lorem ipsum '.repeat(Math.ceil(padBytes / 12)).slice(0, padBytes) : ''}`
-  if (format === 'gemini') return JSON.stringify({ contents: [{ role: 'user', parts: [{ text: content }] }], generationConfig: { maxOutputTokens: 1024 } })
+  const content = `Count with sequence tags.${
+    padBytes > 0 ? ' ' + 'lorem ipsum '.repeat(Math.ceil(padBytes / 12)).slice(0, padBytes) : ''
+  }`
+  if (format === 'gemini') {
+    return JSON.stringify({
+      contents: [{ role: 'user', parts: [{ text: content }] }],
+      generationConfig: { maxOutputTokens: 1024 },
+    })
+  }
   if (format === 'responses') return JSON.stringify({ model, max_output_tokens: 1024, stream, input: content })
   const body: Record<string, unknown> = { model, max_tokens: 1024, stream, messages: [{ role: 'user', content }] }
   if (format === 'openai' && stream) body.stream_options = { include_usage: true }
@@ -67,15 +80,26 @@ export function requestBody(format: ClientFormat, model: string, stream: boolean
 }
 
 async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
-  const checker = new StreamChecker(o.clientFormat, o.chunks, o.skipUsage === true ? undefined : o.chunks * o.tokensPerChunk)
+  const checker = new StreamChecker(
+    o.clientFormat,
+    o.chunks,
+    o.skipUsage === true ? undefined : o.chunks * o.tokensPerChunk,
+  )
   const t0 = performance.now()
   let ttfb = Number.NaN
   let ttft = Number.NaN
   let failure: string | undefined
   try {
     const res = await fetch(o.url + pathOf(o.clientFormat, o.model, true), {
-      method: 'POST', body: requestBody(o.clientFormat, o.model, true), signal: AbortSignal.timeout(o.timeoutMs),
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness', authorization: 'Bearer harness' },
+      method: 'POST',
+      body: requestBody(o.clientFormat, o.model, true),
+      signal: AbortSignal.timeout(o.timeoutMs),
+      headers: {
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'x-api-key': 'harness',
+        authorization: 'Bearer harness',
+      },
     })
     if (res.status !== 200 || res.body === null) failure = `HTTP ${res.status}: ${(await res.text()).slice(0, 160)}`
     else {
@@ -92,7 +116,15 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
     failure = `${(e as Error).name}: ${(e as Error).message}`
   }
   const r = checker.end(failure)
-  return { ok: r.ok, ttfbMs: ttfb, ttftMs: ttft, totalMs: performance.now() - t0, errors: r.errors, chunks: r.chunks, outputTokens: r.outputTokens ?? 0 }
+  return {
+    ok: r.ok,
+    ttfbMs: ttfb,
+    ttftMs: ttft,
+    totalMs: performance.now() - t0,
+    errors: r.errors,
+    chunks: r.chunks,
+    outputTokens: r.outputTokens ?? 0,
+  }
 }
 
 /** Summarise outcomes into the figures the table prints. */
@@ -101,11 +133,16 @@ export function reportOf(outcomes: readonly StreamOutcome[], wallMs: number): St
   const errors = [...new Set(outcomes.flatMap((x) => x.errors))].slice(0, 5)
   const secs = wallMs / 1000
   return {
-    streams: outcomes.length, completed: ok.length, failed: outcomes.length - ok.length,
-    ttfbMs: summarise(ok.map((x) => x.ttfbMs)), ttftMs: summarise(ok.map((x) => x.ttftMs)), totalMs: summarise(ok.map((x) => x.totalMs)),
+    streams: outcomes.length,
+    completed: ok.length,
+    failed: outcomes.length - ok.length,
+    ttfbMs: summarise(ok.map((x) => x.ttfbMs)),
+    ttftMs: summarise(ok.map((x) => x.ttftMs)),
+    totalMs: summarise(ok.map((x) => x.totalMs)),
     chunksPerSec: outcomes.reduce((s, x) => s + x.chunks, 0) / secs,
     tokensPerSec: outcomes.reduce((s, x) => s + x.outputTokens, 0) / secs,
-    wallMs, sampleErrors: errors,
+    wallMs,
+    sampleErrors: errors,
   }
 }
 

@@ -23,13 +23,23 @@ export function startMockProcess(port = 0, timeoutMs = 15_000): Promise<Child> {
 export const viaProxy = (model: string): string => `mock,${model}`
 
 /** The mock's endpoint for each upstream format (Gemini: the model is appended to the URL). */
-const UPSTREAM_PATHS: Readonly<Record<ClientFormat, string>> = { anthropic: '/v1/messages', openai: '/v1/chat/completions', responses: '/v1/responses', gemini: '/v1beta/models/' }
+const UPSTREAM_PATHS: Readonly<Record<ClientFormat, string>> = {
+  anthropic: '/v1/messages',
+  openai: '/v1/chat/completions',
+  responses: '/v1/responses',
+  gemini: '/v1beta/models/',
+}
 
 /**
  * A CCR config.json with one provider `mock` serving `models` in the given upstream format;
  * the Router default is the first model, clients pick others explicitly (`mock,<model>`).
  */
-export function ccrConfig(mockUrl: string, upstream: ClientFormat, models: readonly string[], port: number): Record<string, unknown> {
+export function ccrConfig(
+  mockUrl: string,
+  upstream: ClientFormat,
+  models: readonly string[],
+  port: number,
+): Record<string, unknown> {
   const provider: Record<string, unknown> = {
     name: 'mock',
     api_base_url: `${mockUrl}${UPSTREAM_PATHS[upstream]}`,
@@ -39,7 +49,13 @@ export function ccrConfig(mockUrl: string, upstream: ClientFormat, models: reado
   // CCR 1.x/2.0 needs the transformer to speak Anthropic upstream; Switchyard also reads the URL.
   if (upstream === 'anthropic') provider.transformer = { use: ['Anthropic'] }
   if (upstream === 'gemini') provider.transformer = { use: ['gemini'] }
-  return { HOST: '127.0.0.1', PORT: port, LOG: false, Providers: [provider], Router: { default: viaProxy(models[0] ?? 'mock-model') } }
+  return {
+    HOST: '127.0.0.1',
+    PORT: port,
+    LOG: false,
+    Providers: [provider],
+    Router: { default: viaProxy(models[0] ?? 'mock-model') },
+  }
 }
 
 export interface ProxyProcess extends Child {
@@ -50,17 +66,40 @@ export interface ProxyProcess extends Child {
  * Start Switchyard (`bun src/cli.ts start`) on a free port we pick by binding port 0 first,
  * with an in-memory store and room for `maxStreams` concurrent streams.
  */
-export async function startSwitchyard(mockUrl: string, upstream: ClientFormat, models: readonly string[], maxStreams: number, extra: Record<string, unknown> = {}): Promise<ProxyProcess> {
+export async function startSwitchyard(
+  mockUrl: string,
+  upstream: ClientFormat,
+  models: readonly string[],
+  maxStreams: number,
+  extra: Record<string, unknown> = {},
+): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-harness-'))
   const port = await freePort()
   const configPath = join(dir, 'config.json')
   writeFileSync(configPath, JSON.stringify({ ...ccrConfig(mockUrl, upstream, models, port), ...extra }, null, 2))
   const child = await spawnServer(RUNTIME, [
-    join(ROOT, 'src/cli.ts'), 'start', '--config', configPath, '--port', String(port), '--host', '127.0.0.1',
-    '--data-dir', ':memory:', '--max-streams', String(maxStreams),
-  ], 30_000).catch((e: unknown) => { rmSync(dir, { recursive: true, force: true }); throw e })
+    join(ROOT, 'src/cli.ts'),
+    'start',
+    '--config',
+    configPath,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    ':memory:',
+    '--max-streams',
+    String(maxStreams),
+  ], 30_000).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  })
   return {
-    ...child, configPath,
-    stop: async () => { await child.stop(); rmSync(dir, { recursive: true, force: true }) },
+    ...child,
+    configPath,
+    stop: async () => {
+      await child.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
   }
 }

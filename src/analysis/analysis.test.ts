@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { armAt, sessionPoint } from './experiments.ts'
 import { addSample, clearlyWorse, meanInterval, NO_MOMENTS, wilson } from './intervals.ts'
-import { dominates, paretoFrontier, suggest, type Candidate } from './pareto.ts'
+import { type Candidate, dominates, paretoFrontier, suggest } from './pareto.ts'
 import { changePoints, hourOfWeek, hourOfWeekLabel, slopePerHour, slowHours } from './trends.ts'
 import { seededRandom } from '../lib/rng.ts'
 
@@ -43,34 +43,75 @@ describe('trends', () => {
 })
 
 describe('Pareto frontier', () => {
-  const c = (target: string, latencyMs: number, successRate: number, costPer1k?: number, tokensPerSec?: number): Candidate =>
-    ({ target, latencyMs, successRate, requests: 50, ...(costPer1k === undefined ? {} : { costPer1k }), ...(tokensPerSec === undefined ? {} : { tokensPerSec }) })
+  const c = (
+    target: string,
+    latencyMs: number,
+    successRate: number,
+    costPer1k?: number,
+    tokensPerSec?: number,
+  ): Candidate => ({
+    target,
+    latencyMs,
+    successRate,
+    requests: 50,
+    ...(costPer1k === undefined ? {} : { costPer1k }),
+    ...(tokensPerSec === undefined ? {} : { tokensPerSec }),
+  })
 
   it('property: no frontier member is dominated, and every other candidate is dominated by a member', () => {
-    const arb = fc.array(fc.record({ latencyMs: fc.integer({ min: 1, max: 5000 }), successRate: fc.double({ min: 0, max: 1, noNaN: true }), costPer1k: fc.double({ min: 0, max: 1, noNaN: true }), tokensPerSec: fc.integer({ min: 1, max: 200 }) }), { maxLength: 12 })
-    fc.assert(fc.property(arb, (rows) => {
-      const cs = rows.map((r, i) => ({ ...r, target: `p,m${i}`, requests: 10 }))
-      const f = paretoFrontier(cs)
-      return f.every((x) => !cs.some((o) => dominates(o, x))) && cs.filter((x) => !f.includes(x)).every((x) => f.some((m) => dominates(m, x)))
-    }), { seed: SEED })
+    const arb = fc.array(
+      fc.record({
+        latencyMs: fc.integer({ min: 1, max: 5000 }),
+        successRate: fc.double({ min: 0, max: 1, noNaN: true }),
+        costPer1k: fc.double({ min: 0, max: 1, noNaN: true }),
+        tokensPerSec: fc.integer({ min: 1, max: 200 }),
+      }),
+      { maxLength: 12 },
+    )
+    fc.assert(
+      fc.property(arb, (rows) => {
+        const cs = rows.map((r, i) => ({ ...r, target: `p,m${i}`, requests: 10 }))
+        const f = paretoFrontier(cs)
+        return f.every((x) => !cs.some((o) => dominates(o, x))) &&
+          cs.filter((x) => !f.includes(x)).every((x) => f.some((m) => dominates(m, x)))
+      }),
+      { seed: SEED },
+    )
   })
 
   it('suggests a faster, cheaper target with the same success rate, with its evidence in the text', () => {
-    const all = [c('deepseek,deepseek-reasoner', 1_000, 0.99, 0.4), c('anthropic,claude-opus', 2_100, 0.99, 1), c('x,slow', 5_000, 0.5, 2)]
-    const s = suggest(paretoFrontier(all), all, { scenario: 'think', current: 'anthropic,claude-opus', windowLabel: '7 days' })
+    const all = [
+      c('deepseek,deepseek-reasoner', 1_000, 0.99, 0.4),
+      c('anthropic,claude-opus', 2_100, 0.99, 1),
+      c('x,slow', 5_000, 0.5, 2),
+    ]
+    const s = suggest(paretoFrontier(all), all, {
+      scenario: 'think',
+      current: 'anthropic,claude-opus',
+      windowLabel: '7 days',
+    })
     assert.ok(s)
     assert.equal(s.suggested, 'deepseek,deepseek-reasoner')
-    assert.equal(s.text, 'think: deepseek,deepseek-reasoner is 2.1× faster at 40 % of the cost of anthropic,claude-opus over 7 days with the same success rate; consider making it the think target')
+    assert.equal(
+      s.text,
+      'think: deepseek,deepseek-reasoner is 2.1× faster at 40 % of the cost of anthropic,claude-opus over 7 days with the same success rate; consider making it the think target',
+    )
   })
 
   it('suggests nothing when the current target is on the frontier and no one beats it clearly', () => {
     const all = [c('a,fast-pricey', 500, 0.99, 2), c('b,slow-cheap', 900, 0.99, 1)]
-    assert.equal(suggest(paretoFrontier(all), all, { scenario: 'default', current: 'b,slow-cheap', windowLabel: '7 days' }), undefined)
+    assert.equal(
+      suggest(paretoFrontier(all), all, { scenario: 'default', current: 'b,slow-cheap', windowLabel: '7 days' }),
+      undefined,
+    )
   })
 
   it('never suggests a less reliable target', () => {
     const all = [c('a,flaky', 200, 0.7, 0.1), c('b,steady', 1_000, 0.99, 1)]
-    assert.equal(suggest(paretoFrontier(all), all, { scenario: 'default', current: 'b,steady', windowLabel: '7 days' }), undefined)
+    assert.equal(
+      suggest(paretoFrontier(all), all, { scenario: 'default', current: 'b,steady', windowLabel: '7 days' }),
+      undefined,
+    )
   })
 })
 
@@ -87,17 +128,26 @@ describe('intervals', () => {
   })
 
   it('property: the 95 % Wilson interval covers the true rate about 95 % of the time', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), (seed, p) => {
-      const r = seededRandom(seed)
-      let covered = 0
-      for (let t = 0; t < 400; t++) {
-        let k = 0
-        for (let i = 0; i < 100; i++) if (r() < p) k++
-        const w = wilson(k, 100)!
-        if (w.low <= p && p <= w.high) covered++
-      }
-      return covered / 400 >= 0.9
-    }), { seed: SEED, numRuns: 20 })
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+        (seed, p) => {
+          const r = seededRandom(seed)
+          let covered = 0
+          for (let t = 0; t < 400; t++) {
+            let k = 0
+            for (let i = 0; i < 100; i++) {
+              if (r() < p) k++
+            }
+            const w = wilson(k, 100)!
+            if (w.low <= p && p <= w.high) covered++
+          }
+          return covered / 400 >= 0.9
+        },
+      ),
+      { seed: SEED, numRuns: 20 },
+    )
   })
 
   it('clearly worse needs enough samples and non-overlapping intervals', () => {
@@ -113,10 +163,16 @@ describe('experiment arms', () => {
   const arms = [{ name: 'a', percent: 30 }, { name: 'b', percent: 70 }]
 
   it('property: a session always gets the same arm', () => {
-    fc.assert(fc.property(fc.string(), (sid) => armAt(arms, sessionPoint('exp', sid)) === armAt(arms, sessionPoint('exp', sid))), { seed: SEED })
+    fc.assert(
+      fc.property(
+        fc.string(),
+        (sid) => armAt(arms, sessionPoint('exp', sid)) === armAt(arms, sessionPoint('exp', sid)),
+      ),
+      { seed: SEED },
+    )
   })
 
-  it('sessions split by the arms\' percents', () => {
+  it("sessions split by the arms' percents", () => {
     let a = 0
     for (let i = 0; i < 10_000; i++) if (armAt(arms, sessionPoint('exp', `session-${i}`))!.name === 'a') a++
     assert.ok(a > 2_800 && a < 3_200, `${a} of 10 000 on arm a`)
@@ -124,11 +180,14 @@ describe('experiment arms', () => {
 
   it('property: stopping an arm moves only its own sessions', () => {
     const three = [{ name: 'a', percent: 40 }, { name: 'b', percent: 20 }, { name: 'c', percent: 40 }]
-    fc.assert(fc.property(fc.double({ min: 0, max: 99.999, noNaN: true }), (point) => {
-      const before = armAt(three, point)!.name
-      const after = armAt(three, point, new Set(['b']))!.name
-      return before === 'b' ? after !== 'b' : after === before
-    }), { seed: SEED })
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 99.999, noNaN: true }), (point) => {
+        const before = armAt(three, point)!.name
+        const after = armAt(three, point, new Set(['b']))!.name
+        return before === 'b' ? after !== 'b' : after === before
+      }),
+      { seed: SEED },
+    )
     assert.equal(armAt(three, 50, new Set(['a', 'b', 'c'])), undefined)
   })
 })

@@ -3,8 +3,16 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { seededRandom } from '../lib/rng.ts'
 import {
-  DEFAULT_RATIO, hysteresis, HYSTERESIS_IDLE, pageHinkley, PH_EMPTY, RATIO_EMPTY, ratioDetector, ratioView,
-  type Hysteresis, type RatioState,
+  DEFAULT_RATIO,
+  type Hysteresis,
+  hysteresis,
+  HYSTERESIS_IDLE,
+  pageHinkley,
+  PH_EMPTY,
+  RATIO_EMPTY,
+  ratioDetector,
+  type RatioState,
+  ratioView,
 } from './detectors.ts'
 
 /** Fixed seed in CI (fast-check prints the seed and path of any failure). */
@@ -45,15 +53,18 @@ describe('Page–Hinkley', () => {
   })
 
   it('property: residuals at or below delta never alarm', () => {
-    fc.assert(fc.property(fc.array(fc.double({ min: -5, max: 0.3, noNaN: true }), { maxLength: 200 }), (xs) => {
-      let s = PH_EMPTY
-      for (const x of xs) {
-        const step = pageHinkley(s, x, { delta: 0.3, lambda: 1 })
-        if (step.alarm) return false
-        s = step.state
-      }
-      return true
-    }), { seed: SEED })
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -5, max: 0.3, noNaN: true }), { maxLength: 200 }), (xs) => {
+        let s = PH_EMPTY
+        for (const x of xs) {
+          const step = pageHinkley(s, x, { delta: 0.3, lambda: 1 })
+          if (step.alarm) return false
+          s = step.state
+        }
+        return true
+      }),
+      { seed: SEED },
+    )
   })
 })
 
@@ -78,21 +89,24 @@ describe('hysteresis', () => {
   })
 
   it('property: events alternate fire, resolve, fire… whatever the conditions', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.boolean(), fc.nat(10_000))), fc.nat(20_000), (steps, minMs) => {
-      let h: Hysteresis = HYSTERESIS_IDLE
-      let now = 0
-      let last: string | undefined
-      for (const [fire, clear, dt] of steps) {
-        now += dt
-        const r = hysteresis(h, { fire, clear, now }, minMs)
-        h = r.state
-        if (r.event) {
-          if (r.event === last || (last === undefined && r.event === 'resolve')) return false
-          last = r.event
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.boolean(), fc.nat(10_000))), fc.nat(20_000), (steps, minMs) => {
+        let h: Hysteresis = HYSTERESIS_IDLE
+        let now = 0
+        let last: string | undefined
+        for (const [fire, clear, dt] of steps) {
+          now += dt
+          const r = hysteresis(h, { fire, clear, now }, minMs)
+          h = r.state
+          if (r.event) {
+            if (r.event === last || (last === undefined && r.event === 'resolve')) return false
+            last = r.event
+          }
         }
-      }
-      return true
-    }), { seed: SEED })
+        return true
+      }),
+      { seed: SEED },
+    )
   })
 })
 
@@ -110,23 +124,40 @@ describe('ratio detector (latency degradation)', () => {
   })
 
   it('property: on stationary noise no single run of 2 000 samples has more than one false alarm', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.double({ min: 0.01, max: 0.35, noNaN: true }), (seed, sigma) => falseAlarms(seed, sigma, 2_000) <= 1), { seed: SEED, numRuns: 30 })
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.double({ min: 0.01, max: 0.35, noNaN: true }),
+        (seed, sigma) => falseAlarms(seed, sigma, 2_000) <= 1,
+      ),
+      { seed: SEED, numRuns: 30 },
+    )
   })
 
   it('property: after a ×3 step the detector fires within 15 samples and stays firing', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.double({ min: 0.01, max: 0.35, noNaN: true }), fc.integer({ min: 21, max: 400 }), (seed, sigma, stepAt) => {
-      const r = seededRandom(seed)
-      let s: RatioState = RATIO_EMPTY
-      for (let i = 0; i < stepAt; i++) s = ratioDetector(s, noisy(r, 800, sigma), DEFAULT_RATIO)
-      let firedAt = -1
-      for (let i = 1; i <= 40; i++) {
-        s = ratioDetector(s, noisy(r, 2_400, sigma), DEFAULT_RATIO)
-        const v = ratioView(s, DEFAULT_RATIO)
-        if (firedAt < 0 && v.degraded) firedAt = i
-        if (i === 40 && firedAt > 0) return firedAt <= 15 && !v.recovered && Math.abs(Math.log(v.ratio / 3)) < 0.5
-      }
-      return false
-    }), { seed: SEED, numRuns: 60 })
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.double({ min: 0.01, max: 0.35, noNaN: true }),
+        fc.integer({ min: 21, max: 400 }),
+        (seed, sigma, stepAt) => {
+          const r = seededRandom(seed)
+          let s: RatioState = RATIO_EMPTY
+          for (let i = 0; i < stepAt; i++) s = ratioDetector(s, noisy(r, 800, sigma), DEFAULT_RATIO)
+          let firedAt = -1
+          for (let i = 1; i <= 40; i++) {
+            s = ratioDetector(s, noisy(r, 2_400, sigma), DEFAULT_RATIO)
+            const v = ratioView(s, DEFAULT_RATIO)
+            if (firedAt < 0 && v.degraded) firedAt = i
+            if (i === 40 && firedAt > 0) {
+              return firedAt <= 15 && !v.recovered && Math.abs(Math.log(v.ratio / 3)) < 0.5
+            }
+          }
+          return false
+        },
+      ),
+      { seed: SEED, numRuns: 60 },
+    )
   })
 
   it('recovers once the level is back, and the baseline did not learn the degradation', () => {
@@ -135,7 +166,10 @@ describe('ratio detector (latency degradation)', () => {
     for (let i = 0; i < 100; i++) s = ratioDetector(s, noisy(r, 800, 0.1), DEFAULT_RATIO)
     for (let i = 0; i < 200; i++) s = ratioDetector(s, noisy(r, 2_400, 0.1), DEFAULT_RATIO)
     assert.ok(ratioView(s, DEFAULT_RATIO).degraded)
-    assert.ok(Math.abs(ratioView(s, DEFAULT_RATIO).baseline - 800) < 100, `baseline ${ratioView(s, DEFAULT_RATIO).baseline}`)
+    assert.ok(
+      Math.abs(ratioView(s, DEFAULT_RATIO).baseline - 800) < 100,
+      `baseline ${ratioView(s, DEFAULT_RATIO).baseline}`,
+    )
     for (let i = 0; i < 20; i++) s = ratioDetector(s, noisy(r, 800, 0.1), DEFAULT_RATIO)
     const v = ratioView(s, DEFAULT_RATIO)
     assert.ok(v.recovered && !v.degraded)
@@ -149,7 +183,10 @@ describe('ratio detector (latency degradation)', () => {
       s = ratioDetector(s, noisy(r, 1_280, 0.1), DEFAULT_RATIO)
       assert.ok(!ratioView(s, DEFAULT_RATIO).degraded)
     }
-    assert.ok(Math.abs(ratioView(s, DEFAULT_RATIO).baseline - 1_280) < 130, `baseline ${ratioView(s, DEFAULT_RATIO).baseline}`)
+    assert.ok(
+      Math.abs(ratioView(s, DEFAULT_RATIO).baseline - 1_280) < 130,
+      `baseline ${ratioView(s, DEFAULT_RATIO).baseline}`,
+    )
     // Measured against the new baseline, a ×3 step still fires.
     for (let i = 0; i < 15; i++) s = ratioDetector(s, noisy(r, 3_840, 0.1), DEFAULT_RATIO)
     assert.ok(ratioView(s, DEFAULT_RATIO).degraded)

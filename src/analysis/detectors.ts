@@ -51,7 +51,11 @@ export type HysteresisEvent = 'fire' | 'resolve' | undefined
  * Steps the hysteresis with the two conditions seen at `now`: `fire` (the alert condition) and
  * `clear` (the resolve condition, stricter than "not fire" so values near the edge do not flap).
  */
-export function hysteresis(s: Hysteresis, cond: { fire: boolean; clear: boolean; now: number }, minDurationMs: number): { state: Hysteresis; event: HysteresisEvent } {
+export function hysteresis(
+  s: Hysteresis,
+  cond: { fire: boolean; clear: boolean; now: number },
+  minDurationMs: number,
+): { state: Hysteresis; event: HysteresisEvent } {
   const want = s.firing ? cond.clear : cond.fire
   if (!want) return { state: { firing: s.firing }, event: undefined }
   const since = s.since ?? cond.now

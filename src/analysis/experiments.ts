@@ -27,7 +27,11 @@ export function sessionPoint(experimentId: string, sessionId: string): number {
 }
 
 /** The arm owning `point` in [0, 100) among the arms not in `stopped`; undefined when all are stopped. */
-export function armAt<A extends Arm>(arms: readonly A[], point: number, stopped: ReadonlySet<string> = new Set()): A | undefined {
+export function armAt<A extends Arm>(
+  arms: readonly A[],
+  point: number,
+  stopped: ReadonlySet<string> = new Set(),
+): A | undefined {
   const live = arms.filter((a) => !stopped.has(a.name) && a.percent > 0)
   const total = live.reduce((s, a) => s + a.percent, 0)
   if (total <= 0) return undefined

@@ -49,7 +49,11 @@ export function wilson(k: number, n: number): Interval | undefined {
  * `a` is clearly worse than `b` when both have at least `minSamples` and a's interval lies
  * wholly on the bad side of b's (`higherIsWorse`: a.low > b.high).
  */
-export function clearlyWorse(a: Interval | undefined, b: Interval | undefined, opts: { higherIsWorse: boolean; minSamples: number }): boolean {
+export function clearlyWorse(
+  a: Interval | undefined,
+  b: Interval | undefined,
+  opts: { higherIsWorse: boolean; minSamples: number },
+): boolean {
   if (!a || !b || a.n < opts.minSamples || b.n < opts.minSamples) return false
   return opts.higherIsWorse ? a.low > b.high : a.high < b.low
 }

@@ -70,24 +70,46 @@ const pct = (x: number) => `${Math.round(x * 100)} %`
  * A suggestion to replace the scenario's current target by a frontier target that is not worse
  * on success rate and is either clearly faster at no more cost, or cheaper at no less speed.
  */
-export function suggest(frontier: readonly Candidate[], all: readonly Candidate[], o: SuggestOptions): Suggestion | undefined {
+export function suggest(
+  frontier: readonly Candidate[],
+  all: readonly Candidate[],
+  o: SuggestOptions,
+): Suggestion | undefined {
   const cur = all.find((c) => c.target === o.current)
   if (!cur) return undefined
   const tol = o.successTolerance ?? 0.01
   const minSpeedup = o.minSpeedup ?? 1.5
   const options = frontier
-    .filter((c) => c.target !== cur.target && c.requests >= (o.minRequests ?? 20) && c.successRate >= cur.successRate - tol)
-    .map((c) => ({ c, speedup: cur.latencyMs / Math.max(1e-9, c.latencyMs), costRatio: c.costPer1k !== undefined && cur.costPer1k ? c.costPer1k / cur.costPer1k : undefined }))
-    .filter((x) => (x.speedup >= minSpeedup && (x.costRatio === undefined || x.costRatio <= 1)) || (x.costRatio !== undefined && x.costRatio <= 0.7 && x.speedup >= 1))
+    .filter((c) =>
+      c.target !== cur.target && c.requests >= (o.minRequests ?? 20) && c.successRate >= cur.successRate - tol
+    )
+    .map((c) => ({
+      c,
+      speedup: cur.latencyMs / Math.max(1e-9, c.latencyMs),
+      costRatio: c.costPer1k !== undefined && cur.costPer1k ? c.costPer1k / cur.costPer1k : undefined,
+    }))
+    .filter((x) =>
+      (x.speedup >= minSpeedup && (x.costRatio === undefined || x.costRatio <= 1)) ||
+      (x.costRatio !== undefined && x.costRatio <= 0.7 && x.speedup >= 1)
+    )
     .sort((a, b) => b.speedup / (b.costRatio ?? 1) - a.speedup / (a.costRatio ?? 1))
   const best = options[0]
   if (!best) return undefined
   const delta = best.c.successRate - cur.successRate
-  const same = Math.abs(delta) <= tol ? 'the same success rate' : `a success rate ${delta > 0 ? 'higher' : 'lower'} by ${Math.abs(Math.round(delta * 1000) / 10)} points`
+  const same = Math.abs(delta) <= tol
+    ? 'the same success rate'
+    : `a success rate ${delta > 0 ? 'higher' : 'lower'} by ${Math.abs(Math.round(delta * 1000) / 10)} points`
   const cost = best.costRatio === undefined ? 'at an unknown cost' : `at ${pct(best.costRatio)} of the cost`
-  const text = `${o.scenario}: ${best.c.target} is ${best.speedup.toFixed(1)}× faster ${cost} of ${cur.target} over ${o.windowLabel} with ${same}; consider making it the ${o.scenario} target`
+  const text = `${o.scenario}: ${best.c.target} is ${
+    best.speedup.toFixed(1)
+  }× faster ${cost} of ${cur.target} over ${o.windowLabel} with ${same}; consider making it the ${o.scenario} target`
   return {
-    scenario: o.scenario, current: cur.target, suggested: best.c.target, speedup: best.speedup,
-    ...(best.costRatio === undefined ? {} : { costRatio: best.costRatio }), successDelta: delta, text,
+    scenario: o.scenario,
+    current: cur.target,
+    suggested: best.c.target,
+    speedup: best.speedup,
+    ...(best.costRatio === undefined ? {} : { costRatio: best.costRatio }),
+    successDelta: delta,
+    text,
   }
 }

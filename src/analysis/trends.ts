@@ -3,7 +3,7 @@
  * (two-sided Page–Hinkley on the residuals against an EWMA of the series, restarted after each
  * change) and the hour-of-week index (0 = Monday 00:00 UTC … 167 = Sunday 23:00 UTC).
  */
-import { pageHinkley, PH_EMPTY, type PageHinkley } from './detectors.ts'
+import { type PageHinkley, pageHinkley, PH_EMPTY } from './detectors.ts'
 
 export interface Point {
   readonly t: number
@@ -18,7 +18,10 @@ export function slopePerHour(points: readonly Point[]): number | undefined {
   if (n < 2) return undefined
   let st = 0
   let sv = 0
-  for (const p of points) { st += p.t; sv += p.v }
+  for (const p of points) {
+    st += p.t
+    sv += p.v
+  }
   const mt = st / n
   const mv = sv / n
   let num = 0
@@ -56,7 +59,10 @@ export function changePoints(points: readonly Point[], p: ChangeParams = DEFAULT
   for (let i = 0; i < points.length; i++) {
     const v = points[i]!.v
     if (!Number.isFinite(v)) continue
-    if (level === undefined || level === 0) { level = v; continue }
+    if (level === undefined || level === 0) {
+      level = v
+      continue
+    }
     const r = (v - level) / Math.abs(level)
     const u = pageHinkley(up, r, p)
     const d = pageHinkley(down, -r, p)

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { GET_SCRIPT, redisCacheStore, SET_SCRIPT, type CacheScript } from './redis-store.ts'
+import { type CacheScript, GET_SCRIPT, redisCacheStore, SET_SCRIPT } from './redis-store.ts'
 import type { CacheEntry } from './store.ts'
 
 /** Redis as far as the two scripts go: GET, and SET with PX on a clock the test moves. */
@@ -8,7 +8,8 @@ function fakeRedis() {
   const data = new Map<string, { value: string; expiresAt: number }>()
   const link = { now: 0, up: true, calls: 0 }
   return {
-    link, data,
+    link,
+    data,
     usable: () => link.up,
     run: async (s: CacheScript, keys: readonly string[], args: readonly (string | number)[]) => {
       link.calls++
@@ -25,7 +26,13 @@ function fakeRedis() {
   }
 }
 
-const entry: CacheEntry = { format: 'openai', body: { id: 'c', choices: [] }, target: 'a,x', storedAt: 0, usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheCreationTokens: 0 } }
+const entry: CacheEntry = {
+  format: 'openai',
+  body: { id: 'c', choices: [] },
+  target: 'a,x',
+  storedAt: 0,
+  usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheCreationTokens: 0 },
+}
 
 describe('redisCacheStore', () => {
   it('round-trips an entry under the fleet prefix, with Redis doing the expiry', async () => {
@@ -45,7 +52,10 @@ describe('redisCacheStore', () => {
     await s.set('abc', entry, 1000, 0)
     assert.equal(await s.get('abc', 0), undefined)
     assert.equal(r.link.calls, 0, 'an unusable link is not even tried')
-    const failing = redisCacheStore({ usable: () => true, run: () => Promise.reject(new Error('boom')) }, { prefix: '', maxBytes: 1e6 })
+    const failing = redisCacheStore({ usable: () => true, run: () => Promise.reject(new Error('boom')) }, {
+      prefix: '',
+      maxBytes: 1e6,
+    })
     await failing.set('k', entry, 1000, 0)
     assert.equal(await failing.get('k', 0), undefined)
   })

@@ -44,7 +44,11 @@ export interface MemoryStoreLimits {
   readonly maxBytes: number
 }
 
-interface Slot { readonly entry: CacheEntry; readonly bytes: number; readonly expiresAt: number }
+interface Slot {
+  readonly entry: CacheEntry
+  readonly bytes: number
+  readonly expiresAt: number
+}
 
 /** Approximate size of an entry: its JSON length (UTF-16 code units, close enough for a bound). */
 export const entryBytes = (e: CacheEntry): number => JSON.stringify(e.body).length + e.target.length + 128
@@ -58,8 +62,12 @@ export class MemoryCacheStore implements CacheStore {
     this.#limits = limits
   }
 
-  get size(): number { return this.#slots.size }
-  get bytes(): number { return this.#bytes }
+  get size(): number {
+    return this.#slots.size
+  }
+  get bytes(): number {
+    return this.#bytes
+  }
 
   get(key: string, now: number): Promise<CacheEntry | undefined> {
     const s = this.#slots.get(key)
@@ -77,7 +85,10 @@ export class MemoryCacheStore implements CacheStore {
   set(key: string, entry: CacheEntry, ttlMs: number, now: number): Promise<void> {
     const bytes = entryBytes(entry)
     const old = this.#slots.get(key)
-    if (old) { this.#slots.delete(key); this.#bytes -= old.bytes }
+    if (old) {
+      this.#slots.delete(key)
+      this.#bytes -= old.bytes
+    }
     // An answer larger than the whole budget is not kept (it would evict everything).
     if (bytes > this.#limits.maxBytes || ttlMs <= 0) return Promise.resolve()
     this.#slots.set(key, { entry, bytes, expiresAt: now + ttlMs })

@@ -20,15 +20,28 @@ const NON_INTERACTIVE_ENV = { CI: 'true', FORCE_COLOR: '0', NODE_NO_READLINE: '1
 
 export async function runCode(opts: CliOptions, env: Env): Promise<number> {
   const { settings, raw, errors } = await clientSettings(opts, env)
-  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  if (!settings) {
+    for (const e of errors) console.error(e)
+    return 2
+  }
   const file = (raw ?? {}) as { CLAUDE_PATH?: unknown; NON_INTERACTIVE_MODE?: unknown }
   const dataDir = dataDirOf(opts, env)
   const baseUrl = localBaseUrl(settings.host, settings.port)
 
   if (!(await answers(baseUrl))) {
     console.error(`switchyard: starting the service on ${baseUrl} …`)
-    const started = await startInBackground({ opts, env, host: settings.host, port: settings.port, dataDir, timeoutMs: START_TIMEOUT_MS })
-    if (!started.ok) { console.error(`switchyard code: ${started.message}`); return 1 }
+    const started = await startInBackground({
+      opts,
+      env,
+      host: settings.host,
+      port: settings.port,
+      dataDir,
+      timeoutMs: START_TIMEOUT_MS,
+    })
+    if (!started.ok) {
+      console.error(`switchyard code: ${started.message}`)
+      return 1
+    }
     if (started.pid !== undefined) markOwned(dataDir, started.pid)
   }
 
@@ -56,7 +69,12 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
 }
 
 /** Runs Claude Code to completion and resolves to its exit code (1 with a clear message when it cannot start). */
-function runClaude(cmd: string, args: readonly string[], env: Record<string, string>, nonInteractive: boolean): Promise<number> {
+function runClaude(
+  cmd: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  nonInteractive: boolean,
+): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(cmd, [...args], { stdio: [nonInteractive ? 'ignore' : 'inherit', 'inherit', 'inherit'], env })
     // Ctrl-C reaches Claude Code too (same process group): it decides; this process stays to clean up.
@@ -65,13 +83,21 @@ function runClaude(cmd: string, args: readonly string[], env: Record<string, str
       runtime.onSignal('SIGTERM', () => child.kill('SIGTERM')),
       runtime.onSignal('SIGHUP', () => child.kill('SIGHUP')),
     ]
-    const done = (code: number) => { for (const off of offs) off(); resolve(code) }
+    const done = (code: number) => {
+      for (const off of offs) off()
+      resolve(code)
+    }
     child.on('error', (e: NodeJS.ErrnoException) => {
-      console.error(e.code === 'ENOENT'
-        ? `switchyard code: Claude Code not found (tried "${cmd}"): install it (npm install -g @anthropic-ai/claude-code) or set CLAUDE_PATH`
-        : `switchyard code: cannot run ${cmd}: ${e.message}`)
+      console.error(
+        e.code === 'ENOENT'
+          ? `switchyard code: Claude Code not found (tried "${cmd}"): install it (npm install -g @anthropic-ai/claude-code) or set CLAUDE_PATH`
+          : `switchyard code: cannot run ${cmd}: ${e.message}`,
+      )
       done(1)
     })
-    child.on('exit', (c, signal) => done(c ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 0)))
+    child.on(
+      'exit',
+      (c, signal) => done(c ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1) : 0)),
+    )
   })
 }

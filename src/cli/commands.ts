@@ -19,7 +19,10 @@ async function runValidate(opts: CliOptions, env: Env): Promise<number> {
     for (const e of r.errors) console.error(`  ${e.startsWith(`${r.path}: `) ? e.slice(r.path.length + 2) : e}`)
     return 2
   }
-  if (!r.config) { console.error(`${r.path}: no such file`); return 2 }
+  if (!r.config) {
+    console.error(`${r.path}: no such file`)
+    return 2
+  }
   for (const w of r.warnings) console.error(`  warning: ${w}`)
   console.log(`${r.path}: valid (${r.config.providers.length} providers, default ${r.config.router.default})`)
   return 0

@@ -42,24 +42,42 @@ export function envLines(o: ClaudeEnvOptions & { apiKeyRef?: string }): string[]
   return Object.entries(claudeEnv(o)).map(([k, v]) => {
     if (v === undefined) return `unset ${k}`
     // A `$VAR` reference in the file stays a reference, so the key is resolved by the user's shell.
-    if (k === 'ANTHROPIC_AUTH_TOKEN' && o.apiKeyRef) return `export ${k}="${o.apiKeyRef.replace(/[^$A-Za-z0-9_{}]/g, '')}"`
+    if (k === 'ANTHROPIC_AUTH_TOKEN' && o.apiKeyRef) {
+      return `export ${k}="${o.apiKeyRef.replace(/[^$A-Za-z0-9_{}]/g, '')}"`
+    }
     return `export ${k}=${v === '1' ? v : q(v)}`
   })
 }
 
 /** Host, port, key and timeout a client of this config uses (CLI flags win over the file). */
-export async function clientSettings(opts: CliOptions, env: Env): Promise<{ settings?: ClaudeEnvOptions & { apiKeyRef?: string }; raw?: unknown; errors: string[] }> {
+export async function clientSettings(
+  opts: CliOptions,
+  env: Env,
+): Promise<{ settings?: ClaudeEnvOptions & { apiKeyRef?: string }; raw?: unknown; errors: string[] }> {
   const r = await readConfig(opts, env)
   if (r.errors.length) return { errors: r.errors }
   const c = r.config
   const rawKey = (r.raw as { APIKEY?: unknown } | undefined)?.APIKEY
   const apiKeyRef = typeof rawKey === 'string' && /^\$(\{[^}]+\}|[A-Z_][A-Z0-9_]*)$/.test(rawKey) ? rawKey : undefined
-  return { settings: { host: opts.host ?? c?.host ?? '127.0.0.1', port: opts.port ?? c?.port ?? 3456, apiKey: c?.apiKey, apiKeyRef, apiTimeoutMs: c?.apiTimeoutMs ?? 600_000 }, raw: r.raw, errors: [] }
+  return {
+    settings: {
+      host: opts.host ?? c?.host ?? '127.0.0.1',
+      port: opts.port ?? c?.port ?? 3456,
+      apiKey: c?.apiKey,
+      apiKeyRef,
+      apiTimeoutMs: c?.apiTimeoutMs ?? 600_000,
+    },
+    raw: r.raw,
+    errors: [],
+  }
 }
 
 export async function runEnv(opts: CliOptions, env: Env): Promise<number> {
   const { settings, errors } = await clientSettings(opts, env)
-  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  if (!settings) {
+    for (const e of errors) console.error(e)
+    return 2
+  }
   console.log(envLines(settings).join('\n'))
   return 0
 }

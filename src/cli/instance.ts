@@ -42,11 +42,25 @@ export interface Instance {
   close(): Promise<void>
 }
 
-export async function buildInstance(config: Config, opts: ServedOptions, reload: () => Promise<string>): Promise<Instance> {
+export async function buildInstance(
+  config: Config,
+  opts: ServedOptions,
+  reload: () => Promise<string>,
+): Promise<Instance> {
   // Saving from the API validates exactly as start-up and reload do.
-  const validate = (text: string) => { const r = parseConfig(text, opts.env, { knownTransformer }); return r.ok ? [] : r.error }
+  const validate = (text: string) => {
+    const r = parseConfig(text, opts.env, { knownTransformer })
+    return r.ok ? [] : r.error
+  }
   const built = await createInstance(config, {
-    dataDir: opts.dataDir, log: opts.log, maxStreams: opts.maxStreams, rawConfig: opts.rawConfig, reload, configPath: opts.configPath, env: opts.env, cwd: process.cwd(),
+    dataDir: opts.dataDir,
+    log: opts.log,
+    maxStreams: opts.maxStreams,
+    rawConfig: opts.rawConfig,
+    reload,
+    configPath: opts.configPath,
+    env: opts.env,
+    cwd: process.cwd(),
     ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
     ...(opts.live ? { live: opts.live } : {}),
   })
@@ -57,7 +71,15 @@ export async function buildInstance(config: Config, opts: ServedOptions, reload:
     app: built.app,
     services: built.services,
     started: async (port) => {
-      if (pidDir) writePidFile(pidDir, { pid: process.pid, host: opts.host, port, version: VERSION, startedAt: new Date().toISOString() })
+      if (pidDir) {
+        writePidFile(pidDir, {
+          pid: process.pid,
+          host: opts.host,
+          port,
+          version: VERSION,
+          startedAt: new Date().toISOString(),
+        })
+      }
     },
     activeStreams: built.services.telemetry.activeStreams,
     abortStreams: (m) => built.services.deps.watchdog.abortAll(m),

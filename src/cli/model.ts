@@ -49,7 +49,12 @@ function terminal(): Terminal | undefined {
 
 /** A menu: the arrow-key one on a terminal, else numbered choices read line by line. */
 interface Chooser {
-  pick<T extends string>(title: string, options: readonly T[], label: (o: T) => string, initial?: T): Promise<T | undefined>
+  pick<T extends string>(
+    title: string,
+    options: readonly T[],
+    label: (o: T) => string,
+    initial?: T,
+  ): Promise<T | undefined>
   close(): void
 }
 
@@ -58,7 +63,11 @@ function chooser(): Chooser {
   if (term) {
     return {
       pick: async (title, options, label, initial) => {
-        const i = await arrowPick(term, { title, labels: options.map(label), initial: initial === undefined ? 0 : Math.max(0, options.indexOf(initial)) })
+        const i = await arrowPick(term, {
+          title,
+          labels: options.map(label),
+          initial: initial === undefined ? 0 : Math.max(0, options.indexOf(initial)),
+        })
         return i === undefined ? undefined : options[i]
       },
       close: () => undefined,
@@ -68,7 +77,12 @@ function chooser(): Chooser {
   return { pick: (title, options, label) => numberedPick(p, title, options, label), close: () => p.close() }
 }
 
-async function numberedPick<T extends string>(p: ReturnType<typeof prompter>, title: string, options: readonly T[], label: (o: T) => string): Promise<T | undefined> {
+async function numberedPick<T extends string>(
+  p: ReturnType<typeof prompter>,
+  title: string,
+  options: readonly T[],
+  label: (o: T) => string,
+): Promise<T | undefined> {
   console.log(title)
   options.forEach((o, i) => console.log(`  ${String(i + 1).padStart(2)}) ${label(o)}`))
   for (;;) {
@@ -83,35 +97,72 @@ async function numberedPick<T extends string>(p: ReturnType<typeof prompter>, ti
 
 export async function runModel(opts: CliOptions, env: Env): Promise<number> {
   const r = await readConfig(opts, env)
-  if (r.errors.length) { for (const e of r.errors) console.error(e); return 2 }
-  if (!r.config) { console.error(`switchyard model: no config file at ${r.path} (write one: see the README's Configuration; switchyard start without one runs the demo)`); return 2 }
+  if (r.errors.length) {
+    for (const e of r.errors) console.error(e)
+    return 2
+  }
+  if (!r.config) {
+    console.error(
+      `switchyard model: no config file at ${r.path} (write one: see the README's Configuration; switchyard start without one runs the demo)`,
+    )
+    return 2
+  }
   const config = r.config
   const [sub, a, b] = opts.rest
-  if (sub === 'show') { console.log(`${r.path}:`); show(config); return 0 }
+  if (sub === 'show') {
+    console.log(`${r.path}:`)
+    show(config)
+    return 0
+  }
 
   let scenario: string | undefined
   let target: string | undefined
   if (sub === 'set') {
     scenario = a
     target = b
-    if (!scenario || !target) { console.error('usage: switchyard model set SCENARIO PROVIDER,MODEL'); return 2 }
+    if (!scenario || !target) {
+      console.error('usage: switchyard model set SCENARIO PROVIDER,MODEL')
+      return 2
+    }
   } else if (sub === undefined) {
     const menu = chooser()
     try {
-      scenario = await menu.pick(`Router scenarios in ${r.path}:`, SCENARIO_KEYS, (s) => `${s.padEnd(12)} ${current(config, s) ?? '-'}`)
+      scenario = await menu.pick(
+        `Router scenarios in ${r.path}:`,
+        SCENARIO_KEYS,
+        (s) => `${s.padEnd(12)} ${current(config, s) ?? '-'}`,
+      )
       const now = scenario ? current(config, scenario as Scenario) : undefined
-      if (scenario) target = await menu.pick(`Target for ${scenario}:`, targetsOf(config), (t) => (t === now ? `${t}  (current)` : t), now)
+      if (scenario) {
+        target = await menu.pick(
+          `Target for ${scenario}:`,
+          targetsOf(config),
+          (t) => (t === now ? `${t}  (current)` : t),
+          now,
+        )
+      }
     } finally {
       menu.close()
     }
-    if (!scenario || !target) { console.log('nothing changed'); return 0 }
+    if (!scenario || !target) {
+      console.log('nothing changed')
+      return 0
+    }
   } else {
     console.error(`switchyard model: unknown subcommand "${sub}" (show, set, or nothing for the picker)`)
     return 2
   }
 
-  if (!(SCENARIO_KEYS as readonly string[]).includes(scenario)) { console.error(`switchyard model: unknown scenario "${scenario}" (have: ${SCENARIO_KEYS.join(', ')})`); return 2 }
-  if (!targetsOf(config).includes(target)) { console.error(`switchyard model: "${target}" is not a configured provider,model (have: ${targetsOf(config).join(', ')})`); return 2 }
+  if (!(SCENARIO_KEYS as readonly string[]).includes(scenario)) {
+    console.error(`switchyard model: unknown scenario "${scenario}" (have: ${SCENARIO_KEYS.join(', ')})`)
+    return 2
+  }
+  if (!targetsOf(config).includes(target)) {
+    console.error(
+      `switchyard model: "${target}" is not a configured provider,model (have: ${targetsOf(config).join(', ')})`,
+    )
+    return 2
+  }
 
   const text = readFileSync(r.path, 'utf8')
   const routerKey = /["']?router["']?\s*:/i.exec(text) && !/["']?Router["']?\s*:/.test(text) ? 'router' : 'Router'
@@ -123,7 +174,10 @@ export async function runModel(opts: CliOptions, env: Env): Promise<number> {
     return 1
   }
   const check = parseConfig(next, env, { knownTransformer })
-  if (!check.ok) { console.error(`switchyard model: the edited file would not load, nothing written:\n  ${check.error.join('\n  ')}`); return 1 }
+  if (!check.ok) {
+    console.error(`switchyard model: the edited file would not load, nothing written:\n  ${check.error.join('\n  ')}`)
+    return 1
+  }
   const backup = writeConfigFile(r.path, next)
   console.log(`Router.${scenario} = ${target}  (${r.path}; previous file saved as ${backup})`)
 

@@ -26,15 +26,31 @@ export interface CliOptions {
 }
 
 /** Options that take a value (so the word after them is not the command). */
-const VALUED = new Set(['--config', '-c', '--host', '--port', '-p', '--data-dir', '--max-streams', '--shutdown-timeout', '--models', '--type'])
+const VALUED = new Set([
+  '--config',
+  '-c',
+  '--host',
+  '--port',
+  '-p',
+  '--data-dir',
+  '--max-streams',
+  '--shutdown-timeout',
+  '--models',
+  '--type',
+])
 
 /** Splits argv after a `code` command word: what follows belongs to Claude Code, flags included. */
 export function splitPassthrough(argv: readonly string[]): { own: string[]; passthrough: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    if (VALUED.has(a)) { i++; continue }
+    if (VALUED.has(a)) {
+      i++
+      continue
+    }
     if (a.startsWith('-')) continue
-    return a === 'code' ? { own: argv.slice(0, i + 1), passthrough: argv.slice(i + 1) } : { own: [...argv], passthrough: [] }
+    return a === 'code'
+      ? { own: argv.slice(0, i + 1), passthrough: argv.slice(i + 1) }
+      : { own: [...argv], passthrough: [] }
   }
   return { own: [...argv], passthrough: [] }
 }
@@ -45,10 +61,18 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     args: own,
     allowPositionals: true,
     options: {
-      config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' },
-      'data-dir': { type: 'string' }, 'max-streams': { type: 'string' }, 'shutdown-timeout': { type: 'string' },
-      models: { type: 'string' }, type: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
-      'keep-service': { type: 'boolean' }, merge: { type: 'boolean' },
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      'data-dir': { type: 'string' },
+      'max-streams': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
+      models: { type: 'string' },
+      type: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+      'keep-service': { type: 'boolean' },
+      merge: { type: 'boolean' },
     },
   })
   if (values.help) return { help: true, command: positionals[0] }
@@ -62,19 +86,35 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
   return {
     command: positionals[0] ?? 'start',
     rest: positionals.slice(1),
-    config: values.config, host: values.host, port: int(values.port, 'port'), dataDir: values['data-dir'],
-    maxStreams: int(values['max-streams'], 'max-streams'), shutdownTimeoutSec: int(values['shutdown-timeout'], 'shutdown-timeout') ?? 30,
-    models: values.models, type: values.type, passthrough, keepService: values['keep-service'], merge: values.merge,
+    config: values.config,
+    host: values.host,
+    port: int(values.port, 'port'),
+    dataDir: values['data-dir'],
+    maxStreams: int(values['max-streams'], 'max-streams'),
+    shutdownTimeoutSec: int(values['shutdown-timeout'], 'shutdown-timeout') ?? 30,
+    models: values.models,
+    type: values.type,
+    passthrough,
+    keepService: values['keep-service'],
+    merge: values.merge,
   }
 }
 
 /** Loads the config; `undefined` config means the file does not exist (demo mode for `start`). */
-export async function readConfig(opts: CliOptions, env: Record<string, string | undefined>): Promise<{ path: string; config?: Config; raw?: unknown; warnings: string[]; errors: string[] }> {
+export async function readConfig(
+  opts: CliOptions,
+  env: Record<string, string | undefined>,
+): Promise<{ path: string; config?: Config; raw?: unknown; warnings: string[]; errors: string[] }> {
   // Loaded here, not at the top: a `start` that relaunches itself keeps a parent process alive,
   // and the parent should hold as little as possible (it never reads a config).
-  const [{ configFileExists, loadConfigFile, resolveConfigPath }, { knownTransformer }] = await Promise.all([import('../config/load.ts'), import('../formats/index.ts')])
+  const [{ configFileExists, loadConfigFile, resolveConfigPath }, { knownTransformer }] = await Promise.all([
+    import('../config/load.ts'),
+    import('../formats/index.ts'),
+  ])
   const path = resolveConfigPath({ argPath: opts.config, env, home: homedir() })
-  if ((await configFileExists(path)).missing) return { path, warnings: [], errors: opts.config ? [`${path}: no such file`] : [] }
+  if ((await configFileExists(path)).missing) {
+    return { path, warnings: [], errors: opts.config ? [`${path}: no such file`] : [] }
+  }
   const loaded = await loadConfigFile(path, env, { knownTransformer })
   if (!loaded.ok) return { path, warnings: [], errors: loaded.error }
   return { path, config: loaded.value.config, raw: loaded.value.raw, warnings: loaded.value.warnings, errors: [] }

@@ -9,7 +9,14 @@ import type { RunRecord } from '../perf/types.ts'
 
 const T0 = Date.UTC(2026, 3, 1)
 const store = () => PerformanceStore.open({ now: () => T0, warn: () => {} })
-const run = (target: string, totalMs: number): RunRecord => ({ target, type: 'latency', at: T0 - totalMs, ok: true, totalMs, outputTokens: 3 })
+const run = (target: string, totalMs: number): RunRecord => ({
+  target,
+  type: 'latency',
+  at: T0 - totalMs,
+  ok: true,
+  totalMs,
+  outputTokens: 3,
+})
 
 describe('runPerfBackupCommand', () => {
   it('export to a file then import into another store round-trips (real files)', async () => {
@@ -24,7 +31,10 @@ describe('runPerfBackupCommand', () => {
       const b = store()
       assert.equal(await runPerfBackupCommand({ store: b, action: 'import', file, out: (l) => out.push(l) }), 0)
       assert.deepEqual(b.exportJson().runs, a.exportJson().runs)
-      assert.equal(await runPerfBackupCommand({ store: b, action: 'import', file, merge: true, out: (l) => out.push(l) }), 0)
+      assert.equal(
+        await runPerfBackupCommand({ store: b, action: 'import', file, merge: true, out: (l) => out.push(l) }),
+        0,
+      )
       assert.equal(b.exportJson().runs.length, 4)
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -36,11 +46,28 @@ describe('runPerfBackupCommand', () => {
     const cases: [string, RegExp][] = [['{ nope', /not JSON/], ['{"runs": 3}', /Cannot import performance data/]]
     for (const [text, msg] of cases) {
       const out: string[] = []
-      assert.equal(await runPerfBackupCommand({ store: s, action: 'import', file: 'x.json', readFile: async () => text, out: (l) => out.push(l) }), 1)
+      assert.equal(
+        await runPerfBackupCommand({
+          store: s,
+          action: 'import',
+          file: 'x.json',
+          readFile: async () => text,
+          out: (l) => out.push(l),
+        }),
+        1,
+      )
       assert.match(out.join('\n'), msg)
     }
     const out: string[] = []
-    assert.equal(await runPerfBackupCommand({ store: s, action: 'import', file: '/nonexistent/dir/x.json', out: (l) => out.push(l) }), 1)
+    assert.equal(
+      await runPerfBackupCommand({
+        store: s,
+        action: 'import',
+        file: '/nonexistent/dir/x.json',
+        out: (l) => out.push(l),
+      }),
+      1,
+    )
     assert.match(out[0] ?? '', /Cannot import \/nonexistent/)
     assert.equal(s.history('p,a').length, 1)
   })

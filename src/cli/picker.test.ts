@@ -15,9 +15,22 @@ function fakeTerminal(rows = 24) {
       resume: () => undefined,
       pause: () => undefined,
     },
-    output: { write: (s) => { out += s }, rows },
+    output: {
+      write: (s) => {
+        out += s
+      },
+      rows,
+    },
   }
-  return { term, raw, out: () => out, type: (s: string | Uint8Array) => { for (const l of [...listeners]) l(s) }, listening: () => listeners.length }
+  return {
+    term,
+    raw,
+    out: () => out,
+    type: (s: string | Uint8Array) => {
+      for (const l of [...listeners]) l(s)
+    },
+    listening: () => listeners.length,
+  }
 }
 
 describe('arrow-key picker', () => {

@@ -20,7 +20,10 @@ export function parseKeys(chunk: string): Key[] {
       }
       // Other escape sequences (other keys, mouse) are skipped whole; a lone Esc cancels.
       const other = /^\[[0-9;?]*[~A-Za-z]/.exec(rest)
-      if (other) { i += 1 + other[0].length; continue }
+      if (other) {
+        i += 1 + other[0].length
+        continue
+      }
     }
     const c = chunk[i]!
     i++
@@ -73,7 +76,10 @@ const CLEAR_LINE = '\r\x1b[2K'
  * Shows `labels` under `title` (the cursor on `initial`) and resolves with the chosen index, or undefined when cancelled.
  * The menu is drawn in place; after it only the title and the choice stay on screen.
  */
-export function arrowPick(term: Terminal, menu: { readonly title: string; readonly labels: readonly string[]; readonly initial?: number }): Promise<number | undefined> {
+export function arrowPick(
+  term: Terminal,
+  menu: { readonly title: string; readonly labels: readonly string[]; readonly initial?: number },
+): Promise<number | undefined> {
   const { input, output } = term
   const { title, labels, initial = 0 } = menu
   const height = Math.max(3, (output.rows ?? 24) - 3)
@@ -93,7 +99,11 @@ export function arrowPick(term: Terminal, menu: { readonly title: string; readon
       input.setRawMode(false)
       input.pause()
       // The menu gives way to one line with the choice.
-      output.write(`\x1b[${drawn}A${'\x1b[2K\n'.repeat(drawn)}\x1b[${drawn}A${CLEAR_LINE}  ${chosen === undefined ? '(cancelled)' : labels[chosen]}\n${SHOW_CURSOR}`)
+      output.write(
+        `\x1b[${drawn}A${'\x1b[2K\n'.repeat(drawn)}\x1b[${drawn}A${CLEAR_LINE}  ${
+          chosen === undefined ? '(cancelled)' : labels[chosen]
+        }\n${SHOW_CURSOR}`,
+      )
       resolve(chosen)
     }
     const onData = (d: string | Uint8Array) => {

@@ -25,7 +25,9 @@ export function writePidFile(dataDir: string, rec: PidRecord): void {
 export function readPidFile(dataDir: string): PidRecord | undefined {
   try {
     const v = JSON.parse(readFileSync(pidPath(dataDir), 'utf8')) as Partial<PidRecord>
-    return typeof v.pid === 'number' && typeof v.port === 'number' && typeof v.host === 'string' ? (v as PidRecord) : undefined
+    return typeof v.pid === 'number' && typeof v.port === 'number' && typeof v.host === 'string'
+      ? (v as PidRecord)
+      : undefined
   } catch {
     return undefined
   }
@@ -47,7 +49,10 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Running = the process is alive AND its port answers /health as Switchyard. */
-export async function probeInstance(rec: PidRecord, fetchFn: typeof fetch = fetch): Promise<{ running: boolean; health?: Record<string, unknown> }> {
+export async function probeInstance(
+  rec: PidRecord,
+  fetchFn: typeof fetch = fetch,
+): Promise<{ running: boolean; health?: Record<string, unknown> }> {
   if (!processAlive(rec.pid)) return { running: false }
   try {
     const res = await fetchFn(`${localBaseUrl(rec.host, rec.port)}/health`, { signal: AbortSignal.timeout(2_000) })

@@ -6,7 +6,9 @@
 import { localBaseUrl } from './env.ts'
 import { readPidFile } from './pidfile.ts'
 
-export async function describePortHolder(at: { readonly host: string; readonly port: number; readonly dataDir: string }): Promise<string | undefined> {
+export async function describePortHolder(
+  at: { readonly host: string; readonly port: number; readonly dataDir: string },
+): Promise<string | undefined> {
   const { host, port, dataDir } = at
   let health: { status?: unknown; version?: unknown; uptime_s?: unknown }
   try {
@@ -18,5 +20,7 @@ export async function describePortHolder(at: { readonly host: string; readonly p
   if (health.status !== 'ok' || typeof health.version !== 'string') return undefined
   const rec = readPidFile(dataDir)
   const pid = rec && rec.port === port ? `pid ${rec.pid}, ` : ''
-  return `a Switchyard ${health.version} holds it (${pid}up ${Math.round(Number(health.uptime_s) || 0)} s): \`switchyard stop\` or \`switchyard restart\` it, or pick another --port`
+  return `a Switchyard ${health.version} holds it (${pid}up ${
+    Math.round(Number(health.uptime_s) || 0)
+  } s): \`switchyard stop\` or \`switchyard restart\` it, or pick another --port`
 }

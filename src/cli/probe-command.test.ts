@@ -8,15 +8,26 @@ import { progressBar, runProbeCommand } from './probe-command.ts'
 import { createFakeSender } from '../../test/doubles/fake-sender.ts'
 
 const base = demoConfig('http://127.0.0.1:9')
-const config: Config = { ...base, performance: { ...base.performance, maxTokensPerTest: 16, minTestCount: 2, dailyTokenBudget: 1_000_000 } }
+const config: Config = {
+  ...base,
+  performance: { ...base.performance, maxTokensPerTest: 16, minTestCount: 2, dailyTokenBudget: 1_000_000 },
+}
 const targets = configuredTargets(config)
-const fake = () => createFakeSender(Object.fromEntries(targets.map((t, i) => [t, { ttftMs: 100 * (i + 1), perTokenMs: 10 }])))
+const fake = () =>
+  createFakeSender(Object.fromEntries(targets.map((t, i) => [t, { ttftMs: 100 * (i + 1), perTokenMs: 10 }])))
 
 describe('runProbeCommand', () => {
   it('runs the chosen test on the chosen models and prints a table; exit 0', async () => {
     const lines: string[] = []
     const f = fake()
-    const code = await runProbeCommand({ config, sender: f.send, models: [targets[1]!], type: 'latency', out: (l) => lines.push(l), isTTY: false })
+    const code = await runProbeCommand({
+      config,
+      sender: f.send,
+      models: [targets[1]!],
+      type: 'latency',
+      out: (l) => lines.push(l),
+      isTTY: false,
+    })
     assert.equal(code, 0)
     assert.ok(f.calls.every((c) => c.target === targets[1]))
     assert.equal(f.calls.length, 2, 'minTestCount runs')
@@ -39,10 +50,29 @@ describe('runProbeCommand', () => {
   it('exits 1 when a target fails every run, 2 for an unknown model', async () => {
     const failing = createFakeSender({ [targets[0]!]: { ttftMs: 1, perTokenMs: 1, failEvery: 1 } })
     const out: string[] = []
-    assert.equal(await runProbeCommand({ config, sender: failing.send, models: [targets[0]!], type: 'health', out: (l) => out.push(l), isTTY: false }), 1)
+    assert.equal(
+      await runProbeCommand({
+        config,
+        sender: failing.send,
+        models: [targets[0]!],
+        type: 'health',
+        out: (l) => out.push(l),
+        isTTY: false,
+      }),
+      1,
+    )
     assert.ok(out.some((l) => l.includes('overloaded')), 'the failure reason is in the table')
     const lines: string[] = []
-    assert.equal(await runProbeCommand({ config, sender: failing.send, models: ['nope,x'], out: (l) => lines.push(l), isTTY: false }), 2)
+    assert.equal(
+      await runProbeCommand({
+        config,
+        sender: failing.send,
+        models: ['nope,x'],
+        out: (l) => lines.push(l),
+        isTTY: false,
+      }),
+      2,
+    )
     assert.match(lines.join('\n'), /unknown model "nope,x"/)
   })
 })

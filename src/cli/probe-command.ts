@@ -36,12 +36,22 @@ const fmt = (x: number | undefined, digits = 0): string => (x === undefined ? '-
 export function resultTable(results: readonly TestResult[]): string[] {
   const head = ['target', 'test', 'runs', 'ok %', 'p50 ms', 'p95 ms', 'p99 ms', 'ttft p50', 'tok/s', 'note']
   const rows = results.map((r) => [
-    r.target, r.type, String(r.runs.length), fmt(r.successRate * 100), fmt(r.latencyMs?.p50), fmt(r.latencyMs?.p95),
-    fmt(r.latencyMs?.p99), fmt(r.ttftMs?.p50), fmt(r.tokensPerSec?.mean, 1),
+    r.target,
+    r.type,
+    String(r.runs.length),
+    fmt(r.successRate * 100),
+    fmt(r.latencyMs?.p50),
+    fmt(r.latencyMs?.p95),
+    fmt(r.latencyMs?.p99),
+    fmt(r.ttftMs?.p50),
+    fmt(r.tokensPerSec?.mean, 1),
     r.stoppedReason ?? (r.runs.find((x) => !x.ok)?.error ?? ''),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)))
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd()
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(
+      '  ',
+    ).trimEnd()
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)]
 }
 
@@ -53,8 +63,12 @@ export async function runProbeCommand(opts: ProbeCommandOptions): Promise<number
   const targets = configuredTargets(opts.config)
   let last = ''
   const engine = new PerfEngine({
-    config: opts.config.performance, targets, sender: opts.sender, now: opts.now ?? systemClock(),
-    ...(opts.scheduler ? { scheduler: opts.scheduler } : {}), ...(opts.store ? { store: opts.store } : {}),
+    config: opts.config.performance,
+    targets,
+    sender: opts.sender,
+    now: opts.now ?? systemClock(),
+    ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
     onResult: (job, result) => {
       const bar = `${progressBar(job.progress.done, job.progress.total)} ${result.target} ${result.type}`
       // On a terminal, redraw the bar in place (cursor up, clear line); in a log, one line per step.
@@ -62,15 +76,24 @@ export async function runProbeCommand(opts: ProbeCommandOptions): Promise<number
       last = bar
     },
   })
-  const issues = engine.validate({ ...(opts.models ? { models: opts.models } : {}), ...(opts.type ? { types: [opts.type] } : {}) })
+  const issues = engine.validate({
+    ...(opts.models ? { models: opts.models } : {}),
+    ...(opts.type ? { types: [opts.type] } : {}),
+  })
   if (issues.length > 0 || engine.defaultModels().length + (opts.models?.length ?? 0) === 0) {
     opts.out(`Cannot probe: ${issues.length > 0 ? issues.join('; ') : 'no provider models are configured'}`)
     return 2
   }
   const types = opts.type ? [opts.type] : [...TEST_TYPES]
-  opts.out(`Probing ${(opts.models?.length ? opts.models : engine.defaultModels()).length} target(s) with ${types.join(', ')} tests`)
+  opts.out(
+    `Probing ${(opts.models?.length ? opts.models : engine.defaultModels()).length} target(s) with ${
+      types.join(', ')
+    } tests`,
+  )
   const job = await engine.waitJob(engine.startJob({ ...(opts.models ? { models: opts.models } : {}), types }))
-  const results = [...(job?.results ?? [])].sort((a, b) => a.target.localeCompare(b.target) || types.indexOf(a.type) - types.indexOf(b.type))
+  const results = [...(job?.results ?? [])].sort((a, b) =>
+    a.target.localeCompare(b.target) || types.indexOf(a.type) - types.indexOf(b.type)
+  )
   for (const l of resultTable(results)) opts.out(l)
   const budget = engine.health().budget
   opts.out(`Tokens spent: ${budget.used} (test budget ${budget.limit} a day)`)

@@ -15,7 +15,10 @@ import { dataDirOf } from './status.ts'
 
 export async function runProbe(opts: CliOptions, env: Env): Promise<number> {
   const r = await readConfig(opts, env)
-  if (r.errors.length || !r.config) { for (const e of r.errors.length ? r.errors : [`${r.path}: no such file`]) console.error(e); return 2 }
+  if (r.errors.length || !r.config) {
+    for (const e of r.errors.length ? r.errors : [`${r.path}: no such file`]) console.error(e)
+    return 2
+  }
   if (opts.type !== undefined && !TEST_TYPES.includes(opts.type as TestType)) {
     console.error(`--type: expected one of ${TEST_TYPES.join(', ')}, got "${opts.type}"`)
     return 2
@@ -37,12 +40,24 @@ export async function runProbe(opts: CliOptions, env: Env): Promise<number> {
 
 export async function runPerf(opts: CliOptions, env: Env): Promise<number> {
   const [sub, file] = opts.rest
-  if ((sub !== 'export' && sub !== 'import') || !file) { console.error('usage: switchyard perf export FILE | perf import FILE [--merge]'); return 2 }
+  if ((sub !== 'export' && sub !== 'import') || !file) {
+    console.error('usage: switchyard perf export FILE | perf import FILE [--merge]')
+    return 2
+  }
   const dir = dataDirOf(opts, env)
-  const store = openStore(dir === ':memory:' ? ':memory:' : join(dir, STORE_FILE), (m) => console.error(`warning: ${m}`))
+  const store = openStore(
+    dir === ':memory:' ? ':memory:' : join(dir, STORE_FILE),
+    (m) => console.error(`warning: ${m}`),
+  )
   const perf = PerformanceStore.open({ store, now: Date.now, warn: (m) => console.error(`warning: ${m}`) })
   try {
-    return await runPerfBackupCommand({ store: perf, action: sub, file, merge: opts.merge === true, out: (line) => console.log(line) })
+    return await runPerfBackupCommand({
+      store: perf,
+      action: sub,
+      file,
+      merge: opts.merge === true,
+      out: (line) => console.log(line),
+    })
   } finally {
     perf.close()
     store.close()

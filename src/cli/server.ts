@@ -33,12 +33,20 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
   let handling = 0
   const handler = async (req: Request) => {
     handling++
-    try { return await current.app.fetch(req) } finally { handling-- }
+    try {
+      return await current.app.fetch(req)
+    } finally {
+      handling--
+    }
   }
   const busy = () => handling + current.activeStreams()
   let served: Awaited<ReturnType<typeof runtime.serve>>
   try {
-    served = await runtime.serve(handler, { port: opts.port, hostname: opts.host, maxBodyBytes: config.maxBodyBytes + 1024 })
+    served = await runtime.serve(handler, {
+      port: opts.port,
+      hostname: opts.host,
+      maxBodyBytes: config.maxBodyBytes + 1024,
+    })
   } catch (e) {
     // The instance's timers and store would keep a process that cannot listen alive forever.
     await current.close()
@@ -53,7 +61,9 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
   async function reload(): Promise<string> {
     if (!opts.configPath) throw new Error('Cannot reload: running the demo config, there is no file to re-read')
     const loaded = await loadConfigFile(opts.configPath, opts.env, { knownTransformer })
-    if (!loaded.ok) throw new Error(`Config reload rejected, keeping the running config:\n  ${loaded.error.join('\n  ')}`)
+    if (!loaded.ok) {
+      throw new Error(`Config reload rejected, keeping the running config:\n  ${loaded.error.join('\n  ')}`)
+    }
     const next = await buildInstance(loaded.value.config, { ...opts, rawConfig: loaded.value.raw }, () => reload())
     const old = current
     current = next
@@ -69,7 +79,10 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     async shutdown(drainMs) {
       const log = opts.log
       clearInterval(reclaim)
-      log.info('shutting down: no new connections, draining streams', { active: current.activeStreams(), drain_ms: drainMs })
+      log.info('shutting down: no new connections, draining streams', {
+        active: current.activeStreams(),
+        drain_ms: drainMs,
+      })
       const stopping = served.stop(false)
       const deadline = Date.now() + drainMs
       while (busy() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))

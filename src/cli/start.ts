@@ -19,7 +19,9 @@ import { buildServer, type RunningServer } from './server.ts'
 /** CCR's rule: without an APIKEY (or named `Keys`) the proxy is for this machine only, whatever HOST says. */
 export function bindHost(config: Config, cliHost: string | undefined, warn: (m: string) => void): string {
   const wanted = cliHost ?? config.host
-  if (config.apiKey || config.keys?.length || wanted === '127.0.0.1' || wanted === 'localhost' || wanted === '::1') return wanted
+  if (config.apiKey || config.keys?.length || wanted === '127.0.0.1' || wanted === 'localhost' || wanted === '::1') {
+    return wanted
+  }
   warn(`APIKEY is not set: binding to 127.0.0.1 instead of ${wanted} (set APIKEY to listen on other addresses)`)
   return '127.0.0.1'
 }
@@ -47,7 +49,16 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
   const dataDir = opts.dataDir ?? env.SWITCHYARD_DATA_DIR ?? `${homedir()}/.switchyard`
   let server: RunningServer
   try {
-    server = await buildServer(config, { host, port, dataDir, log, maxStreams: opts.maxStreams, configPath: r.config ? r.path : undefined, env, rawConfig: r.raw })
+    server = await buildServer(config, {
+      host,
+      port,
+      dataDir,
+      log,
+      maxStreams: opts.maxStreams,
+      configPath: r.config ? r.path : undefined,
+      env,
+      rawConfig: r.raw,
+    })
   } catch (e) {
     console.error(`switchyard: cannot listen on ${host}:${port}: ${(e as Error).message}`)
     const holder = port === 0 ? undefined : await describePortHolder({ host, port, dataDir })
@@ -78,11 +89,17 @@ function banner(config: Config, url: string, path: string | undefined): void {
   const u = new URL(url)
   const lines = [
     `switchyard ${VERSION} on ${runtime.name} ${runtime.version}: listening on ${url}`,
-    path ? `config: ${path} (${config.providers.length} providers, default ${config.router.default})`
+    path
+      ? `config: ${path} (${config.providers.length} providers, default ${config.router.default})`
       : 'demo mode: no config file found, serving a built-in mock upstream behind two demo providers (mock-anthropic, mock-openai)',
     '',
     'Point Claude Code at it:',
-    ...envLines({ host: u.hostname, port: Number(u.port), apiKey: config.apiKey ? '<your APIKEY>' : undefined, apiTimeoutMs: config.apiTimeoutMs }).slice(0, 2).map((l) => `  ${l}`),
+    ...envLines({
+      host: u.hostname,
+      port: Number(u.port),
+      apiKey: config.apiKey ? '<your APIKEY>' : undefined,
+      apiTimeoutMs: config.apiTimeoutMs,
+    }).slice(0, 2).map((l) => `  ${l}`),
     '',
     `dashboard: ${url}/ui/   API docs: ${url}/docs   metrics: ${url}/metrics   health: ${url}/health`,
   ]

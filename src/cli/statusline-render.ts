@@ -32,11 +32,30 @@ export interface StatusFacts {
   readonly gitBranch?: string
 }
 
-interface Module { readonly type?: unknown; readonly icon?: unknown; readonly text?: unknown; readonly color?: unknown }
+interface Module {
+  readonly type?: unknown
+  readonly icon?: unknown
+  readonly text?: unknown
+  readonly color?: unknown
+}
 
 const COLORS: Readonly<Record<string, string>> = {
-  black: '30', red: '31', green: '32', yellow: '33', blue: '34', magenta: '35', cyan: '36', white: '37',
-  bright_black: '90', bright_red: '91', bright_green: '92', bright_yellow: '93', bright_blue: '94', bright_magenta: '95', bright_cyan: '96', bright_white: '97',
+  black: '30',
+  red: '31',
+  green: '32',
+  yellow: '33',
+  blue: '34',
+  magenta: '35',
+  cyan: '36',
+  white: '37',
+  bright_black: '90',
+  bright_red: '91',
+  bright_green: '92',
+  bright_yellow: '93',
+  bright_blue: '94',
+  bright_magenta: '95',
+  bright_cyan: '96',
+  bright_white: '97',
 }
 
 /** 1234 → "1.2k", 2_500_000 → "2.5M". */
@@ -49,7 +68,9 @@ export function compact(n: number): string {
 const money = (usd: number) => `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`
 
 /** Values of CCR's template variables (and `{{cost}}`, a Switchyard addition). */
-function variables(f: StatusFacts): { model: string; inputTokens: string; outputTokens: string; workDirName: string; gitBranch: string; cost: string } {
+function variables(
+  f: StatusFacts,
+): { model: string; inputTokens: string; outputTokens: string; workDirName: string; gitBranch: string; cost: string } {
   const t = f.turn
   return {
     model: f.served ?? t?.model ?? '',
@@ -74,14 +95,19 @@ function modulesOf(statusLine: unknown): readonly Module[] | undefined {
 export function renderStatusLine(f: StatusFacts, statusLine: unknown, color: boolean): string {
   const vars = variables(f)
   const table: Readonly<Record<string, string>> = vars
-  const fill = (s: string) => s.replace(/\{\{(\w+)\}\}/g, (whole, k: string) => (Object.hasOwn(table, k) ? table[k]! : whole))
+  const fill = (s: string) =>
+    s.replace(/\{\{(\w+)\}\}/g, (whole, k: string) => (Object.hasOwn(table, k) ? table[k]! : whole))
   const modules = modulesOf(statusLine)
   if (modules) {
     return modules
       .filter((m) => m.type !== 'script') // CCR runs a Node script here; Switchyard runs no code from the config.
       .map((m) => {
-        const text = [typeof m.icon === 'string' ? m.icon : '', typeof m.text === 'string' ? fill(m.text) : ''].filter(Boolean).join(' ')
-        const code = color && typeof m.color === 'string' && Object.hasOwn(COLORS, m.color) ? COLORS[m.color] : undefined
+        const text = [typeof m.icon === 'string' ? m.icon : '', typeof m.text === 'string' ? fill(m.text) : ''].filter(
+          Boolean,
+        ).join(' ')
+        const code = color && typeof m.color === 'string' && Object.hasOwn(COLORS, m.color)
+          ? COLORS[m.color]
+          : undefined
         return code ? `\x1b[${code}m${text}\x1b[0m` : text
       })
       .filter((s) => s !== '')
@@ -111,7 +137,13 @@ export function lastTurn(text: string): LastTurn | undefined {
     const m = entry.message
     if (entry.type !== 'assistant' || typeof m?.model !== 'string' || !m.usage) continue
     const n = (k: string) => (typeof m.usage![k] === 'number' ? (m.usage![k] as number) : 0)
-    return { model: m.model, inputTokens: n('input_tokens'), outputTokens: n('output_tokens'), cacheReadTokens: n('cache_read_input_tokens'), cacheCreationTokens: n('cache_creation_input_tokens') }
+    return {
+      model: m.model,
+      inputTokens: n('input_tokens'),
+      outputTokens: n('output_tokens'),
+      cacheReadTokens: n('cache_read_input_tokens'),
+      cacheCreationTokens: n('cache_creation_input_tokens'),
+    }
   }
   return undefined
 }

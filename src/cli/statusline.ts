@@ -40,7 +40,10 @@ function gitBranch(dir: string): string | undefined {
 }
 
 /** `provider,model` of the configured provider serving `model` (the first that lists it). */
-function servedBy(config: Config | undefined, model: string): { target: string; provider?: Config['providers'][number] } {
+function servedBy(
+  config: Config | undefined,
+  model: string,
+): { target: string; provider?: Config['providers'][number] } {
   const p = config?.providers.find((x) => x.models.includes(model))
   return p ? { target: `${p.name},${model}`, provider: p } : { target: model }
 }
@@ -48,7 +51,9 @@ function servedBy(config: Config | undefined, model: string): { target: string; 
 async function readStdin(): Promise<string> {
   const decoder = new TextDecoder()
   let text = ''
-  for await (const c of process.stdin) text += typeof c === 'string' ? c : decoder.decode(c as Uint8Array, { stream: true })
+  for await (const c of process.stdin) {
+    text += typeof c === 'string' ? c : decoder.decode(c as Uint8Array, { stream: true })
+  }
   return text + decoder.decode()
 }
 
@@ -65,14 +70,18 @@ export async function runStatusLine(opts: CliOptions, env: Env): Promise<number>
   } catch { /* no transcript yet */ }
   const served = turn ? servedBy(r.config, turn.model) : undefined
   const turnCost = turn && served ? costUsd(turn, priceFor(served.provider, turn.model)) : undefined
-  const line = renderStatusLine({
-    served: served?.target ?? input.model?.display_name,
-    turn,
-    // Claude Code's session cost assumes Anthropic prices; the last turn at the served model's price is exact.
-    costUsd: turnCost ?? input.cost?.total_cost_usd,
-    workDirName: basename(dir),
-    gitBranch: gitBranch(dir),
-  }, (r.raw as { StatusLine?: unknown } | undefined)?.StatusLine, !env.NO_COLOR)
+  const line = renderStatusLine(
+    {
+      served: served?.target ?? input.model?.display_name,
+      turn,
+      // Claude Code's session cost assumes Anthropic prices; the last turn at the served model's price is exact.
+      costUsd: turnCost ?? input.cost?.total_cost_usd,
+      workDirName: basename(dir),
+      gitBranch: gitBranch(dir),
+    },
+    (r.raw as { StatusLine?: unknown } | undefined)?.StatusLine,
+    !env.NO_COLOR,
+  )
   console.log(line)
   return 0
 }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { clientSettings, localBaseUrl } from './env.ts'
 import type { CliOptions, Env } from './options.ts'
-import { answers, startInBackground, type Started } from './service.ts'
+import { answers, type Started, startInBackground } from './service.ts'
 import { dataDirOf } from './status.ts'
 
 /** How long `ui` waits for a service it started to answer. */
@@ -27,12 +27,25 @@ export interface UiDeps {
 
 export async function runUi(opts: CliOptions, env: Env, deps: UiDeps = {}): Promise<number> {
   const { settings, errors } = await clientSettings(opts, env)
-  if (!settings) { for (const e of errors) console.error(e); return 2 }
+  if (!settings) {
+    for (const e of errors) console.error(e)
+    return 2
+  }
   const baseUrl = localBaseUrl(settings.host, settings.port)
   if (!(await answers(baseUrl))) {
     console.error(`switchyard: starting the service on ${baseUrl} …`)
-    const started: Started = await (deps.start ?? startInBackground)({ opts, env, host: settings.host, port: settings.port, dataDir: dataDirOf(opts, env), timeoutMs: START_TIMEOUT_MS })
-    if (!started.ok) { console.error(`switchyard ui: ${started.message}`); return 1 }
+    const started: Started = await (deps.start ?? startInBackground)({
+      opts,
+      env,
+      host: settings.host,
+      port: settings.port,
+      dataDir: dataDirOf(opts, env),
+      timeoutMs: START_TIMEOUT_MS,
+    })
+    if (!started.ok) {
+      console.error(`switchyard ui: ${started.message}`)
+      return 1
+    }
   }
   const url = `${baseUrl}/ui/`
   console.log(`dashboard: ${url}`)

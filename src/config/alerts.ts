@@ -8,16 +8,17 @@ import { bool, fraction, httpUrl, num, posInt } from './fields.ts'
 const ms = (def: number, max: number) => num().pipe(z.number().int().min(0).max(max)).default(def)
 const HOUR = 3_600_000
 
-const RatioRule = (ratio: number) => z.object({
-  enabled: bool().default(true),
-  /** Fires at current ≥ ratio × baseline. */
-  ratio: num().pipe(z.number().min(1.1).max(100)).default(ratio),
-  /** Resolves at current < resolveRatio × baseline. */
-  resolveRatio: num().pipe(z.number().min(1).max(100)).default(1.3),
-  minDurationMs: ms(60_000, 24 * HOUR),
-  /** Samples that seed the baseline before the rule can fire. */
-  warmupSamples: num().pipe(z.number().int().min(3).max(10_000)).default(20),
-}).refine((r) => r.resolveRatio < r.ratio, { message: 'resolveRatio must be below ratio', path: ['resolveRatio'] })
+const RatioRule = (ratio: number) =>
+  z.object({
+    enabled: bool().default(true),
+    /** Fires at current ≥ ratio × baseline. */
+    ratio: num().pipe(z.number().min(1.1).max(100)).default(ratio),
+    /** Resolves at current < resolveRatio × baseline. */
+    resolveRatio: num().pipe(z.number().min(1).max(100)).default(1.3),
+    minDurationMs: ms(60_000, 24 * HOUR),
+    /** Samples that seed the baseline before the rule can fire. */
+    warmupSamples: num().pipe(z.number().int().min(3).max(10_000)).default(20),
+  }).refine((r) => r.resolveRatio < r.ratio, { message: 'resolveRatio must be below ratio', path: ['resolveRatio'] })
 
 export const AlertRulesSchema = z.object({
   latency: RatioRule(2).default(() => RatioRule(2).parse({})),
@@ -91,7 +92,9 @@ export const ExperimentArmSchema = z.object({
   optimization: z.enum(['latency', 'cost', 'reliability', 'balanced']).optional(),
   /** Share of the scenario's sessions, in percent; the arms of one experiment add up to 100. */
   percent: num().pipe(z.number().min(0).max(100)),
-}).refine((a) => (a.target === undefined) !== (a.optimization === undefined), { message: 'an arm sets exactly one of target and optimization' })
+}).refine((a) => (a.target === undefined) !== (a.optimization === undefined), {
+  message: 'an arm sets exactly one of target and optimization',
+})
 
 export const ExperimentSchema = z.object({
   id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"'),
@@ -102,9 +105,18 @@ export const ExperimentSchema = z.object({
   autoStop: bool().default(true),
   /** Requests each arm needs before the stop rule looks at it. */
   minSamples: posInt(1_000_000).default(30),
-}).refine((e) => Math.abs(e.arms.reduce((s, a) => s + a.percent, 0) - 100) < 1e-6, { message: 'arm percents must add up to 100', path: ['arms'] })
-  .refine((e) => new Set(e.arms.map((a) => a.name)).size === e.arms.length, { message: 'arm names must be distinct', path: ['arms'] })
+}).refine((e) => Math.abs(e.arms.reduce((s, a) => s + a.percent, 0) - 100) < 1e-6, {
+  message: 'arm percents must add up to 100',
+  path: ['arms'],
+})
+  .refine((e) => new Set(e.arms.map((a) => a.name)).size === e.arms.length, {
+    message: 'arm names must be distinct',
+    path: ['arms'],
+  })
 
 export const ExperimentsSchema = z.array(ExperimentSchema).max(16, 'at most 16 experiments')
   .refine((xs) => new Set(xs.map((x) => x.id)).size === xs.length, { message: 'experiment ids must be distinct' })
-  .refine((xs) => new Set(xs.filter((x) => x.enabled).map((x) => x.scenario)).size === xs.filter((x) => x.enabled).length, { message: 'at most one enabled experiment per scenario' })
+  .refine(
+    (xs) => new Set(xs.filter((x) => x.enabled).map((x) => x.scenario)).size === xs.filter((x) => x.enabled).length,
+    { message: 'at most one enabled experiment per scenario' },
+  )

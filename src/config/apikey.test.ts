@@ -2,15 +2,26 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseConfig } from './load.ts'
 
-const PROVIDER = { name: 'p', api_base_url: 'https://api.example.invalid/v1/chat/completions', api_key: 'k', models: ['m'] }
-const file = (extra: Record<string, unknown>) => JSON.stringify({ Providers: [PROVIDER], Router: { default: 'p,m' }, ...extra })
+const PROVIDER = {
+  name: 'p',
+  api_base_url: 'https://api.example.invalid/v1/chat/completions',
+  api_key: 'k',
+  models: ['m'],
+}
+const file = (extra: Record<string, unknown>) =>
+  JSON.stringify({ Providers: [PROVIDER], Router: { default: 'p,m' }, ...extra })
 
 describe('APIKEY that refers to an unset variable', () => {
   it('with a non-loopback HOST the config is refused, naming the variable', () => {
     for (const APIKEY of ['$UNSET_VAR', '${UNSET_VAR}', 'sk-$UNSET_VAR']) {
       const r = parseConfig(file({ APIKEY, HOST: '0.0.0.0' }), {})
       assert.equal(r.ok, false, APIKEY)
-      if (!r.ok) assert.match(r.error.join('\n'), /APIKEY: refers to the unset environment variable UNSET_VAR: refusing to listen on 0\.0\.0\.0/)
+      if (!r.ok) {
+        assert.match(
+          r.error.join('\n'),
+          /APIKEY: refers to the unset environment variable UNSET_VAR: refusing to listen on 0\.0\.0\.0/,
+        )
+      }
     }
   })
 

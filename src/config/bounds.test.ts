@@ -9,7 +9,12 @@ import { MAX_TIMER_MS, timerDelay } from '../lib/clock.ts'
 import { parseConfig } from './load.ts'
 import { ConfigFileSchema } from './schema.ts'
 
-const PROVIDER = { name: 'p', api_base_url: 'https://api.example.invalid/v1/chat/completions', api_key: 'k', models: ['m'] }
+const PROVIDER = {
+  name: 'p',
+  api_base_url: 'https://api.example.invalid/v1/chat/completions',
+  api_key: 'k',
+  models: ['m'],
+}
 const base = (): Record<string, unknown> => ({ Providers: [{ ...PROVIDER }], Router: { default: 'p,m' } })
 
 /** Paths of every number in `v`. */
@@ -31,10 +36,15 @@ function setAt(root: Record<string, unknown>, path: (string | number)[], value: 
 
 /** The numbers a file may set that have no default (so the walk of the defaults misses them). */
 const OPTIONAL_NUMBERS: (string | number)[][] = [
-  ['Providers', 0, 'rpm'], ['Providers', 0, 'tpm'], ['Providers', 0, 'maxConcurrent'],
-  ['Router', 'thresholds', 'maxLatencyMs'], ['performance', 'thresholds', 'maxLatencyMs'],
-  ['Router', 'tierRetries', 'tier-0', 'max_retries'], ['Router', 'tierRetries', 'tier-0', 'base_backoff_ms'],
-  ['Router', 'tierRetries', 'tier-0', 'max_backoff_ms'], ['Router', 'tierRetries', 'tier-0', 'backoff_multiplier'],
+  ['Providers', 0, 'rpm'],
+  ['Providers', 0, 'tpm'],
+  ['Providers', 0, 'maxConcurrent'],
+  ['Router', 'thresholds', 'maxLatencyMs'],
+  ['performance', 'thresholds', 'maxLatencyMs'],
+  ['Router', 'tierRetries', 'tier-0', 'max_retries'],
+  ['Router', 'tierRetries', 'tier-0', 'base_backoff_ms'],
+  ['Router', 'tierRetries', 'tier-0', 'max_backoff_ms'],
+  ['Router', 'tierRetries', 'tier-0', 'backoff_multiplier'],
   ['Presets', 'x', 'max_tokens'],
 ]
 

@@ -17,11 +17,24 @@ export interface Finding {
 }
 
 /** Scenario names a `fallback` list may be keyed by (CCR 2.0 uses the first five). */
-export const FALLBACK_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent', 'explicit', 'custom'] as const
+export const FALLBACK_KEYS = [
+  'default',
+  'background',
+  'think',
+  'longContext',
+  'webSearch',
+  'image',
+  'subagent',
+  'explicit',
+  'custom',
+] as const
 
 const TARGET_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
 
-interface ProviderLike { readonly name: string; readonly models: readonly string[] }
+interface ProviderLike {
+  readonly name: string
+  readonly models: readonly string[]
+}
 
 function providersOf(file: Record<string, unknown>): { key: string; list: unknown[] } {
   if (Array.isArray(file.Providers)) return { key: 'Providers', list: file.Providers }
@@ -42,9 +55,13 @@ function checkTarget(path: (string | number)[], value: unknown, providers: reado
   if (!t) return [{ severity: 'error', path, message: `expected "provider,model", got ${show(value)}` }]
   const p = providers.find((x) => x.name === t.provider)
   const names = providers.map((x) => x.name).join(', ') || 'none'
-  if (!p) return [{ severity: 'error', path, message: `provider ${show(t.provider)} is not in Providers (have: ${names})` }]
+  if (!p) {
+    return [{ severity: 'error', path, message: `provider ${show(t.provider)} is not in Providers (have: ${names})` }]
+  }
   if (p.models.length > 0 && !p.models.includes(t.model)) {
-    const msg = `model ${show(t.model)} is not in the models of provider ${show(p.name)} (have: ${p.models.join(', ')}): it is forwarded as is`
+    const msg = `model ${show(t.model)} is not in the models of provider ${show(p.name)} (have: ${
+      p.models.join(', ')
+    }): it is forwarded as is`
     return [{ severity: 'warning', path, message: msg }]
   }
   return []
@@ -57,7 +74,11 @@ function checkRules(router: unknown, providers: readonly ProviderLike[]): Findin
   const { problems } = readRules(router.rules, (t) => {
     const found = checkTarget([], t, providers)
     const error = found.find((f) => f.severity === 'error')
-    if (!error) warnings.push(...found.map((f) => ({ ...f, path: ['Router', 'rules'], message: `${JSON.stringify(t)}: ${f.message}` })))
+    if (!error) {
+      warnings.push(
+        ...found.map((f) => ({ ...f, path: ['Router', 'rules'], message: `${JSON.stringify(t)}: ${f.message}` })),
+      )
+    }
     return error?.message
   })
   return [...problems.map((p): Finding => ({ severity: 'error', path: p.path, message: p.message })), ...warnings]
@@ -71,22 +92,42 @@ function checkKeys(keys: unknown): Finding[] {
   const values = new Set<unknown>()
   keys.forEach((k, i) => {
     if (!isPlainObject(k)) return
-    if (names.has(k.name)) out.push({ severity: 'error', path: ['Keys', i, 'name'], message: `duplicate key name ${JSON.stringify(k.name)}` })
+    if (names.has(k.name)) {
+      out.push({
+        severity: 'error',
+        path: ['Keys', i, 'name'],
+        message: `duplicate key name ${JSON.stringify(k.name)}`,
+      })
+    }
     // The key itself is never echoed.
-    if (values.has(k.key)) out.push({ severity: 'error', path: ['Keys', i, 'key'], message: `key ${JSON.stringify(k.name)} has the same key as an earlier entry` })
+    if (values.has(k.key)) {
+      out.push({
+        severity: 'error',
+        path: ['Keys', i, 'key'],
+        message: `key ${JSON.stringify(k.name)} has the same key as an earlier entry`,
+      })
+    }
     names.add(k.name)
     values.add(k.key)
     const models = Array.isArray(k.allowedModels) ? k.allowedModels : []
     models.forEach((m, j) => {
       const c = typeof m === 'string' ? compileMatcher(m) : undefined
-      if (typeof c === 'string') out.push({ severity: 'error', path: ['Keys', i, 'allowedModels', j], message: `key ${JSON.stringify(k.name)}: ${c}` })
+      if (typeof c === 'string') {
+        out.push({
+          severity: 'error',
+          path: ['Keys', i, 'allowedModels', j],
+          message: `key ${JSON.stringify(k.name)}: ${c}`,
+        })
+      }
     })
   })
   return out
 }
 
 function checkProviders(key: string, list: unknown[]): Finding[] {
-  if (list.length === 0) return [{ severity: 'error', path: ['Providers'], message: 'at least one provider is required' }]
+  if (list.length === 0) {
+    return [{ severity: 'error', path: ['Providers'], message: 'at least one provider is required' }]
+  }
   const out: Finding[] = []
   const seen = new Set<string>()
   list.forEach((p, i) => {
@@ -97,10 +138,16 @@ function checkProviders(key: string, list: unknown[]): Finding[] {
     if (typeof p.name === 'string') seen.add(p.name)
     const formats = formatsNamedBy(p.transformer)
     if (formats.length > 1 && p.protocol === undefined) {
-      out.push({ severity: 'error', path: [key, i, 'transformer', 'use'], message: `names ${formats.length} wire formats (${formats.join(', ')}): keep one, or set "protocol"` })
+      out.push({
+        severity: 'error',
+        path: [key, i, 'transformer', 'use'],
+        message: `names ${formats.length} wire formats (${formats.join(', ')}): keep one, or set "protocol"`,
+      })
     }
     if (p.api_key === undefined || p.api_key === '') {
-      const msg = `empty: provider "${String(p.name)}" is kept (CCR would silently drop it), but requests to it carry no key`
+      const msg = `empty: provider "${
+        String(p.name)
+      }" is kept (CCR would silently drop it), but requests to it carry no key`
       out.push({ severity: 'warning', path: [key, i, 'api_key'], message: msg })
     }
   })
@@ -110,13 +157,30 @@ function checkProviders(key: string, list: unknown[]): Finding[] {
 /** Format transformer names in a provider's `transformer.use` (written defensively: input may be partly invalid). */
 function formatsNamedBy(transformer: unknown): WireFormatName[] {
   const use = isPlainObject(transformer) && Array.isArray(transformer.use) ? transformer.use : []
-  const names = use.map((u) => (typeof u === 'string' ? u : Array.isArray(u) && typeof u[0] === 'string' ? u[0] : isPlainObject(u) && typeof u.name === 'string' ? u.name : ''))
-  return [...new Set(names.map((n) => FORMAT_TRANSFORMERS[n.toLowerCase()]).filter((f): f is WireFormatName => f !== undefined))]
+  const names = use.map((
+    u,
+  ) => (typeof u === 'string'
+    ? u
+    : Array.isArray(u) && typeof u[0] === 'string'
+    ? u[0]
+    : isPlainObject(u) && typeof u.name === 'string'
+    ? u.name
+    : '')
+  )
+  return [
+    ...new Set(
+      names.map((n) => FORMAT_TRANSFORMERS[n.toLowerCase()]).filter((f): f is WireFormatName => f !== undefined),
+    ),
+  ]
 }
 
 /** Transformer names that name a provider's wire format (CCR's names, matched case-insensitively). */
 export const FORMAT_TRANSFORMERS: Readonly<Record<string, WireFormatName>> = {
-  anthropic: 'anthropic', gemini: 'gemini', 'vertex-gemini': 'gemini', 'openai-responses': 'responses', responses: 'responses',
+  anthropic: 'anthropic',
+  gemini: 'gemini',
+  'vertex-gemini': 'gemini',
+  'openai-responses': 'responses',
+  responses: 'responses',
 }
 
 function checkRouterLike(base: (string | number)[], router: unknown, providers: readonly ProviderLike[]): Finding[] {
@@ -129,17 +193,29 @@ function checkDefault(router: unknown, providers: readonly ProviderLike[]): Find
   if (typeof d === 'string' && d !== '') return []
   const first = providers[0]
   if (first && first.models[0]) {
-    return [{ severity: 'warning', path: ['Router', 'default'], message: `not set: using "${first.name},${first.models[0]}" (the first model of the first provider)` }]
+    return [{
+      severity: 'warning',
+      path: ['Router', 'default'],
+      message: `not set: using "${first.name},${first.models[0]}" (the first model of the first provider)`,
+    }]
   }
   if (providers.length === 0) return []
-  return [{ severity: 'error', path: ['Router', 'default'], message: 'is required: no provider lists a model to default to' }]
+  return [{
+    severity: 'error',
+    path: ['Router', 'default'],
+    message: 'is required: no provider lists a model to default to',
+  }]
 }
 
 function checkFallback(fallback: unknown, providers: readonly ProviderLike[]): Finding[] {
   if (!isPlainObject(fallback)) return []
   return Object.entries(fallback).flatMap(([k, list]): Finding[] => {
     if (!(FALLBACK_KEYS as readonly string[]).includes(k)) {
-      return [{ severity: 'error', path: ['fallback', k], message: `unknown scenario: expected one of ${FALLBACK_KEYS.join(', ')}` }]
+      return [{
+        severity: 'error',
+        path: ['fallback', k],
+        message: `unknown scenario: expected one of ${FALLBACK_KEYS.join(', ')}`,
+      }]
     }
     return Array.isArray(list) ? list.flatMap((t, i) => checkTarget(['fallback', k, i], t, providers)) : []
   })
@@ -165,13 +241,30 @@ export function checkFile(file: Record<string, unknown>): Finding[] {
   if (Array.isArray(file.Providers) && Array.isArray(file.providers)) {
     out.push({ severity: 'error', path: ['providers'], message: 'both Providers and providers are set: keep one' })
   }
-  out.push(...checkProviders(key, list), ...checkDefault(file.Router, providers), ...checkRouterLike(['Router'], file.Router, providers))
-  out.push(...checkFallback(file.fallback, providers), ...checkPresets(file.Presets, providers), ...checkRules(file.Router, providers), ...checkKeys(file.Keys))
+  out.push(
+    ...checkProviders(key, list),
+    ...checkDefault(file.Router, providers),
+    ...checkRouterLike(['Router'], file.Router, providers),
+  )
+  out.push(
+    ...checkFallback(file.fallback, providers),
+    ...checkPresets(file.Presets, providers),
+    ...checkRules(file.Router, providers),
+    ...checkKeys(file.Keys),
+  )
   const perf = isPlainObject(file.performance) && Array.isArray(file.performance.models) ? file.performance.models : []
   out.push(...perf.flatMap((t, i) => checkTarget(['performance', 'models', i], t, providers)))
   // `Router.experiments[].arms[].target`: checked like every Router target.
   const exps = isPlainObject(file.Router) && Array.isArray(file.Router.experiments) ? file.Router.experiments : []
-  out.push(...exps.flatMap((e, i) => (isPlainObject(e) && Array.isArray(e.arms) ? e.arms : [])
-    .flatMap((a, j) => (isPlainObject(a) ? checkTarget(['Router', 'experiments', i, 'arms', j, 'target'], a.target, providers) : []))))
+  out.push(...exps.flatMap((e, i) =>
+    (isPlainObject(e) && Array.isArray(e.arms) ? e.arms : [])
+      .flatMap((
+        a,
+        j,
+      ) => (isPlainObject(a)
+        ? checkTarget(['Router', 'experiments', i, 'arms', j, 'target'], a.target, providers)
+        : [])
+      )
+  ))
   return out
 }

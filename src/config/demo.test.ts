@@ -9,7 +9,11 @@ describe('demoConfig', () => {
   it('has one provider per wire format on the mock URL', () => {
     assert.deepEqual(
       config.providers.map((p) => [p.name, p.format, p.baseUrl]),
-      [['mock-anthropic', 'anthropic', 'http://127.0.0.1:3999/v1/messages'], ['mock-openai', 'openai', 'http://127.0.0.1:3999/v1/chat/completions']],
+      [['mock-anthropic', 'anthropic', 'http://127.0.0.1:3999/v1/messages'], [
+        'mock-openai',
+        'openai',
+        'http://127.0.0.1:3999/v1/chat/completions',
+      ]],
     )
   })
 
@@ -21,7 +25,9 @@ describe('demoConfig', () => {
     for (const [scenario, list] of Object.entries(r.fallback)) {
       const primary = r[scenario as 'default' | 'background' | 'think' | 'longContext']
       assert.ok(list && list.length > 0)
-      for (const t of list ?? []) assert.notEqual(providerOf(t), providerOf(primary), `fallback for ${scenario} should switch format`)
+      for (const t of list ?? []) {
+        assert.notEqual(providerOf(t), providerOf(primary), `fallback for ${scenario} should switch format`)
+      }
     }
   })
 

@@ -19,8 +19,18 @@ export function demoConfigFile(mockUrl: string): Record<string, unknown> {
   return {
     LOG_LEVEL: 'info',
     Providers: [
-      { name: 'mock-anthropic', api_base_url: `${base}/v1/messages`, api_key: 'demo', models: [...DEMO_MODELS.anthropic] },
-      { name: 'mock-openai', api_base_url: `${base}/v1/chat/completions`, api_key: 'demo', models: [...DEMO_MODELS.openai] },
+      {
+        name: 'mock-anthropic',
+        api_base_url: `${base}/v1/messages`,
+        api_key: 'demo',
+        models: [...DEMO_MODELS.anthropic],
+      },
+      {
+        name: 'mock-openai',
+        api_base_url: `${base}/v1/chat/completions`,
+        api_key: 'demo',
+        models: [...DEMO_MODELS.openai],
+      },
     ],
     Router: {
       default: 'mock-openai,gpt-demo',

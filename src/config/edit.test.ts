@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import JSON5 from 'json5'
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setJson5String, writeConfigFile } from './edit.ts'
@@ -37,27 +37,40 @@ describe('setJson5String', () => {
   })
 
   it('law: for any JSON object, setting a string at a path gives exactly that object with that value', () => {
-    const key = fc.oneof(fc.constantFrom('Router', 'think', 'default', 'a b', "it's", '$x'), fc.string({ maxLength: 5 }))
-    fc.assert(fc.property(fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.array(key, { minLength: 1, maxLength: 3 }), fc.string(), fc.boolean(), (obj, path, value, pretty) => {
-      // Only paths whose parents are objects (or missing) can be set.
-      let cur: unknown = obj
-      for (const k of path.slice(0, -1)) {
-        if (cur === undefined) break
-        if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return
-        cur = Object.hasOwn(cur, k) ? (cur as Record<string, unknown>)[k] : undefined
-      }
-      if (cur !== undefined && (cur === null || typeof cur !== 'object' || Array.isArray(cur))) return
-      const text = JSON.stringify(obj, null, pretty ? 2 : 0)
-      const expected = JSON.parse(text) as Record<string, unknown>
-      let o = expected
-      for (const k of path.slice(0, -1)) {
-        if (!Object.hasOwn(o, k)) Object.defineProperty(o, k, { value: {}, enumerable: true, writable: true, configurable: true })
-        o = o[k] as Record<string, unknown>
-      }
-      Object.defineProperty(o, path.at(-1)!, { value, enumerable: true, writable: true, configurable: true })
-      const got = JSON5.parse(setJson5String(text, path, value)) as unknown
-      assert.deepEqual(got, expected)
-    }))
+    const key = fc.oneof(
+      fc.constantFrom('Router', 'think', 'default', 'a b', "it's", '$x'),
+      fc.string({ maxLength: 5 }),
+    )
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
+        fc.array(key, { minLength: 1, maxLength: 3 }),
+        fc.string(),
+        fc.boolean(),
+        (obj, path, value, pretty) => {
+          // Only paths whose parents are objects (or missing) can be set.
+          let cur: unknown = obj
+          for (const k of path.slice(0, -1)) {
+            if (cur === undefined) break
+            if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return
+            cur = Object.hasOwn(cur, k) ? (cur as Record<string, unknown>)[k] : undefined
+          }
+          if (cur !== undefined && (cur === null || typeof cur !== 'object' || Array.isArray(cur))) return
+          const text = JSON.stringify(obj, null, pretty ? 2 : 0)
+          const expected = JSON.parse(text) as Record<string, unknown>
+          let o = expected
+          for (const k of path.slice(0, -1)) {
+            if (!Object.hasOwn(o, k)) {
+              Object.defineProperty(o, k, { value: {}, enumerable: true, writable: true, configurable: true })
+            }
+            o = o[k] as Record<string, unknown>
+          }
+          Object.defineProperty(o, path.at(-1)!, { value, enumerable: true, writable: true, configurable: true })
+          const got = JSON5.parse(setJson5String(text, path, value)) as unknown
+          assert.deepEqual(got, expected)
+        },
+      ),
+    )
   })
 
   it('refuses to set inside a value that is not an object', () => {

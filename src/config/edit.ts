@@ -23,7 +23,9 @@ export function setJson5String(text: string, path: Path, value: string): string 
   for (let depth = path.length - 1; depth >= 0; depth--) {
     const parent = found.get(JSON.stringify(path.slice(0, depth)))
     if (!parent) continue
-    if (text[parent.start] !== '{') throw new Error(`cannot set ${path.join('.')}: ${path.slice(0, depth).join('.') || 'the file'} is not an object`)
+    if (text[parent.start] !== '{') {
+      throw new Error(`cannot set ${path.join('.')}: ${path.slice(0, depth).join('.') || 'the file'} is not an object`)
+    }
     const rest = path.slice(depth)
     const base = indentAt(text, parent.start)
     const unit = '  '

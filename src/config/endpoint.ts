@@ -29,7 +29,9 @@ export function endpointUrl(url: string, format: WireFormatName): { readonly url
   const path = u.pathname.replace(/\/+$/, '')
   const last = path.slice(path.lastIndexOf('/') + 1)
   if (path !== '' && !BASE_TAIL.test(last)) return { url }
-  const appended = path === '' || format === 'openai' || !/^v\d/.test(last) ? ENDPOINT[format].bare : ENDPOINT[format].versioned
+  const appended = path === '' || format === 'openai' || !/^v\d/.test(last)
+    ? ENDPOINT[format].bare
+    : ENDPOINT[format].versioned
   u.pathname = path + appended
   return { url: u.toString(), appended }
 }

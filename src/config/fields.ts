@@ -112,10 +112,11 @@ export const RetrySchema = z.object({
 })
 
 /** A provider or model name: see `nameProblem` (no control characters, no `__proto__`…). */
-export const nameField = () => z.string().min(1).superRefine((v, ctx) => {
-  const problem = nameProblem(v)
-  if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` })
-})
+export const nameField = () =>
+  z.string().min(1).superRefine((v, ctx) => {
+    const problem = nameProblem(v)
+    if (problem) ctx.addIssue({ code: 'custom', message: `name ${problem}` })
+  })
 
 /**
  * A `Providers[].models` entry: a model id, or an object with the id as `name` and the
@@ -140,5 +141,7 @@ export const ModelEntrySchema = z.preprocess(
 /** The model ids of a (possibly not yet validated) `models` list of strings and `{ name }` objects. */
 export function modelNames(list: unknown): string[] {
   if (!Array.isArray(list)) return []
-  return list.flatMap((m) => (typeof m === 'string' ? [m] : isPlainObject(m) && typeof m.name === 'string' ? [m.name] : []))
+  return list.flatMap((
+    m,
+  ) => (typeof m === 'string' ? [m] : isPlainObject(m) && typeof m.name === 'string' ? [m.name] : []))
 }

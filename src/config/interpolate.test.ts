@@ -46,9 +46,13 @@ describe('interpolateEnv', () => {
 
   it('law: a string without "$" is never changed', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => !s.includes('$')), fc.dictionary(fc.constantFrom('A', 'B_1', 'KEY'), fc.string()), (s, env) => {
-        assert.equal(interpolateEnv(s, env).value, s)
-      }),
+      fc.property(
+        fc.string().filter((s) => !s.includes('$')),
+        fc.dictionary(fc.constantFrom('A', 'B_1', 'KEY'), fc.string()),
+        (s, env) => {
+          assert.equal(interpolateEnv(s, env).value, s)
+        },
+      ),
     )
   })
 })

@@ -70,5 +70,7 @@ const isSecretPath = (path: readonly PropertyKey[]): boolean =>
  * mistyped key never lands in a log.
  */
 export function renderIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => `${formatPath(i.path)}: ${isSecretPath(i.path) ? i.message.replace(/, got [\s\S]*$/, '') : i.message}`)
+  return issues.map((i) =>
+    `${formatPath(i.path)}: ${isSecretPath(i.path) ? i.message.replace(/, got [\s\S]*$/, '') : i.message}`
+  )
 }

@@ -27,9 +27,19 @@ export function scanJson5(text: string): Json5Node {
     for (;;) {
       const c = text[i]
       if (c === undefined) return
-      if (/\s|\uFEFF/.test(c)) { i++; continue }
-      if (c === '/' && text[i + 1] === '/') { while (i < text.length && text[i] !== '\n') i++; continue }
-      if (c === '/' && text[i + 1] === '*') { const e = text.indexOf('*/', i + 2); i = e < 0 ? text.length : e + 2; continue }
+      if (/\s|\uFEFF/.test(c)) {
+        i++
+        continue
+      }
+      if (c === '/' && text[i + 1] === '/') {
+        while (i < text.length && text[i] !== '\n') i++
+        continue
+      }
+      if (c === '/' && text[i + 1] === '*') {
+        const e = text.indexOf('*/', i + 2)
+        i = e < 0 ? text.length : e + 2
+        continue
+      }
       return
     }
   }
@@ -48,11 +58,19 @@ export function scanJson5(text: string): Json5Node {
       const members: Json5Member[] = []
       for (;;) {
         skip()
-        if (text[i] === '}') { i++; return { kind: 'object', start, end: i, members } }
+        if (text[i] === '}') {
+          i++
+          return { kind: 'object', start, end: i, members }
+        }
         const keyStart = i
         let key: string
-        if (text[i] === '"' || text[i] === "'") { i = stringEnd(i); key = JSON5.parse(text.slice(keyStart, i)) as string }
-        else { while (i < text.length && !/[\s:/]/.test(text[i]!)) i++; key = text.slice(keyStart, i) }
+        if (text[i] === '"' || text[i] === "'") {
+          i = stringEnd(i)
+          key = JSON5.parse(text.slice(keyStart, i)) as string
+        } else {
+          while (i < text.length && !/[\s:/]/.test(text[i]!)) i++
+          key = text.slice(keyStart, i)
+        }
         skip()
         i++ // ':'
         const v = value()
@@ -67,7 +85,10 @@ export function scanJson5(text: string): Json5Node {
       const items: Json5Node[] = []
       for (;;) {
         skip()
-        if (text[i] === ']') { i++; return { kind: 'array', start, end: i, items } }
+        if (text[i] === ']') {
+          i++
+          return { kind: 'array', start, end: i, items }
+        }
         items.push(value())
         skip()
         if (text[i] === ',') i++
@@ -86,8 +107,11 @@ export type Path = readonly (string | number)[]
 export function nodeAt(root: Json5Node, path: Path): Json5Node {
   let n = root
   for (const p of path) {
-    const next = n.kind === 'object' ? [...n.members].reverse().find((m) => m.key === String(p))?.value
-      : n.kind === 'array' && typeof p === 'number' ? n.items[p] : undefined
+    const next = n.kind === 'object'
+      ? [...n.members].reverse().find((m) => m.key === String(p))?.value
+      : n.kind === 'array' && typeof p === 'number'
+      ? n.items[p]
+      : undefined
     if (!next) return n
     n = next
   }
@@ -98,8 +122,11 @@ export function nodeAt(root: Json5Node, path: Path): Json5Node {
 export function exactNodeAt(root: Json5Node, path: Path): Json5Node | undefined {
   let cur: Json5Node = root
   for (const p of path) {
-    const next: Json5Node | undefined = cur.kind === 'object' ? [...cur.members].reverse().find((m) => m.key === String(p))?.value
-      : cur.kind === 'array' && typeof p === 'number' ? cur.items[p] : undefined
+    const next: Json5Node | undefined = cur.kind === 'object'
+      ? [...cur.members].reverse().find((m) => m.key === String(p))?.value
+      : cur.kind === 'array' && typeof p === 'number'
+      ? cur.items[p]
+      : undefined
     if (!next) return undefined
     cur = next
   }
@@ -117,7 +144,7 @@ export function valueSpans(text: string): Map<string, { readonly start: number; 
   const found = new Map<string, { start: number; end: number }>()
   const visit = (n: Json5Node, path: readonly string[]) => {
     found.set(JSON.stringify(path), { start: n.start, end: n.end })
-    if (n.kind === 'object') for (const m of n.members) visit(m.value, [...path, m.key])
+    if (n.kind === 'object') { for (const m of n.members) visit(m.value, [...path, m.key]) }
     else if (n.kind === 'array') n.items.forEach((x, i) => visit(x, [...path, String(i)]))
   }
   visit(scanJson5(text), [])

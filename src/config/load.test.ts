@@ -60,7 +60,10 @@ describe('parseConfig', () => {
   })
 
   it('coerces interpolated numbers and booleans', () => {
-    const r = parseConfig(`{ PORT: '$PORT', LOG: '$LOG', Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:1/v1/messages', api_key: 'k', models: ['m'] }] }`, { PORT: '4000', LOG: 'false' })
+    const r = parseConfig(
+      `{ PORT: '$PORT', LOG: '$LOG', Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:1/v1/messages', api_key: 'k', models: ['m'] }] }`,
+      { PORT: '4000', LOG: 'false' },
+    )
     assert.ok(r.ok)
     assert.equal(r.value.config.port, 4000)
     assert.equal(r.value.config.log, false)
@@ -81,7 +84,10 @@ describe('loadConfigFile / configFileExists', () => {
       assert.deepEqual(await configFileExists(good), { missing: false })
       assert.deepEqual(await configFileExists(join(dir, 'nope.json')), { missing: true })
       const missing = await loadConfigFile(join(dir, 'nope.json'), {})
-      assert.deepEqual(missing, { ok: false, error: [`Cannot read config file ${join(dir, 'nope.json')}: no such file`] })
+      assert.deepEqual(missing, {
+        ok: false,
+        error: [`Cannot read config file ${join(dir, 'nope.json')}: no such file`],
+      })
       const invalid = await loadConfigFile(bad, {})
       assert.deepEqual(invalid, { ok: false, error: [`${bad}: Providers: at least one provider is required`] })
     } finally {

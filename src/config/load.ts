@@ -53,7 +53,9 @@ function parseJson5(text: string): Result<unknown, string> {
  * Unset variables stay as written and produce a warning naming the variable, never a value.
  */
 export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Result<LoadedConfig, string[]> {
-  if (text.length > MAX_JSON_DEPTH && jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return err([`(root): nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`])
+  if (text.length > MAX_JSON_DEPTH && jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return err([`(root): nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`])
+  }
   const parsed = parseJson5(text)
   if (!parsed.ok) return err([parsed.error])
   const raw = parsed.value
@@ -63,7 +65,9 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
   if (!key.ok) return err([key.error])
   const reserved = reservedKeyErrors(key.value)
   const result = ConfigFileSchema.safeParse(key.value, { error: configErrorMap })
-  if (!result.success || reserved.length) return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
+  if (!result.success || reserved.length) {
+    return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
+  }
   const { config: fileConfig, warnings } = normalise(result.data, opts)
   const fleet = fleetFromEnv(result.data.Fleet, env)
   if (!fleet.ok) return err([fleet.error])
@@ -95,7 +99,11 @@ export async function configFileExists(path: string): Promise<{ missing: boolean
 }
 
 /** Reads and parses the file at `path`; an unreadable or missing file is an error naming the path. */
-export async function loadConfigFile(path: string, env: Env, opts: ParseOptions = {}): Promise<Result<LoadedConfig, string[]>> {
+export async function loadConfigFile(
+  path: string,
+  env: Env,
+  opts: ParseOptions = {},
+): Promise<Result<LoadedConfig, string[]>> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -115,7 +123,11 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
  * is refused; otherwise the key is dropped, so the proxy runs without one on 127.0.0.1 only,
  * with a warning that says so.
  */
-function unresolvedApiKey(raw: Record<string, unknown>, value: Record<string, unknown>, env: Env): { ok: true; value: Record<string, unknown>; warning?: string } | { ok: false; error: string } {
+function unresolvedApiKey(
+  raw: Record<string, unknown>,
+  value: Record<string, unknown>,
+  env: Env,
+): { ok: true; value: Record<string, unknown>; warning?: string } | { ok: false; error: string } {
   const written = raw['APIKEY']
   if (typeof written !== 'string') return ok(value)
   const { unset } = interpolateEnv(written, env)
@@ -123,8 +135,15 @@ function unresolvedApiKey(raw: Record<string, unknown>, value: Record<string, un
   const names = unset.join(', ')
   const host = typeof value['HOST'] === 'string' && value['HOST'] !== '' ? value['HOST'] : undefined
   if (host !== undefined && !LOOPBACK_HOSTS.has(host)) {
-    return err(`APIKEY: refers to the unset environment variable ${names}: refusing to listen on ${host} without a key (set ${names}, or remove HOST)`)
+    return err(
+      `APIKEY: refers to the unset environment variable ${names}: refusing to listen on ${host} without a key (set ${names}, or remove HOST)`,
+    )
   }
   const { APIKEY: _dropped, ...rest } = value
-  return { ok: true, value: rest, warning: `APIKEY: refers to the unset environment variable ${names}: NO API KEY is required, and the proxy listens on 127.0.0.1 only` }
+  return {
+    ok: true,
+    value: rest,
+    warning:
+      `APIKEY: refers to the unset environment variable ${names}: NO API KEY is required, and the proxy listens on 127.0.0.1 only`,
+  }
 }

@@ -20,41 +20,71 @@ describe('normalise: providers', () => {
     assert.equal(detectFormat({ ...base, api_base_url: 'https://api.x.com/v1/chat/completions' }), 'openai')
     assert.equal(detectFormat({ ...base, api_base_url: 'https://x.com/v1/messages/count' }), 'openai')
     const anthropicUse = { use: [{ name: 'Anthropic', options: {} }] }
-    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/api', transformer: anthropicUse, protocol: undefined }), 'anthropic')
-    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/v1/messages', transformer: undefined, protocol: 'openai' }), 'openai')
+    assert.equal(
+      detectFormat({ api_base_url: 'https://proxy.example/api', transformer: anthropicUse, protocol: undefined }),
+      'anthropic',
+    )
+    assert.equal(
+      detectFormat({ api_base_url: 'https://proxy.example/v1/messages', transformer: undefined, protocol: 'openai' }),
+      'openai',
+    )
   })
 
   it('maps transformer entries, provider chain and model chains', () => {
     const transformer = { use: ['deepseek', ['maxtoken', { max_tokens: 8192 }]], m1: { use: ['tooluse'] } }
     const p = load({ Providers: [{ ...P, transformer }] }).config.providers[0]
-    assert.deepEqual(p?.transformers, [{ name: 'deepseek', options: {} }, { name: 'maxtoken', options: { max_tokens: 8192 } }])
+    assert.deepEqual(p?.transformers, [{ name: 'deepseek', options: {} }, {
+      name: 'maxtoken',
+      options: { max_tokens: 8192 },
+    }])
     assert.deepEqual(p?.modelTransformers, { m1: [{ name: 'tooluse', options: {} }] })
     assert.equal(p?.format, 'openai')
   })
 
   it('warns about unknown transformer names when a registry is given', () => {
     const transformer = { use: ['deepseek', 'bogus'], m1: { use: ['alsobogus'] } }
-    const { warnings } = load({ Providers: [{ ...P, transformer }], Router: { default: 'p,m1' } }, { knownTransformer: (n) => n === 'deepseek' })
-    assert.deepEqual(warnings, ['Providers[0].transformer.use[1]: unknown transformer "bogus": ignored', 'Providers[0].transformer.m1.use[0]: unknown transformer "alsobogus": ignored'])
+    const { warnings } = load({ Providers: [{ ...P, transformer }], Router: { default: 'p,m1' } }, {
+      knownTransformer: (n) => n === 'deepseek',
+    })
+    assert.deepEqual(warnings, [
+      'Providers[0].transformer.use[1]: unknown transformer "bogus": ignored',
+      'Providers[0].transformer.m1.use[0]: unknown transformer "alsobogus": ignored',
+    ])
   })
 
   it('keeps a provider with an empty or missing api_key, with a warning (CCR drops it silently)', () => {
     const { config, warnings } = load({ Providers: [{ ...P, api_key: '' }, { ...P, name: 'q', api_key: undefined }] })
     assert.deepEqual(config.providers.map((p) => [p.name, p.apiKey]), [['p', ''], ['q', '']])
-    assert.equal(warnings.filter((w) => /^Providers\[[01]\]\.api_key: empty: provider "[pq]" is kept/.test(w)).length, 2)
+    assert.equal(
+      warnings.filter((w) => /^Providers\[[01]\]\.api_key: empty: provider "[pq]" is kept/.test(w)).length,
+      2,
+    )
   })
 
   it('maps limits, headers and pricing (flat, per model and model_pricing)', () => {
     const p = load({
       Providers: [{
-        ...P, rpm: 60, tpm: '100000', maxConcurrent: 4, extra_headers: { 'x-a': '1', 'x-b': '1' }, headers: { 'x-b': '2' },
-        pricing: { input_per_million: 1, output_per_million: 2 }, model_pricing: { m2: { input_per_million_tokens: 3, output_per_million_tokens: 4, cache_read_per_million: 0.3 } },
+        ...P,
+        rpm: 60,
+        tpm: '100000',
+        maxConcurrent: 4,
+        extra_headers: { 'x-a': '1', 'x-b': '1' },
+        headers: { 'x-b': '2' },
+        pricing: { input_per_million: 1, output_per_million: 2 },
+        model_pricing: {
+          m2: { input_per_million_tokens: 3, output_per_million_tokens: 4, cache_read_per_million: 0.3 },
+        },
       }],
     }).config.providers[0]
     assert.deepEqual(p?.limits, { rpm: 60, tpm: 100000, maxConcurrent: 4 })
     assert.deepEqual(p?.headers, { 'x-a': '1', 'x-b': '2' })
-    assert.deepEqual(p?.pricing, { '*': { inputPerMillion: 1, outputPerMillion: 2 }, m2: { inputPerMillion: 3, outputPerMillion: 4, cacheReadPerMillion: 0.3 } })
-    const perModel = load({ Providers: [{ ...P, pricing: { m1: { input_per_million: 5, output_per_million: 6 } } }] }).config.providers[0]
+    assert.deepEqual(p?.pricing, {
+      '*': { inputPerMillion: 1, outputPerMillion: 2 },
+      m2: { inputPerMillion: 3, outputPerMillion: 4, cacheReadPerMillion: 0.3 },
+    })
+    const perModel =
+      load({ Providers: [{ ...P, pricing: { m1: { input_per_million: 5, output_per_million: 6 } } }] }).config
+        .providers[0]
     assert.deepEqual(perModel?.pricing, { m1: { inputPerMillion: 5, outputPerMillion: 6 } })
   })
 
@@ -80,19 +110,44 @@ describe('normalise: top level and Router', () => {
     assert.equal(r.optimization, 'balanced')
     assert.deepEqual(r.weights, { latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 })
     assert.deepEqual(r.defaultRetry, { maxRetries: 2, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 5000 })
-    assert.deepEqual([r.minSamples, r.firstTokenTimeoutMs, r.streamIdleTimeoutMs, r.connectTimeoutMs, r.dedup], [3, 60000, 120000, 60000, false])
+    assert.deepEqual([r.minSamples, r.firstTokenTimeoutMs, r.streamIdleTimeoutMs, r.connectTimeoutMs, r.dedup], [
+      3,
+      60000,
+      120000,
+      60000,
+      false,
+    ])
     const perf = config.performance
-    assert.deepEqual([perf.enabled, perf.testIntervalMinutes, perf.testTimeoutSeconds, perf.maxConcurrentTests, perf.minTestCount], [false, 60, 30, 2, 3])
+    assert.deepEqual([
+      perf.enabled,
+      perf.testIntervalMinutes,
+      perf.testTimeoutSeconds,
+      perf.maxConcurrentTests,
+      perf.minTestCount,
+    ], [false, 60, 30, 2, 3])
     assert.deepEqual([perf.dailyTokenBudget, perf.maxTokensPerTest, perf.historyTtlDays], [200000, 256, 30])
     assert.deepEqual(perf.weights, { latency: 0.4, throughput: 0.4, reliability: 0.2 })
   })
 
   it('collects unused keys into ignoredKeys instead of failing', () => {
     const { config } = load({
-      Providers: [{ ...P, tier_name: 'x' }], Router: { default: 'p,m1', tiers: [] },
-      StatusLine: { enabled: true }, NON_INTERACTIVE_MODE: false, CLAUDE_PATH: 'claude', plugins: [], OPENAI_API_KEY: 'x',
+      Providers: [{ ...P, tier_name: 'x' }],
+      Router: { default: 'p,m1', tiers: [] },
+      StatusLine: { enabled: true },
+      NON_INTERACTIVE_MODE: false,
+      CLAUDE_PATH: 'claude',
+      plugins: [],
+      OPENAI_API_KEY: 'x',
     })
-    assert.deepEqual(config.ignoredKeys, ['StatusLine', 'NON_INTERACTIVE_MODE', 'CLAUDE_PATH', 'plugins', 'OPENAI_API_KEY', 'Router.tiers', 'Providers[0].tier_name'])
+    assert.deepEqual(config.ignoredKeys, [
+      'StatusLine',
+      'NON_INTERACTIVE_MODE',
+      'CLAUDE_PATH',
+      'plugins',
+      'OPENAI_API_KEY',
+      'Router.tiers',
+      'Providers[0].tier_name',
+    ])
   })
 
   it('defaults Router.default to the first model of the first provider, with a warning', () => {
@@ -104,16 +159,23 @@ describe('normalise: top level and Router', () => {
   it('warns, not fails, for a model the provider does not list', () => {
     const { config, warnings } = load({ Providers: [P], Router: { default: 'p,m9' } })
     assert.equal(config.router.default, 'p,m9')
-    assert.deepEqual(warnings, ['Router.default: model "m9" is not in the models of provider "p" (have: m1, m2): it is forwarded as is'])
+    assert.deepEqual(warnings, [
+      'Router.default: model "m9" is not in the models of provider "p" (have: m1, m2): it is forwarded as is',
+    ])
   })
 
   it('maps tierRetries (snake_case, per tier, "default" sets defaultRetry) and fallback', () => {
     const r = load({
       Providers: [P],
-      Router: { default: 'p,m1', tierRetries: { 'tier-1': { max_retries: 0 }, default: { max_retries: 1, max_backoff_ms: 900 } } },
+      Router: {
+        default: 'p,m1',
+        tierRetries: { 'tier-1': { max_retries: 0 }, default: { max_retries: 1, max_backoff_ms: 900 } },
+      },
       fallback: { default: ['p,m2'] },
     }).config.router
-    assert.deepEqual(r.tierRetries, { 'tier-1': { maxRetries: 0, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 5000 } })
+    assert.deepEqual(r.tierRetries, {
+      'tier-1': { maxRetries: 0, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 5000 },
+    })
     assert.deepEqual(r.defaultRetry, { maxRetries: 1, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 900 })
     assert.deepEqual(r.fallback, { default: ['p,m2'] })
   })
@@ -122,7 +184,10 @@ describe('normalise: top level and Router', () => {
     const open = load({ Providers: [P], Router: { default: 'p,m1' }, HOST: '0.0.0.0' })
     assert.equal(open.config.host, '127.0.0.1')
     assert.ok(open.warnings.includes('HOST: "0.0.0.0" needs APIKEY to be set: listening on 127.0.0.1 instead'))
-    assert.equal(load({ Providers: [P], Router: { default: 'p,m1' }, HOST: '0.0.0.0', APIKEY: 's' }).config.host, '0.0.0.0')
+    assert.equal(
+      load({ Providers: [P], Router: { default: 'p,m1' }, HOST: '0.0.0.0', APIKEY: 's' }).config.host,
+      '0.0.0.0',
+    )
   })
 
   it('takes the outbound proxy from HTTPS_PROXY before PROXY_URL, as the CCR engine does', () => {
@@ -135,16 +200,32 @@ describe('normalise: top level and Router', () => {
     const { config } = load({
       Providers: [P],
       Router: { default: 'p,m1', think: 'p,m2', longContextThreshold: 1000 },
-      Presets: { fast: { route: 'p,m2', max_tokens: 100, temperature: 0.2 }, deep: { Router: { default: 'p,m2', think: 'p,m1' } }, flat: { background: 'p,m2' } },
+      Presets: {
+        fast: { route: 'p,m2', max_tokens: 100, temperature: 0.2 },
+        deep: { Router: { default: 'p,m2', think: 'p,m1' } },
+        flat: { background: 'p,m2' },
+      },
     })
     const { fast, deep, flat } = config.presets
-    assert.deepEqual([fast?.router.default, fast?.router.think, fast?.maxTokens, fast?.temperature], ['p,m2', undefined, 100, 0.2])
-    assert.deepEqual([deep?.router.default, deep?.router.think, deep?.router.longContextThreshold], ['p,m2', 'p,m1', 1000])
+    assert.deepEqual([fast?.router.default, fast?.router.think, fast?.maxTokens, fast?.temperature], [
+      'p,m2',
+      undefined,
+      100,
+      0.2,
+    ])
+    assert.deepEqual([deep?.router.default, deep?.router.think, deep?.router.longContextThreshold], [
+      'p,m2',
+      'p,m1',
+      1000,
+    ])
     assert.deepEqual([flat?.router.default, flat?.router.background], ['p,m1', 'p,m2'])
   })
 
   it('treats empty Router strings as unset and ignores the ccr-rust webSearch object with a warning', () => {
-    const { config, warnings } = load({ Providers: [P], Router: { default: 'p,m1', think: '', webSearch: { enabled: true } } })
+    const { config, warnings } = load({
+      Providers: [P],
+      Router: { default: 'p,m1', think: '', webSearch: { enabled: true } },
+    })
     assert.equal(config.router.think, undefined)
     assert.equal(config.router.webSearch, undefined)
     assert.ok(warnings.some((w) => w.startsWith('Router.webSearch: the ccr-rust object form is not supported')))
@@ -155,22 +236,68 @@ describe('normalise: the Responses and Gemini formats', () => {
   it('detects them from CCR transformer names, protocol or the URL', () => {
     const base = { transformer: undefined, protocol: undefined }
     const use = (name: string) => ({ use: [{ name }] })
-    assert.equal(detectFormat({ ...base, api_base_url: 'https://generativelanguage.googleapis.com/v1beta/models/' }), 'gemini')
-    assert.equal(detectFormat({ ...base, api_base_url: 'https://g.example/v1beta/models/gemini-2.5-pro:generateContent' }), 'gemini')
+    assert.equal(
+      detectFormat({ ...base, api_base_url: 'https://generativelanguage.googleapis.com/v1beta/models/' }),
+      'gemini',
+    )
+    assert.equal(
+      detectFormat({ ...base, api_base_url: 'https://g.example/v1beta/models/gemini-2.5-pro:generateContent' }),
+      'gemini',
+    )
     assert.equal(detectFormat({ ...base, api_base_url: 'https://api.openai.com/v1/responses' }), 'responses')
-    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/api', transformer: use('gemini'), protocol: undefined }), 'gemini')
-    assert.equal(detectFormat({ api_base_url: 'https://vertex.example/v1/projects/p/locations/l/publishers/google/models/', transformer: use('vertex-gemini'), protocol: undefined }), 'gemini')
-    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/api', transformer: use('openai-responses'), protocol: undefined }), 'responses')
-    assert.equal(detectFormat({ api_base_url: 'https://proxy.example/v1/chat/completions', transformer: undefined, protocol: 'responses' }), 'responses')
-    assert.equal(detectFormat({ ...base, api_base_url: 'https://api.openai.com/v1/models/x/chat/completions' }), 'openai')
+    assert.equal(
+      detectFormat({ api_base_url: 'https://proxy.example/api', transformer: use('gemini'), protocol: undefined }),
+      'gemini',
+    )
+    assert.equal(
+      detectFormat({
+        api_base_url: 'https://vertex.example/v1/projects/p/locations/l/publishers/google/models/',
+        transformer: use('vertex-gemini'),
+        protocol: undefined,
+      }),
+      'gemini',
+    )
+    assert.equal(
+      detectFormat({
+        api_base_url: 'https://proxy.example/api',
+        transformer: use('openai-responses'),
+        protocol: undefined,
+      }),
+      'responses',
+    )
+    assert.equal(
+      detectFormat({
+        api_base_url: 'https://proxy.example/v1/chat/completions',
+        transformer: undefined,
+        protocol: 'responses',
+      }),
+      'responses',
+    )
+    assert.equal(
+      detectFormat({ ...base, api_base_url: 'https://api.openai.com/v1/models/x/chat/completions' }),
+      'openai',
+    )
   })
 
   it('a provider whose transformers name two formats is a config error naming both', () => {
-    const r = parseConfig(JSON.stringify({ Providers: [{ ...P, transformer: { use: ['Anthropic', 'gemini'] } }], Router: { default: 'p,m1' } }), {}, {})
+    const r = parseConfig(
+      JSON.stringify({
+        Providers: [{ ...P, transformer: { use: ['Anthropic', 'gemini'] } }],
+        Router: { default: 'p,m1' },
+      }),
+      {},
+      {},
+    )
     assert.ok(!r.ok)
     assert.match(r.error.join('\n'), /Providers\[0\]\.transformer\.use.*2 wire formats \(anthropic, gemini\)/)
     // `protocol` settles it.
-    assert.equal(load({ Providers: [{ ...P, protocol: 'gemini', transformer: { use: ['Anthropic', 'gemini'] } }], Router: { default: 'p,m1' } }).config.providers[0]?.format, 'gemini')
+    assert.equal(
+      load({
+        Providers: [{ ...P, protocol: 'gemini', transformer: { use: ['Anthropic', 'gemini'] } }],
+        Router: { default: 'p,m1' },
+      }).config.providers[0]?.format,
+      'gemini',
+    )
   })
 })
 
@@ -178,8 +305,20 @@ describe('normalise: base URLs for the newer formats', () => {
   it('a ccr-rust style base gets the Responses or Gemini endpoint appended', () => {
     const cfg = load({
       Providers: [
-        { name: 'g', api_base_url: 'https://generativelanguage.googleapis.com/v1beta', api_key: 'k', models: ['gemini-2.5-pro'], transformer: { use: ['gemini'] } },
-        { name: 'r', api_base_url: 'https://api.openai.com/v1', api_key: 'k', models: ['gpt-5.5'], transformer: { use: ['openai-responses'] } },
+        {
+          name: 'g',
+          api_base_url: 'https://generativelanguage.googleapis.com/v1beta',
+          api_key: 'k',
+          models: ['gemini-2.5-pro'],
+          transformer: { use: ['gemini'] },
+        },
+        {
+          name: 'r',
+          api_base_url: 'https://api.openai.com/v1',
+          api_key: 'k',
+          models: ['gpt-5.5'],
+          transformer: { use: ['openai-responses'] },
+        },
       ],
       Router: { default: 'g,gemini-2.5-pro' },
     }).config

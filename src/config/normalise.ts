@@ -8,7 +8,19 @@ import { compileMatcher, readRules } from './rules.ts'
 import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
 import type { WireFormatName } from './types.ts'
-import type { Config, ModelCapabilities, NamedKey, PresetConfig, TextMatcher, Pricing, ProviderConfig, RetryPolicy, RouterConfig, Scenario, TransformerUse } from './types.ts'
+import type {
+  Config,
+  ModelCapabilities,
+  NamedKey,
+  PresetConfig,
+  Pricing,
+  ProviderConfig,
+  RetryPolicy,
+  RouterConfig,
+  Scenario,
+  TextMatcher,
+  TransformerUse,
+} from './types.ts'
 import { mapValues, setOwn } from '../lib/own.ts'
 import { endpointUrl } from './endpoint.ts'
 import { redactUrl } from './redact.ts'
@@ -31,7 +43,9 @@ type FormatSource = {
 
 /** The formats a provider's transformer chain names (more than one is a config error). */
 export function namedFormats(p: FormatSource): WireFormatName[] {
-  const named = (p.transformer?.use ?? []).map((t) => FORMAT_TRANSFORMERS[t.name.toLowerCase()]).filter((f): f is WireFormatName => f !== undefined)
+  const named = (p.transformer?.use ?? []).map((t) => FORMAT_TRANSFORMERS[t.name.toLowerCase()]).filter((
+    f,
+  ): f is WireFormatName => f !== undefined)
   return [...new Set(named)]
 }
 
@@ -46,7 +60,10 @@ export function formatOfUrl(url: string): WireFormatName {
   })()
   if (path.endsWith('/v1/messages')) return 'anthropic'
   if (path.endsWith('/responses')) return 'responses'
-  if (/\/v1(beta|alpha)?\/models($|\/)/.test(path) && !path.endsWith('/chat/completions') || /:(stream)?generateContent$/i.test(path)) return 'gemini'
+  if (
+    /\/v1(beta|alpha)?\/models($|\/)/.test(path) && !path.endsWith('/chat/completions') ||
+    /:(stream)?generateContent$/i.test(path)
+  ) return 'gemini'
   return 'openai'
 }
 
@@ -177,7 +194,7 @@ function ignoredKeys(file: ConfigFile, providersKey: string): string[] {
   const router = Object.keys(file.Router).filter((k) => !routerKnown.includes(k)).map((k) => `Router.${k}`)
   const providerKnown = Object.keys(ProviderSchema.shape)
   const providers = (file.Providers ?? file.providers ?? []).flatMap((p, i) =>
-    Object.keys(p).filter((k) => !providerKnown.includes(k)).map((k) => `${providersKey}[${i}].${k}`),
+    Object.keys(p).filter((k) => !providerKnown.includes(k)).map((k) => `${providersKey}[${i}].${k}`)
   )
   return [...top, ...router, ...providers]
 }
@@ -185,9 +202,15 @@ function ignoredKeys(file: ConfigFile, providersKey: string): string[] {
 function transformerWarnings(providers: readonly ProviderFile[], key: string, known: (n: string) => boolean): string[] {
   return providers.flatMap((p, i) => {
     const { use, ...perModel } = p.transformer ?? {}
-    const lists: [string, readonly Entry[]][] = [['use', use ?? []], ...Object.entries(perModel).map(([m, t]): [string, readonly Entry[]] => [`${m}.use`, t.use ?? []])]
+    const lists: [string, readonly Entry[]][] = [
+      ['use', use ?? []],
+      ...Object.entries(perModel).map(([m, t]): [string, readonly Entry[]] => [`${m}.use`, t.use ?? []]),
+    ]
     return lists.flatMap(([where, list]) =>
-      list.flatMap((e, j) => (known(e.name) ? [] : [`${key}[${i}].transformer.${where}[${j}]: unknown transformer "${e.name}": ignored`])),
+      list.flatMap((
+        e,
+        j,
+      ) => (known(e.name) ? [] : [`${key}[${i}].transformer.${where}[${j}]: unknown transformer "${e.name}": ignored`]))
     )
   })
 }
@@ -196,7 +219,9 @@ function transformerWarnings(providers: readonly ProviderFile[], key: string, kn
 function toKeys(keys: ConfigFile['Keys']): NamedKey[] {
   return keys.map(({ allowedModels, ...k }) => ({
     ...Object.fromEntries(Object.entries(k).filter(([, v]) => v !== undefined)) as Omit<NamedKey, 'allowedModels'>,
-    ...(allowedModels ? { allowedModels: allowedModels.map(compileMatcher).filter((m): m is TextMatcher => typeof m !== 'string') } : {}),
+    ...(allowedModels
+      ? { allowedModels: allowedModels.map(compileMatcher).filter((m): m is TextMatcher => typeof m !== 'string') }
+      : {}),
   }))
 }
 
@@ -212,11 +237,17 @@ function hostOf(file: ConfigFile, warnings: string[]): string {
 export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { config: Config; warnings: string[] } {
   const providersKey = file.Providers ? 'Providers' : 'providers'
   const providerFiles = file.Providers ?? file.providers ?? []
-  const warnings = checkFile(file).filter((f) => f.severity === 'warning').map((f) => `${formatPath(f.path)}: ${f.message}`)
+  const warnings = checkFile(file).filter((f) => f.severity === 'warning').map((f) =>
+    `${formatPath(f.path)}: ${f.message}`
+  )
   warnings.push(...transformerWarnings(providerFiles, providersKey, opts.knownTransformer ?? (() => true)))
   providerFiles.forEach((p, i) => {
     const e = endpointUrl(p.api_base_url, detectFormat(p))
-    if (e.appended) warnings.push(`${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(e.url)}`)
+    if (e.appended) {
+      warnings.push(
+        `${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(e.url)}`,
+      )
+    }
   })
   if (file.Router.webSearch !== undefined && typeof file.Router.webSearch !== 'string') {
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')

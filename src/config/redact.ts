@@ -24,14 +24,39 @@ const hide = (s: string): string => (isVarReference(s) ? s : REDACTED)
  * under a name nobody anticipated is hidden too. Numbers, booleans and null are settings, always shown.
  */
 export const SHOWN_KEYS: ReadonlySet<string> = new Set([
-  'name', 'models', 'protocol', 'use', 'type', 'path', 'route',
-  'default', 'background', 'think', 'longContext', 'webSearch', 'image', 'optimization', 'search_provider',
-  'model', 'scenario', 'timeUtc', 'allowedModels',
-  'HOST', 'LOG_LEVEL', 'CUSTOM_ROUTER_PATH',
+  'name',
+  'models',
+  'protocol',
+  'use',
+  'type',
+  'path',
+  'route',
+  'default',
+  'background',
+  'think',
+  'longContext',
+  'webSearch',
+  'image',
+  'optimization',
+  'search_provider',
+  'model',
+  'scenario',
+  'timeUtc',
+  'allowedModels',
+  'HOST',
+  'LOG_LEVEL',
+  'CUSTOM_ROUTER_PATH',
 ])
 
 /** Keys whose values are URLs: shown without credentials (user, password, query values). */
-export const URL_KEYS: ReadonlySet<string> = new Set(['api_base_url', 'PROXY_URL', 'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'redis'])
+export const URL_KEYS: ReadonlySet<string> = new Set([
+  'api_base_url',
+  'PROXY_URL',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'httpsProxy',
+  'redis',
+])
 
 /** Query parameters whose values are shown in URLs (everything else in a query is hidden). */
 const SHOWN_PARAMS: ReadonlySet<string> = new Set(['alt', 'api-version', 'beta', 'version'])
@@ -55,7 +80,9 @@ export function redactUrl(s: string): string {
   }
   if (u.username && !isVarReference(decoded(u.username))) u.username = REDACTED
   if (u.password && !isVarReference(decoded(u.password))) u.password = REDACTED
-  for (const [k, v] of [...u.searchParams]) if (!SHOWN_PARAMS.has(k) && !isVarReference(v)) u.searchParams.set(k, REDACTED)
+  for (const [k, v] of [...u.searchParams]) {
+    if (!SHOWN_PARAMS.has(k) && !isVarReference(v)) u.searchParams.set(k, REDACTED)
+  }
   const out = u.toString()
   return out === `${s}/` ? s : out
 }

@@ -10,8 +10,9 @@ export function reservedKeyErrors(value: unknown, path: (string | number)[] = []
   if (Array.isArray(value)) value.forEach((v, i) => reservedKeyErrors(v, [...path, i], out))
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k === '__proto__') out.push(`${formatPath([...path, k])}: a key named "__proto__" is not allowed (it would be silently dropped)`)
-      else reservedKeyErrors(v, [...path, k], out)
+      if (k === '__proto__') {
+        out.push(`${formatPath([...path, k])}: a key named "__proto__" is not allowed (it would be silently dropped)`)
+      } else reservedKeyErrors(v, [...path, k], out)
     }
   }
   return out

@@ -4,10 +4,18 @@ import { parseConfig } from './load.ts'
 import { canonicalModelId, catalogueEntry } from './catalogue.ts'
 import { compileMatcher } from './rules.ts'
 
-const DEEPSEEK = { name: 'deepseek', api_base_url: 'https://api.deepseek.com/chat/completions', api_key: 'k', models: ['deepseek-chat', 'deepseek-reasoner'] }
+const DEEPSEEK = {
+  name: 'deepseek',
+  api_base_url: 'https://api.deepseek.com/chat/completions',
+  api_key: 'k',
+  models: ['deepseek-chat', 'deepseek-reasoner'],
+}
 
 function parse(router: Record<string, unknown>, providers: unknown[] = [DEEPSEEK]) {
-  return parseConfig(JSON.stringify({ Providers: providers, Router: { default: 'deepseek,deepseek-chat', ...router } }), {})
+  return parseConfig(
+    JSON.stringify({ Providers: providers, Router: { default: 'deepseek,deepseek-chat', ...router } }),
+    {},
+  )
 }
 const errorsOf = (rules: unknown) => {
   const r = parse({ rules })
@@ -17,12 +25,25 @@ const errorsOf = (rules: unknown) => {
 
 describe('Router.rules validation', () => {
   it('accepts and compiles a full rule', () => {
-    const r = parse({ rules: [{
-      name: 'ci-cheap',
-      when: { model: 'claude-*', scenario: ['default', 'think'], inputTokens: { max: 60000 }, hasTools: true, hasImages: false, thinking: false, stream: true,
-        header: { 'x-switchyard-tag': 'ci' }, apiKey: 'ci-agents', timeUtc: ['22:00-06:00'] },
-      route: ['deepseek,deepseek-chat', 'deepseek,deepseek-reasoner'], optimization: 'cost',
-    }] })
+    const r = parse({
+      rules: [{
+        name: 'ci-cheap',
+        when: {
+          model: 'claude-*',
+          scenario: ['default', 'think'],
+          inputTokens: { max: 60000 },
+          hasTools: true,
+          hasImages: false,
+          thinking: false,
+          stream: true,
+          header: { 'x-switchyard-tag': 'ci' },
+          apiKey: 'ci-agents',
+          timeUtc: ['22:00-06:00'],
+        },
+        route: ['deepseek,deepseek-chat', 'deepseek,deepseek-reasoner'],
+        optimization: 'cost',
+      }],
+    })
     assert.ok(r.ok, r.ok ? '' : r.error.join('\n'))
     const rule = r.value.config.router.rules?.[0]
     assert.equal(rule?.name, 'ci-cheap')
@@ -34,11 +55,19 @@ describe('Router.rules validation', () => {
   it('names the rule and the field in every error, all at once', () => {
     const errors = errorsOf([
       { name: 'a', when: { model: '/(unclosed/', hasTool: true }, route: 'deepsek,x' },
-      { name: 'b', when: { inputTokens: { min: 10, max: 5 }, timeUtc: '25:00-01:00', scenario: 'thinking' }, route: [] },
+      {
+        name: 'b',
+        when: { inputTokens: { min: 10, max: 5 }, timeUtc: '25:00-01:00', scenario: 'thinking' },
+        route: [],
+      },
       { when: {}, route: 'deepseek,deepseek-chat' },
       { name: 'a', route: 'deepseek,deepseek-chat', optimization: 'fast' },
     ])
-    const has = (prefix: string, text: string) => assert.ok(errors.some((e) => e.startsWith(prefix) && e.includes(text)), `missing ${prefix} … ${text} in:\n${errors.join('\n')}`)
+    const has = (prefix: string, text: string) =>
+      assert.ok(
+        errors.some((e) => e.startsWith(prefix) && e.includes(text)),
+        `missing ${prefix} … ${text} in:\n${errors.join('\n')}`,
+      )
     has('Router.rules[0].when.model: rule "a"', 'invalid regular expression')
     has('Router.rules[0].when.hasTool: rule "a"', 'unknown condition')
     has('Router.rules[0].route: rule "a"', 'provider "deepsek" is not in Providers')
@@ -62,7 +91,11 @@ describe('Router.rules validation', () => {
   })
 
   it('matchers: exact is case-sensitive and whole, globs and regexes compile', () => {
-    const m = (s: string) => { const c = compileMatcher(s); assert.ok(typeof c !== 'string'); return c }
+    const m = (s: string) => {
+      const c = compileMatcher(s)
+      assert.ok(typeof c !== 'string')
+      return c
+    }
     assert.equal(m('a.b').re.test('aXb'), false, 'dots are literal')
     assert.equal(m('a*').re.test('A-anything'), true)
     assert.equal(m('/^a$/i').re.test('A'), true)
@@ -71,11 +104,31 @@ describe('Router.rules validation', () => {
 
 describe('Providers[].models objects', () => {
   it('strings keep working; objects give capabilities and the names stay the model list', () => {
-    const r = parse({}, [{ ...DEEPSEEK, models: ['deepseek-chat', { name: 'local-q', contextWindow: 32768, maxOutputTokens: 4096, vision: false, tools: true, input_per_million: 0.1, output_per_million: 0.2 }] }])
+    const r = parse({}, [{
+      ...DEEPSEEK,
+      models: ['deepseek-chat', {
+        name: 'local-q',
+        contextWindow: 32768,
+        maxOutputTokens: 4096,
+        vision: false,
+        tools: true,
+        input_per_million: 0.1,
+        output_per_million: 0.2,
+      }],
+    }])
     assert.ok(r.ok, r.ok ? '' : r.error.join('\n'))
     const p = r.value.config.providers[0]!
     assert.deepEqual(p.models, ['deepseek-chat', 'local-q'])
-    assert.deepEqual(p.modelCapabilities, { 'local-q': { contextWindow: 32768, maxOutputTokens: 4096, vision: false, tools: true, inputPerMillion: 0.1, outputPerMillion: 0.2 } })
+    assert.deepEqual(p.modelCapabilities, {
+      'local-q': {
+        contextWindow: 32768,
+        maxOutputTokens: 4096,
+        vision: false,
+        tools: true,
+        inputPerMillion: 0.1,
+        outputPerMillion: 0.2,
+      },
+    })
   })
 
   it('names the field of a bad model object', () => {
@@ -115,8 +168,18 @@ describe('docs/routing-rules.md', () => {
     const blocks = [...doc.matchAll(/```json5\n([\s\S]*?)```/g)].map((m) => m[1]!)
     assert.ok(blocks.length >= 4)
     const JSON5 = (await import('json5')).default
-    const provider = (name: string, models: string[]) => ({ name, api_base_url: `https://${name}.example/v1/chat/completions`, api_key: 'k', models })
-    const base = [provider('anthropic', ['claude-sonnet-4-5', 'claude-opus-4-1']), provider('gemini', ['gemini-2.5-pro']), provider('deepseek', ['deepseek-chat', 'deepseek-reasoner']), provider('openai', ['gpt-4.1-mini'])]
+    const provider = (name: string, models: string[]) => ({
+      name,
+      api_base_url: `https://${name}.example/v1/chat/completions`,
+      api_key: 'k',
+      models,
+    })
+    const base = [
+      provider('anthropic', ['claude-sonnet-4-5', 'claude-opus-4-1']),
+      provider('gemini', ['gemini-2.5-pro']),
+      provider('deepseek', ['deepseek-chat', 'deepseek-reasoner']),
+      provider('openai', ['gpt-4.1-mini']),
+    ]
     const providers: unknown[] = [...base]
     const fragments: Record<string, unknown>[] = []
     for (const b of blocks) {
@@ -125,7 +188,11 @@ describe('docs/routing-rules.md', () => {
       else fragments.push(parsed)
     }
     for (const f of fragments) {
-      const file = { Providers: providers, ...f, Router: { default: 'anthropic,claude-sonnet-4-5', ...(f.Router as object) } }
+      const file = {
+        Providers: providers,
+        ...f,
+        Router: { default: 'anthropic,claude-sonnet-4-5', ...(f.Router as object) },
+      }
       const r = parseConfig(JSON.stringify(file), {})
       assert.ok(r.ok, r.ok ? '' : `${JSON.stringify(f).slice(0, 80)}: ${r.error.join('; ')}`)
     }
@@ -135,7 +202,14 @@ describe('docs/routing-rules.md', () => {
 describe('Keys in the redacted config', () => {
   it('GET /api/config shows key names and limits, never the keys', async () => {
     const { redactConfig } = await import('./redact.ts')
-    const shown = JSON.stringify(redactConfig({ Keys: [{ name: 'ci-agents', key: 'sk-ci-secret-value', budgetUsdPerDay: 50, allowedModels: ['deepseek,*'] }, { name: 'env', key: '$CI_KEY' }] }))
+    const shown = JSON.stringify(
+      redactConfig({
+        Keys: [{ name: 'ci-agents', key: 'sk-ci-secret-value', budgetUsdPerDay: 50, allowedModels: ['deepseek,*'] }, {
+          name: 'env',
+          key: '$CI_KEY',
+        }],
+      }),
+    )
     assert.ok(!shown.includes('sk-ci-secret-value'))
     assert.match(shown, /"name":"ci-agents"/)
     assert.match(shown, /"budgetUsdPerDay":50/)

@@ -12,9 +12,28 @@ export interface RuleProblem {
 }
 
 /** The CCR scenarios a rule may test (explicit and custom picks never reach the rules). */
-export const RULE_SCENARIOS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image', 'subagent'] as const
+export const RULE_SCENARIOS = [
+  'default',
+  'background',
+  'think',
+  'longContext',
+  'webSearch',
+  'image',
+  'subagent',
+] as const
 
-const WHEN_KEYS = ['model', 'scenario', 'inputTokens', 'hasTools', 'hasImages', 'thinking', 'stream', 'header', 'apiKey', 'timeUtc'] as const
+const WHEN_KEYS = [
+  'model',
+  'scenario',
+  'inputTokens',
+  'hasTools',
+  'hasImages',
+  'thinking',
+  'stream',
+  'header',
+  'apiKey',
+  'timeUtc',
+] as const
 const RULE_KEYS = ['name', 'when', 'route', 'optimization', 'weights'] as const
 const OPTIMIZATIONS = ['latency', 'cost', 'reliability', 'balanced'] as const
 const REGEX = /^\/(.+)\/([a-z]*)$/s
@@ -58,12 +77,15 @@ type Out<T> = { value?: T; problems: RuleProblem[] }
 
 function readWhen(raw: unknown, at: (string | number)[], label: string): Out<RuleWhen> {
   const problems: RuleProblem[] = []
-  const bad = (field: (string | number)[], message: string) => problems.push({ path: [...at, ...field], message: `${label}: ${message}` })
+  const bad = (field: (string | number)[], message: string) =>
+    problems.push({ path: [...at, ...field], message: `${label}: ${message}` })
   if (raw === undefined) return { value: {}, problems }
   if (!isPlainObject(raw)) return { problems: [{ path: at, message: `${label}: expected an object of conditions` }] }
   const when: { -readonly [K in keyof RuleWhen]: RuleWhen[K] } = {}
   for (const k of Object.keys(raw)) {
-    if (!(WHEN_KEYS as readonly string[]).includes(k)) bad([k], `unknown condition (expected one of ${WHEN_KEYS.join(', ')})`)
+    if (!(WHEN_KEYS as readonly string[]).includes(k)) {
+      bad([k], `unknown condition (expected one of ${WHEN_KEYS.join(', ')})`)
+    }
   }
   const text = (k: 'model' | 'apiKey') => {
     const v = raw[k]
@@ -77,20 +99,29 @@ function readWhen(raw: unknown, at: (string | number)[], label: string): Out<Rul
   text('apiKey')
   if (raw.scenario !== undefined) {
     const list = typeof raw.scenario === 'string' ? [raw.scenario] : raw.scenario
-    if (!Array.isArray(list) || list.length === 0 || !list.every((s) => (RULE_SCENARIOS as readonly unknown[]).includes(s))) {
+    if (
+      !Array.isArray(list) || list.length === 0 ||
+      !list.every((s) => (RULE_SCENARIOS as readonly unknown[]).includes(s))
+    ) {
       bad(['scenario'], `expected one or a list of ${RULE_SCENARIOS.join(', ')}, got ${JSON.stringify(raw.scenario)}`)
     } else when.scenario = list as Scenario[]
   }
   if (raw.inputTokens !== undefined) {
     const t = raw.inputTokens
     const isCount = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n >= 0)
-    if (!isPlainObject(t) || Object.keys(t).some((k) => k !== 'min' && k !== 'max') || (t.min === undefined && t.max === undefined)) {
+    if (
+      !isPlainObject(t) || Object.keys(t).some((k) => k !== 'min' && k !== 'max') ||
+      (t.min === undefined && t.max === undefined)
+    ) {
       bad(['inputTokens'], 'expected { "min"?: N, "max"?: N }')
     } else if (!isCount(t.min) || !isCount(t.max)) {
       bad(['inputTokens'], 'min and max must be whole numbers of tokens, at least 0')
     } else if (typeof t.min === 'number' && typeof t.max === 'number' && t.min > t.max) {
       bad(['inputTokens'], `min (${t.min}) is above max (${t.max}): the rule could never match`)
-    } else when.inputTokens = { ...(t.min === undefined ? {} : { min: t.min as number }), ...(t.max === undefined ? {} : { max: t.max as number }) }
+    } else {when.inputTokens = {
+        ...(t.min === undefined ? {} : { min: t.min as number }),
+        ...(t.max === undefined ? {} : { max: t.max as number }),
+      }}
   }
   for (const k of ['hasTools', 'hasImages', 'thinking', 'stream'] as const) {
     const v = raw[k]
@@ -99,12 +130,19 @@ function readWhen(raw: unknown, at: (string | number)[], label: string): Out<Rul
     else when[k] = v
   }
   if (raw.header !== undefined) {
-    if (!isPlainObject(raw.header) || Object.keys(raw.header).length === 0) bad(['header'], 'expected { "header-name": "value or glob" }')
-    else {
+    if (!isPlainObject(raw.header) || Object.keys(raw.header).length === 0) {
+      bad(['header'], 'expected { "header-name": "value or glob" }')
+    } else {
       const list: { name: string; value: TextMatcher }[] = []
       for (const [name, v] of Object.entries(raw.header)) {
-        if (typeof v !== 'string' || v === '') { bad(['header', name], 'expected a non-empty string (exact, glob or /regex/)'); continue }
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) { bad(['header', name], 'is not a valid header name'); continue }
+        if (typeof v !== 'string' || v === '') {
+          bad(['header', name], 'expected a non-empty string (exact, glob or /regex/)')
+          continue
+        }
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+          bad(['header', name], 'is not a valid header name')
+          continue
+        }
         const m = compileMatcher(v)
         if (typeof m === 'string') bad(['header', name], m)
         else list.push({ name: name.toLowerCase(), value: m })
@@ -132,9 +170,24 @@ function readWeights(raw: unknown, at: (string | number)[], label: string): Out<
   const keys = ['latency', 'throughput', 'reliability', 'cost'] as const
   const ok = isPlainObject(raw) && Object.keys(raw).every((k) => (keys as readonly string[]).includes(k)) &&
     Object.values(raw).every((v) => typeof v === 'number' && v >= 0 && Number.isFinite(v))
-  if (!ok) return { problems: [{ path: at, message: `${label}: expected { latency?, throughput?, reliability?, cost? } with numbers at least 0` }] }
+  if (!ok) {
+    return {
+      problems: [{
+        path: at,
+        message: `${label}: expected { latency?, throughput?, reliability?, cost? } with numbers at least 0`,
+      }],
+    }
+  }
   const w = raw as Partial<Record<(typeof keys)[number], number>>
-  return { value: { latency: w.latency ?? 0, throughput: w.throughput ?? 0, reliability: w.reliability ?? 0, cost: w.cost ?? 0 }, problems: [] }
+  return {
+    value: {
+      latency: w.latency ?? 0,
+      throughput: w.throughput ?? 0,
+      reliability: w.reliability ?? 0,
+      cost: w.cost ?? 0,
+    },
+    problems: [],
+  }
 }
 
 /**
@@ -142,7 +195,10 @@ function readWeights(raw: unknown, at: (string | number)[], label: string): Out<
  * and a message starting `rule "<name>"`. `targetProblem` checks one `provider,model` (the
  * same check as every other Router target); rules are only returned when there is no problem.
  */
-export function readRules(raw: unknown, targetProblem: (target: string) => string | undefined): { rules: RoutingRule[]; problems: RuleProblem[] } {
+export function readRules(
+  raw: unknown,
+  targetProblem: (target: string) => string | undefined,
+): { rules: RoutingRule[]; problems: RuleProblem[] } {
   if (raw === undefined) return { rules: [], problems: [] }
   const base = ['Router', 'rules']
   if (!Array.isArray(raw)) return { rules: [], problems: [{ path: base, message: 'expected a list of rules' }] }
@@ -153,10 +209,15 @@ export function readRules(raw: unknown, targetProblem: (target: string) => strin
     const at = [...base, i]
     const named = isPlainObject(r) && typeof r.name === 'string' && r.name !== ''
     const label = named ? `rule ${JSON.stringify(r.name)}` : `rule #${i + 1}`
-    const bad = (field: (string | number)[], message: string) => problems.push({ path: [...at, ...field], message: `${label}: ${message}` })
+    const bad = (field: (string | number)[], message: string) =>
+      problems.push({ path: [...at, ...field], message: `${label}: ${message}` })
     if (!isPlainObject(r)) return bad([], 'expected { name, when, route }')
     const before = problems.length
-    for (const k of Object.keys(r)) if (!(RULE_KEYS as readonly string[]).includes(k)) bad([k], `unknown field (expected one of ${RULE_KEYS.join(', ')})`)
+    for (const k of Object.keys(r)) {
+      if (!(RULE_KEYS as readonly string[]).includes(k)) {
+        bad([k], `unknown field (expected one of ${RULE_KEYS.join(', ')})`)
+      }
+    }
     if (!named) bad(['name'], 'is required: a non-empty string shown in x-switchyard-route and the log')
     else if (names.has(r.name as string)) bad(['name'], 'is used by an earlier rule: names must be unique')
     else names.add(r.name as string)

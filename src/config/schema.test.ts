@@ -2,8 +2,18 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseConfig } from './load.ts'
 
-const DEEPSEEK = { name: 'deepseek', api_base_url: 'https://api.deepseek.com/chat/completions', api_key: 'k', models: ['deepseek-chat', 'deepseek-reasoner'] }
-const OPENROUTER = { name: 'openrouter', api_base_url: 'https://openrouter.ai/api/v1/chat/completions', api_key: 'k', models: ['a/b'] }
+const DEEPSEEK = {
+  name: 'deepseek',
+  api_base_url: 'https://api.deepseek.com/chat/completions',
+  api_key: 'k',
+  models: ['deepseek-chat', 'deepseek-reasoner'],
+}
+const OPENROUTER = {
+  name: 'openrouter',
+  api_base_url: 'https://openrouter.ai/api/v1/chat/completions',
+  api_key: 'k',
+  models: ['a/b'],
+}
 
 /** Parses a config object and returns its errors (failing the test if it parsed). */
 function errorsOf(file: Record<string, unknown>): string[] {
@@ -18,7 +28,9 @@ function valid(extra: Record<string, unknown> = {}): Record<string, unknown> {
 
 describe('config validation messages', () => {
   it('names the provider a Router target misspells and lists the configured ones', () => {
-    const errors = errorsOf(valid({ Router: { default: 'deepseek,deepseek-chat', think: 'deepsek,deepseek-reasoner' } }))
+    const errors = errorsOf(
+      valid({ Router: { default: 'deepseek,deepseek-chat', think: 'deepsek,deepseek-reasoner' } }),
+    )
     assert.deepEqual(errors, ['Router.think: provider "deepsek" is not in Providers (have: deepseek, openrouter)'])
   })
 
@@ -28,12 +40,16 @@ describe('config validation messages', () => {
   })
 
   it('rejects a URL whose scheme is not http(s) (host:port without a scheme)', () => {
-    const errors = errorsOf(valid({ Providers: [{ ...DEEPSEEK, api_base_url: 'localhost:11434/v1/chat/completions' }] }))
+    const errors = errorsOf(
+      valid({ Providers: [{ ...DEEPSEEK, api_base_url: 'localhost:11434/v1/chat/completions' }] }),
+    )
     assert.deepEqual(errors, ['Providers[0].api_base_url: expected a URL, got "localhost:11434/v1/chat/completions"'])
   })
 
   it('rejects a Router target without a comma', () => {
-    assert.deepEqual(errorsOf(valid({ Router: { default: 'deepseek' } })), ['Router.default: expected "provider,model", got "deepseek"'])
+    assert.deepEqual(errorsOf(valid({ Router: { default: 'deepseek' } })), [
+      'Router.default: expected "provider,model", got "deepseek"',
+    ])
   })
 
   it('requires at least one provider', () => {
@@ -43,7 +59,9 @@ describe('config validation messages', () => {
 
   it('reports a wrong type with the value it got', () => {
     assert.deepEqual(errorsOf(valid({ PORT: 'abc' })), ['PORT: expected number, got "abc"'])
-    assert.deepEqual(errorsOf(valid({ Providers: [{ ...DEEPSEEK, models: 'deepseek-chat' }] })), ['Providers[0].models: expected array, got "deepseek-chat"'])
+    assert.deepEqual(errorsOf(valid({ Providers: [{ ...DEEPSEEK, models: 'deepseek-chat' }] })), [
+      'Providers[0].models: expected array, got "deepseek-chat"',
+    ])
   })
 
   it('reports a missing required field', () => {
@@ -69,7 +87,9 @@ describe('config validation messages', () => {
   })
 
   it('checks fallback entries and fallback scenario names', () => {
-    const errors = errorsOf(valid({ fallback: { default: ['openrouter,a/b', 'nope,x'], sometimes: ['deepseek,deepseek-chat'] } }))
+    const errors = errorsOf(
+      valid({ fallback: { default: ['openrouter,a/b', 'nope,x'], sometimes: ['deepseek,deepseek-chat'] } }),
+    )
     assert.deepEqual(errors, [
       'fallback.default[1]: provider "nope" is not in Providers (have: deepseek, openrouter)',
       'fallback.sometimes: unknown scenario: expected one of default, background, think, longContext, webSearch, image, subagent, explicit, custom',
@@ -78,12 +98,19 @@ describe('config validation messages', () => {
 
   it('checks preset routes in both the ccr-rust and the Router shape', () => {
     const errors = errorsOf(valid({ Presets: { fast: { route: 'ghost,m' }, deep: { Router: { think: 'deepseek' } } } }))
-    assert.deepEqual(errors, ['Presets.fast.route: provider "ghost" is not in Providers (have: deepseek, openrouter)', 'Presets.deep.Router.think: expected "provider,model", got "deepseek"'])
+    assert.deepEqual(errors, [
+      'Presets.fast.route: provider "ghost" is not in Providers (have: deepseek, openrouter)',
+      'Presets.deep.Router.think: expected "provider,model", got "deepseek"',
+    ])
   })
 
   it('rejects duplicate provider names and Providers together with providers', () => {
-    assert.deepEqual(errorsOf(valid({ Providers: [DEEPSEEK, DEEPSEEK] })), ['Providers[1].name: duplicate provider name "deepseek"'])
-    assert.deepEqual(errorsOf(valid({ providers: [OPENROUTER] })), ['providers: both Providers and providers are set: keep one'])
+    assert.deepEqual(errorsOf(valid({ Providers: [DEEPSEEK, DEEPSEEK] })), [
+      'Providers[1].name: duplicate provider name "deepseek"',
+    ])
+    assert.deepEqual(errorsOf(valid({ providers: [OPENROUTER] })), [
+      'providers: both Providers and providers are set: keep one',
+    ])
   })
 
   it('reports every problem at once, field errors and cross-field errors together', () => {
@@ -100,22 +127,40 @@ describe('config validation messages', () => {
   })
 
   it('writes messages without a trailing period', () => {
-    const errors = errorsOf({ Providers: [{ name: 'x', api_base_url: 'y' }], Router: { default: 'x' }, PORT: 'z', LOG_LEVEL: 'loud' })
+    const errors = errorsOf({
+      Providers: [{ name: 'x', api_base_url: 'y' }],
+      Router: { default: 'x' },
+      PORT: 'z',
+      LOG_LEVEL: 'loud',
+    })
     for (const e of errors) assert.doesNotMatch(e, /\.$/)
   })
 
   it('never echoes the value of a mistyped secret (api_key, APIKEY, header values)', () => {
-    const errors = errorsOf(valid({ APIKEY: 987654321, Providers: [{ ...DEEPSEEK, api_key: 123456789, headers: { 'x-token': 55555 } }] }))
-    assert.deepEqual(errors, ['Providers[0].api_key: expected string', 'Providers[0].headers.x-token: expected string', 'APIKEY: expected string'])
+    const errors = errorsOf(
+      valid({ APIKEY: 987654321, Providers: [{ ...DEEPSEEK, api_key: 123456789, headers: { 'x-token': 55555 } }] }),
+    )
+    assert.deepEqual(errors, [
+      'Providers[0].api_key: expected string',
+      'Providers[0].headers.x-token: expected string',
+      'APIKEY: expected string',
+    ])
   })
 
   it('names a bad tierRetries key and a bad webSearch value', () => {
-    const errors = errorsOf(valid({ Router: { default: 'deepseek,deepseek-chat', tierRetries: { 'tier-x': {} }, webSearch: 5 } }))
-    assert.deepEqual(errors, ['Router.webSearch: expected "provider,model", got 5', 'Router.tierRetries.tier-x: invalid key "tier-x": expected "tier-N" or "default"'])
+    const errors = errorsOf(
+      valid({ Router: { default: 'deepseek,deepseek-chat', tierRetries: { 'tier-x': {} }, webSearch: 5 } }),
+    )
+    assert.deepEqual(errors, [
+      'Router.webSearch: expected "provider,model", got 5',
+      'Router.tierRetries.tier-x: invalid key "tier-x": expected "tier-N" or "default"',
+    ])
   })
 
   it('rejects drift thresholds where critical is below warn', () => {
-    assert.deepEqual(errorsOf(valid({ drift: { warnPct: 30 } })), ['drift.criticalPct: criticalPct must be at least warnPct'])
+    assert.deepEqual(errorsOf(valid({ drift: { warnPct: 30 } })), [
+      'drift.criticalPct: criticalPct must be at least warnPct',
+    ])
   })
 
   it('rejects a document that is not an object', () => {

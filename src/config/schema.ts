@@ -6,7 +6,22 @@
 import { z } from 'zod'
 import { checkFile } from './checks.ts'
 import { show } from './issues.ts'
-import { bool, durationMs, fraction, httpUrl, ModelEntrySchema, nameField, nonNeg, num, optStr, posInt, PricingSchema, RetrySchema, TransformerSchema, weight } from './fields.ts'
+import {
+  bool,
+  durationMs,
+  fraction,
+  httpUrl,
+  ModelEntrySchema,
+  nameField,
+  nonNeg,
+  num,
+  optStr,
+  posInt,
+  PricingSchema,
+  RetrySchema,
+  TransformerSchema,
+  weight,
+} from './fields.ts'
 import { AlertsSchema, ExperimentsSchema } from './alerts.ts'
 
 // Upper bounds of counts and sizes: far above any real setting, low enough that nothing
@@ -41,7 +56,9 @@ const scenarioTargets = {
   think: optStr(),
   longContext: optStr(),
   // ccr-rust writes webSearch as an object {enabled, search_provider}; normalise.ts warns and ignores it.
-  webSearch: z.union([optStr(), z.looseObject({})], { error: (iss) => `expected "provider,model", got ${show(iss.input)}` }),
+  webSearch: z.union([optStr(), z.looseObject({})], {
+    error: (iss) => `expected "provider,model", got ${show(iss.input)}`,
+  }),
   image: optStr(),
 }
 
@@ -65,10 +82,20 @@ export const RouterSchema = z.looseObject({
   fallbackToOtherTiers: bool().default(true),
   optimization: z.enum(['latency', 'cost', 'reliability', 'balanced']).default('balanced'),
   weights: z
-    .object({ latency: weight().default(0.4), throughput: weight().default(0.4), reliability: weight().default(0.2), cost: weight().default(0) })
+    .object({
+      latency: weight().default(0.4),
+      throughput: weight().default(0.4),
+      reliability: weight().default(0.2),
+      cost: weight().default(0),
+    })
     .default({ latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 }),
-  thresholds: z.object({ maxLatencyMs: durationMs().optional(), minTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
-  tierRetries: z.record(z.string().regex(/^(tier-\d+|default)$/, 'expected "tier-N" or "default"'), RetrySchema).default({}),
+  thresholds: z.object({
+    maxLatencyMs: durationMs().optional(),
+    minTokensPerSec: nonNeg().optional(),
+    minSuccessRate: fraction().optional(),
+  }).default({}),
+  tierRetries: z.record(z.string().regex(/^(tier-\d+|default)$/, 'expected "tier-N" or "default"'), RetrySchema)
+    .default({}),
   minSamples: posInt(MILLION).default(3),
   ewmaAlpha: num().pipe(z.number().gt(0).max(1)).default(0.3),
   failurePenalty: num().pipe(z.number().min(1).max(1000)).default(2),
@@ -108,7 +135,11 @@ export const PerformanceSchema = z.object({
   testTimeoutSeconds: posInt(3600).default(30),
   maxConcurrentTests: posInt(1000).default(2),
   minTestCount: posInt(MILLION).default(3),
-  thresholds: z.object({ maxLatencyMs: durationMs().optional(), minThroughputTokensPerSec: nonNeg().optional(), minSuccessRate: fraction().optional() }).default({}),
+  thresholds: z.object({
+    maxLatencyMs: durationMs().optional(),
+    minThroughputTokensPerSec: nonNeg().optional(),
+    minSuccessRate: fraction().optional(),
+  }).default({}),
   weights: z
     .object({ latency: weight().default(0.4), throughput: weight().default(0.4), reliability: weight().default(0.2) })
     .default({ latency: 0.4, throughput: 0.4, reliability: 0.2 }),
@@ -120,9 +151,34 @@ export const PerformanceSchema = z.object({
 
 /** Top-level keys this schema reads; every other top-level key is reported in `ignoredKeys`. */
 export const KNOWN_TOP_LEVEL = [
-  'Providers', 'providers', 'Router', 'APIKEY', 'HOST', 'PORT', 'LOG', 'LOG_LEVEL', 'API_TIMEOUT_MS', 'PROXY_URL',
-  'HTTPS_PROXY', 'https_proxy', 'httpsProxy', 'CUSTOM_ROUTER_PATH', 'transformers', 'fallback', 'Presets',
-  'SSE_BUFFER_SIZE', 'SSE_MAX_EVENT_BYTES', 'drift', 'TOKEN_AUDIT_SIZE', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'performance', 'Keys', 'Cache', 'Fleet', 'Alerts',
+  'Providers',
+  'providers',
+  'Router',
+  'APIKEY',
+  'HOST',
+  'PORT',
+  'LOG',
+  'LOG_LEVEL',
+  'API_TIMEOUT_MS',
+  'PROXY_URL',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'httpsProxy',
+  'CUSTOM_ROUTER_PATH',
+  'transformers',
+  'fallback',
+  'Presets',
+  'SSE_BUFFER_SIZE',
+  'SSE_MAX_EVENT_BYTES',
+  'drift',
+  'TOKEN_AUDIT_SIZE',
+  'MAX_BODY_BYTES',
+  'MAX_STREAMS',
+  'performance',
+  'Keys',
+  'Cache',
+  'Fleet',
+  'Alerts',
 ] as const
 
 export const KeySchema = z.strictObject({
@@ -146,7 +202,9 @@ export const CacheSchema = z.strictObject({
  */
 export const FleetSchema = z.object({
   redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
-  keyPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'no braces or spaces (they would break hash tags)').default('switchyard:'),
+  keyPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'no braces or spaces (they would break hash tags)').default(
+    'switchyard:',
+  ),
   instanceId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
   /** Every Redis command gives up after this long and the instance uses its local state. */
   commandTimeoutMs: posInt(1_000).default(50),
@@ -171,22 +229,32 @@ export const ConfigFileSchema = z
     HOST: optStr(),
     PORT: num().pipe(z.number().int().min(1).max(65535)).default(3456),
     LOG: bool().default(true),
-    LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).default('info'),
+    LOG_LEVEL: z.preprocess(
+      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    ).default('info'),
     API_TIMEOUT_MS: durationMs().default(600000),
     PROXY_URL: optStr(),
     HTTPS_PROXY: optStr(),
     https_proxy: optStr(),
     httpsProxy: optStr(),
     CUSTOM_ROUTER_PATH: optStr(),
-    transformers: z.array(z.object({ path: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) })).default([]),
+    transformers: z.array(z.object({ path: z.string().min(1), options: z.record(z.string(), z.unknown()).default({}) }))
+      .default([]),
     fallback: z.record(z.string(), z.array(z.string())).default({}),
     Presets: z.record(z.string(), PresetSchema).default({}),
     SSE_BUFFER_SIZE: posInt(65_536).default(32),
     // One SSE line or event from an upstream; past it the attempt fails (and fails over before the commit point).
     SSE_MAX_EVENT_BYTES: posInt(1024 * 1024 * 1024).default(16 * 1024 * 1024),
     drift: z
-      .object({ warnPct: num().pipe(z.number().min(0).max(10_000)).default(10), criticalPct: num().pipe(z.number().min(0).max(10_000)).default(25) })
-      .refine((d) => d.criticalPct >= d.warnPct, { message: 'criticalPct must be at least warnPct', path: ['criticalPct'] })
+      .object({
+        warnPct: num().pipe(z.number().min(0).max(10_000)).default(10),
+        criticalPct: num().pipe(z.number().min(0).max(10_000)).default(25),
+      })
+      .refine((d) => d.criticalPct >= d.warnPct, {
+        message: 'criticalPct must be at least warnPct',
+        path: ['criticalPct'],
+      })
       .default({ warnPct: 10, criticalPct: 25 }),
     TOKEN_AUDIT_SIZE: posInt(MILLION).default(1000),
     MAX_BODY_BYTES: posInt(1024 * 1024 * 1024).default(50 * 1024 * 1024),
@@ -199,7 +267,9 @@ export const ConfigFileSchema = z
   })
   .superRefine(
     (file, ctx) => {
-      for (const f of checkFile(file)) if (f.severity === 'error') ctx.addIssue({ code: 'custom', path: [...f.path], message: f.message })
+      for (const f of checkFile(file)) {
+        if (f.severity === 'error') ctx.addIssue({ code: 'custom', path: [...f.path], message: f.message })
+      }
     },
     // Run even when fields failed, so one parse reports every problem at once (checkFile is defensive).
     { when: () => true },

@@ -18,7 +18,13 @@ function urlSecrets(url: string | undefined): string[] {
     const u = new URL(url)
     const out = [u.username, u.password].filter((x) => x !== '')
     for (const [, v] of u.searchParams) out.push(v)
-    return out.flatMap((x) => { try { return [x, decodeURIComponent(x)] } catch { return [x] } })
+    return out.flatMap((x) => {
+      try {
+        return [x, decodeURIComponent(x)]
+      } catch {
+        return [x]
+      }
+    })
   } catch {
     return []
   }
@@ -34,7 +40,9 @@ export function configSecrets(config: Config): string[] {
   const spelled = raw.flatMap((s) => [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)])
   // A "Bearer sk-…" header value also hides the key inside it.
   const parts = raw.flatMap((s) => s.split(/\s+/))
-  return [...new Set([...spelled, ...parts])].filter((s) => s.length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length)
+  return [...new Set([...spelled, ...parts])].filter((s) => s.length >= MIN_SECRET_CHARS).sort((a, b) =>
+    b.length - a.length
+  )
 }
 
 /** A function that replaces every occurrence of any of `secrets` in a text. */

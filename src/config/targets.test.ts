@@ -6,6 +6,10 @@ import { configuredTargets } from './targets.ts'
 describe('configuredTargets', () => {
   it('lists every provider,model pair in config order', () => {
     const p = (name: string, models: string[]) => ({ name, models }) as unknown as ProviderConfig
-    assert.deepEqual(configuredTargets({ providers: [p('a', ['m1', 'm2']), p('b', ['m,3'])] }), ['a,m1', 'a,m2', 'b,m,3'])
+    assert.deepEqual(configuredTargets({ providers: [p('a', ['m1', 'm2']), p('b', ['m,3'])] }), [
+      'a,m1',
+      'a,m2',
+      'b,m,3',
+    ])
   })
 })

@@ -113,7 +113,16 @@ export interface RoutingRule {
 
 /** Routing scenarios in CCR's order, plus how a request can otherwise be pinned. */
 export type Scenario =
-  | 'explicit' | 'custom' | 'rule' | 'longContext' | 'subagent' | 'background' | 'webSearch' | 'think' | 'image' | 'default'
+  | 'explicit'
+  | 'custom'
+  | 'rule'
+  | 'longContext'
+  | 'subagent'
+  | 'background'
+  | 'webSearch'
+  | 'think'
+  | 'image'
+  | 'default'
 
 export interface RetryPolicy {
   readonly maxRetries: number
@@ -198,7 +207,11 @@ export interface PerformanceConfig {
   readonly testTimeoutSeconds: number
   readonly maxConcurrentTests: number
   readonly minTestCount: number
-  readonly thresholds: { readonly maxLatencyMs?: number; readonly minThroughputTokensPerSec?: number; readonly minSuccessRate?: number }
+  readonly thresholds: {
+    readonly maxLatencyMs?: number
+    readonly minThroughputTokensPerSec?: number
+    readonly minSuccessRate?: number
+  }
   readonly weights: { readonly latency: number; readonly throughput: number; readonly reliability: number }
   /** `"provider,model"` entries to test; empty means every configured pair. */
   readonly models: readonly string[]
@@ -296,12 +309,23 @@ export interface AlertRules {
   readonly latency: RatioRuleConfig
   readonly ttft: RatioRuleConfig
   readonly throughput: { readonly enabled: boolean; readonly minTokensPerSec: number; readonly minDurationMs: number }
-  readonly successRate: { readonly enabled: boolean; readonly min: number; readonly resolveAt: number; readonly window: number; readonly minDurationMs: number }
+  readonly successRate: {
+    readonly enabled: boolean
+    readonly min: number
+    readonly resolveAt: number
+    readonly window: number
+    readonly minDurationMs: number
+  }
   readonly breaker: { readonly enabled: boolean }
   readonly drift: { readonly enabled: boolean }
   readonly budget: { readonly enabled: boolean; readonly fireAt: number; readonly resolveAt: number }
   readonly activeTests: { readonly enabled: boolean; readonly minRuns: number; readonly maxFailureRate: number }
-  readonly routingShift: { readonly enabled: boolean; readonly points: number; readonly minutes: number; readonly minRequests: number }
+  readonly routingShift: {
+    readonly enabled: boolean
+    readonly points: number
+    readonly minutes: number
+    readonly minRequests: number
+  }
 }
 
 export interface AlertsConfig {
@@ -318,7 +342,12 @@ export interface ExperimentConfig {
   readonly id: string
   readonly scenario: Scenario
   /** Each arm routes to a `target`, or plans the scenario's own target with another `optimization`. */
-  readonly arms: readonly { readonly name: string; readonly target?: string; readonly optimization?: RouterConfig['optimization']; readonly percent: number }[]
+  readonly arms: readonly {
+    readonly name: string
+    readonly target?: string
+    readonly optimization?: RouterConfig['optimization']
+    readonly percent: number
+  }[]
   readonly enabled: boolean
   readonly autoStop: boolean
   readonly minSamples: number

@@ -51,9 +51,19 @@ describe('config/write', () => {
   it('applyValue(text, v) always parses to v, from JSON or JSON5 text with comments (property)', () => {
     // Keys and strings from a small alphabet so that edits collide with existing keys often.
     const key = fc.constantFrom('a', 'b', 'c', 'Router', 'api_key', 'k-1', '$x')
-    const leaf = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom('', 'x', '$VAR', '${V}', 'a "q"', "it's", 'line\nbreak', '// not a comment'))
+    const leaf = fc.oneof(
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom('', 'x', '$VAR', '${V}', 'a "q"', "it's", 'line\nbreak', '// not a comment'),
+    )
     const { value } = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: true })),
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 4, noNullPrototype: true }),
+      ),
     }))
     const obj = fc.dictionary(key, value, { maxKeys: 6, noNullPrototype: true })
     const styles = [
@@ -62,15 +72,18 @@ describe('config/write', () => {
       (v: unknown) => `// header\n${JSON.stringify(v, null, 2).replace(/,\n/g, ', // note\n')}\n/* end */\n`,
       (v: unknown) => JSON.stringify(v),
     ]
-    fc.assert(fc.property(obj, obj, fc.integer({ min: 0, max: styles.length - 1 }), (a, b, s) => {
-      const text = styles[s]!(a)
-      assert.deepEqual(JSON5.parse(applyValue(text, b)), b)
-      // Shown redacted and saved back untouched, the file comes back byte for byte, with no secret shown.
-      const shown = redactText(text, redactConfig)
-      const back = restoreRedacted(shown, text, redactConfig)
-      assert.ok(back.ok && back.text === text, shown)
-      assert.deepEqual(JSON5.parse(shown), redactConfig(a))
-    }), { numRuns: 300 })
+    fc.assert(
+      fc.property(obj, obj, fc.integer({ min: 0, max: styles.length - 1 }), (a, b, s) => {
+        const text = styles[s]!(a)
+        assert.deepEqual(JSON5.parse(applyValue(text, b)), b)
+        // Shown redacted and saved back untouched, the file comes back byte for byte, with no secret shown.
+        const shown = redactText(text, redactConfig)
+        const back = restoreRedacted(shown, text, redactConfig)
+        assert.ok(back.ok && back.text === text, shown)
+        assert.deepEqual(JSON5.parse(shown), redactConfig(a))
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('setJson5Value sets one path', () => {

@@ -35,11 +35,17 @@ export function lineOfIssue(text: string, message: string): number | undefined {
   }
 }
 
-interface Edit { readonly start: number; readonly end: number; readonly text: string }
+interface Edit {
+  readonly start: number
+  readonly end: number
+  readonly text: string
+}
 
 function applyEdits(text: string, edits: readonly Edit[]): string {
   let out = text
-  for (const e of [...edits].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, e.start) + e.text + out.slice(e.end)
+  for (const e of [...edits].sort((a, b) => b.start - a.start || b.end - a.end)) {
+    out = out.slice(0, e.start) + e.text + out.slice(e.end)
+  }
   return out
 }
 
@@ -54,7 +60,10 @@ function diff(text: string, node: Json5Node, value: unknown, edits: Edit[]): voi
     const members = node.members
     const kept = members.filter((m) => Object.hasOwn(value, m.key))
     for (const m of members) {
-      if (Object.hasOwn(value, m.key)) { diff(text, m.value, value[m.key], edits); continue }
+      if (Object.hasOwn(value, m.key)) {
+        diff(text, m.value, value[m.key], edits)
+        continue
+      }
       // Cut the member, with its line when it is alone there.
       const lineStart = text.lastIndexOf('\n', m.keyStart - 1) + 1
       const alone = /^[ \t]*$/.test(text.slice(lineStart, m.keyStart))
@@ -66,14 +75,26 @@ function diff(text: string, node: Json5Node, value: unknown, edits: Edit[]): voi
     const added = Object.keys(value).filter((k) => !members.some((m) => m.key === k))
     if (added.length === 0) {
       // The last member went: its predecessor must not keep a comma the file did not have.
-      if (lastKept && lastKept.comma && !trailingComma && lastKept !== members[members.length - 1]) edits.push({ start: lastKept.end - 1, end: lastKept.end, text: '' })
+      if (lastKept && lastKept.comma && !trailingComma && lastKept !== members[members.length - 1]) {
+        edits.push({ start: lastKept.end - 1, end: lastKept.end, text: '' })
+      }
       return
     }
     const indent = lastKept ? indentAt(text, lastKept.keyStart) : `${indentAt(text, node.start)}  `
     const lines = added.map((k) => `${JSON.stringify(k)}: ${render(value[k], indent)}`).join(`,\n${indent}`)
-    if (lastKept) edits.push({ start: lastKept.end, end: lastKept.end, text: `${lastKept.comma ? '' : ','}\n${indent}${lines}${trailingComma ? ',' : ''}` })
-    else if (members.length > 0) edits.push({ start: node.start + 1, end: node.start + 1, text: `\n${indent}${lines}` })
-    else edits.push({ start: node.start + 1, end: node.end - 1, text: `\n${indent}${lines}\n${indentAt(text, node.start)}` })
+    if (lastKept) {
+      edits.push({
+        start: lastKept.end,
+        end: lastKept.end,
+        text: `${lastKept.comma ? '' : ','}\n${indent}${lines}${trailingComma ? ',' : ''}`,
+      })
+    } else if (members.length > 0) {
+      edits.push({ start: node.start + 1, end: node.start + 1, text: `\n${indent}${lines}` })
+    } else {edits.push({
+        start: node.start + 1,
+        end: node.end - 1,
+        text: `\n${indent}${lines}\n${indentAt(text, node.start)}`,
+      })}
     return
   }
   if (node.kind === 'array' && Array.isArray(value) && value.length === node.items.length) {
@@ -111,9 +132,13 @@ export function setJson5Value(text: string, path: Path, value: unknown): string 
 }
 
 /** Every node with its path, parents first; `f` returns true to visit the node's children. */
-function walkNodes(node: Json5Node, path: (string | number)[], f: (n: Json5Node, path: (string | number)[]) => boolean): void {
+function walkNodes(
+  node: Json5Node,
+  path: (string | number)[],
+  f: (n: Json5Node, path: (string | number)[]) => boolean,
+): void {
   if (!f(node, path)) return
-  if (node.kind === 'object') for (const m of node.members) walkNodes(m.value, [...path, m.key], f)
+  if (node.kind === 'object') { for (const m of node.members) walkNodes(m.value, [...path, m.key], f) }
   else if (node.kind === 'array') node.items.forEach((n, k) => walkNodes(n, [...path, k], f))
 }
 
@@ -127,7 +152,10 @@ function valueAt(v: unknown, path: Path): unknown {
 }
 
 /** What a node's own text says. */
-const nodeValue = (text: string, n: Json5Node): unknown => (n.kind === 'scalar' ? n.value : JSON5.parse(text.slice(n.start, n.end)))
+const nodeValue = (
+  text: string,
+  n: Json5Node,
+): unknown => (n.kind === 'scalar' ? n.value : JSON5.parse(text.slice(n.start, n.end)))
 
 /**
  * The text with every value `redact` hides replaced by its redacted form, comments and all else
@@ -152,7 +180,10 @@ export function redactText(text: string, redact: (raw: unknown) => unknown): str
 
 /** Contains a redaction mark (`***`, or one inside a URL) that did not resolve to a real value. */
 const REDACTION_LEFT = /\*\*\*/
-const leftover = (path: Path) => `${formatPath(path)}: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`
+const leftover = (path: Path) =>
+  `${
+    formatPath(path)
+  }: holds a redacted value ("***") that does not stand for the value at this place in the file: write the value itself or a $VAR reference`
 
 /**
  * Puts the real values back where an edited text still holds the redacted form of the value
@@ -160,7 +191,11 @@ const leftover = (path: Path) => `${formatPath(path)}: holds a redacted value ("
  * every redacted value it could not place (moved, or copied elsewhere): the user must write the
  * value or a `$VAR` reference there.
  */
-export function restoreRedacted(newText: string, oldText: string, redact: (raw: unknown) => unknown): { ok: true; text: string } | { ok: false; errors: string[] } {
+export function restoreRedacted(
+  newText: string,
+  oldText: string,
+  redact: (raw: unknown) => unknown,
+): { ok: true; text: string } | { ok: false; errors: string[] } {
   const oldRaw = JSON5.parse(oldText) as unknown
   const oldRed = redact(oldRaw)
   const oldTree = scanJson5(oldText)
@@ -170,7 +205,10 @@ export function restoreRedacted(newText: string, oldText: string, redact: (raw: 
     const v = nodeValue(newText, n)
     const r = valueAt(oldRed, path)
     const o = same(v, r) && !same(r, valueAt(oldRaw, path)) ? exactNodeAt(oldTree, path) : undefined
-    if (o) { edits.push({ start: n.start, end: n.end, text: oldText.slice(o.start, o.end) }); return false }
+    if (o) {
+      edits.push({ start: n.start, end: n.end, text: oldText.slice(o.start, o.end) })
+      return false
+    }
     if (n.kind !== 'scalar') return true
     if (typeof v === 'string' && REDACTION_LEFT.test(v)) errors.push(leftover(path))
     return false
@@ -179,7 +217,11 @@ export function restoreRedacted(newText: string, oldText: string, redact: (raw: 
 }
 
 /** The object-shaped equivalent of `restoreRedacted` (for a whole config sent as JSON). */
-export function restoreRedactedValue(value: unknown, oldRaw: unknown, redact: (raw: unknown) => unknown): { ok: true; value: unknown } | { ok: false; errors: string[] } {
+export function restoreRedactedValue(
+  value: unknown,
+  oldRaw: unknown,
+  redact: (raw: unknown) => unknown,
+): { ok: true; value: unknown } | { ok: false; errors: string[] } {
   const oldRed = redact(oldRaw)
   const errors: string[] = []
   const walk = (v: unknown, path: (string | number)[]): unknown => {
@@ -210,9 +252,14 @@ export interface ConfigFileAccess {
  * over it, the previous file kept as `<path>.<time>.bak`, three kept). A file that is gone is
  * written afresh, owner-only, with no backup.
  */
-export function configFileAccess(path: string, validate: (text: string) => string[], now: () => number): ConfigFileAccess {
+export function configFileAccess(
+  path: string,
+  validate: (text: string) => string[],
+  now: () => number,
+): ConfigFileAccess {
   return {
-    path, validate,
+    path,
+    validate,
     read: () => readFile(path, 'utf8'),
     write: async (text) => {
       if (existsSync(path)) return writeConfigFile(path, text, new Date(now()))

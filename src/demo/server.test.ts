@@ -3,7 +3,11 @@ import assert from 'node:assert/strict'
 import { startMockServer } from './server.ts'
 
 const post = (url: string, model: string, init: RequestInit = {}): Promise<Response> =>
-  fetch(`${url}/v1/messages`, { method: 'POST', body: JSON.stringify({ model, stream: true, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }), ...init })
+  fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    body: JSON.stringify({ model, stream: true, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    ...init,
+  })
 
 describe('startMockServer (127.0.0.1, random port)', () => {
   it('serves streams over HTTP and the attempt log at /_mock/attempts', async () => {
@@ -12,7 +16,9 @@ describe('startMockServer (127.0.0.1, random port)', () => {
       assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+$/)
       const text = await (await post(s.url, 'm:chunks=3')).text()
       assert.match(text, /\[0003\][\s\S]*event: message_stop/)
-      const log = await (await fetch(`${s.url}/_mock/attempts`)).json() as { attempts: { outcome: string; events: number }[] }
+      const log = await (await fetch(`${s.url}/_mock/attempts`)).json() as {
+        attempts: { outcome: string; events: number }[]
+      }
       assert.deepEqual(log.attempts.map((a) => a.outcome), ['ok'])
       assert.equal((await fetch(`${s.url}/_mock/attempts`, { method: 'DELETE' })).status, 204)
       assert.equal(s.mock.attempts().length, 0)
@@ -32,7 +38,9 @@ describe('startMockServer (127.0.0.1, random port)', () => {
       await reader.read()
       ac.abort()
       await reader.read().catch(() => undefined)
-      for (let i = 0; i < 50 && s.mock.attempts()[1]?.outcome !== 'aborted'; i++) await new Promise((r) => setTimeout(r, 20))
+      for (let i = 0; i < 50 && s.mock.attempts()[1]?.outcome !== 'aborted'; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
       const [reset, aborted] = s.mock.attempts()
       assert.equal(reset?.outcome, 'reset')
       assert.equal(aborted?.outcome, 'aborted')

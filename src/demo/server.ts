@@ -19,14 +19,22 @@ export interface MockServer {
  * is the closest a handler gets to a reset before headers.
  */
 function resetResponse(): Response {
-  return new Response(new ReadableStream({ start(c) { c.error(new Error('mock reset')) } }))
+  return new Response(
+    new ReadableStream({
+      start(c) {
+        c.error(new Error('mock reset'))
+      },
+    }),
+  )
 }
 
 /**
  * Serve `createMockUpstream(opts)` on 127.0.0.1 (port 0 = a free port).
  * @example const s = await startMockServer({ port: 0 }); await fetch(`${s.url}/v1/messages`, …); await s.stop()
  */
-export async function startMockServer(opts: { port?: number; hostname?: string } & MockOptions = {}): Promise<MockServer> {
+export async function startMockServer(
+  opts: { port?: number; hostname?: string } & MockOptions = {},
+): Promise<MockServer> {
   const mock = createMockUpstream(opts)
   const hostname = opts.hostname ?? '127.0.0.1'
   const served = await runtime.serve(async (req) => {

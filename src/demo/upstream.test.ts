@@ -10,11 +10,18 @@ type Json = Record<string, unknown>
 type Ev = SseEvent
 
 const instant = (): Promise<void> => Promise.resolve()
-const PROMPT = { system: 'Be terse.', messages: [{ role: 'user', content: [{ type: 'text', text: 'héllo wörld, count to ten' }] }] }
+const PROMPT = {
+  system: 'Be terse.',
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'héllo wörld, count to ten' }] }],
+}
 const PATHS = { anthropic: '/v1/messages', openai: '/v1/chat/completions' } as const
 
 function request(format: keyof typeof PATHS, model: string, extra: Json = {}, init: RequestInit = {}): Request {
-  return new Request(`http://mock${PATHS[format]}`, { method: 'POST', body: JSON.stringify({ model, max_tokens: 64, ...PROMPT, ...extra }), ...init })
+  return new Request(`http://mock${PATHS[format]}`, {
+    method: 'POST',
+    body: JSON.stringify({ model, max_tokens: 64, ...PROMPT, ...extra }),
+    ...init,
+  })
 }
 
 /** A whole SSE body through the project's one decoder (property-tested on its own in src/formats/sse). */
@@ -26,15 +33,24 @@ function parseSse(text: string): Ev[] {
 const mockWith = (opts: MockOptions = {}) => createMockUpstream({ sleep: instant, ...opts })
 
 /** Checks the Anthropic grammar of docs/protocols.md §2.3 and returns text, thinking, tool JSON and usage. */
-function checkAnthropic(events: Ev[]): { text: string; thinking: string; toolJson: string; input: number; output: number } {
+function checkAnthropic(
+  events: Ev[],
+): { text: string; thinking: string; toolJson: string; input: number; output: number } {
   const datas = events.map((e) => JSON.parse(e.data) as Json)
   events.forEach((e, i) => assert.equal(e.event, datas[i]?.type, 'event line matches data.type'))
   assert.equal(datas[0]?.type, 'message_start')
   assert.equal(datas.at(-1)?.type, 'message_stop')
   assert.equal(datas.filter((d) => d.type === 'message_stop').length, 1)
-  let text = ''; let thinking = ''; let toolJson = ''; let open = -1; let nextIndex = 0
+  let text = ''
+  let thinking = ''
+  let toolJson = ''
+  let open = -1
+  let nextIndex = 0
   for (const d of datas) {
-    if (d.type === 'content_block_start') { assert.equal(d.index, nextIndex++); open = d.index as number }
+    if (d.type === 'content_block_start') {
+      assert.equal(d.index, nextIndex++)
+      open = d.index as number
+    }
     if (d.type === 'content_block_delta') {
       assert.equal(d.index, open)
       const delta = d.delta as Json
@@ -42,7 +58,10 @@ function checkAnthropic(events: Ev[]): { text: string; thinking: string; toolJso
       if (delta.type === 'thinking_delta') thinking += delta.thinking as string
       if (delta.type === 'input_json_delta') toolJson += delta.partial_json as string
     }
-    if (d.type === 'content_block_stop') { assert.equal(d.index, open); open = -1 }
+    if (d.type === 'content_block_stop') {
+      assert.equal(d.index, open)
+      open = -1
+    }
   }
   const start = (datas[0]?.message as Json).usage as Json
   const last = datas.findLast((d) => d.type === 'message_delta')?.usage as Json
@@ -54,7 +73,10 @@ function checkOpenAI(events: Ev[]): { text: string; reasoning: string; args: str
   assert.equal(events.at(-1)?.data, '[DONE]')
   const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data) as Json)
   assert.equal(new Set(chunks.map((c) => c.id)).size, 1)
-  let text = ''; let reasoning = ''; let args = ''; let finishes = 0
+  let text = ''
+  let reasoning = ''
+  let args = ''
+  let finishes = 0
   chunks.forEach((c, i) => {
     const choice = (c.choices as Json[])[0]
     if (choice === undefined) return
@@ -92,16 +114,24 @@ describe('mock upstream streams', () => {
 
   it('Anthropic thinking and tool modes produce the blocks the SDK accumulates', async () => {
     const mock = mockWith()
-    const think = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', 'm:mode=thinking:think=2:chunks=3', { stream: true }))).text()))
+    const think = checkAnthropic(
+      parseSse(
+        await (await mock.fetch(request('anthropic', 'm:mode=thinking:think=2:chunks=3', { stream: true }))).text(),
+      ),
+    )
     assert.match(think.thinking, /^\(think 0001\) \(think 0002\) $/)
     assert.equal(think.output, 5)
-    const tool = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', 'm:mode=tool:chunks=4', { stream: true }))).text()))
+    const tool = checkAnthropic(
+      parseSse(await (await mock.fetch(request('anthropic', 'm:mode=tool:chunks=4', { stream: true }))).text()),
+    )
     assert.deepEqual(JSON.parse(tool.toolJson), { seq: expectedText(4, 1) })
   })
 
   it('OpenAI stream with include_usage ends with a usage chunk then [DONE]', async () => {
     const mock = mockWith()
-    const res = await mock.fetch(request('openai', 'gpt-x:chunks=5:tokens=2', { stream: true, stream_options: { include_usage: true } }))
+    const res = await mock.fetch(
+      request('openai', 'gpt-x:chunks=5:tokens=2', { stream: true, stream_options: { include_usage: true } }),
+    )
     const got = checkOpenAI(parseSse(await res.text()))
     assert.equal(got.text, expectedText(5, 2))
     assert.equal(got.usage?.completion_tokens, 10)
@@ -110,11 +140,19 @@ describe('mock upstream streams', () => {
 
   it('OpenAI stream without include_usage has no usage chunk; tool and reasoning modes fill their fields', async () => {
     const mock = mockWith()
-    const plain = checkOpenAI(parseSse(await (await mock.fetch(request('openai', 'g:chunks=2', { stream: true }))).text()))
+    const plain = checkOpenAI(
+      parseSse(await (await mock.fetch(request('openai', 'g:chunks=2', { stream: true }))).text()),
+    )
     assert.equal(plain.usage, undefined)
-    const tool = checkOpenAI(parseSse(await (await mock.fetch(request('openai', 'g:mode=tool:chunks=3', { stream: true }))).text()))
+    const tool = checkOpenAI(
+      parseSse(await (await mock.fetch(request('openai', 'g:mode=tool:chunks=3', { stream: true }))).text()),
+    )
     assert.deepEqual(JSON.parse(tool.args), { seq: expectedText(3, 1) })
-    const think = checkOpenAI(parseSse(await (await mock.fetch(request('openai', 'g:mode=thinking:think=1:chunks=1', { stream: true }))).text()))
+    const think = checkOpenAI(
+      parseSse(
+        await (await mock.fetch(request('openai', 'g:mode=thinking:think=1:chunks=1', { stream: true }))).text(),
+      ),
+    )
     assert.equal(think.reasoning, '(think 0001) ')
   })
 
@@ -135,71 +173,121 @@ describe('mock upstream streams', () => {
     assert.deepEqual(JSON.parse(checkOpenAI(o1s).args), input)
     assert.match(o1s[1]?.data ?? '', /"name":"Bash"/)
     // Turn 2: the last message carries the result, so the answer is text.
-    const anthropicTurn2 = [...PROMPT.messages, { role: 'assistant', content: a1json.content },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }] }]
-    const a2 = checkAnthropic(parseSse(await (await mock.fetch(request('anthropic', model, { stream: true, messages: anthropicTurn2 }))).text()))
+    const anthropicTurn2 = [...PROMPT.messages, { role: 'assistant', content: a1json.content }, {
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }],
+    }]
+    const a2 = checkAnthropic(
+      parseSse(
+        await (await mock.fetch(request('anthropic', model, { stream: true, messages: anthropicTurn2 }))).text(),
+      ),
+    )
     assert.equal(a2.text, expectedText(3, 1))
     assert.equal(a2.toolJson, '')
-    const openaiTurn2 = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: call }, { role: 'tool', tool_call_id: 'call_1', content: 'ok' },
-      { role: 'system', content: 'a system message after the result does not count' }]
+    const openaiTurn2 = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: null, tool_calls: call }, {
+      role: 'tool',
+      tool_call_id: 'call_1',
+      content: 'ok',
+    }, { role: 'system', content: 'a system message after the result does not count' }]
     const o2 = await (await mock.fetch(request('openai', model, { messages: openaiTurn2 }))).json() as Json
     assert.equal((o2.choices as Json[])[0]?.finish_reason, 'stop')
     assert.equal(((o2.choices as Json[])[0]?.message as Json).content, expectedText(3, 1))
     // Without tool-once the mock keeps calling the tool.
-    const again = await (await mock.fetch(request('anthropic', 'm:mode=tool', { messages: anthropicTurn2 }))).json() as Json
+    const again = await (await mock.fetch(request('anthropic', 'm:mode=tool', { messages: anthropicTurn2 })))
+      .json() as Json
     assert.equal(again.stop_reason, 'tool_use')
   })
 
   it('tool-once and the scripted call also hold for Responses and Gemini requests', async () => {
     const input = { command: 'ls' }
-    const mock = mockWith({ defaults: { toolName: 'shell', toolInput: JSON.stringify(input), toolOnce: true, mode: 'tool' } })
-    const post = async (path: string, body: Json) => await (await mock.fetch(new Request(`http://mock${path}`, { method: 'POST', body: JSON.stringify(body) }))).text()
+    const mock = mockWith({
+      defaults: { toolName: 'shell', toolInput: JSON.stringify(input), toolOnce: true, mode: 'tool' },
+    })
+    const post = async (path: string, body: Json) =>
+      await (await mock.fetch(new Request(`http://mock${path}`, { method: 'POST', body: JSON.stringify(body) }))).text()
     const r1 = await post('/v1/responses', { model: 'r', input: [{ type: 'message', role: 'user', content: 'hi' }] })
     assert.match(r1, /"type":"function_call"[^}]*"name":"shell","arguments":"\{\\"command\\":\\"ls\\"\}"/)
-    const r2 = await post('/v1/responses', { model: 'r', input: [{ type: 'message', role: 'user', content: 'hi' }, { type: 'function_call_output', call_id: 'c', output: 'ok' }] })
+    const r2 = await post('/v1/responses', {
+      model: 'r',
+      input: [{ type: 'message', role: 'user', content: 'hi' }, {
+        type: 'function_call_output',
+        call_id: 'c',
+        output: 'ok',
+      }],
+    })
     assert.doesNotMatch(r2, /function_call/)
     const g1 = await post('/v1beta/models/g:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })
     assert.match(g1, /"functionCall":\{[^}]*"name":"shell","args":\{"command":"ls"\}/)
-    const g2 = await post('/v1beta/models/g:generateContent', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'user', parts: [{ functionResponse: { name: 'shell', response: {} } }] }] })
+    const g2 = await post('/v1beta/models/g:generateContent', {
+      contents: [{ role: 'user', parts: [{ text: 'hi' }] }, {
+        role: 'user',
+        parts: [{ functionResponse: { name: 'shell', response: {} } }],
+      }],
+    })
     assert.doesNotMatch(g2, /functionCall/)
   })
 
   it('tool knobs are validated: a bad name or non-object input is a 422, headers work', async () => {
     const mock = mockWith()
     assert.equal((await mock.fetch(request('anthropic', 'm:mode=tool:tool-name=a b'))).status, 422)
-    assert.equal((await mock.fetch(request('anthropic', 'm', {}, { headers: { 'x-mock-tool-input': '[1]' } }))).status, 422)
-    assert.equal((await mock.fetch(request('anthropic', 'm', {}, { headers: { 'x-mock-tool-input': 'nope' } }))).status, 422)
-    const res = await mock.fetch(request('anthropic', 'm:mode=tool:tool-name=Read', {}, { headers: { 'x-mock-tool-input': '{"file_path":"/tmp/x"}' } }))
-    assert.deepEqual(((await res.json() as Json).content as Json[])[0], { type: 'tool_use', id: 'toolu_msg_mock1', name: 'Read', input: { file_path: '/tmp/x' } })
+    assert.equal(
+      (await mock.fetch(request('anthropic', 'm', {}, { headers: { 'x-mock-tool-input': '[1]' } }))).status,
+      422,
+    )
+    assert.equal(
+      (await mock.fetch(request('anthropic', 'm', {}, { headers: { 'x-mock-tool-input': 'nope' } }))).status,
+      422,
+    )
+    const res = await mock.fetch(
+      request('anthropic', 'm:mode=tool:tool-name=Read', {}, {
+        headers: { 'x-mock-tool-input': '{"file_path":"/tmp/x"}' },
+      }),
+    )
+    assert.deepEqual(((await res.json() as Json).content as Json[])[0], {
+      type: 'tool_use',
+      id: 'toolu_msg_mock1',
+      name: 'Read',
+      input: { file_path: '/tmp/x' },
+    })
   })
 
   it('law: for any chunking, streamed text equals the JSON answer text and usage equals tokens generated', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('anthropic' as const, 'openai' as const),
-      async (chunks, tokens, format) => {
-        const mock = mockWith()
-        const model = `m:chunks=${chunks}:tokens=${tokens}`
-        const json = await (await mock.fetch(request(format, model))).json() as Json
-        const events = parseSse(await (await mock.fetch(request(format, model, { stream: true, stream_options: { include_usage: true } }))).text())
-        const expected = outputTokensOf({ chunks, tokensPerChunk: tokens, mode: 'text', thinkChunks: 0 })
-        if (format === 'anthropic') {
-          const s = checkAnthropic(events)
-          assert.equal(s.text, ((json.content as Json[])[0] as Json).text)
-          assert.equal(s.output, expected)
-          assert.equal((json.usage as Json).output_tokens, expected)
-        } else {
-          const s = checkOpenAI(events)
-          const choice = (json.choices as Json[])[0] as Json
-          assert.equal(s.text, (choice.message as Json).content)
-          assert.equal(s.usage?.completion_tokens, expected)
-          assert.equal((json.usage as Json).completion_tokens, expected)
-        }
-      }), { numRuns: 40 })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.constantFrom('anthropic' as const, 'openai' as const),
+        async (chunks, tokens, format) => {
+          const mock = mockWith()
+          const model = `m:chunks=${chunks}:tokens=${tokens}`
+          const json = await (await mock.fetch(request(format, model))).json() as Json
+          const events = parseSse(
+            await (await mock.fetch(request(format, model, { stream: true, stream_options: { include_usage: true } })))
+              .text(),
+          )
+          const expected = outputTokensOf({ chunks, tokensPerChunk: tokens, mode: 'text', thinkChunks: 0 })
+          if (format === 'anthropic') {
+            const s = checkAnthropic(events)
+            assert.equal(s.text, ((json.content as Json[])[0] as Json).text)
+            assert.equal(s.output, expected)
+            assert.equal((json.usage as Json).output_tokens, expected)
+          } else {
+            const s = checkOpenAI(events)
+            const choice = (json.choices as Json[])[0] as Json
+            assert.equal(s.text, (choice.message as Json).content)
+            assert.equal(s.usage?.completion_tokens, expected)
+            assert.equal((json.usage as Json).completion_tokens, expected)
+          }
+        },
+      ),
+      { numRuns: 40 },
+    )
   })
 })
 
 describe('mock upstream: continuations, cut-rate and outages', () => {
-  const textOf = (events: Ev[]) => events.map((e) => ((JSON.parse(e.data) as { delta?: { text?: string } }).delta?.text ?? '')).join('')
+  const textOf = (events: Ev[]) =>
+    events.map((e) => ((JSON.parse(e.data) as { delta?: { text?: string } }).delta?.text ?? '')).join('')
 
   it('continues its counter after the last tag of an assistant prefill, less `overlap` chunks, and ignores stream faults then', async () => {
     const mock = mockWith()
@@ -212,19 +300,29 @@ describe('mock upstream: continuations, cut-rate and outages', () => {
   it('no-prefill answers a prefill with a plain 400; an assistant message then a "Continue" user turn is continued like a prefill', async () => {
     const mock = mockWith()
     const answer = [{ role: 'user', content: 'count' }, { role: 'assistant', content: '[0001] [0002]' }]
-    const rejected = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: answer }))
+    const rejected = await mock.fetch(
+      request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: answer }),
+    )
     assert.equal(rejected.status, 400)
     assert.match(await rejected.text(), /invalid_request_error/)
     const asked = [...answer, { role: 'user', content: 'Continue your previous answer exactly where it was cut off.' }]
     const res = await mock.fetch(request('anthropic', 'm:chunks=4:cut=1:no-prefill', { stream: true, messages: asked }))
     assert.equal(textOf(parseSse(await res.text())), chunkText(3, 1) + chunkText(4, 1))
-    const plain = await mock.fetch(request('anthropic', 'm:chunks=2:no-prefill', { stream: true, messages: [{ role: 'user', content: 'count' }] }))
-    assert.equal(textOf(parseSse(await plain.text())), chunkText(1, 1) + chunkText(2, 1), 'a request without a prefill is answered as usual')
+    const plain = await mock.fetch(
+      request('anthropic', 'm:chunks=2:no-prefill', { stream: true, messages: [{ role: 'user', content: 'count' }] }),
+    )
+    assert.equal(
+      textOf(parseSse(await plain.text())),
+      chunkText(1, 1) + chunkText(2, 1),
+      'a request without a prefill is answered as usual',
+    )
   })
 
   it('cut-rate cuts about that share of streams, each before its terminator', async () => {
     const mock = mockWith()
-    for (let i = 0; i < 40; i++) await (await mock.fetch(request('openai', 'm:chunks=5:cut-rate=0.5', { stream: true }))).text()
+    for (let i = 0; i < 40; i++) {
+      await (await mock.fetch(request('openai', 'm:chunks=5:cut-rate=0.5', { stream: true }))).text()
+    }
     const cut = mock.attempts().filter((a) => a.outcome === 'cut').length
     assert.ok(cut > 5 && cut < 35, `${cut} of 40 cut`)
   })

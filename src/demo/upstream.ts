@@ -7,7 +7,13 @@
 import type { MockKnobs } from './mock/knobs.ts'
 import { DEFAULT_KNOBS, hasFault, parseKnobs, withoutFaults, withoutStreamFaults } from './mock/knobs.ts'
 import type { ContentSpec, WireBuilder } from './mock/content.ts'
-import { continueFrom, endsWithToolResult, estimateInputTokens, instructedPrefillOf, prefillOf } from './mock/content.ts'
+import {
+  continueFrom,
+  endsWithToolResult,
+  estimateInputTokens,
+  instructedPrefillOf,
+  prefillOf,
+} from './mock/content.ts'
 import { anthropicWire } from './mock/anthropic.ts'
 import { openaiWire } from './mock/openai.ts'
 import { geminiWire } from './mock/gemini.ts'
@@ -20,7 +26,7 @@ import { respondWith } from './mock/respond.ts'
 import { seededRandom } from '../lib/rng.ts'
 
 export type { MockAttempt, MockFormat, MockOutcome, ProfileStep } from './mock/attempts.ts'
-export type { MockKnobs, ContentMode } from './mock/knobs.ts'
+export type { ContentMode, MockKnobs } from './mock/knobs.ts'
 export { MockConnectionReset } from './mock/respond.ts'
 export { chunkText, estimateInputTokens, outputTokensOf, seqTag } from './mock/content.ts'
 
@@ -45,7 +51,12 @@ export interface MockUpstream {
   reset(): void
 }
 
-const WIRES: Readonly<Record<MockFormat, WireBuilder>> = { anthropic: anthropicWire, openai: openaiWire, gemini: geminiWire, responses: responsesWire }
+const WIRES: Readonly<Record<MockFormat, WireBuilder>> = {
+  anthropic: anthropicWire,
+  openai: openaiWire,
+  gemini: geminiWire,
+  responses: responsesWire,
+}
 
 const jsonResponse = (body: string, status = 200): Response =>
   new Response(body, { status, headers: { 'content-type': 'application/json' } })
@@ -64,7 +75,9 @@ const GEMINI_PATH = /\/models\/([^/]+):(generateContent|streamGenerateContent)$/
 async function readBody(req: Request): Promise<Record<string, unknown> | undefined> {
   try {
     const body: unknown = await req.json()
-    return body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : undefined
+    return body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? body as Record<string, unknown>
+      : undefined
   } catch {
     return undefined
   }
@@ -121,30 +134,65 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     const prefill = trailing ?? instructedPrefillOf(body)
     const planned = duringOutage(effectiveKnobs(parsed.value.knobs, log.nextOfKey(key)), key, now() - start)
     // `no-prefill`: a model that rejects a trailing assistant message, as a plain invalid request.
-    const asked = planned.noPrefill && trailing !== undefined && planned.status === undefined ? { ...planned, status: 400, invalid: true } : planned
+    const asked = planned.noPrefill && trailing !== undefined && planned.status === undefined
+      ? { ...planned, status: 400, invalid: true }
+      : planned
     const knobs = prefill === undefined ? asked : withoutStreamFaults(asked)
     const t = now() - start
     const stream = body.stream === true
-    const attempt = log.add({ t, key, model, baseModel: parsed.value.base, path, format, stream, fault: faultOf(knobs) })
+    const attempt = log.add({
+      t,
+      key,
+      model,
+      baseModel: parsed.value.base,
+      path,
+      format,
+      stream,
+      fault: faultOf(knobs),
+    })
     const inputTokens = estimateInputTokens(body)
     const opt = body.stream_options as { include_usage?: unknown } | undefined
     const spec: ContentSpec = {
-      id: `${format === 'openai' ? 'chatcmpl' : 'msg'}_mock${attempt.seq}`, model, created, inputTokens,
-      chunks: knobs.chunks, tokensPerChunk: knobs.tokensPerChunk, firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap),
+      id: `${format === 'openai' ? 'chatcmpl' : 'msg'}_mock${attempt.seq}`,
+      model,
+      created,
+      inputTokens,
+      chunks: knobs.chunks,
+      tokensPerChunk: knobs.tokensPerChunk,
+      firstChunk: prefill === undefined ? 1 : continueFrom(prefill, knobs.overlap),
       // `tool-once`: the tool was called and its result is back, so this turn is the text answer.
-      mode: knobs.mode === 'tool' && knobs.toolOnce && endsWithToolResult(body) ? 'text' : knobs.mode, thinkChunks: knobs.thinkChunks,
-      includeUsage: opt?.include_usage === true, toolName: knobs.toolName, toolInput: knobs.toolInput,
+      mode: knobs.mode === 'tool' && knobs.toolOnce && endsWithToolResult(body) ? 'text' : knobs.mode,
+      thinkChunks: knobs.thinkChunks,
+      includeUsage: opt?.include_usage === true,
+      toolName: knobs.toolName,
+      toolInput: knobs.toolInput,
     }
     const random = seededRandom(knobs.seed ?? (opts.seed ?? 1) + attempt.seq)
     const factor = profileFactor(opts.profile ?? [], t, parsed.value.base)
     attempt.factor = factor
-    return respondWith({ req, wire, spec, knobs, stream, attempt, sleep, factor, random, done: () => { attempt.endT = now() - start } })
+    return respondWith({
+      req,
+      wire,
+      spec,
+      knobs,
+      stream,
+      attempt,
+      sleep,
+      factor,
+      random,
+      done: () => {
+        attempt.endT = now() - start
+      },
+    })
   }
 
   async function fetch(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname
     if (path === '/_mock/attempts') {
-      if (req.method === 'DELETE') { log.clear(); return new Response(null, { status: 204 }) }
+      if (req.method === 'DELETE') {
+        log.clear()
+        return new Response(null, { status: 204 })
+      }
       return jsonResponse(JSON.stringify({ attempts: log.list(), dropped: log.dropped }))
     }
     if (path === '/health' || path === '/_mock/health') return jsonResponse('{"status":"ok"}')
@@ -154,7 +202,10 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     }
     const format = formatOf(path)
     if (req.method !== 'POST' || format === undefined) {
-      return jsonResponse(JSON.stringify({ error: { message: `Mock has no route ${req.method} ${path}`, type: 'not_found_error' } }), 404)
+      return jsonResponse(
+        JSON.stringify({ error: { message: `Mock has no route ${req.method} ${path}`, type: 'not_found_error' } }),
+        404,
+      )
     }
     return serveModel(req, format, path)
   }

@@ -37,7 +37,10 @@ export class FleetAlertGate {
   /** Whether this instance delivers transition `e` (false: another instance already did). */
   async claim(e: AlertTransition): Promise<boolean> {
     if (!this.#o.redis.usable()) return true
-    const r = await this.#o.redis.run(CLAIM, [this.#o.keys.alert(e.alert.rule, e.alert.subject)], [e.kind, STATE_TTL_MS])
+    const r = await this.#o.redis.run(CLAIM, [this.#o.keys.alert(e.alert.rule, e.alert.subject)], [
+      e.kind,
+      STATE_TTL_MS,
+    ])
     return r !== 0
   }
 }

@@ -13,12 +13,12 @@ import type { BreakerPolicy } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { RetryAfterHolds, retryAfterOf } from '../routing/retry-after-holds.ts'
-import { cooldownFor, type BreakerState } from '../resilience/breaker.ts'
-import { RoutingStats, type Attempt, type StatsOptions } from '../routing/target-stats.ts'
+import { type BreakerState, cooldownFor } from '../resilience/breaker.ts'
+import { type Attempt, RoutingStats, type StatsOptions } from '../routing/target-stats.ts'
 import type { FailureReason, TargetSnapshot } from '../routing/types.ts'
 import type { FleetLink } from './keys.ts'
 import { script } from './redis.ts'
-import { withFleet, type FleetSamples } from './samples.ts'
+import { type FleetSamples, withFleet } from './samples.ts'
 
 const NOW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -174,7 +174,9 @@ export class FleetBoard {
   state(key: string, now: number): BreakerState | undefined {
     const e = this.#entries.get(key)
     if (!e) return undefined
-    return now < e.until ? { kind: 'open', until: e.until, trips: e.trips } : { kind: 'half_open', probesInFlight: e.phase === 'probing' ? 1 : 0, trips: e.trips }
+    return now < e.until
+      ? { kind: 'open', until: e.until, trips: e.trips }
+      : { kind: 'half_open', probesInFlight: e.phase === 'probing' ? 1 : 0, trips: e.trips }
   }
 
   /** Targets with a shared breaker open or probing. */
@@ -191,14 +193,22 @@ export class FleetBoard {
   tripped(key: string, openMs: number, trips: number): void {
     this.#open(key, openMs, trips, this.#o.now())
     const msg: Message = { from: this.#o.instanceId, t: 'open', key, ms: openMs, trips }
-    void this.#o.redis.run(OPEN, [this.#o.keys.breakers, this.#o.keys.events], [key, openMs, trips, JSON.stringify(msg)])
+    void this.#o.redis.run(OPEN, [this.#o.keys.breakers, this.#o.keys.events], [
+      key,
+      openMs,
+      trips,
+      JSON.stringify(msg),
+    ])
   }
 
   /** A probe (or this instance's own half-open try) succeeded: the breaker closes fleet-wide. */
   recovered(key: string): void {
     this.#entries.delete(key)
     const msg: Message = { from: this.#o.instanceId, t: 'closed', key }
-    void this.#o.redis.run(CLOSE, [this.#o.keys.breakers, this.#o.keys.probe(key), this.#o.keys.events], [key, JSON.stringify(msg)])
+    void this.#o.redis.run(CLOSE, [this.#o.keys.breakers, this.#o.keys.probe(key), this.#o.keys.events], [
+      key,
+      JSON.stringify(msg),
+    ])
   }
 
   /** The probe ended with no verdict (the client left, the request was at fault): probe again. */
@@ -219,7 +229,11 @@ export class FleetBoard {
 
   #onMessage(raw: string): void {
     let m: Message
-    try { m = JSON.parse(raw) as Message } catch { return }
+    try {
+      m = JSON.parse(raw) as Message
+    } catch {
+      return
+    }
     if (typeof m !== 'object' || m === null || typeof m.key !== 'string' || m.from === this.#o.instanceId) return
     const now = this.#o.now()
     if (m.t === 'open') this.#open(m.key, Math.max(0, Number(m.ms) || 0), Number(m.trips) || 1, now)
@@ -250,7 +264,9 @@ export class SharedHolds extends RetryAfterHolds {
 
   /** A hold another instance was asked for. */
   applyShared(key: string, ms: number, now: number): void {
-    if (ms > 0) super.note(key, { kind: 'rate_limited', target: key, retryAfterMs: ms, message: 'held by the fleet' }, now)
+    if (ms > 0) {
+      super.note(key, { kind: 'rate_limited', target: key, retryAfterMs: ms, message: 'held by the fleet' }, now)
+    }
   }
 }
 
@@ -275,14 +291,22 @@ export class SharedStats extends RoutingStats {
   /** Every target this instance measured, plus those whose breaker the fleet holds open. */
   override all(now: number): ReadonlyMap<string, TargetSnapshot> {
     const out = new Map(super.all(now))
-    if (!this.#ownOnly) for (const key of this.#board.keys()) if (!out.has(key)) out.set(key, this.snapshot(key, now))
+    if (!this.#ownOnly) {
+      for (const key of this.#board.keys()) {
+        if (!out.has(key)) out.set(key, this.snapshot(key, now))
+      }
+    }
     return out
   }
 
   /** This instance's own measurements, without the fleet's merged in. */
   own(now: number): ReadonlyMap<string, TargetSnapshot> {
     this.#ownOnly = true
-    try { return this.all(now) } finally { this.#ownOnly = false }
+    try {
+      return this.all(now)
+    } finally {
+      this.#ownOnly = false
+    }
   }
 
   override allows(key: string, now: number): { allowed: boolean; retryInMs: number } {

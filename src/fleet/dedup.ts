@@ -54,14 +54,28 @@ const LOOK_EVERY_MS = 1_000
 
 export type FleetDedupOptions = FleetLink
 
-interface Stored { readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: string }
+interface Stored {
+  readonly status: number
+  readonly headers: readonly (readonly [string, string])[]
+  readonly body: string
+}
 
-const encode = (a: SharedAnswer): string => JSON.stringify({ status: a.status, headers: a.headers, body: Buffer.from(a.body).toString('base64') } satisfies Stored)
+const encode = (a: SharedAnswer): string =>
+  JSON.stringify(
+    { status: a.status, headers: a.headers, body: Buffer.from(a.body).toString('base64') } satisfies Stored,
+  )
 
 function decode(json: string): SharedAnswer | undefined {
   try {
     const s = JSON.parse(json) as Stored
-    return { status: s.status, headers: [...s.headers.filter(([k]) => k.toLowerCase() !== 'x-switchyard-dedup'), ['x-switchyard-dedup', 'shared']], body: new Uint8Array(Buffer.from(s.body, 'base64')) }
+    return {
+      status: s.status,
+      headers: [...s.headers.filter(([k]) => k.toLowerCase() !== 'x-switchyard-dedup'), [
+        'x-switchyard-dedup',
+        'shared',
+      ]],
+      body: new Uint8Array(Buffer.from(s.body, 'base64')),
+    }
   } catch {
     return undefined
   }
@@ -77,12 +91,20 @@ export class FleetDedup implements DedupRunner {
     this.#o = o
   }
 
-  async run(key: string, signal: AbortSignal, work: (signal: AbortSignal) => Promise<SharedAnswer>): Promise<{ answer: SharedAnswer; shared: boolean }> {
+  async run(
+    key: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<SharedAnswer>,
+  ): Promise<{ answer: SharedAnswer; shared: boolean }> {
     if (!this.#o.redis.usable()) return this.#local.run(key, signal, work)
     return this.#local.run(key, signal, (sig) => this.#fleetWork(key, sig, work))
   }
 
-  async #fleetWork(key: string, signal: AbortSignal, work: (signal: AbortSignal) => Promise<SharedAnswer>): Promise<SharedAnswer> {
+  async #fleetWork(
+    key: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<SharedAnswer>,
+  ): Promise<SharedAnswer> {
     const k = this.#o.keys.dedup(key)
     const lead = `${k}:lead`
     const answerKey = `${k}:answer`
@@ -92,7 +114,12 @@ export class FleetDedup implements DedupRunner {
       // Leading (or Redis did not answer: then nobody waits on us). The claim is short and
       // renewed while the request runs, so a leader that dies, or whose answer never reaches
       // Redis, holds the followers up for a few seconds at most.
-      const renew = won === 1 ? setInterval(() => void this.#o.redis.run(RENEW, [lead], [this.#o.instanceId, LEAD_TTL_MS]), timerDelay(LEAD_TTL_MS / 3)) : undefined
+      const renew = won === 1
+        ? setInterval(
+          () => void this.#o.redis.run(RENEW, [lead], [this.#o.instanceId, LEAD_TTL_MS]),
+          timerDelay(LEAD_TTL_MS / 3),
+        )
+        : undefined
       let answer: SharedAnswer
       try {
         answer = await work(signal)
@@ -103,7 +130,9 @@ export class FleetDedup implements DedupRunner {
       } finally {
         clearInterval(renew)
       }
-      if (won === 1) void this.#o.redis.run(STORE, [answerKey, lead], [encode(answer), ANSWER_TTL_MS, this.#channel(), key])
+      if (won === 1) {
+        void this.#o.redis.run(STORE, [answerKey, lead], [encode(answer), ANSWER_TTL_MS, this.#channel(), key])
+      }
       return answer
     }
     for (;;) {
@@ -134,7 +163,7 @@ export class FleetDedup implements DedupRunner {
   #wait(key: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let set = this.#waiters.get(key)
-      if (!set) this.#waiters.set(key, (set = new Set()))
+      if (!set) this.#waiters.set(key, set = new Set())
       const waiters = set
       const done = () => {
         clearTimeout(timer)

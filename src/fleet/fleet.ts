@@ -13,7 +13,7 @@ import type { RateLimiter } from '../resilience/limiter.ts'
 import { DEFAULT_MAX_HOLD_MS, type RetryAfterHolds } from '../routing/retry-after-holds.ts'
 import type { StatsOptions } from '../routing/target-stats.ts'
 import { FleetBoard, SharedHolds, SharedStats } from './board.ts'
-import { fleetKeys, type FleetKeys } from './keys.ts'
+import { type FleetKeys, fleetKeys } from './keys.ts'
 import { FleetLimiter } from './limiter.ts'
 import { FleetUsage } from './usage.ts'
 import { FleetSamples } from './samples.ts'
@@ -24,7 +24,7 @@ import { FleetAlertGate } from './alerts.ts'
 import { FleetKeyLimits } from './key-limits.ts'
 import { fleetResponseStore } from './responses.ts'
 import type { ResponseStore } from '../proxy/response-store.ts'
-import { connectRedis, script, type FleetRedis, type LinkState } from './redis.ts'
+import { connectRedis, type FleetRedis, type LinkState, script } from './redis.ts'
 
 /** KEYS info, expiry; ARGV id, info, ttlMs: stamps this member and lists the live ones with their TTLs. */
 const HEARTBEAT = script(`local t = redis.call('TIME')
@@ -176,10 +176,15 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     const seen: FleetMember[] = []
     for (let i = 1; i + 2 < r.length; i += 3) {
       let meta: { version?: unknown; host?: unknown } = {}
-      try { meta = JSON.parse(String(r[i + 2])) as typeof meta } catch { /* an unreadable entry still counts */ }
+      try {
+        meta = JSON.parse(String(r[i + 2])) as typeof meta
+      } catch { /* an unreadable entry still counts */ }
       seen.push({
-        id: String(r[i]), ttl_ms: Number(r[i + 1]), self: String(r[i]) === id,
-        ...(typeof meta.version === 'string' ? { version: meta.version } : {}), ...(typeof meta.host === 'string' ? { host: meta.host } : {}),
+        id: String(r[i]),
+        ttl_ms: Number(r[i + 1]),
+        self: String(r[i]) === id,
+        ...(typeof meta.version === 'string' ? { version: meta.version } : {}),
+        ...(typeof meta.host === 'string' ? { host: meta.host } : {}),
       })
     }
     members = seen
@@ -187,12 +192,29 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     if (lead !== undefined) leading = lead === 1
   }
 
-  const board = new FleetBoard({ redis, keys, instanceId: id, now, log: o.log, probeTtlMs: PROBE_TTL_MS, ...(o.caps ? { maxOpenMs: o.caps.maxOpenMs } : {}) })
+  const board = new FleetBoard({
+    redis,
+    keys,
+    instanceId: id,
+    now,
+    log: o.log,
+    probeTtlMs: PROBE_TTL_MS,
+    ...(o.caps ? { maxOpenMs: o.caps.maxOpenMs } : {}),
+  })
   const holds = new SharedHolds(board, { maxMs: o.caps?.maxHoldMs ?? DEFAULT_MAX_HOLD_MS })
   const samples = new FleetSamples({ redis, keys, instanceId: id, periodMs: SAMPLES_EVERY_MS })
   const perf = new FleetPerf({ redis, keys, now, periodMs: PERF_PULL_MS })
-  const usage = new FleetUsage({ redis, keys, field: `${id}#${randomUUID().slice(0, 8)}`, redisNow: () => now() + offset, flushMs: USAGE_FLUSH_MS })
-  redis.onRecovered(() => { void beat(); void limiter?.renew() })
+  const usage = new FleetUsage({
+    redis,
+    keys,
+    field: `${id}#${randomUUID().slice(0, 8)}`,
+    redisNow: () => now() + offset,
+    flushMs: USAGE_FLUSH_MS,
+  })
+  redis.onRecovered(() => {
+    void beat()
+    void limiter?.renew()
+  })
   // A reachable Redis answers in milliseconds; a down one must not hold up the start for long.
   await redis.ready(START_WAIT_MS)
   await beat()
@@ -227,7 +249,16 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
         samples.attach(() => s.own(now()))
         return s
       },
-      limiter: (limits) => (limiter = new FleetLimiter({ redis, keys, instanceId: id, limits, leaseTtlMs: cfg.leaseTtlMs, fleetSize: size })),
+      limiter: (
+        limits,
+      ) => (limiter = new FleetLimiter({
+        redis,
+        keys,
+        instanceId: id,
+        limits,
+        leaseTtlMs: cfg.leaseTtlMs,
+        fleetSize: size,
+      })),
       holds,
       usage,
       keyLimits: new FleetKeyLimits({ redis, keys, fleetSize: size }),
@@ -244,7 +275,10 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
     size,
     leader: isLeader,
     registerMetrics: (registry) => {
-      const degraded = registry.gauge('switchyard_fleet_degraded', '1 while Redis is unreachable and this instance serves on its local state').labels()
+      const degraded = registry.gauge(
+        'switchyard_fleet_degraded',
+        '1 while Redis is unreachable and this instance serves on its local state',
+      ).labels()
       const count = registry.gauge('switchyard_fleet_members', 'Instances in the fleet, by the last heartbeat').labels()
       const latency = registry.gauge('switchyard_fleet_redis_latency_ms', 'Round trip of the last Redis call').labels()
       registry.onCollect(() => {

@@ -56,13 +56,21 @@ export class FleetKeyLimits implements SharedKeyLimits {
     return Math.max(1, this.#o.fleetSize())
   }
 
-  async admit(name: string, limits: { readonly budgetUsdPerDay?: number; readonly rpm?: number }): Promise<KeyLimitDecision | undefined> {
+  async admit(
+    name: string,
+    limits: { readonly budgetUsdPerDay?: number; readonly rpm?: number },
+  ): Promise<KeyLimitDecision | undefined> {
     if (!this.#o.redis.usable()) return undefined
     const k = this.#o.keys.apiKey(name)
     const r = await this.#o.redis.run(ADMIT, [k.spend, k.rpm], [name, limits.budgetUsdPerDay ?? -1, limits.rpm ?? 0])
     if (!Array.isArray(r)) return undefined
     if (r[0] === 1) return { ok: true, spentUsd: Number(r[1]) || 0 }
-    return { ok: false, reason: r[1] === 'budget' ? 'budget' : 'rpm', retryAfterMs: Math.max(1, Number(r[2]) || 1_000), spentUsd: Number(r[3]) || 0 }
+    return {
+      ok: false,
+      reason: r[1] === 'budget' ? 'budget' : 'rpm',
+      retryAfterMs: Math.max(1, Number(r[2]) || 1_000),
+      spentUsd: Number(r[3]) || 0,
+    }
   }
 
   record(name: string, costUsd: number): void {

@@ -10,7 +10,7 @@
  */
 import { timerDelay } from '../lib/clock.ts'
 import type { ProviderLimits } from '../config/types.ts'
-import { grant, ProviderLimiter, type Acquired, type LimitReason, type RateLimiter } from '../resilience/limiter.ts'
+import { type Acquired, grant, type LimitReason, ProviderLimiter, type RateLimiter } from '../resilience/limiter.ts'
 import type { FleetLink } from './keys.ts'
 import { script } from './redis.ts'
 
@@ -73,14 +73,21 @@ export interface FleetLimiterOptions extends FleetLink {
   readonly fleetSize: () => number
 }
 
-const has = (l: ProviderLimits | undefined): l is ProviderLimits => l !== undefined && (l.rpm !== undefined || l.tpm !== undefined || l.maxConcurrent !== undefined)
+const has = (l: ProviderLimits | undefined): l is ProviderLimits =>
+  l !== undefined && (l.rpm !== undefined || l.tpm !== undefined || l.maxConcurrent !== undefined)
 
 function share(limits: ReadonlyMap<string, ProviderLimits>, n: number): Map<string, ProviderLimits> {
   const part = (v: number | undefined) => (v === undefined ? undefined : Math.max(1, Math.floor(v / n)))
-  return new Map([...limits].map(([name, l]) => [name, dropUndefined({ rpm: part(l.rpm), tpm: part(l.tpm), maxConcurrent: part(l.maxConcurrent) })]))
+  return new Map(
+    [...limits].map((
+      [name, l],
+    ) => [name, dropUndefined({ rpm: part(l.rpm), tpm: part(l.tpm), maxConcurrent: part(l.maxConcurrent) })]),
+  )
 }
 
-function dropUndefined(l: { rpm?: number | undefined; tpm?: number | undefined; maxConcurrent?: number | undefined }): ProviderLimits {
+function dropUndefined(
+  l: { rpm?: number | undefined; tpm?: number | undefined; maxConcurrent?: number | undefined },
+): ProviderLimits {
   return Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) as ProviderLimits
 }
 
@@ -107,7 +114,9 @@ export class FleetLimiter implements RateLimiter {
     }
   }
 
-  get limited(): boolean { return this.#limited }
+  get limited(): boolean {
+    return this.#limited
+  }
 
   tryAcquire(provider: string, estTokens: number, now: number): Acquired | Promise<Acquired> {
     const lim = this.#o.limits.get(provider)
@@ -116,7 +125,11 @@ export class FleetLimiter implements RateLimiter {
     return this.#remote(provider, lim, estTokens, now)
   }
 
-  blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
+  blocked(
+    providers: Iterable<string>,
+    estTokens: number,
+    now: number,
+  ): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
     if (!this.#limited) return new Map()
     if (!this.#o.redis.usable()) return this.#fallbackFor().blocked(providers, estTokens, now)
     const out = new Map<string, { reason: LimitReason; retryInMs: number }>()
@@ -136,8 +149,11 @@ export class FleetLimiter implements RateLimiter {
   /** Re-stamps every live lease (called on a timer, and after Redis comes back). */
   async renew(): Promise<void> {
     if (!this.#o.redis.usable()) return
-    await Promise.all([...this.#leases].filter(([, ids]) => ids.size > 0).map(([provider, ids]) =>
-      this.#o.redis.run(RENEW, [this.#o.keys.limits(provider).slots], [this.#o.leaseTtlMs, ...ids])))
+    await Promise.all(
+      [...this.#leases].filter(([, ids]) => ids.size > 0).map(([provider, ids]) =>
+        this.#o.redis.run(RENEW, [this.#o.keys.limits(provider).slots], [this.#o.leaseTtlMs, ...ids])
+      ),
+    )
   }
 
   close(): void {
@@ -148,7 +164,14 @@ export class FleetLimiter implements RateLimiter {
     const k = this.#o.keys.limits(provider)
     const lease = `${this.#o.instanceId}:${++this.#seq}`
     const reserved = Math.max(0, Math.round(estTokens))
-    const r = await this.#o.redis.run(ACQUIRE, [k.rpm, k.tpm, k.slots], [lim.rpm ?? 0, lim.tpm ?? 0, lim.maxConcurrent ?? 0, reserved, lease, this.#o.leaseTtlMs])
+    const r = await this.#o.redis.run(ACQUIRE, [k.rpm, k.tpm, k.slots], [
+      lim.rpm ?? 0,
+      lim.tpm ?? 0,
+      lim.maxConcurrent ?? 0,
+      reserved,
+      lease,
+      this.#o.leaseTtlMs,
+    ])
     if (!Array.isArray(r)) return this.#local(provider, estTokens, now)
     if (r[0] !== 1) {
       const reason = (r[1] === 'tpm' || r[1] === 'concurrency' ? r[1] : 'rpm') as LimitReason
@@ -158,14 +181,19 @@ export class FleetLimiter implements RateLimiter {
     }
     this.#denied.delete(provider)
     let ids = this.#leases.get(provider)
-    if (!ids) this.#leases.set(provider, (ids = new Set()))
+    if (!ids) this.#leases.set(provider, ids = new Set())
     const live = ids
     if (lim.maxConcurrent !== undefined) live.add(lease)
     return grant((actualTokens) => {
       live.delete(lease)
       if (lim.maxConcurrent === undefined && (lim.tpm === undefined || actualTokens === undefined)) return
       // Settled in the background; a lost release is a lease that expires by itself.
-      void this.#o.redis.run(RELEASE, [k.tpm, k.slots], [lim.tpm ?? 0, Math.min(reserved, lim.tpm ?? reserved), actualTokens ?? -1, lease])
+      void this.#o.redis.run(RELEASE, [k.tpm, k.slots], [
+        lim.tpm ?? 0,
+        Math.min(reserved, lim.tpm ?? reserved),
+        actualTokens ?? -1,
+        lease,
+      ])
     })
   }
 

@@ -7,7 +7,7 @@
 import { timerDelay } from '../lib/clock.ts'
 import type { TargetMetrics } from '../perf/aggregate.ts'
 import type { FleetKeys } from './keys.ts'
-import { script, type FleetRedis } from './redis.ts'
+import { type FleetRedis, script } from './redis.ts'
 
 const NOW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -76,7 +76,11 @@ export class FleetPerf {
     const since = Number(r[0])
     if (json === this.#seen) return
     let list: Published[]
-    try { list = JSON.parse(json) as Published[] } catch { return }
+    try {
+      list = JSON.parse(json) as Published[]
+    } catch {
+      return
+    }
     const now = this.#o.now()
     this.#seen = json
     this.#latest = list.map(({ ageMs, ...m }) => ({ ...m, lastTested: now - ageMs - Math.max(0, since) }))

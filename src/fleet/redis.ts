@@ -56,7 +56,8 @@ const SUBSCRIBE_WAIT_MS = 2_000
 /** Degradation is logged at most this often, however the link flaps. */
 const LOG_EVERY_MS = 10_000
 
-const clean = (e: unknown): string => String(e instanceof Error ? e.message : e).replace(/\/\/[^@\s/]*@/g, '//***@').slice(0, 200)
+const clean = (e: unknown): string =>
+  String(e instanceof Error ? e.message : e).replace(/\/\/[^@\s/]*@/g, '//***@').slice(0, 200)
 
 type Client = Redis | Cluster
 
@@ -84,11 +85,18 @@ function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
   }
   if (cfg.sentinel) {
-    const sentinels = cfg.sentinel.nodes.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) }))
+    const sentinels = cfg.sentinel.nodes.map((n) => ({
+      host: n.slice(0, n.lastIndexOf(':')),
+      port: Number(n.slice(n.lastIndexOf(':') + 1)),
+    }))
     const db = Number(u.pathname.slice(1) || 0)
     return new Redis({ ...redisOptions, sentinels, name: cfg.sentinel.name, db: Number.isInteger(db) ? db : 0 })
   }
-  return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], { redisOptions, enableOfflineQueue: subscriber, clusterRetryStrategy: common.retryStrategy })
+  return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    redisOptions,
+    enableOfflineQueue: subscriber,
+    clusterRetryStrategy: common.retryStrategy,
+  })
 }
 
 /** Opens the link (and a second connection for pub/sub); never throws, even when Redis is down. */
@@ -149,7 +157,9 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
   }
 
   return {
-    get state() { return state },
+    get state() {
+      return state
+    },
     url,
     usable: () => !closed && (state !== 'degraded' || now() >= skipUntil),
     latencyMs: () => latency,
@@ -161,35 +171,55 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     },
     publish: async (channel, message) => {
       if (closed) return
-      try { await cmd.publish(channel, message); succeed() } catch (e) { fail(e) }
+      try {
+        await cmd.publish(channel, message)
+        succeed()
+      } catch (e) {
+        fail(e)
+      }
     },
     subscribe: async (channel, onMessage) => {
       handlers.set(channel, onMessage)
       if (!sub) {
         sub = makeClient(cfg, true)
-        sub.on('error', () => { /* the command link reports degradation */ })
+        sub.on('error', () => {/* the command link reports degradation */})
         sub.on('message', (ch: string, m: string) => handlers.get(ch)?.(m))
         const again = sub
-        sub.on('ready', () => { for (const ch of handlers.keys()) again.subscribe(ch).catch(() => { /* next 'ready' */ }) })
-        void sub.connect().catch(() => { /* retried by the client */ })
+        sub.on('ready', () => {
+          for (const ch of handlers.keys()) again.subscribe(ch).catch(() => {/* next 'ready' */})
+        })
+        void sub.connect().catch(() => {/* retried by the client */})
       }
       // Waited for a short while only: a Redis that is down must not hold up the start (the
       // client subscribes once connected, and again after every reconnect).
       const subscribed = sub.subscribe(channel).then(() => {}, () => {})
       if (state === 'degraded') return
       let timer: ReturnType<typeof setTimeout> | undefined
-      await Promise.race([subscribed, new Promise<void>((r) => { timer = setTimeout(r, SUBSCRIBE_WAIT_MS) })])
+      await Promise.race([
+        subscribed,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, SUBSCRIBE_WAIT_MS)
+        }),
+      ])
       clearTimeout(timer)
     },
     // Connected, known to be down (the first connection error), or `ms` passed: whichever comes first.
-    ready: (ms) => new Promise<void>((resolve) => {
-      if (state !== 'connecting') return resolve()
-      const timer = setTimeout(done, timerDelay(ms))
-      function done() { clearTimeout(timer); cmd.off('ready', done); cmd.off('error', done); resolve() }
-      cmd.once('ready', done)
-      cmd.once('error', done)
-    }),
-    onRecovered: (cb) => { recovered.push(cb) },
+    ready: (ms) =>
+      new Promise<void>((resolve) => {
+        if (state !== 'connecting') return resolve()
+        const timer = setTimeout(done, timerDelay(ms))
+        function done() {
+          clearTimeout(timer)
+          cmd.off('ready', done)
+          cmd.off('error', done)
+          resolve()
+        }
+        cmd.once('ready', done)
+        cmd.once('error', done)
+      }),
+    onRecovered: (cb) => {
+      recovered.push(cb)
+    },
     close: async () => {
       closed = true
       cmd.disconnect()

@@ -3,11 +3,27 @@ import assert from 'node:assert/strict'
 import { combine, withFleet } from './samples.ts'
 import type { TargetSnapshot } from '../routing/types.ts'
 
-const local: TargetSnapshot = { key: 'p,m', samples: 10, successes: 9, errors: 1, latencyMs: 100, ttftMs: 50, errorRate: 0.1, inFlight: 2, breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 } }
+const local: TargetSnapshot = {
+  key: 'p,m',
+  samples: 10,
+  successes: 9,
+  errors: 1,
+  latencyMs: 100,
+  ttftMs: 50,
+  errorRate: 0.1,
+  inFlight: 2,
+  breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 },
+}
 
 describe('fleet samples: merging measurements', () => {
   it('weights means by sample counts and sums outcomes', () => {
-    const c = combine([{ samples: 10, successes: 10, errors: 0, latencyMs: 300 }, { samples: 30, successes: 20, errors: 10, latencyMs: 100, tokensPerSec: 40 }])
+    const c = combine([{ samples: 10, successes: 10, errors: 0, latencyMs: 300 }, {
+      samples: 30,
+      successes: 20,
+      errors: 10,
+      latencyMs: 100,
+      tokensPerSec: 40,
+    }])
     assert.deepEqual(c, { samples: 40, successes: 30, errors: 10, latencyMs: 150, tokensPerSec: 40 })
   })
 

@@ -57,7 +57,14 @@ function mergeDigest(a: Digest, b: Digest): Digest {
     const v = weighted(a[k], a.samples, b[k], b.samples)
     return v === undefined ? {} : { [k]: v }
   }
-  return { samples: a.samples + b.samples, successes: a.successes + b.successes, errors: a.errors + b.errors, ...opt('latencyMs'), ...opt('ttftMs'), ...opt('tokensPerSec') }
+  return {
+    samples: a.samples + b.samples,
+    successes: a.successes + b.successes,
+    errors: a.errors + b.errors,
+    ...opt('latencyMs'),
+    ...opt('ttftMs'),
+    ...opt('tokensPerSec'),
+  }
 }
 
 /** This instance's snapshot with the rest of the fleet's digest merged in (breaker and in-flight stay local). */
@@ -67,7 +74,10 @@ export function withFleet(local: TargetSnapshot, fleet: Digest | undefined): Tar
   const outcomes = m.successes + m.errors
   const { latencyMs: _l, ttftMs: _t, tokensPerSec: _s, errorRate: _e, ...rest } = local
   return {
-    ...rest, samples: m.samples, successes: m.successes, errors: m.errors,
+    ...rest,
+    samples: m.samples,
+    successes: m.successes,
+    errors: m.errors,
     ...(m.latencyMs === undefined ? {} : { latencyMs: m.latencyMs }),
     ...(m.ttftMs === undefined ? {} : { ttftMs: m.ttftMs }),
     ...(m.tokensPerSec === undefined ? {} : { tokensPerSec: m.tokensPerSec }),
@@ -77,7 +87,9 @@ export function withFleet(local: TargetSnapshot, fleet: Digest | undefined): Tar
 
 export function digestOf(s: TargetSnapshot): Digest {
   return {
-    samples: s.samples, successes: s.successes, errors: s.errors,
+    samples: s.samples,
+    successes: s.successes,
+    errors: s.errors,
     ...(s.latencyMs === undefined ? {} : { latencyMs: s.latencyMs }),
     ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }),
     ...(s.tokensPerSec === undefined ? {} : { tokensPerSec: s.tokensPerSec }),
@@ -100,7 +112,9 @@ export class FleetSamples {
     this.#o = o
     this.#timer = setInterval(() => void this.exchange(), timerDelay(o.periodMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
-    o.redis.onRecovered(() => { this.#sent.clear() })
+    o.redis.onRecovered(() => {
+      this.#sent.clear()
+    })
   }
 
   /** Where this instance's own measurements come from (the routing table). */
@@ -137,7 +151,7 @@ export class FleetSamples {
       try {
         const d = JSON.parse(String(r[i + 1])) as Digest
         let list = byTarget.get(target)
-        if (!list) byTarget.set(target, (list = []))
+        if (!list) byTarget.set(target, list = [])
         list.push(d)
       } catch { /* a damaged digest is skipped */ }
     }

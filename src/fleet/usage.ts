@@ -6,9 +6,9 @@
  * persists its own history in SQLite.
  */
 import { timerDelay } from '../lib/clock.ts'
-import { PairTotalsMap, UsageLedger, type PairTotals, type UsageSnapshot } from '../usage/ledger.ts'
+import { type PairTotals, PairTotalsMap, UsageLedger, type UsageSnapshot } from '../usage/ledger.ts'
 import type { FleetKeys } from './keys.ts'
-import { script, type FleetRedis } from './redis.ts'
+import { type FleetRedis, script } from './redis.ts'
 
 /** KEYS days, day; ARGV day, ttlSeconds, field, json, …: this process's absolute totals for the day. */
 const WRITE = script(`
@@ -69,14 +69,17 @@ export class FleetUsage {
     this.#o = o
     this.#timer = setInterval(() => void this.flush(), timerDelay(o.flushMs))
     ;(this.#timer as { unref?: () => void }).unref?.()
-    o.redis.onRecovered(() => { for (const d of this.#days.keys()) this.#dirty.add(d); void this.flush() })
+    o.redis.onRecovered(() => {
+      for (const d of this.#days.keys()) this.#dirty.add(d)
+      void this.flush()
+    })
   }
 
   /** One usage change (the ledger's delta), counted for today. */
   add(delta: PairTotals): void {
     const day = dayOf(this.#o.redisNow())
     let m = this.#days.get(day)
-    if (!m) this.#days.set(day, (m = new PairTotalsMap()))
+    if (!m) this.#days.set(day, m = new PairTotalsMap())
     m.add(delta)
     this.#dirty.add(day)
   }
@@ -89,7 +92,12 @@ export class FleetUsage {
       if (!m) continue
       this.#dirty.delete(day)
       const args: (string | number)[] = [day, KEEP_DAYS * 86_400]
-      for (const p of m.values()) args.push(`${this.#o.field}\u0000${p.tier}\u0000${p.target}`, JSON.stringify({ tier: p.tier, target: p.target, ...p.totals }))
+      for (const p of m.values()) {
+        args.push(
+          `${this.#o.field}\u0000${p.tier}\u0000${p.target}`,
+          JSON.stringify({ tier: p.tier, target: p.target, ...p.totals }),
+        )
+      }
       const ok = await this.#o.redis.run(WRITE, [this.#o.keys.usageDays, this.#o.keys.usage(day)], args)
       if (ok === undefined) this.#dirty.add(day)
       else if (day < today && !this.#dirty.has(day)) this.#days.delete(day)

@@ -8,7 +8,15 @@ export type { UsageTap } from './usage.ts'
 export { parseUpstreamError, redact, renderError, renderStreamError, streamErrorOf } from './errors.ts'
 export { parseGoDuration, retryAfterFromHeaders } from './retry-after.ts'
 export type { HeaderLookup } from './retry-after.ts'
-export { applyRequestTransformers, applyRequestTransformersAsync, knownTransformer, pluginRewritesRequests, responseOptions, responseOutOf, transformerNames } from './transformers/registry.ts'
+export {
+  applyRequestTransformers,
+  applyRequestTransformersAsync,
+  knownTransformer,
+  pluginRewritesRequests,
+  responseOptions,
+  responseOutOf,
+  transformerNames,
+} from './transformers/registry.ts'
 export type { ResponseStep, TransformerContext } from './transformers/registry.ts'
 export { SYNTHETIC_SIGNATURE_PREFIX } from './translate/ids.ts'
 export { stripSyntheticThinking } from './anthropic/history.ts'
@@ -23,10 +31,24 @@ export {
 } from './anthropic/schema.ts'
 export { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from './openai/schema.ts'
 export type {
-  JsonObject, SseEvent, StreamTranslator, TranslateContext, TranslateOptions, Translation, Usage, WireFormatName,
+  JsonObject,
+  SseEvent,
+  StreamTranslator,
+  TranslateContext,
+  TranslateOptions,
+  Translation,
+  Usage,
+  WireFormatName,
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
-export { cannotContinue, CONTINUE_INSTRUCTION, markPrefix, Splicer, withInstruction, withPrefill } from './continuation/splice.ts'
+export {
+  cannotContinue,
+  CONTINUE_INSTRUCTION,
+  markPrefix,
+  Splicer,
+  withInstruction,
+  withPrefill,
+} from './continuation/splice.ts'
 export { ToolHold } from './continuation/tool-hold.ts'
 export { hubView, tokenView } from './hub/pairs.ts'
 export { responseIdOf } from './responses/from-hub.ts'
@@ -35,4 +57,10 @@ export { StreamRecord } from './continuation/record.ts'
 export { overlapLength } from './continuation/overlap.ts'
 export { unsupportedFeature } from './unsupported.ts'
 export { ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from './responses/schema.ts'
-export { GeminiCountTokensSchema, GeminiErrorBodySchema, GeminiModelListSchema, GeminiRequestSchema, GeminiResponseSchema } from './gemini/schema.ts'
+export {
+  GeminiCountTokensSchema,
+  GeminiErrorBodySchema,
+  GeminiModelListSchema,
+  GeminiRequestSchema,
+  GeminiResponseSchema,
+} from './gemini/schema.ts'

@@ -19,10 +19,18 @@ function anthropicBlock(block: JsonObject, index: number): SseEvent[] {
     case 'text':
       return [start({ type: 'text', text: '' }), delta({ type: 'text_delta', text: String(block.text ?? '') }), stop]
     case 'thinking':
-      return [start({ type: 'thinking', thinking: '', signature: '' }), delta({ type: 'thinking_delta', thinking: String(block.thinking ?? '') }),
-        delta({ type: 'signature_delta', signature: String(block.signature ?? '') }), stop]
+      return [
+        start({ type: 'thinking', thinking: '', signature: '' }),
+        delta({ type: 'thinking_delta', thinking: String(block.thinking ?? '') }),
+        delta({ type: 'signature_delta', signature: String(block.signature ?? '') }),
+        stop,
+      ]
     case 'tool_use':
-      return [start({ ...block, input: {} }), delta({ type: 'input_json_delta', partial_json: JSON.stringify(block.input ?? {}) }), stop]
+      return [
+        start({ ...block, input: {} }),
+        delta({ type: 'input_json_delta', partial_json: JSON.stringify(block.input ?? {}) }),
+        stop,
+      ]
     default:
       // redacted_thinking, server tool results…: complete blocks with no deltas.
       return [start(block), stop]
@@ -33,16 +41,38 @@ function anthropicBlock(block: JsonObject, index: number): SseEvent[] {
 export function anthropicEvents(message: JsonObject): SseEvent[] {
   const content = Array.isArray(message.content) ? message.content.map(obj) : []
   const usage = obj(message.usage)
-  const out: SseEvent[] = [ev('message_start', { message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 } } })]
+  const out: SseEvent[] = [
+    ev('message_start', {
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 0 },
+      },
+    }),
+  ]
   content.forEach((b, i) => out.push(...anthropicBlock(b, i)))
-  out.push(ev('message_delta', { delta: { stop_reason: message.stop_reason ?? 'end_turn', stop_sequence: message.stop_sequence ?? null }, usage }))
+  out.push(
+    ev('message_delta', {
+      delta: { stop_reason: message.stop_reason ?? 'end_turn', stop_sequence: message.stop_sequence ?? null },
+      usage,
+    }),
+  )
   out.push(ev('message_stop', {}))
   return out
 }
 
 function openaiEvents(completion: JsonObject, includeUsage: boolean): SseEvent[] {
-  const base = { id: completion.id, object: 'chat.completion.chunk', created: completion.created, model: completion.model }
-  const chunk = (delta: JsonObject, finish: unknown = null): SseEvent => ({ data: JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }) })
+  const base = {
+    id: completion.id,
+    object: 'chat.completion.chunk',
+    created: completion.created,
+    model: completion.model,
+  }
+  const chunk = (delta: JsonObject, finish: unknown = null): SseEvent => ({
+    data: JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }),
+  })
   const choice = obj((Array.isArray(completion.choices) ? completion.choices : [])[0])
   const message = obj(choice.message)
   const out: SseEvent[] = [chunk({ role: 'assistant', content: '' })]
@@ -50,9 +80,22 @@ function openaiEvents(completion: JsonObject, includeUsage: boolean): SseEvent[]
   if (typeof reasoning === 'string' && reasoning) out.push(chunk({ reasoning_content: reasoning }))
   if (typeof message.content === 'string' && message.content) out.push(chunk({ content: message.content }))
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls.map(obj) : []
-  calls.forEach((c, index) => out.push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: obj(c.function).name, arguments: String(obj(c.function).arguments ?? '') } }] })))
+  calls.forEach((c, index) =>
+    out.push(
+      chunk({
+        tool_calls: [{
+          index,
+          id: c.id,
+          type: 'function',
+          function: { name: obj(c.function).name, arguments: String(obj(c.function).arguments ?? '') },
+        }],
+      }),
+    )
+  )
   out.push(chunk({}, choice.finish_reason ?? 'stop'))
-  if (includeUsage && completion.usage) out.push({ data: JSON.stringify({ ...base, choices: [], usage: completion.usage }) })
+  if (includeUsage && completion.usage) {
+    out.push({ data: JSON.stringify({ ...base, choices: [], usage: completion.usage }) })
+  }
   out.push({ data: '[DONE]' })
   return out
 }
@@ -68,10 +111,14 @@ export function jsonAsStream(format: WireFormatName, body: JsonObject, opts: { i
 
 function eventsOf(format: WireFormatName, body: JsonObject, opts: { includeUsage: boolean }): SseEvent[] {
   switch (format) {
-    case 'anthropic': return anthropicEvents(body)
-    case 'openai': return openaiEvents(body, opts.includeUsage)
+    case 'anthropic':
+      return anthropicEvents(body)
+    case 'openai':
+      return openaiEvents(body, opts.includeUsage)
     // A Gemini answer is a valid one-chunk stream.
-    case 'gemini': return [{ data: JSON.stringify(body) }]
-    case 'responses': return responsesEvents(body)
+    case 'gemini':
+      return [{ data: JSON.stringify(body) }]
+    case 'responses':
+      return responsesEvents(body)
   }
 }

@@ -23,18 +23,39 @@ describe('retryAfterFromHeaders', () => {
 
   it('reads anthropic-ratelimit-*-reset only for a limit whose remaining is 0, taking the longest', () => {
     const headers = h({
-      'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': '2026-11-25T12:00:04Z',
-      'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': '2026-11-25T12:00:09.5Z',
-      'anthropic-ratelimit-input-tokens-remaining': '5000', 'anthropic-ratelimit-input-tokens-reset': '2026-11-25T12:05:00Z',
+      'anthropic-ratelimit-requests-remaining': '0',
+      'anthropic-ratelimit-requests-reset': '2026-11-25T12:00:04Z',
+      'anthropic-ratelimit-tokens-remaining': '0',
+      'anthropic-ratelimit-tokens-reset': '2026-11-25T12:00:09.5Z',
+      'anthropic-ratelimit-input-tokens-remaining': '5000',
+      'anthropic-ratelimit-input-tokens-reset': '2026-11-25T12:05:00Z',
     })
     assert.equal(retryAfterFromHeaders(headers, now), 9_500)
-    assert.equal(retryAfterFromHeaders(h({ 'anthropic-ratelimit-requests-remaining': '3', 'anthropic-ratelimit-requests-reset': '2026-11-25T12:00:04Z' }), now), undefined)
+    assert.equal(
+      retryAfterFromHeaders(
+        h({
+          'anthropic-ratelimit-requests-remaining': '3',
+          'anthropic-ratelimit-requests-reset': '2026-11-25T12:00:04Z',
+        }),
+        now,
+      ),
+      undefined,
+    )
   })
 
   it('reads x-ratelimit-reset-* Go durations when the matching remaining is 0', () => {
-    assert.equal(retryAfterFromHeaders(h({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s' }), now), 360_000)
-    assert.equal(retryAfterFromHeaders(h({ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '20ms' }), now), 20)
-    assert.equal(retryAfterFromHeaders(h({ 'x-ratelimit-remaining-tokens': '10', 'x-ratelimit-reset-tokens': '1s' }), now), undefined)
+    assert.equal(
+      retryAfterFromHeaders(h({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s' }), now),
+      360_000,
+    )
+    assert.equal(
+      retryAfterFromHeaders(h({ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '20ms' }), now),
+      20,
+    )
+    assert.equal(
+      retryAfterFromHeaders(h({ 'x-ratelimit-remaining-tokens': '10', 'x-ratelimit-reset-tokens': '1s' }), now),
+      undefined,
+    )
   })
 
   it('returns undefined when nothing asks for a wait or a value is garbage', () => {

@@ -12,7 +12,15 @@ export interface HeaderLookup {
 
 const ANTHROPIC_LIMITS = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const
 const OPENAI_LIMITS = ['requests', 'tokens'] as const
-const GO_UNITS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 1e-3, 'µs': 1e-3, ns: 1e-6 }
+const GO_UNITS: Readonly<Record<string, number>> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+  us: 1e-3,
+  'µs': 1e-3,
+  ns: 1e-6,
+}
 
 /**
  * Parses a Go `time.Duration` string into ms, or undefined when it is not one.

@@ -33,13 +33,21 @@ function anthropicFold(): StreamFold {
     push(ev) {
       const d = parse(ev.data)
       const type = d?.type ?? ev.event
-      if (!d || broken) { if (ev.event !== 'ping') broken ||= ev.data.trim() !== ''; return }
+      if (!d || broken) {
+        if (ev.event !== 'ping') broken ||= ev.data.trim() !== ''
+        return
+      }
       switch (type) {
-        case 'message_start': message = { ...obj(d.message) }; break
+        case 'message_start':
+          message = { ...obj(d.message) }
+          break
         case 'content_block_start': {
           const i = Number(d.index)
           const b = { ...obj(d.content_block) }
-          if (b.type === 'tool_use') { json[i] = ''; b.input = {} }
+          if (b.type === 'tool_use') {
+            json[i] = ''
+            b.input = {}
+          }
           blocks[i] = b
           break
         }
@@ -47,11 +55,15 @@ function anthropicFold(): StreamFold {
           const i = Number(d.index)
           const b = blocks[i]
           const delta = obj(d.delta)
-          if (!b) { broken = true; break }
+          if (!b) {
+            broken = true
+            break
+          }
           if (delta.type === 'text_delta') b.text = String(b.text ?? '') + String(delta.text ?? '')
           else if (delta.type === 'thinking_delta') b.thinking = String(b.thinking ?? '') + String(delta.thinking ?? '')
-          else if (delta.type === 'signature_delta') b.signature = String(b.signature ?? '') + String(delta.signature ?? '')
-          else if (delta.type === 'input_json_delta') json[i] = (json[i] ?? '') + String(delta.partial_json ?? '')
+          else if (delta.type === 'signature_delta') {
+            b.signature = String(b.signature ?? '') + String(delta.signature ?? '')
+          } else if (delta.type === 'input_json_delta') json[i] = (json[i] ?? '') + String(delta.partial_json ?? '')
           break
         }
         case 'content_block_stop': {
@@ -65,14 +77,22 @@ function anthropicFold(): StreamFold {
           break
         }
         case 'message_delta': {
-          if (!message) { broken = true; break }
+          if (!message) {
+            broken = true
+            break
+          }
           Object.assign(message, obj(d.delta))
           message.usage = { ...obj(message.usage), ...obj(d.usage) }
           break
         }
-        case 'message_stop': done = true; break
-        case 'error': broken = true; break
-        default: break
+        case 'message_stop':
+          done = true
+          break
+        case 'error':
+          broken = true
+          break
+        default:
+          break
       }
     },
     result() {
@@ -82,7 +102,11 @@ function anthropicFold(): StreamFold {
   }
 }
 
-interface Call { id?: unknown; name: string; args: string }
+interface Call {
+  id?: unknown
+  name: string
+  args: string
+}
 
 function openaiFold(): StreamFold {
   let head: JsonObject | undefined
@@ -97,8 +121,17 @@ function openaiFold(): StreamFold {
       if (broken) return
       if (ev.data.trim() === '[DONE]') return
       const d = parse(ev.data)
-      if (!d || d.error !== undefined) { broken = true; return }
-      head ??= { id: d.id, object: 'chat.completion', created: d.created, model: d.model, ...(d.system_fingerprint === undefined ? {} : { system_fingerprint: d.system_fingerprint }) }
+      if (!d || d.error !== undefined) {
+        broken = true
+        return
+      }
+      head ??= {
+        id: d.id,
+        object: 'chat.completion',
+        created: d.created,
+        model: d.model,
+        ...(d.system_fingerprint === undefined ? {} : { system_fingerprint: d.system_fingerprint }),
+      }
       if (d.usage) usage = d.usage
       const choice = obj((Array.isArray(d.choices) ? d.choices : [])[0])
       const delta = obj(choice.delta)
@@ -118,14 +151,22 @@ function openaiFold(): StreamFold {
     result() {
       // An answer that ends after its finish_reason is complete without [DONE], as some upstreams send it.
       if (broken || !head || finish === undefined) return undefined
-      const toolCalls = calls.filter((c) => c !== undefined).map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } }))
+      const toolCalls = calls.filter((c) => c !== undefined).map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.args },
+      }))
       const message: JsonObject = {
         role: 'assistant',
         content: content === '' && toolCalls.length > 0 ? null : content,
         ...(reasoning ? { reasoning_content: reasoning } : {}),
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
       }
-      return { ...head, choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], ...(usage === undefined ? {} : { usage }) }
+      return {
+        ...head,
+        choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+        ...(usage === undefined ? {} : { usage }),
+      }
     },
   }
 }
@@ -136,10 +177,14 @@ function openaiFold(): StreamFold {
  */
 export function streamFold(format: WireFormatName): StreamFold {
   switch (format) {
-    case 'anthropic': return anthropicFold()
-    case 'openai': return openaiFold()
-    case 'responses': return responsesFold()
-    case 'gemini': return geminiFold()
+    case 'anthropic':
+      return anthropicFold()
+    case 'openai':
+      return openaiFold()
+    case 'responses':
+      return responsesFold()
+    case 'gemini':
+      return geminiFold()
   }
 }
 
@@ -151,7 +196,10 @@ function responsesFold(): StreamFold {
     push(ev) {
       if (broken) return
       const d = parse(ev.data)
-      if (!d) { broken = ev.data.trim() !== ''; return }
+      if (!d) {
+        broken = ev.data.trim() !== ''
+        return
+      }
       const type = ev.event ?? d.type
       if (type === 'error' || type === 'response.failed') broken = true
       else if (type === 'response.completed' || type === 'response.incomplete') response = obj(d.response)
@@ -171,9 +219,15 @@ function geminiFold(): StreamFold {
     push(ev) {
       if (broken) return
       const d = parse(ev.data)
-      if (!d || d.error !== undefined) { broken = ev.data.trim() !== ''; return }
+      if (!d || d.error !== undefined) {
+        broken = ev.data.trim() !== ''
+        return
+      }
       chunks.push(d)
-      if (typeof obj(arr(d.candidates)[0]).finishReason === 'string' || typeof obj(d.promptFeedback).blockReason === 'string') finished = true
+      if (
+        typeof obj(arr(d.candidates)[0]).finishReason === 'string' ||
+        typeof obj(d.promptFeedback).blockReason === 'string'
+      ) finished = true
     },
     result() {
       return broken || !finished ? undefined : mergeGeminiChunks(chunks)

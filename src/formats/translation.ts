@@ -55,7 +55,9 @@ export function translationFor(client: WireFormatName, upstream: WireFormatName)
   if (client === upstream) return undefined
   // Anthropic ⇄ OpenAI Chat keep their direct translators; every other pair goes through the hub.
   if (!LEGACY.has(client) || !LEGACY.has(upstream)) return hubTranslation(client, upstream)
-  if (client === 'anthropic') return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, (ctx) => new OpenAIToAnthropicStream(ctx))
+  if (client === 'anthropic') {
+    return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, (ctx) => new OpenAIToAnthropicStream(ctx))
+  }
   return build(openAIToAnthropicRequest, anthropicToOpenAIResponse, (ctx) => new AnthropicToOpenAIStream(ctx))
 }
 
@@ -64,7 +66,10 @@ export function translationFor(client: WireFormatName, upstream: WireFormatName)
  * (repair tool-call arguments), since Anthropic tool input is always an object. Undefined when
  * nothing is needed, so the caller keeps forwarding bytes untouched.
  */
-export function sameFormatRepair(format: WireFormatName, ctx: TranslateContext): Pick<Translation, 'response' | 'stream'> | undefined {
+export function sameFormatRepair(
+  format: WireFormatName,
+  ctx: TranslateContext,
+): Pick<Translation, 'response' | 'stream'> | undefined {
   if (format !== 'openai' || ctx.repairToolArgs !== true) return undefined
   return { response: (body) => repairOpenAIJson(body), stream: (c) => new OpenAIToolArgRepairStream(c) }
 }

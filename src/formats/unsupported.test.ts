@@ -8,7 +8,10 @@ describe('unsupportedFeature', () => {
     assert.equal(unsupportedFeature('openai', 'anthropic', n3)?.param, 'n')
     assert.equal(unsupportedFeature('openai', 'openai', n3), undefined)
     assert.equal(unsupportedFeature('openai', 'anthropic', { model: 'm', n: 1, messages: [] }), undefined)
-    const audio = { model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }] }] }
+    const audio = {
+      model: 'm',
+      messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }] }],
+    }
     assert.equal(unsupportedFeature('openai', 'anthropic', audio)?.param, 'messages')
     assert.equal(unsupportedFeature('anthropic', 'openai', audio), undefined)
   })

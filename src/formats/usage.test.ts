@@ -5,10 +5,16 @@ import { aev, openaiChunks } from '../../test/arbitraries/formats.ts'
 
 describe('usageFromJson', () => {
   it('reads both formats', () => {
-    assert.deepEqual(usageFromJson('anthropic', { usage: { input_tokens: 4, output_tokens: 2, cache_read_input_tokens: 10 } }),
-      { inputTokens: 4, outputTokens: 2, cacheReadTokens: 10, cacheCreationTokens: 0 })
-    assert.deepEqual(usageFromJson('openai', { usage: { prompt_tokens: 14, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 10 } } }),
-      { inputTokens: 4, outputTokens: 2, cacheReadTokens: 10, cacheCreationTokens: 0 })
+    assert.deepEqual(
+      usageFromJson('anthropic', { usage: { input_tokens: 4, output_tokens: 2, cache_read_input_tokens: 10 } }),
+      { inputTokens: 4, outputTokens: 2, cacheReadTokens: 10, cacheCreationTokens: 0 },
+    )
+    assert.deepEqual(
+      usageFromJson('openai', {
+        usage: { prompt_tokens: 14, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 10 } },
+      }),
+      { inputTokens: 4, outputTokens: 2, cacheReadTokens: 10, cacheCreationTokens: 0 },
+    )
     assert.equal(usageFromJson('openai', { choices: [] }), undefined)
   })
 })
@@ -17,7 +23,9 @@ describe('createUsageTap', () => {
   it('Anthropic: input from message_start, cumulative output from the last message_delta', () => {
     const tap = createUsageTap('anthropic')
     const events = [
-      aev('message_start', { message: { usage: { input_tokens: 412, cache_read_input_tokens: 1830, output_tokens: 1 } } }),
+      aev('message_start', {
+        message: { usage: { input_tokens: 412, cache_read_input_tokens: 1830, output_tokens: 1 } },
+      }),
       aev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
       aev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'He said \\"hi\\"' } }),
       aev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 50 } }),
@@ -35,7 +43,12 @@ describe('createUsageTap', () => {
   })
   it('OpenAI: usage from the final chunk, terminal at [DONE], errors seen', () => {
     const tap = createUsageTap('openai')
-    for (const e of openaiChunks([{ role: 'assistant', content: '' }, { content: 'abc' }], { finish: 'stop', usage: { prompt_tokens: 9, completion_tokens: 3 } })) tap.observe(e)
+    for (
+      const e of openaiChunks([{ role: 'assistant', content: '' }, { content: 'abc' }], {
+        finish: 'stop',
+        usage: { prompt_tokens: 9, completion_tokens: 3 },
+      })
+    ) tap.observe(e)
     assert.deepEqual(tap.usage, { inputTokens: 9, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 })
     assert.equal(tap.terminal, true)
     assert.equal(tap.contentEvents, 1)
@@ -49,7 +62,9 @@ describe('createUsageTap', () => {
   })
   it('OpenAI: a finish_reason marks the answer finished before [DONE]; null and quoted text do not', () => {
     const tap = createUsageTap('openai')
-    tap.observe({ data: '{"choices":[{"delta":{"content":"say \\"finish_reason\\":\\"stop\\""},"finish_reason":null}]}' })
+    tap.observe({
+      data: '{"choices":[{"delta":{"content":"say \\"finish_reason\\":\\"stop\\""},"finish_reason":null}]}',
+    })
     assert.equal(tap.finished, false)
     tap.observe({ data: '{"choices":[{"delta":{},"finish_reason":"stop"}]}' })
     assert.equal(tap.finished, true)
@@ -59,18 +74,27 @@ describe('createUsageTap', () => {
     const tap = createUsageTap('openai')
     tap.observe({ data: '{"choices": [{"index": 0, "delta": {"content": "The "}, "finish_reason": null}]}' })
     tap.observe({ data: '{"choices": [{"delta": {"content" :\t"a\\"b", "reasoning_content": null}}]}' })
-    tap.observe({ data: '{"choices": [{"delta": {"content": null, "tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}}]}' })
+    tap.observe({
+      data:
+        '{"choices": [{"delta": {"content": null, "tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}}]}',
+    })
     tap.observe({ data: '{"choices": [{"delta": {"content": null}}]}' })
     assert.equal(tap.contentEvents, 3)
     assert.equal(tap.outputChars, 4 + 4 + 2)
     const a = createUsageTap('anthropic')
-    a.observe({ event: 'content_block_delta', data: '{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hi"}}' })
+    a.observe({
+      event: 'content_block_delta',
+      data: '{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hi"}}',
+    })
     assert.equal(a.contentEvents, 1)
     assert.equal(a.outputChars, 2)
   })
   it('Gemini function-call arguments (an object) and Responses deltas count as content, spaced or not', () => {
     const g = createUsageTap('gemini')
-    g.observe({ data: '{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": {"city": "Paris", "n": {"x": "}"}}}}]}}]}' })
+    g.observe({
+      data:
+        '{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": {"city": "Paris", "n": {"x": "}"}}}}]}}]}',
+    })
     assert.equal(g.contentEvents, 1)
     assert.equal(g.outputChars, '{"city": "Paris", "n": {"x": "}"}}'.length)
     const r = createUsageTap('responses')

@@ -31,10 +31,14 @@ export interface UsageTap {
 export function usageFromJson(format: WireFormatName, body: unknown): Usage | undefined {
   const u = obj(body).usage
   switch (format) {
-    case 'anthropic': return usageOfAnthropic(u)
-    case 'openai': return usageOfOpenAI(u)
-    case 'responses': return usageOfResponses(u)
-    case 'gemini': return usageOfGemini(obj(body).usageMetadata)
+    case 'anthropic':
+      return usageOfAnthropic(u)
+    case 'openai':
+      return usageOfOpenAI(u)
+    case 'responses':
+      return usageOfResponses(u)
+    case 'gemini':
+      return usageOfGemini(obj(body).usageMetadata)
   }
 }
 
@@ -130,8 +134,9 @@ class Tap implements UsageTap {
     if (name === 'content_block_delta') return this.#content(ev.data, A_CONTENT_KEYS)
     if (name === 'message_stop') this.terminal = this.finished = true
     else if (name === 'error') this.errored = true
-    else if (name === 'message_start') this.usage = usageOfAnthropic(obj(obj(tryParse(ev.data)).message).usage) ?? this.usage
-    else if (name === 'message_delta') this.usage = mergeAnthropicUsage(this.usage, obj(obj(tryParse(ev.data)).usage))
+    else if (name === 'message_start') {
+      this.usage = usageOfAnthropic(obj(obj(tryParse(ev.data)).message).usage) ?? this.usage
+    } else if (name === 'message_delta') this.usage = mergeAnthropicUsage(this.usage, obj(obj(tryParse(ev.data)).usage))
   }
 
   // Responses events carry their type in `event:`; only the terminal one is parsed (it holds usage).

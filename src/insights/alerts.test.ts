@@ -9,8 +9,20 @@ function setup(rules: Record<string, unknown> = {}, inputs: AlertInputs = {}) {
   let t = 1_000_000
   const events: AlertEvent[] = []
   const cfg = AlertsSchema.parse({ rules })
-  const engine = new AlertEngine({ rules: cfg.rules, now: () => t, inputs, sinks: [{ deliver: (e) => events.push(e) }] })
-  return { engine, events, advance: (ms: number) => { t += ms }, now: () => t }
+  const engine = new AlertEngine({
+    rules: cfg.rules,
+    now: () => t,
+    inputs,
+    sinks: [{ deliver: (e) => events.push(e) }],
+  })
+  return {
+    engine,
+    events,
+    advance: (ms: number) => {
+      t += ms
+    },
+    now: () => t,
+  }
 }
 
 const kinds = (events: AlertEvent[]) => events.map((e) => `${e.kind} ${e.alert.rule} ${e.alert.subject}`)
@@ -94,7 +106,11 @@ describe('alert engine', () => {
     used = 950
     s.engine.evaluate()
     s.engine.evaluate()
-    assert.deepEqual(kinds(s.events).sort(), ['fire breaker_open p,m', 'fire perf_budget_low perf', 'fire token_drift_critical tier-0'])
+    assert.deepEqual(kinds(s.events).sort(), [
+      'fire breaker_open p,m',
+      'fire perf_budget_low perf',
+      'fire token_drift_critical tier-0',
+    ])
     breaker = 'half_open'
     drift = 15
     used = 850
@@ -104,13 +120,20 @@ describe('alert engine', () => {
     drift = 5
     used = 0
     s.engine.evaluate()
-    assert.deepEqual(kinds(s.events.slice(3)).sort(), ['resolve breaker_open p,m', 'resolve perf_budget_low perf', 'resolve token_drift_critical tier-0'])
+    assert.deepEqual(kinds(s.events.slice(3)).sort(), [
+      'resolve breaker_open p,m',
+      'resolve perf_budget_low perf',
+      'resolve token_drift_critical tier-0',
+    ])
   })
 
   it('active tests failing: per target over the last hour', () => {
     let runs: { target: string; ok: boolean }[] = []
     const s = setup({}, { activeRuns: () => runs })
-    runs = [{ target: 'p,m', ok: false }, { target: 'p,m', ok: false }, { target: 'p,m', ok: true }, { target: 'q,n', ok: true }]
+    runs = [{ target: 'p,m', ok: false }, { target: 'p,m', ok: false }, { target: 'p,m', ok: true }, {
+      target: 'q,n',
+      ok: true,
+    }]
     s.engine.evaluate()
     assert.deepEqual(kinds(s.events), ['fire active_tests_failing p,m'])
     assert.equal(s.events[0]!.alert.evidence.failed, 2)
@@ -140,9 +163,14 @@ describe('alert engine', () => {
     const got: string[] = []
     const cfg = AlertsSchema.parse({})
     const engine = new AlertEngine({
-      rules: cfg.rules, now: () => 0,
+      rules: cfg.rules,
+      now: () => 0,
       inputs: { breakers: () => [{ target: 'p,m', state: 'open', retryInMs: 0 }] },
-      sinks: [{ deliver: () => { throw new Error('boom') } }, { deliver: (e) => got.push(e.alert.rule) }],
+      sinks: [{
+        deliver: () => {
+          throw new Error('boom')
+        },
+      }, { deliver: (e) => got.push(e.alert.rule) }],
     })
     engine.evaluate()
     assert.deepEqual(got, ['breaker_open'])

@@ -8,20 +8,40 @@
  */
 import type { AlertRules } from '../config/alerts.ts'
 import {
-  DEFAULT_RATIO, hysteresis, HYSTERESIS_IDLE, RATIO_EMPTY, ratioDetector, ratioView,
-  type Hysteresis, type RatioParams, type RatioState,
+  DEFAULT_RATIO,
+  type Hysteresis,
+  hysteresis,
+  HYSTERESIS_IDLE,
+  RATIO_EMPTY,
+  ratioDetector,
+  type RatioParams,
+  type RatioState,
+  ratioView,
 } from '../analysis/detectors.ts'
 
 export const ALERT_RULES = [
-  'latency_degraded', 'ttft_degraded', 'throughput_low', 'success_rate_low', 'breaker_open',
-  'token_drift_critical', 'perf_budget_low', 'active_tests_failing', 'routing_shift',
+  'latency_degraded',
+  'ttft_degraded',
+  'throughput_low',
+  'success_rate_low',
+  'breaker_open',
+  'token_drift_critical',
+  'perf_budget_low',
+  'active_tests_failing',
+  'routing_shift',
 ] as const
 export type AlertRule = (typeof ALERT_RULES)[number]
 export type Severity = 'warning' | 'critical'
 
 export const SEVERITY: Readonly<Record<AlertRule, Severity>> = {
-  latency_degraded: 'warning', ttft_degraded: 'warning', throughput_low: 'warning', success_rate_low: 'critical',
-  breaker_open: 'critical', token_drift_critical: 'warning', perf_budget_low: 'warning', active_tests_failing: 'warning',
+  latency_degraded: 'warning',
+  ttft_degraded: 'warning',
+  throughput_low: 'warning',
+  success_rate_low: 'critical',
+  breaker_open: 'critical',
+  token_drift_critical: 'warning',
+  perf_budget_low: 'warning',
+  active_tests_failing: 'warning',
   routing_shift: 'warning',
 }
 
@@ -65,7 +85,11 @@ export interface TargetSample {
 /** What the time-based rules read, each optional (a rule whose input is missing never fires). */
 export interface AlertInputs {
   breakers?(): Iterable<{ readonly target: string; readonly state: string; readonly retryInMs: number }>
-  drift?(): { readonly tiers: Readonly<Record<string, { readonly lastPct: number; readonly samples: number }>>; readonly warnPct: number; readonly criticalPct: number }
+  drift?(): {
+    readonly tiers: Readonly<Record<string, { readonly lastPct: number; readonly samples: number }>>
+    readonly warnPct: number
+    readonly criticalPct: number
+  }
   budget?(): { readonly limit: number; readonly used: number } | undefined
   activeRuns?(since: number): Iterable<{ readonly target: string; readonly ok: boolean }>
   /** Requests per target in `[from, to)`. */
@@ -105,7 +129,12 @@ export class AlertEngine {
 
   constructor(o: AlertEngineOptions) {
     this.#o = o
-    const ratio = (r: AlertRules['latency']): RatioParams => ({ ...DEFAULT_RATIO, ratio: r.ratio, resolveRatio: r.resolveRatio, warmup: r.warmupSamples })
+    const ratio = (r: AlertRules['latency']): RatioParams => ({
+      ...DEFAULT_RATIO,
+      ratio: r.ratio,
+      resolveRatio: r.resolveRatio,
+      warmup: r.warmupSamples,
+    })
     this.#latency = ratio(o.rules.latency)
     this.#ttft = ratio(o.rules.ttft)
   }
@@ -121,7 +150,9 @@ export class AlertEngine {
     if (s.ok) {
       if (s.latencyMs !== undefined) t.latency = ratioDetector(t.latency, s.latencyMs, this.#latency)
       if (s.ttftMs !== undefined) t.ttft = ratioDetector(t.ttft, s.ttftMs, this.#ttft)
-      if (s.tokensPerSec !== undefined && Number.isFinite(s.tokensPerSec)) t.tps = t.tps === undefined ? s.tokensPerSec : t.tps + 0.3 * (s.tokensPerSec - t.tps)
+      if (s.tokensPerSec !== undefined && Number.isFinite(s.tokensPerSec)) {
+        t.tps = t.tps === undefined ? s.tokensPerSec : t.tps + 0.3 * (s.tokensPerSec - t.tps)
+      }
     }
     this.#evaluateTarget(s.target, t)
   }
@@ -143,17 +174,25 @@ export class AlertEngine {
 
   /** Per target and metric, the current level over its baseline (1 until the baseline is seeded). */
   baselineRatios(): { target: string; metric: 'latency' | 'ttft'; ratio: number; baseline?: number }[] {
-    return [...this.#targets].flatMap(([target, t]) => ([['latency', t.latency, this.#latency], ['ttft', t.ttft, this.#ttft]] as const).map(([metric, s, p]) => {
-      const v = ratioView(s, p)
-      return v.ready ? { target, metric, ratio: v.ratio, baseline: v.baseline } : { target, metric, ratio: 1 }
-    }))
+    return [...this.#targets].flatMap(([target, t]) =>
+      ([['latency', t.latency, this.#latency], ['ttft', t.ttft, this.#ttft]] as const).map(([metric, s, p]) => {
+        const v = ratioView(s, p)
+        return v.ready ? { target, metric, ratio: v.ratio, baseline: v.baseline } : { target, metric, ratio: 1 }
+      })
+    )
   }
 
   #state(target: string): TargetState | undefined {
     let t = this.#targets.get(target)
     if (!t) {
       if (this.#targets.size >= MAX_TARGETS) return undefined
-      t = { latency: RATIO_EMPTY, ttft: RATIO_EMPTY, outcomes: new Uint8Array(this.#o.rules.successRate.window), next: 0, count: 0 }
+      t = {
+        latency: RATIO_EMPTY,
+        ttft: RATIO_EMPTY,
+        outcomes: new Uint8Array(this.#o.rules.successRate.window),
+        next: 0,
+        count: 0,
+      }
       this.#targets.set(target, t)
     }
     return t
@@ -161,21 +200,55 @@ export class AlertEngine {
 
   #evaluateTarget(target: string, t: TargetState): void {
     const r = this.#o.rules
-    for (const [rule, s, p, cfg, unit] of [['latency_degraded', t.latency, this.#latency, r.latency, 'latency'], ['ttft_degraded', t.ttft, this.#ttft, r.ttft, 'TTFT']] as const) {
+    for (
+      const [rule, s, p, cfg, unit] of [['latency_degraded', t.latency, this.#latency, r.latency, 'latency'], [
+        'ttft_degraded',
+        t.ttft,
+        this.#ttft,
+        r.ttft,
+        'TTFT',
+      ]] as const
+    ) {
       if (!cfg.enabled) continue
       const v = ratioView(s, p)
-      this.#step({ rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs }, () => ({
-        metric: `${unit.toLowerCase()}_ms`, value_ms: round(v.current), baseline_ms: round(v.baseline), ratio: round(v.ratio, 2),
-        fire_ratio: p.ratio, resolve_ratio: p.resolveRatio, samples: s.n, min_duration_ms: cfg.minDurationMs,
-        window: `EWMA α=${p.fastAlpha} vs baseline EWMA α=${p.baselineAlpha} (Page–Hinkley δ=${round(p.ph.delta, 3)} λ=${p.ph.lambda})`,
-      }), (e) => `${unit} of ${target} is ${e.ratio}× its baseline (${e.value_ms} ms vs ${e.baseline_ms} ms)`)
+      this.#step(
+        { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
+        () => ({
+          metric: `${unit.toLowerCase()}_ms`,
+          value_ms: round(v.current),
+          baseline_ms: round(v.baseline),
+          ratio: round(v.ratio, 2),
+          fire_ratio: p.ratio,
+          resolve_ratio: p.resolveRatio,
+          samples: s.n,
+          min_duration_ms: cfg.minDurationMs,
+          window: `EWMA α=${p.fastAlpha} vs baseline EWMA α=${p.baselineAlpha} (Page–Hinkley δ=${
+            round(p.ph.delta, 3)
+          } λ=${p.ph.lambda})`,
+        }),
+        (e) => `${unit} of ${target} is ${e.ratio}× its baseline (${e.value_ms} ms vs ${e.baseline_ms} ms)`,
+      )
     }
     const tp = r.throughput
     if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined) {
       const tps = t.tps
-      this.#step({ rule: 'throughput_low', subject: target, fire: tps < tp.minTokensPerSec, clear: tps >= tp.minTokensPerSec * 1.2, minDurationMs: tp.minDurationMs },
-        () => ({ metric: 'tokens_per_sec', value: round(tps), threshold: tp.minTokensPerSec, min_duration_ms: tp.minDurationMs, window: 'EWMA α=0.3 of streamed attempts' }),
-        (e) => `${target} generates ${e.value} tokens/s, under the ${e.threshold} tokens/s threshold`)
+      this.#step(
+        {
+          rule: 'throughput_low',
+          subject: target,
+          fire: tps < tp.minTokensPerSec,
+          clear: tps >= tp.minTokensPerSec * 1.2,
+          minDurationMs: tp.minDurationMs,
+        },
+        () => ({
+          metric: 'tokens_per_sec',
+          value: round(tps),
+          threshold: tp.minTokensPerSec,
+          min_duration_ms: tp.minDurationMs,
+          window: 'EWMA α=0.3 of streamed attempts',
+        }),
+        (e) => `${target} generates ${e.value} tokens/s, under the ${e.threshold} tokens/s threshold`,
+      )
     }
     const sr = r.successRate
     if (sr.enabled) {
@@ -183,17 +256,44 @@ export class AlertEngine {
       let ok = 0
       for (let i = 0; i < t.count; i++) ok += t.outcomes[i]!
       const rate = t.count === 0 ? 1 : ok / t.count
-      this.#step({ rule: 'success_rate_low', subject: target, fire: t.count >= half && rate < sr.min, clear: rate >= sr.resolveAt, minDurationMs: sr.minDurationMs },
-        () => ({ metric: 'success_rate', value: round(rate, 3), threshold: sr.min, resolve_at: sr.resolveAt, samples: t.count, window: `last ${t.outcomes.length} attempts` }),
-        (e) => `success rate of ${target} is ${round(Number(e.value) * 100)} % over its last ${e.samples} attempts (threshold ${round(sr.min * 100)} %)`)
+      this.#step(
+        {
+          rule: 'success_rate_low',
+          subject: target,
+          fire: t.count >= half && rate < sr.min,
+          clear: rate >= sr.resolveAt,
+          minDurationMs: sr.minDurationMs,
+        },
+        () => ({
+          metric: 'success_rate',
+          value: round(rate, 3),
+          threshold: sr.min,
+          resolve_at: sr.resolveAt,
+          samples: t.count,
+          window: `last ${t.outcomes.length} attempts`,
+        }),
+        (e) =>
+          `success rate of ${target} is ${
+            round(Number(e.value) * 100)
+          } % over its last ${e.samples} attempts (threshold ${round(sr.min * 100)} %)`,
+      )
     }
   }
 
   #breakers(): void {
     if (!this.#o.rules.breaker.enabled || !this.#o.inputs?.breakers) return
     for (const b of this.#o.inputs.breakers()) {
-      this.#step({ rule: 'breaker_open', subject: b.target, fire: b.state === 'open', clear: b.state === 'closed', minDurationMs: 0 },
-        () => ({ state: b.state, retry_in_ms: round(b.retryInMs, 0) }), () => `circuit breaker of ${b.target} is open`)
+      this.#step(
+        {
+          rule: 'breaker_open',
+          subject: b.target,
+          fire: b.state === 'open',
+          clear: b.state === 'closed',
+          minDurationMs: 0,
+        },
+        () => ({ state: b.state, retry_in_ms: round(b.retryInMs, 0) }),
+        () => `circuit breaker of ${b.target} is open`,
+      )
     }
   }
 
@@ -202,9 +302,24 @@ export class AlertEngine {
     if (!d) return
     for (const [tier, s] of Object.entries(d.tiers)) {
       const abs = Math.abs(s.lastPct)
-      this.#step({ rule: 'token_drift_critical', subject: tier, fire: abs >= d.criticalPct, clear: abs < d.warnPct, minDurationMs: 0 },
-        () => ({ metric: 'drift_pct', value: round(s.lastPct), critical_pct: d.criticalPct, warn_pct: d.warnPct, samples: s.samples, window: 'last request' }),
-        (e) => `token estimate of ${tier} is off by ${e.value} % (critical at ${d.criticalPct} %)`)
+      this.#step(
+        {
+          rule: 'token_drift_critical',
+          subject: tier,
+          fire: abs >= d.criticalPct,
+          clear: abs < d.warnPct,
+          minDurationMs: 0,
+        },
+        () => ({
+          metric: 'drift_pct',
+          value: round(s.lastPct),
+          critical_pct: d.criticalPct,
+          warn_pct: d.warnPct,
+          samples: s.samples,
+          window: 'last request',
+        }),
+        (e) => `token estimate of ${tier} is off by ${e.value} % (critical at ${d.criticalPct} %)`,
+      )
     }
   }
 
@@ -213,9 +328,25 @@ export class AlertEngine {
     const b = cfg.enabled ? this.#o.inputs?.budget?.() : undefined
     if (!b || b.limit <= 0) return
     const used = b.used / b.limit
-    this.#step({ rule: 'perf_budget_low', subject: 'perf', fire: used >= cfg.fireAt, clear: used < cfg.resolveAt, minDurationMs: 0 },
-      () => ({ metric: 'budget_used_fraction', value: round(used, 3), used_tokens: b.used, limit_tokens: b.limit, fire_at: cfg.fireAt, window: 'today (UTC)' }),
-      (e) => `active tests have spent ${round(Number(e.value) * 100)} % of today's token budget (${b.used} of ${b.limit})`)
+    this.#step(
+      {
+        rule: 'perf_budget_low',
+        subject: 'perf',
+        fire: used >= cfg.fireAt,
+        clear: used < cfg.resolveAt,
+        minDurationMs: 0,
+      },
+      () => ({
+        metric: 'budget_used_fraction',
+        value: round(used, 3),
+        used_tokens: b.used,
+        limit_tokens: b.limit,
+        fire_at: cfg.fireAt,
+        window: 'today (UTC)',
+      }),
+      (e) =>
+        `active tests have spent ${round(Number(e.value) * 100)} % of today's token budget (${b.used} of ${b.limit})`,
+    )
   }
 
   #activeTests(): void {
@@ -230,12 +361,29 @@ export class AlertEngine {
       per.set(r.target, c)
     }
     // Targets with an alert but no runs in the hour resolve (nothing is failing any more).
-    for (const a of this.#firing.values()) if (a.rule === 'active_tests_failing' && !per.has(a.subject)) per.set(a.subject, { runs: 0, failed: 0 })
+    for (const a of this.#firing.values()) {
+      if (a.rule === 'active_tests_failing' && !per.has(a.subject)) per.set(a.subject, { runs: 0, failed: 0 })
+    }
     for (const [target, c] of per) {
       const rate = c.runs === 0 ? 0 : c.failed / c.runs
-      this.#step({ rule: 'active_tests_failing', subject: target, fire: c.runs >= cfg.minRuns && rate > cfg.maxFailureRate, clear: rate <= cfg.maxFailureRate / 2, minDurationMs: 0 },
-        () => ({ metric: 'failure_rate', value: round(rate, 3), runs: c.runs, failed: c.failed, threshold: cfg.maxFailureRate, window: 'last hour' }),
-        (e) => `${e.failed} of ${e.runs} active test runs of ${target} failed in the last hour`)
+      this.#step(
+        {
+          rule: 'active_tests_failing',
+          subject: target,
+          fire: c.runs >= cfg.minRuns && rate > cfg.maxFailureRate,
+          clear: rate <= cfg.maxFailureRate / 2,
+          minDurationMs: 0,
+        },
+        () => ({
+          metric: 'failure_rate',
+          value: round(rate, 3),
+          runs: c.runs,
+          failed: c.failed,
+          threshold: cfg.maxFailureRate,
+          window: 'last hour',
+        }),
+        (e) => `${e.failed} of ${e.runs} active test runs of ${target} failed in the last hour`,
+      )
     }
   }
 
@@ -254,13 +402,34 @@ export class AlertEngine {
       const sb = nb === 0 ? 0 : (100 * (before.get(target) ?? 0)) / nb
       const sa = na === 0 ? 0 : (100 * (after.get(target) ?? 0)) / na
       const moved = Math.abs(sa - sb)
-      this.#step({ rule: 'routing_shift', subject: target, fire: enough && moved >= cfg.points, clear: !enough || moved < cfg.points / 2, minDurationMs: 0 },
-        () => ({ metric: 'traffic_share_pct', before_pct: round(sb), after_pct: round(sa), moved_points: round(moved), threshold_points: cfg.points, requests_before: nb, requests_after: na, window: `${cfg.minutes} min vs the ${cfg.minutes} min before` }),
-        (e) => `traffic share of ${target} moved from ${e.before_pct} % to ${e.after_pct} % within ${cfg.minutes} min`)
+      this.#step(
+        {
+          rule: 'routing_shift',
+          subject: target,
+          fire: enough && moved >= cfg.points,
+          clear: !enough || moved < cfg.points / 2,
+          minDurationMs: 0,
+        },
+        () => ({
+          metric: 'traffic_share_pct',
+          before_pct: round(sb),
+          after_pct: round(sa),
+          moved_points: round(moved),
+          threshold_points: cfg.points,
+          requests_before: nb,
+          requests_after: na,
+          window: `${cfg.minutes} min vs the ${cfg.minutes} min before`,
+        }),
+        (e) => `traffic share of ${target} moved from ${e.before_pct} % to ${e.after_pct} % within ${cfg.minutes} min`,
+      )
     }
   }
 
-  #step(c: { rule: AlertRule; subject: string; fire: boolean; clear: boolean; minDurationMs: number }, evidence: () => Evidence, message: (e: Evidence) => string): void {
+  #step(
+    c: { rule: AlertRule; subject: string; fire: boolean; clear: boolean; minDurationMs: number },
+    evidence: () => Evidence,
+    message: (e: Evidence) => string,
+  ): void {
     const key = `${c.rule}\u0000${c.subject}`
     const held = this.#hyst.get(key)
     // The common case, every request on a healthy target: idle and not firing stays idle, no event.
@@ -272,13 +441,24 @@ export class AlertEngine {
     else this.#hyst.set(key, state)
     if (event === 'fire') {
       const e = evidence()
-      const alert: Alert = { id: `${c.rule}:${c.subject}:${Math.round(now)}`, rule: c.rule, subject: c.subject, severity: SEVERITY[c.rule], state: 'firing', firedAt: now, message: message(e), evidence: e }
+      const alert: Alert = {
+        id: `${c.rule}:${c.subject}:${Math.round(now)}`,
+        rule: c.rule,
+        subject: c.subject,
+        severity: SEVERITY[c.rule],
+        state: 'firing',
+        firedAt: now,
+        message: message(e),
+        evidence: e,
+      }
       this.#firing.set(key, alert)
       this.#emit({ kind: 'fire', alert })
     } else if (event === 'resolve') {
       const was = this.#firing.get(key)
       this.#firing.delete(key)
-      if (was) this.#emit({ kind: 'resolve', alert: { ...was, state: 'resolved', resolvedAt: now, resolution: evidence() } })
+      if (was) {
+        this.#emit({ kind: 'resolve', alert: { ...was, state: 'resolved', resolvedAt: now, resolution: evidence() } })
+      }
     }
   }
 

@@ -10,7 +10,15 @@ import type { ExperimentConfig } from '../config/alerts.ts'
 import type { RouterConfig, Scenario } from '../config/types.ts'
 import type { ExperimentPick, ExperimentRouter } from '../deps.ts'
 import { armAt, sessionPoint } from '../analysis/experiments.ts'
-import { addSample, clearlyWorse, meanInterval, NO_MOMENTS, wilson, type Interval, type Moments } from '../analysis/intervals.ts'
+import {
+  addSample,
+  clearlyWorse,
+  type Interval,
+  meanInterval,
+  type Moments,
+  NO_MOMENTS,
+  wilson,
+} from '../analysis/intervals.ts'
 
 /** One finished request of an arm. */
 export interface ArmOutcome {
@@ -70,12 +78,32 @@ export class Experiments implements ExperimentRouter {
   /** Per strategy arm (`experiment/arm`), the Router it plans with: made once, so the plan's memo keeps working. */
   readonly #routers = new Map<string, RouterConfig>()
 
-  constructor(configs: readonly ExperimentConfig[], opts: { router: RouterConfig; now: () => number; log?: (message: string, fields: Record<string, unknown>) => void }) {
+  constructor(
+    configs: readonly ExperimentConfig[],
+    opts: { router: RouterConfig; now: () => number; log?: (message: string, fields: Record<string, unknown>) => void },
+  ) {
     this.#now = opts.now
     this.#log = opts.log ?? (() => {})
     for (const cfg of configs) {
-      for (const a of cfg.arms) if (a.optimization) this.#routers.set(`${cfg.id}/${a.name}`, { ...opts.router, optimization: a.optimization })
-      this.#byId.set(cfg.id, { cfg, arms: new Map(cfg.arms.map((a) => [a.name, { requests: 0, errors: 0, latency: NO_MOMENTS, tokens: 0, costUsd: 0, tokensPer: NO_MOMENTS, costPer: NO_MOMENTS }])) })
+      for (const a of cfg.arms) {
+        if (a.optimization) this.#routers.set(`${cfg.id}/${a.name}`, { ...opts.router, optimization: a.optimization })
+      }
+      this.#byId.set(cfg.id, {
+        cfg,
+        arms: new Map(
+          cfg.arms.map((
+            a,
+          ) => [a.name, {
+            requests: 0,
+            errors: 0,
+            latency: NO_MOMENTS,
+            tokens: 0,
+            costUsd: 0,
+            tokensPer: NO_MOMENTS,
+            costPer: NO_MOMENTS,
+          }]),
+        ),
+      })
       if (cfg.enabled) this.#byScenario.set(cfg.scenario, cfg)
     }
   }
@@ -89,7 +117,12 @@ export class Experiments implements ExperimentRouter {
     const arm = armAt(cfg.arms, point, stopped)
     if (!arm) return undefined
     const router = this.#routers.get(`${cfg.id}/${arm.name}`)
-    return { experiment: cfg.id, arm: arm.name, ...(arm.target ? { target: arm.target } : {}), ...(router ? { router } : {}) }
+    return {
+      experiment: cfg.id,
+      arm: arm.name,
+      ...(arm.target ? { target: arm.target } : {}),
+      ...(router ? { router } : {}),
+    }
   }
 
   /** Records a finished request of `experiment/arm` and applies the stop rule. */
@@ -118,7 +151,10 @@ export class Experiments implements ExperimentRouter {
       const errs = clearlyWorse(wilson(a.errors, a.requests), wilson(b.errors, b.requests), opts)
       const slow = clearlyWorse(meanInterval(a.latency), meanInterval(b.latency), opts)
       if (!errs && !slow) continue
-      a.stopped = { at: this.#now(), reason: `${errs ? 'error rate' : 'latency'} clearly worse than arm ${other} (95 % intervals do not overlap)` }
+      a.stopped = {
+        at: this.#now(),
+        reason: `${errs ? 'error rate' : 'latency'} clearly worse than arm ${other} (95 % intervals do not overlap)`,
+      }
       this.#log('experiment arm stopped', { experiment: cfg.id, arm: name, reason: a.stopped.reason })
       return
     }
@@ -126,16 +162,30 @@ export class Experiments implements ExperimentRouter {
 
   report(): ExperimentReport[] {
     return [...this.#byId.values()].map(({ cfg, arms }) => ({
-      id: cfg.id, scenario: cfg.scenario, enabled: cfg.enabled, auto_stop: cfg.autoStop, min_samples: cfg.minSamples,
+      id: cfg.id,
+      scenario: cfg.scenario,
+      enabled: cfg.enabled,
+      auto_stop: cfg.autoStop,
+      min_samples: cfg.minSamples,
       arms: cfg.arms.map((c) => {
         const s = arms.get(c.name)!
         const err = wilson(s.errors, s.requests)
         const lat = meanInterval(s.latency)
         return {
-          name: c.name, ...(c.target ? { target: c.target } : {}), ...(c.optimization ? { optimization: c.optimization } : {}), percent: c.percent, state: s.stopped ? 'stopped' : 'running',
+          name: c.name,
+          ...(c.target ? { target: c.target } : {}),
+          ...(c.optimization ? { optimization: c.optimization } : {}),
+          percent: c.percent,
+          state: s.stopped ? 'stopped' : 'running',
           ...(s.stopped ? { stopped_reason: s.stopped.reason, stopped_at: s.stopped.at } : {}),
-          requests: s.requests, errors: s.errors, ...opt('error_rate', err), ...opt('latency_ms', lat),
-          tokens: s.tokens, cost_usd: s.costUsd, ...opt('tokens_per_request', meanInterval(s.tokensPer)), ...opt('cost_per_request_usd', meanInterval(s.costPer)),
+          requests: s.requests,
+          errors: s.errors,
+          ...opt('error_rate', err),
+          ...opt('latency_ms', lat),
+          tokens: s.tokens,
+          cost_usd: s.costUsd,
+          ...opt('tokens_per_request', meanInterval(s.tokensPer)),
+          ...opt('cost_per_request_usd', meanInterval(s.costPer)),
         }
       }),
     }))

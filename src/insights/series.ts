@@ -20,7 +20,18 @@ export type Agg = {
   costTokens: number
 }
 
-export const emptyAgg = (): Agg => ({ requests: 0, ok: 0, latencySum: 0, latencyN: 0, ttftSum: 0, ttftN: 0, genTokens: 0, genMs: 0, costUsd: 0, costTokens: 0 })
+export const emptyAgg = (): Agg => ({
+  requests: 0,
+  ok: 0,
+  latencySum: 0,
+  latencyN: 0,
+  ttftSum: 0,
+  ttftN: 0,
+  genTokens: 0,
+  genMs: 0,
+  costUsd: 0,
+  costTokens: 0,
+})
 
 export function mergeAgg(into: Agg, a: Agg): Agg {
   for (const k of Object.keys(into) as (keyof Agg)[]) into[k] += a[k]
@@ -42,14 +53,23 @@ function add(a: Agg, s: Sample): void {
   a.requests++
   if (!s.ok) return
   a.ok++
-  if (s.latencyMs !== undefined) { a.latencySum += s.latencyMs; a.latencyN++ }
+  if (s.latencyMs !== undefined) {
+    a.latencySum += s.latencyMs
+    a.latencyN++
+  }
   if (s.ttftMs !== undefined) {
     a.ttftSum += s.ttftMs
     a.ttftN++
     const gen = (s.latencyMs ?? 0) - s.ttftMs
-    if (s.outputTokens !== undefined && s.outputTokens > 1 && gen > 0) { a.genTokens += s.outputTokens - 1; a.genMs += gen }
+    if (s.outputTokens !== undefined && s.outputTokens > 1 && gen > 0) {
+      a.genTokens += s.outputTokens - 1
+      a.genMs += gen
+    }
   }
-  if (s.costUsd !== undefined) { a.costUsd += s.costUsd; a.costTokens += (s.inputTokens ?? 0) + (s.outputTokens ?? 0) }
+  if (s.costUsd !== undefined) {
+    a.costUsd += s.costUsd
+    a.costTokens += (s.inputTokens ?? 0) + (s.outputTokens ?? 0)
+  }
 }
 
 /** Figures of an aggregate; undefined where there is nothing to divide. */
@@ -99,7 +119,10 @@ class Buckets {
 
   /** Buckets with `from <= start < to`, oldest first. */
   range(from: number, to: number): { start: number; agg: Agg }[] {
-    return [...this.#map].filter(([k]) => k >= from && k < to).sort((x, y) => x[0] - y[0]).map(([start, agg]) => ({ start, agg }))
+    return [...this.#map].filter(([k]) => k >= from && k < to).sort((x, y) => x[0] - y[0]).map(([start, agg]) => ({
+      start,
+      agg,
+    }))
   }
 }
 
@@ -145,7 +168,10 @@ export class SeriesBook {
   }
 
   /** Hour buckets recorded before (from the store): into the hour series and the profile. */
-  seed(rows: readonly { key: string; start: number; agg: Readonly<Record<string, number>> }[], hourOfWeek: (t: number) => number): void {
+  seed(
+    rows: readonly { key: string; start: number; agg: Readonly<Record<string, number>> }[],
+    hourOfWeek: (t: number) => number,
+  ): void {
     for (const r of rows) {
       const k = this.#series(r.key)
       if (!k) continue
@@ -191,7 +217,10 @@ export class SeriesBook {
 
   /** The sum over `[from, to)`. */
   total(key: string, q: { from: number; to: number }): Agg {
-    return this.series(key, { ...q, stepMs: q.to - q.from <= 24 * HOUR ? MINUTE : HOUR }).reduce((acc, b) => mergeAgg(acc, b.agg), emptyAgg())
+    return this.series(key, { ...q, stepMs: q.to - q.from <= 24 * HOUR ? MINUTE : HOUR }).reduce(
+      (acc, b) => mergeAgg(acc, b.agg),
+      emptyAgg(),
+    )
   }
 
   /** The hour-of-week profile of a key since it was first seen. */

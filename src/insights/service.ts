@@ -5,7 +5,7 @@
  * builds it; the routes read it. Recommendations are computed on request and never change the
  * config.
  */
-import { AlertsSchema, type AlertsConfig, type ExperimentConfig } from '../config/alerts.ts'
+import { type AlertsConfig, AlertsSchema, type ExperimentConfig } from '../config/alerts.ts'
 import type { Config } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -17,11 +17,11 @@ import type { SeriesStore } from '../store/series.ts'
 import type { TraceObserver } from '../telemetry.ts'
 import { hourOfWeek } from '../analysis/trends.ts'
 import { timerDelay } from '../lib/clock.ts'
-import { ALERT_RULES, AlertEngine, type Alert, type AlertEvent, type AlertInputs, type AlertSink } from './alerts.ts'
+import { type Alert, ALERT_RULES, AlertEngine, type AlertEvent, type AlertInputs, type AlertSink } from './alerts.ts'
 import { Experiments } from './experiments.ts'
-import { SeriesBook, type Sample } from './series.ts'
-import { recommendations, targetTrend, TREND_WINDOWS, type ActiveRun, type TrendWindow } from './views.ts'
-import { WebhookSender, type WebhookOptions } from './webhooks.ts'
+import { type Sample, SeriesBook } from './series.ts'
+import { type ActiveRun, recommendations, targetTrend, TREND_WINDOWS, type TrendWindow } from './views.ts'
+import { type WebhookOptions, WebhookSender } from './webhooks.ts'
 
 export interface InsightsOptions {
   readonly config: Config
@@ -64,20 +64,47 @@ export class Insights {
       ? new Experiments(experiments, { router: o.config.router, now: o.now, log: (m, f) => o.log.warn(m, f) })
       : undefined
     this.webhooks = new WebhookSender({
-      webhooks: this.config.webhooks, fetch: o.fetch ?? ((r) => fetch(r)), ...(o.sleep ? { sleep: o.sleep } : {}),
-      log: (m, f) => o.log.warn(m, f), ...(o.fleet ? { fleet: o.fleet } : {}),
+      webhooks: this.config.webhooks,
+      fetch: o.fetch ?? ((r) => fetch(r)),
+      ...(o.sleep ? { sleep: o.sleep } : {}),
+      log: (m, f) => o.log.warn(m, f),
+      ...(o.fleet ? { fleet: o.fleet } : {}),
     })
-    const firing = o.registry.gauge('switchyard_alerts_firing', 'Alerts firing now (1), by rule, subject and severity; 0 once resolved', { labelNames: ['alert', 'subject', 'severity'], maxLabelValues: 64 })
-    const events = o.registry.counter('switchyard_alert_events_total', 'Alert events by rule and kind (fire, resolve)', { labelNames: ['alert', 'event'], maxLabelValues: ALERT_RULES.length + 1 })
-    const ratio = o.registry.gauge('switchyard_baseline_ratio', 'Current EWMA over its baseline, per target and metric (latency, ttft); 1 until seeded', { labelNames: ['target', 'metric'], maxLabelValues: 64 })
-    o.registry.onCollect(() => { for (const r of this.alerts.baselineRatios()) ratio.labels(r.target, r.metric).set(r.ratio) })
+    const firing = o.registry.gauge(
+      'switchyard_alerts_firing',
+      'Alerts firing now (1), by rule, subject and severity; 0 once resolved',
+      { labelNames: ['alert', 'subject', 'severity'], maxLabelValues: 64 },
+    )
+    const events = o.registry.counter(
+      'switchyard_alert_events_total',
+      'Alert events by rule and kind (fire, resolve)',
+      { labelNames: ['alert', 'event'], maxLabelValues: ALERT_RULES.length + 1 },
+    )
+    const ratio = o.registry.gauge(
+      'switchyard_baseline_ratio',
+      'Current EWMA over its baseline, per target and metric (latency, ttft); 1 until seeded',
+      { labelNames: ['target', 'metric'], maxLabelValues: 64 },
+    )
+    o.registry.onCollect(() => {
+      for (const r of this.alerts.baselineRatios()) ratio.labels(r.target, r.metric).set(r.ratio)
+    })
     const sinks: AlertSink[] = [
       { deliver: (e) => this.#logEvent(e) },
-      { deliver: (e) => { firing.labels(e.alert.rule, e.alert.subject, e.alert.severity).set(e.kind === 'fire' ? 1 : 0); events.labels(e.alert.rule, e.kind).inc() } },
+      {
+        deliver: (e) => {
+          firing.labels(e.alert.rule, e.alert.subject, e.alert.severity).set(e.kind === 'fire' ? 1 : 0)
+          events.labels(e.alert.rule, e.kind).inc()
+        },
+      },
       { deliver: (e) => this.#remember(e.alert) },
       this.webhooks,
     ]
-    this.alerts = new AlertEngine({ rules: this.config.rules, now: o.now, sinks, inputs: { ...o.inputs, requests: (from, to) => this.#requests(from, to) } })
+    this.alerts = new AlertEngine({
+      rules: this.config.rules,
+      now: o.now,
+      sinks,
+      inputs: { ...o.inputs, requests: (from, to) => this.#requests(from, to) },
+    })
     this.observer = {
       request: (trace) => this.#request(trace),
       attemptFailed: (t, e) => this.#attemptFailed(t, e),
@@ -138,23 +165,34 @@ export class Insights {
     const now = this.#o.now()
     const targets = q.target ? [q.target] : this.series.keys().filter((k) => !k.includes('|'))
     const ratios = this.alerts.baselineRatios()
-    return targets.map((target) => targetTrend({
-      target, window: q.window, now, series: this.series,
-      active: this.#o.activeHistory(target, now - TREND_WINDOWS[q.window].spanMs),
-      baseline: Object.fromEntries(ratios.filter((r) => r.target === target).map((r) => [r.metric, r.ratio])),
-    }))
+    return targets.map((target) =>
+      targetTrend({
+        target,
+        window: q.window,
+        now,
+        series: this.series,
+        active: this.#o.activeHistory(target, now - TREND_WINDOWS[q.window].spanMs),
+        baseline: Object.fromEntries(ratios.filter((r) => r.target === target).map((r) => [r.metric, r.ratio])),
+      })
+    )
   }
 
   recommendations() {
     const router = this.#o.config.router as unknown as Record<string, unknown>
-    return recommendations({ now: this.#o.now(), series: this.series, current: (s) => (typeof router[s] === 'string' ? router[s] as string : undefined) })
+    return recommendations({
+      now: this.#o.now(),
+      series: this.series,
+      current: (s) => (typeof router[s] === 'string' ? router[s] as string : undefined),
+    })
   }
 
   #requests(from: number, to: number): Map<string, number> {
     const out = new Map<string, number>()
-    for (const k of this.series.keys()) if (!k.includes('|')) {
-      const n = this.series.total(k, { from, to }).requests
-      if (n > 0) out.set(k, n)
+    for (const k of this.series.keys()) {
+      if (!k.includes('|')) {
+        const n = this.series.total(k, { from, to }).requests
+        if (n > 0) out.set(k, n)
+      }
     }
     return out
   }
@@ -166,8 +204,10 @@ export class Insights {
     const ok = trace.status >= 200 && trace.status < 300 && trace.failure === undefined
     if (trace.experiment !== undefined) {
       this.experiments?.record(trace.experiment, {
-        ok, ...(trace.durationMs !== undefined ? { latencyMs: trace.durationMs } : {}),
-        ...(u ? { tokens: u.inputTokens + u.outputTokens } : {}), ...(trace.costUsd !== undefined ? { costUsd: trace.costUsd } : {}),
+        ok,
+        ...(trace.durationMs !== undefined ? { latencyMs: trace.durationMs } : {}),
+        ...(u ? { tokens: u.inputTokens + u.outputTokens } : {}),
+        ...(trace.costUsd !== undefined ? { costUsd: trace.costUsd } : {}),
       })
     }
     if (!trace.target) return
@@ -177,7 +217,10 @@ export class Insights {
     const sample: { -readonly [K in keyof Sample]: Sample[K] } = { at, ok }
     if (trace.durationMs !== undefined) sample.latencyMs = trace.durationMs
     if (ttft !== undefined) sample.ttftMs = ttft
-    if (u) { sample.outputTokens = u.outputTokens; sample.inputTokens = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens }
+    if (u) {
+      sample.outputTokens = u.outputTokens
+      sample.inputTokens = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens
+    }
     if (trace.costUsd !== undefined) sample.costUsd = trace.costUsd
     const how = hourOfWeek(at)
     this.series.record(`${trace.scenario}|${trace.target}`, sample, how)
@@ -187,7 +230,13 @@ export class Insights {
     const gen = ttft !== undefined && trace.durationMs !== undefined ? trace.durationMs - ttft : 0
     const tps = u && u.outputTokens > 1 && gen > 0 ? ((u.outputTokens - 1) / gen) * 1000 : undefined
     if (this.config.enabled) {
-      this.alerts.observe({ target: trace.target, ok: true, ...(sample.latencyMs !== undefined ? { latencyMs: sample.latencyMs } : {}), ...(ttft !== undefined ? { ttftMs: ttft } : {}), ...(tps !== undefined ? { tokensPerSec: tps } : {}) })
+      this.alerts.observe({
+        target: trace.target,
+        ok: true,
+        ...(sample.latencyMs !== undefined ? { latencyMs: sample.latencyMs } : {}),
+        ...(ttft !== undefined ? { ttftMs: ttft } : {}),
+        ...(tps !== undefined ? { tokensPerSec: tps } : {}),
+      })
     }
   }
 
@@ -202,7 +251,13 @@ export class Insights {
 
   #logEvent(e: AlertEvent): void {
     const a = e.alert
-    const fields = { alert: a.rule, subject: a.subject, severity: a.severity, message: a.message, evidence: e.kind === 'fire' ? a.evidence : a.resolution }
+    const fields = {
+      alert: a.rule,
+      subject: a.subject,
+      severity: a.severity,
+      message: a.message,
+      evidence: e.kind === 'fire' ? a.evidence : a.resolution,
+    }
     if (e.kind === 'fire') this.#o.log.warn('alert firing', fields)
     else this.#o.log.info('alert resolved', fields)
   }

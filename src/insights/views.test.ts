@@ -5,7 +5,7 @@ import { hourOfWeek } from '../analysis/trends.ts'
 import { seededRandom } from '../lib/rng.ts'
 import { openStore } from '../store/db.ts'
 import { SeriesStore } from '../store/series.ts'
-import { SeriesBook, type Sample } from './series.ts'
+import { type Sample, SeriesBook } from './series.ts'
 import { recommendations, targetTrend } from './views.ts'
 
 const HOUR = 3_600_000
@@ -27,8 +27,21 @@ describe('trends', () => {
         record(book, 'p,m', { at, ok: true, latencyMs: (slow ? 2_400 : 800) * (0.9 + 0.2 * r()) })
       }
     }
-    const t = targetTrend({ target: 'p,m', window: '7d', now: MON + 7 * 24 * HOUR - 1, series: book, active: [], baseline: {} })
-    assert.deepEqual(t.slow_hours.map((s) => s.label), ['Mon 14:00 UTC', 'Tue 14:00 UTC', 'Wed 14:00 UTC', 'Thu 14:00 UTC', 'Fri 14:00 UTC'])
+    const t = targetTrend({
+      target: 'p,m',
+      window: '7d',
+      now: MON + 7 * 24 * HOUR - 1,
+      series: book,
+      active: [],
+      baseline: {},
+    })
+    assert.deepEqual(t.slow_hours.map((s) => s.label), [
+      'Mon 14:00 UTC',
+      'Tue 14:00 UTC',
+      'Wed 14:00 UTC',
+      'Thu 14:00 UTC',
+      'Fri 14:00 UTC',
+    ])
     assert.equal(t.hour_of_week.length, 168)
     assert.equal(t.live.length, 168)
   })
@@ -38,9 +51,24 @@ describe('trends', () => {
     const now = MON + 24 * HOUR
     for (let m = 0; m < 24 * 60; m += 5) {
       const at = MON + m * 60_000
-      record(book, 'p,m', { at, ok: true, latencyMs: m >= 12 * 60 ? 2_400 : 800, ttftMs: 200, outputTokens: 101, costUsd: 0.001, inputTokens: 899 })
+      record(book, 'p,m', {
+        at,
+        ok: true,
+        latencyMs: m >= 12 * 60 ? 2_400 : 800,
+        ttftMs: 200,
+        outputTokens: 101,
+        costUsd: 0.001,
+        inputTokens: 899,
+      })
     }
-    const t = targetTrend({ target: 'p,m', window: '24h', now, series: book, active: [{ at: MON + HOUR, ok: true, totalMs: 700, ttftMs: 150, tokensPerSec: 80 }], baseline: { latency: 3 } })
+    const t = targetTrend({
+      target: 'p,m',
+      window: '24h',
+      now,
+      series: book,
+      active: [{ at: MON + HOUR, ok: true, totalMs: 700, ttftMs: 150, tokensPerSec: 80 }],
+      baseline: { latency: 3 },
+    })
     assert.equal(t.step_ms, 900_000)
     const cps = t.trends.latency_ms.change_points
     assert.equal(cps.length, 1)
@@ -63,17 +91,41 @@ describe('recommendations', () => {
     const now = MON + 2 * 24 * HOUR
     for (let i = 0; i < 100; i++) {
       const at = MON + i * 60_000
-      record(book, 'think|anthropic,claude-opus', { at, ok: true, latencyMs: 2_100, outputTokens: 500, inputTokens: 500, costUsd: 0.01 })
-      record(book, 'think|deepseek,deepseek-reasoner', { at, ok: true, latencyMs: 1_000, outputTokens: 500, inputTokens: 500, costUsd: 0.004 })
+      record(book, 'think|anthropic,claude-opus', {
+        at,
+        ok: true,
+        latencyMs: 2_100,
+        outputTokens: 500,
+        inputTokens: 500,
+        costUsd: 0.01,
+      })
+      record(book, 'think|deepseek,deepseek-reasoner', {
+        at,
+        ok: true,
+        latencyMs: 1_000,
+        outputTokens: 500,
+        inputTokens: 500,
+        costUsd: 0.004,
+      })
       record(book, 'default|a,x', { at, ok: true, latencyMs: 500 })
       record(book, 'p,m', { at, ok: true, latencyMs: 1 })
     }
-    const recs = recommendations({ now, series: book, current: (s) => (s === 'think' ? 'anthropic,claude-opus' : s === 'default' ? 'a,x' : undefined) })
+    const recs = recommendations({
+      now,
+      series: book,
+      current: (s) => (s === 'think' ? 'anthropic,claude-opus' : s === 'default' ? 'a,x' : undefined),
+    })
     assert.deepEqual(recs.map((r) => r.scenario), ['default', 'think'])
     assert.equal(recs[0]!.suggestion, undefined)
     const think = recs[1]!
-    assert.deepEqual(think.candidates.map((c) => [c.target, c.pareto]), [['anthropic,claude-opus', false], ['deepseek,deepseek-reasoner', true]])
-    assert.equal(think.suggestion?.text, 'think: deepseek,deepseek-reasoner is 2.1× faster at 40 % of the cost of anthropic,claude-opus over 7 days with the same success rate; consider making it the think target')
+    assert.deepEqual(think.candidates.map((c) => [c.target, c.pareto]), [['anthropic,claude-opus', false], [
+      'deepseek,deepseek-reasoner',
+      true,
+    ]])
+    assert.equal(
+      think.suggestion?.text,
+      'think: deepseek,deepseek-reasoner is 2.1× faster at 40 % of the cost of anthropic,claude-opus over 7 days with the same success rate; consider making it the think target',
+    )
   })
 })
 
@@ -92,7 +144,9 @@ describe('series persistence', () => {
     const store = openStore(':memory:')
     const saved = new SeriesStore(store)
     const book = new SeriesBook()
-    for (let h = 0; h < 48; h++) record(book, 'p,m', { at: MON + h * HOUR, ok: true, latencyMs: h % 24 === 14 ? 3_000 : 1_000 })
+    for (let h = 0; h < 48; h++) {
+      record(book, 'p,m', { at: MON + h * HOUR, ok: true, latencyMs: h % 24 === 14 ? 3_000 : 1_000 })
+    }
     saved.save(book.takeDirty(), MON + 48 * HOUR)
     assert.deepEqual(book.takeDirty(), [], 'nothing left to save')
     record(book, 'p,m', { at: MON + 47 * HOUR + 1, ok: true, latencyMs: 1_000 })
@@ -104,9 +158,21 @@ describe('series persistence', () => {
     const restarted = new SeriesBook()
     restarted.seed(new SeriesStore(store).load(MON - 7 * 24 * HOUR), hourOfWeek)
     assert.equal(restarted.total('p,m', { from: MON, to: MON + 48 * HOUR }).requests, 49)
-    const t = targetTrend({ target: 'p,m', window: '7d', now: MON + 48 * HOUR, series: restarted, active: [], baseline: {} })
+    const t = targetTrend({
+      target: 'p,m',
+      window: '7d',
+      now: MON + 48 * HOUR,
+      series: restarted,
+      active: [],
+      baseline: {},
+    })
     assert.equal(t.live.length, 48)
-    assert.deepEqual(t.hour_of_week.find((p) => p.hour === 14), { hour: 14, label: 'Mon 14:00 UTC', latency_ms: 3_000, requests: 1 })
+    assert.deepEqual(t.hour_of_week.find((p) => p.hour === 14), {
+      hour: 14,
+      label: 'Mon 14:00 UTC',
+      latency_ms: 3_000,
+      requests: 1,
+    })
     assert.equal(saved.load(0).length, 48)
     saved.save([{ key: 'p,m', start: MON + 20 * 24 * HOUR, agg: { requests: 1 } }], MON + 20 * 24 * HOUR)
     assert.equal(saved.load(0).length, 1, 'rows older than 8 days are pruned')

@@ -2,11 +2,22 @@
  * The JSON views of `GET /v1/trends` and `GET /v1/recommendations`, computed on request from
  * the live series (series.ts) and the active-test history. Plain data in, plain data out.
  */
-import { paretoFrontier, suggest, type Candidate, type Suggestion } from '../analysis/pareto.ts'
-import { changePoints, hourOfWeekLabel, slopePerHour, slowHours, type ChangePoint, type Point } from '../analysis/trends.ts'
-import { emptyAgg, figures, type Agg, type SeriesBook } from './series.ts'
+import { type Candidate, paretoFrontier, suggest, type Suggestion } from '../analysis/pareto.ts'
+import {
+  type ChangePoint,
+  changePoints,
+  hourOfWeekLabel,
+  type Point,
+  slopePerHour,
+  slowHours,
+} from '../analysis/trends.ts'
+import { type Agg, emptyAgg, figures, type SeriesBook } from './series.ts'
 
-export const TREND_WINDOWS = { '1h': { spanMs: 3_600_000, stepMs: 60_000 }, '24h': { spanMs: 86_400_000, stepMs: 900_000 }, '7d': { spanMs: 604_800_000, stepMs: 3_600_000 } } as const
+export const TREND_WINDOWS = {
+  '1h': { spanMs: 3_600_000, stepMs: 60_000 },
+  '24h': { spanMs: 86_400_000, stepMs: 900_000 },
+  '7d': { spanMs: 604_800_000, stepMs: 3_600_000 },
+} as const
 export type TrendWindow = keyof typeof TREND_WINDOWS
 
 export const TREND_METRICS = ['latency_ms', 'ttft_ms', 'tokens_per_sec', 'success_rate', 'cost_per_1k_tokens'] as const
@@ -50,9 +61,12 @@ export interface TargetTrend {
 function point(t: number, a: Agg): TrendPoint {
   const f = figures(a)
   return {
-    t, requests: f.requests,
-    ...(f.latencyMs !== undefined ? { latency_ms: f.latencyMs } : {}), ...(f.ttftMs !== undefined ? { ttft_ms: f.ttftMs } : {}),
-    ...(f.tokensPerSec !== undefined ? { tokens_per_sec: f.tokensPerSec } : {}), ...(f.successRate !== undefined ? { success_rate: f.successRate } : {}),
+    t,
+    requests: f.requests,
+    ...(f.latencyMs !== undefined ? { latency_ms: f.latencyMs } : {}),
+    ...(f.ttftMs !== undefined ? { ttft_ms: f.ttftMs } : {}),
+    ...(f.tokensPerSec !== undefined ? { tokens_per_sec: f.tokensPerSec } : {}),
+    ...(f.successRate !== undefined ? { success_rate: f.successRate } : {}),
     ...(f.costPer1k !== undefined ? { cost_per_1k_tokens: f.costPer1k } : {}),
   }
 }
@@ -68,19 +82,31 @@ function activePoints(runs: readonly ActiveRun[], stepMs: number): TrendPoint[] 
     a.ok++
     a.latencySum += r.totalMs
     a.latencyN++
-    if (r.ttftMs !== undefined) { a.ttftSum += r.ttftMs; a.ttftN++ }
+    if (r.ttftMs !== undefined) {
+      a.ttftSum += r.ttftMs
+      a.ttftN++
+    }
     // Tokens/s of a run is already a rate: sum it as tokens over one second of generation.
-    if (r.tokensPerSec !== undefined) { a.genTokens += r.tokensPerSec; a.genMs += 1000 }
+    if (r.tokensPerSec !== undefined) {
+      a.genTokens += r.tokensPerSec
+      a.genMs += 1000
+    }
   }
   return [...by].sort((x, y) => x[0] - y[0]).map(([t, a]) => point(t, a))
 }
 
 export function targetTrend(q: {
-  target: string; window: TrendWindow; now: number; series: SeriesBook; active: readonly ActiveRun[]
+  target: string
+  window: TrendWindow
+  now: number
+  series: SeriesBook
+  active: readonly ActiveRun[]
   baseline: { latency?: number; ttft?: number }
 }): TargetTrend {
   const { spanMs, stepMs } = TREND_WINDOWS[q.window]
-  const live = q.series.series(q.target, { from: q.now - spanMs + 1, to: q.now + 1, stepMs }).map((b) => point(b.start, b.agg))
+  const live = q.series.series(q.target, { from: q.now - spanMs + 1, to: q.now + 1, stepMs }).map((b) =>
+    point(b.start, b.agg)
+  )
   const trends = Object.fromEntries(TREND_METRICS.map((m) => {
     const pts: Point[] = live.flatMap((p) => (p[m] === undefined ? [] : [{ t: p.t, v: p[m]! }]))
     const slope = slopePerHour(pts)
@@ -88,12 +114,23 @@ export function targetTrend(q: {
   })) as Record<Metric, MetricTrend>
   const profile = q.series.profile(q.target).flatMap((a, hour) => {
     const f = figures(a)
-    return f.latencyMs === undefined ? [] : [{ hour, label: hourOfWeekLabel(hour), latency_ms: f.latencyMs, requests: f.requests }]
+    return f.latencyMs === undefined
+      ? []
+      : [{ hour, label: hourOfWeekLabel(hour), latency_ms: f.latencyMs, requests: f.requests }]
   })
-  const slow = new Set(slowHours(profile.map((p) => ({ hour: p.hour, mean: p.latency_ms, samples: p.requests }))).map((b) => b.hour))
+  const slow = new Set(
+    slowHours(profile.map((p) => ({ hour: p.hour, mean: p.latency_ms, samples: p.requests }))).map((b) => b.hour),
+  )
   return {
-    target: q.target, window: q.window, step_ms: stepMs, live, active: activePoints(q.active, stepMs), trends,
-    baseline_ratio: q.baseline, hour_of_week: profile, slow_hours: profile.filter((p) => slow.has(p.hour)),
+    target: q.target,
+    window: q.window,
+    step_ms: stepMs,
+    live,
+    active: activePoints(q.active, stepMs),
+    trends,
+    baseline_ratio: q.baseline,
+    hour_of_week: profile,
+    slow_hours: profile.filter((p) => slow.has(p.hour)),
   }
 }
 
@@ -107,7 +144,9 @@ export interface ScenarioRecommendation {
 }
 
 /** Per scenario, the frontier of the targets that served it over the last 7 days, and a suggestion. */
-export function recommendations(q: { now: number; series: SeriesBook; current: (scenario: string) => string | undefined }): ScenarioRecommendation[] {
+export function recommendations(
+  q: { now: number; series: SeriesBook; current: (scenario: string) => string | undefined },
+): ScenarioRecommendation[] {
   const span = TREND_WINDOWS['7d'].spanMs
   const by = new Map<string, Candidate[]>()
   for (const key of q.series.keys()) {
@@ -118,8 +157,12 @@ export function recommendations(q: { now: number; series: SeriesBook; current: (
     const f = figures(q.series.total(key, { from: q.now - span, to: q.now + 1 }))
     if (f.requests === 0 || f.latencyMs === undefined) continue
     const c: Candidate = {
-      target, latencyMs: f.latencyMs, successRate: f.successRate ?? 0, requests: f.requests,
-      ...(f.tokensPerSec !== undefined ? { tokensPerSec: f.tokensPerSec } : {}), ...(f.costPer1k !== undefined ? { costPer1k: f.costPer1k } : {}),
+      target,
+      latencyMs: f.latencyMs,
+      successRate: f.successRate ?? 0,
+      requests: f.requests,
+      ...(f.tokensPerSec !== undefined ? { tokensPerSec: f.tokensPerSec } : {}),
+      ...(f.costPer1k !== undefined ? { costPer1k: f.costPer1k } : {}),
     }
     by.set(scenario, [...(by.get(scenario) ?? []), c])
   }
@@ -128,8 +171,11 @@ export function recommendations(q: { now: number; series: SeriesBook; current: (
     const current = q.current(scenario)
     const s = current ? suggest(frontier, cs, { scenario, current, windowLabel: '7 days' }) : undefined
     return {
-      scenario, ...(current ? { current } : {}), window: '7d',
-      candidates: cs.map((c) => ({ ...c, pareto: frontier.includes(c) })), ...(s ? { suggestion: s } : {}),
+      scenario,
+      ...(current ? { current } : {}),
+      window: '7d',
+      candidates: cs.map((c) => ({ ...c, pareto: frontier.includes(c) })),
+      ...(s ? { suggestion: s } : {}),
     }
   })
 }

@@ -6,8 +6,14 @@ import type { Alert, AlertEvent } from './alerts.ts'
 import { webhookPayload, WebhookSender } from './webhooks.ts'
 
 const alert: Alert = {
-  id: 'breaker_open:p,m:1000', rule: 'breaker_open', subject: 'p,m', severity: 'critical', state: 'firing', firedAt: 1_000,
-  message: 'circuit breaker of p,m is open', evidence: { state: 'open', retry_in_ms: 5000 },
+  id: 'breaker_open:p,m:1000',
+  rule: 'breaker_open',
+  subject: 'p,m',
+  severity: 'critical',
+  state: 'firing',
+  firedAt: 1_000,
+  message: 'circuit breaker of p,m is open',
+  evidence: { state: 'open', retry_in_ms: 5000 },
 }
 const fire: AlertEvent = { kind: 'fire', alert }
 
@@ -23,7 +29,9 @@ function sender(responses: (number | 'throw')[], opts: { maxQueue?: number } = {
       if (r === 'throw') throw new TypeError('connection refused')
       return new Response('', { status: r })
     },
-    sleep: async (ms) => { waits.push(ms) },
+    sleep: async (ms) => {
+      waits.push(ms)
+    },
     log: (m, f) => logs.push(`${m} ${JSON.stringify(f)}`),
     ...opts,
   })
@@ -41,7 +49,10 @@ describe('webhooks', () => {
     assert.equal(req.headers.get('authorization'), 'Bearer s3cret')
     assert.equal(req.headers.get('content-type'), 'application/json')
     const body = await req.json() as { text: string; event: string; alert: Alert }
-    assert.equal(body.text, '[FIRING critical] breaker_open p,m: circuit breaker of p,m is open (state=open, retry_in_ms=5000)')
+    assert.equal(
+      body.text,
+      '[FIRING critical] breaker_open p,m: circuit breaker of p,m is open (state=open, retry_in_ms=5000)',
+    )
     assert.equal(body.event, 'fire')
     assert.deepEqual(body.alert, alert)
     assert.deepEqual(w.s.counts, { delivered: 1, failed: 0, dropped: 0 })
@@ -62,7 +73,9 @@ describe('webhooks', () => {
     // The log names the webhook by index: no URL (it may be the credential), no header.
     assert.equal(dead.logs.length, 1)
     assert.match(dead.logs[0]!, /"webhook":0/)
-    assert.ok(!dead.logs[0]!.includes('s3cret') && !dead.logs[0]!.includes('token=abc') && !dead.logs[0]!.includes('127.0.0.1'))
+    assert.ok(
+      !dead.logs[0]!.includes('s3cret') && !dead.logs[0]!.includes('token=abc') && !dead.logs[0]!.includes('127.0.0.1'),
+    )
   })
 
   it('a 4xx other than 429 is not retried', async () => {
@@ -75,10 +88,15 @@ describe('webhooks', () => {
 
   it('deliver returns at once; past the queue bound deliveries are dropped and counted', async () => {
     let release: () => void = () => {}
-    const gate = new Promise<void>((r) => { release = r })
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
     const s = new WebhookSender({
       webhooks: [{ url: 'http://127.0.0.1:9/hook', headers: {} }],
-      fetch: async () => { await gate; return new Response('') },
+      fetch: async () => {
+        await gate
+        return new Response('')
+      },
       maxQueue: 2,
     })
     for (let i = 0; i < 5; i++) s.deliver(fire)
@@ -90,7 +108,10 @@ describe('webhooks', () => {
   })
 
   it('a resolve payload says so and carries the resolution', () => {
-    const body = webhookPayload({ kind: 'resolve', alert: { ...alert, state: 'resolved', resolvedAt: 2_000, resolution: { state: 'closed', retry_in_ms: 0 } } })
+    const body = webhookPayload({
+      kind: 'resolve',
+      alert: { ...alert, state: 'resolved', resolvedAt: 2_000, resolution: { state: 'closed', retry_in_ms: 0 } },
+    })
     assert.equal(body.text, '[RESOLVED] breaker_open p,m: circuit breaker of p,m is open (state=closed, retry_in_ms=0)')
     assert.equal(body.event, 'resolve')
   })
@@ -103,7 +124,14 @@ describe('alert history store', () => {
     for (let i = 1; i <= 4; i++) h.save({ ...alert, id: `a${i}`, firedAt: i })
     assert.deepEqual(h.list().map((a) => a.id), ['a4', 'a3', 'a2'])
     h.save({ ...alert, id: 'a4', firedAt: 4, state: 'resolved', resolvedAt: 9, resolution: { state: 'closed' } })
-    assert.deepEqual(h.list()[0], { ...alert, id: 'a4', firedAt: 4, state: 'resolved', resolvedAt: 9, resolution: { state: 'closed' } })
+    assert.deepEqual(h.list()[0], {
+      ...alert,
+      id: 'a4',
+      firedAt: 4,
+      state: 'resolved',
+      resolvedAt: 9,
+      resolution: { state: 'closed' },
+    })
     const again = new AlertStore(store, { historySize: 3, now: 100 })
     const a3 = again.list().find((a) => a.id === 'a3')!
     assert.equal(a3.state, 'resolved')

@@ -39,15 +39,26 @@ export interface WebhookOptions {
  * test budget, the leader's test results): their webhooks go out once per fleet transition.
  * The others are about what each instance observed and are delivered by each, naming it.
  */
-export const FLEET_WIDE_RULES: ReadonlySet<string> = new Set(['breaker_open', 'perf_budget_low', 'active_tests_failing'])
+export const FLEET_WIDE_RULES: ReadonlySet<string> = new Set([
+  'breaker_open',
+  'perf_budget_low',
+  'active_tests_failing',
+])
 
 /** The JSON body of a webhook POST. */
 export function webhookPayload(e: AlertEvent, instance?: string): Record<string, unknown> {
   const a = e.alert
   const head = e.kind === 'fire' ? `[FIRING ${a.severity}]` : '[RESOLVED]'
-  const figures = Object.entries(e.kind === 'fire' ? a.evidence : (a.resolution ?? a.evidence)).map(([k, v]) => `${k}=${v}`).join(', ')
+  const figures = Object.entries(e.kind === 'fire' ? a.evidence : (a.resolution ?? a.evidence)).map(([k, v]) =>
+    `${k}=${v}`
+  ).join(', ')
   const where = instance === undefined || FLEET_WIDE_RULES.has(a.rule) ? '' : ` [instance ${instance}]`
-  return { text: `${head} ${a.rule} ${a.subject}${where}: ${a.message} (${figures})`, event: e.kind, alert: a, ...(instance === undefined ? {} : { instance }) }
+  return {
+    text: `${head} ${a.rule} ${a.subject}${where}: ${a.message} (${figures})`,
+    event: e.kind,
+    alert: a,
+    ...(instance === undefined ? {} : { instance }),
+  }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, timerDelay(ms)))
@@ -71,7 +82,9 @@ export class WebhookSender implements AlertSink {
     const fleet = this.#o.fleet
     if (fleet && FLEET_WIDE_RULES.has(e.alert.rule)) {
       // Never waits: the claim's round trip happens beside the request that raised the alert.
-      this.#claims = this.#claims.then(() => fleet.claim(e)).then((mine) => { if (mine) this.#enqueue(e) }, () => this.#enqueue(e))
+      this.#claims = this.#claims.then(() => fleet.claim(e)).then((mine) => {
+        if (mine) this.#enqueue(e)
+      }, () => this.#enqueue(e))
       return
     }
     this.#enqueue(e)
@@ -88,7 +101,9 @@ export class WebhookSender implements AlertSink {
       }
       this.#queue.push({ index, body, kind: e.kind })
     }
-    this.#running ??= this.#drain().finally(() => { this.#running = undefined })
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = undefined
+    })
   }
 
   /** Resolves when the queue is empty (tests, and shutdown). */
@@ -117,12 +132,14 @@ export class WebhookSender implements AlertSink {
     for (let i = 0; i < attempts && !this.#closed; i++) {
       if (i > 0) await (this.#o.sleep ?? defaultSleep)((this.#o.baseBackoffMs ?? 500) * 2 ** (i - 1))
       try {
-        const res = await this.#o.fetch(new Request(hook.url, {
-          method: 'POST',
-          headers: { ...hook.headers, 'content-type': 'application/json' },
-          body,
-          signal: AbortSignal.timeout(timerDelay(this.#o.timeoutMs ?? 5_000)),
-        }))
+        const res = await this.#o.fetch(
+          new Request(hook.url, {
+            method: 'POST',
+            headers: { ...hook.headers, 'content-type': 'application/json' },
+            body,
+            signal: AbortSignal.timeout(timerDelay(this.#o.timeoutMs ?? 5_000)),
+          }),
+        )
         await res.body?.cancel()
         if (res.ok) return true
         last = `status ${res.status}`

@@ -5,7 +5,7 @@
  * batched writer), and `seed` loads what was stored, so budgets survive restarts and reloads.
  */
 import type { NamedKey } from '../config/types.ts'
-import { bucketFull, bucketTake, perMinute, type Bucket } from '../resilience/bucket.ts'
+import { type Bucket, bucketFull, bucketTake, perMinute } from '../resilience/bucket.ts'
 
 const DAY_MS = 86_400_000
 
@@ -24,7 +24,10 @@ export type KeyLimitDecision =
  * answers undefined when the shared store cannot be asked (the ledger then decides locally).
  */
 export interface SharedKeyLimits {
-  admit(name: string, limits: { readonly budgetUsdPerDay?: number; readonly rpm?: number }): Promise<KeyLimitDecision | undefined>
+  admit(
+    name: string,
+    limits: { readonly budgetUsdPerDay?: number; readonly rpm?: number },
+  ): Promise<KeyLimitDecision | undefined>
   record(name: string, costUsd: number): void
   /** Instances in the fleet as last seen: the local fallback takes rpm ÷ this. */
   fleetSize(): number
@@ -88,24 +91,44 @@ export class KeyLedger {
     const k = this.#keys.get(name)
     const shared = this.#shared
     if (!k || !shared || (k.budgetUsdPerDay === undefined && k.rpm === undefined)) return this.admit(name, now)
-    const d = await shared.admit(name, { ...(k.budgetUsdPerDay === undefined ? {} : { budgetUsdPerDay: k.budgetUsdPerDay }), ...(k.rpm === undefined ? {} : { rpm: k.rpm }) })
+    const d = await shared.admit(name, {
+      ...(k.budgetUsdPerDay === undefined ? {} : { budgetUsdPerDay: k.budgetUsdPerDay }),
+      ...(k.rpm === undefined ? {} : { rpm: k.rpm }),
+    })
     if (!d) return this.admit(name, now, shared.fleetSize())
     const r = this.#row(name, now)
     r.fleetUsd = d.spentUsd
     r.localAtFleet = r.todayUsd
     if (d.ok) return undefined
-    if (d.reason === 'budget') return this.#overBudget(name, d.spentUsd, k.budgetUsdPerDay ?? 0, { reset: Math.round((now + d.retryAfterMs) / 60_000) * 60_000, retryAfterMs: d.retryAfterMs })
+    if (d.reason === 'budget') {
+      return this.#overBudget(name, d.spentUsd, k.budgetUsdPerDay ?? 0, {
+        reset: Math.round((now + d.retryAfterMs) / 60_000) * 60_000,
+        retryAfterMs: d.retryAfterMs,
+      })
+    }
     // (Redis's day ends at its midnight: to the minute, the time shown is midnight UTC.)
     return this.#overRpm(name, k.rpm ?? 0, d.retryAfterMs)
   }
 
   #overBudget(name: string, spent: number, budget: number, at: { reset: number; retryAfterMs: number }): KeyRefusal {
     const reset = at.reset
-    return { reason: 'budget', retryAfterMs: at.retryAfterMs, message: `API key "${name}" has spent ${usd(spent)} of its ${usd(budget)} daily budget: it resets at ${new Date(reset).toISOString()}` }
+    return {
+      reason: 'budget',
+      retryAfterMs: at.retryAfterMs,
+      message: `API key "${name}" has spent ${usd(spent)} of its ${usd(budget)} daily budget: it resets at ${
+        new Date(reset).toISOString()
+      }`,
+    }
   }
 
   #overRpm(name: string, rpm: number, waitMs: number): KeyRefusal {
-    return { reason: 'rpm', retryAfterMs: waitMs, message: `API key "${name}" is over its limit of ${rpm} requests per minute: retry in ${Math.ceil(waitMs / 1000)} s` }
+    return {
+      reason: 'rpm',
+      retryAfterMs: waitMs,
+      message: `API key "${name}" is over its limit of ${rpm} requests per minute: retry in ${
+        Math.ceil(waitMs / 1000)
+      } s`,
+    }
   }
 
   /** Adds stored usage (at start-up): all of it to the totals, today's to today's spend. */
@@ -124,8 +147,13 @@ export class KeyLedger {
   #row(name: string, now: number): Row {
     const day = Math.floor(now / DAY_MS)
     let r = this.#rows.get(name)
-    if (!r) this.#rows.set(name, (r = { day, todayUsd: 0, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }))
-    if (r.day !== day) { r.day = day; r.todayUsd = 0; delete r.fleetUsd; delete r.localAtFleet }
+    if (!r) this.#rows.set(name, r = { day, todayUsd: 0, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 })
+    if (r.day !== day) {
+      r.day = day
+      r.todayUsd = 0
+      delete r.fleetUsd
+      delete r.localAtFleet
+    }
     return r
   }
 
@@ -138,7 +166,9 @@ export class KeyLedger {
     if (!k) return undefined
     const r = this.#row(name, now)
     // Fleet mode: what the fleet had spent when last asked, plus what this instance spent since.
-    const spent = r.fleetUsd === undefined ? r.todayUsd : Math.max(r.todayUsd, r.fleetUsd + r.todayUsd - (r.localAtFleet ?? 0))
+    const spent = r.fleetUsd === undefined
+      ? r.todayUsd
+      : Math.max(r.todayUsd, r.fleetUsd + r.todayUsd - (r.localAtFleet ?? 0))
     if (k.budgetUsdPerDay !== undefined && spent >= k.budgetUsdPerDay) {
       const reset = nextUtcMidnight(now)
       return this.#overBudget(name, spent, k.budgetUsdPerDay, { reset, retryAfterMs: reset - now })
@@ -162,7 +192,14 @@ export class KeyLedger {
     r.costUsd += u.costUsd ?? 0
     r.todayUsd += u.costUsd ?? 0
     if (u.costUsd) this.#shared?.record(name, u.costUsd)
-    this.#onRecord?.({ name, day: r.day, requests: 1, inputTokens: u.inputTokens, outputTokens: u.outputTokens, costUsd: u.costUsd ?? 0 })
+    this.#onRecord?.({
+      name,
+      day: r.day,
+      requests: 1,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      costUsd: u.costUsd ?? 0,
+    })
   }
 
   snapshot(now: number): Record<string, KeyTotals> {
@@ -170,7 +207,11 @@ export class KeyLedger {
     for (const [name, k] of this.#keys) {
       const r = this.#row(name, now)
       out[name] = {
-        requests: r.requests, inputTokens: r.inputTokens, outputTokens: r.outputTokens, costUsd: r.costUsd, todayUsd: r.todayUsd,
+        requests: r.requests,
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        costUsd: r.costUsd,
+        todayUsd: r.todayUsd,
         ...(k.budgetUsdPerDay === undefined ? {} : { budgetUsdPerDay: k.budgetUsdPerDay }),
         resetsAt: new Date(nextUtcMidnight(now)).toISOString(),
       }

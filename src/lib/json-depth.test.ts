@@ -13,9 +13,19 @@ describe('jsonDepth', () => {
   it('law: equals the nesting of the parsed value, brackets and escapes inside strings included', () => {
     const tricky = fc.constantFrom('[', ']', '{', '}', '\\"[', '\\', '"', '\\\\', '\u0000')
     const value = fc.letrec((tie) => ({
-      v: fc.oneof({ depthSize: 'small' }, fc.string(), tricky, fc.integer(), fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.string(), tricky), tie('v'), { maxKeys: 3 })),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        tricky,
+        fc.integer(),
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(fc.oneof(fc.string(), tricky), tie('v'), { maxKeys: 3 }),
+      ),
     })).v
-    fc.assert(fc.property(value, (v) => assert.equal(jsonDepth(JSON.stringify(v)), depthOf(v))), { seed: 5, numRuns: 500 })
+    fc.assert(fc.property(value, (v) => assert.equal(jsonDepth(JSON.stringify(v)), depthOf(v))), {
+      seed: 5,
+      numRuns: 500,
+    })
   })
 
   it('stops early past the limit and is linear: 10 MB of brackets in well under a second', () => {

@@ -37,7 +37,11 @@ function live<K extends string>(w: SlidingWindow<K>, now: number, p: WindowParam
  * @example windowAdd(emptyWindow<'ok' | 'err'>(), 'ok', 1, 1_000, { windowMs: 60_000, buckets: 12 })
  */
 export function windowAdd<K extends string>(
-  w: SlidingWindow<K>, key: K, n: number, now: number, p: WindowParams,
+  w: SlidingWindow<K>,
+  key: K,
+  n: number,
+  now: number,
+  p: WindowParams,
 ): SlidingWindow<K> {
   const start = Math.floor(now / slotMs(p)) * slotMs(p)
   const slots = live(w, now, p)

@@ -1,12 +1,24 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createLiveRecorder, RecentRequests, type RecentRequest } from './recent.ts'
+import { createLiveRecorder, type RecentRequest, RecentRequests } from './recent.ts'
 import type { RequestTrace } from '../proxy/types.ts'
 
 const trace = (id: string, over: Partial<RequestTrace> = {}): RequestTrace => ({
-  id, format: 'anthropic', scenario: 'default', target: 'p,m', tier: 'tier-0', attempts: 1, fallbacks: 0, status: 200,
-  ttfbMs: 100, durationMs: 300, estimatedInputTokens: 10, stream: true,
-  usage: { inputTokens: 8, outputTokens: 5, cacheReadTokens: 1, cacheCreationTokens: 0 }, costUsd: 0.01, ...over,
+  id,
+  format: 'anthropic',
+  scenario: 'default',
+  target: 'p,m',
+  tier: 'tier-0',
+  attempts: 1,
+  fallbacks: 0,
+  status: 200,
+  ttfbMs: 100,
+  durationMs: 300,
+  estimatedInputTokens: 10,
+  stream: true,
+  usage: { inputTokens: 8, outputTokens: 5, cacheReadTokens: 1, cacheCreationTokens: 0 },
+  costUsd: 0.01,
+  ...over,
 } as RequestTrace)
 
 describe('live/recent', () => {
@@ -22,11 +34,33 @@ describe('live/recent', () => {
     const live = createLiveRecorder(() => now)
     live.observer.streamOpened(1)
     live.observer.request(trace('a'))
-    live.observer.request(trace('b', { status: 502, failure: 'upstream_status', usage: undefined, costUsd: undefined, ttfbMs: undefined }))
+    live.observer.request(
+      trace('b', { status: 502, failure: 'upstream_status', usage: undefined, costUsd: undefined, ttfbMs: undefined }),
+    )
     now += 5_000
     live.observer.streamClosed(0)
     const [b, a] = live.requests.list()
-    assert.deepEqual(Object.keys(a!).sort(), ['at', 'attempts', 'cache', 'continued', 'cost_usd', 'duration_ms', 'est_input_tokens', 'failure', 'fallbacks', 'format', 'id', 'input_tokens', 'output_tokens', 'scenario', 'status', 'stream', 'target', 'tier', 'ttfb_ms'])
+    assert.deepEqual(Object.keys(a!).sort(), [
+      'at',
+      'attempts',
+      'cache',
+      'continued',
+      'cost_usd',
+      'duration_ms',
+      'est_input_tokens',
+      'failure',
+      'fallbacks',
+      'format',
+      'id',
+      'input_tokens',
+      'output_tokens',
+      'scenario',
+      'status',
+      'stream',
+      'target',
+      'tier',
+      'ttfb_ms',
+    ])
     assert.equal(a!.input_tokens, 9)
     assert.equal(b!.failure, 'upstream_status')
     assert.equal(a!.continued, null)
@@ -54,13 +88,19 @@ describe('live/recent', () => {
     now += 400_000 // the next 5 min slot
     first.observer.request(trace('b'))
     const changed = first.timeline.takeChanged()
-    assert.deepEqual(changed.map((b) => [b.stepMs, b.t - Date.parse('2026-06-01T10:00:00Z'), b.requests]).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!),
-      [[10_000, 0, 1], [10_000, 400_000, 1], [300_000, 0, 1], [300_000, 300_000, 1]])
+    assert.deepEqual(
+      changed.map((b) => [b.stepMs, b.t - Date.parse('2026-06-01T10:00:00Z'), b.requests]).sort((x, y) =>
+        x[0]! - y[0]! || x[1]! - y[1]!
+      ),
+      [[10_000, 0, 1], [10_000, 400_000, 1], [300_000, 0, 1], [300_000, 300_000, 1]],
+    )
     assert.deepEqual(first.timeline.takeChanged(), [], 'nothing new since')
     now += 2_000
     const second = createLiveRecorder(() => now)
     second.timeline.seedBuckets(changed, now)
-    for (const w of ['15m', '24h'] as const) assert.deepEqual(second.timeline.window(w, now), first.timeline.window(w, now), w)
+    for (const w of ['15m', '24h'] as const) {
+      assert.deepEqual(second.timeline.window(w, now), first.timeline.window(w, now), w)
+    }
     // Seeding is once per process (a reload keeps the timeline), and only slots inside the window count.
     second.timeline.seedBuckets(changed, now)
     assert.equal(second.timeline.window('24h', now).requests_per_s.filter((r) => r > 0).length, 2)

@@ -63,14 +63,25 @@ const round1 = (n: number | undefined) => (n === undefined ? null : Math.round(n
 export function recentOf(trace: RequestTrace, at: number): RecentRequest {
   const u = trace.usage
   return {
-    id: trace.id, at, format: trace.format, scenario: trace.scenario, target: trace.target ?? null, tier: trace.tier ?? null,
-    attempts: trace.attempts, fallbacks: trace.fallbacks,
+    id: trace.id,
+    at,
+    format: trace.format,
+    scenario: trace.scenario,
+    target: trace.target ?? null,
+    tier: trace.tier ?? null,
+    attempts: trace.attempts,
+    fallbacks: trace.fallbacks,
     continued: trace.continued !== undefined && trace.continued > 0 ? trace.continued : null,
     cache: trace.cache ?? null,
-    status: trace.status, stream: trace.stream, ttfb_ms: round1(trace.ttfbMs), duration_ms: round1(trace.durationMs),
+    status: trace.status,
+    stream: trace.stream,
+    ttfb_ms: round1(trace.ttfbMs),
+    duration_ms: round1(trace.durationMs),
     est_input_tokens: trace.estimatedInputTokens,
-    input_tokens: u ? u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens : null, output_tokens: u ? u.outputTokens : null,
-    cost_usd: trace.costUsd ?? null, failure: trace.failure ?? null,
+    input_tokens: u ? u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens : null,
+    output_tokens: u ? u.outputTokens : null,
+    cost_usd: trace.costUsd ?? null,
+    failure: trace.failure ?? null,
   }
 }
 
@@ -94,7 +105,10 @@ interface Bucket {
 const TTFT_SAMPLES = 256
 
 /** One slot of a timeline series as the store keeps it (`stepMs` names the series). */
-export type TimelineBucket = Readonly<Omit<Bucket, 'ttft'>> & { readonly stepMs: number; readonly ttft: readonly number[] }
+export type TimelineBucket = Readonly<Omit<Bucket, 'ttft'>> & {
+  readonly stepMs: number
+  readonly ttft: readonly number[]
+}
 
 /** Buckets of `stepMs`, at most `count` of them, oldest dropped first. */
 class Series {
@@ -106,8 +120,21 @@ class Series {
   at(now: number, active: number): Bucket {
     const t = Math.floor(now / this.stepMs) * this.stepMs
     const last = this.buckets[this.buckets.length - 1]
-    if (last && last.t === t) { this.changed.add(last); return last }
-    const b: Bucket = { t, requests: 0, errors: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, activeMax: active, activeEnd: active, ttft: [] }
+    if (last && last.t === t) {
+      this.changed.add(last)
+      return last
+    }
+    const b: Bucket = {
+      t,
+      requests: 0,
+      errors: 0,
+      costUsd: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      activeMax: active,
+      activeEnd: active,
+      ttft: [],
+    }
     this.buckets.push(b)
     this.changed.add(b)
     this.#dropBefore(t)
@@ -117,20 +144,32 @@ class Series {
   /** Puts stored buckets in (oldest first, only those still in the window at `now`, never over newer ones). */
   seed(rows: readonly TimelineBucket[], now: number): void {
     const first = this.buckets[0]?.t ?? Infinity
-    const keep = rows.filter((r) => r.t < first && r.t > now - this.stepMs * this.count && r.t % this.stepMs === 0).sort((a, b) => a.t - b.t)
+    const keep = rows.filter((r) => r.t < first && r.t > now - this.stepMs * this.count && r.t % this.stepMs === 0)
+      .sort((a, b) => a.t - b.t)
     const seen = new Set<number>()
     const olds: Bucket[] = []
     for (const r of keep) {
       if (seen.has(r.t)) continue
       seen.add(r.t)
-      olds.push({ t: r.t, requests: r.requests, errors: r.errors, costUsd: r.costUsd, inputTokens: r.inputTokens, outputTokens: r.outputTokens,
-        activeMax: r.activeMax, activeEnd: r.activeEnd, ttft: r.ttft.slice(0, TTFT_SAMPLES) })
+      olds.push({
+        t: r.t,
+        requests: r.requests,
+        errors: r.errors,
+        costUsd: r.costUsd,
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        activeMax: r.activeMax,
+        activeEnd: r.activeEnd,
+        ttft: r.ttft.slice(0, TTFT_SAMPLES),
+      })
     }
     this.buckets.unshift(...olds)
   }
 
   #dropBefore(t: number): void {
-    while (this.buckets.length > 0 && this.buckets[0]!.t <= t - this.stepMs * this.count) this.changed.delete(this.buckets.shift()!)
+    while (this.buckets.length > 0 && this.buckets[0]!.t <= t - this.stepMs * this.count) {
+      this.changed.delete(this.buckets.shift()!)
+    }
   }
 }
 
@@ -169,7 +208,12 @@ export interface DailyUsage {
 export function dayTotals(rows: readonly Readonly<DailyUsage>[], day: string): { requests: number; costUsd: number } {
   let requests = 0
   let costUsd = 0
-  for (const r of rows) if (r.day === day) { requests += r.requests; costUsd += r.costUsd }
+  for (const r of rows) {
+    if (r.day === day) {
+      requests += r.requests
+      costUsd += r.costUsd
+    }
+  }
   return { requests, costUsd }
 }
 
@@ -197,8 +241,15 @@ export class Timeline {
     for (const r of rows) {
       const key = `${r.day}|${r.tier}|${r.target}`
       const d = this.#days.get(key)
-      if (!d) { this.#days.set(key, { ...r }); continue }
-      d.requests += r.requests; d.errors += r.errors; d.inputTokens += r.inputTokens; d.outputTokens += r.outputTokens; d.costUsd += r.costUsd
+      if (!d) {
+        this.#days.set(key, { ...r })
+        continue
+      }
+      d.requests += r.requests
+      d.errors += r.errors
+      d.inputTokens += r.inputTokens
+      d.outputTokens += r.outputTokens
+      d.costUsd += r.costUsd
     }
   }
 
@@ -244,7 +295,16 @@ export class Timeline {
     const key = `${day}|${r.tier ?? 'none'}|${r.target}`
     let d = this.#days.get(key)
     if (!d) {
-      d = { day, tier: r.tier ?? 'none', target: r.target, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }
+      d = {
+        day,
+        tier: r.tier ?? 'none',
+        target: r.target,
+        requests: 0,
+        errors: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+      }
       this.#days.set(key, d)
       this.#forgetOldDays(day)
     }
@@ -253,7 +313,16 @@ export class Timeline {
     d.inputTokens += r.input_tokens ?? 0
     d.outputTokens += r.output_tokens ?? 0
     d.costUsd += r.cost_usd ?? 0
-    this.onDay?.({ day, tier: d.tier, target: r.target, requests: 1, errors: err ? 1 : 0, inputTokens: r.input_tokens ?? 0, outputTokens: r.output_tokens ?? 0, costUsd: r.cost_usd ?? 0 })
+    this.onDay?.({
+      day,
+      tier: d.tier,
+      target: r.target,
+      requests: 1,
+      errors: err ? 1 : 0,
+      inputTokens: r.input_tokens ?? 0,
+      outputTokens: r.output_tokens ?? 0,
+      costUsd: r.cost_usd ?? 0,
+    })
   }
 
   /** Active streams changed (the peak per slot is what the chart shows). */
@@ -270,7 +339,17 @@ export class Timeline {
     const s = which === '15m' ? this.#fine : this.#coarse
     const end = Math.floor(now / s.stepMs) * s.stepMs
     const byT = new Map(s.buckets.map((b) => [b.t, b]))
-    const out: TimelineWindow = { step_s: s.stepMs / 1000, t: [], requests_per_s: [], error_rate: [], ttft_p50_ms: [], ttft_p95_ms: [], active_streams: [], cost_usd: [], tokens: [] }
+    const out: TimelineWindow = {
+      step_s: s.stepMs / 1000,
+      t: [],
+      requests_per_s: [],
+      error_rate: [],
+      ttft_p50_ms: [],
+      ttft_p95_ms: [],
+      active_streams: [],
+      cost_usd: [],
+      tokens: [],
+    }
     // A slot with no event kept the level the slot before it ended at.
     let level = 0
     const lastT = s.buckets[s.buckets.length - 1]?.t ?? -Infinity
@@ -294,7 +373,10 @@ export class Timeline {
 
   /** Per UTC day, tier and target, newest day first. */
   days(): DailyUsage[] {
-    return [...this.#days.values()].map((d) => ({ ...d })).sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : a.tier.localeCompare(b.tier) || a.target.localeCompare(b.target)))
+    return [...this.#days.values()].map((d) => ({ ...d })).sort((
+      a,
+      b,
+    ) => (a.day < b.day ? 1 : a.day > b.day ? -1 : a.tier.localeCompare(b.tier) || a.target.localeCompare(b.target)))
   }
 
   #forgetOldDays(today: string): void {

@@ -80,21 +80,47 @@ export function createSwitchyardMetrics(options: SwitchyardMetricsOptions = {}):
   const tierOpt = { ...cap, labelNames: ['tier'] }
   const f = {
     requests: r.counter('ccr_requests_total', 'Requests served, by tier that answered', tierOpt),
-    requestDuration: r.histogram('ccr_request_duration_seconds', 'Request duration from arrival to last byte', DURATION_BUCKETS, tierOpt),
-    failures: r.counter('ccr_failures_total', 'Failed upstream attempts by reason', { ...cap, labelNames: ['tier', 'reason'] }),
+    requestDuration: r.histogram(
+      'ccr_request_duration_seconds',
+      'Request duration from arrival to last byte',
+      DURATION_BUCKETS,
+      tierOpt,
+    ),
+    failures: r.counter('ccr_failures_total', 'Failed upstream attempts by reason', {
+      ...cap,
+      labelNames: ['tier', 'reason'],
+    }),
     inputTokens: r.counter('ccr_input_tokens_total', 'Input tokens reported by upstreams', tierOpt),
     outputTokens: r.counter('ccr_output_tokens_total', 'Output tokens reported by upstreams', tierOpt),
     ewmaLatency: r.gauge('ccr_tier_ewma_latency_seconds', 'EWMA latency per tier', tierOpt),
     ttft: r.histogram('ccr_ttft_seconds', 'Time to first token', TTFT_BUCKETS, tierOpt),
-    outputTokensPerSecond: r.gauge('ccr_output_tokens_per_second', 'Output tokens per second of the last stream', tierOpt),
+    outputTokensPerSecond: r.gauge(
+      'ccr_output_tokens_per_second',
+      'Output tokens per second of the last stream',
+      tierOpt,
+    ),
     preRequestTokens: r.counter('ccr_pre_request_tokens_total', 'Pre-request token estimates (cl100k_base)', tierOpt),
-    tokenDrift: r.gauge('ccr_token_drift_pct', 'Last drift between estimate and reported input tokens, percent', tierOpt),
-    driftAlerts: r.counter('ccr_token_drift_alerts_total', 'Token drift alerts by level', { ...cap, labelNames: ['tier', 'level'] }),
+    tokenDrift: r.gauge(
+      'ccr_token_drift_pct',
+      'Last drift between estimate and reported input tokens, percent',
+      tierOpt,
+    ),
+    driftAlerts: r.counter('ccr_token_drift_alerts_total', 'Token drift alerts by level', {
+      ...cap,
+      labelNames: ['tier', 'level'],
+    }),
     rateLimitHits: r.counter('ccr_rate_limit_hits_total', 'Upstream 429 answers', tierOpt),
     retries: r.counter('ccr_retries_total', 'Retries of the same target', tierOpt),
-    circuitState: r.gauge('ccr_circuit_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', { ...cap, labelNames: ['target'] }),
+    circuitState: r.gauge('ccr_circuit_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', {
+      ...cap,
+      labelNames: ['target'],
+    }),
     costUsd: r.counter('ccr_cost_usd_total', 'Cost in USD of requests with a known price', tierOpt),
-    streamContinuations: r.counter('ccr_stream_continuations_total', 'Streams broken after the commit point: completed or failed after a continuation, or refused one', { ...cap, labelNames: ['outcome'] }),
+    streamContinuations: r.counter(
+      'ccr_stream_continuations_total',
+      'Streams broken after the commit point: completed or failed after a continuation, or refused one',
+      { ...cap, labelNames: ['outcome'] },
+    ),
   }
   const g = {
     activeStreams: r.gauge('ccr_active_streams', 'Streams in flight').unlabelled,
@@ -110,9 +136,18 @@ export function createSwitchyardMetrics(options: SwitchyardMetricsOptions = {}):
 }
 
 type Families = {
-  requests: Counter; requestDuration: Histogram; inputTokens: Counter; outputTokens: Counter; ttft: Histogram
-  ewmaLatency: Gauge; outputTokensPerSecond: Gauge; preRequestTokens: Counter; tokenDrift: Gauge
-  rateLimitHits: Counter; retries: Counter; costUsd: Counter
+  requests: Counter
+  requestDuration: Histogram
+  inputTokens: Counter
+  outputTokens: Counter
+  ttft: Histogram
+  ewmaLatency: Gauge
+  outputTokensPerSecond: Gauge
+  preRequestTokens: Counter
+  tokenDrift: Gauge
+  rateLimitHits: Counter
+  retries: Counter
+  costUsd: Counter
 }
 
 function streamsAndTiers(f: Families, g: { activeStreams: GaugeHandle; peakActiveStreams: GaugeHandle }) {
@@ -124,11 +159,18 @@ function streamsAndTiers(f: Families, g: { activeStreams: GaugeHandle; peakActiv
       let t = tiers.get(id)
       if (t === undefined) {
         t = {
-          requests: f.requests.labels(id), duration: f.requestDuration.labels(id),
-          inputTokens: f.inputTokens.labels(id), outputTokens: f.outputTokens.labels(id), ttft: f.ttft.labels(id),
-          ewmaLatency: f.ewmaLatency.labels(id), outputTokensPerSecond: f.outputTokensPerSecond.labels(id),
-          preRequestTokens: f.preRequestTokens.labels(id), drift: f.tokenDrift.labels(id),
-          rateLimitHits: f.rateLimitHits.labels(id), retries: f.retries.labels(id), costUsd: f.costUsd.labels(id),
+          requests: f.requests.labels(id),
+          duration: f.requestDuration.labels(id),
+          inputTokens: f.inputTokens.labels(id),
+          outputTokens: f.outputTokens.labels(id),
+          ttft: f.ttft.labels(id),
+          ewmaLatency: f.ewmaLatency.labels(id),
+          outputTokensPerSecond: f.outputTokensPerSecond.labels(id),
+          preRequestTokens: f.preRequestTokens.labels(id),
+          drift: f.tokenDrift.labels(id),
+          rateLimitHits: f.rateLimitHits.labels(id),
+          retries: f.retries.labels(id),
+          costUsd: f.costUsd.labels(id),
         }
         // Bounded like the labels: past the cap, ids share the `other` handles and are not cached.
         if (tiers.size < 1024) tiers.set(id, t)
@@ -138,7 +180,7 @@ function streamsAndTiers(f: Families, g: { activeStreams: GaugeHandle; peakActiv
     streamOpened(): void {
       active++
       g.activeStreams.set(active)
-      if (active > peak) g.peakActiveStreams.set((peak = active))
+      if (active > peak) g.peakActiveStreams.set(peak = active)
     },
     streamClosed(): void {
       active = Math.max(0, active - 1)

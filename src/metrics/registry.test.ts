@@ -18,7 +18,10 @@ describe('Registry exposition', () => {
     for (const v of [0.05, 0.1, 0.5, 3]) h.observe(v)
     r.histogram('l_seconds', 'Labelled', [1], { labelNames: ['tier'] }).labels('a"b').observe(2)
     const text = r.render()
-    assert.deepEqual(family(text, 'x_total')?.metrics.map((m) => [m.labels?.['tier'], m.value]), [['tier-0', '3'], ['tier-1', '0']])
+    assert.deepEqual(family(text, 'x_total')?.metrics.map((m) => [m.labels?.['tier'], m.value]), [['tier-0', '3'], [
+      'tier-1',
+      '0',
+    ]])
     assert.equal(family(text, 'x_total')?.help, 'Things\nthat happened')
     assert.equal(family(text, 'g')?.metrics[0]?.value, '-1.5')
     const d = family(text, 'd_seconds')?.metrics[0]
@@ -40,17 +43,23 @@ describe('Registry exposition', () => {
   })
 
   it('law: label cardinality never exceeds the cap plus one overflow series', () => {
-    fc.assert(fc.property(fc.array(fc.string({ maxLength: 6 }), { maxLength: 200 }), fc.integer({ min: 1, max: 10 }), (values, cap) => {
-      const r = new Registry()
-      const c = r.counter('c_total', 'c', { labelNames: ['model'], maxLabelValues: cap })
-      for (const v of values) c.labels(v).inc()
-      const series = family(r.render(), 'c_total')?.metrics ?? []
-      assert.ok(series.length <= cap + 1)
-      const total = series.reduce((n, m) => n + Number(m.value), 0)
-      assert.equal(total, values.length)
-      const distinct = new Set(values).size
-      if (distinct > cap) assert.ok(series.some((m) => m.labels?.['model'] === OVERFLOW_LABEL))
-    }))
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 6 }), { maxLength: 200 }),
+        fc.integer({ min: 1, max: 10 }),
+        (values, cap) => {
+          const r = new Registry()
+          const c = r.counter('c_total', 'c', { labelNames: ['model'], maxLabelValues: cap })
+          for (const v of values) c.labels(v).inc()
+          const series = family(r.render(), 'c_total')?.metrics ?? []
+          assert.ok(series.length <= cap + 1)
+          const total = series.reduce((n, m) => n + Number(m.value), 0)
+          assert.equal(total, values.length)
+          const distinct = new Set(values).size
+          if (distinct > cap) assert.ok(series.some((m) => m.labels?.['model'] === OVERFLOW_LABEL))
+        },
+      ),
+    )
   })
 
   it('returns the same handle for the same labels and runs collectors before rendering', () => {

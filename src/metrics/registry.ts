@@ -90,7 +90,11 @@ abstract class Metric<H> {
     const cached = this.#handles.get(key)
     if (cached !== undefined) return cached
     if (values.length !== this.family.labelNames.length) {
-      throw new Error(`Cannot resolve ${this.family.name}: expected labels (${this.family.labelNames.join(', ')}), got ${values.length} values`)
+      throw new Error(
+        `Cannot resolve ${this.family.name}: expected labels (${
+          this.family.labelNames.join(', ')
+        }), got ${values.length} values`,
+      )
     }
     const { series, overflowed } = this.family.resolve(values)
     let h = this.#bySeries.get(series)
@@ -109,19 +113,41 @@ abstract class Metric<H> {
   }
 }
 
-export interface CounterHandle { inc(n?: number): void }
-export interface GaugeHandle { set(v: number): void; inc(n?: number): void; dec(n?: number): void }
-export interface HistogramHandle { observe(v: number): void }
+export interface CounterHandle {
+  inc(n?: number): void
+}
+export interface GaugeHandle {
+  set(v: number): void
+  inc(n?: number): void
+  dec(n?: number): void
+}
+export interface HistogramHandle {
+  observe(v: number): void
+}
 
 export class Counter extends Metric<CounterHandle> {
   protected make(s: Series): CounterHandle {
-    return { inc: (n = 1) => { if (n > 0) s.value += n } }
+    return {
+      inc: (n = 1) => {
+        if (n > 0) s.value += n
+      },
+    }
   }
 }
 
 export class Gauge extends Metric<GaugeHandle> {
   protected make(s: Series): GaugeHandle {
-    return { set: (v) => { s.value = v }, inc: (n = 1) => { s.value += n }, dec: (n = 1) => { s.value -= n } }
+    return {
+      set: (v) => {
+        s.value = v
+      },
+      inc: (n = 1) => {
+        s.value += n
+      },
+      dec: (n = 1) => {
+        s.value -= n
+      },
+    }
   }
 }
 

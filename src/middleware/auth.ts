@@ -35,9 +35,14 @@ export function apiKeyNameOf(c: { get(key: never): unknown }): string | undefine
  * the length, a prefix, nor which entry matched leaks through timing. The matching named key's
  * name is kept for the pipeline (`apiKeyNameOf`); keys themselves are never logged.
  */
-export function apiKeyAuth(options: { apiKey?: string; keys?: readonly { name: string; key: string }[]; publicPaths?: readonly string[] } = {}): MiddlewareHandler {
+export function apiKeyAuth(
+  options: { apiKey?: string; keys?: readonly { name: string; key: string }[]; publicPaths?: readonly string[] } = {},
+): MiddlewareHandler {
   const { apiKey, keys = [], publicPaths = ['/', '/health'] } = options
-  const ring = [...(apiKey ? [{ name: undefined, digest: digest(apiKey) }] : []), ...keys.map((k) => ({ name: k.name, digest: digest(k.key) }))]
+  const ring = [
+    ...(apiKey ? [{ name: undefined, digest: digest(apiKey) }] : []),
+    ...keys.map((k) => ({ name: k.name, digest: digest(k.key) })),
+  ]
   return async function apiKeyAuth(c, next) {
     if (ring.length === 0 || publicPaths.includes(c.req.path)) return next()
     const key = presentedKey(c.req.raw.headers, c.req.url)
@@ -50,7 +55,9 @@ export function apiKeyAuth(options: { apiKey?: string; keys?: readonly { name: s
         return next()
       }
     }
-    const message = key === undefined ? 'API key is missing: send it as x-api-key, Authorization: Bearer, x-goog-api-key or ?key=' : 'Invalid API key'
+    const message = key === undefined
+      ? 'API key is missing: send it as x-api-key, Authorization: Bearer, x-goog-api-key or ?key='
+      : 'Invalid API key'
     return errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'unauthorized', message })
   }
 }

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { canonicalJson, Dedup, dedupKey, type SharedAnswer } from './dedup.ts'
 
-const answer = (text: string): SharedAnswer => ({ status: 200, headers: [['content-type', 'text/plain']], body: new TextEncoder().encode(text) })
+const answer = (text: string): SharedAnswer => ({
+  status: 200,
+  headers: [['content-type', 'text/plain']],
+  body: new TextEncoder().encode(text),
+})
 
 /** A work function that resolves when told to, counting its runs and keeping its signal. */
 function gate() {
@@ -12,7 +16,9 @@ function gate() {
   const work = (signal: AbortSignal) => {
     state.runs++
     state.signal = signal
-    return new Promise<SharedAnswer>((r) => { release = r })
+    return new Promise<SharedAnswer>((r) => {
+      release = r
+    })
   }
   return { state, work, release: (a: SharedAnswer) => release(a) }
 }
@@ -34,7 +40,10 @@ describe('Dedup.run', () => {
   it('different keys do not share; a later call after completion runs again', async () => {
     const d = new Dedup()
     let runs = 0
-    const work = async () => { runs++; return answer('x') }
+    const work = async () => {
+      runs++
+      return answer('x')
+    }
     await Promise.all([d.run('a', new AbortController().signal, work), d.run('b', new AbortController().signal, work)])
     await d.run('a', new AbortController().signal, work)
     assert.equal(runs, 3)
@@ -60,7 +69,10 @@ describe('Dedup.run', () => {
   it('a failing run rejects every caller and frees the key', async () => {
     const d = new Dedup()
     const work = () => Promise.reject(new Error('boom'))
-    const r = await Promise.allSettled([d.run('k', new AbortController().signal, work), d.run('k', new AbortController().signal, work)])
+    const r = await Promise.allSettled([
+      d.run('k', new AbortController().signal, work),
+      d.run('k', new AbortController().signal, work),
+    ])
     assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected'])
     assert.equal(d.inFlight, 0)
   })

@@ -24,7 +24,11 @@ interface Flight {
 
 /** Runs identical requests once: this instance's `Dedup`, or the fleet's (src/fleet/dedup.ts). */
 export interface DedupRunner {
-  run(key: string, signal: AbortSignal, work: (signal: AbortSignal) => Promise<SharedAnswer>): Promise<{ answer: SharedAnswer; shared: boolean }>
+  run(
+    key: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<SharedAnswer>,
+  ): Promise<{ answer: SharedAnswer; shared: boolean }>
 }
 
 /** In-flight work by key. An entry lives only while its work runs: nothing is cached after. */
@@ -40,7 +44,11 @@ export class Dedup implements DedupRunner {
    * Joins the work in flight for `key`, or starts `work` with a signal that aborts once every
    * caller's own `signal` has aborted. Resolves `shared: true` for callers that joined.
    */
-  async run(key: string, signal: AbortSignal, work: (signal: AbortSignal) => Promise<SharedAnswer>): Promise<{ answer: SharedAnswer; shared: boolean }> {
+  async run(
+    key: string,
+    signal: AbortSignal,
+    work: (signal: AbortSignal) => Promise<SharedAnswer>,
+  ): Promise<{ answer: SharedAnswer; shared: boolean }> {
     const existing = this.#flights.get(key)
     const flight = existing ?? this.#start(key, work)
     flight.waiting++
@@ -61,7 +69,9 @@ export class Dedup implements DedupRunner {
     const answer = Promise.resolve().then(() => work(controller.signal))
     const flight: Flight = { answer, controller, waiting: 0 }
     this.#flights.set(key, flight)
-    const done = () => { if (this.#flights.get(key) === flight) this.#flights.delete(key) }
+    const done = () => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key)
+    }
     answer.then(done, done)
     return flight
   }
@@ -71,7 +81,10 @@ export class Dedup implements DedupRunner {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort((
+      [a],
+      [b],
+    ) => (a < b ? -1 : a > b ? 1 : 0))
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
   }
   return JSON.stringify(value) ?? 'null'
@@ -91,7 +104,6 @@ export function dedupKey(path: string, headers: Headers, body: unknown): string 
   for (const name of KEYED_HEADERS) h.update(headers.get(name) ?? '').update('\0')
   return h.update(canonicalJson(body)).digest('hex')
 }
-
 
 /** Copies of a Response's parts, so each caller gets a fresh Response. */
 async function buffer(res: Response): Promise<SharedAnswer> {
@@ -117,7 +129,11 @@ export function dedupRequests(options: { dedup: DedupRunner; enabled: boolean })
     if (!isObject(body) || body.stream === true || c.req.path.endsWith(':streamGenerateContent')) return next()
     // A Gemini client's `?key=` is its key: no sharing across keys there either.
     const queryKey = presentedKey(new Headers(), c.req.url)
-    const key = dedupKey(queryKey === undefined ? c.req.path : `${c.req.path}\0${createHash('sha256').update(queryKey).digest('hex')}`, c.req.raw.headers, body)
+    const key = dedupKey(
+      queryKey === undefined ? c.req.path : `${c.req.path}\0${createHash('sha256').update(queryKey).digest('hex')}`,
+      c.req.raw.headers,
+      body,
+    )
     const raw = c.req.raw
     const { answer, shared } = await dedup.run(key, raw.signal, async (signal) => {
       // The body was read above (Hono caches it for the validator), so only the rest is copied.

@@ -10,13 +10,19 @@ import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
 export { MAX_JSON_DEPTH }
 
 /** Middleware: a body nested deeper than `maxDepth` gets a 400 naming the limit, in the client's format. */
-export function jsonDepthGuard(options: { maxDepth?: number; fail: (c: Parameters<MiddlewareHandler>[0], e: ProxyError) => Response }): MiddlewareHandler {
+export function jsonDepthGuard(
+  options: { maxDepth?: number; fail: (c: Parameters<MiddlewareHandler>[0], e: ProxyError) => Response },
+): MiddlewareHandler {
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
   return async function jsonDepthGuard(c, next) {
     if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH') return next()
     const text = await c.req.text()
     if (text.length > maxDepth && jsonDepth(text, maxDepth) > maxDepth) {
-      return options.fail(c, { kind: 'invalid_request', message: `Request body is nested deeper than ${maxDepth} levels of arrays and objects`, param: 'body' })
+      return options.fail(c, {
+        kind: 'invalid_request',
+        message: `Request body is nested deeper than ${maxDepth} levels of arrays and objects`,
+        param: 'body',
+      })
     }
     return next()
   }

@@ -17,9 +17,15 @@ const COUNTING = /:countTokens$/
 export function keyLimits(keys: KeyLedger, now: () => number): MiddlewareHandler {
   return async function keyLimits(c, next) {
     const name = apiKeyNameOf(c)
-    const refused = name === undefined || c.req.method !== 'POST' || COUNTING.test(c.req.path) ? undefined : await keys.check(name, now())
+    const refused = name === undefined || c.req.method !== 'POST' || COUNTING.test(c.req.path)
+      ? undefined
+      : await keys.check(name, now())
     if (!refused) return next()
-    const res = errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'rate_limited', retryAfterMs: refused.retryAfterMs, message: refused.message })
+    const res = errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, {
+      kind: 'rate_limited',
+      retryAfterMs: refused.retryAfterMs,
+      message: refused.message,
+    })
     // A spent budget clears at midnight UTC: SDKs that retry 429s should not.
     if (refused.reason === 'budget') res.headers.set('x-should-retry', 'false')
     return res

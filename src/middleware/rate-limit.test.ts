@@ -8,7 +8,9 @@ describe('ClientBuckets', () => {
   it('law: over any window no client gets more than burst + elapsed × rate requests', () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 120 }),
-      fc.array(fc.record({ client: fc.constantFrom('a', 'b', 'c'), gapMs: fc.integer({ min: 0, max: 3_000 }) }), { maxLength: 300 }),
+      fc.array(fc.record({ client: fc.constantFrom('a', 'b', 'c'), gapMs: fc.integer({ min: 0, max: 3_000 }) }), {
+        maxLength: 300,
+      }),
       (limit, calls) => {
         const b = new ClientBuckets(limit, 100)
         let t = 0
@@ -17,7 +19,9 @@ describe('ClientBuckets', () => {
           t += c.gapMs
           if (b.take(c.client, t).ok) granted.set(c.client, (granted.get(c.client) ?? 0) + 1)
         }
-        for (const n of granted.values()) assert.ok(n <= limit + (t * limit) / 60_000 + 1e-9, `${n} granted with limit ${limit} over ${t} ms`)
+        for (const n of granted.values()) {
+          assert.ok(n <= limit + (t * limit) / 60_000 + 1e-9, `${n} granted with limit ${limit} over ${t} ms`)
+        }
       },
     ))
   })
@@ -71,7 +75,11 @@ describe('managementGuard', () => {
     await call('HEAD')
     assert.equal(lines.length, 0)
     for (const m of ['PUT', 'POST', 'DELETE']) await call(m)
-    assert.deepEqual(lines.map((l) => `${l.action} ${l.status}`), ['PUT /api/config 200', 'POST /api/config 200', 'DELETE /api/config 200'])
+    assert.deepEqual(lines.map((l) => `${l.action} ${l.status}`), [
+      'PUT /api/config 200',
+      'POST /api/config 200',
+      'DELETE /api/config 200',
+    ])
     assert.ok(lines.every((l) => /^key:[0-9a-f]{12}$/.test(l.actor)))
   })
 

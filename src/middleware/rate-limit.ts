@@ -86,8 +86,14 @@ export function managementGuard(options: ManagementGuardOptions): MiddlewareHand
     const r = buckets.take(actor, t)
     if (!r.ok) {
       if (audited) audit({ action, actor, at, status: 429 })
-      const message = `Too many management requests: at most ${limit} a minute per client: retry in ${Math.ceil(r.waitMs / 1000)} s`
-      return errorResponse({ id: requestIdOf(c), format: 'anthropic' }, { kind: 'rate_limited', retryAfterMs: r.waitMs, message })
+      const message = `Too many management requests: at most ${limit} a minute per client: retry in ${
+        Math.ceil(r.waitMs / 1000)
+      } s`
+      return errorResponse({ id: requestIdOf(c), format: 'anthropic' }, {
+        kind: 'rate_limited',
+        retryAfterMs: r.waitMs,
+        message,
+      })
     }
     await next()
     if (audited) audit({ action, actor, at, status: c.res.status })

@@ -19,7 +19,9 @@ export class ActiveResults {
     const next = new Map<string, ActiveSample>()
     for (const m of this.#load()) {
       next.set(m.target, {
-        successRate: m.successRate, lastTested: m.lastTested, testCount: m.testCount,
+        successRate: m.successRate,
+        lastTested: m.lastTested,
+        testCount: m.testCount,
         ...(m.avgLatencyMs === undefined ? {} : { avgLatencyMs: m.avgLatencyMs }),
         ...(m.avgTtftMs === undefined ? {} : { avgTtftMs: m.avgTtftMs }),
         ...(m.tokensPerSec === undefined ? {} : { tokensPerSec: m.tokensPerSec }),

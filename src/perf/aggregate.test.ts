@@ -4,8 +4,15 @@ import fc from 'fast-check'
 import { AGGREGATE_WINDOW, aggregateRuns, splitTarget } from './aggregate.ts'
 import type { RunRecord, TestType } from './types.ts'
 
-const run = (type: TestType, at: number, ok: boolean, totalMs: number, extra: Partial<RunRecord> = {}): RunRecord =>
-  ({ target: 'p,m', type, at, ok, totalMs, outputTokens: 10, ...extra })
+const run = (type: TestType, at: number, ok: boolean, totalMs: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+  target: 'p,m',
+  type,
+  at,
+  ok,
+  totalMs,
+  outputTokens: 10,
+  ...extra,
+})
 
 describe('aggregateRuns', () => {
   it('takes latency from latency runs and tokens/s from throughput runs', () => {
@@ -44,7 +51,10 @@ describe('aggregateRuns', () => {
 
 describe('splitTarget', () => {
   it('splits at the first comma only', () => {
-    assert.deepEqual(splitTarget('openrouter,anthropic/claude,x'), { provider: 'openrouter', model: 'anthropic/claude,x' })
+    assert.deepEqual(splitTarget('openrouter,anthropic/claude,x'), {
+      provider: 'openrouter',
+      model: 'anthropic/claude,x',
+    })
     assert.deepEqual(splitTarget('bare'), { provider: '', model: 'bare' })
   })
 })

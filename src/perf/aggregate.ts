@@ -34,8 +34,13 @@ export function splitTarget(target: string): { provider: string; model: string }
 }
 
 /** Values of successful runs of the preferred types, or of every successful run when none. */
-function prefer(runs: readonly RunRecord[], types: readonly TestType[], f: (r: RunRecord) => number | undefined): number[] {
-  const of = (rs: readonly RunRecord[]): number[] => rs.filter((r) => r.ok).map(f).filter((x): x is number => x !== undefined)
+function prefer(
+  runs: readonly RunRecord[],
+  types: readonly TestType[],
+  f: (r: RunRecord) => number | undefined,
+): number[] {
+  const of = (rs: readonly RunRecord[]): number[] =>
+    rs.filter((r) => r.ok).map(f).filter((x): x is number => x !== undefined)
   const chosen = of(runs.filter((r) => types.includes(r.type)))
   return chosen.length > 0 ? chosen : of(runs)
 }
@@ -55,11 +60,13 @@ export function aggregateRuns(target: string, newestFirst: readonly RunRecord[])
   const okCount = runs.filter((r) => r.ok).length
   const successRate = okCount / runs.length
   return {
-    target, ...splitTarget(target),
+    target,
+    ...splitTarget(target),
     ...(lat ? { avgLatencyMs: lat.mean, p95LatencyMs: lat.p95, p99LatencyMs: lat.p99 } : {}),
     ...(ttft ? { avgTtftMs: ttft.mean, p95TtftMs: ttft.p95 } : {}),
     ...(tps ? { tokensPerSec: tps.mean } : {}),
-    successRate, errorRate: 1 - successRate,
+    successRate,
+    errorRate: 1 - successRate,
     lastTested: Math.max(...runs.map((r) => r.at)),
     testCount: runs.length,
   }

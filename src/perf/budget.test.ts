@@ -9,7 +9,11 @@ const T0 = Date.UTC(2026, 0, 10, 12)
 
 describe('budget', () => {
   it('law: used + reserved never exceeds the limit through any sequence of reserve/settle', () => {
-    const op = fc.record({ tokens: fc.integer({ min: 0, max: 500 }), actualRatio: fc.double({ min: 0, max: 1, noNaN: true }), settleNow: fc.boolean() })
+    const op = fc.record({
+      tokens: fc.integer({ min: 0, max: 500 }),
+      actualRatio: fc.double({ min: 0, max: 1, noNaN: true }),
+      settleNow: fc.boolean(),
+    })
     fc.assert(fc.property(fc.integer({ min: 0, max: 5000 }), fc.array(op, { maxLength: 50 }), (limit, ops) => {
       let s: BudgetState = emptyBudget(T0)
       const held: number[] = []

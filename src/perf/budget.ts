@@ -41,7 +41,12 @@ export function remaining(s: BudgetState, limit: number, now: number): number {
  * hold would exceed the day's limit, so a test never starts a request it cannot afford.
  * @example reserve(emptyBudget(0), 100, 150, 0).ok // true
  */
-export function reserve(s: BudgetState, tokens: number, limit: number, now: number): { state: BudgetState; ok: boolean } {
+export function reserve(
+  s: BudgetState,
+  tokens: number,
+  limit: number,
+  now: number,
+): { state: BudgetState; ok: boolean } {
   const cur = rollover(s, now)
   const need = Math.max(0, Math.ceil(tokens))
   if (cur.used + cur.reserved + need > limit) return { state: cur, ok: false }

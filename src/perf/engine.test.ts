@@ -12,9 +12,18 @@ import { BUDGET_EXHAUSTED } from './gate.ts'
 const T0 = Date.UTC(2026, 2, 3, 8)
 const MIN = 60_000
 const cfg = (over: Partial<PerformanceConfig> = {}): PerformanceConfig => ({
-  enabled: false, testIntervalMinutes: 10, testTimeoutSeconds: 5, maxConcurrentTests: 2, minTestCount: 3,
-  thresholds: {}, weights: { latency: 0.4, throughput: 0.4, reliability: 0.2 }, models: [],
-  dailyTokenBudget: 1_000_000, maxTokensPerTest: 64, historyTtlDays: 30, ...over,
+  enabled: false,
+  testIntervalMinutes: 10,
+  testTimeoutSeconds: 5,
+  maxConcurrentTests: 2,
+  minTestCount: 3,
+  thresholds: {},
+  weights: { latency: 0.4, throughput: 0.4, reliability: 0.2 },
+  models: [],
+  dailyTokenBudget: 1_000_000,
+  maxTokensPerTest: 64,
+  historyTtlDays: 30,
+  ...over,
 })
 const profiles: Record<string, FakeProfile> = {
   'mock,fast': { ttftMs: 40, perTokenMs: 5 },
@@ -26,7 +35,13 @@ function setup(over: Partial<PerformanceConfig> = {}, extra: Partial<PerfEngineO
   const fake = createFakeSender(profiles, realDelayMs)
   const store = PerformanceStore.open({ now: sched.now, warn: () => {} })
   const engine = new PerfEngine({
-    config: cfg(over), targets: Object.keys(profiles), sender: fake.send, store, now: sched.now, scheduler: sched, ...extra,
+    config: cfg(over),
+    targets: Object.keys(profiles),
+    sender: fake.send,
+    store,
+    now: sched.now,
+    scheduler: sched,
+    ...extra,
   })
   return { sched, fake, store, engine }
 }
@@ -64,7 +79,13 @@ describe('PerfEngine jobs', () => {
     const targets = ['a,1', 'a,2', 'a,3', 'a,4', 'a,5']
     const sched = new FakeScheduler(T0)
     const fake = createFakeSender(Object.fromEntries(targets.map((t) => [t, { ttftMs: 1, perTokenMs: 1 }])), 3)
-    const engine = new PerfEngine({ config: cfg({ maxConcurrentTests: 2 }), targets, sender: fake.send, now: sched.now, scheduler: sched })
+    const engine = new PerfEngine({
+      config: cfg({ maxConcurrentTests: 2 }),
+      targets,
+      sender: fake.send,
+      now: sched.now,
+      scheduler: sched,
+    })
     await engine.waitJob(engine.startJob({ types: ['latency'] }))
     assert.equal(fake.calls.length, 15)
     assert.equal(fake.maxInFlight(), 2)
@@ -81,12 +102,19 @@ describe('PerfEngine jobs', () => {
     await engine.waitJob(engine.startJob({ types: ['throughput'] }))
     assert.equal(fake.calls.length, sent, 'no request once the budget cannot cover one')
   })
-  it('a restarted engine keeps today\'s spend from the store', async () => {
+  it("a restarted engine keeps today's spend from the store", async () => {
     const { engine, store, sched, fake } = setup({ dailyTokenBudget: 5000 })
     await engine.waitJob(engine.startJob({ types: ['latency'] }))
     const spent = engine.health().budget.used
     assert.ok(spent > 0)
-    const again = new PerfEngine({ config: cfg({ dailyTokenBudget: 5000 }), targets: Object.keys(profiles), sender: fake.send, store, now: sched.now, scheduler: sched })
+    const again = new PerfEngine({
+      config: cfg({ dailyTokenBudget: 5000 }),
+      targets: Object.keys(profiles),
+      sender: fake.send,
+      store,
+      now: sched.now,
+      scheduler: sched,
+    })
     assert.equal(again.health().budget.used, spent)
     assert.equal(again.health().budget.remaining, 5000 - spent)
     sched.advance(24 * 60 * MIN)
@@ -95,7 +123,14 @@ describe('PerfEngine jobs', () => {
   it('a request that never answers times out after testTimeoutSeconds', async () => {
     const sched = new FakeScheduler(T0)
     const fake = createFakeSender({ 'mock,hang': { ttftMs: 0, perTokenMs: 0, hang: true } })
-    const engine = new PerfEngine({ config: cfg({ testTimeoutSeconds: 7 }), targets: ['mock,hang'], sender: fake.send, now: sched.now, scheduler: sched, runsPerTest: 1 })
+    const engine = new PerfEngine({
+      config: cfg({ testTimeoutSeconds: 7 }),
+      targets: ['mock,hang'],
+      sender: fake.send,
+      now: sched.now,
+      scheduler: sched,
+      runsPerTest: 1,
+    })
     const id = engine.startJob({ types: ['health'] })
     await new Promise((r) => setTimeout(r, 5))
     assert.equal(engine.health().inFlightRequests, 1)
@@ -142,7 +177,14 @@ describe('PerfEngine schedule', () => {
   })
   it('prunes history past the TTL on each scheduled tick', () => {
     const { engine, sched, store } = setup({ enabled: true, testIntervalMinutes: 240, models: ['mock,fast'] })
-    store.recordRuns([{ target: 'old,x', type: 'health', at: T0 - 29.9 * 24 * 60 * MIN, ok: true, totalMs: 1, outputTokens: 1 }])
+    store.recordRuns([{
+      target: 'old,x',
+      type: 'health',
+      at: T0 - 29.9 * 24 * 60 * MIN,
+      ok: true,
+      totalMs: 1,
+      outputTokens: 1,
+    }])
     assert.equal(store.history('old,x').length, 1)
     engine.start()
     sched.advance(240 * MIN)
@@ -173,7 +215,14 @@ describe('PerfEngine schedule', () => {
   it('skips a tick while the previous scheduled job still runs', async () => {
     const sched = new FakeScheduler(T0)
     const fake = createFakeSender({ 'mock,hang': { ttftMs: 0, perTokenMs: 0, hang: true } })
-    const engine = new PerfEngine({ config: cfg({ enabled: true, testIntervalMinutes: 1, testTimeoutSeconds: 3600 }), targets: ['mock,hang'], sender: fake.send, now: sched.now, scheduler: sched, runsPerTest: 1 })
+    const engine = new PerfEngine({
+      config: cfg({ enabled: true, testIntervalMinutes: 1, testTimeoutSeconds: 3600 }),
+      targets: ['mock,hang'],
+      sender: fake.send,
+      now: sched.now,
+      scheduler: sched,
+      runsPerTest: 1,
+    })
     engine.start()
     sched.advance(MIN)
     const firstId = engine.health().lastJobId

@@ -94,8 +94,11 @@ export class PerfEngine {
     this.#sched = o.scheduler ?? realScheduler
     this.#sem = new Semaphore(o.config.maxConcurrentTests)
     this.#gate = new ProbeGate({
-      sender: o.sender, now: o.now, scheduler: this.#sched,
-      dailyTokenBudget: o.config.dailyTokenBudget, timeoutMs: o.config.testTimeoutSeconds * 1000,
+      sender: o.sender,
+      now: o.now,
+      scheduler: this.#sched,
+      dailyTokenBudget: o.config.dailyTokenBudget,
+      timeoutMs: o.config.testTimeoutSeconds * 1000,
       spentToday: o.store?.tokensSince?.(startOfUtcDay(o.now())) ?? 0,
       ...(o.sharedBudget ? { shared: o.sharedBudget } : {}),
     })
@@ -109,19 +112,34 @@ export class PerfEngine {
   /** Problems with a job request (unknown targets or types); empty when it may start. */
   validate(req: { models?: readonly string[]; types?: readonly string[] }): string[] {
     const known = new Set([...this.#o.targets, ...this.#o.config.models])
-    const issues = (req.models ?? []).filter((m) => !known.has(m)).map((m) => `unknown model "${m}": expected a configured "provider,model"`)
+    const issues = (req.models ?? []).filter((m) => !known.has(m)).map((m) =>
+      `unknown model "${m}": expected a configured "provider,model"`
+    )
     const types = new Set<string>(TEST_TYPES)
-    return issues.concat((req.types ?? []).filter((t) => !types.has(t)).map((t) => `unknown test type "${t}": expected one of ${TEST_TYPES.join(', ')}`))
+    return issues.concat(
+      (req.types ?? []).filter((t) => !types.has(t)).map((t) =>
+        `unknown test type "${t}": expected one of ${TEST_TYPES.join(', ')}`
+      ),
+    )
   }
 
   /** Start a job in the background and return its id at once. */
-  startJob(req: { models?: readonly string[]; types?: readonly TestType[] } = {}, trigger: JobView['trigger'] = 'manual'): string {
+  startJob(
+    req: { models?: readonly string[]; types?: readonly TestType[] } = {},
+    trigger: JobView['trigger'] = 'manual',
+  ): string {
     const models = [...new Set(req.models && req.models.length > 0 ? req.models : this.defaultModels())]
     const types = req.types && req.types.length > 0 ? TEST_TYPES.filter((t) => req.types?.includes(t)) : [...TEST_TYPES]
     const id = `perf_${this.#o.now().toString(36)}_${(++this.#seq).toString(36)}`
     const job: Job = {
-      id, status: 'running', trigger, createdAt: this.#o.now(), models, types,
-      progress: { done: 0, total: models.length * types.length }, results: [],
+      id,
+      status: 'running',
+      trigger,
+      createdAt: this.#o.now(),
+      models,
+      types,
+      progress: { done: 0, total: models.length * types.length },
+      results: [],
     }
     this.#jobs.set(id, job)
     this.#lastRunAt = job.createdAt
@@ -159,7 +177,9 @@ export class PerfEngine {
     this.#timer = undefined
     this.#nextRunAt = undefined
     this.#gate.stop()
-    await Promise.allSettled([...this.#jobs.values()].flatMap((j) => (j.status === 'running' && j.done ? [j.done] : [])))
+    await Promise.allSettled(
+      [...this.#jobs.values()].flatMap((j) => (j.status === 'running' && j.done ? [j.done] : [])),
+    )
   }
 
   /** Engine state for GET /health/performance. */
@@ -167,7 +187,11 @@ export class PerfEngine {
     const runningJobs = [...this.#jobs.values()].filter((j) => j.status === 'running').length
     const state = this.#stopped ? 'stopped' : runningJobs > 0 ? 'running' : this.#o.config.enabled ? 'idle' : 'disabled'
     return {
-      state, enabled: this.#o.config.enabled, runningJobs, inFlightRequests: this.#gate.inFlight(), budget: this.#gate.budget(),
+      state,
+      enabled: this.#o.config.enabled,
+      runningJobs,
+      inFlightRequests: this.#gate.inFlight(),
+      budget: this.#gate.budget(),
       ...(this.#lastRunAt !== undefined ? { lastRunAt: this.#lastRunAt } : {}),
       ...(this.#lastJobId !== undefined ? { lastJobId: this.#lastJobId } : {}),
       ...(this.#nextRunAt !== undefined ? { nextRunAt: this.#nextRunAt } : {}),
@@ -186,21 +210,27 @@ export class PerfEngine {
     // A slow scheduled job is not stacked on itself: skip this tick and try at the next.
     const busy = [...this.#jobs.values()].some((j) => j.status === 'running' && j.trigger === 'schedule')
     if (busy) this.#o.log?.('Skipped a scheduled performance run as the previous one is still running')
-    else if (this.#o.leader && !this.#o.leader()) this.#o.log?.('Skipped a scheduled performance run: another instance of the fleet leads the schedule')
-    else this.startJob({}, 'schedule')
+    else if (this.#o.leader && !this.#o.leader()) {
+      this.#o.log?.('Skipped a scheduled performance run: another instance of the fleet leads the schedule')
+    } else this.startJob({}, 'schedule')
     this.#arm()
   }
 
   async #run(job: Job): Promise<JobView> {
     const runs = Math.max(1, this.#o.runsPerTest ?? this.#o.config.minTestCount)
     const tasks = job.models.flatMap((target) => job.types.map((type) => ({ target, type })))
-    await Promise.all(tasks.map(({ target, type }) => this.#sem.run(async () => {
-      const result = await runTest(type, target, {
-        send: this.#gate.send, now: this.#o.now, runs, maxTokens: this.#o.config.maxTokensPerTest,
-        ...(this.#o.concurrency !== undefined ? { concurrency: this.#o.concurrency } : {}),
+    await Promise.all(tasks.map(({ target, type }) =>
+      this.#sem.run(async () => {
+        const result = await runTest(type, target, {
+          send: this.#gate.send,
+          now: this.#o.now,
+          runs,
+          maxTokens: this.#o.config.maxTokensPerTest,
+          ...(this.#o.concurrency !== undefined ? { concurrency: this.#o.concurrency } : {}),
+        })
+        this.#finishTest(job, result)
       })
-      this.#finishTest(job, result)
-    })))
+    ))
     job.status = job.results.some((r) => r.stoppedReason !== undefined) || this.#stopped ? 'stopped' : 'done'
     job.finishedAt = this.#o.now()
     return view(job)

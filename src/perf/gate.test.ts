@@ -19,7 +19,11 @@ describe('ProbeGate', () => {
     const { g } = gate(async () => ({ ok: true, totalMs: 5, outputTokens: 12, inputTokens: 30 }))
     const r = await g.send('p,m', body, 80)
     assert.equal(r.kind, 'done')
-    assert.deepEqual({ used: g.budget().used, reserved: g.budget().reserved, remaining: g.budget().remaining }, { used: 42, reserved: 0, remaining: 958 })
+    assert.deepEqual({ used: g.budget().used, reserved: g.budget().reserved, remaining: g.budget().remaining }, {
+      used: 42,
+      reserved: 0,
+      remaining: 958,
+    })
   })
   it('charges a failure without usage its input estimate', async () => {
     const { g } = gate(async () => ({ ok: false, error: 'x', totalMs: 5, outputTokens: 0 }))
@@ -28,7 +32,10 @@ describe('ProbeGate', () => {
   })
   it('refuses once the budget cannot cover a reservation, without calling the sender', async () => {
     let calls = 0
-    const { g } = gate(async () => { calls++; return { ok: true, totalMs: 1, outputTokens: 50, inputTokens: 30 } }, 170)
+    const { g } = gate(async () => {
+      calls++
+      return { ok: true, totalMs: 1, outputTokens: 50, inputTokens: 30 }
+    }, 170)
     assert.equal((await g.send('p,m', body, 80)).kind, 'done')
     assert.deepEqual(await g.send('p,m', body, 100), { kind: 'refused', reason: BUDGET_EXHAUSTED })
     assert.equal(calls, 1)
@@ -36,10 +43,25 @@ describe('ProbeGate', () => {
   it('with a fleet budget: refused when the fleet has spent it (the local hold given back); settled there too', async () => {
     const settled: [number, number][] = []
     let fleetSays: boolean | undefined = false
-    const shared = { reserve: async () => fleetSays, settle: (r: number, s: number) => { settled.push([r, s]) } }
+    const shared = {
+      reserve: async () => fleetSays,
+      settle: (r: number, s: number) => {
+        settled.push([r, s])
+      },
+    }
     let calls = 0
     const sched = new FakeScheduler(T0)
-    const g = new ProbeGate({ sender: async () => { calls++; return { ok: true, totalMs: 5, outputTokens: 12, inputTokens: 30 } }, now: sched.now, scheduler: sched, dailyTokenBudget: 1000, timeoutMs: 1000, shared })
+    const g = new ProbeGate({
+      sender: async () => {
+        calls++
+        return { ok: true, totalMs: 5, outputTokens: 12, inputTokens: 30 }
+      },
+      now: sched.now,
+      scheduler: sched,
+      dailyTokenBudget: 1000,
+      timeoutMs: 1000,
+      shared,
+    })
     assert.deepEqual(await g.send('p,m', body, 80), { kind: 'refused', reason: BUDGET_EXHAUSTED })
     assert.deepEqual([calls, g.budget().reserved, g.budget().used], [0, 0, 0])
     fleetSays = true
@@ -50,13 +72,18 @@ describe('ProbeGate', () => {
     assert.deepEqual(settled, [[80, 42]])
   })
   it('a sender that throws becomes a failed outcome', async () => {
-    const { g } = gate(async () => { throw new TypeError('connection reset') })
+    const { g } = gate(async () => {
+      throw new TypeError('connection reset')
+    })
     const r = await g.send('p,m', body, 80)
     assert.ok(r.kind === 'done' && !r.outcome.ok && r.outcome.error === 'connection reset')
   })
   it('stop aborts in-flight probes and refuses new ones until resumed', async () => {
     let seen: AbortSignal | undefined
-    const { g } = gate((req) => { seen = req.signal; return new Promise(() => {}) })
+    const { g } = gate((req) => {
+      seen = req.signal
+      return new Promise(() => {})
+    })
     const pending = g.send('p,m', body, 80)
     await Promise.resolve()
     assert.equal(g.inFlight(), 1)
@@ -73,24 +100,34 @@ describe('ProbeGate', () => {
 
 describe('Semaphore', () => {
   it('law: never more than `permits` tasks run at once, and every task runs', async () => {
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 20 }), async (permits, waits) => {
-      const sem = new Semaphore(permits)
-      let running = 0
-      let peak = 0
-      const done = await Promise.all(waits.map((w, i) => sem.run(async () => {
-        running++
-        peak = Math.max(peak, running)
-        for (let k = 0; k < w; k++) await Promise.resolve()
-        running--
-        return i
-      })))
-      assert.ok(peak <= permits)
-      assert.deepEqual(done, waits.map((_, i) => i))
-    }))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 20 }),
+        async (permits, waits) => {
+          const sem = new Semaphore(permits)
+          let running = 0
+          let peak = 0
+          const done = await Promise.all(waits.map((w, i) =>
+            sem.run(async () => {
+              running++
+              peak = Math.max(peak, running)
+              for (let k = 0; k < w; k++) await Promise.resolve()
+              running--
+              return i
+            })
+          ))
+          assert.ok(peak <= permits)
+          assert.deepEqual(done, waits.map((_, i) => i))
+        },
+      ),
+    )
   })
   it('releases the permit when a task throws', async () => {
     const sem = new Semaphore(1)
-    await assert.rejects(sem.run(async () => { throw new Error('boom') }))
+    await assert.rejects(sem.run(async () => {
+      throw new Error('boom')
+    }))
     assert.equal(await sem.run(async () => 7), 7)
   })
 })

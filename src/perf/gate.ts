@@ -104,12 +104,21 @@ export class ProbeGate {
     const ctl = new AbortController()
     this.#inFlight.add(ctl)
     const started = this.#o.now()
-    const failed = (error: string): ProbeOutcome => ({ ok: false, error, totalMs: this.#o.now() - started, outputTokens: 0 })
+    const failed = (error: string): ProbeOutcome => ({
+      ok: false,
+      error,
+      totalMs: this.#o.now() - started,
+      outputTokens: 0,
+    })
     let timer: unknown
     const aborted = new Promise<ProbeOutcome>((resolve) => {
-      const onAbort = (): void => resolve(failed(ctl.signal.reason instanceof Error ? ctl.signal.reason.message : 'aborted'))
+      const onAbort = (): void =>
+        resolve(failed(ctl.signal.reason instanceof Error ? ctl.signal.reason.message : 'aborted'))
       ctl.signal.addEventListener('abort', onAbort, { once: true })
-      timer = this.#o.scheduler.setTimeout(() => ctl.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)), timerDelay(this.#o.timeoutMs))
+      timer = this.#o.scheduler.setTimeout(
+        () => ctl.abort(new Error(`timed out after ${this.#o.timeoutMs} ms`)),
+        timerDelay(this.#o.timeoutMs),
+      )
     })
     try {
       const sent = this.#o.sender({ target, body, signal: ctl.signal })

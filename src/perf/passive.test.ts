@@ -5,7 +5,8 @@ import { RoutingStats } from '../routing/target-stats.ts'
 import { passiveFromSnapshot } from './passive.ts'
 import { performanceScore } from './score.ts'
 
-const stats = () => new RoutingStats({ ewmaAlpha: 0.3, failurePenalty: 2, breaker: demoConfig('http://127.0.0.1:9').router.breaker })
+const stats = () =>
+  new RoutingStats({ ewmaAlpha: 0.3, failurePenalty: 2, breaker: demoConfig('http://127.0.0.1:9').router.breaker })
 const opts = { weights: { latency: 0.4, throughput: 0.4, reliability: 0.2 }, thresholds: {}, minTestCount: 3 }
 
 describe('passiveFromSnapshot', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { PROMPTS, estimatePromptTokens, probeBody } from './prompts.ts'
+import { estimatePromptTokens, probeBody, PROMPTS } from './prompts.ts'
 
 describe('prompts', () => {
   it('sizes grow from minimal to long in both input and requested output', () => {
@@ -19,11 +19,13 @@ describe('prompts', () => {
     assert.equal(a, b)
   })
   it('law: max_tokens never exceeds the cap nor the prompt own length, and is at least 1', () => {
-    fc.assert(fc.property(fc.constantFrom(...Object.values(PROMPTS)), fc.integer({ min: -5, max: 5000 }), (spec, cap) => {
-      const body = probeBody(spec, { model: 'p,m', stream: false, cap })
-      const mt = body.max_tokens as number
-      assert.ok(mt >= 1 && mt <= Math.max(1, cap) && mt <= spec.maxTokens)
-    }))
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.values(PROMPTS)), fc.integer({ min: -5, max: 5000 }), (spec, cap) => {
+        const body = probeBody(spec, { model: 'p,m', stream: false, cap })
+        const mt = body.max_tokens as number
+        assert.ok(mt >= 1 && mt <= Math.max(1, cap) && mt <= spec.maxTokens)
+      }),
+    )
   })
   it('builds a valid Anthropic Messages body', () => {
     const body = probeBody(PROMPTS.short, { model: 'prov,model-x', stream: true, cap: 1000 })

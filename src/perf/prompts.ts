@@ -18,8 +18,7 @@ export interface PromptSpec {
 const SYSTEM = 'You are a benchmark target. Answer exactly as instructed, without preamble.'
 
 // A fixed paragraph repeated to build larger inputs deterministically (no randomness, no dates).
-const PARAGRAPH =
-  'Switchyard routes each request to one of several upstream language models. It measures ' +
+const PARAGRAPH = 'Switchyard routes each request to one of several upstream language models. It measures ' +
   'how long each upstream takes to send its first token, how fast it streams the rest, and ' +
   'how often it fails, then prefers the targets that are fast and reliable right now. '
 
@@ -32,7 +31,8 @@ export const PROMPTS: Readonly<Record<PromptSize, PromptSpec>> = {
   medium: {
     size: 'medium',
     system: SYSTEM,
-    user: `${PARAGRAPH}\nWrite a numbered list of ten practical tips for running such a router in production, one sentence each.`,
+    user:
+      `${PARAGRAPH}\nWrite a numbered list of ten practical tips for running such a router in production, one sentence each.`,
     maxTokens: 400,
   },
   long: {

@@ -65,7 +65,14 @@ describe('tokensPerSecond', () => {
 
 describe('summarizeRuns', () => {
   it('computes success rate over all runs and latency over successful runs only', () => {
-    const run = (ok: boolean, totalMs: number): RunRecord => ({ target: 'p,m', type: 'latency', at: 0, ok, totalMs, outputTokens: 1 })
+    const run = (ok: boolean, totalMs: number): RunRecord => ({
+      target: 'p,m',
+      type: 'latency',
+      at: 0,
+      ok,
+      totalMs,
+      outputTokens: 1,
+    })
     const s = summarizeRuns([run(true, 10), run(true, 30), run(false, 5000), run(true, 20)])
     assert.equal(s.successRate, 0.75)
     assert.equal(s.latencyMs?.max, 30)

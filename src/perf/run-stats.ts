@@ -29,7 +29,9 @@ export function summarize(values: readonly number[]): Distribution | undefined {
  * Without one (or with a single token) it is tokens over total time; undefined for no output.
  * @example tokensPerSecond({ totalMs: 1100, ttftMs: 100, outputTokens: 51 }) // 50
  */
-export function tokensPerSecond(o: { readonly totalMs: number; readonly ttftMs?: number; readonly outputTokens: number }): number | undefined {
+export function tokensPerSecond(
+  o: { readonly totalMs: number; readonly ttftMs?: number; readonly outputTokens: number },
+): number | undefined {
   if (o.outputTokens <= 0) return undefined
   if (o.ttftMs !== undefined && o.outputTokens > 1 && o.totalMs > o.ttftMs) {
     return ((o.outputTokens - 1) * 1000) / (o.totalMs - o.ttftMs)
@@ -39,7 +41,10 @@ export function tokensPerSecond(o: { readonly totalMs: number; readonly ttftMs?:
 
 /** Statistics of a set of runs: latency and TTFT over successful runs, and the success rate. */
 export function summarizeRuns(runs: readonly RunRecord[]): {
-  latencyMs?: Distribution; ttftMs?: Distribution; tokensPerSec?: Distribution; successRate: number
+  latencyMs?: Distribution
+  ttftMs?: Distribution
+  tokensPerSec?: Distribution
+  successRate: number
 } {
   const good = runs.filter((r) => r.ok)
   const pick = (f: (r: RunRecord) => number | undefined): number[] =>

@@ -5,8 +5,10 @@ import { runTest } from './run-test.ts'
 import type { GatedSend } from './run-test.ts'
 import type { ProbeSender } from './types.ts'
 
-const gate = (send: ProbeSender): GatedSend => async (target, body) =>
-  ({ kind: 'done', outcome: await send({ target, body, signal: new AbortController().signal }) })
+const gate = (send: ProbeSender): GatedSend => async (target, body) => ({
+  kind: 'done',
+  outcome: await send({ target, body, signal: new AbortController().signal }),
+})
 const now = (): number => 1_000
 
 describe('runTest', () => {
@@ -31,7 +33,13 @@ describe('runTest', () => {
   })
   it('concurrent: sends N requests per round', async () => {
     const before = fake.calls.length
-    const r = await runTest('concurrent', 'mock,fast', { send: gate(fake.send), now, runs: 2, maxTokens: 16, concurrency: 3 })
+    const r = await runTest('concurrent', 'mock,fast', {
+      send: gate(fake.send),
+      now,
+      runs: 2,
+      maxTokens: 16,
+      concurrency: 3,
+    })
     assert.equal(fake.calls.length - before, 6)
     assert.equal(r.runs.length, 6)
   })

@@ -4,7 +4,7 @@
  * engine's `GatedSend`, so these functions hold no policy and are easy to test.
  */
 import type { JsonObject } from '../formats/types.ts'
-import { PROMPTS, estimatePromptTokens, probeBody } from './prompts.ts'
+import { estimatePromptTokens, probeBody, PROMPTS } from './prompts.ts'
 import type { PromptSize } from './prompts.ts'
 import { summarizeRuns, tokensPerSecond } from './run-stats.ts'
 import type { ProbeOutcome, RunRecord, TestResult, TestType } from './types.ts'
@@ -80,7 +80,12 @@ export async function runTest(type: TestType, target: string, opts: TestRunOptio
     }
   }
   return {
-    target, type, startedAt, finishedAt: opts.now(), runs, ...summarizeRuns(runs),
+    target,
+    type,
+    startedAt,
+    finishedAt: opts.now(),
+    runs,
+    ...summarizeRuns(runs),
     ...(stoppedReason !== undefined ? { stoppedReason } : {}),
   }
 }

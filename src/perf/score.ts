@@ -62,29 +62,42 @@ const decay = (ageMs: number, halfLifeMs: number): number => Math.pow(0.5, Math.
 /** Weight-average of the values present; undefined when neither source has the metric. */
 function blend(a: number | undefined, wa: number, p: number | undefined, wp: number): number | undefined {
   const parts = ([[a, wa], [p, wp]] as const).filter((x): x is readonly [number, number] =>
-    x[0] !== undefined && Number.isFinite(x[0]) && x[1] > 0)
+    x[0] !== undefined && Number.isFinite(x[0]) && x[1] > 0
+  )
   const w = parts.reduce((s, [, pw]) => s + pw, 0)
   return w > 0 ? parts.reduce((s, [v, pw]) => s + v * pw, 0) / w : undefined
 }
 
 /** Confidence weights of the two sources: sample sufficiency times age decay (passive boosted). */
 export function sourceWeights(
-  sources: { active: ActiveSample | undefined; passive: PassiveSample | undefined }, now: number, o: ScoreOptions,
+  sources: { active: ActiveSample | undefined; passive: PassiveSample | undefined },
+  now: number,
+  o: ScoreOptions,
 ): { activeWeight: number; passiveWeight: number } {
   const { active, passive } = sources
   const half = o.halfLifeMs ?? 3_600_000
   const activeWeight = active && active.testCount > 0
-    ? Math.min(1, active.testCount / Math.max(1, o.minTestCount)) * decay(now - active.lastTested, half) : 0
+    ? Math.min(1, active.testCount / Math.max(1, o.minTestCount)) * decay(now - active.lastTested, half)
+    : 0
   const passiveWeight = passive && passive.samples > 0
-    ? (o.passiveBoost ?? 2) * Math.min(1, passive.samples / Math.max(1, o.minSamples ?? 3)) * decay(now - (passive.lastAt ?? now), half) : 0
+    ? (o.passiveBoost ?? 2) * Math.min(1, passive.samples / Math.max(1, o.minSamples ?? 3)) *
+      decay(now - (passive.lastAt ?? now), half)
+    : 0
   return { activeWeight, passiveWeight }
 }
 
 function thresholdReasons(m: PerformanceScore['metrics'], t: ScoreOptions['thresholds']): string[] {
   const out: string[] = []
-  if (t.maxLatencyMs !== undefined && m.latencyMs !== undefined && m.latencyMs > t.maxLatencyMs) out.push(`latency ${Math.round(m.latencyMs)} ms > ${t.maxLatencyMs} ms`)
-  if (t.minThroughputTokensPerSec !== undefined && m.tokensPerSec !== undefined && m.tokensPerSec < t.minThroughputTokensPerSec) out.push(`throughput ${m.tokensPerSec.toFixed(1)} tokens/s < ${t.minThroughputTokensPerSec}`)
-  if (t.minSuccessRate !== undefined && m.successRate !== undefined && m.successRate < t.minSuccessRate) out.push(`success rate ${m.successRate.toFixed(3)} < ${t.minSuccessRate}`)
+  if (t.maxLatencyMs !== undefined && m.latencyMs !== undefined && m.latencyMs > t.maxLatencyMs) {
+    out.push(`latency ${Math.round(m.latencyMs)} ms > ${t.maxLatencyMs} ms`)
+  }
+  if (
+    t.minThroughputTokensPerSec !== undefined && m.tokensPerSec !== undefined &&
+    m.tokensPerSec < t.minThroughputTokensPerSec
+  ) out.push(`throughput ${m.tokensPerSec.toFixed(1)} tokens/s < ${t.minThroughputTokensPerSec}`)
+  if (t.minSuccessRate !== undefined && m.successRate !== undefined && m.successRate < t.minSuccessRate) {
+    out.push(`success rate ${m.successRate.toFixed(3)} < ${t.minSuccessRate}`)
+  }
   return out
 }
 
@@ -94,7 +107,9 @@ function thresholdReasons(m: PerformanceScore['metrics'], t: ScoreOptions['thres
  * @example performanceScore({ active: { avgTtftMs: 1000, successRate: 1, lastTested: 0, testCount: 5 } }, 0, opts)
  */
 export function performanceScore(
-  input: { readonly active?: ActiveSample; readonly passive?: PassiveSample }, now: number, o: ScoreOptions,
+  input: { readonly active?: ActiveSample; readonly passive?: PassiveSample },
+  now: number,
+  o: ScoreOptions,
 ): PerformanceScore | undefined {
   const { active: a, passive: p } = input
   const { activeWeight: wa, passiveWeight: wp } = sourceWeights({ active: a, passive: p }, now, o)
@@ -106,17 +121,25 @@ export function performanceScore(
   const tref = o.throughputRef ?? 50
   const components = {
     ...(latencyMs !== undefined ? { latency: lref / (lref + Math.max(0, latencyMs)) } : {}),
-    ...(tokensPerSec !== undefined ? { throughput: Math.max(0, tokensPerSec) / (tref + Math.max(0, tokensPerSec)) } : {}),
+    ...(tokensPerSec !== undefined
+      ? { throughput: Math.max(0, tokensPerSec) / (tref + Math.max(0, tokensPerSec)) }
+      : {}),
     ...(successRate !== undefined ? { reliability: Math.min(1, Math.max(0, successRate)) } : {}),
   }
   const parts: [number | undefined, number][] = [
-    [components.latency, o.weights.latency], [components.throughput, o.weights.throughput], [components.reliability, o.weights.reliability]]
+    [components.latency, o.weights.latency],
+    [components.throughput, o.weights.throughput],
+    [components.reliability, o.weights.reliability],
+  ]
   const used = parts.filter((x): x is [number, number] => x[0] !== undefined && x[1] > 0)
   const wsum = used.reduce((s, [, w]) => s + w, 0)
   if (wsum <= 0) return undefined
   const metrics = {
-    ...(latencyMs !== undefined ? { latencyMs } : {}), ...(tokensPerSec !== undefined ? { tokensPerSec } : {}),
-    ...(successRate !== undefined ? { successRate } : {}), activeWeight: wa, passiveWeight: wp,
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+    ...(tokensPerSec !== undefined ? { tokensPerSec } : {}),
+    ...(successRate !== undefined ? { successRate } : {}),
+    activeWeight: wa,
+    passiveWeight: wp,
   }
   const reasons = thresholdReasons(metrics, o.thresholds)
   const performance_score = used.reduce((s, [c, w]) => s + c * w, 0) / wsum

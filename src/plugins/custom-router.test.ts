@@ -12,10 +12,17 @@ import { moduleUrlOf } from './load.ts'
 const config = configOf(testConfigFile())
 const collect = () => {
   const lines: { level: string; msg: string }[] = []
-  return { lines, log: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) }) }
+  return {
+    lines,
+    log: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) }),
+  }
 }
-const input = (body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'hi' }] }) =>
-  ({ body, tokenCount: 3, headers: new Headers({ 'x-api-key': 'k', authorization: 'Bearer k', 'x-goog-api-key': 'g', 'x-team': 't' }), format: 'anthropic' as const })
+const input = (body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'hi' }] }) => ({
+  body,
+  tokenCount: 3,
+  headers: new Headers({ 'x-api-key': 'k', authorization: 'Bearer k', 'x-goog-api-key': 'g', 'x-team': 't' }),
+  format: 'anthropic' as const,
+})
 
 /** Router modules, all written before any is imported (Bun's resolver caches a directory's listing). */
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-routers-'))
@@ -25,11 +32,13 @@ const SOURCES = {
   frozen: `(req, cfg) => { req.log.info('seen ' + JSON.stringify(cfg)); cfg.APIKEY = 'x'; return null }`,
   slow: `() => new Promise((res) => setTimeout(() => res('anth,mock-a'), 100))`,
 }
-const url = Object.fromEntries(Object.entries(SOURCES).map(([k, src]) => {
-  const path = join(dir, `${k}.mjs`)
-  writeFileSync(path, `'use strict'\nexport default ${src}\n`)
-  return [k, moduleUrlOf(path)]
-})) as Record<keyof typeof SOURCES, string>
+const url = Object.fromEntries(
+  Object.entries(SOURCES).map(([k, src]) => {
+    const path = join(dir, `${k}.mjs`)
+    writeFileSync(path, `'use strict'\nexport default ${src}\n`)
+    return [k, moduleUrlOf(path)]
+  }),
+) as Record<keyof typeof SOURCES, string>
 
 describe('custom router in a worker', () => {
   it('canonicalises the target casing and hands back the body the router changed', async () => {
@@ -44,22 +53,36 @@ describe('custom router in a worker', () => {
   it('law: the caller body is never changed, whatever the router does to its copy', async () => {
     const { log } = collect()
     const r = await workerRouter({ moduleUrl: url.mutating, rawConfig: {}, providers: config.providers, log })
-    await fc.assert(fc.asyncProperty(fc.jsonValue(), async (v) => {
-      const body = { model: 'm', messages: [{ role: 'user', content: 'x' }], v }
-      const before = JSON.stringify(body)
-      assert.equal(await r.route(input(body)), undefined)
-      assert.equal(JSON.stringify(body), before)
-    }), { seed: 17, numRuns: 30 })
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (v) => {
+        const body = { model: 'm', messages: [{ role: 'user', content: 'x' }], v }
+        const before = JSON.stringify(body)
+        assert.equal(await r.route(input(body)), undefined)
+        assert.equal(JSON.stringify(body), before)
+      }),
+      { seed: 17, numRuns: 30 },
+    )
     r.close?.()
   })
 
   it('the config it sees is redacted and frozen, so a router can neither read nor change secrets', async () => {
     const { log, lines } = collect()
-    const r = await workerRouter({ moduleUrl: url.frozen, rawConfig: { APIKEY: 'sk-real', Providers: [{ api_key: '$KEY' }] }, providers: config.providers, log })
+    const r = await workerRouter({
+      moduleUrl: url.frozen,
+      rawConfig: { APIKEY: 'sk-real', Providers: [{ api_key: '$KEY' }] },
+      providers: config.providers,
+      log,
+    })
     assert.equal(await r.route(input()), undefined)
-    assert.ok(lines.some((l) => l.level === 'warn' && /threw/.test(l.msg)), 'assigning to a frozen object throws in strict code')
+    assert.ok(
+      lines.some((l) => l.level === 'warn' && /threw/.test(l.msg)),
+      'assigning to a frozen object throws in strict code',
+    )
     const seen = lines.find((l) => l.msg.startsWith('custom router: seen '))
-    assert.deepEqual(JSON.parse(seen!.msg.slice('custom router: seen '.length)), { APIKEY: '***', Providers: [{ api_key: '$KEY' }] })
+    assert.deepEqual(JSON.parse(seen!.msg.slice('custom router: seen '.length)), {
+      APIKEY: '***',
+      Providers: [{ api_key: '$KEY' }],
+    })
     r.close?.()
   })
 

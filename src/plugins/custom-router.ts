@@ -40,12 +40,17 @@ export interface CustomRouterRequest {
   readonly log: { warn(msg: string): void; info(msg: string): void }
 }
 
-interface PickOptions { readonly providers: ProviderNames; readonly warn: (m: string) => void }
+interface PickOptions {
+  readonly providers: ProviderNames
+  readonly warn: (m: string) => void
+}
 
 /** The route a router's answer names, or undefined (with a warning when the answer was wrong). */
 function pickOf(value: unknown, body: JsonObject, opts: PickOptions): CustomRoute | undefined {
   if (value === null || value === undefined || value === '' || value === false) return undefined
-  if (typeof value !== 'string') return opts.warn(`it returned a ${typeof value}, expected "provider,model" or null`), undefined
+  if (typeof value !== 'string') {
+    return opts.warn(`it returned a ${typeof value}, expected "provider,model" or null`), undefined
+  }
   const target = resolveExplicit(value, opts.providers)
   if (!target) return opts.warn(`"${value}" names no configured provider and model`), undefined
   return { target: targetKey(target), body }
@@ -81,21 +86,41 @@ export async function workerRouter(opts: WorkerRouterOptions): Promise<CustomRou
   const warn = warner(opts.log)
   const config = redactConfig(opts.rawConfig)
   const sup = await Supervised.start(
-    () => PluginWorker.start({ moduleUrl: opts.moduleUrl, kind: 'router', config, onLog: (level, msg) => opts.log[level](`custom router: ${msg}`) }),
-    { what: 'custom router', timeoutMs, stuckMs: opts.stuckMs ?? ROUTER_STUCK_MS, maxRestarts: opts.maxRestarts ?? ROUTER_MAX_RESTARTS, log: opts.log },
+    () =>
+      PluginWorker.start({
+        moduleUrl: opts.moduleUrl,
+        kind: 'router',
+        config,
+        onLog: (level, msg) => opts.log[level](`custom router: ${msg}`),
+      }),
+    {
+      what: 'custom router',
+      timeoutMs,
+      stuckMs: opts.stuckMs ?? ROUTER_STUCK_MS,
+      maxRestarts: opts.maxRestarts ?? ROUTER_MAX_RESTARTS,
+      log: opts.log,
+    },
   )
   return {
     async route(input) {
       const req = {
-        body: input.body, tokenCount: input.tokenCount, sessionId: input.sessionId,
-        headers: routerHeaders(input.headers), format: input.format, preset: input.preset,
+        body: input.body,
+        tokenCount: input.tokenCount,
+        sessionId: input.sessionId,
+        headers: routerHeaders(input.headers),
+        format: input.format,
+        preset: input.preset,
       }
       const a = await sup.call({ type: 'route', req })
       if (a.type === 'timedOut') return warn(`no answer within ${timeoutMs} ms`), undefined
       if (a.type === 'gone') return undefined
       if (a.type === 'threw') return warn(`it threw (${a.message})`), undefined
-      if (a.value === null && a.returned !== 'nothing') return warn(`it returned a ${a.returned}, expected "provider,model" or null`), undefined
-      const body = typeof a.body === 'object' && a.body !== null && !Array.isArray(a.body) ? (a.body as JsonObject) : input.body
+      if (a.value === null && a.returned !== 'nothing') {
+        return warn(`it returned a ${a.returned}, expected "provider,model" or null`), undefined
+      }
+      const body = typeof a.body === 'object' && a.body !== null && !Array.isArray(a.body)
+        ? (a.body as JsonObject)
+        : input.body
       return pickOf(a.value, body, { providers: opts.providers, warn })
     },
     close: () => sup.close(),
@@ -116,7 +141,11 @@ export async function loadCustomRouter(
     opts.log.info(`custom router loaded from ${abs} (in a worker)`)
     return router
   } catch (e) {
-    opts.log.error(`CUSTOM_ROUTER_PATH ${abs}: cannot load the custom router (${messageOfThrown(e)}): using the built-in routing rules`)
+    opts.log.error(
+      `CUSTOM_ROUTER_PATH ${abs}: cannot load the custom router (${
+        messageOfThrown(e)
+      }): using the built-in routing rules`,
+    )
     return undefined
   }
 }

@@ -48,24 +48,40 @@ function workerMain(): void {
     debug: (): void => {},
   }
   scope.onmessage = async (e: MessageEvent): Promise<void> => {
-    const m = e.data as { type: string; kind?: string; id?: number; url?: string; config?: unknown; req?: Record<string, unknown>; args?: unknown[] }
+    const m = e.data as {
+      type: string
+      kind?: string
+      id?: number
+      url?: string
+      config?: unknown
+      req?: Record<string, unknown>
+      args?: unknown[]
+    }
     if (m.type === 'ping') return post({ type: 'pong' })
     if (m.type === 'init') {
       try {
         const mod = (await import(String(m.url))) as Record<string, unknown>
         const f = 'default' in mod ? mod['default'] : mod
         if (m.kind === 'router') {
-          if (typeof f !== 'function') throw new Error('the module exports no function (use `module.exports = async (req, config) => …` or `export default`)')
+          if (typeof f !== 'function') {
+            throw new Error(
+              'the module exports no function (use `module.exports = async (req, config) => …` or `export default`)',
+            )
+          }
           fn = f as typeof fn
           config = freeze(m.config)
           return post({ type: 'ready', name: '', hooks: [] })
         }
-        if (typeof f !== 'function') throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
+        if (typeof f !== 'function') {
+          throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
+        }
         const inst = new (f as new (o: unknown) => Record<string, unknown>)(m.config)
         if (typeof inst['name'] !== 'string' || inst['name'] === '') throw new Error('the instance has no `name`')
         inst['logger'] ??= log
         const hook = inst['transformRequestIn']
-        if (typeof hook === 'function') fn = (...args: unknown[]) => (hook as (...a: unknown[]) => unknown).apply(inst, args)
+        if (typeof hook === 'function') {
+          fn = (...args: unknown[]) => (hook as (...a: unknown[]) => unknown).apply(inst, args)
+        }
         const hooks = ['transformRequestIn', 'transformResponseOut'].filter((h) => typeof inst[h] === 'function')
         post({ type: 'ready', name: inst['name'], hooks })
       } catch (err) {
@@ -79,7 +95,9 @@ function workerMain(): void {
       try {
         const value = await fn(req, config)
         const picked = typeof value === 'string' ? value : null
-        const returned = value === null || value === undefined || value === '' || value === false ? 'nothing' : typeof value
+        const returned = value === null || value === undefined || value === '' || value === false
+          ? 'nothing'
+          : typeof value
         post({ type: 'result', id: m.id, value: picked, returned, body: req['body'] })
       } catch (err) {
         post({ type: 'threw', id: m.id, message: message(err) })
@@ -137,8 +155,7 @@ export class PluginWorker {
           w.name = m.name
           w.hooks = m.hooks
           resolve()
-        }
-        else if (m.type === 'failed') reject(new Error(m.message))
+        } else if (m.type === 'failed') reject(new Error(m.message))
         else w.#receive(m, opts)
       }
       w.#worker.onerror = (e: ErrorEvent): void => {
@@ -154,7 +171,7 @@ export class PluginWorker {
   }
 
   #receive(m: FromWorker, opts: PluginWorkerOptions): void {
-    if (m.type === 'pong') for (const f of this.#pongs.splice(0)) f()
+    if (m.type === 'pong') { for (const f of this.#pongs.splice(0)) f() }
     else if (m.type === 'log') opts.onLog(m.level, m.msg)
     else if ('id' in m) {
       const done = this.#pending.get(m.id)
@@ -164,7 +181,12 @@ export class PluginWorker {
   }
 
   /** Sends one call (`route` with `{ req }`, `call` with `{ args }`); resolves `gone` when the worker is stopped first. */
-  call(message: { readonly type: 'route'; readonly req: Record<string, unknown> } | { readonly type: 'call'; readonly args: readonly unknown[] }): Promise<WorkerAnswer> {
+  call(
+    message: { readonly type: 'route'; readonly req: Record<string, unknown> } | {
+      readonly type: 'call'
+      readonly args: readonly unknown[]
+    },
+  ): Promise<WorkerAnswer> {
     if (this.#gone) return Promise.resolve({ type: 'gone' })
     const id = this.#nextId++
     return new Promise<WorkerAnswer>((resolve) => {
@@ -183,7 +205,10 @@ export class PluginWorker {
     if (this.#gone) return Promise.resolve(false)
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timerDelay(ms))
-      this.#pongs.push(() => { clearTimeout(timer); resolve(true) })
+      this.#pongs.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
       this.#worker.postMessage({ type: 'ping' })
     })
   }
@@ -210,7 +235,9 @@ export interface SupervisionOptions {
 /** Runs `p` against a deadline; resolves `timedOut` instead of waiting longer. */
 export async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { timedOut: true }> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<{ timedOut: true }>((resolve) => { timer = setTimeout(() => resolve({ timedOut: true }), timerDelay(ms)) })
+  const late = new Promise<{ timedOut: true }>((resolve) => {
+    timer = setTimeout(() => resolve({ timedOut: true }), timerDelay(ms))
+  })
   try {
     return await Promise.race([p.then((value) => ({ value })), late])
   } finally {
@@ -268,7 +295,9 @@ export class Supervised {
         log.error(`${what}: stuck in synchronous code ${this.#restarts} times: switched off`)
         return
       }
-      log.warn(`${what}: still busy ${stuckMs} ms after its ${timeoutMs} ms deadline: its worker was stopped and is restarting`)
+      log.warn(
+        `${what}: still busy ${stuckMs} ms after its ${timeoutMs} ms deadline: its worker was stopped and is restarting`,
+      )
       const fresh = await this.#start().catch((e: unknown) => {
         log.error(`${what}: cannot restart (${e instanceof Error ? e.message : String(e)})`)
         return undefined

@@ -9,9 +9,17 @@ describe('preset files', () => {
   it('the three shapes: route, Router object, Router keys at the top', () => {
     assert.equal(presetFromFile({ route: 'anth,mock-a' }, config.router).preset?.router.default, 'anth,mock-a')
     const nested = presetFromFile({ Router: { default: 'oai,mock-o', think: 'anth,claude-up' } }, config.router).preset!
-    assert.deepEqual([nested.router.default, nested.router.think, nested.router.background], ['oai,mock-o', 'anth,claude-up', undefined])
+    assert.deepEqual([nested.router.default, nested.router.think, nested.router.background], [
+      'oai,mock-o',
+      'anth,claude-up',
+      undefined,
+    ])
     const top = presetFromFile({ image: 'anth,claude-up', max_tokens: 99 }, config.router).preset!
-    assert.deepEqual([top.router.default, top.router.image, top.maxTokens], [config.router.default, 'anth,claude-up', 99])
+    assert.deepEqual([top.router.default, top.router.image, top.maxTokens], [
+      config.router.default,
+      'anth,claude-up',
+      99,
+    ])
     assert.equal(top.router.ewmaAlpha, config.router.ewmaAlpha, 'main Router policies are kept')
   })
 
@@ -19,7 +27,11 @@ describe('preset files', () => {
     assert.match(presetFromFile({ route: 42 }, config.router).errors.join(), /route/)
     const warnings: string[] = []
     const base = { ...config, presets: { a: presetFromFile({ route: 'oai,mock-o' }, config.router).preset! } }
-    const merged = withPresetFiles(base, { a: { route: 'anth,mock-a' }, b: { route: 'anth,mock-a' }, c: { route: 1 } }, (m) => warnings.push(m))
+    const merged = withPresetFiles(
+      base,
+      { a: { route: 'anth,mock-a' }, b: { route: 'anth,mock-a' }, c: { route: 1 } },
+      (m) => warnings.push(m),
+    )
     assert.equal(merged.presets.a?.router.default, 'oai,mock-o')
     assert.equal(merged.presets.b?.router.default, 'anth,mock-a')
     assert.equal(merged.presets.c, undefined)

@@ -31,7 +31,11 @@ export async function readPresetDir(dir: string): Promise<{ files: Record<string
     return { files, errors } // no presets directory is the common case
   }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const name = e.isDirectory() ? e.name : e.isFile() && e.name.endsWith('.json') ? e.name.slice(0, -'.json'.length) : undefined
+    const name = e.isDirectory()
+      ? e.name
+      : e.isFile() && e.name.endsWith('.json')
+      ? e.name.slice(0, -'.json'.length)
+      : undefined
     if (name === undefined || !NAME.test(name)) continue
     const path = e.isDirectory() ? join(dir, e.name, 'config.json') : join(dir, e.name)
     try {
@@ -60,7 +64,11 @@ export function presetFromFile(file: unknown, main: RouterConfig): { preset?: Pr
 }
 
 /** `config` with the presets of `files` added under its own (config wins on a name clash). */
-export function withPresetFiles(config: Config, files: Readonly<Record<string, unknown>>, warn: (m: string) => void): Config {
+export function withPresetFiles(
+  config: Config,
+  files: Readonly<Record<string, unknown>>,
+  warn: (m: string) => void,
+): Config {
   const added: Record<string, PresetConfig> = {}
   for (const [name, file] of Object.entries(files)) {
     if (Object.hasOwn(config.presets, name)) continue

@@ -43,7 +43,11 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
   const transformers = await loadTransformerPlugins(config.customTransformers, { base: opts.base, log: opts.log })
   const router = config.customRouterPath
     ? await loadCustomRouter(config.customRouterPath, {
-      base: opts.base, rawConfig: opts.rawConfig ?? config, providers: config.providers, log: opts.log, timeoutMs: opts.routerTimeoutMs,
+      base: opts.base,
+      rawConfig: opts.rawConfig ?? config,
+      providers: config.providers,
+      log: opts.log,
+      timeoutMs: opts.routerTimeoutMs,
     })
     : undefined
   return {

@@ -8,7 +8,10 @@ import { workerStep } from './transformers.ts'
 
 const collect = () => {
   const lines: { level: string; msg: string }[] = []
-  return { lines, log: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) }) }
+  return {
+    lines,
+    log: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) }),
+  }
 }
 
 /**
@@ -17,18 +20,22 @@ const collect = () => {
  */
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-transformers-'))
 const SOURCES = {
-  copy: `class { constructor() { this.name = 'x' } transformRequestIn(b) { b.mut = true; return { body: { ...b, y: 1 }, config: {} } } }`,
+  copy:
+    `class { constructor() { this.name = 'x' } transformRequestIn(b) { b.mut = true; return { body: { ...b, y: 1 }, config: {} } } }`,
   throwing: `class { constructor() { this.name = 't' } transformRequestIn() { throw new Error('bad') } }`,
   empty: `class { constructor() { this.name = 'e' } transformRequestIn() { return undefined } }`,
   notClass: '{}',
   nameless: 'class {}',
-  logging: `class { constructor(o) { this.name = 'l'; this.tag = o.tag } transformRequestIn(b) { this.logger.info('tag ' + this.tag); return b } }`,
+  logging:
+    `class { constructor(o) { this.name = 'l'; this.tag = o.tag } transformRequestIn(b) { this.logger.info('tag ' + this.tag); return b } }`,
 }
-const paths = Object.fromEntries(Object.entries(SOURCES).map(([k, src]) => {
-  const path = join(dir, `${k}.cjs`)
-  writeFileSync(path, `module.exports = ${src}\n`)
-  return [k, path]
-})) as Record<keyof typeof SOURCES, string>
+const paths = Object.fromEntries(
+  Object.entries(SOURCES).map(([k, src]) => {
+    const path = join(dir, `${k}.cjs`)
+    writeFileSync(path, `module.exports = ${src}\n`)
+    return [k, path]
+  }),
+) as Record<keyof typeof SOURCES, string>
 const plugin = (k: keyof typeof SOURCES): string => paths[k]
 
 const ctx = { model: 'm', format: 'openai' as const }
@@ -59,7 +66,10 @@ describe('transformer plugins in a worker', () => {
 
   it('a non-class and a nameless instance are load errors; options reach the constructor and a logger is injected', async () => {
     const { log, lines } = collect()
-    await assert.rejects(workerStep({ path: plugin('notClass'), options: {} }, plugin('notClass'), log), /exports no class/)
+    await assert.rejects(
+      workerStep({ path: plugin('notClass'), options: {} }, plugin('notClass'), log),
+      /exports no class/,
+    )
     const nameless = plugin('nameless')
     await assert.rejects(workerStep({ path: nameless, options: {} }, nameless, log), /no `name`/)
     const logging = plugin('logging')

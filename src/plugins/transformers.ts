@@ -20,7 +20,13 @@
  * against synchronous loops (docs/security.md).
  */
 import type { JsonObject } from '../formats/types.ts'
-import { isThenable, registerTransformer, type RequestStep, type ResponseStep, unregisterTransformer } from '../formats/transformers/registry.ts'
+import {
+  isThenable,
+  registerTransformer,
+  type RequestStep,
+  type ResponseStep,
+  unregisterTransformer,
+} from '../formats/transformers/registry.ts'
 import type { Logger } from '../log.ts'
 import { messageOfThrown, moduleUrlOf, type PathBase, resolvePluginPath } from './load.ts'
 import { PluginWorker, Supervised } from './plugin-worker.ts'
@@ -46,7 +52,6 @@ interface TransformerInstance {
   transformResponseOut?: unknown
 }
 
-
 /** The body a hook's result stands for: a body, `{ body, config }`, or nothing (keep the input). */
 function bodyOf(result: unknown, input: JsonObject): JsonObject {
   if (isObject(result) && isObject(result.body) && 'config' in result) return result.body
@@ -59,7 +64,11 @@ export function requestStepOf(inst: TransformerInstance, name: string, log: Logg
   if (typeof hook !== 'function') return undefined
   return (body, _options, ctx) => {
     try {
-      const result: unknown = hook.call(inst, structuredClone(body), { name: ctx.model, model: ctx.model, format: ctx.format }, { model: ctx.model })
+      const result: unknown = hook.call(inst, structuredClone(body), {
+        name: ctx.model,
+        model: ctx.model,
+        format: ctx.format,
+      }, { model: ctx.model })
       if (!isThenable(result)) return bodyOf(result, body)
       // CCR's own transformers are async: wait for it, and keep the body if it rejects.
       return (result as Promise<unknown>).then((r) => bodyOf(r, body), (e: unknown) => {
@@ -81,7 +90,10 @@ export function responseStepOf(inst: TransformerInstance, name: string, log: Log
     log.warn(`transformer ${name}: transformResponseOut ${why}`)
     if (!res.bodyUsed) return res
     const message = `transformer ${name} failed on the upstream answer`
-    return new Response(JSON.stringify({ error: { type: 'api_error', message } }), { status: 502, headers: { 'content-type': 'application/json' } })
+    return new Response(JSON.stringify({ error: { type: 'api_error', message } }), {
+      status: 502,
+      headers: { 'content-type': 'application/json' },
+    })
   }
   return async (res, _options, ctx) => {
     let out: unknown
@@ -95,8 +107,14 @@ export function responseStepOf(inst: TransformerInstance, name: string, log: Log
 }
 
 /** Constructs one plugin class and checks the contract; an Error names what is wrong. */
-export function instantiate(mod: unknown, options: Readonly<Record<string, unknown>>, log: Logger): TransformerInstance {
-  if (typeof mod !== 'function') throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
+export function instantiate(
+  mod: unknown,
+  options: Readonly<Record<string, unknown>>,
+  log: Logger,
+): TransformerInstance {
+  if (typeof mod !== 'function') {
+    throw new Error('the module exports no class (use `module.exports = class { … }` or `export default class`)')
+  }
   const inst = new (mod as new (o: unknown) => TransformerInstance)(options)
   if (typeof inst.name !== 'string' || inst.name === '') throw new Error('the instance has no `name`')
   inst.logger ??= { info: log.info, warn: log.warn, error: log.error, debug: log.debug }
@@ -104,25 +122,50 @@ export function instantiate(mod: unknown, options: Readonly<Record<string, unkno
 }
 
 /** A plugin transformer running in a supervised worker, as a request step (always async). */
-export async function workerStep(use: TransformerPluginUse, abs: string, log: Logger): Promise<{ name: string; step: RequestStep | undefined; hooks: readonly string[]; close: () => void }> {
-  const startOne = () => PluginWorker.start({
-    moduleUrl: moduleUrlOf(abs), kind: 'transformer', config: use.options,
-    onLog: (level, msg) => log[level](`transformer ${abs}: ${msg}`),
-  })
+export async function workerStep(
+  use: TransformerPluginUse,
+  abs: string,
+  log: Logger,
+): Promise<{ name: string; step: RequestStep | undefined; hooks: readonly string[]; close: () => void }> {
+  const startOne = () =>
+    PluginWorker.start({
+      moduleUrl: moduleUrlOf(abs),
+      kind: 'transformer',
+      config: use.options,
+      onLog: (level, msg) => log[level](`transformer ${abs}: ${msg}`),
+    })
   let first: PluginWorker | undefined = await startOne()
   const { name, hooks } = first
   const sup = await Supervised.start(async () => {
     const w = first ?? await startOne()
     first = undefined
     return w
-  }, { what: `transformer ${name}`, timeoutMs: TRANSFORMER_TIMEOUT_MS, stuckMs: TRANSFORMER_STUCK_MS, maxRestarts: TRANSFORMER_MAX_RESTARTS, log })
-  const step: RequestStep | undefined = !hooks.includes('transformRequestIn') ? undefined : async (body, _options, ctx) => {
-    const a = await sup.call({ type: 'call', args: [body, { name: ctx.model, model: ctx.model, format: ctx.format }, { model: ctx.model }] })
-    if (a.type === 'result') return bodyOf(a.body, body)
-    if (a.type === 'threw') log.warn(`transformer ${name}: transformRequestIn threw (${a.message}): body left unchanged`)
-    else if (a.type === 'timedOut') log.warn(`transformer ${name}: transformRequestIn gave no answer within ${TRANSFORMER_TIMEOUT_MS} ms: body left unchanged`)
-    return body
-  }
+  }, {
+    what: `transformer ${name}`,
+    timeoutMs: TRANSFORMER_TIMEOUT_MS,
+    stuckMs: TRANSFORMER_STUCK_MS,
+    maxRestarts: TRANSFORMER_MAX_RESTARTS,
+    log,
+  })
+  const step: RequestStep | undefined = !hooks.includes('transformRequestIn')
+    ? undefined
+    : async (body, _options, ctx) => {
+      const a = await sup.call({
+        type: 'call',
+        args: [body, { name: ctx.model, model: ctx.model, format: ctx.format }, { model: ctx.model }],
+      })
+      if (a.type === 'result') return bodyOf(a.body, body)
+      if (a.type === 'threw') {
+        log.warn(
+          `transformer ${name}: transformRequestIn threw (${a.message}): body left unchanged`,
+        )
+      } else if (a.type === 'timedOut') {
+        log.warn(
+          `transformer ${name}: transformRequestIn gave no answer within ${TRANSFORMER_TIMEOUT_MS} ms: body left unchanged`,
+        )
+      }
+      return body
+    }
   return { name, step, hooks, close: () => sup.close() }
 }
 
@@ -138,7 +181,10 @@ async function importDefault(abs: string): Promise<unknown> {
  * logged and skipped (the proxy still starts). Returns the names registered and a function
  * that unregisters them and stops their workers (a reload, or a test).
  */
-export async function loadTransformerPlugins(uses: readonly TransformerPluginUse[], opts: { base: PathBase; log: Logger }): Promise<{ names: string[]; unload: () => void }> {
+export async function loadTransformerPlugins(
+  uses: readonly TransformerPluginUse[],
+  opts: { base: PathBase; log: Logger },
+): Promise<{ names: string[]; unload: () => void }> {
   const registered: [string, RequestStep, () => void][] = []
   for (const use of uses) {
     const abs = resolvePluginPath(use.path, opts.base)
@@ -157,7 +203,9 @@ export async function loadTransformerPlugins(uses: readonly TransformerPluginUse
       const request: RequestStep = requestStepOf(inst, name, opts.log) ?? ((b) => b)
       registerTransformer(name, request, responseStepOf(inst, name, opts.log))
       registered.push([name, request, () => {}])
-      opts.log.info(`transformer ${name} loaded from ${abs} (in the process: transformResponseOut works on the live answer)`)
+      opts.log.info(
+        `transformer ${name} loaded from ${abs} (in the process: transformResponseOut works on the live answer)`,
+      )
     } catch (e) {
       opts.log.error(`transformers: cannot load ${abs} (${messageOfThrown(e)}): skipped`)
     }

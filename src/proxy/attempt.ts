@@ -4,14 +4,22 @@
  */
 import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
-import { applyRequestTransformersAsync, pluginRewritesRequests, responseOptions, responseOutOf, stripSyntheticThinking, translationFor, unsupportedFeature } from '../formats/index.ts'
+import {
+  applyRequestTransformersAsync,
+  pluginRewritesRequests,
+  responseOptions,
+  responseOutOf,
+  stripSyntheticThinking,
+  translationFor,
+  unsupportedFeature,
+} from '../formats/index.ts'
 import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
-import { buildCall, callUpstream, exchangeServiceAccountJwt, type CallLimits } from './upstream.ts'
-import { googleTokens, type GoogleTokens } from './google-auth.ts'
+import { buildCall, type CallLimits, callUpstream, exchangeServiceAccountJwt } from './upstream.ts'
+import { type GoogleTokens, googleTokens } from './google-auth.ts'
 import { passthroughText } from './passthrough.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
@@ -96,7 +104,11 @@ export function upstreamBody(rc: RequestContext, t: PlannedTarget, ctx: Translat
  * Tries `t` until it answers, the engine says fail over or stop, or the deadline passes.
  * `next` is where a failover would go, so a long Retry-After can be compared with it.
  */
-export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?: PlannedTarget): Promise<Result<AttemptOk, AttemptFailure>> {
+export async function attemptTarget(
+  rc: RequestContext,
+  t: PlannedTarget,
+  next?: PlannedTarget,
+): Promise<Result<AttemptOk, AttemptFailure>> {
   const { req, deps, deadlineAt, estimatedInputTokens } = rc
   const unsupported = unsupportedFeature(req.format, t.provider.format, rc.body)
   if (unsupported) return err({ error: { kind: 'invalid_request', ...unsupported }, failover: true, skipped: true })
@@ -104,13 +116,27 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
-  const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], { model: t.model, format: t.provider.format })
+  const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], {
+    model: t.model,
+    format: t.provider.format,
+  })
   const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody
   // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.
-  const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewritesRequests(chainOf(t)) ? rc.rawBody : undefined
+  const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewritesRequests(chainOf(t))
+    ? rc.rawBody
+    : undefined
   const text = raw === undefined ? undefined : passthroughText(raw, req.body, finalBody)
-  const call = { ...buildCall(t, finalBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, ...(text === undefined ? {} : { text }) }), ...(responseOut ? { responseOut } : {}) }
-  for (let n = 0; ; n++) {
+  const call = {
+    ...buildCall(t, finalBody, {
+      client: req.headers,
+      query: req.query,
+      sameFormat,
+      stream: req.stream,
+      ...(text === undefined ? {} : { text }),
+    }),
+    ...(responseOut ? { responseOut } : {}),
+  }
+  for (let n = 0;; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
     const auth = await serviceAccountAuth(t, deps)
@@ -130,10 +156,28 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
     const timer = deps.routing.begin(t)
     rc.trace.attempts++
     const bounds = {
-      stream: req.stream, leftMs: left, maxTokens: maxTokensOf(req), hasNext: next !== undefined,
-      ...(req.stream ? { firstEventMs: firstEventTimeoutMs(deps.routing.firstEventHistory?.(t), estimatedInputTokens, deps.config.router) } : {}),
+      stream: req.stream,
+      leftMs: left,
+      maxTokens: maxTokensOf(req),
+      hasNext: next !== undefined,
+      ...(req.stream
+        ? {
+          firstEventMs: firstEventTimeoutMs(
+            deps.routing.firstEventHistory?.(t),
+            estimatedInputTokens,
+            deps.config.router,
+          ),
+        }
+        : {}),
     }
-    const r = await callUpstream(call, t, { fetch: deps.fetch, signal: req.signal, now: deps.now, maxEventChars: deps.config.sseMaxEventBytes, scrub: scrubberOf(deps.config), ...timeoutsFor(bounds, deps) })
+    const r = await callUpstream(call, t, {
+      fetch: deps.fetch,
+      signal: req.signal,
+      now: deps.now,
+      maxEventChars: deps.config.sseMaxEventBytes,
+      scrub: scrubberOf(deps.config),
+      ...timeoutsFor(bounds, deps),
+    })
     if (r.ok) return ok({ target: t, up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
     admission.release(NO_USAGE)
@@ -143,7 +187,9 @@ export async function attemptTarget(rc: RequestContext, t: PlannedTarget, next?:
     const step = deps.routing.decide(r.error, n, t, deadlineAt - deps.now(), next)
     if (step.action !== 'retry') return err({ error: r.error, failover: step.action === 'failover' })
     deps.telemetry.retried(t)
-    if (!(await (deps.sleep ?? timerSleep)(step.delayMs, req.signal))) return err({ error: { kind: 'client_closed' }, failover: false })
+    if (!(await (deps.sleep ?? timerSleep)(step.delayMs, req.signal))) {
+      return err({ error: { kind: 'client_closed' }, failover: false })
+    }
   }
 }
 
@@ -153,12 +199,19 @@ const tokensByDeps = new WeakMap<RequestContext['deps'], GoogleTokens>()
  * A `vertex-gemini` provider authenticates with a service account: its key file is the
  * transformer's `keyFile` option, else the provider's `api_key`. Undefined for other providers.
  */
-function serviceAccountAuth(t: PlannedTarget, deps: RequestContext['deps']): Promise<Result<string, ProxyError>> | undefined {
+function serviceAccountAuth(
+  t: PlannedTarget,
+  deps: RequestContext['deps'],
+): Promise<Result<string, ProxyError>> | undefined {
   const use = chainOf(t).find((u) => u.name.toLowerCase() === 'vertex-gemini')
   if (!use) return undefined
   let tokens = tokensByDeps.get(deps)
   if (!tokens) {
-    tokens = googleTokens({ exchange: (tokenUri, assertion, target) => exchangeServiceAccountJwt(deps.fetch, { tokenUri, assertion, target }), now: deps.now, readKey: (path) => readFile(path, 'utf8') })
+    tokens = googleTokens({
+      exchange: (tokenUri, assertion, target) => exchangeServiceAccountJwt(deps.fetch, { tokenUri, assertion, target }),
+      now: deps.now,
+      readKey: (path) => readFile(path, 'utf8'),
+    })
     tokensByDeps.set(deps, tokens)
   }
   const keyFile = typeof use.options.keyFile === 'string' ? use.options.keyFile : t.provider.apiKey
@@ -194,7 +247,10 @@ export interface TryBounds {
  * next one can still answer. When the deadline itself is the bound the timeout is reported as
  * `total`, so nobody retries it.
  */
-export function timeoutsFor({ stream, leftMs, maxTokens, hasNext, firstEventMs }: TryBounds, deps: Pick<Deps, 'config'>): Omit<CallLimits, 'signal' | 'fetch'> {
+export function timeoutsFor(
+  { stream, leftMs, maxTokens, hasNext, firstEventMs }: TryBounds,
+  deps: Pick<Deps, 'config'>,
+): Omit<CallLimits, 'signal' | 'fetch'> {
   const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
   const generation = stream ? 0 : maxTokens === undefined ? Infinity : (maxTokens / JSON_FLOOR_TOKENS_PER_SEC) * 1_000
   const limit = Math.min(firstTokenTimeoutMs + generation, attemptShareMs(leftMs, hasNext === true), leftMs)
@@ -211,7 +267,11 @@ export function timerSleep(ms: number, signal: AbortSignal): Promise<boolean> {
   // An abort that already happened fires no event: answer at once instead of waiting it out.
   if (ms <= 0 || signal.aborted) return Promise.resolve(!signal.aborted)
   return new Promise((resolve) => {
-    const done = () => { clearTimeout(id); signal.removeEventListener('abort', done); resolve(!signal.aborted) }
+    const done = () => {
+      clearTimeout(id)
+      signal.removeEventListener('abort', done)
+      resolve(!signal.aborted)
+    }
     const id = setTimeout(done, timerDelay(ms))
     signal.addEventListener('abort', done, { once: true })
   })

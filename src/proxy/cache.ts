@@ -6,7 +6,7 @@
  * streams are never stored. Keys include the caller's identity (cache/key.ts): a hit never
  * crosses API keys. Anthropic prompt caching (`cache_control`) is unrelated and untouched.
  */
-import { cacheKey, bodyHash, identityOf } from '../cache/key.ts'
+import { bodyHash, cacheKey, identityOf } from '../cache/key.ts'
 import type { CacheEntry, CacheLookup, CacheStats, CacheStore } from '../cache/store.ts'
 import type { CacheConfig } from '../config/types.ts'
 import type { CachedRequest, PipelineCache } from '../deps.ts'
@@ -19,7 +19,12 @@ import type { ClientRequest, PlannedTarget, RequestTrace } from './types.ts'
 
 export const CACHE_HEADER = 'x-switchyard-cache'
 
-export const DEFAULT_CACHE: CacheConfig = { enabled: false, ttlSeconds: 300, maxEntries: 1000, maxBytes: 64 * 1024 * 1024 }
+export const DEFAULT_CACHE: CacheConfig = {
+  enabled: false,
+  ttlSeconds: 300,
+  maxEntries: 1000,
+  maxBytes: 64 * 1024 * 1024,
+}
 
 export class ResponseCache implements PipelineCache {
   readonly #config: CacheConfig
@@ -33,7 +38,9 @@ export class ResponseCache implements PipelineCache {
   #outputSaved = 0
   #costSaved = 0
 
-  constructor(opts: { config?: CacheConfig; store: CacheStore; now: () => number; count?: (result: 'hit' | 'miss') => void }) {
+  constructor(
+    opts: { config?: CacheConfig; store: CacheStore; now: () => number; count?: (result: 'hit' | 'miss') => void },
+  ) {
     this.#config = opts.config ?? DEFAULT_CACHE
     this.#store = opts.store
     this.#now = opts.now
@@ -70,14 +77,24 @@ export class ResponseCache implements PipelineCache {
     const { req, trace } = ctx
     this.#hits++
     this.#count?.('hit')
-    this.#inputSaved += entry.usage ? entry.usage.inputTokens + entry.usage.cacheReadTokens + entry.usage.cacheCreationTokens : 0
+    this.#inputSaved += entry.usage
+      ? entry.usage.inputTokens + entry.usage.cacheReadTokens + entry.usage.cacheCreationTokens
+      : 0
     this.#outputSaved += entry.usage?.outputTokens ?? 0
     this.#costSaved += entry.costUsd ?? 0
     Object.assign(trace, { target: entry.target, tier: 'cache', status: 200, cache: 'hit' })
     const headers = { 'x-request-id': req.id, 'x-switchyard-route': routeHeader(trace), [CACHE_HEADER]: 'hit' }
-    if (!req.stream) return new Response(JSON.stringify(entry.body), { status: 200, headers: { ...headers, 'content-type': 'application/json' } })
+    if (!req.stream) {
+      return new Response(JSON.stringify(entry.body), {
+        status: 200,
+        headers: { ...headers, 'content-type': 'application/json' },
+      })
+    }
     const includeUsage = (req.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true
-    return new Response(jsonAsStream(req.format, entry.body, { includeUsage }), { status: 200, headers: { ...headers, ...SSE_HEADERS } })
+    return new Response(jsonAsStream(req.format, entry.body, { includeUsage }), {
+      status: 200,
+      headers: { ...headers, ...SSE_HEADERS },
+    })
   }
 
   /** Counts a miss (before the upstream is tried, so the request log shows it). */
@@ -102,14 +119,21 @@ export class ResponseCache implements PipelineCache {
       if (!body || trace.failure !== undefined || trace.continued) return
       const cost = trace.usage ? costUsd(trace.usage, priceFor(t.provider, t.model)) : undefined
       const entry: CacheEntry = {
-        format: req.format, body, target: t.key, storedAt: this.#now(),
-        ...(trace.usage ? { usage: trace.usage } : {}), ...(cost === undefined ? {} : { costUsd: cost }),
+        format: req.format,
+        body,
+        target: t.key,
+        storedAt: this.#now(),
+        ...(trace.usage ? { usage: trace.usage } : {}),
+        ...(cost === undefined ? {} : { costUsd: cost }),
       }
       this.#stored++
       void this.#store.set(key, entry, this.#config.ttlSeconds * 1000, this.#now()).catch(() => undefined)
     }
     if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-      void res.clone().json().then((b: unknown) => store(typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as JsonObject) : undefined), () => undefined)
+      void res.clone().json().then(
+        (b: unknown) => store(typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as JsonObject) : undefined),
+        () => undefined,
+      )
       return res
     }
     const fold = streamFold(req.format)
@@ -132,8 +156,13 @@ export class ResponseCache implements PipelineCache {
   stats(): CacheStats {
     const lookups = this.#hits + this.#misses
     return {
-      hits: this.#hits, misses: this.#misses, stored: this.#stored, hitRatio: lookups === 0 ? 0 : this.#hits / lookups,
-      inputTokensSaved: this.#inputSaved, outputTokensSaved: this.#outputSaved, costSavedUsd: this.#costSaved,
+      hits: this.#hits,
+      misses: this.#misses,
+      stored: this.#stored,
+      hitRatio: lookups === 0 ? 0 : this.#hits / lookups,
+      inputTokensSaved: this.#inputSaved,
+      outputTokensSaved: this.#outputSaved,
+      costSavedUsd: this.#costSaved,
     }
   }
 }

@@ -5,8 +5,8 @@
  * first stream that commits to stream.ts, which splices it in (formats/continuation/).
  */
 import type { ProxyError } from '../errors.ts'
-import { markPrefix, withInstruction, withPrefill, type StreamRecord } from '../formats/index.ts'
-import { attemptTarget, type AttemptOk } from './attempt.ts'
+import { markPrefix, type StreamRecord, withInstruction, withPrefill } from '../formats/index.ts'
+import { type AttemptOk, attemptTarget } from './attempt.ts'
 import type { RequestContext } from './context.ts'
 import type { PlannedTarget, UpstreamOk } from './types.ts'
 
@@ -17,23 +17,30 @@ type Continuable = RequestContext & { readonly remaining: readonly PlannedTarget
 
 /** The request may continue a broken stream: the pipeline left it the rest of its plan. */
 export function continuable(rc: Partial<RequestContext>): rc is Continuable {
-  return rc.remaining !== undefined && rc.req !== undefined && rc.deps !== undefined && rc.trace !== undefined && rc.body !== undefined
+  return rc.remaining !== undefined && rc.req !== undefined && rc.deps !== undefined && rc.trace !== undefined &&
+    rc.body !== undefined
 }
 
 type StreamOk = AttemptOk & { up: Extract<UpstreamOk, { kind: 'stream' }> }
 
 /** A cut or an upstream error event may pass; a stall (idle timeout) says the target is stuck. */
 function transient(e: ProxyError): boolean {
-  return e.kind === 'stream_broken' || e.kind === 'upstream_network' || (e.kind === 'upstream_status' && (e.status === 429 || e.status >= 500))
+  return e.kind === 'stream_broken' || e.kind === 'upstream_network' ||
+    (e.kind === 'upstream_status' && (e.status === 429 || e.status >= 500))
 }
 
 /** Where to continue after `e` on `t`: `t` again once if `e` looks transient, then the rest of the plan. */
-export function continuationCandidates(t: PlannedTarget, e: ProxyError, rest: readonly PlannedTarget[]): PlannedTarget[] {
+export function continuationCandidates(
+  t: PlannedTarget,
+  e: ProxyError,
+  rest: readonly PlannedTarget[],
+): PlannedTarget[] {
   return [...(transient(e) ? [t] : []), ...rest.filter((r) => r.key !== t.key)]
 }
 
 /** DeepSeek continues a trailing assistant message only with `prefix: true`. */
-const wantsPrefixFlag = (t: PlannedTarget) => t.provider.format === 'openai' && /deepseek/i.test(`${t.provider.name} ${t.provider.baseUrl}`)
+const wantsPrefixFlag = (t: PlannedTarget) =>
+  t.provider.format === 'openai' && /deepseek/i.test(`${t.provider.name} ${t.provider.baseUrl}`)
 
 /** The target answered the prefill as a bad request: it takes no trailing assistant message. */
 function rejectsPrefill(e: ProxyError): boolean {
@@ -57,7 +64,11 @@ export interface Continuation {
  * otherwise, or answers JSON, is passed over; undefined when nothing could continue (the
  * client then gets the well-formed error it gets today).
  */
-export async function openContinuation(rc: RequestContext, rec: StreamRecord, { candidates, noPrefill }: { readonly candidates: readonly PlannedTarget[]; readonly noPrefill: Set<string> }): Promise<Continuation | undefined> {
+export async function openContinuation(
+  rc: RequestContext,
+  rec: StreamRecord,
+  { candidates, noPrefill }: { readonly candidates: readonly PlannedTarget[]; readonly noPrefill: Set<string> },
+): Promise<Continuation | undefined> {
   const { req, deps } = rc
   const text = rec.text()
   const prefilled = withPrefill(rc.body, text, req.format)
@@ -65,14 +76,23 @@ export async function openContinuation(rc: RequestContext, rec: StreamRecord, { 
   const instructed = prefilled === rc.body ? undefined : withInstruction(rc.body, text, req.format)
   for (let i = 0; i < candidates.length; i++) {
     const t = candidates[i] as PlannedTarget
-    const styles: ContinuationStyle[] = noPrefill.has(t.key) && instructed ? ['instruction'] : ['prefill', ...(instructed ? ['instruction' as const] : [])]
+    const styles: ContinuationStyle[] = noPrefill.has(t.key) && instructed
+      ? ['instruction']
+      : ['prefill', ...(instructed ? ['instruction' as const] : [])]
     for (const style of styles) {
       if (req.signal.aborted || deps.now() >= rc.deadlineAt) return undefined
       const body = style === 'prefill' ? prefilled : instructed ?? prefilled
-      const outcome = await attemptTarget({ ...rc, body, ...(style === 'prefill' && wantsPrefixFlag(t) ? { finishBody: markPrefix } : {}) }, t, candidates[i + 1])
+      const outcome = await attemptTarget(
+        { ...rc, body, ...(style === 'prefill' && wantsPrefixFlag(t) ? { finishBody: markPrefix } : {}) },
+        t,
+        candidates[i + 1],
+      )
       if (!outcome.ok) {
         if (outcome.error.error.kind === 'client_closed') return undefined
-        if (style === 'prefill' && instructed && rejectsPrefill(outcome.error.error)) { noPrefill.add(t.key); continue }
+        if (style === 'prefill' && instructed && rejectsPrefill(outcome.error.error)) {
+          noPrefill.add(t.key)
+          continue
+        }
         break
       }
       const a = outcome.value

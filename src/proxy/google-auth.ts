@@ -19,9 +19,14 @@ export interface ServiceAccountKey {
 }
 
 /** Sends the token request; answers the access token and its lifetime in seconds. */
-export type TokenExchange = (tokenUri: string, assertion: string, target: string) => Promise<Result<{ token: string; expiresInS: number }, ProxyError>>
+export type TokenExchange = (
+  tokenUri: string,
+  assertion: string,
+  target: string,
+) => Promise<Result<{ token: string; expiresInS: number }, ProxyError>>
 
-const b64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const b64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 const b64urlJson = (v: unknown): string => b64url(new TextEncoder().encode(JSON.stringify(v)))
 
 function pemBody(pem: string): Uint8Array {
@@ -30,20 +35,44 @@ function pemBody(pem: string): Uint8Array {
 }
 
 /** The signed JWT a service account presents to the token endpoint. */
-export async function serviceAccountJwt(key: ServiceAccountKey, nowMs: number, scope = CLOUD_PLATFORM_SCOPE): Promise<string> {
+export async function serviceAccountJwt(
+  key: ServiceAccountKey,
+  nowMs: number,
+  scope = CLOUD_PLATFORM_SCOPE,
+): Promise<string> {
   const iat = Math.floor(nowMs / 1000)
   const head = b64urlJson({ alg: 'RS256', typ: 'JWT' })
-  const claims = b64urlJson({ iss: key.client_email, scope, aud: key.token_uri ?? DEFAULT_TOKEN_URI, iat, exp: iat + 3600 })
+  const claims = b64urlJson({
+    iss: key.client_email,
+    scope,
+    aud: key.token_uri ?? DEFAULT_TOKEN_URI,
+    iat,
+    exp: iat + 3600,
+  })
   const pkcs8 = pemBody(key.private_key)
-  const signKey = await crypto.subtle.importKey('pkcs8', pkcs8.buffer as ArrayBuffer, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign'])
-  const sig = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', signKey, new TextEncoder().encode(`${head}.${claims}`)))
+  const signKey = await crypto.subtle.importKey(
+    'pkcs8',
+    pkcs8.buffer as ArrayBuffer,
+    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
+  const sig = new Uint8Array(
+    await crypto.subtle.sign('RSASSA-PKCS1-v1_5', signKey, new TextEncoder().encode(`${head}.${claims}`)),
+  )
   return `${head}.${claims}.${b64url(sig)}`
 }
 
 function parseKey(text: string): ServiceAccountKey | undefined {
   try {
     const k = JSON.parse(text) as Partial<ServiceAccountKey>
-    return typeof k.client_email === 'string' && typeof k.private_key === 'string' ? { client_email: k.client_email, private_key: k.private_key, ...(typeof k.token_uri === 'string' ? { token_uri: k.token_uri } : {}) } : undefined
+    return typeof k.client_email === 'string' && typeof k.private_key === 'string'
+      ? {
+        client_email: k.client_email,
+        private_key: k.private_key,
+        ...(typeof k.token_uri === 'string' ? { token_uri: k.token_uri } : {}),
+      }
+      : undefined
   } catch {
     return undefined
   }
@@ -54,10 +83,13 @@ export interface GoogleTokens {
   bearer(keyFile: string, target: string): Promise<Result<string, ProxyError>>
 }
 
-export function googleTokens(opts: { exchange: TokenExchange; now: () => number; readKey: (path: string) => Promise<string> }): GoogleTokens {
+export function googleTokens(
+  opts: { exchange: TokenExchange; now: () => number; readKey: (path: string) => Promise<string> },
+): GoogleTokens {
   const cache = new Map<string, { token: string; refreshAt: number }>()
   const inflight = new Map<string, Promise<Result<string, ProxyError>>>()
-  const fail = (target: string, message: string): Result<string, ProxyError> => err({ kind: 'upstream_status', target, status: 401, message: `vertex-gemini: ${message}` })
+  const fail = (target: string, message: string): Result<string, ProxyError> =>
+    err({ kind: 'upstream_status', target, status: 401, message: `vertex-gemini: ${message}` })
 
   async function fetchToken(keyFile: string, target: string): Promise<Result<string, ProxyError>> {
     let text: string
@@ -76,7 +108,10 @@ export function googleTokens(opts: { exchange: TokenExchange; now: () => number;
     }
     const r = await opts.exchange(key.token_uri ?? DEFAULT_TOKEN_URI, assertion, target)
     if (!r.ok) return r
-    cache.set(keyFile, { token: r.value.token, refreshAt: opts.now() + Math.max(0, r.value.expiresInS * 1000 - REFRESH_EARLY_MS) })
+    cache.set(keyFile, {
+      token: r.value.token,
+      refreshAt: opts.now() + Math.max(0, r.value.expiresInS * 1000 - REFRESH_EARLY_MS),
+    })
     return ok(r.value.token)
   }
 

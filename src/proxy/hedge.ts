@@ -7,7 +7,7 @@
 import type { Result } from '../lib/result.ts'
 import { timerDelay } from '../lib/clock.ts'
 import { slowFirstEventMs } from '../resilience/attempt-budget.ts'
-import { attemptTarget, type AttemptFailure, type AttemptOk } from './attempt.ts'
+import { type AttemptFailure, type AttemptOk, attemptTarget } from './attempt.ts'
 import type { RequestContext } from './context.ts'
 import type { PlannedTarget } from './types.ts'
 
@@ -25,29 +25,45 @@ function cancellable(ctx: RequestContext): { rc: RequestContext; cancel: () => v
   const onClient = () => ac.abort(ctx.req.signal.reason)
   if (ctx.req.signal.aborted) ac.abort()
   else ctx.req.signal.addEventListener('abort', onClient, { once: true })
-  return { rc: { ...ctx, req: { ...ctx.req, signal: ac.signal } }, cancel: () => { ctx.req.signal.removeEventListener('abort', onClient); ac.abort() } }
+  return {
+    rc: { ...ctx, req: { ...ctx.req, signal: ac.signal } },
+    cancel: () => {
+      ctx.req.signal.removeEventListener('abort', onClient)
+      ac.abort()
+    },
+  }
 }
 
 /** Ends a try that lost the race: its stream is aborted and its slot freed, with no verdict on the target. */
 function discard(o: Outcome): void {
   if (!o.ok) return
   const a = o.value
-  if (a.up.kind === 'stream') { a.up.abort({ kind: 'client_closed' }); void a.up.reader.cancel().catch(() => undefined) }
+  if (a.up.kind === 'stream') {
+    a.up.abort({ kind: 'client_closed' })
+    void a.up.reader.cancel().catch(() => undefined)
+  }
   a.timer.finish({ ok: false, error: { kind: 'client_closed' } })
   a.release()
 }
 
-
 /** Tries `t` (`rest[0]` is where a failover would go), hedging with `rest[0]` when the rules allow. */
-export async function attemptHedged(ctx: RequestContext, t: PlannedTarget, rest: readonly PlannedTarget[]): Promise<Hedged> {
+export async function attemptHedged(
+  ctx: RequestContext,
+  t: PlannedTarget,
+  rest: readonly PlannedTarget[],
+): Promise<Hedged> {
   const { req, deps } = ctx
   const next = rest[0]
-  const after = next && req.stream && deps.config.router.hedge ? slowFirstEventMs(deps.routing.firstEventHistory?.(t), deps.config.router.minSamples) : undefined
+  const after = next && req.stream && deps.config.router.hedge
+    ? slowFirstEventMs(deps.routing.firstEventHistory?.(t), deps.config.router.minSamples)
+    : undefined
   if (after === undefined || next === undefined) return { outcome: await attemptTarget(ctx, t, next) }
   const first = cancellable(ctx)
   const primary = attemptTarget(first.rc, t, next)
   let timer: ReturnType<typeof setTimeout> | undefined
-  const slow = new Promise<'slow'>((resolve) => { timer = setTimeout(() => resolve('slow'), timerDelay(Math.max(1, after))) })
+  const slow = new Promise<'slow'>((resolve) => {
+    timer = setTimeout(() => resolve('slow'), timerDelay(Math.max(1, after)))
+  })
   const early = await Promise.race([primary, slow])
   clearTimeout(timer)
   if (early !== 'slow' || deps.routing.hedge?.() !== true) return { outcome: early === 'slow' ? await primary : early }
@@ -65,4 +81,3 @@ export async function attemptHedged(ctx: RequestContext, t: PlannedTarget, rest:
   void tagged[1 - winner.i]!.then((l) => discard(l.o))
   return { outcome: winner.o, hedge: next }
 }
-

@@ -9,10 +9,14 @@ const routed = (client: JsonObject, model = 'up-model'): JsonObject => ({ ...cli
 
 describe('passthroughText', () => {
   it('sends the client text with only the model value replaced (spacing and escapes kept)', () => {
-    const raw = '{ "model" : "anth,claude", "messages":[{"role":"user","content":"caf\\u00e9 \\"model\\": x"}],\n "max_tokens": 10 }'
+    const raw =
+      '{ "model" : "anth,claude", "messages":[{"role":"user","content":"caf\\u00e9 \\"model\\": x"}],\n "max_tokens": 10 }'
     const client = JSON.parse(raw) as JsonObject
     const text = passthroughText(raw, client, routed(client))
-    assert.equal(text, '{ "model" : "up-model", "messages":[{"role":"user","content":"caf\\u00e9 \\"model\\": x"}],\n "max_tokens": 10 }')
+    assert.equal(
+      text,
+      '{ "model" : "up-model", "messages":[{"role":"user","content":"caf\\u00e9 \\"model\\": x"}],\n "max_tokens": 10 }',
+    )
     assert.deepEqual(JSON.parse(text!), routed(client))
   })
 
@@ -49,18 +53,31 @@ describe('passthroughText', () => {
   it('law: whenever it answers, the text parses to exactly the upstream body', () => {
     const key = fc.constantFrom('model', 'messages', 'max_tokens', 'metadata', 'mod\\u0065l', 'x', '"model"', 'model\\')
     const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-      v: fc.oneof({ depthSize: 'small' }, fc.string(), fc.constantFrom('model', '"model":', '\\"model\\"', 'a\\'), fc.integer(), fc.boolean(),
-        fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.constantFrom('model', '"model":', '\\"model\\"', 'a\\'),
+        fc.integer(),
+        fc.boolean(),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(key, tie('v'), { maxKeys: 3 }),
+      ),
     })).v
     let answered = 0
-    fc.assert(fc.property(fc.dictionary(key, value, { maxKeys: 5 }), fc.string(), fc.boolean(), (extra, model, spaced) => {
-      const client = { model, ...extra } as JsonObject
-      const raw = JSON.stringify(client, null, spaced ? 1 : undefined)
-      const parsed = JSON.parse(raw) as JsonObject
-      const up = routed(parsed, 'upstream,"x"')
-      const text = passthroughText(raw, parsed, up)
-      if (text !== undefined) { answered++; assert.deepEqual(JSON.parse(text), up) }
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { maxKeys: 5 }), fc.string(), fc.boolean(), (extra, model, spaced) => {
+        const client = { model, ...extra } as JsonObject
+        const raw = JSON.stringify(client, null, spaced ? 1 : undefined)
+        const parsed = JSON.parse(raw) as JsonObject
+        const up = routed(parsed, 'upstream,"x"')
+        const text = passthroughText(raw, parsed, up)
+        if (text !== undefined) {
+          answered++
+          assert.deepEqual(JSON.parse(text), up)
+        }
+      }),
+      { numRuns: 2000 },
+    )
     assert.ok(answered > 100, `answered ${answered} of 2000`)
   })
 })

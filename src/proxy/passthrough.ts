@@ -43,7 +43,11 @@ export function passthroughText(raw: string, client: JsonObject, upstream: JsonO
   const end = stringEnd(raw, start)
   if (end === -1) return undefined
   let value: unknown
-  try { value = JSON.parse(raw.slice(start, end + 1)) } catch { return undefined }
+  try {
+    value = JSON.parse(raw.slice(start, end + 1))
+  } catch {
+    return undefined
+  }
   if (value !== client.model) return undefined
   return raw.slice(0, start) + JSON.stringify(model) + raw.slice(end + 1)
 }

@@ -9,7 +9,7 @@ import type { ProxyError } from '../errors.ts'
 import type { CacheEntry } from '../cache/store.ts'
 import type { AttemptFailure, AttemptOk } from './attempt.ts'
 import { attemptHedged } from './hedge.ts'
-import { newContext, routed, type RequestContext } from './context.ts'
+import { newContext, type RequestContext, routed } from './context.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
 import type { ClientRequest } from './types.ts'
@@ -84,7 +84,9 @@ export function moreTelling(prev: AttemptFailure | undefined, next: AttemptFailu
   return waitOf(next.error) < waitOf(prev.error) ? next : prev
 }
 
-const waitOf = (e: ProxyError) => (e.kind === 'circuit_open' ? e.retryInMs : e.kind === 'rate_limited' ? e.retryAfterMs ?? Infinity : Infinity)
+const waitOf = (
+  e: ProxyError,
+) => (e.kind === 'circuit_open' ? e.retryInMs : e.kind === 'rate_limited' ? e.retryAfterMs ?? Infinity : Infinity)
 
 /** A request that ends before the commit point: its error in the client's format, and its trace. */
 function fail(ctx: RequestContext, e: ProxyError): Response {

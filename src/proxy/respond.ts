@@ -41,7 +41,12 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     const out = adapter ? adapter.response(a.up.body, a.ctx) : a.up.body
     deps.telemetry.request(trace, rc.body)
     // The upstream ignored `stream: true`: a streaming client can only parse events.
-    if (req.stream) return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), { status: 200, headers: Object.assign(headers, SSE_HEADERS) })
+    if (req.stream) {
+      return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), {
+        status: 200,
+        headers: Object.assign(headers, SSE_HEADERS),
+      })
+    }
     headers['content-type'] = 'application/json'
     return new Response(JSON.stringify(out), { status: 200, headers })
   }
@@ -67,11 +72,19 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
  * An error in the client's format, with the headers a client needs to back off correctly.
  * `trace` (read only) gives the `x-switchyard-route` header.
  */
-export function errorResponse(req: { id: string; format: WireFormatName }, e: ProxyError, trace?: Readonly<RequestTrace>): Response {
+export function errorResponse(
+  req: { id: string; format: WireFormatName },
+  e: ProxyError,
+  trace?: Readonly<RequestTrace>,
+): Response {
   const { status, body } = renderError(req.format, e, req.id)
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': req.id }
   if (trace) headers['x-switchyard-route'] = routeHeader(trace)
-  const retryAfterMs = e.kind === 'rate_limited' || e.kind === 'upstream_status' ? e.retryAfterMs : e.kind === 'circuit_open' ? e.retryInMs : undefined
+  const retryAfterMs = e.kind === 'rate_limited' || e.kind === 'upstream_status'
+    ? e.retryAfterMs
+    : e.kind === 'circuit_open'
+    ? e.retryInMs
+    : undefined
   if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)))
   // A quota error will not clear by retrying: tell SDKs (which retry 429s) not to.
   if (e.kind === 'upstream_status' && e.code === 'insufficient_quota') headers['x-should-retry'] = 'false'

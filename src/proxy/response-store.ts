@@ -23,7 +23,9 @@ export interface MemoryStoreOptions {
 }
 
 /** An in-process store: least recently stored entries go first when a bound is hit. */
-export function memoryResponseStore(opts: MemoryStoreOptions): ResponseStore & { readonly size: number; readonly bytes: number } {
+export function memoryResponseStore(
+  opts: MemoryStoreOptions,
+): ResponseStore & { readonly size: number; readonly bytes: number } {
   const maxEntries = opts.maxEntries ?? 1_000
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024
   const ttlMs = opts.ttlMs ?? 60 * 60 * 1000
@@ -36,8 +38,12 @@ export function memoryResponseStore(opts: MemoryStoreOptions): ResponseStore & {
     entries.delete(id)
   }
   return {
-    get size() { return entries.size },
-    get bytes() { return bytes },
+    get size() {
+      return entries.size
+    },
+    get bytes() {
+      return bytes
+    },
     async get(id) {
       const e = entries.get(id)
       if (!e) return undefined

@@ -33,5 +33,9 @@ export interface ContinuationNote {
  * `: x-switchyard-route: default anth,m; tier=tier-1; attempts=2; fallback=0; continued=1; continuation=completed; via=anth,m > anth,m (prefill)`.
  */
 export function routeTrailer(trace: Readonly<RequestTrace>, note: ContinuationNote): string {
-  return encodeSseComment(`x-switchyard-route: ${routeHeader(trace)}; continued=${note.continued}; continuation=${note.outcome}; via=${note.via.join(' > ')}`)
+  return encodeSseComment(
+    `x-switchyard-route: ${routeHeader(trace)}; continued=${note.continued}; continuation=${note.outcome}; via=${
+      note.via.join(' > ')
+    }`,
+  )
 }

@@ -10,7 +10,7 @@ import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { filterByCapabilities, noTargetMessage } from '../routing/capabilities.ts'
-import { requestFeatures, type RequestFeatures } from '../routing/features.ts'
+import { type RequestFeatures, requestFeatures } from '../routing/features.ts'
 import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import type { RouterConfig, Scenario } from '../config/types.ts'
@@ -23,7 +23,12 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const { req, deps } = ctx
   const { config } = deps
   const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
-  if (!router) return err({ kind: 'not_found', message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})` })
+  if (!router) {
+    return err({
+      kind: 'not_found',
+      message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})`,
+    })
+  }
   const custom = await customDecision(req, deps)
   if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router })
   const model = typeof req.body.model === 'string' ? req.body.model : ''
@@ -37,34 +42,67 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const view = hubView(req.format, body)
   const sessionId = sessionIdOf(view)
   const decision = chooseScenario(
-    { body: view, tokenCount: estimatedInputTokens, lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined, providers: config.providers },
+    {
+      body: view,
+      tokenCount: estimatedInputTokens,
+      lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined,
+      providers: config.providers,
+    },
     router,
   )
   const features = requestFeatures(decision.body)
   // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
-  const hit = model.includes(',') ? undefined : matchRule(router.rules, ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }))
+  const hit = model.includes(',') ? undefined : matchRule(
+    router.rules,
+    ruleInputOf(req, { scenario: decision.scenario, inputTokens: estimatedInputTokens, features, now: deps.now() }),
+  )
   // With no rule, a routing experiment on this scenario (main Router only) picks the session's arm.
   // A target arm's target is planned like a client-chosen one (kept first, `fallback.default`
   // after it), so measurements cannot move the arm's traffic elsewhere; a strategy arm plans the
   // scenario's own target with its Router. The trace keeps the real scenario.
-  const arm = hit || req.preset !== undefined ? undefined : deps.experiments?.pick({ scenario: decision.scenario, random: deps.random, ...(sessionId ? { sessionId } : {}) })
+  const arm = hit || req.preset !== undefined
+    ? undefined
+    : deps.experiments?.pick({ scenario: decision.scenario, random: deps.random, ...(sessionId ? { sessionId } : {}) })
   const target = hit ? hit.rule.route[0]! : arm?.target ?? decision.target
   const plan = hit
     ? deps.routing.plan('rule', target, req.preset, estimatedInputTokens, routerForRule(router, hit.rule))
-    : deps.routing.plan(arm?.target ? 'explicit' : decision.scenario, target, req.preset, estimatedInputTokens, arm?.router)
-  if (plan.length === 0) return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
+    : deps.routing.plan(
+      arm?.target ? 'explicit' : decision.scenario,
+      target,
+      req.preset,
+      estimatedInputTokens,
+      arm?.router,
+    )
+  if (plan.length === 0) {
+    return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
+  }
   const scenario: Scenario = hit ? 'rule' : decision.scenario
   // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
   const sent = view === body ? decision.body : body
-  return servable(ctx, { scenario, body: sent, plan, estimatedInputTokens, ...(hit ? { rule: hit.rule.name } : {}), ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}) }, { features, router })
+  return servable(ctx, {
+    scenario,
+    body: sent,
+    plan,
+    estimatedInputTokens,
+    ...(hit ? { rule: hit.rule.name } : {}),
+    ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}),
+  }, { features, router })
 }
 
 /** What the rules look at, from the request as routed (any client format). */
-function ruleInputOf(req: ClientRequest, r: { scenario: Scenario; inputTokens: number; features: RequestFeatures; now: number }): RuleInput {
+function ruleInputOf(
+  req: ClientRequest,
+  r: { scenario: Scenario; inputTokens: number; features: RequestFeatures; now: number },
+): RuleInput {
   const f = r.features
   return {
     model: typeof req.body.model === 'string' ? req.body.model : '',
-    scenario: r.scenario, inputTokens: r.inputTokens, hasTools: f.hasTools, hasImages: f.hasImages, thinking: f.thinking, stream: f.stream,
+    scenario: r.scenario,
+    inputTokens: r.inputTokens,
+    hasTools: f.hasTools,
+    hasImages: f.hasImages,
+    thinking: f.thinking,
+    stream: f.stream,
     header: (name) => req.headers.get(name) ?? undefined,
     ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }),
     now: r.now,
@@ -76,19 +114,33 @@ function ruleInputOf(req: ClientRequest, r: { scenario: Scenario; inputTokens: n
  * or when the client named one itself), then those that cannot serve the request (400 naming
  * what is missing).
  */
-function servable(ctx: RequestContext, d: RouteDecision, by: { features: RequestFeatures; router: RouterConfig }): Result<RouteDecision, ProxyError> {
+function servable(
+  ctx: RequestContext,
+  d: RouteDecision,
+  by: { features: RequestFeatures; router: RouterConfig },
+): Result<RouteDecision, ProxyError> {
   const { req, deps } = ctx
   if (deps.keys && req.apiKeyName !== undefined) {
     const name = req.apiKeyName
     const allowed = d.plan.filter((t) => deps.keys!.allows(name, t.key))
     const first = d.plan[0]
     if (allowed.length === 0 || (first && d.scenario === 'explicit' && !allowed.includes(first))) {
-      return err({ kind: 'forbidden', message: `API key "${name}" may not use ${first?.key ?? 'this model'} (allowed: ${deps.keys.allowedList(name)})` })
+      return err({
+        kind: 'forbidden',
+        message: `API key "${name}" may not use ${first?.key ?? 'this model'} (allowed: ${
+          deps.keys.allowedList(name)
+        })`,
+      })
     }
     d = allowed.length === d.plan.length ? d : { ...d, plan: allowed }
   }
   const f = by.features
-  const needs = { hasImages: f.hasImages, hasTools: f.hasTools, inputTokens: d.estimatedInputTokens, ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }) }
+  const needs = {
+    hasImages: f.hasImages,
+    hasTools: f.hasTools,
+    inputTokens: d.estimatedInputTokens,
+    ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }),
+  }
   const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
   if (skipped.length === 0) return ok(d)
   if (kept.length === 0) return err({ kind: 'invalid_request', ...noTargetMessage(skipped) })
@@ -105,7 +157,11 @@ async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDeci
   // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
   const view = hubView(req.format, req.body)
   const pick = await deps.customRouter.route({
-    body: view, format: view === req.body ? req.format : 'anthropic', tokenCount: deps.tokens.estimate(req.body, req.format), sessionId: sessionIdOf(view), headers: req.headers,
+    body: view,
+    format: view === req.body ? req.format : 'anthropic',
+    tokenCount: deps.tokens.estimate(req.body, req.format),
+    sessionId: sessionIdOf(view),
+    headers: req.headers,
     ...(req.preset === undefined ? {} : { preset: req.preset }),
   })
   if (!pick) return undefined

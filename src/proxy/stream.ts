@@ -5,15 +5,35 @@
  * never a truncated answer that looks complete.
  */
 import type { ProxyError } from '../errors.ts'
-import { cannotContinue, createUsageTap, encodeSse, redact, renderStreamError, sameFormatRepair, Splicer, StreamRecord, streamErrorOf, ToolHold, translationFor, type UsageTap } from '../formats/index.ts'
-import type { SseEvent, StreamTranslator, TranslateContext, Translation, Usage, WireFormatName } from '../formats/types.ts'
+import {
+  cannotContinue,
+  createUsageTap,
+  encodeSse,
+  redact,
+  renderStreamError,
+  sameFormatRepair,
+  Splicer,
+  streamErrorOf,
+  StreamRecord,
+  ToolHold,
+  translationFor,
+  type UsageTap,
+} from '../formats/index.ts'
+import type {
+  SseEvent,
+  StreamTranslator,
+  TranslateContext,
+  Translation,
+  Usage,
+  WireFormatName,
+} from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import type { RequestContext } from './context.ts'
 import { continuable, continuationCandidates, MAX_CONTINUATIONS, openContinuation } from './continue.ts'
 import { errorPayloadOf, scrubError, tooLarge } from './upstream.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { WatchedStream } from './watchdog.ts'
-import { routeTrailer, type ContinuationNote } from './route-header.ts'
+import { type ContinuationNote, routeTrailer } from './route-header.ts'
 import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
@@ -22,7 +42,11 @@ type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
  * How an upstream answer becomes the client's: a translation between formats, a same-format
  * repair (`enhancetool` on OpenAI), or nothing (bytes pass through untouched).
  */
-export function responseAdapter(client: WireFormatName, upstream: WireFormatName, ctx: TranslateContext): Pick<Translation, 'response' | 'stream'> | undefined {
+export function responseAdapter(
+  client: WireFormatName,
+  upstream: WireFormatName,
+  ctx: TranslateContext,
+): Pick<Translation, 'response' | 'stream'> | undefined {
   return translationFor(client, upstream) ?? (client === upstream ? sameFormatRepair(client, ctx) : undefined)
 }
 
@@ -61,7 +85,13 @@ interface Source {
 }
 
 function sourceOf(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: StreamUp }): Source {
-  return { t, a, translator: responseAdapter(req.format, t.provider.format, a.ctx)?.stream(a.ctx), tap: createUsageTap(t.provider.format), sawContent: false }
+  return {
+    t,
+    a,
+    translator: responseAdapter(req.format, t.provider.format, a.ctx)?.stream(a.ctx),
+    tap: createUsageTap(t.provider.format),
+    sawContent: false,
+  }
 }
 
 /**
@@ -70,7 +100,11 @@ function sourceOf(req: ClientRequest, t: PlannedTarget, a: AttemptOk & { up: Str
  * after the commit point is continued on another try (continue.ts) instead of ending with an
  * in-stream error, when what the client has allows it.
  */
-export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<RequestContext>, a: AttemptOk & { up: StreamUp }, onEnd: (end: StreamEnd) => void): ReadableStream<Uint8Array> {
+export function streamBody(
+  rc: Pick<RequestContext, 'req' | 'deps'> & Partial<RequestContext>,
+  a: AttemptOk & { up: StreamUp },
+  onEnd: (end: StreamEnd) => void,
+): ReadableStream<Uint8Array> {
   const { req, deps } = rc
   const cont = continuable(rc) ? rc : undefined
   let cur = sourceOf(req, a.target, a)
@@ -91,15 +125,24 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   let ctrl: ReadableStreamDefaultController<Uint8Array>
 
   /** Upstream events → client chunks; stops at an upstream error event when the stream may be continued. */
-  const process = (evs: readonly SseEvent[], bytes: readonly Uint8Array[]): { chunks: Uint8Array[]; broken?: ProxyError } => {
+  const process = (
+    evs: readonly SseEvent[],
+    bytes: readonly Uint8Array[],
+  ): { chunks: Uint8Array[]; broken?: ProxyError } => {
     const out: SseEvent[] = []
     let broken: ProxyError | undefined
     for (const ev of evs) {
       const failed = rec ? errorPayloadOf(ev) : undefined
-      if (failed) { broken = streamErrorOf(failed, cur.t.key); break }
+      if (failed) {
+        broken = streamErrorOf(failed, cur.t.key)
+        break
+      }
       cur.tap.observe(ev)
       // The tap already recognises content deltas (text, reasoning, tool arguments) of the upstream's format.
-      if (!cur.sawContent && cur.tap.contentEvents > 0) { cur.sawContent = true; cur.a.timer.firstToken() }
+      if (!cur.sawContent && cur.tap.contentEvents > 0) {
+        cur.sawContent = true
+        cur.a.timer.firstToken()
+      }
       if (cur.translator) out.push(...cur.translator.push(ev))
       else out.push(ev)
     }
@@ -111,7 +154,7 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   const emit = (evs: readonly SseEvent[]): Uint8Array[] => {
     const spliced = splicer ? splicer.push(evs) : evs
     const client = hold ? hold.push(spliced) : spliced
-    if (rec) for (const ev of client) rec.observe(ev)
+    if (rec) { for (const ev of client) rec.observe(ev) }
     return client.length ? [encodeAll(client)] : []
   }
   const watched: WatchedStream = {
@@ -119,9 +162,17 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     lastClientAt: deps.now(),
     idleMs: deps.config.router.streamIdleTimeoutMs,
     deadlineAt: req.receivedAt + deps.config.apiTimeoutMs,
-    onTimeout: (phase) => { failure ??= { kind: 'timeout', target: cur.t.key, phase }; cur.a.up.abort(failure) },
-    ping: () => { if (!ended) ctrl.enqueue(PING[req.format]) },
-    abort: (message) => { failure ??= { kind: 'overloaded', message }; cur.a.up.abort(failure) },
+    onTimeout: (phase) => {
+      failure ??= { kind: 'timeout', target: cur.t.key, phase }
+      cur.a.up.abort(failure)
+    },
+    ping: () => {
+      if (!ended) ctrl.enqueue(PING[req.format])
+    },
+    abort: (message) => {
+      failure ??= { kind: 'overloaded', message }
+      cur.a.up.abort(failure)
+    },
   }
   const unwatch = deps.watchdog.watch(watched)
   const onClientGone = () => finish(undefined, { kind: 'client_closed' })
@@ -150,7 +201,11 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     hold?.drop()
     return out
   }
-  function finish(c: ReadableStreamDefaultController<Uint8Array> | undefined, error?: ProxyError, last: readonly SseEvent[] = []): void {
+  function finish(
+    c: ReadableStreamDefaultController<Uint8Array> | undefined,
+    error?: ProxyError,
+    last: readonly SseEvent[] = [],
+  ): void {
     if (ended) return
     const { translator, tap, a: at } = cur
     if (c) {
@@ -159,7 +214,11 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
       // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
       // that partial event, so the error is parsed as an event of its own (a blank line at an
       // event boundary dispatches nothing).
-      if (tail.length) c.enqueue(!translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail))
+      if (tail.length) {
+        c.enqueue(
+          !translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail),
+        )
+      }
       // A stream that broke after the commit point says what became of it in its last bytes.
       const outcome = continued > 0 && !error ? 'completed' : lastBreak
       if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via })))
@@ -168,11 +227,22 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     ended = true
     unwatch()
     req.signal.removeEventListener('abort', onClientGone)
-    if (error?.kind === 'client_closed') { at.up.abort(error); void at.up.reader.cancel().catch(() => undefined) }
+    if (error?.kind === 'client_closed') {
+      at.up.abort(error)
+      void at.up.reader.cancel().catch(() => undefined)
+    }
     const complete = !error && (translator ? translator.done && !translator.errored : tap.finished && !tap.errored)
     const endError = error ?? (complete ? undefined : incomplete(cur.t, tap.events))
     if (continued > 0 && !error) deps.telemetry.continued?.(complete ? 'completed' : 'failed')
-    onEnd({ ok: complete, usage: tap.usage, error: endError, attempt: at, totalUsage: addUsage(earlier, tap.usage), continued, outputChars: tap.outputChars })
+    onEnd({
+      ok: complete,
+      usage: tap.usage,
+      error: endError,
+      attempt: at,
+      totalUsage: addUsage(earlier, tap.usage),
+      continued,
+      outputChars: tap.outputChars,
+    })
   }
 
   /**
@@ -182,7 +252,10 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
   async function broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
     const why = rec && cont && !ended ? refusal(rec, error, continued) : 'disabled'
     if (why !== undefined || !rec || !cont) {
-      if (why !== 'disabled' && rec) { deps.telemetry.continued?.('refused'); lastBreak = 'refused' }
+      if (why !== 'disabled' && rec) {
+        deps.telemetry.continued?.('refused')
+        lastBreak = 'refused'
+      }
       finish(c, error)
       return false
     }
@@ -191,9 +264,16 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
     hold?.drop()
     old.a.up.abort(error)
     void old.a.up.reader.cancel().catch(() => undefined)
-    const next = await openContinuation(cont, rec, { candidates: continuationCandidates(old.t, error, cont.remaining), noPrefill })
+    const next = await openContinuation(cont, rec, {
+      candidates: continuationCandidates(old.t, error, cont.remaining),
+      noPrefill,
+    })
     if (ended) {
-      if (next) { next.a.up.abort({ kind: 'client_closed' }); next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } }); next.a.release() }
+      if (next) {
+        next.a.up.abort({ kind: 'client_closed' })
+        next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } })
+        next.a.release()
+      }
       return false
     }
     // Nothing could continue: the answer ends with the error, as without continuation.
@@ -233,7 +313,11 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
       pending = head.broken
     },
     async pull(c) {
-      if (pending) { const f = pending; pending = undefined; if (!(await broke(c, f))) return }
+      if (pending) {
+        const f = pending
+        pending = undefined
+        if (!(await broke(c, f))) return
+      }
       for (;;) {
         const up = cur.a.up
         let r: Awaited<ReturnType<typeof up.reader.read>>
@@ -242,7 +326,18 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
         } catch (e) {
           if (ended) return
           // Runtime messages can name hosts; only the redacted text reaches the client.
-          if (await broke(c, failure ?? { kind: 'stream_broken', target: cur.t.key, afterEvents: cur.tap.events, message: redact(String((e as Error)?.message ?? e)) })) continue
+          if (
+            await broke(
+              c,
+              failure ??
+                {
+                  kind: 'stream_broken',
+                  target: cur.t.key,
+                  afterEvents: cur.tap.events,
+                  message: redact(String((e as Error)?.message ?? e)),
+                },
+            )
+          ) continue
           return
         }
         if (ended) return
@@ -268,7 +363,10 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
         }
         const step = process(evs, [r.value])
         for (const chunk of step.chunks) c.enqueue(chunk)
-        if (step.broken) { if (await broke(c, step.broken)) continue; return }
+        if (step.broken) {
+          if (await broke(c, step.broken)) continue
+          return
+        }
         if (step.chunks.length === 0) continue
         watched.lastClientAt = watched.lastUpstreamAt
         if ((c.desiredSize ?? 1) <= 0) deps.telemetry.backpressure()
@@ -284,14 +382,23 @@ export function streamBody(rc: Pick<RequestContext, 'req' | 'deps'> & Partial<Re
 /** Why this break is not continued (undefined: it is). */
 function refusal(rec: StreamRecord, error: ProxyError, continued: number): string | undefined {
   if (continued >= MAX_CONTINUATIONS) return 'too many continuations'
-  if (error.kind === 'client_closed' || (error.kind === 'timeout' && error.phase === 'total') || error.kind === 'overloaded') return 'the request is over'
+  if (
+    error.kind === 'client_closed' || (error.kind === 'timeout' && error.phase === 'total') ||
+    error.kind === 'overloaded'
+  ) return 'the request is over'
   return cannotContinue(rec)
 }
 
 function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
   if (!a || !b) return a ?? b
   const reasoning = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0)
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens, cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens, ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}) }
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheCreationTokens: a.cacheCreationTokens + b.cacheCreationTokens,
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+  }
 }
 
 /**
@@ -306,5 +413,10 @@ function passThroughEnd(format: WireFormatName, tap: UsageTap, t: PlannedTarget)
 }
 
 function incomplete(t: PlannedTarget, events: number): ProxyError {
-  return { kind: 'stream_broken', target: t.key, afterEvents: events, message: 'upstream ended the stream without its terminal event' }
+  return {
+    kind: 'stream_broken',
+    target: t.key,
+    afterEvents: events,
+    message: 'upstream ended the stream without its terminal event',
+  }
 }

@@ -25,7 +25,6 @@ export interface ClientRequest {
   readonly apiKeyName?: string
 }
 
-
 export interface RouteDecision {
   readonly scenario: Scenario
   /** The request body after routing (e.g. the subagent tag stripped). */
@@ -50,19 +49,19 @@ export interface EventDecoder {
 export type UpstreamOk =
   | { readonly kind: 'json'; readonly status: number; readonly headers: Headers; readonly body: JsonObject }
   | {
-      readonly kind: 'stream'
-      readonly status: number
-      readonly headers: Headers
-      readonly reader: ReadableStreamDefaultReader<Uint8Array>
-      /** Bytes already read while waiting for the first event (the commit point). */
-      readonly head: readonly Uint8Array[]
-      /** Events parsed from `head`. */
-      readonly headEvents: readonly SseEvent[]
-      /** The decoder that parsed `head`, holding any partial event: reading goes on with it. */
-      readonly decode: EventDecoder
-      /** Aborts this upstream request. */
-      readonly abort: (reason?: unknown) => void
-    }
+    readonly kind: 'stream'
+    readonly status: number
+    readonly headers: Headers
+    readonly reader: ReadableStreamDefaultReader<Uint8Array>
+    /** Bytes already read while waiting for the first event (the commit point). */
+    readonly head: readonly Uint8Array[]
+    /** Events parsed from `head`. */
+    readonly headEvents: readonly SseEvent[]
+    /** The decoder that parsed `head`, holding any partial event: reading goes on with it. */
+    readonly decode: EventDecoder
+    /** Aborts this upstream request. */
+    readonly abort: (reason?: unknown) => void
+  }
 
 /**
  * What the pipeline learned about one request, for logs, metrics and usage. Each field has one

@@ -3,14 +3,28 @@ import assert from 'node:assert/strict'
 import { createMockUpstream } from '../demo/upstream.ts'
 import type { ProviderConfig } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
-import { buildCall, callUpstream, type CallLimits } from './upstream.ts'
+import { buildCall, type CallLimits, callUpstream } from './upstream.ts'
 import type { PlannedTarget } from './types.ts'
 
 const provider: ProviderConfig = {
-  name: 'oai', baseUrl: 'http://mock.test/v1/chat/completions', apiKey: 'sk-secret', models: ['m'], format: 'openai',
-  transformers: [], modelTransformers: {}, limits: {}, pricing: {}, headers: {},
+  name: 'oai',
+  baseUrl: 'http://mock.test/v1/chat/completions',
+  apiKey: 'sk-secret',
+  models: ['m'],
+  format: 'openai',
+  transformers: [],
+  modelTransformers: {},
+  limits: {},
+  pricing: {},
+  headers: {},
 }
-const target = (model: string): PlannedTarget => ({ key: `oai,${model}`, provider, model, tier: 'tier-0', source: 'primary' })
+const target = (model: string): PlannedTarget => ({
+  key: `oai,${model}`,
+  provider,
+  model,
+  tier: 'tier-0',
+  source: 'primary',
+})
 
 /** One call through the real mock with real (short) timers. */
 async function call(model: string, limits: Partial<CallLimits> & { stream?: boolean } = {}) {
@@ -18,7 +32,12 @@ async function call(model: string, limits: Partial<CallLimits> & { stream?: bool
   const t = target(model)
   const body = { model, stream: limits.stream ?? true, messages: [{ role: 'user', content: 'hi' }] }
   const c = buildCall(t, body, { client: new Headers(), query: '', sameFormat: true, stream: limits.stream ?? true })
-  const r = await callUpstream(c, t, { fetch: mock.fetch, signal: limits.signal ?? new AbortController().signal, firstTokenTimeoutMs: 2_000, ...limits })
+  const r = await callUpstream(c, t, {
+    fetch: mock.fetch,
+    signal: limits.signal ?? new AbortController().signal,
+    firstTokenTimeoutMs: 2_000,
+    ...limits,
+  })
   return { r, mock }
 }
 
@@ -33,7 +52,12 @@ describe('callUpstream: the commit point', () => {
   })
 
   it('a stream closed before its first event is stream_broken with 0 events (failover still allowed)', async () => {
-    assert.deepEqual(errorOf((await call('m:cut=0')).r), { kind: 'stream_broken', target: 'oai,m:cut=0', afterEvents: 0, message: 'upstream closed the stream before its first event' })
+    assert.deepEqual(errorOf((await call('m:cut=0')).r), {
+      kind: 'stream_broken',
+      target: 'oai,m:cut=0',
+      afterEvents: 0,
+      message: 'upstream closed the stream before its first event',
+    })
   })
 
   it('a network error names its kind, never the upstream URL', async () => {
@@ -91,8 +115,18 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
   }
   const run = (fetchFn: (req: Request) => Promise<Response>, firstEventMs: number) => {
     const t = target('m')
-    const c = buildCall(t, { model: 'm', stream: true }, { client: new Headers(), query: '', sameFormat: true, stream: true })
-    return callUpstream(c, t, { fetch: fetchFn, signal: new AbortController().signal, firstTokenTimeoutMs: 5_000, firstEventMs })
+    const c = buildCall(t, { model: 'm', stream: true }, {
+      client: new Headers(),
+      query: '',
+      sameFormat: true,
+      stream: true,
+    })
+    return callUpstream(c, t, {
+      fetch: fetchFn,
+      signal: new AbortController().signal,
+      firstTokenTimeoutMs: 5_000,
+      firstEventMs,
+    })
   }
   const role = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
   const text = 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
@@ -105,7 +139,8 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
   })
 
   it('spaced JSON (Python\'s json.dumps: "content": "…") commits at its first content event, not at the end of the answer', async () => {
-    const spaced = (i: number) => `data: {"id": "c-${i}", "choices": [{"index": 0, "delta": {"content": "w${i} "}, "finish_reason": null}]}\n\n`
+    const spaced = (i: number) =>
+      `data: {"id": "c-${i}", "choices": [{"index": 0, "delta": {"content": "w${i} "}, "finish_reason": null}]}\n\n`
     // Ten events 40 ms apart: a commit at the end would take 400 ms.
     const r = await run(paced([...Array.from({ length: 10 }, (_, i) => spaced(i)), 'data: [DONE]\n\n'], 40), 5_000)
     assert.ok(r.ok && r.value.kind === 'stream')
@@ -127,26 +162,45 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
 describe('rate-limit reset headers count as a Retry-After', () => {
   const now = Date.parse('2026-01-01T00:00:00Z')
   it('reaches the pipeline: a 429 with only reset headers comes back with retryAfterMs', async () => {
-    const fetch429 = async () => new Response('{"error":{"type":"rate_limit_error","message":"slow down"}}', {
-      status: 429, headers: { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1m30s' },
-    })
+    const fetch429 = async () =>
+      new Response('{"error":{"type":"rate_limit_error","message":"slow down"}}', {
+        status: 429,
+        headers: { 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1m30s' },
+      })
     const t = target('m')
     const c = buildCall(t, { model: 'm' }, { client: new Headers(), query: '', sameFormat: true, stream: false })
-    const r = await callUpstream(c, t, { fetch: fetch429, signal: new AbortController().signal, firstTokenTimeoutMs: 1_000, now: () => now })
+    const r = await callUpstream(c, t, {
+      fetch: fetch429,
+      signal: new AbortController().signal,
+      firstTokenTimeoutMs: 1_000,
+      now: () => now,
+    })
     assert.equal(r.ok ? undefined : r.error.kind === 'rate_limited' ? r.error.retryAfterMs : -1, 90_000)
   })
 })
 
 describe('an error as the first event of a stream', () => {
-  const streamOf = (text: string) => async () => new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } })
+  const streamOf = (text: string) => async () =>
+    new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } })
   const run = async (text: string) => {
     const t = target('m')
-    const c = buildCall(t, { model: 'm', stream: true }, { client: new Headers(), query: '', sameFormat: true, stream: true })
-    return callUpstream(c, t, { fetch: streamOf(text), signal: new AbortController().signal, firstTokenTimeoutMs: 1_000 })
+    const c = buildCall(t, { model: 'm', stream: true }, {
+      client: new Headers(),
+      query: '',
+      sameFormat: true,
+      stream: true,
+    })
+    return callUpstream(c, t, {
+      fetch: streamOf(text),
+      signal: new AbortController().signal,
+      firstTokenTimeoutMs: 1_000,
+    })
   }
 
   it('is a failure with the status of its type, before anything is committed (Anthropic event: error, OpenAI error chunk)', async () => {
-    const a = await run('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+    const a = await run(
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+    )
     assert.equal(!a.ok && a.error.kind === 'upstream_status' ? a.error.status : 0, 529)
     const o = await run('data: {"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}\n\n')
     assert.equal(!o.ok && o.error.kind === 'upstream_status' ? o.error.status : 0, 429)

@@ -5,7 +5,15 @@
  */
 import type { UpstreamFetch } from '../deps.ts'
 import type { ProxyError, TimeoutPhase } from '../errors.ts'
-import { createSseDecoder, createUsageTap, DEFAULT_MAX_EVENT_CHARS, parseUpstreamError, redact, SseEventTooLarge, streamErrorOf } from '../formats/index.ts'
+import {
+  createSseDecoder,
+  createUsageTap,
+  DEFAULT_MAX_EVENT_CHARS,
+  parseUpstreamError,
+  redact,
+  SseEventTooLarge,
+  streamErrorOf,
+} from '../formats/index.ts'
 import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
@@ -66,12 +74,21 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
 }
 
 /** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
-export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean; text?: string }): UpstreamCall {
+export function buildCall(
+  t: PlannedTarget,
+  body: JsonObject,
+  opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean; text?: string },
+): UpstreamCall {
   const headers = upstreamHeaders(t, opts.client, opts.sameFormat)
   if (t.provider.format === 'gemini') {
     // Gemini names the model and the streaming mode in the URL, not the body.
     const { model: _model, stream: _stream, ...rest } = body
-    return { url: geminiUrl(t.provider.baseUrl, t.model, opts.stream), headers, body: JSON.stringify(rest), stream: opts.stream }
+    return {
+      url: geminiUrl(t.provider.baseUrl, t.model, opts.stream),
+      headers,
+      body: JSON.stringify(rest),
+      stream: opts.stream,
+    }
   }
   // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
   const keepQuery = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?')
@@ -86,7 +103,11 @@ export function buildCall(t: PlannedTarget, body: JsonObject, opts: { client: He
  */
 export function geminiUrl(base: string, model: string, stream: boolean): string {
   const action = stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
-  if (base.includes('{model}')) return `${base.replace('{model}', encodeURIComponent(model)).replace(/:(stream)?generateContent.*$/i, '')}:${action}`
+  if (base.includes('{model}')) {
+    return `${
+      base.replace('{model}', encodeURIComponent(model)).replace(/:(stream)?generateContent.*$/i, '')
+    }:${action}`
+  }
   return `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(model)}:${action}`
 }
 
@@ -94,24 +115,52 @@ export function geminiUrl(base: string, model: string, stream: boolean): string 
  * The OAuth token exchange for a service-account JWT (vertex-gemini), bounded to 30 s. The
  * answer's error text is passed on redacted; the assertion never is.
  */
-export async function exchangeServiceAccountJwt(fetchFn: UpstreamFetch, x: { tokenUri: string; assertion: string; target: string }): Promise<Result<{ token: string; expiresInS: number }, ProxyError>> {
+export async function exchangeServiceAccountJwt(
+  fetchFn: UpstreamFetch,
+  x: { tokenUri: string; assertion: string; target: string },
+): Promise<Result<{ token: string; expiresInS: number }, ProxyError>> {
   const { tokenUri, assertion, target } = x
   const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString()
   try {
-    const res = await fetchFn(new Request(tokenUri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(30_000) }))
+    const res = await fetchFn(
+      new Request(tokenUri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        signal: AbortSignal.timeout(30_000),
+      }),
+    )
     const text = await res.text()
-    const parsed = (() => { try { return JSON.parse(text) as { access_token?: unknown; expires_in?: unknown } } catch { return {} } })()
+    const parsed = (() => {
+      try {
+        return JSON.parse(text) as { access_token?: unknown; expires_in?: unknown }
+      } catch {
+        return {}
+      }
+    })()
     if (res.status < 200 || res.status > 299 || typeof parsed.access_token !== 'string') {
-      return err({ kind: 'upstream_status', target, status: 401, message: `vertex-gemini: the token endpoint answered HTTP ${res.status}: ${redact(text).slice(0, 200)}` })
+      return err({
+        kind: 'upstream_status',
+        target,
+        status: 401,
+        message: `vertex-gemini: the token endpoint answered HTTP ${res.status}: ${redact(text).slice(0, 200)}`,
+      })
     }
-    return ok({ token: parsed.access_token, expiresInS: typeof parsed.expires_in === 'number' ? parsed.expires_in : 3600 })
+    return ok({
+      token: parsed.access_token,
+      expiresInS: typeof parsed.expires_in === 'number' ? parsed.expires_in : 3600,
+    })
   } catch (e) {
     return err({ kind: 'upstream_network', target, message: `token endpoint: ${networkMessage(e)}` })
   }
 }
 
 /** Sends one call and waits for the commit point; an error's message is scrubbed of configured secrets. */
-export async function callUpstream(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
+export async function callUpstream(
+  call: UpstreamCall,
+  t: PlannedTarget,
+  limits: CallLimits,
+): Promise<Result<UpstreamOk, ProxyError>> {
   const r = await send(call, t, limits)
   return r.ok || !limits.scrub ? r : err(scrubError(r.error, limits.scrub))
 }
@@ -125,19 +174,35 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
   const guard = guardCall(limits, call.stream)
   try {
-    const raw = await limits.fetch(new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }))
+    const raw = await limits.fetch(
+      new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }),
+    )
     guard.connected()
     const res = raw.status >= 200 && raw.status <= 299 && call.responseOut ? await call.responseOut(raw) : raw
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
-      return err(parseUpstreamError({ format: t.provider.format, status: res.status, body: text, target: t.key, headers: res.headers, now: limits.now?.() }))
+      return err(
+        parseUpstreamError({
+          format: t.provider.format,
+          status: res.status,
+          body: text,
+          target: t.key,
+          headers: res.headers,
+          now: limits.now?.(),
+        }),
+      )
     }
     // A streamed request is read as SSE unless the upstream says JSON: some servers send
     // `text/plain` or no content-type at all for their event streams.
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
     if (!isSse || !res.body) return await readJson(res, t)
-    const head = await peekFirstEvent(res.body.getReader(), t, guard.heard, limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS)
+    const head = await peekFirstEvent(
+      res.body.getReader(),
+      t,
+      guard.heard,
+      limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
+    )
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
   } catch (e) {
@@ -152,13 +217,20 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
 function guardCall(limits: CallLimits, stream: boolean) {
   const ac = new AbortController()
   let why: 'client' | TimeoutPhase | undefined
-  const stop = (reason: 'client' | TimeoutPhase) => () => { why ??= reason; ac.abort(reason === 'client' ? limits.signal.reason : new Error(`timeout (${reason})`)) }
+  const stop = (reason: 'client' | TimeoutPhase) => () => {
+    why ??= reason
+    ac.abort(reason === 'client' ? limits.signal.reason : new Error(`timeout (${reason})`))
+  }
   const onClient = stop('client')
   limits.signal.addEventListener('abort', onClient, { once: true })
   const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), timerDelay(limits.firstTokenTimeoutMs))
   const connectMs = limits.connectTimeoutMs
-  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs ? setTimeout(stop('connect'), timerDelay(connectMs)) : undefined
-  const quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs ? Math.max(1, limits.firstEventMs) : undefined
+  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs
+    ? setTimeout(stop('connect'), timerDelay(connectMs))
+    : undefined
+  const quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs
+    ? Math.max(1, limits.firstEventMs)
+    : undefined
   const onQuiet = stop('first_token')
   let quiet = quietMs === undefined ? undefined : setTimeout(onQuiet, timerDelay(quietMs))
   return {
@@ -167,10 +239,24 @@ function guardCall(limits: CallLimits, stream: boolean) {
     why: () => why,
     connected: () => clearTimeout(connect),
     /** Bytes arrived before the first content event: the silence timer starts again. */
-    heard: () => { if (quietMs !== undefined) { clearTimeout(quiet); quiet = setTimeout(onQuiet, timerDelay(quietMs)) } },
+    heard: () => {
+      if (quietMs !== undefined) {
+        clearTimeout(quiet)
+        quiet = setTimeout(onQuiet, timerDelay(quietMs))
+      }
+    },
     failure: (t: PlannedTarget): ProxyError | undefined =>
-      why === undefined ? undefined : why === 'client' ? { kind: 'client_closed' } : { kind: 'timeout', target: t.key, phase: why },
-    release: () => { clearTimeout(first); clearTimeout(connect); clearTimeout(quiet); limits.signal.removeEventListener('abort', onClient) },
+      why === undefined
+        ? undefined
+        : why === 'client'
+        ? { kind: 'client_closed' }
+        : { kind: 'timeout', target: t.key, phase: why },
+    release: () => {
+      clearTimeout(first)
+      clearTimeout(connect)
+      clearTimeout(quiet)
+      limits.signal.removeEventListener('abort', onClient)
+    },
   }
 }
 
@@ -178,12 +264,24 @@ async function readJson(res: Response, t: PlannedTarget): Promise<Result<Upstrea
   const text = await res.text()
   try {
     const body: unknown = JSON.parse(text)
-    if (body && typeof body === 'object' && !Array.isArray(body)) return ok({ kind: 'json', status: res.status, headers: res.headers, body: body as JsonObject })
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+      return ok({ kind: 'json', status: res.status, headers: res.headers, body: body as JsonObject })
+    }
   } catch { /* fall through: garbage from the upstream */ }
-  return err({ kind: 'upstream_status', target: t.key, status: 502, message: `Upstream ${t.key} answered 2xx with a body that is not a JSON object` })
+  return err({
+    kind: 'upstream_status',
+    target: t.key,
+    status: 502,
+    message: `Upstream ${t.key} answered 2xx with a body that is not a JSON object`,
+  })
 }
 
-type Head = { reader: ReadableStreamDefaultReader<Uint8Array>; head: Uint8Array[]; headEvents: SseEvent[]; decode: EventDecoder }
+type Head = {
+  reader: ReadableStreamDefaultReader<Uint8Array>
+  head: Uint8Array[]
+  headEvents: SseEvent[]
+  decode: EventDecoder
+}
 
 /** A byte-level SSE decoder: TextDecoder in stream mode so multi-byte characters survive chunk splits. */
 export function eventDecoder(maxEventChars?: number): EventDecoder {
@@ -191,13 +289,18 @@ export function eventDecoder(maxEventChars?: number): EventDecoder {
   const sse = createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars })
   return {
     push: (bytes) => sse.push(text.decode(bytes, { stream: true })),
-    flush: () => { const rest = text.decode(); return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush() },
+    flush: () => {
+      const rest = text.decode()
+      return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush()
+    },
   }
 }
 
 /** The failure of a stream whose upstream sent an oversized line or event (nothing of it reached the client yet when before the commit point). */
 export function tooLarge(e: unknown, t: PlannedTarget, afterEvents: number): ProxyError | undefined {
-  return e instanceof SseEventTooLarge ? { kind: 'stream_broken', target: t.key, afterEvents, message: e.message } : undefined
+  return e instanceof SseEventTooLarge
+    ? { kind: 'stream_broken', target: t.key, afterEvents, message: e.message }
+    : undefined
 }
 
 /**
@@ -209,7 +312,12 @@ export function tooLarge(e: unknown, t: PlannedTarget, afterEvents: number): Pro
  * `maxChars`, or more than `maxChars` bytes held before the commit point, ends the attempt
  * (and the next target is tried).
  */
-async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t: PlannedTarget, heard: () => void, maxChars: number): Promise<Result<Head, ProxyError>> {
+async function peekFirstEvent(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  t: PlannedTarget,
+  heard: () => void,
+  maxChars: number,
+): Promise<Result<Head, ProxyError>> {
   const decode = eventDecoder(maxChars)
   const tap = createUsageTap(t.provider.format)
   const head: Uint8Array[] = []
@@ -246,10 +354,22 @@ async function peekFirstEvent(reader: ReadableStreamDefaultReader<Uint8Array>, t
     if (failed) return fail(streamErrorOf(failed, t.key))
     if (done) {
       if (headEvents.some(isRealEvent)) break
-      return err({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: 'upstream closed the stream before its first event' })
+      return err({
+        kind: 'stream_broken',
+        target: t.key,
+        afterEvents: 0,
+        message: 'upstream closed the stream before its first event',
+      })
     }
     if (tap.contentEvents > 0 || tap.finished) break
-    if (headBytes > maxChars) return fail({ kind: 'stream_broken', target: t.key, afterEvents: 0, message: `upstream sent more than ${maxChars} bytes before its first content event` })
+    if (headBytes > maxChars) {
+      return fail({
+        kind: 'stream_broken',
+        target: t.key,
+        afterEvents: 0,
+        message: `upstream sent more than ${maxChars} bytes before its first content event`,
+      })
+    }
     heard()
   }
   return ok({ reader, head, headEvents, decode })
@@ -264,8 +384,13 @@ const isRealEvent = (ev: SseEvent) => ev.event !== 'ping' && ev.data !== ''
 export function errorPayloadOf(ev: SseEvent): unknown {
   if (ev.event !== 'error' && !ev.data.includes('"error"')) return undefined
   let parsed: unknown
-  try { parsed = JSON.parse(ev.data) } catch { parsed = undefined }
-  const isError = ev.event === 'error' || (parsed !== null && typeof parsed === 'object' && (parsed as { error?: unknown }).error != null)
+  try {
+    parsed = JSON.parse(ev.data)
+  } catch {
+    parsed = undefined
+  }
+  const isError = ev.event === 'error' ||
+    (parsed !== null && typeof parsed === 'object' && (parsed as { error?: unknown }).error != null)
   return isError ? parsed ?? { error: { message: ev.data } } : undefined
 }
 

@@ -31,14 +31,19 @@ export class StreamWatchdog {
     this.#pingMs = opts.pingMs ?? 15_000
   }
 
-  get size(): number { return this.#streams.size }
+  get size(): number {
+    return this.#streams.size
+  }
 
   watch(s: WatchedStream): () => void {
     this.#streams.add(s)
     this.#timer ??= setInterval(() => this.tick(), timerDelay(this.#tickMs))
     return () => {
       this.#streams.delete(s)
-      if (this.#streams.size === 0 && this.#timer !== undefined) { clearInterval(this.#timer); this.#timer = undefined }
+      if (this.#streams.size === 0 && this.#timer !== undefined) {
+        clearInterval(this.#timer)
+        this.#timer = undefined
+      }
     }
   }
 
@@ -48,7 +53,10 @@ export class StreamWatchdog {
     for (const s of this.#streams) {
       if (now >= s.deadlineAt) s.onTimeout('total')
       else if (now - s.lastUpstreamAt >= s.idleMs) s.onTimeout('idle')
-      else if (now - s.lastClientAt >= this.#pingMs) { s.lastClientAt = now; s.ping() }
+      else if (now - s.lastClientAt >= this.#pingMs) {
+        s.lastClientAt = now
+        s.ping()
+      }
     }
   }
 

@@ -51,7 +51,11 @@ export interface FirstEventPolicy {
  * The first-event timeout for a stream to a target with history `h`.
  * @example firstEventTimeoutMs({ samples: 9, ttftMs: 400, ttftDevMs: 100 }, 0, policy) // 1 600, raised to the floor
  */
-export function firstEventTimeoutMs(h: FirstEventHistory | undefined, inputTokens: number, p: FirstEventPolicy): number {
+export function firstEventTimeoutMs(
+  h: FirstEventHistory | undefined,
+  inputTokens: number,
+  p: FirstEventPolicy,
+): number {
   const ceiling = p.firstTokenTimeoutMs
   if (!p.adaptiveFirstToken || h?.ttftMs === undefined || h.samples < Math.max(1, p.minSamples)) return ceiling
   const usualWorst = h.ttftMs + DEVIATIONS * (h.ttftDevMs ?? h.ttftMs / 2)

@@ -23,14 +23,27 @@ describe('backoffMs', () => {
   })
 
   it('property: backoff stays within [0, min(cap, base·m^n)]', () => {
-    fc.assert(fc.property(fc.nat(40), retryPolicyArb, fc.option(nonNeg(100_000), { nil: undefined }), unit, (n, p, ewmaMs, r) => {
-      const d = backoffMs(n, { ...p, ewmaMs }, () => r)
-      return d >= 0 && d <= Math.min(p.maxBackoffMs, p.baseBackoffMs * p.backoffMultiplier ** n)
-    }))
+    fc.assert(
+      fc.property(
+        fc.nat(40),
+        retryPolicyArb,
+        fc.option(nonNeg(100_000), { nil: undefined }),
+        unit,
+        (n, p, ewmaMs, r) => {
+          const d = backoffMs(n, { ...p, ewmaMs }, () => r)
+          return d >= 0 && d <= Math.min(p.maxBackoffMs, p.baseBackoffMs * p.backoffMultiplier ** n)
+        },
+      ),
+    )
   })
 
   it('property: the ceiling is monotone in the attempt number and never above the cap', () => {
-    fc.assert(fc.property(fc.nat(40), retryPolicyArb, (n, p) =>
-      backoffCeiling(n, p) <= backoffCeiling(n + 1, p) && backoffCeiling(n + 1, p) <= p.maxBackoffMs))
+    fc.assert(
+      fc.property(
+        fc.nat(40),
+        retryPolicyArb,
+        (n, p) => backoffCeiling(n, p) <= backoffCeiling(n + 1, p) && backoffCeiling(n + 1, p) <= p.maxBackoffMs,
+      ),
+    )
   })
 })

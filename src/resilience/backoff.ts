@@ -27,7 +27,11 @@ export function ewmaScale(ewmaMs: number | undefined): number {
  * [0, ceiling·scale], so always within [0, min(cap, base·m^n)].
  * @example backoffMs(2, { maxRetries: 3, baseBackoffMs: 100, backoffMultiplier: 2, maxBackoffMs: 5_000 }, () => 0.5) // 200
  */
-export function backoffMs(attempt: number, p: RetryPolicy & { readonly ewmaMs?: number }, random: () => number): number {
+export function backoffMs(
+  attempt: number,
+  p: RetryPolicy & { readonly ewmaMs?: number },
+  random: () => number,
+): number {
   const r = Math.min(1, Math.max(0, random()))
   return r * backoffCeiling(attempt, p) * ewmaScale(p.ewmaMs)
 }

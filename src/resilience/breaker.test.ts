@@ -6,7 +6,14 @@ import type { BreakerEvent, BreakerState } from './breaker.ts'
 import type { BreakerPolicy } from '../config/types.ts'
 import { breakerPolicyArb, breakerTraceArb } from '../../test/arbitraries/routing.ts'
 
-const p = { consecutiveFailures: 3, errorRateThreshold: 0.5, minRequestsForRate: 10, cooldownMs: 1_000, maxCooldownMs: 4_000, halfOpenProbes: 2 }
+const p = {
+  consecutiveFailures: 3,
+  errorRateThreshold: 0.5,
+  minRequestsForRate: 10,
+  cooldownMs: 1_000,
+  maxCooldownMs: 4_000,
+  halfOpenProbes: 2,
+}
 const fail = { type: 'failure' } as const
 
 function failTimes(s: BreakerState, n: number, now: number): BreakerState {
@@ -60,7 +67,17 @@ describe('breaker', () => {
   })
 
   /** Replays a trace through breakerAllows + breakerNext; `bad` sees each step and may flag it. */
-  function replay(policy: BreakerPolicy, trace: readonly (readonly [number, BreakerEvent])[], bad: (before: BreakerState, viaAllows: BreakerState, after: BreakerState, now: number, admitted: boolean) => boolean): boolean {
+  function replay(
+    policy: BreakerPolicy,
+    trace: readonly (readonly [number, BreakerEvent])[],
+    bad: (
+      before: BreakerState,
+      viaAllows: BreakerState,
+      after: BreakerState,
+      now: number,
+      admitted: boolean,
+    ) => boolean,
+  ): boolean {
     let s = breakerInitial(0)
     let now = 0
     for (const [dt, ev] of trace) {
@@ -74,12 +91,33 @@ describe('breaker', () => {
   }
 
   it('property: the breaker never goes closed → half-open', () => {
-    fc.assert(fc.property(breakerPolicyArb, breakerTraceArb, (policy, trace) =>
-      replay(policy, trace, (before, via, after) => before.kind === 'closed' && (via.kind === 'half_open' || after.kind === 'half_open'))))
+    fc.assert(
+      fc.property(
+        breakerPolicyArb,
+        breakerTraceArb,
+        (policy, trace) =>
+          replay(
+            policy,
+            trace,
+            (before, via, after) =>
+              before.kind === 'closed' && (via.kind === 'half_open' || after.kind === 'half_open'),
+          ),
+      ),
+    )
   })
 
   it('property: an open breaker never admits a request before its cooldown ends', () => {
-    fc.assert(fc.property(breakerPolicyArb, breakerTraceArb, (policy, trace) =>
-      replay(policy, trace, (before, _via, _after, now, admitted) => before.kind === 'open' && now < before.until && admitted)))
+    fc.assert(
+      fc.property(
+        breakerPolicyArb,
+        breakerTraceArb,
+        (policy, trace) =>
+          replay(
+            policy,
+            trace,
+            (before, _via, _after, now, admitted) => before.kind === 'open' && now < before.until && admitted,
+          ),
+      ),
+    )
   })
 })

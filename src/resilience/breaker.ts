@@ -46,7 +46,12 @@ function trip(trips: number, now: number, p: BreakerPolicy): BreakerState {
   return { kind: 'open', until: now + cooldownFor(trips, p), trips }
 }
 
-function closedNext(s: Extract<BreakerState, { kind: 'closed' }>, ev: BreakerEvent, now: number, p: BreakerPolicy): BreakerState {
+function closedNext(
+  s: Extract<BreakerState, { kind: 'closed' }>,
+  ev: BreakerEvent,
+  now: number,
+  p: BreakerPolicy,
+): BreakerState {
   if (ev.type === 'attempt' || ev.type === 'release') return s
   if (ev.type === 'success') return s.consecutiveFailures === 0 ? s : { ...s, consecutiveFailures: 0 }
   const failures = ev.partial === true ? s.consecutiveFailures : s.consecutiveFailures + 1
@@ -81,7 +86,11 @@ export function breakerNext(s: BreakerState, ev: BreakerEvent, now: number, p: B
  * Whether a request may go to the target now, and the state after the time-driven
  * open → half_open move. Does not take a probe slot: send `{ type: 'attempt' }` for that.
  */
-export function breakerAllows(s: BreakerState, now: number, p: BreakerPolicy): { allowed: boolean; state: BreakerState } {
+export function breakerAllows(
+  s: BreakerState,
+  now: number,
+  p: BreakerPolicy,
+): { allowed: boolean; state: BreakerState } {
   if (s.kind === 'closed') return { allowed: true, state: s }
   if (s.kind === 'open') {
     if (now < s.until) return { allowed: false, state: s }

@@ -52,9 +52,20 @@ describe('token bucket', () => {
   })
 
   it('property: a refused take keeps the tokens and waits at least 1 ms, finitely, while refilling', () => {
-    fc.assert(fc.property(fc.record({ capacity: fc.double({ min: 1e-3, max: 1e6, noNaN: true }), refillPerMs: fc.double({ min: 1e-6, max: 10, noNaN: true }) }), nonNeg(2_000), (p, cost) => {
-      const r = bucketTake({ tokens: 0, at: 0 }, cost, 0, p)
-      return r.ok ? Math.min(cost, p.capacity) === 0 : r.bucket.tokens === 0 && r.waitMs >= 1 && Number.isFinite(r.waitMs)
-    }))
+    fc.assert(
+      fc.property(
+        fc.record({
+          capacity: fc.double({ min: 1e-3, max: 1e6, noNaN: true }),
+          refillPerMs: fc.double({ min: 1e-6, max: 10, noNaN: true }),
+        }),
+        nonNeg(2_000),
+        (p, cost) => {
+          const r = bucketTake({ tokens: 0, at: 0 }, cost, 0, p)
+          return r.ok
+            ? Math.min(cost, p.capacity) === 0
+            : r.bucket.tokens === 0 && r.waitMs >= 1 && Number.isFinite(r.waitMs)
+        },
+      ),
+    )
   })
 })

@@ -40,7 +40,12 @@ export function bucketRefill(b: Bucket, now: number, p: BucketParams): Bucket {
  * for a full bucket rather than forever.
  * @example bucketTake({ tokens: 0, at: 0 }, 1, 0, { capacity: 60, refillPerMs: 0.001 }).waitMs // 1000
  */
-export function bucketTake(b: Bucket, cost: number, now: number, p: BucketParams): { bucket: Bucket; ok: boolean; waitMs: number } {
+export function bucketTake(
+  b: Bucket,
+  cost: number,
+  now: number,
+  p: BucketParams,
+): { bucket: Bucket; ok: boolean; waitMs: number } {
   const filled = bucketRefill(b, now, p)
   const need = Math.min(Math.max(0, cost), Math.max(0, p.capacity))
   if (filled.tokens >= need) return { bucket: { ...filled, tokens: filled.tokens - need }, ok: true, waitMs: 0 }

@@ -24,7 +24,10 @@ describe('ProviderLimiter', () => {
     const a = l.tryAcquire('p', 0, 0)
     const b = l.tryAcquire('p', 0, 0)
     assert.equal(!b.ok && b.reason, 'concurrency')
-    if (a.ok) { a.release(); a.release() }
+    if (a.ok) {
+      a.release()
+      a.release()
+    }
     assert.equal(l.inFlight('p'), 0)
     assert.equal(l.tryAcquire('p', 0, 0).ok, true)
   })

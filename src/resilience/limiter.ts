@@ -17,7 +17,15 @@ export type Acquired =
 /** An admission whose `release` does its work once; later calls are ignored. */
 export function grant(release: (actualTokens?: number) => void): Acquired {
   let released = false
-  return { ok: true, release: (actualTokens) => { if (!released) { released = true; release(actualTokens) } } }
+  return {
+    ok: true,
+    release: (actualTokens) => {
+      if (!released) {
+        released = true
+        release(actualTokens)
+      }
+    },
+  }
 }
 
 /**
@@ -27,7 +35,11 @@ export function grant(release: (actualTokens?: number) => void): Acquired {
 export interface RateLimiter {
   readonly limited: boolean
   tryAcquire(provider: string, estTokens: number, now: number): Acquired | Promise<Acquired>
-  blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }>
+  blocked(
+    providers: Iterable<string>,
+    estTokens: number,
+    now: number,
+  ): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }>
   inFlight(provider: string): number
   /** What is left of each limit now (`GET /v1/rate-budgets`); a limiter that cannot tell cheaply (fleet mode, in Redis) has none. */
   budget?(provider: string, now: number): ProviderBudget | undefined
@@ -103,7 +115,11 @@ export class ProviderLimiter implements RateLimiter {
    * The providers among `providers` that would refuse a request of `estTokens` now, with why
    * and for how long: what `PlanView.limited` wants, so the plan skips them up front.
    */
-  blocked(providers: Iterable<string>, estTokens: number, now: number): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
+  blocked(
+    providers: Iterable<string>,
+    estTokens: number,
+    now: number,
+  ): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
     const out = new Map<string, { reason: LimitReason; retryInMs: number }>()
     if (!this.limited) return out
     for (const name of providers) {
@@ -115,7 +131,9 @@ export class ProviderLimiter implements RateLimiter {
 
   /** Whether any provider has a limit at all (most configs have none: nothing to check). */
   get limited(): boolean {
-    for (const l of this.#limits.values()) if (l.rpm !== undefined || l.tpm !== undefined || l.maxConcurrent !== undefined) return true
+    for (const l of this.#limits.values()) {
+      if (l.rpm !== undefined || l.tpm !== undefined || l.maxConcurrent !== undefined) return true
+    }
     return false
   }
 
@@ -124,11 +142,14 @@ export class ProviderLimiter implements RateLimiter {
     const lim = this.#limits.get(provider)
     if (!lim || (lim.rpm === undefined && lim.tpm === undefined && lim.maxConcurrent === undefined)) return undefined
     const st = this.#stateOf(provider, lim, now)
-    const left = (b: Bucket | undefined, limit: number) => Math.floor(b ? bucketRefill(b, now, perMinute(limit)).tokens : limit)
+    const left = (b: Bucket | undefined, limit: number) =>
+      Math.floor(b ? bucketRefill(b, now, perMinute(limit)).tokens : limit)
     return {
       ...(lim.rpm !== undefined ? { rpm: { limit: lim.rpm, left: left(st.rpm, lim.rpm) } } : {}),
       ...(lim.tpm !== undefined ? { tpm: { limit: lim.tpm, left: left(st.tpm, lim.tpm) } } : {}),
-      ...(lim.maxConcurrent !== undefined ? { concurrency: { limit: lim.maxConcurrent, left: Math.max(0, lim.maxConcurrent - st.inFlight) } } : {}),
+      ...(lim.maxConcurrent !== undefined
+        ? { concurrency: { limit: lim.maxConcurrent, left: Math.max(0, lim.maxConcurrent - st.inFlight) } }
+        : {}),
     }
   }
 

@@ -8,7 +8,6 @@ import type { ProxyError } from '../errors.ts'
 import { isFailoverable } from '../errors.ts'
 import { backoffMs } from './backoff.ts'
 
-
 export type Next =
   | { readonly action: 'retry'; readonly delayMs: number }
   | { readonly action: 'failover' }
@@ -40,7 +39,10 @@ function retryableStatus(status: number): boolean {
 /** How an error is handled, before counting retries and time. */
 function verdictOf(err: ProxyError): Verdict {
   switch (err.kind) {
-    case 'rate_limited': case 'overloaded': case 'upstream_network': case 'stream_broken':
+    case 'rate_limited':
+    case 'overloaded':
+    case 'upstream_network':
+    case 'stream_broken':
       return 'retry'
     case 'timeout':
       // A target that stayed silent (no connection, no first token, a stall) will likely stay
@@ -65,7 +67,9 @@ function retryAfterOf(err: ProxyError): number | undefined {
  * different (maybe weaker) model; the same model elsewhere is taken at once.
  */
 function waitBeatsFailover(afterMs: number, ctx: DecideContext): boolean {
-  if (ctx.nextSameModel === true || ctx.nextTargetExpectedMs === undefined) return ctx.nextTargetExpectedMs === undefined
+  if (ctx.nextSameModel === true || ctx.nextTargetExpectedMs === undefined) {
+    return ctx.nextTargetExpectedMs === undefined
+  }
   return afterMs + (ctx.expectedFirstTokenMs ?? 0) < ctx.nextTargetExpectedMs
 }
 
@@ -85,7 +89,9 @@ export function decideNext(err: ProxyError, ctx: DecideContext, random: () => nu
   if (attempt >= ctx.policy.maxRetries) return fallback
   const after = retryAfterOf(err)
   if (after !== undefined && ctx.nextTargetExpectedMs !== undefined && !waitBeatsFailover(after, ctx)) return fallback
-  const delayMs = after !== undefined ? Math.max(0, after) : backoffMs(attempt, { ...ctx.policy, ewmaMs: ctx.ewmaMs }, random)
+  const delayMs = after !== undefined
+    ? Math.max(0, after)
+    : backoffMs(attempt, { ...ctx.policy, ewmaMs: ctx.ewmaMs }, random)
   // The retry must have time to answer too; its expected duration is the target's EWMA.
   if (delayMs + (ctx.ewmaMs ?? 0) >= ctx.deadlineMs) return fallback
   return { action: 'retry', delayMs }

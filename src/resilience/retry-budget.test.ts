@@ -9,7 +9,11 @@ describe('retry budget', () => {
 
   it('allows the floor on a quiet proxy, then 20 % of requests', () => {
     let b = emptyRetryBudget()
-    const tries = () => { const r = budgetTryRetry(b, 0, p); b = r.budget; return r.allowed }
+    const tries = () => {
+      const r = budgetTryRetry(b, 0, p)
+      b = r.budget
+      return r.allowed
+    }
     assert.deepEqual([tries(), tries(), tries()], [true, true, false])
     for (let i = 0; i < 10; i++) b = budgetRequest(b, 0, p)
     assert.deepEqual([tries(), tries(), tries()], [true, true, false])
@@ -37,7 +41,9 @@ describe('retry budget', () => {
         }
         const r = budgetTryRetry(b, now, q)
         b = r.budget
-        if (r.allowed && windowSum(b, 'retries', now, q) > ratio * windowSum(b, 'requests', now, q) + minRetries + 1e-9) return false
+        if (
+          r.allowed && windowSum(b, 'retries', now, q) > ratio * windowSum(b, 'requests', now, q) + minRetries + 1e-9
+        ) return false
       }
       return true
     }))

@@ -38,7 +38,11 @@ export function budgetRemaining(b: RetryBudget, now: number, p: RetryBudgetParam
  * Spends one retry if the budget allows it; the budget is unchanged when it does not.
  * @example budgetTryRetry(emptyRetryBudget(), 0, { ...retryBudgetParams(), minRetries: 0 }).allowed // false
  */
-export function budgetTryRetry(b: RetryBudget, now: number, p: RetryBudgetParams): { budget: RetryBudget; allowed: boolean } {
+export function budgetTryRetry(
+  b: RetryBudget,
+  now: number,
+  p: RetryBudgetParams,
+): { budget: RetryBudget; allowed: boolean } {
   if (budgetRemaining(b, now, p) < 1) return { budget: b, allowed: false }
   return { budget: windowAdd(b, 'retries', 1, now, p), allowed: true }
 }

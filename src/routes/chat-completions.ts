@@ -10,10 +10,15 @@ const chatRoute = (path: string, withPreset: boolean) =>
     method: 'post',
     path,
     tags: ['Inference'],
-    summary: withPreset ? 'OpenAI Chat Completions through a named preset Router' : 'OpenAI Chat Completions (JSON or SSE stream)',
-    description: '`model` may be `provider,model`, a bare model id that exactly one provider lists, or anything else (then the Router decides).',
+    summary: withPreset
+      ? 'OpenAI Chat Completions through a named preset Router'
+      : 'OpenAI Chat Completions (JSON or SSE stream)',
+    description:
+      '`model` may be `provider,model`, a bare model id that exactly one provider lists, or anything else (then the Router decides).',
     request: {
-      ...(withPreset ? { params: z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }) }) } : {}),
+      ...(withPreset
+        ? { params: z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }) }) }
+        : {}),
       body: { required: true, content: { 'application/json': { schema: OpenAIChatRequestSchema } } },
     },
     responses: {
@@ -30,7 +35,18 @@ const chatRoute = (path: string, withPreset: boolean) =>
 
 /** `POST /v1/chat/completions` and its preset twin. */
 export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(chatRoute('/v1/chat/completions', false), async (c) => handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c) }), deps, await rawBodyOf(c)))
-  app.openapi(chatRoute('/preset/{name}/v1/chat/completions', true), async (c) =>
-    handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c), preset: c.req.param('name') }), deps, await rawBodyOf(c)))
+  app.openapi(
+    chatRoute('/v1/chat/completions', false),
+    async (c) =>
+      handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c) }), deps, await rawBodyOf(c)),
+  )
+  app.openapi(
+    chatRoute('/preset/{name}/v1/chat/completions', true),
+    async (c) =>
+      handle(
+        toClientRequest(c, deps, { format: 'openai', body: await clientBody(c), preset: c.req.param('name') }),
+        deps,
+        await rawBodyOf(c),
+      ),
+  )
 }

@@ -12,7 +12,11 @@ import type { ClientRequest } from '../proxy/types.ts'
 export function rawBodyOf(c: Context): Promise<string | undefined> | undefined {
   // Hono types the cache by value but stores the promise of it.
   const text = c.req.bodyCache.text as unknown
-  return text instanceof Promise ? (text as Promise<string>) : typeof text === 'string' ? Promise.resolve(text) : undefined
+  return text instanceof Promise
+    ? (text as Promise<string>)
+    : typeof text === 'string'
+    ? Promise.resolve(text)
+    : undefined
 }
 
 /**
@@ -26,7 +30,11 @@ export async function clientBody(c: Context): Promise<JsonObject> {
 }
 
 /** The validated body plus what the pipeline needs from the HTTP request. */
-export function toClientRequest(c: Context, deps: Deps, r: { format: WireFormatName; body: JsonObject; preset?: string }): ClientRequest {
+export function toClientRequest(
+  c: Context,
+  deps: Deps,
+  r: { format: WireFormatName; body: JsonObject; preset?: string },
+): ClientRequest {
   const { format, body, preset } = r
   const raw = c.req.raw
   const q = raw.url.indexOf('?')

@@ -10,15 +10,20 @@ import { handle } from '../proxy/pipeline.ts'
 import { clientBody, rawBodyOf, toClientRequest } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
-const PresetParam = z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'fast' }) })
+const PresetParam = z.object({
+  name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'fast' }),
+})
 
 const messagesRoute = (path: string, withPreset: boolean) =>
   createRoute({
     method: 'post',
     path,
     tags: ['Inference'],
-    summary: withPreset ? 'Anthropic Messages through a named preset Router' : 'Anthropic Messages (JSON or SSE stream)',
-    description: 'Routes the request by CCR scenario, translates to the upstream format when needed, and streams SSE when `stream` is true. Unknown fields pass through untouched.',
+    summary: withPreset
+      ? 'Anthropic Messages through a named preset Router'
+      : 'Anthropic Messages (JSON or SSE stream)',
+    description:
+      'Routes the request by CCR scenario, translates to the upstream format when needed, and streams SSE when `stream` is true. Unknown fields pass through untouched.',
     request: {
       ...(withPreset ? { params: PresetParam } : {}),
       body: { required: true, content: { 'application/json': { schema: AnthropicMessagesRequestSchema } } },
@@ -26,10 +31,16 @@ const messagesRoute = (path: string, withPreset: boolean) =>
     responses: {
       200: {
         description: 'A message, or its SSE event stream',
-        headers: z.object({ 'x-switchyard-route': z.string().openapi({ example: 'think deepseek,deepseek-reasoner; tier=tier-2; attempts=1; fallback=0' }) }),
+        headers: z.object({
+          'x-switchyard-route': z.string().openapi({
+            example: 'think deepseek,deepseek-reasoner; tier=tier-2; attempts=1; fallback=0',
+          }),
+        }),
         content: {
           'application/json': { schema: AnthropicMessageResponseSchema },
-          'text/event-stream': { schema: z.string().openapi({ description: 'Anthropic SSE events: message_start … message_stop' }) },
+          'text/event-stream': {
+            schema: z.string().openapi({ description: 'Anthropic SSE events: message_start … message_stop' }),
+          },
         },
       },
       ...errorResponses(AnthropicErrorBodySchema),
@@ -43,15 +54,38 @@ const countTokensRoute = createRoute({
   summary: 'Count input tokens (local cl100k estimate)',
   request: { body: { required: true, content: { 'application/json': { schema: AnthropicCountTokensRequestSchema } } } },
   responses: {
-    200: { description: 'The estimate', content: { 'application/json': { schema: z.object({ input_tokens: z.number().int() }).openapi('CountTokensResponse', { example: { input_tokens: 2095 } }) } } },
+    200: {
+      description: 'The estimate',
+      content: {
+        'application/json': {
+          schema: z.object({ input_tokens: z.number().int() }).openapi('CountTokensResponse', {
+            example: { input_tokens: 2095 },
+          }),
+        },
+      },
+    },
     ...errorResponses(AnthropicErrorBodySchema),
   },
 })
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(messagesRoute('/v1/messages', false), async (c) => handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c) }), deps, await rawBodyOf(c)))
-  app.openapi(messagesRoute('/preset/{name}/v1/messages', true), async (c) =>
-    handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c), preset: c.req.param('name') }), deps, await rawBodyOf(c)))
-  app.openapi(countTokensRoute, async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200))
+  app.openapi(
+    messagesRoute('/v1/messages', false),
+    async (c) =>
+      handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c) }), deps, await rawBodyOf(c)),
+  )
+  app.openapi(
+    messagesRoute('/preset/{name}/v1/messages', true),
+    async (c) =>
+      handle(
+        toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c), preset: c.req.param('name') }),
+        deps,
+        await rawBodyOf(c),
+      ),
+  )
+  app.openapi(
+    countTokensRoute,
+    async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200),
+  )
 }

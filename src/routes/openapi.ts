@@ -5,7 +5,10 @@ import { createRoute, z } from '@hono/zod-openapi'
 export const jsonContent = <S extends z.ZodType>(schema: S) => ({ 'application/json': { schema } })
 
 /** A documented JSON response. */
-export const jsonResponse = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: jsonContent(schema) })
+export const jsonResponse = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: jsonContent(schema),
+})
 
 /** A GET route with one JSON answer, described by its summary. */
 export const getRoute = <S extends z.ZodType>(path: string, summary: string, schema: S, tag: string) =>

@@ -9,20 +9,42 @@ import { performanceRoutes } from './performance.ts'
 
 const T0 = Date.UTC(2026, 5, 1, 12)
 const config: PerformanceConfig = {
-  enabled: true, testIntervalMinutes: 60, testTimeoutSeconds: 5, maxConcurrentTests: 2, minTestCount: 2,
-  thresholds: { maxLatencyMs: 500 }, weights: { latency: 0.4, throughput: 0.4, reliability: 0.2 }, models: [],
-  dailyTokenBudget: 100_000, maxTokensPerTest: 32, historyTtlDays: 30,
+  enabled: true,
+  testIntervalMinutes: 60,
+  testTimeoutSeconds: 5,
+  maxConcurrentTests: 2,
+  minTestCount: 2,
+  thresholds: { maxLatencyMs: 500 },
+  weights: { latency: 0.4, throughput: 0.4, reliability: 0.2 },
+  models: [],
+  dailyTokenBudget: 100_000,
+  maxTokensPerTest: 32,
+  historyTtlDays: 30,
 }
 
 function setup() {
   const sched = new FakeScheduler(T0)
-  const fake = createFakeSender({ 'p,fast': { ttftMs: 50, perTokenMs: 5 }, 'p,slow/x': { ttftMs: 2000, perTokenMs: 40 } })
+  const fake = createFakeSender({
+    'p,fast': { ttftMs: 50, perTokenMs: 5 },
+    'p,slow/x': { ttftMs: 2000, perTokenMs: 40 },
+  })
   const store = PerformanceStore.open({ now: sched.now, warn: () => {} })
-  const engine = new PerfEngine({ config, targets: ['p,fast', 'p,slow/x'], sender: fake.send, store, now: sched.now, scheduler: sched })
+  const engine = new PerfEngine({
+    config,
+    targets: ['p,fast', 'p,slow/x'],
+    sender: fake.send,
+    store,
+    now: sched.now,
+    scheduler: sched,
+  })
   const app = performanceRoutes({ engine, store, config, now: sched.now })
   return { sched, store, engine, app }
 }
-const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+const post = (body: unknown) => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json' },
+})
 type Json = Record<string, unknown> & { error?: { type: string; message: string } }
 
 describe('performance routes', () => {
@@ -35,7 +57,10 @@ describe('performance routes', () => {
     assert.equal(res.headers.get('location'), `/performance/test/${job.id}`)
     assert.deepEqual(job.types, ['health', 'latency'])
     await engine.waitJob(String(job.id))
-    const done = await (await app.request(`/performance/test/${job.id}`)).json() as Json & { results: Json[]; progress: Json }
+    const done = await (await app.request(`/performance/test/${job.id}`)).json() as Json & {
+      results: Json[]
+      progress: Json
+    }
     assert.equal(done.status, 'done')
     assert.deepEqual(done.progress, { done: 2, total: 2 })
     const latency = done.results.find((r) => r.type === 'latency') as Json & { ttft_ms: Json }
@@ -79,13 +104,27 @@ describe('performance routes', () => {
   })
   it('history takes an URL-encoded provider,model with since and limit; DELETE clears it', async () => {
     const { app, store } = setup()
-    store.recordRuns([1, 2, 3].map((i) => ({ target: 'p,slow/x', type: 'latency' as const, at: T0 - i * 60_000, ok: true, totalMs: i, outputTokens: 1 })))
+    store.recordRuns(
+      [1, 2, 3].map((i) => ({
+        target: 'p,slow/x',
+        type: 'latency' as const,
+        at: T0 - i * 60_000,
+        ok: true,
+        totalMs: i,
+        outputTokens: 1,
+      })),
+    )
     const enc = encodeURIComponent('p,slow/x')
-    const h = await (await app.request(`/performance/history/${enc}?limit=2`)).json() as { target: string; runs: Json[] }
+    const h = await (await app.request(`/performance/history/${enc}?limit=2`)).json() as {
+      target: string
+      runs: Json[]
+    }
     assert.equal(h.target, 'p,slow/x')
     assert.deepEqual(h.runs.map((r) => r.total_ms), [1, 2])
     const since = new Date(T0 - 90_000).toISOString()
-    const s = await (await app.request(`/performance/history/${enc}?since=${encodeURIComponent(since)}`)).json() as { runs: Json[] }
+    const s = await (await app.request(`/performance/history/${enc}?since=${encodeURIComponent(since)}`)).json() as {
+      runs: Json[]
+    }
     assert.equal(s.runs.length, 1)
     const e = await (await app.request(`/performance/history/${enc}?since=${T0 - 150_000}`)).json() as { runs: Json[] }
     assert.equal(e.runs.length, 2, 'since also takes epoch milliseconds')
@@ -130,7 +169,16 @@ describe('performance routes', () => {
     const { app } = setup()
     const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } })
     const paths = Object.keys(doc.paths ?? {}).sort()
-    assert.deepEqual(paths, ['/health/performance', '/metrics/performance', '/performance/export', '/performance/history/{model}',
-      '/performance/import', '/performance/metrics', '/performance/metrics/{model}', '/performance/test', '/performance/test/{id}'])
+    assert.deepEqual(paths, [
+      '/health/performance',
+      '/metrics/performance',
+      '/performance/export',
+      '/performance/history/{model}',
+      '/performance/import',
+      '/performance/metrics',
+      '/performance/metrics/{model}',
+      '/performance/test',
+      '/performance/test/{id}',
+    ])
   })
 })

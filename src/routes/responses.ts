@@ -5,7 +5,14 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
-import { createSseDecoder, OpenAIErrorBodySchema, untranslatableTools, ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from '../formats/index.ts'
+import {
+  createSseDecoder,
+  OpenAIErrorBodySchema,
+  ResponsesInputTokensSchema,
+  ResponsesRequestSchema,
+  ResponsesResponseSchema,
+  untranslatableTools,
+} from '../formats/index.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
 import { handle } from '../proxy/pipeline.ts'
@@ -20,7 +27,8 @@ const responsesRoute = createRoute({
   path: '/v1/responses',
   tags: ['Inference'],
   summary: 'OpenAI Responses API (JSON or SSE stream)',
-  description: 'Routes like every inference request (scenarios, rules, fallbacks) and translates to any upstream format. `previous_response_id` is served from a bounded store of recent responses.',
+  description:
+    'Routes like every inference request (scenarios, rules, fallbacks) and translates to any upstream format. `previous_response_id` is served from a bounded store of recent responses.',
   request: { body: { required: true, content: jsonContent(ResponsesRequestSchema) } },
   responses: {
     200: {
@@ -40,17 +48,27 @@ const inputTokensRoute = createRoute({
   tags: ['Inference'],
   summary: 'Count the input tokens of a Responses request (local cl100k estimate)',
   request: { body: { required: true, content: jsonContent(ResponsesRequestSchema) } },
-  responses: { 200: { description: 'The estimate', content: jsonContent(ResponsesInputTokensSchema) }, ...errorResponses(OpenAIErrorBodySchema) },
+  responses: {
+    200: { description: 'The estimate', content: jsonContent(ResponsesInputTokensSchema) },
+    ...errorResponses(OpenAIErrorBodySchema),
+  },
 })
 
 /** `input` as a list of items (a string is one user message). */
 function itemsOf(input: unknown): JsonObject[] {
-  if (typeof input === 'string') return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }]
-  return Array.isArray(input) ? input.filter((i): i is JsonObject => typeof i === 'object' && i !== null && !Array.isArray(i)) : []
+  if (typeof input === 'string') {
+    return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }]
+  }
+  return Array.isArray(input)
+    ? input.filter((i): i is JsonObject => typeof i === 'object' && i !== null && !Array.isArray(i))
+    : []
 }
 
 /** The body with the stored conversation in front of its input, or the id that was not found. */
-async function withHistory(body: JsonObject, store: ResponseStore): Promise<{ body: JsonObject } | { missing: string }> {
+async function withHistory(
+  body: JsonObject,
+  store: ResponseStore,
+): Promise<{ body: JsonObject } | { missing: string }> {
   const prev = body.previous_response_id
   if (typeof prev !== 'string' || prev === '') return { body }
   const history = await store.get(prev)
@@ -63,7 +81,9 @@ async function withHistory(body: JsonObject, store: ResponseStore): Promise<{ bo
 function remember(res: Response, input: readonly JsonObject[], store: ResponseStore): Response {
   const save = (response: unknown) => {
     const r = response as { id?: unknown; output?: unknown } | null
-    if (typeof r?.id === 'string' && Array.isArray(r.output)) void store.put(r.id, [...input, ...r.output]).catch(() => undefined)
+    if (typeof r?.id === 'string' && Array.isArray(r.output)) {
+      void store.put(r.id, [...input, ...r.output]).catch(() => undefined)
+    }
   }
   if (!res.body || !(res.headers.get('content-type') ?? '').includes('event-stream')) {
     void res.clone().json().then(save, () => undefined)
@@ -76,7 +96,9 @@ function remember(res: Response, input: readonly JsonObject[], store: ResponseSt
       ctrl.enqueue(chunk)
       for (const ev of decoder.push(text.decode(chunk, { stream: true }))) {
         if (ev.event !== 'response.completed' && !ev.data.startsWith('{"type":"response.completed"')) continue
-        try { save((JSON.parse(ev.data) as { response?: unknown }).response) } catch { /* not ours to judge */ }
+        try {
+          save((JSON.parse(ev.data) as { response?: unknown }).response)
+        } catch { /* not ours to judge */ }
       }
     },
   })
@@ -84,15 +106,29 @@ function remember(res: Response, input: readonly JsonObject[], store: ResponseSt
 }
 
 /** `POST /v1/responses` and `POST /v1/responses/input_tokens`. */
-export function registerResponses(app: OpenAPIHono, deps: Deps, store: ResponseStore = deps.responses ?? memoryResponseStore({ now: deps.now })): void {
+export function registerResponses(
+  app: OpenAPIHono,
+  deps: Deps,
+  store: ResponseStore = deps.responses ?? memoryResponseStore({ now: deps.now }),
+): void {
   const missing = (c: Parameters<typeof requestIdOf>[0], id: string) =>
-    errorResponse({ id: requestIdOf(c), format: 'responses' }, { kind: 'invalid_request', message: `previous_response_id: response '${id}' is not in this Switchyard's store (expired, evicted, or stored with store: false)`, param: 'previous_response_id' })
+    errorResponse({ id: requestIdOf(c), format: 'responses' }, {
+      kind: 'invalid_request',
+      message:
+        `previous_response_id: response '${id}' is not in this Switchyard's store (expired, evicted, or stored with store: false)`,
+      param: 'previous_response_id',
+    })
   app.openapi(responsesRoute, async (c) => {
     const found = await withHistory(c.req.valid('json'), store)
     if ('missing' in found) return missing(c, found.missing)
     const req = toClientRequest(c, deps, { format: 'responses', body: found.body })
     const dropped = untranslatableTools(found.body)
-    if (dropped.length > 0) deps.log.info('responses: tool types with no equivalent in other formats are dropped unless the upstream speaks Responses', { requestId: req.id, types: dropped })
+    if (dropped.length > 0) {
+      deps.log.info(
+        'responses: tool types with no equivalent in other formats are dropped unless the upstream speaks Responses',
+        { requestId: req.id, types: dropped },
+      )
+    }
     const res = await handle(req, deps)
     if (found.body.store === false || res.status !== 200) return res
     return remember(res, itemsOf(found.body.input), store)
@@ -101,6 +137,9 @@ export function registerResponses(app: OpenAPIHono, deps: Deps, store: ResponseS
     const found = await withHistory(c.req.valid('json'), store)
     // An error Response is not the typed 200 body; the route documents it among the errors.
     if ('missing' in found) return missing(c, found.missing) as never
-    return c.json({ object: 'response.input_tokens' as const, input_tokens: deps.tokens.estimate(found.body, 'responses') }, 200)
+    return c.json({
+      object: 'response.input_tokens' as const,
+      input_tokens: deps.tokens.estimate(found.body, 'responses'),
+    }, 200)
   })
 }

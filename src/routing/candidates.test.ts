@@ -5,7 +5,11 @@ import { routerConfig } from '../../test/arbitraries/routing.ts'
 
 describe('buildCandidates', () => {
   const cfg = routerConfig({
-    default: 'a,x', background: 'b,y', think: 'a,x', longContext: 'c,z', image: 'd,w',
+    default: 'a,x',
+    background: 'b,y',
+    think: 'a,x',
+    longContext: 'c,z',
+    image: 'd,w',
     fallback: { default: ['f,1', 'b,y', 'f,2'], think: ['g,3'] },
   })
 
@@ -18,7 +22,11 @@ describe('buildCandidates', () => {
   it('puts the scenario target, then its fallbacks, then the other tiers, without duplicates', () => {
     const c = buildCandidates('b,y', 'background', routerConfig({ ...cfg, fallback: { background: ['f,1', 'a,x'] } }))
     assert.deepEqual(c.map((x) => `${x.source}:${x.tier}:${x.target}`), [
-      'primary:tier-1:b,y', 'fallback:fallback-0:f,1', 'fallback:fallback-1:a,x', 'tier:tier-2:c,z', 'tier:tier-3:d,w',
+      'primary:tier-1:b,y',
+      'fallback:fallback-0:f,1',
+      'fallback:fallback-1:a,x',
+      'tier:tier-2:c,z',
+      'tier:tier-3:d,w',
     ])
   })
 

@@ -34,9 +34,12 @@ const memo = new WeakMap<ProviderConfig, Map<string, ModelCapabilities>>()
  * The capabilities of `model` on `provider`: the provider's config entry field by field over
  * the catalogue's row; `{}` (all unknown) for a model neither knows.
  */
-export function capabilitiesOf(provider: Pick<ProviderConfig, 'modelCapabilities'> & object, model: string): ModelCapabilities {
+export function capabilitiesOf(
+  provider: Pick<ProviderConfig, 'modelCapabilities'> & object,
+  model: string,
+): ModelCapabilities {
   let byModel = memo.get(provider as ProviderConfig)
-  if (!byModel) memo.set(provider as ProviderConfig, (byModel = new Map()))
+  if (!byModel) memo.set(provider as ProviderConfig, byModel = new Map())
   let caps = byModel.get(model)
   if (!caps) {
     caps = { ...catalogueEntry(model), ...provider.modelCapabilities?.[model] }
@@ -71,8 +74,12 @@ export function cannotServe(target: string, caps: ModelCapabilities, needs: Need
  * target) can serve, it moves first: long-context routing by the real windows, not only by
  * `longContextThreshold`.
  */
-export function filterByCapabilities<T extends { readonly key: string; readonly provider: ProviderConfig; readonly model: string }>(
-  plan: readonly T[], needs: Needs, longContext?: string,
+export function filterByCapabilities<
+  T extends { readonly key: string; readonly provider: ProviderConfig; readonly model: string },
+>(
+  plan: readonly T[],
+  needs: Needs,
+  longContext?: string,
 ): { kept: T[]; skipped: Skip[] } {
   const kept: T[] = []
   const skipped: Skip[] = []
@@ -97,7 +104,10 @@ export function noTargetMessage(skipped: readonly Skip[]): { message: string; pa
   const byCap = new Map<Capability, string[]>()
   for (const s of skipped) byCap.set(s.capability, [...(byCap.get(s.capability) ?? []), `${s.target} (${s.why})`])
   const parts = [...byCap].map(([cap, list]) => `needs ${CAPABILITY_TEXT[cap]}: ${list.join(', ')}`)
-  return { message: `No configured target can serve this request: ${parts.join('; ')}`, param: skipped[0]?.capability ?? 'context' }
+  return {
+    message: `No configured target can serve this request: ${parts.join('; ')}`,
+    param: skipped[0]?.capability ?? 'context',
+  }
 }
 
 const OUTPUT_FIELDS = ['max_tokens', 'max_completion_tokens', 'max_output_tokens'] as const

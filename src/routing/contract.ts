@@ -48,7 +48,13 @@ export interface RoutingEngine {
    * enough); targets over a rate budget or under an upstream Retry-After go last. `router`
    * replaces the named Router (a routing rule's own, see rules.ts routerForRule).
    */
-  plan(scenario: Scenario, target: string, routerName?: string, estimatedTokens?: number, router?: RouterConfig): readonly PlannedTarget[]
+  plan(
+    scenario: Scenario,
+    target: string,
+    routerName?: string,
+    estimatedTokens?: number,
+    router?: RouterConfig,
+  ): readonly PlannedTarget[]
   /**
    * A client request starts trying its plan: it raises the global retry budget's allowance
    * (planning itself changes nothing). Once per request, whatever its number of targets.
@@ -73,7 +79,12 @@ export interface RoutingEngine {
    * The rest of the plan after `err` (a `context_length_exceeded` moves the Router's
    * longContext target first). `tried` are the keys already attempted.
    */
-  reroute?(err: ProxyError, remaining: readonly PlannedTarget[], tried: readonly string[], routerName?: string): readonly PlannedTarget[]
+  reroute?(
+    err: ProxyError,
+    remaining: readonly PlannedTarget[],
+    tried: readonly string[],
+    routerName?: string,
+  ): readonly PlannedTarget[]
 }
 
 /** The last usage seen per Claude Code session (CCR's long-context rule). */

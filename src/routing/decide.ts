@@ -14,7 +14,7 @@ import type { PerformanceScore } from '../perf/score.ts'
 import { providerOf } from './candidates.ts'
 import type { Admission, NextStep, PlannedTarget } from './contract.ts'
 import type { RetryAfterHolds } from './retry-after-holds.ts'
-import { buildCandidates, planRoute, type Candidate, type Plan, type PlanView } from './plan.ts'
+import { buildCandidates, type Candidate, type Plan, planRoute, type PlanView } from './plan.ts'
 import type { RoutingStats } from './target-stats.ts'
 import type { TargetSnapshot } from './types.ts'
 
@@ -29,7 +29,11 @@ export interface RoutingParts {
   /** Targets an upstream asked us to leave alone (`Retry-After`); one is made when absent. */
   readonly holds?: RetryAfterHolds
   /** Active test results blended with the passive snapshot into one performance score. */
-  readonly performance?: (target: string, passive: TargetSnapshot | undefined, now: number) => PerformanceScore | undefined
+  readonly performance?: (
+    target: string,
+    passive: TargetSnapshot | undefined,
+    now: number,
+  ) => PerformanceScore | undefined
 }
 
 /**
@@ -78,7 +82,9 @@ export function explainPlan(p: RoutingParts, q: PlanQuery): Plan {
   const stats = new Map(candidates.map((c) => [c.target, p.stats.snapshot(c.target, now)]))
   const view: PlanView = {
     stats,
-    ...(p.limiter.limited ? { limited: p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now) } : {}),
+    ...(p.limiter.limited
+      ? { limited: p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now) }
+      : {}),
     pricePerMTok: p.pricePerMTok ? p.pricePerMTok() : configuredPrices(p.config),
     ...(p.performance ? { performance: performanceView(p, candidates.map((c) => c.target), stats, now) } : {}),
   }
@@ -94,7 +100,7 @@ export const MAX_MEMOISED_CANDIDATES = 1_024
 
 function candidatesOf(target: string, scenario: Scenario, router: RouterConfig): readonly Candidate[] {
   let byKey = candidateMemo.get(router)
-  if (!byKey) candidateMemo.set(router, (byKey = new Map()))
+  if (!byKey) candidateMemo.set(router, byKey = new Map())
   const key = `${scenario}\u0000${target}`
   let list = byKey.get(key)
   if (!list) {
@@ -105,7 +111,12 @@ function candidatesOf(target: string, scenario: Scenario, router: RouterConfig):
   return list
 }
 
-function performanceView(p: RoutingParts, targets: readonly string[], stats: ReadonlyMap<string, TargetSnapshot>, now: number): ReadonlyMap<string, PerformanceScore> {
+function performanceView(
+  p: RoutingParts,
+  targets: readonly string[],
+  stats: ReadonlyMap<string, TargetSnapshot>,
+  now: number,
+): ReadonlyMap<string, PerformanceScore> {
   const out = new Map<string, PerformanceScore>()
   for (const t of targets) {
     const s = p.performance?.(t, stats.get(t), now)
@@ -118,19 +129,49 @@ function performanceView(p: RoutingParts, targets: readonly string[], stats: Rea
  * Breaker, upstream Retry-After and provider limits, in that order; a refusal is a value.
  * A fleet-wide limiter answers through a promise (its one Redis round trip); a local one does not.
  */
-export function admit(p: RoutingParts & { readonly holds: RetryAfterHolds }, t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission> {
+export function admit(
+  p: RoutingParts & { readonly holds: RetryAfterHolds },
+  t: PlannedTarget,
+  estimatedTokens: number,
+): Admission | Promise<Admission> {
   const now = p.now()
   const br = p.stats.allows(t.key, now)
   if (!br.allowed) return { ok: false, error: { kind: 'circuit_open', target: t.key, retryInMs: br.retryInMs } }
   const heldMs = p.holds.remaining(t.key, now)
-  if (heldMs > 0) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: heldMs, message: `Upstream ${t.key} asked for a pause: retry in ${Math.ceil(heldMs)} ms` } }
+  if (heldMs > 0) {
+    return {
+      ok: false,
+      error: {
+        kind: 'rate_limited',
+        target: t.key,
+        retryAfterMs: heldMs,
+        message: `Upstream ${t.key} asked for a pause: retry in ${Math.ceil(heldMs)} ms`,
+      },
+    }
+  }
   const got = p.limiter.tryAcquire(t.provider.name, estimatedTokens, now)
   return got instanceof Promise ? got.then((g) => admitted(t, g)) : admitted(t, got)
 }
 
 function admitted(t: PlannedTarget, got: Acquired): Admission {
-  if (!got.ok) return { ok: false, error: { kind: 'rate_limited', target: t.key, retryAfterMs: got.retryInMs, message: `${got.fleet ? 'Fleet' : 'Local'} ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms` } }
-  return { ok: true, release: (usage) => got.release(usage ? usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens : undefined) }
+  if (!got.ok) {
+    return {
+      ok: false,
+      error: {
+        kind: 'rate_limited',
+        target: t.key,
+        retryAfterMs: got.retryInMs,
+        message: `${
+          got.fleet ? 'Fleet' : 'Local'
+        } ${got.reason} limit of provider ${t.provider.name} reached: retry in ${Math.ceil(got.retryInMs)} ms`,
+      },
+    }
+  }
+  return {
+    ok: true,
+    release: (usage) =>
+      got.release(usage ? usage.inputTokens + usage.cacheCreationTokens + usage.outputTokens : undefined),
+  }
 }
 
 /** A failed try, as the next-step decision sees it. */
@@ -163,7 +204,9 @@ export function nextStep(p: Pick<RoutingParts, 'config' | 'random'>, f: FailedTr
   const nextMs = f.next && (expect.firstTokenMs(f.next.key) ?? UNKNOWN_TARGET_EXPECTED_MS)
   const ownMs = expect.firstTokenMs(f.target.key)
   return decideNext(f.err, {
-    attempt: f.attempt, policy: router.tierRetries[f.target.tier] ?? router.defaultRetry, deadlineMs: f.deadlineLeftMs,
+    attempt: f.attempt,
+    policy: router.tierRetries[f.target.tier] ?? router.defaultRetry,
+    deadlineMs: f.deadlineLeftMs,
     ...(ewmaMs === undefined ? {} : { ewmaMs }),
     ...(nextMs === undefined ? {} : { nextTargetExpectedMs: nextMs, nextSameModel: f.next?.model === f.target.model }),
     ...(ownMs === undefined ? {} : { expectedFirstTokenMs: ownMs }),

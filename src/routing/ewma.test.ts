@@ -55,8 +55,14 @@ describe('penalise', () => {
   })
 
   it('property: a factor ≥ 1 never lowers the average', () => {
-    fc.assert(fc.property(seededArb, fc.double({ min: 1, max: 10, noNaN: true }), alphaArb, (prev, f, a) =>
-      (ewmaValue(penalise(prev, f, a)) ?? -1) >= (ewmaValue(prev) ?? 0)))
+    fc.assert(
+      fc.property(
+        seededArb,
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        alphaArb,
+        (prev, f, a) => (ewmaValue(penalise(prev, f, a)) ?? -1) >= (ewmaValue(prev) ?? 0),
+      ),
+    )
   })
 })
 
@@ -72,7 +78,8 @@ describe('dampen', () => {
   it('property: a damped latency sample lies between the sample and ratio × value', () => {
     fc.assert(fc.property(seededArb, nonNeg(), fc.double({ min: 1, max: 10, noNaN: true }), (prev, x, r) => {
       const d = dampen(prev, x, { maxRatio: r, worse: 'higher' })
-      return d <= x && d <= Math.max(x, (ewmaValue(prev) ?? 0) * r) && (x <= (ewmaValue(prev) ?? 0) * r ? d === x : true)
+      return d <= x && d <= Math.max(x, (ewmaValue(prev) ?? 0) * r) &&
+        (x <= (ewmaValue(prev) ?? 0) * r ? d === x : true)
     }))
   })
 })

@@ -44,7 +44,9 @@ function wantsThinking(body: JsonObject): boolean {
   const t = body.thinking
   if (t !== undefined && t !== null && t !== false) return !(isObj(t) && t.type === 'disabled')
   if (typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none') return true
-  if (isObj(body.reasoning) && (body.reasoning.effort === undefined || body.reasoning.effort !== 'none')) return body.reasoning.enabled !== false
+  if (isObj(body.reasoning) && (body.reasoning.effort === undefined || body.reasoning.effort !== 'none')) {
+    return body.reasoning.enabled !== false
+  }
   const gen = isObj(body.generationConfig) ? body.generationConfig : undefined
   const tc = gen && isObj(gen.thinkingConfig) ? gen.thinkingConfig : undefined
   return tc !== undefined && tc.thinkingBudget !== 0

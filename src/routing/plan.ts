@@ -66,14 +66,37 @@ export interface ScoredTarget extends Candidate {
 }
 
 export type Plan =
-  | { readonly kind: 'ready'; readonly ordering: 'config' | 'score' | 'performance'; readonly targets: readonly ScoredTarget[]; readonly dropped: readonly ScoredTarget[] }
-  | { readonly kind: 'exhausted'; readonly reason: SkipReason; readonly retryInMs: number; readonly targets: readonly ScoredTarget[] }
+  | {
+    readonly kind: 'ready'
+    readonly ordering: 'config' | 'score' | 'performance'
+    readonly targets: readonly ScoredTarget[]
+    readonly dropped: readonly ScoredTarget[]
+  }
+  | {
+    readonly kind: 'exhausted'
+    readonly reason: SkipReason
+    readonly retryInMs: number
+    readonly targets: readonly ScoredTarget[]
+  }
 
 function emptySnap(key: string): TargetSnapshot {
-  return { key, samples: 0, successes: 0, errors: 0, inFlight: 0, breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 } }
+  return {
+    key,
+    samples: 0,
+    successes: 0,
+    errors: 0,
+    inFlight: 0,
+    breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 },
+  }
 }
 
-function skipOf(snap: TargetSnapshot, provider: string, view: PlanView, cfg: RouterConfig, now: number): ScoredTarget['skip'] {
+function skipOf(
+  snap: TargetSnapshot,
+  provider: string,
+  view: PlanView,
+  cfg: RouterConfig,
+  now: number,
+): ScoredTarget['skip'] {
   const br = breakerAllows(snap.breaker, now, cfg.breaker)
   if (!br.allowed) return { reason: 'circuit_open', retryInMs: Math.max(1, breakerRetryInMs(br.state, now)) }
   const lim = view.limited?.get(provider)
@@ -92,10 +115,16 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
     const skip = skipOf(snap, provider, view, cfg, now)
     const perf = view.performance?.get(c.target)
     return {
-      ...c, provider, retry: cfg.tierRetries[c.tier] ?? cfg.defaultRetry, samples: snap.samples,
+      ...c,
+      provider,
+      retry: cfg.tierRetries[c.tier] ?? cfg.defaultRetry,
+      samples: snap.samples,
       ...(snap.latencyMs === undefined ? {} : { latencyMs: snap.latencyMs }),
-      score: s.score, components: s.components, demoted: s.demoted,
-      ...(s.reason === undefined ? {} : { reason: s.reason }), ...(skip ? { skip } : {}),
+      score: s.score,
+      components: s.components,
+      demoted: s.demoted,
+      ...(s.reason === undefined ? {} : { reason: s.reason }),
+      ...(skip ? { skip } : {}),
       ...(perf === undefined ? {} : { performanceScore: perf.performance_score }),
     }
   })
@@ -109,7 +138,12 @@ function byScore(usable: readonly ScoredTarget[], view: PlanView, now: number, r
   }
   const head = usable.filter((p) => !p.demoted)
   const tail = usable.filter((p) => p.demoted).sort((a, b) => b.score - a.score)
-  const scored = head.map((p) => ({ key: p.target, score: p.score, inFlight: view.stats.get(p.target)?.inFlight ?? 0, explore: explore(p) }))
+  const scored = head.map((p) => ({
+    key: p.target,
+    score: p.score,
+    inFlight: view.stats.get(p.target)?.inFlight ?? 0,
+    explore: explore(p),
+  }))
   const order = select(scored, { band: t.band, exploreShare: t.exploreShare }, random)
   const byKey = new Map(head.map((p) => [p.target, p]))
   return [...order.map((s) => byKey.get(s.key)).filter((p): p is ScoredTarget => p !== undefined), ...tail]
@@ -119,7 +153,12 @@ function byScore(usable: readonly ScoredTarget[], view: PlanView, now: number, r
  * A half-open target with a free probe slot goes first: its probe is how it gets back into
  * rotation, and waiting for exploration or a failover to reach it would stretch the outage.
  */
-function probesFirst(order: readonly ScoredTarget[], view: PlanView, cfg: RouterConfig, now: number): readonly ScoredTarget[] {
+function probesFirst(
+  order: readonly ScoredTarget[],
+  view: PlanView,
+  cfg: RouterConfig,
+  now: number,
+): readonly ScoredTarget[] {
   const probing = order.filter((p) => {
     const b = view.stats.get(p.target)?.breaker
     return b !== undefined && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
@@ -132,7 +171,12 @@ function probesFirst(order: readonly ScoredTarget[], view: PlanView, cfg: Router
  * goes first to a cold target: without it a fallback that never fails over would stay cold
  * forever and the plan would never leave config order. With no data at all nothing moves.
  */
-function warmUp(usable: readonly ScoredTarget[], view: PlanView, cfg: RouterConfig, random: () => number): readonly ScoredTarget[] {
+function warmUp(
+  usable: readonly ScoredTarget[],
+  view: PlanView,
+  cfg: RouterConfig,
+  random: () => number,
+): readonly ScoredTarget[] {
   const min = Math.max(1, cfg.minSamples)
   const cold = usable.filter((p) => p.samples < min)
   const share = view.tuning?.exploreShare ?? DEFAULT_TUNING.exploreShare
@@ -145,14 +189,23 @@ function warmUp(usable: readonly ScoredTarget[], view: PlanView, cfg: RouterConf
  * Plans the route for one request (see the module comment for the rules).
  * @example planRoute(buildCandidates('a,x', 'default', cfg), { stats: stats.all(now) }, { cfg, now, random })
  */
-export function planRoute(candidates: readonly Candidate[], view: PlanView, at: { cfg: RouterConfig; now: number; random: () => number }): Plan {
+export function planRoute(
+  candidates: readonly Candidate[],
+  view: PlanView,
+  at: { cfg: RouterConfig; now: number; random: () => number },
+): Plan {
   const { cfg, now, random } = at
   const all = annotate(candidates, view, cfg, now)
   const usable = all.filter((p) => !p.skip)
   const dropped = all.filter((p) => p.skip)
   if (usable.length === 0) {
     const soonest = [...dropped].sort((a, b) => (a.skip?.retryInMs ?? 0) - (b.skip?.retryInMs ?? 0))[0]
-    return { kind: 'exhausted', reason: soonest?.skip?.reason ?? 'circuit_open', retryInMs: soonest?.skip?.retryInMs ?? 0, targets: all }
+    return {
+      kind: 'exhausted',
+      reason: soonest?.skip?.reason ?? 'circuit_open',
+      retryInMs: soonest?.skip?.retryInMs ?? 0,
+      targets: all,
+    }
   }
   // A target the client chose stays first while usable; only the rest is reordered.
   const pinned = usable.filter((p) => p.pinned)
@@ -160,7 +213,11 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, at: 
   const warm = rest.every((p) => p.samples >= Math.max(1, cfg.minSamples))
   // Without enough live samples, active test results (when every target has them) beat config order.
   const tested = !warm && rest.length > 0 && rest.every((p) => p.performanceScore !== undefined)
-  const ordered = warm ? byScore(rest, view, now, random) : tested ? byPerformance(rest, view) : warmUp(rest, view, cfg, random)
+  const ordered = warm
+    ? byScore(rest, view, now, random)
+    : tested
+    ? byPerformance(rest, view)
+    : warmUp(rest, view, cfg, random)
   const ordering = warm ? 'score' : tested ? 'performance' : 'config'
   return { kind: 'ready', ordering, targets: [...pinned, ...probesFirst(ordered, view, cfg, now)], dropped }
 }
@@ -168,5 +225,7 @@ export function planRoute(candidates: readonly Candidate[], view: PlanView, at: 
 /** Best performance score first; targets failing the performance thresholds last (stable). */
 function byPerformance(usable: readonly ScoredTarget[], view: PlanView): ScoredTarget[] {
   const demoted = (p: ScoredTarget) => view.performance?.get(p.target)?.demoted === true
-  return [...usable].sort((a, b) => Number(demoted(a)) - Number(demoted(b)) || (b.performanceScore ?? 0) - (a.performanceScore ?? 0))
+  return [...usable].sort((a, b) =>
+    Number(demoted(a)) - Number(demoted(b)) || (b.performanceScore ?? 0) - (a.performanceScore ?? 0)
+  )
 }

@@ -5,7 +5,14 @@
  * reads these records to plan, admit and choose the next step.
  */
 import type { ProxyError } from '../errors.ts'
-import { budgetRequest, budgetTryRetry, emptyRetryBudget, retryBudgetParams, type RetryBudget, type RetryBudgetParams } from '../resilience/retry-budget.ts'
+import {
+  budgetRequest,
+  budgetTryRetry,
+  emptyRetryBudget,
+  type RetryBudget,
+  type RetryBudgetParams,
+  retryBudgetParams,
+} from '../resilience/retry-budget.ts'
 import type { AttemptTimer, PlannedTarget } from './contract.ts'
 import { RetryAfterHolds } from './retry-after-holds.ts'
 import { MAX_TARGETS, type RoutingStats } from './target-stats.ts'
@@ -14,15 +21,21 @@ import type { FailureReason } from './types.ts'
 /** How a failure counts against the target's health (the request's own faults do not). */
 export function failureReasonOf(e: ProxyError | undefined): FailureReason {
   switch (e?.kind) {
-    case 'timeout': return 'timeout'
-    case 'rate_limited': return 'rate_limited'
-    case 'upstream_network': return 'network'
-    case 'stream_broken': return 'stream_broken'
+    case 'timeout':
+      return 'timeout'
+    case 'rate_limited':
+      return 'rate_limited'
+    case 'upstream_network':
+      return 'network'
+    case 'stream_broken':
+      return 'stream_broken'
     case 'upstream_status':
       if (e.status === 429) return 'rate_limited'
       return e.status >= 500 ? 'server_error' : 'client_error'
-    case undefined: return 'abandoned'
-    default: return 'client_error'
+    case undefined:
+      return 'abandoned'
+    default:
+      return 'client_error'
   }
 }
 

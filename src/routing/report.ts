@@ -30,7 +30,9 @@ export interface LatencyRow {
  * @example latencyReport(stats.all(now), config.router, { now })[0]?.target
  */
 export function latencyReport(
-  snaps: ReadonlyMap<string, TargetSnapshot>, cfg: RouterConfig, at: { now: number; prices?: ReadonlyMap<string, number> },
+  snaps: ReadonlyMap<string, TargetSnapshot>,
+  cfg: RouterConfig,
+  at: { now: number; prices?: ReadonlyMap<string, number> },
 ): LatencyRow[] {
   const { now, prices = new Map<string, number>() } = at
   const list = [...snaps.values()]
@@ -39,8 +41,17 @@ export function latencyReport(
     const r = scoreWithConfig(s, cfg, { best, pricePerMTok: prices.get(s.key) })
     const breaker = breakerAllows(s.breaker, now, cfg.breaker).state
     return {
-      target: s.key, rank: 0, score: r.score, demoted: r.demoted, ...(r.reason === undefined ? {} : { reason: r.reason }),
-      ...pick(s), inFlight: s.inFlight, continued: s.continued ?? 0, breaker: breaker.kind, breakerRetryInMs: breakerRetryInMs(breaker, now), samples: s.samples,
+      target: s.key,
+      rank: 0,
+      score: r.score,
+      demoted: r.demoted,
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      ...pick(s),
+      inFlight: s.inFlight,
+      continued: s.continued ?? 0,
+      breaker: breaker.kind,
+      breakerRetryInMs: breakerRetryInMs(breaker, now),
+      samples: s.samples,
     }
   })
   const order = rows.map((row, i) => ({ row, i }))

@@ -43,25 +43,44 @@ describe('RetryAfterHolds', () => {
   })
 
   it('last(): is a permutation that keeps free targets first in their order, held ones after in theirs', () => {
-    fc.assert(fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 3 }), { maxLength: 8 }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (keys, heldFlags) => {
-      const h = new RetryAfterHolds()
-      keys.forEach((k, i) => { if (heldFlags[i]) h.note(k, limited(1_000), 0) })
-      const plan = keys.map((key) => ({ key }))
-      const out = h.last(plan, 10).map((t) => t.key)
-      assert.deepEqual([...out].sort(), [...keys].sort())
-      const free = keys.filter((_, i) => !heldFlags[i])
-      const held = keys.filter((_, i) => heldFlags[i])
-      assert.deepEqual(out, [...free, ...held])
-    }))
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 3 }), { maxLength: 8 }),
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        (keys, heldFlags) => {
+          const h = new RetryAfterHolds()
+          keys.forEach((k, i) => {
+            if (heldFlags[i]) h.note(k, limited(1_000), 0)
+          })
+          const plan = keys.map((key) => ({ key }))
+          const out = h.last(plan, 10).map((t) => t.key)
+          assert.deepEqual([...out].sort(), [...keys].sort())
+          const free = keys.filter((_, i) => !heldFlags[i])
+          const held = keys.filter((_, i) => heldFlags[i])
+          assert.deepEqual(out, [...free, ...held])
+        },
+      ),
+    )
   })
 
   it('law: no Retry-After, however large, holds a target longer than the configured maximum', () => {
-    fc.assert(fc.property(fc.oneof(fc.double({ min: 0, max: 1e300, noNaN: true }), fc.constant(99999999999), fc.constant(Number.POSITIVE_INFINITY)), fc.integer({ min: 1, max: 3_600_000 }), (asked, maxMs) => {
-      const h = new RetryAfterHolds({ maxMs })
-      h.note('t', limited(asked), 1_000)
-      assert.ok(h.remaining('t', 1_000) <= maxMs)
-      assert.equal(h.remaining('t', 1_000 + maxMs + 1), 0)
-    }), { seed: 11, numRuns: 200 })
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ min: 0, max: 1e300, noNaN: true }),
+          fc.constant(99999999999),
+          fc.constant(Number.POSITIVE_INFINITY),
+        ),
+        fc.integer({ min: 1, max: 3_600_000 }),
+        (asked, maxMs) => {
+          const h = new RetryAfterHolds({ maxMs })
+          h.note('t', limited(asked), 1_000)
+          assert.ok(h.remaining('t', 1_000) <= maxMs)
+          assert.equal(h.remaining('t', 1_000 + maxMs + 1), 0)
+        },
+      ),
+      { seed: 11, numRuns: 200 },
+    )
     const d = new RetryAfterHolds()
     d.note('t', limited(99999999999), 0)
     assert.equal(d.remaining('t', 0), DEFAULT_MAX_HOLD_MS)

@@ -5,13 +5,26 @@ import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
 import { ProviderLimiter } from '../resilience/limiter.ts'
 import { RoutingStats } from './target-stats.ts'
-import { configuredPrices, createRoutingEngine, explainPlan, isContextOverflow, UNKNOWN_TARGET_EXPECTED_MS, type RoutingParts } from './routing-engine.ts'
+import {
+  configuredPrices,
+  createRoutingEngine,
+  explainPlan,
+  isContextOverflow,
+  type RoutingParts,
+  UNKNOWN_TARGET_EXPECTED_MS,
+} from './routing-engine.ts'
 import type { PlannedTarget } from './contract.ts'
 
 function configWith(router: Record<string, unknown> = {}, providers: Record<string, object> = {}): Config {
   const file = {
     Providers: [
-      { name: 'a', api_base_url: 'http://a.test/v1/chat/completions', api_key: 'k', models: ['m1', 'm2'], ...providers.a },
+      {
+        name: 'a',
+        api_base_url: 'http://a.test/v1/chat/completions',
+        api_key: 'k',
+        models: ['m1', 'm2'],
+        ...providers.a,
+      },
       { name: 'b', api_base_url: 'http://b.test/v1/chat/completions', api_key: 'k', models: ['m3'], ...providers.b },
     ],
     Router: { default: 'a,m1', background: 'b,m3', longContext: 'a,m2', ...router },
@@ -22,7 +35,11 @@ function configWith(router: Record<string, unknown> = {}, providers: Record<stri
 }
 
 function engineOf(config: Config, t = { now: 0 }) {
-  const stats = new RoutingStats({ ewmaAlpha: config.router.ewmaAlpha, failurePenalty: config.router.failurePenalty, breaker: config.router.breaker })
+  const stats = new RoutingStats({
+    ewmaAlpha: config.router.ewmaAlpha,
+    failurePenalty: config.router.failurePenalty,
+    breaker: config.router.breaker,
+  })
   const limiter = new ProviderLimiter(Object.fromEntries(config.providers.map((p) => [p.name, p.limits])))
   const parts: RoutingParts = { config, stats, limiter, now: () => t.now, random: () => 0.5 }
   return { engine: createRoutingEngine(parts), stats, limiter, parts, t }
@@ -50,8 +67,13 @@ describe('routing engine: decide', () => {
   it(`an unmeasured next target counts as ${UNKNOWN_TARGET_EXPECTED_MS} ms; with no next target the wait is honoured`, () => {
     const fresh = engineOf(config).engine
     const unknown = { ...next, key: 'b,unmeasured' }
-    assert.deepEqual(fresh.decide(limited(UNKNOWN_TARGET_EXPECTED_MS + 1), 0, first, 60_000, unknown), { action: 'failover' })
-    assert.deepEqual(fresh.decide(limited(UNKNOWN_TARGET_EXPECTED_MS - 1), 0, first, 60_000, unknown), { action: 'retry', delayMs: UNKNOWN_TARGET_EXPECTED_MS - 1 })
+    assert.deepEqual(fresh.decide(limited(UNKNOWN_TARGET_EXPECTED_MS + 1), 0, first, 60_000, unknown), {
+      action: 'failover',
+    })
+    assert.deepEqual(fresh.decide(limited(UNKNOWN_TARGET_EXPECTED_MS - 1), 0, first, 60_000, unknown), {
+      action: 'retry',
+      delayMs: UNKNOWN_TARGET_EXPECTED_MS - 1,
+    })
     assert.deepEqual(fresh.decide(limited(30_000), 0, first, 60_000), { action: 'retry', delayMs: 30_000 })
   })
 
@@ -90,7 +112,10 @@ describe('routing engine: plan and admission', () => {
     assert.deepEqual(engine.plan('default', 'a,m1').map((p) => p.key), ['b,m3', 'a,m2', 'a,m1'])
     const refused = await engine.admit(a, 10)
     assert.equal(refused.ok, false)
-    assert.deepEqual(!refused.ok && refused.error.kind === 'rate_limited' ? refused.error.retryAfterMs : undefined, 3_000)
+    assert.deepEqual(
+      !refused.ok && refused.error.kind === 'rate_limited' ? refused.error.retryAfterMs : undefined,
+      3_000,
+    )
     t.now = 4_000
     assert.equal(engine.plan('default', 'a,m1')[0]?.key, 'a,m1')
     assert.equal((await engine.admit(a, 10)).ok, true)
@@ -103,12 +128,21 @@ describe('routing engine: plan and admission', () => {
     assert.deepEqual(engine.plan('default', 'a,m1').map((p) => p.key), ['b,m3'])
     const explained = explainPlan(parts, { scenario: 'default', target: 'a,m1' })
     assert.equal(explained.kind, 'ready')
-    assert.deepEqual(explained.kind === 'ready' ? explained.dropped.map((d) => [d.target, d.skip?.reason]) : [], [['a,m1', 'rate_limited'], ['a,m2', 'rate_limited']])
+    assert.deepEqual(explained.kind === 'ready' ? explained.dropped.map((d) => [d.target, d.skip?.reason]) : [], [[
+      'a,m1',
+      'rate_limited',
+    ], ['a,m2', 'rate_limited']])
   })
 })
 
 describe('routing engine: reroute after context overflow', () => {
-  const overflow = { kind: 'upstream_status' as const, target: 'a,m1', status: 400, message: 'too long', code: 'context_length_exceeded' }
+  const overflow = {
+    kind: 'upstream_status' as const,
+    target: 'a,m1',
+    status: 400,
+    message: 'too long',
+    code: 'context_length_exceeded',
+  }
   const { engine } = engineOf(configWith())
   const [, ...rest] = engine.plan('default', 'a,m1')
 
@@ -119,8 +153,15 @@ describe('routing engine: reroute after context overflow', () => {
 
   it('adds it when the plan does not list it (fallbackToOtherTiers off) and leaves other errors alone', () => {
     assert.deepEqual(engine.reroute!(overflow, [], ['a,m1']).map((p) => [p.key, p.tier]), [['a,m2', 'tier-2']])
-    assert.deepEqual(engine.reroute!({ ...overflow, code: 'other' }, rest, ['a,m1']).map((p) => p.key), ['b,m3', 'a,m2'])
-    assert.deepEqual(engine.reroute!(overflow, rest, ['a,m1', 'a,m2']).map((p) => p.key), ['b,m3', 'a,m2'], 'never back to a target that already overflowed')
+    assert.deepEqual(engine.reroute!({ ...overflow, code: 'other' }, rest, ['a,m1']).map((p) => p.key), [
+      'b,m3',
+      'a,m2',
+    ])
+    assert.deepEqual(
+      engine.reroute!(overflow, rest, ['a,m1', 'a,m2']).map((p) => p.key),
+      ['b,m3', 'a,m2'],
+      'never back to a target that already overflowed',
+    )
   })
 
   it('isContextOverflow reads the upstream code', () => {
@@ -138,7 +179,10 @@ describe('routing engine: prices', () => {
   })
 
   it('with optimization "cost", the cheaper of two equally fast measured targets ranks first', () => {
-    const config = configWith({ optimization: 'cost', fallbackToOtherTiers: true }, { a: { pricing: { input_per_million: 10, output_per_million: 30 } }, b: { pricing: { input_per_million: 1, output_per_million: 2 } } })
+    const config = configWith({ optimization: 'cost', fallbackToOtherTiers: true }, {
+      a: { pricing: { input_per_million: 10, output_per_million: 30 } },
+      b: { pricing: { input_per_million: 1, output_per_million: 2 } },
+    })
     const { stats, parts } = engineOf(config)
     for (const key of ['a,m1', 'b,m3', 'a,m2']) for (let i = 0; i < 3; i++) measure(stats, key, 100)
     // Whatever the random draw: equal speed leaves price as the only difference, and it is wider than the sharing band.

@@ -9,7 +9,16 @@ import type { ProviderConfig, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import { tierOf } from './candidates.ts'
 import type { Admission, AttemptTimer, NextStep, PlannedTarget, RoutingEngine } from './contract.ts'
-import { admit, configuredPrices, explainPlan, isContextOverflow, MAX_MEMOISED_CANDIDATES, nextStep, routerFor, type RoutingParts } from './decide.ts'
+import {
+  admit,
+  configuredPrices,
+  explainPlan,
+  isContextOverflow,
+  MAX_MEMOISED_CANDIDATES,
+  nextStep,
+  routerFor,
+  type RoutingParts,
+} from './decide.ts'
 import { RoutingRecord } from './record.ts'
 import { RetryAfterHolds } from './retry-after-holds.ts'
 import { parseTarget } from './target.ts'
@@ -35,12 +44,26 @@ class AdaptiveRouting implements RoutingEngine {
     const prices = configuredPrices(p.config)
     this.#p = { ...p, pricePerMTok: p.pricePerMTok ?? (() => prices) }
     this.#providers = new Map(p.config.providers.map((x) => [x.name, x]))
-    this.#record = new RoutingRecord({ stats: p.stats, now: p.now, retryBudgetRatio: p.config.router.retryBudgetRatio, holds: p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs }) })
+    this.#record = new RoutingRecord({
+      stats: p.stats,
+      now: p.now,
+      retryBudgetRatio: p.config.router.retryBudgetRatio,
+      holds: p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs }),
+    })
   }
 
-  plan(scenario: Scenario, target: string, preset?: string, estimatedTokens = 0, router?: RouterConfig): readonly PlannedTarget[] {
+  plan(
+    scenario: Scenario,
+    target: string,
+    preset?: string,
+    estimatedTokens = 0,
+    router?: RouterConfig,
+  ): readonly PlannedTarget[] {
     const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, ...(router ? { router } : {}) })
-    return this.#record.holds.last(plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)), this.#p.now())
+    return this.#record.holds.last(
+      plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)),
+      this.#p.now(),
+    )
   }
 
   started(): void {
@@ -65,25 +88,40 @@ class AdaptiveRouting implements RoutingEngine {
 
   firstEventHistory(t: PlannedTarget): FirstEventHistory {
     const s = this.#p.stats.snapshot(t.key, this.#p.now())
-    return { samples: s.samples, ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }), ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }) }
+    return {
+      samples: s.samples,
+      ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }),
+      ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }),
+    }
   }
 
   decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {
     const now = this.#p.now()
     this.#record.failed(t, err, now)
-    const expect = { expectedMs: (key: string) => this.#record.expectedMs(key, now), firstTokenMs: (key: string) => this.#record.firstTokenMs(key, now) }
+    const expect = {
+      expectedMs: (key: string) => this.#record.expectedMs(key, now),
+      firstTokenMs: (key: string) => this.#record.firstTokenMs(key, now),
+    }
     const step = nextStep(this.#p, { err, attempt, target: t, deadlineLeftMs, ...(next ? { next } : {}) }, expect)
     if (step.action !== 'retry') return step
     // The retry is chosen: charge it. Over the global retry budget, fail over instead of adding load to a struggling target.
     return this.#record.spendRetry(now) ? step : { action: 'failover' }
   }
 
-  reroute(err: ProxyError, remaining: readonly PlannedTarget[], tried: readonly string[], preset?: string): readonly PlannedTarget[] {
+  reroute(
+    err: ProxyError,
+    remaining: readonly PlannedTarget[],
+    tried: readonly string[],
+    preset?: string,
+  ): readonly PlannedTarget[] {
     const router = routerFor(this.#p.config, preset)
     const lc = router.longContext
     if (!isContextOverflow(err) || lc === undefined || tried.includes(lc)) return remaining
     const found = remaining.find((r) => r.key === lc)
-    return [...(found ? [found] : this.#planned(lc, tierOf(lc, router), 'tier')), ...remaining.filter((r) => r.key !== lc)]
+    return [
+      ...(found ? [found] : this.#planned(lc, tierOf(lc, router), 'tier')),
+      ...remaining.filter((r) => r.key !== lc),
+    ]
   }
 
   /** A plan entry for `key`, or none when its provider is not configured. */

@@ -17,8 +17,15 @@ const rulesOf = (raw: unknown[]): RoutingRule[] => {
 }
 
 const base: RuleInput = {
-  model: 'claude-sonnet-4-5', scenario: 'default', inputTokens: 1000, hasTools: false, hasImages: false, thinking: false, stream: false,
-  header: () => undefined, now: Date.UTC(2026, 10, 30, 12, 0),
+  model: 'claude-sonnet-4-5',
+  scenario: 'default',
+  inputTokens: 1000,
+  hasTools: false,
+  hasImages: false,
+  thinking: false,
+  stream: false,
+  header: () => undefined,
+  now: Date.UTC(2026, 10, 30, 12, 0),
 }
 const withHeaders = (h: Record<string, string>): RuleInput['header'] => (n) => h[n]
 const one = (when: Record<string, unknown>) => rulesOf([{ name: 'r', when, route: 'a,x' }])[0]!
@@ -28,7 +35,11 @@ describe('routing rules: each condition', () => {
     assert.equal(checkRule(one({ model: 'claude-sonnet-4-5' }), base).matched, true)
     assert.equal(checkRule(one({ model: 'claude-sonnet' }), base).matched, false, 'exact is the whole string')
     assert.equal(checkRule(one({ model: 'claude-*' }), base).matched, true)
-    assert.equal(checkRule(one({ model: 'CLAUDE-?ONNET*' }), { ...base, model: 'claude-sonnet-4' }).matched, true, 'globs ignore case')
+    assert.equal(
+      checkRule(one({ model: 'CLAUDE-?ONNET*' }), { ...base, model: 'claude-sonnet-4' }).matched,
+      true,
+      'globs ignore case',
+    )
     assert.equal(checkRule(one({ model: 'gpt-*' }), base).matched, false)
     assert.equal(checkRule(one({ model: '/sonnet-4-[0-9]$/' }), base).matched, true)
     assert.equal(checkRule(one({ model: '/^gpt/i' }), base).matched, false)
@@ -60,9 +71,18 @@ describe('routing rules: each condition', () => {
 
   it('header: exact or glob value, name case-insensitive, absent never matches; user-agent is a header', () => {
     const r = one({ header: { 'X-Switchyard-Tag': 'ci', 'user-agent': 'claude-cli/*' } })
-    assert.equal(checkRule(r, { ...base, header: withHeaders({ 'x-switchyard-tag': 'ci', 'user-agent': 'claude-cli/2.0.1 (external, cli)' }) }).matched, true)
+    assert.equal(
+      checkRule(r, {
+        ...base,
+        header: withHeaders({ 'x-switchyard-tag': 'ci', 'user-agent': 'claude-cli/2.0.1 (external, cli)' }),
+      }).matched,
+      true,
+    )
     assert.equal(checkRule(r, { ...base, header: withHeaders({ 'x-switchyard-tag': 'ci' }) }).matched, false)
-    const wrong = checkRule(r, { ...base, header: withHeaders({ 'x-switchyard-tag': 'cid', 'user-agent': 'claude-cli/2' }) })
+    const wrong = checkRule(r, {
+      ...base,
+      header: withHeaders({ 'x-switchyard-tag': 'cid', 'user-agent': 'claude-cli/2' }),
+    })
     assert.equal(wrong.matched === false && wrong.failed, 'header x-switchyard-tag does not match exact ci')
   })
 
@@ -85,10 +105,18 @@ describe('routing rules: each condition', () => {
   })
 
   it('law: inRange of a wrapping range is the complement of its reverse', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1439 }), fc.integer({ min: 0, max: 1440 }), fc.integer({ min: 0, max: 1440 }), (m, a, b) => {
-      fc.pre(a !== b)
-      assert.equal(inRange(m, a, b), !inRange(m, b, a))
-    }), FC)
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 0, max: 1440 }),
+        fc.integer({ min: 0, max: 1440 }),
+        (m, a, b) => {
+          fc.pre(a !== b)
+          assert.equal(inRange(m, a, b), !inRange(m, b, a))
+        },
+      ),
+      FC,
+    )
   })
 
   it('all conditions of a rule must hold, and the reasons list each of them', () => {
@@ -116,43 +144,58 @@ const inputArb: fc.Arbitrary<RuleInput> = fc.record({
   model: fc.constantFrom('claude-sonnet-4-5', 'claude-3-5-haiku', 'gpt-4o', ''),
   scenario: fc.constantFrom<Scenario>('default', 'think', 'background', 'longContext'),
   inputTokens: fc.integer({ min: 0, max: 200_000 }),
-  hasTools: fc.boolean(), hasImages: fc.boolean(), thinking: fc.boolean(), stream: fc.boolean(),
+  hasTools: fc.boolean(),
+  hasImages: fc.boolean(),
+  thinking: fc.boolean(),
+  stream: fc.boolean(),
   now: fc.integer({ min: 0, max: 4e12 }),
 }).map((r) => ({ ...r, header: () => undefined }))
 
 describe('routing rules: laws', () => {
   it('the winner is the FIRST rule whose own check matches; every earlier rule fails', () => {
-    fc.assert(fc.property(rulesArb, inputArb, (rules, input) => {
-      const hit = matchRule(rules, input)
-      const first = rules.findIndex((r) => checkRule(r, input).matched)
-      assert.equal(hit?.rule.name, first < 0 ? undefined : rules[first]!.name)
-      assert.equal(explainRules(rules, input).winner, hit?.rule.name)
-    }), FC)
+    fc.assert(
+      fc.property(rulesArb, inputArb, (rules, input) => {
+        const hit = matchRule(rules, input)
+        const first = rules.findIndex((r) => checkRule(r, input).matched)
+        assert.equal(hit?.rule.name, first < 0 ? undefined : rules[first]!.name)
+        assert.equal(explainRules(rules, input).winner, hit?.rule.name)
+      }),
+      FC,
+    )
   })
 
   it('deterministic: the same rules and request always give the same answer', () => {
-    fc.assert(fc.property(rulesArb, inputArb, (rules, input) => {
-      assert.deepEqual(matchRule(rules, input), matchRule(rules, input))
-    }), FC)
+    fc.assert(
+      fc.property(rulesArb, inputArb, (rules, input) => {
+        assert.deepEqual(matchRule(rules, input), matchRule(rules, input))
+      }),
+      FC,
+    )
   })
 
   it('no rules, or no match, falls through (undefined): CCR scenarios decide', () => {
-    fc.assert(fc.property(inputArb, (input) => {
-      assert.equal(matchRule([], input), undefined)
-      assert.equal(matchRule(undefined, input), undefined)
-      const never = rulesOf([{ name: 'never', when: { model: '/^$never^/' }, route: 'a,x' }])
-      assert.equal(matchRule(never, input), undefined)
-    }), FC)
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        assert.equal(matchRule([], input), undefined)
+        assert.equal(matchRule(undefined, input), undefined)
+        const never = rulesOf([{ name: 'never', when: { model: '/^$never^/' }, route: 'a,x' }])
+        assert.equal(matchRule(never, input), undefined)
+      }),
+      FC,
+    )
   })
 
   it('appending rules never changes an existing winner; prepending a catch-all always wins', () => {
-    fc.assert(fc.property(rulesArb, rulesArb, inputArb, (a, b, input) => {
-      const renamed = b.map((r, i) => ({ ...r, name: `b${i}` }))
-      const hit = matchRule(a, input)
-      if (hit) assert.equal(matchRule([...a, ...renamed], input)?.rule.name, hit.rule.name)
-      const all = rulesOf([{ name: 'all', route: 'c,z' }])
-      assert.equal(matchRule([...all, ...a], input)?.rule.name, 'all')
-    }), FC)
+    fc.assert(
+      fc.property(rulesArb, rulesArb, inputArb, (a, b, input) => {
+        const renamed = b.map((r, i) => ({ ...r, name: `b${i}` }))
+        const hit = matchRule(a, input)
+        if (hit) assert.equal(matchRule([...a, ...renamed], input)?.rule.name, hit.rule.name)
+        const all = rulesOf([{ name: 'all', route: 'c,z' }])
+        assert.equal(matchRule([...all, ...a], input)?.rule.name, 'all')
+      }),
+      FC,
+    )
   })
 })
 

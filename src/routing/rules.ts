@@ -48,16 +48,27 @@ export function checkRule(rule: RoutingRule, input: RuleInput): RuleCheck {
     reasons.push(`model ${q(input.model)} matches ${describe(w.model)}`)
   }
   if (w.scenario) {
-    if (!w.scenario.includes(input.scenario)) return fail(`scenario ${input.scenario} is not ${w.scenario.join(' or ')}`)
+    if (!w.scenario.includes(input.scenario)) {
+      return fail(`scenario ${input.scenario} is not ${w.scenario.join(' or ')}`)
+    }
     reasons.push(`scenario ${input.scenario}`)
   }
   if (w.inputTokens) {
     const { min, max } = w.inputTokens
-    if (min !== undefined && input.inputTokens < min) return fail(`~${input.inputTokens} input tokens is under min ${min}`)
-    if (max !== undefined && input.inputTokens > max) return fail(`~${input.inputTokens} input tokens is over max ${max}`)
+    if (min !== undefined && input.inputTokens < min) {
+      return fail(`~${input.inputTokens} input tokens is under min ${min}`)
+    }
+    if (max !== undefined && input.inputTokens > max) {
+      return fail(`~${input.inputTokens} input tokens is over max ${max}`)
+    }
     reasons.push(`~${input.inputTokens} input tokens within [${min ?? 0}, ${max ?? '∞'}]`)
   }
-  for (const [key, label] of [['hasTools', 'tools'], ['hasImages', 'images'], ['thinking', 'thinking'], ['stream', 'stream']] as const) {
+  for (
+    const [key, label] of [['hasTools', 'tools'], ['hasImages', 'images'], ['thinking', 'thinking'], [
+      'stream',
+      'stream',
+    ]] as const
+  ) {
     const want = w[key]
     if (want === undefined) continue
     if (input[key] !== want) return fail(`${label} is ${input[key]}, rule wants ${want}`)
@@ -89,7 +100,10 @@ export function checkRule(rule: RoutingRule, input: RuleInput): RuleCheck {
  * The first rule that matches, in order, or undefined (then CCR's scenarios decide).
  * @example matchRule(rules, input)?.rule.name // 'ci-cheap'
  */
-export function matchRule(rules: readonly RoutingRule[] | undefined, input: RuleInput): { rule: RoutingRule; reasons: readonly string[] } | undefined {
+export function matchRule(
+  rules: readonly RoutingRule[] | undefined,
+  input: RuleInput,
+): { rule: RoutingRule; reasons: readonly string[] } | undefined {
   for (const rule of rules ?? []) {
     const c = checkRule(rule, input)
     if (c.matched) return { rule, reasons: c.reasons }
@@ -98,7 +112,10 @@ export function matchRule(rules: readonly RoutingRule[] | undefined, input: Rule
 }
 
 /** Every rule checked in order (for `GET /v1/routing/explain`): which one wins and why the others did not. */
-export function explainRules(rules: readonly RoutingRule[] | undefined, input: RuleInput): { winner?: string; checks: readonly RuleCheck[] } {
+export function explainRules(
+  rules: readonly RoutingRule[] | undefined,
+  input: RuleInput,
+): { winner?: string; checks: readonly RuleCheck[] } {
   const checks = (rules ?? []).map((r) => checkRule(r, input))
   const winner = checks.find((c) => c.matched)?.rule
   return winner === undefined ? { checks } : { winner, checks }
@@ -113,7 +130,7 @@ const derived = new WeakMap<RoutingRule, WeakMap<RouterConfig, RouterConfig>>()
  */
 export function routerForRule(main: RouterConfig, rule: RoutingRule): RouterConfig {
   let byMain = derived.get(rule)
-  if (!byMain) derived.set(rule, (byMain = new WeakMap()))
+  if (!byMain) derived.set(rule, byMain = new WeakMap())
   let r = byMain.get(main)
   if (!r) {
     r = {

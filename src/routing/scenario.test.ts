@@ -33,7 +33,11 @@ const base: JsonObject = { model: 'claude-sonnet-4', messages: [user('hi')], max
 
 describe('chooseScenario: each scenario', () => {
   it('explicit provider,model short-circuits and returns the configured casing', () => {
-    assert.deepEqual(decide({ ...base, model: 'DS,reasoner' }, 1e6), { scenario: 'explicit', target: 'ds,Reasoner', body: { ...base, model: 'DS,reasoner' } })
+    assert.deepEqual(decide({ ...base, model: 'DS,reasoner' }, 1e6), {
+      scenario: 'explicit',
+      target: 'ds,Reasoner',
+      body: { ...base, model: 'DS,reasoner' },
+    })
     assert.equal(decide({ ...base, model: 'ghost,m' }).target, 'ghost,m')
   })
 
@@ -52,7 +56,11 @@ describe('chooseScenario: each scenario', () => {
   })
 
   it('webSearch when a tool type starts with web_search', () => {
-    assert.equal(decide({ ...base, tools: [{ name: 'x', input_schema: {} }, { type: 'web_search_20250305', name: 'web_search' }] }).scenario, 'webSearch')
+    assert.equal(
+      decide({ ...base, tools: [{ name: 'x', input_schema: {} }, { type: 'web_search_20250305', name: 'web_search' }] })
+        .scenario,
+      'webSearch',
+    )
     assert.equal(decide({ ...base, tools: [{ type: 'custom', name: 'web_search' }] }).scenario, 'default')
   })
 
@@ -72,7 +80,12 @@ describe('chooseScenario: each scenario', () => {
   })
 
   it('a scenario whose Router key is unset falls through to the next', () => {
-    const body = { ...base, model: 'claude-haiku', tools: [{ type: 'web_search_20250305' }], thinking: { type: 'enabled' } }
+    const body = {
+      ...base,
+      model: 'claude-haiku',
+      tools: [{ type: 'web_search_20250305' }],
+      thinking: { type: 'enabled' },
+    }
     const noBg: RouterConfig = { ...ROUTER, background: undefined }
     assert.equal(decide(body, 100, undefined, noBg).scenario, 'webSearch')
     assert.equal(decide(body, 100, undefined, { ...noBg, webSearch: undefined }).scenario, 'think')
@@ -83,8 +96,11 @@ describe('chooseScenario: each scenario', () => {
 
 describe('chooseScenario: order', () => {
   const everything: JsonObject = {
-    model: 'claude-3-5-haiku', system: [{ type: 'text', text: 'a' }, { type: 'text', text: TAG }],
-    tools: [{ type: 'web_search_20250305' }], thinking: { type: 'enabled' }, messages: [user([IMAGE])],
+    model: 'claude-3-5-haiku',
+    system: [{ type: 'text', text: 'a' }, { type: 'text', text: TAG }],
+    tools: [{ type: 'web_search_20250305' }],
+    thinking: { type: 'enabled' },
+    messages: [user([IMAGE])],
   }
   it('explicit > longContext > subagent > image > background > webSearch > think > default', () => {
     assert.equal(decide({ ...everything, model: 'ds,chat' }, 1e6).scenario, 'explicit')
@@ -100,38 +116,74 @@ describe('chooseScenario: order', () => {
 
   it('law: an explicit provider,model always wins, whatever else the request carries', () => {
     fc.assert(
-      fc.property(fc.constantFrom('ds,chat', 'or,long', 'x,y,z'), fc.boolean(), fc.boolean(), fc.boolean(), fc.nat(200000), (model, tag, img, think, tokens) => {
-        const body = { model, system: tag ? [{ type: 'text', text: TAG }] : 'sys', messages: [user(img ? [IMAGE] : 'hi')], ...(think ? { thinking: true } : {}), tools: [{ type: 'web_search_1' }] }
-        const d = decide(body, tokens, tokens)
-        assert.equal(d.scenario, 'explicit')
-        assert.equal(d.target.toLowerCase(), model.toLowerCase())
-      }),
+      fc.property(
+        fc.constantFrom('ds,chat', 'or,long', 'x,y,z'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.nat(200000),
+        (model, tag, img, think, tokens) => {
+          const body = {
+            model,
+            system: tag ? [{ type: 'text', text: TAG }] : 'sys',
+            messages: [user(img ? [IMAGE] : 'hi')],
+            ...(think ? { thinking: true } : {}),
+            tools: [{ type: 'web_search_1' }],
+          }
+          const d = decide(body, tokens, tokens)
+          assert.equal(d.scenario, 'explicit')
+          assert.equal(d.target.toLowerCase(), model.toLowerCase())
+        },
+      ),
     )
   })
 
   it('law: a request with none of the triggers always gets default, with its body unchanged', () => {
-    const model = fc.oneof(fc.constantFrom('claude-sonnet-4', 'gpt-4o', 'haiku', 'claude'), fc.stringMatching(/^[a-z0-9-]{0,20}$/))
+    const model = fc.oneof(
+      fc.constantFrom('claude-sonnet-4', 'gpt-4o', 'haiku', 'claude'),
+      fc.stringMatching(/^[a-z0-9-]{0,20}$/),
+    )
       .filter((m) => !(m.includes('claude') && m.includes('haiku')))
     fc.assert(
-      fc.property(model, fc.nat(60000), fc.option(fc.nat(200000), { nil: undefined }), fc.constantFrom(undefined, false, { type: 'disabled' }), (m, tokens, last, thinking) => {
-        const tokenCount = last !== undefined && last > 60000 ? Math.min(tokens, 20000) : tokens
-        const body: JsonObject = { model: m, system: [{ type: 'text', text: 'you are helpful' }], messages: [user([IMAGE]), user('text')], tools: [{ name: 't', input_schema: {} }], thinking }
-        const snapshot = structuredClone(body)
-        const d = decide(body, tokenCount, last)
-        assert.deepEqual(d, { scenario: 'default', target: 'ds,chat', body: snapshot })
-      }),
+      fc.property(
+        model,
+        fc.nat(60000),
+        fc.option(fc.nat(200000), { nil: undefined }),
+        fc.constantFrom(undefined, false, { type: 'disabled' }),
+        (m, tokens, last, thinking) => {
+          const tokenCount = last !== undefined && last > 60000 ? Math.min(tokens, 20000) : tokens
+          const body: JsonObject = {
+            model: m,
+            system: [{ type: 'text', text: 'you are helpful' }],
+            messages: [user([IMAGE]), user('text')],
+            tools: [{ name: 't', input_schema: {} }],
+            thinking,
+          }
+          const snapshot = structuredClone(body)
+          const d = decide(body, tokenCount, last)
+          assert.deepEqual(d, { scenario: 'default', target: 'ds,chat', body: snapshot })
+        },
+      ),
     )
   })
 })
 
 describe('subagent tag', () => {
   it('is found in system[2] (newer Claude Code), routed to, and stripped without mutating the input', () => {
-    const system = [{ type: 'text', text: 'cc' }, { type: 'text', text: 'env' }, { type: 'text', text: `${TAG}You are a reviewer`, cache_control: { type: 'ephemeral' } }]
+    const system = [{ type: 'text', text: 'cc' }, { type: 'text', text: 'env' }, {
+      type: 'text',
+      text: `${TAG}You are a reviewer`,
+      cache_control: { type: 'ephemeral' },
+    }]
     const body = { ...base, system }
     const d = decide(body)
     assert.equal(d.scenario, 'subagent')
     assert.equal(d.target, 'or,vision')
-    assert.deepEqual(d.body.system, [system[0], system[1], { type: 'text', text: 'You are a reviewer', cache_control: { type: 'ephemeral' } }])
+    assert.deepEqual(d.body.system, [system[0], system[1], {
+      type: 'text',
+      text: 'You are a reviewer',
+      cache_control: { type: 'ephemeral' },
+    }])
     assert.equal(system[2]?.text, `${TAG}You are a reviewer`)
   })
 

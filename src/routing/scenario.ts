@@ -69,8 +69,12 @@ export function extractSubagent(body: JsonObject): { target?: string; body: Json
     const text = strip(system)
     return { target, body: { ...body, system: text } }
   }
-  if (!Array.isArray(system) || !system.some((b) => isObj(b) && typeof b.text === 'string' && TAG.test(b.text))) return { body }
-  const blocks = system.map((b) => (isObj(b) && typeof b.text === 'string' && TAG.test(b.text) ? { ...b, text: strip(b.text) } : b))
+  if (!Array.isArray(system) || !system.some((b) => isObj(b) && typeof b.text === 'string' && TAG.test(b.text))) {
+    return { body }
+  }
+  const blocks = system.map((
+    b,
+  ) => (isObj(b) && typeof b.text === 'string' && TAG.test(b.text) ? { ...b, text: strip(b.text) } : b))
   return { target, body: { ...body, system: blocks } }
 }
 
@@ -86,7 +90,8 @@ export function lastUserHasImage(body: JsonObject): boolean {
 }
 
 const usesWebSearch = (body: JsonObject): boolean =>
-  Array.isArray(body.tools) && body.tools.some((t) => isObj(t) && typeof t.type === 'string' && t.type.startsWith('web_search'))
+  Array.isArray(body.tools) &&
+  body.tools.some((t) => isObj(t) && typeof t.type === 'string' && t.type.startsWith('web_search'))
 
 const wantsThinking = (body: JsonObject): boolean =>
   Boolean(body.thinking) && !(isObj(body.thinking) && body.thinking.type === 'disabled')
@@ -114,7 +119,9 @@ export function chooseScenario(input: ScenarioInput, router: RouterConfig): Scen
   const body = sub.body
   const pick = (scenario: Scenario, target: string): ScenarioDecision => ({ scenario, target, body })
   if (parseTarget(model)) return pick('explicit', canonical(model, input.providers))
-  if (router.longContext && isLongContext(input, router.longContextThreshold)) return pick('longContext', router.longContext)
+  if (router.longContext && isLongContext(input, router.longContextThreshold)) {
+    return pick('longContext', router.longContext)
+  }
   if (sub.target && parseTarget(sub.target)) return pick('subagent', canonical(sub.target, input.providers))
   if (router.image && lastUserHasImage(body)) return pick('image', router.image)
   if (router.background && isBackground(model)) return pick('background', router.background)

@@ -7,10 +7,22 @@ import type { TargetSnapshot } from './types.ts'
 import { nonNeg, snapshotArb } from '../../test/arbitraries/routing.ts'
 
 const weights = { latency: 0.4, throughput: 0.4, reliability: 0.2, cost: 0 }
-const ctx = (over: Partial<ScoreContext> = {}): ScoreContext =>
-  ({ weights, optimization: 'balanced', thresholds: {}, best: { latencyMs: 100, tokensPerSec: 50, pricePerMTok: 1 }, ...over })
-const snap = (over: Partial<TargetSnapshot> = {}): TargetSnapshot =>
-  ({ key: 'a,x', samples: 10, successes: 0, errors: 0, inFlight: 0, breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 }, ...over })
+const ctx = (over: Partial<ScoreContext> = {}): ScoreContext => ({
+  weights,
+  optimization: 'balanced',
+  thresholds: {},
+  best: { latencyMs: 100, tokensPerSec: 50, pricePerMTok: 1 },
+  ...over,
+})
+const snap = (over: Partial<TargetSnapshot> = {}): TargetSnapshot => ({
+  key: 'a,x',
+  samples: 10,
+  successes: 0,
+  errors: 0,
+  inFlight: 0,
+  breaker: { kind: 'closed', consecutiveFailures: 0, trips: 0, since: 0 },
+  ...over,
+})
 const costCtx = ctx({ weights: { latency: 0.25, throughput: 0.25, reliability: 0.25, cost: 0.25 } })
 
 describe('score', () => {
@@ -35,7 +47,10 @@ describe('score', () => {
     assert.match(score(snap({ latencyMs: 1_500 }), ctx({ thresholds: t })).reason ?? '', /maxLatencyMs/)
     assert.match(score(snap({ tokensPerSec: 5 }), ctx({ thresholds: t })).reason ?? '', /minTokensPerSec/)
     assert.match(score(snap({ successes: 1, errors: 1 }), ctx({ thresholds: t })).reason ?? '', /minSuccessRate/)
-    assert.equal(score(snap({ latencyMs: 500, tokensPerSec: 20, successes: 10 }), ctx({ thresholds: t })).demoted, false)
+    assert.equal(
+      score(snap({ latencyMs: 500, tokensPerSec: 20, successes: 10 }), ctx({ thresholds: t })).demoted,
+      false,
+    )
   })
 
   it('uses a preset unless optimisation is balanced', () => {
@@ -61,9 +76,15 @@ describe('score', () => {
   })
 
   it('property: scores are monotone in successes (up) and errors (down)', () => {
-    fc.assert(fc.property(snapshotArb, fc.integer({ min: 1, max: 50 }), (s, n) =>
-      score({ ...s, successes: s.successes + n }, costCtx).score >= score(s, costCtx).score &&
-      score({ ...s, errors: s.errors + n }, costCtx).score <= score(s, costCtx).score))
+    fc.assert(
+      fc.property(
+        snapshotArb,
+        fc.integer({ min: 1, max: 50 }),
+        (s, n) =>
+          score({ ...s, successes: s.successes + n }, costCtx).score >= score(s, costCtx).score &&
+          score({ ...s, errors: s.errors + n }, costCtx).score <= score(s, costCtx).score,
+      ),
+    )
   })
 
   it('property: scores are monotone non-increasing in price', () => {
@@ -83,7 +104,11 @@ describe('score', () => {
 
 describe('normalisersOf', () => {
   it('takes the lowest latency and price and the highest throughput, skipping missing data', () => {
-    const n = normalisersOf([snap({ latencyMs: 300, tokensPerSec: 10 }), snap({ latencyMs: 120 }), snap({ tokensPerSec: 90 })], [5, undefined, 2])
+    const n = normalisersOf([
+      snap({ latencyMs: 300, tokensPerSec: 10 }),
+      snap({ latencyMs: 120 }),
+      snap({ tokensPerSec: 90 }),
+    ], [5, undefined, 2])
     assert.deepEqual(n, { latencyMs: 120, tokensPerSec: 90, pricePerMTok: 2 })
     assert.deepEqual(normalisersOf([snap()]), {})
   })

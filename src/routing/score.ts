@@ -88,12 +88,16 @@ export function score(stats: TargetSnapshot, ctx: ScoreContext): ScoreResult {
   const total = keys.reduce((sum, k) => sum + Math.max(0, w[k]), 0)
   const value = total > 0 ? keys.reduce((sum, k) => sum + Math.max(0, w[k]) * components[k], 0) / total : NEUTRAL
   const reason = demotion(stats, ctx.thresholds)
-  return reason === undefined ? { score: value, components, demoted: false } : { score: value, components, demoted: true, reason }
+  return reason === undefined
+    ? { score: value, components, demoted: false }
+    : { score: value, components, demoted: true, reason }
 }
 
 /** `score` with the weights, optimisation and thresholds taken from the Router config. */
 export function scoreWithConfig(
-  stats: TargetSnapshot, cfg: Pick<ScoreContext, 'weights' | 'optimization' | 'thresholds'>, among: { best: Normalisers; pricePerMTok?: number },
+  stats: TargetSnapshot,
+  cfg: Pick<ScoreContext, 'weights' | 'optimization' | 'thresholds'>,
+  among: { best: Normalisers; pricePerMTok?: number },
 ): ScoreResult {
   const { best, pricePerMTok } = among
   const base = { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best }
@@ -101,8 +105,12 @@ export function scoreWithConfig(
 }
 
 /** The normalisers for a set of candidates: the lowest latency and price, the highest tokens/s. */
-export function normalisersOf(snaps: readonly TargetSnapshot[], prices: readonly (number | undefined)[] = []): Normalisers {
-  const finite = (xs: readonly (number | undefined)[]) => xs.filter((x): x is number => x !== undefined && Number.isFinite(x) && x >= 0)
+export function normalisersOf(
+  snaps: readonly TargetSnapshot[],
+  prices: readonly (number | undefined)[] = [],
+): Normalisers {
+  const finite = (xs: readonly (number | undefined)[]) =>
+    xs.filter((x): x is number => x !== undefined && Number.isFinite(x) && x >= 0)
   const lat = finite(snaps.map((s) => s.latencyMs))
   const tps = finite(snaps.map((s) => s.tokensPerSec))
   const price = finite(prices)

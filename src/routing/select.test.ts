@@ -7,12 +7,25 @@ import { seededRandom } from '../lib/rng.ts'
 
 const s = (key: string, score: number, inFlight = 0, explore = false): Scored => ({ key, score, inFlight, explore })
 const scoredArb = fc.uniqueArray(
-  fc.record({ key: fc.string({ minLength: 1, maxLength: 4 }), score: fc.double({ min: 0, max: 1, noNaN: true }), inFlight: fc.nat(20), explore: fc.boolean() }),
+  fc.record({
+    key: fc.string({ minLength: 1, maxLength: 4 }),
+    score: fc.double({ min: 0, max: 1, noNaN: true }),
+    inFlight: fc.nat(20),
+    explore: fc.boolean(),
+  }),
   { selector: (x) => x.key, maxLength: 8 },
 )
-const optsArb = fc.record({ band: fc.double({ min: 0, max: 1, noNaN: true }), exploreShare: fc.double({ min: 0, max: 1, noNaN: true }) })
+const optsArb = fc.record({
+  band: fc.double({ min: 0, max: 1, noNaN: true }),
+  exploreShare: fc.double({ min: 0, max: 1, noNaN: true }),
+})
 
-function heads(items: readonly Scored[], n: number, seed: number, opts = { band: 0.05, exploreShare: 0 }): Map<string, number> {
+function heads(
+  items: readonly Scored[],
+  n: number,
+  seed: number,
+  opts = { band: 0.05, exploreShare: 0 },
+): Map<string, number> {
   const r = seededRandom(seed)
   const counts = new Map<string, number>()
   for (let i = 0; i < n; i++) {
@@ -26,20 +39,36 @@ describe('select', () => {
   it('property: the result is a permutation of the input', () => {
     fc.assert(fc.property(scoredArb, optsArb, fc.integer(), (items, opts, seed) => {
       const out = select(items, opts, seededRandom(seed))
-      return out.length === items.length && [...out].map((x) => x.key).sort().join('|') === items.map((x) => x.key).sort().join('|')
+      return out.length === items.length &&
+        [...out].map((x) => x.key).sort().join('|') === items.map((x) => x.key).sort().join('|')
     }))
   })
 
   it('property: deterministic for a given random', () => {
-    fc.assert(fc.property(scoredArb, optsArb, fc.integer(), (items, opts, seed) =>
-      select(items, opts, seededRandom(seed)).map((x) => x.key).join('|') === select(items, opts, seededRandom(seed)).map((x) => x.key).join('|')))
+    fc.assert(
+      fc.property(
+        scoredArb,
+        optsArb,
+        fc.integer(),
+        (items, opts, seed) =>
+          select(items, opts, seededRandom(seed)).map((x) => x.key).join('|') ===
+            select(items, opts, seededRandom(seed)).map((x) => x.key).join('|'),
+      ),
+    )
   })
 
   it('property: without exploration the head is within the band of the best', () => {
-    fc.assert(fc.property(scoredArb.filter((xs) => xs.length > 0), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer(), (items, band, seed) => {
-      const best = Math.max(...items.map((x) => x.score))
-      return (select(items, { band, exploreShare: 0 }, seededRandom(seed))[0]?.score ?? -1) >= best - band
-    }))
+    fc.assert(
+      fc.property(
+        scoredArb.filter((xs) => xs.length > 0),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer(),
+        (items, band, seed) => {
+          const best = Math.max(...items.map((x) => x.score))
+          return (select(items, { band, exploreShare: 0 }, seededRandom(seed))[0]?.score ?? -1) >= best - band
+        },
+      ),
+    )
   })
 
   it('shares traffic between equal targets instead of herding on one', () => {

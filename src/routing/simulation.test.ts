@@ -19,7 +19,13 @@ interface World {
 }
 
 /** Runs `n` requests; returns which target served each one. */
-function run(world: World, n: number, seed: number, stats = new RoutingStats(cfg), start = 0): { served: string[]; end: number } {
+function run(
+  world: World,
+  n: number,
+  seed: number,
+  stats = new RoutingStats(cfg),
+  start = 0,
+): { served: string[]; end: number } {
   const random = seededRandom(seed)
   const served: string[] = []
   let now = start
@@ -72,7 +78,9 @@ describe('adaptive routing simulation', () => {
   it('serves from the fallback while the primary is down, and returns within 30 s of its recovery', () => {
     const downFrom = 20_000
     const downTo = 80_000
-    const world: World = { latency: (t, _i, now) => (t === 'a,x' && now >= downFrom && now < downTo ? 'down' : t === 'a,x' ? 150 : 400) }
+    const world: World = {
+      latency: (t, _i, now) => (t === 'a,x' && now >= downFrom && now < downTo ? 'down' : t === 'a,x' ? 150 : 400),
+    }
     const trace: { at: number; target: string }[] = []
     const s2 = new RoutingStats(cfg)
     let now = 0

@@ -2,7 +2,14 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { MAX_TARGETS, RoutingStats } from './target-stats.ts'
 
-const breaker = { consecutiveFailures: 3, errorRateThreshold: 0.9, minRequestsForRate: 100, cooldownMs: 1_000, maxCooldownMs: 8_000, halfOpenProbes: 1 }
+const breaker = {
+  consecutiveFailures: 3,
+  errorRateThreshold: 0.9,
+  minRequestsForRate: 100,
+  cooldownMs: 1_000,
+  maxCooldownMs: 8_000,
+  halfOpenProbes: 1,
+}
 const make = () => new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker })
 
 describe('RoutingStats', () => {
@@ -35,12 +42,20 @@ describe('RoutingStats', () => {
   })
 
   it('streams cut after answering 2xx do not trip the breaker by streak; streams delivering content count against the error rate', () => {
-    const st = new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker: { ...breaker, errorRateThreshold: 0.5, minRequestsForRate: 4 } })
+    const st = new RoutingStats({
+      ewmaAlpha: 0.5,
+      failurePenalty: 2,
+      breaker: { ...breaker, errorRateThreshold: 0.5, minRequestsForRate: 4 },
+    })
     // A burst: six streams delivering tokens, then four others cut before they finish.
     const live = Array.from({ length: 6 }, () => st.begin('p,m', 0))
     for (const a of live) a.firstToken(10)
     for (let i = 0; i < 4; i++) st.begin('p,m', 0).fail(20, 'stream_broken')
-    assert.equal(st.snapshot('p,m', 20).breaker.kind, 'closed', '4 cuts against 6 live streams: rate 0.4, and cuts are no streak')
+    assert.equal(
+      st.snapshot('p,m', 20).breaker.kind,
+      'closed',
+      '4 cuts against 6 live streams: rate 0.4, and cuts are no streak',
+    )
     for (const a of live) a.succeed(100)
     st.begin('p,m', 100).fail(110, 'stream_broken')
     assert.equal(st.snapshot('p,m', 110).breaker.kind, 'closed', 'five cuts in a row are still no streak (rate 5/11)')

@@ -84,7 +84,12 @@ export class RoutingStats {
   begin(key: string, now: number): Attempt {
     const rec = this.#record(key, now)
     rec.inFlight += 1
-    rec.breaker = breakerNext(breakerAllows(rec.breaker, now, this.#opts.breaker).state, { type: 'attempt' }, now, this.#opts.breaker)
+    rec.breaker = breakerNext(
+      breakerAllows(rec.breaker, now, this.#opts.breaker).state,
+      { type: 'attempt' },
+      now,
+      this.#opts.breaker,
+    )
     let firstAt: number | undefined
     let done = false
     const finish = (): boolean => {
@@ -97,10 +102,21 @@ export class RoutingStats {
     return {
       key,
       startedAt: now,
-      firstToken: (t) => { if (!done && firstAt === undefined) { firstAt = t; rec.streaming += 1 } },
-      succeed: (t, info) => { if (finish()) this.#onSuccess(rec, now, firstAt, t, info?.outputTokens) },
-      fail: (t, reason) => { if (finish()) this.#onFailure(rec, firstAt, t, reason) },
-      abandon: (t) => { if (finish()) this.#onFailure(rec, firstAt, t, 'abandoned') },
+      firstToken: (t) => {
+        if (!done && firstAt === undefined) {
+          firstAt = t
+          rec.streaming += 1
+        }
+      },
+      succeed: (t, info) => {
+        if (finish()) this.#onSuccess(rec, now, firstAt, t, info?.outputTokens)
+      },
+      fail: (t, reason) => {
+        if (finish()) this.#onFailure(rec, firstAt, t, reason)
+      },
+      abandon: (t) => {
+        if (finish()) this.#onFailure(rec, firstAt, t, 'abandoned')
+      },
     }
   }
 
@@ -130,11 +146,20 @@ export class RoutingStats {
     const successes = windowSum(rec.window, 'ok', now, this.#window)
     const errors = windowSum(rec.window, 'err', now, this.#window)
     const optional = {
-      latencyMs: ewmaValue(rec.latency), ttftMs: ewmaValue(rec.ttft), ttftDevMs: ewmaValue(rec.ttftDev), tokensPerSec: ewmaValue(rec.tps),
-      errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined, lastFinishedAt: rec.lastFinishedAt,
+      latencyMs: ewmaValue(rec.latency),
+      ttftMs: ewmaValue(rec.ttft),
+      ttftDevMs: ewmaValue(rec.ttftDev),
+      tokensPerSec: ewmaValue(rec.tps),
+      errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined,
+      lastFinishedAt: rec.lastFinishedAt,
     }
     return {
-      key, samples: rec.samples, successes, errors, inFlight: rec.inFlight, ...(rec.continued > 0 ? { continued: rec.continued } : {}),
+      key,
+      samples: rec.samples,
+      successes,
+      errors,
+      inFlight: rec.inFlight,
+      ...(rec.continued > 0 ? { continued: rec.continued } : {}),
       breaker: breakerAllows(rec.breaker, now, this.#opts.breaker).state,
       ...dropUndefined(optional),
     }
@@ -161,7 +186,10 @@ export class RoutingStats {
    */
   #evictIdle(): void {
     for (const [key, rec] of this.#targets) {
-      if (rec.inFlight === 0) { this.#targets.delete(key); return }
+      if (rec.inFlight === 0) {
+        this.#targets.delete(key)
+        return
+      }
     }
   }
 
@@ -179,7 +207,9 @@ export class RoutingStats {
       if (mean !== undefined) rec.ttftDev = ewma(rec.ttftDev, Math.abs(sample - mean), a)
       rec.ttft = ewma(rec.ttft, sample, a)
       const secs = (end - firstAt) / 1_000
-      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, { maxRatio: r, worse: 'lower' }), a)
+      if (outputTokens !== undefined && outputTokens > 0 && secs > 0) {
+        rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, { maxRatio: r, worse: 'lower' }), a)
+      }
     }
     this.#count(rec, 'ok', end)
   }
@@ -197,7 +227,12 @@ export class RoutingStats {
     const err = windowSum(rec.window, 'err', end, this.#window)
     // A stream the target cut after answering 2xx: up but flaky (see BreakerEvent).
     const partial = reason === 'stream_broken'
-    this.#breakerEvent(rec, { type: 'failure', errorRate: err / (ok + err), requests: ok + err, ...(partial ? { partial } : {}) }, end)
+    this.#breakerEvent(rec, {
+      type: 'failure',
+      errorRate: err / (ok + err),
+      requests: ok + err,
+      ...(partial ? { partial } : {}),
+    }, end)
   }
 
   #count(rec: TargetRecord, outcome: 'ok' | 'err', now: number): void {
@@ -212,7 +247,14 @@ export class RoutingStats {
 }
 
 function freshMeasurements(): Pick<TargetRecord, 'samples' | 'latency' | 'ttft' | 'ttftDev' | 'tps' | 'window'> {
-  return { samples: 0, latency: EMPTY_EWMA, ttft: EMPTY_EWMA, ttftDev: EMPTY_EWMA, tps: EMPTY_EWMA, window: emptyWindow() }
+  return {
+    samples: 0,
+    latency: EMPTY_EWMA,
+    ttft: EMPTY_EWMA,
+    ttftDev: EMPTY_EWMA,
+    tps: EMPTY_EWMA,
+    window: emptyWindow(),
+  }
 }
 
 function emptySnapshot(key: string, now: number): TargetSnapshot {

@@ -34,11 +34,17 @@ describe('parseTarget / targetKey', () => {
 
 describe('resolveExplicit', () => {
   it('matches provider and model case-insensitively and returns the configured casing', () => {
-    assert.deepEqual(resolveExplicit('deepseek,deepseek-reasoner', providers), { provider: 'DeepSeek', model: 'DeepSeek-Reasoner' })
+    assert.deepEqual(resolveExplicit('deepseek,deepseek-reasoner', providers), {
+      provider: 'DeepSeek',
+      model: 'DeepSeek-Reasoner',
+    })
   })
 
   it('still routes a model the provider does not list (CCR forwards it)', () => {
-    assert.deepEqual(resolveExplicit('OPENROUTER,google/gemini-2.5-pro', providers), { provider: 'openrouter', model: 'google/gemini-2.5-pro' })
+    assert.deepEqual(resolveExplicit('OPENROUTER,google/gemini-2.5-pro', providers), {
+      provider: 'openrouter',
+      model: 'google/gemini-2.5-pro',
+    })
   })
 
   it('returns undefined for an unknown provider or a model name without a comma', () => {
@@ -47,7 +53,13 @@ describe('resolveExplicit', () => {
   })
 
   it('builds a 404 message naming the provider and listing configured ones', () => {
-    assert.equal(unknownProviderMessage('ghost', providers), 'Provider "ghost" is not configured: configured providers are "DeepSeek", "openrouter"')
-    assert.equal(unknownProviderMessage('ghost', []), 'Provider "ghost" is not configured: configured providers are none')
+    assert.equal(
+      unknownProviderMessage('ghost', providers),
+      'Provider "ghost" is not configured: configured providers are "DeepSeek", "openrouter"',
+    )
+    assert.equal(
+      unknownProviderMessage('ghost', []),
+      'Provider "ghost" is not configured: configured providers are none',
+    )
   })
 })

@@ -6,7 +6,11 @@ import type { BreakerState } from '../resilience/breaker.ts'
 
 /** Why an attempt failed, as far as the target's health is concerned. */
 export type FailureReason =
-  | 'timeout' | 'rate_limited' | 'server_error' | 'network' | 'stream_broken'
+  | 'timeout'
+  | 'rate_limited'
+  | 'server_error'
+  | 'network'
+  | 'stream_broken'
   /** The request's own fault (400, 413…) or the client went away: not held against the target. */
   | 'client_error'
   /** The attempt ended without succeed() or fail(): a bug or an exception in the caller. */

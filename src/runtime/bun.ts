@@ -3,7 +3,7 @@
  * no Bun types.
  */
 import { spawn } from 'node:child_process'
-import type { Handler, Runtime, ServeOptions, Served } from './types.ts'
+import type { Handler, Runtime, Served, ServeOptions } from './types.ts'
 
 interface BunServer {
   readonly port: number
@@ -45,18 +45,26 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
       if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) srv.timeout(req, idleTimeout)
       return res
     },
-    error: () => new Response('{"error":{"message":"Internal server error"}}', { status: 500, headers: { 'content-type': 'application/json' } }),
+    error: () =>
+      new Response('{"error":{"message":"Internal server error"}}', {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+      }),
   })
   return Promise.resolve({
     port: server.port,
     hostname: server.hostname,
-    stop: async (force?: boolean) => { await server.stop(force ?? false) },
+    stop: async (force?: boolean) => {
+      await server.stop(force ?? false)
+    },
   })
 }
 
 function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () => void {
   process.on(signal, fn)
-  return () => { process.off(signal, fn) }
+  return () => {
+    process.off(signal, fn)
+  }
 }
 
 /**
@@ -77,7 +85,8 @@ const PARENT_PID_VAR = 'SWITCHYARD_RELAUNCHED_BY'
 const ORPHAN_POLL_MS = 200
 
 // A compiled binary runs its own entry: argv[1] is its virtual path, not a script to pass.
-const isCompiled = () => (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
+const isCompiled = () =>
+  (process.argv[1] ?? '').startsWith('/$bunfs/') || (process.argv[1] ?? '').startsWith('B:/~BUN/')
 
 function selfCommand(args: readonly string[]): { cmd: string; args: readonly string[] } {
   return { cmd: process.execPath, args: isCompiled() ? [...args] : [process.argv[1] ?? '', ...args] }
@@ -88,7 +97,11 @@ function relaunchWithServerLimits(): Promise<number> | undefined {
   const args = process.argv.slice(isCompiled() ? 2 : 1)
   // Its own process group: a terminal's Ctrl-C reaches this process only, which forwards it
   // once (delivered to both, the child would take it as the second, "exit now" signal).
-  const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, [PARENT_PID_VAR]: String(process.pid) } })
+  const child = spawn(process.execPath, args, {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, [PARENT_PID_VAR]: String(process.pid) },
+  })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   return new Promise((resolve) => {
     child.on('error', () => resolve(1))
@@ -113,4 +126,13 @@ function onOrphaned(fn: () => void): () => void {
   return () => clearInterval(timer)
 }
 
-export const bunRuntime: Runtime = { name: 'bun', version: bun?.version ?? 'unknown', serve, onSignal, relaunchWithServerLimits, onOrphaned, selfCommand, collectGarbage: () => bun.gc(true) }
+export const bunRuntime: Runtime = {
+  name: 'bun',
+  version: bun?.version ?? 'unknown',
+  serve,
+  onSignal,
+  relaunchWithServerLimits,
+  onOrphaned,
+  selfCommand,
+  collectGarbage: () => bun.gc(true),
+}

@@ -3,6 +3,6 @@ import { bunRuntime } from './bun.ts'
 import { denoRuntime } from './deno.ts'
 import type { Runtime } from './types.ts'
 
-export type { Handler, Runtime, ServeOptions, Served } from './types.ts'
+export type { Handler, Runtime, Served, ServeOptions } from './types.ts'
 
 export const runtime: Runtime = 'Bun' in globalThis ? bunRuntime : denoRuntime

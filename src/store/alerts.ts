@@ -52,18 +52,39 @@ export class AlertStore {
     const db = this.#store.db
     db.prepare(`INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
       state = excluded.state, resolved_at = excluded.resolved_at, resolution = excluded.resolution`)
-      .run(a.id, a.rule, a.subject, a.severity, a.state, a.firedAt, a.resolvedAt ?? null, a.message, JSON.stringify(a.evidence), a.resolution ? JSON.stringify(a.resolution) : null)
-    db.prepare(`DELETE FROM alerts WHERE id NOT IN (SELECT id FROM alerts ORDER BY fired_at DESC LIMIT ?)`).run(this.#size)
+      .run(
+        a.id,
+        a.rule,
+        a.subject,
+        a.severity,
+        a.state,
+        a.firedAt,
+        a.resolvedAt ?? null,
+        a.message,
+        JSON.stringify(a.evidence),
+        a.resolution ? JSON.stringify(a.resolution) : null,
+      )
+    db.prepare(`DELETE FROM alerts WHERE id NOT IN (SELECT id FROM alerts ORDER BY fired_at DESC LIMIT ?)`).run(
+      this.#size,
+    )
   }
 
   /** Newest first. */
   list(limit = 100): StoredAlert[] {
-    const rows = this.#store.db.prepare('SELECT * FROM alerts ORDER BY fired_at DESC LIMIT ?').all(limit) as Record<string, unknown>[]
+    const rows = this.#store.db.prepare('SELECT * FROM alerts ORDER BY fired_at DESC LIMIT ?').all(limit) as Record<
+      string,
+      unknown
+    >[]
     return rows.map((r) => ({
-      id: String(r.id), rule: String(r.rule), subject: String(r.subject), severity: String(r.severity),
-      state: r.state === 'firing' ? 'firing' : 'resolved', firedAt: Number(r.fired_at),
+      id: String(r.id),
+      rule: String(r.rule),
+      subject: String(r.subject),
+      severity: String(r.severity),
+      state: r.state === 'firing' ? 'firing' : 'resolved',
+      firedAt: Number(r.fired_at),
       ...(r.resolved_at === null || r.resolved_at === undefined ? {} : { resolvedAt: Number(r.resolved_at) }),
-      message: String(r.message), evidence: parse(r.evidence),
+      message: String(r.message),
+      evidence: parse(r.evidence),
       ...(r.resolution === null || r.resolution === undefined ? {} : { resolution: parse(r.resolution) }),
     }))
   }

@@ -37,7 +37,10 @@ export class KeyUsageStore {
   enqueue(u: KeyDayUsage): void {
     const k = `${u.day}\u0000${u.name}`
     const p = this.#pending.get(k)
-    if (!p) { this.#pending.set(k, { ...u }); return }
+    if (!p) {
+      this.#pending.set(k, { ...u })
+      return
+    }
     p.requests += u.requests
     p.inputTokens += u.inputTokens
     p.outputTokens += u.outputTokens
@@ -50,11 +53,15 @@ export class KeyUsageStore {
     const db = this.#store.db
     try {
       db.exec('BEGIN')
-      for (const u of this.#pending.values()) this.#upsert.run(u.name, u.day, u.requests, u.inputTokens, u.outputTokens, u.costUsd)
+      for (const u of this.#pending.values()) {
+        this.#upsert.run(u.name, u.day, u.requests, u.inputTokens, u.outputTokens, u.costUsd)
+      }
       db.exec('COMMIT')
       this.#pending.clear()
     } catch (e) {
-      try { db.exec('ROLLBACK') } catch { /* no transaction left to roll back */ }
+      try {
+        db.exec('ROLLBACK')
+      } catch { /* no transaction left to roll back */ }
       this.#log(`Cannot write key usage to the store: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
@@ -76,8 +83,12 @@ export class KeyUsageStore {
   load(): KeyDayUsage[] {
     const rows = this.#store.db.prepare('SELECT * FROM key_usage').all() as Record<string, unknown>[]
     return rows.map((r) => ({
-      name: String(r['name']), day: Number(r['day']), requests: Number(r['requests']),
-      inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']), costUsd: Number(r['cost_usd']),
+      name: String(r['name']),
+      day: Number(r['day']),
+      requests: Number(r['requests']),
+      inputTokens: Number(r['input_tokens']),
+      outputTokens: Number(r['output_tokens']),
+      costUsd: Number(r['cost_usd']),
     }))
   }
 }

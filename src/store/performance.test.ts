@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PerformanceStore } from './performance.ts'
@@ -10,8 +10,16 @@ import type { RunRecord } from '../perf/types.ts'
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 5, 1)
 
-const run = (target: string, at: number, totalMs: number, extra: Partial<RunRecord> = {}): RunRecord =>
-  ({ target, type: 'latency', at, ok: true, totalMs, ttftMs: totalMs / 4, outputTokens: 20, ...extra })
+const run = (target: string, at: number, totalMs: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+  target,
+  type: 'latency',
+  at,
+  ok: true,
+  totalMs,
+  ttftMs: totalMs / 4,
+  outputTokens: 20,
+  ...extra,
+})
 
 function memStore(clock: { t: number }, ttlDays = 30): PerformanceStore {
   return PerformanceStore.open({ now: () => clock.t, ttlDays, warn: () => {} })
@@ -55,7 +63,11 @@ describe('PerformanceStore', () => {
   })
   it('tokensSince sums reported input and output tokens of recent runs', () => {
     const s = memStore({ t: T0 })
-    s.recordRuns([run('a,m', T0 - 10, 1, { inputTokens: 30, outputTokens: 12 }), run('a,m', T0 - 5, 1, { outputTokens: 7 }), run('b,m', T0 - 100, 1)])
+    s.recordRuns([
+      run('a,m', T0 - 10, 1, { inputTokens: 30, outputTokens: 12 }),
+      run('a,m', T0 - 5, 1, { outputTokens: 7 }),
+      run('b,m', T0 - 100, 1),
+    ])
     assert.equal(s.tokensSince(T0 - 50), 49)
     assert.equal(s.tokensSince(T0 + 1), 0)
   })
@@ -68,8 +80,10 @@ describe('PerformanceStore', () => {
   })
   it('export then import into an empty store round-trips every run', () => {
     const s = memStore({ t: T0 })
-    s.recordRuns([run('a,m', T0 - 5, 10, { status: 200, inputTokens: 7, tokensPerSec: 33.5 }),
-      run('b,x', T0, 20, { ok: false, error: 'timeout', type: 'throughput' })])
+    s.recordRuns([
+      run('a,m', T0 - 5, 10, { status: 200, inputTokens: 7, tokensPerSec: 33.5 }),
+      run('b,x', T0, 20, { ok: false, error: 'timeout', type: 'throughput' }),
+    ])
     const dump = JSON.parse(JSON.stringify(s.exportJson()))
     const t = memStore({ t: T0 })
     t.recordRuns([run('stale,m', T0, 1)])
@@ -130,7 +144,11 @@ describe('PerformanceStore on disk', () => {
     s.recordRuns([run('a,m', T0, 3)])
     s.close()
     assert.equal(shared.db.isOpen, true)
-    assert.equal(PerformanceStore.open({ store: shared, now: () => T0 }).history('a,m').length, 1, 'migration runs once, data kept')
+    assert.equal(
+      PerformanceStore.open({ store: shared, now: () => T0 }).history('a,m').length,
+      1,
+      'migration runs once, data kept',
+    )
     shared.close()
   })
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }))

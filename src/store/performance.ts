@@ -25,15 +25,25 @@ CREATE INDEX IF NOT EXISTS perf_runs_target_at ON perf_runs (target, at DESC);
 CREATE INDEX IF NOT EXISTS perf_runs_at ON perf_runs (at);`
 
 const RunSchema = z.object({
-  target: z.string().min(1), type: z.enum(['latency', 'throughput', 'concurrent', 'health']),
-  at: z.number(), ok: z.boolean(), status: z.number().int().optional(), error: z.string().optional(),
-  ttftMs: z.number().optional(), totalMs: z.number(), outputTokens: z.number(),
-  inputTokens: z.number().optional(), tokensPerSec: z.number().optional(),
+  target: z.string().min(1),
+  type: z.enum(['latency', 'throughput', 'concurrent', 'health']),
+  at: z.number(),
+  ok: z.boolean(),
+  status: z.number().int().optional(),
+  error: z.string().optional(),
+  ttftMs: z.number().optional(),
+  totalMs: z.number(),
+  outputTokens: z.number(),
+  inputTokens: z.number().optional(),
+  tokensPerSec: z.number().optional(),
 })
 
 /** The backup format of `exportJson()` / `importJson()`. */
 export const PerformanceExportSchema = z.object({
-  format: z.literal('switchyard-performance'), version: z.literal(1), exportedAt: z.number(), runs: z.array(RunSchema),
+  format: z.literal('switchyard-performance'),
+  version: z.literal(1),
+  exportedAt: z.number(),
+  runs: z.array(RunSchema),
 })
 export type PerformanceExport = z.infer<typeof PerformanceExportSchema>
 
@@ -49,15 +59,27 @@ export interface PerformanceStoreOptions {
 }
 
 type Row = Record<string, unknown>
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined)
+const num = (
+  v: unknown,
+): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined)
 
 function rowToRun(r: Row): RunRecord {
-  const opt = <K extends string>(k: K, v: unknown): Partial<Record<K, unknown>> => (v === null || v === undefined ? {} : { [k]: v } as Record<K, unknown>)
+  const opt = <K extends string>(
+    k: K,
+    v: unknown,
+  ): Partial<Record<K, unknown>> => (v === null || v === undefined ? {} : { [k]: v } as Record<K, unknown>)
   return {
-    target: String(r.target), type: String(r.type) as TestType, at: num(r.at) ?? 0, ok: num(r.ok) === 1,
-    totalMs: num(r.total_ms) ?? 0, outputTokens: num(r.output_tokens) ?? 0,
-    ...opt('status', num(r.status)), ...opt('error', r.error), ...opt('ttftMs', num(r.ttft_ms)),
-    ...opt('inputTokens', num(r.input_tokens)), ...opt('tokensPerSec', num(r.tokens_per_sec)),
+    target: String(r.target),
+    type: String(r.type) as TestType,
+    at: num(r.at) ?? 0,
+    ok: num(r.ok) === 1,
+    totalMs: num(r.total_ms) ?? 0,
+    outputTokens: num(r.output_tokens) ?? 0,
+    ...opt('status', num(r.status)),
+    ...opt('error', r.error),
+    ...opt('ttftMs', num(r.ttft_ms)),
+    ...opt('inputTokens', num(r.input_tokens)),
+    ...opt('tokensPerSec', num(r.tokens_per_sec)),
   } as RunRecord
 }
 
@@ -111,14 +133,18 @@ export class PerformanceStore {
 
   /** A target's runs, newest first, optionally since an epoch-ms instant and capped at `limit`. */
   history(target: string, q: { since?: number; limit?: number } = {}): RunRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM perf_runs WHERE target = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?')
+    const rows = this.#db.prepare(
+      'SELECT * FROM perf_runs WHERE target = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
+    )
       .all(target, q.since ?? 0, Math.max(0, Math.floor(q.limit ?? 1000))) as Row[]
     return rows.map(rowToRun)
   }
 
   /** Tokens (reported input + output) of runs at or after `since`, for the daily test budget. */
   tokensSince(since: number): number {
-    const row = this.#db.prepare('SELECT COALESCE(SUM(output_tokens + COALESCE(input_tokens, 0)), 0) AS n FROM perf_runs WHERE at >= ?').get(since) as Row | undefined
+    const row = this.#db.prepare(
+      'SELECT COALESCE(SUM(output_tokens + COALESCE(input_tokens, 0)), 0) AS n FROM perf_runs WHERE at >= ?',
+    ).get(since) as Row | undefined
     return num(row?.n) ?? 0
   }
 
@@ -140,7 +166,11 @@ export class PerformanceStore {
   importJson(data: unknown, mode: 'replace' | 'merge' = 'replace'): Result<{ runs: number }, string> {
     const parsed = PerformanceExportSchema.safeParse(data)
     if (!parsed.success) {
-      return err(`Cannot import performance data: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`)
+      return err(
+        `Cannot import performance data: ${
+          parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+        }`,
+      )
     }
     // One transaction: a failed restore leaves the old history in place.
     this.#tx(() => {
@@ -160,8 +190,19 @@ export class PerformanceStore {
     const ins = this.#db.prepare(`INSERT INTO perf_runs (target, type, at, ok, status, error, ttft_ms, total_ms,
       output_tokens, input_tokens, tokens_per_sec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     for (const r of runs) {
-      ins.run(r.target, r.type, r.at, r.ok ? 1 : 0, r.status ?? null, r.error ?? null, r.ttftMs ?? null, r.totalMs,
-        Math.round(r.outputTokens), r.inputTokens ?? null, r.tokensPerSec ?? null)
+      ins.run(
+        r.target,
+        r.type,
+        r.at,
+        r.ok ? 1 : 0,
+        r.status ?? null,
+        r.error ?? null,
+        r.ttftMs ?? null,
+        r.totalMs,
+        Math.round(r.outputTokens),
+        r.inputTokens ?? null,
+        r.tokensPerSec ?? null,
+      )
     }
   }
 

@@ -29,7 +29,9 @@ export class SeriesStore {
   save(rows: readonly HourRow[], now: number): void {
     if (rows.length === 0) return
     const db = this.#store.db
-    const put = db.prepare('INSERT INTO series_hours VALUES (?, ?, ?) ON CONFLICT (key, start) DO UPDATE SET agg = excluded.agg')
+    const put = db.prepare(
+      'INSERT INTO series_hours VALUES (?, ?, ?) ON CONFLICT (key, start) DO UPDATE SET agg = excluded.agg',
+    )
     db.exec('BEGIN')
     try {
       for (const r of rows) put.run(r.key, r.start, JSON.stringify(r.agg))
@@ -43,7 +45,9 @@ export class SeriesStore {
 
   /** Rows with `start >= since`, oldest first; a row whose sums do not parse is skipped. */
   load(since: number): HourRow[] {
-    const rows = this.#store.db.prepare('SELECT key, start, agg FROM series_hours WHERE start >= ? ORDER BY start').all(since) as Record<string, unknown>[]
+    const rows = this.#store.db.prepare('SELECT key, start, agg FROM series_hours WHERE start >= ? ORDER BY start').all(
+      since,
+    ) as Record<string, unknown>[]
     return rows.flatMap((r) => {
       try {
         const agg = JSON.parse(String(r.agg)) as unknown

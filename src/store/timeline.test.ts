@@ -5,7 +5,17 @@ import { type TimelineRow, TimelineStore } from './timeline.ts'
 
 const SERIES = [{ stepMs: 10_000, count: 90 }, { stepMs: 300_000, count: 288 }]
 const row = (stepMs: number, t: number, over: Partial<TimelineRow> = {}): TimelineRow => ({
-  stepMs, t, requests: 2, errors: 1, costUsd: 0.25, inputTokens: 10, outputTokens: 5, activeMax: 3, activeEnd: 1, ttft: [120, 80], ...over,
+  stepMs,
+  t,
+  requests: 2,
+  errors: 1,
+  costUsd: 0.25,
+  inputTokens: 10,
+  outputTokens: 5,
+  activeMax: 3,
+  activeEnd: 1,
+  ttft: [120, 80],
+  ...over,
 })
 
 describe('store/timeline', () => {
@@ -13,7 +23,15 @@ describe('store/timeline', () => {
     const store = openStore(':memory:')
     let now = 1_800_000_000_000
     let pending: TimelineRow[] = [row(10_000, now - 20_000), row(300_000, now - 600_000)]
-    const o = { series: SERIES, changed: () => { const p = pending; pending = []; return p }, now: () => now }
+    const o = {
+      series: SERIES,
+      changed: () => {
+        const p = pending
+        pending = []
+        return p
+      },
+      now: () => now,
+    }
     const a = new TimelineStore(store, o)
     assert.equal(a.flush(), 2)
     assert.equal(a.flush(), 0, 'nothing changed since')
@@ -30,7 +48,15 @@ describe('store/timeline', () => {
     const store = openStore(':memory:')
     let now = 1_800_000_000_000
     let pending: TimelineRow[] = []
-    const ts = new TimelineStore(store, { series: SERIES, changed: () => { const p = pending; pending = []; return p }, now: () => now })
+    const ts = new TimelineStore(store, {
+      series: SERIES,
+      changed: () => {
+        const p = pending
+        pending = []
+        return p
+      },
+      now: () => now,
+    })
     // A day and a half of 10 s slots, written as they happen: the store never holds more than the window.
     for (let i = 0; i < 1_000; i++) {
       now += 10_000

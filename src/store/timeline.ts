@@ -67,7 +67,18 @@ export class TimelineStore {
     if (rows.length === 0) return 0
     inTransaction(this.#store.db, () => {
       for (const r of rows) {
-        this.#upsert.run(r.stepMs, r.t, r.requests, r.errors, r.costUsd, r.inputTokens, r.outputTokens, r.activeMax, r.activeEnd, JSON.stringify(r.ttft.slice(0, MAX_TTFT)))
+        this.#upsert.run(
+          r.stepMs,
+          r.t,
+          r.requests,
+          r.errors,
+          r.costUsd,
+          r.inputTokens,
+          r.outputTokens,
+          r.activeMax,
+          r.activeEnd,
+          JSON.stringify(r.ttft.slice(0, MAX_TTFT)),
+        )
       }
       this.#expire()
     })
@@ -77,9 +88,19 @@ export class TimelineStore {
   /** The stored slots still inside their series' window (older ones and unknown series are deleted first). */
   load(): TimelineRow[] {
     inTransaction(this.#store.db, () => this.#expire())
-    return (this.#store.db.prepare('SELECT * FROM timeline_slots ORDER BY step_ms, t').all() as Record<string, unknown>[]).map((r) => ({
-      stepMs: Number(r['step_ms']), t: Number(r['t']), requests: Number(r['requests']), errors: Number(r['errors']), costUsd: Number(r['cost_usd']),
-      inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']), activeMax: Number(r['active_max']), activeEnd: Number(r['active_end']),
+    return (this.#store.db.prepare('SELECT * FROM timeline_slots ORDER BY step_ms, t').all() as Record<
+      string,
+      unknown
+    >[]).map((r) => ({
+      stepMs: Number(r['step_ms']),
+      t: Number(r['t']),
+      requests: Number(r['requests']),
+      errors: Number(r['errors']),
+      costUsd: Number(r['cost_usd']),
+      inputTokens: Number(r['input_tokens']),
+      outputTokens: Number(r['output_tokens']),
+      activeMax: Number(r['active_max']),
+      activeEnd: Number(r['active_end']),
       ttft: parseTtft(r['ttft']),
     }))
   }
@@ -98,8 +119,12 @@ export class TimelineStore {
     const db = this.#store.db
     const now = this.#o.now()
     const steps = this.#o.series.map((s) => s.stepMs)
-    db.prepare(`DELETE FROM timeline_slots WHERE step_ms NOT IN (${steps.map(() => '?').join(', ') || 'NULL'})`).run(...steps)
-    for (const s of this.#o.series) db.prepare('DELETE FROM timeline_slots WHERE step_ms = ? AND t <= ?').run(s.stepMs, now - s.stepMs * s.count)
+    db.prepare(`DELETE FROM timeline_slots WHERE step_ms NOT IN (${steps.map(() => '?').join(', ') || 'NULL'})`).run(
+      ...steps,
+    )
+    for (const s of this.#o.series) {
+      db.prepare('DELETE FROM timeline_slots WHERE step_ms = ? AND t <= ?').run(s.stepMs, now - s.stepMs * s.count)
+    }
   }
 
   #flushLogged(): void {
@@ -114,7 +139,9 @@ export class TimelineStore {
 function parseTtft(v: unknown): number[] {
   try {
     const a: unknown = JSON.parse(String(v))
-    return Array.isArray(a) ? a.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).slice(0, MAX_TTFT) : []
+    return Array.isArray(a)
+      ? a.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).slice(0, MAX_TTFT)
+      : []
   } catch {
     return []
   }

@@ -49,17 +49,28 @@ export class DailyUsageStore {
   enqueue(d: DailyRow): void {
     const k = keyOf(d)
     const p = this.#pending.get(k)
-    this.#pending.set(k, p ? {
-      ...p, requests: p.requests + d.requests, errors: p.errors + d.errors, inputTokens: p.inputTokens + d.inputTokens,
-      outputTokens: p.outputTokens + d.outputTokens, costUsd: p.costUsd + d.costUsd,
-    } : { ...d })
+    this.#pending.set(
+      k,
+      p
+        ? {
+          ...p,
+          requests: p.requests + d.requests,
+          errors: p.errors + d.errors,
+          inputTokens: p.inputTokens + d.inputTokens,
+          outputTokens: p.outputTokens + d.outputTokens,
+          costUsd: p.costUsd + d.costUsd,
+        }
+        : { ...d },
+    )
   }
 
   /** Write every pending delta in one transaction; returns the rows written. */
   flush(): number {
     if (this.#pending.size === 0) return 0
     inTransaction(this.#store.db, () => {
-      for (const r of this.#pending.values()) this.#upsert.run(r.day, r.tier, r.target, r.requests, r.errors, r.inputTokens, r.outputTokens, r.costUsd)
+      for (const r of this.#pending.values()) {
+        this.#upsert.run(r.day, r.tier, r.target, r.requests, r.errors, r.inputTokens, r.outputTokens, r.costUsd)
+      }
     })
     const n = this.#pending.size
     this.#pending.clear()
@@ -81,8 +92,14 @@ export class DailyUsageStore {
     const db = this.#store.db
     db.prepare('DELETE FROM usage_daily WHERE day < ?').run(sinceDay)
     return (db.prepare('SELECT * FROM usage_daily ORDER BY day').all() as Record<string, unknown>[]).map((r) => ({
-      day: String(r['day']), tier: String(r['tier']), target: String(r['target']), requests: Number(r['requests']), errors: Number(r['errors']),
-      inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']), costUsd: Number(r['cost_usd']),
+      day: String(r['day']),
+      tier: String(r['tier']),
+      target: String(r['target']),
+      requests: Number(r['requests']),
+      errors: Number(r['errors']),
+      inputTokens: Number(r['input_tokens']),
+      outputTokens: Number(r['output_tokens']),
+      costUsd: Number(r['cost_usd']),
     }))
   }
 

@@ -7,7 +7,12 @@ import { UsageLedger } from '../usage/ledger.ts'
 import { openStore } from './db.ts'
 import { UsageStore } from './usage.ts'
 
-const u = (inputTokens: number, outputTokens: number) => ({ inputTokens, outputTokens, cacheReadTokens: 3, cacheCreationTokens: 1 })
+const u = (inputTokens: number, outputTokens: number) => ({
+  inputTokens,
+  outputTokens,
+  cacheReadTokens: 3,
+  cacheCreationTokens: 1,
+})
 
 describe('UsageStore', () => {
   it('usage and cost survive a restart through the ledger seed', () => {
@@ -39,8 +44,20 @@ describe('UsageStore', () => {
   it('merges deltas per pair and writes nothing until flushed', () => {
     const s = openStore(':memory:')
     const store = new UsageStore(s, { schedule: () => {} })
-    for (let i = 0; i < 10; i++) store.enqueue({ tier: 't', target: 'p,m', requests: 1, inputTokens: 2, outputTokens: 3,
-      cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 0.1, unknownCostRequests: 0, failures: { x: 1 } })
+    for (let i = 0; i < 10; i++) {
+      store.enqueue({
+        tier: 't',
+        target: 'p,m',
+        requests: 1,
+        inputTokens: 2,
+        outputTokens: 3,
+        cacheReadTokens: 0,
+        cacheCreationTokens: 0,
+        costUsd: 0.1,
+        unknownCostRequests: 0,
+        failures: { x: 1 },
+      })
+    }
     assert.equal(store.queued, 10)
     assert.deepEqual(store.loadTotals(), [])
     assert.equal(store.flush(), 1)

@@ -45,7 +45,6 @@ export interface UsageStoreOptions {
   readonly log?: (msg: string) => void
 }
 
-
 export class UsageStore {
   readonly #store: Store
   readonly #pending = new PairTotalsMap()
@@ -101,8 +100,19 @@ export class UsageStore {
     if (this.#pending.size === 0) return 0
     inTransaction(this.#store.db, () => {
       for (const { tier, target, totals: t } of this.#pending.values()) {
-        this.#totals.run(tier, target, t.requests, t.inputTokens, t.outputTokens, t.cacheReadTokens,
-          t.cacheCreationTokens, t.costUsd, t.unknownCostRequests, t.estimatedRequests, t.reasoningTokens)
+        this.#totals.run(
+          tier,
+          target,
+          t.requests,
+          t.inputTokens,
+          t.outputTokens,
+          t.cacheReadTokens,
+          t.cacheCreationTokens,
+          t.costUsd,
+          t.unknownCostRequests,
+          t.estimatedRequests,
+          t.reasoningTokens,
+        )
         for (const [reason, n] of Object.entries(t.failures)) this.#failure.run(tier, target, reason, n)
       }
     })
@@ -130,13 +140,22 @@ export class UsageStore {
     const pair = (r: Record<string, unknown>) => ({ tier: String(r['tier']), target: String(r['target']) })
     for (const r of rows) {
       table.add({
-        ...pair(r), requests: Number(r['requests']), inputTokens: Number(r['input_tokens']), outputTokens: Number(r['output_tokens']),
-        cacheReadTokens: Number(r['cache_read_tokens']), cacheCreationTokens: Number(r['cache_creation_tokens']),
-        costUsd: Number(r['cost_usd']), unknownCostRequests: Number(r['unknown_cost_requests']), estimatedRequests: Number(r['estimated_requests'] ?? 0),
-        reasoningTokens: Number(r['reasoning_tokens'] ?? 0), failures: {},
+        ...pair(r),
+        requests: Number(r['requests']),
+        inputTokens: Number(r['input_tokens']),
+        outputTokens: Number(r['output_tokens']),
+        cacheReadTokens: Number(r['cache_read_tokens']),
+        cacheCreationTokens: Number(r['cache_creation_tokens']),
+        costUsd: Number(r['cost_usd']),
+        unknownCostRequests: Number(r['unknown_cost_requests']),
+        estimatedRequests: Number(r['estimated_requests'] ?? 0),
+        reasoningTokens: Number(r['reasoning_tokens'] ?? 0),
+        failures: {},
       })
     }
-    for (const f of fails) table.add({ ...pair(f), ...emptyTotals(), failures: { [String(f['reason'])]: Number(f['count']) } })
+    for (const f of fails) {
+      table.add({ ...pair(f), ...emptyTotals(), failures: { [String(f['reason'])]: Number(f['count']) } })
+    }
     return [...table.values()].map(({ tier, target, totals }) => ({ tier, target, ...totals }))
   }
 }

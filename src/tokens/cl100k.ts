@@ -9,7 +9,8 @@
 import { CL100K_RANK_COUNT, CL100K_TOKENS_BASE64 } from './cl100k-data.ts'
 
 /** gpt-tokenizer's cl100k_base pre-token split (the tiktoken pattern, adapted to JS). */
-const SPLIT = /'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+$|\s*[\r\n]|\s+(?!\S)|\s/gu
+const SPLIT =
+  /'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+$|\s*[\r\n]|\s+(?!\S)|\s/gu
 
 interface Table {
   /** Every token's bytes, concatenated in rank order. */
@@ -33,7 +34,8 @@ function fromBase64(s: string): Uint8Array {
   const out = new Uint8Array(len)
   let o = 0
   for (let i = 0; i < s.length; i += 4) {
-    const n = (B64[s.charCodeAt(i)]! << 18) | (B64[s.charCodeAt(i + 1)]! << 12) | (B64[s.charCodeAt(i + 2)]! << 6) | B64[s.charCodeAt(i + 3)]!
+    const n = (B64[s.charCodeAt(i)]! << 18) | (B64[s.charCodeAt(i + 1)]! << 12) | (B64[s.charCodeAt(i + 2)]! << 6) |
+      B64[s.charCodeAt(i + 3)]!
     if (o < len) out[o++] = n >>> 16
     if (o < len) out[o++] = (n >>> 8) & 0xff
     if (o < len) out[o++] = n & 0xff
@@ -104,20 +106,32 @@ function encode(s: string): number {
   let wellFormed = true
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i)
-    if (c < 0x80) { b[n++] = c; continue }
-    if (c < 0x800) { b[n++] = 0xc0 | (c >> 6); b[n++] = 0x80 | (c & 63); continue }
+    if (c < 0x80) {
+      b[n++] = c
+      continue
+    }
+    if (c < 0x800) {
+      b[n++] = 0xc0 | (c >> 6)
+      b[n++] = 0x80 | (c & 63)
+      continue
+    }
     if (c >= 0xd800 && c <= 0xdfff) {
       const d = c <= 0xdbff && i + 1 < s.length ? s.charCodeAt(i + 1) : 0
       if ((d & 0xfc00) === 0xdc00) {
         c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)
         i++
-        b[n++] = 0xf0 | (c >> 18); b[n++] = 0x80 | ((c >> 12) & 63); b[n++] = 0x80 | ((c >> 6) & 63); b[n++] = 0x80 | (c & 63)
+        b[n++] = 0xf0 | (c >> 18)
+        b[n++] = 0x80 | ((c >> 12) & 63)
+        b[n++] = 0x80 | ((c >> 6) & 63)
+        b[n++] = 0x80 | (c & 63)
         continue
       }
       wellFormed = false
       c = 0xfffd
     }
-    b[n++] = 0xe0 | (c >> 12); b[n++] = 0x80 | ((c >> 6) & 63); b[n++] = 0x80 | (c & 63)
+    b[n++] = 0xe0 | (c >> 12)
+    b[n++] = 0x80 | ((c >> 6) & 63)
+    b[n++] = 0x80 | (c & 63)
   }
   return wellFormed ? n : -n
 }
@@ -139,7 +153,10 @@ function pairRank(t: Table, buf: Uint8Array, from: number, to: number): number {
 
 /** Tokens the byte-pair merge makes of `buf[0, n)` (tiktoken's order: lowest rank first, leftmost on a tie). */
 function mergeCount(t: Table, buf: Uint8Array, n: number): number {
-  if (starts.length < n + 1) { starts = new Int32Array(n + 1); ranks = new Float64Array(n + 1) }
+  if (starts.length < n + 1) {
+    starts = new Int32Array(n + 1)
+    ranks = new Float64Array(n + 1)
+  }
   const st = starts
   const rk = ranks
   for (let i = 0; i <= n; i++) {
@@ -152,7 +169,10 @@ function mergeCount(t: Table, buf: Uint8Array, n: number): number {
     let low = Infinity
     let at = -1
     for (let i = 0; i < len - 1; i++) {
-      if (rk[i]! < low) { low = rk[i]!; at = i }
+      if (rk[i]! < low) {
+        low = rk[i]!
+        at = i
+      }
     }
     if (at === -1) break
     st.copyWithin(at + 1, at + 2, len)

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { classify, DriftTracker, driftPct, percentile, reportedInputTokens } from './drift.ts'
+import { classify, driftPct, DriftTracker, percentile, reportedInputTokens } from './drift.ts'
 import { TokenAudit } from './audit.ts'
 import type { AuditEntry } from './audit.ts'
 
@@ -16,7 +16,10 @@ describe('drift maths', () => {
   })
 
   it('sums Anthropic input, cache-read and cache-creation tokens as the reported input', () => {
-    assert.equal(reportedInputTokens({ inputTokens: 10, outputTokens: 99, cacheReadTokens: 200, cacheCreationTokens: 5 }), 215)
+    assert.equal(
+      reportedInputTokens({ inputTokens: 10, outputTokens: 99, cacheReadTokens: 200, cacheCreationTokens: 5 }),
+      215,
+    )
   })
 
   it('classifies by magnitude with inclusive thresholds', () => {
@@ -27,11 +30,17 @@ describe('drift maths', () => {
   })
 
   it('law: classification is monotone in |drift|', () => {
-    fc.assert(fc.property(fc.double({ min: -500, max: 500, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), (a, extra) => {
-      const rank = { ok: 0, warning: 1, critical: 2 }
-      const b = Math.sign(a || 1) * (Math.abs(a) + extra)
-      assert.ok(rank[classify(b, T)] >= rank[classify(a, T)])
-    }))
+    fc.assert(
+      fc.property(
+        fc.double({ min: -500, max: 500, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        (a, extra) => {
+          const rank = { ok: 0, warning: 1, critical: 2 }
+          const b = Math.sign(a || 1) * (Math.abs(a) + extra)
+          assert.ok(rank[classify(b, T)] >= rank[classify(a, T)])
+        },
+      ),
+    )
   })
 })
 
@@ -70,7 +79,10 @@ describe('DriftTracker', () => {
 })
 
 const entry = (i: number): AuditEntry => ({
-  id: `r${i}`, at: i, tier: 'tier-0', target: 'p,m',
+  id: `r${i}`,
+  at: i,
+  tier: 'tier-0',
+  target: 'p,m',
   estimate: { total: i, messages: i, system: 0, tools: 0, images: 0, thinking: 0 },
 })
 
@@ -87,7 +99,9 @@ describe('TokenAudit', () => {
 
   it('completes an audit with the reported figure, and reports evicted ids', () => {
     const a = new TokenAudit(2)
-    a.add(entry(1)); a.add(entry(2)); a.add(entry(3))
+    a.add(entry(1))
+    a.add(entry(2))
+    a.add(entry(3))
     assert.equal(a.complete('r1', { reported: 5 }), false)
     assert.equal(a.complete('r3', { reported: 4, driftPct: -25, level: 'critical', target: 'q,n' }), true)
     const last = a.list().at(-1)

@@ -92,7 +92,16 @@ export class DriftTracker {
   #state(tier: string): TierState {
     let s = this.#tiers.get(tier)
     if (s === undefined) {
-      s = { samples: 0, sum: 0, sumAbs: 0, maxAbs: 0, last: 0, warning: 0, critical: 0, ring: new Float64Array(this.#window) }
+      s = {
+        samples: 0,
+        sum: 0,
+        sumAbs: 0,
+        maxAbs: 0,
+        last: 0,
+        warning: 0,
+        critical: 0,
+        ring: new Float64Array(this.#window),
+      }
       this.#tiers.set(tier, s)
     }
     return s

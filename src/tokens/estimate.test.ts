@@ -24,10 +24,13 @@ describe('estimateTokens', () => {
     const body: JsonObject = {
       system: [{ type: 'text', text: 'You are a careful engineer.' }],
       tools: [{ name: 'read_file', description: 'Read a file', input_schema: schema }],
-      messages: [{ role: 'assistant', content: [
-        { type: 'thinking', thinking: 'The user wants the config file first.', signature: 'x' },
-        { type: 'tool_use', id: 't1', name: 'read_file', input: { path: 'a.ts' } },
-      ] }],
+      messages: [{
+        role: 'assistant',
+        content: [
+          { type: 'thinking', thinking: 'The user wants the config file first.', signature: 'x' },
+          { type: 'tool_use', id: 't1', name: 'read_file', input: { path: 'a.ts' } },
+        ],
+      }],
     }
     const e = estimateTokens(body)
     assert.equal(e.system, direct('You are a careful engineer.'))
@@ -41,7 +44,11 @@ describe('estimateTokens', () => {
     const body: JsonObject = {
       messages: [
         { role: 'system', content: 'Be brief.' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'ls', arguments: '{"dir":"src"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'ls', arguments: '{"dir":"src"}' } }],
+        },
         { role: 'tool', tool_call_id: 'c', content: 'a.ts\nb.ts' },
       ],
       tools: [{ type: 'function', function: { name: 'ls', description: 'List', parameters: { type: 'object' } } }],
@@ -58,11 +65,16 @@ describe('estimateTokens', () => {
     new DataView(png.buffer).setUint32(16, 300)
     new DataView(png.buffer).setUint32(20, 200)
     const b64 = btoa(String.fromCharCode(...png))
-    const e = estimateTokens({ messages: [{ role: 'user', content: [
-      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: b64 } },
-      { type: 'image', source: { type: 'url', url: 'https://example.invalid/x.png' } },
-      { type: 'image_url', image_url: { url: `data:image/png;base64,${b64}` } },
-    ] }] })
+    const e = estimateTokens({
+      messages: [{
+        role: 'user',
+        content: [
+          { type: 'image', source: { type: 'base64', media_type: 'image/png', data: b64 } },
+          { type: 'image', source: { type: 'url', url: 'https://example.invalid/x.png' } },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${b64}` } },
+        ],
+      }],
+    })
     assert.equal(e.images, 2 * Math.ceil((300 * 200) / 750) + FLAT_IMAGE_TOKENS)
   })
 
@@ -75,11 +87,17 @@ describe('estimateTokens', () => {
 const block = fc.oneof(
   fc.string({ maxLength: 300 }).map((text) => ({ type: 'text', text })),
   fc.string({ maxLength: 200 }).map((thinking) => ({ type: 'thinking', thinking, signature: 's' })),
-  fc.record({ name: fc.string({ maxLength: 10 }), input: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 40 })) })
+  fc.record({
+    name: fc.string({ maxLength: 10 }),
+    input: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 40 })),
+  })
     .map((t) => ({ type: 'tool_use', id: 'x', ...t })),
   fc.string({ maxLength: 300 }).map((content) => ({ type: 'tool_result', tool_use_id: 'x', content })),
 )
-const message = fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.oneof(fc.string({ maxLength: 200 }), fc.array(block, { maxLength: 4 })) })
+const message = fc.record({
+  role: fc.constantFrom('user', 'assistant'),
+  content: fc.oneof(fc.string({ maxLength: 200 }), fc.array(block, { maxLength: 4 })),
+})
 const conversation = fc.record({
   system: fc.string({ maxLength: 400 }),
   messages: fc.array(message, { maxLength: 12 }),
@@ -88,11 +106,14 @@ const conversation = fc.record({
 describe('TokenCache', () => {
   it('law: a memoised estimate equals the uncached estimate, cold and warm', () => {
     const cache = new TokenCache({ maxEntries: 50, minChars: 4 })
-    fc.assert(fc.property(conversation, (body) => {
-      const plain = estimateTokens(body)
-      assert.deepEqual(estimateTokens(body, cache), plain)
-      assert.deepEqual(estimateTokens(structuredClone(body), cache), plain)
-    }), { numRuns: 150 })
+    fc.assert(
+      fc.property(conversation, (body) => {
+        const plain = estimateTokens(body)
+        assert.deepEqual(estimateTokens(body, cache), plain)
+        assert.deepEqual(estimateTokens(structuredClone(body), cache), plain)
+      }),
+      { numRuns: 150 },
+    )
   })
 
   it('stays within its entry and character bounds (LRU eviction)', () => {
@@ -129,17 +150,20 @@ describe('long-context fast path', () => {
   })
 
   it('law: longContextDecision and exceedsThreshold agree with the exact count', () => {
-    fc.assert(fc.property(conversation, fc.integer({ min: 0, max: 3000 }), fc.boolean(), (body, threshold, warm) => {
-      const cache = new TokenCache({ minChars: 1 })
-      if (warm) estimateTokens(body, cache)
-      const exact = estimateTokens(body).total
-      const d = longContextDecision(body, threshold, cache)
-      assert.equal(d.over, exact > threshold)
-      if (d.exact) assert.equal(d.tokens, exact)
-      const quick = exceedsThreshold(body, threshold, cache)
-      if (quick !== undefined) assert.equal(quick, exact > threshold)
-      if (warm) assert.equal(quick, exact > threshold)
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(conversation, fc.integer({ min: 0, max: 3000 }), fc.boolean(), (body, threshold, warm) => {
+        const cache = new TokenCache({ minChars: 1 })
+        if (warm) estimateTokens(body, cache)
+        const exact = estimateTokens(body).total
+        const d = longContextDecision(body, threshold, cache)
+        assert.equal(d.over, exact > threshold)
+        if (d.exact) assert.equal(d.tokens, exact)
+        const quick = exceedsThreshold(body, threshold, cache)
+        if (quick !== undefined) assert.equal(quick, exact > threshold)
+        if (warm) assert.equal(quick, exact > threshold)
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('decides a tiny request without tokenizing and a warm one exactly', () => {

@@ -48,16 +48,25 @@ describe('bounded tokenizing of hostile text', () => {
   })
 
   it('law: pieces cover the text, never split a surrogate pair, and no run inside one is longer than MAX_RUN (+1)', () => {
-    const runs = fc.array(fc.tuple(fc.constantFrom('a', ' ', '漢', '😀', '\n', '.', '7'), fc.integer({ min: 1, max: 700 })), { maxLength: 8 })
-    fc.assert(fc.property(runs, (rs) => {
-      const text = rs.map(([c, n]) => c.repeat(n)).join('')
-      const ps = pieces(text)
-      assert.equal(ps.join(''), text)
-      for (const p of ps) {
-        assert.notEqual(p.charCodeAt(0) & 0xfc00, 0xdc00, 'a piece starts with a low surrogate')
-        assert.ok(longestRun(p) <= MAX_RUN + 1, `a run of ${longestRun(p)} (one more only to keep a surrogate pair whole)`)
-      }
-    }), { seed: SEED, numRuns: 200 })
+    const runs = fc.array(
+      fc.tuple(fc.constantFrom('a', ' ', '漢', '😀', '\n', '.', '7'), fc.integer({ min: 1, max: 700 })),
+      { maxLength: 8 },
+    )
+    fc.assert(
+      fc.property(runs, (rs) => {
+        const text = rs.map(([c, n]) => c.repeat(n)).join('')
+        const ps = pieces(text)
+        assert.equal(ps.join(''), text)
+        for (const p of ps) {
+          assert.notEqual(p.charCodeAt(0) & 0xfc00, 0xdc00, 'a piece starts with a low surrogate')
+          assert.ok(
+            longestRun(p) <= MAX_RUN + 1,
+            `a run of ${longestRun(p)} (one more only to keep a surrogate pair whole)`,
+          )
+        }
+      }),
+      { seed: SEED, numRuns: 200 },
+    )
   })
 
   it('counts ordinary text exactly: a 150k-token conversation sliced into pieces sums to the direct count', () => {
@@ -72,7 +81,8 @@ describe('bounded tokenizing of hostile text', () => {
       },
       fixed() {},
     })
-    const long = Array.from({ length: 4 }, () => (body['system'] as { text: string }[]).map((b) => b.text).join('\n')).join(' ')
+    const long = Array.from({ length: 4 }, () => (body['system'] as { text: string }[]).map((b) => b.text).join('\n'))
+      .join(' ')
     assert.ok(long.length > 4 * SLICE, 'the long text is sliced several times')
     assert.ok(pieces(long).length > 1)
     assert.equal(countText(long), direct(long))
@@ -91,13 +101,20 @@ describe('bounded tokenizing of hostile text', () => {
     assert.equal(cache.peek(huge), undefined, 'an approximate count is not memoised')
     const exact = estimateTokens(body)
     assert.equal(e.total - exact.total, Math.ceil(utf8Length(huge) / APPROX_BYTES_PER_TOKEN) - direct(huge))
-    assert.deepEqual(estimateTokens(body, new TokenCache(), { now: () => 0, ms: 3 }), exact, 'within budget it is exact')
+    assert.deepEqual(
+      estimateTokens(body, new TokenCache(), { now: () => 0, ms: 3 }),
+      exact,
+      'within budget it is exact',
+    )
   })
 
   it('bounds a 5 MB single-character message by the budget (was minutes)', () => {
     const huge = 'x'.repeat(5_000_000)
     const t0 = performance.now()
-    const e = estimateTokens({ messages: [{ role: 'user', content: huge }] }, new TokenCache(), { now: () => performance.now(), ms: 20 })
+    const e = estimateTokens({ messages: [{ role: 'user', content: huge }] }, new TokenCache(), {
+      now: () => performance.now(),
+      ms: 20,
+    })
     const ms = performance.now() - t0
     assert.ok(ms < 1_000, `${ms.toFixed(0)} ms`)
     assert.ok(e.total >= Math.ceil(5_000_000 / 128))

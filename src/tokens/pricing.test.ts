@@ -6,13 +6,28 @@ import type { Pricing, ProviderConfig } from '../config/types.ts'
 import { builtinPrice, costUsd, priceFor } from './pricing.ts'
 
 const provider = (pricing: Record<string, Pricing>): ProviderConfig => ({
-  name: 'p', baseUrl: 'http://127.0.0.1:1/v1/chat/completions', apiKey: 'k', models: ['m'], format: 'openai',
-  transformers: [], modelTransformers: {}, limits: {}, pricing, headers: {},
+  name: 'p',
+  baseUrl: 'http://127.0.0.1:1/v1/chat/completions',
+  apiKey: 'k',
+  models: ['m'],
+  format: 'openai',
+  transformers: [],
+  modelTransformers: {},
+  limits: {},
+  pricing,
+  headers: {},
 })
-const usage = (inputTokens: number, outputTokens: number, cacheReadTokens = 0, cacheCreationTokens = 0) =>
-  ({ inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens })
+const usage = (inputTokens: number, outputTokens: number, cacheReadTokens = 0, cacheCreationTokens = 0) => ({
+  inputTokens,
+  outputTokens,
+  cacheReadTokens,
+  cacheCreationTokens,
+})
 
-const table = models as unknown as Record<string, { price_data?: { main?: { input?: number; output?: number } } } | undefined>
+const table = models as unknown as Record<
+  string,
+  { price_data?: { main?: { input?: number; output?: number } } } | undefined
+>
 
 describe('pricing', () => {
   it('has no price for unknown models, and cost is then undefined, not 0', () => {
@@ -23,16 +38,24 @@ describe('pricing', () => {
 
   it('falls back to the capability catalogue, and a models object in config beats it', () => {
     assert.deepEqual(priceFor(provider({}), 'claude-sonnet-4-20250514'), { inputPerMillion: 3, outputPerMillion: 15 })
-    const own = { ...provider({}), modelCapabilities: { 'claude-sonnet-4': { inputPerMillion: 1, outputPerMillion: 2 } } }
+    const own = {
+      ...provider({}),
+      modelCapabilities: { 'claude-sonnet-4': { inputPerMillion: 1, outputPerMillion: 2 } },
+    }
     assert.deepEqual(priceFor(own, 'claude-sonnet-4'), { inputPerMillion: 1, outputPerMillion: 2 })
-    assert.deepEqual(priceFor(provider({ 'claude-sonnet-4': { inputPerMillion: 9, outputPerMillion: 9 } }), 'claude-sonnet-4'), { inputPerMillion: 9, outputPerMillion: 9 })
+    assert.deepEqual(
+      priceFor(provider({ 'claude-sonnet-4': { inputPerMillion: 9, outputPerMillion: 9 } }), 'claude-sonnet-4'),
+      { inputPerMillion: 9, outputPerMillion: 9 },
+    )
   })
 
   it('takes built-in prices from gpt-tokenizer, also for vendor-prefixed ids', () => {
     const main = table['gpt-4o']?.price_data?.main
     assert.ok(main?.input !== undefined && main.output !== undefined)
     assert.deepEqual(
-      [builtinPrice('gpt-4o')?.inputPerMillion, builtinPrice('gpt-4o')?.outputPerMillion], [main.input, main.output])
+      [builtinPrice('gpt-4o')?.inputPerMillion, builtinPrice('gpt-4o')?.outputPerMillion],
+      [main.input, main.output],
+    )
     assert.deepEqual(builtinPrice('openai/gpt-4o'), builtinPrice('gpt-4o'))
   })
 
@@ -58,8 +81,8 @@ describe('pricing', () => {
     fc.assert(fc.property(n, n, n, n, (a, b, c, d) => {
       const p = { inputPerMillion: 3, outputPerMillion: 15, cacheReadPerMillion: 0.3 }
       const whole = costUsd(usage(a, b, c, d), p) ?? NaN
-      const parts = (costUsd(usage(a, 0), p) ?? NaN) + (costUsd(usage(0, b), p) ?? NaN)
-        + (costUsd(usage(0, 0, c), p) ?? NaN) + (costUsd(usage(0, 0, 0, d), p) ?? NaN)
+      const parts = (costUsd(usage(a, 0), p) ?? NaN) + (costUsd(usage(0, b), p) ?? NaN) +
+        (costUsd(usage(0, 0, c), p) ?? NaN) + (costUsd(usage(0, 0, 0, d), p) ?? NaN)
       assert.ok(whole >= 0 && Math.abs(whole - parts) < 1e-9 * Math.max(1, whole))
     }))
   })

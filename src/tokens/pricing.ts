@@ -31,7 +31,8 @@ const memo = new Map<string, Pricing | undefined>()
 export function builtinPrice(model: string): Pricing | undefined {
   if (memo.has(model)) return memo.get(model)
   const slash = model.lastIndexOf('/')
-  const row = BUILTIN[model]?.price_data?.main ?? (slash >= 0 ? BUILTIN[model.slice(slash + 1)]?.price_data?.main : undefined)
+  const row = BUILTIN[model]?.price_data?.main ??
+    (slash >= 0 ? BUILTIN[model.slice(slash + 1)]?.price_data?.main : undefined)
   let price: Pricing | undefined
   if (row?.input !== undefined && row.output !== undefined) {
     price = row.cached_input === undefined
@@ -45,14 +46,19 @@ export function builtinPrice(model: string): Pricing | undefined {
 }
 
 const capsPrice = (c: ModelCapabilities | undefined): Pricing | undefined =>
-  c?.inputPerMillion !== undefined && c.outputPerMillion !== undefined ? { inputPerMillion: c.inputPerMillion, outputPerMillion: c.outputPerMillion } : undefined
+  c?.inputPerMillion !== undefined && c.outputPerMillion !== undefined
+    ? { inputPerMillion: c.inputPerMillion, outputPerMillion: c.outputPerMillion }
+    : undefined
 
 /**
  * The price for `model` on `provider`: model override (`pricing`, then a `models` object's
  * prices), then `*` override, then built-in (gpt-tokenizer), then the capability catalogue.
  */
 export function priceFor(provider: ProviderConfig | undefined, model: string): Pricing | undefined {
-  const own = provider && (getOwn(provider.pricing, model) ?? capsPrice(provider.modelCapabilities && getOwn(provider.modelCapabilities, model)) ?? getOwn(provider.pricing, '*'))
+  const own = provider &&
+    (getOwn(provider.pricing, model) ??
+      capsPrice(provider.modelCapabilities && getOwn(provider.modelCapabilities, model)) ??
+      getOwn(provider.pricing, '*'))
   return own ?? builtinPrice(model) ?? capsPrice(catalogueEntry(model))
 }
 
@@ -66,9 +72,9 @@ export function costUsd(usage: Usage, pricing: Pricing | undefined): number | un
   const read = pricing.cacheReadPerMillion ?? pricing.inputPerMillion
   const write = pricing.cacheWritePerMillion ?? pricing.inputPerMillion
   return (
-    usage.inputTokens * pricing.inputPerMillion
-    + usage.outputTokens * pricing.outputPerMillion
-    + usage.cacheReadTokens * read
-    + usage.cacheCreationTokens * write
+    usage.inputTokens * pricing.inputPerMillion +
+    usage.outputTokens * pricing.outputPerMillion +
+    usage.cacheReadTokens * read +
+    usage.cacheCreationTokens * write
   ) / 1_000_000
 }

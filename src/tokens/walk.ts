@@ -27,9 +27,9 @@ export function walkBody(body: JsonObject, sink: TokenSink): void {
   sink.fixed('messages', REQUEST_OVERHEAD)
   walkContent(body['system'], 'system', sink)
   const messages = body['messages']
-  if (Array.isArray(messages)) for (const m of messages) if (isObj(m)) walkMessage(m, sink)
+  if (Array.isArray(messages)) { for (const m of messages) if (isObj(m)) walkMessage(m, sink) }
   const tools = body['tools']
-  if (Array.isArray(tools)) for (const t of tools) if (isObj(t)) walkTool(t, sink)
+  if (Array.isArray(tools)) { for (const t of tools) if (isObj(t)) walkTool(t, sink) }
 }
 
 function walkMessage(m: JsonObject, sink: TokenSink): void {
@@ -51,7 +51,7 @@ function walkMessage(m: JsonObject, sink: TokenSink): void {
 
 function walkContent(content: unknown, component: TokenComponent, sink: TokenSink): void {
   if (typeof content === 'string') sink.text(component, content)
-  else if (Array.isArray(content)) for (const b of content) if (isObj(b)) walkBlock(b, component, sink)
+  else if (Array.isArray(content)) { for (const b of content) if (isObj(b)) walkBlock(b, component, sink) }
 }
 
 function walkBlock(b: JsonObject, component: TokenComponent, sink: TokenSink): void {

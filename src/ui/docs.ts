@@ -7,7 +7,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { Scalar } from '@scalar/hono-api-reference'
 import bundle from '../../node_modules/@scalar/api-reference/dist/browser/standalone.js' with { type: 'text' }
-import { serveStatic, staticAsset, type StaticAsset } from './static.ts'
+import { serveStatic, type StaticAsset, staticAsset } from './static.ts'
 
 export const DOCS_BUNDLE_PATH = '/docs/scalar.js'
 

@@ -4,8 +4,12 @@ import fc from 'fast-check'
 import { UsageLedger } from './ledger.ts'
 import type { PairTotals } from './ledger.ts'
 
-const u = (inputTokens: number, outputTokens: number, cacheReadTokens = 0, cacheCreationTokens = 0) =>
-  ({ inputTokens, outputTokens, cacheReadTokens, cacheCreationTokens })
+const u = (inputTokens: number, outputTokens: number, cacheReadTokens = 0, cacheCreationTokens = 0) => ({
+  inputTokens,
+  outputTokens,
+  cacheReadTokens,
+  cacheCreationTokens,
+})
 
 describe('UsageLedger', () => {
   it('bills a failed-over request to the target that answered, not to the failed attempt', () => {
@@ -19,8 +23,14 @@ describe('UsageLedger', () => {
     assert.equal(s.targets['a,m1']?.costUsd, 0)
     assert.deepEqual(s.targets['a,m1']?.failures, { upstream_status: 1, timeout: 1 })
     assert.deepEqual(
-      [s.targets['b,m2']?.requests, s.targets['b,m2']?.inputTokens, s.targets['b,m2']?.cacheReadTokens, s.targets['b,m2']?.costUsd],
-      [1, 100, 5, 0.5])
+      [
+        s.targets['b,m2']?.requests,
+        s.targets['b,m2']?.inputTokens,
+        s.targets['b,m2']?.cacheReadTokens,
+        s.targets['b,m2']?.costUsd,
+      ],
+      [1, 100, 5, 0.5],
+    )
     assert.equal(s.tiers['tier-0']?.requests, 1)
     assert.deepEqual(s.tiers['tier-0']?.failures, { upstream_status: 1, timeout: 1 })
   })
@@ -36,8 +46,18 @@ describe('UsageLedger', () => {
   it('emits every change as a delta and does not echo seeded totals', () => {
     const deltas: PairTotals[] = []
     const l = new UsageLedger((d) => deltas.push(d))
-    l.seed([{ tier: 't', target: 'p,m', requests: 7, inputTokens: 70, outputTokens: 7, cacheReadTokens: 0,
-      cacheCreationTokens: 0, costUsd: 1, unknownCostRequests: 0, failures: { timeout: 2 } }])
+    l.seed([{
+      tier: 't',
+      target: 'p,m',
+      requests: 7,
+      inputTokens: 70,
+      outputTokens: 7,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      costUsd: 1,
+      unknownCostRequests: 0,
+      failures: { timeout: 2 },
+    }])
     l.record({ tier: 't', target: 'p,m', usage: u(1, 1), costUsd: 0.1 })
     l.recordFailure('t', 'p,m', 'timeout')
     assert.equal(deltas.length, 2)
@@ -47,8 +67,12 @@ describe('UsageLedger', () => {
 
   it('law: tier, target and overall views sum to the same totals', () => {
     const rec = fc.record({
-      tier: fc.constantFrom('tier-0', 'tier-1', 'tier-2'), target: fc.constantFrom('a,x', 'b,y', 'c,z'),
-      input: fc.nat(1e6), output: fc.nat(1e5), cost: fc.option(fc.double({ min: 0, max: 10, noNaN: true })), fail: fc.boolean(),
+      tier: fc.constantFrom('tier-0', 'tier-1', 'tier-2'),
+      target: fc.constantFrom('a,x', 'b,y', 'c,z'),
+      input: fc.nat(1e6),
+      output: fc.nat(1e5),
+      cost: fc.option(fc.double({ min: 0, max: 10, noNaN: true })),
+      fail: fc.boolean(),
     })
     fc.assert(fc.property(fc.array(rec, { maxLength: 40 }), (recs) => {
       const l = new UsageLedger()
@@ -57,8 +81,10 @@ describe('UsageLedger', () => {
         else l.record({ tier: r.tier, target: r.target, usage: u(r.input, r.output), costUsd: r.cost ?? undefined })
       }
       const s = l.snapshot()
-      const sum = (o: Record<string, { inputTokens: number; requests: number }>, k: 'inputTokens' | 'requests'): number =>
-        Object.values(o).reduce((acc, t) => acc + t[k], 0)
+      const sum = (
+        o: Record<string, { inputTokens: number; requests: number }>,
+        k: 'inputTokens' | 'requests',
+      ): number => Object.values(o).reduce((acc, t) => acc + t[k], 0)
       assert.equal(s.total.requests, recs.filter((r) => !r.fail).length)
       assert.equal(sum(s.tiers, 'inputTokens'), s.total.inputTokens)
       assert.equal(sum(s.targets, 'inputTokens'), s.total.inputTokens)

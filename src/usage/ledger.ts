@@ -30,7 +30,10 @@ export interface PairTotals {
 }
 
 /** Totals as reported: every count present. */
-export type UsageTotals = Omit<PairTotals, 'tier' | 'target' | 'estimatedRequests' | 'reasoningTokens'> & { readonly estimatedRequests: number; readonly reasoningTokens: number }
+export type UsageTotals = Omit<PairTotals, 'tier' | 'target' | 'estimatedRequests' | 'reasoningTokens'> & {
+  readonly estimatedRequests: number
+  readonly reasoningTokens: number
+}
 
 export interface UsageSnapshot {
   readonly total: UsageTotals
@@ -52,12 +55,24 @@ export interface BilledRequest {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 /** Totals that `addTotals` can add into. */
-export type MutableTotals = Mutable<UsageTotals> & { estimatedRequests: number; reasoningTokens: number; failures: Record<string, number> }
+export type MutableTotals = Mutable<UsageTotals> & {
+  estimatedRequests: number
+  reasoningTokens: number
+  failures: Record<string, number>
+}
 
 /** All-zero totals. */
 export const emptyTotals = (): MutableTotals => ({
-  requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0,
-  costUsd: 0, unknownCostRequests: 0, estimatedRequests: 0, reasoningTokens: 0, failures: {},
+  requests: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheCreationTokens: 0,
+  costUsd: 0,
+  unknownCostRequests: 0,
+  estimatedRequests: 0,
+  reasoningTokens: 0,
+  failures: {},
 })
 
 /** Add `d` into `into` (failures merged by reason). */
@@ -75,7 +90,8 @@ export function addTotals(into: MutableTotals, d: Omit<PairTotals, 'tier' | 'tar
 }
 
 /** Totals keyed by (tier, target) that deltas add into: the ledger's table and the store's pending batch. */
-export class PairTotalsMap extends Map<string, { readonly tier: string; readonly target: string; readonly totals: MutableTotals }> {
+export class PairTotalsMap
+  extends Map<string, { readonly tier: string; readonly target: string; readonly totals: MutableTotals }> {
   /** Adds `delta` into its pair, creating the pair at zero first. */
   add(delta: PairTotals): void {
     const key = `${delta.tier}\u0000${delta.target}`
@@ -101,11 +117,18 @@ export class UsageLedger {
   record(req: BilledRequest): void {
     const u = req.usage
     this.#apply({
-      tier: req.tier, target: req.target, requests: 1,
-      inputTokens: u.inputTokens, outputTokens: u.outputTokens,
-      cacheReadTokens: u.cacheReadTokens, cacheCreationTokens: u.cacheCreationTokens,
-      costUsd: req.costUsd ?? 0, unknownCostRequests: req.costUsd === undefined ? 1 : 0, estimatedRequests: req.estimated ? 1 : 0,
-      ...(u.reasoningTokens ? { reasoningTokens: u.reasoningTokens } : {}), failures: {},
+      tier: req.tier,
+      target: req.target,
+      requests: 1,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      cacheReadTokens: u.cacheReadTokens,
+      cacheCreationTokens: u.cacheCreationTokens,
+      costUsd: req.costUsd ?? 0,
+      unknownCostRequests: req.costUsd === undefined ? 1 : 0,
+      estimatedRequests: req.estimated ? 1 : 0,
+      ...(u.reasoningTokens ? { reasoningTokens: u.reasoningTokens } : {}),
+      failures: {},
     }, true)
   }
 
@@ -131,8 +154,8 @@ export class UsageLedger {
     const targets: Record<string, MutableTotals> = {}
     for (const { tier, target, totals } of this.#pairs.values()) {
       addTotals(total, totals)
-      addTotals((tiers[tier] ??= emptyTotals()), totals)
-      addTotals((targets[target] ??= emptyTotals()), totals)
+      addTotals(tiers[tier] ??= emptyTotals(), totals)
+      addTotals(targets[target] ??= emptyTotals(), totals)
     }
     return { total, tiers, targets }
   }

@@ -47,14 +47,25 @@ export interface LiveFigures {
 const failuresOf = (t: UsageTotals) => Object.values(t.failures).reduce((a, b) => a + b, 0)
 
 export function usageReport(s: UsageSnapshot, live: LiveFigures): UsageReport {
-  const tiers = Object.entries(s.tiers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([tier, t]): TierUsageRow => {
-    const d = live.durations.get(tier)
-    return {
-      tier, requests: t.requests, failures: failuresOf(t), input_tokens: t.inputTokens, output_tokens: t.outputTokens, reasoning_tokens: t.reasoningTokens ?? 0,
-      cache_read_tokens: t.cacheReadTokens, cache_creation_tokens: t.cacheCreationTokens, cost_usd: t.costUsd,
-      avg_duration_seconds: d && d.count > 0 ? d.sum / d.count : 0, estimated_requests: t.estimatedRequests ?? 0, failure_reasons: t.failures,
-    }
-  })
+  const tiers = Object.entries(s.tiers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(
+    ([tier, t]): TierUsageRow => {
+      const d = live.durations.get(tier)
+      return {
+        tier,
+        requests: t.requests,
+        failures: failuresOf(t),
+        input_tokens: t.inputTokens,
+        output_tokens: t.outputTokens,
+        reasoning_tokens: t.reasoningTokens ?? 0,
+        cache_read_tokens: t.cacheReadTokens,
+        cache_creation_tokens: t.cacheCreationTokens,
+        cost_usd: t.costUsd,
+        avg_duration_seconds: d && d.count > 0 ? d.sum / d.count : 0,
+        estimated_requests: t.estimatedRequests ?? 0,
+        failure_reasons: t.failures,
+      }
+    },
+  )
   return {
     total_requests: s.total.requests,
     total_failures: failuresOf(s.total),

@@ -21,9 +21,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chunkText } from '../../src/demo/upstream.ts'
-import { startMockServer, type MockServer } from '../../src/demo/server.ts'
+import { type MockServer, startMockServer } from '../../src/demo/server.ts'
 import { freePort } from '../../harness/stress/proc.ts'
-import { collect, runCli, startCli, type CliResult } from '../cli/run.ts'
+import { type CliResult, collect, runCli, startCli } from '../cli/run.ts'
 
 /** The version pinned in tools/claude-code/package.json (checked below, so the README's claim stays true). */
 const PINNED = '2.1.332'
@@ -31,7 +31,9 @@ const CLAUDE = fileURLToPath(new URL('../../tools/claude-code/node_modules/.bin/
 const installed = existsSync(CLAUDE)
 const required = process.env.SWITCHYARD_REQUIRE_CLAUDE_CODE === '1'
 /** Runs on both runtimes: Switchyard (started by startCli / runCli) then runs on the runtime under test. */
-const skip = !installed && !required ? `Claude Code is not installed (run: npm ci --prefix tools/claude-code): ${CLAUDE} is missing` : false
+const skip = !installed && !required
+  ? `Claude Code is not installed (run: npm ci --prefix tools/claude-code): ${CLAUDE} is missing`
+  : false
 
 /** Keeps the CLI offline and quiet: no login, telemetry, error reports, update checks or other hosts. */
 const OFFLINE = {
@@ -53,17 +55,31 @@ function sandbox(root: string, name: string): { home: string; cwd: string } {
   const cwd = join(root, `work-${name}`)
   mkdirSync(join(home, '.claude'), { recursive: true })
   mkdirSync(cwd, { recursive: true })
-  writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true, bypassPermissionsModeAccepted: false }))
+  writeFileSync(
+    join(home, '.claude.json'),
+    JSON.stringify({ hasCompletedOnboarding: true, bypassPermissionsModeAccepted: false }),
+  )
   return { home, cwd }
 }
 
 /** Runs the real `claude` with only the environment given (nothing from this machine's shell). */
 function claude(args: readonly string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
-  const child = spawn(CLAUDE, [...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...OFFLINE, ...env } })
+  const child = spawn(CLAUDE, [...args], {
+    cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...OFFLINE, ...env },
+  })
   return collect(child, undefined, RUN_MS)
 }
 
-interface ResultMessage { type: string; subtype: string; is_error: boolean; result: string; num_turns: number; permission_denials: unknown[] }
+interface ResultMessage {
+  type: string
+  subtype: string
+  is_error: boolean
+  result: string
+  num_turns: number
+  permission_denials: unknown[]
+}
 
 /** The `--output-format json` result (the last JSON line of stdout). */
 function resultOf(r: CliResult): ResultMessage {
@@ -84,23 +100,44 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
 
   /** Switchyard's config: an OpenAI-format and an Anthropic-format provider, both the mock. */
   const config = (port: number) => ({
-    LOG: false, APIKEY: KEY, PORT: port, HOST: '127.0.0.1',
+    LOG: false,
+    APIKEY: KEY,
+    PORT: port,
+    HOST: '127.0.0.1',
     Providers: [
-      { name: 'oai', api_base_url: `${mock.url}/v1/chat/completions`, api_key: 'k1', models: ['mock:chunks=3', 'mock:chunks=4', 'mock:mode=tool:tool-once:chunks=2'] },
-      { name: 'ant', api_base_url: `${mock.url}/v1/messages`, api_key: 'k2', models: ['mock:mode=tool:tool-once:chunks=5'], transformer: { use: ['Anthropic'] } },
+      {
+        name: 'oai',
+        api_base_url: `${mock.url}/v1/chat/completions`,
+        api_key: 'k1',
+        models: ['mock:chunks=3', 'mock:chunks=4', 'mock:mode=tool:tool-once:chunks=2'],
+      },
+      {
+        name: 'ant',
+        api_base_url: `${mock.url}/v1/messages`,
+        api_key: 'k2',
+        models: ['mock:mode=tool:tool-once:chunks=5'],
+        transformer: { use: ['Anthropic'] },
+      },
     ],
     // Claude Code's background model (a haiku) and the default both land on the mock.
     Router: { default: 'oai,mock:chunks=3', background: 'oai,mock:chunks=4' },
   })
 
   before(async () => {
-    assert.ok(installed, `Claude Code is required (SWITCHYARD_REQUIRE_CLAUDE_CODE=1) but ${CLAUDE} is missing: run npm ci --prefix tools/claude-code`)
+    assert.ok(
+      installed,
+      `Claude Code is required (SWITCHYARD_REQUIRE_CLAUDE_CODE=1) but ${CLAUDE} is missing: run npm ci --prefix tools/claude-code`,
+    )
     root = mkdtempSync(join(tmpdir(), 'switchyard-claude-code-'))
     // Only tool mode reads these: the Bash call Claude Code is asked to run.
     mock = await startMockServer({ port: 0, defaults: { toolName: 'Bash', toolInput: JSON.stringify(BASH_INPUT) } })
     const port = await freePort()
     writeFileSync(join(root, 'config.json'), JSON.stringify(config(port)))
-    service = await startCli(['--config', join(root, 'config.json'), '--data-dir', join(root, 'data'), 'start'], /listening on (http:\/\/\S+)/, { timeoutMs: 20_000 })
+    service = await startCli(
+      ['--config', join(root, 'config.json'), '--data-dir', join(root, 'data'), 'start'],
+      /listening on (http:\/\/\S+)/,
+      { timeoutMs: 20_000 },
+    )
     baseUrl = service.match[1] ?? ''
   })
 
@@ -111,12 +148,26 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     if (root) rmSync(root, { recursive: true, force: true })
   })
 
-  const env = (home: string) => ({ HOME: home, ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_AUTH_TOKEN: KEY, ANTHROPIC_API_KEY: '' })
+  const env = (home: string) => ({
+    HOME: home,
+    ANTHROPIC_BASE_URL: baseUrl,
+    ANTHROPIC_AUTH_TOKEN: KEY,
+    ANTHROPIC_API_KEY: '',
+  })
 
   it('pins the version the README names', () => {
-    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../tools/claude-code/package.json', import.meta.url)), 'utf8')) as { dependencies: Record<string, string> }
+    const pkg = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../../tools/claude-code/package.json', import.meta.url)), 'utf8'),
+    ) as { dependencies: Record<string, string> }
     assert.equal(pkg.dependencies['@anthropic-ai/claude-code'], PINNED)
-    const installedPkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../tools/claude-code/node_modules/@anthropic-ai/claude-code/package.json', import.meta.url)), 'utf8')) as { version: string }
+    const installedPkg = JSON.parse(
+      readFileSync(
+        fileURLToPath(
+          new URL('../../tools/claude-code/node_modules/@anthropic-ai/claude-code/package.json', import.meta.url),
+        ),
+        'utf8',
+      ),
+    ) as { version: string }
     assert.equal(installedPkg.version, PINNED, 'tools/claude-code is installed at the pinned version')
   })
 
@@ -128,13 +179,13 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(res.is_error, false, JSON.stringify(res))
     assert.equal(res.subtype, 'success')
-    assert.equal(res.result.trim(), TEXT(3).trim(), 'the mock\'s text, translated from Chat Completions, is the answer')
+    assert.equal(res.result.trim(), TEXT(3).trim(), "the mock's text, translated from Chat Completions, is the answer")
     const attempts = mock.mock.attempts()
     assert.ok(attempts.length >= 1)
     assert.ok(attempts.every((a) => a.format === 'openai' && a.status === 200), JSON.stringify(attempts))
   })
 
-  it('(a) routes `--model haiku` (Claude Code\'s claude-…-haiku-… name) to Router.background, as CCR does', async () => {
+  it("(a) routes `--model haiku` (Claude Code's claude-…-haiku-… name) to Router.background, as CCR does", async () => {
     const { home, cwd } = sandbox(root, 'haiku')
     mock.mock.reset()
     const r = await claude(['-p', 'Say hello', '--output-format', 'json', '--model', 'haiku'], env(home), cwd)
@@ -145,19 +196,38 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     assert.deepEqual(mock.mock.attempts().map((a) => a.model), ['mock:chunks=4'])
   })
 
-  for (const [provider, model, chunks, format] of [
-    ['oai', 'mock:mode=tool:tool-once:chunks=2', 2, 'openai'],
-    ['ant', 'mock:mode=tool:tool-once:chunks=5', 5, 'anthropic'],
-  ] as const) {
+  for (
+    const [provider, model, chunks, format] of [
+      ['oai', 'mock:mode=tool:tool-once:chunks=2', 2, 'openai'],
+      ['ant', 'mock:mode=tool:tool-once:chunks=5', 5, 'anthropic'],
+    ] as const
+  ) {
     it(`(b) runs one Bash tool round trip through an ${format === 'openai' ? 'OpenAI' : 'Anthropic'}-format upstream`, async () => {
       const { home, cwd } = sandbox(root, `b-${provider}`)
       mock.mock.reset()
-      const r = await claude(['-p', 'Write hi to out.txt', '--output-format', 'json', '--model', `${provider},${model}`, '--allowedTools', 'Bash'], env(home), cwd)
+      const r = await claude(
+        [
+          '-p',
+          'Write hi to out.txt',
+          '--output-format',
+          'json',
+          '--model',
+          `${provider},${model}`,
+          '--allowedTools',
+          'Bash',
+        ],
+        env(home),
+        cwd,
+      )
       const res = resultOf(r)
       assert.equal(r.code, 0, r.stderr)
       assert.equal(res.is_error, false, JSON.stringify(res))
       assert.deepEqual(res.permission_denials, [])
-      assert.equal(readFileSync(join(cwd, 'out.txt'), 'utf8'), 'hi\n', 'Claude Code ran the Bash call it got through Switchyard')
+      assert.equal(
+        readFileSync(join(cwd, 'out.txt'), 'utf8'),
+        'hi\n',
+        'Claude Code ran the Bash call it got through Switchyard',
+      )
       assert.equal(res.num_turns, 2)
       assert.equal(res.result.trim(), TEXT(chunks).trim(), 'the text answer after the tool result arrived')
       const turns = mock.mock.attempts().filter((a) => a.model === model)
@@ -171,9 +241,22 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     const port = await freePort()
     const dir = join(root, 'code')
     mkdirSync(dir)
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config(port), Router: { default: 'oai,mock:chunks=4', background: 'oai,mock:chunks=4' } }))
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...config(port), Router: { default: 'oai,mock:chunks=4', background: 'oai,mock:chunks=4' } }),
+    )
     mock.mock.reset()
-    const r = await runCli(['--config', join(dir, 'config.json'), '--data-dir', join(dir, 'data'), 'code', '-p', 'Say hello', '--output-format', 'json'], {
+    const r = await runCli([
+      '--config',
+      join(dir, 'config.json'),
+      '--data-dir',
+      join(dir, 'data'),
+      'code',
+      '-p',
+      'Say hello',
+      '--output-format',
+      'json',
+    ], {
       env: { CLAUDE_PATH: CLAUDE, HOME: home, ...OFFLINE },
       cwd,
       timeoutMs: RUN_MS,
@@ -185,7 +268,10 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     assert.equal(res.result.trim(), TEXT(4).trim())
     assert.ok(mock.mock.attempts().some((a) => a.model === 'mock:chunks=4' && a.status === 200))
     // The service `code` started is gone once Claude Code exited.
-    const up = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).then(() => true, () => false)
+    const up = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+      () => true,
+      () => false,
+    )
     assert.equal(up, false, 'the service started by `code` was stopped')
   })
 })

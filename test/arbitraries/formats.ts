@@ -41,7 +41,15 @@ export const contentPieceArb: fc.Arbitrary<string> = fc.oneof(
 
 /** A translation context for tests. */
 export function testCtx(over: Partial<TranslateContext> = {}): TranslateContext {
-  return { model: 'client-model', upstreamModel: 'up-model', requestId: 'req_1', estimatedInputTokens: 77, includeUsage: false, created: 1730000000, ...over }
+  return {
+    model: 'client-model',
+    upstreamModel: 'up-model',
+    requestId: 'req_1',
+    estimatedInputTokens: 77,
+    includeUsage: false,
+    created: 1730000000,
+    ...over,
+  }
 }
 
 /** Push every event, then end(): the client-side events. */
@@ -50,10 +58,17 @@ export function runStream(t: StreamTranslator, events: readonly SseEvent[]): Sse
 }
 
 /** OpenAI chunk events for a list of deltas (+ finish and usage chunks, and `[DONE]`). */
-export function openaiChunks(deltas: readonly JsonObject[], opts: { finish?: string; usage?: JsonObject; done?: boolean } = {}): SseEvent[] {
+export function openaiChunks(
+  deltas: readonly JsonObject[],
+  opts: { finish?: string; usage?: JsonObject; done?: boolean } = {},
+): SseEvent[] {
   const base = { id: 'chatcmpl-x', object: 'chat.completion.chunk', created: 1, model: 'up' }
-  const out: SseEvent[] = deltas.map((delta) => ({ data: JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] }) }))
-  if (opts.finish) out.push({ data: JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: opts.finish }] }) })
+  const out: SseEvent[] = deltas.map((delta) => ({
+    data: JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] }),
+  }))
+  if (opts.finish) {
+    out.push({ data: JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: opts.finish }] }) })
+  }
   if (opts.usage) out.push({ data: JSON.stringify({ ...base, choices: [], usage: opts.usage }) })
   if (opts.done !== false) out.push({ data: '[DONE]' })
   return out
@@ -85,24 +100,35 @@ export function accumulateAnthropic(events: readonly SseEvent[]): AnthropicResul
     if (r.terminals > 0) throw new Error(`event after terminal: ${ev.data}`)
     const d = JSON.parse(ev.data) as JsonObject
     if (ev.event !== d.type) throw new Error(`event line ${ev.event} does not match ${String(d.type)}`)
-    if (d.type === 'error') { r.error = d.error as JsonObject; r.terminals++; continue }
+    if (d.type === 'error') {
+      r.error = d.error as JsonObject
+      r.terminals++
+      continue
+    }
     if (d.type === 'ping') continue
     if (!started && d.type !== 'message_start') throw new Error(`Unexpected event order: ${String(d.type)}`)
     const index = d.index as number
     switch (d.type) {
-      case 'message_start': started = true; r.usage = { ...((d.message as JsonObject).usage as JsonObject) }; break
+      case 'message_start':
+        started = true
+        r.usage = { ...((d.message as JsonObject).usage as JsonObject) }
+        break
       case 'content_block_start':
         if (open !== -1 || index !== r.content.length) throw new Error(`bad block start ${index}`)
-        open = index; r.content.push({ ...(d.content_block as JsonObject) }); break
+        open = index
+        r.content.push({ ...(d.content_block as JsonObject) })
+        break
       case 'content_block_delta': {
         if (index !== open) throw new Error(`delta to closed block ${index}`)
         const b = r.content[index] as JsonObject
         const delta = d.delta as JsonObject
         if (delta.type === 'text_delta' && b.type === 'text') b.text = String(b.text) + String(delta.text)
-        else if (delta.type === 'thinking_delta' && b.type === 'thinking') b.thinking = String(b.thinking) + String(delta.thinking)
-        else if (delta.type === 'signature_delta' && b.type === 'thinking') b.signature = delta.signature
-        else if (delta.type === 'input_json_delta' && b.type === 'tool_use') json[index] = (json[index] ?? '') + String(delta.partial_json)
-        else throw new Error(`delta ${String(delta.type)} on ${String(b.type)}`)
+        else if (delta.type === 'thinking_delta' && b.type === 'thinking') {
+          b.thinking = String(b.thinking) + String(delta.thinking)
+        } else if (delta.type === 'signature_delta' && b.type === 'thinking') b.signature = delta.signature
+        else if (delta.type === 'input_json_delta' && b.type === 'tool_use') {
+          json[index] = (json[index] ?? '') + String(delta.partial_json)
+        } else throw new Error(`delta ${String(delta.type)} on ${String(b.type)}`)
         break
       }
       case 'content_block_stop': {
@@ -110,14 +136,17 @@ export function accumulateAnthropic(events: readonly SseEvent[]): AnthropicResul
         const b = r.content[index] as JsonObject
         if (b.type === 'tool_use') b.input = json[index] ? JSON.parse(json[index] as string) : {}
         if (b.type === 'thinking' && !b.signature) throw new Error('thinking block closed without signature')
-        open = -1; break
+        open = -1
+        break
       }
       case 'message_delta':
         r.stopReason = (d.delta as JsonObject).stop_reason as string
-        Object.assign(r.usage, d.usage as JsonObject); break
+        Object.assign(r.usage, d.usage as JsonObject)
+        break
       case 'message_stop':
         if (open !== -1) throw new Error('message_stop with an open block')
-        r.terminals++; break
+        r.terminals++
+        break
     }
   }
   return r
@@ -139,9 +168,15 @@ export function accumulateOpenAI(events: readonly SseEvent[]): OpenAIResult {
   const r: OpenAIResult = { content: '', reasoning: '', toolCalls: [], finish: null, terminals: 0 }
   for (const ev of events) {
     if (r.terminals > 0) throw new Error(`event after [DONE]: ${ev.data}`)
-    if (ev.data === '[DONE]') { r.terminals++; continue }
+    if (ev.data === '[DONE]') {
+      r.terminals++
+      continue
+    }
     const c = JSON.parse(ev.data) as JsonObject
-    if (c.error) { r.error = c.error as JsonObject; continue }
+    if (c.error) {
+      r.error = c.error as JsonObject
+      continue
+    }
     if (c.usage) r.usage = c.usage as JsonObject
     const ch = (c.choices as JsonObject[])[0]
     if (!ch) continue
@@ -154,7 +189,9 @@ export function accumulateOpenAI(events: readonly SseEvent[]): OpenAIResult {
       const fn = tc.function as JsonObject
       const i = tc.index as number
       if (!r.toolCalls[i]) {
-        if (tc.type !== 'function' || typeof fn.name !== 'string' || fn.arguments !== '') throw new Error('first tool fragment incomplete')
+        if (tc.type !== 'function' || typeof fn.name !== 'string' || fn.arguments !== '') {
+          throw new Error('first tool fragment incomplete')
+        }
         r.toolCalls[i] = { id: String(tc.id), name: fn.name, arguments: '' }
       } else if (tc.id !== undefined || fn.name !== undefined) throw new Error('tool identity repeated')
       r.toolCalls[i]!.arguments += String(fn.arguments ?? '')

@@ -7,7 +7,10 @@ import fc from 'fast-check'
 
 export const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'] as const
 
-const key = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...PROTO_KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) })
+const key = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...PROTO_KEYS) }, {
+  weight: 1,
+  arbitrary: fc.string({ maxLength: 6 }),
+})
 
 const { value } = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
@@ -33,8 +36,13 @@ export const protoObjectArb: fc.Arbitrary<Record<string, unknown>> = fc
 
 /** Every key of every object inside `v`, depth first (to compare what a copy kept). */
 export function allKeys(v: unknown, into: string[] = []): string[] {
-  if (Array.isArray(v)) for (const x of v) allKeys(x, into)
-  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) { into.push(k); allKeys(x, into) }
+  if (Array.isArray(v)) { for (const x of v) allKeys(x, into) }
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      into.push(k)
+      allKeys(x, into)
+    }
+  }
   return into
 }
 

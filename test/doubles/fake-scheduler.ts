@@ -4,7 +4,11 @@
  */
 import type { Scheduler } from '../../src/perf/gate.ts'
 
-interface Timer { readonly id: number; readonly at: number; readonly fn: () => void }
+interface Timer {
+  readonly id: number
+  readonly at: number
+  readonly fn: () => void
+}
 
 export class FakeScheduler implements Scheduler {
   #t: number

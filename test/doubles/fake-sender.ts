@@ -47,7 +47,9 @@ export function createFakeSender(profiles: Readonly<Record<string, FakeProfile>>
 }
 
 function outcomeOf(p: FakeProfile, req: ProbeRequest, n: number): ProbeOutcome {
-  if (p.failEvery && n % p.failEvery === 0) return { ok: false, status: 503, error: 'overloaded', totalMs: p.ttftMs, outputTokens: 0 }
+  if (p.failEvery && n % p.failEvery === 0) {
+    return { ok: false, status: 503, error: 'overloaded', totalMs: p.ttftMs, outputTokens: 0 }
+  }
   const tokens = p.empty ? 0 : Number(req.body.max_tokens)
   const totalMs = p.ttftMs + Math.max(0, tokens - 1) * p.perTokenMs
   return { ok: true, status: 200, ttftMs: p.ttftMs, totalMs, outputTokens: tokens, inputTokens: 20 }

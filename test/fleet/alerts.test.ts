@@ -2,23 +2,37 @@
  * Fleet mode: alert webhooks of fleet-wide rules go out once per fleet transition, claimed in a
  * real Redis (its own redis-server on a free port); per-instance rules name their instance.
  */
-import { describe, it, before, after } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
+import { type Fleet, startFleet } from '../../src/fleet/fleet.ts'
 import type { Alert, AlertEvent } from '../../src/insights/alerts.ts'
 import { WebhookSender } from '../../src/insights/webhooks.ts'
 import { silentLogger } from '../../src/log.ts'
 import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 
 const alert = (rule: Alert['rule'], firedAt: number): Alert => ({
-  id: `${rule}:p,m:${firedAt}`, rule, subject: 'p,m', severity: 'critical', state: 'firing', firedAt, message: 'm', evidence: { x: 1 },
+  id: `${rule}:p,m:${firedAt}`,
+  rule,
+  subject: 'p,m',
+  severity: 'critical',
+  state: 'firing',
+  firedAt,
+  message: 'm',
+  evidence: { x: 1 },
 })
-const ev = (kind: AlertEvent['kind'], rule: Alert['rule'], firedAt: number): AlertEvent => ({ kind, alert: kind === 'fire' ? alert(rule, firedAt) : { ...alert(rule, firedAt), state: 'resolved', resolvedAt: firedAt + 1 } })
+const ev = (kind: AlertEvent['kind'], rule: Alert['rule'], firedAt: number): AlertEvent => ({
+  kind,
+  alert: kind === 'fire'
+    ? alert(rule, firedAt)
+    : { ...alert(rule, firedAt), state: 'resolved', resolvedAt: firedAt + 1 },
+})
 
 describe('alert webhooks across the fleet', () => {
   let redis: TestRedis
   const open: Fleet[] = []
-  before(async () => { redis = await startRedis() })
+  before(async () => {
+    redis = await startRedis()
+  })
   after(async () => {
     await Promise.all(open.map((f) => f.close()))
     await redis.stop()
@@ -28,17 +42,32 @@ describe('alert webhooks across the fleet', () => {
     const posts: { event: string; rule: string; instance?: string; text: string }[] = []
     const senders: WebhookSender[] = []
     for (const id of ['a', 'b', 'c']) {
-      const f = await startFleet({ redis: redis.url, keyPrefix: 'al1:', commandTimeoutMs: 1_000, heartbeatMs: 200, leaseTtlMs: 30_000, cluster: false, instanceId: id }, { log: silentLogger, version: 'test' })
+      const f = await startFleet({
+        redis: redis.url,
+        keyPrefix: 'al1:',
+        commandTimeoutMs: 1_000,
+        heartbeatMs: 200,
+        leaseTtlMs: 30_000,
+        cluster: false,
+        instanceId: id,
+      }, { log: silentLogger, version: 'test' })
       open.push(f)
-      senders.push(new WebhookSender({
-        webhooks: [{ url: 'http://127.0.0.1:9/hook', headers: {} }],
-        fetch: async (req) => {
-          const b = await req.json() as { event: string; alert: { rule: string }; instance?: string; text: string }
-          posts.push({ event: b.event, rule: b.alert.rule, text: b.text, ...(b.instance ? { instance: b.instance } : {}) })
-          return new Response('')
-        },
-        fleet: { instance: f.id, claim: (e) => f.alerts.claim(e) },
-      }))
+      senders.push(
+        new WebhookSender({
+          webhooks: [{ url: 'http://127.0.0.1:9/hook', headers: {} }],
+          fetch: async (req) => {
+            const b = await req.json() as { event: string; alert: { rule: string }; instance?: string; text: string }
+            posts.push({
+              event: b.event,
+              rule: b.alert.rule,
+              text: b.text,
+              ...(b.instance ? { instance: b.instance } : {}),
+            })
+            return new Response('')
+          },
+          fleet: { instance: f.id, claim: (e) => f.alerts.claim(e) },
+        }),
+      )
     }
     const all = async (e: (i: number) => AlertEvent) => {
       senders.forEach((s, i) => s.deliver(e(i)))

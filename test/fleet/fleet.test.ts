@@ -3,9 +3,9 @@
  * fleet-wide limiter (rpm, tpm, concurrency leases), shared breakers with one probe, shared
  * Retry-After holds, and Redis dying and coming back under it.
  */
-import { describe, it, before, after } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
+import { type Fleet, startFleet } from '../../src/fleet/fleet.ts'
 import { withFleetResults } from '../../src/fleet/perf.ts'
 import type { TargetMetrics } from '../../src/perf/aggregate.ts'
 import type { FleetConfig } from '../../src/config/types.ts'
@@ -13,7 +13,14 @@ import type { BreakerPolicy } from '../../src/config/types.ts'
 import { createLogger, silentLogger } from '../../src/log.ts'
 import { startRedis, startSentinel, type TestRedis } from '../../harness/stress/redis.ts'
 
-const breaker: BreakerPolicy = { consecutiveFailures: 2, errorRateThreshold: 1, minRequestsForRate: 1_000, cooldownMs: 300, maxCooldownMs: 5_000, halfOpenProbes: 1 }
+const breaker: BreakerPolicy = {
+  consecutiveFailures: 2,
+  errorRateThreshold: 1,
+  minRequestsForRate: 1_000,
+  cooldownMs: 300,
+  maxCooldownMs: 5_000,
+  halfOpenProbes: 1,
+}
 const statsOpts = { ewmaAlpha: 0.3, failurePenalty: 2, breaker }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 3_000): Promise<number> {
@@ -30,14 +37,24 @@ describe('fleet mode over a real Redis', () => {
   let n = 0
   const open: Fleet[] = []
   // A generous command timeout: these tests are about sharing, not about a loaded machine's slow answers.
-  const cfg = (over: Partial<FleetConfig> = {}): FleetConfig => ({ redis: redis.url, keyPrefix: `t${++n}:`, commandTimeoutMs: 1_000, heartbeatMs: 100, leaseTtlMs: 30_000, cluster: false, ...over })
+  const cfg = (over: Partial<FleetConfig> = {}): FleetConfig => ({
+    redis: redis.url,
+    keyPrefix: `t${++n}:`,
+    commandTimeoutMs: 1_000,
+    heartbeatMs: 100,
+    leaseTtlMs: 30_000,
+    cluster: false,
+    ...over,
+  })
   const join = async (c: FleetConfig, id: string, log = silentLogger): Promise<Fleet> => {
     const f = await startFleet({ ...c, instanceId: id }, { log, version: 'test' })
     open.push(f)
     return f
   }
 
-  before(async () => { redis = await startRedis() })
+  before(async () => {
+    redis = await startRedis()
+  })
   after(async () => {
     await Promise.all(open.map((f) => f.close()))
     await redis.stop()
@@ -69,15 +86,27 @@ describe('fleet mode over a real Redis', () => {
     await until('a new leader', () => rest.filter((f) => f.leader()).length === 1, 3_000)
   })
 
-  it('the leader\'s performance results reach the others, aged on Redis\'s clock, not stamped with the leader\'s', async () => {
+  it("the leader's performance results reach the others, aged on Redis's clock, not stamped with the leader's", async () => {
     const c = cfg()
     let leaderClock = Date.now() + 3_600_000 // an hour ahead: a timestamp would be wrong by that much
-    const a = await startFleet({ ...c, instanceId: 'a' }, { log: silentLogger, version: 'test', now: () => leaderClock })
+    const a = await startFleet({ ...c, instanceId: 'a' }, {
+      log: silentLogger,
+      version: 'test',
+      now: () => leaderClock,
+    })
     open.push(a)
     const b = await join(c, 'b')
     let changed = 0
     b.perf.onChange(() => changed++)
-    const m = { target: 'p,m', provider: 'p', model: 'm', successRate: 1, errorRate: 0, testCount: 3, avgLatencyMs: 120 }
+    const m = {
+      target: 'p,m',
+      provider: 'p',
+      model: 'm',
+      successRate: 1,
+      errorRate: 0,
+      testCount: 3,
+      avgLatencyMs: 120,
+    }
     await a.perf.publish([{ ...m, lastTested: leaderClock - 10_000 } as TargetMetrics])
     leaderClock += 1
     await b.perf.pull()
@@ -86,7 +115,10 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(got.avgLatencyMs, 120)
     const age = Date.now() - got.lastTested
     assert.ok(age >= 10_000 && age < 12_000, `age ${age} ms`)
-    assert.deepEqual(withFleetResults([{ ...m, target: 'q,m', lastTested: 1 } as TargetMetrics], b.perf.latest()).map((x) => x.target), ['q,m', 'p,m'])
+    assert.deepEqual(
+      withFleetResults([{ ...m, target: 'q,m', lastTested: 1 } as TargetMetrics], b.perf.latest()).map((x) => x.target),
+      ['q,m', 'p,m'],
+    )
   })
 
   it('identical concurrent requests on two instances share one upstream call; a failed leader lets the others run it', async () => {
@@ -98,7 +130,11 @@ describe('fleet mode over a real Redis', () => {
       calls++
       await new Promise((r) => setTimeout(r, ms))
       if (fail) throw new Error('upstream broke')
-      return { status: 200, headers: [['content-type', 'application/json']] as [string, string][], body: new TextEncoder().encode(text) }
+      return {
+        status: 200,
+        headers: [['content-type', 'application/json']] as [string, string][],
+        body: new TextEncoder().encode(text),
+      }
     }
     const signal = new AbortController().signal
     const first = a.dedup.run('k1', signal, answer('{"from":"a"}', 200))
@@ -120,7 +156,7 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(calls, 2)
   })
 
-  it('a reload\'s retired instance lets its link go without taking the new one (same member id) out of the fleet', async () => {
+  it("a reload's retired instance lets its link go without taking the new one (same member id) out of the fleet", async () => {
     const c = cfg()
     const old = await join(c, 'x')
     const fresh = await join(c, 'x')
@@ -132,7 +168,7 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(fresh.health().state, 'ok')
   })
 
-  it('the performance tests\' daily token budget is one for the fleet, settled with what was spent', async () => {
+  it("the performance tests' daily token budget is one for the fleet, settled with what was spent", async () => {
     const c = cfg()
     const a = await join(c, 'a')
     const b = await join(c, 'b')
@@ -154,11 +190,14 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(admitted, 5)
     const denied = await la.tryAcquire('p', 0, Date.now())
     assert.equal(denied.ok, false)
-    assert.ok(!denied.ok && denied.reason === 'rpm' && denied.fleet === true && denied.retryInMs > 0 && denied.retryInMs <= 12_000)
+    assert.ok(
+      !denied.ok && denied.reason === 'rpm' && denied.fleet === true && denied.retryInMs > 0 &&
+        denied.retryInMs <= 12_000,
+    )
     assert.deepEqual([...la.blocked(['p'], 0, Date.now()).keys()], ['p'])
   })
 
-  it('concurrency slots are leases: released slots come back, a dead holder\'s expire', async () => {
+  it("concurrency slots are leases: released slots come back, a dead holder's expire", async () => {
     const c = cfg({ leaseTtlMs: 300 })
     const limits = new Map([['p', { maxConcurrent: 2 }]])
     const a = (await join(c, 'a')).parts.limiter(limits)
@@ -174,7 +213,11 @@ describe('fleet mode over a real Redis', () => {
     const fb = open.at(-1)!
     await fb.close()
     open.pop()
-    const waited = await until('the dead holder\'s slots expire', async () => (await a.tryAcquire('p', 0, Date.now())).ok, 3_000)
+    const waited = await until(
+      "the dead holder's slots expire",
+      async () => (await a.tryAcquire('p', 0, Date.now())).ok,
+      3_000,
+    )
     assert.ok(waited >= 100, `came back after ${waited} ms, before the lease could expire`)
   })
 
@@ -201,7 +244,11 @@ describe('fleet mode over a real Redis', () => {
     const stats = fleets.map((f) => f.parts.stats(statsOpts))
     for (let i = 0; i < 2; i++) stats[0]!.begin('p,m', Date.now()).fail(Date.now(), 'server_error')
     assert.equal(stats[0]!.allows('p,m', Date.now()).allowed, false)
-    const took = await until('b and c see it open', () => !stats[1]!.allows('p,m', Date.now()).allowed && !stats[2]!.allows('p,m', Date.now()).allowed, 2_000)
+    const took = await until(
+      'b and c see it open',
+      () => !stats[1]!.allows('p,m', Date.now()).allowed && !stats[2]!.allows('p,m', Date.now()).allowed,
+      2_000,
+    )
     // The target is 100 ms (pub/sub takes about 1 ms here); the bound leaves room for a loaded CI machine.
     assert.ok(took < 250, `propagation took ${took.toFixed(1)} ms`)
     assert.equal(stats[1]!.snapshot('p,m', Date.now()).breaker.kind, 'open')
@@ -209,11 +256,15 @@ describe('fleet mode over a real Redis', () => {
     await new Promise((r) => setTimeout(r, 350))
     const granted: number[] = []
     await until('one probe granted', () => {
-      stats.forEach((s, i) => { if (s.allows('p,m', Date.now()).allowed) granted.push(i) })
+      stats.forEach((s, i) => {
+        if (s.allows('p,m', Date.now()).allowed) granted.push(i)
+      })
       return granted.length > 0
     })
     await new Promise((r) => setTimeout(r, 100))
-    stats.forEach((s, i) => { if (s.allows('p,m', Date.now()).allowed) granted.push(i) })
+    stats.forEach((s, i) => {
+      if (s.allows('p,m', Date.now()).allowed) granted.push(i)
+    })
     assert.equal(granted.length, 1, `probes granted to ${JSON.stringify(granted)}`)
     // The probe succeeds: closed everywhere.
     const prober = stats[granted[0]!]!
@@ -229,7 +280,10 @@ describe('fleet mode over a real Redis', () => {
     const sb = b.parts.stats(statsOpts)
     // The exchange reads each table at the real time: samples finished just now.
     const t0 = Date.now() - 5_000
-    for (let i = 0; i < 5; i++) { const t = sa.begin('p,m', t0 + 1_000 * i); t.succeed(t0 + 1_000 * i + 200) }
+    for (let i = 0; i < 5; i++) {
+      const t = sa.begin('p,m', t0 + 1_000 * i)
+      t.succeed(t0 + 1_000 * i + 200)
+    }
     assert.equal(sb.snapshot('p,m', t0 + 5_000).samples, 0)
     await a.samples.exchange()
     await b.samples.exchange()
@@ -239,7 +293,10 @@ describe('fleet mode over a real Redis', () => {
     assert.ok(Math.abs((seen.latencyMs ?? 0) - 200) < 1, `latency ${seen.latencyMs}`)
     // What b tells the fleet is its own (empty) table, not a's numbers echoed back.
     assert.equal(sb.own(t0 + 5_000).get('p,m'), undefined)
-    for (let i = 0; i < 5; i++) { const t = sb.begin('p,m', t0 + 1_000 * i); t.succeed(t0 + 1_000 * i + 400) }
+    for (let i = 0; i < 5; i++) {
+      const t = sb.begin('p,m', t0 + 1_000 * i)
+      t.succeed(t0 + 1_000 * i + 400)
+    }
     const merged = sb.snapshot('p,m', t0 + 5_000)
     assert.equal(merged.samples, 10)
     assert.ok((merged.latencyMs ?? 0) > 200 && (merged.latencyMs ?? 0) < 400, `merged latency ${merged.latencyMs}`)
@@ -249,13 +306,22 @@ describe('fleet mode over a real Redis', () => {
     const c = cfg()
     const a = await join(c, 'a')
     const b = await join(c, 'b')
-    a.parts.holds.note('p,m', { kind: 'rate_limited', target: 'p,m', retryAfterMs: 2_000, message: 'slow down' }, Date.now())
+    a.parts.holds.note(
+      'p,m',
+      { kind: 'rate_limited', target: 'p,m', retryAfterMs: 2_000, message: 'slow down' },
+      Date.now(),
+    )
     await until('b holds p,m', () => b.parts.holds.remaining('p,m', Date.now()) > 1_000)
     // An instance that joins later loads it from Redis.
     const late = await join(c, 'late')
     assert.ok(late.parts.holds.remaining('p,m', Date.now()) > 1_000)
     // A hold asked for ten days is capped (Router.maxRetryAfterMs, 10 min by default) before it is shared.
-    a.parts.holds.note('q,m', { kind: 'rate_limited', target: 'q,m', retryAfterMs: 10 * 86_400_000, message: 'go away' }, Date.now())
+    a.parts.holds.note('q,m', {
+      kind: 'rate_limited',
+      target: 'q,m',
+      retryAfterMs: 10 * 86_400_000,
+      message: 'go away',
+    }, Date.now())
     await until('b holds q,m', () => b.parts.holds.remaining('q,m', Date.now()) > 0)
     assert.ok(b.parts.holds.remaining('q,m', Date.now()) <= 600_000)
   })
@@ -264,7 +330,18 @@ describe('fleet mode over a real Redis', () => {
     const c = cfg()
     const a = await join(c, 'a')
     const b = await join(c, 'b')
-    const delta = (requests: number) => ({ tier: 'tier-0', target: 'p,m', requests, inputTokens: 10 * requests, outputTokens: requests, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 0.5 * requests, unknownCostRequests: 0, failures: {} })
+    const delta = (requests: number) => ({
+      tier: 'tier-0',
+      target: 'p,m',
+      requests,
+      inputTokens: 10 * requests,
+      outputTokens: requests,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      costUsd: 0.5 * requests,
+      unknownCostRequests: 0,
+      failures: {},
+    })
     a.parts.usage.add(delta(2))
     b.parts.usage.add(delta(3))
     a.parts.usage.add(delta(1))
@@ -273,7 +350,11 @@ describe('fleet mode over a real Redis', () => {
     assert.equal(snap?.total.requests, 6)
     assert.equal(snap?.targets['p,m']?.inputTokens, 60)
     assert.equal(snap?.days.length, 1)
-    assert.deepEqual(snap?.byDay[snap.days[0]!], { requests: 6, costUsd: 3 }, 'per day too (the dashboard\'s spend today)')
+    assert.deepEqual(
+      snap?.byDay[snap.days[0]!],
+      { requests: 6, costUsd: 3 },
+      "per day too (the dashboard's spend today)",
+    )
     await redis.kill()
     await redis.restart()
     await until('both back', () => a.health().state === 'ok' && b.health().state === 'ok', 5_000)
@@ -285,10 +366,17 @@ describe('fleet mode over a real Redis', () => {
   it('finds the primary through Redis Sentinel', async () => {
     const sentinel = await startSentinel(redis.port, 'sy-primary')
     try {
-      const c = { ...cfg(), redis: 'redis://127.0.0.1:1/0', sentinel: { name: 'sy-primary', nodes: [`127.0.0.1:${sentinel.port}`] } }
+      const c = {
+        ...cfg(),
+        redis: 'redis://127.0.0.1:1/0',
+        sentinel: { name: 'sy-primary', nodes: [`127.0.0.1:${sentinel.port}`] },
+      }
       const a = await join(c, 'a')
       const b = await join(c, 'b')
-      await until('both members seen through the sentinel', () => a.health().state === 'ok' && a.health().members.length === 2 && b.health().members.length === 2)
+      await until(
+        'both members seen through the sentinel',
+        () => a.health().state === 'ok' && a.health().members.length === 2 && b.health().members.length === 2,
+      )
       const limits = new Map([['p', { rpm: 3 }]])
       const la = a.parts.limiter(limits)
       const lb = b.parts.limiter(limits)
@@ -328,7 +416,7 @@ describe('fleet mode over a real Redis', () => {
     let admitted = 0
     for (let i = 0; i < 20; i++) if ((await l.tryAcquire('p', 0, Date.now())).ok) admitted++
     assert.ok(performance.now() - t0 < 2_000)
-    assert.equal(admitted, 5, 'half of rpm 10: this instance\'s share of a two-member fleet')
+    assert.equal(admitted, 5, "half of rpm 10: this instance's share of a two-member fleet")
     await until('degraded', () => f.health().state === 'degraded')
     const warned = lines.filter((x) => x.includes('Redis unavailable'))
     assert.equal(warned.length, 1)

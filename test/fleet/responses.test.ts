@@ -2,10 +2,10 @@
  * Fleet mode: the `previous_response_id` store in a real Redis (its own redis-server on a free
  * port). A conversation started on one instance continues on another; the store stays bounded.
  */
-import { describe, it, before, after } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createInstance, type AppInstance } from '../../src/compose.ts'
-import { startFleet, type Fleet } from '../../src/fleet/fleet.ts'
+import { type AppInstance, createInstance } from '../../src/compose.ts'
+import { type Fleet, startFleet } from '../../src/fleet/fleet.ts'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
 import { silentLogger } from '../../src/log.ts'
 import { memoryResponseStore } from '../../src/proxy/response-store.ts'
@@ -27,7 +27,9 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 describe('previous_response_id across the fleet', () => {
   let redis: TestRedis
   const open: { close(): Promise<void> }[] = []
-  before(async () => { redis = await startRedis() })
+  before(async () => {
+    redis = await startRedis()
+  })
   after(async () => {
     await Promise.all(open.map((f) => f.close()))
     await redis.stop()
@@ -36,16 +38,30 @@ describe('previous_response_id across the fleet', () => {
   it('a conversation stored through one instance continues through another', async () => {
     const mock = createMockUpstream({})
     const seen: string[] = []
-    const file = testConfigFile({ Fleet: { redis: redis.url, keyPrefix: 'resp1:', heartbeatMs: 200, commandTimeoutMs: 1_000 } })
+    const file = testConfigFile({
+      Fleet: { redis: redis.url, keyPrefix: 'resp1:', heartbeatMs: 200, commandTimeoutMs: 1_000 },
+    })
     const start = async (id: string): Promise<AppInstance> => {
       const f = { ...file, Fleet: { ...(file.Fleet as object), instanceId: id } }
-      const i = await createInstance(configOf(f), { dataDir: ':memory:', fetch: async (req) => { seen.push(await req.clone().text()); return mock.fetch(req) }, log: silentLogger })
+      const i = await createInstance(configOf(f), {
+        dataDir: ':memory:',
+        fetch: async (req) => {
+          seen.push(await req.clone().text())
+          return mock.fetch(req)
+        },
+        log: silentLogger,
+      })
       open.push(i)
       return i
     }
     const a = await start('a')
     const b = await start('b')
-    const post = (i: AppInstance, body: unknown) => i.app.request('/v1/responses', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const post = (i: AppInstance, body: unknown) =>
+      i.app.request('/v1/responses', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
     const first = await post(a, { model: 'anth,mock-a:chunks=2', input: 'first question' })
     assert.equal(first.status, 200)
     const { id } = await first.json() as { id: string }
@@ -71,10 +87,25 @@ describe('previous_response_id across the fleet', () => {
   })
 
   it('Redis keeps at most maxEntries and maxBytes (oldest go first), skips an oversized entry, and expires', async () => {
-    const f: Fleet = await startFleet({ redis: redis.url, keyPrefix: 'resp2:', commandTimeoutMs: 1_000, heartbeatMs: 200, leaseTtlMs: 30_000, cluster: false, instanceId: 'x' }, { log: silentLogger, version: 'test' })
+    const f: Fleet = await startFleet({
+      redis: redis.url,
+      keyPrefix: 'resp2:',
+      commandTimeoutMs: 1_000,
+      heartbeatMs: 200,
+      leaseTtlMs: 30_000,
+      cluster: false,
+      instanceId: 'x',
+    }, { log: silentLogger, version: 'test' })
     open.push(f)
     const local = () => memoryResponseStore({ now: Date.now, maxEntries: 1 })
-    const writer = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local(), maxEntries: 3, maxBytes: 10_000, maxEntryBytes: 2_000 })
+    const writer = fleetResponseStore({
+      redis: f.redis,
+      keys: f.keys,
+      local: local(),
+      maxEntries: 3,
+      maxBytes: 10_000,
+      maxEntryBytes: 2_000,
+    })
     const reader = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local() })
     for (let i = 0; i < 5; i++) await writer.put(`resp_${i}`, [{ i }])
     assert.equal(await f.redis.run(COUNT, [f.keys.responseIndex], []), 3)

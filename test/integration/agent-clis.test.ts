@@ -12,12 +12,12 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInstance, type AppInstance } from '../../src/compose.ts'
+import { type AppInstance, createInstance } from '../../src/compose.ts'
 import { createLogger } from '../../src/log.ts'
 import { runtime, type Served } from '../../src/runtime/index.ts'
 import type { WireFormatName } from '../../src/formats/types.ts'
 import { configOf } from './helpers.ts'
-import { GREETING, SHELL_WORD, THINKING_SIGNATURE, scriptedUpstream } from './scripted-upstream.ts'
+import { GREETING, scriptedUpstream, SHELL_WORD, THINKING_SIGNATURE } from './scripted-upstream.ts'
 
 const BIN = join(import.meta.dirname ?? '.', '../../tools/agent-clis/node_modules/.bin')
 const CODEX = join(BIN, 'codex')
@@ -27,34 +27,79 @@ const RUN_MS = 90_000
 const isBun = 'Bun' in globalThis
 
 const PROVIDERS = [
-  { name: 'up-anthropic', api_base_url: 'http://upstream.test/v1/messages', api_key: 'k1', models: ['claude-up'], transformer: { use: ['Anthropic'] } },
+  {
+    name: 'up-anthropic',
+    api_base_url: 'http://upstream.test/v1/messages',
+    api_key: 'k1',
+    models: ['claude-up'],
+    transformer: { use: ['Anthropic'] },
+  },
   { name: 'up-openai', api_base_url: 'http://upstream.test/v1/chat/completions', api_key: 'k2', models: ['gpt-up'] },
-  { name: 'up-gemini', api_base_url: 'http://upstream.test/v1beta/models/', api_key: 'k3', models: ['gemini-up'], transformer: { use: ['gemini'] } },
+  {
+    name: 'up-gemini',
+    api_base_url: 'http://upstream.test/v1beta/models/',
+    api_key: 'k3',
+    models: ['gemini-up'],
+    transformer: { use: ['gemini'] },
+  },
   { name: 'up-responses', api_base_url: 'http://upstream.test/v1/responses', api_key: 'k4', models: ['resp-up'] },
 ]
-const TARGET: Record<WireFormatName, string> = { anthropic: 'up-anthropic,claude-up', openai: 'up-openai,gpt-up', gemini: 'up-gemini,gemini-up', responses: 'up-responses,resp-up' }
+const TARGET: Record<WireFormatName, string> = {
+  anthropic: 'up-anthropic,claude-up',
+  openai: 'up-openai,gpt-up',
+  gemini: 'up-gemini,gemini-up',
+  responses: 'up-responses,resp-up',
+}
 
-interface Server { url: string; built: AppInstance; served: Served; seen: ReturnType<typeof scriptedUpstream>['seen'] }
+interface Server {
+  url: string
+  built: AppInstance
+  served: Served
+  seen: ReturnType<typeof scriptedUpstream>['seen']
+}
 
 async function serve(upstream: WireFormatName): Promise<Server> {
   const scripted = scriptedUpstream()
   const config = configOf({ LOG: false, APIKEY: KEY, Providers: PROVIDERS, Router: { default: TARGET[upstream] } })
-  const built = await createInstance(config, { dataDir: ':memory:', fetch: scripted.fetch, log: createLogger({ enabled: false }) })
+  const built = await createInstance(config, {
+    dataDir: ':memory:',
+    fetch: scripted.fetch,
+    log: createLogger({ enabled: false }),
+  })
   const served = await runtime.serve((req) => built.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
   return { url: `http://127.0.0.1:${served.port}`, built, served, seen: scripted.seen }
 }
 
 /** Runs a command with stdin closed, killed (whole process group) at the bound. */
-function run(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number | null; out: string; err: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     let out = ''
     let err = ''
     let timedOut = false
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString() })
-    const timer = setTimeout(() => { timedOut = true; try { process.kill(-child.pid!, 'SIGKILL') } catch { child.kill('SIGKILL') } }, RUN_MS)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, err, timedOut }) })
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const timer = setTimeout(() => {
+      timedOut = true
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
+    }, RUN_MS)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, out, err, timedOut })
+    })
   })
 }
 
@@ -64,21 +109,47 @@ function tempHome(): string {
 
 /** A clean environment: only what the CLI needs, so nothing of the host (keys, proxies) leaks in. */
 function baseEnv(home: string): Record<string, string> {
-  return { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: join(home, 't'), NO_COLOR: '1', LANG: 'C.UTF-8' }
+  return {
+    HOME: home,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    TMPDIR: join(home, 't'),
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+  }
 }
 
 async function codex(url: string, prompt: string) {
   const home = tempHome()
   mkdirSync(join(home, '.codex'), { recursive: true })
   mkdirSync(join(home, 't'))
-  writeFileSync(join(home, '.codex', 'config.toml'), [
-    'model = "gpt-5.5"', 'model_provider = "switchyard"', 'approval_policy = "never"', 'sandbox_mode = "danger-full-access"',
-    'check_for_update_on_startup = false', 'analytics.enabled = false', 'feedback.enabled = false', 'history.persistence = "none"',
-    '[model_providers.switchyard]', 'name = "Switchyard"', `base_url = "${url}/v1"`, 'env_key = "SWITCHYARD_API_KEY"', 'wire_api = "responses"',
-    'request_max_retries = 0', 'stream_max_retries = 0', '',
-  ].join('\n'))
+  writeFileSync(
+    join(home, '.codex', 'config.toml'),
+    [
+      'model = "gpt-5.5"',
+      'model_provider = "switchyard"',
+      'approval_policy = "never"',
+      'sandbox_mode = "danger-full-access"',
+      'check_for_update_on_startup = false',
+      'analytics.enabled = false',
+      'feedback.enabled = false',
+      'history.persistence = "none"',
+      '[model_providers.switchyard]',
+      'name = "Switchyard"',
+      `base_url = "${url}/v1"`,
+      'env_key = "SWITCHYARD_API_KEY"',
+      'wire_api = "responses"',
+      'request_max_retries = 0',
+      'stream_max_retries = 0',
+      '',
+    ].join('\n'),
+  )
   const env = { ...baseEnv(home), CODEX_HOME: join(home, '.codex'), SWITCHYARD_API_KEY: KEY }
-  const r = await run(CODEX, ['exec', '--json', '--ephemeral', '--skip-git-repo-check', '--strict-config', prompt], env, home)
+  const r = await run(
+    CODEX,
+    ['exec', '--json', '--ephemeral', '--skip-git-repo-check', '--strict-config', prompt],
+    env,
+    home,
+  )
   rmSync(home, { recursive: true, force: true })
   const events = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
   return { ...r, events }
@@ -88,28 +159,48 @@ async function gemini(url: string, prompt: string) {
   const home = tempHome()
   mkdirSync(join(home, '.gemini'), { recursive: true })
   mkdirSync(join(home, 't'))
-  writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify({
-    general: { enableAutoUpdate: false, enableAutoUpdateNotification: false }, privacy: { usageStatisticsEnabled: false },
-    telemetry: { enabled: false }, ide: { enabled: false }, security: { auth: { selectedType: 'gemini-api-key' } },
-  }))
+  writeFileSync(
+    join(home, '.gemini', 'settings.json'),
+    JSON.stringify({
+      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      ide: { enabled: false },
+      security: { auth: { selectedType: 'gemini-api-key' } },
+    }),
+  )
   const env = { ...baseEnv(home), GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: url }
-  const r = await run(process.execPath.includes('bun') ? 'node' : process.execPath, [GEMINI, '--skip-trust', '-m', 'gemini-2.5-flash', '-o', 'json', '--yolo', '-p', prompt], env, home)
+  const r = await run(
+    process.execPath.includes('bun') ? 'node' : process.execPath,
+    [GEMINI, '--skip-trust', '-m', 'gemini-2.5-flash', '-o', 'json', '--yolo', '-p', prompt],
+    env,
+    home,
+  )
   rmSync(home, { recursive: true, force: true })
   const json = r.out.slice(r.out.indexOf('{'))
   let parsed: Record<string, unknown> = {}
-  try { parsed = JSON.parse(json) as Record<string, unknown> } catch { /* reported below */ }
+  try {
+    parsed = JSON.parse(json) as Record<string, unknown>
+  } catch { /* reported below */ }
   return { ...r, result: parsed }
 }
 
 const UPSTREAMS_FOR_CODEX: WireFormatName[] = ['anthropic', 'openai', 'gemini']
 const UPSTREAMS_FOR_GEMINI: WireFormatName[] = ['anthropic', 'openai', 'responses']
 
-describe('Codex CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(CODEX) ? 'tools/agent-clis not installed' : false }, () => {
+describe('Codex CLI against Switchyard', {
+  skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(CODEX) ? 'tools/agent-clis not installed' : false,
+}, () => {
   for (const upstream of UPSTREAMS_FOR_CODEX) {
     describe(`${upstream} upstream`, () => {
       let s: Server
-      before(async () => { s = await serve(upstream) })
-      after(async () => { await s.served.stop(true); await s.built.close() })
+      before(async () => {
+        s = await serve(upstream)
+      })
+      after(async () => {
+        await s.served.stop(true)
+        await s.built.close()
+      })
 
       it('answers a plain prompt', async () => {
         const r = await codex(s.url, 'Say hello.')
@@ -122,16 +213,26 @@ describe('Codex CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun test
         const r = await codex(s.url, 'Use the shell to print a word.')
         const items = r.events.filter((e) => e.type === 'item.completed').map((e) => e.item as Record<string, unknown>)
         const cmd = items.find((i) => i.type === 'command_execution')
-        assert.ok(cmd && String(cmd.aggregated_output).includes(SHELL_WORD), `no command run:\n${r.out}\n${r.err.slice(-2000)}`)
+        assert.ok(
+          cmd && String(cmd.aggregated_output).includes(SHELL_WORD),
+          `no command run:\n${r.out}\n${r.err.slice(-2000)}`,
+        )
         const last = items.filter((i) => i.type === 'agent_message').at(-1)
         assert.match(String(last?.text), new RegExp(`printed ${SHELL_WORD}`))
         assert.ok(r.events.some((e) => e.type === 'turn.completed'), r.out)
         if (upstream === 'anthropic') {
           // Codex asked with reasoning on: the thinking came back as a reasoning item, and Codex's
           // replay of it reaches Anthropic as the signed block that must open the tool turn.
-          const second = s.seen.at(-1)!.body as { thinking?: unknown; messages: { role: string; content: { type: string; signature?: string }[] }[] }
+          const second = s.seen.at(-1)!.body as {
+            thinking?: unknown
+            messages: { role: string; content: { type: string; signature?: string }[] }[]
+          }
           const turn = second.messages.filter((m) => m.role === 'assistant').at(-1)
-          assert.deepEqual([turn?.content[0]?.type, turn?.content[0]?.signature], ['thinking', THINKING_SIGNATURE], JSON.stringify(turn))
+          assert.deepEqual(
+            [turn?.content[0]?.type, turn?.content[0]?.signature],
+            ['thinking', THINKING_SIGNATURE],
+            JSON.stringify(turn),
+          )
           assert.ok(second.thinking, 'thinking stays on in the tool loop')
         }
       })
@@ -139,12 +240,19 @@ describe('Codex CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun test
   }
 })
 
-describe('Gemini CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(GEMINI) ? 'tools/agent-clis not installed' : false }, () => {
+describe('Gemini CLI against Switchyard', {
+  skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(GEMINI) ? 'tools/agent-clis not installed' : false,
+}, () => {
   for (const upstream of UPSTREAMS_FOR_GEMINI) {
     describe(`${upstream} upstream`, () => {
       let s: Server
-      before(async () => { s = await serve(upstream) })
-      after(async () => { await s.served.stop(true); await s.built.close() })
+      before(async () => {
+        s = await serve(upstream)
+      })
+      after(async () => {
+        await s.served.stop(true)
+        await s.built.close()
+      })
 
       it('answers a plain prompt', async () => {
         const r = await gemini(s.url, 'Say hello.')
@@ -159,9 +267,16 @@ describe('Gemini CLI against Switchyard', { skip: !isBun ? 'spawns CLIs: bun tes
         if (upstream === 'anthropic') {
           // The Gemini CLI drops thought parts but keeps a call's thoughtSignature: the packed
           // thinking block in it reaches Anthropic as the signed block that opens the tool turn.
-          const second = s.seen.at(-1)!.body as { thinking?: unknown; messages: { role: string; content: { type: string; signature?: string }[] }[] }
+          const second = s.seen.at(-1)!.body as {
+            thinking?: unknown
+            messages: { role: string; content: { type: string; signature?: string }[] }[]
+          }
           const turn = second.messages.filter((m) => m.role === 'assistant').at(-1)
-          assert.deepEqual([turn?.content[0]?.type, turn?.content[0]?.signature], ['thinking', THINKING_SIGNATURE], JSON.stringify(turn))
+          assert.deepEqual(
+            [turn?.content[0]?.type, turn?.content[0]?.signature],
+            ['thinking', THINKING_SIGNATURE],
+            JSON.stringify(turn),
+          )
           assert.ok(second.thinking, 'thinking stays on in the tool loop')
         }
       })

@@ -11,7 +11,9 @@ const KEYS = [
   { name: 'humans', key: 'sk-humans-abcdef', rpm: 2 },
 ]
 function file(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const f = testConfigFile({ APIKEY: 'sk-admin', Keys: KEYS, ...extra }, { rules: [{ name: 'ci', when: { apiKey: 'ci-*' }, route: 'oai,mock-o' }] })
+  const f = testConfigFile({ APIKEY: 'sk-admin', Keys: KEYS, ...extra }, {
+    rules: [{ name: 'ci', when: { apiKey: 'ci-*' }, route: 'oai,mock-o' }],
+  })
   ;(f.Providers as Record<string, unknown>[])[1]!.pricing = { input_per_million: 1, output_per_million: 2 }
   return f
 }
@@ -24,14 +26,16 @@ describe('named API keys', () => {
     const admin = await p.post('/v1/messages', anthropicBody('claude-sonnet'), auth('sk-admin'))
     assert.equal(admin.status, 200)
     assert.doesNotMatch(admin.headers.get('x-switchyard-route') ?? '', /rule=/)
-    const ci = await p.post('/v1/messages', anthropicBody('claude-sonnet'), { authorization: 'Bearer sk-ci-0123456789' })
+    const ci = await p.post('/v1/messages', anthropicBody('claude-sonnet'), {
+      authorization: 'Bearer sk-ci-0123456789',
+    })
     assert.equal(ci.status, 200)
     assert.match(ci.headers.get('x-switchyard-route') ?? '', /^rule oai,mock-o; .*rule=ci/)
     await Promise.all([admin.text(), ci.text()])
     await p.close()
   })
 
-  it('over budget: a 429 in the client\'s format saying when it resets; usage per key in /v1/usage', async () => {
+  it("over budget: a 429 in the client's format saying when it resets; usage per key in /v1/usage", async () => {
     const p = await testProxy(file())
     await (await p.post('/v1/messages', anthropicBody('claude-sonnet'), auth('sk-ci-0123456789'))).text()
     const a = await p.post('/v1/messages', anthropicBody('claude-sonnet'), auth('sk-ci-0123456789'))
@@ -40,11 +44,16 @@ describe('named API keys', () => {
     assert.equal(a.headers.get('x-should-retry'), 'false')
     const ab = (await a.json()) as { type: string; error: { type: string; message: string } }
     assert.equal(ab.error.type, 'rate_limit_error')
-    assert.match(ab.error.message, /"ci-agents" has spent .* daily budget: it resets at \d{4}-\d{2}-\d{2}T00:00:00\.000Z/)
+    assert.match(
+      ab.error.message,
+      /"ci-agents" has spent .* daily budget: it resets at \d{4}-\d{2}-\d{2}T00:00:00\.000Z/,
+    )
     const o = await p.post('/v1/chat/completions', openaiBody('x'), auth('sk-ci-0123456789'))
     assert.equal(o.status, 429)
     assert.match(((await o.json()) as { error: { message: string } }).error.message, /resets at/)
-    const u = (await (await p.app.request('/v1/usage', { headers: auth('sk-admin') })).json()) as { keys: Record<string, { requests: number; costUsd: number }> }
+    const u = (await (await p.app.request('/v1/usage', { headers: auth('sk-admin') })).json()) as {
+      keys: Record<string, { requests: number; costUsd: number }>
+    }
     assert.equal(u.keys['ci-agents']?.requests, 1)
     assert.ok((u.keys['ci-agents']?.costUsd ?? 0) > 0)
     assert.equal(u.keys.humans?.requests, 0)
@@ -85,20 +94,33 @@ describe('named API keys', () => {
   })
 
   it('allowedModels: other targets are dropped from the plan; naming one outright is a 403', async () => {
-    const p = await testProxy(file({ Keys: [{ name: 'ci-agents', key: 'sk-ci-0123456789', allowedModels: ['gpt-*'] }] }))
+    const p = await testProxy(
+      file({ Keys: [{ name: 'ci-agents', key: 'sk-ci-0123456789', allowedModels: ['gpt-*'] }] }),
+    )
     const ok = await p.post('/v1/messages', anthropicBody('claude-sonnet'), auth('sk-ci-0123456789'))
-    assert.match(ok.headers.get('x-switchyard-route') ?? '', /^rule oai,gpt-up; /, 'mock-o is not allowed: the rule\'s plan goes on to gpt-up')
+    assert.match(
+      ok.headers.get('x-switchyard-route') ?? '',
+      /^rule oai,gpt-up; /,
+      "mock-o is not allowed: the rule's plan goes on to gpt-up",
+    )
     await ok.text()
     const no = await p.post('/v1/messages', anthropicBody('anth,claude-up'), auth('sk-ci-0123456789'))
     assert.equal(no.status, 403)
-    assert.match(((await no.json()) as { error: { message: string } }).error.message, /"ci-agents" may not use anth,claude-up \(allowed: gpt-\*\)/)
-    const e = (await (await p.app.request('/v1/routing/explain?key=ci-agents', { headers: auth('sk-admin') })).json()) as { plan: string[]; skipped: { target: string; capability: string }[] }
+    assert.match(
+      ((await no.json()) as { error: { message: string } }).error.message,
+      /"ci-agents" may not use anth,claude-up \(allowed: gpt-\*\)/,
+    )
+    const e =
+      (await (await p.app.request('/v1/routing/explain?key=ci-agents', { headers: auth('sk-admin') })).json()) as {
+        plan: string[]
+        skipped: { target: string; capability: string }[]
+      }
     assert.deepEqual(e.plan, ['oai,gpt-up'])
     assert.ok(e.skipped.every((k) => k.capability === 'key'))
     await p.close()
   })
 
-  it('the day\'s spend survives a restart (stored per key and UTC day, never the key)', async () => {
+  it("the day's spend survives a restart (stored per key and UTC day, never the key)", async () => {
     const { mkdtempSync, readFileSync } = await import('node:fs')
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
@@ -107,9 +129,14 @@ describe('named API keys', () => {
     const { silentLogger } = await import('../../src/log.ts')
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-keys-'))
     const mock = createMockUpstream()
-    const start = () => createInstance(configOf(file()), { dataDir: dir, fetch: async (req) => mock.fetch(req), log: silentLogger })
+    const start = () =>
+      createInstance(configOf(file()), { dataDir: dir, fetch: async (req) => mock.fetch(req), log: silentLogger })
     const ask = async (app: Awaited<ReturnType<typeof start>>) => {
-      const r = await app.app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json', ...auth('sk-ci-0123456789') }, body: JSON.stringify(anthropicBody('claude-sonnet')) })
+      const r = await app.app.request('/v1/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth('sk-ci-0123456789') },
+        body: JSON.stringify(anthropicBody('claude-sonnet')),
+      })
       await r.text()
       return r.status
     }
@@ -118,11 +145,14 @@ describe('named API keys', () => {
     await first.close()
     const second = await start()
     assert.equal(await ask(second), 429, 'the stored spend is over the budget after the restart')
-    const u = (await (await second.app.request('/v1/usage', { headers: auth('sk-admin') })).json()) as { keys: Record<string, { requests: number }> }
+    const u = (await (await second.app.request('/v1/usage', { headers: auth('sk-admin') })).json()) as {
+      keys: Record<string, { requests: number }>
+    }
     assert.equal(u.keys['ci-agents']?.requests, 1)
     await second.close()
     const { readdirSync } = await import('node:fs')
-    for (const f of readdirSync(dir)) assert.ok(!readFileSync(join(dir, f)).includes('sk-ci-0123456789'), `${f} holds no key`)
+    for (const f of readdirSync(dir)) {
+      assert.ok(!readFileSync(join(dir, f)).includes('sk-ci-0123456789'), `${f} holds no key`)
+    }
   })
 })
-

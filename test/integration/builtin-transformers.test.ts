@@ -14,31 +14,79 @@ async function proxyWith(use: string, script: Script) {
   const seen: Record<string, unknown>[] = []
   const config = configOf({
     LOG: false,
-    Providers: [{ name: 'weak', api_base_url: 'http://upstream.test/v1/chat/completions', api_key: 'k', models: ['small'], transformer: { use: [use] } }],
+    Providers: [{
+      name: 'weak',
+      api_base_url: 'http://upstream.test/v1/chat/completions',
+      api_key: 'k',
+      models: ['small'],
+      transformer: { use: [use] },
+    }],
     Router: { default: 'weak,small' },
   })
   const inst = await createInstance(config, {
-    dataDir: ':memory:', log: silentLogger,
-    fetch: async (req) => { const body = (await req.json()) as Record<string, unknown>; seen.push(body); return script(body) },
+    dataDir: ':memory:',
+    log: silentLogger,
+    fetch: async (req) => {
+      const body = (await req.json()) as Record<string, unknown>
+      seen.push(body)
+      return script(body)
+    },
   })
-  return { inst, seen, post: (body: unknown) => inst.app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) }
+  return {
+    inst,
+    seen,
+    post: (body: unknown) =>
+      inst.app.request('/v1/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+  }
 }
 
-const completion = (message: Record<string, unknown>, finish: string) => new Response(JSON.stringify({
-  id: 'c1', object: 'chat.completion', created: 1, model: 'small', choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }],
-  usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
-}), { headers: { 'content-type': 'application/json' } })
+const completion = (message: Record<string, unknown>, finish: string) =>
+  new Response(
+    JSON.stringify({
+      id: 'c1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'small',
+      choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }],
+      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+    }),
+    { headers: { 'content-type': 'application/json' } },
+  )
 
 function chunks(deltas: Record<string, unknown>[], finish: string): Response {
-  const frames = [...deltas.map((d) => ({ choices: [{ index: 0, delta: d, finish_reason: null }] })), { choices: [{ index: 0, delta: {}, finish_reason: finish }] }]
-  const text = frames.map((f) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'small', ...f })}\n\n`).join('') + 'data: [DONE]\n\n'
+  const frames = [...deltas.map((d) => ({ choices: [{ index: 0, delta: d, finish_reason: null }] })), {
+    choices: [{ index: 0, delta: {}, finish_reason: finish }],
+  }]
+  const text =
+    frames.map((f) =>
+      `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'small', ...f })}\n\n`
+    ).join('') + 'data: [DONE]\n\n'
   return new Response(text, { headers: { 'content-type': 'text/event-stream' } })
 }
 
 describe('built-in tooluse through the pipeline', () => {
   it('the upstream is made to use tools (ExitTool offered); its ExitTool call reaches the Anthropic client as text', async () => {
-    const p = await proxyWith('tooluse', () => completion({ content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'ExitTool', arguments: '{"response":"Nothing to run: the answer is 42."}' } }] }, 'tool_calls'))
-    const res = await p.post(anthropicBody('claude-sonnet-4', { tools: [{ name: 'run', description: 'run a command', input_schema: { type: 'object', properties: {} } }] }))
+    const p = await proxyWith(
+      'tooluse',
+      () =>
+        completion({
+          content: null,
+          tool_calls: [{
+            id: 't1',
+            type: 'function',
+            function: { name: 'ExitTool', arguments: '{"response":"Nothing to run: the answer is 42."}' },
+          }],
+        }, 'tool_calls'),
+    )
+    const res = await p.post(
+      anthropicBody('claude-sonnet-4', {
+        tools: [{ name: 'run', description: 'run a command', input_schema: { type: 'object', properties: {} } }],
+      }),
+    )
     assert.equal(res.status, 200)
     const sent = p.seen.at(-1)!
     assert.equal(sent.tool_choice, 'required')
@@ -54,9 +102,18 @@ describe('built-in tooluse through the pipeline', () => {
 describe('built-in forcereasoning through the pipeline', () => {
   it('JSON and stream: the tagged reasoning reaches an Anthropic client as a thinking block', async () => {
     const answer = '<reasoning_content>The user greets me.</reasoning_content>\nHello!'
-    const p = await proxyWith('forcereasoning', (body) => body.stream === true
-      ? chunks([{ role: 'assistant', content: '' }, ...['<reasoning_', 'content>The user ', 'greets me.</reasoning_content>', '\nHello!'].map((c) => ({ content: c }))], 'stop')
-      : completion({ content: answer }, 'stop'))
+    const p = await proxyWith(
+      'forcereasoning',
+      (body) =>
+        body.stream === true
+          ? chunks([
+            { role: 'assistant', content: '' },
+            ...['<reasoning_', 'content>The user ', 'greets me.</reasoning_content>', '\nHello!'].map((c) => ({
+              content: c,
+            })),
+          ], 'stop')
+          : completion({ content: answer }, 'stop'),
+    )
     const res = await p.post(anthropicBody('claude-sonnet-4'))
     const body = (await res.json()) as { content: { type: string; thinking?: string; text?: string }[] }
     assert.equal(body.content[0]?.type, 'thinking')

@@ -7,17 +7,24 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
-import { spyingProxy, testProxy, type TestProxy } from './helpers.ts'
+import { spyingProxy, type TestProxy, testProxy } from './helpers.ts'
 
 const BETA = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14'
 
 function claudeCodeBody(model: string): Record<string, unknown> {
   const tools = Array.from({ length: 30 }, (_, i) => ({
-    name: `Tool${i}`, description: `Does thing ${i}. `.repeat(20),
-    input_schema: { type: 'object', properties: { path: { type: 'string', description: 'file path' }, n: { type: 'integer' } }, required: ['path'] },
+    name: `Tool${i}`,
+    description: `Does thing ${i}. `.repeat(20),
+    input_schema: {
+      type: 'object',
+      properties: { path: { type: 'string', description: 'file path' }, n: { type: 'integer' } },
+      required: ['path'],
+    },
   }))
   return {
-    model, max_tokens: 32_000, stream: true,
+    model,
+    max_tokens: 32_000,
+    stream: true,
     thinking: { type: 'enabled', budget_tokens: 4_000 },
     metadata: { user_id: 'user_abc_account_x_session_5f1c2d3e-aaaa-bbbb-cccc-123456789abc' },
     system: [
@@ -26,31 +33,55 @@ function claudeCodeBody(model: string): Record<string, unknown> {
     ],
     tools: [...tools.slice(0, 29), { ...tools[29], cache_control: { type: 'ephemeral' } }],
     messages: [
-      { role: 'user', content: [{ type: 'text', text: '<system-reminder>context</system-reminder>' }, { type: 'text', text: 'Fix the failing test in src/app.ts' }] },
-      { role: 'assistant', content: [
-        { type: 'text', text: 'Let me look at the file.' },
-        { type: 'tool_use', id: 'toolu_01ABCdef', name: 'Tool3', input: { path: 'src/app.ts' } },
-      ] },
-      { role: 'user', content: [
-        { type: 'tool_result', tool_use_id: 'toolu_01ABCdef', content: [{ type: 'text', text: 'export const x = 1\n'.repeat(200) }] },
-        { type: 'text', text: 'go on', cache_control: { type: 'ephemeral' } },
-      ] },
+      {
+        role: 'user',
+        content: [{ type: 'text', text: '<system-reminder>context</system-reminder>' }, {
+          type: 'text',
+          text: 'Fix the failing test in src/app.ts',
+        }],
+      },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Let me look at the file.' },
+          { type: 'tool_use', id: 'toolu_01ABCdef', name: 'Tool3', input: { path: 'src/app.ts' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 'toolu_01ABCdef',
+            content: [{ type: 'text', text: 'export const x = 1\n'.repeat(200) }],
+          },
+          { type: 'text', text: 'go on', cache_control: { type: 'ephemeral' } },
+        ],
+      },
     ],
     context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
   }
 }
 
-const viaApp = (p: TestProxy, seen: Request[]) => (async (input: string | URL | Request, init?: RequestInit) => {
-  const req = input instanceof Request ? input : new Request(input, init)
-  seen.push(req.clone())
-  const url = new URL(req.url)
-  return p.app.request(url.pathname + url.search, { method: req.method, headers: req.headers, body: await req.text() })
-}) as typeof fetch
+const viaApp = (p: TestProxy, seen: Request[]) =>
+  (async (input: string | URL | Request, init?: RequestInit) => {
+    const req = input instanceof Request ? input : new Request(input, init)
+    seen.push(req.clone())
+    const url = new URL(req.url)
+    return p.app.request(url.pathname + url.search, {
+      method: req.method,
+      headers: req.headers,
+      body: await req.text(),
+    })
+  }) as typeof fetch
 
 describe('Claude Code traffic', () => {
   it('passes through untouched to an Anthropic upstream: unknown fields, cache_control, beta header and query', async () => {
     const p = await spyingProxy()
-    const res = await p.post('/v1/messages?beta=true', claudeCodeBody('anth,claude-up:chunks=5'), { 'anthropic-version': '2023-06-01', 'anthropic-beta': BETA })
+    const res = await p.post('/v1/messages?beta=true', claudeCodeBody('anth,claude-up:chunks=5'), {
+      'anthropic-version': '2023-06-01',
+      'anthropic-beta': BETA,
+    })
     assert.equal(res.status, 200)
     const text = await res.text()
     assert.match(text, /^event: message_start/)
@@ -67,12 +98,18 @@ describe('Claude Code traffic', () => {
 
   it('is translated for an OpenAI upstream: system first, 30 function tools, the tool loop as tool messages, no Anthropic-only fields', async () => {
     const p = await spyingProxy()
-    const res = await p.post('/v1/messages?beta=true', claudeCodeBody('oai,gpt-up:chunks=5'), { 'anthropic-beta': BETA })
+    const res = await p.post('/v1/messages?beta=true', claudeCodeBody('oai,gpt-up:chunks=5'), {
+      'anthropic-beta': BETA,
+    })
     assert.equal(res.status, 200)
     assert.match(await res.text(), /event: message_stop\n/)
     const up = p.seen[0]!
     assert.equal(up.headers.get('anthropic-beta'), null)
-    const sent = JSON.parse(up.body) as { messages: { role: string; tool_call_id?: string; tool_calls?: { id: string }[] }[]; tools: { type: string }[]; stream_options?: unknown }
+    const sent = JSON.parse(up.body) as {
+      messages: { role: string; tool_call_id?: string; tool_calls?: { id: string }[] }[]
+      tools: { type: string }[]
+      stream_options?: unknown
+    }
     assert.equal(sent.messages[0]?.role, 'system')
     assert.equal(sent.tools.length, 30)
     assert.ok(sent.tools.every((t) => t.type === 'function'))
@@ -83,13 +120,17 @@ describe('Claude Code traffic', () => {
     await p.close()
   })
 
-  it('Claude Code 2.1.332\'s own shape: a system message inside messages, adaptive thinking with an effort, count_tokens?beta=true', async () => {
+  it("Claude Code 2.1.332's own shape: a system message inside messages, adaptive thinking with an effort, count_tokens?beta=true", async () => {
     // As recorded from the real CLI (test/agents/claude-code-cli.test.ts runs it end to end).
     const body = (model: string) => ({
-      model, max_tokens: 128_000, stream: true,
+      model,
+      max_tokens: 128_000,
+      stream: true,
       system: [{ type: 'text', text: "You are Claude Code, Anthropic's official CLI for Claude." }],
-      thinking: { type: 'adaptive', display: 'omitted' }, output_config: { effort: 'high' },
-      context_management: { edits: [] }, metadata: { user_id: 'u' },
+      thinking: { type: 'adaptive', display: 'omitted' },
+      output_config: { effort: 'high' },
+      context_management: { edits: [] },
+      metadata: { user_id: 'u' },
       messages: [
         { role: 'user', content: [{ type: 'text', text: 'Say hello' }] },
         { role: 'system', content: [{ type: 'text', text: '# Environment\n - Primary working directory: /tmp/w' }] },
@@ -99,8 +140,15 @@ describe('Claude Code traffic', () => {
     const oai = await p.post('/v1/messages?beta=true', body('oai,gpt-up:chunks=2'), { 'anthropic-beta': BETA })
     assert.equal(oai.status, 200)
     assert.match(await oai.text(), /event: message_stop\n/)
-    const sent = JSON.parse(p.seen[0]!.body) as { messages: { role: string; content: unknown }[]; reasoning_effort?: unknown }
-    assert.deepEqual(sent.messages.map((m) => m.role), ['system', 'user', 'user'], 'the environment goes as a user message after the prompt (a mid-conversation system message breaks strict chat templates)')
+    const sent = JSON.parse(p.seen[0]!.body) as {
+      messages: { role: string; content: unknown }[]
+      reasoning_effort?: unknown
+    }
+    assert.deepEqual(
+      sent.messages.map((m) => m.role),
+      ['system', 'user', 'user'],
+      'the environment goes as a user message after the prompt (a mid-conversation system message breaks strict chat templates)',
+    )
     assert.match(JSON.stringify(sent.messages[2]?.content), /Primary working directory/)
     assert.equal(sent.reasoning_effort, 'high')
     const anth = await p.post('/v1/messages?beta=true', body('anth,claude-up:chunks=2'), { 'anthropic-beta': BETA })
@@ -109,7 +157,11 @@ describe('Claude Code traffic', () => {
     const passed = JSON.parse(p.seen[1]!.body) as { messages: { role: string }[]; output_config?: unknown }
     assert.deepEqual(passed.messages.map((m) => m.role), ['user', 'system'], 'passed through as sent')
     assert.deepEqual(passed.output_config, { effort: 'high' })
-    const count = await p.post('/v1/messages/count_tokens?beta=true', { ...body('claude-opus-5-5'), stream: undefined }, { 'anthropic-beta': 'token-counting-2024-11-01' })
+    const count = await p.post(
+      '/v1/messages/count_tokens?beta=true',
+      { ...body('claude-opus-5-5'), stream: undefined },
+      { 'anthropic-beta': 'token-counting-2024-11-01' },
+    )
     assert.equal(count.status, 200)
     assert.ok(((await count.json()) as { input_tokens: number }).input_tokens > 10)
     await p.close()
@@ -118,9 +170,17 @@ describe('Claude Code traffic', () => {
   it('the Anthropic SDK (beta messages, as Claude Code calls it) accumulates the answer through an OpenAI upstream', async () => {
     const p = await testProxy()
     const seen: Request[] = []
-    const client = new Anthropic({ apiKey: 'k', baseURL: 'http://switchyard.test', fetch: viaApp(p, seen), maxRetries: 0 })
-    const body = claudeCodeBody('oai,gpt-up:mode=thinking:chunks=4') as unknown as Anthropic.Beta.Messages.MessageCreateParamsStreaming
-    const msg = await client.beta.messages.stream({ ...body, betas: ['interleaved-thinking-2025-05-14'] }).finalMessage()
+    const client = new Anthropic({
+      apiKey: 'k',
+      baseURL: 'http://switchyard.test',
+      fetch: viaApp(p, seen),
+      maxRetries: 0,
+    })
+    const body = claudeCodeBody(
+      'oai,gpt-up:mode=thinking:chunks=4',
+    ) as unknown as Anthropic.Beta.Messages.MessageCreateParamsStreaming
+    const msg = await client.beta.messages.stream({ ...body, betas: ['interleaved-thinking-2025-05-14'] })
+      .finalMessage()
     assert.equal(msg.content[0]?.type, 'thinking')
     assert.ok(msg.content.some((b) => b.type === 'text'))
     assert.match(seen[0]!.headers.get('anthropic-beta') ?? '', /interleaved-thinking/)

@@ -10,7 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readPidFile, processAlive } from '../../src/cli/pidfile.ts'
+import { processAlive, readPidFile } from '../../src/cli/pidfile.ts'
 import { runCli, startCli } from '../cli/run.ts'
 
 const FAKE = fileURLToPath(new URL('../fixtures/fake-claude.sh', import.meta.url))
@@ -33,30 +33,65 @@ async function answers(port: number): Promise<boolean> {
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms
-  while (Date.now() < end) { if (await cond()) return; await new Promise((r) => setTimeout(r, 50)) }
+  while (Date.now() < end) {
+    if (await cond()) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
   throw new Error(`timed out waiting for ${what}`)
 }
 
 function setup(extra: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-code-'))
   const config = join(dir, 'config.json')
-  writeFileSync(config, JSON.stringify({ LOG: false, APIKEY: 'sk-local-key', Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }], Router: { default: 'p,m' }, ...extra }))
+  writeFileSync(
+    config,
+    JSON.stringify({
+      LOG: false,
+      APIKEY: 'sk-local-key',
+      Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }],
+      Router: { default: 'p,m' },
+      ...extra,
+    }),
+  )
   const dataDir = join(dir, 'data')
   const out = (name: string) => join(dir, `claude-${name}`)
   const recorded = (name: string) => ({
     args: readFileSync(join(out(name), 'args'), 'utf8').split('\n').filter((l) => l !== ''),
-    env: Object.fromEntries(readFileSync(join(out(name), 'env'), 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])) as Record<string, string>,
+    env: Object.fromEntries(
+      readFileSync(join(out(name), 'env'), 'utf8').split('\n').filter(Boolean).map((
+        l,
+      ) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    ) as Record<string, string>,
   })
   return { dir, config, dataDir, out, recorded }
 }
 
 describe('switchyard code', () => {
-  it('starts the service, runs Claude Code with CCR\'s environment and the arguments as given, returns its exit code, then stops the service it started', async () => {
+  it("starts the service, runs Claude Code with CCR's environment and the arguments as given, returns its exit code, then stops the service it started", async () => {
     const s = setup()
     const port = await freePort()
     const gate = join(s.dir, 'gate')
-    const run = runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', '-p', 'hello world', '--model', 'sonnet'], {
-      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gate, FAKE_CLAUDE_EXIT: '7', CLAUDE_CODE_USE_BEDROCK: '1', CI: undefined },
+    const run = runCli([
+      '--config',
+      s.config,
+      '--port',
+      String(port),
+      '--data-dir',
+      s.dataDir,
+      'code',
+      '-p',
+      'hello world',
+      '--model',
+      'sonnet',
+    ], {
+      env: {
+        CLAUDE_PATH: FAKE,
+        FAKE_CLAUDE_OUT: s.out('a'),
+        FAKE_CLAUDE_GATE: gate,
+        FAKE_CLAUDE_EXIT: '7',
+        CLAUDE_CODE_USE_BEDROCK: '1',
+        CI: undefined,
+      },
       timeoutMs: 60_000,
     })
     await until(() => existsSync(join(s.out('a'), 'started')), 'the fake claude to start')
@@ -87,9 +122,15 @@ describe('switchyard code', () => {
     const common = ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code']
     const gateA = join(s.dir, 'gate-a')
     const gateB = join(s.dir, 'gate-b')
-    const a = runCli(common, { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gateA }, timeoutMs: 60_000 })
+    const a = runCli(common, {
+      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('a'), FAKE_CLAUDE_GATE: gateA },
+      timeoutMs: 60_000,
+    })
     await until(() => existsSync(join(s.out('a'), 'started')), 'session a')
-    const b = runCli(common, { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('b'), FAKE_CLAUDE_GATE: gateB }, timeoutMs: 60_000 })
+    const b = runCli(common, {
+      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('b'), FAKE_CLAUDE_GATE: gateB },
+      timeoutMs: 60_000,
+    })
     await until(() => existsSync(join(s.out('b'), 'started')), 'session b')
     const servicePid = readPidFile(s.dataDir)!.pid
     writeFileSync(gateA, '')
@@ -101,12 +142,18 @@ describe('switchyard code', () => {
     await until(() => !processAlive(servicePid), 'the service to stop after the last session')
   })
 
-  it('a service that was already running is used and left running; NON_INTERACTIVE_MODE sets CCR\'s CI environment', async () => {
+  it("a service that was already running is used and left running; NON_INTERACTIVE_MODE sets CCR's CI environment", async () => {
     const s = setup({ NON_INTERACTIVE_MODE: true })
-    const server = await startCli(['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+    const server = await startCli(
+      ['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
+    )
     const port = Number(server.match[1])
     try {
-      const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', 'ok'], { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('c') } })
+      const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', 'ok'], {
+        env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('c') },
+      })
       assert.equal(r.code, 0, r.stderr)
       const { env } = s.recorded('c')
       assert.equal(env.CI, 'true')
@@ -122,9 +169,15 @@ describe('switchyard code', () => {
 
   it('no Claude Code: exit 1 with a message that says how to get it', async () => {
     const s = setup()
-    const server = await startCli(['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+    const server = await startCli(
+      ['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
+    )
     try {
-      const r = await runCli(['--config', s.config, '--port', server.match[1]!, '--data-dir', s.dataDir, 'code'], { env: { CLAUDE_PATH: join(s.dir, 'no-such-claude') } })
+      const r = await runCli(['--config', s.config, '--port', server.match[1]!, '--data-dir', s.dataDir, 'code'], {
+        env: { CLAUDE_PATH: join(s.dir, 'no-such-claude') },
+      })
       assert.equal(r.code, 1)
       assert.match(r.stderr, /Claude Code not found .*set CLAUDE_PATH/)
     } finally {
@@ -139,7 +192,10 @@ describe('switchyard code', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
     const port = (blocker.address() as { port: number }).port
     try {
-      const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code'], { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('d') }, timeoutMs: 60_000 })
+      const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code'], {
+        env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('d') },
+        timeoutMs: 60_000,
+      })
       assert.equal(r.code, 1, r.stderr)
       assert.match(r.stderr, /the service exited with code 1 before answering/)
       assert.match(r.stderr, /switchyard\.log ends with:\n.*cannot listen on 127\.0\.0\.1/)
@@ -148,7 +204,9 @@ describe('switchyard code', () => {
       blocker.close()
     }
     writeFileSync(s.config, '{ "Providers": [ }')
-    const bad = await runCli(['--config', s.config, '--data-dir', s.dataDir, 'code'], { env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('d') } })
+    const bad = await runCli(['--config', s.config, '--data-dir', s.dataDir, 'code'], {
+      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('d') },
+    })
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /JSON5/)
   })
@@ -157,7 +215,9 @@ describe('switchyard code', () => {
 describe('activate, restart, help', () => {
   it('activate prints the export lines; an APIKEY written as $VAR stays a reference', async () => {
     const s = setup({ APIKEY: '$MY_SWITCHYARD_KEY' })
-    const r = await runCli(['activate', '--config', s.config, '--port', '4567'], { env: { MY_SWITCHYARD_KEY: 'secret-value' } })
+    const r = await runCli(['activate', '--config', s.config, '--port', '4567'], {
+      env: { MY_SWITCHYARD_KEY: 'secret-value' },
+    })
     assert.equal(r.code, 0, r.stderr)
     const lines = r.stdout.trim().split('\n')
     assert.ok(lines.includes(`export ANTHROPIC_BASE_URL='http://127.0.0.1:4567'`), r.stdout)
@@ -165,7 +225,9 @@ describe('activate, restart, help', () => {
     assert.ok(lines.includes(`export ANTHROPIC_API_KEY=''`))
     assert.ok(lines.includes('unset CLAUDE_CODE_USE_BEDROCK'))
     assert.doesNotMatch(r.stdout, /secret-value/)
-    const env = await runCli(['env', '--config', s.config, '--port', '4567'], { env: { MY_SWITCHYARD_KEY: 'secret-value' } })
+    const env = await runCli(['env', '--config', s.config, '--port', '4567'], {
+      env: { MY_SWITCHYARD_KEY: 'secret-value' },
+    })
     assert.equal(env.stdout, r.stdout, 'env is an alias')
   })
 
@@ -173,10 +235,14 @@ describe('activate, restart, help', () => {
     const s = setup()
     const port = await freePort()
     mkdirSync(s.dataDir, { recursive: true })
-    const first = await runCli(['restart', '--config', s.config, '--port', String(port), '--data-dir', s.dataDir], { timeoutMs: 60_000 })
+    const first = await runCli(['restart', '--config', s.config, '--port', String(port), '--data-dir', s.dataDir], {
+      timeoutMs: 60_000,
+    })
     assert.equal(first.code, 0, first.stderr)
     const pid1 = readPidFile(s.dataDir)!.pid
-    const second = await runCli(['restart', '--config', s.config, '--port', String(port), '--data-dir', s.dataDir], { timeoutMs: 60_000 })
+    const second = await runCli(['restart', '--config', s.config, '--port', String(port), '--data-dir', s.dataDir], {
+      timeoutMs: 60_000,
+    })
     assert.equal(second.code, 0, second.stderr)
     assert.match(second.stdout, new RegExp(`stopped pid ${pid1}`))
     const pid2 = readPidFile(s.dataDir)!.pid
@@ -189,7 +255,21 @@ describe('activate, restart, help', () => {
   })
 
   it('every command has --help with an example; `help COMMAND` is the same', async () => {
-    for (const cmd of ['start', 'code', 'activate', 'statusline', 'model', 'validate', 'status', 'stop', 'restart', 'probe', 'perf']) {
+    for (
+      const cmd of [
+        'start',
+        'code',
+        'activate',
+        'statusline',
+        'model',
+        'validate',
+        'status',
+        'stop',
+        'restart',
+        'probe',
+        'perf',
+      ]
+    ) {
       const r = await runCli(cmd === 'code' ? ['help', cmd] : [cmd, '--help'])
       assert.equal(r.code, 0, cmd)
       assert.match(r.stdout, new RegExp(`switchyard.*${cmd}`), cmd)

@@ -8,12 +8,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readPidFile, processAlive } from '../../src/cli/pidfile.ts'
+import { processAlive, readPidFile } from '../../src/cli/pidfile.ts'
 import { isBun, runCli, startCli } from '../cli/run.ts'
 
 function configIn(dir: string): string {
   const path = join(dir, 'config.json')
-  writeFileSync(path, JSON.stringify({ LOG: false, Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }], Router: { default: 'p,m' } }))
+  writeFileSync(
+    path,
+    JSON.stringify({
+      LOG: false,
+      Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }],
+      Router: { default: 'p,m' },
+    }),
+  )
   return path
 }
 
@@ -21,7 +28,10 @@ function configIn(dir: string): string {
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ host: '127.0.0.1', port })
-    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
     s.once('error', () => resolve(false))
   })
 }
@@ -33,7 +43,15 @@ describe('cli process', () => {
     const port = (blocker.address() as { port: number }).port
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-busy-'))
     try {
-      const r = await runCli(['start', '--config', configIn(dir), '--port', String(port), '--data-dir', join(dir, 'data')], { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' }, timeoutMs: 30_000 })
+      const r = await runCli([
+        'start',
+        '--config',
+        configIn(dir),
+        '--port',
+        String(port),
+        '--data-dir',
+        join(dir, 'data'),
+      ], { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' }, timeoutMs: 30_000 })
       assert.equal(r.code, 1, r.stderr)
       assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`))
     } finally {
@@ -44,10 +62,16 @@ describe('cli process', () => {
   it('a second start next to a running Switchyard exits 1 and names it; status does too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-busy2-'))
     const config = configIn(dir)
-    const first = await startCli(['start', '--config', config, '--port', '0', '--data-dir', join(dir, 'a')], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+    const first = await startCli(
+      ['start', '--config', config, '--port', '0', '--data-dir', join(dir, 'a')],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
+    )
     const port = first.match[1]!
     try {
-      const second = await runCli(['start', '--config', config, '--port', port, '--data-dir', join(dir, 'a')], { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } })
+      const second = await runCli(['start', '--config', config, '--port', port, '--data-dir', join(dir, 'a')], {
+        env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' },
+      })
       assert.equal(second.code, 1)
       assert.match(second.stderr, /a Switchyard \S+ holds it \(pid \d+/)
       const status = await runCli(['status', '--config', config, '--port', port, '--data-dir', join(dir, 'elsewhere')])
@@ -59,11 +83,17 @@ describe('cli process', () => {
     }
   })
 
-  it('SIGKILL of the relaunching parent: the server child frees the port within a second and exits', { skip: !isBun && 'only Bun relaunches itself' }, async () => {
+  it('SIGKILL of the relaunching parent: the server child frees the port within a second and exits', {
+    skip: !isBun && 'only Bun relaunches itself',
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-orphan-'))
     const dataDir = join(dir, 'data')
     // No BUN_CONFIG_MAX_HTTP_REQUESTS: the CLI relaunches itself as a detached child.
-    const parent = await startCli(['start', '--config', configIn(dir), '--port', '0', '--data-dir', dataDir], /listening on http:\/\/127\.0\.0\.1:(\d+)/, { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } })
+    const parent = await startCli(
+      ['start', '--config', configIn(dir), '--port', '0', '--data-dir', dataDir],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } },
+    )
     const port = Number(parent.match[1])
     const child = readPidFile(dataDir)?.pid
     try {
@@ -73,7 +103,10 @@ describe('cli process', () => {
       const killedAt = performance.now()
       let freedAfter = Infinity
       while (performance.now() - killedAt < 5_000) {
-        if (!(await accepts(port))) { freedAfter = performance.now() - killedAt; break }
+        if (!(await accepts(port))) {
+          freedAfter = performance.now() - killedAt
+          break
+        }
         await new Promise((r) => setTimeout(r, 20))
       }
       assert.ok(freedAfter < 1_000, `port freed ${Math.round(freedAfter)} ms after the parent's SIGKILL (want < 1000)`)

@@ -9,37 +9,113 @@ import type { JsonObject, SseEvent, WireFormatName } from '../../src/formats/typ
 import { HUB_SIDES } from '../../src/formats/hub/pairs.ts'
 import { assembleHubMessage } from '../../src/formats/hub/events.ts'
 import { testCtx } from '../arbitraries/formats.ts'
-import { sseEvents, testProxy, type TestProxy } from './helpers.ts'
+import { sseEvents, type TestProxy, testProxy } from './helpers.ts'
 
 const FORMATS: WireFormatName[] = ['anthropic', 'openai', 'responses', 'gemini']
-const UPSTREAM: Record<WireFormatName, string> = { anthropic: 'ua,m-a', openai: 'uo,m-o', responses: 'ur,m-r', gemini: 'ug,m-g' }
+const UPSTREAM: Record<WireFormatName, string> = {
+  anthropic: 'ua,m-a',
+  openai: 'uo,m-o',
+  responses: 'ur,m-r',
+  gemini: 'ug,m-g',
+}
 
 const config = {
   LOG: false,
   Providers: [
-    { name: 'ua', api_base_url: 'http://mock.test/v1/messages', api_key: 'k-a', models: ['m-a'], transformer: { use: ['Anthropic'] } },
+    {
+      name: 'ua',
+      api_base_url: 'http://mock.test/v1/messages',
+      api_key: 'k-a',
+      models: ['m-a'],
+      transformer: { use: ['Anthropic'] },
+    },
     { name: 'uo', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'k-o', models: ['m-o'] },
     { name: 'ur', api_base_url: 'http://mock.test/v1/responses', api_key: 'k-r', models: ['m-r'] },
-    { name: 'ug', api_base_url: 'http://mock.test/v1beta/models/', api_key: 'k-g', models: ['m-g'], transformer: { use: ['gemini'] } },
+    {
+      name: 'ug',
+      api_base_url: 'http://mock.test/v1beta/models/',
+      api_key: 'k-g',
+      models: ['m-g'],
+      transformer: { use: ['gemini'] },
+    },
   ],
   Router: { default: 'uo,m-o', fallbackToOtherTiers: false },
 }
 
-const TOOL = { name: 'mock_lookup', description: 'x', schema: { type: 'object', properties: { seq: { type: 'string' } } } }
+const TOOL = {
+  name: 'mock_lookup',
+  description: 'x',
+  schema: { type: 'object', properties: { seq: { type: 'string' } } },
+}
 
 /** A request in `client` format for `model`, and where it goes. */
-function request(client: WireFormatName, model: string, stream: boolean, tool: boolean): { path: string; body: JsonObject } {
+function request(
+  client: WireFormatName,
+  model: string,
+  stream: boolean,
+  tool: boolean,
+): { path: string; body: JsonObject } {
   switch (client) {
     case 'anthropic':
-      return { path: '/v1/messages', body: { model, max_tokens: 256, stream, messages: [{ role: 'user', content: 'hi' }], ...(tool ? { tools: [{ name: TOOL.name, description: TOOL.description, input_schema: TOOL.schema }] } : {}) } }
+      return {
+        path: '/v1/messages',
+        body: {
+          model,
+          max_tokens: 256,
+          stream,
+          messages: [{ role: 'user', content: 'hi' }],
+          ...(tool ? { tools: [{ name: TOOL.name, description: TOOL.description, input_schema: TOOL.schema }] } : {}),
+        },
+      }
     case 'openai':
-      return { path: '/v1/chat/completions', body: { model, stream, ...(stream ? { stream_options: { include_usage: true } } : {}), messages: [{ role: 'user', content: 'hi' }], ...(tool ? { tools: [{ type: 'function', function: { name: TOOL.name, description: TOOL.description, parameters: TOOL.schema } }] } : {}) } }
+      return {
+        path: '/v1/chat/completions',
+        body: {
+          model,
+          stream,
+          ...(stream ? { stream_options: { include_usage: true } } : {}),
+          messages: [{ role: 'user', content: 'hi' }],
+          ...(tool
+            ? {
+              tools: [{
+                type: 'function',
+                function: { name: TOOL.name, description: TOOL.description, parameters: TOOL.schema },
+              }],
+            }
+            : {}),
+        },
+      }
     case 'responses':
-      return { path: '/v1/responses', body: { model, stream, input: 'hi', ...(tool ? { tools: [{ type: 'function', name: TOOL.name, description: TOOL.description, parameters: TOOL.schema }] } : {}) } }
+      return {
+        path: '/v1/responses',
+        body: {
+          model,
+          stream,
+          input: 'hi',
+          ...(tool
+            ? { tools: [{ type: 'function', name: TOOL.name, description: TOOL.description, parameters: TOOL.schema }] }
+            : {}),
+        },
+      }
     case 'gemini':
       return {
-        path: `/v1beta/models/${encodeURIComponent(model)}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
-        body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], ...(tool ? { tools: [{ functionDeclarations: [{ name: TOOL.name, description: TOOL.description, parametersJsonSchema: TOOL.schema }] }] } : {}) },
+        path: `/v1beta/models/${encodeURIComponent(model)}:${
+          stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
+        }`,
+        body: {
+          contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+          ...(tool
+            ? {
+              tools: [{
+                functionDeclarations: [{
+                  name: TOOL.name,
+                  description: TOOL.description,
+                  parametersJsonSchema: TOOL.schema,
+                }],
+              }],
+            }
+            : {}),
+        },
       }
   }
 }
@@ -55,7 +131,8 @@ async function answer(client: WireFormatName, res: Response, stream: boolean): P
   return assembleHubMessage(t ? [...events.flatMap((e) => t.push(e)), ...t.end()] : events)
 }
 
-const textOf = (m: JsonObject) => (m.content as JsonObject[]).filter((b) => b.type === 'text').map((b) => b.text).join('')
+const textOf = (m: JsonObject) =>
+  (m.content as JsonObject[]).filter((b) => b.type === 'text').map((b) => b.text).join('')
 
 describe('every client format × every upstream format', () => {
   for (const client of FORMATS) {
@@ -66,7 +143,11 @@ describe('every client format × every upstream format', () => {
           const { path, body } = request(client, `${UPSTREAM[upstream]}:chunks=4:tokens=2`, stream, false)
           const m = await answer(client, await p.post(path, body), stream)
           assert.match(textOf(m), /\[0001\].*\[0004\]/s, `${client}←${upstream} stream=${stream}: ${JSON.stringify(m)}`)
-          assert.equal((m.usage as JsonObject).output_tokens, 8, `usage ${client}←${upstream} stream=${stream}: ${JSON.stringify(m.usage)}`)
+          assert.equal(
+            (m.usage as JsonObject).output_tokens,
+            8,
+            `usage ${client}←${upstream} stream=${stream}: ${JSON.stringify(m.usage)}`,
+          )
           const t = request(client, `${UPSTREAM[upstream]}:mode=tool:chunks=3`, stream, true)
           const call = (await answer(client, await p.post(t.path, t.body), stream)).content as JsonObject[]
           const use = call.find((b) => b.type === 'tool_use')
@@ -82,7 +163,7 @@ describe('every client format × every upstream format', () => {
   }
 })
 
-describe('errors and cut streams in the client\'s own format', () => {
+describe("errors and cut streams in the client's own format", () => {
   it('an upstream 429 in any format reaches each client as a 429 in its own error shape', async () => {
     for (const client of FORMATS) {
       for (const upstream of FORMATS) {
@@ -100,7 +181,7 @@ describe('errors and cut streams in the client\'s own format', () => {
     }
   })
 
-  it('a stream cut after a few events ends with the client format\'s error event, never a clean finish (continuation off)', async () => {
+  it("a stream cut after a few events ends with the client format's error event, never a clean finish (continuation off)", async () => {
     for (const client of FORMATS) {
       for (const upstream of FORMATS) {
         const p = await testProxy({ ...config, Router: { ...config.Router, continueStreams: false } })
@@ -108,9 +189,12 @@ describe('errors and cut streams in the client\'s own format', () => {
         const res = await p.post(path, body)
         const events = sseEvents(await res.text())
         const last = events.at(-1)
-        const ok = client === 'anthropic' ? last?.event === 'error'
-          : client === 'openai' ? events.some((e) => e.data.includes('"error"')) && last?.data === '[DONE]'
-          : client === 'responses' ? last?.event === 'response.failed'
+        const ok = client === 'anthropic'
+          ? last?.event === 'error'
+          : client === 'openai'
+          ? events.some((e) => e.data.includes('"error"')) && last?.data === '[DONE]'
+          : client === 'responses'
+          ? last?.event === 'response.failed'
           : (last?.data ?? '').includes('"error"')
         assert.ok(ok, `${client}←${upstream}: ${JSON.stringify(events.slice(-2))}`)
         await p.close()
@@ -118,7 +202,7 @@ describe('errors and cut streams in the client\'s own format', () => {
     }
   })
 
-  it('bad input is refused in the client\'s format, naming the field', async () => {
+  it("bad input is refused in the client's format, naming the field", async () => {
     const p = await testProxy(config)
     const r = await p.post('/v1/responses', { model: 'uo,m-o', input: 'hi', max_output_tokens: 'lots' })
     assert.equal(r.status, 400)
@@ -135,16 +219,20 @@ describe('errors and cut streams in the client\'s own format', () => {
 })
 
 describe('reasoning tokens', () => {
-  it('the upstream\'s reasoning-token count reaches Responses and Gemini clients (JSON and stream)', async () => {
+  it("the upstream's reasoning-token count reaches Responses and Gemini clients (JSON and stream)", async () => {
     const p = await testProxy(config)
     const model = (u: string) => `${u}:mode=thinking:think=3:chunks=2:tokens=2`
     for (const upstream of ['ug,m-g', 'ur,m-r']) {
-      const json = await (await p.post('/v1/responses', { model: model(upstream), input: 'think', reasoning: { effort: 'low' } })).json() as { usage: { output_tokens: number; output_tokens_details: { reasoning_tokens: number } } }
+      const json =
+        await (await p.post('/v1/responses', { model: model(upstream), input: 'think', reasoning: { effort: 'low' } }))
+          .json() as { usage: { output_tokens: number; output_tokens_details: { reasoning_tokens: number } } }
       assert.deepEqual([json.usage.output_tokens, json.usage.output_tokens_details.reasoning_tokens], [10, 6], upstream)
       const sse = await (await p.post('/v1/responses', { model: model(upstream), input: 'think', stream: true })).text()
       assert.match(sse, /"output_tokens":10,"output_tokens_details":\{"reasoning_tokens":6\}/, upstream)
     }
-    const g = await (await p.post(`/v1beta/models/${encodeURIComponent(model('ur,m-r'))}:generateContent`, { contents: [{ parts: [{ text: 'think' }] }] })).json() as { usageMetadata: JsonObject }
+    const g = await (await p.post(`/v1beta/models/${encodeURIComponent(model('ur,m-r'))}:generateContent`, {
+      contents: [{ parts: [{ text: 'think' }] }],
+    })).json() as { usageMetadata: JsonObject }
     assert.deepEqual([g.usageMetadata.candidatesTokenCount, g.usageMetadata.thoughtsTokenCount], [4, 6])
     await p.close()
   })

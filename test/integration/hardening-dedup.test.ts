@@ -30,7 +30,11 @@ describe('dedup', () => {
     const p = await hardenedProxy(testConfigFile({}, { dedup: true }))
     const a = openaiBody('oai,mock-o:ttft=150', { temperature: 0.2, max_tokens: 50 })
     const b = { max_tokens: 50, temperature: 0.2, messages: a.messages, model: a.model }
-    const res = await Promise.all([p.post('/v1/chat/completions', a), p.post('/v1/chat/completions', b), p.post('/v1/chat/completions', a)])
+    const res = await Promise.all([
+      p.post('/v1/chat/completions', a),
+      p.post('/v1/chat/completions', b),
+      p.post('/v1/chat/completions', a),
+    ])
     assert.deepEqual(res.map((r) => r.status), [200, 200, 200])
     assert.equal(p.mock.attempts().length, 1)
     await p.close()
@@ -40,10 +44,15 @@ describe('dedup', () => {
     const p = await hardenedProxy()
     await Promise.all(Array.from({ length: 4 }, () => p.post('/v1/messages', slow())))
     assert.equal(p.mock.attempts().length, 4)
-    const streams = await Promise.all(Array.from({ length: 3 }, () => p.post('/v1/messages', { ...slow(), stream: true }, DEDUP)))
+    const streams = await Promise.all(
+      Array.from({ length: 3 }, () => p.post('/v1/messages', { ...slow(), stream: true }, DEDUP)),
+    )
     await Promise.all(streams.map((r) => r.text()))
     assert.equal(p.mock.attempts().length, 7)
-    await Promise.all([p.post('/v1/messages', slow(), DEDUP), p.post('/v1/messages', { ...slow(), max_tokens: 9 }, DEDUP)])
+    await Promise.all([
+      p.post('/v1/messages', slow(), DEDUP),
+      p.post('/v1/messages', { ...slow(), max_tokens: 9 }, DEDUP),
+    ])
     assert.equal(p.mock.attempts().length, 9)
     await p.close()
   })
@@ -76,7 +85,12 @@ describe('dedup', () => {
 
   it('an upstream error is shared too: every caller gets it in its own format', async () => {
     const p = await hardenedProxy()
-    const res = await Promise.all(Array.from({ length: 5 }, () => p.post('/v1/messages', anthropicBody('anth,mock-a:ttft=100:status=400:invalid'), DEDUP)))
+    const res = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () => p.post('/v1/messages', anthropicBody('anth,mock-a:ttft=100:status=400:invalid'), DEDUP),
+      ),
+    )
     assert.deepEqual(res.map((r) => r.status), [400, 400, 400, 400, 400])
     for (const r of res) assert.equal(((await r.json()) as { type: string }).type, 'error')
     assert.equal(p.mock.attempts().length, 1)

@@ -8,16 +8,24 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { anthropicBody, openaiBody, testConfigFile } from './helpers.ts'
-import { hardenedProxy, type HardenedProxy } from '../fixtures/hardened-proxy.ts'
+import { type HardenedProxy, hardenedProxy } from '../fixtures/hardened-proxy.ts'
 
-const ROUTES = ['/v1/messages', '/v1/chat/completions', '/preset/fast/v1/messages', '/preset/fast/v1/chat/completions', '/v1/messages/count_tokens'] as const
+const ROUTES = [
+  '/v1/messages',
+  '/v1/chat/completions',
+  '/preset/fast/v1/messages',
+  '/preset/fast/v1/chat/completions',
+  '/v1/messages/count_tokens',
+] as const
 const RUNS = 60
 const BOUND_MS = 5_000
 
 /** A request answered within the bound, or a failure naming what hung. */
 async function bounded(p: HardenedProxy, path: string, init: RequestInit): Promise<Response> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${path} did not answer within ${BOUND_MS} ms`)), BOUND_MS) })
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${path} did not answer within ${BOUND_MS} ms`)), BOUND_MS)
+  })
   try {
     const res = await Promise.race([p.app.request(path, init), hang])
     const text = await Promise.race([res.text(), hang])
@@ -34,8 +42,9 @@ async function assertClientShaped(path: string, res: Response): Promise<void> {
   const body = (await res.json()) as { type?: unknown; error?: { type?: unknown; message?: unknown } }
   assert.equal(typeof body.error?.message, 'string', `${path}: error message`)
   assert.equal(typeof body.error?.type, 'string', `${path}: error type`)
-  if (path.endsWith('/chat/completions')) assert.equal(body.type, undefined, `${path}: OpenAI errors have no top-level type`)
-  else assert.equal(body.type, 'error', `${path}: Anthropic errors have type "error"`)
+  if (path.endsWith('/chat/completions')) {
+    assert.equal(body.type, undefined, `${path}: OpenAI errors have no top-level type`)
+  } else assert.equal(body.type, 'error', `${path}: Anthropic errors have type "error"`)
 }
 
 /** Still serving: a valid request in each format succeeds. */
@@ -44,10 +53,21 @@ async function assertServing(p: HardenedProxy): Promise<void> {
   assert.equal((await p.post('/v1/chat/completions', openaiBody('oai,mock-o'))).status, 200)
 }
 
-const proxy = () => hardenedProxy(testConfigFile({ Presets: { fast: { route: 'anth,mock-a' } }, MAX_BODY_BYTES: 64_000 }))
+const proxy = () =>
+  hardenedProxy(testConfigFile({ Presets: { fast: { route: 'anth,mock-a' } }, MAX_BODY_BYTES: 64_000 }))
 const route = fc.constantFrom(...ROUTES)
 /** Models that either name the mock (knobs make some answers errors) or nothing at all. */
-const model = fc.oneof(fc.constantFrom('anth,mock-a', 'oai,mock-o', 'oai,mock-o:status=500', 'anth,mock-a:status=429', 'nope,x', 'claude-3-5-haiku'), fc.string())
+const model = fc.oneof(
+  fc.constantFrom(
+    'anth,mock-a',
+    'oai,mock-o',
+    'oai,mock-o:status=500',
+    'anth,mock-a:status=429',
+    'nope,x',
+    'claude-3-5-haiku',
+  ),
+  fc.string(),
+)
 /** Request-shaped JSON: the fields the validators read, with arbitrary values mixed in. */
 const requestish = fc.record({
   model,
@@ -59,35 +79,73 @@ const requestish = fc.record({
 describe('fuzz: request routes', () => {
   it('law: any JSON value as body → 200 or a 4xx/5xx in the client format, never a crash or hang', async () => {
     const p = await proxy()
-    await fc.assert(fc.asyncProperty(route, fc.oneof(fc.jsonValue(), requestish), async (path, value) => {
-      const res = await bounded(p, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) })
-      await assertClientShaped(path, res)
-    }), { numRuns: RUNS })
+    await fc.assert(
+      fc.asyncProperty(route, fc.oneof(fc.jsonValue(), requestish), async (path, value) => {
+        const res = await bounded(p, path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(value),
+        })
+        await assertClientShaped(path, res)
+      }),
+      { numRuns: RUNS },
+    )
     await assertServing(p)
     await p.close()
   })
 
   it('law: arbitrary bytes as body → a 4xx in the client format (or 200), never a crash or hang', async () => {
     const p = await proxy()
-    await fc.assert(fc.asyncProperty(route, fc.uint8Array({ maxLength: 2_000 }), fc.constantFrom('application/json', 'text/plain', 'application/octet-stream'), async (path, bytes, type) => {
-      const res = await bounded(p, path, { method: 'POST', headers: { 'content-type': type }, body: bytes })
-      await assertClientShaped(path, res)
-      if (res.status !== 200) assert.ok(res.status < 500, `bytes on ${path} gave ${res.status}: a client error, not ours`)
-    }), { numRuns: RUNS })
+    await fc.assert(
+      fc.asyncProperty(
+        route,
+        fc.uint8Array({ maxLength: 2_000 }),
+        fc.constantFrom('application/json', 'text/plain', 'application/octet-stream'),
+        async (path, bytes, type) => {
+          const res = await bounded(p, path, { method: 'POST', headers: { 'content-type': type }, body: bytes })
+          await assertClientShaped(path, res)
+          if (res.status !== 200) {
+            assert.ok(
+              res.status < 500,
+              `bytes on ${path} gave ${res.status}: a client error, not ours`,
+            )
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    )
     await assertServing(p)
     await p.close()
   })
 
   it('law: arbitrary header values with a valid body → 200 or a client-format error, never a crash or hang', async () => {
     const p = await proxy()
-    const headerName = fc.constantFrom('anthropic-version', 'anthropic-beta', 'x-switchyard-dedup', 'x-api-key', 'authorization', 'content-type', 'x-request-id', 'accept')
+    const headerName = fc.constantFrom(
+      'anthropic-version',
+      'anthropic-beta',
+      'x-switchyard-dedup',
+      'x-api-key',
+      'authorization',
+      'content-type',
+      'x-request-id',
+      'accept',
+    )
     // Header values a runtime accepts: visible ASCII and spaces, no CR/LF/NUL.
     const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,80}$/)
-    await fc.assert(fc.asyncProperty(route, fc.dictionary(headerName, headerValue), fc.boolean(), async (path, headers, stream) => {
-      const body = path.includes('chat') ? openaiBody('oai,mock-o', { stream }) : anthropicBody('anth,mock-a', { stream })
-      const res = await bounded(p, path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
-      await assertClientShaped(path, res)
-    }), { numRuns: RUNS })
+    await fc.assert(
+      fc.asyncProperty(route, fc.dictionary(headerName, headerValue), fc.boolean(), async (path, headers, stream) => {
+        const body = path.includes('chat')
+          ? openaiBody('oai,mock-o', { stream })
+          : anthropicBody('anth,mock-a', { stream })
+        const res = await bounded(p, path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        })
+        await assertClientShaped(path, res)
+      }),
+      { numRuns: RUNS },
+    )
     await assertServing(p)
     await p.close()
   })

@@ -35,7 +35,13 @@ describe('body size limit', () => {
     assert.equal(res.status, 413)
     assert.equal(((await res.json()) as OpenAIError).error.type, 'request_too_large')
     const bytes = new TextEncoder().encode(JSON.stringify(big(openaiBody('oai,mock-o'))))
-    const chunked = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(bytes.slice(0, 1500)); c.enqueue(bytes.slice(1500)); c.close() } })
+    const chunked = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(bytes.slice(0, 1500))
+        c.enqueue(bytes.slice(1500))
+        c.close()
+      },
+    })
     const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunked, duplex: 'half' }
     const streamed = await p.app.request('/v1/chat/completions', init as RequestInit)
     assert.equal(streamed.status, 413)
@@ -107,7 +113,7 @@ describe('management routes', () => {
     await p.close()
   })
 
-  it('Claude Code\'s keyless warm-up HEAD /api/hello is a public 200, not audited and not rate limited', async () => {
+  it("Claude Code's keyless warm-up HEAD /api/hello is a public 200, not audited and not rate limited", async () => {
     const p = await hardenedProxy(secured(), { now: () => 1_000_000 })
     // More than the 60 management calls a minute an anonymous client gets.
     for (let i = 0; i < 70; i++) {

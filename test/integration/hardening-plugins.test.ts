@@ -15,7 +15,8 @@ import { runtime } from '../../src/runtime/index.ts'
  */
 const STUCK = runtime.name === 'deno' ? 'BUSY-3S' : 'SPIN-FOREVER'
 
-const say = (text: string, extra: Record<string, unknown> = {}) => anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: text }], ...extra })
+const say = (text: string, extra: Record<string, unknown> = {}) =>
+  anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: text }], ...extra })
 const withRouter = (path: string) => testConfigFile({ CUSTOM_ROUTER_PATH: path, APIKEY: 'sk-inbound-secret-9' })
 const auth = { 'x-api-key': 'sk-inbound-secret-9' }
 
@@ -34,18 +35,29 @@ describe('custom router (CUSTOM_ROUTER_PATH)', () => {
   it('null falls through to the built-in rules (default, and think for a thinking request)', async () => {
     const p = await hardenedProxy(withRouter(fixture('custom-router.cjs')))
     assert.equal(routeOf(await p.post('/v1/messages', say('hello'), auth)), 'default oai,gpt-up')
-    const think = await p.post('/v1/messages', say('hello', { thinking: { type: 'enabled', budget_tokens: 2048 } }), auth)
+    const think = await p.post(
+      '/v1/messages',
+      say('hello', { thinking: { type: 'enabled', budget_tokens: 2048 } }),
+      auth,
+    )
     assert.equal(routeOf(think), 'think anth,claude-up')
     await p.close()
   })
 
-  for (const [marker, warning] of [['THROW', /threw \(router exploded\)/], ['SLOW', /no answer within 50 ms/], ['UNKNOWN', /"nowhere,model-x" names no configured provider/], ['NUMBER', /returned a number/]] as const) {
+  for (
+    const [marker, warning] of [['THROW', /threw \(router exploded\)/], ['SLOW', /no answer within 50 ms/], [
+      'UNKNOWN',
+      /"nowhere,model-x" names no configured provider/,
+    ], ['NUMBER', /returned a number/]] as const
+  ) {
     it(`a router that ${marker === 'SLOW' ? 'overruns 50 ms' : marker === 'THROW' ? 'throws' : `returns ${marker.toLowerCase()}`} → warning logged, built-in rules serve the request`, async () => {
       const p = await hardenedProxy(withRouter(fixture('custom-router.cjs')))
       const res = await p.post('/v1/messages', say(`do ${marker}`), auth)
       assert.equal(res.status, 200)
       assert.equal(routeOf(res), 'default oai,gpt-up')
-      const warn = p.logs.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn' && l.msg.startsWith('custom router'))
+      const warn = p.logs.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) =>
+        l.level === 'warn' && l.msg.startsWith('custom router')
+      )
       assert.equal(warn.length, 1, p.logs.join('\n'))
       assert.match(warn[0]!.msg, warning)
       await p.close()
@@ -86,16 +98,25 @@ describe('custom router (CUSTOM_ROUTER_PATH)', () => {
     const p = await hardenedProxy(raw, { rawConfig: raw })
     const body = say('hello', { metadata: { user_id: 'user_abc_account__session_s-123' } })
     await p.post('/v1/messages', body, { ...auth, authorization: 'Bearer sk-inbound-secret-9', 'x-team': 'core' })
-    const line = p.logs.map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.startsWith('custom router: seen '))
+    const line = p.logs.map((l) => JSON.parse(l) as { msg: string }).find((l) =>
+      l.msg.startsWith('custom router: seen ')
+    )
     assert.ok(line, p.logs.join('\n'))
-    const seen = JSON.parse(line.msg.slice('custom router: seen '.length)) as { headers: Record<string, string>; config: unknown; tokenCount: number; sessionId?: string }
+    const seen = JSON.parse(line.msg.slice('custom router: seen '.length)) as {
+      headers: Record<string, string>
+      config: unknown
+      tokenCount: number
+      sessionId?: string
+    }
     assert.equal(seen.headers['x-team'], 'core')
     assert.equal(seen.headers['x-api-key'], undefined)
     assert.equal(seen.headers.authorization, undefined)
     assert.equal(seen.sessionId, 's-123')
     assert.ok(seen.tokenCount > 0)
     const cfg = JSON.stringify(seen.config)
-    for (const secret of ['sk-inbound-secret-9', 'sk-ant-secret-1', 'sk-oai-secret-2']) assert.ok(!cfg.includes(secret), `${secret} leaked to the router`)
+    for (const secret of ['sk-inbound-secret-9', 'sk-ant-secret-1', 'sk-oai-secret-2']) {
+      assert.ok(!cfg.includes(secret), `${secret} leaked to the router`)
+    }
     assert.ok(cfg.includes('mock.test'), 'the non-secret config is there')
     await p.close()
   })
@@ -121,14 +142,28 @@ describe('custom transformers (transformers: [{path, options}])', () => {
     ...testConfigFile(),
     transformers: plugins,
     Providers: [
-      { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'sk-ant-secret-1', models: ['mock-a'], transformer: { use: ['Anthropic'] } },
-      { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'sk-oai-secret-2', models: ['gpt-up', 'mock-o'], transformer: { use } },
+      {
+        name: 'anth',
+        api_base_url: 'http://mock.test/v1/messages',
+        api_key: 'sk-ant-secret-1',
+        models: ['mock-a'],
+        transformer: { use: ['Anthropic'] },
+      },
+      {
+        name: 'oai',
+        api_base_url: 'http://mock.test/v1/chat/completions',
+        api_key: 'sk-oai-secret-2',
+        models: ['gpt-up', 'mock-o'],
+        transformer: { use },
+      },
     ],
     Router: { default: 'oai,gpt-up' },
   })
 
   it('a plugin class is constructed with its options and its request hook rewrites the upstream body', async () => {
-    const p = await hardenedProxy(file(['stamp'], [{ path: fixture('transformer-stamp.cjs'), options: { tag: 'team-a' } }]))
+    const p = await hardenedProxy(
+      file(['stamp'], [{ path: fixture('transformer-stamp.cjs'), options: { tag: 'team-a' } }]),
+    )
     const res = await p.post('/v1/messages', say('hi'))
     assert.equal(res.status, 200)
     assert.equal(p.upstreamBodies.at(-1)?.x_stamp, 'team-a')
@@ -137,7 +172,9 @@ describe('custom transformers (transformers: [{path, options}])', () => {
   })
 
   it('a plugin named like a built-in overrides it, and the built-in is back after close', async () => {
-    const p = await hardenedProxy(file([['maxtoken', { max_tokens: 100 }]], [{ path: fixture('transformer-maxtoken.mjs'), options: { value: 7 } }]))
+    const p = await hardenedProxy(
+      file([['maxtoken', { max_tokens: 100 }]], [{ path: fixture('transformer-maxtoken.mjs'), options: { value: 7 } }]),
+    )
     await p.post('/v1/messages', say('hi', { max_tokens: 4000 }))
     assert.equal(p.upstreamBodies.at(-1)?.max_tokens, 7)
     assert.equal(p.upstreamBodies.at(-1)?.x_override, true)
@@ -149,7 +186,9 @@ describe('custom transformers (transformers: [{path, options}])', () => {
   })
 
   it('an async hook (CCR transformers are async) is awaited; a nameless class is a load error; requests still succeed', async () => {
-    const p = await hardenedProxy(file(['asyncstamp'], [{ path: fixture('transformer-async.cjs') }, { path: fixture('transformer-nameless.cjs') }]))
+    const p = await hardenedProxy(
+      file(['asyncstamp'], [{ path: fixture('transformer-async.cjs') }, { path: fixture('transformer-nameless.cjs') }]),
+    )
     for (let i = 0; i < 2; i++) assert.equal((await p.post('/v1/messages', say('hi'))).status, 200)
     assert.notEqual(p.upstreamBodies.at(-1)?.x_async, undefined, 'the awaited hook changed the upstream body')
     assert.ok(p.logs.some((l) => l.includes('"level":"error"') && l.includes('has no `name`')))
@@ -162,8 +201,20 @@ describe('custom transformers cannot freeze the server', () => {
     ...testConfigFile(),
     transformers: [{ path: fixture('transformer-spin.cjs') }],
     Providers: [
-      { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'sk-ant-secret-1', models: ['mock-a'], transformer: { use: ['Anthropic'] } },
-      { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'sk-oai-secret-2', models: ['gpt-up'], transformer: { use: ['spin'] } },
+      {
+        name: 'anth',
+        api_base_url: 'http://mock.test/v1/messages',
+        api_key: 'sk-ant-secret-1',
+        models: ['mock-a'],
+        transformer: { use: ['Anthropic'] },
+      },
+      {
+        name: 'oai',
+        api_base_url: 'http://mock.test/v1/chat/completions',
+        api_key: 'sk-oai-secret-2',
+        models: ['gpt-up'],
+        transformer: { use: ['spin'] },
+      },
     ],
     Router: { default: 'oai,gpt-up' },
   })
@@ -190,7 +241,10 @@ describe('custom transformers cannot freeze the server', () => {
 
 describe('presets', () => {
   const presetDir = fixture('presets')
-  const file = () => testConfigFile({ Presets: { shadowed: { route: 'oai,mock-o' }, inline: { Router: { default: 'anth,claude-up' } } } })
+  const file = () =>
+    testConfigFile({
+      Presets: { shadowed: { route: 'oai,mock-o' }, inline: { Router: { default: 'anth,claude-up' } } },
+    })
 
   it('a <name>.json file (ccr-rust shape) serves /preset/{name}/v1/messages and /v1/chat/completions', async () => {
     const p = await hardenedProxy(file(), { presetDir })
@@ -205,8 +259,17 @@ describe('presets', () => {
 
   it('a <name>/config.json Router routes images and webSearch by its own keys', async () => {
     const p = await hardenedProxy(file(), { presetDir })
-    const image = { role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }
-    assert.equal(routeOf(await p.post('/preset/vision/v1/messages', anthropicBody('claude-sonnet-4', { messages: [image] }))), 'image anth,claude-up')
+    const image = {
+      role: 'user',
+      content: [{ type: 'text', text: 'what is this' }, {
+        type: 'image',
+        source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' },
+      }],
+    }
+    assert.equal(
+      routeOf(await p.post('/preset/vision/v1/messages', anthropicBody('claude-sonnet-4', { messages: [image] }))),
+      'image anth,claude-up',
+    )
     const search = say('news', { tools: [{ type: 'web_search_20250305', name: 'web_search' }] })
     assert.equal(routeOf(await p.post('/preset/vision/v1/messages', search)), 'webSearch anth,mock-a')
     assert.equal(routeOf(await p.post('/preset/vision/v1/messages', say('plain'))), 'default oai,mock-o')
@@ -233,7 +296,9 @@ describe('image and webSearch routing through the main Router', () => {
 
   it('an image in the last user message (directly or in a tool_result) routes to Router.image', async () => {
     const p = await hardenedProxy(file())
-    const direct = anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, png] }] })
+    const direct = anthropicBody('claude-sonnet-4', {
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, png] }],
+    })
     assert.equal(routeOf(await p.post('/v1/messages', direct)), 'image anth,claude-up')
     const inTool = anthropicBody('claude-sonnet-4', {
       messages: [
@@ -249,7 +314,10 @@ describe('image and webSearch routing through the main Router', () => {
   it('an image only in an earlier message does not; a web_search tool routes to Router.webSearch', async () => {
     const p = await hardenedProxy(file())
     const earlier = anthropicBody('claude-sonnet-4', {
-      messages: [{ role: 'user', content: [png] }, { role: 'assistant', content: 'a cat' }, { role: 'user', content: 'thanks' }],
+      messages: [{ role: 'user', content: [png] }, { role: 'assistant', content: 'a cat' }, {
+        role: 'user',
+        content: 'thanks',
+      }],
     })
     assert.equal(routeOf(await p.post('/v1/messages', earlier)), 'default oai,gpt-up')
     const search = say('latest news', { tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }] })

@@ -2,7 +2,7 @@
  * An app wired to the in-process harness mock: no ports, real translation, routing and streams.
  */
 import { createMockUpstream, type MockOptions } from '../../src/demo/upstream.ts'
-import { createInstance, type AppInstance } from '../../src/compose.ts'
+import { type AppInstance, createInstance } from '../../src/compose.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { Config } from '../../src/config/types.ts'
 import { createSseDecoder, knownTransformer } from '../../src/formats/index.ts'
@@ -11,14 +11,34 @@ import { createLogger } from '../../src/log.ts'
 import { seededRandom } from '../../src/lib/rng.ts'
 
 /** A CCR-style config: an Anthropic-format and an OpenAI-format provider, both served by the mock. */
-export function testConfigFile(extra: Record<string, unknown> = {}, router: Record<string, unknown> = {}): Record<string, unknown> {
+export function testConfigFile(
+  extra: Record<string, unknown> = {},
+  router: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     LOG: false,
     Providers: [
-      { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'sk-ant-secret-1', models: ['claude-up', 'mock-a'], transformer: { use: ['Anthropic'] } },
-      { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'sk-oai-secret-2', models: ['gpt-up', 'mock-o'] },
+      {
+        name: 'anth',
+        api_base_url: 'http://mock.test/v1/messages',
+        api_key: 'sk-ant-secret-1',
+        models: ['claude-up', 'mock-a'],
+        transformer: { use: ['Anthropic'] },
+      },
+      {
+        name: 'oai',
+        api_base_url: 'http://mock.test/v1/chat/completions',
+        api_key: 'sk-oai-secret-2',
+        models: ['gpt-up', 'mock-o'],
+      },
     ],
-    Router: { default: 'oai,gpt-up', background: 'anth,mock-a', think: 'anth,claude-up', longContext: 'oai,mock-o', ...router },
+    Router: {
+      default: 'oai,gpt-up',
+      background: 'anth,mock-a',
+      think: 'anth,claude-up',
+      longContext: 'oai,mock-o',
+      ...router,
+    },
     ...extra,
   }
 }
@@ -35,18 +55,30 @@ export interface TestProxy extends AppInstance {
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
 }
 
-export async function testProxy(file: Record<string, unknown> = testConfigFile(), mockOpts: MockOptions = {}): Promise<TestProxy> {
+export async function testProxy(
+  file: Record<string, unknown> = testConfigFile(),
+  mockOpts: MockOptions = {},
+): Promise<TestProxy> {
   const mock = createMockUpstream(mockOpts)
   const logs: string[] = []
   const config = configOf(file)
   const log = createLogger({ level: 'debug', write: (l) => logs.push(l) })
-  const built = await createInstance(config, { dataDir: ':memory:', fetch: async (req) => mock.fetch(req), log, random: seededRandom(7) })
+  const built = await createInstance(config, {
+    dataDir: ':memory:',
+    fetch: async (req) => mock.fetch(req),
+    log,
+    random: seededRandom(7),
+  })
   return {
     ...built,
     mock,
     logs,
     post: async (path, body, headers = {}) =>
-      await built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      await built.app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
   }
 }
 
@@ -66,17 +98,29 @@ export function sseEvents(text: string): SseEvent[] {
 }
 
 /** A proxy whose upstream fetch records every request it forwards (url, headers, body). */
-export async function spyingProxy(file: Record<string, unknown> = testConfigFile()): Promise<TestProxy & { seen: { url: string; headers: Headers; body: string }[] }> {
+export async function spyingProxy(
+  file: Record<string, unknown> = testConfigFile(),
+): Promise<TestProxy & { seen: { url: string; headers: Headers; body: string }[] }> {
   const seen: { url: string; headers: Headers; body: string }[] = []
   const mock = createMockUpstream()
   const built = await createInstance(configOf(file), {
     dataDir: ':memory:',
     log: createLogger({ enabled: false }),
-    fetch: async (req) => { seen.push({ url: req.url, headers: req.headers, body: await req.clone().text() }); return mock.fetch(req) },
+    fetch: async (req) => {
+      seen.push({ url: req.url, headers: req.headers, body: await req.clone().text() })
+      return mock.fetch(req)
+    },
   })
   return {
-    ...built, mock, logs: [], seen,
+    ...built,
+    mock,
+    logs: [],
+    seen,
     post: async (path, body, headers = {}) =>
-      await built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      await built.app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
   }
 }

@@ -20,7 +20,12 @@ describe('alerts: a target degrading ×3 mid-run', () => {
     assert.deepEqual(r.problems, [])
     assert.ok(r.firedAfter !== undefined && r.firedAfter <= 15, `fired after ${r.firedAfter}`)
     assert.ok(r.resolvedAfter !== undefined && r.resolvedAfter <= 30, `resolved after ${r.resolvedAfter}`)
-    assert.deepEqual(r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).sort(), ['fire latency_degraded', 'fire ttft_degraded', 'resolve latency_degraded', 'resolve ttft_degraded'])
+    assert.deepEqual(r.deliveries.map((d) => `${d.body.event} ${d.body.alert?.rule}`).sort(), [
+      'fire latency_degraded',
+      'fire ttft_degraded',
+      'resolve latency_degraded',
+      'resolve ttft_degraded',
+    ])
     const hook = r.deliveries.find((d) => d.body.alert?.rule === 'latency_degraded')!
     assert.equal(hook.body.event, 'fire')
     assert.match(hook.body.text ?? '', /^\[FIRING warning\] latency_degraded mock,mock-o: latency of mock,mock-o is \d/)
@@ -39,16 +44,30 @@ describe('alerts: a target degrading ×3 mid-run', () => {
 describe('analysis routes', () => {
   it('GET /v1/alerts, /v1/trends, /v1/recommendations and /v1/experiments answer typed JSON', async () => {
     const p = await testProxy()
-    for (let i = 0; i < 5; i++) assert.equal((await p.post('/v1/messages', anthropicBody('claude-sonnet-4'))).status, 200)
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await p.post('/v1/messages', anthropicBody('claude-sonnet-4'))).status, 200)
+    }
     const alerts = await (await p.app.request('/v1/alerts')).json() as { firing: unknown[]; history: unknown[] }
     assert.deepEqual(alerts, { firing: [], history: [] })
-    const trends = await (await p.app.request('/v1/trends?window=1h')).json() as { window: string; targets: { target: string; live: { requests: number }[]; trends: Record<string, unknown> }[] }
+    const trends = await (await p.app.request('/v1/trends?window=1h')).json() as {
+      window: string
+      targets: { target: string; live: { requests: number }[]; trends: Record<string, unknown> }[]
+    }
     assert.equal(trends.window, '1h')
     assert.deepEqual(trends.targets.map((t) => t.target), ['oai,gpt-up'])
     assert.equal(trends.targets[0]!.live.reduce((s, b) => s + b.requests, 0), 5)
-    assert.deepEqual(Object.keys(trends.targets[0]!.trends).sort(), ['cost_per_1k_tokens', 'latency_ms', 'success_rate', 'tokens_per_sec', 'ttft_ms'])
+    assert.deepEqual(Object.keys(trends.targets[0]!.trends).sort(), [
+      'cost_per_1k_tokens',
+      'latency_ms',
+      'success_rate',
+      'tokens_per_sec',
+      'ttft_ms',
+    ])
     assert.equal((await p.app.request('/v1/trends?window=2h')).status, 400)
-    const recs = await (await p.app.request('/v1/recommendations')).json() as { scenarios: { scenario: string; current: string; candidates: { target: string; pareto: boolean }[] }[]; note: string }
+    const recs = await (await p.app.request('/v1/recommendations')).json() as {
+      scenarios: { scenario: string; current: string; candidates: { target: string; pareto: boolean }[] }[]
+      note: string
+    }
     assert.equal(recs.scenarios[0]!.scenario, 'default')
     assert.equal(recs.scenarios[0]!.current, 'oai,gpt-up')
     assert.deepEqual(recs.scenarios[0]!.candidates.map((c) => [c.target, c.pareto]), [['oai,gpt-up', true]])
@@ -61,21 +80,47 @@ describe('analysis routes', () => {
   })
 
   it('webhook headers and URLs are validated, and redacted in GET /api/config', async () => {
-    const bad = parseConfig(JSON.stringify(testConfigFile({ Alerts: { webhooks: [{ url: 'not a url' }], rules: { latency: { ratio: 1.2, resolveRatio: 1.5 } } } })), {}, { knownTransformer })
+    const bad = parseConfig(
+      JSON.stringify(
+        testConfigFile({
+          Alerts: { webhooks: [{ url: 'not a url' }], rules: { latency: { ratio: 1.2, resolveRatio: 1.5 } } },
+        }),
+      ),
+      {},
+      { knownTransformer },
+    )
     assert.ok(!bad.ok)
     assert.ok(bad.error.some((e) => e.includes('Alerts.webhooks[0].url')), bad.error.join('\n'))
-    assert.ok(bad.error.some((e) => e.includes('Alerts.rules.latency.resolveRatio') && e.includes('below ratio')), bad.error.join('\n'))
-    const raw = testConfigFile({ APIKEY: 'k', Alerts: { webhooks: [{ url: 'http://127.0.0.1:9/hook', headers: { authorization: 'Bearer very-secret' } }] } })
-    const inst = await createInstance(configOf(raw), { dataDir: ':memory:', rawConfig: raw, log: createLogger({ enabled: false }) })
+    assert.ok(
+      bad.error.some((e) => e.includes('Alerts.rules.latency.resolveRatio') && e.includes('below ratio')),
+      bad.error.join('\n'),
+    )
+    const raw = testConfigFile({
+      APIKEY: 'k',
+      Alerts: { webhooks: [{ url: 'http://127.0.0.1:9/hook', headers: { authorization: 'Bearer very-secret' } }] },
+    })
+    const inst = await createInstance(configOf(raw), {
+      dataDir: ':memory:',
+      rawConfig: raw,
+      log: createLogger({ enabled: false }),
+    })
     const shown = await (await inst.app.request('/api/config', { headers: { authorization: 'Bearer k' } })).text()
-    assert.ok(shown.includes('"Alerts"') && !shown.includes('very-secret') && !shown.includes('127.0.0.1:9/hook'), shown)
+    assert.ok(
+      shown.includes('"Alerts"') && !shown.includes('very-secret') && !shown.includes('127.0.0.1:9/hook'),
+      shown,
+    )
     await inst.close()
   })
 })
 
 describe('routing experiments', () => {
   const file = testConfigFile({}, {
-    experiments: [{ id: 'speed', scenario: 'default', minSamples: 10, arms: [{ name: 'up', target: 'oai,gpt-up', percent: 50 }, { name: 'alt', target: 'anth,mock-a', percent: 50 }] }],
+    experiments: [{
+      id: 'speed',
+      scenario: 'default',
+      minSamples: 10,
+      arms: [{ name: 'up', target: 'oai,gpt-up', percent: 50 }, { name: 'alt', target: 'anth,mock-a', percent: 50 }],
+    }],
   })
 
   it('a session stays on one arm, sessions split between arms, and the report has intervals', async () => {
@@ -94,7 +139,19 @@ describe('routing experiments', () => {
     assert.ok([...arms.values()].every((s) => s.size === 1), 'every session stayed on its arm')
     const ups = [...arms.values()].filter((s) => s.has('up')).length
     assert.ok(ups > 3 && ups < 17, `${ups} of 20 sessions on arm up`)
-    const report = await (await p.app.request('/v1/experiments')).json() as { experiments: { id: string; arms: { name: string; requests: number; state: string; latency_ms?: { low: number; high: number }; error_rate?: { mean: number }; tokens_per_request?: { mean: number } }[] }[] }
+    const report = await (await p.app.request('/v1/experiments')).json() as {
+      experiments: {
+        id: string
+        arms: {
+          name: string
+          requests: number
+          state: string
+          latency_ms?: { low: number; high: number }
+          error_rate?: { mean: number }
+          tokens_per_request?: { mean: number }
+        }[]
+      }[]
+    }
     const [exp] = report.experiments
     assert.equal(exp!.id, 'speed')
     assert.equal(exp!.arms.reduce((s, a) => s + a.requests, 0), 60)
@@ -107,14 +164,30 @@ describe('routing experiments', () => {
     await p.close()
   })
 
-  it('strategy arms plan the scenario\'s own target with their optimization; the log line names the arm', async () => {
+  it("strategy arms plan the scenario's own target with their optimization; the log line names the arm", async () => {
     const p = await testProxy(testConfigFile({}, {
-      experiments: [{ id: 'strategy', scenario: 'default', arms: [{ name: 'fast', optimization: 'latency', percent: 50 }, { name: 'cheap', optimization: 'cost', percent: 50 }] }],
+      experiments: [{
+        id: 'strategy',
+        scenario: 'default',
+        arms: [{ name: 'fast', optimization: 'latency', percent: 50 }, {
+          name: 'cheap',
+          optimization: 'cost',
+          percent: 50,
+        }],
+      }],
     }))
-    for (let s = 0; s < 10; s++) assert.equal((await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session(`z${s}`)))).status, 200)
-    const r = await (await p.app.request('/v1/experiments')).json() as { experiments: { arms: { name: string; optimization?: string; target?: string; requests: number }[] }[] }
+    for (let s = 0; s < 10; s++) {
+      assert.equal((await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session(`z${s}`)))).status, 200)
+    }
+    const r = await (await p.app.request('/v1/experiments')).json() as {
+      experiments: { arms: { name: string; optimization?: string; target?: string; requests: number }[] }[]
+    }
     const arms = r.experiments[0]!.arms
-    assert.deepEqual(arms.map((a) => [a.name, a.optimization, a.target]), [['fast', 'latency', undefined], ['cheap', 'cost', undefined]])
+    assert.deepEqual(arms.map((a) => [a.name, a.optimization, a.target]), [['fast', 'latency', undefined], [
+      'cheap',
+      'cost',
+      undefined,
+    ]])
     assert.equal(arms[0]!.requests + arms[1]!.requests, 10)
     assert.ok(p.logs.some((l) => l.includes('"experiment":"strategy/')))
     await p.close()
@@ -123,13 +196,21 @@ describe('routing experiments', () => {
   it('a matching routing rule wins over the experiment', async () => {
     const p = await testProxy(testConfigFile({}, {
       rules: [{ name: 'tagged', when: { header: { 'x-switchyard-tag': 'ci' } }, route: 'anth,mock-a' }],
-      experiments: [{ id: 'speed', scenario: 'default', arms: [{ name: 'up', target: 'oai,gpt-up', percent: 100 }, { name: 'off', target: 'oai,mock-o', percent: 0 }] }],
+      experiments: [{
+        id: 'speed',
+        scenario: 'default',
+        arms: [{ name: 'up', target: 'oai,gpt-up', percent: 100 }, { name: 'off', target: 'oai,mock-o', percent: 0 }],
+      }],
     }))
-    const tagged = await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session('r1')), { 'x-switchyard-tag': 'ci' })
+    const tagged = await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session('r1')), {
+      'x-switchyard-tag': 'ci',
+    })
     assert.match(tagged.headers.get('x-switchyard-route') ?? '', /anth,mock-a/)
     const plain = await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session('r1')))
     assert.match(plain.headers.get('x-switchyard-route') ?? '', /oai,gpt-up/)
-    const r = await (await p.app.request('/v1/experiments')).json() as { experiments: { arms: { requests: number }[] }[] }
+    const r = await (await p.app.request('/v1/experiments')).json() as {
+      experiments: { arms: { requests: number }[] }[]
+    }
     assert.deepEqual(r.experiments[0]!.arms.map((a) => a.requests), [1, 0])
     await p.close()
   })
@@ -137,14 +218,30 @@ describe('routing experiments', () => {
   it('an arm whose target fails is stopped, and its sessions move to the other arm', async () => {
     const base = testConfigFile()
     const providers = base.Providers as Record<string, unknown>[]
-    const bad = testConfigFile({ Providers: [providers[0], { ...providers[1], models: ['gpt-up', 'mock-o:status=500'] }] }, {
-      fallbackToOtherTiers: false, tierRetries: { default: { max_retries: 0 } },
-      experiments: [{ id: 'risky', scenario: 'default', minSamples: 8, arms: [{ name: 'up', target: 'oai,gpt-up', percent: 50 }, { name: 'broken', target: 'oai,mock-o:status=500', percent: 50 }] }],
+    const bad = testConfigFile({
+      Providers: [providers[0], { ...providers[1], models: ['gpt-up', 'mock-o:status=500'] }],
+    }, {
+      fallbackToOtherTiers: false,
+      tierRetries: { default: { max_retries: 0 } },
+      experiments: [{
+        id: 'risky',
+        scenario: 'default',
+        minSamples: 8,
+        arms: [{ name: 'up', target: 'oai,gpt-up', percent: 50 }, {
+          name: 'broken',
+          target: 'oai,mock-o:status=500',
+          percent: 50,
+        }],
+      }],
     })
     const p = await testProxy(bad)
     const statuses: number[] = []
-    for (let s = 0; s < 60; s++) statuses.push((await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session(`x${s}`)))).status)
-    const r = await (await p.app.request('/v1/experiments')).json() as { experiments: { arms: { name: string; state: string; stopped_reason?: string; errors: number }[] }[] }
+    for (let s = 0; s < 60; s++) {
+      statuses.push((await p.post('/v1/messages', anthropicBody('claude-sonnet-4', session(`x${s}`)))).status)
+    }
+    const r = await (await p.app.request('/v1/experiments')).json() as {
+      experiments: { arms: { name: string; state: string; stopped_reason?: string; errors: number }[] }[]
+    }
     const broken = r.experiments[0]!.arms.find((a) => a.name === 'broken')!
     assert.equal(broken.state, 'stopped')
     assert.match(broken.stopped_reason ?? '', /error rate clearly worse than arm up/)

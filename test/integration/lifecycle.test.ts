@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
 import { buildServer } from '../../src/cli/server.ts'
-import { processAlive, probeInstance, readPidFile, writePidFile } from '../../src/cli/pidfile.ts'
+import { probeInstance, processAlive, readPidFile, writePidFile } from '../../src/cli/pidfile.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import { createSseDecoder } from '../../src/formats/index.ts'
 import { silentLogger } from '../../src/log.ts'
@@ -27,12 +27,21 @@ async function server(mockUrl: string, dir: string) {
   writeFileSync(path, JSON.stringify(fileFor(mockUrl)))
   const parsed = parseConfig(JSON.stringify(fileFor(mockUrl)), {})
   if (!parsed.ok) throw new Error(parsed.error.join('; '))
-  const s = await buildServer(parsed.value.config, { host: '127.0.0.1', port: 0, dataDir: dir, log: silentLogger, configPath: path, env: {} })
+  const s = await buildServer(parsed.value.config, {
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: dir,
+    log: silentLogger,
+    configPath: path,
+    env: {},
+  })
   return { s, path }
 }
 
 /** A mock and a server in a fresh data dir around `fn`; the server is shut down afterwards (again, if `fn` did). */
-async function withServer(fn: (x: { s: Awaited<ReturnType<typeof server>>['s']; path: string; dir: string; mockUrl: string }) => Promise<void>): Promise<void> {
+async function withServer(
+  fn: (x: { s: Awaited<ReturnType<typeof server>>['s']; path: string; dir: string; mockUrl: string }) => Promise<void>,
+): Promise<void> {
   const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-life-'))
   const { s, path } = await server(mock.url, dir)
@@ -51,52 +60,59 @@ async function lastEvent(res: Response): Promise<string | undefined> {
   return evs.at(-1)?.event
 }
 
-const stream = (url: string, model: string) => fetch(`${url}/v1/messages`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000),
-  body: JSON.stringify({ model, max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
-})
+const stream = (url: string, model: string) =>
+  fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(30_000),
+    body: JSON.stringify({ model, max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  })
 
 describe('lifecycle', () => {
-  it('SIGTERM-style shutdown during 200 active streams: every stream completes, usage is flushed', () => withServer(async ({ s, dir }) => {
-    const pending = Array.from({ length: 200 }, () => stream(s.url, 'oai,m:chunks=10:delay=40').then(lastEvent))
-    for (let i = 0; i < 100 && s.activeRequests() < 200; i++) await new Promise((r) => setTimeout(r, 20))
-    assert.equal(s.activeRequests(), 200, 'all 200 streams are in flight when shutdown starts')
-    await s.shutdown(10_000)
-    const ends = await Promise.all(pending)
-    assert.equal(ends.filter((e) => e === 'message_stop').length, 200)
-    const store = openStore(join(dir, STORE_FILE))
-    const totals = new UsageStore(store).loadTotals()
-    store.close()
-    assert.equal(totals.reduce((n, t) => n + t.requests, 0), 200, 'all 200 billed requests persisted')
-  }))
+  it('SIGTERM-style shutdown during 200 active streams: every stream completes, usage is flushed', () =>
+    withServer(async ({ s, dir }) => {
+      const pending = Array.from({ length: 200 }, () => stream(s.url, 'oai,m:chunks=10:delay=40').then(lastEvent))
+      for (let i = 0; i < 100 && s.activeRequests() < 200; i++) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(s.activeRequests(), 200, 'all 200 streams are in flight when shutdown starts')
+      await s.shutdown(10_000)
+      const ends = await Promise.all(pending)
+      assert.equal(ends.filter((e) => e === 'message_stop').length, 200)
+      const store = openStore(join(dir, STORE_FILE))
+      const totals = new UsageStore(store).loadTotals()
+      store.close()
+      assert.equal(totals.reduce((n, t) => n + t.requests, 0), 200, 'all 200 billed requests persisted')
+    }))
 
-  it('streams still running at the drain deadline end with a well-formed in-stream error', () => withServer(async ({ s }) => {
-    const pending = Array.from({ length: 5 }, () => stream(s.url, 'oai,m:chunks=100:delay=100').then(lastEvent))
-    await new Promise((r) => setTimeout(r, 300))
-    await s.shutdown(200)
-    assert.deepEqual(await Promise.all(pending), ['error', 'error', 'error', 'error', 'error'])
-  }))
+  it('streams still running at the drain deadline end with a well-formed in-stream error', () =>
+    withServer(async ({ s }) => {
+      const pending = Array.from({ length: 5 }, () => stream(s.url, 'oai,m:chunks=100:delay=100').then(lastEvent))
+      await new Promise((r) => setTimeout(r, 300))
+      await s.shutdown(200)
+      assert.deepEqual(await Promise.all(pending), ['error', 'error', 'error', 'error', 'error'])
+    }))
 
-  it('reload: a bad file is rejected with its errors and the old config keeps serving; a good one takes over', () => withServer(async ({ s, path, mockUrl }) => {
-    writeFileSync(path, '{ "Providers": [], "Router": { "default": "nope" }')
-    await assert.rejects(s.reload(), /reload rejected/)
-    assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
-    writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
-    assert.match(await s.reload(), /reloaded/)
-    const res = await stream(s.url, 'claude-sonnet')
-    assert.match(res.headers.get('x-switchyard-route') ?? '', /oai,second/)
-    await res.text()
-  }))
+  it('reload: a bad file is rejected with its errors and the old config keeps serving; a good one takes over', () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      writeFileSync(path, '{ "Providers": [], "Router": { "default": "nope" }')
+      await assert.rejects(s.reload(), /reload rejected/)
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
+      assert.match(await s.reload(), /reloaded/)
+      const res = await stream(s.url, 'claude-sonnet')
+      assert.match(res.headers.get('x-switchyard-route') ?? '', /oai,second/)
+      await res.text()
+    }))
 
-  it('a PID file naming a dead process is detected as stale; a live one answering /health is running', () => withServer(async ({ dir }) => {
-    const rec = readPidFile(dir)
-    assert.ok(rec, 'the server wrote its PID file')
-    assert.equal((await probeInstance(rec!)).running, true)
-    const dead = { ...rec!, pid: 2 ** 22 + 12345 }
-    assert.equal(processAlive(dead.pid), false)
-    assert.equal((await probeInstance(dead)).running, false)
-    // A live PID whose port does not answer as Switchyard (e.g. a recycled PID) is stale too.
-    writePidFile(dir, { ...rec!, port: 9 })
-    assert.equal((await probeInstance(readPidFile(dir)!)).running, false)
-  }))
+  it('a PID file naming a dead process is detected as stale; a live one answering /health is running', () =>
+    withServer(async ({ dir }) => {
+      const rec = readPidFile(dir)
+      assert.ok(rec, 'the server wrote its PID file')
+      assert.equal((await probeInstance(rec!)).running, true)
+      const dead = { ...rec!, pid: 2 ** 22 + 12345 }
+      assert.equal(processAlive(dead.pid), false)
+      assert.equal((await probeInstance(dead)).running, false)
+      // A live PID whose port does not answer as Switchyard (e.g. a recycled PID) is stale too.
+      writePidFile(dir, { ...rec!, port: 9 })
+      assert.equal((await probeInstance(readPidFile(dir)!)).running, false)
+    }))
 })

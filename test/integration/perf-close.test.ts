@@ -17,18 +17,27 @@ describe('performance jobs and close', () => {
     const mock = createMockUpstream()
     const logs: string[] = []
     const unhandled: unknown[] = []
-    const onUnhandled = (e: unknown) => { unhandled.push(e) }
+    const onUnhandled = (e: unknown) => {
+      unhandled.push(e)
+    }
     process.on('unhandledRejection', onUnhandled)
     // Every upstream answer comes 150 ms late (or when the call is aborted).
     const slowFetch = async (req: Request): Promise<Response> => {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 150)
-        req.signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+        req.signal.addEventListener('abort', () => {
+          clearTimeout(t)
+          resolve()
+        }, { once: true })
       })
       return await mock.fetch(req)
     }
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-perf-close-'))
-    const inst = await createInstance(configOf(testConfigFile()), { dataDir: dir, fetch: slowFetch, log: createLogger({ level: 'debug', write: (l) => logs.push(l) }) })
+    const inst = await createInstance(configOf(testConfigFile()), {
+      dataDir: dir,
+      fetch: slowFetch,
+      log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    })
     const id = inst.engine.startJob({ models: ['oai,mock-o', 'anth,mock-a'], types: ['health', 'latency'] })
     await new Promise((r) => setTimeout(r, 30))
     assert.equal(inst.engine.job(id)?.status, 'running')
@@ -41,6 +50,9 @@ describe('performance jobs and close', () => {
     await new Promise((r) => setTimeout(r, 250))
     process.off('unhandledRejection', onUnhandled)
     assert.deepEqual(unhandled.map(String), [])
-    assert.ok(!logs.some((l) => /not open|closed database/i.test(l)), logs.filter((l) => /not open|closed/i.test(l)).join('\n'))
+    assert.ok(
+      !logs.some((l) => /not open|closed database/i.test(l)),
+      logs.filter((l) => /not open|closed/i.test(l)).join('\n'),
+    )
   })
 })

@@ -12,8 +12,19 @@ const FAST = 'anth,fast:ttft=5:chunks=3:delay=1'
 const file = () => ({
   LOG: false,
   Providers: [
-    { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'k1', models: ['slow:ttft=120:chunks=3:delay=5'] },
-    { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'k2', models: ['fast:ttft=5:chunks=3:delay=1'], transformer: { use: ['Anthropic'] } },
+    {
+      name: 'oai',
+      api_base_url: 'http://mock.test/v1/chat/completions',
+      api_key: 'k1',
+      models: ['slow:ttft=120:chunks=3:delay=5'],
+    },
+    {
+      name: 'anth',
+      api_base_url: 'http://mock.test/v1/messages',
+      api_key: 'k2',
+      models: ['fast:ttft=5:chunks=3:delay=1'],
+      transformer: { use: ['Anthropic'] },
+    },
   ],
   Router: { default: SLOW, background: FAST },
   performance: { minTestCount: 2 },
@@ -31,7 +42,10 @@ async function runTests(p: Awaited<ReturnType<typeof testProxy>>): Promise<void>
   assert.fail('performance job did not finish')
 }
 
-interface PlanBody { ordering: string; targets: { target: string; performance_score: number }[] }
+interface PlanBody {
+  ordering: string
+  targets: { target: string; performance_score: number }[]
+}
 
 describe('performance tests feed routing', () => {
   it('with no live samples the plan orders by tested performance, and requests follow it', async () => {
@@ -44,9 +58,16 @@ describe('performance tests feed routing', () => {
     assert.equal(after.ordering, 'performance')
     assert.equal(after.targets[0]?.target, FAST)
     assert.ok(after.targets[0]!.performance_score > after.targets[1]!.performance_score)
-    const res = await p.post('/v1/messages', { model: 'claude-sonnet-4', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] })
+    const res = await p.post('/v1/messages', {
+      model: 'claude-sonnet-4',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'hi' }],
+    })
     assert.equal(res.status, 200)
-    assert.match(res.headers.get('x-switchyard-route') ?? '', new RegExp(`^default ${FAST.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+    assert.match(
+      res.headers.get('x-switchyard-route') ?? '',
+      new RegExp(`^default ${FAST.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    )
     await res.text()
     await p.close()
   })

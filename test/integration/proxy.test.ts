@@ -9,10 +9,14 @@ import { createInstance } from '../../src/compose.ts'
 import { anthropicBody, configOf, openaiBody, spyingProxy, sseEvents, testConfigFile, testProxy } from './helpers.ts'
 
 describe('proxy: the four client/upstream pairings', () => {
-  for (const [client, model, upstream] of [
-    ['anthropic', 'anth,mock-a', 'anthropic'], ['anthropic', 'oai,mock-o', 'openai'],
-    ['openai', 'anth,mock-a', 'anthropic'], ['openai', 'oai,mock-o', 'openai'],
-  ] as const) {
+  for (
+    const [client, model, upstream] of [
+      ['anthropic', 'anth,mock-a', 'anthropic'],
+      ['anthropic', 'oai,mock-o', 'openai'],
+      ['openai', 'anth,mock-a', 'anthropic'],
+      ['openai', 'oai,mock-o', 'openai'],
+    ] as const
+  ) {
     it(`${client} client → ${upstream} upstream, JSON: text arrives with usage`, async () => {
       const p = await testProxy()
       const path = client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'
@@ -36,7 +40,9 @@ describe('proxy: the four client/upstream pairings', () => {
     it(`${client} client → ${upstream} upstream, SSE: every chunk in order and one terminal event`, async () => {
       const p = await testProxy()
       const path = client === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'
-      const body = client === 'anthropic' ? anthropicBody(`${model}:chunks=5`, { stream: true }) : openaiBody(`${model}:chunks=5`, { stream: true, stream_options: { include_usage: true } })
+      const body = client === 'anthropic'
+        ? anthropicBody(`${model}:chunks=5`, { stream: true })
+        : openaiBody(`${model}:chunks=5`, { stream: true, stream_options: { include_usage: true } })
       const res = await p.post(path, body)
       assert.equal(res.status, 200)
       assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/)
@@ -63,9 +69,26 @@ describe('proxy: routing scenarios', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['default', anthropicBody('claude-sonnet-4'), /^default oai,gpt-up/],
     ['background (haiku)', anthropicBody('claude-3-5-haiku-latest'), /^background anth,mock-a/],
-    ['think', anthropicBody('claude-sonnet-4', { thinking: { type: 'enabled', budget_tokens: 2048 } }), /^think anth,claude-up/],
-    ['longContext', anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: 'word '.repeat(70_000) }] }), /^longContext oai,mock-o/],
-    ['subagent tag in system[2]', anthropicBody('claude-sonnet-4', { system: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }, { type: 'text', text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL> do it' }] }), /^subagent anth,mock-a/],
+    [
+      'think',
+      anthropicBody('claude-sonnet-4', { thinking: { type: 'enabled', budget_tokens: 2048 } }),
+      /^think anth,claude-up/,
+    ],
+    [
+      'longContext',
+      anthropicBody('claude-sonnet-4', { messages: [{ role: 'user', content: 'word '.repeat(70_000) }] }),
+      /^longContext oai,mock-o/,
+    ],
+    [
+      'subagent tag in system[2]',
+      anthropicBody('claude-sonnet-4', {
+        system: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }, {
+          type: 'text',
+          text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL> do it',
+        }],
+      }),
+      /^subagent anth,mock-a/,
+    ],
   ]
   for (const [name, body, route] of cases) {
     it(`${name} is chosen and shown in x-switchyard-route`, async () => {
@@ -80,7 +103,12 @@ describe('proxy: routing scenarios', () => {
   it('strips the subagent tag before the upstream sees the prompt', async () => {
     const spy = await spyingProxy()
     const seen = spy.seen
-    const body = anthropicBody('claude-sonnet-4', { system: [{ type: 'text', text: 'x' }, { type: 'text', text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL>rest' }] })
+    const body = anthropicBody('claude-sonnet-4', {
+      system: [{ type: 'text', text: 'x' }, {
+        type: 'text',
+        text: '<CCR-SUBAGENT-MODEL>anth,mock-a</CCR-SUBAGENT-MODEL>rest',
+      }],
+    })
     const res = await spy.post('/v1/messages', body)
     assert.equal(res.status, 200)
     assert.equal(seen.length, 1)
@@ -194,8 +222,15 @@ describe('proxy: auth', () => {
     const p = await testProxy(testConfigFile({ APIKEY: 'top-secret-key' }))
     assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'))).status, 401)
     assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'), { 'x-api-key': 'wrong' })).status, 401)
-    assert.equal((await p.post('/v1/messages', anthropicBody('anth,mock-a'), { 'x-api-key': 'top-secret-key' })).status, 200)
-    assert.equal((await p.post('/v1/chat/completions', openaiBody('oai,mock-o'), { authorization: 'Bearer top-secret-key' })).status, 200)
+    assert.equal(
+      (await p.post('/v1/messages', anthropicBody('anth,mock-a'), { 'x-api-key': 'top-secret-key' })).status,
+      200,
+    )
+    assert.equal(
+      (await p.post('/v1/chat/completions', openaiBody('oai,mock-o'), { authorization: 'Bearer top-secret-key' }))
+        .status,
+      200,
+    )
     const unauth = await p.post('/v1/chat/completions', openaiBody('oai,mock-o'))
     assert.equal(unauth.status, 401)
     assert.ok('error' in ((await unauth.json()) as object))
@@ -230,7 +265,9 @@ describe('proxy: models and count_tokens', () => {
 
   it('count_tokens grows with the prompt', async () => {
     const p = await testProxy()
-    const count = async (text: string) => ((await (await p.post('/v1/messages/count_tokens', { model: 'x', messages: [{ role: 'user', content: text }] })).json()) as { input_tokens: number }).input_tokens
+    const count = async (text: string) =>
+      ((await (await p.post('/v1/messages/count_tokens', { model: 'x', messages: [{ role: 'user', content: text }] }))
+        .json()) as { input_tokens: number }).input_tokens
     const small = await count('hello')
     const big = await count('hello world '.repeat(100))
     assert.ok(small > 0 && big > small + 100)
@@ -250,7 +287,11 @@ describe('proxy: odd upstream content types', () => {
         return new Response(res.body, { status: res.status, headers })
       },
     })
-    const res = await built.app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(anthropicBody('oai,mock-o:chunks=3', { stream: true })) })
+    const res = await built.app.request('/v1/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(anthropicBody('oai,mock-o:chunks=3', { stream: true })),
+    })
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())
     assert.equal(events.at(-1)?.event, 'message_stop')
@@ -259,16 +300,33 @@ describe('proxy: odd upstream content types', () => {
 })
 
 describe('proxy: an upstream that ignores stream: true', () => {
-  for (const [client, path, model] of [['anthropic', '/v1/messages', 'oai,mock-o:chunks=3'], ['openai', '/v1/chat/completions', 'anth,mock-a:chunks=3']] as const) {
+  for (
+    const [client, path, model] of [['anthropic', '/v1/messages', 'oai,mock-o:chunks=3'], [
+      'openai',
+      '/v1/chat/completions',
+      'anth,mock-a:chunks=3',
+    ]] as const
+  ) {
     it(`answers a streaming ${client} client with a complete stream built from the JSON answer`, async () => {
       const mock = createMockUpstream()
       const built = await createInstance(configOf(testConfigFile()), {
         dataDir: ':memory:',
         // The upstream answers every request as if stream were false.
-        fetch: async (req) => mock.fetch(new Request(req.url, { method: 'POST', headers: req.headers, body: JSON.stringify({ ...(await req.json()) as object, stream: false }) })),
+        fetch: async (req) =>
+          mock.fetch(
+            new Request(req.url, {
+              method: 'POST',
+              headers: req.headers,
+              body: JSON.stringify({ ...(await req.json()) as object, stream: false }),
+            }),
+          ),
       })
       const body = client === 'anthropic' ? anthropicBody(model, { stream: true }) : openaiBody(model, { stream: true })
-      const res = await built.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const res = await built.app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
       assert.equal(res.status, 200)
       assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/)
       const events = sseEvents(await res.text())

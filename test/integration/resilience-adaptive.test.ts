@@ -7,9 +7,15 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sseEvents } from './helpers.ts'
-import { ask, metricValue, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+import { ask, metricValue, routeOf, simConfig, type SimProxy, simProxy } from './resilience-helpers.ts'
 
-interface LatencyRow { target: string; breaker: string; breaker_retry_in_ms: number; samples: number; error_rate: number | null }
+interface LatencyRow {
+  target: string
+  breaker: string
+  breaker_retry_in_ms: number
+  samples: number
+  error_rate: number | null
+}
 
 async function latencyOf(p: SimProxy, target: string): Promise<LatencyRow | undefined> {
   const body = (await (await p.get('/v1/latencies')).json()) as { targets: LatencyRow[] }
@@ -30,12 +36,23 @@ const primaryAttempts = (p: SimProxy) => p.mock.attempts().filter((a) => a.baseM
 describe('resilience: circuit breaker', () => {
   it('opens after N consecutive failures, probes once after the cooldown (longer after a failed probe), closes on success', async () => {
     let down = true
-    const router = { default: 'oai,mock-o', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } }, breaker: { consecutiveFailures: 3, cooldownMs: 5_000 } }
-    const p = await simProxy(simConfig(router), { inject: (req) => (down && isOai(req) ? { 'x-mock-status': '503' } : undefined) })
+    const router = {
+      default: 'oai,mock-o',
+      background: 'anth,mock-a',
+      tierRetries: { 'tier-0': { max_retries: 0 } },
+      breaker: { consecutiveFailures: 3, cooldownMs: 5_000 },
+    }
+    const p = await simProxy(simConfig(router), {
+      inject: (req) => (down && isOai(req) ? { 'x-mock-status': '503' } : undefined),
+    })
     for (let i = 0; i < 3; i++) assert.equal((await p.post(ask('claude-sonnet-4'))).status, 200)
     assert.equal((await latencyOf(p, 'oai,mock-o'))?.breaker, 'open')
     assert.equal(metricValue(await (await p.get('/metrics')).text(), 'ccr_circuit_state', { target: 'oai,mock-o' }), 2)
-    assert.equal(routeOf(await p.post(ask('claude-sonnet-4'))).attempts, 1, 'an open breaker keeps requests off the target')
+    assert.equal(
+      routeOf(await p.post(ask('claude-sonnet-4'))).attempts,
+      1,
+      'an open breaker keeps requests off the target',
+    )
     assert.equal(primaryAttempts(p).length, 3)
     p.clock.advance(5_000)
     await p.post(ask('claude-sonnet-4'))
@@ -62,7 +79,10 @@ describe('resilience: outage and recovery', () => {
         const t = now - 1_000_000
         return isOai(req) && t >= downFrom && t < upAt ? fault : undefined
       }
-      const p = await simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+      const p = await simProxy(
+        simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }),
+        { inject },
+      )
       const served: [number, number, string][] = []
       while (p.clock.t - 1_000_000 < 130_000) {
         const at = p.clock.t - 1_000_000
@@ -75,7 +95,10 @@ describe('resilience: outage and recovery', () => {
       const back = served.find(([t, , target]) => t >= upAt && target === 'oai,mock-o')
       assert.ok(back && back[0] - upAt <= 30_000, `primary back at +${back ? back[0] - upAt : '∞'} ms`)
       const after = served.filter(([t]) => t >= back![0])
-      assert.ok(after.filter(([, , target]) => target === 'oai,mock-o').length >= after.length / 2, 'and keeps its share')
+      assert.ok(
+        after.filter(([, , target]) => target === 'oai,mock-o').length >= after.length / 2,
+        'and keeps its share',
+      )
       const outageTries = primaryAttempts(p).filter((a) => a.t >= downFrom + 15_000 && a.t < upAt).length
       assert.ok(outageTries <= 10, `the open breaker spares the dead primary (${outageTries} tries in 45 s)`)
       p.close()
@@ -94,7 +117,10 @@ describe('resilience: recovery with sparse traffic', () => {
       const t = now - 1_000_000
       return isOai(req) && t >= downFrom && t < upAt ? { 'x-mock-status': '503' } : undefined
     }
-    const p = await simProxy(simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }), { inject })
+    const p = await simProxy(
+      simConfig({ default: 'oai,mock-o', fallbackToOtherTiers: false }, { fallback: { default: ['anth,mock-a'] } }),
+      { inject },
+    )
     const served: [number, string][] = []
     while (p.clock.t - 1_000_000 < upAt + 240_000) {
       const at = p.clock.t - 1_000_000
@@ -108,17 +134,24 @@ describe('resilience: recovery with sparse traffic', () => {
     const back = served.find(([t, target]) => t >= upAt && target === 'oai,mock-o')
     if (!back) return { recoveredMs: Infinity, share: 0 }
     const after = served.filter(([t]) => t >= back[0] + 20_000)
-    return { recoveredMs: back[0] - upAt, share: after.filter(([, target]) => target === 'oai,mock-o').length / after.length }
+    return {
+      recoveredMs: back[0] - upAt,
+      share: after.filter(([, target]) => target === 'oai,mock-o').length / after.length,
+    }
   }
 
   for (const outageMs of [60_000, 120_000]) {
     it(`a primary answering 503 for ${outageMs / 1_000} s, one request every 4 s: back within the 15 s open-interval cap + one request gap, whatever the phase`, async () => {
       const results = []
-      for (let downFrom = 8_000; downFrom < 8_000 + 16_000; downFrom += 3_000) results.push({ downFrom, ...(await outage(downFrom, outageMs)) })
+      for (let downFrom = 8_000; downFrom < 8_000 + 16_000; downFrom += 3_000) {
+        results.push({ downFrom, ...(await outage(downFrom, outageMs)) })
+      }
       const worst = Math.max(...results.map((r) => r.recoveredMs))
       assert.ok(worst <= 15_000 + 4_000, `recovery after ${JSON.stringify(results.map((r) => r.recoveredMs))} ms`)
       // Equal targets share the band by weighted draws: a fair share, where stickiness would be ~0.
-      for (const r of results) assert.ok(r.share >= 0.35, `primary share ${r.share} after recovery (phase ${r.downFrom})`)
+      for (const r of results) {
+        assert.ok(r.share >= 0.35, `primary share ${r.share} after recovery (phase ${r.downFrom})`)
+      }
     })
   }
 })
@@ -126,9 +159,16 @@ describe('resilience: recovery with sparse traffic', () => {
 describe('resilience: a burst during an outage', () => {
   /** 40 concurrent streams while the primary resets; returns the tries the primary got. */
   async function burst(breaker: object): Promise<number> {
-    const router = { default: 'oai,mock-o:reset', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 3 } }, breaker }
+    const router = {
+      default: 'oai,mock-o:reset',
+      background: 'anth,mock-a',
+      tierRetries: { 'tier-0': { max_retries: 3 } },
+      breaker,
+    }
     const p = await simProxy(simConfig(router))
-    const responses = await Promise.all(Array.from({ length: 40 }, () => p.post(ask('claude-sonnet-4', { stream: true }))))
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, () => p.post(ask('claude-sonnet-4', { stream: true }))),
+    )
     const ends = await Promise.all(responses.map(async (r) => sseEvents(await r.text()).at(-1)?.event))
     assert.deepEqual(new Set(ends), new Set(['message_stop']), 'every stream completes on the fallback')
     p.close()
@@ -147,9 +187,13 @@ describe('resilience: a burst during an outage', () => {
 
 describe('resilience: latency-adaptive shares', () => {
   /** 20 warm-up rounds of default + background traffic, then 60 default-scenario requests; O = the slowed tier. */
-  async function run(seed: number, profile: { fromMs: number; toMs: number }): Promise<{ before: string; after: string }> {
+  async function run(
+    seed: number,
+    profile: { fromMs: number; toMs: number },
+  ): Promise<{ before: string; after: string }> {
     const p = await simProxy(simConfig({ default: 'oai,mock-o', background: 'anth,mock-a' }), {
-      seed, mock: { defaults: { ttftMs: 200, delayMs: 20 }, profile: [{ ...profile, factor: 5, model: 'mock-o' }] },
+      seed,
+      mock: { defaults: { ttftMs: 200, delayMs: 20 }, profile: [{ ...profile, factor: 5, model: 'mock-o' }] },
     })
     let before = ''
     for (let i = 0; i < 20; i++) {
@@ -157,7 +201,9 @@ describe('resilience: latency-adaptive shares', () => {
       await tick(p, 'claude-3-5-haiku-latest', true)
     }
     let after = ''
-    for (let i = 0; i < 60; i++) after += routeOf(await tick(p, 'claude-sonnet-4', true)).target === 'oai,mock-o' ? 'O' : 'a'
+    for (let i = 0; i < 60; i++) {
+      after += routeOf(await tick(p, 'claude-sonnet-4', true)).target === 'oai,mock-o' ? 'O' : 'a'
+    }
     p.close()
     return { before, after }
   }

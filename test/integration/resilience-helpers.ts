@@ -17,9 +17,13 @@ import { configOf, sseEvents } from './helpers.ts'
 export class FakeClock {
   t = 1_000_000
   readonly now = (): number => this.t
-  advance(ms: number): void { this.t += Math.max(0, ms) }
+  advance(ms: number): void {
+    this.t += Math.max(0, ms)
+  }
   /** The mock's sleep: time passes at once (unless the request was aborted). */
-  readonly mockSleep = async (ms: number, signal: AbortSignal): Promise<void> => { if (!signal.aborted) this.advance(ms) }
+  readonly mockSleep = async (ms: number, signal: AbortSignal): Promise<void> => {
+    if (!signal.aborted) this.advance(ms)
+  }
   /** The pipeline's retry sleep. */
   readonly proxySleep = async (ms: number, signal: AbortSignal): Promise<boolean> => {
     if (!signal.aborted) this.advance(ms)
@@ -59,12 +63,24 @@ export async function simProxy(file: Record<string, unknown>, opts: SimOptions =
   }
   const log = createLogger({ level: 'fatal', write: () => {} })
   const { app, services, close } = await createInstance(configOf(file), {
-    dataDir: ':memory:', fetch, now: clock.now, random: seededRandom(opts.seed ?? 7), sleep: clock.proxySleep, log,
+    dataDir: ':memory:',
+    fetch,
+    now: clock.now,
+    random: seededRandom(opts.seed ?? 7),
+    sleep: clock.proxySleep,
+    log,
   })
   return {
-    clock, mock, deps: services.deps, services,
+    clock,
+    mock,
+    deps: services.deps,
+    services,
     post: async (body, path = '/v1/messages') =>
-      await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      await app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
     get: async (path) => await app.request(path),
     close: () => void close(),
   }
@@ -72,11 +88,20 @@ export async function simProxy(file: Record<string, unknown>, opts: SimOptions =
 
 /** A short streamed request to `p` in the client format, answered 200; its events. */
 export async function streamOf(p: SimProxy, client: WireFormatName): Promise<SseEvent[]> {
-  const body = client === 'anthropic' ? ask('claude-sonnet-4', { stream: true })
-    : client === 'responses' ? { model: 'gpt-5', stream: true, input: 'hello' }
-    : client === 'gemini' ? { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }
+  const body = client === 'anthropic'
+    ? ask('claude-sonnet-4', { stream: true })
+    : client === 'responses'
+    ? { model: 'gpt-5', stream: true, input: 'hello' }
+    : client === 'gemini'
+    ? { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }
     : { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hello' }] }
-  const path = client === 'anthropic' ? '/v1/messages' : client === 'responses' ? '/v1/responses' : client === 'gemini' ? '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse' : '/v1/chat/completions'
+  const path = client === 'anthropic'
+    ? '/v1/messages'
+    : client === 'responses'
+    ? '/v1/responses'
+    : client === 'gemini'
+    ? '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'
+    : '/v1/chat/completions'
   const res = await p.post(body, path)
   if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${await res.text()}`)
   return sseEvents(await res.text())
@@ -85,16 +110,39 @@ export async function streamOf(p: SimProxy, client: WireFormatName): Promise<Sse
 /** A Responses provider (`resp`) and a Gemini provider (`gem`) on the mock, for `simConfig`'s `extra.Providers`. */
 export const RESP_GEM_PROVIDERS: readonly Record<string, unknown>[] = [
   { name: 'resp', api_base_url: 'http://mock.test/v1/responses', api_key: 'k3', models: ['mock-r'] },
-  { name: 'gem', api_base_url: 'http://mock.test/v1beta/models/', api_key: 'k4', models: ['mock-g'], transformer: { use: ['gemini'] } },
+  {
+    name: 'gem',
+    api_base_url: 'http://mock.test/v1beta/models/',
+    api_key: 'k4',
+    models: ['mock-g'],
+    transformer: { use: ['gemini'] },
+  },
 ]
 
 /** Two providers on the mock: `anth` (Anthropic format) and `oai` (OpenAI format). */
-export function simConfig(router: Record<string, unknown>, extra: Record<string, unknown> = {}, limits: { anth?: object; oai?: object } = {}): Record<string, unknown> {
+export function simConfig(
+  router: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  limits: { anth?: object; oai?: object } = {},
+): Record<string, unknown> {
   return {
     LOG: false,
     Providers: [
-      { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'k1', models: ['mock-a', 'mock-b'], transformer: { use: ['Anthropic'] }, ...limits.anth },
-      { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'k2', models: ['mock-o', 'mock-p'], ...limits.oai },
+      {
+        name: 'anth',
+        api_base_url: 'http://mock.test/v1/messages',
+        api_key: 'k1',
+        models: ['mock-a', 'mock-b'],
+        transformer: { use: ['Anthropic'] },
+        ...limits.anth,
+      },
+      {
+        name: 'oai',
+        api_base_url: 'http://mock.test/v1/chat/completions',
+        api_key: 'k2',
+        models: ['mock-o', 'mock-p'],
+        ...limits.oai,
+      },
     ],
     Router: router,
     ...extra,

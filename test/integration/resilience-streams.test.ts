@@ -5,14 +5,23 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sseEvents } from './helpers.ts'
-import { ask, routeOf, simConfig, simProxy, type SimProxy } from './resilience-helpers.ts'
+import { ask, routeOf, simConfig, type SimProxy, simProxy } from './resilience-helpers.ts'
 
-const parses = (s: string) => { try { JSON.parse(s); return true } catch { return false } }
+const parses = (s: string) => {
+  try {
+    JSON.parse(s)
+    return true
+  } catch {
+    return false
+  }
+}
 const models = (p: SimProxy) => p.mock.attempts().map((a) => a.model)
 
 describe('resilience: streams', () => {
   it('with continueStreams off, a cut after the commit point ends with a well-formed in-stream error, not a fake message_stop', async () => {
-    const p = await simProxy(simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o', continueStreams: false }))
+    const p = await simProxy(
+      simConfig({ default: 'anth,mock-a:cut=4', background: 'oai,mock-o', continueStreams: false }),
+    )
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(res.status, 200)
     const events = sseEvents(await res.text())
@@ -23,7 +32,13 @@ describe('resilience: streams', () => {
   })
 
   it('a cut before the first event fails over: the client sees one complete answer from the next target', async () => {
-    const p = await simProxy(simConfig({ default: 'oai,mock-o:cut=0', background: 'anth,mock-a', tierRetries: { 'tier-0': { max_retries: 0 } } }))
+    const p = await simProxy(
+      simConfig({
+        default: 'oai,mock-o:cut=0',
+        background: 'anth,mock-a',
+        tierRetries: { 'tier-0': { max_retries: 0 } },
+      }),
+    )
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     const events = sseEvents(await res.text())
     assert.equal(events.filter((e) => e.event === 'message_start').length, 1)
@@ -37,12 +52,19 @@ describe('resilience: streams', () => {
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
     assert.deepEqual(p.mock.attempts().map((a) => a.outcome), ['cut', 'ok'])
-    assert.deepEqual(routeOf(res), { target: 'oai,mock-o:cut=0:fail-first=1', tier: 'tier-0', attempts: 2, fallback: 0 })
+    assert.deepEqual(routeOf(res), {
+      target: 'oai,mock-o:cut=0:fail-first=1',
+      tier: 'tier-0',
+      attempts: 2,
+      fallback: 0,
+    })
     p.close()
   })
 
   it('a stall before the first event is a first-token timeout: the silent target is left for the next one', async () => {
-    const p = await simProxy(simConfig({ default: 'oai,mock-o:stall=0', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }))
+    const p = await simProxy(
+      simConfig({ default: 'oai,mock-o:stall=0', background: 'anth,mock-a', firstTokenTimeoutMs: 40 }),
+    )
     const res = await p.post(ask('claude-sonnet-4', { stream: true }))
     assert.equal(sseEvents(await res.text()).at(-1)?.event, 'message_stop')
     assert.deepEqual(p.mock.attempts().map((a) => [a.baseModel, a.outcome]), [['mock-o', 'aborted'], ['mock-a', 'ok']])
@@ -87,7 +109,12 @@ describe('resilience: streams', () => {
 
   it('an OpenAI stream missing only data: [DONE] (passed through to an OpenAI client) is complete: [DONE] is added, no error', async () => {
     const p = await simProxy(simConfig({ default: 'oai,mock-o:noterm:chunks=4' }))
-    const body = { model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello' }] }
+    const body = {
+      model: 'gpt-4o',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'hello' }],
+    }
     const events = sseEvents(await (await p.post(body, '/v1/chat/completions')).text())
     assert.equal(events.at(-1)?.data, '[DONE]')
     assert.equal(events.filter((e) => e.data.includes('"error"')).length, 0)
@@ -108,7 +135,13 @@ describe('resilience: streams', () => {
   })
 
   // Same format is a byte pass-through: the broken event reaches the client as the upstream sent it.
-  for (const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], ['translated', 'oai,mock-o:malformed=3', true]] as const) {
+  for (
+    const [name, model, strict] of [['same format', 'anth,mock-a:malformed=3', false], [
+      'translated',
+      'oai,mock-o:malformed=3',
+      true,
+    ]] as const
+  ) {
     it(`a malformed event (${name}) ends the stream either complete or with a well-formed error, and the next request is served`, async () => {
       const p = await simProxy(simConfig({ default: model, background: 'anth,mock-b' }))
       const res = await p.post(ask('claude-sonnet-4', { stream: true }))

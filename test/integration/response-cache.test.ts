@@ -30,7 +30,11 @@ describe('response cache', () => {
 
   for (const format of ['anthropic', 'openai'] as const) {
     const path = format === 'anthropic' ? '/v1/messages' : '/v1/chat/completions'
-    const body = (extra: Record<string, unknown> = {}) => (format === 'anthropic' ? anthropicBody('anth,mock-a:mode=tool', extra) : openaiBody('oai,mock-o:mode=tool', extra))
+    const body = (
+      extra: Record<string, unknown> = {},
+    ) => (format === 'anthropic'
+      ? anthropicBody('anth,mock-a:mode=tool', extra)
+      : openaiBody('oai,mock-o:mode=tool', extra))
 
     it(`${format}: a JSON miss is stored; the same request is a hit as JSON and as a replayed stream`, async () => {
       const p = await spyingProxy()
@@ -42,7 +46,11 @@ describe('response cache', () => {
       assert.equal(again.headers.get('x-switchyard-cache'), 'hit')
       assert.match(again.headers.get('x-switchyard-route') ?? '', /tier=cache; attempts=0/)
       assert.deepEqual(await again.json(), json)
-      const streamed = await p.post(path, body({ stream: true, ...(format === 'openai' ? { stream_options: { include_usage: true } } : {}) }), ON)
+      const streamed = await p.post(
+        path,
+        body({ stream: true, ...(format === 'openai' ? { stream_options: { include_usage: true } } : {}) }),
+        ON,
+      )
       assert.equal(streamed.headers.get('x-switchyard-cache'), 'hit', 'the stream flag is not part of the key')
       assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/)
       const events = sseEvents(await streamed.text())
@@ -60,7 +68,11 @@ describe('response cache', () => {
       await new Promise((r) => setTimeout(r, 5))
       const fetchVia = (async (input: RequestInfo | URL, init?: RequestInit) => {
         const req = new Request(input, init)
-        return await p.app.request(new URL(req.url).pathname, { method: 'POST', headers: { ...Object.fromEntries(req.headers), ...ON }, body: await req.text() })
+        return await p.app.request(new URL(req.url).pathname, {
+          method: 'POST',
+          headers: { ...Object.fromEntries(req.headers), ...ON },
+          body: await req.text(),
+        })
       }) as typeof fetch
       if (format === 'anthropic') {
         const client = new Anthropic({ apiKey: 'k', baseURL: 'http://127.0.0.1:9', fetch: fetchVia, maxRetries: 0 })
@@ -81,10 +93,22 @@ describe('response cache', () => {
   // Responses and Gemini clients: the same cache, their own JSON and SSE.
   for (const format of ['responses', 'gemini'] as const) {
     const model = 'anth,mock-a:mode=tool'
-    const post = (p: { post: (path: string, body: unknown, headers?: Record<string, string>) => Promise<Response> }, stream: boolean, headers: Record<string, string> = {}) =>
+    const post = (
+      p: { post: (path: string, body: unknown, headers?: Record<string, string>) => Promise<Response> },
+      stream: boolean,
+      headers: Record<string, string> = {},
+    ) =>
       format === 'responses'
-        ? p.post('/v1/responses', { model, input: 'hello', tools: [{ type: 'function', name: 'mock_lookup', parameters: { type: 'object' } }], ...(stream ? { stream: true } : {}) }, { ...ON, ...headers })
-        : p.post(`/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`, { contents: [{ role: 'user', parts: [{ text: 'hello' }] }], tools: [{ functionDeclarations: [{ name: 'mock_lookup', parameters: { type: 'object' } }] }] }, { ...ON, ...headers })
+        ? p.post('/v1/responses', {
+          model,
+          input: 'hello',
+          tools: [{ type: 'function', name: 'mock_lookup', parameters: { type: 'object' } }],
+          ...(stream ? { stream: true } : {}),
+        }, { ...ON, ...headers })
+        : p.post(`/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`, {
+          contents: [{ role: 'user', parts: [{ text: 'hello' }] }],
+          tools: [{ functionDeclarations: [{ name: 'mock_lookup', parameters: { type: 'object' } }] }],
+        }, { ...ON, ...headers })
     /** The answer a stream carries, folded as the cache folds it (undefined when incomplete). */
     const folded = (text: string) => {
       const f = streamFold(format)
@@ -110,7 +134,10 @@ describe('response cache', () => {
       if (format === 'responses') {
         assert.equal(events[0]?.event, 'response.created')
         assert.equal(events.at(-1)?.event, 'response.completed')
-        assert.deepEqual(events.map((e) => (JSON.parse(e.data) as { sequence_number: number }).sequence_number), events.map((_, i) => i))
+        assert.deepEqual(
+          events.map((e) => (JSON.parse(e.data) as { sequence_number: number }).sequence_number),
+          events.map((_, i) => i),
+        )
       } else assert.ok(events.every((e) => (JSON.parse(e.data) as { candidates?: unknown[] }).candidates))
       assert.deepEqual(folded(text), json, 'the replay carries the cached answer')
       assert.equal(calls(p), 1, 'one upstream call for three answers')
@@ -137,12 +164,23 @@ describe('response cache', () => {
     it(`${format}: keys are per caller and per format; cut and continued streams are never stored`, async () => {
       const p = await spyingProxy(testConfigFile({ Cache: { enabled: true } }, { fallbackToOtherTiers: false }))
       const key = format === 'gemini' ? 'x-goog-api-key' : 'authorization'
-      const as = async (k: string) => { const r = await post(p, false, { [key]: k }); await r.text(); await new Promise((res) => setTimeout(res, 5)); return r.headers.get('x-switchyard-cache') }
+      const as = async (k: string) => {
+        const r = await post(p, false, { [key]: k })
+        await r.text()
+        await new Promise((res) => setTimeout(res, 5))
+        return r.headers.get('x-switchyard-cache')
+      }
       assert.deepEqual([await as('k-one'), await as('k-two'), await as('k-one')], ['miss', 'miss', 'hit'])
       // The same model asked in the other new format is a miss: the client format is part of the key.
       const other = format === 'gemini'
-        ? await p.post('/v1/responses', { model, input: 'hello', tools: [{ type: 'function', name: 'mock_lookup', parameters: { type: 'object' } }] }, { ...ON, [key]: 'k-one' })
-        : await p.post(`/v1beta/models/${model}:generateContent`, { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] }, { ...ON, authorization: 'k-one' })
+        ? await p.post('/v1/responses', {
+          model,
+          input: 'hello',
+          tools: [{ type: 'function', name: 'mock_lookup', parameters: { type: 'object' } }],
+        }, { ...ON, [key]: 'k-one' })
+        : await p.post(`/v1beta/models/${model}:generateContent`, {
+          contents: [{ role: 'user', parts: [{ text: 'hello' }] }],
+        }, { ...ON, authorization: 'k-one' })
       assert.equal(other.headers.get('x-switchyard-cache'), 'miss')
       await other.text()
       const before = calls(p)
@@ -150,7 +188,9 @@ describe('response cache', () => {
         // A cut the continuation completes: the client gets a whole answer, never stored.
         const r = format === 'responses'
           ? await p.post('/v1/responses', { model: 'anth,mock-a:cut=4', input: 'hi', stream: true }, ON)
-          : await p.post('/v1beta/models/anth,mock-a:cut=4:streamGenerateContent?alt=sse', { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }, ON)
+          : await p.post('/v1beta/models/anth,mock-a:cut=4:streamGenerateContent?alt=sse', {
+            contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+          }, ON)
         assert.notEqual(r.headers.get('x-switchyard-cache'), 'hit')
         assert.ok(folded(await r.text()), 'the continued stream is whole')
         await new Promise((res) => setTimeout(res, 5))
@@ -170,14 +210,25 @@ describe('response cache', () => {
       await new Promise((res) => setTimeout(res, 5))
       return h
     }
-    assert.deepEqual([await ask('sk-team-a-123456'), await ask('sk-team-b-123456'), await ask('sk-team-a-123456'), await ask('sk-team-b-123456')], ['miss', 'miss', 'hit', 'hit'])
+    assert.deepEqual([
+      await ask('sk-team-a-123456'),
+      await ask('sk-team-b-123456'),
+      await ask('sk-team-a-123456'),
+      await ask('sk-team-b-123456'),
+    ], ['miss', 'miss', 'hit', 'hit'])
     assert.equal(calls(p), 2)
     await p.close()
   })
 
   it('errors, broken streams and streams without their terminal event are never stored', async () => {
     // Continuation off: each broken stream stays broken (one upstream call per request).
-    const p = await spyingProxy(testConfigFile({ Cache: { enabled: true } }, { fallbackToOtherTiers: false, tierRetries: { default: { max_retries: 0 } }, continueStreams: false }))
+    const p = await spyingProxy(
+      testConfigFile({ Cache: { enabled: true } }, {
+        fallbackToOtherTiers: false,
+        tierRetries: { default: { max_retries: 0 } },
+        continueStreams: false,
+      }),
+    )
     for (const model of ['oai,mock-o:status=500', 'oai,mock-o:cut=2', 'anth,mock-a:cut=3', 'anth,mock-a:noterm']) {
       const before = calls(p)
       for (let i = 0; i < 2; i++) {
@@ -207,9 +258,17 @@ describe('response cache', () => {
     const file = testConfigFile({ Cache: { enabled: true } })
     ;(file.Providers as Record<string, unknown>[])[1]!.pricing = { input_per_million: 1, output_per_million: 2 }
     const p = await spyingProxy(file)
-    const b = anthropicBody('oai,mock-o', { system: [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }] })
-    for (let i = 0; i < 3; i++) { await (await p.post('/v1/messages', b)).text(); await new Promise((r) => setTimeout(r, 5)) }
-    const u = (await (await p.app.request('/v1/usage')).json()) as { cache: { hits: number; misses: number; hitRatio: number; outputTokensSaved: number; costSavedUsd: number }; total: { requests: number } }
+    const b = anthropicBody('oai,mock-o', {
+      system: [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }],
+    })
+    for (let i = 0; i < 3; i++) {
+      await (await p.post('/v1/messages', b)).text()
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    const u = (await (await p.app.request('/v1/usage')).json()) as {
+      cache: { hits: number; misses: number; hitRatio: number; outputTokensSaved: number; costSavedUsd: number }
+      total: { requests: number }
+    }
     assert.equal(u.cache.hits, 2)
     assert.equal(u.cache.misses, 1)
     assert.ok(Math.abs(u.cache.hitRatio - 2 / 3) < 1e-9)

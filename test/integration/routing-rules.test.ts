@@ -12,14 +12,24 @@ const IMAGE = { type: 'image', source: { type: 'base64', media_type: 'image/png'
 function withCaps(router: Record<string, unknown> = {}): Record<string, unknown> {
   const file = testConfigFile({}, router)
   const [anth, oai] = file.Providers as Record<string, unknown>[]
-  anth!.models = ['claude-up', { name: 'mock-a', vision: true, tools: true, contextWindow: 200000, maxOutputTokens: 1000 }]
+  anth!.models = ['claude-up', {
+    name: 'mock-a',
+    vision: true,
+    tools: true,
+    contextWindow: 200000,
+    maxOutputTokens: 1000,
+  }]
   oai!.models = [{ name: 'gpt-up', vision: false, tools: false, contextWindow: 4000, maxOutputTokens: 500 }, 'mock-o']
   return file
 }
 
 describe('routing rules through the pipeline', () => {
   const rules = [
-    { name: 'ci-tools', when: { header: { 'x-switchyard-tag': 'ci' }, hasTools: true }, route: ['anth,mock-a', 'oai,mock-o'] },
+    {
+      name: 'ci-tools',
+      when: { header: { 'x-switchyard-tag': 'ci' }, hasTools: true },
+      route: ['anth,mock-a', 'oai,mock-o'],
+    },
     { name: 'curl', when: { header: { 'user-agent': 'curl/*' } }, route: 'oai,mock-o' },
     { name: 'long', when: { inputTokens: { min: 3000 } }, route: 'anth,claude-up' },
   ]
@@ -27,11 +37,17 @@ describe('routing rules through the pipeline', () => {
   it('the first matching rule routes, shows as rule=<name> and in the log; no match falls through to CCR scenarios', async () => {
     const p = await testProxy({ ...testConfigFile({}, { rules }), LOG: true, LOG_LEVEL: 'info' })
     const tools = [{ name: 'get', input_schema: { type: 'object' } }]
-    const ci = await p.post('/v1/messages', anthropicBody('claude-sonnet', { tools }), { 'x-switchyard-tag': 'ci', 'user-agent': 'curl/8' })
+    const ci = await p.post('/v1/messages', anthropicBody('claude-sonnet', { tools }), {
+      'x-switchyard-tag': 'ci',
+      'user-agent': 'curl/8',
+    })
     assert.equal(ci.status, 200)
     assert.match(ci.headers.get('x-switchyard-route') ?? '', /^rule anth,mock-a; .*; rule=ci-tools$/)
     await ci.text()
-    const curl = await p.post('/v1/chat/completions', openaiBody('gpt-whatever'), { 'x-switchyard-tag': 'ci', 'user-agent': 'curl/8' })
+    const curl = await p.post('/v1/chat/completions', openaiBody('gpt-whatever'), {
+      'x-switchyard-tag': 'ci',
+      'user-agent': 'curl/8',
+    })
     assert.match(curl.headers.get('x-switchyard-route') ?? '', /^rule oai,mock-o; .*rule=curl/)
     await curl.text()
     const none = await p.post('/v1/messages', anthropicBody('claude-3-5-haiku'))
@@ -57,7 +73,10 @@ describe('routing rules through the pipeline', () => {
 
   it('the estimated-tokens condition sees the real estimate', async () => {
     const p = await testProxy(testConfigFile({}, { rules }))
-    const res = await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(1200) }] }))
+    const res = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(1200) }] }),
+    )
     assert.match(res.headers.get('x-switchyard-route') ?? '', /rule=long/)
     await res.text()
     await p.close()
@@ -66,12 +85,19 @@ describe('routing rules through the pipeline', () => {
   it('GET /v1/routing/explain says which rule and why, without traffic', async () => {
     const p = await testProxy(testConfigFile({}, { rules }))
     const q = '/v1/routing/explain?model=claude-sonnet&tools=true&header=x-switchyard-tag:%20ci'
-    const e = (await (await p.app.request(q)).json()) as { rule: string; target: string; checks: { rule: string; matched: boolean; reasons?: string[]; failed?: string }[]; plan: string[] }
+    const e = (await (await p.app.request(q)).json()) as {
+      rule: string
+      target: string
+      checks: { rule: string; matched: boolean; reasons?: string[]; failed?: string }[]
+      plan: string[]
+    }
     assert.equal(e.rule, 'ci-tools')
     assert.equal(e.target, 'anth,mock-a')
     assert.deepEqual(e.checks[0]?.reasons, ['tools=true', 'header x-switchyard-tag matches exact ci'])
     assert.equal(e.plan[0], 'anth,mock-a')
-    const miss = (await (await p.app.request('/v1/routing/explain?model=x&scenario=think')).json()) as typeof e & { decided_by: string }
+    const miss = (await (await p.app.request('/v1/routing/explain?model=x&scenario=think')).json()) as typeof e & {
+      decided_by: string
+    }
     assert.equal(miss.rule, null)
     assert.match(miss.decided_by, /scenario think/)
     assert.equal(miss.target, 'anth,claude-up')
@@ -84,7 +110,12 @@ describe('routing rules through the pipeline', () => {
 describe('model capabilities through the pipeline', () => {
   it('an image skips a target without vision and the route header says so', async () => {
     const p = await testProxy(withCaps())
-    const res = await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: [{ role: 'user', content: [IMAGE, { type: 'text', text: 'what?' }] }] }))
+    const res = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', {
+        messages: [{ role: 'user', content: [IMAGE, { type: 'text', text: 'what?' }] }],
+      }),
+    )
     assert.equal(res.status, 200)
     const route = res.headers.get('x-switchyard-route') ?? ''
     assert.match(route, /skipped=oai,gpt-up \(no vision\)/)
@@ -93,7 +124,7 @@ describe('model capabilities through the pipeline', () => {
     await p.close()
   })
 
-  it('nothing can serve: a 400 in the client\'s own format naming the capability', async () => {
+  it("nothing can serve: a 400 in the client's own format naming the capability", async () => {
     const p = await testProxy(withCaps({ fallbackToOtherTiers: false }))
     const tools = [{ name: 'get', input_schema: { type: 'object' } }]
     const a = await p.post('/v1/messages', anthropicBody('claude-sonnet', { tools }))
@@ -101,7 +132,15 @@ describe('model capabilities through the pipeline', () => {
     const ab = (await a.json()) as { type: string; error: { type: string; message: string } }
     assert.equal(ab.type, 'error')
     assert.match(ab.error.message, /needs tool calling .*oai,gpt-up \(no tool calling\)/)
-    const o = await p.post('/v1/chat/completions', openaiBody('claude-sonnet', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] }))
+    const o = await p.post(
+      '/v1/chat/completions',
+      openaiBody('claude-sonnet', {
+        messages: [{
+          role: 'user',
+          content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }],
+        }],
+      }),
+    )
     assert.equal(o.status, 400)
     const ob = (await o.json()) as { error: { message: string; param?: string } }
     assert.equal(ob.error.param, 'vision')
@@ -111,14 +150,20 @@ describe('model capabilities through the pipeline', () => {
 
   it('a prompt over the window goes to a target whose window fits (long-context by real windows)', async () => {
     const p = await testProxy(withCaps({ longContext: 'anth,mock-a', longContextThreshold: 100000 }))
-    const res = await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(2400) }] }))
+    const res = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', { messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(2400) }] }),
+    )
     assert.equal(res.status, 200)
-    assert.match(res.headers.get('x-switchyard-route') ?? '', /^default anth,mock-a; .*skipped=oai,gpt-up \(context 4000 < ~\d+ \+ 256\)/)
+    assert.match(
+      res.headers.get('x-switchyard-route') ?? '',
+      /^default anth,mock-a; .*skipped=oai,gpt-up \(context 4000 < ~\d+ \+ 256\)/,
+    )
     await res.text()
     await p.close()
   })
 
-  it('max_tokens is capped at the target\'s limit instead of letting the upstream reject it', async () => {
+  it("max_tokens is capped at the target's limit instead of letting the upstream reject it", async () => {
     const p = await spyingProxy(withCaps())
     await (await p.post('/v1/messages', anthropicBody('oai,gpt-up', { max_tokens: 64000 }))).text()
     await (await p.post('/v1/chat/completions', openaiBody('anth,mock-a', { max_tokens: 64000 }))).text()
@@ -144,13 +189,30 @@ describe('rules are hot-reloadable', () => {
     const path = join(dir, 'config.json')
     const fileWith = (rules: unknown) => ({
       LOG: false,
-      Providers: [{ name: 'oai', api_base_url: `${mock.url}/v1/chat/completions`, api_key: 'k', models: ['m', 'cheap'] }],
+      Providers: [{
+        name: 'oai',
+        api_base_url: `${mock.url}/v1/chat/completions`,
+        api_key: 'k',
+        models: ['m', 'cheap'],
+      }],
       Router: { default: 'oai,m', rules },
     })
     writeFileSync(path, JSON.stringify(fileWith([{ name: 'first', route: 'oai,cheap' }])))
-    const s = await buildServer(configOf(fileWith([{ name: 'first', route: 'oai,cheap' }])), { host: '127.0.0.1', port: 0, dataDir: dir, log: silentLogger, configPath: path, env: {} })
+    const s = await buildServer(configOf(fileWith([{ name: 'first', route: 'oai,cheap' }])), {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: dir,
+      log: silentLogger,
+      configPath: path,
+      env: {},
+    })
     const route = async () => {
-      const res = await fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(anthropicBody('claude-sonnet')), signal: AbortSignal.timeout(10_000) })
+      const res = await fetch(`${s.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(anthropicBody('claude-sonnet')),
+        signal: AbortSignal.timeout(10_000),
+      })
       await res.text()
       return res.headers.get('x-switchyard-route') ?? ''
     }

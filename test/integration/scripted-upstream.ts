@@ -14,7 +14,14 @@ export const GREETING = 'Hello from the scripted upstream'
 /** The signature on the scripted thinking block (an Anthropic upstream must get it back, byte for byte). */
 export const THINKING_SIGNATURE = 'EqQBCkYIBxgCKkBscripted'
 
-const ctx: TranslateContext = { model: 'scripted', upstreamModel: 'scripted', requestId: 'scripted', estimatedInputTokens: 20, includeUsage: true, created: 0 }
+const ctx: TranslateContext = {
+  model: 'scripted',
+  upstreamModel: 'scripted',
+  requestId: 'scripted',
+  estimatedInputTokens: 20,
+  includeUsage: true,
+  created: 0,
+}
 
 export function formatOfUrl(url: string): WireFormatName {
   const path = new URL(url).pathname
@@ -35,7 +42,12 @@ function textOf(v: unknown): string {
 /** The tool result's text in the request, if the request carries one (any format). */
 function toolResult(format: WireFormatName, body: JsonObject): string | undefined {
   const json = JSON.stringify(body)
-  const marker = { anthropic: '"tool_result"', openai: '"role":"tool"', responses: '"function_call_output"', gemini: '"functionResponse"' }[format]
+  const marker = {
+    anthropic: '"tool_result"',
+    openai: '"role":"tool"',
+    responses: '"function_call_output"',
+    gemini: '"functionResponse"',
+  }[format]
   if (!json.includes(marker)) return undefined
   return textOf(body).includes(SHELL_WORD) ? SHELL_WORD : 'no output'
 }
@@ -49,25 +61,46 @@ function lastPrompt(body: JsonObject): string {
 function shellCall(body: JsonObject): JsonObject | undefined {
   const tools = JSON.stringify(body.tools ?? [])
   if (tools.includes('exec_command')) return { name: 'exec_command', input: { cmd: `echo ${SHELL_WORD}` } }
-  if (tools.includes('run_shell_command')) return { name: 'run_shell_command', input: { command: `echo ${SHELL_WORD}`, description: 'Print a word' } }
+  if (tools.includes('run_shell_command')) {
+    return { name: 'run_shell_command', input: { command: `echo ${SHELL_WORD}`, description: 'Print a word' } }
+  }
   return undefined
 }
 
 /** The hub message the script answers with. */
 export function scriptedAnswer(format: WireFormatName, body: JsonObject): JsonObject {
-  const base = { id: 'msg_scripted', type: 'message', role: 'assistant', model: 'scripted', stop_sequence: null, usage: { input_tokens: 20, output_tokens: 7, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } }
+  const base = {
+    id: 'msg_scripted',
+    type: 'message',
+    role: 'assistant',
+    model: 'scripted',
+    stop_sequence: null,
+    usage: { input_tokens: 20, output_tokens: 7, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+  }
   const result = toolResult(format, body)
-  if (result !== undefined) return { ...base, content: [{ type: 'text', text: `The command printed ${result}.` }], stop_reason: 'end_turn' }
+  if (result !== undefined) {
+    return { ...base, content: [{ type: 'text', text: `The command printed ${result}.` }], stop_reason: 'end_turn' }
+  }
   const call = /print a word/i.test(lastPrompt(body)) ? shellCall(body) : undefined
   // With thinking on, the call comes after a signed thinking block, as Anthropic answers in a tool loop.
-  const thinking = body.thinking !== undefined || body.reasoning !== undefined || (body.generationConfig as JsonObject | undefined)?.thinkingConfig !== undefined
+  const thinking = body.thinking !== undefined || body.reasoning !== undefined ||
+    (body.generationConfig as JsonObject | undefined)?.thinkingConfig !== undefined
   const plan = thinking ? [{ type: 'thinking', thinking: 'I will run echo.', signature: THINKING_SIGNATURE }] : []
-  if (call) return { ...base, content: [...plan, { type: 'tool_use', id: 'call_scripted_1', ...call }], stop_reason: 'tool_use' }
+  if (call) {
+    return {
+      ...base,
+      content: [...plan, { type: 'tool_use', id: 'call_scripted_1', ...call }],
+      stop_reason: 'tool_use',
+    }
+  }
   return { ...base, content: [{ type: 'text', text: GREETING }], stop_reason: 'end_turn' }
 }
 
 /** A fetch that answers like an upstream of the URL's format. Records each request body. */
-export function scriptedUpstream(): { fetch: (req: Request) => Promise<Response>; seen: { url: string; body: JsonObject }[] } {
+export function scriptedUpstream(): {
+  fetch: (req: Request) => Promise<Response>
+  seen: { url: string; body: JsonObject }[]
+} {
   const seen: { url: string; body: JsonObject }[] = []
   return {
     seen,
@@ -79,7 +112,9 @@ export function scriptedUpstream(): { fetch: (req: Request) => Promise<Response>
       const out = HUB_SIDES[format].fromHubResponse(hub, ctx, { names: {}, custom: new Set() })
       const stream = format === 'gemini' ? req.url.includes('alt=sse') : body.stream === true
       if (!stream) return Response.json(out)
-      const text = format === 'anthropic' ? encodeSseAll(anthropicEvents(hub)) : jsonAsStream(format, out, { includeUsage: true })
+      const text = format === 'anthropic'
+        ? encodeSseAll(anthropicEvents(hub))
+        : jsonAsStream(format, out, { includeUsage: true })
       return new Response(text, { headers: { 'content-type': 'text/event-stream' } })
     },
   }

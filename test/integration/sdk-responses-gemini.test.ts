@@ -9,15 +9,26 @@ import assert from 'node:assert/strict'
 import OpenAI from 'openai'
 import { GoogleGenAI } from '@google/genai'
 import { runtime, type Served } from '../../src/runtime/index.ts'
-import { testConfigFile, testProxy, type TestProxy } from './helpers.ts'
+import { testConfigFile, type TestProxy, testProxy } from './helpers.ts'
 
-const viaApp = (p: TestProxy) => (async (input: string | URL | Request, init?: RequestInit) => {
-  const req = input instanceof Request ? input : new Request(input, init)
-  const url = new URL(req.url)
-  return p.app.request(url.pathname + url.search, { method: req.method, headers: req.headers, body: req.body ? await req.text() : undefined })
-}) as typeof fetch
+const viaApp = (p: TestProxy) =>
+  (async (input: string | URL | Request, init?: RequestInit) => {
+    const req = input instanceof Request ? input : new Request(input, init)
+    const url = new URL(req.url)
+    return p.app.request(url.pathname + url.search, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ? await req.text() : undefined,
+    })
+  }) as typeof fetch
 
-const LOOKUP = { type: 'function' as const, name: 'mock_lookup', description: 'x', parameters: { type: 'object', properties: { seq: { type: 'string' } } }, strict: false }
+const LOOKUP = {
+  type: 'function' as const,
+  name: 'mock_lookup',
+  description: 'x',
+  parameters: { type: 'object', properties: { seq: { type: 'string' } } },
+  strict: false,
+}
 
 for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
   const label = upstream.startsWith('anth') ? 'Anthropic' : 'OpenAI Chat'
@@ -27,9 +38,16 @@ for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
     let client: OpenAI
     before(async () => {
       p = await testProxy(testConfigFile({}, { fallbackToOtherTiers: false }))
-      client = new OpenAI({ apiKey: 'client-key', baseURL: 'http://switchyard.test/v1', fetch: viaApp(p), maxRetries: 0 })
+      client = new OpenAI({
+        apiKey: 'client-key',
+        baseURL: 'http://switchyard.test/v1',
+        fetch: viaApp(p),
+        maxRetries: 0,
+      })
     })
-    after(async () => { await p.close() })
+    after(async () => {
+      await p.close()
+    })
 
     it('responses.create answers text with usage', async () => {
       const r = await client.responses.create({ model: `${upstream}:chunks=4`, input: 'hi', instructions: 'be brief' })
@@ -40,7 +58,10 @@ for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
     })
 
     it('responses.stream().finalResponse() accumulates the events', async () => {
-      const stream = client.responses.stream({ model: `${upstream}:chunks=5`, input: [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] })
+      const stream = client.responses.stream({
+        model: `${upstream}:chunks=5`,
+        input: [{ role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],
+      })
       const deltas: string[] = []
       stream.on('response.output_text.delta', (e) => deltas.push(e.delta))
       const r = await stream.finalResponse()
@@ -50,22 +71,39 @@ for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
     })
 
     it('a streamed function call arrives as a function_call item with JSON arguments', async () => {
-      const r = await client.responses.stream({ model: `${upstream}:mode=tool:chunks=3`, input: 'look', tools: [LOOKUP] }).finalResponse()
+      const r = await client.responses.stream({
+        model: `${upstream}:mode=tool:chunks=3`,
+        input: 'look',
+        tools: [LOOKUP],
+      }).finalResponse()
       const call = r.output.find((i) => i.type === 'function_call')
       assert.equal(call?.type === 'function_call' && call.name, 'mock_lookup')
       assert.match(JSON.parse(call?.type === 'function_call' ? call.arguments : '{}').seq, /\[0003\]/)
     })
 
     it('thinking comes back as a reasoning item with a summary', async () => {
-      const r = await client.responses.create({ model: `${upstream}:mode=thinking:chunks=2`, input: 'think', reasoning: { effort: 'low' } })
+      const r = await client.responses.create({
+        model: `${upstream}:mode=thinking:chunks=2`,
+        input: 'think',
+        reasoning: { effort: 'low' },
+      })
       const reasoning = r.output.find((i) => i.type === 'reasoning')
-      assert.ok(reasoning && reasoning.type === 'reasoning' && reasoning.summary.some((s) => /think/.test(s.text)), JSON.stringify(r.output))
+      assert.ok(
+        reasoning && reasoning.type === 'reasoning' && reasoning.summary.some((s) => /think/.test(s.text)),
+        JSON.stringify(r.output),
+      )
       assert.ok(r.output_text.length > 0)
     })
 
     it('an upstream error is an APIError with its status, in the OpenAI error shape', async () => {
-      await assert.rejects(client.responses.create({ model: `${upstream}:status=503`, input: 'hi' }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 503)
-      await assert.rejects(client.responses.create({ model: 'nope,x', input: 'hi' }), (e: unknown) => e instanceof OpenAI.NotFoundError && /nope/.test(e.message))
+      await assert.rejects(
+        client.responses.create({ model: `${upstream}:status=503`, input: 'hi' }),
+        (e: unknown) => e instanceof OpenAI.APIError && e.status === 503,
+      )
+      await assert.rejects(
+        client.responses.create({ model: 'nope,x', input: 'hi' }),
+        (e: unknown) => e instanceof OpenAI.NotFoundError && /nope/.test(e.message),
+      )
     })
   })
 }
@@ -73,16 +111,34 @@ for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
 describe('openai-node Responses API: previous_response_id and input_tokens', () => {
   it('a follow-up with previous_response_id carries the stored conversation upstream', async () => {
     const p = await testProxy()
-    const client = new OpenAI({ apiKey: 'client-key', baseURL: 'http://switchyard.test/v1', fetch: viaApp(p), maxRetries: 0 })
+    const client = new OpenAI({
+      apiKey: 'client-key',
+      baseURL: 'http://switchyard.test/v1',
+      fetch: viaApp(p),
+      maxRetries: 0,
+    })
     const first = await client.responses.create({ model: 'anth,mock-a:chunks=2', input: 'first question' })
-    const second = await client.responses.create({ model: 'anth,mock-a:chunks=2', input: 'second question', previous_response_id: first.id })
+    const second = await client.responses.create({
+      model: 'anth,mock-a:chunks=2',
+      input: 'second question',
+      previous_response_id: first.id,
+    })
     assert.equal(second.status, 'completed')
     const last = p.mock.attempts().at(-1)
     assert.ok(last, 'the mock saw the follow-up')
-    await assert.rejects(client.responses.create({ model: 'anth,mock-a', input: 'x', previous_response_id: 'resp_unknown' }), (e: unknown) => e instanceof OpenAI.BadRequestError && /previous_response_id/.test(e.message))
-    const counted = await (await p.post('/v1/responses/input_tokens', { model: 'anth,mock-a', input: 'count these words please', previous_response_id: first.id })).json() as { object: string; input_tokens: number }
+    await assert.rejects(
+      client.responses.create({ model: 'anth,mock-a', input: 'x', previous_response_id: 'resp_unknown' }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && /previous_response_id/.test(e.message),
+    )
+    const counted = await (await p.post('/v1/responses/input_tokens', {
+      model: 'anth,mock-a',
+      input: 'count these words please',
+      previous_response_id: first.id,
+    })).json() as { object: string; input_tokens: number }
     assert.equal(counted.object, 'response.input_tokens')
-    const alone = await (await p.post('/v1/responses/input_tokens', { model: 'anth,mock-a', input: 'count these words please' })).json() as { input_tokens: number }
+    const alone =
+      await (await p.post('/v1/responses/input_tokens', { model: 'anth,mock-a', input: 'count these words please' }))
+        .json() as { input_tokens: number }
     assert.ok(counted.input_tokens > alone.input_tokens, `${counted.input_tokens} > ${alone.input_tokens}`)
     await p.close()
   })
@@ -97,17 +153,26 @@ describe('@google/genai through the proxy (loopback port)', () => {
     served = await runtime.serve((req) => p.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
     ai = new GoogleGenAI({ apiKey: 'sy-gemini-key', httpOptions: { baseUrl: `http://127.0.0.1:${served.port}` } })
   })
-  after(async () => { await served.stop(true); await p.close() })
+  after(async () => {
+    await served.stop(true)
+    await p.close()
+  })
 
   for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
     it(`generateContent and generateContentStream (${upstream})`, async () => {
-      const r = await ai.models.generateContent({ model: `${upstream}:chunks=3`, contents: 'hi', config: { systemInstruction: 'be brief', maxOutputTokens: 64 } })
+      const r = await ai.models.generateContent({
+        model: `${upstream}:chunks=3`,
+        contents: 'hi',
+        config: { systemInstruction: 'be brief', maxOutputTokens: 64 },
+      })
       assert.match(r.text ?? '', /\[0001\].*\[0003\]/s)
       assert.equal(r.candidates?.[0]?.finishReason, 'STOP')
       assert.equal(r.usageMetadata?.candidatesTokenCount, 3)
       let text = ''
       let finish: string | undefined
-      for await (const chunk of await ai.models.generateContentStream({ model: `${upstream}:chunks=4`, contents: 'hi' })) {
+      for await (
+        const chunk of await ai.models.generateContentStream({ model: `${upstream}:chunks=4`, contents: 'hi' })
+      ) {
         text += chunk.text ?? ''
         finish = chunk.candidates?.[0]?.finishReason ?? finish
       }
@@ -117,8 +182,17 @@ describe('@google/genai through the proxy (loopback port)', () => {
 
     it(`function calls come back as functionCalls (${upstream})`, async () => {
       const r = await ai.models.generateContent({
-        model: `${upstream}:mode=tool:chunks=2`, contents: 'look',
-        config: { tools: [{ functionDeclarations: [{ name: 'mock_lookup', description: 'x', parametersJsonSchema: { type: 'object', properties: { seq: { type: 'string' } } } }] }] },
+        model: `${upstream}:mode=tool:chunks=2`,
+        contents: 'look',
+        config: {
+          tools: [{
+            functionDeclarations: [{
+              name: 'mock_lookup',
+              description: 'x',
+              parametersJsonSchema: { type: 'object', properties: { seq: { type: 'string' } } },
+            }],
+          }],
+        },
       })
       const call = r.functionCalls?.[0]
       assert.equal(call?.name, 'mock_lookup')
@@ -126,15 +200,32 @@ describe('@google/genai through the proxy (loopback port)', () => {
     })
   }
 
-  it('countTokens, and errors in Google\'s shape', async () => {
+  it("countTokens, and errors in Google's shape", async () => {
     const counted = await ai.models.countTokens({ model: 'anth,mock-a', contents: 'count these words please' })
     assert.ok((counted.totalTokens ?? 0) > 3)
-    await assert.rejects(ai.models.generateContent({ model: 'nope,x', contents: 'hi' }), (e: unknown) => /404/.test(String(e)) && /NOT_FOUND|nope/.test(String(e)))
+    await assert.rejects(
+      ai.models.generateContent({ model: 'nope,x', contents: 'hi' }),
+      (e: unknown) => /404/.test(String(e)) && /NOT_FOUND|nope/.test(String(e)),
+    )
     const bad = new GoogleGenAI({ apiKey: 'wrong', httpOptions: { baseUrl: `http://127.0.0.1:${served.port}` } })
-    await assert.rejects(bad.models.generateContent({ model: 'anth,mock-a', contents: 'hi' }), (e: unknown) => /401/.test(String(e)))
-    const res = await fetch(`http://127.0.0.1:${served.port}/v1beta/models/anth,mock-a:generateContent?key=sy-gemini-key`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }) })
+    await assert.rejects(
+      bad.models.generateContent({ model: 'anth,mock-a', contents: 'hi' }),
+      (e: unknown) => /401/.test(String(e)),
+    )
+    const res = await fetch(
+      `http://127.0.0.1:${served.port}/v1beta/models/anth,mock-a:generateContent?key=sy-gemini-key`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
+      },
+    )
     assert.equal(res.status, 200)
-    const wrong = await fetch(`http://127.0.0.1:${served.port}/v1beta/models/anth,mock-a:generateContent?key=nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    const wrong = await fetch(`http://127.0.0.1:${served.port}/v1beta/models/anth,mock-a:generateContent?key=nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
     const body = await wrong.json() as { error: { code: number; status: string } }
     assert.deepEqual([wrong.status, body.error.code, body.error.status], [401, 401, 'UNAUTHENTICATED'])
   })

@@ -8,20 +8,42 @@ import assert from 'node:assert/strict'
 import { anthropicBody, openaiBody, testConfigFile } from './helpers.ts'
 import { fixture, hardenedProxy } from '../fixtures/hardened-proxy.ts'
 
-const file = (providerUse: unknown[], modelUse: unknown[], plugins: { path: string; options?: Record<string, unknown> }[], router: Record<string, unknown> = {}) => ({
+const file = (
+  providerUse: unknown[],
+  modelUse: unknown[],
+  plugins: { path: string; options?: Record<string, unknown> }[],
+  router: Record<string, unknown> = {},
+) => ({
   ...testConfigFile(),
   transformers: plugins,
   Providers: [
-    { name: 'anth', api_base_url: 'http://mock.test/v1/messages', api_key: 'sk-ant-secret-1', models: ['mock-a'], transformer: { use: ['Anthropic'] } },
-    { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'sk-oai-secret-2', models: ['gpt-up', 'mock-o'], transformer: { use: providerUse, 'gpt-up': { use: modelUse } } },
+    {
+      name: 'anth',
+      api_base_url: 'http://mock.test/v1/messages',
+      api_key: 'sk-ant-secret-1',
+      models: ['mock-a'],
+      transformer: { use: ['Anthropic'] },
+    },
+    {
+      name: 'oai',
+      api_base_url: 'http://mock.test/v1/chat/completions',
+      api_key: 'sk-oai-secret-2',
+      models: ['gpt-up', 'mock-o'],
+      transformer: { use: providerUse, 'gpt-up': { use: modelUse } },
+    },
   ],
   Router: { default: 'oai,gpt-up', ...router },
 })
-const tagger = (name: string, tag: string, extra: Record<string, unknown> = {}) => ({ path: fixture('transformer-response.cjs'), options: { name, tag, ...extra } })
+const tagger = (name: string, tag: string, extra: Record<string, unknown> = {}) => ({
+  path: fixture('transformer-response.cjs'),
+  options: { name, tag, ...extra },
+})
 
 async function sseText(res: Response): Promise<string> {
   const text = await res.text()
-  return text.split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]').map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>)
+  return text.split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]').map((l) =>
+    JSON.parse(l.slice(6)) as Record<string, unknown>
+  )
     .map((d) => JSON.stringify(d)).join('\n')
 }
 
@@ -54,7 +76,11 @@ describe('plugin transformResponseOut', () => {
     assert.equal(res.status, 200)
     const t = await res.text()
     const texts = [...t.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1])
-    assert.equal(texts.join(''), Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] #`).join(''), t)
+    assert.equal(
+      texts.join(''),
+      Array.from({ length: 10 }, (_, i) => `[${String(i + 1).padStart(4, '0')}] #`).join(''),
+      t,
+    )
     assert.match(t, /event: message_stop/)
     // The second upstream call is the continuation: the client's text so far as a prefill.
     const continuation = p.upstreamBodies[1] as { messages: { role: string; content: unknown }[] } | undefined
@@ -74,7 +100,9 @@ describe('plugin transformResponseOut', () => {
   })
 
   it('a hook that fails after reading the answer makes it a 502, failed over like one', async () => {
-    const p = await hardenedProxy(file(['E'], [], [tagger('E', '', { mode: 'eat' })], { background: 'anth,mock-a', fallbackToOtherTiers: true }))
+    const p = await hardenedProxy(
+      file(['E'], [], [tagger('E', '', { mode: 'eat' })], { background: 'anth,mock-a', fallbackToOtherTiers: true }),
+    )
     const res = await p.post('/v1/messages', anthropicBody('claude-sonnet-4'))
     // The default (oai,gpt-up) fails with 502 on every attempt; another tier (anth) answers.
     assert.equal(res.status, 200, await res.clone().text())

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
-import { createInstance, type AppInstance } from '../../src/compose.ts'
+import { type AppInstance, createInstance } from '../../src/compose.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import { configFileAccess } from '../../src/config/write.ts'
 import { knownTransformer } from '../../src/formats/index.ts'
@@ -48,12 +48,27 @@ describe('config save, live endpoints, /docs and /ui', () => {
     const parsed = parseConfig(FILE, ENV, { knownTransformer })
     if (!parsed.ok) throw new Error(parsed.error.join('; '))
     const mock = createMockUpstream()
-    const validate = (text: string) => { const r = parseConfig(text, ENV, { knownTransformer }); return r.ok ? [] : r.error }
+    const validate = (text: string) => {
+      const r = parseConfig(text, ENV, { knownTransformer })
+      return r.ok ? [] : r.error
+    }
     inst = await createInstance(parsed.value.config, {
-      dataDir: ':memory:', fetch: async (r) => mock.fetch(r), rawConfig: parsed.value.raw,
-      log: createLogger({ level: 'debug', write: (l) => { logs.push(l); if (l.includes('"audit"')) audit.push(l) } }),
-      reload: async () => { reloads++; return 'config reloaded' },
-      configPath: path, configFile: configFileAccess(path, validate, Date.now),
+      dataDir: ':memory:',
+      fetch: async (r) => mock.fetch(r),
+      rawConfig: parsed.value.raw,
+      log: createLogger({
+        level: 'debug',
+        write: (l) => {
+          logs.push(l)
+          if (l.includes('"audit"')) audit.push(l)
+        },
+      }),
+      reload: async () => {
+        reloads++
+        return 'config reloaded'
+      },
+      configPath: path,
+      configFile: configFileAccess(path, validate, Date.now),
     })
   })
   after(async () => {
@@ -62,7 +77,11 @@ describe('config save, live endpoints, /docs and /ui', () => {
   })
 
   const call = async (method: string, p: string, body?: unknown) => {
-    const res = await inst.app.request(p, { method, headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const res = await inst.app.request(p, {
+      method,
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
     return { status: res.status, body: await res.json() as Body }
   }
 
@@ -91,14 +110,19 @@ describe('config save, live endpoints, /docs and /ui', () => {
     const stale = await call('PUT', '/api/config', { text: edited, etag: got.body.etag })
     assert.equal(stale.status, 409)
     assert.ok(audit.some((l) => l.includes('PUT /api/config')), 'the save is in the audit log')
-    assert.ok(!audit.some((l) => l.includes('GET /api/config')), 'reading the config (as the page polls) is not audited')
+    assert.ok(
+      !audit.some((l) => l.includes('GET /api/config')),
+      'reading the config (as the page polls) is not audited',
+    )
     assert.ok(!logs.some((l) => l.includes('sk-literal-123')), 'no secret in any log line')
   })
 
   it('a bad edit is refused with the field and line named, and the file stays', async () => {
     const before = readFileSync(path, 'utf8')
     const got = await call('GET', '/api/config')
-    const bad = await call('PUT', '/api/config', { text: (got.body.text as string).replace('"rpm": 100', '"rpm": "lots"') })
+    const bad = await call('PUT', '/api/config', {
+      text: (got.body.text as string).replace('"rpm": 100', '"rpm": "lots"'),
+    })
     assert.equal(bad.status, 400)
     assert.equal(bad.body.errors[0].path, 'Providers[1].rpm')
     assert.equal(bad.body.errors[0].line, 7)
@@ -138,7 +162,15 @@ describe('config save, live endpoints, /docs and /ui', () => {
 
   it('live endpoints: recent requests without prompt text, the timeline, daily usage and rate budgets', async () => {
     for (let i = 0; i < 3; i++) {
-      await inst.app.request('/v1/messages', { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock,m1', max_tokens: 20, messages: [{ role: 'user', content: 'a secret prompt' }] }) })
+      await inst.app.request('/v1/messages', {
+        method: 'POST',
+        headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'mock,m1',
+          max_tokens: 20,
+          messages: [{ role: 'user', content: 'a secret prompt' }],
+        }),
+      })
     }
     const rq = await call('GET', '/v1/requests?limit=2')
     assert.equal(rq.body.requests.length, 2)
@@ -156,17 +188,31 @@ describe('config save, live endpoints, /docs and /ui', () => {
   it('usage per day, spend today and the timelines survive a restart (persisted in the data dir)', async () => {
     const data = join(dir, 'data')
     // Priced, so "spend today" has something to show: $1 per token.
-    const priced = FILE.replace('"models": ["m1", "m2"],', '"models": ["m1", "m2"], "pricing": { "*": { "input_per_million": 1000000, "output_per_million": 1000000 } },')
+    const priced = FILE.replace(
+      '"models": ["m1", "m2"],',
+      '"models": ["m1", "m2"], "pricing": { "*": { "input_per_million": 1000000, "output_per_million": 1000000 } },',
+    )
     const parsed = parseConfig(priced, ENV, { knownTransformer })
     if (!parsed.ok) throw new Error(parsed.error.join('; '))
     const mock = createMockUpstream()
-    const start = () => createInstance(parsed.value.config, { dataDir: data, fetch: async (r) => mock.fetch(r), log: createLogger({ enabled: false }) })
+    const start = () =>
+      createInstance(parsed.value.config, {
+        dataDir: data,
+        fetch: async (r) => mock.fetch(r),
+        log: createLogger({ enabled: false }),
+      })
     const first = await start()
-    await first.app.request('/v1/messages', { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock,m2', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }) })
+    await first.app.request('/v1/messages', {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock,m2', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] }),
+    })
     await first.close()
     const second = await start()
     try {
-      const days = (await (await second.app.request('/v1/usage/daily', { headers: { 'x-api-key': KEY } })).json()) as { days: { target: string; requests: number }[] }
+      const days = (await (await second.app.request('/v1/usage/daily', { headers: { 'x-api-key': KEY } })).json()) as {
+        days: { target: string; requests: number }[]
+      }
       assert.deepEqual(days.days.map((d) => [d.target, d.requests]), [['mock,m2', 1]])
       // The Overview's "spend today" comes from the same stored rows, not from the (new, empty) timeline.
       const usage = (await (await second.app.request('/v1/usage', { headers: { 'x-api-key': KEY } })).json()) as Body
@@ -175,7 +221,8 @@ describe('config save, live endpoints, /docs and /ui', () => {
       assert.deepEqual(usage.today, { day: new Date().toISOString().slice(0, 10), requests: 1, cost_usd: cost })
       // The 15 min and 24 h timelines come back from the store too (the request is in them, with its cost).
       for (const window of ['15m', '24h']) {
-        const tl = (await (await second.app.request(`/v1/timeline?window=${window}`, { headers: { 'x-api-key': KEY } })).json()) as Body
+        const tl = (await (await second.app.request(`/v1/timeline?window=${window}`, { headers: { 'x-api-key': KEY } }))
+          .json()) as Body
         assert.equal((tl.cost_usd as number[]).reduce((a, b) => a + b, 0), cost, window)
         assert.equal((tl.requests_per_s as number[]).filter((r) => r > 0).length, 1, window)
       }

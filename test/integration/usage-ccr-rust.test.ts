@@ -9,9 +9,23 @@ import assert from 'node:assert/strict'
 import { openaiBody, testConfigFile, testProxy } from './helpers.ts'
 
 interface Usage {
-  total_requests: number; total_failures: number; total_input_tokens: number; total_output_tokens: number; total_cost_usd: number
-  active_streams: number; active_requests: number
-  tiers: { tier: string; requests: number; failures: number; input_tokens: number; output_tokens: number; cost_usd: number; avg_duration_seconds: number; estimated_requests: number }[]
+  total_requests: number
+  total_failures: number
+  total_input_tokens: number
+  total_output_tokens: number
+  total_cost_usd: number
+  active_streams: number
+  active_requests: number
+  tiers: {
+    tier: string
+    requests: number
+    failures: number
+    input_tokens: number
+    output_tokens: number
+    cost_usd: number
+    avg_duration_seconds: number
+    estimated_requests: number
+  }[]
   total: { requests: number; estimatedRequests: number; outputTokens: number }
   by_tier: Record<string, { requests: number }>
 }
@@ -42,22 +56,47 @@ describe('usage for ccr-rust tooling', () => {
 
   it('failures and reported usage: total_failures counts failed requests; reported usage is not marked estimated', async () => {
     const p = await testProxy(testConfigFile({}, { fallbackToOtherTiers: false }))
-    assert.equal((await p.post('/v1/chat/completions', openaiBody('oai,mock-o', { stream: true, stream_options: { include_usage: true } }))).status, 200)
+    assert.equal(
+      (await p.post(
+        '/v1/chat/completions',
+        openaiBody('oai,mock-o', { stream: true, stream_options: { include_usage: true } }),
+      )).status,
+      200,
+    )
     assert.equal((await p.post('/v1/chat/completions', openaiBody('oai,mock-o:status=500'))).status, 500)
     await new Promise((r) => setTimeout(r, 20))
     const u = (await (await p.app.request('/v1/usage')).json()) as Usage
     assert.ok(u.total_failures >= 1, JSON.stringify(u))
     assert.equal(u.total.estimatedRequests, 0)
-    for (const key of ['total_requests', 'total_failures', 'total_input_tokens', 'total_output_tokens', 'total_cost_usd', 'active_streams', 'active_requests'] as const) {
+    for (
+      const key of [
+        'total_requests',
+        'total_failures',
+        'total_input_tokens',
+        'total_output_tokens',
+        'total_cost_usd',
+        'active_streams',
+        'active_requests',
+      ] as const
+    ) {
       assert.equal(typeof u[key], 'number', key)
     }
     await p.close()
   })
 
-  it('/v1/latencies rows carry ccr-rust\'s tier, ewma_seconds and sample_count beside Switchyard\'s fields', async () => {
+  it("/v1/latencies rows carry ccr-rust's tier, ewma_seconds and sample_count beside Switchyard's fields", async () => {
     const p = await testProxy()
     for (let i = 0; i < 3; i++) await (await p.post('/v1/chat/completions', openaiBody('oai,mock-o'))).text()
-    const body = (await (await p.app.request('/v1/latencies')).json()) as { targets: { target: string; tier: string; ewma_seconds: number; sample_count: number; samples: number; ewma_latency_ms: number | null }[] }
+    const body = (await (await p.app.request('/v1/latencies')).json()) as {
+      targets: {
+        target: string
+        tier: string
+        ewma_seconds: number
+        sample_count: number
+        samples: number
+        ewma_latency_ms: number | null
+      }[]
+    }
     const row = body.targets.find((r) => r.target === 'oai,mock-o')!
     assert.equal(row.tier, 'oai,mock-o')
     assert.equal(row.sample_count, row.samples)

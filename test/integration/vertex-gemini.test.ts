@@ -18,8 +18,14 @@ const b64 = (buf: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buf
 const unb64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))
 
 async function keyPair() {
-  const pair = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify'])
-  const pem = `-----BEGIN PRIVATE KEY-----\n${b64(await crypto.subtle.exportKey('pkcs8', pair.privateKey)).replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`
+  const pair = await crypto.subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    true,
+    ['sign', 'verify'],
+  )
+  const pem = `-----BEGIN PRIVATE KEY-----\n${
+    b64(await crypto.subtle.exportKey('pkcs8', pair.privateKey)).replace(/(.{64})/g, '$1\n')
+  }\n-----END PRIVATE KEY-----\n`
   return { pem, publicKey: pair.publicKey }
 }
 
@@ -28,7 +34,15 @@ describe('vertex-gemini with a service-account key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-vertex-'))
     const { pem, publicKey } = await keyPair()
     const keyFile = join(dir, 'sa.json')
-    writeFileSync(keyFile, JSON.stringify({ type: 'service_account', client_email: 'sy@p.iam.gserviceaccount.com', private_key: pem, token_uri: TOKEN_URI }))
+    writeFileSync(
+      keyFile,
+      JSON.stringify({
+        type: 'service_account',
+        client_email: 'sy@p.iam.gserviceaccount.com',
+        private_key: pem,
+        token_uri: TOKEN_URI,
+      }),
+    )
     let clock = 1_800_000_000_000
     let issued = 0
     let failToken = false
@@ -39,10 +53,20 @@ describe('vertex-gemini with a service-account key', () => {
         const form = new URLSearchParams(await req.text())
         assert.equal(form.get('grant_type'), 'urn:ietf:params:oauth:grant-type:jwt-bearer')
         const [head, claims, sig] = (form.get('assertion') ?? '').split('.')
-        const valid = await crypto.subtle.verify('RSASSA-PKCS1-v1_5', publicKey, unb64url(sig!), new TextEncoder().encode(`${head}.${claims}`))
+        const valid = await crypto.subtle.verify(
+          'RSASSA-PKCS1-v1_5',
+          publicKey,
+          unb64url(sig!),
+          new TextEncoder().encode(`${head}.${claims}`),
+        )
         const c = JSON.parse(new TextDecoder().decode(unb64url(claims!))) as Record<string, unknown>
-        if (!valid || c.iss !== 'sy@p.iam.gserviceaccount.com' || c.aud !== TOKEN_URI || c.iat !== Math.floor(clock / 1000)) return Response.json({ error: 'invalid_grant' }, { status: 400 })
-        if (failToken) return Response.json({ error: 'invalid_grant', error_description: 'key disabled' }, { status: 400 })
+        if (
+          !valid || c.iss !== 'sy@p.iam.gserviceaccount.com' || c.aud !== TOKEN_URI ||
+          c.iat !== Math.floor(clock / 1000)
+        ) return Response.json({ error: 'invalid_grant' }, { status: 400 })
+        if (failToken) {
+          return Response.json({ error: 'invalid_grant', error_description: 'key disabled' }, { status: 400 })
+        }
         issued++
         return Response.json({ access_token: `tok-${issued}`, expires_in: 3600, token_type: 'Bearer' })
       }
@@ -51,11 +75,27 @@ describe('vertex-gemini with a service-account key', () => {
     }
     const config = configOf({
       LOG: false,
-      Providers: [{ name: 'vx', api_base_url: 'http://vertex.test/v1/projects/p/locations/us-central1/publishers/google/models/', api_key: keyFile, models: ['gemini-2.5-pro'], transformer: { use: ['vertex-gemini'] } }],
+      Providers: [{
+        name: 'vx',
+        api_base_url: 'http://vertex.test/v1/projects/p/locations/us-central1/publishers/google/models/',
+        api_key: keyFile,
+        models: ['gemini-2.5-pro'],
+        transformer: { use: ['vertex-gemini'] },
+      }],
       Router: { default: 'vx,gemini-2.5-pro', fallbackToOtherTiers: false },
     })
-    const app = await createInstance(config, { dataDir: ':memory:', fetch, now: () => clock, log: createLogger({ enabled: false }) })
-    const ask = async () => app.app.request('/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }) })
+    const app = await createInstance(config, {
+      dataDir: ':memory:',
+      fetch,
+      now: () => clock,
+      log: createLogger({ enabled: false }),
+    })
+    const ask = async () =>
+      app.app.request('/v1/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'x', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
+      })
 
     for (let i = 0; i < 2; i++) {
       const r = await ask()

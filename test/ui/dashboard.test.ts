@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { createServer, type AddressInfo } from 'node:net'
+import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
 import { buildServer, type RunningServer } from '../../src/cli/server.ts'
@@ -43,8 +43,12 @@ function configText(mockUrl: string, fleet?: FleetOpt): string {
   "Router": { "default": "mock,fast:ttft=20:delay=5", "background": "oai,gpt-mock", "think": "mock,slow:ttft=120:delay=20" },
   "CUSTOM_UNKNOWN": { "keep": ["me", 1] },
   "performance": { "enabled": false, "dailyTokenBudget": 50000 },
-  "Alerts": { "evaluateIntervalMs": 300 }${fleet ? `,
-  "Fleet": { "redis": "${fleet.redis}", "instanceId": "${fleet.id}", "keyPrefix": "sy-ui-fleet:", "heartbeatMs": 200, "commandTimeoutMs": 1000 }` : ''}
+  "Alerts": { "evaluateIntervalMs": 300 }${
+    fleet
+      ? `,
+  "Fleet": { "redis": "${fleet.redis}", "instanceId": "${fleet.id}", "keyPrefix": "sy-ui-fleet:", "heartbeatMs": 200, "commandTimeoutMs": 1000 }`
+      : ''
+  }
 }
 `
 }
@@ -66,10 +70,19 @@ async function startUiInstance(fleet?: FleetOpt): Promise<UiInstance> {
   const parsed = parseConfig(configText(mock.url, fleet), env, { knownTransformer })
   if (!parsed.ok) throw new Error(parsed.error.join('; '))
   const server = await buildServer(parsed.value.config, {
-    host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), log: createLogger({ enabled: false }), configPath: path, env, rawConfig: parsed.value.raw,
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: join(dir, 'data'),
+    log: createLogger({ enabled: false }),
+    configPath: path,
+    env,
+    rawConfig: parsed.value.raw,
   })
   return {
-    url: server.url, path, dir, server,
+    url: server.url,
+    path,
+    dir,
+    server,
     stop: async () => {
       await server.shutdown(1000)
       await mock.stop()
@@ -80,27 +93,53 @@ async function startUiInstance(fleet?: FleetOpt): Promise<UiInstance> {
 
 /** Sends `n` requests to `model` (non-streaming and streaming alternately), ignoring failures. */
 async function traffic(url: string, model: string, n: number): Promise<void> {
-  await Promise.all(Array.from({ length: n }, (_, i) => fetch(`${url}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-    body: JSON.stringify({ model, max_tokens: 64, stream: i % 2 === 1, messages: [{ role: 'user', content: `hello ${i}` }] }),
-  }).then((r) => r.text()).catch(() => '')))
+  await Promise.all(Array.from({ length: n }, (_, i) =>
+    fetch(`${url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({
+        model,
+        max_tokens: 64,
+        stream: i % 2 === 1,
+        messages: [{ role: 'user', content: `hello ${i}` }],
+      }),
+    }).then((r) => r.text()).catch(() => '')))
 }
 
 const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions', '--mute-audio',
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--mute-audio',
   '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication',
 ]
 
-
-const skip = chromiumPresent() || process.env.SWITCHYARD_REQUIRE_BROWSER ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
+const skip = chromiumPresent() || process.env.SWITCHYARD_REQUIRE_BROWSER
+  ? false
+  : `no Chromium at ${CHROMIUM} (apt-get install chromium)`
 if (skip) console.log(`ui browser tests skipped: ${skip}`)
 
 type Browser = import('playwright-core').Browser
 type Page = import('playwright-core').Page
 
-const VIEWS = ['overview', 'targets', 'alerts', 'usage', 'tokens', 'performance', 'requests', 'fleet', 'config'] as const
+const VIEWS = [
+  'overview',
+  'targets',
+  'alerts',
+  'usage',
+  'tokens',
+  'performance',
+  'requests',
+  'fleet',
+  'config',
+] as const
 
 describe('dashboard in Chromium', { skip }, () => {
   let ui: UiInstance
@@ -115,9 +154,13 @@ describe('dashboard in Chromium', { skip }, () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 })
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
     page = await ctx.newPage()
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`) })
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
+    })
     page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`))
-    page.on('request', (r) => { if (!r.url().startsWith(`${ui.url}/`) && !/^(data|blob):/.test(r.url())) offInstance.push(r.url()) })
+    page.on('request', (r) => {
+      if (!r.url().startsWith(`${ui.url}/`) && !/^(data|blob):/.test(r.url())) offInstance.push(r.url())
+    })
     await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 6)
   })
   after(async () => {
@@ -167,8 +210,25 @@ describe('dashboard in Chromium', { skip }, () => {
     // The fleet block as fleet mode's /health serves it (a single instance here has none).
     await page.route(`${ui.url}/health`, async (route) => {
       const real = await (await route.fetch()).json() as Record<string, unknown>
-      await route.fulfill({ json: { ...real, fleet: { instance_id: 'sy-a', state: 'ok', redis: 'redis://***@10.0.0.5:6379', redis_latency_ms: 0.8, perf_leader: true,
-        members: [{ id: 'sy-a', ttl_ms: 9000, self: true, version: '0.1.0', host: '10.0.0.1' }, { id: 'sy-b', ttl_ms: 7000, self: false, version: '0.1.0', host: '10.0.0.2' }] } } })
+      await route.fulfill({
+        json: {
+          ...real,
+          fleet: {
+            instance_id: 'sy-a',
+            state: 'ok',
+            redis: 'redis://***@10.0.0.5:6379',
+            redis_latency_ms: 0.8,
+            perf_leader: true,
+            members: [{ id: 'sy-a', ttl_ms: 9000, self: true, version: '0.1.0', host: '10.0.0.1' }, {
+              id: 'sy-b',
+              ttl_ms: 7000,
+              self: false,
+              version: '0.1.0',
+              host: '10.0.0.2',
+            }],
+          },
+        },
+      })
     })
     try {
       await open('fleet')
@@ -184,13 +244,19 @@ describe('dashboard in Chromium', { skip }, () => {
     const rows = async () => Number((await page.locator('#rq-count').innerText()).split(' of ')[1])
     const before = await rows()
     await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 8)
-    await page.waitForFunction((n) => Number(document.getElementById('rq-count')?.textContent?.split(' of ')[1]) > n, before, { timeout: 8_000 })
+    await page.waitForFunction(
+      (n) => Number(document.getElementById('rq-count')?.textContent?.split(' of ')[1]) > n,
+      before,
+      { timeout: 8_000 },
+    )
     assert.ok(await rows() >= before + 8)
     await open('overview')
     const rps = () => page.locator('#stat-rps .value').innerText()
     const first = await rps()
     await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 20)
-    await page.waitForFunction((v) => document.querySelector('#stat-rps .value')?.textContent !== v, first, { timeout: 8_000 })
+    await page.waitForFunction((v) => document.querySelector('#stat-rps .value')?.textContent !== v, first, {
+      timeout: 8_000,
+    })
     const inked = await page.evaluate(() => {
       const c = document.querySelector('#ch-rps canvas') as HTMLCanvasElement | null
       if (!c) return 0
@@ -206,10 +272,16 @@ describe('dashboard in Chromium', { skip }, () => {
     await open('targets')
     await traffic(ui.url, 'mock,bad:status=500', 8)
     const cell = page.locator('tr[data-target="mock,bad:status=500"] td[data-breaker]')
-    await page.waitForFunction(() => {
-      const td = document.querySelector('tr[data-target="mock,bad:status=500"] td[data-breaker]') as HTMLElement | null
-      return td !== null && td.dataset.breaker !== 'closed'
-    }, undefined, { timeout: 5_000 })
+    await page.waitForFunction(
+      () => {
+        const td = document.querySelector('tr[data-target="mock,bad:status=500"] td[data-breaker]') as
+          | HTMLElement
+          | null
+        return td !== null && td.dataset.breaker !== 'closed'
+      },
+      undefined,
+      { timeout: 5_000 },
+    )
     assert.match(await cell.innerText(), /open/)
     // Rank per scenario is a column: the default target is first in the plans of default (and of the scenarios
     // routed to it), not in think's; a target no route names is in no plan.
@@ -236,31 +308,56 @@ describe('dashboard in Chromium', { skip }, () => {
   })
 
   it('saves a config edit with $VAR references, unknown keys, comments and literal secrets intact, and refuses a bad one naming the field', async () => {
-    const seen = async () => ((await (await fetch(`${ui.url}/v1/requests`, { headers: { 'x-api-key': API_KEY } })).json()) as { requests: unknown[] }).requests.length
+    const seen = async () =>
+      ((await (await fetch(`${ui.url}/v1/requests`, { headers: { 'x-api-key': API_KEY } })).json()) as {
+        requests: unknown[]
+      }).requests.length
     const requestsBefore = await seen()
     await open('config')
     const text = await page.inputValue('#cf-text')
     assert.doesNotMatch(text, /sk-literal-upstream-secret/)
-    await page.fill('#cf-text', text.replace('"background": "oai,gpt-mock"', '"background": "mock,slow:ttft=120:delay=20"'))
+    await page.fill(
+      '#cf-text',
+      text.replace('"background": "oai,gpt-mock"', '"background": "mock,slow:ttft=120:delay=20"'),
+    )
     // A stream in flight while the config is saved and reloaded finishes normally.
     const inFlight = fetch(`${ui.url}/v1/messages`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-      body: JSON.stringify({ model: 'mock,slow:ttft=120:delay=20:chunks=40', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'long' }] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+      body: JSON.stringify({
+        model: 'mock,slow:ttft=120:delay=20:chunks=40',
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: 'long' }],
+      }),
     }).then((r) => r.text())
     await page.click('#cf-save')
     await page.waitForSelector('#cf-result .notice.ok', { timeout: 10_000 })
     assert.match(await inFlight, /message_stop/)
     const saved = readFileSync(ui.path, 'utf8')
-    for (const kept of ['"$SY_UI_KEY"', '"${SY_UI_UPSTREAM_KEY}"', '"sk-literal-upstream-secret"', '"CUSTOM_UNKNOWN": { "keep": ["me", 1] }', '// Switchyard UI test config']) {
+    for (
+      const kept of [
+        '"$SY_UI_KEY"',
+        '"${SY_UI_UPSTREAM_KEY}"',
+        '"sk-literal-upstream-secret"',
+        '"CUSTOM_UNKNOWN": { "keep": ["me", 1] }',
+        '// Switchyard UI test config',
+      ]
+    ) {
       assert.ok(saved.includes(kept), `${kept} lost:\n${saved}`)
     }
     assert.match(saved, /"background": "mock,slow:ttft=120:delay=20"/)
     assert.equal(readdirSync(ui.dir).filter((f) => f.endsWith('.bak')).length, 1)
-    const plan = await (await fetch(`${ui.url}/v1/routing/plan?scenario=background`, { headers: { 'x-api-key': API_KEY } })).json() as { target: string }
+    const plan =
+      await (await fetch(`${ui.url}/v1/routing/plan?scenario=background`, { headers: { 'x-api-key': API_KEY } }))
+        .json() as { target: string }
     assert.equal(plan.target, 'mock,slow:ttft=120:delay=20', 'the saved config was reloaded')
     assert.ok(await seen() >= requestsBefore, 'the reload kept the recent requests')
 
-    await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"think": "mock,slow:ttft=120:delay=20"', '"think": "nowhere,model"'))
+    await page.fill(
+      '#cf-text',
+      (await page.inputValue('#cf-text')).replace('"think": "mock,slow:ttft=120:delay=20"', '"think": "nowhere,model"'),
+    )
     await page.click('#cf-save')
     await page.waitForSelector('#cf-result .notice.bad', { timeout: 10_000 })
     // Chromium logs the expected 400 answer as a failed resource: that one line is not a page error.
@@ -275,14 +372,22 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.waitForSelector('#pf-models input[name=model]')
     await page.click('#pf-start')
     await page.waitForSelector('#pf-job-status[data-status="done"]', { timeout: 30_000 })
-    await page.waitForFunction(() => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'), undefined, { timeout: 15_000 })
+    await page.waitForFunction(
+      () => !document.querySelector('#pf-metrics')?.textContent?.includes('No test has run yet'),
+      undefined,
+      { timeout: 15_000 },
+    )
     assert.deepEqual(consoleErrors, [])
     assert.deepEqual(offInstance, [])
   })
 
   const shots = process.env.UI_SCREENSHOTS
-  it('writes a screenshot of every view in light and dark (UI_SCREENSHOTS=dir only)', { skip: shots ? false : 'set UI_SCREENSHOTS=docs/ui to write them' }, async () => {
-    for (const m of ['mock,fast:ttft=20:delay=5', 'mock,slow:ttft=120:delay=20', 'oai,gpt-mock']) await traffic(ui.url, m, 12)
+  it('writes a screenshot of every view in light and dark (UI_SCREENSHOTS=dir only)', {
+    skip: shots ? false : 'set UI_SCREENSHOTS=docs/ui to write them',
+  }, async () => {
+    for (const m of ['mock,fast:ttft=20:delay=5', 'mock,slow:ttft=120:delay=20', 'oai,gpt-mock']) {
+      await traffic(ui.url, m, 12)
+    }
     await traffic(ui.url, 'mock,bad:status=500', 6)
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme })
@@ -292,7 +397,10 @@ describe('dashboard in Chromium', { skip }, () => {
         await page.waitForTimeout(v === 'performance' ? 2500 : 600)
         if (v === 'config') {
           // Show a refused edit: the problem is listed with its line, and nothing is written.
-          await page.fill('#cf-text', (await page.inputValue('#cf-text')).replace('"dailyTokenBudget": 50000', '"dailyTokenBudget": "lots"'))
+          await page.fill(
+            '#cf-text',
+            (await page.inputValue('#cf-text')).replace('"dailyTokenBudget": 50000', '"dailyTokenBudget": "lots"'),
+          )
           await page.click('#cf-validate')
           await page.waitForSelector('#cf-result .notice.bad')
         }
@@ -303,7 +411,9 @@ describe('dashboard in Chromium', { skip }, () => {
   })
 })
 
-const redisPresent = () => process.env.REDIS_SERVER !== undefined || existsSync('/usr/bin/redis-server') || existsSync('/usr/local/bin/redis-server')
+const redisPresent = () =>
+  process.env.REDIS_SERVER !== undefined || existsSync('/usr/bin/redis-server') ||
+  existsSync('/usr/local/bin/redis-server')
 const fleetSkip = skip || (redisPresent() ? false : 'no redis-server (apt-get install redis-server)')
 
 describe('Fleet view against a real fleet: two instances sharing a test redis-server', { skip: fleetSkip }, () => {
@@ -323,7 +433,7 @@ describe('Fleet view against a real fleet: two instances sharing a test redis-se
     await redis?.stop()
   })
 
-  it('each instance lists both, and spend today is the fleet\'s', async () => {
+  it("each instance lists both, and spend today is the fleet's", async () => {
     const [a, b] = nodes as [UiInstance, UiInstance]
     await traffic(a.url, 'mock,fast:ttft=20:delay=5', 3)
     await traffic(b.url, 'mock,fast:ttft=20:delay=5', 5)
@@ -333,30 +443,47 @@ describe('Fleet view against a real fleet: two instances sharing a test redis-se
     const errors: string[] = []
     const off: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
-    page.on('request', (r) => { if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(r.url()) && !/^(data|blob):/.test(r.url())) off.push(r.url()) })
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text())
+    })
+    page.on('request', (r) => {
+      if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(r.url()) && !/^(data|blob):/.test(r.url())) off.push(r.url())
+    })
     for (const [n, self] of [[a, 'sy-ui-a'], [b, 'sy-ui-b']] as const) {
       await page.goto(`${n.url}/ui/#fleet`)
-      await page.waitForFunction(() => document.querySelectorAll('#fl tbody tr').length === 2, undefined, { timeout: 10_000 })
+      await page.waitForFunction(() => document.querySelectorAll('#fl tbody tr').length === 2, undefined, {
+        timeout: 10_000,
+      })
       const text = await page.locator('#fl').innerText()
       assert.match(text, /sy-ui-a[\s\S]*sy-ui-b|sy-ui-b[\s\S]*sy-ui-a/)
       assert.match(await page.locator('#fl tr', { hasText: 'this instance' }).innerText(), new RegExp(self))
       assert.match(text, /\bok\b/, 'shared state ok')
     }
     // The Overview's spend today comes from /v1/usage, fleet-wide: both instances' requests.
-    const today = async () => ((await (await fetch(`${a.url}/v1/usage`, { headers: { 'x-api-key': API_KEY } })).json()) as { scope?: string; today?: { requests: number; cost_usd: number } })
+    const today =
+      async () => ((await (await fetch(`${a.url}/v1/usage`, { headers: { 'x-api-key': API_KEY } })).json()) as {
+        scope?: string
+        today?: { requests: number; cost_usd: number }
+      })
     const deadline = Date.now() + 10_000
     let u = await today()
-    while ((u.today?.requests ?? 0) < 8 && Date.now() < deadline) { await new Promise((r) => setTimeout(r, 200)); u = await today() }
+    while ((u.today?.requests ?? 0) < 8 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200))
+      u = await today()
+    }
     assert.equal(u.scope, 'fleet')
     assert.equal(u.today?.requests, 8)
     await page.goto(`${a.url}/ui/#overview`)
     await page.waitForSelector('main[data-view="overview"][data-updated]', { timeout: 10_000 })
     assert.ok(u.today!.cost_usd > 0, 'the requests were priced')
-    await page.waitForFunction((want) => {
-      const shown = Number(document.querySelector('#stat-spend .value')?.textContent?.replace(/[$,]/g, ''))
-      return Math.abs(shown - want) <= Math.max(1e-5, want * 0.01)
-    }, u.today!.cost_usd, { timeout: 8_000 })
+    await page.waitForFunction(
+      (want) => {
+        const shown = Number(document.querySelector('#stat-spend .value')?.textContent?.replace(/[$,]/g, ''))
+        return Math.abs(shown - want) <= Math.max(1e-5, want * 0.01)
+      },
+      u.today!.cost_usd,
+      { timeout: 8_000 },
+    )
     assert.deepEqual(errors, [])
     assert.deepEqual(off, [])
     await ctx.close()
@@ -379,8 +506,12 @@ describe('switchyard ui', () => {
   const quiet = async (f: () => Promise<number>) => {
     const printed: string[] = []
     const [log, err] = [console.log, console.error]
-    console.log = (...a: unknown[]) => { printed.push(a.join(' ')) }
-    console.error = (...a: unknown[]) => { printed.push(a.join(' ')) }
+    console.log = (...a: unknown[]) => {
+      printed.push(a.join(' '))
+    }
+    console.error = (...a: unknown[]) => {
+      printed.push(a.join(' '))
+    }
     try {
       return { code: await f(), printed }
     } finally {
@@ -393,9 +524,25 @@ describe('switchyard ui', () => {
     const ui = await startUiInstance()
     try {
       const port = Number(new URL(ui.url).port)
-      const { code, printed } = await quiet(() => runUi({ command: 'ui', rest: [], passthrough: [], config: ui.path, port, dataDir: join(ui.dir, 'data'), shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SY_UI_KEY: API_KEY }, {
-        start: () => { throw new Error('must not start a second service') },
-      }))
+      const { code, printed } = await quiet(() =>
+        runUi(
+          {
+            command: 'ui',
+            rest: [],
+            passthrough: [],
+            config: ui.path,
+            port,
+            dataDir: join(ui.dir, 'data'),
+            shutdownTimeoutSec: 30,
+          },
+          { SWITCHYARD_NO_BROWSER: '1', SY_UI_KEY: API_KEY },
+          {
+            start: () => {
+              throw new Error('must not start a second service')
+            },
+          },
+        )
+      )
       assert.equal(code, 0)
       assert.equal(printed[0], `dashboard: ${ui.url}/ui/`)
       assert.match(printed.join('\n'), /asks for the APIKEY/)
@@ -413,17 +560,36 @@ describe('switchyard ui', () => {
     let stopMock: (() => Promise<void>) | undefined
     try {
       const port = await freePort()
-      const { code, printed } = await quiet(() => runUi({ command: 'ui', rest: [], passthrough: [], port, dataDir: dir, shutdownTimeoutSec: 30 }, { SWITCHYARD_NO_BROWSER: '1', SWITCHYARD_CONFIG: join(dir, 'none.json') }, {
-        // What the detached `switchyard start` does, in this process: serve a config on the asked port.
-        start: async (o) => {
-          const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
-          stopMock = () => mock.stop()
-          const parsed = parseConfig(JSON.stringify({ LOG: false, Providers: [{ name: 'm', api_base_url: `${mock.url}/v1/messages`, api_key: 'k', models: ['x'] }], Router: { default: 'm,x' } }), {}, { knownTransformer })
-          if (!parsed.ok) throw new Error(parsed.error.join('; '))
-          server = await buildServer(parsed.value.config, { host: o.host, port: o.port, dataDir: o.dataDir, log: createLogger({ enabled: false }), env: {} })
-          return { ok: true, pid: undefined }
-        },
-      }))
+      const { code, printed } = await quiet(() =>
+        runUi({ command: 'ui', rest: [], passthrough: [], port, dataDir: dir, shutdownTimeoutSec: 30 }, {
+          SWITCHYARD_NO_BROWSER: '1',
+          SWITCHYARD_CONFIG: join(dir, 'none.json'),
+        }, {
+          // What the detached `switchyard start` does, in this process: serve a config on the asked port.
+          start: async (o) => {
+            const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+            stopMock = () => mock.stop()
+            const parsed = parseConfig(
+              JSON.stringify({
+                LOG: false,
+                Providers: [{ name: 'm', api_base_url: `${mock.url}/v1/messages`, api_key: 'k', models: ['x'] }],
+                Router: { default: 'm,x' },
+              }),
+              {},
+              { knownTransformer },
+            )
+            if (!parsed.ok) throw new Error(parsed.error.join('; '))
+            server = await buildServer(parsed.value.config, {
+              host: o.host,
+              port: o.port,
+              dataDir: o.dataDir,
+              log: createLogger({ enabled: false }),
+              env: {},
+            })
+            return { ok: true, pid: undefined }
+          },
+        })
+      )
       assert.equal(code, 0)
       assert.match(printed.join('\n'), /starting the service/)
       assert.equal(printed.at(-1), `dashboard: http://127.0.0.1:${port}/ui/`)

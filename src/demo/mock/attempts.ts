@@ -88,7 +88,15 @@ export class AttemptLog {
   }
 
   add(a: NewAttempt): MockAttempt {
-    const entry: MockAttempt = { ...a, seq: ++this.#seq, outcome: 'pending', status: 0, events: 0, factor: 1, endT: undefined }
+    const entry: MockAttempt = {
+      ...a,
+      seq: ++this.#seq,
+      outcome: 'pending',
+      status: 0,
+      events: 0,
+      factor: 1,
+      endT: undefined,
+    }
     if (this.#entries.length < this.#max) this.#entries.push(entry)
     else this.dropped++
     return entry

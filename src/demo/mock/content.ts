@@ -65,7 +65,9 @@ export function thinkText(i: number, tokens: number): string {
 }
 
 /** Output tokens the mock claims for a spec: every delta it streams counts `tokensPerChunk`. */
-export function outputTokensOf(spec: Pick<ContentSpec, 'chunks' | 'firstChunk' | 'tokensPerChunk' | 'mode' | 'thinkChunks'>): number {
+export function outputTokensOf(
+  spec: Pick<ContentSpec, 'chunks' | 'firstChunk' | 'tokensPerChunk' | 'mode' | 'thinkChunks'>,
+): number {
   const text = Math.max(0, spec.chunks - (spec.firstChunk ?? 1) + 1)
   const deltas = spec.mode === 'thinking' ? text + spec.thinkChunks : text
   return deltas * spec.tokensPerChunk
@@ -104,10 +106,15 @@ export function continueFrom(prefill: string, overlap: number): number {
 function turnsOf(body: Record<string, unknown>): Record<string, unknown>[] {
   if (Array.isArray(body.messages)) return body.messages as Record<string, unknown>[]
   if (Array.isArray(body.contents)) {
-    return (body.contents as Record<string, unknown>[]).map((c) => ({ role: c?.role === 'model' ? 'assistant' : 'user', content: c?.parts }))
+    return (body.contents as Record<string, unknown>[]).map((c) => ({
+      role: c?.role === 'model' ? 'assistant' : 'user',
+      content: c?.parts,
+    }))
   }
   if (typeof body.input === 'string') return [{ role: 'user', content: body.input }]
-  if (Array.isArray(body.input)) return (body.input as Record<string, unknown>[]).filter((i) => typeof i?.role === 'string')
+  if (Array.isArray(body.input)) {
+    return (body.input as Record<string, unknown>[]).filter((i) => typeof i?.role === 'string')
+  }
   return []
 }
 
@@ -166,17 +173,24 @@ export function toolNameJson(spec: ContentSpec): string {
  * (Claude Code appends one to the conversation). `tool-once` answers such a request with text.
  */
 export function endsWithToolResult(body: Record<string, unknown>): boolean {
-  if (Array.isArray(body.input)) return (body.input.at(-1) as { type?: unknown } | undefined)?.type === 'function_call_output'
+  if (Array.isArray(body.input)) {
+    return (body.input.at(-1) as { type?: unknown } | undefined)?.type === 'function_call_output'
+  }
   if (Array.isArray(body.contents)) {
     const parts = (body.contents.at(-1) as { parts?: unknown } | undefined)?.parts
-    return Array.isArray(parts) && parts.some((p: unknown) => (p as { functionResponse?: unknown } | null)?.functionResponse !== undefined)
+    return Array.isArray(parts) &&
+      parts.some((p: unknown) => (p as { functionResponse?: unknown } | null)?.functionResponse !== undefined)
   }
   const messages = (Array.isArray(body.messages) ? body.messages : []) as unknown[]
-  const last = messages.findLast((m) => (m as { role?: unknown } | null)?.role !== 'system') as Record<string, unknown> | undefined
+  const last = messages.findLast((m) => (m as { role?: unknown } | null)?.role !== 'system') as
+    | Record<string, unknown>
+    | undefined
   if (last === undefined || last === null || typeof last !== 'object') return false
   if (last.role === 'tool') return true
-  return Array.isArray(last.content) && last.content.some((b: unknown) =>
-    b !== null && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result')
+  return Array.isArray(last.content) &&
+    last.content.some((b: unknown) =>
+      b !== null && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result'
+    )
 }
 
 /** The arguments split into `max(1, chunks)` fragments whose concatenation is valid JSON. */
@@ -192,8 +206,14 @@ export function toolFragments(spec: ContentSpec): string[] {
 const utf8 = new TextEncoder()
 
 function collectText(value: unknown, out: string[]): void {
-  if (typeof value === 'string') { out.push(value); return }
-  if (Array.isArray(value)) { for (const v of value) collectText(v, out); return }
+  if (typeof value === 'string') {
+    out.push(value)
+    return
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collectText(v, out)
+    return
+  }
   if (value === null || typeof value !== 'object') return
   const o = value as Record<string, unknown>
   if (typeof o.text === 'string') out.push(o.text)

@@ -5,29 +5,49 @@
  * terminator event).
  */
 import type { ContentSpec, PlannedEvent, WireBuilder } from './content.ts'
-import { chunkText, fullText, fullThinking, outputTokensOf, thinkText, tokenEvent, toolArguments, toolNameJson } from './content.ts'
+import {
+  chunkText,
+  fullText,
+  fullThinking,
+  outputTokensOf,
+  thinkText,
+  tokenEvent,
+  toolArguments,
+  toolNameJson,
+} from './content.ts'
 
 function usageJson(spec: ContentSpec): string {
   const out = outputTokensOf(spec)
   const thoughts = spec.mode === 'thinking' ? spec.thinkChunks * spec.tokensPerChunk : 0
-  return `{"promptTokenCount":${spec.inputTokens},"candidatesTokenCount":${out - thoughts},"totalTokenCount":${spec.inputTokens + out}${thoughts > 0 ? `,"thoughtsTokenCount":${thoughts}` : ''}}`
+  return `{"promptTokenCount":${spec.inputTokens},"candidatesTokenCount":${out - thoughts},"totalTokenCount":${
+    spec.inputTokens + out
+  }${thoughts > 0 ? `,"thoughtsTokenCount":${thoughts}` : ''}}`
 }
 
 function chunk(spec: ContentSpec, parts: string, last: boolean): string {
   const finish = last ? ',"finishReason":"STOP"' : ''
   const usage = last ? `,"usageMetadata":${usageJson(spec)}` : ''
-  return `{"candidates":[{"content":{"role":"model","parts":${parts}}${finish},"index":0}]${usage},"modelVersion":${JSON.stringify(spec.model)},"responseId":"${spec.id}"}`
+  return `{"candidates":[{"content":{"role":"model","parts":${parts}}${finish},"index":0}]${usage},"modelVersion":${
+    JSON.stringify(spec.model)
+  },"responseId":"${spec.id}"}`
 }
 
-const toolPart = (spec: ContentSpec): string => `[{"functionCall":{"id":"call_${spec.id}","name":${toolNameJson(spec)},"args":${toolArguments(spec)}}}]`
+const toolPart = (spec: ContentSpec): string =>
+  `[{"functionCall":{"id":"call_${spec.id}","name":${toolNameJson(spec)},"args":${toolArguments(spec)}}}]`
 
 function streamEvents(spec: ContentSpec): PlannedEvent[] {
   const out: PlannedEvent[] = []
   const data = (parts: string, last: boolean) => out.push(tokenEvent(`data: ${chunk(spec, parts, last)}\n\n`))
-  if (spec.mode === 'thinking') for (let i = 1; i <= spec.thinkChunks; i++) data(`[{"text":"${thinkText(i, spec.tokensPerChunk)}","thought":true}]`, false)
+  if (spec.mode === 'thinking') {
+    for (let i = 1; i <= spec.thinkChunks; i++) {
+      data(`[{"text":"${thinkText(i, spec.tokensPerChunk)}","thought":true}]`, false)
+    }
+  }
   if (spec.mode === 'tool') data(toolPart(spec), true)
   else if (spec.chunks === 0) data('[{"text":""}]', true)
-  else for (let i = 1; i <= spec.chunks; i++) data(`[{"text":"${chunkText(i, spec.tokensPerChunk)}"}]`, i === spec.chunks)
+  else {for (let i = 1; i <= spec.chunks; i++) {
+      data(`[{"text":"${chunkText(i, spec.tokensPerChunk)}"}]`, i === spec.chunks)
+    }}
   return out
 }
 
@@ -37,11 +57,29 @@ function json(spec: ContentSpec): string {
   return chunk(spec, `[${thought}{"text":"${fullText(spec)}"}]`, true)
 }
 
-const STATUS: Readonly<Record<number, string>> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 422: 'INVALID_ARGUMENT', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 529: 'UNAVAILABLE' }
+const STATUS: Readonly<Record<number, string>> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  422: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  529: 'UNAVAILABLE',
+}
 
 function errorBody(status: number, message: string, inputTokens: number, plain = false): string {
-  const msg = status === 400 && !plain ? `The input token count (${inputTokens + 1_048_576}) exceeds the maximum number of tokens allowed (1048576).` : message
-  return JSON.stringify({ error: { code: status, message: msg, status: STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } })
+  const msg = status === 400 && !plain
+    ? `The input token count (${inputTokens + 1_048_576}) exceeds the maximum number of tokens allowed (1048576).`
+    : message
+  return JSON.stringify({
+    error: {
+      code: status,
+      message: msg,
+      status: STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'),
+    },
+  })
 }
 
 export const geminiWire: WireBuilder = {

@@ -50,11 +50,32 @@ export interface MockKnobs {
 }
 
 export const DEFAULT_KNOBS: MockKnobs = {
-  chunks: 10, tokensPerChunk: 1, delayMs: 0, ttftMs: 0, jitterMs: 0, seed: undefined,
-  mode: 'text', thinkChunks: 3, status: undefined, retryAfter: undefined, invalid: false, reset: false,
-  hang: false, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined,
-  noTerminator: false, cutRate: undefined, outageMs: undefined, overlap: 0, noPrefill: false, failFirst: undefined, key: undefined,
-  toolName: undefined, toolInput: undefined, toolOnce: false,
+  chunks: 10,
+  tokensPerChunk: 1,
+  delayMs: 0,
+  ttftMs: 0,
+  jitterMs: 0,
+  seed: undefined,
+  mode: 'text',
+  thinkChunks: 3,
+  status: undefined,
+  retryAfter: undefined,
+  invalid: false,
+  reset: false,
+  hang: false,
+  stallAfter: undefined,
+  cutAfter: undefined,
+  malformedAfter: undefined,
+  noTerminator: false,
+  cutRate: undefined,
+  outageMs: undefined,
+  overlap: 0,
+  noPrefill: false,
+  failFirst: undefined,
+  key: undefined,
+  toolName: undefined,
+  toolInput: undefined,
+  toolOnce: false,
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -78,38 +99,82 @@ const flag = (apply: (k: Mutable<MockKnobs>, b: boolean) => void): Setter => (k,
 }
 
 const SETTERS: Readonly<Record<string, Setter>> = {
-  chunks: int(0, (k, n) => { k.chunks = n }),
-  tokens: int(1, (k, n) => { k.tokensPerChunk = n }),
-  delay: num((k, n) => { k.delayMs = n }),
-  ttft: num((k, n) => { k.ttftMs = n }),
-  jitter: num((k, n) => { k.jitterMs = n }),
-  seed: int(0, (k, n) => { k.seed = n }),
-  think: int(0, (k, n) => { k.thinkChunks = n }),
+  chunks: int(0, (k, n) => {
+    k.chunks = n
+  }),
+  tokens: int(1, (k, n) => {
+    k.tokensPerChunk = n
+  }),
+  delay: num((k, n) => {
+    k.delayMs = n
+  }),
+  ttft: num((k, n) => {
+    k.ttftMs = n
+  }),
+  jitter: num((k, n) => {
+    k.jitterMs = n
+  }),
+  seed: int(0, (k, n) => {
+    k.seed = n
+  }),
+  think: int(0, (k, n) => {
+    k.thinkChunks = n
+  }),
   mode: (k, v) => {
     if (v !== 'text' && v !== 'tool' && v !== 'thinking') return `expected text, tool or thinking, got "${v}"`
     k.mode = v
     return undefined
   },
-  status: int(100, (k, n) => { k.status = n }),
-  'retry-after': (k, v) => { k.retryAfter = v; return undefined },
-  invalid: flag((k, b) => { k.invalid = b }),
-  reset: flag((k, b) => { k.reset = b }),
-  hang: flag((k, b) => { k.hang = b }),
-  stall: int(0, (k, n) => { k.stallAfter = n }),
-  cut: int(0, (k, n) => { k.cutAfter = n }),
-  malformed: int(0, (k, n) => { k.malformedAfter = n }),
-  noterm: flag((k, b) => { k.noTerminator = b }),
+  status: int(100, (k, n) => {
+    k.status = n
+  }),
+  'retry-after': (k, v) => {
+    k.retryAfter = v
+    return undefined
+  },
+  invalid: flag((k, b) => {
+    k.invalid = b
+  }),
+  reset: flag((k, b) => {
+    k.reset = b
+  }),
+  hang: flag((k, b) => {
+    k.hang = b
+  }),
+  stall: int(0, (k, n) => {
+    k.stallAfter = n
+  }),
+  cut: int(0, (k, n) => {
+    k.cutAfter = n
+  }),
+  malformed: int(0, (k, n) => {
+    k.malformedAfter = n
+  }),
+  noterm: flag((k, b) => {
+    k.noTerminator = b
+  }),
   'cut-rate': (k, v) => {
     const n = Number(v)
     if (!(n >= 0 && n <= 1)) return `expected a number in [0, 1], got "${v}"`
     k.cutRate = n
     return undefined
   },
-  overlap: int(0, (k, n) => { k.overlap = n }),
-  outage: int(0, (k, n) => { k.outageMs = n }),
-  'no-prefill': flag((k, b) => { k.noPrefill = b }),
-  'fail-first': int(0, (k, n) => { k.failFirst = n }),
-  key: (k, v) => { k.key = v; return undefined },
+  overlap: int(0, (k, n) => {
+    k.overlap = n
+  }),
+  outage: int(0, (k, n) => {
+    k.outageMs = n
+  }),
+  'no-prefill': flag((k, b) => {
+    k.noPrefill = b
+  }),
+  'fail-first': int(0, (k, n) => {
+    k.failFirst = n
+  }),
+  key: (k, v) => {
+    k.key = v
+    return undefined
+  },
   'tool-name': (k, v) => {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) return `expected 1 to 64 of A-Z a-z 0-9 _ -, got "${v}"`
     k.toolName = v
@@ -117,12 +182,20 @@ const SETTERS: Readonly<Record<string, Setter>> = {
   },
   'tool-input': (k, v) => {
     let parsed: unknown
-    try { parsed = JSON.parse(v) } catch { parsed = undefined }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return `expected a JSON object, got "${v}"`
+    try {
+      parsed = JSON.parse(v)
+    } catch {
+      parsed = undefined
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return `expected a JSON object, got "${v}"`
+    }
     k.toolInput = JSON.stringify(parsed)
     return undefined
   },
-  'tool-once': flag((k, b) => { k.toolOnce = b }),
+  'tool-once': flag((k, b) => {
+    k.toolOnce = b
+  }),
 }
 
 /** The knob names, e.g. for help output. */
@@ -140,7 +213,11 @@ export interface ParsedModel {
  * knob stays part of the base name (`qwen3:8b` keeps its colon); `k=v` with an unknown `k`
  * is an error, so a typo never silently runs the happy path.
  */
-export function parseKnobs(model: string, headers: Headers, defaults: MockKnobs = DEFAULT_KNOBS): Result<ParsedModel, string> {
+export function parseKnobs(
+  model: string,
+  headers: Headers,
+  defaults: MockKnobs = DEFAULT_KNOBS,
+): Result<ParsedModel, string> {
   const knobs: Mutable<MockKnobs> = { ...defaults }
   for (const name of KNOB_NAMES) {
     const v = headers.get(`x-mock-${name}`)
@@ -155,7 +232,9 @@ export function parseKnobs(model: string, headers: Headers, defaults: MockKnobs 
     const name = eq < 0 ? seg : seg.slice(0, eq)
     const setter = SETTERS[name]
     if (setter === undefined) {
-      if (eq >= 0) return err(`Unknown mock knob "${name}" in model "${model}": known knobs are ${KNOB_NAMES.join(', ')}`)
+      if (eq >= 0) {
+        return err(`Unknown mock knob "${name}" in model "${model}": known knobs are ${KNOB_NAMES.join(', ')}`)
+      }
       baseParts.push(seg)
       continue
     }
@@ -173,11 +252,29 @@ export function hasFault(k: MockKnobs): boolean {
 
 /** The knobs for a continuation: it is served without stream faults, so a cut stream can be completed. */
 export function withoutStreamFaults(k: MockKnobs): MockKnobs {
-  return { ...k, stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined, noTerminator: false, cutRate: undefined }
+  return {
+    ...k,
+    stallAfter: undefined,
+    cutAfter: undefined,
+    malformedAfter: undefined,
+    noTerminator: false,
+    cutRate: undefined,
+  }
 }
 
 /** The same knobs with every fault switched off (what `fail-first` serves once N attempts failed). */
 export function withoutFaults(k: MockKnobs): MockKnobs {
-  return { ...k, status: undefined, retryAfter: undefined, invalid: false, reset: false, hang: false,
-    stallAfter: undefined, cutAfter: undefined, malformedAfter: undefined, noTerminator: false, cutRate: undefined }
+  return {
+    ...k,
+    status: undefined,
+    retryAfter: undefined,
+    invalid: false,
+    reset: false,
+    hang: false,
+    stallAfter: undefined,
+    cutAfter: undefined,
+    malformedAfter: undefined,
+    noTerminator: false,
+    cutRate: undefined,
+  }
 }

@@ -10,7 +10,9 @@ const PATHS = { anthropic: '/v1/messages', openai: '/v1/chat/completions' } as c
 
 function request(format: keyof typeof PATHS, model: string, extra: Json = {}, init: RequestInit = {}): Request {
   return new Request(`http://mock${PATHS[format]}`, {
-    method: 'POST', body: JSON.stringify({ model, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], ...extra }), ...init,
+    method: 'POST',
+    body: JSON.stringify({ model, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], ...extra }),
+    ...init,
   })
 }
 
@@ -19,17 +21,23 @@ const events = (text: string): string[] => text.split('\n\n').filter((b) => b !=
 describe('mock faults: HTTP statuses in each format', () => {
   it('status=400:invalid is a plain invalid request in both formats, not an overflow', async () => {
     const mock = mockWith()
-    const a = (await (await mock.fetch(request('anthropic', 'm:status=400:invalid'))).json()) as { error: { type: string; message: string } }
+    const a = (await (await mock.fetch(request('anthropic', 'm:status=400:invalid'))).json()) as {
+      error: { type: string; message: string }
+    }
     assert.equal(a.error.type, 'invalid_request_error')
     assert.doesNotMatch(a.error.message, /too long/)
-    const o = (await (await mock.fetch(request('openai', 'm:status=400:invalid'))).json()) as { error: { code: string | null; message: string } }
+    const o = (await (await mock.fetch(request('openai', 'm:status=400:invalid'))).json()) as {
+      error: { code: string | null; message: string }
+    }
     assert.equal(o.error.code, null)
     assert.doesNotMatch(o.error.message, /context length/)
   })
 
   const cases: [number, string, string][] = [
-    [429, 'rate_limit_error', 'rate_limit_exceeded'], [500, 'api_error', 'server_error'],
-    [503, 'overloaded_error', 'overloaded'], [529, 'overloaded_error', 'overloaded'],
+    [429, 'rate_limit_error', 'rate_limit_exceeded'],
+    [500, 'api_error', 'server_error'],
+    [503, 'overloaded_error', 'overloaded'],
+    [529, 'overloaded_error', 'overloaded'],
     [400, 'invalid_request_error', 'context_length_exceeded'],
   ]
   for (const [status, anthropicType, openaiMarker] of cases) {
@@ -59,7 +67,10 @@ describe('mock faults: HTTP statuses in each format', () => {
 describe('mock faults: network and stream', () => {
   it('reset rejects like a network error, before any response', async () => {
     const mock = mockWith()
-    await assert.rejects(mock.fetch(request('openai', 'm:reset')), (e: unknown) => e instanceof TypeError && e instanceof MockConnectionReset)
+    await assert.rejects(
+      mock.fetch(request('openai', 'm:reset')),
+      (e: unknown) => e instanceof TypeError && e instanceof MockConnectionReset,
+    )
     assert.equal(mock.attempts()[0]?.outcome, 'reset')
   })
 
@@ -67,7 +78,9 @@ describe('mock faults: network and stream', () => {
     const mock = createMockUpstream()
     const ac = new AbortController()
     let settled = false
-    const p = mock.fetch(request('anthropic', 'm:hang', {}, { signal: ac.signal })).finally(() => { settled = true })
+    const p = mock.fetch(request('anthropic', 'm:hang', {}, { signal: ac.signal })).finally(() => {
+      settled = true
+    })
     await new Promise((r) => setTimeout(r, 20))
     assert.equal(settled, false)
     assert.equal(mock.attempts()[0]?.outcome, 'pending')
@@ -102,7 +115,14 @@ describe('mock faults: network and stream', () => {
   it('malformed=N inserts one unparsable event after N events and still finishes', async () => {
     const mock = mockWith()
     const ev = events(await (await mock.fetch(request('anthropic', 'm:malformed=2:chunks=2', { stream: true }))).text())
-    const bad = ev.map((e) => e.split('data: ')[1] ?? '').map((d) => { try { JSON.parse(d); return false } catch { return true } })
+    const bad = ev.map((e) => e.split('data: ')[1] ?? '').map((d) => {
+      try {
+        JSON.parse(d)
+        return false
+      } catch {
+        return true
+      }
+    })
     assert.deepEqual(bad.map((b, i) => (b ? i : -1)).filter((i) => i >= 0), [2])
     assert.match(ev.at(-1) ?? '', /message_stop/)
     assert.equal(mock.attempts()[0]?.outcome, 'malformed')

@@ -69,14 +69,27 @@ function endOutcome(k: MockKnobs, how: StreamEnd): MockOutcome {
   return k.noTerminator ? 'noterm' : 'ok'
 }
 
-function paced(c: RespondContext, ac: AbortController, events: readonly PlannedEvent[], ttftMs: number): ReadableStream<Uint8Array> {
+function paced(
+  c: RespondContext,
+  ac: AbortController,
+  events: readonly PlannedEvent[],
+  ttftMs: number,
+): ReadableStream<Uint8Array> {
   const k = c.knobs
   return sseStream({
-    events, ttftMs, abort: ac, sleep: c.sleep,
+    events,
+    ttftMs,
+    abort: ac,
+    sleep: c.sleep,
     nextDelayMs: () => (k.delayMs + c.random() * k.jitterMs) * c.factor,
-    stallAfter: k.stallAfter, cutAfter: k.cutAfter,
-    onEvent: () => { c.attempt.events++ },
-    onStall: () => { c.attempt.outcome = 'stalled' },
+    stallAfter: k.stallAfter,
+    cutAfter: k.cutAfter,
+    onEvent: () => {
+      c.attempt.events++
+    },
+    onStall: () => {
+      c.attempt.outcome = 'stalled'
+    },
     onEnd: (how) => finish(c, endOutcome(k, how)),
   })
 }
@@ -97,9 +110,18 @@ function streamResponse(c: RespondContext, ac: AbortController, ttftMs: number):
   return new Response(paced(c, ac, events, ttftMs), { status: 200, headers: SSE_HEADERS })
 }
 
-function respondCut(c: RespondContext, ac: AbortController, events: readonly PlannedEvent[], ttftMs: number, cutAfter: number): Response {
+function respondCut(
+  c: RespondContext,
+  ac: AbortController,
+  events: readonly PlannedEvent[],
+  ttftMs: number,
+  cutAfter: number,
+): Response {
   c.attempt.status = 200
-  return new Response(paced({ ...c, knobs: { ...c.knobs, cutAfter } }, ac, events, ttftMs), { status: 200, headers: SSE_HEADERS })
+  return new Response(paced({ ...c, knobs: { ...c.knobs, cutAfter } }, ac, events, ttftMs), {
+    status: 200,
+    headers: SSE_HEADERS,
+  })
 }
 
 async function jsonAnswer(c: RespondContext, ac: AbortController, ttftMs: number): Promise<Response> {
@@ -119,7 +141,11 @@ async function jsonAnswer(c: RespondContext, ac: AbortController, ttftMs: number
   // JSON faults: send the first half of the body, then stall or end it there.
   const half = Math.floor(body.length / 2)
   const events = [{ sse: body.slice(0, half), token: false }, { sse: body.slice(half), token: false }]
-  const split = { ...k, stallAfter: k.stallAfter === undefined ? undefined : 1, cutAfter: k.stallAfter === undefined ? 1 : undefined }
+  const split = {
+    ...k,
+    stallAfter: k.stallAfter === undefined ? undefined : 1,
+    cutAfter: k.stallAfter === undefined ? 1 : undefined,
+  }
   return new Response(paced({ ...c, knobs: split }, ac, events, 0), { status: 200, headers: JSON_HEADERS })
 }
 

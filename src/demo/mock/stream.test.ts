@@ -8,10 +8,12 @@ describe('sleeps', () => {
     const signal = new AbortController().signal
     const order: number[] = []
     const t0 = performance.now()
-    await Promise.all([15, 5, 5, 10].map((ms, i) => sleep(ms, signal).then(() => {
-      order.push(i)
-      assert.ok(performance.now() - t0 >= ms - 1, `waiter ${i} woke early`)
-    })))
+    await Promise.all([15, 5, 5, 10].map((ms, i) =>
+      sleep(ms, signal).then(() => {
+        order.push(i)
+        assert.ok(performance.now() - t0 >= ms - 1, `waiter ${i} woke early`)
+      })
+    ))
     assert.deepEqual(order.slice(0, 2).sort(), [1, 2])
     assert.deepEqual(order.slice(2), [3, 0])
   })

@@ -9,12 +9,20 @@ import type { PlannedEvent } from './content.ts'
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>
 
 /** The real sleep: one timer, cleared on abort so an aborted stream leaves nothing behind. */
-export const timerSleep: Sleep = (ms, signal) => new Promise<void>((resolve) => {
-  if (signal.aborted) { resolve(); return }
-  const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
-  const timer = setTimeout(done, ms)
-  signal.addEventListener('abort', done, { once: true })
-})
+export const timerSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) {
+      resolve()
+      return
+    }
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 
 /**
  * A sleep sharing one timer per due millisecond among all streams: 5,000 streams paced at
@@ -27,19 +35,26 @@ export function coalescedSleep(now: () => number = () => performance.now()): Sle
     buckets.delete(due)
     for (const w of waiters) w()
   }
-  return (ms, signal) => new Promise<void>((resolve) => {
-    if (signal.aborted) { resolve(); return }
-    const due = Math.ceil(now() + ms)
-    let waiters = buckets.get(due)
-    if (waiters === undefined) {
-      waiters = []
-      buckets.set(due, waiters)
-      setTimeout(fire, Math.max(0, due - now()), due)
-    }
-    const done = (): void => { signal.removeEventListener('abort', done); resolve() }
-    waiters.push(done)
-    signal.addEventListener('abort', done, { once: true })
-  })
+  return (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) {
+        resolve()
+        return
+      }
+      const due = Math.ceil(now() + ms)
+      let waiters = buckets.get(due)
+      if (waiters === undefined) {
+        waiters = []
+        buckets.set(due, waiters)
+        setTimeout(fire, Math.max(0, due - now()), due)
+      }
+      const done = (): void => {
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      waiters.push(done)
+      signal.addEventListener('abort', done, { once: true })
+    })
 }
 
 /** Resolves when `signal` aborts (a hung upstream that only a client abort can end). */
@@ -76,22 +91,39 @@ export function sseStream(o: StreamOptions): ReadableStream<Uint8Array> {
   let i = 0
   let seenToken = false
   let ended = false
-  const end = (how: StreamEnd): void => { if (!ended) { ended = true; o.onEnd(how) } }
+  const end = (how: StreamEnd): void => {
+    if (!ended) {
+      ended = true
+      o.onEnd(how)
+    }
+  }
   const waitFor = (ev: PlannedEvent): number => {
-    if (i === 0) { seenToken = ev.token; return o.ttftMs }
+    if (i === 0) {
+      seenToken = ev.token
+      return o.ttftMs
+    }
     if (!ev.token) return 0
-    if (!seenToken) { seenToken = true; return 0 }
+    if (!seenToken) {
+      seenToken = true
+      return 0
+    }
     return o.nextDelayMs()
   }
   return new ReadableStream<Uint8Array>({
     start(c) {
       signal.addEventListener('abort', () => {
         end('aborted')
-        try { c.error(new DOMException('The client aborted the request', 'AbortError')) } catch { /* already closed */ }
+        try {
+          c.error(new DOMException('The client aborted the request', 'AbortError'))
+        } catch { /* already closed */ }
       }, { once: true })
     },
     async pull(c) {
-      if (o.stallAfter !== undefined && i >= o.stallAfter) { o.onStall(); await untilAborted(signal); return }
+      if (o.stallAfter !== undefined && i >= o.stallAfter) {
+        o.onStall()
+        await untilAborted(signal)
+        return
+      }
       if ((o.cutAfter !== undefined && i >= o.cutAfter) || i >= o.events.length) {
         end(i >= o.events.length ? 'done' : 'cut')
         c.close()
@@ -105,6 +137,8 @@ export function sseStream(o: StreamOptions): ReadableStream<Uint8Array> {
       i++
       o.onEvent()
     },
-    cancel() { o.abort.abort() },
+    cancel() {
+      o.abort.abort()
+    },
   })
 }

@@ -11,7 +11,11 @@ const Content = z.union([z.string(), z.array(Block)])
 const Message = z.looseObject({ role: z.string(), content: Content })
 
 /** Custom tools carry input_schema; server tools (web_search_…, bash_…) carry a versioned type instead. */
-const Tool = z.looseObject({ name: z.string(), type: z.string().optional(), input_schema: z.looseObject({}).optional() })
+const Tool = z.looseObject({
+  name: z.string(),
+  type: z.string().optional(),
+  input_schema: z.looseObject({}).optional(),
+})
 
 const common = {
   model: ModelName,
@@ -67,8 +71,13 @@ export const AnthropicMessageResponseSchema = z
   })
   .openapi('AnthropicMessage', {
     example: {
-      id: 'msg_01AbC', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5',
-      content: [{ type: 'text', text: 'Hello!' }], stop_reason: 'end_turn', stop_sequence: null,
+      id: 'msg_01AbC',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5',
+      content: [{ type: 'text', text: 'Hello!' }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
       usage: { input_tokens: 12, output_tokens: 3, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     },
   })
@@ -83,4 +92,6 @@ export const AnthropicErrorBodySchema = z
     error: z.object({ type: z.string(), message: z.string() }),
     request_id: z.string().optional(),
   })
-  .openapi('AnthropicErrorBody', { example: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: 'req_1' } })
+  .openapi('AnthropicErrorBody', {
+    example: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: 'req_1' },
+  })

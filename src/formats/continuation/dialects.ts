@@ -60,7 +60,9 @@ export class ResponsesSplice implements SpliceDialect {
       this.#openText = { index: rec.open.index, item }
       this.#texts.set(rec.open.index, rec.openText())
       if (str(item.id)) this.#ids.add(item.id as string)
-    } else if (rec.open?.kind === 'thinking' && item) this.#opening = this.#closeReasoning(rec.open.index, item, rec.openReasoning())
+    } else if (rec.open?.kind === 'thinking' && item) {
+      this.#opening = this.#closeReasoning(rec.open.index, item, rec.openReasoning())
+    }
   }
 
   opening(): SseEvent[] {
@@ -74,7 +76,12 @@ export class ResponsesSplice implements SpliceDialect {
   #closeReasoning(index: number, item: JsonObject, text: string): SseEvent[] {
     const base = { item_id: str(item.id) ?? '', output_index: index }
     const summary = text ? [{ type: 'summary_text', text }] : []
-    const out = text ? [this.#ev('response.reasoning_summary_text.done', { ...base, summary_index: 0, text }), this.#ev('response.reasoning_summary_part.done', { ...base, summary_index: 0, part: summary[0] })] : []
+    const out = text
+      ? [
+        this.#ev('response.reasoning_summary_text.done', { ...base, summary_index: 0, text }),
+        this.#ev('response.reasoning_summary_part.done', { ...base, summary_index: 0, part: summary[0] }),
+      ]
+      : []
     const done = { ...item, summary }
     this.#output.push(done)
     out.push(this.#ev('response.output_item.done', { output_index: index, item: done }))
@@ -106,10 +113,16 @@ export class ResponsesSplice implements SpliceDialect {
     if (this.#leadIndex === undefined) {
       if (type === 'response.output_item.added') {
         const kind = str(obj(d.item).type)
-        if (kind === 'message') { this.#leadIndex = index ?? 0; return '' }
+        if (kind === 'message') {
+          this.#leadIndex = index ?? 0
+          return ''
+        }
         return kind === 'reasoning' ? '' : undefined
       }
-      return type?.startsWith('response.reasoning_summary') || (type === 'response.output_item.done' && str(obj(d.item).type) === 'reasoning') ? '' : undefined
+      return type?.startsWith('response.reasoning_summary') ||
+          (type === 'response.output_item.done' && str(obj(d.item).type) === 'reasoning')
+        ? ''
+        : undefined
     }
     if (index !== this.#leadIndex) return undefined
     if (type === 'response.content_part.added') return ''
@@ -131,7 +144,11 @@ export class ResponsesSplice implements SpliceDialect {
     const type = responsesType(ev, d)
     if (type === 'response.created' || type === 'response.in_progress') return []
     if (type !== undefined && TERMINAL.has(type)) {
-      const response = { ...obj(d.response), ...(this.#id === undefined ? {} : { id: this.#id }), output: [...this.#output] }
+      const response = {
+        ...obj(d.response),
+        ...(this.#id === undefined ? {} : { id: this.#id }),
+        output: [...this.#output],
+      }
       return [...this.#closeText(), this.#out(ev, { ...d, response })]
     }
     const from = num(d.output_index)
@@ -159,16 +176,30 @@ export class ResponsesSplice implements SpliceDialect {
     }
     const to = this.#indices.get(from) ?? from
     const itemId = str(d.item_id)
-    const payload: JsonObject = { ...d, output_index: to, ...(itemId === undefined ? {} : { item_id: this.#itemIds.get(itemId) ?? itemId }) }
+    const payload: JsonObject = {
+      ...d,
+      output_index: to,
+      ...(itemId === undefined ? {} : { item_id: this.#itemIds.get(itemId) ?? itemId }),
+    }
     const text = this.#texts.get(to)
-    if (isObject(d.item)) payload.item = { ...d.item, ...(str(d.item.id) ? { id: this.#itemIds.get(d.item.id as string) ?? d.item.id } : {}) }
+    if (isObject(d.item)) {
+      payload.item = {
+        ...d.item,
+        ...(str(d.item.id) ? { id: this.#itemIds.get(d.item.id as string) ?? d.item.id } : {}),
+      }
+    }
     if (text !== undefined) {
       // The absorbed item's text is the client's: what it had before the cut and the continuation's (trimmed) deltas.
       if (type === 'response.content_part.added' && from === this.#absorbedFrom) return out
       if (type === 'response.output_text.delta') this.#texts.set(to, text + (str(d.delta) ?? ''))
       if (type === 'response.output_text.done') payload.text = text
       if (type === 'response.content_part.done') payload.part = { ...obj(d.part), text }
-      if (type === 'response.output_item.done') payload.item = { ...obj(payload.item), content: arr(obj(payload.item).content).map((p, i) => (i === 0 ? { ...obj(p), text } : p)) }
+      if (type === 'response.output_item.done') {
+        payload.item = {
+          ...obj(payload.item),
+          content: arr(obj(payload.item).content).map((p, i) => (i === 0 ? { ...obj(p), text } : p)),
+        }
+      }
     }
     if (type === 'response.output_item.done') this.#output.push(obj(payload.item))
     out.push(this.#out(ev, payload))
@@ -194,7 +225,10 @@ export class GeminiSplice implements SpliceDialect {
   leading(ev: SseEvent): string | undefined {
     const d = obj(tryParse(ev.data))
     const cand = obj(arr(d.candidates)[0])
-    if (d.error !== undefined || str(cand.finishReason) || arr(obj(cand.content).parts).some((p) => isObject(obj(p).functionCall))) return undefined
+    if (
+      d.error !== undefined || str(cand.finishReason) ||
+      arr(obj(cand.content).parts).some((p) => isObject(obj(p).functionCall))
+    ) return undefined
     return geminiText(d)
   }
 
@@ -207,13 +241,25 @@ export class GeminiSplice implements SpliceDialect {
     for (const raw of arr(obj(cand.content).parts)) {
       const p = obj(raw)
       const text = str(p.text)
-      if (left === 0 || p.thought === true || text === undefined) { parts.push(raw); continue }
+      if (left === 0 || p.thought === true || text === undefined) {
+        parts.push(raw)
+        continue
+      }
       const rest = text.slice(left)
       left -= text.length - rest.length
       if (rest !== '' || Object.keys(p).some((k) => k !== 'text')) parts.push({ ...p, text: rest })
     }
     if (parts.length === 0 && !isObject(d.usageMetadata)) return { left }
-    return { ev: { ...ev, data: JSON.stringify({ ...d, candidates: [{ ...cand, content: { ...obj(cand.content), parts } }, ...arr(d.candidates).slice(1)] }) }, left }
+    return {
+      ev: {
+        ...ev,
+        data: JSON.stringify({
+          ...d,
+          candidates: [{ ...cand, content: { ...obj(cand.content), parts } }, ...arr(d.candidates).slice(1)],
+        }),
+      },
+      left,
+    }
   }
 
   rewrite(ev: SseEvent): SseEvent[] {

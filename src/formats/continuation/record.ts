@@ -18,12 +18,24 @@ const GEMINI_TEXT = /"text":\s*"/
 const GEMINI_END = /"finishReason":\s*"/
 
 /** Responses output item types → the kind of block they are. */
-const ITEM_KINDS: Readonly<Record<string, OpenBlock['kind']>> = { message: 'text', reasoning: 'thinking', function_call: 'tool', custom_tool_call: 'tool' }
+const ITEM_KINDS: Readonly<Record<string, OpenBlock['kind']>> = {
+  message: 'text',
+  reasoning: 'thinking',
+  function_call: 'tool',
+  custom_tool_call: 'tool',
+}
 
 /** The Responses event type: the SSE event name, or the data's `type`. */
-export const responsesType = (ev: SseEvent, d?: JsonObject): string | undefined => ev.event ?? str((d ?? obj(tryParse(ev.data))).type)
+export const responsesType = (ev: SseEvent, d?: JsonObject): string | undefined =>
+  ev.event ?? str((d ?? obj(tryParse(ev.data))).type)
 
-const BLOCK_KINDS: Readonly<Record<string, OpenBlock['kind']>> = { text: 'text', thinking: 'thinking', redacted_thinking: 'thinking', tool_use: 'tool', server_tool_use: 'tool' }
+const BLOCK_KINDS: Readonly<Record<string, OpenBlock['kind']>> = {
+  text: 'text',
+  thinking: 'thinking',
+  redacted_thinking: 'thinking',
+  tool_use: 'tool',
+  server_tool_use: 'tool',
+}
 
 export class StreamRecord {
   readonly format: WireFormatName
@@ -122,7 +134,10 @@ export class StreamRecord {
       case 'response.created':
         this.id ??= str(obj(obj(tryParse(data)).response).id)
         return
-      case 'response.completed': case 'response.incomplete': case 'response.failed': case 'error':
+      case 'response.completed':
+      case 'response.incomplete':
+      case 'response.failed':
+      case 'error':
         this.ended = true
         return
       default:
@@ -131,10 +146,15 @@ export class StreamRecord {
 
   #gemini(ev: SseEvent): void {
     const data = ev.data
-    if (!this.#seenFirst) { this.#seenFirst = true; this.id = str(obj(tryParse(data)).responseId) }
+    if (!this.#seenFirst) {
+      this.#seenFirst = true
+      this.id = str(obj(tryParse(data)).responseId)
+    }
     if (FUNCTION_CALL.test(data)) this.toolStarted = true
     if (GEMINI_TEXT.test(data)) this.#raw.push(data)
-    if (GEMINI_END.test(data) || ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))) this.ended = true
+    if (
+      GEMINI_END.test(data) || ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))
+    ) this.ended = true
   }
 
   #anthropic(ev: SseEvent): void {
@@ -157,7 +177,8 @@ export class StreamRecord {
       case 'message_start':
         this.id ??= str(obj(obj(tryParse(ev.data)).message).id)
         return
-      case 'message_stop': case 'error':
+      case 'message_stop':
+      case 'error':
         this.ended = true
         return
       default:

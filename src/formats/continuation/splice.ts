@@ -32,7 +32,10 @@ export function cannotContinue(rec: StreamRecord): string | undefined {
   return undefined
 }
 
-const json = (type: string, payload: JsonObject): SseEvent => ({ event: type, data: JSON.stringify({ type, ...payload }) })
+const json = (type: string, payload: JsonObject): SseEvent => ({
+  event: type,
+  data: JSON.stringify({ type, ...payload }),
+})
 
 /** One continuation's events rewritten for the client; `push` and `end` return what to send. */
 export class Splicer {
@@ -53,13 +56,21 @@ export class Splicer {
   readonly #dialect: SpliceDialect | undefined
 
   constructor(format: WireFormatName, rec: StreamRecord) {
-    this.#dialect = format === 'responses' ? new ResponsesSplice(rec) : format === 'gemini' ? new GeminiSplice(rec) : undefined
+    this.#dialect = format === 'responses'
+      ? new ResponsesSplice(rec)
+      : format === 'gemini'
+      ? new GeminiSplice(rec)
+      : undefined
     this.#format = format
     this.#received = rec.text()
     this.#id = rec.id
     this.#nextIndex = rec.nextIndex
     this.#openText = rec.open?.kind === 'text' ? rec.open.index : undefined
-    this.#opening = this.#dialect ? this.#dialect.opening() : rec.open?.kind === 'thinking' ? closeThinking(rec.open.index, rec.id) : []
+    this.#opening = this.#dialect
+      ? this.#dialect.opening()
+      : rec.open?.kind === 'thinking'
+      ? closeThinking(rec.open.index, rec.id)
+      : []
   }
 
   /** Events to send before any of the continuation's (closing a thinking block the cut left open). */
@@ -74,7 +85,9 @@ export class Splicer {
       const lead = this.#leadingText(ev)
       this.#held.push(ev)
       if (lead !== undefined) this.#heldText += lead
-      if (lead === undefined || this.#heldText.length >= MAX_OVERLAP) return [...this.#release(), ...this.#rewrite(evs.slice(i + 1))]
+      if (lead === undefined || this.#heldText.length >= MAX_OVERLAP) {
+        return [...this.#release(), ...this.#rewrite(evs.slice(i + 1))]
+      }
     }
     return []
   }
@@ -95,23 +108,33 @@ export class Splicer {
       const d = obj(tryParse(ev.data))
       const ch = obj(arr(d.choices)[0])
       const delta = obj(ch.delta)
-      if (d.error !== undefined || typeof ch.finish_reason === 'string' || delta.tool_calls !== undefined) return undefined
+      if (d.error !== undefined || typeof ch.finish_reason === 'string' || delta.tool_calls !== undefined) {
+        return undefined
+      }
       return str(delta.content) ?? ''
     }
     const d = obj(tryParse(ev.data))
     switch (ev.event) {
-      case 'message_start': case 'ping': return ''
+      case 'message_start':
+      case 'ping':
+        return ''
       case 'content_block_start':
-        if (str(obj(d.content_block).type) !== 'text' || this.#leadIndex !== undefined) return this.#leadIndex === undefined && str(obj(d.content_block).type) === 'thinking' ? '' : undefined
+        if (str(obj(d.content_block).type) !== 'text' || this.#leadIndex !== undefined) {
+          return this.#leadIndex === undefined && str(obj(d.content_block).type) === 'thinking' ? '' : undefined
+        }
         this.#leadIndex = num(d.index) ?? 0
         return ''
       case 'content_block_delta': {
         const delta = obj(d.delta)
-        if (this.#leadIndex === undefined) return str(delta.type) === 'thinking_delta' || str(delta.type) === 'signature_delta' ? '' : undefined
+        if (this.#leadIndex === undefined) {
+          return str(delta.type) === 'thinking_delta' || str(delta.type) === 'signature_delta' ? '' : undefined
+        }
         return num(d.index) === this.#leadIndex && str(delta.type) === 'text_delta' ? str(delta.text) ?? '' : undefined
       }
-      case 'content_block_stop': return num(d.index) === this.#leadIndex ? undefined : ''
-      default: return undefined
+      case 'content_block_stop':
+        return num(d.index) === this.#leadIndex ? undefined : ''
+      default:
+        return undefined
     }
   }
 
@@ -122,7 +145,10 @@ export class Splicer {
     let trim = overlapLength(this.#received, this.#heldText)
     const kept: SseEvent[] = []
     for (const ev of held) {
-      if (trim === 0) { kept.push(ev); continue }
+      if (trim === 0) {
+        kept.push(ev)
+        continue
+      }
       const cut = this.#trimLead(ev, trim)
       trim = cut.left
       if (cut.ev) kept.push(cut.ev)
@@ -142,15 +168,22 @@ export class Splicer {
       if (!text) return { ev, left: n }
       const rest = text.slice(n)
       const left = n - (text.length - rest.length)
-      if (rest === '' && Object.keys(delta).every((k) => k === 'content' || k === 'role' || k === 'refusal')) return { left }
-      return { ev: { ...ev, data: JSON.stringify({ ...d, choices: [{ ...ch, delta: { ...delta, content: rest } }] }) }, left }
+      if (rest === '' && Object.keys(delta).every((k) => k === 'content' || k === 'role' || k === 'refusal')) {
+        return { left }
+      }
+      return {
+        ev: { ...ev, data: JSON.stringify({ ...d, choices: [{ ...ch, delta: { ...delta, content: rest } }] }) },
+        left,
+      }
     }
     const delta = obj(d.delta)
     const text = ev.event === 'content_block_delta' ? str(delta.text) : undefined
     if (!text) return { ev, left: n }
     const rest = text.slice(n)
     const left = n - (text.length - rest.length)
-    return rest === '' ? { left } : { ev: { ...ev, data: JSON.stringify({ ...d, delta: { ...delta, text: rest } }) }, left }
+    return rest === ''
+      ? { left }
+      : { ev: { ...ev, data: JSON.stringify({ ...d, delta: { ...delta, text: rest } }) }, left }
   }
 
   #rewrite(evs: readonly SseEvent[]): SseEvent[] {
@@ -174,13 +207,20 @@ export class Splicer {
     })
     const only = obj(choices[0])
     // The continuation's role chunk: the client has had one.
-    if (choices.length === 1 && Object.keys(obj(only.delta)).every((k) => k === 'refusal' || (k === 'content' && obj(only.delta).content === '')) && typeof only.finish_reason !== 'string' && !isObject(d.usage)) return []
+    if (
+      choices.length === 1 &&
+      Object.keys(obj(only.delta)).every((k) =>
+        k === 'refusal' || (k === 'content' && obj(only.delta).content === '')
+      ) && typeof only.finish_reason !== 'string' && !isObject(d.usage)
+    ) return []
     return [{ ...ev, data: JSON.stringify({ ...d, ...(this.#id === undefined ? {} : { id: this.#id }), choices }) }]
   }
 
   #anthropic(ev: SseEvent): SseEvent[] {
     if (ev.event === 'message_start') return []
-    if (ev.event !== 'content_block_start' && ev.event !== 'content_block_delta' && ev.event !== 'content_block_stop') return [ev]
+    if (ev.event !== 'content_block_start' && ev.event !== 'content_block_delta' && ev.event !== 'content_block_stop') {
+      return [ev]
+    }
     const d = obj(tryParse(ev.data))
     const from = num(d.index) ?? 0
     const out: SseEvent[] = []
@@ -204,7 +244,10 @@ export class Splicer {
 
 function closeThinking(index: number, id: string | undefined): SseEvent[] {
   return [
-    json('content_block_delta', { index, delta: { type: 'signature_delta', signature: syntheticSignature(`${id ?? ''}:${index}`) } }),
+    json('content_block_delta', {
+      index,
+      delta: { type: 'signature_delta', signature: syntheticSignature(`${id ?? ''}:${index}`) },
+    }),
     json('content_block_stop', { index }),
   ]
 }
@@ -225,7 +268,8 @@ export function withPrefill(body: JsonObject, text: string, format: WireFormatNa
  * What a continuation asks a model that takes no prefill (it answered a trailing assistant
  * message with a 400): the mock upstream recognises a last user message starting with "Continue".
  */
-export const CONTINUE_INSTRUCTION = 'Continue your previous answer exactly where it was cut off. Do not repeat any of it and add no preamble: reply with the rest only.'
+export const CONTINUE_INSTRUCTION =
+  'Continue your previous answer exactly where it was cut off. Do not repeat any of it and add no preamble: reply with the rest only.'
 
 /**
  * The instruction-style continuation: the text the client has as an assistant message, then a
@@ -236,8 +280,12 @@ export function withInstruction(body: JsonObject, text: string, format: WireForm
   const prefill = text.trimEnd()
   if (prefill === '') return body
   const out = withAnswerSoFar(body, prefill, format)
-  if (format === 'gemini') return { ...out, contents: [...arr(out.contents), { role: 'user', parts: [{ text: CONTINUE_INSTRUCTION }] }] }
-  if (format === 'responses') return { ...out, input: [...arr(out.input), { type: 'message', role: 'user', content: CONTINUE_INSTRUCTION }] }
+  if (format === 'gemini') {
+    return { ...out, contents: [...arr(out.contents), { role: 'user', parts: [{ text: CONTINUE_INSTRUCTION }] }] }
+  }
+  if (format === 'responses') {
+    return { ...out, input: [...arr(out.input), { type: 'message', role: 'user', content: CONTINUE_INSTRUCTION }] }
+  }
   return { ...out, messages: [...arr(out.messages), { role: 'user', content: CONTINUE_INSTRUCTION }] }
 }
 
@@ -252,19 +300,30 @@ function withAnswerSoFar(body: JsonObject, prefill: string, format: WireFormatNa
   if (format === 'gemini') {
     const { generationConfig, ...rest } = body
     const { thinkingConfig: _thinking, ...config } = obj(generationConfig)
-    return { ...rest, ...(generationConfig === undefined ? {} : { generationConfig: config }), contents: [...arr(body.contents), { role: 'model', parts: [{ text: prefill }] }] }
+    return {
+      ...rest,
+      ...(generationConfig === undefined ? {} : { generationConfig: config }),
+      contents: [...arr(body.contents), { role: 'model', parts: [{ text: prefill }] }],
+    }
   }
   if (format === 'responses') {
     const { reasoning: _reasoning, ...rest } = body
-    const input = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : arr(body.input)
-    return { ...rest, input: [...input, { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: prefill }] }] }
+    const input = typeof body.input === 'string'
+      ? [{ type: 'message', role: 'user', content: body.input }]
+      : arr(body.input)
+    return {
+      ...rest,
+      input: [...input, { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: prefill }] }],
+    }
   }
   const { thinking: _thinking, ...rest } = body
   const messages = arr(body.messages).slice()
   const last = obj(messages[messages.length - 1])
   if (last.role === 'assistant') {
     // The client prefilled the answer itself: what it was sent goes after its own prefill.
-    const own = typeof last.content === 'string' ? last.content : arr(last.content).map((b) => str(obj(b).text) ?? '').join('')
+    const own = typeof last.content === 'string'
+      ? last.content
+      : arr(last.content).map((b) => str(obj(b).text) ?? '').join('')
     messages[messages.length - 1] = { ...last, content: own + prefill }
   } else messages.push({ role: 'assistant', content: prefill })
   return { ...rest, messages }

@@ -68,13 +68,16 @@ export class ToolHold {
 
   #anthropic(ev: SseEvent, out: SseEvent[]): void {
     if (this.#index === undefined) {
-      if (ev.event === 'content_block_start' && TOOL_BLOCKS.has(str(obj(obj(tryParse(ev.data)).content_block).type) ?? '')) {
+      if (
+        ev.event === 'content_block_start' && TOOL_BLOCKS.has(str(obj(obj(tryParse(ev.data)).content_block).type) ?? '')
+      ) {
         this.#index = num(obj(tryParse(ev.data)).index) ?? 0
         this.#hold(ev, out)
       } else out.push(ev)
       return
     }
-    const inBlock = ev.event === 'content_block_delta' || ev.event === 'ping' || (ev.event === 'content_block_stop' && num(obj(tryParse(ev.data)).index) === this.#index)
+    const inBlock = ev.event === 'content_block_delta' || ev.event === 'ping' ||
+      (ev.event === 'content_block_stop' && num(obj(tryParse(ev.data)).index) === this.#index)
     if (!inBlock) {
       // The block never closed (a malformed upstream): let it out as it came, then go on.
       out.push(...this.#release(), ev)
@@ -101,7 +104,9 @@ export class ToolHold {
       return
     }
     this.#hold(ev, out)
-    if (str(d.type) === 'response.output_item.done' || ev.event === 'response.output_item.done') out.push(...this.#release())
+    if (str(d.type) === 'response.output_item.done' || ev.event === 'response.output_item.done') {
+      out.push(...this.#release())
+    }
   }
 
   #openai(ev: SseEvent, out: SseEvent[]): void {

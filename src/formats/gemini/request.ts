@@ -27,7 +27,9 @@ function responseContent(response: unknown): { content: string; isError: boolean
   const r = obj(response)
   const keys = Object.keys(r)
   const only = keys.length === 1 ? str(r[keys[0]!]) : undefined
-  if (only !== undefined && (keys[0] === 'output' || keys[0] === 'error') && !isObject(tryParse(only))) return { content: only, isError: keys[0] === 'error' }
+  if (only !== undefined && (keys[0] === 'output' || keys[0] === 'error') && !isObject(tryParse(only))) {
+    return { content: only, isError: keys[0] === 'error' }
+  }
   return { content: JSON.stringify(response ?? {}), isError: false }
 }
 
@@ -38,23 +40,47 @@ function mediaBlock(mimeType: string, source: JsonObject): JsonObject {
 function partBlocks(raw: unknown, ids: ToolIds): JsonObject[] {
   const p = obj(raw)
   const sig = str(p.thoughtSignature)
-  if (p.thought === true) return [{ type: 'thinking', thinking: str(p.text) ?? '', signature: sig ? foreignSignature('gemini', sig) : syntheticSignature(str(p.text) ?? '') }]
+  if (p.thought === true) {
+    return [{
+      type: 'thinking',
+      thinking: str(p.text) ?? '',
+      signature: sig ? foreignSignature('gemini', sig) : syntheticSignature(str(p.text) ?? ''),
+    }]
+  }
   const out: JsonObject[] = []
   // A signature on a non-thought part (Gemini puts it on function calls) rides in an empty thinking block before it.
   if (sig) out.push({ type: 'thinking', thinking: '', signature: foreignSignature('gemini', sig) })
   if (str(p.text)) out.push({ type: 'text', text: p.text })
   const inline = obj(p.inlineData)
-  if (str(inline.data)) out.push(mediaBlock(str(inline.mimeType) ?? 'application/octet-stream', { type: 'base64', media_type: str(inline.mimeType) ?? 'application/octet-stream', data: inline.data }))
+  if (str(inline.data)) {
+    out.push(
+      mediaBlock(str(inline.mimeType) ?? 'application/octet-stream', {
+        type: 'base64',
+        media_type: str(inline.mimeType) ?? 'application/octet-stream',
+        data: inline.data,
+      }),
+    )
+  }
   const file = obj(p.fileData)
   if (str(file.fileUri)) out.push(mediaBlock(str(file.mimeType) ?? 'image/png', { type: 'url', url: file.fileUri }))
   if (isObject(p.functionCall)) {
     const fc = p.functionCall
-    out.push({ type: 'tool_use', id: ids.call(str(fc.name) ?? '', str(fc.id)), name: str(fc.name) ?? '', input: isObject(fc.args) ? fc.args : {} })
+    out.push({
+      type: 'tool_use',
+      id: ids.call(str(fc.name) ?? '', str(fc.id)),
+      name: str(fc.name) ?? '',
+      input: isObject(fc.args) ? fc.args : {},
+    })
   }
   if (isObject(p.functionResponse)) {
     const fr = p.functionResponse
     const { content, isError } = responseContent(fr.response)
-    out.push({ type: 'tool_result', tool_use_id: ids.result(str(fr.name) ?? '', str(fr.id)), content, ...(isError ? { is_error: true } : {}) })
+    out.push({
+      type: 'tool_result',
+      tool_use_id: ids.result(str(fr.name) ?? '', str(fr.id)),
+      content,
+      ...(isError ? { is_error: true } : {}),
+    })
   }
   return out
 }
@@ -96,14 +122,20 @@ function turnsOf(contents: readonly unknown[]): Turn[] {
       if (envelope) {
         // A packed thinking block (hub/events.ts): it replaces the unsigned copy of its thought, if the client kept one.
         const block = { type: 'thinking', thinking: envelope.thinking, signature: envelope.signature }
-        if (prev?.type === 'thinking' && prev.thinking === envelope.thinking && unwrapSignature('gemini', prev.signature) === undefined) blocks[blocks.length - 1] = block
+        if (
+          prev?.type === 'thinking' && prev.thinking === envelope.thinking &&
+          unwrapSignature('gemini', prev.signature) === undefined
+        ) blocks[blocks.length - 1] = block
         else blocks.push(block)
         const { thoughtSignature: _sig, ...rest } = part
         if (rest.thought === true && !str(rest.text)) continue
         part = rest
       }
       // A signature-only thought part closes the thought before it (how Switchyard streams them).
-      if (part.thought === true && !str(part.text) && str(part.thoughtSignature) && prev?.type === 'thinking' && unwrapSignature('gemini', prev.signature) === undefined && str(prev.thinking)) {
+      if (
+        part.thought === true && !str(part.text) && str(part.thoughtSignature) && prev?.type === 'thinking' &&
+        unwrapSignature('gemini', prev.signature) === undefined && str(prev.thinking)
+      ) {
         prev.signature = foreignSignature('gemini', part.thoughtSignature as string)
       } else blocks.push(...partBlocks(part, ids))
     }
@@ -112,7 +144,11 @@ function turnsOf(contents: readonly unknown[]): Turn[] {
     if (last && last.role === role) last.blocks.push(...blocks)
     else turns.push({ role, blocks })
   }
-  for (const t of turns) if (t.role === 'user') t.blocks.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+  for (const t of turns) {
+    if (t.role === 'user') {
+      t.blocks.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+    }
+  }
   return turns
 }
 
@@ -123,8 +159,9 @@ export function jsonSchemaOf(schema: unknown): unknown {
   const out: JsonObject = {}
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'type' && typeof v === 'string') out.type = v.toLowerCase()
-    else if (k === 'properties' && isObject(v)) out.properties = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, jsonSchemaOf(s)]))
-    else if (k === 'items' || k === 'anyOf') out[k] = jsonSchemaOf(v)
+    else if (k === 'properties' && isObject(v)) {
+      out.properties = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, jsonSchemaOf(s)]))
+    } else if (k === 'items' || k === 'anyOf') out[k] = jsonSchemaOf(v)
     else out[k] = v
   }
   return out
@@ -137,9 +174,15 @@ function toolsOf(tools: readonly unknown[]): JsonObject[] {
     for (const d of arr(t.functionDeclarations ?? t.function_declarations)) {
       const fn = obj(d)
       const schema = fn.parametersJsonSchema ?? (fn.parameters !== undefined ? jsonSchemaOf(fn.parameters) : undefined)
-      out.push({ name: str(fn.name) ?? '', ...(str(fn.description) ? { description: fn.description } : {}), input_schema: isObject(schema) ? schema : { type: 'object', properties: {} } })
+      out.push({
+        name: str(fn.name) ?? '',
+        ...(str(fn.description) ? { description: fn.description } : {}),
+        input_schema: isObject(schema) ? schema : { type: 'object', properties: {} },
+      })
     }
-    if (t.googleSearch !== undefined || t.google_search !== undefined || t.googleSearchRetrieval !== undefined) out.push({ type: 'web_search_20250305', name: 'web_search' })
+    if (t.googleSearch !== undefined || t.google_search !== undefined || t.googleSearchRetrieval !== undefined) {
+      out.push({ type: 'web_search_20250305', name: 'web_search' })
+    }
   }
   return out
 }
@@ -148,10 +191,15 @@ function toolChoiceOf(config: JsonObject): JsonObject | undefined {
   const fc = obj(config.functionCallingConfig ?? config.function_calling_config)
   const allowed = arr(fc.allowedFunctionNames).filter((n): n is string => typeof n === 'string')
   switch (fc.mode) {
-    case 'AUTO': case 'VALIDATED': return { type: 'auto' }
-    case 'NONE': return { type: 'none' }
-    case 'ANY': return allowed.length === 1 ? { type: 'tool', name: allowed[0] } : { type: 'any' }
-    default: return undefined
+    case 'AUTO':
+    case 'VALIDATED':
+      return { type: 'auto' }
+    case 'NONE':
+      return { type: 'none' }
+    case 'ANY':
+      return allowed.length === 1 ? { type: 'tool', name: allowed[0] } : { type: 'any' }
+    default:
+      return undefined
   }
 }
 
@@ -159,7 +207,9 @@ function thinkingOf(config: JsonObject): JsonObject | undefined {
   const budget = num(config.thinkingBudget)
   const level = str(config.thinkingLevel)?.toUpperCase()
   if (budget === 0) return { type: 'disabled' }
-  if (budget !== undefined) return { type: 'enabled', budget_tokens: budget < 0 ? DYNAMIC_BUDGET : Math.max(budget, 1024) }
+  if (budget !== undefined) {
+    return { type: 'enabled', budget_tokens: budget < 0 ? DYNAMIC_BUDGET : Math.max(budget, 1024) }
+  }
   if (level !== undefined) return { type: 'enabled', budget_tokens: LEVEL_BUDGETS[level] ?? DYNAMIC_BUDGET }
   return undefined
 }
@@ -172,7 +222,8 @@ export function geminiToHub(body: JsonObject): JsonObject {
     max_tokens: num(gen.maxOutputTokens) ?? DEFAULT_MAX_TOKENS,
     messages: turnsOf(arr(body.contents)).map((t) => ({ role: t.role, content: t.blocks })),
   }
-  const system = arr(obj(body.systemInstruction ?? body.system_instruction).parts).map((p) => str(obj(p).text) ?? '').filter((t) => t).join('\n')
+  const system = arr(obj(body.systemInstruction ?? body.system_instruction).parts).map((p) => str(obj(p).text) ?? '')
+    .filter((t) => t).join('\n')
   if (system) out.system = system
   if (num(gen.temperature) !== undefined) out.temperature = gen.temperature
   if (num(gen.topP) !== undefined) out.top_p = gen.topP
@@ -206,9 +257,28 @@ export function geminiToHub(body: JsonObject): JsonObject {
 
 /** JSON Schema keywords Gemini's function `parameters` accept; everything else is dropped. */
 const SCHEMA_KEYS = new Set([
-  'type', 'format', 'title', 'description', 'nullable', 'enum', 'maxItems', 'minItems', 'properties', 'required',
-  'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'example', 'anyOf', 'propertyOrdering',
-  'default', 'items', 'minimum', 'maximum',
+  'type',
+  'format',
+  'title',
+  'description',
+  'nullable',
+  'enum',
+  'maxItems',
+  'minItems',
+  'properties',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'example',
+  'anyOf',
+  'propertyOrdering',
+  'default',
+  'items',
+  'minimum',
+  'maximum',
 ])
 
 /**
@@ -227,8 +297,9 @@ export function cleanSchema(schema: unknown): unknown {
       const types = v.filter((t) => t !== 'null')
       out.type = types[0] ?? 'string'
       if (types.length < v.length) out.nullable = true
-    } else if (k === 'properties' && isObject(v)) out.properties = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, cleanSchema(s)]))
-    else if (k === 'items' || k === 'anyOf') out[k] = cleanSchema(v)
+    } else if (k === 'properties' && isObject(v)) {
+      out.properties = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, cleanSchema(s)]))
+    } else if (k === 'items' || k === 'anyOf') out[k] = cleanSchema(v)
     else if (k === 'format' && types.includes('string') && v !== 'enum' && v !== 'date-time') continue
     else out[k] = v
   }
@@ -237,7 +308,9 @@ export function cleanSchema(schema: unknown): unknown {
 }
 
 function mediaPart(source: JsonObject, fallbackMime: string): JsonObject | undefined {
-  if (source.type === 'base64') return { inlineData: { mimeType: str(source.media_type) ?? fallbackMime, data: str(source.data) ?? '' } }
+  if (source.type === 'base64') {
+    return { inlineData: { mimeType: str(source.media_type) ?? fallbackMime, data: str(source.data) ?? '' } }
+  }
   if (source.type === 'url') return { fileData: { mimeType: fallbackMime, fileUri: str(source.url) ?? '' } }
   if (source.type === 'text') return { text: str(source.data) ?? '' }
   return undefined
@@ -270,10 +343,15 @@ function contentsOf(messages: readonly unknown[]): JsonObject[] {
         // Gemini 3 wants the first call of a turn signed; a call from elsewhere gets Google's documented stand-in.
         const sig = pending ?? (first ? SKIP_SIGNATURE : undefined)
         pending = undefined
-        parts.push({ functionCall: { id: str(b.id) ?? '', name: str(b.name) ?? '', args: b.input ?? {} }, ...(sig ? { thoughtSignature: sig } : {}) })
+        parts.push({
+          functionCall: { id: str(b.id) ?? '', name: str(b.name) ?? '', args: b.input ?? {} },
+          ...(sig ? { thoughtSignature: sig } : {}),
+        })
       } else if (b.type === 'tool_result') {
         const id = str(b.tool_use_id) ?? ''
-        parts.push({ functionResponse: { id, name: names.get(id) ?? id, response: toolResponse(b.content, b.is_error === true) } })
+        parts.push({
+          functionResponse: { id, name: names.get(id) ?? id, response: toolResponse(b.content, b.is_error === true) },
+        })
       } else if (b.type === 'image') {
         const p = mediaPart(obj(b.source), 'image/png')
         if (p) parts.push(p)
@@ -293,11 +371,16 @@ function contentsOf(messages: readonly unknown[]): JsonObject[] {
 
 function toolConfigOf(choice: JsonObject): JsonObject | undefined {
   switch (choice.type) {
-    case 'auto': return { functionCallingConfig: { mode: 'AUTO' } }
-    case 'any': return { functionCallingConfig: { mode: 'ANY' } }
-    case 'none': return { functionCallingConfig: { mode: 'NONE' } }
-    case 'tool': return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [str(choice.name) ?? ''] } }
-    default: return undefined
+    case 'auto':
+      return { functionCallingConfig: { mode: 'AUTO' } }
+    case 'any':
+      return { functionCallingConfig: { mode: 'ANY' } }
+    case 'none':
+      return { functionCallingConfig: { mode: 'NONE' } }
+    case 'tool':
+      return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [str(choice.name) ?? ''] } }
+    default:
+      return undefined
   }
 }
 
@@ -312,7 +395,11 @@ export function hubToGemini(hub: JsonObject, _ctx: TranslateContext): JsonObject
     const t = obj(raw)
     if (str(t.type)?.startsWith('web_search')) tools.push({ googleSearch: {} })
     else if (t.input_schema !== undefined || t.type === undefined || t.type === 'custom') {
-      decls.push({ name: str(t.name) ?? '', ...(str(t.description) ? { description: t.description } : {}), parameters: cleanSchema(t.input_schema ?? { type: 'object', properties: {} }) })
+      decls.push({
+        name: str(t.name) ?? '',
+        ...(str(t.description) ? { description: t.description } : {}),
+        parameters: cleanSchema(t.input_schema ?? { type: 'object', properties: {} }),
+      })
     }
   }
   if (decls.length > 0) tools.unshift({ functionDeclarations: decls })
@@ -327,8 +414,9 @@ export function hubToGemini(hub: JsonObject, _ctx: TranslateContext): JsonObject
   const stops = arr(hub.stop_sequences).filter((s) => typeof s === 'string')
   if (stops.length > 0) gen.stopSequences = stops
   const thinking = obj(hub.thinking)
-  if (thinking.type === 'enabled') gen.thinkingConfig = { includeThoughts: true, thinkingBudget: num(thinking.budget_tokens) ?? DYNAMIC_BUDGET }
-  else if (thinking.type === 'adaptive') gen.thinkingConfig = { includeThoughts: true, thinkingBudget: -1 }
+  if (thinking.type === 'enabled') {
+    gen.thinkingConfig = { includeThoughts: true, thinkingBudget: num(thinking.budget_tokens) ?? DYNAMIC_BUDGET }
+  } else if (thinking.type === 'adaptive') gen.thinkingConfig = { includeThoughts: true, thinkingBudget: -1 }
   else if (thinking.type === 'disabled') gen.thinkingConfig = { thinkingBudget: 0 }
   const format = obj(obj(hub.output_config).format)
   if (format.type === 'json_schema' && isObject(format.schema)) {

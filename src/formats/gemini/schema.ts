@@ -24,18 +24,40 @@ export const GeminiRequestSchema = z
 export const GeminiResponseSchema = z
   .looseObject({
     candidates: z.array(z.looseObject({ content: Content.optional(), finishReason: z.string().optional() })).optional(),
-    usageMetadata: z.looseObject({ promptTokenCount: z.number().optional(), candidatesTokenCount: z.number().optional() }).optional(),
+    usageMetadata: z.looseObject({
+      promptTokenCount: z.number().optional(),
+      candidatesTokenCount: z.number().optional(),
+    }).optional(),
   })
   .openapi('GeminiGenerateContentResponse', {
-    example: { candidates: [{ content: { role: 'model', parts: [{ text: 'Hello!' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 } },
+    example: {
+      candidates: [{ content: { role: 'model', parts: [{ text: 'Hello!' }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 },
+    },
   })
 
 export const GeminiErrorBodySchema = z
   .object({ error: z.object({ code: z.number().int(), message: z.string(), status: z.string() }) })
-  .openapi('GeminiError', { example: { error: { code: 404, message: 'Provider "x" is not configured', status: 'NOT_FOUND' } } })
+  .openapi('GeminiError', {
+    example: { error: { code: 404, message: 'Provider "x" is not configured', status: 'NOT_FOUND' } },
+  })
 
-export const GeminiCountTokensSchema = z.object({ totalTokens: z.number().int() }).openapi('GeminiCountTokens', { example: { totalTokens: 31 } })
+export const GeminiCountTokensSchema = z.object({ totalTokens: z.number().int() }).openapi('GeminiCountTokens', {
+  example: { totalTokens: 31 },
+})
 
 export const GeminiModelListSchema = z
-  .object({ models: z.array(z.object({ name: z.string(), displayName: z.string(), supportedGenerationMethods: z.array(z.string()) })) })
-  .openapi('GeminiModelList', { example: { models: [{ name: 'models/gemini,gemini-2.5-pro', displayName: 'gemini,gemini-2.5-pro', supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'] }] } })
+  .object({
+    models: z.array(
+      z.object({ name: z.string(), displayName: z.string(), supportedGenerationMethods: z.array(z.string()) }),
+    ),
+  })
+  .openapi('GeminiModelList', {
+    example: {
+      models: [{
+        name: 'models/gemini,gemini-2.5-pro',
+        displayName: 'gemini,gemini-2.5-pro',
+        supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+      }],
+    },
+  })

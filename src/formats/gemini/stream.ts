@@ -4,7 +4,14 @@
  * answer is one such chunk, so JSON and streams share one code path in each direction.
  */
 import type { JsonObject, SseEvent, TranslateContext, Usage } from '../types.ts'
-import { assembleHubMessage, foreignSignature, hubEvent, openThinkingEnvelope, thinkingEnvelope, unwrapSignature } from '../hub/events.ts'
+import {
+  assembleHubMessage,
+  foreignSignature,
+  hubEvent,
+  openThinkingEnvelope,
+  thinkingEnvelope,
+  unwrapSignature,
+} from '../hub/events.ts'
 import { ENDED_EARLY } from '../translate/stream-base.ts'
 import { FromHubStream, ToHubStream } from '../hub/stream-bases.ts'
 import { mintId, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
@@ -28,13 +35,25 @@ export function usageOfGemini(u: unknown): Usage | undefined {
 export function geminiUsageBody(u: Usage, thoughtsTokens = 0): JsonObject {
   const prompt = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens
   const thoughts = Math.min(thoughtsTokens, u.outputTokens)
-  const out: JsonObject = { promptTokenCount: prompt, candidatesTokenCount: u.outputTokens - thoughts, totalTokenCount: prompt + u.outputTokens }
+  const out: JsonObject = {
+    promptTokenCount: prompt,
+    candidatesTokenCount: u.outputTokens - thoughts,
+    totalTokenCount: prompt + u.outputTokens,
+  }
   if (u.cacheReadTokens > 0) out.cachedContentTokenCount = u.cacheReadTokens
   if (thoughts > 0) out.thoughtsTokenCount = thoughts
   return out
 }
 
-const REFUSALS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE'])
+const REFUSALS = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'LANGUAGE',
+])
 
 /** Hub stop_reason for a Gemini finishReason (a natural stop after a function call is tool_use). */
 export function hubStopOf(finish: string | undefined, sawTool: boolean): string {
@@ -67,7 +86,12 @@ export class GeminiToHubStream extends ToHubStream {
     if (!isObject(d)) return this.drain()
     if (d.error !== undefined && d.error !== null) {
       const e = obj(d.error)
-      this.failUpstream({ error: { type: str(e.status) === 'RESOURCE_EXHAUSTED' ? 'rate_limit_error' : 'api_error', message: str(e.message) ?? 'Upstream stream error' } })
+      this.failUpstream({
+        error: {
+          type: str(e.status) === 'RESOURCE_EXHAUSTED' ? 'rate_limit_error' : 'api_error',
+          message: str(e.message) ?? 'Upstream stream error',
+        },
+      })
       return this.drain()
     }
     this.#chunk(d)
@@ -127,8 +151,18 @@ export class GeminiToHubStream extends ToHubStream {
       const id = sanitizeToolId(str(fc.id) ?? `call_${mintId('', this.ctx.requestId)}_${this.#calls}`)
       this.#calls++
       this.#sawTool = true
-      this.emit(hubEvent('content_block_start', { index, content_block: { type: 'tool_use', id, name: str(fc.name) ?? '', input: {} } }))
-      this.emit(hubEvent('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(isObject(fc.args) ? fc.args : {}) } }))
+      this.emit(
+        hubEvent('content_block_start', {
+          index,
+          content_block: { type: 'tool_use', id, name: str(fc.name) ?? '', input: {} },
+        }),
+      )
+      this.emit(
+        hubEvent('content_block_delta', {
+          index,
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(isObject(fc.args) ? fc.args : {}) },
+        }),
+      )
       this.emit(hubEvent('content_block_stop', { index }))
     }
   }
@@ -141,8 +175,12 @@ export class GeminiToHubStream extends ToHubStream {
     }
     this.#close()
     const index = this.#next++
-    this.emit(hubEvent('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }))
-    if (e.thinking) this.emit(hubEvent('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: e.thinking } }))
+    this.emit(
+      hubEvent('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+    )
+    if (e.thinking) {
+      this.emit(hubEvent('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: e.thinking } }))
+    }
     this.emit(hubEvent('content_block_delta', { index, delta: { type: 'signature_delta', signature: e.signature } }))
     this.emit(hubEvent('content_block_stop', { index }))
   }
@@ -151,8 +189,15 @@ export class GeminiToHubStream extends ToHubStream {
   #signatureBlock(sig: string): void {
     this.#close()
     const index = this.#next++
-    this.emit(hubEvent('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }))
-    this.emit(hubEvent('content_block_delta', { index, delta: { type: 'signature_delta', signature: foreignSignature('gemini', sig) } }))
+    this.emit(
+      hubEvent('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }),
+    )
+    this.emit(
+      hubEvent('content_block_delta', {
+        index,
+        delta: { type: 'signature_delta', signature: foreignSignature('gemini', sig) },
+      }),
+    )
     this.emit(hubEvent('content_block_stop', { index }))
   }
 
@@ -160,7 +205,12 @@ export class GeminiToHubStream extends ToHubStream {
     if (this.#open?.kind === kind) return this.#open.index
     this.#close()
     const index = this.#next++
-    this.emit(hubEvent('content_block_start', { index, content_block: kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' } }))
+    this.emit(
+      hubEvent('content_block_start', {
+        index,
+        content_block: kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' },
+      }),
+    )
     this.#open = { kind, index, text: '' }
     return index
   }
@@ -179,7 +229,12 @@ export class GeminiToHubStream extends ToHubStream {
   #complete(): void {
     this.#close()
     const u = this.#usage
-    this.emit(hubEvent('message_delta', { delta: { stop_reason: hubStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage: this.usageBody(u, this.#thoughts) }))
+    this.emit(
+      hubEvent('message_delta', {
+        delta: { stop_reason: hubStopOf(this.#finish, this.#sawTool), stop_sequence: null },
+        usage: this.usageBody(u, this.#thoughts),
+      }),
+    )
     this.emit(hubEvent('message_stop', {}))
     this.finish()
   }
@@ -212,7 +267,8 @@ export class HubToGeminiStream extends FromHubStream {
         else if (b.type === 'text' && str(b.text)) this.#parts([{ text: b.text }])
         return
       }
-      case 'content_block_delta': return this.#delta(obj(d.delta))
+      case 'content_block_delta':
+        return this.#delta(obj(d.delta))
       case 'content_block_stop': {
         const tool = this.#tool
         const thinking = this.#thinking
@@ -220,7 +276,9 @@ export class HubToGeminiStream extends FromHubStream {
         this.#thinking = undefined
         // A Gemini thought's signature closes it; a signature without thought text, or a packed
         // thinking block, goes on the next part (a call, as Gemini places it, and the part clients keep).
-        if (thinking?.sentText && this.#signature !== undefined && openThinkingEnvelope(this.#signature) === undefined) {
+        if (
+          thinking?.sentText && this.#signature !== undefined && openThinkingEnvelope(this.#signature) === undefined
+        ) {
           this.#emitParts([{ text: '', thought: true, thoughtSignature: this.#signature }])
           this.#signature = undefined
         }
@@ -230,8 +288,10 @@ export class HubToGeminiStream extends FromHubStream {
         }
         return
       }
-      case 'message_stop': return this.#complete()
-      default: return
+      case 'message_stop':
+        return this.#complete()
+      default:
+        return
     }
   }
 
@@ -243,12 +303,11 @@ export class HubToGeminiStream extends FromHubStream {
         this.#thinking.text += delta.thinking as string
       }
       this.#parts([{ text: delta.thinking, thought: true }])
-    }
-    else if (delta.type === 'signature_delta' && str(delta.signature)) {
+    } else if (delta.type === 'signature_delta' && str(delta.signature)) {
       // A Gemini signature goes back as it came; any other (Anthropic's) travels with its thinking text.
-      this.#signature = unwrapSignature('gemini', delta.signature) ?? thinkingEnvelope(this.#thinking?.text ?? '', delta.signature as string)
-    }
-    else if (delta.type === 'input_json_delta' && this.#tool) this.#tool.json += str(delta.partial_json) ?? ''
+      this.#signature = unwrapSignature('gemini', delta.signature) ??
+        thinkingEnvelope(this.#thinking?.text ?? '', delta.signature as string)
+    } else if (delta.type === 'input_json_delta' && this.#tool) this.#tool.json += str(delta.partial_json) ?? ''
   }
 
   /** A pending signature (from a thinking block without text) goes on the next part. */
@@ -262,14 +321,33 @@ export class HubToGeminiStream extends FromHubStream {
   }
 
   #emitParts(parts: JsonObject[]): void {
-    this.emit({ data: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, index: 0 }], modelVersion: this.ctx.model, responseId: this.#responseId }) })
+    this.emit({
+      data: JSON.stringify({
+        candidates: [{ content: { role: 'model', parts }, index: 0 }],
+        modelVersion: this.ctx.model,
+        responseId: this.#responseId,
+      }),
+    })
   }
 
   #complete(): void {
-    const parts: JsonObject[] = this.#signature !== undefined ? [{ text: '', thought: true, thoughtSignature: this.#signature }] : []
+    const parts: JsonObject[] = this.#signature !== undefined
+      ? [{ text: '', thought: true, thoughtSignature: this.#signature }]
+      : []
     this.#signature = undefined
-    const usage = geminiUsageBody(this.usage ?? { inputTokens: this.ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, this.thinkingTokens)
-    this.emit({ data: JSON.stringify({ candidates: [{ content: { role: 'model', parts }, finishReason: geminiFinishOf(this.stop), index: 0 }], usageMetadata: usage, modelVersion: this.ctx.model, responseId: this.#responseId }) })
+    const usage = geminiUsageBody(
+      this.usage ??
+        { inputTokens: this.ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      this.thinkingTokens,
+    )
+    this.emit({
+      data: JSON.stringify({
+        candidates: [{ content: { role: 'model', parts }, finishReason: geminiFinishOf(this.stop), index: 0 }],
+        usageMetadata: usage,
+        modelVersion: this.ctx.model,
+        responseId: this.#responseId,
+      }),
+    })
     this.finish()
   }
 }
@@ -289,7 +367,10 @@ export function mergeGeminiChunks(chunks: readonly JsonObject[]): JsonObject {
       const p = obj(raw)
       const last = parts[parts.length - 1]
       const plain = (x: JsonObject) => Object.keys(x).every((k) => k === 'text' || k === 'thought')
-      if (last && str(last.text) !== undefined && str(p.text) !== undefined && plain(p) && last.thought === p.thought && last.thoughtSignature === undefined) last.text = (last.text as string) + (p.text as string)
+      if (
+        last && str(last.text) !== undefined && str(p.text) !== undefined && plain(p) && last.thought === p.thought &&
+        last.thoughtSignature === undefined
+      ) last.text = (last.text as string) + (p.text as string)
       else if (!(str(p.text) === '' && Object.keys(p).length === 1)) parts.push({ ...p })
     }
     const { content: _content, ...rest } = cand
@@ -310,7 +391,9 @@ export function geminiResponseToHub(body: JsonObject, ctx: TranslateContext): Js
   const t = new GeminiToHubStream(ctx)
   // A JSON answer is complete by definition, even when it names no finishReason.
   const cand = obj(arr(body.candidates)[0])
-  const whole = arr(body.candidates).length > 0 && !str(cand.finishReason) ? { ...body, candidates: [{ ...cand, finishReason: 'STOP' }] } : body
+  const whole = arr(body.candidates).length > 0 && !str(cand.finishReason)
+    ? { ...body, candidates: [{ ...cand, finishReason: 'STOP' }] }
+    : body
   const events = [...t.push({ data: JSON.stringify(whole) }), ...t.end()]
   return assembleHubMessage(events)
 }

@@ -12,11 +12,11 @@ import { OpenAIToAnthropicStream } from '../translate/openai-to-anthropic-stream
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from '../translate/responses.ts'
 import { arr, isObject, num, obj } from '../translate/json.ts'
 import { usageOfOpenAI, withThinkingTokens } from '../translate/usage-map.ts'
-import { responsesToHub, hubToResponses, type RequestMemo } from '../responses/request.ts'
-import { HubToResponsesStream, hubToResponsesResponse } from '../responses/from-hub.ts'
-import { ResponsesToHubStream, responsesResponseToHub } from '../responses/to-hub.ts'
+import { hubToResponses, type RequestMemo, responsesToHub } from '../responses/request.ts'
+import { hubToResponsesResponse, HubToResponsesStream } from '../responses/from-hub.ts'
+import { responsesResponseToHub, ResponsesToHubStream } from '../responses/to-hub.ts'
 import { geminiToHub, hubToGemini } from '../gemini/request.ts'
-import { GeminiToHubStream, HubToGeminiStream, geminiResponseToHub, hubToGeminiResponse } from '../gemini/stream.ts'
+import { geminiResponseToHub, GeminiToHubStream, hubToGeminiResponse, HubToGeminiStream } from '../gemini/stream.ts'
 
 export type { RequestMemo }
 
@@ -44,7 +44,10 @@ function anthropicUpstream(hub: JsonObject, ctx: TranslateContext): JsonObject {
   const t = num(out.temperature)
   if (t !== undefined) out.temperature = Math.min(Math.max(t, 0), 1)
   if (obj(out.thinking).type !== 'enabled') return out
-  const turns = arr(out.messages).map((m) => ({ role: obj(m).role === 'assistant' ? 'assistant' as const : 'user' as const, blocks: arr(obj(m).content).map(obj) }))
+  const turns = arr(out.messages).map((m) => ({
+    role: obj(m).role === 'assistant' ? 'assistant' as const : 'user' as const,
+    blocks: arr(obj(m).content).map(obj),
+  }))
   if (!thinkingAllowed(turns, isObject(out.tool_choice) ? out.tool_choice : undefined)) delete out.thinking
   else delete out.temperature
   return out
@@ -92,8 +95,12 @@ export function pipeStreams(a: StreamTranslator | undefined, b: StreamTranslator
   return {
     push: (ev) => (b.done ? [] : a.push(ev).flatMap((e) => b.push(e))),
     end: () => [...a.end().flatMap((e) => b.push(e)), ...b.end()],
-    get done() { return b.done },
-    get errored() { return b.errored },
+    get done() {
+      return b.done
+    },
+    get errored() {
+      return b.errored
+    },
   }
 }
 
@@ -141,7 +148,14 @@ export function hubView(format: WireFormatName, body: JsonObject): JsonObject {
   return HUB_SIDES[format].toHubRequest(body, VIEW_CTX, { names: {}, custom: new Set() })
 }
 
-const VIEW_CTX: TranslateContext = { model: '', upstreamModel: '', requestId: 'view', estimatedInputTokens: 0, includeUsage: false, created: 0 }
+const VIEW_CTX: TranslateContext = {
+  model: '',
+  upstreamModel: '',
+  requestId: 'view',
+  estimatedInputTokens: 0,
+  includeUsage: false,
+  created: 0,
+}
 
 /**
  * The hub view of a body whose format is not at hand (the token walker's input): Gemini bodies

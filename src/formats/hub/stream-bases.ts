@@ -27,8 +27,9 @@ export abstract class FromHubStream extends StreamBase {
     if (this.done) return []
     const d = tryParse(ev.data)
     const type = isObject(d) ? str(d.type) ?? ev.event : ev.event
-    if (type === 'error' || ev.event === 'error') this.fail(this.#format, d ?? { error: { message: ev.data } }, this.ctx.upstreamModel)
-    else if (isObject(d)) {
+    if (type === 'error' || ev.event === 'error') {
+      this.fail(this.#format, d ?? { error: { message: ev.data } }, this.ctx.upstreamModel)
+    } else if (isObject(d)) {
       const usage = obj(type === 'message_start' ? obj(d.message).usage : d.usage)
       if (type === 'message_start') this.usage = usageOfAnthropic(usage)
       if (type === 'message_delta') {
@@ -36,7 +37,9 @@ export abstract class FromHubStream extends StreamBase {
         this.stop = str(obj(d.delta).stop_reason) ?? this.stop
       }
       const thinking = num(obj(usage.output_tokens_details).thinking_tokens)
-      if (thinking !== undefined && (type === 'message_start' || type === 'message_delta')) this.thinkingTokens = thinking
+      if (thinking !== undefined && (type === 'message_start' || type === 'message_delta')) {
+        this.thinkingTokens = thinking
+      }
       this.dispatch(type, d)
     }
     return this.drain()
@@ -65,8 +68,26 @@ export abstract class ToHubStream extends StreamBase {
   protected startMessage(): void {
     if (this.#started) return
     this.#started = true
-    const usage = anthropicUsageBody({ inputTokens: this.ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
-    this.emit(hubEvent('message_start', { message: { id: mintId('msg_', this.ctx.requestId), type: 'message', role: 'assistant', model: this.ctx.model, content: [], stop_reason: null, stop_sequence: null, usage } }))
+    const usage = anthropicUsageBody({
+      inputTokens: this.ctx.estimatedInputTokens,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+    })
+    this.emit(
+      hubEvent('message_start', {
+        message: {
+          id: mintId('msg_', this.ctx.requestId),
+          type: 'message',
+          role: 'assistant',
+          model: this.ctx.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage,
+        },
+      }),
+    )
   }
 
   /** message_delta's usage: the upstream's counts, with its reasoning-token count when it gave one. */

@@ -32,7 +32,11 @@ export const OpenAIChatRequestSchema = z
     user: z.string().optional(),
   })
   .openapi('OpenAIChatRequest', {
-    example: { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello' }], stream: false },
+    example: {
+      model: 'gpt-4o',
+      messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Hello' }],
+      stream: false,
+    },
   })
 
 export const OpenAIChatResponseSchema = z
@@ -46,11 +50,15 @@ export const OpenAIChatResponseSchema = z
       message: z.looseObject({ role: z.literal('assistant'), content: z.string().nullable() }),
       finish_reason: z.string().nullable(),
     })),
-    usage: z.looseObject({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() }).optional(),
+    usage: z.looseObject({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() })
+      .optional(),
   })
   .openapi('OpenAIChatCompletion', {
     example: {
-      id: 'chatcmpl-A1b2', object: 'chat.completion', created: 1730000000, model: 'gpt-4o',
+      id: 'chatcmpl-A1b2',
+      object: 'chat.completion',
+      created: 1730000000,
+      model: 'gpt-4o',
       choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
     },
@@ -58,6 +66,13 @@ export const OpenAIChatResponseSchema = z
 
 export const OpenAIErrorBodySchema = z
   .object({
-    error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }),
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
   })
-  .openapi('OpenAIErrorBody', { example: { error: { message: 'Overloaded', type: 'overloaded_error', param: null, code: null } } })
+  .openapi('OpenAIErrorBody', {
+    example: { error: { message: 'Overloaded', type: 'overloaded_error', param: null, code: null } },
+  })

@@ -55,12 +55,18 @@ export class HubToResponsesStream extends FromHubStream {
 
   protected dispatch(type: string | undefined, d: JsonObject): void {
     switch (type) {
-      case 'message_start': return this.#start()
-      case 'content_block_start': return this.#blockStart(obj(d.content_block))
-      case 'content_block_delta': return this.#delta(obj(d.delta))
-      case 'content_block_stop': return this.#close()
-      case 'message_stop': return this.#complete()
-      default: return
+      case 'message_start':
+        return this.#start()
+      case 'content_block_start':
+        return this.#blockStart(obj(d.content_block))
+      case 'content_block_delta':
+        return this.#delta(obj(d.delta))
+      case 'content_block_stop':
+        return this.#close()
+      case 'message_stop':
+        return this.#complete()
+      default:
+        return
     }
   }
 
@@ -70,8 +76,19 @@ export class HubToResponsesStream extends FromHubStream {
 
   #response(status: string, extra: JsonObject = {}): JsonObject {
     return {
-      id: this.#id, object: 'response', created_at: this.ctx.created, status, error: null, incomplete_details: null,
-      model: this.ctx.model, output: [...this.#output], parallel_tool_calls: true, tool_choice: 'auto', tools: [], usage: null, ...extra,
+      id: this.#id,
+      object: 'response',
+      created_at: this.ctx.created,
+      status,
+      error: null,
+      incomplete_details: null,
+      model: this.ctx.model,
+      output: [...this.#output],
+      parallel_tool_calls: true,
+      tool_choice: 'auto',
+      tools: [],
+      usage: null,
+      ...extra,
     }
   }
 
@@ -94,19 +111,48 @@ export class HubToResponsesStream extends FromHubStream {
       const item = { id: this.#itemId('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] }
       this.#open = { kind: 'text', index, item, text: str(block.text) ?? '' }
       this.#ev('response.output_item.added', { output_index: index, item })
-      this.#ev('response.content_part.added', { item_id: item.id, output_index: index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } })
-      if (this.#open.text) this.#ev('response.output_text.delta', { item_id: item.id, output_index: index, content_index: 0, delta: this.#open.text, logprobs: [] })
+      this.#ev('response.content_part.added', {
+        item_id: item.id,
+        output_index: index,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      })
+      if (this.#open.text) {
+        this.#ev('response.output_text.delta', {
+          item_id: item.id,
+          output_index: index,
+          content_index: 0,
+          delta: this.#open.text,
+          logprobs: [],
+        })
+      }
     } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
       const item = { id: this.#itemId('rs'), type: 'reasoning', summary: [] }
-      const signature = block.type === 'redacted_thinking' ? `redacted:${str(block.data) ?? ''}` : str(block.signature) ?? ''
+      const signature = block.type === 'redacted_thinking'
+        ? `redacted:${str(block.data) ?? ''}`
+        : str(block.signature) ?? ''
       this.#open = { kind: 'reasoning', index, item, text: str(block.thinking) ?? '', signature }
       this.#ev('response.output_item.added', { output_index: index, item })
     } else if (block.type === 'tool_use') {
       const name = restoreToolName(this.ctx.toolNames, str(block.name) ?? '')
       const custom = this.#custom.has(name)
       const item = custom
-        ? { id: this.#itemId('ctc'), type: 'custom_tool_call', status: 'in_progress', call_id: str(block.id) ?? '', name, input: '' }
-        : { id: this.#itemId('fc'), type: 'function_call', status: 'in_progress', call_id: str(block.id) ?? '', name, arguments: '' }
+        ? {
+          id: this.#itemId('ctc'),
+          type: 'custom_tool_call',
+          status: 'in_progress',
+          call_id: str(block.id) ?? '',
+          name,
+          input: '',
+        }
+        : {
+          id: this.#itemId('fc'),
+          type: 'function_call',
+          status: 'in_progress',
+          call_id: str(block.id) ?? '',
+          name,
+          arguments: '',
+        }
       const args = isObject(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : ''
       this.#open = { kind: 'tool', index, item, args, custom }
       this.#ev('response.output_item.added', { output_index: index, item })
@@ -118,16 +164,41 @@ export class HubToResponsesStream extends FromHubStream {
     if (!open) return
     if (open.kind === 'text' && delta.type === 'text_delta' && str(delta.text)) {
       open.text += delta.text as string
-      this.#ev('response.output_text.delta', { item_id: open.item.id, output_index: open.index, content_index: 0, delta: delta.text, logprobs: [] })
+      this.#ev('response.output_text.delta', {
+        item_id: open.item.id,
+        output_index: open.index,
+        content_index: 0,
+        delta: delta.text,
+        logprobs: [],
+      })
     } else if (open.kind === 'reasoning' && delta.type === 'thinking_delta' && str(delta.thinking)) {
-      if (!open.text) this.#ev('response.reasoning_summary_part.added', { item_id: open.item.id, output_index: open.index, summary_index: 0, part: { type: 'summary_text', text: '' } })
+      if (!open.text) {
+        this.#ev('response.reasoning_summary_part.added', {
+          item_id: open.item.id,
+          output_index: open.index,
+          summary_index: 0,
+          part: { type: 'summary_text', text: '' },
+        })
+      }
       open.text += delta.thinking as string
-      this.#ev('response.reasoning_summary_text.delta', { item_id: open.item.id, output_index: open.index, summary_index: 0, delta: delta.thinking })
-    } else if (open.kind === 'reasoning' && delta.type === 'signature_delta') open.signature += str(delta.signature) ?? ''
-    else if (open.kind === 'tool' && delta.type === 'input_json_delta' && str(delta.partial_json)) {
+      this.#ev('response.reasoning_summary_text.delta', {
+        item_id: open.item.id,
+        output_index: open.index,
+        summary_index: 0,
+        delta: delta.thinking,
+      })
+    } else if (open.kind === 'reasoning' && delta.type === 'signature_delta') {
+      open.signature += str(delta.signature) ?? ''
+    } else if (open.kind === 'tool' && delta.type === 'input_json_delta' && str(delta.partial_json)) {
       open.args += delta.partial_json as string
       // A custom tool's input is one string inside the hub's JSON: it can only be sent whole.
-      if (!open.custom) this.#ev('response.function_call_arguments.delta', { item_id: open.item.id, output_index: open.index, delta: delta.partial_json })
+      if (!open.custom) {
+        this.#ev('response.function_call_arguments.delta', {
+          item_id: open.item.id,
+          output_index: open.index,
+          delta: delta.partial_json,
+        })
+      }
     }
   }
 
@@ -167,7 +238,10 @@ export class HubToResponsesStream extends FromHubStream {
   #complete(): void {
     this.#start()
     this.#close()
-    const usage = responsesUsageBody(this.usage ?? { ...ZERO, inputTokens: this.ctx.estimatedInputTokens }, this.thinkingTokens ?? Math.ceil(this.#reasoningChars / REASONING_CHARS_PER_TOKEN))
+    const usage = responsesUsageBody(
+      this.usage ?? { ...ZERO, inputTokens: this.ctx.estimatedInputTokens },
+      this.thinkingTokens ?? Math.ceil(this.#reasoningChars / REASONING_CHARS_PER_TOKEN),
+    )
     const incomplete = this.stop === 'max_tokens' || this.stop === 'model_context_window_exceeded'
     const response = incomplete
       ? this.#response('incomplete', { incomplete_details: { reason: 'max_output_tokens' }, usage })
@@ -178,7 +252,11 @@ export class HubToResponsesStream extends FromHubStream {
 }
 
 /** A hub message as a Responses `response` object (the same code path as the stream). */
-export function hubToResponsesResponse(message: JsonObject, ctx: TranslateContext, custom?: ReadonlySet<string>): JsonObject {
+export function hubToResponsesResponse(
+  message: JsonObject,
+  ctx: TranslateContext,
+  custom?: ReadonlySet<string>,
+): JsonObject {
   const t = new HubToResponsesStream(ctx, custom)
   const out = anthropicEvents(message).flatMap((ev) => t.push(ev))
   const last = obj(tryParse(out[out.length - 1]?.data ?? ''))

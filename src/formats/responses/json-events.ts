@@ -5,7 +5,8 @@ import { arr, obj, str } from '../translate/json.ts'
 export function responsesEvents(response: JsonObject): SseEvent[] {
   let seq = 0
   const out: SseEvent[] = []
-  const ev = (type: string, payload: JsonObject) => out.push({ event: type, data: JSON.stringify({ type, sequence_number: seq++, ...payload }) })
+  const ev = (type: string, payload: JsonObject) =>
+    out.push({ event: type, data: JSON.stringify({ type, sequence_number: seq++, ...payload }) })
   const pending = { ...response, status: 'in_progress', output: [], usage: null }
   ev('response.created', { response: pending })
   ev('response.in_progress', { response: pending })
@@ -20,8 +21,20 @@ export function responsesEvents(response: JsonObject): SseEvent[] {
         const key = isText ? 'text' : 'refusal'
         const text = str(part[key]) ?? ''
         ev('response.content_part.added', { item_id, output_index, content_index, part: { ...part, [key]: '' } })
-        if (text) ev(isText ? 'response.output_text.delta' : 'response.refusal.delta', { item_id, output_index, content_index, delta: text })
-        ev(isText ? 'response.output_text.done' : 'response.refusal.done', { item_id, output_index, content_index, [key]: text })
+        if (text) {
+          ev(isText ? 'response.output_text.delta' : 'response.refusal.delta', {
+            item_id,
+            output_index,
+            content_index,
+            delta: text,
+          })
+        }
+        ev(isText ? 'response.output_text.done' : 'response.refusal.done', {
+          item_id,
+          output_index,
+          content_index,
+          [key]: text,
+        })
         ev('response.content_part.done', { item_id, output_index, content_index, part })
       })
     } else if (item.type === 'function_call') {
@@ -33,7 +46,12 @@ export function responsesEvents(response: JsonObject): SseEvent[] {
       ev('response.output_item.added', { output_index, item: { ...item, summary: [] } })
       arr(item.summary).forEach((p, summary_index) => {
         const text = str(obj(p).text) ?? ''
-        ev('response.reasoning_summary_part.added', { item_id, output_index, summary_index, part: { type: 'summary_text', text: '' } })
+        ev('response.reasoning_summary_part.added', {
+          item_id,
+          output_index,
+          summary_index,
+          part: { type: 'summary_text', text: '' },
+        })
         if (text) ev('response.reasoning_summary_text.delta', { item_id, output_index, summary_index, delta: text })
         ev('response.reasoning_summary_text.done', { item_id, output_index, summary_index, text })
         ev('response.reasoning_summary_part.done', { item_id, output_index, summary_index, part: obj(p) })
@@ -42,6 +60,8 @@ export function responsesEvents(response: JsonObject): SseEvent[] {
     ev('response.output_item.done', { output_index, item })
   })
   const status = str(response.status)
-  ev(status === 'incomplete' ? 'response.incomplete' : status === 'failed' ? 'response.failed' : 'response.completed', { response })
+  ev(status === 'incomplete' ? 'response.incomplete' : status === 'failed' ? 'response.failed' : 'response.completed', {
+    response,
+  })
   return out
 }

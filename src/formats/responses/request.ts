@@ -14,7 +14,13 @@ import { effortOfBudget } from '../translate/anthropic-to-openai-request.ts'
 import { parseToolArgs } from '../translate/tool-args.ts'
 
 /** reasoning.effort → hub thinking budget (≥1024, as Anthropic requires). */
-export const EFFORT_BUDGETS: Readonly<Record<string, number>> = { minimal: 1024, low: 1024, medium: 4096, high: 16384, xhigh: 32000 }
+export const EFFORT_BUDGETS: Readonly<Record<string, number>> = {
+  minimal: 1024,
+  low: 1024,
+  medium: 4096,
+  high: 16384,
+  xhigh: 32000,
+}
 
 /** What a custom (freeform) tool's single string argument is called in the hub. */
 export const CUSTOM_INPUT = 'input'
@@ -106,28 +112,50 @@ function turnsOf(input: unknown, system: string[], memo: RequestMemo): Turn[] {
       } else push(turns, item.role === 'assistant' ? 'assistant' : 'user', contentBlocks(item.content))
     } else if (type === 'function_call') {
       const id = sanitizeToolId(str(item.call_id) ?? str(item.id) ?? 'call')
-      push(turns, 'assistant', [{ type: 'tool_use', id, name: noteToolName(memo.names, str(item.name) ?? ''), input: parseToolArgs(item.arguments) }])
+      push(turns, 'assistant', [{
+        type: 'tool_use',
+        id,
+        name: noteToolName(memo.names, str(item.name) ?? ''),
+        input: parseToolArgs(item.arguments),
+      }])
     } else if (type === 'custom_tool_call') {
       const id = sanitizeToolId(str(item.call_id) ?? str(item.id) ?? 'call')
-      push(turns, 'assistant', [{ type: 'tool_use', id, name: noteToolName(memo.names, str(item.name) ?? ''), input: { [CUSTOM_INPUT]: str(item.input) ?? '' } }])
+      push(turns, 'assistant', [{
+        type: 'tool_use',
+        id,
+        name: noteToolName(memo.names, str(item.name) ?? ''),
+        input: { [CUSTOM_INPUT]: str(item.input) ?? '' },
+      }])
     } else if (type === 'function_call_output' || type === 'custom_tool_call_output') {
-      push(turns, 'user', [{ type: 'tool_result', tool_use_id: sanitizeToolId(str(item.call_id) ?? ''), content: outputContent(item.output) }])
+      push(turns, 'user', [{
+        type: 'tool_result',
+        tool_use_id: sanitizeToolId(str(item.call_id) ?? ''),
+        content: outputContent(item.output),
+      }])
     } else if (type === 'reasoning') {
       const block = reasoningBlock(item)
       if (block) push(turns, 'assistant', [block])
     }
     // item_reference, computer/file-search calls and other hosted-tool items have no hub equivalent.
   }
-  for (const t of turns) if (t.role === 'user') t.blocks.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+  for (const t of turns) {
+    if (t.role === 'user') {
+      t.blocks.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+    }
+  }
   return turns
 }
 
 function customSchema(t: JsonObject): JsonObject {
   const format = obj(t.format)
-  const grammar = format.type === 'grammar' ? ` It must follow this ${str(format.syntax) ?? ''} grammar:\n${str(format.definition) ?? ''}` : ''
+  const grammar = format.type === 'grammar'
+    ? ` It must follow this ${str(format.syntax) ?? ''} grammar:\n${str(format.definition) ?? ''}`
+    : ''
   return {
     type: 'object',
-    properties: { [CUSTOM_INPUT]: { type: 'string', description: `The raw input of this tool, as free text.${grammar}` } },
+    properties: {
+      [CUSTOM_INPUT]: { type: 'string', description: `The raw input of this tool, as free text.${grammar}` },
+    },
     required: [CUSTOM_INPUT],
   }
 }
@@ -139,10 +167,18 @@ function toolsOf(tools: readonly unknown[], memo: RequestMemo, dropped: string[]
     const t = obj(raw)
     const name = str(t.name) ?? ''
     if (t.type === 'function') {
-      out.push({ name: noteToolName(memo.names, name), ...(str(t.description) ? { description: t.description } : {}), input_schema: isObject(t.parameters) ? t.parameters : { type: 'object', properties: {} } })
+      out.push({
+        name: noteToolName(memo.names, name),
+        ...(str(t.description) ? { description: t.description } : {}),
+        input_schema: isObject(t.parameters) ? t.parameters : { type: 'object', properties: {} },
+      })
     } else if (t.type === 'custom') {
       memo.custom.add(name)
-      out.push({ name: noteToolName(memo.names, name), ...(str(t.description) ? { description: t.description } : {}), input_schema: customSchema(t) })
+      out.push({
+        name: noteToolName(memo.names, name),
+        ...(str(t.description) ? { description: t.description } : {}),
+        input_schema: customSchema(t),
+      })
     } else if (str(t.type)?.startsWith('web_search')) out.push({ type: 'web_search_20250305', name: 'web_search' })
     else dropped.push(str(t.type) ?? 'unknown')
   }
@@ -154,8 +190,11 @@ function toolChoiceOf(choice: unknown, memo: RequestMemo, parallel: unknown): Js
   if (choice === 'auto') out = { type: 'auto' }
   else if (choice === 'required') out = { type: 'any' }
   else if (choice === 'none') out = { type: 'none' }
-  else if (isObject(choice) && (choice.type === 'function' || choice.type === 'custom') && str(choice.name)) out = { type: 'tool', name: noteToolName(memo.names, choice.name as string) }
-  else if (isObject(choice) && choice.type === 'allowed_tools') out = { type: choice.mode === 'required' ? 'any' : 'auto' }
+  else if (isObject(choice) && (choice.type === 'function' || choice.type === 'custom') && str(choice.name)) {
+    out = { type: 'tool', name: noteToolName(memo.names, choice.name as string) }
+  } else if (isObject(choice) && choice.type === 'allowed_tools') {
+    out = { type: choice.mode === 'required' ? 'any' : 'auto' }
+  }
   if (parallel === false) out = { ...(out ?? { type: 'auto' }), disable_parallel_tool_use: true }
   return out
 }
@@ -195,7 +234,9 @@ export function responsesToHub(body: JsonObject, memo: RequestMemo, dropped: str
     if ((out.max_tokens as number) <= budget) out.max_tokens = budget + DEFAULT_MAX_TOKENS
   }
   const format = obj(obj(body.text).format)
-  if (format.type === 'json_schema' && isObject(format.schema)) out.output_config = { format: { type: 'json_schema', schema: format.schema } }
+  if (format.type === 'json_schema' && isObject(format.schema)) {
+    out.output_config = { format: { type: 'json_schema', schema: format.schema } }
+  }
   const user = str(body.safety_identifier) ?? str(body.user)
   if (user) out.metadata = { user_id: user }
   return out
@@ -208,11 +249,20 @@ function inputPart(b: JsonObject): JsonObject | undefined {
   if (b.type === 'text') return { type: 'input_text', text: str(b.text) ?? '' }
   const source = obj(b.source)
   if (b.type === 'image') {
-    if (source.type === 'base64') return { type: 'input_image', image_url: `data:${str(source.media_type) ?? 'image/png'};base64,${str(source.data) ?? ''}` }
+    if (source.type === 'base64') {
+      return {
+        type: 'input_image',
+        image_url: `data:${str(source.media_type) ?? 'image/png'};base64,${str(source.data) ?? ''}`,
+      }
+    }
     if (source.type === 'url') return { type: 'input_image', image_url: str(source.url) ?? '' }
   }
   if (b.type === 'document' && source.type === 'base64') {
-    return { type: 'input_file', filename: str(b.title) ?? 'document.pdf', file_data: `data:${str(source.media_type) ?? 'application/pdf'};base64,${str(source.data) ?? ''}` }
+    return {
+      type: 'input_file',
+      filename: str(b.title) ?? 'document.pdf',
+      file_data: `data:${str(source.media_type) ?? 'application/pdf'};base64,${str(source.data) ?? ''}`,
+    }
   }
   if (b.type === 'document' && source.type === 'text') return { type: 'input_text', text: str(source.data) ?? '' }
   return undefined
@@ -239,11 +289,19 @@ function itemsOf(messages: readonly unknown[], names: Record<string, string>): J
         if (b.type === 'text' && str(b.text)) texts.push({ type: 'output_text', text: b.text })
         else if (b.type === 'tool_use') {
           flush()
-          items.push({ type: 'function_call', call_id: str(b.id) ?? '', name: noteToolName(names, str(b.name) ?? ''), arguments: JSON.stringify(b.input ?? {}) })
+          items.push({
+            type: 'function_call',
+            call_id: str(b.id) ?? '',
+            name: noteToolName(names, str(b.name) ?? ''),
+            arguments: JSON.stringify(b.input ?? {}),
+          })
         } else if (b.type === 'thinking') {
           const enc = unwrapSignature('responses', b.signature)
           // Only reasoning this upstream produced can go back to it (it verifies encrypted_content).
-          if (enc !== undefined) { flush(); items.push({ type: 'reasoning', summary: [], encrypted_content: enc }) }
+          if (enc !== undefined) {
+            flush()
+            items.push({ type: 'reasoning', summary: [], encrypted_content: enc })
+          }
         }
       }
       flush()
@@ -251,8 +309,15 @@ function itemsOf(messages: readonly unknown[], names: Record<string, string>): J
     }
     const parts: JsonObject[] = []
     for (const b of blocks) {
-      if (b.type === 'tool_result') items.push({ type: 'function_call_output', call_id: str(b.tool_use_id) ?? '', output: b.is_error === true ? `[tool error] ${systemText(b.content) || str(b.content) || ''}` : toolResultOutput(b.content) })
-      else {
+      if (b.type === 'tool_result') {
+        items.push({
+          type: 'function_call_output',
+          call_id: str(b.tool_use_id) ?? '',
+          output: b.is_error === true
+            ? `[tool error] ${systemText(b.content) || str(b.content) || ''}`
+            : toolResultOutput(b.content),
+        })
+      } else {
         const p = inputPart(b)
         if (p) parts.push(p)
       }
@@ -264,10 +329,14 @@ function itemsOf(messages: readonly unknown[], names: Record<string, string>): J
 
 function upstreamToolChoice(choice: JsonObject, names: Record<string, string>): unknown {
   switch (choice.type) {
-    case 'any': return 'required'
-    case 'none': return 'none'
-    case 'tool': return { type: 'function', name: noteToolName(names, str(choice.name) ?? '') }
-    default: return 'auto'
+    case 'any':
+      return 'required'
+    case 'none':
+      return 'none'
+    case 'tool':
+      return { type: 'function', name: noteToolName(names, str(choice.name) ?? '') }
+    default:
+      return 'auto'
   }
 }
 
@@ -284,7 +353,13 @@ export function hubToResponses(hub: JsonObject, ctx: TranslateContext, names: Re
     const t = obj(raw)
     if (str(t.type)?.startsWith('web_search')) tools.push({ type: 'web_search' })
     else if (t.input_schema !== undefined || t.type === undefined || t.type === 'custom') {
-      tools.push({ type: 'function', name: noteToolName(names, str(t.name) ?? ''), ...(str(t.description) ? { description: t.description } : {}), parameters: t.input_schema ?? { type: 'object', properties: {} }, strict: false })
+      tools.push({
+        type: 'function',
+        name: noteToolName(names, str(t.name) ?? ''),
+        ...(str(t.description) ? { description: t.description } : {}),
+        parameters: t.input_schema ?? { type: 'object', properties: {} },
+        strict: false,
+      })
     }
   }
   if (tools.length > 0) {
@@ -299,7 +374,9 @@ export function hubToResponses(hub: JsonObject, ctx: TranslateContext, names: Re
     out.include = ['reasoning.encrypted_content']
   }
   const format = obj(obj(hub.output_config).format)
-  if (format.type === 'json_schema' && isObject(format.schema)) out.text = { format: { type: 'json_schema', name: 'structured_output', schema: format.schema, strict: false } }
+  if (format.type === 'json_schema' && isObject(format.schema)) {
+    out.text = { format: { type: 'json_schema', name: 'structured_output', schema: format.schema, strict: false } }
+  }
   const user = str(obj(hub.metadata).user_id)
   if (user) out.safety_identifier = user
   return out

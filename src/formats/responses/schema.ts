@@ -22,7 +22,12 @@ export const ResponsesRequestSchema = z
     previous_response_id: z.string().nullable().optional(),
   })
   .openapi('ResponsesRequest', {
-    example: { model: 'gpt-5.5', instructions: 'You are terse.', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hello' }] }], stream: true },
+    example: {
+      model: 'gpt-5.5',
+      instructions: 'You are terse.',
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hello' }] }],
+      stream: true,
+    },
   })
 
 export const ResponsesResponseSchema = z
@@ -36,9 +41,24 @@ export const ResponsesResponseSchema = z
   })
   .openapi('ResponsesResponse', {
     example: {
-      id: 'resp_A1b2', object: 'response', status: 'completed', model: 'gpt-5.5',
-      output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hello!', annotations: [] }] }],
-      usage: { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: 3, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 },
+      id: 'resp_A1b2',
+      object: 'response',
+      status: 'completed',
+      model: 'gpt-5.5',
+      output: [{
+        type: 'message',
+        id: 'msg_1',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'Hello!', annotations: [] }],
+      }],
+      usage: {
+        input_tokens: 12,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 3,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 15,
+      },
     },
   })
 

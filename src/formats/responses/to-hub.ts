@@ -15,7 +15,12 @@ import { anthropicUsageBody, withReasoning, withThinkingTokens } from '../transl
 export function usageOfResponses(u: unknown): Usage | undefined {
   if (!isObject(u)) return undefined
   const cached = num(obj(u.input_tokens_details).cached_tokens) ?? 0
-  return withReasoning({ inputTokens: Math.max((num(u.input_tokens) ?? 0) - cached, 0), outputTokens: num(u.output_tokens) ?? 0, cacheReadTokens: cached, cacheCreationTokens: 0 }, num(obj(u.output_tokens_details).reasoning_tokens))
+  return withReasoning({
+    inputTokens: Math.max((num(u.input_tokens) ?? 0) - cached, 0),
+    outputTokens: num(u.output_tokens) ?? 0,
+    cacheReadTokens: cached,
+    cacheCreationTokens: 0,
+  }, num(obj(u.output_tokens_details).reasoning_tokens))
 }
 
 function reasoningText(item: JsonObject): string {
@@ -38,11 +43,17 @@ function stopOf(response: JsonObject, sawTool: boolean): string {
 
 function toolBlock(item: JsonObject, ctx: TranslateContext): JsonObject {
   const input = item.type === 'custom_tool_call' ? { input: str(item.input) ?? '' } : parseToolArgs(item.arguments)
-  return { type: 'tool_use', id: sanitizeToolId(str(item.call_id) ?? str(item.id) ?? 'call'), name: restoreToolName(ctx.toolNames, str(item.name) ?? ''), input }
+  return {
+    type: 'tool_use',
+    id: sanitizeToolId(str(item.call_id) ?? str(item.id) ?? 'call'),
+    name: restoreToolName(ctx.toolNames, str(item.name) ?? ''),
+    input,
+  }
 }
 
 /** Responses always reports reasoning_tokens; the hub carries the count only when there were some. */
-const reasoningTokensOf = (usage: unknown): number | undefined => num(obj(obj(usage).output_tokens_details).reasoning_tokens) || undefined
+const reasoningTokensOf = (usage: unknown): number | undefined =>
+  num(obj(obj(usage).output_tokens_details).reasoning_tokens) || undefined
 
 /** A Responses `response` object as a hub message. */
 export function responsesResponseToHub(body: JsonObject, ctx: TranslateContext): JsonObject {
@@ -60,10 +71,17 @@ export function responsesResponseToHub(body: JsonObject, ctx: TranslateContext):
       content.push({ type: 'thinking', thinking: text, signature: signatureOf(item, text) })
     } else if (item.type === 'function_call' || item.type === 'custom_tool_call') content.push(toolBlock(item, ctx))
   }
-  const usage = usageOfResponses(body.usage) ?? { inputTokens: ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
+  const usage = usageOfResponses(body.usage) ??
+    { inputTokens: ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
   return {
-    id: mintId('msg_', ctx.requestId), type: 'message', role: 'assistant', model: ctx.model, content,
-    stop_reason: stopOf(body, content.some((b) => b.type === 'tool_use')), stop_sequence: null, usage: withThinkingTokens(anthropicUsageBody(usage), reasoningTokensOf(body.usage)),
+    id: mintId('msg_', ctx.requestId),
+    type: 'message',
+    role: 'assistant',
+    model: ctx.model,
+    content,
+    stop_reason: stopOf(body, content.some((b) => b.type === 'tool_use')),
+    stop_sequence: null,
+    usage: withThinkingTokens(anthropicUsageBody(usage), reasoningTokensOf(body.usage)),
   }
 }
 
@@ -80,9 +98,13 @@ export class ResponsesToHubStream extends ToHubStream {
     const d = tryParse(ev.data)
     const type = isObject(d) ? str(d.type) ?? ev.event : ev.event
     if (!isObject(d)) return this.drain()
-    if (type === 'error' || ev.event === 'error') this.failUpstream({ error: { type: str(d.code) ?? 'api_error', message: str(d.message) ?? 'Upstream stream error' } })
-    else if (type === 'response.failed') this.failUpstream({ error: { type: 'api_error', ...obj(obj(d.response).error) } })
-    else this.#dispatch(type, d)
+    if (type === 'error' || ev.event === 'error') {
+      this.failUpstream({
+        error: { type: str(d.code) ?? 'api_error', message: str(d.message) ?? 'Upstream stream error' },
+      })
+    } else if (type === 'response.failed') {
+      this.failUpstream({ error: { type: 'api_error', ...obj(obj(d.response).error) } })
+    } else this.#dispatch(type, d)
     return this.drain()
   }
 
@@ -117,8 +139,9 @@ export class ResponsesToHubStream extends ToHubStream {
     switch (type) {
       case 'response.output_item.added': {
         const item = obj(d.item)
-        if (item.type === 'reasoning') this.#openBlock('thinking', str(item.id) ?? '', { type: 'thinking', thinking: '', signature: '' })
-        else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
+        if (item.type === 'reasoning') {
+          this.#openBlock('thinking', str(item.id) ?? '', { type: 'thinking', thinking: '', signature: '' })
+        } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
           this.#sawTool = true
           const block = toolBlock(item, this.ctx)
           this.#openBlock('tool', str(item.id) ?? '', { ...block, input: {} })
@@ -126,17 +149,23 @@ export class ResponsesToHubStream extends ToHubStream {
         return
       }
       case 'response.content_part.added':
-        if (this.#open?.kind !== 'text' || this.#open.itemId !== itemId) this.#openBlock('text', itemId, { type: 'text', text: '' })
+        if (this.#open?.kind !== 'text' || this.#open.itemId !== itemId) {
+          this.#openBlock('text', itemId, { type: 'text', text: '' })
+        }
         return
       case 'response.output_text.delta':
       case 'response.refusal.delta': {
-        const open = this.#open?.kind === 'text' ? this.#open : this.#openBlock('text', itemId, { type: 'text', text: '' })
+        const open = this.#open?.kind === 'text'
+          ? this.#open
+          : this.#openBlock('text', itemId, { type: 'text', text: '' })
         if (str(d.delta)) this.emit(this.#delta(open.index, { type: 'text_delta', text: d.delta }))
         return
       }
       case 'response.reasoning_summary_text.delta':
       case 'response.reasoning_text.delta':
-        if (this.#open?.kind === 'thinking' && str(d.delta)) this.emit(this.#delta(this.#open.index, { type: 'thinking_delta', thinking: d.delta }))
+        if (this.#open?.kind === 'thinking' && str(d.delta)) {
+          this.emit(this.#delta(this.#open.index, { type: 'thinking_delta', thinking: d.delta }))
+        }
         return
       case 'response.function_call_arguments.delta':
       case 'response.custom_tool_call_input.delta':
@@ -145,10 +174,13 @@ export class ResponsesToHubStream extends ToHubStream {
           this.emit(this.#delta(this.#open.index, { type: 'input_json_delta', partial_json: d.delta }))
         }
         return
-      case 'response.output_item.done': return this.#itemDone(obj(d.item))
+      case 'response.output_item.done':
+        return this.#itemDone(obj(d.item))
       case 'response.completed':
-      case 'response.incomplete': return this.#complete(obj(d.response))
-      default: return
+      case 'response.incomplete':
+        return this.#complete(obj(d.response))
+      default:
+        return
     }
   }
 
@@ -170,7 +202,12 @@ export class ResponsesToHubStream extends ToHubStream {
     this.#close()
     const u = usageOfResponses(response.usage)
     const usage = this.usageBody(u, reasoningTokensOf(response.usage))
-    this.emit(hubEvent('message_delta', { delta: { stop_reason: stopOf(response, this.#sawTool), stop_sequence: null }, usage }))
+    this.emit(
+      hubEvent('message_delta', {
+        delta: { stop_reason: stopOf(response, this.#sawTool), stop_sequence: null },
+        usage,
+      }),
+    )
     this.emit(hubEvent('message_stop', {}))
     this.finish()
   }

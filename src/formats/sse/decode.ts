@@ -57,8 +57,7 @@ export function createSseDecoder(opts: { readonly maxEventChars?: number } = {})
       dataChars += value.length + 1
       if (dataChars > max) throw new SseEventTooLarge(max)
       data.push(value)
-    }
-    else if (field === 'event') event = value
+    } else if (field === 'event') event = value
   }
 
   return {

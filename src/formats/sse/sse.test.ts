@@ -13,7 +13,8 @@ function decodeChunks(chunks: readonly string[]): SseEvent[] {
 
 describe('createSseDecoder', () => {
   it('parses named and unnamed events, CRLF, comments, multi-line data', () => {
-    const text = ': OPENROUTER PROCESSING\r\n\r\nevent: ping\r\ndata: {"a":1}\r\n\r\ndata:x\ndata:  y\nid: 3\nretry: 5\n\ndata: [DONE]\n\n'
+    const text =
+      ': OPENROUTER PROCESSING\r\n\r\nevent: ping\r\ndata: {"a":1}\r\n\r\ndata:x\ndata:  y\nid: 3\nretry: 5\n\ndata: [DONE]\n\n'
     assert.deepEqual(decodeChunks([text]), [
       { event: 'ping', data: '{"a":1}' },
       { data: 'x\n y' },

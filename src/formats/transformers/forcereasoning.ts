@@ -9,20 +9,24 @@
 import { createThinkSplitter, type ThinkSegment, type ThinkSplitter } from '../translate/think-splitter.ts'
 import { arr, obj, str } from '../translate/json.ts'
 import type { JsonObject } from '../types.ts'
-import { dataOf, rewriteResponse, withData, type EventRewriter } from './rewrite-response.ts'
+import { dataOf, type EventRewriter, rewriteResponse, withData } from './rewrite-response.ts'
 
 const OPEN = '<reasoning_content>'
 const CLOSE = '</reasoning_content>'
 const TAGS = [OPEN, CLOSE] as const
 const REPLAYED_TURNS = 10
 
-const INSTRUCTION = `Before you answer, think the problem through step by step inside ${OPEN}…${CLOSE}, `
-  + 'then give your answer after the closing tag. The reasoning is shown to the user apart from the answer.'
+const INSTRUCTION = `Before you answer, think the problem through step by step inside ${OPEN}…${CLOSE}, ` +
+  'then give your answer after the closing tag. The reasoning is shown to the user apart from the answer.'
 
 /** The reasoning an assistant message carries, in any of the spellings upstreams and our translators use. */
 const reasoningOf = (m: JsonObject) => str(m.reasoning_content) ?? str(m.reasoning) ?? str(obj(m.thinking).content)
 
-export function forceReasoningRequest(body: JsonObject, _options: unknown, ctx: { readonly format?: string }): JsonObject {
+export function forceReasoningRequest(
+  body: JsonObject,
+  _options: unknown,
+  ctx: { readonly format?: string },
+): JsonObject {
   if (ctx.format === 'anthropic') return body
   const messages = arr(body.messages).map(obj)
   const assistants = messages.map((m, i) => (m.role === 'assistant' ? i : -1)).filter((i) => i >= 0)
@@ -56,7 +60,10 @@ function json(body: JsonObject): JsonObject {
     const s = createThinkSplitter({ tags: TAGS })
     const { text, reasoning } = join([...s.push(content), ...s.flush()])
     if (!reasoning) return c
-    return { ...choice, message: { ...msg, content: text, reasoning_content: `${str(msg.reasoning_content) ?? ''}${reasoning}` } }
+    return {
+      ...choice,
+      message: { ...msg, content: text, reasoning_content: `${str(msg.reasoning_content) ?? ''}${reasoning}` },
+    }
   })
   return { ...body, choices }
 }
@@ -65,7 +72,10 @@ function stream(): EventRewriter {
   const splitters = new Map<number, ThinkSplitter>()
   const splitter = (i: number) => {
     let s = splitters.get(i)
-    if (!s) { s = createThinkSplitter({ tags: TAGS }); splitters.set(i, s) }
+    if (!s) {
+      s = createThinkSplitter({ tags: TAGS })
+      splitters.set(i, s)
+    }
     return s
   }
   const deltaOf = (segs: readonly ThinkSegment[]): JsonObject => {
@@ -93,6 +103,10 @@ function stream(): EventRewriter {
   }
 }
 
-export function forceReasoningResponse(res: Response, _options: unknown, ctx: { readonly format?: string }): Response | Promise<Response> {
+export function forceReasoningResponse(
+  res: Response,
+  _options: unknown,
+  ctx: { readonly format?: string },
+): Response | Promise<Response> {
   return ctx.format === 'anthropic' ? res : rewriteResponse(res, { json, stream })
 }

@@ -15,13 +15,21 @@ export interface TransformerContext {
 }
 
 /** A request step; plugin steps (CCR's `async transformRequestIn`) may answer with a Promise. */
-export type RequestStep = (body: JsonObject, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => JsonObject | Promise<JsonObject>
+export type RequestStep = (
+  body: JsonObject,
+  options: Readonly<Record<string, unknown>>,
+  ctx: TransformerContext,
+) => JsonObject | Promise<JsonObject>
 
 /**
  * CCR's `transformResponseOut`: the upstream's answer (JSON or an SSE stream, in the upstream's
  * own format) as a WHATWG Response, before it is translated for the client.
  */
-export type ResponseStep = (res: Response, options: Readonly<Record<string, unknown>>, ctx: TransformerContext) => Response | Promise<Response>
+export type ResponseStep = (
+  res: Response,
+  options: Readonly<Record<string, unknown>>,
+  ctx: TransformerContext,
+) => Response | Promise<Response>
 
 interface Builtin {
   /** Rewrites the upstream-format body after translation; absent for response-only or marker transformers. */
@@ -47,7 +55,8 @@ const reasoning: RequestStep = (body, options, ctx) => {
     return out
   }
   const effort = str(out.reasoning_effort) ?? str(obj(out.reasoning).effort)
-  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ?? (effort ? getOwn(BUDGET, effort) : undefined)
+  const budget = num(obj(out.thinking).budget_tokens) ?? num(obj(out.reasoning).max_tokens) ??
+    (effort ? getOwn(BUDGET, effort) : undefined)
   if (budget === undefined) return out
   out.thinking = { type: 'enabled', budget_tokens: budget }
   if (openai) out.enable_thinking = true
@@ -63,7 +72,9 @@ const openrouter: RequestStep = (body, options, ctx) => {
 /** CCR's `sampling`: cap max_tokens, force the given sampling parameters. */
 const sampling: RequestStep = (body, options) => {
   const out = capTokens(body, options.max_tokens)
-  for (const k of ['temperature', 'top_p', 'top_k', 'repetition_penalty']) if (options[k] !== undefined) out[k] = options[k]
+  for (const k of ['temperature', 'top_p', 'top_k', 'repetition_penalty']) {
+    if (options[k] !== undefined) out[k] = options[k]
+  }
   return out
 }
 
@@ -89,13 +100,21 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   reasoning: { request: reasoning, response: { roundTripReasoning: true } },
   enhancetool: { response: { repairToolArgs: true } },
   maxcompletiontokens: { request: renameMaxTokens },
-  streamoptions: { request: (b) => (b.stream === true ? { ...b, stream_options: { ...obj(b.stream_options), include_usage: true } } : b) },
+  streamoptions: {
+    request: (
+      b,
+    ) => (b.stream === true ? { ...b, stream_options: { ...obj(b.stream_options), include_usage: true } } : b),
+  },
   sampling: { request: sampling },
   customparams: { request: (b, o) => mergeUnder(b, o) },
   // Leading think tags are always parsed by the translators; the name stays valid for CCR configs.
   extrathinktag: {},
   tooluse: { request: tooluseRequest, responseOut: tooluseResponse },
-  forcereasoning: { request: forceReasoningRequest, responseOut: forceReasoningResponse, response: { roundTripReasoning: true } },
+  forcereasoning: {
+    request: forceReasoningRequest,
+    responseOut: forceReasoningResponse,
+    response: { roundTripReasoning: true },
+  },
 }
 
 /** Transformers loaded from `transformers: [{path}]` plugins (src/plugins/transformers.ts); a plugin overrides a built-in of the same name. */
@@ -111,7 +130,8 @@ export function unregisterTransformer(name: string, request?: RequestStep): void
   if (request === undefined || PLUGINS.get(name)?.request === request) PLUGINS.delete(name)
 }
 
-const lookup = (name: string): Builtin | undefined => PLUGINS.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined)
+const lookup = (name: string): Builtin | undefined =>
+  PLUGINS.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined)
 
 /** Whether a chain runs a plugin's request step (user code, which may change the body in place). */
 export function pluginRewritesRequests(uses: readonly TransformerUse[]): boolean {
@@ -134,7 +154,11 @@ export function transformerNames(): readonly string[] {
  * @example applyRequestTransformers({ max_tokens: 32000 }, [{ name: 'deepseek', options: {} }], { model: 'deepseek-chat' })
  * // { max_tokens: 8192 }
  */
-export function applyRequestTransformers(body: JsonObject, uses: readonly TransformerUse[], ctx: TransformerContext): JsonObject {
+export function applyRequestTransformers(
+  body: JsonObject,
+  uses: readonly TransformerUse[],
+  ctx: TransformerContext,
+): JsonObject {
   let out = body
   for (const use of uses) {
     const step = lookup(use.name)?.request
@@ -146,7 +170,11 @@ export function applyRequestTransformers(body: JsonObject, uses: readonly Transf
 }
 
 /** The same chain, waiting for plugin steps that answer with a Promise (what the pipeline calls). */
-export async function applyRequestTransformersAsync(body: JsonObject, uses: readonly TransformerUse[], ctx: TransformerContext): Promise<JsonObject> {
+export async function applyRequestTransformersAsync(
+  body: JsonObject,
+  uses: readonly TransformerUse[],
+  ctx: TransformerContext,
+): Promise<JsonObject> {
   let out = body
   for (const use of uses) {
     const step = lookup(use.name)?.request
@@ -159,7 +187,11 @@ export async function applyRequestTransformersAsync(body: JsonObject, uses: read
  * The response side of a target's chains, in CCR's order: the provider's transformers last to
  * first, then the model's last to first. Undefined when none of them has one.
  */
-export function responseOutOf(provider: readonly TransformerUse[], model: readonly TransformerUse[], ctx: TransformerContext): ((res: Response) => Promise<Response>) | undefined {
+export function responseOutOf(
+  provider: readonly TransformerUse[],
+  model: readonly TransformerUse[],
+  ctx: TransformerContext,
+): ((res: Response) => Promise<Response>) | undefined {
   const steps = [...provider].reverse().concat([...model].reverse())
     .map((use) => ({ step: lookup(use.name)?.responseOut, options: isObject(use.options) ? use.options : {} }))
     .filter((s): s is { step: ResponseStep; options: Readonly<Record<string, unknown>> } => s.step !== undefined)
@@ -172,7 +204,8 @@ export function responseOutOf(provider: readonly TransformerUse[], model: readon
 }
 
 /** Whether a hook answered with a Promise (plugin transformers may be async). */
-export const isThenable = (v: unknown): v is Promise<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function'
+export const isThenable = (v: unknown): v is Promise<unknown> =>
+  typeof (v as { then?: unknown } | null)?.then === 'function'
 
 /**
  * Translation switches turned on by a chain (spread them into the TranslateContext):

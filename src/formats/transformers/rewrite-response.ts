@@ -16,7 +16,10 @@ export interface EventRewriter {
 const isJson = (res: Response) => (res.headers.get('content-type') ?? '').includes('json')
 
 /** The same answer with its JSON body or its SSE events rewritten. */
-export async function rewriteResponse(res: Response, rw: { json(body: JsonObject): JsonObject; stream(): EventRewriter }): Promise<Response> {
+export async function rewriteResponse(
+  res: Response,
+  rw: { json(body: JsonObject): JsonObject; stream(): EventRewriter },
+): Promise<Response> {
   if (isJson(res) || !res.body) {
     const text = await res.text()
     let body: unknown
@@ -32,15 +35,21 @@ export async function rewriteResponse(res: Response, rw: { json(body: JsonObject
   const sse = createSseDecoder()
   const text = new TextDecoder()
   const bytes = new TextEncoder()
-  const emit = (ctrl: TransformStreamDefaultController<Uint8Array>, evs: SseEvent[]) => { if (evs.length) ctrl.enqueue(bytes.encode(encodeSseAll(evs))) }
-  const body = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, ctrl) { emit(ctrl, sse.push(text.decode(chunk, { stream: true })).flatMap((ev) => r.event(ev))) },
-    flush(ctrl) {
-      const rest = text.decode()
-      emit(ctrl, [...(rest ? sse.push(rest) : []), ...sse.flush()].flatMap((ev) => r.event(ev)))
-      emit(ctrl, r.end())
-    },
-  }))
+  const emit = (ctrl: TransformStreamDefaultController<Uint8Array>, evs: SseEvent[]) => {
+    if (evs.length) ctrl.enqueue(bytes.encode(encodeSseAll(evs)))
+  }
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctrl) {
+        emit(ctrl, sse.push(text.decode(chunk, { stream: true })).flatMap((ev) => r.event(ev)))
+      },
+      flush(ctrl) {
+        const rest = text.decode()
+        emit(ctrl, [...(rest ? sse.push(rest) : []), ...sse.flush()].flatMap((ev) => r.event(ev)))
+        emit(ctrl, r.end())
+      },
+    }),
+  )
   return new Response(body, { status: res.status, headers: res.headers })
 }
 
@@ -54,4 +63,9 @@ export function dataOf(ev: SseEvent): JsonObject | undefined {
   }
 }
 
-export const withData = (ev: SseEvent, data: JsonObject): SseEvent => (ev.event === undefined ? { data: JSON.stringify(data) } : { event: ev.event, data: JSON.stringify(data) })
+export const withData = (
+  ev: SseEvent,
+  data: JsonObject,
+): SseEvent => (ev.event === undefined
+  ? { data: JSON.stringify(data) }
+  : { event: ev.event, data: JSON.stringify(data) })

@@ -6,14 +6,20 @@
  */
 import { arr, isObject, obj, str } from '../translate/json.ts'
 import type { JsonObject, SseEvent } from '../types.ts'
-import { dataOf, rewriteResponse, withData, type EventRewriter } from './rewrite-response.ts'
+import { dataOf, type EventRewriter, rewriteResponse, withData } from './rewrite-response.ts'
 
 export const EXIT_TOOL = 'ExitTool'
 
-const REMINDER = 'Tool mode is on: use the most suitable of the available tools for the task, after checking that it fits. '
-  + `When no tool fits, or the task is done, call ${EXIT_TOOL} with your answer: that is the only way to leave tool mode.`
-const EXIT_DESCRIPTION = `Leave tool mode. Call this when no other tool fits the task, or when it is done; \`response\` is passed to the user exactly as written.`
-const EXIT_SCHEMA = { type: 'object', properties: { response: { type: 'string', description: 'Your answer to the user, forwarded unchanged.' } }, required: ['response'] }
+const REMINDER =
+  'Tool mode is on: use the most suitable of the available tools for the task, after checking that it fits. ' +
+  `When no tool fits, or the task is done, call ${EXIT_TOOL} with your answer: that is the only way to leave tool mode.`
+const EXIT_DESCRIPTION =
+  `Leave tool mode. Call this when no other tool fits the task, or when it is done; \`response\` is passed to the user exactly as written.`
+const EXIT_SCHEMA = {
+  type: 'object',
+  properties: { response: { type: 'string', description: 'Your answer to the user, forwarded unchanged.' } },
+  required: ['response'],
+}
 
 /** The `response` an ExitTool call carries (its arguments when they are not the expected JSON). */
 function exitText(args: unknown): string {
@@ -43,7 +49,10 @@ export function tooluseRequest(body: JsonObject, _options: unknown, ctx: { reado
     ...body,
     messages: [...arr(body.messages), { role: 'system', content: REMINDER }],
     tool_choice: 'required',
-    tools: [...tools, { type: 'function', function: { name: EXIT_TOOL, description: EXIT_DESCRIPTION, parameters: EXIT_SCHEMA } }],
+    tools: [...tools, {
+      type: 'function',
+      function: { name: EXIT_TOOL, description: EXIT_DESCRIPTION, parameters: EXIT_SCHEMA },
+    }],
   }
 }
 
@@ -57,7 +66,15 @@ function openaiJson(body: JsonObject): JsonObject {
     const rest = calls.filter((t) => t !== exit)
     const text = exitText(obj(obj(exit).function).arguments)
     const { tool_calls: _drop, ...message } = msg
-    return { ...choice, message: { ...message, content: `${str(msg.content) ?? ''}${text}`, ...(rest.length ? { tool_calls: rest } : {}) }, ...(rest.length ? {} : { finish_reason: 'stop' }) }
+    return {
+      ...choice,
+      message: {
+        ...message,
+        content: `${str(msg.content) ?? ''}${text}`,
+        ...(rest.length ? { tool_calls: rest } : {}),
+      },
+      ...(rest.length ? {} : { finish_reason: 'stop' }),
+    }
   })
   return { ...body, choices }
 }
@@ -65,7 +82,9 @@ function openaiJson(body: JsonObject): JsonObject {
 function anthropicJson(body: JsonObject): JsonObject {
   const content = arr(body.content)
   if (!content.some((b) => obj(b).type === 'tool_use' && obj(b).name === EXIT_TOOL)) return body
-  const next = content.map((b) => (obj(b).type === 'tool_use' && obj(b).name === EXIT_TOOL ? { type: 'text', text: exitText(obj(b).input) } : b))
+  const next = content.map((
+    b,
+  ) => (obj(b).type === 'tool_use' && obj(b).name === EXIT_TOOL ? { type: 'text', text: exitText(obj(b).input) } : b))
   const toolsLeft = next.some((b) => obj(b).type === 'tool_use')
   return { ...body, content: next, ...(toolsLeft ? {} : { stop_reason: 'end_turn' }) }
 }
@@ -107,7 +126,12 @@ function openaiStream(): EventRewriter {
         }
         if (choice.finish_reason !== undefined && choice.finish_reason !== null && exitIndex.has(i)) {
           changed = true
-          out.push(withData(ev, { ...d, choices: [{ index: i, delta: { content: exitText(args.get(i) ?? '') }, finish_reason: null }] }))
+          out.push(
+            withData(ev, {
+              ...d,
+              choices: [{ index: i, delta: { content: exitText(args.get(i) ?? '') }, finish_reason: null }],
+            }),
+          )
           next = { ...next, finish_reason: others.has(i) ? next.finish_reason : 'stop' }
           exitIndex.delete(i)
         }
@@ -130,7 +154,10 @@ function anthropicStream(): EventRewriter {
       const index = typeof d.index === 'number' ? d.index : -1
       if (d.type === 'content_block_start') {
         const block = obj(d.content_block)
-        if (block.type === 'tool_use' && block.name === EXIT_TOOL) { held.set(index, ''); return [] }
+        if (block.type === 'tool_use' && block.name === EXIT_TOOL) {
+          held.set(index, '')
+          return []
+        }
         if (block.type === 'tool_use') toolsLeft = true
       }
       if (held.has(index) && d.type === 'content_block_delta') {
@@ -141,8 +168,14 @@ function anthropicStream(): EventRewriter {
         const text = exitText(held.get(index) ?? '')
         held.delete(index)
         return [
-          { event: 'content_block_start', data: JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }) },
-          { event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } }) },
+          {
+            event: 'content_block_start',
+            data: JSON.stringify({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
+          },
+          {
+            event: 'content_block_delta',
+            data: JSON.stringify({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } }),
+          },
           ev,
         ]
       }
@@ -155,7 +188,11 @@ function anthropicStream(): EventRewriter {
   }
 }
 
-export function tooluseResponse(res: Response, _options: unknown, ctx: { readonly format?: string }): Promise<Response> {
+export function tooluseResponse(
+  res: Response,
+  _options: unknown,
+  ctx: { readonly format?: string },
+): Promise<Response> {
   return ctx.format === 'anthropic'
     ? rewriteResponse(res, { json: anthropicJson, stream: anthropicStream })
     : rewriteResponse(res, { json: openaiJson, stream: openaiStream })

@@ -20,7 +20,12 @@ function textOf(content: unknown): string {
 }
 
 function imagePart(source: JsonObject): JsonObject | undefined {
-  if (source.type === 'base64') return { type: 'image_url', image_url: { url: `data:${str(source.media_type) ?? 'image/png'};base64,${str(source.data) ?? ''}` } }
+  if (source.type === 'base64') {
+    return {
+      type: 'image_url',
+      image_url: { url: `data:${str(source.media_type) ?? 'image/png'};base64,${str(source.data) ?? ''}` },
+    }
+  }
   if (source.type === 'url') return { type: 'image_url', image_url: { url: str(source.url) ?? '' } }
   return undefined // file ids cannot be translated
 }
@@ -29,9 +34,16 @@ function documentPart(b: JsonObject): JsonObject | undefined {
   const source = obj(b.source)
   const title = str(b.title)
   if (source.type === 'base64' && str(source.media_type) === 'application/pdf') {
-    return { type: 'file', file: { filename: title ?? 'document.pdf', file_data: `data:application/pdf;base64,${str(source.data) ?? ''}` } }
+    return {
+      type: 'file',
+      file: { filename: title ?? 'document.pdf', file_data: `data:application/pdf;base64,${str(source.data) ?? ''}` },
+    }
   }
-  const body = source.type === 'text' ? str(source.data) : source.type === 'content' ? textOf(source.content) : undefined
+  const body = source.type === 'text'
+    ? str(source.data)
+    : source.type === 'content'
+    ? textOf(source.content)
+    : undefined
   if (body === undefined) return undefined
   return { type: 'text', text: title ? `${title}\n\n${body}` : body }
 }
@@ -65,14 +77,22 @@ function userMessages(content: readonly unknown[]): JsonObject[] {
     const inner = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : arr(b.content)
     for (const p of inner) if (obj(p).type === 'image') toolImages.push(...[userPart(p)].filter(isObject))
     const text = textOf(inner)
-    out.push({ role: 'tool', tool_call_id: str(b.tool_use_id) ?? '', content: b.is_error === true ? `[tool error] ${text}` : text })
+    out.push({
+      role: 'tool',
+      tool_call_id: str(b.tool_use_id) ?? '',
+      content: b.is_error === true ? `[tool error] ${text}` : text,
+    })
   }
   if (toolImages.length > 0) out.push({ role: 'user', content: toolImages })
   if (own.length > 0) out.push({ role: 'user', content: contentOf(own) })
   return out
 }
 
-function assistantMessage(content: readonly unknown[], names: Record<string, string>, ctx: TranslateContext): JsonObject {
+function assistantMessage(
+  content: readonly unknown[],
+  names: Record<string, string>,
+  ctx: TranslateContext,
+): JsonObject {
   const texts: string[] = []
   const thinking: string[] = []
   const calls: JsonObject[] = []
@@ -82,10 +102,17 @@ function assistantMessage(content: readonly unknown[], names: Record<string, str
     else if (b.type === 'thinking' && str(b.thinking)) thinking.push(b.thinking as string)
     else if (b.type === 'tool_use') {
       const name = noteToolName(names, str(b.name) ?? '')
-      calls.push({ id: str(b.id) ?? '', type: 'function', function: { name, arguments: JSON.stringify(b.input ?? {}) } })
+      calls.push({
+        id: str(b.id) ?? '',
+        type: 'function',
+        function: { name, arguments: JSON.stringify(b.input ?? {}) },
+      })
     }
   }
-  const msg: JsonObject = { role: 'assistant', content: texts.length > 0 ? texts.join('\n') : calls.length > 0 ? null : '' }
+  const msg: JsonObject = {
+    role: 'assistant',
+    content: texts.length > 0 ? texts.join('\n') : calls.length > 0 ? null : '',
+  }
   if (calls.length > 0) msg.tool_calls = calls
   if (ctx.roundTripReasoning && thinking.length > 0) msg.reasoning_content = thinking.join('\n')
   return msg
@@ -97,8 +124,9 @@ function messagesOf(body: JsonObject, names: Record<string, string>, ctx: Transl
   if (system) out.push({ role: 'system', content: system })
   for (const raw of arr(body.messages)) {
     const m = obj(raw)
-    if (typeof m.content === 'string') out.push({ role: m.role === 'assistant' ? 'assistant' : 'user', content: m.content })
-    else if (m.role === 'assistant') out.push(assistantMessage(arr(m.content), names, ctx))
+    if (typeof m.content === 'string') {
+      out.push({ role: m.role === 'assistant' ? 'assistant' : 'user', content: m.content })
+    } else if (m.role === 'assistant') out.push(assistantMessage(arr(m.content), names, ctx))
     else out.push(...userMessages(arr(m.content)))
   }
   return out
@@ -110,7 +138,10 @@ function toolsOf(body: JsonObject, names: Record<string, string>): JsonObject[] 
     const t = obj(raw)
     // Versioned server tools (web_search_…, bash_…) have no input_schema and no OpenAI equivalent.
     if (t.input_schema === undefined && t.type !== undefined && t.type !== 'custom') continue
-    const fn: JsonObject = { name: noteToolName(names, str(t.name) ?? ''), parameters: t.input_schema ?? { type: 'object', properties: {} } }
+    const fn: JsonObject = {
+      name: noteToolName(names, str(t.name) ?? ''),
+      parameters: t.input_schema ?? { type: 'object', properties: {} },
+    }
     if (str(t.description)) fn.description = t.description
     out.push({ type: 'function', function: fn })
   }
@@ -119,10 +150,14 @@ function toolsOf(body: JsonObject, names: Record<string, string>): JsonObject[] 
 
 function toolChoiceOf(choice: JsonObject, names: Record<string, string>): unknown {
   switch (choice.type) {
-    case 'any': return 'required'
-    case 'none': return 'none'
-    case 'tool': return { type: 'function', function: { name: noteToolName(names, str(choice.name) ?? '') } }
-    default: return 'auto'
+    case 'any':
+      return 'required'
+    case 'none':
+      return 'none'
+    case 'tool':
+      return { type: 'function', function: { name: noteToolName(names, str(choice.name) ?? '') } }
+    default:
+      return 'auto'
   }
 }
 
@@ -130,7 +165,11 @@ function toolChoiceOf(choice: JsonObject, names: Record<string, string>): unknow
  * Anthropic Messages request → OpenAI Chat Completions request (docs/protocols.md §4.1). Fills
  * `names` with every tool name that had to be shortened, for restoring names in responses.
  */
-export function anthropicToOpenAIRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {
+export function anthropicToOpenAIRequest(
+  body: JsonObject,
+  ctx: TranslateContext,
+  names: Record<string, string>,
+): JsonObject {
   const out: JsonObject = { model: ctx.upstreamModel, messages: messagesOf(body, names, ctx) }
   copyKeys(body, out, ['max_tokens', 'temperature', 'top_p'])
   const stops = arr(body.stop_sequences).filter((s) => typeof s === 'string')
@@ -152,7 +191,10 @@ export function anthropicToOpenAIRequest(body: JsonObject, ctx: TranslateContext
   if (effort) out.reasoning_effort = effort
   const format = obj(obj(body.output_config).format)
   if (format.type === 'json_schema' && isObject(format.schema)) {
-    out.response_format = { type: 'json_schema', json_schema: { name: 'structured_output', schema: format.schema, strict: false } }
+    out.response_format = {
+      type: 'json_schema',
+      json_schema: { name: 'structured_output', schema: format.schema, strict: false },
+    }
   }
   return out
 }

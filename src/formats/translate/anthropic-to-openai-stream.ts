@@ -51,27 +51,36 @@ export class AnthropicToOpenAIStream extends StreamBase {
       case 'message_start':
         this.#usage = usageOfAnthropic(obj(d.message).usage)
         return this.#start()
-      case 'content_block_start': return this.#blockStart(num(d.index) ?? 0, obj(d.content_block))
-      case 'content_block_delta': return this.#blockDelta(num(d.index) ?? 0, obj(d.delta))
-      case 'content_block_stop': return this.#blockStop(num(d.index) ?? 0)
+      case 'content_block_start':
+        return this.#blockStart(num(d.index) ?? 0, obj(d.content_block))
+      case 'content_block_delta':
+        return this.#blockDelta(num(d.index) ?? 0, obj(d.delta))
+      case 'content_block_stop':
+        return this.#blockStop(num(d.index) ?? 0)
       case 'message_delta':
         this.#usage = mergeAnthropicUsage(this.#usage, obj(d.usage))
         this.#finished = true
         return this.#chunk({}, openaiFinishOf(str(obj(d.delta).stop_reason)))
-      case 'message_stop': return this.#complete()
-      default: return // ping and unknown events carry nothing for an OpenAI client
+      case 'message_stop':
+        return this.#complete()
+      default:
+        return // ping and unknown events carry nothing for an OpenAI client
     }
   }
 
   #blockStart(index: number, block: JsonObject): void {
     if (block.type === 'text' && str(block.text)) this.#chunk({ content: block.text })
-    if (this.#ctx.onThinking && (block.type === 'thinking' || block.type === 'redacted_thinking')) this.#thinking.push({ ...block })
+    if (this.#ctx.onThinking && (block.type === 'thinking' || block.type === 'redacted_thinking')) {
+      this.#thinking.push({ ...block })
+    }
     if (block.type !== 'tool_use') return
     this.#firstToolId ??= str(block.id)
     const tool = this.#blockToTool.size
     this.#blockToTool.set(index, tool)
     const name = restoreToolName(this.#ctx.toolNames, str(block.name) ?? '')
-    this.#chunk({ tool_calls: [{ index: tool, id: str(block.id) ?? '', type: 'function', function: { name, arguments: '' } }] })
+    this.#chunk({
+      tool_calls: [{ index: tool, id: str(block.id) ?? '', type: 'function', function: { name, arguments: '' } }],
+    })
   }
 
   #blockDelta(index: number, delta: JsonObject): void {
@@ -79,8 +88,9 @@ export class AnthropicToOpenAIStream extends StreamBase {
     else if (delta.type === 'thinking_delta' && str(delta.thinking)) {
       this.#keepThinking('thinking', delta.thinking as string)
       this.#chunk({ reasoning_content: delta.thinking })
-    } else if (delta.type === 'signature_delta' && str(delta.signature)) this.#keepThinking('signature', delta.signature as string)
-    else if (delta.type === 'input_json_delta' && str(delta.partial_json)) {
+    } else if (delta.type === 'signature_delta' && str(delta.signature)) {
+      this.#keepThinking('signature', delta.signature as string)
+    } else if (delta.type === 'input_json_delta' && str(delta.partial_json)) {
       const tool = this.#blockToTool.get(index)
       if (tool === undefined) return
       const part = delta.partial_json as string
@@ -98,8 +108,9 @@ export class AnthropicToOpenAIStream extends StreamBase {
     if (tool === undefined) return
     const args = this.#buffered.get(tool)
     this.#buffered.delete(tool)
-    if (args !== undefined) this.#chunk({ tool_calls: [{ index: tool, function: { arguments: repairToolArgsText(args) } }] })
-    else if (!this.#sentArgs.has(tool)) this.#chunk({ tool_calls: [{ index: tool, function: { arguments: '{}' } }] })
+    if (args !== undefined) {
+      this.#chunk({ tool_calls: [{ index: tool, function: { arguments: repairToolArgsText(args) } }] })
+    } else if (!this.#sentArgs.has(tool)) this.#chunk({ tool_calls: [{ index: tool, function: { arguments: '{}' } }] })
   }
 
   /** Rebuild the current thinking block for ctx.onThinking (only when the caller asked for it). */
@@ -116,7 +127,13 @@ export class AnthropicToOpenAIStream extends StreamBase {
 
   #chunk(delta: JsonObject, finish: string | null = null): void {
     this.#start()
-    const c: JsonObject = { id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }
+    const c: JsonObject = {
+      id: this.#id,
+      object: 'chat.completion.chunk',
+      created: this.#ctx.created,
+      model: this.#ctx.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    }
     if (this.#ctx.includeUsage) c.usage = null
     this.emit({ data: JSON.stringify(c) })
   }
@@ -125,8 +142,20 @@ export class AnthropicToOpenAIStream extends StreamBase {
     if (this.#firstToolId && this.#thinking.length > 0) this.#ctx.onThinking?.(this.#firstToolId, this.#thinking)
     if (!this.#finished) this.#chunk({}, 'stop')
     if (this.#ctx.includeUsage) {
-      const usage = openaiUsageBody(this.#usage ?? { inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
-      this.emit({ data: JSON.stringify({ id: this.#id, object: 'chat.completion.chunk', created: this.#ctx.created, model: this.#ctx.model, choices: [], usage }) })
+      const usage = openaiUsageBody(
+        this.#usage ??
+          { inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      )
+      this.emit({
+        data: JSON.stringify({
+          id: this.#id,
+          object: 'chat.completion.chunk',
+          created: this.#ctx.created,
+          model: this.#ctx.model,
+          choices: [],
+          usage,
+        }),
+      })
     }
     this.emit({ data: '[DONE]' })
     this.finish()

@@ -47,7 +47,12 @@ function assistantBlocks(m: JsonObject, names: Record<string, string>, ctx: Tran
   for (const raw of arr(m.tool_calls)) {
     const c = obj(raw)
     const fn = obj(c.function)
-    blocks.push({ type: 'tool_use', id: sanitizeToolId(str(c.id) ?? `call_${blocks.length}`), name: noteToolName(names, str(fn.name) ?? ''), input: parseToolArgs(fn.arguments) })
+    blocks.push({
+      type: 'tool_use',
+      id: sanitizeToolId(str(c.id) ?? `call_${blocks.length}`),
+      name: noteToolName(names, str(fn.name) ?? ''),
+      input: parseToolArgs(fn.arguments),
+    })
   }
   return blocks
 }
@@ -60,7 +65,12 @@ function pushTurn(turns: Turn[], role: Turn['role'], blocks: JsonObject[]): void
   else turns.push({ role, blocks })
 }
 
-function turnsOf(messages: readonly unknown[], system: JsonObject[], names: Record<string, string>, ctx: TranslateContext): Turn[] {
+function turnsOf(
+  messages: readonly unknown[],
+  system: JsonObject[],
+  names: Record<string, string>,
+  ctx: TranslateContext,
+): Turn[] {
   const turns: Turn[] = []
   for (const raw of messages) {
     const m = obj(raw)
@@ -74,7 +84,11 @@ function turnsOf(messages: readonly unknown[], system: JsonObject[], names: Reco
     } else pushTurn(turns, 'user', contentBlocks(m.content))
   }
   // Inside a user turn every tool_result must come before other blocks.
-  for (const t of turns) if (t.role === 'user') t.blocks.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+  for (const t of turns) {
+    if (t.role === 'user') {
+      t.blocks.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
+    }
+  }
   return turns
 }
 
@@ -84,7 +98,10 @@ function toolsOf(tools: readonly unknown[], names: Record<string, string>): Json
     const t = obj(raw)
     if (t.type !== 'function') continue
     const fn = obj(t.function)
-    const tool: JsonObject = { name: noteToolName(names, str(fn.name) ?? ''), input_schema: isObject(fn.parameters) ? fn.parameters : { type: 'object', properties: {} } }
+    const tool: JsonObject = {
+      name: noteToolName(names, str(fn.name) ?? ''),
+      input_schema: isObject(fn.parameters) ? fn.parameters : { type: 'object', properties: {} },
+    }
     if (str(fn.description)) tool.description = fn.description
     out.push(tool)
   }
@@ -100,11 +117,15 @@ function toolChoiceOf(choice: unknown, names: Record<string, string>): JsonObjec
 }
 
 /** Whether thinking can be sent: a tool loop in flight needs its last assistant turn to start with thinking (else 400). */
-export function thinkingAllowed(turns: readonly { readonly role: string; readonly blocks: readonly JsonObject[] }[], toolChoice: JsonObject | undefined): boolean {
+export function thinkingAllowed(
+  turns: readonly { readonly role: string; readonly blocks: readonly JsonObject[] }[],
+  toolChoice: JsonObject | undefined,
+): boolean {
   const lastAssistant = [...turns].reverse().find((t) => t.role === 'assistant')
   const inToolLoop = lastAssistant?.blocks.some((b) => b.type === 'tool_use') ?? false
   const startsWithThinking = ['thinking', 'redacted_thinking'].includes(str(lastAssistant?.blocks[0]?.type) ?? '')
-  return (!inToolLoop || startsWithThinking) && (toolChoice === undefined || toolChoice.type === 'auto' || toolChoice.type === 'none')
+  return (!inToolLoop || startsWithThinking) &&
+    (toolChoice === undefined || toolChoice.type === 'auto' || toolChoice.type === 'none')
 }
 
 function applyThinking(body: JsonObject, out: JsonObject, turns: readonly Turn[]): void {
@@ -125,9 +146,15 @@ function applySampling(body: JsonObject, out: JsonObject): void {
 
 /** Legacy `functions` / `function_call` are the same thing under older names. */
 function legacyTools(body: JsonObject): { tools: readonly unknown[]; choice: unknown } {
-  if (body.tools !== undefined || body.functions === undefined) return { tools: arr(body.tools), choice: body.tool_choice }
+  if (body.tools !== undefined || body.functions === undefined) {
+    return { tools: arr(body.tools), choice: body.tool_choice }
+  }
   const fc = body.function_call
-  const choice = typeof fc === 'string' ? (fc === 'none' ? 'none' : 'auto') : fc === undefined ? undefined : { type: 'function', function: obj(fc) }
+  const choice = typeof fc === 'string'
+    ? (fc === 'none' ? 'none' : 'auto')
+    : fc === undefined
+    ? undefined
+    : { type: 'function', function: obj(fc) }
   return { tools: arr(body.functions).map((f) => ({ type: 'function', function: f })), choice }
 }
 
@@ -135,11 +162,17 @@ function legacyTools(body: JsonObject): { tools: readonly unknown[]; choice: unk
  * `tool_choice: {type: "allowed_tools"}` limits the model to a subset: Anthropic has no such
  * choice, so the other tools are left out and the mode becomes auto or any.
  */
-function allowedTools(legacy: { tools: readonly unknown[]; choice: unknown }): { tools: readonly unknown[]; choice: unknown } {
+function allowedTools(
+  legacy: { tools: readonly unknown[]; choice: unknown },
+): { tools: readonly unknown[]; choice: unknown } {
   const c = obj(legacy.choice)
   if (c.type !== 'allowed_tools') return legacy
   const spec = obj(c.allowed_tools)
-  const allowed = new Set(arr(spec.tools).map((t) => str(obj(obj(t).function).name) ?? str(obj(t).name)).filter((n): n is string => n !== undefined))
+  const allowed = new Set(
+    arr(spec.tools).map((t) => str(obj(obj(t).function).name) ?? str(obj(t).name)).filter((n): n is string =>
+      n !== undefined
+    ),
+  )
   return {
     tools: legacy.tools.filter((t) => allowed.has(str(obj(obj(t).function).name) ?? '')),
     choice: spec.mode === 'required' ? 'required' : 'auto',
@@ -153,18 +186,25 @@ function applyTools(body: JsonObject, out: JsonObject, names: Record<string, str
   out.tools = tools
   const choice = toolChoiceOf(legacy.choice, names)
   if (choice) out.tool_choice = choice
-  if (body.parallel_tool_calls === false) out.tool_choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true }
+  if (body.parallel_tool_calls === false) {
+    out.tool_choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true }
+  }
 }
 
 /** What `response_format: {type: "json_object"}` becomes for an Anthropic upstream. */
-export const JSON_MODE_INSTRUCTION = 'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
+export const JSON_MODE_INSTRUCTION =
+  'Respond with a single valid JSON object and nothing else: no prose, no code fences.'
 
 /**
  * OpenAI Chat Completions request → Anthropic Messages request (docs/protocols.md §4.2). System and
  * developer messages are hoisted; tool messages become tool_result blocks in one user turn.
  */
 
-export function openAIToAnthropicRequest(body: JsonObject, ctx: TranslateContext, names: Record<string, string>): JsonObject {
+export function openAIToAnthropicRequest(
+  body: JsonObject,
+  ctx: TranslateContext,
+  names: Record<string, string>,
+): JsonObject {
   const system: JsonObject[] = []
   const turns = turnsOf(arr(body.messages), system, names, ctx)
   // Anthropic has no JSON mode: the instruction is the closest equivalent (docs/protocols.md §4.2).

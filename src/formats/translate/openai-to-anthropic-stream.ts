@@ -46,7 +46,10 @@ export class OpenAIToAnthropicStream extends StreamBase {
     super()
     this.#ctx = ctx
     this.#hub = opts.hub === true
-    this.#think = createThinkSplitter({ startsOpen: ctx.thinkingStartsOpen === true, ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}) })
+    this.#think = createThinkSplitter({
+      startsOpen: ctx.thinkingStartsOpen === true,
+      ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}),
+    })
   }
 
   push(ev: SseEvent): SseEvent[] {
@@ -54,8 +57,9 @@ export class OpenAIToAnthropicStream extends StreamBase {
     if (ev.data === '[DONE]') this.#complete()
     else {
       const parsed = tryParse(ev.data)
-      if (ev.event === 'error' || (isObject(parsed) && parsed.error !== undefined && parsed.error !== null)) this.#fail(parsed ?? { error: { message: ev.data } })
-      else if (isObject(parsed)) this.#chunk(parsed)
+      if (ev.event === 'error' || (isObject(parsed) && parsed.error !== undefined && parsed.error !== null)) {
+        this.#fail(parsed ?? { error: { message: ev.data } })
+      } else if (isObject(parsed)) this.#chunk(parsed)
     }
     return this.drain()
   }
@@ -77,7 +81,7 @@ export class OpenAIToAnthropicStream extends StreamBase {
     const reasoning = str(d.reasoning_content) || str(d.reasoning)
     if (reasoning) this.#text('thinking', reasoning)
     const content = str(d.content)
-    if (content) for (const seg of this.#think.push(content)) this.#text(seg.kind, seg.text)
+    if (content) { for (const seg of this.#think.push(content)) this.#text(seg.kind, seg.text) }
     const refusal = str(d.refusal)
     if (refusal) {
       this.#refused = true
@@ -93,8 +97,22 @@ export class OpenAIToAnthropicStream extends StreamBase {
   #start(): void {
     if (this.#started) return
     this.#started = true
-    const usage = anthropicUsageBody({ inputTokens: this.#ctx.estimatedInputTokens, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 })
-    const message = { id: mintId('msg_', this.#ctx.requestId), type: 'message', role: 'assistant', model: this.#ctx.model, content: [], stop_reason: null, stop_sequence: null, usage }
+    const usage = anthropicUsageBody({
+      inputTokens: this.#ctx.estimatedInputTokens,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+    })
+    const message = {
+      id: mintId('msg_', this.#ctx.requestId),
+      type: 'message',
+      role: 'assistant',
+      model: this.#ctx.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage,
+    }
     this.emit(event('message_start', { message }))
   }
 
@@ -182,9 +200,22 @@ export class OpenAIToAnthropicStream extends StreamBase {
     this.#closeOpen()
     const u = this.#usage
     const usage = u
-      ? withThinkingTokens({ output_tokens: u.outputTokens, input_tokens: u.inputTokens, cache_read_input_tokens: u.cacheReadTokens, cache_creation_input_tokens: u.cacheCreationTokens }, this.#hub ? u.reasoningTokens : undefined)
+      ? withThinkingTokens({
+        output_tokens: u.outputTokens,
+        input_tokens: u.inputTokens,
+        cache_read_input_tokens: u.cacheReadTokens,
+        cache_creation_input_tokens: u.cacheCreationTokens,
+      }, this.#hub ? u.reasoningTokens : undefined)
       : { output_tokens: 0 }
-    this.emit(event('message_delta', { delta: { stop_reason: this.#refused ? 'refusal' : anthropicStopOf(this.#finish, this.#sawTool), stop_sequence: null }, usage }))
+    this.emit(
+      event('message_delta', {
+        delta: {
+          stop_reason: this.#refused ? 'refusal' : anthropicStopOf(this.#finish, this.#sawTool),
+          stop_sequence: null,
+        },
+        usage,
+      }),
+    )
     this.emit(event('message_stop', {}))
     this.finish()
   }

@@ -11,7 +11,18 @@ describe('sameFormatRepair (enhancetool on OpenAI → OpenAI)', () => {
     assert.equal(sameFormatRepair('anthropic', ctx), undefined)
   })
   it('repairs JSON tool-call arguments without touching the rest', () => {
-    const body = { id: 'x', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":1' } }] }, finish_reason: 'tool_calls' }] }
+    const body = {
+      id: 'x',
+      choices: [{
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":1' } }],
+        },
+        finish_reason: 'tool_calls',
+      }],
+    }
     const out = sameFormatRepair('openai', ctx)!.response(body, ctx)
     assert.equal(JSON.stringify(out).includes('"arguments":"{\\"a\\":1}"'), true)
     assert.equal(body.choices[0]!.message.tool_calls[0]!.function.arguments, '{"a":1')
@@ -26,7 +37,11 @@ describe('sameFormatRepair (enhancetool on OpenAI → OpenAI)', () => {
     const t = sameFormatRepair('openai', ctx)!.stream(ctx)
     const out = runStream(t, events)
     const r = accumulateOpenAI(out)
-    assert.deepEqual(r.toolCalls, [{ id: 'c0', name: 'f', arguments: '{"a":1}' }, { id: 'c1', name: 'g', arguments: '{}' }])
+    assert.deepEqual(r.toolCalls, [{ id: 'c0', name: 'f', arguments: '{"a":1}' }, {
+      id: 'c1',
+      name: 'g',
+      arguments: '{}',
+    }])
     assert.equal(r.finish, 'tool_calls')
     assert.deepEqual(r.usage, { prompt_tokens: 1, completion_tokens: 1 })
     assert.equal(t.done && !t.errored, true)

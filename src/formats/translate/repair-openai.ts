@@ -79,7 +79,9 @@ export class OpenAIToolArgRepairStream extends StreamBase {
       this.#args.set(key, (this.#args.get(key) ?? '') + (str(fn.arguments) ?? ''))
       return tc.id !== undefined || fn.name !== undefined ? { ...tc, function: { ...fn, arguments: '' } } : undefined
     }).filter(isObject)
-    if (kept.length === 0 && Object.keys(obj(choice.delta)).length === 1 && typeof choice.finish_reason !== 'string') return []
+    if (kept.length === 0 && Object.keys(obj(choice.delta)).length === 1 && typeof choice.finish_reason !== 'string') {
+      return []
+    }
     const { tool_calls: _all, ...rest } = obj(choice.delta)
     const delta = kept.length > 0 ? { ...rest, tool_calls: kept } : rest
     return [{ data: JSON.stringify({ ...c, choices: [{ ...choice, delta }] }) }]
@@ -87,7 +89,10 @@ export class OpenAIToolArgRepairStream extends StreamBase {
 
   #flush(): SseEvent[] {
     if (this.#args.size === 0) return []
-    const tool_calls = [...this.#args].map(([index, args]) => ({ index, function: { arguments: repairToolArgsText(args) } }))
+    const tool_calls = [...this.#args].map(([index, args]) => ({
+      index,
+      function: { arguments: repairToolArgsText(args) },
+    }))
     this.#args.clear()
     const chunk = { ...this.#base, choices: [{ index: 0, delta: { tool_calls }, finish_reason: null }] }
     return [{ data: JSON.stringify(chunk) }]

@@ -24,12 +24,20 @@ export function anthropicToOpenAIResponse(body: JsonObject, ctx: TranslateContex
     else if (b.type === 'thinking') thinking.push(str(b.thinking) ?? '')
     else if (b.type === 'tool_use') {
       const name = restoreToolName(ctx.toolNames, str(b.name) ?? '')
-      calls.push({ id: str(b.id) ?? '', type: 'function', function: { name, arguments: JSON.stringify(b.input ?? {}) } })
+      calls.push({
+        id: str(b.id) ?? '',
+        type: 'function',
+        function: { name, arguments: JSON.stringify(b.input ?? {}) },
+      })
     }
   }
   const firstCall = str(calls[0]?.id)
   if (firstCall && kept.length > 0) ctx.onThinking?.(firstCall, kept)
-  const message: JsonObject = { role: 'assistant', content: texts.length > 0 ? texts.join('') : calls.length > 0 ? null : '', refusal: null }
+  const message: JsonObject = {
+    role: 'assistant',
+    content: texts.length > 0 ? texts.join('') : calls.length > 0 ? null : '',
+    refusal: null,
+  }
   if (thinking.length > 0) message.reasoning_content = thinking.join('')
   if (calls.length > 0) message.tool_calls = calls
   const usage = usageOfAnthropic(body.usage) ?? ZERO
@@ -64,7 +72,10 @@ function toolUseBlocks(calls: readonly unknown[], ctx: TranslateContext): JsonOb
 export function openAIToAnthropicResponse(body: JsonObject, ctx: TranslateContext): JsonObject {
   const choice = obj(arr(body.choices)[0])
   const msg = obj(choice.message)
-  const split = splitThink(str(msg.content) ?? '', { startsOpen: ctx.thinkingStartsOpen === true, ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}) })
+  const split = splitThink(str(msg.content) ?? '', {
+    startsOpen: ctx.thinkingStartsOpen === true,
+    ...(ctx.thinkTags ? { tags: ctx.thinkTags } : {}),
+  })
   const reasoning = (str(msg.reasoning_content) || str(msg.reasoning) || '') + split.thinking
   const content: JsonObject[] = []
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: syntheticSignature(reasoning) })

@@ -14,14 +14,23 @@ describe('think splitter', () => {
     assert.deepEqual(splitThink('<think>\n  plan\n</think>\n\nanswer'), { thinking: 'plan\n', text: 'answer' })
   })
   it('accepts another tag pair', () => {
-    assert.deepEqual(splitThink('<thinking>a</thinking>b', { tags: ['<thinking>', '</thinking>'] }), { thinking: 'a', text: 'b' })
-    assert.deepEqual(splitThink('<think>a</think>b', { tags: ['<thinking>', '</thinking>'] }), { thinking: '', text: '<think>a</think>b' })
+    assert.deepEqual(splitThink('<thinking>a</thinking>b', { tags: ['<thinking>', '</thinking>'] }), {
+      thinking: 'a',
+      text: 'b',
+    })
+    assert.deepEqual(splitThink('<think>a</think>b', { tags: ['<thinking>', '</thinking>'] }), {
+      thinking: '',
+      text: '<think>a</think>b',
+    })
   })
   it('treats a later <think> as literal text', () => {
     assert.deepEqual(splitThink('code: <think>x</think>'), { thinking: '', text: 'code: <think>x</think>' })
   })
   it('handles a closing tag only (template inserted <think>) when the section starts open', () => {
-    assert.deepEqual(splitThink('reasoning</think>answer', { startsOpen: true }), { thinking: 'reasoning', text: 'answer' })
+    assert.deepEqual(splitThink('reasoning</think>answer', { startsOpen: true }), {
+      thinking: 'reasoning',
+      text: 'answer',
+    })
     assert.deepEqual(splitThink('reasoning</think>answer'), { thinking: '', text: 'reasoning</think>answer' })
   })
   it('relabels an unclosed thinks-open text as the answer', () => {

@@ -38,7 +38,9 @@ export function usageOfOpenAI(u: unknown): Usage | undefined {
   const prompt = num(o.prompt_tokens)
   const outputTokens = num(o.completion_tokens) ?? num(o.output_tokens) ?? 0
   const reasoning = num(obj(o.completion_tokens_details).reasoning_tokens)
-  if (prompt === undefined && num(o.input_tokens) !== undefined) return withReasoning({ ...usageOfAnthropic(o)!, outputTokens }, reasoning)
+  if (prompt === undefined && num(o.input_tokens) !== undefined) {
+    return withReasoning({ ...usageOfAnthropic(o)!, outputTokens }, reasoning)
+  }
   const details = obj(o.prompt_tokens_details)
   const cacheRead = num(details.cached_tokens) ?? num(o.prompt_cache_hit_tokens) ?? 0
   const cacheWrite = num(details.cache_write_tokens) ?? 0
