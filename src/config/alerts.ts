@@ -39,7 +39,11 @@ export const AlertRulesSchema = z.object({
   }).refine((r) => r.resolveAt >= r.min, { message: 'resolveAt must be at least min', path: ['resolveAt'] })
     .default({ enabled: true, min: 0.8, resolveAt: 0.9, window: 20, minDurationMs: 0 }),
   breaker: z.object({ enabled: bool().default(true) }).default({ enabled: true }),
-  drift: z.object({ enabled: bool().default(true) }).default({ enabled: true }),
+  drift: z.object({
+    enabled: bool().default(true),
+    /** Requests of a tier with a drift sample before the rule can fire (one odd request is no drift). */
+    minSamples: posInt(10_000).default(10),
+  }).default({ enabled: true, minSamples: 10 }),
   budget: z.object({
     enabled: bool().default(true),
     /** Fires when this fraction of the daily test-token budget is spent. */

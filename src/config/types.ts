@@ -317,7 +317,7 @@ export interface AlertRules {
     readonly minDurationMs: number
   }
   readonly breaker: { readonly enabled: boolean }
-  readonly drift: { readonly enabled: boolean }
+  readonly drift: { readonly enabled: boolean; readonly minSamples: number }
   readonly budget: { readonly enabled: boolean; readonly fireAt: number; readonly resolveAt: number }
   readonly activeTests: { readonly enabled: boolean; readonly minRuns: number; readonly maxFailureRate: number }
   readonly routingShift: {

@@ -127,6 +127,18 @@ describe('alert engine', () => {
     ])
   })
 
+  it('drift needs minSamples samples of a tier before it fires (default 10)', () => {
+    let samples = 1
+    const s = setup({}, {
+      drift: () => ({ tiers: { 'tier-0': { lastPct: 400, samples } }, warnPct: 10, criticalPct: 25 }),
+    })
+    for (; samples < 10; samples++) s.engine.evaluate()
+    assert.equal(s.events.length, 0, 'a few requests are no drift')
+    s.engine.evaluate()
+    assert.deepEqual(kinds(s.events), ['fire token_drift_critical tier-0'])
+    assert.equal(s.events[0]!.alert.evidence.min_samples, 10)
+  })
+
   it('active tests failing: per target over the last hour', () => {
     let runs: { target: string; ok: boolean }[] = []
     const s = setup({}, { activeRuns: () => runs })

@@ -298,15 +298,18 @@ export class AlertEngine {
   }
 
   #drift(): void {
-    const d = this.#o.rules.drift.enabled ? this.#o.inputs?.drift?.() : undefined
+    const cfg = this.#o.rules.drift
+    const d = cfg.enabled ? this.#o.inputs?.drift?.() : undefined
     if (!d) return
     for (const [tier, s] of Object.entries(d.tiers)) {
       const abs = Math.abs(s.lastPct)
+      // Too few samples to call it drift: never fires (one short prompt is off by a few framing tokens).
+      const enough = s.samples >= cfg.minSamples
       this.#step(
         {
           rule: 'token_drift_critical',
           subject: tier,
-          fire: abs >= d.criticalPct,
+          fire: enough && abs >= d.criticalPct,
           clear: abs < d.warnPct,
           minDurationMs: 0,
         },
@@ -316,6 +319,7 @@ export class AlertEngine {
           critical_pct: d.criticalPct,
           warn_pct: d.warnPct,
           samples: s.samples,
+          min_samples: cfg.minSamples,
           window: 'last request',
         }),
         (e) => `token estimate of ${tier} is off by ${e.value} % (critical at ${d.criticalPct} %)`,

@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { runAlertScenario } from '../../harness/alerts.ts'
+import { demoConfigFile } from '../../src/config/demo.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import { knownTransformer } from '../../src/formats/index.ts'
 import { createInstance } from '../../src/compose.ts'
@@ -38,6 +39,58 @@ describe('alerts: a target degrading ×3 mid-run', () => {
     const r = await runAlertScenario({ factor: 1 })
     assert.equal(r.firedAfter, undefined)
     assert.equal(r.deliveries.length, 0)
+  })
+})
+
+describe('token drift alert in demo mode', () => {
+  type AlertsView = { firing: { rule: string; subject: string }[] }
+  const driftFiring = async (p: Awaited<ReturnType<typeof testProxy>>) => {
+    p.insights.evaluate()
+    const v = await (await p.app.request('/v1/alerts')).json() as AlertsView
+    return v.firing.filter((a) => a.rule === 'token_drift_critical')
+  }
+  const hi = { model: 'claude-sonnet-demo', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }
+
+  it('a fresh demo instance answering a few requests has no firing drift alert (the mock counts bytes/4)', async () => {
+    const p = await testProxy({ ...demoConfigFile('http://mock.test'), LOG: false })
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await (await p.post('/v1/messages', hi)).text()).length > 0, true)
+      const d = await (await p.app.request('/v1/token-drift')).json() as {
+        tiers: Record<string, { samples: number; lastPct: number }>
+      }
+      const tier = Object.values(d.tiers)[0]!
+      assert.equal(tier.samples, 3)
+      assert.ok(Math.abs(tier.lastPct) >= 25, `the demo drift is past critical (${tier.lastPct} %), yet no alarm`)
+      assert.deepEqual(await driftFiring(p), [])
+    } finally {
+      await p.close()
+    }
+  })
+
+  it('a sustained drift still fires once the tier has Alerts.rules.drift.minSamples samples', async () => {
+    const p = await testProxy({
+      ...demoConfigFile('http://mock.test'),
+      LOG: false,
+      Alerts: { rules: { drift: { minSamples: 5 } } },
+    })
+    try {
+      for (let i = 0; i < 4; i++) await (await p.post('/v1/messages', hi)).text()
+      assert.deepEqual(await driftFiring(p), [])
+      await (await p.post('/v1/messages', hi)).text()
+      const firing = await driftFiring(p)
+      assert.equal(firing.length, 1)
+    } finally {
+      await p.close()
+    }
+  })
+
+  it('minSamples is bounded and reported with the path', () => {
+    for (const minSamples of [0, 10_001, 2.5]) {
+      const r = parseConfig(JSON.stringify(testConfigFile({ Alerts: { rules: { drift: { minSamples } } } })), {}, {
+        knownTransformer,
+      })
+      assert.ok(!r.ok && r.error.some((e) => e.includes('Alerts.rules.drift.minSamples')), JSON.stringify(r))
+    }
   })
 })
 
