@@ -4,6 +4,8 @@
  * through, and, when the last concurrent session exits, stops a service a session started.
  */
 import { spawn } from 'node:child_process'
+import { accessSync, constants, statSync } from 'node:fs'
+import { delimiter, isAbsolute, join } from 'node:path'
 import { runtime } from '../runtime/index.ts'
 import { claudeEnv, clientSettings, localBaseUrl } from './env.ts'
 import type { CliOptions, Env } from './options.ts'
@@ -25,6 +27,12 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
     return 2
   }
   const file = (raw ?? {}) as { CLAUDE_PATH?: unknown; NON_INTERACTIVE_MODE?: unknown }
+  const claude = env.CLAUDE_PATH || (typeof file.CLAUDE_PATH === 'string' && file.CLAUDE_PATH) || 'claude'
+  // Before anything starts: no service is started (and stopped again) for a Claude Code that is not there.
+  if (findExecutable(claude, env) === undefined) {
+    console.error(notFound(claude))
+    return 1
+  }
   const dataDir = dataDirOf(opts, env)
   const baseUrl = localBaseUrl(settings.host, settings.port)
 
@@ -45,7 +53,6 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
     if (started.pid !== undefined) markOwned(dataDir, started.pid)
   }
 
-  const claude = env.CLAUDE_PATH || (typeof file.CLAUDE_PATH === 'string' && file.CLAUDE_PATH) || 'claude'
   const nonInteractive = file.NON_INTERACTIVE_MODE === true || env.NON_INTERACTIVE_MODE === 'true'
   const childEnv: Record<string, string> = {}
   const merged = { ...env, ...claudeEnv(settings), ...(nonInteractive ? NON_INTERACTIVE_ENV : {}) }
@@ -66,6 +73,40 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
     }
   }
   return code
+}
+
+const notFound = (cmd: string): string =>
+  `switchyard code: Claude Code not found (tried "${cmd}"): install it (npm install -g @anthropic-ai/claude-code) or set CLAUDE_PATH`
+
+const isExecutableFile = (path: string): boolean => {
+  try {
+    if (!statSync(path).isFile()) return false
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Where `cmd` would be run from, the way spawn finds it: a name with a path separator as it is
+ * (relative to the working directory), a bare name on `PATH` (with `PATHEXT` on Windows).
+ * Undefined when there is nothing executable there.
+ */
+export function findExecutable(cmd: string, env: Env): string | undefined {
+  if (cmd === '') return undefined
+  const windows = process.platform === 'win32'
+  const exts = windows ? ['', ...(env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)] : ['']
+  const candidates = (base: string) => exts.map((e) => base + e)
+  if (isAbsolute(cmd) || cmd.includes('/') || (windows && cmd.includes('\\'))) {
+    return candidates(cmd).find(isExecutableFile)
+  }
+  for (const dir of (env.PATH ?? env.Path ?? '').split(delimiter)) {
+    if (dir === '') continue
+    const hit = candidates(join(dir, cmd)).find(isExecutableFile)
+    if (hit !== undefined) return hit
+  }
+  return undefined
 }
 
 /** Runs Claude Code to completion and resolves to its exit code (1 with a clear message when it cannot start). */
@@ -89,9 +130,7 @@ function runClaude(
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
       console.error(
-        e.code === 'ENOENT'
-          ? `switchyard code: Claude Code not found (tried "${cmd}"): install it (npm install -g @anthropic-ai/claude-code) or set CLAUDE_PATH`
-          : `switchyard code: cannot run ${cmd}: ${e.message}`,
+        e.code === 'ENOENT' ? notFound(cmd) : `switchyard code: cannot run ${cmd}: ${e.message}`,
       )
       done(1)
     })

@@ -167,7 +167,23 @@ describe('switchyard code', () => {
     }
   })
 
-  it('no Claude Code: exit 1 with a message that says how to get it', async () => {
+  it('no Claude Code: exit 1 with a message that says how to get it, before any service is started', async () => {
+    const s = setup()
+    const port = await freePort()
+    const args = ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code']
+    // CLAUDE_PATH pointing nowhere, then no `claude` on PATH.
+    for (const env of [{ CLAUDE_PATH: join(s.dir, 'no-such-claude') }, { CLAUDE_PATH: undefined, PATH: s.dir }]) {
+      const r = await runCli(args, { env })
+      assert.equal(r.code, 1, r.stderr)
+      assert.match(r.stderr, /Claude Code not found \(tried "[^"]*(no-such-claude|claude)"\).*set CLAUDE_PATH/)
+      assert.doesNotMatch(r.stderr, /starting the service/)
+      assert.equal(readPidFile(s.dataDir), undefined, 'no service was started')
+      assert.equal(existsSync(join(s.dataDir, 'switchyard.log')), false)
+      assert.equal(await answers(port), false)
+    }
+  })
+
+  it('no Claude Code while the service already runs: exit 1, and the service keeps running', async () => {
     const s = setup()
     const server = await startCli(
       ['start', '--config', s.config, '--port', '0', '--data-dir', s.dataDir],
@@ -180,6 +196,7 @@ describe('switchyard code', () => {
       })
       assert.equal(r.code, 1)
       assert.match(r.stderr, /Claude Code not found .*set CLAUDE_PATH/)
+      assert.equal(await answers(Number(server.match[1])), true)
     } finally {
       server.child.kill('SIGTERM')
       await server.exited
