@@ -91,8 +91,8 @@ describe('reasoning tokens from an OpenAI Chat upstream', () => {
 
   it('reach a Responses client as output_tokens_details.reasoning_tokens and a Gemini client as thoughtsTokenCount, streamed and as JSON', () => {
     assert.equal(streamed('responses').at(-1)?.response.usage.output_tokens_details.reasoning_tokens, 25)
-    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     assert.equal(
+      // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
       (translationFor('responses', 'openai')!.response(json, ctx) as any).usage.output_tokens_details.reasoning_tokens,
       25,
     )
@@ -106,8 +106,8 @@ describe('reasoning tokens from an OpenAI Chat upstream', () => {
     const delta = streamed('anthropic').find((d) => d.type === 'message_delta')
     assert.equal(delta?.usage.output_tokens, 40)
     assert.equal(delta?.usage.output_tokens_details, undefined)
-    // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
     assert.equal(
+      // deno-lint-ignore no-explicit-any -- a test reads deep fields of parsed wire JSON
       (translationFor('anthropic', 'openai')!.response(json, ctx) as any).usage.output_tokens_details,
       undefined,
     )
