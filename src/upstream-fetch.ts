@@ -10,6 +10,7 @@
  * 127.0.0.0/8, ::1) are always direct, so local model servers keep working behind a proxy.
  */
 import type { UpstreamFetch } from './deps.ts'
+import { runtime } from './runtime/index.ts'
 import { proxyFetch, type ProxyFetcher } from './runtime/proxy.ts'
 
 export type ProxyEnv = Readonly<Record<string, string | undefined>>
@@ -92,10 +93,10 @@ export function createUpstreamFetch(
   const clients = new Map<string, ProxyFetcher>()
   const send = (req: Request): Promise<Response> => {
     const proxy = proxyFor(req.url, settings)
-    if (proxy === undefined) return direct(req)
+    if (proxy === undefined) return direct(req).then(runtime.smallReads)
     let client = clients.get(proxy)
     if (!client) clients.set(proxy, client = make(proxy))
-    return client.fetch(req)
+    return client.fetch(req).then(runtime.smallReads)
   }
   return Object.assign(send, {
     close: () => {

@@ -134,5 +134,6 @@ export const bunRuntime: Runtime = {
   relaunchWithServerLimits,
   onOrphaned,
   selfCommand,
+  smallReads: (res) => res,
   collectGarbage: () => bun.gc(true),
 }

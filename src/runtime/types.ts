@@ -39,6 +39,12 @@ export interface Runtime {
    * `args`, e.g. for starting the service in the background.
    */
   selfCommand(args: readonly string[]): { readonly cmd: string; readonly args: readonly string[] }
+  /**
+   * An upstream response whose body is read in small chunks where the runtime's own reads are
+   * wasteful (Deno backs every chunk of a fetch body, however short, with a fresh 64 KiB buffer);
+   * elsewhere the response itself.
+   */
+  smallReads(res: Response): Response
   /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
   collectGarbage(): void
 }
