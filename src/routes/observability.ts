@@ -11,18 +11,7 @@ import { explainPlan, type RoutingParts } from '../routing/routing-engine.ts'
 import { latencyReport } from '../routing/report.ts'
 import { registerExplain } from './explain.ts'
 import { getRoute, jsonResponse } from './openapi.ts'
-
-const SCENARIOS = [
-  'default',
-  'background',
-  'think',
-  'longContext',
-  'webSearch',
-  'image',
-  'subagent',
-  'explicit',
-  'custom',
-] as const
+import { FALLBACK_KEYS as SCENARIOS } from '../config/checks.ts' // every scenario name (a fallback list may be keyed by any)
 
 const LatencyRowSchema = z.object({
   target: z.string(),
