@@ -86,7 +86,7 @@ const GOOGLE_STATUS: Readonly<Record<number, string>> = {
 }
 
 /** Google's canonical error status name for an HTTP status (Gemini error bodies carry both). */
-export function googleStatusOf(status: number): string {
+function googleStatusOf(status: number): string {
   return GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION')
 }
 

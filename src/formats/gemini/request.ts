@@ -13,7 +13,7 @@ import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { DEFAULT_MAX_TOKENS, JSON_MODE_INSTRUCTION } from '../translate/openai-to-anthropic-request.ts'
 
 /** What Gemini accepts in place of a real signature on a replayed function call (Google's documented value). */
-export const SKIP_SIGNATURE = 'skip_thought_signature_validator'
+const SKIP_SIGNATURE = 'skip_thought_signature_validator'
 
 /** thinkingLevel → hub thinking budget. */
 const LEVEL_BUDGETS: Readonly<Record<string, number>> = { MINIMAL: 1024, LOW: 1024, MEDIUM: 8192, HIGH: 16384 }
@@ -153,7 +153,7 @@ function turnsOf(contents: readonly unknown[]): Turn[] {
 }
 
 /** Gemini's OpenAPI-subset schema (`parameters`, upper-case types) as JSON Schema. */
-export function jsonSchemaOf(schema: unknown): unknown {
+function jsonSchemaOf(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(jsonSchemaOf)
   if (!isObject(schema)) return schema
   const out: JsonObject = {}
@@ -286,7 +286,7 @@ const SCHEMA_KEYS = new Set([
  * keywords dropped (`$schema`, `additionalProperties`, `const`, …), `type: [x, "null"]` made
  * `nullable`, string formats other than `enum` / `date-time` removed.
  */
-export function cleanSchema(schema: unknown): unknown {
+function cleanSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(cleanSchema)
   if (!isObject(schema)) return schema
   const out: JsonObject = {}

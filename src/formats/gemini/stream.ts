@@ -32,7 +32,7 @@ export function usageOfGemini(u: unknown): Usage | undefined {
 }
 
 /** `usageMetadata` for a hub Usage; thought tokens, when known, are counted apart from the candidates as Gemini does. */
-export function geminiUsageBody(u: Usage, thoughtsTokens = 0): JsonObject {
+function geminiUsageBody(u: Usage, thoughtsTokens = 0): JsonObject {
   const prompt = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens
   const thoughts = Math.min(thoughtsTokens, u.outputTokens)
   const out: JsonObject = {
@@ -56,14 +56,14 @@ const REFUSALS = new Set([
 ])
 
 /** Hub stop_reason for a Gemini finishReason (a natural stop after a function call is tool_use). */
-export function hubStopOf(finish: string | undefined, sawTool: boolean): string {
+function hubStopOf(finish: string | undefined, sawTool: boolean): string {
   if (finish === 'MAX_TOKENS') return 'max_tokens'
   if (finish !== undefined && REFUSALS.has(finish)) return 'refusal'
   return sawTool ? 'tool_use' : 'end_turn'
 }
 
 /** Gemini finishReason for a hub stop_reason. */
-export function geminiFinishOf(stop: string | undefined): string {
+function geminiFinishOf(stop: string | undefined): string {
   if (stop === 'max_tokens' || stop === 'model_context_window_exceeded') return 'MAX_TOKENS'
   if (stop === 'refusal') return 'SAFETY'
   return 'STOP'

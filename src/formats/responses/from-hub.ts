@@ -19,7 +19,7 @@ const REASONING_CHARS_PER_TOKEN = 4
 const ZERO: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
 
 /** Responses `usage` for a hub Usage: input counts every input token, cached ones among them. */
-export function responsesUsageBody(u: Usage, reasoningTokens = 0): JsonObject {
+function responsesUsageBody(u: Usage, reasoningTokens = 0): JsonObject {
   const input = u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens
   return {
     input_tokens: input,

@@ -6,7 +6,7 @@
  * Out: the same, for a Responses upstream.
  */
 import type { JsonObject, TranslateContext } from '../types.ts'
-import { foreignSignature, systemText, unwrapSignature } from '../hub/events.ts'
+import { systemText, unwrapSignature } from '../hub/events.ts'
 import { noteToolName, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, copyKeys, isObject, num, obj, str } from '../translate/json.ts'
 import { DEFAULT_MAX_TOKENS } from '../translate/openai-to-anthropic-request.ts'
@@ -14,7 +14,7 @@ import { effortOfBudget } from '../translate/anthropic-to-openai-request.ts'
 import { parseToolArgs } from '../translate/tool-args.ts'
 
 /** reasoning.effort → hub thinking budget (≥1024, as Anthropic requires). */
-export const EFFORT_BUDGETS: Readonly<Record<string, number>> = {
+const EFFORT_BUDGETS: Readonly<Record<string, number>> = {
   minimal: 1024,
   low: 1024,
   medium: 4096,
@@ -381,6 +381,3 @@ export function hubToResponses(hub: JsonObject, ctx: TranslateContext, names: Re
   if (user) out.safety_identifier = user
   return out
 }
-
-/** Reasoning an upstream Responses server sent, as a hub signature only that server gets back. */
-export const responsesSignature = (encrypted: string): string => foreignSignature('responses', encrypted)
