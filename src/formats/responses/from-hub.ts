@@ -136,23 +136,14 @@ export class HubToResponsesStream extends FromHubStream {
     } else if (block.type === 'tool_use') {
       const name = restoreToolName(this.ctx.toolNames, str(block.name) ?? '')
       const custom = this.#custom.has(name)
-      const item = custom
-        ? {
-          id: this.#itemId('ctc'),
-          type: 'custom_tool_call',
-          status: 'in_progress',
-          call_id: str(block.id) ?? '',
-          name,
-          input: '',
-        }
-        : {
-          id: this.#itemId('fc'),
-          type: 'function_call',
-          status: 'in_progress',
-          call_id: str(block.id) ?? '',
-          name,
-          arguments: '',
-        }
+      const item: JsonObject = {
+        id: this.#itemId(custom ? 'ctc' : 'fc'),
+        type: custom ? 'custom_tool_call' : 'function_call',
+        status: 'in_progress',
+        call_id: str(block.id) ?? '',
+        name,
+        [custom ? 'input' : 'arguments']: '',
+      }
       const args = isObject(block.input) && Object.keys(block.input).length > 0 ? JSON.stringify(block.input) : ''
       this.#open = { kind: 'tool', index, item, args, custom }
       this.#ev('response.output_item.added', { output_index: index, item })
