@@ -7,7 +7,7 @@
 import type { WireFormatName } from './types.ts'
 import { isPlainObject, modelNames } from './fields.ts'
 import { show } from './issues.ts'
-import { compileMatcher, readRules } from './rules.ts'
+import { compileMatcher, readRules, RULE_SCENARIOS, SCENARIO_KEYS } from './rules.ts'
 import { splitTarget } from './target-syntax.ts'
 
 export interface Finding {
@@ -17,19 +17,7 @@ export interface Finding {
 }
 
 /** Scenario names a `fallback` list may be keyed by (CCR 2.0 uses the first five). */
-export const FALLBACK_KEYS = [
-  'default',
-  'background',
-  'think',
-  'longContext',
-  'webSearch',
-  'image',
-  'subagent',
-  'explicit',
-  'custom',
-] as const
-
-const TARGET_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
+export const FALLBACK_KEYS = [...RULE_SCENARIOS, 'explicit', 'custom'] as const
 
 interface ProviderLike {
   readonly name: string
@@ -185,7 +173,7 @@ export const FORMAT_TRANSFORMERS: Readonly<Record<string, WireFormatName>> = {
 
 function checkRouterLike(base: (string | number)[], router: unknown, providers: readonly ProviderLike[]): Finding[] {
   if (!isPlainObject(router)) return []
-  return TARGET_KEYS.flatMap((k) => checkTarget([...base, k], router[k], providers))
+  return SCENARIO_KEYS.flatMap((k) => checkTarget([...base, k], router[k], providers))
 }
 
 function checkDefault(router: unknown, providers: readonly ProviderLike[]): Finding[] {

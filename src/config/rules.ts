@@ -11,16 +11,11 @@ export interface RuleProblem {
   readonly message: string
 }
 
+/** The Router keys naming a `"provider,model"` target, in CCR order (schema.ts re-exports it). */
+export const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
+
 /** The CCR scenarios a rule may test (explicit and custom picks never reach the rules). */
-export const RULE_SCENARIOS = [
-  'default',
-  'background',
-  'think',
-  'longContext',
-  'webSearch',
-  'image',
-  'subagent',
-] as const
+export const RULE_SCENARIOS = [...SCENARIO_KEYS, 'subagent'] as const
 
 const WHEN_KEYS = [
   'model',

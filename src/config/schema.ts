@@ -46,8 +46,8 @@ export const ProviderSchema = z.looseObject({
   extra_headers: z.record(z.string(), z.string()).optional(),
 })
 
-/** The Router keys naming a `"provider,model"` target, in CCR order. */
-export const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
+/** The Router keys naming a `"provider,model"` target, in CCR order (one list, kept in rules.ts beside the scenarios it starts). */
+export { SCENARIO_KEYS } from './rules.ts'
 
 /** Scenario targets only: also the shape of a Router-style preset. */
 const scenarioTargets = {

@@ -2,14 +2,16 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { timerDelay } from '../lib/clock.ts'
 
-/** Runs `fn` in one transaction: all of its writes, or none when it throws (the error propagates). */
+/** Runs `fn` in one transaction: all of its writes, or none when it throws (its error propagates, not a failed rollback's). */
 export function inTransaction(db: DatabaseSync, fn: () => void): void {
   db.exec('BEGIN')
   try {
     fn()
     db.exec('COMMIT')
   } catch (e) {
-    db.exec('ROLLBACK')
+    try {
+      db.exec('ROLLBACK')
+    } catch { /* no transaction left to roll back */ }
     throw e
   }
 }

@@ -7,7 +7,7 @@
 import type { StatementSync } from 'node:sqlite'
 import type { KeyDayUsage } from '../keys/ledger.ts'
 import type { Store } from './db.ts'
-import { timerDelay } from '../lib/clock.ts'
+import { FlushTimer, inTransaction } from './batch.ts'
 
 const MIGRATION = `
 CREATE TABLE key_usage (
@@ -24,7 +24,7 @@ export class KeyUsageStore {
   readonly #upsert: StatementSync
   readonly #pending = new Map<string, { -readonly [K in keyof KeyDayUsage]: KeyDayUsage[K] }>()
   readonly #log: (msg: string) => void
-  #timer: ReturnType<typeof setInterval> | undefined
+  readonly #timer = new FlushTimer(() => this.flush())
 
   constructor(store: Store, log: (msg: string) => void = () => {}) {
     store.migrate('key-usage-v1', MIGRATION)
@@ -50,33 +50,26 @@ export class KeyUsageStore {
   /** Writes every queued booking in one transaction; on failure they stay queued for the next try. */
   flush(): void {
     if (this.#pending.size === 0) return
-    const db = this.#store.db
     try {
-      db.exec('BEGIN')
-      for (const u of this.#pending.values()) {
-        this.#upsert.run(u.name, u.day, u.requests, u.inputTokens, u.outputTokens, u.costUsd)
-      }
-      db.exec('COMMIT')
+      inTransaction(this.#store.db, () => {
+        for (const u of this.#pending.values()) {
+          this.#upsert.run(u.name, u.day, u.requests, u.inputTokens, u.outputTokens, u.costUsd)
+        }
+      })
       this.#pending.clear()
     } catch (e) {
-      try {
-        db.exec('ROLLBACK')
-      } catch { /* no transaction left to roll back */ }
       this.#log(`Cannot write key usage to the store: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
 
   /** Flush every `intervalMs` until `stop()`; the timer does not keep the process alive. */
   start(intervalMs: number): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.flush(), timerDelay(intervalMs))
-    ;(this.#timer as { unref?: () => void }).unref?.()
+    this.#timer.start(intervalMs)
   }
 
+  /** Stop the timer and write whatever is pending (for shutdown). */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
-    this.#timer = undefined
-    this.flush()
+    this.#timer.stop()
   }
 
   /** Every stored (key, day) row, to seed the ledger at start-up. */

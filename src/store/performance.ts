@@ -7,6 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { openStore } from './db.ts'
 import type { Store } from './db.ts'
+import { inTransaction } from './batch.ts'
 import { z } from 'zod'
 import { AGGREGATE_WINDOW, aggregateRuns } from '../perf/aggregate.ts'
 import type { TargetMetrics } from '../perf/aggregate.ts'
@@ -110,7 +111,7 @@ export class PerformanceStore {
 
   /** Append runs to history in one transaction, then prune history past the TTL. */
   recordRuns(runs: readonly RunRecord[]): void {
-    this.#tx(() => this.#insert(runs))
+    inTransaction(this.#db, () => this.#insert(runs))
     this.prune()
   }
 
@@ -173,7 +174,7 @@ export class PerformanceStore {
       )
     }
     // One transaction: a failed restore leaves the old history in place.
-    this.#tx(() => {
+    inTransaction(this.#db, () => {
       if (mode === 'replace') this.#db.exec('DELETE FROM perf_runs')
       this.#insert(parsed.data.runs as RunRecord[])
     })
@@ -203,17 +204,6 @@ export class PerformanceStore {
         r.inputTokens ?? null,
         r.tokensPerSec ?? null,
       )
-    }
-  }
-
-  #tx(fn: () => void): void {
-    this.#db.exec('BEGIN')
-    try {
-      fn()
-      this.#db.exec('COMMIT')
-    } catch (e) {
-      this.#db.exec('ROLLBACK')
-      throw e
     }
   }
 }

@@ -4,6 +4,7 @@
  * sums as JSON), upserted in one transaction per flush; rows older than 8 days are pruned.
  */
 import type { Store } from './db.ts'
+import { inTransaction } from './batch.ts'
 
 const MIGRATION = `
 CREATE TABLE series_hours (key TEXT NOT NULL, start REAL NOT NULL, agg TEXT NOT NULL, PRIMARY KEY (key, start));
@@ -32,15 +33,10 @@ export class SeriesStore {
     const put = db.prepare(
       'INSERT INTO series_hours VALUES (?, ?, ?) ON CONFLICT (key, start) DO UPDATE SET agg = excluded.agg',
     )
-    db.exec('BEGIN')
-    try {
+    inTransaction(db, () => {
       for (const r of rows) put.run(r.key, r.start, JSON.stringify(r.agg))
       db.prepare('DELETE FROM series_hours WHERE start < ?').run(now - KEEP_MS)
-      db.exec('COMMIT')
-    } catch (e) {
-      db.exec('ROLLBACK')
-      throw e
-    }
+    })
   }
 
   /** Rows with `start >= since`, oldest first; a row whose sums do not parse is skipped. */
