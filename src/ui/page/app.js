@@ -24,6 +24,9 @@
     }
     return e
   }
+  // A card holding a titled chart; the chart is drawn later into the div by id.
+  const chartCard = (title, id) =>
+    el('div', { class: 'card' }, el('h3', { text: title }), el('div', { class: 'chart', id }))
   const nf = (d) => new Intl.NumberFormat(undefined, { maximumFractionDigits: d })
   const num = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? '–' : nf(d).format(n))
   const ms = (
@@ -242,30 +245,10 @@
         el(
           'div',
           { class: 'grid wide' },
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Requests/s and errors/s' }),
-            el('div', { class: 'chart', id: 'ch-rps' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Time to first token' }),
-            el('div', { class: 'chart', id: 'ch-ttft' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Active streams (peak per slot)' }),
-            el('div', { class: 'chart', id: 'ch-active' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Cost per 5 minutes' }),
-            el('div', { class: 'chart', id: 'ch-cost' }),
-          ),
+          chartCard('Requests/s and errors/s', 'ch-rps'),
+          chartCard('Time to first token', 'ch-ttft'),
+          chartCard('Active streams (peak per slot)', 'ch-active'),
+          chartCard('Cost per 5 minutes', 'ch-cost'),
         ),
         el('p', { class: 'muted small', id: 'ov-foot' }),
       )
@@ -637,18 +620,8 @@
         el(
           'div',
           { class: 'grid wide' },
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Requests per day' }),
-            el('div', { class: 'chart', id: 'us-req' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Cost per day' }),
-            el('div', { class: 'chart', id: 'us-cost' }),
-          ),
+          chartCard('Requests per day', 'us-req'),
+          chartCard('Cost per day', 'us-cost'),
         ),
         el('div', { id: 'us-days' }),
         el('p', {
