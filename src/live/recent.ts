@@ -226,6 +226,8 @@ export const DAYS_KEPT = 31
 export class Timeline {
   readonly #fine = new Series(TIMELINE_SERIES[0].stepMs, TIMELINE_SERIES[0].count)
   readonly #coarse = new Series(TIMELINE_SERIES[1].stepMs, TIMELINE_SERIES[1].count)
+  /** Both series, built once (every request and stream event walks them). */
+  readonly #series = [this.#fine, this.#coarse] as const
   readonly #days = new Map<string, DailyUsage>()
   #active = 0
   #seeded = false
@@ -266,13 +268,13 @@ export class Timeline {
   seedBuckets(rows: readonly TimelineBucket[], now: number): void {
     if (this.#seededBuckets) return
     this.#seededBuckets = true
-    for (const s of [this.#fine, this.#coarse]) s.seed(rows.filter((r) => r.stepMs === s.stepMs), now)
+    for (const s of this.#series) s.seed(rows.filter((r) => r.stepMs === s.stepMs), now)
   }
 
   /** The slots changed since the last call, as the store writes them (absolute values: a rewrite is harmless). */
   takeChanged(): TimelineBucket[] {
     const out: TimelineBucket[] = []
-    for (const s of [this.#fine, this.#coarse]) {
+    for (const s of this.#series) {
       for (const b of s.changed) out.push({ stepMs: s.stepMs, ...b, ttft: [...b.ttft] })
       s.changed.clear()
     }
@@ -281,7 +283,7 @@ export class Timeline {
 
   record(r: RecentRequest, now: number): void {
     const err = isError(r)
-    for (const s of [this.#fine, this.#coarse]) {
+    for (const s of this.#series) {
       const b = s.at(now, this.#active)
       b.requests++
       if (err) b.errors++
@@ -328,7 +330,7 @@ export class Timeline {
   /** Active streams changed (the peak per slot is what the chart shows). */
   active(n: number, now: number): void {
     this.#active = n
-    for (const s of [this.#fine, this.#coarse]) {
+    for (const s of this.#series) {
       const b = s.at(now, n)
       if (n > b.activeMax) b.activeMax = n
       b.activeEnd = n
