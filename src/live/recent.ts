@@ -204,6 +204,15 @@ export interface DailyUsage {
   costUsd: number
 }
 
+/** Adds `delta`'s counts and cost to `d` (same day, tier and target). */
+function addUsage(d: DailyUsage, delta: Readonly<DailyUsage>): void {
+  d.requests += delta.requests
+  d.errors += delta.errors
+  d.inputTokens += delta.inputTokens
+  d.outputTokens += delta.outputTokens
+  d.costUsd += delta.costUsd
+}
+
 /** Requests and cost of one UTC day over every tier and target. */
 export function dayTotals(rows: readonly Readonly<DailyUsage>[], day: string): { requests: number; costUsd: number } {
   let requests = 0
@@ -247,11 +256,7 @@ export class Timeline {
         this.#days.set(key, { ...r })
         continue
       }
-      d.requests += r.requests
-      d.errors += r.errors
-      d.inputTokens += r.inputTokens
-      d.outputTokens += r.outputTokens
-      d.costUsd += r.costUsd
+      addUsage(d, r)
     }
   }
 
@@ -310,12 +315,7 @@ export class Timeline {
       this.#days.set(key, d)
       this.#forgetOldDays(day)
     }
-    d.requests++
-    if (err) d.errors++
-    d.inputTokens += r.input_tokens ?? 0
-    d.outputTokens += r.output_tokens ?? 0
-    d.costUsd += r.cost_usd ?? 0
-    this.onDay?.({
+    const delta: DailyUsage = {
       day,
       tier: d.tier,
       target: r.target,
@@ -324,7 +324,9 @@ export class Timeline {
       inputTokens: r.input_tokens ?? 0,
       outputTokens: r.output_tokens ?? 0,
       costUsd: r.cost_usd ?? 0,
-    })
+    }
+    addUsage(d, delta)
+    this.onDay?.(delta)
   }
 
   /** Active streams changed (the peak per slot is what the chart shows). */
