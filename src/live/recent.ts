@@ -204,6 +204,15 @@ export interface DailyUsage {
   costUsd: number
 }
 
+/** Adds `delta`'s counts and cost to `d` (same day, tier and target). */
+function addUsage(d: DailyUsage, delta: Readonly<DailyUsage>): void {
+  d.requests += delta.requests
+  d.errors += delta.errors
+  d.inputTokens += delta.inputTokens
+  d.outputTokens += delta.outputTokens
+  d.costUsd += delta.costUsd
+}
+
 /** Requests and cost of one UTC day over every tier and target. */
 export function dayTotals(rows: readonly Readonly<DailyUsage>[], day: string): { requests: number; costUsd: number } {
   let requests = 0
@@ -226,6 +235,8 @@ export const DAYS_KEPT = 31
 export class Timeline {
   readonly #fine = new Series(TIMELINE_SERIES[0].stepMs, TIMELINE_SERIES[0].count)
   readonly #coarse = new Series(TIMELINE_SERIES[1].stepMs, TIMELINE_SERIES[1].count)
+  /** Both series, built once (every request and stream event walks them). */
+  readonly #series = [this.#fine, this.#coarse] as const
   readonly #days = new Map<string, DailyUsage>()
   #active = 0
   #seeded = false
@@ -245,11 +256,7 @@ export class Timeline {
         this.#days.set(key, { ...r })
         continue
       }
-      d.requests += r.requests
-      d.errors += r.errors
-      d.inputTokens += r.inputTokens
-      d.outputTokens += r.outputTokens
-      d.costUsd += r.costUsd
+      addUsage(d, r)
     }
   }
 
@@ -266,13 +273,13 @@ export class Timeline {
   seedBuckets(rows: readonly TimelineBucket[], now: number): void {
     if (this.#seededBuckets) return
     this.#seededBuckets = true
-    for (const s of [this.#fine, this.#coarse]) s.seed(rows.filter((r) => r.stepMs === s.stepMs), now)
+    for (const s of this.#series) s.seed(rows.filter((r) => r.stepMs === s.stepMs), now)
   }
 
   /** The slots changed since the last call, as the store writes them (absolute values: a rewrite is harmless). */
   takeChanged(): TimelineBucket[] {
     const out: TimelineBucket[] = []
-    for (const s of [this.#fine, this.#coarse]) {
+    for (const s of this.#series) {
       for (const b of s.changed) out.push({ stepMs: s.stepMs, ...b, ttft: [...b.ttft] })
       s.changed.clear()
     }
@@ -281,7 +288,7 @@ export class Timeline {
 
   record(r: RecentRequest, now: number): void {
     const err = isError(r)
-    for (const s of [this.#fine, this.#coarse]) {
+    for (const s of this.#series) {
       const b = s.at(now, this.#active)
       b.requests++
       if (err) b.errors++
@@ -308,12 +315,7 @@ export class Timeline {
       this.#days.set(key, d)
       this.#forgetOldDays(day)
     }
-    d.requests++
-    if (err) d.errors++
-    d.inputTokens += r.input_tokens ?? 0
-    d.outputTokens += r.output_tokens ?? 0
-    d.costUsd += r.cost_usd ?? 0
-    this.onDay?.({
+    const delta: DailyUsage = {
       day,
       tier: d.tier,
       target: r.target,
@@ -322,13 +324,15 @@ export class Timeline {
       inputTokens: r.input_tokens ?? 0,
       outputTokens: r.output_tokens ?? 0,
       costUsd: r.cost_usd ?? 0,
-    })
+    }
+    addUsage(d, delta)
+    this.onDay?.(delta)
   }
 
   /** Active streams changed (the peak per slot is what the chart shows). */
   active(n: number, now: number): void {
     this.#active = n
-    for (const s of [this.#fine, this.#coarse]) {
+    for (const s of this.#series) {
       const b = s.at(now, n)
       if (n > b.activeMax) b.activeMax = n
       b.activeEnd = n

@@ -24,6 +24,9 @@
     }
     return e
   }
+  // A card holding a titled chart; the chart is drawn later into the div by id.
+  const chartCard = (title, id) =>
+    el('div', { class: 'card' }, el('h3', { text: title }), el('div', { class: 'chart', id }))
   const nf = (d) => new Intl.NumberFormat(undefined, { maximumFractionDigits: d })
   const num = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? '–' : nf(d).format(n))
   const ms = (
@@ -70,6 +73,7 @@
         ),
       ),
     )
+  const code = (text) => el('code', { text })
   const td = (v, numeric) => el('td', { class: numeric ? 'num' : undefined }, v)
   const breakerKind = (b) => (b === 'closed' ? 'ok' : b === 'half_open' || b === 'half-open' ? 'warn' : 'bad')
 
@@ -242,30 +246,10 @@
         el(
           'div',
           { class: 'grid wide' },
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Requests/s and errors/s' }),
-            el('div', { class: 'chart', id: 'ch-rps' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Time to first token' }),
-            el('div', { class: 'chart', id: 'ch-ttft' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Active streams (peak per slot)' }),
-            el('div', { class: 'chart', id: 'ch-active' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Cost per 5 minutes' }),
-            el('div', { class: 'chart', id: 'ch-cost' }),
-          ),
+          chartCard('Requests/s and errors/s', 'ch-rps'),
+          chartCard('Time to first token', 'ch-ttft'),
+          chartCard('Active streams (peak per slot)', 'ch-active'),
+          chartCard('Cost per 5 minutes', 'ch-cost'),
         ),
         el('p', { class: 'muted small', id: 'ov-foot' }),
       )
@@ -411,7 +395,7 @@
         const tr = el(
           'tr',
           { 'data-target': t.target },
-          td(el('code', { text: t.target })),
+          td(code(t.target)),
           breaker,
           rankCell(t.target),
           el('td', {}, mini),
@@ -487,7 +471,7 @@
                   el(
                     'li',
                     {},
-                    el('code', { text: t.target }),
+                    code(t.target),
                     ` ${t.tier} · score ${num(t.score, 3)} · ${t.source}`,
                     t.skip
                       ? el('span', {
@@ -548,8 +532,8 @@
           { 'data-rule': a.rule, 'data-subject': a.subject },
           td(dateTime(a.firedAt)),
           td(severity(a)),
-          td(el('code', { text: a.rule })),
-          td(el('code', { text: a.subject })),
+          td(code(a.rule)),
+          td(code(a.subject)),
           el('td', { class: 'wrap' }, a.message),
           el('td', { class: 'wrap' }, evidence(a.evidence)),
         )
@@ -565,8 +549,8 @@
           td(dateTime(a.firedAt)),
           td(a.resolvedAt ? dateTime(a.resolvedAt) : badge('firing', 'bad')),
           td(severity(a)),
-          td(el('code', { text: a.rule })),
-          td(el('code', { text: a.subject })),
+          td(code(a.rule)),
+          td(code(a.subject)),
           el('td', { class: 'wrap' }, a.message),
         )
       )
@@ -604,7 +588,7 @@
                   el(
                     'tr',
                     {},
-                    td(el('span', {}, c.pareto ? '★ ' : '', el('code', { text: c.target }))),
+                    td(el('span', {}, c.pareto ? '★ ' : '', code(c.target))),
                     td(ms(c.latencyMs), true),
                     td(c.tokensPerSec === undefined ? '–' : `${num(c.tokensPerSec, 1)} tok/s`, true),
                     td(pct(c.successRate), true),
@@ -637,18 +621,8 @@
         el(
           'div',
           { class: 'grid wide' },
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Requests per day' }),
-            el('div', { class: 'chart', id: 'us-req' }),
-          ),
-          el(
-            'div',
-            { class: 'card' },
-            el('h3', { text: 'Cost per day' }),
-            el('div', { class: 'chart', id: 'us-cost' }),
-          ),
+          chartCard('Requests per day', 'us-req'),
+          chartCard('Cost per day', 'us-cost'),
         ),
         el('div', { id: 'us-days' }),
         el('p', {
@@ -670,7 +644,7 @@
           {},
           td(d.day),
           td(d.tier),
-          td(el('code', { text: d.target })),
+          td(code(d.target)),
           td(num(d.requests), true),
           td(num(d.errors), true),
           td(tok(d.inputTokens), true),
@@ -698,7 +672,7 @@
         el(
           'tr',
           {},
-          td(name.includes(',') ? el('code', { text: name }) : name),
+          td(name.includes(',') ? code(name) : name),
           td(num(t.requests), true),
           td(tok(t.inputTokens), true),
           td(tok(t.outputTokens), true),
@@ -864,9 +838,9 @@
               'tr',
               {},
               td(time(e.at)),
-              td(el('code', { text: e.id })),
+              td(code(e.id)),
               td(e.tier),
-              td(el('code', { text: e.target })),
+              td(code(e.target)),
               td(tok(e.estimate.total), true),
               td(tok(e.estimate.messages), true),
               td(tok(e.estimate.system), true),
@@ -952,7 +926,7 @@
             {},
             el('input', { type: 'checkbox', name: 'model', value: id, checked: i === 0 }),
             ' ',
-            el('code', { text: id }),
+            code(id),
           )
         ),
       )
@@ -978,7 +952,7 @@
             el(
               'h3',
               {},
-              el('code', { text: m.target }),
+              code(m.target),
               el('span', { class: 'muted small', text: ` · ${h.runs.length} runs` }),
             ),
             c,
@@ -1036,7 +1010,7 @@
             el(
               'tr',
               {},
-              td(el('code', { text: m.target })),
+              td(code(m.target)),
               td(ms(m.avg_latency_ms), true),
               td(ms(m.p95_latency_ms), true),
               td(ms(m.avg_ttft_ms), true),
@@ -1104,7 +1078,7 @@
         'p',
         { id: 'pf-job-status', 'data-status': job.status },
         `Job `,
-        el('code', { text: job.id }),
+        code(job.id),
         `: ${job.status}, ${p.done} of ${p.total} tests done`,
       ),
       bar,
@@ -1124,7 +1098,7 @@
             el(
               'tr',
               {},
-              td(el('code', { text: r.target })),
+              td(code(r.target)),
               td(r.type),
               td(num(r.runs), true),
               td(pct(r.success_rate), true),
@@ -1227,9 +1201,9 @@
               'tr',
               {},
               td(time(r.at)),
-              td(el('code', { text: r.id })),
+              td(code(r.id)),
               td(r.scenario),
-              td(r.target ? el('code', { text: r.target }) : '–'),
+              td(r.target ? code(r.target) : '–'),
               td(r.tier || '–'),
               td(num(r.attempts), true),
               td(num(r.fallbacks), true),
@@ -1296,14 +1270,14 @@
           ),
           card(
             'Redis',
-            el('code', { text: fleet.redis || '–' }),
+            code(fleet.redis || '–'),
             fleet.redis_latency_ms === null || fleet.redis_latency_ms === undefined
               ? ''
               : el('span', { class: 'muted small', text: ` ${ms(fleet.redis_latency_ms)}` }),
           ),
           card(
             'This instance',
-            el('code', { text: fleet.instance_id || '–' }),
+            code(fleet.instance_id || '–'),
             fleet.perf_leader ? ' ' : '',
             fleet.perf_leader ? badge('runs the scheduled tests', 'ok') : '',
           ),
@@ -1315,7 +1289,7 @@
             el(
               'tr',
               {},
-              td(el('code', { text: m.id })),
+              td(code(m.id)),
               td(m.host || '–'),
               td(m.version || '–'),
               td(ms(m.ttl_ms), true),
