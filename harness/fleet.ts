@@ -11,10 +11,9 @@ import { join } from 'node:path'
 import { PATHS, requestBody } from './stress/run.ts'
 import { type Child, freePort, spawnServer } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
-import { startMockProcess } from './stress/switchyard.ts'
+import { cliStartArgs, startMockProcess } from './stress/switchyard.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
 
-const ROOT = new URL('../', import.meta.url).pathname
 const RUNTIME = process.execPath
 const HEADERS = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness' }
 
@@ -72,18 +71,7 @@ async function startFleetOf(
     const port = await freePort()
     const path = join(dir, `config-${i}.json`)
     writeFileSync(path, JSON.stringify(config(mockUrl, port, rpm, redis, prefix)))
-    return spawnServer(RUNTIME, [
-      join(ROOT, 'src/cli.ts'),
-      'start',
-      '--config',
-      path,
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-      '--data-dir',
-      ':memory:',
-    ], 30_000)
+    return spawnServer(RUNTIME, cliStartArgs(path, port), 30_000)
   }))
   return {
     procs,

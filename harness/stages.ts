@@ -84,25 +84,8 @@ const chunk = (delta: unknown, extra: Record<string, unknown> = {}) =>
 const oaiStream = [
   chunk({ role: 'assistant', content: '' }),
   ...Array.from({ length: 20 }, (_, i) => chunk({ content: `[${String(i + 1).padStart(4, '0')}] ` })),
-  `data: ${
-    JSON.stringify({
-      id: 'c1',
-      object: 'chat.completion.chunk',
-      created: 1,
-      model: 'mock-o',
-      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
-    })
-  }\n\n`,
-  `data: ${
-    JSON.stringify({
-      id: 'c1',
-      object: 'chat.completion.chunk',
-      created: 1,
-      model: 'mock-o',
-      choices: [],
-      usage: { prompt_tokens: 9, completion_tokens: 20, total_tokens: 29 },
-    })
-  }\n\n`,
+  chunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+  chunk({}, { choices: [], usage: { prompt_tokens: 9, completion_tokens: 20, total_tokens: 29 } }),
   'data: [DONE]\n\n',
 ]
 const enc = new TextEncoder()

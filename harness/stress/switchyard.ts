@@ -62,6 +62,21 @@ export interface ProxyProcess extends Child {
   readonly configPath: string
 }
 
+/** `src/cli.ts start` on `config`, bound to 127.0.0.1:`port` with an in-memory store, then `extra` flags. */
+export const cliStartArgs = (config: string, port: number, extra: readonly string[] = []): string[] => [
+  join(ROOT, 'src/cli.ts'),
+  'start',
+  '--config',
+  config,
+  '--port',
+  String(port),
+  '--host',
+  '127.0.0.1',
+  '--data-dir',
+  ':memory:',
+  ...extra,
+]
+
 /**
  * Start Switchyard (`bun src/cli.ts start`) on a free port we pick by binding port 0 first,
  * with an in-memory store and room for `maxStreams` concurrent streams.
@@ -77,23 +92,15 @@ export async function startSwitchyard(
   const port = await freePort()
   const configPath = join(dir, 'config.json')
   writeFileSync(configPath, JSON.stringify({ ...ccrConfig(mockUrl, upstream, models, port), ...extra }, null, 2))
-  const child = await spawnServer(RUNTIME, [
-    join(ROOT, 'src/cli.ts'),
-    'start',
-    '--config',
-    configPath,
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--data-dir',
-    ':memory:',
-    '--max-streams',
-    String(maxStreams),
-  ], 30_000).catch((e: unknown) => {
-    rmSync(dir, { recursive: true, force: true })
-    throw e
-  })
+  const child = await spawnServer(
+    RUNTIME,
+    cliStartArgs(configPath, port, ['--max-streams', String(maxStreams)]),
+    30_000,
+  )
+    .catch((e: unknown) => {
+      rmSync(dir, { recursive: true, force: true })
+      throw e
+    })
   return {
     ...child,
     configPath,

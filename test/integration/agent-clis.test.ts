@@ -70,6 +70,19 @@ async function serve(upstream: WireFormatName): Promise<Server> {
   return { url: `http://127.0.0.1:${served.port}`, built, served, seen: scripted.seen }
 }
 
+/** Serves Switchyard on `upstream` for the enclosing describe: started before, stopped after. */
+function servedFor(upstream: WireFormatName): () => Server {
+  let s: Server | undefined
+  before(async () => {
+    s = await serve(upstream)
+  })
+  after(async () => {
+    await s!.served.stop(true)
+    await s!.built.close()
+  })
+  return () => s!
+}
+
 /** Runs a command with stdin closed, killed (whole process group) at the bound. */
 function run(
   cmd: string,
@@ -193,24 +206,17 @@ describe('Codex CLI against Switchyard', {
 }, () => {
   for (const upstream of UPSTREAMS_FOR_CODEX) {
     describe(`${upstream} upstream`, () => {
-      let s: Server
-      before(async () => {
-        s = await serve(upstream)
-      })
-      after(async () => {
-        await s.served.stop(true)
-        await s.built.close()
-      })
+      const s = servedFor(upstream)
 
       it('answers a plain prompt', async () => {
-        const r = await codex(s.url, 'Say hello.')
+        const r = await codex(s().url, 'Say hello.')
         const text = r.events.filter((e) => e.type === 'item.completed').map((e) => JSON.stringify(e.item)).join('\n')
         assert.ok(text.includes(GREETING), `no greeting in Codex output:\n${r.out}\n${r.err.slice(-2000)}`)
         assert.ok(r.events.some((e) => e.type === 'turn.completed'), r.out)
       })
 
       it('runs the shell tool and answers with its output', async () => {
-        const r = await codex(s.url, 'Use the shell to print a word.')
+        const r = await codex(s().url, 'Use the shell to print a word.')
         const items = r.events.filter((e) => e.type === 'item.completed').map((e) => e.item as Record<string, unknown>)
         const cmd = items.find((i) => i.type === 'command_execution')
         assert.ok(
@@ -223,7 +229,7 @@ describe('Codex CLI against Switchyard', {
         if (upstream === 'anthropic') {
           // Codex asked with reasoning on: the thinking came back as a reasoning item, and Codex's
           // replay of it reaches Anthropic as the signed block that must open the tool turn.
-          const second = s.seen.at(-1)!.body as {
+          const second = s().seen.at(-1)!.body as {
             thinking?: unknown
             messages: { role: string; content: { type: string; signature?: string }[] }[]
           }
@@ -245,29 +251,22 @@ describe('Gemini CLI against Switchyard', {
 }, () => {
   for (const upstream of UPSTREAMS_FOR_GEMINI) {
     describe(`${upstream} upstream`, () => {
-      let s: Server
-      before(async () => {
-        s = await serve(upstream)
-      })
-      after(async () => {
-        await s.served.stop(true)
-        await s.built.close()
-      })
+      const s = servedFor(upstream)
 
       it('answers a plain prompt', async () => {
-        const r = await gemini(s.url, 'Say hello.')
+        const r = await gemini(s().url, 'Say hello.')
         assert.equal(r.result.response, GREETING, `${r.out}\n${r.err.slice(-2000)}`)
       })
 
       it('runs the shell tool and answers with its output', async () => {
-        const r = await gemini(s.url, 'Use the shell to print a word.')
+        const r = await gemini(s().url, 'Use the shell to print a word.')
         const stats = JSON.stringify(r.result.stats ?? {})
         assert.match(String(r.result.response), new RegExp(`printed ${SHELL_WORD}`), `${r.out}\n${r.err.slice(-2000)}`)
         assert.match(stats, /run_shell_command/)
         if (upstream === 'anthropic') {
           // The Gemini CLI drops thought parts but keeps a call's thoughtSignature: the packed
           // thinking block in it reaches Anthropic as the signed block that opens the tool turn.
-          const second = s.seen.at(-1)!.body as {
+          const second = s().seen.at(-1)!.body as {
             thinking?: unknown
             messages: { role: string; content: { type: string; signature?: string }[] }[]
           }

@@ -16,6 +16,23 @@ import { createSseDecoder } from '../../src/formats/index.ts'
 const isBun = 'Bun' in globalThis
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-runtime-'))
 
+/** A CCR config with one OpenAI provider on the mock upstream, the default route. */
+function writeMockConfig(path: string, mockUrl: string): void {
+  writeFileSync(
+    path,
+    JSON.stringify({
+      LOG: false,
+      Providers: [{
+        name: 'oai',
+        api_base_url: `${mockUrl}/v1/chat/completions`,
+        api_key: 'sk-test',
+        models: ['mock-o'],
+      }],
+      Router: { default: 'oai,mock-o' },
+    }),
+  )
+}
+
 interface Proxy {
   url: string
   proc: ChildProcess
@@ -75,19 +92,7 @@ describe('runtime: the shipped forms serve the same suite', {
   before(async () => {
     mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
     configPath = join(dir, 'config.json')
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        LOG: false,
-        Providers: [{
-          name: 'oai',
-          api_base_url: `${mock.url}/v1/chat/completions`,
-          api_key: 'sk-test',
-          models: ['mock-o'],
-        }],
-        Router: { default: 'oai,mock-o' },
-      }),
-    )
+    writeMockConfig(configPath, mock.url)
     const build = spawnSync('node_modules/.bin/bun', [
       'build',
       '--compile',
@@ -196,19 +201,7 @@ describe(
     before(async () => {
       mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
       configPath = join(dir, 'task-config.json')
-      writeFileSync(
-        configPath,
-        JSON.stringify({
-          LOG: false,
-          Providers: [{
-            name: 'oai',
-            api_base_url: `${mock.url}/v1/chat/completions`,
-            api_key: 'sk-test',
-            models: ['mock-o'],
-          }],
-          Router: { default: 'oai,mock-o' },
-        }),
-      )
+      writeMockConfig(configPath, mock.url)
     })
     after(async () => {
       await mock.stop()

@@ -73,6 +73,11 @@ export function outputTokensOf(
   return deltas * spec.tokensPerChunk
 }
 
+/** The thinking share of {@link outputTokensOf}: zero outside thinking mode. */
+export function thinkingTokensOf(spec: Pick<ContentSpec, 'tokensPerChunk' | 'mode' | 'thinkChunks'>): number {
+  return spec.mode === 'thinking' ? spec.thinkChunks * spec.tokensPerChunk : 0
+}
+
 /** The full text of the answer (text and thinking modes). */
 export function fullText(spec: ContentSpec): string {
   let s = ''

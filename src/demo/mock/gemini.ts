@@ -10,6 +10,7 @@ import {
   fullText,
   fullThinking,
   outputTokensOf,
+  thinkingTokensOf,
   thinkText,
   tokenEvent,
   toolArguments,
@@ -18,7 +19,7 @@ import {
 
 function usageJson(spec: ContentSpec): string {
   const out = outputTokensOf(spec)
-  const thoughts = spec.mode === 'thinking' ? spec.thinkChunks * spec.tokensPerChunk : 0
+  const thoughts = thinkingTokensOf(spec)
   return `{"promptTokenCount":${spec.inputTokens},"candidatesTokenCount":${out - thoughts},"totalTokenCount":${
     spec.inputTokens + out
   }${thoughts > 0 ? `,"thoughtsTokenCount":${thoughts}` : ''}}`

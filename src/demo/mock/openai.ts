@@ -11,6 +11,7 @@ import {
   fullThinking,
   outputTokensOf,
   staticEvent,
+  thinkingTokensOf,
   thinkText,
   tokenEvent,
   TOOL_NAME,
@@ -27,7 +28,7 @@ function usageJson(spec: ContentSpec): string {
   return `{"prompt_tokens":${spec.inputTokens},"completion_tokens":${out},"total_tokens":${
     spec.inputTokens + out
   },"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":${
-    spec.mode === 'thinking' ? spec.thinkChunks * spec.tokensPerChunk : 0
+    thinkingTokensOf(spec)
   }}}`
 }
 

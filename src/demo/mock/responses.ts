@@ -10,6 +10,7 @@ import {
   fullText,
   fullThinking,
   outputTokensOf,
+  thinkingTokensOf,
   thinkText,
   tokenEvent,
   toolArguments,
@@ -19,7 +20,7 @@ import {
 
 function usageJson(spec: ContentSpec): string {
   const out = outputTokensOf(spec)
-  const reasoning = spec.mode === 'thinking' ? spec.thinkChunks * spec.tokensPerChunk : 0
+  const reasoning = thinkingTokensOf(spec)
   return `{"input_tokens":${spec.inputTokens},"input_tokens_details":{"cached_tokens":0},"output_tokens":${out},"output_tokens_details":{"reasoning_tokens":${reasoning}},"total_tokens":${
     spec.inputTokens + out
   }}`
