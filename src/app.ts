@@ -102,18 +102,19 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.use('/v1/*', guard)
   app.use('/v1beta/*', guard)
   app.use('/preset/*', guard)
-  // Every inference endpoint, in each client format (token counting is skipped inside).
+  // Every inference endpoint, in each client format.
+  const inference = [
+    '/v1/messages',
+    '/v1/chat/completions',
+    '/v1/responses',
+    '/v1beta/models/*',
+    '/v1/models/*',
+    '/preset/*',
+  ]
+  // Token counting is skipped inside.
   if (deps.keys) {
-    for (
-      const path of [
-        '/v1/messages',
-        '/v1/chat/completions',
-        '/v1/responses',
-        '/v1beta/models/*',
-        '/v1/models/*',
-        '/preset/*',
-      ]
-    ) app.use(path, keyLimits(deps.keys, deps.now))
+    const limits = keyLimits(deps.keys, deps.now)
+    for (const path of inference) app.use(path, limits)
   }
   const manage = managementGuard({
     now: deps.now,
@@ -123,14 +124,6 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   for (const path of ['/api/*', '/performance/*', '/v1/token-audit']) app.use(path, manage)
   // Dedup last: a follower never reaches the pipeline (nor the custom router it runs).
   const dedup = dedupRequests({ dedup: opts.dedup ?? new Dedup(), enabled: deps.config.router.dedup })
-  const inference = [
-    '/v1/messages',
-    '/v1/chat/completions',
-    '/v1/responses',
-    '/v1beta/models/*',
-    '/v1/models/*',
-    '/preset/*',
-  ]
   for (const path of inference) app.use(path, dedup)
 
   registerMessages(app, deps)

@@ -11,8 +11,6 @@ import type { RequestContext } from './context.ts'
 import type { RequestTrace } from './types.ts'
 import { routeHeader } from './route-header.ts'
 
-export { routeHeader } from './route-header.ts'
-
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',

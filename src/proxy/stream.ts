@@ -128,7 +128,10 @@ export function streamBody(
   const process = (
     evs: readonly SseEvent[],
     bytes: readonly Uint8Array[],
-  ): { chunks: Uint8Array[]; broken?: ProxyError } => {
+  ): { chunks: readonly Uint8Array[]; broken?: ProxyError } => {
+    // A pure pass-through sends the upstream's bytes untouched; a stream that may be spliced
+    // sends whole events only, so a cut never leaves half an event at the client.
+    const pure = !cur.translator && !rec
     const out: SseEvent[] = []
     let broken: ProxyError | undefined
     for (const ev of evs) {
@@ -144,11 +147,9 @@ export function streamBody(
         cur.a.timer.firstToken()
       }
       if (cur.translator) out.push(...cur.translator.push(ev))
-      else out.push(ev)
+      else if (!pure) out.push(ev)
     }
-    // A pure pass-through sends the upstream's bytes untouched; a stream that may be spliced
-    // sends whole events only, so a cut never leaves half an event at the client.
-    if (!cur.translator && !rec) return { chunks: [...bytes] }
+    if (pure) return { chunks: bytes }
     return { chunks: emit(out), ...(broken ? { broken } : {}) }
   }
   const emit = (evs: readonly SseEvent[]): Uint8Array[] => {

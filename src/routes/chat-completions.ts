@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from '../formats/index.ts'
-import { handle } from '../proxy/pipeline.ts'
-import { clientBody, rawBodyOf, toClientRequest } from './client-request.ts'
+import { handleClient } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
 const chatRoute = (path: string, withPreset: boolean) =>
@@ -35,18 +34,9 @@ const chatRoute = (path: string, withPreset: boolean) =>
 
 /** `POST /v1/chat/completions` and its preset twin. */
 export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(
-    chatRoute('/v1/chat/completions', false),
-    async (c) =>
-      handle(toClientRequest(c, deps, { format: 'openai', body: await clientBody(c) }), deps, await rawBodyOf(c)),
-  )
+  app.openapi(chatRoute('/v1/chat/completions', false), (c) => handleClient(c, deps, { format: 'openai' }))
   app.openapi(
     chatRoute('/preset/{name}/v1/chat/completions', true),
-    async (c) =>
-      handle(
-        toClientRequest(c, deps, { format: 'openai', body: await clientBody(c), preset: c.req.param('name') }),
-        deps,
-        await rawBodyOf(c),
-      ),
+    (c) => handleClient(c, deps, { format: 'openai', preset: c.req.param('name') }),
   )
 }

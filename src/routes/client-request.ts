@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import { apiKeyNameOf } from '../middleware/auth.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
+import { handle } from '../proxy/pipeline.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
 /**
@@ -51,4 +52,17 @@ export function toClientRequest(
     preset,
     ...(apiKeyName === undefined ? {} : { apiKeyName }),
   }
+}
+
+/**
+ * A client-format inference request (optionally through a preset) served end to end: its body as
+ * sent, and its JSON text for a same-format passthrough.
+ */
+export async function handleClient(
+  c: Context,
+  deps: Deps,
+  r: { format: WireFormatName; preset?: string },
+): Promise<Response> {
+  const req = toClientRequest(c, deps, { format: r.format, body: await clientBody(c), preset: r.preset })
+  return handle(req, deps, await rawBodyOf(c))
 }

@@ -6,8 +6,7 @@ import {
   AnthropicMessageResponseSchema,
   AnthropicMessagesRequestSchema,
 } from '../formats/index.ts'
-import { handle } from '../proxy/pipeline.ts'
-import { clientBody, rawBodyOf, toClientRequest } from './client-request.ts'
+import { clientBody, handleClient } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
 const PresetParam = z.object({
@@ -70,19 +69,10 @@ const countTokensRoute = createRoute({
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(
-    messagesRoute('/v1/messages', false),
-    async (c) =>
-      handle(toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c) }), deps, await rawBodyOf(c)),
-  )
+  app.openapi(messagesRoute('/v1/messages', false), (c) => handleClient(c, deps, { format: 'anthropic' }))
   app.openapi(
     messagesRoute('/preset/{name}/v1/messages', true),
-    async (c) =>
-      handle(
-        toClientRequest(c, deps, { format: 'anthropic', body: await clientBody(c), preset: c.req.param('name') }),
-        deps,
-        await rawBodyOf(c),
-      ),
+    (c) => handleClient(c, deps, { format: 'anthropic', preset: c.req.param('name') }),
   )
   app.openapi(
     countTokensRoute,
