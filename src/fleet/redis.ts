@@ -92,9 +92,14 @@ function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
     const db = Number(u.pathname.slice(1) || 0)
     return new Redis({ ...redisOptions, sentinels, name: cfg.sentinel.name, db: Number.isInteger(db) ? db : 0 })
   }
+  // Cluster: the client's own options, not its nodes', decide when it connects, whether it
+  // queues while down and whether it pipelines (with these only in redisOptions it would
+  // connect at once, and the `connect()` below would fail as "already connecting").
   return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     redisOptions,
+    lazyConnect: true,
     enableOfflineQueue: subscriber,
+    enableAutoPipelining: common.enableAutoPipelining,
     clusterRetryStrategy: common.retryStrategy,
   })
 }

@@ -1,0 +1,137 @@
+/**
+ * A private Redis Cluster for the fleet tests: three masters (`redis-server --cluster-enabled yes`)
+ * on free ports of 127.0.0.1, no persistence, joined by `redis-cli --cluster create`, ready once
+ * every node reports `cluster_state:ok`. Bounded in time (15 s); `stop` kills every process and
+ * removes the temporary directory, also when the start failed half way. The binaries are
+ * `$REDIS_SERVER` / `$REDIS_CLI` or `redis-server` / `redis-cli` on the PATH (.ci/run installs
+ * both); a missing one is a failure with a clear message, never a skip.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from '../../harness/stress/proc.ts'
+
+export interface TestCluster {
+  /** The seed node's URL (any node serves as seed). */
+  readonly url: string
+  readonly ports: readonly number[]
+  /** `redis-cli -p PORT ARGS…` against one node, its output trimmed. */
+  cli(port: number, ...args: string[]): Promise<string>
+  stop(): Promise<void>
+}
+
+const START_MS = 15_000
+const SERVER = process.env.REDIS_SERVER ?? 'redis-server'
+const CLI = process.env.REDIS_CLI ?? 'redis-cli'
+
+function run(bin: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, [...args], { timeout: timeoutMs }, (e, stdout, stderr) => {
+      if (e && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new Error(`cannot run ${bin}: not found (install redis-server, which brings redis-cli)`))
+      } else if (e) reject(new Error(`${bin} ${args.join(' ')}: ${e.message} ${stdout} ${stderr}`.slice(-800)))
+      else resolve(stdout.trim())
+    })
+  })
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Starts three masters and joins them into one cluster covering all 16384 slots. */
+export async function startCluster(masters = 3): Promise<TestCluster> {
+  const deadline = performance.now() + START_MS
+  const left = () => Math.max(100, Math.ceil(deadline - performance.now()))
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-'))
+  const procs: ChildProcess[] = []
+  const ports: number[] = []
+  let log = ''
+  const cli = (port: number, ...args: string[]) => run(CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], left())
+  const stop = async () => {
+    await Promise.all(
+      procs.splice(0).map((p) => {
+        if (p.exitCode !== null || p.signalCode !== null) return undefined
+        const exited = new Promise((r) => p.once('exit', r))
+        p.kill('SIGKILL')
+        return exited
+      }),
+    )
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    // Fails at once, with the message above, when redis-cli is missing.
+    await run(CLI, ['--version'], 5_000)
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort()
+      // The bus port is given: the default (port + 10000) may be past 65535 or taken.
+      const bus = await freePort()
+      ports.push(port)
+      const p = spawn(SERVER, [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--protected-mode',
+        'no',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--cluster-port',
+        String(bus),
+        '--cluster-node-timeout',
+        '2000',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ], { stdio: ['ignore', 'pipe', 'pipe'] })
+      // The servers' own words, for the error when the start fails (the last few KB).
+      for (const s of [p.stdout, p.stderr]) s?.on('data', (d: Buffer) => void (log = (log + String(d)).slice(-4_000)))
+      const failed = new Promise<never>((_, reject) =>
+        p.once('error', (e) => reject(new Error(`cannot run ${SERVER}: ${e.message} (install redis-server)`)))
+      )
+      failed.catch(() => {})
+      procs.push(p)
+      await Promise.race([failed, waitUntil(`node ${port} answers`, async () => (await ping(cli, port)), left)])
+    }
+    await cli(
+      ports[0]!,
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    )
+    for (const port of ports) {
+      await waitUntil(
+        `node ${port} cluster_state:ok`,
+        async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'),
+        left,
+      )
+    }
+  } catch (e) {
+    await stop()
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${log.slice(-2000)}`)
+  }
+  return { url: `redis://127.0.0.1:${ports[0]}`, ports, cli, stop }
+}
+
+async function ping(cli: (port: number, ...args: string[]) => Promise<string>, port: number): Promise<boolean> {
+  try {
+    return (await cli(port, 'ping')) === 'PONG'
+  } catch {
+    return false
+  }
+}
+
+async function waitUntil(what: string, cond: () => Promise<boolean>, left: () => number): Promise<void> {
+  const end = performance.now() + left()
+  while (!(await cond())) {
+    if (performance.now() > end) throw new Error(`Redis Cluster: ${what} not within ${START_MS} ms of the start`)
+    await sleep(50)
+  }
+}
