@@ -94,13 +94,19 @@ function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
   }
   // Cluster: the client's own options, not its nodes', decide when it connects, whether it
   // queues while down and whether it pipelines (with these only in redisOptions it would
-  // connect at once, and the `connect()` below would fail as "already connecting").
+  // connect at once, and the `connect()` below would fail as "already connecting"). A command
+  // whose node is gone or whose slot is down fails at once, as on one node, instead of being
+  // retried every 100 ms up to 16 times (1.2 s measured with a master killed); MOVED and ASK
+  // redirections are still followed.
   return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     redisOptions,
     lazyConnect: true,
     enableOfflineQueue: subscriber,
     enableAutoPipelining: common.enableAutoPipelining,
     clusterRetryStrategy: common.retryStrategy,
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    retryDelayOnTryAgain: 0,
   })
 }
 

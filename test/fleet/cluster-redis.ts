@@ -18,6 +18,12 @@ export interface TestCluster {
   readonly ports: readonly number[]
   /** `redis-cli -p PORT ARGS…` against one node, its output trimmed. */
   cli(port: number, ...args: string[]): Promise<string>
+  /** The port of the master serving `key` (asked of the first node: it answers with a MOVED or itself). */
+  portOf(key: string): Promise<number>
+  /** Kills one node (SIGKILL: a crash). */
+  kill(port: number): Promise<void>
+  /** Starts a killed node again with its cluster config: it rejoins with its slots. */
+  restart(port: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -40,13 +46,48 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Starts three masters and joins them into one cluster covering all 16384 slots. */
 export async function startCluster(masters = 3): Promise<TestCluster> {
-  const deadline = performance.now() + START_MS
+  let deadline = performance.now() + START_MS
   const left = () => Math.max(100, Math.ceil(deadline - performance.now()))
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-'))
   const procs: ChildProcess[] = []
   const ports: number[] = []
   let log = ''
+  const buses = new Map<number, number>()
+  const byPort = new Map<number, ChildProcess>()
   const cli = (port: number, ...args: string[]) => run(CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], left())
+  const launch = async (port: number) => {
+    const p = spawn(SERVER, [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--protected-mode',
+      'no',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, `nodes-${port}.conf`),
+      '--cluster-port',
+      String(buses.get(port)),
+      '--cluster-node-timeout',
+      '2000',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // The servers' own words, for the error when the start fails (the last few KB).
+    for (const s of [p.stdout, p.stderr]) s?.on('data', (d: Buffer) => void (log = (log + String(d)).slice(-4_000)))
+    const failed = new Promise<never>((_, reject) =>
+      p.once('error', (e) => reject(new Error(`cannot run ${SERVER}: ${e.message} (install redis-server)`)))
+    )
+    failed.catch(() => {})
+    procs.push(p)
+    byPort.set(port, p)
+    await Promise.race([failed, waitUntil(`node ${port} answers`, () => ping(cli, port), left)])
+  }
   const stop = async () => {
     await Promise.all(
       procs.splice(0).map((p) => {
@@ -64,38 +105,9 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
     for (let i = 0; i < masters; i++) {
       const port = await freePort()
       // The bus port is given: the default (port + 10000) may be past 65535 or taken.
-      const bus = await freePort()
+      buses.set(port, await freePort())
       ports.push(port)
-      const p = spawn(SERVER, [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--protected-mode',
-        'no',
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        join(dir, `nodes-${port}.conf`),
-        '--cluster-port',
-        String(bus),
-        '--cluster-node-timeout',
-        '2000',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-      ], { stdio: ['ignore', 'pipe', 'pipe'] })
-      // The servers' own words, for the error when the start fails (the last few KB).
-      for (const s of [p.stdout, p.stderr]) s?.on('data', (d: Buffer) => void (log = (log + String(d)).slice(-4_000)))
-      const failed = new Promise<never>((_, reject) =>
-        p.once('error', (e) => reject(new Error(`cannot run ${SERVER}: ${e.message} (install redis-server)`)))
-      )
-      failed.catch(() => {})
-      procs.push(p)
-      await Promise.race([failed, waitUntil(`node ${port} answers`, async () => (await ping(cli, port)), left)])
+      await launch(port)
     }
     await cli(
       ports[0]!,
@@ -117,7 +129,28 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
     await stop()
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${log.slice(-2000)}`)
   }
-  return { url: `redis://127.0.0.1:${ports[0]}`, ports, cli, stop }
+  const kill = async (port: number) => {
+    const p = byPort.get(port)
+    if (!p || p.exitCode !== null || p.signalCode !== null) return
+    const exited = new Promise((r) => p.once('exit', r))
+    p.kill('SIGKILL')
+    await exited
+  }
+  return {
+    url: `redis://127.0.0.1:${ports[0]}`,
+    ports,
+    cli,
+    portOf: async (key) => {
+      const moved = /^MOVED \d+ [^\s]+:(\d+)/.exec(await cli(ports[0]!, 'get', key))
+      return moved ? Number(moved[1]) : ports[0]!
+    },
+    kill,
+    restart: async (port) => {
+      deadline = performance.now() + START_MS
+      await launch(port)
+    },
+    stop,
+  }
 }
 
 async function ping(cli: (port: number, ...args: string[]) => Promise<string>, port: number): Promise<boolean> {

@@ -76,12 +76,13 @@ describe('fleet mode over a real Redis Cluster', () => {
       'x{}{y}',
       '{}z',
     ]
-    for (const key of sample) {
-      assert.equal(keySlot(key), Number(await cluster.cli(cluster.ports[0]!, 'cluster', 'keyslot', key)), key)
-    }
+    const server = await Promise.all(sample.map((key) => cluster.cli(cluster.ports[0]!, 'cluster', 'keyslot', key)))
+    assert.deepEqual(sample.map(keySlot), server.map(Number))
     const owners = new Set(
-      [k.members, k.breakers, k.usageDays, k.samples, k.leader, k.responseIndex, k.apiKey('ci').rpm].map((key) =>
-        Math.floor(keySlot(key) / 5_462)
+      await Promise.all(
+        [k.members, k.breakers, k.usageDays, k.samples, k.leader, k.responseIndex, k.apiKey('ci').rpm].map((key) =>
+          cluster.portOf(key)
+        ),
       ),
     )
     assert.ok(owners.size >= 2, 'the groups of keys live on more than one master')
@@ -250,5 +251,58 @@ describe('fleet mode over a real Redis Cluster', () => {
     assert.deepEqual(crossSlot(calls), [])
     assert.deepEqual(lines.filter((l) => /unavailable|error/i.test(l)), [])
     for (const f of fleets) assert.equal(f.redis.state, 'ok')
+  })
+
+  it('a master killed: calls to its slots fail at once onto local state, logged once; restarted: shared again', async () => {
+    const faults: string[] = []
+    const flog = createLogger({ write: (l) => faults.push(l) })
+    const c = { ...cfg(), commandTimeoutMs: 200 }
+    const join = async (id: string) => {
+      const f = await startFleet({ ...c, instanceId: id }, { log: flog, version: 'test' })
+      open.push(f)
+      return f
+    }
+    const [a, b] = [await join('a'), await join('b')]
+    await until('two members', () => a.health().members.length === 2 && b.health().members.length === 2)
+    // Two providers whose limit keys live on the same master, one the seed node is not.
+    const port = await cluster.portOf(a.keys.limits('p').rpm)
+    const names = Array.from({ length: 12 }, (_, i) => `q${i}`)
+    const owners = await Promise.all(names.map((n) => cluster.portOf(a.keys.limits(n).rpm)))
+    const q = owners.indexOf(port)
+    assert.ok(q >= 0)
+    const limits = new Map([['p', { rpm: 3 }], [`q${q}`, { rpm: 3 }]])
+    const [la, lb] = [a.parts.limiter(limits), b.parts.limiter(limits)]
+    await cluster.kill(port)
+    const t0 = performance.now()
+    const first = await la.tryAcquire('p', 0, Date.now())
+    const took = performance.now() - t0
+    assert.ok(first.ok, 'admitted on local state')
+    assert.equal(a.health().state, 'degraded')
+    assert.ok(took < 500, `the first admission with its node gone took ${took.toFixed(0)} ms`)
+    const t1 = performance.now()
+    for (let i = 0; i < 5; i++) await la.tryAcquire('p', 0, Date.now())
+    assert.ok(performance.now() - t1 < 100, 'degraded: the hot path leaves Redis alone for a while')
+    await cluster.restart(port)
+    await until('the node serves its slots again', async () => {
+      try {
+        return (await cluster.cli(port, 'cluster', 'info')).includes('cluster_state:ok')
+      } catch {
+        return false
+      }
+    }, 10_000)
+    await until('both back', () => a.health().state === 'ok' && b.health().state === 'ok', 5_000)
+    const lines = faults.filter((l) => l.includes('Redis unavailable'))
+    assert.ok(lines.length >= 1 && lines.length <= 2, `logged once per instance at most:\n${faults.join('\n')}`)
+    // The fleet's rpm again on that node, not two local shares (which would admit 1 + 1 of 3).
+    await until('a fleet-wide admission through the restarted node', async () => {
+      const remote = a.redis.usable() // false: this try is decided locally and takes no token in Redis
+      const r = await la.tryAcquire(`q${q}`, 0, Date.now())
+      return remote && r.ok && a.redis.state === 'ok'
+    }, 5_000)
+    let admitted = 1
+    for (let i = 0; i < 3; i++) {
+      for (const l of [lb, la]) if ((await l.tryAcquire(`q${q}`, 0, Date.now())).ok) admitted++
+    }
+    assert.equal(admitted, 3)
   })
 })
