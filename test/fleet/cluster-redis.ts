@@ -44,6 +44,36 @@ function run(bin: string, args: readonly string[], timeoutMs: number): Promise<s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** A test server's arguments: `port` on 127.0.0.1 only, no persistence, its files in `dir`. */
+export const serverArgs = (port: number, dir: string): string[] => [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--protected-mode',
+  'no',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  dir,
+  '--dbfilename',
+  `dump-${port}.rdb`,
+]
+
+/** SIGKILL (a crash, not a shutdown) and wait for the exit; nothing when it is gone already. */
+export async function killProcess(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return
+  const exited = new Promise((r) => p.once('exit', r))
+  p.kill('SIGKILL')
+  await exited
+}
+
+/** `redis-cli -h 127.0.0.1 -p PORT ARGS…`, its output trimmed; a missing redis-cli says so. */
+export const redisCli = (port: number, args: readonly string[], timeoutMs = 5_000): Promise<string> =>
+  run(CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], timeoutMs)
+
 /** Starts three masters and joins them into one cluster covering all 16384 slots. */
 export async function startCluster(masters = 3): Promise<TestCluster> {
   let deadline = performance.now() + START_MS
@@ -54,15 +84,10 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
   let log = ''
   const buses = new Map<number, number>()
   const byPort = new Map<number, ChildProcess>()
-  const cli = (port: number, ...args: string[]) => run(CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], left())
+  const cli = (port: number, ...args: string[]) => redisCli(port, args, left())
   const launch = async (port: number) => {
     const p = spawn(SERVER, [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--protected-mode',
-      'no',
+      ...serverArgs(port, dir),
       '--cluster-enabled',
       'yes',
       '--cluster-config-file',
@@ -71,12 +96,6 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
       String(buses.get(port)),
       '--cluster-node-timeout',
       '2000',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
     ], { stdio: ['ignore', 'pipe', 'pipe'] })
     // The servers' own words, for the error when the start fails (the last few KB).
     for (const s of [p.stdout, p.stderr]) s?.on('data', (d: Buffer) => void (log = (log + String(d)).slice(-4_000)))
@@ -89,14 +108,7 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
     await Promise.race([failed, waitUntil(`node ${port} answers`, () => ping(cli, port), left)])
   }
   const stop = async () => {
-    await Promise.all(
-      procs.splice(0).map((p) => {
-        if (p.exitCode !== null || p.signalCode !== null) return undefined
-        const exited = new Promise((r) => p.once('exit', r))
-        p.kill('SIGKILL')
-        return exited
-      }),
-    )
+    await Promise.all(procs.splice(0).map(killProcess))
     rmSync(dir, { recursive: true, force: true })
   }
   try {
@@ -129,13 +141,6 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
     await stop()
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${log.slice(-2000)}`)
   }
-  const kill = async (port: number) => {
-    const p = byPort.get(port)
-    if (!p || p.exitCode !== null || p.signalCode !== null) return
-    const exited = new Promise((r) => p.once('exit', r))
-    p.kill('SIGKILL')
-    await exited
-  }
   return {
     url: `redis://127.0.0.1:${ports[0]}`,
     ports,
@@ -144,7 +149,7 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
       const moved = /^MOVED \d+ [^\s]+:(\d+)/.exec(await cli(ports[0]!, 'get', key))
       return moved ? Number(moved[1]) : ports[0]!
     },
-    kill,
+    kill: (port) => killProcess(byPort.get(port)),
     restart: async (port) => {
       deadline = performance.now() + START_MS
       await launch(port)
