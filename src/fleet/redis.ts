@@ -120,6 +120,8 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
   let state: LinkState = 'connecting'
   let skipUntil = 0
   let lastLog = -Infinity
+  /** Whether the last degradation was logged: only then is the recovery (one line each, however the link flaps). */
+  let announced = false
   let latency: number | undefined
   let closed = false
 
@@ -129,6 +131,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     state = 'degraded'
     if (now() - lastLog >= LOG_EVERY_MS) {
       lastLog = now()
+      announced = true
       log.warn('fleet: Redis unavailable, serving on local state', { redis: url, error: clean(e) })
     }
   }
@@ -138,7 +141,8 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     state = 'ok'
     skipUntil = 0
     if (was === 'degraded') {
-      log.info('fleet: Redis reachable again, resynchronising', { redis: url })
+      if (announced) log.info('fleet: Redis reachable again, resynchronising', { redis: url })
+      announced = false
       for (const cb of recovered) cb()
     }
   }

@@ -293,6 +293,11 @@ describe('fleet mode over a real Redis Cluster', () => {
     await until('both back', () => a.health().state === 'ok' && b.health().state === 'ok', 5_000)
     const lines = faults.filter((l) => l.includes('Redis unavailable'))
     assert.ok(lines.length >= 1 && lines.length <= 2, `logged once per instance at most:\n${faults.join('\n')}`)
+    const back = faults.filter((l) => l.includes('Redis reachable again'))
+    assert.ok(
+      back.length <= lines.length,
+      `a recovery line per logged degradation, not per flap:\n${faults.join('\n')}`,
+    )
     // The fleet's rpm again on that node, not two local shares (which would admit 1 + 1 of 3).
     await until('a fleet-wide admission through the restarted node', async () => {
       const remote = a.redis.usable() // false: this try is decided locally and takes no token in Redis
