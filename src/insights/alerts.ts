@@ -200,37 +200,16 @@ export class AlertEngine {
 
   #evaluateTarget(target: string, t: TargetState): void {
     const r = this.#o.rules
-    for (
-      const [rule, s, p, cfg, unit] of [['latency_degraded', t.latency, this.#latency, r.latency, 'latency'], [
-        'ttft_degraded',
-        t.ttft,
-        this.#ttft,
-        r.ttft,
-        'TTFT',
-      ]] as const
-    ) {
-      if (!cfg.enabled) continue
-      const v = ratioView(s, p)
-      this.#step(
-        { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
-        () => ({
-          metric: `${unit.toLowerCase()}_ms`,
-          value_ms: round(v.current),
-          baseline_ms: round(v.baseline),
-          ratio: round(v.ratio, 2),
-          fire_ratio: p.ratio,
-          resolve_ratio: p.resolveRatio,
-          samples: s.n,
-          min_duration_ms: cfg.minDurationMs,
-          window: `EWMA α=${p.fastAlpha} vs baseline EWMA α=${p.baselineAlpha} (Page–Hinkley δ=${
-            round(p.ph.delta, 3)
-          } λ=${p.ph.lambda})`,
-        }),
-        (e) => `${unit} of ${target} is ${e.ratio}× its baseline (${e.value_ms} ms vs ${e.baseline_ms} ms)`,
-      )
-    }
+    this.#ratioRule(target, {
+      rule: 'latency_degraded',
+      s: t.latency,
+      p: this.#latency,
+      cfg: r.latency,
+      unit: 'latency',
+    })
+    this.#ratioRule(target, { rule: 'ttft_degraded', s: t.ttft, p: this.#ttft, cfg: r.ttft, unit: 'TTFT' })
     const tp = r.throughput
-    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined) {
+    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined && !this.#idle(t.tps < tp.minTokensPerSec)) {
       const tps = t.tps
       this.#step(
         {
@@ -256,11 +235,13 @@ export class AlertEngine {
       let ok = 0
       for (let i = 0; i < t.count; i++) ok += t.outcomes[i]!
       const rate = t.count === 0 ? 1 : ok / t.count
+      const fire = t.count >= half && rate < sr.min
+      if (this.#idle(fire)) return
       this.#step(
         {
           rule: 'success_rate_low',
           subject: target,
-          fire: t.count >= half && rate < sr.min,
+          fire,
           clear: rate >= sr.resolveAt,
           minDurationMs: sr.minDurationMs,
         },
@@ -278,6 +259,48 @@ export class AlertEngine {
           } % over its last ${e.samples} attempts (threshold ${round(sr.min * 100)} %)`,
       )
     }
+  }
+
+  /** One of the two ratio rules (latency, TTFT) of a target. */
+  #ratioRule(
+    target: string,
+    x: {
+      rule: 'latency_degraded' | 'ttft_degraded'
+      s: RatioState
+      p: RatioParams
+      cfg: AlertRules['latency']
+      unit: 'latency' | 'TTFT'
+    },
+  ): void {
+    const { rule, s, p, cfg, unit } = x
+    if (!cfg.enabled) return
+    const v = ratioView(s, p)
+    if (this.#idle(v.degraded)) return
+    this.#step(
+      { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
+      () => ({
+        metric: `${unit.toLowerCase()}_ms`,
+        value_ms: round(v.current),
+        baseline_ms: round(v.baseline),
+        ratio: round(v.ratio, 2),
+        fire_ratio: p.ratio,
+        resolve_ratio: p.resolveRatio,
+        samples: s.n,
+        min_duration_ms: cfg.minDurationMs,
+        window: `EWMA α=${p.fastAlpha} vs baseline EWMA α=${p.baselineAlpha} (Page–Hinkley δ=${
+          round(p.ph.delta, 3)
+        } λ=${p.ph.lambda})`,
+      }),
+      (e) => `${unit} of ${target} is ${e.ratio}× its baseline (${e.value_ms} ms vs ${e.baseline_ms} ms)`,
+    )
+  }
+
+  /**
+   * Nothing to step: the rule does not fire and no rule holds any state (what `#step` would
+   * find out after building its key). Checked first so a healthy request allocates nothing.
+   */
+  #idle(fire: boolean): boolean {
+    return !fire && this.#hyst.size === 0
   }
 
   #breakers(): void {
