@@ -18,6 +18,7 @@ import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
 import { type FleetHealthBody, registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
+import { describeIssues } from './routes/client-request.ts'
 import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
 import { registerGemini } from './routes/gemini.ts'
@@ -42,14 +43,6 @@ export interface AppOptions {
 
 const fail = (c: { req: { path: string } } & Parameters<typeof requestIdOf>[0], e: ProxyError) =>
   errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, e)
-
-/** Zod issues as one line naming each wrong field, e.g. `max_tokens: expected number, received string`. */
-function describeIssues(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): { message: string; param?: string } {
-  const parts = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
-  return { message: parts.join('; '), param: issues[0]?.path.map(String).join('.') || undefined }
-}
 
 export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({
