@@ -123,6 +123,8 @@ export class AlertEngine {
   readonly #o: AlertEngineOptions
   readonly #targets = new Map<string, TargetState>()
   readonly #hyst = new Map<string, Hysteresis>()
+  /** How many subjects of each rule have an entry in `#hyst` (a rule absent here holds none). */
+  readonly #heldRules = new Map<AlertRule, number>()
   readonly #firing = new Map<string, Alert>()
   readonly #latency: RatioParams
   readonly #ttft: RatioParams
@@ -209,7 +211,7 @@ export class AlertEngine {
     })
     this.#ratioRule(target, { rule: 'ttft_degraded', s: t.ttft, p: this.#ttft, cfg: r.ttft, unit: 'TTFT' })
     const tp = r.throughput
-    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined && !this.#idle(t.tps < tp.minTokensPerSec)) {
+    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined && !this.#idle('throughput_low', t.tps < tp.minTokensPerSec)) {
       const tps = t.tps
       this.#step(
         {
@@ -236,7 +238,7 @@ export class AlertEngine {
       for (let i = 0; i < t.count; i++) ok += t.outcomes[i]!
       const rate = t.count === 0 ? 1 : ok / t.count
       const fire = t.count >= half && rate < sr.min
-      if (this.#idle(fire)) return
+      if (this.#idle('success_rate_low', fire)) return
       this.#step(
         {
           rule: 'success_rate_low',
@@ -275,7 +277,7 @@ export class AlertEngine {
     const { rule, s, p, cfg, unit } = x
     if (!cfg.enabled) return
     const v = ratioView(s, p)
-    if (this.#idle(v.degraded)) return
+    if (this.#idle(rule, v.degraded)) return
     this.#step(
       { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
       () => ({
@@ -296,11 +298,11 @@ export class AlertEngine {
   }
 
   /**
-   * Nothing to step: the rule does not fire and no rule holds any state (what `#step` would
-   * find out after building its key). Checked first so a healthy request allocates nothing.
+   * Nothing to step: the rule does not fire and holds no state for any subject (what `#step`
+   * would find out after building its key). Checked first so a healthy request allocates nothing.
    */
-  #idle(fire: boolean): boolean {
-    return !fire && this.#hyst.size === 0
+  #idle(rule: AlertRule, fire: boolean): boolean {
+    return !fire && !this.#heldRules.has(rule)
   }
 
   #breakers(): void {
@@ -464,8 +466,13 @@ export class AlertEngine {
     const now = this.#o.now()
     const prev = held ?? HYSTERESIS_IDLE
     const { state, event } = hysteresis(prev, { fire: c.fire, clear: c.clear, now }, c.minDurationMs)
-    if (!state.firing && state.since === undefined) this.#hyst.delete(key)
-    else this.#hyst.set(key, state)
+    if (!state.firing && state.since === undefined) {
+      if (held !== undefined) this.#held(c.rule, -1)
+      this.#hyst.delete(key)
+    } else {
+      if (held === undefined) this.#held(c.rule, 1)
+      this.#hyst.set(key, state)
+    }
     if (event === 'fire') {
       const e = evidence()
       const alert: Alert = {
@@ -487,6 +494,12 @@ export class AlertEngine {
         this.#emit({ kind: 'resolve', alert: { ...was, state: 'resolved', resolvedAt: now, resolution: evidence() } })
       }
     }
+  }
+
+  #held(rule: AlertRule, by: 1 | -1): void {
+    const n = (this.#heldRules.get(rule) ?? 0) + by
+    if (n > 0) this.#heldRules.set(rule, n)
+    else this.#heldRules.delete(rule)
   }
 
   #emit(e: AlertEvent): void {
