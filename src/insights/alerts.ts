@@ -211,7 +211,10 @@ export class AlertEngine {
     })
     this.#ratioRule(target, { rule: 'ttft_degraded', s: t.ttft, p: this.#ttft, cfg: r.ttft, unit: 'TTFT' })
     const tp = r.throughput
-    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined && !this.#idle('throughput_low', t.tps < tp.minTokensPerSec)) {
+    if (
+      tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined &&
+      !this.#idle('throughput_low', t.tps < tp.minTokensPerSec)
+    ) {
       const tps = t.tps
       this.#step(
         {
