@@ -6,6 +6,7 @@
  * throughput with the added p50 latency. Everything on 127.0.0.1, bounded in count and time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PATHS, requestBody } from './stress/run.ts'
@@ -160,13 +161,42 @@ interface Side {
   readonly p50Free: number
   readonly errors: number
   readonly redisMs?: number
+  /** Redis commands per request in the throughput rounds (background work included). */
+  readonly redisPerRequest?: number
 }
 type Load = Omit<Side, 'admitted' | 'propagationMs' | 'redisMs'>
+
+/** Commands Redis has run so far (`INFO commandstats`, every command but INFO itself), read on a socket of its own. */
+function redisCommands(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ port, host: '127.0.0.1' })
+    let buf = ''
+    sock.setTimeout(2_000, () => {
+      sock.destroy()
+      reject(new Error('INFO commandstats: no answer'))
+    })
+    sock.once('error', reject)
+    sock.once('connect', () => sock.write('INFO commandstats\r\n'))
+    sock.on('data', (d) => {
+      buf += d.toString()
+      const len = Number(/^\$(\d+)\r\n/.exec(buf)?.[1])
+      if (!(buf.length >= len + String(len).length + 5)) return
+      sock.destroy()
+      let calls = 0
+      for (const m of buf.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') calls += Number(m[2])
+      resolve(calls)
+    })
+  })
+}
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)
 
 /** Throughput rounds alternate between the two fleets (A B A B), so machine drift hits both alike. */
-async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly Child[]): Promise<[Load, Load]> {
+async function compare(
+  a: FleetArgs,
+  fleets: { shared: readonly Child[]; alone: readonly Child[]; redisPort: number },
+): Promise<[Load, Load]> {
+  const { shared, alone } = fleets
   const rounds = a.quick ? 2 : 4
   const ms = a.quick ? 700 : 1_500
   await throughput(shared, 2, 300)
@@ -174,9 +204,17 @@ async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly C
   const runs: [{ rps: number[]; errors: number }[], { rps: number[]; errors: number }[]] = [[], []]
   const lat: [number[], number[]] = [[], []]
   const free: [number[], number[]] = [[], []]
+  let commands = 0
+  let requests = 0
   for (let i = 0; i < rounds; i++) {
     for (const [k, procs] of [[0, shared], [1, alone]] as const) {
-      runs[k].push(await throughput(procs, 8, ms))
+      const before = await redisCommands(fleets.redisPort)
+      const r = await throughput(procs, 8, ms)
+      if (k === 0) {
+        commands += (await redisCommands(fleets.redisPort)) - before
+        requests += r.rps.reduce((s, x) => s + x, 0) * (ms / 1000)
+      }
+      runs[k].push(r)
       // Added latency is read at concurrency 1, where the machine is not saturated.
       lat[k].push((await throughput(procs, 1, ms / 2)).p50)
       free[k].push((await throughput(procs, 1, ms / 2, FREE)).p50)
@@ -191,7 +229,7 @@ async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly C
       errors: runs[k].reduce((s, r) => s + r.errors, 0),
     }
   }
-  return [side(0), side(1)]
+  return [{ ...side(0), redisPerRequest: commands / Math.max(1, requests) }, side(1)]
 }
 
 async function redisLatency(p: Child): Promise<number | undefined> {
@@ -210,7 +248,7 @@ export async function runFleet(a: FleetArgs): Promise<number> {
     let shared: Side
     let alone: Side
     try {
-      const [t1, t2] = await compare(a, fleet.procs, separate.procs)
+      const [t1, t2] = await compare(a, { shared: fleet.procs, alone: separate.procs, redisPort: redis.port })
       const redisMs = await redisLatency(fleet.procs[0]!)
       shared = {
         ...t1,
@@ -236,6 +274,7 @@ export async function runFleet(a: FleetArgs): Promise<number> {
       fmt(sum(s.rps), 0),
       fmt(s.p50, 2),
       fmt(s.p50Free, 2),
+      s.redisPerRequest === undefined ? '-' : fmt(s.redisPerRequest, 3),
       String(s.errors),
     ]
     const md = [
@@ -248,13 +287,14 @@ export async function runFleet(a: FleetArgs): Promise<number> {
         'fleet RPS',
         'p50 ms (c=1)',
         'p50 ms no limits (c=1)',
+        'Redis commands / request (c=8, background included)',
         'errors',
       ], [row('fleet (Redis)', shared), row('separate instances', alone)]),
       `Fleet mode: ${
         fmt((100 * sum(shared.rps)) / Math.max(1, sum(alone.rps)), 0)
       } % of the separate instances' RPS, p50 ${shared.p50 >= alone.p50 ? '+' : ''}${
         fmt(shared.p50 - alone.p50, 2)
-      } ms (one Redis round trip per admission for a provider with limits); without limits ${
+      } ms (a provider with limits: admissions from the local quota pools); without limits ${
         shared.p50Free >= alone.p50Free ? '+' : ''
       }${fmt(shared.p50Free - alone.p50Free, 2)} ms (no round trip). Load average ${
         loadavg().map((l) => l.toFixed(2)).join(' ')
