@@ -20,6 +20,7 @@ import { type Acquired, grant, type LimitReason, ProviderLimiter, type RateLimit
 import type { FleetLink } from './keys.ts'
 import {
   batchSize,
+  burstDemand,
   type Demand,
   demandAdd,
   demandLevel,
@@ -363,12 +364,15 @@ export class FleetLimiter implements RateLimiter {
 
   #batches(lim: ProviderLimits, sh: Share, now: number): Batches {
     const n = Math.max(1, this.#o.fleetSize())
-    const rpm = lim.rpm === undefined ? undefined : batchSize(lim.rpm, n, demandOver(sh.requests, now))
-    const tpm = lim.tpm === undefined ? undefined : batchSize(lim.tpm, n, demandOver(sh.tokens, now))
-    // Slots recycle locally: a block covers half the recent peak of requests in flight.
-    const slots = lim.maxConcurrent === undefined
+    const peak = demandLevel(sh.concurrency, now)
+    const requests = demandOver(sh.requests, now)
+    const perRequest = requests > 0 ? demandOver(sh.tokens, now) / requests : 0
+    const rpm = lim.rpm === undefined ? undefined : batchSize(lim.rpm, n, burstDemand(requests, peak))
+    const tpm = lim.tpm === undefined
       ? undefined
-      : batchSize(lim.maxConcurrent, n, demandLevel(sh.concurrency, now) / 2)
+      : batchSize(lim.tpm, n, burstDemand(demandOver(sh.tokens, now), peak, perRequest))
+    // Slots recycle locally: a block covers half the recent peak of requests in flight.
+    const slots = lim.maxConcurrent === undefined ? undefined : batchSize(lim.maxConcurrent, n, peak / 2)
     return {
       rpm: rpm ?? 0,
       tpm: tpm ?? 0,

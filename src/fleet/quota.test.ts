@@ -45,11 +45,16 @@ describe('quota leasing: batch sizing', () => {
 
   it('demand follows the recent rate and decays when the requests stop', () => {
     let d = q.NO_DEMAND
-    // 1,000 requests a second for two seconds: about 100 over the 100 ms horizon.
+    // 1,000 requests a second for two seconds: the moving sum has reached 1 − e⁻² of its level.
     for (let t = 0; t < 2_000; t++) d = q.demandAdd(d, 1, 10_000 + t)
     const now = 12_000
-    assert.ok(Math.abs(q.demandOver(d, now) - (1_000 * q.HORIZON_MS) / 1_000) < 15, `${q.demandOver(d, now)}`)
-    assert.ok(q.demandOver(d, now + 5_000) < 1)
+    const expected = (1_000 * (1 - Math.exp(-2)) * q.HORIZON_MS) / q.DEMAND_TAU_MS
+    assert.ok(Math.abs(q.demandOver(d, now) - expected) < expected * 0.02, `${q.demandOver(d, now)} vs ${expected}`)
+    assert.ok(q.demandOver(d, now + 5_000) < expected * 0.01)
+    // A burst of 8 in flight asks for at least 16 per batch, however low the rate.
+    assert.equal(q.burstDemand(3, 8), 16)
+    assert.equal(q.burstDemand(3, 8, 500), 8_000)
+    assert.equal(q.burstDemand(40, 8), 40)
     fc.assert(
       fc.property(fc.nat(10_000), fc.nat(10_000), fc.nat(100), (t, dt, level) => {
         const p = q.demandPeak(q.NO_DEMAND, level, t)

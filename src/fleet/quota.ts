@@ -9,8 +9,8 @@
 
 /** A batch is at most the limit ÷ (fleet size × this): the fleet's pools together hold at most 1/8 of a limit. */
 export const SHARE_DIVISOR = 8
-/** A batch covers this much of the recent demand: refills come every ~50 ms under steady load. */
-export const HORIZON_MS = 100
+/** A batch covers this much of the recent demand: under steady load a refill comes every ~125 ms. */
+export const HORIZON_MS = 250
 /** Demand is a moving sum with this time constant (about the last second counts). */
 export const DEMAND_TAU_MS = 1_000
 /** A pool unused this long goes back to Redis whole. */
@@ -46,6 +46,15 @@ export function demandOver(d: Demand, now: number): number {
 /** What the recent peak level is at `now`. */
 export function demandLevel(d: Demand, now: number): number {
   return decayed(d, now)
+}
+
+/**
+ * Units wanted per batch: the recent demand over the horizon, and at least twice the recent
+ * peak of requests in flight (times `perRequest` units each), so a burst of that many requests
+ * at once is served from the pool while the background refill is on its way.
+ */
+export function burstDemand(overHorizon: number, peakInFlight: number, perRequest = 1): number {
+  return Math.max(overHorizon, 2 * Math.max(0, peakInFlight) * Math.max(0, perRequest))
 }
 
 /** This instance's fair share of `limit`: the most it may hold in its pool. */
