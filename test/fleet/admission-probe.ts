@@ -5,7 +5,7 @@
  * fleet size 3, at concurrency 1 and 8 (each admission released one tick later), 2 s each, and
  * prints per admission: Redis round trips awaited before it was decided, scripts run (request
  * path and background), and client CPU time. Run it before and after a change, interleaved:
- * `bun test/fleet/admission-probe.ts /work/wt/base`, then without an argument.
+ * `bun test/fleet/admission-probe.ts <checkout of main>`, then without an argument.
  */
 import { startRedis } from '../../harness/stress/redis.ts'
 
