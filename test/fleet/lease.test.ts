@@ -81,6 +81,8 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
   it('rpm: three instances admit from local pools, mostly without a round trip, and never together past the limit', async () => {
     const rpm = 2_400
     const { limiters } = await fleet({ rpm }, { count: 3 })
+    // The bucket is full at the first admission and refills 40 tokens a second from then on.
+    const t0 = performance.now()
     // A first stretch well under the limit: nearly every admission is local.
     let admitted = 0
     await Promise.all(limiters.map(async (l) => {
@@ -90,16 +92,24 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
     const trips = limiters.reduce((s, l) => s + l.roundTrips, 0)
     assert.ok(trips <= 90, `${trips} of 900 admissions waited for Redis`)
     // Then each instance keeps asking until it is refused: together they get the bucket, no more.
-    const t0 = performance.now()
     await Promise.all(limiters.map(async (l) => {
       while ((await acquire(l)).ok) admitted++
     }))
+    // The bucket refills 40 tokens a second, and a refill answered after a refusal leaves a few
+    // in a pool: the next refusal may come a few admissions later.
+    let at = Date.now()
+    let denied = await acquire(limiters[0]!, 0, at)
+    for (let i = 0; denied.ok && i < 100; i++) {
+      admitted++
+      at = Date.now()
+      denied = await acquire(limiters[0]!, 0, at)
+    }
     const refilled = Math.ceil(((performance.now() - t0 + 50) * rpm) / 60_000)
     assert.ok(admitted <= rpm + refilled, `${admitted} admitted for rpm ${rpm} (+${refilled} refilled meanwhile)`)
     assert.ok(admitted >= rpm - 3 * (rpm / 24), `${admitted} admitted: shares were left unused`)
-    const denied = await acquire(limiters[0]!)
     assert.ok(!denied.ok && denied.reason === 'rpm' && denied.fleet === true && denied.retryInMs > 0)
-    assert.deepEqual([...limiters[0]!.blocked(['p'], 0, Date.now()).keys()], ['p'])
+    // Routing skips the provider until the hint runs out (read at the refusal's own time: the hint may be 1 ms).
+    assert.deepEqual([...limiters[0]!.blocked(['p'], 0, at).keys()], ['p'])
   })
 
   it('maxConcurrent: slots leased in blocks never exceed the limit; released slots return to the pool, idle ones to Redis', async () => {
@@ -177,13 +187,15 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
     const pooled = l.pooled('p').rpm
     assert.ok(pooled > 0 && pooled <= rpm / 16, `pooled ${pooled}`)
     clock += 1_500
+    const tb = performance.now()
     const before = await level('rpm', rpm)
     await l.tidy()
     const after = await level('rpm', rpm)
-    assert.equal(l.pooled('p').rpm, 0)
     // 10 tokens a millisecond refill meanwhile: the rest of the rise is the pool coming back.
+    const refill = Math.ceil(((performance.now() - tb + 2) * rpm) / 60_000)
+    assert.equal(l.pooled('p').rpm, 0)
     assert.ok(after - before >= pooled - 1, `bucket rose by ${after - before}, pool held ${pooled}`)
-    assert.ok(after - before <= pooled + 100, `bucket rose by ${after - before}, pool held ${pooled}`)
+    assert.ok(after - before <= pooled + refill, `bucket rose by ${after - before}, pool held ${pooled} (+${refill})`)
   })
 
   it('tpm: the estimate is reserved from the pool and settled there; usage over it is a debt paid by the next refill', async () => {
