@@ -240,7 +240,7 @@ export class FleetLimiter implements RateLimiter {
     return this.#limited
   }
 
-  /** Admissions that waited for Redis so far (tests and the harness read it). */
+  /** Admissions that waited for Redis so far (the tests read it). */
   get roundTrips(): number {
     return this.#waits
   }
