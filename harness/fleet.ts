@@ -6,15 +6,18 @@
  * throughput with the added p50 latency. Everything on 127.0.0.1, bounded in count and time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PATHS, requestBody } from './stress/run.ts'
-import { type Child, freePort, spawnServer } from './stress/proc.ts'
+import { type Child, freePort, readProc, spawnServer } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
 import { cliStartArgs, startMockProcess } from './stress/switchyard.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
 
 const RUNTIME = process.execPath
+/** `SWITCHYARD_FLEET_ROOT=/path/to/checkout`: the instances run that checkout's src/cli.ts (default: this one). */
+const INSTANCE_ROOT = process.env.SWITCHYARD_FLEET_ROOT
 const HEADERS = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'harness' }
 
 export interface FleetArgs {
@@ -71,7 +74,10 @@ async function startFleetOf(
     const port = await freePort()
     const path = join(dir, `config-${i}.json`)
     writeFileSync(path, JSON.stringify(config(mockUrl, port, rpm, redis, prefix)))
-    return spawnServer(RUNTIME, cliStartArgs(path, port), 30_000)
+    const args = cliStartArgs(path, port)
+    // Another checkout's instances under this harness: a before/after with the same measurement.
+    if (INSTANCE_ROOT !== undefined) args[0] = join(INSTANCE_ROOT, 'src/cli.ts')
+    return spawnServer(RUNTIME, args, 30_000)
   }))
   return {
     procs,
@@ -160,13 +166,52 @@ interface Side {
   readonly p50Free: number
   readonly errors: number
   readonly redisMs?: number
+  /** Redis scripts per request in the throughput rounds (background work included). */
+  readonly redisPerRequest?: number
+  /** CPU time of the instances (user + system, from /proc) per request in the throughput rounds, µs. */
+  readonly cpuUs: number
+  /** Redis's own CPU time per request in the throughput rounds (`INFO cpu`), µs. */
+  readonly redisCpuUs?: number
 }
 type Load = Omit<Side, 'admitted' | 'propagationMs' | 'redisMs'>
+
+/**
+ * What Redis has done so far, read on a socket of its own: `scripts` run (`EVALSHA` and `EVAL`
+ * in `INFO commandstats`; the commands a script runs inside count separately there; every fleet
+ * call on the request path and in the background is one script) and its CPU seconds (`INFO cpu`).
+ */
+function redisStats(port: number): Promise<{ scripts: number; cpuSec: number }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ port, host: '127.0.0.1' })
+    let buf = ''
+    sock.setTimeout(2_000, () => {
+      sock.destroy()
+      reject(new Error('INFO: no answer'))
+    })
+    sock.once('error', reject)
+    sock.once('connect', () => sock.write('INFO everything\r\n'))
+    sock.on('data', (d) => {
+      buf += d.toString()
+      const len = Number(/^\$(\d+)\r\n/.exec(buf)?.[1])
+      if (!(buf.length >= len + String(len).length + 5)) return
+      sock.destroy()
+      let scripts = 0
+      for (const m of buf.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) scripts += Number(m[2])
+      let cpuSec = 0
+      for (const m of buf.matchAll(/^used_cpu_(sys|user):([\d.]+)/gm)) cpuSec += Number(m[2])
+      resolve({ scripts, cpuSec })
+    })
+  })
+}
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length)
 
 /** Throughput rounds alternate between the two fleets (A B A B), so machine drift hits both alike. */
-async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly Child[]): Promise<[Load, Load]> {
+async function compare(
+  a: FleetArgs,
+  fleets: { shared: readonly Child[]; alone: readonly Child[]; redisPort: number },
+): Promise<[Load, Load]> {
+  const { shared, alone } = fleets
   const rounds = a.quick ? 2 : 4
   const ms = a.quick ? 700 : 1_500
   await throughput(shared, 2, 300)
@@ -174,9 +219,23 @@ async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly C
   const runs: [{ rps: number[]; errors: number }[], { rps: number[]; errors: number }[]] = [[], []]
   const lat: [number[], number[]] = [[], []]
   const free: [number[], number[]] = [[], []]
+  const redis = { scripts: 0, cpuSec: 0 }
+  const cpuSec = [0, 0]
+  const requests = [0, 0]
+  const procCpu = (procs: readonly Child[]) => procs.reduce((s, p) => s + (readProc(p.pid)?.cpuSec ?? Number.NaN), 0)
   for (let i = 0; i < rounds; i++) {
     for (const [k, procs] of [[0, shared], [1, alone]] as const) {
-      runs[k].push(await throughput(procs, 8, ms))
+      const before = await redisStats(fleets.redisPort)
+      const cpu0 = procCpu(procs)
+      const r = await throughput(procs, 8, ms)
+      cpuSec[k]! += procCpu(procs) - cpu0
+      requests[k]! += r.rps.reduce((s, x) => s + x, 0) * (ms / 1000)
+      if (k === 0) {
+        const after = await redisStats(fleets.redisPort)
+        redis.scripts += after.scripts - before.scripts
+        redis.cpuSec += after.cpuSec - before.cpuSec
+      }
+      runs[k].push(r)
       // Added latency is read at concurrency 1, where the machine is not saturated.
       lat[k].push((await throughput(procs, 1, ms / 2)).p50)
       free[k].push((await throughput(procs, 1, ms / 2, FREE)).p50)
@@ -189,9 +248,11 @@ async function compare(a: FleetArgs, shared: readonly Child[], alone: readonly C
       p50: mean(lat[k]),
       p50Free: mean(free[k]),
       errors: runs[k].reduce((s, r) => s + r.errors, 0),
+      cpuUs: (1e6 * cpuSec[k]!) / Math.max(1, requests[k]!),
     }
   }
-  return [side(0), side(1)]
+  const n0 = Math.max(1, requests[0]!)
+  return [{ ...side(0), redisPerRequest: redis.scripts / n0, redisCpuUs: (1e6 * redis.cpuSec) / n0 }, side(1)]
 }
 
 async function redisLatency(p: Child): Promise<number | undefined> {
@@ -203,14 +264,16 @@ export async function runFleet(a: FleetArgs): Promise<number> {
   const mock = await startMockProcess()
   const redis = await startRedis()
   try {
-    process.stderr.write(`fleet: ${a.instances} instances, mock ${mock.url}, redis ${redis.url}\n`)
+    process.stderr.write(
+      `fleet: ${a.instances} instances of ${INSTANCE_ROOT ?? 'this checkout'}, mock ${mock.url}, redis ${redis.url}\n`,
+    )
     const rpm = 30
     const fleet = await startFleetOf(a.instances, mock.url, rpm, redis.url, `harness${Date.now()}:`)
     const separate = await startFleetOf(a.instances, mock.url, rpm, undefined, 'unused:')
     let shared: Side
     let alone: Side
     try {
-      const [t1, t2] = await compare(a, fleet.procs, separate.procs)
+      const [t1, t2] = await compare(a, { shared: fleet.procs, alone: separate.procs, redisPort: redis.port })
       const redisMs = await redisLatency(fleet.procs[0]!)
       shared = {
         ...t1,
@@ -236,6 +299,9 @@ export async function runFleet(a: FleetArgs): Promise<number> {
       fmt(sum(s.rps), 0),
       fmt(s.p50, 2),
       fmt(s.p50Free, 2),
+      s.redisPerRequest === undefined ? '-' : fmt(s.redisPerRequest, 3),
+      fmt(s.cpuUs, 0),
+      s.redisCpuUs === undefined ? '-' : fmt(s.redisCpuUs, 0),
       String(s.errors),
     ]
     const md = [
@@ -248,15 +314,22 @@ export async function runFleet(a: FleetArgs): Promise<number> {
         'fleet RPS',
         'p50 ms (c=1)',
         'p50 ms no limits (c=1)',
+        'Redis scripts / request (c=8, background included)',
+        'instances CPU µs / request (c=8)',
+        'Redis CPU µs / request (c=8)',
         'errors',
       ], [row('fleet (Redis)', shared), row('separate instances', alone)]),
       `Fleet mode: ${
         fmt((100 * sum(shared.rps)) / Math.max(1, sum(alone.rps)), 0)
       } % of the separate instances' RPS, p50 ${shared.p50 >= alone.p50 ? '+' : ''}${
         fmt(shared.p50 - alone.p50, 2)
-      } ms (one Redis round trip per admission for a provider with limits); without limits ${
+      } ms (a provider with \`rpm\` and \`maxConcurrent\`); without limits ${
         shared.p50Free >= alone.p50Free ? '+' : ''
-      }${fmt(shared.p50Free - alone.p50Free, 2)} ms (no round trip). Load average ${
+      }${fmt(shared.p50Free - alone.p50Free, 2)} ms (no round trip). CPU per request at c=8: ${
+        fmt(shared.cpuUs, 0)
+      } µs in the instances + ${fmt(shared.redisCpuUs ?? Number.NaN, 0)} µs in Redis, against ${
+        fmt(alone.cpuUs, 0)
+      } µs for separate instances. Load average ${
         loadavg().map((l) => l.toFixed(2)).join(' ')
       }; Redis round trip by the last heartbeat: ${shared.redisMs === undefined ? '-' : `${shared.redisMs} ms`}).`,
     ].join('\n\n')

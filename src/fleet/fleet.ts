@@ -227,7 +227,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
 
   const stop = async (): Promise<void> => {
     clearInterval(timer)
-    limiter?.close()
+    await limiter?.close()
     usage.close()
     samples.close()
     perf.close()

@@ -1,9 +1,15 @@
 /**
- * Fleet-wide provider limits (`rpm`, `tpm`, `maxConcurrent`), decided atomically in Redis by
- * one Lua script per admission: token buckets refilled on Redis `TIME` (never an instance's
- * clock), TPM reserved on admission and settled with the reported usage, and concurrency
+ * Fleet-wide provider limits (`rpm`, `tpm`, `maxConcurrent`), kept in Redis and decided by Lua
+ * scripts: token buckets refilled on Redis `TIME` (never an instance's clock), and concurrency
  * slots as leases in a sorted set that expire by themselves when an instance dies (live
  * instances renew theirs, which also rebuilds them after Redis restarts empty).
+ *
+ * Quota leasing: an instance takes a batch of each limit at once (tokens from the buckets, a
+ * block of slot leases) and admits from that local pool without a round trip; it refills in
+ * the background below a low-water mark and gives back what it does not need (idle, surplus,
+ * shutdown). Batches follow recent local demand and never exceed a fair share
+ * (src/fleet/quota.ts). A limit too small to split (fair share < 2) keeps the exact path:
+ * one script per admission, as before. Either way the fleet never takes more than Redis grants.
  *
  * Redis down or slow: the admission falls back, within one command timeout, to a local
  * limiter holding this instance's share of each limit (the limit ÷ the fleet size last seen).
@@ -12,22 +18,42 @@ import { timerDelay } from '../lib/clock.ts'
 import type { ProviderLimits } from '../config/types.ts'
 import { type Acquired, grant, type LimitReason, ProviderLimiter, type RateLimiter } from '../resilience/limiter.ts'
 import type { FleetLink } from './keys.ts'
+import {
+  batchSize,
+  burstDemand,
+  type Demand,
+  demandAdd,
+  demandLevel,
+  demandOver,
+  demandPeak,
+  EMPTY_POOL,
+  IDLE_MS,
+  NO_DEMAND,
+  type Pool,
+  poolAdd,
+  poolGive,
+  poolSettle,
+  poolSpend,
+  poolSurplus,
+  poolTake,
+  refillWant,
+} from './quota.ts'
 import { script } from './redis.ts'
 
 const NOW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`
-
-/** KEYS rpm, tpm, slots; ARGV rpm, tpm, maxConcurrent (0: none), estTokens, leaseId, leaseTtlMs. */
-const ACQUIRE = script(`${NOW_LUA}
-local rpm, tpm, maxc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local est, lease, ttl = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local function level(key, cap)
   local v = redis.call('HMGET', key, 't', 'at')
   local tokens, at = tonumber(v[1]), tonumber(v[2])
   if not tokens then return cap end
   return math.min(cap, tokens + math.max(0, now - at) * cap / 60000)
 end
+`
+
+/** KEYS rpm, tpm, slots; ARGV rpm, tpm, maxConcurrent (0: none), estTokens, leaseId, leaseTtlMs. */
+const ACQUIRE = script(`${NOW_LUA}
+local rpm, tpm, maxc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local est, lease, ttl = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 if maxc > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   if redis.call('ZCARD', KEYS[3]) >= maxc then return {0, 'concurrency', 50} end
@@ -48,6 +74,54 @@ if maxc > 0 then redis.call('ZADD', KEYS[3], now + ttl, lease); redis.call('PEXP
 return {1}
 `)
 
+/**
+ * A batch for the local pools. KEYS rpm, tpm, slots; ARGV rpm, tpm, maxConcurrent, then per
+ * limit the least it must get and the most it wants (0 wanted: leave that limit alone), then
+ * the slot id prefix and leaseTtlMs. All or nothing on the minimums: {1, rpm, tpm, slots}
+ * granted (slots named prefix:1..n), or {0, reason, retryMs}.
+ */
+const LEASE = script(`${NOW_LUA}
+local rpm, tpm, maxc = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local rmin, rwant, tmin, twant = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local smin, swant, prefix, ttl = tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10], tonumber(ARGV[11])
+local s, r, k, gr, gt = 0, 0, 0, 0, 0
+if maxc > 0 and swant > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  local free = maxc - redis.call('ZCARD', KEYS[3])
+  if free < smin then return {0, 'concurrency', 50} end
+  s = math.min(swant, free)
+end
+if rpm > 0 and rwant > 0 then
+  r = level(KEYS[1], rpm)
+  if r < rmin then return {0, 'rpm', math.max(1, math.ceil((rmin - r) * 60000 / rpm))} end
+  gr = math.min(rwant, math.floor(r))
+end
+if tpm > 0 and twant > 0 then
+  k = level(KEYS[2], tpm)
+  if k < tmin then return {0, 'tpm', math.max(1, math.ceil((tmin - k) * 60000 / tpm))} end
+  gt = math.min(twant, math.floor(k))
+end
+if gr > 0 then redis.call('HSET', KEYS[1], 't', tostring(r - gr), 'at', tostring(now)); redis.call('PEXPIRE', KEYS[1], 120000) end
+if gt > 0 then redis.call('HSET', KEYS[2], 't', tostring(k - gt), 'at', tostring(now)); redis.call('PEXPIRE', KEYS[2], 120000) end
+for i = 1, s do redis.call('ZADD', KEYS[3], now + ttl, prefix .. ':' .. i) end
+if s > 0 then redis.call('PEXPIRE', KEYS[3], ttl * 2) end
+return {1, gr, gt, s}
+`)
+
+/** KEYS rpm, tpm, slots; ARGV rpm, tpm, rpm tokens, tpm tokens, slot ids…: a pool's surplus back to the fleet (buckets capped). */
+const GIVE = script(`${NOW_LUA}
+local rpm, tpm, br, bt = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local function give(key, cap, n)
+  if cap <= 0 or n <= 0 then return end
+  redis.call('HSET', key, 't', tostring(math.min(cap, level(key, cap) + n)), 'at', tostring(now))
+  redis.call('PEXPIRE', key, 120000)
+end
+give(KEYS[1], rpm, br)
+give(KEYS[2], tpm, bt)
+for i = 5, #ARGV do redis.call('ZREM', KEYS[3], ARGV[i]) end
+return 1
+`)
+
 /** KEYS tpm, slots; ARGV tpm, reserved, actual (-1: unknown), leaseId. */
 const RELEASE = script(`
 redis.call('ZREM', KEYS[2], ARGV[4])
@@ -66,11 +140,15 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
 return 1
 `)
 
+/** Pools are looked over this often: surplus and idle shares go back to Redis. */
+const TIDY_MS = 200
+
 export interface FleetLimiterOptions extends FleetLink {
   readonly limits: ReadonlyMap<string, ProviderLimits>
   readonly leaseTtlMs: number
-  /** Instances in the fleet as last seen (at least 1): the local fallback's share. */
+  /** Instances in the fleet as last seen (at least 1): the local fallback's share, and the fair share of a batch. */
   readonly fleetSize: () => number
+  readonly now?: () => number
 }
 
 const has = (l: ProviderLimits | undefined): l is ProviderLimits =>
@@ -91,26 +169,70 @@ function dropUndefined(
   return Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) as ProviderLimits
 }
 
-/** The fleet-wide `RateLimiter`; the routing engine awaits its `tryAcquire` (one Redis round trip). */
+/** One provider's local share: its pools, slots held, demand, and requests admitted here and not released. */
+interface Share {
+  rpm: Pool
+  tpm: Pool
+  /** Slot leases held and not in use (every held id is also in `FleetLimiter.#leases`). */
+  readonly free: string[]
+  busy: number
+  requests: Demand
+  tokens: Demand
+  concurrency: Demand
+  last: number
+  refilling: boolean
+}
+
+/** Batch per limit (0: that limit takes the exact path; absent limits 0 too, never asked for). */
+interface Batches {
+  readonly rpm: number
+  readonly tpm: number
+  readonly slots: number
+  readonly exact: boolean
+}
+
+/** What one request still needs from Redis (the local pool had too little). */
+interface Short {
+  readonly rpm: boolean
+  readonly tpm: boolean
+  readonly slot: boolean
+}
+
+/**
+ * The fleet-wide `RateLimiter`. Its `tryAcquire` answers at once from the local pools in the
+ * common case; a request whose pool is empty spends one Redis round trip (the refill), and a
+ * limit too small to lease spends one per admission.
+ */
 export class FleetLimiter implements RateLimiter {
   readonly #o: FleetLimiterOptions
   readonly #limited: boolean
+  readonly #now: () => number
   #fallback: ProviderLimiter
   #fallbackSize = 1
   /** Refusals Redis gave, kept until they expire, so the plan skips those providers up front. */
   readonly #denied = new Map<string, { reason: LimitReason; until: number }>()
-  /** Live leases per provider (renewed in the background). */
+  /** Live slot leases per provider, in use or pooled (renewed in the background). */
   readonly #leases = new Map<string, Set<string>>()
+  readonly #shares = new Map<string, Share>()
   #seq = 0
+  #closed = false
   #renewTimer: ReturnType<typeof setInterval> | undefined
+  #tidyTimer: ReturnType<typeof setInterval> | undefined
+  /** Redis round trips made before an upstream call (refills on the request path and exact admissions). */
+  #waits = 0
 
   constructor(o: FleetLimiterOptions) {
     this.#o = o
+    this.#now = o.now ?? Date.now
     this.#limited = [...o.limits.values()].some(has)
     this.#fallback = new ProviderLimiter(share(o.limits, 1))
     if ([...o.limits.values()].some((l) => l.maxConcurrent !== undefined)) {
       this.#renewTimer = setInterval(() => void this.renew(), timerDelay(Math.max(250, Math.floor(o.leaseTtlMs / 3))))
       ;(this.#renewTimer as { unref?: () => void }).unref?.()
+    }
+    if (this.#limited) {
+      this.#tidyTimer = setInterval(() => void this.tidy(), timerDelay(TIDY_MS))
+      ;(this.#tidyTimer as { unref?: () => void }).unref?.()
     }
   }
 
@@ -118,11 +240,49 @@ export class FleetLimiter implements RateLimiter {
     return this.#limited
   }
 
+  /** Admissions that waited for Redis so far (the tests read it). */
+  get roundTrips(): number {
+    return this.#waits
+  }
+
+  /** What this instance holds of a provider's limits, unused: requests, tokens (negative: a debt), free slots. */
+  pooled(provider: string): { readonly rpm: number; readonly tpm: number; readonly slots: number } {
+    const sh = this.#shares.get(provider)
+    return { rpm: sh?.rpm.units ?? 0, tpm: sh?.tpm.units ?? 0, slots: sh?.free.length ?? 0 }
+  }
+
   tryAcquire(provider: string, estTokens: number, now: number): Acquired | Promise<Acquired> {
     const lim = this.#o.limits.get(provider)
     if (!has(lim)) return { ok: true, release: () => {} }
     if (!this.#o.redis.usable()) return this.#local(provider, estTokens, now)
-    return this.#remote(provider, lim, estTokens, now)
+    const sh = this.#shareOf(provider)
+    const need = lim.tpm === undefined ? 0 : Math.min(Math.max(0, Math.round(estTokens)), lim.tpm)
+    sh.requests = demandAdd(sh.requests, 1, now)
+    sh.tokens = demandAdd(sh.tokens, need, now)
+    sh.concurrency = demandPeak(sh.concurrency, sh.busy + 1, now)
+    sh.last = now
+    const b = this.#batches(lim, sh, now)
+    if (b.exact) return this.#remote(provider, lim, sh, estTokens, now)
+    // Whatever the local pools hold is taken now (before any await), the rest asked of Redis.
+    let rpmShort = false
+    let tpmShort = false
+    if (lim.rpm !== undefined) {
+      const t = poolTake(sh.rpm, 1)
+      if (t.ok) sh.rpm = t.pool
+      else rpmShort = true
+    }
+    if (lim.tpm !== undefined) {
+      const t = poolTake(sh.tpm, need)
+      if (t.ok) sh.tpm = t.pool
+      else tpmShort = true
+    }
+    const slot = lim.maxConcurrent !== undefined ? sh.free.pop() : undefined
+    const short = { rpm: rpmShort, tpm: tpmShort, slot: lim.maxConcurrent !== undefined && slot === undefined }
+    if (!short.rpm && !short.tpm && !short.slot) {
+      this.#refill(provider, lim, sh, b)
+      return this.#granted(lim, sh, need, slot)
+    }
+    return this.#lease(provider, lim, sh, { b, short, need, est: estTokens, slot, now })
   }
 
   blocked(
@@ -143,10 +303,10 @@ export class FleetLimiter implements RateLimiter {
   }
 
   inFlight(provider: string): number {
-    return (this.#leases.get(provider)?.size ?? 0) + this.#fallback.inFlight(provider)
+    return (this.#shares.get(provider)?.busy ?? 0) + this.#fallback.inFlight(provider)
   }
 
-  /** Re-stamps every live lease (called on a timer, and after Redis comes back). */
+  /** Re-stamps every live lease, pooled or in use (called on a timer, and after Redis comes back). */
   async renew(): Promise<void> {
     if (!this.#o.redis.usable()) return
     await Promise.all(
@@ -156,36 +316,194 @@ export class FleetLimiter implements RateLimiter {
     )
   }
 
-  close(): void {
-    if (this.#renewTimer) clearInterval(this.#renewTimer)
+  /** Gives back what the pools hold beyond recent demand, and everything a provider idle for `IDLE_MS` holds. */
+  async tidy(all = false): Promise<void> {
+    if (!this.#o.redis.usable()) return
+    const now = this.#now()
+    await Promise.all([...this.#shares].map(([provider, sh]) => {
+      const lim = this.#o.limits.get(provider)
+      if (!lim) return
+      const b = this.#batches(lim, sh, now)
+      const idle = all || now - sh.last >= IDLE_MS
+      const rpm = poolSurplus(sh.rpm, b.exact ? 0 : b.rpm, idle)
+      const tpm = poolSurplus(sh.tpm, b.exact ? 0 : b.tpm, idle)
+      const ids = sh.free.splice(0, poolSurplus({ units: sh.free.length }, b.exact ? 0 : b.slots, idle))
+      if (rpm === 0 && tpm === 0 && ids.length === 0) return
+      sh.rpm = poolGive(sh.rpm, rpm)
+      sh.tpm = poolGive(sh.tpm, tpm)
+      return this.#give(provider, lim, [rpm, tpm, ...ids])
+    }))
   }
 
-  async #remote(provider: string, lim: ProviderLimits, estTokens: number, now: number): Promise<Acquired> {
+  /** Stops the timers and gives every pooled share back (slots in use go back as their requests end). */
+  async close(): Promise<void> {
+    if (this.#renewTimer) clearInterval(this.#renewTimer)
+    if (this.#tidyTimer) clearInterval(this.#tidyTimer)
+    this.#closed = true
+    await this.tidy(true)
+  }
+
+  #shareOf(provider: string): Share {
+    let sh = this.#shares.get(provider)
+    if (!sh) {
+      sh = {
+        rpm: EMPTY_POOL,
+        tpm: EMPTY_POOL,
+        free: [],
+        busy: 0,
+        requests: NO_DEMAND,
+        tokens: NO_DEMAND,
+        concurrency: NO_DEMAND,
+        last: 0,
+        refilling: false,
+      }
+      this.#shares.set(provider, sh)
+    }
+    return sh
+  }
+
+  #batches(lim: ProviderLimits, sh: Share, now: number): Batches {
+    const n = Math.max(1, this.#o.fleetSize())
+    const peak = demandLevel(sh.concurrency, now)
+    const requests = demandOver(sh.requests, now)
+    const perRequest = requests > 0 ? demandOver(sh.tokens, now) / requests : 0
+    const rpm = lim.rpm === undefined ? undefined : batchSize(lim.rpm, n, burstDemand(requests, peak))
+    const tpm = lim.tpm === undefined
+      ? undefined
+      : batchSize(lim.tpm, n, burstDemand(demandOver(sh.tokens, now), peak, perRequest))
+    // Slots recycle locally: a block covers half the recent peak of requests in flight.
+    const slots = lim.maxConcurrent === undefined ? undefined : batchSize(lim.maxConcurrent, n, peak / 2)
+    return {
+      rpm: rpm ?? 0,
+      tpm: tpm ?? 0,
+      slots: slots ?? 0,
+      exact: rpm === 0 || tpm === 0 || slots === 0,
+    }
+  }
+
+  #track(provider: string, id: string): void {
+    let ids = this.#leases.get(provider)
+    if (!ids) this.#leases.set(provider, ids = new Set())
+    ids.add(id)
+  }
+
+  #granted(lim: ProviderLimits, sh: Share, reserved: number, slot: string | undefined): Acquired {
+    sh.busy += 1
+    return grant((actualTokens) => {
+      sh.busy = Math.max(0, sh.busy - 1)
+      if (lim.tpm !== undefined && actualTokens !== undefined) sh.tpm = poolSettle(sh.tpm, reserved, actualTokens)
+      if (slot === undefined) return
+      sh.free.push(slot)
+      // After close, nothing gives pooled slots back: this one goes at once.
+      if (this.#closed) void this.tidy(true)
+    })
+  }
+
+  /** The pools had too little: one round trip takes what is missing (and a batch more), or says why not. */
+  async #lease(
+    provider: string,
+    lim: ProviderLimits,
+    sh: Share,
+    r: { b: Batches; short: Short; need: number; est: number; slot: string | undefined; now: number },
+  ): Promise<Acquired> {
+    const { b, short, need } = r
+    const undo = () => {
+      if (lim.rpm !== undefined && !short.rpm) sh.rpm = poolAdd(sh.rpm, 1)
+      if (lim.tpm !== undefined && !short.tpm) sh.tpm = poolAdd(sh.tpm, need)
+      if (r.slot !== undefined) sh.free.push(r.slot)
+    }
+    this.#waits++
+    const prefix = `${this.#o.instanceId}:${++this.#seq}`
+    const res = await this.#run(LEASE, provider, lim, [
+      short.rpm ? 1 : 0,
+      short.rpm ? 1 + Math.max(0, Math.ceil(b.rpm - sh.rpm.units)) : 0,
+      short.tpm ? need : 0,
+      short.tpm ? need + Math.max(0, Math.ceil(b.tpm - sh.tpm.units)) : 0,
+      short.slot ? 1 : 0,
+      short.slot ? 1 + b.slots : 0,
+      prefix,
+      this.#o.leaseTtlMs,
+    ])
+    if (!Array.isArray(res)) {
+      undo()
+      return this.#local(provider, r.est, r.now)
+    }
+    if (res[0] !== 1) {
+      undo()
+      return this.#deny(provider, res, r.now)
+    }
+    this.#denied.delete(provider)
+    const slots = this.#pooled(provider, res, prefix)
+    // The grant covers at least this request's need (the script's minimum), spent at once.
+    if (short.rpm) sh.rpm = poolSpend(sh.rpm, Number(res[1]), 1)
+    if (short.tpm) sh.tpm = poolSpend(sh.tpm, Number(res[2]), need)
+    const slot = short.slot ? slots.pop() : r.slot
+    sh.free.push(...slots)
+    return this.#granted(lim, sh, need, slot)
+  }
+
+  /** Tops the pools up in the background once one falls below its low-water mark (one refill at a time). */
+  #refill(provider: string, lim: ProviderLimits, sh: Share, b: Batches): void {
+    if (sh.refilling || !this.#o.redis.usable()) return
+    const rpm = lim.rpm === undefined ? 0 : refillWant(sh.rpm, b.rpm)
+    const tpm = lim.tpm === undefined ? 0 : refillWant(sh.tpm, b.tpm)
+    const slots = lim.maxConcurrent === undefined ? 0 : refillWant({ units: sh.free.length }, b.slots)
+    if (rpm === 0 && tpm === 0 && slots === 0) return
+    sh.refilling = true
+    const prefix = `${this.#o.instanceId}:${++this.#seq}`
+    const min = (want: number) => (want > 0 ? 1 : 0)
+    void this.#run(LEASE, provider, lim, [min(rpm), rpm, min(tpm), tpm, min(slots), slots, prefix, this.#o.leaseTtlMs])
+      .then((res) => {
+        sh.refilling = false
+        if (!Array.isArray(res) || res[0] !== 1) return
+        sh.rpm = poolAdd(sh.rpm, Number(res[1]))
+        sh.tpm = poolAdd(sh.tpm, Number(res[2]))
+        sh.free.push(...this.#pooled(provider, res, prefix))
+        if (this.#closed) void this.tidy(true)
+      })
+  }
+
+  /** The slot ids a LEASE answer granted, tracked for renewal. */
+  #pooled(provider: string, res: unknown[], prefix: string): string[] {
+    const ids = Array.from({ length: Number(res[3]) || 0 }, (_, i) => `${prefix}:${i + 1}`)
+    for (const id of ids) this.#track(provider, id)
+    return ids
+  }
+
+  #give(provider: string, lim: ProviderLimits, args: readonly (string | number)[]): Promise<unknown> {
+    const ids = this.#leases.get(provider)
+    for (const id of args.slice(2)) ids?.delete(String(id))
+    const k = this.#o.keys.limits(provider)
+    return this.#o.redis.run(GIVE, [k.rpm, k.tpm, k.slots], [lim.rpm ?? 0, lim.tpm ?? 0, ...args])
+  }
+
+  #run(s: typeof LEASE, provider: string, lim: ProviderLimits, args: readonly (string | number)[]): Promise<unknown> {
+    const k = this.#o.keys.limits(provider)
+    return this.#o.redis.run(s, [k.rpm, k.tpm, k.slots], [lim.rpm ?? 0, lim.tpm ?? 0, lim.maxConcurrent ?? 0, ...args])
+  }
+
+  #deny(provider: string, r: unknown[], now: number): Acquired {
+    const reason = (r[1] === 'tpm' || r[1] === 'concurrency' ? r[1] : 'rpm') as LimitReason
+    const retryInMs = Math.max(1, Number(r[2]) || 50)
+    this.#denied.set(provider, { reason, until: now + retryInMs })
+    return { ok: false, reason, retryInMs, fleet: true }
+  }
+
+  /** The exact path, for limits too small to lease: one script decides each admission. */
+  async #remote(provider: string, lim: ProviderLimits, sh: Share, estTokens: number, now: number): Promise<Acquired> {
     const k = this.#o.keys.limits(provider)
     const lease = `${this.#o.instanceId}:${++this.#seq}`
     const reserved = Math.max(0, Math.round(estTokens))
-    const r = await this.#o.redis.run(ACQUIRE, [k.rpm, k.tpm, k.slots], [
-      lim.rpm ?? 0,
-      lim.tpm ?? 0,
-      lim.maxConcurrent ?? 0,
-      reserved,
-      lease,
-      this.#o.leaseTtlMs,
-    ])
+    this.#waits++
+    const r = await this.#run(ACQUIRE, provider, lim, [reserved, lease, this.#o.leaseTtlMs])
     if (!Array.isArray(r)) return this.#local(provider, estTokens, now)
-    if (r[0] !== 1) {
-      const reason = (r[1] === 'tpm' || r[1] === 'concurrency' ? r[1] : 'rpm') as LimitReason
-      const retryInMs = Math.max(1, Number(r[2]) || 50)
-      this.#denied.set(provider, { reason, until: now + retryInMs })
-      return { ok: false, reason, retryInMs, fleet: true }
-    }
+    if (r[0] !== 1) return this.#deny(provider, r, now)
     this.#denied.delete(provider)
-    let ids = this.#leases.get(provider)
-    if (!ids) this.#leases.set(provider, ids = new Set())
-    const live = ids
-    if (lim.maxConcurrent !== undefined) live.add(lease)
+    if (lim.maxConcurrent !== undefined) this.#track(provider, lease)
+    sh.busy += 1
     return grant((actualTokens) => {
-      live.delete(lease)
+      sh.busy = Math.max(0, sh.busy - 1)
+      this.#leases.get(provider)?.delete(lease)
       if (lim.maxConcurrent === undefined && (lim.tpm === undefined || actualTokens === undefined)) return
       // Settled in the background; a lost release is a lease that expires by itself.
       void this.#o.redis.run(RELEASE, [k.tpm, k.slots], [
