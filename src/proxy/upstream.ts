@@ -213,6 +213,15 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
   }
 }
 
+/**
+ * A silence timer that fires this much past its due time found the event loop busy: in a burst of
+ * stream set-ups (2,000 at once under Bun, fewer under Deno) the proxy's own backlog delays every
+ * read, and a healthy upstream whose first event sat unread was timed out, retried and had its
+ * breaker tripped (docs/benchmarks.md, "Third pass: bursts of stream set-ups"). Healthy loops
+ * fire timers within a few ms; a saturated one was measured 200–900 ms late.
+ */
+export const LATE_TIMER_MS = 100
+
 /** The abort wiring of one call: the client's signal, the connect timer and the first-token timer. */
 function guardCall(limits: CallLimits, stream: boolean) {
   const ac = new AbortController()
@@ -231,8 +240,18 @@ function guardCall(limits: CallLimits, stream: boolean) {
   const quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs
     ? Math.max(1, limits.firstEventMs)
     : undefined
-  const onQuiet = stop('first_token')
-  let quiet = quietMs === undefined ? undefined : setTimeout(onQuiet, timerDelay(quietMs))
+  // The silence timer is re-armed when it fires late: the event loop was busy, so the upstream's
+  // bytes may be waiting unread behind our own backlog (see LATE_TIMER_MS). `first` still bounds it.
+  let dueAt = 0
+  const arm = () => {
+    dueAt = performance.now() + quietMs!
+    return setTimeout(onQuiet, timerDelay(quietMs!))
+  }
+  const onQuiet = () => {
+    if (performance.now() - dueAt > LATE_TIMER_MS) quiet = arm()
+    else stop('first_token')()
+  }
+  let quiet = quietMs === undefined ? undefined : arm()
   return {
     signal: ac.signal,
     abort: (r?: unknown) => ac.abort(r),
@@ -242,7 +261,7 @@ function guardCall(limits: CallLimits, stream: boolean) {
     heard: () => {
       if (quietMs !== undefined) {
         clearTimeout(quiet)
-        quiet = setTimeout(onQuiet, timerDelay(quietMs))
+        quiet = arm()
       }
     },
     failure: (t: PlannedTarget): ProxyError | undefined =>
