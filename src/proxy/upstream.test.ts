@@ -176,8 +176,9 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
     const r = await pending
     assert.ok(r.ok && r.value.kind === 'stream', JSON.stringify(r.ok ? undefined : r.error))
     await r.value.reader.cancel()
-    // The same silence with a free loop is still a first_token timeout (600 ms: room for one
-    // late firing on a loaded machine before the event would come).
+    // The same silence with a free loop is still a first_token timeout (once the busy spell is
+    // more than a silence bound ago; 600 ms: room for one late firing on a loaded machine).
+    await new Promise((r) => setTimeout(r, 200))
     const free = await run(firstEventAt(600), 100)
     assert.deepEqual(free.ok ? undefined : free.error, { kind: 'timeout', target: 'oai,m', phase: 'first_token' })
   })

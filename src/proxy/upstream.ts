@@ -222,6 +222,9 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
  */
 export const LATE_TIMER_MS = 100
 
+/** When a silence timer last fired late (`performance.now()`): the loop was busy then, for every stream. */
+let lateSeenAt = Number.NEGATIVE_INFINITY
+
 /** The abort wiring of one call: the client's signal, the connect timer and the first-token timer. */
 function guardCall(limits: CallLimits, stream: boolean) {
   const ac = new AbortController()
@@ -248,7 +251,10 @@ function guardCall(limits: CallLimits, stream: boolean) {
     return setTimeout(onQuiet, timerDelay(quietMs!))
   }
   const onQuiet = () => {
-    if (performance.now() - dueAt > LATE_TIMER_MS) quiet = arm()
+    const now = performance.now()
+    if (now - dueAt > LATE_TIMER_MS) lateSeenAt = now
+    // Busy at any point of this silence (this timer or another stream's): its first event may be unread.
+    if (now - lateSeenAt < quietMs!) quiet = arm()
     else stop('first_token')()
   }
   let quiet = quietMs === undefined ? undefined : arm()
