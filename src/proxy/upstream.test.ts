@@ -171,11 +171,17 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
       return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } })
     }
     const pending = run(firstEventAt(250), 100)
+    // Another stream whose own 400 ms timer fires on time, 100 ms after that late one: the busy
+    // spell is within its bound, so its first event (at 600 ms) may also have sat unread.
+    const other = run(firstEventAt(600), 400)
     const until = performance.now() + 300
     while (performance.now() < until) { /* a burst of other work on the one event loop */ }
     const r = await pending
     assert.ok(r.ok && r.value.kind === 'stream', JSON.stringify(r.ok ? undefined : r.error))
     await r.value.reader.cancel()
+    const o = await other
+    assert.ok(o.ok && o.value.kind === 'stream', JSON.stringify(o.ok ? undefined : o.error))
+    await o.value.reader.cancel()
     // The same silence with a free loop is still a first_token timeout (once the busy spell is
     // more than a silence bound ago; 600 ms: room for one late firing on a loaded machine).
     await new Promise((r) => setTimeout(r, 200))
