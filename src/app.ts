@@ -3,6 +3,7 @@
  * client's own wire format. It does no I/O of its own; everything arrives in `deps`.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
@@ -18,6 +19,7 @@ import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
 import { type FleetHealthBody, registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
+import { describeIssues } from './routes/client-request.ts'
 import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
 import { registerGemini } from './routes/gemini.ts'
@@ -43,14 +45,6 @@ export interface AppOptions {
 const fail = (c: { req: { path: string } } & Parameters<typeof requestIdOf>[0], e: ProxyError) =>
   errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, e)
 
-/** Zod issues as one line naming each wrong field, e.g. `max_tokens: expected number, received string`. */
-function describeIssues(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): { message: string; param?: string } {
-  const parts = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
-  return { message: parts.join('; '), param: issues[0]?.path.map(String).join('.') || undefined }
-}
-
 export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
@@ -72,36 +66,43 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
   // 401/404 nor an audited management call taken from the anonymous rate budget.
   app.get('/api/hello', (c) => c.body(null, 200))
-  const limit = bodyLimit({
-    maxSize: deps.config.maxBodyBytes,
-    onError: (c) =>
-      fail(c, {
-        kind: 'payload_too_large',
-        message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit`,
-      }),
-  })
-  app.use('/v1/*', limit)
-  app.use('/v1beta/*', limit)
-  app.use('/preset/*', limit)
-  for (const path of ['/api/*', '/performance/*']) app.use(path, limit)
+  const tooLarge = (c: Context) =>
+    fail(c, {
+      kind: 'payload_too_large',
+      message: `Request body is larger than the ${deps.config.maxBodyBytes} byte limit`,
+    })
+  const counted = bodyLimit({ maxSize: deps.config.maxBodyBytes, onError: tooLarge })
+  // Hono's body limit, reading the declared length first: with a content-length and no
+  // transfer-encoding that is all it checks, and this way `body` (which makes Bun build a stream
+  // for it) is only touched for a body declared too large. Other bodies are counted as they arrive.
+  const limit: MiddlewareHandler = (c, next) => {
+    const h = c.req.raw.headers
+    const length = h.get('content-length')
+    if (length === null || h.has('transfer-encoding')) return counted(c, next)
+    return parseInt(length, 10) > deps.config.maxBodyBytes && c.req.raw.body ? Promise.resolve(tooLarge(c)) : next()
+  }
   const depth = jsonDepthGuard({ fail })
-  for (const path of ['/v1/*', '/v1beta/*', '/preset/*', '/api/*', '/performance/*']) app.use(path, depth)
 
   const active = opts.activeStreams ?? (() => 0)
   const maxStreams = opts.maxStreams ?? Infinity
-  const guard = async function streamLimit(c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) {
+  const guard: MiddlewareHandler = (c, next) => {
     if (c.req.method === 'POST' && active() >= maxStreams) {
       deps.telemetry.rejected()
-      return fail(c, {
+      return Promise.resolve(fail(c, {
         kind: 'overloaded',
         message: `Switchyard is serving its maximum of ${maxStreams} concurrent streams: retry shortly`,
-      })
+      }))
     }
     return next()
   }
-  app.use('/v1/*', guard)
-  app.use('/v1beta/*', guard)
-  app.use('/preset/*', guard)
+  // Body limit, depth guard and (on the inference prefixes) the stream limit, in that order, as
+  // one middleware per prefix: one Hono dispatch step instead of three on every request.
+  // A refusal inside comes back as the Response, which Hono's one dispatch step then sets.
+  const then = (step: MiddlewareHandler, c: Context, next: Next) => () => step(c, next) as Promise<void>
+  const bodyChecks: MiddlewareHandler = (c, next) => limit(c, then(depth, c, next))
+  const inferenceEdge: MiddlewareHandler = (c, next) => limit(c, then(depth, c, then(guard, c, next)))
+  for (const path of ['/v1/*', '/v1beta/*', '/preset/*']) app.use(path, inferenceEdge)
+  for (const path of ['/api/*', '/performance/*']) app.use(path, bodyChecks)
   // Every inference endpoint, in each client format.
   const inference = [
     '/v1/messages',

@@ -153,7 +153,14 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     runtime: runtime.name,
     onUsageDelta,
   })
-  const keys = config.keys?.length ? new KeyLedger(config.keys, opts.onKeyUsage, opts.shared?.keyLimits) : undefined
+  // Fleet mode: each key's usage also goes into the fleet's totals (batched with the usage flush).
+  const onKeyUsage = shared
+    ? (u: KeyDayUsage) => {
+      opts.onKeyUsage?.(u)
+      shared.usage.addKey(u.name, u)
+    }
+    : opts.onKeyUsage
+  const keys = config.keys?.length ? new KeyLedger(config.keys, onKeyUsage, shared?.keyLimits) : undefined
   // Observers see the trace with its price (telemetry owns costUsd).
   const keyObserver: TraceObserver = {
     request: (trace) => {

@@ -26,6 +26,8 @@ export interface FleetKeys {
   probe(target: string): string
   limits(provider: string): { readonly rpm: string; readonly tpm: string; readonly slots: string }
   usage(day: string): string
+  /** Named API keys' usage of a day (a hash per day, field = process + key name), by NAME, never the key. */
+  keyUsage(day: string): string
   readonly usageDays: string
   readonly samples: string
   readonly leader: string
@@ -55,6 +57,7 @@ export function fleetKeys(prefix: string): FleetKeys {
       return { rpm: `${base}:rpm`, tpm: `${base}:tpm`, slots: `${base}:slots` }
     },
     usage: (day) => `${prefix}{usage}:${day}`,
+    keyUsage: (day) => `${prefix}{usage}:keys:${day}`,
     usageDays: `${prefix}{usage}:days`,
     samples: `${prefix}{samples}:digests`,
     leader: `${prefix}{perf}:leader`,

@@ -92,10 +92,21 @@ function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
     const db = Number(u.pathname.slice(1) || 0)
     return new Redis({ ...redisOptions, sentinels, name: cfg.sentinel.name, db: Number.isInteger(db) ? db : 0 })
   }
+  // Cluster: the client's own options, not its nodes', decide when it connects, whether it
+  // queues while down and whether it pipelines (with these only in redisOptions it would
+  // connect at once, and the `connect()` below would fail as "already connecting"). A command
+  // whose node is gone or whose slot is down fails at once, as on one node, instead of being
+  // retried every 100 ms up to 16 times (1.2 s measured with a master killed); MOVED and ASK
+  // redirections are still followed.
   return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     redisOptions,
+    lazyConnect: true,
     enableOfflineQueue: subscriber,
+    enableAutoPipelining: common.enableAutoPipelining,
     clusterRetryStrategy: common.retryStrategy,
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    retryDelayOnTryAgain: 0,
   })
 }
 
@@ -109,6 +120,8 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
   let state: LinkState = 'connecting'
   let skipUntil = 0
   let lastLog = -Infinity
+  /** Whether the last degradation was logged: only then is the recovery (one line each, however the link flaps). */
+  let announced = false
   let latency: number | undefined
   let closed = false
 
@@ -118,6 +131,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     state = 'degraded'
     if (now() - lastLog >= LOG_EVERY_MS) {
       lastLog = now()
+      announced = true
       log.warn('fleet: Redis unavailable, serving on local state', { redis: url, error: clean(e) })
     }
   }
@@ -127,7 +141,8 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     state = 'ok'
     skipUntil = 0
     if (was === 'degraded') {
-      log.info('fleet: Redis reachable again, resynchronising', { redis: url })
+      if (announced) log.info('fleet: Redis reachable again, resynchronising', { redis: url })
+      announced = false
       for (const cb of recovered) cb()
     }
   }

@@ -123,6 +123,8 @@ export class AlertEngine {
   readonly #o: AlertEngineOptions
   readonly #targets = new Map<string, TargetState>()
   readonly #hyst = new Map<string, Hysteresis>()
+  /** How many subjects of each rule have an entry in `#hyst` (a rule absent here holds none). */
+  readonly #heldRules = new Map<AlertRule, number>()
   readonly #firing = new Map<string, Alert>()
   readonly #latency: RatioParams
   readonly #ttft: RatioParams
@@ -200,37 +202,16 @@ export class AlertEngine {
 
   #evaluateTarget(target: string, t: TargetState): void {
     const r = this.#o.rules
-    for (
-      const [rule, s, p, cfg, unit] of [['latency_degraded', t.latency, this.#latency, r.latency, 'latency'], [
-        'ttft_degraded',
-        t.ttft,
-        this.#ttft,
-        r.ttft,
-        'TTFT',
-      ]] as const
-    ) {
-      if (!cfg.enabled) continue
-      const v = ratioView(s, p)
-      this.#step(
-        { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
-        () => ({
-          metric: `${unit.toLowerCase()}_ms`,
-          value_ms: round(v.current),
-          baseline_ms: round(v.baseline),
-          ratio: round(v.ratio, 2),
-          fire_ratio: p.ratio,
-          resolve_ratio: p.resolveRatio,
-          samples: s.n,
-          min_duration_ms: cfg.minDurationMs,
-          window: `EWMA α=${p.fastAlpha} vs baseline EWMA α=${p.baselineAlpha} (Page–Hinkley δ=${
-            round(p.ph.delta, 3)
-          } λ=${p.ph.lambda})`,
-        }),
-        (e) => `${unit} of ${target} is ${e.ratio}× its baseline (${e.value_ms} ms vs ${e.baseline_ms} ms)`,
-      )
-    }
+    this.#ratioRule(target, {
+      rule: 'latency_degraded',
+      s: t.latency,
+      p: this.#latency,
+      cfg: r.latency,
+      unit: 'latency',
+    })
+    this.#ratioRule(target, { rule: 'ttft_degraded', s: t.ttft, p: this.#ttft, cfg: r.ttft, unit: 'TTFT' })
     const tp = r.throughput
-    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined) {
+    if (tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined && !this.#idle('throughput_low', t.tps < tp.minTokensPerSec)) {
       const tps = t.tps
       this.#step(
         {
@@ -256,11 +237,13 @@ export class AlertEngine {
       let ok = 0
       for (let i = 0; i < t.count; i++) ok += t.outcomes[i]!
       const rate = t.count === 0 ? 1 : ok / t.count
+      const fire = t.count >= half && rate < sr.min
+      if (this.#idle('success_rate_low', fire)) return
       this.#step(
         {
           rule: 'success_rate_low',
           subject: target,
-          fire: t.count >= half && rate < sr.min,
+          fire,
           clear: rate >= sr.resolveAt,
           minDurationMs: sr.minDurationMs,
         },
@@ -278,6 +261,48 @@ export class AlertEngine {
           } % over its last ${e.samples} attempts (threshold ${round(sr.min * 100)} %)`,
       )
     }
+  }
+
+  /** One of the two ratio rules (latency, TTFT) of a target. */
+  #ratioRule(
+    target: string,
+    x: {
+      rule: 'latency_degraded' | 'ttft_degraded'
+      s: RatioState
+      p: RatioParams
+      cfg: AlertRules['latency']
+      unit: 'latency' | 'TTFT'
+    },
+  ): void {
+    const { rule, s, p, cfg, unit } = x
+    if (!cfg.enabled) return
+    const v = ratioView(s, p)
+    if (this.#idle(rule, v.degraded)) return
+    this.#step(
+      { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
+      () => ({
+        metric: `${unit.toLowerCase()}_ms`,
+        value_ms: round(v.current),
+        baseline_ms: round(v.baseline),
+        ratio: round(v.ratio, 2),
+        fire_ratio: p.ratio,
+        resolve_ratio: p.resolveRatio,
+        samples: s.n,
+        min_duration_ms: cfg.minDurationMs,
+        window: `EWMA α=${p.fastAlpha} vs baseline EWMA α=${p.baselineAlpha} (Page–Hinkley δ=${
+          round(p.ph.delta, 3)
+        } λ=${p.ph.lambda})`,
+      }),
+      (e) => `${unit} of ${target} is ${e.ratio}× its baseline (${e.value_ms} ms vs ${e.baseline_ms} ms)`,
+    )
+  }
+
+  /**
+   * Nothing to step: the rule does not fire and holds no state for any subject (what `#step`
+   * would find out after building its key). Checked first so a healthy request allocates nothing.
+   */
+  #idle(rule: AlertRule, fire: boolean): boolean {
+    return !fire && !this.#heldRules.has(rule)
   }
 
   #breakers(): void {
@@ -441,8 +466,13 @@ export class AlertEngine {
     const now = this.#o.now()
     const prev = held ?? HYSTERESIS_IDLE
     const { state, event } = hysteresis(prev, { fire: c.fire, clear: c.clear, now }, c.minDurationMs)
-    if (!state.firing && state.since === undefined) this.#hyst.delete(key)
-    else this.#hyst.set(key, state)
+    if (!state.firing && state.since === undefined) {
+      if (held !== undefined) this.#held(c.rule, -1)
+      this.#hyst.delete(key)
+    } else {
+      if (held === undefined) this.#held(c.rule, 1)
+      this.#hyst.set(key, state)
+    }
     if (event === 'fire') {
       const e = evidence()
       const alert: Alert = {
@@ -464,6 +494,12 @@ export class AlertEngine {
         this.#emit({ kind: 'resolve', alert: { ...was, state: 'resolved', resolvedAt: now, resolution: evidence() } })
       }
     }
+  }
+
+  #held(rule: AlertRule, by: 1 | -1): void {
+    const n = (this.#heldRules.get(rule) ?? 0) + by
+    if (n > 0) this.#heldRules.set(rule, n)
+    else this.#heldRules.delete(rule)
   }
 
   #emit(e: AlertEvent): void {

@@ -17,7 +17,15 @@ import type { SeriesStore } from '../store/series.ts'
 import type { TraceObserver } from '../telemetry.ts'
 import { hourOfWeek } from '../analysis/trends.ts'
 import { timerDelay } from '../lib/clock.ts'
-import { type Alert, ALERT_RULES, AlertEngine, type AlertEvent, type AlertInputs, type AlertSink } from './alerts.ts'
+import {
+  type Alert,
+  ALERT_RULES,
+  AlertEngine,
+  type AlertEvent,
+  type AlertInputs,
+  type AlertSink,
+  type TargetSample,
+} from './alerts.ts'
 import { Experiments } from './experiments.ts'
 import { type Sample, SeriesBook } from './series.ts'
 import { type ActiveRun, recommendations, targetTrend, TREND_WINDOWS, type TrendWindow } from './views.ts'
@@ -230,13 +238,11 @@ export class Insights {
     const gen = ttft !== undefined && trace.durationMs !== undefined ? trace.durationMs - ttft : 0
     const tps = u && u.outputTokens > 1 && gen > 0 ? ((u.outputTokens - 1) / gen) * 1000 : undefined
     if (this.config.enabled) {
-      this.alerts.observe({
-        target: trace.target,
-        ok: true,
-        ...(sample.latencyMs !== undefined ? { latencyMs: sample.latencyMs } : {}),
-        ...(ttft !== undefined ? { ttftMs: ttft } : {}),
-        ...(tps !== undefined ? { tokensPerSec: tps } : {}),
-      })
+      const observed: { -readonly [K in keyof TargetSample]: TargetSample[K] } = { target: trace.target, ok: true }
+      if (sample.latencyMs !== undefined) observed.latencyMs = sample.latencyMs
+      if (ttft !== undefined) observed.ttftMs = ttft
+      if (tps !== undefined) observed.tokensPerSec = tps
+      this.alerts.observe(observed)
     }
   }
 

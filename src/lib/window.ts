@@ -57,5 +57,10 @@ export function windowAdd<K extends string>(
 
 /** The sum of counter `key` over the slots still inside the window at `now`. */
 export function windowSum<K extends string>(w: SlidingWindow<K>, key: K, now: number, p: WindowParams): number {
-  return live(w, now, p).reduce((sum, s) => sum + (s.counts[key] ?? 0), 0)
+  // `live` without the array it builds (the routing plan sums two counters per candidate per request).
+  const oldest = now - p.windowMs
+  const width = slotMs(p)
+  let sum = 0
+  for (const s of w.slots) if (s.start + width > oldest && s.start <= now) sum += s.counts[key] ?? 0
+  return sum
 }

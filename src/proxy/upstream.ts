@@ -172,7 +172,7 @@ export function scrubError(e: ProxyError, scrub: (text: string) => string): Prox
 
 async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
   if (limits.signal.aborted) return err({ kind: 'client_closed' })
-  const guard = guardCall(limits, call.stream)
+  const guard = new CallGuard(limits, call.stream)
   try {
     const raw = await limits.fetch(
       new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }),
@@ -200,11 +200,11 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
     const head = await peekFirstEvent(
       res.body.getReader(),
       t,
-      guard.heard,
+      () => guard.heard(),
       limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
     )
     if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
-    return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: guard.abort })
+    return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: (r) => guard.abort(r) })
   } catch (e) {
     return err(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) })
   } finally {
@@ -225,63 +225,103 @@ export const LATE_TIMER_MS = 100
 /** When a silence timer last fired late (`performance.now()`): the loop was busy then, for every stream. */
 let lateSeenAt = Number.NEGATIVE_INFINITY
 
-/** The abort wiring of one call: the client's signal, the connect timer and the first-token timer. */
-function guardCall(limits: CallLimits, stream: boolean) {
-  const ac = new AbortController()
-  let why: 'client' | TimeoutPhase | undefined
-  const stop = (reason: 'client' | TimeoutPhase) => () => {
-    why ??= reason
-    ac.abort(reason === 'client' ? limits.signal.reason : new Error(`timeout (${reason})`))
+/**
+ * The abort wiring of one call: the client's signal, the connect timer and the first-token timer.
+ * One object per call, itself the client-signal listener (`handleEvent`), rather than a closure
+ * per callback: this runs for every upstream call.
+ */
+class CallGuard {
+  readonly #ac = new AbortController()
+  readonly #client: AbortSignal
+  readonly #first: ReturnType<typeof setTimeout>
+  readonly #connect: ReturnType<typeof setTimeout> | undefined
+  readonly #quietMs: number | undefined
+  #quiet: ReturnType<typeof setTimeout> | undefined
+  /** When the silence timer is due (`performance.now()`): firing well after it means a busy loop. */
+  #quietDueAt = 0
+  #why: 'client' | TimeoutPhase | undefined
+
+  constructor(limits: CallLimits, stream: boolean) {
+    this.#client = limits.signal
+    this.#client.addEventListener('abort', this, { once: true })
+    const firstPhase = limits.firstTokenPhase ?? 'first_token'
+    this.#first = setTimeout(() => this.#stop(firstPhase), timerDelay(limits.firstTokenTimeoutMs))
+    const connectMs = limits.connectTimeoutMs
+    this.#connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs
+      ? setTimeout(() => this.#stop('connect'), timerDelay(connectMs))
+      : undefined
+    this.#quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs
+      ? Math.max(1, limits.firstEventMs)
+      : undefined
+    if (this.#quietMs !== undefined) this.#armQuiet(this.#quietMs)
   }
-  const onClient = stop('client')
-  limits.signal.addEventListener('abort', onClient, { once: true })
-  const first = setTimeout(stop(limits.firstTokenPhase ?? 'first_token'), timerDelay(limits.firstTokenTimeoutMs))
-  const connectMs = limits.connectTimeoutMs
-  const connect = stream && connectMs !== undefined && connectMs < limits.firstTokenTimeoutMs
-    ? setTimeout(stop('connect'), timerDelay(connectMs))
-    : undefined
-  const quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs
-    ? Math.max(1, limits.firstEventMs)
-    : undefined
-  // The silence timer is re-armed when it fires late: the event loop was busy, so the upstream's
-  // bytes may be waiting unread behind our own backlog (see LATE_TIMER_MS). `first` still bounds it.
-  let dueAt = 0
-  const arm = () => {
-    dueAt = performance.now() + quietMs!
-    return setTimeout(onQuiet, timerDelay(quietMs!))
+
+  /** (Re-)arms the silence timer before the first content event. */
+  #armQuiet(ms: number): void {
+    this.#quietDueAt = performance.now() + ms
+    this.#quiet = setTimeout(() => this.#onQuiet(ms), timerDelay(ms))
   }
-  const onQuiet = () => {
+
+  /**
+   * The silence timer fired. Late, or less than its bound after another one fired late, it found
+   * the loop busy: the first event may be waiting unread behind our own backlog (LATE_TIMER_MS),
+   * so it waits again; `#first` still bounds the try.
+   */
+  #onQuiet(ms: number): void {
     const now = performance.now()
-    if (now - dueAt > LATE_TIMER_MS) lateSeenAt = now
-    // Busy at any point of this silence (this timer or another stream's): its first event may be unread.
-    if (now - lateSeenAt < quietMs!) quiet = arm()
-    else stop('first_token')()
+    if (now - this.#quietDueAt > LATE_TIMER_MS) lateSeenAt = now
+    if (now - lateSeenAt < ms) this.#armQuiet(ms)
+    else this.#stop('first_token')
   }
-  let quiet = quietMs === undefined ? undefined : arm()
-  return {
-    signal: ac.signal,
-    abort: (r?: unknown) => ac.abort(r),
-    why: () => why,
-    connected: () => clearTimeout(connect),
-    /** Bytes arrived before the first content event: the silence timer starts again. */
-    heard: () => {
-      if (quietMs !== undefined) {
-        clearTimeout(quiet)
-        quiet = arm()
-      }
-    },
-    failure: (t: PlannedTarget): ProxyError | undefined =>
-      why === undefined
-        ? undefined
-        : why === 'client'
-        ? { kind: 'client_closed' }
-        : { kind: 'timeout', target: t.key, phase: why },
-    release: () => {
-      clearTimeout(first)
-      clearTimeout(connect)
-      clearTimeout(quiet)
-      limits.signal.removeEventListener('abort', onClient)
-    },
+
+  get signal(): AbortSignal {
+    return this.#ac.signal
+  }
+
+  /** The client's signal aborted. */
+  handleEvent(): void {
+    this.#stop('client')
+  }
+
+  #stop(reason: 'client' | TimeoutPhase): void {
+    this.#why ??= reason
+    this.#ac.abort(reason === 'client' ? this.#client.reason : new Error(`timeout (${reason})`))
+  }
+
+  abort(r?: unknown): void {
+    this.#ac.abort(r)
+  }
+
+  why(): 'client' | TimeoutPhase | undefined {
+    return this.#why
+  }
+
+  connected(): void {
+    clearTimeout(this.#connect)
+  }
+
+  /** Bytes arrived before the first content event: the silence timer starts again. */
+  heard(): void {
+    if (this.#quietMs !== undefined) {
+      clearTimeout(this.#quiet)
+      this.#armQuiet(this.#quietMs)
+    }
+  }
+
+  failure(t: PlannedTarget): ProxyError | undefined {
+    const why = this.#why
+    return why === undefined
+      ? undefined
+      : why === 'client'
+      ? { kind: 'client_closed' }
+      : { kind: 'timeout', target: t.key, phase: why }
+  }
+
+  release(): void {
+    clearTimeout(this.#first)
+    clearTimeout(this.#connect)
+    clearTimeout(this.#quiet)
+    this.#client.removeEventListener('abort', this)
   }
 }
 

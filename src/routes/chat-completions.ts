@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from '../formats/index.ts'
-import { handleClient } from './client-request.ts'
+import { handleClient, openapiClient } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
 const chatRoute = (path: string, withPreset: boolean) =>
@@ -34,9 +34,14 @@ const chatRoute = (path: string, withPreset: boolean) =>
 
 /** `POST /v1/chat/completions` and its preset twin. */
 export function registerChatCompletions(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(chatRoute('/v1/chat/completions', false), (c) => handleClient(c, deps, { format: 'openai' }))
-  app.openapi(
+  openapiClient(
+    app,
+    chatRoute('/v1/chat/completions', false),
+    (c, body, text) => handleClient(c, deps, { format: 'openai', body, text }),
+  )
+  openapiClient(
+    app,
     chatRoute('/preset/{name}/v1/chat/completions', true),
-    (c) => handleClient(c, deps, { format: 'openai', preset: c.req.param('name') }),
+    (c, body, text) => handleClient(c, deps, { format: 'openai', preset: c.req.param('name'), body, text }),
   )
 }

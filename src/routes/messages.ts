@@ -6,7 +6,7 @@ import {
   AnthropicMessageResponseSchema,
   AnthropicMessagesRequestSchema,
 } from '../formats/index.ts'
-import { clientBody, handleClient } from './client-request.ts'
+import { clientBody, handleClient, openapiClient } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 
 const PresetParam = z.object({
@@ -69,10 +69,15 @@ const countTokensRoute = createRoute({
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
-  app.openapi(messagesRoute('/v1/messages', false), (c) => handleClient(c, deps, { format: 'anthropic' }))
-  app.openapi(
+  openapiClient(
+    app,
+    messagesRoute('/v1/messages', false),
+    (c, body, text) => handleClient(c, deps, { format: 'anthropic', body, text }),
+  )
+  openapiClient(
+    app,
     messagesRoute('/preset/{name}/v1/messages', true),
-    (c) => handleClient(c, deps, { format: 'anthropic', preset: c.req.param('name') }),
+    (c, body, text) => handleClient(c, deps, { format: 'anthropic', preset: c.req.param('name'), body, text }),
   )
   app.openapi(
     countTokensRoute,

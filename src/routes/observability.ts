@@ -179,7 +179,8 @@ const UsageSchema = z.object({
   by_tier: z.record(z.string(), TotalsSchema),
   targets: z.record(z.string(), TotalsSchema),
   keys: z.record(z.string(), KeyTotalsSchema).optional().openapi({
-    description: 'Per named API key (Keys[].name), when Keys is configured',
+    description:
+      "Per named API key (Keys[].name), when Keys is configured: with `scope` `fleet`, every instance's requests, tokens and cost over `days` and today's cost (Redis's day); else this instance's",
   }),
   cache: z.object({
     hits: z.number(),
@@ -258,6 +259,36 @@ const metricsRoute = createRoute({
 
 const nullable = (n: number | undefined) => (n === undefined ? null : n)
 
+interface FleetKeyTotals {
+  readonly requests: number
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costUsd: number
+  readonly todayUsd: number
+}
+
+/** Each configured key's figures: this instance's, or with `fleet` the fleet's (zero for a key no instance used). */
+function keyUsage<T extends FleetKeyTotals>(
+  local: Record<string, T>,
+  fleet: Readonly<Record<string, FleetKeyTotals>> | undefined,
+): Record<string, T> {
+  if (!fleet) return local
+  const zero = { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, todayUsd: 0 }
+  return Object.fromEntries(
+    Object.entries(local).map(([name, k]) => {
+      const f = fleet[name] ?? zero
+      return [name, {
+        ...k,
+        requests: f.requests,
+        inputTokens: f.inputTokens,
+        outputTokens: f.outputTokens,
+        costUsd: f.costUsd,
+        todayUsd: f.todayUsd,
+      }]
+    }),
+  )
+}
+
 /** What these routes read of the instance's services (the composition root's `Services` has this shape). */
 export interface ObservedServices {
   readonly deps: Pick<Deps, 'config' | 'now' | 'keys' | 'cache'>
@@ -268,6 +299,8 @@ export interface ObservedServices {
     (UsageSnapshot & {
       readonly days: string[]
       readonly byDay: Readonly<Record<string, { readonly requests: number; readonly costUsd: number }>>
+      /** Named keys' fleet totals by name (requests, tokens, cost, today's cost). */
+      readonly keys?: Readonly<Record<string, FleetKeyTotals>>
     }) | undefined
   >
   /** This instance's requests and cost on a UTC day (YYYY-MM-DD), from the stored per-day usage. */
@@ -362,7 +395,7 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
         activeRequests: rows.reduce((n, r) => n + r.inFlight, 0),
       }, fleet),
       ...(fleet ? { scope: 'fleet' as const, days: fleet.days } : s.fleetUsage ? { scope: 'instance' as const } : {}),
-      ...(s.deps.keys ? { keys: s.deps.keys.snapshot(now()) } : {}),
+      ...(s.deps.keys ? { keys: keyUsage(s.deps.keys.snapshot(now()), fleet?.keys) } : {}),
       ...(s.deps.cache ? { cache: s.deps.cache.stats() } : {}),
     }, 200)
   })

@@ -67,5 +67,15 @@ export function buildCandidates(scenarioTarget: string, scenario: Scenario, cfg:
 
 /** The provider part of `"provider,model"` (CCR splits at the first comma; model ids may hold commas). */
 export function providerOf(target: string): string {
-  return splitTarget(target)?.provider ?? target
+  let provider = providerMemo.get(target)
+  if (provider === undefined) {
+    provider = splitTarget(target)?.provider ?? target
+    // Targets come from clients, so the memo is bounded (a plan asks for each candidate's provider per request).
+    if (providerMemo.size >= MAX_PROVIDER_MEMO) providerMemo.clear()
+    providerMemo.set(target, provider)
+  }
+  return provider
 }
+
+const providerMemo = new Map<string, string>()
+const MAX_PROVIDER_MEMO = 1_024

@@ -79,15 +79,16 @@ export function explainPlan(p: RoutingParts, q: PlanQuery): Plan {
   const now = p.now()
   const candidates = candidatesOf(target, scenario, router)
   // Only the candidates' rows: the plan never needs the rest of the table.
-  const stats = new Map(candidates.map((c) => [c.target, p.stats.snapshot(c.target, now)]))
-  const view: PlanView = {
+  const stats = new Map<string, TargetSnapshot>()
+  for (const c of candidates) stats.set(c.target, p.stats.snapshot(c.target, now))
+  const view: { -readonly [K in keyof PlanView]: PlanView[K] } = {
     stats,
-    ...(p.limiter.limited
-      ? { limited: p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now) }
-      : {}),
     pricePerMTok: p.pricePerMTok ? p.pricePerMTok() : configuredPrices(p.config),
-    ...(p.performance ? { performance: performanceView(p, candidates.map((c) => c.target), stats, now) } : {}),
   }
+  if (p.limiter.limited) {
+    view.limited = p.limiter.blocked(new Set(candidates.map((c) => providerOf(c.target))), estimatedTokens, now)
+  }
+  if (p.performance) view.performance = performanceView(p, candidates, stats, now)
   return planRoute(candidates, view, { cfg: router, now, random: p.random })
 }
 
@@ -113,12 +114,12 @@ function candidatesOf(target: string, scenario: Scenario, router: RouterConfig):
 
 function performanceView(
   p: RoutingParts,
-  targets: readonly string[],
+  candidates: readonly Candidate[],
   stats: ReadonlyMap<string, TargetSnapshot>,
   now: number,
 ): ReadonlyMap<string, PerformanceScore> {
   const out = new Map<string, PerformanceScore>()
-  for (const t of targets) {
+  for (const { target: t } of candidates) {
     const s = p.performance?.(t, stats.get(t), now)
     if (s) out.set(t, s)
   }

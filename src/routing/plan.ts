@@ -114,21 +114,24 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
     const provider = providerOf(c.target)
     const skip = skipOf(snap, provider, view, cfg, now)
     const perf = view.performance?.get(c.target)
-    return {
-      ...c,
-      provider,
-      retry: cfg.tierRetries[c.tier] ?? cfg.defaultRetry,
-      samples: snap.samples,
-      ...(snap.latencyMs === undefined ? {} : { latencyMs: snap.latencyMs }),
-      score: s.score,
-      components: s.components,
-      demoted: s.demoted,
-      ...(s.reason === undefined ? {} : { reason: s.reason }),
-      ...(skip ? { skip } : {}),
-      ...(perf === undefined ? {} : { performanceScore: perf.performance_score }),
-    }
+    // Field by field rather than spread (every candidate of every request); same fields, same order.
+    const t: Mutable<ScoredTarget> = { target: c.target, tier: c.tier, source: c.source }
+    if (c.pinned !== undefined) t.pinned = c.pinned
+    t.provider = provider
+    t.retry = cfg.tierRetries[c.tier] ?? cfg.defaultRetry
+    t.samples = snap.samples
+    if (snap.latencyMs !== undefined) t.latencyMs = snap.latencyMs
+    t.score = s.score
+    t.components = s.components
+    t.demoted = s.demoted
+    if (s.reason !== undefined) t.reason = s.reason
+    if (skip) t.skip = skip
+    if (perf !== undefined) t.performanceScore = perf.performance_score
+    return t as ScoredTarget
   })
 }
+
+type Mutable<T> = { -readonly [K in keyof T]?: T[K] }
 
 function byScore(usable: readonly ScoredTarget[], view: PlanView, now: number, random: () => number): ScoredTarget[] {
   const t = { ...DEFAULT_TUNING, ...view.tuning }
@@ -196,8 +199,9 @@ export function planRoute(
 ): Plan {
   const { cfg, now, random } = at
   const all = annotate(candidates, view, cfg, now)
-  const usable = all.filter((p) => !p.skip)
-  const dropped = all.filter((p) => p.skip)
+  const usable: ScoredTarget[] = []
+  const dropped: ScoredTarget[] = []
+  for (const p of all) (p.skip ? dropped : usable).push(p)
   if (usable.length === 0) {
     const soonest = [...dropped].sort((a, b) => (a.skip?.retryInMs ?? 0) - (b.skip?.retryInMs ?? 0))[0]
     return {
@@ -208,8 +212,9 @@ export function planRoute(
     }
   }
   // A target the client chose stays first while usable; only the rest is reordered.
-  const pinned = usable.filter((p) => p.pinned)
-  const rest = usable.filter((p) => !p.pinned)
+  const pinned: ScoredTarget[] = []
+  const rest: ScoredTarget[] = []
+  for (const p of usable) (p.pinned ? pinned : rest).push(p)
   const warm = rest.every((p) => p.samples >= Math.max(1, cfg.minSamples))
   // Without enough live samples, active test results (when every target has them) beat config order.
   const tested = !warm && rest.length > 0 && rest.every((p) => p.performanceScore !== undefined)

@@ -51,6 +51,7 @@ export class RetryAfterHolds {
 
   /** `plan` with held targets moved to the end (kept, so an all-held plan can answer 429 with a wait). */
   last<T extends { readonly key: string }>(plan: readonly T[], now: number): T[] {
+    if (this.#until.size === 0) return plan.slice() // the common case: nothing held
     const free = plan.filter((t) => this.remaining(t.key, now) === 0)
     return free.length === plan.length ? [...plan] : [...free, ...plan.filter((t) => !free.includes(t))]
   }

@@ -59,11 +59,10 @@ class AdaptiveRouting implements RoutingEngine {
     estimatedTokens = 0,
     router?: RouterConfig,
   ): readonly PlannedTarget[] {
-    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, ...(router ? { router } : {}) })
-    return this.#record.holds.last(
-      plan.targets.flatMap((t) => this.#planned(t.target, t.tier, t.source)),
-      this.#p.now(),
-    )
+    const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, router })
+    const planned: PlannedTarget[] = []
+    for (const t of plan.targets) planned.push(...this.#planned(t.target, t.tier, t.source))
+    return this.#record.holds.last(planned, this.#p.now())
   }
 
   started(): void {

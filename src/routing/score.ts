@@ -84,9 +84,15 @@ function demotion(s: TargetSnapshot, t: RoutingThresholds): string | undefined {
 export function score(stats: TargetSnapshot, ctx: ScoreContext): ScoreResult {
   const components = componentsOf(stats, ctx.best, ctx.pricePerMTok)
   const w = weightsFor(ctx.optimization, ctx.weights)
-  const keys = ['latency', 'throughput', 'reliability', 'cost'] as const
-  const total = keys.reduce((sum, k) => sum + Math.max(0, w[k]), 0)
-  const value = total > 0 ? keys.reduce((sum, k) => sum + Math.max(0, w[k]) * components[k], 0) / total : NEUTRAL
+  // Written out rather than reduced over the keys (this runs for every candidate of every
+  // request); the sums are taken in the same order, so the result is bit for bit the same.
+  const wl = Math.max(0, w.latency), wt = Math.max(0, w.throughput)
+  const wr = Math.max(0, w.reliability), wc = Math.max(0, w.cost)
+  const total = wl + wt + wr + wc
+  const value = total > 0
+    ? (wl * components.latency + wt * components.throughput + wr * components.reliability + wc * components.cost) /
+      total
+    : NEUTRAL
   const reason = demotion(stats, ctx.thresholds)
   return reason === undefined
     ? { score: value, components, demoted: false }
@@ -100,8 +106,8 @@ export function scoreWithConfig(
   among: { best: Normalisers; pricePerMTok?: number },
 ): ScoreResult {
   const { best, pricePerMTok } = among
-  const base = { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best }
-  return score(stats, pricePerMTok === undefined ? base : { ...base, pricePerMTok })
+  const ctx = { weights: cfg.weights, optimization: cfg.optimization, thresholds: cfg.thresholds, best, pricePerMTok }
+  return score(stats, ctx)
 }
 
 /** The normalisers for a set of candidates: the lowest latency and price, the highest tokens/s. */
@@ -109,14 +115,21 @@ export function normalisersOf(
   snaps: readonly TargetSnapshot[],
   prices: readonly (number | undefined)[] = [],
 ): Normalisers {
-  const finite = (xs: readonly (number | undefined)[]) =>
-    xs.filter((x): x is number => x !== undefined && Number.isFinite(x) && x >= 0)
-  const lat = finite(snaps.map((s) => s.latencyMs))
-  const tps = finite(snaps.map((s) => s.tokensPerSec))
-  const price = finite(prices)
-  return {
-    ...(lat.length > 0 ? { latencyMs: Math.min(...lat) } : {}),
-    ...(tps.length > 0 ? { tokensPerSec: Math.max(...tps) } : {}),
-    ...(price.length > 0 ? { pricePerMTok: Math.min(...price) } : {}),
+  let latencyMs: number | undefined, tokensPerSec: number | undefined, pricePerMTok: number | undefined
+  for (const s of snaps) {
+    if (usable(s.latencyMs)) latencyMs = latencyMs === undefined ? s.latencyMs : Math.min(latencyMs, s.latencyMs)
+    if (usable(s.tokensPerSec)) {
+      tokensPerSec = tokensPerSec === undefined ? s.tokensPerSec : Math.max(tokensPerSec, s.tokensPerSec)
+    }
   }
+  for (const p of prices) if (usable(p)) pricePerMTok = pricePerMTok === undefined ? p : Math.min(pricePerMTok, p)
+  const out: { latencyMs?: number; tokensPerSec?: number; pricePerMTok?: number } = {}
+  if (latencyMs !== undefined) out.latencyMs = latencyMs
+  if (tokensPerSec !== undefined) out.tokensPerSec = tokensPerSec
+  if (pricePerMTok !== undefined) out.pricePerMTok = pricePerMTok
+  return out
+}
+
+function usable(x: number | undefined): x is number {
+  return x !== undefined && Number.isFinite(x) && x >= 0
 }

@@ -145,24 +145,18 @@ export class RoutingStats {
     if (!rec) return emptySnapshot(key, now)
     const successes = windowSum(rec.window, 'ok', now, this.#window)
     const errors = windowSum(rec.window, 'err', now, this.#window)
-    const optional = {
-      latencyMs: ewmaValue(rec.latency),
-      ttftMs: ewmaValue(rec.ttft),
-      ttftDevMs: ewmaValue(rec.ttftDev),
-      tokensPerSec: ewmaValue(rec.tps),
-      errorRate: successes + errors > 0 ? errors / (successes + errors) : undefined,
-      lastFinishedAt: rec.lastFinishedAt,
-    }
-    return {
-      key,
-      samples: rec.samples,
-      successes,
-      errors,
-      inFlight: rec.inFlight,
-      ...(rec.continued > 0 ? { continued: rec.continued } : {}),
-      breaker: breakerAllows(rec.breaker, now, this.#opts.breaker).state,
-      ...dropUndefined(optional),
-    }
+    // Built field by field (the plan reads a snapshot of each candidate on every request); the
+    // optional fields are absent, not undefined, in the same order as before.
+    const snap: Mutable<TargetSnapshot> = { key, samples: rec.samples, successes, errors, inFlight: rec.inFlight }
+    if (rec.continued > 0) snap.continued = rec.continued
+    snap.breaker = breakerAllows(rec.breaker, now, this.#opts.breaker).state
+    setDefined(snap, 'latencyMs', ewmaValue(rec.latency))
+    setDefined(snap, 'ttftMs', ewmaValue(rec.ttft))
+    setDefined(snap, 'ttftDevMs', ewmaValue(rec.ttftDev))
+    setDefined(snap, 'tokensPerSec', ewmaValue(rec.tps))
+    setDefined(snap, 'errorRate', successes + errors > 0 ? errors / (successes + errors) : undefined)
+    setDefined(snap, 'lastFinishedAt', rec.lastFinishedAt)
+    return snap as TargetSnapshot
   }
 
   /** Snapshots of every target seen so far, in first-seen order. */
@@ -261,6 +255,8 @@ function emptySnapshot(key: string, now: number): TargetSnapshot {
   return { key, samples: 0, successes: 0, errors: 0, inFlight: 0, breaker: breakerInitial(now) }
 }
 
-function dropUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+type Mutable<T> = { -readonly [K in keyof T]?: T[K] }
+
+function setDefined<K extends keyof TargetSnapshot>(o: Mutable<TargetSnapshot>, k: K, v: TargetSnapshot[K]): void {
+  if (v !== undefined) o[k] = v
 }

@@ -35,6 +35,23 @@ export function targetKey(t: Target): string {
  * `unknownProviderMessage` for the 404.
  */
 export function resolveExplicit(model: string, providers: ProviderNames): Target | undefined {
+  // Asked twice per request with the same text (route.ts, then the scenario): memoised per
+  // provider list, which is the config's own array; bounded, since `model` comes from clients.
+  let byModel = resolvedMemo.get(providers)
+  if (!byModel) resolvedMemo.set(providers, byModel = new Map())
+  let hit = byModel.get(model)
+  if (hit === undefined) {
+    if (byModel.size >= MAX_RESOLVED) byModel.clear()
+    hit = resolve(model, providers) ?? null
+    byModel.set(model, hit)
+  }
+  return hit ?? undefined
+}
+
+const resolvedMemo = new WeakMap<ProviderNames, Map<string, Target | null>>()
+const MAX_RESOLVED = 1_024
+
+function resolve(model: string, providers: ProviderNames): Target | undefined {
   const t = parseTarget(model)
   if (!t) return undefined
   const p = providers.find((x) => x.name.toLowerCase() === t.provider.toLowerCase())

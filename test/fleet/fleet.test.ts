@@ -9,28 +9,9 @@ import { type Fleet, startFleet } from '../../src/fleet/fleet.ts'
 import { withFleetResults } from '../../src/fleet/perf.ts'
 import type { TargetMetrics } from '../../src/perf/aggregate.ts'
 import type { FleetConfig } from '../../src/config/types.ts'
-import type { BreakerPolicy } from '../../src/config/types.ts'
 import { createLogger, silentLogger } from '../../src/log.ts'
 import { startRedis, startSentinel, type TestRedis } from '../../harness/stress/redis.ts'
-
-const breaker: BreakerPolicy = {
-  consecutiveFailures: 2,
-  errorRateThreshold: 1,
-  minRequestsForRate: 1_000,
-  cooldownMs: 300,
-  maxCooldownMs: 5_000,
-  halfOpenProbes: 1,
-}
-const statsOpts = { ewmaAlpha: 0.3, failurePenalty: 2, breaker }
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 3_000): Promise<number> {
-  const t0 = performance.now()
-  while (!(await cond())) {
-    if (performance.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-  return performance.now() - t0
-}
+import { statsOpts, until } from './support.ts'
 
 describe('fleet mode over a real Redis', () => {
   let redis: TestRedis

@@ -138,6 +138,33 @@ describe('proxy: bad input gets a 4xx in the client format and the server keeps 
     await p.close()
   })
 
+  it('media type and empty bodies: answered as before the validation moved into the route handler', async () => {
+    const p = await testProxy()
+    const body = JSON.stringify(anthropicBody('anth,mock-a'))
+    const send = (headers: Record<string, string>, b?: string) =>
+      p.app.request('/v1/messages', { method: 'POST', headers, ...(b === undefined ? {} : { body: b }) })
+    const message = async (res: Response) => ((await res.json()) as { error: { message: string } }).error.message
+    // A body that is not declared JSON (or not declared at all) is refused as an unsupported media type.
+    for (const headers of [{ 'content-type': 'text/plain' }, {}] as Record<string, string>[]) {
+      const res = await send(headers, body)
+      assert.equal(res.status, 400)
+      assert.equal(await message(res), 'Malformed JSON in request body: Unsupported Media Type')
+    }
+    // No content-type and no body: validated as `{}`, so each missing field is named.
+    const empty = await send({})
+    assert.equal(empty.status, 400)
+    assert.match(await message(empty), /^model: .*messages: .*max_tokens: /)
+    const blank = await send({ 'content-type': 'application/json' }, '')
+    assert.equal(await message(blank), 'Malformed JSON in request body: Malformed JSON in request body')
+    const array = await send({ 'content-type': 'application/json' }, '[1]')
+    assert.equal(await message(array), 'body: Invalid input: expected object, received array')
+    // JSON with parameters or a structured suffix is JSON.
+    for (const type of ['application/json; charset=utf-8', 'application/vnd.x+json']) {
+      assert.equal((await send({ 'content-type': type }, body)).status, 200, type)
+    }
+    await p.close()
+  })
+
   it('wrong type names the field: max_tokens as a string → 400 naming max_tokens', async () => {
     const p = await testProxy()
     const res = await p.post('/v1/messages', anthropicBody('anth,mock-a', { max_tokens: 'lots' }))
