@@ -11,6 +11,7 @@ import { pathOf, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { ProcSampler, readProc } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
+import type { Child } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
 import type { Summary } from './stress/stats.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
@@ -97,6 +98,7 @@ interface BenchCtx {
   readonly direct: (m: string) => Side
   readonly proxied: (m: string) => Side
   readonly proxyPid: number | undefined
+  readonly mockPid: number
   readonly dur: number
 }
 
@@ -174,11 +176,33 @@ const streamsOf = (side: Side, c: BenchCtx, n: number): Promise<StreamRunReport>
     skipUsage: c.a.skipUsage,
   })
 
+/** CPU seconds of the proxy, the mock and this load generator while one round runs. */
+interface RoundCpu {
+  readonly proxy: number
+  readonly mock: number
+  readonly load: number
+}
+
 /** TTFB samples of one round: `n` concurrent streams, or 20 sequential single streams for n = 1. */
-async function ttfbRound(side: Side, c: BenchCtx, n: number): Promise<{ ttfb: number[]; failed: number }> {
+async function ttfbRound(
+  side: Side,
+  c: BenchCtx,
+  n: number,
+): Promise<{ ttfb: number[]; failed: number; cpu?: RoundCpu }> {
   if (n > 1) {
+    const proxy = c.proxyPid === undefined ? undefined : new ProcSampler(c.proxyPid)
+    const mock = new ProcSampler(c.mockPid)
+    proxy?.start(1_000)
+    mock.start(1_000)
+    const load0 = process.cpuUsage()
     const r = await streamsOf(side, c, n)
-    return { ttfb: [r.ttfbMs.p50, r.ttfbMs.p99], failed: r.failed }
+    const load = process.cpuUsage(load0)
+    const cpu = {
+      proxy: proxy?.stop().cpuSec ?? Number.NaN,
+      mock: mock.stop().cpuSec,
+      load: (load.user + load.system) / 1e6,
+    }
+    return { ttfb: [r.ttfbMs.p50, r.ttfbMs.p99], failed: r.failed, cpu }
   }
   const samples: number[] = []
   let failed = 0
@@ -197,15 +221,25 @@ async function streamingTtfb(c: BenchCtx): Promise<{ rows: string[][]; json: unk
   for (const n of c.a.quick ? [1, 100] : [1, 500]) {
     const d: number[][] = []
     const p: number[][] = []
+    const cpu: { direct: RoundCpu[]; proxy: RoundCpu[] } = { direct: [], proxy: [] }
     let failed = 0
+    // Unmeasured warm-up burst on both sides, as for the non-streaming phase: JIT compilation
+    // of the streaming path is a start-up cost, not added latency (its first burst is reported apart).
+    const cold = n > 1 ? await ttfbRound(c.proxied(STREAM), c, n) : undefined
+    if (n > 1) await ttfbRound(c.direct(STREAM), c, n)
     for (let i = 0; i < 2; i++) {
       const rd = await ttfbRound(c.direct(STREAM), c, n)
       d.push(rd.ttfb)
+      if (rd.cpu) cpu.direct.push(rd.cpu)
       const rp = await ttfbRound(c.proxied(STREAM), c, n)
       p.push(rp.ttfb)
+      if (rp.cpu) cpu.proxy.push(rp.cpu)
       failed += rp.failed
     }
+    failed += cold?.failed ?? 0
     const m = (rs: number[][], k: 0 | 1): number => mean(rs.map((r) => r[k] as number))
+    // CPU ms per stream of a round, for one process (the floor: the mock and the load generator on the same cores).
+    const per = (rs: RoundCpu[], k: keyof RoundCpu): string => fmt((mean(rs.map((r) => r[k])) / n) * 1000, 2)
     rows.push([
       n === 1 ? '1 (20 sequential)' : String(n),
       fmt(m(d, 0), 2),
@@ -214,9 +248,20 @@ async function streamingTtfb(c: BenchCtx): Promise<{ rows: string[][]; json: unk
       fmt(m(d, 1), 2),
       fmt(m(p, 1), 2),
       fmt(m(p, 1) - m(d, 1), 2),
+      n === 1 ? '' : `${per(cpu.proxy, 'proxy')}`,
+      n === 1 ? '' : `${per(cpu.direct, 'mock')} / ${per(cpu.proxy, 'mock')}`,
+      n === 1 ? '' : `${per(cpu.direct, 'load')} / ${per(cpu.proxy, 'load')}`,
+      cold === undefined ? '' : fmt(cold.ttfb[1] as number, 2),
       String(failed),
     ])
-    json.push({ streams: n, directTtfbP50P99: d, proxyTtfbP50P99: p, proxyFailed: failed })
+    json.push({
+      streams: n,
+      directTtfbP50P99: d,
+      proxyTtfbP50P99: p,
+      proxyFailed: failed,
+      cpuSec: cpu,
+      ...(cold ? { coldProxyTtfbP50P99: cold.ttfb } : {}),
+    })
     process.stderr.write(`streaming TTFB n=${n} done\n`)
   }
   return { rows, json }
@@ -271,7 +316,10 @@ async function withProxy<T>(
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
   // --fleet: the same proxy in fleet mode (its providers have no limits: no Redis round trip per request).
   const fleet = a.redisUrl === undefined ? {} : { Fleet: { redis: a.redisUrl, keyPrefix: `bench${Date.now()}:` } }
-  const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000, fleet)
+  const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000, fleet, {
+    runtime: a.runtime,
+    ...(a.root === undefined ? {} : { root: a.root }),
+  })
   try {
     return await fn({ url: proxy.url, pid: proxy.pid })
   } finally {
@@ -279,13 +327,33 @@ async function withProxy<T>(
   }
 }
 
-const ctxFor = (a: HarnessArgs, mockUrl: string, t: Target): BenchCtx => ({
+const ctxFor = (a: HarnessArgs, mock: Child, t: Target): BenchCtx => ({
   a,
   dur: a.quick ? 500 : 1500,
   proxyPid: t.pid,
-  direct: (m) => ({ url: mockUrl, model: m }),
+  mockPid: mock.pid,
+  direct: (m) => ({ url: mock.url, model: m }),
   proxied: (m) => ({ url: t.url, model: viaProxy(m) }),
 })
+
+/** The latency columns both direct-vs-proxy tables share. */
+const LATENCY_COLUMNS = ['direct p50 ms', 'proxy p50 ms', 'added p50', 'direct p99 ms', 'proxy p99 ms', 'added p99']
+
+/** The streaming TTFB table (the burst of stream set-ups). */
+const ttfbTable = (a: HarnessArgs, st: { rows: string[][] }): string[] => [
+  `### Streaming TTFB (20 chunks × 10 ms), interleaved, proxy on ${a.runtime}`,
+  markdownTable([
+    'concurrent streams',
+    ...LATENCY_COLUMNS,
+    'proxy CPU ms/stream',
+    'mock CPU ms/stream (direct / via proxy)',
+    'load generator CPU ms/stream (direct / via proxy)',
+    'first (cold) burst: proxy p99 ms',
+    'proxy failed',
+  ], st.rows),
+]
+
+const loadLine = () => `Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`
 
 function markdown(
   a: HarnessArgs,
@@ -304,28 +372,13 @@ function markdown(
       'direct RPS',
       'proxy RPS',
       'proxy/direct',
-      'direct p50 ms',
-      'proxy p50 ms',
-      'added p50',
-      'direct p99 ms',
-      'proxy p99 ms',
-      'added p99',
+      ...LATENCY_COLUMNS,
       'proxy CPU µs/req',
       'errors',
     ], ns.rows),
     '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
     markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
-    '### Streaming TTFB (20 chunks × 10 ms), interleaved',
-    markdownTable([
-      'concurrent streams',
-      'direct p50 ms',
-      'proxy p50 ms',
-      'added p50',
-      'direct p99 ms',
-      'proxy p99 ms',
-      'added p99',
-      'proxy failed',
-    ], st.rows),
+    ...ttfbTable(a, st),
     '### Concurrent streams through the proxy (20 chunks × 10 ms)',
     markdownTable([
       'streams',
@@ -337,7 +390,7 @@ function markdown(
     ], cs.rows),
     `Proxy RSS idle before the concurrent-stream phase: ${fmt(cs.idleMb)} MB; 3 s after it: ${
       fmt(cs.afterMb)
-    } MB. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    } MB. ${loadLine()}`,
   ].join('\n\n')
 }
 
@@ -352,12 +405,18 @@ export async function runBench(args: HarnessArgs): Promise<number> {
         a.target ?? `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`
       }\n`,
     )
+    if (a.only === 'streams') {
+      const st = await withProxy(a, mock.url, STREAM, (t) => streamingTtfb(ctxFor(a, mock, t)))
+      console.log(`\n${[...ttfbTable(a, st), loadLine()].join('\n\n')}\n`)
+      if (a.json !== undefined) writeFileSync(a.json, JSON.stringify({ args: a, streamingTtfb: st.json }, null, 2))
+      return st.json.some((x) => (x as { proxyFailed: number }).proxyFailed > 0) ? 1 : 0
+    }
     const [ns, bb] = await withProxy(a, mock.url, FAST, async (t) => {
-      const c = ctxFor(a, mock.url, t)
+      const c = ctxFor(a, mock, t)
       return [await nonStreaming(c), await bigBody(c)] as const
     })
     const [st, cs] = await withProxy(a, mock.url, STREAM, async (t) => {
-      const c = ctxFor(a, mock.url, t)
+      const c = ctxFor(a, mock, t)
       return [await streamingTtfb(c), await concurrentStreams(c)] as const
     })
     const md = markdown(a, a.quick ? 500 : 1500, ns, bb, st, cs)

@@ -69,6 +69,15 @@ describe('harness CLI arguments', () => {
     assert.equal(parseHarnessArgs([])?.instances, 3)
   })
 
+  it('reads the burst-only bench: --only streams, the proxy runtime and another checkout as --root', () => {
+    const b = parseHarnessArgs(['bench', '--only', 'streams', '--runtime', 'deno', '--root', '/tmp/x/'])
+    assert.deepEqual(b && [b.command, b.only, b.runtime, b.root], ['bench', 'streams', 'deno', '/tmp/x'])
+    const d = parseHarnessArgs(['bench'])
+    assert.deepEqual(d && [d.only, d.runtime, d.root], [undefined, 'bun', undefined])
+    assert.throws(() => parseHarnessArgs(['bench', '--only', 'json']), /Invalid --only "json"/)
+    assert.throws(() => parseHarnessArgs(['bench', '--runtime', 'node']), /Invalid --runtime "node"/)
+  })
+
   it('puts the run shape into the mock model knobs', () => {
     assert.equal(mockModel({ chunks: 7, delayMs: 3, tokens: 2 }), 'mock-model:chunks=7:delay=3:tokens=2')
   })

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CLIENT_FORMATS, type ClientFormat } from './stress/check.ts'
 import type { HarnessArgs } from './stress/args.ts'
@@ -38,7 +39,9 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
   --cut-rate R         the mock cuts this share (0..1) of the proxied run's streams at a random event; every
                        stream must still arrive complete and identical to the uncut answer (the proxy continues
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
-  bench options: --quick (smaller bench for CI smoke runs), --fleet (the proxy in fleet mode, on its own redis-server)
+  bench options: --quick (smaller bench for CI smoke runs), --fleet (the proxy in fleet mode, on its own redis-server),
+                --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
+                --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
   recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
   fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
@@ -92,6 +95,9 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
       'outage-s': { type: 'string' },
       'every-ms': { type: 'string' },
       instances: { type: 'string' },
+      only: { type: 'string' },
+      root: { type: 'string' },
+      runtime: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -101,6 +107,10 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     : 'stress'
   if (positionals[0] !== undefined && command === 'stress') {
     throw new Error(`Unknown command "${positionals[0]}": expected bench, recovery, fleet or none`)
+  }
+  if (v.only !== undefined && v.only !== 'streams') throw new Error(`Invalid --only "${v.only}": expected streams`)
+  if (v.runtime !== undefined && v.runtime !== 'bun' && v.runtime !== 'deno') {
+    throw new Error(`Invalid --runtime "${v.runtime}": expected bun or deno`)
   }
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
@@ -126,6 +136,9 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
     instances: Math.max(2, asInt(v.instances, 3, 'instances')),
     fleet: v.fleet === true,
+    ...(v.only === 'streams' ? { only: 'streams' as const } : {}),
+    runtime: v.runtime === 'deno' ? 'deno' : 'bun',
+    ...(v.root === undefined ? {} : { root: resolve(v.root) }),
   }
 }
 

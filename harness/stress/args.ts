@@ -25,4 +25,10 @@ export interface HarnessArgs {
   readonly instances: number
   /** `bench --fleet`: the proxy runs in fleet mode against its own redis-server (providers without limits). */
   readonly fleet: boolean
+  /** `bench --only streams`: only the streaming TTFB phase (the burst of stream set-ups). */
+  readonly only?: 'streams'
+  /** `bench --runtime deno`: the proxy runs under Deno (the harness, the mock and the load stay on Bun). */
+  readonly runtime: 'bun' | 'deno'
+  /** `bench --root DIR`: the proxy is `src/cli.ts` of that checkout (before/after pairs with one harness). */
+  readonly root?: string
 }

@@ -63,8 +63,8 @@ export interface ProxyProcess extends Child {
 }
 
 /** `src/cli.ts start` on `config`, bound to 127.0.0.1:`port` with an in-memory store, then `extra` flags. */
-export const cliStartArgs = (config: string, port: number, extra: readonly string[] = []): string[] => [
-  join(ROOT, 'src/cli.ts'),
+export const cliStartArgs = (config: string, port: number, extra: readonly string[] = [], root = ROOT): string[] => [
+  join(root, 'src/cli.ts'),
   'start',
   '--config',
   config,
@@ -77,9 +77,15 @@ export const cliStartArgs = (config: string, port: number, extra: readonly strin
   ...extra,
 ]
 
+/** How the proxy is launched: under Bun (default) or Deno, from this checkout or another one (`--root`). */
+export interface LaunchOptions {
+  readonly runtime?: 'bun' | 'deno'
+  readonly root?: string
+}
+
 /**
- * Start Switchyard (`bun src/cli.ts start`) on a free port we pick by binding port 0 first,
- * with an in-memory store and room for `maxStreams` concurrent streams.
+ * Start Switchyard (`bun src/cli.ts start`, or `deno run -A` of it) on a free port we pick by
+ * binding port 0 first, with an in-memory store and room for `maxStreams` concurrent streams.
  */
 export async function startSwitchyard(
   mockUrl: string,
@@ -87,20 +93,20 @@ export async function startSwitchyard(
   models: readonly string[],
   maxStreams: number,
   extra: Record<string, unknown> = {},
+  launch: LaunchOptions = {},
 ): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-harness-'))
   const port = await freePort()
   const configPath = join(dir, 'config.json')
   writeFileSync(configPath, JSON.stringify({ ...ccrConfig(mockUrl, upstream, models, port), ...extra }, null, 2))
-  const child = await spawnServer(
-    RUNTIME,
-    cliStartArgs(configPath, port, ['--max-streams', String(maxStreams)]),
-    30_000,
-  )
-    .catch((e: unknown) => {
-      rmSync(dir, { recursive: true, force: true })
-      throw e
-    })
+  const args = cliStartArgs(configPath, port, ['--max-streams', String(maxStreams)], launch.root)
+  const start = launch.runtime === 'deno'
+    ? spawnServer(join(ROOT, 'node_modules/.bin/deno'), ['run', '-A', ...args], 30_000)
+    : spawnServer(RUNTIME, args, 30_000)
+  const child = await start.catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  })
   return {
     ...child,
     configPath,

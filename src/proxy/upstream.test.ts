@@ -153,6 +153,42 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
     assert.deepEqual(r.ok ? undefined : r.error, { kind: 'timeout', target: 'oai,m', phase: 'first_token' })
   })
 
+  it('a silence timer that fires late (our own event loop was busy) waits again instead of blaming the upstream', async () => {
+    // The upstream's first event is ready 250 ms after the call; the silence bound is 100 ms, but
+    // the loop is blocked for 300 ms right after the call starts: the timer fires ~200 ms late
+    // (more than LATE_TIMER_MS), when the event is already there, unread.
+    const firstEventAt = (ms: number) => async (req: Request) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          // As a real fetch body: ready at `ms` after the call, errored when the call is aborted.
+          const ready = setTimeout(() => c.enqueue(new TextEncoder().encode(text)), ms)
+          req.signal.addEventListener('abort', () => {
+            clearTimeout(ready)
+            c.error(req.signal.reason)
+          })
+        },
+      })
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } })
+    }
+    const pending = run(firstEventAt(250), 100)
+    // Another stream whose own 400 ms timer fires on time, 100 ms after that late one: the busy
+    // spell is within its bound, so its first event (at 600 ms) may also have sat unread.
+    const other = run(firstEventAt(600), 400)
+    const until = performance.now() + 300
+    while (performance.now() < until) { /* a burst of other work on the one event loop */ }
+    const r = await pending
+    assert.ok(r.ok && r.value.kind === 'stream', JSON.stringify(r.ok ? undefined : r.error))
+    await r.value.reader.cancel()
+    const o = await other
+    assert.ok(o.ok && o.value.kind === 'stream', JSON.stringify(o.ok ? undefined : o.error))
+    await o.value.reader.cancel()
+    // The same silence with a free loop is still a first_token timeout (once the busy spell is
+    // more than a silence bound ago; 600 ms: room for one late firing on a loaded machine).
+    await new Promise((r) => setTimeout(r, 200))
+    const free = await run(firstEventAt(600), 100)
+    assert.deepEqual(free.ok ? undefined : free.error, { kind: 'timeout', target: 'oai,m', phase: 'first_token' })
+  })
+
   it('framing events are held: an error after them is still a failure before the commit point', async () => {
     const r = await run(paced([role, 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'], 5), 1_000)
     assert.equal(r.ok, false)

@@ -214,6 +214,18 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
 }
 
 /**
+ * A silence timer that fires this much past its due time found the event loop busy: in a burst of
+ * stream set-ups (2,000 at once under Bun, fewer under Deno) the proxy's own backlog delays every
+ * read, and a healthy upstream whose first event sat unread was timed out, retried and had its
+ * breaker tripped (docs/benchmarks.md, "Third pass: bursts of stream set-ups"). Healthy loops
+ * fire timers within a few ms; a saturated one was measured 200–900 ms late.
+ */
+export const LATE_TIMER_MS = 100
+
+/** When a silence timer last fired late (`performance.now()`): the loop was busy then, for every stream. */
+let lateSeenAt = Number.NEGATIVE_INFINITY
+
+/**
  * The abort wiring of one call: the client's signal, the connect timer and the first-token timer.
  * One object per call, itself the client-signal listener (`handleEvent`), rather than a closure
  * per callback: this runs for every upstream call.
@@ -225,6 +237,8 @@ class CallGuard {
   readonly #connect: ReturnType<typeof setTimeout> | undefined
   readonly #quietMs: number | undefined
   #quiet: ReturnType<typeof setTimeout> | undefined
+  /** When the silence timer is due (`performance.now()`): firing well after it means a busy loop. */
+  #quietDueAt = 0
   #why: 'client' | TimeoutPhase | undefined
 
   constructor(limits: CallLimits, stream: boolean) {
@@ -239,9 +253,25 @@ class CallGuard {
     this.#quietMs = stream && limits.firstEventMs !== undefined && limits.firstEventMs < limits.firstTokenTimeoutMs
       ? Math.max(1, limits.firstEventMs)
       : undefined
-    if (this.#quietMs !== undefined) {
-      this.#quiet = setTimeout(() => this.#stop('first_token'), timerDelay(this.#quietMs))
-    }
+    if (this.#quietMs !== undefined) this.#armQuiet(this.#quietMs)
+  }
+
+  /** (Re-)arms the silence timer before the first content event. */
+  #armQuiet(ms: number): void {
+    this.#quietDueAt = performance.now() + ms
+    this.#quiet = setTimeout(() => this.#onQuiet(ms), timerDelay(ms))
+  }
+
+  /**
+   * The silence timer fired. Late, or less than its bound after another one fired late, it found
+   * the loop busy: the first event may be waiting unread behind our own backlog (LATE_TIMER_MS),
+   * so it waits again; `#first` still bounds the try.
+   */
+  #onQuiet(ms: number): void {
+    const now = performance.now()
+    if (now - this.#quietDueAt > LATE_TIMER_MS) lateSeenAt = now
+    if (now - lateSeenAt < ms) this.#armQuiet(ms)
+    else this.#stop('first_token')
   }
 
   get signal(): AbortSignal {
@@ -274,7 +304,7 @@ class CallGuard {
   heard(): void {
     if (this.#quietMs !== undefined) {
       clearTimeout(this.#quiet)
-      this.#quiet = setTimeout(() => this.#stop('first_token'), timerDelay(this.#quietMs))
+      this.#armQuiet(this.#quietMs)
     }
   }
 
