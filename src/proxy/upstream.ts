@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_EVENT_CHARS,
   parseUpstreamError,
   redact,
+  type SseDecoder,
   SseEventTooLarge,
   streamErrorOf,
 } from '../formats/index.ts'
@@ -235,7 +236,8 @@ function guardCall(limits: CallLimits, stream: boolean) {
   let quiet = quietMs === undefined ? undefined : setTimeout(onQuiet, timerDelay(quietMs))
   return {
     signal: ac.signal,
-    abort: (r?: unknown) => ac.abort(r),
+    // Kept by an open stream after the call returns: made outside this scope, so it holds the controller only (not the timers, their callbacks and `limits`).
+    abort: abortOf(ac),
     why: () => why,
     connected: () => clearTimeout(connect),
     /** Bytes arrived before the first content event: the silence timer starts again. */
@@ -259,6 +261,8 @@ function guardCall(limits: CallLimits, stream: boolean) {
     },
   }
 }
+
+const abortOf = (ac: AbortController) => (reason?: unknown) => ac.abort(reason)
 
 async function readJson(res: Response, t: PlannedTarget): Promise<Result<UpstreamOk, ProxyError>> {
   const text = await res.text()
@@ -285,14 +289,22 @@ type Head = {
 
 /** A byte-level SSE decoder: TextDecoder in stream mode so multi-byte characters survive chunk splits. */
 export function eventDecoder(maxEventChars?: number): EventDecoder {
-  const text = new TextDecoder()
-  const sse = createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars })
-  return {
-    push: (bytes) => sse.push(text.decode(bytes, { stream: true })),
-    flush: () => {
-      const rest = text.decode()
-      return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush()
-    },
+  return new BytesDecoder(createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars }))
+}
+
+/** A class rather than two closures: every open stream keeps one. */
+class BytesDecoder implements EventDecoder {
+  readonly #text = new TextDecoder()
+  readonly #sse: SseDecoder
+  constructor(sse: SseDecoder) {
+    this.#sse = sse
+  }
+  push(bytes: Uint8Array): SseEvent[] {
+    return this.#sse.push(this.#text.decode(bytes, { stream: true }))
+  }
+  flush(): SseEvent[] {
+    const rest = this.#text.decode()
+    return rest ? [...this.#sse.push(rest), ...this.#sse.flush()] : this.#sse.flush()
   }
 }
 
