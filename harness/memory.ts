@@ -3,7 +3,7 @@
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
  * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags --smol] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
  *
  * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
  * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
@@ -38,6 +38,7 @@ const { values: v } = parseArgs({
     burst: { type: 'string', default: '5000' },
     json: { type: 'string' },
     'deno-flags': { type: 'string', default: '' },
+    'bun-flags': { type: 'string', default: '' },
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
@@ -67,7 +68,11 @@ async function main(): Promise<void> {
   writeFileSync(config, JSON.stringify(ccrConfig(mock.url, 'openai', ['mock-stream'], port)))
   const cmd = v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
   const args = [
-    ...(v.runtime === 'deno' ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])] : []),
+    ...(v.runtime === 'deno'
+      ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])]
+      : v['bun-flags']
+      ? v['bun-flags'].split(' ')
+      : []),
     join(ROOT, 'src/cli.ts'),
     'start',
     '--config',
