@@ -236,8 +236,7 @@ function guardCall(limits: CallLimits, stream: boolean) {
   let quiet = quietMs === undefined ? undefined : setTimeout(onQuiet, timerDelay(quietMs))
   return {
     signal: ac.signal,
-    // Kept by an open stream after the call returns: made outside this scope, so it holds the controller only (not the timers, their callbacks and `limits`).
-    abort: abortOf(ac),
+    abort: (r?: unknown) => ac.abort(r),
     why: () => why,
     connected: () => clearTimeout(connect),
     /** Bytes arrived before the first content event: the silence timer starts again. */
@@ -261,8 +260,6 @@ function guardCall(limits: CallLimits, stream: boolean) {
     },
   }
 }
-
-const abortOf = (ac: AbortController) => (reason?: unknown) => ac.abort(reason)
 
 async function readJson(res: Response, t: PlannedTarget): Promise<Result<UpstreamOk, ProxyError>> {
   const text = await res.text()
