@@ -3,11 +3,13 @@
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
  * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
  *
  * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
  * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
- * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set.
+ * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set. `--upstream
+ * anthropic` makes the upstream speak the client's format (pass-through) instead of OpenAI's
+ * (translated).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -38,6 +40,8 @@ const { values: v } = parseArgs({
     burst: { type: 'string', default: '5000' },
     json: { type: 'string' },
     'deno-flags': { type: 'string', default: '' },
+    'bun-flags': { type: 'string', default: '' },
+    upstream: { type: 'string', default: 'openai' },
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
@@ -64,10 +68,17 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-memory-'))
   const port = await freePort()
   const config = join(dir, 'config.json')
-  writeFileSync(config, JSON.stringify(ccrConfig(mock.url, 'openai', ['mock-stream'], port)))
+  writeFileSync(
+    config,
+    JSON.stringify(ccrConfig(mock.url, v.upstream === 'anthropic' ? 'anthropic' : 'openai', ['mock-stream'], port)),
+  )
   const cmd = v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
   const args = [
-    ...(v.runtime === 'deno' ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])] : []),
+    ...(v.runtime === 'deno'
+      ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])]
+      : v['bun-flags']
+      ? v['bun-flags'].split(' ')
+      : []),
     join(ROOT, 'src/cli.ts'),
     'start',
     '--config',

@@ -105,30 +105,89 @@ export function streamBody(
   a: AttemptOk & { up: StreamUp },
   onEnd: (end: StreamEnd) => void,
 ): ReadableStream<Uint8Array> {
-  const { req, deps } = rc
-  const cont = continuable(rc) ? rc : undefined
-  let cur = sourceOf(req, a.target, a)
-  const rec = cont ? new StreamRecord(req.format) : undefined
+  const s = new ClientStream(rc, a, onEnd)
+  return new ReadableStream<Uint8Array>(
+    s,
+    new CountQueuingStrategy({ highWaterMark: Math.max(1, rc.deps.config.sseBufferSize) }),
+  )
+}
+
+/**
+ * One committed stream's state and steps. One object with methods rather than a closure per
+ * step: thousands of streams stay open at once, and each closure (and the scope it keeps) is
+ * memory per stream. It is the stream's underlying source, what the watchdog watches, and the
+ * listener of the client's abort signal.
+ */
+class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream {
+  readonly req: ClientRequest
+  readonly deps: RequestContext['deps']
+  readonly cont: (RequestContext & { readonly remaining: readonly PlannedTarget[] }) | undefined
+  readonly onEnd: (end: StreamEnd) => void
+  cur: Source
+  readonly rec: StreamRecord | undefined
   // Tool calls reach a stream that may be continued only whole: a cut inside one drops it and the continuation makes it again.
-  const hold = rec ? new ToolHold(req.format) : undefined
-  let splicer: Splicer | undefined
-  let continued = 0
+  readonly hold: ToolHold | undefined
+  splicer: Splicer | undefined
+  continued = 0
   /** The targets that served this stream (the trailer's `via`), and what became of its last break. */
-  const via: string[] = [a.target.key]
-  let lastBreak: ContinuationNote['outcome'] | undefined
+  readonly via: string[]
+  lastBreak: ContinuationNote['outcome'] | undefined
   /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
-  const noPrefill = new Set<string>()
-  let earlier: Usage | undefined
-  let ended = false
-  let failure: ProxyError | undefined
-  let pending: ProxyError | undefined
-  let ctrl: ReadableStreamDefaultController<Uint8Array>
+  noPrefill: Set<string> | undefined
+  earlier: Usage | undefined
+  ended = false
+  failure: ProxyError | undefined
+  pending: ProxyError | undefined
+  ctrl!: ReadableStreamDefaultController<Uint8Array>
+  // WatchedStream
+  lastUpstreamAt: number
+  lastClientAt: number
+  readonly idleMs: number
+  readonly deadlineAt: number
+
+  constructor(
+    rc: Pick<RequestContext, 'req' | 'deps'> & Partial<RequestContext>,
+    a: AttemptOk & { up: StreamUp },
+    onEnd: (end: StreamEnd) => void,
+  ) {
+    const { req, deps } = rc
+    this.req = req
+    this.deps = deps
+    this.onEnd = onEnd
+    this.cont = continuable(rc) ? rc : undefined
+    this.cur = sourceOf(req, a.target, a)
+    this.rec = this.cont ? new StreamRecord(req.format) : undefined
+    this.hold = this.rec ? new ToolHold(req.format) : undefined
+    this.via = [a.target.key]
+    this.lastUpstreamAt = this.lastClientAt = deps.now()
+    this.idleMs = deps.config.router.streamIdleTimeoutMs
+    this.deadlineAt = req.receivedAt + deps.config.apiTimeoutMs
+    deps.watchdog.watch(this)
+    req.signal.addEventListener('abort', this, { once: true })
+  }
+
+  /** The client's signal aborted (the listener object's method). */
+  handleEvent(): void {
+    this.finish(undefined, { kind: 'client_closed' })
+  }
+  onTimeout(phase: 'idle' | 'total'): void {
+    this.failure ??= { kind: 'timeout', target: this.cur.t.key, phase }
+    this.cur.a.up.abort(this.failure)
+  }
+  ping(): void {
+    if (!this.ended) this.ctrl.enqueue(PING[this.req.format])
+  }
+  abort(message: string): void {
+    this.failure ??= { kind: 'overloaded', message }
+    this.cur.a.up.abort(this.failure)
+  }
 
   /** Upstream events → client chunks; stops at an upstream error event when the stream may be continued. */
-  const process = (
+  process(
     evs: readonly SseEvent[],
     bytes: readonly Uint8Array[],
-  ): { chunks: readonly Uint8Array[]; broken?: ProxyError } => {
+  ): { chunks: readonly Uint8Array[]; broken?: ProxyError } {
+    const { cur, rec } = this
     // A pure pass-through sends the upstream's bytes untouched; a stream that may be spliced
     // sends whole events only, so a cut never leaves half an event at the client.
     const pure = !cur.translator && !rec
@@ -150,37 +209,19 @@ export function streamBody(
       else if (!pure) out.push(ev)
     }
     if (pure) return { chunks: bytes }
-    return { chunks: emit(out), ...(broken ? { broken } : {}) }
+    return { chunks: this.emit(out), ...(broken ? { broken } : {}) }
   }
-  const emit = (evs: readonly SseEvent[]): Uint8Array[] => {
+  emit(evs: readonly SseEvent[]): Uint8Array[] {
+    const { splicer, hold, rec } = this
     const spliced = splicer ? splicer.push(evs) : evs
     const client = hold ? hold.push(spliced) : spliced
     if (rec) { for (const ev of client) rec.observe(ev) }
     return client.length ? [encodeAll(client)] : []
   }
-  const watched: WatchedStream = {
-    lastUpstreamAt: deps.now(),
-    lastClientAt: deps.now(),
-    idleMs: deps.config.router.streamIdleTimeoutMs,
-    deadlineAt: req.receivedAt + deps.config.apiTimeoutMs,
-    onTimeout: (phase) => {
-      failure ??= { kind: 'timeout', target: cur.t.key, phase }
-      cur.a.up.abort(failure)
-    },
-    ping: () => {
-      if (!ended) ctrl.enqueue(PING[req.format])
-    },
-    abort: (message) => {
-      failure ??= { kind: 'overloaded', message }
-      cur.a.up.abort(failure)
-    },
-  }
-  const unwatch = deps.watchdog.watch(watched)
-  const onClientGone = () => finish(undefined, { kind: 'client_closed' })
-  req.signal.addEventListener('abort', onClientGone, { once: true })
 
   /** The closing events once the current upstream ended its body, or why it was incomplete. */
-  function closing(): { events: SseEvent[]; broken?: ProxyError } {
+  closing(): { events: SseEvent[]; broken?: ProxyError } {
+    const { cur, rec } = this
     const { translator, tap } = cur
     if (translator) {
       const evs = translator.end()
@@ -188,30 +229,33 @@ export function streamBody(
       return { events: evs }
     }
     if (rec && !tap.finished && !tap.errored) return { events: [], broken: incomplete(cur.t, tap.events) }
-    return { events: passThroughEnd(req.format, tap, cur.t) }
+    return { events: passThroughEnd(this.req.format, tap, cur.t) }
   }
 
   /** The events of a stream that ended well: the last ones, through the splicer and the tool hold. */
-  function endTail(last: readonly SseEvent[]): SseEvent[] {
+  endTail(last: readonly SseEvent[]): SseEvent[] {
+    const { splicer, hold } = this
     const spliced = splicer ? [...splicer.push(last), ...splicer.end()] : last
     return hold ? [...hold.push(spliced), ...hold.end()] : [...spliced]
   }
   /** Before the error event: held leading text goes out, a held (incomplete) tool call never does. */
-  function failedTail(): SseEvent[] {
+  failedTail(): SseEvent[] {
+    const { splicer, hold } = this
     const out = hold ? hold.push(splicer?.end() ?? []) : splicer?.end() ?? []
     hold?.drop()
     return out
   }
-  function finish(
+  finish(
     c: ReadableStreamDefaultController<Uint8Array> | undefined,
     error?: ProxyError,
     last: readonly SseEvent[] = [],
   ): void {
-    if (ended) return
+    if (this.ended) return
+    const { req, deps, cur, rec, cont, continued } = this
     const { translator, tap, a: at } = cur
     if (c) {
       if (error) error = scrubError(error, scrubberOf(deps.config))
-      const tail = error ? [...failedTail(), ...renderStreamError(req.format, error)] : endTail(last)
+      const tail = error ? [...this.failedTail(), ...renderStreamError(req.format, error)] : this.endTail(last)
       // Passed-through bytes may stop mid-line (a cut, an oversized event): blank lines first end
       // that partial event, so the error is parsed as an event of its own (a blank line at an
       // event boundary dispatches nothing).
@@ -221,13 +265,13 @@ export function streamBody(
         )
       }
       // A stream that broke after the commit point says what became of it in its last bytes.
-      const outcome = continued > 0 && !error ? 'completed' : lastBreak
-      if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via })))
+      const outcome = continued > 0 && !error ? 'completed' : this.lastBreak
+      if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via: this.via })))
       c.close()
     }
-    ended = true
-    unwatch()
-    req.signal.removeEventListener('abort', onClientGone)
+    this.ended = true
+    deps.watchdog.unwatch(this)
+    req.signal.removeEventListener('abort', this)
     if (error?.kind === 'client_closed') {
       at.up.abort(error)
       void at.up.reader.cancel().catch(() => undefined)
@@ -235,12 +279,12 @@ export function streamBody(
     const complete = !error && (translator ? translator.done && !translator.errored : tap.finished && !tap.errored)
     const endError = error ?? (complete ? undefined : incomplete(cur.t, tap.events))
     if (continued > 0 && !error) deps.telemetry.continued?.(complete ? 'completed' : 'failed')
-    onEnd({
+    this.onEnd({
       ok: complete,
       usage: tap.usage,
       error: endError,
       attempt: at,
-      totalUsage: addUsage(earlier, tap.usage),
+      totalUsage: addUsage(this.earlier, tap.usage),
       continued,
       outputChars: tap.outputChars,
     })
@@ -250,26 +294,27 @@ export function streamBody(
    * The current upstream broke after the commit point: continue on another try (true: read
    * on), or end the stream with the error (false).
    */
-  async function broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
-    const why = rec && cont && !ended ? refusal(rec, error, continued) : 'disabled'
+  async broke(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<boolean> {
+    const { req, deps, rec, cont, hold } = this
+    const why = rec && cont && !this.ended ? refusal(rec, error, this.continued) : 'disabled'
     if (why !== undefined || !rec || !cont) {
       if (why !== 'disabled' && rec) {
         deps.telemetry.continued?.('refused')
-        lastBreak = 'refused'
+        this.lastBreak = 'refused'
       }
-      finish(c, error)
+      this.finish(c, error)
       return false
     }
-    const old = cur
+    const old = this.cur
     // A tool call cut before it was whole never reached the client: the continuation makes it again.
     hold?.drop()
     old.a.up.abort(error)
     void old.a.up.reader.cancel().catch(() => undefined)
     const next = await openContinuation(cont, rec, {
       candidates: continuationCandidates(old.t, error, cont.remaining),
-      noPrefill,
+      noPrefill: this.noPrefill ??= new Set<string>(),
     })
-    if (ended) {
+    if (this.ended) {
       if (next) {
         next.a.up.abort({ kind: 'client_closed' })
         next.a.timer.finish({ ok: false, error: { kind: 'client_closed' } })
@@ -280,104 +325,102 @@ export function streamBody(
     // Nothing could continue: the answer ends with the error, as without continuation.
     if (!next) {
       deps.telemetry.continued?.('failed')
-      lastBreak = 'failed'
-      finish(c, error)
+      this.lastBreak = 'failed'
+      this.finish(c, error)
       return false
     }
     // The broken try ends here; the last one is ended by onEnd.
     old.a.timer.finish({ ok: false, error, outputTokens: old.tap.usage?.outputTokens })
     old.a.release(old.tap.usage)
-    earlier = addUsage(earlier, old.tap.usage)
+    this.earlier = addUsage(this.earlier, old.tap.usage)
     deps.telemetry.attemptFailed(old.t, error)
     deps.routing.continued?.(old.t)
-    continued++
-    lastBreak = 'failed'
-    via.push(`${next.t.key} (${next.style})`)
-    failure = undefined
-    cur = sourceOf(req, next.t, next.a)
-    splicer = new Splicer(req.format, rec)
-    watched.lastUpstreamAt = deps.now()
+    this.continued++
+    this.lastBreak = 'failed'
+    this.via.push(`${next.t.key} (${next.style})`)
+    this.failure = undefined
+    this.cur = sourceOf(req, next.t, next.a)
+    const splicer = this.splicer = new Splicer(req.format, rec)
+    this.lastUpstreamAt = deps.now()
     const opening = splicer.opening()
     for (const ev of opening) rec.observe(ev)
     if (opening.length) c.enqueue(encodeAll(opening))
-    const head = process(cur.a.up.headEvents, cur.a.up.head)
+    const head = this.process(this.cur.a.up.headEvents, this.cur.a.up.head)
     for (const chunk of head.chunks) c.enqueue(chunk)
-    return head.broken ? broke(c, head.broken) : true
+    return head.broken ? this.broke(c, head.broken) : true
   }
 
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      ctrl = c
-      const head = process(cur.a.up.headEvents, cur.a.up.head)
-      for (const chunk of head.chunks) c.enqueue(chunk)
-      // An error right after the commit point is met on the first pull.
-      pending = head.broken
-    },
-    async pull(c) {
-      if (pending) {
-        const f = pending
-        pending = undefined
-        if (!(await broke(c, f))) return
-      }
-      for (;;) {
-        const up = cur.a.up
-        let r: Awaited<ReturnType<typeof up.reader.read>>
-        try {
-          r = await up.reader.read()
-        } catch (e) {
-          if (ended) return
-          // Runtime messages can name hosts; only the redacted text reaches the client.
-          if (
-            await broke(
-              c,
-              failure ??
-                {
-                  kind: 'stream_broken',
-                  target: cur.t.key,
-                  afterEvents: cur.tap.events,
-                  message: redact(String((e as Error)?.message ?? e)),
-                },
-            )
-          ) continue
-          return
-        }
-        if (ended) return
-        if (r.done) {
-          const rest = process(up.decode.flush(), [])
-          for (const chunk of rest.chunks) c.enqueue(chunk)
-          const end = rest.broken ? { events: [], broken: rest.broken } : closing()
-          if (!end.broken) return finish(c, undefined, end.events)
-          if (await broke(c, end.broken)) continue
-          return
-        }
-        watched.lastUpstreamAt = deps.now()
-        let evs: SseEvent[]
-        try {
-          evs = up.decode.push(r.value)
-        } catch (e) {
-          // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
-          const tooBig = tooLarge(e, cur.t, cur.tap.events)
-          if (!tooBig) throw e
-          void up.reader.cancel().catch(() => undefined)
-          if (await broke(c, tooBig)) continue
-          return
-        }
-        const step = process(evs, [r.value])
-        for (const chunk of step.chunks) c.enqueue(chunk)
-        if (step.broken) {
-          if (await broke(c, step.broken)) continue
-          return
-        }
-        if (step.chunks.length === 0) continue
-        watched.lastClientAt = watched.lastUpstreamAt
-        if ((c.desiredSize ?? 1) <= 0) deps.telemetry.backpressure()
+  start(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.ctrl = c
+    const head = this.process(this.cur.a.up.headEvents, this.cur.a.up.head)
+    for (const chunk of head.chunks) c.enqueue(chunk)
+    // An error right after the commit point is met on the first pull.
+    this.pending = head.broken
+  }
+  async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    if (this.pending) {
+      const f = this.pending
+      this.pending = undefined
+      if (!(await this.broke(c, f))) return
+    }
+    for (;;) {
+      const up = this.cur.a.up
+      let r: Awaited<ReturnType<typeof up.reader.read>>
+      try {
+        r = await up.reader.read()
+      } catch (e) {
+        if (this.ended) return
+        // Runtime messages can name hosts; only the redacted text reaches the client.
+        if (
+          await this.broke(
+            c,
+            this.failure ??
+              {
+                kind: 'stream_broken',
+                target: this.cur.t.key,
+                afterEvents: this.cur.tap.events,
+                message: redact(String((e as Error)?.message ?? e)),
+              },
+          )
+        ) continue
         return
       }
-    },
-    cancel() {
-      finish(undefined, { kind: 'client_closed' })
-    },
-  }, new CountQueuingStrategy({ highWaterMark: Math.max(1, deps.config.sseBufferSize) }))
+      if (this.ended) return
+      if (r.done) {
+        const rest = this.process(up.decode.flush(), [])
+        for (const chunk of rest.chunks) c.enqueue(chunk)
+        const end = rest.broken ? { events: [], broken: rest.broken } : this.closing()
+        if (!end.broken) return this.finish(c, undefined, end.events)
+        if (await this.broke(c, end.broken)) continue
+        return
+      }
+      this.lastUpstreamAt = this.deps.now()
+      let evs: SseEvent[]
+      try {
+        evs = up.decode.push(r.value)
+      } catch (e) {
+        // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
+        const tooBig = tooLarge(e, this.cur.t, this.cur.tap.events)
+        if (!tooBig) throw e
+        void up.reader.cancel().catch(() => undefined)
+        if (await this.broke(c, tooBig)) continue
+        return
+      }
+      const step = this.process(evs, [r.value])
+      for (const chunk of step.chunks) c.enqueue(chunk)
+      if (step.broken) {
+        if (await this.broke(c, step.broken)) continue
+        return
+      }
+      if (step.chunks.length === 0) continue
+      this.lastClientAt = this.lastUpstreamAt
+      if ((c.desiredSize ?? 1) <= 0) this.deps.telemetry.backpressure()
+      return
+    }
+  }
+  cancel(): void {
+    this.finish(undefined, { kind: 'client_closed' })
+  }
 }
 
 /** Why this break is not continued (undefined: it is). */

@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_EVENT_CHARS,
   parseUpstreamError,
   redact,
+  type SseDecoder,
   SseEventTooLarge,
   streamErrorOf,
 } from '../formats/index.ts'
@@ -350,14 +351,22 @@ type Head = {
 
 /** A byte-level SSE decoder: TextDecoder in stream mode so multi-byte characters survive chunk splits. */
 export function eventDecoder(maxEventChars?: number): EventDecoder {
-  const text = new TextDecoder()
-  const sse = createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars })
-  return {
-    push: (bytes) => sse.push(text.decode(bytes, { stream: true })),
-    flush: () => {
-      const rest = text.decode()
-      return rest ? [...sse.push(rest), ...sse.flush()] : sse.flush()
-    },
+  return new BytesDecoder(createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars }))
+}
+
+/** A class rather than two closures: every open stream keeps one. */
+class BytesDecoder implements EventDecoder {
+  readonly #text = new TextDecoder()
+  readonly #sse: SseDecoder
+  constructor(sse: SseDecoder) {
+    this.#sse = sse
+  }
+  push(bytes: Uint8Array): SseEvent[] {
+    return this.#sse.push(this.#text.decode(bytes, { stream: true }))
+  }
+  flush(): SseEvent[] {
+    const rest = this.#text.decode()
+    return rest ? [...this.#sse.push(rest), ...this.#sse.flush()] : this.#sse.flush()
   }
 }
 

@@ -35,15 +35,17 @@ export class StreamWatchdog {
     return this.#streams.size
   }
 
-  watch(s: WatchedStream): () => void {
+  watch(s: WatchedStream): void {
     this.#streams.add(s)
     this.#timer ??= setInterval(() => this.tick(), timerDelay(this.#tickMs))
-    return () => {
-      this.#streams.delete(s)
-      if (this.#streams.size === 0 && this.#timer !== undefined) {
-        clearInterval(this.#timer)
-        this.#timer = undefined
-      }
+  }
+
+  /** Stops watching `s` (a method, not a closure per stream: thousands may be open). */
+  unwatch(s: WatchedStream): void {
+    this.#streams.delete(s)
+    if (this.#streams.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
     }
   }
 

@@ -31,21 +31,33 @@ export interface SseDecoder {
  * @example createSseDecoder().push('event: ping\ndata: {}\n\n') // [{ event: 'ping', data: '{}' }]
  */
 export function createSseDecoder(opts: { readonly maxEventChars?: number } = {}): SseDecoder {
-  const max = opts.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS
-  let tail: string[] = []
-  let tailChars = 0
-  let first = true
-  let event: string | undefined
-  let data: string[] = []
-  let dataChars = 0
+  return new Decoder(opts.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS)
+}
 
-  const line = (raw: string, out: SseEvent[]): void => {
+/** One object with methods, not closures over a scope: an open stream keeps its decoder. */
+class Decoder implements SseDecoder {
+  readonly #max: number
+  #tail: string[] = []
+  #tailChars = 0
+  #first = true
+  #event: string | undefined
+  #data: string[] = []
+  #dataChars = 0
+
+  constructor(max: number) {
+    this.#max = max
+  }
+
+  #line(raw: string, out: SseEvent[]): void {
     const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw
     if (text.length === 0) {
-      if (data.length > 0) out.push(event === undefined ? { data: data.join('\n') } : { event, data: data.join('\n') })
-      event = undefined
-      data = []
-      dataChars = 0
+      const event = this.#event
+      if (this.#data.length > 0) {
+        out.push(event === undefined ? { data: this.#data.join('\n') } : { event, data: this.#data.join('\n') })
+      }
+      this.#event = undefined
+      this.#data = []
+      this.#dataChars = 0
       return
     }
     if (text.charCodeAt(0) === 58) return // ':' comment, e.g. OpenRouter's keep-alive
@@ -54,49 +66,49 @@ export function createSseDecoder(opts: { readonly maxEventChars?: number } = {})
     let value = colon < 0 ? '' : text.slice(colon + 1)
     if (value.charCodeAt(0) === 32) value = value.slice(1)
     if (field === 'data') {
-      dataChars += value.length + 1
-      if (dataChars > max) throw new SseEventTooLarge(max)
-      data.push(value)
-    } else if (field === 'event') event = value
+      this.#dataChars += value.length + 1
+      if (this.#dataChars > this.#max) throw new SseEventTooLarge(this.#max)
+      this.#data.push(value)
+    } else if (field === 'event') this.#event = value
   }
 
-  return {
-    push(text: string): SseEvent[] {
-      const out: SseEvent[] = []
-      if (first && text.length > 0) {
-        first = false
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1) // the SSE spec ignores a leading BOM
-      }
-      let nl = text.indexOf('\n')
-      let start = 0
-      if (nl >= 0) {
-        // The unterminated line so far is kept as pieces and joined once its newline arrives,
-        // so a long line costs linear time, not a copy of everything so far on every push.
-        line(tail.length > 0 ? tail.join('') + text.slice(0, nl) : text.slice(0, nl), out)
-        tail = []
-        tailChars = 0
+  push(text: string): SseEvent[] {
+    const out: SseEvent[] = []
+    if (this.#first && text.length > 0) {
+      this.#first = false
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1) // the SSE spec ignores a leading BOM
+    }
+    let nl = text.indexOf('\n')
+    let start = 0
+    if (nl >= 0) {
+      // The unterminated line so far is kept as pieces and joined once its newline arrives,
+      // so a long line costs linear time, not a copy of everything so far on every push.
+      const tail = this.#tail
+      this.#line(tail.length > 0 ? tail.join('') + text.slice(0, nl) : text.slice(0, nl), out)
+      if (tail.length > 0) this.#tail = []
+      this.#tailChars = 0
+      start = nl + 1
+      nl = text.indexOf('\n', start)
+      while (nl >= 0) {
+        this.#line(text.slice(start, nl), out)
         start = nl + 1
         nl = text.indexOf('\n', start)
-        while (nl >= 0) {
-          line(text.slice(start, nl), out)
-          start = nl + 1
-          nl = text.indexOf('\n', start)
-        }
       }
-      if (start < text.length) {
-        tail.push(start === 0 ? text : text.slice(start))
-        tailChars += text.length - start
-        if (tailChars > max) throw new SseEventTooLarge(max)
-      }
-      return out
-    },
-    flush(): SseEvent[] {
-      const out: SseEvent[] = []
-      if (tail.length > 0) line(tail.join(''), out)
-      tail = []
-      tailChars = 0
-      line('', out)
-      return out
-    },
+    }
+    if (start < text.length) {
+      this.#tail.push(start === 0 ? text : text.slice(start))
+      this.#tailChars += text.length - start
+      if (this.#tailChars > this.#max) throw new SseEventTooLarge(this.#max)
+    }
+    return out
+  }
+
+  flush(): SseEvent[] {
+    const out: SseEvent[] = []
+    if (this.#tail.length > 0) this.#line(this.#tail.join(''), out)
+    this.#tail = []
+    this.#tailChars = 0
+    this.#line('', out)
+    return out
   }
 }
