@@ -47,7 +47,7 @@ import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telem
 import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
-import { createObservability, type Observability } from './observability.ts'
+import { createObservability, type Observability, usageKeyer } from './observability.ts'
 import { type KeyDayUsage, KeyLedger } from './keys/ledger.ts'
 import { KeyUsageStore } from './store/key-usage.ts'
 import { type CacheStore, MemoryCacheStore } from './cache/store.ts'
@@ -356,6 +356,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   const dailyStore = new DailyUsageStore(store, (m) => log.warn(m))
   live.timeline.seedDays(dailyStore.load(new Date(deps.now() - DAYS_KEPT * 86_400_000).toISOString().slice(0, 10)))
   live.timeline.onDay = (d) => dailyStore.enqueue(d)
+  live.timeline.accountAs = usageKeyer(config)
   dailyStore.start(1_000)
   // The 15 min and 24 h timelines: seeded from the store once per process, changed slots written every 5 s.
   const timelineStore = new TimelineStore(store, {

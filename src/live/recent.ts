@@ -244,6 +244,12 @@ export class Timeline {
   #seededBuckets = false
   /** Receives each request's contribution to its day (the daily usage store's batched writer). */
   onDay: ((delta: Readonly<DailyUsage>) => void) | undefined
+  /**
+   * The day-total row a request's target is counted under (the composition root sets the usage
+   * ledger's keyer). Targets come from clients (`provider,<any model>`), so without this fold
+   * every invented model name would add a row per day, here and in the store.
+   */
+  accountAs: (target: string) => string = (target) => target
 
   /** Adds persisted days once (later calls, e.g. after a reload, change nothing). */
   seedDays(rows: readonly Readonly<DailyUsage>[]): void {
@@ -298,14 +304,15 @@ export class Timeline {
       if (r.stream && r.ttfb_ms !== null && !err && b.ttft.length < TTFT_SAMPLES) b.ttft.push(r.ttfb_ms)
     }
     if (!r.target) return
+    const target = this.accountAs(r.target)
     const day = this.#dayOf(now)
-    const key = `${day}|${r.tier ?? 'none'}|${r.target}`
+    const key = `${day}|${r.tier ?? 'none'}|${target}`
     let d = this.#days.get(key)
     if (!d) {
       d = {
         day,
         tier: r.tier ?? 'none',
-        target: r.target,
+        target,
         requests: 0,
         errors: 0,
         inputTokens: 0,
@@ -318,7 +325,7 @@ export class Timeline {
     const delta: DailyUsage = {
       day,
       tier: d.tier,
-      target: r.target,
+      target,
       requests: 1,
       errors: err ? 1 : 0,
       inputTokens: r.input_tokens ?? 0,

@@ -1,7 +1,8 @@
 /**
  * Client-chosen names must not grow tables: 5,000 distinct explicit `provider,model` ids used to
  * grow `/v1/usage` to 10.9 MB, the database to 34 MB and RSS by 120 MB. Only configured targets
- * get their own usage rows; anything else lands in one `provider,(other)` row per provider.
+ * get their own usage rows (in the all-time ledger and in the per-day totals); anything else
+ * lands in one `provider,(other)` row per provider.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -24,6 +25,11 @@ describe('security: usage cardinality', () => {
     assert.ok((u.targets[`anth,${OTHER_MODEL}`]?.requests ?? 0) >= 300, JSON.stringify(u.targets))
     assert.equal(u.targets['anth,mock-a']?.requests, 1)
     assert.ok(text.length < 10_000, `${text.length} bytes`)
+    // The dashboard's per-day totals (kept 31 days and persisted) fold the same way.
+    const daily = JSON.parse(await (await p.get('/v1/usage/daily')).text()) as { days: { target: string }[] }
+    const dayTargets = daily.days.map((d) => d.target)
+    assert.ok(dayTargets.length <= 3, dayTargets.join(', '))
+    assert.ok(dayTargets.includes(`anth,${OTHER_MODEL}`), dayTargets.join(', '))
     await p.close()
   })
 })
