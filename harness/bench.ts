@@ -298,6 +298,9 @@ async function concurrentStreams(
   return { rows, json, idleMb, afterMb }
 }
 
+/** Limits the bench's load never reaches (`--limits`). */
+const NEVER_BINDING_LIMITS = { rpm: 10_000_000, maxConcurrent: 100_000 }
+
 interface Target {
   readonly url: string
   readonly pid: number | undefined
@@ -314,11 +317,13 @@ async function withProxy<T>(
   fn: (t: Target) => Promise<T>,
 ): Promise<T> {
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
-  // --fleet: the same proxy in fleet mode (its providers have no limits: no Redis round trip per request).
+  // --fleet: the same proxy in fleet mode; --limits: its provider has limits that never bind, so
+  // every request passes the (fleet-wide) limiter.
   const fleet = a.redisUrl === undefined ? {} : { Fleet: { redis: a.redisUrl, keyPrefix: `bench${Date.now()}:` } }
   const proxy = await startSwitchyard(mockUrl, a.format, [model], 20_000, fleet, {
     runtime: a.runtime,
     ...(a.root === undefined ? {} : { root: a.root }),
+    ...(a.limits ? { provider: NEVER_BINDING_LIMITS } : {}),
   })
   try {
     return await fn({ url: proxy.url, pid: proxy.pid })
@@ -364,8 +369,8 @@ function markdown(
   cs: { rows: string[][]; idleMb: number; afterMb: number },
 ): string {
   return [
-    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}${
-      a.fleet ? ', proxy in fleet mode' : ''
+    `### Non-streaming (client ${a.clientFormat} → upstream ${a.format}${a.fleet ? ', proxy in fleet mode' : ''}${
+      a.limits ? ', provider with rpm and maxConcurrent' : ''
     }), closed loop, 2 × ${dur} ms per side, interleaved`,
     markdownTable([
       'concurrency',

@@ -66,6 +66,11 @@ describe('harness CLI arguments', () => {
     const f = parseHarnessArgs(['fleet', '--instances', '3', '--quick'])
     assert.deepEqual(f && [f.command, f.instances, f.quick, f.timeoutS], ['fleet', 3, true, 300])
     assert.equal(parseHarnessArgs(['fleet', '--instances', '1'])?.instances, 2)
+    assert.deepEqual([parseHarnessArgs(['bench', '--fleet', '--limits'])].map((b) => b && [b.fleet, b.limits]), [[
+      true,
+      true,
+    ]])
+    assert.equal(parseHarnessArgs(['bench'])?.limits, false)
     assert.equal(parseHarnessArgs([])?.instances, 3)
   })
 

@@ -40,6 +40,7 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
                        stream must still arrive complete and identical to the uncut answer (the proxy continues
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
   bench options: --quick (smaller bench for CI smoke runs), --fleet (the proxy in fleet mode, on its own redis-server),
+                --limits (the provider has an rpm and a maxConcurrent that never bind: every request passes the limiter),
                 --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
                 --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
   recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
@@ -89,6 +90,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
       'timeout-s': { type: 'string' },
       quick: { type: 'boolean' },
       fleet: { type: 'boolean' },
+      limits: { type: 'boolean' },
       'no-usage-check': { type: 'boolean' },
       'target-pid': { type: 'string' },
       'cut-rate': { type: 'string' },
@@ -136,6 +138,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     everyMs: Math.max(50, asInt(v['every-ms'], 1000, 'every-ms')),
     instances: Math.max(2, asInt(v.instances, 3, 'instances')),
     fleet: v.fleet === true,
+    limits: v.limits === true,
     ...(v.only === 'streams' ? { only: 'streams' as const } : {}),
     runtime: v.runtime === 'deno' ? 'deno' : 'bun',
     ...(v.root === undefined ? {} : { root: resolve(v.root) }),

@@ -25,6 +25,12 @@ export interface HarnessArgs {
   readonly instances: number
   /** `bench --fleet`: the proxy runs in fleet mode against its own redis-server (providers without limits). */
   readonly fleet: boolean
+  /**
+   * `bench --limits`: the proxy's provider gets an `rpm` and a `maxConcurrent` that never bind, so
+   * every request passes the limiter (in fleet mode, the fleet-wide one): `--fleet --limits` against
+   * `--limits` is the fleet's cost on a limited provider.
+   */
+  readonly limits: boolean
   /** `bench --only streams`: only the streaming TTFB phase (the burst of stream set-ups). */
   readonly only?: 'streams'
   /** `bench --runtime deno`: the proxy runs under Deno (the harness, the mock and the load stay on Bun). */

@@ -81,6 +81,8 @@ export const cliStartArgs = (config: string, port: number, extra: readonly strin
 export interface LaunchOptions {
   readonly runtime?: 'bun' | 'deno'
   readonly root?: string
+  /** Merged into the provider's config (e.g. `rpm`, `maxConcurrent`). */
+  readonly provider?: Record<string, unknown>
 }
 
 /**
@@ -98,7 +100,11 @@ export async function startSwitchyard(
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-harness-'))
   const port = await freePort()
   const configPath = join(dir, 'config.json')
-  writeFileSync(configPath, JSON.stringify({ ...ccrConfig(mockUrl, upstream, models, port), ...extra }, null, 2))
+  const base = ccrConfig(mockUrl, upstream, models, port)
+  if (launch.provider) {
+    base.Providers = (base.Providers as Record<string, unknown>[]).map((p) => ({ ...p, ...launch.provider }))
+  }
+  writeFileSync(configPath, JSON.stringify({ ...base, ...extra }, null, 2))
   const args = cliStartArgs(configPath, port, ['--max-streams', String(maxStreams)], launch.root)
   const start = launch.runtime === 'deno'
     ? spawnServer(join(ROOT, 'node_modules/.bin/deno'), ['run', '-A', ...args], 30_000)
