@@ -53,15 +53,14 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
       return fail(c, { kind: 'invalid_request', message, param })
     },
   })
-  app.use('*', requestId({ random: deps.random }))
-  app.use(
-    '*',
-    apiKeyAuth({
-      apiKey: deps.config.apiKey,
-      keys: deps.config.keys,
-      publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', '/api/hello', ...UI_PUBLIC_PATHS],
-    }),
-  )
+  const ids = requestId({ random: deps.random })
+  const auth = apiKeyAuth({
+    apiKey: deps.config.apiKey,
+    keys: deps.config.keys,
+    publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', '/api/hello', ...UI_PUBLIC_PATHS],
+  })
+  // The request id, then the key check, as one synchronous middleware: one Hono dispatch step on every request.
+  app.use('*', (c, next) => ids(c, () => auth(c, next) as Promise<void>))
   // Claude Code's connection warm-up: `HEAD {ANTHROPIC_BASE_URL}/api/hello`, keyless, at every start,
   // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
   // 401/404 nor an audited management call taken from the anonymous rate budget.

@@ -125,17 +125,10 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     ...(opts.shared ? { holds: opts.shared.holds } : {}),
   }
   const tokenCache = new TokenCache()
-  // One walk per request body: routing and the drift audit read the same estimate.
-  const walked = new WeakMap<object, TokenEstimate>()
-  const breakdown = (body: JsonObject): TokenEstimate => {
-    let e = walked.get(body)
-    // Responses and Gemini bodies are counted as the hub sees them.
-    if (!e) {
-      e = estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS })
-      walked.set(body, e)
-    }
-    return e
-  }
+  // Responses and Gemini bodies are counted as the hub sees them. One walk per request: routing
+  // keeps the estimate on the request context, and the drift audit reads it from there.
+  const breakdown = (body: JsonObject): TokenEstimate =>
+    estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS })
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const shared = opts.shared
   const onUsageDelta = shared
@@ -146,7 +139,6 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     : opts.onUsageDelta
   const observability = createObservability(config, {
     log,
-    breakdown,
     now,
     version: VERSION,
     runtime: runtime.name,

@@ -51,7 +51,7 @@ export type Sleep = (ms: number, signal: AbortSignal) => Promise<boolean>
 export interface TokenService {
   /** Pre-request input-token estimate of a client body (memoised per content block). */
   estimate(body: JsonObject, format: WireFormatName): number
-  /** The same estimate by component; the same body object is only walked once. */
+  /** The same estimate by component (routing keeps it on the request context for the token audit). */
   breakdown(body: JsonObject): TokenEstimate
 }
 
@@ -67,7 +67,8 @@ export interface Telemetry {
   attemptFailed(t: PlannedTarget, e: ProxyError): void
   /** A stream broke after the commit point and was continued (`completed` / `failed` at its end) or not (`refused`). */
   continued?(outcome: 'completed' | 'failed' | 'refused'): void
-  request(trace: RequestTrace, body: JsonObject): void
+  /** A finished request, with the input-token estimate routing made (undefined when it failed before routing). */
+  request(trace: RequestTrace, tokens: TokenEstimate | undefined): void
 }
 
 /** A CCR custom router's pick for one request (src/plugins/custom-router.ts). */

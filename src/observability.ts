@@ -1,11 +1,11 @@
 /**
  * The observer that turns finished requests into metrics, billed usage, drift samples and
  * audit entries. Hot-path work is a handful of counter increments on cached handles; the
- * token breakdown for the audit is a memoised re-count (cache hits).
+ * token breakdown for the audit is the one routing made (carried on the request context).
  */
 import type { Config, ProviderConfig } from './config/types.ts'
 import type { ProxyError } from './errors.ts'
-import type { JsonObject, Usage } from './formats/types.ts'
+import type { Usage } from './formats/types.ts'
 import type { Logger } from './log.ts'
 import { createSwitchyardMetrics, type SwitchyardMetrics } from './metrics/prometheus.ts'
 import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
@@ -74,7 +74,6 @@ export function createObservability(
   config: Config,
   opts: {
     log: Logger
-    breakdown: (body: JsonObject) => TokenEstimate
     now: () => number
     version: string
     runtime: string
@@ -99,7 +98,7 @@ export function createObservability(
     return costUsd(trace.usage, priceOf(trace.target))
   }
 
-  function request(trace: RequestTrace, body: JsonObject): void {
+  function request(trace: RequestTrace, tokens: TokenEstimate | undefined): void {
     const tier = trace.tier ?? 'none'
     const m = metrics.tier(tier)
     m.requests.inc()
@@ -127,12 +126,12 @@ export function createObservability(
     const cost = estimated ? costUsd(u, priceOf(trace.target)) : trace.costUsd
     if (cost !== undefined) m.costUsd.inc(cost)
     ledger.record({ tier, target: usageKey(trace.target), usage: u, costUsd: cost, estimated })
-    if (!estimated) verifyDrift(trace, tier, body)
+    // Usage is only reported after routing, which always leaves its estimate.
+    if (!estimated && tokens) verifyDrift(trace, tier, tokens)
   }
 
-  function verifyDrift(trace: RequestTrace, tier: string, body: JsonObject): void {
+  function verifyDrift(trace: RequestTrace, tier: string, estimate: TokenEstimate): void {
     const reported = reportedInputTokens(trace.usage!)
-    const estimate = opts.breakdown(body)
     audit.add({ id: trace.id, at: opts.now(), tier, target: trace.target!, estimate })
     if (reported <= 0) return
     const sample = drift.record(tier, trace.estimatedInputTokens, reported)

@@ -4,8 +4,7 @@
  */
 import type { Telemetry } from './deps.ts'
 import type { Logger } from './log.ts'
-import type { PlannedTarget, RequestTrace } from './proxy/types.ts'
-import type { JsonObject } from './formats/types.ts'
+import type { PlannedTarget, RequestTrace, TokenEstimate } from './proxy/types.ts'
 import type { ProxyError } from './errors.ts'
 
 export interface TelemetrySinks {
@@ -17,7 +16,7 @@ export interface TelemetrySinks {
 }
 
 export interface TraceObserver {
-  request?(trace: RequestTrace, body: JsonObject): void
+  request?(trace: RequestTrace, tokens: TokenEstimate | undefined): void
   retried?(t: PlannedTarget): void
   attemptFailed?(t: PlannedTarget, e: ProxyError): void
   streamOpened?(active: number): void
@@ -63,11 +62,11 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
     continued(outcome) {
       for (const o of obs) o.continued?.(outcome)
     },
-    request(finished, body) {
+    request(finished, tokens) {
       // Telemetry owns `costUsd`: it is set once here, so no observer's order changes what another sees.
       const cost = s.costOf?.(finished)
       const trace: RequestTrace = cost === undefined ? finished : { ...finished, costUsd: cost }
-      for (const o of obs) o.request?.(trace, body)
+      for (const o of obs) o.request?.(trace, tokens)
       if (!s.log.enabled('info')) return
       const u = trace.usage
       // Ids, routes, timings and counts only: never message content or keys.

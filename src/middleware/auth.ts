@@ -34,6 +34,7 @@ export function apiKeyNameOf(c: { get(key: never): unknown }): string | undefine
  * compared as SHA-256 digests in constant time, every one of them on every request, so neither
  * the length, a prefix, nor which entry matched leaks through timing. The matching named key's
  * name is kept for the pipeline (`apiKeyNameOf`); keys themselves are never logged.
+ * Synchronous: it hands on `next()`'s promise, or a resolved refusal (no promise of its own per request).
  */
 export function apiKeyAuth(
   options: { apiKey?: string; keys?: readonly { name: string; key: string }[]; publicPaths?: readonly string[] } = {},
@@ -43,7 +44,7 @@ export function apiKeyAuth(
     ...(apiKey ? [{ name: undefined, digest: digest(apiKey) }] : []),
     ...keys.map((k) => ({ name: k.name, digest: digest(k.key) })),
   ]
-  return async function apiKeyAuth(c, next) {
+  return function apiKeyAuth(c, next) {
     if (ring.length === 0 || publicPaths.includes(c.req.path)) return next()
     const key = presentedKey(c.req.raw.headers, c.req.url)
     if (key !== undefined) {
@@ -58,6 +59,8 @@ export function apiKeyAuth(
     const message = key === undefined
       ? 'API key is missing: send it as x-api-key, Authorization: Bearer, x-goog-api-key or ?key='
       : 'Invalid API key'
-    return errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'unauthorized', message })
+    return Promise.resolve(
+      errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'unauthorized', message }),
+    )
   }
 }

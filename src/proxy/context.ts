@@ -18,7 +18,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { JsonObject } from '../formats/types.ts'
-import type { ClientRequest, PlannedTarget, RequestTrace, RouteDecision } from './types.ts'
+import type { ClientRequest, PlannedTarget, RequestTrace, RouteDecision, TokenEstimate } from './types.ts'
 
 export interface RequestContext {
   readonly req: ClientRequest
@@ -30,6 +30,8 @@ export interface RequestContext {
   body: JsonObject
   /** The input-token estimate of `body`; 0 until routed. */
   estimatedInputTokens: number
+  /** The same estimate by component, computed once by routing; the token audit reads it. Undefined until routed. */
+  tokens: TokenEstimate | undefined
   /** The client's JSON text, for a same-format body sent as is (passthrough.ts); dropped at the commit point. */
   rawBody: string | undefined
   /**
@@ -59,6 +61,7 @@ export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): Re
     },
     body: req.body,
     estimatedInputTokens: 0,
+    tokens: undefined,
     rawBody,
   }
 }
@@ -66,9 +69,10 @@ export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): Re
 /** Records the route decision on the context: the body and estimate every later stage uses. */
 export function routed(ctx: RequestContext, d: RouteDecision): void {
   ctx.body = d.body
-  ctx.estimatedInputTokens = d.estimatedInputTokens
+  ctx.estimatedInputTokens = d.tokens.total
+  ctx.tokens = d.tokens
   ctx.trace.scenario = d.scenario
-  ctx.trace.estimatedInputTokens = d.estimatedInputTokens
+  ctx.trace.estimatedInputTokens = d.tokens.total
   if (d.experiment !== undefined) ctx.trace.experiment = d.experiment
   if (d.rule !== undefined) ctx.trace.rule = d.rule
   if (d.skipped) ctx.trace.skipped = d.skipped.map((s) => `${s.target} (${s.why})`)

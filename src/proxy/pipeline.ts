@@ -70,7 +70,7 @@ function commit(ctx: RequestContext, a: AttemptOk): Response {
 function cacheHit(ctx: RequestContext, entry: CacheEntry): Response {
   const res = ctx.deps.cache!.answer(ctx, entry)
   ctx.trace.durationMs = ctx.trace.ttfbMs = ctx.deps.now() - ctx.req.receivedAt
-  ctx.deps.telemetry.request(ctx.trace, ctx.body)
+  ctx.deps.telemetry.request(ctx.trace, ctx.tokens)
   return res
 }
 
@@ -95,6 +95,6 @@ function fail(ctx: RequestContext, e: ProxyError): Response {
   trace.durationMs = deps.now() - req.receivedAt
   const res = errorResponse(req, e, trace)
   trace.status = res.status
-  deps.telemetry.request(trace, ctx.body)
+  deps.telemetry.request(trace, ctx.tokens)
   return res
 }

@@ -40,7 +40,7 @@ async function sendProbe(p: ProbeRequest, deps: Deps): Promise<ProbeOutcome> {
     scenario: 'explicit',
     body: p.body,
     plan: [t],
-    estimatedInputTokens: deps.tokens.estimate(p.body, 'anthropic'),
+    tokens: deps.tokens.breakdown(p.body),
   })
   const a = await attemptTarget(rc, t)
   if (!a.ok) {

@@ -37,7 +37,7 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     trace.ttfbMs = trace.durationMs
     const adapter = responseAdapter(req.format, t.provider.format, a.ctx)
     const out = adapter ? adapter.response(a.up.body, a.ctx) : a.up.body
-    deps.telemetry.request(trace, rc.body)
+    deps.telemetry.request(trace, rc.tokens)
     // The upstream ignored `stream: true`: a streaming client can only parse events.
     if (req.stream) {
       return new Response(jsonAsStream(req.format, out, { includeUsage: a.ctx.includeUsage }), {
@@ -61,7 +61,7 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()
-    deps.telemetry.request(trace, rc.body)
+    deps.telemetry.request(trace, rc.tokens)
   })
   return new Response(stream, { status: 200, headers: Object.assign(headers, SSE_HEADERS) })
 }

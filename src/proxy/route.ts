@@ -37,7 +37,9 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     return err({ kind: 'not_found', message: unknownProviderMessage(provider, config.providers) })
   }
   const body = req.format === 'anthropic' ? req.body : withUniqueProvider(req.body, deps)
-  const estimatedInputTokens = deps.tokens.estimate(body, req.format)
+  // The request's one token estimate: routing reads its total, the token audit its breakdown (context.ts).
+  const tokens = deps.tokens.breakdown(body)
+  const estimatedInputTokens = tokens.total
   // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
   const view = hubView(req.format, body)
   const sessionId = sessionIdOf(view)
@@ -83,7 +85,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     scenario,
     body: sent,
     plan,
-    estimatedInputTokens,
+    tokens,
     ...(hit ? { rule: hit.rule.name } : {}),
     ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}),
   }, { features, router })
@@ -138,7 +140,7 @@ function servable(
   const needs = {
     hasImages: f.hasImages,
     hasTools: f.hasTools,
-    inputTokens: d.estimatedInputTokens,
+    inputTokens: d.tokens.total,
     ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }),
   }
   const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
@@ -156,10 +158,11 @@ async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDeci
   if (!deps.customRouter) return undefined
   // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
   const view = hubView(req.format, req.body)
+  const shown = deps.tokens.breakdown(req.body)
   const pick = await deps.customRouter.route({
     body: view,
     format: view === req.body ? req.format : 'anthropic',
-    tokenCount: deps.tokens.estimate(req.body, req.format),
+    tokenCount: shown.total,
     sessionId: sessionIdOf(view),
     headers: req.headers,
     ...(req.preset === undefined ? {} : { preset: req.preset }),
@@ -167,10 +170,10 @@ async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDeci
   if (!pick) return undefined
   // A router may rewrite the body it was shown; a hub view is not what goes upstream, so the client's body does.
   const body = view === req.body ? extractSubagent(pick.body).body : req.body
-  const estimatedInputTokens = deps.tokens.estimate(body, req.format)
-  const plan = deps.routing.plan('custom', pick.target, req.preset, estimatedInputTokens)
+  const tokens = body === req.body ? shown : deps.tokens.breakdown(body)
+  const plan = deps.routing.plan('custom', pick.target, req.preset, tokens.total)
   if (plan.length === 0) return undefined
-  return { scenario: 'custom', body, plan, estimatedInputTokens }
+  return { scenario: 'custom', body, plan, tokens }
 }
 
 /** On the OpenAI, Responses and Gemini routes a bare model id that exactly one provider lists routes there. */

@@ -4,8 +4,10 @@ import type { Skip } from '../routing/capabilities.ts'
 import type { JsonObject, SseEvent, Usage, WireFormatName } from '../formats/types.ts'
 
 import type { PlannedTarget } from '../routing/contract.ts'
+import type { TokenEstimate } from '../tokens/estimate.ts'
 
 export type { PlannedTarget } from '../routing/contract.ts'
+export type { TokenEstimate } from '../tokens/estimate.ts'
 
 /** An inbound request after validation, in the client's own wire format. */
 export interface ClientRequest {
@@ -30,7 +32,8 @@ export interface RouteDecision {
   /** The request body after routing (e.g. the subagent tag stripped). */
   readonly body: JsonObject
   readonly plan: readonly PlannedTarget[]
-  readonly estimatedInputTokens: number
+  /** The input-token estimate routing used, by component: the one estimate of the request (its `total` is the trace's). */
+  readonly tokens: TokenEstimate
   /** `experiment/arm` when a routing experiment chose the target. */
   readonly experiment?: string
   /** The routing rule that chose the plan (`Router.rules[].name`). */

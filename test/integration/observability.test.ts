@@ -30,13 +30,11 @@ describe('observability after traffic', () => {
 
   it('drift per tier compares our estimate with the reported input tokens, and the audit keeps the breakdown', async () => {
     const p = await testProxy()
-    await (await p.post(
-      '/v1/messages',
-      anthropicBody('oai,mock-o', {
-        system: 'You are terse. '.repeat(50),
-        messages: [{ role: 'user', content: 'hello there '.repeat(100) }],
-      }),
-    )).text()
+    const body = anthropicBody('oai,mock-o', {
+      system: 'You are terse. '.repeat(50),
+      messages: [{ role: 'user', content: 'hello there '.repeat(100) }],
+    })
+    await (await p.post('/v1/messages', body)).text()
     const d = (await (await p.app.request('/v1/token-drift')).json()) as {
       tiers: Record<string, { samples: number; lastPct: number }>
     }
@@ -49,6 +47,9 @@ describe('observability after traffic', () => {
     const e = a.entries.at(-1)!
     assert.ok(e.estimate.system > 0 && e.estimate.messages > 0)
     assert.equal(e.estimate.total >= e.estimate.system + e.estimate.messages, true)
+    // The audit shows the one estimate of the request, the one routing used: the same as count_tokens of that body.
+    const counted = (await (await p.post('/v1/messages/count_tokens', body)).json()) as { input_tokens: number }
+    assert.equal(e.estimate.total, counted.input_tokens)
     assert.ok((e.reported ?? 0) > 0)
     await p.close()
   })
