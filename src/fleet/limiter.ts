@@ -140,6 +140,9 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
 return 1
 `)
 
+/** What `blocked` answers while no refusal is on record (shared, never written). */
+const NONE_BLOCKED: ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> = new Map()
+
 /** Pools are looked over this often: surplus and idle shares go back to Redis. */
 const TIDY_MS = 200
 
@@ -290,7 +293,8 @@ export class FleetLimiter implements RateLimiter {
     estTokens: number,
     now: number,
   ): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
-    if (!this.#limited) return new Map()
+    // Per request: no refusal on record (the common case) allocates nothing.
+    if (!this.#limited || (this.#denied.size === 0 && this.#o.redis.usable())) return NONE_BLOCKED
     if (!this.#o.redis.usable()) return this.#fallbackFor().blocked(providers, estTokens, now)
     const out = new Map<string, { reason: LimitReason; retryInMs: number }>()
     for (const name of providers) {
