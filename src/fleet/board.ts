@@ -91,6 +91,9 @@ interface Message {
   readonly trips?: number
 }
 
+/** What `gate` answers for a target with no shared breaker (every request's case; shared, frozen). */
+const ALLOWED: { allowed: boolean; retryInMs: number } = Object.freeze({ allowed: true, retryInMs: 0 })
+
 /** While another instance holds the probe, ask again this often (it may have died). */
 const RECHECK_MS = 1_000
 /** A refusal while this instance's claim is in flight says: look again this soon. */
@@ -140,7 +143,7 @@ export class FleetBoard {
   /** Whether the shared breaker lets a try through to `key` now (takes the probe when it is ours). */
   gate(key: string, now: number): { allowed: boolean; retryInMs: number } {
     const e = this.#entries.get(key)
-    if (!e) return { allowed: true, retryInMs: 0 }
+    if (!e) return ALLOWED
     if (now < e.until) return { allowed: false, retryInMs: Math.max(1, e.until - now) }
     switch (e.phase) {
       case 'mine':

@@ -140,6 +140,9 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
 return 1
 `)
 
+/** What `blocked` answers while no refusal is on record (shared, never written). */
+const NONE_BLOCKED: ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> = new Map()
+
 /** Pools are looked over this often: surplus and idle shares go back to Redis. */
 const TIDY_MS = 200
 
@@ -290,7 +293,8 @@ export class FleetLimiter implements RateLimiter {
     estTokens: number,
     now: number,
   ): ReadonlyMap<string, { reason: LimitReason; retryInMs: number }> {
-    if (!this.#limited) return new Map()
+    // Per request: no refusal on record (the common case) allocates nothing.
+    if (!this.#limited || (this.#denied.size === 0 && this.#o.redis.usable())) return NONE_BLOCKED
     if (!this.#o.redis.usable()) return this.#fallbackFor().blocked(providers, estTokens, now)
     const out = new Map<string, { reason: LimitReason; retryInMs: number }>()
     for (const name of providers) {
@@ -413,17 +417,24 @@ export class FleetLimiter implements RateLimiter {
       if (r.slot !== undefined) sh.free.push(r.slot)
     }
     this.#waits++
+    // One batch on top at a time per provider (as with the background refill): the requests of a
+    // burst that find the pool empty together each ask for their own need only, so the pools
+    // never hold more than the batches sized for them (else a burst of n took n batches).
+    const top = !sh.refilling
+    if (top) sh.refilling = true
     const prefix = `${this.#o.instanceId}:${++this.#seq}`
     const res = await this.#run(LEASE, provider, lim, [
       short.rpm ? 1 : 0,
-      short.rpm ? 1 + Math.max(0, Math.ceil(b.rpm - sh.rpm.units)) : 0,
+      short.rpm ? 1 + (top ? Math.max(0, Math.ceil(b.rpm - sh.rpm.units)) : 0) : 0,
       short.tpm ? need : 0,
-      short.tpm ? need + Math.max(0, Math.ceil(b.tpm - sh.tpm.units)) : 0,
+      short.tpm ? need + (top ? Math.max(0, Math.ceil(b.tpm - sh.tpm.units)) : 0) : 0,
       short.slot ? 1 : 0,
-      short.slot ? 1 + b.slots : 0,
+      short.slot ? 1 + (top ? b.slots : 0) : 0,
       prefix,
       this.#o.leaseTtlMs,
-    ])
+    ]).finally(() => {
+      if (top) sh.refilling = false
+    })
     if (!Array.isArray(res)) {
       undo()
       return this.#local(provider, r.est, r.now)

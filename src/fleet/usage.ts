@@ -94,6 +94,8 @@ export class FleetUsage {
   /** Day → this process's totals for it; days flushed and past are dropped. */
   readonly #days = new Map<string, Day>()
   readonly #dirty = new Set<string>()
+  /** The day requests are counted in now, with its bounds on Redis's clock. */
+  #current: { readonly day: string; readonly d: Day; readonly from: number; readonly until: number } | undefined
   readonly #timer: ReturnType<typeof setInterval>
 
   constructor(o: FleetUsageOptions) {
@@ -125,10 +127,20 @@ export class FleetUsage {
   }
 
   #today(): Day {
-    const day = dayOf(this.#o.redisNow())
+    // Per request: one clock read and a compare; the day's name and record are looked up only
+    // when the day (by Redis's clock) changes or a flush dropped the record.
+    const t = this.#o.redisNow()
+    const c = this.#current
+    if (c && t >= c.from && t < c.until && this.#days.get(c.day) === c.d) {
+      this.#dirty.add(c.day)
+      return c.d
+    }
+    const day = dayOf(t)
     let d = this.#days.get(day)
     if (!d) this.#days.set(day, d = { pairs: new PairTotalsMap(), keys: new Map() })
     this.#dirty.add(day)
+    const from = Date.parse(day)
+    this.#current = { day, d, from, until: from + 86_400_000 }
     return d
   }
 

@@ -219,6 +219,24 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
     assert.ok(l.pooled('p').tpm >= 0, `still in debt: ${l.pooled('p').tpm}`)
   })
 
+  it('a burst that finds the pool empty takes one batch on top, not one per request', async () => {
+    // Limits that never bind (as `harness bench --limits`): before, each of the burst's
+    // requests took a batch on top of its own need, and 5,000 streams leased all 100,000 slots.
+    const { limiters, slotsHeld } = await fleet({ rpm: 10_000_000, maxConcurrent: 100_000 }, { count: 1 })
+    const l = limiters[0]!
+    const burst = 2_000
+    const got = await Promise.all(Array.from({ length: burst }, () => acquire(l)))
+    assert.ok(got.every((a) => a.ok))
+    const pooled = l.pooled('p')
+    // Each request's own slot and token, plus one batch sized by the burst's demand (half its
+    // peak in flight at most; a quarter second of its requests): before, one batch per request.
+    const held = await slotsHeld()
+    assert.ok(held <= burst * 1.5, `${held} slots held after a burst of ${burst}`)
+    assert.ok(pooled.rpm <= burst, `${pooled.rpm} rpm tokens pooled after a burst of ${burst}`)
+    assert.equal(pooled.slots + burst, held, 'every held slot is in use or pooled')
+    for (const a of got) if (a.ok) a.release()
+  })
+
   it('small limits stay exact: rpm 30 across three instances admits exactly 30, one round trip each', async () => {
     const { limiters } = await fleet({ rpm: 30, maxConcurrent: 1_000 }, { count: 3 })
     let admitted = 0
