@@ -7,15 +7,13 @@ import type { Context, MiddlewareHandler, Next } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps.ts'
-import type { ProxyError } from './errors.ts'
 import { apiKeyAuth } from './middleware/auth.ts'
 import { keyLimits } from './middleware/key-limits.ts'
-import { clientFormatOf } from './middleware/client-format.ts'
+import { edgeError as fail } from './middleware/edge-error.ts'
 import { jsonDepthGuard } from './middleware/json-depth.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
 import { Dedup, dedupRequests, type DedupRunner } from './middleware/dedup.ts'
 import { requestId, requestIdOf } from './middleware/request-id.ts'
-import { errorResponse } from './proxy/respond.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
 import { type FleetHealthBody, registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
@@ -41,9 +39,6 @@ export interface AppOptions {
   /** Where management audit lines go (default: the info log, message `audit`). */
   readonly audit?: (entry: AuditEntry) => void
 }
-
-const fail = (c: { req: { path: string } } & Parameters<typeof requestIdOf>[0], e: ProxyError) =>
-  errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, e)
 
 export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   const app = new OpenAPIHono({

@@ -1,8 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
-import { errorResponse } from '../proxy/respond.ts'
-import { clientFormatOf } from './client-format.ts'
-import { requestIdOf } from './request-id.ts'
+import { edgeError } from './edge-error.ts'
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
@@ -60,7 +58,7 @@ export function apiKeyAuth(
       ? 'API key is missing: send it as x-api-key, Authorization: Bearer, x-goog-api-key or ?key='
       : 'Invalid API key'
     return Promise.resolve(
-      errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, { kind: 'unauthorized', message }),
+      edgeError(c, { kind: 'unauthorized', message }),
     )
   }
 }

@@ -6,10 +6,8 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { KeyLedger } from '../keys/ledger.ts'
-import { errorResponse } from '../proxy/respond.ts'
 import { apiKeyNameOf } from './auth.ts'
-import { clientFormatOf } from './client-format.ts'
-import { requestIdOf } from './request-id.ts'
+import { edgeError } from './edge-error.ts'
 
 /** Token counting (Gemini `:countTokens`) is free: it spends neither budget nor rpm. */
 const COUNTING = /:countTokens$/
@@ -21,7 +19,7 @@ export function keyLimits(keys: KeyLedger, now: () => number): MiddlewareHandler
       ? undefined
       : await keys.check(name, now())
     if (!refused) return next()
-    const res = errorResponse({ id: requestIdOf(c), format: clientFormatOf(c.req.path) }, {
+    const res = edgeError(c, {
       kind: 'rate_limited',
       retryAfterMs: refused.retryAfterMs,
       message: refused.message,

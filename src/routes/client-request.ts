@@ -4,10 +4,9 @@ import { HTTPException } from 'hono/http-exception'
 import type { Deps } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import { apiKeyNameOf } from '../middleware/auth.ts'
-import { clientFormatOf } from '../middleware/client-format.ts'
+import { edgeError } from '../middleware/edge-error.ts'
 import { requestIdOf } from '../middleware/request-id.ts'
 import { handle } from '../proxy/pipeline.ts'
-import { errorResponse } from '../proxy/respond.ts'
 import type { ClientRequest } from '../proxy/types.ts'
 
 /**
@@ -110,8 +109,7 @@ export function openapiClient(
     const checked = schema.safeParse(body)
     if (!checked.success) {
       const { message, param } = describeIssues(checked.error.issues)
-      const format = clientFormatOf(c.req.path)
-      return errorResponse({ id: requestIdOf(c), format }, { kind: 'invalid_request', message, param })
+      return edgeError(c, { kind: 'invalid_request', message, param })
     }
     return serve(c, body as JsonObject, text)
   })
