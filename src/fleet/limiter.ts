@@ -251,7 +251,7 @@ export class FleetLimiter implements RateLimiter {
   /** What this instance holds of a provider's limits, unused: requests, tokens (negative: a debt), free slots. */
   pooled(provider: string): { readonly rpm: number; readonly tpm: number; readonly slots: number } {
     const sh = this.#shares.get(provider)
-    return { rpm: sh?.rpm.units ?? 0, tpm: sh?.tpm.units ?? 0, slots: sh?.free.length ?? 0 }
+    return { rpm: sh?.rpm ?? 0, tpm: sh?.tpm ?? 0, slots: sh?.free.length ?? 0 }
   }
 
   tryAcquire(provider: string, estTokens: number, now: number): Acquired | Promise<Acquired> {
@@ -270,13 +270,13 @@ export class FleetLimiter implements RateLimiter {
     let rpmShort = false
     let tpmShort = false
     if (lim.rpm !== undefined) {
-      const t = poolTake(sh.rpm, 1)
-      if (t.ok) sh.rpm = t.pool
+      const rest = poolTake(sh.rpm, 1)
+      if (rest !== undefined) sh.rpm = rest
       else rpmShort = true
     }
     if (lim.tpm !== undefined) {
-      const t = poolTake(sh.tpm, need)
-      if (t.ok) sh.tpm = t.pool
+      const rest = poolTake(sh.tpm, need)
+      if (rest !== undefined) sh.tpm = rest
       else tpmShort = true
     }
     const slot = lim.maxConcurrent !== undefined ? sh.free.pop() : undefined
@@ -331,7 +331,7 @@ export class FleetLimiter implements RateLimiter {
       const idle = all || now - sh.last >= IDLE_MS
       const rpm = poolSurplus(sh.rpm, b.exact ? 0 : b.rpm, idle)
       const tpm = poolSurplus(sh.tpm, b.exact ? 0 : b.tpm, idle)
-      const ids = sh.free.splice(0, poolSurplus({ units: sh.free.length }, b.exact ? 0 : b.slots, idle))
+      const ids = sh.free.splice(0, poolSurplus(sh.free.length, b.exact ? 0 : b.slots, idle))
       if (rpm === 0 && tpm === 0 && ids.length === 0) return
       sh.rpm = poolGive(sh.rpm, rpm)
       sh.tpm = poolGive(sh.tpm, tpm)
@@ -425,9 +425,9 @@ export class FleetLimiter implements RateLimiter {
     const prefix = `${this.#o.instanceId}:${++this.#seq}`
     const res = await this.#run(LEASE, provider, lim, [
       short.rpm ? 1 : 0,
-      short.rpm ? 1 + (top ? Math.max(0, Math.ceil(b.rpm - sh.rpm.units)) : 0) : 0,
+      short.rpm ? 1 + (top ? Math.max(0, Math.ceil(b.rpm - sh.rpm)) : 0) : 0,
       short.tpm ? need : 0,
-      short.tpm ? need + (top ? Math.max(0, Math.ceil(b.tpm - sh.tpm.units)) : 0) : 0,
+      short.tpm ? need + (top ? Math.max(0, Math.ceil(b.tpm - sh.tpm)) : 0) : 0,
       short.slot ? 1 : 0,
       short.slot ? 1 + (top ? b.slots : 0) : 0,
       prefix,
@@ -458,7 +458,7 @@ export class FleetLimiter implements RateLimiter {
     if (sh.refilling || !this.#o.redis.usable()) return
     const rpm = lim.rpm === undefined ? 0 : refillWant(sh.rpm, b.rpm)
     const tpm = lim.tpm === undefined ? 0 : refillWant(sh.tpm, b.tpm)
-    const slots = lim.maxConcurrent === undefined ? 0 : refillWant({ units: sh.free.length }, b.slots)
+    const slots = lim.maxConcurrent === undefined ? 0 : refillWant(sh.free.length, b.slots)
     if (rpm === 0 && tpm === 0 && slots === 0) return
     sh.refilling = true
     const prefix = `${this.#o.instanceId}:${++this.#seq}`

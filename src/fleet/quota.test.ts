@@ -85,11 +85,11 @@ describe('quota leasing: pool accounting', () => {
         for (const o of ops) {
           const x = inst[o.inst]!
           if (o.kind === 'admit') {
-            const before = x.pool.units
-            const t = q.poolTake(x.pool, 1)
-            if (t.ok) {
+            const before = x.pool
+            const rest = q.poolTake(x.pool, 1)
+            if (rest !== undefined) {
               assert.ok(before >= 1, 'admitted from the pool without a token')
-              x.pool = t.pool
+              x.pool = rest
               x.admitted++
             } else {
               // The request's own round trip: at least its token, up to a batch more.
@@ -102,7 +102,7 @@ describe('quota leasing: pool accounting', () => {
             }
           } else if (o.kind === 'refill') {
             const want = q.refillWant(x.pool, o.batch)
-            if (want > 0) assert.ok(x.pool.units < q.lowWater(o.batch))
+            if (want > 0) assert.ok(x.pool < q.lowWater(o.batch))
             const g = lease(1, want)
             x.granted += g
             x.pool = q.poolAdd(x.pool, g)
@@ -112,15 +112,15 @@ describe('quota leasing: pool accounting', () => {
             x.returned += back
             bucket = Math.min(capacity, bucket + back)
           }
-          assert.ok(x.pool.units >= 0)
-          assert.equal(x.admitted + x.pool.units + x.returned, x.granted)
+          assert.ok(x.pool >= 0)
+          assert.equal(x.admitted + x.pool + x.returned, x.granted)
         }
         const admitted = inst.reduce((s, x) => s + x.admitted, 0)
-        const pooled = inst.reduce((s, x) => s + x.pool.units, 0)
+        const pooled = inst.reduce((s, x) => s + x.pool, 0)
         assert.ok(admitted + pooled + bucket <= capacity)
         // Idle instances give everything back.
         for (const x of inst) {
-          assert.equal(q.poolGive(x.pool, q.poolSurplus(x.pool, 5, true)).units, 0)
+          assert.equal(q.poolGive(x.pool, q.poolSurplus(x.pool, 5, true)), 0)
         }
       }),
     )
@@ -135,34 +135,34 @@ describe('quota leasing: pool accounting', () => {
           let granted = 0
           let used = 0
           for (const s of steps) {
-            const t = q.poolTake(p, s.need)
-            assert.equal(t.ok, p.units >= s.need)
-            if (t.ok) {
-              p = q.poolSettle(t.pool, s.need, s.actual)
+            const rest = q.poolTake(p, s.need)
+            assert.equal(rest !== undefined, p >= s.need)
+            if (rest !== undefined) {
+              p = q.poolSettle(rest, s.need, s.actual)
               used += s.actual
             }
             const want = q.refillWant(p, 200)
             // A refill tops the pool up to a batch, debt included.
-            if (want > 0) assert.equal(p.units + want, 200)
+            if (want > 0) assert.equal(p + want, 200)
             const g = Math.min(want, s.refill)
             p = q.poolAdd(p, g)
             granted += g
           }
           // What was used beyond the grants is exactly the debt left.
-          assert.equal(granted - used, p.units)
-          assert.equal(q.poolSurplus(p, 200, true), Math.max(0, p.units))
+          assert.equal(granted - used, p)
+          assert.equal(q.poolSurplus(p, 200, true), Math.max(0, p))
         },
       ),
     )
   })
 
   it('a surplus over twice the batch goes back down to one batch; below that the pool stays', () => {
-    assert.equal(q.poolSurplus({ units: 100 }, 30, false), 70)
-    assert.equal(q.poolSurplus({ units: 60 }, 30, false), 0)
-    assert.equal(q.poolSurplus({ units: 60 }, 0, false), 60, 'exact path now: all of it')
-    assert.equal(q.poolSurplus({ units: -40 }, 30, true), 0, 'a debt is never given')
-    assert.equal(q.refillWant({ units: 20 }, 30), 0)
-    assert.equal(q.refillWant({ units: 14 }, 30), 16)
-    assert.equal(q.refillWant({ units: -40 }, 30), 70)
+    assert.equal(q.poolSurplus(100, 30, false), 70)
+    assert.equal(q.poolSurplus(60, 30, false), 0)
+    assert.equal(q.poolSurplus(60, 0, false), 60, 'exact path now: all of it')
+    assert.equal(q.poolSurplus(-40, 30, true), 0, 'a debt is never given')
+    assert.equal(q.refillWant(20, 30), 0)
+    assert.equal(q.refillWant(14, 30), 16)
+    assert.equal(q.refillWant(-40, 30), 70)
   })
 })

@@ -82,22 +82,19 @@ export function lowWater(batch: number): number {
  * Units held locally, taken from Redis and not spent yet. Negative only for TPM: a request
  * that used more than it reserved leaves a debt, which the next refill pays first.
  */
-export interface Pool {
-  readonly units: number
-}
+export type Pool = number
 
-export const EMPTY_POOL: Pool = { units: 0 }
+export const EMPTY_POOL: Pool = 0
 
-/** Takes `need` units if the pool has them; otherwise leaves it as is. */
-export function poolTake(p: Pool, need: number): { pool: Pool; ok: boolean } {
+/** What is left after taking `need` units, or undefined when the pool has too few (it is left as is). */
+export function poolTake(p: Pool, need: number): Pool | undefined {
   const n = Math.max(0, need)
-  if (p.units < n) return { pool: p, ok: false }
-  return { pool: { units: p.units - n }, ok: true }
+  return p < n ? undefined : p - n
 }
 
 /** `granted` units from Redis (or given back locally). */
 export function poolAdd(p: Pool, granted: number): Pool {
-  return { units: p.units + Math.max(0, granted) }
+  return p + Math.max(0, granted)
 }
 
 /**
@@ -105,18 +102,18 @@ export function poolAdd(p: Pool, granted: number): Pool {
  * `need`, so the request is admitted even when the pool was in debt (the debt stays).
  */
 export function poolSpend(p: Pool, granted: number, need: number): Pool {
-  return { units: p.units + Math.max(0, granted) - Math.max(0, need) }
+  return p + Math.max(0, granted) - Math.max(0, need)
 }
 
 /** Settles a TPM reservation with the reported usage: the difference comes back, or is owed. */
 export function poolSettle(p: Pool, reserved: number, actual: number): Pool {
-  return { units: p.units + Math.max(0, reserved) - Math.max(0, actual) }
+  return p + Math.max(0, reserved) - Math.max(0, actual)
 }
 
 /** What a background refill asks Redis for: 0 while the pool is above its low-water mark, else enough for a batch (and the debt). */
 export function refillWant(p: Pool, batch: number): number {
-  if (batch <= 0 || p.units >= lowWater(batch)) return 0
-  return Math.ceil(batch - p.units)
+  if (batch <= 0 || p >= lowWater(batch)) return 0
+  return Math.ceil(batch - p)
 }
 
 /**
@@ -124,12 +121,12 @@ export function refillWant(p: Pool, batch: number): number {
  * (`batch` 0), what exceeds one batch when the pool holds over twice that, else nothing.
  */
 export function poolSurplus(p: Pool, batch: number, idle: boolean): number {
-  const held = Math.floor(Math.max(0, p.units))
+  const held = Math.floor(Math.max(0, p))
   if (idle || batch <= 0) return held
   return held > 2 * batch ? held - batch : 0
 }
 
 /** `amount` units leave the pool for Redis. */
 export function poolGive(p: Pool, amount: number): Pool {
-  return { units: p.units - Math.max(0, Math.min(amount, Math.floor(Math.max(0, p.units)))) }
+  return p - Math.max(0, Math.min(amount, Math.floor(Math.max(0, p))))
 }
