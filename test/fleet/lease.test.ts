@@ -174,7 +174,13 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
     }
     assert.ok(performance.now() - t0 >= 300, 'came back before the lease could expire')
     got++
+    // a's slots were leased in blocks at different moments, so their leases expire a little apart: drain until all
+    // are back (or the deadline), then there must be exactly the limit, never more.
     await drain()
+    while (got < 48 && performance.now() - t0 < 3_000) {
+      await new Promise((r) => setTimeout(r, 20))
+      await drain()
+    }
     assert.equal(got, 48)
   })
 
