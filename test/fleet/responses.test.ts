@@ -77,10 +77,15 @@ describe('previous_response_id across the fleet', () => {
     const upstream = seen.at(-1) ?? ''
     assert.match(upstream, /first question/, 'the stored turn went upstream in front of the new one')
     assert.match(upstream, /second question/)
-    // And back to A with B's response id.
-    const third = await post(a, { model: 'anth,mock-a', input: 'third', previous_response_id: out.id })
-    assert.equal(third.status, 200)
-    await third.text()
+    // And back to A with B's response id (B's put, too, follows its answer by a round trip).
+    let third: Response | undefined
+    await until("A continues B's turn", async () => {
+      third = await post(a, { model: 'anth,mock-a', input: 'third', previous_response_id: out.id })
+      if (third.status !== 200) await third.text()
+      return third.status === 200
+    })
+    assert.equal(third!.status, 200)
+    await third!.text()
     const unknown = await post(b, { model: 'anth,mock-a', input: 'x', previous_response_id: 'resp_unknown' })
     assert.equal(unknown.status, 400)
     await unknown.text()
