@@ -12,6 +12,7 @@ import type { StreamRunReport } from './stress/run.ts'
 import { ProcSampler, readProc } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import type { Child } from './stress/proc.ts'
+import { spawnServer } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
 import type { Summary } from './stress/stats.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
@@ -298,6 +299,9 @@ async function concurrentStreams(
   return { rows, json, idleMb, afterMb }
 }
 
+/** `--floor`'s stand-in proxy. */
+const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
+
 /** Limits the bench's load never reaches (`--limits`). */
 const NEVER_BINDING_LIMITS = { rpm: 10_000_000, maxConcurrent: 100_000 }
 
@@ -317,6 +321,14 @@ async function withProxy<T>(
   fn: (t: Target) => Promise<T>,
 ): Promise<T> {
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
+  if (a.floor === true) {
+    const fwd = await spawnServer(process.execPath, [FORWARDER, '--upstream', mockUrl], 20_000)
+    try {
+      return await fn({ url: fwd.url, pid: fwd.pid })
+    } finally {
+      await fwd.stop()
+    }
+  }
   // --fleet: the same proxy in fleet mode; --limits: its provider has limits that never bind, so
   // every request passes the (fleet-wide) limiter.
   const fleet = a.redisUrl === undefined ? {} : { Fleet: { redis: a.redisUrl, keyPrefix: `bench${Date.now()}:` } }
@@ -407,7 +419,10 @@ export async function runBench(args: HarnessArgs): Promise<number> {
   try {
     process.stderr.write(
       `bench: mock ${mock.url}, proxy ${
-        a.target ?? `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`
+        a.target ??
+          (a.floor
+            ? 'harness/forwarder.ts (--floor)'
+            : `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`)
       }\n`,
     )
     if (a.only === 'streams') {

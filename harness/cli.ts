@@ -41,6 +41,8 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
                        it). Usage is not checked then: a continued answer reports its last attempt's usage
   bench options: --quick (smaller bench for CI smoke runs), --fleet (the proxy in fleet mode, on its own redis-server),
                 --limits (the provider has an rpm and a maxConcurrent that never bind: every request passes the limiter),
+                --floor (harness/forwarder.ts in the proxy's place: parse, rewrite model, forward, stream back; needs
+                the same --client and --upstream format: the least any proxy on this runtime costs),
                 --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
                 --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
   recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
@@ -91,6 +93,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
       quick: { type: 'boolean' },
       fleet: { type: 'boolean' },
       limits: { type: 'boolean' },
+      floor: { type: 'boolean' },
       'no-usage-check': { type: 'boolean' },
       'target-pid': { type: 'string' },
       'cut-rate': { type: 'string' },
@@ -113,6 +116,9 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   if (v.only !== undefined && v.only !== 'streams') throw new Error(`Invalid --only "${v.only}": expected streams`)
   if (v.runtime !== undefined && v.runtime !== 'bun' && v.runtime !== 'deno') {
     throw new Error(`Invalid --runtime "${v.runtime}": expected bun or deno`)
+  }
+  if (v.floor === true && (v.upstream ?? v.format ?? 'openai') !== (v.client ?? v['client-format'] ?? 'anthropic')) {
+    throw new Error('--floor forwards without translating: give the same --client and --upstream (e.g. both anthropic)')
   }
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
@@ -139,6 +145,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     instances: Math.max(2, asInt(v.instances, 3, 'instances')),
     fleet: v.fleet === true,
     limits: v.limits === true,
+    ...(v.floor === true ? { floor: true } : {}),
     ...(v.only === 'streams' ? { only: 'streams' as const } : {}),
     runtime: v.runtime === 'deno' ? 'deno' : 'bun',
     ...(v.root === undefined ? {} : { root: resolve(v.root) }),

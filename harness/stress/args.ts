@@ -31,6 +31,11 @@ export interface HarnessArgs {
    * `--limits` is the fleet's cost on a limited provider.
    */
   readonly limits: boolean
+  /**
+   * `bench --floor`: `harness/forwarder.ts` (parse, rewrite `model`, forward, stream back) in
+   * Switchyard's place, one per phase: the least any proxy on this runtime and machine costs.
+   */
+  readonly floor?: boolean
   /** `bench --only streams`: only the streaming TTFB phase (the burst of stream set-ups). */
   readonly only?: 'streams'
   /** `bench --runtime deno`: the proxy runs under Deno (the harness, the mock and the load stay on Bun). */

@@ -1,0 +1,41 @@
+/**
+ * The least a model-routing proxy can do, as a process the bench can measure in Switchyard's
+ * place (`bun run harness bench --floor`): read the JSON body, take the `provider,` prefix off
+ * `model` (the one field every router must read), serialise it again, forward it with the
+ * client's headers to the same path on the upstream, and stream the answer back untouched. No
+ * validation, routing, translation, limits, retries, usage or logging: whatever it costs, any
+ * proxy of the same runtime pays at least that, so its row in the bench is the floor under
+ * Switchyard's.
+ *
+ *   bun harness/forwarder.ts --upstream http://127.0.0.1:PORT [--port 0]
+ */
+import { parseArgs } from 'node:util'
+
+const { values: v } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' } } })
+if (v.upstream === undefined || !/^http:\/\/127\.0\.0\.1:\d+$/.test(v.upstream)) {
+  throw new Error('--upstream http://127.0.0.1:PORT is required (the harness only sends load to this machine)')
+}
+const upstream = v.upstream
+
+/** Hop-by-hop and length headers the runtime sets again for the re-serialised body. */
+const DROPPED = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'])
+
+const server = Bun.serve({
+  port: Number(v.port),
+  hostname: '127.0.0.1',
+  async fetch(req) {
+    const url = new URL(req.url)
+    const body = (await req.json()) as { model?: unknown }
+    if (typeof body.model === 'string') body.model = body.model.slice(body.model.indexOf(',') + 1)
+    const headers = new Headers()
+    for (const [k, val] of req.headers) if (!DROPPED.has(k)) headers.set(k, val)
+    const res = await fetch(upstream + url.pathname + url.search, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: req.signal,
+    })
+    return new Response(res.body, { status: res.status, headers: res.headers })
+  },
+})
+console.log(`listening on http://127.0.0.1:${server.port}`)
