@@ -83,6 +83,13 @@ describe('harness CLI arguments', () => {
     assert.throws(() => parseHarnessArgs(['bench', '--runtime', 'node']), /Invalid --runtime "node"/)
   })
 
+  it('reads --floor, and refuses it across formats (the forwarder does not translate)', () => {
+    const f = parseHarnessArgs(['bench', '--floor', '--upstream', 'anthropic'])
+    assert.deepEqual(f && [f.floor, f.format, f.clientFormat], [true, 'anthropic', 'anthropic'])
+    assert.equal(parseHarnessArgs(['bench'])?.floor, undefined)
+    assert.throws(() => parseHarnessArgs(['bench', '--floor']), /same --client and --upstream/)
+  })
+
   it('puts the run shape into the mock model knobs', () => {
     assert.equal(mockModel({ chunks: 7, delayMs: 3, tokens: 2 }), 'mock-model:chunks=7:delay=3:tokens=2')
   })
