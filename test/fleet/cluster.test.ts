@@ -326,13 +326,18 @@ describe('fleet mode over a real Redis Cluster', () => {
       back.length <= lines.length,
       `a recovery line per logged degradation, not per flap:\n${faults.join('\n')}`,
     )
-    // The fleet's rpm again on that node, not two local shares (which would admit 1 + 1 of 3).
-    await until('a fleet-wide admission through the restarted node', async () => {
-      const remote = a.redis.usable() // false: this try is decided locally and takes no token in Redis
-      const r = await la.tryAcquire(`q${q}`, 0, Date.now())
-      return remote && r.ok && a.redis.state === 'ok'
-    }, 5_000)
-    let admitted = 1
+    // The fleet's rpm again on that node, not two local shares. Each instance first makes one
+    // admission there through Redis: its client may still be reconnecting to the restarted node
+    // (with backoff, up to 2 s), and until then its calls there fail onto local state.
+    let admitted = 0
+    for (const [f, l] of [[a, la], [b, lb]] as const) {
+      await until(`a fleet-wide admission through the restarted node (${f.id})`, async () => {
+        const remote = f.redis.usable() // false: this try is decided locally and takes no token in Redis
+        const r = await l.tryAcquire(`q${q}`, 0, Date.now())
+        return remote && r.ok && f.redis.state === 'ok'
+      }, 5_000)
+      admitted++
+    }
     for (let i = 0; i < 3; i++) {
       for (const l of [lb, la]) if ((await l.tryAcquire(`q${q}`, 0, Date.now())).ok) admitted++
     }
