@@ -21,14 +21,9 @@ import type { FleetLink } from './keys.ts'
 import {
   batchSize,
   burstDemand,
-  type Demand,
-  demandAdd,
-  demandLevel,
-  demandOver,
-  demandPeak,
+  Demand,
   EMPTY_POOL,
   IDLE_MS,
-  NO_DEMAND,
   type Pool,
   poolAdd,
   poolGive,
@@ -172,26 +167,31 @@ function dropUndefined(
   return Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) as ProviderLimits
 }
 
-/** One provider's local share: its pools, slots held, demand, and requests admitted here and not released. */
+/**
+ * One provider's local share: its pools, slots held, demand, and requests admitted here and not
+ * released. Every field changes in place: an admission from the pools allocates none of it.
+ */
 interface Share {
   rpm: Pool
   tpm: Pool
   /** Slot leases held and not in use (every held id is also in `FleetLimiter.#leases`). */
   readonly free: string[]
   busy: number
-  requests: Demand
-  tokens: Demand
-  concurrency: Demand
+  readonly requests: Demand
+  readonly tokens: Demand
+  readonly concurrency: Demand
+  /** The batch sizes, as of the last admission (or tidy) that sized them. */
+  readonly batch: Batches
   last: number
   refilling: boolean
 }
 
 /** Batch per limit (0: that limit takes the exact path; absent limits 0 too, never asked for). */
 interface Batches {
-  readonly rpm: number
-  readonly tpm: number
-  readonly slots: number
-  readonly exact: boolean
+  rpm: number
+  tpm: number
+  slots: number
+  exact: boolean
 }
 
 /** What one request still needs from Redis (the local pool had too little). */
@@ -260,9 +260,9 @@ export class FleetLimiter implements RateLimiter {
     if (!this.#o.redis.usable()) return this.#local(provider, estTokens, now)
     const sh = this.#shareOf(provider)
     const need = lim.tpm === undefined ? 0 : Math.min(Math.max(0, Math.round(estTokens)), lim.tpm)
-    sh.requests = demandAdd(sh.requests, 1, now)
-    sh.tokens = demandAdd(sh.tokens, need, now)
-    sh.concurrency = demandPeak(sh.concurrency, sh.busy + 1, now)
+    sh.requests.add(1, now)
+    sh.tokens.add(need, now)
+    sh.concurrency.peak(sh.busy + 1, now)
     sh.last = now
     const b = this.#batches(lim, sh, now)
     if (b.exact) return this.#remote(provider, lim, sh, estTokens, now)
@@ -280,11 +280,12 @@ export class FleetLimiter implements RateLimiter {
       else tpmShort = true
     }
     const slot = lim.maxConcurrent !== undefined ? sh.free.pop() : undefined
-    const short = { rpm: rpmShort, tpm: tpmShort, slot: lim.maxConcurrent !== undefined && slot === undefined }
-    if (!short.rpm && !short.tpm && !short.slot) {
+    const slotShort = lim.maxConcurrent !== undefined && slot === undefined
+    if (!rpmShort && !tpmShort && !slotShort) {
       this.#refill(provider, lim, sh, b)
       return this.#granted(lim, sh, need, slot)
     }
+    const short = { rpm: rpmShort, tpm: tpmShort, slot: slotShort }
     return this.#lease(provider, lim, sh, { b, short, need, est: estTokens, slot, now })
   }
 
@@ -355,9 +356,10 @@ export class FleetLimiter implements RateLimiter {
         tpm: EMPTY_POOL,
         free: [],
         busy: 0,
-        requests: NO_DEMAND,
-        tokens: NO_DEMAND,
-        concurrency: NO_DEMAND,
+        requests: new Demand(),
+        tokens: new Demand(),
+        concurrency: new Demand(),
+        batch: { rpm: 0, tpm: 0, slots: 0, exact: false },
         last: 0,
         refilling: false,
       }
@@ -366,23 +368,22 @@ export class FleetLimiter implements RateLimiter {
     return sh
   }
 
+  /** Sizes the share's batches for its demand at `now` (in place) and answers them. */
   #batches(lim: ProviderLimits, sh: Share, now: number): Batches {
     const n = Math.max(1, this.#o.fleetSize())
-    const peak = demandLevel(sh.concurrency, now)
-    const requests = demandOver(sh.requests, now)
-    const perRequest = requests > 0 ? demandOver(sh.tokens, now) / requests : 0
-    const rpm = lim.rpm === undefined ? undefined : batchSize(lim.rpm, n, burstDemand(requests, peak))
-    const tpm = lim.tpm === undefined
-      ? undefined
-      : batchSize(lim.tpm, n, burstDemand(demandOver(sh.tokens, now), peak, perRequest))
+    const peak = sh.concurrency.level(now)
+    const requests = sh.requests.over(now)
+    const tokens = sh.tokens.over(now)
+    const perRequest = requests > 0 ? tokens / requests : 0
+    const b = sh.batch
+    b.rpm = lim.rpm === undefined ? 0 : batchSize(lim.rpm, n, burstDemand(requests, peak))
+    b.tpm = lim.tpm === undefined ? 0 : batchSize(lim.tpm, n, burstDemand(tokens, peak, perRequest))
     // Slots recycle locally: a block covers half the recent peak of requests in flight.
-    const slots = lim.maxConcurrent === undefined ? undefined : batchSize(lim.maxConcurrent, n, peak / 2)
-    return {
-      rpm: rpm ?? 0,
-      tpm: tpm ?? 0,
-      slots: slots ?? 0,
-      exact: rpm === 0 || tpm === 0 || slots === 0,
-    }
+    b.slots = lim.maxConcurrent === undefined ? 0 : batchSize(lim.maxConcurrent, n, peak / 2)
+    // A configured limit whose batch is 0 is too small to split.
+    b.exact = (lim.rpm !== undefined && b.rpm === 0) || (lim.tpm !== undefined && b.tpm === 0) ||
+      (lim.maxConcurrent !== undefined && b.slots === 0)
+    return b
   }
 
   #track(provider: string, id: string): void {

@@ -44,23 +44,30 @@ describe('quota leasing: batch sizing', () => {
   })
 
   it('demand follows the recent rate and decays when the requests stop', () => {
-    let d = q.NO_DEMAND
+    const d = new q.Demand()
     // 1,000 requests a second for two seconds: the moving sum has reached 1 − e⁻² of its level.
-    for (let t = 0; t < 2_000; t++) d = q.demandAdd(d, 1, 10_000 + t)
+    for (let t = 0; t < 2_000; t++) d.add(1, 10_000 + t)
     const now = 12_000
     const expected = (1_000 * (1 - Math.exp(-2)) * q.HORIZON_MS) / q.DEMAND_TAU_MS
-    assert.ok(Math.abs(q.demandOver(d, now) - expected) < expected * 0.02, `${q.demandOver(d, now)} vs ${expected}`)
-    assert.ok(q.demandOver(d, now + 5_000) < expected * 0.01)
+    assert.ok(Math.abs(d.over(now) - expected) < expected * 0.02, `${d.over(now)} vs ${expected}`)
+    assert.ok(d.over(now + 5_000) < expected * 0.01)
+    // Reading it changes nothing: the same answer twice.
+    assert.equal(d.over(now), d.over(now))
     // A burst of 8 in flight asks for at least 16 per batch, however low the rate.
     assert.equal(q.burstDemand(3, 8), 16)
     assert.equal(q.burstDemand(3, 8, 500), 8_000)
     assert.equal(q.burstDemand(40, 8), 40)
     fc.assert(
       fc.property(fc.nat(10_000), fc.nat(10_000), fc.nat(100), (t, dt, level) => {
-        const p = q.demandPeak(q.NO_DEMAND, level, t)
-        assert.equal(q.demandLevel(p, t), level)
-        assert.ok(q.demandLevel(p, t + dt) <= level)
-        assert.ok(q.demandLevel(q.demandPeak(p, 0, t + dt), t + dt) <= level)
+        const p = new q.Demand()
+        p.peak(level, t)
+        assert.equal(p.level(t), level)
+        assert.ok(p.level(t + dt) <= level)
+        p.peak(0, t + dt)
+        assert.ok(p.level(t + dt) <= level)
+        // A higher level at the same time lifts the peak to it at once.
+        p.peak(level + 1, t + dt)
+        assert.equal(p.level(t + dt), level + 1)
       }),
     )
   })

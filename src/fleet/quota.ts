@@ -16,36 +16,39 @@ export const DEMAND_TAU_MS = 1_000
 /** A pool unused this long goes back to Redis whole. */
 export const IDLE_MS = 1_000
 
-/** Recent demand: a sum that decays with `DEMAND_TAU_MS`, as of `at`. */
-export interface Demand {
-  readonly v: number
-  readonly at: number
-}
+/**
+ * Recent demand: a sum that decays with `DEMAND_TAU_MS`. One per provider and measure, updated
+ * in place (it changes with every request: the hot path allocates nothing for it).
+ */
+export class Demand {
+  #v = 0
+  #at = 0
 
-export const NO_DEMAND: Demand = { v: 0, at: 0 }
+  #decayed(now: number): number {
+    return now <= this.#at ? this.#v : this.#v * Math.exp(-(now - this.#at) / DEMAND_TAU_MS)
+  }
 
-function decayed(d: Demand, now: number): number {
-  return now <= d.at ? d.v : d.v * Math.exp(-(now - d.at) / DEMAND_TAU_MS)
-}
+  /** `amount` more demand at `now`. */
+  add(amount: number, now: number): void {
+    this.#v = this.#decayed(now) + Math.max(0, amount)
+    this.#at = Math.max(now, this.#at)
+  }
 
-/** `amount` more demand at `now`. */
-export function demandAdd(d: Demand, amount: number, now: number): Demand {
-  return { v: decayed(d, now) + Math.max(0, amount), at: Math.max(now, d.at) }
-}
+  /** A level (e.g. requests in flight) at `now`: it rises at once and decays with `DEMAND_TAU_MS`, so this keeps its recent peak. */
+  peak(level: number, now: number): void {
+    this.#v = Math.max(this.#decayed(now), Math.max(0, level))
+    this.#at = Math.max(now, this.#at)
+  }
 
-/** A level (e.g. requests in flight) that rises at once and decays with `DEMAND_TAU_MS`: its recent peak. */
-export function demandPeak(d: Demand, level: number, now: number): Demand {
-  return { v: Math.max(decayed(d, now), Math.max(0, level)), at: Math.max(now, d.at) }
-}
+  /** What the recent demand asks for over the next `HORIZON_MS` (a rate) at `now`. */
+  over(now: number): number {
+    return (this.#decayed(now) * HORIZON_MS) / DEMAND_TAU_MS
+  }
 
-/** What the recent demand asks for over the next `HORIZON_MS` (a rate) at `now`. */
-export function demandOver(d: Demand, now: number): number {
-  return (decayed(d, now) * HORIZON_MS) / DEMAND_TAU_MS
-}
-
-/** What the recent peak level is at `now`. */
-export function demandLevel(d: Demand, now: number): number {
-  return decayed(d, now)
+  /** What the recent peak level is at `now`. */
+  level(now: number): number {
+    return this.#decayed(now)
+  }
 }
 
 /**

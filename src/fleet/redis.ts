@@ -6,6 +6,7 @@
  * Every call has a command timeout and never throws: a failure answers `undefined` and the
  * caller uses its local state. The first failure marks the link `degraded` and is logged once;
  * while degraded, hot-path callers skip Redis (`usable()`) until the heartbeat sees it again.
+ * The resynchronisation after a recovery runs at most once per `RESYNC_EVERY_MS` (./resync.ts).
  * The URL may carry a password: only its redacted form is ever logged or shown.
  */
 import { timerDelay } from '../lib/clock.ts'
@@ -14,6 +15,7 @@ import { Cluster, Redis } from 'ioredis'
 import type { FleetConfig } from '../config/types.ts'
 import { redactUrl } from '../config/redact.ts'
 import type { Logger } from '../log.ts'
+import { resyncPacer } from './resync.ts'
 
 export type LinkState = 'connecting' | 'ok' | 'degraded'
 
@@ -44,7 +46,10 @@ export interface FleetRedis {
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>
   /** Resolves once connected or known to be down, or after `ms` (then the link is left to reconnect on its own). */
   ready(ms: number): Promise<void>
-  /** Called after the link comes back from `degraded` (resynchronise there). */
+  /**
+   * Called after the link comes back from `degraded` (resynchronise there): at once, or, when
+   * the link flaps, once per `RESYNC_EVERY_MS` while it is up.
+   */
   onRecovered(cb: () => void): void
   close(): Promise<void>
 }
@@ -55,6 +60,11 @@ const SKIP_AFTER_FAILURE_MS = 1_000
 const SUBSCRIBE_WAIT_MS = 2_000
 /** Degradation is logged at most this often, however the link flaps. */
 const LOG_EVERY_MS = 10_000
+/**
+ * Resynchronisation after recoveries runs at most this often: a Cluster with one master down
+ * flips the link between ok and degraded with every call, and each flip would resync.
+ */
+export const RESYNC_EVERY_MS = 5_000
 
 const clean = (e: unknown): string =>
   String(e instanceof Error ? e.message : e).replace(/\/\/[^@\s/]*@/g, '//***@').slice(0, 200)
@@ -124,6 +134,19 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
   let announced = false
   let latency: number | undefined
   let closed = false
+  const resync = resyncPacer({
+    everyMs: RESYNC_EVERY_MS,
+    now,
+    after: (ms, fn) => {
+      const t = setTimeout(fn, timerDelay(ms))
+      ;(t as { unref?: () => void }).unref?.()
+      return () => clearTimeout(t)
+    },
+    up: () => !closed && state === 'ok',
+    resync: () => {
+      for (const cb of recovered) cb()
+    },
+  })
 
   const fail = (e: unknown): void => {
     skipUntil = now() + SKIP_AFTER_FAILURE_MS
@@ -143,7 +166,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     if (was === 'degraded') {
       if (announced) log.info('fleet: Redis reachable again, resynchronising', { redis: url })
       announced = false
-      for (const cb of recovered) cb()
+      resync.recovered()
     }
   }
   cmd.on('error', (e: unknown) => fail(e))
@@ -237,6 +260,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     },
     close: async () => {
       closed = true
+      resync.stop()
       cmd.disconnect()
       sub?.disconnect()
     },

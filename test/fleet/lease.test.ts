@@ -26,6 +26,17 @@ const ZCARD = script(`return redis.call('ZCARD', KEYS[1])`)
 
 const acquire = async (l: FleetLimiter, est = 0, now = Date.now()): Promise<Acquired> => l.tryAcquire('p', est, now)
 
+/** `link` with its script calls in flight kept in `pending`, so a test can wait for the background refills. */
+const tracked = (link: FleetRedis, pending: Set<Promise<unknown>>): FleetRedis =>
+  Object.assign(Object.create(link) as FleetRedis, {
+    run: (...call: Parameters<FleetRedis['run']>) => {
+      const p = link.run(...call)
+      pending.add(p)
+      void p.finally(() => pending.delete(p))
+      return p
+    },
+  })
+
 describe('fleet limits by quota leasing, over a real Redis', () => {
   let redis: TestRedis
   let n = 0
@@ -49,6 +60,7 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
     const prefix = `lease${++n}:`
     const keys = fleetKeys(prefix)
     const made: { limiter: FleetLimiter; link: FleetRedis }[] = []
+    const pending = new Set<Promise<unknown>>()
     for (let i = 0; i < o.count; i++) {
       const link = connectRedis({
         redis: redis.url,
@@ -61,7 +73,7 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
       await link.ready(2_000)
       links.push(link)
       const limiter = new FleetLimiter({
-        redis: link,
+        redis: tracked(link, pending),
         keys,
         instanceId: `i${i}`,
         limits: new Map([['p', limits]]),
@@ -77,7 +89,11 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
     const reader = made.at(-1)!.link
     const level = async (key: 'rpm' | 'tpm', cap: number) => Number(await reader.run(LEVEL, [k[key]], [cap]))
     const slotsHeld = async () => Number(await reader.run(ZCARD, [k.slots], []))
-    return { made, limiters: made.map((m) => m.limiter), level, slotsHeld }
+    /** Resolves once no script call of the limiters is in flight (refills, returns, renewals). */
+    const settled = async () => {
+      while (pending.size > 0) await Promise.all([...pending])
+    }
+    return { made, limiters: made.map((m) => m.limiter), level, slotsHeld, settled }
   }
 
   it('rpm: three instances admit from local pools, mostly without a round trip, and never together past the limit', async () => {
@@ -187,11 +203,11 @@ describe('fleet limits by quota leasing, over a real Redis', () => {
   it('idle and surplus tokens go back to the bucket; the pool never holds more than the fair share', async () => {
     let clock = Date.now()
     const rpm = 600_000
-    const { limiters, level } = await fleet({ rpm }, { count: 1, size: 2, now: () => clock })
+    const { limiters, level, settled } = await fleet({ rpm }, { count: 1, size: 2, now: () => clock })
     const l = limiters[0]!
     for (let i = 0; i < 3_000; i++) assert.ok((await acquire(l, 0, clock)).ok)
-    // Let the background refill land.
-    await new Promise((r) => setTimeout(r, 20))
+    // Let the background refill land (under load it took longer than the 20 ms once waited here).
+    await settled()
     const pooled = l.pooled('p').rpm
     assert.ok(pooled > 0 && pooled <= rpm / 16, `pooled ${pooled}`)
     clock += 1_500
