@@ -363,7 +363,9 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
 
   start(c: ReadableStreamDefaultController<Uint8Array>): void {
     this.ctrl = c
-    const head = this.process(this.cur.a.up.headEvents, this.cur.a.up.head)
+    const up = this.cur.a.up
+    // The body's first bytes start at an event boundary: together they are whole events if they end at one.
+    const head = this.process(up.headEvents, up.head, up.decode.atBoundary)
     for (const chunk of head.chunks) c.enqueue(chunk)
     // An error right after the commit point is met on the first pull.
     this.pending = head.broken

@@ -59,14 +59,11 @@ const textOf = (body: string) =>
 
 describe('same-format stream, continuation on: whole events, the upstream bytes where they are whole', () => {
   it('chunks that are whole events go out byte for byte (CRLF line ends, an id field)', async () => {
+    const head = HEAD + delta('a', '\r\n')
     const crlf = delta('b', '\r\n')
     const withId = `id: 7\n${delta('c')}`
-    const out = await clientChunks([
-      enc.encode(HEAD + delta('a')),
-      enc.encode(crlf),
-      enc.encode(withId),
-      enc.encode(TAIL),
-    ])
+    const out = await clientChunks([enc.encode(head), enc.encode(crlf), enc.encode(withId), enc.encode(TAIL)])
+    assert.equal(out[0], head, 'the bytes read up to the commit point too')
     assert.ok(out.includes(crlf), 'the CRLF event is passed on untouched')
     assert.ok(out.includes(withId), 'the id line is passed on with its event')
     assert.equal(textOf(out.join('')), 'abc')
