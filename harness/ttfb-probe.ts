@@ -11,7 +11,8 @@
  *   deno run -A harness/ttfb-probe.ts
  *
  * `--model` sets the mock knobs of the measured streams, `--warmup N` / `--warmup-model M` the
- * unmeasured ones first (e.g. 3000 of `mock-stream:chunks=2:delay=0` to warm the JIT quickly).
+ * unmeasured ones first (e.g. 3000 of `mock-stream:chunks=2:delay=0` to warm the JIT quickly),
+ * `--gap-ms MS` a pause before each measured stream (idle, or a busy loop with `--spin`).
  * The three share one event loop, so the figures are each stage's place in one stream's
  * timeline, not the proxy's cost alone; `--root` loads `src/` of another checkout.
  */
@@ -26,6 +27,8 @@ const { values: v } = parseArgs({
     model: { type: 'string', default: 'mock-stream:chunks=20:delay=10' },
     warmup: { type: 'string', default: '20' },
     'warmup-model': { type: 'string' },
+    'gap-ms': { type: 'string', default: '0' },
+    spin: { type: 'boolean', default: false },
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
@@ -135,8 +138,17 @@ for (let i = 0; i < Number(v.warmup); i++) {
   await one(mock.url, WARM)
   await one(proxyUrl, `m,${WARM}`)
 }
+/** Between two measured streams: idle (a timer) or, with `--spin`, a busy loop for `--gap-ms`. */
+const gap = async () => {
+  const ms = Number(v['gap-ms'])
+  if (ms <= 0) return
+  if (!v.spin) return await new Promise((r) => setTimeout(r, ms))
+  for (const end = performance.now() + ms; performance.now() < end;) { /* busy */ }
+}
 for (let i = 0; i < N; i++) {
+  await gap()
   direct.push((await one(mock.url, MODEL)).first)
+  await gap()
   const r = await one(proxyUrl, `m,${MODEL}`)
   proxied.push(r.first)
   for (const [k, x] of Object.entries({ ...marks, 'client headers': r.headers, 'client first byte': r.first })) {
