@@ -227,7 +227,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const client = hold ? hold.push(spliced) : spliced
     if (rec) { for (const ev of client) rec.observe(ev) }
     if (client.length === 0) return []
-    return raw && sameEvents(client, evs) ? raw : [encodeAll(client)]
+    return raw && sameEvents(client, evs) ? raw.map(ownBuffer) : [encodeAll(client)]
   }
 
   /** The closing events once the current upstream ended its body, or why it was incomplete. */
@@ -436,6 +436,12 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     this.finish(undefined, { kind: 'client_closed' })
   }
 }
+
+/**
+ * The chunk with a buffer of its own size: Deno's small reads are views into 4 KiB buffers
+ * (runtime `smallReads`), and a chunk queued for a slow client must not hold the whole of one.
+ */
+const ownBuffer = (b: Uint8Array): Uint8Array => b.byteLength === b.buffer.byteLength ? b : b.slice()
 
 /** The same event objects in the same order (the splicer and the tool hold pass events through by identity). */
 function sameEvents(a: readonly SseEvent[], b: readonly SseEvent[]): boolean {

@@ -23,6 +23,12 @@ const TAIL = 'event: content_block_stop\ndata: {"type":"content_block_stop","ind
 
 /** The client's body chunks (as text) of one stream whose upstream sends `chunks`, continuation on. */
 async function clientChunks(chunks: readonly Uint8Array[]): Promise<string[]> {
+  const dec = new TextDecoder()
+  return (await clientBytes(chunks)).map((b) => dec.decode(b, { stream: true }))
+}
+
+/** The client's body chunks of one stream whose upstream sends `chunks`, continuation on. */
+async function clientBytes(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
   const inst = await createInstance(configOf(testConfigFile({}, { default: 'anth,mock-a' })), {
     dataDir: ':memory:',
     log: createLogger({ enabled: false }),
@@ -44,10 +50,9 @@ async function clientChunks(chunks: readonly Uint8Array[]): Promise<string[]> {
       body: JSON.stringify(anthropicBody('anth,mock-a', { stream: true })),
     })
     assert.equal(res.status, 200)
-    const out: string[] = []
-    const dec = new TextDecoder()
+    const out: Uint8Array[] = []
     const reader = res.body!.getReader()
-    for (let r = await reader.read(); !r.done; r = await reader.read()) out.push(dec.decode(r.value, { stream: true }))
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out.push(r.value)
     return out
   } finally {
     await inst.close()
@@ -79,5 +84,18 @@ describe('same-format stream, continuation on: whole events, the upstream bytes 
     for (const chunk of out) assert.ok(chunk.endsWith('\n\n'), `chunk ends inside an event: ${JSON.stringify(chunk)}`)
     assert.equal(textOf(out.join('')), 'abcaféd')
     assert.equal(sseEvents(out.join('')).at(-1)?.event, 'message_stop')
+  })
+
+  it('a chunk read into a larger buffer (Deno reads 4 KiB at a time) goes out with a buffer of its own size', async () => {
+    const view = (text: string) => {
+      const bytes = enc.encode(text)
+      const big = new Uint8Array(4096)
+      big.set(bytes, 100)
+      return big.subarray(100, 100 + bytes.length)
+    }
+    const out = await clientBytes([view(HEAD + delta('a')), view(delta('b')), view(TAIL)])
+    for (const chunk of out) assert.equal(chunk.buffer.byteLength, chunk.byteLength)
+    const dec = new TextDecoder()
+    assert.equal(textOf(out.map((b) => dec.decode(b, { stream: true })).join('')), 'ab')
   })
 })
