@@ -182,10 +182,14 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     this.cur.a.up.abort(this.failure)
   }
 
-  /** Upstream events → client chunks; stops at an upstream error event when the stream may be continued. */
+  /**
+   * Upstream events → client chunks; stops at an upstream error event when the stream may be
+   * continued. `whole`: `bytes` are exactly these events, starting and ending at event boundaries.
+   */
   process(
     evs: readonly SseEvent[],
     bytes: readonly Uint8Array[],
+    whole = false,
   ): { chunks: readonly Uint8Array[]; broken?: ProxyError } {
     const { cur, rec } = this
     // A pure pass-through sends the upstream's bytes untouched; a stream that may be spliced
@@ -209,14 +213,21 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
       else if (!pure) out.push(ev)
     }
     if (pure) return { chunks: bytes }
-    return { chunks: this.emit(out), ...(broken ? { broken } : {}) }
+    if (broken) return { chunks: this.emit(out), broken }
+    return { chunks: this.emit(out, whole && !cur.translator ? bytes : undefined) }
   }
-  emit(evs: readonly SseEvent[]): Uint8Array[] {
+  /**
+   * The client's chunks for these events. `raw`: the upstream bytes that are exactly `evs`
+   * (whole events, nothing translated); sent as they are when the splicer and the tool hold let
+   * every event through unchanged, instead of encoding the same events again.
+   */
+  emit(evs: readonly SseEvent[], raw?: readonly Uint8Array[]): readonly Uint8Array[] {
     const { splicer, hold, rec } = this
     const spliced = splicer ? splicer.push(evs) : evs
     const client = hold ? hold.push(spliced) : spliced
     if (rec) { for (const ev of client) rec.observe(ev) }
-    return client.length ? [encodeAll(client)] : []
+    if (client.length === 0) return []
+    return raw && sameEvents(client, evs) ? raw.map(ownBuffer) : [encodeAll(client)]
   }
 
   /** The closing events once the current upstream ended its body, or why it was incomplete. */
@@ -352,7 +363,9 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
 
   start(c: ReadableStreamDefaultController<Uint8Array>): void {
     this.ctrl = c
-    const head = this.process(this.cur.a.up.headEvents, this.cur.a.up.head)
+    const up = this.cur.a.up
+    // The body's first bytes start at an event boundary: together they are whole events if they end at one.
+    const head = this.process(up.headEvents, up.head, up.decode.atBoundary)
     for (const chunk of head.chunks) c.enqueue(chunk)
     // An error right after the commit point is met on the first pull.
     this.pending = head.broken
@@ -396,6 +409,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
       }
       this.lastUpstreamAt = this.deps.now()
       let evs: SseEvent[]
+      const wasAtBoundary = up.decode.atBoundary
       try {
         evs = up.decode.push(r.value)
       } catch (e) {
@@ -406,7 +420,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
         if (await this.broke(c, tooBig)) continue
         return
       }
-      const step = this.process(evs, [r.value])
+      const step = this.process(evs, [r.value], wasAtBoundary && up.decode.atBoundary)
       for (const chunk of step.chunks) c.enqueue(chunk)
       if (step.broken) {
         if (await this.broke(c, step.broken)) continue
@@ -421,6 +435,19 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
   cancel(): void {
     this.finish(undefined, { kind: 'client_closed' })
   }
+}
+
+/**
+ * The chunk with a buffer of its own size: Deno's small reads are views into 4 KiB buffers
+ * (runtime `smallReads`), and a chunk queued for a slow client must not hold the whole of one.
+ */
+const ownBuffer = (b: Uint8Array): Uint8Array => b.byteLength === b.buffer.byteLength ? b : b.slice()
+
+/** The same event objects in the same order (the splicer and the tool hold pass events through by identity). */
+function sameEvents(a: readonly SseEvent[], b: readonly SseEvent[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Why this break is not continued (undefined: it is). */

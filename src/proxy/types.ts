@@ -46,6 +46,11 @@ export interface RouteDecision {
 export interface EventDecoder {
   push(bytes: Uint8Array): SseEvent[]
   flush(): SseEvent[]
+  /**
+   * The bytes pushed so far end at an event boundary: no partial line, event or character is
+   * pending, so the next chunk starts a new event.
+   */
+  readonly atBoundary: boolean
 }
 
 /** A 2xx upstream answer, before anything has been sent to the client. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createMockUpstream } from '../demo/upstream.ts'
 import type { ProviderConfig } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
-import { buildCall, type CallLimits, callUpstream } from './upstream.ts'
+import { buildCall, type CallLimits, callUpstream, eventDecoder } from './upstream.ts'
 import type { PlannedTarget } from './types.ts'
 
 const provider: ProviderConfig = {
@@ -245,5 +245,23 @@ describe('an error as the first event of a stream', () => {
   it('an ordinary first event commits the stream', async () => {
     const r = await run('data: {"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n')
     assert.equal(r.ok && r.value.kind, 'stream')
+  })
+})
+
+describe('eventDecoder.atBoundary', () => {
+  it('is false while a character is split across chunks, even right after a blank line', () => {
+    const d = eventDecoder()
+    const bytes = new TextEncoder().encode('data: a\n\ndata: é\n\n')
+    const split = bytes.indexOf(0xc3) + 1
+    assert.equal(d.atBoundary, true)
+    assert.deepEqual(d.push(bytes.subarray(0, 10)), [{ data: 'a' }])
+    assert.equal(d.atBoundary, false, 'inside the second event')
+    d.push(bytes.subarray(10, split))
+    assert.equal(d.atBoundary, false)
+    assert.deepEqual(d.push(bytes.subarray(split)), [{ data: 'é' }])
+    assert.equal(d.atBoundary, true)
+    const e = eventDecoder()
+    e.push(new Uint8Array([...new TextEncoder().encode('data: a\n\n'), 0xc3]))
+    assert.equal(e.atBoundary, false, 'half a character pending after a whole event')
   })
 })

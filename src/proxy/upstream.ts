@@ -358,10 +358,16 @@ export function eventDecoder(maxEventChars?: number): EventDecoder {
 class BytesDecoder implements EventDecoder {
   readonly #text = new TextDecoder()
   readonly #sse: SseDecoder
+  /** The last byte pushed was a newline (ASCII: no multi-byte character can be pending in the TextDecoder). */
+  #endsInNewline = true
   constructor(sse: SseDecoder) {
     this.#sse = sse
   }
+  get atBoundary(): boolean {
+    return this.#endsInNewline && this.#sse.idle
+  }
   push(bytes: Uint8Array): SseEvent[] {
+    if (bytes.byteLength > 0) this.#endsInNewline = bytes[bytes.byteLength - 1] === 10
     return this.#sse.push(this.#text.decode(bytes, { stream: true }))
   }
   flush(): SseEvent[] {

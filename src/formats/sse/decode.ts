@@ -19,6 +19,8 @@ export interface SseDecoder {
   push(text: string): SseEvent[]
   /** The input ended: parse a last unterminated line and return a pending event, if any. */
   flush(): SseEvent[]
+  /** Nothing is pending: every byte pushed so far belongs to an event already returned (or a comment). */
+  readonly idle: boolean
 }
 
 /**
@@ -46,6 +48,10 @@ class Decoder implements SseDecoder {
 
   constructor(max: number) {
     this.#max = max
+  }
+
+  get idle(): boolean {
+    return this.#tail.length === 0 && this.#data.length === 0 && this.#event === undefined
   }
 
   #line(raw: string, out: SseEvent[]): void {

@@ -37,6 +37,20 @@ describe('createSseDecoder', () => {
   it('flush returns an unterminated final event', () => {
     assert.deepEqual(decodeChunks(['data: {"x":1}']), [{ data: '{"x":1}' }])
   })
+  it('is idle only between events: not inside a line, nor after a field line before its blank line', () => {
+    const d = createSseDecoder()
+    assert.equal(d.idle, true)
+    d.push('event: a\nda')
+    assert.equal(d.idle, false)
+    d.push('ta: 1\n')
+    assert.equal(d.idle, false)
+    d.push('\n: comment\n')
+    assert.equal(d.idle, true)
+    d.push('event: b\n')
+    assert.equal(d.idle, false, 'an event name without data yet')
+    d.push('\r\n')
+    assert.equal(d.idle, true)
+  })
   it('law: any chunking of the same text yields the same events', () => {
     fc.assert(fc.property(fc.array(sseEventArb, { maxLength: 8 }), cutsArb(300), fc.boolean(), (evs, cuts, crlf) => {
       let text = encodeSseAll(evs)
