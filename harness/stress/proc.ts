@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 /** Clock ticks per second for /proc/<pid>/stat (USER_HZ; 100 on every mainstream Linux build). */
@@ -26,6 +26,27 @@ export function readProc(pid: number): ProcSample | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const ticks = Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14, 15)
     return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSec: ticks / USER_HZ }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU seconds so far of the threads of `pid` whose name starts with `prefix` (Bun's JIT compiler
+ * threads are `JITWorker`); undefined off Linux or when the process has no such thread.
+ */
+export function threadCpuSec(pid: number, prefix: string): number | undefined {
+  try {
+    let ticks = 0
+    let found = false
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (!readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith(prefix)) continue
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+      found = true
+    }
+    return found ? ticks / USER_HZ : undefined
   } catch {
     return undefined
   }
