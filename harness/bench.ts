@@ -107,8 +107,10 @@ interface BenchCtx {
  * Warm the proxy at concurrency 1 until its JIT compiler threads are idle (Bun: `JITWorker`):
  * after the 1 s warm-up at c=10, Switchyard's compiler threads still took ~0.45 s of CPU over the
  * next ~3 s of c=1 traffic (the floor's forwarder: none), all of it inside the c=1 rounds, on
- * the same two cores as the proxy, the mock and the load. Slices of 500 ms until one adds at
- * most 10 ms of compiler CPU, 8 s at most; 3 s when the runtime names no such thread.
+ * the same two cores as the proxy, the mock and the load. Slices of 500 ms until 10,000
+ * requests have run (tier-up follows execution counts: a slow first slice compiles nothing yet)
+ * and the last slice added at most 10 ms of compiler CPU, 10 s at most; 3 s when the runtime
+ * names no such thread.
  */
 async function warmUntilCompiled(c: BenchCtx): Promise<string> {
   const pid = c.proxyPid
@@ -120,15 +122,16 @@ async function warmUntilCompiled(c: BenchCtx): Promise<string> {
   }
   let last = j0
   let ms = 0
-  while (ms < 8_000) {
-    await closedLoop(c.proxied(FAST), c.a.clientFormat, 1, 500, 0)
+  let requests = 0
+  while (ms < 10_000) {
+    requests += (await closedLoop(c.proxied(FAST), c.a.clientFormat, 1, 500, 0)).requests
     ms += 500
     const now = jit() ?? last
     const grew = now - last
     last = now
-    if (grew <= 0.01) break
+    if (requests >= 10_000 && grew <= 0.01) break
   }
-  return `${ms / 1000} s, proxy JIT threads ${((last - j0) * 1000).toFixed(0)} ms CPU meanwhile`
+  return `${ms / 1000} s, ${requests} requests, proxy JIT threads ${((last - j0) * 1000).toFixed(0)} ms CPU meanwhile`
 }
 
 async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[] }> {
