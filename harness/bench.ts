@@ -9,7 +9,7 @@ import type { HarnessArgs } from './stress/args.ts'
 import type { ClientFormat } from './stress/check.ts'
 import { pathOf, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'
-import { ProcSampler, readProc } from './stress/proc.ts'
+import { ProcSampler, readProc, threadCpuSec } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import type { Child } from './stress/proc.ts'
 import { spawnServer } from './stress/proc.ts'
@@ -103,12 +103,45 @@ interface BenchCtx {
   readonly dur: number
 }
 
+/**
+ * Warm the proxy at concurrency 1 until its JIT compiler threads are idle (Bun: `JITWorker`):
+ * after the 1 s warm-up at c=10, Switchyard's compiler threads still took ~0.45 s of CPU over the
+ * next ~3 s of c=1 traffic (the floor's forwarder: none), all of it inside the c=1 rounds, on
+ * the same two cores as the proxy, the mock and the load. Slices of 500 ms until 10,000
+ * requests have run (tier-up follows execution counts: a slow first slice compiles nothing yet)
+ * and the last slice added at most 10 ms of compiler CPU, 10 s at most; 3 s when the runtime
+ * names no such thread.
+ */
+async function warmUntilCompiled(c: BenchCtx): Promise<string> {
+  const pid = c.proxyPid
+  const jit = () => (pid === undefined ? undefined : threadCpuSec(pid, 'JITWorker'))
+  const j0 = jit()
+  if (j0 === undefined) {
+    await closedLoop(c.proxied(FAST), c.a.clientFormat, 1, 3_000, 0)
+    return '3 s (no JIT thread to watch)'
+  }
+  let last = j0
+  let ms = 0
+  let requests = 0
+  while (ms < 10_000) {
+    requests += (await closedLoop(c.proxied(FAST), c.a.clientFormat, 1, 500, 0)).requests
+    ms += 500
+    const now = jit() ?? last
+    const grew = now - last
+    last = now
+    if (requests >= 10_000 && grew <= 0.01) break
+  }
+  return `${ms / 1000} s, ${requests} requests, proxy JIT threads ${((last - j0) * 1000).toFixed(0)} ms CPU meanwhile`
+}
+
 async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unknown[] }> {
   const rows: string[][] = []
   const json: unknown[] = []
   // Unmeasured warm-up of both sides: JIT compilation is a start-up cost, not added latency.
   await closedLoop(c.direct(FAST), c.a.clientFormat, 10, 1_000, 0)
   await closedLoop(c.proxied(FAST), c.a.clientFormat, 10, 1_000, 0)
+  const jit = await warmUntilCompiled(c)
+  process.stderr.write(`warm-up at c=1: ${jit}\n`)
   for (const conc of c.a.quick ? [1, 10, 50] : [1, 10, 50, 200]) {
     const [d, p] = await interleaved(
       2,

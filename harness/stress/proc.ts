@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 /** Clock ticks per second for /proc/<pid>/stat (USER_HZ; 100 on every mainstream Linux build). */
@@ -16,16 +16,38 @@ export interface ProcSample {
   readonly cpuSec: number
 }
 
+/** utime + stime (fields 14 and 15) of a /proc stat line; field 2 (comm) may contain spaces, so split after its closing parenthesis. */
+function cpuTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
 /** Current RSS, peak RSS (VmHWM) and user+system CPU seconds of `pid`; undefined off Linux. */
 export function readProc(pid: number): ProcSample | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN)
-    // Field 2 (comm) may contain spaces: split after its closing parenthesis.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ticks = Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14, 15)
+    const ticks = cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'))
     return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSec: ticks / USER_HZ }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU seconds so far of the threads of `pid` whose name starts with `prefix` (Bun's JIT compiler
+ * threads are `JITWorker`); undefined off Linux or when the process has no such thread.
+ */
+export function threadCpuSec(pid: number, prefix: string): number | undefined {
+  try {
+    let ticks = 0
+    let found = false
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (!readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith(prefix)) continue
+      ticks += cpuTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
+      found = true
+    }
+    return found ? ticks / USER_HZ : undefined
   } catch {
     return undefined
   }
