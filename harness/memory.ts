@@ -3,13 +3,14 @@
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
  * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000]
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000] [--chunks 20]
  *
  * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
  * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
  * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set. `--upstream
  * anthropic` makes the upstream speak the client's format (pass-through) instead of OpenAI's
- * (translated).
+ * (translated). `--chunks` sets how many chunks (10 ms apart) each stream has: longer answers
+ * show what an open stream holds as it grows.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -38,6 +39,7 @@ const { values: v } = parseArgs({
     relaunch: { type: 'boolean', default: false },
     streams: { type: 'string', default: '1000' },
     burst: { type: 'string', default: '5000' },
+    chunks: { type: 'string', default: '20' },
     json: { type: 'string' },
     'deno-flags': { type: 'string', default: '' },
     'bun-flags': { type: 'string', default: '' },
@@ -45,7 +47,8 @@ const { values: v } = parseArgs({
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
-const STREAM_MODEL = 'mock-stream:chunks=20:delay=10'
+const CHUNKS = Number(v.chunks)
+const STREAM_MODEL = `mock-stream:chunks=${CHUNKS}:delay=10`
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** The pid and every descendant (Bun's relaunch child, Deno's none). */
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
         url,
         clientFormat: 'anthropic',
         streams: n,
-        chunks: 20,
+        chunks: CHUNKS,
         tokensPerChunk: 1,
         model: viaProxy(STREAM_MODEL),
         timeoutMs: 120_000,

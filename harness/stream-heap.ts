@@ -3,10 +3,11 @@
  * in-process mock, its chunks held back by a gate), each read to its first bytes, then the heap
  * counted by object type (`bun:jsc` heapStats) against the same process idle. Bun only:
  *
- *   bun harness/stream-heap.ts [--n 1000] [--root DIR] [--top 25] [--mock-only]
+ *   bun harness/stream-heap.ts [--n 1000] [--root DIR] [--top 25] [--mock-only] [--chunks 1]
  *
- * Streams use `chunks=20:delay=10`, so after the first chunk the mock waits at a closed gate.
- * `--mock-only` opens the same streams on the mock alone, to subtract its share.
+ * Streams use `chunks=<max(20, 3 + --chunks)>:delay=10`, so after `--chunks` chunks the mock waits at a
+ * closed gate (one chunk at a time is let through for every stream at once: what a stream holds
+ * as its answer grows). `--mock-only` opens the same streams on the mock alone, to subtract its share.
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -19,23 +20,26 @@ const { values: v } = parseArgs({
     'mock-only': { type: 'boolean', default: false },
     root: { type: 'string' },
     top: { type: 'string', default: '25' },
+    chunks: { type: 'string', default: '1' },
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const N = Number(v.n)
+const K = Math.max(1, Number(v.chunks))
+const MODEL = `mock-o:chunks=${Math.max(20, K + 3)}:delay=10`
 let open = false
 const waiting: (() => void)[] = []
 // The mock's waits: instant until the gate closes, then held until it opens again.
 const sleep = () => (open ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)))
 const { mock, inst } = await inProcessInstance(ROOT, sleep)
 const body = JSON.stringify({
-  model: 'oai,mock-o:chunks=20:delay=10',
+  model: `oai,${MODEL}`,
   max_tokens: 1024,
   stream: true,
   messages: [{ role: 'user', content: 'Count with sequence tags.' }],
 })
 const upstreamBody = JSON.stringify({
-  model: 'mock-o:chunks=20:delay=10',
+  model: MODEL,
   max_tokens: 1024,
   stream: true,
   stream_options: { include_usage: true },
@@ -72,6 +76,14 @@ for (let i = 0; i < N; i++) {
 // Each stream's first chunk read as a client would; the mock then waits at the gate (delay=10).
 await Promise.all(readers.map((r) => r.read()))
 await new Promise((r) => setTimeout(r, 50))
+// Then one more chunk for every stream at a time, read as it comes, until each has sent K.
+for (let k = 1; k < K; k++) {
+  const reads = readers.map((r) => r.read())
+  for (const w of waiting.splice(0)) w()
+  await Promise.all(reads)
+  // Every stream's next pull waits at the gate again (frames without a delay may pass first).
+  for (let t = 0; t < 100 && waiting.length < N; t++) await new Promise((r) => setTimeout(r, 1))
+}
 Bun.gc(true)
 const busy = heapStats()
 const per = (n: number) => (n / N).toFixed(2)

@@ -1,8 +1,10 @@
 /**
  * What the client has been sent so far, in its own wire format: enough to decide whether a
  * broken stream can be continued, to build the prefill, and to splice the continuation in.
- * Cheap per event: text-bearing events are kept as their raw data and parsed only when a
- * continuation is needed; only block starts and stops (a few per answer) are parsed at once.
+ * Only the answer's text is kept, not the events that carried it: a text event's JSON is ~20×
+ * its text, and every open stream that may be continued holds its record to the end (1,000
+ * open answers of 2,000 deltas each held ~260 MB as raw events). Text events and block starts
+ * and stops are parsed as they pass; nothing else is.
  */
 import type { JsonObject, SseEvent, WireFormatName } from '../types.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
@@ -55,8 +57,8 @@ export class StreamRecord {
   toolStarted = false
   /** A terminal or error event reached the client. */
   ended = false
-  readonly #raw: string[] = []
-  /** Responses: where the open message item's text starts in #raw; its reasoning summary so far. */
+  readonly #text = new TextLog()
+  /** Responses: where the open message item's text starts in #text; its reasoning summary so far. */
   #openFrom = 0
   /** Gemini: the first chunk (which names the responseId) was seen. */
   #seenFirst = false
@@ -75,7 +77,7 @@ export class StreamRecord {
 
   /** Responses: the text of the message item open at the cut. */
   openText(): string {
-    return this.#textOf(this.#raw.slice(this.#openFrom))
+    return this.#text.from(this.#openFrom)
   }
 
   /** Responses: the reasoning summary of the reasoning item open at the cut. */
@@ -85,19 +87,7 @@ export class StreamRecord {
 
   /** The answer text the client has (text blocks / `content` deltas, in order). */
   text(): string {
-    return this.#textOf(this.#raw)
-  }
-
-  #textOf(raw: readonly string[]): string {
-    let s = ''
-    for (const data of raw) {
-      const d = obj(tryParse(data))
-      if (this.format === 'anthropic') s += str(obj(d.delta).text) ?? ''
-      else if (this.format === 'responses') s += str(d.delta) ?? ''
-      else if (this.format === 'gemini') s += geminiText(d)
-      else s += str(obj(obj(arr(d.choices)[0]).delta).content) ?? ''
-    }
-    return s
+    return this.#text.from(0)
   }
 
   #responses(ev: SseEvent): void {
@@ -108,7 +98,7 @@ export class StreamRecord {
     const type = ev.event ?? str(obj(tryParse(data)).type)
     switch (type) {
       case 'response.output_text.delta':
-        if (this.open?.kind === 'text') this.#raw.push(data)
+        if (this.open?.kind === 'text') this.#text.push(str(obj(tryParse(data)).delta))
         return
       case 'response.reasoning_summary_text.delta':
         if (this.open?.kind === 'thinking') this.#reasoning += str(obj(tryParse(data)).delta) ?? ''
@@ -121,7 +111,7 @@ export class StreamRecord {
         this.open = { index, kind }
         this.openItem = item
         this.nextIndex = Math.max(this.nextIndex, index + 1)
-        this.#openFrom = this.#raw.length
+        this.#openFrom = this.#text.length
         this.#reasoning = ''
         if (kind === 'tool') this.toolStarted = true
         return
@@ -151,7 +141,7 @@ export class StreamRecord {
       this.id = str(obj(tryParse(data)).responseId)
     }
     if (FUNCTION_CALL.test(data)) this.toolStarted = true
-    if (GEMINI_TEXT.test(data)) this.#raw.push(data)
+    if (GEMINI_TEXT.test(data)) this.#text.push(geminiText(obj(tryParse(data))))
     if (
       GEMINI_END.test(data) || ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))
     ) this.ended = true
@@ -160,7 +150,9 @@ export class StreamRecord {
   #anthropic(ev: SseEvent): void {
     switch (ev.event) {
       case 'content_block_delta':
-        if (this.open?.kind === 'text' && ev.data.includes('"text_delta"')) this.#raw.push(ev.data)
+        if (this.open?.kind === 'text' && ev.data.includes('"text_delta"')) {
+          this.#text.push(str(obj(obj(tryParse(ev.data)).delta).text))
+        }
         return
       case 'content_block_start': {
         const d = obj(tryParse(ev.data))
@@ -194,8 +186,34 @@ export class StreamRecord {
     }
     // Servers that write JSON with spaces (`"content": "…"`) are matched too.
     if (TOOL_CALLS.test(data)) this.toolStarted = true
-    if (CONTENT.test(data)) this.#raw.push(data)
+    if (CONTENT.test(data)) this.#text.push(str(obj(obj(arr(obj(tryParse(data)).choices)[0]).delta).content))
     if (ev.event === 'error' || (data.includes('"error"') && isObject(obj(tryParse(data)).error))) this.ended = true
+  }
+}
+
+/**
+ * Text appended piece by piece, kept flat: every 64 pieces are joined into one string, so a
+ * long answer costs its characters and one string per 64 deltas, not a string (or a rope node)
+ * per delta, and nothing is copied twice.
+ */
+class TextLog {
+  readonly #blocks: string[] = []
+  #pieces: string[] = []
+  length = 0
+
+  push(piece: string | undefined): void {
+    if (!piece) return
+    this.#pieces.push(piece)
+    this.length += piece.length
+    if (this.#pieces.length >= 64) {
+      this.#blocks.push(this.#pieces.join(''))
+      this.#pieces = []
+    }
+  }
+
+  /** The text from character `start` on. */
+  from(start: number): string {
+    return (this.#blocks.join('') + this.#pieces.join('')).slice(start)
   }
 }
 
