@@ -1,10 +1,14 @@
-/**
- * The CLI's commands. Each returns an exit code (-1: keep running, the server owns the process).
- * Each command's module is imported when that command runs: a server started with `start` does
- * not keep the other commands' code (pickers, probes, status, sessions) resident for its life.
- */
+/** The CLI's commands. Each returns an exit code (-1: keep running, the server owns the process). */
 import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
+import { runEnv } from './env.ts'
+import { runStart } from './start.ts'
+import { runPerf, runProbe } from './probe.ts'
+import { runRestart, runStatus, runStop } from './status.ts'
+import { runCode } from './code.ts'
+import { runStatusLine } from './statusline.ts'
+import { runModel } from './model.ts'
+import { runUi } from './ui.ts'
 
 export type Command = (opts: CliOptions, env: Env) => Promise<number>
 
@@ -25,17 +29,17 @@ async function runValidate(opts: CliOptions, env: Env): Promise<number> {
 }
 
 export const COMMANDS: Record<string, Command> = {
-  start: async (o, e) => (await import('./start.ts')).runStart(o, e),
+  start: runStart,
   validate: runValidate,
-  env: async (o, e) => (await import('./env.ts')).runEnv(o, e),
-  activate: async (o, e) => (await import('./env.ts')).runEnv(o, e),
-  probe: async (o, e) => (await import('./probe.ts')).runProbe(o, e),
-  perf: async (o, e) => (await import('./probe.ts')).runPerf(o, e),
-  status: async (o, e) => (await import('./status.ts')).runStatus(o, e),
-  stop: async (o, e) => (await import('./status.ts')).runStop(o, e),
-  restart: async (o, e) => (await import('./status.ts')).runRestart(o, e),
-  code: async (o, e) => (await import('./code.ts')).runCode(o, e),
-  statusline: async (o, e) => (await import('./statusline.ts')).runStatusLine(o, e),
-  model: async (o, e) => (await import('./model.ts')).runModel(o, e),
-  ui: async (o, e) => (await import('./ui.ts')).runUi(o, e),
+  env: runEnv,
+  activate: runEnv,
+  probe: runProbe,
+  perf: runPerf,
+  status: runStatus,
+  stop: runStop,
+  restart: runRestart,
+  code: runCode,
+  statusline: runStatusLine,
+  model: runModel,
+  ui: runUi,
 }

@@ -7,7 +7,10 @@
 import type { Config } from '../config/types.ts'
 import type { CustomRouter } from '../deps.ts'
 import type { Logger } from '../log.ts'
+import { loadCustomRouter } from './custom-router.ts'
 import type { PathBase } from './load.ts'
+import { readPresetDir, withPresetFiles } from './presets.ts'
+import { loadTransformerPlugins } from './transformers.ts'
 
 export interface PluginOptions {
   readonly base: PathBase
@@ -29,27 +32,17 @@ export interface Plugins {
   unload(): void
 }
 
-/**
- * Loads presets, transformer plugins and the custom router named by `config`. Each loader (and
- * the worker machinery behind it) is imported only when the config uses it: most instances use
- * none, and a module loaded is resident for the life of the process.
- */
+/** Loads presets, transformer plugins and the custom router named by `config`. */
 export async function loadPlugins(config: Config, opts: PluginOptions): Promise<Plugins> {
   let withPresets = config
   if (opts.presetDir) {
-    const { readPresetDir, withPresetFiles } = await import('./presets.ts')
     const { files, errors } = await readPresetDir(opts.presetDir)
     for (const e of errors) opts.log.warn(`preset file ${e}: skipped`)
     withPresets = withPresetFiles(config, files, (m) => opts.log.warn(m))
   }
-  const transformers = config.customTransformers.length
-    ? await (await import('./transformers.ts')).loadTransformerPlugins(config.customTransformers, {
-      base: opts.base,
-      log: opts.log,
-    })
-    : undefined
+  const transformers = await loadTransformerPlugins(config.customTransformers, { base: opts.base, log: opts.log })
   const router = config.customRouterPath
-    ? await (await import('./custom-router.ts')).loadCustomRouter(config.customRouterPath, {
+    ? await loadCustomRouter(config.customRouterPath, {
       base: opts.base,
       rawConfig: opts.rawConfig ?? config,
       providers: config.providers,
@@ -61,7 +54,7 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
     config: withPresets,
     ...(router ? { customRouter: router } : {}),
     unload: () => {
-      transformers?.unload()
+      transformers.unload()
       router?.close?.()
     },
   }
