@@ -3,10 +3,11 @@
  * It validates shapes and defaults; cross-field checks (Router targets, fallback entries,
  * presets) run in the superRefine through checks.ts; normalise.ts maps the result to `Config`.
  *
- * Every schema here is built by a function, anew on each call, and never kept: a zod schema
+ * Every schema here is built by a function and held only weakly (`configSchemas`): a zod schema
  * costs ~100 heap objects per node, this one ~2 MB of heap in all, and it only runs at start-up,
- * on reload and when the config is saved from the API (docs/benchmarks.md, "Fourth pass: idle
- * memory"). Building it takes about a millisecond.
+ * on reload and when the config is saved from the API, so an idle instance need not keep it
+ * (docs/benchmarks.md, "Fourth pass: idle memory"). One build serves every use until the next
+ * collection: building it again for each use made V8 (Deno) grow its heap by ~5 MB each time.
  */
 import { z } from 'zod'
 import { checkFile } from './checks.ts'
@@ -236,10 +237,39 @@ export const fleetSchema = () =>
     }).optional(),
   })
 
-export function configFileSchema() {
-  const ProviderSchema = providerSchema()
-  const RouterSchema = routerSchema()
-  const PresetSchema = presetSchema()
+/** The schemas the config's users need, from one build. */
+export interface ConfigSchemas {
+  readonly file: ReturnType<typeof configFileSchema>
+  readonly provider: ReturnType<typeof providerSchema>
+  readonly router: ReturnType<typeof routerSchema>
+  readonly preset: ReturnType<typeof presetSchema>
+  readonly fleet: ReturnType<typeof fleetSchema>
+}
+
+let kept: WeakRef<ConfigSchemas> | undefined
+
+/** The config schemas, built on first use and kept until the collector wants the memory back. */
+export function configSchemas(): ConfigSchemas {
+  const alive = kept?.deref()
+  if (alive) return alive
+  const provider = providerSchema()
+  const router = routerSchema()
+  const preset = presetSchema()
+  const built = { file: configFileSchema({ provider, router, preset }), provider, router, preset, fleet: fleetSchema() }
+  kept = new WeakRef(built)
+  return built
+}
+
+export function configFileSchema(
+  parts: Pick<ConfigSchemas, 'provider' | 'router' | 'preset'> = {
+    provider: providerSchema(),
+    router: routerSchema(),
+    preset: presetSchema(),
+  },
+) {
+  const ProviderSchema = parts.provider
+  const RouterSchema = parts.router
+  const PresetSchema = parts.preset
   const PerformanceSchema = performanceSchema()
   const AlertsSchema = alertsSchema()
   const CacheSchema = cacheSchema()
