@@ -4,7 +4,7 @@
  * JS heap; the last rows start a real instance (`src/cli.ts start`, as `harness/memory.ts`
  * does) and read its RSS before and after one request (the tokenizer and translation path).
  *
- *   bun harness/idle-breakdown.ts [--runtime bun|deno] [--root DIR] [--repeat 1]
+ *   bun harness/idle-breakdown.ts [--runtime bun|deno] [--root DIR] [--repeat 1] [--instance-only]
  *
  * `--root` measures another checkout's `src/` (before/after comparisons; under Deno its
  * packages come from this checkout, so compare Deno runs without `--root`). Deltas between rows
@@ -187,6 +187,7 @@ async function main(): Promise<void> {
       root: { type: 'string' },
       child: { type: 'string' },
       repeat: { type: 'string', default: '1' },
+      'instance-only': { type: 'boolean', default: false },
     },
   })
   const root = resolve(v.root ?? new URL('../', import.meta.url).pathname)
@@ -196,7 +197,7 @@ async function main(): Promise<void> {
   const { fmt, markdownTable } = m.stats
   const rows: string[][] = []
   let prev: number | undefined
-  for (let i = 0; i < GROUPS.length; i++) {
+  for (let i = 0; i < (v['instance-only'] ? 0 : GROUPS.length); i++) {
     const runs = Array.from({ length: repeat }, () => importRow(v.runtime!, root, i))
     const rss = Math.min(...runs.map((r) => r.rss))
     const best = runs.find((r) => r.rss === rss)!
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
   rows.push([
     'instance started (`src/cli.ts start`, 3 s after /health)',
     fmt(started, 1),
-    fmt(started - prev!, 1),
+    prev === undefined ? '' : fmt(started - prev, 1),
     '',
     '',
   ])
