@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { MAX_TIMER_MS, timerDelay } from '../lib/clock.ts'
 import { parseConfig } from './load.ts'
-import { ConfigFileSchema } from './schema.ts'
+import { configFileSchema } from './schema.ts'
 
 const PROVIDER = {
   name: 'p',
@@ -49,7 +49,7 @@ const OPTIONAL_NUMBERS: (string | number)[][] = [
 ]
 
 describe('config bounds', () => {
-  const defaults = ConfigFileSchema.parse(base())
+  const defaults = configFileSchema().parse(base())
   const paths = [...numberPaths(defaults), ...OPTIONAL_NUMBERS]
 
   it('finds the numbers it checks (not vacuous)', () => {

@@ -4,7 +4,7 @@
  * `npm start` exercises both translation directions and a fallback.
  */
 import { normalise } from './normalise.ts'
-import { ConfigFileSchema } from './schema.ts'
+import { configSchemas } from './schema.ts'
 import type { Config } from './types.ts'
 
 /** Demo model ids: the mock echoes any model, these just read well in logs and headers. */
@@ -53,5 +53,5 @@ export function demoConfigFile(mockUrl: string): Record<string, unknown> {
  */
 export function demoConfig(mockUrl: string): Config {
   // A schema failure here is a bug in the literal above, so parse (throwing) is right.
-  return normalise(ConfigFileSchema.parse(demoConfigFile(mockUrl))).config
+  return normalise(configSchemas().file.parse(demoConfigFile(mockUrl))).config
 }

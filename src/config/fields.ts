@@ -57,19 +57,21 @@ export const httpUrl = () =>
   })
 
 /** A transformer entry: `"name"` or `["name", {options}]`. */
-export const TransformerEntry = z.unknown().transform((v, ctx): { name: string; options: Record<string, unknown> } => {
-  if (typeof v === 'string' && v !== '') return { name: v, options: {} }
-  if (Array.isArray(v) && typeof v[0] === 'string' && (v.length === 1 || (v.length === 2 && isPlainObject(v[1])))) {
-    return { name: v[0], options: v.length === 2 ? (v[1] as Record<string, unknown>) : {} }
-  }
-  ctx.addIssue({ code: 'custom', message: `expected "name" or ["name", {options}], got ${show(v)}` })
-  return z.NEVER
-})
+const transformerEntry = () =>
+  z.unknown().transform((v, ctx): { name: string; options: Record<string, unknown> } => {
+    if (typeof v === 'string' && v !== '') return { name: v, options: {} }
+    if (Array.isArray(v) && typeof v[0] === 'string' && (v.length === 1 || (v.length === 2 && isPlainObject(v[1])))) {
+      return { name: v[0], options: v.length === 2 ? (v[1] as Record<string, unknown>) : {} }
+    }
+    ctx.addIssue({ code: 'custom', message: `expected "name" or ["name", {options}], got ${show(v)}` })
+    return z.NEVER
+  })
 
 /** Provider `transformer`: `{ use: [...], "<model>": { use: [...] } }`. */
-export const TransformerSchema = z
-  .object({ use: z.array(TransformerEntry).optional() })
-  .catchall(z.object({ use: z.array(TransformerEntry).optional() }))
+export const transformerSchema = () =>
+  z
+    .object({ use: z.array(transformerEntry()).optional() })
+    .catchall(z.object({ use: z.array(transformerEntry()).optional() }))
 
 /** True for `{}`-like objects (not arrays, not null). */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -84,32 +86,35 @@ const PRICE_ALIASES: Readonly<Record<string, string>> = {
 }
 
 /** USD per million tokens; ccr-rust's `*_per_million_tokens` spelling is accepted too. */
-export const PriceSchema = z.preprocess(
-  (v) => (isPlainObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [PRICE_ALIASES[k] ?? k, x])) : v),
-  z.object({
-    input_per_million: nonNeg(),
-    output_per_million: nonNeg(),
-    cache_read_per_million: nonNeg().optional(),
-    cache_write_per_million: nonNeg().optional(),
-  }),
-)
+const priceSchema = () =>
+  z.preprocess(
+    (v) => (isPlainObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [PRICE_ALIASES[k] ?? k, x])) : v),
+    z.object({
+      input_per_million: nonNeg(),
+      output_per_million: nonNeg(),
+      cache_read_per_million: nonNeg().optional(),
+      cache_write_per_million: nonNeg().optional(),
+    }),
+  )
 
 const isFlatPrice = (v: Record<string, unknown>): boolean =>
   Object.keys(v).some((k) => k in PRICE_ALIASES || Object.values(PRICE_ALIASES).includes(k))
 
 /** Provider `pricing`: one price for every model (stored under `*`) or `{ "<model>": price }`. */
-export const PricingSchema = z.preprocess(
-  (v) => (isPlainObject(v) && isFlatPrice(v) ? { '*': v } : v),
-  z.record(z.string(), PriceSchema),
-)
+export const pricingSchema = () =>
+  z.preprocess(
+    (v) => (isPlainObject(v) && isFlatPrice(v) ? { '*': v } : v),
+    z.record(z.string(), priceSchema()),
+  )
 
 /** ccr-rust `tierRetries` entry; the defaults keep in-proxy retries short because clients retry too. */
-export const RetrySchema = z.object({
-  max_retries: num().pipe(z.number().int().min(0).max(100)).default(2),
-  base_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(100),
-  backoff_multiplier: num().pipe(z.number().min(1).max(1000)).default(2),
-  max_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(5000),
-})
+export const retrySchema = () =>
+  z.object({
+    max_retries: num().pipe(z.number().int().min(0).max(100)).default(2),
+    base_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(100),
+    backoff_multiplier: num().pipe(z.number().min(1).max(1000)).default(2),
+    max_backoff_ms: num().pipe(z.number().min(0).max(DAY_MS)).default(5000),
+  })
 
 /** A provider or model name: see `nameProblem` (no control characters, no `__proto__`…). */
 export const nameField = () =>
@@ -123,20 +128,21 @@ export const nameField = () =>
  * capabilities to use for it (`contextWindow`, `maxOutputTokens`, `vision`, `tools`,
  * `reasoning`, `promptCaching`, prices). A string is read as `{ name }`.
  */
-export const ModelEntrySchema = z.preprocess(
-  (v) => (typeof v === 'string' ? { name: v } : v),
-  z.strictObject({
-    name: nameField(),
-    contextWindow: posInt(1_000_000_000).optional(),
-    maxOutputTokens: posInt(1_000_000_000).optional(),
-    vision: bool().optional(),
-    tools: bool().optional(),
-    reasoning: bool().optional(),
-    promptCaching: bool().optional(),
-    input_per_million: nonNeg().optional(),
-    output_per_million: nonNeg().optional(),
-  }),
-)
+export const modelEntrySchema = () =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? { name: v } : v),
+    z.strictObject({
+      name: nameField(),
+      contextWindow: posInt(1_000_000_000).optional(),
+      maxOutputTokens: posInt(1_000_000_000).optional(),
+      vision: bool().optional(),
+      tools: bool().optional(),
+      reasoning: bool().optional(),
+      promptCaching: bool().optional(),
+      input_per_million: nonNeg().optional(),
+      output_per_million: nonNeg().optional(),
+    }),
+  )
 
 /** The model ids of a (possibly not yet validated) `models` list of strings and `{ name }` objects. */
 export function modelNames(list: unknown): string[] {

@@ -11,7 +11,7 @@ import { interpolateEnv } from './interpolate.ts'
 import { configErrorMap, renderIssues } from './issues.ts'
 import { normalise } from './normalise.ts'
 import type { NormaliseOptions } from './normalise.ts'
-import { ConfigFileSchema, FleetSchema } from './schema.ts'
+import { configSchemas } from './schema.ts'
 import type { Config } from './types.ts'
 import { err, ok } from '../lib/result.ts'
 import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
@@ -64,7 +64,7 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
   const key = unresolvedApiKey(raw as Record<string, unknown>, value as Record<string, unknown>, env)
   if (!key.ok) return err([key.error])
   const reserved = reservedKeyErrors(key.value)
-  const result = ConfigFileSchema.safeParse(key.value, { error: configErrorMap })
+  const result = configSchemas().file.safeParse(key.value, { error: configErrorMap })
   if (!result.success || reserved.length) {
     return err([...reserved, ...(result.success ? [] : renderIssues(result.error.issues))])
   }
@@ -83,7 +83,10 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
 export function fleetFromEnv(file: unknown, env: Env): Result<Config['fleet'], string> {
   const url = env.SWITCHYARD_REDIS_URL
   if (url === undefined || url === '') return ok(undefined)
-  const parsed = FleetSchema.safeParse({ ...(typeof file === 'object' && file !== null ? file : {}), redis: url })
+  const parsed = configSchemas().fleet.safeParse({
+    ...(typeof file === 'object' && file !== null ? file : {}),
+    redis: url,
+  })
   return parsed.success ? ok(parsed.data) : err('SWITCHYARD_REDIS_URL: expected a redis:// or rediss:// URL')
 }
 

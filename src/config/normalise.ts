@@ -5,7 +5,7 @@
 import { checkFile, FORMAT_TRANSFORMERS } from './checks.ts'
 import { formatPath } from './issues.ts'
 import { compileMatcher, readRules } from './rules.ts'
-import { KNOWN_TOP_LEVEL, ProviderSchema, RouterSchema } from './schema.ts'
+import { configSchemas, KNOWN_TOP_LEVEL } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
 import type { WireFormatName } from './types.ts'
 import type {
@@ -190,9 +190,9 @@ function toPreset(p: PresetFile, main: RouterConfig): PresetConfig {
 
 function ignoredKeys(file: ConfigFile, providersKey: string): string[] {
   const top = Object.keys(file).filter((k) => !(KNOWN_TOP_LEVEL as readonly string[]).includes(k))
-  const routerKnown = Object.keys(RouterSchema.shape)
+  const routerKnown = Object.keys(configSchemas().router.shape)
   const router = Object.keys(file.Router).filter((k) => !routerKnown.includes(k)).map((k) => `Router.${k}`)
-  const providerKnown = Object.keys(ProviderSchema.shape)
+  const providerKnown = Object.keys(configSchemas().provider.shape)
   const providers = (file.Providers ?? file.providers ?? []).flatMap((p, i) =>
     Object.keys(p).filter((k) => !providerKnown.includes(k)).map((k) => `${providersKey}[${i}].${k}`)
   )
@@ -233,7 +233,7 @@ function hostOf(file: ConfigFile, warnings: string[]): string {
   return '127.0.0.1'
 }
 
-/** The normalised `Config` and the non-fatal findings for a file that passed ConfigFileSchema. */
+/** The normalised `Config` and the non-fatal findings for a file that passed `configFileSchema()`. */
 export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { config: Config; warnings: string[] } {
   const providersKey = file.Providers ? 'Providers' : 'providers'
   const providerFiles = file.Providers ?? file.providers ?? []

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { AlertsSchema } from '../config/alerts.ts'
+import { alertsSchema } from '../config/alerts.ts'
 import { seededRandom } from '../lib/rng.ts'
 import { AlertEngine, type AlertEvent, type AlertInputs } from './alerts.ts'
 
@@ -8,7 +8,7 @@ import { AlertEngine, type AlertEvent, type AlertInputs } from './alerts.ts'
 function setup(rules: Record<string, unknown> = {}, inputs: AlertInputs = {}) {
   let t = 1_000_000
   const events: AlertEvent[] = []
-  const cfg = AlertsSchema.parse({ rules })
+  const cfg = alertsSchema().parse({ rules })
   const engine = new AlertEngine({
     rules: cfg.rules,
     now: () => t,
@@ -173,7 +173,7 @@ describe('alert engine', () => {
 
   it('a sink that throws does not stop the others', () => {
     const got: string[] = []
-    const cfg = AlertsSchema.parse({})
+    const cfg = alertsSchema().parse({})
     const engine = new AlertEngine({
       rules: cfg.rules,
       now: () => 0,

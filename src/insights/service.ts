@@ -5,7 +5,7 @@
  * builds it; the routes read it. Recommendations are computed on request and never change the
  * config.
  */
-import { type AlertsConfig, AlertsSchema, type ExperimentConfig } from '../config/alerts.ts'
+import { type AlertsConfig, alertsSchema, type ExperimentConfig } from '../config/alerts.ts'
 import type { Config } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -65,7 +65,7 @@ export class Insights {
 
   constructor(o: InsightsOptions) {
     this.#o = o
-    this.config = o.config.alerts ?? AlertsSchema.parse({})
+    this.config = o.config.alerts ?? alertsSchema().parse({})
     this.#loadSeries()
     const experiments: readonly ExperimentConfig[] = o.config.router.experiments ?? []
     this.experiments = experiments.length > 0

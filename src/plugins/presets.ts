@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import JSON5 from 'json5'
 import { formatPath } from '../config/issues.ts'
-import { PresetSchema } from '../config/schema.ts'
+import { configSchemas } from '../config/schema.ts'
 import type { Config, PresetConfig, RouterConfig } from '../config/types.ts'
 import { messageOfThrown } from './load.ts'
 import { setOwn } from '../lib/own.ts'
@@ -53,7 +53,7 @@ export async function readPresetDir(dir: string): Promise<{ files: Record<string
  * a scenario it does not name is off (falls through to `default`), as with config presets.
  */
 export function presetFromFile(file: unknown, main: RouterConfig): { preset?: PresetConfig; errors: string[] } {
-  const parsed = PresetSchema.safeParse(file)
+  const parsed = configSchemas().preset.safeParse(file)
   if (!parsed.success) return { errors: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) }
   const p = parsed.data
   const src: Record<string, unknown> = p.route ? { default: p.route } : (p.Router ?? p)

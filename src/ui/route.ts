@@ -5,30 +5,21 @@
  * client, so its shell and assets are public and everything it shows is behind APIKEY.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import { serveStatic, type StaticAsset, staticAsset as asset } from './static.ts'
-import htmlText from './page/index.html' with { type: 'text' }
-import appCss from './page/app.css' with { type: 'text' }
-import appJs from './page/app.js' with { type: 'text' }
-import uplotJs from '../../node_modules/uplot/dist/uPlot.iife.min.js' with { type: 'text' }
-import uplotCss from '../../node_modules/uplot/dist/uPlot.min.css' with { type: 'text' }
+import type { Context } from 'hono'
+import { serveStatic, type StaticAsset } from './static.ts'
+import type { PageAssets } from './page-assets.ts'
 
-const ASSETS: Readonly<Record<string, StaticAsset>> = {
-  '/ui/app.js': asset(appJs, 'text/javascript; charset=utf-8'),
-  '/ui/app.css': asset(appCss, 'text/css; charset=utf-8'),
-  '/ui/uplot.js': asset(uplotJs, 'text/javascript; charset=utf-8'),
-  '/ui/uplot.css': asset(uplotCss, 'text/css; charset=utf-8'),
-}
-// bun-types types `*.html` imports as HTML bundles; imported as text they are the file's text.
-const html = htmlText as unknown as string
-const PAGE = asset(html, 'text/html; charset=utf-8')
-/** Browsers ask for `/favicon.ico` on every page of the instance (the docs too): a small SVG, public. */
-const ICON = asset(
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f6feb"/><path d="M3 5h9l-2-2M13 11H4l2 2" stroke="#fff" stroke-width="1.6" fill="none"/></svg>',
-  'image/svg+xml',
-)
+/** The page's own assets, by path (the files are in `page-assets.ts`). */
+const ASSET_PATHS = ['/ui/app.js', '/ui/app.css', '/ui/uplot.js', '/ui/uplot.css'] as const
+
+// Read (and hashed) on the first dashboard request, once per process: an instance nobody opens
+// the dashboard of does not hold its ~120 KB of text and hashes (docs/benchmarks.md, "Fourth
+// pass: idle memory"). A literal specifier, so `bun build --compile` still embeds the files.
+let loaded: Promise<PageAssets> | undefined
+const pageAssets = () => loaded ??= import('./page-assets.ts').then((m) => m.pageAssets())
 
 /** Paths served without the API key: the page and its assets (no data in them). */
-export const UI_PUBLIC_PATHS: readonly string[] = ['/ui', '/ui/', '/favicon.ico', ...Object.keys(ASSETS)]
+export const UI_PUBLIC_PATHS: readonly string[] = ['/ui', '/ui/', '/favicon.ico', ...ASSET_PATHS]
 
 /** The page may talk to its own origin only: no script, style, font or request elsewhere. */
 const SECURITY_HEADERS = {
@@ -39,18 +30,24 @@ const SECURITY_HEADERS = {
 }
 
 /** Bytes the page needs on first load (HTML, script, styles, chart library), uncompressed. */
-export const UI_PAGE_BYTES = [PAGE, ...Object.values(ASSETS)].reduce(
-  (n, a) => n + new TextEncoder().encode(a.body).length,
-  0,
-)
+export const uiPageBytes = async (): Promise<number> => {
+  const a = await pageAssets()
+  return [a.page, ...Object.values(a.assets)].reduce((n, x) => n + new TextEncoder().encode(x.body).length, 0)
+}
 /** The same, as sent to a browser that accepts gzip. */
-export const uiPageGzipBytes = () =>
-  [PAGE, ...Object.values(ASSETS)].reduce((n, a) => n + (a.body.length > 1024 ? a.gzipped().length : a.body.length), 0)
+export const uiPageGzipBytes = async (): Promise<number> => {
+  const a = await pageAssets()
+  return [a.page, ...Object.values(a.assets)].reduce(
+    (n, x) => n + (x.body.length > 1024 ? x.gzipped().length : x.body.length),
+    0,
+  )
+}
 
 export function registerUi(app: OpenAPIHono): void {
-  const serve = (a: StaticAsset, cache: string) => serveStatic(a, cache, SECURITY_HEADERS)
-  app.get('/ui', serve(PAGE, 'no-cache'))
-  app.get('/ui/', serve(PAGE, 'no-cache'))
-  for (const [path, a] of Object.entries(ASSETS)) app.get(path, serve(a, 'no-cache'))
-  app.get('/favicon.ico', serve(ICON, 'public, max-age=86400'))
+  const serve = (pick: (a: PageAssets) => StaticAsset, cache: string) => async (c: Context) =>
+    serveStatic(pick(await pageAssets()), cache, SECURITY_HEADERS)(c)
+  app.get('/ui', serve((a) => a.page, 'no-cache'))
+  app.get('/ui/', serve((a) => a.page, 'no-cache'))
+  for (const path of ASSET_PATHS) app.get(path, serve((a) => a.assets[path], 'no-cache'))
+  app.get('/favicon.ico', serve((a) => a.icon, 'public, max-age=86400'))
 }
