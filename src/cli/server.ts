@@ -55,7 +55,7 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
   await current.started(served.port)
   // Start-up parses large modules (the tokenizer's ranks are a 1.1 MB file): give that garbage back.
-  runtime.collectGarbage(true)
+  runtime.collectGarbage()
   const reclaim = reclaimAfterBursts(busy)
 
   async function reload(): Promise<string> {

@@ -14,8 +14,6 @@ interface BunServer {
 interface BunGlobal {
   readonly version: string
   gc(force: boolean): void
-  /** Collects and drops compiled code (bytecode, JIT) that is recompiled when next run. */
-  shrink(): void
   serve(o: {
     port: number
     hostname: string
@@ -137,11 +135,5 @@ export const bunRuntime: Runtime = {
   onOrphaned,
   selfCommand,
   smallReads: (res) => res,
-  collectGarbage: (afterStartUp) => {
-    bun.gc(true)
-    // Start-up ran code that never runs again (config parsing, building the instance, the
-    // tokenizer's table): its compiled code is ~2 MB of RSS. After a burst, the code is the
-    // request path's, and dropping it would make the next burst compile it all again.
-    if (afterStartUp) bun.shrink()
-  },
+  collectGarbage: () => bun.gc(true),
 }

@@ -45,9 +45,6 @@ export interface Runtime {
    * elsewhere the response itself.
    */
   smallReads(res: Response): Response
-  /**
-   * A full, synchronous garbage collection where the runtime offers one (start-up leaves parse
-   * garbage); `afterStartUp` also drops compiled code where the runtime can (only start-up's).
-   */
-  collectGarbage(afterStartUp?: boolean): void
+  /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
+  collectGarbage(): void
 }
