@@ -233,6 +233,8 @@ export interface InstanceRuntime {
   readonly env?: ProxyEnv
   /** Preset files directory; default `~/.claude-code-router/presets` (none for a `:memory:` data dir). */
   readonly presetDir?: string
+  /** The custom router's deadline; default CCR's 50 ms. Tests not about the deadline give a loaded machine more. */
+  readonly routerTimeoutMs?: number
   /** Where relative plugin paths resolve when there is no config file (demo mode); default the working directory. */
   readonly cwd?: string
   /** For alert webhooks (tests point it at a local sink); the global fetch when absent. */
@@ -270,6 +272,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     rawConfig: opts.rawConfig,
     presetDir: opts.presetDir ??
       (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
+    routerTimeoutMs: opts.routerTimeoutMs,
   })
   const config = plugins.config
   const store = openStore(opts.dataDir === ':memory:' ? ':memory:' : join(opts.dataDir, STORE_FILE), (m) => log.warn(m))

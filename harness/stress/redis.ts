@@ -20,50 +20,87 @@ export interface TestRedis {
   stop(): Promise<void>
 }
 
-function ping(port: number): Promise<boolean> {
+/**
+ * The process id of the Redis answering on `port` (`INFO server`), or undefined when none does.
+ * A freshly free port can be taken by another process before our server binds it (other test
+ * runs on the machine, or a restart on the same port): only our own pid proves it is ours.
+ */
+export function serverPid(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const sock = connect({ port, host: '127.0.0.1' })
-    const done = (ok: boolean) => {
+    let reply = ''
+    const done = (pid: number | undefined) => {
       sock.destroy()
-      resolve(ok)
+      resolve(pid)
     }
-    sock.setTimeout(500, () => done(false))
-    sock.once('error', () => done(false))
-    sock.once('connect', () => sock.write('PING\r\n'))
-    sock.once('data', (d) => done(d.toString().startsWith('+PONG')))
+    sock.setTimeout(500, () => done(undefined))
+    sock.once('error', () => done(undefined))
+    sock.once('connect', () => sock.write('INFO server\r\n'))
+    sock.on('data', (d) => {
+      reply += d.toString()
+      const pid = /^process_id:(\d+)\r?$/m.exec(reply)
+      if (pid) done(Number(pid[1]))
+      else if (reply.startsWith('-')) done(undefined)
+    })
   })
 }
 
-async function waitFor(port: number, up: boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await ping(port)) === up) return
-    await new Promise((r) => setTimeout(r, 50))
+/** Spawns `args` and waits until that very process answers on `port`; rejects when it exits first (port taken). */
+async function launchOn(port: number, args: readonly string[]): Promise<ChildProcess> {
+  const bin = process.env.REDIS_SERVER ?? 'redis-server'
+  const proc = spawn(bin, args, { stdio: 'ignore' })
+  let exited = false
+  proc.once('exit', () => exited = true)
+  const spawnError = new Promise<never>((_, reject) =>
+    proc.once('error', (e) => reject(new Error(`cannot run ${bin}: ${e.message} (install redis-server)`)))
+  )
+  const ours = async () => {
+    for (let i = 0; i < 100 && !exited; i++) {
+      if ((await serverPid(port)) === proc.pid) return proc
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    proc.kill('SIGKILL')
+    throw new Error(`redis-server on port ${port} ${exited ? 'exited (port taken?)' : 'did not start within 5 s'}`)
   }
-  throw new Error(`redis-server on port ${port} did not ${up ? 'start' : 'stop'} within 5 s`)
+  return await Promise.race([ours(), spawnError])
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort()
-  const bin = process.env.REDIS_SERVER ?? 'redis-server'
-  let proc: ChildProcess | undefined
-  const launch = async () => {
-    proc = spawn(bin, [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-    ], { stdio: 'ignore' })
-    proc.once('error', (e) => {
-      throw new Error(`cannot run ${bin}: ${e.message} (install redis-server)`)
-    })
-    await waitFor(port, true)
+/** Launches on a free port, and on another one when the port was taken before the server bound it. */
+async function launchOnFreePort(args: (port: number) => readonly string[]): Promise<[number, ChildProcess]> {
+  for (let attempt = 1;; attempt++) {
+    const port = await freePort()
+    try {
+      return [port, await launchOn(port, args(port))]
+    } catch (e) {
+      if (attempt >= 5) throw e
+    }
   }
+}
+
+async function waitGone(port: number, pid: number | undefined): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await serverPid(port)) !== pid) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`redis-server on port ${port} did not stop within 5 s`)
+}
+
+const serverArgs = (port: number) => [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--protected-mode',
+  'no',
+]
+
+export async function startRedis(): Promise<TestRedis> {
+  const [port, first] = await launchOnFreePort(serverArgs)
+  let proc: ChildProcess | undefined = first
   const kill = async () => {
     if (!proc) return
     const p = proc
@@ -71,10 +108,14 @@ export async function startRedis(): Promise<TestRedis> {
     const exited = new Promise((r) => p.once('exit', r))
     p.kill('SIGKILL')
     await exited
-    await waitFor(port, false)
+    await waitGone(port, p.pid)
   }
-  await launch()
-  return { port, url: `redis://127.0.0.1:${port}/0`, kill, restart: launch, stop: kill }
+  // The same port again (the clients under test reconnect to the URL they were given); rejects
+  // when another process took it meanwhile, instead of handing the test someone else's server.
+  const restart = async () => {
+    proc = await launchOn(port, serverArgs(port))
+  }
+  return { port, url: `redis://127.0.0.1:${port}/0`, kill, restart, stop: kill }
 }
 
 /** A `redis-server --sentinel` watching the primary on `primaryPort` as `name` (quorum 1). */
@@ -82,15 +123,15 @@ export async function startSentinel(
   primaryPort: number,
   name: string,
 ): Promise<{ readonly port: number; stop(): Promise<void> }> {
-  const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-sentinel-'))
   const conf = join(dir, 'sentinel.conf')
-  writeFileSync(
-    conf,
-    `port ${port}\nbind 127.0.0.1\nprotected-mode no\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${primaryPort} 1\n`,
-  )
-  const proc = spawn(process.env.REDIS_SERVER ?? 'redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
-  await waitFor(port, true)
+  const [port, proc] = await launchOnFreePort((port) => {
+    writeFileSync(
+      conf,
+      `port ${port}\nbind 127.0.0.1\nprotected-mode no\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${primaryPort} 1\n`,
+    )
+    return [conf, '--sentinel']
+  })
   return {
     port,
     stop: async () => {

@@ -9,7 +9,7 @@
  * The resynchronisation after a recovery runs at most once per `RESYNC_EVERY_MS` (./resync.ts).
  * The URL may carry a password: only its redacted form is ever logged or shown.
  */
-import { timerDelay } from '../lib/clock.ts'
+import { timerDelay, within } from '../lib/clock.ts'
 import { createHash } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
 import type { FleetConfig } from '../config/types.ts'
@@ -73,7 +73,9 @@ type Client = Redis | Cluster
 
 function makeClient(cfg: FleetConfig, subscriber: boolean): Client {
   const common = {
-    commandTimeout: cfg.commandTimeoutMs,
+    // Commands are timed by `within` (lib/clock.ts): the client's own timer fails a command whose
+    // answer arrived during a stall of the event loop. Subscriptions keep the client's.
+    ...(subscriber ? { commandTimeout: cfg.commandTimeoutMs } : {}),
     // A command while disconnected fails at once instead of queueing behind the reconnect.
     enableOfflineQueue: subscriber,
     maxRetriesPerRequest: subscriber ? null : 0,
@@ -174,16 +176,22 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
   cmd.on('ready', () => succeed())
   void cmd.connect().catch((e: unknown) => fail(e))
 
+  /** One command within the command timeout; throws on a failure or a timeout. */
+  const timed = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await within(p, cfg.commandTimeoutMs)
+    if ('timedOut' in r) throw new Error('Command timed out')
+    return r.value
+  }
   const run = async (s: Script, keys: readonly string[], args: readonly Arg[]): Promise<unknown> => {
     if (closed) return undefined
     try {
       try {
-        const r = await cmd.evalsha(s.sha, keys.length, ...keys, ...args)
+        const r = await timed(cmd.evalsha(s.sha, keys.length, ...keys, ...args))
         succeed()
         return r
       } catch (e) {
         if (!String(e instanceof Error ? e.message : e).includes('NOSCRIPT')) throw e
-        const r = await cmd.eval(s.lua, keys.length, ...keys, ...args)
+        const r = await timed(cmd.eval(s.lua, keys.length, ...keys, ...args))
         succeed()
         return r
       }
@@ -210,7 +218,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     publish: async (channel, message) => {
       if (closed) return
       try {
-        await cmd.publish(channel, message)
+        await timed(cmd.publish(channel, message))
         succeed()
       } catch (e) {
         fail(e)

@@ -18,3 +18,36 @@ export const MAX_TIMER_MS = 2_147_483_647
 export function timerDelay(ms: number): number {
   return ms >= MAX_TIMER_MS ? MAX_TIMER_MS : ms > 0 ? ms : 0
 }
+
+/** A deadline timer firing this much past its due time found the loop busy (healthy loops: a few ms). */
+export const LATE_DEADLINE_MS = 20
+
+/**
+ * `p`'s value, or `timedOut` when it has not settled `ms` after the call (rejections pass through).
+ * A busy event loop cannot misfire it. Timers run before pending I/O is read: after a stall longer
+ * than the deadline (a GC pause, a burst of requests, a loaded machine) the timer fires while the
+ * answer already sits unread, and a healthy peer counts as timed out (measured on Deno: a 100 ms
+ * stall failed a 50 ms ioredis PING that Redis had answered at once). So a timer that fires late
+ * waits once more, as long again: the I/O it was queued behind is read first, and a peer that
+ * really is silent is still given up after about twice the deadline.
+ */
+export function within<T>(p: Promise<T>, ms: number): Promise<{ readonly value: T } | { readonly timedOut: true }> {
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout>
+    const arm = (again: boolean) => {
+      const due = performance.now() + ms
+      timer = setTimeout(() => {
+        if (!again && performance.now() - due > LATE_DEADLINE_MS) arm(true)
+        else resolve({ timedOut: true })
+      }, timerDelay(ms))
+    }
+    arm(false)
+    p.then((value) => {
+      clearTimeout(timer)
+      resolve({ value })
+    }, (e: unknown) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+  })
+}

@@ -17,6 +17,11 @@ const collect = () => {
     log: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as { level: string; msg: string }) }),
   }
 }
+/**
+ * The deadline for the tests not about it: a worker round trip on a busy CI machine can exceed the
+ * product's 50 ms, and a timed-out call would not show what the router did. The slow-router test sets its own.
+ */
+const roomy = 2_000
 const input = (body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'hi' }] }) => ({
   body,
   tokenCount: 3,
@@ -43,7 +48,13 @@ const url = Object.fromEntries(
 describe('custom router in a worker', () => {
   it('canonicalises the target casing and hands back the body the router changed', async () => {
     const { log } = collect()
-    const r = await workerRouter({ moduleUrl: url.casing, rawConfig: {}, providers: config.providers, log })
+    const r = await workerRouter({
+      moduleUrl: url.casing,
+      rawConfig: {},
+      providers: config.providers,
+      log,
+      timeoutMs: roomy,
+    })
     const pick = await r.route(input())
     assert.equal(pick?.target, 'anth,mock-a')
     assert.equal(pick?.body.extra, 1)
@@ -52,7 +63,13 @@ describe('custom router in a worker', () => {
 
   it('law: the caller body is never changed, whatever the router does to its copy', async () => {
     const { log } = collect()
-    const r = await workerRouter({ moduleUrl: url.mutating, rawConfig: {}, providers: config.providers, log })
+    const r = await workerRouter({
+      moduleUrl: url.mutating,
+      rawConfig: {},
+      providers: config.providers,
+      log,
+      timeoutMs: roomy,
+    })
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), async (v) => {
         const body = { model: 'm', messages: [{ role: 'user', content: 'x' }], v }
@@ -72,6 +89,7 @@ describe('custom router in a worker', () => {
       rawConfig: { APIKEY: 'sk-real', Providers: [{ api_key: '$KEY' }] },
       providers: config.providers,
       log,
+      timeoutMs: roomy,
     })
     assert.equal(await r.route(input()), undefined)
     assert.ok(

@@ -11,7 +11,7 @@
  * which is why restarts are capped.
  */
 
-import { timerDelay } from '../lib/clock.ts'
+import { timerDelay, within } from '../lib/clock.ts'
 
 /** What the worker answers for one routing call. */
 export type WorkerAnswer =
@@ -230,19 +230,6 @@ export interface SupervisionOptions {
   readonly stuckMs: number
   readonly maxRestarts: number
   readonly log: { warn(m: string): void; error(m: string): void }
-}
-
-/** Runs `p` against a deadline; resolves `timedOut` instead of waiting longer. */
-export async function within<T>(p: Promise<T>, ms: number): Promise<{ value: T } | { timedOut: true }> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<{ timedOut: true }>((resolve) => {
-    timer = setTimeout(() => resolve({ timedOut: true }), timerDelay(ms))
-  })
-  try {
-    return await Promise.race([p.then((value) => ({ value })), late])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /**
