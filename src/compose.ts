@@ -8,7 +8,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { createApp } from './app.ts'
+import { type AppOptions, createApp } from './app.ts'
 import { ActiveResults } from './perf/active.ts'
 import { PerfEngine } from './perf/engine.ts'
 import { passiveFromSnapshot } from './perf/passive.ts'
@@ -243,6 +243,11 @@ export interface InstanceRuntime {
   readonly configFile?: ConfigFileAccess
   /** Recent requests and timelines (the server keeps one across reloads); a new one when absent. */
   readonly live?: LiveRecorder
+  /**
+   * Runs identical requests once (tests wrap the real one to see callers join); this instance's
+   * own when absent. Fleet mode always uses the fleet's.
+   */
+  readonly dedup?: AppOptions['dedup']
 }
 
 /** A configured instance: every service built and every route registered, with no listener. */
@@ -431,7 +436,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   }
   const app = createApp(deps, {
     startedAt: deps.now(),
-    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : {}),
+    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : opts.dedup ? { dedup: opts.dedup } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })

@@ -45,10 +45,18 @@ export function serverPid(port: number): Promise<number | undefined> {
   })
 }
 
-/** Spawns `args` and waits until that very process answers on `port`; rejects when it exits first (port taken). */
-async function launchOn(port: number, args: readonly string[]): Promise<ChildProcess> {
+/**
+ * Spawns `redis-server args` and waits until that very process answers on `port`; rejects when it
+ * exits first (port taken). `onOutput`, when given, gets the server's stdout and stderr.
+ */
+export async function launchOn(
+  port: number,
+  args: readonly string[],
+  onOutput?: (text: string) => void,
+): Promise<ChildProcess> {
   const bin = process.env.REDIS_SERVER ?? 'redis-server'
-  const proc = spawn(bin, args, { stdio: 'ignore' })
+  const proc = spawn(bin, args, { stdio: onOutput ? ['ignore', 'pipe', 'pipe'] : 'ignore' })
+  if (onOutput) { for (const s of [proc.stdout, proc.stderr]) s?.on('data', (d: Buffer) => onOutput(String(d))) }
   let exited = false
   proc.once('exit', () => exited = true)
   const spawnError = new Promise<never>((_, reject) =>
@@ -65,12 +73,18 @@ async function launchOn(port: number, args: readonly string[]): Promise<ChildPro
   return await Promise.race([ours(), spawnError])
 }
 
-/** Launches on a free port, and on another one when the port was taken before the server bound it. */
-async function launchOnFreePort(args: (port: number) => readonly string[]): Promise<[number, ChildProcess]> {
+/**
+ * Launches on a free port, and on another one when the port was taken before the server bound it
+ * (`args` is asked again for each port, so ports it picks itself, like a cluster bus, change too).
+ */
+export async function launchOnFreePort(
+  args: (port: number) => readonly string[] | Promise<readonly string[]>,
+  onOutput?: (text: string) => void,
+): Promise<[number, ChildProcess]> {
   for (let attempt = 1;; attempt++) {
     const port = await freePort()
     try {
-      return [port, await launchOn(port, args(port))]
+      return [port, await launchOn(port, await args(port), onOutput)]
     } catch (e) {
       if (attempt >= 5) throw e
     }

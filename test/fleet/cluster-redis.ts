@@ -1,16 +1,18 @@
 /**
  * A private Redis Cluster for the fleet tests: three masters (`redis-server --cluster-enabled yes`)
  * on free ports of 127.0.0.1, no persistence, joined by `redis-cli --cluster create`, ready once
- * every node reports `cluster_state:ok`. Bounded in time (15 s); `stop` kills every process and
- * removes the temporary directory, also when the start failed half way. The binaries are
+ * every node reports `cluster_state:ok`. Bounded in time: each node's start as in
+ * harness/stress/redis.ts (which also moves a node whose port was taken), the joining 15 s. `stop`
+ * kills every process and removes the temporary directory, also when the start failed half way. The binaries are
  * `$REDIS_SERVER` / `$REDIS_CLI` or `redis-server` / `redis-cli` on the PATH (.ci/run installs
  * both); a missing one is a failure with a clear message, never a skip.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../harness/stress/proc.ts'
+import { launchOn, launchOnFreePort } from '../../harness/stress/redis.ts'
 
 export interface TestCluster {
   /** The seed node's URL (any node serves as seed). */
@@ -28,7 +30,6 @@ export interface TestCluster {
 }
 
 const START_MS = 15_000
-const SERVER = process.env.REDIS_SERVER ?? 'redis-server'
 const CLI = process.env.REDIS_CLI ?? 'redis-cli'
 
 function run(bin: string, args: readonly string[], timeoutMs: number): Promise<string> {
@@ -76,7 +77,7 @@ export const redisCli = (port: number, args: readonly string[], timeoutMs = 5_00
 
 /** Starts three masters and joins them into one cluster covering all 16384 slots. */
 export async function startCluster(masters = 3): Promise<TestCluster> {
-  let deadline = performance.now() + START_MS
+  const deadline = performance.now() + START_MS
   const left = () => Math.max(100, Math.ceil(deadline - performance.now()))
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-'))
   const procs: ChildProcess[] = []
@@ -85,27 +86,33 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
   const buses = new Map<number, number>()
   const byPort = new Map<number, ChildProcess>()
   const cli = (port: number, ...args: string[]) => redisCli(port, args, left())
-  const launch = async (port: number) => {
-    const p = spawn(SERVER, [
-      ...serverArgs(port, dir),
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, `nodes-${port}.conf`),
-      '--cluster-port',
-      String(buses.get(port)),
-      '--cluster-node-timeout',
-      '2000',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] })
-    // The servers' own words, for the error when the start fails (the last few KB).
-    for (const s of [p.stdout, p.stderr]) s?.on('data', (d: Buffer) => void (log = (log + String(d)).slice(-4_000)))
-    const failed = new Promise<never>((_, reject) =>
-      p.once('error', (e) => reject(new Error(`cannot run ${SERVER}: ${e.message} (install redis-server)`)))
-    )
-    failed.catch(() => {})
+  const nodeArgs = (port: number) => [
+    ...serverArgs(port, dir),
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-port',
+    String(buses.get(port)),
+    '--cluster-node-timeout',
+    '2000',
+  ]
+  // The servers' own words, for the error when the start fails (the last few KB).
+  const keepLog = (text: string) => void (log = (log + text).slice(-4_000))
+  const started = (port: number, p: ChildProcess) => {
     procs.push(p)
     byPort.set(port, p)
-    await Promise.race([failed, waitUntil(`node ${port} answers`, () => ping(cli, port), left)])
+  }
+  // A node is ours once INFO answers its pid (harness/stress/redis.ts): a freshly free port (or
+  // bus port) can be taken by another process before the node binds it.
+  const launchNew = async () => {
+    const [port, p] = await launchOnFreePort(async (port) => {
+      // The bus port is given: the default (port + 10000) may be past 65535 or taken.
+      buses.set(port, await freePort())
+      return nodeArgs(port)
+    }, keepLog)
+    started(port, p)
+    return port
   }
   const stop = async () => {
     await Promise.all(procs.splice(0).map(killProcess))
@@ -114,13 +121,7 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
   try {
     // Fails at once, with the message above, when redis-cli is missing.
     await run(CLI, ['--version'], 5_000)
-    for (let i = 0; i < masters; i++) {
-      const port = await freePort()
-      // The bus port is given: the default (port + 10000) may be past 65535 or taken.
-      buses.set(port, await freePort())
-      ports.push(port)
-      await launch(port)
-    }
+    for (let i = 0; i < masters; i++) ports.push(await launchNew())
     await cli(
       ports[0]!,
       '--cluster',
@@ -153,19 +154,9 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
       return moved ? Number(moved[1]) : ports[0]!
     },
     kill: (port) => killProcess(byPort.get(port)),
-    restart: async (port) => {
-      deadline = performance.now() + START_MS
-      await launch(port)
-    },
+    // The same ports again (the cluster knows the node by them); rejects when one was taken meanwhile.
+    restart: async (port) => started(port, await launchOn(port, nodeArgs(port), keepLog)),
     stop,
-  }
-}
-
-async function ping(cli: (port: number, ...args: string[]) => Promise<string>, port: number): Promise<boolean> {
-  try {
-    return (await cli(port, 'ping')) === 'PONG'
-  } catch {
-    return false
   }
 }
 

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { type Child, spawnServer } from '../../harness/stress/proc.ts'
 import { runtime } from '../../src/runtime/index.ts'
 import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
+import { redisCli } from './cluster-redis.ts'
 
 const isBun = 'Bun' in globalThis
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-fleet-'))
@@ -101,6 +102,15 @@ async function ask(url: string, model = 'm'): Promise<number> {
 async function health(url: string): Promise<{ fleet?: { state: string; members: unknown[] } }> {
   return (await (await fetch(`${url}/health`)).json()) as { fleet?: { state: string; members: unknown[] } }
 }
+
+/** The breaker state an instance reports for `target` (GET /v1/latencies; shared breakers included in fleet mode). */
+async function breakerOf(url: string, target: string): Promise<string | undefined> {
+  const body = (await (await fetch(`${url}/v1/latencies`)).json()) as { targets: { target: string; breaker: string }[] }
+  return body.targets.find((t) => t.target === target)?.breaker
+}
+
+/** The response-cache keys under `prefix` in the Redis on `port`, one a line ('' when none). */
+const cacheKeys = (port: number, prefix: string) => redisCli(port, ['--scan', '--pattern', `${prefix}cache:*`])
 
 async function until(what: string, cond: () => Promise<boolean>, ms: number): Promise<void> {
   const t0 = performance.now()
@@ -195,8 +205,9 @@ describe(
         return res.headers.get('x-switchyard-cache')
       }
       assert.equal(await cached(a!.url), 'miss')
-      // The entry is written once the answer has gone out: give that write a moment.
-      await new Promise((r) => setTimeout(r, 500))
+      // The entry is written once the answer has gone out: wait (bounded) until it is in Redis,
+      // looking there directly (a lookup through b would itself miss and write it).
+      await until('the cache entry written', async () => (await cacheKeys(redis.port, `run${seq}:`)) !== '', 5_000)
       assert.equal(await cached(b!.url), 'hit')
       assert.equal(await cached(c!.url), 'hit')
       assert.equal(up.st.calls, 1)
@@ -207,7 +218,12 @@ describe(
       for (let i = 0; i < 3; i++) assert.equal(await ask(a!.url), 500)
       const tripped = up.st.calls
       assert.equal(tripped, 3)
-      await new Promise((r) => setTimeout(r, 200))
+      // a publishes the trip; b and c apply it when the message arrives: wait (bounded) for both.
+      await until(
+        "a's breaker seen open by b and c",
+        async () => (await Promise.all([b!, c!].map((x) => breakerOf(x.url, 'up,m')))).every((s) => s === 'open'),
+        5_000,
+      )
       const others = await Promise.all([b!, c!].flatMap((x) => Array.from({ length: 5 }, () => ask(x.url))))
       assert.equal(up.st.calls, tripped, 'b and c called the upstream although a had tripped its breaker')
       assert.ok(others.every((s) => s === 503), JSON.stringify(others))

@@ -7,17 +7,16 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Fleet, startFleet } from '../../src/fleet/fleet.ts'
 import { createLogger } from '../../src/log.ts'
-import { freePort } from '../../harness/stress/proc.ts'
+import { launchOnFreePort } from '../../harness/stress/redis.ts'
 import { killProcess, redisCli, serverArgs } from './cluster-redis.ts'
 import { until } from './support.ts'
 
-const SERVER = process.env.REDIS_SERVER ?? 'redis-server'
 const NAME = 'sy-failover'
 
 describe('fleet mode through Redis Sentinel, across a failover', () => {
@@ -28,11 +27,12 @@ describe('fleet mode through Redis Sentinel, across a failover', () => {
   let replica = 0
   let sentinel = 0
 
-  const launch = async (port: number, args: string[]) => {
-    const p = spawn(SERVER, args, { stdio: 'ignore' })
-    p.once('error', () => {/* the wait below reports it */})
+  // A free port, and another one when someone took it before our server bound it: the server is
+  // ours once INFO answers its pid (harness/stress/redis.ts).
+  const launch = async (args: (port: number) => string[]): Promise<number> => {
+    const [port, p] = await launchOnFreePort(args)
     procs.set(port, p)
-    await until(`redis-server on ${port}`, async () => (await redisCli(port, ['ping']).catch(() => '')) === 'PONG')
+    return port
   }
   const kill = (port: number) => killProcess(procs.get(port))
   const server = (port: number, ...extra: string[]) => [
@@ -44,29 +44,30 @@ describe('fleet mode through Redis Sentinel, across a failover', () => {
   ]
 
   before(async () => {
-    ;[primary, replica, sentinel] = [await freePort(), await freePort(), await freePort()]
-    await launch(primary, server(primary))
-    await launch(replica, server(replica, '--replicaof', '127.0.0.1', String(primary)))
+    primary = await launch((port) => server(port))
+    replica = await launch((port) => server(port, '--replicaof', '127.0.0.1', String(primary)))
     await until(
       'the replica in sync',
       async () => (await redisCli(replica, ['info', 'replication'])).includes('master_link_status:up'),
       5_000,
     )
     const conf = join(dir, 'sentinel.conf')
-    writeFileSync(
-      conf,
-      [
-        `port ${sentinel}`,
-        'bind 127.0.0.1',
-        'protected-mode no',
-        `dir ${dir}`,
-        `sentinel monitor ${NAME} 127.0.0.1 ${primary} 1`,
-        `sentinel down-after-milliseconds ${NAME} 500`,
-        `sentinel failover-timeout ${NAME} 3000`,
-        '',
-      ].join('\n'),
-    )
-    await launch(sentinel, [conf, '--sentinel'])
+    sentinel = await launch((port) => {
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          'protected-mode no',
+          `dir ${dir}`,
+          `sentinel monitor ${NAME} 127.0.0.1 ${primary} 1`,
+          `sentinel down-after-milliseconds ${NAME} 500`,
+          `sentinel failover-timeout ${NAME} 3000`,
+          '',
+        ].join('\n'),
+      )
+      return [conf, '--sentinel']
+    })
     await until(
       'the sentinel knows the replica',
       async () => (await redisCli(sentinel, ['sentinel', 'replicas', NAME])).includes(String(replica)),

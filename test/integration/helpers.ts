@@ -124,3 +124,13 @@ export async function spyingProxy(
       }),
   }
 }
+
+/**
+ * Polls `cond` every 10 ms until it holds or `ms` (default 5 s) has passed, without throwing:
+ * for a condition reached asynchronously (an abort reaching the upstream, a write landing), where
+ * a fixed sleep fails on a loaded machine. The caller's own assertions then say what was wrong.
+ */
+export async function settled(cond: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = performance.now() + ms
+  while (!(await cond()) && performance.now() < end) await new Promise((r) => setTimeout(r, 10))
+}

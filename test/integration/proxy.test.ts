@@ -6,7 +6,16 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
 import { createInstance } from '../../src/compose.ts'
-import { anthropicBody, configOf, openaiBody, spyingProxy, sseEvents, testConfigFile, testProxy } from './helpers.ts'
+import {
+  anthropicBody,
+  configOf,
+  openaiBody,
+  settled,
+  spyingProxy,
+  sseEvents,
+  testConfigFile,
+  testProxy,
+} from './helpers.ts'
 
 describe('proxy: the four client/upstream pairings', () => {
   for (
@@ -273,7 +282,8 @@ describe('proxy: client disconnect', () => {
     const reader = res.body!.getReader()
     await reader.read()
     await reader.cancel()
-    await new Promise((r) => setTimeout(r, 100))
+    // The abort reaches the mock asynchronously: wait for it (bounded) rather than a fixed 100 ms.
+    await settled(() => p.mock.attempts()[0]?.outcome === 'aborted')
     const a = p.mock.attempts()
     assert.equal(a.length, 1)
     assert.equal(a[0]!.outcome, 'aborted')
