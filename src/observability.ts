@@ -45,6 +45,8 @@ function estimatedUsage(trace: RequestTrace): Usage {
   }
 }
 
+const MAX_MEMOISED_PRICES = 1_024
+
 /** The usage row of a target that no config names: one per provider, whatever model a client asked for. */
 export const OTHER_MODEL = '(other)'
 
@@ -88,9 +90,16 @@ export function createObservability(
   const usageKey = usageKeyer(config)
   const durations = new Map<string, { sum: number; count: number }>()
 
+  // A target's price is fixed by the config: looked up once, not split into two strings per request.
+  const prices = new Map<string, ReturnType<typeof priceFor>>()
   const priceOf = (target: string) => {
+    if (prices.has(target)) return prices.get(target)
     const comma = target.indexOf(',')
-    return priceFor(providers.get(target.slice(0, comma)), target.slice(comma + 1))
+    const price = priceFor(providers.get(target.slice(0, comma)), target.slice(comma + 1))
+    // Targets come from clients, so the memo is bounded.
+    if (prices.size >= MAX_MEMOISED_PRICES) prices.clear()
+    prices.set(target, price)
+    return price
   }
 
   function costOf(trace: RequestTrace): number | undefined {

@@ -36,6 +36,30 @@ describe('trends', () => {
     assert.equal(hourOfWeek(Date.UTC(2026, 11, 6, 23, 0)), 167)
   })
 
+  it('hour of week agrees with the Date it replaced, before the epoch and on fractional milliseconds too', () => {
+    const byDate = (t: number) => {
+      const d = new Date(t)
+      return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours()
+    }
+    const H = 3_600_000
+    for (
+      const t of [
+        0,
+        -1,
+        -0.5,
+        -H,
+        -H - 0.5,
+        H - 0.5,
+        H,
+        1e12 + 0.25,
+        Date.UTC(1969, 6, 20, 20, 17),
+        Date.UTC(2100, 0, 1),
+      ]
+    ) {
+      assert.equal(hourOfWeek(t), byDate(t), `at ${t}`)
+    }
+  })
+
   it('slow hours: an hour at ≥ 1.5× the median of the hourly means', () => {
     const profile = Array.from({ length: 10 }, (_, hour) => ({ hour, mean: hour === 7 ? 2_000 : 800, samples: 5 }))
     assert.deepEqual(slowHours(profile).map((b) => b.hour), [7])

@@ -88,8 +88,9 @@ const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce
 
 /** 0 = Monday 00:00–01:00 UTC … 167 = Sunday 23:00–24:00 UTC. */
 export function hourOfWeek(t: number): number {
-  const d = new Date(t)
-  return ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours()
+  // Arithmetic rather than a Date (one per finished request): the epoch began on a Thursday,
+  // hour 72 of a week counted from Monday; UTC has no leap hours. Truncated as a Date truncates.
+  return (((Math.floor(Math.trunc(t) / HOUR_MS) + 72) % 168) + 168) % 168
 }
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const

@@ -100,7 +100,15 @@ class Buckets {
 
   /** The bucket `at` falls in (created, and the oldest dropped, when new), with its start. */
   bucket(at: number): { start: number; agg: Agg } {
-    const start = Math.floor(at / this.widthMs) * this.widthMs
+    const start = this.startOf(at)
+    return { start, agg: this.#agg(start) }
+  }
+
+  startOf(at: number): number {
+    return Math.floor(at / this.widthMs) * this.widthMs
+  }
+
+  #agg(start: number): Agg {
     let a = this.#map.get(start)
     if (!a) {
       a = emptyAgg()
@@ -108,13 +116,14 @@ class Buckets {
       const oldest = start - this.capacity * this.widthMs
       for (const k of this.#map.keys()) if (k <= oldest) this.#map.delete(k)
     }
-    return { start, agg: a }
+    return a
   }
 
+  /** Adds `s` to its bucket and returns the bucket's start (no `{ start, agg }` pair: this runs per request). */
   add(s: Sample): number {
-    const b = this.bucket(s.at)
-    add(b.agg, s)
-    return b.start
+    const start = this.startOf(s.at)
+    add(this.#agg(start), s)
+    return start
   }
 
   /** Buckets with `from <= start < to`, oldest first. */
@@ -133,6 +142,8 @@ class KeySeries {
   readonly minutes = new Buckets(MINUTE, 24 * 60)
   readonly hours = new Buckets(HOUR, 7 * 24)
   readonly profile: Agg[] = Array.from({ length: 168 }, emptyAgg)
+  /** The hour bucket this key last marked dirty since the last `takeDirty` (saves a key string per request). */
+  dirtyHour: number | undefined
 }
 
 /** Keys (targets plus scenario/target pairs) kept at most; later keys are not recorded. */
@@ -163,7 +174,11 @@ export class SeriesBook {
     const k = this.#series(key)
     if (!k) return
     k.minutes.add(s)
-    this.#dirty.add(`${key}\u0000${k.hours.add(s)}`)
+    const hour = k.hours.add(s)
+    if (k.dirtyHour !== hour) {
+      this.#dirty.add(`${key}\u0000${hour}`)
+      k.dirtyHour = hour
+    }
     add(k.profile[hourOfWeek]!, s)
   }
 
@@ -192,6 +207,7 @@ export class SeriesBook {
       return agg ? [{ key, start, agg: { ...agg } }] : []
     })
     this.#dirty.clear()
+    for (const k of this.#keys.values()) k.dirtyHour = undefined
     return out
   }
 

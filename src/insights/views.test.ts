@@ -140,6 +140,17 @@ describe('series book', () => {
 })
 
 describe('series persistence', () => {
+  it('every hour bucket touched since the last save is saved, also when a key goes back to an earlier hour', () => {
+    const book = new SeriesBook()
+    for (const h of [3, 3, 4, 3]) record(book, 'p,m', { at: MON + h * HOUR, ok: true, latencyMs: 1 })
+    record(book, 'q,m', { at: MON + 3 * HOUR, ok: true, latencyMs: 1 })
+    const rows = book.takeDirty().map((r) => [r.key, (r.start - MON) / HOUR, r.agg.requests])
+    assert.deepEqual(rows, [['p,m', 3, 3], ['p,m', 4, 1], ['q,m', 3, 1]])
+    // Hour 3 again, the last hour p,m marked before the save: marked anew.
+    record(book, 'p,m', { at: MON + 3 * HOUR, ok: true, latencyMs: 1 })
+    assert.deepEqual(book.takeDirty().map((r) => [r.key, (r.start - MON) / HOUR, r.agg.requests]), [['p,m', 3, 4]])
+  })
+
   it('hour buckets saved to the store come back after a restart: 7-day trends and the profile survive', () => {
     const store = openStore(':memory:')
     const saved = new SeriesStore(store)

@@ -29,7 +29,8 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
       message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})`,
     })
   }
-  const custom = await customDecision(req, deps)
+  // No custom router (the usual case): no async call to wait for.
+  const custom = deps.customRouter ? await customDecision(req, deps) : undefined
   if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router })
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {

@@ -97,8 +97,9 @@ function skipOf(
   cfg: RouterConfig,
   now: number,
 ): ScoredTarget['skip'] {
-  const br = breakerAllows(snap.breaker, now, cfg.breaker)
-  if (!br.allowed) return { reason: 'circuit_open', retryInMs: Math.max(1, breakerRetryInMs(br.state, now)) }
+  // A closed breaker allows (breakerAllows would say so through an object per candidate).
+  const br = snap.breaker.kind === 'closed' ? undefined : breakerAllows(snap.breaker, now, cfg.breaker)
+  if (br && !br.allowed) return { reason: 'circuit_open', retryInMs: Math.max(1, breakerRetryInMs(br.state, now)) }
   const lim = view.limited?.get(provider)
   return lim ? { reason: 'rate_limited', retryInMs: lim.retryInMs } : undefined
 }
@@ -162,11 +163,14 @@ function probesFirst(
   cfg: RouterConfig,
   now: number,
 ): readonly ScoredTarget[] {
-  const probing = order.filter((p) => {
+  const halfOpen = (p: ScoredTarget) => {
     const b = view.stats.get(p.target)?.breaker
-    return b !== undefined && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
-  })
-  return probing.length === 0 ? order : [...probing, ...order.filter((p) => !probing.includes(p))]
+    return b !== undefined && b.kind !== 'closed' && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
+  }
+  // Checked before filtering: almost every plan has no half-open target, and then no array is built.
+  if (!order.some(halfOpen)) return order
+  const probing = order.filter(halfOpen)
+  return [...probing, ...order.filter((p) => !probing.includes(p))]
 }
 
 /**
@@ -181,9 +185,11 @@ function warmUp(
   random: () => number,
 ): readonly ScoredTarget[] {
   const min = Math.max(1, cfg.minSamples)
+  // With the first target unmeasured nothing moves: return before building the cold list.
+  if ((usable[0]?.samples ?? 0) < min) return usable
   const cold = usable.filter((p) => p.samples < min)
   const share = view.tuning?.exploreShare ?? DEFAULT_TUNING.exploreShare
-  if ((usable[0]?.samples ?? 0) < min || cold.length === 0 || random() >= share) return usable
+  if (cold.length === 0 || random() >= share) return usable
   const pick = cold[Math.min(cold.length - 1, Math.floor(random() * cold.length))]
   return pick ? [pick, ...usable.filter((p) => p !== pick)] : usable
 }

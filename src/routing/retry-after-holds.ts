@@ -49,9 +49,12 @@ export class RetryAfterHolds {
     return until - now
   }
 
-  /** `plan` with held targets moved to the end (kept, so an all-held plan can answer 429 with a wait). */
-  last<T extends { readonly key: string }>(plan: readonly T[], now: number): T[] {
-    if (this.#until.size === 0) return plan.slice() // the common case: nothing held
+  /**
+   * `plan` with held targets moved to the end (kept, so an all-held plan can answer 429 with a
+   * wait). With nothing held (the common case) it is `plan` itself, not a copy.
+   */
+  last<T extends { readonly key: string }>(plan: readonly T[], now: number): readonly T[] {
+    if (this.#until.size === 0) return plan
     const free = plan.filter((t) => this.remaining(t.key, now) === 0)
     return free.length === plan.length ? [...plan] : [...free, ...plan.filter((t) => !free.includes(t))]
   }

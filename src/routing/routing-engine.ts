@@ -61,7 +61,8 @@ class AdaptiveRouting implements RoutingEngine {
   ): readonly PlannedTarget[] {
     const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, router })
     const planned: PlannedTarget[] = []
-    for (const t of plan.targets) planned.push(...this.#planned(t.target, t.tier, t.source))
+    // A loop, not push(...entry): a spread call costs an arguments array per target.
+    for (const t of plan.targets) for (const e of this.#planned(t.target, t.tier, t.source)) planned.push(e)
     return this.#record.holds.last(planned, this.#p.now())
   }
 

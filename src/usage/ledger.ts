@@ -116,7 +116,8 @@ export class UsageLedger {
   /** Bill one answered request to the target that answered it. */
   record(req: BilledRequest): void {
     const u = req.usage
-    this.#apply({
+    // Field by field rather than spreading the optional part (an object per request); same keys, same order.
+    const delta = {
       tier: req.tier,
       target: req.target,
       requests: 1,
@@ -127,9 +128,10 @@ export class UsageLedger {
       costUsd: req.costUsd ?? 0,
       unknownCostRequests: req.costUsd === undefined ? 1 : 0,
       estimatedRequests: req.estimated ? 1 : 0,
-      ...(u.reasoningTokens ? { reasoningTokens: u.reasoningTokens } : {}),
-      failures: {},
-    }, true)
+    } as { -readonly [K in keyof PairTotals]: PairTotals[K] } // `failures` last, below
+    if (u.reasoningTokens) delta.reasoningTokens = u.reasoningTokens
+    delta.failures = {}
+    this.#apply(delta, true)
   }
 
   /** Count a failed attempt by reason (a ProxyError kind, say); nothing is billed. */
