@@ -127,26 +127,14 @@ async function instanceRows(
 ): Promise<{ started: number; afterOne: number; firstMs: number }> {
   const { freePort, killStarted, readProc } = m.proc
   const { PATHS, requestBody } = m.run
-  const { ccrConfig, startMockProcess, viaProxy } = m.switchyard
+  const { ccrConfig, cliStartArgs, startMockProcess, viaProxy } = m.switchyard
   const mock = await startMockProcess()
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-idle-'))
   const port = await freePort()
   const config = join(dir, 'config.json')
   writeFileSync(config, JSON.stringify(ccrConfig(mock.url, 'openai', ['mock-stream'], port)))
   const cmd = runtimeName === 'deno' ? join(root, 'node_modules/.bin/deno') : process.execPath
-  const args = [
-    ...(runtimeName === 'deno' ? ['run', '-A'] : []),
-    join(root, 'src/cli.ts'),
-    'start',
-    '--config',
-    config,
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--data-dir',
-    ':memory:',
-  ]
+  const args = [...(runtimeName === 'deno' ? ['run', '-A'] : []), ...cliStartArgs(config, port, [], root)]
   // With the limit already set, Bun's `start` does not relaunch itself: one process to read.
   const proxy = spawn(cmd, args, {
     stdio: ['ignore', 'ignore', 'inherit'],

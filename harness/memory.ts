@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, killStarted, readProc } from './stress/proc.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
-import { ccrConfig, startMockProcess, viaProxy } from './stress/switchyard.ts'
+import { ccrConfig, cliStartArgs, startMockProcess, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 
 const LIMIT = '65000'
@@ -82,18 +82,7 @@ async function main(): Promise<void> {
       : v['bun-flags']
       ? v['bun-flags'].split(' ')
       : []),
-    join(ROOT, 'src/cli.ts'),
-    'start',
-    '--config',
-    config,
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--data-dir',
-    ':memory:',
-    '--max-streams',
-    '20000',
+    ...cliStartArgs(config, port, ['--max-streams', '20000'], ROOT),
   ]
   const env: Record<string, string | undefined> = { ...process.env }
   if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS

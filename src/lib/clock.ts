@@ -19,8 +19,13 @@ export function timerDelay(ms: number): number {
   return ms >= MAX_TIMER_MS ? MAX_TIMER_MS : ms > 0 ? ms : 0
 }
 
-/** A deadline timer firing this much past its due time found the loop busy (healthy loops: a few ms). */
-export const LATE_DEADLINE_MS = 20
+/**
+ * A deadline timer firing this much past its due time found the loop busy (healthy loops: a few
+ * ms). The upstream silence timer (proxy/upstream.ts, `LATE_TIMER_MS`) reads lateness the same
+ * way with a looser bound and may wait more than once: a stream's first event can sit behind a
+ * whole burst's backlog, where one Redis answer sits behind one stall.
+ */
+const LATE_DEADLINE_MS = 20
 
 /**
  * `p`'s value, or `timedOut` when it has not settled `ms` after the call (rejections pass through).

@@ -6,7 +6,7 @@
  * inputs. Last, targets the client's key may not use or whose model cannot serve the request
  * are dropped (routing/capabilities.ts).
  */
-import type { Deps } from '../deps.ts'
+import type { CustomRouter, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { filterByCapabilities, noTargetMessage } from '../routing/capabilities.ts'
@@ -17,7 +17,7 @@ import type { RouterConfig, Scenario } from '../config/types.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
 import { hubView } from '../formats/index.ts'
 import type { RequestContext } from './context.ts'
-import type { ClientRequest, RouteDecision } from './types.ts'
+import type { ClientRequest, RouteDecision, TokenEstimate } from './types.ts'
 
 export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDecision, ProxyError>> {
   const { req, deps } = ctx
@@ -29,8 +29,12 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
       message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})`,
     })
   }
-  // No custom router (the usual case): no async call to wait for.
-  const custom = deps.customRouter ? await customDecision(req, deps) : undefined
+  // The custom router is shown the client body's estimate; the built-in rules reuse it when it
+  // declines and they route the same body. No custom router (the usual case): no async call.
+  const shown = deps.customRouter ? deps.tokens.breakdown(req.body) : undefined
+  const custom = deps.customRouter && shown
+    ? await customDecision(req, deps, { router: deps.customRouter, shown })
+    : undefined
   if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router })
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
@@ -39,7 +43,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   }
   const body = req.format === 'anthropic' ? req.body : withUniqueProvider(req.body, deps)
   // The request's one token estimate: routing reads its total, the token audit its breakdown (context.ts).
-  const tokens = deps.tokens.breakdown(body)
+  const tokens = shown && body === req.body ? shown : deps.tokens.breakdown(body)
   const estimatedInputTokens = tokens.total
   // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
   const view = hubView(req.format, body)
@@ -155,12 +159,14 @@ function servable(
  * no configured target serves the pick). The subagent tag is stripped here too: it is an
  * instruction to the proxy, never to the model.
  */
-async function customDecision(req: ClientRequest, deps: Deps): Promise<RouteDecision | undefined> {
-  if (!deps.customRouter) return undefined
+async function customDecision(
+  req: ClientRequest,
+  deps: Deps,
+  { router, shown }: { router: CustomRouter; shown: TokenEstimate },
+): Promise<RouteDecision | undefined> {
   // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
   const view = hubView(req.format, req.body)
-  const shown = deps.tokens.breakdown(req.body)
-  const pick = await deps.customRouter.route({
+  const pick = await router.route({
     body: view,
     format: view === req.body ? req.format : 'anthropic',
     tokenCount: shown.total,

@@ -29,19 +29,17 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 }
 
-/** Bytes the page needs on first load (HTML, script, styles, chart library), uncompressed. */
-export const uiPageBytes = async (): Promise<number> => {
+/** The files a browser loads with the page (HTML, script, styles, chart library). */
+const firstLoad = async (): Promise<StaticAsset[]> => {
   const a = await pageAssets()
-  return [a.page, ...Object.values(a.assets)].reduce((n, x) => n + new TextEncoder().encode(x.body).length, 0)
+  return [a.page, ...Object.values(a.assets)]
 }
+/** Bytes the page needs on first load, uncompressed. */
+export const uiPageBytes = async (): Promise<number> =>
+  (await firstLoad()).reduce((n, x) => n + new TextEncoder().encode(x.body).length, 0)
 /** The same, as sent to a browser that accepts gzip. */
-export const uiPageGzipBytes = async (): Promise<number> => {
-  const a = await pageAssets()
-  return [a.page, ...Object.values(a.assets)].reduce(
-    (n, x) => n + (x.body.length > 1024 ? x.gzipped().length : x.body.length),
-    0,
-  )
-}
+export const uiPageGzipBytes = async (): Promise<number> =>
+  (await firstLoad()).reduce((n, x) => n + (x.body.length > 1024 ? x.gzipped().length : x.body.length), 0)
 
 export function registerUi(app: OpenAPIHono): void {
   const serve = (pick: (a: PageAssets) => StaticAsset, cache: string) => async (c: Context) =>

@@ -116,8 +116,8 @@ export class UsageLedger {
   /** Bill one answered request to the target that answered it. */
   record(req: BilledRequest): void {
     const u = req.usage
-    // Field by field rather than spreading the optional part (an object per request); same keys, same order.
-    const delta = {
+    // The optional part is set on the object rather than spread into it (a spread is an object per request).
+    const delta: { -readonly [K in keyof PairTotals]: PairTotals[K] } = {
       tier: req.tier,
       target: req.target,
       requests: 1,
@@ -128,9 +128,9 @@ export class UsageLedger {
       costUsd: req.costUsd ?? 0,
       unknownCostRequests: req.costUsd === undefined ? 1 : 0,
       estimatedRequests: req.estimated ? 1 : 0,
-    } as { -readonly [K in keyof PairTotals]: PairTotals[K] } // `failures` last, below
+      failures: {},
+    }
     if (u.reasoningTokens) delta.reasoningTokens = u.reasoningTokens
-    delta.failures = {}
     this.#apply(delta, true)
   }
 
