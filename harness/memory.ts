@@ -3,8 +3,10 @@
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
  * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--relaunch] [--streams 1000] [--burst 5000] [--chunks 20]
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--exe FILE] [--relaunch] [--streams 1000] [--burst 5000] [--chunks 20]
  *
+ * `--exe` starts a compiled binary (`npm run build`'s `dist/switchyard`) instead of `bun
+ * src/cli.ts`: users run both, and the bundler drops modules the runtime loads (zod's locales).
  * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
  * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
  * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set. `--upstream
@@ -44,6 +46,7 @@ const { values: v } = parseArgs({
     'deno-flags': { type: 'string', default: '' },
     'bun-flags': { type: 'string', default: '' },
     upstream: { type: 'string', default: 'openai' },
+    exe: { type: 'string' },
   },
 })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
@@ -75,14 +78,15 @@ async function main(): Promise<void> {
     config,
     JSON.stringify(ccrConfig(mock.url, v.upstream === 'anthropic' ? 'anthropic' : 'openai', ['mock-stream'], port)),
   )
-  const cmd = v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
-  const args = [
+  const cmd = v.exe ? resolve(v.exe) : v.runtime === 'deno' ? join(ROOT, 'node_modules/.bin/deno') : process.execPath
+  const startArgs = cliStartArgs(config, port, ['--max-streams', '20000'], ROOT)
+  const args = v.exe ? startArgs.slice(1) : [
     ...(v.runtime === 'deno'
       ? ['run', '-A', ...(v['deno-flags'] ? v['deno-flags'].split(' ') : [])]
       : v['bun-flags']
       ? v['bun-flags'].split(' ')
       : []),
-    ...cliStartArgs(config, port, ['--max-streams', '20000'], ROOT),
+    ...startArgs,
   ]
   const env: Record<string, string | undefined> = { ...process.env }
   if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS
@@ -148,7 +152,9 @@ async function main(): Promise<void> {
     }
     rows.push(['mock (bun)', String(mock.pid), '', '', '', fmt(mockRss, 1)])
     console.log(
-      `root ${ROOT}; ${v.streams} streams: ${r1.completed}/${r1.streams} complete; burst ${v.burst}: ${r5.completed}/${r5.streams} complete`,
+      `${
+        v.exe ? `exe ${resolve(v.exe)}` : `root ${ROOT}`
+      }; ${v.streams} streams: ${r1.completed}/${r1.streams} complete; burst ${v.burst}: ${r5.completed}/${r5.streams} complete`,
     )
     console.log(
       markdownTable([
