@@ -3,10 +3,10 @@
  * `countTokens` counts (same pre-token split, same byte-pair merge order; special-token strings
  * are plain text), but keeps the 100,256 ranks as one byte array plus an open-addressing hash
  * table (about 2 MB in all) instead of a 100k-string array and a 100k-entry Map (measured
- * +48 MB RSS under Bun at import). The table is built on the first count, not at import.
- * src/tokens/cl100k.test.ts checks it against gpt-tokenizer.
+ * +48 MB RSS under Bun at import). The table is built on the first count, not at import, from
+ * the rank file `cl100k-data.ts` reads. src/tokens/cl100k.test.ts checks it against gpt-tokenizer.
  */
-import { CL100K_RANK_COUNT, CL100K_TOKENS_BASE64 } from './cl100k-data.ts'
+import { cl100kRankFile } from './cl100k-data.ts'
 
 /** gpt-tokenizer's cl100k_base pre-token split (the tiktoken pattern, adapted to JS). */
 const SPLIT =
@@ -24,25 +24,6 @@ interface Table {
 
 let table: Table | undefined
 
-const B64 = new Uint8Array(128)
-for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i
-
-function fromBase64(s: string): Uint8Array {
-  let len = (s.length / 4) * 3
-  if (s.endsWith('==')) len -= 2
-  else if (s.endsWith('=')) len -= 1
-  const out = new Uint8Array(len)
-  let o = 0
-  for (let i = 0; i < s.length; i += 4) {
-    const n = (B64[s.charCodeAt(i)]! << 18) | (B64[s.charCodeAt(i + 1)]! << 12) | (B64[s.charCodeAt(i + 2)]! << 6) |
-      B64[s.charCodeAt(i + 3)]!
-    if (o < len) out[o++] = n >>> 16
-    if (o < len) out[o++] = (n >>> 8) & 0xff
-    if (o < len) out[o++] = n & 0xff
-  }
-  return out
-}
-
 function hashOf(buf: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5
   for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
@@ -50,23 +31,26 @@ function hashOf(buf: Uint8Array, from: number, to: number): number {
 }
 
 function build(): Table {
-  const packed = fromBase64(CL100K_TOKENS_BASE64)
-  const start = new Uint32Array(CL100K_RANK_COUNT + 1)
-  const bytes = new Uint8Array(packed.length - CL100K_RANK_COUNT)
+  // The file: the tokens in rank order, each a length byte (0 = unused rank) then its bytes.
+  const packed = cl100kRankFile()
+  let ranks = 0
+  for (let p = 0; p < packed.length; p += packed[p]! + 1) ranks++
+  const start = new Uint32Array(ranks + 1)
+  const bytes = new Uint8Array(packed.length - ranks)
   let p = 0
   let o = 0
-  for (let r = 0; r < CL100K_RANK_COUNT; r++) {
+  for (let r = 0; r < ranks; r++) {
     const n = packed[p++]!
     start[r] = o
     bytes.set(packed.subarray(p, p + n), o)
     p += n
     o += n
   }
-  start[CL100K_RANK_COUNT] = o
+  start[ranks] = o
   const size = 1 << 18 // load factor 0.38
   const mask = size - 1
   const slots = new Int32Array(size)
-  for (let r = 0; r < CL100K_RANK_COUNT; r++) {
+  for (let r = 0; r < ranks; r++) {
     if (start[r + 1] === start[r]) continue
     let i = hashOf(bytes, start[r]!, start[r + 1]!) & mask
     while (slots[i] !== 0) i = (i + 1) & mask

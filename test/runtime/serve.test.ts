@@ -93,10 +93,13 @@ describe('runtime: the shipped forms serve the same suite', {
     mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
     configPath = join(dir, 'config.json')
     writeMockConfig(configPath, mock.url)
+    // As package.json's `build`: the tokenizer's rank file is embedded under its own name.
     const build = spawnSync('node_modules/.bin/bun', [
       'build',
       '--compile',
       'src/cli.ts',
+      'src/tokens/cl100k.bin',
+      '--asset-naming=[name].[ext]',
       '--outfile',
       join(dir, 'switchyard'),
     ], { encoding: 'utf8' })
