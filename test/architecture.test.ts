@@ -426,6 +426,18 @@ describe('architecture', () => {
     assert.deepEqual(bad.map((f) => f.path), [])
   })
 
+  // The one exception: the tokenizer's rank table ships as a data file beside its module and is
+  // read like an import (once, on the first count); anything else a pure folder needs comes in
+  // as an argument.
+  const READS_SHIPPED_DATA = new Set(['src/tokens/cl100k-data.ts'])
+  it('pure folders import no node: module (no I/O), save the one file that reads shipped data', () => {
+    const bad = product.filter((f) =>
+      within(f.path, ...PURE) && !isTest(f.path) && !READS_SHIPPED_DATA.has(f.path) &&
+      importsOf(f.text).some((i) => i.spec.startsWith('node:'))
+    )
+    assert.deepEqual(bad.map((f) => f.path), [])
+  })
+
   it('pure folders import only pure layers (even for types)', () => {
     const pureLayers = new Set([...PURE, 'lib', 'config', 'errors.ts', 'perf-model'])
     const bad = [...graph].flatMap(([from, tos]) =>
