@@ -397,7 +397,8 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const opening = splicer.opening()
     for (const ev of opening) rec.observe(ev)
     if (opening.length) c.enqueue(encodeAll(opening))
-    const broken = this.process(c, this.cur.a.up.headEvents, this.cur.a.up.head)
+    const [evs, bytes] = takeHead(this.cur.a.up)
+    const broken = this.process(c, evs, bytes)
     return broken ? this.broke(c, broken) : true
   }
 
@@ -406,7 +407,8 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const up = this.cur.a.up
     // The body's first bytes start at an event boundary: together they are whole events if they end at one.
     // An error right after the commit point is met on the first pull.
-    this.pending = this.process(c, up.headEvents, up.head, up.decode.atBoundary)
+    const [evs, bytes] = takeHead(up)
+    this.pending = this.process(c, evs, bytes, up.decode.atBoundary)
   }
   async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     if (this.pending) {
@@ -472,6 +474,17 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
   cancel(): void {
     this.finish(undefined, { kind: 'client_closed' })
   }
+}
+
+/**
+ * The head read up to the commit point, once: the upstream answer stops holding it (an open
+ * stream would keep it, with its events, to the end; under Deno each chunk is a 4 KiB buffer).
+ */
+function takeHead(up: StreamUp): [readonly SseEvent[], readonly Uint8Array[]] {
+  const taken: [readonly SseEvent[], readonly Uint8Array[]] = [up.headEvents, up.head]
+  up.headEvents = NONE
+  up.head = NO_BYTES
+  return taken
 }
 
 /**
