@@ -37,6 +37,7 @@ import { type ContinuationNote, routeTrailer } from './route-header.ts'
 import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
+type ReadResult = Awaited<ReturnType<StreamUp['reader']['read']>>
 
 /**
  * How an upstream answer becomes the client's: a translation between formats, a same-format
@@ -410,66 +411,69 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const [evs, bytes] = takeHead(up)
     this.pending = this.process(c, evs, bytes, up.decode.atBoundary)
   }
-  async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    if (this.pending) {
-      const f = this.pending
-      this.pending = undefined
-      if (!(await this.broke(c, f))) return
+  /**
+   * One chunk for the client (or the end): read, decode, process. A promise chain with the two
+   * handlers below, made once per stream, rather than an async function: each pull of an
+   * `async` body costs a generator, its scope and an await reaction, per chunk.
+   */
+  pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const f = this.pending
+    if (!f) return this.next()
+    // An error right after the commit point.
+    this.pending = undefined
+    return this.goOn(c, f)
+  }
+  /** Read the current upstream on. */
+  next(): Promise<void> {
+    return this.cur.a.up.reader.read().then(this.onRead, this.onReadFailed)
+  }
+  /** After a break: continue on another try and read on, or end (`broke`). */
+  async goOn(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<void> {
+    if (await this.broke(c, error)) return this.next()
+  }
+  readonly onReadFailed = (e: unknown): Promise<void> | undefined => {
+    if (this.ended) return
+    // Runtime messages can name hosts; only the redacted text reaches the client.
+    return this.goOn(
+      this.ctrl,
+      this.failure ??
+        {
+          kind: 'stream_broken',
+          target: this.cur.t.key,
+          afterEvents: this.cur.tap.events,
+          message: redact(String((e as Error)?.message ?? e)),
+        },
+    )
+  }
+  readonly onRead = (r: ReadResult): Promise<void> | undefined => {
+    if (this.ended) return
+    const c = this.ctrl
+    const up = this.cur.a.up
+    if (r.done) {
+      const broken = this.process(c, up.decode.flush(), NO_BYTES)
+      const end = broken ? { events: [], broken } : this.closing()
+      if (!end.broken) return void this.finish(c, undefined, end.events)
+      return this.goOn(c, end.broken)
     }
-    for (;;) {
-      const up = this.cur.a.up
-      let r: Awaited<ReturnType<typeof up.reader.read>>
-      try {
-        r = await up.reader.read()
-      } catch (e) {
-        if (this.ended) return
-        // Runtime messages can name hosts; only the redacted text reaches the client.
-        if (
-          await this.broke(
-            c,
-            this.failure ??
-              {
-                kind: 'stream_broken',
-                target: this.cur.t.key,
-                afterEvents: this.cur.tap.events,
-                message: redact(String((e as Error)?.message ?? e)),
-              },
-          )
-        ) continue
-        return
-      }
-      if (this.ended) return
-      if (r.done) {
-        const broken = this.process(c, up.decode.flush(), NO_BYTES)
-        const end = broken ? { events: [], broken } : this.closing()
-        if (!end.broken) return this.finish(c, undefined, end.events)
-        if (await this.broke(c, end.broken)) continue
-        return
-      }
-      this.lastUpstreamAt = this.deps.now()
-      let evs: SseEvent[]
-      const wasAtBoundary = up.decode.atBoundary
-      try {
-        evs = up.decode.push(r.value)
-      } catch (e) {
-        // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
-        const tooBig = tooLarge(e, this.cur.t, this.cur.tap.events)
-        if (!tooBig) throw e
-        void up.reader.cancel().catch(() => undefined)
-        if (await this.broke(c, tooBig)) continue
-        return
-      }
-      const sent = this.sent
-      const broken = this.process(c, evs, r.value, wasAtBoundary && up.decode.atBoundary)
-      if (broken) {
-        if (await this.broke(c, broken)) continue
-        return
-      }
-      if (this.sent === sent) continue
-      this.lastClientAt = this.lastUpstreamAt
-      if ((c.desiredSize ?? 1) <= 0) this.deps.telemetry.backpressure()
-      return
+    this.lastUpstreamAt = this.deps.now()
+    let evs: SseEvent[]
+    const wasAtBoundary = up.decode.atBoundary
+    try {
+      evs = up.decode.push(r.value)
+    } catch (e) {
+      // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
+      const tooBig = tooLarge(e, this.cur.t, this.cur.tap.events)
+      if (!tooBig) throw e
+      void up.reader.cancel().catch(() => undefined)
+      return this.goOn(c, tooBig)
     }
+    const sent = this.sent
+    const broken = this.process(c, evs, r.value, wasAtBoundary && up.decode.atBoundary)
+    if (broken) return this.goOn(c, broken)
+    // Nothing for the client in this chunk (held back, or no events yet): read on.
+    if (this.sent === sent) return this.next()
+    this.lastClientAt = this.lastUpstreamAt
+    if ((c.desiredSize ?? 1) <= 0) this.deps.telemetry.backpressure()
   }
   cancel(): void {
     this.finish(undefined, { kind: 'client_closed' })
