@@ -118,8 +118,8 @@ export function streamBody(
 /**
  * One committed stream's state and steps. One object with methods rather than a closure per
  * step: thousands of streams stay open at once, and each closure (and the scope it keeps) is
- * memory per stream. It is the stream's underlying source, what the watchdog watches, and the
- * listener of the client's abort signal.
+ * memory per stream (the only two are the read handlers, made once). It is the stream's
+ * underlying source, what the watchdog watches, and the listener of the client's abort signal.
  */
 class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream {
   readonly req: ClientRequest
