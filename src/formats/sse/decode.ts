@@ -47,6 +47,7 @@ class Decoder implements SseDecoder {
   #data: string | undefined
   #more: string[] | undefined
   #dataChars = 0
+  #lastName = ''
 
   constructor(max: number) {
     this.#max = max
@@ -78,16 +79,22 @@ class Decoder implements SseDecoder {
     }
     if (text.charCodeAt(start) === 58) return // ':' comment, e.g. OpenRouter's keep-alive
     if (text.startsWith('data', start)) {
-      const value = valueAt(text, start + 4, end)
-      if (value === undefined) return
+      const from = valueAt(text, start + 4, end)
+      if (from < 0) return
+      const value = text.slice(from, end)
       this.#dataChars += value.length + 1
       if (this.#dataChars > this.#max) throw new SseEventTooLarge(this.#max)
       if (this.#data === undefined) this.#data = value
       else if (this.#more === undefined) this.#more = [this.#data, value]
       else this.#more.push(value)
     } else if (text.startsWith('event', start)) {
-      const value = valueAt(text, start + 5, end)
-      if (value !== undefined) this.#event = value
+      const from = valueAt(text, start + 5, end)
+      if (from < 0) return
+      // Streams repeat a few names (`content_block_delta`, …): the last one is reused, not sliced again.
+      const last = this.#lastName
+      this.#event = end - from === last.length && text.startsWith(last, from)
+        ? last
+        : (this.#lastName = text.slice(from, end))
     }
   }
 
@@ -136,14 +143,13 @@ class Decoder implements SseDecoder {
 }
 
 /**
- * The value of a field whose name ends at `at` in the line ending at `end`: after the colon
- * and one optional space, or empty when the line is the name alone; undefined when the name
- * goes on (`database:` is not `data`).
+ * Where the value of a field whose name ends at `at` starts, in the line ending at `end`: after
+ * the colon and one optional space, or `end` (an empty value) when the line is the name alone;
+ * -1 when the name goes on (`database:` is not `data`).
  */
-function valueAt(text: string, at: number, end: number): string | undefined {
-  if (at === end) return ''
-  if (text.charCodeAt(at) !== 58) return undefined
-  let from = at + 1
-  if (from < end && text.charCodeAt(from) === 32) from++
-  return text.slice(from, end)
+function valueAt(text: string, at: number, end: number): number {
+  if (at === end) return end
+  if (text.charCodeAt(at) !== 58) return -1
+  const from = at + 1
+  return from < end && text.charCodeAt(from) === 32 ? from + 1 : from
 }
