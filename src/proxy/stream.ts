@@ -8,7 +8,7 @@ import type { ProxyError } from '../errors.ts'
 import {
   cannotContinue,
   createUsageTap,
-  encodeSse,
+  encodeSseAll,
   redact,
   renderStreamError,
   sameFormatRepair,
@@ -37,6 +37,7 @@ import { type ContinuationNote, routeTrailer } from './route-header.ts'
 import { scrubberOf } from '../config/secrets.ts'
 
 type StreamUp = Extract<UpstreamOk, { kind: 'stream' }>
+type ReadResult = Awaited<ReturnType<StreamUp['reader']['read']>>
 
 /**
  * How an upstream answer becomes the client's: a translation between formats, a same-format
@@ -66,7 +67,9 @@ export interface StreamEnd {
 }
 
 const encoder = new TextEncoder()
-const encodeAll = (evs: readonly SseEvent[]) => encoder.encode(evs.map(encodeSse).join(''))
+const encodeAll = (evs: readonly SseEvent[]) => encoder.encode(encodeSseAll(evs))
+const NONE: readonly SseEvent[] = []
+const NO_BYTES: readonly Uint8Array[] = []
 const COMMENT_PING = encoder.encode(': ping\n\n')
 const PING: Record<WireFormatName, Uint8Array> = {
   anthropic: encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'),
@@ -115,8 +118,8 @@ export function streamBody(
 /**
  * One committed stream's state and steps. One object with methods rather than a closure per
  * step: thousands of streams stay open at once, and each closure (and the scope it keeps) is
- * memory per stream. It is the stream's underlying source, what the watchdog watches, and the
- * listener of the client's abort signal.
+ * memory per stream (the only two are the read handlers, made once). It is the stream's
+ * underlying source, what the watchdog watches, and the listener of the client's abort signal.
  */
 class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream {
   readonly req: ClientRequest
@@ -135,6 +138,8 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
   /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
   noPrefill: Set<string> | undefined
   earlier: Usage | undefined
+  /** Chunks enqueued so far (a pull returns once it has sent one). */
+  sent = 0
   ended = false
   failure: ProxyError | undefined
   pending: ProxyError | undefined
@@ -183,51 +188,88 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
   }
 
   /**
-   * Upstream events → client chunks; stops at an upstream error event when the stream may be
-   * continued. `whole`: `bytes` are exactly these events, starting and ending at event boundaries.
+   * Upstream events → client chunks, enqueued on `c`; stops at an upstream error event when the
+   * stream may be continued and returns it. `whole`: `bytes` are exactly these events, starting
+   * and ending at event boundaries. Called once per upstream chunk: it enqueues directly and
+   * builds no array per chunk when one translator call, or the chunk itself, has all the events.
    */
   process(
+    c: ReadableStreamDefaultController<Uint8Array>,
     evs: readonly SseEvent[],
-    bytes: readonly Uint8Array[],
+    bytes: Uint8Array | readonly Uint8Array[],
     whole = false,
-  ): { chunks: readonly Uint8Array[]; broken?: ProxyError } {
+  ): ProxyError | undefined {
     const { cur, rec } = this
+    const { translator, tap } = cur
     // A pure pass-through sends the upstream's bytes untouched; a stream that may be spliced
     // sends whole events only, so a cut never leaves half an event at the client.
-    const pure = !cur.translator && !rec
-    const out: SseEvent[] = []
+    const pure = !translator && !rec
+    // The events for the client: a translator's first non-empty answer is used as it is (copied
+    // only when a second one comes); without a translator, the upstream's own events.
+    let out = translator ? NONE : evs
+    let own = false
     let broken: ProxyError | undefined
-    for (const ev of evs) {
+    for (let i = 0; i < evs.length; i++) {
+      const ev = evs[i]!
       const failed = rec ? errorPayloadOf(ev) : undefined
       if (failed) {
         broken = streamErrorOf(failed, cur.t.key)
+        if (!translator) out = evs.slice(0, i)
         break
       }
-      cur.tap.observe(ev)
+      tap.observe(ev)
       // The tap already recognises content deltas (text, reasoning, tool arguments) of the upstream's format.
-      if (!cur.sawContent && cur.tap.contentEvents > 0) {
+      if (!cur.sawContent && tap.contentEvents > 0) {
         cur.sawContent = true
         cur.a.timer.firstToken()
       }
-      if (cur.translator) out.push(...cur.translator.push(ev))
-      else if (!pure) out.push(ev)
+      if (!translator) continue
+      const got = translator.push(ev)
+      if (got.length === 0) continue
+      if (out.length === 0) out = got
+      else if (own) { for (const e of got) (out as SseEvent[]).push(e) }
+      else {
+        out = [...out, ...got]
+        own = true
+      }
     }
-    if (pure) return { chunks: bytes }
-    if (broken) return { chunks: this.emit(out), broken }
-    return { chunks: this.emit(out, whole && !cur.translator ? bytes : undefined) }
+    if (pure) {
+      this.sendBytes(c, bytes, false)
+      return undefined
+    }
+    this.emit(c, out, !broken && whole && !translator ? bytes : undefined)
+    return broken
   }
   /**
-   * The client's chunks for these events. `raw`: the upstream bytes that are exactly `evs`
-   * (whole events, nothing translated); sent as they are when the splicer and the tool hold let
-   * every event through unchanged, instead of encoding the same events again.
+   * Enqueue the client's chunks for these events. `raw`: the upstream bytes that are exactly
+   * `evs` (whole events, nothing translated); sent as they are when the splicer and the tool
+   * hold let every event through unchanged, instead of encoding the same events again.
    */
-  emit(evs: readonly SseEvent[], raw?: readonly Uint8Array[]): readonly Uint8Array[] {
+  emit(
+    c: ReadableStreamDefaultController<Uint8Array>,
+    evs: readonly SseEvent[],
+    raw?: Uint8Array | readonly Uint8Array[],
+  ): void {
     const { splicer, hold, rec } = this
     const spliced = splicer ? splicer.push(evs) : evs
     const client = hold ? hold.push(spliced) : spliced
     if (rec) { for (const ev of client) rec.observe(ev) }
-    if (client.length === 0) return []
-    return raw && sameEvents(client, evs) ? raw.map(ownBuffer) : [encodeAll(client)]
+    if (client.length === 0) return
+    if (raw && sameEvents(client, evs)) this.sendBytes(c, raw, true)
+    else this.send(c, encodeAll(client))
+  }
+  /** `own`: each chunk gets a buffer of its own size first (see `ownBuffer`). */
+  sendBytes(
+    c: ReadableStreamDefaultController<Uint8Array>,
+    bytes: Uint8Array | readonly Uint8Array[],
+    own: boolean,
+  ): void {
+    if (bytes instanceof Uint8Array) return this.send(c, own ? ownBuffer(bytes) : bytes)
+    for (const b of bytes) this.send(c, own ? ownBuffer(b) : b)
+  }
+  send(c: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): void {
+    c.enqueue(chunk)
+    this.sent++
   }
 
   /** The closing events once the current upstream ended its body, or why it was incomplete. */
@@ -244,13 +286,13 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
   }
 
   /** The events of a stream that ended well: the last ones, through the splicer and the tool hold. */
-  endTail(last: readonly SseEvent[]): SseEvent[] {
+  endTail(last: readonly SseEvent[]): readonly SseEvent[] {
     const { splicer, hold } = this
     const spliced = splicer ? [...splicer.push(last), ...splicer.end()] : last
-    return hold ? [...hold.push(spliced), ...hold.end()] : [...spliced]
+    return hold ? [...hold.push(spliced), ...hold.end()] : spliced
   }
   /** Before the error event: held leading text goes out, a held (incomplete) tool call never does. */
-  failedTail(): SseEvent[] {
+  failedTail(): readonly SseEvent[] {
     const { splicer, hold } = this
     const out = hold ? hold.push(splicer?.end() ?? []) : splicer?.end() ?? []
     hold?.drop()
@@ -272,7 +314,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
       // event boundary dispatches nothing).
       if (tail.length) {
         c.enqueue(
-          !translator && !rec && error ? encoder.encode(`\n\n${tail.map(encodeSse).join('')}`) : encodeAll(tail),
+          !translator && !rec && error ? encoder.encode(`\n\n${encodeSseAll(tail)}`) : encodeAll(tail),
         )
       }
       // A stream that broke after the commit point says what became of it in its last bytes.
@@ -356,85 +398,97 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const opening = splicer.opening()
     for (const ev of opening) rec.observe(ev)
     if (opening.length) c.enqueue(encodeAll(opening))
-    const head = this.process(this.cur.a.up.headEvents, this.cur.a.up.head)
-    for (const chunk of head.chunks) c.enqueue(chunk)
-    return head.broken ? this.broke(c, head.broken) : true
+    const [evs, bytes] = takeHead(this.cur.a.up)
+    const broken = this.process(c, evs, bytes)
+    return broken ? this.broke(c, broken) : true
   }
 
   start(c: ReadableStreamDefaultController<Uint8Array>): void {
     this.ctrl = c
     const up = this.cur.a.up
     // The body's first bytes start at an event boundary: together they are whole events if they end at one.
-    const head = this.process(up.headEvents, up.head, up.decode.atBoundary)
-    for (const chunk of head.chunks) c.enqueue(chunk)
     // An error right after the commit point is met on the first pull.
-    this.pending = head.broken
+    const [evs, bytes] = takeHead(up)
+    this.pending = this.process(c, evs, bytes, up.decode.atBoundary)
   }
-  async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    if (this.pending) {
-      const f = this.pending
-      this.pending = undefined
-      if (!(await this.broke(c, f))) return
+  /**
+   * One chunk for the client (or the end): read, decode, process. A promise chain with the two
+   * handlers below, made once per stream, rather than an async function: each pull of an
+   * `async` body costs a generator, its scope and an await reaction, per chunk.
+   */
+  pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const f = this.pending
+    if (!f) return this.next()
+    // An error right after the commit point.
+    this.pending = undefined
+    return this.goOn(c, f)
+  }
+  /** Read the current upstream on. */
+  next(): Promise<void> {
+    return this.cur.a.up.reader.read().then(this.onRead, this.onReadFailed)
+  }
+  /** After a break: continue on another try and read on, or end (`broke`). */
+  async goOn(c: ReadableStreamDefaultController<Uint8Array>, error: ProxyError): Promise<void> {
+    if (await this.broke(c, error)) return this.next()
+  }
+  readonly onReadFailed = (e: unknown): Promise<void> | undefined => {
+    if (this.ended) return
+    // Runtime messages can name hosts; only the redacted text reaches the client.
+    return this.goOn(
+      this.ctrl,
+      this.failure ??
+        {
+          kind: 'stream_broken',
+          target: this.cur.t.key,
+          afterEvents: this.cur.tap.events,
+          message: redact(String((e as Error)?.message ?? e)),
+        },
+    )
+  }
+  readonly onRead = (r: ReadResult): Promise<void> | undefined => {
+    if (this.ended) return
+    const c = this.ctrl
+    const up = this.cur.a.up
+    if (r.done) {
+      const broken = this.process(c, up.decode.flush(), NO_BYTES)
+      const end = broken ? { events: [], broken } : this.closing()
+      if (!end.broken) return void this.finish(c, undefined, end.events)
+      return this.goOn(c, end.broken)
     }
-    for (;;) {
-      const up = this.cur.a.up
-      let r: Awaited<ReturnType<typeof up.reader.read>>
-      try {
-        r = await up.reader.read()
-      } catch (e) {
-        if (this.ended) return
-        // Runtime messages can name hosts; only the redacted text reaches the client.
-        if (
-          await this.broke(
-            c,
-            this.failure ??
-              {
-                kind: 'stream_broken',
-                target: this.cur.t.key,
-                afterEvents: this.cur.tap.events,
-                message: redact(String((e as Error)?.message ?? e)),
-              },
-          )
-        ) continue
-        return
-      }
-      if (this.ended) return
-      if (r.done) {
-        const rest = this.process(up.decode.flush(), [])
-        for (const chunk of rest.chunks) c.enqueue(chunk)
-        const end = rest.broken ? { events: [], broken: rest.broken } : this.closing()
-        if (!end.broken) return this.finish(c, undefined, end.events)
-        if (await this.broke(c, end.broken)) continue
-        return
-      }
-      this.lastUpstreamAt = this.deps.now()
-      let evs: SseEvent[]
-      const wasAtBoundary = up.decode.atBoundary
-      try {
-        evs = up.decode.push(r.value)
-      } catch (e) {
-        // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
-        const tooBig = tooLarge(e, this.cur.t, this.cur.tap.events)
-        if (!tooBig) throw e
-        void up.reader.cancel().catch(() => undefined)
-        if (await this.broke(c, tooBig)) continue
-        return
-      }
-      const step = this.process(evs, [r.value], wasAtBoundary && up.decode.atBoundary)
-      for (const chunk of step.chunks) c.enqueue(chunk)
-      if (step.broken) {
-        if (await this.broke(c, step.broken)) continue
-        return
-      }
-      if (step.chunks.length === 0) continue
-      this.lastClientAt = this.lastUpstreamAt
-      if ((c.desiredSize ?? 1) <= 0) this.deps.telemetry.backpressure()
-      return
+    this.lastUpstreamAt = this.deps.now()
+    let evs: SseEvent[]
+    const wasAtBoundary = up.decode.atBoundary
+    try {
+      evs = up.decode.push(r.value)
+    } catch (e) {
+      // An oversized line or event (SSE_MAX_EVENT_BYTES): stop reading it, then end or continue.
+      const tooBig = tooLarge(e, this.cur.t, this.cur.tap.events)
+      if (!tooBig) throw e
+      void up.reader.cancel().catch(() => undefined)
+      return this.goOn(c, tooBig)
     }
+    const sent = this.sent
+    const broken = this.process(c, evs, r.value, wasAtBoundary && up.decode.atBoundary)
+    if (broken) return this.goOn(c, broken)
+    // Nothing for the client in this chunk (held back, or no events yet): read on.
+    if (this.sent === sent) return this.next()
+    this.lastClientAt = this.lastUpstreamAt
+    if ((c.desiredSize ?? 1) <= 0) this.deps.telemetry.backpressure()
   }
   cancel(): void {
     this.finish(undefined, { kind: 'client_closed' })
   }
+}
+
+/**
+ * The head read up to the commit point, once: the upstream answer stops holding it (an open
+ * stream would keep it, with its events, to the end; under Deno each chunk is a 4 KiB buffer).
+ */
+function takeHead(up: StreamUp): [readonly SseEvent[], readonly Uint8Array[]] {
+  const taken: [readonly SseEvent[], readonly Uint8Array[]] = [up.headEvents, up.head]
+  up.headEvents = NONE
+  up.head = NO_BYTES
+  return taken
 }
 
 /**

@@ -61,10 +61,13 @@ export type UpstreamOk =
     readonly status: number
     readonly headers: Headers
     readonly reader: ReadableStreamDefaultReader<Uint8Array>
-    /** Bytes already read while waiting for the first event (the commit point). */
-    readonly head: readonly Uint8Array[]
-    /** Events parsed from `head`. */
-    readonly headEvents: readonly SseEvent[]
+    /**
+     * Bytes already read while waiting for the first event (the commit point). Writable: the
+     * client stream lets go of them once sent, so an open stream does not hold them to its end.
+     */
+    head: readonly Uint8Array[]
+    /** Events parsed from `head` (let go of with it). */
+    headEvents: readonly SseEvent[]
     /** The decoder that parsed `head`, holding any partial event: reading goes on with it. */
     readonly decode: EventDecoder
     /** Aborts this upstream request. */

@@ -354,6 +354,9 @@ export function eventDecoder(maxEventChars?: number): EventDecoder {
   return new BytesDecoder(createSseDecoder(maxEventChars === undefined ? {} : { maxEventChars }))
 }
 
+/** One options object for every read, not one per chunk. */
+const STREAMING: TextDecodeOptions = { stream: true }
+
 /** A class rather than two closures: every open stream keeps one. */
 class BytesDecoder implements EventDecoder {
   readonly #text = new TextDecoder()
@@ -368,7 +371,7 @@ class BytesDecoder implements EventDecoder {
   }
   push(bytes: Uint8Array): SseEvent[] {
     if (bytes.byteLength > 0) this.#endsInNewline = bytes[bytes.byteLength - 1] === 10
-    return this.#sse.push(this.#text.decode(bytes, { stream: true }))
+    return this.#sse.push(this.#text.decode(bytes, STREAMING))
   }
   flush(): SseEvent[] {
     const rest = this.#text.decode()

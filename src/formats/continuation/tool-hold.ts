@@ -40,17 +40,34 @@ export class ToolHold {
     return this.#held.length > 0
   }
 
-  /** The events to send now, in order; a tool call's events come out when it is complete. */
-  push(evs: readonly SseEvent[]): SseEvent[] {
-    const out: SseEvent[] = []
-    for (const ev of evs) {
+  /**
+   * The events to send now, in order; a tool call's events come out when it is complete. While
+   * nothing is held, events that cannot start a hold are let through without a copy: the input
+   * itself comes back when all of them are (the common case, once per chunk).
+   */
+  push(evs: readonly SseEvent[]): readonly SseEvent[] {
+    // Gemini sends a function call whole, in one chunk: its events pass as they come.
+    if (this.#format === 'gemini') return evs
+    let out: SseEvent[] | undefined
+    for (let i = 0; i < evs.length; i++) {
+      const ev = evs[i]!
+      if (out === undefined) {
+        if (this.#passes(ev)) continue
+        out = evs.slice(0, i)
+      }
       if (this.#format === 'anthropic') this.#anthropic(ev, out)
       else if (this.#format === 'openai') this.#openai(ev, out)
-      else if (this.#format === 'responses') this.#responses(ev, out)
-      // Gemini sends a function call whole, in one chunk: its events pass as they come.
-      else out.push(ev)
+      else this.#responses(ev, out)
     }
-    return out
+    return out ?? evs
+  }
+
+  /** Nothing is held and this event starts no hold: the per-format step would only let it out. */
+  #passes(ev: SseEvent): boolean {
+    if (this.#held.length > 0 || this.#passing || this.#index !== undefined) return false
+    if (this.#format === 'anthropic') return ev.event !== 'content_block_start'
+    if (this.#format === 'openai') return ev.data === '[DONE]' || !TOOL_CALLS.test(ev.data)
+    return !ev.data.includes('"response.output_item.added"')
   }
 
   /** The answer ended normally: whatever is held goes out. */

@@ -43,39 +43,59 @@ class Decoder implements SseDecoder {
   #tailChars = 0
   #first = true
   #event: string | undefined
-  #data: string[] = []
+  /** The event's first `data:` line; the rest (rare) in #more, joined with `\n` when it ends. */
+  #data: string | undefined
+  #more: string[] | undefined
   #dataChars = 0
+  #lastName = ''
 
   constructor(max: number) {
     this.#max = max
   }
 
   get idle(): boolean {
-    return this.#tail.length === 0 && this.#data.length === 0 && this.#event === undefined
+    return this.#tail.length === 0 && this.#data === undefined && this.#event === undefined
   }
 
-  #line(raw: string, out: SseEvent[]): void {
-    const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw
-    if (text.length === 0) {
-      const event = this.#event
-      if (this.#data.length > 0) {
-        out.push(event === undefined ? { data: this.#data.join('\n') } : { event, data: this.#data.join('\n') })
+  /**
+   * The line `text[start, end)` (its `\n` excluded). Read in place: no string is made for the
+   * line or its field name, only for a value that is kept. Fields other than `data` and `event`
+   * (`id`, `retry`, unknown ones) are ignored, so the field is recognised by its first characters.
+   */
+  #line(text: string, start: number, end: number, out: SseEvent[]): void {
+    if (end > start && text.charCodeAt(end - 1) === 13) end--
+    if (end === start) {
+      const data = this.#data
+      if (data !== undefined) {
+        const joined = this.#more === undefined ? data : this.#more.join('\n')
+        const event = this.#event
+        out.push(event === undefined ? { data: joined } : { event, data: joined })
       }
       this.#event = undefined
-      this.#data = []
+      this.#data = undefined
+      this.#more = undefined
       this.#dataChars = 0
       return
     }
-    if (text.charCodeAt(0) === 58) return // ':' comment, e.g. OpenRouter's keep-alive
-    const colon = text.indexOf(':')
-    const field = colon < 0 ? text : text.slice(0, colon)
-    let value = colon < 0 ? '' : text.slice(colon + 1)
-    if (value.charCodeAt(0) === 32) value = value.slice(1)
-    if (field === 'data') {
+    if (text.charCodeAt(start) === 58) return // ':' comment, e.g. OpenRouter's keep-alive
+    if (text.startsWith('data', start)) {
+      const from = valueAt(text, start + 4, end)
+      if (from < 0) return
+      const value = text.slice(from, end)
       this.#dataChars += value.length + 1
       if (this.#dataChars > this.#max) throw new SseEventTooLarge(this.#max)
-      this.#data.push(value)
-    } else if (field === 'event') this.#event = value
+      if (this.#data === undefined) this.#data = value
+      else if (this.#more === undefined) this.#more = [this.#data, value]
+      else this.#more.push(value)
+    } else if (text.startsWith('event', start)) {
+      const from = valueAt(text, start + 5, end)
+      if (from < 0) return
+      // Streams repeat a few names (`content_block_delta`, …): the last one is reused, not sliced again.
+      const last = this.#lastName
+      this.#event = end - from === last.length && text.startsWith(last, from)
+        ? last
+        : (this.#lastName = text.slice(from, end))
+    }
   }
 
   push(text: string): SseEvent[] {
@@ -86,20 +106,20 @@ class Decoder implements SseDecoder {
     }
     let nl = text.indexOf('\n')
     let start = 0
-    if (nl >= 0) {
+    if (nl >= 0 && this.#tail.length > 0) {
       // The unterminated line so far is kept as pieces and joined once its newline arrives,
       // so a long line costs linear time, not a copy of everything so far on every push.
-      const tail = this.#tail
-      this.#line(tail.length > 0 ? tail.join('') + text.slice(0, nl) : text.slice(0, nl), out)
-      if (tail.length > 0) this.#tail = []
+      const line = this.#tail.join('') + text.slice(0, nl)
+      this.#tail = []
       this.#tailChars = 0
+      this.#line(line, 0, line.length, out)
       start = nl + 1
       nl = text.indexOf('\n', start)
-      while (nl >= 0) {
-        this.#line(text.slice(start, nl), out)
-        start = nl + 1
-        nl = text.indexOf('\n', start)
-      }
+    }
+    while (nl >= 0) {
+      this.#line(text, start, nl, out)
+      start = nl + 1
+      nl = text.indexOf('\n', start)
     }
     if (start < text.length) {
       this.#tail.push(start === 0 ? text : text.slice(start))
@@ -111,10 +131,25 @@ class Decoder implements SseDecoder {
 
   flush(): SseEvent[] {
     const out: SseEvent[] = []
-    if (this.#tail.length > 0) this.#line(this.#tail.join(''), out)
+    if (this.#tail.length > 0) {
+      const line = this.#tail.join('')
+      this.#line(line, 0, line.length, out)
+    }
     this.#tail = []
     this.#tailChars = 0
-    this.#line('', out)
+    this.#line('', 0, 0, out)
     return out
   }
+}
+
+/**
+ * Where the value of a field whose name ends at `at` starts, in the line ending at `end`: after
+ * the colon and one optional space, or `end` (an empty value) when the line is the name alone;
+ * -1 when the name goes on (`database:` is not `data`).
+ */
+function valueAt(text: string, at: number, end: number): number {
+  if (at === end) return end
+  if (text.charCodeAt(at) !== 58) return -1
+  const from = at + 1
+  return from < end && text.charCodeAt(from) === 32 ? from + 1 : from
 }

@@ -20,6 +20,8 @@ export class AnthropicToOpenAIStream extends StreamBase {
   readonly #sentArgs = new Set<number>()
   readonly #thinking: JsonObject[] = []
   #firstToolId: string | undefined
+  /** Every chunk's text up to its delta (id, object, created, model, `choices[0].index`): written once. */
+  #head: string | undefined
   #started = false
   #finished = false
   #usage: Usage | undefined
@@ -84,7 +86,7 @@ export class AnthropicToOpenAIStream extends StreamBase {
   }
 
   #blockDelta(index: number, delta: JsonObject): void {
-    if (delta.type === 'text_delta' && str(delta.text)) this.#chunk({ content: delta.text })
+    if (delta.type === 'text_delta' && str(delta.text)) this.#chunk(`{"content":${JSON.stringify(delta.text)}}`)
     else if (delta.type === 'thinking_delta' && str(delta.thinking)) {
       this.#keepThinking('thinking', delta.thinking as string)
       this.#chunk({ reasoning_content: delta.thinking })
@@ -125,17 +127,22 @@ export class AnthropicToOpenAIStream extends StreamBase {
     this.#chunk({ role: 'assistant', content: '' })
   }
 
-  #chunk(delta: JsonObject, finish: string | null = null): void {
+  /**
+   * One chunk: `{ id, object, created, model, choices: [{ index: 0, delta, logprobs: null,
+   * finish_reason }], usage?: null }` as JSON.stringify writes it, the part before the delta
+   * written once per stream. `delta`: an object, or its JSON text already written.
+   */
+  #chunk(delta: JsonObject | string, finish: string | null = null): void {
     this.#start()
-    const c: JsonObject = {
+    this.#head ??= JSON.stringify({
       id: this.#id,
       object: 'chat.completion.chunk',
       created: this.#ctx.created,
       model: this.#ctx.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    }
-    if (this.#ctx.includeUsage) c.usage = null
-    this.emit({ data: JSON.stringify(c) })
+    }).slice(0, -1) + ',"choices":[{"index":0,"delta":'
+    const d = typeof delta === 'string' ? delta : JSON.stringify(delta)
+    const usage = this.#ctx.includeUsage ? ',"usage":null' : ''
+    this.emit({ data: `${this.#head}${d},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]${usage}}` })
   }
 
   #complete(): void {

@@ -16,8 +16,27 @@ function event(type: string, payload: JsonObject): SseEvent {
   return { event: type, data: JSON.stringify({ type, ...payload }) }
 }
 
+/**
+ * A `content_block_delta` written by hand: the same text `event()` makes of
+ * `{ index, delta: { type, [field]: value } }` (keys in that order), without the three objects
+ * and the spread it builds per delta, the most frequent events of a stream.
+ */
+const delta = (index: number, type: string, field: string, value: string): SseEvent => ({
+  event: 'content_block_delta',
+  data: `{"type":"content_block_delta","index":${index},"delta":{"type":"${type}","${field}":${
+    JSON.stringify(value)
+  }}}`,
+})
+
 const argsDelta = (index: number, partial: string): SseEvent =>
-  event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } })
+  delta(index, 'input_json_delta', 'partial_json', partial)
+
+/** Only the first choice is translated (Anthropic has no `n`): the one with index 0 (or none). */
+function firstChoice(choices: unknown): JsonObject {
+  const list = arr(choices)
+  for (let i = 0; i < list.length; i++) if ((num(obj(list[i]).index) ?? 0) === 0) return obj(list[i])
+  return {}
+}
 
 /**
  * OpenAI chunks (O-upstream) → Anthropic events (A-client), docs/protocols.md §4.6. Emits blocks
@@ -75,19 +94,21 @@ export class OpenAIToAnthropicStream extends StreamBase {
   #chunk(c: JsonObject): void {
     this.#start()
     if (isObject(c.usage)) this.#usage = usageOfOpenAI(c.usage)
-    // Only the first choice is translated (Anthropic has no `n`).
-    const choice = obj(arr(c.choices).find((ch) => (num(obj(ch).index) ?? 0) === 0))
+    const choice = firstChoice(c.choices)
     const d = obj(choice.delta)
     const reasoning = str(d.reasoning_content) || str(d.reasoning)
     if (reasoning) this.#text('thinking', reasoning)
     const content = str(d.content)
-    if (content) { for (const seg of this.#think.push(content)) this.#text(seg.kind, seg.text) }
+    // Past any <think> section the text goes on as it is, without a segment list per chunk.
+    if (content && this.#think.plain) this.#text('text', content)
+    else if (content) { for (const seg of this.#think.push(content)) this.#text(seg.kind, seg.text) }
     const refusal = str(d.refusal)
     if (refusal) {
       this.#refused = true
       this.#text('text', refusal)
     }
-    arr(d.tool_calls).forEach((tc, pos) => this.#toolCall(obj(tc), pos))
+    const calls = arr(d.tool_calls)
+    for (let pos = 0; pos < calls.length; pos++) this.#toolCall(obj(calls[pos]), pos)
     if (typeof choice.finish_reason === 'string') {
       this.#finish = choice.finish_reason
       this.#sawFinish = true
@@ -118,8 +139,9 @@ export class OpenAIToAnthropicStream extends StreamBase {
 
   #text(kind: 'text' | 'thinking', text: string): void {
     const index = this.#ensure(kind)
-    const delta = kind === 'text' ? { type: 'text_delta', text } : { type: 'thinking_delta', thinking: text }
-    this.emit(event('content_block_delta', { index, delta }))
+    this.emit(
+      kind === 'text' ? delta(index, 'text_delta', 'text', text) : delta(index, 'thinking_delta', 'thinking', text),
+    )
   }
 
   #ensure(kind: 'text' | 'thinking'): number {

@@ -11,6 +11,8 @@ export interface ThinkSplitter {
   flush(): ThinkSegment[]
   /** True once a closing tag was seen. */
   readonly closed: boolean
+  /** Past the thinking section with nothing held back: `push(text)` gives `text` back as one text segment (or none when empty). */
+  readonly plain: boolean
 }
 
 type Phase = 'start' | 'thinking' | 'after' | 'text'
@@ -37,67 +39,90 @@ function partialTagAt(s: string, tag: string): number {
  * @example const s = createThinkSplitter(); s.push('<th'); s.push('ink>hm</think> ok') // [thinking 'hm', text 'ok']
  */
 export function createThinkSplitter(opts: ThinkOptions = {}): ThinkSplitter {
-  const [openTag, closeTag] = opts.tags ?? ['<think>', '</think>']
-  let phase: Phase = opts.startsOpen ? 'thinking' : 'start'
-  let buf = ''
-  let closed = false
-  let leading = true
+  return new Splitter(opts)
+}
 
-  const step = (out: ThinkSegment[]): void => {
-    if (phase === 'start') {
+/** One object with methods, not closures over a scope: every open translated stream keeps one. */
+class Splitter implements ThinkSplitter {
+  readonly #openTag: string
+  readonly #closeTag: string
+  #phase: Phase
+  #buf = ''
+  #closed = false
+  #leading = true
+
+  constructor(opts: ThinkOptions) {
+    const [openTag, closeTag] = opts.tags ?? ['<think>', '</think>']
+    this.#openTag = openTag
+    this.#closeTag = closeTag
+    this.#phase = opts.startsOpen ? 'thinking' : 'start'
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  get plain(): boolean {
+    return this.#phase === 'text'
+  }
+
+  push(text: string): ThinkSegment[] {
+    const out: ThinkSegment[] = []
+    this.#buf += text
+    this.#step(out)
+    return out
+  }
+
+  flush(): ThinkSegment[] {
+    const out: ThinkSegment[] = []
+    const phase = this.#phase
+    if (this.#buf.length > 0 && phase !== 'after') {
+      out.push({ kind: phase === 'thinking' ? 'thinking' : 'text', text: this.#buf })
+    }
+    this.#buf = ''
+    // Content went on past the start (e.g. a tool call came): a tag can no longer open thinking.
+    if (phase === 'start') this.#phase = 'text'
+    return out
+  }
+
+  #step(out: ThinkSegment[]): void {
+    const openTag = this.#openTag
+    const closeTag = this.#closeTag
+    let buf = this.#buf
+    if (this.#phase === 'start') {
       const lead = buf.trimStart()
       if (lead.startsWith(openTag)) {
-        phase = 'thinking'
+        this.#phase = 'thinking'
         buf = lead.slice(openTag.length)
       } else if (lead.length === 0 || openTag.startsWith(lead)) return
-      else phase = 'text'
+      else this.#phase = 'text'
     }
-    if (phase === 'thinking') {
-      if (leading) {
+    if (this.#phase === 'thinking') {
+      if (this.#leading) {
         // Models write `<think>\n…`: the newline is layout, not reasoning.
         buf = buf.trimStart()
-        if (buf.length === 0) return
-        leading = false
+        if (buf.length === 0) return void (this.#buf = buf)
+        this.#leading = false
       }
       const at = buf.indexOf(closeTag)
       if (at < 0) {
         const keep = partialTagAt(buf, closeTag)
         if (buf.length > keep) out.push({ kind: 'thinking', text: buf.slice(0, buf.length - keep) })
-        buf = buf.slice(buf.length - keep)
+        this.#buf = buf.slice(buf.length - keep)
         return
       }
       if (at > 0) out.push({ kind: 'thinking', text: buf.slice(0, at) })
       buf = buf.slice(at + closeTag.length)
-      phase = 'after'
-      closed = true
+      this.#phase = 'after'
+      this.#closed = true
     }
-    if (phase === 'after') {
+    if (this.#phase === 'after') {
       buf = buf.trimStart()
-      if (buf.length === 0) return
-      phase = 'text'
+      if (buf.length === 0) return void (this.#buf = buf)
+      this.#phase = 'text'
     }
     if (buf.length > 0) out.push({ kind: 'text', text: buf })
-    buf = ''
-  }
-
-  return {
-    push(text: string): ThinkSegment[] {
-      const out: ThinkSegment[] = []
-      buf += text
-      step(out)
-      return out
-    },
-    flush(): ThinkSegment[] {
-      const out: ThinkSegment[] = []
-      if (buf.length > 0 && phase !== 'after') out.push({ kind: phase === 'thinking' ? 'thinking' : 'text', text: buf })
-      buf = ''
-      // Content went on past the start (e.g. a tool call came): a tag can no longer open thinking.
-      if (phase === 'start') phase = 'text'
-      return out
-    },
-    get closed() {
-      return closed
-    },
+    this.#buf = ''
   }
 }
 
