@@ -86,13 +86,14 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const scenario: Scenario = hit ? 'rule' : decision.scenario
   // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
   const sent = view === body ? decision.body : body
+  // `rule` and `experiment` stay undefined when unused (`routed` skips them): no spreads per request.
   return servable(ctx, {
     scenario,
     body: sent,
     plan,
     tokens,
-    ...(hit ? { rule: hit.rule.name } : {}),
-    ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}),
+    rule: hit?.rule.name,
+    experiment: arm ? `${arm.experiment}/${arm.arm}` : undefined,
   }, { features, router })
 }
 
@@ -146,7 +147,7 @@ function servable(
     hasImages: f.hasImages,
     hasTools: f.hasTools,
     inputTokens: d.tokens.total,
-    ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }),
+    maxOutputTokens: f.maxOutputTokens,
   }
   const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
   if (skipped.length === 0) return ok(d)

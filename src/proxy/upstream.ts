@@ -70,8 +70,17 @@ export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: b
   } else {
     h.set('authorization', `Bearer ${t.provider.apiKey}`)
   }
-  for (const [k, v] of Object.entries(t.provider.headers)) h.set(k, v)
+  for (const [k, v] of headerEntries(t.provider)) h.set(k, v)
   return h
+}
+
+const providerHeaders = new WeakMap<PlannedTarget['provider'], readonly (readonly [string, string])[]>()
+
+/** A provider's configured headers as entries, listed once per provider (its config does not change) instead of per call. */
+function headerEntries(p: PlannedTarget['provider']): readonly (readonly [string, string])[] {
+  let entries = providerHeaders.get(p)
+  if (!entries) providerHeaders.set(p, entries = Object.entries(p.headers))
+  return entries
 }
 
 /** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
@@ -156,23 +165,25 @@ export async function exchangeServiceAccountJwt(
   }
 }
 
-/** Sends one call and waits for the commit point; an error's message is scrubbed of configured secrets. */
-export async function callUpstream(
-  call: UpstreamCall,
-  t: PlannedTarget,
-  limits: CallLimits,
-): Promise<Result<UpstreamOk, ProxyError>> {
-  const r = await send(call, t, limits)
-  return r.ok || !limits.scrub ? r : err(scrubError(r.error, limits.scrub))
-}
+/** A failed call's error, its message scrubbed of configured secrets. */
+const failed = (e: ProxyError, limits: CallLimits): Result<never, ProxyError> =>
+  err(limits.scrub ? scrubError(e, limits.scrub) : e)
 
 /** `e` with every message-like field passed through `scrub`. */
 export function scrubError(e: ProxyError, scrub: (text: string) => string): ProxyError {
   return 'message' in e && typeof e.message === 'string' ? { ...e, message: scrub(e.message) } as ProxyError : e
 }
 
-async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
-  if (limits.signal.aborted) return err({ kind: 'client_closed' })
+/**
+ * Sends one call and waits for the commit point; an error's message is scrubbed of configured
+ * secrets (`failed`). One async function for the whole call: it runs for every try.
+ */
+export async function callUpstream(
+  call: UpstreamCall,
+  t: PlannedTarget,
+  limits: CallLimits,
+): Promise<Result<UpstreamOk, ProxyError>> {
+  if (limits.signal.aborted) return failed({ kind: 'client_closed' }, limits)
   const guard = new CallGuard(limits, call.stream)
   try {
     const raw = await limits.fetch(
@@ -182,7 +193,7 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
     const res = raw.status >= 200 && raw.status <= 299 && call.responseOut ? await call.responseOut(raw) : raw
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
-      return err(
+      return failed(
         parseUpstreamError({
           format: t.provider.format,
           status: res.status,
@@ -191,23 +202,27 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
           headers: res.headers,
           now: limits.now?.(),
         }),
+        limits,
       )
     }
     // A streamed request is read as SSE unless the upstream says JSON: some servers send
     // `text/plain` or no content-type at all for their event streams.
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
-    if (!isSse || !res.body) return await readJson(res, t)
+    if (!isSse || !res.body) {
+      const json = await readJson(res, t)
+      return json.ok ? json : failed(json.error, limits)
+    }
     const head = await peekFirstEvent(
       res.body.getReader(),
       t,
       () => guard.heard(),
       limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
     )
-    if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
+    if (!head.ok) return failed(guard.why() ? guard.failure(t)! : head.error, limits)
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: (r) => guard.abort(r) })
   } catch (e) {
-    return err(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) })
+    return failed(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) }, limits)
   } finally {
     // After the commit point the stream owns cancellation (stream.ts); timers and listeners end here.
     guard.release()
