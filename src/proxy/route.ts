@@ -9,7 +9,7 @@
 import type { CustomRouter, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
-import { filterByCapabilities, noTargetMessage } from '../routing/capabilities.ts'
+import { filterByCapabilities, noTargetMessage, servesAll } from '../routing/capabilities.ts'
 import { type RequestFeatures, requestFeatures } from '../routing/features.ts'
 import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
@@ -149,6 +149,7 @@ function servable(
     inputTokens: d.tokens.total,
     maxOutputTokens: f.maxOutputTokens,
   }
+  if (servesAll(d.plan, needs)) return ok(d)
   const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
   if (skipped.length === 0) return ok(d)
   if (kept.length === 0) return err({ kind: 'invalid_request', ...noTargetMessage(skipped) })
