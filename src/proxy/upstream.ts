@@ -59,28 +59,47 @@ export interface CallLimits {
 
 /** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
 export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: boolean): Headers {
-  const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+  const base = baseHeaders(t.provider)
+  const h = new Headers(base.headers)
   if (t.provider.format === 'anthropic') {
-    h.set('x-api-key', t.provider.apiKey)
-    h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
+    // The provider's configured headers are set last, so one of these it configures wins.
+    if (!base.setsVersion) h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
     const beta = client.get('anthropic-beta')
-    if (beta && sameFormat) h.set('anthropic-beta', beta)
-  } else if (t.provider.format === 'gemini') {
-    h.set('x-goog-api-key', t.provider.apiKey)
-  } else {
-    h.set('authorization', `Bearer ${t.provider.apiKey}`)
+    if (beta && sameFormat && !base.setsBeta) h.set('anthropic-beta', beta)
   }
-  for (const [k, v] of headerEntries(t.provider)) h.set(k, v)
   return h
 }
 
-const providerHeaders = new WeakMap<PlannedTarget['provider'], readonly (readonly [string, string])[]>()
+interface BaseHeaders {
+  /** Everything that does not depend on the client: content type, accept, the key, the provider's own headers. */
+  readonly headers: Headers
+  readonly setsVersion: boolean
+  readonly setsBeta: boolean
+}
 
-/** A provider's configured headers as entries, listed once per provider (its config does not change) instead of per call. */
-function headerEntries(p: PlannedTarget['provider']): readonly (readonly [string, string])[] {
-  let entries = providerHeaders.get(p)
-  if (!entries) providerHeaders.set(p, entries = Object.entries(p.headers))
-  return entries
+const providerHeaders = new WeakMap<PlannedTarget['provider'], BaseHeaders>()
+
+/**
+ * What every call to a provider sends, built once per provider (its config does not change) and
+ * copied per call, instead of an init object, a `Bearer` string and a set per header each time.
+ */
+function baseHeaders(p: PlannedTarget['provider']): BaseHeaders {
+  let base = providerHeaders.get(p)
+  if (!base) {
+    const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+    if (p.format === 'anthropic') h.set('x-api-key', p.apiKey)
+    else if (p.format === 'gemini') h.set('x-goog-api-key', p.apiKey)
+    else h.set('authorization', `Bearer ${p.apiKey}`)
+    const names = Object.keys(p.headers).map((k) => k.toLowerCase())
+    for (const [k, v] of Object.entries(p.headers)) h.set(k, v)
+    base = {
+      headers: h,
+      setsVersion: names.includes('anthropic-version'),
+      setsBeta: names.includes('anthropic-beta'),
+    }
+    providerHeaders.set(p, base)
+  }
+  return base
 }
 
 /** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
