@@ -4,7 +4,7 @@
  *
  *   bun harness/stages.ts [--root DIR]        deno run -A harness/stages.ts
  *
- * Stages: body validation (the route's zod schema), token estimate (warm cache), the routing
+ * Stages: body validation (the route's zod schema, and the route's own check of a valid body), token estimate (warm cache), the routing
  * plan, request translation (Anthropic → OpenAI), per-event stream translation (OpenAI →
  * Anthropic, decode + translate + encode) and the passthrough tap (decode + usage tap), and the
  * finished-request telemetry (metrics, ledger, drift, log line off and on).
@@ -98,6 +98,15 @@ rows.push([
   'body validation (zod, small body), per request',
   measure(20_000, () => schema.safeParse(JSON.parse(bodyText))),
 ])
+// What the route runs for a valid body (src/lib/fast-accept.ts); a checkout without it has no such row.
+const fast = await import(`${ROOT}/src/lib/fast-accept.ts`).catch(() => undefined)
+if (fast) {
+  const accepts = fast.fastAccept(schema)
+  rows.push([
+    'body validation as the route does it (fastAccept, zod only for a refused body), per request',
+    measure(20_000, () => accepts(JSON.parse(bodyText)) || schema.safeParse(JSON.parse(bodyText))),
+  ])
+}
 rows.push(['JSON.parse of the same body (for scale), per request', measure(20_000, () => JSON.parse(bodyText))])
 rows.push([
   'token estimate (fresh body, warm cache), per request',

@@ -13,7 +13,7 @@ import { edgeError as fail } from './middleware/edge-error.ts'
 import { jsonDepthGuard } from './middleware/json-depth.ts'
 import { type AuditEntry, managementGuard } from './middleware/rate-limit.ts'
 import { Dedup, dedupRequests, type DedupRunner } from './middleware/dedup.ts'
-import { requestId, requestIdOf } from './middleware/request-id.ts'
+import { requestIdAssigner, requestIdOf } from './middleware/request-id.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
 import { type FleetHealthBody, registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
@@ -48,14 +48,18 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
       return fail(c, { kind: 'invalid_request', message, param })
     },
   })
-  const ids = requestId({ random: deps.random })
+  const assignId = requestIdAssigner({ random: deps.random })
   const auth = apiKeyAuth({
     apiKey: deps.config.apiKey,
     keys: deps.config.keys,
     publicPaths: ['/', '/health', '/docs', DOCS_BUNDLE_PATH, '/openapi.json', '/api/hello', ...UI_PUBLIC_PATHS],
   })
-  // The request id, then the key check, as one synchronous middleware: one Hono dispatch step on every request.
-  app.use('*', (c, next) => ids(c, () => auth(c, next) as Promise<void>))
+  // The request id, then the key check, as one synchronous middleware: one Hono dispatch step on every
+  // request, and no closure made per request to chain the two.
+  app.use('*', (c, next) => {
+    assignId(c)
+    return auth(c, next)
+  })
   // Claude Code's connection warm-up: `HEAD {ANTHROPIC_BASE_URL}/api/hello`, keyless, at every start,
   // its answer ignored. A public empty 200 here, before the management guard, so it is neither a
   // 401/404 nor an audited management call taken from the anonymous rate budget.
@@ -69,13 +73,15 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   // Hono's body limit, reading the declared length first: with a content-length and no
   // transfer-encoding that is all it checks, and this way `body` (which makes Bun build a stream
   // for it) is only touched for a body declared too large. Other bodies are counted as they arrive.
-  const limit: MiddlewareHandler = (c, next) => {
+  // `then` is the check after this one, called with `next` (no closure per request but on the counted path).
+  const limit = (c: Context, next: Next, then: MiddlewareHandler) => {
     const h = c.req.raw.headers
     const length = h.get('content-length')
-    if (length === null || h.has('transfer-encoding')) return counted(c, next)
-    return parseInt(length, 10) > deps.config.maxBodyBytes && c.req.raw.body ? Promise.resolve(tooLarge(c)) : next()
+    if (length === null || h.has('transfer-encoding')) return counted(c, () => then(c, next) as Promise<void>)
+    return parseInt(length, 10) > deps.config.maxBodyBytes && c.req.raw.body
+      ? Promise.resolve(tooLarge(c))
+      : then(c, next)
   }
-  const depth = jsonDepthGuard({ fail })
 
   const active = opts.activeStreams ?? (() => 0)
   const maxStreams = opts.maxStreams ?? Infinity
@@ -92,9 +98,11 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   // Body limit, depth guard and (on the inference prefixes) the stream limit, in that order, as
   // one middleware per prefix: one Hono dispatch step instead of three on every request.
   // A refusal inside comes back as the Response, which Hono's one dispatch step then sets.
-  const then = (step: MiddlewareHandler, c: Context, next: Next) => () => step(c, next) as Promise<void>
-  const bodyChecks: MiddlewareHandler = (c, next) => limit(c, then(depth, c, next))
-  const inferenceEdge: MiddlewareHandler = (c, next) => limit(c, then(depth, c, then(guard, c, next)))
+  // Each check calls the next one itself, so chaining them makes no closures per request.
+  const depth = jsonDepthGuard({ fail })
+  const depthThenGuard = jsonDepthGuard({ fail, then: guard })
+  const bodyChecks: MiddlewareHandler = (c, next) => limit(c, next, depth)
+  const inferenceEdge: MiddlewareHandler = (c, next) => limit(c, next, depthThenGuard)
   for (const path of ['/v1/*', '/v1beta/*', '/preset/*']) app.use(path, inferenceEdge)
   for (const path of ['/api/*', '/performance/*']) app.use(path, bodyChecks)
   // Every inference endpoint, in each client format.

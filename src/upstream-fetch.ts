@@ -91,8 +91,10 @@ export function createUpstreamFetch(
   const direct = opts.direct ?? ((req: Request) => fetch(req))
   const make = opts.viaProxy ?? proxyFetch
   const clients = new Map<string, ProxyFetcher>()
+  // No proxy configured (the usual case): no URL is parsed per call.
+  const anyProxy = settings.http !== undefined || settings.https !== undefined
   const send = (req: Request): Promise<Response> => {
-    const proxy = proxyFor(req.url, settings)
+    const proxy = anyProxy ? proxyFor(req.url, settings) : undefined
     if (proxy === undefined) return direct(req).then(runtime.smallReads)
     let client = clients.get(proxy)
     if (!client) clients.set(proxy, client = make(proxy))

@@ -15,6 +15,8 @@ export {
   pluginRewritesRequests,
   responseOptions,
   responseOutOf,
+  rewritesRequests,
+  transformerGeneration,
   transformerNames,
 } from './transformers/registry.ts'
 export type { ResponseStep, TransformerContext } from './transformers/registry.ts'

@@ -5,7 +5,7 @@
  * when EVERY caller waiting on it has gone: one caller leaving never cancels the others.
  */
 import { createHash } from 'node:crypto'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import { presentedKey } from './auth.ts'
 import { isObject } from '../formats/translate/json.ts'
 
@@ -117,33 +117,39 @@ async function buffer(res: Response): Promise<SharedAnswer> {
  */
 export function dedupRequests(options: { dedup: DedupRunner; enabled: boolean }): MiddlewareHandler {
   const { dedup, enabled } = options
-  return async function dedupRequests(c, next) {
-    if (c.req.method !== 'POST' || !(enabled || c.req.header('x-switchyard-dedup') === '1')) return next()
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      return next() // the validator answers malformed JSON in the client's format
-    }
-    // Gemini says "stream" in the path (`:streamGenerateContent`), not the body.
-    if (!isObject(body) || body.stream === true || c.req.path.endsWith(':streamGenerateContent')) return next()
-    // A Gemini client's `?key=` is its key: no sharing across keys there either.
-    const queryKey = presentedKey(new Headers(), c.req.url)
-    const key = dedupKey(
-      queryKey === undefined ? c.req.path : `${c.req.path}\0${createHash('sha256').update(queryKey).digest('hex')}`,
-      c.req.raw.headers,
-      body,
-    )
-    const raw = c.req.raw
-    const { answer, shared } = await dedup.run(key, raw.signal, async (signal) => {
-      // The body was read above (Hono caches it for the validator), so only the rest is copied.
-      c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, signal })
-      await next()
-      return buffer(c.res)
-    })
-    const headers = new Headers(answer.headers as [string, string][])
-    if (shared) headers.set('x-switchyard-dedup', 'shared')
-    c.res = undefined
-    c.res = new Response(answer.body.slice(), { status: answer.status, headers })
+  // Synchronous when it does not apply (the usual case): it hands on `next()`'s promise, no async frame of its own.
+  return function dedupRequests(c, next) {
+    if (c.req.method !== 'POST' || !(enabled || c.req.raw.headers.get('x-switchyard-dedup') === '1')) return next()
+    return shareRun(dedup, c, next)
   }
+}
+
+/** The opted-in request: joins or starts the shared run of the rest of the chain. */
+async function shareRun(dedup: DedupRunner, c: Context, next: Next): Promise<void> {
+  let body: unknown
+  try {
+    body = await c.req.json()
+  } catch {
+    return next() // the validator answers malformed JSON in the client's format
+  }
+  // Gemini says "stream" in the path (`:streamGenerateContent`), not the body.
+  if (!isObject(body) || body.stream === true || c.req.path.endsWith(':streamGenerateContent')) return next()
+  // A Gemini client's `?key=` is its key: no sharing across keys there either.
+  const queryKey = presentedKey(new Headers(), c.req.url)
+  const key = dedupKey(
+    queryKey === undefined ? c.req.path : `${c.req.path}\0${createHash('sha256').update(queryKey).digest('hex')}`,
+    c.req.raw.headers,
+    body,
+  )
+  const raw = c.req.raw
+  const { answer, shared } = await dedup.run(key, raw.signal, async (signal) => {
+    // The body was read above (Hono caches it for the validator), so only the rest is copied.
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, signal })
+    await next()
+    return buffer(c.res)
+  })
+  const headers = new Headers(answer.headers as [string, string][])
+  if (shared) headers.set('x-switchyard-dedup', 'shared')
+  c.res = undefined
+  c.res = new Response(answer.body.slice(), { status: answer.status, headers })
 }

@@ -11,11 +11,19 @@ export { MAX_JSON_DEPTH }
 
 /** Middleware: a body nested deeper than `maxDepth` gets a 400 naming the limit, in the client's format. */
 export function jsonDepthGuard(
-  options: { maxDepth?: number; fail: (c: Parameters<MiddlewareHandler>[0], e: ProxyError) => Response },
+  options: {
+    maxDepth?: number
+    fail: (c: Parameters<MiddlewareHandler>[0], e: ProxyError) => Response
+    /** The check that follows this one in the same middleware (app.ts), called with `next`: no closure per request. */
+    then?: MiddlewareHandler
+  },
 ): MiddlewareHandler {
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
+  const then = options.then
   return async function jsonDepthGuard(c, next) {
-    if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH') return next()
+    if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH') {
+      return then ? then(c, next) : next()
+    }
     const text = await c.req.text()
     if (text.length > maxDepth && jsonDepth(text, maxDepth) > maxDepth) {
       return options.fail(c, {
@@ -24,6 +32,6 @@ export function jsonDepthGuard(
         param: 'body',
       })
     }
-    return next()
+    return then ? then(c, next) : next()
   }
 }

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 
 /**
  * Gives every request an id (`req_<random prefix><counter>`), echoed in `x-request-id`.
@@ -6,13 +6,19 @@ import type { MiddlewareHandler } from 'hono'
  * Synchronous: it hands on `next()`'s promise instead of awaiting it (no promise of its own per request).
  */
 export function requestId(options: { random?: () => number } = {}): MiddlewareHandler {
+  const assign = requestIdAssigner(options)
+  return function requestId(c, next) {
+    assign(c)
+    return next()
+  }
+}
+
+/** What `requestId()` does before handing on, for a middleware that does more in the same step (app.ts). */
+export function requestIdAssigner(options: { random?: () => number } = {}): (c: Context) => void {
   const { random = Math.random } = options
   const prefix = Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0')
   let n = 0
-  return function requestId(c, next) {
-    c.set('requestId' as never, `req_${prefix}${(n++).toString(36)}` as never)
-    return next()
-  }
+  return (c) => c.set('requestId' as never, `req_${prefix}${(n++).toString(36)}` as never)
 }
 
 /** The id `requestId()` assigned (or a fresh one when the middleware did not run). */

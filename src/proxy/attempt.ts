@@ -9,11 +9,13 @@ import {
   pluginRewritesRequests,
   responseOptions,
   responseOutOf,
+  rewritesRequests,
   stripSyntheticThinking,
+  transformerGeneration,
   translationFor,
   unsupportedFeature,
 } from '../formats/index.ts'
-import type { JsonObject, TranslateContext, Usage } from '../formats/types.ts'
+import type { JsonObject, TranslateContext, TranslateOptions, Usage } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
@@ -55,6 +57,8 @@ export interface AttemptFailure {
 export function contextFor(rc: RequestContext, t: PlannedTarget): TranslateContext {
   const { req, deps, estimatedInputTokens } = rc
   const so = req.body.stream_options as { include_usage?: unknown } | undefined
+  const opts = stepsOf(t).options
+  // One literal, no spreads: this runs for every try.
   return {
     model: t.model,
     upstreamModel: t.model,
@@ -63,10 +67,49 @@ export function contextFor(rc: RequestContext, t: PlannedTarget): TranslateConte
     includeUsage: so?.include_usage === true,
     created: Math.floor(deps.now() / 1000),
     toolNames: {},
-    ...responseOptions(chainOf(t)),
+    repairToolArgs: opts.repairToolArgs,
+    roundTripReasoning: opts.roundTripReasoning,
+    thinkingStartsOpen: opts.thinkingStartsOpen,
     // OpenAI clients cannot replay Anthropic thinking in tool loops: we keep it for them.
-    ...(deps.thinking ? { onThinking: deps.thinking.remember, thinkingLookup: deps.thinking.lookup } : {}),
+    onThinking: deps.thinking?.remember,
+    thinkingLookup: deps.thinking?.lookup,
   }
+}
+
+/** What a target's transformer chain does, read from the registry once per target and plugin change, not per try. */
+interface ChainSteps {
+  /** `transformerGeneration()` when this was read: a plugin registered or removed since makes it stale. */
+  readonly generation: number
+  readonly options: TranslateOptions
+  readonly responseOut: ((res: Response) => Promise<Response>) | undefined
+  /** Some transformer rewrites the request body (markers like `Anthropic` do not): only then is there a step to await. */
+  readonly rewrites: boolean
+  readonly pluginRewrites: boolean
+  /** The chain's `vertex-gemini` use (service-account auth), if any. */
+  readonly vertex: TransformerUse | undefined
+}
+
+const steps = new WeakMap<PlannedTarget, ChainSteps>()
+
+function stepsOf(t: PlannedTarget): ChainSteps {
+  const generation = transformerGeneration()
+  let s = steps.get(t)
+  if (s?.generation !== generation) {
+    const chain = chainOf(t)
+    s = {
+      generation,
+      options: responseOptions(chain),
+      responseOut: responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], {
+        model: t.model,
+        format: t.provider.format,
+      }),
+      rewrites: rewritesRequests(chain),
+      pluginRewrites: pluginRewritesRequests(chain),
+      vertex: chain.find((u) => u.name.toLowerCase() === 'vertex-gemini'),
+    }
+    steps.set(t, s)
+  }
+  return s
 }
 
 /** The client's output cap (`max_tokens`, or OpenAI's `max_completion_tokens`), when it set one. */
@@ -90,13 +133,21 @@ export function chainOf(t: PlannedTarget): readonly TransformerUse[] {
   return chain
 }
 
-/** The routed body in the target's wire format, transformers applied. */
-export function upstreamBody(rc: RequestContext, t: PlannedTarget, ctx: TranslateContext): Promise<JsonObject> {
+/**
+ * The routed body in the target's wire format, transformers applied: a promise only when the
+ * target has transformers (they may be async plugins), so the usual try awaits nothing here.
+ */
+export function upstreamBody(
+  rc: RequestContext,
+  t: PlannedTarget,
+  ctx: TranslateContext,
+): JsonObject | Promise<JsonObject> {
   const { req, body } = rc
   const translation = translationFor(req.format, t.provider.format)
   // Thinking blocks we synthesised for an OpenAI upstream carry signatures Anthropic rejects.
   const own = t.provider.format === 'anthropic' ? stripSyntheticThinking(body) : body
   const translated = translation ? translation.request(own, ctx) : { ...own, model: t.model }
+  if (!stepsOf(t).rewrites) return translated
   return applyRequestTransformersAsync(translated, chainOf(t), { model: t.model, format: t.provider.format })
 }
 
@@ -115,27 +166,18 @@ export async function attemptTarget(
   const ctx = contextFor(rc, t)
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
-  const upBody = capOutputTokens(await upstreamBody(rc, t, ctx), capabilitiesOf(t.provider, t.model).maxOutputTokens)
-  const responseOut = responseOutOf(t.provider.transformers, getOwn(t.provider.modelTransformers, t.model) ?? [], {
-    model: t.model,
-    format: t.provider.format,
-  })
+  const translated = upstreamBody(rc, t, ctx)
+  const upBody = capOutputTokens(
+    translated instanceof Promise ? await translated : translated,
+    capabilitiesOf(t.provider, t.model).maxOutputTokens,
+  )
+  const { responseOut, pluginRewrites } = stepsOf(t)
   const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody
   // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.
-  const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewritesRequests(chainOf(t))
-    ? rc.rawBody
-    : undefined
+  const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewrites ? rc.rawBody : undefined
   const text = raw === undefined ? undefined : passthroughText(raw, req.body, finalBody)
-  const call = {
-    ...buildCall(t, finalBody, {
-      client: req.headers,
-      query: req.query,
-      sameFormat,
-      stream: req.stream,
-      ...(text === undefined ? {} : { text }),
-    }),
-    ...(responseOut ? { responseOut } : {}),
-  }
+  const built = buildCall(t, finalBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, text })
+  const call = responseOut ? { ...built, responseOut } : built
   for (let n = 0;; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
@@ -160,23 +202,21 @@ export async function attemptTarget(
       leftMs: left,
       maxTokens: maxTokensOf(req),
       hasNext: next !== undefined,
-      ...(req.stream
-        ? {
-          firstEventMs: firstEventTimeoutMs(
-            deps.routing.firstEventHistory?.(t),
-            estimatedInputTokens,
-            deps.config.router,
-          ),
-        }
-        : {}),
+      firstEventMs: req.stream
+        ? firstEventTimeoutMs(deps.routing.firstEventHistory?.(t), estimatedInputTokens, deps.config.router)
+        : undefined,
     }
+    const bound = timeoutsFor(bounds, deps)
     const r = await callUpstream(call, t, {
       fetch: deps.fetch,
       signal: req.signal,
       now: deps.now,
       maxEventChars: deps.config.sseMaxEventBytes,
       scrub: scrubberOf(deps.config),
-      ...timeoutsFor(bounds, deps),
+      firstTokenTimeoutMs: bound.firstTokenTimeoutMs,
+      firstTokenPhase: bound.firstTokenPhase,
+      connectTimeoutMs: bound.connectTimeoutMs,
+      firstEventMs: bound.firstEventMs,
     })
     if (r.ok) return ok({ target: t, up: r.value, timer, release: admission.release, ctx })
     // An upstream that refused or failed before answering billed no tokens: give the TPM reservation back.
@@ -203,7 +243,7 @@ function serviceAccountAuth(
   t: PlannedTarget,
   deps: RequestContext['deps'],
 ): Promise<Result<string, ProxyError>> | undefined {
-  const use = chainOf(t).find((u) => u.name.toLowerCase() === 'vertex-gemini')
+  const use = stepsOf(t).vertex
   if (!use) return undefined
   let tokens = tokensByDeps.get(deps)
   if (!tokens) {
@@ -254,12 +294,14 @@ export function timeoutsFor(
   const { firstTokenTimeoutMs, connectTimeoutMs } = deps.config.router
   const generation = stream ? 0 : maxTokens === undefined ? Infinity : (maxTokens / JSON_FLOOR_TOKENS_PER_SEC) * 1_000
   const limit = Math.min(firstTokenTimeoutMs + generation, attemptShareMs(leftMs, hasNext === true), leftMs)
-  return {
+  const out: { -readonly [K in keyof ReturnType<typeof timeoutsFor>]: ReturnType<typeof timeoutsFor>[K] } = {
     firstTokenTimeoutMs: limit,
     firstTokenPhase: limit < leftMs ? 'first_token' : 'total',
-    ...(stream && connectTimeoutMs < limit ? { connectTimeoutMs } : {}),
-    ...(stream && firstEventMs !== undefined && firstEventMs < limit ? { firstEventMs } : {}),
   }
+  // Set only when they bound the try (no spreads: this runs for every try).
+  if (stream && connectTimeoutMs < limit) out.connectTimeoutMs = connectTimeoutMs
+  if (stream && firstEventMs !== undefined && firstEventMs < limit) out.firstEventMs = firstEventMs
+  return out
 }
 
 /** Waits `ms`, or less if the client leaves. Resolves false when it left. */

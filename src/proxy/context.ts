@@ -44,21 +44,23 @@ export interface RequestContext {
 }
 
 export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): RequestContext {
+  const trace: RequestTrace = {
+    id: req.id,
+    format: req.format,
+    scenario: 'none',
+    attempts: 0,
+    fallbacks: 0,
+    status: 0,
+    estimatedInputTokens: 0,
+    stream: req.stream,
+  }
+  // Present only for a named key (no spread of an empty object per request).
+  if (req.apiKeyName !== undefined) trace.apiKey = req.apiKeyName
   return {
     req,
     deps,
     deadlineAt: req.receivedAt + deps.config.apiTimeoutMs,
-    trace: {
-      id: req.id,
-      format: req.format,
-      scenario: 'none',
-      attempts: 0,
-      fallbacks: 0,
-      status: 0,
-      estimatedInputTokens: 0,
-      stream: req.stream,
-      ...(req.apiKeyName === undefined ? {} : { apiKey: req.apiKeyName }),
-    },
+    trace,
     body: req.body,
     estimatedInputTokens: 0,
     tokens: undefined,

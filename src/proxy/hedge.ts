@@ -46,17 +46,31 @@ function discard(o: Outcome): void {
   a.release()
 }
 
+/**
+ * After how many ms without a first event a try of `t` is hedged with `rest[0]`; undefined when
+ * it is not (no next candidate, not a stream, `Router.hedge` off, or too few samples). The
+ * pipeline asks first, so an unhedged try (the usual case) goes straight to `attemptTarget`.
+ */
+export function hedgeAfterMs(
+  ctx: RequestContext,
+  t: PlannedTarget,
+  rest: readonly PlannedTarget[],
+): number | undefined {
+  const { req, deps } = ctx
+  return rest[0] && req.stream && deps.config.router.hedge
+    ? slowFirstEventMs(deps.routing.firstEventHistory?.(t), deps.config.router.minSamples)
+    : undefined
+}
+
 /** Tries `t` (`rest[0]` is where a failover would go), hedging with `rest[0]` when the rules allow. */
 export async function attemptHedged(
   ctx: RequestContext,
   t: PlannedTarget,
   rest: readonly PlannedTarget[],
 ): Promise<Hedged> {
-  const { req, deps } = ctx
+  const { deps } = ctx
   const next = rest[0]
-  const after = next && req.stream && deps.config.router.hedge
-    ? slowFirstEventMs(deps.routing.firstEventHistory?.(t), deps.config.router.minSamples)
-    : undefined
+  const after = hedgeAfterMs(ctx, t, rest)
   if (after === undefined || next === undefined) return { outcome: await attemptTarget(ctx, t, next) }
   const first = cancellable(ctx)
   const primary = attemptTarget(first.rc, t, next)

@@ -8,11 +8,13 @@ import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import type { CacheEntry } from '../cache/store.ts'
 import type { AttemptFailure, AttemptOk } from './attempt.ts'
-import { attemptHedged } from './hedge.ts'
+import { attemptHedged, hedgeAfterMs } from './hedge.ts'
+import { attemptTarget } from './attempt.ts'
+import type { Result } from '../lib/result.ts'
 import { newContext, type RequestContext, routed } from './context.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
-import type { ClientRequest } from './types.ts'
+import type { ClientRequest, PlannedTarget } from './types.ts'
 
 /**
  * Serves one client request end to end; never throws for upstream trouble. `rawBody` is the
@@ -34,13 +36,20 @@ export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): 
   let last: AttemptFailure | undefined
   for (let target = queue[0]; target; target = queue[0]) {
     const rest = queue.slice(1)
-    Object.assign(trace, { fallbacks: tried.length, target: target.key, tier: target.tier })
-    const { outcome, hedge } = await attemptHedged(ctx, target, rest)
+    trace.fallbacks = tried.length
+    trace.target = target.key
+    trace.tier = target.tier
+    // An unhedged try (the usual case) is awaited directly: no wrapper frame, promise or result object.
+    let outcome: Result<AttemptOk, AttemptFailure>
+    let hedge: PlannedTarget | undefined
+    if (hedgeAfterMs(ctx, target, rest) === undefined) outcome = await attemptTarget(ctx, target, rest[0])
+    else ({ outcome, hedge } = await attemptHedged(ctx, target, rest))
     const left = hedge ? rest.filter((r) => r !== hedge) : rest
     if (outcome.ok) {
       ctx.rawBody = undefined
       // A hedge may have answered first: the trace names the target that did.
-      Object.assign(trace, { target: outcome.value.target.key, tier: outcome.value.target.tier })
+      trace.target = outcome.value.target.key
+      trace.tier = outcome.value.target.tier
       // A stream that breaks after this point may be continued on these (stream.ts, continue.ts).
       if (deps.config.router.continueStreams) ctx.remaining = rest.filter((r) => r !== outcome.value.target)
       const res = commit(ctx, outcome.value)

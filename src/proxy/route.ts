@@ -9,7 +9,7 @@
 import type { CustomRouter, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
-import { filterByCapabilities, noTargetMessage } from '../routing/capabilities.ts'
+import { filterByCapabilities, noTargetMessage, servesAll } from '../routing/capabilities.ts'
 import { type RequestFeatures, requestFeatures } from '../routing/features.ts'
 import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
@@ -86,13 +86,14 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const scenario: Scenario = hit ? 'rule' : decision.scenario
   // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
   const sent = view === body ? decision.body : body
+  // `rule` and `experiment` stay undefined when unused (`routed` skips them): no spreads per request.
   return servable(ctx, {
     scenario,
     body: sent,
     plan,
     tokens,
-    ...(hit ? { rule: hit.rule.name } : {}),
-    ...(arm ? { experiment: `${arm.experiment}/${arm.arm}` } : {}),
+    rule: hit?.rule.name,
+    experiment: arm ? `${arm.experiment}/${arm.arm}` : undefined,
   }, { features, router })
 }
 
@@ -146,8 +147,9 @@ function servable(
     hasImages: f.hasImages,
     hasTools: f.hasTools,
     inputTokens: d.tokens.total,
-    ...(f.maxOutputTokens === undefined ? {} : { maxOutputTokens: f.maxOutputTokens }),
+    maxOutputTokens: f.maxOutputTokens,
   }
+  if (servesAll(d.plan, needs)) return ok(d)
   const { kept, skipped } = filterByCapabilities(d.plan, needs, by.router.longContext)
   if (skipped.length === 0) return ok(d)
   if (kept.length === 0) return err({ kind: 'invalid_request', ...noTargetMessage(skipped) })

@@ -265,3 +265,69 @@ describe('eventDecoder.atBoundary', () => {
     assert.equal(e.atBoundary, false, 'half a character pending after a whole event')
   })
 })
+
+describe('buildCall: upstream headers', () => {
+  const anth: ProviderConfig = {
+    ...provider,
+    name: 'anth',
+    format: 'anthropic',
+    baseUrl: 'http://mock.test/v1/messages',
+  }
+  const at = (p: ProviderConfig): PlannedTarget => ({
+    key: `${p.name},m`,
+    provider: p,
+    model: 'm',
+    tier: 't',
+    source: 'primary',
+  })
+  const headersOf = (p: ProviderConfig, client: Record<string, string>, sameFormat: boolean) =>
+    Object.fromEntries(
+      buildCall(at(p), { model: 'm' }, { client: new Headers(client), query: '', sameFormat, stream: false }).headers,
+    )
+
+  it("each format's key header, the client's anthropic-version and (same format only) anthropic-beta, nothing else of the client's", () => {
+    const client = { 'anthropic-version': '2024-01-01', 'anthropic-beta': 'b1', cookie: 'c', 'x-api-key': 'client-key' }
+    assert.deepEqual(headersOf(anth, client, true), {
+      accept: 'application/json, text/event-stream',
+      'anthropic-beta': 'b1',
+      'anthropic-version': '2024-01-01',
+      'content-type': 'application/json',
+      'x-api-key': 'sk-secret',
+    })
+    assert.equal(headersOf(anth, client, false)['anthropic-beta'], undefined)
+    assert.equal(headersOf(anth, {}, true)['anthropic-version'], '2023-06-01')
+    assert.equal(headersOf(provider, client, true).authorization, 'Bearer sk-secret')
+    assert.equal(headersOf(provider, client, true)['anthropic-version'], undefined)
+    assert.equal(headersOf({ ...provider, format: 'gemini' }, client, true)['x-goog-api-key'], 'sk-secret')
+  })
+
+  it("a provider's configured headers win over every one of these, whatever their case, on every call", () => {
+    const p = { ...anth, headers: { 'Anthropic-Version': 'pinned', 'anthropic-beta': 'mine', 'X-Api-Key': 'other' } }
+    const client = { 'anthropic-version': '2024-01-01', 'anthropic-beta': 'b1' }
+    for (let i = 0; i < 2; i++) {
+      const h = headersOf(p, client, true)
+      assert.equal(h['anthropic-version'], 'pinned')
+      assert.equal(h['anthropic-beta'], 'mine')
+      assert.equal(h['x-api-key'], 'other')
+    }
+  })
+
+  it('each call gets its own headers: changing one changes no later call', () => {
+    const c1 = buildCall(at(anth), { model: 'm' }, {
+      client: new Headers(),
+      query: '',
+      sameFormat: true,
+      stream: false,
+    })
+    c1.headers.set('authorization', 'Bearer x')
+    c1.headers.delete('x-api-key')
+    const c2 = buildCall(at(anth), { model: 'm' }, {
+      client: new Headers(),
+      query: '',
+      sameFormat: true,
+      stream: false,
+    })
+    assert.equal(c2.headers.get('authorization'), null)
+    assert.equal(c2.headers.get('x-api-key'), 'sk-secret')
+  })
+})

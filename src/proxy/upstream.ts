@@ -59,19 +59,47 @@ export interface CallLimits {
 
 /** Headers for the upstream's own wire format; client headers other than these are never forwarded. */
 export function upstreamHeaders(t: PlannedTarget, client: Headers, sameFormat: boolean): Headers {
-  const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+  const base = baseHeaders(t.provider)
+  const h = new Headers(base.headers)
   if (t.provider.format === 'anthropic') {
-    h.set('x-api-key', t.provider.apiKey)
-    h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
+    // The provider's configured headers are set last, so one of these it configures wins.
+    if (!base.setsVersion) h.set('anthropic-version', client.get('anthropic-version') ?? '2023-06-01')
     const beta = client.get('anthropic-beta')
-    if (beta && sameFormat) h.set('anthropic-beta', beta)
-  } else if (t.provider.format === 'gemini') {
-    h.set('x-goog-api-key', t.provider.apiKey)
-  } else {
-    h.set('authorization', `Bearer ${t.provider.apiKey}`)
+    if (beta && sameFormat && !base.setsBeta) h.set('anthropic-beta', beta)
   }
-  for (const [k, v] of Object.entries(t.provider.headers)) h.set(k, v)
   return h
+}
+
+interface BaseHeaders {
+  /** Everything that does not depend on the client: content type, accept, the key, the provider's own headers. */
+  readonly headers: Headers
+  readonly setsVersion: boolean
+  readonly setsBeta: boolean
+}
+
+const providerHeaders = new WeakMap<PlannedTarget['provider'], BaseHeaders>()
+
+/**
+ * What every call to a provider sends, built once per provider (its config does not change) and
+ * copied per call, instead of an init object, a `Bearer` string and a set per header each time.
+ */
+function baseHeaders(p: PlannedTarget['provider']): BaseHeaders {
+  let base = providerHeaders.get(p)
+  if (!base) {
+    const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
+    if (p.format === 'anthropic') h.set('x-api-key', p.apiKey)
+    else if (p.format === 'gemini') h.set('x-goog-api-key', p.apiKey)
+    else h.set('authorization', `Bearer ${p.apiKey}`)
+    const names = Object.keys(p.headers).map((k) => k.toLowerCase())
+    for (const [k, v] of Object.entries(p.headers)) h.set(k, v)
+    base = {
+      headers: h,
+      setsVersion: names.includes('anthropic-version'),
+      setsBeta: names.includes('anthropic-beta'),
+    }
+    providerHeaders.set(p, base)
+  }
+  return base
 }
 
 /** The upstream request for a body already in the upstream's format; `text` is that body already serialised (passthrough.ts). */
@@ -156,23 +184,25 @@ export async function exchangeServiceAccountJwt(
   }
 }
 
-/** Sends one call and waits for the commit point; an error's message is scrubbed of configured secrets. */
-export async function callUpstream(
-  call: UpstreamCall,
-  t: PlannedTarget,
-  limits: CallLimits,
-): Promise<Result<UpstreamOk, ProxyError>> {
-  const r = await send(call, t, limits)
-  return r.ok || !limits.scrub ? r : err(scrubError(r.error, limits.scrub))
-}
+/** A failed call's error, its message scrubbed of configured secrets. */
+const failed = (e: ProxyError, limits: CallLimits): Result<never, ProxyError> =>
+  err(limits.scrub ? scrubError(e, limits.scrub) : e)
 
 /** `e` with every message-like field passed through `scrub`. */
 export function scrubError(e: ProxyError, scrub: (text: string) => string): ProxyError {
   return 'message' in e && typeof e.message === 'string' ? { ...e, message: scrub(e.message) } as ProxyError : e
 }
 
-async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): Promise<Result<UpstreamOk, ProxyError>> {
-  if (limits.signal.aborted) return err({ kind: 'client_closed' })
+/**
+ * Sends one call and waits for the commit point; an error's message is scrubbed of configured
+ * secrets (`failed`). One async function for the whole call: it runs for every try.
+ */
+export async function callUpstream(
+  call: UpstreamCall,
+  t: PlannedTarget,
+  limits: CallLimits,
+): Promise<Result<UpstreamOk, ProxyError>> {
+  if (limits.signal.aborted) return failed({ kind: 'client_closed' }, limits)
   const guard = new CallGuard(limits, call.stream)
   try {
     const raw = await limits.fetch(
@@ -182,7 +212,7 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
     const res = raw.status >= 200 && raw.status <= 299 && call.responseOut ? await call.responseOut(raw) : raw
     if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '')
-      return err(
+      return failed(
         parseUpstreamError({
           format: t.provider.format,
           status: res.status,
@@ -191,23 +221,27 @@ async function send(call: UpstreamCall, t: PlannedTarget, limits: CallLimits): P
           headers: res.headers,
           now: limits.now?.(),
         }),
+        limits,
       )
     }
     // A streamed request is read as SSE unless the upstream says JSON: some servers send
     // `text/plain` or no content-type at all for their event streams.
     const type = res.headers.get('content-type') ?? ''
     const isSse = type.includes('text/event-stream') || (call.stream && !type.includes('json'))
-    if (!isSse || !res.body) return await readJson(res, t)
+    if (!isSse || !res.body) {
+      const json = await readJson(res, t)
+      return json.ok ? json : failed(json.error, limits)
+    }
     const head = await peekFirstEvent(
       res.body.getReader(),
       t,
       () => guard.heard(),
       limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
     )
-    if (!head.ok) return guard.why() ? err(guard.failure(t)!) : head
+    if (!head.ok) return failed(guard.why() ? guard.failure(t)! : head.error, limits)
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: (r) => guard.abort(r) })
   } catch (e) {
-    return err(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) })
+    return failed(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) }, limits)
   } finally {
     // After the commit point the stream owns cancellation (stream.ts); timers and listeners end here.
     guard.release()

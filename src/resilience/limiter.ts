@@ -14,6 +14,9 @@ export type Acquired =
   /** `fleet`: the limit is the whole fleet's (fleet mode), not this instance's alone. */
   | { readonly ok: false; readonly retryInMs: number; readonly reason: LimitReason; readonly fleet?: boolean }
 
+/** The admission of a provider without limits: nothing to release, so one shared object for every call. */
+export const UNLIMITED: Acquired = Object.freeze({ ok: true, release: () => {} })
+
 /** An admission whose `release` does its work once; later calls are ignored. */
 export function grant(release: (actualTokens?: number) => void): Acquired {
   let released = false
@@ -77,7 +80,7 @@ export class ProviderLimiter implements RateLimiter {
     const denied = this.peek(provider, estTokens, now)
     if (denied) return denied
     const lim = this.#limits.get(provider)
-    if (!lim) return { ok: true, release: () => {} }
+    if (!lim) return UNLIMITED
     const st = this.#stateOf(provider, lim, now)
     if (lim.rpm !== undefined && st.rpm) st.rpm = bucketTake(st.rpm, 1, now, perMinute(lim.rpm)).bucket
     const reserved = Math.max(0, estTokens)

@@ -68,6 +68,15 @@ export function cannotServe(target: string, caps: ModelCapabilities, needs: Need
   return undefined
 }
 
+/** Whether every target of `plan` can serve the request (the usual case: nothing to split, nothing built). */
+export function servesAll(
+  plan: readonly { readonly key: string; readonly provider: ProviderConfig; readonly model: string }[],
+  needs: Needs,
+): boolean {
+  for (const t of plan) if (cannotServe(t.key, capabilitiesOf(t.provider, t.model), needs)) return false
+  return true
+}
+
 /**
  * Splits a plan into the targets that can serve the request and those skipped, with why.
  * When a target was skipped for its context window and `longContext` (the Router's long-context

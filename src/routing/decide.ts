@@ -8,7 +8,7 @@
 import type { Config, RouterConfig, Scenario } from '../config/types.ts'
 import type { ProxyError } from '../errors.ts'
 import { decideNext } from '../resilience/policy.ts'
-import type { Acquired, RateLimiter } from '../resilience/limiter.ts'
+import { type Acquired, type RateLimiter, UNLIMITED } from '../resilience/limiter.ts'
 import { priceFor } from '../tokens/pricing.ts'
 import type { PerformanceScore } from '../perf/score.ts'
 import { providerOf } from './candidates.ts'
@@ -154,7 +154,11 @@ export function admit(
   return got instanceof Promise ? got.then((g) => admitted(t, g)) : admitted(t, got)
 }
 
+/** The admission of a try that no limit holds: nothing to release (shared, like `UNLIMITED`). */
+const FREE: Admission = Object.freeze({ ok: true, release: () => {} })
+
 function admitted(t: PlannedTarget, got: Acquired): Admission {
+  if (got === UNLIMITED) return FREE
   if (!got.ok) {
     return {
       ok: false,

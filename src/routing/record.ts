@@ -13,9 +13,9 @@ import {
   type RetryBudgetParams,
   retryBudgetParams,
 } from '../resilience/retry-budget.ts'
-import type { AttemptTimer, PlannedTarget } from './contract.ts'
+import type { AttemptReport, AttemptTimer, PlannedTarget } from './contract.ts'
 import { RetryAfterHolds } from './retry-after-holds.ts'
-import { MAX_TARGETS, type RoutingStats } from './target-stats.ts'
+import { type Attempt, MAX_TARGETS, type RoutingStats } from './target-stats.ts'
 import type { FailureReason } from './types.ts'
 
 /** How a failure counts against the target's health (the request's own faults do not). */
@@ -85,15 +85,7 @@ export class RoutingRecord {
   /** Starts timing one try; its outcome goes to the stats table and the last-try times. */
   begin(t: PlannedTarget): AttemptTimer {
     const p = this.#p
-    const a = p.stats.begin(t.key, p.now())
-    return {
-      firstToken: () => a.firstToken(p.now()),
-      finish: (r) => {
-        this.#tookMs(t.key, p.now() - a.startedAt)
-        if (r.ok) a.succeed(p.now(), r.outputTokens === undefined ? undefined : { outputTokens: r.outputTokens })
-        else a.fail(p.now(), failureReasonOf(r.error))
-      },
-    }
+    return new Timer(this, t.key, p.stats.begin(t.key, p.now()), p.now)
   }
 
   /** What a try of `key` is expected to take: its EWMA latency, else its last try. */
@@ -106,9 +98,36 @@ export class RoutingRecord {
     return this.#p.stats.snapshot(key, now).ttftMs ?? this.expectedMs(key, now)
   }
 
-  #tookMs(key: string, ms: number): void {
+  /** A try of `key` took `ms` (its timer's `finish`). */
+  tookMs(key: string, ms: number): void {
     // Keyed by client-chosen targets too: bounded like the stats table.
     if (this.#lastTryMs.size >= MAX_TARGETS && !this.#lastTryMs.has(key)) this.#lastTryMs.clear()
     this.#lastTryMs.set(key, ms)
+  }
+}
+
+/** One try's timer: an object with methods rather than two closures per try. */
+class Timer implements AttemptTimer {
+  readonly #record: RoutingRecord
+  readonly #key: string
+  readonly #attempt: Attempt
+  readonly #now: () => number
+
+  constructor(record: RoutingRecord, key: string, attempt: Attempt, now: () => number) {
+    this.#record = record
+    this.#key = key
+    this.#attempt = attempt
+    this.#now = now
+  }
+
+  firstToken(): void {
+    this.#attempt.firstToken(this.#now())
+  }
+
+  finish(r: AttemptReport): void {
+    const a = this.#attempt
+    this.#record.tookMs(this.#key, this.#now() - a.startedAt)
+    if (r.ok) a.succeed(this.#now(), r.outputTokens === undefined ? undefined : { outputTokens: r.outputTokens })
+    else a.fail(this.#now(), failureReasonOf(r.error))
   }
 }

@@ -37,6 +37,8 @@ export function createRoutingEngine(p: RoutingParts): RoutingEngine {
 class AdaptiveRouting implements RoutingEngine {
   readonly #p: RoutingParts
   readonly #record: RoutingRecord
+  /** What `admit` is handed: the parts and the holds, put together once rather than spread per try. */
+  readonly #admitParts: RoutingParts & { readonly holds: RetryAfterHolds }
   readonly #plannedMemo = new Map<string, PlannedTarget[]>()
   readonly #providers: ReadonlyMap<string, ProviderConfig>
 
@@ -50,6 +52,7 @@ class AdaptiveRouting implements RoutingEngine {
       retryBudgetRatio: p.config.router.retryBudgetRatio,
       holds: p.holds ?? new RetryAfterHolds({ maxMs: p.config.router.maxRetryAfterMs }),
     })
+    this.#admitParts = { ...this.#p, holds: this.#record.holds }
   }
 
   plan(
@@ -71,7 +74,7 @@ class AdaptiveRouting implements RoutingEngine {
   }
 
   admit(t: PlannedTarget, estimatedTokens: number): Admission | Promise<Admission> {
-    return admit({ ...this.#p, holds: this.#record.holds }, t, estimatedTokens)
+    return admit(this.#admitParts, t, estimatedTokens)
   }
 
   begin(t: PlannedTarget): AttemptTimer {

@@ -57,6 +57,18 @@ export function sessionIdOf(body: JsonObject): string | undefined {
  * the model, so it is stripped even when another scenario wins.
  */
 export function extractSubagent(body: JsonObject): { target?: string; body: JsonObject } {
+  // Untagged (nearly every request): no closure, no copy.
+  return hasTag(body.system) ? stripTags(body) : { body }
+}
+
+function hasTag(system: unknown): boolean {
+  if (typeof system === 'string') return TAG.test(system)
+  if (!Array.isArray(system)) return false
+  for (const b of system) if (isObj(b) && typeof b.text === 'string' && TAG.test(b.text)) return true
+  return false
+}
+
+function stripTags(body: JsonObject): { target?: string; body: JsonObject } {
   let target: string | undefined
   const strip = (text: string): string =>
     text.replace(new RegExp(TAG.source, 'g'), (_whole, inner: string) => {
@@ -65,14 +77,10 @@ export function extractSubagent(body: JsonObject): { target?: string; body: Json
     })
   const system = body.system
   if (typeof system === 'string') {
-    if (!TAG.test(system)) return { body }
     const text = strip(system)
     return { target, body: { ...body, system: text } }
   }
-  if (!Array.isArray(system) || !system.some((b) => isObj(b) && typeof b.text === 'string' && TAG.test(b.text))) {
-    return { body }
-  }
-  const blocks = system.map((
+  const blocks = (system as unknown[]).map((
     b,
   ) => (isObj(b) && typeof b.text === 'string' && TAG.test(b.text) ? { ...b, text: strip(b.text) } : b))
   return { target, body: { ...body, system: blocks } }
@@ -98,11 +106,25 @@ const wantsThinking = (body: JsonObject): boolean =>
 
 const isBackground = (model: string): boolean => /claude/i.test(model) && /haiku/i.test(model)
 
-/** Canonical casing for a target naming a configured provider; otherwise the text as written (the caller 404s). */
+/**
+ * Canonical casing for a target naming a configured provider; otherwise the text as written (the
+ * caller 404s). `resolveExplicit` memoises its targets, so each one's key is built once here.
+ */
 function canonical(target: string, providers: ProviderNames): string {
   const t = resolveExplicit(target, providers)
-  return t ? targetKey(t) : target
+  if (!t) return target
+  let key = keys.get(t)
+  if (key === undefined) keys.set(t, key = targetKey(t))
+  return key
 }
+
+const keys = new WeakMap<object, string>()
+
+const decision = (scenario: Scenario, target: string, body: JsonObject): ScenarioDecision => ({
+  scenario,
+  target,
+  body,
+})
 
 function isLongContext(input: ScenarioInput, threshold: number): boolean {
   const last = input.lastUsageInputTokens ?? 0
@@ -117,15 +139,14 @@ export function chooseScenario(input: ScenarioInput, router: RouterConfig): Scen
   const model = typeof input.body.model === 'string' ? input.body.model : ''
   const sub = extractSubagent(input.body)
   const body = sub.body
-  const pick = (scenario: Scenario, target: string): ScenarioDecision => ({ scenario, target, body })
-  if (parseTarget(model)) return pick('explicit', canonical(model, input.providers))
+  if (parseTarget(model)) return decision('explicit', canonical(model, input.providers), body)
   if (router.longContext && isLongContext(input, router.longContextThreshold)) {
-    return pick('longContext', router.longContext)
+    return decision('longContext', router.longContext, body)
   }
-  if (sub.target && parseTarget(sub.target)) return pick('subagent', canonical(sub.target, input.providers))
-  if (router.image && lastUserHasImage(body)) return pick('image', router.image)
-  if (router.background && isBackground(model)) return pick('background', router.background)
-  if (router.webSearch && usesWebSearch(body)) return pick('webSearch', router.webSearch)
-  if (router.think && wantsThinking(body)) return pick('think', router.think)
-  return pick('default', router.default)
+  if (sub.target && parseTarget(sub.target)) return decision('subagent', canonical(sub.target, input.providers), body)
+  if (router.image && lastUserHasImage(body)) return decision('image', router.image, body)
+  if (router.background && isBackground(model)) return decision('background', router.background, body)
+  if (router.webSearch && usesWebSearch(body)) return decision('webSearch', router.webSearch, body)
+  if (router.think && wantsThinking(body)) return decision('think', router.think, body)
+  return decision('default', router.default, body)
 }

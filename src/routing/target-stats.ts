@@ -68,56 +68,39 @@ export const MAX_TARGETS = 4_096
 const DEFAULT_WINDOW: WindowParams = { windowMs: 60_000, buckets: 12 }
 /** 1.5 keeps a single 5× spike inside the default select band while a lasting ×5 step leaves it in ~3 samples. */
 const DEFAULT_SPIKE_RATIO = 1.5
+type SpikeBound = Parameters<typeof dampen>[2]
+const ATTEMPT: BreakerEvent = { type: 'attempt' }
+const SUCCESS: BreakerEvent = { type: 'success' }
 
 /** Per-target measurements and breakers, read through `snapshot` / `all`. */
 export class RoutingStats {
   readonly #opts: StatsOptions
   readonly #window: WindowParams
   readonly #targets = new Map<string, TargetRecord>()
+  /** The spike bounds of `dampen`, made once rather than per sample. */
+  readonly #spike: { readonly higher: SpikeBound; readonly lower: SpikeBound }
 
   constructor(opts: StatsOptions) {
     this.#opts = opts
     this.#window = opts.window ?? DEFAULT_WINDOW
+    const maxRatio = opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
+    this.#spike = { higher: { maxRatio, worse: 'higher' }, lower: { maxRatio, worse: 'lower' } }
   }
 
   /** Starts timing an attempt on `key` at `now` (takes a half-open probe slot when relevant). */
   begin(key: string, now: number): Attempt {
     const rec = this.#record(key, now)
     rec.inFlight += 1
-    rec.breaker = breakerNext(
-      breakerAllows(rec.breaker, now, this.#opts.breaker).state,
-      { type: 'attempt' },
-      now,
-      this.#opts.breaker,
-    )
-    let firstAt: number | undefined
-    let done = false
-    const finish = (): boolean => {
-      if (done) return false
-      done = true
-      rec.inFlight = Math.max(0, rec.inFlight - 1)
-      if (firstAt !== undefined) rec.streaming = Math.max(0, rec.streaming - 1)
-      return true
+    // A closed breaker (nearly always) is left as it is by an attempt: nothing to compute or build.
+    if (rec.breaker.kind !== 'closed') {
+      rec.breaker = breakerNext(
+        breakerAllows(rec.breaker, now, this.#opts.breaker).state,
+        ATTEMPT,
+        now,
+        this.#opts.breaker,
+      )
     }
-    return {
-      key,
-      startedAt: now,
-      firstToken: (t) => {
-        if (!done && firstAt === undefined) {
-          firstAt = t
-          rec.streaming += 1
-        }
-      },
-      succeed: (t, info) => {
-        if (finish()) this.#onSuccess(rec, now, firstAt, t, info?.outputTokens)
-      },
-      fail: (t, reason) => {
-        if (finish()) this.#onFailure(rec, firstAt, t, reason)
-      },
-      abandon: (t) => {
-        if (finish()) this.#onFailure(rec, firstAt, t, 'abandoned')
-      },
-    }
+    return new TrackedAttempt(this, rec, key, now)
   }
 
   /** A stream of `key` broke after the commit point and was continued (shown in /v1/latencies). */
@@ -187,28 +170,36 @@ export class RoutingStats {
     }
   }
 
-  #onSuccess(rec: TargetRecord, start: number, firstAt: number | undefined, end: number, outputTokens?: number): void {
+  /** An attempt ended well (`TrackedAttempt` only). */
+  settleSuccess(
+    rec: TargetRecord,
+    start: number,
+    firstAt: number | undefined,
+    end: number,
+    outputTokens?: number,
+  ): void {
     const a = this.#opts.ewmaAlpha
     const wasProbing = rec.breaker.kind === 'half_open'
-    this.#breakerEvent(rec, { type: 'success' }, end)
+    this.#breakerEvent(rec, SUCCESS, end)
     // A recovered target starts its measurements afresh: its pre-outage penalties say nothing now.
     if (wasProbing && rec.breaker.kind === 'closed') Object.assign(rec, freshMeasurements())
-    const r = this.#opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
-    rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, { maxRatio: r, worse: 'higher' }), a)
+    const { higher, lower } = this.#spike
+    rec.latency = ewma(rec.latency, dampen(rec.latency, end - start, higher), a)
     if (firstAt !== undefined) {
-      const sample = dampen(rec.ttft, firstAt - start, { maxRatio: r, worse: 'higher' })
+      const sample = dampen(rec.ttft, firstAt - start, higher)
       const mean = ewmaValue(rec.ttft)
       if (mean !== undefined) rec.ttftDev = ewma(rec.ttftDev, Math.abs(sample - mean), a)
       rec.ttft = ewma(rec.ttft, sample, a)
       const secs = (end - firstAt) / 1_000
       if (outputTokens !== undefined && outputTokens > 0 && secs > 0) {
-        rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, { maxRatio: r, worse: 'lower' }), a)
+        rec.tps = ewma(rec.tps, dampen(rec.tps, outputTokens / secs, lower), a)
       }
     }
     this.#count(rec, 'ok', end)
   }
 
-  #onFailure(rec: TargetRecord, firstAt: number | undefined, end: number, reason: FailureReason): void {
+  /** An attempt failed (`TrackedAttempt` only). */
+  settleFailure(rec: TargetRecord, firstAt: number | undefined, end: number, reason: FailureReason): void {
     if (reason === 'client_error') {
       this.#breakerEvent(rec, { type: 'release' }, end)
       return
@@ -236,7 +227,9 @@ export class RoutingStats {
   }
 
   #breakerEvent(rec: TargetRecord, ev: BreakerEvent, now: number): void {
-    rec.breaker = breakerNext(breakerAllows(rec.breaker, now, this.#opts.breaker).state, ev, now, this.#opts.breaker)
+    // A closed breaker needs no time-driven move first (breakerAllows would hand back the same state).
+    const s = rec.breaker.kind === 'closed' ? rec.breaker : breakerAllows(rec.breaker, now, this.#opts.breaker).state
+    rec.breaker = breakerNext(s, ev, now, this.#opts.breaker)
   }
 }
 
@@ -259,4 +252,50 @@ type Mutable<T> = { -readonly [K in keyof T]?: T[K] }
 
 function setDefined<K extends keyof TargetSnapshot>(o: Mutable<TargetSnapshot>, k: K, v: TargetSnapshot[K]): void {
   if (v !== undefined) o[k] = v
+}
+
+/** One attempt in flight on a target: an object with methods rather than five closures per try. */
+class TrackedAttempt implements Attempt {
+  readonly key: string
+  readonly startedAt: number
+  readonly #stats: RoutingStats
+  readonly #rec: TargetRecord
+  #firstAt: number | undefined
+  #done = false
+
+  constructor(stats: RoutingStats, rec: TargetRecord, key: string, startedAt: number) {
+    this.#stats = stats
+    this.#rec = rec
+    this.key = key
+    this.startedAt = startedAt
+  }
+
+  firstToken(t: number): void {
+    if (!this.#done && this.#firstAt === undefined) {
+      this.#firstAt = t
+      this.#rec.streaming += 1
+    }
+  }
+
+  succeed(t: number, info?: { readonly outputTokens?: number }): void {
+    if (this.#finish()) this.#stats.settleSuccess(this.#rec, this.startedAt, this.#firstAt, t, info?.outputTokens)
+  }
+
+  fail(t: number, reason: FailureReason): void {
+    if (this.#finish()) this.#stats.settleFailure(this.#rec, this.#firstAt, t, reason)
+  }
+
+  abandon(t: number): void {
+    if (this.#finish()) this.#stats.settleFailure(this.#rec, this.#firstAt, t, 'abandoned')
+  }
+
+  /** The first end counts; later ones are ignored. */
+  #finish(): boolean {
+    if (this.#done) return false
+    this.#done = true
+    const rec = this.#rec
+    rec.inFlight = Math.max(0, rec.inFlight - 1)
+    if (this.#firstAt !== undefined) rec.streaming = Math.max(0, rec.streaming - 1)
+    return true
+  }
 }

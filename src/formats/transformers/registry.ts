@@ -120,18 +120,31 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
 /** Transformers loaded from `transformers: [{path}]` plugins (src/plugins/transformers.ts); a plugin overrides a built-in of the same name. */
 const PLUGINS = new Map<string, Builtin>()
 
+/** Bumped whenever a plugin is registered or removed: what a chain does may have changed (`transformerGeneration`). */
+let generation = 0
+
+/** Changes whenever the registered plugins change, so a caller may keep what it derived from a chain until then. */
+export const transformerGeneration = (): number => generation
+
 /** Registers a plugin transformer's steps under `name`, replacing any earlier one. */
 export function registerTransformer(name: string, request: RequestStep, responseOut?: ResponseStep): void {
   PLUGINS.set(name, responseOut ? { request, responseOut } : { request })
+  generation++
 }
 
 /** Removes a registered plugin (instance close, or a test); with `request`, only if that step is still the one registered (a reload may have replaced it). */
 export function unregisterTransformer(name: string, request?: RequestStep): void {
   if (request === undefined || PLUGINS.get(name)?.request === request) PLUGINS.delete(name)
+  generation++
 }
 
 const lookup = (name: string): Builtin | undefined =>
   PLUGINS.get(name) ?? (Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined)
+
+/** Whether any transformer of `uses` rewrites the request body (a marker like `Anthropic` does not). */
+export function rewritesRequests(uses: readonly TransformerUse[]): boolean {
+  return uses.some((u) => lookup(u.name)?.request !== undefined)
+}
 
 /** Whether a chain runs a plugin's request step (user code, which may change the body in place). */
 export function pluginRewritesRequests(uses: readonly TransformerUse[]): boolean {
