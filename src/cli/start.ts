@@ -15,6 +15,7 @@ import type { Env } from './options.ts'
 import { envLines } from './env.ts'
 import { describePortHolder } from './port-holder.ts'
 import { buildServer, type RunningServer } from './server.ts'
+import type { WarmupOptions } from '../warmup.ts'
 
 /** CCR's rule: without an APIKEY (or named `Keys`) the proxy is for this machine only, whatever HOST says. */
 export function bindHost(config: Config, cliHost: string | undefined, warn: (m: string) => void): string {
@@ -24,6 +25,18 @@ export function bindHost(config: Config, cliHost: string | undefined, warn: (m: 
   }
   warn(`APIKEY is not set: binding to 127.0.0.1 instead of ${wanted} (set APIKEY to listen on other addresses)`)
   return '127.0.0.1'
+}
+
+/**
+ * The start-up warm-up, unless `--no-warmup` or `SWITCHYARD_WARMUP=0` (also `off`, `false`)
+ * turns it off; `SWITCHYARD_WARMUP=N` sends N synthetic requests instead of the default.
+ */
+export function warmupOption(opts: Pick<CliOptions, 'noWarmup'>, env: Env): WarmupOptions | undefined {
+  if (opts.noWarmup) return undefined
+  const v = env.SWITCHYARD_WARMUP?.trim().toLowerCase()
+  if (v === '0' || v === 'off' || v === 'false' || v === 'no') return undefined
+  const n = Number(v)
+  return v && Number.isInteger(n) && n > 0 ? { requests: n } : {}
 }
 
 export async function runStart(opts: CliOptions, env: Env): Promise<number> {
@@ -58,6 +71,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
       configPath: r.config ? r.path : undefined,
       env,
       rawConfig: r.raw,
+      warmup: warmupOption(opts, env),
     })
   } catch (e) {
     console.error(`switchyard: cannot listen on ${host}:${port}: ${(e as Error).message}`)

@@ -1,0 +1,190 @@
+/**
+ * Start-up warm-up: drive synthetic requests through a throwaway app so the first real
+ * requests run compiled code. A fresh process runs the request path in its interpreter and
+ * baseline tiers for its first few hundred requests, and its compiler threads stay busy for
+ * seconds after the first traffic (docs/benchmarks.md, "Fifth pass"): a fresh proxy's first
+ * burst paid ~+20 ms of added TTFB p99 over the same burst on a warm one.
+ *
+ * Nothing of the real instance is touched: the throwaway has its own config (four mock
+ * providers, one per wire format), services (metrics, usage ledger, stats, breakers, limiter,
+ * watchdog, caches), a disabled logger, no stores, no live recorder, no insights, no fleet
+ * and no active tests, and its upstream is the in-process demo mock with an instant sleep
+ * (no socket is opened). What it leaves behind is compiled code and module-level memos
+ * (tokenizer pieces, catalogue and pricing look-ups), which are pure caches.
+ */
+import { createApp } from './app.ts'
+import { createServices } from './compose.ts'
+import { normalise } from './config/normalise.ts'
+import { configSchemas } from './config/schema.ts'
+import type { Config } from './config/types.ts'
+import { createMockUpstream } from './demo/upstream.ts'
+import { createLogger } from './log.ts'
+
+export interface WarmupOptions {
+  /** Synthetic requests to send (every kind in turn). */
+  readonly requests?: number
+  /** How many are in flight at once. */
+  readonly concurrency?: number
+  /** Only these kinds (client → upstream, stream or not); every one when absent. */
+  readonly only?: (k: WarmupKind) => boolean
+  /** The throwaway's upstream (tests); the in-process demo mock when absent. */
+  readonly upstream?: (req: Request) => Promise<Response>
+}
+
+export interface WarmupKind {
+  readonly client: Format
+  readonly upstream: Format
+  readonly stream: boolean
+}
+
+export interface WarmupReport {
+  readonly requests: number
+  /** Answers that were not a 200 with a body read to its end (a bug in the warm-up, not in traffic). */
+  readonly failed: number
+  readonly ms: number
+}
+
+/** Measured (docs/benchmarks.md, "Fifth pass"): enough for the shared functions to reach the optimising tiers. */
+export const WARMUP_REQUESTS = 640
+const WARMUP_CONCURRENCY = 16
+
+type Format = 'anthropic' | 'openai' | 'responses' | 'gemini'
+const FORMATS: readonly Format[] = ['anthropic', 'openai', 'responses', 'gemini']
+
+/** The base is never contacted: the mock's `fetch` is the upstream. */
+const BASE = 'http://warmup.invalid'
+const UPSTREAM_PATH: Readonly<Record<Format, string>> = {
+  anthropic: '/v1/messages',
+  openai: '/v1/chat/completions',
+  responses: '/v1/responses',
+  gemini: '/v1beta/models/',
+}
+const MODEL = 'warm:chunks=20'
+
+function warmupConfig(): Config {
+  const file = {
+    LOG: false,
+    Providers: FORMATS.map((f) => ({
+      name: f,
+      api_base_url: `${BASE}${UPSTREAM_PATH[f]}`,
+      api_key: 'warmup',
+      models: [MODEL],
+      protocol: f,
+    })),
+    Router: { default: `openai,${MODEL}` },
+  }
+  return normalise(configSchemas().file.parse(file)).config
+}
+
+const TOOL = {
+  name: 'read_file',
+  description: 'Read a file',
+  schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+}
+
+/** A client request in `client`'s format for `provider,model`, as coding agents send them (system, tools, a turn). */
+function request(client: Format, model: string, stream: boolean): Request {
+  const system = 'You are a coding assistant. Answer briefly.'
+  const text = 'Which file holds the request pipeline, and what does it do first?'
+  let path: string
+  let body: Record<string, unknown>
+  switch (client) {
+    case 'anthropic':
+      path = '/v1/messages'
+      body = {
+        model,
+        max_tokens: 512,
+        stream,
+        system: [{ type: 'text', text: system }],
+        tools: [{ name: TOOL.name, description: TOOL.description, input_schema: TOOL.schema }],
+        messages: [{ role: 'user', content: [{ type: 'text', text }] }],
+      }
+      break
+    case 'openai':
+      path = '/v1/chat/completions'
+      body = {
+        model,
+        stream,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+        tools: [{
+          type: 'function',
+          function: { name: TOOL.name, description: TOOL.description, parameters: TOOL.schema },
+        }],
+        messages: [{ role: 'system', content: system }, { role: 'user', content: text }],
+      }
+      break
+    case 'responses':
+      path = '/v1/responses'
+      body = {
+        model,
+        stream,
+        instructions: system,
+        tools: [{ type: 'function', name: TOOL.name, description: TOOL.description, parameters: TOOL.schema }],
+        input: [{ role: 'user', content: [{ type: 'input_text', text }] }],
+      }
+      break
+    case 'gemini':
+      path = `/v1beta/models/${encodeURIComponent(model)}:${
+        stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
+      }`
+      body = {
+        systemInstruction: { parts: [{ text: system }] },
+        tools: [{
+          functionDeclarations: [{ name: TOOL.name, description: TOOL.description, parametersJsonSchema: TOOL.schema }],
+        }],
+        contents: [{ role: 'user', parts: [{ text }] }],
+      }
+      break
+  }
+  return new Request(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
+
+/** Every client format × every upstream format (same-format pass-through and translated) × JSON and SSE. */
+const KINDS: readonly WarmupKind[] = FORMATS.flatMap((client) =>
+  FORMATS.flatMap((upstream) => [false, true].map((stream) => ({ client, upstream, stream })))
+)
+
+/**
+ * Sends `requests` synthetic requests through a throwaway app wired to the in-process mock and
+ * reads every answer to its end. Never throws: a warm-up that fails only leaves code colder.
+ */
+export async function warmUp(opts: WarmupOptions = {}): Promise<WarmupReport> {
+  const t0 = performance.now()
+  const kinds = opts.only ? KINDS.filter(opts.only) : KINDS
+  const total = kinds.length ? opts.requests ?? WARMUP_REQUESTS : 0
+  const mock = createMockUpstream({ sleep: async () => {} })
+  const upstream = opts.upstream ?? ((req: Request) => mock.fetch(req))
+  const services = createServices(warmupConfig(), {
+    fetch: upstream,
+    log: createLogger({ enabled: false }),
+    sleep: async () => true,
+  })
+  const app = createApp(services.deps, { maxStreams: 1_000_000 })
+  let next = 0
+  let failed = 0
+  const worker = async () => {
+    while (next < total) {
+      const k = kinds[next++ % kinds.length]!
+      try {
+        const res = await app.fetch(request(k.client, `${k.upstream},${MODEL}`, k.stream))
+        await res.arrayBuffer()
+        if (res.status !== 200) failed++
+      } catch {
+        failed++
+      }
+      // The mock's log would otherwise keep every attempt until the throwaway is dropped.
+      if (next % 64 === 0) mock.reset()
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? WARMUP_CONCURRENCY) }, worker))
+  } finally {
+    services.deps.watchdog.stop()
+    services.closeFetch()
+  }
+  return { requests: total, failed, ms: performance.now() - t0 }
+}
