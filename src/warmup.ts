@@ -16,15 +16,20 @@ import { createApp } from './app.ts'
 import { createServices } from './compose.ts'
 import { normalise } from './config/normalise.ts'
 import { configSchemas } from './config/schema.ts'
-import type { Config } from './config/types.ts'
+import type { Config, WireFormatName } from './config/types.ts'
 import { createMockUpstream } from './demo/upstream.ts'
 import { createLogger } from './log.ts'
 
 export interface WarmupOptions {
-  /** Synthetic requests to send (every kind in turn). */
-  readonly requests?: number
+  /** Synthetic requests to send (every kind in turn); the runtime's default is `runtime.warmupRequests`. */
+  readonly requests: number
   /** How many are in flight at once. */
   readonly concurrency?: number
+  /**
+   * The upstream formats to translate to (the served config's providers'): code for the others is
+   * never run, and compiling it would cost memory for nothing. Every format when absent.
+   */
+  readonly upstreams?: readonly WireFormatName[]
   /** Only these kinds (client → upstream, stream or not); every one when absent. */
   readonly only?: (k: WarmupKind) => boolean
   /** The throwaway's upstream (tests); the in-process demo mock when absent. */
@@ -44,11 +49,9 @@ export interface WarmupReport {
   readonly ms: number
 }
 
-/** Measured (docs/benchmarks.md, "Fifth pass"): enough for the shared functions to reach the optimising tiers. */
-export const WARMUP_REQUESTS = 640
 const WARMUP_CONCURRENCY = 16
 
-type Format = 'anthropic' | 'openai' | 'responses' | 'gemini'
+type Format = WireFormatName
 const FORMATS: readonly Format[] = ['anthropic', 'openai', 'responses', 'gemini']
 
 /** The base is never contacted: the mock's `fetch` is the upstream. */
@@ -152,10 +155,11 @@ const KINDS: readonly WarmupKind[] = FORMATS.flatMap((client) =>
  * Sends `requests` synthetic requests through a throwaway app wired to the in-process mock and
  * reads every answer to its end. Never throws: a warm-up that fails only leaves code colder.
  */
-export async function warmUp(opts: WarmupOptions = {}): Promise<WarmupReport> {
+export async function warmUp(opts: WarmupOptions): Promise<WarmupReport> {
   const t0 = performance.now()
-  const kinds = opts.only ? KINDS.filter(opts.only) : KINDS
-  const total = kinds.length ? opts.requests ?? WARMUP_REQUESTS : 0
+  const upstreams = opts.upstreams
+  const kinds = KINDS.filter((k) => (!upstreams || upstreams.includes(k.upstream)) && (!opts.only || opts.only(k)))
+  const total = kinds.length ? opts.requests : 0
   const mock = createMockUpstream({ sleep: async () => {} })
   const upstream = opts.upstream ?? ((req: Request) => mock.fetch(req))
   const services = createServices(warmupConfig(), {

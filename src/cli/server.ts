@@ -33,7 +33,7 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
   const opts = { ...options, live: options.live ?? createLiveRecorder(systemClock()) }
   // Before listening, so the first requests a client can send find compiled code (docs/benchmarks.md, "Fifth pass").
   if (opts.warmup) {
-    const w = await warmUp(opts.warmup)
+    const w = await warmUp({ upstreams: config.providers.map((p) => p.format), ...opts.warmup })
     const fields = { requests: w.requests, failed: w.failed, ms: Math.round(w.ms) }
     if (w.failed) opts.log.warn('start-up warm-up: some synthetic requests failed', fields)
     else opts.log.debug('start-up warm-up done', fields)

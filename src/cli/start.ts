@@ -28,15 +28,21 @@ export function bindHost(config: Config, cliHost: string | undefined, warn: (m: 
 }
 
 /**
- * The start-up warm-up, unless `--no-warmup` or `SWITCHYARD_WARMUP=0` (also `off`, `false`)
- * turns it off; `SWITCHYARD_WARMUP=N` sends N synthetic requests instead of the default.
+ * The start-up warm-up: the runtime's default number of requests (none under Deno), unless
+ * `--no-warmup` or `SWITCHYARD_WARMUP=0` (also `off`, `false`, `no`) turns it off;
+ * `SWITCHYARD_WARMUP=N` sends N synthetic requests, on either runtime.
  */
-export function warmupOption(opts: Pick<CliOptions, 'noWarmup'>, env: Env): WarmupOptions | undefined {
+export function warmupOption(
+  opts: Pick<CliOptions, 'noWarmup'>,
+  env: Env,
+  byDefault = runtime.warmupRequests,
+): WarmupOptions | undefined {
   if (opts.noWarmup) return undefined
   const v = env.SWITCHYARD_WARMUP?.trim().toLowerCase()
   if (v === '0' || v === 'off' || v === 'false' || v === 'no') return undefined
   const n = Number(v)
-  return v && Number.isInteger(n) && n > 0 ? { requests: n } : {}
+  const requests = v && Number.isInteger(n) && n > 0 ? n : byDefault
+  return requests > 0 ? { requests } : undefined
 }
 
 export async function runStart(opts: CliOptions, env: Env): Promise<number> {
