@@ -1,9 +1,9 @@
 /**
  * Start-up warm-up: drive synthetic requests through a throwaway app so the first real
- * requests run compiled code. A fresh process runs the request path in its interpreter and
- * baseline tiers for its first few hundred requests, and its compiler threads stay busy for
- * seconds after the first traffic (docs/benchmarks.md, "Fifth pass"): a fresh proxy's first
- * burst paid ~+20 ms of added TTFB p99 over the same burst on a warm one.
+ * requests run compiled code. Under Bun a fresh process runs the request path in JSC's
+ * interpreter and baseline tiers for its first few hundred requests, and its first burst spent
+ * about twice the CPU of a warm one's; with this warm-up, a fresh proxy's first burst of 100
+ * streams added about what a warm proxy's does (docs/benchmarks.md, "Fifth pass").
  *
  * Nothing of the real instance is touched: the throwaway has its own config (four mock
  * providers, one per wire format), services (metrics, usage ledger, stats, breakers, limiter,
@@ -153,7 +153,7 @@ const KINDS: readonly WarmupKind[] = FORMATS.flatMap((client) =>
 
 /**
  * Sends `requests` synthetic requests through a throwaway app wired to the in-process mock and
- * reads every answer to its end. Never throws: a warm-up that fails only leaves code colder.
+ * reads every answer to its end. A request that fails is counted, not thrown: it only leaves code colder.
  */
 export async function warmUp(opts: WarmupOptions): Promise<WarmupReport> {
   const t0 = performance.now()
