@@ -1,9 +1,17 @@
 /**
- * Start-up warm-up: drive synthetic requests through a throwaway app so the first real
- * requests run compiled code. Under Bun a fresh process runs the request path in JSC's
- * interpreter and baseline tiers for its first few hundred requests, and its first burst spent
- * about twice the CPU of a warm one's; with this warm-up, a fresh proxy's first burst of 100
- * streams added about what a warm proxy's does (docs/benchmarks.md, "Fifth pass").
+ * Start-up warm-up (opt-in: `start --warmup` or `SWITCHYARD_WARMUP=N`): drive synthetic requests
+ * through a throwaway app so the first real requests run compiled code. Under Bun a fresh process
+ * runs the request path in JSC's interpreter and baseline tiers for its first few dozen streams.
+ * Measured (docs/benchmarks.md, "Fifth pass"): a fresh proxy's first 20 streams spent ~100 ms of
+ * CPU cold and ~30 ms warmed, the 100 at once after them ~115 → ~80 ms, and over sockets that
+ * burst's added TTFB p99 went ~58 → ~35 ms; but every size that gains costs 7-21 MB of idle RSS
+ * (bytecode, compiled code and the heap around them, which a proxy that has served the same
+ * traffic holds anyway) and 0.2-1 s before listening, so it is off by default. Under Deno it gains
+ * nothing measurable (V8 tiers up within the first streams).
+ *
+ * Nothing is collected on purpose after it: a full collection 100 ms later gave ~9 MB back at
+ * once but took the gain with it (the burst was as slow as without a warm-up); left alone, the
+ * collector gives that back within ~10 s and the gain stays.
  *
  * Nothing of the real instance is touched: the throwaway has its own config (four mock
  * providers, one per wire format), services (metrics, usage ledger, stats, breakers, limiter,
@@ -21,7 +29,7 @@ import { createMockUpstream } from './demo/upstream.ts'
 import { createLogger } from './log.ts'
 
 export interface WarmupOptions {
-  /** Synthetic requests to send (every kind in turn); the runtime's default is `runtime.warmupRequests`. */
+  /** Synthetic requests to send (every kind in turn); `start --warmup` sends `WARMUP_REQUESTS`. */
   readonly requests: number
   /** How many are in flight at once. */
   readonly concurrency?: number
@@ -30,6 +38,12 @@ export interface WarmupOptions {
    * never run, and compiling it would cost memory for nothing. Every format when absent.
    */
   readonly upstreams?: readonly WireFormatName[]
+  /**
+   * The client formats to send (`COMMON_CLIENTS` when absent): each one warmed costs its own
+   * bytecode and compiled code (~2 MB of idle RSS for Responses and Gemini together), and a
+   * client format not warmed only runs its first requests colder.
+   */
+  readonly clients?: readonly WireFormatName[]
   /** Only these kinds (client → upstream, stream or not); every one when absent. */
   readonly only?: (k: WarmupKind) => boolean
   /** The throwaway's upstream (tests); the in-process demo mock when absent. */
@@ -49,10 +63,21 @@ export interface WarmupReport {
   readonly ms: number
 }
 
+/**
+ * What `start --warmup` sends. The first 20 streams gained about as much from 32-64 as from 512;
+ * the burst of 100 after them needed ~256 (JSON and SSE of the common client formats to one
+ * upstream format: 64 of each kind), and 512 did no better. Idle RSS grows with the count
+ * (docs/benchmarks.md, "Fifth pass").
+ */
+export const WARMUP_REQUESTS = 256
+
+/** In flight at once: 1 or 16 leave the same idle RSS (the peak goes back either way); 16 finishes ~30% sooner. */
 const WARMUP_CONCURRENCY = 16
 
 type Format = WireFormatName
 const FORMATS: readonly Format[] = ['anthropic', 'openai', 'responses', 'gemini']
+/** What most clients speak: Claude Code and its kin Anthropic's Messages, most other tools OpenAI's Chat. */
+export const COMMON_CLIENTS: readonly Format[] = ['anthropic', 'openai']
 
 /** The base is never contacted: the mock's `fetch` is the upstream. */
 const BASE = 'http://warmup.invalid'
@@ -146,7 +171,7 @@ function request(client: Format, model: string, stream: boolean): Request {
   })
 }
 
-/** Every client format × every upstream format (same-format pass-through and translated) × JSON and SSE. */
+/** Every client format × every upstream format (same-format pass-through and translated) × JSON and SSE; `warmUp` picks from them. */
 const KINDS: readonly WarmupKind[] = FORMATS.flatMap((client) =>
   FORMATS.flatMap((upstream) => [false, true].map((stream) => ({ client, upstream, stream })))
 )
@@ -157,8 +182,10 @@ const KINDS: readonly WarmupKind[] = FORMATS.flatMap((client) =>
  */
 export async function warmUp(opts: WarmupOptions): Promise<WarmupReport> {
   const t0 = performance.now()
-  const upstreams = opts.upstreams
-  const kinds = KINDS.filter((k) => (!upstreams || upstreams.includes(k.upstream)) && (!opts.only || opts.only(k)))
+  const { upstreams, clients = COMMON_CLIENTS } = opts
+  const kinds = KINDS.filter((k) =>
+    clients.includes(k.client) && (!upstreams || upstreams.includes(k.upstream)) && (!opts.only || opts.only(k))
+  )
   const total = kinds.length ? opts.requests : 0
   const mock = createMockUpstream({ sleep: async () => {} })
   const upstream = opts.upstream ?? ((req: Request) => mock.fetch(req))
@@ -180,8 +207,8 @@ export async function warmUp(opts: WarmupOptions): Promise<WarmupReport> {
       } catch {
         failed++
       }
-      // The mock's log would otherwise keep every attempt until the throwaway is dropped.
-      if (next % 64 === 0) mock.reset()
+      // The mock's attempt log is of no use here: keep it empty rather than growing until the throwaway is dropped.
+      mock.reset()
     }
   }
   try {

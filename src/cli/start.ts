@@ -15,7 +15,7 @@ import type { Env } from './options.ts'
 import { envLines } from './env.ts'
 import { describePortHolder } from './port-holder.ts'
 import { buildServer, type RunningServer } from './server.ts'
-import type { WarmupOptions } from '../warmup.ts'
+import { WARMUP_REQUESTS, type WarmupOptions } from '../warmup.ts'
 
 /** CCR's rule: without an APIKEY (or named `Keys`) the proxy is for this machine only, whatever HOST says. */
 export function bindHost(config: Config, cliHost: string | undefined, warn: (m: string) => void): string {
@@ -28,21 +28,17 @@ export function bindHost(config: Config, cliHost: string | undefined, warn: (m: 
 }
 
 /**
- * The start-up warm-up: the runtime's default number of requests (none under Deno), unless
- * `--no-warmup` or `SWITCHYARD_WARMUP=0` (also `off`, `false`, `no`) turns it off;
- * `SWITCHYARD_WARMUP=N` sends N synthetic requests, on either runtime.
+ * The start-up warm-up, off unless asked for (it costs idle memory and start-up time; docs/benchmarks.md,
+ * "Fifth pass"): `--warmup` sends `WARMUP_REQUESTS` synthetic requests, or SWITCHYARD_WARMUP=N of them;
+ * SWITCHYARD_WARMUP=N (or `on`, `true`, `yes`) alone asks too. `--no-warmup` turns it off whatever the variable says.
  */
-export function warmupOption(
-  opts: Pick<CliOptions, 'noWarmup'>,
-  env: Env,
-  byDefault = runtime.warmupRequests,
-): WarmupOptions | undefined {
+export function warmupOption(opts: Pick<CliOptions, 'warmup' | 'noWarmup'>, env: Env): WarmupOptions | undefined {
   if (opts.noWarmup) return undefined
-  const v = env.SWITCHYARD_WARMUP?.trim().toLowerCase()
-  if (v === '0' || v === 'off' || v === 'false' || v === 'no') return undefined
+  const v = env.SWITCHYARD_WARMUP?.trim().toLowerCase() ?? ''
   const n = Number(v)
-  const requests = v && Number.isInteger(n) && n > 0 ? n : byDefault
-  return requests > 0 ? { requests } : undefined
+  if (v !== '' && Number.isInteger(n) && n > 0) return { requests: n }
+  if (opts.warmup || v === 'on' || v === 'true' || v === 'yes') return { requests: WARMUP_REQUESTS }
+  return undefined
 }
 
 export async function runStart(opts: CliOptions, env: Env): Promise<number> {

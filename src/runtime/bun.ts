@@ -136,7 +136,4 @@ export const bunRuntime: Runtime = {
   selfCommand,
   smallReads: (res) => res,
   collectGarbage: () => bun.gc(true),
-  // JSC runs a fresh process's first few hundred requests in its interpreter and baseline tiers:
-  // 512 halved a fresh proxy's added TTFB p99 in its first burst of 100 streams.
-  warmupRequests: 512,
 }

@@ -122,7 +122,4 @@ export const denoRuntime: Runtime = {
   selfCommand,
   smallReads,
   collectGarbage: () => {},
-  // V8 tiers up within the first few requests: the warm-up cost ~1-3 s of start-up and ~30 MB and
-  // did not move the first burst (docs/benchmarks.md, "Fifth pass"). SWITCHYARD_WARMUP=N still runs it.
-  warmupRequests: 0,
 }

@@ -47,9 +47,4 @@ export interface Runtime {
   smallReads(res: Response): Response
   /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
   collectGarbage(): void
-  /**
-   * Synthetic requests `start` sends through a throwaway app before listening (src/warmup.ts), 0 for
-   * none: where a fresh process's first requests run much colder than later ones (docs/benchmarks.md, "Fifth pass").
-   */
-  readonly warmupRequests: number
 }

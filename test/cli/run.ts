@@ -19,13 +19,9 @@ export interface CliResult {
   readonly stderr: string
 }
 
-/**
- * Env for a child CLI: the caller's, minus what would make the test depend on the machine. The
- * start-up warm-up (src/warmup.ts, ~0.5-1 s) is off unless `extra` sets SWITCHYARD_WARMUP: the
- * tests that spawn `start` are about other things, and test/integration/cli-process.test.ts runs it.
- */
+/** Env for a child CLI: the caller's, minus what would make the test depend on the machine. */
 export function cleanEnv(extra: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = { SWITCHYARD_WARMUP: '0' }
+  const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || k.startsWith('SWITCHYARD_') || k === 'CCR_CONFIG' || k.startsWith('ANTHROPIC_')) continue
     env[k] = v

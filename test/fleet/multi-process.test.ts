@@ -83,8 +83,6 @@ async function startInstances(
         '0',
         '--data-dir',
         join(dir, `${name}-${i}`),
-        // Three instances at once would each spend ~1 s of the two cores warming up: not what this tests.
-        '--no-warmup',
       ], 30_000)
     ),
   )

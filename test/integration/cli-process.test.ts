@@ -37,18 +37,18 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe('cli process', () => {
-  it('start warms up before it listens (SWITCHYARD_WARMUP=N), and --no-warmup turns that off', async () => {
+  it('start --warmup warms up before it listens (SWITCHYARD_WARMUP=N of them), and start alone does not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-warmup-'))
     const config = configIn(dir, { LOG_LEVEL: 'debug' })
-    for (const off of [false, true]) {
+    for (const asked of [true, false]) {
       const s = await startCli(
-        ['start', '--config', config, '--port', '0', '--data-dir', ':memory:', ...(off ? ['--no-warmup'] : [])],
+        ['start', '--config', config, '--port', '0', '--data-dir', ':memory:', ...(asked ? ['--warmup'] : [])],
         /listening on http:\/\/127\.0\.0\.1:(\d+)/,
-        { env: { SWITCHYARD_WARMUP: '24', BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
+        { env: { ...(asked ? { SWITCHYARD_WARMUP: '24' } : {}), BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
       )
       try {
         const warmed = s.output().match(/.*"msg":"start-up warm-up[^\n]*/g) ?? []
-        if (off) assert.deepEqual(warmed, [])
+        if (!asked) assert.deepEqual(warmed, [])
         else {
           assert.equal(warmed.length, 1, s.output())
           assert.match(warmed[0]!, /"msg":"start-up warm-up done","requests":24,"failed":0/)
