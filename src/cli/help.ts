@@ -43,7 +43,7 @@ config). Exits 1 when the port is taken, naming the Switchyard that holds it.
 With --warmup (or SWITCHYARD_WARMUP=N), before it listens it sends 256 (or N) synthetic
 requests through a throwaway copy of the proxy wired to an in-process mock (no network, nothing
 recorded), so a first burst of streams runs compiled code (Bun). It costs ~0.5 s before listening
-and ~10-15 MB of idle memory, so it is off by default; --no-warmup overrides the variable.
+and 13-17 MB of idle memory, so it is off by default; --no-warmup overrides the variable.
 
 Examples:
   switchyard start
