@@ -41,7 +41,6 @@ describe('start-up warm-up', () => {
     const r = await warmUp({
       requests: 64,
       concurrency: 4,
-      clients: ['anthropic', 'openai', 'responses', 'gemini'],
       only: (k) => {
         seen.push(k)
         return true
@@ -51,25 +50,6 @@ describe('start-up warm-up', () => {
     // 4 client formats × 4 upstream formats (same-format pass-through and translated) × JSON and SSE.
     assert.equal(seen.length, 32)
     assert.equal(new Set(seen.map((k) => `${k.client}>${k.upstream}:${k.stream}`)).size, 32)
-  })
-
-  it("sends the common client formats (Anthropic, OpenAI Chat) to the served config's upstream formats by default", async () => {
-    const seen = new Set<string>()
-    const r = await warmUp({
-      requests: 16,
-      upstreams: ['gemini'],
-      only: (k) => {
-        seen.add(`${k.client}>${k.upstream}:${k.stream}`)
-        return true
-      },
-    })
-    assert.deepEqual({ requests: r.requests, failed: r.failed }, { requests: 16, failed: 0 })
-    assert.deepEqual([...seen].sort(), [
-      'anthropic>gemini:false',
-      'anthropic>gemini:true',
-      'openai>gemini:false',
-      'openai>gemini:true',
-    ])
   })
 
   it('counts every answer that is not a 200 as failed, and sends nothing when no kind is left', async () => {

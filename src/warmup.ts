@@ -4,7 +4,7 @@
  * runs the request path in JSC's interpreter and baseline tiers for its first few dozen streams.
  * Measured (docs/benchmarks.md, "Fifth pass"): a fresh proxy's first 20 streams spent ~100 ms of
  * CPU cold and ~30 ms warmed, the 100 at once after them ~115 → ~80 ms, and over sockets that
- * burst's added TTFB p99 went ~58 → ~35 ms; but every size that gains costs 7-21 MB of idle RSS
+ * burst's added TTFB p99 went ~58 → ~35-40 ms; but every size that gains costs 7-21 MB of idle RSS
  * (bytecode, compiled code and the heap around them, which a proxy that has served the same
  * traffic holds anyway) and 0.2-1 s before listening, so it is off by default. Under Deno it gains
  * nothing measurable (V8 tiers up within the first streams).
@@ -38,12 +38,6 @@ export interface WarmupOptions {
    * never run, and compiling it would cost memory for nothing. Every format when absent.
    */
   readonly upstreams?: readonly WireFormatName[]
-  /**
-   * The client formats to send (`COMMON_CLIENTS` when absent): each one warmed costs its own
-   * bytecode and compiled code (~2 MB of idle RSS for Responses and Gemini together), and a
-   * client format not warmed only runs its first requests colder.
-   */
-  readonly clients?: readonly WireFormatName[]
   /** Only these kinds (client → upstream, stream or not); every one when absent. */
   readonly only?: (k: WarmupKind) => boolean
   /** The throwaway's upstream (tests); the in-process demo mock when absent. */
@@ -64,20 +58,19 @@ export interface WarmupReport {
 }
 
 /**
- * What `start --warmup` sends. The first 20 streams gained about as much from 32-64 as from 512;
- * the burst of 100 after them needed ~256 (JSON and SSE of the common client formats to one
- * upstream format: 64 of each kind), and 512 did no better. Idle RSS grows with the count
- * (docs/benchmarks.md, "Fifth pass").
+ * What `start --warmup` sends (every client format, JSON and SSE, to the config's upstream
+ * formats). The first 20 streams gained about as much from 32-64 as from 512; the burst of 100
+ * after them needed 256-512. Only 512 of all four client formats kept its gain after 20 s idle:
+ * 256 or 512 of Anthropic and OpenAI Chat alone gained as much at once, nothing 20 s later
+ * (docs/benchmarks.md, "Fifth pass"). Idle RSS grows with the count.
  */
-export const WARMUP_REQUESTS = 256
+export const WARMUP_REQUESTS = 512
 
 /** In flight at once: 1 or 16 leave the same idle RSS (the peak goes back either way); 16 finishes ~30% sooner. */
 const WARMUP_CONCURRENCY = 16
 
 type Format = WireFormatName
 const FORMATS: readonly Format[] = ['anthropic', 'openai', 'responses', 'gemini']
-/** What most clients speak: Claude Code and its kin Anthropic's Messages, most other tools OpenAI's Chat. */
-export const COMMON_CLIENTS: readonly Format[] = ['anthropic', 'openai']
 
 /** The base is never contacted: the mock's `fetch` is the upstream. */
 const BASE = 'http://warmup.invalid'
@@ -182,10 +175,8 @@ const KINDS: readonly WarmupKind[] = FORMATS.flatMap((client) =>
  */
 export async function warmUp(opts: WarmupOptions): Promise<WarmupReport> {
   const t0 = performance.now()
-  const { upstreams, clients = COMMON_CLIENTS } = opts
-  const kinds = KINDS.filter((k) =>
-    clients.includes(k.client) && (!upstreams || upstreams.includes(k.upstream)) && (!opts.only || opts.only(k))
-  )
+  const upstreams = opts.upstreams
+  const kinds = KINDS.filter((k) => (!upstreams || upstreams.includes(k.upstream)) && (!opts.only || opts.only(k)))
   const total = kinds.length ? opts.requests : 0
   const mock = createMockUpstream({ sleep: async () => {} })
   const upstream = opts.upstream ?? ((req: Request) => mock.fetch(req))

@@ -40,10 +40,10 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
 Runs the proxy in the foreground until SIGTERM/SIGINT (drains streams) or SIGHUP (reloads the
 config). Exits 1 when the port is taken, naming the Switchyard that holds it.
 
-With --warmup (or SWITCHYARD_WARMUP=N), before it listens it sends 256 (or N) synthetic
+With --warmup (or SWITCHYARD_WARMUP=N), before it listens it sends 512 (or N) synthetic
 requests through a throwaway copy of the proxy wired to an in-process mock (no network, nothing
-recorded), so a first burst of streams runs compiled code (Bun). It costs ~0.5 s before listening
-and 13-17 MB of idle memory, so it is off by default; --no-warmup overrides the variable.
+recorded), so a first burst of streams runs compiled code (Bun). It costs ~1 s before listening
+and ~20 MB of idle memory, so it is off by default; --no-warmup overrides the variable.
 
 Examples:
   switchyard start
