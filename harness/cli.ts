@@ -45,6 +45,7 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
                 the same --client and --upstream format: the least any proxy on this runtime costs),
                 --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
                 --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
+  stress options: --root DIR and --runtime bun|deno, as for bench (the started Switchyard's checkout and runtime)
   recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
   fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
@@ -251,7 +252,10 @@ async function stress(a: HarnessArgs): Promise<number> {
     // With --cut-rate only the proxied run is cut: the mock alone has nobody to continue its streams.
     const proxied = a.cutRate > 0 ? `${mockModel(a)}:cut-rate=${a.cutRate}` : mockModel(a)
     if (a.target === undefined) {
-      proxy = await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2))
+      proxy = await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2), {}, {
+        runtime: a.runtime,
+        ...(a.root === undefined ? {} : { root: a.root }),
+      })
     }
     const url = a.target ?? (proxy as Child).url
     process.stderr.write(

@@ -220,6 +220,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'usage',
     'version.ts',
   ],
+  // The start-up warm-up: a throwaway app (services + edge) on the in-process demo mock.
+  'warmup.ts': ['app.ts', 'compose.ts', 'config', 'demo', 'log.ts'],
   // The CLI is the top of the product; `probe` sends its tests through the pipeline's probe sender.
   'cli': [
     'compose.ts',
@@ -236,6 +238,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'store',
     'tokens',
     'version.ts',
+    'warmup.ts',
   ],
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.

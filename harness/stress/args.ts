@@ -38,8 +38,8 @@ export interface HarnessArgs {
   readonly floor?: boolean
   /** `bench --only streams`: only the streaming TTFB phase (the burst of stream set-ups). */
   readonly only?: 'streams'
-  /** `bench --runtime deno`: the proxy runs under Deno (the harness, the mock and the load stay on Bun). */
+  /** `bench`/stress `--runtime deno`: the proxy runs under Deno (the harness, the mock and the load stay on Bun). */
   readonly runtime: 'bun' | 'deno'
-  /** `bench --root DIR`: the proxy is `src/cli.ts` of that checkout (before/after pairs with one harness). */
+  /** `bench`/stress `--root DIR`: the proxy is `src/cli.ts` of that checkout (before/after pairs with one harness). */
   readonly root?: string
 }

@@ -23,6 +23,10 @@ export interface CliOptions {
   readonly keepService?: boolean
   /** `perf import`: add the file's runs to the history instead of replacing it. */
   readonly merge?: boolean
+  /** `start`: `--warmup` runs the start-up warm-up (src/warmup.ts) before listening. */
+  readonly warmup?: boolean
+  /** `start`: `--no-warmup` skips it even when SWITCHYARD_WARMUP asks for it. */
+  readonly noWarmup?: boolean
 }
 
 /** Options that take a value (so the word after them is not the command). */
@@ -73,6 +77,8 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
       version: { type: 'boolean', short: 'v' },
       'keep-service': { type: 'boolean' },
       merge: { type: 'boolean' },
+      warmup: { type: 'boolean' },
+      'no-warmup': { type: 'boolean' },
     },
   })
   if (values.help) return { help: true, command: positionals[0] }
@@ -97,6 +103,8 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     passthrough,
     keepService: values['keep-service'],
     merge: values.merge,
+    warmup: values.warmup,
+    noWarmup: values['no-warmup'],
   }
 }
 

@@ -10,10 +10,13 @@ import { runtime } from '../runtime/index.ts'
 import { buildInstance, type Instance, type ServedOptions } from './instance.ts'
 import { createLiveRecorder } from '../live/recent.ts'
 import { systemClock } from '../lib/clock.ts'
+import { warmUp, type WarmupOptions } from '../warmup.ts'
 
 /** What an instance needs (instance.ts), plus the port; the server makes the live recorder when absent. */
 export interface ServerOptions extends ServedOptions {
   readonly port: number
+  /** Drive synthetic requests through a throwaway app before listening (src/warmup.ts); none when absent. */
+  readonly warmup?: WarmupOptions
 }
 
 export interface RunningServer {
@@ -28,6 +31,13 @@ export interface RunningServer {
 export async function buildServer(config: Config, options: ServerOptions): Promise<RunningServer> {
   // One recorder of recent requests and timelines for the server's life: a reload keeps the dashboard's history.
   const opts = { ...options, live: options.live ?? createLiveRecorder(systemClock()) }
+  // Before listening, so the first requests a client can send find compiled code (docs/benchmarks.md, "Fifth pass").
+  if (opts.warmup) {
+    const w = await warmUp({ upstreams: config.providers.map((p) => p.format), ...opts.warmup })
+    const fields = { requests: w.requests, failed: w.failed, ms: Math.round(w.ms) }
+    if (w.failed) opts.log.warn('start-up warm-up: some synthetic requests failed', fields)
+    else opts.log.debug('start-up warm-up done', fields)
+  }
   let current: Instance = await buildInstance(config, opts, () => reload())
   // Handlers still working (before a stream is committed) count for draining like open streams.
   let handling = 0

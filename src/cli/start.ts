@@ -15,6 +15,7 @@ import type { Env } from './options.ts'
 import { envLines } from './env.ts'
 import { describePortHolder } from './port-holder.ts'
 import { buildServer, type RunningServer } from './server.ts'
+import { WARMUP_REQUESTS, type WarmupOptions } from '../warmup.ts'
 
 /** CCR's rule: without an APIKEY (or named `Keys`) the proxy is for this machine only, whatever HOST says. */
 export function bindHost(config: Config, cliHost: string | undefined, warn: (m: string) => void): string {
@@ -24,6 +25,20 @@ export function bindHost(config: Config, cliHost: string | undefined, warn: (m: 
   }
   warn(`APIKEY is not set: binding to 127.0.0.1 instead of ${wanted} (set APIKEY to listen on other addresses)`)
   return '127.0.0.1'
+}
+
+/**
+ * The start-up warm-up, off unless asked for (it costs idle memory and start-up time; docs/benchmarks.md,
+ * "Fifth pass"): `--warmup` sends `WARMUP_REQUESTS` synthetic requests, or SWITCHYARD_WARMUP=N of them;
+ * SWITCHYARD_WARMUP=N (or `on`, `true`, `yes`) alone asks too. `--no-warmup` turns it off whatever the variable says.
+ */
+export function warmupOption(opts: Pick<CliOptions, 'warmup' | 'noWarmup'>, env: Env): WarmupOptions | undefined {
+  if (opts.noWarmup) return undefined
+  const v = env.SWITCHYARD_WARMUP?.trim().toLowerCase() ?? ''
+  const n = Number(v)
+  if (v !== '' && Number.isInteger(n) && n > 0) return { requests: n }
+  if (opts.warmup || v === 'on' || v === 'true' || v === 'yes') return { requests: WARMUP_REQUESTS }
+  return undefined
 }
 
 export async function runStart(opts: CliOptions, env: Env): Promise<number> {
@@ -58,6 +73,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
       configPath: r.config ? r.path : undefined,
       env,
       rawConfig: r.raw,
+      warmup: warmupOption(opts, env),
     })
   } catch (e) {
     console.error(`switchyard: cannot listen on ${host}:${port}: ${(e as Error).message}`)

@@ -11,12 +11,12 @@ import { join } from 'node:path'
 import { processAlive, readPidFile } from '../../src/cli/pidfile.ts'
 import { isBun, runCli, startCli } from '../cli/run.ts'
 
-function configIn(dir: string): string {
+function configIn(dir: string, extra: Record<string, unknown> = { LOG: false }): string {
   const path = join(dir, 'config.json')
   writeFileSync(
     path,
     JSON.stringify({
-      LOG: false,
+      ...extra,
       Providers: [{ name: 'p', api_base_url: 'http://127.0.0.1:9/v1/chat/completions', api_key: 'k', models: ['m'] }],
       Router: { default: 'p,m' },
     }),
@@ -37,6 +37,31 @@ function accepts(port: number): Promise<boolean> {
 }
 
 describe('cli process', () => {
+  it('start --warmup warms up before it listens (SWITCHYARD_WARMUP=N of them), and start alone does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-warmup-'))
+    const config = configIn(dir, { LOG_LEVEL: 'debug' })
+    for (const asked of [true, false]) {
+      const s = await startCli(
+        ['start', '--config', config, '--port', '0', '--data-dir', ':memory:', ...(asked ? ['--warmup'] : [])],
+        /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+        { env: { ...(asked ? { SWITCHYARD_WARMUP: '24' } : {}), BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
+      )
+      try {
+        const warmed = s.output().match(/.*"msg":"start-up warm-up[^\n]*/g) ?? []
+        if (!asked) assert.deepEqual(warmed, [])
+        else {
+          assert.equal(warmed.length, 1, s.output())
+          assert.match(warmed[0]!, /"msg":"start-up warm-up done","requests":24,"failed":0/)
+          // Logged before the banner: the instance listens only once the warm-up is over.
+          assert.ok(s.output().indexOf(warmed[0]!) < s.output().indexOf('listening on'))
+        }
+      } finally {
+        s.child.kill('SIGTERM')
+        await s.exited
+      }
+    }
+  })
+
   it('start on a port something else holds exits 1 with "cannot listen on", instead of hanging', async () => {
     const blocker = createServer()
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
