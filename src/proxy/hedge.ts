@@ -62,16 +62,19 @@ export function hedgeAfterMs(
     : undefined
 }
 
-/** Tries `t` (`rest[0]` is where a failover would go), hedging with `rest[0]` when the rules allow. */
+/**
+ * Tries `t` (`rest[0]` is where a failover would go), hedged with `rest[0]` after `after` ms
+ * without a first event (`hedgeAfterMs`, which the caller has already asked).
+ */
 export async function attemptHedged(
   ctx: RequestContext,
   t: PlannedTarget,
   rest: readonly PlannedTarget[],
+  after: number,
 ): Promise<Hedged> {
   const { deps } = ctx
   const next = rest[0]
-  const after = hedgeAfterMs(ctx, t, rest)
-  if (after === undefined || next === undefined) return { outcome: await attemptTarget(ctx, t, next) }
+  if (next === undefined) return { outcome: await attemptTarget(ctx, t, next) }
   const first = cancellable(ctx)
   const primary = attemptTarget(first.rc, t, next)
   let timer: ReturnType<typeof setTimeout> | undefined
