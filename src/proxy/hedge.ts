@@ -63,16 +63,16 @@ export function hedgeAfterMs(
 }
 
 /**
- * Tries `t` (`rest[0]` is where a failover would go), hedged with `rest[0]` after `after` ms
+ * Tries `t` (`rest[0]` is where a failover would go), hedged with `rest[0]` after `afterMs`
  * without a first event (`hedgeAfterMs`, which the caller has already asked).
  */
 export async function attemptHedged(
   ctx: RequestContext,
   t: PlannedTarget,
-  rest: readonly PlannedTarget[],
-  after: number,
+  hedging: { readonly rest: readonly PlannedTarget[]; readonly afterMs: number },
 ): Promise<Hedged> {
   const { deps } = ctx
+  const { rest, afterMs: after } = hedging
   const next = rest[0]
   if (next === undefined) return { outcome: await attemptTarget(ctx, t, next) }
   const first = cancellable(ctx)

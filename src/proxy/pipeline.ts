@@ -42,9 +42,9 @@ export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): 
     // An unhedged try (the usual case) is awaited directly: no wrapper frame, promise or result object.
     let outcome: Result<AttemptOk, AttemptFailure>
     let hedge: PlannedTarget | undefined
-    const after = hedgeAfterMs(ctx, target, rest)
-    if (after === undefined) outcome = await attemptTarget(ctx, target, rest[0])
-    else ({ outcome, hedge } = await attemptHedged(ctx, target, rest, after))
+    const afterMs = hedgeAfterMs(ctx, target, rest)
+    if (afterMs === undefined) outcome = await attemptTarget(ctx, target, rest[0])
+    else ({ outcome, hedge } = await attemptHedged(ctx, target, { rest, afterMs }))
     const left = hedge ? rest.filter((r) => r !== hedge) : rest
     if (outcome.ok) {
       ctx.rawBody = undefined
