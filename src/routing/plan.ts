@@ -163,13 +163,11 @@ function probesFirst(
   cfg: RouterConfig,
   now: number,
 ): readonly ScoredTarget[] {
-  const halfOpen = (p: ScoredTarget) => {
-    const b = view.stats.get(p.target)?.breaker
-    return b !== undefined && b.kind !== 'closed' && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
-  }
-  // Checked before filtering: almost every plan has no half-open target, and then no array is built.
-  if (!order.some(halfOpen)) return order
-  const probing = order.filter(halfOpen)
+  // Checked before filtering, in a loop: almost every plan has no half-open target, and then no array or closure is built.
+  let any = false
+  for (const p of order) if (halfOpen(p, view, cfg, now)) any = true
+  if (!any) return order
+  const probing = order.filter((p) => halfOpen(p, view, cfg, now))
   return [...probing, ...order.filter((p) => !probing.includes(p))]
 }
 
@@ -187,9 +185,12 @@ function warmUp(
   const min = Math.max(1, cfg.minSamples)
   // With the first target unmeasured nothing moves: return before building the cold list.
   if ((usable[0]?.samples ?? 0) < min) return usable
-  const cold = usable.filter((p) => p.samples < min)
+  // Counted before the list is built: most requests draw past the share and need no list.
+  let coldCount = 0
+  for (const p of usable) if (p.samples < min) coldCount++
   const share = view.tuning?.exploreShare ?? DEFAULT_TUNING.exploreShare
-  if (cold.length === 0 || random() >= share) return usable
+  if (coldCount === 0 || random() >= share) return usable
+  const cold = usable.filter((p) => p.samples < min)
   const pick = cold[Math.min(cold.length - 1, Math.floor(random() * cold.length))]
   return pick ? [pick, ...usable.filter((p) => p !== pick)] : usable
 }
@@ -218,19 +219,47 @@ export function planRoute(
     }
   }
   // A target the client chose stays first while usable; only the rest is reordered.
-  const pinned: ScoredTarget[] = []
-  const rest: ScoredTarget[] = []
-  for (const p of usable) (p.pinned ? pinned : rest).push(p)
-  const warm = rest.every((p) => p.samples >= Math.max(1, cfg.minSamples))
+  // Loops, not filter/every with closures (this runs per request). Only the client-chosen
+  // primary is pinned (candidates.ts), so pinned targets lead `usable`: the rest is a slice of
+  // it (or `usable` itself), and when its order stands, `usable` is the plan, with no copies.
+  let lead = 0
+  while (lead < usable.length && usable[lead]!.pinned) lead++
+  let scattered = false
+  for (let i = lead; i < usable.length; i++) if (usable[i]!.pinned) scattered = true
+  const rest = scattered ? usable.filter((p) => !p.pinned) : lead === 0 ? usable : usable.slice(lead)
+  const min = Math.max(1, cfg.minSamples)
+  let warm = true
+  let measured = rest.length > 0
+  for (const p of rest) {
+    if (p.samples < min) warm = false
+    if (p.performanceScore === undefined) measured = false
+  }
   // Without enough live samples, active test results (when every target has them) beat config order.
-  const tested = !warm && rest.length > 0 && rest.every((p) => p.performanceScore !== undefined)
-  const ordered = warm
+  const tested = !warm && measured
+  // Nothing to order (a client-chosen target alone): byScore of no targets is no targets and draws no random number.
+  const ordered = rest.length === 0
+    ? rest
+    : warm
     ? byScore(rest, view, now, random)
     : tested
     ? byPerformance(rest, view)
     : warmUp(rest, view, cfg, random)
   const ordering = warm ? 'score' : tested ? 'performance' : 'config'
-  return { kind: 'ready', ordering, targets: [...pinned, ...probesFirst(ordered, view, cfg, now)], dropped }
+  const probed = probesFirst(ordered, view, cfg, now)
+  const targets = scattered
+    ? [...usable.filter((p) => p.pinned), ...probed]
+    : probed === rest
+    ? usable
+    : lead === 0
+    ? probed
+    : [...usable.slice(0, lead), ...probed]
+  return { kind: 'ready', ordering, targets, dropped }
+}
+
+/** Whether `p`'s breaker is half-open with a free probe slot now. */
+function halfOpen(p: ScoredTarget, view: PlanView, cfg: RouterConfig, now: number): boolean {
+  const b = view.stats.get(p.target)?.breaker
+  return b !== undefined && b.kind !== 'closed' && breakerAllows(b, now, cfg.breaker).state.kind === 'half_open'
 }
 
 /** Best performance score first; targets failing the performance thresholds last (stable). */

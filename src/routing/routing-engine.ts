@@ -63,6 +63,9 @@ class AdaptiveRouting implements RoutingEngine {
     router?: RouterConfig,
   ): readonly PlannedTarget[] {
     const plan = explainPlan(this.#p, { scenario, target, preset, estimatedTokens, router })
+    // One target (a lone client-chosen one): its memoised entry is the plan, shared read-only like the memo.
+    const only = plan.targets.length === 1 ? plan.targets[0]! : undefined
+    if (only) return this.#record.holds.last(this.#planned(only.target, only.tier, only.source), this.#p.now())
     const planned: PlannedTarget[] = []
     // A loop, not push(...entry): a spread call costs an arguments array per target.
     for (const t of plan.targets) for (const e of this.#planned(t.target, t.tier, t.source)) planned.push(e)

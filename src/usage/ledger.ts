@@ -86,7 +86,8 @@ export function addTotals(into: MutableTotals, d: Omit<PairTotals, 'tier' | 'tar
   into.unknownCostRequests += d.unknownCostRequests
   into.estimatedRequests += d.estimatedRequests ?? 0
   into.reasoningTokens += d.reasoningTokens ?? 0
-  for (const [reason, n] of Object.entries(d.failures)) into.failures[reason] = (into.failures[reason] ?? 0) + n
+  // for-in, not Object.entries: no pair arrays per delta (failures are plain records, nothing inherited).
+  for (const reason in d.failures) into.failures[reason] = (into.failures[reason] ?? 0) + d.failures[reason]!
 }
 
 /** Totals keyed by (tier, target) that deltas add into: the ledger's table and the store's pending batch. */
@@ -103,6 +104,9 @@ export class PairTotalsMap
     addTotals(pair.totals, delta)
   }
 }
+
+/** A billed request's failures: none. Shared and frozen (deltas are read, never written), not an object per request. */
+const NO_FAILURES: Readonly<Record<string, number>> = Object.freeze({})
 
 export class UsageLedger {
   readonly #pairs = new PairTotalsMap()
@@ -128,7 +132,7 @@ export class UsageLedger {
       costUsd: req.costUsd ?? 0,
       unknownCostRequests: req.costUsd === undefined ? 1 : 0,
       estimatedRequests: req.estimated ? 1 : 0,
-      failures: {},
+      failures: NO_FAILURES,
     }
     if (u.reasoningTokens) delta.reasoningTokens = u.reasoningTokens
     this.#apply(delta, true)
