@@ -196,3 +196,31 @@ describe('stream reducer laws (Anthropic upstream → OpenAI client)', () => {
     }))
   })
 })
+
+describe('Anthropic stream → OpenAI chunks: the hand-written chunk text', () => {
+  it('is byte for byte what JSON.stringify writes for the same chunk, for any text, with and without usage', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.boolean(), (text, includeUsage) => {
+        const ctx = testCtx({ includeUsage })
+        const out = toO([
+          aev('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', content: [] } }),
+          aev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+          aev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
+        ], ctx)
+        const chunk = out.map((e) => e.data).find((d) => d.includes('"content":') && !d.includes('"role"'))
+        assert.ok(chunk !== undefined)
+        const parsed = JSON.parse(chunk) as JsonObject
+        const want: JsonObject = {
+          id: parsed.id!,
+          object: 'chat.completion.chunk',
+          created: parsed.created!,
+          model: parsed.model!,
+          choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }],
+        }
+        if (includeUsage) want.usage = null
+        assert.equal(chunk, JSON.stringify(want))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
