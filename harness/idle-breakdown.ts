@@ -125,7 +125,7 @@ async function instanceRows(
   root: string,
   m: ParentModules,
 ): Promise<{ started: number; afterOne: number; firstMs: number }> {
-  const { freePort, killStarted, readProc } = m.proc
+  const { freePort, killStarted, readProc, untilHealthy } = m.proc
   const { PATHS, requestBody } = m.run
   const { ccrConfig, cliStartArgs, startMockProcess, viaProxy } = m.switchyard
   const mock = await startMockProcess()
@@ -142,11 +142,7 @@ async function instanceRows(
   })
   const url = `http://127.0.0.1:${port}`
   try {
-    for (let i = 0;; i++) {
-      if (i > 300) throw new Error('proxy did not answer /health within 30 s')
-      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break
-      await sleep(100)
-    }
+    await untilHealthy(url)
     await sleep(3_000)
     const started = readProc(proxy.pid!)?.rssMb ?? Number.NaN
     const t0 = performance.now()

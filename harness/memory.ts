@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { freePort, killStarted, readProc } from './stress/proc.ts'
+import { freePort, killStarted, readProc, untilHealthy } from './stress/proc.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
 import { ccrConfig, cliStartArgs, startMockProcess, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
@@ -93,11 +93,7 @@ async function main(): Promise<void> {
   const proxy = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
   const url = `http://127.0.0.1:${port}`
   try {
-    for (let i = 0;; i++) {
-      if (i > 300) throw new Error('proxy did not answer /health within 30 s')
-      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break
-      await sleep(100)
-    }
+    await untilHealthy(url)
     const headers = { 'content-type': 'application/json', 'x-api-key': 'harness', 'anthropic-version': '2023-06-01' }
     const warm = await fetch(url + PATHS.anthropic, {
       method: 'POST',

@@ -98,6 +98,15 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Polls `url`/health every 100 ms until it answers 200; throws after 30 s. */
+export async function untilHealthy(url: string): Promise<void> {
+  for (let i = 0;; i++) {
+    if (i > 300) throw new Error('proxy did not answer /health within 30 s')
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 const started = new Set<ChildProcess>()
 
 /** SIGKILL every child this process started and that still runs (global timeout, Ctrl-C). */
