@@ -234,7 +234,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
       }
     }
     if (pure) {
-      this.sendBytes(c, bytes, false)
+      this.sendBytes(c, bytes)
       return undefined
     }
     this.emit(c, out, !broken && whole && !translator ? bytes : undefined)
@@ -255,17 +255,17 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const client = hold ? hold.push(spliced) : spliced
     if (rec) { for (const ev of client) rec.observe(ev) }
     if (client.length === 0) return
-    if (raw && sameEvents(client, evs)) this.sendBytes(c, raw, true)
+    if (raw && sameEvents(client, evs)) this.sendBytes(c, raw)
     else this.send(c, encodeAll(client))
   }
-  /** `own`: each chunk gets a buffer of its own size first (see `ownBuffer`). */
-  sendBytes(
-    c: ReadableStreamDefaultController<Uint8Array>,
-    bytes: Uint8Array | readonly Uint8Array[],
-    own: boolean,
-  ): void {
-    if (bytes instanceof Uint8Array) return this.send(c, own ? ownBuffer(bytes) : bytes)
-    for (const b of bytes) this.send(c, own ? ownBuffer(b) : b)
+  /**
+   * The upstream's chunks as they were read. Each has a buffer of its own size (the runtime's
+   * `smallReads` sees to it where reads share a larger one), so a chunk queued for a slow client
+   * holds its own bytes only.
+   */
+  sendBytes(c: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array | readonly Uint8Array[]): void {
+    if (bytes instanceof Uint8Array) return this.send(c, bytes)
+    for (const b of bytes) this.send(c, b)
   }
   send(c: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): void {
     c.enqueue(chunk)
@@ -490,12 +490,6 @@ function takeHead(up: StreamUp): [readonly SseEvent[], readonly Uint8Array[]] {
   up.head = NO_BYTES
   return taken
 }
-
-/**
- * The chunk with a buffer of its own size: Deno's small reads are views into 4 KiB buffers
- * (runtime `smallReads`), and a chunk queued for a slow client must not hold the whole of one.
- */
-const ownBuffer = (b: Uint8Array): Uint8Array => b.byteLength === b.buffer.byteLength ? b : b.slice()
 
 /** The same event objects in the same order (the splicer and the tool hold pass events through by identity). */
 function sameEvents(a: readonly SseEvent[], b: readonly SseEvent[]): boolean {

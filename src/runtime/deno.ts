@@ -90,7 +90,7 @@ function selfCommand(args: readonly string[]): { cmd: string; args: readonly str
 const READ_BYTES = 4096
 const NULL_BODY = new Set([101, 204, 205, 304])
 
-/** The same response, its body read through a BYOB reader into `READ_BYTES` buffers (JSON bodies as they are). */
+/** The same response, its body read through a BYOB reader `READ_BYTES` at a time, each chunk copied to its own size (JSON bodies as they are). */
 function smallReads(res: Response): Response {
   const body = res.body
   if (!body || NULL_BODY.has(res.status) || (res.headers.get('content-type') ?? '').includes('json')) return res
@@ -100,11 +100,15 @@ function smallReads(res: Response): Response {
   } catch {
     return res // not a byte stream: left as it is
   }
+  let buffer = new Uint8Array(READ_BYTES)
   const stream = new ReadableStream<Uint8Array>({
     async pull(c) {
-      const r = await reader.read(new Uint8Array(READ_BYTES))
-      if (r.done) c.close()
-      else c.enqueue(r.value)
+      const r = await reader.read(buffer)
+      if (r.done) return c.close()
+      // One read buffer for the whole body, and each chunk a copy of its own size: a chunk queued
+      // for a slow client holds its bytes only, not a 4 KiB buffer (and no buffer is made per read).
+      buffer = new Uint8Array(r.value.buffer)
+      c.enqueue(r.value.slice())
     },
     cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 })

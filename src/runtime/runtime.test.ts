@@ -17,4 +17,33 @@ describe('runtime adapter', () => {
     }
     await assert.rejects(fetch(`http://127.0.0.1:${served.port}/x`))
   })
+
+  it('smallReads: every chunk of an upstream body has a buffer of its own size, and the bytes are intact', async () => {
+    const parts = ['data: {"a":1}\n\n', 'data: {"b":"é"}\n\n', 'data: [DONE]\n\n']
+    const served = await runtime.serve(() => {
+      let i = 0
+      const enc = new TextEncoder()
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          await new Promise((r) => setTimeout(r, 5))
+          if (i < parts.length) c.enqueue(enc.encode(parts[i++]))
+          else c.close()
+        },
+      })
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
+    }, { port: 0, hostname: '127.0.0.1' })
+    try {
+      const res = runtime.smallReads(await fetch(`http://127.0.0.1:${served.port}/`))
+      const chunks: Uint8Array[] = []
+      const reader = res.body!.getReader()
+      for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value)
+      assert.ok(chunks.length > 0)
+      // Deno reads into one 4 KiB buffer: without a copy each chunk would be a view into it.
+      for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, chunk.byteLength)
+      const dec = new TextDecoder()
+      assert.equal(chunks.map((b) => dec.decode(b, { stream: true })).join(''), parts.join(''))
+    } finally {
+      await served.stop(true)
+    }
+  })
 })
