@@ -357,7 +357,11 @@ async function withProxy<T>(
 ): Promise<T> {
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
   if (a.floor === true) {
-    const fwd = await spawnServer(process.execPath, [FORWARDER, '--upstream', mockUrl], 20_000)
+    const fwd = await spawnServer(
+      process.execPath,
+      [FORWARDER, '--upstream', mockUrl, ...(a.tap ? ['--tap'] : [])],
+      20_000,
+    )
     try {
       return await fn({ url: fwd.url, pid: fwd.pid })
     } finally {
@@ -456,7 +460,7 @@ export async function runBench(args: HarnessArgs): Promise<number> {
       `bench: mock ${mock.url}, proxy ${
         a.target ??
           (a.floor
-            ? 'harness/forwarder.ts (--floor)'
+            ? `harness/forwarder.ts (--floor${a.tap ? ' --tap' : ''})`
             : `Switchyard (one instance per phase${redis ? `, fleet mode on ${redis.url}` : ''})`)
       }\n`,
     )

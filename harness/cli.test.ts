@@ -90,6 +90,13 @@ describe('harness CLI arguments', () => {
     assert.throws(() => parseHarnessArgs(['bench', '--floor']), /same --client and --upstream/)
   })
 
+  it('reads --tap as a variant of the --floor forwarder only', () => {
+    const t = parseHarnessArgs(['bench', '--floor', '--tap', '--upstream', 'anthropic'])
+    assert.deepEqual(t && [t.floor, t.tap], [true, true])
+    assert.equal(parseHarnessArgs(['bench', '--floor', '--upstream', 'anthropic'])?.tap, undefined)
+    assert.throws(() => parseHarnessArgs(['bench', '--tap', '--upstream', 'anthropic']), /give --floor too/)
+  })
+
   it('puts the run shape into the mock model knobs', () => {
     assert.equal(mockModel({ chunks: 7, delayMs: 3, tokens: 2 }), 'mock-model:chunks=7:delay=3:tokens=2')
   })

@@ -42,7 +42,8 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
   bench options: --quick (smaller bench for CI smoke runs), --fleet (the proxy in fleet mode, on its own redis-server),
                 --limits (the provider has an rpm and a maxConcurrent that never bind: every request passes the limiter),
                 --floor (harness/forwarder.ts in the proxy's place: parse, rewrite model, forward, stream back; needs
-                the same --client and --upstream format: the least any proxy on this runtime costs),
+                the same --client and --upstream format: the least any proxy on this runtime costs), --tap (with --floor:
+                the forwarder reads the answer in JS and hands each chunk on, as any proxy that counts usage must),
                 --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
                 --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
   stress options: --root DIR and --runtime bun|deno, as for bench (the started Switchyard's checkout and runtime)
@@ -95,6 +96,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
       fleet: { type: 'boolean' },
       limits: { type: 'boolean' },
       floor: { type: 'boolean' },
+      tap: { type: 'boolean' },
       'no-usage-check': { type: 'boolean' },
       'target-pid': { type: 'string' },
       'cut-rate': { type: 'string' },
@@ -120,6 +122,9 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   }
   if (v.floor === true && (v.upstream ?? v.format ?? 'openai') !== (v.client ?? v['client-format'] ?? 'anthropic')) {
     throw new Error('--floor forwards without translating: give the same --client and --upstream (e.g. both anthropic)')
+  }
+  if (v.tap === true && v.floor !== true) {
+    throw new Error('--tap is a variant of the --floor forwarder: give --floor too')
   }
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
@@ -147,6 +152,7 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
     fleet: v.fleet === true,
     limits: v.limits === true,
     ...(v.floor === true ? { floor: true } : {}),
+    ...(v.tap === true ? { tap: true } : {}),
     ...(v.only === 'streams' ? { only: 'streams' as const } : {}),
     runtime: v.runtime === 'deno' ? 'deno' : 'bun',
     ...(v.root === undefined ? {} : { root: resolve(v.root) }),

@@ -7,11 +7,18 @@
  * proxy of the same runtime pays at least that, so its row in the bench is the floor under
  * Switchyard's.
  *
- *   bun harness/forwarder.ts --upstream http://127.0.0.1:PORT [--port 0]
+ * `--tap` reads the answer in JavaScript and hands each chunk on through a stream of its own, as
+ * any proxy must that counts usage, translates or can continue a stream: the floor under those
+ * that look at the answer, where the plain forwarder lets the runtime pipe it natively.
+ * `GET /health` answers 200 (harness/memory.ts waits for it).
+ *
+ *   bun harness/forwarder.ts --upstream http://127.0.0.1:PORT [--port 0] [--tap]
  */
 import { parseArgs } from 'node:util'
 
-const { values: v } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' } } })
+const { values: v } = parseArgs({
+  options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' }, tap: { type: 'boolean' } },
+})
 if (v.upstream === undefined || !/^http:\/\/127\.0\.0\.1:\d+$/.test(v.upstream)) {
   throw new Error('--upstream http://127.0.0.1:PORT is required (the harness only sends load to this machine)')
 }
@@ -20,11 +27,25 @@ const upstream = v.upstream
 /** Hop-by-hop and length headers the runtime sets again for the re-serialised body. */
 const DROPPED = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'])
 
+/** The body read chunk by chunk in JavaScript and enqueued, untouched, in a stream of its own. */
+function tapped(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader()
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const r = await reader.read()
+      if (r.done) c.close()
+      else c.enqueue(r.value)
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+}
+
 const server = Bun.serve({
   port: Number(v.port),
   hostname: '127.0.0.1',
   async fetch(req) {
     const url = new URL(req.url)
+    if (req.method === 'GET' && url.pathname === '/health') return new Response('ok')
     const body = (await req.json()) as { model?: unknown }
     if (typeof body.model === 'string') body.model = body.model.slice(body.model.indexOf(',') + 1)
     const headers = new Headers()
@@ -35,7 +56,8 @@ const server = Bun.serve({
       body: JSON.stringify(body),
       signal: req.signal,
     })
-    return new Response(res.body, { status: res.status, headers: res.headers })
+    return new Response(v.tap && res.body ? tapped(res.body) : res.body, { status: res.status, headers: res.headers })
   },
 })
+
 console.log(`listening on http://127.0.0.1:${server.port}`)

@@ -3,7 +3,7 @@
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
  * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--exe FILE] [--relaunch] [--streams 1000] [--burst 5000] [--chunks 20]
+ *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--exe FILE] [--relaunch] [--floor [--tap]] [--streams 1000] [--burst 5000] [--chunks 20]
  *
  * `--exe` starts a compiled binary (`npm run build`'s `dist/switchyard`) instead of `bun
  * src/cli.ts`: users run both, and the bundler drops modules the runtime loads (zod's locales).
@@ -12,7 +12,9 @@
  * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set. `--upstream
  * anthropic` makes the upstream speak the client's format (pass-through) instead of OpenAI's
  * (translated). `--chunks` sets how many chunks (10 ms apart) each stream has: longer answers
- * show what an open stream holds as it grows.
+ * show what an open stream holds as it grows. `--floor` measures `harness/forwarder.ts` (under Bun,
+ * pass-through) in Switchyard's place, `--tap` its variant that reads the answer in JavaScript: the
+ * least a proxy on this runtime holds per stream, natively piped or looked at.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -47,8 +49,12 @@ const { values: v } = parseArgs({
     'bun-flags': { type: 'string', default: '' },
     upstream: { type: 'string', default: 'openai' },
     exe: { type: 'string' },
+    floor: { type: 'boolean', default: false },
+    tap: { type: 'boolean', default: false },
   },
 })
+if (v.tap && !v.floor) throw new Error('--tap is a variant of the --floor forwarder: give --floor too')
+const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const CHUNKS = Number(v.chunks)
 const STREAM_MODEL = `mock-stream:chunks=${CHUNKS}:delay=10`
@@ -90,7 +96,10 @@ async function main(): Promise<void> {
   ]
   const env: Record<string, string | undefined> = { ...process.env }
   if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS
-  const proxy = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
+  const forwarder = [FORWARDER, '--upstream', mock.url, '--port', String(port), ...(v.tap ? ['--tap'] : [])]
+  const proxy = v.floor
+    ? spawn(process.execPath, forwarder, { stdio: ['ignore', 'ignore', 'inherit'], env })
+    : spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
   const url = `http://127.0.0.1:${port}`
   try {
     await untilHealthy(url)
@@ -131,7 +140,7 @@ async function main(): Promise<void> {
     const mockRss = readProc(mock.pid)?.rssMb ?? Number.NaN
     const rows = pids.map((p, i) => [
       i === 0
-        ? `proxy (${v.runtime}${v.relaunch && pids.length > 1 ? ', relaunch parent' : ''})`
+        ? `proxy (${v.floor ? 'bun' : v.runtime}${v.relaunch && pids.length > 1 ? ', relaunch parent' : ''})`
         : 'proxy (relaunched child)',
       String(p),
       fmt(idle[i]!, 1),
@@ -149,7 +158,7 @@ async function main(): Promise<void> {
     rows.push(['mock (bun)', String(mock.pid), '', '', '', fmt(mockRss, 1)])
     console.log(
       `${
-        v.exe ? `exe ${resolve(v.exe)}` : `root ${ROOT}`
+        v.floor ? `harness/forwarder.ts${v.tap ? ' --tap' : ''}` : v.exe ? `exe ${resolve(v.exe)}` : `root ${ROOT}`
       }; ${v.streams} streams: ${r1.completed}/${r1.streams} complete; burst ${v.burst}: ${r5.completed}/${r5.streams} complete`,
     )
     console.log(

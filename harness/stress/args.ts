@@ -36,6 +36,11 @@ export interface HarnessArgs {
    * Switchyard's place, one per phase: the least any proxy on this runtime and machine costs.
    */
   readonly floor?: boolean
+  /**
+   * `bench --floor --tap`: the forwarder reads the upstream body in JavaScript and hands each chunk
+   * on through a stream of its own, as any proxy that counts usage or translates must at least do.
+   */
+  readonly tap?: boolean
   /** `bench --only streams`: only the streaming TTFB phase (the burst of stream set-ups). */
   readonly only?: 'streams'
   /** `bench`/stress `--runtime deno`: the proxy runs under Deno (the harness, the mock and the load stay on Bun). */

@@ -1,0 +1,47 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { type Child, spawnServer } from './stress/proc.ts'
+import { runStreams } from './stress/run.ts'
+import { startMockProcess, viaProxy } from './stress/switchyard.ts'
+
+const isBun = 'Bun' in globalThis
+const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
+
+describe(
+  'the floor forwarder (bench --floor [--tap])',
+  { skip: !isBun && 'a Bun program; runs under bun test' },
+  () => {
+    let mock: Child
+    before(async () => {
+      mock = await startMockProcess()
+    })
+    after(async () => {
+      await mock?.stop()
+    })
+
+    for (const tap of [false, true]) {
+      it(`${tap ? 'reading the answer in JS (--tap)' : 'piping the answer'}: every stream arrives whole and checked`, async () => {
+        const fwd = await spawnServer(
+          process.execPath,
+          [FORWARDER, '--upstream', mock.url, ...(tap ? ['--tap'] : [])],
+          15_000,
+        )
+        try {
+          assert.equal((await fetch(`${fwd.url}/health`)).status, 200)
+          const r = await runStreams({
+            url: fwd.url,
+            clientFormat: 'anthropic',
+            streams: 5,
+            chunks: 8,
+            tokensPerChunk: 2,
+            model: viaProxy('mock-stream:chunks=8:delay=2:tokens=2'),
+            timeoutMs: 10_000,
+          })
+          assert.deepEqual([r.completed, r.failed, r.sampleErrors], [5, 0, []])
+        } finally {
+          await fwd.stop()
+        }
+      })
+    }
+  },
+)
