@@ -1,6 +1,6 @@
 /**
  * One served instance of the proxy: the composition root's instance plus what serving adds (the
- * PID file, the tokenizer warm-up, retiring on reload). A reload builds a new one and retires the old.
+ * PID file, building what the first request would, retiring on reload). A reload builds a new one and retires the old.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { createInstance, type Services } from '../compose.ts'
@@ -11,6 +11,7 @@ import { removePidFile, writePidFile } from './pidfile.ts'
 import type { Env } from './options.ts'
 import { parseConfig } from '../config/load.ts'
 import { configFileAccess } from '../config/write.ts'
+import { scrubberOf } from '../config/secrets.ts'
 import { knownTransformer } from '../formats/index.ts'
 import { systemClock } from '../lib/clock.ts'
 import type { LiveRecorder } from '../live/recent.ts'
@@ -64,8 +65,13 @@ export async function buildInstance(
     ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
     ...(opts.live ? { live: opts.live } : {}),
   })
-  // Load the tokenizer's ranks now rather than inside the first requests' time to first byte.
+  // What the first request would otherwise build inside its time to first byte, and every request
+  // of a burst on a fresh instance waits behind (docs/benchmarks.md, "Sixth pass"): the tokenizer's
+  // ranks, Hono's matcher (compiled from every route on the first match; all are registered by
+  // now) and the secret scrubber each attempt carries.
   built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')
+  built.app.router.match('GET', '/')
+  scrubberOf(config)
   const pidDir = opts.dataDir === ':memory:' ? undefined : opts.dataDir
   return {
     app: built.app,
