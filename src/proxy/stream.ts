@@ -482,7 +482,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
 
 /**
  * The head read up to the commit point, once: the upstream answer stops holding it (an open
- * stream would keep it, with its events, to the end; under Deno each chunk is a 4 KiB buffer).
+ * stream would keep it, with its events, to the end).
  */
 function takeHead(up: StreamUp): [readonly SseEvent[], readonly Uint8Array[]] {
   const taken: [readonly SseEvent[], readonly Uint8Array[]] = [up.headEvents, up.head]
