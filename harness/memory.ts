@@ -54,6 +54,9 @@ const { values: v } = parseArgs({
   },
 })
 if (v.tap && !v.floor) throw new Error('--tap is a variant of the --floor forwarder: give --floor too')
+if (v.floor && (v.exe || v.root || v.runtime !== 'bun' || v.relaunch)) {
+  throw new Error('--floor runs harness/forwarder.ts under Bun: --exe, --root, --runtime and --relaunch do not apply')
+}
 const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const CHUNKS = Number(v.chunks)

@@ -98,7 +98,7 @@ function smallReads(res: Response): Response {
   try {
     reader = body.getReader({ mode: 'byob' })
   } catch {
-    return res // not a byte stream: left as it is
+    return res // not a byte stream (Deno's fetch bodies always are): left as it is
   }
   let buffer = new Uint8Array(READ_BYTES)
   const stream = new ReadableStream<Uint8Array>({

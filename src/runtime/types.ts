@@ -42,8 +42,8 @@ export interface Runtime {
   /**
    * An upstream response whose body is read in small chunks where the runtime's own reads are
    * wasteful (Deno backs every chunk of a fetch body, however short, with a fresh 64 KiB buffer);
-   * elsewhere the response itself. Either way each chunk read from it has a buffer of its own
-   * size (the stream queues chunks for slow clients as they are, without copying them again).
+   * elsewhere the response itself. Either way each chunk of a fetch body read from it has a buffer
+   * of its own size (the stream queues chunks for slow clients as they are, without copying them again).
    */
   smallReads(res: Response): Response
   /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
