@@ -3,7 +3,6 @@
  * stream checked; `bun run harness bench`: overhead benchmark (harness/bench.ts).
  * Only talks to 127.0.0.1 (or --target), bounded by a global timeout.
  */
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -12,7 +11,7 @@ import type { HarnessArgs } from './stress/args.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { runStreams } from './stress/run.ts'
 import type { Child } from './stress/proc.ts'
-import { killStarted, ProcSampler } from './stress/proc.ts'
+import { killStarted, ProcSampler, rerunWithFetchLimit } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
@@ -352,9 +351,6 @@ async function cutReport(mockUrl: string, r: StreamRunReport): Promise<string> {
   } %) complete and identical to the uncut answer`
 }
 
-/** Bun's fetch keeps at most 256 requests in flight unless this is raised before start-up. */
-const MAX_HTTP = '65000'
-
 /** `harness alerts`: prints what the webhook sink received; exit 0 when the scenario passed. */
 async function alerts(): Promise<number> {
   const r = await runAlertScenario()
@@ -376,13 +372,8 @@ async function alerts(): Promise<number> {
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'alerts') return await alerts()
-  if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined && 'Bun' in globalThis) {
-    const r = spawnSync(process.execPath, process.argv.slice(1), {
-      stdio: 'inherit',
-      env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP },
-    })
-    return r.status ?? 1
-  }
+  const rerun = rerunWithFetchLimit()
+  if (rerun !== undefined) return rerun
   let a: HarnessArgs | undefined
   try {
     a = parseHarnessArgs(process.argv.slice(2))

@@ -16,25 +16,18 @@
  * pass-through) in Switchyard's place, `--tap` its variant that reads the answer in JavaScript: the
  * least a proxy on this runtime holds per stream, natively piped or looked at.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { freePort, killStarted, readProc, untilHealthy } from './stress/proc.ts'
+import { freePort, killStarted, readProc, rerunWithFetchLimit, untilHealthy } from './stress/proc.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
 import { ccrConfig, cliStartArgs, startMockProcess, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 
-const LIMIT = '65000'
-if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS === undefined) {
-  // The load generator's own fetch must not queue at 256 (see harness/README.md).
-  const r = spawnSync(process.execPath, process.argv.slice(1), {
-    stdio: 'inherit',
-    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: LIMIT },
-  })
-  process.exit(r.status ?? 1)
-}
+const rerun = rerunWithFetchLimit()
+if (rerun !== undefined) process.exit(rerun)
 
 const { values: v } = parseArgs({
   options: {

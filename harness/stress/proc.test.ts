@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { freePort, readProc, spawnServer } from './proc.ts'
+import { freePort, mainThreadCpuSec, readProc, spawnServer } from './proc.ts'
 
 describe('process helpers', () => {
   it('reads RSS, peak RSS and CPU of this process from /proc (Linux)', () => {
@@ -9,6 +9,21 @@ describe('process helpers', () => {
     assert.ok(s.rssMb > 1 && s.hwmMb >= s.rssMb * 0.5, JSON.stringify(s))
     assert.ok(s.cpuSec >= 0)
     assert.equal(readProc(2 ** 22 + 7), undefined)
+  })
+
+  // Bun runs JavaScript on the process's first thread, which this reads; `deno test` does not.
+  it("reads the main thread's CPU apart from the whole process's (Linux)", {
+    skip: !('Bun' in globalThis) && 'Bun only: under deno test, JavaScript runs on another thread',
+  }, () => {
+    const before = mainThreadCpuSec(process.pid)
+    if (before === undefined) return // not Linux
+    let x = 0
+    const end = Date.now() + 120
+    while (Date.now() < end) x += Math.sqrt(x + 1) // busy on this thread
+    const main = mainThreadCpuSec(process.pid)!
+    assert.ok(x > 0 && main > before, `${before} → ${main}`)
+    assert.ok(main <= readProc(process.pid)!.cpuSec + 0.01, 'one thread never used more than the process')
+    assert.equal(mainThreadCpuSec(2 ** 22 + 7), undefined)
   })
 
   it('freePort returns a bindable port and spawnServer waits for the ready line', async () => {

@@ -2,7 +2,7 @@
  * Child processes for the harness (the proxy under test, the mock) and their resource use,
  * read from /proc (Linux; elsewhere the figures are reported as unknown).
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -29,6 +29,18 @@ export function readProc(pid: number): ProcSample | undefined {
     const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN)
     const ticks = cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'))
     return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSec: ticks / USER_HZ }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU seconds so far of the first thread of `pid` alone (its task whose id is the pid), where Bun
+ * runs JavaScript; undefined off Linux.
+ */
+export function mainThreadCpuSec(pid: number): number | undefined {
+  try {
+    return cpuTicks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) / USER_HZ
   } catch {
     return undefined
   }
@@ -164,4 +176,21 @@ export function spawnServer(cmd: string, args: readonly string[], timeoutMs: num
       reject(new Error(`${cmd} exited with ${code} before listening:\n${out}`))
     })
   })
+}
+
+/** Bun's fetch keeps at most 256 requests in flight unless this is raised before start-up. */
+const MAX_HTTP_REQUESTS = '65000'
+
+/**
+ * Under Bun, with its fetch limit not raised yet: runs this same command again with
+ * BUN_CONFIG_MAX_HTTP_REQUESTS raised (the load generator's own fetch must not queue at 256, see
+ * harness/README.md) and returns that run's exit code. Undefined when there is nothing to do: go on.
+ */
+export function rerunWithFetchLimit(): number | undefined {
+  if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== undefined || !('Bun' in globalThis)) return undefined
+  const r = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS },
+  })
+  return r.status ?? 1
 }
