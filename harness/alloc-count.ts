@@ -8,26 +8,21 @@
  * in-process mock included), the mock alone, and two stages in isolation: the routing plan of
  * an explicit target and the finished-request telemetry (log off).
  */
-import { heapStats } from 'bun:jsc'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { CELL_KINDS as KINDS, cellsPerCall } from './cells.ts'
 import { inProcessInstance } from './inprocess-instance.ts'
 
 const { values: v } = parseArgs({ options: { n: { type: 'string', default: '1000' }, root: { type: 'string' } } })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const N = Number(v.n)
-const KINDS = ['Object', 'JSLexicalEnvironment', 'Function', 'Array', 'string', 'Promise'] as const
 
 const { mock, inst } = await inProcessInstance(ROOT, () => Promise.resolve())
 const deps = inst.services.deps
 
 async function count(name: string, one: () => unknown): Promise<string> {
-  for (let i = 0; i < 200; i++) await one() // warm caches and the JIT
-  const before = heapStats().objectTypeCounts as Record<string, number>
-  for (let i = 0; i < N; i++) await one()
-  const after = heapStats().objectTypeCounts as Record<string, number>
-  const per = (k: string) => (((after[k] ?? 0) - (before[k] ?? 0)) / N).toFixed(1)
-  return `| ${name} | ${KINDS.map(per).join(' | ')} |`
+  const per = await cellsPerCall(one, N, 200)
+  return `| ${name} | ${KINDS.map((k) => (per[k] ?? 0).toFixed(1)).join(' | ')} |`
 }
 
 const body = JSON.stringify({

@@ -9,30 +9,22 @@
  * (anthropic → anthropic, continuation on), each at 20 and 200 chunks; the last column is the
  * cells of one more chunk (the difference between the two lengths, over 180).
  */
-import { heapStats } from 'bun:jsc'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { CELL_KINDS as KINDS, cellsPerCall } from './cells.ts'
 import { inProcessInstance } from './inprocess-instance.ts'
 
 const { values: v } = parseArgs({ options: { n: { type: 'string', default: '300' }, root: { type: 'string' } } })
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const N = Number(v.n)
-const KINDS = ['Object', 'JSLexicalEnvironment', 'Function', 'Array', 'string', 'Promise'] as const
 
 const { mock, inst } = await inProcessInstance(ROOT, () => Promise.resolve())
 const headers = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }
 
-/** Cells of every type allocated per call. */
+/** Cells of every type allocated per call; the mock's attempt log is emptied after each measure. */
 async function cells(one: () => Promise<void>): Promise<Record<string, number>> {
-  for (let i = 0; i < 100; i++) await one() // warm caches and the JIT
-  const before = heapStats().objectTypeCounts as Record<string, number>
-  for (let i = 0; i < N; i++) await one()
-  const after = heapStats().objectTypeCounts as Record<string, number>
+  const per = await cellsPerCall(one, N, 100)
   mock.reset()
-  const per: Record<string, number> = {}
-  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    per[k] = ((after[k] ?? 0) - (before[k] ?? 0)) / N
-  }
   return per
 }
 

@@ -72,14 +72,11 @@ const WARMUP_CONCURRENCY = 16
 type Format = WireFormatName
 const FORMATS: readonly Format[] = ['anthropic', 'openai', 'responses', 'gemini']
 
-/** The base is never contacted: the mock's `fetch` is the upstream. */
+/**
+ * The base is never contacted: the mock's `fetch` is the upstream. As a provider's
+ * `api_base_url` it is completed with each format's own endpoint (config/endpoint.ts).
+ */
 const BASE = 'http://warmup.invalid'
-const UPSTREAM_PATH: Readonly<Record<Format, string>> = {
-  anthropic: '/v1/messages',
-  openai: '/v1/chat/completions',
-  responses: '/v1/responses',
-  gemini: '/v1beta/models/',
-}
 const MODEL = 'warm:chunks=20'
 
 function warmupConfig(): Config {
@@ -87,7 +84,7 @@ function warmupConfig(): Config {
     LOG: false,
     Providers: FORMATS.map((f) => ({
       name: f,
-      api_base_url: `${BASE}${UPSTREAM_PATH[f]}`,
+      api_base_url: BASE,
       api_key: 'warmup',
       models: [MODEL],
       protocol: f,

@@ -14,7 +14,8 @@ export interface Candidate {
   readonly source: 'primary' | 'fallback' | 'tier'
   /**
    * The client named this target itself (`provider,model`, a subagent tag or the custom
-   * router): measurements may reorder what comes after it, never put another model first.
+   * router): measurements may reorder what comes after it, never put another model first. Only
+   * the first candidate, the primary, is ever pinned (`buildCandidates`; `planRoute` relies on it).
    */
   readonly pinned?: boolean
 }

@@ -218,15 +218,12 @@ export function planRoute(
       targets: all,
     }
   }
-  // A target the client chose stays first while usable; only the rest is reordered.
-  // Loops, not filter/every with closures (this runs per request). Only the client-chosen
-  // primary is pinned (candidates.ts), so pinned targets lead `usable`: the rest is a slice of
-  // it (or `usable` itself), and when its order stands, `usable` is the plan, with no copies.
-  let lead = 0
-  while (lead < usable.length && usable[lead]!.pinned) lead++
-  let scattered = false
-  for (let i = lead; i < usable.length; i++) if (usable[i]!.pinned) scattered = true
-  const rest = scattered ? usable.filter((p) => !p.pinned) : lead === 0 ? usable : usable.slice(lead)
+  // A target the client chose stays first while usable; only the rest is reordered. Only the
+  // client-chosen primary is pinned, and it is the first candidate (candidates.ts), so the rest
+  // is `usable` itself or all of it but its first; when its order stands, `usable` is the plan,
+  // with no copies. Loops, not filter/every with closures (this runs per request).
+  const pinned = usable[0]!.pinned === true
+  const rest = pinned ? usable.slice(1) : usable
   const min = Math.max(1, cfg.minSamples)
   let warm = true
   let measured = rest.length > 0
@@ -246,13 +243,7 @@ export function planRoute(
     : warmUp(rest, view, cfg, random)
   const ordering = warm ? 'score' : tested ? 'performance' : 'config'
   const probed = probesFirst(ordered, view, cfg, now)
-  const targets = scattered
-    ? [...usable.filter((p) => p.pinned), ...probed]
-    : probed === rest
-    ? usable
-    : lead === 0
-    ? probed
-    : [...usable.slice(0, lead), ...probed]
+  const targets = probed === rest ? usable : pinned ? [usable[0]!, ...probed] : probed
   return { kind: 'ready', ordering, targets, dropped }
 }
 
