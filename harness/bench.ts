@@ -10,9 +10,8 @@ import type { ClientFormat } from './stress/check.ts'
 import { pathOf, requestBody, runStreams } from './stress/run.ts'
 import type { StreamRunReport } from './stress/run.ts'
 import { ProcSampler, readProc, threadCpuSec } from './stress/proc.ts'
-import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
+import { startForwarder, startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import type { Child } from './stress/proc.ts'
-import { spawnServer } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
 import type { Summary } from './stress/stats.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
@@ -334,9 +333,6 @@ async function concurrentStreams(
   return { rows, json, idleMb, afterMb }
 }
 
-/** `--floor`'s stand-in proxy. */
-const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
-
 /** Limits the bench's load never reaches (`--limits`). */
 const NEVER_BINDING_LIMITS = { rpm: 10_000_000, maxConcurrent: 100_000 }
 
@@ -357,11 +353,7 @@ async function withProxy<T>(
 ): Promise<T> {
   if (a.target !== undefined) return fn({ url: a.target, pid: a.targetPid })
   if (a.floor === true) {
-    const fwd = await spawnServer(
-      process.execPath,
-      [FORWARDER, '--upstream', mockUrl, ...(a.tap ? ['--tap'] : [])],
-      20_000,
-    )
+    const fwd = await startForwarder(mockUrl, a.tap === true)
     try {
       return await fn({ url: fwd.url, pid: fwd.pid })
     } finally {

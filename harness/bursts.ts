@@ -21,11 +21,10 @@ import {
   mainThreadCpuSec,
   readProc,
   rerunWithFetchLimit,
-  spawnServer,
   threadCpuSec,
 } from './stress/proc.ts'
 import { runStreams } from './stress/run.ts'
-import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
+import { startForwarder, startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 
 const rerun = rerunWithFetchLimit()
@@ -66,11 +65,7 @@ async function main(): Promise<void> {
   try {
     const format = v.floor ? 'anthropic' : v.upstream as 'openai' | 'anthropic'
     proxy = v.floor
-      ? await spawnServer(
-        process.execPath,
-        [new URL('./forwarder.ts', import.meta.url).pathname, '--upstream', mock.url, ...(v.tap ? ['--tap'] : [])],
-        20_000,
-      )
+      ? await startForwarder(mock.url, v.tap)
       : await startSwitchyard(mock.url, format, [STREAM], 20_000, {}, v.root ? { root: resolve(v.root) } : {})
     const pid = proxy.pid
     const rows: string[][] = []

@@ -90,6 +90,15 @@ describe('harness CLI arguments', () => {
     assert.throws(() => parseHarnessArgs(['bench', '--floor']), /same --client and --upstream/)
   })
 
+  it('refuses with --floor what only a started Switchyard or another proxy can do', () => {
+    const anth = ['--upstream', 'anthropic']
+    assert.equal(parseHarnessArgs(['--floor', '--tap', ...anth])?.command, 'stress')
+    assert.throws(() => parseHarnessArgs(['bench', '--floor', ...anth, '--root', '/tmp']), /do not apply/)
+    assert.throws(() => parseHarnessArgs(['--floor', ...anth, '--runtime', 'deno']), /do not apply/)
+    assert.throws(() => parseHarnessArgs(['--floor', ...anth, '--target', 'http://127.0.0.1:9']), /do not apply/)
+    assert.throws(() => parseHarnessArgs(['--floor', ...anth, '--cut-rate', '0.3']), /passes the cut on/)
+  })
+
   it('reads --tap as a variant of the --floor forwarder only', () => {
     const t = parseHarnessArgs(['bench', '--floor', '--tap', '--upstream', 'anthropic'])
     assert.deepEqual(t && [t.floor, t.tap], [true, true])

@@ -12,7 +12,7 @@ import type { StreamRunReport } from './stress/run.ts'
 import { runStreams } from './stress/run.ts'
 import type { Child } from './stress/proc.ts'
 import { killStarted, ProcSampler, rerunWithFetchLimit } from './stress/proc.ts'
-import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
+import { startForwarder, startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 import { runBench } from './bench.ts'
 import { runFleet } from './fleet.ts'
@@ -45,7 +45,8 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
                 the forwarder reads the answer in JS and hands each chunk on, as any proxy that counts usage must),
                 --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
                 --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
-  stress options: --root DIR and --runtime bun|deno, as for bench (the started Switchyard's checkout and runtime)
+  stress options: --root DIR and --runtime bun|deno, as for bench (the started Switchyard's checkout and runtime);
+                 --floor [--tap], as for bench (a fresh forwarder in Switchyard's place; not with --cut-rate)
   recovery options: --outage-s S (primary down for S s, default 20), --every-ms MS (one request every MS, default 1000)
   fleet options: --instances N (default 3), --quick: N instances with and without a shared Redis`
 
@@ -124,6 +125,12 @@ export function parseHarnessArgs(argv: readonly string[]): HarnessArgs | undefin
   }
   if (v.tap === true && v.floor !== true) {
     throw new Error('--tap is a variant of the --floor forwarder: give --floor too')
+  }
+  if (v.floor === true && (v.root !== undefined || v.runtime !== undefined || v.target !== undefined)) {
+    throw new Error('--floor runs harness/forwarder.ts under Bun: --root, --runtime and --target do not apply')
+  }
+  if (v.floor === true && v['cut-rate'] !== undefined) {
+    throw new Error('--cut-rate needs a proxy that continues cut streams: the --floor forwarder passes the cut on')
   }
   const target = v.target?.replace(/\/+$/, '')
   if (target !== undefined && !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(target)) {
@@ -257,15 +264,20 @@ async function stress(a: HarnessArgs): Promise<number> {
     // With --cut-rate only the proxied run is cut: the mock alone has nobody to continue its streams.
     const proxied = a.cutRate > 0 ? `${mockModel(a)}:cut-rate=${a.cutRate}` : mockModel(a)
     if (a.target === undefined) {
-      proxy = await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2), {}, {
-        runtime: a.runtime,
-        ...(a.root === undefined ? {} : { root: a.root }),
-      })
+      proxy = a.floor === true
+        ? await startForwarder(mock.url, a.tap === true)
+        : await startSwitchyard(mock.url, a.format, [proxied], Math.max(1000, a.streams * 2), {}, {
+          runtime: a.runtime,
+          ...(a.root === undefined ? {} : { root: a.root }),
+        })
     }
     const url = a.target ?? (proxy as Child).url
-    process.stderr.write(
-      `proxy: ${url}${a.target === undefined ? ' (Switchyard, started by the harness)' : ' (--target)'}\n`,
-    )
+    const who = a.target !== undefined
+      ? '--target'
+      : a.floor === true
+      ? `harness/forwarder.ts${a.tap === true ? ' --tap' : ''}, started by the harness`
+      : 'Switchyard, started by the harness'
+    process.stderr.write(`proxy: ${url} (${who})\n`)
     const proxyPid = proxy ?? (a.targetPid === undefined ? undefined : { pid: a.targetPid })
     await fetch(`${mock.url}/_mock/attempts`, { method: 'DELETE' })
     const through = await measured(

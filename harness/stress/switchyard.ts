@@ -19,6 +19,18 @@ export function startMockProcess(port = 0, timeoutMs = 15_000): Promise<Child> {
   return spawnServer(RUNTIME, [join(ROOT, 'harness/mock-main.ts'), '--port', String(port)], timeoutMs)
 }
 
+/**
+ * `harness/forwarder.ts` in Switchyard's place (`--floor`): parse, rewrite `model`, forward to the
+ * mock, stream the answer back untouched; `tap`: read that answer in JavaScript on the way.
+ */
+export function startForwarder(mockUrl: string, tap = false): Promise<Child> {
+  return spawnServer(
+    RUNTIME,
+    [join(ROOT, 'harness/forwarder.ts'), '--upstream', mockUrl, ...(tap ? ['--tap'] : [])],
+    20_000,
+  )
+}
+
 /** How a client names `model` on the mock through a CCR-compatible proxy: explicit `provider,model`. */
 export const viaProxy = (model: string): string => `mock,${model}`
 
