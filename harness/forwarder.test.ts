@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { type Child, spawnServer } from './stress/proc.ts'
-import { runStreams } from './stress/run.ts'
+import { PATHS, requestBody, runStreams } from './stress/run.ts'
 import { startMockProcess, viaProxy } from './stress/switchyard.ts'
 
 const isBun = 'Bun' in globalThis
@@ -38,6 +38,14 @@ describe(
             timeoutMs: 10_000,
           })
           assert.deepEqual([r.completed, r.failed, r.sampleErrors], [5, 0, []])
+          // A JSON answer arrives whole, with the mock's usage in it.
+          const res = await fetch(`${fwd.url}${PATHS.anthropic}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+            body: requestBody('anthropic', viaProxy('mock-json:chunks=3:tokens=2'), false),
+          })
+          const json = (await res.json()) as { type?: string; usage?: { output_tokens?: number } }
+          assert.deepEqual([res.status, json.type, json.usage?.output_tokens], [200, 'message', 6])
         } finally {
           await fwd.stop()
         }

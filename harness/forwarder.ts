@@ -7,9 +7,10 @@
  * proxy of the same runtime pays at least that, so its row in the bench is the floor under
  * Switchyard's.
  *
- * `--tap` reads the answer in JavaScript and hands each chunk on through a stream of its own, as
- * any proxy must that counts usage, translates or can continue a stream: the floor under those
- * that look at the answer, where the plain forwarder lets the runtime pipe it natively.
+ * `--tap` reads the answer in JavaScript, as any proxy must that counts usage, translates or can
+ * continue a stream: a streamed answer chunk by chunk, each handed on through a stream of its
+ * own; a JSON answer whole, as text, sent on as it is. The floor under proxies that look at the
+ * answer, where the plain forwarder lets the runtime pipe it natively.
  * `GET /health` answers 200 (harness/memory.ts waits for it).
  *
  *   bun harness/forwarder.ts --upstream http://127.0.0.1:PORT [--port 0] [--tap]
@@ -56,7 +57,11 @@ const server = Bun.serve({
       body: JSON.stringify(body),
       signal: req.signal,
     })
-    return new Response(v.tap && res.body ? tapped(res.body) : res.body, { status: res.status, headers: res.headers })
+    if (!v.tap || !res.body) return new Response(res.body, { status: res.status, headers: res.headers })
+    // A JSON answer is read whole (what a proxy counting its usage parses); a stream is tapped.
+    const streamed = res.headers.get('content-type')?.startsWith('text/event-stream') === true
+    const answer = streamed ? tapped(res.body) : await res.text()
+    return new Response(answer, { status: res.status, headers: res.headers })
   },
 })
 
