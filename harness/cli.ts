@@ -42,7 +42,7 @@ bun run harness alerts     one mock target degrades ×3 mid-run; the alert must 
                 --limits (the provider has an rpm and a maxConcurrent that never bind: every request passes the limiter),
                 --floor (harness/forwarder.ts in the proxy's place: parse, rewrite model, forward, stream back; needs
                 the same --client and --upstream format: the least any proxy on this runtime costs), --tap (with --floor:
-                the forwarder reads the answer in JS and hands each chunk on, as any proxy that counts usage must),
+                the forwarder reads the answer in JS, a stream chunk by chunk and JSON whole, as any proxy that counts usage must),
                 --only streams (only the streaming TTFB phase: the burst of stream set-ups), --runtime bun|deno (the proxy's),
                 --root DIR (the proxy is src/cli.ts of that checkout: before/after pairs with one harness)
   stress options: --root DIR and --runtime bun|deno, as for bench (the started Switchyard's checkout and runtime);

@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { type Child, spawnServer } from './stress/proc.ts'
+import type { Child } from './stress/proc.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
-import { startMockProcess, viaProxy } from './stress/switchyard.ts'
+import { startForwarder, startMockProcess, viaProxy } from './stress/switchyard.ts'
 
 const isBun = 'Bun' in globalThis
-const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
 
 describe(
   'the floor forwarder (bench --floor [--tap])',
@@ -21,11 +20,7 @@ describe(
 
     for (const tap of [false, true]) {
       it(`${tap ? 'reading the answer in JS (--tap)' : 'piping the answer'}: every stream arrives whole and checked`, async () => {
-        const fwd = await spawnServer(
-          process.execPath,
-          [FORWARDER, '--upstream', mock.url, ...(tap ? ['--tap'] : [])],
-          15_000,
-        )
+        const fwd = await startForwarder(mock.url, tap)
         try {
           assert.equal((await fetch(`${fwd.url}/health`)).status, 200)
           const r = await runStreams({
