@@ -31,11 +31,18 @@ export interface PageHinkleyParams {
 
 /** The detector after residual `x`, and whether it is alarmed. */
 export function pageHinkley(s: PageHinkley, x: number, p: PageHinkleyParams): { state: PageHinkley; alarm: boolean } {
-  if (!Number.isFinite(x)) return { state: s, alarm: s.sum - s.min > p.lambda }
-  const sum = s.sum + x - p.delta
-  const min = Math.min(s.min, sum)
-  return { state: { sum, min }, alarm: sum - min > p.lambda }
+  const state = pageHinkleyStep(s, x, p)
+  return { state, alarm: alarmed(state, p) }
 }
+
+/** The state alone (`ratioDetector` runs per request: no result pair). */
+function pageHinkleyStep(s: PageHinkley, x: number, p: PageHinkleyParams): PageHinkley {
+  if (!Number.isFinite(x)) return s
+  const sum = s.sum + x - p.delta
+  return { sum, min: Math.min(s.min, sum) }
+}
+
+const alarmed = (s: PageHinkley, p: PageHinkleyParams) => s.sum - s.min > p.lambda
 
 export interface Hysteresis {
   readonly firing: boolean
@@ -133,17 +140,18 @@ export function ratioDetector(s: RatioState, sample: number, p: RatioParams): Ra
     return { n, logBase: s.logBase + (x - s.logBase) / n, logFast, ph: PH_EMPTY, alarmed: false }
   }
   const residual = (p.direction === 'up' ? 1 : -1) * (x - s.logBase)
-  const step = pageHinkley(s.ph, residual, p.ph)
+  const stepped = pageHinkleyStep(s.ph, residual, p.ph)
   const worse = orientedRatio(s.logBase, logFast, p)
   // Alarmed from Page–Hinkley's alarm until the level is back under resolveRatio.
-  const alarmed = s.alarmed ? worse >= p.resolveRatio : step.alarm
-  const mild = alarmed && worse < p.ratio ? (s.mild ?? 0) + 1 : 0
+  const alarm = s.alarmed ? worse >= p.resolveRatio : alarmed(stepped, p.ph)
+  const mild = alarm && worse < p.ratio ? (s.mild ?? 0) + 1 : 0
   // A shift that stayed alarmed but mild for long enough is the new baseline.
   if (mild > p.relearnAfter) return { n, logBase: logFast, logFast, ph: PH_EMPTY, alarmed: false }
   // A recovered detector starts a fresh change test; the baseline learns only while not alarmed.
-  const ph = s.alarmed && !alarmed ? PH_EMPTY : step.state
-  const logBase = alarmed ? s.logBase : s.logBase + p.baselineAlpha * (x - s.logBase)
-  return { n, logBase, logFast, ph, alarmed, ...(mild > 0 ? { mild } : {}) }
+  const ph = s.alarmed && !alarm ? PH_EMPTY : stepped
+  const logBase = alarm ? s.logBase : s.logBase + p.baselineAlpha * (x - s.logBase)
+  // `mild` only when set, as before; written out rather than spread (a spread is an object more per sample).
+  return mild > 0 ? { n, logBase, logFast, ph, alarmed: alarm, mild } : { n, logBase, logFast, ph, alarmed: alarm }
 }
 
 function orientedRatio(logBase: number, logFast: number, p: RatioParams): number {

@@ -16,6 +16,7 @@ import {
   ratioDetector,
   type RatioParams,
   type RatioState,
+  type RatioView,
   ratioView,
 } from '../analysis/detectors.ts'
 
@@ -200,40 +201,20 @@ export class AlertEngine {
     return t
   }
 
+  /**
+   * Runs for every finished request of a target. Nothing here makes a closure: a function
+   * whose variables a closure captures allocates its scope on every call, even on the usual
+   * path where no rule fires. The steps that build evidence and messages are methods of their own.
+   */
   #evaluateTarget(target: string, t: TargetState): void {
     const r = this.#o.rules
-    this.#ratioRule(target, {
-      rule: 'latency_degraded',
-      s: t.latency,
-      p: this.#latency,
-      cfg: r.latency,
-      unit: 'latency',
-    })
-    this.#ratioRule(target, { rule: 'ttft_degraded', s: t.ttft, p: this.#ttft, cfg: r.ttft, unit: 'TTFT' })
+    if (r.latency.enabled) this.#ratioRule(target, 'latency_degraded', t.latency)
+    if (r.ttft.enabled) this.#ratioRule(target, 'ttft_degraded', t.ttft)
     const tp = r.throughput
     if (
       tp.enabled && tp.minTokensPerSec > 0 && t.tps !== undefined &&
       !this.#idle('throughput_low', t.tps < tp.minTokensPerSec)
-    ) {
-      const tps = t.tps
-      this.#step(
-        {
-          rule: 'throughput_low',
-          subject: target,
-          fire: tps < tp.minTokensPerSec,
-          clear: tps >= tp.minTokensPerSec * 1.2,
-          minDurationMs: tp.minDurationMs,
-        },
-        () => ({
-          metric: 'tokens_per_sec',
-          value: round(tps),
-          threshold: tp.minTokensPerSec,
-          min_duration_ms: tp.minDurationMs,
-          window: 'EWMA α=0.3 of streamed attempts',
-        }),
-        (e) => `${target} generates ${e.value} tokens/s, under the ${e.threshold} tokens/s threshold`,
-      )
-    }
+    ) this.#throughputStep(target, t.tps)
     const sr = r.successRate
     if (sr.enabled) {
       const half = Math.ceil(t.outcomes.length / 2)
@@ -241,46 +222,76 @@ export class AlertEngine {
       for (let i = 0; i < t.count; i++) ok += t.outcomes[i]!
       const rate = t.count === 0 ? 1 : ok / t.count
       const fire = t.count >= half && rate < sr.min
-      if (this.#idle('success_rate_low', fire)) return
-      this.#step(
-        {
-          rule: 'success_rate_low',
-          subject: target,
-          fire,
-          clear: rate >= sr.resolveAt,
-          minDurationMs: sr.minDurationMs,
-        },
-        () => ({
-          metric: 'success_rate',
-          value: round(rate, 3),
-          threshold: sr.min,
-          resolve_at: sr.resolveAt,
-          samples: t.count,
-          window: `last ${t.outcomes.length} attempts`,
-        }),
-        (e) =>
-          `success rate of ${target} is ${
-            round(Number(e.value) * 100)
-          } % over its last ${e.samples} attempts (threshold ${round(sr.min * 100)} %)`,
-      )
+      if (!this.#idle('success_rate_low', fire)) this.#successStep(target, t, { rate, fire })
     }
   }
 
-  /** One of the two ratio rules (latency, TTFT) of a target. */
-  #ratioRule(
+  #throughputStep(target: string, tps: number): void {
+    const tp = this.#o.rules.throughput
+    this.#step(
+      {
+        rule: 'throughput_low',
+        subject: target,
+        fire: tps < tp.minTokensPerSec,
+        clear: tps >= tp.minTokensPerSec * 1.2,
+        minDurationMs: tp.minDurationMs,
+      },
+      () => ({
+        metric: 'tokens_per_sec',
+        value: round(tps),
+        threshold: tp.minTokensPerSec,
+        min_duration_ms: tp.minDurationMs,
+        window: 'EWMA α=0.3 of streamed attempts',
+      }),
+      (e) => `${target} generates ${e.value} tokens/s, under the ${e.threshold} tokens/s threshold`,
+    )
+  }
+
+  #successStep(target: string, t: TargetState, { rate, fire }: { rate: number; fire: boolean }): void {
+    const sr = this.#o.rules.successRate
+    this.#step(
+      {
+        rule: 'success_rate_low',
+        subject: target,
+        fire,
+        clear: rate >= sr.resolveAt,
+        minDurationMs: sr.minDurationMs,
+      },
+      () => ({
+        metric: 'success_rate',
+        value: round(rate, 3),
+        threshold: sr.min,
+        resolve_at: sr.resolveAt,
+        samples: t.count,
+        window: `last ${t.outcomes.length} attempts`,
+      }),
+      (e) =>
+        `success rate of ${target} is ${
+          round(Number(e.value) * 100)
+        } % over its last ${e.samples} attempts (threshold ${round(sr.min * 100)} %)`,
+    )
+  }
+
+  /**
+   * One of the two ratio rules (latency, TTFT) of a target (enabled). A detector that is not
+   * alarmed cannot be degraded, so with nothing held for the rule there is nothing to step and
+   * no view to compute.
+   */
+  #ratioRule(target: string, rule: 'latency_degraded' | 'ttft_degraded', s: RatioState): void {
+    if (!s.alarmed && !this.#heldRules.has(rule)) return
+    const v = ratioView(s, rule === 'latency_degraded' ? this.#latency : this.#ttft)
+    if (!this.#idle(rule, v.degraded)) this.#ratioStep(target, rule, { s, v })
+  }
+
+  #ratioStep(
     target: string,
-    x: {
-      rule: 'latency_degraded' | 'ttft_degraded'
-      s: RatioState
-      p: RatioParams
-      cfg: AlertRules['latency']
-      unit: 'latency' | 'TTFT'
-    },
+    rule: 'latency_degraded' | 'ttft_degraded',
+    { s, v }: { s: RatioState; v: RatioView },
   ): void {
-    const { rule, s, p, cfg, unit } = x
-    if (!cfg.enabled) return
-    const v = ratioView(s, p)
-    if (this.#idle(rule, v.degraded)) return
+    const latency = rule === 'latency_degraded'
+    const p = latency ? this.#latency : this.#ttft
+    const cfg = latency ? this.#o.rules.latency : this.#o.rules.ttft
+    const unit = latency ? 'latency' : 'TTFT'
     this.#step(
       { rule, subject: target, fire: v.degraded, clear: v.recovered, minDurationMs: cfg.minDurationMs },
       () => ({
