@@ -104,13 +104,22 @@ function skipOf(
   return lim ? { reason: 'rate_limited', retryInMs: lim.retryInMs } : undefined
 }
 
-/** Scores every candidate against the best values among them. */
+/**
+ * Scores every candidate against the best values among them. Loops rather than map callbacks:
+ * this runs per request, and callbacks reading its locals would cost a closure each and a scope.
+ */
 function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig, now: number): ScoredTarget[] {
-  const snaps = cands.map((c) => view.stats.get(c.target) ?? emptySnap(c.target))
-  const prices = cands.map((c) => view.pricePerMTok?.get(c.target))
+  const snaps: TargetSnapshot[] = []
+  const prices: (number | undefined)[] = []
+  for (const c of cands) {
+    snaps.push(view.stats.get(c.target) ?? emptySnap(c.target))
+    prices.push(view.pricePerMTok?.get(c.target))
+  }
   const best = normalisersOf(snaps, prices)
-  return cands.map((c, i) => {
-    const snap = snaps[i] ?? emptySnap(c.target)
+  const out: ScoredTarget[] = []
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i]!
+    const snap = snaps[i]!
     const s = scoreWithConfig(snap, cfg, { best, pricePerMTok: prices[i] })
     const provider = providerOf(c.target)
     const skip = skipOf(snap, provider, view, cfg, now)
@@ -128,8 +137,9 @@ function annotate(cands: readonly Candidate[], view: PlanView, cfg: RouterConfig
     if (s.reason !== undefined) t.reason = s.reason
     if (skip) t.skip = skip
     if (perf !== undefined) t.performanceScore = perf.performance_score
-    return t as ScoredTarget
-  })
+    out.push(t as ScoredTarget)
+  }
+  return out
 }
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] }
@@ -163,10 +173,17 @@ function probesFirst(
   cfg: RouterConfig,
   now: number,
 ): readonly ScoredTarget[] {
-  // Checked before filtering, in a loop: almost every plan has no half-open target, and then no array or closure is built.
+  // Checked before filtering, in a loop: almost every plan has no half-open target, and then no
+  // array, closure or scope is made (the reordering is a function of its own).
   let any = false
   for (const p of order) if (halfOpen(p, view, cfg, now)) any = true
-  if (!any) return order
+  return any ? halfOpenFirst(order, { view, cfg, now }) : order
+}
+
+function halfOpenFirst(
+  order: readonly ScoredTarget[],
+  { view, cfg, now }: { view: PlanView; cfg: RouterConfig; now: number },
+): ScoredTarget[] {
   const probing = order.filter((p) => halfOpen(p, view, cfg, now))
   return [...probing, ...order.filter((p) => !probing.includes(p))]
 }
@@ -190,6 +207,11 @@ function warmUp(
   for (const p of usable) if (p.samples < min) coldCount++
   const share = view.tuning?.exploreShare ?? DEFAULT_TUNING.exploreShare
   if (coldCount === 0 || random() >= share) return usable
+  return coldFirst(usable, min, random)
+}
+
+/** One cold target (fewer than `min` samples), drawn at random, first (a function of its own: see probesFirst). */
+function coldFirst(usable: readonly ScoredTarget[], min: number, random: () => number): readonly ScoredTarget[] {
   const cold = usable.filter((p) => p.samples < min)
   const pick = cold[Math.min(cold.length - 1, Math.floor(random() * cold.length))]
   return pick ? [pick, ...usable.filter((p) => p !== pick)] : usable
