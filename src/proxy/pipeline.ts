@@ -45,14 +45,14 @@ export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): 
     const afterMs = hedgeAfterMs(ctx, target, rest)
     if (afterMs === undefined) outcome = await attemptTarget(ctx, target, rest[0])
     else ({ outcome, hedge } = await attemptHedged(ctx, target, { rest, afterMs }))
-    const left = hedge ? rest.filter((r) => r !== hedge) : rest
+    const left = hedge ? without(rest, hedge) : rest
     if (outcome.ok) {
       ctx.rawBody = undefined
       // A hedge may have answered first: the trace names the target that did.
       trace.target = outcome.value.target.key
       trace.tier = outcome.value.target.tier
       // A stream that breaks after this point may be continued on these (stream.ts, continue.ts).
-      if (deps.config.router.continueStreams) ctx.remaining = rest.filter((r) => r !== outcome.value.target)
+      if (deps.config.router.continueStreams) ctx.remaining = without(rest, outcome.value.target)
       const res = commit(ctx, outcome.value)
       return cached ? cache!.capture(ctx, { target: outcome.value.target, res, lookup: cached }) : res
     }
@@ -63,6 +63,13 @@ export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): 
     queue = deps.routing.reroute?.(outcome.error.error, left, tried, req.preset) ?? left
   }
   return fail(ctx, last?.error ?? { kind: 'no_upstream', message: 'No target could be tried' })
+}
+
+/** `list` without `t`: a loop rather than a filter callback, which would capture the loop's variables (per request). */
+function without(list: readonly PlannedTarget[], t: PlannedTarget): PlannedTarget[] {
+  const out: PlannedTarget[] = []
+  for (const r of list) if (r !== t) out.push(r)
+  return out
 }
 
 /** Hands the answer to respond; if that throws (a bug), the attempt is still ended and its slot freed. */
