@@ -40,7 +40,7 @@ describe('StreamRecord: Anthropic text deltas', () => {
     )
   })
 
-  it('reads plain text without an escape as it is, and escaped text through JSON', () => {
+  it('keeps plain and escaped text alike', () => {
     const pieces = ['plain words, ünïcode → ok', 'a "quote" and a \\ slash\n']
     assert.equal(recorded(pieces.map(compact)), pieces.join(''))
   })
