@@ -92,13 +92,9 @@ class AdaptiveRouting implements RoutingEngine {
     return this.#record.spendRetry(this.#p.now())
   }
 
+  /** The target's snapshot is the history (it has the three fields): no copy per streamed try. */
   firstEventHistory(t: PlannedTarget): FirstEventHistory {
-    const s = this.#p.stats.snapshot(t.key, this.#p.now())
-    return {
-      samples: s.samples,
-      ...(s.ttftMs === undefined ? {} : { ttftMs: s.ttftMs }),
-      ...(s.ttftDevMs === undefined ? {} : { ttftDevMs: s.ttftDevMs }),
-    }
+    return this.#p.stats.snapshot(t.key, this.#p.now())
   }
 
   decide(err: ProxyError, attempt: number, t: PlannedTarget, deadlineLeftMs: number, next?: PlannedTarget): NextStep {
