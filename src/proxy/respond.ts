@@ -48,9 +48,21 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     headers['content-type'] = 'application/json'
     return new Response(JSON.stringify(out), { status: 200, headers })
   }
+  // `a.up` is a stream here (the JSON answer returned above); the type cannot follow that to `a`.
+  return respondStream(rc, a as StreamAttempt, headers)
+}
+
+type StreamAttempt = AttemptOk & { up: Extract<AttemptOk['up'], { kind: 'stream' }> }
+
+/**
+ * A committed stream. A function of its own: its end callback captures the request's state,
+ * which would otherwise cost `respond` a scope on every call, JSON answers included.
+ */
+function respondStream(rc: RequestContext, a: StreamAttempt, headers: Record<string, string>): Response {
+  const { req, deps, trace } = rc
   trace.ttfbMs = deps.now() - req.receivedAt
   deps.telemetry.streamOpened()
-  const stream = streamBody(rc, { ...a, up: a.up }, (end) => {
+  const stream = streamBody(rc, a, (end) => {
     end.attempt.timer.finish({ ok: end.ok, error: end.error, outputTokens: end.usage?.outputTokens })
     end.attempt.release(end.usage)
     // Every attempt that streamed into the answer is billed: the usage is their sum.
