@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, killStarted, readProc, rerunWithFetchLimit, untilHealthy } from './stress/proc.ts'
 import { PATHS, requestBody, runStreams } from './stress/run.ts'
-import { ccrConfig, cliStartArgs, startMockProcess, viaProxy } from './stress/switchyard.ts'
+import { ccrConfig, cliStartArgs, forwarderArgs, startMockProcess, viaProxy } from './stress/switchyard.ts'
 import { fmt, markdownTable } from './stress/stats.ts'
 
 const rerun = rerunWithFetchLimit()
@@ -50,7 +50,6 @@ if (v.tap && !v.floor) throw new Error('--tap is a variant of the --floor forwar
 if (v.floor && (v.exe || v.root || v.runtime !== 'bun' || v.relaunch)) {
   throw new Error('--floor runs harness/forwarder.ts under Bun: --exe, --root, --runtime and --relaunch do not apply')
 }
-const FORWARDER = new URL('./forwarder.ts', import.meta.url).pathname
 const ROOT = resolve(v.root ?? new URL('../', import.meta.url).pathname)
 const CHUNKS = Number(v.chunks)
 const STREAM_MODEL = `mock-stream:chunks=${CHUNKS}:delay=10`
@@ -92,9 +91,11 @@ async function main(): Promise<void> {
   ]
   const env: Record<string, string | undefined> = { ...process.env }
   if (v.relaunch) delete env.BUN_CONFIG_MAX_HTTP_REQUESTS
-  const forwarder = [FORWARDER, '--upstream', mock.url, '--port', String(port), ...(v.tap ? ['--tap'] : [])]
   const proxy = v.floor
-    ? spawn(process.execPath, forwarder, { stdio: ['ignore', 'ignore', 'inherit'], env })
+    ? spawn(process.execPath, forwarderArgs(mock.url, { tap: v.tap, port }), {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    })
     : spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env })
   const url = `http://127.0.0.1:${port}`
   try {

@@ -37,8 +37,8 @@ export interface HarnessArgs {
    */
   readonly floor?: boolean
   /**
-   * `bench --floor --tap`: the forwarder reads the upstream body in JavaScript and hands each chunk
-   * on through a stream of its own, as any proxy that counts usage or translates must at least do.
+   * `--floor --tap`: the forwarder reads the answer in JavaScript (a stream chunk by chunk, each
+   * handed on through a stream of its own; JSON whole), as any proxy that counts usage or translates must at least do.
    */
   readonly tap?: boolean
   /** `bench --only streams`: only the streaming TTFB phase (the burst of stream set-ups). */

@@ -24,11 +24,18 @@ export function startMockProcess(port = 0, timeoutMs = 15_000): Promise<Child> {
  * mock, stream the answer back untouched; `tap`: read that answer in JavaScript on the way.
  */
 export function startForwarder(mockUrl: string, tap = false): Promise<Child> {
-  return spawnServer(
-    RUNTIME,
-    [join(ROOT, 'harness/forwarder.ts'), '--upstream', mockUrl, ...(tap ? ['--tap'] : [])],
-    20_000,
-  )
+  return spawnServer(RUNTIME, forwarderArgs(mockUrl, { tap }), 20_000)
+}
+
+/** The runtime's arguments for `harness/forwarder.ts` (`port`: a fixed one, else it picks a free one). */
+export function forwarderArgs(mockUrl: string, o: { tap?: boolean; port?: number } = {}): string[] {
+  return [
+    join(ROOT, 'harness/forwarder.ts'),
+    '--upstream',
+    mockUrl,
+    ...(o.port === undefined ? [] : ['--port', String(o.port)]),
+    ...(o.tap ? ['--tap'] : []),
+  ]
 }
 
 /** How a client names `model` on the mock through a CCR-compatible proxy: explicit `provider,model`. */

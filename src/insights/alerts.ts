@@ -279,17 +279,17 @@ export class AlertEngine {
    */
   #ratioRule(target: string, rule: 'latency_degraded' | 'ttft_degraded', s: RatioState): void {
     if (!s.alarmed && !this.#heldRules.has(rule)) return
-    const v = ratioView(s, rule === 'latency_degraded' ? this.#latency : this.#ttft)
-    if (!this.#idle(rule, v.degraded)) this.#ratioStep(target, rule, { s, v })
+    const p = rule === 'latency_degraded' ? this.#latency : this.#ttft
+    const v = ratioView(s, p)
+    if (!this.#idle(rule, v.degraded)) this.#ratioStep(target, rule, { s, v, p })
   }
 
   #ratioStep(
     target: string,
     rule: 'latency_degraded' | 'ttft_degraded',
-    { s, v }: { s: RatioState; v: RatioView },
+    { s, v, p }: { s: RatioState; v: RatioView; p: RatioParams },
   ): void {
     const latency = rule === 'latency_degraded'
-    const p = latency ? this.#latency : this.#ttft
     const cfg = latency ? this.#o.rules.latency : this.#o.rules.ttft
     const unit = latency ? 'latency' : 'TTFT'
     this.#step(
