@@ -8,8 +8,9 @@
  * `--exe` starts a compiled binary (`npm run build`'s `dist/switchyard`) instead of `bun
  * src/cli.ts`: users run both, and the bundler drops modules the runtime loads (zod's locales).
  * `--root` starts the `src/cli.ts` of another checkout (before/after comparisons in one run);
- * `--relaunch` lets Bun's `start` relaunch itself (parent + child, as a user's `switchyard
- * start` does) instead of starting with BUN_CONFIG_MAX_HTTP_REQUESTS already set. `--upstream
+ * `--relaunch` starts without BUN_CONFIG_MAX_HTTP_REQUESTS, as a user's `switchyard start`
+ * does, so Bun's `start` starts again with it set: in place, one process (parent + child where
+ * `execve` is missing, or for a `--root` older than that). `--upstream
  * anthropic` makes the upstream speak the client's format (pass-through) instead of OpenAI's
  * (translated). `--chunks` sets how many chunks (10 ms apart) each stream has: longer answers
  * show what an open stream holds as it grows. `--floor` measures `harness/forwarder.ts` (under Bun,

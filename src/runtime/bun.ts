@@ -71,13 +71,16 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
  * Bun's fetch keeps at most 256 requests in flight and queues the rest, which would stall a
  * proxy serving hundreds of agents. The limit is read from BUN_CONFIG_MAX_HTTP_REQUESTS at
  * start-up only (setting it later has no effect: measured, 600 concurrent 500 ms requests take
- * 1.5 s without it and 0.56 s with it), so the server relaunches itself with it set, unless its
- * launcher already set it (`npm start` does, through `bun --env-file`: one process, no relaunch).
+ * 1.5 s without it and 0.56 s with it), so unless its launcher already set it (`npm start` does,
+ * through `bun --env-file`), the server starts again with it set.
  *
- * The relaunched child must never outlive this parent: when the parent dies without forwarding
- * a signal (SIGKILL, an OOM kill, a supervisor's timeout), the child would keep the port and the
- * next start would fail. The child learns its parent's PID from PARENT_PID_VAR and watches it
- * (`onOrphaned`), on Linux and macOS alike.
+ * It replaces itself (`execve`: same PID, nothing left behind), so a user's `switchyard start`
+ * is one process, as `npm start` is: a parent kept only to wait would hold ~22 MB (33 MB for the
+ * compiled binary) for nothing, and supervisors, signals and the PID file see the server itself.
+ * Where `execve` is missing (Windows), it runs itself as a child instead, forwarding signals;
+ * that child must never outlive its parent (a SIGKILL, an OOM kill, a supervisor's timeout would
+ * leave it holding the port), so it learns the parent's PID from PARENT_PID_VAR and watches it
+ * (`onOrphaned`).
  */
 export const MAX_HTTP_REQUESTS = '65535'
 const PARENT_PID_VAR = 'SWITCHYARD_RELAUNCHED_BY'
@@ -95,12 +98,14 @@ function selfCommand(args: readonly string[]): { cmd: string; args: readonly str
 function relaunchWithServerLimits(): Promise<number> | undefined {
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== undefined) return undefined
   const args = process.argv.slice(isCompiled() ? 2 : 1)
+  const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS }
+  if (process.execve) process.execve(process.execPath, [process.execPath, ...args], env)
   // Its own process group: a terminal's Ctrl-C reaches this process only, which forwards it
   // once (delivered to both, the child would take it as the second, "exit now" signal).
   const child = spawn(process.execPath, args, {
     stdio: 'inherit',
     detached: true,
-    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, [PARENT_PID_VAR]: String(process.pid) },
+    env: { ...env, [PARENT_PID_VAR]: String(process.pid) },
   })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   return new Promise((resolve) => {

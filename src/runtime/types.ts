@@ -24,9 +24,10 @@ export interface Runtime {
   /** Calls `fn` for each SIGINT/SIGTERM/SIGHUP. Returns a function that removes the listeners. */
   onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () => void
   /**
-   * Some runtime limits are read only at process start. When they are not set, runs this
-   * same command again as a child with them set, forwarding signals, and resolves to its exit
-   * code; undefined means this process is fine as it is.
+   * Some runtime limits are read only at process start. When they are not set, starts this
+   * same command again with them set: in place of this process where the platform can (then
+   * it does not return), else as a child, forwarding signals, resolving to its exit code.
+   * Undefined means this process is fine as it is.
    */
   relaunchWithServerLimits(): Promise<number> | undefined
   /**

@@ -1,15 +1,19 @@
 /**
  * The server as a process: a start that cannot listen exits 1 (and names the Switchyard that
- * holds the port), and a relaunched server never outlives the parent that launched it.
+ * holds the port), a start without Bun's fetch limit starts again in place with it set, and
+ * where it cannot (no execve), the relaunched server never outlives the parent that launched it.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { processAlive, readPidFile } from '../../src/cli/pidfile.ts'
 import { isBun, runCli, startCli } from '../cli/run.ts'
+
+const NO_EXECVE = fileURLToPath(new URL('../cli/no-execve.ts', import.meta.url))
 
 function configIn(dir: string, extra: Record<string, unknown> = { LOG: false }): string {
   const path = join(dir, 'config.json')
@@ -108,16 +112,39 @@ describe('cli process', () => {
     }
   })
 
-  it('SIGKILL of the relaunching parent: the server child frees the port within a second and exits', {
+  it('start without the fetch limit starts again in place: one process, the limit set', {
+    skip: (!isBun || process.platform !== 'linux') && 'Bun only; its environment is read from /proc',
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-execve-'))
+    const dataDir = join(dir, 'data')
+    const s = await startCli(
+      ['start', '--config', configIn(dir), '--port', '0', '--data-dir', dataDir],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } },
+    )
+    try {
+      assert.equal(readPidFile(dataDir)?.pid, s.child.pid, 'the server is the process that was started')
+      const environ = readFileSync(`/proc/${s.child.pid}/environ`, 'utf8').split('\0')
+      assert.ok(environ.includes('BUN_CONFIG_MAX_HTTP_REQUESTS=65535'), 'the server runs with the fetch limit raised')
+      assert.ok(!environ.some((e) => e.startsWith('SWITCHYARD_RELAUNCHED_BY=')), 'nothing to watch: no parent was kept')
+      assert.equal(await accepts(Number(s.match[1])), true)
+    } finally {
+      s.child.kill('SIGTERM')
+    }
+    assert.equal(await s.exited, 0)
+  })
+
+  it('without execve (Windows), SIGKILL of the relaunching parent: the child frees the port and exits', {
     skip: !isBun && 'only Bun relaunches itself',
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-orphan-'))
     const dataDir = join(dir, 'data')
-    // No BUN_CONFIG_MAX_HTTP_REQUESTS: the CLI relaunches itself as a detached child.
+    // No BUN_CONFIG_MAX_HTTP_REQUESTS, and a preload that takes execve away: the CLI relaunches
+    // itself as a detached child.
     const parent = await startCli(
       ['start', '--config', configIn(dir), '--port', '0', '--data-dir', dataDir],
       /listening on http:\/\/127\.0\.0\.1:(\d+)/,
-      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } },
+      { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined, BUN_OPTIONS: `--preload ${NO_EXECVE}` } },
     )
     const port = Number(parent.match[1])
     const child = readPidFile(dataDir)?.pid
