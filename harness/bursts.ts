@@ -6,12 +6,12 @@
  * JIT goes quiet and what a warm proxy spends. Bun only (thread names are Bun's). Every stream is
  * checked as in the stress run.
  *
- *   bun harness/bursts.ts [--bursts 8] [--streams 500] [--upstream openai|anthropic] [--floor [--tap]] [--root DIR] [--pause-ms 300]
+ *   bun harness/bursts.ts [--bursts 8] [--streams 500] [--upstream openai|anthropic] [--floor [--tap]] [--root DIR | --exe FILE] [--pause-ms 300]
  *
  * `--upstream anthropic` passes the client's format through, the default translates (anthropic
  * client → openai upstream). `--floor` puts `harness/forwarder.ts` in Switchyard's place
  * (pass-through), `--tap` its variant that reads the answer in JavaScript. `--root` starts the
- * `src/cli.ts` of another checkout.
+ * `src/cli.ts` of another checkout, `--exe` a compiled binary (`npm run build`'s `dist/switchyard`).
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -38,11 +38,15 @@ const { values: v } = parseArgs({
     floor: { type: 'boolean', default: false },
     tap: { type: 'boolean', default: false },
     root: { type: 'string' },
+    exe: { type: 'string' },
     'pause-ms': { type: 'string', default: '300' },
   },
 })
 if (v.tap && !v.floor) throw new Error('--tap is a variant of the --floor forwarder: give --floor too')
-if (v.floor && v.root) throw new Error('--root starts Switchyard from another checkout: it does not apply to --floor')
+if (v.floor && (v.root || v.exe)) {
+  throw new Error('--root and --exe start another Switchyard: they do not apply to --floor')
+}
+if (v.root && v.exe) throw new Error('--root and --exe are two ways to start the proxy: give one')
 if (v.upstream !== 'openai' && v.upstream !== 'anthropic') throw new Error('--upstream is openai or anthropic')
 const BURSTS = Number(v.bursts)
 const N = Number(v.streams)
@@ -66,7 +70,10 @@ async function main(): Promise<void> {
     const format = v.floor ? 'anthropic' : v.upstream as 'openai' | 'anthropic'
     proxy = v.floor
       ? await startForwarder(mock.url, v.tap)
-      : await startSwitchyard(mock.url, format, [STREAM], 20_000, {}, v.root ? { root: resolve(v.root) } : {})
+      : await startSwitchyard(mock.url, format, [STREAM], 20_000, {}, {
+        ...(v.root ? { root: resolve(v.root) } : {}),
+        ...(v.exe ? { exe: resolve(v.exe) } : {}),
+      })
     const pid = proxy.pid
     const rows: string[][] = []
     let failed = 0
@@ -99,7 +106,9 @@ async function main(): Promise<void> {
       ])
       await new Promise((res) => setTimeout(res, Number(v['pause-ms'])))
     }
-    const what = v.floor ? `harness/forwarder.ts${v.tap ? ' --tap' : ''}` : `Switchyard (${resolve(v.root ?? '.')})`
+    const what = v.floor
+      ? `harness/forwarder.ts${v.tap ? ' --tap' : ''}`
+      : `Switchyard (${v.exe ? `exe ${resolve(v.exe)}` : resolve(v.root ?? '.')})`
     console.log(`${what}, anthropic client → ${v.floor ? 'anthropic' : v.upstream} upstream, ${BURSTS} bursts of ${N}`)
     console.log(
       markdownTable([

@@ -96,10 +96,12 @@ export const cliStartArgs = (config: string, port: number, extra: readonly strin
   ...extra,
 ]
 
-/** How the proxy is launched: under Bun (default) or Deno, from this checkout or another one (`--root`). */
+/** How the proxy is launched: under Bun (default) or Deno, from this checkout or another one (`--root`), or a compiled binary (`exe`). */
 export interface LaunchOptions {
   readonly runtime?: 'bun' | 'deno'
   readonly root?: string
+  /** A compiled binary (`npm run build`'s `dist/switchyard`) run in place of `bun src/cli.ts`. */
+  readonly exe?: string
   /** Merged into the provider's config (e.g. `rpm`, `maxConcurrent`). */
   readonly provider?: Record<string, unknown>
 }
@@ -125,7 +127,10 @@ export async function startSwitchyard(
   }
   writeFileSync(configPath, JSON.stringify({ ...base, ...extra }, null, 2))
   const args = cliStartArgs(configPath, port, ['--max-streams', String(maxStreams)], launch.root)
-  const start = launch.runtime === 'deno'
+  // A compiled binary is its own entry: it takes the arguments after the script.
+  const start = launch.exe
+    ? spawnServer(launch.exe, args.slice(1), 30_000)
+    : launch.runtime === 'deno'
     ? spawnServer(join(ROOT, 'node_modules/.bin/deno'), ['run', '-A', ...args], 30_000)
     : spawnServer(RUNTIME, args, 30_000)
   const child = await start.catch((e: unknown) => {
