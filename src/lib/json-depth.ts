@@ -7,20 +7,36 @@
 /** Deepest array/object nesting a request body may have (real tool schemas stay well under 32). */
 export const MAX_JSON_DEPTH = 128
 
-/** The deepest nesting of arrays and objects in JSON text, stopping early once past `limit`. */
+/**
+ * The deepest nesting of arrays and objects in JSON text, stopping early once past `limit`.
+ * Strings are skipped with `indexOf` to their closing quote (one preceded by an even run of
+ * backslashes) rather than read a character at a time: most of an agent's body is text, and the
+ * character loop cost 1.5 ms on a 150k-token conversation (867 KB), twice its `JSON.parse`;
+ * this way 0.09 ms.
+ */
 export function jsonDepth(text: string, limit = Infinity): number {
   let depth = 0
   let max = 0
-  let inString = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92) i++ // backslash: skip the escaped character
-      else if (c === 34) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 91 || c === 123) {
+    if (c === 34) {
+      const end = closingQuote(text, i)
+      if (end === -1) return max
+      i = end
+    } else if (c === 91 || c === 123) {
       if (++depth > max && (max = depth) > limit) return max
     } else if (c === 93 || c === 125) depth--
   }
   return max
+}
+
+/** The quote that ends the string opened at `open`, or -1 when it never ends. */
+function closingQuote(text: string, open: number): number {
+  for (let q = text.indexOf('"', open + 1); q !== -1; q = text.indexOf('"', q + 1)) {
+    // The opening quote stops the count, so it never runs past the string.
+    let b = q - 1
+    while (text.charCodeAt(b) === 92) b--
+    if ((q - 1 - b) % 2 === 0) return q
+  }
+  return -1
 }
