@@ -25,7 +25,11 @@ export type {
   SessionUsage,
 } from './routing/contract.ts'
 
-export type UpstreamFetch = (req: Request) => Promise<Response>
+/**
+ * Sends an upstream call. `body`, where given, is how a JSON text body is best handed to this
+ * fetch (the runtime's choice, upstream-fetch.ts); without it the text goes as it is.
+ */
+export type UpstreamFetch = ((req: Request) => Promise<Response>) & { readonly body?: (text: string) => BodyInit }
 
 /** What of a request the cache reads (a RequestContext, proxy/context.ts). */
 export interface CachedRequest {

@@ -101,6 +101,7 @@ export function createUpstreamFetch(
     return client.fetch(req).then(runtime.smallReads)
   }
   return Object.assign(send, {
+    body: runtime.requestBody,
     close: () => {
       for (const c of clients.values()) c.close()
       clients.clear()

@@ -43,6 +43,28 @@ async function call(model: string, limits: Partial<CallLimits> & { stream?: bool
 
 const errorOf = (r: Awaited<ReturnType<typeof call>>['r']): ProxyError | undefined => (r.ok ? undefined : r.error)
 
+describe('callUpstream: the request body', () => {
+  it("is sent in the form the fetch asks for (its `body`), else as the call's text; the upstream reads the same JSON", async () => {
+    const sent: unknown[] = []
+    for (const asBytes of [false, true]) {
+      const mock = createMockUpstream()
+      const t = target('m')
+      const body = { model: 'm', stream: false, messages: [{ role: 'user', content: 'h\u00e9llo \u{1F600}' }] }
+      const c = buildCall(t, body, { client: new Headers(), query: '', sameFormat: true, stream: false })
+      let converted = 0
+      const fetch = Object.assign(async (req: Request) => {
+        sent.push(JSON.parse(await req.clone().text()))
+        return mock.fetch(req)
+      }, asBytes ? { body: (text: string) => (converted++, new TextEncoder().encode(text)) } : {})
+      const r = await callUpstream(c, t, { fetch, signal: new AbortController().signal, firstTokenTimeoutMs: 2_000 })
+      assert.ok(r.ok)
+      assert.equal(converted, asBytes ? 1 : 0)
+    }
+    assert.deepEqual(sent[1], sent[0])
+    assert.equal((sent[0] as { messages: { content: string }[] }).messages[0]!.content, 'h\u00e9llo \u{1F600}')
+  })
+})
+
 describe('callUpstream: the commit point', () => {
   it('a stream succeeds once headers and one real event arrived, and that event is handed on', async () => {
     const { r } = await call('m:chunks=3')

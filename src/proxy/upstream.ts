@@ -206,7 +206,12 @@ export async function callUpstream(
   const guard = new CallGuard(limits, call.stream)
   try {
     const raw = await limits.fetch(
-      new Request(call.url, { method: 'POST', headers: call.headers, body: call.body, signal: guard.signal }),
+      new Request(call.url, {
+        method: 'POST',
+        headers: call.headers,
+        body: limits.fetch.body ? limits.fetch.body(call.body) : call.body,
+        signal: guard.signal,
+      }),
     )
     guard.connected()
     const res = raw.status >= 200 && raw.status <= 299 && call.responseOut ? await call.responseOut(raw) : raw

@@ -125,5 +125,7 @@ export const denoRuntime: Runtime = {
   onOrphaned: () => () => {},
   selfCommand,
   smallReads,
+  // Deno sends text as fast as bytes, or faster (encoding first cost 0.15–0.3 ms more per 850 KB call).
+  requestBody: (text) => text,
   collectGarbage: () => {},
 }

@@ -18,6 +18,23 @@ describe('runtime adapter', () => {
     await assert.rejects(fetch(`http://127.0.0.1:${served.port}/x`))
   })
 
+  it('requestBody: JSON text sent in its form arrives as the same UTF-8 bytes the text itself would send', async () => {
+    const served = await runtime.serve(async (req) => new Response(await req.arrayBuffer()), {
+      port: 0,
+      hostname: '127.0.0.1',
+    })
+    try {
+      const url = `http://127.0.0.1:${served.port}/`
+      for (const text of ['{"a":1}', JSON.stringify({ t: 'h\u00e9llo \u{1F600} \u4e2d' }), '{"lone":"\ud800"}', '']) {
+        const asText = new Uint8Array(await (await fetch(url, { method: 'POST', body: text })).arrayBuffer())
+        const inForm = await fetch(url, { method: 'POST', body: runtime.requestBody(text) })
+        assert.deepEqual(new Uint8Array(await inForm.arrayBuffer()), asText)
+      }
+    } finally {
+      await served.stop(true)
+    }
+  })
+
   it('smallReads: every chunk of an upstream body has a buffer of its own size, and the bytes are intact', async () => {
     const parts = ['data: {"a":1}\n\n', 'data: {"b":"é"}\n\n', 'data: [DONE]\n\n']
     const served = await runtime.serve(() => {

@@ -47,6 +47,11 @@ export interface Runtime {
    * of its own size (the stream queues chunks for slow clients as they are, without copying them again).
    */
   smallReads(res: Response): Response
+  /**
+   * A request body of JSON text in the form this runtime's fetch sends fastest: Bun's UTF-8 bytes
+   * (it encodes a freshly built string far slower than `TextEncoder` does), Deno's the text itself.
+   */
+  requestBody(text: string): BodyInit
   /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
   collectGarbage(): void
 }
