@@ -1,7 +1,8 @@
 /**
  * `bun run harness bench`: direct-to-mock vs through-proxy, interleaved A B A B so drift in
  * the machine hits both sides alike. Non-streaming RPS/latency at fixed concurrency, the
- * 64 KB translated body, streaming TTFB, and 100/1,000/5,000 concurrent streams.
+ * large bodies (a 64 KB message, an agent's 150k-token conversation), streaming TTFB, and
+ * 100/1,000/5,000 concurrent streams.
  */
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -15,6 +16,7 @@ import type { Child } from './stress/proc.ts'
 import { startRedis } from './stress/redis.ts'
 import type { Summary } from './stress/stats.ts'
 import { fmt, markdownTable, summarise } from './stress/stats.ts'
+import { buildConversation } from '../src/tokens/estimate.bench.ts'
 
 const FAST = 'mock-fast:chunks=5:delay=0'
 const STREAM = 'mock-stream:chunks=20:delay=10'
@@ -37,16 +39,19 @@ interface LoadResult {
   readonly cpuSec: number
 }
 
+/** A request body for a model name: the harness's one-message body padded by this many bytes, or a body of its own. */
+type Payload = number | ((model: string) => string)
+
 /** Closed loop: `concurrency` workers send non-streaming requests back to back for `durMs`. */
 async function closedLoop(
   side: Side,
   format: ClientFormat,
   concurrency: number,
   durMs: number,
-  padBytes: number,
+  payload: Payload,
   pid?: number,
 ): Promise<LoadResult> {
-  const body = requestBody(format, side.model, false, padBytes)
+  const body = typeof payload === 'number' ? requestBody(format, side.model, false, payload) : payload(side.model)
   const lat: number[] = []
   let errors = 0
   const sampler = pid === undefined ? undefined : new ProcSampler(pid)
@@ -181,20 +186,44 @@ async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unkn
   return { rows, json }
 }
 
-async function bigBody(c: BenchCtx): Promise<{ row: string[]; json: unknown }> {
-  const [d, p] = await interleaved(
-    2,
-    () => closedLoop(c.direct(FAST), 'anthropic', 1, c.dur, 64 * 1024),
-    () => closedLoop(c.proxied(FAST), 'anthropic', 1, c.dur, 64 * 1024),
-  )
-  const dp50 = mean(d.map((x) => x.latencyMs.p50))
-  const pp50 = mean(p.map((x) => x.latencyMs.p50))
-  const dp99 = mean(d.map((x) => x.latencyMs.p99))
-  const pp99 = mean(p.map((x) => x.latencyMs.p99))
-  return {
-    row: [`anthropic → ${c.a.format}`, fmt(dp50, 2), fmt(pp50, 2), fmt(pp50 - dp50, 2), fmt(pp99 - dp99, 2)],
-    json: { direct: d, proxy: p, addedP50Ms: pp50 - dp50 },
+/**
+ * A coding agent's request as Claude Code sends it late in a session: a 150k-token conversation
+ * (867 KB of JSON: system prompt, 30 tools, 510 messages), built by the token estimator's benchmark.
+ */
+function agentConversation(): (model: string) => string {
+  const conversation = { ...buildConversation(1, 170), stream: false }
+  return (model) => JSON.stringify({ ...conversation, model })
+}
+
+/** Large bodies at concurrency 1: a 64 KB message (translated when the upstream is openai), and an agent's conversation. */
+async function bigBodies(c: BenchCtx): Promise<{ rows: string[][]; json: unknown }> {
+  const rows: string[][] = []
+  const json: Record<string, unknown> = {}
+  const conversation = agentConversation()
+  const cases = [['64 KB message', 64 * 1024], ['150k-token agent conversation, 867 KB', conversation]] as const
+  for (const [name, payload] of cases) {
+    const [d, p] = await interleaved(
+      2,
+      () => closedLoop(c.direct(FAST), 'anthropic', 1, c.dur, payload),
+      () => closedLoop(c.proxied(FAST), 'anthropic', 1, c.dur, payload, c.proxyPid),
+    )
+    const dp50 = mean(d.map((x) => x.latencyMs.p50))
+    const pp50 = mean(p.map((x) => x.latencyMs.p50))
+    const dp99 = mean(d.map((x) => x.latencyMs.p99))
+    const pp99 = mean(p.map((x) => x.latencyMs.p99))
+    const cpuMs = mean(p.map((x) => (x.cpuSec * 1000) / Math.max(1, x.requests)))
+    rows.push([
+      name,
+      `anthropic → ${c.a.format}`,
+      fmt(dp50, 2),
+      fmt(pp50, 2),
+      fmt(pp50 - dp50, 2),
+      fmt(pp99 - dp99, 2),
+      fmt(cpuMs, 2),
+    ])
+    json[name] = { direct: d, proxy: p, addedP50Ms: pp50 - dp50, proxyCpuMsPerRequest: cpuMs }
   }
+  return { rows, json }
 }
 
 const streamsOf = (side: Side, c: BenchCtx, n: number): Promise<StreamRunReport> =>
@@ -407,7 +436,7 @@ function markdown(
   a: HarnessArgs,
   dur: number,
   ns: { rows: string[][] },
-  bb: { row: string[] },
+  bb: { rows: string[][] },
   st: { rows: string[][] },
   cs: { rows: string[][]; idleMb: number; afterMb: number },
 ): string {
@@ -424,8 +453,16 @@ function markdown(
       'proxy CPU µs/req',
       'errors',
     ], ns.rows),
-    '### 64 KB request body, concurrency 1 (translation on when upstream is openai)',
-    markdownTable(['client → upstream', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'added p99 ms'], [bb.row]),
+    '### Large request bodies, concurrency 1 (translation on when upstream is openai)',
+    markdownTable([
+      'body',
+      'client → upstream',
+      'direct p50 ms',
+      'proxy p50 ms',
+      'added p50 ms',
+      'added p99 ms',
+      'proxy CPU ms/req',
+    ], bb.rows),
     ...ttfbTable(a, st),
     '### Concurrent streams through the proxy (20 chunks × 10 ms)',
     markdownTable([
@@ -464,7 +501,7 @@ export async function runBench(args: HarnessArgs): Promise<number> {
     }
     const [ns, bb] = await withProxy(a, mock.url, FAST, async (t) => {
       const c = ctxFor(a, mock, t)
-      return [await nonStreaming(c), await bigBody(c)] as const
+      return [await nonStreaming(c), await bigBodies(c)] as const
     })
     const [st, cs] = await withProxy(a, mock.url, STREAM, async (t) => {
       const c = ctxFor(a, mock, t)

@@ -243,7 +243,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'cli.ts': ['cli', 'runtime', 'version.ts'],
   // Outside the product: they may use it, it never uses them.
   // The alerts scenario (harness/alerts.ts) runs a whole instance in process, on a simulated clock.
-  'harness': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'runtime'],
+  // The bench sends an agent's conversation as the token estimator's benchmark builds it.
+  'harness': ['compose.ts', 'config', 'demo', 'formats', 'lib', 'log.ts', 'runtime', 'tokens'],
   // Shared test helpers get their app from the composition root, never from the CLI.
   // test/doubles/ holds the fakes perf's tests drive (scheduler, sender).
   'test': [
