@@ -113,8 +113,9 @@ export async function readConfig(
   opts: CliOptions,
   env: Record<string, string | undefined>,
 ): Promise<{ path: string; config?: Config; raw?: unknown; warnings: string[]; errors: string[] }> {
-  // Loaded here, not at the top: a `start` that relaunches itself keeps a parent process alive,
-  // and the parent should hold as little as possible (it never reads a config).
+  // Loaded here, not at the top: a `start` without Bun's fetch limit starts again before it reads
+  // a config (in place, or as a child that its parent waits on where execve is missing), so what
+  // runs before that loads as little as possible.
   const [{ configFileExists, loadConfigFile, resolveConfigPath }, { knownTransformer }] = await Promise.all([
     import('../config/load.ts'),
     import('../formats/index.ts'),
