@@ -188,10 +188,13 @@ async function nonStreaming(c: BenchCtx): Promise<{ rows: string[][]; json: unkn
 
 /**
  * A coding agent's request as Claude Code sends it late in a session: a 150k-token conversation
- * (867 KB of JSON: system prompt, 30 tools, 510 messages), built by the token estimator's benchmark.
+ * (867 KB of JSON: system prompt, 30 tools, 510 messages), built by the token estimator's benchmark,
+ * one tool with a `model` parameter as Claude Code's Agent tool has.
  */
 function agentConversation(): (model: string) => string {
-  const conversation = { ...buildConversation(1, 170), stream: false }
+  const conversation: Record<string, unknown> = { ...buildConversation(1, 170), stream: false }
+  const tools = conversation.tools as { input_schema: { properties: Record<string, unknown> } }[]
+  tools[0]!.input_schema.properties.model = { type: 'string', enum: ['sonnet', 'opus', 'haiku'] }
   return (model) => JSON.stringify({ ...conversation, model })
 }
 

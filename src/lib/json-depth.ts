@@ -3,16 +3,15 @@
  * config files are checked before anything recursive (parsers, validators, walkers) sees them,
  * so 100k nested arrays are a clear error instead of a stack overflow after a long stall.
  */
+import { closingQuote } from './json-text.ts'
 
 /** Deepest array/object nesting a request body may have (real tool schemas stay well under 32). */
 export const MAX_JSON_DEPTH = 128
 
 /**
  * The deepest nesting of arrays and objects in JSON text, stopping early once past `limit`.
- * Strings are skipped with `indexOf` to their closing quote (one preceded by an even run of
- * backslashes) rather than read a character at a time: most of an agent's body is text, and the
- * character loop cost 1.5 ms on a 150k-token conversation (867 KB), twice its `JSON.parse`;
- * this way 0.09 ms.
+ * Strings are jumped over (`closingQuote`) rather than read a character at a time: the character
+ * loop cost 1.5 ms on a 150k-token conversation (867 KB), twice its `JSON.parse`; this way 0.09 ms.
  */
 export function jsonDepth(text: string, limit = Infinity): number {
   let depth = 0
@@ -28,15 +27,4 @@ export function jsonDepth(text: string, limit = Infinity): number {
     } else if (c === 93 || c === 125) depth--
   }
   return max
-}
-
-/** The quote that ends the string opened at `open`, or -1 when it never ends. */
-function closingQuote(text: string, open: number): number {
-  for (let q = text.indexOf('"', open + 1); q !== -1; q = text.indexOf('"', q + 1)) {
-    // The opening quote stops the count, so it never runs past the string.
-    let b = q - 1
-    while (text.charCodeAt(b) === 92) b--
-    if ((q - 1 - b) % 2 === 0) return q
-  }
-  return -1
 }
