@@ -82,7 +82,8 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
     await stopDemo?.()
     return 1
   }
-  banner(config, server.url, r.config ? r.path : undefined)
+  // Signals are handled before the ready line is printed: a supervisor (or a test) that acts on
+  // that line the moment it appears gets a graceful stop, not the signal's default action.
   let stopping = false
   const shutdown = async () => {
     if (stopping) process.exit(1)
@@ -98,6 +99,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
     void shutdown()
   })
   runtime.onSignal('SIGHUP', () => void server.reload().then((m) => log.info(m), (e: Error) => log.error(e.message)))
+  banner(config, server.url, r.config ? r.path : undefined)
   return -1
 }
 

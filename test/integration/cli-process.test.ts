@@ -66,6 +66,27 @@ describe('cli process', () => {
     }
   })
 
+  it('SIGTERM the moment the ready line appears: a graceful stop (PID file removed, exit 0), every time', async () => {
+    // A supervisor acts on the ready line at once. The signal handlers must already be in place
+    // then; before they were, a SIGTERM there sometimes met the signal's default action, which
+    // leaves the PID file behind.
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-ready-term-'))
+    const config = configIn(dir)
+    for (let round = 0; round < 6; round++) {
+      const dataDir = join(dir, `data-${round}`)
+      const s = await startCli(
+        ['start', '--config', config, '--port', '0', '--data-dir', dataDir],
+        /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+        { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: '65535' } },
+      )
+      s.child.kill('SIGTERM')
+      const code = await s.exited
+      assert.equal(readPidFile(dataDir), undefined, `round ${round}: the PID file outlived the process\n${s.output()}`)
+      // Deno's node:child_process reports the signal it sent as the exit, whatever the child did.
+      if (isBun) assert.equal(code, 0, `round ${round}:\n${s.output()}`)
+    }
+  })
+
   it('start on a port something else holds exits 1 with "cannot listen on", instead of hanging', async () => {
     const blocker = createServer()
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
@@ -131,8 +152,9 @@ describe('cli process', () => {
     } finally {
       s.child.kill('SIGTERM')
     }
-    // SIGTERM to the process that was started stops the server: no child is left holding the port.
-    await s.exited
+    // SIGTERM to the process that was started stops the server gracefully (its handlers are in
+    // place before the ready line), and no child is left holding the port.
+    assert.equal(await s.exited, 0, s.output())
     assert.equal(await accepts(Number(s.match[1])), false)
   })
 
