@@ -36,8 +36,35 @@ describe('estimateTokens', () => {
     assert.equal(e.system, direct('You are a careful engineer.'))
     assert.equal(e.tools, direct('read_fileRead a file') + direct(JSON.stringify(schema)))
     assert.equal(e.thinking, direct('The user wants the config file first.'))
-    assert.equal(e.messages, direct('read_file{"path":"a.ts"}') + FRAME)
+    // The system prompt is framed as a turn too.
+    assert.equal(e.messages, direct('read_file{"path":"a.ts"}') + FRAME + MESSAGE_OVERHEAD)
     assert.equal(e.total, e.system + e.tools + e.thinking + e.messages + e.images)
+  })
+
+  it('counts one prompt the same whether its system prompt is top-level (Anthropic) or a message (OpenAI)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (system, user) => {
+        const anthropic = estimateTokens({ system, messages: [{ role: 'user', content: user }] })
+        const openai = estimateTokens({
+          messages: [...(system === '' ? [] : [{ role: 'system', content: system }]), { role: 'user', content: user }],
+        })
+        assert.deepEqual(anthropic, openai)
+        const blocks = estimateTokens({
+          system: [{ type: 'text', text: system }],
+          messages: [{ role: 'user', content: user }],
+        })
+        assert.equal(
+          blocks.total,
+          estimateTokens({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }] }).total,
+        )
+      }),
+      { numRuns: 300 },
+    )
+    assert.equal(
+      estimateTokens({ system: [], messages: [] }).total,
+      REQUEST_OVERHEAD,
+      'an empty system prompt adds no turn',
+    )
   })
 
   it('accepts OpenAI shapes: system role, tool_calls, tool role, tools[].function', () => {

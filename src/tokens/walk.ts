@@ -25,7 +25,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 /** Report every counted piece of `body` to `sink`. */
 export function walkBody(body: JsonObject, sink: TokenSink): void {
   sink.fixed('messages', REQUEST_OVERHEAD)
-  walkContent(body['system'], 'system', sink)
+  // A top-level system prompt (Anthropic's shape) is framed as a turn, as the system message an
+  // OpenAI body carries it in is: one prompt counts the same in either shape (framing is
+  // counted under messages in both).
+  const system = body['system']
+  if (hasContent(system)) sink.fixed('messages', MESSAGE_OVERHEAD)
+  walkContent(system, 'system', sink)
   const messages = body['messages']
   if (Array.isArray(messages)) { for (const m of messages) if (isObj(m)) walkMessage(m, sink) }
   const tools = body['tools']
@@ -48,6 +53,9 @@ function walkMessage(m: JsonObject, sink: TokenSink): void {
   const reasoning = str(m['reasoning_content'])
   if (reasoning !== undefined) sink.text('thinking', reasoning)
 }
+
+const hasContent = (v: unknown): boolean =>
+  (typeof v === 'string' && v.length > 0) || (Array.isArray(v) && v.length > 0)
 
 function walkContent(content: unknown, component: TokenComponent, sink: TokenSink): void {
   if (typeof content === 'string') sink.text(component, content)
