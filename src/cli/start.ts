@@ -14,6 +14,7 @@ import { VERSION } from '../version.ts'
 import type { Env } from './options.ts'
 import { envLines } from './env.ts'
 import { describePortHolder } from './port-holder.ts'
+import { startDemoUpstream } from './demo-upstream.ts'
 import { buildServer, type RunningServer } from './server.ts'
 import { WARMUP_REQUESTS, type WarmupOptions } from '../warmup.ts'
 
@@ -51,8 +52,7 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
   let config = r.config
   let stopDemo: (() => Promise<void>) | undefined
   if (!config) {
-    const { startMockServer } = await import('../demo/server.ts')
-    const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+    const mock = await startDemoUpstream()
     stopDemo = () => mock.stop()
     config = demoConfig(mock.url)
   }

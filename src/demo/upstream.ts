@@ -43,6 +43,12 @@ export interface MockOptions {
   readonly defaults?: Partial<MockKnobs>
   /** Attempts kept in the log (later ones are counted, not stored). Default 200,000. */
   readonly maxLogged?: number
+  /**
+   * How the mock counts a request's input tokens for its usage and `count_tokens`. Default
+   * `estimateInputTokens` (UTF-8 bytes / 4: cheap beside the proxy it measures, and a count
+   * tests can compute from the request they sent).
+   */
+  readonly countInputTokens?: (body: Record<string, unknown>) => number
 }
 
 export interface MockUpstream {
@@ -102,6 +108,7 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
   const log = new AttemptLog(opts.maxLogged ?? 200_000)
   const created = Math.floor(Date.now() / 1000)
   const sleep = opts.sleep ?? coalescedSleep()
+  const countInputTokens = opts.countInputTokens ?? estimateInputTokens
 
   /** When each key was first seen, for `outage=MS` (bounded: keys come from requests). */
   const firstSeen = new Map<string, number>()
@@ -150,7 +157,7 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
       stream,
       fault: faultOf(knobs),
     })
-    const inputTokens = estimateInputTokens(body)
+    const inputTokens = countInputTokens(body)
     const opt = body.stream_options as { include_usage?: unknown } | undefined
     const spec: ContentSpec = {
       id: `${format === 'openai' ? 'chatcmpl' : 'msg'}_mock${attempt.seq}`,
@@ -198,7 +205,7 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
     if (path === '/health' || path === '/_mock/health') return jsonResponse('{"status":"ok"}')
     if (req.method === 'POST' && path.endsWith('/messages/count_tokens')) {
       const body = await readBody(req)
-      return jsonResponse(JSON.stringify({ input_tokens: body === undefined ? 0 : estimateInputTokens(body) }))
+      return jsonResponse(JSON.stringify({ input_tokens: body === undefined ? 0 : countInputTokens(body) }))
     }
     const format = formatOf(path)
     if (req.method !== 'POST' || format === undefined) {

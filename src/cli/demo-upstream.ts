@@ -1,0 +1,20 @@
+/**
+ * The upstream of demo mode (a start with no config): the mock served on a free local port.
+ * It counts input tokens with cl100k and the chat format's message framing, as an OpenAI-format
+ * provider does and as Switchyard's estimate does, so a new user's first short prompts are not
+ * logged as critical token drift (the mock's default bytes / 4 is 30–80 % off on them). The
+ * harness keeps that cheap default: there the mock shares the cores with the proxy it measures.
+ */
+import type { MockServer } from '../demo/server.ts'
+import type { MockOptions } from '../demo/upstream.ts'
+import type { JsonObject } from '../formats/types.ts'
+import { estimateTokens } from '../tokens/estimate.ts'
+
+export const DEMO_MOCK_OPTIONS: MockOptions = {
+  countInputTokens: (body) => estimateTokens(body as JsonObject).total,
+}
+
+export async function startDemoUpstream(): Promise<MockServer> {
+  const { startMockServer } = await import('../demo/server.ts')
+  return await startMockServer({ port: 0, hostname: '127.0.0.1', ...DEMO_MOCK_OPTIONS })
+}
