@@ -4,7 +4,7 @@ import { createInstance } from '../compose.ts'
 import { demoConfig } from '../config/demo.ts'
 import { createMockUpstream } from '../demo/upstream.ts'
 import { createLogger } from '../log.ts'
-import { DEMO_MOCK_OPTIONS } from './demo-upstream.ts'
+import { demoMockOptions } from './demo-upstream.ts'
 
 /** The Quick start's first request, and the shape of a coding agent's: system blocks, tools, a tool round trip. */
 const QUICK_START = {
@@ -40,7 +40,7 @@ const AGENT_TURN = {
 describe('the demo upstream', () => {
   it("reports input tokens within the drift warning of Switchyard's estimate, on both of the demo's wire formats", async () => {
     const config = demoConfig('http://mock.test')
-    const mock = createMockUpstream(DEMO_MOCK_OPTIONS)
+    const mock = createMockUpstream(demoMockOptions())
     const logs: string[] = []
     const instance = await createInstance(config, {
       dataDir: ':memory:',
