@@ -140,7 +140,10 @@ export function createObservability(
   }
 
   function verifyDrift(trace: RequestTrace, tier: string, estimate: TokenEstimate): void {
-    const reported = reportedInputTokens(trace.usage!)
+    // A continued stream's usage sums every try, whose prompts after the first carry the
+    // prefill: only what the committed try reported is the client's own prompt.
+    const prompt = trace.continued ? trace.promptUsage : trace.usage
+    const reported = prompt ? reportedInputTokens(prompt) : 0
     audit.add({ id: trace.id, at: opts.now(), tier, target: trace.target!, estimate })
     if (reported <= 0) return
     const sample = drift.record(tier, trace.estimatedInputTokens, reported)

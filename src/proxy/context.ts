@@ -13,7 +13,7 @@
  * - `pipeline.ts`: `target`, `tier`, `fallbacks` as it walks the plan, and the outcome of a request
  *   that fails before the commit point (`failure`, `status`, `durationMs`);
  * - `attempt.ts`: `attempts`;
- * - `respond.ts` (JSON, or the end of a stream): `status`, `ttfbMs`, `usage`, `failure`, `durationMs`;
+ * - `respond.ts` (JSON, or the end of a stream): `status`, `ttfbMs`, `usage`, `continued`, `promptUsage`, `failure`, `durationMs`;
  * - `telemetry.ts`: `costUsd`, on the copy it hands to the log and the observers.
  */
 import type { Deps } from '../deps.ts'

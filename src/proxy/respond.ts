@@ -69,7 +69,10 @@ function respondStream(rc: RequestContext, a: StreamAttempt, headers: Record<str
     trace.usage = end.totalUsage
     // ~4 characters a token: only used when the upstream reported no usage at all.
     if (!end.totalUsage) trace.estimatedOutputTokens = Math.ceil(end.outputChars / 4)
-    if (end.continued > 0) trace.continued = end.continued
+    if (end.continued > 0) {
+      trace.continued = end.continued
+      trace.promptUsage = end.promptUsage
+    }
     if (end.error) trace.failure = end.error.kind
     trace.durationMs = deps.now() - req.receivedAt
     deps.telemetry.streamClosed()

@@ -58,8 +58,16 @@ export interface StreamEnd {
   readonly error?: ProxyError
   /** The attempt that served the end of the stream: the committed one, or the last continuation. */
   readonly attempt: AttemptOk
-  /** Usage summed over every attempt that streamed into this answer. */
+  /**
+   * What every attempt that streamed into this answer is billed, summed; a try cut short counts
+   * its input as estimated and its output as at least what it streamed (`billedUsage`).
+   */
   readonly totalUsage?: Usage
+  /**
+   * The usage the committed attempt reported for the client's own prompt, when the stream was
+   * continued: a continuation's prompt carries the prefill, so drift is judged on this one.
+   */
+  readonly promptUsage?: Usage
   /** How many times the stream was continued on another try. */
   readonly continued: number
   /** Characters of model output seen (for an estimate when the upstream reports no usage). */
@@ -138,6 +146,7 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
   /** Targets that rejected a prefill in this stream: a later continuation asks them in words at once. */
   noPrefill: Set<string> | undefined
   earlier: Usage | undefined
+  promptUsage: Usage | undefined
   /** Chunks enqueued so far (a pull returns once it has sent one). */
   sent = 0
   ended = false
@@ -337,7 +346,10 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
       usage: tap.usage,
       error: endError,
       attempt: at,
-      totalUsage: addUsage(this.earlier, tap.usage),
+      totalUsage: tap.usage || continued > 0
+        ? addUsage(this.earlier, billedUsage(tap, at.ctx.estimatedInputTokens))
+        : undefined,
+      promptUsage: this.promptUsage,
       continued,
       outputChars: tap.outputChars,
     })
@@ -384,8 +396,10 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     }
     // The broken try ends here; the last one is ended by onEnd.
     old.a.timer.finish({ ok: false, error, outputTokens: old.tap.usage?.outputTokens })
-    old.a.release(old.tap.usage)
-    this.earlier = addUsage(this.earlier, old.tap.usage)
+    const billed = billedUsage(old.tap, old.a.ctx.estimatedInputTokens)
+    old.a.release(billed)
+    this.earlier = addUsage(this.earlier, billed)
+    if (this.continued === 0) this.promptUsage = old.tap.usage
     deps.telemetry.attemptFailed(old.t, error)
     deps.routing.continued?.(old.t)
     this.continued++
@@ -506,6 +520,26 @@ function refusal(rec: StreamRecord, error: ProxyError, continued: number): strin
     error.kind === 'overloaded'
   ) return 'the request is over'
   return cannotContinue(rec)
+}
+
+/**
+ * What one try that streamed is billed: the usage it reported once it finished; a try cut short
+ * (an OpenAI stream's usage comes last, an Anthropic one's output count with `message_delta`)
+ * was still billed for its prompt and for what it generated, so its input is the request's
+ * estimate when nothing was reported, and its output at least ~4 characters a token of what it
+ * streamed.
+ */
+export function billedUsage(
+  tap: Pick<UsageTap, 'usage' | 'finished' | 'outputChars'>,
+  estimatedInputTokens: number,
+): Usage {
+  const u = tap.usage
+  if (u && tap.finished) return u
+  const streamed = Math.ceil(tap.outputChars / 4)
+  if (!u) {
+    return { inputTokens: estimatedInputTokens, outputTokens: streamed, cacheReadTokens: 0, cacheCreationTokens: 0 }
+  }
+  return u.outputTokens >= streamed ? u : { ...u, outputTokens: streamed }
 }
 
 function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {

@@ -107,6 +107,11 @@ export interface RequestTrace {
   cache?: 'hit' | 'miss'
   /** How often the stream was continued after a break (absent: never); such an answer is never cached. */
   continued?: number
+  /**
+   * Set with `continued`: the usage the committed attempt reported for the client's own prompt
+   * (a continuation's prompt carries the prefill, and `usage` sums every try), for the drift check.
+   */
+  promptUsage?: Usage
   /** The client's API key name (`Keys[].name`), for per-key usage and budgets. */
   apiKey?: string
 }

@@ -17,6 +17,7 @@ import {
 } from './resilience-helpers.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
 import { CONTINUE_INSTRUCTION } from '../../src/formats/index.ts'
+import { demoMockOptions } from '../../src/cli/demo-upstream.ts'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 
@@ -268,4 +269,37 @@ describe('resilience: mid-stream continuation', () => {
     assert.deepEqual(outcomes(p), [['mock-a', 'aborted'], ['mock-o', 'ok']])
     p.close()
   })
+  // Both tries are billed, and only the first one's prompt is the client's: the usage adds the cut
+  // try's streamed output (it reported none, or only `message_start`'s), and the drift check
+  // reads the committed try's own report, not a sum that counts the prompt twice and the prefill.
+  for (const upstream of ['anth,mock-a', 'oai,mock-o'] as const) {
+    it(`${upstream.slice(0, 4)} upstream: a continued stream bills both tries and raises no token drift`, async () => {
+      // The mock counts input tokens as Switchyard estimates them, so any drift is the proxy's own doing.
+      const p = await simProxy(simConfig({ default: `${upstream}:cut=5`, background: 'anth,mock-b' }), {
+        mock: demoMockOptions(),
+      })
+      const events = await streamOf(p, 'anthropic')
+      assert.equal(textOf(events), REFERENCE)
+      const model = upstream.split(',')[1]
+      assert.deepEqual(outcomes(p), [[model, 'cut'], [model, 'ok']])
+      const drift = (await (await p.get('/v1/token-drift')).json()) as {
+        tiers: Record<string, { samples: number; maxAbsPct: number; alerts: { warning: number; critical: number } }>
+      }
+      for (const [tier, d] of Object.entries(drift.tiers)) {
+        assert.deepEqual(d.alerts, { warning: 0, critical: 0 }, `${tier}: ${JSON.stringify(d)}`)
+        assert.equal(d.maxAbsPct, 0, tier)
+      }
+      // An Anthropic upstream reported the first try's prompt in message_start: one exact sample.
+      const samples = Object.values(drift.tiers).reduce((n, d) => n + d.samples, 0)
+      assert.equal(samples, upstream.startsWith('anth') ? 1 : 0)
+      const usage = (await (await p.get('/v1/usage')).json()) as {
+        total_output_tokens: number
+        total_input_tokens: number
+        estimated_requests?: number
+      }
+      // Ten one-token chunks reached the client; the last try alone generated seven of them.
+      assert.ok(usage.total_output_tokens >= 10, `output tokens ${usage.total_output_tokens}`)
+      p.close()
+    })
+  }
 })
