@@ -58,8 +58,14 @@ export interface FleetRedis {
 const SKIP_AFTER_FAILURE_MS = 1_000
 /** How long `subscribe` waits for Redis to confirm before going on (it stays subscribing). */
 const SUBSCRIBE_WAIT_MS = 2_000
-/** Degradation is logged at most this often, however the link flaps. */
+/** Degradation is logged at most this often, however the link flaps... */
 const LOG_EVERY_MS = 10_000
+/**
+ * ...except one that lasts this long without a single command getting through: that is an
+ * outage, not a flap, and is logged even inside the quiet interval (a Redis killed 2 s after a
+ * flap was logged used to leave no line at all, for the outage nor for its end).
+ */
+const OUTAGE_LOG_AFTER_MS = 3_000
 /**
  * Resynchronisation after recoveries runs at most this often: a Cluster with one master down
  * flips the link between ok and degraded with every call, and each flip would resync.
@@ -150,17 +156,27 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     },
   })
 
+  /** Set while a degradation inside the quiet interval waits to be called an outage. */
+  let outageTimer: ReturnType<typeof setTimeout> | undefined
+  const announce = (e: unknown): void => {
+    lastLog = now()
+    announced = true
+    log.warn('fleet: Redis unavailable, serving on local state', { redis: url, error: clean(e) })
+  }
   const fail = (e: unknown): void => {
     skipUntil = now() + SKIP_AFTER_FAILURE_MS
     if (state === 'degraded' || closed) return
     state = 'degraded'
-    if (now() - lastLog >= LOG_EVERY_MS) {
-      lastLog = now()
-      announced = true
-      log.warn('fleet: Redis unavailable, serving on local state', { redis: url, error: clean(e) })
-    }
+    if (now() - lastLog >= LOG_EVERY_MS) return announce(e)
+    outageTimer = setTimeout(() => {
+      outageTimer = undefined
+      if (state === 'degraded' && !announced && !closed) announce(e)
+    }, OUTAGE_LOG_AFTER_MS)
+    ;(outageTimer as { unref?: () => void }).unref?.()
   }
   const succeed = (): void => {
+    if (outageTimer !== undefined) clearTimeout(outageTimer)
+    outageTimer = undefined
     if (state === 'ok') return
     const was = state
     state = 'ok'
@@ -269,6 +285,7 @@ export function connectRedis(cfg: FleetConfig, log: Logger, now: () => number = 
     close: async () => {
       closed = true
       resync.stop()
+      if (outageTimer !== undefined) clearTimeout(outageTimer)
       cmd.disconnect()
       sub?.disconnect()
     },

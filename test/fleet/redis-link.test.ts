@@ -1,12 +1,15 @@
 /**
  * The fleet's Redis link against a busy event loop: an answer that arrived while the loop was
  * stalled is not a timeout (the link stays `ok`), and a Redis that really does not answer is
- * still given up within about twice the command timeout.
+ * still given up within about twice the command timeout. And what the link says in the log: a
+ * flapping link at most once per quiet interval, but an outage that starts inside that interval
+ * still gets its line and, when it ends, its recovery line (a Redis killed 2 s after a flap used
+ * to go unlogged, its end too).
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connectRedis, type FleetRedis, script } from '../../src/fleet/redis.ts'
-import { silentLogger } from '../../src/log.ts'
+import { createLogger, type Logger, silentLogger } from '../../src/log.ts'
 import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 import { until } from './support.ts'
 
@@ -19,7 +22,7 @@ return 1`)
 describe('the fleet Redis link on a busy event loop', () => {
   let redis: TestRedis
   const links: FleetRedis[] = []
-  const link = async () => {
+  const link = async (log: Logger = silentLogger) => {
     const r = connectRedis({
       redis: redis.url,
       keyPrefix: 'link:',
@@ -27,7 +30,7 @@ describe('the fleet Redis link on a busy event loop', () => {
       heartbeatMs: 100,
       leaseTtlMs: 30_000,
       cluster: false,
-    }, silentLogger)
+    }, log)
     links.push(r)
     await r.ready(5_000)
     await until('connected', async () => (await r.run(ONE, [], [])) === 1, 5_000)
@@ -63,5 +66,39 @@ describe('the fleet Redis link on a busy event loop', () => {
     assert.equal(await r.run(ONE, [], []), undefined)
     assert.equal(r.state, 'degraded')
     await until('Redis free again', async () => (await r.run(ONE, [], [])) === 1, 10_000)
+  })
+
+  it('a short stall is logged; an outage inside the quiet interval is logged too, with its end', async () => {
+    const lines: string[] = []
+    const r = await link(createLogger({ write: (l) => lines.push(l) }))
+    const other = await link()
+    const down = () => lines.filter((l) => l.includes('Redis unavailable')).length
+    const back = () => lines.filter((l) => l.includes('reachable again')).length
+
+    // A flap: Redis does not answer for 300 ms.
+    void other.run(BUSY, [], [300])
+    await new Promise((res) => setTimeout(res, 20))
+    assert.equal(await r.run(ONE, [], []), undefined)
+    assert.equal(down(), 1)
+    await until('free again', async () => (await r.run(ONE, [], [])) === 1, 5_000)
+    assert.equal(back(), 1)
+
+    // A second flap at once is inside the quiet interval: no new line.
+    void other.run(BUSY, [], [300])
+    await new Promise((res) => setTimeout(res, 20))
+    assert.equal(await r.run(ONE, [], []), undefined)
+    await until('free again', async () => (await r.run(ONE, [], [])) === 1, 5_000)
+    assert.equal(down(), 1)
+    assert.equal(back(), 1)
+
+    // An outage, still inside the interval: Redis silent for 4.5 s, the link degraded throughout.
+    void other.run(BUSY, [], [4_500])
+    await new Promise((res) => setTimeout(res, 20))
+    assert.equal(await r.run(ONE, [], []), undefined)
+    assert.equal(r.state, 'degraded')
+    await until('the outage logged', () => down() === 2, 6_000)
+    assert.equal(r.state, 'degraded', 'logged while it lasts, not after')
+    await until('free again', async () => (await r.run(ONE, [], [])) === 1, 10_000)
+    assert.equal(back(), 2)
   })
 })
