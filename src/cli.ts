@@ -3,7 +3,7 @@
  * Entry point: argv → config → deps → app → serve → signals. The only module (with runtime/)
  * that touches `process`.
  */
-import { parseCli } from './cli/options.ts'
+import { parseCli, unexpectedWord } from './cli/options.ts'
 import { runtime } from './runtime/index.ts'
 import { VERSION } from './version.ts'
 import { HELP, helpFor } from './cli/help.ts'
@@ -24,11 +24,20 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(VERSION)
     return 0
   }
+  /** A word the (known) command does not take is an error, not ignored. */
+  const refuseExtra = (o: typeof opts): number | undefined => {
+    const extra = unexpectedWord(o)
+    if (extra === undefined) return undefined
+    console.error(`switchyard ${o.command}: unexpected argument "${extra}"\nRun switchyard help ${o.command} for usage`)
+    return 2
+  }
   if (opts.command === 'help') {
     console.log(helpFor(opts.rest[0]))
     return 0
   }
   if (opts.command === 'start') {
+    const refused = refuseExtra(opts)
+    if (refused) return refused
     const relaunched = runtime.relaunchWithServerLimits()
     if (relaunched) return relaunched
   }
@@ -38,7 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`switchyard: unknown command "${opts.command}"\n\n${HELP}`)
     return 2
   }
-  return run(opts, process.env)
+  return refuseExtra(opts) ?? run(opts, process.env)
 }
 
 if (import.meta.main) {

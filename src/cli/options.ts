@@ -60,7 +60,12 @@ export function splitPassthrough(argv: readonly string[]): { own: string[]; pass
 }
 
 export function parseCli(argv: readonly string[]): CliOptions | { help: true; command?: string } | { version: true } {
-  const { own, passthrough } = splitPassthrough(argv)
+  const split = splitPassthrough(argv)
+  const passthrough = split.passthrough
+  // A lone `--` is dropped: `deno task start -- --port 3481` passes it on as it is (npm strips
+  // it), and after it `--port` would be a word, not an option. No command takes a word that
+  // starts with `-`, so nothing needs it.
+  const own = split.own.filter((a) => a !== '--')
   const { values, positionals } = parseArgs({
     args: own,
     allowPositionals: true,
@@ -83,6 +88,7 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
   })
   if (values.help) return { help: true, command: positionals[0] }
   if (values.version) return { version: true }
+  const command = positionals[0] ?? 'start'
   const int = (s: string | undefined, name: string) => {
     if (s === undefined) return undefined
     const n = Number(s)
@@ -90,7 +96,7 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     return n
   }
   return {
-    command: positionals[0] ?? 'start',
+    command,
     rest: positionals.slice(1),
     config: values.config,
     host: values.host,
@@ -106,6 +112,17 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     warmup: values.warmup,
     noWarmup: values['no-warmup'],
   }
+}
+
+/** How many words each command takes after its name; a command not named here takes none. */
+const COMMAND_WORDS: Readonly<Record<string, number>> = { help: 1, model: 3, perf: 2 }
+
+/**
+ * The first word after a command that the command does not take, if any. Such a word used to be
+ * ignored in silence: `start 3481` served on the default port.
+ */
+export function unexpectedWord(opts: CliOptions): string | undefined {
+  return opts.rest[COMMAND_WORDS[opts.command] ?? 0]
 }
 
 /** Loads the config; `undefined` config means the file does not exist (demo mode for `start`). */

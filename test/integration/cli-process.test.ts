@@ -87,6 +87,14 @@ describe('cli process', () => {
     }
   })
 
+  it('a word start does not take exits 2 naming it, instead of serving on the default port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-extra-'))
+    const r = await runCli(['start', '3481', '--config', configIn(dir)], { env: { HOME: dir } })
+    assert.equal(r.code, 2, r.stdout + r.stderr)
+    assert.match(r.stderr, /start: unexpected argument "3481"/)
+    assert.doesNotMatch(r.stdout, /listening on/)
+  })
+
   it('start on a port something else holds exits 1 with "cannot listen on", instead of hanging', async () => {
     const blocker = createServer()
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))

@@ -1,0 +1,37 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { type CliOptions, parseCli, unexpectedWord } from './options.ts'
+
+const parsed = (argv: string[]): CliOptions => {
+  const o = parseCli(argv)
+  assert.ok('command' in o && 'rest' in o, JSON.stringify(o))
+  return o as CliOptions
+}
+
+describe('the command line', () => {
+  it('a lone `--` (as `deno task start -- --port N` passes it) does not turn options into words', () => {
+    const o = parsed(['start', '--', '--port', '3481', '--host', '0.0.0.0'])
+    assert.equal(o.port, 3481)
+    assert.equal(o.host, '0.0.0.0')
+    assert.equal(unexpectedWord(o), undefined)
+    assert.equal(parsed(['--', '--port', '3482']).port, 3482)
+  })
+
+  it('a word the command does not take is reported, not ignored', () => {
+    assert.equal(unexpectedWord(parsed(['start', '3481'])), '3481')
+    assert.equal(unexpectedWord(parsed(['status', 'now'])), 'now')
+    assert.equal(unexpectedWord(parsed(['perf', 'export', 'f.json', 'g.json'])), 'g.json')
+    assert.equal(unexpectedWord(parsed(['model', 'set', 'default', 'p,m', 'x'])), 'x')
+    assert.equal(unexpectedWord(parsed(['help', 'start', 'now'])), 'now')
+  })
+
+  it('the words a command takes are its own', () => {
+    assert.deepEqual(parsed(['perf', 'import', 'f.json', '--merge']).rest, ['import', 'f.json'])
+    assert.equal(unexpectedWord(parsed(['model', 'set', 'default', 'p,m'])), undefined)
+    assert.equal(unexpectedWord(parsed(['help', 'code'])), undefined)
+    // Claude Code's arguments after `code` are passed through, words and flags alike.
+    const code = parsed(['code', '-p', 'hello', 'world'])
+    assert.deepEqual(code.passthrough, ['-p', 'hello', 'world'])
+    assert.equal(unexpectedWord(code), undefined)
+  })
+})
