@@ -1,7 +1,7 @@
 /** The wire-formats layer's public face: SSE, translation, usage, errors, transformers, schemas. */
 export { createSseDecoder, DEFAULT_MAX_EVENT_CHARS, SseEventTooLarge } from './sse/decode.ts'
 export type { SseDecoder } from './sse/decode.ts'
-export { encodeSse, encodeSseAll, encodeSseComment } from './sse/encode.ts'
+export { encodeSse, encodeSseAll, encodeSseComment, takesSseComments } from './sse/encode.ts'
 export { sameFormatRepair, translationFor } from './translation.ts'
 export { createUsageTap, usageFromJson } from './usage.ts'
 export type { UsageTap } from './usage.ts'

@@ -15,6 +15,7 @@ import {
   Splicer,
   streamErrorOf,
   StreamRecord,
+  takesSseComments,
   ToolHold,
   translationFor,
   type UsageTap,
@@ -79,11 +80,12 @@ const encodeAll = (evs: readonly SseEvent[]) => encoder.encode(encodeSseAll(evs)
 const NONE: readonly SseEvent[] = []
 const NO_BYTES: readonly Uint8Array[] = []
 const COMMENT_PING = encoder.encode(': ping\n\n')
-const PING: Record<WireFormatName, Uint8Array> = {
+/** The keep-alive a quiet stream sends its client; none where the client takes no comment (Gemini's). */
+const PING: Record<WireFormatName, Uint8Array | undefined> = {
   anthropic: encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'),
   openai: COMMENT_PING,
   responses: COMMENT_PING,
-  gemini: COMMENT_PING,
+  gemini: undefined,
 }
 
 /** One upstream attempt feeding the client stream. */
@@ -189,7 +191,8 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     this.cur.a.up.abort(this.failure)
   }
   ping(): void {
-    if (!this.ended) this.ctrl.enqueue(PING[this.req.format])
+    const ping = PING[this.req.format]
+    if (ping && !this.ended) this.ctrl.enqueue(ping)
   }
   abort(message: string): void {
     this.failure ??= { kind: 'overloaded', message }
@@ -326,9 +329,12 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
           !translator && !rec && error ? encoder.encode(`\n\n${encodeSseAll(tail)}`) : encodeAll(tail),
         )
       }
-      // A stream that broke after the commit point says what became of it in its last bytes.
+      // A stream that broke after the commit point says what became of it in its last bytes, as a
+      // comment: to clients that take one (the log and /v1/requests say it for all).
       const outcome = continued > 0 && !error ? 'completed' : this.lastBreak
-      if (outcome && cont) c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via: this.via })))
+      if (outcome && cont && takesSseComments(req.format)) {
+        c.enqueue(encoder.encode(routeTrailer(cont.trace, { continued, outcome, via: this.via })))
+      }
       c.close()
     }
     this.ended = true

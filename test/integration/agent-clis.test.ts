@@ -18,6 +18,7 @@ import { runtime, type Served } from '../../src/runtime/index.ts'
 import type { WireFormatName } from '../../src/formats/types.ts'
 import { configOf } from './helpers.ts'
 import { GREETING, scriptedUpstream, SHELL_WORD, THINKING_SIGNATURE } from './scripted-upstream.ts'
+import { createMockUpstream } from '../../src/demo/upstream.ts'
 
 const BIN = join(import.meta.dirname ?? '.', '../../tools/agent-clis/node_modules/.bin')
 const CODEX = join(BIN, 'codex')
@@ -281,4 +282,37 @@ describe('Gemini CLI against Switchyard', {
       })
     })
   }
+})
+
+describe('Gemini CLI against Switchyard: a stream cut mid-answer', {
+  skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(GEMINI) ? 'tools/agent-clis not installed' : false,
+}, () => {
+  it('is continued and read as one answer, asked once', async () => {
+    // The demo mock cuts the first try after 4 of 12 chunks and continues from the prefill.
+    const mock = createMockUpstream()
+    const config = configOf({
+      LOG: false,
+      APIKEY: KEY,
+      Providers: [{ name: 'cuts', api_base_url: 'http://mock.test/v1/chat/completions', api_key: 'k', models: ['m'] }],
+      Router: { default: 'cuts,m:chunks=12:cut=4' },
+    })
+    const built = await createInstance(config, {
+      dataDir: ':memory:',
+      fetch: mock.fetch,
+      log: createLogger({ enabled: false }),
+    })
+    const served = await runtime.serve((req) => built.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
+    try {
+      const r = await gemini(`http://127.0.0.1:${served.port}`, 'Say hello.')
+      const answer = String(r.result.response)
+      const tags = Array.from({ length: 12 }, (_, i) => `[${String(i + 1).padStart(4, '0')}]`)
+      assert.deepEqual(answer.match(/\[\d{4}\]/g), tags, `${r.out}\n${r.err.slice(-2000)}`)
+      // Before Gemini streams lost their trailer comment, the CLI's SDK choked on it at the end,
+      // asked again and printed the answer once per try.
+      assert.deepEqual(mock.attempts().map((a) => a.outcome), ['cut', 'ok'], r.err.slice(-2000))
+    } finally {
+      await served.stop(true)
+      await built.close()
+    }
+  })
 })

@@ -194,6 +194,30 @@ describe('resilience: mid-stream continuation', () => {
     plain.close()
   })
 
+  it('a Gemini stream, continued or failed, is data events only: its clients cannot skip a comment', async () => {
+    const gemini = (p: SimProxy) =>
+      p.post(
+        { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] },
+        '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      )
+    const dataOnly = (raw: string) =>
+      raw.split('\n\n').filter((e) => e.trim() !== '').every((e) => e.startsWith('data: {'))
+    const p = await simProxy(simConfig({ default: 'anth,mock-a:cut=5', background: 'oai,mock-o' }))
+    const raw = await (await gemini(p)).text()
+    assert.deepEqual(outcomes(p), [['mock-a', 'cut'], ['mock-a', 'ok']], 'the stream was continued')
+    assert.ok(dataOnly(raw), raw.slice(-400))
+    assert.match(raw, /"finishReason":"STOP"/)
+    p.close()
+    // A continuation that fails: the stream ends in the error event alone.
+    let calls = 0
+    const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)
+    const failed = await simProxy(simConfig({ default: 'oai,mock-o:cut=4', background: 'anth,mock-a' }), { inject })
+    const rawFailed = await (await gemini(failed)).text()
+    assert.match(rawFailed, /data: \{"error":/)
+    assert.ok(dataOnly(rawFailed), rawFailed.slice(-400))
+    failed.close()
+  })
+
   it('a stream whose continuation failed says so in its trailer, after the error event', async () => {
     let calls = 0
     const inject = () => (++calls > 1 ? { 'x-mock-status': '400', 'x-mock-invalid': '1' } : undefined)

@@ -90,6 +90,42 @@ describe('resilience: streams', () => {
     p.close()
   })
 
+  it('a quiet stream is kept alive with pings: an Anthropic ping event, an OpenAI comment, nothing to a Gemini client (it cannot skip a comment)', async () => {
+    const requests = {
+      anthropic: [ask('claude-sonnet-4', { stream: true }), '/v1/messages'],
+      openai: [{ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }, '/v1/chat/completions'],
+      gemini: [
+        { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
+        '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+      ],
+    } as const
+    const seen: Record<string, string> = {}
+    for (const [client, [body, path]] of Object.entries(requests)) {
+      // The upstream goes quiet after its first chunk: two ping intervals pass, then the idle timeout.
+      const p = await simProxy(
+        simConfig({ default: 'anth,mock-a:stall=3:chunks=5', streamIdleTimeoutMs: 40_000, continueStreams: false }),
+      )
+      const res = await p.post(body, path)
+      const reader = res.body!.getReader()
+      let text = new TextDecoder().decode((await reader.read()).value)
+      for (const ms of [15_001, 15_001, 10_000]) {
+        p.clock.advance(ms)
+        p.deps.watchdog.tick()
+      }
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+      seen[client] = text
+      p.close()
+    }
+    assert.equal(seen.anthropic!.match(/^event: ping\ndata: \{"type":"ping"\}$/gm)?.length, 2, seen.anthropic)
+    assert.equal(seen.openai!.match(/^: ping$/gm)?.length, 2, seen.openai)
+    assert.equal(seen.gemini!.includes('ping'), false, seen.gemini)
+    assert.ok(
+      seen.gemini!.split('\n\n').filter((e) => e.trim() !== '').every((e) => e.startsWith('data: {')),
+      seen.gemini,
+    )
+    assert.match(seen.gemini!, /timed out \(idle\)/, 'the stream still ends well-formed')
+  })
+
   it('with continueStreams off, an Anthropic stream missing its message_stop (noterm, passed through) ends with a well-formed error, never a fake message_stop', async () => {
     const p = await simProxy(simConfig({ default: 'anth,mock-a:noterm', continueStreams: false }))
     const events = sseEvents(await (await p.post(ask('claude-sonnet-4', { stream: true }))).text())
