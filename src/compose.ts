@@ -243,6 +243,8 @@ export interface InstanceRuntime {
   readonly configFile?: ConfigFileAccess
   /** Recent requests and timelines (the server keeps one across reloads); a new one when absent. */
   readonly live?: LiveRecorder
+  /** When the process started serving, for `/health`'s uptime (kept across reloads); now when absent. */
+  readonly startedAt?: number
   /**
    * Runs identical requests once (tests wrap the real one to see callers join); this instance's
    * own when absent. Fleet mode always uses the fleet's.
@@ -435,7 +437,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     return snap.samples === 0 ? undefined : passiveFromSnapshot(snap)
   }
   const app = createApp(deps, {
-    startedAt: deps.now(),
+    startedAt: opts.startedAt ?? deps.now(),
     ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : opts.dedup ? { dedup: opts.dedup } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,

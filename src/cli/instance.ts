@@ -29,6 +29,8 @@ export interface ServedOptions {
   readonly rawConfig?: unknown
   /** Recent requests and timelines, kept across reloads. */
   readonly live?: LiveRecorder
+  /** When the server started (ms since the epoch): `/health`'s uptime counts from it across reloads. */
+  readonly startedAt?: number
 }
 
 export interface Instance {
@@ -64,6 +66,7 @@ export async function buildInstance(
     cwd: process.cwd(),
     ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
     ...(opts.live ? { live: opts.live } : {}),
+    ...(opts.startedAt !== undefined ? { startedAt: opts.startedAt } : {}),
   })
   // What the first request would otherwise build inside its time to first byte, and every request
   // of a burst on a fresh instance waits behind (docs/benchmarks.md, "Sixth pass"): the tokenizer's

@@ -29,8 +29,10 @@ export interface RunningServer {
 }
 
 export async function buildServer(config: Config, options: ServerOptions): Promise<RunningServer> {
-  // One recorder of recent requests and timelines for the server's life: a reload keeps the dashboard's history.
-  const opts = { ...options, live: options.live ?? createLiveRecorder(systemClock()) }
+  // One recorder of recent requests and timelines for the server's life: a reload keeps the
+  // dashboard's history, and one start time (a reload is not a restart: /health's uptime goes on).
+  const clock = systemClock()
+  const opts = { ...options, live: options.live ?? createLiveRecorder(clock), startedAt: options.startedAt ?? clock() }
   // Before listening, so the first requests a client can send find compiled code (docs/benchmarks.md, "Fifth pass").
   if (opts.warmup) {
     const w = await warmUp({ upstreams: config.providers.map((p) => p.format), ...opts.warmup })

@@ -97,10 +97,15 @@ describe('lifecycle', () => {
       await assert.rejects(s.reload(), /reload rejected/)
       assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
       writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
+      const uptime = async () => ((await (await fetch(`${s.url}/health`)).json()) as { uptime_s: number }).uptime_s
+      await new Promise((r) => setTimeout(r, 300))
+      const before = await uptime()
       assert.match(await s.reload(), /reloaded/)
       const res = await stream(s.url, 'claude-sonnet')
       assert.match(res.headers.get('x-switchyard-route') ?? '', /oai,second/)
       await res.text()
+      // A reload is not a restart: the uptime goes on (it used to start again from 0).
+      assert.ok(await uptime() >= before, `uptime ${await uptime()} s after the reload, ${before} s before`)
     }))
 
   it('a PID file naming a dead process is detected as stale; a live one answering /health is running', () =>
