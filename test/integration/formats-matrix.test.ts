@@ -211,6 +211,56 @@ describe("errors and cut streams in the client's own format", () => {
     const gj = await g.json() as { error: { code: number; message: string; status: string } }
     assert.deepEqual([g.status, gj.error.code, gj.error.status], [400, 400, 'INVALID_ARGUMENT'])
     assert.match(gj.error.message, /contents/)
+    // Known fields of the parts have their types and a message its text, as the real APIs
+    // require: loose, each of these lost its text in silence and was answered 200.
+    const bad = [
+      [
+        '/v1beta/models/uo,m-o:generateContent',
+        { contents: [{ role: 'user', parts: [{ text: 5 }] }] },
+        'contents.0.parts.0.text',
+      ],
+      ['/v1/responses', {
+        model: 'uo,m-o',
+        input: [{ type: 'message', role: 'user', content: [{ type: 'input_text' }] }],
+      }, 'input.0.content.0.text'],
+      ['/v1/responses', { model: 'uo,m-o', input: [{ role: 'user' }] }, 'input.0.content'],
+      ['/v1/responses', { model: 'uo,m-o', input: [{ type: 'function_call_output', output: 'x' }] }, 'input.0.call_id'],
+      ['/v1/chat/completions', { model: 'uo,m-o', messages: [{ role: 'user' }] }, 'messages.0.content'],
+      [
+        '/v1/chat/completions',
+        { model: 'uo,m-o', messages: [{ role: 'user', content: [{ type: 'text' }] }] },
+        'messages.0.content.0.text',
+      ],
+    ] as const
+    for (const [path, body, field] of bad) {
+      const res = await p.post(path, body)
+      const text = await res.text()
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}: ${text}`)
+      assert.ok(text.includes(field), `${path}: ${text} names ${field}`)
+    }
+    // What the rules leave alone: an assistant turn of tool calls only, string content, other parts.
+    const fine = [
+      ['/v1/chat/completions', {
+        model: 'uo,m-o',
+        messages: [{ role: 'user', content: 'hi' }, {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        }, { role: 'tool', tool_call_id: 'c', content: 'ok' }],
+      }],
+      ['/v1/responses', {
+        model: 'uo,m-o',
+        input: [{ role: 'user', content: 'hi' }, { type: 'reasoning', summary: [] }],
+      }],
+      ['/v1beta/models/uo,m-o:generateContent', {
+        contents: [{ role: 'user', parts: [{ text: 'hi' }, { futurePart: {} }] }],
+      }],
+    ] as const
+    for (const [path, body] of fine) {
+      const res = await p.post(path, body)
+      const text = await res.text()
+      assert.equal(res.status, 200, `${path}: ${text}`)
+    }
     const u = await p.post('/v1beta/models/uo,m-o:embedContent', { contents: [] })
     assert.equal(u.status, 404)
     assert.equal(((await u.json()) as { error: { status: string } }).error.status, 'NOT_FOUND')

@@ -1,12 +1,24 @@
 import { z } from '@hono/zod-openapi'
 
-/** Loose Gemini API schemas: typed where we read, unknown fields pass through. */
-const Content = z.looseObject({ role: z.string().optional(), parts: z.array(z.looseObject({})) })
+/**
+ * Loose Gemini API schemas: typed where we read, unknown fields pass through. A part's known
+ * fields have their types (Google's API refuses `"text": 5` naming the field; loose, it was read
+ * as no text at all).
+ */
+const Part = z.looseObject({
+  text: z.string().optional(),
+  thought: z.boolean().optional(),
+  thoughtSignature: z.string().optional(),
+  inlineData: z.looseObject({ mimeType: z.string(), data: z.string() }).optional(),
+  functionCall: z.looseObject({ name: z.string() }).optional(),
+  functionResponse: z.looseObject({ name: z.string() }).optional(),
+})
+const Content = z.looseObject({ role: z.string().optional(), parts: z.array(Part) })
 
 export const GeminiRequestSchema = z
   .looseObject({
     contents: z.array(Content).optional(),
-    systemInstruction: z.looseObject({ parts: z.array(z.looseObject({})).optional() }).optional(),
+    systemInstruction: z.looseObject({ parts: z.array(Part).optional() }).optional(),
     tools: z.array(z.looseObject({})).optional(),
     toolConfig: z.looseObject({}).optional(),
     generationConfig: z.looseObject({

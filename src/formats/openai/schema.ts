@@ -1,16 +1,44 @@
 import { z } from '@hono/zod-openapi'
 import { ModelName } from '../name-schema.ts'
+import { acceptsAs, fastAccept } from '../../lib/fast-accept.ts'
 
 /** Loose OpenAI Chat Completions schemas: typed where we read, unknown fields pass through. */
 const Part = z.looseObject({ type: z.string() })
 
-const Message = z.looseObject({
+const MessageShape = z.looseObject({
   role: z.string(),
   // null for an assistant message that only carries tool_calls
   content: z.union([z.string(), z.array(Part)]).nullable().optional(),
   tool_calls: z.array(z.looseObject({ id: z.string().optional(), function: z.looseObject({}).optional() })).optional(),
   tool_call_id: z.string().optional(),
 })
+
+/**
+ * What the shape cannot say, as OpenAI's API refuses it: only an assistant message may go without
+ * `content`, and a text part holds a string. Without these a message lost its text in silence
+ * (translated, it became an empty turn).
+ */
+function messageProblem(m: z.infer<typeof MessageShape>): { path: (string | number)[]; message: string } | undefined {
+  if (m.content == null) {
+    return m.role === 'assistant' ? undefined : { path: ['content'], message: `required in a ${m.role} message` }
+  }
+  if (typeof m.content === 'string') return undefined
+  for (let i = 0; i < m.content.length; i++) {
+    const part = m.content[i]!
+    if (part.type === 'text' && typeof part.text !== 'string') {
+      return { path: ['content', i, 'text'], message: 'expected a string' }
+    }
+  }
+  return undefined
+}
+
+const Message = acceptsAs(
+  MessageShape.superRefine((m, ctx) => {
+    const problem = messageProblem(m)
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message })
+  }),
+  (v) => fastAccept(MessageShape)(v) && !messageProblem(v as z.infer<typeof MessageShape>),
+)
 
 export const OpenAIChatRequestSchema = z
   .looseObject({

@@ -1,7 +1,36 @@
 import { z } from '@hono/zod-openapi'
 
 /** Loose OpenAI Responses API schemas: typed where we read, unknown fields pass through. */
-const Item = z.looseObject({ type: z.string().optional(), role: z.string().optional() })
+const ItemShape = z.looseObject({ type: z.string().optional(), role: z.string().optional() })
+type ItemValue = z.infer<typeof ItemShape>
+
+/**
+ * What the shape cannot say, as OpenAI's API refuses it: a message item has `content` (a string
+ * or parts), an `input_text` / `output_text` part holds its `text` as a string, and a function
+ * call's output names its `call_id`. Without these a message lost its text in silence.
+ */
+function itemProblem(item: ItemValue): { path: (string | number)[]; message: string } | undefined {
+  if (item.type === 'function_call_output' && typeof item.call_id !== 'string') {
+    return { path: ['call_id'], message: 'expected a string' }
+  }
+  if (item.type !== 'message' && (item.type !== undefined || item.role === undefined)) return undefined
+  const content = item.content
+  if (typeof content === 'string') return undefined
+  if (!Array.isArray(content)) return { path: ['content'], message: 'expected a string or an array of parts' }
+  for (let i = 0; i < content.length; i++) {
+    const part = content[i] as { type?: unknown; text?: unknown } | null
+    if (part === null || typeof part !== 'object') return { path: ['content', i], message: 'expected an object' }
+    if ((part.type === 'input_text' || part.type === 'output_text') && typeof part.text !== 'string') {
+      return { path: ['content', i, 'text'], message: 'expected a string' }
+    }
+  }
+  return undefined
+}
+
+const Item = ItemShape.superRefine((item, ctx) => {
+  const problem = itemProblem(item)
+  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message })
+})
 
 export const ResponsesRequestSchema = z
   .looseObject({
