@@ -32,12 +32,13 @@ function messageProblem(m: z.infer<typeof MessageShape>): { path: (string | numb
   return undefined
 }
 
+const shapeAccepts = fastAccept(MessageShape)
 const Message = acceptsAs(
   MessageShape.superRefine((m, ctx) => {
     const problem = messageProblem(m)
     if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message })
   }),
-  (v) => fastAccept(MessageShape)(v) && !messageProblem(v as z.infer<typeof MessageShape>),
+  (v) => shapeAccepts(v) && !messageProblem(v as z.infer<typeof MessageShape>),
 )
 
 export const OpenAIChatRequestSchema = z
