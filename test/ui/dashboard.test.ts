@@ -417,6 +417,36 @@ const redisPresent = () =>
   existsSync('/usr/local/bin/redis-server')
 const fleetSkip = skip || (redisPresent() ? false : 'no redis-server (apt-get install redis-server)')
 
+describe('a chart with a single sample', { skip }, () => {
+  it('spans two minutes around it, not years', async () => {
+    const ui = await startUiInstance()
+    const { chromium } = await import('playwright-core')
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 })
+    try {
+      await traffic(ui.url, 'mock,fast:ttft=20:delay=5', 1)
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      await page.goto(`${ui.url}/ui/#tokens`)
+      await page.fill('#login-key', API_KEY)
+      await page.keyboard.press('Enter')
+      await page.waitForSelector('main[data-view="tokens"][data-updated]', { timeout: 10_000 })
+      await page.waitForFunction(() => (document.getElementById('tk-chart') as { _u?: unknown } | null)?._u, null, {
+        timeout: 10_000,
+      })
+      const x = await page.evaluate(() => {
+        const u = (document.getElementById('tk-chart') as unknown as {
+          _u: { scales: { x: { min: number; max: number } }; data: number[][] }
+        })._u
+        return { min: u.scales.x.min, max: u.scales.x.max, points: u.data[0]!.length }
+      })
+      assert.equal(x.points, 1)
+      assert.ok(x.max - x.min <= 120, `the time axis spans ${x.max - x.min} s`)
+    } finally {
+      await browser.close()
+      await ui.stop()
+    }
+  })
+})
+
 describe('Fleet view against a real fleet: two instances sharing a test redis-server', { skip: fleetSkip }, () => {
   let redis: TestRedis
   const nodes: UiInstance[] = []

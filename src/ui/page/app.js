@@ -162,6 +162,11 @@
   })
 
   // ---------- charts (uPlot) ----------
+  /** `[t - 60, t + 60]` when every x is the same instant `t` (seconds), else undefined. */
+  function singleInstant(xs) {
+    if (!xs || xs.length === 0 || xs[0] == null || xs[0] !== xs[xs.length - 1]) return undefined
+    return [xs[0] - 60, xs[0] + 60]
+  }
   function chart(container, opts) {
     const { series, data, height = 170, spark = false, bars = false, yFmt, xTime = true } = opts
     const width = Math.max(120, container.clientWidth || 300)
@@ -173,7 +178,10 @@
         cursor: spark ? { show: false } : { drag: { x: false, y: false } },
         legend: { show: !spark },
         scales: {
-          x: { time: xTime },
+          // One sample (or all at one instant): uPlot widens a time axis of zero width by 86,400
+          // of its units, which for times in seconds is 1,000 days (a single drift audit drew an
+          // axis from Feb 2027 to Aug 2029). Two minutes around the sample instead.
+          x: { time: xTime, range: (u, min, max) => (xTime && singleInstant(u.data[0])) || [min, max] },
           y: { range: (_u, min, max) => [Math.min(0, min ?? 0), max > 0 ? max * 1.1 : 1] },
         },
         axes: spark
