@@ -267,6 +267,15 @@ describe('dashboard in Chromium', { skip }, () => {
       return n
     })
     assert.ok(inked > 500, `chart canvas has ${inked} drawn pixels`)
+    // The per-tier table names each tier and shows its tokens (it once read ccr-rust's list and
+    // showed rows "0", "1", … with a dash for every number).
+    await open('usage')
+    const tierRows = await page.locator('#us-tiers tbody tr').allInnerTexts()
+    const tier0 = tierRows.find((r) => r.startsWith('tier-0'))
+    assert.ok(tier0, tierRows.join('\n'))
+    const cells = tier0!.split('\t')
+    assert.ok(Number(cells[1]!.replace(/,/g, '')) >= 34, `requests of tier-0: ${tier0}`)
+    assert.notEqual(cells[2], '–', `input tokens of tier-0: ${tier0}`)
   })
 
   it('shows a breaker opened by a failing upstream within a few seconds', async () => {

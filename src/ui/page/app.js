@@ -705,7 +705,8 @@
       ]
       document.getElementById('us-tiers').replaceChildren(
         table(heads('Tier'), [
-          ...Object.entries(usage.tiers).map(([k, t]) => totalsRow(k, t)),
+          // `by_tier`: `tiers` is ccr-rust's list (snake_case rows), kept for its tools.
+          ...Object.entries(usage.by_tier).map(([k, t]) => totalsRow(k, t)),
           totalsRow('Total', usage.total),
         ]),
       )
