@@ -79,13 +79,16 @@ const encoder = new TextEncoder()
 const encodeAll = (evs: readonly SseEvent[]) => encoder.encode(encodeSseAll(evs))
 const NONE: readonly SseEvent[] = []
 const NO_BYTES: readonly Uint8Array[] = []
-const COMMENT_PING = encoder.encode(': ping\n\n')
-/** The keep-alive a quiet stream sends its client; none where the client takes no comment (Gemini's). */
+/**
+ * The keep-alive a quiet stream sends its client: Anthropic's ping event, else a comment, and
+ * nothing where the client takes no comment (Gemini's).
+ */
+const commentPing = (f: WireFormatName) => takesSseComments(f) ? encoder.encode(': ping\n\n') : undefined
 const PING: Record<WireFormatName, Uint8Array | undefined> = {
   anthropic: encoder.encode('event: ping\ndata: {"type":"ping"}\n\n'),
-  openai: COMMENT_PING,
-  responses: COMMENT_PING,
-  gemini: undefined,
+  openai: commentPing('openai'),
+  responses: commentPing('responses'),
+  gemini: commentPing('gemini'),
 }
 
 /** One upstream attempt feeding the client stream. */
