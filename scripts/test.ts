@@ -90,18 +90,21 @@ let failed = 0
 const summary: string[] = []
 for (const step of steps) {
   console.log(`\n=== ${step.name}: ${step.cmd.join(' ')}`)
+  const t0 = performance.now()
   const { code, out } = await run(step)
+  // Each step's wall time in the summary: where CI's minutes go, on a VM whose speed varies.
+  const took = `(${Math.round((performance.now() - t0) / 1000)} s)`
   const counts = step.count?.(strip(out))
   if (counts) {
     // A runner that exits non-zero without counting a failure (a crash, a load error) still fails.
     const extra = code !== 0 && counts.failed === 0 ? 1 : 0
     passed += counts.passed
     failed += counts.failed + extra
-    summary.push(`${step.name}: ${counts.passed} passed, ${counts.failed + extra} failed`)
+    summary.push(`${step.name}: ${counts.passed} passed, ${counts.failed + extra} failed ${took}`)
   } else {
     if (code === 0) passed++
     else failed++
-    summary.push(`${step.name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`}`)
+    summary.push(`${step.name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} ${took}`)
   }
 }
 console.log(`\n${summary.join('\n')}`)
