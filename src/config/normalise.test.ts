@@ -230,6 +230,18 @@ describe('normalise: top level and Router', () => {
     assert.equal(config.router.webSearch, undefined)
     assert.ok(warnings.some((w) => w.startsWith('Router.webSearch: the ccr-rust object form is not supported')))
   })
+
+  it('says where fallbacks go when they are written under Router, where nothing reads them', () => {
+    const misplaced = load({ Providers: [P], Router: { default: 'p,m1', fallback: ['p,m2'] } })
+    assert.deepEqual(misplaced.config.router.fallback, {})
+    assert.ok(
+      misplaced.warnings.some((w) => w.startsWith('Router.fallback: not read here')),
+      misplaced.warnings.join('\n'),
+    )
+    const placed = load({ Providers: [P], Router: { default: 'p,m1' }, fallback: { default: ['p,m2'] } })
+    assert.deepEqual(placed.config.router.fallback, { default: ['p,m2'] })
+    assert.equal(placed.warnings.some((w) => w.includes('fallback')), false)
+  })
 })
 
 describe('normalise: the Responses and Gemini formats', () => {

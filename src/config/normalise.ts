@@ -249,6 +249,12 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
       )
     }
   })
+  // A natural place to write it, and silently no fallback at all: say where it goes.
+  if ((file.Router as Record<string, unknown>).fallback !== undefined) {
+    warnings.push(
+      'Router.fallback: not read here: fallbacks are a top-level "fallback": { "default": ["provider,model", …] } (as in CCR 2.0), so this config has none',
+    )
+  }
   if (file.Router.webSearch !== undefined && typeof file.Router.webSearch !== 'string') {
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
   }
