@@ -291,7 +291,12 @@ describe('dashboard in Chromium', { skip }, () => {
       },
       undefined,
       { timeout: 5_000 },
-    )
+    ).catch(async (e: Error) => {
+      // Once in about fifteen local runs this wait has failed; say what the page and the API showed.
+      const shown = await page.locator('#tg-table').innerText().catch(() => '(no table)')
+      const api = await fetch(`${ui.url}/v1/latencies`, { headers: { 'x-api-key': API_KEY } }).then((r) => r.text())
+      throw new Error(`${e.message}\npage:\n${shown}\n/v1/latencies: ${api.slice(0, 2000)}`)
+    })
     assert.match(await cell.innerText(), /open/)
     // Rank per scenario is a column: the default target is first in the plans of default (and of the scenarios
     // routed to it), not in think's; a target no route names is in no plan.
