@@ -73,6 +73,24 @@ describe('StreamChecker', () => {
     })
   }
 
+  it('flags an SSE comment in a Gemini stream, wherever the chunks split it, and in no other format', async () => {
+    const text = await streamText('gemini', 'm:chunks=3')
+    const at = text.indexOf('\n\n') + 2
+    const withComment = `${text.slice(0, at)}: ping\n\n${text.slice(at)}`
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 10 }), (cuts) => {
+        const c = new StreamChecker('gemini', 3, 3)
+        for (const part of chunked(withComment, cuts)) c.push(part)
+        assert.deepEqual(c.end().errors, ['an SSE comment in a Gemini stream (its clients cannot skip one)'])
+      }),
+    )
+    const anthropic = await streamText('anthropic', 'm:chunks=3')
+    const a = anthropic.indexOf('\n\n') + 2
+    const c = new StreamChecker('anthropic', 3, 3)
+    c.push(`${anthropic.slice(0, a)}: ping\n\n${anthropic.slice(a)}`)
+    assert.deepEqual(c.end().errors, [])
+  })
+
   it('flags usage that differs from what the mock generated', async () => {
     const c = new StreamChecker('anthropic', 3, 99)
     c.push(await streamText('anthropic', 'm:chunks=3'))

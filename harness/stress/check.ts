@@ -1,7 +1,7 @@
 /**
  * Incremental checker for one streamed answer as the client sees it: every event parses,
  * every numbered chunk arrives once and in order, exactly one terminal event, usage present
- * and equal to what the mock generated.
+ * and equal to what the mock generated, and no SSE comment in a Gemini stream.
  */
 import { createSseDecoder } from '../../src/formats/index.ts'
 import type { SseEvent } from '../../src/formats/types.ts'
@@ -114,10 +114,14 @@ function onGemini(s: State, data: string): void {
   if (typeof u?.candidatesTokenCount === 'number') s.outputTokens = u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0)
 }
 
+const COMMENT = 'an SSE comment in a Gemini stream (its clients cannot skip one)'
+
 /** Checks the stream of one request expecting `chunks` numbered chunks worth `expectedTokens`. */
 export class StreamChecker {
   // The proxy's own SSE decoder: the checker must read streams exactly as clients' parsers do.
   readonly #sse = createSseDecoder()
+  /** The last character pushed ('\n' before the first: the stream starts a line). */
+  #lastChar = '\n'
   #events = 0
   #s: State = { text: '', terminals: 0, afterTerminal: 0, finishes: 0, errors: [] }
   readonly #format: ClientFormat
@@ -138,6 +142,13 @@ export class StreamChecker {
 
   /** Feed decoded text as it arrives; events may be split anywhere. */
   push(text: string): void {
+    if (this.#format === 'gemini' && text !== '') {
+      // The SDK the Gemini CLI bundles cannot skip an SSE comment (docs/protocols.md §9.3), so a
+      // Gemini stream is checked stricter than the proxy's own decoder reads it: no line may
+      // start with ':'. The character before this chunk says whether it starts a line.
+      if (/\n:/.test(this.#lastChar + text) && !this.#s.errors.includes(COMMENT)) this.#s.errors.push(COMMENT)
+      this.#lastChar = text[text.length - 1]!
+    }
     for (const ev of this.#sse.push(text)) this.#event(ev)
   }
 
