@@ -57,6 +57,15 @@ const steps: Step[] = [
     cmd: [bin('bun'), 'run', 'harness', '--streams', '50', '--chunks', '10', '--cut-rate', '0.2'],
     timeoutMs: 120_000,
   },
+  // The same through the hub to a Gemini client, whose stream must also carry no SSE comment.
+  {
+    name: 'harness continuation (gemini client)',
+    cmd: [
+      ...[bin('bun'), 'run', 'harness', '--streams', '50', '--chunks', '10', '--cut-rate', '0.2'],
+      ...['--client', 'gemini', '--upstream', 'openai'],
+    ],
+    timeoutMs: 120_000,
+  },
   // One mock target slows ×3 mid-run: the alert must reach a webhook sink on 127.0.0.1 with its evidence, then resolve.
   { name: 'harness alerts', cmd: [bin('bun'), 'run', 'harness', 'alerts'], timeoutMs: 60_000 },
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)))
