@@ -60,14 +60,12 @@ export function splitPassthrough(argv: readonly string[]): { own: string[]; pass
 }
 
 export function parseCli(argv: readonly string[]): CliOptions | { help: true; command?: string } | { version: true } {
-  const split = splitPassthrough(argv)
-  const passthrough = split.passthrough
-  // A lone `--` is dropped: `deno task start -- --port 3481` passes it on as it is (npm strips
-  // it), and after it `--port` would be a word, not an option. No command takes a word that
-  // starts with `-`, so nothing needs it.
-  const own = split.own.filter((a) => a !== '--')
+  const { own, passthrough } = splitPassthrough(argv)
   const { values, positionals } = parseArgs({
-    args: own,
+    // A lone `--` is dropped: `deno task start -- --port 3481` passes it on as it is (npm strips
+    // it), and after it `--port` would be a word, not an option. No command takes a word that
+    // starts with `-`, so nothing needs it.
+    args: own.filter((a) => a !== '--'),
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
@@ -88,7 +86,6 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
   })
   if (values.help) return { help: true, command: positionals[0] }
   if (values.version) return { version: true }
-  const command = positionals[0] ?? 'start'
   const int = (s: string | undefined, name: string) => {
     if (s === undefined) return undefined
     const n = Number(s)
@@ -96,7 +93,7 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     return n
   }
   return {
-    command,
+    command: positionals[0] ?? 'start',
     rest: positionals.slice(1),
     config: values.config,
     host: values.host,

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { ModelName } from '../name-schema.ts'
-import { acceptsAs, fastAccept } from '../../lib/fast-accept.ts'
+import { type Problem, withRule } from '../schema-rule.ts'
 
 /** Loose OpenAI Chat Completions schemas: typed where we read, unknown fields pass through. */
 const Part = z.looseObject({ type: z.string() })
@@ -18,7 +18,7 @@ const MessageShape = z.looseObject({
  * `content`, and a text part holds a string. Without these a message lost its text in silence
  * (translated, it became an empty turn).
  */
-function messageProblem(m: z.infer<typeof MessageShape>): { path: (string | number)[]; message: string } | undefined {
+function messageProblem(m: z.infer<typeof MessageShape>): Problem | undefined {
   if (m.content == null) {
     return m.role === 'assistant' ? undefined : { path: ['content'], message: `required in a ${m.role} message` }
   }
@@ -32,14 +32,7 @@ function messageProblem(m: z.infer<typeof MessageShape>): { path: (string | numb
   return undefined
 }
 
-const shapeAccepts = fastAccept(MessageShape)
-const Message = acceptsAs(
-  MessageShape.superRefine((m, ctx) => {
-    const problem = messageProblem(m)
-    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message })
-  }),
-  (v) => shapeAccepts(v) && !messageProblem(v as z.infer<typeof MessageShape>),
-)
+const Message = withRule(MessageShape, messageProblem)
 
 export const OpenAIChatRequestSchema = z
   .looseObject({

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { type Problem, withRule } from '../schema-rule.ts'
 
 /** Loose OpenAI Responses API schemas: typed where we read, unknown fields pass through. */
 const ItemShape = z.looseObject({ type: z.string().optional(), role: z.string().optional() })
@@ -9,7 +10,7 @@ type ItemValue = z.infer<typeof ItemShape>
  * or parts), an `input_text` / `output_text` part holds its `text` as a string, and a function
  * call's output names its `call_id`. Without these a message lost its text in silence.
  */
-function itemProblem(item: ItemValue): { path: (string | number)[]; message: string } | undefined {
+function itemProblem(item: ItemValue): Problem | undefined {
   if (item.type === 'function_call_output' && typeof item.call_id !== 'string') {
     return { path: ['call_id'], message: 'expected a string' }
   }
@@ -27,10 +28,7 @@ function itemProblem(item: ItemValue): { path: (string | number)[]; message: str
   return undefined
 }
 
-const Item = ItemShape.superRefine((item, ctx) => {
-  const problem = itemProblem(item)
-  if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message })
-})
+const Item = withRule(ItemShape, itemProblem)
 
 export const ResponsesRequestSchema = z
   .looseObject({
