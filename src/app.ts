@@ -149,12 +149,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.notFound((c) => fail(c, { kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }))
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {
-      // Hono's JSON validator throws this for a body that does not parse.
-      return fail(c, {
-        kind: 'invalid_request',
-        message: `Malformed JSON in request body: ${e.message}`,
-        param: 'body',
-      })
+      // Hono's JSON validator (the management routes) throws this for a body that does not parse;
+      // its message ("Malformed JSON in request body") says so already.
+      return fail(c, { kind: 'invalid_request', message: e.message, param: 'body' })
     }
     deps.log.error('unhandled error', {
       requestId: requestIdOf(c),

@@ -16,7 +16,7 @@ import {
 const json = fc.jsonValue({ maxDepth: 2 })
 const mostly = <T>(a: fc.Arbitrary<T>) => fc.oneof({ arbitrary: a, weight: 9 }, { arbitrary: json, weight: 1 })
 const text = fc.oneof(
-  { arbitrary: fc.constantFrom('user', 'text', 'anth,mock-a', 'gpt-4o'), weight: 6 },
+  { arbitrary: fc.constantFrom('user', 'assistant', 'system', 'text', 'anth,mock-a', 'gpt-4o'), weight: 6 },
   { arbitrary: fc.constantFrom('a,__proto__', 'x\u0000', '', 'a'.repeat(300)), weight: 1 },
   { arbitrary: fc.string(), weight: 2 },
 )
@@ -93,10 +93,11 @@ describe('fastAccept', () => {
     assert.equal(fastAccept(int)({ n: 1 }), true)
   })
 
-  it('reads optional, nullable, unions, arrays and length bounds as zod does', () => {
+  it('reads optional, nullable, unions, enums, arrays and length bounds as zod does', () => {
     const s = z.object({
       a: z.string().min(2).max(3),
       b: z.union([z.number(), z.array(z.boolean())]).nullable().optional(),
+      c: z.enum(['x', 'y']).optional(),
     })
     const accepts = fastAccept(s)
     for (
@@ -109,6 +110,9 @@ describe('fastAccept', () => {
         { a: 'abc', b: [true, 1] },
         { a: 'abc', b: Infinity },
         { a: 'abc', b: NaN },
+        { a: 'abc', c: 'y' },
+        { a: 'abc', c: 'z' },
+        { a: 'abc', c: 1 },
         { b: 1 },
         [],
         null,

@@ -7,7 +7,7 @@
  * is accepted and what the errors say stay zod's.
  *
  * Only the schema kinds the request schemas use are read (objects, loose or not, strings with
- * length bounds, finite numbers, booleans, arrays, unions, optional and nullable); any other
+ * length bounds, finite numbers, booleans, enums, arrays, unions, optional and nullable); any other
  * kind, check or option (refinements, coercion, transforms, strict objects, exclusive unions)
  * is left to that schema's own `safeParse`. A schema with a refinement zod cannot express here
  * registers its own predicate with `acceptsAs` next to its definition.
@@ -38,6 +38,7 @@ interface Def {
   readonly inclusive?: boolean
   readonly shape?: Readonly<Record<string, ZodLike>>
   readonly catchall?: ZodLike
+  readonly entries?: Readonly<Record<string, string | number>>
 }
 
 const own = new WeakMap<object, Accepts>()
@@ -111,6 +112,11 @@ function build(schema: ZodLike): Accepts {
         for (const o of options) if (o(v)) return true
         return false
       }
+    }
+    case 'enum': {
+      if (checks.length > 0) return zod
+      const values = new Set<unknown>(Object.values(def.entries!))
+      return (v) => values.has(v)
     }
     case 'object':
       return objectAccepts(def, zod)

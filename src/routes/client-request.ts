@@ -1,6 +1,5 @@
 import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { Deps } from '../deps.ts'
 import type { JsonObject, WireFormatName } from '../formats/types.ts'
 import { fastAccept } from '../lib/fast-accept.ts'
@@ -59,12 +58,48 @@ export function handleClient(
   return handle(toClientRequest(c, deps, { format: r.format, body: r.body, preset: r.preset }), deps, r.text)
 }
 
+/** A zod issue as far as the answer reads it; a union's carries each option's issues. */
+interface Issue {
+  readonly path: readonly PropertyKey[]
+  readonly message: string
+  readonly code?: string
+  readonly expected?: string
+  readonly errors?: readonly (readonly Issue[])[]
+}
+
 /** Zod issues as one line naming each wrong field, e.g. `max_tokens: expected number, received string`. */
-export function describeIssues(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): { message: string; param?: string } {
-  const parts = issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
-  return { message: parts.join('; '), param: issues[0]?.path.map(String).join('.') || undefined }
+export function describeIssues(issues: readonly Issue[]): { message: string; param?: string } {
+  const said = issues.slice(0, 5).map(explained)
+  const parts = said.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`)
+  return { message: parts.join('; '), param: said[0]?.path.map(String).join('.') || undefined }
+}
+
+/**
+ * A union's issue says only "Invalid input". When the value was of one option's kind (an array
+ * for `string | array`), that option's own issue names the field inside it; when it was of no
+ * option's kind, the answer lists the kinds.
+ */
+function explained(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return issue
+  const wrongKind = (i: Issue) => i.code === 'invalid_type' && i.path.length === 0
+  const matched = issue.errors.filter((branch) => !branch.every(wrongKind))
+  if (matched.length === 1 && matched[0]!.length > 0) {
+    const inner = explained(matched[0]![0]!)
+    return { path: [...issue.path, ...inner.path], message: inner.message }
+  }
+  const kinds = issue.errors.map((branch) => branch[0]?.expected)
+  if (matched.length > 0 || kinds.some((k) => k === undefined)) return issue
+  const received = /received (\w+)$/.exec(issue.errors[0]![0]!.message)?.[1]
+  return {
+    path: issue.path,
+    message: `Invalid input: expected ${kinds.join(' or ')}${received ? `, received ${received}` : ''}`,
+  }
+}
+
+/** What a body that does not parse is answered with: the parser's own words say where it broke. */
+export function malformedJson(text: string, e: unknown): string {
+  if (text.trim() === '') return 'body: empty, expected a JSON object'
+  return `body: malformed JSON (${e instanceof Error ? e.message : String(e)})`
 }
 
 /** `application/json` with optional parameters, as @hono/zod-openapi's media-type gate accepts it. */
@@ -83,9 +118,10 @@ interface BodySchema {
  * entry exactly as `app.openapi` records it, and one handler that does what zod-openapi's chain
  * did (a media-type gate and a validator middleware, each a Hono dispatch step, an async schema
  * parse, and then a second `JSON.parse` of the same text in the handler) in one step: the body is
- * parsed once and checked synchronously (the request schemas have no async refinements). Answers
- * are the same: a wrong or missing media type with a body is a 415, malformed JSON a 400 (both
- * through the app's error hook), and a body the schema refuses a 400 naming the fields.
+ * parsed once and checked synchronously (the request schemas have no async refinements). Each
+ * refusal is a 400 in the client's format naming what is wrong: a wrong or missing media type with
+ * a body (`content-type`), JSON that does not parse (`body`, with the parser's own message), or the
+ * fields the schema refuses.
  */
 export function openapiClient(
   app: OpenAPIHono,
@@ -101,14 +137,16 @@ export function openapiClient(
     const type = c.req.header('content-type')
     const text = await c.req.text()
     if (type ? !JSON_CONTENT_TYPE.test(type) : text.length > 0) {
-      throw new HTTPException(415, { message: 'Unsupported Media Type' })
+      const received = type ? type.split(';')[0]!.trim() : 'none'
+      const message = `content-type: expected application/json, received ${received}`
+      return edgeError(c, { kind: 'invalid_request', message, param: 'content-type' })
     }
     let body: unknown = {}
     if (type) {
       try {
         body = JSON.parse(text)
-      } catch {
-        throw new HTTPException(400, { message: 'Malformed JSON in request body' })
+      } catch (e) {
+        return edgeError(c, { kind: 'invalid_request', message: malformedJson(text, e), param: 'body' })
       }
     }
     if (!accepts(body)) {

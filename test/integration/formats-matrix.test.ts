@@ -231,6 +231,26 @@ describe("errors and cut streams in the client's own format", () => {
         { model: 'uo,m-o', messages: [{ role: 'user', content: [{ type: 'text' }] }] },
         'messages.0.content.0.text',
       ],
+      // A role the real API refuses: loose, each was read as a user turn (a Gemini `assistant`
+      // turn became the user's words).
+      ['/v1/chat/completions', { model: 'uo,m-o', messages: [{ role: 'wizard', content: 'hi' }] }, 'messages.0.role'],
+      [
+        '/v1/messages',
+        { model: 'uo,m-o', max_tokens: 5, messages: [{ role: 'bot', content: 'hi' }] },
+        'messages.0.role',
+      ],
+      ['/v1/responses', { model: 'uo,m-o', input: [{ role: 'wizard', content: 'hi' }] }, 'input.0.role'],
+      // A union says which kinds it takes, not just "Invalid input".
+      [
+        '/v1/responses',
+        { model: 'uo,m-o', input: 5 },
+        'input: Invalid input: expected string or array, received number',
+      ],
+      [
+        '/v1beta/models/uo,m-o:generateContent',
+        { contents: [{ role: 'assistant', parts: [{ text: 'hi' }] }] },
+        'contents.0.role',
+      ],
     ] as const
     for (const [path, body, field] of bad) {
       const res = await p.post(path, body)
@@ -254,6 +274,26 @@ describe("errors and cut streams in the client's own format", () => {
       }],
       ['/v1beta/models/uo,m-o:generateContent', {
         contents: [{ role: 'user', parts: [{ text: 'hi' }, { futurePart: {} }] }],
+      }],
+      // Every role each API takes, and a Gemini turn without one.
+      ['/v1/chat/completions', {
+        model: 'uo,m-o',
+        messages: ['system', 'developer', 'user', 'assistant', 'function'].map((role) => ({ role, content: 'x' })),
+      }],
+      ['/v1/messages', {
+        model: 'uo,m-o',
+        max_tokens: 5,
+        messages: ['user', 'assistant', 'system', 'user'].map((role) => ({ role, content: 'x' })),
+      }],
+      ['/v1/responses', {
+        model: 'uo,m-o',
+        input: ['system', 'developer', 'user', 'assistant', 'user'].map((role) => ({ role, content: 'x' })),
+      }],
+      ['/v1beta/models/uo,m-o:generateContent', {
+        contents: [{ parts: [{ text: 'a' }] }, { role: 'model', parts: [{ text: 'b' }] }, {
+          role: 'user',
+          parts: [{ text: 'c' }],
+        }],
       }],
     ] as const
     for (const [path, body] of fine) {

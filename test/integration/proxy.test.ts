@@ -147,24 +147,37 @@ describe('proxy: bad input gets a 4xx in the client format and the server keeps 
     await p.close()
   })
 
-  it('media type and empty bodies: answered as before the validation moved into the route handler', async () => {
+  it('media type and empty bodies: each refusal names what is wrong, once', async () => {
     const p = await testProxy()
     const body = JSON.stringify(anthropicBody('anth,mock-a'))
     const send = (headers: Record<string, string>, b?: string) =>
       p.app.request('/v1/messages', { method: 'POST', headers, ...(b === undefined ? {} : { body: b }) })
     const message = async (res: Response) => ((await res.json()) as { error: { message: string } }).error.message
-    // A body that is not declared JSON (or not declared at all) is refused as an unsupported media type.
-    for (const headers of [{ 'content-type': 'text/plain' }, {}] as Record<string, string>[]) {
+    // A body that is not declared JSON (or not declared at all) is refused, naming the header and what it held.
+    // (Deno's `Request` gives a string body without a header the Fetch default, text/plain.)
+    const refusals = [
+      [
+        { 'content-type': 'text/plain; charset=utf-8' },
+        /^content-type: expected application\/json, received text\/plain$/,
+      ],
+      [{}, /^content-type: expected application\/json, received (none|text\/plain)$/],
+    ] as const
+    for (const [headers, expected] of refusals) {
       const res = await send(headers, body)
       assert.equal(res.status, 400)
-      assert.equal(await message(res), 'Malformed JSON in request body: Unsupported Media Type')
+      assert.match(await message(res), expected)
     }
     // No content-type and no body: validated as `{}`, so each missing field is named.
     const empty = await send({})
     assert.equal(empty.status, 400)
     assert.match(await message(empty), /^model: .*messages: .*max_tokens: /)
     const blank = await send({ 'content-type': 'application/json' }, '')
-    assert.equal(await message(blank), 'Malformed JSON in request body: Malformed JSON in request body')
+    assert.equal(await message(blank), 'body: empty, expected a JSON object')
+    // Malformed JSON: the parser's own words (they differ between Bun and Deno), said once.
+    const broken = await send({ 'content-type': 'application/json' }, '{"model": "x", ')
+    const said = await message(broken)
+    assert.match(said, /^body: malformed JSON \(.+\)$/)
+    assert.doesNotMatch(said, /Malformed JSON in request body/)
     const array = await send({ 'content-type': 'application/json' }, '[1]')
     assert.equal(await message(array), 'body: Invalid input: expected object, received array')
     // JSON with parameters or a structured suffix is JSON.

@@ -8,7 +8,11 @@ import { ModelName } from '../name-schema.ts'
 const Block = z.looseObject({ type: z.string() })
 const Content = z.union([z.string(), z.array(Block)])
 
-const Message = z.looseObject({ role: z.string(), content: Content })
+/**
+ * The roles Anthropic's API takes: `user`, `assistant`, and `system`, which Claude Code 2.1 sends
+ * inside `messages` for its environment notes. Another role was read as a user turn in silence.
+ */
+const Message = z.looseObject({ role: z.enum(['user', 'assistant', 'system']), content: Content })
 
 /** Custom tools carry input_schema; server tools (web_search_…, bash_…) carry a versioned type instead. */
 const Tool = z.looseObject({

@@ -13,7 +13,8 @@ const Part = z.looseObject({
   functionCall: z.looseObject({ name: z.string() }).optional(),
   functionResponse: z.looseObject({ name: z.string() }).optional(),
 })
-const Content = z.looseObject({ role: z.string().optional(), parts: z.array(Part) })
+/** `user` or `model` (and the older `function` for function responses); another role was read as `user`. */
+const Content = z.looseObject({ role: z.enum(['user', 'model', 'function']).optional(), parts: z.array(Part) })
 
 export const GeminiRequestSchema = z
   .looseObject({

@@ -5,8 +5,11 @@ import { type Problem, withRule } from '../schema-rule.ts'
 /** Loose OpenAI Chat Completions schemas: typed where we read, unknown fields pass through. */
 const Part = z.looseObject({ type: z.string() })
 
+/** The roles OpenAI's API takes; any other is refused there (naming the value), so here too. */
+const Role = z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function'])
+
 const MessageShape = z.looseObject({
-  role: z.string(),
+  role: Role,
   // null for an assistant message that only carries tool_calls
   content: z.union([z.string(), z.array(Part)]).nullable().optional(),
   tool_calls: z.array(z.looseObject({ id: z.string().optional(), function: z.looseObject({}).optional() })).optional(),

@@ -2,7 +2,11 @@ import { z } from '@hono/zod-openapi'
 import { type Problem, withRule } from '../schema-rule.ts'
 
 /** Loose OpenAI Responses API schemas: typed where we read, unknown fields pass through. */
-const ItemShape = z.looseObject({ type: z.string().optional(), role: z.string().optional() })
+/** A message item's roles, as OpenAI's API takes them; another was read as `user`. */
+const ItemShape = z.looseObject({
+  type: z.string().optional(),
+  role: z.enum(['user', 'assistant', 'system', 'developer']).optional(),
+})
 type ItemValue = z.infer<typeof ItemShape>
 
 /**
