@@ -17,7 +17,7 @@ import { requestIdAssigner, requestIdOf } from './middleware/request-id.ts'
 import { registerChatCompletions } from './routes/chat-completions.ts'
 import { type FleetHealthBody, registerHealth } from './routes/health.ts'
 import { registerMessages } from './routes/messages.ts'
-import { describeIssues } from './routes/client-request.ts'
+import { describeIssues, wrongMediaType } from './routes/client-request.ts'
 import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
 import { registerGemini } from './routes/gemini.ts'
@@ -149,8 +149,15 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   app.notFound((c) => fail(c, { kind: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }))
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {
-      // Hono's JSON validator (the management routes) throws this for a body that does not parse;
-      // its message ("Malformed JSON in request body") says so already.
+      // zod-openapi's media-type gate (a 415) and Hono's JSON validator on the management routes
+      // (whose message, "Malformed JSON in request body", says so already).
+      if (e.status === 415) {
+        return fail(c, {
+          kind: 'invalid_request',
+          message: wrongMediaType(c.req.header('content-type')),
+          param: 'content-type',
+        })
+      }
       return fail(c, { kind: 'invalid_request', message: e.message, param: 'body' })
     }
     deps.log.error('unhandled error', {

@@ -96,6 +96,11 @@ function explained(issue: Issue): Issue {
   }
 }
 
+/** What a body declared as something other than JSON (or not declared) is answered with. */
+export function wrongMediaType(type: string | undefined): string {
+  return `content-type: expected application/json, received ${type ? type.split(';')[0]!.trim() : 'none'}`
+}
+
 /** What a body that does not parse is answered with: the parser's own words say where it broke. */
 export function malformedJson(text: string, e: unknown): string {
   if (text.trim() === '') return 'body: empty, expected a JSON object'
@@ -137,9 +142,7 @@ export function openapiClient(
     const type = c.req.header('content-type')
     const text = await c.req.text()
     if (type ? !JSON_CONTENT_TYPE.test(type) : text.length > 0) {
-      const received = type ? type.split(';')[0]!.trim() : 'none'
-      const message = `content-type: expected application/json, received ${received}`
-      return edgeError(c, { kind: 'invalid_request', message, param: 'content-type' })
+      return edgeError(c, { kind: 'invalid_request', message: wrongMediaType(type), param: 'content-type' })
     }
     let body: unknown = {}
     if (type) {

@@ -96,6 +96,22 @@ describe('config save, live endpoints, /docs and /ui', () => {
     assert.doesNotMatch(JSON.stringify(r.body), /sk-literal-123|sk-from-env|api-test-key/)
   })
 
+  it('a PUT whose body is not JSON, or not declared JSON, is refused naming what is wrong, and nothing is written', async () => {
+    const send = async (type: string, body: string) => {
+      const res = await inst.app.request('/api/config', {
+        method: 'PUT',
+        headers: { 'x-api-key': KEY, 'content-type': type },
+        body,
+      })
+      return [res.status, ((await res.json()) as { error: { message: string } }).error.message] as const
+    }
+    const form = await send('application/x-www-form-urlencoded', JSON.stringify({ text: FILE }))
+    assert.deepEqual(form, [400, 'content-type: expected application/json, received application/x-www-form-urlencoded'])
+    assert.deepEqual(await send('application/json', '{"text": '), [400, 'Malformed JSON in request body'])
+    assert.equal(readFileSync(path, 'utf8'), FILE)
+    assert.equal(reloads, 0)
+  })
+
   it('PUT text: validated, written atomically with a backup, reloaded; a stale etag is refused', async () => {
     const got = await call('GET', '/api/config')
     const edited = (got.body.text as string).replace('"default": "mock,m1"', '"default": "mock,m2"')
