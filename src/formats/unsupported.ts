@@ -1,8 +1,8 @@
 /**
  * Request features one format has and the other cannot express. Dropping them silently would
  * hand the client a different answer than it asked for (one choice instead of n, a prompt
- * without its audio), so such a request is refused for that target instead — another target
- * in the plan that speaks the client's format may still serve it.
+ * without its audio, its file or its image), so such a request is refused for that target
+ * instead — another target in the plan that speaks the client's format may still serve it.
  */
 import type { JsonObject, WireFormatName } from './types.ts'
 
@@ -11,11 +11,155 @@ export interface Unsupported {
   readonly message: string
 }
 
-const hasAudioPart = (messages: unknown): boolean =>
-  Array.isArray(messages) && messages.some((m) =>
-    Array.isArray((m as { content?: unknown } | null)?.content) &&
-    (m as { content: unknown[] }).content.some((p) => (p as { type?: unknown } | null)?.type === 'input_audio')
-  )
+/**
+ * A non-text input of a request: what it is, how it is given (inline data, a URL, or a file id
+ * that only the provider that issued it can resolve) and where it is in the client's body.
+ */
+export interface MediaInput {
+  readonly kind: 'image' | 'document' | 'audio' | 'video'
+  readonly by: 'data' | 'url' | 'id'
+  readonly mime?: string
+  readonly path: string
+}
+
+const UPSTREAM_NAMES: Readonly<Record<WireFormatName, string>> = {
+  anthropic: 'an Anthropic Messages upstream',
+  openai: 'an OpenAI Chat Completions upstream',
+  responses: 'an OpenAI Responses upstream',
+  gemini: 'a Gemini upstream',
+}
+
+/**
+ * Whether a `client` request translated for `upstream` keeps `m` (the translators' own coverage,
+ * checked against them by the law in unsupported.test.ts). A file id never crosses formats: it
+ * names a file stored with the provider that issued it.
+ */
+export function carries(client: WireFormatName, upstream: WireFormatName, m: MediaInput): boolean {
+  if (m.by === 'id') return false
+  // The hub has no audio block: a Chat `input_audio` part reaches no other format.
+  if (client === 'openai' && m.kind === 'audio') return false
+  if (upstream === 'gemini') return true
+  if (m.kind === 'audio' || m.kind === 'video') return false
+  if (upstream === 'openai' && m.kind === 'document') return m.by === 'data' && m.mime === 'application/pdf'
+  return true
+}
+
+type Rec = Record<string, unknown>
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v)
+const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : [])
+
+function kindOfMime(mime: string | undefined, fallback: MediaInput['kind']): MediaInput['kind'] {
+  if (mime === undefined) return fallback
+  if (mime.startsWith('image/')) return 'image'
+  if (mime.startsWith('audio/')) return 'audio'
+  if (mime.startsWith('video/')) return 'video'
+  return 'document'
+}
+
+/** A file block's kind: a document (whatever its type, as the translators carry it) unless it is sound or film. */
+function fileKind(mime: string | undefined): MediaInput['kind'] {
+  const kind = kindOfMime(mime, 'document')
+  return kind === 'audio' || kind === 'video' ? kind : 'document'
+}
+
+/** `data:<mime>;base64,…` → its mime; undefined for any other URL. */
+function dataUrlMime(url: unknown): string | undefined {
+  if (typeof url !== 'string' || !url.startsWith('data:')) return undefined
+  const end = url.indexOf(';')
+  return end > 5 ? url.slice(5, end) : undefined
+}
+
+/** An Anthropic image or document block (also inside a tool result). */
+function anthropicBlock(b: Rec, path: string, out: MediaInput[]): void {
+  if (b.type === 'tool_result') {
+    list(b.content).forEach((c, i) => isRec(c) && anthropicBlock(c, `${path}.content.${i}`, out))
+    return
+  }
+  if (b.type !== 'image' && b.type !== 'document') return
+  const source = isRec(b.source) ? b.source : {}
+  const mime = typeof source.media_type === 'string' ? source.media_type : undefined
+  const kind = b.type === 'image' ? 'image' : fileKind(mime)
+  if (source.type === 'base64') out.push({ kind, by: 'data', mime, path })
+  else if (source.type === 'url') out.push({ kind, by: 'url', path })
+  else if (source.type === 'file') out.push({ kind, by: 'id', path })
+}
+
+/** An OpenAI Chat content part. */
+function chatPart(p: Rec, path: string, out: MediaInput[]): void {
+  if (p.type === 'image_url') {
+    const url = isRec(p.image_url) ? p.image_url.url : undefined
+    const mime = dataUrlMime(url)
+    out.push({ kind: 'image', by: mime ? 'data' : 'url', mime, path })
+  } else if (p.type === 'file') {
+    const file = isRec(p.file) ? p.file : {}
+    const mime = dataUrlMime(file.file_data)
+    if (mime) out.push({ kind: kindOfMime(mime, 'document'), by: 'data', mime, path })
+    else if (typeof file.file_id === 'string') out.push({ kind: 'document', by: 'id', path })
+  } else if (p.type === 'input_audio') out.push({ kind: 'audio', by: 'data', path })
+}
+
+/** A Responses input part (message content, or a function call's output parts). */
+function responsesPart(p: Rec, path: string, out: MediaInput[]): void {
+  if (p.type === 'input_image') {
+    const url = isRec(p.image_url) ? p.image_url.url : p.image_url
+    const mime = dataUrlMime(url)
+    if (typeof url === 'string' && url !== '') out.push({ kind: 'image', by: mime ? 'data' : 'url', mime, path })
+    else if (typeof p.file_id === 'string') out.push({ kind: 'image', by: 'id', path })
+  } else if (p.type === 'input_file') {
+    const mime = dataUrlMime(p.file_data)
+    if (mime) out.push({ kind: fileKind(mime), by: 'data', mime, path })
+    else if (typeof p.file_url === 'string') out.push({ kind: 'document', by: 'url', path })
+    else if (typeof p.file_id === 'string') out.push({ kind: 'document', by: 'id', path })
+  }
+}
+
+/** A Gemini part: inline bytes or a file URI, of any media type. */
+function geminiPart(p: Rec, path: string, out: MediaInput[]): void {
+  const inline = isRec(p.inlineData) ? p.inlineData : undefined
+  if (inline && typeof inline.data === 'string' && inline.data !== '') {
+    const mime = typeof inline.mimeType === 'string' ? inline.mimeType : undefined
+    out.push({ kind: kindOfMime(mime, 'document'), by: 'data', mime, path: `${path}.inlineData` })
+  }
+  const file = isRec(p.fileData) ? p.fileData : undefined
+  if (file && typeof file.fileUri === 'string' && file.fileUri !== '') {
+    const mime = typeof file.mimeType === 'string' ? file.mimeType : undefined
+    out.push({ kind: kindOfMime(mime, 'image'), by: 'url', mime, path: `${path}.fileData` })
+  }
+}
+
+/** Every non-text input of `body` (in the `format` it is written in), with its path. */
+export function mediaInputs(format: WireFormatName, body: JsonObject): MediaInput[] {
+  const out: MediaInput[] = []
+  if (format === 'anthropic' || format === 'openai') {
+    list(body.messages).forEach((m, i) => {
+      if (!isRec(m)) return
+      list(m.content).forEach((b, j) => {
+        if (!isRec(b)) return
+        if (format === 'anthropic') anthropicBlock(b, `messages.${i}.content.${j}`, out)
+        else chatPart(b, `messages.${i}.content.${j}`, out)
+      })
+    })
+  } else if (format === 'responses') {
+    list(body.input).forEach((item, i) => {
+      if (!isRec(item)) return
+      const parts = item.type === 'function_call_output' ? item.output : item.content
+      const key = item.type === 'function_call_output' ? 'output' : 'content'
+      list(parts).forEach((p, j) => isRec(p) && responsesPart(p, `input.${i}.${key}.${j}`, out))
+    })
+  } else {
+    list(body.contents).forEach((c, i) => {
+      if (!isRec(c)) return
+      list(c.parts).forEach((p, j) => isRec(p) && geminiPart(p, `contents.${i}.parts.${j}`, out))
+    })
+  }
+  return out
+}
+
+function described(m: MediaInput): string {
+  if (m.by === 'id') return `a file id (${m.kind}) names a file stored with its own provider and`
+  const what = m.mime ? `${m.kind} (${m.mime})` : m.kind
+  return m.by === 'url' ? `a ${what} given by URL` : `an inline ${what}`
+}
 
 /** What in `body` (client format) the upstream format cannot carry, if anything. */
 export function unsupportedFeature(
@@ -32,19 +176,16 @@ export function unsupportedFeature(
         message: `generationConfig.candidateCount: ${count} candidates can only be served by a Gemini upstream`,
       }
     }
-    return undefined
   }
-  if (client !== 'openai' || upstream === 'openai') return undefined
-  if (typeof body.n === 'number' && body.n > 1) {
+  if (client === 'openai' && typeof body.n === 'number' && body.n > 1) {
     return {
       param: 'n',
-      message: `n: ${body.n} choices cannot be served by an Anthropic Messages upstream (it returns one)`,
+      message: `n: ${body.n} choices cannot be served by ${UPSTREAM_NAMES[upstream]} (it returns one)`,
     }
   }
-  if (hasAudioPart(body.messages)) {
-    return {
-      param: 'messages',
-      message: 'messages: input_audio parts cannot be sent to an Anthropic Messages upstream',
+  for (const m of mediaInputs(client, body)) {
+    if (!carries(client, upstream, m)) {
+      return { param: m.path, message: `${m.path}: ${described(m)} cannot be sent to ${UPSTREAM_NAMES[upstream]}` }
     }
   }
   return undefined

@@ -307,6 +307,9 @@ function cleanSchema(schema: unknown): unknown {
   return out
 }
 
+/** The mime type an image or document block without one is sent as. */
+const mimeFallback = (b: JsonObject): string => (b.type === 'image' ? 'image/png' : 'application/pdf')
+
 function mediaPart(source: JsonObject, fallbackMime: string): JsonObject | undefined {
   if (source.type === 'base64') {
     return { inlineData: { mimeType: str(source.media_type) ?? fallbackMime, data: str(source.data) ?? '' } }
@@ -330,6 +333,9 @@ function contentsOf(messages: readonly unknown[]): JsonObject[] {
     const m = obj(raw)
     const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : arr(m.content).map(obj)
     const parts: JsonObject[] = []
+    // Images and files a tool returned: a functionResponse holds JSON only, so they follow the
+    // turn's responses as parts of their own (as OpenAI upstreams get them in a user message).
+    const toolMedia: JsonObject[] = []
     let pending: string | undefined
     for (const b of blocks) {
       if (b.type === 'text' && str(b.text)) parts.push({ text: b.text })
@@ -352,14 +358,16 @@ function contentsOf(messages: readonly unknown[]): JsonObject[] {
         parts.push({
           functionResponse: { id, name: names.get(id) ?? id, response: toolResponse(b.content, b.is_error === true) },
         })
-      } else if (b.type === 'image') {
-        const p = mediaPart(obj(b.source), 'image/png')
-        if (p) parts.push(p)
-      } else if (b.type === 'document') {
-        const p = mediaPart(obj(b.source), 'application/pdf')
+        for (const c of arr(b.content).map(obj)) {
+          const p = c.type === 'image' || c.type === 'document' ? mediaPart(obj(c.source), mimeFallback(c)) : undefined
+          if (p && p.text === undefined) toolMedia.push(p)
+        }
+      } else if (b.type === 'image' || b.type === 'document') {
+        const p = mediaPart(obj(b.source), mimeFallback(b))
         if (p) parts.push(p)
       }
     }
+    parts.push(...toolMedia)
     if (parts.length === 0) continue
     const role = m.role === 'assistant' ? 'model' : 'user'
     const last = out[out.length - 1]

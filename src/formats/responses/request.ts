@@ -264,6 +264,9 @@ function inputPart(b: JsonObject): JsonObject | undefined {
       file_data: `data:${str(source.media_type) ?? 'application/pdf'};base64,${str(source.data) ?? ''}`,
     }
   }
+  if (b.type === 'document' && source.type === 'url') {
+    return { type: 'input_file', ...(str(b.title) ? { filename: b.title } : {}), file_url: str(source.url) ?? '' }
+  }
   if (b.type === 'document' && source.type === 'text') return { type: 'input_text', text: str(source.data) ?? '' }
   return undefined
 }

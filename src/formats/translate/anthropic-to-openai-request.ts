@@ -62,10 +62,13 @@ function contentOf(parts: readonly JsonObject[]): string | JsonObject[] {
   return parts.every((p) => p.type === 'text') ? parts.map((p) => str(p.text) ?? '').join('\n') : [...parts]
 }
 
-/** A user turn: tool results become `tool` messages first, then images from them, then the user's own parts. */
+/**
+ * A user turn: tool results become `tool` messages first (text only, as Chat takes them), then
+ * the images and files from them in a user message, then the user's own parts.
+ */
 function userMessages(content: readonly unknown[]): JsonObject[] {
   const out: JsonObject[] = []
-  const toolImages: JsonObject[] = []
+  const toolMedia: JsonObject[] = []
   const own: JsonObject[] = []
   for (const raw of content) {
     const b = obj(raw)
@@ -75,7 +78,10 @@ function userMessages(content: readonly unknown[]): JsonObject[] {
       continue
     }
     const inner = typeof b.content === 'string' ? [{ type: 'text', text: b.content }] : arr(b.content)
-    for (const p of inner) if (obj(p).type === 'image') toolImages.push(...[userPart(p)].filter(isObject))
+    for (const p of inner) {
+      const type = obj(p).type
+      if (type === 'image' || type === 'document') toolMedia.push(...[userPart(p)].filter(isObject))
+    }
     const text = textOf(inner)
     out.push({
       role: 'tool',
@@ -83,7 +89,7 @@ function userMessages(content: readonly unknown[]): JsonObject[] {
       content: b.is_error === true ? `[tool error] ${text}` : text,
     })
   }
-  if (toolImages.length > 0) out.push({ role: 'user', content: toolImages })
+  if (toolMedia.length > 0) out.push({ role: 'user', content: toolMedia })
   if (own.length > 0) out.push({ role: 'user', content: contentOf(own) })
   return out
 }
