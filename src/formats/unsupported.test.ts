@@ -139,6 +139,23 @@ describe('unsupportedFeature', () => {
     assert.equal(unsupportedFeature('anthropic', 'anthropic', doc), undefined)
   })
 
+  it('a document given as text (text or content source) reaches every other format as text, in a message and in a tool result', () => {
+    const docs = [
+      { type: 'document', title: 'Notes', source: { type: 'text', media_type: 'text/plain', data: 'alpha beta' } },
+      { type: 'document', source: { type: 'content', content: [{ type: 'text', text: 'gamma delta' }] } },
+    ]
+    for (const inToolResult of [false, true]) {
+      const body = bodyOf('anthropic', docs, inToolResult)
+      for (const upstream of ['openai', 'responses', 'gemini'] as const) {
+        assert.equal(unsupportedFeature('anthropic', upstream, body), undefined)
+        const sent = JSON.stringify(translationFor('anthropic', upstream)!.request(body, testCtx()))
+        for (const words of ['Notes', 'alpha beta', 'gamma delta']) {
+          assert.ok(sent.includes(words), `${upstream}, tool result ${inToolResult}: ${words} in ${sent}`)
+        }
+      }
+    }
+  })
+
   it('law: a request it lets through keeps every image, file and sound in translation; one it refuses names a part it would lose', () => {
     fc.assert(
       fc.property(cases, ([client, upstream, parts, inToolResult, t]) => {

@@ -11,6 +11,7 @@ import { foreignSignature, openThinkingEnvelope, systemText, unwrapSignature } f
 import { sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, isObject, num, obj, str, tryParse } from '../translate/json.ts'
 import { DEFAULT_MAX_TOKENS, JSON_MODE_INSTRUCTION } from '../translate/openai-to-anthropic-request.ts'
+import { documentText } from '../translate/anthropic-to-openai-request.ts'
 
 /** What Gemini accepts in place of a real signature on a replayed function call (Google's documented value). */
 const SKIP_SIGNATURE = 'skip_thought_signature_validator'
@@ -315,7 +316,6 @@ function mediaPart(source: JsonObject, fallbackMime: string): JsonObject | undef
     return { inlineData: { mimeType: str(source.media_type) ?? fallbackMime, data: str(source.data) ?? '' } }
   }
   if (source.type === 'url') return { fileData: { mimeType: fallbackMime, fileUri: str(source.url) ?? '' } }
-  if (source.type === 'text') return { text: str(source.data) ?? '' }
   return undefined
 }
 
@@ -359,11 +359,14 @@ function contentsOf(messages: readonly unknown[]): JsonObject[] {
           functionResponse: { id, name: names.get(id) ?? id, response: toolResponse(b.content, b.is_error === true) },
         })
         for (const c of arr(b.content).map(obj)) {
-          const p = c.type === 'image' || c.type === 'document' ? mediaPart(obj(c.source), mimeFallback(c)) : undefined
-          if (p && p.text === undefined) toolMedia.push(p)
+          if (c.type !== 'image' && c.type !== 'document') continue
+          const text = c.type === 'document' ? documentText(c) : undefined
+          const p = text === undefined ? mediaPart(obj(c.source), mimeFallback(c)) : { text }
+          if (p) toolMedia.push(p)
         }
       } else if (b.type === 'image' || b.type === 'document') {
-        const p = mediaPart(obj(b.source), mimeFallback(b))
+        const text = b.type === 'document' ? documentText(b) : undefined
+        const p = text === undefined ? mediaPart(obj(b.source), mimeFallback(b)) : { text }
         if (p) parts.push(p)
       }
     }

@@ -10,7 +10,7 @@ import { systemText, unwrapSignature } from '../hub/events.ts'
 import { noteToolName, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
 import { arr, copyKeys, isObject, num, obj, str } from '../translate/json.ts'
 import { DEFAULT_MAX_TOKENS } from '../translate/openai-to-anthropic-request.ts'
-import { effortOfBudget } from '../translate/anthropic-to-openai-request.ts'
+import { documentText, effortOfBudget } from '../translate/anthropic-to-openai-request.ts'
 import { parseToolArgs } from '../translate/tool-args.ts'
 
 /** reasoning.effort → hub thinking budget (≥1024, as Anthropic requires). */
@@ -267,8 +267,8 @@ function inputPart(b: JsonObject): JsonObject | undefined {
   if (b.type === 'document' && source.type === 'url') {
     return { type: 'input_file', ...(str(b.title) ? { filename: b.title } : {}), file_url: str(source.url) ?? '' }
   }
-  if (b.type === 'document' && source.type === 'text') return { type: 'input_text', text: str(source.data) ?? '' }
-  return undefined
+  const text = b.type === 'document' ? documentText(b) : undefined
+  return text === undefined ? undefined : { type: 'input_text', text }
 }
 
 function toolResultOutput(content: unknown): string | JsonObject[] {

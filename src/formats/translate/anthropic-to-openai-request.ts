@@ -39,13 +39,24 @@ function documentPart(b: JsonObject): JsonObject | undefined {
       file: { filename: title ?? 'document.pdf', file_data: `data:application/pdf;base64,${str(source.data) ?? ''}` },
     }
   }
+  const text = documentText(b)
+  return text === undefined ? undefined : { type: 'text', text }
+}
+
+/**
+ * A document given as text (`source.type` `text`, or `content` blocks) as one text, its title
+ * first; undefined for a document given as bytes, a URL or a file id. Every format takes it as text.
+ */
+export function documentText(b: JsonObject): string | undefined {
+  const source = obj(b.source)
+  const title = str(b.title)
   const body = source.type === 'text'
     ? str(source.data)
     : source.type === 'content'
     ? textOf(source.content)
     : undefined
   if (body === undefined) return undefined
-  return { type: 'text', text: title ? `${title}\n\n${body}` : body }
+  return title ? `${title}\n\n${body}` : body
 }
 
 /** One user-side content block as an OpenAI part (undefined: nothing translatable). */
