@@ -63,7 +63,7 @@ const media: Readonly<Record<WireFormatName, fc.Arbitrary<JsonObject>>> = {
 const textPart = (f: WireFormatName, t: string): JsonObject =>
   f === 'responses' ? { type: 'input_text', text: t } : f === 'gemini' ? { text: t } : { type: 'text', text: t }
 
-/** A one-turn user prompt of `format` holding `parts`; Anthropic and Responses sometimes in a tool result. */
+/** A one-turn user prompt of `format` holding `parts`, or those parts in a tool's result. */
 function bodyOf(format: WireFormatName, parts: JsonObject[], inToolResult: boolean): JsonObject {
   const content = [...parts, textPart(format, 'and?')]
   if (format === 'anthropic') {
@@ -86,6 +86,23 @@ function bodyOf(format: WireFormatName, parts: JsonObject[], inToolResult: boole
       }]
       : [{ role: 'user', content }]
     return { model: 'm', input }
+  }
+  if (inToolResult) {
+    // Gemini 3's multimodal function response: the tool's media inside it, the text beside.
+    const media = content.filter((p) => p.text === undefined)
+    return {
+      contents: [
+        { role: 'user', parts: [{ text: 'go' }] },
+        { role: 'model', parts: [{ functionCall: { id: 'c1', name: 'read_file', args: {} } }] },
+        {
+          role: 'user',
+          parts: [
+            { functionResponse: { id: 'c1', name: 'read_file', response: { output: 'read' }, parts: media } },
+            ...content.filter((p) => p.text !== undefined),
+          ],
+        },
+      ],
+    }
   }
   return { contents: [{ role: 'user', parts: content }] }
 }

@@ -113,8 +113,13 @@ function responsesPart(p: Rec, path: string, out: MediaInput[]): void {
   }
 }
 
-/** A Gemini part: inline bytes or a file URI, of any media type. */
+/** A Gemini part: inline bytes or a file URI, of any media type (also inside a function response). */
 function geminiPart(p: Rec, path: string, out: MediaInput[]): void {
+  if (isRec(p.functionResponse)) {
+    list(p.functionResponse.parts).forEach((q, i) =>
+      isRec(q) && geminiPart(q, `${path}.functionResponse.parts.${i}`, out)
+    )
+  }
   const inline = isRec(p.inlineData) ? p.inlineData : undefined
   if (inline && typeof inline.data === 'string' && inline.data !== '') {
     const mime = typeof inline.mimeType === 'string' ? inline.mimeType : undefined

@@ -38,6 +38,24 @@ function mediaBlock(mimeType: string, source: JsonObject): JsonObject {
   return mimeType.startsWith('image/') ? { type: 'image', source } : { type: 'document', source }
 }
 
+/** A part's inline bytes and file URI as hub image or document blocks. */
+function mediaBlocks(p: JsonObject): JsonObject[] {
+  const out: JsonObject[] = []
+  const inline = obj(p.inlineData)
+  if (str(inline.data)) {
+    out.push(
+      mediaBlock(str(inline.mimeType) ?? 'application/octet-stream', {
+        type: 'base64',
+        media_type: str(inline.mimeType) ?? 'application/octet-stream',
+        data: inline.data,
+      }),
+    )
+  }
+  const file = obj(p.fileData)
+  if (str(file.fileUri)) out.push(mediaBlock(str(file.mimeType) ?? 'image/png', { type: 'url', url: file.fileUri }))
+  return out
+}
+
 function partBlocks(raw: unknown, ids: ToolIds): JsonObject[] {
   const p = obj(raw)
   const sig = str(p.thoughtSignature)
@@ -52,18 +70,7 @@ function partBlocks(raw: unknown, ids: ToolIds): JsonObject[] {
   // A signature on a non-thought part (Gemini puts it on function calls) rides in an empty thinking block before it.
   if (sig) out.push({ type: 'thinking', thinking: '', signature: foreignSignature('gemini', sig) })
   if (str(p.text)) out.push({ type: 'text', text: p.text })
-  const inline = obj(p.inlineData)
-  if (str(inline.data)) {
-    out.push(
-      mediaBlock(str(inline.mimeType) ?? 'application/octet-stream', {
-        type: 'base64',
-        media_type: str(inline.mimeType) ?? 'application/octet-stream',
-        data: inline.data,
-      }),
-    )
-  }
-  const file = obj(p.fileData)
-  if (str(file.fileUri)) out.push(mediaBlock(str(file.mimeType) ?? 'image/png', { type: 'url', url: file.fileUri }))
+  out.push(...mediaBlocks(p))
   if (isObject(p.functionCall)) {
     const fc = p.functionCall
     out.push({
@@ -76,10 +83,13 @@ function partBlocks(raw: unknown, ids: ToolIds): JsonObject[] {
   if (isObject(p.functionResponse)) {
     const fr = p.functionResponse
     const { content, isError } = responseContent(fr.response)
+    // Gemini 3's multimodal function responses carry the tool's images and files in `parts`
+    // (the Gemini CLI sends a file read_file read this way for gemini-3 models).
+    const media = arr(fr.parts).flatMap((part) => mediaBlocks(obj(part)))
     out.push({
       type: 'tool_result',
       tool_use_id: ids.result(str(fr.name) ?? '', str(fr.id)),
-      content,
+      content: media.length > 0 ? [{ type: 'text', text: content }, ...media] : content,
       ...(isError ? { is_error: true } : {}),
     })
   }
