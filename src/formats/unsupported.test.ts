@@ -173,6 +173,36 @@ describe('unsupportedFeature', () => {
     }
   })
 
+  it("refuses Anthropic's built-in client tools for other formats, which would drop them; web search and custom tools pass", () => {
+    const withTools = (tools: JsonObject[]) => ({
+      model: 'm',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'x' }],
+      tools,
+    })
+    const fn = { name: 'Bash', description: 'run', input_schema: { type: 'object', properties: {} } }
+    const bash = withTools([fn, { type: 'bash_20250124', name: 'bash' }])
+    for (const upstream of ['openai', 'responses', 'gemini'] as const) {
+      assert.deepEqual(unsupportedFeature('anthropic', upstream, bash)?.param, 'tools.1', upstream)
+    }
+    assert.match(
+      unsupportedFeature(
+        'anthropic',
+        'openai',
+        withTools([{ type: 'text_editor_20250728', name: 'str_replace_based_edit_tool' }]),
+      )
+        ?.message ?? '',
+      /^tools\.0: Anthropic's built-in text_editor_20250728 tool cannot be sent to an OpenAI Chat Completions upstream$/,
+    )
+    assert.equal(unsupportedFeature('anthropic', 'anthropic', bash), undefined)
+    const fine = withTools([fn, { type: 'web_search_20250305', name: 'web_search' }, {
+      type: 'custom',
+      name: 'c',
+      input_schema: {},
+    }])
+    assert.equal(unsupportedFeature('anthropic', 'openai', fine), undefined)
+  })
+
   it('law: a request it lets through keeps every image, file and sound in translation; one it refuses names a part it would lose', () => {
     fc.assert(
       fc.property(cases, ([client, upstream, parts, inToolResult, t]) => {

@@ -166,6 +166,25 @@ function described(m: MediaInput): string {
   return m.by === 'url' ? `a ${what} given by URL` : `an inline ${what}`
 }
 
+/**
+ * Anthropic's own tools the client runs (`bash_…`, `text_editor_…`, `computer_…`, `memory_…`)
+ * and its server-run code execution: they have no schema to translate, so another format's
+ * model would never see them. Web search is carried (a search tool or the webSearch scenario).
+ */
+const ANTHROPIC_DEFINED_TOOL = /^(bash|text_editor|computer|memory|code_execution)_\d/
+
+function anthropicDefinedTool(body: JsonObject): Unsupported | undefined {
+  const tools = list(body.tools)
+  for (let i = 0; i < tools.length; i++) {
+    const t = tools[i]
+    const type = isRec(t) ? t.type : undefined
+    if (typeof type === 'string' && ANTHROPIC_DEFINED_TOOL.test(type)) {
+      return { param: `tools.${i}`, message: `tools.${i}: Anthropic's built-in ${type} tool` }
+    }
+  }
+  return undefined
+}
+
 /** What in `body` (client format) the upstream format cannot carry, if anything. */
 export function unsupportedFeature(
   client: WireFormatName,
@@ -187,6 +206,10 @@ export function unsupportedFeature(
       param: 'n',
       message: `n: ${body.n} choices cannot be served by ${UPSTREAM_NAMES[upstream]} (it returns one)`,
     }
+  }
+  if (client === 'anthropic') {
+    const tool = anthropicDefinedTool(body)
+    if (tool) return { param: tool.param, message: `${tool.message} cannot be sent to ${UPSTREAM_NAMES[upstream]}` }
   }
   for (const m of mediaInputs(client, body)) {
     if (!carries(client, upstream, m)) {
