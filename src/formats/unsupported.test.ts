@@ -203,6 +203,23 @@ describe('unsupportedFeature', () => {
     assert.equal(unsupportedFeature('anthropic', 'openai', fine), undefined)
   })
 
+  it('refuses a Chat tool other than a function for other formats, which would drop it', () => {
+    const fn = { type: 'function', function: { name: 'f', parameters: { type: 'object' } } }
+    const custom = { type: 'custom', custom: { name: 'apply_patch', format: { type: 'text' } } }
+    const body = { model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [fn, custom] }
+    assert.deepEqual(unsupportedFeature('openai', 'anthropic', body), {
+      param: 'tools.1',
+      message: 'tools.1: a "custom" tool cannot be sent to an Anthropic Messages upstream',
+    })
+    assert.equal(unsupportedFeature('openai', 'openai', body), undefined)
+    assert.equal(unsupportedFeature('openai', 'gemini', { ...body, tools: [fn] }), undefined)
+    const untyped = { ...body, tools: [{ function: fn.function }] }
+    assert.match(
+      unsupportedFeature('openai', 'responses', untyped)?.message ?? '',
+      /^tools\.0: a tool without type "function"/,
+    )
+  })
+
   it('law: a request it lets through keeps every image, file and sound in translation; one it refuses names a part it would lose', () => {
     fc.assert(
       fc.property(cases, ([client, upstream, parts, inToolResult, t]) => {

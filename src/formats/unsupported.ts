@@ -207,6 +207,18 @@ export function unsupportedFeature(
       message: `n: ${body.n} choices cannot be served by ${UPSTREAM_NAMES[upstream]} (it returns one)`,
     }
   }
+  if (client === 'openai') {
+    const tools = list(body.tools)
+    for (let i = 0; i < tools.length; i++) {
+      const type = isRec(tools[i]) ? (tools[i] as Rec).type : undefined
+      // Only function tools translate; a custom (free-form) tool would be left out.
+      if (type !== 'function') {
+        const what = typeof type === 'string' ? `a ${JSON.stringify(type)} tool` : 'a tool without type "function"'
+        const message = `tools.${i}: ${what} cannot be sent to ${UPSTREAM_NAMES[upstream]}`
+        return { param: `tools.${i}`, message }
+      }
+    }
+  }
   if (client === 'anthropic') {
     const tool = anthropicDefinedTool(body)
     if (tool) return { param: tool.param, message: `${tool.message} cannot be sent to ${UPSTREAM_NAMES[upstream]}` }
