@@ -68,6 +68,13 @@ const CASES: Case[] = [
     upstreamPath: '/v1/messages',
   },
   {
+    name: 'JSON, the same conversation translated, anthropic → openai',
+    path: '/v1/messages',
+    body: JSON.stringify({ ...buildConversation(1, 170), model: 'oai,mock-o:chunks=5', stream: false }),
+    upstreamModel: 'mock-o:chunks=5',
+    upstreamPath: '/v1/chat/completions',
+  },
+  {
     name: 'stream, anthropic → anthropic passthrough (20 chunks)',
     path: '/v1/messages',
     body: msg('anth,mock-a:chunks=20', true),
