@@ -140,7 +140,7 @@ describe('unsupportedFeature', () => {
     const file = { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-abc' }] }] }
     assert.match(
       unsupportedFeature('responses', 'anthropic', file)?.message ?? '',
-      /^input\.0\.content\.0: a file id \(document\) names a file stored with its own provider and cannot be sent to an Anthropic Messages upstream$/,
+      /^input\.0\.content\.0: a file id \(document\), which names a file stored with the provider that issued it, cannot be sent to an Anthropic Messages upstream$/,
     )
     const doc = {
       model: 'm',

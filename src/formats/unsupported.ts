@@ -160,8 +160,9 @@ export function mediaInputs(format: WireFormatName, body: JsonObject): MediaInpu
   return out
 }
 
+/** What a part is, for the refusal: `an inline image (image/png)`, `a document given by URL`. */
 function described(m: MediaInput): string {
-  if (m.by === 'id') return `a file id (${m.kind}) names a file stored with its own provider and`
+  if (m.by === 'id') return `a file id (${m.kind}), which names a file stored with the provider that issued it,`
   const what = m.mime ? `${m.kind} (${m.mime})` : m.kind
   return m.by === 'url' ? `a ${what} given by URL` : `an inline ${what}`
 }
@@ -173,13 +174,22 @@ function described(m: MediaInput): string {
  */
 const ANTHROPIC_DEFINED_TOOL = /^(bash|text_editor|computer|memory|code_execution)_\d/
 
-function anthropicDefinedTool(body: JsonObject): Unsupported | undefined {
+/** A tool of the client's list that no translation keeps: its index and what it is. */
+function untranslatableTool(client: WireFormatName, body: JsonObject): { index: number; what: string } | undefined {
+  if (client !== 'anthropic' && client !== 'openai') return undefined
   const tools = list(body.tools)
-  for (let i = 0; i < tools.length; i++) {
-    const t = tools[i]
+  for (let index = 0; index < tools.length; index++) {
+    const t = tools[index]
     const type = isRec(t) ? t.type : undefined
-    if (typeof type === 'string' && ANTHROPIC_DEFINED_TOOL.test(type)) {
-      return { param: `tools.${i}`, message: `tools.${i}: Anthropic's built-in ${type} tool` }
+    // Chat: only function tools translate (a custom free-form tool would be left out).
+    if (client === 'openai' && type !== 'function') {
+      return {
+        index,
+        what: typeof type === 'string' ? `a ${JSON.stringify(type)} tool` : 'a tool without type "function"',
+      }
+    }
+    if (client === 'anthropic' && typeof type === 'string' && ANTHROPIC_DEFINED_TOOL.test(type)) {
+      return { index, what: `Anthropic's built-in ${type} tool` }
     }
   }
   return undefined
@@ -207,21 +217,10 @@ export function unsupportedFeature(
       message: `n: ${body.n} choices cannot be served by ${UPSTREAM_NAMES[upstream]} (it returns one)`,
     }
   }
-  if (client === 'openai') {
-    const tools = list(body.tools)
-    for (let i = 0; i < tools.length; i++) {
-      const type = isRec(tools[i]) ? (tools[i] as Rec).type : undefined
-      // Only function tools translate; a custom (free-form) tool would be left out.
-      if (type !== 'function') {
-        const what = typeof type === 'string' ? `a ${JSON.stringify(type)} tool` : 'a tool without type "function"'
-        const message = `tools.${i}: ${what} cannot be sent to ${UPSTREAM_NAMES[upstream]}`
-        return { param: `tools.${i}`, message }
-      }
-    }
-  }
-  if (client === 'anthropic') {
-    const tool = anthropicDefinedTool(body)
-    if (tool) return { param: tool.param, message: `${tool.message} cannot be sent to ${UPSTREAM_NAMES[upstream]}` }
+  const tool = untranslatableTool(client, body)
+  if (tool) {
+    const param = `tools.${tool.index}`
+    return { param, message: `${param}: ${tool.what} cannot be sent to ${UPSTREAM_NAMES[upstream]}` }
   }
   for (const m of mediaInputs(client, body)) {
     if (!carries(client, upstream, m)) {
