@@ -318,10 +318,12 @@ function cleanSchema(schema: unknown): unknown {
   return out
 }
 
-/** The mime type an image or document block without one is sent as. */
-const mimeFallback = (b: JsonObject): string => (b.type === 'image' ? 'image/png' : 'application/pdf')
-
-function mediaPart(source: JsonObject, fallbackMime: string): JsonObject | undefined {
+/** A hub image or document block as a Gemini part: inline bytes, a file URI, or a document's text. */
+function mediaPart(b: JsonObject): JsonObject | undefined {
+  const text = b.type === 'document' ? documentText(b) : undefined
+  if (text !== undefined) return { text }
+  const source = obj(b.source)
+  const fallbackMime = b.type === 'image' ? 'image/png' : 'application/pdf'
   if (source.type === 'base64') {
     return { inlineData: { mimeType: str(source.media_type) ?? fallbackMime, data: str(source.data) ?? '' } }
   }
@@ -369,14 +371,11 @@ function contentsOf(messages: readonly unknown[]): JsonObject[] {
           functionResponse: { id, name: names.get(id) ?? id, response: toolResponse(b.content, b.is_error === true) },
         })
         for (const c of arr(b.content).map(obj)) {
-          if (c.type !== 'image' && c.type !== 'document') continue
-          const text = c.type === 'document' ? documentText(c) : undefined
-          const p = text === undefined ? mediaPart(obj(c.source), mimeFallback(c)) : { text }
+          const p = c.type === 'image' || c.type === 'document' ? mediaPart(c) : undefined
           if (p) toolMedia.push(p)
         }
       } else if (b.type === 'image' || b.type === 'document') {
-        const text = b.type === 'document' ? documentText(b) : undefined
-        const p = text === undefined ? mediaPart(obj(b.source), mimeFallback(b)) : { text }
+        const p = mediaPart(b)
         if (p) parts.push(p)
       }
     }
