@@ -4,6 +4,7 @@
  * streams the old one is serving.
  */
 import { loadConfigFile } from '../config/load.ts'
+import { MAX_BODY_BYTES_CEILING } from '../config/schema.ts'
 import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
 import { runtime } from '../runtime/index.ts'
@@ -57,7 +58,9 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     served = await runtime.serve(handler, {
       port: opts.port,
       hostname: opts.host,
-      maxBodyBytes: config.maxBodyBytes + 1024,
+      // Not the config's limit: the app refuses an over-limit body in the client's own format
+      // (by its declared length, before reading it), where the runtime's refusal is a bare 413.
+      maxBodyBytes: MAX_BODY_BYTES_CEILING + 1024,
     })
   } catch (e) {
     // The instance's timers and store would keep a process that cannot listen alive forever.

@@ -32,6 +32,13 @@ import { alertsSchema, experimentsSchema } from './alerts.ts'
 
 // Upper bounds of counts and sizes: far above any real setting, low enough that nothing
 // built from them (buffers, tables, timers) can exhaust the process.
+/**
+ * The largest `MAX_BODY_BYTES` a config may set. The server's own cap sits just above it, so every
+ * body a config can refuse reaches the app and is refused in the client's format (a reload may
+ * raise the limit, and the server's cap is fixed when it starts).
+ */
+export const MAX_BODY_BYTES_CEILING = 1024 * 1024 * 1024
+
 const MILLION = 1_000_000
 const BILLION = 1_000_000_000
 
@@ -312,7 +319,7 @@ export function configFileSchema(
         })
         .default({ warnPct: 10, criticalPct: 25 }),
       TOKEN_AUDIT_SIZE: posInt(MILLION).default(1000),
-      MAX_BODY_BYTES: posInt(1024 * 1024 * 1024).default(50 * 1024 * 1024),
+      MAX_BODY_BYTES: posInt(MAX_BODY_BYTES_CEILING).default(50 * 1024 * 1024),
       MAX_STREAMS: posInt(MILLION).default(2048),
       performance: PerformanceSchema.default(PerformanceSchema.parse({})),
       Alerts: AlertsSchema.default(() => AlertsSchema.parse({})),

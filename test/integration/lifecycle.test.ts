@@ -22,10 +22,10 @@ const fileFor = (mockUrl: string, models: string[] = ['m']) => ({
   Router: { default: `oai,${models[0]}` },
 })
 
-async function server(mockUrl: string, dir: string) {
+async function server(mockUrl: string, dir: string, extra: Record<string, unknown> = {}) {
   const path = join(dir, 'config.json')
-  writeFileSync(path, JSON.stringify(fileFor(mockUrl)))
-  const parsed = parseConfig(JSON.stringify(fileFor(mockUrl)), {})
+  writeFileSync(path, JSON.stringify({ ...fileFor(mockUrl), ...extra }))
+  const parsed = parseConfig(JSON.stringify({ ...fileFor(mockUrl), ...extra }), {})
   if (!parsed.ok) throw new Error(parsed.error.join('; '))
   const s = await buildServer(parsed.value.config, {
     host: '127.0.0.1',
@@ -107,6 +107,35 @@ describe('lifecycle', () => {
       // A reload is not a restart: the uptime goes on (it used to start again from 0).
       assert.ok(await uptime() >= before, `uptime ${await uptime()} s after the reload, ${before} s before`)
     }))
+
+  it('an over-limit body over a real socket is a 413 in the client format, also under a limit a reload raised', async () => {
+    const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-life-'))
+    const { s, path } = await server(mock.url, dir, { MAX_BODY_BYTES: 4096 })
+    try {
+      // 10 KB with its content-length: the runtime used to refuse it itself, bare, past limit + 1 KB.
+      const body = JSON.stringify({
+        model: 'oai,m',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'x'.repeat(10_000) }],
+      })
+      const send = () =>
+        fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      const refused = await send()
+      assert.equal(refused.status, 413)
+      const error = (await refused.json()) as { type: string; error: { type: string; message: string } }
+      assert.equal(error.type, 'error')
+      assert.match(error.error.message, /larger than the 4096 byte limit/)
+      writeFileSync(path, JSON.stringify({ ...fileFor(mock.url), MAX_BODY_BYTES: 65_536 }))
+      assert.match(await s.reload(), /reloaded/)
+      const served = await send()
+      assert.equal(served.status, 200, await served.clone().text())
+      await served.text()
+    } finally {
+      await s.shutdown(1_000)
+      await mock.stop()
+    }
+  })
 
   it('a PID file naming a dead process is detected as stale; a live one answering /health is running', () =>
     withServer(async ({ dir }) => {
