@@ -23,6 +23,8 @@ export class StreamWatchdog {
   readonly #tickMs: number
   readonly #pingMs: number
   #timer: ReturnType<typeof setInterval> | undefined
+  /** Set by `abortAll`: the instance is shutting down past its drain deadline. */
+  #closing: string | undefined
 
   constructor(opts: { now: () => number; tickMs?: number; pingMs?: number }) {
     this.#now = opts.now
@@ -38,6 +40,9 @@ export class StreamWatchdog {
   watch(s: WatchedStream): void {
     this.#streams.add(s)
     this.#timer ??= setInterval(() => this.tick(), timerDelay(this.#tickMs))
+    // A request still being set up when the drain deadline passed becomes a stream only now: it
+    // ends at once too, instead of streaming on after the others were ended.
+    if (this.#closing !== undefined) s.abort(this.#closing)
   }
 
   /** Stops watching `s` (a method, not a closure per stream: thousands may be open). */
@@ -62,8 +67,9 @@ export class StreamWatchdog {
     }
   }
 
-  /** Ends every open stream with an in-stream error. */
+  /** Ends every open stream with an in-stream error, and every stream that opens after. */
   abortAll(message: string): void {
+    this.#closing = message
     for (const s of [...this.#streams]) s.abort(message)
   }
 
