@@ -454,16 +454,21 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     budget: (p, t) => services.routing.limiter.budget?.(p, t),
   })
   let closed = false
+  let retired = false
+  let fleetReleased = false
   return {
     app,
     services,
     engine,
     insights,
     retire: () => {
+      retired = true
       void engine.stop()
       if (!fleet) return
       const t = setTimeout(() => {
-        if (!closed) void fleet.retire()
+        if (closed) return
+        fleetReleased = true
+        void fleet.retire()
       }, RETIRED_FLEET_GRACE_MS)
       ;(t as { unref?: () => void }).unref?.()
     },
@@ -484,7 +489,9 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       keyStore?.stop()
       perfStore.close()
       store.close()
-      await fleet?.close()
+      // A replaced instance shares its member id with the one that replaced it: it only lets go of
+      // its link, where leaving would take the live instance out of the fleet (and its leadership).
+      if (!fleetReleased) await (retired ? fleet?.retire() : fleet?.close())
     },
   }
 }

@@ -25,8 +25,16 @@ export interface RunningServer {
   shutdown(drainMs: number): Promise<void>
   /** Requests being handled plus streams being sent. */
   activeRequests(): number
+  /** Instances a reload replaced that still serve what they began; each is closed once idle. */
+  retiredInstances(): number
   /** Re-reads and re-validates the config file; an invalid file is rejected and the old config stays. */
   reload(): Promise<string>
+}
+
+/** An instance and how many of its handlers are still working. */
+interface Serving {
+  readonly instance: Instance
+  handling: number
 }
 
 export async function buildServer(config: Config, options: ServerOptions): Promise<RunningServer> {
@@ -41,18 +49,39 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     if (w.failed) opts.log.warn('start-up warm-up: some synthetic requests failed', fields)
     else opts.log.debug('start-up warm-up done', fields)
   }
-  let current: Instance = await buildInstance(config, opts, () => reload())
-  // Handlers still working (before a stream is committed) count for draining like open streams.
-  let handling = 0
+  // An instance and its handlers still working (before a stream is committed), which count for
+  // draining like open streams.
+  let current: Serving = { instance: await buildInstance(config, opts, () => reload()), handling: 0 }
+  // Instances a reload replaced, still serving what they began: drained and ended with the
+  // current one at shutdown, and closed (stores flushed, timers stopped) once they are idle.
+  const retired = new Set<Serving>()
   const handler = async (req: Request) => {
-    handling++
+    const serving = current
+    serving.handling++
     try {
-      return await current.app.fetch(req)
+      return await serving.instance.app.fetch(req)
     } finally {
-      handling--
+      serving.handling--
     }
   }
-  const busy = () => handling + current.activeStreams()
+  const load = (x: Serving) => x.handling + x.instance.activeStreams()
+  const busy = () => {
+    let n = load(current)
+    for (const x of retired) n += load(x)
+    return n
+  }
+  let sweep: ReturnType<typeof setInterval> | undefined
+  const closeIdleRetired = () => {
+    for (const x of retired) {
+      if (load(x) > 0) continue
+      retired.delete(x)
+      void x.instance.close()
+    }
+    if (retired.size === 0 && sweep !== undefined) {
+      clearInterval(sweep)
+      sweep = undefined
+    }
+  }
   let served: Awaited<ReturnType<typeof runtime.serve>>
   try {
     served = await runtime.serve(handler, {
@@ -64,11 +93,11 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     })
   } catch (e) {
     // The instance's timers and store would keep a process that cannot listen alive forever.
-    await current.close()
+    await current.instance.close()
     throw e
   }
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
-  await current.started(served.port)
+  await current.instance.started(served.port)
   // Start-up parses large modules (the tokenizer's ranks are a 1.1 MB file): give that garbage back.
   runtime.collectGarbage()
   const reclaim = reclaimAfterBursts(busy)
@@ -81,9 +110,15 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     }
     const next = await buildInstance(loaded.value.config, { ...opts, rawConfig: loaded.value.raw }, () => reload())
     const old = current
-    current = next
+    current = { instance: next, handling: 0 }
     await next.started(served.port)
-    old.retire()
+    old.instance.retire()
+    retired.add(old)
+    closeIdleRetired()
+    if (retired.size > 0 && sweep === undefined) {
+      sweep = setInterval(closeIdleRetired, 1_000)
+      ;(sweep as { unref?: () => void }).unref?.()
+    }
     return `config reloaded from ${opts.configPath} (${loaded.value.config.providers.length} providers)`
   }
 
@@ -91,25 +126,29 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     url,
     reload,
     activeRequests: busy,
+    retiredInstances: () => retired.size,
     async shutdown(drainMs) {
       const log = opts.log
       clearInterval(reclaim)
-      log.info('shutting down: no new connections, draining streams', {
-        active: current.activeStreams(),
-        drain_ms: drainMs,
-      })
+      const all = [current, ...retired]
+      const streams = () => all.reduce((n, x) => n + x.instance.activeStreams(), 0)
+      log.info('shutting down: no new connections, draining streams', { active: streams(), drain_ms: drainMs })
       const stopping = served.stop(false)
       const deadline = Date.now() + drainMs
       while (busy() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
       if (busy() > 0) {
         log.warn('drain deadline passed: ending the remaining streams with an in-stream error', { active: busy() })
-        current.abortStreams('Switchyard is shutting down: the stream was ended before completion')
+        for (const x of all) {
+          x.instance.abortStreams('Switchyard is shutting down: the stream was ended before completion')
+        }
         const grace = Date.now() + 2_000
-        while (current.activeStreams() > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20))
+        while (streams() > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20))
       }
       await Promise.race([stopping, new Promise((r) => setTimeout(r, 1_000))])
       await served.stop(true)
-      await current.close()
+      if (sweep !== undefined) clearInterval(sweep)
+      retired.clear()
+      for (const x of all) await x.instance.close()
       log.info('stopped')
     },
   }

@@ -108,6 +108,40 @@ describe('lifecycle', () => {
       assert.ok(await uptime() >= before, `uptime ${await uptime()} s after the reload, ${before} s before`)
     }))
 
+  it('an instance a reload replaced serves its streams to the end, then is closed; with nothing open, at once', () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      const open = stream(s.url, 'oai,m:chunks=6:delay=100').then(lastEvent)
+      await new Promise((r) => setTimeout(r, 200))
+      writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(s.retiredInstances(), 1, 'kept while its stream runs')
+      assert.equal(await open, 'message_stop')
+      const until = Date.now() + 5_000
+      while (s.retiredInstances() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+      assert.equal(s.retiredInstances(), 0, 'closed once idle')
+      writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['third'])))
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(s.retiredInstances(), 0, 'an idle one is closed by the reload itself')
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+    }))
+
+  it('streams begun before a reload are drained, and ended well-formed at the deadline, by a shutdown after it', () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      // Five long streams on the first config, then a reload, then a shutdown with a short drain.
+      const long = Array.from({ length: 5 }, () => stream(s.url, 'oai,m:chunks=100:delay=100').then(lastEvent))
+      const short = stream(s.url, 'oai,m:chunks=4:delay=100').then(lastEvent)
+      await new Promise((r) => setTimeout(r, 300))
+      writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
+      assert.match(await s.reload(), /reloaded/)
+      const started = Date.now()
+      await s.shutdown(600)
+      // The short one finished inside the drain; the long ones were ended with an in-stream error,
+      // not cut off (a cut stream reads as no last event, or a truncated one).
+      assert.equal(await short, 'message_stop')
+      assert.deepEqual(await Promise.all(long), ['error', 'error', 'error', 'error', 'error'])
+      assert.ok(Date.now() - started < 5_000, `shutdown took ${Date.now() - started} ms`)
+    }))
+
   it('an over-limit body over a real socket is a 413 in the client format, also under a limit a reload raised', async () => {
     const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-life-'))
