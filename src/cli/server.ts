@@ -136,14 +136,18 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
       const stopping = served.stop(false)
       const deadline = Date.now() + drainMs
       while (busy() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      if (busy() > 0) {
-        log.warn('drain deadline passed: ending the remaining streams with an in-stream error', { active: busy() })
-        for (const x of all) {
-          x.instance.abortStreams('Switchyard is shutting down: the stream was ended before completion')
-        }
-        const grace = Date.now() + 2_000
-        while (streams() > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20))
+      const late = busy()
+      if (late > 0) {
+        log.warn('drain deadline passed: ending the remaining streams with an in-stream error', { active: late })
       }
+      // Whether or not any is open: a connection accepted before the listener closed may still
+      // reach a handler while the runtime winds down (Deno serves them), and its stream must end
+      // at once, not stream on from an instance being closed.
+      for (const x of all) {
+        x.instance.abortStreams('Switchyard is shutting down: the stream was ended before completion')
+      }
+      const grace = Date.now() + 2_000
+      while (streams() > 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20))
       await Promise.race([stopping, new Promise((r) => setTimeout(r, 1_000))])
       await served.stop(true)
       if (sweep !== undefined) clearInterval(sweep)

@@ -53,6 +53,13 @@ async function withServer(
   }
 }
 
+/** Waits (up to 10 s) for `ok` to hold. */
+async function until(ok: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000
+  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+  assert.ok(ok(), 'timed out waiting')
+}
+
 /** Reads a whole SSE response; returns the last event name and whether the body ended cleanly. */
 async function lastEvent(res: Response): Promise<string | undefined> {
   const d = createSseDecoder()
@@ -86,9 +93,19 @@ describe('lifecycle', () => {
   it('streams still running at the drain deadline end with a well-formed in-stream error', () =>
     withServer(async ({ s }) => {
       const pending = Array.from({ length: 5 }, () => stream(s.url, 'oai,m:chunks=100:delay=100').then(lastEvent))
-      await new Promise((r) => setTimeout(r, 300))
+      // All five open before the shutdown, however slow the machine (a fixed wait was not always enough).
+      await until(() => s.activeRequests() >= 5)
+      await new Promise((r) => setTimeout(r, 100))
+      const open = s.activeRequests()
+      const t0 = Date.now()
       await s.shutdown(200)
-      assert.deepEqual(await Promise.all(pending), ['error', 'error', 'error', 'error', 'error'])
+      const took = Date.now() - t0
+      const ends = await Promise.all(pending)
+      assert.deepEqual(
+        ends,
+        ['error', 'error', 'error', 'error', 'error'],
+        `${open} open at shutdown, which took ${took} ms`,
+      )
     }))
 
   it('reload: a bad file is rejected with its errors and the old config keeps serving; a good one takes over', () =>
@@ -111,14 +128,12 @@ describe('lifecycle', () => {
   it('an instance a reload replaced serves its streams to the end, then is closed; with nothing open, at once', () =>
     withServer(async ({ s, path, mockUrl }) => {
       const open = stream(s.url, 'oai,m:chunks=6:delay=100').then(lastEvent)
-      await new Promise((r) => setTimeout(r, 200))
+      await until(() => s.activeRequests() >= 1)
       writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
       assert.match(await s.reload(), /reloaded/)
       assert.equal(s.retiredInstances(), 1, 'kept while its stream runs')
       assert.equal(await open, 'message_stop')
-      const until = Date.now() + 5_000
-      while (s.retiredInstances() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
-      assert.equal(s.retiredInstances(), 0, 'closed once idle')
+      await until(() => s.retiredInstances() === 0) // closed once idle (checked once a second)
       writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['third'])))
       assert.match(await s.reload(), /reloaded/)
       assert.equal(s.retiredInstances(), 0, 'an idle one is closed by the reload itself')
@@ -130,7 +145,7 @@ describe('lifecycle', () => {
       // Five long streams on the first config, then a reload, then a shutdown with a short drain.
       const long = Array.from({ length: 5 }, () => stream(s.url, 'oai,m:chunks=100:delay=100').then(lastEvent))
       const short = stream(s.url, 'oai,m:chunks=4:delay=100').then(lastEvent)
-      await new Promise((r) => setTimeout(r, 300))
+      await until(() => s.activeRequests() >= 6)
       writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
       assert.match(await s.reload(), /reloaded/)
       const started = Date.now()
