@@ -5,6 +5,7 @@
  * instead — another target in the plan that speaks the client's format may still serve it.
  */
 import type { JsonObject, WireFormatName } from './types.ts'
+import { arr, dataUrlSource, isObject, obj, str } from './translate/json.ts'
 
 export interface Unsupported {
   readonly param: string
@@ -44,10 +45,6 @@ export function carries(client: WireFormatName, upstream: WireFormatName, m: Med
   return true
 }
 
-type Rec = Record<string, unknown>
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v)
-const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : [])
-
 function kindOfMime(mime: string | undefined, fallback: MediaInput['kind']): MediaInput['kind'] {
   if (mime === undefined) return fallback
   if (mime.startsWith('image/')) return 'image'
@@ -62,100 +59,129 @@ function fileKind(mime: string | undefined): MediaInput['kind'] {
   return kind === 'audio' || kind === 'video' ? kind : 'document'
 }
 
-/** `data:<mime>;base64,…` → its mime; undefined for any other URL. */
-function dataUrlMime(url: unknown): string | undefined {
-  if (typeof url !== 'string' || !url.startsWith('data:')) return undefined
-  const end = url.indexOf(';')
-  return end > 5 ? url.slice(5, end) : undefined
+/** A data URL's mime type, read by the parser the translators use; undefined for any other URL. */
+const dataUrlMime = (url: unknown): string | undefined => {
+  const source = typeof url === 'string' ? dataUrlSource(url) : undefined
+  return source ? str(source.media_type) : undefined
 }
 
-/** An Anthropic image or document block (also inside a tool result). */
-function anthropicBlock(b: Rec, path: string, out: MediaInput[]): void {
-  if (b.type === 'tool_result') {
-    list(b.content).forEach((c, i) => isRec(c) && anthropicBlock(c, `${path}.content.${i}`, out))
-    return
-  }
-  if (b.type !== 'image' && b.type !== 'document') return
-  const source = isRec(b.source) ? b.source : {}
-  const mime = typeof source.media_type === 'string' ? source.media_type : undefined
+/** What one part is, before the caller gives it its path (built only for a part that is media). */
+type Found = Omit<MediaInput, 'path'>
+
+/** An Anthropic image or document block. */
+function anthropicMedia(b: JsonObject): Found | undefined {
+  if (b.type !== 'image' && b.type !== 'document') return undefined
+  const source = obj(b.source)
+  const mime = str(source.media_type)
   const kind = b.type === 'image' ? 'image' : fileKind(mime)
-  if (source.type === 'base64') out.push({ kind, by: 'data', mime, path })
-  else if (source.type === 'url') out.push({ kind, by: 'url', path })
-  else if (source.type === 'file') out.push({ kind, by: 'id', path })
+  if (source.type === 'base64') return { kind, by: 'data', mime }
+  if (source.type === 'url') return { kind, by: 'url' }
+  return source.type === 'file' ? { kind, by: 'id' } : undefined
 }
 
 /** An OpenAI Chat content part. */
-function chatPart(p: Rec, path: string, out: MediaInput[]): void {
+function chatMedia(p: JsonObject): Found | undefined {
   if (p.type === 'image_url') {
-    const url = isRec(p.image_url) ? p.image_url.url : undefined
-    const mime = dataUrlMime(url)
-    out.push({ kind: 'image', by: mime ? 'data' : 'url', mime, path })
-  } else if (p.type === 'file') {
-    const file = isRec(p.file) ? p.file : {}
+    const mime = dataUrlMime(obj(p.image_url).url)
+    return { kind: 'image', by: mime ? 'data' : 'url', mime }
+  }
+  if (p.type === 'file') {
+    const file = obj(p.file)
     const mime = dataUrlMime(file.file_data)
-    if (mime) out.push({ kind: kindOfMime(mime, 'document'), by: 'data', mime, path })
-    else if (typeof file.file_id === 'string') out.push({ kind: 'document', by: 'id', path })
-  } else if (p.type === 'input_audio') out.push({ kind: 'audio', by: 'data', path })
+    if (mime) return { kind: kindOfMime(mime, 'document'), by: 'data', mime }
+    return typeof file.file_id === 'string' ? { kind: 'document', by: 'id' } : undefined
+  }
+  return p.type === 'input_audio' ? { kind: 'audio', by: 'data' } : undefined
 }
 
 /** A Responses input part (message content, or a function call's output parts). */
-function responsesPart(p: Rec, path: string, out: MediaInput[]): void {
+function responsesMedia(p: JsonObject): Found | undefined {
   if (p.type === 'input_image') {
-    const url = isRec(p.image_url) ? p.image_url.url : p.image_url
+    const url = isObject(p.image_url) ? p.image_url.url : p.image_url
     const mime = dataUrlMime(url)
-    if (typeof url === 'string' && url !== '') out.push({ kind: 'image', by: mime ? 'data' : 'url', mime, path })
-    else if (typeof p.file_id === 'string') out.push({ kind: 'image', by: 'id', path })
-  } else if (p.type === 'input_file') {
-    const mime = dataUrlMime(p.file_data)
-    if (mime) out.push({ kind: fileKind(mime), by: 'data', mime, path })
-    else if (typeof p.file_url === 'string') out.push({ kind: 'document', by: 'url', path })
-    else if (typeof p.file_id === 'string') out.push({ kind: 'document', by: 'id', path })
+    if (typeof url === 'string' && url !== '') return { kind: 'image', by: mime ? 'data' : 'url', mime }
+    return typeof p.file_id === 'string' ? { kind: 'image', by: 'id' } : undefined
   }
+  if (p.type !== 'input_file') return undefined
+  const mime = dataUrlMime(p.file_data)
+  if (mime) return { kind: fileKind(mime), by: 'data', mime }
+  if (typeof p.file_url === 'string') return { kind: 'document', by: 'url' }
+  return typeof p.file_id === 'string' ? { kind: 'document', by: 'id' } : undefined
 }
 
-/** A Gemini part: inline bytes or a file URI, of any media type (also inside a function response). */
-function geminiPart(p: Rec, path: string, out: MediaInput[]): void {
-  if (isRec(p.functionResponse)) {
-    list(p.functionResponse.parts).forEach((q, i) =>
-      isRec(q) && geminiPart(q, `${path}.functionResponse.parts.${i}`, out)
-    )
-  }
-  const inline = isRec(p.inlineData) ? p.inlineData : undefined
-  if (inline && typeof inline.data === 'string' && inline.data !== '') {
-    const mime = typeof inline.mimeType === 'string' ? inline.mimeType : undefined
+/** A Gemini part's inline bytes and file URI, of any media type, at `path`. */
+function geminiMedia(p: JsonObject, path: string, out: MediaInput[]): void {
+  const inline = obj(p.inlineData)
+  if (str(inline.data)) {
+    const mime = str(inline.mimeType)
     out.push({ kind: kindOfMime(mime, 'document'), by: 'data', mime, path: `${path}.inlineData` })
   }
-  const file = isRec(p.fileData) ? p.fileData : undefined
-  if (file && typeof file.fileUri === 'string' && file.fileUri !== '') {
-    const mime = typeof file.mimeType === 'string' ? file.mimeType : undefined
+  const file = obj(p.fileData)
+  if (str(file.fileUri)) {
+    const mime = str(file.mimeType)
     out.push({ kind: kindOfMime(mime, 'image'), by: 'url', mime, path: `${path}.fileData` })
   }
 }
 
-/** Every non-text input of `body` (in the `format` it is written in), with its path. */
+const hasGeminiMedia = (p: JsonObject) => p.inlineData !== undefined || p.fileData !== undefined
+
+/**
+ * Every non-text input of `body` (in the `format` it is written in), with its path: messages and
+ * tool results. Plain loops, and a path string only for a part that is media: this reads every
+ * part of a translated request (hundreds of messages for a coding agent's conversation).
+ */
 export function mediaInputs(format: WireFormatName, body: JsonObject): MediaInput[] {
   const out: MediaInput[] = []
   if (format === 'anthropic' || format === 'openai') {
-    list(body.messages).forEach((m, i) => {
-      if (!isRec(m)) return
-      list(m.content).forEach((b, j) => {
-        if (!isRec(b)) return
-        if (format === 'anthropic') anthropicBlock(b, `messages.${i}.content.${j}`, out)
-        else chatPart(b, `messages.${i}.content.${j}`, out)
-      })
-    })
+    const messages = arr(body.messages)
+    for (let i = 0; i < messages.length; i++) {
+      const content = arr(obj(messages[i]).content)
+      for (let j = 0; j < content.length; j++) {
+        const b = content[j]
+        if (!isObject(b)) continue
+        if (format === 'anthropic' && b.type === 'tool_result') {
+          const inner = arr(b.content)
+          for (let k = 0; k < inner.length; k++) {
+            const c = inner[k]
+            const f = isObject(c) ? anthropicMedia(c) : undefined
+            if (f) out.push({ ...f, path: `messages.${i}.content.${j}.content.${k}` })
+          }
+          continue
+        }
+        const f = format === 'anthropic' ? anthropicMedia(b) : chatMedia(b)
+        if (f) out.push({ ...f, path: `messages.${i}.content.${j}` })
+      }
+    }
   } else if (format === 'responses') {
-    list(body.input).forEach((item, i) => {
-      if (!isRec(item)) return
-      const parts = item.type === 'function_call_output' ? item.output : item.content
+    const input = arr(body.input)
+    for (let i = 0; i < input.length; i++) {
+      const item = obj(input[i])
       const key = item.type === 'function_call_output' ? 'output' : 'content'
-      list(parts).forEach((p, j) => isRec(p) && responsesPart(p, `input.${i}.${key}.${j}`, out))
-    })
+      const parts = arr(item[key])
+      for (let j = 0; j < parts.length; j++) {
+        const p = parts[j]
+        const f = isObject(p) ? responsesMedia(p) : undefined
+        if (f) out.push({ ...f, path: `input.${i}.${key}.${j}` })
+      }
+    }
   } else {
-    list(body.contents).forEach((c, i) => {
-      if (!isRec(c)) return
-      list(c.parts).forEach((p, j) => isRec(p) && geminiPart(p, `contents.${i}.parts.${j}`, out))
-    })
+    const contents = arr(body.contents)
+    for (let i = 0; i < contents.length; i++) {
+      const parts = arr(obj(contents[i]).parts)
+      for (let j = 0; j < parts.length; j++) {
+        const p = parts[j]
+        if (!isObject(p)) continue
+        // Gemini 3's multimodal function responses carry the tool's media in their own parts.
+        const inner = isObject(p.functionResponse) ? arr(p.functionResponse.parts) : []
+        for (let k = 0; k < inner.length; k++) {
+          const q = inner[k]
+          if (isObject(q) && hasGeminiMedia(q)) {
+            geminiMedia(q, `contents.${i}.parts.${j}.functionResponse.parts.${k}`, out)
+          }
+        }
+        if (hasGeminiMedia(p)) geminiMedia(p, `contents.${i}.parts.${j}`, out)
+      }
+    }
   }
   return out
 }
@@ -177,10 +203,10 @@ const ANTHROPIC_DEFINED_TOOL = /^(bash|text_editor|computer|memory|code_executio
 /** A tool of the client's list that no translation keeps: its index and what it is. */
 function untranslatableTool(client: WireFormatName, body: JsonObject): { index: number; what: string } | undefined {
   if (client !== 'anthropic' && client !== 'openai') return undefined
-  const tools = list(body.tools)
+  const tools = arr(body.tools)
   for (let index = 0; index < tools.length; index++) {
     const t = tools[index]
-    const type = isRec(t) ? t.type : undefined
+    const type = isObject(t) ? t.type : undefined
     // Chat: only function tools translate (a custom free-form tool would be left out).
     if (client === 'openai' && type !== 'function') {
       return {

@@ -102,7 +102,7 @@ export function wrongMediaType(type: string | undefined): string {
 }
 
 /** What a body that does not parse is answered with: the parser's own words say where it broke. */
-export function malformedJson(text: string, e: unknown): string {
+function malformedJson(text: string, e: unknown): string {
   if (text.trim() === '') return 'body: empty, expected a JSON object'
   return `body: malformed JSON (${e instanceof Error ? e.message : String(e)})`
 }

@@ -8,7 +8,7 @@
 import type { JsonObject, TranslateContext } from '../types.ts'
 import { systemText, unwrapSignature } from '../hub/events.ts'
 import { noteToolName, sanitizeToolId, syntheticSignature } from '../translate/ids.ts'
-import { arr, copyKeys, isObject, num, obj, str } from '../translate/json.ts'
+import { arr, copyKeys, dataUrlSource, isObject, num, obj, str } from '../translate/json.ts'
 import { DEFAULT_MAX_TOKENS } from '../translate/openai-to-anthropic-request.ts'
 import { documentText, effortOfBudget } from '../translate/anthropic-to-openai-request.ts'
 import { parseToolArgs } from '../translate/tool-args.ts'
@@ -40,11 +40,6 @@ function push(turns: Turn[], role: Turn['role'], blocks: JsonObject[]): void {
   const last = turns[turns.length - 1]
   if (last && last.role === role) last.blocks.push(...blocks)
   else turns.push({ role, blocks })
-}
-
-function dataUrlSource(url: string): JsonObject | undefined {
-  const m = /^data:([^;,]+);base64,(.*)$/s.exec(url)
-  return m ? { type: 'base64', media_type: m[1], data: m[2] } : undefined
 }
 
 /** One input content part as a hub block. */

@@ -25,6 +25,12 @@ export function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined
 }
 
+/** A `data:<mime>;base64,…` URL as a hub base64 source; undefined for any other URL. */
+export function dataUrlSource(url: string): JsonObject | undefined {
+  const m = /^data:([^;,]+);base64,(.*)$/s.exec(url)
+  return m ? { type: 'base64', media_type: m[1], data: m[2] } : undefined
+}
+
 /** Copy the listed keys that are present (not undefined) from one object to another. */
 export function copyKeys(from: JsonObject, to: JsonObject, keys: readonly string[]): void {
   for (const k of keys) if (from[k] !== undefined) to[k] = from[k]

@@ -1,6 +1,6 @@
 import type { JsonObject, TranslateContext } from '../types.ts'
 import { noteToolName, sanitizeToolId } from './ids.ts'
-import { arr, isObject, num, obj, str } from './json.ts'
+import { arr, dataUrlSource, isObject, num, obj, str } from './json.ts'
 import { parseToolArgs } from './tool-args.ts'
 
 /** Anthropic requires max_tokens; this is what an OpenAI client that sent none gets. */
@@ -12,10 +12,9 @@ const BUDGETS: Readonly<Record<string, number>> = { low: 1024, medium: 4096, hig
 type Turn = { role: 'user' | 'assistant'; blocks: JsonObject[] }
 
 function dataUrlBlock(url: string): JsonObject | undefined {
-  const m = /^data:([^;,]+);base64,(.*)$/s.exec(url)
-  if (!m) return undefined
-  const source = { type: 'base64', media_type: m[1], data: m[2] }
-  return m[1] === 'application/pdf' ? { type: 'document', source } : { type: 'image', source }
+  const source = dataUrlSource(url)
+  if (!source) return undefined
+  return source.media_type === 'application/pdf' ? { type: 'document', source } : { type: 'image', source }
 }
 
 function partBlock(part: unknown): JsonObject | undefined {
