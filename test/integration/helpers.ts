@@ -55,6 +55,18 @@ export interface TestProxy extends AppInstance {
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
 }
 
+/** A `fetch` for an SDK client that sends its requests to the proxy in process (`app.request`). */
+export const viaApp = (p: Pick<TestProxy, 'app'>): typeof fetch =>
+  (async (input: string | URL | Request, init?: RequestInit) => {
+    const req = input instanceof Request ? input : new Request(input, init)
+    const url = new URL(req.url)
+    return p.app.request(url.pathname + url.search, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ? await req.text() : undefined,
+    })
+  }) as typeof fetch
+
 export async function testProxy(
   file: Record<string, unknown> = testConfigFile(),
   mockOpts: MockOptions = {},

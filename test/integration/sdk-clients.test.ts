@@ -7,18 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { testConfigFile, type TestProxy, testProxy } from './helpers.ts'
-
-const viaApp = (p: TestProxy) =>
-  (async (input: string | URL | Request, init?: RequestInit) => {
-    const req = input instanceof Request ? input : new Request(input, init)
-    const url = new URL(req.url)
-    return p.app.request(url.pathname + url.search, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body ? await req.text() : undefined,
-    })
-  }) as typeof fetch
+import { testConfigFile, type TestProxy, testProxy, viaApp } from './helpers.ts'
 
 const anthropicClient = (p: TestProxy) =>
   new Anthropic({ apiKey: 'client-key', baseURL: 'http://switchyard.test', fetch: viaApp(p), maxRetries: 0 })

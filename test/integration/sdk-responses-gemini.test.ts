@@ -9,18 +9,7 @@ import assert from 'node:assert/strict'
 import OpenAI from 'openai'
 import { GoogleGenAI } from '@google/genai'
 import { runtime, type Served } from '../../src/runtime/index.ts'
-import { testConfigFile, type TestProxy, testProxy } from './helpers.ts'
-
-const viaApp = (p: TestProxy) =>
-  (async (input: string | URL | Request, init?: RequestInit) => {
-    const req = input instanceof Request ? input : new Request(input, init)
-    const url = new URL(req.url)
-    return p.app.request(url.pathname + url.search, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body ? await req.text() : undefined,
-    })
-  }) as typeof fetch
+import { testConfigFile, type TestProxy, testProxy, viaApp } from './helpers.ts'
 
 const LOOKUP = {
   type: 'function' as const,
