@@ -36,9 +36,13 @@ export interface FleetKeys {
   dedup(hash: string): string
   /** A named API key's day spend (a hash per day, field = key name) and rpm bucket; by NAME, never the key. */
   apiKey(name: string): { readonly spend: string; readonly rpm: string }
-  /** Responses API conversations for `previous_response_id`, and their index by age. */
+  /** Responses API answers (for `previous_response_id` and `GET /v1/responses/{id}`), and their index by age. */
   response(id: string): string
   readonly responseIndex: string
+  /** The id of the latest kept answer holding an item, for `item_reference`. */
+  responseItem(itemId: string): string
+  /** Where a deleted answer is announced, so each instance forgets its own copy. */
+  readonly responseDeleted: string
   /** An alert transition already delivered by some instance. */
   alert(rule: string, subject: string): string
 }
@@ -67,6 +71,8 @@ export function fleetKeys(prefix: string): FleetKeys {
     apiKey: (name) => ({ spend: `${prefix}{keys}:spend`, rpm: `${prefix}{keys}:rpm:${tag(name)}` }),
     response: (id) => `${prefix}{responses}:r:${tag(id)}`,
     responseIndex: `${prefix}{responses}:index`,
+    responseItem: (itemId) => `${prefix}{responses}:i:${tag(itemId)}`,
+    responseDeleted: `${prefix}{responses}:deleted`,
     alert: (rule, subject) => `${prefix}{alerts}:${tag(rule)}:${tag(subject)}`,
   }
 }

@@ -43,6 +43,7 @@ export type {
   WireFormatName,
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
+export { responsesEvents } from './responses/json-events.ts'
 export {
   cannotContinue,
   CONTINUE_INSTRUCTION,

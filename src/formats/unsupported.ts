@@ -243,6 +243,23 @@ export function unsupportedFeature(
       message: `n: ${body.n} choices cannot be served by ${UPSTREAM_NAMES[upstream]} (it returns one)`,
     }
   }
+  if (client === 'responses') {
+    // Left unresolved by the route (not in the store): only the provider that issued the id can look it up.
+    const input = arr(body.input)
+    for (let i = 0; i < input.length; i++) {
+      const item = obj(input[i])
+      if (item.type !== 'item_reference') continue
+      const param = `input.${i}`
+      const id = typeof item.id === 'string' ? ` '${item.id}'` : ''
+      return {
+        param,
+        message:
+          `${param}: the item_reference${id} names an item that is not in this Switchyard's store (expired, evicted or never kept), so it cannot be sent to ${
+            UPSTREAM_NAMES[upstream]
+          }`,
+      }
+    }
+  }
   const tool = untranslatableTool(client, body)
   if (tool) {
     const param = `tools.${tool.index}`

@@ -192,9 +192,16 @@ describe('fleet mode over a real Redis Cluster', () => {
     const local = () => memoryResponseStore({ now: Date.now })
     const wa = fleetResponseStore({ redis: a.redis, keys: a.keys, local: local(), maxEntries: 2 })
     const rb = fleetResponseStore({ redis: b.redis, keys: b.keys, local: local() })
-    for (let i = 0; i < 3; i++) await wa.put(`resp_${i}`, [{ i }])
-    assert.deepEqual(await rb.get('resp_2'), [{ i: 2 }])
+    const kept = (i: number) => ({
+      input: [{ i }],
+      response: { id: `resp_${i}`, output: [{ type: 'message', id: `msg_${i}`, content: [] }] },
+    })
+    for (let i = 0; i < 3; i++) await wa.put(kept(i))
+    assert.deepEqual(await rb.get('resp_2'), kept(2))
     assert.equal(await rb.get('resp_0'), undefined, 'the oldest went first')
+    assert.equal(await rb.itemOwner('msg_2'), 'resp_2', 'the item pointers share the slot')
+    assert.equal(await rb.delete('resp_2'), true)
+    assert.equal(await rb.get('resp_2'), undefined)
     const ca = redisCacheStore(a.redis, { prefix: a.keys.prefix, maxBytes: 100_000 })
     const cb = redisCacheStore(b.redis, { prefix: b.keys.prefix, maxBytes: 100_000 })
     await ca.set('h1', { format: 'anthropic', body: { x: 1 }, target: 'p,m', storedAt: 1 } as never, 10_000, Date.now())

@@ -8,7 +8,8 @@ import { type AppInstance, createInstance } from '../../src/compose.ts'
 import { type Fleet, startFleet } from '../../src/fleet/fleet.ts'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
 import { silentLogger } from '../../src/log.ts'
-import { memoryResponseStore } from '../../src/proxy/response-store.ts'
+import { memoryResponseStore, type StoredResponse } from '../../src/proxy/response-store.ts'
+import type { JsonObject } from '../../src/formats/types.ts'
 import { script } from '../../src/fleet/redis.ts'
 import { fleetResponseStore } from '../../src/fleet/responses.ts'
 import { configOf, testConfigFile } from '../integration/helpers.ts'
@@ -24,6 +25,11 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
   }
 }
 
+const kept = (id: string, input: JsonObject[], output: JsonObject[] = []): StoredResponse => ({
+  input,
+  response: { id, object: 'response', output },
+})
+
 describe('previous_response_id across the fleet', () => {
   let redis: TestRedis
   const open: { close(): Promise<void> }[] = []
@@ -34,6 +40,19 @@ describe('previous_response_id across the fleet', () => {
     await Promise.all(open.map((f) => f.close()))
     await redis.stop()
   })
+  const fleet = async (keyPrefix: string, instanceId: string): Promise<Fleet> => {
+    const f = await startFleet({
+      redis: redis.url,
+      keyPrefix,
+      commandTimeoutMs: 1_000,
+      heartbeatMs: 200,
+      leaseTtlMs: 30_000,
+      cluster: false,
+      instanceId,
+    }, { log: silentLogger, version: 'test' })
+    open.push(f)
+    return f
+  }
 
   it('a conversation stored through one instance continues through another', async () => {
     const mock = createMockUpstream({})
@@ -92,16 +111,7 @@ describe('previous_response_id across the fleet', () => {
   })
 
   it('Redis keeps at most maxEntries and maxBytes (oldest go first), skips an oversized entry, and expires', async () => {
-    const f: Fleet = await startFleet({
-      redis: redis.url,
-      keyPrefix: 'resp2:',
-      commandTimeoutMs: 1_000,
-      heartbeatMs: 200,
-      leaseTtlMs: 30_000,
-      cluster: false,
-      instanceId: 'x',
-    }, { log: silentLogger, version: 'test' })
-    open.push(f)
+    const f = await fleet('resp2:', 'x')
     const local = () => memoryResponseStore({ now: Date.now, maxEntries: 1 })
     const writer = fleetResponseStore({
       redis: f.redis,
@@ -112,19 +122,41 @@ describe('previous_response_id across the fleet', () => {
       maxEntryBytes: 2_000,
     })
     const reader = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local() })
-    for (let i = 0; i < 5; i++) await writer.put(`resp_${i}`, [{ i }])
+    for (let i = 0; i < 5; i++) await writer.put(kept(`resp_${i}`, [{ i }]))
     assert.equal(await f.redis.run(COUNT, [f.keys.responseIndex], []), 3)
     assert.equal(await reader.get('resp_0'), undefined, 'the oldest went first')
-    assert.deepEqual(await reader.get('resp_4'), [{ i: 4 }])
-    await writer.put('resp_big', [{ text: 'x'.repeat(3_000) }])
+    assert.deepEqual(await reader.get('resp_4'), kept('resp_4', [{ i: 4 }]))
+    await writer.put(kept('resp_big', [{ text: 'x'.repeat(3_000) }]))
     assert.equal(await reader.get('resp_big'), undefined, 'over the entry cap: kept on its own instance only')
-    for (let i = 0; i < 3; i++) await writer.put(`resp_kb${i}`, [{ text: 'y'.repeat(1_900) }])
-    await writer.put('resp_last', [{ text: 'z'.repeat(1_900) }])
+    for (let i = 0; i < 3; i++) await writer.put(kept(`resp_kb${i}`, [{ text: 'y'.repeat(1_800) }]))
+    await writer.put(kept('resp_last', [{ text: 'z'.repeat(1_800) }]))
     assert.ok(Number(await f.redis.run(COUNT, [f.keys.responseIndex], [])) <= 3)
     assert.equal(await reader.get('resp_kb0'), undefined, 'past the byte bound the oldest go')
     assert.ok(await reader.get('resp_last'))
     const short = fleetResponseStore({ redis: f.redis, keys: f.keys, local: local(), ttlMs: 100 })
-    await short.put('resp_short', [{ a: 1 }])
+    await short.put(kept('resp_short', [{ a: 1 }]))
     await until('expired', async () => (await reader.get('resp_short')) === undefined)
+  })
+
+  it('finds items, deletes for every instance, and reads the bare conversations an earlier version kept', async () => {
+    const f = await fleet('resp3:', 'y')
+    const g = await fleet('resp3:', 'z')
+    const aLocal = memoryResponseStore({ now: Date.now })
+    const a = fleetResponseStore({ redis: f.redis, keys: f.keys, local: aLocal })
+    const b = fleetResponseStore({ redis: g.redis, keys: g.keys, local: memoryResponseStore({ now: Date.now }) })
+    const call = { type: 'function_call', id: 'fc_9', call_id: 'c9', name: 'f', arguments: '{}' }
+    await a.put(kept('resp_9', [{ type: 'message', role: 'user', content: 'q' }], [call]))
+    assert.equal(await b.itemOwner('fc_9'), 'resp_9', 'another instance finds the item through Redis')
+    assert.equal(await b.itemOwner('item_9_0'), 'resp_9', 'and an id-less input item by its derived id')
+    assert.equal(await b.itemOwner('fc_none'), undefined)
+    // Deleted through b: gone from Redis and, announced, from a's own copy.
+    assert.equal(await b.delete('resp_9'), true)
+    await until('a forgets its copy', async () => (await aLocal.get('resp_9')) === undefined)
+    assert.equal(await a.get('resp_9'), undefined)
+    assert.equal(await b.delete('resp_9'), false)
+    // An entry kept by an earlier version: its conversation as a bare array.
+    const SET = script(`return redis.call('SET', KEYS[1], ARGV[1])`)
+    await f.redis.run(SET, [f.keys.response('resp_old')], [JSON.stringify([{ type: 'message', content: 'old' }])])
+    assert.deepEqual((await b.get('resp_old'))?.input, [{ type: 'message', content: 'old' }])
   })
 })

@@ -131,7 +131,8 @@ function turnsOf(input: unknown, system: string[], memo: RequestMemo): Turn[] {
       const block = reasoningBlock(item)
       if (block) push(turns, 'assistant', [block])
     }
-    // item_reference, computer/file-search calls and other hosted-tool items have no hub equivalent.
+    // Computer/file-search calls and other hosted-tool items have no hub equivalent. An item_reference
+    // never gets here: the route resolves it from the store, and the target check refuses one it could not.
   }
   for (const t of turns) {
     if (t.role === 'user') {
