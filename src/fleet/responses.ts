@@ -76,9 +76,8 @@ function parseEntry(raw: unknown, id: string): StoredResponse | undefined {
     // Kept by a version before `GET /v1/responses/{id}` (for one TTL at most): the history only.
     if (Array.isArray(v)) return { input: v as JsonObject[], response: { id, object: 'response', output: [] } }
     const e = v as Partial<StoredResponse> | null
-    return Array.isArray(e?.input) && typeof e.response === 'object' && e.response !== null
-      ? { input: e.input, response: e.response }
-      : undefined
+    if (!Array.isArray(e?.input) || typeof e.response !== 'object' || e.response === null) return undefined
+    return { input: e.input, response: e.response, ...(typeof e.owner === 'string' ? { owner: e.owner } : {}) }
   } catch {
     return undefined
   }

@@ -145,7 +145,9 @@ describe('previous_response_id across the fleet', () => {
     const a = fleetResponseStore({ redis: f.redis, keys: f.keys, local: aLocal })
     const b = fleetResponseStore({ redis: g.redis, keys: g.keys, local: memoryResponseStore({ now: Date.now }) })
     const call = { type: 'function_call', id: 'fc_9', call_id: 'c9', name: 'f', arguments: '{}' }
-    await a.put(kept('resp_9', [{ type: 'message', role: 'user', content: 'q' }], [call]))
+    const nine = { ...kept('resp_9', [{ type: 'message', role: 'user', content: 'q' }], [call]), owner: 'team-a' }
+    await a.put(nine)
+    assert.deepEqual(await b.get('resp_9'), nine, 'read through Redis whole, the key it belongs to included')
     assert.equal(await b.itemOwner('fc_9'), 'resp_9', 'another instance finds the item through Redis')
     assert.equal(await b.itemOwner('item_9_0'), 'resp_9', 'and an id-less input item by its derived id')
     assert.equal(await b.itemOwner('fc_none'), undefined)
