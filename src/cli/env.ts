@@ -33,6 +33,9 @@ export function claudeEnv(o: ClaudeEnvOptions): Readonly<Record<string, string |
     NO_PROXY: '127.0.0.1,localhost',
     DISABLE_TELEMETRY: '1',
     DISABLE_COST_WARNINGS: '1',
+    // Beyond CCR: Claude Code then reads GET /v1/models (Anthropic shape) into its /model picker,
+    // which lists the configured models whose id names claude or anthropic.
+    CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: '1',
     CLAUDE_CODE_USE_BEDROCK: undefined,
   }
 }

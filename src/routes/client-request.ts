@@ -59,7 +59,7 @@ export function handleClient(
 }
 
 /** A zod issue as far as the answer reads it; a union's carries each option's issues. */
-interface Issue {
+export interface Issue {
   readonly path: readonly PropertyKey[]
   readonly message: string
   readonly code?: string

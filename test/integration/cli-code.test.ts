@@ -109,6 +109,7 @@ describe('switchyard code', () => {
     assert.equal(env.API_TIMEOUT_MS, '600000')
     assert.equal(env.NO_PROXY, '127.0.0.1,localhost')
     assert.equal(env.DISABLE_TELEMETRY, '1')
+    assert.equal(env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY, '1')
     assert.equal(env.DISABLE_COST_WARNINGS, '1')
     assert.equal(env.CLAUDE_CODE_USE_BEDROCK, undefined)
     assert.equal(env.CI, undefined, 'interactive by default')
