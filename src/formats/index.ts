@@ -64,6 +64,7 @@ export {
   GeminiCountTokensSchema,
   GeminiErrorBodySchema,
   GeminiModelListSchema,
+  GeminiModelSchema,
   GeminiRequestSchema,
   GeminiResponseSchema,
 } from './gemini/schema.ts'

@@ -1,15 +1,14 @@
 /**
  * The Gemini API (under `/v1beta` and `/v1`): `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`
  * (`?alt=sse` for SSE; without it the answer is a JSON array of chunks, as Google's REST API
- * gives), `:countTokens`, and `GET /v1beta/models`. The model comes from the URL; it may be a
- * `provider,model` pair like on every other route.
+ * gives) and `:countTokens` (the model list is in `models.ts`). The model comes from the URL; it
+ * may be a `provider,model` pair like on every other route.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
 import {
   GeminiCountTokensSchema,
   GeminiErrorBodySchema,
-  GeminiModelListSchema,
   GeminiRequestSchema,
   GeminiResponseSchema,
 } from '../formats/index.ts'
@@ -21,7 +20,8 @@ import { toClientRequest } from './client-request.ts'
 import { errorResponses } from './errors.ts'
 import { jsonContent } from './openapi.ts'
 
-const ACTIONS = ['generateContent', 'streamGenerateContent', 'countTokens'] as const
+/** The Gemini methods served for every model (`GET /v1beta/models` lists them). */
+export const ACTIONS = ['generateContent', 'streamGenerateContent', 'countTokens'] as const
 type Action = (typeof ACTIONS)[number]
 
 const Target = z.object({
@@ -54,14 +54,6 @@ const generateRoute = (version: 'v1beta' | 'v1') =>
     },
   })
 
-const modelsRoute = createRoute({
-  method: 'get',
-  path: '/v1beta/models',
-  tags: ['Inference'],
-  summary: 'The configured provider,model pairs, in Gemini list shape',
-  responses: { 200: { description: 'Models', content: jsonContent(GeminiModelListSchema) } },
-})
-
 /** `gemini-2.5-flash:generateContent` → its model and action (undefined when the action is unknown). */
 export function parseTarget(target: string): { model: string; action: Action } | undefined {
   const at = target.lastIndexOf(':')
@@ -78,14 +70,6 @@ const countBody = (
   : body)
 
 export function registerGemini(app: OpenAPIHono, deps: Deps): void {
-  const models = deps.config.providers.flatMap((p) => p.models.map((m) => `${p.name},${m}`))
-  app.openapi(
-    modelsRoute,
-    (c) =>
-      c.json({
-        models: models.map((m) => ({ name: `models/${m}`, displayName: m, supportedGenerationMethods: [...ACTIONS] })),
-      }, 200),
-  )
   for (const version of ['v1beta', 'v1'] as const) {
     app.openapi(generateRoute(version), async (c) => {
       const parsed = parseTarget(c.req.valid('param').target)

@@ -189,6 +189,36 @@ describe('@google/genai through the proxy (loopback port)', () => {
     })
   }
 
+  it('models.list and models.get read the configured models; an unknown one is a 404 naming it', async () => {
+    const names: string[] = []
+    for await (const m of await ai.models.list()) names.push(String(m.name))
+    assert.deepEqual(names.sort(), [
+      'models/anth,claude-up',
+      'models/anth,mock-a',
+      'models/oai,gpt-up',
+      'models/oai,mock-o',
+    ])
+    const one = await ai.models.get({ model: 'anth,mock-a' })
+    assert.equal(one.name, 'models/anth,mock-a')
+    assert.deepEqual(one.supportedActions, ['generateContent', 'streamGenerateContent', 'countTokens'])
+    // The SDK lists under /v1 (the path OpenAI and Anthropic clients share, told apart by their
+    // headers); the v1beta paths answer the same.
+    const beta = await fetch(`http://127.0.0.1:${served.port}/v1beta/models/anth,mock-a?key=sy-gemini-key`)
+    assert.deepEqual(await beta.json(), {
+      name: 'models/anth,mock-a',
+      displayName: 'anth,mock-a',
+      supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
+    })
+    const missing = await fetch(`http://127.0.0.1:${served.port}/v1beta/models/nope?key=sy-gemini-key`)
+    assert.equal(missing.status, 404)
+    assert.equal((await missing.json() as { error: { status: string } }).error.status, 'NOT_FOUND')
+    assert.equal((await ai.models.get({ model: 'models/gpt-up' })).name, 'models/oai,gpt-up', 'a bare model name')
+    await assert.rejects(
+      ai.models.get({ model: 'nope' }),
+      (e: unknown) => /404/.test(String(e)) && /'nope' is not a configured model/.test(String(e)),
+    )
+  })
+
   it("countTokens, and errors in Google's shape", async () => {
     const counted = await ai.models.countTokens({ model: 'anth,mock-a', contents: 'count these words please' })
     assert.ok((counted.totalTokens ?? 0) > 3)

@@ -59,12 +59,12 @@ export const GeminiCountTokensSchema = z.object({ totalTokens: z.number().int() 
   example: { totalTokens: 31 },
 })
 
+export const GeminiModelSchema = z
+  .object({ name: z.string(), displayName: z.string(), supportedGenerationMethods: z.array(z.string()) })
+  .openapi('GeminiModel')
+
 export const GeminiModelListSchema = z
-  .object({
-    models: z.array(
-      z.object({ name: z.string(), displayName: z.string(), supportedGenerationMethods: z.array(z.string()) }),
-    ),
-  })
+  .object({ models: z.array(GeminiModelSchema) })
   .openapi('GeminiModelList', {
     example: {
       models: [{
