@@ -248,6 +248,17 @@ export function unsupportedFeature(
     const input = arr(body.input)
     for (let i = 0; i < input.length; i++) {
       const item = obj(input[i])
+      if (item.type === 'compaction') {
+        // Switchyard's own were turned into messages by the route: this one is another provider's.
+        const param = `input.${i}`
+        return {
+          param,
+          message:
+            `${param}: a compaction item from another provider, whose encrypted_content only that provider can read, cannot be sent to ${
+              UPSTREAM_NAMES[upstream]
+            }`,
+        }
+      }
       if (item.type !== 'item_reference') continue
       const param = `input.${i}`
       const id = typeof item.id === 'string' ? ` '${item.id}'` : ''

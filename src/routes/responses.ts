@@ -10,6 +10,7 @@ import type { Deps } from '../deps.ts'
 import {
   createSseDecoder,
   encodeSseAll,
+  expandCompactions,
   OpenAIErrorBodySchema,
   responsesEvents,
   ResponsesInputTokensSchema,
@@ -180,10 +181,11 @@ function itemsOf(input: unknown): JsonObject[] {
 }
 
 /**
- * The body with the stored conversation in front of its input and each `item_reference` the
- * store holds replaced by its item, or the `previous_response_id` that was not found. A
- * reference the store does not hold stays: a Responses upstream may know it, and any other is
- * refused by the target check (`unsupportedFeature`).
+ * The body with the stored conversation in front of its input, each `item_reference` the store
+ * holds replaced by its item and each of Switchyard's `compaction` items by its summary, or the
+ * `previous_response_id` that was not found. A reference the store does not hold stays: a
+ * Responses upstream may know it, and any other is refused by the target check
+ * (`unsupportedFeature`), like another provider's compaction item.
  */
 async function withHistory(
   body: JsonObject,
@@ -197,6 +199,7 @@ async function withHistory(
     input = [...conversationOf(entry), ...itemsOf(body.input)]
   }
   if (Array.isArray(input) && input.some(isReference)) input = await resolveReferences(input, store)
+  input = expandCompactions(input)
   if (input === body.input) return { body }
   const { previous_response_id: _prev, ...rest } = body
   return { body: { ...rest, input } }

@@ -28,6 +28,19 @@ export function unwrapSignature(origin: 'gemini' | 'responses', signature: unkno
   return s !== undefined && s.startsWith(prefix) ? s.slice(prefix.length) : undefined
 }
 
+/** Text as base64 of its UTF-8 bytes (what `btoa` alone cannot do past Latin-1). */
+export function utf8ToBase64(text: string): string {
+  let bin = ''
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b)
+  return btoa(bin)
+}
+
+/** The text `utf8ToBase64` encoded; throws on input that is not base64. */
+export function base64ToUtf8(b64: string): string {
+  const bin = atob(b64)
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))
+}
+
 const THINKING_ENVELOPE = `${SYNTHETIC_SIGNATURE_PREFIX}thinking:`
 
 /**
@@ -36,10 +49,7 @@ const THINKING_ENVELOPE = `${SYNTHETIC_SIGNATURE_PREFIX}thinking:`
  * parts, and Anthropic needs the thinking text back byte for byte with its signature.
  */
 export function thinkingEnvelope(thinking: string, signature: string): string {
-  const bytes = new TextEncoder().encode(JSON.stringify({ t: thinking, s: signature }))
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return THINKING_ENVELOPE + btoa(bin)
+  return THINKING_ENVELOPE + utf8ToBase64(JSON.stringify({ t: thinking, s: signature }))
 }
 
 /** The thinking block `thinkingEnvelope` packed, or undefined for any other token. */
@@ -47,8 +57,7 @@ export function openThinkingEnvelope(token: unknown): { thinking: string; signat
   const s = str(token)
   if (s === undefined || !s.startsWith(THINKING_ENVELOPE)) return undefined
   try {
-    const bin = atob(s.slice(THINKING_ENVELOPE.length))
-    const v = obj(JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)))))
+    const v = obj(JSON.parse(base64ToUtf8(s.slice(THINKING_ENVELOPE.length))))
     return typeof v.t === 'string' && typeof v.s === 'string' ? { thinking: v.t, signature: v.s } : undefined
   } catch {
     return undefined

@@ -73,8 +73,8 @@ export const HUB_SIDES: Readonly<Record<WireFormatName, HubSide>> = {
   },
   responses: {
     toHubRequest: (body, _ctx, memo) => responsesToHub(body, memo),
-    fromHubResponse: (message, ctx, memo) => hubToResponsesResponse(message, ctx, memo.custom),
-    fromHubStream: (ctx, memo) => new HubToResponsesStream(ctx, memo.custom),
+    fromHubResponse: (message, ctx, memo) => hubToResponsesResponse(message, ctx, memo),
+    fromHubStream: (ctx, memo) => new HubToResponsesStream(ctx, memo),
     fromHubRequest: (hub, ctx, names) => hubToResponses(hub, ctx, names),
     toHubResponse: (body, ctx) => responsesResponseToHub(body, ctx),
     toHubStream: (ctx) => new ResponsesToHubStream(ctx),

@@ -12,6 +12,7 @@ import { mintId, restoreToolName } from '../translate/ids.ts'
 import { isObject, obj, str, tryParse } from '../translate/json.ts'
 import { anthropicEvents } from '../json-to-stream.ts'
 import { CUSTOM_INPUT } from './request.ts'
+import { compactionItem } from './compaction.ts'
 
 /** Without the upstream's reasoning-token count, it is estimated from the reasoning text (4 characters a token). */
 const REASONING_CHARS_PER_TOKEN = 4
@@ -38,6 +39,14 @@ type Open =
   | { kind: 'reasoning'; index: number; item: JsonObject; text: string; signature: string }
   | { kind: 'tool'; index: number; item: JsonObject; args: string; custom: boolean }
 
+/** What the request translation learned that shapes the answer (`RequestMemo`'s part of it). */
+export interface ResponsesAnswerOptions {
+  /** Names of the client's custom tools. */
+  readonly custom?: ReadonlySet<string>
+  /** The client asked for compaction: the model's text is the summary, sent as one `compaction` item. */
+  readonly compaction?: boolean
+}
+
 export class HubToResponsesStream extends FromHubStream {
   readonly #custom: ReadonlySet<string>
   readonly #id: string
@@ -46,14 +55,18 @@ export class HubToResponsesStream extends FromHubStream {
   #started = false
   #open: Open | undefined
   #reasoningChars = 0
+  /** The summary so far, while answering a compaction request (undefined otherwise). */
+  #summary: string | undefined
 
-  constructor(ctx: TranslateContext, custom: ReadonlySet<string> = new Set()) {
+  constructor(ctx: TranslateContext, opts: ResponsesAnswerOptions = {}) {
     super(ctx, 'responses')
-    this.#custom = custom
+    this.#custom = opts.custom ?? new Set()
     this.#id = responseIdOf(ctx.requestId)
+    if (opts.compaction) this.#summary = ''
   }
 
   protected dispatch(type: string | undefined, d: JsonObject): void {
+    if (this.#summary !== undefined) return this.#compacting(type, d)
     switch (type) {
       case 'message_start':
         return this.#start()
@@ -67,6 +80,28 @@ export class HubToResponsesStream extends FromHubStream {
         return this.#complete()
       default:
         return
+    }
+  }
+
+  /**
+   * A compaction answer: nothing is shown while the model writes (its text is the summary, its
+   * reasoning and any tool call are left out); at the end, one `compaction` item, then completed.
+   */
+  #compacting(type: string | undefined, d: JsonObject): void {
+    if (type === 'message_start') return this.#start()
+    if (type === 'content_block_start' && obj(d.content_block).type === 'text') {
+      this.#summary += str(obj(d.content_block).text) ?? ''
+    } else if (type === 'content_block_delta' && obj(d.delta).type === 'text_delta') {
+      this.#summary += str(obj(d.delta).text) ?? ''
+    } else if (type === 'message_stop') {
+      this.#start()
+      const item = compactionItem(this.#itemId('cmp'), (this.#summary ?? '').trim())
+      this.#ev('response.output_item.added', { output_index: 0, item })
+      this.#output.push(item)
+      this.#ev('response.output_item.done', { output_index: 0, item })
+      const usage = responsesUsageBody(this.usage ?? { ...ZERO, inputTokens: this.ctx.estimatedInputTokens })
+      this.#ev('response.completed', { response: this.#response('completed', { usage }) })
+      this.finish()
     }
   }
 
@@ -246,9 +281,9 @@ export class HubToResponsesStream extends FromHubStream {
 export function hubToResponsesResponse(
   message: JsonObject,
   ctx: TranslateContext,
-  custom?: ReadonlySet<string>,
+  opts?: ResponsesAnswerOptions,
 ): JsonObject {
-  const t = new HubToResponsesStream(ctx, custom)
+  const t = new HubToResponsesStream(ctx, opts)
   const out = anthropicEvents(message).flatMap((ev) => t.push(ev))
   const last = obj(tryParse(out[out.length - 1]?.data ?? ''))
   return obj(last.response)

@@ -12,6 +12,7 @@ import { arr, copyKeys, dataUrlSource, isObject, num, obj, str } from '../transl
 import { DEFAULT_MAX_TOKENS } from '../translate/openai-to-anthropic-request.ts'
 import { documentText, effortOfBudget } from '../translate/anthropic-to-openai-request.ts'
 import { parseToolArgs } from '../translate/tool-args.ts'
+import { COMPACTION_INSTRUCTION } from './compaction.ts'
 
 /** reasoning.effort → hub thinking budget (≥1024, as Anthropic requires). */
 const EFFORT_BUDGETS: Readonly<Record<string, number>> = {
@@ -31,6 +32,8 @@ export interface RequestMemo {
   readonly names: Record<string, string>
   /** Names of the client's `custom` tools: their calls go back as custom_tool_call items. */
   readonly custom: Set<string>
+  /** The client asked for compaction (`compaction_trigger`): the answer goes back as one `compaction` item. */
+  compaction?: boolean
 }
 
 type Turn = { role: 'user' | 'assistant'; blocks: JsonObject[] }
@@ -130,9 +133,13 @@ function turnsOf(input: unknown, system: string[], memo: RequestMemo): Turn[] {
     } else if (type === 'reasoning') {
       const block = reasoningBlock(item)
       if (block) push(turns, 'assistant', [block])
+    } else if (type === 'compaction_trigger') {
+      memo.compaction = true
+      push(turns, 'user', [{ type: 'text', text: COMPACTION_INSTRUCTION }])
     }
     // Computer/file-search calls and other hosted-tool items have no hub equivalent. An item_reference
-    // never gets here: the route resolves it from the store, and the target check refuses one it could not.
+    // or a compaction item never gets here: the route resolves references from the store and turns
+    // Switchyard's compaction items into messages, and the target check refuses the rest.
   }
   for (const t of turns) {
     if (t.role === 'user') {
@@ -220,7 +227,7 @@ export function responsesToHub(body: JsonObject, memo: RequestMemo, dropped: str
   const tools = toolsOf(arr(body.tools), memo, dropped)
   if (tools.length > 0) {
     out.tools = tools
-    const choice = toolChoiceOf(body.tool_choice, memo, body.parallel_tool_calls)
+    const choice = memo.compaction ? { type: 'none' } : toolChoiceOf(body.tool_choice, memo, body.parallel_tool_calls)
     if (choice) out.tool_choice = choice
   }
   const effort = str(obj(body.reasoning).effort)
