@@ -203,6 +203,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     // Fleet mode: a conversation stored by any instance continues on any other.
     responses: shared ? shared.responses(memoryResponseStore({ now })) : memoryResponseStore({ now }),
     cache,
+    upgradeWebSocket: runtime.upgradeWebSocket,
   }
   return {
     deps,

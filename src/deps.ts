@@ -15,6 +15,7 @@ import type { StreamWatchdog } from './proxy/watchdog.ts'
 import type { ThinkingCache } from './formats/translate/thinking-cache.ts'
 import type { KeyLedger } from './keys/ledger.ts'
 import type { CacheEntry, CacheLookup, CacheStats } from './cache/store.ts'
+import type { UpgradeWebSocket } from './lib/web-socket.ts'
 
 export type {
   Admission,
@@ -143,4 +144,6 @@ export interface Deps {
   readonly keys?: KeyLedger
   /** The opt-in response cache (`Cache`, or `x-switchyard-cache: on`; proxy/cache.ts). */
   readonly cache?: PipelineCache
+  /** The runtime's WebSocket upgrade (the Responses API's WebSocket mode); absent, handshakes are refused. */
+  readonly upgradeWebSocket?: UpgradeWebSocket
 }

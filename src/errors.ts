@@ -6,7 +6,13 @@
 export type TimeoutPhase = 'connect' | 'first_token' | 'idle' | 'total'
 
 export type ProxyError =
-  | { readonly kind: 'invalid_request'; readonly message: string; readonly param?: string }
+  | {
+    readonly kind: 'invalid_request'
+    readonly message: string
+    readonly param?: string
+    /** A machine-readable reason where the API has one (OpenAI's `previous_response_not_found`). */
+    readonly code?: string
+  }
   | { readonly kind: 'unauthorized'; readonly message: string }
   | { readonly kind: 'forbidden'; readonly message: string }
   | { readonly kind: 'not_found'; readonly message: string }

@@ -26,7 +26,7 @@ function errorObject(format: WireFormatName, e: ProxyError): { status: number; e
     return { status, error: { code: status, message: messageOf(e), status: googleStatusOf(status) } }
   }
   const param = e.kind === 'invalid_request' ? e.param ?? null : null
-  const code = e.kind === 'upstream_status' ? e.code ?? null : null
+  const code = e.kind === 'upstream_status' || e.kind === 'invalid_request' ? e.code ?? null : null
   return { status, error: { message: messageOf(e), type, param, code } }
 }
 

@@ -55,7 +55,7 @@ export {
 } from './continuation/splice.ts'
 export { ToolHold } from './continuation/tool-hold.ts'
 export { hubView, tokenView } from './hub/pairs.ts'
-export { responseIdOf } from './responses/from-hub.ts'
+export { emptyResponse, responseIdOf } from './responses/from-hub.ts'
 export { untranslatableTools } from './responses/request.ts'
 export { StreamRecord } from './continuation/record.ts'
 export { overlapLength } from './continuation/overlap.ts'

@@ -32,6 +32,16 @@ export interface ResponseStore {
   itemOwner(itemId: string): Promise<string | undefined>
 }
 
+/** A request's `input` as items: a string is one user message, and anything not an object is left out. */
+export function inputItemsOf(input: unknown): JsonObject[] {
+  if (typeof input === 'string') {
+    return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }]
+  }
+  return Array.isArray(input)
+    ? input.filter((i): i is JsonObject => typeof i === 'object' && i !== null && !Array.isArray(i))
+    : []
+}
+
 /** The conversation that led to an answer and the answer: what a follow-up continues. */
 export function conversationOf(entry: StoredResponse): JsonObject[] {
   const output = Array.isArray(entry.response.output) ? (entry.response.output as JsonObject[]) : []

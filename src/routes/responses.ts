@@ -12,6 +12,7 @@ import {
   encodeSseAll,
   expandCompactions,
   OpenAIErrorBodySchema,
+  responseIdOf,
   responsesEvents,
   ResponsesInputTokensSchema,
   ResponsesRequestSchema,
@@ -27,10 +28,12 @@ import {
   conversationOf,
   findItem,
   inputItemId,
+  inputItemsOf,
   memoryResponseStore,
   type ResponseStore,
 } from '../proxy/response-store.ts'
 import { toClientRequest } from './client-request.ts'
+import { ResponsesSocket } from './responses-socket.ts'
 import { errorResponses } from './errors.ts'
 import { jsonContent } from './openapi.ts'
 
@@ -53,6 +56,22 @@ const responsesRoute = createRoute({
     ...errorResponses(OpenAIErrorBodySchema),
   },
 })
+
+const socketRoute = createRoute({
+  method: 'get',
+  path: '/v1/responses',
+  tags: ['Inference'],
+  summary: "OpenAI Responses API's WebSocket mode (the Codex CLI's first choice)",
+  description:
+    'A WebSocket handshake (`Upgrade: websocket`), checked like any request. Then each `response.create` text frame (a Responses request body with `type`) is answered as a streamed `POST /v1/responses` sent with the handshake\'s headers, one text frame per event (the SSE event\'s data); a refused request is one `{type: "error", status, error}` frame. The connection keeps its latest answer: a `previous_response_id` naming it continues the conversation even with `store: false`. `response.processed` frames are acknowledgements and get no answer.',
+  responses: {
+    101: { description: 'Switched to the WebSocket protocol' },
+    ...errorResponses(OpenAIErrorBodySchema),
+  },
+})
+
+/** Handshake headers not handed on to the requests its frames make. */
+const HANDSHAKE_ONLY = /^(connection|upgrade|sec-websocket-.*|content-length|content-type)$/
 
 const inputTokensRoute = createRoute({
   method: 'post',
@@ -170,16 +189,6 @@ function listed(item: JsonObject, id: string): JsonObject & { id: string; type: 
   return { ...item, id, type, ...(content === undefined ? {} : { content }) }
 }
 
-/** `input` as a list of items (a string is one user message). */
-function itemsOf(input: unknown): JsonObject[] {
-  if (typeof input === 'string') {
-    return [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }]
-  }
-  return Array.isArray(input)
-    ? input.filter((i): i is JsonObject => typeof i === 'object' && i !== null && !Array.isArray(i))
-    : []
-}
-
 /**
  * The body with the stored conversation in front of its input, each `item_reference` the store
  * holds replaced by its item and each of Switchyard's `compaction` items by its summary, or the
@@ -196,7 +205,7 @@ async function withHistory(
   if (typeof prev === 'string' && prev !== '') {
     const entry = await store.get(prev)
     if (!entry) return { missing: prev }
-    input = [...conversationOf(entry), ...itemsOf(body.input)]
+    input = [...conversationOf(entry), ...inputItemsOf(body.input)]
   }
   if (Array.isArray(input) && input.some(isReference)) input = await resolveReferences(input, store)
   input = expandCompactions(input)
@@ -282,6 +291,7 @@ export function registerResponses(
       message:
         `previous_response_id: response '${id}' is not in this Switchyard's store (expired, evicted, or stored with store: false)`,
       param: 'previous_response_id',
+      code: 'previous_response_not_found',
     })
   // The typed routes' 404, in the Responses error shape (documented among their errors).
   const notKept = (c: Parameters<typeof requestIdOf>[0], id: string) =>
@@ -302,7 +312,29 @@ export function registerResponses(
     }
     const res = await handle(req, deps)
     if (found.body.store === false || res.status !== 200) return res
-    return remember(res, itemsOf(found.body.input), req.apiKeyName, store)
+    return remember(res, inputItemsOf(found.body.input), req.apiKeyName, store)
+  })
+  app.openapi(socketRoute, (c) => {
+    const handshake = c.req.raw
+    const url = new URL('/v1/responses', handshake.url).href
+    const headers = new Headers({ 'content-type': 'application/json' })
+    handshake.headers.forEach((value, name) => {
+      if (!HANDSHAKE_ONLY.test(name)) headers.set(name, value)
+    })
+    let warmUps = 0
+    const session = new ResponsesSocket({
+      request: (body, signal) => new Request(url, { method: 'POST', headers, body, signal }),
+      // `_` never occurs in a request id's counter: no request's answer gets this id.
+      responseId: () => responseIdOf(`${requestIdOf(c)}_w${++warmUps}`),
+      now: () => deps.now() / 1000,
+    })
+    const upgraded = deps.upgradeWebSocket?.(handshake, session)
+    if (upgraded) return upgraded as never
+    return errorResponse({ id: requestIdOf(c), format: 'responses' }, {
+      kind: 'invalid_request',
+      message:
+        "GET /v1/responses is the Responses API's WebSocket mode: open it with a WebSocket handshake (Upgrade: websocket), or POST /v1/responses",
+    }) as never
   })
   app.openapi(retrieveRoute, async (c) => {
     const { response_id: id } = c.req.valid('param')

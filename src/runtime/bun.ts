@@ -3,6 +3,7 @@
  * no Bun types.
  */
 import { spawn } from 'node:child_process'
+import { isWebSocketHandshake, type SocketSession, type UpgradeWebSocket } from '../lib/web-socket.ts'
 import type { Handler, Runtime, Served, ServeOptions } from './types.ts'
 
 interface BunServer {
@@ -10,6 +11,12 @@ interface BunServer {
   readonly hostname: string
   stop(closeActiveConnections?: boolean): Promise<void> | void
   timeout(req: Request, seconds: number): void
+  upgrade(req: Request, o: { data: SocketSession }): boolean
+}
+interface BunSocket {
+  readonly data: SocketSession
+  send(text: string): number
+  close(code?: number, reason?: string): void
 }
 interface BunGlobal {
   readonly version: string
@@ -19,15 +26,37 @@ interface BunGlobal {
     hostname: string
     idleTimeout?: number
     maxRequestBodySize?: number
-    fetch(req: Request, server: BunServer): Response | Promise<Response>
+    fetch(req: Request, server: BunServer): Response | undefined | Promise<Response | undefined>
     error?(e: Error): Response
+    websocket: {
+      open(ws: BunSocket): void
+      message(ws: BunSocket, data: string | Uint8Array): void
+      close(ws: BunSocket): void
+    }
   }): BunServer
 }
 
 const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun
 
+/**
+ * A handshake being answered, and the server it came to: Bun upgrades through the server object
+ * its `fetch` was given, which the app's route never sees.
+ */
+const handshakes = new WeakMap<Request, { server: BunServer; handler: Handler }>()
+/** Handshakes the route upgraded: their `fetch` returns nothing (Bun has answered them). */
+const upgraded = new WeakSet<Request>()
+
+const upgradeWebSocket: UpgradeWebSocket = (req, session) => {
+  const at = handshakes.get(req)
+  if (!at || !isWebSocketHandshake(req) || !at.server.upgrade(req, { data: session })) return undefined
+  upgraded.add(req)
+  // Never sent: Bun has answered the handshake itself. The app's middleware sees an empty 200.
+  return new Response(null, { status: 200 })
+}
+
 function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
   const idleTimeout = Math.min(opts.idleTimeoutSec ?? 255, 255)
+  const sockets = new Set<BunSocket>()
   const server = bun.serve({
     port: opts.port,
     hostname: opts.hostname,
@@ -36,7 +65,12 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
     idleTimeout,
     maxRequestBodySize: opts.maxBodyBytes ?? 64 * 1024 * 1024,
     async fetch(req, srv) {
-      if (req.method !== 'POST') return handler(req)
+      if (req.method !== 'POST') {
+        if (!req.headers.has('upgrade')) return handler(req)
+        handshakes.set(req, { server: srv, handler })
+        const res = await handler(req)
+        return upgraded.has(req) ? undefined : res
+      }
       srv.timeout(req, 0)
       const res = await handler(req)
       // Only an event stream may stay quiet for long. Any other answer (a 401 to an
@@ -50,11 +84,28 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
         status: 500,
         headers: { 'content-type': 'application/json' },
       }),
+    // Bun pings a quiet socket (its default), so an agent's connection outlives its 120 s idle limit.
+    websocket: {
+      open(ws) {
+        sockets.add(ws)
+        ws.data.open({
+          send: (text) => void ws.send(text),
+          forward: async (req) => await handler(req),
+          close: (code, reason) => ws.close(code, reason),
+        })
+      },
+      message: (ws, data) => ws.data.message(data),
+      close(ws) {
+        sockets.delete(ws)
+        ws.data.close()
+      },
+    },
   })
   return Promise.resolve({
     port: server.port,
     hostname: server.hostname,
     stop: async (force?: boolean) => {
+      for (const ws of sockets) force ? ws.close(1001, 'server stopping') : ws.data.drain()
       await server.stop(force ?? false)
     },
   })
@@ -147,6 +198,7 @@ export const bunRuntime: Runtime = {
   name: 'bun',
   version: bun?.version ?? 'unknown',
   serve,
+  upgradeWebSocket,
   onSignal,
   relaunchWithServerLimits,
   onOrphaned,

@@ -1,4 +1,5 @@
 /** Deno adapter. Declares by hand the narrow slice of `Deno` it calls. */
+import { isWebSocketHandshake, type SocketSession, type UpgradeWebSocket } from '../lib/web-socket.ts'
 import type { Handler, Runtime, Served, ServeOptions } from './types.ts'
 
 interface DenoHttpServer {
@@ -17,6 +18,7 @@ interface DenoGlobal {
     },
     h: Handler,
   ): DenoHttpServer
+  upgradeWebSocket(req: Request): { socket: WebSocket; response: Response }
   readonly mainModule: string
   execPath(): string
   addSignalListener(s: string, fn: () => void): void
@@ -25,9 +27,47 @@ interface DenoGlobal {
 
 const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno
 
+/** The open WebSockets of a server, found from a handshake being answered (only a served request can be upgraded). */
+const handshakes = new WeakMap<Request, { sockets: Map<WebSocket, SocketSession>; handler: Handler }>()
+
+const upgradeWebSocket: UpgradeWebSocket = (req, session) => {
+  const at = handshakes.get(req)
+  if (!at || !isWebSocketHandshake(req)) return undefined
+  const { sockets, handler } = at
+  let upgraded: { socket: WebSocket; response: Response }
+  try {
+    upgraded = deno.upgradeWebSocket(req)
+  } catch {
+    return undefined // a malformed handshake (no key, wrong version): the route answers it as a plain request
+  }
+  const { socket, response } = upgraded
+  socket.binaryType = 'arraybuffer'
+  socket.onopen = () => {
+    sockets.set(socket, session)
+    session.open({
+      // A frame sent after the client left would throw: it is lost either way.
+      send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text),
+      forward: async (req) => await handler(req),
+      close: (code, reason) => socket.close(code, reason),
+    })
+  }
+  socket.onmessage = (e: MessageEvent) =>
+    session.message(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer))
+  socket.onclose = () => {
+    sockets.delete(socket)
+    session.close()
+  }
+  return response
+}
+
 function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
   const abort = new AbortController()
   let closed = false
+  const sockets = new Map<WebSocket, SocketSession>()
+  const served: Handler = (req) => {
+    if (req.method === 'GET' && req.headers.has('upgrade')) handshakes.set(req, { sockets, handler })
+    return handler(req)
+  }
   return new Promise((resolve) => {
     const server = deno.serve(
       {
@@ -40,6 +80,7 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
             hostname: a.hostname,
             stop: async (force?: boolean) => {
               if (closed) return
+              for (const [ws, session] of sockets) force ? ws.close(1001, 'server stopping') : session.drain()
               if (force) {
                 closed = true
                 // Aborting after a graceful shutdown finished throws BadResource in Deno 2.9.
@@ -54,7 +95,7 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
             },
           }),
       },
-      handler,
+      served,
     )
   })
 }
@@ -120,6 +161,7 @@ export const denoRuntime: Runtime = {
   name: 'deno',
   version: deno?.version.deno ?? 'unknown',
   serve,
+  upgradeWebSocket,
   onSignal,
   relaunchWithServerLimits: () => undefined,
   onOrphaned: () => () => {},

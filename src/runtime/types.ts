@@ -1,4 +1,6 @@
 /** What the rest of the code needs from the JavaScript runtime. Bun and Deno each implement it. */
+import type { UpgradeWebSocket } from '../lib/web-socket.ts'
+
 export type Handler = (req: Request) => Response | Promise<Response>
 
 export interface ServeOptions {
@@ -13,7 +15,10 @@ export interface ServeOptions {
 export interface Served {
   readonly port: number
   readonly hostname: string
-  /** Stop accepting connections; with `force`, also cut the open ones. */
+  /**
+   * Stop accepting connections; with `force`, also cut the open ones. Open WebSockets are asked
+   * to close once idle (`SocketSession.drain`); with `force`, closed at once (1001).
+   */
   stop(force?: boolean): Promise<void>
 }
 
@@ -21,6 +26,11 @@ export interface Runtime {
   readonly name: 'bun' | 'deno'
   readonly version: string
   serve(handler: Handler, opts: ServeOptions): Promise<Served>
+  /**
+   * Upgrades a WebSocket handshake that reached `serve`'s handler, from inside that handler (the
+   * app's route decides, after its key check): see `UpgradeWebSocket`.
+   */
+  readonly upgradeWebSocket: UpgradeWebSocket
   /** Calls `fn` for each SIGINT/SIGTERM/SIGHUP. Returns a function that removes the listeners. */
   onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () => void
   /**

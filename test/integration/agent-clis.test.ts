@@ -132,32 +132,42 @@ function baseEnv(home: string): Record<string, string> {
   }
 }
 
-async function codex(url: string, prompt: string) {
+/**
+ * Runs `codex exec` against Switchyard, through a `model_providers` entry (the documented setup)
+ * or, `builtIn`, through Codex's own OpenAI provider with `openai_base_url` pointed here: that
+ * provider speaks the Responses API's WebSocket mode first (and compacts remotely).
+ */
+async function codex(url: string, prompt: string, opts: { builtIn?: boolean } = {}) {
   const home = tempHome()
   mkdirSync(join(home, '.codex'), { recursive: true })
   mkdirSync(join(home, 't'))
-  writeFileSync(
-    join(home, '.codex', 'config.toml'),
-    [
-      'model = "gpt-5.5"',
-      'model_provider = "switchyard"',
-      'approval_policy = "never"',
-      'sandbox_mode = "danger-full-access"',
-      'check_for_update_on_startup = false',
-      'analytics.enabled = false',
-      'feedback.enabled = false',
-      'history.persistence = "none"',
-      '[model_providers.switchyard]',
-      'name = "Switchyard"',
-      `base_url = "${url}/v1"`,
-      'env_key = "SWITCHYARD_API_KEY"',
-      'wire_api = "responses"',
-      'request_max_retries = 0',
-      'stream_max_retries = 0',
-      '',
-    ].join('\n'),
-  )
+  const common = [
+    'model = "gpt-5.5"',
+    'approval_policy = "never"',
+    'sandbox_mode = "danger-full-access"',
+    'check_for_update_on_startup = false',
+    'analytics.enabled = false',
+    'feedback.enabled = false',
+    'history.persistence = "none"',
+  ]
+  const provider = opts.builtIn ? [`openai_base_url = "${url}/v1"`] : [
+    'model_provider = "switchyard"',
+    '[model_providers.switchyard]',
+    'name = "Switchyard"',
+    `base_url = "${url}/v1"`,
+    'env_key = "SWITCHYARD_API_KEY"',
+    'wire_api = "responses"',
+    'request_max_retries = 0',
+    'stream_max_retries = 0',
+  ]
+  writeFileSync(join(home, '.codex', 'config.toml'), [...common, ...provider, ''].join('\n'))
   const env = { ...baseEnv(home), CODEX_HOME: join(home, '.codex'), SWITCHYARD_API_KEY: KEY }
+  if (opts.builtIn) {
+    // The built-in provider takes its key from Codex's own login.
+    writeFileSync(join(home, 'key'), KEY)
+    const login = await run('sh', ['-c', `"${CODEX}" login --with-api-key < key`], env, home)
+    assert.equal(login.code, 0, login.out + login.err)
+  }
   const r = await run(
     CODEX,
     ['exec', '--json', '--ephemeral', '--skip-git-repo-check', '--strict-config', prompt],
@@ -245,6 +255,37 @@ describe('Codex CLI against Switchyard', {
       })
     })
   }
+})
+
+describe("Codex CLI with its built-in OpenAI provider (openai_base_url): the Responses API's WebSocket mode", {
+  skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(CODEX) ? 'tools/agent-clis not installed' : false,
+}, () => {
+  const s = servedFor('openai')
+
+  it('runs the shell tool over one WebSocket, each turn sent as its new items only, and answers', async () => {
+    const before = s().seen.length
+    const r = await codex(s().url, 'Use the shell to print a word.', { builtIn: true })
+    const items = r.events.filter((e) => e.type === 'item.completed').map((e) => e.item as Record<string, unknown>)
+    const cmd = items.find((i) => i.type === 'command_execution')
+    assert.ok(
+      cmd && String(cmd.aggregated_output).includes(SHELL_WORD),
+      `no command run:\n${r.out}\n${r.err.slice(-2000)}`,
+    )
+    assert.match(
+      String(items.filter((i) => i.type === 'agent_message').at(-1)?.text),
+      new RegExp(`printed ${SHELL_WORD}`),
+    )
+    // Without the WebSocket mode Codex reconnects five times, then falls back to HTTP, and says so.
+    assert.doesNotMatch(r.out + r.err, /Reconnecting|Falling back from WebSockets/, r.out)
+    // The warm-up (generate: false) asks no upstream; the two turns each reach it whole: the tool
+    // turn came as its new items after previous_response_id (store: false), and the connection
+    // put the instructions and the prompt back in front of them.
+    const asked = s().seen.slice(before).map((x) => JSON.stringify(x.body))
+    assert.equal(asked.length, 2, asked.join('\n'))
+    for (const body of asked) assert.match(body, /print a word/)
+    assert.match(asked[1]!, /"role":"tool"/)
+    assert.match(asked[1]!, new RegExp(SHELL_WORD))
+  })
 })
 
 describe('Gemini CLI against Switchyard', {

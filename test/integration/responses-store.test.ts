@@ -138,7 +138,9 @@ describe('GET / DELETE /v1/responses/{id} and its input items', () => {
     }
     const follow = await p.post('/v1/responses', { model: 'anth,mock-a', input: 'y', previous_response_id: sent.id })
     assert.equal(follow.status, 400)
-    assert.match(await follow.text(), /previous_response_id/)
+    // OpenAI's code for it: clients key on it to resend the whole conversation.
+    const refused = (await follow.json() as { error: { param: string; code: string } }).error
+    assert.deepEqual([refused.param, refused.code], ['previous_response_id', 'previous_response_not_found'])
     await p.close()
   })
 })

@@ -31,6 +31,19 @@ function responsesUsageBody(u: Usage, reasoningTokens = 0): JsonObject {
   }
 }
 
+/** A completed response with no output and no tokens: the answer to a request that asks no model (a warm-up). */
+export function emptyResponse(id: string, model: unknown, createdAt: number): JsonObject {
+  return {
+    id,
+    object: 'response',
+    created_at: createdAt,
+    status: 'completed',
+    model: model ?? null,
+    output: [],
+    usage: responsesUsageBody(ZERO),
+  }
+}
+
 /** The response id a request gets (stable per request id). */
 export const responseIdOf = (requestId: string): string => mintId('resp_', requestId)
 

@@ -1,0 +1,190 @@
+/**
+ * The Responses API's WebSocket mode (`GET /v1/responses` upgraded): the Codex CLI tries it
+ * first when its provider is OpenAI's, five times with back-off, before it falls back to HTTP.
+ * Each `response.create` frame is answered as a `POST /v1/responses` with `stream: true` sent
+ * to the server as the handshake's client (its key, its limits, the one pipeline, the config
+ * it serves now), and each event of that stream goes back as one text frame: the same JSON as
+ * the SSE event's data.
+ *
+ * Like OpenAI's, a connection remembers its latest answer: a `response.create` whose
+ * `previous_response_id` names it sends only the new input items, and gets the whole
+ * conversation in front of them here, `store: false` or not (Codex sends every turn after the
+ * first so). A `previous_response_id` the connection does not hold goes to the route, which
+ * finds it in the response store or refuses it.
+ */
+import { createSseDecoder, emptyResponse, renderError, responsesEvents } from '../formats/index.ts'
+import type { JsonObject } from '../formats/types.ts'
+import type { SocketPeer, SocketSession } from '../lib/web-socket.ts'
+import type { ProxyError } from '../errors.ts'
+import { conversationOf, inputItemsOf } from '../proxy/response-store.ts'
+
+export interface ResponsesSocketOptions {
+  /** The `POST /v1/responses` request of a body (JSON text), as the handshake's client would have sent it. */
+  request(body: string, signal: AbortSignal): Request
+  /** A fresh response id, for a warm-up's answer (no request is made for it). */
+  responseId(): string
+  /** Seconds since the epoch. */
+  now(): number
+}
+
+/** Frames that need no answer (Codex acknowledges each answer it has read). */
+const ACKNOWLEDGEMENTS = new Set(['response.processed'])
+/** The events that end an answer a follow-up can continue. */
+const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete'])
+/** Response headers worth handing on with an error frame (Codex reads them for its retry policy). */
+const ERROR_HEADERS = ['retry-after', 'x-should-retry', 'x-request-id'] as const
+
+/** The latest answer of a connection, as the conversation a follow-up continues. */
+interface Latest {
+  readonly id: string
+  readonly conversation: readonly JsonObject[]
+}
+
+export class ResponsesSocket implements SocketSession {
+  private peer: SocketPeer | undefined
+  /** Frames are answered one at a time, in order (one response in flight per connection, as OpenAI's). */
+  private turn: Promise<void> = Promise.resolve()
+  private waiting = 0
+  private latest: Latest | undefined
+  private readonly abort = new AbortController()
+  private draining = false
+
+  constructor(private readonly opts: ResponsesSocketOptions) {}
+
+  open(peer: SocketPeer): void {
+    this.peer = peer
+  }
+
+  message(data: string | Uint8Array): void {
+    this.waiting++
+    this.turn = this.turn
+      .then(() => typeof data === 'string' ? this.answer(data) : this.refuse('frames are JSON text, not binary'))
+      .catch(() => this.refuse('the answer broke off', 'internal'))
+      .finally(() => {
+        this.waiting--
+        if (this.draining && this.waiting === 0) this.peer?.close(1001, 'server stopping')
+      })
+  }
+
+  close(): void {
+    this.abort.abort()
+  }
+
+  drain(): void {
+    this.draining = true
+    if (this.waiting === 0) this.peer?.close(1001, 'server stopping')
+  }
+
+  private async answer(text: string): Promise<void> {
+    if (this.abort.signal.aborted) return
+    let frame: unknown
+    try {
+      frame = JSON.parse(text)
+    } catch {
+      return this.refuse('the frame is not JSON')
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      return this.refuse('the frame is not a JSON object')
+    }
+    const { type, ...body } = frame as JsonObject
+    if (typeof type === 'string' && ACKNOWLEDGEMENTS.has(type)) return
+    if (type !== 'response.create') {
+      return this.refuse(
+        `type: ${JSON.stringify(type ?? null)} is not a frame Switchyard answers (send "response.create")`,
+        'invalid_request',
+        'type',
+      )
+    }
+    const { request, input } = this.withLatest(body)
+    if (request.generate === false) return this.warmUp(request, input)
+    if (!this.peer) return
+    const res = await this.peer.forward(this.opts.request(JSON.stringify(request), this.abort.signal))
+    if (res.status !== 200 || !res.body || !(res.headers.get('content-type') ?? '').includes('event-stream')) {
+      return this.relayError(res)
+    }
+    await this.relayEvents(res.body, input)
+  }
+
+  /**
+   * The request to post: streamed, and with the conversation in front of its input when it
+   * continues this connection's latest answer. `input` is its whole input when known here (to
+   * remember with its answer), undefined when the route resolves the history.
+   */
+  private withLatest(body: JsonObject): { request: JsonObject; input: readonly JsonObject[] | undefined } {
+    const { previous_response_id: prev, ...rest } = body
+    const items = inputItemsOf(body.input)
+    if (prev === undefined || prev === null) return { request: { ...body, stream: true }, input: items }
+    if (this.latest !== undefined && prev === this.latest.id) {
+      const input = [...this.latest.conversation, ...items]
+      return { request: { ...rest, input, stream: true }, input }
+    }
+    return { request: { ...body, stream: true }, input: undefined }
+  }
+
+  /**
+   * `generate: false`: Codex's warm-up, which sends the instructions, tools and first input
+   * ahead of the turn and may continue from its answer. No upstream is asked: the answer is an
+   * empty completed response the next frame can name as its `previous_response_id`.
+   */
+  private warmUp(request: JsonObject, input: readonly JsonObject[] | undefined): void {
+    const response = emptyResponse(this.opts.responseId(), request.model, Math.floor(this.opts.now()))
+    for (const ev of responsesEvents(response)) this.peer?.send(ev.data)
+    this.latest = input === undefined ? undefined : { id: response.id as string, conversation: input }
+  }
+
+  private async relayEvents(body: ReadableStream<Uint8Array>, input: readonly JsonObject[] | undefined): Promise<void> {
+    this.latest = undefined
+    const reader = body.getReader()
+    const stop = () => void reader.cancel().catch(() => undefined)
+    this.abort.signal.addEventListener('abort', stop)
+    const decoder = createSseDecoder()
+    const text = new TextDecoder()
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        for (const ev of decoder.push(text.decode(value, { stream: true }))) {
+          this.peer?.send(ev.data)
+          if (input !== undefined && FINAL_EVENTS.has(ev.event ?? '')) this.remember(ev.data, input)
+        }
+      }
+    } finally {
+      this.abort.signal.removeEventListener('abort', stop)
+    }
+  }
+
+  private remember(data: string, input: readonly JsonObject[]): void {
+    try {
+      const response = (JSON.parse(data) as { response?: JsonObject }).response
+      if (typeof response?.id !== 'string') return
+      this.latest = { id: response.id, conversation: conversationOf({ input: [...input], response }) }
+    } catch { /* an event the client judges: nothing to remember */ }
+  }
+
+  /** A refused request, as the error frame of OpenAI's WebSocket mode: `{type: "error", status, error}`. */
+  private async relayError(res: Response): Promise<void> {
+    let error: unknown
+    try {
+      error = (await res.json() as { error?: unknown }).error
+    } catch { /* a body that is not ours: the status speaks */ }
+    const headers: Record<string, string> = {}
+    for (const name of ERROR_HEADERS) {
+      const value = res.headers.get(name)
+      if (value !== null) headers[name] = value
+    }
+    this.peer?.send(JSON.stringify({
+      type: 'error',
+      status: res.status,
+      error: error ?? { message: `HTTP ${res.status}`, type: 'api_error', param: null, code: null },
+      headers,
+    }))
+  }
+
+  private refuse(message: string, kind: 'invalid_request' | 'internal' = 'invalid_request', param?: string): void {
+    const e: ProxyError = kind === 'internal'
+      ? { kind, message }
+      : { kind, message, ...(param === undefined ? {} : { param }) }
+    const { status, body } = renderError('responses', e)
+    this.peer?.send(JSON.stringify({ type: 'error', status, error: body.error }))
+  }
+}
