@@ -11,6 +11,8 @@ import { type AppInstance, createInstance } from '../../src/compose.ts'
 import { createLogger } from '../../src/log.ts'
 import { runtime, type Served } from '../../src/runtime/index.ts'
 import type { JsonObject } from '../../src/formats/types.ts'
+import OpenAI from 'openai'
+import { ResponsesWS } from 'openai/resources/responses/ws'
 import { configOf } from './helpers.ts'
 import { GREETING, scriptedUpstream } from './scripted-upstream.ts'
 
@@ -192,5 +194,28 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
     await c.closed
     await own.stop(true)
     await reloaded.close()
+  })
+
+  it("serves the official OpenAI SDK's WebSocket client (ResponsesWS): two turns, the second continuing the first", async () => {
+    const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${served.port}/v1` })
+    const socket = new ResponsesWS(client)
+    const seen = upstream.seen.length
+    const events: { type: string; response?: { id: string } }[] = []
+    let first: string | undefined
+    socket.send({ type: 'response.create', model: 'gpt-5.5', store: false, input: 'sdk first' })
+    for await (const m of socket.stream()) {
+      if (m.type === 'error') throw m.error
+      if (m.type !== 'message') continue
+      events.push(m.message as never)
+      if (m.message.type !== 'response.completed') continue
+      if (first !== undefined) break
+      first = m.message.response.id
+      socket.send({ type: 'response.create', model: 'gpt-5.5', store: false, previous_response_id: first, input: 'sdk second' })
+    }
+    socket.close()
+    const done = events.filter((e) => e.type === 'response.completed').map((e) => e.response!.id)
+    assert.equal(done.length, 2)
+    assert.notEqual(done[0], done[1])
+    assert.match(JSON.stringify(upstream.seen.slice(seen)[1]!.body), /sdk first.*Hello from the scripted upstream.*sdk second/)
   })
 })
