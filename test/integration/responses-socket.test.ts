@@ -210,12 +210,21 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
       if (m.message.type !== 'response.completed') continue
       if (first !== undefined) break
       first = m.message.response.id
-      socket.send({ type: 'response.create', model: 'gpt-5.5', store: false, previous_response_id: first, input: 'sdk second' })
+      socket.send({
+        type: 'response.create',
+        model: 'gpt-5.5',
+        store: false,
+        previous_response_id: first,
+        input: 'sdk second',
+      })
     }
     socket.close()
     const done = events.filter((e) => e.type === 'response.completed').map((e) => e.response!.id)
     assert.equal(done.length, 2)
     assert.notEqual(done[0], done[1])
-    assert.match(JSON.stringify(upstream.seen.slice(seen)[1]!.body), /sdk first.*Hello from the scripted upstream.*sdk second/)
+    assert.match(
+      JSON.stringify(upstream.seen.slice(seen)[1]!.body),
+      /sdk first.*Hello from the scripted upstream.*sdk second/,
+    )
   })
 })
