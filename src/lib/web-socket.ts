@@ -8,6 +8,8 @@
 /** The client end of one upgraded connection, and the server it came to. */
 export interface SocketPeer {
   send(text: string): void
+  /** Sends several frames in one write where the runtime can (the events of one upstream read). */
+  sendAll(texts: readonly string[]): void
   /**
    * Answers `req` as the server answers a request that arrives on it: through the handler it
    * serves now (after a config reload, the new config's app), not the one that took the handshake.

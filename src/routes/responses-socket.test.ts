@@ -29,6 +29,7 @@ function harness(reply?: (body: JsonObject, n: number, signal: AbortSignal) => R
   })
   const peer: SocketPeer = {
     send: (text) => void frames.push(JSON.parse(text) as JsonObject),
+    sendAll: (texts) => texts.forEach((text) => frames.push(JSON.parse(text) as JsonObject)),
     forward: async (req) => {
       assert.equal(new URL(req.url).pathname, '/v1/responses')
       const body = await req.json() as JsonObject

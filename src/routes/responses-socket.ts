@@ -128,7 +128,7 @@ export class ResponsesSocket implements SocketSession {
    */
   private warmUp(request: JsonObject, input: readonly JsonObject[] | undefined): void {
     const response = emptyResponse(this.opts.responseId(), request.model, Math.floor(this.opts.now()))
-    for (const ev of responsesEvents(response)) this.peer?.send(ev.data)
+    this.peer?.sendAll(responsesEvents(response).map((ev) => ev.data))
     this.latest = input === undefined ? undefined : { id: response.id as string, conversation: input }
   }
 
@@ -143,8 +143,10 @@ export class ResponsesSocket implements SocketSession {
       for (;;) {
         const { done, value } = await reader.read()
         if (done) break
-        for (const ev of decoder.push(text.decode(value, { stream: true }))) {
-          this.peer?.send(ev.data)
+        const events = decoder.push(text.decode(value, { stream: true }))
+        if (events.length === 0) continue
+        this.peer?.sendAll(events.map((ev) => ev.data))
+        for (const ev of events) {
           if (input !== undefined && FINAL_EVENTS.has(ev.event ?? '')) this.remember(ev.data, input)
         }
       }

@@ -16,6 +16,7 @@ interface BunServer {
 interface BunSocket {
   readonly data: SocketSession
   send(text: string): number
+  cork(fn: () => void): void
   close(code?: number, reason?: string): void
 }
 interface BunGlobal {
@@ -90,6 +91,7 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
         sockets.add(ws)
         ws.data.open({
           send: (text) => void ws.send(text),
+          sendAll: (texts) => ws.cork(() => texts.forEach((text) => ws.send(text))),
           forward: async (req) => await handler(req),
           close: (code, reason) => ws.close(code, reason),
         })

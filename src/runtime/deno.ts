@@ -42,11 +42,13 @@ const upgradeWebSocket: UpgradeWebSocket = (req, session) => {
   }
   const { socket, response } = upgraded
   socket.binaryType = 'arraybuffer'
+  // A frame sent after the client left would throw: it is lost either way.
+  const send = (text: string) => socket.readyState === WebSocket.OPEN && socket.send(text)
   socket.onopen = () => {
     sockets.set(socket, session)
     session.open({
-      // A frame sent after the client left would throw: it is lost either way.
-      send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text),
+      send,
+      sendAll: (texts) => texts.forEach(send),
       forward: async (req) => await handler(req),
       close: (code, reason) => socket.close(code, reason),
     })
