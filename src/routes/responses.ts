@@ -70,6 +70,15 @@ const socketRoute = createRoute({
   },
 })
 
+/** Whether an Origin header names the host a request came to (the dashboard's own pages). */
+function sameHost(origin: string, url: string): boolean {
+  try {
+    return new URL(origin).host === new URL(url).host
+  } catch {
+    return false
+  }
+}
+
 /** Handshake headers not handed on to the requests its frames make. */
 const HANDSHAKE_ONLY = /^(connection|upgrade|sec-websocket-.*|content-length|content-type)$/
 
@@ -316,6 +325,15 @@ export function registerResponses(
   })
   app.openapi(socketRoute, (c) => {
     const handshake = c.req.raw
+    // Browsers send any page's WebSocket handshake to any host, cookies and all, with no CORS
+    // check: only the page's Origin tells it apart. Agents and SDKs send none.
+    const origin = handshake.headers.get('origin')
+    if (origin !== null && !sameHost(origin, handshake.url)) {
+      return errorResponse({ id: requestIdOf(c), format: 'responses' }, {
+        kind: 'forbidden',
+        message: `origin: a WebSocket handshake from a web page (${origin}) is refused; agents and SDKs send no Origin`,
+      }) as never
+    }
     const url = new URL('/v1/responses', handshake.url).href
     const headers = new Headers({ 'content-type': 'application/json' })
     handshake.headers.forEach((value, name) => {

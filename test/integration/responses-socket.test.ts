@@ -101,6 +101,26 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
     await assert.rejects(connect(url, 'wrong-key'), /refused/)
   })
 
+  it("refuses a web page's handshake (an Origin of another host: browsers send any page's, with no CORS check)", async () => {
+    const handshake = {
+      authorization: `Bearer ${KEY}`,
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    }
+    const res = await built.app.request('http://127.0.0.1:3456/v1/responses', {
+      headers: { ...handshake, origin: 'https://evil.example' },
+    })
+    assert.equal(res.status, 403)
+    assert.match((await res.json() as { error: { message: string } }).error.message, /^origin: .*evil\.example/)
+    // Its own host's pages and clients that send no Origin (agents, SDKs) get past this check.
+    const own = await built.app.request('http://127.0.0.1:3456/v1/responses', {
+      headers: { ...handshake, origin: 'http://127.0.0.1:3456' },
+    })
+    assert.notEqual(own.status, 403)
+  })
+
   it('a plain GET gets a 400 in the Responses error shape that says how to use it', async () => {
     const res = await built.app.request('/v1/responses', { headers: { authorization: `Bearer ${KEY}` } })
     assert.equal(res.status, 400)
