@@ -67,6 +67,11 @@ const socketRoute = createRoute({
   responses: {
     101: { description: 'Switched to the WebSocket protocol' },
     ...errorResponses(OpenAIErrorBodySchema),
+    400: { description: 'Not a WebSocket handshake', content: jsonContent(OpenAIErrorBodySchema) },
+    403: {
+      description: 'A handshake from a web page (an Origin naming another host)',
+      content: jsonContent(OpenAIErrorBodySchema),
+    },
   },
 })
 
