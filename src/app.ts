@@ -110,6 +110,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
     '/v1/messages',
     '/v1/chat/completions',
     '/v1/responses',
+    '/v1/responses/compact',
     '/v1beta/models/*',
     '/v1/models/*',
     '/preset/*',

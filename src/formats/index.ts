@@ -44,7 +44,7 @@ export type {
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
 export { responsesEvents } from './responses/json-events.ts'
-export { expandCompactions } from './responses/compaction.ts'
+export { expandCompactions, isExpandedSummary } from './responses/compaction.ts'
 export {
   cannotContinue,
   CONTINUE_INSTRUCTION,
@@ -60,7 +60,12 @@ export { untranslatableTools } from './responses/request.ts'
 export { StreamRecord } from './continuation/record.ts'
 export { overlapLength } from './continuation/overlap.ts'
 export { unsupportedFeature } from './unsupported.ts'
-export { ResponsesInputTokensSchema, ResponsesRequestSchema, ResponsesResponseSchema } from './responses/schema.ts'
+export {
+  ResponsesCompactionSchema,
+  ResponsesInputTokensSchema,
+  ResponsesRequestSchema,
+  ResponsesResponseSchema,
+} from './responses/schema.ts'
 export {
   GeminiCountTokensSchema,
   GeminiErrorBodySchema,

@@ -11,8 +11,10 @@ import {
   createSseDecoder,
   encodeSseAll,
   expandCompactions,
+  isExpandedSummary,
   OpenAIErrorBodySchema,
   responseIdOf,
+  ResponsesCompactionSchema,
   responsesEvents,
   ResponsesInputTokensSchema,
   ResponsesRequestSchema,
@@ -86,6 +88,20 @@ function sameHost(origin: string, url: string): boolean {
 
 /** Handshake headers not handed on to the requests its frames make. */
 const HANDSHAKE_ONLY = /^(connection|upgrade|sec-websocket-.*|content-length|content-type)$/
+
+const compactRoute = createRoute({
+  method: 'post',
+  path: '/v1/responses/compact',
+  tags: ['Inference'],
+  summary: 'Compact a conversation (its user messages, then one compaction item)',
+  description:
+    "The conversation (`input`, after `previous_response_id`'s) is summarised by the routed model: a `compaction_trigger` request through the same pipeline, so any upstream serves it (for one that is not OpenAI's the item carries the summary, which Switchyard reads back wherever it is sent later). The answer lists the conversation's user messages, then the one `compaction` item: the input of the next request.",
+  request: { body: { required: true, content: jsonContent(ResponsesRequestSchema) } },
+  responses: {
+    200: { description: 'The compacted conversation', content: jsonContent(ResponsesCompactionSchema) },
+    ...errorResponses(OpenAIErrorBodySchema),
+  },
+})
 
 const inputTokensRoute = createRoute({
   method: 'post',
@@ -398,6 +414,39 @@ export function registerResponses(
       first_id: data[0]?.id ?? null,
       last_id: data.at(-1)?.id ?? null,
       has_more: from + limit < items.length,
+    }, 200)
+  })
+  app.openapi(compactRoute, async (c) => {
+    const found = await withHistory(c.req.valid('json'), keptBy(store, apiKeyNameOf(c)))
+    if ('missing' in found) return missing(c, found.missing) as never
+    const items = inputItemsOf(found.body.input)
+    const { stream: _stream, store: _store, ...rest } = found.body
+    // The compaction Codex asks for in a response (a trigger at the end): one pipeline for both.
+    const body = { ...rest, input: [...items, { type: 'compaction_trigger' }], stream: false, store: false }
+    const req = toClientRequest(c, deps, { format: 'responses', body })
+    const res = await handle(req, deps)
+    if (res.status !== 200) return res as never
+    const answer = await res.json() as JsonObject
+    const output = Array.isArray(answer.output) ? (answer.output as JsonObject[]) : []
+    const compaction = output.find((item) => item.type === 'compaction')
+    if (typeof answer.id !== 'string' || compaction === undefined) {
+      return errorResponse(req, {
+        kind: 'internal',
+        message: 'the upstream answered the compaction request with no compaction item',
+      }) as never
+    }
+    // An earlier compaction's summary is in the new one: it is not kept as a message besides.
+    const users = items.flatMap((item, i) =>
+      item.role === 'user' && (item.type ?? 'message') === 'message' && !isExpandedSummary(item)
+        ? [listed(item, inputItemId(answer.id as string, i))]
+        : []
+    )
+    return c.json({
+      id: answer.id,
+      object: 'response.compaction' as const,
+      created_at: typeof answer.created_at === 'number' ? answer.created_at : Math.floor(deps.now() / 1000),
+      output: [...users, compaction as JsonObject & { id: string; type: string }],
+      usage: (answer.usage ?? null) as JsonObject | null,
     }, 200)
   })
   app.openapi(inputTokensRoute, async (c) => {

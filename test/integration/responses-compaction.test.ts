@@ -78,3 +78,44 @@ describe('compaction through an upstream of another format', () => {
     await p.close()
   })
 })
+
+describe('POST /v1/responses/compact', () => {
+  it('answers the user messages, then one compaction item carrying the summary, through an upstream of another format', async () => {
+    const p = await spyingProxy(config)
+    const res = await p.post('/v1/responses/compact', { model: 'anth,mock-a:chunks=3', input: history, tools: TOOLS })
+    assert.equal(res.status, 200, await res.clone().text())
+    const body = await res.json() as { id: string; object: string; output: JsonObject[]; usage: JsonObject }
+    assert.equal(body.object, 'response.compaction')
+    assert.deepEqual(body.output.map((i) => [i.type, i.role]), [['message', 'user'], ['compaction', undefined]])
+    assert.deepEqual(body.output[0]!.content, history[0]!.content)
+    assert.match(String(body.output[1]!.encrypted_content), /^switchyard:compaction:/)
+    assert.ok(typeof body.usage.input_tokens === 'number')
+    // The upstream was asked for the summary, with no tool to call.
+    const up = lastUpstreamBody(p) as { messages: { role: string; content: unknown }[]; tool_choice: unknown }
+    assert.match(JSON.stringify(up.messages.at(-1)), /replaced by a summary/)
+    assert.deepEqual(up.tool_choice, { type: 'none' })
+
+    // Compacted again later: the earlier summary is in the new one, not kept as a message besides.
+    const again = await p.post('/v1/responses/compact', {
+      model: 'oai,mock-o:chunks=2',
+      input: [...body.output, { type: 'message', role: 'user', content: 'now the docs' }],
+    })
+    assert.equal(again.status, 200, await again.clone().text())
+    const second = await again.json() as { output: JsonObject[] }
+    assert.deepEqual(second.output.map((i) => i.type), ['message', 'message', 'compaction'])
+    assert.match(JSON.stringify(lastUpstreamBody(p)), /\[0001\]/, 'the first summary reached the upstream as text')
+    await p.close()
+  })
+
+  it('refuses what /v1/responses refuses, in the same words: an unknown previous_response_id, a missing model', async () => {
+    const p = await spyingProxy(config)
+    const unknown = await p.post('/v1/responses/compact', { model: 'anth,mock-a', previous_response_id: 'resp_nope' })
+    assert.equal(unknown.status, 400)
+    assert.equal((await unknown.json() as { error: { code: string } }).error.code, 'previous_response_not_found')
+    const noModel = await p.post('/v1/responses/compact', { input: history })
+    assert.equal(noModel.status, 400)
+    assert.equal((await noModel.json() as { error: { param: string } }).error.param, 'model')
+    assert.equal(p.seen.length, 0)
+    await p.close()
+  })
+})

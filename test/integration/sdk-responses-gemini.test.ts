@@ -84,6 +84,22 @@ for (const upstream of ['anth,mock-a', 'oai,mock-o']) {
       assert.ok(r.output_text.length > 0)
     })
 
+    it('responses.compact answers the user messages and one compaction item, which a next create takes', async () => {
+      const history = [
+        { role: 'user' as const, content: 'rename the flag' },
+        { role: 'assistant' as const, content: 'Which one?' },
+        { role: 'user' as const, content: '--quick to --fast' },
+      ]
+      const compacted = await client.responses.compact({ model: `${upstream}:chunks=2`, input: history })
+      assert.equal(compacted.object, 'response.compaction')
+      assert.deepEqual(compacted.output.map((i) => i.type), ['message', 'message', 'compaction'])
+      const next = await client.responses.create({
+        model: `${upstream}:chunks=1`,
+        input: [...compacted.output, { role: 'user', content: 'go on' }] as never,
+      })
+      assert.equal(next.status, 'completed')
+    })
+
     it('an upstream error is an APIError with its status, in the OpenAI error shape', async () => {
       await assert.rejects(
         client.responses.create({ model: `${upstream}:status=503`, input: 'hi' }),

@@ -93,6 +93,27 @@ export const ResponsesResponseSchema = z
     },
   })
 
+export const ResponsesCompactionSchema = z
+  .looseObject({
+    id: z.string(),
+    object: z.literal('response.compaction'),
+    created_at: z.number(),
+    output: z.array(z.looseObject({ id: z.string(), type: z.string() })),
+    usage: z.looseObject({}).nullable(),
+  })
+  .openapi('ResponsesCompaction', {
+    example: {
+      id: 'resp_A1b2',
+      object: 'response.compaction',
+      created_at: 1_790_000_000,
+      output: [
+        { id: 'item_A1b2_0', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Fix the tests' }] },
+        { id: 'cmp_A1b2', type: 'compaction', encrypted_content: 'switchyard:compaction:…' },
+      ],
+      usage: { input_tokens: 52_000, output_tokens: 900, total_tokens: 52_900 },
+    },
+  })
+
 export const ResponsesInputTokensSchema = z
   .object({ object: z.literal('response.input_tokens'), input_tokens: z.number().int() })
   .openapi('ResponsesInputTokens', { example: { object: 'response.input_tokens', input_tokens: 2095 } })
