@@ -67,6 +67,9 @@ export interface Telemetry {
   backpressure(): void
   /** A request refused because the instance is at its stream limit. */
   rejected(): void
+  /** A WebSocket (the Responses API's WebSocket mode) was opened / closed. */
+  socketOpened?(): void
+  socketClosed?(): void
   retried(t: PlannedTarget): void
   /** One upstream try failed (counted per attempt, by reason). */
   attemptFailed(t: PlannedTarget, e: ProxyError): void

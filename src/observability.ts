@@ -169,6 +169,7 @@ export function createObservability(
     retried: (t: PlannedTarget) => metrics.tier(t.tier).retries.inc(),
     streamOpened: () => metrics.streamOpened(),
     streamClosed: () => metrics.streamClosed(),
+    socketsOpen: (open: number) => metrics.openSockets.set(open),
     backpressure: () => metrics.backpressure.inc(),
     rejected: () => metrics.rejectedStreams.inc(),
     continued: (outcome: string) => metrics.streamContinuations.labels(outcome).inc(),

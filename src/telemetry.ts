@@ -21,6 +21,8 @@ export interface TraceObserver {
   attemptFailed?(t: PlannedTarget, e: ProxyError): void
   streamOpened?(active: number): void
   streamClosed?(active: number): void
+  /** WebSockets open now, after one opened or closed. */
+  socketsOpen?(open: number): void
   backpressure?(): void
   rejected?(): void
   continued?(outcome: 'completed' | 'failed' | 'refused'): void
@@ -35,6 +37,7 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
   const obs = s.observers ?? []
   let active = 0
   let peak = 0
+  let sockets = 0
   return {
     activeStreams: () => active,
     peakStreams: () => peak,
@@ -46,6 +49,14 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
     streamClosed() {
       active = Math.max(0, active - 1)
       for (const o of obs) o.streamClosed?.(active)
+    },
+    socketOpened() {
+      sockets++
+      for (const o of obs) o.socketsOpen?.(sockets)
+    },
+    socketClosed() {
+      sockets = Math.max(0, sockets - 1)
+      for (const o of obs) o.socketsOpen?.(sockets)
     },
     backpressure() {
       for (const o of obs) o.backpressure?.()

@@ -56,6 +56,8 @@ export interface SwitchyardMetrics {
   readonly circuitState: Gauge
   readonly costUsd: Counter
   readonly rejectedStreams: CounterHandle
+  /** WebSockets open (the Responses API's WebSocket mode). */
+  readonly openSockets: GaugeHandle
   /** Streams broken after the commit point, by what continuation made of them. */
   readonly streamContinuations: Counter
   /** Cached per-tier handles. */
@@ -129,6 +131,8 @@ export function createSwitchyardMetrics(options: SwitchyardMetricsOptions = {}):
     cacheCreationTokens: r.counter('ccr_cache_creation_tokens_total', 'Cache-creation input tokens').unlabelled,
     backpressure: r.counter('ccr_stream_backpressure_total', 'Times a client was slower than its upstream').unlabelled,
     rejectedStreams: r.counter('ccr_rejected_streams_total', 'Streams rejected at the max-streams limit').unlabelled,
+    openSockets: r.gauge('switchyard_websockets_open', 'WebSocket connections open (the Responses API WebSocket mode)')
+      .unlabelled,
   }
   r.gauge('switchyard_build_info', 'Build information', { labelNames: ['version', 'runtime'] })
     .labels(options.version ?? 'dev', options.runtime ?? 'unknown').set(1)

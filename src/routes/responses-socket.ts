@@ -25,6 +25,9 @@ export interface ResponsesSocketOptions {
   responseId(): string
   /** Seconds since the epoch. */
   now(): number
+  /** Told once when the connection opens, and once when it closes (metrics). */
+  opened?(): void
+  closed?(): void
 }
 
 /** Frames that need no answer (Codex acknowledges each answer it has read). */
@@ -53,6 +56,7 @@ export class ResponsesSocket implements SocketSession {
 
   open(peer: SocketPeer): void {
     this.peer = peer
+    this.opts.opened?.()
   }
 
   message(data: string | Uint8Array): void {
@@ -67,7 +71,9 @@ export class ResponsesSocket implements SocketSession {
   }
 
   close(): void {
+    if (this.abort.signal.aborted) return
     this.abort.abort()
+    this.opts.closed?.()
   }
 
   drain(): void {

@@ -366,6 +366,8 @@ export function registerResponses(
       // `_` never occurs in a request id's counter: no request's answer gets this id.
       responseId: () => responseIdOf(`${requestIdOf(c)}_w${++warmUps}`),
       now: () => deps.now() / 1000,
+      opened: () => deps.telemetry.socketOpened?.(),
+      closed: () => deps.telemetry.socketClosed?.(),
     })
     const upgraded = deps.upgradeWebSocket?.(handshake, session)
     if (upgraded) return upgraded as never

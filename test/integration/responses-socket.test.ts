@@ -181,6 +181,27 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
     await c.closed
   })
 
+  it('counts its open sockets in /metrics (switchyard_websockets_open)', async () => {
+    const open = async () => {
+      const text = await (await built.app.request('/metrics', { headers: { authorization: `Bearer ${KEY}` } })).text()
+      return Number(/^switchyard_websockets_open (\d+)$/m.exec(text)?.[1])
+    }
+    // The server learns of an open or a close a moment after the client does.
+    const settled = async (n: number) => {
+      for (let i = 0; i < 50 && await open() !== n; i++) await new Promise((r) => setTimeout(r, 10))
+      return await open()
+    }
+    const before = await open()
+    const a = await connect(url, KEY)
+    const b = await connect(url, KEY)
+    assert.equal(await settled(before + 2), before + 2)
+    a.close()
+    await a.closed
+    assert.equal(await settled(before + 1), before + 1)
+    b.close()
+    await b.closed
+  })
+
   it('a stopping server closes an idle socket (1001)', async () => {
     const own = await runtime.serve((req) => built.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
     const c = await connect(`ws://127.0.0.1:${own.port}/v1/responses`, KEY)
