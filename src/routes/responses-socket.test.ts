@@ -96,8 +96,15 @@ describe('ResponsesSocket (the Responses API WebSocket mode)', () => {
     const done = h.frames.at(-1)!.response as JsonObject
     assert.equal(done.id, 'resp_warm')
     assert.deepEqual(done.output, [])
-    await h.send({ type: 'response.create', model: 'm', previous_response_id: 'resp_warm', input: [user('go')] })
+    await h.send({
+      type: 'response.create',
+      model: 'm',
+      previous_response_id: 'resp_warm',
+      input: [user('go')],
+      generate: true,
+    })
     assert.deepEqual(h.posted[0]!.input, [user('instructions'), user('go')])
+    assert.equal('generate' in h.posted[0]!, false, 'the WebSocket-only field is not sent on')
   })
 
   it('a string input counts as one user message in the conversation it continues', async () => {

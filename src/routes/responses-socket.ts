@@ -92,7 +92,8 @@ export class ResponsesSocket implements SocketSession {
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
       return this.refuse('the frame is not a JSON object')
     }
-    const { type, ...body } = frame as JsonObject
+    // `generate` is the WebSocket mode's own field: no HTTP request takes it.
+    const { type, generate, ...body } = frame as JsonObject
     if (typeof type === 'string' && ACKNOWLEDGEMENTS.has(type)) return
     if (type !== 'response.create') {
       return this.refuse(
@@ -102,7 +103,7 @@ export class ResponsesSocket implements SocketSession {
       )
     }
     const { request, input } = this.withLatest(body)
-    if (request.generate === false) return this.warmUp(request, input)
+    if (generate === false) return this.warmUp(request, input)
     if (!this.peer) return
     const res = await this.peer.forward(this.opts.request(JSON.stringify(request), this.abort.signal))
     if (res.status !== 200 || !res.body || !(res.headers.get('content-type') ?? '').includes('event-stream')) {
