@@ -181,6 +181,30 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
     await c.closed
   })
 
+  it("compacts over the socket as over HTTP (Codex's compaction_trigger): one compaction item, continued from", async () => {
+    const c = await connect(url, KEY)
+    c.send({
+      type: 'response.create',
+      model: 'gpt-5.5',
+      store: false,
+      input: [user('a long session'), { type: 'compaction_trigger' }],
+    })
+    const frames = await c.until(isFinal)
+    const items = frames.filter((f) => f.type === 'response.output_item.done').map((f) => f.item as JsonObject)
+    assert.deepEqual(items.map((i) => i.type), ['compaction'], JSON.stringify(frames))
+    c.send({
+      type: 'response.create',
+      model: 'gpt-5.5',
+      store: false,
+      input: [user('a long session'), items[0], user('go on')],
+    })
+    await c.until((f) => f.type === 'response.completed' && f !== frames.at(-1))
+    // The summary (the upstream's answer to the compaction request) came back to it as text.
+    assert.match(JSON.stringify(upstream.seen.at(-1)!.body), new RegExp(`${GREETING}.*go on`))
+    c.close()
+    await c.closed
+  })
+
   it('counts its open sockets in /metrics (switchyard_websockets_open)', async () => {
     const open = async () => {
       const text = await (await built.app.request('/metrics', { headers: { authorization: `Bearer ${KEY}` } })).text()
