@@ -1,31 +1,37 @@
 /**
- * What the Responses API's WebSocket mode costs against plain HTTP streaming, one turn at a time
- * as an agent sends them: `bun harness/socket-turns.ts [--turns N] [--rounds N] [--upstream F]
- * [--runtime bun|deno]`. A mock process and a Switchyard process (the harness's usual pair); the
- * load generator sends `--turns` sequential Responses turns (`stream: true`, 20 chunks, no delay)
- * over HTTP (`POST /v1/responses`, keep-alive) and over one WebSocket (`response.create` frames),
- * interleaved by round, and prints per side: time to the first event and to `response.completed`
- * (p50 / p99 ms) and the proxy's main-thread CPU per turn (µs). Every turn must end in
- * `response.completed`, or the run fails.
+ * What the Responses API's WebSocket mode costs against plain HTTP streaming, turns sent as agents
+ * send them: `bun harness/socket-turns.ts [--clients N] [--turns N] [--rounds N] [--chunks N]
+ * [--delay MS] [--upstream F] [--runtime bun|deno]`. A mock process and a Switchyard process (the
+ * harness's usual pair); `--clients` agents at once each send `--turns` sequential Responses turns
+ * (`stream: true`, `--chunks` chunks `--delay` ms apart), over HTTP (`POST /v1/responses`,
+ * keep-alive) or each over its own WebSocket (`response.create` frames), the two interleaved by
+ * round. Every turn's events go through the harness's stream checker (every chunk once and in
+ * order, one terminal event, usage as the mock counted it); one bad turn fails the run. Prints per
+ * side: time to the first event and to `response.completed` (p50 / p99 ms), the proxy's
+ * main-thread CPU per turn (µs) and its peak RSS (MB).
  */
 import { parseArgs } from 'node:util'
-import { killStarted, mainThreadCpuSec } from './stress/proc.ts'
+import { killStarted, mainThreadCpuSec, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
-import type { ClientFormat } from './stress/check.ts'
+import { type ClientFormat, StreamChecker } from './stress/check.ts'
 import { nearestRank } from '../src/lib/nearest-rank.ts'
-import { createSseDecoder } from '../src/formats/index.ts'
 
 const { values } = parseArgs({
   options: {
+    clients: { type: 'string', default: '1' },
     turns: { type: 'string', default: '300' },
     rounds: { type: 'string', default: '3' },
+    chunks: { type: 'string', default: '20' },
+    delay: { type: 'string', default: '0' },
     upstream: { type: 'string', default: 'openai' },
     runtime: { type: 'string', default: 'bun' },
   },
 })
+const CLIENTS = Number(values.clients)
 const TURNS = Number(values.turns)
 const ROUNDS = Number(values.rounds)
-const MODEL = 'm:chunks=20'
+const CHUNKS = Number(values.chunks)
+const MODEL = `m:chunks=${CHUNKS}:delay=${Number(values.delay)}`
 
 interface Turn {
   readonly firstMs: number
@@ -34,6 +40,12 @@ interface Turn {
 
 const body = (i: number) =>
   JSON.stringify({ model: viaProxy(MODEL), stream: true, input: [{ role: 'user', content: `turn ${i}` }] })
+
+/** The stream checker's verdict on one turn, thrown when it is not a whole, ordered answer. */
+function check(c: StreamChecker, what: string): void {
+  const r = c.end()
+  if (!r.ok) throw new Error(`${what}: ${r.errors.join('; ')}`)
+}
 
 async function overHttp(url: string, n: number): Promise<Turn[]> {
   const out: Turn[] = []
@@ -44,20 +56,17 @@ async function overHttp(url: string, n: number): Promise<Turn[]> {
       headers: { 'content-type': 'application/json' },
       body: body(i),
     })
+    const checker = new StreamChecker('responses', CHUNKS, CHUNKS)
     const reader = res.body!.getReader()
-    const decoder = createSseDecoder()
     const text = new TextDecoder()
     let first = 0
-    let done = false
     for (;;) {
       const r = await reader.read()
       if (r.done) break
-      for (const ev of decoder.push(text.decode(r.value, { stream: true }))) {
-        if (first === 0) first = performance.now() - t0
-        if (ev.event === 'response.completed') done = true
-      }
+      if (first === 0) first = performance.now() - t0
+      checker.push(text.decode(r.value, { stream: true }))
     }
-    if (!done) throw new Error(`HTTP turn ${i} ended without response.completed (status ${res.status})`)
+    check(checker, `HTTP turn ${i} (status ${res.status})`)
     out.push({ firstMs: first, doneMs: performance.now() - t0 })
   }
   return out
@@ -73,59 +82,77 @@ async function overSocket(url: string, n: number): Promise<Turn[]> {
   for (let i = 0; i < n; i++) {
     const turn = await new Promise<Turn>((resolve, reject) => {
       const t0 = performance.now()
+      const checker = new StreamChecker('responses', CHUNKS, CHUNKS)
       let first = 0
+      ws.onclose = () => reject(new Error(`turn ${i}: the socket closed`))
       ws.onmessage = (e) => {
         if (first === 0) first = performance.now() - t0
-        const type = (JSON.parse(String(e.data)) as { type: string }).type
-        if (type === 'response.completed') resolve({ firstMs: first, doneMs: performance.now() - t0 })
-        else if (type === 'error' || type === 'response.failed') reject(new Error(`turn ${i}: ${String(e.data)}`))
+        const data = String(e.data)
+        // A frame is one event's data: the checker reads it as the SSE event it would have been.
+        checker.push(`data: ${data}\n\n`)
+        const type = (JSON.parse(data) as { type: string }).type
+        if (type !== 'response.completed' && type !== 'error' && type !== 'response.failed') return
+        try {
+          check(checker, `WebSocket turn ${i}`)
+          resolve({ firstMs: first, doneMs: performance.now() - t0 })
+        } catch (e) {
+          reject(e)
+        }
       }
       ws.send(`{"type":"response.create",${body(i).slice(1)}`)
     })
     out.push(turn)
   }
+  ws.onclose = null
   ws.close()
   return out
 }
 
+/** `clients` agents at once, each sending its turns one after another. */
+const together = async (run: typeof overHttp, url: string): Promise<Turn[]> =>
+  (await Promise.all(Array.from({ length: CLIENTS }, () => run(url, TURNS)))).flat()
+
 const p = (xs: readonly number[], q: number) => (nearestRank([...xs].sort((a, b) => a - b), q) ?? NaN).toFixed(2)
 
 const mock = await startMockProcess()
-const proxy = await startSwitchyard(mock.url, values.upstream as ClientFormat, [MODEL], 1_000, {}, {
+const proxy = await startSwitchyard(mock.url, values.upstream as ClientFormat, [MODEL], 10_000, {}, {
   runtime: values.runtime as 'bun' | 'deno',
 })
 try {
   // Warm both paths until compiled, then measure.
   await overHttp(proxy.url, 200)
   await overSocket(proxy.url, 200)
-  const rows: Record<'http' | 'socket', { turns: Turn[]; cpuUs: number[] }> = {
-    http: { turns: [], cpuUs: [] },
-    socket: { turns: [], cpuUs: [] },
+  const rows: Record<'http' | 'socket', { turns: Turn[]; cpuUs: number[]; peakMb: number[] }> = {
+    http: { turns: [], cpuUs: [], peakMb: [] },
+    socket: { turns: [], cpuUs: [], peakMb: [] },
   }
   for (let r = 0; r < ROUNDS; r++) {
     for (const [side, run] of [['http', overHttp], ['socket', overSocket]] as const) {
+      const sampler = new ProcSampler(proxy.pid)
+      sampler.start()
       const cpu0 = mainThreadCpuSec(proxy.pid) ?? 0
-      const turns = await run(proxy.url, TURNS)
+      const turns = await together(run, proxy.url)
       const cpu1 = mainThreadCpuSec(proxy.pid) ?? 0
       rows[side].turns.push(...turns)
-      rows[side].cpuUs.push(Math.round((cpu1 - cpu0) * 1e6 / TURNS))
+      rows[side].cpuUs.push(Math.round((cpu1 - cpu0) * 1e6 / turns.length))
+      rows[side].peakMb.push(Math.round(sampler.stop().peakRssMb * 10) / 10)
     }
   }
   console.log(
-    `${TURNS} sequential turns × ${ROUNDS} rounds, interleaved, upstream ${values.upstream}, proxy on ${values.runtime}`,
+    `${CLIENTS} client(s) × ${TURNS} sequential turns × ${ROUNDS} rounds, interleaved, ${CHUNKS} chunks ${values.delay} ms apart, upstream ${values.upstream}, proxy on ${values.runtime}; every turn checked`,
   )
   console.log(
-    '| path | first event p50 / p99 ms | response.completed p50 / p99 ms | proxy CPU µs per turn (per round) |',
+    '| path | first event p50 / p99 ms | response.completed p50 / p99 ms | proxy CPU µs per turn (per round) | proxy peak RSS MB (per round) |',
   )
-  console.log('| --- | --- | --- | --- |')
+  console.log('| --- | --- | --- | --- | --- |')
   for (const side of ['http', 'socket'] as const) {
-    const { turns, cpuUs } = rows[side]
+    const { turns, cpuUs, peakMb } = rows[side]
     const first = turns.map((t) => t.firstMs)
     const done = turns.map((t) => t.doneMs)
     console.log(
       `| ${side === 'http' ? 'HTTP `POST /v1/responses`' : 'WebSocket `response.create`'} | ${p(first, 0.5)} / ${
         p(first, 0.99)
-      } | ${p(done, 0.5)} / ${p(done, 0.99)} | ${cpuUs.join(', ')} |`,
+      } | ${p(done, 0.5)} / ${p(done, 0.99)} | ${cpuUs.join(', ')} | ${peakMb.join(', ')} |`,
     )
   }
 } finally {
