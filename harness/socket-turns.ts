@@ -32,14 +32,18 @@ const TURNS = Number(values.turns)
 const ROUNDS = Number(values.rounds)
 const CHUNKS = Number(values.chunks)
 const MODEL = `m:chunks=${CHUNKS}:delay=${Number(values.delay)}`
+/** A turn that has not completed by then fails the run (a lost event must not hang it). */
+const TURN_MS = 30_000 + CHUNKS * Number(values.delay)
+/** The same answer at once: warming up takes no time at any `--delay`. */
+const WARM_MODEL = `m:chunks=${CHUNKS}`
 
 interface Turn {
   readonly firstMs: number
   readonly doneMs: number
 }
 
-const body = (i: number) =>
-  JSON.stringify({ model: viaProxy(MODEL), stream: true, input: [{ role: 'user', content: `turn ${i}` }] })
+const body = (i: number, model: string) =>
+  JSON.stringify({ model: viaProxy(model), stream: true, input: [{ role: 'user', content: `turn ${i}` }] })
 
 /** The stream checker's verdict on one turn, thrown when it is not a whole, ordered answer. */
 function check(c: StreamChecker, what: string): void {
@@ -47,14 +51,15 @@ function check(c: StreamChecker, what: string): void {
   if (!r.ok) throw new Error(`${what}: ${r.errors.join('; ')}`)
 }
 
-async function overHttp(url: string, n: number): Promise<Turn[]> {
+async function overHttp(url: string, n: number, model = MODEL): Promise<Turn[]> {
   const out: Turn[] = []
   for (let i = 0; i < n; i++) {
     const t0 = performance.now()
     const res = await fetch(`${url}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: body(i),
+      body: body(i, model),
+      signal: AbortSignal.timeout(TURN_MS),
     })
     const checker = new StreamChecker('responses', CHUNKS, CHUNKS)
     const reader = res.body!.getReader()
@@ -72,40 +77,46 @@ async function overHttp(url: string, n: number): Promise<Turn[]> {
   return out
 }
 
-async function overSocket(url: string, n: number): Promise<Turn[]> {
+async function overSocket(url: string, n: number, model = MODEL): Promise<Turn[]> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/responses`)
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve()
     ws.onerror = () => reject(new Error('WebSocket handshake refused'))
   })
   const out: Turn[] = []
-  for (let i = 0; i < n; i++) {
-    const turn = await new Promise<Turn>((resolve, reject) => {
-      const t0 = performance.now()
-      const checker = new StreamChecker('responses', CHUNKS, CHUNKS)
-      let first = 0
-      ws.onclose = () => reject(new Error(`turn ${i}: the socket closed`))
-      ws.onmessage = (e) => {
-        if (first === 0) first = performance.now() - t0
-        const data = String(e.data)
-        // A frame is one event's data: the checker reads it as the SSE event it would have been.
-        checker.push(`data: ${data}\n\n`)
-        const type = (JSON.parse(data) as { type: string }).type
-        if (type !== 'response.completed' && type !== 'error' && type !== 'response.failed') return
-        try {
-          check(checker, `WebSocket turn ${i}`)
-          resolve({ firstMs: first, doneMs: performance.now() - t0 })
-        } catch (e) {
-          reject(e)
-        }
-      }
-      ws.send(`{"type":"response.create",${body(i).slice(1)}`)
-    })
-    out.push(turn)
+  try {
+    for (let i = 0; i < n; i++) out.push(await socketTurn(ws, i, model))
+  } finally {
+    ws.onclose = null
+    ws.close()
   }
-  ws.onclose = null
-  ws.close()
   return out
+}
+
+/** One turn on an open socket: its frames checked as the SSE events they would have been. */
+function socketTurn(ws: WebSocket, i: number, model: string): Promise<Turn> {
+  return new Promise<Turn>((resolve, reject) => {
+    const t0 = performance.now()
+    const checker = new StreamChecker('responses', CHUNKS, CHUNKS)
+    let first = 0
+    const timer = setTimeout(() => reject(new Error(`WebSocket turn ${i}: not completed in ${TURN_MS} ms`)), TURN_MS)
+    ws.onclose = () => reject(new Error(`WebSocket turn ${i}: the socket closed`))
+    ws.onmessage = (e) => {
+      if (first === 0) first = performance.now() - t0
+      const data = String(e.data)
+      checker.push(`data: ${data}\n\n`)
+      const type = (JSON.parse(data) as { type: string }).type
+      if (type !== 'response.completed' && type !== 'error' && type !== 'response.failed') return
+      clearTimeout(timer)
+      try {
+        check(checker, `WebSocket turn ${i}`)
+        resolve({ firstMs: first, doneMs: performance.now() - t0 })
+      } catch (e) {
+        reject(e)
+      }
+    }
+    ws.send(`{"type":"response.create",${body(i, model).slice(1)}`)
+  })
 }
 
 /** `clients` agents at once, each sending its turns one after another. */
@@ -115,13 +126,13 @@ const together = async (run: typeof overHttp, url: string): Promise<Turn[]> =>
 const p = (xs: readonly number[], q: number) => (nearestRank([...xs].sort((a, b) => a - b), q) ?? NaN).toFixed(2)
 
 const mock = await startMockProcess()
-const proxy = await startSwitchyard(mock.url, values.upstream as ClientFormat, [MODEL], 10_000, {}, {
+const proxy = await startSwitchyard(mock.url, values.upstream as ClientFormat, [MODEL, WARM_MODEL], 10_000, {}, {
   runtime: values.runtime as 'bun' | 'deno',
 })
 try {
   // Warm both paths until compiled, then measure.
-  await overHttp(proxy.url, 200)
-  await overSocket(proxy.url, 200)
+  await overHttp(proxy.url, 200, WARM_MODEL)
+  await overSocket(proxy.url, 200, WARM_MODEL)
   const rows: Record<'http' | 'socket', { turns: Turn[]; cpuUs: number[]; peakMb: number[] }> = {
     http: { turns: [], cpuUs: [], peakMb: [] },
     socket: { turns: [], cpuUs: [], peakMb: [] },

@@ -66,6 +66,12 @@ const steps: Step[] = [
     ],
     timeoutMs: 120_000,
   },
+  // Agents at once over the Responses WebSocket mode and over HTTP, as separate processes: every turn checked whole.
+  {
+    name: 'harness sockets',
+    cmd: [bin('bun'), 'harness/socket-turns.ts', '--clients', '20', '--turns', '10', '--rounds', '1', '--delay', '5'],
+    timeoutMs: 120_000,
+  },
   // One mock target slows ×3 mid-run: the alert must reach a webhook sink on 127.0.0.1 with its evidence, then resolve.
   { name: 'harness alerts', cmd: [bin('bun'), 'run', 'harness', 'alerts'], timeoutMs: 60_000 },
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)))
