@@ -30,6 +30,7 @@ interface BunGlobal {
     fetch(req: Request, server: BunServer): Response | undefined | Promise<Response | undefined>
     error?(e: Error): Response
     websocket: {
+      maxPayloadLength?: number
       open(ws: BunSocket): void
       message(ws: BunSocket, data: string | Uint8Array): void
       close(ws: BunSocket): void
@@ -57,6 +58,7 @@ const upgradeWebSocket: UpgradeWebSocket = (req, session) => {
 
 function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
   const idleTimeout = Math.min(opts.idleTimeoutSec ?? 255, 255)
+  const maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024
   const sockets = new Set<BunSocket>()
   const server = bun.serve({
     port: opts.port,
@@ -64,7 +66,7 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
     // Bun closes a connection after 10 s idle by default (255 s at most). Thinking models can be
     // quiet for longer, so a POST gets no idle timeout while it is being answered below.
     idleTimeout,
-    maxRequestBodySize: opts.maxBodyBytes ?? 64 * 1024 * 1024,
+    maxRequestBodySize: maxBody,
     async fetch(req, srv) {
       if (req.method !== 'POST') {
         if (!req.headers.has('upgrade')) return handler(req)
@@ -87,6 +89,9 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
       }),
     // Bun pings a quiet socket (its default), so an agent's connection outlives its 120 s idle limit.
     websocket: {
+      // A frame is a request body: the same ceiling (Bun's default is 16 MiB), the app's own
+      // limit then refusing a larger one in the client's format.
+      maxPayloadLength: maxBody,
       open(ws) {
         sockets.add(ws)
         ws.data.open({

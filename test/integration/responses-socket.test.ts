@@ -62,14 +62,15 @@ function connect(url: string, key: string | undefined): Promise<Client> {
   })
 }
 
-const config = configOf({
+const CONFIG_FILE = {
   LOG: false,
   APIKEY: KEY,
   Providers: [
     { name: 'up', api_base_url: 'http://upstream.test/v1/chat/completions', api_key: 'k', models: ['gpt-up'] },
   ],
   Router: { default: 'up,gpt-up' },
-})
+}
+const config = configOf(CONFIG_FILE)
 const instance = (upstream: ReturnType<typeof scriptedUpstream>) =>
   createInstance(config, { dataDir: ':memory:', fetch: upstream.fetch, log: createLogger({ enabled: false }) })
 
@@ -203,6 +204,36 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
     assert.match(JSON.stringify(upstream.seen.at(-1)!.body), new RegExp(`${GREETING}.*go on`))
     c.close()
     await c.closed
+  })
+
+  it('refuses a frame over the body limit in the Responses error shape, and keeps the socket', async () => {
+    const small = await createInstance(configOf({ ...CONFIG_FILE, MAX_BODY_BYTES: 4096 }), {
+      dataDir: ':memory:',
+      fetch: upstream.fetch,
+      log: createLogger({ enabled: false }),
+    })
+    const own = await runtime.serve((req) => small.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
+    const c = await connect(`ws://127.0.0.1:${own.port}/v1/responses`, KEY)
+    c.send({ type: 'response.create', model: 'gpt-5.5', input: [user('x'.repeat(8192))] })
+    const [refused] = await c.until(isFinal)
+    assert.equal(refused!.type, 'error')
+    assert.equal(refused!.status, 413)
+    assert.match(JSON.stringify(refused!.error), /4096 byte limit/)
+    c.send({ type: 'response.create', model: 'gpt-5.5', input: [user('small')] })
+    assert.equal((await c.until((f) => f.type === 'response.completed')).at(-1)!.type, 'response.completed')
+    c.close()
+    await c.closed
+    await own.stop(true)
+    await small.close()
+  })
+
+  it("takes a frame as large as a request body may be (Bun's own default stops at 16 MiB)", async () => {
+    const c = await connect(url, KEY)
+    c.send({ type: 'response.create', model: 'gpt-5.5', input: [user('a long file '.repeat(1_500_000))] })
+    const frames = await c.until(isFinal)
+    assert.equal(frames.at(-1)!.type, 'response.completed', JSON.stringify(frames.at(-1)).slice(0, 300))
+    c.close()
+    assert.equal(await c.closed, 1005)
   })
 
   it('counts its open sockets in /metrics (switchyard_websockets_open)', async () => {
