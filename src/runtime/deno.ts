@@ -82,7 +82,17 @@ function serve(handler: Handler, opts: ServeOptions): Promise<Served> {
             hostname: a.hostname,
             stop: async (force?: boolean) => {
               if (closed) return
-              for (const [ws, session] of sockets) force ? ws.close(1001, 'server stopping') : session.drain()
+              if (!force) {
+                // Deno's shutdown closes every upgraded socket at once ("Server shutting down"),
+                // an answer in flight or not: each is asked to close once idle, and waited for.
+                await Promise.all([...sockets].map(([ws, session]) => {
+                  const gone = new Promise((r) => ws.addEventListener('close', r, { once: true }))
+                  session.drain()
+                  return gone
+                }))
+                if (closed) return // forced meanwhile
+              }
+              for (const ws of sockets.keys()) ws.close(1001, 'server stopping')
               if (force) {
                 closed = true
                 // Aborting after a graceful shutdown finished throws BadResource in Deno 2.9.

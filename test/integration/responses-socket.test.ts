@@ -257,6 +257,34 @@ describe('Responses API WebSocket mode (GET /v1/responses upgraded)', () => {
     await b.closed
   })
 
+  it('a stopping server lets the answer in flight finish, then closes the socket (1001)', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const slow = scriptedUpstream()
+    let asked = false
+    const held = await createInstance(config, {
+      dataDir: ':memory:',
+      fetch: async (req) => {
+        asked = true
+        await gate
+        return await slow.fetch(req)
+      },
+      log: createLogger({ enabled: false }),
+    })
+    const own = await runtime.serve((req) => held.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
+    const c = await connect(`ws://127.0.0.1:${own.port}/v1/responses`, KEY)
+    c.send({ type: 'response.create', model: 'gpt-5.5', input: [user('hello')] })
+    while (!asked) await new Promise((r) => setTimeout(r, 5))
+    const stopping = own.stop(false)
+    await new Promise((r) => setTimeout(r, 50))
+    release()
+    const frames = await c.until(isFinal)
+    assert.equal(frames.at(-1)!.type, 'response.completed')
+    assert.equal(await c.closed, 1001)
+    await stopping
+    await held.close()
+  })
+
   it('a stopping server closes an idle socket (1001)', async () => {
     const own = await runtime.serve((req) => built.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
     const c = await connect(`ws://127.0.0.1:${own.port}/v1/responses`, KEY)
