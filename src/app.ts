@@ -20,6 +20,7 @@ import { registerMessages } from './routes/messages.ts'
 import { describeIssues, wrongMediaType } from './routes/client-request.ts'
 import { registerModels } from './routes/models.ts'
 import { registerResponses } from './routes/responses.ts'
+import { registerResponsesSocket } from './routes/responses-socket.ts'
 import { registerGemini } from './routes/gemini.ts'
 import { VERSION } from './version.ts'
 import { DOCS_BUNDLE_PATH, registerDocs } from './ui/docs.ts'
@@ -134,6 +135,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}): OpenAPIHono {
   registerChatCompletions(app, deps)
   registerModels(app, deps)
   registerResponses(app, deps)
+  registerResponsesSocket(app, deps)
   registerGemini(app, deps)
   registerHealth(app, {
     version: VERSION,

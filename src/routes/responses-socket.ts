@@ -12,11 +12,24 @@
  * first so). A `previous_response_id` the connection does not hold goes to the route, which
  * finds it in the response store or refuses it.
  */
-import { createSseDecoder, emptyResponse, renderError, responsesEvents } from '../formats/index.ts'
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import type { Deps } from '../deps.ts'
+import {
+  createSseDecoder,
+  emptyResponse,
+  OpenAIErrorBodySchema,
+  renderError,
+  responseIdOf,
+  responsesEvents,
+} from '../formats/index.ts'
 import type { JsonObject } from '../formats/types.ts'
 import type { SocketPeer, SocketSession } from '../lib/web-socket.ts'
 import type { ProxyError } from '../errors.ts'
+import { requestIdOf } from '../middleware/request-id.ts'
+import { errorResponse } from '../proxy/respond.ts'
 import { conversationOf, inputItemsOf } from '../proxy/response-store.ts'
+import { errorResponses } from './errors.ts'
+import { jsonContent } from './openapi.ts'
 
 export interface ResponsesSocketOptions {
   /** The `POST /v1/responses` request of a body (JSON text), as the handshake's client would have sent it. */
@@ -196,4 +209,71 @@ export class ResponsesSocket implements SocketSession {
     const { status, body } = renderError('responses', e)
     this.peer?.send(JSON.stringify({ type: 'error', status, error: body.error }))
   }
+}
+
+const socketRoute = createRoute({
+  method: 'get',
+  path: '/v1/responses',
+  tags: ['Inference'],
+  summary: "OpenAI Responses API's WebSocket mode (the Codex CLI's first choice)",
+  description:
+    'A WebSocket handshake (`Upgrade: websocket`), checked like any request. Then each `response.create` text frame (a Responses request body with `type`) is answered as a streamed `POST /v1/responses` sent with the handshake\'s headers, one text frame per event (the SSE event\'s data); a refused request is one `{type: "error", status, error}` frame. The connection keeps its latest answer: a `previous_response_id` naming it continues the conversation even with `store: false`. `response.processed` frames are acknowledgements and get no answer.',
+  responses: {
+    101: { description: 'Switched to the WebSocket protocol' },
+    ...errorResponses(OpenAIErrorBodySchema),
+    400: { description: 'Not a WebSocket handshake', content: jsonContent(OpenAIErrorBodySchema) },
+    403: {
+      description: 'A handshake from a web page (an Origin naming another host)',
+      content: jsonContent(OpenAIErrorBodySchema),
+    },
+  },
+})
+
+/** Whether an Origin header names the host a request came to (the dashboard's own pages). */
+function sameHost(origin: string, url: string): boolean {
+  try {
+    return new URL(origin).host === new URL(url).host
+  } catch {
+    return false
+  }
+}
+
+/** Handshake headers not handed on to the requests its frames make. */
+const HANDSHAKE_ONLY = /^(connection|upgrade|sec-websocket-.*|content-length|content-type)$/
+
+/** `GET /v1/responses`: the WebSocket handshake, after the key check, upgraded to a `ResponsesSocket`. */
+export function registerResponsesSocket(app: OpenAPIHono, deps: Deps): void {
+  app.openapi(socketRoute, (c) => {
+    const handshake = c.req.raw
+    // Browsers send any page's WebSocket handshake to any host, cookies and all, with no CORS
+    // check: only the page's Origin tells it apart. Agents and SDKs send none.
+    const origin = handshake.headers.get('origin')
+    if (origin !== null && !sameHost(origin, handshake.url)) {
+      return errorResponse({ id: requestIdOf(c), format: 'responses' }, {
+        kind: 'forbidden',
+        message: `origin: a WebSocket handshake from a web page (${origin}) is refused; agents and SDKs send no Origin`,
+      }) as never
+    }
+    const url = new URL('/v1/responses', handshake.url).href
+    const headers = new Headers({ 'content-type': 'application/json' })
+    handshake.headers.forEach((value, name) => {
+      if (!HANDSHAKE_ONLY.test(name)) headers.set(name, value)
+    })
+    let warmUps = 0
+    const session = new ResponsesSocket({
+      request: (body, signal) => new Request(url, { method: 'POST', headers, body, signal }),
+      // `_` never occurs in a request id's counter: no request's answer gets this id.
+      responseId: () => responseIdOf(`${requestIdOf(c)}_w${++warmUps}`),
+      now: () => deps.now() / 1000,
+      opened: () => deps.telemetry.socketOpened?.(),
+      closed: () => deps.telemetry.socketClosed?.(),
+    })
+    const upgraded = deps.upgradeWebSocket?.(handshake, session)
+    if (upgraded) return upgraded as never
+    return errorResponse({ id: requestIdOf(c), format: 'responses' }, {
+      kind: 'invalid_request',
+      message:
+        "GET /v1/responses is the Responses API's WebSocket mode: open it with a WebSocket handshake (Upgrade: websocket), or POST /v1/responses",
+    }) as never
+  })
 }

@@ -1,9 +1,10 @@
 /**
  * `POST /v1/responses` (OpenAI Responses API, JSON or SSE), `POST /v1/responses/input_tokens`,
- * and the kept answers: `GET` / `DELETE /v1/responses/{response_id}` and
+ * `POST /v1/responses/compact`, and the kept answers: `GET` / `DELETE /v1/responses/{response_id}` and
  * `GET /v1/responses/{response_id}/input_items`. A `previous_response_id` and any
  * `item_reference` are resolved here from the response store, so any upstream can serve the
- * follow-up; answers are stored unless the client sent `store: false`.
+ * follow-up; answers are stored unless the client sent `store: false`. The WebSocket mode
+ * (`GET /v1/responses`) is in responses-socket.ts.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Deps } from '../deps.ts'
@@ -13,7 +14,6 @@ import {
   expandCompactions,
   isExpandedSummary,
   OpenAIErrorBodySchema,
-  responseIdOf,
   ResponsesCompactionSchema,
   responsesEvents,
   ResponsesInputTokensSchema,
@@ -35,7 +35,6 @@ import {
   type ResponseStore,
 } from '../proxy/response-store.ts'
 import { toClientRequest } from './client-request.ts'
-import { ResponsesSocket } from './responses-socket.ts'
 import { errorResponses } from './errors.ts'
 import { jsonContent } from './openapi.ts'
 
@@ -58,36 +57,6 @@ const responsesRoute = createRoute({
     ...errorResponses(OpenAIErrorBodySchema),
   },
 })
-
-const socketRoute = createRoute({
-  method: 'get',
-  path: '/v1/responses',
-  tags: ['Inference'],
-  summary: "OpenAI Responses API's WebSocket mode (the Codex CLI's first choice)",
-  description:
-    'A WebSocket handshake (`Upgrade: websocket`), checked like any request. Then each `response.create` text frame (a Responses request body with `type`) is answered as a streamed `POST /v1/responses` sent with the handshake\'s headers, one text frame per event (the SSE event\'s data); a refused request is one `{type: "error", status, error}` frame. The connection keeps its latest answer: a `previous_response_id` naming it continues the conversation even with `store: false`. `response.processed` frames are acknowledgements and get no answer.',
-  responses: {
-    101: { description: 'Switched to the WebSocket protocol' },
-    ...errorResponses(OpenAIErrorBodySchema),
-    400: { description: 'Not a WebSocket handshake', content: jsonContent(OpenAIErrorBodySchema) },
-    403: {
-      description: 'A handshake from a web page (an Origin naming another host)',
-      content: jsonContent(OpenAIErrorBodySchema),
-    },
-  },
-})
-
-/** Whether an Origin header names the host a request came to (the dashboard's own pages). */
-function sameHost(origin: string, url: string): boolean {
-  try {
-    return new URL(origin).host === new URL(url).host
-  } catch {
-    return false
-  }
-}
-
-/** Handshake headers not handed on to the requests its frames make. */
-const HANDSHAKE_ONLY = /^(connection|upgrade|sec-websocket-.*|content-length|content-type)$/
 
 const compactRoute = createRoute({
   method: 'post',
@@ -343,39 +312,6 @@ export function registerResponses(
     const res = await handle(req, deps)
     if (found.body.store === false || res.status !== 200) return res
     return remember(res, inputItemsOf(found.body.input), req.apiKeyName, store)
-  })
-  app.openapi(socketRoute, (c) => {
-    const handshake = c.req.raw
-    // Browsers send any page's WebSocket handshake to any host, cookies and all, with no CORS
-    // check: only the page's Origin tells it apart. Agents and SDKs send none.
-    const origin = handshake.headers.get('origin')
-    if (origin !== null && !sameHost(origin, handshake.url)) {
-      return errorResponse({ id: requestIdOf(c), format: 'responses' }, {
-        kind: 'forbidden',
-        message: `origin: a WebSocket handshake from a web page (${origin}) is refused; agents and SDKs send no Origin`,
-      }) as never
-    }
-    const url = new URL('/v1/responses', handshake.url).href
-    const headers = new Headers({ 'content-type': 'application/json' })
-    handshake.headers.forEach((value, name) => {
-      if (!HANDSHAKE_ONLY.test(name)) headers.set(name, value)
-    })
-    let warmUps = 0
-    const session = new ResponsesSocket({
-      request: (body, signal) => new Request(url, { method: 'POST', headers, body, signal }),
-      // `_` never occurs in a request id's counter: no request's answer gets this id.
-      responseId: () => responseIdOf(`${requestIdOf(c)}_w${++warmUps}`),
-      now: () => deps.now() / 1000,
-      opened: () => deps.telemetry.socketOpened?.(),
-      closed: () => deps.telemetry.socketClosed?.(),
-    })
-    const upgraded = deps.upgradeWebSocket?.(handshake, session)
-    if (upgraded) return upgraded as never
-    return errorResponse({ id: requestIdOf(c), format: 'responses' }, {
-      kind: 'invalid_request',
-      message:
-        "GET /v1/responses is the Responses API's WebSocket mode: open it with a WebSocket handshake (Upgrade: websocket), or POST /v1/responses",
-    }) as never
   })
   app.openapi(retrieveRoute, async (c) => {
     const { response_id: id } = c.req.valid('param')
