@@ -182,6 +182,37 @@ describe('ResponsesSocket (the Responses API WebSocket mode)', () => {
     assert.deepEqual(completed, ['resp_1', 'resp_2'])
   })
 
+  it('refuses frames past 8 waiting with a 429 frame, and answers the 8 in order', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const h = harness(async (_body, n) => {
+      await gate
+      return sse(answerOf(`resp_${n}`, 'hi'))
+    })
+    for (let i = 0; i < 10; i++) {
+      h.socket.message(JSON.stringify({ type: 'response.create', model: 'm', input: [user(`${i}`)] }))
+    }
+    const refused = h.frames.filter((f) => f.type === 'error')
+    assert.deepEqual(refused.map((f) => f.status), [429, 429])
+    assert.match((refused[0]!.error as { message: string }).message, /8 frames are already waiting/)
+    release()
+    await (h.socket as unknown as { turn: Promise<void> }).turn
+    assert.equal(h.posted.length, 8)
+    assert.deepEqual(h.posted.map((b) => ((b.input as JsonObject[])[0]!.content)), [
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+    ])
+    // Room again once they are answered.
+    await h.send({ type: 'response.create', model: 'm', input: [user('later')] })
+    assert.equal(h.posted.length, 9)
+  })
+
   it('stops reading the answer when the client goes, and cancels the request', async () => {
     let cancelled = false
     let aborted = false

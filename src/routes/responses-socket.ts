@@ -50,6 +50,15 @@ const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete'])
 /** Response headers worth handing on with an error frame (Codex reads them for its retry policy). */
 const ERROR_HEADERS = ['retry-after', 'x-should-retry', 'x-request-id'] as const
 
+/** Frames a connection may have waiting (one being answered included) before more are refused. */
+const MAX_WAITING = 8
+
+const invalid = (message: string, param?: string): ProxyError => ({
+  kind: 'invalid_request',
+  message,
+  ...(param === undefined ? {} : { param }),
+})
+
 /** The latest answer of a connection, as the conversation a follow-up continues. */
 interface Latest {
   readonly id: string
@@ -73,10 +82,19 @@ export class ResponsesSocket implements SocketSession {
   }
 
   message(data: string | Uint8Array): void {
+    // A frame waits for the ones before it; a client that floods them is told, not buffered for.
+    if (this.waiting >= MAX_WAITING) {
+      return this.refuse({
+        kind: 'rate_limited',
+        message: `${MAX_WAITING} frames are already waiting on this connection: send the next after response.completed`,
+      })
+    }
     this.waiting++
     this.turn = this.turn
-      .then(() => typeof data === 'string' ? this.answer(data) : this.refuse('frames are JSON text, not binary'))
-      .catch(() => this.refuse('the answer broke off', 'internal'))
+      .then(() =>
+        typeof data === 'string' ? this.answer(data) : this.refuse(invalid('frames are JSON text, not binary'))
+      )
+      .catch(() => this.refuse({ kind: 'internal', message: 'the answer broke off' }))
       .finally(() => {
         this.waiting--
         if (this.draining && this.waiting === 0) this.peer?.close(1001, 'server stopping')
@@ -100,20 +118,19 @@ export class ResponsesSocket implements SocketSession {
     try {
       frame = JSON.parse(text)
     } catch {
-      return this.refuse('the frame is not JSON')
+      return this.refuse(invalid('the frame is not JSON'))
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
-      return this.refuse('the frame is not a JSON object')
+      return this.refuse(invalid('the frame is not a JSON object'))
     }
     // `generate` is the WebSocket mode's own field: no HTTP request takes it.
     const { type, generate, ...body } = frame as JsonObject
     if (typeof type === 'string' && ACKNOWLEDGEMENTS.has(type)) return
     if (type !== 'response.create') {
-      return this.refuse(
+      return this.refuse(invalid(
         `type: ${JSON.stringify(type ?? null)} is not a frame Switchyard answers (send "response.create")`,
-        'invalid_request',
         'type',
-      )
+      ))
     }
     const { request, input } = this.withLatest(body)
     if (generate === false) return this.warmUp(request, input)
@@ -202,10 +219,7 @@ export class ResponsesSocket implements SocketSession {
     }))
   }
 
-  private refuse(message: string, kind: 'invalid_request' | 'internal' = 'invalid_request', param?: string): void {
-    const e: ProxyError = kind === 'internal'
-      ? { kind, message }
-      : { kind, message, ...(param === undefined ? {} : { param }) }
+  private refuse(e: ProxyError): void {
     const { status, body } = renderError('responses', e)
     this.peer?.send(JSON.stringify({ type: 'error', status, error: body.error }))
   }
