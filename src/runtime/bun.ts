@@ -141,6 +141,12 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): () =
  * (`onOrphaned`).
  */
 export const MAX_HTTP_REQUESTS = '65535'
+/**
+ * Bun refuses request headers over 16 KiB with a bare 431 (no body in the client's format); Deno
+ * takes 64 KiB. The flag is read at start-up only, and from the command line or BUN_OPTIONS only
+ * (not from an env file): `npm start` passes it, a relaunch sets it in BUN_OPTIONS.
+ */
+export const MAX_HEADER_FLAG = '--max-http-header-size=65536'
 const PARENT_PID_VAR = 'SWITCHYARD_RELAUNCHED_BY'
 /** How often a relaunched child checks that its parent is still there. */
 const ORPHAN_POLL_MS = 200
@@ -156,7 +162,12 @@ function selfCommand(args: readonly string[]): { cmd: string; args: readonly str
 function relaunchWithServerLimits(): Promise<number> | undefined {
   if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS !== undefined) return undefined
   const args = process.argv.slice(isCompiled() ? 2 : 1)
-  const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS }
+  const options = process.env.BUN_OPTIONS ?? ''
+  const env = {
+    ...process.env,
+    BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS,
+    BUN_OPTIONS: options.includes('--max-http-header-size') ? options : `${options} ${MAX_HEADER_FLAG}`.trim(),
+  }
   if (process.execve) process.execve(process.execPath, [process.execPath, ...args], env)
   // Its own process group: a terminal's Ctrl-C reaches this process only, which forwards it
   // once (delivered to both, the child would take it as the second, "exit now" signal).

@@ -157,6 +157,9 @@ describe('cli process', () => {
       assert.ok(environ.includes('BUN_CONFIG_MAX_HTTP_REQUESTS=65535'), 'the server runs with the fetch limit raised')
       assert.ok(!environ.some((e) => e.startsWith('SWITCHYARD_RELAUNCHED_BY=')), 'nothing to watch: no parent was kept')
       assert.equal(await accepts(Number(s.match[1])), true)
+      // And with Bun's header limit raised to Deno's (its own, 16 KiB, answers a bare 431).
+      const big = await fetch(`http://127.0.0.1:${s.match[1]}/health`, { headers: { 'x-big': 'a'.repeat(20_000) } })
+      assert.equal(big.status, 200)
     } finally {
       s.child.kill('SIGTERM')
     }
