@@ -2,12 +2,13 @@
  * `switchyard code [args…]`: CCR's `ccr code`. Makes sure the service answers (starting it in
  * the background when needed), runs Claude Code pointed at it with every argument passed
  * through, and, when the last concurrent session exits, stops a service a session started.
+ * `switchyard codex [args…]` does the same for the Codex CLI.
  */
 import { spawn } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 import { runtime } from '../runtime/index.ts'
-import { claudeEnv, clientSettings, localBaseUrl } from './env.ts'
+import { claudeEnv, clientSettings, codexLaunch, localBaseUrl } from './env.ts'
 import type { CliOptions, Env } from './options.ts'
 import { readPidFile } from './pidfile.ts'
 import { answers, startInBackground, stopService } from './service.ts'
@@ -20,17 +21,55 @@ const START_TIMEOUT_MS = 20_000
 /** CCR's NON_INTERACTIVE_MODE: Claude Code in CI, with no terminal to talk to. */
 const NON_INTERACTIVE_ENV = { CI: 'true', FORCE_COLOR: '0', NODE_NO_READLINE: '1', TERM: 'dumb' }
 
-export async function runCode(opts: CliOptions, env: Env): Promise<number> {
+type Settings = NonNullable<Awaited<ReturnType<typeof clientSettings>>['settings']>
+
+/** An agent CLI a session runs: how it is found, and how it is pointed at the service. */
+interface AgentCli {
+  /** The subcommand, for messages. */
+  readonly command: 'code' | 'codex'
+  readonly label: string
+  /** The variable (environment, else config file) naming its executable. */
+  readonly pathVar: 'CLAUDE_PATH' | 'CODEX_PATH'
+  readonly executable: string
+  readonly install: string
+  readonly launch: (
+    s: Settings,
+  ) => { readonly env: Readonly<Record<string, string | undefined>>; readonly args: readonly string[] }
+}
+
+const CLAUDE_CODE: AgentCli = {
+  command: 'code',
+  label: 'Claude Code',
+  pathVar: 'CLAUDE_PATH',
+  executable: 'claude',
+  install: 'npm install -g @anthropic-ai/claude-code',
+  launch: (s) => ({ env: claudeEnv(s), args: [] }),
+}
+
+const CODEX: AgentCli = {
+  command: 'codex',
+  label: 'the Codex CLI',
+  pathVar: 'CODEX_PATH',
+  executable: 'codex',
+  install: 'npm install -g @openai/codex',
+  launch: codexLaunch,
+}
+
+export const runCode = (opts: CliOptions, env: Env): Promise<number> => runAgent(CLAUDE_CODE, opts, env)
+export const runCodex = (opts: CliOptions, env: Env): Promise<number> => runAgent(CODEX, opts, env)
+
+async function runAgent(agent: AgentCli, opts: CliOptions, env: Env): Promise<number> {
   const { settings, raw, errors } = await clientSettings(opts, env)
   if (!settings) {
     for (const e of errors) console.error(e)
     return 2
   }
-  const file = (raw ?? {}) as { CLAUDE_PATH?: unknown; NON_INTERACTIVE_MODE?: unknown }
-  const claude = env.CLAUDE_PATH || (typeof file.CLAUDE_PATH === 'string' && file.CLAUDE_PATH) || 'claude'
-  // Before anything starts: no service is started (and stopped again) for a Claude Code that is not there.
-  if (findExecutable(claude, env) === undefined) {
-    console.error(notFound(claude))
+  const file = (raw ?? {}) as Record<string, unknown>
+  const fromFile = file[agent.pathVar]
+  const cmd = env[agent.pathVar] || (typeof fromFile === 'string' && fromFile) || agent.executable
+  // Before anything starts: no service is started (and stopped again) for an agent that is not there.
+  if (findExecutable(cmd, env) === undefined) {
+    console.error(notFound(agent, cmd))
     return 1
   }
   const dataDir = dataDirOf(opts, env)
@@ -47,7 +86,7 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
       timeoutMs: START_TIMEOUT_MS,
     })
     if (!started.ok) {
-      console.error(`switchyard code: ${started.message}`)
+      console.error(`switchyard ${agent.command}: ${started.message}`)
       return 1
     }
     if (started.pid !== undefined) markOwned(dataDir, started.pid)
@@ -55,13 +94,14 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
 
   const nonInteractive = file.NON_INTERACTIVE_MODE === true || env.NON_INTERACTIVE_MODE === 'true'
   const childEnv: Record<string, string> = {}
-  const merged = { ...env, ...claudeEnv(settings), ...(nonInteractive ? NON_INTERACTIVE_ENV : {}) }
+  const launch = agent.launch(settings)
+  const merged = { ...env, ...launch.env, ...(nonInteractive ? NON_INTERACTIVE_ENV : {}) }
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) childEnv[k] = v
 
   joinSession(dataDir, process.pid)
   let code: number
   try {
-    code = await runClaude(claude, opts.passthrough, childEnv, nonInteractive)
+    code = await runChild(agent, cmd, [...launch.args, ...opts.passthrough], childEnv, nonInteractive)
   } finally {
     const others = leaveSession(dataDir, process.pid)
     const owned = ownedService(dataDir)
@@ -75,8 +115,8 @@ export async function runCode(opts: CliOptions, env: Env): Promise<number> {
   return code
 }
 
-const notFound = (cmd: string): string =>
-  `switchyard code: Claude Code not found (tried "${cmd}"): install it (npm install -g @anthropic-ai/claude-code) or set CLAUDE_PATH`
+const notFound = (agent: AgentCli, cmd: string): string =>
+  `switchyard ${agent.command}: ${agent.label} not found (tried "${cmd}"): install it (${agent.install}) or set ${agent.pathVar}`
 
 const isExecutableFile = (path: string): boolean => {
   try {
@@ -109,8 +149,9 @@ export function findExecutable(cmd: string, env: Env): string | undefined {
   return undefined
 }
 
-/** Runs Claude Code to completion and resolves to its exit code (1 with a clear message when it cannot start). */
-function runClaude(
+/** Runs the agent to completion and resolves to its exit code (1 with a clear message when it cannot start). */
+function runChild(
+  agent: AgentCli,
   cmd: string,
   args: readonly string[],
   env: Record<string, string>,
@@ -118,7 +159,7 @@ function runClaude(
 ): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(cmd, [...args], { stdio: [nonInteractive ? 'ignore' : 'inherit', 'inherit', 'inherit'], env })
-    // Ctrl-C reaches Claude Code too (same process group): it decides; this process stays to clean up.
+    // Ctrl-C reaches the agent too (same process group): it decides; this process stays to clean up.
     const offs = [
       runtime.onSignal('SIGINT', () => {}),
       runtime.onSignal('SIGTERM', () => child.kill('SIGTERM')),
@@ -130,7 +171,7 @@ function runClaude(
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
       console.error(
-        e.code === 'ENOENT' ? notFound(cmd) : `switchyard code: cannot run ${cmd}: ${e.message}`,
+        e.code === 'ENOENT' ? notFound(agent, cmd) : `switchyard ${agent.command}: cannot run ${cmd}: ${e.message}`,
       )
       done(1)
     })

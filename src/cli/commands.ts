@@ -5,7 +5,7 @@ import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
 import { runRestart, runStatus, runStop } from './status.ts'
-import { runCode } from './code.ts'
+import { runCode, runCodex } from './code.ts'
 import { runStatusLine } from './statusline.ts'
 import { runModel } from './model.ts'
 import { runUi } from './ui.ts'
@@ -39,6 +39,7 @@ export const COMMANDS: Record<string, Command> = {
   stop: runStop,
   restart: runRestart,
   code: runCode,
+  codex: runCodex,
   statusline: runStatusLine,
   model: runModel,
   ui: runUi,

@@ -40,6 +40,22 @@ export function claudeEnv(o: ClaudeEnvOptions): Readonly<Record<string, string |
   }
 }
 
+/**
+ * The environment and leading arguments that point the Codex CLI at this instance: its own
+ * OpenAI provider with `openai_base_url` set here (a `-c` override, so no config file changes),
+ * which speaks the Responses API's WebSocket mode and compacts remotely; the key as OPENAI_API_KEY.
+ */
+export function codexLaunch(o: Pick<ClaudeEnvOptions, 'host' | 'port' | 'apiKey'>): {
+  readonly env: Readonly<Record<string, string>>
+  readonly args: readonly string[]
+} {
+  return {
+    // Codex wants some key; the proxy checks it only when APIKEY is set.
+    env: { OPENAI_API_KEY: o.apiKey ?? 'switchyard', NO_PROXY: '127.0.0.1,localhost' },
+    args: ['-c', `openai_base_url="${localBaseUrl(o.host, o.port)}/v1"`],
+  }
+}
+
 /** The lines `eval "$(switchyard activate)"` runs to point Claude Code at this instance (like `ccr activate`). */
 export function envLines(o: ClaudeEnvOptions & { apiKeyRef?: string }): string[] {
   return Object.entries(claudeEnv(o)).map(([k, v]) => {

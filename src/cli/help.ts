@@ -8,6 +8,7 @@ Usage: switchyard <command> [options]      switchyard help <command> for example
 Commands:
   start              Run the proxy (default). No config file found: demo mode with a built-in mock upstream
   code [ARGS…]       Start the service in the background if needed, then run Claude Code through it
+  codex [ARGS…]      The same for the Codex CLI (its own OpenAI provider, openai_base_url pointed here)
   activate, env      Print the export lines that point Claude Code at this instance
   statusline         Read Claude Code's status-line JSON on stdin, print model, tokens and cost
   model              Pick the provider,model of a Router scenario (interactive, or: model set SCENARIO TARGET)
@@ -28,7 +29,7 @@ Options:
   --max-streams N    Concurrent streams before new ones get a 529 overloaded answer
   --shutdown-timeout S  Seconds active streams get to finish on SIGTERM (default 30)
   --warmup           start: warm the request path up before listening (also SWITCHYARD_WARMUP=N); --no-warmup: never
-  --keep-service     code: leave a service it started running when the last session exits
+  --keep-service     code, codex: leave a service it started running when the last session exits
   --models LIST      probe: comma-separated provider,model entries (separate them with ';')
   --type T           probe: latency | throughput | concurrent | health
   -h, --help         This help
@@ -62,6 +63,16 @@ Examples:
   switchyard code
   switchyard code -p "explain this repository"
   switchyard --config ./ci.json --keep-service code --model sonnet`,
+  codex: `switchyard [OPTIONS] codex [CODEX ARGS…]
+
+As \`code\`, for the Codex CLI (CODEX_PATH, else \`codex\` on PATH): it runs with its own OpenAI
+provider pointed here (\`-c openai_base_url="http://HOST:PORT/v1"\`, no config file changed) and
+the key as OPENAI_API_KEY, so it speaks the Responses API's WebSocket mode and compacts remotely.
+Sessions of \`code\` and \`codex\` are counted together.
+
+Examples:
+  switchyard codex
+  switchyard codex exec "explain this repository"`,
   activate: `switchyard activate   (also: switchyard env)
 
 Prints the export lines that point Claude Code (or any Anthropic SDK) at this instance:

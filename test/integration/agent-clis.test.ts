@@ -19,6 +19,8 @@ import type { WireFormatName } from '../../src/formats/types.ts'
 import { configOf } from './helpers.ts'
 import { GREETING, scriptedUpstream, SHELL_WORD, THINKING_SIGNATURE } from './scripted-upstream.ts'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
+import { createServer } from 'node:net'
+import { runCli } from '../cli/run.ts'
 
 const BIN = join(import.meta.dirname ?? '.', '../../tools/agent-clis/node_modules/.bin')
 const CODEX = join(BIN, 'codex')
@@ -285,6 +287,51 @@ describe("Codex CLI with its built-in OpenAI provider (openai_base_url): the Res
     for (const body of asked) assert.match(body, /print a word/)
     assert.match(asked[1]!, /"role":"tool"/)
     assert.match(asked[1]!, new RegExp(SHELL_WORD))
+  })
+})
+
+describe('switchyard codex: the real Codex CLI through the CLI command, demo mode (no config)', {
+  skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(CODEX) ? 'tools/agent-clis not installed' : false,
+}, () => {
+  it('starts the service, runs Codex over its WebSocket mode, prints the answer and stops the service', async () => {
+    const home = tempHome()
+    mkdirSync(join(home, '.codex'))
+    mkdirSync(join(home, 't'))
+    const probe = createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const port = (probe.address() as { port: number }).port
+    await new Promise((r) => probe.close(r))
+    const r = await runCli(
+      [
+        '--port',
+        String(port),
+        '--data-dir',
+        join(home, 'data'),
+        'codex',
+        'exec',
+        '--json',
+        '--ephemeral',
+        '--skip-git-repo-check',
+        'Say hello.',
+      ],
+      {
+        env: {
+          HOME: home,
+          CODEX_HOME: join(home, '.codex'),
+          TMPDIR: join(home, 't'),
+          CODEX_PATH: CODEX,
+          OPENAI_API_KEY: undefined,
+        },
+        cwd: home,
+        timeoutMs: RUN_MS,
+      },
+    )
+    rmSync(home, { recursive: true, force: true })
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.match(r.stdout, /"type":"agent_message","text":"\[0001\]/, r.stdout + r.stderr)
+    assert.doesNotMatch(r.stdout + r.stderr, /Reconnecting|Falling back from WebSockets/)
+    const health = await fetch(`http://127.0.0.1:${port}/health`).then(() => 'answers', () => 'stopped')
+    assert.equal(health, 'stopped', 'the service it started is stopped')
   })
 })
 

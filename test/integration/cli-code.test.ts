@@ -230,6 +230,44 @@ describe('switchyard code', () => {
   })
 })
 
+describe('switchyard codex', () => {
+  it('runs the Codex CLI with its own provider pointed here (-c openai_base_url) and the key, the arguments as given after it, then stops the service it started', async () => {
+    const s = setup()
+    const port = await freePort()
+    const gate = join(s.dir, 'gate')
+    const run = runCli(
+      ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'codex', 'exec', '--json', 'say hi'],
+      {
+        env: { CODEX_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('x'), FAKE_CLAUDE_GATE: gate, FAKE_CLAUDE_EXIT: '3' },
+        timeoutMs: 60_000,
+      },
+    )
+    await until(() => existsSync(join(s.out('x'), 'started')), 'the fake codex to start')
+    assert.equal(await answers(port), true, 'the service answers while Codex runs')
+    const servicePid = readPidFile(s.dataDir)?.pid
+    writeFileSync(gate, '')
+    const r = await run
+    assert.equal(r.code, 3, r.stderr)
+    const { args, env } = s.recorded('x')
+    assert.deepEqual(args, ['-c', `openai_base_url="http://127.0.0.1:${port}/v1"`, 'exec', '--json', 'say hi'])
+    assert.equal(env.OPENAI_API_KEY, 'sk-local-key')
+    assert.equal(env.ANTHROPIC_BASE_URL, undefined, "Claude Code's environment is not Codex's")
+    await until(() => servicePid === undefined || !processAlive(servicePid), 'the service it started to stop')
+    assert.equal(await answers(port), false)
+  })
+
+  it('no Codex CLI: exit 1 naming the install and CODEX_PATH, before any service is started', async () => {
+    const s = setup()
+    const port = await freePort()
+    const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'codex'], {
+      env: { CODEX_PATH: join(s.dir, 'no-such-codex') },
+    })
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /Codex CLI not found \(tried "[^"]*no-such-codex"\).*@openai\/codex.*set CODEX_PATH/)
+    assert.equal(readPidFile(s.dataDir), undefined, 'no service was started')
+  })
+})
+
 describe('activate, restart, help', () => {
   it('activate prints the export lines; an APIKEY written as $VAR stays a reference', async () => {
     const s = setup({ APIKEY: '$MY_SWITCHYARD_KEY' })
@@ -277,6 +315,7 @@ describe('activate, restart, help', () => {
       const cmd of [
         'start',
         'code',
+        'codex',
         'activate',
         'statusline',
         'model',
@@ -288,7 +327,7 @@ describe('activate, restart, help', () => {
         'perf',
       ]
     ) {
-      const r = await runCli(cmd === 'code' ? ['help', cmd] : [cmd, '--help'])
+      const r = await runCli(cmd === 'code' || cmd === 'codex' ? ['help', cmd] : [cmd, '--help'])
       assert.equal(r.code, 0, cmd)
       assert.match(r.stdout, new RegExp(`switchyard.*${cmd}`), cmd)
       assert.match(r.stdout, /Examples?( \(.*\))?:/, `${cmd} has an example`)
