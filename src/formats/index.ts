@@ -44,7 +44,7 @@ export type {
 } from './types.ts'
 export { jsonAsStream } from './json-to-stream.ts'
 export { responsesEvents } from './responses/json-events.ts'
-export { expandCompactions, isExpandedSummary } from './responses/compaction.ts'
+export { expandCompactions } from './responses/compaction.ts'
 export {
   cannotContinue,
   CONTINUE_INSTRUCTION,

@@ -196,7 +196,7 @@ export class ResponsesSocket implements SocketSession {
     try {
       const response = (JSON.parse(data) as { response?: JsonObject }).response
       if (typeof response?.id !== 'string') return
-      this.latest = { id: response.id, conversation: conversationOf({ input: [...input], response }) }
+      this.latest = { id: response.id, conversation: conversationOf({ input, response }) }
     } catch { /* an event the client judges: nothing to remember */ }
   }
 
@@ -211,17 +211,21 @@ export class ResponsesSocket implements SocketSession {
       const value = res.headers.get(name)
       if (value !== null) headers[name] = value
     }
-    this.peer?.send(JSON.stringify({
-      type: 'error',
-      status: res.status,
-      error: error ?? { message: `HTTP ${res.status}`, type: 'api_error', param: null, code: null },
+    this.sendError(
+      res.status,
+      error ?? renderError('responses', { kind: 'internal', message: `HTTP ${res.status}` }).body.error,
       headers,
-    }))
+    )
   }
 
   private refuse(e: ProxyError): void {
     const { status, body } = renderError('responses', e)
-    this.peer?.send(JSON.stringify({ type: 'error', status, error: body.error }))
+    this.sendError(status, body.error)
+  }
+
+  /** The error frame of OpenAI's WebSocket mode. */
+  private sendError(status: number, error: unknown, headers?: Record<string, string>): void {
+    this.peer?.send(JSON.stringify({ type: 'error', status, error, ...(headers ? { headers } : {}) }))
   }
 }
 

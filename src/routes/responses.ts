@@ -12,7 +12,6 @@ import {
   createSseDecoder,
   encodeSseAll,
   expandCompactions,
-  isExpandedSummary,
   OpenAIErrorBodySchema,
   ResponsesCompactionSchema,
   responsesEvents,
@@ -190,14 +189,15 @@ function listed(item: JsonObject, id: string): JsonObject & { id: string; type: 
 
 /**
  * The body with the stored conversation in front of its input, each `item_reference` the store
- * holds replaced by its item and each of Switchyard's `compaction` items by its summary, or the
- * `previous_response_id` that was not found. A reference the store does not hold stays: a
- * Responses upstream may know it, and any other is refused by the target check
+ * holds replaced by its item and each of Switchyard's `compaction` items by its summary (unless
+ * `expand` is false), or the `previous_response_id` that was not found. A reference the store does
+ * not hold stays: a Responses upstream may know it, and any other is refused by the target check
  * (`unsupportedFeature`), like another provider's compaction item.
  */
 async function withHistory(
   body: JsonObject,
   store: KeptBy,
+  expand = true,
 ): Promise<{ body: JsonObject } | { missing: string }> {
   const prev = body.previous_response_id
   let input = body.input
@@ -207,7 +207,7 @@ async function withHistory(
     input = [...conversationOf(entry), ...inputItemsOf(body.input)]
   }
   if (Array.isArray(input) && input.some(isReference)) input = await resolveReferences(input, store)
-  input = expandCompactions(input)
+  if (expand) input = expandCompactions(input)
   if (input === body.input) return { body }
   const { previous_response_id: _prev, ...rest } = body
   return { body: { ...rest, input } }
@@ -355,12 +355,15 @@ export function registerResponses(
     }, 200)
   })
   app.openapi(compactRoute, async (c) => {
-    const found = await withHistory(c.req.valid('json'), keptBy(store, apiKeyNameOf(c)))
+    // Earlier compaction items stay items here: the answer lists user messages only, and an
+    // earlier summary is in the new one. The model reads them expanded, as on /v1/responses.
+    const found = await withHistory(c.req.valid('json'), keptBy(store, apiKeyNameOf(c)), false)
     if ('missing' in found) return missing(c, found.missing) as never
     const items = inputItemsOf(found.body.input)
     const { stream: _stream, store: _store, ...rest } = found.body
+    const expanded = expandCompactions(items) as JsonObject[]
     // The compaction Codex asks for in a response (a trigger at the end): one pipeline for both.
-    const body = { ...rest, input: [...items, { type: 'compaction_trigger' }], stream: false, store: false }
+    const body = { ...rest, input: [...expanded, { type: 'compaction_trigger' }], stream: false, store: false }
     const req = toClientRequest(c, deps, { format: 'responses', body })
     const res = await handle(req, deps)
     if (res.status !== 200) return res as never
@@ -373,9 +376,8 @@ export function registerResponses(
         message: 'the upstream answered the compaction request with no compaction item',
       }) as never
     }
-    // An earlier compaction's summary is in the new one: it is not kept as a message besides.
     const users = items.flatMap((item, i) =>
-      item.role === 'user' && (item.type ?? 'message') === 'message' && !isExpandedSummary(item)
+      item.role === 'user' && (item.type ?? 'message') === 'message'
         ? [listed(item, inputItemId(answer.id as string, i))]
         : []
     )

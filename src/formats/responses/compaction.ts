@@ -47,13 +47,6 @@ export function summaryOf(item: unknown): string | undefined {
   }
 }
 
-/** Whether an input item is the message `expandCompactions` made of a compaction item. */
-export function isExpandedSummary(item: unknown): boolean {
-  if (!isObject(item) || item.role !== 'user' || !Array.isArray(item.content)) return false
-  const first: unknown = item.content[0]
-  return isObject(first) && typeof first.text === 'string' && first.text.startsWith(SUMMARY_INTRO)
-}
-
 /**
  * `input` with each of Switchyard's `compaction` items as the user message holding its summary;
  * the same array when it has none (an OpenAI one stays: only OpenAI can read it).
