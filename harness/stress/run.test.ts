@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { startMockServer } from '../../src/demo/server.ts'
-import { requestBody, runStreams } from './run.ts'
+import { createMockUpstream } from '../../src/demo/upstream.ts'
+import { runtime } from '../../src/runtime/index.ts'
+import { fallbackNote, requestBody, runStreams } from './run.ts'
 import { ccrConfig, viaProxy } from './switchyard.ts'
 
 describe('runStreams against the mock over HTTP (127.0.0.1)', () => {
@@ -49,6 +51,49 @@ describe('runStreams against the mock over HTTP (127.0.0.1)', () => {
     } finally {
       await server.stop()
     }
+  })
+})
+
+describe('a failed stream that a fallback target answered', () => {
+  it('is reported as answered by a fallback, not only as missing chunks, and only when the route says so', async () => {
+    // A proxy stand-in: the mock answers 3 chunks where 6 are expected, under a route header.
+    const mock = createMockUpstream({ sleep: () => Promise.resolve() })
+    let route = ''
+    const served = await runtime.serve(async (req) => {
+      const res = await mock.fetch(req)
+      const headers = new Headers(res.headers)
+      headers.set('x-switchyard-route', route)
+      return new Response(res.body, { status: res.status, headers })
+    }, { port: 0, hostname: '127.0.0.1' })
+    const run = () =>
+      runStreams({
+        url: `http://127.0.0.1:${served.port}`,
+        clientFormat: 'anthropic',
+        streams: 2,
+        chunks: 6,
+        tokensPerChunk: 1,
+        model: 'm:chunks=3',
+        timeoutMs: 10_000,
+      })
+    try {
+      route = 'explicit mock,mock-stream; tier=tier-0; attempts=2; fallback=1'
+      const fell = await run()
+      assert.equal(fell.failed, 2)
+      assert.equal(fell.sampleErrors[0], `answered by a fallback target (x-switchyard-route: ${route})`)
+      assert.match(fell.sampleErrors.join(), /chunks out of order or missing: got 3 of 6/)
+      route = 'explicit mock,m; tier=tier-0; attempts=2; fallback=0'
+      const own = await run()
+      assert.equal(own.failed, 2)
+      assert.doesNotMatch(own.sampleErrors.join(), /fallback/)
+    } finally {
+      await served.stop(true)
+    }
+  })
+
+  it('reads the fallback count from the header, and a complete answer needs no note', () => {
+    assert.equal(fallbackNote(null), undefined)
+    assert.equal(fallbackNote('default a,b; tier=tier-0; attempts=1; fallback=0; rule=r'), undefined)
+    assert.match(fallbackNote('default a,b; tier=fallback-0; attempts=3; fallback=12')!, /fallback=12\)$/)
   })
 })
 

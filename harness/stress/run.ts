@@ -79,6 +79,23 @@ export function requestBody(format: ClientFormat, model: string, stream: boolean
   return JSON.stringify(body)
 }
 
+/** The header in which Switchyard names the target that answered and how many fallbacks it took. */
+const ROUTE_HEADER = 'x-switchyard-route'
+
+/**
+ * Why a failed check may not be the stream's fault: the proxy answered from a fallback target
+ * (`fallback=N`, N > 0, in its route header), so the answer is another model's, complete in its
+ * own right, and differs from what the model asked for would have sent (e.g. the Router default
+ * on the mock answers its default 10 chunks where 20 were asked for). Under a burst past what
+ * the upstream accepts at once, a try whose first event came later than its bound falls back
+ * like this; without the note it reads as a truncated stream. Undefined for any other answer.
+ * @example fallbackNote('explicit mock,m; tier=tier-0; attempts=2; fallback=1') // 'answered by a fallback target (…)'
+ */
+export function fallbackNote(route: string | null): string | undefined {
+  const n = route === null ? undefined : /; fallback=(\d+)/.exec(route)?.[1]
+  return n === undefined || n === '0' ? undefined : `answered by a fallback target (${ROUTE_HEADER}: ${route})`
+}
+
 async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
   const checker = new StreamChecker(
     o.clientFormat,
@@ -89,6 +106,7 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
   let ttfb = Number.NaN
   let ttft = Number.NaN
   let failure: string | undefined
+  let route: string | null = null
   try {
     const res = await fetch(o.url + pathOf(o.clientFormat, o.model, true), {
       method: 'POST',
@@ -101,6 +119,7 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
         authorization: 'Bearer harness',
       },
     })
+    route = res.headers.get(ROUTE_HEADER)
     if (res.status !== 200 || res.body === null) failure = `HTTP ${res.status}: ${(await res.text()).slice(0, 160)}`
     else {
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
@@ -116,12 +135,13 @@ async function oneStream(o: StreamRunOptions): Promise<StreamOutcome> {
     failure = `${(e as Error).name}: ${(e as Error).message}`
   }
   const r = checker.end(failure)
+  const fellBack = r.ok ? undefined : fallbackNote(route)
   return {
     ok: r.ok,
     ttfbMs: ttfb,
     ttftMs: ttft,
     totalMs: performance.now() - t0,
-    errors: r.errors,
+    errors: fellBack === undefined ? r.errors : [fellBack, ...r.errors],
     chunks: r.chunks,
     outputTokens: r.outputTokens ?? 0,
   }
