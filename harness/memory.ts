@@ -1,9 +1,9 @@
 /**
  * RSS of every process of a Switchyard instance: idle (after one request, so the tokenizer and
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
- * a burst of 5,000; the mock's own figures beside them. Every stream is checked as in the stress run.
+ * a burst of 5,000 (and `--after` s after, when more than 3); the mock's own figures beside them. Every stream is checked as in the stress run.
  *
- *   bun harness/memory.ts [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--exe FILE] [--relaunch] [--floor [--tap]] [--streams 1000] [--burst 5000] [--chunks 20]
+ *   bun harness/memory.ts [--after 3] [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--exe FILE] [--relaunch] [--floor [--tap]] [--streams 1000] [--burst 5000] [--chunks 20]
  *
  * `--exe` starts a compiled binary (`npm run build`'s `dist/switchyard`) instead of `bun
  * src/cli.ts`: users run both, and the bundler drops modules the runtime loads (zod's locales).
@@ -38,6 +38,7 @@ const { values: v } = parseArgs({
     streams: { type: 'string', default: '1000' },
     burst: { type: 'string', default: '5000' },
     chunks: { type: 'string', default: '20' },
+    after: { type: 'string', default: '3' },
     json: { type: 'string' },
     'deno-flags': { type: 'string', default: '' },
     'bun-flags': { type: 'string', default: '' },
@@ -135,6 +136,8 @@ async function main(): Promise<void> {
     const atBurst = [...peak]
     await sleep(3_000)
     const after = rssOf(pids)
+    // A later reading too: a runtime may give a burst's memory back only some seconds after (V8's memory reducer).
+    const late = Number(v.after) > 3 ? (await sleep((Number(v.after) - 3) * 1000), rssOf(pids)) : undefined
     const mockRss = readProc(mock.pid)?.rssMb ?? Number.NaN
     const rows = pids.map((p, i) => [
       i === 0
@@ -145,15 +148,16 @@ async function main(): Promise<void> {
       fmt(at1k[i]!, 1),
       fmt(atBurst[i]!, 1),
       fmt(after[i]!, 1),
+      ...(late ? [fmt(late[i]!, 1)] : []),
     ])
     if (pids.length > 1) {
       rows.push([
         'proxy, all processes',
         '',
-        ...[idle, at1k, atBurst, after].map((xs) => fmt(xs.reduce((s, x) => s + x, 0), 1)),
+        ...[idle, at1k, atBurst, after, ...(late ? [late] : [])].map((xs) => fmt(xs.reduce((s, x) => s + x, 0), 1)),
       ])
     }
-    rows.push(['mock (bun)', String(mock.pid), '', '', '', fmt(mockRss, 1)])
+    rows.push(['mock (bun)', String(mock.pid), '', '', '', fmt(mockRss, 1), ...(late ? [''] : [])])
     console.log(
       `${
         v.floor ? `harness/forwarder.ts${v.tap ? ' --tap' : ''}` : v.exe ? `exe ${resolve(v.exe)}` : `root ${ROOT}`
@@ -167,6 +171,7 @@ async function main(): Promise<void> {
         `peak RSS MB, ${v.streams} streams`,
         `peak RSS MB, ${v.burst}-stream burst`,
         'RSS MB 3 s after the burst',
+        ...(late ? [`RSS MB ${v.after} s after the burst`] : []),
       ], rows),
     )
     if (v.json) {
@@ -181,6 +186,7 @@ async function main(): Promise<void> {
             at1k,
             atBurst,
             after,
+            late,
             mockRss,
             complete: [r1.completed, r5.completed],
           },

@@ -25,6 +25,16 @@ interface DenoGlobal {
   removeSignalListener(s: string, fn: () => void): void
 }
 
+/** The slice of `Deno` that calls glibc's `malloc_trim` (`Deno.build`, `Deno.permissions`, `Deno.dlopen`). */
+export interface DenoNative {
+  readonly build: { readonly os: string }
+  readonly permissions: { querySync(d: { name: 'ffi' }): { readonly state: string } }
+  dlopen(
+    path: string,
+    symbols: { malloc_trim: { parameters: ['usize']; result: 'i32' } },
+  ): { readonly symbols: { malloc_trim(pad: number | bigint): number } }
+}
+
 const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno
 
 /** The open WebSockets of a server, found from a handshake being answered (only a served request can be upgraded). */
@@ -168,7 +178,33 @@ function smallReads(res: Response): Response {
   return new Response(stream, { status: res.status, statusText: res.statusText, headers: res.headers })
 }
 
-// Deno's fetch has no in-flight cap to raise, and Deno offers no GC call without --expose-gc.
+/**
+ * glibc's `malloc_trim(0)` through Deno's FFI, or undefined where it cannot be called. Deno's
+ * native side (its HTTP server and fetch client) allocates with glibc's malloc across many
+ * threads, and what a burst freed stays in the threads' arenas: a 5,000-stream burst left
+ * ~900–950 MB 3 s after it and ~420–470 MB once V8 had collected; with a trim when the instance
+ * went idle, ~680–750 and ~270 MB (docs/benchmarks.md, thirteenth pass). Only
+ * on Linux, and only when FFI is already granted (`-A`, as `deno task start` runs): asking
+ * would prompt at a terminal. A libc that is not glibc has no `libc.so.6` with that symbol, so
+ * `dlopen` throws and there is nothing to call.
+ */
+export function glibcTrim(native: DenoNative | undefined): (() => number) | undefined {
+  try {
+    if (native?.build.os !== 'linux' || native.permissions.querySync({ name: 'ffi' }).state !== 'granted') {
+      return undefined
+    }
+    const { symbols } = native.dlopen('libc.so.6', { malloc_trim: { parameters: ['usize'], result: 'i32' } })
+    return () => symbols.malloc_trim(0)
+  } catch {
+    return undefined
+  }
+}
+
+/** Built on the first collection (start-up), so importing this adapter under Bun touches nothing. */
+let trim: (() => number) | undefined | null = null
+
+// Deno's fetch has no in-flight cap to raise, and Deno offers no GC call without --expose-gc:
+// what it can give back at an idle moment is the native memory a burst left in malloc's arenas.
 export const denoRuntime: Runtime = {
   name: 'deno',
   version: deno?.version.deno ?? 'unknown',
@@ -181,5 +217,8 @@ export const denoRuntime: Runtime = {
   smallReads,
   // Deno sends text as fast as bytes, or faster (encoding first cost 0.15–0.3 ms more per 850 KB call).
   requestBody: (text) => text,
-  collectGarbage: () => {},
+  collectGarbage: () => {
+    if (trim === null) trim = glibcTrim((globalThis as unknown as { Deno?: DenoNative }).Deno)
+    trim?.()
+  },
 }

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { type DenoNative, glibcTrim } from './deno.ts'
 import { runtime } from './index.ts'
 
 describe('runtime adapter', () => {
@@ -62,5 +63,60 @@ describe('runtime adapter', () => {
     } finally {
       await served.stop(true)
     }
+  })
+})
+
+describe('glibcTrim (Deno: malloc_trim after a burst)', () => {
+  /** A fake `Deno` slice that records what it was asked. */
+  function fakeNative(os: string, ffi: string, opens: boolean) {
+    const calls: string[] = []
+    const native: DenoNative = {
+      build: { os },
+      permissions: {
+        querySync: (d) => {
+          calls.push(`query ${d.name}`)
+          return { state: ffi }
+        },
+      },
+      dlopen: (path, symbols) => {
+        calls.push(`dlopen ${path} ${Object.keys(symbols).join()}`)
+        if (!opens) throw new Error(`${path}: cannot open shared object file`)
+        return {
+          symbols: {
+            malloc_trim: (pad) => {
+              calls.push(`malloc_trim ${pad}`)
+              return 1
+            },
+          },
+        }
+      },
+    }
+    return { native, calls }
+  }
+
+  it('calls malloc_trim(0) from libc.so.6 on Linux when FFI is granted', () => {
+    const { native, calls } = fakeNative('linux', 'granted', true)
+    const trim = glibcTrim(native)
+    assert.ok(trim)
+    assert.equal(trim(), 1)
+    assert.deepEqual(calls, ['query ffi', 'dlopen libc.so.6 malloc_trim', 'malloc_trim 0'])
+  })
+
+  it('never opens a library without the FFI permission (asking would prompt), off Linux, or where libc is not glibc', () => {
+    const prompt = fakeNative('linux', 'prompt', true)
+    assert.equal(glibcTrim(prompt.native), undefined)
+    assert.deepEqual(prompt.calls, ['query ffi'])
+    const mac = fakeNative('darwin', 'granted', true)
+    assert.equal(glibcTrim(mac.native), undefined)
+    assert.deepEqual(mac.calls, [])
+    const musl = fakeNative('linux', 'granted', false)
+    assert.equal(glibcTrim(musl.native), undefined)
+    assert.equal(glibcTrim(undefined), undefined)
+  })
+
+  it('on this Deno (Linux, -A) reaches the real malloc_trim', { skip: !('Deno' in globalThis) }, () => {
+    const trim = glibcTrim((globalThis as unknown as { Deno: DenoNative }).Deno)
+    assert.ok(trim, 'the tests run with -A on glibc Linux')
+    assert.ok([0, 1].includes(trim()))
   })
 })

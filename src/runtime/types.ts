@@ -62,6 +62,9 @@ export interface Runtime {
    * (it encodes a freshly built string far slower than `TextEncoder` does), Deno's the text itself.
    */
   requestBody(text: string): BodyInit
-  /** A full, synchronous garbage collection where the runtime offers one (start-up leaves parse garbage). */
+  /**
+   * Give memory back at an idle moment (start-up leaves parse garbage, a burst its buffers): Bun
+   * runs a full, synchronous collection; Deno, which offers none, trims glibc's malloc arenas.
+   */
   collectGarbage(): void
 }
