@@ -1,7 +1,8 @@
 /**
  * RSS of every process of a Switchyard instance: idle (after one request, so the tokenizer and
  * the translation path are loaded), at its peak during 1,000 concurrent streams, and 3 s after
- * a burst of 5,000 (and `--after` s after, when more than 3); the mock's own figures beside them. Every stream is checked as in the stress run.
+ * a burst of 5,000 (and `--after` seconds after, when more than 3); the mock's own figures
+ * beside them. Every stream is checked as in the stress run.
  *
  *   bun harness/memory.ts [--after 3] [--runtime bun|deno] [--deno-flags '--v8-flags=…'] [--bun-flags=--smol] [--upstream openai|anthropic] [--root DIR] [--exe FILE] [--relaunch] [--floor [--tap]] [--streams 1000] [--burst 5000] [--chunks 20]
  *

@@ -90,7 +90,7 @@ describe('a failed stream that a fallback target answered', () => {
     }
   })
 
-  it('reads the fallback count from the header, and a complete answer needs no note', () => {
+  it('reads the fallback count from the header: no note without one, or for fallback=0', () => {
     assert.equal(fallbackNote(null), undefined)
     assert.equal(fallbackNote('default a,b; tier=tier-0; attempts=1; fallback=0; rule=r'), undefined)
     assert.match(fallbackNote('default a,b; tier=fallback-0; attempts=3; fallback=12')!, /fallback=12\)$/)

@@ -85,7 +85,7 @@ const ROUTE_HEADER = 'x-switchyard-route'
 /**
  * Why a failed check may not be the stream's fault: the proxy answered from a fallback target
  * (`fallback=N`, N > 0, in its route header), so the answer is another model's, complete in its
- * own right, and differs from what the model asked for would have sent (e.g. the Router default
+ * own right, and differs from what the asked-for model would have sent (e.g. the Router default
  * on the mock answers its default 10 chunks where 20 were asked for). Under a burst past what
  * the upstream accepts at once, a try whose first event came later than its bound falls back
  * like this; without the note it reads as a truncated stream. Undefined for any other answer.

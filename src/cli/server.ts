@@ -99,7 +99,7 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
   await current.instance.started(served.port)
   // Start-up parses large modules (the tokenizer's ranks are a 1.1 MB file): give that garbage back.
-  runtime.collectGarbage()
+  runtime.reclaimMemory()
   const reclaim = reclaimAfterBursts(busy)
 
   async function reload(): Promise<string> {
@@ -170,7 +170,7 @@ function reclaimAfterBursts(busy: () => number, burst = 100): ReturnType<typeof 
     if (now > peak) peak = now
     if (now === 0 && peak >= burst) {
       peak = 0
-      runtime.collectGarbage()
+      runtime.reclaimMemory()
     }
   }, 1_000)
 }

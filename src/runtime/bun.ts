@@ -223,5 +223,5 @@ export const bunRuntime: Runtime = {
   selfCommand,
   smallReads: (res) => res,
   requestBody,
-  collectGarbage: () => bun.gc(true),
+  reclaimMemory: () => bun.gc(true),
 }

@@ -217,7 +217,7 @@ export const denoRuntime: Runtime = {
   smallReads,
   // Deno sends text as fast as bytes, or faster (encoding first cost 0.15–0.3 ms more per 850 KB call).
   requestBody: (text) => text,
-  collectGarbage: () => {
+  reclaimMemory: () => {
     if (trim === null) trim = glibcTrim((globalThis as unknown as { Deno?: DenoNative }).Deno)
     trim?.()
   },

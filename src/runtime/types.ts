@@ -66,5 +66,5 @@ export interface Runtime {
    * Give memory back at an idle moment (start-up leaves parse garbage, a burst its buffers): Bun
    * runs a full, synchronous collection; Deno, which offers none, trims glibc's malloc arenas.
    */
-  collectGarbage(): void
+  reclaimMemory(): void
 }
