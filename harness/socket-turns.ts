@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { killStarted, mainThreadCpuSec, ProcSampler } from './stress/proc.ts'
 import { startMockProcess, startSwitchyard, viaProxy } from './stress/switchyard.ts'
 import { type ClientFormat, StreamChecker } from './stress/check.ts'
-import { nearestRank } from '../src/lib/nearest-rank.ts'
+import { fmt, markdownTable, percentile } from './stress/stats.ts'
 
 const { values } = parseArgs({
   options: {
@@ -123,7 +123,7 @@ function socketTurn(ws: WebSocket, i: number, model: string): Promise<Turn> {
 const together = async (run: typeof overHttp, url: string): Promise<Turn[]> =>
   (await Promise.all(Array.from({ length: CLIENTS }, () => run(url, TURNS)))).flat()
 
-const p = (xs: readonly number[], q: number) => (nearestRank([...xs].sort((a, b) => a - b), q) ?? NaN).toFixed(2)
+const p = (xs: readonly number[], q: number) => fmt(percentile(xs, q), 2)
 
 const mock = await startMockProcess()
 const proxy = await startSwitchyard(mock.url, values.upstream as ClientFormat, [MODEL, WARM_MODEL], 10_000, {}, {
@@ -152,20 +152,27 @@ try {
   console.log(
     `${CLIENTS} client(s) × ${TURNS} sequential turns × ${ROUNDS} rounds, interleaved, ${CHUNKS} chunks ${values.delay} ms apart, upstream ${values.upstream}, proxy on ${values.runtime}; every turn checked`,
   )
-  console.log(
-    '| path | first event p50 / p99 ms | response.completed p50 / p99 ms | proxy CPU µs per turn (per round) | proxy peak RSS MB (per round) |',
-  )
-  console.log('| --- | --- | --- | --- | --- |')
-  for (const side of ['http', 'socket'] as const) {
-    const { turns, cpuUs, peakMb } = rows[side]
-    const first = turns.map((t) => t.firstMs)
-    const done = turns.map((t) => t.doneMs)
-    console.log(
-      `| ${side === 'http' ? 'HTTP `POST /v1/responses`' : 'WebSocket `response.create`'} | ${p(first, 0.5)} / ${
-        p(first, 0.99)
-      } | ${p(done, 0.5)} / ${p(done, 0.99)} | ${cpuUs.join(', ')} | ${peakMb.join(', ')} |`,
-    )
-  }
+  console.log(markdownTable(
+    [
+      'path',
+      'first event p50 / p99 ms',
+      'response.completed p50 / p99 ms',
+      'proxy CPU µs per turn (per round)',
+      'proxy peak RSS MB (per round)',
+    ],
+    (['http', 'socket'] as const).map((side) => {
+      const { turns, cpuUs, peakMb } = rows[side]
+      const first = turns.map((t) => t.firstMs)
+      const done = turns.map((t) => t.doneMs)
+      return [
+        side === 'http' ? 'HTTP `POST /v1/responses`' : 'WebSocket `response.create`',
+        `${p(first, 0.5)} / ${p(first, 0.99)}`,
+        `${p(done, 0.5)} / ${p(done, 0.99)}`,
+        cpuUs.join(', '),
+        peakMb.join(', '),
+      ]
+    }),
+  ))
 } finally {
   await proxy.stop()
   await mock.stop()
