@@ -190,16 +190,27 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     this.finish(undefined, { kind: 'client_closed' })
   }
   onTimeout(phase: 'idle' | 'total'): void {
-    this.failure ??= { kind: 'timeout', target: this.cur.t.key, phase }
-    this.cur.a.up.abort(this.failure)
+    this.stopUpstream({ kind: 'timeout', target: this.cur.t.key, phase })
   }
   ping(): void {
     const ping = PING[this.req.format]
     if (ping && !this.ended) this.ctrl.enqueue(ping)
   }
   abort(message: string): void {
-    this.failure ??= { kind: 'overloaded', message }
-    this.cur.a.up.abort(this.failure)
+    this.stopUpstream({ kind: 'overloaded', message })
+  }
+  /**
+   * Ends the current try with `failure` (a timeout, or shutdown past its drain deadline): its
+   * request aborted and its body's reader cancelled, so the read in flight ends now (done, and
+   * `onRead` hands the failure on) whether or not the runtime carries the abort into the body.
+   * Deno did not always: streams the shutdown had aborted read on to their natural end, and
+   * the shutdown waited for them.
+   */
+  stopUpstream(failure: ProxyError): void {
+    this.failure ??= failure
+    const up = this.cur.a.up
+    up.abort(this.failure)
+    void up.reader.cancel(this.failure).catch(() => undefined)
   }
 
   /**
@@ -473,6 +484,8 @@ class ClientStream implements UnderlyingDefaultSource<Uint8Array>, WatchedStream
     const c = this.ctrl
     const up = this.cur.a.up
     if (r.done) {
+      // The reader was cancelled by `stopUpstream`: the try ended with its failure, not well.
+      if (this.failure) return this.goOn(c, this.failure)
       const broken = this.process(c, up.decode.flush(), NO_BYTES)
       const end = broken ? { events: [], broken } : this.closing()
       if (!end.broken) return void this.finish(c, undefined, end.events)

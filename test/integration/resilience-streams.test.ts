@@ -4,7 +4,9 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { sseEvents } from './helpers.ts'
+import { createInstance } from '../../src/compose.ts'
+import { createLogger } from '../../src/log.ts'
+import { configOf, sseEvents } from './helpers.ts'
 import { ask, routeOf, simConfig, type SimProxy, simProxy } from './resilience-helpers.ts'
 
 const parses = (s: string) => {
@@ -189,6 +191,87 @@ describe('resilience: streams', () => {
       const next = await p.post(ask('anth,mock-b'))
       assert.equal(next.status, 200)
       p.close()
+    })
+  }
+})
+
+describe('an upstream body that reads on after its request was aborted (Deno did, now and then)', () => {
+  const HEAD = [
+    ['message_start', {
+      type: 'message_start',
+      message: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'm',
+        content: [],
+        usage: { input_tokens: 3, output_tokens: 0 },
+      },
+    }],
+    ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+    ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } }],
+  ].map(([event, data]) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join('')
+
+  for (const how of ['shutdown past the drain deadline', 'idle timeout'] as const) {
+    it(`is still ended by the ${how}: an in-stream error at once, and the body cancelled`, async () => {
+      let cancelled = false
+      // Sends the head, then nothing: it never looks at the request's signal, only at a cancel.
+      const fetch = (): Promise<Response> =>
+        Promise.resolve(
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start: (c) => c.enqueue(new TextEncoder().encode(HEAD)),
+              cancel: () => {
+                cancelled = true
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } },
+          ),
+        )
+      let now = 1_000_000
+      const instance = await createInstance(
+        configOf({
+          LOG: false,
+          Providers: [{
+            name: 'anth',
+            api_base_url: 'http://up.test/v1/messages',
+            api_key: 'k',
+            models: ['m'],
+            transformer: { use: ['Anthropic'] },
+          }],
+          Router: { default: 'anth,m', streamIdleTimeoutMs: 1_000 },
+        }),
+        { dataDir: ':memory:', fetch, now: () => now, log: createLogger({ enabled: false }) },
+      )
+      try {
+        const res = await instance.app.request('/v1/messages', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ask('claude-sonnet-4', { stream: true })),
+        })
+        assert.equal(res.status, 200)
+        const reader = res.body!.getReader()
+        let text = new TextDecoder().decode((await reader.read()).value)
+        const watchdog = instance.services.deps.watchdog
+        if (how === 'idle timeout') {
+          now += 1_001
+          watchdog.tick()
+        } else watchdog.abortAll('Switchyard is shutting down')
+        const rest = (async () => {
+          for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
+          return 'ended'
+        })()
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const stuck = new Promise((r) => timer = setTimeout(() => r('still reading after 5 s'), 5_000))
+        assert.equal(await Promise.race([rest, stuck]), 'ended')
+        clearTimeout(timer)
+        const last = sseEvents(text).at(-1)
+        assert.equal(last?.event, 'error')
+        assert.match(last?.data ?? '', how === 'idle timeout' ? /timed out \(idle\)/ : /shutting down/)
+        assert.equal(cancelled, true, 'the upstream body was cancelled')
+      } finally {
+        await instance.close()
+      }
     })
   }
 })
