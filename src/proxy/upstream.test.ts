@@ -112,6 +112,59 @@ describe('callUpstream: timeouts are typed by phase', () => {
     assert.ok(r.ok && r.value.kind === 'json')
   })
 
+  for (
+    const [name, limits, expected] of [
+      ['the first-token timer', { firstTokenTimeoutMs: 60 }, {
+        kind: 'timeout',
+        target: 'oai,m',
+        phase: 'first_token',
+      }],
+      ['the client leaving', { firstTokenTimeoutMs: 5_000, leaveAfterMs: 60 }, { kind: 'client_closed' }],
+    ] as const
+  ) {
+    it(`a body that reads on after its request was aborted (Deno did, now and then) is cancelled by ${name}`, async () => {
+      let cancelled = false
+      // A role chunk, then nothing: the body never looks at the request's signal, only at a cancel.
+      const fetch = () =>
+        Promise.resolve(
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start: (c) =>
+                c.enqueue(
+                  new TextEncoder().encode(
+                    'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n',
+                  ),
+                ),
+              cancel: () => {
+                cancelled = true
+              },
+            }),
+            { headers: { 'content-type': 'text/event-stream' } },
+          ),
+        )
+      const t = target('m')
+      const c = buildCall(t, { model: 'm', stream: true }, {
+        client: new Headers(),
+        query: '',
+        sameFormat: true,
+        stream: true,
+      })
+      const client = new AbortController()
+      const leave = 'leaveAfterMs' in limits ? setTimeout(() => client.abort(), limits.leaveAfterMs) : undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const stuck = new Promise<'stuck'>((r) => timer = setTimeout(() => r('stuck'), 5_000))
+      const r = await Promise.race([
+        callUpstream(c, t, { fetch, signal: client.signal, firstTokenTimeoutMs: limits.firstTokenTimeoutMs }),
+        stuck,
+      ])
+      clearTimeout(timer)
+      clearTimeout(leave)
+      assert.notEqual(r, 'stuck', 'the call ended')
+      assert.deepEqual(r !== 'stuck' && !r.ok ? r.error : undefined, expected)
+      assert.equal(cancelled, true, 'the body was cancelled')
+    })
+  }
+
   it('the client leaving is client_closed, not a timeout', async () => {
     const ac = new AbortController()
     setTimeout(() => ac.abort(), 20)

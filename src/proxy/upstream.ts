@@ -238,12 +238,15 @@ export async function callUpstream(
       return json.ok ? json : failed(json.error, limits)
     }
     const head = await peekFirstEvent(
-      res.body.getReader(),
+      guard.reading(res.body.getReader()),
       t,
       () => guard.heard(),
       limits.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS,
     )
-    if (!head.ok) return failed(guard.why() ? guard.failure(t)! : head.error, limits)
+    // Stopped by a timer or the client: the try failed so, whatever the cancelled read made of it.
+    const stopped = guard.failure(t)
+    if (stopped) return failed(stopped, limits)
+    if (!head.ok) return failed(head.error, limits)
     return ok({ kind: 'stream', status: res.status, headers: res.headers, ...head.value, abort: (r) => guard.abort(r) })
   } catch (e) {
     return failed(guard.failure(t) ?? { kind: 'upstream_network', target: t.key, message: networkMessage(e) }, limits)
@@ -280,6 +283,8 @@ class CallGuard {
   /** When the silence timer is due (`performance.now()`): firing well after it means a busy loop. */
   #quietDueAt = 0
   #why: 'client' | TimeoutPhase | undefined
+  /** The body being read before the commit point: cancelled with the call (see `reading`). */
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined
 
   constructor(limits: CallLimits, stream: boolean) {
     this.#client = limits.signal
@@ -326,6 +331,16 @@ class CallGuard {
   #stop(reason: 'client' | TimeoutPhase): void {
     this.#why ??= reason
     this.#ac.abort(reason === 'client' ? this.#client.reason : new Error(`timeout (${reason})`))
+    void this.#reader?.cancel().catch(() => undefined)
+  }
+
+  /**
+   * The body is read from now on: a timeout or the client leaving also cancels it, so the read in
+   * flight ends whether or not the runtime carries the abort into the body (Deno did not always).
+   */
+  reading(reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStreamDefaultReader<Uint8Array> {
+    this.#reader = reader
+    return reader
   }
 
   abort(r?: unknown): void {
@@ -358,6 +373,7 @@ class CallGuard {
   }
 
   release(): void {
+    this.#reader = undefined
     clearTimeout(this.#first)
     clearTimeout(this.#connect)
     clearTimeout(this.#quiet)
