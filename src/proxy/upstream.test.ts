@@ -41,6 +41,23 @@ async function call(model: string, limits: Partial<CallLimits> & { stream?: bool
   return { r, mock }
 }
 
+/** A streamed call for `oai,m` through `fetchFn` (the client's signal never aborts unless given). */
+function streamedCall(fetchFn: (req: Request) => Promise<Response>, limits: Partial<CallLimits>) {
+  const t = target('m')
+  const c = buildCall(t, { model: 'm', stream: true }, {
+    client: new Headers(),
+    query: '',
+    sameFormat: true,
+    stream: true,
+  })
+  return callUpstream(c, t, {
+    fetch: fetchFn,
+    signal: new AbortController().signal,
+    firstTokenTimeoutMs: 5_000,
+    ...limits,
+  })
+}
+
 const errorOf = (r: Awaited<ReturnType<typeof call>>['r']): ProxyError | undefined => (r.ok ? undefined : r.error)
 
 describe('callUpstream: the request body', () => {
@@ -142,19 +159,12 @@ describe('callUpstream: timeouts are typed by phase', () => {
             { headers: { 'content-type': 'text/event-stream' } },
           ),
         )
-      const t = target('m')
-      const c = buildCall(t, { model: 'm', stream: true }, {
-        client: new Headers(),
-        query: '',
-        sameFormat: true,
-        stream: true,
-      })
       const client = new AbortController()
       const leave = 'leaveAfterMs' in limits ? setTimeout(() => client.abort(), limits.leaveAfterMs) : undefined
       let timer: ReturnType<typeof setTimeout> | undefined
       const stuck = new Promise<'stuck'>((r) => timer = setTimeout(() => r('stuck'), 5_000))
       const r = await Promise.race([
-        callUpstream(c, t, { fetch, signal: client.signal, firstTokenTimeoutMs: limits.firstTokenTimeoutMs }),
+        streamedCall(fetch, { signal: client.signal, firstTokenTimeoutMs: limits.firstTokenTimeoutMs }),
         stuck,
       ])
       clearTimeout(timer)
@@ -188,21 +198,8 @@ describe('callUpstream: the adaptive first-event silence bound', () => {
     })
     return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } })
   }
-  const run = (fetchFn: (req: Request) => Promise<Response>, firstEventMs: number) => {
-    const t = target('m')
-    const c = buildCall(t, { model: 'm', stream: true }, {
-      client: new Headers(),
-      query: '',
-      sameFormat: true,
-      stream: true,
-    })
-    return callUpstream(c, t, {
-      fetch: fetchFn,
-      signal: new AbortController().signal,
-      firstTokenTimeoutMs: 5_000,
-      firstEventMs,
-    })
-  }
+  const run = (fetchFn: (req: Request) => Promise<Response>, firstEventMs: number) =>
+    streamedCall(fetchFn, { firstEventMs })
   const role = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
   const text = 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
 
@@ -293,20 +290,7 @@ describe('rate-limit reset headers count as a Retry-After', () => {
 describe('an error as the first event of a stream', () => {
   const streamOf = (text: string) => async () =>
     new Response(text, { status: 200, headers: { 'content-type': 'text/event-stream' } })
-  const run = async (text: string) => {
-    const t = target('m')
-    const c = buildCall(t, { model: 'm', stream: true }, {
-      client: new Headers(),
-      query: '',
-      sameFormat: true,
-      stream: true,
-    })
-    return callUpstream(c, t, {
-      fetch: streamOf(text),
-      signal: new AbortController().signal,
-      firstTokenTimeoutMs: 1_000,
-    })
-  }
+  const run = (text: string) => streamedCall(streamOf(text), { firstTokenTimeoutMs: 1_000 })
 
   it('is a failure with the status of its type, before anything is committed (Anthropic event: error, OpenAI error chunk)', async () => {
     const a = await run(
