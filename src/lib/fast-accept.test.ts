@@ -28,22 +28,43 @@ const message = mostly(
   }),
 )
 const number = mostly(fc.oneof(fc.integer(), fc.double()))
+const stream = mostly(fc.oneof(fc.boolean(), fc.constant(null)))
+const toolChoice = mostly(fc.oneof(text, block))
+const metadata = mostly(fc.record({ user_id: fc.oneof(text, fc.constant(null)) }, { requiredKeys: [] }))
 const body = fc.record({
   model: mostly(text),
   messages: mostly(fc.array(message, { maxLength: 3 })),
   max_tokens: fc.oneof(number, fc.constant(null)),
-  stream: mostly(fc.oneof(fc.boolean(), fc.constant(null))),
+  stream,
   system: content,
   tools: mostly(
     fc.array(fc.record({ name: text, type: text, input_schema: mostly(fc.object()) }, { requiredKeys: ['name'] })),
   ),
-  tool_choice: mostly(fc.oneof(text, block)),
+  tool_choice: toolChoice,
   stream_options: mostly(fc.record({ include_usage: mostly(fc.boolean()) }, { requiredKeys: [] })),
   stop: mostly(fc.oneof(text, fc.array(text))),
   stop_sequences: mostly(fc.array(text)),
-  metadata: mostly(fc.record({ user_id: fc.oneof(text, fc.constant(null)) }, { requiredKeys: [] })),
+  metadata,
   extra: json,
 }, { requiredKeys: ['model', 'messages'] })
+/**
+ * Bodies each format's schema may well accept (plain turns, a whole token count, the common
+ * options): of `body` alone about one in a hundred is a valid Anthropic request, so some seeds
+ * reached fewer than twenty accepted in a run (FC_SEED=1488525441: 18) and the acceptance
+ * branches went nearly untested. With these, each schema accepts 14–30 % of the bodies.
+ */
+const plainBody = fc.record({
+  model: fc.constantFrom('anth,mock-a', 'gpt-4o'),
+  messages: fc.array(fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.string() }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
+  max_tokens: fc.nat(),
+  stream: fc.boolean(),
+  metadata: fc.record({ user_id: fc.string() }),
+  tool_choice: mostly(fc.constantFrom({ type: 'auto' }, { type: 'any' }, 'auto', 'none')),
+}, { requiredKeys: ['model', 'messages', 'max_tokens'] })
+const someBody = fc.oneof({ arbitrary: body, weight: 3 }, { arbitrary: plainBody, weight: 1 })
 
 const schemas = {
   AnthropicMessagesRequestSchema,
@@ -57,15 +78,15 @@ describe('fastAccept', () => {
       const accepts = fastAccept(schema)
       let accepted = 0
       fc.assert(
-        fc.property(body, (v) => {
+        fc.property(someBody, (v) => {
           const zod = schema.safeParse(v).success
           assert.equal(accepts(v), zod, JSON.stringify(v))
           if (zod) accepted++
         }),
         { numRuns: 2000 },
       )
-      // The property means little if every body were refused.
-      assert.ok(accepted > 20, `${accepted} accepted`)
+      // The property means little unless both verdicts come up often.
+      assert.ok(accepted > 100 && accepted < 1900, `${accepted} accepted`)
     })
   }
 
