@@ -4,7 +4,7 @@
  */
 import { httpStatusOf, type ProxyError } from '../errors.ts'
 import { jsonAsStream, renderError, usageFromJson } from '../formats/index.ts'
-import type { WireFormatName } from '../formats/types.ts'
+import type { Usage, WireFormatName } from '../formats/types.ts'
 import type { AttemptOk } from './attempt.ts'
 import { responseAdapter, streamBody } from './stream.ts'
 import type { RequestContext } from './context.ts'
@@ -33,6 +33,7 @@ export function respond(rc: RequestContext, a: AttemptOk): Response {
     a.timer.finish({ ok: true, outputTokens: usage?.outputTokens })
     a.release(usage)
     trace.usage = usage
+    rememberPrompt(rc, usage)
     trace.durationMs = deps.now() - req.receivedAt
     trace.ttfbMs = trace.durationMs
     const adapter = responseAdapter(req.format, t.provider.format, a.ctx)
@@ -67,6 +68,8 @@ function respondStream(rc: RequestContext, a: StreamAttempt, headers: Record<str
     end.attempt.release(end.usage)
     // Every attempt that streamed into the answer is billed: the usage is their sum.
     trace.usage = end.totalUsage
+    // The prompt is the last attempt's (a continuation's carries the answer so far).
+    rememberPrompt(rc, end.usage)
     // ~4 characters a token: only used when the upstream reported no usage at all.
     if (!end.totalUsage) trace.estimatedOutputTokens = Math.ceil(end.outputChars / 4)
     if (end.continued > 0) {
@@ -79,6 +82,17 @@ function respondStream(rc: RequestContext, a: StreamAttempt, headers: Record<str
     deps.telemetry.request(trace, rc.tokens)
   })
   return new Response(stream, { status: 200, headers: Object.assign(headers, SSE_HEADERS) })
+}
+
+/**
+ * The prompt size the upstream reported for a session's answer, which CCR's last-usage rule
+ * compares with `Router.longContextThreshold` on the session's next request. Cached tokens
+ * count: they are context too (CCR compared `input_tokens` alone, which prompt caching keeps
+ * to a few tokens, so the rule seldom fired for Claude Code).
+ */
+function rememberPrompt(rc: RequestContext, usage: Usage | undefined): void {
+  if (rc.sessionId === undefined || usage === undefined) return
+  rc.deps.sessions.set(rc.sessionId, usage.inputTokens + usage.cacheReadTokens + usage.cacheCreationTokens)
 }
 
 /**

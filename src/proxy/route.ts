@@ -52,7 +52,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     {
       body: view,
       tokenCount: estimatedInputTokens,
-      lastUsageInputTokens: sessionId ? deps.sessions.get(sessionId) : undefined,
+      lastPromptTokens: sessionId ? deps.sessions.get(sessionId) : undefined,
       providers: config.providers,
     },
     router,
@@ -94,6 +94,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     tokens,
     rule: hit?.rule.name,
     experiment: arm ? `${arm.experiment}/${arm.arm}` : undefined,
+    sessionId,
   }, { features, router })
 }
 
@@ -168,11 +169,12 @@ async function customDecision(
 ): Promise<RouteDecision | undefined> {
   // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
   const view = hubView(req.format, req.body)
+  const sessionId = sessionIdOf(view)
   const pick = await router.route({
     body: view,
     format: view === req.body ? req.format : 'anthropic',
     tokenCount: shown.total,
-    sessionId: sessionIdOf(view),
+    sessionId,
     headers: req.headers,
     ...(req.preset === undefined ? {} : { preset: req.preset }),
   })
@@ -182,7 +184,7 @@ async function customDecision(
   const tokens = body === req.body ? shown : deps.tokens.breakdown(body)
   const plan = deps.routing.plan('custom', pick.target, req.preset, tokens.total)
   if (plan.length === 0) return undefined
-  return { scenario: 'custom', body, plan, tokens }
+  return { scenario: 'custom', body, plan, tokens, sessionId }
 }
 
 /** On the OpenAI, Responses and Gemini routes a bare model id that exactly one provider lists routes there. */

@@ -40,6 +40,8 @@ export interface RouteDecision {
   readonly rule?: string
   /** Targets dropped because the model cannot serve the request (routing/capabilities.ts). */
   readonly skipped?: readonly Skip[]
+  /** The Claude Code session the request belongs to (routing/scenario.ts `sessionIdOf`). */
+  readonly sessionId?: string
 }
 
 /** Bytes in, complete SSE events out (UTF-8 and event boundaries may split across chunks). */

@@ -87,8 +87,8 @@ export interface RoutingEngine {
   ): readonly PlannedTarget[]
 }
 
-/** The last usage seen per Claude Code session (CCR's long-context rule). */
+/** The prompt tokens of each Claude Code session's latest answer (CCR's long-context rule). */
 export interface SessionUsage {
   get(sessionId: string): number | undefined
-  set(sessionId: string, inputTokens: number): void
+  set(sessionId: string, promptTokens: number): void
 }

@@ -25,8 +25,8 @@ const IMAGE = { type: 'image', source: { type: 'base64', media_type: 'image/png'
 const user = (content: unknown): JsonObject => ({ role: 'user', content })
 const TAG = '<CCR-SUBAGENT-MODEL>or,vision</CCR-SUBAGENT-MODEL>'
 
-function decide(body: JsonObject, tokenCount = 100, lastUsageInputTokens?: number, router: RouterConfig = ROUTER) {
-  return chooseScenario({ body, tokenCount, lastUsageInputTokens, providers }, router)
+function decide(body: JsonObject, tokenCount = 100, lastPromptTokens?: number, router: RouterConfig = ROUTER) {
+  return chooseScenario({ body, tokenCount, lastPromptTokens, providers }, router)
 }
 
 const base: JsonObject = { model: 'claude-sonnet-4', messages: [user('hi')], max_tokens: 10 }
@@ -211,6 +211,23 @@ describe('helpers', () => {
     assert.equal(sessionIdOf({ metadata: { user_id: 'user_abc' } }), undefined)
     assert.equal(sessionIdOf({ metadata: { user_id: 'x_session_' } }), undefined)
     assert.equal(sessionIdOf({}), undefined)
+  })
+
+  it("sessionIdOf reads Claude Code 2.x's JSON user_id, and refuses what is not a session id", () => {
+    // The shape Claude Code 2.1 sends (its metadata builder: device_id, account_uuid, session_id).
+    const userId = JSON.stringify({ device_id: 'd'.repeat(64), account_uuid: '', session_id: '5f1c2d3e-aaaa-bbbb' })
+    assert.equal(sessionIdOf({ metadata: { user_id: userId } }), '5f1c2d3e-aaaa-bbbb')
+    assert.equal(sessionIdOf({ metadata: { user_id: '{"device_id":"d"}' } }), undefined)
+    assert.equal(sessionIdOf({ metadata: { user_id: '{"session_id":7}' } }), undefined)
+    assert.equal(sessionIdOf({ metadata: { user_id: '{not json' } }), undefined)
+    assert.equal(sessionIdOf({ metadata: { user_id: '{"session_id":""}' } }), undefined)
+    // Ids are kept in a table per session: a long one is nobody's session.
+    assert.equal(sessionIdOf({ metadata: { user_id: JSON.stringify({ session_id: 'x'.repeat(129) }) } }), undefined)
+    assert.equal(sessionIdOf({ metadata: { user_id: `u_session_${'x'.repeat(129)}` } }), undefined)
+    assert.equal(
+      sessionIdOf({ metadata: { user_id: JSON.stringify({ session_id: 'x'.repeat(128) }) } }),
+      'x'.repeat(128),
+    )
   })
 
   it('lastUserHasImage ignores an assistant last message', () => {

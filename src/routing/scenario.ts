@@ -21,8 +21,11 @@ export interface ScenarioInput {
   readonly body: JsonObject
   /** Our estimate of the request's input tokens. */
   readonly tokenCount: number
-  /** `input_tokens` of the previous response in this session, when known (see sessionIdOf). */
-  readonly lastUsageInputTokens?: number
+  /**
+   * The prompt of the previous answer in this session as its upstream counted it (input, cache
+   * read and cache write tokens), when known (see sessionIdOf): CCR's last-usage rule.
+   */
+  readonly lastPromptTokens?: number
   readonly providers: ProviderNames
 }
 
@@ -41,13 +44,33 @@ const TAG = /<CCR-SUBAGENT-MODEL>([\s\S]*?)<\/CCR-SUBAGENT-MODEL>/
 
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** The session id Claude Code puts in `metadata.user_id` (`user_<hash>_account__session_<uuid>`). */
+/** Longer is not a session id (Claude Code's are UUIDs): a client cannot fill the session table with large keys. */
+const MAX_SESSION_ID_CHARS = 128
+
+/**
+ * The Claude Code session a request belongs to, from `metadata.user_id`: a JSON object text
+ * with `session_id` (`{"device_id":…,"account_uuid":…,"session_id":"<uuid>"}`, Claude Code 2.x),
+ * or the older `user_<hash>_account__session_<uuid>` that CCR reads (the part after `_session_`).
+ */
 export function sessionIdOf(body: JsonObject): string | undefined {
   const userId = isObj(body.metadata) ? body.metadata.user_id : undefined
   if (typeof userId !== 'string') return undefined
+  const id = userId.startsWith('{') ? jsonSessionId(userId) : afterSessionTag(userId)
+  return id !== undefined && id !== '' && id.length <= MAX_SESSION_ID_CHARS ? id : undefined
+}
+
+function jsonSessionId(userId: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(userId)
+    return isObj(parsed) && typeof parsed.session_id === 'string' ? parsed.session_id : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function afterSessionTag(userId: string): string | undefined {
   const i = userId.indexOf('_session_')
-  const id = i < 0 ? '' : userId.slice(i + '_session_'.length)
-  return id === '' ? undefined : id
+  return i < 0 ? undefined : userId.slice(i + '_session_'.length)
 }
 
 /**
@@ -127,7 +150,7 @@ const decision = (scenario: Scenario, target: string, body: JsonObject): Scenari
 })
 
 function isLongContext(input: ScenarioInput, threshold: number): boolean {
-  const last = input.lastUsageInputTokens ?? 0
+  const last = input.lastPromptTokens ?? 0
   return input.tokenCount > threshold || (last > threshold && input.tokenCount > LAST_USAGE_MIN_TOKENS)
 }
 

@@ -1,8 +1,9 @@
 import type { SessionUsage } from './contract.ts'
 
 /**
- * The last reported input tokens per Claude Code session, for CCR's long-context rule
- * (`lastUsage.input_tokens > threshold`). A small LRU: CCR keeps 100 sessions.
+ * The prompt tokens its upstream reported for each Claude Code session's latest answer, for
+ * CCR's long-context rule (`lastUsage.input_tokens > threshold`). An LRU of 1,000 sessions
+ * (CCR keeps 100).
  */
 export function sessionUsageLru(capacity = 1000): SessionUsage {
   const map = new Map<string, number>()

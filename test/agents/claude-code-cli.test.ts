@@ -6,7 +6,8 @@
  *     dir and sends the tool_result back, the mock then answers with text — through an OpenAI and
  *     an Anthropic-format upstream;
  * (c) `switchyard code -p …` end to end: it starts the service, runs the real binary
- *     (CLAUDE_PATH) with CCR's environment and stops the service when Claude Code exits.
+ *     (CLAUDE_PATH) with CCR's environment and stops the service when Claude Code exits;
+ * (d) the session id Claude Code sends in `metadata.user_id` reaches a CCR custom router.
  * Offline: temp HOME with onboarding done, telemetry, auto-update, error reporting and
  * nonessential traffic off; every run is killed after a timeout.
  *
@@ -155,6 +156,27 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     ANTHROPIC_API_KEY: '',
   })
 
+  /** `switchyard code -p 'Say hello' …` with the config `file` (its own port) in a dir of its own, the answer as JSON. */
+  const codeSayHello = (
+    name: string,
+    file: Record<string, unknown>,
+    args: readonly string[] = [],
+  ): { run: () => Promise<CliResult> } => {
+    const { home, cwd } = sandbox(root, name)
+    const dir = join(root, name)
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(file))
+    const argv = ['--config', join(dir, 'config.json'), '--data-dir', join(dir, 'data'), 'code', '-p', 'Say hello']
+    return {
+      run: () =>
+        runCli([...argv, '--output-format', 'json', ...args], {
+          env: { CLAUDE_PATH: CLAUDE, HOME: home, ...OFFLINE },
+          cwd,
+          timeoutMs: RUN_MS,
+        }),
+    }
+  }
+
   it('pins the version the README names', () => {
     const pkg = JSON.parse(
       readFileSync(fileURLToPath(new URL('../../tools/claude-code/package.json', import.meta.url)), 'utf8'),
@@ -237,30 +259,13 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
   }
 
   it('(c) `switchyard code -p` starts the service, runs the real CLI through it, and stops the service', async () => {
-    const { home, cwd } = sandbox(root, 'c')
     const port = await freePort()
-    const dir = join(root, 'code')
-    mkdirSync(dir)
-    writeFileSync(
-      join(dir, 'config.json'),
-      JSON.stringify({ ...config(port), Router: { default: 'oai,mock:chunks=4', background: 'oai,mock:chunks=4' } }),
-    )
-    mock.mock.reset()
-    const r = await runCli([
-      '--config',
-      join(dir, 'config.json'),
-      '--data-dir',
-      join(dir, 'data'),
-      'code',
-      '-p',
-      'Say hello',
-      '--output-format',
-      'json',
-    ], {
-      env: { CLAUDE_PATH: CLAUDE, HOME: home, ...OFFLINE },
-      cwd,
-      timeoutMs: RUN_MS,
+    const code = codeSayHello('c', {
+      ...config(port),
+      Router: { default: 'oai,mock:chunks=4', background: 'oai,mock:chunks=4' },
     })
+    mock.mock.reset()
+    const r = await code.run()
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /starting the service on http:\/\/127\.0\.0\.1:/)
     const res = resultOf(r)
@@ -273,5 +278,22 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
       () => false,
     )
     assert.equal(up, false, 'the service started by `code` was stopped')
+  })
+
+  it("(d) Claude Code's session id reaches a CCR custom router as req.sessionId", async () => {
+    const router = fileURLToPath(new URL('../fixtures/session-router.cjs', import.meta.url))
+    const file = { ...config(await freePort()), CUSTOM_ROUTER_PATH: router }
+    const ask = async (session: string) => {
+      mock.mock.reset()
+      const r = await codeSayHello(`d-${session.slice(0, 8)}`, file, ['--session-id', session]).run()
+      assert.equal(r.code, 0, r.stderr)
+      const res = resultOf(r)
+      assert.equal(res.is_error, false, JSON.stringify(res))
+      return res.result.trim()
+    }
+    // The router picks its own target for that one session (metadata.user_id, a JSON text in Claude Code 2.x)…
+    assert.equal(await ask('7d3b1c52-0f5e-4a8e-9c1d-2b6f4e8a9c10'), TEXT(4).trim())
+    // …and leaves another session to Router.default.
+    assert.equal(await ask('0b6a2f8e-5c4d-4e3b-8a1f-9d7c6e5b4a30'), TEXT(3).trim())
   })
 })

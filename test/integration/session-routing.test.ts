@@ -1,0 +1,91 @@
+/**
+ * CCR's last-usage rule, through the whole pipeline: a session whose previous answer's prompt
+ * passed `Router.longContextThreshold` goes to `Router.longContext` once its request is past
+ * 20,000 tokens, even when this request's own estimate is below the threshold. The session is
+ * the one Claude Code names in `metadata.user_id` (2.x: a JSON object text with `session_id`).
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createInstance } from '../../src/compose.ts'
+import { jsonAsStream } from '../../src/formats/index.ts'
+import { createLogger } from '../../src/log.ts'
+import { configOf, testConfigFile } from './helpers.ts'
+
+/** A prompt of about 25,000 tokens: past the rule's 20,000 floor, under the 30,000 threshold below. */
+const LONG_PROMPT = 'word '.repeat(25_000)
+/** What the upstream reports as the prompt: mostly read from its cache, as Claude Code's prompts are. */
+const REPORTED = { input_tokens: 12, cache_read_input_tokens: 38_000, cache_creation_input_tokens: 500 }
+
+const userId = (session: string) => JSON.stringify({ device_id: 'd'.repeat(64), account_uuid: '', session_id: session })
+
+function answer(model: string): Record<string, unknown> {
+  return {
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text: 'ok' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { ...REPORTED, output_tokens: 1 },
+  }
+}
+
+/** An instance whose Anthropic upstream reports `REPORTED` for every answer; `models` lists the models asked, in order. */
+async function sessionProxy() {
+  const models: string[] = []
+  const file = testConfigFile({}, {
+    default: 'anth,mock-a',
+    longContext: 'anth,claude-up',
+    longContextThreshold: 30_000,
+  })
+  const built = await createInstance(configOf(file), {
+    dataDir: ':memory:',
+    log: createLogger({ enabled: false }),
+    fetch: async (req) => {
+      const body = await req.json() as { model: string; stream?: boolean }
+      models.push(body.model)
+      return body.stream
+        ? new Response(jsonAsStream('anthropic', answer(body.model), { includeUsage: true }), {
+          headers: { 'content-type': 'text/event-stream' },
+        })
+        : Response.json(answer(body.model))
+    },
+  })
+  const ask = async (session: string, stream: boolean) => {
+    const res = await built.app.request('/v1/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        stream,
+        metadata: { user_id: userId(session) },
+        messages: [{ role: 'user', content: LONG_PROMPT }],
+      }),
+    })
+    assert.equal(res.status, 200)
+    await res.text() // the stream read to its end: the usage is remembered when it ends
+    return models.at(-1)
+  }
+  return { ask, close: () => built.close() }
+}
+
+describe("CCR's last-usage rule, with Claude Code's session id", () => {
+  for (const stream of [false, true]) {
+    it(`a session whose last answer's prompt passed the threshold goes to longContext (${stream ? 'streamed' : 'JSON'})`, async () => {
+      const p = await sessionProxy()
+      try {
+        assert.equal(
+          await p.ask('session-a', stream),
+          'mock-a',
+          'first request: its own estimate is under the threshold',
+        )
+        assert.equal(await p.ask('session-a', stream), 'claude-up', 'the session reported 38,512 prompt tokens')
+        assert.equal(await p.ask('session-b', stream), 'mock-a', 'another session has no last usage')
+      } finally {
+        await p.close()
+      }
+    })
+  }
+})
