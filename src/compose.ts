@@ -14,7 +14,7 @@ import { PerfEngine } from './perf/engine.ts'
 import { passiveFromSnapshot } from './perf/passive.ts'
 import { performanceScore } from './perf/score.ts'
 import { configuredTargets } from './config/targets.ts'
-import { loadPlugins } from './plugins/setup.ts'
+import { loadPlugins, type ProjectDirs } from './plugins/setup.ts'
 import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
 import { registerObservability } from './routes/observability.ts'
@@ -28,7 +28,15 @@ import { openStore, STORE_FILE } from './store/db.ts'
 import { PerformanceStore } from './store/performance.ts'
 import { UsageStore } from './store/usage.ts'
 import type { Config } from './config/types.ts'
-import type { CustomRouter, Deps, ExperimentRouter, Sleep, TokenService, UpstreamFetch } from './deps.ts'
+import type {
+  CustomRouter,
+  Deps,
+  ExperimentRouter,
+  ProjectRouters,
+  Sleep,
+  TokenService,
+  UpstreamFetch,
+} from './deps.ts'
 import { Insights } from './insights/service.ts'
 import { registerInsights } from './routes/insights.ts'
 import { AlertStore } from './store/alerts.ts'
@@ -76,6 +84,8 @@ export interface ServiceOptions {
   readonly env?: ProxyEnv
   /** The custom router (src/plugins), when CUSTOM_ROUTER_PATH is set. */
   readonly customRouter?: CustomRouter
+  /** CCR's project and session Routers (src/plugins), when a project has Router files. */
+  readonly projectRouters?: ProjectRouters
   /** Routing experiments (src/insights), when `Router.experiments` is set. */
   readonly experiments?: ExperimentRouter
   /** Where cached responses live; in memory (bounded by `Cache`) when absent. */
@@ -198,6 +208,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
+    ...(opts.projectRouters ? { projectRouters: opts.projectRouters } : {}),
     ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
     // Fleet mode: a conversation stored by any instance continues on any other.
@@ -234,6 +245,11 @@ export interface InstanceRuntime {
   readonly env?: ProxyEnv
   /** Preset files directory; default `~/.claude-code-router/presets` (none for a `:memory:` data dir). */
   readonly presetDir?: string
+  /**
+   * CCR's project Router files and Claude Code's transcripts; default `~/.claude-code-router` and
+   * `~/.claude/projects` (none for a `:memory:` data dir).
+   */
+  readonly projectDirs?: ProjectDirs
   /** The custom router's deadline; default CCR's 50 ms. Tests not about the deadline give a loaded machine more. */
   readonly routerTimeoutMs?: number
   /** Where relative plugin paths resolve when there is no config file (demo mode); default the working directory. */
@@ -280,6 +296,11 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     rawConfig: opts.rawConfig,
     presetDir: opts.presetDir ??
       (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
+    projectDirs: opts.projectDirs ?? (opts.dataDir === ':memory:' ? undefined : {
+      routerDir: join(homedir(), '.claude-code-router'),
+      projectsDir: join(homedir(), '.claude', 'projects'),
+    }),
+    now: opts.now,
     routerTimeoutMs: opts.routerTimeoutMs,
   })
   const config = plugins.config
@@ -341,6 +362,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     env: opts.env,
     ...(keyStore ? { onKeyUsage: (u: KeyDayUsage) => keyStore.enqueue(u) } : {}),
     customRouter: plugins.customRouter,
+    projectRouters: plugins.projectRouters,
     performance: (target, snap, now) => {
       const a = active?.get(target)
       return a

@@ -105,6 +105,12 @@ export interface CustomRouter {
   close?(): void
 }
 
+/** CCR's per-project and per-session Routers (src/plugins/project-routers.ts). */
+export interface ProjectRouters {
+  /** The Router of a Claude Code session's project or session file, or undefined for the config's. Never rejects. */
+  routerFor(sessionId: string): Promise<RouterConfig | undefined>
+}
+
 /** A routing experiment's pick for one request: the arm's target replaces the scenario's (src/insights/experiments.ts). */
 export interface ExperimentPick {
   readonly experiment: string
@@ -141,6 +147,8 @@ export interface Deps {
   readonly sleep?: Sleep
   /** Set when CUSTOM_ROUTER_PATH is configured: route.ts asks it first. */
   readonly customRouter?: CustomRouter
+  /** Set when a project folder of `~/.claude-code-router` holds a Router file: route.ts asks it for a session's Router. */
+  readonly projectRouters?: ProjectRouters
   /** Set when `Router.experiments` has an enabled experiment: route.ts asks it after the scenario is chosen. */
   readonly experiments?: ExperimentRouter
   /** Named API keys' limits and usage, when `Keys` is configured. */

@@ -1,15 +1,17 @@
 /**
  * Start-up loading of everything users plug in from files: presets on disk, custom transformer
- * classes and the custom router. Runs once per instance, before the services are built (presets
+ * classes, the custom router, and which projects have CCR Router files. Runs once per instance, before the services are built (presets
  * change the Config the routing engine is made from). Nothing here makes start-up fail: a bad
  * file is logged and the rest of the proxy serves as if it were absent.
  */
 import type { Config } from '../config/types.ts'
-import type { CustomRouter } from '../deps.ts'
+import type { CustomRouter, ProjectRouters } from '../deps.ts'
+import { systemClock, timerDelay } from '../lib/clock.ts'
 import type { Logger } from '../log.ts'
 import { loadCustomRouter } from './custom-router.ts'
 import type { PathBase } from './load.ts'
 import { readPresetDir, withPresetFiles } from './presets.ts'
+import { createProjectRouters, projectsWithRouters } from './project-routers.ts'
 import { loadTransformerPlugins } from './transformers.ts'
 
 export interface PluginOptions {
@@ -21,6 +23,17 @@ export interface PluginOptions {
   readonly presetDir?: string
   /** The custom router's deadline (default 50 ms, CCR's budget). */
   readonly routerTimeoutMs?: number
+  /** Where CCR's project Router files and Claude Code's transcripts are; none looked for when absent. */
+  readonly projectDirs?: ProjectDirs
+  /** Milliseconds; the system clock when absent (the project Routers' caches). */
+  readonly now?: () => number
+}
+
+export interface ProjectDirs {
+  /** `~/.claude-code-router`: a folder per project, holding `config.json` and `<session>.json` Router files. */
+  readonly routerDir: string
+  /** `~/.claude/projects`: Claude Code's transcripts, `<project>/<session>.jsonl`. */
+  readonly projectsDir: string
 }
 
 export interface Plugins {
@@ -28,6 +41,8 @@ export interface Plugins {
   readonly config: Config
   /** For `Deps.customRouter`, when CUSTOM_ROUTER_PATH names a router that loaded. */
   readonly customRouter?: CustomRouter
+  /** For `Deps.projectRouters`, when a project folder holds Router files. */
+  readonly projectRouters?: ProjectRouters
   /** Unregisters the transformer plugins (instance close or reload). */
   unload(): void
 }
@@ -50,9 +65,25 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
       timeoutMs: opts.routerTimeoutMs,
     })
     : undefined
+  const projects = opts.projectDirs ? await projectsWithRouters(opts.projectDirs.routerDir) : []
+  if (opts.projectDirs && projects.length > 0) {
+    opts.log.info(`project Routers: ${projects.length} project folder(s) in ${opts.projectDirs.routerDir}`)
+  }
+  const projectRouters = opts.projectDirs && projects.length > 0
+    ? createProjectRouters({
+      ...opts.projectDirs,
+      projects,
+      main: withPresets.router,
+      providers: withPresets.providers,
+      now: opts.now ?? systemClock(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, timerDelay(ms))),
+      warn: (m) => opts.log.warn(m),
+    })
+    : undefined
   return {
     config: withPresets,
     ...(router ? { customRouter: router } : {}),
+    ...(projectRouters ? { projectRouters } : {}),
     unload: () => {
       transformers.unload()
       router?.close?.()

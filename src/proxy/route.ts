@@ -22,8 +22,8 @@ import type { ClientRequest, RouteDecision, TokenEstimate } from './types.ts'
 export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDecision, ProxyError>> {
   const { req, deps } = ctx
   const { config } = deps
-  const router = req.preset === undefined ? config.router : config.presets[req.preset]?.router
-  if (!router) {
+  const configured = req.preset === undefined ? config.router : config.presets[req.preset]?.router
+  if (!configured) {
     return err({
       kind: 'not_found',
       message: `Preset "${req.preset}" is not configured (have: ${Object.keys(config.presets).join(', ') || 'none'})`,
@@ -35,7 +35,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const custom = deps.customRouter && shown
     ? await customDecision(req, deps, { router: deps.customRouter, shown })
     : undefined
-  if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router })
+  if (custom) return servable(ctx, custom, { features: requestFeatures(custom.body), router: configured })
   const model = typeof req.body.model === 'string' ? req.body.model : ''
   if (model.includes(',') && !resolveExplicit(model, config.providers)) {
     const provider = model.slice(0, model.indexOf(','))
@@ -48,6 +48,10 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
   const view = hubView(req.format, body)
   const sessionId = sessionIdOf(view)
+  // CCR's project and session Router files (a preset's requests keep the preset's Router).
+  const router = sessionId !== undefined && req.preset === undefined && deps.projectRouters
+    ? (await deps.projectRouters.routerFor(sessionId)) ?? configured
+    : configured
   const decision = chooseScenario(
     {
       body: view,

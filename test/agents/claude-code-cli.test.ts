@@ -7,7 +7,8 @@
  *     an Anthropic-format upstream;
  * (c) `switchyard code -p …` end to end: it starts the service, runs the real binary
  *     (CLAUDE_PATH) with CCR's environment and stops the service when Claude Code exits;
- * (d) the session id Claude Code sends in `metadata.user_id` reaches a CCR custom router.
+ * (d) the session id Claude Code sends in `metadata.user_id` reaches a CCR custom router;
+ * (e) CCR's project and session Router files route the sessions of a project.
  * Offline: temp HOME with onboarding done, telemetry, auto-update, error reporting and
  * nonessential traffic off; every run is killed after a timeout.
  *
@@ -161,13 +162,15 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     name: string,
     file: Record<string, unknown>,
     args: readonly string[] = [],
-  ): { run: () => Promise<CliResult> } => {
+  ): { home: string; cwd: string; run: () => Promise<CliResult> } => {
     const { home, cwd } = sandbox(root, name)
     const dir = join(root, name)
     mkdirSync(dir)
     writeFileSync(join(dir, 'config.json'), JSON.stringify(file))
     const argv = ['--config', join(dir, 'config.json'), '--data-dir', join(dir, 'data'), 'code', '-p', 'Say hello']
     return {
+      home,
+      cwd,
       run: () =>
         runCli([...argv, '--output-format', 'json', ...args], {
           env: { CLAUDE_PATH: CLAUDE, HOME: home, ...OFFLINE },
@@ -295,5 +298,39 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     assert.equal(await ask('7d3b1c52-0f5e-4a8e-9c1d-2b6f4e8a9c10'), TEXT(4).trim())
     // …and leaves another session to Router.default.
     assert.equal(await ask('0b6a2f8e-5c4d-4e3b-8a1f-9d7c6e5b4a30'), TEXT(3).trim())
+  })
+
+  it("(e) CCR's project and session Router files route a project's sessions, found by Claude Code's own transcripts", async () => {
+    const file = config(await freePort())
+    const [oai, ...rest] = file.Providers
+    const code = (session: string) =>
+      codeSayHello(`e-${session.slice(0, 8)}`, {
+        ...file,
+        Providers: [{ ...oai!, models: [...oai!.models, 'mock:chunks=5'] }, ...rest],
+      }, ['--session-id', session])
+    const ask = async (run: () => Promise<CliResult>) => {
+      mock.mock.reset()
+      const r = await run()
+      assert.equal(r.code, 0, r.stderr)
+      const res = resultOf(r)
+      assert.equal(res.is_error, false, JSON.stringify(res))
+      return res.result.trim()
+    }
+    const inProject = '3c9d1e7a-2b4f-4c6d-8e0a-1f2b3c4d5e6f'
+    const ownFile = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b'
+    for (const [session, router, chunks] of [[inProject, 'config.json', 4], [ownFile, `${ownFile}.json`, 5]] as const) {
+      const c = code(session)
+      // Claude Code keeps a project's transcripts in ~/.claude/projects/<the work dir, every other character a dash>.
+      const project = join(c.home, '.claude-code-router', c.cwd.replace(/[^A-Za-z0-9]/g, '-'))
+      mkdirSync(project, { recursive: true })
+      writeFileSync(join(project, router), JSON.stringify({ Router: { default: `oai,mock:chunks=${chunks}` } }))
+      assert.equal(await ask(c.run), TEXT(chunks).trim(), `${router} routed the session`)
+      assert.ok(
+        existsSync(join(c.home, '.claude', 'projects', c.cwd.replace(/[^A-Za-z0-9]/g, '-'), `${session}.jsonl`)),
+        "Claude Code's transcript is where the project was looked for",
+      )
+    }
+    // A session in a work dir of no project: the config's Router.default.
+    assert.equal(await ask(code('0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5').run), TEXT(3).trim())
   })
 })

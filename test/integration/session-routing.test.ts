@@ -4,11 +4,15 @@
  * 20,000 tokens, even when this request's own estimate is below the threshold. The session is
  * the one Claude Code names in `metadata.user_id` (2.x: a JSON object text with `session_id`).
  */
-import { describe, it } from 'node:test'
+import { afterEach, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createInstance } from '../../src/compose.ts'
 import { jsonAsStream } from '../../src/formats/index.ts'
 import { createLogger } from '../../src/log.ts'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ProjectDirs } from '../../src/plugins/setup.ts'
 import { configOf, testConfigFile } from './helpers.ts'
 
 /** A prompt of about 25,000 tokens: past the rule's 20,000 floor, under the 30,000 threshold below. */
@@ -31,20 +35,33 @@ function answer(model: string): Record<string, unknown> {
   }
 }
 
+/** The OpenAI upstream's answer (JSON only: the requests that reach it here are not streamed). */
+const openaiAnswer = (model: string) => ({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 0,
+  model,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 10, completion_tokens: 1 },
+})
+
 /** An instance whose Anthropic upstream reports `REPORTED` for every answer; `models` lists the models asked, in order. */
-async function sessionProxy() {
+async function sessionProxy(opts: { projectDirs?: ProjectDirs; router?: Record<string, unknown> } = {}) {
   const models: string[] = []
   const file = testConfigFile({}, {
     default: 'anth,mock-a',
     longContext: 'anth,claude-up',
     longContextThreshold: 30_000,
+    ...opts.router,
   })
   const built = await createInstance(configOf(file), {
     dataDir: ':memory:',
+    ...(opts.projectDirs ? { projectDirs: opts.projectDirs } : {}),
     log: createLogger({ enabled: false }),
     fetch: async (req) => {
       const body = await req.json() as { model: string; stream?: boolean }
       models.push(body.model)
+      if (req.url.endsWith('/chat/completions')) return Response.json(openaiAnswer(body.model))
       return body.stream
         ? new Response(jsonAsStream('anthropic', answer(body.model), { includeUsage: true }), {
           headers: { 'content-type': 'text/event-stream' },
@@ -52,16 +69,16 @@ async function sessionProxy() {
         : Response.json(answer(body.model))
     },
   })
-  const ask = async (session: string, stream: boolean) => {
+  const ask = async (session: string, stream: boolean, model = 'claude-sonnet-4-5', prompt = LONG_PROMPT) => {
     const res = await built.app.request('/v1/messages', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        model: 'claude-sonnet-4-5',
+        model,
         max_tokens: 100,
         stream,
         metadata: { user_id: userId(session) },
-        messages: [{ role: 'user', content: LONG_PROMPT }],
+        messages: [{ role: 'user', content: prompt }],
       }),
     })
     assert.equal(res.status, 200)
@@ -88,4 +105,39 @@ describe("CCR's last-usage rule, with Claude Code's session id", () => {
       }
     })
   }
+})
+
+describe("CCR's project and session Routers", () => {
+  const PROJECT = '-home-dev-app'
+  let root: string
+  let dirs: ProjectDirs
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'switchyard-project-routing-'))
+    dirs = { routerDir: join(root, '.claude-code-router'), projectsDir: join(root, '.claude', 'projects') }
+    mkdirSync(join(dirs.routerDir, PROJECT), { recursive: true })
+    mkdirSync(join(dirs.projectsDir, PROJECT), { recursive: true })
+    writeFileSync(
+      join(dirs.routerDir, PROJECT, 'config.json'),
+      JSON.stringify({ Router: { default: 'anth,claude-up' } }),
+    )
+    // Claude Code's transcript of the session: where CCR learns which project a session is in.
+    writeFileSync(join(dirs.projectsDir, PROJECT, 'in-project.jsonl'), '{}\n')
+  })
+  afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+  it("a session of the project is routed by the project's Router; its haiku requests by the config's background", async () => {
+    const p = await sessionProxy({ projectDirs: dirs, router: { background: 'oai,mock-o' } })
+    try {
+      assert.equal(await p.ask('in-project', false, 'claude-sonnet-4-5', 'hi'), 'claude-up')
+      assert.equal(await p.ask('in-project', false, 'claude-3-5-haiku-20241022', 'hi'), 'mock-o')
+      assert.equal(
+        await p.ask('elsewhere', false, 'claude-sonnet-4-5', 'hi'),
+        'mock-a',
+        "another session: the config's",
+      )
+    } finally {
+      await p.close()
+    }
+  })
 })
