@@ -242,6 +242,21 @@ describe('normalise: top level and Router', () => {
     assert.deepEqual(placed.config.router.fallback, { default: ['p,m2'] })
     assert.equal(placed.warnings.some((w) => w.includes('fallback')), false)
   })
+
+  it('says which CCR keys have no effect here, and nothing for a config without them', () => {
+    const said = load({
+      Providers: [{ ...P, tokenizer: { default: { type: 'tiktoken' } } }],
+      Router: { default: 'p,m1' },
+      REWRITE_SYSTEM_PROMPT: 'prompt.txt',
+      forceUseImageAgent: true,
+      plugins: [{ name: 'token-speed', enabled: true }],
+    }).warnings
+    for (const key of ['REWRITE_SYSTEM_PROMPT', 'forceUseImageAgent', 'plugins', 'Providers[0].tokenizer']) {
+      assert.equal(said.filter((w) => w.startsWith(`${key}: `)).length, 1, `${key} in ${said.join('\n')}`)
+    }
+    // `forceUseImageAgent: false` is CCR's default: nothing is missing.
+    assert.deepEqual(load({ Providers: [P], Router: { default: 'p,m1' }, forceUseImageAgent: false }).warnings, [])
+  })
 })
 
 describe('normalise: the Responses and Gemini formats', () => {

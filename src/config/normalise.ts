@@ -234,6 +234,43 @@ function hostOf(file: ConfigFile, warnings: string[]): string {
 }
 
 /** The normalised `Config` and the non-fatal findings for a file that passed `configFileSchema()`. */
+/**
+ * CCR keys with no effect here, each said once at start and by `validate`: a config that sets
+ * one expects something to happen (docs/migrating-from-ccr.md, "Different or missing").
+ */
+function unsupportedCcrKeys(
+  file: Record<string, unknown>,
+  providers: readonly Record<string, unknown>[],
+  providersKey: string,
+): string[] {
+  const out: string[] = []
+  if (file.REWRITE_SYSTEM_PROMPT !== undefined) {
+    out.push(
+      "REWRITE_SYSTEM_PROMPT: not supported (CCR replaced the text before system[1]'s <env> block, which Claude Code 2.x no longer sends): ignored",
+    )
+  }
+  if (file.forceUseImageAgent === true) {
+    out.push(
+      'forceUseImageAgent: the image agent is not supported: a last user message with an image goes to Router.image, earlier images stay in the conversation',
+    )
+  }
+  for (const key of ['plugins', 'Plugins']) {
+    if (file[key] !== undefined) {
+      out.push(
+        `${key}: CCR 2.0's plugins (token-speed) are not supported: ignored (token speeds are in /metrics and /v1/latencies)`,
+      )
+    }
+  }
+  providers.forEach((p, i) => {
+    if (p.tokenizer !== undefined) {
+      out.push(
+        `${providersKey}[${i}].tokenizer: not supported: every estimate uses cl100k_base (docs/tokens.md), ignored`,
+      )
+    }
+  })
+  return out
+}
+
 export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { config: Config; warnings: string[] } {
   const providersKey = file.Providers ? 'Providers' : 'providers'
   const providerFiles = file.Providers ?? file.providers ?? []
@@ -255,6 +292,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
       'Router.fallback: not read here: fallbacks are a top-level "fallback": { "default": ["provider,model", …] } (as in CCR 2.0), so this config has none',
     )
   }
+  warnings.push(...unsupportedCcrKeys(file as Record<string, unknown>, providerFiles, providersKey))
   if (file.Router.webSearch !== undefined && typeof file.Router.webSearch !== 'string') {
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
   }
