@@ -47,7 +47,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const estimatedInputTokens = tokens.total
   // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
   const view = hubView(req.format, body)
-  const sessionId = sessionIdOf(view)
+  const sessionId = sessionIdOf(view, req.headers.get('session-id'))
   // CCR's project and session Router files (a preset's requests keep the preset's Router).
   const router = sessionId !== undefined && req.preset === undefined && deps.projectRouters
     ? (await deps.projectRouters.routerFor(sessionId)) ?? configured
@@ -173,7 +173,7 @@ async function customDecision(
 ): Promise<RouteDecision | undefined> {
   // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
   const view = hubView(req.format, req.body)
-  const sessionId = sessionIdOf(view)
+  const sessionId = sessionIdOf(view, req.headers.get('session-id'))
   const pick = await router.route({
     body: view,
     format: view === req.body ? req.format : 'anthropic',

@@ -224,6 +224,12 @@ describe('helpers', () => {
     // Ids are kept in a table per session: a long one is nobody's session.
     assert.equal(sessionIdOf({ metadata: { user_id: JSON.stringify({ session_id: 'x'.repeat(129) }) } }), undefined)
     assert.equal(sessionIdOf({ metadata: { user_id: `u_session_${'x'.repeat(129)}` } }), undefined)
+    // The Codex CLI's `session-id` header, when the body names no session.
+    assert.equal(sessionIdOf({}, 'codex-thread-1'), 'codex-thread-1')
+    assert.equal(sessionIdOf({ metadata: { user_id: 'plain-user' } }, 'codex-thread-1'), 'codex-thread-1')
+    assert.equal(sessionIdOf({ metadata: { user_id: 'u_session_cc' } }, 'codex-thread-1'), 'cc')
+    assert.equal(sessionIdOf({}, 'x'.repeat(129)), undefined)
+    assert.equal(sessionIdOf({}, null), undefined)
     assert.equal(
       sessionIdOf({ metadata: { user_id: JSON.stringify({ session_id: 'x'.repeat(128) }) } }),
       'x'.repeat(128),

@@ -48,14 +48,19 @@ const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== nu
 const MAX_SESSION_ID_CHARS = 128
 
 /**
- * The Claude Code session a request belongs to, from `metadata.user_id`: a JSON object text
- * with `session_id` (`{"device_id":…,"account_uuid":…,"session_id":"<uuid>"}`, Claude Code 2.x),
+ * The agent session a request belongs to. Claude Code names it in `metadata.user_id`: a JSON
+ * object text with `session_id` (`{"device_id":…,"account_uuid":…,"session_id":"<uuid>"}`, 2.x),
  * or the older `user_<hash>_account__session_<uuid>` that CCR reads (the part after `_session_`).
+ * The Codex CLI sends a `session-id` header instead (`sessionHeader`), read when the body names none.
  */
-export function sessionIdOf(body: JsonObject): string | undefined {
+export function sessionIdOf(body: JsonObject, sessionHeader?: string | null): string | undefined {
   const userId = isObj(body.metadata) ? body.metadata.user_id : undefined
-  if (typeof userId !== 'string') return undefined
-  const id = userId.startsWith('{') ? jsonSessionId(userId) : afterSessionTag(userId)
+  const fromBody = typeof userId !== 'string'
+    ? undefined
+    : userId.startsWith('{')
+    ? jsonSessionId(userId)
+    : afterSessionTag(userId)
+  const id = fromBody || (sessionHeader ?? undefined)
   return id !== undefined && id !== '' && id.length <= MAX_SESSION_ID_CHARS ? id : undefined
 }
 

@@ -2,7 +2,8 @@
  * CCR's last-usage rule, through the whole pipeline: a session whose previous answer's prompt
  * passed `Router.longContextThreshold` goes to `Router.longContext` once its request is past
  * 20,000 tokens, even when this request's own estimate is below the threshold. The session is
- * the one Claude Code names in `metadata.user_id` (2.x: a JSON object text with `session_id`).
+ * the one Claude Code names in `metadata.user_id` (2.x: a JSON object text with `session_id`), or
+ * the Codex CLI in its `session-id` header.
  */
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -85,7 +86,18 @@ async function sessionProxy(opts: { projectDirs?: ProjectDirs; router?: Record<s
     await res.text() // the stream read to its end: the usage is remembered when it ends
     return models.at(-1)
   }
-  return { ask, close: () => built.close() }
+  /** A Codex-style turn: `POST /v1/responses`, streamed, its session in the `session-id` header. */
+  const askResponses = async (session: string) => {
+    const res = await built.app.request('/v1/responses', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'session-id': session },
+      body: JSON.stringify({ model: 'gpt-5.5', stream: true, store: false, input: LONG_PROMPT }),
+    })
+    assert.equal(res.status, 200)
+    assert.match(await res.text(), /response\.completed/)
+    return models.at(-1)
+  }
+  return { ask, askResponses, close: () => built.close() }
 }
 
 describe("CCR's last-usage rule, with Claude Code's session id", () => {
@@ -105,6 +117,19 @@ describe("CCR's last-usage rule, with Claude Code's session id", () => {
       }
     })
   }
+})
+
+describe('the same rule for a Codex session (its session-id header)', () => {
+  it('a Codex session whose last prompt passed the threshold goes to longContext', async () => {
+    const p = await sessionProxy()
+    try {
+      assert.equal(await p.askResponses('codex-thread-a'), 'mock-a')
+      assert.equal(await p.askResponses('codex-thread-a'), 'claude-up')
+      assert.equal(await p.askResponses('codex-thread-b'), 'mock-a')
+    } finally {
+      await p.close()
+    }
+  })
 })
 
 describe("CCR's project and session Routers", () => {
