@@ -1,4 +1,5 @@
 import type { CliOptions } from './options.ts'
+import { interpolateEnv } from '../config/interpolate.ts'
 import { readConfig } from './options.ts'
 import type { Env } from './options.ts'
 
@@ -16,6 +17,8 @@ export interface ClaudeEnvOptions {
   readonly port: number
   readonly apiKey?: string
   readonly apiTimeoutMs: number
+  /** The config's `ANTHROPIC_SMALL_FAST_MODEL`, handed to Claude Code as CCR does (its model for background work). */
+  readonly smallFastModel?: string
 }
 
 /**
@@ -37,6 +40,7 @@ export function claudeEnv(o: ClaudeEnvOptions): Readonly<Record<string, string |
     // which lists the configured models whose id names claude or anthropic.
     CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: '1',
     CLAUDE_CODE_USE_BEDROCK: undefined,
+    ...(o.smallFastModel ? { ANTHROPIC_SMALL_FAST_MODEL: o.smallFastModel } : {}),
   }
 }
 
@@ -76,8 +80,11 @@ export async function clientSettings(
   const r = await readConfig(opts, env)
   if (r.errors.length) return { errors: r.errors }
   const c = r.config
-  const rawKey = (r.raw as { APIKEY?: unknown } | undefined)?.APIKEY
+  const raw = r.raw as { APIKEY?: unknown; ANTHROPIC_SMALL_FAST_MODEL?: unknown } | undefined
+  const rawKey = raw?.APIKEY
   const apiKeyRef = typeof rawKey === 'string' && /^\$(\{[^}]+\}|[A-Z_][A-Z0-9_]*)$/.test(rawKey) ? rawKey : undefined
+  // Interpolated like every string of the file (CCR reads it after its $VAR pass).
+  const small = interpolateEnv(raw?.ANTHROPIC_SMALL_FAST_MODEL, env).value
   return {
     settings: {
       host: opts.host ?? c?.host ?? '127.0.0.1',
@@ -85,6 +92,7 @@ export async function clientSettings(
       apiKey: c?.apiKey,
       apiKeyRef,
       apiTimeoutMs: c?.apiTimeoutMs ?? 600_000,
+      ...(typeof small === 'string' && small !== '' ? { smallFastModel: small } : {}),
     },
     raw: r.raw,
     errors: [],

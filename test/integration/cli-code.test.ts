@@ -269,10 +269,10 @@ describe('switchyard codex', () => {
 })
 
 describe('activate, restart, help', () => {
-  it('activate prints the export lines; an APIKEY written as $VAR stays a reference', async () => {
-    const s = setup({ APIKEY: '$MY_SWITCHYARD_KEY' })
+  it('activate prints the export lines; an APIKEY written as $VAR stays a reference; ANTHROPIC_SMALL_FAST_MODEL is passed on', async () => {
+    const s = setup({ APIKEY: '$MY_SWITCHYARD_KEY', ANTHROPIC_SMALL_FAST_MODEL: '${SMALL_PROVIDER},mock-a' })
     const r = await runCli(['activate', '--config', s.config, '--port', '4567'], {
-      env: { MY_SWITCHYARD_KEY: 'secret-value' },
+      env: { MY_SWITCHYARD_KEY: 'secret-value', SMALL_PROVIDER: 'anth' },
     })
     assert.equal(r.code, 0, r.stderr)
     const lines = r.stdout.trim().split('\n')
@@ -280,9 +280,10 @@ describe('activate, restart, help', () => {
     assert.ok(lines.includes('export ANTHROPIC_AUTH_TOKEN="$MY_SWITCHYARD_KEY"'))
     assert.ok(lines.includes(`export ANTHROPIC_API_KEY=''`))
     assert.ok(lines.includes('unset CLAUDE_CODE_USE_BEDROCK'))
+    assert.ok(lines.includes(`export ANTHROPIC_SMALL_FAST_MODEL='anth,mock-a'`), r.stdout)
     assert.doesNotMatch(r.stdout, /secret-value/)
     const env = await runCli(['env', '--config', s.config, '--port', '4567'], {
-      env: { MY_SWITCHYARD_KEY: 'secret-value' },
+      env: { MY_SWITCHYARD_KEY: 'secret-value', SMALL_PROVIDER: 'anth' },
     })
     assert.equal(env.stdout, r.stdout, 'env is an alias')
   })
