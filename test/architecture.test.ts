@@ -233,6 +233,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'log.ts',
     'perf',
     'perf-model',
+    'plugins',
     'proxy',
     'runtime',
     'store',

@@ -105,7 +105,9 @@ Examples:
   switchyard model`,
   validate: `switchyard validate [--config PATH]
 
-Checks the config file and prints every problem with its path; exit 2 on errors.
+Checks the config file and prints every problem with its path; exit 2 on errors. Then lists
+CCR's project and session Router files (~/.claude-code-router/<project>/*.json) with the default
+each sets, or what is wrong with one (its sessions then use the config's Router).
 
 Example:
   switchyard validate --config ~/.claude-code-router/config.json`,

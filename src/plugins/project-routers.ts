@@ -103,6 +103,37 @@ export function projectRouter(
   }
 }
 
+/** One Router file of a project folder, as `validate` reports it: its Router, or what is wrong with it. */
+export interface ProjectRouterFile {
+  readonly path: string
+  readonly router?: RouterConfig
+  readonly problem?: string
+}
+
+/** Every Router file of the project folders under `routerDir`, read as a session of the project would read it. */
+export async function checkProjectRouterFiles(
+  routerDir: string,
+  main: RouterConfig,
+  providers: ProviderNames,
+): Promise<ProjectRouterFile[]> {
+  const out: ProjectRouterFile[] = []
+  for (const project of await projectsWithRouters(routerDir)) {
+    const names = (await readdir(join(routerDir, project))).filter((f) => f.endsWith('.json')).sort()
+    for (const name of names) {
+      const path = join(routerDir, project, name)
+      try {
+        const r = projectRouter(JSON5.parse(await readFile(path, 'utf8')), main, providers)
+        out.push(
+          r.router ? { path, router: r.router } : { path, problem: r.errors.join('; ') || 'no "Router" key: not read' },
+        )
+      } catch (e) {
+        out.push({ path, problem: messageOfThrown(e) })
+      }
+    }
+  }
+  return out
+}
+
 interface Options {
   /** `~/.claude-code-router`: the projects' Router files. */
   readonly routerDir: string
