@@ -40,7 +40,7 @@ export interface RequestContext {
    * continued (continue.ts); set by `pipeline.ts` when `Router.continueStreams` is on.
    */
   remaining?: readonly PlannedTarget[]
-  /** The Claude Code session, once routed: its answer's prompt size is remembered for the next request's routing. */
+  /** The agent session (Claude Code, Codex), once routed: its answer's prompt size is remembered for the next request's routing. */
   sessionId?: string
   /** A last change to the upstream body in the target's format (a continuation's DeepSeek `prefix` flag). */
   readonly finishBody?: (body: JsonObject) => JsonObject

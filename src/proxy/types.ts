@@ -40,7 +40,7 @@ export interface RouteDecision {
   readonly rule?: string
   /** Targets dropped because the model cannot serve the request (routing/capabilities.ts). */
   readonly skipped?: readonly Skip[]
-  /** The Claude Code session the request belongs to (routing/scenario.ts `sessionIdOf`). */
+  /** The agent session the request belongs to (routing/scenario.ts `sessionIdOf`: Claude Code's, or a Codex `session-id` header). */
   readonly sessionId?: string
 }
 

@@ -87,7 +87,7 @@ export interface RoutingEngine {
   ): readonly PlannedTarget[]
 }
 
-/** The prompt tokens of each Claude Code session's latest answer (CCR's long-context rule). */
+/** The prompt tokens of each agent session's latest answer (CCR's long-context rule). */
 export interface SessionUsage {
   get(sessionId: string): number | undefined
   set(sessionId: string, promptTokens: number): void

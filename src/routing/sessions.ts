@@ -1,7 +1,7 @@
 import type { SessionUsage } from './contract.ts'
 
 /**
- * The prompt tokens its upstream reported for each Claude Code session's latest answer, for
+ * The prompt tokens its upstream reported for each agent session's latest answer, for
  * CCR's long-context rule (`lastUsage.input_tokens > threshold`). An LRU of 1,000 sessions
  * (CCR keeps 100).
  */
