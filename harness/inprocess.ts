@@ -81,6 +81,23 @@ const CASES: Case[] = [
     upstreamModel: 'mock-a:chunks=20',
     upstreamPath: '/v1/messages',
   },
+  {
+    // Claude Code 2.x names its session in metadata.user_id (a JSON text): read, and its prompt remembered.
+    name: "JSON, anthropic → openai, with Claude Code's session id",
+    path: '/v1/messages',
+    body: JSON.stringify({
+      ...JSON.parse(msg('oai,mock-o:chunks=5', false)),
+      metadata: {
+        user_id: JSON.stringify({
+          device_id: 'd'.repeat(64),
+          account_uuid: '6b7e1c52-0f5e-4a8e-9c1d-2b6f4e8a9c10',
+          session_id: '7d3b1c52-0f5e-4a8e-9c1d-2b6f4e8a9c10',
+        }),
+      },
+    }),
+    upstreamModel: 'mock-o:chunks=5',
+    upstreamPath: '/v1/chat/completions',
+  },
 ]
 
 const cpuUs = () => {
