@@ -106,6 +106,7 @@ export function createTelemetry(s: TelemetrySinks): LiveTelemetry {
         cache: trace.cache,
         key_name: trace.apiKey,
         experiment: trace.experiment,
+        session: trace.session,
       })
     },
   }

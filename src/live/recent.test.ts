@@ -55,6 +55,7 @@ describe('live/recent', () => {
       'input_tokens',
       'output_tokens',
       'scenario',
+      'session',
       'status',
       'stream',
       'target',

@@ -30,6 +30,8 @@ export interface RecentRequest {
   readonly output_tokens: number | null
   readonly cost_usd: number | null
   readonly failure: string | null
+  /** The agent session (Claude Code's, a Codex thread), when the request named one. */
+  readonly session: string | null
 }
 
 /** A fixed-size ring, newest first on read. */
@@ -59,7 +61,7 @@ export class RecentRequests {
 
 const round1 = (n: number | undefined) => (n === undefined ? null : Math.round(n * 10) / 10)
 
-/** The row kept for a finished trace: counts and timings only. */
+/** The row kept for a finished trace: ids, counts and timings only (never prompt text). */
 export function recentOf(trace: RequestTrace, at: number): RecentRequest {
   const u = trace.usage
   return {
@@ -82,6 +84,7 @@ export function recentOf(trace: RequestTrace, at: number): RecentRequest {
     output_tokens: u ? u.outputTokens : null,
     cost_usd: trace.costUsd ?? null,
     failure: trace.failure ?? null,
+    session: trace.session ?? null,
   }
 }
 

@@ -7,8 +7,8 @@
  *
  * Who writes which trace field (each field has one owner, so the log line does not depend on
  * the order anything runs in):
- * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`, `rule`, `skipped`, `experiment`
- *   (and the context's `sessionId`, which `respond.ts` tells `deps.sessions` the answer's prompt size under);
+ * - `route.ts` (through `routed`): `scenario`, `estimatedInputTokens`, `rule`, `skipped`, `experiment`,
+ *   `session` (under which `respond.ts` tells `deps.sessions` the answer's prompt size);
  * - `newContext`: `apiKey` (the named key's name);
  * - `cache.ts`: `cache` (hit or miss), and on a hit `target`, `tier`, `status`;
  * - `pipeline.ts`: `target`, `tier`, `fallbacks` as it walks the plan, and the outcome of a request
@@ -40,8 +40,6 @@ export interface RequestContext {
    * continued (continue.ts); set by `pipeline.ts` when `Router.continueStreams` is on.
    */
   remaining?: readonly PlannedTarget[]
-  /** The agent session (Claude Code, Codex), once routed: its answer's prompt size is remembered for the next request's routing. */
-  sessionId?: string
   /** A last change to the upstream body in the target's format (a continuation's DeepSeek `prefix` flag). */
   readonly finishBody?: (body: JsonObject) => JsonObject
 }
@@ -68,7 +66,6 @@ export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): Re
     estimatedInputTokens: 0,
     tokens: undefined,
     rawBody,
-    sessionId: undefined,
   }
 }
 
@@ -82,5 +79,5 @@ export function routed(ctx: RequestContext, d: RouteDecision): void {
   if (d.experiment !== undefined) ctx.trace.experiment = d.experiment
   if (d.rule !== undefined) ctx.trace.rule = d.rule
   if (d.skipped) ctx.trace.skipped = d.skipped.map((s) => `${s.target} (${s.why})`)
-  if (d.sessionId !== undefined) ctx.sessionId = d.sessionId
+  if (d.sessionId !== undefined) ctx.trace.session = d.sessionId
 }

@@ -91,8 +91,9 @@ function respondStream(rc: RequestContext, a: StreamAttempt, headers: Record<str
  * to a few tokens, so the rule seldom fired for Claude Code).
  */
 function rememberPrompt(rc: RequestContext, usage: Usage | undefined): void {
-  if (rc.sessionId === undefined || usage === undefined) return
-  rc.deps.sessions.set(rc.sessionId, usage.inputTokens + usage.cacheReadTokens + usage.cacheCreationTokens)
+  const session = rc.trace.session
+  if (session === undefined || usage === undefined) return
+  rc.deps.sessions.set(session, usage.inputTokens + usage.cacheReadTokens + usage.cacheCreationTokens)
 }
 
 /**

@@ -116,4 +116,6 @@ export interface RequestTrace {
   promptUsage?: Usage
   /** The client's API key name (`Keys[].name`), for per-key usage and budgets. */
   apiKey?: string
+  /** The agent session the request belongs to (routing/scenario.ts `sessionIdOf`), when it names one. */
+  session?: string
 }

@@ -39,6 +39,9 @@ const RecentSchema = z.object({
   output_tokens: nn,
   cost_usd: nn,
   failure: z.string().nullable(),
+  session: z.string().nullable().openapi({
+    description: "The agent session the request belongs to (Claude Code's metadata.user_id, a Codex session-id header)",
+  }),
 }).openapi('RecentRequest')
 const RecentListSchema = z.object({ size: z.number().int(), requests: z.array(RecentSchema) }).openapi(
   'RecentRequests',
@@ -65,6 +68,7 @@ const RecentListSchema = z.object({ size: z.number().int(), requests: z.array(Re
         output_tokens: 312,
         cost_usd: 0.00081,
         failure: null,
+        session: '7d3b1c52-0f5e-4a8e-9c1d-2b6f4e8a9c10',
       }],
     },
   },

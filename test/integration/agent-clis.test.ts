@@ -287,6 +287,14 @@ describe("Codex CLI with its built-in OpenAI provider (openai_base_url): the Res
     for (const body of asked) assert.match(body, /print a word/)
     assert.match(asked[1]!, /"role":"tool"/)
     assert.match(asked[1]!, new RegExp(SHELL_WORD))
+    // Both turns are one Codex session: its session-id header (sent with the handshake) names it.
+    const recent = await s().built.app.request('/v1/requests?limit=2', { headers: { authorization: `Bearer ${KEY}` } })
+    const sessions = ((await recent.json()) as { requests: { session: string | null }[] }).requests.map((x) =>
+      x.session
+    )
+    assert.equal(sessions.length, 2)
+    assert.match(sessions[0] ?? '', /^[0-9a-f-]{36}$/, JSON.stringify(sessions))
+    assert.equal(sessions[1], sessions[0])
   })
 })
 

@@ -97,7 +97,11 @@ async function sessionProxy(opts: { projectDirs?: ProjectDirs; router?: Record<s
     assert.match(await res.text(), /response\.completed/)
     return models.at(-1)
   }
-  return { ask, askResponses, close: () => built.close() }
+  /** The sessions `GET /v1/requests` shows, newest first. */
+  const sessions = async () =>
+    ((await (await built.app.request('/v1/requests')).json()) as { requests: { session: string | null }[] })
+      .requests.map((r) => r.session)
+  return { ask, askResponses, sessions, close: () => built.close() }
 }
 
 describe("CCR's last-usage rule, with Claude Code's session id", () => {
@@ -112,6 +116,7 @@ describe("CCR's last-usage rule, with Claude Code's session id", () => {
         )
         assert.equal(await p.ask('session-a', stream), 'claude-up', 'the session reported 38,512 prompt tokens')
         assert.equal(await p.ask('session-b', stream), 'mock-a', 'another session has no last usage')
+        assert.deepEqual(await p.sessions(), ['session-b', 'session-a', 'session-a'], 'GET /v1/requests names them')
       } finally {
         await p.close()
       }

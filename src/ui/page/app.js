@@ -1135,7 +1135,7 @@
           'div',
           { class: 'row', role: 'search' },
           el('label', { for: 'rq-q' }, 'Search'),
-          el('input', { id: 'rq-q', type: 'search', placeholder: 'id, model, failure…', oninput: onchange }),
+          el('input', { id: 'rq-q', type: 'search', placeholder: 'id, model, session, failure…', oninput: onchange }),
           el('label', { for: 'rq-scenario' }, 'Scenario'),
           el(
             'select',
@@ -1180,7 +1180,7 @@
           : st === 'continued'
           ? r.continued > 0
           : r.fallbacks > 0)) &&
-        (!q || [r.id, r.target, r.tier, r.failure].some((v) =>
+        (!q || [r.id, r.target, r.tier, r.failure, r.session].some((v) =>
           v && String(v).toLowerCase().includes(q.toLowerCase())
         ))
       )
