@@ -10,7 +10,7 @@ import type { CustomRouter, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { filterByCapabilities, noTargetMessage, servesAll } from '../routing/capabilities.ts'
-import { type RequestFeatures, requestFeatures } from '../routing/features.ts'
+import { asksForThinking, type RequestFeatures, requestFeatures } from '../routing/features.ts'
 import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
 import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
 import type { RouterConfig, Scenario } from '../config/types.ts'
@@ -52,16 +52,19 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const router = sessionId !== undefined && req.preset === undefined && deps.projectRouters
     ? (await deps.projectRouters.routerFor(sessionId)) ?? configured
     : configured
+  // Read from the client's own body: a translated one carries a thinking budget for any effort.
+  const thinking = asksForThinking(body)
   const decision = chooseScenario(
     {
       body: view,
+      thinking,
       tokenCount: estimatedInputTokens,
       lastPromptTokens: sessionId ? deps.sessions.get(sessionId) : undefined,
       providers: config.providers,
     },
     router,
   )
-  const features = requestFeatures(decision.body)
+  const features = requestFeatures(decision.body, thinking)
   // Only a `provider,model` the client wrote itself comes before the rules (not a bare OpenAI model id resolved to its one provider).
   const hit = model.includes(',') ? undefined : matchRule(
     router.rules,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { ModelCapabilities, ProviderConfig } from '../config/types.ts'
 import { capabilitiesOf, capOutputTokens, filterByCapabilities, noTargetMessage } from './capabilities.ts'
-import { requestFeatures } from './features.ts'
+import { asksForThinking, requestFeatures } from './features.ts'
 
 const FC = { seed: 4242, numRuns: 300 }
 
@@ -129,6 +129,41 @@ describe('capabilities', () => {
   })
 })
 
+describe('asksForThinking: more reasoning than the client sends by default', () => {
+  const cases: [string, Record<string, unknown>, boolean][] = [
+    [
+      'Anthropic budget (Claude Code 1.x when told to think)',
+      { thinking: { type: 'enabled', budget_tokens: 4000 } },
+      true,
+    ],
+    ['Anthropic disabled', { thinking: { type: 'disabled' } }, false],
+    ['Claude Code 2.x default: adaptive, medium', {
+      thinking: { type: 'adaptive' },
+      output_config: { effort: 'medium' },
+    }, false],
+    ['Claude Code 2.x --effort high', { thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }, true],
+    ['Claude Code 2.x --effort max', { thinking: { type: 'adaptive' }, output_config: { effort: 'max' } }, true],
+    ['OpenAI Chat low', { reasoning_effort: 'low' }, false],
+    ['OpenAI Chat xhigh', { reasoning_effort: 'xhigh' }, true],
+    ['Codex default: Responses medium', { reasoning: { effort: 'medium', summary: 'auto' } }, false],
+    ['Responses high', { reasoning: { effort: 'high' } }, true],
+    ['OpenRouter enabled', { reasoning: { enabled: true } }, true],
+    ['OpenRouter max_tokens', { reasoning: { max_tokens: 2000 } }, true],
+    ['OpenRouter off', { reasoning: { enabled: false, max_tokens: 2000 } }, false],
+    ['Gemini CLI default budget', { generationConfig: { thinkingConfig: { thinkingBudget: 8192 } } }, false],
+    [
+      'Gemini 3 level (its default is high)',
+      { generationConfig: { thinkingConfig: { thinkingLevel: 'HIGH' } } },
+      false,
+    ],
+    ['Gemini large budget', { generationConfig: { thinkingConfig: { thinkingBudget: 16_384 } } }, true],
+    ['nothing', { messages: [] }, false],
+  ]
+  for (const [name, body, expected] of cases) {
+    it(`${name}: ${expected}`, () => assert.equal(asksForThinking(body), expected))
+  }
+})
+
 describe('requestFeatures (any client format)', () => {
   it('Anthropic: tools, images (also inside tool results), thinking', () => {
     const f = requestFeatures({
@@ -148,6 +183,7 @@ describe('requestFeatures (any client format)', () => {
       true,
     )
     assert.equal(requestFeatures({ reasoning_effort: 'high', stream: true }).thinking, true)
+    assert.equal(requestFeatures({ reasoning_effort: 'medium' }).thinking, false, "the agents' default effort")
     assert.equal(
       requestFeatures({
         input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'x' }] }],

@@ -10,7 +10,7 @@ export interface RequestFeatures {
   readonly hasTools: boolean
   /** Any message carries an image. */
   readonly hasImages: boolean
-  /** Asks for extended thinking / reasoning. */
+  /** Asks for more reasoning than its client's default (`asksForThinking`). */
   readonly thinking: boolean
   readonly stream: boolean
   /** The client's output cap (`max_tokens`, `max_completion_tokens`, `max_output_tokens`, Gemini `maxOutputTokens`). */
@@ -40,16 +40,39 @@ function messagesHaveImage(list: unknown): boolean {
   })
 }
 
-function wantsThinking(body: JsonObject): boolean {
+/** Reasoning efforts above the agents' default (`medium`: Claude Code 2.x, the Codex CLI). */
+const HIGH_EFFORTS: ReadonlySet<unknown> = new Set(['high', 'xhigh', 'max'])
+/** A Gemini thinking budget that asks for more than the Gemini CLI's default 8,192 (the hub's budget for `high`). */
+const HIGH_GEMINI_BUDGET = 16_384
+
+/**
+ * Whether a request, in its client's own format, asks for more reasoning than its client sends
+ * by default: CCR's think scenario and the rules' `thinking`. The agents now send some thinking
+ * setting on every request (Claude Code 2.x `thinking: {type: "adaptive"}` with
+ * `output_config.effort: "medium"`, the Codex CLI `reasoning.effort: "medium"`, the Gemini CLI a
+ * `thinkingBudget` of 8,192 or Gemini 3's default level), so "any thinking field" would be every
+ * request. Asking is: Anthropic `thinking.type: "enabled"` (a budget, as Claude Code 1.x asked
+ * when told to think) or `adaptive` at effort `high`, `xhigh` or `max`; an OpenAI or Responses
+ * effort of `high` or `xhigh`, or OpenRouter's `reasoning.enabled` / `max_tokens` without one;
+ * a Gemini `thinkingBudget` of 16,384 or more.
+ */
+export function asksForThinking(body: JsonObject): boolean {
   const t = body.thinking
-  if (t !== undefined && t !== null && t !== false) return !(isObj(t) && t.type === 'disabled')
-  if (typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none') return true
-  if (isObj(body.reasoning) && (body.reasoning.effort === undefined || body.reasoning.effort !== 'none')) {
-    return body.reasoning.enabled !== false
+  if (isObj(t)) {
+    if (t.type === 'enabled') return true
+    return t.type === 'adaptive' && isObj(body.output_config) && HIGH_EFFORTS.has(body.output_config.effort)
+  }
+  if (t !== undefined && t !== null) return t !== false
+  if (body.reasoning_effort !== undefined) return HIGH_EFFORTS.has(body.reasoning_effort)
+  if (isObj(body.reasoning)) {
+    const r = body.reasoning
+    if (r.enabled === false) return false
+    if (r.effort !== undefined) return HIGH_EFFORTS.has(r.effort)
+    return r.enabled === true || (typeof r.max_tokens === 'number' && r.max_tokens > 0)
   }
   const gen = isObj(body.generationConfig) ? body.generationConfig : undefined
   const tc = gen && isObj(gen.thinkingConfig) ? gen.thinkingConfig : undefined
-  return tc !== undefined && tc.thinkingBudget !== 0
+  return typeof tc?.thinkingBudget === 'number' && tc.thinkingBudget >= HIGH_GEMINI_BUDGET
 }
 
 function maxOutputOf(body: JsonObject): number | undefined {
@@ -61,15 +84,17 @@ function maxOutputOf(body: JsonObject): number | undefined {
 }
 
 /**
+ * `thinking` is read from the client's own body where `body` is a translation of it (the
+ * hub's thinking budget does not say whether the client asked for more than its default).
  * @example requestFeatures({ model: 'x', messages: [], tools: [{ name: 't' }] }).hasTools // true
  */
-export function requestFeatures(body: JsonObject): RequestFeatures {
+export function requestFeatures(body: JsonObject, thinking = asksForThinking(body)): RequestFeatures {
   const tools = Array.isArray(body.tools) ? body.tools : Array.isArray(body.functions) ? body.functions : []
   const max = maxOutputOf(body)
   return {
     hasTools: tools.length > 0,
     hasImages: messagesHaveImage(body.messages) || messagesHaveImage(body.input) || messagesHaveImage(body.contents),
-    thinking: wantsThinking(body),
+    thinking,
     stream: body.stream === true,
     ...(max === undefined ? {} : { maxOutputTokens: max }),
   }

@@ -64,11 +64,30 @@ describe('chooseScenario: each scenario', () => {
     assert.equal(decide({ ...base, tools: [{ type: 'custom', name: 'web_search' }] }).scenario, 'default')
   })
 
-  it('think for truthy thinking, but not for {type:"disabled"}', () => {
+  it('think for thinking asked for, but not for {type:"disabled"}', () => {
     assert.equal(decide({ ...base, thinking: { type: 'enabled', budget_tokens: 1024 } }).scenario, 'think')
     assert.equal(decide({ ...base, thinking: true }).scenario, 'think')
     assert.equal(decide({ ...base, thinking: { type: 'disabled' } }).scenario, 'default')
     assert.equal(decide({ ...base, thinking: null }).scenario, 'default')
+  })
+
+  it("Claude Code 2.x's adaptive thinking is think only above its default effort", () => {
+    // What Claude Code 2.1.332 sends on every request (captured): adaptive, at the effort the user set.
+    const adaptive = (effort: string) => ({
+      ...base,
+      thinking: { type: 'adaptive', display: 'omitted' },
+      output_config: { effort },
+    })
+    assert.equal(decide(adaptive('medium')).scenario, 'default')
+    assert.equal(decide(adaptive('low')).scenario, 'default')
+    for (const effort of ['high', 'xhigh', 'max']) assert.equal(decide(adaptive(effort)).scenario, 'think', effort)
+    assert.equal(decide({ ...base, thinking: { type: 'adaptive' } }).scenario, 'default', 'no effort: the default')
+    // The route stage reads the client's own body and says so; a hub translation's budget does not decide.
+    const hub = { ...base, thinking: { type: 'enabled', budget_tokens: 4096 } }
+    assert.equal(
+      chooseScenario({ body: hub, tokenCount: 100, providers, thinking: false }, ROUTER).scenario,
+      'default',
+    )
   })
 
   it('image when the LAST user message has an image, directly or inside a tool_result', () => {

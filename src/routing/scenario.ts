@@ -13,6 +13,7 @@
  */
 import type { RouterConfig, Scenario } from '../config/types.ts'
 import type { JsonObject } from '../formats/types.ts'
+import { asksForThinking } from './features.ts'
 import { parseTarget, resolveExplicit, targetKey } from './target.ts'
 import type { ProviderNames } from './target.ts'
 
@@ -27,6 +28,11 @@ export interface ScenarioInput {
    */
   readonly lastPromptTokens?: number
   readonly providers: ProviderNames
+  /**
+   * Whether the client asked for more reasoning than its default, read from its own body
+   * (`asksForThinking`); read from `body` when absent (an Anthropic body is its own).
+   */
+  readonly thinking?: boolean
 }
 
 export interface ScenarioDecision {
@@ -129,9 +135,6 @@ const usesWebSearch = (body: JsonObject): boolean =>
   Array.isArray(body.tools) &&
   body.tools.some((t) => isObj(t) && typeof t.type === 'string' && t.type.startsWith('web_search'))
 
-const wantsThinking = (body: JsonObject): boolean =>
-  Boolean(body.thinking) && !(isObj(body.thinking) && body.thinking.type === 'disabled')
-
 const isBackground = (model: string): boolean => /claude/i.test(model) && /haiku/i.test(model)
 
 /**
@@ -175,6 +178,6 @@ export function chooseScenario(input: ScenarioInput, router: RouterConfig): Scen
   if (router.image && lastUserHasImage(body)) return decision('image', router.image, body)
   if (router.background && isBackground(model)) return decision('background', router.background, body)
   if (router.webSearch && usesWebSearch(body)) return decision('webSearch', router.webSearch, body)
-  if (router.think && wantsThinking(body)) return decision('think', router.think, body)
+  if (router.think && (input.thinking ?? asksForThinking(body))) return decision('think', router.think, body)
   return decision('default', router.default, body)
 }

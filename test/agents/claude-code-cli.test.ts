@@ -8,7 +8,8 @@
  * (c) `switchyard code -p …` end to end: it starts the service, runs the real binary
  *     (CLAUDE_PATH) with CCR's environment and stops the service when Claude Code exits;
  * (d) the session id Claude Code sends in `metadata.user_id` reaches a CCR custom router;
- * (e) CCR's project and session Router files route the sessions of a project.
+ * (e) CCR's project and session Router files route the sessions of a project;
+ * (f) Router.think takes what asks for more reasoning than Claude Code's default.
  * Offline: temp HOME with onboarding done, telemetry, auto-update, error reporting and
  * nonessential traffic off; every run is killed after a timeout.
  *
@@ -332,5 +333,19 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     }
     // A session in a work dir of no project: the config's Router.default.
     assert.equal(await ask(code('0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5').run), TEXT(3).trim())
+  })
+
+  it('(f) Router.think takes `--effort high`, not the adaptive thinking Claude Code sends on every request', async () => {
+    const file = { ...config(await freePort()), Router: { ...config(0).Router, think: 'oai,mock:chunks=4' } }
+    const ask = async (name: string, args: readonly string[]) => {
+      mock.mock.reset()
+      const r = await codeSayHello(name, file, args).run()
+      assert.equal(r.code, 0, r.stderr)
+      const res = resultOf(r)
+      assert.equal(res.is_error, false, JSON.stringify(res))
+      return res.result.trim()
+    }
+    assert.equal(await ask('f-default', []), TEXT(3).trim(), 'adaptive thinking at the default effort: Router.default')
+    assert.equal(await ask('f-high', ['--effort', 'high']), TEXT(4).trim(), 'effort high: Router.think')
   })
 })

@@ -1,6 +1,6 @@
 /**
- * Requests in the newer formats go through the same routing pipeline: reasoning / thinkingConfig
- * pick the think scenario, web_search / googleSearch the webSearch one, the token estimate
+ * Requests in the newer formats go through the same routing pipeline: a reasoning effort or
+ * thinking budget above the agents' default picks the think scenario, web_search / googleSearch the webSearch one, the token estimate
  * counts their prompts; Codex's custom tools reach other upstreams as one-string functions and
  * come back as custom tool calls; previous_response_id carries the stored conversation; Gemini
  * upstreams get the model and the key the way CCR's gemini transformer sends them.
@@ -49,7 +49,7 @@ const withGemini = testConfigFile({
 }, { webSearch: 'gem,gemini-up' })
 
 describe('the newer formats go through the routing pipeline', () => {
-  it('Responses: reasoning → think, web_search → webSearch, a plain request → default', async () => {
+  it('Responses: a high reasoning effort → think, web_search → webSearch, a plain request or the default effort → default', async () => {
     const p = await spyingProxy(withGemini)
     assert.match(
       routeOf(await p.post('/v1/responses', { model: 'gpt-5.5', input: 'hi', reasoning: { effort: 'high' } })),
@@ -60,20 +60,35 @@ describe('the newer formats go through the routing pipeline', () => {
       /^webSearch gem,gemini-up/,
     )
     assert.match(routeOf(await p.post('/v1/responses', { model: 'gpt-5.5', input: 'hi' })), /^default oai,gpt-up/)
+    // The Codex CLI sends `medium` on every turn: its default, not an ask for more thinking.
+    assert.match(
+      routeOf(await p.post('/v1/responses', { model: 'gpt-5.5', input: 'hi', reasoning: { effort: 'medium' } })),
+      /^default oai,gpt-up/,
+    )
     await p.close()
   })
 
-  it('Gemini: thinkingConfig → think, googleSearch → webSearch; the estimate counts the prompt', async () => {
+  it('Gemini: a thinking budget past the CLI default → think, googleSearch → webSearch; the estimate counts the prompt', async () => {
     const p = await spyingProxy(withGemini)
     const contents = [{ role: 'user', parts: [{ text: 'hi' }] }]
     assert.match(
       routeOf(
         await p.post('/v1beta/models/gemini-2.5-flash:generateContent', {
           contents,
-          generationConfig: { thinkingConfig: { thinkingBudget: 2048 } },
+          generationConfig: { thinkingConfig: { thinkingBudget: 24_576 } },
         }),
       ),
       /^think anth,claude-up/,
+    )
+    // The Gemini CLI's own budget (8,192) is its default: not an ask for more.
+    assert.match(
+      routeOf(
+        await p.post('/v1beta/models/gemini-2.5-flash:generateContent', {
+          contents,
+          generationConfig: { thinkingConfig: { thinkingBudget: 8192 } },
+        }),
+      ),
+      /^default /,
     )
     assert.match(
       routeOf(
