@@ -10,8 +10,9 @@
  * for in those only, one `stat` each. Where a session belongs is remembered; a session not found
  * is looked for again after `NOT_FOUND_TTL_MS`. Claude Code writes a new session's transcript
  * just after its first request: that request waits up to `FIRST_LOOK_RETRIES` ×
- * `FIRST_LOOK_WAIT_MS` for it (once per session; only when some project has Router files). A Router file is read again at most every `FILE_TTL_MS`, so an edit applies
- * within that time, and a file that is not valid is reported once and leaves the config's Router.
+ * `FIRST_LOOK_WAIT_MS` for it (once per session; only when some project has Router files). A
+ * Router file is read again at most every `FILE_TTL_MS`, so an edit applies within that time,
+ * and a file that is not valid is reported once and leaves the config's Router.
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -35,7 +36,7 @@ export const FIRST_LOOK_RETRIES = 4
 export const FIRST_LOOK_WAIT_MS = 50
 export const FILE_TTL_MS = 2_000
 
-/** Sets `key` as the newest entry of `map`, dropping the oldest past `MAX_ENTRIES`: a client making up sessions fills nothing. */
+/** Sets `key` as the newest entry of `map`, dropping the oldest past `MAX_ENTRIES`: made-up sessions cannot grow it. */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key)
   map.set(key, value)
