@@ -233,7 +233,6 @@ function hostOf(file: ConfigFile, warnings: string[]): string {
   return '127.0.0.1'
 }
 
-/** The normalised `Config` and the non-fatal findings for a file that passed `configFileSchema()`. */
 /**
  * CCR keys with no effect here, each said once at start and by `validate`: a config that sets
  * one expects something to happen (docs/migrating-from-ccr.md, "Different or missing").
@@ -271,6 +270,7 @@ function unsupportedCcrKeys(
   return out
 }
 
+/** The normalised `Config` and the non-fatal findings for a file that passed `configFileSchema()`. */
 export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { config: Config; warnings: string[] } {
   const providersKey = file.Providers ? 'Providers' : 'providers'
   const providerFiles = file.Providers ?? file.providers ?? []

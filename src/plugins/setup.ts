@@ -1,8 +1,9 @@
 /**
  * Start-up loading of everything users plug in from files: presets on disk, custom transformer
- * classes, the custom router, and which projects have CCR Router files. Runs once per instance, before the services are built (presets
- * change the Config the routing engine is made from). Nothing here makes start-up fail: a bad
- * file is logged and the rest of the proxy serves as if it were absent.
+ * classes, the custom router, and which projects have CCR Router files. Runs once per instance,
+ * before the services are built (presets change the Config the routing engine is made from).
+ * Nothing here makes start-up fail: a bad file is logged and the rest of the proxy serves as if
+ * it were absent.
  */
 import type { Config } from '../config/types.ts'
 import type { CustomRouter, ProjectRouters } from '../deps.ts'

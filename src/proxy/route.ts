@@ -45,7 +45,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   // The request's one token estimate: routing reads its total, the token audit its breakdown (context.ts).
   const tokens = shown && body === req.body ? shown : deps.tokens.breakdown(body)
   const estimatedInputTokens = tokens.total
-  // Scenarios read the request as the hub sees it (thinking, web search, images, the subagent tag).
+  // Scenarios read the request as the hub sees it (web search, images, the subagent tag; thinking below).
   const view = hubView(req.format, body)
   const sessionId = sessionIdOf(view, req.headers.get('session-id'))
   // CCR's project and session Router files (a preset's requests keep the preset's Router).
