@@ -12,7 +12,7 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { filterByCapabilities, noTargetMessage, servesAll } from '../routing/capabilities.ts'
 import { asksForThinking, type RequestFeatures, requestFeatures } from '../routing/features.ts'
 import { matchRule, routerForRule, type RuleInput } from '../routing/rules.ts'
-import { chooseScenario, extractSubagent, sessionIdOf } from '../routing/scenario.ts'
+import { chooseScenario, extractSubagent, headerSessionId, sessionIdOf } from '../routing/scenario.ts'
 import type { RouterConfig, Scenario } from '../config/types.ts'
 import { resolveExplicit, unknownProviderMessage } from '../routing/target.ts'
 import { hubView } from '../formats/index.ts'
@@ -47,10 +47,11 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
   const estimatedInputTokens = tokens.total
   // Scenarios read the request as the hub sees it (web search, images, the subagent tag; thinking below).
   const view = hubView(req.format, body)
-  const sessionId = sessionIdOf(view, req.headers.get('session-id'))
-  // CCR's project and session Router files (a preset's requests keep the preset's Router).
-  const router = sessionId !== undefined && req.preset === undefined && deps.projectRouters
-    ? (await deps.projectRouters.routerFor(sessionId)) ?? configured
+  const claudeSession = sessionIdOf(view)
+  const sessionId = claudeSession ?? headerSessionId(req.headers.get('session-id'))
+  // CCR's project and session Router files, found by Claude Code's transcripts (a preset's requests keep the preset's Router).
+  const router = claudeSession !== undefined && req.preset === undefined && deps.projectRouters
+    ? (await deps.projectRouters.routerFor(claudeSession)) ?? configured
     : configured
   // Read from the client's own body: a translated one carries a thinking budget for any effort.
   const thinking = asksForThinking(body)
@@ -176,7 +177,7 @@ async function customDecision(
 ): Promise<RouteDecision | undefined> {
   // CCR routers read Anthropic- or OpenAI-shaped bodies: Responses and Gemini requests are shown as the hub sees them.
   const view = hubView(req.format, req.body)
-  const sessionId = sessionIdOf(view, req.headers.get('session-id'))
+  const sessionId = sessionIdOf(view) ?? headerSessionId(req.headers.get('session-id'))
   const pick = await router.route({
     body: view,
     format: view === req.body ? req.format : 'anthropic',

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { demoConfig } from '../config/demo.ts'
 import type { RouterConfig } from '../config/types.ts'
 import type { JsonObject } from '../formats/types.ts'
-import { chooseScenario, extractSubagent, lastUserHasImage, sessionIdOf } from './scenario.ts'
+import { chooseScenario, extractSubagent, headerSessionId, lastUserHasImage, sessionIdOf } from './scenario.ts'
 
 const providers = [
   { name: 'ds', models: ['chat', 'Reasoner'] },
@@ -243,12 +243,11 @@ describe('helpers', () => {
     // Ids are kept in a table per session: a long one is nobody's session.
     assert.equal(sessionIdOf({ metadata: { user_id: JSON.stringify({ session_id: 'x'.repeat(129) }) } }), undefined)
     assert.equal(sessionIdOf({ metadata: { user_id: `u_session_${'x'.repeat(129)}` } }), undefined)
-    // The Codex CLI's `session-id` header, when the body names no session.
-    assert.equal(sessionIdOf({}, 'codex-thread-1'), 'codex-thread-1')
-    assert.equal(sessionIdOf({ metadata: { user_id: 'plain-user' } }, 'codex-thread-1'), 'codex-thread-1')
-    assert.equal(sessionIdOf({ metadata: { user_id: 'u_session_cc' } }, 'codex-thread-1'), 'cc')
-    assert.equal(sessionIdOf({}, 'x'.repeat(129)), undefined)
-    assert.equal(sessionIdOf({}, null), undefined)
+    // The Codex CLI's `session-id` header, within the same bounds.
+    assert.equal(headerSessionId('codex-thread-1'), 'codex-thread-1')
+    assert.equal(headerSessionId('x'.repeat(129)), undefined)
+    assert.equal(headerSessionId(''), undefined)
+    assert.equal(headerSessionId(null), undefined)
     assert.equal(
       sessionIdOf({ metadata: { user_id: JSON.stringify({ session_id: 'x'.repeat(128) }) } }),
       'x'.repeat(128),

@@ -53,22 +53,22 @@ const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== nu
 /** Longer is not a session id (Claude Code's are UUIDs): a client cannot fill the session table with large keys. */
 const MAX_SESSION_ID_CHARS = 128
 
+const bounded = (id: string | null | undefined): string | undefined =>
+  id !== undefined && id !== null && id !== '' && id.length <= MAX_SESSION_ID_CHARS ? id : undefined
+
 /**
- * The agent session a request belongs to. Claude Code names it in `metadata.user_id`: a JSON
- * object text with `session_id` (`{"device_id":…,"account_uuid":…,"session_id":"<uuid>"}`, 2.x),
- * or the older `user_<hash>_account__session_<uuid>` that CCR reads (the part after `_session_`).
- * The Codex CLI sends a `session-id` header instead (`sessionHeader`), read when the body names none.
+ * The Claude Code session a request belongs to, from `metadata.user_id`: a JSON object text with
+ * `session_id` (`{"device_id":…,"account_uuid":…,"session_id":"<uuid>"}`, Claude Code 2.x), or the
+ * older `user_<hash>_account__session_<uuid>` that CCR reads (the part after `_session_`).
  */
-export function sessionIdOf(body: JsonObject, sessionHeader?: string | null): string | undefined {
+export function sessionIdOf(body: JsonObject): string | undefined {
   const userId = isObj(body.metadata) ? body.metadata.user_id : undefined
-  const fromBody = typeof userId !== 'string'
-    ? undefined
-    : userId.startsWith('{')
-    ? jsonSessionId(userId)
-    : afterSessionTag(userId)
-  const id = fromBody || (sessionHeader ?? undefined)
-  return id !== undefined && id !== '' && id.length <= MAX_SESSION_ID_CHARS ? id : undefined
+  if (typeof userId !== 'string') return undefined
+  return bounded(userId.startsWith('{') ? jsonSessionId(userId) : afterSessionTag(userId))
 }
+
+/** The session a `session-id` header names: the Codex CLI sends its thread id so on every turn. */
+export const headerSessionId = (value: string | null): string | undefined => bounded(value)
 
 function jsonSessionId(userId: string): string | undefined {
   try {

@@ -87,11 +87,11 @@ async function sessionProxy(opts: { projectDirs?: ProjectDirs; router?: Record<s
     return models.at(-1)
   }
   /** A Codex-style turn: `POST /v1/responses`, streamed, its session in the `session-id` header. */
-  const askResponses = async (session: string) => {
+  const askResponses = async (session: string, input = LONG_PROMPT) => {
     const res = await built.app.request('/v1/responses', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'session-id': session },
-      body: JSON.stringify({ model: 'gpt-5.5', stream: true, store: false, input: LONG_PROMPT }),
+      body: JSON.stringify({ model: 'gpt-5.5', stream: true, store: false, input }),
     })
     assert.equal(res.status, 200)
     assert.match(await res.text(), /response\.completed/)
@@ -166,6 +166,8 @@ describe("CCR's project and session Routers", () => {
         'mock-a',
         "another session: the config's",
       )
+      // Project Routers follow Claude Code's transcripts: a Codex session (its header) is not looked up.
+      assert.equal(await p.askResponses('in-project', 'hi'), 'mock-a')
     } finally {
       await p.close()
     }
