@@ -14,6 +14,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ProjectDirs } from '../../src/plugins/setup.ts'
+import { startMockServer } from '../../src/demo/server.ts'
+import { startCli } from '../cli/run.ts'
 import { configOf, testConfigFile } from './helpers.ts'
 
 /** A prompt of about 25,000 tokens: past the rule's 20,000 floor, under the 30,000 threshold below. */
@@ -170,6 +172,64 @@ describe("CCR's project and session Routers", () => {
       assert.equal(await p.askResponses('in-project', 'hi'), 'mock-a')
     } finally {
       await p.close()
+    }
+  })
+})
+
+describe('project Routers in a served instance', () => {
+  it("finds Claude Code's transcripts under CLAUDE_CONFIG_DIR when it is set", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'switchyard-claude-config-dir-'))
+    const mock = await startMockServer({ port: 0 })
+    const project = '-work-app'
+    mkdirSync(join(root, '.claude-code-router', project), { recursive: true })
+    writeFileSync(
+      join(root, '.claude-code-router', project, 'config.json'),
+      JSON.stringify({ Router: { default: 'm,project-model' } }),
+    )
+    // Not ~/.claude: Claude Code run with CLAUDE_CONFIG_DIR keeps its projects there.
+    mkdirSync(join(root, 'claude-config', 'projects', project), { recursive: true })
+    writeFileSync(join(root, 'claude-config', 'projects', project, 'sess-1.jsonl'), '{}\n')
+    writeFileSync(
+      join(root, 'config.json'),
+      JSON.stringify({
+        LOG: false,
+        Providers: [{
+          name: 'm',
+          api_base_url: `${mock.url}/v1/messages`,
+          api_key: 'k',
+          models: ['config-model', 'project-model'],
+          transformer: { use: ['Anthropic'] },
+        }],
+        Router: { default: 'm,config-model' },
+      }),
+    )
+    const server = await startCli(
+      ['start', '--config', join(root, 'config.json'), '--port', '0', '--data-dir', join(root, 'data')],
+      /listening on (http:\/\/\S+)/,
+      { env: { HOME: root, CLAUDE_CONFIG_DIR: join(root, 'claude-config') } },
+    )
+    try {
+      const ask = async (session: string) => {
+        const res = await fetch(`${server.match[1]}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'claude-sonnet-4-5',
+            max_tokens: 10,
+            metadata: { user_id: userId(session) },
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        })
+        await res.text()
+        return res.headers.get('x-switchyard-route') ?? ''
+      }
+      assert.match(await ask('sess-1'), /^default m,project-model/)
+      assert.match(await ask('sess-2'), /^default m,config-model/)
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+      await mock.stop()
+      rmSync(root, { recursive: true, force: true })
     }
   })
 })
