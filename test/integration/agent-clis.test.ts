@@ -63,7 +63,14 @@ interface Server {
 
 async function serve(upstream: WireFormatName): Promise<Server> {
   const scripted = scriptedUpstream()
-  const config = configOf({ LOG: false, APIKEY: KEY, Providers: PROVIDERS, Router: { default: TARGET[upstream] } })
+  // A think target of its own: the agents' default reasoning settings must not reach it.
+  const think = upstream === 'anthropic' ? TARGET.openai : TARGET.anthropic
+  const config = configOf({
+    LOG: false,
+    APIKEY: KEY,
+    Providers: PROVIDERS,
+    Router: { default: TARGET[upstream], think },
+  })
   const built = await createInstance(config, {
     dataDir: ':memory:',
     fetch: scripted.fetch,
@@ -71,6 +78,12 @@ async function serve(upstream: WireFormatName): Promise<Server> {
   })
   const served = await runtime.serve((req) => built.app.fetch(req), { port: 0, hostname: '127.0.0.1' })
   return { url: `http://127.0.0.1:${served.port}`, built, served, seen: scripted.seen }
+}
+
+/** The scenarios of the instance's latest `n` requests (`GET /v1/requests`), newest first. */
+async function scenarios(s: Server, n: number): Promise<string[]> {
+  const res = await s.built.app.request(`/v1/requests?limit=${n}`, { headers: { authorization: `Bearer ${KEY}` } })
+  return ((await res.json()) as { requests: { scenario: string }[] }).requests.map((r) => r.scenario)
 }
 
 /** Serves Switchyard on `upstream` for the enclosing describe: started before, stopped after. */
@@ -226,6 +239,8 @@ describe('Codex CLI against Switchyard', {
         const text = r.events.filter((e) => e.type === 'item.completed').map((e) => JSON.stringify(e.item)).join('\n')
         assert.ok(text.includes(GREETING), `no greeting in Codex output:\n${r.out}\n${r.err.slice(-2000)}`)
         assert.ok(r.events.some((e) => e.type === 'turn.completed'), r.out)
+        // Codex sends reasoning.effort "medium", its default, on every turn: not Router.think.
+        assert.deepEqual(await scenarios(s(), 1), ['default'])
       })
 
       it('runs the shell tool and answers with its output', async () => {
@@ -353,6 +368,8 @@ describe('Gemini CLI against Switchyard', {
       it('answers a plain prompt', async () => {
         const r = await gemini(s().url, 'Say hello.')
         assert.equal(r.result.response, GREETING, `${r.out}\n${r.err.slice(-2000)}`)
+        // The Gemini CLI's default thinking budget is not an ask for more: not Router.think.
+        assert.deepEqual([...new Set(await scenarios(s(), 2))], ['default'])
       })
 
       it('runs the shell tool and answers with its output', async () => {
