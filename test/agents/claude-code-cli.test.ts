@@ -181,6 +181,16 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
     }
   }
 
+  /** Runs `run` with the mock's attempt log cleared; the text Claude Code answered (exit 0, no error). */
+  const answerOf = async (run: () => Promise<CliResult>): Promise<string> => {
+    mock.mock.reset()
+    const r = await run()
+    assert.equal(r.code, 0, r.stderr)
+    const res = resultOf(r)
+    assert.equal(res.is_error, false, JSON.stringify(res))
+    return res.result.trim()
+  }
+
   it('pins the version the README names', () => {
     const pkg = JSON.parse(
       readFileSync(fileURLToPath(new URL('../../tools/claude-code/package.json', import.meta.url)), 'utf8'),
@@ -287,14 +297,8 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
   it("(d) Claude Code's session id reaches a CCR custom router as req.sessionId", async () => {
     const router = fileURLToPath(new URL('../fixtures/session-router.cjs', import.meta.url))
     const file = { ...config(await freePort()), CUSTOM_ROUTER_PATH: router }
-    const ask = async (session: string) => {
-      mock.mock.reset()
-      const r = await codeSayHello(`d-${session.slice(0, 8)}`, file, ['--session-id', session]).run()
-      assert.equal(r.code, 0, r.stderr)
-      const res = resultOf(r)
-      assert.equal(res.is_error, false, JSON.stringify(res))
-      return res.result.trim()
-    }
+    const ask = (session: string) =>
+      answerOf(codeSayHello(`d-${session.slice(0, 8)}`, file, ['--session-id', session]).run)
     // The router picks its own target for that one session (metadata.user_id, a JSON text in Claude Code 2.x)…
     assert.equal(await ask('7d3b1c52-0f5e-4a8e-9c1d-2b6f4e8a9c10'), TEXT(4).trim())
     // …and leaves another session to Router.default.
@@ -309,42 +313,28 @@ describe('the real Claude Code CLI against Switchyard', { skip }, () => {
         ...file,
         Providers: [{ ...oai!, models: [...oai!.models, 'mock:chunks=5'] }, ...rest],
       }, ['--session-id', session])
-    const ask = async (run: () => Promise<CliResult>) => {
-      mock.mock.reset()
-      const r = await run()
-      assert.equal(r.code, 0, r.stderr)
-      const res = resultOf(r)
-      assert.equal(res.is_error, false, JSON.stringify(res))
-      return res.result.trim()
-    }
     const inProject = '3c9d1e7a-2b4f-4c6d-8e0a-1f2b3c4d5e6f'
     const ownFile = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b'
     for (const [session, router, chunks] of [[inProject, 'config.json', 4], [ownFile, `${ownFile}.json`, 5]] as const) {
       const c = code(session)
-      // Claude Code keeps a project's transcripts in ~/.claude/projects/<the work dir, every other character a dash>.
-      const project = join(c.home, '.claude-code-router', c.cwd.replace(/[^A-Za-z0-9]/g, '-'))
+      // Claude Code names a project's folder after its work dir, each character but letters and digits a dash.
+      const name = c.cwd.replace(/[^A-Za-z0-9]/g, '-')
+      const project = join(c.home, '.claude-code-router', name)
       mkdirSync(project, { recursive: true })
       writeFileSync(join(project, router), JSON.stringify({ Router: { default: `oai,mock:chunks=${chunks}` } }))
-      assert.equal(await ask(c.run), TEXT(chunks).trim(), `${router} routed the session`)
+      assert.equal(await answerOf(c.run), TEXT(chunks).trim(), `${router} routed the session`)
       assert.ok(
-        existsSync(join(c.home, '.claude', 'projects', c.cwd.replace(/[^A-Za-z0-9]/g, '-'), `${session}.jsonl`)),
+        existsSync(join(c.home, '.claude', 'projects', name, `${session}.jsonl`)),
         "Claude Code's transcript is where the project was looked for",
       )
     }
     // A session in a work dir of no project: the config's Router.default.
-    assert.equal(await ask(code('0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5').run), TEXT(3).trim())
+    assert.equal(await answerOf(code('0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5').run), TEXT(3).trim())
   })
 
   it('(f) Router.think takes `--effort high`, not the adaptive thinking Claude Code sends on every request', async () => {
     const file = { ...config(await freePort()), Router: { ...config(0).Router, think: 'oai,mock:chunks=4' } }
-    const ask = async (name: string, args: readonly string[]) => {
-      mock.mock.reset()
-      const r = await codeSayHello(name, file, args).run()
-      assert.equal(r.code, 0, r.stderr)
-      const res = resultOf(r)
-      assert.equal(res.is_error, false, JSON.stringify(res))
-      return res.result.trim()
-    }
+    const ask = (name: string, args: readonly string[]) => answerOf(codeSayHello(name, file, args).run)
     assert.equal(await ask('f-default', []), TEXT(3).trim(), 'adaptive thinking at the default effort: Router.default')
     assert.equal(await ask('f-high', ['--effort', 'high']), TEXT(4).trim(), 'effort high: Router.think')
   })
