@@ -1,18 +1,20 @@
 /**
- * CCR's last-usage rule, through the whole pipeline: a session whose previous answer's prompt
- * passed `Router.longContextThreshold` goes to `Router.longContext` once its request is past
- * 20,000 tokens, even when this request's own estimate is below the threshold. The session is
- * the one Claude Code names in `metadata.user_id` (2.x: a JSON object text with `session_id`), or
- * the Codex CLI in its `session-id` header.
+ * What routing does with an agent's session, through the whole pipeline. CCR's last-usage rule:
+ * a session whose previous answer's prompt passed `Router.longContextThreshold` goes to
+ * `Router.longContext` once its request is past 20,000 tokens, even when this request's own
+ * estimate is below the threshold. The session is the one Claude Code names in
+ * `metadata.user_id` (2.x: a JSON object text with `session_id`), or the Codex CLI in its
+ * `session-id` header. And CCR's project and session Router files, in process and in a served
+ * instance (transcripts under CLAUDE_CONFIG_DIR).
  */
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createInstance } from '../../src/compose.ts'
-import { jsonAsStream } from '../../src/formats/index.ts'
-import { createLogger } from '../../src/log.ts'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInstance } from '../../src/compose.ts'
+import { jsonAsStream } from '../../src/formats/index.ts'
+import { createLogger } from '../../src/log.ts'
 import type { ProjectDirs } from '../../src/plugins/setup.ts'
 import { startMockServer } from '../../src/demo/server.ts'
 import { startCli } from '../cli/run.ts'
