@@ -14,6 +14,7 @@ import { PerfEngine } from './perf/engine.ts'
 import { passiveFromSnapshot } from './perf/passive.ts'
 import { performanceScore } from './perf/score.ts'
 import { configuredTargets } from './config/targets.ts'
+import { ccrDir } from './config/load.ts'
 import { loadPlugins, type ProjectDirs } from './plugins/setup.ts'
 import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
@@ -247,9 +248,11 @@ export interface InstanceRuntime {
   readonly presetDir?: string
   /**
    * CCR's project Router files and Claude Code's transcripts; default `~/.claude-code-router` and
-   * `~/.claude/projects` (none for a `:memory:` data dir).
+   * `<claudeConfigDir>/projects` (none for a `:memory:` data dir).
    */
   readonly projectDirs?: ProjectDirs
+  /** Claude Code's own folder (its CLAUDE_CONFIG_DIR, where it keeps its transcripts); default `~/.claude`. */
+  readonly claudeConfigDir?: string
   /** The custom router's deadline; default CCR's 50 ms. Tests not about the deadline give a loaded machine more. */
   readonly routerTimeoutMs?: number
   /** Where relative plugin paths resolve when there is no config file (demo mode); default the working directory. */
@@ -294,11 +297,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     base: { home: homedir(), dir: opts.configPath ? dirname(opts.configPath) : resolve(opts.cwd ?? '.') },
     log,
     rawConfig: opts.rawConfig,
-    presetDir: opts.presetDir ??
-      (opts.dataDir === ':memory:' ? undefined : join(homedir(), '.claude-code-router', 'presets')),
+    presetDir: opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(ccrDir(homedir()), 'presets')),
     projectDirs: opts.projectDirs ?? (opts.dataDir === ':memory:' ? undefined : {
-      routerDir: join(homedir(), '.claude-code-router'),
-      projectsDir: join(homedir(), '.claude', 'projects'),
+      routerDir: ccrDir(homedir()),
+      projectsDir: join(opts.claudeConfigDir ?? join(homedir(), '.claude'), 'projects'),
     }),
     now: opts.now,
     routerTimeoutMs: opts.routerTimeoutMs,

@@ -1,6 +1,5 @@
 /** The CLI's commands. Each returns an exit code (-1: keep running, the server owns the process). */
 import { homedir } from 'node:os'
-import { join } from 'node:path'
 import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
 import { runEnv } from './env.ts'
@@ -28,9 +27,11 @@ async function runValidate(opts: CliOptions, env: Env): Promise<number> {
   for (const w of r.warnings) console.error(`  warning: ${w}`)
   console.log(`${r.path}: valid (${r.config.providers.length} providers, default ${r.config.router.default})`)
   // CCR's project and session Router files, read as the running instance reads them (loaded only here).
-  const { checkProjectRouterFiles } = await import('../plugins/project-routers.ts')
-  const dir = join(homedir(), '.claude-code-router')
-  for (const f of await checkProjectRouterFiles(dir, r.config.router, r.config.providers)) {
+  const [{ checkProjectRouterFiles }, { ccrDir }] = await Promise.all([
+    import('../plugins/project-routers.ts'),
+    import('../config/load.ts'),
+  ])
+  for (const f of await checkProjectRouterFiles(ccrDir(homedir()), r.config.router, r.config.providers)) {
     if (f.router) console.log(`  project Router ${f.path}: default ${f.router.default}`)
     else console.error(`  warning: project Router ${f.path}: ${f.problem}: its sessions use the config's Router`)
   }

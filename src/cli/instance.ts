@@ -2,8 +2,6 @@
  * One served instance of the proxy: the composition root's instance plus what serving adds (the
  * PID file, building what the first request would, retiring on reload). A reload builds a new one and retires the old.
  */
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { createInstance, type Services } from '../compose.ts'
 import type { Config } from '../config/types.ts'
@@ -67,14 +65,7 @@ export async function buildInstance(
     env: opts.env,
     cwd: process.cwd(),
     // Claude Code keeps its transcripts under CLAUDE_CONFIG_DIR when that is set (else ~/.claude).
-    ...(opts.dataDir !== ':memory:' && opts.env.CLAUDE_CONFIG_DIR
-      ? {
-        projectDirs: {
-          routerDir: join(homedir(), '.claude-code-router'),
-          projectsDir: join(opts.env.CLAUDE_CONFIG_DIR, 'projects'),
-        },
-      }
-      : {}),
+    ...(opts.env.CLAUDE_CONFIG_DIR ? { claudeConfigDir: opts.env.CLAUDE_CONFIG_DIR } : {}),
     ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
     ...(opts.live ? { live: opts.live } : {}),
     ...(opts.startedAt !== undefined ? { startedAt: opts.startedAt } : {}),

@@ -29,13 +29,16 @@ export interface LoadedConfig {
 
 export type ParseOptions = NormaliseOptions
 
+/** CCR's folder in `home`: its config, presets and project Router files. */
+export const ccrDir = (home: string): string => join(home, '.claude-code-router')
+
 /**
  * Where the config lives: `--config PATH`, else SWITCHYARD_CONFIG, else CCR_CONFIG, else
  * `<home>/.claude-code-router/config.json` (CCR's own location, so a drop-in finds it).
  */
 export function resolveConfigPath(opts: { argPath?: string; env: Env; home: string }): string {
   const pick = [opts.argPath, opts.env.SWITCHYARD_CONFIG, opts.env.CCR_CONFIG].find((p) => p !== undefined && p !== '')
-  return pick ?? join(opts.home, '.claude-code-router', 'config.json')
+  return pick ?? join(ccrDir(opts.home), 'config.json')
 }
 
 function parseJson5(text: string): Result<unknown, string> {

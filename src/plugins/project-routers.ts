@@ -111,6 +111,23 @@ export interface ProjectRouterFile {
   readonly problem?: string
 }
 
+/**
+ * The Router of the file at `path` over `main`, or the problem that leaves it unread; neither
+ * for a file with no `Router` key, or none at all (a session's own file usually is not there).
+ */
+async function readRouterFile(
+  path: string,
+  main: RouterConfig,
+  providers: ProviderNames,
+): Promise<{ router?: RouterConfig; problem?: string }> {
+  try {
+    const r = projectRouter(JSON5.parse(await readFile(path, 'utf8')), main, providers)
+    return r.router ? { router: r.router } : r.errors.length > 0 ? { problem: r.errors.join('; ') } : {}
+  } catch (e) {
+    return (e as { code?: unknown }).code === 'ENOENT' ? {} : { problem: messageOfThrown(e) }
+  }
+}
+
 /** Every Router file of the project folders under `routerDir`, read as a session of the project would read it. */
 export async function checkProjectRouterFiles(
   routerDir: string,
@@ -122,14 +139,8 @@ export async function checkProjectRouterFiles(
     const names = (await readdir(join(routerDir, project))).filter((f) => f.endsWith('.json')).sort()
     for (const name of names) {
       const path = join(routerDir, project, name)
-      try {
-        const r = projectRouter(JSON5.parse(await readFile(path, 'utf8')), main, providers)
-        out.push(
-          r.router ? { path, router: r.router } : { path, problem: r.errors.join('; ') || 'no "Router" key: not read' },
-        )
-      } catch (e) {
-        out.push({ path, problem: messageOfThrown(e) })
-      }
+      const r = await readRouterFile(path, main, providers)
+      out.push({ path, ...(r.router || r.problem ? r : { problem: 'no "Router" key: not read' }) })
     }
   }
   return out
@@ -184,17 +195,8 @@ export function createProjectRouters(opts: Options): ProjectRouters {
   async function routerIn(path: string): Promise<RouterConfig | undefined> {
     const cached = files.get(path)
     if (cached && cached.until > opts.now()) return cached.router
-    let router: RouterConfig | undefined
-    let problem = ''
-    try {
-      const r = projectRouter(JSON5.parse(await readFile(path, 'utf8')), opts.main, opts.providers)
-      router = r.router
-      problem = r.errors.join('; ')
-    } catch (e) {
-      // No such file is the usual answer for a session file; anything else is the user's to fix.
-      if ((e as { code?: unknown }).code !== 'ENOENT') problem = messageOfThrown(e)
-    }
-    if (problem === '') reported.delete(path)
+    const { router, problem } = await readRouterFile(path, opts.main, opts.providers)
+    if (problem === undefined) reported.delete(path)
     else if (reported.get(path) !== problem) {
       opts.warn(`project Router ${path}: ${problem}: the config's Router serves its sessions`)
       remember(reported, path, problem)
