@@ -2,13 +2,15 @@
  * `switchyard code [args…]`: CCR's `ccr code`. Makes sure the service answers (starting it in
  * the background when needed), runs Claude Code pointed at it with every argument passed
  * through, and, when the last concurrent session exits, stops a service a session started.
- * `switchyard codex [args…]` does the same for the Codex CLI.
+ * `switchyard codex [args…]` and `switchyard gemini [args…]` do the same for the Codex CLI and
+ * the Gemini CLI.
  */
 import { spawn } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 import { runtime } from '../runtime/index.ts'
 import { claudeEnv, clientSettings, codexLaunch, localBaseUrl } from './env.ts'
+import { geminiLaunch, readGeminiSettings } from './gemini.ts'
 import type { CliOptions, Env } from './options.ts'
 import { readPidFile } from './pidfile.ts'
 import { answers, startInBackground, stopService } from './service.ts'
@@ -23,18 +25,30 @@ const NON_INTERACTIVE_ENV = { CI: 'true', FORCE_COLOR: '0', NODE_NO_READLINE: '1
 
 type Settings = NonNullable<Awaited<ReturnType<typeof clientSettings>>['settings']>
 
+/** What an agent's launch may read beyond the settings: the caller's environment, the agent's arguments. */
+interface LaunchContext {
+  readonly env: Env
+  readonly args: readonly string[]
+}
+
+interface Launch {
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Arguments put before the user's. */
+  readonly args: readonly string[]
+  /** Lines for the user (stderr) before the agent starts. */
+  readonly notes?: readonly string[]
+}
+
 /** An agent CLI a session runs: how it is found, and how it is pointed at the service. */
 interface AgentCli {
   /** The subcommand, for messages. */
-  readonly command: 'code' | 'codex'
+  readonly command: 'code' | 'codex' | 'gemini'
   readonly label: string
   /** The variable (environment, else config file) naming its executable. */
-  readonly pathVar: 'CLAUDE_PATH' | 'CODEX_PATH'
+  readonly pathVar: 'CLAUDE_PATH' | 'CODEX_PATH' | 'GEMINI_PATH'
   readonly executable: string
   readonly install: string
-  readonly launch: (
-    s: Settings,
-  ) => { readonly env: Readonly<Record<string, string | undefined>>; readonly args: readonly string[] }
+  readonly launch: (s: Settings, ctx: LaunchContext) => Launch
 }
 
 const CLAUDE_CODE: AgentCli = {
@@ -55,8 +69,26 @@ const CODEX: AgentCli = {
   launch: codexLaunch,
 }
 
+const GEMINI: AgentCli = {
+  command: 'gemini',
+  label: 'the Gemini CLI',
+  pathVar: 'GEMINI_PATH',
+  executable: 'gemini',
+  install: 'npm install -g @google/gemini-cli',
+  launch: (s, ctx) =>
+    geminiLaunch({
+      host: s.host,
+      port: s.port,
+      apiKey: s.apiKey,
+      env: ctx.env,
+      args: ctx.args,
+      settings: readGeminiSettings(ctx.env, process.cwd()),
+    }),
+}
+
 export const runCode = (opts: CliOptions, env: Env): Promise<number> => runAgent(CLAUDE_CODE, opts, env)
 export const runCodex = (opts: CliOptions, env: Env): Promise<number> => runAgent(CODEX, opts, env)
+export const runGemini = (opts: CliOptions, env: Env): Promise<number> => runAgent(GEMINI, opts, env)
 
 async function runAgent(agent: AgentCli, opts: CliOptions, env: Env): Promise<number> {
   const { settings, raw, errors } = await clientSettings(opts, env)
@@ -93,8 +125,9 @@ async function runAgent(agent: AgentCli, opts: CliOptions, env: Env): Promise<nu
   }
 
   const nonInteractive = file.NON_INTERACTIVE_MODE === true || env.NON_INTERACTIVE_MODE === 'true'
+  const launch = agent.launch(settings, { env, args: opts.passthrough })
+  for (const note of launch.notes ?? []) console.error(`switchyard ${agent.command}: ${note}`)
   const childEnv: Record<string, string> = {}
-  const launch = agent.launch(settings)
   const merged = { ...env, ...launch.env, ...(nonInteractive ? NON_INTERACTIVE_ENV : {}) }
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) childEnv[k] = v
 

@@ -6,7 +6,7 @@ import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
 import { runRestart, runStatus, runStop } from './status.ts'
-import { runCode, runCodex } from './code.ts'
+import { runCode, runCodex, runGemini } from './code.ts'
 import { runStatusLine } from './statusline.ts'
 import { runModel } from './model.ts'
 import { runUi } from './ui.ts'
@@ -50,6 +50,7 @@ export const COMMANDS: Record<string, Command> = {
   restart: runRestart,
   code: runCode,
   codex: runCodex,
+  gemini: runGemini,
   statusline: runStatusLine,
   model: runModel,
   ui: runUi,

@@ -9,6 +9,7 @@ Commands:
   start              Run the proxy (default). No config file found: demo mode with a built-in mock upstream
   code [ARGS…]       Start the service in the background if needed, then run Claude Code through it
   codex [ARGS…]      The same for the Codex CLI (its own OpenAI provider, openai_base_url pointed here)
+  gemini [ARGS…]     The same for the Gemini CLI (GOOGLE_GEMINI_BASE_URL pointed here, API-key auth)
   activate, env      Print the export lines that point Claude Code at this instance
   statusline         Read Claude Code's status-line JSON on stdin, print model, tokens and cost
   model              Pick the provider,model of a Router scenario (interactive, or: model set SCENARIO TARGET)
@@ -29,7 +30,7 @@ Options:
   --max-streams N    Concurrent streams before new ones get a 529 overloaded answer
   --shutdown-timeout S  Seconds active streams get to finish on SIGTERM (default 30)
   --warmup           start: warm the request path up before listening (also SWITCHYARD_WARMUP=N); --no-warmup: never
-  --keep-service     code, codex: leave a service it started running when the last session exits
+  --keep-service     code, codex, gemini: leave a service it started running when the last session exits
   --models LIST      probe: comma-separated provider,model entries (separate them with ';')
   --type T           probe: latency | throughput | concurrent | health
   -h, --help         This help
@@ -68,11 +69,25 @@ Examples:
 As \`code\`, for the Codex CLI (CODEX_PATH, else \`codex\` on PATH): it runs with its own OpenAI
 provider pointed here (\`-c openai_base_url="http://HOST:PORT/v1"\`, no config file changed) and
 the key as OPENAI_API_KEY, so it speaks the Responses API's WebSocket mode and compacts remotely.
-Sessions of \`code\` and \`codex\` are counted together.
+Sessions of \`code\`, \`codex\` and \`gemini\` are counted together.
 
 Examples:
   switchyard codex
   switchyard codex exec "explain this repository"`,
+  gemini: `switchyard [OPTIONS] gemini [GEMINI ARGS…]
+
+As \`code\`, for the Gemini CLI (GEMINI_PATH, else \`gemini\` on PATH): it runs with
+GOOGLE_GEMINI_BASE_URL pointed here and the key as GEMINI_API_KEY, and with two settings files
+of its own in the data dir (GEMINI_CLI_SYSTEM_SETTINGS_PATH, GEMINI_CLI_SYSTEM_DEFAULTS_PATH;
+the machine's system settings are copied into them, your ~/.gemini is not touched): API-key
+auth, whatever auth your settings choose, and, when no settings, GEMINI_MODEL or -m name a
+model, gemini-2.5-pro, so the CLI does not ask a classifier model before every turn (the
+Router picks the upstream model either way).
+
+Examples:
+  switchyard gemini
+  switchyard gemini --skip-trust -p "explain this repository"
+  switchyard gemini -m deepseek,deepseek-chat      # a provider,model of the config`,
   activate: `switchyard activate   (also: switchyard env)
 
 Prints the export lines that point Claude Code (or any Anthropic SDK) at this instance:

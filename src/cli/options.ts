@@ -43,7 +43,7 @@ const VALUED = new Set([
   '--type',
 ])
 
-/** Splits argv after a `code` or `codex` command word: what follows belongs to the agent, flags included. */
+/** Splits argv after a `code`, `codex` or `gemini` command word: what follows belongs to the agent, flags included. */
 export function splitPassthrough(argv: readonly string[]): { own: string[]; passthrough: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -52,7 +52,7 @@ export function splitPassthrough(argv: readonly string[]): { own: string[]; pass
       continue
     }
     if (a.startsWith('-')) continue
-    return a === 'code' || a === 'codex'
+    return a === 'code' || a === 'codex' || a === 'gemini'
       ? { own: argv.slice(0, i + 1), passthrough: argv.slice(i + 1) }
       : { own: [...argv], passthrough: [] }
   }

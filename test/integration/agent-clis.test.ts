@@ -132,6 +132,14 @@ function run(
   })
 }
 
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+  const port = (probe.address() as { port: number }).port
+  await new Promise((r) => probe.close(r))
+  return port
+}
+
 function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'switchyard-agent-'))
 }
@@ -320,10 +328,7 @@ describe('switchyard codex: the real Codex CLI through the CLI command, demo mod
     const home = tempHome()
     mkdirSync(join(home, '.codex'))
     mkdirSync(join(home, 't'))
-    const probe = createServer()
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-    const port = (probe.address() as { port: number }).port
-    await new Promise((r) => probe.close(r))
+    const port = await freePort()
     const r = await runCli(
       [
         '--port',
@@ -395,6 +400,53 @@ describe('Gemini CLI against Switchyard', {
       })
     })
   }
+})
+
+describe('switchyard gemini: the real Gemini CLI through the CLI command, demo mode (no config)', {
+  skip: !isBun ? 'spawns CLIs: bun test only' : !existsSync(GEMINI) ? 'tools/agent-clis not installed' : false,
+}, () => {
+  it('starts the service, answers with one upstream request per turn (no classifier call first), and says nothing once API-key auth is chosen', async () => {
+    const home = tempHome()
+    mkdirSync(join(home, '.gemini'))
+    mkdirSync(join(home, 't'))
+    // The user's own settings, as a user of the Gemini API has them; nothing names a model.
+    writeFileSync(
+      join(home, '.gemini', 'settings.json'),
+      JSON.stringify({
+        security: { auth: { selectedType: 'gemini-api-key' } },
+        privacy: { usageStatisticsEnabled: false },
+      }),
+    )
+    const port = await freePort()
+    const cli = (args: string[]) =>
+      runCli(['--port', String(port), '--data-dir', join(home, 'data'), ...args], {
+        env: {
+          HOME: home,
+          TMPDIR: join(home, 't'),
+          GEMINI_PATH: GEMINI,
+          GEMINI_API_KEY: undefined,
+          GEMINI_MODEL: undefined,
+        },
+        cwd: home,
+        timeoutMs: RUN_MS,
+      })
+    try {
+      const r = await cli(['--keep-service', 'gemini', '--skip-trust', '-o', 'json', '-p', 'Say hello.'])
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { response?: string }
+      assert.match(out.response ?? '', /^\[0001\]/, r.stdout + r.stderr)
+      assert.doesNotMatch(r.stderr, /auth type/)
+      // Without a model the CLI runs "auto": a classifier request first, which the demo's plain
+      // text never satisfies (it retries for over a minute). One request, the streamed turn.
+      const recent = await fetch(`http://127.0.0.1:${port}/v1/requests?limit=10`)
+      const rows = ((await recent.json()) as { requests: { format: string; stream: boolean; status: number }[] })
+        .requests
+      assert.deepEqual(rows.map((x) => [x.format, x.stream, x.status]), [['gemini', true, 200]])
+    } finally {
+      await cli(['stop'])
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
 })
 
 describe('Gemini CLI against Switchyard: a stream cut mid-answer', {

@@ -66,6 +66,18 @@ function setup(extra: Record<string, unknown> = {}) {
   return { dir, config, dataDir, out, recorded }
 }
 
+/** An agent command whose executable is missing: exit 1 with `message`, and no service started. */
+async function missingAgent(command: string, pathVar: string, message: RegExp): Promise<void> {
+  const s = setup()
+  const port = await freePort()
+  const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, command], {
+    env: { [pathVar]: join(s.dir, `no-such-${command}`) },
+  })
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, message)
+  assert.equal(readPidFile(s.dataDir), undefined, 'no service was started')
+}
+
 describe('switchyard code', () => {
   it("starts the service, runs Claude Code with CCR's environment and the arguments as given, returns its exit code, then stops the service it started", async () => {
     const s = setup()
@@ -257,14 +269,70 @@ describe('switchyard codex', () => {
   })
 
   it('no Codex CLI: exit 1 naming the install and CODEX_PATH, before any service is started', async () => {
+    await missingAgent(
+      'codex',
+      'CODEX_PATH',
+      /Codex CLI not found \(tried "[^"]*no-such-codex"\).*@openai\/codex.*set CODEX_PATH/,
+    )
+  })
+})
+
+describe('switchyard gemini', () => {
+  it("runs the Gemini CLI with GOOGLE_GEMINI_BASE_URL here, the key and a model, says when its settings' auth type does not come here, then stops the service", async () => {
     const s = setup()
     const port = await freePort()
-    const r = await runCli(['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'codex'], {
-      env: { CODEX_PATH: join(s.dir, 'no-such-codex') },
-    })
-    assert.equal(r.code, 1, r.stderr)
-    assert.match(r.stderr, /Codex CLI not found \(tried "[^"]*no-such-codex"\).*@openai\/codex.*set CODEX_PATH/)
-    assert.equal(readPidFile(s.dataDir), undefined, 'no service was started')
+    const home = join(s.dir, 'home')
+    mkdirSync(join(home, '.gemini'), { recursive: true })
+    writeFileSync(
+      join(home, '.gemini', 'settings.json'),
+      '{ "security": { "auth": { "selectedType": "oauth-personal" } } }',
+    )
+    const r = await runCli(
+      ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'gemini', '--skip-trust', '-p', 'hi'],
+      {
+        env: { GEMINI_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('g'), HOME: home, GEMINI_MODEL: undefined },
+        timeoutMs: 60_000,
+      },
+    )
+    assert.equal(r.code, 0, r.stderr)
+    const { args, env } = s.recorded('g')
+    assert.deepEqual(args, ['--skip-trust', '-p', 'hi'])
+    assert.equal(env.GOOGLE_GEMINI_BASE_URL, `http://127.0.0.1:${port}`)
+    assert.equal(env.GEMINI_API_KEY, 'sk-local-key')
+    assert.equal(env.GEMINI_MODEL, 'gemini-2.5-pro', 'a model, so the CLI asks no classifier first')
+    assert.equal(env.ANTHROPIC_BASE_URL, undefined)
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `"oauth-personal", whose requests do not go through Switchyard.*${join(home, '.gemini', 'settings.json')}`,
+      ),
+    )
+    await until(async () => !(await answers(port)), 'the service it started to stop')
+
+    // With the API-key auth chosen and a model given, nothing is said and the model is the user's.
+    writeFileSync(
+      join(home, '.gemini', 'settings.json'),
+      '{ "security": { "auth": { "selectedType": "gemini-api-key" } } }',
+    )
+    const again = await runCli(
+      ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'gemini', '-m', 'p,m'],
+      {
+        env: { GEMINI_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('h'), HOME: home, GEMINI_MODEL: undefined },
+        timeoutMs: 60_000,
+      },
+    )
+    assert.equal(again.code, 0, again.stderr)
+    assert.doesNotMatch(again.stderr, /auth type/)
+    assert.equal(s.recorded('h').env.GEMINI_MODEL, undefined)
+    assert.deepEqual(s.recorded('h').args, ['-m', 'p,m'])
+  })
+
+  it('no Gemini CLI: exit 1 naming the install and GEMINI_PATH, before any service is started', async () => {
+    await missingAgent(
+      'gemini',
+      'GEMINI_PATH',
+      /Gemini CLI not found \(tried "[^"]*no-such-gemini"\).*@google\/gemini-cli.*set GEMINI_PATH/,
+    )
   })
 })
 
