@@ -11,7 +11,7 @@ import { HELP, helpFor } from './cli/help.ts'
 async function main(argv: readonly string[]): Promise<number> {
   let opts: ReturnType<typeof parseCli>
   try {
-    opts = parseCli(argv)
+    opts = parseCli(argv, process.env)
   } catch (e) {
     console.error(`switchyard: ${(e as Error).message}\nRun switchyard --help for usage`)
     return 2

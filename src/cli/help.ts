@@ -25,7 +25,7 @@ Commands:
 Options:
   --config PATH      Config file (else $SWITCHYARD_CONFIG, $CCR_CONFIG, ~/.claude-code-router/config.json)
   --host HOST        Listen address (forced to 127.0.0.1 when APIKEY is unset)
-  --port N           Listen port (default: config PORT, else 3456)
+  --port N           Listen port (default: $SERVICE_PORT, else config PORT, else 3456)
   --data-dir DIR     Usage and performance store (default ~/.switchyard; ':memory:' keeps nothing)
   --max-streams N    Concurrent streams before new ones get a 529 overloaded answer
   --shutdown-timeout S  Seconds active streams get to finish on SIGTERM (default 30)

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { type CliOptions, parseCli, unexpectedWord } from './options.ts'
 
-const parsed = (argv: string[]): CliOptions => {
-  const o = parseCli(argv)
+const parsed = (argv: string[], env: Record<string, string> = {}): CliOptions => {
+  const o = parseCli(argv, env)
   assert.ok('command' in o && 'rest' in o, JSON.stringify(o))
   return o as CliOptions
 }
@@ -33,5 +33,18 @@ describe('the command line', () => {
     const code = parsed(['code', '-p', 'hello', 'world'])
     assert.deepEqual(code.passthrough, ['-p', 'hello', 'world'])
     assert.equal(unexpectedWord(code), undefined)
+  })
+
+  it("CCR's SERVICE_PORT is the port when --port is not given; a bad value is an error naming it", () => {
+    assert.equal(parsed(['start'], { SERVICE_PORT: '4100' }).port, 4100)
+    assert.equal(parsed(['status', '--port', '4200'], { SERVICE_PORT: '4100' }).port, 4200)
+    assert.equal(parsed(['code'], { SERVICE_PORT: '' }).port, undefined, 'set but empty: the config decides')
+    assert.equal(parsed(['code']).port, undefined)
+    assert.throws(
+      () => parseCli(['start'], { SERVICE_PORT: 'http' }),
+      /^Error: SERVICE_PORT: expected a whole number, got "http"$/,
+    )
+    assert.throws(() => parseCli(['start', '--port', 'x']), /^Error: --port: expected a whole number/)
+    assert.throws(() => parseCli(['start', '--port', ' ']), /--port: expected a whole number/)
   })
 })

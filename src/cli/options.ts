@@ -59,7 +59,15 @@ export function splitPassthrough(argv: readonly string[]): { own: string[]; pass
   return { own: [...argv], passthrough: [] }
 }
 
-export function parseCli(argv: readonly string[]): CliOptions | { help: true; command?: string } | { version: true } {
+/**
+ * The command line as options. `env` is read for CCR's `SERVICE_PORT`, the listen port when no
+ * `--port` is given (above the config's `PORT`): every command reads it, so `code`, `status` and
+ * `stop` find the instance `start` ran with it.
+ */
+export function parseCli(
+  argv: readonly string[],
+  env: Env = {},
+): CliOptions | { help: true; command?: string } | { version: true } {
   const { own, passthrough } = splitPassthrough(argv)
   const { values, positionals } = parseArgs({
     // A lone `--` is dropped: `deno task start -- --port 3481` passes it on as it is (npm strips
@@ -89,7 +97,9 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
   const int = (s: string | undefined, name: string) => {
     if (s === undefined) return undefined
     const n = Number(s)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a whole number, got "${s}"`)
+    if (!Number.isInteger(n) || n < 0 || s.trim() === '') {
+      throw new Error(`${name}: expected a whole number, got "${s}"`)
+    }
     return n
   }
   return {
@@ -97,10 +107,10 @@ export function parseCli(argv: readonly string[]): CliOptions | { help: true; co
     rest: positionals.slice(1),
     config: values.config,
     host: values.host,
-    port: int(values.port, 'port'),
+    port: int(values.port, '--port') ?? int(env.SERVICE_PORT || undefined, 'SERVICE_PORT'),
     dataDir: values['data-dir'],
-    maxStreams: int(values['max-streams'], 'max-streams'),
-    shutdownTimeoutSec: int(values['shutdown-timeout'], 'shutdown-timeout') ?? 30,
+    maxStreams: int(values['max-streams'], '--max-streams'),
+    shutdownTimeoutSec: int(values['shutdown-timeout'], '--shutdown-timeout') ?? 30,
     models: values.models,
     type: values.type,
     passthrough,

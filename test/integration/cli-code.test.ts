@@ -356,6 +356,23 @@ describe('activate, restart, help', () => {
     assert.equal(env.stdout, r.stdout, 'env is an alias')
   })
 
+  it("CCR's SERVICE_PORT is every command's port: restart starts the service on it, status and stop find it there", async () => {
+    const s = setup({ PORT: 9 })
+    const port = await freePort()
+    const env = { SERVICE_PORT: String(port) }
+    mkdirSync(s.dataDir, { recursive: true })
+    const args = ['--config', s.config, '--data-dir', s.dataDir]
+    const started = await runCli(['restart', ...args], { env, timeoutMs: 60_000 })
+    assert.equal(started.code, 0, started.stderr)
+    assert.equal(await answers(port), true, 'listening on SERVICE_PORT, not the config PORT')
+    const status = await runCli(['status', ...args], { env })
+    assert.equal(status.code, 0, status.stdout + status.stderr)
+    assert.match(status.stdout, new RegExp(`:${port}\\b`))
+    const stopped = await runCli(['stop', ...args], { env })
+    assert.equal(stopped.code, 0, stopped.stderr)
+    await until(async () => !(await answers(port)), 'the service to stop')
+  })
+
   it('restart stops the running instance and starts a new one in the background', async () => {
     const s = setup()
     const port = await freePort()
