@@ -19,26 +19,7 @@ import type { ProjectDirs } from '../../src/plugins/setup.ts'
 import { startMockServer } from '../../src/demo/server.ts'
 import { startCli } from '../cli/run.ts'
 import { configOf, testConfigFile } from './helpers.ts'
-
-/** A prompt of about 25,000 tokens: past the rule's 20,000 floor, under the 30,000 threshold below. */
-const LONG_PROMPT = 'word '.repeat(25_000)
-/** What the upstream reports as the prompt: mostly read from its cache, as Claude Code's prompts are. */
-const REPORTED = { input_tokens: 12, cache_read_input_tokens: 38_000, cache_creation_input_tokens: 500 }
-
-const userId = (session: string) => JSON.stringify({ device_id: 'd'.repeat(64), account_uuid: '', session_id: session })
-
-function answer(model: string): Record<string, unknown> {
-  return {
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model,
-    content: [{ type: 'text', text: 'ok' }],
-    stop_reason: 'end_turn',
-    stop_sequence: null,
-    usage: { ...REPORTED, output_tokens: 1 },
-  }
-}
+import { anthropicAnswer as answer, LONG_PROMPT, sessionRequest, THRESHOLD } from './session-fixtures.ts'
 
 /** The OpenAI upstream's answer (JSON only: the requests that reach it here are not streamed). */
 const openaiAnswer = (model: string) => ({
@@ -56,7 +37,7 @@ async function sessionProxy(opts: { projectDirs?: ProjectDirs; router?: Record<s
   const file = testConfigFile({}, {
     default: 'anth,mock-a',
     longContext: 'anth,claude-up',
-    longContextThreshold: 30_000,
+    longContextThreshold: THRESHOLD,
     ...opts.router,
   })
   const built = await createInstance(configOf(file), {
@@ -75,17 +56,7 @@ async function sessionProxy(opts: { projectDirs?: ProjectDirs; router?: Record<s
     },
   })
   const ask = async (session: string, stream: boolean, model = 'claude-sonnet-4-5', prompt = LONG_PROMPT) => {
-    const res = await built.app.request('/v1/messages', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model,
-        max_tokens: 100,
-        stream,
-        metadata: { user_id: userId(session) },
-        messages: [{ role: 'user', content: prompt }],
-      }),
-    })
+    const res = await built.app.request('/v1/messages', sessionRequest(session, { stream, model, prompt }))
     assert.equal(res.status, 200)
     await res.text() // the stream read to its end: the usage is remembered when it ends
     return models.at(-1)
@@ -212,16 +183,7 @@ describe('project Routers in a served instance', () => {
     )
     try {
       const ask = async (session: string) => {
-        const res = await fetch(`${server.match[1]}/v1/messages`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            model: 'claude-sonnet-4-5',
-            max_tokens: 10,
-            metadata: { user_id: userId(session) },
-            messages: [{ role: 'user', content: 'hi' }],
-          }),
-        })
+        const res = await fetch(`${server.match[1]}/v1/messages`, sessionRequest(session, { prompt: 'hi' }))
         await res.text()
         return res.headers.get('x-switchyard-route') ?? ''
       }
