@@ -204,7 +204,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     routing: createRoutingEngine(routing),
     tokens,
     telemetry,
-    sessions: sessionUsageLru(),
+    sessions: shared ? shared.sessions(sessionUsageLru()) : sessionUsageLru(),
     watchdog: new StreamWatchdog({ now }),
     thinking: createThinkingCache(2_000),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),

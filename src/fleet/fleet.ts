@@ -23,6 +23,8 @@ import { FleetBudget } from './budget.ts'
 import { FleetAlertGate } from './alerts.ts'
 import { FleetKeyLimits } from './key-limits.ts'
 import { fleetResponseStore } from './responses.ts'
+import { fleetSessions } from './sessions.ts'
+import type { SessionUsage } from '../routing/contract.ts'
 import type { ResponseStore } from '../proxy/response-store.ts'
 import { connectRedis, type FleetRedis, type LinkState, script } from './redis.ts'
 
@@ -84,6 +86,8 @@ export interface SharedParts {
   readonly keyLimits: FleetKeyLimits
   /** The `previous_response_id` store shared through Redis, over this instance's own. */
   responses(local: ResponseStore): ResponseStore
+  /** Agent sessions' last prompt sizes, every instance's answers written into this one's table. */
+  sessions(local: SessionUsage): SessionUsage
 }
 
 export interface Fleet {
@@ -263,6 +267,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       usage,
       keyLimits: new FleetKeyLimits({ redis, keys, fleetSize: size }),
       responses: (local) => fleetResponseStore({ redis, keys, local }),
+      sessions: (local) => fleetSessions({ redis, keys, instanceId: id, local }),
     },
     health: () => ({
       instance_id: id,

@@ -45,6 +45,8 @@ export interface FleetKeys {
   readonly responseDeleted: string
   /** An alert transition already delivered by some instance. */
   alert(rule: string, subject: string): string
+  /** Where each answer's prompt size per agent session is announced (CCR's last-usage rule). */
+  readonly sessions: string
 }
 
 export function fleetKeys(prefix: string): FleetKeys {
@@ -74,5 +76,6 @@ export function fleetKeys(prefix: string): FleetKeys {
     responseItem: (itemId) => `${prefix}{responses}:i:${tag(itemId)}`,
     responseDeleted: `${prefix}{responses}:deleted`,
     alert: (rule, subject) => `${prefix}{alerts}:${tag(rule)}:${tag(subject)}`,
+    sessions: `${prefix}{sessions}:usage`,
   }
 }
