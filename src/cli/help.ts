@@ -9,7 +9,7 @@ Commands:
   start              Run the proxy (default). No config file found: demo mode with a built-in mock upstream
   code [ARGS…]       Start the service in the background if needed, then run Claude Code through it
   codex [ARGS…]      The same for the Codex CLI (its own OpenAI provider, openai_base_url pointed here)
-  gemini [ARGS…]     The same for the Gemini CLI (GOOGLE_GEMINI_BASE_URL pointed here, API-key auth)
+  gemini [ARGS…]     The same for the Gemini CLI (GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY pointed here)
   activate, env      Print the export lines that point Claude Code at this instance
   statusline         Read Claude Code's status-line JSON on stdin, print model, tokens and cost
   model              Pick the provider,model of a Router scenario (interactive, or: model set SCENARIO TARGET)
@@ -77,12 +77,11 @@ Examples:
   gemini: `switchyard [OPTIONS] gemini [GEMINI ARGS…]
 
 As \`code\`, for the Gemini CLI (GEMINI_PATH, else \`gemini\` on PATH): it runs with
-GOOGLE_GEMINI_BASE_URL pointed here and the key as GEMINI_API_KEY, and with two settings files
-of its own in the data dir (GEMINI_CLI_SYSTEM_SETTINGS_PATH, GEMINI_CLI_SYSTEM_DEFAULTS_PATH;
-the machine's system settings are copied into them, your ~/.gemini is not touched): API-key
-auth, whatever auth your settings choose, and, when no settings, GEMINI_MODEL or -m name a
-model, gemini-2.5-pro, so the CLI does not ask a classifier model before every turn (the
-Router picks the upstream model either way).
+GOOGLE_GEMINI_BASE_URL pointed here, the key as GEMINI_API_KEY and, when neither -m,
+GEMINI_MODEL nor its settings name a model, GEMINI_MODEL=gemini-2.5-pro (a label the Router
+maps; without one the CLI asks a classifier model before every turn). No file is changed. The
+CLI must use its "Gemini API key" auth, which only its settings choose: when they choose
+another (or none), it says which, and where to change it.
 
 Examples:
   switchyard gemini

@@ -9,10 +9,8 @@
  * rule then goes without its figure for that one request, as it does for a session's first.
  */
 import type { SessionUsage } from '../routing/contract.ts'
+import { MAX_SESSION_ID_CHARS } from '../routing/scenario.ts'
 import type { FleetLink } from './keys.ts'
-
-/** Longest session id kept (`sessionIdOf` bounds them the same). */
-const MAX_ID_CHARS = 128
 
 interface Message {
   /** The publishing instance (its own messages come back and are skipped). */
@@ -33,7 +31,7 @@ export function sessionUpdateOf(raw: string, self: string): { id: string; tokens
   }
   if (typeof m !== 'object' || m === null || m.i === self) return undefined
   const { s, t } = m
-  if (typeof s !== 'string' || s === '' || s.length > MAX_ID_CHARS) return undefined
+  if (typeof s !== 'string' || s === '' || s.length > MAX_SESSION_ID_CHARS) return undefined
   if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) return undefined
   return { id: s, tokens: t }
 }

@@ -51,7 +51,7 @@ const TAG = /<CCR-SUBAGENT-MODEL>([\s\S]*?)<\/CCR-SUBAGENT-MODEL>/
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Longer is not a session id (Claude Code's are UUIDs): a client cannot fill the session table with large keys. */
-const MAX_SESSION_ID_CHARS = 128
+export const MAX_SESSION_ID_CHARS = 128
 
 const bounded = (id: string | null | undefined): string | undefined =>
   id !== undefined && id !== null && id !== '' && id.length <= MAX_SESSION_ID_CHARS ? id : undefined
