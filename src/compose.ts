@@ -47,9 +47,10 @@ import { systemClock } from './lib/clock.ts'
 import { createLogger, type Logger } from './log.ts'
 import { configuredPrices, createRoutingEngine, type RoutingParts } from './routing/routing-engine.ts'
 import { sessionUsageLru } from './routing/sessions.ts'
+import type { SessionUsage } from './routing/contract.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
-import { memoryResponseStore } from './proxy/response-store.ts'
-import { createThinkingCache, tokenView } from './formats/index.ts'
+import { memoryResponseStore, type ResponseStore } from './proxy/response-store.ts'
+import { createThinkingCache, type ThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
 import { RoutingStats } from './routing/target-stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
@@ -95,6 +96,24 @@ export interface ServiceOptions {
   readonly onKeyUsage?: (u: KeyDayUsage) => void
   /** Fleet mode's shared limiter, breakers and holds (src/fleet/); local ones when absent. */
   readonly shared?: SharedParts
+  /** What conversations in progress rely on (the server keeps one across reloads); a new one when absent. */
+  readonly memory?: ConversationMemory
+}
+
+/**
+ * What an agent's next request relies on this instance remembering from its last: kept
+ * Responses answers (`previous_response_id`), each session's last prompt size (the last-usage
+ * rule), thinking blocks a client does not send back. Config says nothing about them, so a
+ * reload keeps them: the server builds one and hands it to every instance it builds.
+ */
+export interface ConversationMemory {
+  readonly responses: ResponseStore
+  readonly sessions: SessionUsage
+  readonly thinking: ThinkingCache
+}
+
+export function createConversationMemory(now: () => number): ConversationMemory {
+  return { responses: memoryResponseStore({ now }), sessions: sessionUsageLru(), thinking: createThinkingCache(2_000) }
 }
 
 /** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
@@ -142,6 +161,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS })
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const shared = opts.shared
+  const memory = opts.memory ?? createConversationMemory(now)
   const onUsageDelta = shared
     ? (d: PairTotals) => {
       opts.onUsageDelta?.(d)
@@ -204,16 +224,17 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     routing: createRoutingEngine(routing),
     tokens,
     telemetry,
-    sessions: shared ? shared.sessions(sessionUsageLru()) : sessionUsageLru(),
+    // Fleet mode: a session's answers on other instances count here too.
+    sessions: shared ? shared.sessions(memory.sessions) : memory.sessions,
     watchdog: new StreamWatchdog({ now }),
-    thinking: createThinkingCache(2_000),
+    thinking: memory.thinking,
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
     ...(opts.projectRouters ? { projectRouters: opts.projectRouters } : {}),
     ...(opts.experiments ? { experiments: opts.experiments } : {}),
     ...(keys ? { keys } : {}),
     // Fleet mode: a conversation stored by any instance continues on any other.
-    responses: shared ? shared.responses(memoryResponseStore({ now })) : memoryResponseStore({ now }),
+    responses: shared ? shared.responses(memory.responses) : memory.responses,
     cache,
     upgradeWebSocket: runtime.upgradeWebSocket,
   }
@@ -265,6 +286,8 @@ export interface InstanceRuntime {
   readonly live?: LiveRecorder
   /** When the process started serving, for `/health`'s uptime (kept across reloads); now when absent. */
   readonly startedAt?: number
+  /** What conversations in progress rely on (the server keeps one across reloads); a new one when absent. */
+  readonly memory?: ConversationMemory
   /**
    * Runs identical requests once (tests wrap the real one to see callers join); this instance's
    * own when absent. Fleet mode always uses the fleet's.
@@ -355,6 +378,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       : {}),
     observers: [insightsObserver, live.observer],
     ...(experiments ? { experiments } : {}),
+    ...(opts.memory ? { memory: opts.memory } : {}),
     log,
     fetch: opts.fetch,
     now: opts.now,

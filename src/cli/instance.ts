@@ -3,7 +3,7 @@
  * PID file, building what the first request would, retiring on reload). A reload builds a new one and retires the old.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import { createInstance, type Services } from '../compose.ts'
+import { type ConversationMemory, createInstance, type Services } from '../compose.ts'
 import type { Config } from '../config/types.ts'
 import type { Logger } from '../log.ts'
 import { VERSION } from '../version.ts'
@@ -31,6 +31,8 @@ export interface ServedOptions {
   readonly live?: LiveRecorder
   /** When the server started (ms since the epoch): `/health`'s uptime counts from it across reloads. */
   readonly startedAt?: number
+  /** What conversations in progress rely on, kept across reloads. */
+  readonly memory?: ConversationMemory
 }
 
 export interface Instance {
@@ -69,6 +71,7 @@ export async function buildInstance(
     ...(opts.configPath ? { configFile: configFileAccess(opts.configPath, validate, systemClock()) } : {}),
     ...(opts.live ? { live: opts.live } : {}),
     ...(opts.startedAt !== undefined ? { startedAt: opts.startedAt } : {}),
+    ...(opts.memory ? { memory: opts.memory } : {}),
   })
   // What the first request would otherwise build inside its time to first byte, and every request
   // of a burst on a fresh instance waits behind (docs/benchmarks.md, "Sixth pass"): the tokenizer's

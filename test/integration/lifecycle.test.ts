@@ -125,6 +125,47 @@ describe('lifecycle', () => {
       assert.ok(await uptime() >= before, `uptime ${await uptime()} s after the reload, ${before} s before`)
     }))
 
+  it("a reload keeps what conversations in progress rely on: a Responses answer kept before it is continued after it, a session's last usage counts", () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      const respond = (body: Record<string, unknown>) =>
+        fetch(`${s.url}/v1/responses`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-5', input: 'hi', ...body }),
+        })
+      const first = await respond({})
+      assert.equal(first.status, 200)
+      const { id } = (await first.json()) as { id: string }
+      // A session whose answer's prompt passes the threshold the new config sets.
+      const session = (prompt: string) =>
+        fetch(`${s.url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'claude-sonnet',
+            max_tokens: 8,
+            metadata: { user_id: JSON.stringify({ device_id: 'd', account_uuid: '', session_id: 'reload-1' }) },
+            messages: [{ role: 'user', content: prompt }],
+          }),
+        })
+      await (await session('word '.repeat(21_000))).text()
+      writeFileSync(
+        path,
+        JSON.stringify({
+          ...fileFor(mockUrl, ['second', 'long']),
+          Router: { default: 'oai,second', longContext: 'oai,long', longContextThreshold: 20_500 },
+        }),
+      )
+      assert.match(await s.reload(), /reloaded/)
+      const next = await respond({ previous_response_id: id, input: 'and again' })
+      assert.equal(next.status, 200, await next.clone().text())
+      // The mock reported the prompt it was sent (~21,000 tokens), past the new threshold: this
+      // request (under it by its own estimate) goes to longContext.
+      const after = await session('word '.repeat(20_100))
+      assert.match(after.headers.get('x-switchyard-route') ?? '', /^longContext oai,long/)
+      await after.text()
+    }))
+
   it('an instance a reload replaced serves its streams to the end, then is closed; with nothing open, at once', () =>
     withServer(async ({ s, path, mockUrl }) => {
       const open = stream(s.url, 'oai,m:chunks=6:delay=100').then(lastEvent)
