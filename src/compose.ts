@@ -52,7 +52,7 @@ import { StreamWatchdog } from './proxy/watchdog.ts'
 import { memoryResponseStore, type ResponseStore } from './proxy/response-store.ts'
 import { createThinkingCache, type ThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter } from './resilience/limiter.ts'
-import { RoutingStats } from './routing/target-stats.ts'
+import { RoutingStats, TargetMeasurements } from './routing/target-stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
 import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
@@ -96,24 +96,31 @@ export interface ServiceOptions {
   readonly onKeyUsage?: (u: KeyDayUsage) => void
   /** Fleet mode's shared limiter, breakers and holds (src/fleet/); local ones when absent. */
   readonly shared?: SharedParts
-  /** What conversations in progress rely on (the server keeps one across reloads); a new one when absent. */
-  readonly memory?: ConversationMemory
+  /** What a reload keeps (the server holds one for its life); a new one when absent. */
+  readonly memory?: ServerMemory
 }
 
 /**
- * What an agent's next request relies on this instance remembering from its last: kept
- * Responses answers (`previous_response_id`), each session's last prompt size (the last-usage
- * rule), thinking blocks a client does not send back. Config says nothing about them, so a
- * reload keeps them: the server builds one and hands it to every instance it builds.
+ * What an instance learned that its successor needs, since config says nothing about it: what
+ * agents' next turns rely on (kept Responses answers for `previous_response_id`, each session's
+ * last prompt size for the last-usage rule, thinking blocks a client does not send back) and what
+ * routing measured of each target (averages, windows, breakers). A reload keeps it: the server
+ * builds one and hands it to every instance it builds.
  */
-export interface ConversationMemory {
+export interface ServerMemory {
   readonly responses: ResponseStore
   readonly sessions: SessionUsage
   readonly thinking: ThinkingCache
+  readonly measurements: TargetMeasurements
 }
 
-export function createConversationMemory(now: () => number): ConversationMemory {
-  return { responses: memoryResponseStore({ now }), sessions: sessionUsageLru(), thinking: createThinkingCache(2_000) }
+export function createServerMemory(now: () => number): ServerMemory {
+  return {
+    responses: memoryResponseStore({ now }),
+    sessions: sessionUsageLru(),
+    thinking: createThinkingCache(2_000),
+    measurements: new TargetMeasurements(),
+  }
 }
 
 /** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
@@ -135,10 +142,14 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const now = opts.now ?? systemClock()
   const random = opts.random ?? Math.random
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
+  const memory = opts.memory ?? createServerMemory(now)
+  // What was measured of an upstream the new config still reaches the same way carries over.
+  memory.measurements.retain(new Map(config.providers.map((p) => [p.name, p.baseUrl])))
   const statsOpts = {
     ewmaAlpha: config.router.ewmaAlpha,
     failurePenalty: config.router.failurePenalty,
     breaker: config.router.breaker,
+    measurements: memory.measurements,
   }
   const stats = opts.shared ? opts.shared.stats(statsOpts) : new RoutingStats(statsOpts)
   const limits = new Map(config.providers.map((p) => [p.name, p.limits]))
@@ -161,7 +172,6 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     estimateTokens(tokenView(body), tokenCache, { now, ms: ESTIMATE_BUDGET_MS })
   const tokens: TokenService = { estimate: (body) => breakdown(body).total, breakdown }
   const shared = opts.shared
-  const memory = opts.memory ?? createConversationMemory(now)
   const onUsageDelta = shared
     ? (d: PairTotals) => {
       opts.onUsageDelta?.(d)
@@ -286,8 +296,8 @@ export interface InstanceRuntime {
   readonly live?: LiveRecorder
   /** When the process started serving, for `/health`'s uptime (kept across reloads); now when absent. */
   readonly startedAt?: number
-  /** What conversations in progress rely on (the server keeps one across reloads); a new one when absent. */
-  readonly memory?: ConversationMemory
+  /** What a reload keeps (the server holds one for its life); a new one when absent. */
+  readonly memory?: ServerMemory
   /**
    * Runs identical requests once (tests wrap the real one to see callers join); this instance's
    * own when absent. Fleet mode always uses the fleet's.

@@ -3,7 +3,7 @@
  * PID file, building what the first request would, retiring on reload). A reload builds a new one and retires the old.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import { type ConversationMemory, createInstance, type Services } from '../compose.ts'
+import { createInstance, type ServerMemory, type Services } from '../compose.ts'
 import type { Config } from '../config/types.ts'
 import type { Logger } from '../log.ts'
 import { VERSION } from '../version.ts'
@@ -31,8 +31,8 @@ export interface ServedOptions {
   readonly live?: LiveRecorder
   /** When the server started (ms since the epoch): `/health`'s uptime counts from it across reloads. */
   readonly startedAt?: number
-  /** What conversations in progress rely on, kept across reloads. */
-  readonly memory?: ConversationMemory
+  /** What a reload keeps: conversations in progress, routing's measurements. */
+  readonly memory?: ServerMemory
 }
 
 export interface Instance {

@@ -10,7 +10,7 @@ import { knownTransformer } from '../formats/index.ts'
 import { runtime } from '../runtime/index.ts'
 import { buildInstance, type Instance, type ServedOptions } from './instance.ts'
 import { createLiveRecorder } from '../live/recent.ts'
-import { createConversationMemory } from '../compose.ts'
+import { createServerMemory } from '../compose.ts'
 import { systemClock } from '../lib/clock.ts'
 import { warmUp, type WarmupOptions } from '../warmup.ts'
 
@@ -41,13 +41,14 @@ interface Serving {
 export async function buildServer(config: Config, options: ServerOptions): Promise<RunningServer> {
   // One recorder of recent requests and timelines for the server's life: a reload keeps the
   // dashboard's history, one start time (a reload is not a restart: /health's uptime goes on),
-  // and what agents' conversations in progress rely on (their next turn may come after a reload).
+  // what agents' conversations in progress rely on (their next turn may come after a reload) and
+  // routing's measurements of the same upstreams.
   const clock = systemClock()
   const opts = {
     ...options,
     live: options.live ?? createLiveRecorder(clock),
     startedAt: options.startedAt ?? clock(),
-    memory: options.memory ?? createConversationMemory(clock),
+    memory: options.memory ?? createServerMemory(clock),
   }
   // Before listening, so the first requests a client can send find compiled code (docs/benchmarks.md, "Fifth pass").
   if (opts.warmup) {

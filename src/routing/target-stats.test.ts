@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { MAX_TARGETS, RoutingStats } from './target-stats.ts'
+import { MAX_TARGETS, RoutingStats, TargetMeasurements } from './target-stats.ts'
 
 const breaker = {
   consecutiveFailures: 3,
@@ -125,5 +125,32 @@ describe('RoutingStats size', () => {
     assert.ok(s.all(10_000).size <= MAX_TARGETS)
     assert.equal(s.snapshot('busy,target', 10_000).inFlight, 1)
     busy.succeed(10_001)
+  })
+
+  it("a table built on another's measurements goes on from them (a reload); a provider removed or pointed elsewhere starts afresh", () => {
+    const m = new TargetMeasurements()
+    const upstreams = new Map([['p', 'http://p.test/v1/messages'], ['q', 'http://q.test/v1/chat/completions']])
+    m.retain(upstreams)
+    const before = new RoutingStats({ ewmaAlpha: 0.5, failurePenalty: 2, breaker, measurements: m })
+    before.begin('p,m', 0).succeed(200)
+    for (let i = 0; i < 3; i++) before.begin('q,m', 300).fail(400, 'network')
+    before.begin('r,m', 0).succeed(50)
+    const open = before.begin('p,m', 500) // still in flight across the reload
+    assert.equal(before.snapshot('q,m', 400).breaker.kind, 'open')
+
+    m.retain(new Map([...upstreams, ['r', 'http://r.test/v1/messages']]))
+    const after = new RoutingStats({ ewmaAlpha: 0.3, failurePenalty: 2, breaker, measurements: m })
+    assert.deepEqual([after.snapshot('p,m', 600).samples, after.snapshot('p,m', 600).latencyMs], [1, 200])
+    assert.equal(after.snapshot('q,m', 600).breaker.kind, 'open', 'the breaker stays open')
+    assert.equal(after.snapshot('p,m', 600).inFlight, 1)
+    open.succeed(700)
+    assert.equal(after.snapshot('p,m', 700).inFlight, 0, "the old table's attempt settles on the same record")
+    assert.deepEqual([...after.all(700).keys()].sort(), ['p,m', 'q,m'], 'r was not configured before: its record went')
+
+    // q now points elsewhere, p is gone: both start afresh.
+    m.retain(new Map([['q', 'http://q2.test/v1/chat/completions']]))
+    const third = new RoutingStats({ ewmaAlpha: 0.3, failurePenalty: 2, breaker, measurements: m })
+    assert.deepEqual([...third.all(800).keys()], [])
+    assert.equal(third.snapshot('q,m', 800).breaker.kind, 'closed')
   })
 })

@@ -13,6 +13,7 @@ import type { BreakerEvent, BreakerState } from '../resilience/breaker.ts'
 import { dampen, EMPTY_EWMA, ewma, ewmaValue, penalise } from './ewma.ts'
 import type { Ewma } from './ewma.ts'
 import type { FailureReason, TargetSnapshot } from './types.ts'
+import { providerOf } from './candidates.ts'
 import { emptyWindow, windowAdd, windowSum } from '../lib/window.ts'
 import type { SlidingWindow, WindowParams } from '../lib/window.ts'
 
@@ -25,6 +26,8 @@ export interface StatsOptions {
   readonly window?: WindowParams
   /** A successful sample counts as at most this many times worse than the EWMA (see `dampen`); default 1.5. */
   readonly spikeRatio?: number
+  /** Measurements to go on from (a reload's previous table's); none when absent. */
+  readonly measurements?: TargetMeasurements
 }
 
 /**
@@ -62,6 +65,31 @@ interface TargetRecord {
   lastFinishedAt?: number
 }
 
+/**
+ * What a stats table has measured, by target: handed from one table to the next, so a config
+ * reload keeps each target's averages, windows and breaker (the targets are the same upstreams).
+ * Opaque outside this module.
+ */
+export class TargetMeasurements {
+  /** @internal */
+  readonly records = new Map<string, TargetRecord>()
+  /** Each provider's upstream URL when the records were last kept. */
+  #upstreams = new Map<string, string>()
+
+  /**
+   * Keeps the records of providers that still reach the same upstream (`name → URL` of the new
+   * config) and forgets the rest: a provider removed, or pointed elsewhere, starts afresh.
+   * Attempts still in flight on a forgotten record settle on it unseen.
+   */
+  retain(upstreams: ReadonlyMap<string, string>): void {
+    for (const key of this.records.keys()) {
+      const provider = providerOf(key)
+      if (upstreams.get(provider) !== this.#upstreams.get(provider)) this.records.delete(key)
+    }
+    this.#upstreams = new Map(upstreams)
+  }
+}
+
 /** Records kept at most (see #evictIdle). */
 export const MAX_TARGETS = 4_096
 
@@ -76,12 +104,13 @@ const SUCCESS: BreakerEvent = { type: 'success' }
 export class RoutingStats {
   readonly #opts: StatsOptions
   readonly #window: WindowParams
-  readonly #targets = new Map<string, TargetRecord>()
+  readonly #targets: Map<string, TargetRecord>
   /** The spike bounds of `dampen`, made once rather than per sample. */
   readonly #spike: { readonly higher: SpikeBound; readonly lower: SpikeBound }
 
   constructor(opts: StatsOptions) {
     this.#opts = opts
+    this.#targets = opts.measurements?.records ?? new Map()
     this.#window = opts.window ?? DEFAULT_WINDOW
     const maxRatio = opts.spikeRatio ?? DEFAULT_SPIKE_RATIO
     this.#spike = { higher: { maxRatio, worse: 'higher' }, lower: { maxRatio, worse: 'lower' } }

@@ -125,7 +125,7 @@ describe('lifecycle', () => {
       assert.ok(await uptime() >= before, `uptime ${await uptime()} s after the reload, ${before} s before`)
     }))
 
-  it("a reload keeps what conversations in progress rely on: a Responses answer kept before it is continued after it, a session's last usage counts", () =>
+  it("a reload keeps what conversations in progress rely on (a Responses answer kept before it is continued after it, a session's last usage counts) and what routing measured", () =>
     withServer(async ({ s, path, mockUrl }) => {
       const respond = (body: Record<string, unknown>) =>
         fetch(`${s.url}/v1/responses`, {
@@ -156,7 +156,16 @@ describe('lifecycle', () => {
           Router: { default: 'oai,second', longContext: 'oai,long', longContextThreshold: 20_500 },
         }),
       )
+      const measured = async () => {
+        const body = (await (await fetch(`${s.url}/v1/latencies?format=switchyard`)).json()) as {
+          targets: { target: string; samples: number }[]
+        }
+        return body.targets.find((t) => t.target === 'oai,m')?.samples
+      }
+      const samples = await measured()
+      assert.ok((samples ?? 0) >= 2, `samples before the reload: ${samples}`)
       assert.match(await s.reload(), /reloaded/)
+      assert.equal(await measured(), samples, "routing's measurements of the same upstream stay")
       const next = await respond({ previous_response_id: id, input: 'and again' })
       assert.equal(next.status, 200, await next.clone().text())
       // The mock reported the prompt it was sent (~21,000 tokens), past the new threshold: this
