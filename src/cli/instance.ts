@@ -1,13 +1,12 @@
 /**
- * One served instance of the proxy: the composition root's instance plus what serving adds (the
- * PID file, building what the first request would, retiring on reload). A reload builds a new one and retires the old.
+ * One served instance of the proxy: the composition root's instance plus what serving adds
+ * (building what the first request would, retiring on reload). A reload builds a new one and
+ * retires the old; the PID file is the server's (`server.ts`), which outlives them both.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { createInstance, type ServerMemory, type Services } from '../compose.ts'
 import type { Config } from '../config/types.ts'
 import type { Logger } from '../log.ts'
-import { VERSION } from '../version.ts'
-import { removePidFile, writePidFile } from './pidfile.ts'
 import type { Env } from './options.ts'
 import { parseConfig } from '../config/load.ts'
 import { configFileAccess } from '../config/write.ts'
@@ -38,7 +37,6 @@ export interface ServedOptions {
 export interface Instance {
   readonly app: OpenAPIHono
   readonly services: Services
-  started(port: number): Promise<void>
   activeStreams(): number
   abortStreams(message: string): void
   /** Stops timers of a replaced instance; its open streams finish on their own. */
@@ -80,28 +78,13 @@ export async function buildInstance(
   built.services.deps.tokens.estimate({ messages: [{ role: 'user', content: 'warm up the tokenizer' }] }, 'anthropic')
   built.app.router.match('GET', '/')
   scrubberOf(config)
-  const pidDir = opts.dataDir === ':memory:' ? undefined : opts.dataDir
   return {
     app: built.app,
     services: built.services,
-    started: async (port) => {
-      if (pidDir) {
-        writePidFile(pidDir, {
-          pid: process.pid,
-          host: opts.host,
-          port,
-          version: VERSION,
-          startedAt: new Date().toISOString(),
-        })
-      }
-    },
     activeStreams: built.services.telemetry.activeStreams,
     abortStreams: (m) => built.services.deps.watchdog.abortAll(m),
     // The old streams still bill usage and need their watchdog: the scheduled tests stop (and in fleet mode, later, its Redis link).
     retire: () => built.retire(),
-    close: async () => {
-      await built.close()
-      if (pidDir) removePidFile(pidDir, process.pid)
-    },
+    close: () => built.close(),
   }
 }

@@ -12,6 +12,8 @@ import { buildInstance, type Instance, type ServedOptions } from './instance.ts'
 import { createLiveRecorder } from '../live/recent.ts'
 import { createServerMemory } from '../compose.ts'
 import { systemClock } from '../lib/clock.ts'
+import { removePidFile, writePidFile } from './pidfile.ts'
+import { VERSION } from '../version.ts'
 import { warmUp, type WarmupOptions } from '../warmup.ts'
 
 /** What an instance needs (instance.ts), plus the port; the server makes the live recorder when absent. */
@@ -105,7 +107,18 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     throw e
   }
   const url = `http://${served.hostname.includes(':') ? `[${served.hostname}]` : served.hostname}:${served.port}`
-  await current.instance.started(served.port)
+  // The PID file is the process's, not an instance's: written once it listens, removed when the
+  // server stops (a replaced instance closing must leave it, or `stop` and `status` lose the server).
+  const pidDir = opts.dataDir === ':memory:' ? undefined : opts.dataDir
+  if (pidDir) {
+    writePidFile(pidDir, {
+      pid: process.pid,
+      host: opts.host,
+      port: served.port,
+      version: VERSION,
+      startedAt: new Date(opts.startedAt).toISOString(),
+    })
+  }
   // Start-up parses large modules (the tokenizer's ranks are a 1.1 MB file): give that garbage back.
   runtime.reclaimMemory()
   const reclaim = reclaimAfterBursts(busy)
@@ -119,7 +132,6 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     const next = await buildInstance(loaded.value.config, { ...opts, rawConfig: loaded.value.raw }, () => reload())
     const old = current
     current = { instance: next, handling: 0 }
-    await next.started(served.port)
     old.instance.retire()
     retired.add(old)
     closeIdleRetired()
@@ -161,6 +173,7 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
       if (sweep !== undefined) clearInterval(sweep)
       retired.clear()
       for (const x of all) await x.instance.close()
+      if (pidDir) removePidFile(pidDir, process.pid)
       log.info('stopped')
     },
   }

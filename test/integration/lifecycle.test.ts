@@ -176,7 +176,7 @@ describe('lifecycle', () => {
     }))
 
   it('an instance a reload replaced serves its streams to the end, then is closed; with nothing open, at once', () =>
-    withServer(async ({ s, path, mockUrl }) => {
+    withServer(async ({ s, path, dir, mockUrl }) => {
       const open = stream(s.url, 'oai,m:chunks=6:delay=100').then(lastEvent)
       await until(() => s.activeRequests() >= 1)
       writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
@@ -188,6 +188,11 @@ describe('lifecycle', () => {
       assert.match(await s.reload(), /reloaded/)
       assert.equal(s.retiredInstances(), 0, 'an idle one is closed by the reload itself')
       assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      // The PID file is the process's: closing a replaced instance leaves it (`switchyard stop`
+      // and `status` read it), the shutdown removes it.
+      assert.equal(readPidFile(dir)?.pid, process.pid)
+      await s.shutdown(1_000)
+      assert.equal(readPidFile(dir), undefined)
     }))
 
   it('streams begun before a reload are drained, and ended well-formed at the deadline, by a shutdown after it', () =>
