@@ -314,6 +314,12 @@ export interface AppInstance {
   retire(): void
   /** Trends, alerts, recommendations and experiments. */
   readonly insights: Insights
+  /**
+   * Reads the usage totals (and named keys' figures) from the store again, replacing its own: an
+   * instance a reload replaced books what it finishes into the same store, so once it has closed,
+   * the store holds all of it and this instance's totals do not.
+   */
+  resyncUsage(): void
   close(): Promise<void>
 }
 
@@ -520,6 +526,15 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     services,
     engine,
     insights,
+    resyncUsage: () => {
+      if (closed) return
+      usageStore.flush()
+      services.observability.ledger.reseed(usageStore.loadTotals())
+      if (keyStore) {
+        keyStore.flush()
+        deps.keys?.reseed(keyStore.load(), deps.now())
+      }
+    },
     retire: () => {
       retired = true
       void engine.stop()

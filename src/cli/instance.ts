@@ -41,6 +41,8 @@ export interface Instance {
   abortStreams(message: string): void
   /** Stops timers of a replaced instance; its open streams finish on their own. */
   retire(): void
+  /** Reads usage totals from the store again, once a replaced instance has closed (`AppInstance.resyncUsage`). */
+  resyncUsage(): void
   /** Flushes and closes stores (shutdown). */
   close(): Promise<void>
 }
@@ -85,6 +87,7 @@ export async function buildInstance(
     abortStreams: (m) => built.services.deps.watchdog.abortAll(m),
     // The old streams still bill usage and need their watchdog: the scheduled tests stop (and in fleet mode, later, its Redis link).
     retire: () => built.retire(),
+    resyncUsage: () => built.resyncUsage(),
     close: () => built.close(),
   }
 }

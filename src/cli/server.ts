@@ -85,7 +85,8 @@ export async function buildServer(config: Config, options: ServerOptions): Promi
     for (const x of retired) {
       if (load(x) > 0) continue
       retired.delete(x)
-      void x.instance.close()
+      // Its last bookings are in the store once it has closed: the current instance reads them.
+      void x.instance.close().then(() => current.instance.resyncUsage())
     }
     if (retired.size === 0 && sweep !== undefined) {
       clearInterval(sweep)

@@ -48,6 +48,19 @@ describe('KeyLedger', () => {
     assert.deepEqual(booked, [{ name: 'ci', day: today, requests: 1, inputTokens: 1, outputTokens: 1, costUsd: 0.6 }])
   })
 
+  it('reseed replaces the figures with the persisted ones (another instance of the process booked too); rpm stays', () => {
+    const k = new KeyLedger([{ name: 'ci', key: 'x', budgetUsdPerDay: 1 }, { name: 'r', key: 'y', rpm: 2 }])
+    const today = Math.floor(T0 / 86_400_000)
+    k.record('ci', T0, { inputTokens: 1, outputTokens: 1, costUsd: 0.2 })
+    assert.equal(k.admit('r', T0), undefined)
+    assert.equal(k.admit('r', T0), undefined)
+    k.reseed([{ name: 'ci', day: today, requests: 4, inputTokens: 40, outputTokens: 4, costUsd: 1.1 }], T0)
+    const s = k.snapshot(T0).ci
+    assert.deepEqual([s?.requests, s?.costUsd, s?.todayUsd], [4, 1.1, 1.1])
+    assert.equal(k.admit('ci', T0)?.reason, 'budget', "the other instance's spend counts against the budget")
+    assert.equal(k.admit('r', T0)?.reason, 'rpm', 'the two admissions of this minute still count')
+  })
+
   it("rpm: a minute's worth may burst, then a wait", () => {
     const k = new KeyLedger([{ name: 'ci', key: 'x', rpm: 3 }])
     assert.deepEqual([0, 1, 2, 3].map(() => k.admit('ci', T0)?.reason), [undefined, undefined, undefined, 'rpm'])

@@ -144,6 +144,27 @@ export class KeyLedger {
     }
   }
 
+  /**
+   * Replaces each key's persisted figures with `rows` (see `UsageLedger.reseed`); rpm buckets
+   * stay, and a fleet reading keeps counting only what this process spent since it.
+   */
+  reseed(rows: readonly KeyDayUsage[], now: number): void {
+    const before = new Map<string, number>()
+    for (const [name, r] of this.#rows) {
+      before.set(name, r.todayUsd)
+      r.todayUsd =
+        r.requests =
+        r.inputTokens =
+        r.outputTokens =
+        r.costUsd =
+          0
+    }
+    this.seed(rows, now)
+    for (const [name, r] of this.#rows) {
+      if (r.localAtFleet !== undefined) r.localAtFleet += r.todayUsd - (before.get(name) ?? 0)
+    }
+  }
+
   #row(name: string, now: number): Row {
     const day = Math.floor(now / DAY_MS)
     let r = this.#rows.get(name)

@@ -65,6 +65,29 @@ describe('UsageLedger', () => {
     assert.deepEqual([s?.requests, s?.inputTokens, s?.failures['timeout']], [8, 71, 3])
   })
 
+  it('reseed replaces the totals with the persisted ones, without echoing them', () => {
+    const deltas: PairTotals[] = []
+    const l = new UsageLedger((d) => deltas.push(d))
+    l.record({ tier: 't', target: 'p,m', usage: u(1, 1), costUsd: 0.1 })
+    l.record({ tier: 't', target: 'q,m', usage: u(1, 1), costUsd: 0.1 })
+    const stored: PairTotals = {
+      tier: 't',
+      target: 'p,m',
+      requests: 3,
+      inputTokens: 30,
+      outputTokens: 3,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      costUsd: 0.3,
+      unknownCostRequests: 0,
+      failures: {},
+    }
+    l.reseed([stored])
+    const snap = l.snapshot()
+    assert.deepEqual([snap.total.requests, snap.targets['p,m']?.inputTokens, snap.targets['q,m']], [3, 30, undefined])
+    assert.equal(deltas.length, 2, 'only the two bookings were handed on')
+  })
+
   it('law: tier, target and overall views sum to the same totals', () => {
     const rec = fc.record({
       tier: fc.constantFrom('tier-0', 'tier-1', 'tier-2'),

@@ -148,6 +148,15 @@ export class UsageLedger {
     for (const row of rows) this.#apply(row, false)
   }
 
+  /**
+   * Replaces the totals with persisted ones; not echoed. For a process whose instances share one
+   * store: once a replaced instance has written its last, the current one reads the whole again.
+   */
+  reseed(rows: readonly PairTotals[]): void {
+    this.#pairs.clear()
+    this.seed(rows)
+  }
+
   #apply(delta: PairTotals, emit: boolean): void {
     this.#pairs.add(delta)
     if (emit) this.#onDelta?.(delta)

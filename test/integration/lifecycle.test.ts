@@ -195,6 +195,21 @@ describe('lifecycle', () => {
       assert.equal(readPidFile(dir), undefined)
     }))
 
+  it('usage is counted once whichever instance billed it: before a reload, by a stream that spans it, and after it', () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      const requests = async () =>
+        ((await (await fetch(`${s.url}/v1/usage?scope=instance`)).json()) as { total_requests: number }).total_requests
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      const spanning = stream(s.url, 'oai,m:chunks=6:delay=100').then(lastEvent)
+      await until(() => s.activeRequests() >= 1)
+      writeFileSync(path, JSON.stringify(fileFor(mockUrl, ['second'])))
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(await spanning, 'message_stop')
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      await until(() => s.retiredInstances() === 0)
+      assert.equal(await requests(), 3)
+    }))
+
   it('streams begun before a reload are drained, and ended well-formed at the deadline, by a shutdown after it', () =>
     withServer(async ({ s, path, mockUrl }) => {
       // Five long streams on the first config, then a reload, then a shutdown with a short drain.
