@@ -152,12 +152,7 @@ export class KeyLedger {
     const before = new Map<string, number>()
     for (const [name, r] of this.#rows) {
       before.set(name, r.todayUsd)
-      r.todayUsd =
-        r.requests =
-        r.inputTokens =
-        r.outputTokens =
-        r.costUsd =
-          0
+      Object.assign(r, { todayUsd: 0, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 })
     }
     this.seed(rows, now)
     for (const [name, r] of this.#rows) {
