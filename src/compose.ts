@@ -39,6 +39,8 @@ import type {
   UpstreamFetch,
 } from './deps.ts'
 import { Insights } from './insights/service.ts'
+import { AlertMemory } from './insights/alerts.ts'
+import { alertsSchema } from './config/alerts.ts'
 import { registerInsights } from './routes/insights.ts'
 import { AlertStore } from './store/alerts.ts'
 import { SeriesStore } from './store/series.ts'
@@ -112,6 +114,8 @@ export interface ServerMemory {
   readonly sessions: SessionUsage
   readonly thinking: ThinkingCache
   readonly measurements: TargetMeasurements
+  /** The alerts firing, so a reload does not deliver them again. */
+  readonly alerts: AlertMemory
 }
 
 export function createServerMemory(now: () => number): ServerMemory {
@@ -120,6 +124,7 @@ export function createServerMemory(now: () => number): ServerMemory {
     sessions: sessionUsageLru(),
     thinking: createThinkingCache(2_000),
     measurements: new TargetMeasurements(),
+    alerts: new AlertMemory(),
   }
 }
 
@@ -466,15 +471,23 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     ...(fleet ? { leader: () => fleet.leader(), sharedBudget: fleet.budget } : {}),
   })
   if (config.performance.enabled) engine.start()
+  // A reload's alerts still firing stay open in the history (those of a rule turned off are closed).
+  opts.memory?.alerts.retainEnabled((config.alerts ?? alertsSchema().parse({})).rules)
+  const carriedAlerts = opts.memory?.alerts.firingIds()
   insights = new Insights({
     config,
     now: deps.now,
     log,
     registry: services.observability.metrics.registry,
-    history: new AlertStore(store, { historySize: config.alerts?.historySize ?? 1000, now: deps.now() }),
+    history: new AlertStore(store, {
+      historySize: config.alerts?.historySize ?? 1000,
+      now: deps.now(),
+      ...(carriedAlerts ? { stillFiring: carriedAlerts } : {}),
+    }),
     seriesStore: new SeriesStore(store),
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
     ...(fleet ? { fleet: { instance: fleet.id, claim: (e) => fleet.alerts.claim(e) } } : {}),
+    ...(opts.memory ? { alertMemory: opts.memory.alerts } : {}),
     inputs: {
       breakers: () =>
         latencyReport(services.routing.stats.all(deps.now()), config.router, { now: deps.now() }).map((r) => ({

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { alertsSchema } from '../config/alerts.ts'
 import { seededRandom } from '../lib/rng.ts'
-import { AlertEngine, type AlertEvent, type AlertInputs } from './alerts.ts'
+import { AlertEngine, type AlertEvent, type AlertInputs, AlertMemory } from './alerts.ts'
 
 /** A simulated clock and an engine whose events are collected. */
 function setup(rules: Record<string, unknown> = {}, inputs: AlertInputs = {}) {
@@ -186,5 +186,37 @@ describe('alert engine', () => {
     })
     engine.evaluate()
     assert.deepEqual(got, ['breaker_open'])
+  })
+
+  it('an engine built on the memory of one before it (a reload) neither fires again what fires, nor forgets to resolve it', () => {
+    let breaker = 'open'
+    const memory = new AlertMemory()
+    const events: AlertEvent[] = []
+    const engine = (rules: Record<string, unknown> = {}) =>
+      new AlertEngine({
+        rules: alertsSchema().parse({ rules }).rules,
+        now: () => 1_000_000,
+        inputs: { breakers: () => [{ target: 'p,m', state: breaker, retryInMs: 5_000 }] },
+        sinks: [{ deliver: (e) => events.push(e) }],
+        memory,
+      })
+    engine().evaluate()
+    assert.deepEqual(kinds(events), ['fire breaker_open p,m'])
+    const next = engine()
+    next.evaluate()
+    assert.deepEqual(kinds(events), ['fire breaker_open p,m'], 'still firing: no second event')
+    assert.deepEqual(next.firing().map((a) => a.rule), ['breaker_open'])
+    breaker = 'closed'
+    next.evaluate()
+    assert.deepEqual(kinds(events), ['fire breaker_open p,m', 'resolve breaker_open p,m'])
+
+    // A rule the new config turns off: its alert is forgotten, as nothing would resolve it.
+    breaker = 'open'
+    engine().evaluate()
+    const off = engine({ breaker: { enabled: false } })
+    assert.deepEqual(off.firing(), [])
+    breaker = 'closed'
+    off.evaluate()
+    assert.equal(events.length, 3)
   })
 })

@@ -102,6 +102,55 @@ export interface AlertEngineOptions {
   readonly now: () => number
   readonly inputs?: AlertInputs
   readonly sinks?: readonly AlertSink[]
+  /** Which alerts fire and each rule's hysteresis, from an engine before (a reload); none when absent. */
+  readonly memory?: AlertMemory
+}
+
+/** The config key of each rule (`Alerts.rules.<key>.enabled`). */
+const RULE_CONFIG: Readonly<Record<AlertRule, keyof AlertRules>> = {
+  latency_degraded: 'latency',
+  ttft_degraded: 'ttft',
+  throughput_low: 'throughput',
+  success_rate_low: 'successRate',
+  breaker_open: 'breaker',
+  token_drift_critical: 'drift',
+  perf_budget_low: 'budget',
+  active_tests_failing: 'activeTests',
+  routing_shift: 'routingShift',
+}
+
+/**
+ * Which alerts fire and where each rule's hysteresis stands: handed from one engine to the next,
+ * so a config reload neither fires again what fires already (a second webhook for one outage)
+ * nor forgets to resolve it. The detectors' baselines start afresh (a ratio alert resolves once
+ * they are warm again). Opaque outside this module.
+ */
+export class AlertMemory {
+  /** @internal */
+  readonly hyst = new Map<string, Hysteresis>()
+  /** @internal */
+  readonly heldRules = new Map<AlertRule, number>()
+  /** @internal */
+  readonly firing = new Map<string, Alert>()
+
+  /** The ids of the alerts firing. */
+  firingIds(): Set<string> {
+    return new Set([...this.firing.values()].map((a) => a.id))
+  }
+
+  /** Forgets the alerts of rules `rules` turns off: nothing would ever step them again. */
+  retainEnabled(rules: AlertRules): void {
+    for (const key of new Set([...this.hyst.keys(), ...this.firing.keys()])) {
+      const rule = key.slice(0, key.indexOf('\u0000')) as AlertRule
+      if (rules[RULE_CONFIG[rule]]?.enabled !== false) continue
+      if (this.hyst.delete(key)) {
+        const n = (this.heldRules.get(rule) ?? 1) - 1
+        if (n > 0) this.heldRules.set(rule, n)
+        else this.heldRules.delete(rule)
+      }
+      this.firing.delete(key)
+    }
+  }
 }
 
 interface TargetState {
@@ -123,15 +172,20 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 export class AlertEngine {
   readonly #o: AlertEngineOptions
   readonly #targets = new Map<string, TargetState>()
-  readonly #hyst = new Map<string, Hysteresis>()
+  readonly #hyst: Map<string, Hysteresis>
   /** How many subjects of each rule have an entry in `#hyst` (a rule absent here holds none). */
-  readonly #heldRules = new Map<AlertRule, number>()
-  readonly #firing = new Map<string, Alert>()
+  readonly #heldRules: Map<AlertRule, number>
+  readonly #firing: Map<string, Alert>
   readonly #latency: RatioParams
   readonly #ttft: RatioParams
 
   constructor(o: AlertEngineOptions) {
     this.#o = o
+    const memory = o.memory ?? new AlertMemory()
+    memory.retainEnabled(o.rules)
+    this.#hyst = memory.hyst
+    this.#heldRules = memory.heldRules
+    this.#firing = memory.firing
     const ratio = (r: AlertRules['latency']): RatioParams => ({
       ...DEFAULT_RATIO,
       ratio: r.ratio,

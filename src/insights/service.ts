@@ -23,6 +23,7 @@ import {
   AlertEngine,
   type AlertEvent,
   type AlertInputs,
+  type AlertMemory,
   type AlertSink,
   type TargetSample,
 } from './alerts.ts'
@@ -47,6 +48,8 @@ export interface InsightsOptions {
   readonly sleep?: (ms: number) => Promise<void>
   /** Fleet mode: webhooks of fleet-wide rules once per fleet, and the instance named in payloads. */
   readonly fleet?: WebhookOptions['fleet']
+  /** The alerts firing before a reload, and their rules' hysteresis (see `AlertMemory`). */
+  readonly alertMemory?: AlertMemory
 }
 
 /** Recent alerts kept in memory when there is no store. */
@@ -111,6 +114,7 @@ export class Insights {
       rules: this.config.rules,
       now: o.now,
       sinks,
+      ...(o.alertMemory ? { memory: o.alertMemory } : {}),
       inputs: { ...o.inputs, requests: (from, to) => this.#requests(from, to) },
     })
     this.observer = {

@@ -118,7 +118,7 @@ describe('webhooks', () => {
 })
 
 describe('alert history store', () => {
-  it('keeps alerts newest first, updates them on resolve, trims to its size and closes firing ones on restart', () => {
+  it('keeps alerts newest first, updates them on resolve, trims to its size and closes firing ones on restart, not those a reload carried', () => {
     const store = openStore(':memory:')
     const h = new AlertStore(store, { historySize: 3, now: 0 })
     for (let i = 1; i <= 4; i++) h.save({ ...alert, id: `a${i}`, firedAt: i })
@@ -137,6 +137,10 @@ describe('alert history store', () => {
     assert.equal(a3.state, 'resolved')
     assert.equal(a3.resolvedAt, 100)
     assert.deepEqual(a3.resolution, { reason: 'restart' })
+    // A reload's engine carries a firing alert over: its row stays open.
+    again.save({ ...alert, id: 'a5', firedAt: 5 })
+    const reloaded = new AlertStore(store, { historySize: 3, now: 200, stillFiring: new Set(['a5']) })
+    assert.equal(reloaded.list().find((a) => a.id === 'a5')?.state, 'firing')
     store.close()
   })
 })

@@ -2,7 +2,7 @@
  * The persisted alert history: one row per alert (updated when it resolves), newest kept up to
  * `historySize`. An alert still firing when the process stopped is closed on the next start
  * (`resolved_at` = start time, resolution `{ reason: "restart" }`): the detectors start fresh,
- * so it would never resolve otherwise.
+ * so it would never resolve otherwise. One a config reload carried over stays open.
  */
 import type { Store } from './db.ts'
 
@@ -39,12 +39,15 @@ export class AlertStore {
   readonly #store: Store
   readonly #size: number
 
-  constructor(store: Store, opts: { historySize: number; now: number }) {
+  /** `stillFiring`: alerts a reload carried over (`AlertMemory`), which are left open. */
+  constructor(store: Store, opts: { historySize: number; now: number; stillFiring?: ReadonlySet<string> }) {
     store.migrate('alerts-1', MIGRATION)
     this.#store = store
     this.#size = opts.historySize
-    store.db.prepare(`UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = ? WHERE state = 'firing'`)
-      .run(opts.now, JSON.stringify({ reason: 'restart' }))
+    const close = store.db.prepare(`UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = ? WHERE id = ?`)
+    const firing = store.db.prepare(`SELECT id FROM alerts WHERE state = 'firing'`).all() as { id: string }[]
+    const resolution = JSON.stringify({ reason: 'restart' })
+    for (const { id } of firing) if (!opts.stillFiring?.has(id)) close.run(opts.now, resolution, id)
   }
 
   /** Inserts or updates an alert, then trims the history to its size. */

@@ -4,14 +4,18 @@
  * sessions stickily and stop a clearly worse arm, and webhook secrets never leave the config.
  */
 import { describe, it } from 'node:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
 import { runAlertScenario } from '../../harness/alerts.ts'
 import { demoConfigFile } from '../../src/config/demo.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import { knownTransformer } from '../../src/formats/index.ts'
-import { createInstance } from '../../src/compose.ts'
+import { createInstance, createServerMemory } from '../../src/compose.ts'
 import { createLogger } from '../../src/log.ts'
 import { anthropicBody, configOf, testConfigFile, testProxy } from './helpers.ts'
+import { anthropicAnswer } from './session-fixtures.ts'
 
 const session = (id: string) => ({ metadata: { user_id: `user_abc_account__session_${id}` } })
 
@@ -303,5 +307,68 @@ describe('routing experiments', () => {
     assert.ok(statuses.slice(-10).every((x) => x === 200), statuses.join(','))
     assert.ok(p.logs.some((l) => l.includes('experiment arm stopped')))
     await p.close()
+  })
+})
+
+describe('alerts across a config reload', () => {
+  it('an alert firing before a reload is not delivered again after it, stays open in the history, and resolves once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-alert-reload-'))
+    const memory = createServerMemory(Date.now)
+    const hooks: string[] = []
+    let up = false
+    const file = testConfigFile({
+      Alerts: { webhooks: [{ url: 'http://127.0.0.1:9/hook' }], rules: { successRate: { enabled: false } } },
+    }, { default: 'anth,mock-a', fallbackToOtherTiers: false, breaker: { cooldownMs: 100, maxCooldownMs: 100 } })
+    const build = () =>
+      createInstance(configOf(file), {
+        dataDir: dir,
+        memory,
+        log: createLogger({ enabled: false }),
+        fetch: () =>
+          up
+            ? Promise.resolve(Response.json(anthropicAnswer('mock-a')))
+            : Promise.reject(new TypeError('fetch failed')),
+        webhookFetch: async (req) => {
+          const body = await req.json() as { event: string; alert: { rule: string } }
+          hooks.push(`${body.event} ${body.alert.rule}`)
+          return new Response(null, { status: 204 })
+        },
+      })
+    const ask = (i: { app: { request: (p: string, init: RequestInit) => Response | Promise<Response> } }) =>
+      Promise.resolve(i.app.request('/v1/messages', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(anthropicBody('claude-sonnet-4-5')),
+      })).then((r) => r.text())
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10))
+      assert.ok(ok(), JSON.stringify(hooks))
+    }
+    const first = await build()
+    for (let i = 0; i < 6; i++) await ask(first)
+    first.insights.evaluate()
+    await until(() => hooks.length === 1)
+    assert.deepEqual(hooks, ['fire breaker_open'])
+    first.retire()
+    const second = await build()
+    await first.close()
+    try {
+      second.insights.evaluate()
+      const view = await (await second.app.request('/v1/alerts')).json() as {
+        firing: { rule: string }[]
+        history: { rule: string; state: string }[]
+      }
+      assert.deepEqual(view.firing.map((a) => a.rule), ['breaker_open'])
+      assert.deepEqual(view.history.map((a) => `${a.rule} ${a.state}`), ['breaker_open firing'])
+      // The upstream is back: the breaker's probe closes it, and the alert resolves, once.
+      up = true
+      await new Promise((r) => setTimeout(r, 150))
+      await ask(second)
+      second.insights.evaluate()
+      await until(() => hooks.length === 2)
+      assert.deepEqual(hooks, ['fire breaker_open', 'resolve breaker_open'])
+    } finally {
+      await second.close()
+    }
   })
 })
