@@ -117,6 +117,8 @@ export class Insights {
       ...(o.alertMemory ? { memory: o.alertMemory } : {}),
       inputs: { ...o.inputs, requests: (from, to) => this.#requests(from, to) },
     })
+    // Alerts a reload carried over fire still: this instance's metrics say so from the start.
+    for (const a of this.alerts.firing()) firing.labels(a.rule, a.subject, a.severity).set(1)
     this.observer = {
       request: (trace) => this.#request(trace),
       attemptFailed: (t, e) => this.#attemptFailed(t, e),
