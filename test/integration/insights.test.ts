@@ -361,7 +361,10 @@ describe('alerts across a config reload', () => {
       assert.deepEqual(view.firing.map((a) => a.rule), ['breaker_open'])
       assert.deepEqual(view.history.map((a) => `${a.rule} ${a.state}`), ['breaker_open firing'])
       const metrics = await (await second.app.request('/metrics')).text()
-      assert.match(metrics, /switchyard_alerts_firing\{alert="breaker_open",subject="anth,mock-a",severity="critical"\} 1/)
+      assert.match(
+        metrics,
+        /switchyard_alerts_firing\{alert="breaker_open",subject="anth,mock-a",severity="critical"\} 1/,
+      )
       // The upstream is back: the breaker's probe closes it, and the alert resolves, once.
       up = true
       await new Promise((r) => setTimeout(r, 150))
