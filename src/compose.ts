@@ -472,7 +472,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   })
   if (config.performance.enabled) engine.start()
   // A reload's alerts still firing stay open in the history (those of a rule turned off are closed).
-  opts.memory?.alerts.retainEnabled((config.alerts ?? alertsSchema().parse({})).rules)
+  const alertsConfig = config.alerts ?? alertsSchema().parse({})
+  opts.memory?.alerts.retainEnabled(alertsConfig.rules, alertsConfig.enabled)
   const carriedAlerts = opts.memory?.alerts.firingIds()
   insights = new Insights({
     config,

@@ -218,5 +218,11 @@ describe('alert engine', () => {
     breaker = 'closed'
     off.evaluate()
     assert.equal(events.length, 3)
+    // Alerts turned off altogether (`Alerts.enabled: false`): everything is forgotten.
+    breaker = 'open'
+    engine().evaluate()
+    assert.equal(memory.firingIds().size, 1)
+    memory.retainEnabled(alertsSchema().parse({}).rules, false)
+    assert.equal(memory.firingIds().size, 0)
   })
 })

@@ -138,11 +138,14 @@ export class AlertMemory {
     return new Set([...this.firing.values()].map((a) => a.id))
   }
 
-  /** Forgets the alerts of rules `rules` turns off: nothing would ever step them again. */
-  retainEnabled(rules: AlertRules): void {
+  /**
+   * Forgets the alerts of rules `rules` turns off (all of them when `alertsOn` is false): nothing
+   * would ever step them again.
+   */
+  retainEnabled(rules: AlertRules, alertsOn = true): void {
     for (const key of new Set([...this.hyst.keys(), ...this.firing.keys()])) {
       const rule = key.slice(0, key.indexOf('\u0000')) as AlertRule
-      if (rules[RULE_CONFIG[rule]]?.enabled !== false) continue
+      if (alertsOn && rules[RULE_CONFIG[rule]]?.enabled !== false) continue
       if (this.hyst.delete(key)) {
         const n = (this.heldRules.get(rule) ?? 1) - 1
         if (n > 0) this.heldRules.set(rule, n)
