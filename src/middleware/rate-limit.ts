@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { type Bucket, bucketFull, bucketTake, perMinute } from '../resilience/bucket.ts'
+import { LruMap } from '../lib/lru.ts'
 import { errorResponse } from '../proxy/respond.ts'
 import { presentedKey } from './auth.ts'
 import { requestIdOf } from './request-id.ts'
@@ -44,23 +45,20 @@ export function clientFingerprint(h: Headers): string {
 
 /** Per-client token buckets, bounded: a flood of distinct keys cannot grow memory without end. */
 export class ClientBuckets {
-  readonly #buckets = new Map<string, Bucket>()
+  readonly #buckets: LruMap<string, Bucket>
   readonly #params: ReturnType<typeof perMinute>
-  readonly #max: number
 
   constructor(limitPerMinute: number, maxClients: number) {
     this.#params = perMinute(limitPerMinute)
-    this.#max = Math.max(1, maxClients)
+    this.#buckets = new LruMap(Math.max(1, maxClients))
   }
 
   /** Takes one token for `client` at `now`; `waitMs` says when the next one will be there. */
   take(client: string, now: number): { ok: boolean; waitMs: number } {
     const before = this.#buckets.get(client) ?? bucketFull(now, this.#params)
     const r = bucketTake(before, 1, now, this.#params)
-    // Re-insert so Map order is least-recently-seen first.
-    this.#buckets.delete(client)
-    this.#buckets.set(client, r.bucket)
-    if (this.#buckets.size > this.#max) this.#buckets.delete(this.#buckets.keys().next().value as string)
+    // Re-inserted, so Map order is least-recently-seen first.
+    this.#buckets.setNewest(client, r.bucket)
     return { ok: r.ok, waitMs: r.waitMs }
   }
 

@@ -23,6 +23,7 @@ import type { RouterConfig } from '../config/types.ts'
 import type { ProjectRouters } from '../deps.ts'
 import { type ProviderNames, resolveExplicit } from '../routing/target.ts'
 import { messageOfThrown } from './load.ts'
+import { LruMap } from '../lib/lru.ts'
 
 /** Folders of `~/.claude-code-router` that are CCR's own, never a project. */
 const NOT_PROJECTS = new Set(['presets', 'plugins', 'logs'])
@@ -35,13 +36,6 @@ export const NOT_FOUND_TTL_MS = 5_000
 export const FIRST_LOOK_RETRIES = 4
 export const FIRST_LOOK_WAIT_MS = 50
 export const FILE_TTL_MS = 2_000
-
-/** Sets `key` as the newest entry of `map`, dropping the oldest past `MAX_ENTRIES`: made-up sessions cannot grow it. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key)
-  map.set(key, value)
-  if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value as string)
-}
 
 /** The scenario targets a project or session Router may set (CCR reads these from it). */
 const PROJECT_KEYS = ['default', 'longContext', 'webSearch', 'think'] as const
@@ -164,11 +158,11 @@ interface Options {
 /** Project and session Routers for the sessions of `opts.projects`, found and read as the file comment says. */
 export function createProjectRouters(opts: Options): ProjectRouters {
   /** Session → its project (null: in none of them, until `until`). */
-  const sessions = new Map<string, { project: string | null; until: number }>()
+  const sessions = new LruMap<string, { project: string | null; until: number }>(MAX_ENTRIES)
   /** Router file → its Router (undefined: absent, no Router, or not valid), until `until`. */
-  const files = new Map<string, { router: RouterConfig | undefined; until: number }>()
+  const files = new LruMap<string, { router: RouterConfig | undefined; until: number }>(MAX_ENTRIES)
   /** The last problem reported for each file: said once, not on every read. */
-  const reported = new Map<string, string>()
+  const reported = new LruMap<string, string>(MAX_ENTRIES)
 
   async function find(sessionId: string): Promise<string | null> {
     const found = await Promise.all(opts.projects.map(async (p) => {
@@ -188,7 +182,7 @@ export function createProjectRouters(opts: Options): ProjectRouters {
       await opts.sleep(FIRST_LOOK_WAIT_MS)
       project = await find(sessionId)
     }
-    remember(sessions, sessionId, { project, until: project === null ? opts.now() + NOT_FOUND_TTL_MS : Infinity })
+    sessions.setNewest(sessionId, { project, until: project === null ? opts.now() + NOT_FOUND_TTL_MS : Infinity })
     return project
   }
 
@@ -199,9 +193,9 @@ export function createProjectRouters(opts: Options): ProjectRouters {
     if (problem === undefined) reported.delete(path)
     else if (reported.get(path) !== problem) {
       opts.warn(`project Router ${path}: ${problem}: the config's Router serves its sessions`)
-      remember(reported, path, problem)
+      reported.setNewest(path, problem)
     }
-    remember(files, path, { router, until: opts.now() + FILE_TTL_MS })
+    files.setNewest(path, { router, until: opts.now() + FILE_TTL_MS })
     return router
   }
 

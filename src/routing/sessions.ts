@@ -1,3 +1,4 @@
+import { LruMap } from '../lib/lru.ts'
 import type { SessionUsage } from './contract.ts'
 
 /**
@@ -6,13 +7,9 @@ import type { SessionUsage } from './contract.ts'
  * (CCR keeps 100).
  */
 export function sessionUsageLru(capacity = 1000): SessionUsage {
-  const map = new Map<string, number>()
+  const map = new LruMap<string, number>(capacity)
   return {
     get: (id) => map.get(id),
-    set(id, tokens) {
-      map.delete(id)
-      map.set(id, tokens)
-      if (map.size > capacity) map.delete(map.keys().next().value as string)
-    },
+    set: (id, tokens) => map.setNewest(id, tokens),
   }
 }

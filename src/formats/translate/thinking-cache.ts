@@ -1,3 +1,4 @@
+import { LruMap } from '../../lib/lru.ts'
 import type { JsonObject } from '../types.ts'
 
 /** A bounded memory of thinking blocks by tool-call id (insertion-ordered Map as a FIFO). */
@@ -16,13 +17,11 @@ export interface ThinkingCache {
  * @example const c = createThinkingCache(1000); c.remember('toolu_1', blocks); c.lookup('toolu_1')
  */
 export function createThinkingCache(maxEntries: number): ThinkingCache {
-  const map = new Map<string, readonly JsonObject[]>()
+  const map = new LruMap<string, readonly JsonObject[]>(maxEntries)
   return {
     remember(id, blocks) {
       if (blocks.length === 0 || maxEntries <= 0) return
-      map.delete(id)
-      map.set(id, blocks)
-      while (map.size > maxEntries) map.delete(map.keys().next().value as string)
+      map.setNewest(id, blocks)
     },
     lookup: (id) => map.get(id),
     size: () => map.size,
