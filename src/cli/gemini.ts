@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import JSON5 from 'json5'
+import { isObject } from '../formats/translate/json.ts'
 import { localBaseUrl } from './env.ts'
 import type { Env } from './options.ts'
 
@@ -39,8 +40,6 @@ export interface GeminiSettings {
 /** The CLI's user settings file: under `GEMINI_CLI_HOME` when set, else the home folder. */
 export const geminiUserSettingsPath = (env: Env): string =>
   join(env.GEMINI_CLI_HOME || env.HOME || homedir(), '.gemini', 'settings.json')
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const stringAt = (v: unknown, ...path: string[]): string | undefined => {
   for (const k of path) v = isObject(v) ? v[k] : undefined
