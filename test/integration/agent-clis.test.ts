@@ -19,8 +19,8 @@ import type { WireFormatName } from '../../src/formats/types.ts'
 import { configOf } from './helpers.ts'
 import { GREETING, scriptedUpstream, SHELL_WORD, THINKING_SIGNATURE } from './scripted-upstream.ts'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
-import { createServer } from 'node:net'
 import { runCli } from '../cli/run.ts'
+import { freePort } from '../../harness/stress/proc.ts'
 
 const BIN = join(import.meta.dirname ?? '.', '../../tools/agent-clis/node_modules/.bin')
 const CODEX = join(BIN, 'codex')
@@ -130,14 +130,6 @@ function run(
       resolve({ code, out, err, timedOut })
     })
   })
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-  const port = (probe.address() as { port: number }).port
-  await new Promise((r) => probe.close(r))
-  return port
 }
 
 function tempHome(): string {

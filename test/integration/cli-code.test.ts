@@ -12,16 +12,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { processAlive, readPidFile } from '../../src/cli/pidfile.ts'
 import { runCli, startCli } from '../cli/run.ts'
+import { freePort } from '../../harness/stress/proc.ts'
 
 const FAKE = fileURLToPath(new URL('../fixtures/fake-claude.sh', import.meta.url))
-
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise((r) => s.close(r))
-  return port
-}
 
 async function answers(port: number): Promise<boolean> {
   try {

@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
 import { buildServer, type RunningServer } from '../../src/cli/server.ts'
@@ -18,6 +17,7 @@ import { createLogger } from '../../src/log.ts'
 import { uiPageBytes } from '../../src/ui/route.ts'
 import { openerFor, runUi } from '../../src/cli/ui.ts'
 import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
+import { freePort } from '../../harness/stress/proc.ts'
 
 const API_KEY = 'ui-test-key-not-a-secret'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -537,18 +537,6 @@ describe('Fleet view against a real fleet: two instances sharing a test redis-se
     await ctx.close()
   })
 })
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 describe('switchyard ui', () => {
   const quiet = async (f: () => Promise<number>) => {
