@@ -13,7 +13,7 @@ import type { Config } from '../config/types.ts'
 import { knownTransformer } from '../formats/index.ts'
 import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
-import { probeInstance, readPidFile } from './pidfile.ts'
+import { reloadRunning } from './pidfile.ts'
 import { dataDirOf } from './status.ts'
 import { arrowPick, type Terminal } from './picker.ts'
 
@@ -181,12 +181,6 @@ export async function runModel(opts: CliOptions, env: Env): Promise<number> {
   const backup = writeConfigFile(r.path, next)
   console.log(`Router.${scenario} = ${target}  (${r.path}; previous file saved as ${backup})`)
 
-  const rec = readPidFile(dataDirOf(opts, env))
-  if (rec && (await probeInstance(rec)).running) {
-    process.kill(rec.pid, 'SIGHUP')
-    console.log(`reloading the running instance (pid ${rec.pid})`)
-  } else {
-    console.log('no running instance: the change applies at the next start')
-  }
+  console.log(await reloadRunning(dataDirOf(opts, env)))
   return 0
 }

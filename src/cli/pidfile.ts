@@ -62,3 +62,16 @@ export async function probeInstance(
     return { running: false }
   }
 }
+
+/**
+ * Tells the instance of `dataDir`, when one runs, to read its config and presets again (SIGHUP,
+ * as a save from the dashboard does). A line for the user either way.
+ */
+export async function reloadRunning(dataDir: string): Promise<string> {
+  const rec = readPidFile(dataDir)
+  if (rec && (await probeInstance(rec)).running) {
+    process.kill(rec.pid, 'SIGHUP')
+    return `reloading the running instance (pid ${rec.pid})`
+  }
+  return 'no running instance: the change applies at the next start'
+}
