@@ -282,6 +282,8 @@ export interface InstanceRuntime {
   readonly env?: ProxyEnv
   /** Preset files directory; default `~/.claude-code-router/presets` (none for a `:memory:` data dir). */
   readonly presetDir?: string
+  /** The environment `$VAR` in preset files reads (the CLI's, as for config.json); none when absent. */
+  readonly presetEnv?: Readonly<Record<string, string | undefined>>
   /**
    * CCR's project Router files and Claude Code's transcripts; default `~/.claude-code-router` and
    * `<claudeConfigDir>/projects` (none for a `:memory:` data dir).
@@ -342,6 +344,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     log,
     rawConfig: opts.rawConfig,
     presetDir: opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(ccrDir(homedir()), 'presets')),
+    env: opts.presetEnv,
     projectDirs: opts.projectDirs ?? (opts.dataDir === ':memory:' ? undefined : {
       routerDir: ccrDir(homedir()),
       projectsDir: join(opts.claudeConfigDir ?? join(homedir(), '.claude'), 'projects'),

@@ -65,6 +65,7 @@ export async function buildInstance(
     reload,
     configPath: opts.configPath,
     env: opts.env,
+    presetEnv: opts.env,
     cwd: process.cwd(),
     // Claude Code keeps its transcripts under CLAUDE_CONFIG_DIR when that is set (else ~/.claude).
     ...(opts.env.CLAUDE_CONFIG_DIR ? { claudeConfigDir: opts.env.CLAUDE_CONFIG_DIR } : {}),

@@ -102,7 +102,8 @@ function toCapabilities(models: ProviderFile['models']): Record<string, ModelCap
   return Object.keys(out).length > 0 ? out : undefined
 }
 
-function toProvider(p: ProviderFile): ProviderConfig {
+/** One validated `Providers` entry as the rest of the code sees it (also a CCR 2.0 preset's own providers). */
+export function toProvider(p: ProviderFile): ProviderConfig {
   const { use, ...perModel } = p.transformer ?? {}
   const capabilities = toCapabilities(p.models)
   const modelTransformers = mapValues(perModel, (t): readonly TransformerUse[] => (t.use ?? []).map(toUse))

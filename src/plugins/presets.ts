@@ -1,34 +1,52 @@
 /**
- * Presets installed on disk (CCR 2.0 / ccr-rust): `~/.claude-code-router/presets/<name>.json`
- * or `~/.claude-code-router/presets/<name>/config.json`, each a JSON5 file in the shape of a
- * config `Presets` entry: `{ route, max_tokens?, temperature? }`, `{ Router: {…} }`, or Router
- * keys at the top. They are read once at start and merged under the config's own `Presets`:
- * a preset named in config.json wins over a file of the same name.
+ * Presets installed on disk, served at `/preset/<name>/…`:
+ * - CCR 2.0: `~/.claude-code-router/presets/<name>/manifest.json`, a manifest with its own
+ *   `Providers` and `Router` (and the answers `preset install` stored; `preset-manifest.ts`);
+ * - ccr-rust: `<name>.json` or `<name>/config.json`, in the shape of a config `Presets` entry:
+ *   `{ route, max_tokens?, temperature? }`, `{ Router: {…} }`, or Router keys at the top.
+ * They are read at start and on reload and merged under the config's own `Presets`: a preset
+ * named in config.json wins over a file of the same name. `$VAR` / `${VAR}` in them read the
+ * environment, as in config.json (CCR's export writes keys as `${PROVIDER_API_KEY}`).
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import JSON5 from 'json5'
+import { interpolateEnv, isVarReference } from '../config/interpolate.ts'
 import { formatPath } from '../config/issues.ts'
+import { toProvider } from '../config/normalise.ts'
 import { configSchemas } from '../config/schema.ts'
-import type { Config, PresetConfig, RouterConfig } from '../config/types.ts'
+import { splitTarget } from '../config/target-syntax.ts'
+import type { Config, PresetConfig, ProviderConfig, RouterConfig } from '../config/types.ts'
 import { messageOfThrown } from './load.ts'
 import { setOwn } from '../lib/own.ts'
+import { configSectionOf, isManifest } from './preset-manifest.ts'
 
 /** The Router keys a preset may set; the main Router's policies (retries, weights…) are kept. */
 const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
 
 /** A preset name usable in `/preset/{name}/…`: no path separators or dots at the start. */
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+export const PRESET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
 
-/** Raw preset files by name, plus one line for each file that could not be read. */
-export async function readPresetDir(dir: string): Promise<{ files: Record<string, unknown>; errors: string[] }> {
+type Env = Readonly<Record<string, string | undefined>>
+
+/** The preset files of a directory: parsed files and where each came from, by name. */
+export interface PresetDir {
+  readonly files: Record<string, unknown>
+  readonly paths: Record<string, string>
+  /** One line for each file that could not be read. */
+  readonly errors: string[]
+}
+
+/** Raw preset files by name (a folder's `manifest.json`, else its `config.json`; or `<name>.json`). */
+export async function readPresetDir(dir: string): Promise<PresetDir> {
   const files: Record<string, unknown> = {}
+  const paths: Record<string, string> = {}
   const errors: string[] = []
   let entries: { name: string; isDirectory(): boolean; isFile(): boolean }[]
   try {
     entries = await readdir(dir, { withFileTypes: true })
   } catch {
-    return { files, errors } // no presets directory is the common case
+    return { files, paths, errors } // no presets directory is the common case
   }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const name = e.isDirectory()
@@ -36,45 +54,170 @@ export async function readPresetDir(dir: string): Promise<{ files: Record<string
       : e.isFile() && e.name.endsWith('.json')
       ? e.name.slice(0, -'.json'.length)
       : undefined
-    if (name === undefined || !NAME.test(name)) continue
-    const path = e.isDirectory() ? join(dir, e.name, 'config.json') : join(dir, e.name)
-    try {
-      setOwn(files, name, JSON5.parse(await readFile(path, 'utf8')))
-    } catch (err) {
-      if (e.isDirectory() && (err as { code?: unknown }).code === 'ENOENT') continue
-      errors.push(`${path}: ${messageOfThrown(err)}`)
+    if (name === undefined || !PRESET_NAME.test(name) || Object.hasOwn(files, name)) continue
+    const candidates = e.isDirectory()
+      ? [join(dir, e.name, 'manifest.json'), join(dir, e.name, 'config.json')]
+      : [join(dir, e.name)]
+    for (const path of candidates) {
+      try {
+        setOwn(files, name, JSON5.parse(await readFile(path, 'utf8')))
+        setOwn(paths, name, path)
+        break
+      } catch (err) {
+        if (e.isDirectory() && (err as { code?: unknown }).code === 'ENOENT') continue
+        errors.push(`${path}: ${messageOfThrown(err)}`)
+        break
+      }
     }
   }
-  return { files, errors }
+  return { files, paths, errors }
+}
+
+/** What a preset is read against: the main config (its Router's policies, its providers) and the environment. */
+export interface PresetContext {
+  readonly name: string
+  readonly config: Pick<Config, 'router' | 'providers'>
+  readonly env?: Env
+}
+
+export interface PresetOfFile {
+  readonly preset?: PresetConfig
+  /** A manifest's providers that the config does not already have, named `<preset>/<provider>`. */
+  readonly providers: readonly ProviderConfig[]
+  /** Why the file cannot serve (it is skipped). */
+  readonly errors: string[]
+  /** What it serves without (unset variables, unanswered inputs). */
+  readonly warnings: string[]
+}
+
+const sameEndpoint = (a: ProviderConfig, b: ProviderConfig): boolean =>
+  a.baseUrl === b.baseUrl && a.format === b.format &&
+  JSON.stringify([a.transformers, a.modelTransformers, a.headers]) ===
+    JSON.stringify([b.transformers, b.modelTransformers, b.headers])
+
+/**
+ * A manifest's providers as the preset's: one the config already has (same name, URL and
+ * transformers, and the same key, or a key left as an unset `${VAR}`: a preset exported from
+ * this config) is the config's, sharing its key, breakers and limits; any other is added as
+ * `<preset>/<name>`, so two presets (or a preset and the config) may each have a "deepseek"
+ * with a key of its own. Returns the names the preset's targets use, by the name it wrote, and
+ * the variables of the keys the config's providers stood in for.
+ */
+function presetProviders(
+  raw: unknown,
+  ctx: PresetContext,
+): { names: Map<string, string>; added: ProviderConfig[]; borrowed: Set<string>; errors: string[] } {
+  const names = new Map<string, string>()
+  const added: ProviderConfig[] = []
+  const borrowed = new Set<string>()
+  const errors: string[] = []
+  if (raw === undefined) return { names, added, borrowed, errors }
+  if (!Array.isArray(raw)) return { names, added, borrowed, errors: ['Providers: expected an array'] }
+  raw.forEach((entry, i) => {
+    const parsed = configSchemas().provider.safeParse(entry)
+    if (!parsed.success) {
+      errors.push(...parsed.error.issues.map((x) => `${formatPath(['Providers', i, ...x.path])}: ${x.message}`))
+      return
+    }
+    const p = toProvider(parsed.data)
+    const main = ctx.config.providers.find((m) => m.name === p.name)
+    const unsetKey = isVarReference(p.apiKey)
+    if (main && sameEndpoint(main, p) && (main.apiKey === p.apiKey || unsetKey)) {
+      names.set(p.name, p.name)
+      if (unsetKey) borrowed.add(p.apiKey.replace(/^\$\{?|\}$/g, ''))
+    } else {
+      const scoped = `${ctx.name}/${p.name}`
+      names.set(p.name, scoped)
+      added.push({ ...p, name: scoped })
+    }
+  })
+  return { names, added, borrowed, errors }
 }
 
 /**
  * One preset file as a PresetConfig: its targets replace the main Router's scenario targets;
  * a scenario it does not name is off (falls through to `default`), as with config presets.
+ * A manifest's targets name its own providers (see `presetProviders`); every target must name a
+ * provider the preset or the config has.
  */
-export function presetFromFile(file: unknown, main: RouterConfig): { preset?: PresetConfig; errors: string[] } {
-  const parsed = configSchemas().preset.safeParse(file)
-  if (!parsed.success) return { errors: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) }
+export function presetFromFile(file: unknown, ctx: PresetContext): PresetOfFile {
+  const warnings: string[] = []
+  let section = file
+  if (isManifest(file)) {
+    const s = configSectionOf(file)
+    section = s.config
+    for (const id of s.unanswered) {
+      warnings.push(`no answer for the input "${id}" (switchyard preset install ${ctx.name} asks for it)`)
+    }
+  }
+  const interpolated = interpolateEnv(section, ctx.env ?? {})
+  section = interpolated.value
+  const parsed = configSchemas().preset.safeParse(section)
+  if (!parsed.success) {
+    return {
+      providers: [],
+      warnings,
+      errors: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
+    }
+  }
   const p = parsed.data
+  const own = presetProviders((p as Record<string, unknown>).Providers, ctx)
+  if (own.errors.length > 0) return { providers: [], warnings, errors: own.errors }
+  for (const v of interpolated.unset) if (!own.borrowed.has(v)) warnings.push(`$${v} is not set`)
   const src: Record<string, unknown> = p.route ? { default: p.route } : (p.Router ?? p)
-  const pick = (k: string): string | undefined => (typeof src[k] === 'string' && src[k] !== '' ? src[k] : undefined)
+  const errors: string[] = []
+  const known = new Set([...ctx.config.providers.map((x) => x.name), ...own.added.map((x) => x.name)])
+  const pick = (k: string): string | undefined => {
+    const v = src[k]
+    if (typeof v !== 'string' || v === '') return undefined
+    const t = splitTarget(v)
+    const provider = t ? (own.names.get(t.provider) ?? t.provider) : undefined
+    if (!t || !known.has(provider!)) {
+      errors.push(`${k}: "${v}" names no provider of the preset or the config`)
+      return undefined
+    }
+    return `${provider},${t.model}`
+  }
   const targets = Object.fromEntries(SCENARIO_KEYS.map((k) => [k, pick(k)]))
-  const router: RouterConfig = { ...main, ...targets, default: pick('default') ?? main.default }
-  return { preset: { router, maxTokens: p.max_tokens, temperature: p.temperature }, errors: [] }
+  if (errors.length > 0) return { providers: [], warnings, errors }
+  const router: RouterConfig = {
+    ...ctx.config.router,
+    ...targets,
+    default: targets.default ?? ctx.config.router.default,
+  }
+  return {
+    preset: { router: { ...router, rules: [] }, maxTokens: p.max_tokens, temperature: p.temperature },
+    providers: own.added,
+    errors: [],
+    warnings,
+  }
 }
 
-/** `config` with the presets of `files` added under its own (config wins on a name clash). */
+/**
+ * `config` with the presets of `files` added under its own (config wins on a name clash), and
+ * the providers of theirs it did not have. `warn` gets one line per file skipped or served
+ * without something.
+ */
 export function withPresetFiles(
   config: Config,
   files: Readonly<Record<string, unknown>>,
-  warn: (m: string) => void,
+  opts: { readonly warn: (m: string) => void; readonly env?: Env },
 ): Config {
   const added: Record<string, PresetConfig> = {}
+  const providers: ProviderConfig[] = []
   for (const [name, file] of Object.entries(files)) {
     if (Object.hasOwn(config.presets, name)) continue
-    const r = presetFromFile(file, config.router)
-    if (r.preset) setOwn(added, name, r.preset)
-    else warn(`preset "${name}": ${r.errors.join('; ')}: skipped`)
+    const r = presetFromFile(file, { name, config, env: opts.env })
+    if (r.preset) {
+      setOwn(added, name, r.preset)
+      providers.push(...r.providers)
+      for (const w of r.warnings) opts.warn(`preset "${name}": ${w}`)
+    } else opts.warn(`preset "${name}": ${r.errors.join('; ')}: skipped`)
   }
-  return Object.keys(added).length === 0 ? config : { ...config, presets: { ...added, ...config.presets } }
+  if (Object.keys(added).length === 0) return config
+  return {
+    ...config,
+    presets: { ...added, ...config.presets },
+    ...(providers.length > 0 ? { providers: [...config.providers, ...providers] } : {}),
+  }
 }

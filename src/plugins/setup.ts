@@ -20,8 +20,10 @@ export interface PluginOptions {
   readonly log: Logger
   /** The config file as written: the custom router gets it redacted. Default: the Config itself, redacted. */
   readonly rawConfig?: unknown
-  /** Directory of preset files (`<name>.json`, `<name>/config.json`); none read when absent. */
+  /** Directory of preset files (`<name>/manifest.json`, `<name>.json`, `<name>/config.json`); none read when absent. */
   readonly presetDir?: string
+  /** What `$VAR` in preset files reads (as config.json's interpolation does); none set when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>>
   /** The custom router's deadline (default 50 ms, CCR's budget). */
   readonly routerTimeoutMs?: number
   /** Where CCR's project Router files and Claude Code's transcripts are; none looked for when absent. */
@@ -54,7 +56,7 @@ export async function loadPlugins(config: Config, opts: PluginOptions): Promise<
   if (opts.presetDir) {
     const { files, errors } = await readPresetDir(opts.presetDir)
     for (const e of errors) opts.log.warn(`preset file ${e}: skipped`)
-    withPresets = withPresetFiles(config, files, (m) => opts.log.warn(m))
+    withPresets = withPresetFiles(config, files, { warn: (m) => opts.log.warn(m), env: opts.env })
   }
   const transformers = await loadTransformerPlugins(config.customTransformers, { base: opts.base, log: opts.log })
   const router = config.customRouterPath
