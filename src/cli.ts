@@ -42,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (relaunched) return relaunched
   }
   const commands = await import('./cli/commands.ts')
-  const run = commands.COMMANDS[opts.command]
+  const run = commands.COMMANDS[opts.command] ?? await commands.presetCommand(opts.command)
   if (!run) {
     console.error(`switchyard: unknown command "${opts.command}"\n\n${HELP}`)
     return 2

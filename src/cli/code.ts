@@ -87,6 +87,23 @@ const GEMINI: AgentCli = {
 }
 
 export const runCode = (opts: CliOptions, env: Env): Promise<number> => runAgent(CLAUDE_CODE, opts, env)
+
+/** `switchyard <preset> [ARGS…]`: Claude Code with its base URL at the preset's routes (`/preset/<name>`). */
+export const runPresetCode = (name: string, opts: CliOptions, env: Env): Promise<number> =>
+  runAgent(
+    {
+      ...CLAUDE_CODE,
+      launch: (s) => ({
+        env: {
+          ...claudeEnv(s),
+          ANTHROPIC_BASE_URL: `${localBaseUrl(s.host, s.port)}/preset/${encodeURIComponent(name)}`,
+        },
+        args: [],
+      }),
+    },
+    opts,
+    env,
+  )
 export const runCodex = (opts: CliOptions, env: Env): Promise<number> => runAgent(CODEX, opts, env)
 export const runGemini = (opts: CliOptions, env: Env): Promise<number> => runAgent(GEMINI, opts, env)
 

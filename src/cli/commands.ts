@@ -6,7 +6,8 @@ import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
 import { runRestart, runStatus, runStop } from './status.ts'
-import { runCode, runCodex, runGemini } from './code.ts'
+import { runCode, runCodex, runGemini, runPresetCode } from './code.ts'
+import { presetsDir, runPreset } from './preset.ts'
 import { runStatusLine } from './statusline.ts'
 import { runModel } from './model.ts'
 import { runUi } from './ui.ts'
@@ -35,6 +36,17 @@ async function runValidate(opts: CliOptions, env: Env): Promise<number> {
     if (f.router) console.log(`  project Router ${f.path}: default ${f.router.default}`)
     else console.error(`  warning: project Router ${f.path}: ${f.problem}: its sessions use the config's Router`)
   }
+  // Preset files, read as the running instance reads them (a config `Presets` entry of the same name wins).
+  const { readPresetDir, presetFromFile } = await import('../plugins/presets.ts')
+  const presets = await readPresetDir(presetsDir())
+  for (const e of presets.errors) console.error(`  warning: preset file ${e}: skipped`)
+  for (const [name, file] of Object.entries(presets.files)) {
+    if (Object.hasOwn(r.config.presets, name)) continue
+    const p = presetFromFile(file, { name, config: r.config, env })
+    if (p.preset) console.log(`  preset ${name} (${presets.paths[name]}): default ${p.preset.router.default}`)
+    else console.error(`  warning: preset ${name} (${presets.paths[name]}): ${p.errors.join('; ')}: skipped`)
+    for (const w of p.warnings) console.error(`  warning: preset ${name}: ${w}`)
+  }
   return 0
 }
 
@@ -51,7 +63,19 @@ export const COMMANDS: Record<string, Command> = {
   code: runCode,
   codex: runCodex,
   gemini: runGemini,
+  preset: runPreset,
   statusline: runStatusLine,
   model: runModel,
   ui: runUi,
+}
+
+/**
+ * CCR 2.0's `ccr <preset> [ARGS…]`: Claude Code against `/preset/<preset>`, when an installed
+ * preset has that name (undefined when none has).
+ */
+export async function presetCommand(name: string): Promise<Command | undefined> {
+  const { readPresetDir, PRESET_NAME } = await import('../plugins/presets.ts')
+  if (!PRESET_NAME.test(name)) return undefined
+  const { files } = await readPresetDir(presetsDir())
+  return Object.hasOwn(files, name) ? (opts, env) => runPresetCode(name, opts, env) : undefined
 }

@@ -10,6 +10,8 @@ Commands:
   code [ARGS…]       Start the service in the background if needed, then run Claude Code through it
   codex [ARGS…]      The same for the Codex CLI (its own OpenAI provider, openai_base_url pointed here)
   gemini [ARGS…]     The same for the Gemini CLI (GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY pointed here)
+  preset SUB …       CCR 2.0 presets: list, info NAME, export NAME, install DIR|NAME, delete NAME
+  NAME [ARGS…]       Run Claude Code with the installed preset NAME (its routes, /preset/NAME/…)
   activate, env      Print the export lines that point Claude Code at this instance
   statusline         Read Claude Code's status-line JSON on stdin, print model, tokens and cost
   model              Pick the provider,model of a Router scenario (interactive, or: model set SCENARIO TARGET)
@@ -74,6 +76,28 @@ Sessions of \`code\`, \`codex\` and \`gemini\` are counted together.
 Examples:
   switchyard codex
   switchyard codex exec "explain this repository"`,
+  preset: `switchyard [OPTIONS] preset SUBCOMMAND …
+
+CCR 2.0's presets, in its folder (~/.claude-code-router/presets/) and format (NAME/manifest.json:
+its own Providers and Router, and the inputs an install asks for). The service serves each at
+/preset/NAME/v1/messages and /preset/NAME/v1/chat/completions; a provider the config has (same
+name, URL and key) is shared, any other is the preset's own, named NAME/PROVIDER. A change
+reloads a running instance.
+
+  list                         every preset, what the service serves for it, or why it skips it
+  info NAME                    its metadata, targets, own providers (no keys) and inputs
+  export NAME [--description T] [--author A] [--tags a,b] [--output DIR] [--include-sensitive]
+                               the config's Providers and Router as a preset; every secret is
+                               written as a \${VAR} reference unless --include-sensitive
+  install DIR|NAME [--set ID=VALUE …]
+                               copy a preset folder in and answer its inputs (asked on a
+                               terminal, else --set); an installed NAME is asked again
+  delete NAME (rm, remove)     remove it
+
+Examples:
+  switchyard preset export team --description "our routing"
+  switchyard preset install ./team --set apiKey=sk-…
+  switchyard team -p "explain this repository"     # Claude Code through /preset/team`,
   gemini: `switchyard [OPTIONS] gemini [GEMINI ARGS…]
 
 As \`code\`, for the Gemini CLI (GEMINI_PATH, else \`gemini\` on PATH): it runs with

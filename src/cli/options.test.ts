@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { type CliOptions, parseCli, unexpectedWord } from './options.ts'
+import { BUILTIN_COMMANDS, type CliOptions, parseCli, unexpectedWord } from './options.ts'
+import { COMMANDS } from './commands.ts'
 
 const parsed = (argv: string[], env: Record<string, string> = {}): CliOptions => {
   const o = parseCli(argv, env)
@@ -46,5 +47,21 @@ describe('the command line', () => {
     )
     assert.throws(() => parseCli(['start', '--port', 'x']), /^Error: --port: expected a whole number/)
     assert.throws(() => parseCli(['start', '--port', ' ']), /--port: expected a whole number/)
+  })
+
+  it('preset and any word that is no command keep what follows (a preset run: `switchyard team -p hi`)', () => {
+    assert.deepEqual(parsed(['--port', '4000', 'preset', 'export', 'x', '--author', 'a']).passthrough, [
+      'export',
+      'x',
+      '--author',
+      'a',
+    ])
+    const run = parsed(['team', '-p', 'hi', '--model', 'm'])
+    assert.deepEqual([run.command, run.passthrough], ['team', ['-p', 'hi', '--model', 'm']])
+    assert.deepEqual(parsed(['status', '--port', '4000']).passthrough, [], 'a built-in command keeps its options')
+  })
+
+  it('the built-in command words are exactly the commands there are (and help)', () => {
+    assert.deepEqual([...BUILTIN_COMMANDS].sort(), [...Object.keys(COMMANDS), 'help'].sort())
   })
 })

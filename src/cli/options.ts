@@ -43,7 +43,36 @@ const VALUED = new Set([
   '--type',
 ])
 
-/** Splits argv after a `code`, `codex` or `gemini` command word: what follows belongs to the agent, flags included. */
+/** Every built-in command word (`commands.ts` has a function for each but `help`; a test checks they agree). */
+export const BUILTIN_COMMANDS = [
+  'start',
+  'validate',
+  'env',
+  'activate',
+  'probe',
+  'perf',
+  'status',
+  'stop',
+  'restart',
+  'code',
+  'codex',
+  'gemini',
+  'preset',
+  'statusline',
+  'model',
+  'ui',
+  'help',
+] as const
+
+/** The commands whose following words are their own: an agent's arguments, `preset`'s subcommand and flags. */
+const PASSES_ON = new Set(['code', 'codex', 'gemini', 'preset'])
+const BUILTIN: ReadonlySet<string> = new Set(BUILTIN_COMMANDS)
+
+/**
+ * Splits argv after a `code`, `codex`, `gemini` or `preset` command word, or a word that is no
+ * built-in command (`switchyard my-preset ARGS…` runs Claude Code with that preset): what
+ * follows belongs to it, flags included.
+ */
 export function splitPassthrough(argv: readonly string[]): { own: string[]; passthrough: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -52,7 +81,7 @@ export function splitPassthrough(argv: readonly string[]): { own: string[]; pass
       continue
     }
     if (a.startsWith('-')) continue
-    return a === 'code' || a === 'codex' || a === 'gemini'
+    return PASSES_ON.has(a) || !BUILTIN.has(a)
       ? { own: argv.slice(0, i + 1), passthrough: argv.slice(i + 1) }
       : { own: [...argv], passthrough: [] }
   }

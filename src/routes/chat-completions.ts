@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts'
 import { OpenAIChatRequestSchema, OpenAIChatResponseSchema, OpenAIErrorBodySchema } from '../formats/index.ts'
 import { handleClient, openapiClient } from './client-request.ts'
 import { errorResponses } from './errors.ts'
+import { PresetParam } from './preset-param.ts'
 
 const chatRoute = (path: string, withPreset: boolean) =>
   createRoute({
@@ -15,9 +16,7 @@ const chatRoute = (path: string, withPreset: boolean) =>
     description:
       '`model` may be `provider,model`, a bare model id that exactly one provider lists, or anything else (then the Router decides).',
     request: {
-      ...(withPreset
-        ? { params: z.object({ name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' } }) }) }
-        : {}),
+      ...(withPreset ? { params: PresetParam } : {}),
       body: { required: true, content: { 'application/json': { schema: OpenAIChatRequestSchema } } },
     },
     responses: {

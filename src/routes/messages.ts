@@ -8,10 +8,7 @@ import {
 } from '../formats/index.ts'
 import { clientBody, handleClient, openapiClient } from './client-request.ts'
 import { errorResponses } from './errors.ts'
-
-const PresetParam = z.object({
-  name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'fast' }),
-})
+import { PresetParam } from './preset-param.ts'
 
 const messagesRoute = (path: string, withPreset: boolean) =>
   createRoute({
@@ -46,26 +43,32 @@ const messagesRoute = (path: string, withPreset: boolean) =>
     },
   })
 
-const countTokensRoute = createRoute({
-  method: 'post',
-  path: '/v1/messages/count_tokens',
-  tags: ['Inference'],
-  summary: 'Count input tokens (local cl100k estimate)',
-  request: { body: { required: true, content: { 'application/json': { schema: AnthropicCountTokensRequestSchema } } } },
-  responses: {
-    200: {
-      description: 'The estimate',
-      content: {
-        'application/json': {
-          schema: z.object({ input_tokens: z.number().int() }).openapi('CountTokensResponse', {
-            example: { input_tokens: 2095 },
-          }),
+const countTokensRoute = (path: string, withPreset: boolean) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['Inference'],
+    summary: withPreset
+      ? "Count input tokens (local cl100k estimate), under a preset's base URL"
+      : 'Count input tokens (local cl100k estimate)',
+    request: {
+      ...(withPreset ? { params: PresetParam } : {}),
+      body: { required: true, content: { 'application/json': { schema: AnthropicCountTokensRequestSchema } } },
+    },
+    responses: {
+      200: {
+        description: 'The estimate',
+        content: {
+          'application/json': {
+            schema: z.object({ input_tokens: z.number().int() }).openapi('CountTokensResponse', {
+              example: { input_tokens: 2095 },
+            }),
+          },
         },
       },
+      ...errorResponses(AnthropicErrorBodySchema),
     },
-    ...errorResponses(AnthropicErrorBodySchema),
-  },
-})
+  })
 
 /** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
@@ -79,8 +82,16 @@ export function registerMessages(app: OpenAPIHono, deps: Deps): void {
     messagesRoute('/preset/{name}/v1/messages', true),
     (c, body, text) => handleClient(c, deps, { format: 'anthropic', preset: c.req.param('name'), body, text }),
   )
-  app.openapi(
-    countTokensRoute,
-    async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200),
-  )
+  // Claude Code with its base URL at a preset (`switchyard <preset>`) counts there too.
+  for (
+    const [path, withPreset] of [['/v1/messages/count_tokens', false], [
+      '/preset/{name}/v1/messages/count_tokens',
+      true,
+    ]] as const
+  ) {
+    app.openapi(
+      countTokensRoute(path, withPreset),
+      async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200),
+    )
+  }
 }

@@ -6,6 +6,7 @@
  * (`x-goog-api-key`, `x-goog-api-client`, `?key=`: @google/genai, which lists under `/v1`) gets
  * Gemini's; any other OpenAI's. `GET /v1beta/models` and `/v1beta/models/{model}` are Gemini's.
  */
+import { PresetParam } from './preset-param.ts'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Deps } from '../deps.ts'
@@ -72,31 +73,35 @@ const anyError = (description: string) => ({
   content: jsonContent(z.union([OpenAIErrorBodySchema, AnthropicErrorBodySchema, GeminiErrorBodySchema])),
 })
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/v1/models',
-  tags: ['Inference'],
-  summary: "The configured provider,model pairs, in the OpenAI, Anthropic or Gemini shape (by the client's headers)",
-  request: {
-    headers: clientHeaders,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(20).openapi({
-        description: 'Anthropic shape only: models per page (the other shapes list them all)',
-        example: 20,
+const listRoute = (path: string, withPreset: boolean) =>
+  createRoute({
+    method: 'get',
+    path,
+    tags: ['Inference'],
+    summary: withPreset
+      ? "The configured provider,model pairs under a preset's base URL (the same list)"
+      : "The configured provider,model pairs, in the OpenAI, Anthropic or Gemini shape (by the client's headers)",
+    request: {
+      ...(withPreset ? { params: PresetParam } : {}),
+      headers: clientHeaders,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(1000).default(20).openapi({
+          description: 'Anthropic shape only: models per page (the other shapes list them all)',
+          example: 20,
+        }),
+        after_id: z.string().min(1).optional().openapi({ description: 'Anthropic shape only', example: 'anth,m' }),
+        before_id: z.string().min(1).optional().openapi({ description: 'Anthropic shape only', example: 'anth,m' }),
       }),
-      after_id: z.string().min(1).optional().openapi({ description: 'Anthropic shape only', example: 'anth,m' }),
-      before_id: z.string().min(1).optional().openapi({ description: 'Anthropic shape only', example: 'anth,m' }),
-    }),
-  },
-  responses: {
-    200: {
-      description: 'The models',
-      content: jsonContent(z.union([OpenAIModelListSchema, AnthropicModelListSchema, GeminiModelListSchema])),
     },
-    400: anyError('A query parameter out of range, or a cursor that is not listed'),
-    401: anyError('Missing or wrong API key'),
-  },
-})
+    responses: {
+      200: {
+        description: 'The models',
+        content: jsonContent(z.union([OpenAIModelListSchema, AnthropicModelListSchema, GeminiModelListSchema])),
+      },
+      400: anyError('A query parameter out of range, or a cursor that is not listed'),
+      401: anyError('Missing or wrong API key'),
+    },
+  })
 
 const ModelIdParams = z.object({
   model_id: z.string().min(1).openapi({ param: { name: 'model_id', in: 'path' }, example: 'anth,m' }),
@@ -209,13 +214,16 @@ export function registerModels(app: OpenAPIHono, deps: Deps): void {
     if (result.success || !result.error) return
     return refuse(c, shapeOf(c), { kind: 'invalid_request', ...describeIssues(result.error.issues) })
   }
-  app.openapi(listRoute, (c) => {
-    const shape = shapeOf(c)
-    if (shape === 'gemini') return c.json({ models: all.map(geminiShape) }, 200)
-    if (shape === 'openai') return c.json({ object: 'list' as const, data: all.map(openaiShape) }, 200)
-    const listed = page(all, c.req.valid('query'))
-    return listed.page ? c.json(listed.page, 200) : refuse(c, shape, { kind: 'invalid_request', ...listed.error })
-  }, hook)
+  // Claude Code with its base URL at a preset (`switchyard <preset>`) discovers models there.
+  for (const [path, withPreset] of [['/v1/models', false], ['/preset/{name}/v1/models', true]] as const) {
+    app.openapi(listRoute(path, withPreset), (c) => {
+      const shape = shapeOf(c)
+      if (shape === 'gemini') return c.json({ models: all.map(geminiShape) }, 200)
+      if (shape === 'openai') return c.json({ object: 'list' as const, data: all.map(openaiShape) }, 200)
+      const listed = page(all, c.req.valid('query'))
+      return listed.page ? c.json(listed.page, 200) : refuse(c, shape, { kind: 'invalid_request', ...listed.error })
+    }, hook)
+  }
   app.openapi(getRoute, (c) => {
     const shape = shapeOf(c)
     const id = c.req.valid('param').model_id.replace(shape === 'gemini' ? /^models\// : /^$/, '')

@@ -51,7 +51,12 @@ describe('switchyard validate', () => {
       r.stderr,
       /warning: project Router \S+-work-bad\/s-1\.json: Router\.think: "elsewhere,x" names no configured provider/,
     )
-    assert.doesNotMatch(r.stdout + r.stderr, /presets/, "CCR's own folders are not projects")
+    assert.doesNotMatch(r.stdout + r.stderr, /project Router \S+\/presets\//, "CCR's own folders are not projects")
+    assert.match(
+      r.stdout,
+      /preset fast \(\S+\/presets\/fast\.json\): default p,n/,
+      'preset files, read as the service reads them',
+    )
   })
 
   it('an invalid config is exit 2 with the field named', async () => {

@@ -1,0 +1,341 @@
+/**
+ * `switchyard preset …`: CCR 2.0's `ccr preset`, on the same folder
+ * (`~/.claude-code-router/presets/`) and the same manifest format, so presets move between the
+ * two. `list` and `info` say what the service will serve for each (or why it skips it),
+ * `export` writes the config's providers and Router as a manifest with every secret replaced by a
+ * `${VAR}` reference, `install` copies a preset folder in and asks for (or takes `--set`) the
+ * inputs its `schema` names, `delete` removes one. A change reloads a running instance.
+ * `switchyard <preset> [ARGS…]` runs Claude Code against `/preset/<preset>` (`code.ts`).
+ */
+import { chmod, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import JSON5 from 'json5'
+import { isPlainObject } from '../config/fields.ts'
+import { ccrDir } from '../config/load.ts'
+import { redactUrl } from '../config/redact.ts'
+import type { Config } from '../config/types.ts'
+import { setOwn } from '../lib/own.ts'
+import { conditionHolds, inputsOf, isManifest, type PresetInput, sanitizeSecrets } from '../plugins/preset-manifest.ts'
+import { PRESET_NAME, presetFromFile, readPresetDir } from '../plugins/presets.ts'
+import type { CliOptions, Env } from './options.ts'
+import { readConfig } from './options.ts'
+import { reloadRunning } from './pidfile.ts'
+import { dataDirOf } from './status.ts'
+import { askLine } from './prompt.ts'
+
+/** CCR's presets folder, where CCR 2.0 and this service both look. */
+export const presetsDir = (): string => join(ccrDir(homedir()), 'presets')
+
+/** The config keys an exported preset carries: what a preset serves with (CCR exports these among the rest). */
+const EXPORTED_KEYS = ['Providers', 'providers', 'Router', 'fallback', 'transformers', 'StatusLine'] as const
+
+const USAGE = `Usage:
+  switchyard preset list
+  switchyard preset info NAME
+  switchyard preset export NAME [--description T] [--author A] [--tags a,b] [--include-sensitive] [--output DIR]
+  switchyard preset install DIR|NAME [--set ID=VALUE …]
+  switchyard preset delete NAME      (also rm, remove)
+  switchyard NAME [ARGS…]            run Claude Code with the preset (/preset/NAME)`
+
+export async function runPreset(opts: CliOptions, env: Env): Promise<number> {
+  const [sub, ...args] = opts.passthrough
+  try {
+    switch (sub) {
+      case 'list':
+      case 'ls':
+        return await list(opts, env)
+      case 'info':
+        return await info(args, opts, env)
+      case 'export':
+        return await exportPreset(args, opts, env)
+      case 'install':
+        return await install(args, opts, env)
+      case 'delete':
+      case 'rm':
+      case 'remove':
+        return await remove(args, opts, env)
+      case undefined:
+      case 'help':
+        console.log(USAGE)
+        return sub === undefined ? 2 : 0
+      default:
+        console.error(`switchyard preset: unknown subcommand "${sub}"\n${USAGE}`)
+        return 2
+    }
+  } catch (e) {
+    console.error(`switchyard preset ${sub}: ${(e as Error).message}`)
+    return 1
+  }
+}
+
+/** What the service reads presets against; a config that does not load is no config (every target must then be the preset's). */
+async function mainConfig(opts: CliOptions, env: Env): Promise<Pick<Config, 'router' | 'providers'>> {
+  const r = await readConfig(opts, env)
+  return r.config ?? { providers: [], router: { default: '' } as Config['router'] }
+}
+
+const describeMeta = (file: unknown): string => {
+  if (!isPlainObject(file)) return ''
+  const parts = [
+    typeof file.version === 'string' ? `(v${file.version})` : '',
+    typeof file.description === 'string' ? file.description : '',
+    typeof file.author === 'string' ? `by ${file.author}` : '',
+  ]
+  return parts.filter(Boolean).join('  ')
+}
+
+async function list(opts: CliOptions, env: Env): Promise<number> {
+  const dir = presetsDir()
+  const { files, errors } = await readPresetDir(dir)
+  const config = await mainConfig(opts, env)
+  const names = Object.keys(files)
+  if (names.length === 0 && errors.length === 0) {
+    console.log(`no presets in ${dir}: switchyard preset export NAME, or switchyard preset install DIR`)
+    return 0
+  }
+  for (const name of names) {
+    const r = presetFromFile(files[name], { name, config, env })
+    console.log(`${name}  ${describeMeta(files[name])}`.trimEnd())
+    if (r.preset) {
+      const own = r.providers.length > 0 ? ` · ${r.providers.length} provider(s) of its own` : ''
+      console.log(`  default ${r.preset.router.default}${own}  →  /preset/${name}/v1/messages`)
+    } else console.log(`  skipped by the service: ${r.errors.join('; ')}`)
+    for (const w of r.warnings) console.log(`  warning: ${w}`)
+  }
+  for (const e of errors) console.log(`unreadable: ${e}`)
+  return 0
+}
+
+/** The name a command names, checked (never a path). */
+function presetName(args: readonly string[], usage: string): string {
+  const name = args[0]
+  if (name === undefined) throw new Error(`a preset name is needed: ${usage}`)
+  if (!PRESET_NAME.test(name)) throw new Error(`"${name}" is not a preset name (letters, digits, _ . -)`)
+  return name
+}
+
+async function info(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
+  const name = presetName(args, 'switchyard preset info NAME')
+  const { files, paths } = await readPresetDir(presetsDir())
+  if (!Object.hasOwn(files, name)) {
+    console.error(`switchyard preset info: no preset "${name}" in ${presetsDir()}`)
+    return 1
+  }
+  const file = files[name]
+  const config = await mainConfig(opts, env)
+  const r = presetFromFile(file, { name, config, env })
+  console.log(`${name}  ${describeMeta(file)}`.trimEnd())
+  console.log(`  file: ${paths[name]}`)
+  if (isPlainObject(file) && Array.isArray(file.keywords)) console.log(`  keywords: ${file.keywords.join(', ')}`)
+  if (r.preset) {
+    console.log(`  served at /preset/${name}/v1/messages and /preset/${name}/v1/chat/completions`)
+    for (const s of ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const) {
+      const t = r.preset.router[s]
+      if (t) console.log(`  ${s.padEnd(12)} ${t}`)
+    }
+  } else console.log(`  skipped by the service: ${r.errors.join('; ')}`)
+  for (const p of r.providers) {
+    console.log(`  provider ${p.name}: ${redactUrl(p.baseUrl)} (${p.format}), models ${p.models.join(', ')}`)
+  }
+  if (isManifest(file)) {
+    const answers = isPlainObject(file.userValues) ? file.userValues : {}
+    for (const input of inputsOf(file)) {
+      const answered = Object.hasOwn(answers, input.id)
+        ? 'answered'
+        : input.defaultValue !== undefined
+        ? 'default'
+        : 'not answered'
+      console.log(`  input ${input.id} (${input.type}): ${input.label}: ${answered}`)
+    }
+  }
+  for (const w of r.warnings) console.log(`  warning: ${w}`)
+  return 0
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function exportPreset(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      description: { type: 'string' },
+      author: { type: 'string' },
+      tags: { type: 'string' },
+      output: { type: 'string' },
+      'include-sensitive': { type: 'boolean' },
+    },
+  })
+  const name = presetName(positionals, 'switchyard preset export NAME')
+  const r = await readConfig(opts, env)
+  if (!isPlainObject(r.raw)) {
+    console.error(`switchyard preset export: ${r.errors[0] ?? `${r.path}: no config file to export`}`)
+    return 1
+  }
+  const raw = r.raw
+  const section: Record<string, unknown> = {}
+  for (const k of EXPORTED_KEYS) if (raw[k] !== undefined) setOwn(section, k, raw[k])
+  const sanitized = values['include-sensitive'] ? { value: section, variables: [] } : sanitizeSecrets(section)
+  const keywords = values.tags?.split(',').map((t) => t.trim()).filter(Boolean)
+  const manifest = {
+    name,
+    version: '1.0.0',
+    ...(values.description ? { description: values.description } : {}),
+    ...(values.author ? { author: values.author } : {}),
+    ...(keywords?.length ? { keywords } : {}),
+    ...(sanitized.value as Record<string, unknown>),
+  }
+  const dir = values.output ? resolve(values.output) : join(presetsDir(), name)
+  if (await exists(dir)) {
+    console.error(`switchyard preset export: ${dir} already exists: delete it first, or choose another name`)
+    return 1
+  }
+  await mkdir(dir, { recursive: true })
+  // Secrets written on request stay readable by the user alone.
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
+    mode: values['include-sensitive'] ? 0o600 : 0o644,
+  })
+  const providers = (raw.Providers ?? raw.providers) as unknown
+  console.log(`exported ${r.path} as preset "${name}": ${join(dir, 'manifest.json')}`)
+  console.log(
+    `  ${Array.isArray(providers) ? providers.length : 0} provider(s), Router ${JSON.stringify(raw.Router ?? {})}`,
+  )
+  if (sanitized.variables.length > 0) {
+    console.log(`  secrets written as variables: ${sanitized.variables.map((v) => `\${${v}}`).join(', ')}`)
+    console.log(
+      "  (here, providers the config has at the same URL keep the config's keys; elsewhere set the variables)",
+    )
+  }
+  if (!values.output) console.log(`  ${await reloadRunning(dataDirOf(opts, env))}`)
+  return 0
+}
+
+/** Where a preset to install is: a folder holding `manifest.json`, the manifest itself, or an installed preset's name. */
+async function manifestSource(src: string): Promise<{ path: string; dir: string } | undefined> {
+  const asPath = resolve(src)
+  try {
+    const s = await stat(asPath)
+    if (s.isDirectory()) return { path: join(asPath, 'manifest.json'), dir: asPath }
+    return { path: asPath, dir: dirname(asPath) }
+  } catch {
+    if (!PRESET_NAME.test(src)) return undefined
+    const dir = join(presetsDir(), src)
+    return (await exists(join(dir, 'manifest.json'))) ? { path: join(dir, 'manifest.json'), dir } : undefined
+  }
+}
+
+/** An answer as its input's type wants it (`--set` and prompts give text). */
+function typed(input: PresetInput | undefined, text: string): unknown {
+  if (input?.type === 'number') {
+    const n = Number(text)
+    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`${input.id}: expected a number, got "${text}"`)
+    return n
+  }
+  if (input?.type === 'confirm') return /^(y|yes|true|1)$/i.test(text.trim())
+  return text
+}
+
+async function install(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { set: { type: 'string', multiple: true } },
+  })
+  const src = positionals[0]
+  if (src === undefined) throw new Error("a preset folder (or an installed preset's name) is needed")
+  const source = await manifestSource(src)
+  if (!source) throw new Error(`"${src}" is neither a folder holding manifest.json nor an installed preset`)
+  const manifest = JSON5.parse(await readFile(source.path, 'utf8')) as unknown
+  if (!isPlainObject(manifest)) throw new Error(`${source.path}: expected a JSON object`)
+  const name = [manifest.name, basename(source.dir)].find((n): n is string =>
+    typeof n === 'string' && PRESET_NAME.test(n)
+  )
+  if (!name) throw new Error(`${source.path}: its "name" is not a preset name (letters, digits, _ . -)`)
+  const target = join(presetsDir(), name)
+  const reconfigure = resolve(source.dir) === resolve(target)
+  if (!reconfigure && (await exists(target))) {
+    throw new Error(
+      `preset "${name}" is installed: switchyard preset delete ${name} first, or switchyard preset install ${name} to answer its inputs again`,
+    )
+  }
+
+  const inputs = inputsOf(manifest)
+  const answers: Record<string, unknown> = {}
+  if (reconfigure && isPlainObject(manifest.userValues)) Object.assign(answers, manifest.userValues)
+  for (const s of values.set ?? []) {
+    const eq = s.indexOf('=')
+    if (eq <= 0) throw new Error(`--set ${s}: expected ID=VALUE`)
+    const id = s.slice(0, eq)
+    const input = inputs.find((i) => i.id === id)
+    if (!input && !/[.[]/.test(id)) {
+      throw new Error(
+        `--set ${id}: the preset has no input "${id}" (inputs: ${inputs.map((i) => i.id).join(', ') || 'none'})`,
+      )
+    }
+    setOwn(answers, id, typed(input, s.slice(eq + 1)))
+  }
+  const missing: PresetInput[] = []
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
+  for (const input of inputs) {
+    if (Object.hasOwn(answers, input.id)) continue
+    if (!conditionHolds(input.when, answers)) continue // CCR's `when`: asked only when it holds
+    if (interactive) {
+      const shown = input.defaultValue !== undefined && input.type !== 'password'
+        ? ` [${String(input.defaultValue)}]`
+        : ''
+      const text = await askLine(`${input.prompt ?? input.label}${shown}: `, { hidden: input.type === 'password' })
+      if (text === undefined) throw new Error('cancelled: nothing installed')
+      if (text !== '') setOwn(answers, input.id, typed(input, text))
+      else if (input.defaultValue !== undefined) setOwn(answers, input.id, input.defaultValue)
+      else if (input.required) missing.push(input)
+    } else if (input.defaultValue !== undefined) setOwn(answers, input.id, input.defaultValue)
+    else if (input.required) missing.push(input)
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `answers needed: ${missing.map((i) => `--set ${i.id}=… (${i.label})`).join(', ')}; nothing installed`,
+    )
+  }
+
+  if (!reconfigure) {
+    await mkdir(presetsDir(), { recursive: true })
+    await cp(source.dir, target, { recursive: true })
+  }
+  const installed = { ...manifest, name, ...(Object.keys(answers).length > 0 ? { userValues: answers } : {}) }
+  // The answers are usually keys: the manifest holding them is the user's alone (a copied file
+  // keeps its mode through writeFile, hence the chmod).
+  const manifestPath = join(target, 'manifest.json')
+  await writeFile(manifestPath, `${JSON.stringify(installed, null, 2)}\n`, { mode: 0o600 })
+  await chmod(manifestPath, 0o600)
+  console.log(`${reconfigure ? 'reconfigured' : 'installed'} preset "${name}" in ${target}`)
+  const r = presetFromFile(installed, { name, config: await mainConfig(opts, env), env })
+  if (r.preset) console.log(`  default ${r.preset.router.default}  →  /preset/${name}/v1/messages`)
+  else console.log(`  the service will skip it: ${r.errors.join('; ')}`)
+  for (const w of r.warnings) console.log(`  warning: ${w}`)
+  console.log(`  ${await reloadRunning(dataDirOf(opts, env))}`)
+  return 0
+}
+
+async function remove(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
+  const name = presetName(args, 'switchyard preset delete NAME')
+  const dir = join(presetsDir(), name)
+  const file = `${dir}.json`
+  if (await exists(dir)) await rm(dir, { recursive: true, force: true })
+  else if (await exists(file)) await rm(file)
+  else {
+    console.error(`switchyard preset delete: no preset "${name}" in ${presetsDir()}`)
+    return 1
+  }
+  console.log(`deleted preset "${name}"`)
+  console.log(`  ${await reloadRunning(dataDirOf(opts, env))}`)
+  return 0
+}
