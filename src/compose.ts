@@ -53,7 +53,8 @@ import type { SessionUsage } from './routing/contract.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
 import { memoryResponseStore, type ResponseStore } from './proxy/response-store.ts'
 import { createThinkingCache, type ThinkingCache, tokenView } from './formats/index.ts'
-import { ProviderLimiter } from './resilience/limiter.ts'
+import { ProviderLimiter, type ProviderState } from './resilience/limiter.ts'
+import { type HoldTimes, RetryAfterHolds } from './routing/retry-after-holds.ts'
 import { RoutingStats, TargetMeasurements } from './routing/target-stats.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
 import { TokenCache } from './tokens/cache.ts'
@@ -114,6 +115,10 @@ export interface ServerMemory {
   readonly sessions: SessionUsage
   readonly thinking: ThinkingCache
   readonly measurements: TargetMeasurements
+  /** Providers' rate buckets and in-flight counts, so a reload lets no burst past `rpm`, `tpm` or `maxConcurrent`. */
+  readonly limits: Map<string, ProviderState>
+  /** Upstream `Retry-After` holds, so a reload does not call a target that asked to be left alone. */
+  readonly holds: HoldTimes
   /** The alerts firing, so a reload does not deliver them again. */
   readonly alerts: AlertMemory
 }
@@ -124,7 +129,18 @@ export function createServerMemory(now: () => number): ServerMemory {
     sessions: sessionUsageLru(),
     thinking: createThinkingCache(2_000),
     measurements: new TargetMeasurements(),
+    limits: new Map(),
+    holds: new Map(),
     alerts: new AlertMemory(),
+  }
+}
+
+/** Forgets what `memory` keeps per provider of the `providers` a reload removed or pointed elsewhere. */
+function forgetProviders(memory: ServerMemory, providers: ReadonlySet<string>): void {
+  if (providers.size === 0) return
+  for (const p of providers) memory.limits.delete(p)
+  for (const key of memory.holds.keys()) {
+    if (providers.has(key.slice(0, Math.max(0, key.indexOf(','))))) memory.holds.delete(key)
   }
 }
 
@@ -148,8 +164,9 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const random = opts.random ?? Math.random
   const log = opts.log ?? createLogger({ level: config.logLevel, enabled: config.log })
   const memory = opts.memory ?? createServerMemory(now)
-  // What was measured of an upstream the new config still reaches the same way carries over.
-  memory.measurements.retain(new Map(config.providers.map((p) => [p.name, p.baseUrl])))
+  // What was measured of an upstream the new config still reaches the same way carries over,
+  // and so do its rate buckets and Retry-After holds (fleet mode keeps those in Redis).
+  forgetProviders(memory, memory.measurements.retain(new Map(config.providers.map((p) => [p.name, p.baseUrl]))))
   const statsOpts = {
     ewmaAlpha: config.router.ewmaAlpha,
     failurePenalty: config.router.failurePenalty,
@@ -158,7 +175,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   }
   const stats = opts.shared ? opts.shared.stats(statsOpts) : new RoutingStats(statsOpts)
   const limits = new Map(config.providers.map((p) => [p.name, p.limits]))
-  const limiter = opts.shared ? opts.shared.limiter(limits) : new ProviderLimiter(limits)
+  const limiter = opts.shared ? opts.shared.limiter(limits) : new ProviderLimiter(limits, memory.limits)
   const prices = configuredPrices(config)
   const routing: RoutingParts = {
     config,
@@ -168,7 +185,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     random,
     pricePerMTok: () => prices,
     ...(opts.performance ? { performance: opts.performance } : {}),
-    ...(opts.shared ? { holds: opts.shared.holds } : {}),
+    holds: opts.shared?.holds ?? new RetryAfterHolds({ maxMs: config.router.maxRetryAfterMs, until: memory.holds }),
   }
   const tokenCache = new TokenCache()
   // Responses and Gemini bodies are counted as the hub sees them. One walk per request: routing

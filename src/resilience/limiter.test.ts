@@ -47,4 +47,25 @@ describe('ProviderLimiter', () => {
     l.tryAcquire('p', 0, 0)
     assert.deepEqual([...l.blocked(['p', 'q', 'free'], 0, 0)].map(([k, v]) => [k, v.reason]), [['p', 'rpm']])
   })
+
+  it("a limiter built on another's state (a reload) goes on from its buckets and in-flight counts", () => {
+    const state = new Map()
+    const before = new ProviderLimiter({ p: { rpm: 2, maxConcurrent: 1 } }, state)
+    const open = before.tryAcquire('p', 0, 0)
+    assert.equal(open.ok, true)
+    assert.equal(before.tryAcquire('p', 0, 0).ok, false)
+    // The reloaded config adds a tpm limit and halves nothing else.
+    const after = new ProviderLimiter({ p: { rpm: 2, maxConcurrent: 1, tpm: 100 } }, state)
+    assert.deepEqual(after.budget('p', 0), {
+      rpm: { limit: 2, left: 1 },
+      tpm: { limit: 100, left: 100 },
+      concurrency: { limit: 1, left: 0 },
+    })
+    if (open.ok) open.release()
+    assert.equal(after.inFlight('p'), 0, "the old limiter's admission is released where the new one sees it")
+    assert.equal(after.tryAcquire('p', 10, 0).ok, true)
+    assert.equal(after.tryAcquire('p', 10, 0).ok, false, 'rpm: two in the minute, one of them before the reload')
+    // A smaller limit clamps what is left.
+    assert.equal(new ProviderLimiter({ p: { tpm: 50 } }, state).budget('p', 0)?.tpm?.left, 50)
+  })
 })

@@ -55,7 +55,8 @@ export interface ProviderBudget {
   readonly concurrency?: { readonly limit: number; readonly left: number }
 }
 
-interface ProviderState {
+/** One provider's buckets and in-flight count; an admission's release writes to the object it was taken from. */
+export interface ProviderState {
   rpm?: Bucket
   tpm?: Bucket
   inFlight: number
@@ -64,11 +65,19 @@ interface ProviderState {
 /** Holds the buckets and in-flight counts of every provider that has limits. */
 export class ProviderLimiter implements RateLimiter {
   readonly #limits: ReadonlyMap<string, ProviderLimits>
-  readonly #state = new Map<string, ProviderState>()
+  readonly #state: Map<string, ProviderState>
 
-  /** `limits`: provider name → its limits (from `ProviderConfig.limits`). */
-  constructor(limits: ReadonlyMap<string, ProviderLimits> | Readonly<Record<string, ProviderLimits>>) {
+  /**
+   * `limits`: provider name → its limits (from `ProviderConfig.limits`). `state`: the buckets and
+   * counts to start from and write to: a reload's successor keeps its predecessor's, so neither
+   * a burst right after a reload nor the streams still open on the old instance go past a limit.
+   */
+  constructor(
+    limits: ReadonlyMap<string, ProviderLimits> | Readonly<Record<string, ProviderLimits>>,
+    state: Map<string, ProviderState> = new Map(),
+  ) {
     this.#limits = limits instanceof Map ? limits : new Map(Object.entries(limits))
+    this.#state = state
   }
 
   /**
@@ -165,10 +174,12 @@ export class ProviderLimiter implements RateLimiter {
     let st = this.#state.get(provider)
     if (!st) {
       st = { inFlight: 0 }
-      if (lim.rpm !== undefined) st.rpm = bucketFull(now, perMinute(lim.rpm))
-      if (lim.tpm !== undefined) st.tpm = bucketFull(now, perMinute(lim.tpm))
       this.#state.set(provider, st)
     }
+    // A limit the kept state had no bucket for (new in a reloaded config) starts full; a smaller
+    // one clamps what is left on the next refill.
+    if (lim.rpm !== undefined && !st.rpm) st.rpm = bucketFull(now, perMinute(lim.rpm))
+    if (lim.tpm !== undefined && !st.tpm) st.tpm = bucketFull(now, perMinute(lim.tpm))
     return st
   }
 }

@@ -85,4 +85,13 @@ describe('RetryAfterHolds', () => {
     d.note('t', limited(99999999999), 0)
     assert.equal(d.remaining('t', 0), DEFAULT_MAX_HOLD_MS)
   })
+
+  it("holds built on another's times (a reload) go on from them, under the new cap", () => {
+    const until = new Map<string, number>()
+    new RetryAfterHolds({ until }).note('t', limited(30_000), 0)
+    const after = new RetryAfterHolds({ until, maxMs: 1_000 })
+    assert.equal(after.remaining('t', 10_000), 20_000, 'a hold already granted keeps its end')
+    after.note('u', limited(30_000), 0)
+    assert.equal(after.remaining('u', 0), 1_000, 'a new one is capped by the new config')
+  })
 })

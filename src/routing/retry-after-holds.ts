@@ -20,14 +20,21 @@ export function retryAfterOf(e: ProxyError): number | undefined {
   return e.kind === 'rate_limited' || e.kind === 'upstream_status' ? e.retryAfterMs : undefined
 }
 
+/** Per target (`provider,model`): the time before which it should not be called. */
+export type HoldTimes = Map<string, number>
+
 /** Per target: the time before which it should not be called. */
 export class RetryAfterHolds {
-  readonly #until = new Map<string, number>()
+  readonly #until: HoldTimes
   readonly #maxMs: number
 
-  /** `maxMs` caps every hold: `Retry-After: 99999999999` must not park a target for millennia. */
-  constructor(opts: { readonly maxMs?: number } = {}) {
+  /**
+   * `maxMs` caps every hold: `Retry-After: 99999999999` must not park a target for millennia.
+   * `until`: the holds to start from and write to (a reload's successor keeps its predecessor's).
+   */
+  constructor(opts: { readonly maxMs?: number; readonly until?: HoldTimes } = {}) {
     this.#maxMs = opts.maxMs ?? DEFAULT_MAX_HOLD_MS
+    this.#until = opts.until ?? new Map()
   }
 
   /** Records the wait `err` asks of `key` at `now`, capped (a longer existing hold stays). */

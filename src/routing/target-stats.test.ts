@@ -138,7 +138,7 @@ describe('RoutingStats size', () => {
     const open = before.begin('p,m', 500) // still in flight across the reload
     assert.equal(before.snapshot('q,m', 400).breaker.kind, 'open')
 
-    m.retain(new Map([...upstreams, ['r', 'http://r.test/v1/messages']]))
+    assert.deepEqual([...m.retain(new Map([...upstreams, ['r', 'http://r.test/v1/messages']]))], [], 'none changed')
     const after = new RoutingStats({ ewmaAlpha: 0.3, failurePenalty: 2, breaker, measurements: m })
     assert.deepEqual([after.snapshot('p,m', 600).samples, after.snapshot('p,m', 600).latencyMs], [1, 200])
     assert.equal(after.snapshot('q,m', 600).breaker.kind, 'open', 'the breaker stays open')
@@ -148,7 +148,7 @@ describe('RoutingStats size', () => {
     assert.deepEqual([...after.all(700).keys()].sort(), ['p,m', 'q,m'], 'r was not configured before: its record went')
 
     // q now points elsewhere, p is gone: both start afresh.
-    m.retain(new Map([['q', 'http://q2.test/v1/chat/completions']]))
+    assert.deepEqual([...m.retain(new Map([['q', 'http://q2.test/v1/chat/completions']]))].sort(), ['p', 'q', 'r'])
     const third = new RoutingStats({ ewmaAlpha: 0.3, failurePenalty: 2, breaker, measurements: m })
     assert.deepEqual([...third.all(800).keys()], [])
     assert.equal(third.snapshot('q,m', 800).breaker.kind, 'closed')

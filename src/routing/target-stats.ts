@@ -79,14 +79,19 @@ export class TargetMeasurements {
   /**
    * Keeps the records of providers that still reach the same upstream (`name → URL` of the new
    * config) and forgets the rest: a provider removed, or pointed elsewhere, starts afresh.
-   * Attempts still in flight on a forgotten record settle on it unseen.
+   * Attempts still in flight on a forgotten record settle on it unseen. Returns the providers
+   * the previous config had that now are gone or reach another upstream (what else a reload
+   * carries per provider forgets them too).
    */
-  retain(upstreams: ReadonlyMap<string, string>): void {
+  retain(upstreams: ReadonlyMap<string, string>): ReadonlySet<string> {
+    const changed = new Set<string>()
+    for (const [provider, url] of this.#upstreams) if (upstreams.get(provider) !== url) changed.add(provider)
     for (const key of this.records.keys()) {
       const provider = providerOf(key)
       if (upstreams.get(provider) !== this.#upstreams.get(provider)) this.records.delete(key)
     }
     this.#upstreams = new Map(upstreams)
+    return changed
   }
 }
 

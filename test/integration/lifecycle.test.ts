@@ -41,10 +41,11 @@ async function server(mockUrl: string, dir: string, extra: Record<string, unknow
 /** A mock and a server in a fresh data dir around `fn`; the server is shut down afterwards (again, if `fn` did). */
 async function withServer(
   fn: (x: { s: Awaited<ReturnType<typeof server>>['s']; path: string; dir: string; mockUrl: string }) => Promise<void>,
+  extra: (mockUrl: string) => Record<string, unknown> = () => ({}),
 ): Promise<void> {
   const mock = await startMockServer({ port: 0, hostname: '127.0.0.1' })
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-life-'))
-  const { s, path } = await server(mock.url, dir)
+  const { s, path } = await server(mock.url, dir, extra(mock.url))
   try {
     await fn({ s, path, dir, mockUrl: mock.url })
   } finally {
@@ -174,6 +175,58 @@ describe('lifecycle', () => {
       assert.match(after.headers.get('x-switchyard-route') ?? '', /^longContext oai,long/)
       await after.text()
     }))
+
+  it("a reload keeps providers' rate budgets and the upstream's Retry-After holds, but not those of a provider pointed elsewhere", () => {
+    const providers = (mockUrl: string, heldUrl = `${mockUrl}/v1/chat/completions`) => ({
+      Providers: [
+        { name: 'oai', api_base_url: `${mockUrl}/v1/chat/completions`, api_key: 'k', models: ['m'], rpm: 2 },
+        { name: 'held', api_base_url: heldUrl, api_key: 'k', models: ['h'] },
+      ],
+      Router: { default: 'oai,m', fallbackToOtherTiers: false, tierRetries: { default: { max_retries: 0 } } },
+    })
+    return withServer(async ({ s, path, mockUrl }) => {
+      const ask = async (model: string) => {
+        const res = await fetch(`${s.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+        })
+        await res.text()
+        return res.status
+      }
+      const rpmLeft = async () =>
+        ((await (await fetch(`${s.url}/v1/rate-budgets`)).json()) as {
+          providers: Record<string, { rpm?: { left: number } }>
+        }).providers.oai?.rpm?.left
+      const attempts = async (model: string) =>
+        ((await (await fetch(`${mockUrl}/_mock/attempts`)).json()) as { attempts: { model: string }[] }).attempts
+          .filter((a) => a.model === model.slice(model.indexOf(',') + 1)).length
+      const HELD = 'held,h:status=429:retry-after=30'
+      assert.equal(await ask('oai,m'), 200)
+      assert.equal(await ask('oai,m'), 200)
+      assert.equal(await rpmLeft(), 0)
+      assert.equal(await ask(HELD), 429)
+      const calls = await attempts(HELD)
+      assert.ok(calls >= 1)
+      assert.equal(await ask(HELD), 429)
+      assert.equal(await attempts(HELD), calls, 'held: not called again')
+
+      writeFileSync(path, JSON.stringify({ ...fileFor(mockUrl), ...providers(mockUrl), LOG_LEVEL: 'warn' }))
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(await rpmLeft(), 0, 'the minute’s two requests are still spent')
+      assert.equal(await ask(HELD), 429)
+      assert.equal(await attempts(HELD), calls, 'still held after the reload')
+
+      // The same name at another URL is another upstream: its hold is forgotten.
+      writeFileSync(
+        path,
+        JSON.stringify({ ...fileFor(mockUrl), ...providers(mockUrl, `${mockUrl}/v1/chat/completions?x=1`) }),
+      )
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(await ask(HELD), 429)
+      assert.ok((await attempts(HELD)) > calls, 'called again once pointed elsewhere')
+    }, providers)
+  })
 
   it('an instance a reload replaced serves its streams to the end, then is closed; with nothing open, at once', () =>
     withServer(async ({ s, path, dir, mockUrl }) => {
