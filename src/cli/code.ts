@@ -16,6 +16,8 @@ import { readPidFile } from './pidfile.ts'
 import { answers, startInBackground, stopService } from './service.ts'
 import { clearOwned, joinSession, leaveSession, markOwned, ownedService } from './sessions.ts'
 import { dataDirOf } from './status.ts'
+import { presetLaunch, presetsDir } from './preset.ts'
+import { readPresetDir } from '../plugins/presets.ts'
 
 /** How long `code` waits for a service it started to answer (CCR waits about 11 s). */
 const START_TIMEOUT_MS = 20_000
@@ -49,6 +51,8 @@ interface AgentCli {
   readonly executable: string
   readonly install: string
   readonly launch: (s: Settings, ctx: LaunchContext) => Launch
+  /** False: the agent talks to its provider itself (a `noServer` preset); no service is started. */
+  readonly needsService?: boolean
 }
 
 const CLAUDE_CODE: AgentCli = {
@@ -88,22 +92,35 @@ const GEMINI: AgentCli = {
 
 export const runCode = (opts: CliOptions, env: Env): Promise<number> => runAgent(CLAUDE_CODE, opts, env)
 
-/** `switchyard <preset> [ARGS…]`: Claude Code with its base URL at the preset's routes (`/preset/<name>`). */
-export const runPresetCode = (name: string, opts: CliOptions, env: Env): Promise<number> =>
-  runAgent(
+/**
+ * `switchyard <preset> [ARGS…]`: Claude Code with its base URL at the preset's routes
+ * (`/preset/<name>`), its `claudeCodeSettings` applied, or (`noServer`) straight at its first
+ * provider with no service at all, as CCR 2.0's `ccr <preset>` does.
+ */
+export async function runPresetCode(name: string, opts: CliOptions, env: Env): Promise<number> {
+  const { files } = await readPresetDir(presetsDir())
+  const how = presetLaunch(files[name], env)
+  for (const note of how.notes) console.error(`switchyard ${name}: ${note}`)
+  return runAgent(
     {
       ...CLAUDE_CODE,
+      needsService: how.direct === undefined,
       launch: (s) => ({
         env: {
           ...claudeEnv(s),
-          ANTHROPIC_BASE_URL: `${localBaseUrl(s.host, s.port)}/preset/${encodeURIComponent(name)}`,
+          ANTHROPIC_BASE_URL: how.direct?.baseUrl ??
+            `${localBaseUrl(s.host, s.port)}/preset/${encodeURIComponent(name)}`,
+          ...(how.direct ? { ANTHROPIC_AUTH_TOKEN: how.direct.apiKey } : {}),
+          ...how.env,
         },
-        args: [],
+        args: how.args,
       }),
     },
     opts,
     env,
   )
+}
+
 export const runCodex = (opts: CliOptions, env: Env): Promise<number> => runAgent(CODEX, opts, env)
 export const runGemini = (opts: CliOptions, env: Env): Promise<number> => runAgent(GEMINI, opts, env)
 
@@ -124,7 +141,7 @@ async function runAgent(agent: AgentCli, opts: CliOptions, env: Env): Promise<nu
   const dataDir = dataDirOf(opts, env)
   const baseUrl = localBaseUrl(settings.host, settings.port)
 
-  if (!(await answers(baseUrl))) {
+  if (agent.needsService !== false && !(await answers(baseUrl))) {
     console.error(`switchyard: starting the service on ${baseUrl} …`)
     const started = await startInBackground({
       opts,

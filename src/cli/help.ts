@@ -97,7 +97,11 @@ reloads a running instance.
 Examples:
   switchyard preset export team --description "our routing"
   switchyard preset install ./team --set apiKey=sk-…
-  switchyard team -p "explain this repository"     # Claude Code through /preset/team`,
+  switchyard team -p "explain this repository"     # Claude Code through /preset/team
+
+switchyard NAME [ARGS…] applies the preset's claudeCodeSettings (env into Claude Code's
+environment, the rest as --settings); with noServer: true it runs Claude Code at the preset's
+first provider itself and starts no service.`,
   gemini: `switchyard [OPTIONS] gemini [GEMINI ARGS…]
 
 As \`code\`, for the Gemini CLI (GEMINI_PATH, else \`gemini\` on PATH): it runs with

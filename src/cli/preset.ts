@@ -17,7 +17,15 @@ import { ccrDir } from '../config/load.ts'
 import { redactUrl } from '../config/redact.ts'
 import type { Config } from '../config/types.ts'
 import { setOwn } from '../lib/own.ts'
-import { conditionHolds, inputsOf, isManifest, type PresetInput, sanitizeSecrets } from '../plugins/preset-manifest.ts'
+import {
+  conditionHolds,
+  configSectionOf,
+  inputsOf,
+  isManifest,
+  type PresetInput,
+  sanitizeSecrets,
+} from '../plugins/preset-manifest.ts'
+import { interpolateEnv } from '../config/interpolate.ts'
 import { PRESET_NAME, presetFromFile, readPresetDir } from '../plugins/presets.ts'
 import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
@@ -338,4 +346,53 @@ async function remove(args: readonly string[], opts: CliOptions, env: Env): Prom
   console.log(`deleted preset "${name}"`)
   console.log(`  ${await reloadRunning(dataDirOf(opts, env))}`)
   return 0
+}
+
+/** How `switchyard <preset>` runs Claude Code for a preset file (see `presetLaunch`). */
+export interface PresetLaunch {
+  /** `claudeCodeSettings.env`: over the environment `code` sets. */
+  readonly env: Readonly<Record<string, string>>
+  /** `--settings JSON` with the rest of `claudeCodeSettings`, when there is any. */
+  readonly args: readonly string[]
+  /** `noServer: true`: Claude Code at the preset's first provider itself. */
+  readonly direct?: { readonly baseUrl: string; readonly apiKey: string }
+  readonly notes: readonly string[]
+}
+
+/**
+ * What a preset asks of the Claude Code it runs: its `claudeCodeSettings` (`env` into the
+ * environment, the rest as `--settings`), and with `noServer: true` its first provider's URL
+ * (without `/v1/messages`) and key instead of this service, as CCR 2.0 does. Answers and
+ * `$VAR`s are applied as the service applies them.
+ */
+export function presetLaunch(file: unknown, env: Env): PresetLaunch {
+  const raw = isManifest(file) ? configSectionOf(file).config : file
+  const section = interpolateEnv(raw, env).value
+  if (!isPlainObject(section)) return { env: {}, args: [], notes: [] }
+  const settings = isPlainObject(section.claudeCodeSettings) ? section.claudeCodeSettings : {}
+  const { env: settingsEnv, ...rest } = settings
+  const childEnv: Record<string, string> = {}
+  if (isPlainObject(settingsEnv)) {
+    for (const [k, v] of Object.entries(settingsEnv)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') setOwn(childEnv, k, String(v))
+    }
+  }
+  const args = Object.keys(rest).length > 0 ? ['--settings', JSON.stringify(rest)] : []
+  if (section.noServer !== true) return { env: childEnv, args, notes: [] }
+  const providers = section.Providers ?? section.providers
+  const first = Array.isArray(providers) && isPlainObject(providers[0]) ? providers[0] : undefined
+  if (!first || typeof first.api_base_url !== 'string') {
+    return {
+      env: childEnv,
+      args,
+      notes: ['noServer is set but the preset names no provider: running through the service'],
+    }
+  }
+  const baseUrl = first.api_base_url.replace(/\/v1\/messages\/?$/, '').replace(/\/$/, '')
+  return {
+    env: childEnv,
+    args,
+    direct: { baseUrl, apiKey: typeof first.api_key === 'string' ? first.api_key : '' },
+    notes: [`noServer: Claude Code talks to ${redactUrl(baseUrl)} itself, not through this service`],
+  }
 }

@@ -45,6 +45,7 @@ function sharedPreset(root: string, mockUrl: string): string {
       }],
       Router: { default: 'm,team-model' },
       schema: [{ id: 'teamKey', type: 'password', label: 'Team key' }],
+      claudeCodeSettings: { env: { TEAM_FLAG: 'on' }, model: 'sonnet' },
     }),
   )
   writeFileSync(join(dir, 'README.md'), 'copied along\n')
@@ -152,7 +153,13 @@ describe('switchyard preset', () => {
         env: { ...env, CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: out },
       })
       assert.equal(code.code, 0, code.stderr)
-      assert.deepEqual(readFileSync(join(out, 'args'), 'utf8').split('\n').filter(Boolean), ['-p', 'hello'])
+      assert.deepEqual(readFileSync(join(out, 'args'), 'utf8').split('\n').filter(Boolean), [
+        '--settings',
+        '{"model":"sonnet"}',
+        '-p',
+        'hello',
+      ])
+      assert.match(readFileSync(join(out, 'env'), 'utf8'), /^TEAM_FLAG=on$/m, "the preset's claudeCodeSettings.env")
       assert.match(
         readFileSync(join(out, 'env'), 'utf8'),
         new RegExp(`^ANTHROPIC_BASE_URL=http://127\\.0\\.0\\.1:${port}/preset/team$`, 'm'),
@@ -170,6 +177,42 @@ describe('switchyard preset', () => {
       server.child.kill('SIGTERM')
       await server.exited
       await mock.stop()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('a noServer preset runs Claude Code at its first provider itself, starting no service', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'switchyard-preset-direct-'))
+    try {
+      const dir = join(root, '.claude-code-router', 'presets', 'direct')
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(
+        join(dir, 'manifest.json'),
+        JSON.stringify({
+          name: 'direct',
+          noServer: true,
+          Providers: [{
+            name: 'a',
+            api_base_url: 'http://127.0.0.1:9/v1/messages',
+            api_key: '$DIRECT_KEY',
+            models: ['m'],
+          }],
+          Router: { default: 'a,m' },
+        }),
+      )
+      const out = join(root, 'claude-out')
+      const dataDir = join(root, 'data')
+      const r = await runCli(['--data-dir', dataDir, '--port', String(await freePort()), 'direct'], {
+        env: { HOME: root, CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: out, DIRECT_KEY: 'sk-direct' },
+      })
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, /noServer: Claude Code talks to http:\/\/127\.0\.0\.1:9 itself/)
+      const recorded = readFileSync(join(out, 'env'), 'utf8')
+      assert.match(recorded, /^ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:9$/m)
+      assert.match(recorded, /^ANTHROPIC_AUTH_TOKEN=sk-direct$/m)
+      assert.equal(existsSync(join(dataDir, 'switchyard.pid')), false, 'no service was started')
+      assert.doesNotMatch(r.stderr, /starting the service/)
+    } finally {
       rmSync(root, { recursive: true, force: true })
     }
   })
