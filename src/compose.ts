@@ -16,8 +16,10 @@ import { performanceScore } from './perf/score.ts'
 import { configuredTargets } from './config/targets.ts'
 import { ccrDir } from './config/load.ts'
 import { loadPlugins, type ProjectDirs } from './plugins/setup.ts'
+import { describePreset, readPresetDir, removePresetFile } from './plugins/presets.ts'
 import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
+import { registerPresets } from './routes/presets.ts'
 import { registerObservability } from './routes/observability.ts'
 import { registerPerformance } from './routes/performance.ts'
 import { registerLive } from './routes/live.ts'
@@ -356,11 +358,12 @@ const RETIRED_FLEET_GRACE_MS = 120_000
  */
 export async function createInstance(fileConfig: Config, opts: InstanceRuntime): Promise<AppInstance> {
   const log = opts.log ?? createLogger({ level: fileConfig.logLevel, enabled: fileConfig.log })
+  const presetDir = opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(ccrDir(homedir()), 'presets'))
   const plugins = await loadPlugins(fileConfig, {
     base: { home: homedir(), dir: opts.configPath ? dirname(opts.configPath) : resolve(opts.cwd ?? '.') },
     log,
     rawConfig: opts.rawConfig,
-    presetDir: opts.presetDir ?? (opts.dataDir === ':memory:' ? undefined : join(ccrDir(homedir()), 'presets')),
+    presetDir,
     env: opts.presetEnv,
     projectDirs: opts.projectDirs ?? (opts.dataDir === ':memory:' ? undefined : {
       routerDir: ccrDir(homedir()),
@@ -545,6 +548,24 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   registerObservability(app, { ...services, dayUsage: (day) => dayTotals(live.timeline.days(), day) })
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
+  registerPresets(app, {
+    list: async () => {
+      if (!presetDir) return { presets: [], errors: [] }
+      const { files, paths, errors } = await readPresetDir(presetDir)
+      const presets = Object.keys(files).map((name) =>
+        describePreset(files[name], {
+          name,
+          config: fileConfig,
+          env: opts.presetEnv,
+          path: paths[name]!,
+          presets: fileConfig.presets,
+        })
+      )
+      return { presets, errors }
+    },
+    remove: async (name) => presetDir !== undefined && await removePresetFile(presetDir, name),
+    ...(opts.reload ? { reload: opts.reload } : {}),
+  })
   registerInsights(app, insights)
   registerLive(app, {
     live,

@@ -7,7 +7,7 @@
  * inputs its `schema` names, `delete` removes one. A change reloads a running instance.
  * `switchyard <preset> [ARGS…]` runs Claude Code against `/preset/<preset>` (`code.ts`).
  */
-import { chmod, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -26,7 +26,14 @@ import {
   sanitizeSecrets,
 } from '../plugins/preset-manifest.ts'
 import { interpolateEnv } from '../config/interpolate.ts'
-import { PRESET_NAME, presetFromFile, readPresetDir } from '../plugins/presets.ts'
+import {
+  describePreset,
+  PRESET_NAME,
+  presetFromFile,
+  type PresetSummary,
+  readPresetDir,
+  removePresetFile,
+} from '../plugins/presets.ts'
 import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
 import { reloadRunning } from './pidfile.ts'
@@ -79,38 +86,44 @@ export async function runPreset(opts: CliOptions, env: Env): Promise<number> {
 }
 
 /** What the service reads presets against; a config that does not load is no config (every target must then be the preset's). */
-async function mainConfig(opts: CliOptions, env: Env): Promise<Pick<Config, 'router' | 'providers'>> {
+async function mainConfig(opts: CliOptions, env: Env): Promise<Pick<Config, 'router' | 'providers' | 'presets'>> {
   const r = await readConfig(opts, env)
-  return r.config ?? { providers: [], router: { default: '' } as Config['router'] }
+  return r.config ?? { providers: [], router: { default: '' } as Config['router'], presets: {} }
 }
 
-const describeMeta = (file: unknown): string => {
-  if (!isPlainObject(file)) return ''
-  const parts = [
-    typeof file.version === 'string' ? `(v${file.version})` : '',
-    typeof file.description === 'string' ? file.description : '',
-    typeof file.author === 'string' ? `by ${file.author}` : '',
-  ]
-  return parts.filter(Boolean).join('  ')
+/** Every preset file of the folder, described as the service reads it. */
+async function summaries(opts: CliOptions, env: Env): Promise<{ list: PresetSummary[]; errors: string[] }> {
+  const { files, paths, errors } = await readPresetDir(presetsDir())
+  const config = await mainConfig(opts, env)
+  const list = Object.keys(files).map((name) =>
+    describePreset(files[name], { name, config, env, path: paths[name]!, presets: config.presets })
+  )
+  return { list, errors }
 }
+
+const headline = (p: PresetSummary): string =>
+  [p.name, p.version ? `(v${p.version})` : '', p.description ?? '', p.author ? `by ${p.author}` : '']
+    .filter(Boolean).join('  ')
+
+const servedLine = (p: PresetSummary): string =>
+  p.shadowed
+    ? "not served: the config's Presets has one of this name"
+    : p.served
+    ? `default ${p.targets.default}${
+      p.providers.length > 0 ? ` · ${p.providers.length} provider(s) of its own` : ''
+    }  →  /preset/${p.name}/v1/messages`
+    : `skipped by the service: ${p.problems.join('; ')}`
 
 async function list(opts: CliOptions, env: Env): Promise<number> {
-  const dir = presetsDir()
-  const { files, errors } = await readPresetDir(dir)
-  const config = await mainConfig(opts, env)
-  const names = Object.keys(files)
-  if (names.length === 0 && errors.length === 0) {
-    console.log(`no presets in ${dir}: switchyard preset export NAME, or switchyard preset install DIR`)
+  const { list, errors } = await summaries(opts, env)
+  if (list.length === 0 && errors.length === 0) {
+    console.log(`no presets in ${presetsDir()}: switchyard preset export NAME, or switchyard preset install DIR`)
     return 0
   }
-  for (const name of names) {
-    const r = presetFromFile(files[name], { name, config, env })
-    console.log(`${name}  ${describeMeta(files[name])}`.trimEnd())
-    if (r.preset) {
-      const own = r.providers.length > 0 ? ` · ${r.providers.length} provider(s) of its own` : ''
-      console.log(`  default ${r.preset.router.default}${own}  →  /preset/${name}/v1/messages`)
-    } else console.log(`  skipped by the service: ${r.errors.join('; ')}`)
-    for (const w of r.warnings) console.log(`  warning: ${w}`)
+  for (const p of list) {
+    console.log(headline(p))
+    console.log(`  ${servedLine(p)}`)
+    for (const w of p.warnings) console.log(`  warning: ${w}`)
   }
   for (const e of errors) console.log(`unreadable: ${e}`)
   return 0
@@ -126,39 +139,23 @@ function presetName(args: readonly string[], usage: string): string {
 
 async function info(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
   const name = presetName(args, 'switchyard preset info NAME')
-  const { files, paths } = await readPresetDir(presetsDir())
-  if (!Object.hasOwn(files, name)) {
+  const p = (await summaries(opts, env)).list.find((x) => x.name === name)
+  if (!p) {
     console.error(`switchyard preset info: no preset "${name}" in ${presetsDir()}`)
     return 1
   }
-  const file = files[name]
-  const config = await mainConfig(opts, env)
-  const r = presetFromFile(file, { name, config, env })
-  console.log(`${name}  ${describeMeta(file)}`.trimEnd())
-  console.log(`  file: ${paths[name]}`)
-  if (isPlainObject(file) && Array.isArray(file.keywords)) console.log(`  keywords: ${file.keywords.join(', ')}`)
-  if (r.preset) {
-    console.log(`  served at /preset/${name}/v1/messages and /preset/${name}/v1/chat/completions`)
-    for (const s of ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const) {
-      const t = r.preset.router[s]
-      if (t) console.log(`  ${s.padEnd(12)} ${t}`)
-    }
-  } else console.log(`  skipped by the service: ${r.errors.join('; ')}`)
-  for (const p of r.providers) {
-    console.log(`  provider ${p.name}: ${redactUrl(p.baseUrl)} (${p.format}), models ${p.models.join(', ')}`)
+  console.log(headline(p))
+  console.log(`  file: ${p.path}`)
+  if (p.keywords?.length) console.log(`  keywords: ${p.keywords.join(', ')}`)
+  if (p.served) console.log(`  served at /preset/${name}/v1/messages and /preset/${name}/v1/chat/completions`)
+  else console.log(`  ${servedLine(p)}`)
+  for (const [scenario, target] of Object.entries(p.targets)) console.log(`  ${scenario.padEnd(12)} ${target}`)
+  for (const pr of p.providers) {
+    console.log(`  provider ${pr.name}: ${pr.url} (${pr.format}), models ${pr.models.join(', ')}`)
   }
-  if (isManifest(file)) {
-    const answers = isPlainObject(file.userValues) ? file.userValues : {}
-    for (const input of inputsOf(file)) {
-      const answered = Object.hasOwn(answers, input.id)
-        ? 'answered'
-        : input.defaultValue !== undefined
-        ? 'default'
-        : 'not answered'
-      console.log(`  input ${input.id} (${input.type}): ${input.label}: ${answered}`)
-    }
-  }
-  for (const w of r.warnings) console.log(`  warning: ${w}`)
+  const answered = { given: 'answered', default: 'default', none: 'not answered' } as const
+  for (const i of p.inputs) console.log(`  input ${i.id} (${i.type}): ${i.label}: ${answered[i.answer]}`)
+  for (const w of p.warnings) console.log(`  warning: ${w}`)
   return 0
 }
 
@@ -335,11 +332,7 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
 
 async function remove(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
   const name = presetName(args, 'switchyard preset delete NAME')
-  const dir = join(presetsDir(), name)
-  const file = `${dir}.json`
-  if (await exists(dir)) await rm(dir, { recursive: true, force: true })
-  else if (await exists(file)) await rm(file)
-  else {
+  if (!(await removePresetFile(presetsDir(), name))) {
     console.error(`switchyard preset delete: no preset "${name}" in ${presetsDir()}`)
     return 1
   }

@@ -8,7 +8,7 @@
  * named in config.json wins over a file of the same name. `$VAR` / `${VAR}` in them read the
  * environment, as in config.json (CCR's export writes keys as `${PROVIDER_API_KEY}`).
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import JSON5 from 'json5'
 import { interpolateEnv, isVarReference } from '../config/interpolate.ts'
@@ -19,7 +19,9 @@ import { splitTarget } from '../config/target-syntax.ts'
 import type { Config, PresetConfig, ProviderConfig, RouterConfig } from '../config/types.ts'
 import { messageOfThrown } from './load.ts'
 import { setOwn } from '../lib/own.ts'
-import { configSectionOf, isManifest } from './preset-manifest.ts'
+import { configSectionOf, inputsOf, isManifest } from './preset-manifest.ts'
+import { isPlainObject } from '../config/fields.ts'
+import { redactUrl } from '../config/redact.ts'
 
 /** The Router keys a preset may set; the main Router's policies (retries, weights…) are kept. */
 const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
@@ -220,4 +222,87 @@ export function withPresetFiles(
     presets: { ...added, ...config.presets },
     ...(providers.length > 0 ? { providers: [...config.providers, ...providers] } : {}),
   }
+}
+
+/** What a preset file is and what the service makes of it: for `switchyard preset list|info` and `GET /api/presets`. */
+export interface PresetSummary {
+  readonly name: string
+  /** The file it was read from. */
+  readonly path: string
+  readonly version?: string
+  readonly description?: string
+  readonly author?: string
+  readonly keywords?: string[]
+  /** Whether `/preset/<name>/…` serves it (false: skipped for `problems`, or a config preset of that name wins). */
+  readonly served: boolean
+  /** A config `Presets` entry of the same name serves instead of this file. */
+  readonly shadowed: boolean
+  /** Scenario → `provider,model`, as it is served. */
+  readonly targets: Record<string, string>
+  /** Its own providers (never their keys; URLs redacted). */
+  readonly providers: { name: string; url: string; format: string; models: string[] }[]
+  /** The inputs an install asks for, and whether each has an answer. */
+  readonly inputs: { id: string; type: string; label: string; answer: 'given' | 'default' | 'none' }[]
+  /** Why it is not served. */
+  readonly problems: string[]
+  readonly warnings: string[]
+}
+
+/** `file` (read from `path`) as a PresetSummary, read against `ctx` as the service reads it. */
+export function describePreset(
+  file: unknown,
+  ctx: PresetContext & { readonly path: string; readonly presets?: Config['presets'] },
+): PresetSummary {
+  const r = presetFromFile(file, ctx)
+  const meta = isPlainObject(file) ? file : {}
+  const text = (k: string) => (typeof meta[k] === 'string' ? { [k]: meta[k] as string } : {})
+  const shadowed = ctx.presets !== undefined && Object.hasOwn(ctx.presets, ctx.name)
+  const answers = isPlainObject(meta.userValues) ? meta.userValues : {}
+  const router = r.preset?.router as unknown as Record<string, unknown> | undefined
+  return {
+    name: ctx.name,
+    path: ctx.path,
+    ...text('version'),
+    ...text('description'),
+    ...text('author'),
+    ...(Array.isArray(meta.keywords)
+      ? { keywords: meta.keywords.filter((k): k is string => typeof k === 'string') }
+      : {}),
+    served: r.preset !== undefined && !shadowed,
+    shadowed,
+    targets: Object.fromEntries(
+      SCENARIO_KEYS.flatMap((k) => (typeof router?.[k] === 'string' ? [[k, router[k] as string]] : [])),
+    ),
+    providers: r.providers.map((p) => ({
+      name: p.name,
+      url: redactUrl(p.baseUrl),
+      format: p.format,
+      models: [...p.models],
+    })),
+    inputs: isManifest(file)
+      ? inputsOf(file).map((i) => ({
+        id: i.id,
+        type: i.type,
+        label: i.label,
+        answer: Object.hasOwn(answers, i.id) ? 'given' : i.defaultValue !== undefined ? 'default' : 'none',
+      }))
+      : [],
+    problems: r.errors,
+    warnings: r.warnings,
+  }
+}
+
+/** Removes preset `name` from `dir` (its folder, else `<name>.json`); false when there is none. */
+export async function removePresetFile(dir: string, name: string): Promise<boolean> {
+  if (!PRESET_NAME.test(name)) return false
+  for (const path of [join(dir, name), join(dir, `${name}.json`)]) {
+    try {
+      await stat(path)
+    } catch {
+      continue
+    }
+    await rm(path, { recursive: true, force: true })
+    return true
+  }
+  return false
 }

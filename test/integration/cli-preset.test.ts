@@ -168,6 +168,27 @@ describe('switchyard preset', () => {
       assert.equal(unknown.code, 2)
       assert.match(unknown.stderr, /unknown command "no-such-preset"/)
 
+      // CCR 2.0's management routes: the same descriptions as JSON, never a key; DELETE reloads.
+      const listing = await (await fetch(`${url}/api/presets`)).text()
+      assert.ok(!listing.includes('sk-team-secret') && !listing.includes('sk-main-secret'))
+      const presets =
+        (JSON.parse(listing) as { presets: { name: string; served: boolean; targets: { default: string } }[] })
+          .presets
+      assert.deepEqual(presets.map((p) => [p.name, p.served, p.targets.default]), [
+        ['mine', true, 'm,config-model'],
+        ['team', true, 'team/m,team-model'],
+      ])
+      const one = (await (await fetch(`${url}/api/presets/team`)).json()) as {
+        inputs: { id: string; answer: string }[]
+      }
+      assert.deepEqual(one.inputs, [{ id: 'teamKey', type: 'password', label: 'Team key', answer: 'given' }])
+      assert.equal((await fetch(`${url}/api/presets/nope`)).status, 404)
+      const removed = await fetch(`${url}/api/presets/mine`, { method: 'DELETE' })
+      assert.equal(removed.status, 200)
+      assert.match(((await removed.json()) as { message: string }).message, /Removed preset "mine"; .*reload/i)
+      assert.match(await route('/preset/mine/v1/messages'), /^404/)
+      assert.equal((await fetch(`${url}/api/presets/mine`, { method: 'DELETE' })).status, 404)
+
       const deleted = await cli('preset', 'delete', 'team')
       assert.equal(deleted.code, 0, deleted.stderr)
       await until(async () => (await route('/preset/team/v1/messages')).startsWith('404'), 'the reload after delete')
