@@ -32,6 +32,8 @@ export interface ServedOptions {
   readonly startedAt?: number
   /** What a reload keeps: conversations in progress, routing's measurements. */
   readonly memory?: ServerMemory
+  /** The presets folder; default `~/.claude-code-router/presets` (tests give their own). */
+  readonly presetDir?: string
 }
 
 export interface Instance {
@@ -73,6 +75,7 @@ export async function buildInstance(
     ...(opts.live ? { live: opts.live } : {}),
     ...(opts.startedAt !== undefined ? { startedAt: opts.startedAt } : {}),
     ...(opts.memory ? { memory: opts.memory } : {}),
+    ...(opts.presetDir ? { presetDir: opts.presetDir } : {}),
   })
   // What the first request would otherwise build inside its time to first byte, and every request
   // of a burst on a fresh instance waits behind (docs/benchmarks.md, "Sixth pass"): the tokenizer's

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
@@ -70,6 +70,19 @@ async function startUiInstance(fleet?: FleetOpt): Promise<UiInstance> {
   const env = { SY_UI_KEY: API_KEY, SY_UI_UPSTREAM_KEY: 'sk-env-upstream' }
   const parsed = parseConfig(configText(mock.url, fleet), env, { knownTransformer })
   if (!parsed.ok) throw new Error(parsed.error.join('; '))
+  // Two preset files: one the service serves (its own provider, an input not answered), one it skips.
+  mkdirSync(join(dir, 'presets', 'team'), { recursive: true })
+  writeFileSync(
+    join(dir, 'presets', 'team', 'manifest.json'),
+    JSON.stringify({
+      name: 'team',
+      version: '1.2.0',
+      Providers: [{ name: 'o', api_base_url: `${mock.url}/v1/chat/completions`, api_key: '{{key}}', models: ['t'] }],
+      Router: { default: 'o,t' },
+      schema: [{ id: 'key', label: 'Key' }],
+    }),
+  )
+  writeFileSync(join(dir, 'presets', 'broken.json'), JSON.stringify({ route: 'nowhere,x' }))
   const server = await buildServer(parsed.value.config, {
     host: '127.0.0.1',
     port: 0,
@@ -78,6 +91,7 @@ async function startUiInstance(fleet?: FleetOpt): Promise<UiInstance> {
     configPath: path,
     env,
     rawConfig: parsed.value.raw,
+    presetDir: join(dir, 'presets'),
   })
   return {
     url: server.url,
@@ -332,6 +346,11 @@ describe('dashboard in Chromium', { skip }, () => {
       }).requests.length
     const requestsBefore = await seen()
     await open('config')
+    await page.waitForSelector('#cf-presets td')
+    const presets = await page.$$eval('#cf-presets tbody tr', (rows) => rows.map((r) => r.textContent ?? ''))
+    assert.deepEqual(presets.length, 2, presets.join('\n'))
+    assert.match(presets[0]!, /^broken–.*skipped default: "nowhere,x" names no provider/)
+    assert.match(presets[1]!, /^team1\.2\.0team\/o,tteam\/okey: not answeredserved, 1 warning/)
     const text = await page.inputValue('#cf-text')
     assert.doesNotMatch(text, /sk-literal-upstream-secret/)
     await page.fill(

@@ -1364,9 +1364,54 @@
             }),
           ),
         ),
+        el('h3', { text: 'Presets' }),
+        el('div', { id: 'cf-presets' }),
+        el('p', {
+          class: 'muted small',
+          text:
+            'Preset files in ~/.claude-code-router/presets/, served at /preset/NAME/v1/messages: switchyard preset install, export and delete manage them.',
+        }),
       )
     },
     async update() {
+      const presets = await api('/api/presets')
+      document.getElementById('cf-presets').replaceChildren(table(
+        ['Preset', 'Version', 'Default', 'Own providers', 'Inputs', 'State'],
+        presets.presets.map((p) =>
+          el(
+            'tr',
+            {},
+            td(code(p.name)),
+            td(p.version || '–'),
+            td(p.targets.default ? code(p.targets.default) : '–'),
+            td(p.providers.map((x) => x.name).join(', ') || '–'),
+            td(
+              p.inputs.length
+                ? p.inputs.map((i) => `${i.id}: ${i.answer === 'none' ? 'not answered' : i.answer}`).join(', ')
+                : '–',
+            ),
+            td(
+              p.served
+                ? el(
+                  'span',
+                  { title: p.warnings.join('\n') },
+                  badge(
+                    p.warnings.length ? `served, ${p.warnings.length} warning(s)` : 'served',
+                    p.warnings.length ? 'warn' : 'ok',
+                  ),
+                )
+                : el(
+                  'span',
+                  {},
+                  badge('skipped', 'bad'),
+                  ' ',
+                  p.shadowed ? 'a config preset has this name' : p.problems.join('; '),
+                ),
+            ),
+          )
+        ),
+        'No preset files.',
+      ))
       configState = await api('/api/config')
       const ta = document.getElementById('cf-text')
       document.getElementById('cf-path').textContent = configState.path || 'demo mode: no file'
