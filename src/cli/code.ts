@@ -31,6 +31,8 @@ type Settings = NonNullable<Awaited<ReturnType<typeof clientSettings>>['settings
 interface LaunchContext {
   readonly env: Env
   readonly args: readonly string[]
+  /** Claude Code's `--settings` as CCR 2.0 passes them: its status line (`StatusLine.enabled`). */
+  readonly claudeSettings: Readonly<Record<string, unknown>>
 }
 
 interface Launch {
@@ -61,7 +63,26 @@ const CLAUDE_CODE: AgentCli = {
   pathVar: 'CLAUDE_PATH',
   executable: 'claude',
   install: 'npm install -g @anthropic-ai/claude-code',
-  launch: (s) => ({ env: claudeEnv(s), args: [] }),
+  launch: (s, ctx) => ({ env: claudeEnv(s), args: settingsArgs(ctx.claudeSettings) }),
+}
+
+/** `--settings JSON` when there are settings to pass (Claude Code takes a file or the JSON itself). */
+const settingsArgs = (settings: Readonly<Record<string, unknown>>): string[] =>
+  Object.keys(settings).length > 0 ? ['--settings', JSON.stringify(settings)] : []
+
+/** A word for a POSIX shell: Claude Code runs its statusLine command through one. */
+const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)
+
+/**
+ * CCR 2.0's `ccr code` gives Claude Code its status line when the config's `StatusLine.enabled`
+ * is true: here `switchyard statusline`, run as this process was (script, or the binary), with
+ * the same `--config`.
+ */
+function statusLineSettings(file: Record<string, unknown>, opts: CliOptions): Record<string, unknown> {
+  const status = file.StatusLine as { enabled?: unknown } | undefined
+  if (status?.enabled !== true) return {}
+  const self = runtime.selfCommand(['statusline', ...(opts.config ? ['--config', opts.config] : [])])
+  return { statusLine: { type: 'command', command: [self.cmd, ...self.args].map(shellWord).join(' '), padding: 0 } }
 }
 
 const CODEX: AgentCli = {
@@ -105,7 +126,7 @@ export async function runPresetCode(name: string, opts: CliOptions, env: Env): P
     {
       ...CLAUDE_CODE,
       needsService: how.direct === undefined,
-      launch: (s) => ({
+      launch: (s, ctx) => ({
         env: {
           ...claudeEnv(s),
           ANTHROPIC_BASE_URL: how.direct?.baseUrl ??
@@ -113,7 +134,8 @@ export async function runPresetCode(name: string, opts: CliOptions, env: Env): P
           ...(how.direct ? { ANTHROPIC_AUTH_TOKEN: how.direct.apiKey } : {}),
           ...how.env,
         },
-        args: how.args,
+        // The preset's claudeCodeSettings over the status line, as CCR merges them.
+        args: settingsArgs({ ...ctx.claudeSettings, ...how.settings }),
       }),
     },
     opts,
@@ -159,7 +181,7 @@ async function runAgent(agent: AgentCli, opts: CliOptions, env: Env): Promise<nu
   }
 
   const nonInteractive = file.NON_INTERACTIVE_MODE === true || env.NON_INTERACTIVE_MODE === 'true'
-  const launch = agent.launch(settings, { env, args: opts.passthrough })
+  const launch = agent.launch(settings, { env, args: opts.passthrough, claudeSettings: statusLineSettings(file, opts) })
   for (const note of launch.notes ?? []) console.error(`switchyard ${agent.command}: ${note}`)
   const childEnv: Record<string, string> = {}
   const merged = { ...env, ...launch.env, ...(nonInteractive ? NON_INTERACTIVE_ENV : {}) }

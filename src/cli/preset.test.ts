@@ -10,7 +10,7 @@ describe('presetLaunch', () => {
       userValues: { a: 'answered' },
     }, { HOME_X: '/h' })
     assert.deepEqual(how.env, { A: 'answered', N: '3', B: '/h' })
-    assert.deepEqual(how.args, ['--settings', '{"model":"sonnet"}'])
+    assert.deepEqual(how.settings, { model: 'sonnet' })
     assert.equal(how.direct, undefined)
   })
 
@@ -20,11 +20,11 @@ describe('presetLaunch', () => {
       Providers: [{ name: 'a', api_base_url: 'https://api.example.test/v1/messages', api_key: '$K', models: ['m'] }],
     }, { K: 'sk-k' })
     assert.deepEqual(how.direct, { baseUrl: 'https://api.example.test', apiKey: 'sk-k' })
-    assert.deepEqual(how.args, [])
+    assert.deepEqual(how.settings, {})
     assert.match(how.notes.join(), /talks to https:\/\/api\.example\.test itself/)
     const none = presetLaunch({ noServer: true, Router: { default: 'a,m' } }, {})
     assert.equal(none.direct, undefined)
     assert.match(none.notes.join(), /names no provider/)
-    assert.deepEqual(presetLaunch({ route: 'a,m' }, {}), { env: {}, args: [], notes: [] })
+    assert.deepEqual(presetLaunch({ route: 'a,m' }, {}), { env: {}, settings: {}, notes: [] })
   })
 })

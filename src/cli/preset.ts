@@ -345,8 +345,8 @@ async function remove(args: readonly string[], opts: CliOptions, env: Env): Prom
 export interface PresetLaunch {
   /** `claudeCodeSettings.env`: over the environment `code` sets. */
   readonly env: Readonly<Record<string, string>>
-  /** `--settings JSON` with the rest of `claudeCodeSettings`, when there is any. */
-  readonly args: readonly string[]
+  /** The rest of `claudeCodeSettings`, for Claude Code's `--settings`. */
+  readonly settings: Readonly<Record<string, unknown>>
   /** `noServer: true`: Claude Code at the preset's first provider itself. */
   readonly direct?: { readonly baseUrl: string; readonly apiKey: string }
   readonly notes: readonly string[]
@@ -361,7 +361,7 @@ export interface PresetLaunch {
 export function presetLaunch(file: unknown, env: Env): PresetLaunch {
   const raw = isManifest(file) ? configSectionOf(file).config : file
   const section = interpolateEnv(raw, env).value
-  if (!isPlainObject(section)) return { env: {}, args: [], notes: [] }
+  if (!isPlainObject(section)) return { env: {}, settings: {}, notes: [] }
   const settings = isPlainObject(section.claudeCodeSettings) ? section.claudeCodeSettings : {}
   const { env: settingsEnv, ...rest } = settings
   const childEnv: Record<string, string> = {}
@@ -370,21 +370,20 @@ export function presetLaunch(file: unknown, env: Env): PresetLaunch {
       if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') setOwn(childEnv, k, String(v))
     }
   }
-  const args = Object.keys(rest).length > 0 ? ['--settings', JSON.stringify(rest)] : []
-  if (section.noServer !== true) return { env: childEnv, args, notes: [] }
+  if (section.noServer !== true) return { env: childEnv, settings: rest, notes: [] }
   const providers = section.Providers ?? section.providers
   const first = Array.isArray(providers) && isPlainObject(providers[0]) ? providers[0] : undefined
   if (!first || typeof first.api_base_url !== 'string') {
     return {
       env: childEnv,
-      args,
+      settings: rest,
       notes: ['noServer is set but the preset names no provider: running through the service'],
     }
   }
   const baseUrl = first.api_base_url.replace(/\/v1\/messages\/?$/, '').replace(/\/$/, '')
   return {
     env: childEnv,
-    args,
+    settings: rest,
     direct: { baseUrl, apiKey: typeof first.api_key === 'string' ? first.api_key : '' },
     notes: [`noServer: Claude Code talks to ${redactUrl(baseUrl)} itself, not through this service`],
   }

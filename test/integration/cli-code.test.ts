@@ -10,6 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
 import { processAlive, readPidFile } from '../../src/cli/pidfile.ts'
 import { runCli, startCli } from '../cli/run.ts'
 import { freePort } from '../../harness/stress/proc.ts'
@@ -171,6 +172,43 @@ describe('switchyard code', () => {
       server.child.kill('SIGTERM')
       await server.exited
     }
+  })
+
+  it("StatusLine.enabled: Claude Code gets switchyard's status line through --settings (CCR 2.0), a command that runs", async () => {
+    const s = setup({ StatusLine: { enabled: true } })
+    const port = await freePort()
+    const r = await runCli(
+      ['--config', s.config, '--port', String(port), '--data-dir', s.dataDir, 'code', '-p', 'hi'],
+      {
+        env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: s.out('status') },
+        timeoutMs: 60_000,
+      },
+    )
+    assert.equal(r.code, 0, r.stderr)
+    const { args } = s.recorded('status')
+    assert.equal(args[0], '--settings')
+    assert.deepEqual(args.slice(2), ['-p', 'hi'])
+    const settings = JSON.parse(args[1]!) as { statusLine: { type: string; command: string; padding: number } }
+    assert.deepEqual([settings.statusLine.type, settings.statusLine.padding], ['command', 0])
+    assert.match(settings.statusLine.command, /statusline --config /)
+    // Claude Code runs it through a shell with its JSON on stdin: it prints the line.
+    const line = spawnSync('sh', ['-c', settings.statusLine.command], {
+      input: JSON.stringify({
+        model: { id: 'claude-sonnet-4', display_name: 'Sonnet' },
+        workspace: { current_dir: s.dir },
+      }),
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+    assert.equal(line.status, 0, line.stderr)
+    assert.match(line.stdout, /Sonnet|claude-sonnet-4/)
+    // Without StatusLine.enabled nothing is added (the user's own settings stay in charge).
+    const plain = setup()
+    await runCli(['--config', plain.config, '--port', String(port), '--data-dir', plain.dataDir, 'code', '-p', 'hi'], {
+      env: { CLAUDE_PATH: FAKE, FAKE_CLAUDE_OUT: plain.out('plain') },
+      timeoutMs: 60_000,
+    })
+    assert.deepEqual(plain.recorded('plain').args, ['-p', 'hi'])
   })
 
   it('no Claude Code: exit 1 with a message that says how to get it, before any service is started', async () => {
