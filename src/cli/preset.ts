@@ -9,7 +9,7 @@
  */
 import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import JSON5 from 'json5'
 import { isPlainObject } from '../config/fields.ts'
@@ -85,10 +85,18 @@ export async function runPreset(opts: CliOptions, env: Env): Promise<number> {
   }
 }
 
-/** What the service reads presets against; a config that does not load is no config (every target must then be the preset's). */
+/**
+ * What the service reads presets against. A config that does not load is no config (every
+ * target must then be the preset's own), and a line on stderr says so: the service would not
+ * start with it either.
+ */
 async function mainConfig(opts: CliOptions, env: Env): Promise<Pick<Config, 'router' | 'providers' | 'presets'>> {
   const r = await readConfig(opts, env)
-  return r.config ?? { providers: [], router: { default: '' } as Config['router'], presets: {} }
+  if (r.config) return r.config
+  if (r.errors.length > 0) {
+    console.error(`note: ${r.path} does not load (${r.errors[0]}…): presets are read without its providers`)
+  }
+  return { providers: [], router: { default: '' } as Config['router'], presets: {} }
 }
 
 /** Every preset file of the folder, described as the service reads it. */
@@ -224,17 +232,21 @@ async function exportPreset(args: readonly string[], opts: CliOptions, env: Env)
   return 0
 }
 
-/** Where a preset to install is: a folder holding `manifest.json`, the manifest itself, or an installed preset's name. */
-async function manifestSource(src: string): Promise<{ path: string; dir: string } | undefined> {
+/**
+ * Where a preset to install is: a folder holding `manifest.json` (copied whole, as CCR does), a
+ * manifest file (only it is copied), or an installed preset's name (answered again in place).
+ */
+async function manifestSource(src: string): Promise<{ path: string; dir: string; folder: boolean } | undefined> {
   const asPath = resolve(src)
   try {
     const s = await stat(asPath)
-    if (s.isDirectory()) return { path: join(asPath, 'manifest.json'), dir: asPath }
-    return { path: asPath, dir: dirname(asPath) }
+    if (s.isDirectory()) return { path: join(asPath, 'manifest.json'), dir: asPath, folder: true }
+    return { path: asPath, dir: dirname(asPath), folder: false }
   } catch {
     if (!PRESET_NAME.test(src)) return undefined
     const dir = join(presetsDir(), src)
-    return (await exists(join(dir, 'manifest.json'))) ? { path: join(dir, 'manifest.json'), dir } : undefined
+    const path = join(dir, 'manifest.json')
+    return (await exists(path)) ? { path, dir, folder: true } : undefined
   }
 }
 
@@ -267,6 +279,9 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
   if (!name) throw new Error(`${source.path}: its "name" is not a preset name (letters, digits, _ . -)`)
   const target = join(presetsDir(), name)
   const reconfigure = resolve(source.dir) === resolve(target)
+  if (source.folder && !reconfigure && `${target}${sep}`.startsWith(`${resolve(source.dir)}${sep}`)) {
+    throw new Error(`${source.dir} holds the presets folder itself: copy the preset to a folder of its own first`)
+  }
   if (!reconfigure && (await exists(target))) {
     throw new Error(
       `preset "${name}" is installed: switchyard preset delete ${name} first, or switchyard preset install ${name} to answer its inputs again`,
@@ -275,7 +290,9 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
 
   const inputs = inputsOf(manifest)
   const answers: Record<string, unknown> = {}
-  if (reconfigure && isPlainObject(manifest.userValues)) Object.assign(answers, manifest.userValues)
+  if (reconfigure && isPlainObject(manifest.userValues)) {
+    for (const [k, v] of Object.entries(manifest.userValues)) setOwn(answers, k, v)
+  }
   for (const s of values.set ?? []) {
     const eq = s.indexOf('=')
     if (eq <= 0) throw new Error(`--set ${s}: expected ID=VALUE`)
@@ -313,7 +330,8 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
 
   if (!reconfigure) {
     await mkdir(presetsDir(), { recursive: true })
-    await cp(source.dir, target, { recursive: true })
+    if (source.folder) await cp(source.dir, target, { recursive: true })
+    else await mkdir(target)
   }
   const installed = { ...manifest, name, ...(Object.keys(answers).length > 0 ? { userValues: answers } : {}) }
   // The answers are usually keys: the manifest holding them is the user's alone (a copied file

@@ -237,4 +237,32 @@ describe('switchyard preset', () => {
       rmSync(root, { recursive: true, force: true })
     }
   })
+
+  it('install from a manifest file copies only it; a folder that holds the presets folder is refused', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'switchyard-preset-files-'))
+    try {
+      const env = { HOME: root }
+      const manifest = JSON.stringify({
+        name: 'loose',
+        Providers: [{ name: 'a', api_base_url: 'http://127.0.0.1:9/v1/messages', api_key: 'k', models: ['m'] }],
+        Router: { default: 'a,m' },
+      })
+      mkdirSync(join(root, 'downloads'))
+      writeFileSync(join(root, 'downloads', 'loose-preset.json'), manifest)
+      writeFileSync(join(root, 'downloads', 'unrelated.txt'), 'not part of the preset')
+      const r = await runCli(['preset', 'install', join(root, 'downloads', 'loose-preset.json')], { env })
+      assert.equal(r.code, 0, r.stderr)
+      const installed = join(root, '.claude-code-router', 'presets', 'loose')
+      assert.equal(JSON.parse(readFileSync(join(installed, 'manifest.json'), 'utf8')).name, 'loose')
+      assert.equal(existsSync(join(installed, 'unrelated.txt')), false)
+      // HOME itself as the preset folder: copying it into its own presets folder would never end.
+      writeFileSync(join(root, 'manifest.json'), manifest.replace('"loose"', '"home"'))
+      const refused = await runCli(['preset', 'install', root], { env })
+      assert.equal(refused.code, 1)
+      assert.match(refused.stderr, /holds the presets folder itself/)
+      assert.equal(existsSync(join(root, '.claude-code-router', 'presets', 'home')), false)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 })
