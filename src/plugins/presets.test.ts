@@ -127,6 +127,24 @@ describe('preset files', () => {
     ]])
   })
 
+  it('a whole config exported by CCR 2.0: only what the preset serves with is read, its other variables are not reported', () => {
+    const exported = {
+      name: 'ccr-export',
+      version: '1.0.0',
+      APIKEY: '${CONFIG_APIKEY}',
+      PORT: 3456,
+      LOG: true,
+      providers: [
+        { name: 'oai', api_base_url: 'http://mock.test/v1/chat/completions', api_key: '${OAI_API_KEY}', models: ['x'] },
+      ],
+      Router: { default: 'oai,mock-o', think: 'anth,claude-up' },
+    }
+    const r = presetFromFile(exported, ctx('ccr-export'))
+    assert.deepEqual(r.errors, [])
+    assert.deepEqual(r.warnings, [], 'no $CONFIG_APIKEY: a preset has no APIKEY of its own')
+    assert.deepEqual([r.preset?.router.default, r.preset?.router.think], ['oai,mock-o', 'anth,claude-up'])
+  })
+
   it("a manifest provider's bad field is named with its index", () => {
     const bad = manifest({ Providers: [{ name: 'x', api_base_url: 'http://x.test/v1/messages', models: 'no' }] })
     assert.match(presetFromFile(bad, ctx()).errors.join(), /Providers\[0\]\.models/)

@@ -136,6 +136,25 @@ function presetProviders(
   return { names, added, borrowed, errors }
 }
 
+/** The keys of a preset file that its routes are served with. */
+const SERVED_KEYS = new Set<string>([
+  'Providers',
+  'providers',
+  'Router',
+  'route',
+  'max_tokens',
+  'temperature',
+  ...SCENARIO_KEYS,
+])
+
+/** `section` with only the keys in SERVED_KEYS (anything else, unchanged, for the schema to refuse). */
+function servedPart(section: unknown): unknown {
+  if (!isPlainObject(section)) return section
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(section)) if (SERVED_KEYS.has(k)) setOwn(out, k, v)
+  return out
+}
+
 /**
  * One preset file as a PresetConfig: its targets replace the main Router's scenario targets;
  * a scenario it does not name is off (falls through to `default`), as with config presets.
@@ -152,7 +171,9 @@ export function presetFromFile(file: unknown, ctx: PresetContext): PresetOfFile 
       warnings.push(`no answer for the input "${id}" (switchyard preset install ${ctx.name} asks for it)`)
     }
   }
-  const interpolated = interpolateEnv(section, ctx.env ?? {})
+  // Only what a preset is served with is read (and its variables reported): a CCR 2.0 export
+  // carries the whole config (APIKEY, PORT, LOG…), which the preset's routes do not use.
+  const interpolated = interpolateEnv(servedPart(section), ctx.env ?? {})
   section = interpolated.value
   const parsed = configSchemas().preset.safeParse(section)
   if (!parsed.success) {
@@ -163,7 +184,7 @@ export function presetFromFile(file: unknown, ctx: PresetContext): PresetOfFile 
     }
   }
   const p = parsed.data
-  const own = presetProviders((p as Record<string, unknown>).Providers, ctx)
+  const own = presetProviders((p as Record<string, unknown>).Providers ?? (p as Record<string, unknown>).providers, ctx)
   if (own.errors.length > 0) return { providers: [], warnings, errors: own.errors }
   for (const v of interpolated.unset) if (!own.borrowed.has(v)) warnings.push(`$${v} is not set`)
   const src: Record<string, unknown> = p.route ? { default: p.route } : (p.Router ?? p)
