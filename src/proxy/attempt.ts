@@ -20,6 +20,7 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
+import { withoutEarlierImages } from '../formats/images.ts'
 import { buildCall, type CallLimits, callUpstream, exchangeServiceAccountJwt } from './upstream.ts'
 import { type GoogleTokens, googleTokens } from './google-auth.ts'
 import { passthroughText } from './passthrough.ts'
@@ -167,10 +168,11 @@ export async function attemptTarget(
   const sameFormat = req.format === t.provider.format
   // The model's own output limit, so the upstream does not reject a too-large max_tokens.
   const translated = upstreamBody(rc, t, ctx)
-  const upBody = capOutputTokens(
-    translated instanceof Promise ? await translated : translated,
-    capabilitiesOf(t.provider, t.model).maxOutputTokens,
-  )
+  const caps = capabilitiesOf(t.provider, t.model)
+  const capped = capOutputTokens(translated instanceof Promise ? await translated : translated, caps.maxOutputTokens)
+  // A model known to have no vision gets earlier turns' images as a line of text (the plan kept
+  // it only when the last turn has none); the same body when there is no image.
+  const upBody = caps.vision === false ? withoutEarlierImages(capped, t.provider.format) : capped
   const { responseOut, pluginRewrites } = stepsOf(t)
   const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody
   // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.

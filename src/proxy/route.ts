@@ -154,6 +154,7 @@ function servable(
   const f = by.features
   const needs = {
     hasImages: f.hasImages,
+    ...(f.imagesOnlyEarlier ? { imagesOnlyEarlier: true } : {}),
     hasTools: f.hasTools,
     inputTokens: d.tokens.total,
     maxOutputTokens: f.maxOutputTokens,

@@ -37,6 +37,24 @@ describe('capabilities', () => {
     assert.deepEqual(capabilitiesOf(provider('x'), 'my-local-llm'), {})
   })
 
+  it('keeps a model without vision when every image is in an earlier turn (the attempt replaces them by text)', () => {
+    const r = filterByCapabilities(
+      [t('small'), t('big')],
+      { ...needs, hasImages: true, imagesOnlyEarlier: true },
+      undefined,
+    )
+    assert.deepEqual(r.kept.map((x) => x.key), ['p,small', 'p,big'])
+    const f = requestFeatures({
+      messages: [
+        { role: 'user', content: [{ type: 'image', source: {} }] },
+        { role: 'user', content: 'text only now' },
+      ],
+    })
+    assert.deepEqual([f.hasImages, f.imagesOnlyEarlier], [true, true])
+    const last = requestFeatures({ messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }] })
+    assert.deepEqual([last.hasImages, last.imagesOnlyEarlier], [true, undefined])
+  })
+
   it('drops an image request for a model without vision, tools for one without tool calling, and says why', () => {
     const r = filterByCapabilities([t('small'), t('big')], { ...needs, hasImages: true, hasTools: true }, undefined)
     assert.deepEqual(r.kept.map((x) => x.key), ['p,big'])

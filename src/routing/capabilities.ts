@@ -14,6 +14,11 @@ export type Capability = 'vision' | 'tools' | 'context'
 /** What a request needs from the model that serves it. */
 export interface Needs {
   readonly hasImages: boolean
+  /**
+   * Every image is in an earlier turn: a model without vision serves it with them replaced by
+   * text (`formats/images.ts`, done by the attempt), rather than being skipped.
+   */
+  readonly imagesOnlyEarlier?: boolean
   readonly hasTools: boolean
   /** Our estimate of the prompt's tokens. */
   readonly inputTokens: number
@@ -57,7 +62,9 @@ function outputRoom(needs: Needs, caps: ModelCapabilities): number {
 
 /** Why this target cannot serve the request, or undefined when it can (or we do not know). */
 export function cannotServe(target: string, caps: ModelCapabilities, needs: Needs): Skip | undefined {
-  if (needs.hasImages && caps.vision === false) return { target, capability: 'vision', why: 'no vision' }
+  if (needs.hasImages && !needs.imagesOnlyEarlier && caps.vision === false) {
+    return { target, capability: 'vision', why: 'no vision' }
+  }
   if (needs.hasTools && caps.tools === false) return { target, capability: 'tools', why: 'no tool calling' }
   if (caps.contextWindow !== undefined) {
     const room = outputRoom(needs, caps)

@@ -4,12 +4,15 @@
  * shapes (`input`, `contents`). Pure and shallow: it never walks more than the messages' parts.
  */
 import type { JsonObject } from '../formats/types.ts'
+import { imagePlaces, messageHasImage } from '../formats/images.ts'
 
 export interface RequestFeatures {
   /** Declares tools the model may call (web search included). */
   readonly hasTools: boolean
   /** Any message carries an image. */
   readonly hasImages: boolean
+  /** Every image is in a turn before the last user turn (a text-only model can take it without them). */
+  readonly imagesOnlyEarlier?: boolean
   /** Asks for more reasoning than its client's default (`asksForThinking`). */
   readonly thinking: boolean
   readonly stream: boolean
@@ -18,27 +21,8 @@ export interface RequestFeatures {
 }
 
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
-const IMAGE_TYPES = new Set(['image', 'image_url', 'input_image'])
 
-function partIsImage(p: unknown): boolean {
-  if (!isObj(p)) return false
-  if (typeof p.type === 'string' && IMAGE_TYPES.has(p.type)) return true
-  // Gemini parts: { inlineData: { mimeType: 'image/png' } } or { fileData: { mimeType } }.
-  const data = isObj(p.inlineData) ? p.inlineData : isObj(p.fileData) ? p.fileData : undefined
-  if (data && typeof data.mimeType === 'string' && data.mimeType.startsWith('image/')) return true
-  // Anthropic tool results may carry images.
-  return p.type === 'tool_result' && Array.isArray(p.content) && p.content.some(partIsImage)
-}
-
-function messagesHaveImage(list: unknown): boolean {
-  if (!Array.isArray(list)) return false
-  return list.some((m) => {
-    if (!isObj(m)) return false
-    if (partIsImage(m)) return true
-    const parts = Array.isArray(m.content) ? m.content : Array.isArray(m.parts) ? m.parts : []
-    return parts.some(partIsImage)
-  })
-}
+const messagesHaveImage = (list: unknown): boolean => Array.isArray(list) && list.some(messageHasImage)
 
 /** Reasoning efforts above the agents' default (`medium`: Claude Code 2.x, the Codex CLI). */
 const HIGH_EFFORTS: ReadonlySet<unknown> = new Set(['high', 'xhigh', 'max'])
@@ -91,9 +75,12 @@ function maxOutputOf(body: JsonObject): number | undefined {
 export function requestFeatures(body: JsonObject, thinking = asksForThinking(body)): RequestFeatures {
   const tools = Array.isArray(body.tools) ? body.tools : Array.isArray(body.functions) ? body.functions : []
   const max = maxOutputOf(body)
+  const hasImages = messagesHaveImage(body.messages) || messagesHaveImage(body.input) ||
+    messagesHaveImage(body.contents)
   return {
     hasTools: tools.length > 0,
-    hasImages: messagesHaveImage(body.messages) || messagesHaveImage(body.input) || messagesHaveImage(body.contents),
+    hasImages,
+    ...(hasImages && !imagePlaces(body).last ? { imagesOnlyEarlier: true } : {}),
     thinking,
     stream: body.stream === true,
     ...(max === undefined ? {} : { maxOutputTokens: max }),

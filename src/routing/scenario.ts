@@ -12,6 +12,7 @@
  * them (CCR's "answers unrelated to the image" reports, #1409).
  */
 import type { RouterConfig, Scenario } from '../config/types.ts'
+import { isImagePart } from '../formats/images.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { asksForThinking } from './features.ts'
 import { parseTarget, resolveExplicit, targetKey } from './target.ts'
@@ -120,9 +121,7 @@ function stripTags(body: JsonObject): { target?: string; body: JsonObject } {
   return { target, body: { ...body, system: blocks } }
 }
 
-const hasImage = (content: unknown): boolean =>
-  Array.isArray(content) &&
-  content.some((b) => isObj(b) && (b.type === 'image' || (b.type === 'tool_result' && hasImage(b.content))))
+const hasImage = (content: unknown): boolean => Array.isArray(content) && content.some(isImagePart)
 
 /** Whether the LAST message is a user message with an image, directly or inside a tool_result. */
 export function lastUserHasImage(body: JsonObject): boolean {

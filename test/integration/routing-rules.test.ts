@@ -124,6 +124,42 @@ describe('model capabilities through the pipeline', () => {
     await p.close()
   })
 
+  it('a conversation that showed an image turns ago goes on on a model without vision: the image becomes a line of text', async () => {
+    // Claude Code keeps every image in the history: before, each later turn skipped gpt-up (no
+    // vision), and with no other tier, answered 400 for the rest of the session.
+    const p = await spyingProxy(withCaps({ fallbackToOtherTiers: false }))
+    const res = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', {
+        messages: [
+          { role: 'user', content: [IMAGE, { type: 'text', text: 'what is this?' }] },
+          { role: 'assistant', content: [{ type: 'text', text: 'A red square.' }] },
+          { role: 'user', content: [{ type: 'text', text: 'and make it blue' }] },
+        ],
+      }),
+    )
+    assert.equal(res.status, 200, await res.clone().text())
+    assert.match(res.headers.get('x-switchyard-route') ?? '', /^default oai,gpt-up/)
+    await res.text()
+    const sent = JSON.parse(p.seen.at(-1)!.body) as { messages: { content: unknown }[] }
+    assert.doesNotMatch(JSON.stringify(sent), /image_url|iVBORw0KGgo/)
+    assert.match(JSON.stringify(sent.messages[0]!.content), /image omitted: this model does not take images/)
+    // A model that sees images still gets them.
+    const seeing = await p.post(
+      '/v1/messages',
+      anthropicBody('anth,mock-a', {
+        messages: [
+          { role: 'user', content: [IMAGE] },
+          { role: 'assistant', content: 'ok' },
+          { role: 'user', content: 'again' },
+        ],
+      }),
+    )
+    await seeing.text()
+    assert.match(p.seen.at(-1)!.body, /iVBORw0KGgo/)
+    await p.close()
+  })
+
   it("nothing can serve: a 400 in the client's own format naming the capability", async () => {
     const p = await testProxy(withCaps({ fallbackToOtherTiers: false }))
     const tools = [{ name: 'get', input_schema: { type: 'object' } }]
