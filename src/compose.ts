@@ -62,7 +62,13 @@ import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telem
 import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
 import type { JsonObject } from './formats/types.ts'
-import { createObservability, type Observability, usageKeyer } from './observability.ts'
+import {
+  createObservability,
+  createSwitchyardMetrics,
+  type Observability,
+  type SwitchyardMetrics,
+  usageKeyer,
+} from './observability.ts'
 import { type KeyDayUsage, KeyLedger } from './keys/ledger.ts'
 import { KeyUsageStore } from './store/key-usage.ts'
 import { type CacheStore, MemoryCacheStore } from './cache/store.ts'
@@ -123,10 +129,13 @@ export interface ServerMemory {
   readonly holds: HoldTimes
   /** The alerts firing, so a reload does not deliver them again. */
   readonly alerts: AlertMemory
+  /** `/metrics`: counters go on across a reload (Prometheus reads a counter that drops to 0 as a restart). */
+  readonly metrics: SwitchyardMetrics
 }
 
 export function createServerMemory(now: () => number): ServerMemory {
   return {
+    metrics: createSwitchyardMetrics({ version: VERSION, runtime: runtime.name }),
     responses: memoryResponseStore({ now }),
     sessions: sessionUsageLru(),
     thinking: createThinkingCache(2_000),
@@ -203,6 +212,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     }
     : opts.onUsageDelta
   const observability = createObservability(config, {
+    metrics: memory.metrics,
     log,
     now,
     version: VERSION,
@@ -445,7 +455,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     },
   })
   const { deps } = services
-  fleet?.registerMetrics(services.observability.metrics.registry)
+  const offFleetMetrics = fleet?.registerMetrics(services.observability.metrics.registry)
   services.observability.ledger.seed(usageStore.loadTotals())
   usageStore.start(1_000)
   const dailyStore = new DailyUsageStore(store, (m) => log.warn(m))
@@ -597,6 +607,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       const t = setTimeout(() => {
         if (closed) return
         fleetReleased = true
+        offFleetMetrics?.()
         void fleet.retire()
       }, RETIRED_FLEET_GRACE_MS)
       ;(t as { unref?: () => void }).unref?.()
@@ -620,6 +631,7 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       store.close()
       // A replaced instance shares its member id with the one that replaced it: it only lets go of
       // its link, where leaving would take the live instance out of the fleet (and its leadership).
+      offFleetMetrics?.()
       if (!fleetReleased) await (retired ? fleet?.retire() : fleet?.close())
     },
   }

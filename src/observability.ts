@@ -18,6 +18,9 @@ import { costUsd, priceFor } from './tokens/pricing.ts'
 import { type PairTotals, UsageLedger, type UsageSnapshot } from './usage/ledger.ts'
 import { type UsageReport, usageReport } from './usage/report.ts'
 
+/** The server's metrics outlive each instance a reload builds: the composition root makes them. */
+export { createSwitchyardMetrics, type SwitchyardMetrics }
+
 export interface Observability {
   readonly observer: TraceObserver & { attemptFailed(t: PlannedTarget, e: ProxyError): void }
   readonly metrics: SwitchyardMetrics
@@ -80,9 +83,11 @@ export function createObservability(
     version: string
     runtime: string
     onUsageDelta?: (d: PairTotals) => void
+    /** The metrics to count on (a reload's successor goes on with its predecessor's); new ones when absent. */
+    metrics?: SwitchyardMetrics
   },
 ): Observability {
-  const metrics = createSwitchyardMetrics({ version: opts.version, runtime: opts.runtime })
+  const metrics = opts.metrics ?? createSwitchyardMetrics({ version: opts.version, runtime: opts.runtime })
   const ledger = new UsageLedger(opts.onUsageDelta)
   const drift = new DriftTracker(config.drift)
   const audit = new TokenAudit(config.tokenAuditSize)

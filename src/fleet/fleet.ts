@@ -114,7 +114,8 @@ export interface Fleet {
    */
   leader(): boolean
   /** `switchyard_fleet_degraded`, `switchyard_fleet_members` and `switchyard_fleet_redis_latency_ms` on `/metrics`. */
-  registerMetrics(registry: Registry): void
+  /** Adds the fleet's gauges to `registry`; returns what removes their collector (the instance closes). */
+  registerMetrics(registry: Registry): () => void
   /**
    * A reloaded config's old instance: stops its timers and disconnects, without leaving the
    * fleet (the new instance is the same member). Its unreleased leases expire by themselves.
@@ -286,7 +287,7 @@ export async function startFleet(cfg: FleetConfig, o: FleetOptions): Promise<Fle
       ).labels()
       const count = registry.gauge('switchyard_fleet_members', 'Instances in the fleet, by the last heartbeat').labels()
       const latency = registry.gauge('switchyard_fleet_redis_latency_ms', 'Round trip of the last Redis call').labels()
-      registry.onCollect(() => {
+      return registry.onCollect(() => {
         degraded.set(redis.state === 'degraded' ? 1 : 0)
         count.set(members.length)
         latency.set(redis.latencyMs() ?? 0)

@@ -65,6 +65,8 @@ export class Insights {
   readonly #o: InsightsOptions
   readonly #recent: Alert[] = []
   #timer: ReturnType<typeof setInterval> | undefined
+  /** Removes this engine's collector from the registry (which outlives a reload). */
+  readonly #offCollect: () => void
 
   constructor(o: InsightsOptions) {
     this.#o = o
@@ -96,7 +98,9 @@ export class Insights {
       'Current EWMA over its baseline, per target and metric (latency, ttft); 1 until seeded',
       { labelNames: ['target', 'metric'], maxLabelValues: 64 },
     )
-    o.registry.onCollect(() => {
+    this.#offCollect = o.registry.onCollect(() => {
+      // Set afresh: the registry outlives a reload, and a target the new config dropped must go.
+      ratio.clear()
       for (const r of this.alerts.baselineRatios()) ratio.labels(r.target, r.metric).set(r.ratio)
     })
     const sinks: AlertSink[] = [
@@ -133,6 +137,7 @@ export class Insights {
   }
 
   stop(): void {
+    this.#offCollect()
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     this.saveSeries()

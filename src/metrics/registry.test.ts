@@ -71,6 +71,27 @@ describe('Registry exposition', () => {
     r.render()
     assert.equal(family(r.render(), 'circuit')?.metrics[0]?.value, '2')
     assert.throws(() => g.labels('a', 'b'), /expected labels/)
-    assert.throws(() => r.counter('circuit', 'dup'), /twice/)
+    assert.throws(() => r.counter('circuit', 'dup'), /twice with another type or labels/)
+    assert.throws(() => r.gauge('circuit', 'dup', { labelNames: ['other'] }), /twice/)
+  })
+
+  it('a family registered again (a reload) goes on from its series; collectors can be removed; a gauge cleared', () => {
+    const r = new Registry()
+    const before = r.counter('requests', 'r', { labelNames: ['tier'] })
+    before.labels('t0').inc(3)
+    const after = r.counter('requests', 'r', { labelNames: ['tier'] })
+    after.labels('t0').inc()
+    assert.equal(family(r.render(), 'requests')?.metrics[0]?.value, '4')
+    assert.equal(r.render().match(/# TYPE requests counter/g)?.length, 1, 'one family in the text')
+    const g = r.gauge('state', 's', { labelNames: ['target'] })
+    const off = r.onCollect(() => g.labels('old').set(1))
+    r.onCollect(() => {
+      g.clear()
+      g.labels('new').set(2)
+    })
+    assert.deepEqual(family(r.render(), 'state')?.metrics.map((m) => m.labels?.target), ['new'])
+    off()
+    g.labels('old').set(1) // set outside any collector: the next scrape clears it again
+    assert.deepEqual(family(r.render(), 'state')?.metrics.map((m) => m.labels?.target), ['new'])
   })
 })

@@ -63,6 +63,12 @@ export class Family {
     return { series, overflowed }
   }
 
+  /** Forgets every series (and the values seen per label): for gauges set afresh at each scrape. */
+  clear(): void {
+    this.series.clear()
+    for (const seen of this.#seen) seen.clear()
+  }
+
   #cap(i: number, v: string): string {
     const seen = this.#seen[i]
     if (seen === undefined || seen.has(v)) return v
@@ -110,6 +116,17 @@ abstract class Metric<H> {
   /** The handle of an unlabelled metric. */
   get unlabelled(): H {
     return this.labels()
+  }
+
+  /**
+   * Drops every series of this family: a gauge that mirrors a set of things (targets) set afresh
+   * at each scrape, so what left the set (a provider a reload removed) leaves /metrics too.
+   * Handles taken before are stale: take them again with `labels`.
+   */
+  clear(): void {
+    this.#handles.clear()
+    this.#bySeries.clear()
+    this.family.clear()
   }
 }
 
@@ -171,9 +188,21 @@ export class Registry {
   readonly #families: Family[] = []
   readonly #collectors: (() => void)[] = []
 
+  /**
+   * The family `name`, made on first use. Registering it again with the same type and labels
+   * gives the same family (an instance a reload built goes on counting where the one it
+   * replaced stopped); anything else is a programming error.
+   */
   #family(name: string, help: string, type: MetricType, opts: MetricOptions, buckets?: readonly number[]): Family {
-    if (this.#families.some((f) => f.name === name)) throw new Error(`Cannot register metric "${name}" twice`)
-    const f = new Family(name, help, type, opts.labelNames ?? [], buckets, opts.maxLabelValues ?? 64)
+    const labelNames = opts.labelNames ?? []
+    const known = this.#families.find((f) => f.name === name)
+    if (known) {
+      if (known.type !== type || known.labelNames.join() !== labelNames.join()) {
+        throw new Error(`Cannot register metric "${name}" twice with another type or labels`)
+      }
+      return known
+    }
+    const f = new Family(name, help, type, labelNames, buckets, opts.maxLabelValues ?? 64)
     this.#families.push(f)
     return f
   }
@@ -191,9 +220,17 @@ export class Registry {
     return new Histogram(this.#family(name, help, 'histogram', opts, [...buckets].sort((a, b) => a - b)))
   }
 
-  /** Run `fn` before every render, e.g. to set gauges that mirror routing state. */
-  onCollect(fn: () => void): void {
+  /**
+   * Run `fn` before every render, e.g. to set gauges that mirror routing state, in the order
+   * registered. Returns what removes it (an instance that closes must not leave its collector,
+   * nor what it holds, behind in a registry that outlives it).
+   */
+  onCollect(fn: () => void): () => void {
     this.#collectors.push(fn)
+    return () => {
+      const i = this.#collectors.indexOf(fn)
+      if (i >= 0) this.#collectors.splice(i, 1)
+    }
   }
 
   /** The Prometheus text exposition (version 0.0.4) of every family. */

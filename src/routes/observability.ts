@@ -418,6 +418,8 @@ export function registerObservability(app: OpenAPIHono, s: ObservedServices): vo
   app.openapi(metricsRoute, (c) => {
     const m = s.observability.metrics
     // Routing-state gauges are read at scrape time: nothing on the hot path keeps them current.
+    // Set afresh: a target the config (reloaded) no longer has leaves /metrics.
+    m.circuitState.clear()
     for (const r of latencyReport(s.routing.stats.all(now()), config.router, { now: now() })) {
       m.circuitState.labels(r.target).set(CIRCUIT_STATE[r.breaker as keyof typeof CIRCUIT_STATE] ?? 0)
     }

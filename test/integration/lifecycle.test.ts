@@ -228,6 +228,34 @@ describe('lifecycle', () => {
     }, providers)
   })
 
+  it('/metrics goes on across a reload: counters keep counting, one family each, and a provider removed leaves', () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      const scrape = async () => await (await fetch(`${s.url}/metrics`)).text()
+      const requests = (text: string) =>
+        [...text.matchAll(/^ccr_requests_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      const before = await scrape()
+      assert.equal(requests(before), 2)
+      assert.match(before, /^ccr_circuit_state\{target="oai,m"\} 0$/m)
+      writeFileSync(
+        path,
+        JSON.stringify({
+          ...fileFor(mockUrl),
+          Providers: [{ name: 'other', api_base_url: `${mockUrl}/v1/chat/completions`, api_key: 'k', models: ['m'] }],
+          Router: { default: 'other,m' },
+        }),
+      )
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(await lastEvent(await stream(s.url, 'x')), 'message_stop')
+      const after = await scrape()
+      assert.equal(requests(after), 3, 'not a counter reset to 1')
+      assert.equal(after.match(/^# TYPE ccr_requests_total counter$/gm)?.length, 1)
+      assert.equal(after.match(/^switchyard_build_info\{/gm)?.length, 1)
+      assert.doesNotMatch(after, /ccr_circuit_state\{target="oai,m"\}/, 'the removed provider’s breaker is gone')
+      assert.match(after, /^ccr_circuit_state\{target="other,m"\} 0$/m)
+    }))
+
   it('an instance a reload replaced serves its streams to the end, then is closed; with nothing open, at once', () =>
     withServer(async ({ s, path, dir, mockUrl }) => {
       const open = stream(s.url, 'oai,m:chunks=6:delay=100').then(lastEvent)
