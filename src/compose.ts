@@ -149,6 +149,7 @@ export function createServerMemory(now: () => number): ServerMemory {
 /** Forgets what `memory` keeps per provider of the `providers` a reload removed or pointed elsewhere. */
 function forgetProviders(memory: ServerMemory, providers: ReadonlySet<string>): void {
   if (providers.size === 0) return
+  memory.alerts.forgetProviders(providers)
   for (const p of providers) memory.limits.delete(p)
   for (const key of memory.holds.keys()) {
     if (providers.has(key.slice(0, Math.max(0, key.indexOf(','))))) memory.holds.delete(key)

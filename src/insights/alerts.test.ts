@@ -225,4 +225,37 @@ describe('alert engine', () => {
     memory.retainEnabled(alertsSchema().parse({}).rules, false)
     assert.equal(memory.firingIds().size, 0)
   })
+
+  it("a reload's engine goes on from the detectors' baselines: a latency alert that still holds is not resolved", () => {
+    let t = 1_000_000
+    const memory = new AlertMemory()
+    const events: AlertEvent[] = []
+    const engine = () =>
+      new AlertEngine({
+        rules: alertsSchema().parse({ rules: { latency: { minDurationMs: 60_000 }, ttft: { enabled: false } } }).rules,
+        now: () => t,
+        sinks: [{ deliver: (e) => events.push(e) }],
+        memory,
+      })
+    const r = seededRandom(3)
+    const send = (e: AlertEngine, level: number, n: number) => {
+      for (let i = 0; i < n; i++) {
+        e.observe({ target: 'p,m', ok: true, latencyMs: level * (0.9 + 0.2 * r()) })
+        t += 5_000
+      }
+    }
+    const first = engine()
+    send(first, 800, 50)
+    send(first, 2_400, 30)
+    assert.deepEqual(kinds(events), ['fire latency_degraded p,m'])
+    // Reloaded: still 3× slow. Cold baselines would take 2,400 ms for normal, and the alert would resolve.
+    const next = engine()
+    assert.ok((next.baselineRatios()[0]?.ratio ?? 1) > 2, 'the baseline came along')
+    send(next, 2_400, 20)
+    next.evaluate()
+    assert.deepEqual(kinds(events), ['fire latency_degraded p,m'], 'neither resolved nor fired again')
+    // A provider a reload removed takes its detectors with it.
+    memory.forgetProviders(new Set(['p']))
+    assert.deepEqual(engine().baselineRatios(), [])
+  })
 })

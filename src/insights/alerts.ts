@@ -120,12 +120,15 @@ const RULE_CONFIG: Readonly<Record<AlertRule, keyof AlertRules>> = {
 }
 
 /**
- * Which alerts fire and where each rule's hysteresis stands: handed from one engine to the next,
- * so a config reload neither fires again what fires already (a second webhook for one outage)
- * nor forgets to resolve it. The detectors' baselines start afresh (a ratio alert resolves once
- * they are warm again). Opaque outside this module.
+ * Which alerts fire, where each rule's hysteresis stands and each target's detectors (its
+ * latency and TTFT baselines, its recent outcomes): handed from one engine to the next, so a
+ * config reload neither fires again what fires already (a second webhook for one outage), nor
+ * forgets to resolve it, nor resolves a ratio alert that still holds while cold baselines warm
+ * up. Opaque outside this module.
  */
 export class AlertMemory {
+  /** @internal */
+  readonly targets = new Map<string, TargetState>()
   /** @internal */
   readonly hyst = new Map<string, Hysteresis>()
   /** @internal */
@@ -154,6 +157,13 @@ export class AlertMemory {
       this.firing.delete(key)
     }
   }
+
+  /** Forgets the detectors of targets on `providers` (a reload removed them or pointed them elsewhere). */
+  forgetProviders(providers: ReadonlySet<string>): void {
+    for (const target of this.targets.keys()) {
+      if (providers.has(target.slice(0, Math.max(0, target.indexOf(','))))) this.targets.delete(target)
+    }
+  }
 }
 
 interface TargetState {
@@ -174,7 +184,7 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 
 export class AlertEngine {
   readonly #o: AlertEngineOptions
-  readonly #targets = new Map<string, TargetState>()
+  readonly #targets: Map<string, TargetState>
   readonly #hyst: Map<string, Hysteresis>
   /** How many subjects of each rule have an entry in `#hyst` (a rule absent here holds none). */
   readonly #heldRules: Map<AlertRule, number>
@@ -189,6 +199,7 @@ export class AlertEngine {
     this.#hyst = memory.hyst
     this.#heldRules = memory.heldRules
     this.#firing = memory.firing
+    this.#targets = memory.targets
     const ratio = (r: AlertRules['latency']): RatioParams => ({
       ...DEFAULT_RATIO,
       ratio: r.ratio,
