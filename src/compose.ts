@@ -58,6 +58,7 @@ import { createThinkingCache, type ThinkingCache, tokenView } from './formats/in
 import { ProviderLimiter, type ProviderState } from './resilience/limiter.ts'
 import { type HoldTimes, RetryAfterHolds } from './routing/retry-after-holds.ts'
 import { RoutingStats, TargetMeasurements } from './routing/target-stats.ts'
+import { providerOf } from './routing/candidates.ts'
 import { createTelemetry, type LiveTelemetry, type TraceObserver } from './telemetry.ts'
 import { TokenCache } from './tokens/cache.ts'
 import { estimateTokens, type TokenEstimate } from './tokens/estimate.ts'
@@ -114,9 +115,11 @@ export interface ServiceOptions {
 /**
  * What an instance learned that its successor needs, since config says nothing about it: what
  * agents' next turns rely on (kept Responses answers for `previous_response_id`, each session's
- * last prompt size for the last-usage rule, thinking blocks a client does not send back) and what
- * routing measured of each target (averages, windows, breakers). A reload keeps it: the server
- * builds one and hands it to every instance it builds.
+ * last prompt size for the last-usage rule, thinking blocks a client does not send back), what
+ * routing measured of each target (averages, windows, breakers) and what it may still send there
+ * (rate budgets, Retry-After holds), the alerts and their detectors, and `/metrics`. A reload
+ * keeps it: the server builds one and hands it to every instance it builds; what is kept per
+ * provider goes when a reload removes the provider or points it elsewhere.
  */
 export interface ServerMemory {
   readonly responses: ResponseStore
@@ -151,9 +154,7 @@ function forgetProviders(memory: ServerMemory, providers: ReadonlySet<string>): 
   if (providers.size === 0) return
   memory.alerts.forgetProviders(providers)
   for (const p of providers) memory.limits.delete(p)
-  for (const key of memory.holds.keys()) {
-    if (providers.has(key.slice(0, Math.max(0, key.indexOf(','))))) memory.holds.delete(key)
-  }
+  for (const key of memory.holds.keys()) if (providers.has(providerOf(key))) memory.holds.delete(key)
 }
 
 /** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */

@@ -6,6 +6,7 @@
  * a sink that throws is ignored, so nothing here can fail a request. Rules and defaults:
  * docs/alerts.md.
  */
+import { providerOf } from '../routing/candidates.ts'
 import type { AlertRules } from '../config/alerts.ts'
 import {
   DEFAULT_RATIO,
@@ -160,9 +161,7 @@ export class AlertMemory {
 
   /** Forgets the detectors of targets on `providers` (a reload removed them or pointed them elsewhere). */
   forgetProviders(providers: ReadonlySet<string>): void {
-    for (const target of this.targets.keys()) {
-      if (providers.has(target.slice(0, Math.max(0, target.indexOf(','))))) this.targets.delete(target)
-    }
+    for (const target of this.targets.keys()) if (providers.has(providerOf(target))) this.targets.delete(target)
   }
 }
 
