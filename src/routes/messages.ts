@@ -70,7 +70,13 @@ const countTokensRoute = (path: string, withPreset: boolean) =>
     },
   })
 
-/** `POST /v1/messages`, its preset twin, and `POST /v1/messages/count_tokens`. */
+/** Claude Code with its base URL at a preset (`switchyard <preset>`) counts tokens there too. */
+const COUNT_TOKENS_PATHS = [
+  ['/v1/messages/count_tokens', false],
+  ['/preset/{name}/v1/messages/count_tokens', true],
+] as const
+
+/** `POST /v1/messages`, `POST /v1/messages/count_tokens`, and their preset twins. */
 export function registerMessages(app: OpenAPIHono, deps: Deps): void {
   openapiClient(
     app,
@@ -82,13 +88,7 @@ export function registerMessages(app: OpenAPIHono, deps: Deps): void {
     messagesRoute('/preset/{name}/v1/messages', true),
     (c, body, text) => handleClient(c, deps, { format: 'anthropic', preset: c.req.param('name'), body, text }),
   )
-  // Claude Code with its base URL at a preset (`switchyard <preset>`) counts there too.
-  for (
-    const [path, withPreset] of [['/v1/messages/count_tokens', false], [
-      '/preset/{name}/v1/messages/count_tokens',
-      true,
-    ]] as const
-  ) {
+  for (const [path, withPreset] of COUNT_TOKENS_PATHS) {
     app.openapi(
       countTokensRoute(path, withPreset),
       async (c) => c.json({ input_tokens: deps.tokens.estimate(await clientBody(c), 'anthropic') }, 200),

@@ -6,8 +6,8 @@
  * (`x-goog-api-key`, `x-goog-api-client`, `?key=`: @google/genai, which lists under `/v1`) gets
  * Gemini's; any other OpenAI's. `GET /v1beta/models` and `/v1beta/models/{model}` are Gemini's.
  */
-import { PresetParam } from './preset-param.ts'
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { PresetParam } from './preset-param.ts'
 import type { Context } from 'hono'
 import type { Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
