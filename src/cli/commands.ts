@@ -1,7 +1,7 @@
 /** The CLI's commands. Each returns an exit code (-1: keep running, the server owns the process). */
 import { homedir } from 'node:os'
 import type { CliOptions, Env } from './options.ts'
-import { readConfig } from './options.ts'
+import { configSummary, readConfig } from './options.ts'
 import { runEnv } from './env.ts'
 import { runStart } from './start.ts'
 import { runPerf, runProbe } from './probe.ts'
@@ -26,7 +26,7 @@ async function runValidate(opts: CliOptions, env: Env): Promise<number> {
     return 2
   }
   for (const w of r.warnings) console.error(`  warning: ${w}`)
-  console.log(`${r.path}: valid (${r.config.providers.length} providers, default ${r.config.router.default})`)
+  console.log(`${r.path}: valid (${configSummary(r.config)})`)
   // CCR's project and session Router files, read as the running instance reads them (loaded only here).
   const [{ checkProjectRouterFiles }, { ccrDir }] = await Promise.all([
     import('../plugins/project-routers.ts'),

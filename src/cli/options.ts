@@ -181,3 +181,7 @@ export async function readConfig(
   if (!loaded.ok) return { path, warnings: [], errors: loaded.error }
   return { path, config: loaded.value.config, raw: loaded.value.raw, warnings: loaded.value.warnings, errors: [] }
 }
+
+/** `2 providers, default deepseek,deepseek-chat`, or `no providers yet` (CCR's first config). */
+export const configSummary = (c: Pick<Config, 'providers' | 'router'>): string =>
+  c.providers.length === 0 ? 'no providers yet' : `${c.providers.length} providers, default ${c.router.default}`

@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os'
 import type { CliOptions } from './options.ts'
-import { readConfig } from './options.ts'
+import { configSummary, readConfig } from './options.ts'
 import { demoConfig } from '../config/demo.ts'
 import type { Config } from '../config/types.ts'
 import { createLogger } from '../log.ts'
@@ -108,7 +108,7 @@ function banner(config: Config, url: string, path: string | undefined): void {
   const lines = [
     `switchyard ${VERSION} on ${runtime.name} ${runtime.version}: listening on ${url}`,
     path
-      ? `config: ${path} (${config.providers.length} providers, default ${config.router.default})`
+      ? `config: ${path} (${configSummary(config)})`
       : 'demo mode: no config file found, serving a built-in mock upstream behind two demo providers (mock-anthropic, mock-openai)',
     '',
     'Point Claude Code at it:',

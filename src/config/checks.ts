@@ -1,8 +1,9 @@
 /**
  * Cross-field checks on the CCR file: every `"provider,model"` (Router, fallback, Presets,
- * performance.models) must name a configured provider; provider names are unique; there is
- * at least one provider. Written defensively because zod runs it on partly invalid input
- * too, so that one parse reports every problem at once.
+ * performance.models) must name a configured provider; provider names are unique; no provider
+ * at all is only a warning (CCR writes such a config on its first start). Written defensively
+ * because zod runs it on partly invalid input too, so that one parse reports every problem at
+ * once.
  */
 import type { WireFormatName } from './types.ts'
 import { isPlainObject, modelNames } from './fields.ts'
@@ -114,7 +115,14 @@ function checkKeys(keys: unknown): Finding[] {
 
 function checkProviders(key: string, list: unknown[]): Finding[] {
   if (list.length === 0) {
-    return [{ severity: 'error', path: ['Providers'], message: 'at least one provider is required' }]
+    // CCR writes `{"PORT":3456,"Providers":[],"Router":{}}` on its first start, and its users add
+    // providers from the UI: the service must start for that (every inference request is refused).
+    return [{
+      severity: 'warning',
+      path: ['Providers'],
+      message:
+        "no providers yet: every inference request is refused until one is added (the dashboard's Config view can)",
+    }]
   }
   const out: Finding[] = []
   const seen = new Set<string>()

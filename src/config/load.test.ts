@@ -77,7 +77,7 @@ describe('loadConfigFile / configFileExists', () => {
       const good = join(dir, 'config.json')
       const bad = join(dir, 'bad.json')
       await writeFile(good, TEXT)
-      await writeFile(bad, '{ Providers: [] }')
+      await writeFile(bad, '{ Providers: "none" }')
       const loaded = await loadConfigFile(good, { DS_HOST: 'h.example' })
       assert.ok(loaded.ok)
       assert.equal(loaded.value.config.providers[0]?.name, 'deepseek')
@@ -89,7 +89,7 @@ describe('loadConfigFile / configFileExists', () => {
         error: [`Cannot read config file ${join(dir, 'nope.json')}: no such file`],
       })
       const invalid = await loadConfigFile(bad, {})
-      assert.deepEqual(invalid, { ok: false, error: [`${bad}: Providers: at least one provider is required`] })
+      assert.deepEqual(invalid, { ok: false, error: [`${bad}: Providers: expected array, got "none"`] })
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

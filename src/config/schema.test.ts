@@ -52,9 +52,15 @@ describe('config validation messages', () => {
     ])
   })
 
-  it('requires at least one provider', () => {
-    assert.deepEqual(errorsOf({ Providers: [], Router: {} }), ['Providers: at least one provider is required'])
-    assert.deepEqual(errorsOf({ Router: {} }), ['Providers: at least one provider is required'])
+  it("no providers yet (CCR's first config) loads, with a warning that every request is refused", () => {
+    for (const file of [{ PORT: 3456, Providers: [], Router: {} }, { Router: {} }]) {
+      const r = parseConfig(JSON.stringify(file), {})
+      assert.ok(r.ok, JSON.stringify(r))
+      assert.deepEqual(r.value.config.providers, [])
+      assert.ok(
+        r.value.warnings.some((w) => /^Providers: no providers yet: every inference request is refused/.test(w)),
+      )
+    }
   })
 
   it('reports a wrong type with the value it got', () => {

@@ -88,9 +88,7 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
       estimatedInputTokens,
       arm?.router,
     )
-  if (plan.length === 0) {
-    return err({ kind: 'no_upstream', message: `Cannot route request: no configured target serves "${target}"` })
-  }
+  if (plan.length === 0) return err({ kind: 'no_upstream', message: unroutable(target, deps.config.providers.length) })
   const scenario: Scenario = hit ? 'rule' : decision.scenario
   // The body goes on in the client's format; only the hub's own (Anthropic) body can take the stripped copy.
   const sent = view === body ? decision.body : body
@@ -104,6 +102,15 @@ export async function decideRoute(ctx: RequestContext): Promise<Result<RouteDeci
     experiment: arm ? `${arm.experiment}/${arm.arm}` : undefined,
     sessionId,
   }, { features, router })
+}
+
+/** Why a request found no target: a config with no providers yet (as CCR first writes it) says so. */
+function unroutable(target: string, providers: number): string {
+  if (providers === 0) {
+    return "No providers are configured yet: add one to the config file (the dashboard's Config view can), and the service reloads"
+  }
+  if (target === '') return 'No Router.default is configured: set one in the config file'
+  return `Cannot route request: no configured target serves "${target}"`
 }
 
 /** What the rules look at, from the request as routed (any client format). */

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMockServer } from '../../src/demo/server.ts'
@@ -227,6 +227,38 @@ describe('lifecycle', () => {
       assert.ok((await attempts(HELD)) > calls, 'called again once pointed elsewhere')
     }, providers)
   })
+
+  it("CCR's first config (no providers yet) starts: requests get a 503 that says so, and a save from the API adds one", () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      const ask = (route: string) =>
+        fetch(`${s.url}${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'x', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+        })
+      const a = await ask('/v1/messages')
+      assert.equal(a.status, 503)
+      const body = (await a.json()) as { type: string; error: { message: string } }
+      assert.equal(body.type, 'error')
+      assert.match(body.error.message, /^No providers are configured yet: add one to the config file/)
+      const o = await ask('/v1/chat/completions')
+      assert.equal(o.status, 503)
+      assert.match(
+        ((await o.json()) as { error: { message: string } }).error.message,
+        /No providers are configured yet/,
+      )
+      assert.equal((await fetch(`${s.url}/health`)).status, 200)
+      const saved = await fetch(`${s.url}/api/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: JSON.stringify(fileFor(mockUrl)) }),
+      })
+      assert.equal(saved.status, 200, await saved.clone().text())
+      const after = await ask('/v1/messages')
+      assert.equal(after.status, 200, await after.clone().text())
+      assert.match(after.headers.get('x-switchyard-route') ?? '', /^default oai,m/)
+      assert.match(readFileSync(path, 'utf8'), /sk-lifecycle-secret/)
+    }, () => ({ PORT: 3456, Providers: [], Router: {} })))
 
   it('/metrics goes on across a reload: counters keep counting, one family each, and a provider removed leaves', () =>
     withServer(async ({ s, path, mockUrl }) => {
