@@ -33,6 +33,7 @@ Options:
   --shutdown-timeout S  Seconds active streams get to finish on SIGTERM (default 30)
   --warmup           start: warm the request path up before listening (also SWITCHYARD_WARMUP=N); --no-warmup: never
   --keep-service     code, codex, gemini: leave a service it started running when the last session exits
+  --verbose          Log at debug level whatever the config's LOG and LOG_LEVEL say (CCR 2.0's flag)
   --models LIST      probe: comma-separated provider,model entries (separate them with ';')
   --type T           probe: latency | throughput | concurrent | health
   -h, --help         This help

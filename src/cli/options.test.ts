@@ -64,4 +64,9 @@ describe('the command line', () => {
   it('the built-in command words are exactly the commands there are (and help)', () => {
     assert.deepEqual([...BUILTIN_COMMANDS].sort(), [...Object.keys(COMMANDS), 'help'].sort())
   })
+
+  it("CCR 2.0's --verbose is an option of every command (it used to be an unknown option)", () => {
+    assert.equal(parsed(['--verbose', 'start']).verbose, true)
+    assert.equal(parsed(['start']).verbose, undefined)
+  })
 })

@@ -27,6 +27,8 @@ export interface CliOptions {
   readonly warmup?: boolean
   /** `start`: `--no-warmup` skips it even when SWITCHYARD_WARMUP asks for it. */
   readonly noWarmup?: boolean
+  /** CCR 2.0's `--verbose`: the service logs at debug level, whatever the config says. */
+  readonly verbose?: boolean
 }
 
 /** Options that take a value (so the word after them is not the command). */
@@ -119,6 +121,7 @@ export function parseCli(
       merge: { type: 'boolean' },
       warmup: { type: 'boolean' },
       'no-warmup': { type: 'boolean' },
+      verbose: { type: 'boolean' },
     },
   })
   if (values.help) return { help: true, command: positionals[0] }
@@ -147,6 +150,7 @@ export function parseCli(
     merge: values.merge,
     warmup: values.warmup,
     noWarmup: values['no-warmup'],
+    verbose: values.verbose,
   }
 }
 

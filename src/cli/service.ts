@@ -30,6 +30,7 @@ function startArgs(opts: CliOptions, dataDir: string): string[] {
     ...(opts.config ? ['--config', resolve(opts.config)] : []),
     ...(opts.host ? ['--host', opts.host] : []),
     ...(opts.port !== undefined ? ['--port', String(opts.port)] : []),
+    ...(opts.verbose ? ['--verbose'] : []),
     '--data-dir',
     dataDir === ':memory:' ? dataDir : resolve(dataDir),
   ]

@@ -56,7 +56,9 @@ export async function runStart(opts: CliOptions, env: Env): Promise<number> {
     stopDemo = () => mock.stop()
     config = demoConfig(mock.url)
   }
-  const log = createLogger({ level: config.logLevel, enabled: config.log })
+  const log = opts.verbose
+    ? createLogger({ level: 'debug', enabled: true })
+    : createLogger({ level: config.logLevel, enabled: config.log })
   for (const w of r.warnings) log.warn(w)
   if (config.ignoredKeys.length) log.info(`config keys accepted but not used: ${config.ignoredKeys.join(', ')}`)
   const host = bindHost(config, opts.host, (m) => log.warn(m))

@@ -66,6 +66,32 @@ describe('cli process', () => {
     }
   })
 
+  it("--verbose (CCR 2.0's flag) logs, at debug level, though the config says LOG: false", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-verbose-'))
+    const config = configIn(dir) // LOG: false
+    for (const verbose of [true, false]) {
+      const s = await startCli(
+        [...(verbose ? ['--verbose'] : []), 'start', '--config', config, '--port', '0', '--data-dir', ':memory:'],
+        /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      )
+      try {
+        const res = await fetch(`http://127.0.0.1:${s.match[1]}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'p,m', messages: [{ role: 'user', content: 'hi' }] }),
+        })
+        await res.text() // the upstream (port 9) refuses: a logged failure either way
+        await new Promise((r) => setTimeout(r, 200))
+        const lines = s.output().split('\n').filter((l) => l.startsWith('{'))
+        const requests = lines.filter((l) => /"msg":"request"/.test(l))
+        assert.equal(requests.length, verbose ? 1 : 0, s.output())
+      } finally {
+        s.child.kill('SIGTERM')
+        await s.exited
+      }
+    }
+  })
+
   it('SIGTERM the moment the ready line appears: a graceful stop (PID file removed, exit 0), every time', async () => {
     // A supervisor acts on the ready line at once. The signal handlers must already be in place
     // then; before they were, a SIGTERM there sometimes met the signal's default action, which
