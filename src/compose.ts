@@ -16,7 +16,7 @@ import { performanceScore } from './perf/score.ts'
 import { configuredTargets } from './config/targets.ts'
 import { ccrDir } from './config/load.ts'
 import { loadPlugins, type ProjectDirs } from './plugins/setup.ts'
-import { describePreset, readPresetDir, removePresetFile } from './plugins/presets.ts'
+import { applyPresetAnswers, describePreset, readPresetDir, removePresetFile } from './plugins/presets.ts'
 import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
 import { registerPresets } from './routes/presets.ts'
@@ -576,6 +576,8 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
       return { presets, errors }
     },
     remove: async (name) => presetDir !== undefined && await removePresetFile(presetDir, name),
+    apply: async (name, answers) =>
+      presetDir === undefined ? { found: false, unanswered: [] } : await applyPresetAnswers(presetDir, name, answers),
     ...(opts.reload ? { reload: opts.reload } : {}),
   })
   registerInsights(app, insights)

@@ -18,12 +18,14 @@ import { redactUrl } from '../config/redact.ts'
 import type { Config } from '../config/types.ts'
 import { setOwn } from '../lib/own.ts'
 import {
+  checkedAnswers,
   conditionHolds,
   configSectionOf,
   inputsOf,
   isManifest,
   type PresetInput,
   sanitizeSecrets,
+  typedAnswer,
 } from '../plugins/preset-manifest.ts'
 import { interpolateEnv } from '../config/interpolate.ts'
 import {
@@ -250,17 +252,6 @@ async function manifestSource(src: string): Promise<{ path: string; dir: string;
   }
 }
 
-/** An answer as its input's type wants it (`--set` and prompts give text). */
-function typed(input: PresetInput | undefined, text: string): unknown {
-  if (input?.type === 'number') {
-    const n = Number(text)
-    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`${input.id}: expected a number, got "${text}"`)
-    return n
-  }
-  if (input?.type === 'confirm') return /^(y|yes|true|1)$/i.test(text.trim())
-  return text
-}
-
 async function install(args: readonly string[], opts: CliOptions, env: Env): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -293,18 +284,13 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
   if (reconfigure && isPlainObject(manifest.userValues)) {
     for (const [k, v] of Object.entries(manifest.userValues)) setOwn(answers, k, v)
   }
+  const given: Record<string, string> = {}
   for (const s of values.set ?? []) {
     const eq = s.indexOf('=')
     if (eq <= 0) throw new Error(`--set ${s}: expected ID=VALUE`)
-    const id = s.slice(0, eq)
-    const input = inputs.find((i) => i.id === id)
-    if (!input && !/[.[]/.test(id)) {
-      throw new Error(
-        `--set ${id}: the preset has no input "${id}" (inputs: ${inputs.map((i) => i.id).join(', ') || 'none'})`,
-      )
-    }
-    setOwn(answers, id, typed(input, s.slice(eq + 1)))
+    setOwn(given, s.slice(0, eq), s.slice(eq + 1))
   }
+  for (const [id, v] of Object.entries(checkedAnswers(manifest, given))) setOwn(answers, id, v)
   const missing: PresetInput[] = []
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true
   for (const input of inputs) {
@@ -316,7 +302,7 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
         : ''
       const text = await askLine(`${input.prompt ?? input.label}${shown}: `, { hidden: input.type === 'password' })
       if (text === undefined) throw new Error('cancelled: nothing installed')
-      if (text !== '') setOwn(answers, input.id, typed(input, text))
+      if (text !== '') setOwn(answers, input.id, typedAnswer(input, text))
       else if (input.defaultValue !== undefined) setOwn(answers, input.id, input.defaultValue)
       else if (input.required) missing.push(input)
     } else if (input.defaultValue !== undefined) setOwn(answers, input.id, input.defaultValue)

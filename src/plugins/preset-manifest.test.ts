@@ -1,7 +1,17 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { answersOf, conditionHolds, configSectionOf, inputsOf, isManifest, sanitizeSecrets } from './preset-manifest.ts'
+import {
+  answersOf,
+  checkedAnswers,
+  conditionHolds,
+  configSectionOf,
+  inputsOf,
+  isManifest,
+  sanitizeSecrets,
+  typedAnswer,
+  unansweredInputs,
+} from './preset-manifest.ts'
 
 describe('CCR 2.0 preset manifests', () => {
   it('the config section drops metadata and inputs, and fills #{id} and {{id}} placeholders', () => {
@@ -121,5 +131,27 @@ describe('CCR 2.0 preset manifests', () => {
       const back = JSON.parse(text.replace(/\$\{(\w+)\}/g, (_, v: string) => env[v]!))
       assert.deepEqual(back, { Providers: providers })
     }))
+  })
+
+  it('answers: typed by their input, unknown ids refused (paths allowed), the unanswered listed under their conditions', () => {
+    const m = {
+      schema: [
+        { id: 'key' },
+        { id: 'port', type: 'number' },
+        { id: 'proxy', type: 'confirm', defaultValue: false },
+        { id: 'proxyUrl', when: { field: 'proxy', value: true } },
+        { id: 'note', required: false },
+      ],
+    }
+    assert.deepEqual(checkedAnswers(m, { port: '8080', proxy: 'yes', 'Providers[0].api_key': 'k' }), {
+      port: 8080,
+      proxy: true,
+      'Providers[0].api_key': 'k',
+    })
+    assert.throws(() => checkedAnswers(m, { port: 'eighty' }), /port: expected a number, got "eighty"/)
+    assert.throws(() => checkedAnswers(m, { nope: 1 }), /no input "nope" \(inputs: key, port, proxy, proxyUrl, note\)/)
+    assert.deepEqual(unansweredInputs(m, {}).map((i) => i.id), ['key', 'port'])
+    assert.deepEqual(unansweredInputs(m, { key: 'k', port: 1, proxy: true }).map((i) => i.id), ['proxyUrl'])
+    assert.equal(typedAnswer(undefined, 'as is'), 'as is')
   })
 })

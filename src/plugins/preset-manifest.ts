@@ -264,3 +264,39 @@ export function sanitizeSecrets(value: unknown): Sanitized {
   }
   return { value: walk(value, ''), variables }
 }
+
+/** An answer as its input's type wants it: a number for `number`, yes/no for `confirm`, else as given. */
+export function typedAnswer(input: PresetInput | undefined, value: unknown): unknown {
+  const text = typeof value === 'string' ? value : undefined
+  if (input?.type === 'number' && text !== undefined) {
+    const n = Number(text)
+    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`${input.id}: expected a number, got "${text}"`)
+    return n
+  }
+  if (input?.type === 'confirm' && text !== undefined) return /^(y|yes|true|1)$/i.test(text.trim())
+  return value
+}
+
+/**
+ * `given` answers checked against the manifest's inputs and typed: an id that is no input (nor
+ * a path such as `Providers[0].api_key`, which CCR also takes) is refused, naming the inputs.
+ */
+export function checkedAnswers(manifest: Values, given: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const inputs = inputsOf(manifest)
+  const out: Record<string, unknown> = {}
+  for (const [id, value] of Object.entries(given)) {
+    const input = inputs.find((i) => i.id === id)
+    if (!input && !/[.[]/.test(id)) {
+      throw new Error(`the preset has no input "${id}" (inputs: ${inputs.map((i) => i.id).join(', ') || 'none'})`)
+    }
+    setOwn(out, id, typedAnswer(input, value))
+  }
+  return out
+}
+
+/** The inputs that hold (their `when`) and still have neither an answer nor a default, in order. */
+export function unansweredInputs(manifest: Values, answers: Readonly<Record<string, unknown>>): PresetInput[] {
+  return inputsOf(manifest).filter((i) =>
+    i.required && !Object.hasOwn(answers, i.id) && i.defaultValue === undefined && conditionHolds(i.when, answers)
+  )
+}

@@ -8,7 +8,7 @@
  * named in config.json wins over a file of the same name. `$VAR` / `${VAR}` in them read the
  * environment, as in config.json (CCR's export writes keys as `${PROVIDER_API_KEY}`).
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import JSON5 from 'json5'
 import { interpolateEnv, isVarReference } from '../config/interpolate.ts'
@@ -19,7 +19,7 @@ import { splitTarget } from '../config/target-syntax.ts'
 import type { Config, PresetConfig, ProviderConfig, RouterConfig } from '../config/types.ts'
 import { messageOfThrown } from './load.ts'
 import { setOwn } from '../lib/own.ts'
-import { configSectionOf, inputsOf, isManifest } from './preset-manifest.ts'
+import { checkedAnswers, configSectionOf, inputsOf, isManifest, unansweredInputs } from './preset-manifest.ts'
 import { isPlainObject } from '../config/fields.ts'
 import { redactUrl } from '../config/redact.ts'
 
@@ -326,4 +326,33 @@ export async function removePresetFile(dir: string, name: string): Promise<boole
     return true
   }
   return false
+}
+
+/**
+ * Stores `given` answers (checked and typed against the inputs) in preset `name`'s manifest, over
+ * those it had, as `preset install NAME` and CCR's `POST /api/presets/{name}/apply` do. The
+ * manifest holds keys afterwards: it is written 0600. Returns the inputs still unanswered.
+ */
+export async function applyPresetAnswers(
+  dir: string,
+  name: string,
+  given: Readonly<Record<string, unknown>>,
+): Promise<{ found: boolean; unanswered: string[] }> {
+  if (!PRESET_NAME.test(name)) return { found: false, unanswered: [] }
+  const path = join(dir, name, 'manifest.json')
+  let manifest: unknown
+  try {
+    manifest = JSON5.parse(await readFile(path, 'utf8'))
+  } catch {
+    return { found: false, unanswered: [] }
+  }
+  if (!isPlainObject(manifest)) throw new Error(`${path}: expected a JSON object`)
+  const answers: Record<string, unknown> = {}
+  if (isPlainObject(manifest.userValues)) {
+    for (const [k, v] of Object.entries(manifest.userValues)) setOwn(answers, k, v)
+  }
+  for (const [k, v] of Object.entries(checkedAnswers(manifest, given))) setOwn(answers, k, v)
+  await writeFile(path, `${JSON.stringify({ ...manifest, userValues: answers }, null, 2)}\n`, { mode: 0o600 })
+  await chmod(path, 0o600)
+  return { found: true, unanswered: unansweredInputs(manifest, answers).map((i) => i.id) }
 }

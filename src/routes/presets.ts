@@ -13,6 +13,8 @@ export interface PresetRouteDeps {
   list(): Promise<PresetListing>
   /** Removes one; false when there is none of that name. */
   remove(name: string): Promise<boolean>
+  /** Stores answers to a manifest's inputs; `found: false` when there is no such manifest; throws for an unknown input. */
+  apply(name: string, answers: Readonly<Record<string, unknown>>): Promise<{ found: boolean; unanswered: string[] }>
   readonly reload?: () => Promise<string>
 }
 
@@ -72,28 +74,61 @@ const oneRoute = <S extends z.ZodType>(method: 'get' | 'delete', summary: string
     responses: { 200: jsonResponse(ok, okDescription), 404: jsonResponse(ResultSchema, 'No such preset') },
   })
 
+const ApplySchema = z.object({
+  secrets: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).openapi({
+    description: "Answers by input id (CCR's name for them; API keys, usually), over those the preset has",
+    example: { apiKey: 'sk-…' },
+  }),
+}).openapi('PresetApply')
+
+const applyRoute = createRoute({
+  method: 'post',
+  path: '/api/presets/{name}/apply',
+  tags: ['Management'],
+  summary: "Answer a preset's inputs (CCR 2.0), then reload",
+  request: { params: PresetParam, body: { required: true, content: { 'application/json': { schema: ApplySchema } } } },
+  responses: {
+    200: jsonResponse(ResultSchema, 'Stored'),
+    400: jsonResponse(ResultSchema, 'An input the preset does not have, or a value of the wrong type'),
+    404: jsonResponse(ResultSchema, 'No such preset'),
+  },
+})
+
 const getRoute = oneRoute('get', 'One preset file, with what the service serves for it', PresetSchema, 'The preset')
 const deleteRoute = oneRoute('delete', 'Remove a preset file (its folder), then reload', ResultSchema, 'Removed')
 
 export function registerPresets(app: OpenAPIHono, deps: PresetRouteDeps): void {
   const missing = (name: string) => ({ ok: false, message: `No preset "${name}"` })
+  /** `; <the reload's message>` (or why it failed), after a change to the presets folder. */
+  const reloaded = async (): Promise<string> => {
+    if (!deps.reload) return ''
+    try {
+      return `; ${await deps.reload()}`
+    } catch (e) {
+      return `; but the reload failed: ${(e as Error).message}`
+    }
+  }
   app.openapi(listRoute, async (c) => c.json(await deps.list(), 200))
   app.openapi(getRoute, async (c) => {
     const { name } = c.req.valid('param')
     const found = (await deps.list()).presets.find((p) => p.name === name)
     return found ? c.json(found, 200) : c.json(missing(name), 404)
   })
+  app.openapi(applyRoute, async (c) => {
+    const { name } = c.req.valid('param')
+    let r: { found: boolean; unanswered: string[] }
+    try {
+      r = await deps.apply(name, c.req.valid('json').secrets)
+    } catch (e) {
+      return c.json({ ok: false, message: (e as Error).message }, 400)
+    }
+    if (!r.found) return c.json(missing(name), 404)
+    const still = r.unanswered.length > 0 ? ` (still unanswered: ${r.unanswered.join(', ')})` : ''
+    return c.json({ ok: true, message: `Stored the answers of preset "${name}"${still}${await reloaded()}` }, 200)
+  })
   app.openapi(deleteRoute, async (c) => {
     const { name } = c.req.valid('param')
     if (!(await deps.remove(name))) return c.json(missing(name), 404)
-    let message = `Removed preset "${name}"`
-    if (deps.reload) {
-      try {
-        message += `; ${await deps.reload()}`
-      } catch (e) {
-        message += `; but the reload failed: ${(e as Error).message}`
-      }
-    }
-    return c.json({ ok: true, message }, 200)
+    return c.json({ ok: true, message: `Removed preset "${name}"${await reloaded()}` }, 200)
   })
 }

@@ -183,6 +183,25 @@ describe('switchyard preset', () => {
       }
       assert.deepEqual(one.inputs, [{ id: 'teamKey', type: 'password', label: 'Team key', answer: 'given' }])
       assert.equal((await fetch(`${url}/api/presets/nope`)).status, 404)
+      const apply = (name: string, secrets: Record<string, unknown>) =>
+        fetch(`${url}/api/presets/${name}/apply`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ secrets }),
+        })
+      const applied = await apply('team', { teamKey: 'sk-team-rotated' })
+      assert.equal(applied.status, 200, await applied.clone().text())
+      assert.match(
+        ((await applied.json()) as { message: string }).message,
+        /Stored the answers of preset "team"; .*reload/i,
+      )
+      assert.equal(JSON.parse(readFileSync(manifestPath, 'utf8')).userValues.teamKey, 'sk-team-rotated')
+      assert.equal(statSync(manifestPath).mode & 0o777, 0o600)
+      const unknownInput = await apply('team', { nope: 'x' })
+      assert.equal(unknownInput.status, 400)
+      assert.match(((await unknownInput.json()) as { message: string }).message, /no input "nope" \(inputs: teamKey\)/)
+      assert.equal((await apply('nope', { a: 'b' })).status, 404)
+      await until(async () => (await route('/preset/team/v1/messages')).startsWith('200'), 'the reload after apply')
       const removed = await fetch(`${url}/api/presets/mine`, { method: 'DELETE' })
       assert.equal(removed.status, 200)
       assert.match(((await removed.json()) as { message: string }).message, /Removed preset "mine"; .*reload/i)
