@@ -67,6 +67,20 @@ describe('transformer registry', () => {
     const claude = applyRequestTransformers(body, [use('openrouter')], { model: 'anthropic/claude-sonnet-4' })
     assert.equal(JSON.stringify(claude).includes('cache_control'), true)
   })
+  it("cerebras (CCR 2.0's): reasoning fields dropped when asked for, else disable_reasoning: false", () => {
+    const asked = applyRequestTransformers({ ...body, reasoning_effort: 'high', thinking: { type: 'enabled' } }, [
+      use('cerebras'),
+    ], { model: 'm' })
+    assert.deepEqual([asked.reasoning_effort, asked.thinking, asked.disable_reasoning], [
+      undefined,
+      undefined,
+      undefined,
+    ])
+    const plain = applyRequestTransformers(body, [use('cerebras')], { model: 'm' })
+    assert.equal(plain.disable_reasoning, false)
+    assert.deepEqual(plain.messages, body.messages)
+  })
+
   it('groq strips cache_control and tool $schema', () => {
     const out = JSON.stringify(applyRequestTransformers(body, [use('groq')], { model: 'm' }))
     assert.equal(out.includes('$schema') || out.includes('cache_control'), false)

@@ -78,6 +78,20 @@ const sampling: RequestStep = (body, options) => {
   return out
 }
 
+/** What the OpenAI-format body may carry to ask for reasoning (the hub's mapping, and OpenRouter's). */
+const REASONING_KEYS = ['reasoning', 'reasoning_effort', 'thinking', 'enable_thinking'] as const
+
+/**
+ * CCR 2.0's `cerebras`: Cerebras takes none of the reasoning fields, so a request that asks for
+ * reasoning goes without them; one that does not says `disable_reasoning: false`, as CCR sends it.
+ */
+const cerebras: RequestStep = (body) => {
+  if (!REASONING_KEYS.some((k) => body[k] !== undefined)) return { ...body, disable_reasoning: false }
+  const out = { ...body }
+  for (const k of REASONING_KEYS) delete out[k]
+  return out
+}
+
 const renameMaxTokens: RequestStep = (body) => {
   if (body.max_tokens === undefined) return body
   const { max_tokens, ...rest } = body
@@ -95,6 +109,7 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   deepseek: { request: (b) => capTokens(b, 8192), response: { roundTripReasoning: true } },
   openrouter: { request: openrouter },
   groq: { request: (b) => withoutKey(withoutKey(b, 'cache_control'), '$schema') as JsonObject },
+  cerebras: { request: cerebras },
   maxtoken: { request: (b, o) => capTokens(b, o.max_tokens) },
   cleancache: { request: (b) => withoutKey(b, 'cache_control') as JsonObject },
   reasoning: { request: reasoning, response: { roundTripReasoning: true } },
