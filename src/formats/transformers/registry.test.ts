@@ -81,6 +81,18 @@ describe('transformer registry', () => {
     assert.deepEqual(plain.messages, body.messages)
   })
 
+  it("vercel (CCR 2.0's): cache_control reaches Claude models only", () => {
+    const cached = { ...body, messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: {} }] }] }
+    assert.doesNotMatch(
+      JSON.stringify(applyRequestTransformers(cached, [use('vercel')], { model: 'gpt-4o' })),
+      /cache_control/,
+    )
+    assert.match(
+      JSON.stringify(applyRequestTransformers(cached, [use('vercel')], { model: 'anthropic/claude-sonnet-4' })),
+      /cache_control/,
+    )
+  })
+
   it('groq strips cache_control and tool $schema', () => {
     const out = JSON.stringify(applyRequestTransformers(body, [use('groq')], { model: 'm' }))
     assert.equal(out.includes('$schema') || out.includes('cache_control'), false)

@@ -63,9 +63,11 @@ const reasoning: RequestStep = (body, options, ctx) => {
   return out
 }
 
+const isClaude = (model: string): boolean => model.toLowerCase().includes('claude')
+
 /** CCR's `openrouter`: cache_control only reaches Claude models; options (e.g. `provider`) merge into the body. */
 const openrouter: RequestStep = (body, options, ctx) => {
-  const base = ctx.model.toLowerCase().includes('claude') ? body : (withoutKey(body, 'cache_control') as JsonObject)
+  const base = isClaude(ctx.model) ? body : (withoutKey(body, 'cache_control') as JsonObject)
   return { ...base, ...options }
 }
 
@@ -110,6 +112,9 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   openrouter: { request: openrouter },
   groq: { request: (b) => withoutKey(withoutKey(b, 'cache_control'), '$schema') as JsonObject },
   cerebras: { request: cerebras },
+  // CCR 2.0's Vercel AI Gateway: cache_control only reaches Claude models (its image_url fix-up
+  // is what the translators already send: data URLs with their media type).
+  vercel: { request: (b, _o, ctx) => (isClaude(ctx.model) ? b : (withoutKey(b, 'cache_control') as JsonObject)) },
   maxtoken: { request: (b, o) => capTokens(b, o.max_tokens) },
   cleancache: { request: (b) => withoutKey(b, 'cache_control') as JsonObject },
   reasoning: { request: reasoning, response: { roundTripReasoning: true } },
