@@ -134,6 +134,11 @@ export interface ServerMemory {
   readonly alerts: AlertMemory
   /** `/metrics`: counters go on across a reload (Prometheus reads a counter that drops to 0 as a restart). */
   readonly metrics: SwitchyardMetrics
+  /**
+   * The response cache's entries (its in-memory store) and the limits it was made with: kept
+   * while a reload changes neither the limits nor any provider's upstream.
+   */
+  cache?: { readonly store: MemoryCacheStore; readonly limits: string }
 }
 
 export function createServerMemory(now: () => number): ServerMemory {
@@ -155,6 +160,23 @@ function forgetProviders(memory: ServerMemory, providers: ReadonlySet<string>): 
   memory.alerts.forgetProviders(providers)
   for (const p of providers) memory.limits.delete(p)
   for (const key of memory.holds.keys()) if (providers.has(providerOf(key))) memory.holds.delete(key)
+}
+
+/**
+ * The in-memory response cache store: the one `memory` kept, when the cache's limits are the same
+ * and no provider was removed or pointed elsewhere (its answers came from the upstream it names);
+ * else a new one, kept from now on.
+ */
+function keptCacheStore(
+  memory: ServerMemory,
+  cache: { readonly maxEntries: number; readonly maxBytes: number },
+  changedProviders: ReadonlySet<string>,
+): MemoryCacheStore {
+  const limits = `${cache.maxEntries}/${cache.maxBytes}`
+  if (memory.cache?.limits === limits && changedProviders.size === 0) return memory.cache.store
+  const store = new MemoryCacheStore({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes })
+  memory.cache = { store, limits }
+  return store
 }
 
 /** Most time one request's token estimate may tokenize before the rest is estimated from bytes. */
@@ -179,7 +201,8 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
   const memory = opts.memory ?? createServerMemory(now)
   // What was measured of an upstream the new config still reaches the same way carries over,
   // and so do its rate buckets and Retry-After holds (fleet mode keeps those in Redis).
-  forgetProviders(memory, memory.measurements.retain(new Map(config.providers.map((p) => [p.name, p.baseUrl]))))
+  const changed = memory.measurements.retain(new Map(config.providers.map((p) => [p.name, p.baseUrl])))
+  forgetProviders(memory, changed)
   const statsOpts = {
     ewmaAlpha: config.router.ewmaAlpha,
     failurePenalty: config.router.failurePenalty,
@@ -258,8 +281,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     config: cacheConfig,
     now,
     count: (r) => cacheCounter.labels(r).inc(),
-    store: opts.cacheStore ??
-      new MemoryCacheStore({ maxEntries: cacheConfig.maxEntries, maxBytes: cacheConfig.maxBytes }),
+    store: opts.cacheStore ?? keptCacheStore(memory, cacheConfig, changed),
   })
   const deps: Deps = {
     config,

@@ -260,6 +260,33 @@ describe('lifecycle', () => {
       assert.match(readFileSync(path, 'utf8'), /sk-lifecycle-secret/)
     }, () => ({ PORT: 3456, Providers: [], Router: {} })))
 
+  it("the response cache's entries are kept by a reload that changes no upstream, and dropped by one that does", () => {
+    const file = (mockUrl: string, query = '') => ({
+      ...fileFor(mockUrl),
+      Providers: [{ name: 'oai', api_base_url: `${mockUrl}/v1/chat/completions${query}`, api_key: 'k', models: ['m'] }],
+      Cache: { enabled: true },
+    })
+    return withServer(async ({ s, path, mockUrl }) => {
+      const ask = async () => {
+        const res = await fetch(`${s.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'oai,m', messages: [{ role: 'user', content: 'the same question' }] }),
+        })
+        await res.text()
+        return res.headers.get('x-switchyard-cache')
+      }
+      assert.equal(await ask(), 'miss')
+      assert.equal(await ask(), 'hit')
+      writeFileSync(path, JSON.stringify({ ...file(mockUrl), LOG_LEVEL: 'warn' }))
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(await ask(), 'hit', 'kept: the same upstream would give the same answer')
+      writeFileSync(path, JSON.stringify(file(mockUrl, '?elsewhere=1')))
+      assert.match(await s.reload(), /reloaded/)
+      assert.equal(await ask(), 'miss', 'the provider now reaches another upstream')
+    }, (mockUrl) => file(mockUrl))
+  })
+
   it('/metrics goes on across a reload: counters keep counting, one family each, and a provider removed leaves', () =>
     withServer(async ({ s, path, mockUrl }) => {
       const scrape = async () => await (await fetch(`${s.url}/metrics`)).text()
