@@ -158,8 +158,11 @@ export async function runModel(opts: CliOptions, env: Env): Promise<number> {
     return 2
   }
   if (!targetsOf(config).includes(target)) {
+    const have = targetsOf(config)
     console.error(
-      `switchyard model: "${target}" is not a configured provider,model (have: ${targetsOf(config).join(', ')})`,
+      `switchyard model: "${target}" is not a configured provider,model (${
+        have.length > 0 ? `have: ${have.join(', ')}` : 'the config has no providers yet: add one first'
+      })`,
     )
     return 2
   }

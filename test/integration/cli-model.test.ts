@@ -140,5 +140,14 @@ describe('switchyard model', () => {
     assert.deepEqual(readdirSync(s.dir).filter((f) => f.endsWith('.bak')), [])
     const shown = await runCli(['model', 'show', '--config', s.config])
     assert.match(shown.stdout, /think\s+deepseek,deepseek-chat/)
+    // CCR's first config has no providers: `model` says what to do first.
+    const empty = join(s.dir, 'empty.json')
+    writeFileSync(empty, '{"PORT":3456,"Providers":[],"Router":{}}')
+    const none = await runCli(['model', 'set', 'think', 'a,b', '--config', empty])
+    assert.equal(none.code, 2)
+    assert.match(
+      none.stderr,
+      /"a,b" is not a configured provider,model \(the config has no providers yet: add one first\)/,
+    )
   })
 })
