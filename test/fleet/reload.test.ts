@@ -4,32 +4,25 @@
  * its Redis link without leaving the fleet (which would take the live instance out with it).
  * Whole instances on a real Redis (its own redis-server on a free port).
  */
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { type AppInstance, createInstance } from '../../src/compose.ts'
 import { createMockUpstream } from '../../src/demo/upstream.ts'
 import { silentLogger } from '../../src/log.ts'
 import { configOf, testConfigFile } from '../integration/helpers.ts'
-import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 import { connectRedis, script } from '../../src/fleet/redis.ts'
+import { redisForSuite } from './support.ts'
 
 const IS_MEMBER = script(`return redis.call('HEXISTS', KEYS[1], ARGV[1])`)
 
 describe('fleet mode across a reload', () => {
-  let redis: TestRedis
-  const open: AppInstance[] = []
-  before(async () => {
-    redis = await startRedis()
-  })
-  after(async () => {
-    await Promise.all(open.map((i) => i.close()))
-    await redis.stop()
-  })
+  const suite = redisForSuite()
+  const open = suite.open
 
   it('closing the replaced instance keeps the one that replaced it (same member id) in the fleet', async () => {
     const mock = createMockUpstream({})
     const file = testConfigFile({
-      Fleet: { redis: redis.url, keyPrefix: 'rl1:', heartbeatMs: 1_000, commandTimeoutMs: 1_000 },
+      Fleet: { redis: suite.redis().url, keyPrefix: 'rl1:', heartbeatMs: 1_000, commandTimeoutMs: 1_000 },
     })
     const start = async (id: string): Promise<AppInstance> => {
       const f = { ...file, Fleet: { ...(file.Fleet as object), instanceId: id } }
@@ -44,7 +37,7 @@ describe('fleet mode across a reload', () => {
     // At once, before `x` beats again (every second): a LEAVE would have removed it, and resigned
     // its leadership. Then as the other instance sees it, for a few beats.
     const link = connectRedis({
-      redis: redis.url,
+      redis: suite.redis().url,
       keyPrefix: 'rl1:',
       commandTimeoutMs: 1_000,
       heartbeatMs: 1_000,

@@ -3,32 +3,24 @@
  * free port). A session's answer on one instance is known to the others, so its next request
  * goes to `Router.longContext` wherever it lands; with Redis gone each instance keeps its own.
  */
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { type AppInstance, createInstance } from '../../src/compose.ts'
+import { createInstance } from '../../src/compose.ts'
 import { silentLogger } from '../../src/log.ts'
 import { sessionUpdateOf } from '../../src/fleet/sessions.ts'
 import { configOf, testConfigFile } from '../integration/helpers.ts'
-import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
-import { until } from './support.ts'
+import { redisForSuite, until } from './support.ts'
 import { anthropicAnswer, sessionRequest, THRESHOLD } from '../integration/session-fixtures.ts'
 
 describe('the last-usage rule across the fleet', () => {
-  let redis: TestRedis
-  const open: AppInstance[] = []
-  before(async () => {
-    redis = await startRedis()
-  })
-  after(async () => {
-    await Promise.all(open.map((i) => i.close()))
-    await redis.stop()
-  })
+  const suite = redisForSuite()
+  const open = suite.open
 
   /** An instance of the fleet `prefix`; `models` lists the upstream models it asked, in order. */
   const start = async (prefix: string, instanceId: string) => {
     const models: string[] = []
     const file = testConfigFile({
-      Fleet: { redis: redis.url, keyPrefix: prefix, heartbeatMs: 200, commandTimeoutMs: 1_000, instanceId },
+      Fleet: { redis: suite.redis().url, keyPrefix: prefix, heartbeatMs: 200, commandTimeoutMs: 1_000, instanceId },
     }, { default: 'anth,mock-a', longContext: 'anth,claude-up', longContextThreshold: THRESHOLD })
     const built = await createInstance(configOf(file), {
       dataDir: ':memory:',
@@ -68,13 +60,13 @@ describe('the last-usage rule across the fleet', () => {
   it('with Redis gone, each instance keeps its own sessions and keeps serving; back, they share again', async () => {
     const a = await start('sess2:', 'a')
     const b = await start('sess2:', 'b')
-    await redis.kill()
+    await suite.redis().kill()
     try {
       assert.equal(await a.ask('s-3'), 'mock-a')
       assert.equal(await a.ask('s-3'), 'claude-up', 'its own answer still counts')
       assert.equal(await b.ask('s-3'), 'mock-a', 'the other never heard of it')
     } finally {
-      await redis.restart()
+      await suite.redis().restart()
     }
     // Resubscribed after the reconnect: an answer once the link is back reaches the other.
     await until('a to share again', async () => {

@@ -1,5 +1,11 @@
-/** What the fleet tests share: a quick breaker policy for the routing stats, and a bounded wait. */
+/**
+ * What the fleet tests share: a quick breaker policy for the routing stats, a bounded wait, and
+ * a redis-server of a test file's own with the instances it opened closed after it.
+ */
+import { after, before } from 'node:test'
+import type { AppInstance } from '../../src/compose.ts'
 import type { BreakerPolicy } from '../../src/config/types.ts'
+import { startRedis, type TestRedis } from '../../harness/stress/redis.ts'
 
 export const breaker: BreakerPolicy = {
   consecutiveFailures: 2,
@@ -34,3 +40,26 @@ export const usageDelta = (requests: number, tier = 'tier-0') => ({
   unknownCostRequests: 0,
   failures: {},
 })
+
+/**
+ * Inside a `describe`: a redis-server on a free port for its tests (started before them), and
+ * `open`, the instances they built, closed after them, before Redis stops.
+ */
+export function redisForSuite(): { redis(): TestRedis; readonly open: AppInstance[] } {
+  let redis: TestRedis | undefined
+  const open: AppInstance[] = []
+  before(async () => {
+    redis = await startRedis()
+  })
+  after(async () => {
+    await Promise.all(open.map((i) => i.close()))
+    await redis?.stop()
+  })
+  return {
+    redis: () => {
+      if (!redis) throw new Error('redis-server is not started yet (use it inside a test)')
+      return redis
+    },
+    open,
+  }
+}
