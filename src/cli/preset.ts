@@ -7,7 +7,7 @@
  * inputs its `schema` names, `delete` removes one. A change reloads a running instance.
  * `switchyard <preset> [ARGS…]` runs Claude Code against `/preset/<preset>` (`code.ts`).
  */
-import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,6 +35,7 @@ import {
   type PresetSummary,
   readPresetDir,
   removePresetFile,
+  writeAnsweredManifest,
 } from '../plugins/presets.ts'
 import type { CliOptions, Env } from './options.ts'
 import { readConfig } from './options.ts'
@@ -320,11 +321,7 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
     else await mkdir(target)
   }
   const installed = { ...manifest, name, ...(Object.keys(answers).length > 0 ? { userValues: answers } : {}) }
-  // The answers are usually keys: the manifest holding them is the user's alone (a copied file
-  // keeps its mode through writeFile, hence the chmod).
-  const manifestPath = join(target, 'manifest.json')
-  await writeFile(manifestPath, `${JSON.stringify(installed, null, 2)}\n`, { mode: 0o600 })
-  await chmod(manifestPath, 0o600)
+  await writeAnsweredManifest(join(target, 'manifest.json'), installed)
   console.log(`${reconfigure ? 'reconfigured' : 'installed'} preset "${name}" in ${target}`)
   const r = presetFromFile(installed, { name, config: await mainConfig(opts, env), env })
   if (r.preset) console.log(`  default ${r.preset.router.default}  →  /preset/${name}/v1/messages`)

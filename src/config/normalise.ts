@@ -4,7 +4,7 @@
  */
 import { checkFile, FORMAT_TRANSFORMERS } from './checks.ts'
 import { formatPath } from './issues.ts'
-import { compileMatcher, readRules } from './rules.ts'
+import { compileMatcher, readRules, SCENARIO_KEYS } from './rules.ts'
 import { configSchemas, KNOWN_TOP_LEVEL } from './schema.ts'
 import type { ConfigFile, PresetFile, ProviderFile, RouterFile } from './schema.ts'
 import type { WireFormatName } from './types.ts'
@@ -173,16 +173,33 @@ function toRouter(r: RouterFile, fallback: ConfigFile['fallback'], firstTarget: 
 
 /** A preset keeps the main Router's policies and replaces its scenario targets. */
 function toPreset(p: PresetFile, main: RouterConfig): PresetConfig {
-  const src = p.route ? { default: p.route } : (p.Router ?? p)
+  return presetOf(p, main, presetTargets(p))
+}
+
+/** A `"provider,model"` (or nothing) for each Router scenario. */
+export type ScenarioTargets = Record<(typeof SCENARIO_KEYS)[number], string | undefined>
+
+/**
+ * The scenario targets a preset names, in any of its shapes: `route` (the default alone), a
+ * `Router` object, or Router keys at the top. A scenario it does not name is undefined (off:
+ * it falls through to `default`).
+ */
+export function presetTargets(p: PresetFile): ScenarioTargets {
+  const src: Record<string, unknown> = p.route ? { default: p.route } : (p.Router ?? p)
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+  return Object.fromEntries(SCENARIO_KEYS.map((k) => [k, str(src[k])])) as ScenarioTargets
+}
+
+/** A preset keeps the main Router's policies and replaces its scenario targets (`default` kept when it names none). */
+export function presetOf(
+  p: Pick<PresetFile, 'max_tokens' | 'temperature'>,
+  main: RouterConfig,
+  targets: Readonly<ScenarioTargets>,
+): PresetConfig {
   const router: RouterConfig = {
     ...main,
-    default: str(src.default) ?? main.default,
-    background: str(src.background),
-    think: str(src.think),
-    longContext: str(src.longContext),
-    webSearch: str(src.webSearch),
-    image: str(src.image),
+    ...targets,
+    default: targets.default ?? main.default,
     // Rules belong to the main Router: a preset is its own namespace of scenario targets.
     rules: [],
   }

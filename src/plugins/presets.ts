@@ -13,18 +13,15 @@ import { join } from 'node:path'
 import JSON5 from 'json5'
 import { interpolateEnv, isVarReference } from '../config/interpolate.ts'
 import { formatPath } from '../config/issues.ts'
-import { toProvider } from '../config/normalise.ts'
-import { configSchemas } from '../config/schema.ts'
+import { presetOf, presetTargets, toProvider } from '../config/normalise.ts'
+import { configSchemas, SCENARIO_KEYS } from '../config/schema.ts'
 import { splitTarget } from '../config/target-syntax.ts'
-import type { Config, PresetConfig, ProviderConfig, RouterConfig } from '../config/types.ts'
+import type { Config, PresetConfig, ProviderConfig } from '../config/types.ts'
 import { messageOfThrown } from './load.ts'
 import { setOwn } from '../lib/own.ts'
 import { checkedAnswers, configSectionOf, inputsOf, isManifest, unansweredInputs } from './preset-manifest.ts'
 import { isPlainObject } from '../config/fields.ts'
 import { redactUrl } from '../config/redact.ts'
-
-/** The Router keys a preset may set; the main Router's policies (retries, weights…) are kept. */
-const SCENARIO_KEYS = ['default', 'background', 'think', 'longContext', 'webSearch', 'image'] as const
 
 /** A preset name usable in `/preset/{name}/…`: no path separators or dots at the start. */
 export const PRESET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
@@ -187,33 +184,21 @@ export function presetFromFile(file: unknown, ctx: PresetContext): PresetOfFile 
   const own = presetProviders((p as Record<string, unknown>).Providers ?? (p as Record<string, unknown>).providers, ctx)
   if (own.errors.length > 0) return { providers: [], warnings, errors: own.errors }
   for (const v of interpolated.unset) if (!own.borrowed.has(v)) warnings.push(`$${v} is not set`)
-  const src: Record<string, unknown> = p.route ? { default: p.route } : (p.Router ?? p)
   const errors: string[] = []
   const known = new Set([...ctx.config.providers.map((x) => x.name), ...own.added.map((x) => x.name)])
-  const pick = (k: string): string | undefined => {
-    const v = src[k]
-    if (typeof v !== 'string' || v === '') return undefined
+  // Each target names its provider as the preset wrote it: the name it is served under.
+  const named = presetTargets(p)
+  const targets = { ...named }
+  for (const k of SCENARIO_KEYS) {
+    const v = named[k]
+    if (v === undefined) continue
     const t = splitTarget(v)
     const provider = t ? (own.names.get(t.provider) ?? t.provider) : undefined
-    if (!t || !known.has(provider!)) {
-      errors.push(`${k}: "${v}" names no provider of the preset or the config`)
-      return undefined
-    }
-    return `${provider},${t.model}`
+    if (!t || !known.has(provider!)) errors.push(`${k}: "${v}" names no provider of the preset or the config`)
+    else targets[k] = `${provider},${t.model}`
   }
-  const targets = Object.fromEntries(SCENARIO_KEYS.map((k) => [k, pick(k)]))
   if (errors.length > 0) return { providers: [], warnings, errors }
-  const router: RouterConfig = {
-    ...ctx.config.router,
-    ...targets,
-    default: targets.default ?? ctx.config.router.default,
-  }
-  return {
-    preset: { router: { ...router, rules: [] }, maxTokens: p.max_tokens, temperature: p.temperature },
-    providers: own.added,
-    errors: [],
-    warnings,
-  }
+  return { preset: presetOf(p, ctx.config.router, targets), providers: own.added, errors: [], warnings }
 }
 
 /**
@@ -352,7 +337,15 @@ export async function applyPresetAnswers(
     for (const [k, v] of Object.entries(manifest.userValues)) setOwn(answers, k, v)
   }
   for (const [k, v] of Object.entries(checkedAnswers(manifest, given))) setOwn(answers, k, v)
-  await writeFile(path, `${JSON.stringify({ ...manifest, userValues: answers }, null, 2)}\n`, { mode: 0o600 })
-  await chmod(path, 0o600)
+  await writeAnsweredManifest(path, { ...manifest, userValues: answers })
   return { found: true, unanswered: unansweredInputs(manifest, answers).map((i) => i.id) }
+}
+
+/**
+ * Writes a manifest holding answers (usually keys) readable by the user alone. `writeFile`'s
+ * mode applies only to a file it creates (an installed copy keeps the source's), hence the chmod.
+ */
+export async function writeAnsweredManifest(path: string, manifest: Readonly<Record<string, unknown>>): Promise<void> {
+  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 })
+  await chmod(path, 0o600)
 }
