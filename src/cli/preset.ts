@@ -42,20 +42,13 @@ import { readConfig } from './options.ts'
 import { reloadRunning } from './pidfile.ts'
 import { dataDirOf } from './status.ts'
 import { askLine } from './prompt.ts'
+import { helpFor } from './help.ts'
 
 /** CCR's presets folder, where CCR 2.0 and this service both look. */
 export const presetsDir = (): string => join(ccrDir(homedir()), 'presets')
 
 /** The config keys an exported preset carries: what a preset serves with (CCR exports these among the rest). */
 const EXPORTED_KEYS = ['Providers', 'providers', 'Router', 'fallback', 'transformers', 'StatusLine'] as const
-
-const USAGE = `Usage:
-  switchyard preset list
-  switchyard preset info NAME
-  switchyard preset export NAME [--description T] [--author A] [--tags a,b] [--include-sensitive] [--output DIR]
-  switchyard preset install DIR|NAME [--set ID=VALUE …]
-  switchyard preset delete NAME      (also rm, remove)
-  switchyard NAME [ARGS…]            run Claude Code with the preset (/preset/NAME)`
 
 export async function runPreset(opts: CliOptions, env: Env): Promise<number> {
   const [sub, ...args] = opts.passthrough
@@ -76,10 +69,10 @@ export async function runPreset(opts: CliOptions, env: Env): Promise<number> {
         return await remove(args, opts, env)
       case undefined:
       case 'help':
-        console.log(USAGE)
+        console.log(helpFor('preset'))
         return sub === undefined ? 2 : 0
       default:
-        console.error(`switchyard preset: unknown subcommand "${sub}"\n${USAGE}`)
+        console.error(`switchyard preset: unknown subcommand "${sub}"\n\n${helpFor('preset')}`)
         return 2
     }
   } catch (e) {
