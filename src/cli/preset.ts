@@ -294,7 +294,12 @@ async function install(args: readonly string[], opts: CliOptions, env: Env): Pro
       const shown = input.defaultValue !== undefined && input.type !== 'password'
         ? ` [${String(input.defaultValue)}]`
         : ''
-      const text = await askLine(`${input.prompt ?? input.label}${shown}: `, { hidden: input.type === 'password' })
+      // A select's static choices, by value (what the answer must be).
+      const choices = input.options?.map((o) => String(isPlainObject(o) ? o.value : o))
+      const among = choices?.length ? ` (${choices.join(', ')})` : ''
+      const text = await askLine(`${input.prompt ?? input.label}${among}${shown}: `, {
+        hidden: input.type === 'password',
+      })
       if (text === undefined) throw new Error('cancelled: nothing installed')
       if (text !== '') setOwn(answers, input.id, typedAnswer(input, text))
       else if (input.defaultValue !== undefined) setOwn(answers, input.id, input.defaultValue)

@@ -13,8 +13,8 @@
  */
 import type { WireFormatName } from '../config/types.ts'
 import type { JsonObject } from './types.ts'
+import { isObject } from './translate/json.ts'
 
-const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)
 const IMAGE_TYPES = new Set(['image', 'image_url', 'input_image'])
 
 /** What stands where an image was, for a model that cannot see it. */
@@ -22,9 +22,9 @@ export const IMAGE_OMITTED = '[image omitted: this model does not take images; a
 
 /** Whether `p` is an image part in some wire format, or a tool result carrying one. */
 export function isImagePart(p: unknown): boolean {
-  if (!isObj(p)) return false
+  if (!isObject(p)) return false
   if (typeof p.type === 'string' && IMAGE_TYPES.has(p.type)) return true
-  const data = isObj(p.inlineData) ? p.inlineData : isObj(p.fileData) ? p.fileData : undefined
+  const data = isObject(p.inlineData) ? p.inlineData : isObject(p.fileData) ? p.fileData : undefined
   if (data && typeof data.mimeType === 'string' && data.mimeType.startsWith('image/')) return true
   return p.type === 'tool_result' && Array.isArray(p.content) && p.content.some(isImagePart)
 }
@@ -35,7 +35,7 @@ const partsOf = (m: JsonObject): readonly unknown[] =>
 
 /** Whether a message (or a Responses item) carries an image. */
 export function messageHasImage(m: unknown): boolean {
-  return isObj(m) && (isImagePart(m) || partsOf(m).some(isImagePart))
+  return isObject(m) && (isImagePart(m) || partsOf(m).some(isImagePart))
 }
 
 /** The conversation of a body: `messages`, a Responses `input` list, or Gemini `contents`. */
@@ -48,7 +48,7 @@ function turnsOf(body: JsonObject): { key: 'messages' | 'input' | 'contents'; li
 }
 
 /** Where the last user turn is (-1 when there is none). */
-const lastUserAt = (list: readonly unknown[]): number => list.findLastIndex((m) => isObj(m) && m.role === 'user')
+const lastUserAt = (list: readonly unknown[]): number => list.findLastIndex((m) => isObject(m) && m.role === 'user')
 
 /** Where a request's images are: in the last user turn, and before it. */
 export function imagePlaces(body: JsonObject): { readonly last: boolean; readonly earlier: boolean } {
@@ -69,7 +69,7 @@ function textPart(format: WireFormatName): JsonObject {
 function replaceIn(parts: readonly unknown[], format: WireFormatName): unknown[] {
   return parts.map((p) => {
     if (!isImagePart(p)) return p
-    if (isObj(p) && p.type === 'tool_result' && Array.isArray(p.content)) {
+    if (isObject(p) && p.type === 'tool_result' && Array.isArray(p.content)) {
       // Anthropic tool results hold their own blocks: text is what they take.
       return { ...p, content: p.content.map((c) => (isImagePart(c) ? textPart('anthropic') : c)) }
     }
@@ -88,7 +88,7 @@ export function withoutEarlierImages(body: JsonObject, format: WireFormatName): 
   const at = lastUserAt(turns.list)
   let changed = false
   const list = turns.list.map((m, i) => {
-    if (i === at || !isObj(m) || !messageHasImage(m)) return m
+    if (i === at || !isObject(m) || !messageHasImage(m)) return m
     changed = true
     if (Array.isArray(m.content)) return { ...m, content: replaceIn(m.content, format) }
     if (Array.isArray(m.parts)) return { ...m, parts: replaceIn(m.parts, format) }
