@@ -171,8 +171,10 @@ export async function attemptTarget(
   const caps = capabilitiesOf(t.provider, t.model)
   const capped = capOutputTokens(translated instanceof Promise ? await translated : translated, caps.maxOutputTokens)
   // A model known to have no vision gets earlier turns' images as a line of text (the plan kept
-  // it only when the last turn has none); the same body when there is no image.
-  const upBody = caps.vision === false ? withoutEarlierImages(capped, t.provider.format) : capped
+  // it only when the last turn has none). Routing said whether there are any: no walk otherwise.
+  const upBody = caps.vision === false && rc.imagesOnlyEarlier
+    ? withoutEarlierImages(capped, t.provider.format)
+    : capped
   const { responseOut, pluginRewrites } = stepsOf(t)
   const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody
   // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.

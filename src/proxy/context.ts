@@ -42,6 +42,8 @@ export interface RequestContext {
   remaining?: readonly PlannedTarget[]
   /** A last change to the upstream body in the target's format (a continuation's DeepSeek `prefix` flag). */
   readonly finishBody?: (body: JsonObject) => JsonObject
+  /** Routing found images only before the last user turn (`RouteDecision.imagesOnlyEarlier`). */
+  imagesOnlyEarlier?: true
 }
 
 export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): RequestContext {
@@ -80,4 +82,5 @@ export function routed(ctx: RequestContext, d: RouteDecision): void {
   if (d.rule !== undefined) ctx.trace.rule = d.rule
   if (d.skipped) ctx.trace.skipped = d.skipped.map((s) => `${s.target} (${s.why})`)
   if (d.sessionId !== undefined) ctx.trace.session = d.sessionId
+  if (d.imagesOnlyEarlier) ctx.imagesOnlyEarlier = true
 }

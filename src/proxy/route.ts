@@ -159,6 +159,7 @@ function servable(
     d = allowed.length === d.plan.length ? d : { ...d, plan: allowed }
   }
   const f = by.features
+  if (f.imagesOnlyEarlier) d = { ...d, imagesOnlyEarlier: true }
   const needs = {
     hasImages: f.hasImages,
     ...(f.imagesOnlyEarlier ? { imagesOnlyEarlier: true } : {}),

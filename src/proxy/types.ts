@@ -40,6 +40,8 @@ export interface RouteDecision {
   readonly rule?: string
   /** Targets dropped because the model cannot serve the request (routing/capabilities.ts). */
   readonly skipped?: readonly Skip[]
+  /** Every image is in a turn before the last user turn: a model without vision gets them as text (attempt.ts). */
+  readonly imagesOnlyEarlier?: true
   /** The agent session the request belongs to (routing/scenario.ts `sessionIdOf`: Claude Code's, or a Codex `session-id` header). */
   readonly sessionId?: string
 }
