@@ -16,8 +16,7 @@ import { readPidFile } from './pidfile.ts'
 import { answers, startInBackground, stopService } from './service.ts'
 import { clearOwned, joinSession, leaveSession, markOwned, ownedService } from './sessions.ts'
 import { dataDirOf } from './status.ts'
-import { presetLaunch, presetsDir } from './preset.ts'
-import { readPresetDir } from '../plugins/presets.ts'
+import { presetLaunch } from './preset.ts'
 
 /** How long `code` waits for a service it started to answer (CCR waits about 11 s). */
 const START_TIMEOUT_MS = 20_000
@@ -118,9 +117,9 @@ export const runCode = (opts: CliOptions, env: Env): Promise<number> => runAgent
  * (`/preset/<name>`), its `claudeCodeSettings` applied, or (`noServer`) straight at its first
  * provider with no service at all, as CCR 2.0's `ccr <preset>` does.
  */
-export async function runPresetCode(name: string, opts: CliOptions, env: Env): Promise<number> {
-  const { files } = await readPresetDir(presetsDir())
-  const how = presetLaunch(files[name], env)
+export function runPresetCode(preset: { name: string; file: unknown }, opts: CliOptions, env: Env): Promise<number> {
+  const name = preset.name
+  const how = presetLaunch(preset.file, env)
   for (const note of how.notes) console.error(`switchyard ${name}: ${note}`)
   return runAgent(
     {

@@ -77,5 +77,5 @@ export async function presetCommand(name: string): Promise<Command | undefined> 
   const { readPresetDir, PRESET_NAME } = await import('../plugins/presets.ts')
   if (!PRESET_NAME.test(name)) return undefined
   const { files } = await readPresetDir(presetsDir())
-  return Object.hasOwn(files, name) ? (opts, env) => runPresetCode(name, opts, env) : undefined
+  return Object.hasOwn(files, name) ? (opts, env) => runPresetCode({ name, file: files[name] }, opts, env) : undefined
 }
