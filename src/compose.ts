@@ -16,7 +16,7 @@ import { performanceScore } from './perf/score.ts'
 import { configuredTargets } from './config/targets.ts'
 import { ccrDir } from './config/load.ts'
 import { loadPlugins, type ProjectDirs } from './plugins/setup.ts'
-import { applyPresetAnswers, describePreset, readPresetDir, removePresetFile } from './plugins/presets.ts'
+import { applyPresetAnswers, describePresetDir, removePresetFile } from './plugins/presets.ts'
 import { createProbeSender } from './proxy/probe-sender.ts'
 import { registerManagement } from './routes/management.ts'
 import { registerPresets } from './routes/presets.ts'
@@ -583,20 +583,10 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
   registerPerformance(app, { engine, store: perfStore, config: config.performance, now: deps.now, passive })
   registerManagement(app, { raw: opts.rawConfig, reload: opts.reload, file: opts.configFile })
   registerPresets(app, {
-    list: async () => {
-      if (!presetDir) return { presets: [], errors: [] }
-      const { files, paths, errors } = await readPresetDir(presetDir)
-      const presets = Object.keys(files).map((name) =>
-        describePreset(files[name], {
-          name,
-          config: fileConfig,
-          env: opts.presetEnv,
-          path: paths[name]!,
-          presets: fileConfig.presets,
-        })
-      )
-      return { presets, errors }
-    },
+    list: async () =>
+      presetDir
+        ? await describePresetDir(presetDir, { config: fileConfig, env: opts.presetEnv })
+        : { presets: [], errors: [] },
     remove: async (name) => presetDir !== undefined && await removePresetFile(presetDir, name),
     apply: async (name, answers) =>
       presetDir === undefined ? { found: false, unanswered: [] } : await applyPresetAnswers(presetDir, name, answers),

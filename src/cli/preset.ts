@@ -29,11 +29,10 @@ import {
 } from '../plugins/preset-manifest.ts'
 import { interpolateEnv } from '../config/interpolate.ts'
 import {
-  describePreset,
+  describePresetDir,
   PRESET_NAME,
   presetFromFile,
   type PresetSummary,
-  readPresetDir,
   removePresetFile,
   writeAnsweredManifest,
 } from '../plugins/presets.ts'
@@ -97,12 +96,8 @@ async function mainConfig(opts: CliOptions, env: Env): Promise<Pick<Config, 'rou
 
 /** Every preset file of the folder, described as the service reads it. */
 async function summaries(opts: CliOptions, env: Env): Promise<{ list: PresetSummary[]; errors: string[] }> {
-  const { files, paths, errors } = await readPresetDir(presetsDir())
-  const config = await mainConfig(opts, env)
-  const list = Object.keys(files).map((name) =>
-    describePreset(files[name], { name, config, env, path: paths[name]!, presets: config.presets })
-  )
-  return { list, errors }
+  const { presets, errors } = await describePresetDir(presetsDir(), { config: await mainConfig(opts, env), env })
+  return { list: presets, errors }
 }
 
 const headline = (p: PresetSummary): string =>

@@ -298,6 +298,24 @@ export function describePreset(
   }
 }
 
+/** Every preset file of `dir`, described as the service reads them against `config`, and the files it could not read. */
+export async function describePresetDir(
+  dir: string,
+  ctx: { readonly config: Pick<Config, 'router' | 'providers' | 'presets'>; readonly env?: Env },
+): Promise<{ presets: PresetSummary[]; errors: string[] }> {
+  const { files, paths, errors } = await readPresetDir(dir)
+  const presets = Object.keys(files).map((name) =>
+    describePreset(files[name], {
+      name,
+      config: ctx.config,
+      env: ctx.env,
+      path: paths[name]!,
+      presets: ctx.config.presets,
+    })
+  )
+  return { presets, errors }
+}
+
 /** Removes preset `name` from `dir` (its folder, else `<name>.json`); false when there is none. */
 export async function removePresetFile(dir: string, name: string): Promise<boolean> {
   if (!PRESET_NAME.test(name)) return false
