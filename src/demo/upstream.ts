@@ -72,11 +72,14 @@ function formatOf(path: string): MockFormat | undefined {
   if (path.endsWith('/chat/completions')) return 'openai'
   if (path.endsWith('/responses')) return 'responses'
   if (GEMINI_PATH.test(path)) return 'gemini'
+  if (VERTEX_CLAUDE_PATH.test(path)) return 'anthropic'
   return undefined
 }
 
 /** `…/models/{model}:generateContent` or `:streamGenerateContent` (the model is in the URL). */
 const GEMINI_PATH = /\/models\/([^/]+):(generateContent|streamGenerateContent)$/
+/** Claude on Vertex AI: `…/publishers/anthropic/models/{model}:rawPredict` or `:streamRawPredict`; the body has no model. */
+const VERTEX_CLAUDE_PATH = /\/publishers\/anthropic\/models\/([^/]+):(rawPredict|streamRawPredict)$/
 
 async function readBody(req: Request): Promise<Record<string, unknown> | undefined> {
   try {
@@ -98,7 +101,8 @@ function effectiveKnobs(k: MockKnobs, attemptOfKey: number): MockKnobs {
 
 /**
  * Create a mock upstream. Routes: `POST …/v1/messages` (Anthropic), `POST …/chat/completions`
- * (OpenAI), `POST …/responses` (Responses), `POST …/models/{model}:generateContent|streamGenerateContent` (Gemini), `POST …/v1/messages/count_tokens`, `GET|DELETE /_mock/attempts`, `GET /health`.
+ * (OpenAI), `POST …/responses` (Responses), `POST …/models/{model}:generateContent|streamGenerateContent` (Gemini),
+ * `POST …/publishers/anthropic/models/{model}:rawPredict|streamRawPredict` (Claude on Vertex AI), `POST …/v1/messages/count_tokens`, `GET|DELETE /_mock/attempts`, `GET /health`.
  * @example const mock = createMockUpstream(); await mock.fetch(new Request('http://mock/v1/messages', …))
  */
 export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
@@ -129,6 +133,21 @@ export function createMockUpstream(opts: MockOptions = {}): MockUpstream {
       // Gemini names the model and the streaming mode in the URL.
       body.model = decodeURIComponent(gemini[1]!)
       body.stream = gemini[2] === 'streamGenerateContent' && new URL(req.url).searchParams.get('alt') === 'sse'
+    }
+    const vertex = format === 'anthropic' ? VERTEX_CLAUDE_PATH.exec(path) : null
+    if (body && vertex) {
+      // As Vertex does: the version is required, a model in the body is refused (the URL names it).
+      if (body.anthropic_version !== 'vertex-2023-10-16' || 'model' in body) {
+        return jsonResponse(
+          wire.errorBody(
+            400,
+            'Mock (Vertex): anthropic_version must be "vertex-2023-10-16" and the body has no model',
+            0,
+          ),
+          400,
+        )
+      }
+      body.model = decodeURIComponent(vertex[1]!)
     }
     const model = typeof body?.model === 'string' ? body.model : undefined
     if (body === undefined || model === undefined) {
