@@ -10,6 +10,7 @@ import { isPlainObject, modelNames } from './fields.ts'
 import { show } from './issues.ts'
 import { compileMatcher, readRules, RULE_SCENARIOS, SCENARIO_KEYS } from './rules.ts'
 import { splitTarget } from './target-syntax.ts'
+import { VERTEX_TRANSFORMERS } from './vertex.ts'
 
 export interface Finding {
   readonly severity: 'error' | 'warning'
@@ -140,7 +141,7 @@ function checkProviders(key: string, list: unknown[]): Finding[] {
         message: `names ${formats.length} wire formats (${formats.join(', ')}): keep one, or set "protocol"`,
       })
     }
-    if (p.api_key === undefined || p.api_key === '') {
+    if ((p.api_key === undefined || p.api_key === '') && !onVertex(p.transformer)) {
       const msg = `empty: provider "${
         String(p.name)
       }" is kept (CCR would silently drop it), but requests to it carry no key`
@@ -150,31 +151,42 @@ function checkProviders(key: string, list: unknown[]): Finding[] {
   return out
 }
 
-/** Format transformer names in a provider's `transformer.use` (written defensively: input may be partly invalid). */
-function formatsNamedBy(transformer: unknown): WireFormatName[] {
+/** The transformer names in a provider's `transformer.use` (written defensively: input may be partly invalid). */
+function useNames(transformer: unknown): string[] {
   const use = isPlainObject(transformer) && Array.isArray(transformer.use) ? transformer.use : []
-  const names = use.map((
-    u,
-  ) => (typeof u === 'string'
-    ? u
-    : Array.isArray(u) && typeof u[0] === 'string'
-    ? u[0]
-    : isPlainObject(u) && typeof u.name === 'string'
-    ? u.name
-    : '')
+  return use.map((u) =>
+    typeof u === 'string'
+      ? u
+      : Array.isArray(u) && typeof u[0] === 'string'
+      ? u[0]
+      : isPlainObject(u) && typeof u.name === 'string'
+      ? u.name
+      : ''
   )
+}
+
+/** Format transformer names in a provider's `transformer.use`. */
+function formatsNamedBy(transformer: unknown): WireFormatName[] {
   return [
     ...new Set(
-      names.map((n) => FORMAT_TRANSFORMERS[n.toLowerCase()]).filter((f): f is WireFormatName => f !== undefined),
+      useNames(transformer).map((n) => FORMAT_TRANSFORMERS[n.toLowerCase()]).filter((f): f is WireFormatName =>
+        f !== undefined
+      ),
     ),
   ]
 }
+
+/** Whether a provider is on Vertex AI: it authenticates with Google's credentials, not `api_key`. */
+const onVertex = (transformer: unknown): boolean =>
+  useNames(transformer).some((n) => VERTEX_TRANSFORMERS[n.toLowerCase()] !== undefined)
 
 /** Transformer names that name a provider's wire format (CCR's names, matched case-insensitively). */
 export const FORMAT_TRANSFORMERS: Readonly<Record<string, WireFormatName>> = {
   anthropic: 'anthropic',
   gemini: 'gemini',
   'vertex-gemini': 'gemini',
+  'vertex-claude': 'anthropic',
+  'vertex-openai': 'openai',
   'openai-responses': 'responses',
   responses: 'responses',
 }

@@ -12,7 +12,7 @@ const ENDPOINT: Readonly<Record<WireFormatName, { readonly versioned: string; re
   anthropic: { versioned: '/messages', bare: '/v1/messages' },
   openai: { versioned: '/chat/completions', bare: '/chat/completions' },
   responses: { versioned: '/responses', bare: '/v1/responses' },
-  // Gemini's model and action are appended per request (proxy/upstream.ts geminiUrl).
+  // Gemini's model and action are appended per request (proxy/vertex.ts modelActionUrl).
   gemini: { versioned: '/models/', bare: '/v1beta/models/' },
 }
 

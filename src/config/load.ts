@@ -17,6 +17,7 @@ import { err, ok } from '../lib/result.ts'
 import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.ts'
 import type { Result } from '../lib/result.ts'
 import { reservedKeyErrors } from './reserved-keys.ts'
+import { googleCloudFromEnv } from './vertex.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -74,7 +75,12 @@ export function parseConfig(text: string, env: Env, opts: ParseOptions = {}): Re
   const { config: fileConfig, warnings } = normalise(result.data, opts)
   const fleet = fleetFromEnv(result.data.Fleet, env)
   if (!fleet.ok) return err([fleet.error])
-  const config: Config = fleet.value ? { ...fileConfig, fleet: fleet.value } : fileConfig
+  const onVertex = fileConfig.providers.some((p) => p.vertex !== undefined)
+  const config: Config = {
+    ...fileConfig,
+    ...(fleet.value ? { fleet: fleet.value } : {}),
+    ...(onVertex ? { googleCloud: googleCloudFromEnv(env) } : {}),
+  }
   const envWarnings = unset.map((name) => `environment variable ${name} is not set: its reference is left as written`)
   return ok({ config, warnings: [...(key.warning ? [key.warning] : []), ...envWarnings, ...warnings], raw })
 }

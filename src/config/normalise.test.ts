@@ -355,3 +355,37 @@ describe('normalise: base URLs for the newer formats', () => {
     ])
   })
 })
+
+describe('normalise: Vertex AI providers', () => {
+  it('a Vertex transformer sets the format and the Vertex settings, and keeps the base as written', () => {
+    const loaded = load({
+      Providers: [
+        {
+          name: 'vc',
+          api_base_url: 'https://us-east5-aiplatform.googleapis.com',
+          models: ['claude-sonnet-4@20250514'],
+          transformer: { use: [['vertex-claude', { project: 'p' }]] },
+        },
+        {
+          name: 'vo',
+          api_base_url: 'https://us-central1-aiplatform.googleapis.com/v1',
+          models: ['google/gemini-2.5-pro'],
+          transformer: { use: ['vertex-openai'] },
+        },
+        { ...P, name: 'plain' },
+      ],
+      Router: { default: 'vc,claude-sonnet-4@20250514' },
+    })
+    const cfg = loaded.config
+    // No key needed, and no ccr-rust path appended to a Vertex host: nothing to warn about.
+    assert.deepEqual(loaded.warnings.filter((w) => /Providers\[[01]\]/.test(w)), [])
+    assert.deepEqual(cfg.providers.map((p) => [p.format, p.baseUrl, p.vertex?.publisher]), [
+      ['anthropic', 'https://us-east5-aiplatform.googleapis.com', 'anthropic'],
+      ['openai', 'https://us-central1-aiplatform.googleapis.com/v1', 'openai'],
+      ['openai', P.api_base_url, undefined],
+    ])
+    assert.equal(cfg.providers[0]!.vertex?.project, 'p')
+    assert.deepEqual(cfg.googleCloud, { credentialFiles: [] }, 'the environment is read when a provider is on Vertex')
+    assert.equal(load({ Providers: [P], Router: { default: 'p,m1' } }).config.googleCloud, undefined)
+  })
+})

@@ -24,6 +24,7 @@ import type {
 import { mapValues, setOwn } from '../lib/own.ts'
 import { endpointUrl } from './endpoint.ts'
 import { redactUrl } from './redact.ts'
+import { vertexSettings } from './vertex.ts'
 
 export interface NormaliseOptions {
   /** Whether a transformer name is implemented; unknown names get a warning. Default: all known. */
@@ -107,18 +108,22 @@ export function toProvider(p: ProviderFile): ProviderConfig {
   const { use, ...perModel } = p.transformer ?? {}
   const capabilities = toCapabilities(p.models)
   const modelTransformers = mapValues(perModel, (t): readonly TransformerUse[] => (t.use ?? []).map(toUse))
+  const transformers = (use ?? []).map(toUse)
+  const vertex = vertexSettings(transformers)
   return {
     name: p.name,
-    baseUrl: endpointUrl(p.api_base_url, detectFormat(p)).url,
+    // A Vertex URL is built per request from what is written (proxy/vertex.ts): no format path is appended.
+    baseUrl: vertex ? p.api_base_url : endpointUrl(p.api_base_url, detectFormat(p)).url,
     apiKey: p.api_key,
     models: p.models.map((m) => m.name),
     format: detectFormat(p),
-    transformers: (use ?? []).map(toUse),
+    transformers,
     modelTransformers,
     limits: { rpm: p.rpm, tpm: p.tpm, maxConcurrent: p.maxConcurrent },
     pricing: { ...toPricing(p.pricing), ...toPricing(p.model_pricing) },
     headers: { ...p.extra_headers, ...p.headers },
     ...(capabilities ? { modelCapabilities: capabilities } : {}),
+    ...(vertex ? { vertex } : {}),
   }
 }
 
@@ -298,7 +303,8 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
   warnings.push(...transformerWarnings(providerFiles, providersKey, opts.knownTransformer ?? (() => true)))
   providerFiles.forEach((p, i) => {
     const e = endpointUrl(p.api_base_url, detectFormat(p))
-    if (e.appended) {
+    // A Vertex provider's base is not a ccr-rust base: its path is built per call (toProvider).
+    if (e.appended && !vertexSettings((p.transformer?.use ?? []).map(toUse))) {
       warnings.push(
         `${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(e.url)}`,
       )

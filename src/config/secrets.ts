@@ -34,7 +34,12 @@ function urlSecrets(url: string | undefined): string[] {
 export function configSecrets(config: Config): string[] {
   const raw = [
     config.apiKey ?? '',
-    ...config.providers.flatMap((p) => [p.apiKey, ...Object.values(p.headers), ...urlSecrets(p.baseUrl)]),
+    ...config.providers.flatMap((p) => [
+      p.apiKey,
+      ...Object.values(p.headers),
+      ...urlSecrets(p.baseUrl),
+      p.vertex?.serviceAccount?.private_key ?? '',
+    ]),
     ...urlSecrets(config.proxyUrl),
   ]
   const spelled = raw.flatMap((s) => [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)])

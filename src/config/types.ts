@@ -53,6 +53,37 @@ export interface ProviderConfig {
   readonly headers: Readonly<Record<string, string>>
   /** Capabilities written in config (`models: [{ name, contextWindow, … }]`), by model id; they override the catalogue. */
   readonly modelCapabilities?: Readonly<Record<string, ModelCapabilities>>
+  /** Google Cloud's Vertex AI: set when a `vertex-gemini`, `vertex-claude` or `vertex-openai` transformer names it. */
+  readonly vertex?: VertexSettings
+}
+
+/**
+ * A provider on Vertex AI authenticates with Google credentials instead of a key, and (when its
+ * `api_base_url` is only a host, as CCR configures it) has the project and location in its URL.
+ */
+export interface VertexSettings {
+  /** The publisher whose API the provider speaks: Gemini (`google`), Claude (`anthropic`) or Vertex's OpenAI-compatible endpoint. */
+  readonly publisher: 'google' | 'anthropic' | 'openai'
+  /** The transformer's `keyFile` option: this credentials file and no other. */
+  readonly keyFile?: string
+  /** `vertex-openai`'s `client_email` and `private_key` options: a service account given inline. */
+  readonly serviceAccount?: { readonly client_email: string; readonly private_key: string }
+  /** The transformer's `project` and `location` options (before the environment's). */
+  readonly project?: string
+  readonly location?: string
+}
+
+/**
+ * What Google's client libraries read from the environment ("Application Default Credentials"),
+ * read when the config is: a Vertex provider without its own settings uses these.
+ */
+export interface GoogleCloudEnv {
+  /** Credentials files in the order they are tried: `GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's `application_default_credentials.json`. */
+  readonly credentialFiles: readonly string[]
+  /** `GOOGLE_CLOUD_PROJECT` (or `GCLOUD_PROJECT`). */
+  readonly project?: string
+  /** `GOOGLE_CLOUD_LOCATION`. */
+  readonly location?: string
 }
 
 /**
@@ -278,6 +309,8 @@ export interface Config {
   readonly cache?: CacheConfig
   /** Fleet mode (config `Fleet` or `SWITCHYARD_REDIS_URL`); absent: a single instance on local state. */
   readonly fleet?: FleetConfig
+  /** Google's Application Default Credentials and project, from the environment (only when some provider is on Vertex AI). */
+  readonly googleCloud?: GoogleCloudEnv
   /** Top-level keys accepted for compatibility but not used (listed once at start-up). */
   readonly ignoredKeys: readonly string[]
 }

@@ -21,12 +21,13 @@ import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { withoutEarlierImages } from '../formats/images.ts'
-import { buildCall, type CallLimits, callUpstream, exchangeServiceAccountJwt } from './upstream.ts'
-import { type GoogleTokens, googleTokens } from './google-auth.ts'
+import { buildCall, type CallLimits, callUpstream, exchangeGoogleToken } from './upstream.ts'
+import { type CredentialSource, type GoogleTokens, googleTokens } from './google-auth.ts'
+import { vertexLocation, vertexNeedsProject, type VertexPlace, vertexProject } from './vertex.ts'
 import { passthroughText } from './passthrough.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
-import type { TransformerUse } from '../config/types.ts'
+import type { GoogleCloudEnv, TransformerUse, VertexSettings } from '../config/types.ts'
 import { timerDelay } from '../lib/clock.ts'
 import { scrubberOf } from '../config/secrets.ts'
 import { getOwn } from '../lib/own.ts'
@@ -86,8 +87,6 @@ interface ChainSteps {
   /** Some transformer rewrites the request body (markers like `Anthropic` do not): only then is there a step to await. */
   readonly rewrites: boolean
   readonly pluginRewrites: boolean
-  /** The chain's `vertex-gemini` use (service-account auth), if any. */
-  readonly vertex: TransformerUse | undefined
 }
 
 const steps = new WeakMap<PlannedTarget, ChainSteps>()
@@ -106,7 +105,6 @@ function stepsOf(t: PlannedTarget): ChainSteps {
       }),
       rewrites: rewritesRequests(chain),
       pluginRewrites: pluginRewritesRequests(chain),
-      vertex: chain.find((u) => u.name.toLowerCase() === 'vertex-gemini'),
     }
     steps.set(t, s)
   }
@@ -180,20 +178,25 @@ export async function attemptTarget(
   // The client's own text when only `model` changed; a custom router or plugin transformer may have changed the body in place.
   const raw = sameFormat && rc.rawBody !== undefined && !deps.customRouter && !pluginRewrites ? rc.rawBody : undefined
   const text = raw === undefined ? undefined : passthroughText(raw, req.body, finalBody)
-  const built = buildCall(t, finalBody, { client: req.headers, query: req.query, sameFormat, stream: req.stream, text })
+  // A Vertex provider's token (and the project its credentials name) before the URL that holds it.
+  const google = t.provider.vertex ? await vertexAccess(t, t.provider.vertex, deps) : undefined
+  if (google && !google.ok) {
+    deps.telemetry.attemptFailed(t, google.error)
+    return err({ error: google.error, failover: true })
+  }
+  const built = buildCall(t, finalBody, {
+    client: req.headers,
+    query: req.query,
+    sameFormat,
+    stream: req.stream,
+    text,
+    ...(google ? { vertex: google.value.place } : {}),
+  })
+  if (google) built.headers.set('authorization', `Bearer ${google.value.token}`)
   const call = responseOut ? { ...built, responseOut } : built
   for (let n = 0;; n++) {
     const left = deadlineAt - deps.now()
     if (left <= 0) return err({ error: { kind: 'timeout', target: t.key, phase: 'total' }, failover: false })
-    const auth = await serviceAccountAuth(t, deps)
-    if (auth && !auth.ok) {
-      deps.telemetry.attemptFailed(t, auth.error)
-      return err({ error: auth.error, failover: true })
-    }
-    if (auth) {
-      call.headers.set('authorization', `Bearer ${auth.value}`)
-      call.headers.delete('x-goog-api-key')
-    }
     const admission = await deps.routing.admit(t, estimatedInputTokens)
     if (!admission.ok) {
       deps.telemetry.attemptFailed(t, admission.error)
@@ -238,28 +241,67 @@ export async function attemptTarget(
 }
 
 const tokensByDeps = new WeakMap<RequestContext['deps'], GoogleTokens>()
+const sources = new WeakMap<PlannedTarget['provider'], CredentialSource>()
+
+/** An api_key that names a file (what Switchyard's `vertex-gemini` took) rather than a key CCR configs leave in place. */
+const looksLikePath = (s: string): boolean => /[\\/]/.test(s) || s.endsWith('.json')
 
 /**
- * A `vertex-gemini` provider authenticates with a service account: its key file is the
- * transformer's `keyFile` option, else the provider's `api_key`. Undefined for other providers.
+ * Where a Vertex provider's credentials are: `vertex-openai`'s inline service account, the
+ * transformer's `keyFile` alone, or else the api_key when it is a path, then Google's
+ * Application Default Credentials (config/vertex.ts). Built once per provider.
  */
-function serviceAccountAuth(
+function credentialSource(
+  p: PlannedTarget['provider'],
+  v: VertexSettings,
+  env: GoogleCloudEnv | undefined,
+): CredentialSource {
+  let s = sources.get(p)
+  if (!s) {
+    const files = v.keyFile
+      ? [v.keyFile]
+      : [...(looksLikePath(p.apiKey) ? [p.apiKey] : []), ...(env?.credentialFiles ?? [])]
+    s = v.serviceAccount
+      ? { id: `inline:${v.serviceAccount.client_email}`, inline: v.serviceAccount, files: [] }
+      : { id: files.join('\n'), files }
+    sources.set(p, s)
+  }
+  return s
+}
+
+/**
+ * A Vertex provider's access token, and where its calls go: the project is the transformer's
+ * option, `GOOGLE_CLOUD_PROJECT`, or the one the credentials name; a URL that needs one and
+ * finds none is refused here, naming what to set, instead of being sent.
+ */
+async function vertexAccess(
   t: PlannedTarget,
+  v: VertexSettings,
   deps: RequestContext['deps'],
-): Promise<Result<string, ProxyError>> | undefined {
-  const use = stepsOf(t).vertex
-  if (!use) return undefined
+): Promise<Result<{ token: string; place: VertexPlace }, ProxyError>> {
   let tokens = tokensByDeps.get(deps)
   if (!tokens) {
     tokens = googleTokens({
-      exchange: (tokenUri, assertion, target) => exchangeServiceAccountJwt(deps.fetch, { tokenUri, assertion, target }),
+      exchange: (tokenUri, form, target) => exchangeGoogleToken(deps.fetch, { tokenUri, form, target }),
       now: deps.now,
       readKey: (path) => readFile(path, 'utf8'),
     })
     tokensByDeps.set(deps, tokens)
   }
-  const keyFile = typeof use.options.keyFile === 'string' ? use.options.keyFile : t.provider.apiKey
-  return tokens.bearer(keyFile, t.key)
+  const env = deps.config.googleCloud
+  const access = await tokens.access(credentialSource(t.provider, v, env), t.key)
+  if (!access.ok) return access
+  const project = vertexProject(v, env, access.value.project)
+  if (project === undefined && vertexNeedsProject(t.provider.baseUrl)) {
+    return err({
+      kind: 'upstream_status',
+      target: t.key,
+      status: 401,
+      message:
+        "Vertex AI: no project to call: set GOOGLE_CLOUD_PROJECT, or the transformer's project option, or use credentials that name one",
+    })
+  }
+  return ok({ token: access.value.token, place: { project: project ?? '', location: vertexLocation(v, env) } })
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * Service-account auth for `vertex-gemini` providers: a JWT signed with the key file's private
- * key (RS256) is exchanged at the key's `token_uri` for an access token, which is cached per
- * key file and refreshed a minute before it expires. Concurrent requests share one exchange.
- * The exchange itself is sent by proxy/upstream.ts; the key never appears in logs or errors.
+ * Google auth for providers on Vertex AI, as Google's client libraries do it for the two kinds
+ * of credentials a key file holds: a service account's JWT, signed with its private key (RS256),
+ * or an `authorized_user`'s refresh token (what `gcloud auth application-default login` writes)
+ * is exchanged at the `token_uri` for an access token, which is cached per credentials source
+ * and refreshed a minute before it expires. Concurrent requests share one exchange. The
+ * exchange itself is sent by proxy/upstream.ts; keys and tokens never appear in logs or errors.
  */
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
@@ -18,12 +20,41 @@ export interface ServiceAccountKey {
   readonly token_uri?: string
 }
 
-/** Sends the token request; answers the access token and its lifetime in seconds. */
+/** An `authorized_user` credentials file: an OAuth client and a user's refresh token. */
+export interface AuthorizedUser {
+  readonly client_id: string
+  readonly client_secret: string
+  readonly refresh_token: string
+  readonly token_uri?: string
+}
+
+/** What a credentials file holds, with the project it names (`project_id`, or a user's `quota_project_id`). */
+export type GoogleCredentials =
+  | { readonly type: 'service_account'; readonly key: ServiceAccountKey; readonly project?: string }
+  | { readonly type: 'authorized_user'; readonly user: AuthorizedUser; readonly project?: string }
+
+/**
+ * Where a provider's credentials come from: a service account given inline, else the first of
+ * `files` that can be read (config/vertex.ts orders them). `id` names the source in the cache.
+ */
+export interface CredentialSource {
+  readonly id: string
+  readonly inline?: ServiceAccountKey
+  readonly files: readonly string[]
+}
+
+/** Sends the token request (an OAuth form); answers the access token and its lifetime in seconds. */
 export type TokenExchange = (
   tokenUri: string,
-  assertion: string,
+  form: Readonly<Record<string, string>>,
   target: string,
 ) => Promise<Result<{ token: string; expiresInS: number }, ProxyError>>
+
+/** An access token and the project the credentials name, if they name one. */
+export interface GoogleAccess {
+  readonly token: string
+  readonly project?: string
+}
 
 const b64url = (bytes: Uint8Array): string =>
   btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
@@ -63,66 +94,109 @@ export async function serviceAccountJwt(
   return `${head}.${claims}.${b64url(sig)}`
 }
 
-function parseKey(text: string): ServiceAccountKey | undefined {
+const str = (v: unknown): v is string => typeof v === 'string' && v !== ''
+
+/** The credentials in a key file's text, or why there are none (never quoting the text). */
+export function parseCredentials(text: string): Result<GoogleCredentials, string> {
+  let k: Record<string, unknown>
   try {
-    const k = JSON.parse(text) as Partial<ServiceAccountKey>
-    return typeof k.client_email === 'string' && typeof k.private_key === 'string'
-      ? {
-        client_email: k.client_email,
-        private_key: k.private_key,
-        ...(typeof k.token_uri === 'string' ? { token_uri: k.token_uri } : {}),
-      }
-      : undefined
+    const v: unknown = JSON.parse(text)
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return err('the credentials file is not a JSON object')
+    k = v as Record<string, unknown>
   } catch {
-    return undefined
+    return err('the credentials file is not JSON')
   }
+  const tokenUri = str(k.token_uri) ? { token_uri: k.token_uri } : {}
+  if (str(k.client_email) && str(k.private_key) && (k.type === undefined || k.type === 'service_account')) {
+    return ok({
+      type: 'service_account',
+      key: { client_email: k.client_email, private_key: k.private_key, ...tokenUri },
+      ...(str(k.project_id) ? { project: k.project_id } : {}),
+    })
+  }
+  if (k.type === 'authorized_user' && str(k.client_id) && str(k.client_secret) && str(k.refresh_token)) {
+    return ok({
+      type: 'authorized_user',
+      user: { client_id: k.client_id, client_secret: k.client_secret, refresh_token: k.refresh_token, ...tokenUri },
+      ...(str(k.quota_project_id) ? { project: k.quota_project_id } : {}),
+    })
+  }
+  return err(
+    typeof k.type === 'string' && k.type !== 'service_account' && k.type !== 'authorized_user'
+      ? `credentials of type "${
+        k.type.slice(0, 40)
+      }" are not supported (a service account key or gcloud's application-default login are)`
+      : "the credentials file has neither a service account's client_email and private_key nor a user's refresh_token",
+  )
 }
 
 export interface GoogleTokens {
-  /** An access token for the service account in `keyFile`, fresh or cached. */
-  bearer(keyFile: string, target: string): Promise<Result<string, ProxyError>>
+  /** An access token for `source`, fresh or cached, and the project its credentials name. */
+  access(source: CredentialSource, target: string): Promise<Result<GoogleAccess, ProxyError>>
 }
 
 export function googleTokens(
   opts: { exchange: TokenExchange; now: () => number; readKey: (path: string) => Promise<string> },
 ): GoogleTokens {
-  const cache = new Map<string, { token: string; refreshAt: number }>()
-  const inflight = new Map<string, Promise<Result<string, ProxyError>>>()
-  const fail = (target: string, message: string): Result<string, ProxyError> =>
-    err({ kind: 'upstream_status', target, status: 401, message: `vertex-gemini: ${message}` })
+  const cache = new Map<string, { access: GoogleAccess; refreshAt: number }>()
+  const inflight = new Map<string, Promise<Result<GoogleAccess, ProxyError>>>()
+  const fail = (target: string, message: string): Result<never, ProxyError> =>
+    err({ kind: 'upstream_status', target, status: 401, message: `Vertex AI: ${message}` })
 
-  async function fetchToken(keyFile: string, target: string): Promise<Result<string, ProxyError>> {
-    let text: string
-    try {
-      text = await opts.readKey(keyFile)
-    } catch {
-      return fail(target, 'the service-account key file cannot be read')
+  async function credentialsOf(source: CredentialSource): Promise<Result<GoogleCredentials, string>> {
+    if (source.inline) return ok({ type: 'service_account', key: source.inline })
+    for (const file of source.files) {
+      let text: string
+      try {
+        text = await opts.readKey(file)
+      } catch {
+        continue
+      }
+      return parseCredentials(text)
     }
-    const key = parseKey(text)
-    if (!key) return fail(target, 'the service-account key file has no client_email and private_key')
-    let assertion: string
-    try {
-      assertion = await serviceAccountJwt(key, opts.now())
-    } catch {
-      return fail(target, 'the service-account private_key is not a PKCS#8 RSA key')
+    return err(
+      'no Google credentials could be read: set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, ' +
+        "run `gcloud auth application-default login`, or name a key file in the transformer's keyFile option",
+    )
+  }
+
+  async function fetchToken(source: CredentialSource, target: string): Promise<Result<GoogleAccess, ProxyError>> {
+    const creds = await credentialsOf(source)
+    if (!creds.ok) return fail(target, creds.error)
+    const c = creds.value
+    let form: Record<string, string>
+    if (c.type === 'service_account') {
+      try {
+        form = {
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: await serviceAccountJwt(c.key, opts.now()),
+        }
+      } catch {
+        return fail(target, "the service account's private_key is not a PKCS#8 RSA key")
+      }
+    } else {
+      const { client_id, client_secret, refresh_token } = c.user
+      form = { grant_type: 'refresh_token', client_id, client_secret, refresh_token }
     }
-    const r = await opts.exchange(key.token_uri ?? DEFAULT_TOKEN_URI, assertion, target)
+    const tokenUri = (c.type === 'service_account' ? c.key.token_uri : c.user.token_uri) ?? DEFAULT_TOKEN_URI
+    const r = await opts.exchange(tokenUri, form, target)
     if (!r.ok) return r
-    cache.set(keyFile, {
-      token: r.value.token,
+    const access = { token: r.value.token, ...(c.project ? { project: c.project } : {}) }
+    cache.set(source.id, {
+      access,
       refreshAt: opts.now() + Math.max(0, r.value.expiresInS * 1000 - REFRESH_EARLY_MS),
     })
-    return ok(r.value.token)
+    return ok(access)
   }
 
   return {
-    async bearer(keyFile, target) {
-      const hit = cache.get(keyFile)
-      if (hit && opts.now() < hit.refreshAt) return ok(hit.token)
-      let p = inflight.get(keyFile)
+    async access(source, target) {
+      const hit = cache.get(source.id)
+      if (hit && opts.now() < hit.refreshAt) return ok(hit.access)
+      let p = inflight.get(source.id)
       if (!p) {
-        p = fetchToken(keyFile, target).finally(() => inflight.delete(keyFile))
-        inflight.set(keyFile, p)
+        p = fetchToken(source, target).finally(() => inflight.delete(source.id))
+        inflight.set(source.id, p)
       }
       return p
     },

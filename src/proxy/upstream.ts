@@ -19,6 +19,7 @@ import type { JsonObject, SseEvent } from '../formats/types.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import type { EventDecoder, PlannedTarget, UpstreamOk } from './types.ts'
 import { timerDelay } from '../lib/clock.ts'
+import { modelActionUrl, vertexBody, type VertexPlace, vertexUrl } from './vertex.ts'
 
 export interface UpstreamCall {
   readonly url: string
@@ -87,9 +88,12 @@ function baseHeaders(p: PlannedTarget['provider']): BaseHeaders {
   let base = providerHeaders.get(p)
   if (!base) {
     const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' })
-    if (p.format === 'anthropic') h.set('x-api-key', p.apiKey)
-    else if (p.format === 'gemini') h.set('x-goog-api-key', p.apiKey)
-    else h.set('authorization', `Bearer ${p.apiKey}`)
+    // A Vertex provider's bearer is a Google access token, set per call (attempt.ts); its api_key may be a file's path.
+    if (!p.vertex) {
+      if (p.format === 'anthropic') h.set('x-api-key', p.apiKey)
+      else if (p.format === 'gemini') h.set('x-goog-api-key', p.apiKey)
+      else h.set('authorization', `Bearer ${p.apiKey}`)
+    }
     const names = Object.keys(p.headers).map((k) => k.toLowerCase())
     for (const [k, v] of Object.entries(p.headers)) h.set(k, v)
     base = {
@@ -106,14 +110,38 @@ function baseHeaders(p: PlannedTarget['provider']): BaseHeaders {
 export function buildCall(
   t: PlannedTarget,
   body: JsonObject,
-  opts: { client: Headers; query: string; sameFormat: boolean; stream: boolean; text?: string },
+  opts: {
+    client: Headers
+    query: string
+    sameFormat: boolean
+    stream: boolean
+    text?: string
+    /** A Vertex provider's project and location (attempt.ts reads them with its credentials). */
+    vertex?: VertexPlace
+  },
 ): UpstreamCall {
   const headers = upstreamHeaders(t, opts.client, opts.sameFormat)
+  const vertex = t.provider.vertex
+  if (vertex) {
+    const url = vertexUrl(t.provider.baseUrl, vertex.publisher, {
+      model: t.model,
+      stream: opts.stream,
+      project: opts.vertex?.project ?? '',
+      location: opts.vertex?.location ?? '',
+    })
+    if (vertex.publisher === 'openai') {
+      return { url, headers, body: opts.text ?? JSON.stringify(body), stream: opts.stream }
+    }
+    // Gemini and Claude on Vertex name the model (and Gemini the streaming mode) in the URL.
+    const { stream: _stream, ...rest } = body
+    const sent = vertex.publisher === 'google' ? withoutModel(rest) : vertexBody(body, vertex.publisher)
+    return { url, headers, body: JSON.stringify(sent), stream: opts.stream }
+  }
   if (t.provider.format === 'gemini') {
     // Gemini names the model and the streaming mode in the URL, not the body.
     const { model: _model, stream: _stream, ...rest } = body
     return {
-      url: geminiUrl(t.provider.baseUrl, t.model, opts.stream),
+      url: modelActionUrl(t.provider.baseUrl, 'google', { model: t.model, stream: opts.stream }),
       headers,
       body: JSON.stringify(rest),
       stream: opts.stream,
@@ -125,31 +153,19 @@ export function buildCall(
   return { url, headers, body: opts.text ?? JSON.stringify(body), stream: opts.stream }
 }
 
-/**
- * A Gemini endpoint as CCR builds it: `api_base_url` ends in `/models/` (or has a `{model}`
- * placeholder) and gets `<model>:generateContent` or `<model>:streamGenerateContent?alt=sse`.
- * @example geminiUrl('https://g.test/v1beta/models/', 'gemini-2.5-pro', true) // 'https://g.test/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse'
- */
-export function geminiUrl(base: string, model: string, stream: boolean): string {
-  const action = stream ? 'streamGenerateContent?alt=sse' : 'generateContent'
-  if (base.includes('{model}')) {
-    return `${
-      base.replace('{model}', encodeURIComponent(model)).replace(/:(stream)?generateContent.*$/i, '')
-    }:${action}`
-  }
-  return `${base.endsWith('/') ? base : `${base}/`}${encodeURIComponent(model)}:${action}`
-}
+const withoutModel = ({ model: _model, ...rest }: JsonObject): JsonObject => rest
 
 /**
- * The OAuth token exchange for a service-account JWT (vertex-gemini), bounded to 30 s. The
- * answer's error text is passed on redacted; the assertion never is.
+ * The OAuth token exchange for Google credentials (Vertex AI: a service account's JWT or a
+ * user's refresh token, proxy/google-auth.ts), bounded to 30 s. The answer's error text is
+ * passed on redacted; the form (an assertion, a refresh token) never is.
  */
-export async function exchangeServiceAccountJwt(
+export async function exchangeGoogleToken(
   fetchFn: UpstreamFetch,
-  x: { tokenUri: string; assertion: string; target: string },
+  x: { tokenUri: string; form: Readonly<Record<string, string>>; target: string },
 ): Promise<Result<{ token: string; expiresInS: number }, ProxyError>> {
-  const { tokenUri, assertion, target } = x
-  const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString()
+  const { tokenUri, form, target } = x
+  const body = new URLSearchParams(form).toString()
   try {
     const res = await fetchFn(
       new Request(tokenUri, {
@@ -172,7 +188,7 @@ export async function exchangeServiceAccountJwt(
         kind: 'upstream_status',
         target,
         status: 401,
-        message: `vertex-gemini: the token endpoint answered HTTP ${res.status}: ${redact(text).slice(0, 200)}`,
+        message: `Vertex AI: the token endpoint answered HTTP ${res.status}: ${redact(text).slice(0, 200)}`,
       })
     }
     return ok({

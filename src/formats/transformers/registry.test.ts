@@ -19,6 +19,9 @@ describe('transformer registry', () => {
       const n of [
         'Anthropic',
         'OpenAI',
+        'vertex-gemini',
+        'vertex-claude',
+        'vertex-openai',
         'deepseek',
         'openrouter',
         'maxtoken',

@@ -106,7 +106,10 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   OpenAI: {},
   // Format markers: the provider speaks the Gemini API or the OpenAI Responses API.
   gemini: {},
+  // Vertex AI (config/vertex.ts): the format and Google auth; the URL and a Claude body's fields are set per call (proxy/vertex.ts).
   'vertex-gemini': {},
+  'vertex-claude': {},
+  'vertex-openai': {},
   'openai-responses': {},
   deepseek: { request: (b) => capTokens(b, 8192), response: { roundTripReasoning: true } },
   openrouter: { request: openrouter },
