@@ -84,6 +84,13 @@ export interface GoogleCloudEnv {
   readonly project?: string
   /** `GOOGLE_CLOUD_LOCATION`. */
   readonly location?: string
+  /**
+   * The metadata server to ask for a token when no credentials file can be read: set when
+   * `GCE_METADATA_HOST` names one or the environment is Cloud Run, Cloud Functions or App
+   * Engine (`K_SERVICE`, `FUNCTION_TARGET`, `GAE_SERVICE`…); else a Compute Engine VM is
+   * recognised by its product name (proxy/google-auth.ts).
+   */
+  readonly metadataHost?: string
 }
 
 /**

@@ -57,4 +57,10 @@ describe('googleCloudFromEnv', () => {
     assert.equal(googleCloudFromEnv({ GCLOUD_PROJECT: 'b' }).project, 'b')
     assert.equal(googleCloudFromEnv({ GOOGLE_CLOUD_PROJECT: '' }).project, undefined)
   })
+
+  it("the metadata server: GCE_METADATA_HOST, or Google's own on Cloud Run, Functions and App Engine; else none", () => {
+    assert.equal(googleCloudFromEnv({ GCE_METADATA_HOST: '169.254.169.254' }).metadataHost, '169.254.169.254')
+    assert.equal(googleCloudFromEnv({ K_SERVICE: 'router' }).metadataHost, 'metadata.google.internal')
+    assert.equal(googleCloudFromEnv({ HOME: '/home/u' }).metadataHost, undefined)
+  })
 })

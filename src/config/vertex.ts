@@ -57,9 +57,19 @@ export function googleCloudFromEnv(env: Readonly<Record<string, string | undefin
   ].filter((f): f is string => f !== undefined)
   const project = text(env.GOOGLE_CLOUD_PROJECT) ?? text(env.GCLOUD_PROJECT)
   const location = text(env.GOOGLE_CLOUD_LOCATION)
+  const serverless = SERVERLESS_VARS.some((k) => text(env[k]) !== undefined)
+  const metadataHost = text(env.GCE_METADATA_HOST) ?? text(env.GCE_METADATA_IP) ??
+    (serverless ? METADATA_HOST : undefined)
   return {
     credentialFiles: files,
     ...(project ? { project } : {}),
     ...(location ? { location } : {}),
+    ...(metadataHost ? { metadataHost } : {}),
   }
 }
+
+/** Google's metadata server, as every Google Cloud runtime serves it. */
+export const METADATA_HOST = 'metadata.google.internal'
+
+/** Variables Cloud Run (services and jobs), Cloud Functions and App Engine set in their containers. */
+const SERVERLESS_VARS = ['K_SERVICE', 'CLOUD_RUN_JOB', 'FUNCTION_TARGET', 'GAE_SERVICE'] as const

@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
 import { withoutEarlierImages } from '../formats/images.ts'
-import { buildCall, type CallLimits, callUpstream, exchangeGoogleToken } from './upstream.ts'
+import { buildCall, type CallLimits, callUpstream, exchangeGoogleToken, metadataToken } from './upstream.ts'
 import { type CredentialSource, type GoogleTokens, googleTokens } from './google-auth.ts'
 import { vertexLocation, vertexNeedsProject, type VertexPlace, vertexProject } from './vertex.ts'
 import { passthroughText } from './passthrough.ts'
@@ -30,6 +30,7 @@ import type { ClientRequest, PlannedTarget, UpstreamOk } from './types.ts'
 import type { GoogleCloudEnv, TransformerUse, VertexSettings } from '../config/types.ts'
 import { timerDelay } from '../lib/clock.ts'
 import { scrubberOf } from '../config/secrets.ts'
+import { METADATA_HOST } from '../config/vertex.ts'
 import { getOwn } from '../lib/own.ts'
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }
@@ -249,7 +250,7 @@ const looksLikePath = (s: string): boolean => /[\\/]/.test(s) || s.endsWith('.js
 /**
  * Where a Vertex provider's credentials are: `vertex-openai`'s inline service account, the
  * transformer's `keyFile` alone, or else the api_key when it is a path, then Google's
- * Application Default Credentials (config/vertex.ts). Built once per provider.
+ * Application Default Credentials (config/vertex.ts) and the metadata server. Built once per provider.
  */
 function credentialSource(
   p: PlannedTarget['provider'],
@@ -261,9 +262,13 @@ function credentialSource(
     const files = v.keyFile
       ? [v.keyFile]
       : [...(looksLikePath(p.apiKey) ? [p.apiKey] : []), ...(env?.credentialFiles ?? [])]
+    // Application Default Credentials end at the metadata server, where the environment has one.
+    const metadata = v.keyFile
+      ? undefined
+      : { host: env?.metadataHost ?? METADATA_HOST, known: env?.metadataHost !== undefined }
     s = v.serviceAccount
       ? { id: `inline:${v.serviceAccount.client_email}`, inline: v.serviceAccount, files: [] }
-      : { id: files.join('\n'), files }
+      : { id: files.join('\n'), files, ...(metadata ? { metadata } : {}) }
     sources.set(p, s)
   }
   return s
@@ -283,6 +288,7 @@ async function vertexAccess(
   if (!tokens) {
     tokens = googleTokens({
       exchange: (tokenUri, form, target) => exchangeGoogleToken(deps.fetch, { tokenUri, form, target }),
+      metadata: (host, target) => metadataToken(deps.fetch, host, target),
       now: deps.now,
       readKey: (path) => readFile(path, 'utf8'),
     })

@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { ok } from '../lib/result.ts'
-import { type CredentialSource, googleTokens, parseCredentials, type TokenExchange } from './google-auth.ts'
+import {
+  type CredentialSource,
+  googleTokens,
+  parseCredentials,
+  PRODUCT_NAME_FILE,
+  type TokenExchange,
+} from './google-auth.ts'
 
 const user = {
   type: 'authorized_user',
@@ -56,6 +62,7 @@ describe('googleTokens', () => {
     }
     const tokens = googleTokens({
       exchange,
+      metadata: () => Promise.reject(new Error('these sources name no metadata server')),
       now: () => clock,
       readKey: async (path) => {
         const text = files[path]
@@ -104,5 +111,55 @@ describe('googleTokens', () => {
     }
     const bad = await tokens.access({ id: 'b', files: ['/bad.json'] }, 'vx,m')
     assert.match(!bad.ok && 'message' in bad.error ? String(bad.error.message) : '', /impersonated_service_account/)
+  })
+})
+
+describe('googleTokens: the metadata server', () => {
+  function setupWith(files: Record<string, string>) {
+    const asked: string[] = []
+    const tokens = googleTokens({
+      exchange: async () => ok({ token: 'from-file', expiresInS: 3600 }),
+      metadata: async (host) => {
+        asked.push(host)
+        return ok({ token: 'from-metadata', expiresInS: 3600, project: 'vm-proj' })
+      },
+      now: () => 0,
+      readKey: async (path) => {
+        if (files[path] === undefined) throw new Error('ENOENT')
+        return files[path]
+      },
+    })
+    return { tokens, asked }
+  }
+  const adcOnly = (known: boolean): CredentialSource => ({
+    id: 'adc',
+    files: ['/nope.json'],
+    metadata: { host: 'metadata.google.internal', known },
+  })
+
+  it('is asked when no file can be read and the environment says it is there, with the project it names', async () => {
+    const { tokens, asked } = setupWith({})
+    assert.deepEqual(await tokens.access(adcOnly(true), 't'), {
+      ok: true,
+      value: { token: 'from-metadata', project: 'vm-proj' },
+    })
+    assert.deepEqual(asked, ['metadata.google.internal'])
+  })
+
+  it('on a Compute Engine VM (its product name) without the environment saying so; elsewhere never', async () => {
+    const gce = setupWith({ [PRODUCT_NAME_FILE]: 'Google Compute Engine\n' })
+    assert.equal((await gce.tokens.access(adcOnly(false), 't')).ok, true)
+    assert.equal(gce.asked.length, 1)
+    const laptop = setupWith({ [PRODUCT_NAME_FILE]: 'ThinkPad X1\n' })
+    const r = await laptop.tokens.access(adcOnly(false), 't')
+    assert.equal(r.ok, false)
+    assert.equal(laptop.asked.length, 0)
+  })
+
+  it('a readable credentials file comes first', async () => {
+    const { tokens, asked } = setupWith({ '/adc.json': JSON.stringify(user) })
+    const r = await tokens.access({ ...adcOnly(true), files: ['/adc.json'] }, 't')
+    assert.equal(r.ok && r.value.token, 'from-file')
+    assert.equal(asked.length, 0)
   })
 })

@@ -2,8 +2,9 @@
  * Google auth for providers on Vertex AI, as Google's client libraries do it for the two kinds
  * of credentials a key file holds: a service account's JWT, signed with its private key (RS256),
  * or an `authorized_user`'s refresh token (what `gcloud auth application-default login` writes)
- * is exchanged at the `token_uri` for an access token, which is cached per credentials source
- * and refreshed a minute before it expires. Concurrent requests share one exchange. The
+ * is exchanged at the `token_uri` for an access token. With no file, on Google Cloud, the
+ * metadata server gives the machine's service account's token. Tokens are cached per
+ * credentials source and refreshed a minute before they expire. Concurrent requests share one exchange. The
  * exchange itself is sent by proxy/upstream.ts; keys and tokens never appear in logs or errors.
  */
 import type { ProxyError } from '../errors.ts'
@@ -29,9 +30,12 @@ export interface AuthorizedUser {
 }
 
 /** What a credentials file holds, with the project it names (`project_id`, or a user's `quota_project_id`). */
-export type GoogleCredentials =
+export type KeyFileCredentials =
   | { readonly type: 'service_account'; readonly key: ServiceAccountKey; readonly project?: string }
   | { readonly type: 'authorized_user'; readonly user: AuthorizedUser; readonly project?: string }
+
+/** What a token is asked with: a key file's credentials, or the metadata server at `host`. */
+type GoogleCredentials = KeyFileCredentials | { readonly type: 'metadata'; readonly host: string }
 
 /**
  * Where a provider's credentials come from: a service account given inline, else the first of
@@ -41,7 +45,21 @@ export interface CredentialSource {
   readonly id: string
   readonly inline?: ServiceAccountKey
   readonly files: readonly string[]
+  /**
+   * When no file can be read: the metadata server to ask, `known` when the environment says it
+   * is there (else only on a machine whose product name says Compute Engine, as Google's clients check).
+   */
+  readonly metadata?: { readonly host: string; readonly known: boolean }
 }
+
+/** Asks a metadata server for the default service account's token and the project it runs in. */
+export type MetadataToken = (
+  host: string,
+  target: string,
+) => Promise<Result<{ token: string; expiresInS: number; project?: string }, ProxyError>>
+
+/** Where Linux says what machine this is; a Compute Engine VM's reads "Google Compute Engine". */
+export const PRODUCT_NAME_FILE = '/sys/class/dmi/id/product_name'
 
 /** Sends the token request (an OAuth form); answers the access token and its lifetime in seconds. */
 export type TokenExchange = (
@@ -97,7 +115,7 @@ export async function serviceAccountJwt(
 const str = (v: unknown): v is string => typeof v === 'string' && v !== ''
 
 /** The credentials in a key file's text, or why there are none (never quoting the text). */
-export function parseCredentials(text: string): Result<GoogleCredentials, string> {
+export function parseCredentials(text: string): Result<KeyFileCredentials, string> {
   let k: Record<string, unknown>
   try {
     const v: unknown = JSON.parse(text)
@@ -136,7 +154,12 @@ export interface GoogleTokens {
 }
 
 export function googleTokens(
-  opts: { exchange: TokenExchange; now: () => number; readKey: (path: string) => Promise<string> },
+  opts: {
+    exchange: TokenExchange
+    metadata: MetadataToken
+    now: () => number
+    readKey: (path: string) => Promise<string>
+  },
 ): GoogleTokens {
   const cache = new Map<string, { access: GoogleAccess; refreshAt: number }>()
   const inflight = new Map<string, Promise<Result<GoogleAccess, ProxyError>>>()
@@ -154,16 +177,38 @@ export function googleTokens(
       }
       return parseCredentials(text)
     }
+    if (source.metadata && (source.metadata.known || await onComputeEngine())) {
+      return ok({ type: 'metadata', host: source.metadata.host })
+    }
     return err(
       'no Google credentials could be read: set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, ' +
         "run `gcloud auth application-default login`, or name a key file in the transformer's keyFile option",
     )
   }
 
+  let gce: Promise<boolean> | undefined
+  const onComputeEngine = (): Promise<boolean> =>
+    gce ??= opts.readKey(PRODUCT_NAME_FILE).then((name) => /Google/.test(name), () => false)
+
+  /** Caches a token until a minute before it expires. */
+  function keep(source: CredentialSource, access: GoogleAccess, expiresInS: number): Result<GoogleAccess, never> {
+    cache.set(source.id, { access, refreshAt: opts.now() + Math.max(0, expiresInS * 1000 - REFRESH_EARLY_MS) })
+    return ok(access)
+  }
+
   async function fetchToken(source: CredentialSource, target: string): Promise<Result<GoogleAccess, ProxyError>> {
     const creds = await credentialsOf(source)
     if (!creds.ok) return fail(target, creds.error)
     const c = creds.value
+    if (c.type === 'metadata') {
+      const m = await opts.metadata(c.host, target)
+      if (!m.ok) return m
+      return keep(
+        source,
+        { token: m.value.token, ...(m.value.project ? { project: m.value.project } : {}) },
+        m.value.expiresInS,
+      )
+    }
     let form: Record<string, string>
     if (c.type === 'service_account') {
       try {
@@ -181,12 +226,7 @@ export function googleTokens(
     const tokenUri = (c.type === 'service_account' ? c.key.token_uri : c.user.token_uri) ?? DEFAULT_TOKEN_URI
     const r = await opts.exchange(tokenUri, form, target)
     if (!r.ok) return r
-    const access = { token: r.value.token, ...(c.project ? { project: c.project } : {}) }
-    cache.set(source.id, {
-      access,
-      refreshAt: opts.now() + Math.max(0, r.value.expiresInS * 1000 - REFRESH_EARLY_MS),
-    })
-    return ok(access)
+    return keep(source, { token: r.value.token, ...(c.project ? { project: c.project } : {}) }, r.value.expiresInS)
   }
 
   return {

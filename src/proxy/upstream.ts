@@ -200,6 +200,41 @@ export async function exchangeGoogleToken(
   }
 }
 
+/**
+ * The default service account's token from Google's metadata server (Compute Engine, Cloud
+ * Run…), and the project it runs in; each question bounded to 3 s. Errors name the host only.
+ * @see https://cloud.google.com/compute/docs/access/authenticate-workloads#applications
+ */
+export async function metadataToken(
+  fetchFn: UpstreamFetch,
+  host: string,
+  target: string,
+): Promise<Result<{ token: string; expiresInS: number; project?: string }, ProxyError>> {
+  const ask = (path: string) =>
+    fetchFn(
+      new Request(`http://${host}/computeMetadata/v1/${path}`, {
+        headers: { 'metadata-flavor': 'Google' },
+        signal: AbortSignal.timeout(3_000),
+      }),
+    )
+  const failed = (why: string): Result<never, ProxyError> =>
+    err({ kind: 'upstream_status', target, status: 401, message: `Vertex AI: the metadata server (${host}) ${why}` })
+  try {
+    const res = await ask('instance/service-accounts/default/token')
+    const body = await res.json().catch(() => ({})) as { access_token?: unknown; expires_in?: unknown }
+    if (!res.ok || typeof body.access_token !== 'string') return failed(`answered HTTP ${res.status} with no token`)
+    const projectRes = await ask('project/project-id')
+    const project = projectRes.ok ? (await projectRes.text()).trim() : ''
+    return ok({
+      token: body.access_token,
+      expiresInS: typeof body.expires_in === 'number' ? body.expires_in : 3600,
+      ...(project ? { project } : {}),
+    })
+  } catch (e) {
+    return failed(`did not answer: ${networkMessage(e)}`)
+  }
+}
+
 /** A failed call's error, its message scrubbed of configured secrets. */
 const failed = (e: ProxyError, limits: CallLimits): Result<never, ProxyError> =>
   err(limits.scrub ? scrubError(e, limits.scrub) : e)

@@ -168,6 +168,12 @@ function googleUpstream(opts: { publicKey?: CryptoKey } = {}) {
       }
       return Response.json({ access_token: `tok-${forms.length}`, expires_in: 3600 })
     }
+    if (req.url.startsWith('http://meta.test/computeMetadata/v1/')) {
+      if (req.headers.get('metadata-flavor') !== 'Google') return new Response('no flavor', { status: 403 })
+      return req.url.endsWith('/token')
+        ? Response.json({ access_token: 'meta-token', expires_in: 3599, token_type: 'Bearer' })
+        : new Response('vm-proj')
+    }
     const text = await req.clone().text()
     calls.push({
       url: req.url,
