@@ -26,6 +26,9 @@ import { VERSION } from './version.ts'
 import { DOCS_BUNDLE_PATH, registerDocs } from './ui/docs.ts'
 import { registerUi, UI_PUBLIC_PATHS } from './ui/route.ts'
 
+/** The in-process dedup flights, for the composition root to keep across a reload. */
+export { Dedup }
+
 export interface AppOptions {
   readonly startedAt?: number
   /** Dedup across the fleet (fleet mode); this instance's own when absent. */

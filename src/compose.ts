@@ -8,7 +8,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { type AppOptions, createApp } from './app.ts'
+import { type AppOptions, createApp, Dedup } from './app.ts'
 import { ActiveResults } from './perf/active.ts'
 import { PerfEngine } from './perf/engine.ts'
 import { passiveFromSnapshot } from './perf/passive.ts'
@@ -139,6 +139,8 @@ export interface ServerMemory {
    * while a reload changes neither the limits nor any provider's upstream.
    */
   cache?: { readonly store: MemoryCacheStore; readonly limits: string }
+  /** Requests in flight for deduplication: an identical request after a reload joins one begun before it. */
+  readonly dedup: Dedup
 }
 
 export function createServerMemory(now: () => number): ServerMemory {
@@ -151,6 +153,7 @@ export function createServerMemory(now: () => number): ServerMemory {
     limits: new Map(),
     holds: new Map(),
     alerts: new AlertMemory(),
+    dedup: new Dedup(),
   }
 }
 
@@ -572,9 +575,11 @@ export async function createInstance(fileConfig: Config, opts: InstanceRuntime):
     const snap = services.routing.stats.snapshot(target, deps.now())
     return snap.samples === 0 ? undefined : passiveFromSnapshot(snap)
   }
+  // A server's instances share one (ServerMemory): a request after a reload joins one begun before it.
+  const localDedup = opts.dedup ?? opts.memory?.dedup
   const app = createApp(deps, {
     startedAt: opts.startedAt ?? deps.now(),
-    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : opts.dedup ? { dedup: opts.dedup } : {}),
+    ...(fleet ? { fleet: fleet.health, dedup: fleet.dedup } : localDedup ? { dedup: localDedup } : {}),
     activeStreams: services.telemetry.activeStreams,
     maxStreams: opts.maxStreams ?? config.maxStreams,
   })

@@ -287,6 +287,34 @@ describe('lifecycle', () => {
     }, (mockUrl) => file(mockUrl))
   })
 
+  it('an identical request after a reload joins the one in flight since before it (deduplication): one upstream call', () =>
+    withServer(async ({ s, path, mockUrl }) => {
+      const ask = () =>
+        fetch(`${s.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-switchyard-dedup': '1' },
+          signal: AbortSignal.timeout(30_000),
+          body: JSON.stringify({
+            model: 'oai,m:ttft=2000',
+            messages: [{ role: 'user', content: 'the same question' }],
+          }),
+        })
+      const attempts = async () =>
+        ((await (await fetch(`${mockUrl}/_mock/attempts`)).json()) as { attempts: unknown[] }).attempts.length
+      const first = ask()
+      const end = Date.now() + 10_000
+      while (await attempts() === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+      writeFileSync(path, JSON.stringify({ ...fileFor(mockUrl), LOG_LEVEL: 'warn' }))
+      assert.match(await s.reload(), /reloaded/)
+      const second = await ask()
+      const answers = [await first, second]
+      assert.deepEqual(answers.map((r) => r.status), [200, 200])
+      assert.deepEqual(answers.map((r) => r.headers.get('x-switchyard-dedup')), [null, 'shared'])
+      const texts = await Promise.all(answers.map((r) => r.text()))
+      assert.equal(texts[0], texts[1])
+      assert.equal(await attempts(), 1, 'one upstream call for both')
+    }))
+
   it('/metrics goes on across a reload: counters keep counting, one family each, and a provider removed leaves', () =>
     withServer(async ({ s, path, mockUrl }) => {
       const scrape = async () => await (await fetch(`${s.url}/metrics`)).text()
