@@ -54,6 +54,7 @@ import { sessionUsageLru } from './routing/sessions.ts'
 import type { SessionUsage } from './routing/contract.ts'
 import { StreamWatchdog } from './proxy/watchdog.ts'
 import { memoryResponseStore, type ResponseStore } from './proxy/response-store.ts'
+import { ImageDescriptionMemory } from './proxy/image-descriptions.ts'
 import { createThinkingCache, type ThinkingCache, tokenView } from './formats/index.ts'
 import { ProviderLimiter, type ProviderState } from './resilience/limiter.ts'
 import { type HoldTimes, RetryAfterHolds } from './routing/retry-after-holds.ts'
@@ -141,6 +142,8 @@ export interface ServerMemory {
   cache?: { readonly store: MemoryCacheStore; readonly limits: string }
   /** Requests in flight for deduplication: an identical request after a reload joins one begun before it. */
   readonly dedup: Dedup
+  /** `Router.image`'s descriptions of earlier images, so a reload does not ask for them again. */
+  readonly imageDescriptions: ImageDescriptionMemory
 }
 
 export function createServerMemory(now: () => number): ServerMemory {
@@ -154,6 +157,7 @@ export function createServerMemory(now: () => number): ServerMemory {
     holds: new Map(),
     alerts: new AlertMemory(),
     dedup: new Dedup(),
+    imageDescriptions: new ImageDescriptionMemory(),
   }
 }
 
@@ -299,6 +303,7 @@ export function createServices(config: Config, opts: ServiceOptions = {}): Servi
     sessions: shared ? shared.sessions(memory.sessions) : memory.sessions,
     watchdog: new StreamWatchdog({ now }),
     thinking: memory.thinking,
+    imageDescriptions: memory.imageDescriptions,
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.customRouter ? { customRouter: opts.customRouter } : {}),
     ...(opts.projectRouters ? { projectRouters: opts.projectRouters } : {}),

@@ -157,4 +157,12 @@ export interface Deps {
   readonly cache?: PipelineCache
   /** The runtime's WebSocket upgrade (the Responses API's WebSocket mode); absent, handshakes are refused. */
   readonly upgradeWebSocket?: UpgradeWebSocket
+  /** `Router.image`'s descriptions of earlier images, for text-only models (proxy/image-descriptions.ts); none asked when absent. */
+  readonly imageDescriptions?: ImageDescriptions
+}
+
+/** Descriptions of images by their hash, remembered across requests (proxy/image-descriptions.ts). */
+export interface ImageDescriptions {
+  /** The description of `hash`, asked with `ask` unless known or already being asked; undefined when none could be had. */
+  of(hash: string, ask: () => Promise<string | undefined>): Promise<string | undefined>
 }

@@ -273,7 +273,7 @@ function unsupportedCcrKeys(
   }
   if (file.forceUseImageAgent === true) {
     out.push(
-      'forceUseImageAgent: the image agent is not supported: a last user message with an image goes to Router.image, earlier images stay in the conversation',
+      "forceUseImageAgent: not supported: a last user message with an image still goes to Router.image (earlier images reach a model without vision as Router.image's description)",
     )
   }
   for (const key of ['plugins', 'Plugins']) {

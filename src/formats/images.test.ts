@@ -1,6 +1,17 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { IMAGE_OMITTED, imagePlaces, isImagePart, withoutEarlierImages } from './images.ts'
+import fc from 'fast-check'
+import {
+  anthropicImageBlock,
+  earlierImageSources,
+  IMAGE_OMITTED,
+  imageKey,
+  imagePlaces,
+  type ImageSource,
+  imageSource,
+  isImagePart,
+  withoutEarlierImages,
+} from './images.ts'
 
 const PNG = 'iVBORw0KGgo='
 const anthImage = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }
@@ -87,5 +98,71 @@ describe('images in requests', () => {
     const none = { messages: [{ role: 'user', content: 'hi' }] }
     assert.equal(withoutEarlierImages(none, 'openai'), none)
     assert.deepEqual(imagePlaces({ prompt: 'x' }), { last: false, earlier: false })
+  })
+})
+
+describe('image sources and descriptions', () => {
+  it('one source, the same in every format: the base64 bytes with their type, or the address', () => {
+    const b64 = { kind: 'base64', mediaType: 'image/png', data: PNG }
+    assert.deepEqual(imageSource(anthImage), b64)
+    assert.deepEqual(imageSource({ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }), b64)
+    assert.deepEqual(imageSource({ type: 'input_image', image_url: `data:image/png;base64,${PNG}` }), b64)
+    assert.deepEqual(imageSource({ inlineData: { mimeType: 'image/png', data: PNG } }), b64)
+    assert.deepEqual(imageSource({ type: 'image_url', image_url: { url: 'https://x.test/a.png' } }), {
+      kind: 'url',
+      url: 'https://x.test/a.png',
+    })
+    assert.deepEqual(imageSource({ fileData: { mimeType: 'image/jpeg', fileUri: 'gs://b/x.jpg' } }), {
+      kind: 'url',
+      url: 'gs://b/x.jpg',
+    })
+    assert.equal(imageSource({ type: 'input_image', file_id: 'file-1' }), undefined)
+    assert.deepEqual(anthropicImageBlock(b64 as ImageSource), anthImage)
+  })
+
+  it('law: a source read back from its Anthropic block is the same source', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.record({
+            kind: fc.constant('base64' as const),
+            mediaType: fc.constantFrom('image/png', 'image/jpeg'),
+            data: fc.base64String(),
+          }),
+          fc.record({ kind: fc.constant('url' as const), url: fc.webUrl() }),
+        ),
+        (s) => assert.deepEqual(imageSource(anthropicImageBlock(s)), { ...s }),
+      ),
+    )
+  })
+
+  it("the earlier turns' images in order, a tool result's included; the last user turn's left out", () => {
+    const other = { type: 'image', source: { type: 'url', url: 'https://x.test/b.png' } }
+    const body = {
+      messages: [
+        { role: 'user', content: [anthImage] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'read', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [other] }] },
+        { role: 'assistant', content: 'seen' },
+        { role: 'user', content: [anthImage, { type: 'text', text: 'and this?' }] },
+      ],
+    }
+    assert.deepEqual(earlierImageSources(body).map(imageKey), [PNG, 'https://x.test/b.png'])
+  })
+
+  it('a description stands where its image was; an image without one gets the plain line', () => {
+    const other = { type: 'image', source: { type: 'url', url: 'https://x.test/b.png' } }
+    const body = {
+      messages: [
+        { role: 'user', content: [anthImage, other] },
+        { role: 'assistant', content: 'ok' },
+        { role: 'user', content: 'go on' },
+      ],
+    }
+    const out = withoutEarlierImages(body, 'openai', (s) => (s && imageKey(s) === PNG ? 'a red square' : undefined))
+    assert.deepEqual((out.messages as { content: unknown }[])[0]!.content, [
+      { type: 'text', text: 'a red square' },
+      { type: 'text', text: IMAGE_OMITTED },
+    ])
   })
 })

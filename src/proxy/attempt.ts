@@ -169,10 +169,11 @@ export async function attemptTarget(
   const translated = upstreamBody(rc, t, ctx)
   const caps = capabilitiesOf(t.provider, t.model)
   const capped = capOutputTokens(translated instanceof Promise ? await translated : translated, caps.maxOutputTokens)
-  // A model known to have no vision gets earlier turns' images as a line of text (the plan kept
-  // it only when the last turn has none). Routing said whether there are any: no walk otherwise.
+  // A model known to have no vision gets earlier turns' images as text, Router.image's description
+  // where the pipeline got one (the plan kept it only when the last turn has none). Routing said
+  // whether there are any: no walk otherwise.
   const upBody = caps.vision === false && rc.imagesOnlyEarlier
-    ? withoutEarlierImages(capped, t.provider.format)
+    ? withoutEarlierImages(capped, t.provider.format, rc.imageText)
     : capped
   const { responseOut, pluginRewrites } = stepsOf(t)
   const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody

@@ -19,6 +19,7 @@
  */
 import type { Deps } from '../deps.ts'
 import type { JsonObject } from '../formats/types.ts'
+import type { ImageText } from '../formats/images.ts'
 import type { ClientRequest, PlannedTarget, RequestTrace, RouteDecision, TokenEstimate } from './types.ts'
 
 export interface RequestContext {
@@ -44,6 +45,8 @@ export interface RequestContext {
   readonly finishBody?: (body: JsonObject) => JsonObject
   /** Routing found images only before the last user turn (`RouteDecision.imagesOnlyEarlier`). */
   imagesOnlyEarlier?: true
+  /** The text a model without vision gets for each earlier image: `Router.image`'s description (pipeline.ts). */
+  imageText?: ImageText
 }
 
 export function newContext(req: ClientRequest, deps: Deps, rawBody?: string): RequestContext {

@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { anthropicBody, configOf, openaiBody, spyingProxy, testConfigFile, testProxy } from './helpers.ts'
+import { DESCRIBE_PROMPT } from '../../src/proxy/image-descriptions.ts'
 
 const IMAGE = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }
 
@@ -157,6 +158,59 @@ describe('model capabilities through the pipeline', () => {
     )
     await seeing.text()
     assert.match(p.seen.at(-1)!.body, /iVBORw0KGgo/)
+    await p.close()
+  })
+
+  it("with Router.image set, a model without vision gets each earlier image as the image model's description, asked once", async () => {
+    const p = await spyingProxy(withCaps({ fallbackToOtherTiers: false, image: 'anth,mock-a' }))
+    const turn = (text: string) =>
+      p.post(
+        '/v1/messages',
+        anthropicBody('claude-sonnet', {
+          messages: [
+            { role: 'user', content: [IMAGE, { type: 'text', text: 'what is this?' }] },
+            { role: 'assistant', content: [{ type: 'text', text: 'A red square.' }] },
+            { role: 'user', content: [{ type: 'text', text }] },
+          ],
+        }),
+      )
+    const asked = () => p.seen.filter((s) => s.body.includes(DESCRIBE_PROMPT))
+    const first = await turn('and make it blue')
+    assert.equal(first.status, 200, await first.clone().text())
+    assert.match(first.headers.get('x-switchyard-route') ?? '', /^default oai,gpt-up/)
+    await first.text()
+    assert.equal(asked().length, 1, 'the image model was asked once')
+    assert.match(asked()[0]!.body, /iVBORw0KGgo/, 'with the image')
+    const sent = JSON.parse(p.seen.at(-1)!.body) as { messages: { content: unknown }[] }
+    assert.doesNotMatch(JSON.stringify(sent), /iVBORw0KGgo/)
+    assert.match(
+      JSON.stringify(sent.messages[0]!.content),
+      /An image shown earlier, as anth,mock-a described it: \[0001\]/,
+    )
+    // The next turn has the same image: its description is remembered.
+    const second = await turn('and now green')
+    await second.text()
+    assert.equal(asked().length, 1)
+    assert.match(p.seen.at(-1)!.body, /as anth,mock-a described it/)
+    await p.close()
+  })
+
+  it('an image model that fails leaves the plain line, and the request is answered', async () => {
+    const p = await spyingProxy(withCaps({ fallbackToOtherTiers: false, image: 'anth,mock-a:status=500' }))
+    const res = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', {
+        messages: [
+          { role: 'user', content: [IMAGE] },
+          { role: 'assistant', content: 'ok' },
+          { role: 'user', content: 'again' },
+        ],
+      }),
+    )
+    assert.equal(res.status, 200, await res.clone().text())
+    await res.text()
+    assert.ok(p.seen.some((s) => s.body.includes(DESCRIBE_PROMPT)), 'it was asked')
+    assert.match(p.seen.at(-1)!.body, /image omitted: this model does not take images/)
     await p.close()
   })
 
