@@ -3,12 +3,12 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
   anthropicImageBlock,
-  earlierImageSources,
   IMAGE_OMITTED,
   imageKey,
   imagePlaces,
   type ImageSource,
   imageSource,
+  imageSourcesOf,
   isImagePart,
   withoutEarlierImages,
 } from './images.ts'
@@ -136,7 +136,7 @@ describe('image sources and descriptions', () => {
     )
   })
 
-  it("the earlier turns' images in order, a tool result's included; the last user turn's left out", () => {
+  it("the earlier turns' images in order, a tool result's included; or the last user turn's alone", () => {
     const other = { type: 'image', source: { type: 'url', url: 'https://x.test/b.png' } }
     const body = {
       messages: [
@@ -147,7 +147,8 @@ describe('image sources and descriptions', () => {
         { role: 'user', content: [anthImage, { type: 'text', text: 'and this?' }] },
       ],
     }
-    assert.deepEqual(earlierImageSources(body).map(imageKey), [PNG, 'https://x.test/b.png'])
+    assert.deepEqual(imageSourcesOf(body, 'earlier').map(imageKey), [PNG, 'https://x.test/b.png'])
+    assert.deepEqual(imageSourcesOf(body, 'last').map(imageKey), [PNG])
   })
 
   it('a description stands where its image was; an image without one gets the plain line', () => {

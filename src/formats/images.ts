@@ -104,8 +104,11 @@ export function anthropicImageBlock(s: ImageSource): JsonObject {
     : { type: 'image', source: { type: 'url', url: s.url } }
 }
 
-/** The sources of the images in every turn but the last user turn, tool results' included, in order. */
-export function earlierImageSources(body: JsonObject): ImageSource[] {
+/**
+ * The sources of the images in every turn but the last user turn (`earlier`), or in that turn
+ * alone (`last`), tool results' included, in order.
+ */
+export function imageSourcesOf(body: JsonObject, which: 'earlier' | 'last'): ImageSource[] {
   const turns = turnsOf(body)
   if (!turns) return []
   const at = lastUserAt(turns.list)
@@ -116,7 +119,7 @@ export function earlierImageSources(body: JsonObject): ImageSource[] {
     if (s) out.push(s)
   }
   turns.list.forEach((m, i) => {
-    if (i === at || !isObject(m)) return
+    if ((i === at) !== (which === 'last') || !isObject(m)) return
     if (isImagePart(m)) visit(m)
     else partsOf(m).forEach(visit)
   })

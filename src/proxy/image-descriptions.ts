@@ -9,13 +9,8 @@
  */
 import { createHash } from 'node:crypto'
 import { capabilitiesOf } from '../routing/capabilities.ts'
-import {
-  anthropicImageBlock,
-  earlierImageSources,
-  imageKey,
-  type ImageSource,
-  type ImageText,
-} from '../formats/images.ts'
+import { parseTarget } from '../routing/target.ts'
+import { anthropicImageBlock, imageKey, type ImageSource, imageSourcesOf, type ImageText } from '../formats/images.ts'
 import type { ImageDescriptions } from '../deps.ts'
 import type { RequestContext } from './context.ts'
 import type { ClientRequest, PlannedTarget } from './types.ts'
@@ -71,7 +66,8 @@ const hashOf = (s: ImageSource): string => createHash('sha256').update(imageKey(
 /**
  * How `first`, the plan's first target, gets the request's earlier images: undefined unless it
  * is known to have no vision and `Router.image` is set; else the image model's descriptions,
- * awaited here (only the first turn after an image waits for one).
+ * awaited here (only the first turn after an image waits for one, when `describeAhead` could
+ * not have it ready).
  */
 export async function earlierImageText(
   ctx: RequestContext,
@@ -82,21 +78,45 @@ export async function earlierImageText(
   const image = deps.config.router.image
   const memory = deps.imageDescriptions
   if (!image || !memory || !first || capabilitiesOf(first.provider, first.model).vision !== false) return undefined
-  const unique = new Map<string, ImageSource>()
-  for (const s of earlierImageSources(ctx.body)) unique.set(imageKey(s), s)
-  const latest = [...unique.values()].slice(-MAX_DESCRIBED)
   const texts = new Map<string, string>()
-  await Promise.all(latest.map(async (s, i) => {
-    const d = await memory.of(hashOf(s), () => describe(ctx, { image, source: s, n: i }, send))
-    if (d !== undefined) texts.set(imageKey(s), `[An image shown earlier, as ${image} described it: ${d}]`)
-  }))
+  await Promise.all(
+    latestUnique(imageSourcesOf(ctx.body, 'earlier')).map(async (s, n) => {
+      const d = await memory.of(hashOf(s), () => describe(ctx, { image, source: s, n, signal: ctx.req.signal }, send))
+      if (d !== undefined) texts.set(imageKey(s), `[An image shown earlier, as ${image} described it: ${d}]`)
+    }),
+  )
   return texts.size === 0 ? undefined : (s) => (s ? texts.get(imageKey(s)) : undefined)
+}
+
+/**
+ * A turn that brings an image goes to `Router.image`; the next turn, on a default model without
+ * vision, will need that image described. Asked now, beside this request and not tied to its
+ * client, so the next turn finds it remembered instead of waiting.
+ */
+export function describeAhead(ctx: RequestContext, send: SendRequest): void {
+  const { deps } = ctx
+  const image = deps.config.router.image
+  const memory = deps.imageDescriptions
+  const def = parseTarget(deps.config.router.default)
+  const provider = def && deps.config.providers.find((p) => p.name === def.provider)
+  if (!image || !memory || !provider || capabilitiesOf(provider, def!.model).vision !== false) return
+  latestUnique(imageSourcesOf(ctx.body, 'last')).forEach((s, n) => {
+    const signal = AbortSignal.timeout(DESCRIBE_TIMEOUT_MS)
+    void memory.of(hashOf(s), () => describe(ctx, { image, source: s, n, signal }, send))
+  })
+}
+
+/** The distinct images of a list, at most the `MAX_DESCRIBED` latest. */
+function latestUnique(sources: readonly ImageSource[]): ImageSource[] {
+  const unique = new Map<string, ImageSource>()
+  for (const s of sources) unique.set(imageKey(s), s)
+  return [...unique.values()].slice(-MAX_DESCRIBED)
 }
 
 /** One image's description from the image model, or undefined when it gave none. */
 async function describe(
   ctx: RequestContext,
-  x: { image: string; source: ImageSource; n: number },
+  x: { image: string; source: ImageSource; n: number; signal: AbortSignal },
   send: SendRequest,
 ): Promise<string | undefined> {
   const { req, deps } = ctx
@@ -111,7 +131,7 @@ async function describe(
     stream: false,
     headers: new Headers(),
     query: '',
-    signal: AbortSignal.any([req.signal, AbortSignal.timeout(DESCRIBE_TIMEOUT_MS)]),
+    signal: AbortSignal.any([x.signal, AbortSignal.timeout(DESCRIBE_TIMEOUT_MS)]),
     receivedAt: deps.now(),
     ...(req.apiKeyName !== undefined ? { apiKeyName: req.apiKeyName } : {}),
   })

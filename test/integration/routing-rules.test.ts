@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { anthropicBody, configOf, openaiBody, spyingProxy, testConfigFile, testProxy } from './helpers.ts'
+import { anthropicBody, configOf, openaiBody, settled, spyingProxy, testConfigFile, testProxy } from './helpers.ts'
 import { DESCRIBE_PROMPT } from '../../src/proxy/image-descriptions.ts'
 
 const IMAGE = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }
@@ -192,6 +192,30 @@ describe('model capabilities through the pipeline', () => {
     await second.text()
     assert.equal(asked().length, 1)
     assert.match(p.seen.at(-1)!.body, /as anth,mock-a described it/)
+    await p.close()
+  })
+
+  it('a turn that brings an image has it described ahead, so the next turn on the text-only default does not wait', async () => {
+    const p = await spyingProxy(withCaps({ fallbackToOtherTiers: false, image: 'anth,mock-a' }))
+    const asked = () => p.seen.filter((s) => s.body.includes(DESCRIBE_PROMPT))
+    const shown = [{ role: 'user', content: [IMAGE, { type: 'text', text: 'what is this?' }] }]
+    const first = await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: shown }))
+    assert.match(first.headers.get('x-switchyard-route') ?? '', /^image anth,mock-a/)
+    await first.text()
+    await settled(() => asked().length === 1)
+    assert.equal(asked().length, 1, 'described beside the image turn')
+    const next = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', {
+        messages: [...shown, { role: 'assistant', content: 'A red square.' }, {
+          role: 'user',
+          content: 'make it blue',
+        }],
+      }),
+    )
+    await next.text()
+    assert.equal(asked().length, 1, 'the next turn found it remembered')
+    assert.match(p.seen.at(-1)!.body, /as anth,mock-a described it: \[0001\]/)
     await p.close()
   })
 
