@@ -91,10 +91,13 @@ export async function earlierImageText(
 /**
  * A turn that brings an image goes to `Router.image`; the next turn, on a default model without
  * vision, will need that image described. Asked now, beside this request and not tied to its
- * client, so the next turn finds it remembered instead of waiting.
+ * client, so the next turn finds it remembered instead of waiting. Only in an agent's session
+ * (Claude Code's, the Codex CLI's), where a next turn comes: a script's one-off question about
+ * an image costs no second call.
  */
 export function describeAhead(ctx: RequestContext, send: SendRequest): void {
   const { deps } = ctx
+  if (ctx.trace.session === undefined) return
   const image = deps.config.router.image
   const memory = deps.imageDescriptions
   const def = parseTarget(deps.config.router.default)

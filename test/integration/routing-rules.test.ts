@@ -195,24 +195,23 @@ describe('model capabilities through the pipeline', () => {
     await p.close()
   })
 
-  it('a turn that brings an image has it described ahead, so the next turn on the text-only default does not wait', async () => {
+  it("an agent's turn that brings an image has it described ahead, so the next turn on the text-only default does not wait", async () => {
     const p = await spyingProxy(withCaps({ fallbackToOtherTiers: false, image: 'anth,mock-a' }))
     const asked = () => p.seen.filter((s) => s.body.includes(DESCRIBE_PROMPT))
     const shown = [{ role: 'user', content: [IMAGE, { type: 'text', text: 'what is this?' }] }]
-    const first = await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: shown }))
+    // A script's one-off question: no session, nothing described ahead.
+    await (await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: shown }))).text()
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(asked().length, 0)
+    // Claude Code's turn (its session in metadata.user_id).
+    const metadata = { user_id: 'user_abc_account__session_0b7c4e2a-1d2f-4c3b-9a8e-5f6d7c8b9a0e' }
+    const first = await p.post('/v1/messages', anthropicBody('claude-sonnet', { messages: shown, metadata }))
     assert.match(first.headers.get('x-switchyard-route') ?? '', /^image anth,mock-a/)
     await first.text()
     await settled(() => asked().length === 1)
     assert.equal(asked().length, 1, 'described beside the image turn')
-    const next = await p.post(
-      '/v1/messages',
-      anthropicBody('claude-sonnet', {
-        messages: [...shown, { role: 'assistant', content: 'A red square.' }, {
-          role: 'user',
-          content: 'make it blue',
-        }],
-      }),
-    )
+    const later = [...shown, { role: 'assistant', content: 'A red square.' }, { role: 'user', content: 'make it blue' }]
+    const next = await p.post('/v1/messages', anthropicBody('claude-sonnet', { metadata, messages: later }))
     await next.text()
     assert.equal(asked().length, 1, 'the next turn found it remembered')
     assert.match(p.seen.at(-1)!.body, /as anth,mock-a described it: \[0001\]/)
