@@ -256,6 +256,14 @@ describe('normalise: top level and Router', () => {
     }
     // `forceUseImageAgent: false` is CCR's default: nothing is missing.
     assert.deepEqual(load({ Providers: [P], Router: { default: 'p,m1' }, forceUseImageAgent: false }).warnings, [])
+    // With Router.image it is served (images described by it), so nothing is said.
+    const forced = load({ Providers: [P], Router: { default: 'p,m1', image: 'p,m2' }, forceUseImageAgent: true })
+    assert.deepEqual(forced.warnings, [])
+    assert.equal(forced.config.router.forceUseImageAgent, true)
+    assert.equal(
+      load({ Providers: [P], Router: { default: 'p,m1', image: 'p,m2' } }).config.router.forceUseImageAgent,
+      undefined,
+    )
   })
 })
 

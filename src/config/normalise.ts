@@ -271,10 +271,9 @@ function unsupportedCcrKeys(
       "REWRITE_SYSTEM_PROMPT: not supported (CCR replaced the text before system[1]'s <env> block, which Claude Code 2.x no longer sends): ignored",
     )
   }
-  if (file.forceUseImageAgent === true) {
-    out.push(
-      "forceUseImageAgent: not supported: a last user message with an image still goes to Router.image (earlier images reach a model without vision as Router.image's description)",
-    )
+  const router = file.Router as Record<string, unknown> | undefined
+  if (file.forceUseImageAgent === true && !(typeof router?.image === 'string' && router.image !== '')) {
+    out.push('forceUseImageAgent: has no effect without Router.image (the model that describes the images): ignored')
   }
   for (const key of ['plugins', 'Plugins']) {
     if (file[key] !== undefined) {
@@ -321,7 +320,9 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     warnings.push('Router.webSearch: the ccr-rust object form is not supported: expected "provider,model", ignored')
   }
   const first = providerFiles[0]
-  const router = toRouter(file.Router, file.fallback, first?.models[0] ? `${first.name},${first.models[0].name}` : '')
+  const routed = toRouter(file.Router, file.fallback, first?.models[0] ? `${first.name},${first.models[0].name}` : '')
+  const forced = (file as Record<string, unknown>).forceUseImageAgent === true && routed.image !== undefined
+  const router: RouterConfig = forced ? { ...routed, forceUseImageAgent: true } : routed
   const presets = mapValues(file.Presets, (p) => toPreset(p, router))
   const config: Config = {
     providers: providerFiles.map(toProvider),

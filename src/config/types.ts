@@ -200,6 +200,12 @@ export interface RouterConfig {
   readonly longContextThreshold: number
   readonly webSearch?: string
   readonly image?: string
+  /**
+   * CCR's top-level `forceUseImageAgent` with `Router.image` set: images never route a request to
+   * `Router.image`; every image reaches the model as that model's description (for an image model
+   * without tool calling, as CCR's README advises it).
+   */
+  readonly forceUseImageAgent?: true
   /** CCR 2.0 `fallback`: scenario → ordered `"provider,model"` list. */
   readonly fallback: Readonly<Partial<Record<Scenario, readonly string[]>>>
   readonly fallbackToOtherTiers: boolean

@@ -6,11 +6,11 @@ import {
   IMAGE_OMITTED,
   imageKey,
   imagePlaces,
+  imagesAsText,
   type ImageSource,
   imageSource,
   imageSourcesOf,
   isImagePart,
-  withoutEarlierImages,
 } from './images.ts'
 
 const PNG = 'iVBORw0KGgo='
@@ -45,7 +45,7 @@ describe('images in requests', () => {
       ],
     }
     assert.deepEqual(imagePlaces(body), { last: true, earlier: true })
-    const out = withoutEarlierImages(body, 'anthropic')
+    const out = imagesAsText(body, 'anthropic')
     const text = { type: 'text', text: IMAGE_OMITTED }
     assert.deepEqual(out.messages, [
       { role: 'user', content: [{ type: 'text', text: 'look' }, text] },
@@ -64,7 +64,7 @@ describe('images in requests', () => {
         { role: 'user', content: 'now text' },
       ],
     }
-    assert.deepEqual(withoutEarlierImages(openai, 'openai').messages, [
+    assert.deepEqual(imagesAsText(openai, 'openai').messages, [
       { role: 'user', content: [{ type: 'text', text: IMAGE_OMITTED }] },
       openai.messages[1],
     ])
@@ -75,7 +75,7 @@ describe('images in requests', () => {
       ],
     }
     assert.deepEqual(
-      (withoutEarlierImages(responses, 'responses').input as { content: unknown[] }[])[0]!.content,
+      (imagesAsText(responses, 'responses').input as { content: unknown[] }[])[0]!.content,
       [{ type: 'input_text', text: IMAGE_OMITTED }],
     )
     const gemini = {
@@ -86,7 +86,7 @@ describe('images in requests', () => {
       ],
     }
     assert.deepEqual(imagePlaces(gemini), { last: false, earlier: true })
-    assert.deepEqual((withoutEarlierImages(gemini, 'gemini').contents as { parts: unknown[] }[])[0]!.parts, [
+    assert.deepEqual((imagesAsText(gemini, 'gemini').contents as { parts: unknown[] }[])[0]!.parts, [
       { text: 'see' },
       { text: IMAGE_OMITTED },
     ])
@@ -94,9 +94,9 @@ describe('images in requests', () => {
 
   it('a body without earlier images is returned as it is (no copy)', () => {
     const body = { messages: [{ role: 'user', content: [anthImage] }] }
-    assert.equal(withoutEarlierImages(body, 'anthropic'), body)
+    assert.equal(imagesAsText(body, 'anthropic'), body)
     const none = { messages: [{ role: 'user', content: 'hi' }] }
-    assert.equal(withoutEarlierImages(none, 'openai'), none)
+    assert.equal(imagesAsText(none, 'openai'), none)
     assert.deepEqual(imagePlaces({ prompt: 'x' }), { last: false, earlier: false })
   })
 })
@@ -160,7 +160,9 @@ describe('image sources and descriptions', () => {
         { role: 'user', content: 'go on' },
       ],
     }
-    const out = withoutEarlierImages(body, 'openai', (s) => (s && imageKey(s) === PNG ? 'a red square' : undefined))
+    const out = imagesAsText(body, 'openai', {
+      describe: (s) => (s && imageKey(s) === PNG ? 'a red square' : undefined),
+    })
     assert.deepEqual((out.messages as { content: unknown }[])[0]!.content, [
       { type: 'text', text: 'a red square' },
       { type: 'text', text: IMAGE_OMITTED },

@@ -3,7 +3,7 @@
  * `tool_result`), OpenAI `image_url` parts, Responses `input_image` parts and Gemini
  * `inlineData` / `fileData` parts with an image MIME type. One test for all of them
  * (`isImagePart`), and the one rewrite a text-only model needs: the images of earlier turns
- * replaced by a line of text.
+ * replaced by text (`imagesAsText`).
  *
  * Why that rewrite: an agent's conversation keeps every image it was ever shown. The turn that
  * brought one goes to `Router.image` (the image scenario); every later turn still carries it,
@@ -105,10 +105,10 @@ export function anthropicImageBlock(s: ImageSource): JsonObject {
 }
 
 /**
- * The sources of the images in every turn but the last user turn (`earlier`), or in that turn
- * alone (`last`), tool results' included, in order.
+ * The sources of the images in every turn but the last user turn (`earlier`), in that turn
+ * alone (`last`), or in every turn (`all`), tool results' included, in order.
  */
-export function imageSourcesOf(body: JsonObject, which: 'earlier' | 'last'): ImageSource[] {
+export function imageSourcesOf(body: JsonObject, which: 'earlier' | 'last' | 'all'): ImageSource[] {
   const turns = turnsOf(body)
   if (!turns) return []
   const at = lastUserAt(turns.list)
@@ -119,7 +119,7 @@ export function imageSourcesOf(body: JsonObject, which: 'earlier' | 'last'): Ima
     if (s) out.push(s)
   }
   turns.list.forEach((m, i) => {
-    if ((i === at) !== (which === 'last') || !isObject(m)) return
+    if ((which !== 'all' && (i === at) !== (which === 'last')) || !isObject(m)) return
     if (isImagePart(m)) visit(m)
     else partsOf(m).forEach(visit)
   })
@@ -152,15 +152,21 @@ function replaceIn(parts: readonly unknown[], format: WireFormatName, describe: 
 }
 
 /**
- * `body` (in `format`) with the images of every turn but the last user turn replaced by text:
- * what `describe` says of each (the image model's description, proxy/image-descriptions.ts),
- * else `IMAGE_OMITTED`; the same object when there is none to replace. The last user turn is
- * left as sent: a model that cannot see the image the user just gave it is no target for it.
+ * `body` (in `format`) with the images of every turn but the last user turn (of every turn, with
+ * `lastTurnToo`) replaced by text: what `describe` says of each (the image model's description,
+ * proxy/image-descriptions.ts), else `IMAGE_OMITTED`; the same object when there is none to
+ * replace. The last user turn is otherwise left as sent: a model that cannot see the image the
+ * user just gave it is no target for it.
  */
-export function withoutEarlierImages(body: JsonObject, format: WireFormatName, describe?: ImageText): JsonObject {
+export function imagesAsText(
+  body: JsonObject,
+  format: WireFormatName,
+  opts: { readonly describe?: ImageText; readonly lastTurnToo?: boolean } = {},
+): JsonObject {
   const turns = turnsOf(body)
   if (!turns) return body
-  const at = lastUserAt(turns.list)
+  const at = opts.lastTurnToo ? -1 : lastUserAt(turns.list)
+  const { describe } = opts
   let changed = false
   const list = turns.list.map((m, i) => {
     if (i === at || !isObject(m) || !messageHasImage(m)) return m

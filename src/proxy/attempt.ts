@@ -20,7 +20,7 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { readFile } from 'node:fs/promises'
 import { attemptShareMs, firstEventTimeoutMs } from '../resilience/attempt-budget.ts'
 import { capabilitiesOf, capOutputTokens } from '../routing/capabilities.ts'
-import { withoutEarlierImages } from '../formats/images.ts'
+import { imagesAsText } from '../formats/images.ts'
 import { buildCall, type CallLimits, callUpstream, exchangeGoogleToken, metadataToken } from './upstream.ts'
 import { type CredentialSource, type GoogleTokens, googleTokens } from './google-auth.ts'
 import { vertexLocation, vertexNeedsProject, type VertexPlace, vertexProject } from './vertex.ts'
@@ -170,10 +170,13 @@ export async function attemptTarget(
   const caps = capabilitiesOf(t.provider, t.model)
   const capped = capOutputTokens(translated instanceof Promise ? await translated : translated, caps.maxOutputTokens)
   // A model known to have no vision gets earlier turns' images as text, Router.image's description
-  // where the pipeline got one (the plan kept it only when the last turn has none). Routing said
-  // whether there are any: no walk otherwise.
-  const upBody = caps.vision === false && rc.imagesOnlyEarlier
-    ? withoutEarlierImages(capped, t.provider.format, rc.imageText)
+  // where the pipeline got one (the plan kept it only when the last turn has none); with
+  // forceUseImageAgent every target gets every image so. Routing said whether there are any: no
+  // walk otherwise.
+  const upBody = rc.allImagesAsText
+    ? imagesAsText(capped, t.provider.format, { describe: rc.imageText, lastTurnToo: true })
+    : caps.vision === false && rc.imagesOnlyEarlier
+    ? imagesAsText(capped, t.provider.format, { describe: rc.imageText })
     : capped
   const { responseOut, pluginRewrites } = stepsOf(t)
   const finalBody = rc.finishBody ? rc.finishBody(upBody) : upBody

@@ -45,6 +45,8 @@ export interface RequestContext {
   readonly finishBody?: (body: JsonObject) => JsonObject
   /** Routing found images only before the last user turn (`RouteDecision.imagesOnlyEarlier`). */
   imagesOnlyEarlier?: true
+  /** Every image goes to every target as text (`RouteDecision.allImagesAsText`). */
+  allImagesAsText?: true
   /** The text a model without vision gets for each earlier image: `Router.image`'s description (pipeline.ts). */
   imageText?: ImageText
 }
@@ -86,4 +88,5 @@ export function routed(ctx: RequestContext, d: RouteDecision): void {
   if (d.skipped) ctx.trace.skipped = d.skipped.map((s) => `${s.target} (${s.why})`)
   if (d.sessionId !== undefined) ctx.trace.session = d.sessionId
   if (d.imagesOnlyEarlier) ctx.imagesOnlyEarlier = true
+  if (d.allImagesAsText) ctx.allImagesAsText = true
 }

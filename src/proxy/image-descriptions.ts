@@ -69,7 +69,7 @@ const hashOf = (s: ImageSource): string => createHash('sha256').update(imageKey(
  * awaited here (only the first turn after an image waits for one, when `describeAhead` could
  * not have it ready).
  */
-export async function earlierImageText(
+export function earlierImageText(
   ctx: RequestContext,
   first: PlannedTarget | undefined,
   send: SendRequest,
@@ -77,12 +77,32 @@ export async function earlierImageText(
   const { deps } = ctx
   const image = deps.config.router.image
   const memory = deps.imageDescriptions
-  if (!image || !memory || !first || capabilitiesOf(first.provider, first.model).vision !== false) return undefined
+  if (!image || !memory || !first || capabilitiesOf(first.provider, first.model).vision !== false) {
+    return Promise.resolve(undefined)
+  }
+  return described(ctx, { image, memory, sources: imageSourcesOf(ctx.body, 'earlier') }, send)
+}
+
+/** `forceUseImageAgent`: every image of the request, the last turn's too, as the image model describes it. */
+export function allImageText(ctx: RequestContext, send: SendRequest): Promise<ImageText | undefined> {
+  const image = ctx.deps.config.router.image
+  const memory = ctx.deps.imageDescriptions
+  if (!image || !memory) return Promise.resolve(undefined)
+  return described(ctx, { image, memory, sources: imageSourcesOf(ctx.body, 'all') }, send)
+}
+
+/** The texts for `sources` (at most the latest `MAX_DESCRIBED`): remembered, or asked now. */
+async function described(
+  ctx: RequestContext,
+  x: { image: string; memory: ImageDescriptions; sources: readonly ImageSource[] },
+  send: SendRequest,
+): Promise<ImageText | undefined> {
+  const { image, memory } = x
   const texts = new Map<string, string>()
   await Promise.all(
-    latestUnique(imageSourcesOf(ctx.body, 'earlier')).map(async (s, n) => {
+    latestUnique(x.sources).map(async (s, n) => {
       const d = await memory.of(hashOf(s), () => describe(ctx, { image, source: s, n, signal: ctx.req.signal }, send))
-      if (d !== undefined) texts.set(imageKey(s), `[An image shown earlier, as ${image} described it: ${d}]`)
+      if (d !== undefined) texts.set(imageKey(s), `[Image, as ${image} described it: ${d}]`)
     }),
   )
   return texts.size === 0 ? undefined : (s) => (s ? texts.get(imageKey(s)) : undefined)
@@ -136,6 +156,7 @@ async function describe(
     query: '',
     signal: AbortSignal.any([x.signal, AbortSignal.timeout(DESCRIBE_TIMEOUT_MS)]),
     receivedAt: deps.now(),
+    describesImage: true,
     ...(req.apiKeyName !== undefined ? { apiKeyName: req.apiKeyName } : {}),
   })
   if (res.status !== 200) {

@@ -14,7 +14,7 @@ import type { Result } from '../lib/result.ts'
 import { newContext, type RequestContext, routed } from './context.ts'
 import { errorResponse, respond } from './respond.ts'
 import { decideRoute } from './route.ts'
-import { describeAhead, earlierImageText } from './image-descriptions.ts'
+import { allImageText, describeAhead, earlierImageText } from './image-descriptions.ts'
 import type { ClientRequest, PlannedTarget } from './types.ts'
 
 /**
@@ -31,10 +31,13 @@ export async function handle(req: ClientRequest, deps: Deps, rawBody?: string): 
   const cached = cache && await cache.find(ctx, route.value.plan)
   if (cached?.entry) return cacheHit(ctx, cached.entry)
   cache?.missed(trace)
-  // A text-only first target gets the earlier images as Router.image describes them; a turn that
-  // brings one has it described ahead for the next turn (image-descriptions.ts).
-  if (ctx.imagesOnlyEarlier) ctx.imageText = await earlierImageText(ctx, route.value.plan[0], (r) => handle(r, deps))
-  else if (trace.scenario === 'image') describeAhead(ctx, (r) => handle(r, deps))
+  // A text-only first target gets the earlier images as Router.image describes them (every target
+  // every image, with forceUseImageAgent); a turn that brings one has it described ahead for the
+  // next turn (image-descriptions.ts).
+  if (ctx.allImagesAsText) ctx.imageText = await allImageText(ctx, (r) => handle(r, deps))
+  else if (ctx.imagesOnlyEarlier) {
+    ctx.imageText = await earlierImageText(ctx, route.value.plan[0], (r) => handle(r, deps))
+  } else if (trace.scenario === 'image') describeAhead(ctx, (r) => handle(r, deps))
   deps.routing.started()
   const tried: string[] = []
   let queue = route.value.plan

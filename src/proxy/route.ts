@@ -159,9 +159,12 @@ function servable(
     d = allowed.length === d.plan.length ? d : { ...d, plan: allowed }
   }
   const f = by.features
-  if (f.imagesOnlyEarlier) d = { ...d, imagesOnlyEarlier: true }
+  // forceUseImageAgent: the images will be text (their descriptions), so no target needs vision.
+  const asText = f.hasImages && by.router.forceUseImageAgent === true && !req.describesImage
+  if (asText) d = { ...d, allImagesAsText: true }
+  else if (f.imagesOnlyEarlier) d = { ...d, imagesOnlyEarlier: true }
   const needs = {
-    hasImages: f.hasImages,
+    hasImages: f.hasImages && !asText,
     ...(f.imagesOnlyEarlier ? { imagesOnlyEarlier: true } : {}),
     hasTools: f.hasTools,
     inputTokens: d.tokens.total,

@@ -25,6 +25,8 @@ export interface ClientRequest {
   readonly preset?: string
   /** The name of the API key the client authenticated with (`Keys[].name`), when it used a named key. */
   readonly apiKeyName?: string
+  /** Switchyard's own request for an image's description (image-descriptions.ts): its image is sent as it is. */
+  readonly describesImage?: true
 }
 
 export interface RouteDecision {
@@ -42,6 +44,8 @@ export interface RouteDecision {
   readonly skipped?: readonly Skip[]
   /** Every image is in a turn before the last user turn: a model without vision gets them as text (attempt.ts). */
   readonly imagesOnlyEarlier?: true
+  /** `forceUseImageAgent`: every image of the request reaches every target as text (`Router.image`'s description). */
+  readonly allImagesAsText?: true
   /** The agent session the request belongs to (routing/scenario.ts `sessionIdOf`: Claude Code's, or a Codex `session-id` header). */
   readonly sessionId?: string
 }

@@ -174,7 +174,8 @@ export function chooseScenario(input: ScenarioInput, router: RouterConfig): Scen
     return decision('longContext', router.longContext, body)
   }
   if (sub.target && parseTarget(sub.target)) return decision('subagent', canonical(sub.target, input.providers), body)
-  if (router.image && lastUserHasImage(body)) return decision('image', router.image, body)
+  // With forceUseImageAgent the image model only describes images (pipeline): the request routes on.
+  if (router.image && !router.forceUseImageAgent && lastUserHasImage(body)) return decision('image', router.image, body)
   if (router.background && isBackground(model)) return decision('background', router.background, body)
   if (router.webSearch && usesWebSearch(body)) return decision('webSearch', router.webSearch, body)
   if (router.think && (input.thinking ?? asksForThinking(body))) return decision('think', router.think, body)

@@ -185,7 +185,7 @@ describe('model capabilities through the pipeline', () => {
     assert.doesNotMatch(JSON.stringify(sent), /iVBORw0KGgo/)
     assert.match(
       JSON.stringify(sent.messages[0]!.content),
-      /An image shown earlier, as anth,mock-a described it: \[0001\]/,
+      /Image, as anth,mock-a described it: \[0001\]/,
     )
     // The next turn has the same image: its description is remembered.
     const second = await turn('and now green')
@@ -215,6 +215,33 @@ describe('model capabilities through the pipeline', () => {
     await next.text()
     assert.equal(asked().length, 1, 'the next turn found it remembered')
     assert.match(p.seen.at(-1)!.body, /as anth,mock-a described it: \[0001\]/)
+    await p.close()
+  })
+
+  it("forceUseImageAgent: an image never routes to Router.image; every image, the last turn's too, goes as its description", async () => {
+    // CCR's README: set it when the image model cannot call tools (it then only describes).
+    const p = await spyingProxy({
+      ...withCaps({ fallbackToOtherTiers: false, image: 'anth,mock-a' }),
+      forceUseImageAgent: true,
+    })
+    const res = await p.post(
+      '/v1/messages',
+      anthropicBody('claude-sonnet', {
+        messages: [{ role: 'user', content: [IMAGE, { type: 'text', text: 'what is this?' }] }],
+      }),
+    )
+    assert.equal(res.status, 200, await res.clone().text())
+    assert.match(
+      res.headers.get('x-switchyard-route') ?? '',
+      /^default oai,gpt-up/,
+      'the main model answers, with its tools',
+    )
+    await res.text()
+    const asked = p.seen.filter((s) => s.body.includes(DESCRIBE_PROMPT))
+    assert.equal(asked.length, 1)
+    const sent = p.seen.at(-1)!.body
+    assert.doesNotMatch(sent, /iVBORw0KGgo/)
+    assert.match(sent, /Image, as anth,mock-a described it: \[0001\]/)
     await p.close()
   })
 
