@@ -96,6 +96,13 @@ describe('chooseScenario: each scenario', () => {
     assert.equal(decide({ ...base, messages: [viaTool] }).target, 'or,vision')
     const earlier = [user([IMAGE]), { role: 'assistant', content: 'ok' }, user('and now?')]
     assert.equal(decide({ ...base, messages: earlier }).scenario, 'default')
+    // Claude Code 2.1 ends its messages with a system message (its environment) after the user's turn.
+    const environment = { role: 'system', content: [{ type: 'text', text: '# Environment' }] }
+    assert.equal(
+      decide({ ...base, messages: [user([IMAGE, { type: 'text', text: 'what?' }]), environment] }).scenario,
+      'image',
+    )
+    assert.equal(decide({ ...base, messages: [...earlier, environment] }).scenario, 'default')
   })
 
   it('a scenario whose Router key is unset falls through to the next', () => {

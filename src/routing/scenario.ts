@@ -123,10 +123,16 @@ function stripTags(body: JsonObject): { target?: string; body: JsonObject } {
 
 const hasImage = (content: unknown): boolean => Array.isArray(content) && content.some(isImagePart)
 
-/** Whether the LAST message is a user message with an image, directly or inside a tool_result. */
+/**
+ * Whether the LAST message is a user message with an image, directly or inside a tool_result.
+ * `system` messages after it do not count: Claude Code 2.1 ends its messages with one (its
+ * environment section), after the user's turn.
+ */
 export function lastUserHasImage(body: JsonObject): boolean {
   const messages = Array.isArray(body.messages) ? body.messages : []
-  const last: unknown = messages[messages.length - 1]
+  let i = messages.length - 1
+  while (i >= 0 && isObj(messages[i]) && (messages[i] as JsonObject).role === 'system') i--
+  const last: unknown = messages[i]
   return isObj(last) && last.role === 'user' && hasImage(last.content)
 }
 
