@@ -6,6 +6,7 @@ import { OpenAIToAnthropicStream } from './translate/openai-to-anthropic-stream.
 import { OpenAIToolArgRepairStream, repairOpenAIJson } from './translate/repair-openai.ts'
 import { anthropicToOpenAIResponse, openAIToAnthropicResponse } from './translate/responses.ts'
 import { hubTranslation } from './hub/pairs.ts'
+import { foldSystemMessages } from './anthropic/system-messages.ts'
 
 const LEGACY: ReadonlySet<WireFormatName> = new Set(['anthropic', 'openai'])
 
@@ -56,7 +57,11 @@ export function translationFor(client: WireFormatName, upstream: WireFormatName)
   // Anthropic ⇄ OpenAI Chat keep their direct translators; every other pair goes through the hub.
   if (!LEGACY.has(client) || !LEGACY.has(upstream)) return hubTranslation(client, upstream)
   if (client === 'anthropic') {
-    return build(anthropicToOpenAIRequest, openAIToAnthropicResponse, (ctx) => new OpenAIToAnthropicStream(ctx))
+    return build(
+      (body, ctx, names) => anthropicToOpenAIRequest(foldSystemMessages(body), ctx, names),
+      openAIToAnthropicResponse,
+      (ctx) => new OpenAIToAnthropicStream(ctx),
+    )
   }
   return build(openAIToAnthropicRequest, anthropicToOpenAIResponse, (ctx) => new AnthropicToOpenAIStream(ctx))
 }

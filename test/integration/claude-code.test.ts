@@ -146,10 +146,13 @@ describe('Claude Code traffic', () => {
     }
     assert.deepEqual(
       sent.messages.map((m) => m.role),
-      ['system', 'user', 'user'],
-      'the environment goes as a user message after the prompt (a mid-conversation system message breaks strict chat templates)',
+      ['system', 'user'],
+      // Not a system message mid-conversation (strict chat templates refuse one), nor a user message
+      // after the prompt (where a model takes it for the question): the system prompt's end.
+      'the environment is folded into the system prompt',
     )
-    assert.match(JSON.stringify(sent.messages[2]?.content), /Primary working directory/)
+    assert.match(JSON.stringify(sent.messages[0]?.content), /official CLI for Claude[\s\S]*Primary working directory/)
+    assert.match(JSON.stringify(sent.messages[1]?.content), /Say hello/)
     assert.equal(sent.reasoning_effort, 'high')
     const anth = await p.post('/v1/messages?beta=true', body('anth,claude-up:chunks=2'), { 'anthropic-beta': BETA })
     assert.equal(anth.status, 200)

@@ -5,6 +5,7 @@
  */
 import type { JsonObject, StreamTranslator, TranslateContext, Translation, WireFormatName } from '../types.ts'
 import { stripSyntheticThinking } from '../anthropic/history.ts'
+import { foldSystemMessages } from '../anthropic/system-messages.ts'
 import { anthropicToOpenAIRequest } from '../translate/anthropic-to-openai-request.ts'
 import { AnthropicToOpenAIStream } from '../translate/anthropic-to-openai-stream.ts'
 import { openAIToAnthropicRequest, thinkingAllowed } from '../translate/openai-to-anthropic-request.ts'
@@ -55,7 +56,8 @@ function anthropicUpstream(hub: JsonObject, ctx: TranslateContext): JsonObject {
 
 export const HUB_SIDES: Readonly<Record<WireFormatName, HubSide>> = {
   anthropic: {
-    toHubRequest: (body) => body,
+    // The hub has no system messages inside the conversation: every other format's system prompt comes first.
+    toHubRequest: (body) => foldSystemMessages(body),
     fromHubResponse: (message) => message,
     fromHubRequest: (hub, ctx) => anthropicUpstream(hub, ctx),
     toHubResponse: (body) => body,
