@@ -224,7 +224,7 @@ export async function metadataToken(
     const body = await res.json().catch(() => ({})) as { access_token?: unknown; expires_in?: unknown }
     if (!res.ok || typeof body.access_token !== 'string') return failed(`answered HTTP ${res.status} with no token`)
     const projectRes = await ask('project/project-id')
-    const project = projectRes.ok ? (await projectRes.text()).trim() : ''
+    const project = projectRes.ok ? (await projectRes.text()).trim() : (await projectRes.body?.cancel(), '')
     return ok({
       token: body.access_token,
       expiresInS: typeof body.expires_in === 'number' ? body.expires_in : 3600,
