@@ -124,6 +124,21 @@ export function toProvider(p: ProviderFile): ProviderConfig {
     headers: { ...p.extra_headers, ...p.headers },
     ...(capabilities ? { modelCapabilities: capabilities } : {}),
     ...(vertex ? { vertex } : {}),
+    ...(takesSystemMessages(p.api_base_url) ? { takesSystemMessages: true } : {}),
+  }
+}
+
+/**
+ * Anthropic's own API takes `system` messages mid-conversation (Claude Code 2.1 sends its
+ * environment so); Anthropic-compatible APIs of other vendors answer 400 for them ("messages[1].role
+ * must be user or assistant").
+ * @see https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages
+ */
+function takesSystemMessages(url: string): boolean {
+  try {
+    return new URL(url).hostname === 'api.anthropic.com'
+  } catch {
+    return false
   }
 }
 

@@ -55,6 +55,11 @@ export interface ProviderConfig {
   readonly modelCapabilities?: Readonly<Record<string, ModelCapabilities>>
   /** Google Cloud's Vertex AI: set when a `vertex-gemini`, `vertex-claude` or `vertex-openai` transformer names it. */
   readonly vertex?: VertexSettings
+  /**
+   * An Anthropic upstream that takes `system` messages inside `messages` (Anthropic's own API);
+   * other Anthropic-compatible upstreams get them folded into `system` (proxy/attempt.ts).
+   */
+  readonly takesSystemMessages?: true
 }
 
 /**

@@ -22,6 +22,7 @@ export {
 export type { ResponseStep, TransformerContext } from './transformers/registry.ts'
 export { SYNTHETIC_SIGNATURE_PREFIX } from './translate/ids.ts'
 export { stripSyntheticThinking } from './anthropic/history.ts'
+export { foldSystemMessages } from './anthropic/system-messages.ts'
 export { createThinkingCache } from './translate/thinking-cache.ts'
 export type { ThinkingCache } from './translate/thinking-cache.ts'
 export {

@@ -6,6 +6,7 @@ import type { AttemptTimer, Deps } from '../deps.ts'
 import type { ProxyError } from '../errors.ts'
 import {
   applyRequestTransformersAsync,
+  foldSystemMessages,
   pluginRewritesRequests,
   responseOptions,
   responseOutOf,
@@ -144,8 +145,13 @@ export function upstreamBody(
 ): JsonObject | Promise<JsonObject> {
   const { req, body } = rc
   const translation = translationFor(req.format, t.provider.format)
-  // Thinking blocks we synthesised for an OpenAI upstream carry signatures Anthropic rejects.
-  const own = t.provider.format === 'anthropic' ? stripSyntheticThinking(body) : body
+  // Thinking blocks we synthesised for an OpenAI upstream carry signatures Anthropic rejects; an
+  // Anthropic-compatible API of another vendor refuses system messages inside `messages`.
+  const own = t.provider.format !== 'anthropic'
+    ? body
+    : t.provider.takesSystemMessages
+    ? stripSyntheticThinking(body)
+    : foldSystemMessages(stripSyntheticThinking(body))
   const translated = translation ? translation.request(own, ctx) : { ...own, model: t.model }
   if (!stepsOf(t).rewrites) return translated
   return applyRequestTransformersAsync(translated, chainOf(t), { model: t.model, format: t.provider.format })

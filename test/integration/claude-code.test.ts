@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
-import { spyingProxy, type TestProxy, testProxy } from './helpers.ts'
+import { spyingProxy, testConfigFile, type TestProxy, testProxy } from './helpers.ts'
 
 const BETA = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14'
 
@@ -136,7 +136,15 @@ describe('Claude Code traffic', () => {
         { role: 'system', content: [{ type: 'text', text: '# Environment\n - Primary working directory: /tmp/w' }] },
       ],
     })
-    const p = await spyingProxy()
+    const file = testConfigFile()
+    // Anthropic's own API (the spying fetch answers for it in process: nothing leaves the machine).
+    const first = {
+      name: 'first',
+      api_base_url: 'https://api.anthropic.com/v1/messages',
+      api_key: 'sk-ant-first',
+      models: ['claude-up'],
+    }
+    const p = await spyingProxy({ ...file, Providers: [...(file.Providers as unknown[]), first] })
     const oai = await p.post('/v1/messages?beta=true', body('oai,gpt-up:chunks=2'), { 'anthropic-beta': BETA })
     assert.equal(oai.status, 200)
     assert.match(await oai.text(), /event: message_stop\n/)
@@ -157,9 +165,26 @@ describe('Claude Code traffic', () => {
     const anth = await p.post('/v1/messages?beta=true', body('anth,claude-up:chunks=2'), { 'anthropic-beta': BETA })
     assert.equal(anth.status, 200)
     await anth.text()
-    const passed = JSON.parse(p.seen[1]!.body) as { messages: { role: string }[]; output_config?: unknown }
-    assert.deepEqual(passed.messages.map((m) => m.role), ['user', 'system'], 'passed through as sent')
-    assert.deepEqual(passed.output_config, { effort: 'high' })
+    // Another vendor's Anthropic-compatible API answers 400 for a system message inside messages
+    // (Qwen's, GLM's… "messages[1].role must be user or assistant"): it is folded into `system`.
+    const folded = JSON.parse(p.seen[1]!.body) as {
+      messages: { role: string }[]
+      system: { text: string }[]
+      output_config?: unknown
+    }
+    assert.deepEqual(folded.messages.map((m) => m.role), ['user'])
+    assert.match(folded.system.at(-1)!.text, /Primary working directory/)
+    assert.deepEqual(folded.output_config, { effort: 'high' })
+    const own = await p.post('/v1/messages?beta=true', body('first,claude-up:chunks=2'), { 'anthropic-beta': BETA })
+    assert.equal(own.status, 200)
+    await own.text()
+    const passed = JSON.parse(p.seen[2]!.body) as { messages: { role: string }[] }
+    assert.match(p.seen[2]!.url, /^https:\/\/api\.anthropic\.com\//)
+    assert.deepEqual(
+      passed.messages.map((m) => m.role),
+      ['user', 'system'],
+      "Anthropic's own API: passed through as sent",
+    )
     const count = await p.post(
       '/v1/messages/count_tokens?beta=true',
       { ...body('claude-opus-5-5'), stream: undefined },
