@@ -130,8 +130,8 @@ export function toProvider(p: ProviderFile): ProviderConfig {
 
 /**
  * Anthropic's own API takes `system` messages mid-conversation (Claude Code 2.1 sends its
- * environment so); Anthropic-compatible APIs of other vendors answer 400 for them ("messages[1].role
- * must be user or assistant").
+ * environment so); Anthropic-compatible APIs of other vendors have answered 400 for them
+ * ("messages[1].role: unknown variant `system`, expected `user` or `assistant`").
  * @see https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages
  */
 function takesSystemMessages(url: string): boolean {

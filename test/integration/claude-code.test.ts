@@ -166,7 +166,7 @@ describe('Claude Code traffic', () => {
     assert.equal(anth.status, 200)
     await anth.text()
     // Another vendor's Anthropic-compatible API answers 400 for a system message inside messages
-    // (Qwen's, GLM's… "messages[1].role must be user or assistant"): it is folded into `system`.
+    // (Qwen's: "messages[1].role: unknown variant `system`"): it is folded into `system`.
     const folded = JSON.parse(p.seen[1]!.body) as {
       messages: { role: string }[]
       system: { text: string }[]
