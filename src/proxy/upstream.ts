@@ -121,39 +121,36 @@ export function buildCall(
   },
 ): UpstreamCall {
   const headers = upstreamHeaders(t, opts.client, opts.sameFormat)
-  const vertex = t.provider.vertex
-  if (vertex) {
-    const url = vertexUrl(t.provider.baseUrl, vertex.publisher, {
+  const { baseUrl, format, vertex } = t.provider
+  const url = vertex
+    ? vertexUrl(baseUrl, vertex.publisher, {
       model: t.model,
       stream: opts.stream,
       project: opts.vertex?.project ?? '',
       location: opts.vertex?.location ?? '',
     })
-    if (vertex.publisher === 'openai') {
-      return { url, headers, body: opts.text ?? JSON.stringify(body), stream: opts.stream }
-    }
-    // Gemini and Claude on Vertex name the model (and Gemini the streaming mode) in the URL.
-    const { stream: _stream, ...rest } = body
-    const sent = vertex.publisher === 'google' ? withoutModel(rest) : vertexBody(body, vertex.publisher)
-    return { url, headers, body: JSON.stringify(sent), stream: opts.stream }
-  }
-  if (t.provider.format === 'gemini') {
-    // Gemini names the model and the streaming mode in the URL, not the body.
-    const { model: _model, stream: _stream, ...rest } = body
-    return {
-      url: modelActionUrl(t.provider.baseUrl, 'google', { model: t.model, stream: opts.stream }),
-      headers,
-      body: JSON.stringify(rest),
-      stream: opts.stream,
-    }
-  }
-  // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
-  const keepQuery = opts.sameFormat && opts.query && !t.provider.baseUrl.includes('?')
-  const url = keepQuery ? t.provider.baseUrl + opts.query : t.provider.baseUrl
-  return { url, headers, body: opts.text ?? JSON.stringify(body), stream: opts.stream }
+    : format === 'gemini'
+    ? modelActionUrl(baseUrl, 'google', { model: t.model, stream: opts.stream })
+    // Same-format Anthropic calls keep the client's query (`?beta=true`); translated ones have no use for it.
+    : opts.sameFormat && opts.query && !baseUrl.includes('?')
+    ? baseUrl + opts.query
+    : baseUrl
+  return { url, headers, body: bodyText(t, body, opts.text), stream: opts.stream }
 }
 
-const withoutModel = ({ model: _model, ...rest }: JsonObject): JsonObject => rest
+/**
+ * A call's body text. Gemini (on Vertex too) names the model and the streaming mode in the URL,
+ * Claude on Vertex the model (its body takes Vertex's `anthropic_version`); any other body is
+ * `text`, the client's own when only `model` changed, or serialised.
+ */
+function bodyText(t: PlannedTarget, body: JsonObject, text: string | undefined): string {
+  if (t.provider.format === 'gemini') {
+    const { model: _model, stream: _stream, ...rest } = body
+    return JSON.stringify(rest)
+  }
+  if (t.provider.vertex?.publisher === 'anthropic') return JSON.stringify(vertexBody(body, 'anthropic'))
+  return text ?? JSON.stringify(body)
+}
 
 /**
  * The OAuth token exchange for Google credentials (Vertex AI: a service account's JWT or a
