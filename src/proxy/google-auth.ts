@@ -9,6 +9,7 @@
  */
 import type { ProxyError } from '../errors.ts'
 import { err, ok, type Result } from '../lib/result.ts'
+import { SharedFlights } from '../lib/flights.ts'
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
 const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token'
@@ -162,7 +163,7 @@ export function googleTokens(
   },
 ): GoogleTokens {
   const cache = new Map<string, { access: GoogleAccess; refreshAt: number }>()
-  const inflight = new Map<string, Promise<Result<GoogleAccess, ProxyError>>>()
+  const exchanges = new SharedFlights<string, Result<GoogleAccess, ProxyError>>()
   const fail = (target: string, message: string): Result<never, ProxyError> =>
     err({ kind: 'upstream_status', target, status: 401, message: `Vertex AI: ${message}` })
 
@@ -233,12 +234,7 @@ export function googleTokens(
     async access(source, target) {
       const hit = cache.get(source.id)
       if (hit && opts.now() < hit.refreshAt) return ok(hit.access)
-      let p = inflight.get(source.id)
-      if (!p) {
-        p = fetchToken(source, target).finally(() => inflight.delete(source.id))
-        inflight.set(source.id, p)
-      }
-      return p
+      return exchanges.run(source.id, () => fetchToken(source, target))
     },
   }
 }

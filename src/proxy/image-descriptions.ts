@@ -8,6 +8,8 @@
  * plain "image omitted" line: the client's request never fails for it.
  */
 import { createHash } from 'node:crypto'
+import { SharedFlights } from '../lib/flights.ts'
+import { LruMap } from '../lib/lru.ts'
 import { capabilitiesOf } from '../routing/capabilities.ts'
 import { parseTarget } from '../routing/target.ts'
 import { anthropicImageBlock, imageKey, type ImageSource, imageSourcesOf, type ImageText } from '../formats/images.ts'
@@ -29,8 +31,8 @@ const REMEMBERED = 500
 
 /** Descriptions by image hash, the most recently used last; kept by the server across reloads (compose.ts). */
 export class ImageDescriptionMemory implements ImageDescriptions {
-  readonly #done = new Map<string, string>()
-  readonly #pending = new Map<string, Promise<string | undefined>>()
+  readonly #done = new LruMap<string, string>(REMEMBERED)
+  readonly #asking = new SharedFlights<string, string | undefined>()
 
   get size(): number {
     return this.#done.size
@@ -39,22 +41,14 @@ export class ImageDescriptionMemory implements ImageDescriptions {
   async of(hash: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {
     const known = this.#done.get(hash)
     if (known !== undefined) {
-      this.#done.delete(hash)
-      this.#done.set(hash, known)
+      this.#done.setNewest(hash, known)
       return known
     }
-    let p = this.#pending.get(hash)
-    if (!p) {
-      p = ask().then((d) => {
-        if (d !== undefined) {
-          this.#done.set(hash, d)
-          if (this.#done.size > REMEMBERED) this.#done.delete(this.#done.keys().next().value!)
-        }
+    return this.#asking.run(hash, () =>
+      ask().then((d) => {
+        if (d !== undefined) this.#done.setNewest(hash, d)
         return d
-      }, () => undefined).finally(() => this.#pending.delete(hash))
-      this.#pending.set(hash, p)
-    }
-    return p
+      }, () => undefined))
   }
 }
 
