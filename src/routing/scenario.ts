@@ -12,7 +12,7 @@
  * them (CCR's "answers unrelated to the image" reports, #1409).
  */
 import type { RouterConfig, Scenario } from '../config/types.ts'
-import { isImagePart } from '../formats/images.ts'
+import { messageHasImage } from '../formats/images.ts'
 import type { JsonObject } from '../formats/types.ts'
 import { asksForThinking } from './features.ts'
 import { parseTarget, resolveExplicit, targetKey } from './target.ts'
@@ -121,8 +121,6 @@ function stripTags(body: JsonObject): { target?: string; body: JsonObject } {
   return { target, body: { ...body, system: blocks } }
 }
 
-const hasImage = (content: unknown): boolean => Array.isArray(content) && content.some(isImagePart)
-
 /**
  * Whether the LAST message is a user message with an image, directly or inside a tool_result.
  * `system` messages after it do not count: Claude Code 2.1 ends its messages with one (its
@@ -133,7 +131,7 @@ export function lastUserHasImage(body: JsonObject): boolean {
   let i = messages.length - 1
   while (i >= 0 && isObj(messages[i]) && (messages[i] as JsonObject).role === 'system') i--
   const last: unknown = messages[i]
-  return isObj(last) && last.role === 'user' && hasImage(last.content)
+  return isObj(last) && last.role === 'user' && messageHasImage(last)
 }
 
 const usesWebSearch = (body: JsonObject): boolean =>
