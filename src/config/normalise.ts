@@ -315,12 +315,12 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
     `${formatPath(f.path)}: ${f.message}`
   )
   warnings.push(...transformerWarnings(providerFiles, providersKey, opts.knownTransformer ?? (() => true)))
-  providerFiles.forEach((p, i) => {
-    const e = endpointUrl(p.api_base_url, detectFormat(p))
-    // A Vertex provider's base is not a ccr-rust base: its path is built per call (toProvider).
-    if (e.appended && !vertexSettings((p.transformer?.use ?? []).map(toUse))) {
+  const providers = providerFiles.map(toProvider)
+  providers.forEach((p, i) => {
+    // toProvider appended the format's path to a ccr-rust base (never to a Vertex host: its path is built per call).
+    if (p.baseUrl !== providerFiles[i]!.api_base_url) {
       warnings.push(
-        `${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(e.url)}`,
+        `${providersKey}[${i}].api_base_url: a base URL (ccr-rust style): requests go to ${redactUrl(p.baseUrl)}`,
       )
     }
   })
@@ -340,7 +340,7 @@ export function normalise(file: ConfigFile, opts: NormaliseOptions = {}): { conf
   const router: RouterConfig = forced ? { ...routed, forceUseImageAgent: true } : routed
   const presets = mapValues(file.Presets, (p) => toPreset(p, router))
   const config: Config = {
-    providers: providerFiles.map(toProvider),
+    providers,
     router,
     apiKey: file.APIKEY,
     host: hostOf(file, warnings),
